@@ -1,0 +1,31 @@
+// Shared Jest settings. Packages are ES modules written in TypeScript and consumed from source
+// ("just-in-time" internal packages), so Jest runs in ESM mode and @swc/jest strips the types.
+// Run through scripts/jest.sh so NODE_OPTIONS carries --experimental-vm-modules.
+const kind = process.env.OFFSITE_TEST_KIND ?? 'unit';
+
+const patterns = {
+  unit: {
+    testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+    ignore: ['\\.int\\.test\\.ts$', '\\.flow\\.test\\.ts$'],
+  },
+  int: { testMatch: ['<rootDir>/src/**/*.int.test.ts', '<rootDir>/test/**/*.int.test.ts'], ignore: [] },
+  flow: { testMatch: ['<rootDir>/**/*.flow.test.ts'], ignore: [] },
+};
+const p = patterns[kind];
+if (!p) throw new Error(`OFFSITE_TEST_KIND must be unit, int or flow, got ${kind}`);
+
+export default {
+  testEnvironment: 'node',
+  testMatch: p.testMatch,
+  testPathIgnorePatterns: ['/node_modules/', ...p.ignore],
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } },
+    ],
+  },
+  testTimeout: kind === 'unit' ? 10_000 : 120_000,
+  maxWorkers: kind === 'unit' ? '50%' : 1,
+};
