@@ -37,7 +37,7 @@ export default tseslint.config(
   {
     // Libraries take their settings as options: only a service's main.ts (and CLIs, scripts, tests) read the environment.
     files: ['packages/*/src/**/*.ts'],
-    ignores: ['packages/cli/src/**', '**/*.test.ts'],
+    ignores: ['packages/cli/src/**', 'packages/testing/src/**', '**/*.test.ts'],
     rules: {
       'no-restricted-properties': [
         'error',

@@ -1,0 +1,6 @@
+export type { Logger } from './logger.js';
+export { toLine, InvalidPointError, type InfluxPoint } from './line-protocol.js';
+export { InfluxError, classifyInfluxError, type InfluxErrorCode } from './errors.js';
+export { createInfluxClient, type InfluxConnection } from './client.js';
+export { createInfluxWriter, type InfluxWriter, type InfluxWriterOptions } from './writer.js';
+export { queryRows, ensureDatabase1x, flux, fluxDateTime, fluxDuration, fluxString } from './query.js';

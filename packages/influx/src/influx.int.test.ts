@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import { requireEnv, silentLogger } from '@offsite/testing';
+import {
+  createInfluxClient,
+  createInfluxWriter,
+  ensureDatabase1x,
+  flux,
+  InfluxError,
+  queryRows,
+  toLine,
+} from './index.js';
+
+const conn = () => ({
+  url: requireEnv('OFFSITE_INFLUX_URL'),
+  token: requireEnv('OFFSITE_INFLUX_TOKEN'),
+  org: process.env.OFFSITE_INFLUX_ORG ?? '',
+  bucket: requireEnv('OFFSITE_INFLUX_BUCKET'),
+});
+
+describe('influx adapter against the real InfluxDB', () => {
+  const c = conn();
+  const client = createInfluxClient(c, silentLogger);
+  const writer = createInfluxWriter({ ...c, logger: silentLogger }, client);
+  const [database] = c.bucket.split('/');
+  const run = randomUUID().slice(0, 8);
+
+  beforeAll(async () => {
+    await ensureDatabase1x(client, database!);
+  });
+
+  it('writes points idempotently (a replay overwrites) and reads them back with a parameterised Flux query', async () => {
+    const base = 1_700_000_000;
+    const lines = Array.from({ length: 500 }, (_, i) =>
+      toLine({
+        measurement: 'itest',
+        tags: { run, enterprise: `ent-${i % 5}`, factor: 'a21026' },
+        fields: { Rtd: i / 10, flag: 'N' },
+        timeSeconds: base + i,
+      }),
+    );
+    await writer.write(lines);
+    await writer.write(lines); // replay after a crash: same series + time → same points
+    const rows = await queryRows<{ _value: number; enterprise: string }>(
+      client,
+      c.org,
+      flux`from(bucket: ${c.bucket})
+        |> range(start: ${new Date((base - 10) * 1000)}, stop: ${new Date((base + 1000) * 1000)})
+        |> filter(fn: (r) => r._measurement == "itest" and r.run == ${run} and r._field == "Rtd")`,
+    );
+    expect(rows).toHaveLength(500);
+    expect(
+      rows
+        .filter((r) => r.enterprise === 'ent-3')
+        .map((r) => r._value)
+        .slice(0, 2),
+    ).toEqual([0.3, 0.8]);
+  });
+
+  it('treats a Flux-injection attempt in a filter value as a plain string', async () => {
+    const hostile = `x") or true or (r.run == "`;
+    const rows = await queryRows(
+      client,
+      c.org,
+      flux`from(bucket: ${c.bucket}) |> range(start: -100y) |> filter(fn: (r) => r._measurement == "itest" and r.run == ${hostile})`,
+    );
+    expect(rows).toEqual([]);
+  });
+
+  it('rejects a malformed line with a non-retryable coded error', async () => {
+    await expect(writer.write(['itest,run=x value= 1'])).rejects.toMatchObject({
+      code: 'INFLUX_REJECTED',
+      retryable: false,
+    });
+  });
+
+  it('reports an unreachable server as retryable', async () => {
+    const dead = createInfluxWriter({ ...c, url: 'http://127.0.0.1:9', logger: silentLogger });
+    const err = await dead.write([`itest,run=${run} v=1.0 1`]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InfluxError);
+    expect(err).toMatchObject({ code: 'INFLUX_UNAVAILABLE', retryable: true });
+  });
+});

@@ -1,0 +1,34 @@
+import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
+import type { Logger } from './logger.js';
+
+export interface KafkaClientOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  /** Initial connection timeout per broker, ms. */
+  connectionTimeoutMs?: number;
+  /** Retries of KafkaJS's own retrier before an operation fails. */
+  retries?: number;
+}
+
+/** Creates a KafkaJS client whose logs go to the injected logger instead of the console. */
+export function createKafkaClient(opts: KafkaClientOptions): Kafka {
+  const log = opts.logger.child({ component: 'kafkajs' });
+  const config: KafkaConfig = {
+    clientId: opts.clientId,
+    brokers: opts.brokers,
+    connectionTimeout: opts.connectionTimeoutMs ?? 3_000,
+    retry: { retries: opts.retries ?? 8, initialRetryTime: 200, maxRetryTime: 5_000 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log: entry }: LogEntry) => {
+        const { message, ...rest } = entry;
+        if (level <= logLevel.ERROR) log.error(rest, message);
+        else if (level === logLevel.WARN) log.warn(rest, message);
+        else if (level === logLevel.INFO) log.info(rest, message);
+        else log.debug(rest, message);
+      },
+  };
+  return new Kafka(config);
+}

@@ -1,0 +1,123 @@
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Logger } from './logger.js';
+
+export interface ConsumedMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+  timestamp: string;
+}
+
+export interface ConsumedBatch {
+  topic: string;
+  partition: number;
+  messages: ConsumedMessage[];
+  /** Keeps the group membership alive during long handlers. */
+  heartbeat(): Promise<void>;
+  isStale(): boolean;
+}
+
+export interface BatchConsumerOptions {
+  kafka: Kafka;
+  groupId: string;
+  topics: string[];
+  fromBeginning?: boolean;
+  logger: Logger;
+  /**
+   * Handles one partition's batch. Offsets are committed only after it resolves, so a crash
+   * re-delivers the batch (at-least-once): handlers must be idempotent.
+   */
+  handle(batch: ConsumedBatch): Promise<void>;
+  partitionsConsumedConcurrently?: number;
+  sessionTimeoutMs?: number;
+  maxBytesPerPartition?: number;
+  onAssignment?(assigned: { topic: string; partitions: number[] }[]): void;
+}
+
+export interface BatchConsumer {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  pause(): void;
+  resume(): void;
+  /** True while the consumer is a healthy group member. */
+  isRunning(): boolean;
+  readonly consumer: Consumer;
+}
+
+function headersOf(m: KafkaMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.headers ?? {})) {
+    if (v === undefined) continue;
+    out[k] = Array.isArray(v) ? v.map(String).join(',') : String(v);
+  }
+  return out;
+}
+
+/** A consumer-group member that commits a partition's offsets only after its handler succeeded. */
+export function createBatchConsumer(opts: BatchConsumerOptions): BatchConsumer {
+  const log = opts.logger.child({ component: 'consumer', groupId: opts.groupId });
+  const consumer = opts.kafka.consumer({
+    groupId: opts.groupId,
+    sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
+    maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024,
+    allowAutoTopicCreation: false,
+  });
+  let running = false;
+  consumer.on(consumer.events.CRASH, (e) => {
+    running = false;
+    log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+  });
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    running = true;
+    const assigned = Object.entries(e.payload.memberAssignment).map(([topic, partitions]) => ({
+      topic,
+      partitions,
+    }));
+    log.info({ assigned }, 'joined group');
+    opts.onAssignment?.(assigned);
+  });
+  consumer.on(consumer.events.STOP, () => {
+    running = false;
+  });
+  const topicsPaused = () => opts.topics.map((topic) => ({ topic }));
+  return {
+    consumer,
+    isRunning: () => running,
+    pause: () => consumer.pause(topicsPaused()),
+    resume: () => consumer.resume(topicsPaused()),
+    async start() {
+      await consumer.connect();
+      await consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 1,
+        eachBatch: async ({ batch, heartbeat, isStale, isRunning, resolveOffset }) => {
+          if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+          const messages: ConsumedMessage[] = batch.messages.map((m) => ({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: m.offset,
+            key: m.key,
+            value: m.value,
+            headers: headersOf(m),
+            timestamp: m.timestamp,
+          }));
+          await opts.handle({ topic: batch.topic, partition: batch.partition, messages, heartbeat, isStale });
+          const last = batch.messages[batch.messages.length - 1]!;
+          const next = (BigInt(last.offset) + 1n).toString();
+          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+          // Advances the fetch position; without it the next fetch would return this batch again.
+          resolveOffset(last.offset);
+        },
+      });
+    },
+    async stop() {
+      await consumer.disconnect();
+      running = false;
+    },
+  };
+}

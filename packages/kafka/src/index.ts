@@ -1,0 +1,16 @@
+export type { Logger } from './logger.js';
+export { createKafkaClient, type KafkaClientOptions } from './client.js';
+export { ensureTopics, type TopicSpec } from './topics.js';
+export {
+  createDurableProducer,
+  type DurableProducer,
+  type OutgoingMessage,
+  type ProducerOptions,
+} from './producer.js';
+export {
+  createBatchConsumer,
+  type BatchConsumer,
+  type BatchConsumerOptions,
+  type ConsumedBatch,
+  type ConsumedMessage,
+} from './consumer.js';

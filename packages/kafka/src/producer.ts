@@ -1,0 +1,60 @@
+import { CompressionTypes, type Kafka, type Producer, type RecordMetadata } from 'kafkajs';
+import type { Logger } from './logger.js';
+
+export interface OutgoingMessage {
+  key: string | Buffer | null;
+  value: string | Buffer;
+  headers?: Record<string, string>;
+  /** Event time in ms since epoch (Kafka message timestamp). */
+  timestamp?: number;
+}
+
+export interface DurableProducer {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  /**
+   * Resolves only once every message is acknowledged by all in-sync replicas (acks = -1). Callers
+   * acknowledge their own upstream after this resolves, never before.
+   */
+  send(topic: string, messages: OutgoingMessage[]): Promise<RecordMetadata[]>;
+  /** Several topics in one request; same guarantee. */
+  sendBatch(batches: { topic: string; messages: OutgoingMessage[] }[]): Promise<RecordMetadata[]>;
+}
+
+export interface ProducerOptions {
+  logger: Logger;
+  /** gzip is the codec KafkaJS ships; others need plugins. */
+  compression?: 'none' | 'gzip';
+  /** Request timeout for one produce, ms. */
+  timeoutMs?: number;
+}
+
+/** An idempotent producer: retries after a lost ack do not write a message twice within a session. */
+export function createDurableProducer(kafka: Kafka, opts: ProducerOptions): DurableProducer {
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
+  const compression = opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+  const timeout = opts.timeoutMs ?? 30_000;
+  const toKafka = (m: OutgoingMessage) => ({
+    key: m.key,
+    value: m.value,
+    ...(m.headers ? { headers: m.headers } : {}),
+    ...(m.timestamp !== undefined ? { timestamp: String(m.timestamp) } : {}),
+  });
+  return {
+    connect: () => producer.connect(),
+    disconnect: () => producer.disconnect(),
+    send: (topic, messages) =>
+      producer.send({ topic, acks: -1, timeout, compression, messages: messages.map(toKafka) }),
+    sendBatch: (batches) =>
+      producer.sendBatch({
+        acks: -1,
+        timeout,
+        compression,
+        topicMessages: batches.map((b) => ({ topic: b.topic, messages: b.messages.map(toKafka) })),
+      }),
+  };
+}
