@@ -1,0 +1,58 @@
+export { StoreError, isRetryablePgError, type StoreErrorCode } from './errors.js';
+export type { StoreLogger, Queryable } from './logger.js';
+export {
+  checkCreditCode,
+  creditCodeCheckCharacter,
+  isValidCreditCode,
+  type CreditCodeProblem,
+} from './credit-code.js';
+export {
+  defaultMigrationsDir,
+  loadMigrations,
+  runMigrations,
+  type Migration,
+  type MigrateOptions,
+  type MigrateResult,
+} from './migrate.js';
+export * from './registry-types.js';
+export { parseRegistryFile, validateRegistry, formatRegistryIssues } from './registry-parse.js';
+export {
+  REGISTRY_TABLES,
+  RegistryInvalidError,
+  importRegistry,
+  loadRegistry,
+  readRegistryFile,
+  type ImportOptions,
+  type ImportResult,
+  type RegistrySource,
+  type RegistryTable,
+  type RemovedItem,
+  type TableCounts,
+} from './registry-import.js';
+export {
+  findDeviceByMn,
+  listContacts,
+  loadRegistrySnapshot,
+  upsertContact,
+  upsertDevice,
+  upsertDistrict,
+  upsertEnterprise,
+  upsertLimit,
+  upsertMaintenanceWindow,
+  upsertMeter,
+  upsertOutlet,
+  upsertStatusEntry,
+  upsertViolation,
+  type Contact,
+  type DeviceAuth,
+  type RegistrySnapshot,
+  type SnapshotDevice,
+  type SnapshotEnterprise,
+  type SnapshotLimit,
+  type SnapshotMaintenanceWindow,
+  type SnapshotMeter,
+  type SnapshotOutlet,
+  type SnapshotStatusEntry,
+  type UpsertOutcome,
+} from './registry-repo.js';
+export { listenRegistryChanges, REGISTRY_CHANNEL, type RegistryChange } from './registry-listen.js';

@@ -1,0 +1,255 @@
+import { readFile } from 'node:fs/promises';
+import type pg from 'pg';
+import { isRetryablePgError, StoreError } from './errors.js';
+import type { StoreLogger } from './logger.js';
+import { formatRegistryIssues, parseRegistryFile, validateRegistry } from './registry-parse.js';
+import {
+  upsertContact,
+  upsertDevice,
+  upsertDistrict,
+  upsertEnterprise,
+  upsertLimit,
+  upsertMaintenanceWindow,
+  upsertMeter,
+  upsertOutlet,
+  upsertStatusEntry,
+  upsertViolation,
+  type UpsertOutcome,
+} from './registry-repo.js';
+import type { RegistryFile, RegistryFormat, RegistryIssue } from './registry-types.js';
+
+export const REGISTRY_TABLES = [
+  'districts',
+  'enterprises',
+  'enterprise_status_timeline',
+  'outlets',
+  'devices',
+  'permit_limits',
+  'meters',
+  'contacts',
+  'violations',
+  'maintenance_windows',
+] as const;
+export type RegistryTable = (typeof REGISTRY_TABLES)[number];
+
+/** A registry file's text, already-parsed data (validated again), or a path (format from the extension). */
+export type RegistrySource = { text: string; format: RegistryFormat } | { data: unknown } | { path: string };
+
+export interface ImportOptions {
+  logger: StoreLogger;
+  /** Delete registry rows that the file no longer lists (default: only report them). */
+  prune?: boolean;
+}
+
+export interface TableCounts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+}
+
+/** A row in the database that the file no longer lists; `key` is its id or its key columns joined by `/`. */
+export interface RemovedItem {
+  table: RegistryTable;
+  key: string;
+}
+
+export interface ImportResult {
+  counts: Record<RegistryTable, TableCounts>;
+  removed: RemovedItem[];
+  pruned: boolean;
+  /** Whether anything was written. */
+  changed: boolean;
+}
+
+/** Validation failure: `issues` lists every problem with its path. */
+export class RegistryInvalidError extends StoreError {
+  readonly issues: RegistryIssue[];
+  constructor(issues: RegistryIssue[]) {
+    super(
+      'REGISTRY_INVALID',
+      `registry file has ${issues.length} problem(s):\n${formatRegistryIssues(issues)}`,
+      {
+        retryable: false,
+      },
+    );
+    this.issues = issues;
+  }
+}
+
+/** Read a registry file from disk; `.json` is JSON, anything else YAML. */
+export async function readRegistryFile(path: string): Promise<{ text: string; format: RegistryFormat }> {
+  const text = await readFile(path, 'utf8');
+  return { text, format: path.toLowerCase().endsWith('.json') ? 'json' : 'yaml' };
+}
+
+/** Validate, or throw RegistryInvalidError with every issue. */
+export async function loadRegistry(source: RegistrySource): Promise<RegistryFile> {
+  let result;
+  if ('data' in source) result = validateRegistry(source.data);
+  else {
+    const { text, format } = 'path' in source ? await readRegistryFile(source.path) : source;
+    result = parseRegistryFile(text, format);
+  }
+  if (!result.ok) throw new RegistryInvalidError(result.issues);
+  return result.registry;
+}
+
+/** Keys of every row the file describes, per table, in the form `currentKeys` returns them. */
+function fileKeys(reg: RegistryFile): Record<RegistryTable, Set<string>> {
+  const k = Object.fromEntries(REGISTRY_TABLES.map((t) => [t, new Set<string>()])) as Record<
+    RegistryTable,
+    Set<string>
+  >;
+  for (const d of reg.districts) k.districts.add(d.id);
+  for (const e of reg.enterprises) {
+    k.enterprises.add(e.id);
+    for (const s of e.statusTimeline) k.enterprise_status_timeline.add(`${e.id}/${s.from}`);
+    for (const o of e.outlets) {
+      k.outlets.add(o.id);
+      for (const d of o.devices) k.devices.add(d.mn);
+      for (const l of o.limits) k.permit_limits.add(`${o.id}/${l.factor}/${l.basis}`);
+    }
+    for (const m of e.meters) k.meters.add(m.id);
+    for (const c of e.contacts) k.contacts.add(`${e.id}/${c.role}/${c.name}`);
+    for (const v of e.violations) k.violations.add(v.id);
+    for (const w of e.maintenanceWindows) k.maintenance_windows.add(w.id);
+  }
+  return k;
+}
+
+// Key expressions per table, rendered like fileKeys renders them. Instants as UTC ISO with ms.
+const KEY_SQL: Record<RegistryTable, { select: string; from: string }> = {
+  districts: { select: 'id', from: 'districts' },
+  enterprises: { select: 'id', from: 'enterprises' },
+  enterprise_status_timeline: {
+    select: `enterprise_id || '/' || to_char(effective_from at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+    from: 'enterprise_status_timeline',
+  },
+  outlets: { select: 'id', from: 'outlets' },
+  devices: { select: 'mn', from: 'devices' },
+  permit_limits: { select: `outlet_id || '/' || factor_code || '/' || basis`, from: 'permit_limits' },
+  meters: { select: 'id', from: 'meters' },
+  contacts: { select: `enterprise_id || '/' || role || '/' || name`, from: 'contacts' },
+  violations: { select: 'id', from: 'violations' },
+  // Windows declared in the console are not the file's to remove.
+  maintenance_windows: { select: 'id', from: `maintenance_windows where source = 'registry'` },
+};
+
+// Children before parents, so a prune never trips a foreign key.
+const DELETE_ORDER: readonly RegistryTable[] = [
+  'maintenance_windows',
+  'violations',
+  'contacts',
+  'meters',
+  'permit_limits',
+  'devices',
+  'outlets',
+  'enterprise_status_timeline',
+  'enterprises',
+  'districts',
+];
+
+/**
+ * Validate the whole file, then upsert everything in one transaction. Importing the same file
+ * twice changes nothing. Rows the file no longer lists are reported, and deleted only with `prune`.
+ * Concurrent imports into one schema are serialised by an advisory lock.
+ */
+export async function importRegistry(
+  pool: pg.Pool,
+  source: RegistrySource,
+  options: ImportOptions,
+): Promise<ImportResult> {
+  const log = options.logger.child({ component: 'store.registry-import' });
+  const reg = await loadRegistry(source);
+  const prune = options.prune === true;
+
+  const counts = Object.fromEntries(
+    REGISTRY_TABLES.map((t) => [t, { inserted: 0, updated: 0, unchanged: 0, deleted: 0 }]),
+  ) as Record<RegistryTable, TableCounts>;
+  const tally = (t: RegistryTable, o: UpsertOutcome) => {
+    counts[t][o] += 1;
+  };
+
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (err) {
+    throw new StoreError('REGISTRY_IMPORT_FAILED', 'cannot connect to Postgres to import the registry', {
+      retryable: isRetryablePgError(err),
+      cause: err,
+    });
+  }
+  let broken: Error | undefined;
+  try {
+    await client.query('begin');
+    await client.query(
+      `select pg_advisory_xact_lock(hashtext('offsite.store.registry-import:' || current_schema()))`,
+    );
+
+    for (const d of reg.districts) tally('districts', await upsertDistrict(client, d));
+    for (const e of reg.enterprises) {
+      tally('enterprises', await upsertEnterprise(client, e));
+      for (const s of e.statusTimeline)
+        tally('enterprise_status_timeline', await upsertStatusEntry(client, e.id, s));
+      for (const o of e.outlets) {
+        tally('outlets', await upsertOutlet(client, e.id, o));
+        for (const d of o.devices) tally('devices', await upsertDevice(client, o.id, d));
+        for (const l of o.limits) tally('permit_limits', await upsertLimit(client, o.id, l));
+      }
+      // Production meters first: a treatment meter references the meter it serves.
+      const meters = [...e.meters].sort(
+        (a, b) => Number(a.serves !== undefined) - Number(b.serves !== undefined),
+      );
+      for (const m of meters) tally('meters', await upsertMeter(client, e.id, m));
+      for (const c of e.contacts) tally('contacts', await upsertContact(client, e.id, c));
+      for (const v of e.violations) tally('violations', await upsertViolation(client, e.id, v));
+      for (const w of e.maintenanceWindows)
+        tally('maintenance_windows', await upsertMaintenanceWindow(client, e.id, w));
+    }
+
+    const wanted = fileKeys(reg);
+    const removed: RemovedItem[] = [];
+    for (const table of REGISTRY_TABLES) {
+      const { select, from } = KEY_SQL[table];
+      const res = await client.query<{ key: string }>(`select ${select} as key from ${from} order by 1`);
+      for (const { key } of res.rows) if (!wanted[table].has(key)) removed.push({ table, key });
+    }
+
+    if (prune) {
+      for (const table of DELETE_ORDER) {
+        const keys = removed.filter((r) => r.table === table).map((r) => r.key);
+        if (keys.length === 0) continue;
+        const { select, from } = KEY_SQL[table];
+        const where = from.includes(' where ') ? `${from} and` : `${from} where`;
+        const res = await client.query(`delete from ${where} ${select} = any($1::text[])`, [keys]);
+        counts[table].deleted = res.rowCount ?? 0;
+      }
+    }
+
+    await client.query('commit');
+    const changed = REGISTRY_TABLES.some(
+      (t) => counts[t].inserted + counts[t].updated + counts[t].deleted > 0,
+    );
+    const summary = Object.fromEntries(REGISTRY_TABLES.map((t) => [t, counts[t]]));
+    log.info({ counts: summary, removed: removed.length, pruned: prune, changed }, 'registry imported');
+    if (removed.length > 0 && !prune) {
+      log.warn(
+        { removed },
+        'registry rows no longer in the file were kept; import with prune to delete them',
+      );
+    }
+    return { counts, removed, pruned: prune, changed };
+  } catch (err) {
+    await client.query('rollback').catch((rollbackErr: Error) => {
+      broken = rollbackErr;
+    });
+    if (err instanceof StoreError && err.code !== 'QUERY_FAILED') throw err;
+    throw new StoreError('REGISTRY_IMPORT_FAILED', `registry import rolled back: ${(err as Error).message}`, {
+      retryable: err instanceof StoreError ? err.retryable : isRetryablePgError(err),
+      cause: err,
+    });
+  } finally {
+    client.release(broken);
+  }
+}

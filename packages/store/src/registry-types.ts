@@ -1,0 +1,188 @@
+/**
+ * The registry file (`registry/README.md` documents every field). These are the shapes after
+ * `parseRegistryFile` validated the file and filled in defaults: instants are ISO 8601 UTC strings
+ * (`2025-03-01T00:00:00.000Z`), calendar dates are `YYYY-MM-DD` (Asia/Shanghai calendar).
+ */
+export const REGISTRY_FILE_VERSION = 1;
+
+export type RegistryFormat = 'yaml' | 'json';
+export type SupervisionClass = 'key' | 'special' | 'general';
+export type CreditRating = 'A' | 'B' | 'C' | 'D';
+export type EnterpriseStatus = 'shutdown' | 'resuming' | 'normal';
+export type OutletKind = 'gas' | 'water';
+export type ProtocolVersion = 2005 | 2017 | 2025;
+export type MeterRole = 'production' | 'treatment' | 'total';
+export type LimitBasis = 'hourly' | 'daily';
+export type ContactRole = 'legal' | 'env-manager' | 'operator' | 'contact';
+export type Language = 'zh' | 'en';
+export type ViolationKind =
+  | 'exceedance'
+  | 'treatment-not-running'
+  | 'falsification'
+  | 'unpermitted-discharge'
+  | 'monitoring-fault'
+  | 'crime'
+  | 'incident'
+  | 'other';
+
+export const SUPERVISION_CLASSES: readonly SupervisionClass[] = ['key', 'special', 'general'];
+export const CREDIT_RATINGS: readonly CreditRating[] = ['A', 'B', 'C', 'D'];
+export const ENTERPRISE_STATUSES: readonly EnterpriseStatus[] = ['shutdown', 'resuming', 'normal'];
+export const OUTLET_KINDS: readonly OutletKind[] = ['gas', 'water'];
+export const PROTOCOL_VERSIONS: readonly ProtocolVersion[] = [2005, 2017, 2025];
+export const METER_ROLES: readonly MeterRole[] = ['production', 'treatment', 'total'];
+export const LIMIT_BASES: readonly LimitBasis[] = ['hourly', 'daily'];
+export const CONTACT_ROLES: readonly ContactRole[] = ['legal', 'env-manager', 'operator', 'contact'];
+export const LANGUAGES: readonly Language[] = ['zh', 'en'];
+export const VIOLATION_KINDS: readonly ViolationKind[] = [
+  'exceedance',
+  'treatment-not-running',
+  'falsification',
+  'unpermitted-discharge',
+  'monitoring-fault',
+  'crime',
+  'incident',
+  'other',
+];
+/** Concentration units a permit limit may use, by outlet kind. */
+export const LIMIT_UNITS: Readonly<Record<OutletKind, readonly string[]>> = {
+  gas: ['mg/m3', 'ug/m3', 'ngTEQ/m3'],
+  water: ['mg/L', 'ug/L', 'pH', 'times'],
+};
+
+export interface LocalizedName {
+  zh: string;
+  en?: string;
+}
+
+export interface RegistryFile {
+  version: typeof REGISTRY_FILE_VERSION;
+  /** Informational: the city this registry covers. Not stored. */
+  city?: { name: LocalizedName };
+  districts: RegistryDistrict[];
+  enterprises: RegistryEnterprise[];
+}
+
+export interface RegistryDistrict {
+  id: string;
+  name: { zh: string; en: string };
+}
+
+export interface RegistryEnterprise {
+  id: string;
+  name: LocalizedName;
+  creditCode: string;
+  district: string;
+  industry: string;
+  industryCode?: string;
+  supervisionClass: SupervisionClass;
+  creditRating?: CreditRating;
+  /** Current status: the latest timeline entry's status, or `normal` without a timeline. */
+  status: EnterpriseStatus;
+  address?: string;
+  statusTimeline: StatusTimelineEntry[];
+  outlets: RegistryOutlet[];
+  meters: RegistryMeter[];
+  contacts: RegistryContact[];
+  violations: RegistryViolation[];
+  maintenanceWindows: RegistryMaintenanceWindow[];
+}
+
+export interface StatusTimelineEntry {
+  status: EnterpriseStatus;
+  /** ISO 8601 UTC instant. */
+  from: string;
+  /** `YYYY-MM-DD`; required for `resuming`. */
+  resumptionDate?: string;
+  note?: string;
+}
+
+export interface RegistryOutlet {
+  id: string;
+  kind: OutletKind;
+  name: LocalizedName;
+  refO2Pct?: number;
+  devices: RegistryDevice[];
+  limits: RegistryLimit[];
+}
+
+export interface RegistryDevice {
+  mn: string;
+  /** SECRET: the HJ 212 PW the device sends in clear. */
+  password: string;
+  /** SECRET: 32 hex digits (SM4, HJ 212-2025). */
+  sm4Key?: string;
+  protocolVersion: ProtocolVersion;
+  realtimeIntervalS: number;
+  minuteIntervalS: number;
+  model?: string;
+  enabled: boolean;
+}
+
+export interface RegistryLimit {
+  factor: string;
+  basis: LimitBasis;
+  value: number;
+  lowerValue?: number;
+  unit: string;
+  converted: boolean;
+  range?: { min: number; max: number };
+}
+
+export interface RegistryMeter {
+  id: string;
+  role: MeterRole;
+  name: LocalizedName;
+  ratedWindowKwh?: number;
+  serves?: string;
+  mqttCredentialsRef?: string;
+}
+
+export interface RegistryContact {
+  name: string;
+  role: ContactRole;
+  phone?: string;
+  email?: string;
+  language: Language;
+}
+
+export interface RegistryViolation {
+  id: string;
+  date: string;
+  kind: ViolationKind;
+  serious: boolean;
+  description: string;
+}
+
+export interface RegistryMaintenanceWindow {
+  id: string;
+  device?: string;
+  outlet?: string;
+  from: string;
+  to: string;
+  reason: string;
+}
+
+export type RegistryIssueCode =
+  | 'syntax'
+  | 'required'
+  | 'type'
+  | 'unknown-field'
+  | 'format'
+  | 'enum'
+  | 'range'
+  | 'duplicate'
+  | 'reference'
+  | 'credit-code'
+  | 'consistency';
+
+/** One problem in a registry file, with its path such as `enterprises[3].outlets[0].limits[1].unit`. */
+export interface RegistryIssue {
+  path: string;
+  code: RegistryIssueCode;
+  message: string;
+  messageZh: string;
+}
+
+export type ParseRegistryResult =
+  { ok: true; registry: RegistryFile } | { ok: false; issues: RegistryIssue[] };
