@@ -1,0 +1,222 @@
+// Every threshold of the engine, with the documented defaults (README.md lists them all).
+import type { Severity } from './model.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+export interface AggregationConfig {
+  /** Gas hourly mean is valid when valid minute data cover at least this many minutes of the hour. */
+  minCoverageMinutes: number;
+  /** Daily mean is valid with at least this many valid hourly means. */
+  minValidHoursPerDay: number;
+  /** An aggregate's flag is `N` when at least this share of its inputs were `N`. */
+  normalFlagShare: number;
+  /** Default length (s) of one minute-data value when the reading has no `periodSeconds`. */
+  defaultMinutePeriodSeconds: number;
+  /** Water: flow factor used to weight the daily mean. */
+  flowFactor: string;
+}
+
+export interface WindowRuleConfig {
+  enabled: boolean;
+  /** Consecutive condition windows needed to open. */
+  confirmWindows: number;
+  /** Consecutive clear windows needed to resolve. */
+  clearWindows: number;
+  severity: Severity;
+}
+
+export interface RulesConfig {
+  exceedance: WindowRuleConfig & {
+    /** Severity by ratio to the limit: the first entry whose minRatio the ratio reaches; below all → `severity`. */
+    severityByRatio: { minRatio: number; severity: Severity }[];
+  };
+  treatmentIdle: WindowRuleConfig & {
+    windowMinutes: number;
+    /** Production runs when its window energy is ≥ this share of its rated window energy. */
+    productionShare: number;
+    /** Treatment is idle when its window energy is < this share of its rated window energy. */
+    treatmentShare: number;
+    confirmWindowsInResumption: number;
+    /** Interpolate a cumulative meter between readings at most this far apart. */
+    maxInterpolationGapMs: number;
+  };
+  flatline: {
+    enabled: boolean;
+    minRealtimeDurationMs: number;
+    minConsecutiveMinuteMeans: number;
+    exemptFactors: string[];
+    severity: Severity;
+  };
+  zeroWhileRunning: { enabled: boolean; minDurationMs: number; flowFactors: string[]; severity: Severity };
+  outOfRange: { enabled: boolean; mayBeNegative: string[]; severity: Severity };
+  offline: { enabled: boolean; cadenceMultiplier: number; minMs: number; severity: Severity };
+  lowCapture: WindowRuleConfig & { minRate: number };
+  faultFlag: { enabled: boolean; flags: string[]; minDurationMs: number; severity: Severity };
+  manualFlag: { enabled: boolean; flags: string[]; severity: Severity };
+  maintenanceOverrun: { enabled: boolean; flags: string[]; severity: Severity };
+  o2NearAmbient: { enabled: boolean; thresholdPercent: number; minDurationMs: number; severity: Severity };
+  clusteredBelowLimit: WindowRuleConfig & {
+    lowerShareOfLimit: number;
+    minShareOfHours: number;
+    minValidHours: number;
+  };
+  inconsistentAggregate: WindowRuleConfig & { maxRelativeDifference: number };
+}
+
+export interface EngineConfig {
+  /** Offset of local (display and calendar) time from UTC; Asia/Shanghai is +480. Days start at local midnight. */
+  timezoneOffsetMinutes: number;
+  /** Windows older than this (aligned down to the local day) are frozen and evicted; older readings are rejected. */
+  latenessHorizonMs: number;
+  /** Flags that make a value valid. */
+  validFlags: string[];
+  gas: AggregationConfig;
+  water: AggregationConfig;
+  conversion: { o2Factor: string; ambientO2Percent: number; o2CeilingPercent: number };
+  /** Pollutants (monitored factors) besides those with a limit. */
+  pollutantFactors: string[];
+  resumption: { windowDays: number };
+  rules: RulesConfig;
+  /** Partial rule settings by enterprise id, site id and factor (applied in that order, later wins). */
+  overrides: {
+    enterprises: Record<string, DeepPartial<RulesConfig>>;
+    sites: Record<string, DeepPartial<RulesConfig>>;
+    factors: Record<string, DeepPartial<RulesConfig>>;
+  };
+}
+
+export type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K];
+};
+
+export const defaultConfig: EngineConfig = {
+  timezoneOffsetMinutes: 480,
+  latenessHorizonMs: 48 * HOUR,
+  validFlags: ['N'],
+  gas: {
+    minCoverageMinutes: 45,
+    minValidHoursPerDay: 20,
+    normalFlagShare: 0.75,
+    defaultMinutePeriodSeconds: 60,
+    flowFactor: 'a00000',
+  },
+  water: {
+    minCoverageMinutes: 0,
+    minValidHoursPerDay: 20,
+    normalFlagShare: 0.75,
+    defaultMinutePeriodSeconds: 60,
+    flowFactor: 'w00000',
+  },
+  conversion: { o2Factor: 'a19001', ambientO2Percent: 21, o2CeilingPercent: 19.5 },
+  pollutantFactors: [
+    'a21026',
+    'a21002',
+    'a34013',
+    'a21005',
+    'a24088',
+    'w01018',
+    'w21003',
+    'w21011',
+    'w21001',
+    'w01012',
+  ],
+  resumption: { windowDays: 30 },
+  rules: {
+    exceedance: {
+      enabled: true,
+      confirmWindows: 1,
+      clearWindows: 1,
+      severity: 'minor',
+      severityByRatio: [
+        { minRatio: 2, severity: 'critical' },
+        { minRatio: 1.5, severity: 'major' },
+      ],
+    },
+    treatmentIdle: {
+      enabled: true,
+      windowMinutes: 15,
+      productionShare: 0.2,
+      treatmentShare: 0.1,
+      confirmWindows: 2,
+      confirmWindowsInResumption: 1,
+      clearWindows: 2,
+      severity: 'major',
+      maxInterpolationGapMs: 5 * MIN,
+    },
+    flatline: {
+      enabled: true,
+      minRealtimeDurationMs: 60 * MIN,
+      minConsecutiveMinuteMeans: 6,
+      exemptFactors: [],
+      severity: 'major',
+    },
+    zeroWhileRunning: {
+      enabled: true,
+      minDurationMs: 30 * MIN,
+      flowFactors: ['a00000', 'w00000'],
+      severity: 'major',
+    },
+    outOfRange: { enabled: true, mayBeNegative: ['a01012', 'a01013'], severity: 'minor' },
+    offline: { enabled: true, cadenceMultiplier: 3, minMs: 10 * MIN, severity: 'minor' },
+    lowCapture: { enabled: true, minRate: 0.9, confirmWindows: 3, clearWindows: 1, severity: 'minor' },
+    faultFlag: { enabled: true, flags: ['D', 'B'], minDurationMs: HOUR, severity: 'minor' },
+    manualFlag: { enabled: true, flags: ['S'], severity: 'major' },
+    maintenanceOverrun: { enabled: true, flags: ['M'], severity: 'minor' },
+    o2NearAmbient: { enabled: true, thresholdPercent: 19.5, minDurationMs: 30 * MIN, severity: 'major' },
+    clusteredBelowLimit: {
+      enabled: true,
+      confirmWindows: 1,
+      clearWindows: 1,
+      severity: 'major',
+      lowerShareOfLimit: 0.9,
+      minShareOfHours: 0.9,
+      minValidHours: 20,
+    },
+    inconsistentAggregate: {
+      enabled: true,
+      confirmWindows: 1,
+      clearWindows: 1,
+      severity: 'minor',
+      maxRelativeDifference: 0.02,
+    },
+  },
+  overrides: { enterprises: {}, sites: {}, factors: {} },
+};
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Deep merge of plain objects; arrays and scalars from `patch` replace those of `base`. */
+export function deepMerge<T>(base: T, patch: unknown): T {
+  if (!isPlainObject(base) || !isPlainObject(patch)) return (patch === undefined ? base : patch) as T;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === undefined) continue;
+    out[k] = isPlainObject(out[k]) && isPlainObject(v) ? deepMerge(out[k], v) : v;
+  }
+  return out as T;
+}
+
+/** Builds a full configuration from a partial one over the defaults. */
+export function makeConfig(patch: DeepPartial<EngineConfig> = {}): EngineConfig {
+  return deepMerge(defaultConfig, patch);
+}
+
+/** Rule settings for one enterprise / site / factor, with the overrides applied. */
+export function rulesFor(
+  config: EngineConfig,
+  enterpriseId: string,
+  siteId: string,
+  factor?: string,
+): RulesConfig {
+  let r = config.rules;
+  const e = config.overrides.enterprises[enterpriseId];
+  if (e) r = deepMerge(r, e);
+  const s = config.overrides.sites[siteId];
+  if (s) r = deepMerge(r, s);
+  const f = factor === undefined ? undefined : config.overrides.factors[factor];
+  if (f) r = deepMerge(r, f);
+  return r;
+}
