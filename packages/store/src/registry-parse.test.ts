@@ -1,0 +1,238 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { formatRegistryIssues, parseRegistryFile, validateRegistry } from './registry-parse.js';
+import type { RegistryFile, RegistryIssue } from './registry-types.js';
+
+const exampleText = readFileSync(new URL('../../../registry/example.yaml', import.meta.url), 'utf8');
+type Raw = Record<string, unknown>;
+const raw = (): Raw & { enterprises: Raw[]; districts: Raw[] } => parseYaml(exampleText) as never;
+const at = (o: Raw, ...keys: (string | number)[]): Raw => keys.reduce<Raw>((x, k) => (x as never)[k], o);
+
+function issuesOf(data: unknown): RegistryIssue[] {
+  const r = validateRegistry(data);
+  if (r.ok) throw new Error('expected the registry to be invalid');
+  return r.issues;
+}
+const paths = (data: unknown) => issuesOf(data).map((i) => i.path);
+
+function minimal(): Raw & { enterprises: Raw[] } {
+  return {
+    version: 1,
+    districts: [{ id: 'd1', name: { zh: '一区', en: 'District 1' } }],
+    enterprises: [
+      {
+        id: 'ent-1',
+        name: { zh: '测试企业' },
+        creditCode: '9144030071526726XG',
+        district: 'd1',
+        industry: 'other',
+        supervisionClass: 'general',
+      },
+    ],
+  };
+}
+
+describe('the example registry', () => {
+  const result = parseRegistryFile(exampleText, 'yaml');
+
+  test('is valid', () => {
+    if (!result.ok) throw new Error(formatRegistryIssues(result.issues));
+    expect(result.registry.districts).toHaveLength(3);
+    expect(result.registry.enterprises).toHaveLength(12);
+  });
+
+  test('has the promised variety', () => {
+    const reg = (result as { registry: RegistryFile }).registry;
+    const gasRefs = reg.enterprises.flatMap((e) =>
+      e.outlets.filter((o) => o.kind === 'gas').map((o) => o.refO2Pct),
+    );
+    expect(gasRefs).toEqual(expect.arrayContaining([6, 3.5, 11]));
+    expect(reg.enterprises.filter((e) => e.status === 'resuming').map((e) => e.id)).toEqual(['ent-0008']);
+    expect(reg.enterprises.flatMap((e) => e.violations).length).toBeGreaterThanOrEqual(3);
+    const phones = reg.enterprises
+      .flatMap((e) => e.contacts.map((c) => c.phone))
+      .filter((p) => p?.startsWith('1'));
+    for (const p of phones) expect(p).toMatch(/^1380000\d{4}$/);
+    for (const e of reg.enterprises.flatMap((x) => x.contacts.map((c) => c.email)).filter(Boolean)) {
+      expect(e).toMatch(/\.example\.com$/);
+    }
+  });
+
+  test('reads the same from JSON', () => {
+    const fromJson = parseRegistryFile(JSON.stringify(parseYaml(exampleText)), 'json');
+    expect(fromJson).toEqual(result);
+  });
+});
+
+test('defaults are filled and times normalised to UTC', () => {
+  const data = minimal();
+  data.enterprises[0]!.statusTimeline = [
+    { status: 'shutdown', from: '2026-01-01T00:00:00+08:00' },
+    { status: 'resuming', from: '2026-02-01T08:30:00+08:00', resumptionDate: '2026-02-01' },
+  ];
+  data.enterprises[0]!.outlets = [
+    {
+      id: 'o1',
+      kind: 'gas',
+      name: { zh: '排口' },
+      refO2Pct: 9,
+      devices: [{ mn: 'MN1', password: 'pw', protocolVersion: 2017 }],
+      limits: [{ factor: 'a21026', basis: 'hourly', value: 200, unit: 'mg/m3' }],
+    },
+  ];
+  data.enterprises[0]!.contacts = [{ name: '张三', role: 'legal', email: 'z@example.com' }];
+  const r = validateRegistry(data);
+  if (!r.ok) throw new Error(formatRegistryIssues(r.issues));
+  const e = r.registry.enterprises[0]!;
+  expect(e.status).toBe('resuming');
+  expect(e.statusTimeline.map((t) => t.from)).toEqual([
+    '2025-12-31T16:00:00.000Z',
+    '2026-02-01T00:30:00.000Z',
+  ]);
+  expect(e.outlets[0]!.devices[0]).toEqual({
+    mn: 'MN1',
+    password: 'pw',
+    protocolVersion: 2017,
+    realtimeIntervalS: 30,
+    minuteIntervalS: 600,
+    enabled: true,
+  });
+  expect(e.outlets[0]!.limits[0]).toEqual({
+    factor: 'a21026',
+    basis: 'hourly',
+    value: 200,
+    unit: 'mg/m3',
+    converted: false,
+  });
+  expect(e.contacts[0]!.language).toBe('zh');
+  expect(e.meters).toEqual([]);
+});
+
+test('every problem is reported with its path, in Chinese and English', () => {
+  const data = raw();
+  at(data, 'enterprises', 3, 'outlets', 0, 'limits', 1).unit = 'mg/m3'; // gas unit on a water outlet
+  at(data, 'enterprises', 0).creditCode = '91990102MA0Q1H7K3G'; // wrong check character
+  at(data, 'enterprises', 1).district = 'dist-nowhere';
+  at(data, 'enterprises', 2, 'outlets', 0, 'devices', 0).protocolVersion = 2019;
+  at(data, 'enterprises', 5).supervisonClass = 'key'; // typo
+  const issues = issuesOf(data);
+  expect(issues.map((i) => [i.path, i.code])).toEqual([
+    ['enterprises[0].creditCode', 'credit-code'],
+    ['enterprises[1].district', 'reference'],
+    ['enterprises[2].outlets[0].devices[0].protocolVersion', 'enum'],
+    ['enterprises[3].outlets[0].limits[1].unit', 'enum'],
+    ['enterprises[5].supervisonClass', 'unknown-field'],
+  ]);
+  for (const i of issues) {
+    expect(i.message).toMatch(/[a-z]/);
+    expect(i.messageZh).toMatch(/[\u4e00-\u9fff]/);
+  }
+  expect(formatRegistryIssues(issues).split('\n')).toHaveLength(5);
+});
+
+test('numbers where strings belong are refused, not converted', () => {
+  // YAML reads an unquoted 012345 as 12345: a device would be locked out by a lost zero.
+  const r = parseRegistryFile(exampleText.replace("password: 'Hd7q2Lx9'", 'password: 012345'), 'yaml');
+  expect(r.ok).toBe(false);
+  const issue = (r as { issues: RegistryIssue[] }).issues[0]!;
+  expect(issue.path).toBe('enterprises[0].outlets[0].devices[0].password');
+  expect(issue.message).toContain('quote');
+});
+
+test('identifiers must be unique across the file', () => {
+  const data = raw();
+  at(data, 'enterprises', 1, 'outlets', 0, 'devices', 0).mn = '99010201FG00010000000001';
+  at(data, 'enterprises', 2, 'outlets', 0).id = 'out-0001-g1';
+  at(data, 'enterprises', 4).creditCode = at(data, 'enterprises', 0).creditCode;
+  at(data, 'enterprises', 0, 'contacts', 2).role = 'env-manager';
+  at(data, 'enterprises', 0, 'contacts', 2).name = '钱立新';
+  expect(paths(data)).toEqual([
+    'enterprises[0].contacts[2]',
+    'enterprises[1].outlets[0].devices[0].mn',
+    'enterprises[2].outlets[0].id',
+    'enterprises[4].creditCode',
+  ]);
+  expect(issuesOf(data).every((i) => i.code === 'duplicate')).toBe(true);
+});
+
+test('cross-field rules', () => {
+  const data = raw();
+  at(data, 'enterprises', 2, 'outlets', 0).refO2Pct = 6; // water outlet
+  at(data, 'enterprises', 11, 'outlets', 0, 'limits', 0).converted = true; // gas outlet without refO2Pct
+  at(data, 'enterprises', 0, 'outlets', 0, 'limits', 0).value = 300; // above the instrument range 200
+  at(data, 'enterprises', 0, 'outlets', 0, 'limits', 1).factor = 'w01018'; // water factor on a gas outlet
+  at(data, 'enterprises', 0, 'meters', 1).serves = 'mtr-0001-all'; // not a production meter
+  at(data, 'enterprises', 1, 'meters', 0).serves = 'mtr-0002-t1'; // production meters serve nothing
+  at(data, 'enterprises', 4, 'maintenanceWindows', 0).to = '2026-12-02T08:00:00+08:00'; // before from
+  at(data, 'enterprises', 4, 'maintenanceWindows', 0).device = '99010201FG00010000000001'; // another enterprise's device
+  at(data, 'enterprises', 7, 'statusTimeline', 2).resumptionDate = null; // resuming needs a date
+  at(data, 'enterprises', 7).status = 'normal'; // contradicts the timeline
+  at(data, 'enterprises', 3, 'contacts', 0).phone = null; // neither phone nor email
+  expect(paths(data)).toEqual([
+    'enterprises[0].outlets[0].limits[0].range.max',
+    'enterprises[0].outlets[0].limits[1].factor',
+    'enterprises[0].meters[1].serves',
+    'enterprises[1].meters[0].serves',
+    'enterprises[2].outlets[0].refO2Pct',
+    'enterprises[3].contacts[0]',
+    'enterprises[4].maintenanceWindows[0].device',
+    'enterprises[4].maintenanceWindows[0].to',
+    'enterprises[7].statusTimeline[2].resumptionDate',
+    'enterprises[7].status',
+    'enterprises[11].outlets[0].limits[0].converted',
+  ]);
+});
+
+test('formats of values', () => {
+  const data = minimal();
+  const e = data.enterprises[0]!;
+  e.id = 'Ent 1';
+  e.statusTimeline = [
+    { status: 'shutdown', from: '2026-01-01 00:00:00' }, // no offset: ambiguous
+    { status: 'resuming', from: '2026-02-30T00:00:00Z', resumptionDate: '2026-13-01' },
+  ];
+  e.contacts = [{ name: '张三', role: 'boss', phone: '12345', email: 'not-an-email', language: 'fr' }];
+  e.violations = [{ id: 'v1', date: '2026-01-01', kind: 'exceedance', serious: 'yes', description: 'x' }];
+  expect(issuesOf(data).map((i) => [i.path, i.code])).toEqual([
+    ['enterprises[0].id', 'format'],
+    ['enterprises[0].statusTimeline[0].from', 'format'],
+    ['enterprises[0].statusTimeline[1].from', 'format'],
+    ['enterprises[0].statusTimeline[1].resumptionDate', 'format'],
+    ['enterprises[0].contacts[0].role', 'enum'],
+    ['enterprises[0].contacts[0].phone', 'format'],
+    ['enterprises[0].contacts[0].email', 'format'],
+    ['enterprises[0].contacts[0].language', 'enum'],
+    ['enterprises[0].violations[0].serious', 'type'],
+  ]);
+});
+
+test('timeline entries must be in increasing order', () => {
+  const data = minimal();
+  data.enterprises[0]!.statusTimeline = [
+    { status: 'normal', from: '2026-03-01T00:00:00+08:00' },
+    { status: 'shutdown', from: '2026-02-28T16:00:00Z' }, // the same instant
+  ];
+  expect(issuesOf(data).map((i) => [i.path, i.code])).toEqual([
+    ['enterprises[0].statusTimeline[1].from', 'consistency'],
+  ]);
+});
+
+test('structural problems', () => {
+  expect(paths(null)).toEqual(['(root)']);
+  expect(paths({ version: 2, districts: {}, enterprises: [42] })).toEqual([
+    'version',
+    'districts',
+    'enterprises[0]',
+  ]);
+  expect(paths({ version: 1 })).toEqual(['districts', 'enterprises']);
+});
+
+test('syntax errors of either format are reported, not thrown', () => {
+  const yaml = parseRegistryFile('version: 1\ndistricts: [\n', 'yaml');
+  expect(yaml.ok).toBe(false);
+  expect((yaml as { issues: RegistryIssue[] }).issues[0]!.code).toBe('syntax');
+  const dup = parseRegistryFile('version: 1\nversion: 1\n', 'yaml');
+  expect((dup as { issues: RegistryIssue[] }).issues[0]!.code).toBe('syntax');
+  const json = parseRegistryFile('{"version": 1,', 'json');
+  expect((json as { issues: RegistryIssue[] }).issues.map((i) => i.code)).toEqual(['syntax']);
+});

@@ -1,0 +1,270 @@
+import { readFile } from 'node:fs/promises';
+import pg from 'pg';
+import { parse as parseYaml } from 'yaml';
+import {
+  findDeviceByMn,
+  importRegistry,
+  listContacts,
+  listenRegistryChanges,
+  loadRegistrySnapshot,
+  RegistryInvalidError,
+  runMigrations,
+  type RegistryChange,
+} from '../src/index.js';
+import { createTestSchema, recordingLogger, type TestSchema } from './pg-test-schema.js';
+
+const examplePath = new URL('../../../registry/example.yaml', import.meta.url).pathname;
+const logger = recordingLogger();
+let db: TestSchema;
+let example: { enterprises: Record<string, unknown>[] } & Record<string, unknown>;
+
+beforeAll(async () => {
+  example = parseYaml(await readFile(examplePath, 'utf8')) as typeof example;
+});
+beforeEach(async () => {
+  db = await createTestSchema();
+  await runMigrations(db.pool, { logger });
+});
+afterEach(async () => {
+  await db.drop();
+});
+
+/** A deep copy of the example, to edit. */
+const copy = () => structuredClone(example);
+
+async function rowVersions(): Promise<string> {
+  // xmin changes whenever a row is rewritten, even with identical values.
+  const res = await db.pool.query<{
+    v: string;
+  }>(`select string_agg(t || ':' || x, ',' order by t, x) as v from (
+      select 'e' as t, id || '@' || xmin::text as x from enterprises
+      union all select 'd', mn || '@' || xmin::text from devices
+      union all select 'l', outlet_id || factor_code || basis || '@' || xmin::text from permit_limits
+      union all select 'c', id::text || '@' || xmin::text from contacts
+      union all select 's', enterprise_id || effective_from::text || '@' || xmin::text from enterprise_status_timeline) q`);
+  return res.rows[0]?.v ?? '';
+}
+
+test('importing the example twice is idempotent', async () => {
+  const first = await importRegistry(db.pool, { path: examplePath }, { logger });
+  expect(first.changed).toBe(true);
+  expect(first.counts.districts.inserted).toBe(3);
+  expect(first.counts.enterprises.inserted).toBe(12);
+  expect(first.counts.devices.inserted).toBe(12);
+  expect(first.counts.enterprise_status_timeline.inserted).toBe(3);
+  expect(first.removed).toEqual([]);
+  const versions = await rowVersions();
+
+  const second = await importRegistry(db.pool, { path: examplePath }, { logger });
+  expect(second.changed).toBe(false);
+  for (const c of Object.values(second.counts)) {
+    expect(c.inserted + c.updated + c.deleted).toBe(0);
+  }
+  expect(second.counts.enterprises.unchanged).toBe(12);
+  expect(await rowVersions()).toBe(versions);
+});
+
+test('JSON and YAML of the same registry import to the same rows', async () => {
+  await importRegistry(db.pool, { text: JSON.stringify(example), format: 'json' }, { logger });
+  const again = await importRegistry(db.pool, { path: examplePath }, { logger });
+  expect(again.changed).toBe(false);
+});
+
+test('device lookup by MN returns what the gateway needs', async () => {
+  await importRegistry(db.pool, { path: examplePath }, { logger });
+  const d = await findDeviceByMn(db.pool, '99010203FG00050000000001');
+  expect(d).toEqual({
+    mn: '99010203FG00050000000001',
+    enterpriseId: 'ent-0005',
+    outletId: 'out-0005-g1',
+    outletKind: 'gas',
+    password: 'Lv2w9Ez4',
+    sm4Key: '0123456789abcdeffedcba9876543210',
+    protocolVersion: 2025,
+    realtimeIntervalS: 30,
+    minuteIntervalS: 600,
+    enabled: true,
+  });
+  expect(await findDeviceByMn(db.pool, '99010203FG00050000000002')).toBeNull();
+  // MNs are exact: case matters.
+  expect(await findDeviceByMn(db.pool, '99010203fg00050000000001')).toBeNull();
+});
+
+test('SQL injection in lookup arguments is harmless', async () => {
+  await importRegistry(db.pool, { path: examplePath }, { logger });
+  for (const attack of ["' or '1'='1", "x'; drop table devices; --", "99010203FG00050000000001' --", '$1']) {
+    expect(await findDeviceByMn(db.pool, attack)).toBeNull();
+  }
+  expect(await listContacts(db.pool, "ent-0001' or 'a'='a")).toEqual([]);
+  const n = await db.pool.query<{ n: string }>('select count(*) as n from devices');
+  expect(n.rows[0]?.n).toBe('12');
+
+  // Hostile text in the file is stored as text, not executed.
+  const reg = copy();
+  const hostile = "Robert'); drop table contacts; --";
+  (reg.enterprises[0]!.contacts as Record<string, unknown>[]).push({
+    name: hostile,
+    role: 'operator',
+    phone: '13800000199',
+  });
+  await importRegistry(db.pool, { data: reg }, { logger });
+  const contacts = await listContacts(db.pool, 'ent-0001');
+  expect(contacts.map((c) => c.name)).toContain(hostile);
+});
+
+test('contacts come legal representative first', async () => {
+  await importRegistry(db.pool, { path: examplePath }, { logger });
+  const contacts = await listContacts(db.pool, 'ent-0001');
+  expect(contacts.map((c) => [c.role, c.name])).toEqual([
+    ['legal', '赵国华'],
+    ['env-manager', '钱立新'],
+    ['operator', '孙涛'],
+  ]);
+  expect(contacts[2]).toMatchObject({ phone: '13800000103', email: null, language: 'zh' });
+});
+
+test('the snapshot carries the registry for the analyzer and no credentials', async () => {
+  await importRegistry(db.pool, { path: examplePath }, { logger });
+  const snap = await loadRegistrySnapshot(db.pool);
+  expect(snap.districts).toHaveLength(3);
+  expect(snap.enterprises).toHaveLength(12);
+  const food = snap.enterprises.find((e) => e.id === 'ent-0008')!;
+  expect(food.status).toBe('resuming');
+  expect(food.statusTimeline.map((t) => [t.status, t.from, t.resumptionDate])).toEqual([
+    ['normal', '2022-12-31T16:00:00.000Z', null],
+    ['shutdown', '2026-09-14T16:00:00.000Z', null],
+    ['resuming', '2026-11-16T00:00:00.000Z', '2026-11-16'],
+  ]);
+  const power = snap.enterprises.find((e) => e.id === 'ent-0001')!;
+  expect(power.outlets[0]).toMatchObject({ id: 'out-0001-g1', kind: 'gas', refO2Pct: 6 });
+  expect(power.outlets[0]!.limits).toContainEqual({
+    factor: 'a21026',
+    basis: 'hourly',
+    value: 35,
+    lowerValue: null,
+    unit: 'mg/m3',
+    converted: true,
+    range: { min: 0, max: 200 },
+  });
+  expect(power.outlets[0]!.devices).toEqual([
+    {
+      mn: '99010201FG00010000000001',
+      protocolVersion: 2017,
+      realtimeIntervalS: 30,
+      minuteIntervalS: 600,
+      enabled: true,
+    },
+  ]);
+  expect(power.meters.find((m) => m.id === 'mtr-0001-t1')).toMatchObject({
+    role: 'treatment',
+    servesMeterId: 'mtr-0001-p1',
+    ratedWindowKwh: 95,
+  });
+  const incinerator = snap.enterprises.find((e) => e.id === 'ent-0005')!;
+  expect(incinerator.maintenanceWindows).toEqual([
+    expect.objectContaining({
+      deviceMn: '99010203FG00050000000001',
+      from: '2026-12-02T01:00:00.000Z',
+      to: '2026-12-02T09:00:00.000Z',
+    }),
+  ]);
+  const json = JSON.stringify(snap);
+  expect(json).not.toContain('Hd7q2Lx9');
+  expect(json).not.toContain('0123456789abcdeffedcba9876543210');
+});
+
+test('removed items are reported, and deleted only with prune', async () => {
+  await importRegistry(db.pool, { path: examplePath }, { logger });
+  const reg = copy();
+  reg.enterprises = reg.enterprises.filter((e) => e.id !== 'ent-0012');
+  (reg.enterprises[0]!.contacts as unknown[]).pop();
+
+  const kept = await importRegistry(db.pool, { data: reg }, { logger });
+  expect(kept.changed).toBe(false);
+  expect(kept.removed).toEqual(
+    expect.arrayContaining([
+      { table: 'enterprises', key: 'ent-0012' },
+      { table: 'outlets', key: 'out-0012-g1' },
+      { table: 'devices', key: '99010404FG00120000000001' },
+      { table: 'permit_limits', key: 'out-0012-g1/a24088/hourly' },
+      { table: 'meters', key: 'mtr-0012-t1' },
+      { table: 'contacts', key: 'ent-0001/operator/孙涛' },
+    ]),
+  );
+  expect(await findDeviceByMn(db.pool, '99010404FG00120000000001')).not.toBeNull();
+
+  const pruned = await importRegistry(db.pool, { data: reg }, { logger, prune: true });
+  expect(pruned.counts.enterprises.deleted).toBe(1);
+  expect(pruned.counts.meters.deleted).toBe(2);
+  expect(pruned.counts.contacts.deleted).toBe(3);
+  expect(await findDeviceByMn(db.pool, '99010404FG00120000000001')).toBeNull();
+  expect((await loadRegistrySnapshot(db.pool)).enterprises).toHaveLength(11);
+  const after = await importRegistry(db.pool, { data: reg }, { logger, prune: true });
+  expect(after.removed).toEqual([]);
+  expect(after.changed).toBe(false);
+});
+
+test('an import is one transaction: a failure part-way leaves nothing behind', async () => {
+  await importRegistry(db.pool, { path: examplePath }, { logger });
+  // A row the file does not know holds a credit code the file now gives to ent-0012: the
+  // file validates, but the database refuses ent-0012 late in the import.
+  await db.pool.query(
+    `insert into enterprises (id, name_zh, credit_code, district_id, industry, supervision_class)
+     values ('ent-9999', '外部录入企业', '9144030071526726XG', 'dist-kaifa', 'other', 'general')`,
+  );
+  const reg = copy();
+  reg.enterprises[0]!.creditRating = 'B';
+  reg.enterprises[11]!.creditCode = '9144030071526726XG';
+  await expect(importRegistry(db.pool, { data: reg }, { logger })).rejects.toMatchObject({
+    code: 'REGISTRY_IMPORT_FAILED',
+    retryable: false,
+  });
+  const r = await db.pool.query<{ credit_rating: string }>(
+    `select credit_rating from enterprises where id = 'ent-0001'`,
+  );
+  expect(r.rows[0]?.credit_rating).toBe('A');
+});
+
+test('an invalid file is rejected before anything is written, with every problem', async () => {
+  const reg = copy();
+  reg.enterprises[3]!.creditCode = '91990103MA0Q4E9N2A';
+  const outlets = reg.enterprises[3]!.outlets as Record<string, unknown>[];
+  (outlets[0]!.limits as Record<string, unknown>[])[1]!.unit = 'mg/m3';
+  const err: unknown = await importRegistry(db.pool, { data: reg }, { logger }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(RegistryInvalidError);
+  expect((err as RegistryInvalidError).issues.map((i) => i.path)).toEqual([
+    'enterprises[3].creditCode',
+    'enterprises[3].outlets[0].limits[1].unit',
+  ]);
+  const n = await db.pool.query<{ n: string }>('select count(*) as n from enterprises');
+  expect(n.rows[0]?.n).toBe('0');
+});
+
+test('changes NOTIFY registry_changed with the table; an unchanged import stays silent', async () => {
+  await importRegistry(db.pool, { path: examplePath }, { logger });
+  const listener = new pg.Client({ connectionString: db.url });
+  await listener.connect();
+  const seen: RegistryChange[] = [];
+  const stop = await listenRegistryChanges(listener, db.schema, (c) => seen.push(c));
+  try {
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+    await importRegistry(db.pool, { path: examplePath }, { logger });
+    await settle();
+    expect(seen).toEqual([]);
+
+    const reg = copy();
+    const outlets = reg.enterprises[0]!.outlets as Record<string, unknown>[];
+    (outlets[0]!.limits as Record<string, unknown>[])[0]!.value = 30;
+    await importRegistry(db.pool, { data: reg }, { logger });
+    await settle();
+    expect(seen).toEqual([{ schema: db.schema, table: 'permit_limits' }]);
+
+    await db.pool.query(`update devices set enabled = false where mn = '99010201FG00010000000001'`);
+    await db.pool.query(`delete from contacts where name = '孙涛'`);
+    await settle();
+    expect(seen.slice(1).map((c) => c.table)).toEqual(['devices', 'contacts']);
+  } finally {
+    await stop();
+    await listener.end();
+  }
+});
