@@ -1,0 +1,12 @@
+#!/usr/bin/env -S node --import tsx
+/** Composition root of the `offsite` CLI: wires the process's streams to the dispatcher. */
+import { dispatch } from './dispatch.js';
+import { COMMANDS } from './registry.js';
+
+// `offsite … | head` closes the pipe early: stop quietly instead of crashing on EPIPE.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
+process.exitCode = await dispatch(process.argv.slice(2), process, COMMANDS);
