@@ -689,11 +689,14 @@ export class Evaluator {
       const range = this.range(siteId, factor, rules);
       const valid = (p: SeriesPoint) => isValidValue(p.value, p.flag, this.cfg.validFlags, range);
       // A gap longer than the device's offline threshold breaks every run (inhibition while offline).
-      const breaks = pts.map((p, i) => {
-        if (i === 0) return false;
-        const thr = offlineThresholdMs(rules, this.idx.devices.get(p.reading.deviceId));
-        return p.t - pts[i - 1]!.t >= thr;
-      });
+      const thresholds = new Map<string, number>();
+      const thresholdOf = (deviceId: string) => {
+        let thr = thresholds.get(deviceId);
+        if (thr === undefined)
+          thresholds.set(deviceId, (thr = offlineThresholdMs(rules, this.idx.devices.get(deviceId))));
+        return thr;
+      };
+      const breaks = pts.map((p, i) => i > 0 && p.t - pts[i - 1]!.t >= thresholdOf(p.reading.deviceId));
       const base = { interval };
       const run = (
         rule: RuleName,
