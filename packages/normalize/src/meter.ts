@@ -1,0 +1,139 @@
+/**
+ * Energy-meter JSON payloads (`meter-energy.v1`, `meter-status.v1`, as published on MQTT) plus the
+ * meter's registry identity → `telemetry.v1`. The enterprise and meter come from the topic (which the
+ * broker ACL authenticates), never from the payload. Pure.
+ */
+import {
+  telemetryEventId,
+  validateMeterEnergyV1,
+  validateMeterStatusV1,
+  type Measurement,
+  type TelemetryV1,
+} from '@offsite/contracts';
+import type { NormalizeResult } from './result.js';
+
+export interface MeterContext {
+  readonly enterpriseId: string;
+  readonly meterId: string;
+  /** Ingestor that received the payload. Default `mqtt`. */
+  readonly source?: TelemetryV1['source'];
+  readonly rawRef?: string;
+  /** When the ingestor received the payload: ISO 8601 UTC. */
+  readonly receivedAt: string;
+}
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
+
+function checkIds(meter: MeterContext): NormalizeResult | null {
+  for (const [name, value] of [
+    ['enterpriseId', meter.enterpriseId],
+    ['meterId', meter.meterId],
+  ] as const) {
+    if (!ID.test(value) || value.length > 128) {
+      return {
+        ok: false,
+        kind: 'invalid',
+        reason: 'invalid-id',
+        message: `${name} "${value.slice(0, 40)}" is not a valid id`,
+      };
+    }
+  }
+  return null;
+}
+
+function toUtc(ts: string): string | null {
+  const ms = Date.parse(ts);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
+function build(
+  meter: MeterContext,
+  kind: TelemetryV1['kind'],
+  dataTime: string,
+  measurements: Measurement[],
+): TelemetryV1 {
+  const interval = 'realtime' as const;
+  return {
+    schema: 'telemetry.v1',
+    eventId: telemetryEventId({
+      enterpriseId: meter.enterpriseId,
+      deviceId: meter.meterId,
+      kind,
+      interval,
+      dataTime,
+    }),
+    enterpriseId: meter.enterpriseId,
+    siteId: meter.meterId,
+    deviceId: meter.meterId,
+    source: meter.source ?? 'mqtt',
+    kind,
+    interval,
+    dataTime,
+    receivedAt: meter.receivedAt,
+    ...(meter.rawRef === undefined ? {} : { rawRef: meter.rawRef }),
+    irregularities: [],
+    measurements,
+  };
+}
+
+/** A `meter-energy.v1` payload (already parsed from JSON) → an `energy` reading. */
+export function normalizeMeterEnergy(payload: unknown, meter: MeterContext): NormalizeResult {
+  const bad = checkIds(meter);
+  if (bad) return bad;
+  const v = validateMeterEnergyV1(payload);
+  if (!v.ok) {
+    return {
+      ok: false,
+      kind: 'invalid',
+      reason: 'schema-invalid',
+      message: 'not a meter-energy.v1 payload',
+      details: v.errors,
+    };
+  }
+  const p = v.value;
+  const dataTime = toUtc(p.ts);
+  if (dataTime === null)
+    return {
+      ok: false,
+      kind: 'invalid',
+      reason: 'invalid-time',
+      message: `ts "${p.ts.slice(0, 40)}" is not a time`,
+    };
+  const measurements: Measurement[] = [
+    { factor: 'energy_kwh', stat: 'Cou', value: p.energyKwh, unit: 'kWh' },
+    { factor: 'power_kw', stat: 'Rtd', value: p.powerKw, unit: 'kW' },
+  ];
+  if (p.currentA !== undefined)
+    measurements.push({ factor: 'current_a', stat: 'Rtd', value: p.currentA, unit: 'A' });
+  measurements.push({ factor: 'running', stat: 'Value', value: p.status === 'running' ? 1 : 0 });
+  return { ok: true, event: build(meter, 'energy', dataTime, measurements) };
+}
+
+/**
+ * A `meter-status.v1` payload → a `status` reading with `online` = 1 or 0. A last-will message has
+ * no `ts`; its data time is then the time it was received (so its event id is not replay-stable).
+ */
+export function normalizeMeterStatus(payload: unknown, meter: MeterContext): NormalizeResult {
+  const bad = checkIds(meter);
+  if (bad) return bad;
+  const v = validateMeterStatusV1(payload);
+  if (!v.ok) {
+    return {
+      ok: false,
+      kind: 'invalid',
+      reason: 'schema-invalid',
+      message: 'not a meter-status.v1 payload',
+      details: v.errors,
+    };
+  }
+  const p = v.value;
+  const dataTime = toUtc(p.ts ?? meter.receivedAt);
+  if (dataTime === null)
+    return { ok: false, kind: 'invalid', reason: 'invalid-time', message: `ts is not a time` };
+  return {
+    ok: true,
+    event: build(meter, 'status', dataTime, [
+      { factor: 'online', stat: 'Value', value: p.state === 'online' ? 1 : 0 },
+    ]),
+  };
+}
