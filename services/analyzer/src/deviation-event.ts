@@ -1,0 +1,126 @@
+// Domain deviation output → deviation.v1 event (the contract's rule and severity vocabularies differ).
+import type { DeviationEvidence, DeviationV1, EvidenceValue } from '@offsite/contracts';
+import type { DeviationOutput, RuleName, Severity } from '@offsite/domain';
+
+const RULES: Record<RuleName, DeviationV1['rule']> = {
+  exceedance: 'exceedance',
+  'treatment-idle': 'treatment-idle',
+  flatline: 'flatline',
+  'zero-while-running': 'zero-while-running',
+  'out-of-range': 'out-of-range',
+  offline: 'offline',
+  'low-capture': 'low-capture',
+  // The contract has one rule for every abnormal-flag case; the domain's name stays in params.domainRule.
+  'fault-flag': 'abnormal-flag',
+  'manual-flag': 'abnormal-flag',
+  'maintenance-overrun': 'abnormal-flag',
+  'o2-near-ambient': 'o2-near-ambient',
+  'clustered-below-limit': 'clustered-below-limit',
+  'inconsistent-aggregate': 'inconsistent-aggregate',
+};
+
+/** The domain grades minor/major/critical; the contract has info/low/medium/high/critical. */
+const SEVERITIES: Record<Severity, DeviationV1['severity']> = {
+  info: 'info',
+  minor: 'medium',
+  major: 'high',
+  critical: 'critical',
+};
+
+const STATS = new Set<EvidenceValue['stat']>([
+  'Rtd',
+  'Min',
+  'Avg',
+  'Max',
+  'Cou',
+  'ZsRtd',
+  'ZsMin',
+  'ZsAvg',
+  'ZsMax',
+  'RS',
+  'RT',
+  'Value',
+]);
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+const SUMMARIES: Record<RuleName, string> = {
+  exceedance: 'valid mean above the permit limit',
+  'treatment-idle': 'treatment facility idle while production runs',
+  flatline: 'the same value repeated for too long (constant value)',
+  'zero-while-running': 'zero value while the outlet has flow',
+  'out-of-range': 'value negative, above the instrument range or flagged T',
+  offline: 'no data from the device',
+  'low-capture': 'hourly capture rate below the minimum',
+  'fault-flag': 'fault or communication-fault flags (D/B) for too long',
+  'manual-flag': 'manually set value (flag S) on a monitored pollutant',
+  'maintenance-overrun': 'maintenance flag (M) outside the declared maintenance window',
+  'o2-near-ambient': 'O2 near ambient while pollutants are reported',
+  'clustered-below-limit': 'hourly means clustered just below the limit',
+  'inconsistent-aggregate': 'reported aggregate differs from the recomputed one',
+};
+
+/** Values of the windows that triggered the deviation (hourly/daily means with their limit). */
+function evidenceValues(d: DeviationOutput): EvidenceValue[] {
+  const windows = Array.isArray(d.evidence.windows) ? (d.evidence.windows as Record<string, unknown>[]) : [];
+  const out: EvidenceValue[] = [];
+  for (const w of windows) {
+    const start = num(w.start);
+    const value = num(w.value);
+    if (start === undefined || value === undefined) continue;
+    const limit = num(w.limit);
+    const stat = typeof w.stat === 'string' && STATS.has(w.stat as EvidenceValue['stat']) ? w.stat : 'Avg';
+    out.push({
+      time: iso(start),
+      factor: d.factor ?? d.subject,
+      stat: stat as EvidenceValue['stat'],
+      value,
+      ...(limit !== undefined ? { limit } : {}),
+    });
+    if (out.length >= 2000) break;
+  }
+  const single = num(d.evidence.value);
+  if (out.length === 0 && single !== undefined && d.factor !== undefined) {
+    const at = num(d.evidence.confirmedAt) ?? d.windowStart;
+    out.push({ time: iso(at), factor: d.factor, stat: 'Value', value: single });
+  }
+  return out;
+}
+
+function summary(d: DeviationOutput): string {
+  const what = SUMMARIES[d.rule];
+  const where = d.factor ? `${d.siteId} ${d.factor}` : `${d.siteId} ${d.subject}`;
+  const retracted = d.evidence.retracted === true ? ' (retracted: later data no longer support it)' : '';
+  return `${what}: ${where}${retracted}`;
+}
+
+/** The deviation.v1 event for one engine output; `emittedAt` is the wall clock. */
+export function deviationEvent(d: DeviationOutput, emittedAt: number): DeviationV1 {
+  const confirmedAt = num(d.evidence.confirmedAt);
+  const evidence: DeviationEvidence = {
+    summary: summary(d),
+    values: evidenceValues(d),
+    params: { ...d.evidence, domainRule: d.rule, domainSeverity: d.severity, subject: d.subject },
+  };
+  const end = d.windowEnd ?? d.windowStart;
+  return {
+    schema: 'deviation.v1',
+    id: d.id,
+    rule: RULES[d.rule],
+    state: d.state,
+    revision: d.revision,
+    severity: SEVERITIES[d.severity],
+    enterpriseId: d.enterpriseId,
+    siteId: d.siteId,
+    ...(d.factor !== undefined ? { factor: d.factor } : {}),
+    windowStart: iso(d.windowStart),
+    ...(d.windowEnd !== undefined ? { windowEnd: iso(d.windowEnd) } : {}),
+    openedAt: iso(confirmedAt ?? d.windowStart),
+    ...(d.state === 'resolved' ? { resolvedAt: iso(end) } : {}),
+    suspectedFalsification: d.suspectedFalsification,
+    inResumptionWindow: d.inResumptionWindow,
+    evidence,
+    emittedAt: iso(emittedAt),
+  };
+}

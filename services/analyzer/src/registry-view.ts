@@ -1,0 +1,116 @@
+// The analyzer's view of the registry: maps the store's snapshot onto the domain's RegistryView.
+import type { DeviceView, LimitView, RegistryView } from '@offsite/domain';
+import type { RegistrySnapshot } from '@offsite/store';
+
+/** Rated window energy per meter id, derived from history for meters the registry leaves unconfigured. */
+export type RatedEnergyOverrides = ReadonlyMap<string, number>;
+
+/** The resumption date: the latest `resuming` entry of the status timeline that carries one. */
+function resumptionDate(
+  timeline: RegistrySnapshot['enterprises'][number]['statusTimeline'],
+): string | undefined {
+  const dates = timeline
+    .filter((s) => s.status === 'resuming' && s.resumptionDate)
+    .sort((a, b) => a.from.localeCompare(b.from))
+    .map((s) => s.resumptionDate!);
+  return dates[dates.length - 1];
+}
+
+/**
+ * A permit may give a factor both an hourly and a daily limit; the engine takes one per outlet and
+ * factor, so the basis that fits the outlet kind (gas: hourly, water: daily) wins.
+ */
+function pickLimits(kind: 'gas' | 'water', limits: LimitView[]): LimitView[] {
+  const preferred = kind === 'gas' ? 'hourly' : 'daily';
+  const byFactor = new Map<string, LimitView>();
+  for (const l of limits) {
+    const prev = byFactor.get(l.factor);
+    if (!prev || (prev.basis !== preferred && l.basis === preferred)) byFactor.set(l.factor, l);
+  }
+  return [...byFactor.values()];
+}
+
+export function registryViewFromSnapshot(
+  snap: RegistrySnapshot,
+  rated: RatedEnergyOverrides = new Map(),
+): RegistryView {
+  const view: RegistryView = {
+    enterprises: [],
+    outlets: [],
+    limits: [],
+    instrumentRanges: [],
+    devices: [],
+    meters: [],
+    maintenanceWindows: [],
+  };
+  for (const e of snap.enterprises) {
+    const rd = resumptionDate(e.statusTimeline);
+    view.enterprises.push({ id: e.id, ...(rd ? { resumptionDate: rd } : {}) });
+    const outletOfDevice = new Map<string, string>();
+    for (const o of e.outlets) {
+      view.outlets.push({
+        id: o.id,
+        enterpriseId: e.id,
+        kind: o.kind,
+        ...(o.refO2Pct !== null ? { referenceO2: o.refO2Pct } : {}),
+      });
+      const limits: LimitView[] = o.limits.map((l) => ({
+        siteId: o.id,
+        factor: l.factor,
+        value: l.value,
+        unit: l.unit,
+        basis: l.basis,
+        converted: l.converted,
+      }));
+      view.limits.push(...pickLimits(o.kind, limits));
+      for (const l of o.limits) {
+        if (l.range.max === null) continue;
+        view.instrumentRanges.push({
+          siteId: o.id,
+          factor: l.factor,
+          ...(l.range.min !== null ? { min: l.range.min } : {}),
+          max: l.range.max,
+        });
+      }
+      for (const d of o.devices) {
+        if (!d.enabled) continue;
+        outletOfDevice.set(d.mn, o.id);
+        const device: DeviceView = {
+          id: d.mn,
+          siteId: o.id,
+          cadenceSeconds: d.realtimeIntervalS,
+          cadenceInterval: 'realtime',
+        };
+        view.devices.push(device);
+      }
+    }
+    for (const m of e.meters) {
+      if (m.role === 'total') continue;
+      const ratedKwh = m.ratedWindowKwh ?? rated.get(m.id);
+      view.meters.push({
+        id: m.id,
+        enterpriseId: e.id,
+        role: m.role,
+        ...(m.servesMeterId !== null ? { servesMeterId: m.servesMeterId } : {}),
+        ...(ratedKwh !== undefined ? { ratedWindowKwh: ratedKwh } : {}),
+      });
+    }
+    for (const w of e.maintenanceWindows) {
+      const siteId = w.outletId ?? (w.deviceMn !== null ? outletOfDevice.get(w.deviceMn) : undefined);
+      if (!siteId) continue;
+      view.maintenanceWindows.push({ siteId, start: Date.parse(w.from), end: Date.parse(w.to) });
+    }
+  }
+  return view;
+}
+
+/** Meters whose rated window energy must be derived from history (not configured in the registry). */
+export function metersNeedingRatedEnergy(
+  snap: RegistrySnapshot,
+): { meterId: string; enterpriseId: string }[] {
+  return snap.enterprises.flatMap((e) =>
+    e.meters
+      .filter((m) => m.role !== 'total' && m.ratedWindowKwh === null)
+      .map((m) => ({ meterId: m.id, enterpriseId: e.id })),
+  );
+}

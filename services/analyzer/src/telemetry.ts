@@ -1,0 +1,42 @@
+// telemetry.v1 record → domain Reading, and the rejection reasons that send a record to the DLQ.
+import { validateTelemetryV1, type TelemetryV1 } from '@offsite/contracts';
+import type { Reading } from '@offsite/domain';
+
+export function readingFromTelemetry(t: TelemetryV1): Reading {
+  return {
+    eventId: t.eventId,
+    enterpriseId: t.enterpriseId,
+    siteId: t.siteId,
+    deviceId: t.deviceId,
+    kind: t.kind,
+    interval: t.interval,
+    ...(t.periodSeconds !== undefined ? { periodSeconds: t.periodSeconds } : {}),
+    dataTime: Date.parse(t.dataTime),
+    measurements: t.measurements.map((m) => ({
+      factor: m.factor,
+      stat: m.stat,
+      value: m.value,
+      ...(m.unit !== undefined ? { unit: m.unit } : {}),
+      ...(m.flag !== undefined ? { flag: m.flag } : {}),
+    })),
+  };
+}
+
+export type DecodeOutcome =
+  | { ok: true; telemetry: TelemetryV1; reading: Reading }
+  | { ok: false; code: 'not-json' | 'schema-invalid' | 'empty-record'; message: string };
+
+/** Parses and validates one Kafka record value. */
+export function decodeTelemetryRecord(value: Buffer | null): DecodeOutcome {
+  if (value === null || value.length === 0)
+    return { ok: false, code: 'empty-record', message: 'record has no value' };
+  let data: unknown;
+  try {
+    data = JSON.parse(value.toString('utf8'));
+  } catch (err) {
+    return { ok: false, code: 'not-json', message: `not JSON: ${(err as Error).message}` };
+  }
+  const v = validateTelemetryV1(data);
+  if (!v.ok) return { ok: false, code: 'schema-invalid', message: v.errors.join('; ').slice(0, 2000) };
+  return { ok: true, telemetry: v.value, reading: readingFromTelemetry(v.value) };
+}
