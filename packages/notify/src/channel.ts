@@ -1,0 +1,61 @@
+/** The slice of a pino logger this package uses. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+export type Language = 'zh' | 'en';
+
+/** One rendered message for one recipient. `id` is stable across retries and restarts. */
+export interface OutgoingNotification {
+  /** Deterministic notification id (deviation, recipient, channel, round); used as Message-ID / OutId. */
+  id: string;
+  to: { address: string; name?: string };
+  language: Language;
+  subject: string;
+  text: string;
+  html: string;
+  /** SMS form: a provider template key with its parameters, and the text it renders to. */
+  sms: { template: string; params: Record<string, string>; text: string };
+}
+
+export interface SendResult {
+  provider: string;
+  /** Provider's id (SMTP Message-ID, Aliyun BizId, Tencent SerialNo, outbox file name). */
+  providerMessageId: string;
+  /** Milliseconds the provider took to accept. */
+  latencyMs: number;
+}
+
+/** A delivery adapter. Throws NotifyError on failure. */
+export interface Channel {
+  readonly provider: string;
+  readonly kind: 'email' | 'sms' | 'outbox';
+  send(message: OutgoingNotification): Promise<SendResult>;
+  close(): Promise<void>;
+}
+
+/** A provider's delivery receipt, normalised. */
+export interface DeliveryReceipt {
+  provider: string;
+  providerMessageId: string;
+  /** Our notification id when the provider echoes it (Aliyun out_id, Tencent has none in receipts). */
+  notificationId?: string;
+  phone: string;
+  delivered: boolean;
+  errorCode?: string;
+  errorMessage?: string;
+  at: Date;
+}
+
+/** Masks an address for logs and events: 138****5678, z***@example.com. */
+export function maskAddress(address: string): string {
+  const at = address.indexOf('@');
+  if (at > 0) return `${address.slice(0, 1)}***${address.slice(at)}`;
+  const digits = address.replace(/^\+86/, '');
+  if (digits.length >= 7) return `${digits.slice(0, 3)}****${digits.slice(-4)}`;
+  return `${address.slice(0, 1)}***`;
+}
