@@ -1,0 +1,96 @@
+import type { DeviationV1 } from '@offsite/contracts';
+import { afterQuietHours, decide, defaultPolicy, groupKeyFor } from './policy.js';
+
+const policy = defaultPolicy({ districtOfficers: {}, citySupervisors: [] });
+const dev = (over: Partial<DeviationV1>): DeviationV1 => ({
+  schema: 'deviation.v1',
+  id: 'd1',
+  rule: 'treatment-idle',
+  state: 'opened',
+  revision: 1,
+  severity: 'medium',
+  enterpriseId: 'ent-0001',
+  siteId: 'm-1',
+  windowStart: '2026-03-01T02:00:00Z',
+  openedAt: '2026-03-01T02:30:00Z',
+  suspectedFalsification: false,
+  inResumptionWindow: false,
+  evidence: { summary: 's', values: [], params: {} },
+  emittedAt: '2026-03-01T02:31:00Z',
+  ...over,
+});
+const ctx = { supervisionClass: 'key', inMaintenance: false, siteOffline: false };
+
+describe('policy decision', () => {
+  it('sends suspected falsification to supervisors only, even in a maintenance window', () => {
+    const d = decide(
+      dev({ rule: 'flatline', suspectedFalsification: true }),
+      { ...ctx, inMaintenance: true },
+      policy,
+    );
+    expect(d).toMatchObject({ kind: 'notify', supervisorsOnly: true, entry: { name: 'falsification' } });
+    // A falsification rule is treated as such even if the flag was not set upstream.
+    expect(decide(dev({ rule: 'o2-near-ambient' }), ctx, policy)).toMatchObject({ supervisorsOnly: true });
+  });
+
+  it('suppresses during a declared maintenance window and inhibits zero/capture while offline', () => {
+    expect(decide(dev({}), { ...ctx, inMaintenance: true }, policy)).toEqual({
+      kind: 'suppress',
+      reason: 'maintenance-window',
+    });
+    expect(decide(dev({ rule: 'zero-while-running' }), { ...ctx, siteOffline: true }, policy)).toEqual({
+      kind: 'suppress',
+      reason: 'inhibited-by-offline',
+    });
+    expect(decide(dev({ rule: 'exceedance' }), { ...ctx, siteOffline: true }, policy)).toMatchObject({
+      kind: 'notify',
+    });
+  });
+
+  it('matches per severity and enterprise class, first entry wins', () => {
+    expect(decide(dev({ severity: 'critical' }), ctx, policy)).toMatchObject({ entry: { name: 'urgent' } });
+    expect(decide(dev({ severity: 'low' }), ctx, policy)).toMatchObject({ entry: { name: 'default' } });
+    const onlyKey = {
+      ...policy,
+      entries: policy.entries.map((e) => ({ ...e, match: { ...e.match, classes: ['key'] } })),
+    };
+    expect(decide(dev({}), { ...ctx, supervisionClass: 'general' }, onlyKey)).toEqual({
+      kind: 'suppress',
+      reason: 'no-policy',
+    });
+  });
+});
+
+describe('quiet hours (Asia/Shanghai)', () => {
+  const q = { start: '22:00', end: '07:00' };
+  it('defers a non-urgent send at 23:30 Shanghai to 07:00 next morning', () => {
+    // 2026-03-01 23:30 +08:00 = 15:30Z
+    expect(afterQuietHours(new Date('2026-03-01T15:30:00Z'), q, false).toISOString()).toBe(
+      '2026-03-01T23:00:00.000Z',
+    );
+    // 02:00 +08:00 the same night → 07:00 +08:00 that morning
+    expect(afterQuietHours(new Date('2026-03-01T18:00:00Z'), q, false).toISOString()).toBe(
+      '2026-03-01T23:00:00.000Z',
+    );
+  });
+  it('leaves daytime and urgent sends alone', () => {
+    const day = new Date('2026-03-01T02:00:00Z'); // 10:00 Shanghai
+    expect(afterQuietHours(day, q, false)).toBe(day);
+    const night = new Date('2026-03-01T15:30:00Z');
+    expect(afterQuietHours(night, q, true)).toBe(night);
+    expect(
+      afterQuietHours(
+        new Date('2026-03-01T14:00:00Z'),
+        { start: '12:00', end: '13:00' },
+        false,
+      ).toISOString(),
+    ).toBe('2026-03-01T14:00:00.000Z');
+  });
+});
+
+it('groups deviations of one enterprise and policy within the group wait', () => {
+  const a = groupKeyFor('ent-1', 'default', new Date(60_000 * 10 + 1), 60_000);
+  expect(groupKeyFor('ent-1', 'default', new Date(60_000 * 10 + 59_000), 60_000)).toBe(a);
+  expect(groupKeyFor('ent-1', 'default', new Date(60_000 * 11), 60_000)).not.toBe(a);
+  expect(groupKeyFor('ent-2', 'default', new Date(60_000 * 10 + 1), 60_000)).not.toBe(a);
+});
