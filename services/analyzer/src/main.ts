@@ -1,0 +1,136 @@
+// Composition root: config → logger → adapters → analyzer → lifecycle → ops server → signals.
+import { makeConfig } from '@offsite/domain';
+import { createInfluxWriter } from '@offsite/influx';
+import { createKafkaClient } from '@offsite/kafka';
+import {
+  ConfigError,
+  createLifecycle,
+  createLogger,
+  createMetricsRegistry,
+  defineMetrics,
+  installSignalHandlers,
+  loadConfig,
+  redact,
+  secretKeys,
+  startOpsServer,
+  withTimeout,
+  type OpsServer,
+} from '@offsite/runtime';
+import pg from 'pg';
+import { createAnalyzer, type Analyzer } from './app.js';
+import { AnalyzerEnv } from './config.js';
+
+let env;
+try {
+  env = loadConfig(AnalyzerEnv, process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(78);
+}
+
+const logger = createLogger({ service: 'analyzer', level: env.OFFSITE_LOG_LEVEL });
+logger.info({ config: redact(env, secretKeys(AnalyzerEnv)) }, 'configuration loaded');
+
+const registry = createMetricsRegistry({ defaultMetrics: true, defaultLabels: { service: 'analyzer' } });
+const metrics = defineMetrics(registry, {
+  readings: { type: 'counter', name: 'offsite_analyzer_readings_total', help: 'Readings ingested' },
+  rejected: {
+    type: 'counter',
+    name: 'offsite_analyzer_rejected_total',
+    help: 'Readings the engine rejected (too late)',
+    labelNames: ['code'],
+  },
+  dlq: {
+    type: 'counter',
+    name: 'offsite_analyzer_dlq_total',
+    help: 'Records sent to the DLQ',
+    labelNames: ['reason'],
+  },
+  deviations: {
+    type: 'counter',
+    name: 'offsite_analyzer_deviation_events_total',
+    help: 'deviation.v1 events produced',
+    labelNames: ['state'],
+  },
+  aggregates: {
+    type: 'counter',
+    name: 'offsite_analyzer_aggregates_written_total',
+    help: 'Aggregate points written',
+  },
+  checkpoints: { type: 'counter', name: 'offsite_analyzer_checkpoints_total', help: 'Checkpoints written' },
+});
+
+const pool = new pg.Pool({
+  connectionString: env.OFFSITE_PG_URL,
+  options: `-c search_path=${env.OFFSITE_PG_SCHEMA}`,
+  max: 5,
+});
+const kafka = createKafkaClient({
+  brokers: [...env.OFFSITE_KAFKA_BROKERS],
+  clientId: 'offsite-analyzer',
+  logger: logger.child({ component: 'kafka' }),
+});
+const influx = createInfluxWriter({
+  url: env.OFFSITE_INFLUX_URL,
+  token: env.OFFSITE_INFLUX_TOKEN,
+  org: env.OFFSITE_INFLUX_ORG,
+  bucket: env.OFFSITE_INFLUX_BUCKET,
+  logger: logger.child({ component: 'influx' }),
+});
+
+const lifecycle = createLifecycle({ logger, shutdownDeadlineMs: env.OFFSITE_SHUTDOWN_DEADLINE_MS });
+let ops: OpsServer | undefined;
+let analyzer: Analyzer | undefined;
+lifecycle.register({
+  name: 'ops-server',
+  start: async () => {
+    ops = await startOpsServer({
+      host: env.OFFSITE_OPS_HOST,
+      port: env.OFFSITE_OPS_PORT,
+      registry,
+      checks: () => lifecycle.healthChecks(),
+      logger,
+    });
+  },
+  stop: () => ops?.close(),
+});
+lifecycle.register({
+  name: 'postgres',
+  start: async () => void (await pool.query('select 1')),
+  stop: () => withTimeout(pool.end(), 5_000, 'pg pool end'),
+});
+lifecycle.register({
+  name: 'analyzer',
+  start: async () => {
+    analyzer = await createAnalyzer({
+      kafka,
+      pool,
+      registrySchema: env.OFFSITE_PG_SCHEMA,
+      influx,
+      engineConfig: makeConfig(),
+      groupId: env.OFFSITE_ANALYZER_GROUP_ID,
+      telemetryTopic: env.OFFSITE_ANALYZER_TELEMETRY_TOPIC,
+      deviationTopic: env.OFFSITE_ANALYZER_DEVIATION_TOPIC,
+      dlqTopic: env.OFFSITE_ANALYZER_DLQ_TOPIC,
+      allowedLatenessMs: env.OFFSITE_ANALYZER_ALLOWED_LATENESS_MS,
+      tickLagMs: env.OFFSITE_ANALYZER_TICK_LAG_MS,
+      tickIntervalMs: env.OFFSITE_ANALYZER_TICK_INTERVAL_MS,
+      logger,
+      counters: {
+        readings: (n) => metrics.readings.inc(n),
+        rejected: (code, n) => metrics.rejected.inc({ code }, n),
+        dlq: (reason) => metrics.dlq.inc({ reason }),
+        deviations: (state, n) => metrics.deviations.inc({ state }, n),
+        aggregates: (n) => metrics.aggregates.inc(n),
+        checkpoints: () => metrics.checkpoints.inc(),
+      },
+    });
+    await analyzer.start();
+  },
+  stop: () => analyzer?.stop(),
+  check: () => analyzer?.isRunning() ?? false,
+});
+
+installSignalHandlers(lifecycle, process);
+process.exit(await lifecycle.run());
