@@ -1,5 +1,6 @@
-// The incremental engine: buffers readings per enterprise, re-evaluates the enterprise on every change and
-// reconciles the result with what it already emitted, so late data update deviations instead of duplicating them.
+// The incremental engine: buffers readings per enterprise, re-evaluates only the sections of the enterprise a change
+// touches (workspace.ts) and reconciles the changed deviation series with what it already emitted, so late data
+// update deviations instead of duplicating them.
 import { createHash } from 'node:crypto';
 import type { EngineConfig } from './config.js';
 import { DomainError } from './errors.js';
@@ -13,10 +14,10 @@ import type {
   RuleName,
   Severity,
 } from './model.js';
-import { indexRegistry, offlineThresholdMs, type RegistryIndex } from './registry.js';
+import { indexRegistry, type RegistryIndex } from './registry.js';
 import { Evaluator, seenAt, type EpisodeOut } from './rules.js';
+import { Workspace } from './workspace.js';
 import { dayStart, MINUTE_MS } from './time.js';
-import { rulesFor } from './config.js';
 
 export interface DeviationRecord {
   id: string;
@@ -100,6 +101,39 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
   const evaluator = new Evaluator(config, idx);
   let state = emptyState();
   let eventIds = new Map<string, Set<string>>();
+  /** Derived, rebuildable state per enterprise (not part of the snapshot). */
+  let workspaces = new Map<string, Workspace>();
+  /** Enterprise id → ids of its deviation records. */
+  let recIndex = new Map<string, Set<string>>();
+  let lastHorizon = NO_TIME;
+
+  function putDev(d: DeviationRecord): void {
+    state.deviations[d.id] = d;
+    let set = recIndex.get(d.enterpriseId);
+    if (!set) recIndex.set(d.enterpriseId, (set = new Set()));
+    set.add(d.id);
+  }
+  function delDev(id: string): void {
+    const d = state.deviations[id];
+    if (!d) return;
+    delete state.deviations[id];
+    recIndex.get(d.enterpriseId)?.delete(id);
+  }
+  function recordsOf(enterpriseId: string): DeviationRecord[] {
+    const out: DeviationRecord[] = [];
+    for (const id of recIndex.get(enterpriseId) ?? []) out.push(state.deviations[id]!);
+    return out;
+  }
+  function buildWorkspace(enterpriseId: string): Workspace {
+    const ws = new Workspace(config, idx, evaluator, enterpriseId);
+    for (const r of state.enterprises[enterpriseId]?.readings ?? []) ws.add(r);
+    ws.touchKeys(recordsOf(enterpriseId).map((d) => d.key));
+    workspaces.set(enterpriseId, ws);
+    return ws;
+  }
+  function workspace(enterpriseId: string): Workspace {
+    return workspaces.get(enterpriseId) ?? buildWorkspace(enterpriseId);
+  }
 
   const horizonStart = (): number =>
     state.watermark === null
@@ -110,6 +144,10 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
     eventIds = new Map(
       Object.entries(state.enterprises).map(([id, e]) => [id, new Set(e.readings.map((r) => r.eventId))]),
     );
+    recIndex = new Map();
+    for (const d of Object.values(state.deviations)) putDev(d);
+    workspaces = new Map();
+    lastHorizon = horizonStart();
   }
 
   function toOutput(r: DeviationRecord): DeviationOutput {
@@ -136,13 +174,11 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
     const ent = state.enterprises[enterpriseId];
     if (!ent) return [];
     const hs = horizonStart();
-    const mine = Object.values(state.deviations).filter((d) => d.enterpriseId === enterpriseId);
+    const all = recordsOf(enterpriseId);
     const carried = new Set(
-      mine.filter((d) => d.state !== 'resolved' && d.windowStart < hs).map((d) => d.key),
+      all.filter((d) => d.state !== 'resolved' && d.windowStart < hs).map((d) => d.key),
     );
-    const result = evaluator.evaluate({
-      enterpriseId,
-      readings: ent.readings,
+    const result = workspace(enterpriseId).evaluate({
       watermark: state.watermark ?? NO_TIME,
       horizonStart: hs,
       carried,
@@ -156,7 +192,8 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
       state.aggregates[key] = fp;
       out.push(a satisfies AggregateOutput);
     }
-    out.push(...reconcile(enterpriseId, mine, result.episodes, hs));
+    const mine = all.filter((d) => result.changed.has(d.key));
+    out.push(...reconcile(enterpriseId, mine, [...result.changed.values()].flat(), hs));
     return out;
   }
 
@@ -223,11 +260,11 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
         };
         if (!rec) {
           const opened: DeviationRecord = { ...base, state: 'opened', revision: 1 };
-          state.deviations[id] = opened;
+          putDev(opened);
           out.push(toOutput(opened));
           if (ep.end !== undefined) {
             const resolved: DeviationRecord = { ...base, windowEnd: ep.end, state: 'resolved', revision: 2 };
-            state.deviations[id] = resolved;
+            putDev(resolved);
             out.push(toOutput(resolved));
           }
           continue;
@@ -239,7 +276,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
           state: ep.end !== undefined ? 'resolved' : 'updated',
           revision: rec.revision + 1,
         };
-        state.deviations[id] = next;
+        putDev(next);
         out.push(toOutput(next));
       }
       // Deviations the data no longer support (late data filled a gap, corrected a value): resolve as retracted.
@@ -254,7 +291,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
           retracted: true,
         };
         next.fingerprint = JSON.stringify(['retracted', next.windowEnd]);
-        state.deviations[rec.id] = next;
+        putDev(next);
         out.push(toOutput(next));
       }
     }
@@ -275,14 +312,20 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
       if (n > 0) ent.readings.splice(0, n);
     }
     for (const [id, d] of Object.entries(state.deviations)) {
-      if (d.state === 'resolved' && (d.windowEnd ?? d.windowStart) < hs) delete state.deviations[id];
+      if (d.state === 'resolved' && (d.windowEnd ?? d.windowStart) < hs) delDev(id);
     }
     for (const [key, fp] of Object.entries(state.aggregates)) {
       const start = Number(key.slice(key.lastIndexOf('|') + 1));
       if (start < hs) delete state.aggregates[key];
       else void fp;
     }
-    rebuildIndexes();
+    if (hs !== lastHorizon) {
+      eventIds = new Map(
+        Object.entries(state.enterprises).map(([id, e]) => [id, new Set(e.readings.map((r) => r.eventId))]),
+      );
+      workspaces = new Map();
+      lastHorizon = hs;
+    }
   }
 
   /** Whether anything time-driven can change for this enterprise between two watermarks. */
@@ -291,16 +334,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
     if (Math.floor(from / MINUTE_MS) !== Math.floor(to / MINUTE_MS)) return true;
     const ent = state.enterprises[enterpriseId];
     if (!ent) return false;
-    const last = new Map<string, number>(Object.entries(ent.seenBefore));
-    for (const r of ent.readings)
-      last.set(r.deviceId, Math.max(last.get(r.deviceId) ?? NO_TIME, seenAt(r, config)));
-    for (const [deviceId, t] of last) {
-      const device = idx.devices.get(deviceId);
-      if (!device) continue;
-      const due = t + offlineThresholdMs(rulesFor(config, enterpriseId, device.siteId), device);
-      if (due > from && due <= to) return true;
-    }
-    return false;
+    return workspace(enterpriseId).offlineDue(from, to, ent.seenBefore);
   }
 
   return {
@@ -344,6 +378,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
         else hi = mid;
       }
       ent.readings.splice(lo, 0, copy);
+      workspaces.get(reading.enterpriseId)?.add(copy);
       return evaluate(reading.enterpriseId);
     },
     advance(watermarkMs) {

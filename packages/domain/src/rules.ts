@@ -65,11 +65,11 @@ const SUSPECTED: ReadonlySet<RuleName> = new Set([
   'o2-near-ambient',
 ]);
 
-interface Pt extends SeriesPoint {
+export interface Pt extends SeriesPoint {
   reading: Reading;
 }
 
-interface FactorSeries {
+export interface FactorSeries {
   realtime: Pt[];
   minute: Pt[];
   hourAvg: Map<number, Pt>;
@@ -147,16 +147,16 @@ export class Evaluator {
     private readonly idx: RegistryIndex,
   ) {}
 
-  private rules(enterpriseId: string, siteId: string, factor?: string): RulesConfig {
+  rules(enterpriseId: string, siteId: string, factor?: string): RulesConfig {
     return rulesFor(this.cfg, enterpriseId, siteId, factor);
   }
 
-  private range(siteId: string, factor: string, rules: RulesConfig): RangeCheck {
+  range(siteId: string, factor: string, rules: RulesConfig): RangeCheck {
     const r = this.idx.ranges.get(siteId)?.get(factor);
     return { min: r?.min, max: r?.max, nonNegative: !rules.outOfRange.mayBeNegative.includes(factor) };
   }
 
-  private isPollutant(siteId: string, factor: string): boolean {
+  isPollutant(siteId: string, factor: string): boolean {
     return this.cfg.pollutantFactors.includes(factor) || this.idx.limits.get(siteId)?.has(factor) === true;
   }
 
@@ -173,127 +173,7 @@ export class Evaluator {
     const offline = this.offline(input, episodes);
 
     for (const [siteId, factors] of series) {
-      const outlet = this.idx.outlets.get(siteId);
-      const hourAggs = new Map<string, Map<number, HourAgg>>();
-      if (outlet) {
-        const agg = this.cfg[outlet.kind];
-        const o2 = factors.get(cfg.conversion.o2Factor);
-        const order = [...factors.keys()].sort((a, b) =>
-          a === cfg.conversion.o2Factor ? -1 : b === cfg.conversion.o2Factor ? 1 : a < b ? -1 : a > b ? 1 : 0,
-        );
-        for (const factor of order) {
-          const s = factors.get(factor)!;
-          const rules = this.rules(input.enterpriseId, siteId, factor);
-          const range = this.range(siteId, factor, rules);
-          const valid = (p: SeriesPoint) => isValidValue(p.value, p.flag, cfg.validFlags, range);
-          const perHour = new Map<number, HourAgg>();
-          hourAggs.set(factor, perHour);
-          const byHour = new Map<number, Pt[]>();
-          for (const p of s.minute) {
-            const h = hourStart(p.t);
-            const list = byHour.get(h);
-            if (list) list.push(p);
-            else byHour.set(h, [p]);
-          }
-          for (const h of hours) {
-            const pts = byHour.get(h) ?? [];
-            let m: MeanResult | undefined;
-            let source: HourAgg['source'] = 'minute';
-            if (pts.length > 0)
-              m = outlet.kind === 'gas' ? gasHourlyMean(pts, agg, valid) : waterHourlyMean(pts, valid);
-            else {
-              const rep = s.hourAvg.get(h);
-              if (rep) {
-                const ok = valid(rep);
-                m = {
-                  value: ok ? rep.value : null,
-                  valid: ok,
-                  flag: rep.flag,
-                  coverage: ok ? 1 : 0,
-                  validCount: ok ? 1 : 0,
-                  count: 1,
-                };
-                source = 'hour';
-              }
-            }
-            if (!m) continue;
-            let convertedValue: number | null = null;
-            let anomaly: string | undefined;
-            const limit = this.idx.limits.get(siteId)?.get(factor);
-            if (
-              outlet.kind === 'gas' &&
-              factor !== cfg.conversion.o2Factor &&
-              (this.isPollutant(siteId, factor) || limit?.converted)
-            ) {
-              const o2h =
-                factor === cfg.conversion.o2Factor
-                  ? undefined
-                  : hourAggs.get(cfg.conversion.o2Factor)?.get(h);
-              if (outlet.referenceO2 === undefined) anomaly = 'no-reference-o2';
-              else if (!o2 || !o2h || !o2h.valid || o2h.value === null) anomaly = 'o2-invalid';
-              else if (m.value !== null) {
-                const c = convertConcentration(m.value, o2h.value, outlet.referenceO2, cfg.conversion);
-                convertedValue = c.value;
-                anomaly = c.anomaly;
-              }
-            }
-            const ha: HourAgg = { ...m, convertedValue, source, ...(anomaly ? { anomaly } : {}) };
-            perHour.set(h, ha);
-            aggregates.push({
-              type: 'aggregate',
-              enterpriseId: input.enterpriseId,
-              siteId,
-              factor,
-              interval: 'hour',
-              start: h,
-              value: ha.value,
-              convertedValue: ha.convertedValue,
-              valid: ha.valid,
-              flag: ha.flag,
-              coverage: ha.coverage,
-              ...(anomaly ? { anomaly } : {}),
-            });
-          }
-          for (const d of days) {
-            const inDay = hours.filter((h) => h >= d && h < d + DAY_MS);
-            const hs = inDay.map((h) => perHour.get(h)).filter((x): x is HourAgg => x !== undefined);
-            if (hs.length === 0) continue;
-            const flowHours = hourAggs.get(agg.flowFactor);
-            const weighted = outlet.kind === 'water' && flowHours !== undefined && factor !== agg.flowFactor;
-            const inputs = inDay
-              .filter((h) => perHour.has(h))
-              .map((h) => {
-                const x = perHour.get(h)!;
-                const f = flowHours?.get(h);
-                return {
-                  value: x.value,
-                  valid: x.valid,
-                  flag: x.flag,
-                  weight: f && f.valid ? f.value : null,
-                };
-              });
-            const dm = dailyMean(inputs, agg, weighted);
-            const conv = hs
-              .filter((x) => x.valid && x.convertedValue !== null)
-              .map((x) => x.convertedValue as number);
-            aggregates.push({
-              type: 'aggregate',
-              enterpriseId: input.enterpriseId,
-              siteId,
-              factor,
-              interval: 'day',
-              start: d,
-              value: dm.value,
-              convertedValue: conv.length === 0 ? null : conv.reduce((a, b) => a + b, 0) / conv.length,
-              valid: dm.valid,
-              flag: dm.flag,
-              coverage: dm.coverage,
-            });
-          }
-        }
-        this.limitRules(input, siteId, hourAggs, hours, days, aggregates, episodes);
-        this.recalculation(input, siteId, factors, hourAggs, hours, episodes);
-      }
+      this.siteWindows(input, siteId, factors, hours, days, aggregates, episodes);
       this.runRules(input, siteId, factors, episodes);
       this.capture(input, siteId, hours, offline, episodes);
     }
@@ -301,14 +181,145 @@ export class Evaluator {
     return { aggregates, episodes };
   }
 
+  /** Hourly/daily aggregates and the window rules on them (exceedance, clustered, recalculation) of one site. */
+  siteWindows(
+    input: Pick<EvalInput, 'enterpriseId' | 'carried'>,
+    siteId: string,
+    factors: Map<string, FactorSeries>,
+    hours: readonly number[],
+    days: readonly number[],
+    aggregates: AggregateOutput[],
+    episodes: EpisodeOut[],
+  ): void {
+    const { cfg } = this;
+    const outlet = this.idx.outlets.get(siteId);
+    if (!outlet) return;
+    const hourAggs = new Map<string, Map<number, HourAgg>>();
+    const agg = this.cfg[outlet.kind];
+    const o2 = factors.get(cfg.conversion.o2Factor);
+    const order = [...factors.keys()].sort((a, b) =>
+      a === cfg.conversion.o2Factor ? -1 : b === cfg.conversion.o2Factor ? 1 : a < b ? -1 : a > b ? 1 : 0,
+    );
+    for (const factor of order) {
+      const s = factors.get(factor)!;
+      const rules = this.rules(input.enterpriseId, siteId, factor);
+      const range = this.range(siteId, factor, rules);
+      const valid = (p: SeriesPoint) => isValidValue(p.value, p.flag, cfg.validFlags, range);
+      const perHour = new Map<number, HourAgg>();
+      hourAggs.set(factor, perHour);
+      const byHour = new Map<number, Pt[]>();
+      for (const p of s.minute) {
+        const h = hourStart(p.t);
+        const list = byHour.get(h);
+        if (list) list.push(p);
+        else byHour.set(h, [p]);
+      }
+      for (const h of hours) {
+        const pts = byHour.get(h) ?? [];
+        let m: MeanResult | undefined;
+        let source: HourAgg['source'] = 'minute';
+        if (pts.length > 0)
+          m = outlet.kind === 'gas' ? gasHourlyMean(pts, agg, valid) : waterHourlyMean(pts, valid);
+        else {
+          const rep = s.hourAvg.get(h);
+          if (rep) {
+            const ok = valid(rep);
+            m = {
+              value: ok ? rep.value : null,
+              valid: ok,
+              flag: rep.flag,
+              coverage: ok ? 1 : 0,
+              validCount: ok ? 1 : 0,
+              count: 1,
+            };
+            source = 'hour';
+          }
+        }
+        if (!m) continue;
+        let convertedValue: number | null = null;
+        let anomaly: string | undefined;
+        const limit = this.idx.limits.get(siteId)?.get(factor);
+        if (
+          outlet.kind === 'gas' &&
+          factor !== cfg.conversion.o2Factor &&
+          (this.isPollutant(siteId, factor) || limit?.converted)
+        ) {
+          const o2h =
+            factor === cfg.conversion.o2Factor ? undefined : hourAggs.get(cfg.conversion.o2Factor)?.get(h);
+          if (outlet.referenceO2 === undefined) anomaly = 'no-reference-o2';
+          else if (!o2 || !o2h || !o2h.valid || o2h.value === null) anomaly = 'o2-invalid';
+          else if (m.value !== null) {
+            const c = convertConcentration(m.value, o2h.value, outlet.referenceO2, cfg.conversion);
+            convertedValue = c.value;
+            anomaly = c.anomaly;
+          }
+        }
+        const ha: HourAgg = { ...m, convertedValue, source, ...(anomaly ? { anomaly } : {}) };
+        perHour.set(h, ha);
+        aggregates.push({
+          type: 'aggregate',
+          enterpriseId: input.enterpriseId,
+          siteId,
+          factor,
+          interval: 'hour',
+          start: h,
+          value: ha.value,
+          convertedValue: ha.convertedValue,
+          valid: ha.valid,
+          flag: ha.flag,
+          coverage: ha.coverage,
+          ...(anomaly ? { anomaly } : {}),
+        });
+      }
+      for (const d of days) {
+        const inDay = hours.filter((h) => h >= d && h < d + DAY_MS);
+        const hs = inDay.map((h) => perHour.get(h)).filter((x): x is HourAgg => x !== undefined);
+        if (hs.length === 0) continue;
+        const flowHours = hourAggs.get(agg.flowFactor);
+        const weighted = outlet.kind === 'water' && flowHours !== undefined && factor !== agg.flowFactor;
+        const inputs = inDay
+          .filter((h) => perHour.has(h))
+          .map((h) => {
+            const x = perHour.get(h)!;
+            const f = flowHours?.get(h);
+            return {
+              value: x.value,
+              valid: x.valid,
+              flag: x.flag,
+              weight: f && f.valid ? f.value : null,
+            };
+          });
+        const dm = dailyMean(inputs, agg, weighted);
+        const conv = hs
+          .filter((x) => x.valid && x.convertedValue !== null)
+          .map((x) => x.convertedValue as number);
+        aggregates.push({
+          type: 'aggregate',
+          enterpriseId: input.enterpriseId,
+          siteId,
+          factor,
+          interval: 'day',
+          start: d,
+          value: dm.value,
+          convertedValue: conv.length === 0 ? null : conv.reduce((a, b) => a + b, 0) / conv.length,
+          valid: dm.valid,
+          flag: dm.flag,
+          coverage: dm.coverage,
+        });
+      }
+    }
+    this.limitRules(input, siteId, hourAggs, hours, days, aggregates, episodes);
+    this.recalculation(input, siteId, factors, hourAggs, hours, episodes);
+  }
+
   // ---- exceedance and clustered-below-limit -------------------------------------------------------------
 
   private limitRules(
-    input: EvalInput,
+    input: Pick<EvalInput, 'enterpriseId' | 'carried'>,
     siteId: string,
     hourAggs: Map<string, Map<number, HourAgg>>,
-    hours: number[],
-    days: number[],
+    hours: readonly number[],
+    days: readonly number[],
     aggregates: AggregateOutput[],
     episodes: EpisodeOut[],
   ): void {
@@ -405,11 +416,11 @@ export class Evaluator {
   // ---- recalculation checks ------------------------------------------------------------------------------
 
   private recalculation(
-    input: EvalInput,
+    input: Pick<EvalInput, 'enterpriseId' | 'carried'>,
     siteId: string,
     factors: Map<string, FactorSeries>,
     hourAggs: Map<string, Map<number, HourAgg>>,
-    hours: number[],
+    hours: readonly number[],
     episodes: EpisodeOut[],
   ): void {
     for (const factor of [...factors.keys()].sort()) {
@@ -812,8 +823,8 @@ export class Evaluator {
     }
   }
 
-  private pushRun(
-    input: EvalInput,
+  pushRun(
+    input: Pick<EvalInput, 'enterpriseId' | 'carried'>,
     episodes: EpisodeOut[],
     rule: RuleName,
     siteId: string,
@@ -843,8 +854,8 @@ export class Evaluator {
   }
 
   /** Shared by every window rule: runs the anti-flapping machine and converts its episodes. */
-  private windowEpisodes(
-    input: EvalInput,
+  windowEpisodes(
+    input: Pick<EvalInput, 'enterpriseId' | 'carried'>,
     rule: RuleName,
     siteId: string,
     subject: string,

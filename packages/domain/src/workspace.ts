@@ -1,0 +1,887 @@
+// Incremental evaluation of one enterprise. The result is exactly what `Evaluator.evaluate` gives for the same
+// buffer (the test-only oracle checks this on random streams), but each change recomputes only the sections it
+// touches: a site's hourly/daily windows when its minute/hour data change or a window closes; one factor's runs by
+// appending the point (late points refold from the nearest checkpoint); one device's offline gaps; one meter pair's
+// 15-minute windows whose boundaries moved. Derived state is rebuilt from the buffer on restore and eviction.
+import { isValidValue, type SeriesPoint } from './aggregate.js';
+import type { EngineConfig, RulesConfig } from './config.js';
+import type { RunEpisode, WindowFact } from './episodes.js';
+import type { AggregateOutput, Reading, RuleName, Severity } from './model.js';
+import { inResumptionWindow, offlineThresholdMs, type RegistryIndex } from './registry.js';
+import {
+  interpolate,
+  mainStat,
+  seenAt,
+  type EpisodeOut,
+  type Evaluator,
+  type FactorSeries,
+  type Pt,
+} from './rules.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS, ge, hourStart, lt } from './time.js';
+
+const CHECKPOINT_EVERY = 64;
+
+function cmpKey(t1: number, id1: string, t2: number, id2: string): number {
+  if (t1 !== t2) return t1 - t2;
+  return id1 < id2 ? -1 : id1 > id2 ? 1 : 0;
+}
+
+/** Index of the first element with t > x (or ≥ x when `strict` is false). */
+function upper<T extends { t: number }>(list: readonly T[], x: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.t <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Inserts `p` keeping `list` ordered by t with one point per t; of two points at the same t the one of the later
+ * reading (dataTime, eventId) wins, as in buildSeries. Returns the index touched, or -1 when nothing changed.
+ */
+function insertPoint(list: Pt[], p: Pt): number {
+  const i = upper(list, p.t);
+  const prev = list[i - 1];
+  if (prev && prev.t === p.t) {
+    if (prev.reading !== p.reading && prev.reading.eventId > p.reading.eventId) return -1;
+    list[i - 1] = p;
+    return i - 1;
+  }
+  list.splice(i, 0, p);
+  return i;
+}
+
+// ---- run folds (same semantics as evaluateRuns / flatRuns, one point at a time) -----------------------------
+
+interface FoldState {
+  run: (RunEpisode & { value?: number; ok?: boolean }) | undefined;
+  confirmed: boolean;
+  outLen: number;
+}
+
+interface Fold {
+  rule: RuleName;
+  flat: boolean;
+  cond: (p: Pt) => boolean;
+  opt: { minDurationMs?: number; minCount?: number };
+  carry: boolean;
+  severity: Severity;
+  params: (ep: RunEpisode & { value?: number }) => Record<string, unknown>;
+  run: (RunEpisode & { value?: number; ok?: boolean }) | undefined;
+  confirmed: boolean;
+  out: (RunEpisode & { value?: number })[];
+}
+
+function reached(run: RunEpisode, opt: Fold['opt']): boolean {
+  if (opt.minDurationMs !== undefined && run.lastT - run.start >= opt.minDurationMs) return true;
+  if (opt.minCount !== undefined && run.count >= opt.minCount) return true;
+  return opt.minDurationMs === undefined && opt.minCount === undefined;
+}
+
+function pushFold(f: Fold, p: Pt, i: number, brk: boolean): void {
+  if (f.flat) {
+    const close = (end: number) => {
+      if (f.run && f.run.ok) {
+        const { ok: _ok, ...ep } = f.run;
+        f.out.push({ ...ep, end });
+      }
+      f.run = undefined;
+    };
+    if (f.run && brk) close(f.run.lastT);
+    const v = f.cond(p);
+    if (f.run && (!v || p.value !== f.run.value)) close(p.t);
+    if (!v) return;
+    if (!f.run) f.run = { start: p.t, lastT: p.t, count: 1, value: p.value, ok: i === 0 && f.carry };
+    else {
+      f.run.lastT = p.t;
+      f.run.count += 1;
+    }
+    const r =
+      (f.opt.minDurationMs !== undefined && f.run.lastT - f.run.start >= f.opt.minDurationMs) ||
+      (f.opt.minCount !== undefined && f.run.count >= f.opt.minCount);
+    if (!f.run.ok && r) {
+      f.run.ok = true;
+      f.run.confirmedAt = p.t;
+    }
+    return;
+  }
+  const close = (end: number) => {
+    if (f.run && f.confirmed) f.out.push({ ...f.run, end });
+    f.run = undefined;
+    f.confirmed = false;
+  };
+  if (f.run && brk) close(f.run.lastT);
+  if (!f.cond(p)) {
+    if (f.run) close(p.t);
+    return;
+  }
+  if (!f.run) {
+    f.run = { start: p.t, lastT: p.t, count: 1 };
+    f.confirmed = i === 0 && f.carry;
+  } else {
+    f.run.lastT = p.t;
+    f.run.count += 1;
+  }
+  if (!f.confirmed && reached(f.run, f.opt)) {
+    f.confirmed = true;
+    f.run.confirmedAt = p.t;
+  }
+}
+
+function foldEpisodes(f: Fold): (RunEpisode & { value?: number })[] {
+  if (f.flat) {
+    if (f.run && f.run.ok) {
+      const { ok: _ok, ...ep } = f.run;
+      return [...f.out, ep];
+    }
+    return f.out;
+  }
+  return f.run && f.confirmed ? [...f.out, { ...f.run }] : f.out;
+}
+
+/** Run rules of one site/factor over its main series (real-time if any, else minute means). */
+class RunSection {
+  interval: 'realtime' | 'minute' = 'minute';
+  folds: Fold[] = [];
+  /** Points folded so far. */
+  n = 0;
+  checkpoints: FoldState[][] = [];
+  thresholds = new Map<string, number>();
+
+  constructor(
+    readonly siteId: string,
+    readonly factor: string,
+  ) {}
+
+  pts(s: FactorSeries): Pt[] {
+    return this.interval === 'realtime' ? s.realtime : s.minute;
+  }
+}
+
+// ---- the workspace ---------------------------------------------------------------------------------------
+
+interface SiteState {
+  factors: Map<string, FactorSeries>;
+  /** Smallest (dataTime, eventId) of the site's emission readings: the site's place in buildSeries' order. */
+  firstT: number;
+  firstId: string;
+  runs: Map<string, RunSection>;
+}
+
+interface CaptureDevice {
+  first: number | undefined;
+  /** Hour start → distinct dataTimes of the device's cadence-stream readings at this site. */
+  hours: Map<number, Set<number>>;
+}
+
+interface TreatmentSection {
+  tmId: string;
+  pmId: string;
+  facts: Map<number, WindowFact>;
+  /** Time ranges in which meter boundaries may have moved since the facts were computed. */
+  dirty: [number, number][];
+}
+
+export interface WorkspaceParams {
+  watermark: number;
+  horizonStart: number;
+  carried: ReadonlySet<string>;
+  seenBefore: Readonly<Record<string, number>>;
+}
+
+export interface WorkspaceResult {
+  /** Aggregates of the recomputed sites, in the order the Evaluator produces them. */
+  aggregates: AggregateOutput[];
+  /** Episodes of every series key that may have changed (possibly none). */
+  changed: Map<string, EpisodeOut[]>;
+}
+
+export class Workspace {
+  private sites = new Map<string, SiteState>();
+  /** Device id → ordered times it was seen alive (readings of any site). */
+  private seen = new Map<string, number[]>();
+  private capture = new Map<string, Map<string, CaptureDevice>>();
+  private energy = new Map<string, { t: number; v: number; id: string }[]>();
+  private treatments: TreatmentSection[] = [];
+  private episodes = new Map<string, EpisodeOut[]>();
+  private sectionKeys = new Map<string, Set<string>>();
+  private dirty = new Set<string>();
+  private gaps = new Map<string, { start: number; end: number }[]>();
+  private offlineOpen = new Map<string, boolean>();
+  private lastCarried = new Set<string>();
+  private lastHours = -1;
+  private lastQuarters = -1;
+  private pendingKeys = new Set<string>();
+  private rulesCache = new Map<string, RulesConfig>();
+
+  constructor(
+    private readonly cfg: EngineConfig,
+    private readonly idx: RegistryIndex,
+    private readonly ev: Evaluator,
+    private readonly enterpriseId: string,
+  ) {
+    for (const tm of [...idx.meters.values()]
+      .filter(
+        (m) => m.enterpriseId === enterpriseId && m.role === 'treatment' && m.servesMeterId !== undefined,
+      )
+      .sort((a, b) => (a.id < b.id ? -1 : 1))) {
+      if (!idx.meters.get(tm.servesMeterId!)) continue;
+      this.treatments.push({ tmId: tm.id, pmId: tm.servesMeterId!, facts: new Map(), dirty: [] });
+    }
+  }
+
+  private rules(siteId: string, factor?: string): RulesConfig {
+    const k = `${siteId}\n${factor ?? ''}`;
+    let r = this.rulesCache.get(k);
+    if (!r) this.rulesCache.set(k, (r = this.ev.rules(this.enterpriseId, siteId, factor)));
+    return r;
+  }
+
+  /** Marks every key the engine holds records for as changed (after restore or eviction). */
+  touchKeys(keys: Iterable<string>): void {
+    for (const k of keys) this.pendingKeys.add(k);
+  }
+
+  add(r: Reading): void {
+    const t = seenAt(r, this.cfg);
+    let times = this.seen.get(r.deviceId);
+    if (!times) this.seen.set(r.deviceId, (times = []));
+    let i = times.length;
+    while (i > 0 && times[i - 1]! > t) i -= 1;
+    times.splice(i, 0, t);
+    this.dirty.add(`off|${r.deviceId}`);
+    if (r.kind === 'emission') this.addEmission(r);
+    if (r.kind === 'energy') this.addEnergy(r);
+    // Capture counts readings of any kind at the site.
+    const device = this.idx.devices.get(r.deviceId);
+    if (device) {
+      let site = this.capture.get(r.siteId);
+      if (!site) this.capture.set(r.siteId, (site = new Map()));
+      let c = site.get(r.deviceId);
+      if (!c) site.set(r.deviceId, (c = { first: undefined, hours: new Map() }));
+      if (c.first === undefined || r.dataTime < c.first) c.first = r.dataTime;
+      if (r.interval === (device.cadenceInterval ?? 'realtime')) {
+        const h = hourStart(r.dataTime);
+        let set = c.hours.get(h);
+        if (!set) c.hours.set(h, (set = new Set()));
+        set.add(r.dataTime);
+      }
+      this.dirty.add(`cap|${r.siteId}`);
+    }
+  }
+
+  private addEmission(r: Reading): void {
+    let site = this.sites.get(r.siteId);
+    if (!site) {
+      site = { factors: new Map(), firstT: r.dataTime, firstId: r.eventId, runs: new Map() };
+      this.sites.set(r.siteId, site);
+      this.dirty.add(`cap|${r.siteId}`);
+    } else if (cmpKey(r.dataTime, r.eventId, site.firstT, site.firstId) < 0) {
+      site.firstT = r.dataTime;
+      site.firstId = r.eventId;
+    }
+    const cfg = this.cfg;
+    for (const m of r.measurements) {
+      let s = site.factors.get(m.factor);
+      if (!s) {
+        site.factors.set(m.factor, (s = { realtime: [], minute: [], hourAvg: new Map(), hourZs: new Map() }));
+        this.dirty.add(`agg|${r.siteId}`);
+      }
+      const p: Pt = {
+        t: r.dataTime,
+        value: m.value,
+        flag: m.flag ?? 'N',
+        periodSeconds: r.periodSeconds ?? cfg.gas.defaultMinutePeriodSeconds,
+        reading: r,
+      };
+      if (r.interval === 'realtime' && m.stat === 'Rtd') {
+        const wasEmpty = s.realtime.length === 0;
+        const at = insertPoint(s.realtime, p);
+        if (at >= 0) this.runChanged(site, r.siteId, m.factor, s, wasEmpty ? 0 : at, wasEmpty);
+      } else if (r.interval === 'minute' && m.stat === 'Avg') {
+        const at = insertPoint(s.minute, p);
+        if (at >= 0) {
+          this.dirty.add(`agg|${r.siteId}`);
+          if (s.realtime.length === 0) this.runChanged(site, r.siteId, m.factor, s, at, false);
+        }
+      } else if (r.interval === 'hour' && (m.stat === 'Avg' || m.stat === 'ZsAvg')) {
+        const map = m.stat === 'Avg' ? s.hourAvg : s.hourZs;
+        const prev = map.get(r.dataTime);
+        if (!prev || prev.reading === r || prev.reading.eventId < r.eventId) {
+          map.set(r.dataTime, { ...p, periodSeconds: 3600 });
+          this.dirty.add(`agg|${r.siteId}`);
+        }
+      }
+    }
+  }
+
+  /** A point of the run series changed at index `at`: append, refold from a checkpoint, or rebuild. */
+  private runChanged(
+    site: SiteState,
+    siteId: string,
+    factor: string,
+    s: FactorSeries,
+    at: number,
+    rebuild: boolean,
+  ): void {
+    let sec = site.runs.get(factor);
+    if (!sec) site.runs.set(factor, (sec = new RunSection(siteId, factor)));
+    this.dirty.add(`run|${siteId}|${factor}`);
+    if (rebuild || (sec.folds.length === 0 && sec.n === 0)) {
+      sec.n = -1; // rebuilt on evaluation
+      return;
+    }
+    if (sec.n < 0) return;
+    if (at >= sec.n) return; // appended: folded on evaluation
+    const c = Math.floor(at / CHECKPOINT_EVERY);
+    const cp = sec.checkpoints[c];
+    if (!cp) {
+      sec.n = -1;
+      return;
+    }
+    sec.folds.forEach((f, k) => {
+      const st = cp[k]!;
+      f.run = st.run ? { ...st.run } : undefined;
+      f.confirmed = st.confirmed;
+      f.out.length = st.outLen;
+    });
+    sec.checkpoints.length = c + 1;
+    sec.n = c * CHECKPOINT_EVERY;
+    void s;
+  }
+
+  private addEnergy(r: Reading): void {
+    const m = r.measurements.find(
+      (x) => x.factor === 'energy_kwh' && this.cfg.validFlags.includes(x.flag ?? 'N'),
+    );
+    if (!m) return;
+    let list = this.energy.get(r.siteId);
+    if (!list) this.energy.set(r.siteId, (list = []));
+    const i = upper(list, r.dataTime);
+    const prev = list[i - 1];
+    let lo: number;
+    let hi: number;
+    if (prev && prev.t === r.dataTime) {
+      if (prev.id > r.eventId) return;
+      prev.v = m.value;
+      prev.id = r.eventId;
+      lo = list[i - 2]?.t ?? -Infinity;
+      hi = list[i]?.t ?? Infinity;
+    } else {
+      list.splice(i, 0, { t: r.dataTime, v: m.value, id: r.eventId });
+      lo = list[i - 1]?.t ?? -Infinity;
+      hi = list[i + 1]?.t ?? Infinity;
+    }
+    for (const ts of this.treatments) {
+      if (ts.tmId !== r.siteId && ts.pmId !== r.siteId) continue;
+      ts.dirty.push([lo, hi]);
+      this.dirty.add(`ti|${ts.tmId}`);
+    }
+  }
+
+  // ---- evaluation ------------------------------------------------------------------------------------------
+
+  evaluate(p: WorkspaceParams): WorkspaceResult {
+    const hoursN = Math.max(0, Math.floor((p.watermark - p.horizonStart) / HOUR_MS));
+    if (hoursN !== this.lastHours) {
+      for (const id of this.sites.keys()) this.dirty.add(`agg|${id}`).add(`cap|${id}`);
+      this.lastHours = hoursN;
+    }
+    // Treatment windows close on minute boundaries (any configured window length).
+    const quarters = Math.max(0, Math.floor((p.watermark - p.horizonStart) / MINUTE_MS));
+    if (quarters !== this.lastQuarters) {
+      for (const ts of this.treatments) this.dirty.add(`ti|${ts.tmId}`);
+      this.lastQuarters = quarters;
+    }
+    // Keys whose carried-over state changed are re-evaluated from scratch.
+    for (const k of p.carried) if (!this.lastCarried.has(k)) this.carryChanged(k);
+    for (const k of this.lastCarried) if (!p.carried.has(k)) this.carryChanged(k);
+    this.lastCarried = new Set(p.carried);
+    // Offline: a device whose open gap started or ended with the watermark.
+    for (const deviceId of new Set([...this.seen.keys(), ...Object.keys(p.seenBefore)])) {
+      const device = this.idx.devices.get(deviceId);
+      if (!device) continue;
+      const last = this.lastSeen(deviceId, p.seenBefore);
+      const open = p.watermark - last >= offlineThresholdMs(this.rules(device.siteId), device);
+      if (open !== this.offlineOpen.get(deviceId)) this.dirty.add(`off|${deviceId}`);
+    }
+
+    const hours: number[] = [];
+    for (let h = p.horizonStart; h + HOUR_MS <= p.watermark; h += HOUR_MS) hours.push(h);
+    const days: number[] = [];
+    for (let d = p.horizonStart; d + DAY_MS <= p.watermark; d += DAY_MS) days.push(d);
+
+    const dirty = [...this.dirty].sort();
+    this.dirty.clear();
+    const changed = new Map<string, EpisodeOut[]>();
+    const input = { enterpriseId: this.enterpriseId, carried: p.carried };
+    const setSection = (id: string, eps: EpisodeOut[]) => {
+      const byKey = new Map<string, EpisodeOut[]>();
+      for (const e of eps) {
+        const l = byKey.get(e.key);
+        if (l) l.push(e);
+        else byKey.set(e.key, [e]);
+      }
+      for (const k of this.sectionKeys.get(id) ?? []) {
+        if (!byKey.has(k)) {
+          this.episodes.delete(k);
+          changed.set(k, []);
+        }
+      }
+      for (const [k, l] of byKey) {
+        this.episodes.set(k, l);
+        changed.set(k, l);
+      }
+      this.sectionKeys.set(id, new Set(byKey.keys()));
+    };
+    // Offline first: capture needs the gaps.
+    for (const id of dirty) {
+      if (!id.startsWith('off|')) continue;
+      const deviceId = id.slice(4);
+      const eps: EpisodeOut[] = [];
+      const before = JSON.stringify(this.gaps.get(deviceId) ?? []);
+      this.offline(deviceId, p, eps);
+      if (JSON.stringify(this.gaps.get(deviceId) ?? []) !== before) {
+        const d = this.idx.devices.get(deviceId);
+        if (d) dirty.push(`cap|${d.siteId}`);
+      }
+      setSection(id, eps);
+    }
+    const aggregates: { rank: [number, string]; list: AggregateOutput[] }[] = [];
+    const done = new Set<string>();
+    for (const id of dirty) {
+      if (done.has(id) || id.startsWith('off|')) continue;
+      done.add(id);
+      const eps: EpisodeOut[] = [];
+      if (id.startsWith('agg|')) {
+        const siteId = id.slice(4);
+        const site = this.sites.get(siteId);
+        if (!site) continue;
+        const list: AggregateOutput[] = [];
+        this.ev.siteWindows(input, siteId, site.factors, hours, days, list, eps);
+        aggregates.push({ rank: [site.firstT, site.firstId], list });
+      } else if (id.startsWith('run|')) {
+        const rest = id.slice(4);
+        const bar = rest.indexOf('|');
+        const siteId = rest.slice(0, bar);
+        const factor = rest.slice(bar + 1);
+        const site = this.sites.get(siteId);
+        const sec = site?.runs.get(factor);
+        const s = site?.factors.get(factor);
+        if (!site || !sec || !s) continue;
+        this.runSection(sec, s, p, eps);
+      } else if (id.startsWith('cap|')) {
+        const siteId = id.slice(4);
+        if (!this.sites.has(siteId)) continue; // the Evaluator judges capture only at sites with emission data
+        this.captureSection(siteId, hours, p, eps);
+      } else if (id.startsWith('ti|')) {
+        const ts = this.treatments.find((x) => x.tmId === id.slice(3));
+        if (!ts) continue;
+        this.treatmentSection(ts, p, eps);
+      }
+      setSection(id, eps);
+    }
+    for (const k of this.pendingKeys) if (!changed.has(k)) changed.set(k, this.episodes.get(k) ?? []);
+    this.pendingKeys.clear();
+    aggregates.sort((a, b) => cmpKey(a.rank[0], a.rank[1], b.rank[0], b.rank[1]));
+    return { aggregates: aggregates.flatMap((a) => a.list), changed };
+  }
+
+  private lastSeen(deviceId: string, seenBefore: Readonly<Record<string, number>>): number {
+    const times = this.seen.get(deviceId);
+    return Math.max(times?.[times.length - 1] ?? -Infinity, seenBefore[deviceId] ?? -Infinity);
+  }
+
+  /** Whether a device of this enterprise goes offline in (from, to] (the engine's time-driven re-evaluation). */
+  offlineDue(from: number, to: number, seenBefore: Readonly<Record<string, number>>): boolean {
+    for (const deviceId of new Set([...this.seen.keys(), ...Object.keys(seenBefore)])) {
+      const device = this.idx.devices.get(deviceId);
+      if (!device) continue;
+      const due = this.lastSeen(deviceId, seenBefore) + offlineThresholdMs(this.rules(device.siteId), device);
+      if (due > from && due <= to) return true;
+    }
+    return false;
+  }
+
+  private carryChanged(key: string): void {
+    const [siteId, rule, subject] = key.split('|') as [string, RuleName, string];
+    this.pendingKeys.add(key);
+    switch (rule) {
+      case 'exceedance':
+      case 'clustered-below-limit':
+      case 'inconsistent-aggregate':
+        this.dirty.add(`agg|${siteId}`);
+        return;
+      case 'offline':
+        this.dirty.add(`off|${subject}`);
+        return;
+      case 'low-capture':
+        this.dirty.add(`cap|${siteId}`);
+        return;
+      case 'treatment-idle':
+        this.dirty.add(`ti|${siteId}`);
+        for (const ts of this.treatments) if (ts.tmId === siteId) ts.facts.clear();
+        return;
+      default: {
+        const sec = this.sites.get(siteId)?.runs.get(subject);
+        if (sec) sec.n = -1;
+        this.dirty.add(`run|${siteId}|${subject}`);
+      }
+    }
+  }
+
+  // ---- offline ---------------------------------------------------------------------------------------------
+
+  private offline(deviceId: string, p: WorkspaceParams, episodes: EpisodeOut[]): void {
+    const device = this.idx.devices.get(deviceId);
+    if (!device) return;
+    const own = this.seen.get(deviceId) ?? [];
+    const before = p.seenBefore[deviceId];
+    const rules = this.rules(device.siteId);
+    const thr = offlineThresholdMs(rules, device);
+    const list: { start: number; end?: number }[] = [];
+    // The Evaluator sorts seenBefore together with the buffered times.
+    const times = before === undefined ? own : [...own, before].sort((a, b) => a - b);
+    for (let i = 1; i < times.length; i++) {
+      if (times[i]! - times[i - 1]! >= thr) list.push({ start: times[i - 1]!, end: times[i]! });
+    }
+    const last = times[times.length - 1];
+    const open = last !== undefined && p.watermark - last >= thr;
+    if (open) list.push({ start: last });
+    this.offlineOpen.set(deviceId, open);
+    this.gaps.set(
+      deviceId,
+      list.map((g) => ({ start: g.start, end: g.end ?? Infinity })),
+    );
+    if (!rules.offline.enabled) return;
+    for (const g of list) {
+      episodes.push({
+        key: `${device.siteId}|offline|${deviceId}`,
+        rule: 'offline',
+        siteId: device.siteId,
+        subject: deviceId,
+        start: g.start,
+        ...(g.end !== undefined ? { end: g.end } : {}),
+        severity: rules.offline.severity,
+        suspected: false,
+        inResumptionWindow: inResumptionWindow(this.idx, this.enterpriseId, g.start),
+        evidence: {
+          deviceId,
+          lastSeenAt: g.start,
+          ...(g.end !== undefined ? { resumedAt: g.end } : {}),
+          thresholdMs: thr,
+          cadenceSeconds: device.cadenceSeconds,
+        },
+      });
+    }
+  }
+
+  // ---- low capture -----------------------------------------------------------------------------------------
+
+  private captureSection(
+    siteId: string,
+    hours: readonly number[],
+    p: WorkspaceParams,
+    episodes: EpisodeOut[],
+  ): void {
+    const here = this.capture.get(siteId) ?? new Map<string, CaptureDevice>();
+    const ids = new Set<string>([...Object.keys(p.seenBefore), ...here.keys()]);
+    for (const deviceId of [...ids].sort()) {
+      const d = this.idx.devices.get(deviceId);
+      if (!d || d.siteId !== siteId) continue;
+      const lc = this.rules(siteId).lowCapture;
+      if (!lc.enabled) continue;
+      const c = here.get(deviceId);
+      const f = p.seenBefore[deviceId] ?? c?.first;
+      if (f === undefined) continue;
+      const expected = Math.floor(3600 / d.cadenceSeconds);
+      const gaps = this.gaps.get(deviceId) ?? [];
+      const windows = hours.map((h): WindowFact => {
+        const end = h + HOUR_MS;
+        if (h < f || expected <= 0) return { start: h, end, cond: null };
+        if (gaps.some((g) => g.start < end && g.end > h)) return { start: h, end, cond: null };
+        const received = c?.hours.get(h)?.size ?? 0;
+        const rate = received / expected;
+        return { start: h, end, cond: lt(rate, lc.minRate), detail: { received, expected, rate } };
+      });
+      this.ev.windowEpisodes(
+        { enterpriseId: this.enterpriseId, carried: p.carried },
+        'low-capture',
+        siteId,
+        deviceId,
+        undefined,
+        windows,
+        lc,
+        episodes,
+        () => lc.severity,
+        { minRate: lc.minRate, deviceId, cadenceSeconds: d.cadenceSeconds },
+      );
+    }
+  }
+
+  // ---- treatment idle --------------------------------------------------------------------------------------
+
+  private treatmentSection(ts: TreatmentSection, p: WorkspaceParams, episodes: EpisodeOut[]): void {
+    const pm = this.idx.meters.get(ts.pmId)!;
+    const tm = this.idx.meters.get(ts.tmId)!;
+    const ti = this.rules(tm.id).treatmentIdle;
+    if (!ti.enabled) return;
+    const size = ti.windowMinutes * MINUTE_MS;
+    const prodList = this.energy.get(pm.id);
+    const treatList = this.energy.get(tm.id);
+    const at = (list: { t: number; v: number }[] | undefined, b: number) =>
+      interpolate(list, b, ti.maxInterpolationGapMs);
+    const touched = (s: number, e: number) =>
+      ts.dirty.some(([lo, hi]) => (s >= lo && s <= hi) || (e >= lo && e <= hi));
+    const windows: WindowFact[] = [];
+    const facts = new Map<number, WindowFact>();
+    for (let s = p.horizonStart; s + size <= p.watermark; s += size) {
+      const e = s + size;
+      let w = ts.facts.get(s);
+      if (!w || touched(s, e)) w = this.treatmentFact(s, e, pm, tm, ti, prodList, treatList, at);
+      facts.set(s, w);
+      windows.push(w);
+    }
+    ts.facts = facts;
+    ts.dirty = [];
+    const confirm = (w: WindowFact) =>
+      inResumptionWindow(this.idx, this.enterpriseId, w.start)
+        ? ti.confirmWindowsInResumption
+        : ti.confirmWindows;
+    this.ev.windowEpisodes(
+      { enterpriseId: this.enterpriseId, carried: p.carried },
+      'treatment-idle',
+      tm.id,
+      pm.id,
+      undefined,
+      windows,
+      { ...ti, confirm },
+      episodes,
+      () => ti.severity,
+      {
+        productionMeterId: pm.id,
+        treatmentMeterId: tm.id,
+        productionRatedKwh: pm.ratedWindowKwh ?? null,
+        treatmentRatedKwh: tm.ratedWindowKwh ?? null,
+        productionShare: ti.productionShare,
+        treatmentShare: ti.treatmentShare,
+        windowMinutes: ti.windowMinutes,
+      },
+    );
+  }
+
+  private treatmentFact(
+    s: number,
+    e: number,
+    pm: { ratedWindowKwh?: number },
+    tm: { ratedWindowKwh?: number },
+    ti: RulesConfig['treatmentIdle'],
+    prodList: { t: number; v: number }[] | undefined,
+    treatList: { t: number; v: number }[] | undefined,
+    at: (list: { t: number; v: number }[] | undefined, b: number) => number | null,
+  ): WindowFact {
+    const ps = at(prodList, s);
+    const pe = at(prodList, e);
+    const tS = at(treatList, s);
+    const te = at(treatList, e);
+    if (
+      ps === null ||
+      pe === null ||
+      tS === null ||
+      te === null ||
+      pm.ratedWindowKwh === undefined ||
+      tm.ratedWindowKwh === undefined
+    )
+      return { start: s, end: e, cond: null };
+    const prod = pe - ps;
+    const treat = te - tS;
+    if (prod < 0 || treat < 0) return { start: s, end: e, cond: null };
+    const producing = ge(prod, ti.productionShare * pm.ratedWindowKwh);
+    const idle = lt(treat, ti.treatmentShare * tm.ratedWindowKwh);
+    return {
+      start: s,
+      end: e,
+      cond: producing && idle,
+      detail: { productionKwh: prod, treatmentKwh: treat, producing, treatmentIdle: idle },
+    };
+  }
+
+  // ---- run rules -------------------------------------------------------------------------------------------
+
+  private buildFolds(sec: RunSection, carried: ReadonlySet<string>): Fold[] {
+    const { siteId, factor } = sec;
+    const cfg = this.cfg;
+    const outlet = this.idx.outlets.get(siteId);
+    const maint = this.idx.maintenance.get(siteId) ?? [];
+    const rules = this.rules(siteId, factor);
+    const range = this.ev.range(siteId, factor, rules);
+    const valid = (p: SeriesPoint) => isValidValue(p.value, p.flag, cfg.validFlags, range);
+    const base = { interval: sec.interval };
+    const folds: Fold[] = [];
+    const add = (
+      rule: RuleName,
+      cond: (p: Pt) => boolean,
+      opt: Fold['opt'],
+      severity: Severity,
+      params: (ep: RunEpisode & { value?: number }) => Record<string, unknown>,
+      flat = false,
+    ) =>
+      folds.push({
+        rule,
+        flat,
+        cond,
+        opt,
+        carry: carried.has(`${siteId}|${rule}|${factor}`),
+        severity,
+        params,
+        run: undefined,
+        confirmed: false,
+        out: [],
+      });
+    if (
+      rules.flatline.enabled &&
+      outlet &&
+      !rules.flatline.exemptFactors.includes(factor) &&
+      !(outlet.flatlineExemptFactors ?? []).includes(factor)
+    ) {
+      const fl = rules.flatline;
+      const opt =
+        sec.interval === 'realtime'
+          ? { minDurationMs: fl.minRealtimeDurationMs }
+          : { minCount: fl.minConsecutiveMinuteMeans };
+      add('flatline', valid, opt, fl.severity, (ep) => ({ ...base, value: ep.value, ...opt }), true);
+    }
+    const zr = rules.zeroWhileRunning;
+    if (zr.enabled && this.ev.isPollutant(siteId, factor) && !zr.flowFactors.includes(factor)) {
+      const flowing = (r: Reading) =>
+        r.measurements.some(
+          (m) =>
+            zr.flowFactors.includes(m.factor) &&
+            m.stat === mainStat(r.interval) &&
+            cfg.validFlags.includes(m.flag ?? 'N') &&
+            m.value > 0,
+        );
+      add(
+        'zero-while-running',
+        (p) => valid(p) && p.value === 0 && flowing(p.reading),
+        { minDurationMs: zr.minDurationMs },
+        zr.severity,
+        () => ({ ...base, minDurationMs: zr.minDurationMs }),
+      );
+    }
+    const orr = rules.outOfRange;
+    if (orr.enabled) {
+      add(
+        'out-of-range',
+        (p) =>
+          p.flag === 'T' ||
+          (range.nonNegative && p.value < 0) ||
+          (range.max !== undefined && p.value > range.max) ||
+          (range.min !== undefined && p.value < range.min),
+        { minCount: 1 },
+        orr.severity,
+        () => ({ ...base, min: range.min ?? null, max: range.max ?? null, nonNegative: range.nonNegative }),
+      );
+    }
+    const ff = rules.faultFlag;
+    if (ff.enabled) {
+      add(
+        'fault-flag',
+        (p) => ff.flags.includes(p.flag),
+        { minDurationMs: ff.minDurationMs },
+        ff.severity,
+        () => ({ ...base, flags: ff.flags, minDurationMs: ff.minDurationMs }),
+      );
+    }
+    const mf = rules.manualFlag;
+    if (mf.enabled && this.ev.isPollutant(siteId, factor)) {
+      add(
+        'manual-flag',
+        (p) => mf.flags.includes(p.flag),
+        { minCount: 1 },
+        mf.severity,
+        () => ({
+          ...base,
+          flags: mf.flags,
+        }),
+      );
+    }
+    const mo = rules.maintenanceOverrun;
+    if (mo.enabled) {
+      add(
+        'maintenance-overrun',
+        (p) => mo.flags.includes(p.flag) && !maint.some((w) => p.t >= w.start && p.t < w.end),
+        { minCount: 1 },
+        mo.severity,
+        () => ({
+          ...base,
+          flags: mo.flags,
+          declaredWindows: maint.map((w) => ({ start: w.start, end: w.end })),
+        }),
+      );
+    }
+    const oa = rules.o2NearAmbient;
+    if (oa.enabled && outlet?.kind === 'gas' && factor === cfg.conversion.o2Factor) {
+      const reportsPollutant = (r: Reading) =>
+        r.measurements.some((m) => m.factor !== factor && this.ev.isPollutant(siteId, m.factor));
+      add(
+        'o2-near-ambient',
+        (p) => valid(p) && ge(p.value, oa.thresholdPercent) && reportsPollutant(p.reading),
+        { minDurationMs: oa.minDurationMs },
+        oa.severity,
+        () => ({ ...base, thresholdPercent: oa.thresholdPercent, minDurationMs: oa.minDurationMs }),
+      );
+    }
+    return folds;
+  }
+
+  private runSection(sec: RunSection, s: FactorSeries, p: WorkspaceParams, episodes: EpisodeOut[]): void {
+    const interval = s.realtime.length > 0 ? 'realtime' : 'minute';
+    if (sec.n < 0 || interval !== sec.interval) {
+      sec.interval = interval;
+      sec.folds = this.buildFolds(sec, p.carried);
+      sec.n = 0;
+      sec.checkpoints = [];
+    }
+    const pts = sec.pts(s);
+    if (pts.length === 0) return;
+    const rules = this.rules(sec.siteId, sec.factor);
+    for (let i = sec.n; i < pts.length; i++) {
+      if (i % CHECKPOINT_EVERY === 0) {
+        sec.checkpoints[i / CHECKPOINT_EVERY] = sec.folds.map((f) => ({
+          run: f.run ? { ...f.run } : undefined,
+          confirmed: f.confirmed,
+          outLen: f.out.length,
+        }));
+      }
+      const pt = pts[i]!;
+      let brk = false;
+      if (i > 0) {
+        const deviceId = pt.reading.deviceId;
+        let thr = sec.thresholds.get(deviceId);
+        if (thr === undefined)
+          sec.thresholds.set(deviceId, (thr = offlineThresholdMs(rules, this.idx.devices.get(deviceId))));
+        brk = pt.t - pts[i - 1]!.t >= thr;
+      }
+      for (const f of sec.folds) pushFold(f, pt, i, brk);
+    }
+    sec.n = pts.length;
+    for (const f of sec.folds) {
+      for (const ep of foldEpisodes(f)) {
+        this.ev.pushRun(
+          { enterpriseId: this.enterpriseId, carried: p.carried },
+          episodes,
+          f.rule,
+          sec.siteId,
+          sec.factor,
+          ep,
+          f.severity,
+          f.params(ep),
+        );
+      }
+    }
+  }
+}
