@@ -21,8 +21,9 @@ export function smsSegments(text: string): number {
  * Cuts `text` so that, with `signName` prepended as 【signName】, it fits in `maxParts` parts.
  * A cut text ends with "…". Returns the text unchanged when it fits.
  */
-export function fitSms(text: string, maxParts: number, signName = ''): string {
-  const overhead = signName ? smsLength(signName) + 2 : 0;
+export function fitSms(text: string, maxParts: number, signName = '', reserve = 0): string {
+  // `reserve`: characters that follow the text and must not be cut (a link).
+  const overhead = (signName ? smsLength(signName) + 2 : 0) + reserve;
   const budget = maxParts <= 1 ? SMS_SINGLE_LIMIT : maxParts * SMS_PART_LIMIT;
   const chars = [...text];
   if (chars.length + overhead <= budget) return text;

@@ -61,3 +61,21 @@ describe('reminder templates', () => {
     expect(r.text).not.toContain('/ack');
   });
 });
+
+it('never cuts the acknowledgement link out of an SMS, and states resumption without a known date', () => {
+  const link = `http://127.0.0.1:9106/ack?t=${'x'.repeat(150)}`;
+  const r = renderReminder(
+    {
+      ...base,
+      resumption: {},
+      ackUrl: link,
+      items: [{ ...base.items[0]!, facility: { zh: '设'.repeat(120) } }],
+    },
+    'zh',
+    { smsSignName: '青澜生态' },
+  );
+  expect(r.sms.text.endsWith(link)).toBe(true);
+  expect(r.sms.text).toContain('…');
+  expect(smsSegments(`【青澜生态】${r.sms.text}`)).toBeLessThanOrEqual(4);
+  expect(r.text).toContain('贵单位目前处于复工复产过渡期');
+});

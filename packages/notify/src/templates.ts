@@ -1,5 +1,5 @@
 import type { Language } from './channel.js';
-import { fitSms } from './sms-segments.js';
+import { fitSms, smsLength } from './sms-segments.js';
 
 /** What a notification is about. Rule keys are the deviation.v1 rule names. */
 export interface ReminderItem {
@@ -25,7 +25,7 @@ export interface ReminderModel {
   recipientName?: string;
   items: ReminderItem[];
   /** The enterprise is within its resumption-of-work window (复工复产). */
-  resumption?: { date: string };
+  resumption?: { date?: string };
   ackUrl?: string;
   ackExpiresAt?: Date;
   /** For escalations: when the enterprise was first reminded. */
@@ -177,7 +177,7 @@ function introOf(m: ReminderModel, lang: Language): string[] {
       lines.push(`系统在${ent}的监测数据中发现疑似弄虚作假线索（未通知企业），请审核：`);
     if (m.resumption && m.kind !== 'supervisor-alert')
       lines.push(
-        `贵单位于 ${m.resumption.date} 复工复产，目前处于复工复产过渡期，治污设施须与生产设施同步运行，系统已缩短异常确认时间。`,
+        `贵单位${m.resumption.date ? `于 ${m.resumption.date} 复工复产，` : ''}目前处于复工复产过渡期，治污设施须与生产设施同步运行，系统已缩短异常确认时间。`,
       );
   } else {
     if (m.kind === 'reminder')
@@ -195,7 +195,7 @@ function introOf(m: ReminderModel, lang: Language): string[] {
       );
     if (m.resumption && m.kind !== 'supervisor-alert')
       lines.push(
-        `Your enterprise resumed work on ${m.resumption.date} and is in its resumption window: treatment facilities must run whenever production runs, and deviations are confirmed sooner.`,
+        `Your enterprise ${m.resumption.date ? `resumed work on ${m.resumption.date} and ` : ''}is in its resumption window: treatment facilities must run whenever production runs, and deviations are confirmed sooner.`,
       );
   }
   return lines;
@@ -268,17 +268,20 @@ export function renderReminder(
   const smsRaw =
     lang === 'zh'
       ? {
-          reminder: `${params.enterprise}${params.facility}自${params.time}起${params.rule}。${resumption}请立即核查并确认：${params.link}`,
+          reminder: `${params.enterprise}${params.facility}自${params.time}起${params.rule}。${resumption}请立即核查并确认：`,
           escalation: `督办：${params.enterprise}${params.facility}${params.rule}（${params.time}起）企业未确认，请跟进。`,
           resolved: `${params.enterprise}${params.facility}${params.rule}已恢复正常。`,
           'supervisor-alert': `疑似数据造假线索：${params.enterprise}${params.facility}${params.rule}（${params.time}起），请登录系统审核。`,
         }[m.kind]
       : {
-          reminder: `${params.enterprise} ${params.facility}: ${params.rule} since ${params.time}. ${resumption}Please check and confirm: ${params.link}`,
+          reminder: `${params.enterprise} ${params.facility}: ${params.rule} since ${params.time}. ${resumption}Please check and confirm: `,
           escalation: `Escalation: ${params.enterprise} ${params.facility} ${params.rule} (since ${params.time}) not acknowledged.`,
           resolved: `${params.enterprise} ${params.facility}: ${params.rule} cleared.`,
           'supervisor-alert': `Suspected falsification: ${params.enterprise} ${params.facility} ${params.rule} (since ${params.time}). Please review.`,
         }[m.kind];
-  const smsText = fitSms(smsRaw, opts.smsMaxParts ?? 2, opts.smsSignName ?? '');
+  // The link is never cut (a cut link is useless): the text before it is fitted to what remains.
+  const link = m.kind === 'reminder' ? (params.link ?? '') : '';
+  const maxParts = opts.smsMaxParts ?? (link ? 4 : 2);
+  const smsText = fitSms(smsRaw, maxParts, opts.smsSignName ?? '', smsLength(link)) + link;
   return { subject, text, html, sms: { template: smsTemplate, params, text: smsText } };
 }

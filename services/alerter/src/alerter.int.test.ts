@@ -1,0 +1,261 @@
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import { importRegistry, runMigrations } from '@offsite/store';
+import { createEmailChannel, createOutboxChannel, type Channel, NotifyError } from '@offsite/notify';
+import type { DeviationV1 } from '@offsite/contracts';
+import { requireEnv, silentLogger, until } from '@offsite/testing';
+import { createAlerter, type Alerter } from './app.js';
+import { defaultPolicy, type AlertPolicy } from './policy.js';
+
+const root = path.resolve(import.meta.dirname, '../../..');
+interface Mail {
+  to: string[];
+  subject: string | null;
+  text: string | null;
+  messageId: string | null;
+}
+
+async function mails(dir: string, domain: string): Promise<Mail[]> {
+  const out: Mail[] = [];
+  for (const f of await readdir(dir)) {
+    if (!f.endsWith('.json') || f.startsWith('.')) continue;
+    const m = JSON.parse(await readFile(path.join(dir, f), 'utf8')) as Mail;
+    if (m.to.some((a) => a.endsWith(`@${domain}`))) out.push(m);
+  }
+  return out;
+}
+
+const dev = (over: Partial<DeviationV1>): DeviationV1 => ({
+  schema: 'deviation.v1',
+  id: `dev-${randomBytes(4).toString('hex')}`,
+  rule: 'treatment-idle',
+  state: 'opened',
+  revision: 1,
+  severity: 'medium',
+  enterpriseId: 'ent-0001',
+  siteId: 'mtr-0001-t1',
+  windowStart: '2026-03-01T02:00:00Z',
+  openedAt: '2026-03-01T02:30:00Z',
+  suspectedFalsification: false,
+  inResumptionWindow: true,
+  evidence: {
+    summary: 'treatment idle',
+    values: [{ time: '2026-03-01T02:15:00Z', factor: 'energy', stat: 'Value', value: 0.4, limit: 18 }],
+    params: {},
+  },
+  emittedAt: '2026-03-01T02:31:00Z',
+  ...over,
+});
+
+describe('alerter on real Postgres, Redis and the SMTP sink', () => {
+  const schema = `test_${randomBytes(5).toString('hex')}`;
+  const domain = `a${randomBytes(4).toString('hex')}.example`;
+  const mailDir = requireEnv('OFFSITE_MAIL_DIR');
+  const redis = new URL(requireEnv('OFFSITE_REDIS_URL'));
+  const connection = { host: redis.hostname, port: Number(redis.port), maxRetriesPerRequest: null };
+  let pool: pg.Pool;
+  let email: Channel;
+  let alerter: Alerter | undefined;
+  // A controllable clock fixed at 10:00 Shanghai (no quiet hours), advanced by real time.
+  const t0 = Date.parse('2026-03-02T02:00:00Z') - Date.now();
+  const now = () => new Date(Date.now() + t0);
+
+  const policy = (over: Partial<AlertPolicy> = {}): AlertPolicy => {
+    const p = defaultPolicy({
+      districtOfficers: {
+        'dist-landong': [{ id: 'off-1', name: '澜东区执法员', email: `officer@${domain}` }],
+      },
+      citySupervisors: [{ id: 'sup-1', name: '市局督查员', email: `supervisor@${domain}` }],
+    });
+    p.groupWaitMs = 300;
+    p.entries = p.entries.map((e) => ({
+      ...e,
+      repeat: { intervalMs: 60_000, maxCount: 1 },
+      ...(e.escalateAfterMs ? { escalateAfterMs: 1200 } : {}),
+    }));
+    return { ...p, ...over };
+  };
+  const make = (over: { policy?: AlertPolicy; sms?: Channel[] } = {}) => {
+    alerter = createAlerter({
+      db: pool,
+      connection,
+      prefix: `t-${randomBytes(4).toString('hex')}`,
+      policy: over.policy ?? policy(),
+      channels: { email, ...(over.sms ? { sms: over.sms } : {}) },
+      ack: { secret: 'test-secret', baseUrl: 'http://127.0.0.1:9106/ack' },
+      logger: silentLogger,
+      now,
+      send: { attempts: 3, backoffMs: 100 },
+    });
+    alerter.start();
+    return alerter;
+  };
+
+  beforeAll(async () => {
+    const url = requireEnv('OFFSITE_PG_URL');
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`create schema ${schema}`);
+    await admin.end();
+    pool = new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: 5 });
+    await runMigrations(pool, { logger: silentLogger });
+    await importRegistry(pool, { path: path.join(root, 'registry/example.yaml') }, { logger: silentLogger });
+    await pool.query(`update contacts set email = 'c' || id || '@${domain}' where email is not null`);
+    email = createEmailChannel(
+      {
+        host: requireEnv('OFFSITE_SMTP_HOST'),
+        port: Number(requireEnv('OFFSITE_SMTP_PORT')),
+        from: { address: 'noreply@qinglan.example' },
+        messageIdDomain: 'alerter.test',
+      },
+      silentLogger,
+    );
+  });
+  afterEach(async () => {
+    await alerter?.close();
+    alerter = undefined;
+    await pool.query(
+      'truncate alert_delivery_attempts, alert_notifications, alert_cases, alert_acknowledgements',
+    );
+  });
+  afterAll(async () => {
+    await email.close();
+    await pool.query(`drop schema ${schema} cascade`);
+    await pool.end();
+  });
+
+  it('reminds the environment manager once, in Chinese, naming the facility, the evidence and the resumption window', async () => {
+    const a = make();
+    const ev = dev({});
+    expect(await a.handleDeviation(ev)).toBe('planned');
+    expect(await a.handleDeviation(ev)).toBe('ignored'); // the same event delivered twice
+    const contact = (
+      await pool.query<{ id: string }>(
+        `select id::text from contacts where enterprise_id = 'ent-0001' and role = 'env-manager'`,
+      )
+    ).rows[0]!;
+    const addr = `c${contact.id}@${domain}`;
+    await until(
+      async () => (await mails(mailDir, domain)).some((m) => m.to.includes(addr)),
+      15_000,
+      'reminder',
+    );
+    await new Promise((r) => setTimeout(r, 800));
+    const got = (await mails(mailDir, domain)).filter((m) => m.to.includes(addr));
+    expect(got).toHaveLength(1);
+    expect(got[0]!.subject).toBe(
+      '【青澜市生态环境局】提醒：青澜华电热电有限公司产治污不同步（治污设施未运行）',
+    );
+    expect(got[0]!.text).toContain('复工复产过渡期');
+    expect(got[0]!.text).toContain('1号机组脱硫');
+    expect(got[0]!.text).toContain('2026-03-01 10:15 energy Value=0.4，限值 18');
+    expect(got[0]!.text).toContain('http://127.0.0.1:9106/ack?t=');
+    // The legal representative is not on the default policy; nobody else got it.
+    const all = await mails(mailDir, domain);
+    expect(all.filter((m) => !m.to.includes(addr) && !m.to.includes(`officer@${domain}`))).toHaveLength(0);
+    const log = await pool.query(`select provider, status, latency_ms from alert_delivery_attempts`);
+    expect(
+      log.rows.filter((r) => r.status === 'sent' && r.provider === 'smtp').length,
+    ).toBeGreaterThanOrEqual(1);
+  });
+
+  it('sends suspected falsification to the city supervisor only', async () => {
+    const a = make();
+    await a.handleDeviation(
+      dev({ rule: 'flatline', suspectedFalsification: true, siteId: 'out-0001-g1', severity: 'high' }),
+    );
+    await until(
+      async () =>
+        (await mails(mailDir, domain)).some(
+          (m) => m.to.includes(`supervisor@${domain}`) && !!m.subject?.includes('疑似数据造假'),
+        ),
+      15_000,
+      'supervisor alert',
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    const n = await pool.query<{ recipient_kind: string }>(`select recipient_kind from alert_notifications`);
+    expect(n.rows.map((r) => r.recipient_kind)).toEqual(['supervisor']);
+  });
+
+  it('escalates to the district officer when not acknowledged, and not when acknowledged', async () => {
+    const a = make();
+    const before = (await mails(mailDir, domain)).filter((m) => m.to.includes(`officer@${domain}`)).length;
+    await a.handleDeviation(dev({ enterpriseId: 'ent-0001' }));
+    await until(
+      async () =>
+        (await mails(mailDir, domain)).filter((m) => m.to.includes(`officer@${domain}`)).length ===
+        before + 1,
+      15_000,
+      'escalation',
+    );
+    const esc = (await mails(mailDir, domain)).filter((m) => m.to.includes(`officer@${domain}`)).at(-1)!;
+    expect(esc.subject).toContain('督办');
+
+    // Second group, acknowledged through the link before the escalation time.
+    await new Promise((r) => setTimeout(r, 400)); // next group bucket
+    await a.handleDeviation(dev({ enterpriseId: 'ent-0001', rule: 'treatment-early-stop' }));
+    await until(
+      async () =>
+        (
+          await pool.query(
+            `select 1 from alert_notifications where kind = 'reminder' and status = 'sent' and group_key not in (select group_key from alert_notifications where kind = 'escalation')`,
+          )
+        ).rowCount! > 0,
+      15_000,
+      'second reminder',
+    );
+    const text = (await mails(mailDir, domain)).find((m) => m.subject?.includes('治污设施早停'))!.text!;
+    const token = /ack\?t=([A-Za-z0-9._-]+)/.exec(text)![1]!;
+    expect(
+      await a.acknowledge({ token, cause: '脱硫泵检修，已恢复', expectedFixAt: '2026-03-02T08:00:00Z' }),
+    ).toMatchObject({ ok: true });
+    expect(await a.acknowledge({ token: `${token}x`, cause: 'x' })).toMatchObject({
+      ok: false,
+      reason: 'bad-signature',
+    });
+    await new Promise((r) => setTimeout(r, 2500));
+    expect((await mails(mailDir, domain)).filter((m) => m.to.includes(`officer@${domain}`)).length).toBe(
+      before + 1,
+    );
+  });
+
+  it('fails over from the primary SMS provider to the secondary and logs both attempts', async () => {
+    const dir = path.join(mailDir, '..', `sms-${randomBytes(4).toString('hex')}`);
+    let primaryCalls = 0;
+    const primary: Channel = {
+      provider: 'aliyun-sms',
+      kind: 'sms',
+      send: async () => {
+        primaryCalls++;
+        throw new NotifyError('NOTIFY_PROVIDER_REJECTED', 'isv.AMOUNT_NOT_ENOUGH', { failover: true });
+      },
+      close: async () => {},
+    };
+    const secondary = createOutboxChannel({ dir, as: 'sms', provider: 'tencent-sms' }, silentLogger);
+    const p = policy();
+    p.entries = p.entries.map((e) => ({ ...e, channels: ['sms'] }));
+    const a = make({ policy: p, sms: [primary, secondary] });
+    await a.handleDeviation(dev({}));
+    await until(
+      async () =>
+        (await pool.query(`select 1 from alert_notifications where status = 'sent' and channel = 'sms'`))
+          .rowCount! > 0,
+      15_000,
+      'sms sent',
+    );
+    const attempts = await pool.query<{ provider: string; status: string }>(
+      `select provider, status from alert_delivery_attempts order by id`,
+    );
+    expect(attempts.rows.slice(0, 2)).toEqual([
+      { provider: 'aliyun-sms', status: 'failed' },
+      { provider: 'tencent-sms', status: 'sent' },
+    ]);
+    expect(primaryCalls).toBeGreaterThanOrEqual(1);
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.txt'));
+    expect(files.length).toBeGreaterThanOrEqual(1);
+    expect(await readFile(path.join(dir, files[0]!), 'utf8')).toContain('复工复产期');
+    await rm(dir, { recursive: true, force: true });
+  });
+});
