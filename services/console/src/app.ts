@@ -1,0 +1,438 @@
+import { existsSync } from 'node:fs';
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { Type, type Static } from '@sinclair/typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type pg from 'pg';
+import type { Logger } from '@offsite/runtime';
+import { listAudit } from './audit.js';
+import { csrfMatches, endSession, login, resolveSession, type SessionPolicy } from './auth.js';
+import {
+  applyAction,
+  enterpriseAcknowledge,
+  getCase,
+  listCases,
+  REVIEW_STATES,
+  SEVERITIES,
+  SORT_KEYS,
+  type ReviewAction,
+} from './cases.js';
+import { ConsoleError } from './errors.js';
+import { loadEvidence, type EvidenceSource } from './evidence.js';
+import type { LiveHub } from './live.js';
+import type { Principal } from './principal.js';
+import { serveSpa } from './static-files.js';
+import { getEnterprise, listEnterprises, patchEnterprise, setLimit } from './registry.js';
+
+export const SESSION_COOKIE = 'offsite_session';
+
+export interface ConsoleAppOptions {
+  pool: pg.Pool;
+  logger: Logger;
+  session: SessionPolicy;
+  /** Set the Secure flag on the session cookie (behind TLS). */
+  secureCookies: boolean;
+  loginRateLimit: { max: number; windowMs: number };
+  evidence?: EvidenceSource;
+  live?: LiveHub;
+  /** Built SPA (web/dist); served at / when present. */
+  webRoot?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+    csrfToken?: string;
+  }
+}
+
+const Id = Type.String({ minLength: 1, maxLength: 128 });
+const ListQuery = Type.Object(
+  {
+    district: Type.Optional(Type.String({ maxLength: 64 })),
+    enterprise: Type.Optional(Type.String({ maxLength: 64 })),
+    rule: Type.Optional(Type.String({ maxLength: 64 })),
+    severity: Type.Optional(Type.Union(SEVERITIES.map((s) => Type.Literal(s)))),
+    state: Type.Optional(Type.Union(REVIEW_STATES.map((s) => Type.Literal(s)))),
+    from: Type.Optional(Type.String({ format: 'date-time' })),
+    to: Type.Optional(Type.String({ format: 'date-time' })),
+    q: Type.Optional(Type.String({ maxLength: 200 })),
+    sort: Type.Union(
+      SORT_KEYS.map((s) => Type.Literal(s)),
+      { default: 'openedAt' },
+    ),
+    order: Type.Union([Type.Literal('asc'), Type.Literal('desc')], { default: 'desc' }),
+    page: Type.Integer({ minimum: 1, maximum: 100_000, default: 1 }),
+    pageSize: Type.Integer({ minimum: 1, maximum: 200, default: 25 }),
+  },
+  { additionalProperties: false },
+);
+const Note = Type.Optional(Type.String({ maxLength: 2000 }));
+const Action = Type.Union([
+  Type.Object({ action: Type.Literal('acknowledge') }, { additionalProperties: false }),
+  Type.Object(
+    { action: Type.Literal('assign'), assigneeId: Type.String({ pattern: '^[0-9]{1,18}$' }) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { action: Type.Literal('comment'), body: Type.String({ minLength: 1, maxLength: 4000 }) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { action: Type.Literal('request-rectification'), deadline: Type.String({ format: 'date' }), note: Note },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      action: Type.Literal('confirm'),
+      decision: Type.Union([
+        Type.Literal('no-penalty'),
+        Type.Literal('penalty'),
+        Type.Literal('judicial-referral'),
+      ]),
+      note: Note,
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      action: Type.Literal('dismiss'),
+      reason: Type.String({ minLength: 2, maxLength: 2000, pattern: '\\S' }),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object({ action: Type.Literal('escalate'), note: Note }, { additionalProperties: false }),
+  Type.Object({ action: Type.Literal('close'), note: Note }, { additionalProperties: false }),
+]);
+const Bulk = Type.Object(
+  { ids: Type.Array(Id, { minItems: 1, maxItems: 200, uniqueItems: true }), action: Action },
+  { additionalProperties: false },
+);
+const Login = Type.Object(
+  {
+    username: Type.String({ minLength: 1, maxLength: 64 }),
+    password: Type.String({ minLength: 1, maxLength: 256 }),
+  },
+  { additionalProperties: false },
+);
+
+/** Fastify wants pino's full surface; the injected logger may have only the project's five methods. */
+function fastifyLogger(l: Logger): FastifyBaseLogger {
+  const full = l as Logger & Partial<FastifyBaseLogger>;
+  if (typeof full.fatal === 'function' && typeof full.trace === 'function')
+    return full as unknown as FastifyBaseLogger;
+  return {
+    level: 'info',
+    info: l.info.bind(l),
+    warn: l.warn.bind(l),
+    error: l.error.bind(l),
+    debug: l.debug.bind(l),
+    fatal: l.error.bind(l),
+    trace: l.debug.bind(l),
+    silent: () => undefined,
+    child: (bindings: Record<string, unknown>) => fastifyLogger(l.child(bindings)),
+  } as unknown as FastifyBaseLogger;
+}
+
+export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: fastifyLogger(o.logger),
+    disableRequestLogging: true,
+    trustProxy: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+  });
+
+  await app.register(cookie);
+  await app.register(rateLimit, { global: false });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Offsite console API',
+        description: '非现场监管 — review API for flagged deviations',
+        version: '0.1.0',
+      },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+          csrf: { type: 'apiKey', in: 'header', name: 'x-csrf-token' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof ConsoleError)
+      return reply.code(err.statusCode).send({ code: err.code, message: err.message });
+    const e = err as { validation?: unknown; statusCode?: number; message?: string };
+    if (e.validation) return reply.code(400).send({ code: 'INVALID_INPUT', message: e.message });
+    if (e.statusCode === 429)
+      return reply.code(429).send({ code: 'RATE_LIMITED', message: 'too many attempts' });
+    if (e.statusCode && e.statusCode < 500)
+      return reply.code(e.statusCode).send({ code: 'BAD_REQUEST', message: e.message });
+    req.log.error({ err }, 'request failed');
+    // Never echo database or Influx error text to the client.
+    return reply.code(500).send({ code: 'INTERNAL', message: 'internal error' });
+  });
+
+  const cookieOptions = {
+    httpOnly: true,
+    sameSite: 'strict' as const,
+    secure: o.secureCookies,
+    path: '/',
+  };
+
+  // Every /api route except login needs a live session; every state change needs the CSRF header.
+  app.addHook('preHandler', async (req: FastifyRequest) => {
+    if (!req.url.startsWith('/api/') || req.routeOptions.config?.public === true) return;
+    const token = req.cookies[SESSION_COOKIE];
+    const s = token ? await resolveSession(o.pool, token, o.session) : undefined;
+    if (!s) throw new ConsoleError('UNAUTHENTICATED', 'login required');
+    if (
+      req.method !== 'GET' &&
+      req.method !== 'HEAD' &&
+      !csrfMatches(s.csrfToken, req.headers['x-csrf-token'])
+    ) {
+      throw new ConsoleError('CSRF_INVALID', 'missing or wrong CSRF token');
+    }
+    req.principal = s.principal;
+    req.csrfToken = s.csrfToken;
+  });
+  const who = (req: FastifyRequest): Principal => req.principal!;
+
+  app.post(
+    '/api/login',
+    {
+      schema: { body: Login, tags: ['session'] },
+      config: {
+        public: true,
+        rateLimit: {
+          // After body parsing, so the key can include the username.
+          hook: 'preHandler',
+          max: o.loginRateLimit.max,
+          timeWindow: o.loginRateLimit.windowMs,
+          // Per client and username, so one attacker cannot lock everyone out and cannot spray one account.
+          keyGenerator: (req: FastifyRequest) =>
+            `${req.ip}|${String((req.body as { username?: unknown } | undefined)?.username ?? '').toLowerCase()}`,
+        },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body as Static<typeof Login>;
+      const s = await login(o.pool, b.username, b.password, o.session);
+      if (!s)
+        return reply
+          .code(401)
+          .send({ code: 'LOGIN_FAILED', message: '用户名或密码错误 / wrong username or password' });
+      reply.setCookie(SESSION_COOKIE, s.token, cookieOptions);
+      return { user: s.principal, csrfToken: s.csrfToken };
+    },
+  );
+  app.post('/api/logout', { schema: { tags: ['session'] } }, async (req, reply) => {
+    const token = req.cookies[SESSION_COOKIE];
+    if (token) await endSession(o.pool, token);
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return { ok: true };
+  });
+  app.get('/api/session', { schema: { tags: ['session'] } }, async (req) => ({
+    user: who(req),
+    csrfToken: req.csrfToken,
+  }));
+
+  app.get('/api/deviations', { schema: { querystring: ListQuery, tags: ['deviations'] } }, async (req) =>
+    listCases(o.pool, who(req), req.query as Static<typeof ListQuery>),
+  );
+  app.get(
+    '/api/deviations/:id',
+    { schema: { params: Type.Object({ id: Id }), tags: ['deviations'] } },
+    async (req) => getCase(o.pool, who(req), (req.params as { id: string }).id),
+  );
+  app.get(
+    '/api/deviations/:id/evidence',
+    { schema: { params: Type.Object({ id: Id }), tags: ['deviations'] } },
+    async (req) => {
+      const c = await getCase(o.pool, who(req), (req.params as { id: string }).id);
+      if (!o.evidence) throw new ConsoleError('EVIDENCE_UNAVAILABLE', 'InfluxDB is not configured');
+      return loadEvidence(o.pool, o.evidence, c);
+    },
+  );
+  app.post(
+    '/api/deviations/:id/actions',
+    { schema: { params: Type.Object({ id: Id }), body: Action, tags: ['deviations'] } },
+    async (req) =>
+      applyAction(o.pool, who(req), (req.params as { id: string }).id, req.body as ReviewAction, req.id),
+  );
+  app.post('/api/deviations/bulk', { schema: { body: Bulk, tags: ['deviations'] } }, async (req) => {
+    const b = req.body as Static<typeof Bulk>;
+    const results = [];
+    for (const id of b.ids) {
+      try {
+        const r = await applyAction(o.pool, who(req), id, b.action as ReviewAction, req.id);
+        results.push({ id, ok: true, reviewState: r.reviewState });
+      } catch (err) {
+        if (!(err instanceof ConsoleError)) throw err;
+        if (err.code === 'FORBIDDEN') throw err;
+        results.push({ id, ok: false, code: err.code });
+      }
+    }
+    return { results };
+  });
+  app.post(
+    '/api/deviations/:id/enterprise-ack',
+    {
+      schema: {
+        params: Type.Object({ id: Id }),
+        body: Type.Object({ note: Type.String({ maxLength: 2000 }) }, { additionalProperties: false }),
+        tags: ['enterprise'],
+      },
+    },
+    async (req) => {
+      await enterpriseAcknowledge(
+        o.pool,
+        who(req),
+        (req.params as { id: string }).id,
+        (req.body as { note: string }).note,
+      );
+      return { ok: true };
+    },
+  );
+
+  app.get(
+    '/api/audit',
+    {
+      schema: {
+        querystring: Type.Object(
+          {
+            entityType: Type.Optional(Type.String({ maxLength: 64 })),
+            entityId: Type.Optional(Type.String({ maxLength: 200 })),
+            limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+          },
+          { additionalProperties: false },
+        ),
+        tags: ['audit'],
+      },
+    },
+    async (req) => {
+      const p = who(req);
+      const q = req.query as { entityType?: string; entityId?: string; limit: number };
+      // An entity outside the principal's scope has no visible audit trail.
+      if (q.entityType === 'deviation' && q.entityId) await getCase(o.pool, p, q.entityId);
+      return { items: await listAudit(o.pool, p, q) };
+    },
+  );
+  app.get('/api/users/assignable', { schema: { tags: ['users'] } }, async (req) => {
+    const p = who(req);
+    const params: unknown[] = [];
+    let scope = 'true';
+    if (p.role === 'district-officer') {
+      params.push(p.districtId);
+      scope = `(role in ('admin', 'city-supervisor') or district_id = $1)`;
+    } else if (p.role === 'enterprise' || p.role === 'viewer') return { items: [] };
+    const r = await o.pool.query(
+      `select id::text as id, username, display_name as "displayName", role, district_id as "districtId"
+         from console_users where not disabled and role in ('admin', 'city-supervisor', 'district-officer') and ${scope}
+        order by username`,
+      params,
+    );
+    return { items: r.rows };
+  });
+
+  app.get(
+    '/api/enterprises',
+    {
+      schema: {
+        querystring: Type.Object(
+          { q: Type.Optional(Type.String({ maxLength: 200 })) },
+          { additionalProperties: false },
+        ),
+        tags: ['registry'],
+      },
+    },
+    async (req) => ({ items: await listEnterprises(o.pool, who(req), (req.query as { q?: string }).q) }),
+  );
+  app.get(
+    '/api/enterprises/:id',
+    { schema: { params: Type.Object({ id: Id }), tags: ['registry'] } },
+    async (req) => getEnterprise(o.pool, who(req), (req.params as { id: string }).id),
+  );
+  const Patch = Type.Object(
+    {
+      nameZh: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+      nameEn: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+      supervisionClass: Type.Optional(
+        Type.Union([Type.Literal('key'), Type.Literal('special'), Type.Literal('general')]),
+      ),
+      creditRating: Type.Optional(
+        Type.Union([Type.Literal('A'), Type.Literal('B'), Type.Literal('C'), Type.Literal('D'), Type.Null()]),
+      ),
+      address: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
+    },
+    { additionalProperties: false },
+  );
+  app.patch(
+    '/api/enterprises/:id',
+    { schema: { params: Type.Object({ id: Id }), body: Patch, tags: ['registry'] } },
+    async (req) => {
+      await patchEnterprise(
+        o.pool,
+        who(req),
+        (req.params as { id: string }).id,
+        req.body as Static<typeof Patch>,
+      );
+      return { ok: true };
+    },
+  );
+  const Limit = Type.Object(
+    {
+      outletId: Id,
+      factorCode: Type.String({ pattern: '^[a-z][0-9a-z]{5}$' }),
+      basis: Type.Union([Type.Literal('hourly'), Type.Literal('daily')]),
+      value: Type.Number({ exclusiveMinimum: 0 }),
+    },
+    { additionalProperties: false },
+  );
+  app.put('/api/limits', { schema: { body: Limit, tags: ['registry'] } }, async (req) => {
+    await setLimit(o.pool, who(req), req.body as Static<typeof Limit>);
+    return { ok: true };
+  });
+
+  // Live updates: one SSE stream per client; each change is sent only if this principal can see the case.
+  app.get('/api/stream', { schema: { tags: ['deviations'] } }, async (req, reply) => {
+    const p = who(req);
+    if (!o.live) throw new ConsoleError('NOT_FOUND', 'live updates are off');
+    reply.hijack();
+    reply.raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+    });
+    reply.raw.write(': connected\n\n');
+    const unsubscribe = o.live.subscribe((id) => {
+      getCase(o.pool, p, id).then(
+        (c) =>
+          reply.raw.write(
+            `event: case\ndata: ${JSON.stringify({ id: c.id, reviewState: c.reviewState, severity: c.severity })}\n\n`,
+          ),
+        () => undefined,
+      );
+    });
+    const ping = setInterval(() => reply.raw.write(': ping\n\n'), 25_000);
+    req.raw.on('close', () => {
+      clearInterval(ping);
+      unsubscribe();
+    });
+  });
+
+  if (o.webRoot && existsSync(o.webRoot)) {
+    serveSpa(app, o.webRoot);
+  }
+  return app;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    public?: boolean;
+  }
+}

@@ -1,0 +1,439 @@
+import type pg from 'pg';
+import type { Queryable } from '@offsite/store';
+import { appendAudit } from './audit.js';
+import { ConsoleError } from './errors.js';
+import { canReview, scopeSql, type Principal } from './principal.js';
+
+export const REVIEW_STATES = [
+  'new',
+  'acknowledged',
+  'rectification-requested',
+  'inspection',
+  'confirmed',
+  'dismissed',
+  'closed',
+] as const;
+export type ReviewState = (typeof REVIEW_STATES)[number];
+export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+export const SORT_KEYS = ['openedAt', 'severity', 'enterprise', 'rule', 'state', 'district'] as const;
+export type SortKey = (typeof SORT_KEYS)[number];
+
+// Sort keys map to fixed SQL; user input never reaches the ORDER BY text.
+const SORT_SQL: Record<SortKey, string> = {
+  openedAt: 'rc.opened_at',
+  severity: "array_position(array['info','low','medium','high','critical'], rc.severity)",
+  enterprise: 'e.name_zh',
+  rule: 'rc.rule',
+  state: 'rc.review_state',
+  district: 'e.district_id',
+};
+
+export interface CaseFilter {
+  district?: string;
+  enterprise?: string;
+  rule?: string;
+  severity?: string;
+  state?: string;
+  from?: string;
+  to?: string;
+  /** Free-text search in enterprise name, credit code or deviation id. */
+  q?: string;
+  sort: SortKey;
+  order: 'asc' | 'desc';
+  page: number;
+  pageSize: number;
+}
+
+export interface CaseSummary {
+  id: string;
+  enterpriseId: string;
+  enterpriseName: string;
+  districtId: string;
+  siteId: string;
+  rule: string;
+  factor: string | null;
+  severity: string;
+  deviationState: string;
+  reviewState: ReviewState;
+  suspectedFalsification: boolean;
+  windowStart: string;
+  windowEnd: string | null;
+  openedAt: string;
+  assignee: string | null;
+}
+
+const CASE_COLUMNS = `rc.deviation_id as id, rc.enterprise_id as "enterpriseId", e.name_zh as "enterpriseName",
+  e.district_id as "districtId", rc.site_id as "siteId", rc.rule, rc.factor, rc.severity,
+  rc.deviation_state as "deviationState", rc.review_state as "reviewState",
+  rc.suspected_falsification as "suspectedFalsification", rc.window_start as "windowStart",
+  rc.window_end as "windowEnd", rc.opened_at as "openedAt", au.username as assignee`;
+
+function iso(v: unknown): string | null {
+  return v instanceof Date ? v.toISOString() : v == null ? null : String(v);
+}
+
+function summary(row: Record<string, unknown>): CaseSummary {
+  return {
+    ...(row as unknown as CaseSummary),
+    windowStart: iso(row.windowStart)!,
+    windowEnd: iso(row.windowEnd),
+    openedAt: iso(row.openedAt)!,
+  };
+}
+
+function filterSql(
+  p: Principal,
+  f: Omit<CaseFilter, 'sort' | 'order' | 'page' | 'pageSize'>,
+  params: unknown[],
+) {
+  const where = [scopeSql(p, params, 'e', 'rc')];
+  const eq = (col: string, v: string | undefined) => {
+    if (v === undefined) return;
+    params.push(v);
+    where.push(`${col} = $${params.length}`);
+  };
+  eq('e.district_id', f.district);
+  eq('rc.enterprise_id', f.enterprise);
+  eq('rc.rule', f.rule);
+  eq('rc.severity', f.severity);
+  eq('rc.review_state', f.state);
+  if (f.from !== undefined) {
+    params.push(f.from);
+    where.push(`rc.opened_at >= $${params.length}::timestamptz`);
+  }
+  if (f.to !== undefined) {
+    params.push(f.to);
+    where.push(`rc.opened_at < $${params.length}::timestamptz`);
+  }
+  if (f.q !== undefined && f.q !== '') {
+    // LIKE metacharacters in the search text are matched literally.
+    params.push(`%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    const n = params.length;
+    where.push(
+      `(e.name_zh ilike $${n} or coalesce(e.name_en, '') ilike $${n} or e.credit_code ilike $${n} or rc.deviation_id ilike $${n})`,
+    );
+  }
+  return where.join(' and ');
+}
+
+export async function listCases(
+  db: Queryable,
+  p: Principal,
+  f: CaseFilter,
+): Promise<{ items: CaseSummary[]; total: number; page: number; pageSize: number }> {
+  const params: unknown[] = [];
+  const where = filterSql(p, f, params);
+  const from = `from review_cases rc join enterprises e on e.id = rc.enterprise_id
+                left join console_users au on au.id = rc.assignee_id where ${where}`;
+  const total = await db.query<{ n: string }>(`select count(*)::text as n ${from}`, params);
+  const order = f.order === 'asc' ? 'asc' : 'desc';
+  const listParams = [...params, f.pageSize, (f.page - 1) * f.pageSize];
+  const rows = await db.query(
+    `select ${CASE_COLUMNS} ${from}
+      order by ${SORT_SQL[f.sort]} ${order}, rc.deviation_id ${order}
+      limit $${params.length + 1} offset $${params.length + 2}`,
+    listParams,
+  );
+  return {
+    items: rows.rows.map(summary),
+    total: Number(total.rows[0]!.n),
+    page: f.page,
+    pageSize: f.pageSize,
+  };
+}
+
+export interface CaseDetail extends CaseSummary {
+  revision: number;
+  resolvedAt: string | null;
+  inResumptionWindow: boolean;
+  evidence: unknown;
+  rectificationDue: string | null;
+  decision: string | null;
+  dismissReason: string | null;
+  enterpriseAck: { at: string; by: string | null; note: string | null } | null;
+  comments: { id: string; author: string; body: string; at: string }[];
+}
+
+/** One case the principal may see, or NOT_FOUND (the same answer whether it exists elsewhere or not). */
+export async function getCase(db: Queryable, p: Principal, id: string): Promise<CaseDetail> {
+  const params: unknown[] = [id];
+  const scope = scopeSql(p, params, 'e', 'rc');
+  const r = await db.query(
+    `select ${CASE_COLUMNS}, rc.revision, rc.resolved_at as "resolvedAt", rc.in_resumption_window as "inResumptionWindow",
+            rc.evidence, to_char(rc.rectification_due, 'YYYY-MM-DD') as "rectificationDue", rc.decision,
+            rc.dismiss_reason as "dismissReason", rc.enterprise_ack_at as "ackAt", ack.username as "ackBy",
+            rc.enterprise_ack_note as "ackNote"
+       from review_cases rc join enterprises e on e.id = rc.enterprise_id
+       left join console_users au on au.id = rc.assignee_id
+       left join console_users ack on ack.id = rc.enterprise_ack_by
+      where rc.deviation_id = $1 and ${scope}`,
+    params,
+  );
+  const row = r.rows[0] as Record<string, unknown> | undefined;
+  if (!row) throw new ConsoleError('NOT_FOUND', 'deviation not found');
+  const comments = await db.query(
+    `select c.id::text as id, u.username as author, c.body, c.created_at as at
+       from review_comments c join console_users u on u.id = c.author_id
+      where c.deviation_id = $1 order by c.created_at, c.id`,
+    [id],
+  );
+  const { ackAt, ackBy, ackNote, ...rest } = row;
+  return {
+    ...(summary(rest) as CaseSummary),
+    revision: rest.revision as number,
+    resolvedAt: iso(rest.resolvedAt),
+    inResumptionWindow: rest.inResumptionWindow as boolean,
+    evidence: rest.evidence,
+    rectificationDue: rest.rectificationDue as string | null,
+    decision: rest.decision as string | null,
+    dismissReason: rest.dismissReason as string | null,
+    enterpriseAck: ackAt
+      ? { at: iso(ackAt)!, by: ackBy as string | null, note: ackNote as string | null }
+      : null,
+    comments: comments.rows.map((c: Record<string, unknown>) => ({
+      id: c.id as string,
+      author: c.author as string,
+      body: c.body as string,
+      at: iso(c.at)!,
+    })),
+  };
+}
+
+export type ReviewAction =
+  | { action: 'acknowledge' }
+  | { action: 'assign'; assigneeId: string }
+  | { action: 'comment'; body: string }
+  | { action: 'request-rectification'; deadline: string; note?: string }
+  | { action: 'confirm'; decision: 'no-penalty' | 'penalty' | 'judicial-referral'; note?: string }
+  | { action: 'dismiss'; reason: string }
+  | { action: 'escalate'; note?: string }
+  | { action: 'close'; note?: string };
+
+// Which review states each state-changing action may start from.
+const FROM: Record<string, readonly ReviewState[]> = {
+  acknowledge: ['new'],
+  'request-rectification': ['new', 'acknowledged', 'inspection'],
+  confirm: ['new', 'acknowledged', 'rectification-requested', 'inspection'],
+  dismiss: ['new', 'acknowledged', 'inspection'],
+  escalate: ['new', 'acknowledged', 'rectification-requested'],
+  close: ['acknowledged', 'rectification-requested', 'inspection', 'confirmed', 'dismissed'],
+  assign: ['new', 'acknowledged', 'rectification-requested', 'inspection', 'confirmed', 'dismissed'],
+  comment: REVIEW_STATES,
+};
+
+const TO: Record<string, ReviewState | undefined> = {
+  acknowledge: 'acknowledged',
+  'request-rectification': 'rectification-requested',
+  confirm: 'confirmed',
+  dismiss: 'dismissed',
+  escalate: 'inspection',
+  close: 'closed',
+};
+
+interface Locked {
+  deviation_id: string;
+  district_id: string;
+  review_state: ReviewState;
+  assignee_id: string | null;
+  rectification_due: string | null;
+  decision: string | null;
+  dismiss_reason: string | null;
+}
+
+/**
+ * Applies one review action in its own transaction: the row is locked through the scoped query
+ * (a case outside the principal's scope is NOT_FOUND), the transition is checked, the change and
+ * its audit entry commit together.
+ */
+export async function applyAction(
+  pool: pg.Pool,
+  p: Principal,
+  id: string,
+  a: ReviewAction,
+  requestId?: string,
+): Promise<{ id: string; reviewState: ReviewState }> {
+  if (!canReview(p)) throw new ConsoleError('FORBIDDEN', 'this role cannot act on deviations');
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const params: unknown[] = [id];
+    const scope = scopeSql(p, params, 'e', 'rc');
+    const r = await client.query<Locked>(
+      `select rc.deviation_id, e.district_id, rc.review_state, rc.assignee_id::text as assignee_id,
+              to_char(rc.rectification_due, 'YYYY-MM-DD') as rectification_due, rc.decision, rc.dismiss_reason
+         from review_cases rc join enterprises e on e.id = rc.enterprise_id
+        where rc.deviation_id = $1 and ${scope} for update of rc`,
+      params,
+    );
+    const before = r.rows[0];
+    if (!before) throw new ConsoleError('NOT_FOUND', 'deviation not found');
+    if (!FROM[a.action]!.includes(before.review_state)) {
+      throw new ConsoleError(
+        'INVALID_TRANSITION',
+        `cannot ${a.action} a case in state ${before.review_state}`,
+        {
+          details: { state: before.review_state, action: a.action },
+        },
+      );
+    }
+    let after: Record<string, unknown> = { review_state: TO[a.action] ?? before.review_state };
+    switch (a.action) {
+      case 'assign': {
+        // The assignee must be able to see the case: a reviewer city-wide or an officer of its district.
+        const u = await client.query(
+          `select 1 from console_users where id = $1 and not disabled and
+             (role in ('admin', 'city-supervisor') or (role = 'district-officer' and district_id = $2))`,
+          [a.assigneeId, before.district_id],
+        );
+        if (u.rowCount === 0) throw new ConsoleError('INVALID_INPUT', 'assignee cannot review this case');
+        after = { assignee_id: a.assigneeId };
+        await client.query('update review_cases set assignee_id = $2 where deviation_id = $1', [
+          id,
+          a.assigneeId,
+        ]);
+        break;
+      }
+      case 'comment':
+        after = { comment: a.body };
+        await client.query(
+          'insert into review_comments (deviation_id, author_id, body) values ($1, $2, $3)',
+          [id, p.userId, a.body],
+        );
+        break;
+      case 'request-rectification':
+        after = { ...after, rectification_due: a.deadline, note: a.note ?? null };
+        await client.query(
+          'update review_cases set review_state = $2, rectification_due = $3::date where deviation_id = $1',
+          [id, after.review_state, a.deadline],
+        );
+        break;
+      case 'confirm':
+        after = { ...after, decision: a.decision, note: a.note ?? null };
+        await client.query(
+          'update review_cases set review_state = $2, decision = $3 where deviation_id = $1',
+          [id, after.review_state, a.decision],
+        );
+        break;
+      case 'dismiss':
+        after = { ...after, dismiss_reason: a.reason };
+        await client.query(
+          'update review_cases set review_state = $2, dismiss_reason = $3 where deviation_id = $1',
+          [id, after.review_state, a.reason],
+        );
+        break;
+      default:
+        if ('note' in a && a.note) after = { ...after, note: a.note };
+        await client.query('update review_cases set review_state = $2 where deviation_id = $1', [
+          id,
+          after.review_state,
+        ]);
+    }
+    const { district_id, ...beforeState } = before;
+    await appendAudit(client, p, {
+      action: `case.${a.action}`,
+      entityType: 'deviation',
+      entityId: id,
+      districtId: district_id,
+      before: beforeState,
+      after,
+      ...(requestId ? { requestId } : {}),
+    });
+    await client.query('commit');
+    return { id, reviewState: (after.review_state as ReviewState | undefined) ?? before.review_state };
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** The enterprise acknowledges a case about itself (acknowledgement page). */
+export async function enterpriseAcknowledge(
+  pool: pg.Pool,
+  p: Principal,
+  id: string,
+  note: string,
+): Promise<void> {
+  if (p.role !== 'enterprise') throw new ConsoleError('FORBIDDEN', 'only enterprise users acknowledge here');
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const params: unknown[] = [id];
+    const scope = scopeSql(p, params, 'e', 'rc');
+    const r = await client.query<{ district_id: string; enterprise_ack_at: Date | null }>(
+      `select e.district_id, rc.enterprise_ack_at from review_cases rc join enterprises e on e.id = rc.enterprise_id
+        where rc.deviation_id = $1 and ${scope} for update of rc`,
+      params,
+    );
+    const row = r.rows[0];
+    if (!row) throw new ConsoleError('NOT_FOUND', 'deviation not found');
+    await client.query(
+      'update review_cases set enterprise_ack_at = now(), enterprise_ack_by = $2, enterprise_ack_note = $3 where deviation_id = $1',
+      [id, p.userId, note],
+    );
+    await appendAudit(client, p, {
+      action: 'case.enterprise-ack',
+      entityType: 'deviation',
+      entityId: id,
+      districtId: row.district_id,
+      before: { enterprise_ack_at: row.enterprise_ack_at },
+      after: { note },
+    });
+    await client.query('commit');
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** Minimal deviation fields the console keeps (a subset of deviation.v1). */
+export interface DeviationInput {
+  id: string;
+  enterpriseId: string;
+  siteId: string;
+  rule: string;
+  factor?: string;
+  severity: string;
+  state: 'opened' | 'updated' | 'resolved';
+  revision: number;
+  windowStart: string;
+  windowEnd?: string;
+  openedAt: string;
+  resolvedAt?: string;
+  suspectedFalsification: boolean;
+  inResumptionWindow: boolean;
+  evidence: unknown;
+}
+
+/** Records a deviation revision; an older or equal revision than the stored one changes nothing. */
+export async function upsertDeviation(db: Queryable, d: DeviationInput): Promise<void> {
+  await db.query(
+    `insert into review_cases (deviation_id, enterprise_id, site_id, rule, factor, severity, deviation_state, revision,
+        window_start, window_end, opened_at, resolved_at, suspected_falsification, in_resumption_window, evidence)
+     values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)
+     on conflict (deviation_id) do update set severity = excluded.severity, deviation_state = excluded.deviation_state,
+        revision = excluded.revision, window_end = excluded.window_end, resolved_at = excluded.resolved_at,
+        suspected_falsification = excluded.suspected_falsification, evidence = excluded.evidence
+      where review_cases.revision < excluded.revision`,
+    [
+      d.id,
+      d.enterpriseId,
+      d.siteId,
+      d.rule,
+      d.factor ?? null,
+      d.severity,
+      d.state,
+      d.revision,
+      d.windowStart,
+      d.windowEnd ?? null,
+      d.openedAt,
+      d.resolvedAt ?? null,
+      d.suspectedFalsification,
+      d.inResumptionWindow,
+      JSON.stringify(d.evidence ?? {}),
+    ],
+  );
+}

@@ -1,0 +1,27 @@
+import { OffsiteError } from '@offsite/runtime';
+
+export type ConsoleErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'CSRF_INVALID'
+  | 'NOT_FOUND'
+  | 'INVALID_TRANSITION'
+  | 'INVALID_INPUT'
+  | 'EVIDENCE_UNAVAILABLE';
+
+const STATUS: Record<ConsoleErrorCode, number> = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  CSRF_INVALID: 403,
+  NOT_FOUND: 404,
+  INVALID_TRANSITION: 409,
+  INVALID_INPUT: 400,
+  EVIDENCE_UNAVAILABLE: 503,
+};
+
+/** Errors the API answers with; `statusCode` follows from the code. */
+export class ConsoleError extends OffsiteError<ConsoleErrorCode> {
+  get statusCode(): number {
+    return STATUS[this.code];
+  }
+}

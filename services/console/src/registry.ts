@@ -1,0 +1,174 @@
+import type pg from 'pg';
+import type { Queryable } from '@offsite/store';
+import { appendAudit } from './audit.js';
+import { ConsoleError } from './errors.js';
+import { canEditRegistry, scopeSql, type Principal } from './principal.js';
+
+export async function listEnterprises(db: Queryable, p: Principal, q?: string) {
+  const params: unknown[] = [];
+  const where = [scopeSql(p, params, 'e')];
+  if (q) {
+    params.push(`%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    where.push(`(e.name_zh ilike $${params.length} or e.credit_code ilike $${params.length})`);
+  }
+  const r = await db.query(
+    `select e.id, e.name_zh as "nameZh", e.name_en as "nameEn", e.credit_code as "creditCode", e.district_id as "districtId",
+            e.industry, e.supervision_class as "supervisionClass", e.status
+       from enterprises e where ${where.join(' and ')} order by e.district_id, e.id`,
+    params,
+  );
+  return r.rows;
+}
+
+/** One enterprise with its outlets, devices (credentials masked), meters, limits, contacts and timeline. */
+export async function getEnterprise(db: Queryable, p: Principal, id: string) {
+  const params: unknown[] = [id];
+  const scope = scopeSql(p, params, 'e');
+  const e = await db.query(
+    `select e.id, e.name_zh as "nameZh", e.name_en as "nameEn", e.credit_code as "creditCode", e.district_id as "districtId",
+            e.industry, e.supervision_class as "supervisionClass", e.credit_rating as "creditRating", e.status, e.address
+       from enterprises e where e.id = $1 and ${scope}`,
+    params,
+  );
+  const ent = e.rows[0] as Record<string, unknown> | undefined;
+  if (!ent) throw new ConsoleError('NOT_FOUND', 'enterprise not found');
+  const [outlets, devices, meters, limits, contacts, timeline] = await Promise.all([
+    db.query(
+      `select id, kind, name_zh as "nameZh", ref_o2_pct::float8 as "refO2Pct" from outlets where enterprise_id = $1 order by id`,
+      [id],
+    ),
+    // HJ 212 credentials never leave the server: only whether they are set.
+    db.query(
+      `select d.mn, d.outlet_id as "outletId", d.protocol_version as "protocolVersion", d.enabled, d.model,
+              '******' as password, d.sm4_key is not null as "hasSm4Key"
+         from devices d join outlets o on o.id = d.outlet_id where o.enterprise_id = $1 order by d.mn`,
+      [id],
+    ),
+    db.query(
+      `select id, role, name_zh as "nameZh", serves_meter_id as "servesMeterId", rated_window_kwh::float8 as "ratedWindowKwh"
+         from meters where enterprise_id = $1 order by id`,
+      [id],
+    ),
+    db.query(
+      `select l.outlet_id as "outletId", l.factor_code as "factorCode", l.basis, l.value::float8 as value,
+              l.lower_value::float8 as "lowerValue", l.unit, l.converted
+         from permit_limits l join outlets o on o.id = l.outlet_id where o.enterprise_id = $1 order by 1, 2, 3`,
+      [id],
+    ),
+    db.query(
+      `select id::text, name, role, phone, email, language from contacts where enterprise_id = $1 order by id`,
+      [id],
+    ),
+    db.query(
+      `select status, effective_from as "effectiveFrom", to_char(resumption_date, 'YYYY-MM-DD') as "resumptionDate", note
+         from enterprise_status_timeline where enterprise_id = $1 order by effective_from`,
+      [id],
+    ),
+  ]);
+  return {
+    ...ent,
+    outlets: outlets.rows,
+    devices: devices.rows,
+    meters: meters.rows,
+    limits: limits.rows,
+    contacts: contacts.rows,
+    timeline: timeline.rows,
+  };
+}
+
+export interface EnterprisePatch {
+  nameZh?: string;
+  nameEn?: string | null;
+  supervisionClass?: 'key' | 'special' | 'general';
+  creditRating?: 'A' | 'B' | 'C' | 'D' | null;
+  address?: string | null;
+}
+
+const PATCH_COLUMNS: Record<keyof EnterprisePatch, string> = {
+  nameZh: 'name_zh',
+  nameEn: 'name_en',
+  supervisionClass: 'supervision_class',
+  creditRating: 'credit_rating',
+  address: 'address',
+};
+
+async function inTx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const out = await fn(client);
+    await client.query('commit');
+    return out;
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** Edits an enterprise; the registry triggers notify the running services. Audited. */
+export async function patchEnterprise(
+  pool: pg.Pool,
+  p: Principal,
+  id: string,
+  patch: EnterprisePatch,
+): Promise<void> {
+  if (!canEditRegistry(p)) throw new ConsoleError('FORBIDDEN', 'this role cannot edit the registry');
+  const keys = (Object.keys(patch) as (keyof EnterprisePatch)[]).filter((k) => k in PATCH_COLUMNS);
+  if (keys.length === 0) throw new ConsoleError('INVALID_INPUT', 'nothing to change');
+  await inTx(pool, async (c) => {
+    const cols = keys.map((k) => PATCH_COLUMNS[k]);
+    const before = await c.query(
+      `select district_id, ${cols.join(', ')} from enterprises where id = $1 for update`,
+      [id],
+    );
+    const row = before.rows[0] as Record<string, unknown> | undefined;
+    if (!row) throw new ConsoleError('NOT_FOUND', 'enterprise not found');
+    const sets = cols.map((col, i) => `${col} = $${i + 2}`);
+    await c.query(`update enterprises set ${sets.join(', ')} where id = $1`, [
+      id,
+      ...keys.map((k) => patch[k] ?? null),
+    ]);
+    const { district_id, ...b } = row;
+    await appendAudit(c, p, {
+      action: 'registry.enterprise.update',
+      entityType: 'enterprise',
+      entityId: id,
+      districtId: district_id as string,
+      before: b,
+      after: Object.fromEntries(keys.map((k) => [PATCH_COLUMNS[k], patch[k] ?? null])),
+    });
+  });
+}
+
+/** Sets a permit limit value of an outlet. Audited. */
+export async function setLimit(
+  pool: pg.Pool,
+  p: Principal,
+  l: { outletId: string; factorCode: string; basis: 'hourly' | 'daily'; value: number },
+): Promise<void> {
+  if (!canEditRegistry(p)) throw new ConsoleError('FORBIDDEN', 'this role cannot edit the registry');
+  await inTx(pool, async (c) => {
+    const r = await c.query<{ value: string; district_id: string }>(
+      `select l.value::text, e.district_id from permit_limits l join outlets o on o.id = l.outlet_id
+         join enterprises e on e.id = o.enterprise_id
+        where l.outlet_id = $1 and l.factor_code = $2 and l.basis = $3 for update of l`,
+      [l.outletId, l.factorCode, l.basis],
+    );
+    const row = r.rows[0];
+    if (!row) throw new ConsoleError('NOT_FOUND', 'limit not found');
+    await c.query(
+      'update permit_limits set value = $4 where outlet_id = $1 and factor_code = $2 and basis = $3',
+      [l.outletId, l.factorCode, l.basis, l.value],
+    );
+    await appendAudit(c, p, {
+      action: 'registry.limit.update',
+      entityType: 'permit_limit',
+      entityId: `${l.outletId}/${l.factorCode}/${l.basis}`,
+      districtId: row.district_id,
+      before: { value: Number(row.value) },
+      after: { value: l.value },
+    });
+  });
+}
