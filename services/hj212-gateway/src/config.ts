@@ -1,0 +1,41 @@
+/** Environment schema of the HJ 212 gateway (validated once in main.ts). */
+import { Type, type Static } from '@sinclair/typebox';
+
+export const GatewayEnv = Type.Object({
+  OFFSITE_LOG_LEVEL: Type.Union(
+    [Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')],
+    {
+      default: 'info',
+    },
+  ),
+  OFFSITE_LOG_PRETTY: Type.Boolean({ default: false }),
+  OFFSITE_OPS_HOST: Type.String({ default: '127.0.0.1' }),
+  OFFSITE_OPS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9101 }),
+  OFFSITE_HJ212_HOST: Type.String({ default: '127.0.0.1' }),
+  OFFSITE_HJ212_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 58212 }),
+  OFFSITE_HJ212_POLICY: Type.Union([Type.Literal('tolerant'), Type.Literal('strict')], {
+    default: 'tolerant',
+  }),
+  OFFSITE_HJ212_MAX_SEGMENT_BYTES: Type.Integer({ minimum: 64, maximum: 9999, default: 9999 }),
+  OFFSITE_HJ212_IDLE_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 300_000 }),
+  OFFSITE_HJ212_MAX_CONNECTIONS: Type.Integer({ minimum: 1, default: 20_000 }),
+  OFFSITE_HJ212_SPLIT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 60_000 }),
+  OFFSITE_HJ212_MAX_FRAMES_IN_FLIGHT: Type.Integer({ minimum: 1, default: 32 }),
+  OFFSITE_HJ212_CIPHER_ENCODING: Type.Union([Type.Literal('hex'), Type.Literal('base64')], {
+    default: 'hex',
+  }),
+  OFFSITE_REGISTRY_CACHE_TTL_MS: Type.Integer({ minimum: 0, default: 30_000 }),
+  OFFSITE_PG_URL: Type.String({ minLength: 1, secret: true }),
+  OFFSITE_PG_SCHEMA: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]*$' })),
+  OFFSITE_KAFKA_BROKERS: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+  OFFSITE_KAFKA_CLIENT_ID: Type.String({ default: 'hj212-gateway' }),
+  OFFSITE_KAFKA_TOPIC_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9._-]*$' }),
+  OFFSITE_KAFKA_LINGER_MS: Type.Integer({ minimum: 0, maximum: 100, default: 2 }),
+  OFFSITE_KAFKA_BATCH_MAX: Type.Integer({ minimum: 1, default: 2000 }),
+  OFFSITE_KAFKA_MAX_PENDING: Type.Integer({ minimum: 100, default: 20_000 }),
+  OFFSITE_KAFKA_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
+  OFFSITE_SHUTDOWN_DEADLINE_MS: Type.Integer({ minimum: 100, default: 25_000 }),
+  OFFSITE_STEP_DEADLINE_MS: Type.Integer({ minimum: 10, default: 10_000 }),
+});
+
+export type GatewayEnv = Static<typeof GatewayEnv>;

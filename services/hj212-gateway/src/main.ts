@@ -1,0 +1,185 @@
+/**
+ * Composition root of the HJ 212 gateway: config → logger → metrics → Postgres (registry) →
+ * Kafka producer + publisher → TCP server → lifecycle → ops server → signals.
+ */
+import pg from 'pg';
+import { createDurableProducer, createKafkaClient, type DurableProducer } from '@offsite/kafka';
+import {
+  ConfigError,
+  createLifecycle,
+  createLogger,
+  createMetricsRegistry,
+  installSignalHandlers,
+  loadConfig,
+  redact,
+  secretKeys,
+  startOpsServer,
+  withTimeout,
+  type OpsServer,
+} from '@offsite/runtime';
+import { findDeviceByMn, listenRegistryChanges } from '@offsite/store';
+import { GatewayEnv } from './config.js';
+import { createDeviceDirectory } from './device-directory.js';
+import { createGateway, type Gateway } from './gateway.js';
+import { createGatewayMetrics } from './metrics.js';
+import { topicsWithPrefix } from './packet-handler.js';
+import { createPublisher, type Publisher } from './publisher.js';
+
+let env;
+try {
+  env = loadConfig(GatewayEnv, process.env, {
+    checks: [
+      {
+        variables: ['OFFSITE_STEP_DEADLINE_MS', 'OFFSITE_SHUTDOWN_DEADLINE_MS'],
+        check: (c) =>
+          c.OFFSITE_STEP_DEADLINE_MS <= c.OFFSITE_SHUTDOWN_DEADLINE_MS
+            ? undefined
+            : 'a step cannot outlast the whole shutdown',
+      },
+    ],
+  });
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(78);
+}
+
+const logger = createLogger({
+  service: 'hj212-gateway',
+  level: env.OFFSITE_LOG_LEVEL,
+  pretty: env.OFFSITE_LOG_PRETTY,
+});
+logger.info({ config: redact(env, secretKeys(GatewayEnv)) }, 'configuration loaded');
+
+const registry = createMetricsRegistry({ defaultMetrics: true, defaultLabels: { service: 'hj212-gateway' } });
+const metrics = createGatewayMetrics(registry);
+const schema = env.OFFSITE_PG_SCHEMA;
+const pgOptions = {
+  connectionString: env.OFFSITE_PG_URL,
+  ...(schema ? { options: `-c search_path=${schema}` } : {}),
+};
+const pool = new pg.Pool({ ...pgOptions, max: 5, connectionTimeoutMillis: 5_000 });
+pool.on('error', (err) => logger.warn({ err: err.message }, 'idle Postgres connection failed'));
+const directory = createDeviceDirectory({
+  find: (mn) => findDeviceByMn(pool, mn),
+  ttlMs: env.OFFSITE_REGISTRY_CACHE_TTL_MS,
+});
+const kafka = createKafkaClient({
+  brokers: [...env.OFFSITE_KAFKA_BROKERS],
+  clientId: env.OFFSITE_KAFKA_CLIENT_ID,
+  logger: logger.child({ component: 'kafka' }),
+});
+const producer: DurableProducer = createDurableProducer(kafka, {
+  logger: logger.child({ component: 'producer' }),
+  timeoutMs: env.OFFSITE_KAFKA_TIMEOUT_MS,
+});
+let producerConnected = false;
+const publisher: Publisher = createPublisher({
+  producer,
+  lingerMs: env.OFFSITE_KAFKA_LINGER_MS,
+  batchMax: env.OFFSITE_KAFKA_BATCH_MAX,
+  maxPending: env.OFFSITE_KAFKA_MAX_PENDING,
+  onBatch: (size, ok, error) => {
+    metrics.kafkaBatch.observe(size);
+    if (!ok) {
+      metrics.kafkaFailures.inc();
+      logger.error({ err: (error as Error | undefined)?.message, size }, 'Kafka produce failed');
+    }
+  },
+  onPending: (n) => metrics.pending.set(n),
+});
+const gateway: Gateway = createGateway({
+  host: env.OFFSITE_HJ212_HOST,
+  port: env.OFFSITE_HJ212_PORT,
+  policy: env.OFFSITE_HJ212_POLICY,
+  maxSegmentBytes: env.OFFSITE_HJ212_MAX_SEGMENT_BYTES,
+  idleTimeoutMs: env.OFFSITE_HJ212_IDLE_TIMEOUT_MS,
+  maxConnections: env.OFFSITE_HJ212_MAX_CONNECTIONS,
+  splitTimeoutMs: env.OFFSITE_HJ212_SPLIT_TIMEOUT_MS,
+  maxFramesInFlight: env.OFFSITE_HJ212_MAX_FRAMES_IN_FLIGHT,
+  cipherEncoding: env.OFFSITE_HJ212_CIPHER_ENCODING,
+  topics: topicsWithPrefix(env.OFFSITE_KAFKA_TOPIC_PREFIX),
+  directory,
+  publisher,
+  metrics,
+  logger,
+});
+
+const lifecycle = createLifecycle({
+  logger,
+  shutdownDeadlineMs: env.OFFSITE_SHUTDOWN_DEADLINE_MS,
+  stepDeadlineMs: env.OFFSITE_STEP_DEADLINE_MS,
+});
+let ops: OpsServer | undefined;
+lifecycle.register({
+  name: 'ops-server',
+  start: async () => {
+    ops = await startOpsServer({
+      host: env.OFFSITE_OPS_HOST,
+      port: env.OFFSITE_OPS_PORT,
+      registry,
+      checks: () => lifecycle.healthChecks(),
+      logger,
+    });
+  },
+  stop: () => ops?.close(),
+});
+lifecycle.register({
+  name: 'registry',
+  start: async () => {
+    await pool.query('select 1 from devices limit 1');
+  },
+  stop: () => withTimeout(pool.end(), 5_000, 'pg pool end'),
+  check: async () => {
+    await withTimeout(pool.query('select 1'), 1_500, 'registry ping');
+    return true;
+  },
+});
+let listener: pg.Client | undefined;
+let unlisten: (() => Promise<void>) | undefined;
+lifecycle.register({
+  name: 'registry-listener',
+  start: async () => {
+    listener = new pg.Client(pgOptions);
+    listener.on('error', (err) => {
+      logger.error({ err: err.message }, 'registry listener connection lost');
+      void lifecycle.shutdown('registry listener lost', { error: err });
+    });
+    await listener.connect();
+    const listenSchema = schema ?? 'public';
+    unlisten = await listenRegistryChanges(listener, listenSchema, (change) => {
+      logger.info({ table: change.table }, 'registry changed; device cache cleared');
+      directory.clear();
+    });
+  },
+  stop: async () => {
+    await unlisten?.().catch(() => undefined);
+    await listener?.end();
+  },
+});
+lifecycle.register({
+  name: 'kafka-producer',
+  start: async () => {
+    await producer.connect();
+    producerConnected = true;
+  },
+  stop: async (signal) => {
+    await publisher
+      .close(Math.max(100, env.OFFSITE_STEP_DEADLINE_MS - 1_000))
+      .catch((err: Error) => logger.warn({ err: err.message }, 'publisher did not drain'));
+    if (!signal.aborted) await producer.disconnect();
+    producerConnected = false;
+  },
+  check: () => producerConnected && publisher.healthy,
+});
+lifecycle.register({
+  name: 'hj212-server',
+  start: async () => {
+    await gateway.listen();
+  },
+  stop: () => gateway.close(Math.max(100, env.OFFSITE_STEP_DEADLINE_MS - 1_000)),
+  check: () => gateway.listening,
+});
+
+installSignalHandlers(lifecycle, process);
+process.exit(await lifecycle.run());

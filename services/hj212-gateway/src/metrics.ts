@@ -1,0 +1,63 @@
+/** The gateway's Prometheus metrics, declared once. */
+import { defineMetrics, type Metrics, type Registry } from '@offsite/runtime';
+
+export const gatewayMetricCatalog = {
+  connections: { type: 'gauge', name: 'offsite_hj212_connections', help: 'Open data-logger connections' },
+  connectionsTotal: {
+    type: 'counter',
+    name: 'offsite_hj212_connections_total',
+    help: 'Connections accepted, and closed by reason',
+    labelNames: ['event'],
+  },
+  packets: {
+    type: 'counter',
+    name: 'offsite_hj212_packets_total',
+    help: 'Packets received by outcome (telemetry, accepted, auth-pw, auth-mn, crc-error, invalid, kafka-failed…)',
+    labelNames: ['outcome'],
+  },
+  replies: {
+    type: 'counter',
+    name: 'offsite_hj212_replies_total',
+    help: 'Replies sent by CN',
+    labelNames: ['cn'],
+  },
+  replyLatency: {
+    type: 'histogram',
+    name: 'offsite_hj212_reply_latency_seconds',
+    help: 'From the packet read to its reply written (includes the Kafka acknowledgement)',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  },
+  dlq: {
+    type: 'counter',
+    name: 'offsite_hj212_dlq_total',
+    help: 'Inputs sent to the DLQ by reason',
+    labelNames: ['reason'],
+  },
+  kafkaBatch: {
+    type: 'histogram',
+    name: 'offsite_hj212_kafka_batch_messages',
+    help: 'Messages per Kafka produce request',
+    buckets: [1, 5, 20, 50, 100, 250, 500, 1000, 2500, 5000],
+  },
+  kafkaFailures: {
+    type: 'counter',
+    name: 'offsite_hj212_kafka_failures_total',
+    help: 'Produce requests that failed',
+  },
+  pending: {
+    type: 'gauge',
+    name: 'offsite_hj212_kafka_pending_messages',
+    help: 'Messages waiting for a Kafka acknowledgement',
+  },
+  paused: {
+    type: 'counter',
+    name: 'offsite_hj212_backpressure_pauses_total',
+    help: 'Socket pauses for backpressure',
+  },
+} as const;
+
+export type GatewayMetrics = Metrics<typeof gatewayMetricCatalog>;
+
+export function createGatewayMetrics(registry: Registry): GatewayMetrics {
+  return defineMetrics(registry, gatewayMetricCatalog);
+}

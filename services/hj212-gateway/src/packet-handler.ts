@@ -1,0 +1,373 @@
+/**
+ * What to do with one frame from a data logger: decode under the policy, authenticate MN/PW,
+ * reassemble split packets, normalise, and decide the reply. Returns the records to produce (raw
+ * archive in and out, telemetry, DLQ) and the reply bytes; the connection writes the reply only
+ * after Kafka acknowledged the records. No sockets here.
+ */
+import {
+  validateTelemetryV1,
+  type Hj212RawV1,
+  type TelemetryDlqV1,
+  type TelemetryV1,
+} from '@offsite/contracts';
+import {
+  dataAck,
+  decideReply,
+  decodePacket,
+  encodePacket,
+  peekHeader,
+  QnRtn,
+  requestAck,
+  type CipherTextEncoding,
+  type DecodeResult,
+  type Packet,
+  type PacketInput,
+  type SplitPacketReassembler,
+  type TolerancePolicy,
+} from '@offsite/hj212';
+import { normalizeHj212 } from '@offsite/normalize';
+import { passwordMatches, type DeviceDirectory, type KnownDevice } from './device-directory.js';
+import type { OutRecord } from './publisher.js';
+
+export interface Topics {
+  readonly telemetry: string;
+  readonly raw: string;
+  readonly dlq: string;
+}
+
+export function topicsWithPrefix(prefix: string): Topics {
+  return {
+    telemetry: `${prefix}telemetry.v1`,
+    raw: `${prefix}hj212.raw.v1`,
+    dlq: `${prefix}telemetry.dlq.v1`,
+  };
+}
+
+export interface ConnectionInfo {
+  readonly id: string;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localPort: number;
+}
+
+export type Outcome =
+  | 'telemetry'
+  | 'accepted'
+  | 'split-pending'
+  | 'heartbeat'
+  | 'auth-pw'
+  | 'auth-mn'
+  | 'device-disabled'
+  | 'crc-error'
+  | 'invalid'
+  | 'garbage';
+
+export interface HandledFrame {
+  readonly outcome: Outcome;
+  readonly records: OutRecord[];
+  readonly reply: Buffer | null;
+  readonly replyCn: string | null;
+  readonly dlqReason: string | null;
+  readonly mn: string | null;
+  readonly detail: string;
+}
+
+export interface HandlerContext {
+  readonly policy: TolerancePolicy;
+  readonly maxSegmentBytes: number;
+  readonly cipherEncoding: CipherTextEncoding;
+  readonly directory: DeviceDirectory;
+  readonly topics: Topics;
+  readonly nextId: () => string;
+}
+
+export interface ConnectionState {
+  readonly info: ConnectionInfo;
+  readonly reassembler: SplitPacketReassembler;
+}
+
+const CRC_CODES = new Set(['crc-mismatch', 'crc-malformed', 'crc-modbus-swapped', 'crc-lowercase']);
+
+function segmentOf(frame: Buffer): Uint8Array {
+  let end = frame.length;
+  if (frame[end - 2] === 0x0d && frame[end - 1] === 0x0a) end -= 2;
+  return frame.subarray(6, Math.max(6, end - 4));
+}
+
+function json(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+function rawRecord(
+  ctx: HandlerContext,
+  conn: ConnectionInfo,
+  id: string,
+  bytes: Buffer,
+  at: string,
+  direction: 'in' | 'out',
+  fields: {
+    mn?: string | null;
+    cn?: string | null;
+    error?: { code: string; message: string };
+    irregularities?: readonly string[];
+  },
+): OutRecord {
+  const rec: Hj212RawV1 = {
+    schema: 'hj212.raw.v1',
+    id,
+    receivedAt: at,
+    connection: {
+      id: conn.id,
+      remoteAddress: conn.remoteAddress,
+      remotePort: conn.remotePort,
+      localPort: conn.localPort,
+    },
+    ...(fields.mn ? { mn: fields.mn } : {}),
+    ...(fields.cn ? { cn: fields.cn } : {}),
+    raw: bytes.toString('base64'),
+    decoded: fields.error === undefined,
+    ...(fields.error ? { error: fields.error } : {}),
+    irregularities: [...(fields.irregularities ?? [])],
+    direction,
+  };
+  return { topic: ctx.topics.raw, message: { key: conn.id, value: json(rec), timestamp: Date.parse(at) } };
+}
+
+function dlqRecord(
+  ctx: HandlerContext,
+  conn: ConnectionInfo,
+  rawId: string,
+  bytes: Buffer,
+  at: string,
+  reason: { code: string; message: string },
+  extra: {
+    enterpriseId?: string | undefined;
+    deviceId?: string | null | undefined;
+    irregularities?: readonly string[] | undefined;
+  },
+): OutRecord {
+  const text = bytes.toString('utf8');
+  const rec: TelemetryDlqV1 = {
+    schema: 'telemetry.dlq.v1',
+    id: `dlq-${rawId}`,
+    source: 'hj212',
+    reason: { code: reason.code, message: reason.message.slice(0, 500) },
+    raw: bytes.toString('base64'),
+    ...(Buffer.from(text, 'utf8').equals(bytes) ? { rawText: text } : {}),
+    receivedAt: at,
+    origin: {
+      transport: 'tcp',
+      connectionId: conn.id,
+      remoteAddress: conn.remoteAddress,
+      remotePort: conn.remotePort,
+      localPort: conn.localPort,
+    },
+    ...(extra.enterpriseId ? { enterpriseId: extra.enterpriseId } : {}),
+    ...(extra.deviceId && /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(extra.deviceId)
+      ? { deviceId: extra.deviceId }
+      : {}),
+    irregularities: [...(extra.irregularities ?? [])],
+  };
+  return { topic: ctx.topics.dlq, message: { key: rec.id, value: json(rec), timestamp: Date.parse(at) } };
+}
+
+/** Bytes that are not a frame at all (the splitter skipped them): DLQ + raw archive, no reply. */
+export function handleGarbage(
+  ctx: HandlerContext,
+  conn: ConnectionInfo,
+  bytes: Buffer,
+  error: { code: string; message: string },
+  at: string,
+): HandledFrame {
+  const rawId = ctx.nextId();
+  const reason = `hj212.${error.code}`;
+  return {
+    outcome: 'garbage',
+    records: [
+      rawRecord(ctx, conn, rawId, bytes, at, 'in', { error }),
+      dlqRecord(ctx, conn, rawId, bytes, at, { code: reason, message: error.message }, {}),
+    ],
+    reply: null,
+    replyCn: null,
+    dlqReason: reason,
+    mn: null,
+    detail: error.message,
+  };
+}
+
+export async function handleFrame(
+  ctx: HandlerContext,
+  state: ConnectionState,
+  frame: Buffer,
+  at: string,
+  nowMs: number,
+): Promise<HandledFrame> {
+  const conn = state.info;
+  const rawId = ctx.nextId();
+  const header = frame.length > 10 ? peekHeader(segmentOf(frame)) : null;
+  const device = header?.mn ? await ctx.directory.lookup(header.mn) : null;
+
+  const result: DecodeResult = decodePacket(frame, {
+    policy: ctx.policy,
+    maxSegmentBytes: ctx.maxSegmentBytes,
+    cipherEncoding: ctx.cipherEncoding,
+    cipherFor: (h) => (device && h.flag !== null && h.flag >> 2 === 2 ? device.cipher : undefined),
+  });
+
+  const records: OutRecord[] = [];
+  const finish = (
+    outcome: Outcome,
+    reply: PacketInput | null,
+    detail: string,
+    dlq?: { code: string; message: string },
+  ): HandledFrame => {
+    const mn = result.ok ? result.packet.mn : (result.header?.mn ?? header?.mn ?? null);
+    const irregularities = result.ok ? result.packet.irregularities : (result.irregularities ?? []);
+    if (dlq) {
+      records.push(
+        dlqRecord(ctx, conn, rawId, frame, at, dlq, {
+          enterpriseId: device?.enterpriseId,
+          deviceId: mn,
+          irregularities,
+        }),
+      );
+    }
+    let bytes: Buffer | null = null;
+    if (reply) {
+      bytes = encodePacket(reply);
+      records.push(
+        rawRecord(ctx, conn, ctx.nextId(), bytes, at, 'out', { mn: reply.mn ?? null, cn: reply.cn }),
+      );
+    }
+    return {
+      outcome,
+      records,
+      reply: bytes,
+      replyCn: reply?.cn ?? null,
+      dlqReason: dlq?.code ?? null,
+      mn,
+      detail,
+    };
+  };
+
+  if (!result.ok) {
+    records.push(
+      rawRecord(ctx, conn, rawId, frame, at, 'in', {
+        mn: result.header?.mn ?? header?.mn ?? null,
+        cn: result.header?.cn ?? header?.cn ?? null,
+        error: { code: result.error.code, message: result.error.message },
+        irregularities: result.irregularities ?? [],
+      }),
+    );
+    const decision = decideReply(result);
+    const outcome: Outcome = CRC_CODES.has(result.error.code) ? 'crc-error' : 'invalid';
+    return finish(outcome, decision.reply, decision.reason, {
+      code: `hj212.${result.error.code}`,
+      message: result.error.message,
+    });
+  }
+
+  const packet = result.packet;
+  records.push(
+    rawRecord(ctx, conn, rawId, frame, at, 'in', {
+      mn: packet.mn,
+      cn: packet.cn,
+      irregularities: packet.irregularities,
+    }),
+  );
+  const auth = authenticate(packet, device);
+  if (auth) {
+    return finish(auth.outcome, requestAck(packet, auth.qnRtn), auth.message, {
+      code: auth.dlq,
+      message: auth.message,
+    });
+  }
+  const dev = device as KnownDevice;
+
+  let whole: Packet | null = packet;
+  if (packet.split) {
+    const r = state.reassembler.add(packet, nowMs);
+    if (r.status === 'error') {
+      return finish('invalid', requestAck(packet, QnRtn.Rejected), r.error.message, {
+        code: `hj212.${r.error.code}`,
+        message: r.error.message,
+      });
+    }
+    whole = r.status === 'complete' ? r.packet : null;
+  }
+
+  const decision = decideReply(result);
+  // The HJ 212-2025 heartbeat is always answered, so the logger knows the link is up.
+  const reply = packet.cn === '9015' ? dataAck(packet) : decision.reply;
+  if (!whole) return finish('split-pending', reply, 'split part received');
+  if (packet.cn === '9015') return finish('heartbeat', reply, 'heartbeat');
+
+  const n = normalizeHj212(whole, {
+    enterpriseId: dev.enterpriseId,
+    siteId: dev.outletId,
+    deviceId: dev.mn,
+    minuteIntervalS: dev.minuteIntervalS,
+    rawRef: rawId,
+    receivedAt: at,
+  });
+  if (!n.ok) {
+    if (n.kind === 'not-telemetry') return finish('accepted', reply, n.message);
+    return finish('invalid', requestAck(packet, QnRtn.Rejected), n.message, {
+      code: `normalize.${n.reason}`,
+      message: n.message,
+    });
+  }
+  const valid = validateTelemetryV1(n.event);
+  if (!valid.ok) {
+    const message = valid.errors.join('; ');
+    return finish('invalid', requestAck(packet, QnRtn.Rejected), message, {
+      code: 'schema.invalid',
+      message,
+    });
+  }
+  records.push(telemetryRecord(ctx, n.event));
+  return finish('telemetry', reply, decision.reason);
+}
+
+function telemetryRecord(ctx: HandlerContext, event: TelemetryV1): OutRecord {
+  return {
+    topic: ctx.topics.telemetry,
+    message: {
+      key: event.enterpriseId,
+      value: json(event),
+      headers: { 'content-type': 'application/json', schema: 'telemetry.v1', 'event-id': event.eventId },
+      timestamp: Date.parse(event.dataTime),
+    },
+  };
+}
+
+function authenticate(
+  packet: Packet,
+  device: KnownDevice | null,
+): { outcome: Outcome; qnRtn: QnRtn; dlq: string; message: string } | null {
+  if (!device || device.mn !== packet.mn) {
+    return {
+      outcome: 'auth-mn',
+      qnRtn: QnRtn.MnError,
+      dlq: 'registry.unknown-device',
+      message: 'MN is not in the registry',
+    };
+  }
+  if (!device.enabled) {
+    return {
+      outcome: 'device-disabled',
+      qnRtn: QnRtn.MnError,
+      dlq: 'registry.device-disabled',
+      message: 'device is disabled in the registry',
+    };
+  }
+  if (!passwordMatches(packet.pw, device.password)) {
+    return {
+      outcome: 'auth-pw',
+      qnRtn: QnRtn.PasswordError,
+      dlq: 'hj212.auth-failed',
+      message: 'PW does not match the registry',
+    };
+  }
+  return null;
+}

@@ -1,0 +1,215 @@
+/**
+ * Integration harness: a gateway in-process against the real Kafka and Postgres, with its own
+ * topics (unique prefix), its own Postgres schema holding the example registry, a consumer that
+ * collects what reached Kafka, and a data-logger client.
+ */
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import pg from 'pg';
+import { createDurableProducer, createKafkaClient, ensureTopics, type DurableProducer } from '@offsite/kafka';
+import { createMetricsRegistry, createSilentLogger, type Registry } from '@offsite/runtime';
+import { findDeviceByMn, importRegistry, runMigrations } from '@offsite/store';
+import { requireEnv, silentLogger } from '@offsite/testing';
+import {
+  createDeviceDirectory,
+  createGateway,
+  createGatewayMetrics,
+  createPublisher,
+  topicsWithPrefix,
+  type BatchProducer,
+  type Gateway,
+  type Topics,
+} from '../src/gateway.js';
+import type { GatewayMetrics } from '../src/metrics.js';
+
+export const examplePath = new URL('../../../registry/example.yaml', import.meta.url).pathname;
+
+export interface Collected {
+  topic: string;
+  key: string | null;
+  value: Record<string, unknown>;
+}
+
+/** A seam in front of the real producer: while closed, produce requests wait (as if Kafka were unreachable). */
+export class ProducerGate implements BatchProducer {
+  private waiting: (() => void)[] = [];
+  private closed = false;
+  failNext = 0;
+  constructor(private readonly inner: DurableProducer) {}
+  close(): void {
+    this.closed = true;
+  }
+  open(): void {
+    this.closed = false;
+    for (const w of this.waiting.splice(0)) w();
+  }
+  async sendBatch(batches: Parameters<DurableProducer['sendBatch']>[0]): Promise<unknown> {
+    if (this.closed) await new Promise<void>((r) => this.waiting.push(r));
+    if (this.failNext > 0) {
+      this.failNext -= 1;
+      throw new Error('injected produce failure');
+    }
+    return this.inner.sendBatch(batches);
+  }
+}
+
+export interface Harness {
+  gateway: Gateway;
+  port: number;
+  topics: Topics;
+  pool: pg.Pool;
+  gate: ProducerGate;
+  metrics: GatewayMetrics;
+  registry: Registry;
+  collected: Collected[];
+  stop(): Promise<void>;
+}
+
+export async function startHarness(
+  opts: { idleTimeoutMs?: number; policy?: 'strict' | 'tolerant' } = {},
+): Promise<Harness> {
+  const pgUrl = requireEnv('OFFSITE_PG_URL');
+  const brokers = requireEnv('OFFSITE_KAFKA_BROKERS').split(',');
+  const id = randomBytes(4).toString('hex');
+  const schema = `test_gw_${id}`;
+  const admin = new pg.Client({ connectionString: pgUrl });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const pool = new pg.Pool({ connectionString: pgUrl, options: `-c search_path=${schema}`, max: 5 });
+  await runMigrations(pool, { logger: silentLogger });
+  await importRegistry(pool, { path: examplePath }, { logger: silentLogger });
+
+  const topics = topicsWithPrefix(`t-gw-${id}.`);
+  const kafka = createKafkaClient({ brokers, clientId: `gw-test-${id}`, logger: silentLogger, retries: 3 });
+  await ensureTopics(kafka, [
+    { topic: topics.telemetry, numPartitions: 3 },
+    { topic: topics.raw, numPartitions: 2 },
+    { topic: topics.dlq, numPartitions: 1 },
+  ]);
+  const producer = createDurableProducer(kafka, { logger: silentLogger, timeoutMs: 10_000 });
+  await producer.connect();
+  const gate = new ProducerGate(producer);
+
+  const collected: Collected[] = [];
+  const consumer = kafka.consumer({ groupId: `gw-test-${id}`, allowAutoTopicCreation: false });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topics.telemetry, topics.raw, topics.dlq], fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ topic, message }) => {
+      collected.push({
+        topic,
+        key: message.key?.toString() ?? null,
+        value: JSON.parse(message.value?.toString() ?? 'null') as Record<string, unknown>,
+      });
+    },
+  });
+
+  const registry = createMetricsRegistry({ defaultMetrics: false });
+  const metrics = createGatewayMetrics(registry);
+  const publisher = createPublisher({ producer: gate, lingerMs: 2, batchMax: 2000, maxPending: 20_000 });
+  const directory = createDeviceDirectory({ find: (mn) => findDeviceByMn(pool, mn), ttlMs: 30_000 });
+  const gateway = createGateway({
+    host: '127.0.0.1',
+    port: 0,
+    policy: opts.policy ?? 'tolerant',
+    maxSegmentBytes: 9999,
+    idleTimeoutMs: opts.idleTimeoutMs ?? 20_000,
+    maxConnections: 5000,
+    splitTimeoutMs: 10_000,
+    maxFramesInFlight: 32,
+    cipherEncoding: 'hex',
+    topics,
+    directory,
+    publisher,
+    metrics,
+    logger: createSilentLogger(),
+  });
+  const port = await gateway.listen();
+
+  return {
+    gateway,
+    port,
+    topics,
+    pool,
+    gate,
+    metrics,
+    registry,
+    collected,
+    async stop() {
+      gate.open();
+      await gateway.close(5_000);
+      await publisher.close(5_000).catch(() => undefined);
+      await consumer.disconnect();
+      await producer.disconnect();
+      const a = kafka.admin();
+      await a.connect();
+      await a.deleteTopics({ topics: [topics.telemetry, topics.raw, topics.dlq] }).catch(() => undefined);
+      await a.deleteGroups([`gw-test-${id}`]).catch(() => undefined);
+      await a.disconnect();
+      await pool.end();
+      const c = new pg.Client({ connectionString: pgUrl });
+      await c.connect();
+      await c.query(`drop schema if exists ${schema} cascade`);
+      await c.end();
+    },
+  };
+}
+
+/** A data logger: a socket that collects complete reply frames (lines ending in CR LF). */
+export class Logger212 {
+  readonly frames: string[] = [];
+  closed = false;
+  private buf = '';
+  private waiters: (() => void)[] = [];
+  private constructor(readonly socket: net.Socket) {
+    socket.setEncoding('utf8');
+    socket.on('data', (text: string) => {
+      this.buf += text;
+      let i;
+      while ((i = this.buf.indexOf('\r\n')) >= 0) {
+        this.frames.push(this.buf.slice(0, i + 2));
+        this.buf = this.buf.slice(i + 2);
+      }
+      for (const w of this.waiters.splice(0)) w();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      for (const w of this.waiters.splice(0)) w();
+    });
+    socket.on('error', () => undefined);
+  }
+
+  static connect(port: number): Promise<Logger212> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect({ port, host: '127.0.0.1', noDelay: true }, () => resolve(new Logger212(s)));
+      s.once('error', reject);
+    });
+  }
+
+  send(bytes: Buffer | string): void {
+    this.socket.write(bytes);
+  }
+
+  /** Waits until `n` frames in total have arrived. */
+  async waitFrames(n: number, ms = 10_000): Promise<string[]> {
+    const end = Date.now() + ms;
+    while (this.frames.length < n) {
+      if (this.closed) throw new Error(`connection closed with ${this.frames.length} of ${n} frames`);
+      const left = end - Date.now();
+      if (left <= 0) throw new Error(`timed out with ${this.frames.length} of ${n} frames`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+    return this.frames.slice(0, n);
+  }
+
+  end(): void {
+    this.socket.destroy();
+  }
+}
