@@ -134,7 +134,7 @@ export async function currentPositiveList(
          from positive_list_decisions d join enterprises e on e.id = d.enterprise_id
         where ($1::text is null or e.district_id = $1) and d.valid_from <= $2::date
         order by d.enterprise_id, d.id desc) latest
-      where action = 'add' and (valid_until is null or valid_until >= $2::date)
+      where action = 'add' and (valid_until is null or valid_until::date >= $2::date)
       order by enterprise_id`,
     [scope.districtId, shanghaiDate(now)],
   );

@@ -129,15 +129,13 @@ export async function registerRegulationRoutes(
         },
       },
       async (req, reply) =>
-        reply
-          .status(201)
-          .send(
-            await decidePositiveList(deps.db, await scopeOf(req), req.body, {
-              stability: deps.stability,
-              now: now(),
-              config: deps.eligibilityConfig,
-            }),
-          ),
+        reply.status(201).send(
+          await decidePositiveList(deps.db, await scopeOf(req), req.body, {
+            stability: deps.stability,
+            now: now(),
+            config: deps.eligibilityConfig,
+          }),
+        ),
     );
     r.post<{
       Body: {

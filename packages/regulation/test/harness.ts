@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { importRegistry, runMigrations } from '@offsite/store';
+import { requireEnv, silentLogger } from '@offsite/testing';
+
+export const registryPath = fileURLToPath(new URL('../../../registry/example.yaml', import.meta.url));
+
+export interface Harness {
+  schema: string;
+  pool: pg.Pool;
+  drop(): Promise<void>;
+}
+
+/** A fresh `test_<random>` schema with every store migration (040 included) and the example registry. */
+export async function createHarness(): Promise<Harness> {
+  const url = requireEnv('OFFSITE_PG_URL');
+  const schema = `test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const pool = new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: 5 });
+  await runMigrations(pool, { logger: silentLogger });
+  await importRegistry(pool, { path: registryPath }, { logger: silentLogger, prune: false });
+  return {
+    schema,
+    pool,
+    async drop() {
+      await pool.end();
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query(`drop schema if exists ${schema} cascade`);
+      await c.end();
+    },
+  };
+}
+
+export function redisConnection(): { host: string; port: number } {
+  const u = new URL(requireEnv('OFFSITE_REDIS_URL'));
+  return { host: u.hostname, port: Number(u.port || 6379) };
+}
+
+export const testPrefix = (): string => `test-reg-${randomBytes(4).toString('hex')}`;

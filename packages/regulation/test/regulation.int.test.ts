@@ -1,0 +1,520 @@
+import type { StabilityMetrics } from '@offsite/domain';
+import { silentLogger, until } from '@offsite/testing';
+import Fastify from 'fastify';
+import {
+  computeEligibility,
+  createCampaign,
+  createComplaint,
+  createDraw,
+  createOutreachDispatcher,
+  createReminders,
+  campaignStats,
+  decidePositiveList,
+  drawPublicationCsv,
+  dueReportReminders,
+  monthlyReport,
+  monthlyReportCsv,
+  proposeRemoval,
+  recordOutcome,
+  registerRegulationRoutes,
+  resolveRemovalProposal,
+  transitionComplaint,
+  verifyDraw,
+  type EnterpriseStability,
+  type OutreachMessage,
+  type Reminder,
+  type Scope,
+  type StabilitySource,
+} from '../src/index.js';
+import { createHarness, redisConnection, testPrefix, type Harness } from './harness.js';
+
+const now = new Date('2026-06-15T04:00:00Z');
+const city: Scope = { userId: 'sup-city', role: 'supervisor', districtId: null };
+
+const goodMetrics: StabilityMetrics = {
+  expected: 2160,
+  received: 2100,
+  valid: 2080,
+  transmissionRate: 0.972,
+  validityRate: 0.99,
+  effectiveTransmissionRate: 0.963,
+  compliantValidHours: 2080,
+  judgedValidHours: 2080,
+  complianceRate: 1,
+  exceedanceWindows: 0,
+  openSuspectedFalsifications: 0,
+  confirmedFalsifications: 0,
+};
+let metrics = new Map<string, StabilityMetrics>();
+const stability: StabilitySource = async (ids) =>
+  new Map(
+    ids
+      .filter((id) => metrics.has(id))
+      .map((id): [string, EnterpriseStability] => [
+        id,
+        {
+          enterpriseId: id,
+          windowFrom: new Date(now.getTime() - 90 * 86_400_000),
+          windowTo: now,
+          metrics: metrics.get(id)!,
+          lastReceivedAt: new Date(now.getTime() - 600_000),
+        },
+      ]),
+  );
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness();
+  const ents = await h.pool.query<{ id: string }>('select id from enterprises');
+  metrics = new Map(ents.rows.map((r) => [r.id, goodMetrics]));
+  await h.pool.query(`insert into inspectors (id, name, district_id, is_officer, phone) values
+    ('insp-01', '检查员一', 'dist-landong', true, '13900000001'), ('insp-02', '检查员二', 'dist-landong', false, null),
+    ('insp-03', '检查员三', 'dist-lanxi', true, '13900000003'), ('insp-04', '检查员四', 'dist-lanxi', false, null),
+    ('insp-05', '检查员五', 'dist-kaifa', true, '13900000005'), ('insp-06', '检查员六', 'dist-kaifa', false, null)`);
+});
+afterAll(async () => h?.drop());
+
+async function eligibilityOf(id: string) {
+  const [e] = await computeEligibility(h.pool, city, { stability, now, enterpriseId: id });
+  return e!;
+}
+
+describe('positive list on real Postgres', () => {
+  it('flips the verdict with each criterion stored in the registry and analyzer metrics', async () => {
+    expect((await eligibilityOf('ent-0001')).eligible).toBe(true);
+
+    await h.pool.query(`update enterprises set credit_rating = 'C' where id = 'ent-0001'`);
+    expect((await eligibilityOf('ent-0001')).criteria.filter((c) => !c.pass).map((c) => c.code)).toEqual([
+      'CREDIT_GOOD',
+    ]);
+    await h.pool.query(`update enterprises set credit_rating = 'A' where id = 'ent-0001'`);
+
+    await h.pool.query(
+      `insert into violations (id, enterprise_id, occurred_on, kind, serious, description) values ('v-t1', 'ent-0001', '2026-01-10', 'exceedance', false, 'test')`,
+    );
+    expect((await eligibilityOf('ent-0001')).criteria.filter((c) => !c.pass).map((c) => c.code)).toEqual([
+      'NO_RECENT_VIOLATION',
+    ]);
+    await h.pool.query(`delete from violations where id = 'v-t1'`);
+
+    await h.pool.query(
+      `insert into violations (id, enterprise_id, occurred_on, kind, serious, description) values ('v-t2', 'ent-0001', '2024-01-10', 'crime', true, 'test')`,
+    );
+    expect((await eligibilityOf('ent-0001')).criteria.filter((c) => !c.pass).map((c) => c.code)).toEqual([
+      'NO_RECENT_CRIME',
+    ]);
+    await h.pool.query(`delete from violations where id = 'v-t2'`);
+
+    metrics.set('ent-0001', { ...goodMetrics, exceedanceWindows: 1 });
+    expect(
+      (await eligibilityOf('ent-0001')).criteria.find((c) => c.code === 'STABLY_COMPLIANT'),
+    ).toMatchObject({ pass: false, value: expect.objectContaining({ exceedanceWindows: 1 }) });
+    metrics.set('ent-0001', goodMetrics);
+
+    await h.pool.query(
+      `update devices set enabled = false where outlet_id in (select id from outlets where enterprise_id = 'ent-0001')`,
+    );
+    expect((await eligibilityOf('ent-0001')).criteria.filter((c) => !c.pass).map((c) => c.code)).toEqual([
+      'MONITORING_INSTALLED',
+    ]);
+    await h.pool.query(
+      `update devices set enabled = true where outlet_id in (select id from outlets where enterprise_id = 'ent-0001')`,
+    );
+
+    const incinerator = (await computeEligibility(h.pool, city, { stability, now })).find((e) =>
+      e.criteria.some((c) => c.code === 'INDUSTRY_NOT_EXCLUDED' && !c.pass),
+    );
+    expect(incinerator).toBeDefined();
+    expect((await eligibilityOf('ent-0001')).eligible).toBe(true);
+  });
+
+  it('records decisions append-only, refuses ineligible adds, proposes removal on a serious event', async () => {
+    const d = await decidePositiveList(
+      h.pool,
+      city,
+      {
+        enterpriseId: 'ent-0001',
+        action: 'add',
+        reason: '稳定达标',
+        validFrom: '2026-06-01',
+        validUntil: '2027-05-31',
+      },
+      { stability, now },
+    );
+    expect(d.eligibility?.eligible).toBe(true);
+    await expect(
+      decidePositiveList(
+        h.pool,
+        city,
+        { enterpriseId: 'ent-0004', action: 'add', reason: 'x', validFrom: '2026-06-01' },
+        { stability, now },
+      ),
+    ).rejects.toMatchObject({ code: 'NOT_ELIGIBLE' });
+    await expect(h.pool.query(`update positive_list_decisions set reason = 'changed'`)).rejects.toThrow(
+      /append-only/,
+    );
+    expect((await eligibilityOf('ent-0001')).listed).toBe(true);
+
+    const viewer: Scope = { userId: 'v', role: 'viewer', districtId: null };
+    await expect(
+      decidePositiveList(
+        h.pool,
+        viewer,
+        { enterpriseId: 'ent-0001', action: 'remove', reason: 'x', validFrom: '2026-06-15' },
+        { stability, now },
+      ),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+
+    const p1 = await proposeRemoval(
+      h.pool,
+      city,
+      { enterpriseId: 'ent-0001', trigger: 'falsification', sourceRef: 'case-77' },
+      now,
+    );
+    const p2 = await proposeRemoval(
+      h.pool,
+      city,
+      { enterpriseId: 'ent-0001', trigger: 'falsification', sourceRef: 'case-77' },
+      now,
+    );
+    expect(p1?.id).toBeDefined();
+    expect(p2?.id).toBe(p1?.id);
+    expect(
+      await proposeRemoval(
+        h.pool,
+        city,
+        { enterpriseId: 'ent-0002', trigger: 'incident', sourceRef: 'i-1' },
+        now,
+      ),
+    ).toBeNull();
+    const resolved = await resolveRemovalProposal(
+      h.pool,
+      city,
+      { proposalId: p1!.id, accept: true, reason: '确认数据造假' },
+      now,
+    );
+    expect(resolved.decision?.action).toBe('remove');
+    expect((await eligibilityOf('ent-0001')).listed).toBe(false);
+  });
+});
+
+describe('random inspection draws on real Postgres', () => {
+  it('records a draw that re-runs identically from its seed, excludes conflicts and publishes a CSV', async () => {
+    await h.pool.query(
+      `insert into inspector_recusals (inspector_id, enterprise_id, reason) select 'insp-01', id, '亲属关系' from enterprises`,
+    );
+    const admin: Scope = { userId: 'admin', role: 'admin', districtId: null };
+    const draw = await createDraw(
+      h.pool,
+      admin,
+      {
+        period: '2026-Q3',
+        seed: '2026Q3-公开-7f3a',
+        config: {
+          rates: { key: 0.5, special: 0.5, general: 0.5, 'positive-list': 1 },
+          risk: { perOpenDeviation: 0.5, perViolation: 1, maxWeight: 5 },
+          excludeOwnDistrict: true,
+          inspectorsPerTarget: 2,
+        },
+      },
+      { now },
+    );
+    expect(draw.targets.length).toBeGreaterThan(0);
+    for (const t of draw.targets) {
+      expect(t.inspectorIds).toHaveLength(2);
+      expect(t.inspectorIds).not.toContain('insp-01');
+    }
+    const districtOf = new Map(
+      (
+        await h.pool.query<{ id: string; district_id: string | null }>(
+          'select id, district_id from inspectors',
+        )
+      ).rows.map((r) => [r.id, r.district_id]),
+    );
+    for (const t of draw.targets)
+      for (const i of t.inspectorIds) expect(districtOf.get(i)).not.toBe(t.districtId);
+    expect((await verifyDraw(h.pool, admin, draw.id)).matches).toBe(true);
+    await expect(
+      createDraw(h.pool, admin, { period: '2026-Q3', seed: 'other' }, { now }),
+    ).rejects.toMatchObject({ code: 'DRAW_EXISTS' });
+    const csv = await drawPublicationCsv(h.pool, admin, draw.id);
+    expect(csv.split('\r\n').filter(Boolean)).toHaveLength(draw.targets.length + 1);
+    expect(csv).toContain('2026Q3-公开-7f3a');
+    // Tampering with the stored result is detected by the re-run.
+    await h.pool.query(
+      `update inspection_targets set inspector_ids = array['insp-02','insp-03'] where draw_id = $1 and rank = 1 and stratum = 'key'`,
+      [draw.id],
+    );
+    expect((await verifyDraw(h.pool, admin, draw.id)).matches).toBe(false);
+  });
+});
+
+describe('complaints with BullMQ reminders', () => {
+  it('creates a verification task for a listed enterprise and reminds before the deadline until acknowledged', async () => {
+    await decidePositiveList(
+      h.pool,
+      city,
+      { enterpriseId: 'ent-0002', action: 'add', reason: '稳定达标', validFrom: '2026-06-01' },
+      { stability, now },
+    );
+    const received: Reminder[] = [];
+    const config = {
+      deadlines: {
+        normal: { acknowledgeHours: 1.6 / 3600, resolveHours: 1 },
+        urgent: { acknowledgeHours: 1.6 / 3600, resolveHours: 1 },
+      },
+      reminderLeadHours: 1 / 3600,
+    };
+    const reminders = createReminders({
+      connection: redisConnection(),
+      queueName: 'reminders',
+      prefix: testPrefix(),
+      db: h.pool,
+      sink: async (r) => void received.push(r),
+      logger: silentLogger,
+      config,
+    });
+    reminders.startWorker();
+    try {
+      const real = new Date();
+      const a = await createComplaint(
+        h.pool,
+        city,
+        { channel: 'hotline', enterpriseId: 'ent-0002', urgency: 'normal', summary: '夜间异味' },
+        { now: real, config },
+      );
+      expect(a.verificationTask).toMatchObject({ kind: 'on-site-verification', enterpriseId: 'ent-0002' });
+      expect(new Date(a.complaint.resolveDueAt).getTime() - new Date(a.complaint.receivedAt).getTime()).toBe(
+        3_600_000,
+      );
+      const b = await createComplaint(
+        h.pool,
+        city,
+        { channel: 'wechat', enterpriseId: 'ent-0003', urgency: 'urgent', summary: '黑水' },
+        { now: real, config },
+      );
+      expect(b.verificationTask).toBeNull();
+      await reminders.scheduleComplaint(a.complaint);
+      await reminders.scheduleComplaint(a.complaint); // idempotent by job id
+      await reminders.scheduleComplaint(b.complaint);
+      await transitionComplaint(
+        h.pool,
+        city,
+        { complaintId: b.complaint.id, to: 'acknowledged' },
+        new Date(),
+      );
+      await until(
+        () => received.filter((r) => r.kind === 'complaint' && r.stage === 'acknowledge').length >= 2,
+        10_000,
+        'two acknowledge reminders',
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      const ack = received.filter((r) => r.kind === 'complaint' && r.stage === 'acknowledge');
+      expect(ack.map((r) => (r.kind === 'complaint' ? [r.complaintId, r.overdue] : null))).toEqual([
+        [a.complaint.id, false],
+        [a.complaint.id, true],
+      ]);
+      await expect(
+        transitionComplaint(h.pool, city, { complaintId: a.complaint.id, to: 'closed' }, new Date()),
+      ).rejects.toMatchObject({ code: 'INVALID_TRANSITION' });
+      expect(await reminders.cancelComplaint(a.complaint.id)).toBe(2); // the two resolve reminders
+    } finally {
+      await reminders.close();
+    }
+  });
+});
+
+describe('outreach campaigns', () => {
+  it('throttles sends with the BullMQ limiter, retries failures and counts outcomes', async () => {
+    const campaign = await createCampaign(
+      h.pool,
+      city,
+      {
+        name: '复工提醒',
+        channel: 'sms',
+        template: { zh: { body: '{{enterpriseName}}：请保持治污设施正常运行。' } },
+        audience: {},
+      },
+      now,
+    );
+    expect(campaign.messages).toBeGreaterThan(8);
+    const sends: { at: number; m: OutreachMessage }[] = [];
+    let failedOnce = false;
+    const dispatcher = createOutreachDispatcher({
+      connection: redisConnection(),
+      queueName: 'outreach',
+      prefix: testPrefix(),
+      db: h.pool,
+      logger: silentLogger,
+      rate: { max: 4, durationMs: 1000 },
+      attempts: 2,
+      send: async (m) => {
+        sends.push({ at: Date.now(), m });
+        if (m.to === '0990-12345678') throw new Error('landline cannot receive SMS');
+        if (!failedOnce) {
+          failedOnce = true;
+          throw new Error('provider busy');
+        }
+        return { providerRef: `p-${sends.length}` };
+      },
+    });
+    try {
+      const start = Date.now();
+      expect(await dispatcher.enqueueCampaign(campaign.campaignId)).toBe(campaign.messages);
+      dispatcher.startWorker();
+      await until(
+        async () => (await campaignStats(h.pool, city, campaign.campaignId)).queued === 0,
+        30_000,
+        'campaign done',
+      );
+      const stats = await campaignStats(h.pool, city, campaign.campaignId);
+      expect(stats).toMatchObject({ total: campaign.messages, sent: campaign.messages - 1, failed: 1 });
+      expect(stats.attempts).toBe(campaign.messages + 2);
+      // Never more than 4 sends in any 1-second window (small slack for timer jitter).
+      const times = sends.map((s) => s.at).sort((x, y) => x - y);
+      for (let i = 4; i < times.length; i += 1) expect(times[i]! - times[i - 4]!).toBeGreaterThanOrEqual(950);
+      expect(Date.now() - start).toBeGreaterThanOrEqual((Math.ceil(sends.length / 4) - 1) * 950);
+      expect(sends[0]!.m.body).toMatch(/：请保持治污设施正常运行。$/);
+    } finally {
+      await dispatcher.close();
+    }
+  });
+});
+
+describe('reports', () => {
+  it('computes the monthly figures of a known data set and exports them', async () => {
+    const at = (d: string) => new Date(`${d}T10:00:00+08:00`);
+    const ev = (kind: Parameters<typeof recordOutcome>[2]['kind'], ref: string, d: string, extra = {}) =>
+      recordOutcome(h.pool, city, {
+        kind,
+        sourceRef: ref,
+        enterpriseId: 'ent-0001',
+        occurredAt: at(d),
+        ...extra,
+      });
+    for (let i = 0; i < 3; i += 1) await ev('offsite-check', `oc-${i}`, '2026-05-0' + (i + 1));
+    await ev('offsite-check', 'oc-june', '2026-06-01');
+    await ev('deviation', 'dev-1', '2026-05-03', { rule: 'exceedance', outcome: 'confirmed' });
+    await ev('deviation', 'dev-2', '2026-05-04', { rule: 'exceedance', outcome: 'dismissed' });
+    await ev('deviation', 'dev-3', '2026-05-05', { rule: 'exceedance', outcome: 'confirmed' });
+    await ev('deviation', 'dev-4', '2026-05-06', { rule: 'treatment-off', outcome: 'confirmed' });
+    for (let i = 0; i < 5; i += 1) await ev('reminder-sent', `rs-${i}`, '2026-05-10');
+    for (let i = 0; i < 3; i += 1) await ev('reminder-acknowledged', `ra-${i}`, '2026-05-11');
+    await ev('rectification', 'r-1', '2026-05-12', { dueAt: at('2026-05-20'), doneAt: at('2026-05-18') });
+    await ev('rectification', 'r-2', '2026-05-12', { dueAt: at('2026-05-20'), doneAt: at('2026-05-25') });
+    await ev('rectification', 'r-3', '2026-05-12', { dueAt: at('2026-05-20') });
+    await ev('penalty-waived', 'pw-1', '2026-05-15');
+    await ev('case-referred', 'cr-1', '2026-05-31');
+    expect(await ev('case-referred', 'cr-1', '2026-05-31')).toBe(false); // idempotent
+    // Late completion of r-3 arrives later and is recorded on the same ledger row.
+    await ev('rectification', 'r-3', '2026-05-12', { dueAt: at('2026-05-20'), doneAt: at('2026-05-19') });
+
+    const r = await monthlyReport(h.pool, city, 'dist-landong', '2026-05');
+    expect(r.dueAt).toBe('2026-06-25T15:59:00.000Z');
+    expect(r.figures).toMatchObject({
+      offsiteChecks: 3,
+      deviationsTotal: 4,
+      remindersSent: 5,
+      remindersAcknowledged: 3,
+      rectifications: { total: 3, inTime: 2, late: 1, open: 0 },
+      penaltiesWaived: 1,
+      casesReferred: 1,
+    });
+    expect(r.figures.deviations).toEqual([
+      { rule: 'exceedance', outcome: 'confirmed', count: 2 },
+      { rule: 'exceedance', outcome: 'dismissed', count: 1 },
+      { rule: 'treatment-off', outcome: 'confirmed', count: 1 },
+    ]);
+    expect(monthlyReportCsv(r)).toContain('dist-landong,2026-05,rectifiedInTime,按期整改,2');
+    const other = await monthlyReport(h.pool, city, 'dist-lanxi', '2026-05');
+    expect(other.figures.offsiteChecks).toBe(0);
+    const lanxi: Scope = { userId: 'o', role: 'officer', districtId: 'dist-lanxi' };
+    await expect(monthlyReport(h.pool, lanxi, 'dist-landong', '2026-05')).rejects.toMatchObject({
+      code: 'OUT_OF_SCOPE',
+    });
+
+    const due = await dueReportReminders(h.pool, new Date('2026-06-20T02:00:00Z'));
+    expect(due.map((d) => d.districtId).sort()).toEqual(['dist-kaifa', 'dist-landong', 'dist-lanxi']);
+    expect(due.find((d) => d.districtId === 'dist-landong')?.officers.map((o) => o.id)).toEqual(['insp-01']);
+    expect(await dueReportReminders(h.pool, new Date('2026-06-19T02:00:00Z'))).toEqual([]);
+  });
+});
+
+describe('Fastify routes', () => {
+  it('validates input and filters by the caller’s district', async () => {
+    const app = Fastify();
+    const scopes: Record<string, Scope> = {
+      landong: { userId: 'o1', role: 'officer', districtId: 'dist-landong' },
+      lanxi: { userId: 'o2', role: 'officer', districtId: 'dist-lanxi' },
+    };
+    await registerRegulationRoutes(app, {
+      db: h.pool,
+      stability,
+      now: () => now,
+      scope: (req) =>
+        scopes[String(req.headers['x-user'])] ?? { userId: 'anon', role: 'viewer', districtId: 'none' },
+    });
+    // Over a real socket: Fastify's inject (light-my-request) loads an ESM-only dependency Jest cannot require.
+    const base = await app.listen({ host: '127.0.0.1', port: 0 });
+    const inject = async (o: {
+      method: string;
+      url: string;
+      headers: Record<string, string>;
+      payload?: unknown;
+    }) => {
+      const res = await fetch(base + o.url, {
+        method: o.method,
+        headers: { ...o.headers, ...(o.payload ? { 'content-type': 'application/json' } : {}) },
+        ...(o.payload ? { body: JSON.stringify(o.payload) } : {}),
+      });
+      const body = await res.text();
+      return {
+        statusCode: res.status,
+        headers: { 'content-type': res.headers.get('content-type') ?? '' },
+        body,
+        json: <T>() => JSON.parse(body) as T,
+      };
+    };
+    try {
+      const el = await inject({
+        method: 'GET',
+        url: '/regulation/positive-list/eligibility',
+        headers: { 'x-user': 'lanxi' },
+      });
+      expect(el.statusCode).toBe(200);
+      const rows = el.json<{ districtId: string }[]>();
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows.every((x) => x.districtId === 'dist-lanxi')).toBe(true);
+      const bad = await inject({
+        method: 'POST',
+        url: '/regulation/complaints',
+        headers: { 'x-user': 'landong' },
+        payload: { channel: 'fax', enterpriseId: 'ent-0001', urgency: 'normal', summary: 'x' },
+      });
+      expect(bad.statusCode).toBe(400);
+      const foreign = await inject({
+        method: 'POST',
+        url: '/regulation/complaints',
+        headers: { 'x-user': 'lanxi' },
+        payload: { channel: 'web', enterpriseId: 'ent-0001', urgency: 'normal', summary: '异味' },
+      });
+      expect(foreign.statusCode).toBe(404);
+      const ok = await inject({
+        method: 'POST',
+        url: '/regulation/complaints',
+        headers: { 'x-user': 'landong' },
+        payload: { channel: 'web', enterpriseId: 'ent-0001', urgency: 'normal', summary: '异味' },
+      });
+      expect(ok.statusCode).toBe(201);
+      const csv = await inject({
+        method: 'GET',
+        url: '/regulation/reports/monthly.csv?district=dist-landong&month=2026-05',
+        headers: { 'x-user': 'landong' },
+      });
+      expect(csv.headers['content-type']).toMatch(/text\/csv/);
+      expect(csv.body).toContain('offsiteChecks');
+    } finally {
+      await app.close();
+    }
+  });
+});
