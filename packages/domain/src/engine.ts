@@ -300,6 +300,12 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
 
   function evict(): void {
     const hs = horizonStart();
+    // Readings and aggregates older than the horizon exist only once the horizon moved (later ones are rejected or
+    // never emitted); resolved deviations can end before it at any time.
+    for (const [id, d] of Object.entries(state.deviations)) {
+      if (d.state === 'resolved' && (d.windowEnd ?? d.windowStart) < hs) delDev(id);
+    }
+    if (hs === lastHorizon) return;
     for (const ent of Object.values(state.enterprises)) {
       let n = 0;
       while (n < ent.readings.length && ent.readings[n]!.dataTime < hs) {

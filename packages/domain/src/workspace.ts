@@ -183,6 +183,8 @@ interface TreatmentSection {
   facts: Map<number, WindowFact>;
   /** Time ranges in which meter boundaries may have moved since the facts were computed. */
   dirty: [number, number][];
+  /** Closed windows at the last evaluation. */
+  closed: number;
 }
 
 export interface WorkspaceParams {
@@ -213,7 +215,6 @@ export class Workspace {
   private offlineOpen = new Map<string, boolean>();
   private lastCarried = new Set<string>();
   private lastHours = -1;
-  private lastQuarters = -1;
   private pendingKeys = new Set<string>();
   private rulesCache = new Map<string, RulesConfig>();
 
@@ -229,7 +230,7 @@ export class Workspace {
       )
       .sort((a, b) => (a.id < b.id ? -1 : 1))) {
       if (!idx.meters.get(tm.servesMeterId!)) continue;
-      this.treatments.push({ tmId: tm.id, pmId: tm.servesMeterId!, facts: new Map(), dirty: [] });
+      this.treatments.push({ tmId: tm.id, pmId: tm.servesMeterId!, facts: new Map(), dirty: [], closed: -1 });
     }
   }
 
@@ -390,11 +391,11 @@ export class Workspace {
       for (const id of this.sites.keys()) this.dirty.add(`agg|${id}`).add(`cap|${id}`);
       this.lastHours = hoursN;
     }
-    // Treatment windows close on minute boundaries (any configured window length).
-    const quarters = Math.max(0, Math.floor((p.watermark - p.horizonStart) / MINUTE_MS));
-    if (quarters !== this.lastQuarters) {
-      for (const ts of this.treatments) this.dirty.add(`ti|${ts.tmId}`);
-      this.lastQuarters = quarters;
+    for (const ts of this.treatments) {
+      const size = this.rules(ts.tmId).treatmentIdle.windowMinutes * MINUTE_MS;
+      const closed = Math.max(0, Math.floor((p.watermark - p.horizonStart) / size));
+      if (closed !== ts.closed) this.dirty.add(`ti|${ts.tmId}`);
+      ts.closed = closed;
     }
     // Keys whose carried-over state changed are re-evaluated from scratch.
     for (const k of p.carried) if (!this.lastCarried.has(k)) this.carryChanged(k);
