@@ -1,0 +1,240 @@
+/**
+ * The network side of one data logger: a TCP connection to the centre (hj212-gateway) that sends
+ * its uploads one at a time, like a real logger — wait for the 9014 data ack that echoes the QN,
+ * resend on timeout, and after repeated failures drop the connection, reconnect with backoff and
+ * keep everything unacknowledged in its cache, replayed in order once the centre answers again.
+ * Loggers without an ack flag (HJ/T 212-2005) are fire-and-forget.
+ */
+import net from 'node:net';
+import {
+  createSm4EcbCipher,
+  decodePacket,
+  encodePacket,
+  FrameSplitter,
+  type EncodeOptions,
+  type PacketInput,
+} from '@offsite/hj212';
+
+export interface LinkLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface LinkOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly mn: string;
+  readonly sm4Key: string | null;
+  /** Real loggers wait ~10 s; accelerated runs use less. */
+  readonly ackTimeoutMs: number;
+  /** Resends of one packet before the connection is considered broken (HJ 212 default 3). */
+  readonly maxResends: number;
+  readonly reconnectMinMs: number;
+  readonly reconnectMaxMs: number;
+  readonly logger: LinkLogger;
+  /** Called when a packet was acknowledged (or sent, for loggers that ask for no ack). */
+  readonly onDelivered?: (p: PacketInput, attempts: number) => void;
+  readonly onResend?: (p: PacketInput) => void;
+}
+
+export interface LinkStats {
+  readonly delivered: number;
+  readonly resends: number;
+  readonly reconnects: number;
+  readonly cached: number;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+export class Hj212Link {
+  private readonly queue: PacketInput[] = [];
+  private socket: net.Socket | null = null;
+  private splitter = new FrameSplitter();
+  private readonly acks = new Map<string, () => void>();
+  private online = true;
+  private wake: (() => void) | null = null;
+  private readonly stop = new AbortController();
+  private loop: Promise<void> | null = null;
+  private readonly encodeOptions: EncodeOptions;
+  private stats = { delivered: 0, resends: 0, reconnects: 0 };
+  private backoff: number;
+
+  constructor(private readonly o: LinkOptions) {
+    this.encodeOptions = o.sm4Key ? { cipher: createSm4EcbCipher(o.sm4Key) } : {};
+    this.backoff = o.reconnectMinMs;
+  }
+
+  /** Put an upload in the logger's cache; it is sent when its turn comes and the link is up. */
+  enqueue(p: PacketInput): void {
+    this.queue.push(p);
+    this.poke();
+    if (!this.loop) this.loop = this.run();
+  }
+
+  /** Offline scenario: while false the logger has no network (the cache grows). */
+  setOnline(online: boolean): void {
+    if (this.online === online) return;
+    this.online = online;
+    if (!online) this.dropSocket();
+    this.poke();
+  }
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  snapshot(): LinkStats {
+    return { ...this.stats, cached: this.queue.length };
+  }
+
+  /** Stop sending; what is still cached is reported, not lost silently. */
+  async close(): Promise<number> {
+    this.stop.abort();
+    this.poke();
+    this.dropSocket();
+    await this.loop;
+    return this.queue.length;
+  }
+
+  /** Wait until the cache is empty (or the link is closed). */
+  async drained(pollMs = 50): Promise<void> {
+    while (this.queue.length > 0 && !this.stop.signal.aborted) await sleep(pollMs, this.stop.signal);
+  }
+
+  private poke(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  private idle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+      this.stop.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  }
+
+  private dropSocket(): void {
+    const s = this.socket;
+    this.socket = null;
+    this.splitter = new FrameSplitter();
+    s?.destroy();
+  }
+
+  private connect(): Promise<net.Socket> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect({ host: this.o.host, port: this.o.port });
+      s.setNoDelay(true);
+      const fail = (e: Error) => {
+        s.destroy();
+        reject(e);
+      };
+      s.once('error', fail);
+      s.once('connect', () => {
+        s.off('error', fail);
+        s.on('error', (e) => this.o.logger.debug({ mn: this.o.mn, err: e.message }, 'socket error'));
+        s.on('close', () => {
+          if (this.socket === s) this.dropSocket();
+          this.poke();
+        });
+        s.on('data', (chunk) => this.onData(chunk));
+        resolve(s);
+      });
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    for (const ev of this.splitter.push(chunk)) {
+      if (ev.kind !== 'frame') continue;
+      const d = decodePacket(ev.frame);
+      if (!d.ok) continue;
+      if (d.packet.cn === '9014' && d.packet.qn) this.acks.get(d.packet.qn)?.();
+    }
+  }
+
+  private waitAck(qn: string, ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const finish = (ok: boolean) => {
+        clearTimeout(t);
+        this.acks.delete(qn);
+        this.stop.signal.removeEventListener('abort', abort);
+        resolve(ok);
+      };
+      const abort = () => finish(false);
+      const t = setTimeout(() => finish(false), ms);
+      this.acks.set(qn, () => finish(true));
+      this.stop.signal.addEventListener('abort', abort, { once: true });
+    });
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.stop.signal;
+    while (!signal.aborted) {
+      const head = this.queue[0];
+      if (!head || !this.online) {
+        await this.idle();
+        continue;
+      }
+      if (!this.socket) {
+        try {
+          this.socket = await this.connect();
+          this.backoff = this.o.reconnectMinMs;
+          this.stats.reconnects++;
+        } catch (e) {
+          this.o.logger.debug(
+            { mn: this.o.mn, err: (e as Error).message, retryInMs: this.backoff },
+            'connect failed',
+          );
+          await sleep(this.backoff, signal);
+          this.backoff = Math.min(this.backoff * 2, this.o.reconnectMaxMs);
+          continue;
+        }
+      }
+      const wantsAck = head.flag !== null && head.flag !== undefined && (head.flag & 1) === 1;
+      const frame = encodePacket(head, this.encodeOptions);
+      let delivered = false;
+      let attempt = 0;
+      for (; attempt <= this.o.maxResends && this.socket && this.online && !signal.aborted; attempt++) {
+        if (attempt > 0) {
+          this.stats.resends++;
+          this.o.onResend?.(head);
+        }
+        const ack = wantsAck && head.qn ? this.waitAck(head.qn, this.o.ackTimeoutMs) : null;
+        this.socket.write(frame);
+        if (!ack) {
+          delivered = true;
+          break;
+        }
+        if (await ack) {
+          delivered = true;
+          break;
+        }
+      }
+      if (delivered) {
+        this.queue.shift();
+        this.stats.delivered++;
+        this.o.onDelivered?.(head, attempt + 1);
+      } else if (!signal.aborted && this.online) {
+        this.o.logger.warn(
+          { mn: this.o.mn, qn: head.qn, cached: this.queue.length },
+          'no data ack, reconnecting',
+        );
+        this.dropSocket();
+        await sleep(this.backoff, signal);
+        this.backoff = Math.min(this.backoff * 2, this.o.reconnectMaxMs);
+      }
+    }
+    this.dropSocket();
+  }
+}
