@@ -1,0 +1,110 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { CASES, createWorld, PASSWORD, type World } from './fixture.js';
+
+const CHROMIUM = process.env.OFFSITE_CHROMIUM ?? '/usr/bin/chromium';
+const shots = fileURLToPath(new URL('../test-output/', import.meta.url));
+let w: World;
+let browser: BrowserContext;
+let profile: string;
+
+beforeAll(async () => {
+  mkdirSync(shots, { recursive: true });
+  w = await createWorld();
+  profile = mkdtempSync(join(tmpdir(), 'offsite-chromium-'));
+  // A fresh user-data-dir per run: a persistent context on a new temporary directory.
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1366, height: 768 },
+    locale: 'zh-CN',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+  await w?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+async function loginPage(username: string): Promise<Page> {
+  await browser.clearCookies();
+  const page = await browser.newPage();
+  await page.goto(w.base + '/');
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', PASSWORD);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('[data-test=whoami]');
+  return page;
+}
+
+it('rejects a wrong password on the login page', async () => {
+  await browser.clearCookies();
+  const page = await browser.newPage();
+  await page.goto(w.base + '/');
+  await page.fill('input[name=username]', 'admin');
+  await page.fill('input[name=password]', 'wrong-password');
+  await page.click('button[type=submit]');
+  await expect(page.locator('[data-test=login-error]').textContent()).resolves.toContain('用户名或密码错误');
+  await page.screenshot({ path: join(shots, 'login-failed.png') });
+  await page.close();
+});
+
+it('a district officer sees only its district in the queue and cannot open another district’s case', async () => {
+  const page = await loginPage('officer-dist-landong');
+  await page.waitForSelector(`[data-test=queue] tr[data-id="${CASES.landong}"]`);
+  const ids = await page
+    .locator('[data-test=queue] tbody tr')
+    .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
+  expect(ids.sort()).toEqual([CASES.landong, CASES.landong2].sort());
+  await expect(page.locator('[data-test=total]').textContent()).resolves.toBe('2');
+  await page.screenshot({ path: join(shots, 'queue-landong.png') });
+  // Typing the URL of a Lanxi case shows nothing of it.
+  await page.goto(`${w.base}/#/case/${CASES.lanxi}`);
+  await page.waitForTimeout(500);
+  await expect(page.locator('[data-test=case-title]').count()).resolves.toBe(0);
+  await expect(page.content()).resolves.not.toContain('w01018');
+  await page.close();
+});
+
+it('shows the evidence chart, takes a review action and shows its audit entry', async () => {
+  const page = await loginPage('supervisor');
+  await page.click(`[data-test=queue] tr[data-id="${CASES.landong}"]`);
+  await page.waitForSelector('[data-test=case-title]');
+  // ECharts draws on a canvas once the evidence arrived.
+  await page.waitForSelector('[data-test=chart] canvas');
+  await page.screenshot({ path: join(shots, 'case-evidence.png'), fullPage: true });
+  await page.click('[data-test=act-acknowledge]');
+  await page.waitForFunction(`document.querySelector('[data-test=case-state]')?.textContent === '已确认'`);
+  await page.waitForSelector('[data-test=audit] td:has-text("case.acknowledge")');
+  await expect(page.locator('[data-test=audit]').textContent()).resolves.toContain('supervisor');
+  await page.screenshot({ path: join(shots, 'case-acknowledged.png'), fullPage: true });
+  const db = await w.pool.query(`select review_state from review_cases where deviation_id = $1`, [
+    CASES.landong,
+  ]);
+  expect(db.rows[0].review_state).toBe('acknowledged');
+  // English is one click away.
+  await page.click('[data-test=lang]');
+  await expect(page.locator('[data-test=case-state]').textContent()).resolves.toBe('Acknowledged');
+  await page.close();
+});
+
+it('a viewer sees the case but no actions', async () => {
+  const page = await loginPage('viewer');
+  await page.click(`[data-test=queue] tr[data-id="${CASES.lanxi}"]`);
+  await page.waitForSelector('[data-test=case-title]');
+  await expect(page.locator('[data-test=actions]').count()).resolves.toBe(0);
+  await page.close();
+});
