@@ -21,7 +21,7 @@ step "lint"
 npm run -s lint
 
 step "typecheck + unit tests"
-npx turbo run typecheck test --output-logs=errors-only
+npx turbo run typecheck test --concurrency=2 --output-logs=errors-only
 
 step "integration tests (real servers)"
 npx turbo run test:int --concurrency=1 --output-logs=errors-only
