@@ -1,0 +1,40 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/** Environment of the influx-writer; server variables have the names `.offsite/env` uses. */
+export const WriterEnv = Type.Object({
+  OFFSITE_LOG_LEVEL: Type.Union(
+    [Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')],
+    { default: 'info' },
+  ),
+  OFFSITE_LOG_PRETTY: Type.Boolean({ default: false }),
+  OFFSITE_OPS_HOST: Type.String({ default: '127.0.0.1' }),
+  OFFSITE_OPS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9104 }),
+  OFFSITE_KAFKA_BROKERS: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+  OFFSITE_INFLUX_URL: Type.String({ format: 'uri' }),
+  OFFSITE_INFLUX_TOKEN: Type.String({ secret: true, default: '' }),
+  OFFSITE_INFLUX_ORG: Type.String({ default: '-' }),
+  OFFSITE_INFLUX_BUCKET: Type.String({ minLength: 1 }),
+  OFFSITE_INFLUX_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+  OFFSITE_TELEMETRY_TOPIC: Type.String({ minLength: 1, default: 'telemetry.v1' }),
+  OFFSITE_DLQ_TOPIC: Type.String({ minLength: 1, default: 'telemetry.dlq.v1' }),
+  OFFSITE_INFLUX_WRITER_GROUP: Type.String({ minLength: 1, default: 'offsite-influx-writer' }),
+  OFFSITE_BATCH_MAX_POINTS: Type.Integer({ minimum: 1, maximum: 50_000, default: 5_000 }),
+  OFFSITE_BATCH_MAX_DELAY_MS: Type.Integer({ minimum: 1, default: 1_000 }),
+  OFFSITE_RETRY_INITIAL_MS: Type.Integer({ minimum: 1, default: 200 }),
+  OFFSITE_RETRY_MAX_MS: Type.Integer({ minimum: 1, default: 10_000 }),
+  OFFSITE_KAFKA_SESSION_TIMEOUT_MS: Type.Integer({ minimum: 6_000, default: 30_000 }),
+  OFFSITE_PARTITIONS_CONCURRENTLY: Type.Integer({ minimum: 1, maximum: 64, default: 6 }),
+  OFFSITE_SHUTDOWN_DEADLINE_MS: Type.Integer({ minimum: 100, default: 25_000 }),
+});
+
+export type WriterEnv = Static<typeof WriterEnv>;
+
+export const writerChecks = [
+  {
+    variables: ['OFFSITE_RETRY_INITIAL_MS', 'OFFSITE_RETRY_MAX_MS'] as const,
+    check: (c: WriterEnv) =>
+      c.OFFSITE_RETRY_INITIAL_MS <= c.OFFSITE_RETRY_MAX_MS
+        ? undefined
+        : 'OFFSITE_RETRY_INITIAL_MS must not exceed OFFSITE_RETRY_MAX_MS',
+  },
+];

@@ -1,0 +1,101 @@
+// Composition root of the influx-writer: config → logger → adapters → app → lifecycle → ops → signals.
+import { createInfluxWriter } from '@offsite/influx';
+import { createKafkaClient } from '@offsite/kafka';
+import {
+  ConfigError,
+  createLifecycle,
+  createLogger,
+  createMetricsRegistry,
+  installSignalHandlers,
+  loadConfig,
+  redact,
+  secretKeys,
+  startOpsServer,
+  type OpsServer,
+} from '@offsite/runtime';
+import { createWriterApp } from './app.js';
+import { WriterEnv, writerChecks } from './config.js';
+import { createWriterMetrics } from './metrics.js';
+
+let env;
+try {
+  env = loadConfig(WriterEnv, process.env, { checks: writerChecks });
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(78);
+}
+
+const logger = createLogger({
+  service: 'influx-writer',
+  level: env.OFFSITE_LOG_LEVEL,
+  pretty: env.OFFSITE_LOG_PRETTY,
+});
+logger.info({ config: redact(env, secretKeys(WriterEnv)) }, 'configuration loaded');
+
+const registry = createMetricsRegistry({ defaultMetrics: true, defaultLabels: { service: 'influx-writer' } });
+const metrics = createWriterMetrics(registry);
+const kafka = createKafkaClient({
+  brokers: [...env.OFFSITE_KAFKA_BROKERS],
+  clientId: 'offsite-influx-writer',
+  logger: logger.child({ component: 'kafka' }),
+});
+const influx = createInfluxWriter({
+  url: env.OFFSITE_INFLUX_URL,
+  token: env.OFFSITE_INFLUX_TOKEN,
+  org: env.OFFSITE_INFLUX_ORG,
+  bucket: env.OFFSITE_INFLUX_BUCKET,
+  timeoutMs: env.OFFSITE_INFLUX_TIMEOUT_MS,
+  logger: logger.child({ component: 'influx' }),
+});
+const app = createWriterApp({
+  kafka,
+  influx,
+  logger,
+  metrics,
+  topic: env.OFFSITE_TELEMETRY_TOPIC,
+  dlqTopic: env.OFFSITE_DLQ_TOPIC,
+  groupId: env.OFFSITE_INFLUX_WRITER_GROUP,
+  maxBatchPoints: env.OFFSITE_BATCH_MAX_POINTS,
+  maxBatchDelayMs: env.OFFSITE_BATCH_MAX_DELAY_MS,
+  retryInitialMs: env.OFFSITE_RETRY_INITIAL_MS,
+  retryMaxMs: env.OFFSITE_RETRY_MAX_MS,
+  partitionsConsumedConcurrently: env.OFFSITE_PARTITIONS_CONCURRENTLY,
+  sessionTimeoutMs: env.OFFSITE_KAFKA_SESSION_TIMEOUT_MS,
+});
+
+const lifecycle = createLifecycle({ logger, shutdownDeadlineMs: env.OFFSITE_SHUTDOWN_DEADLINE_MS });
+let ops: OpsServer | undefined;
+lifecycle.register({
+  name: 'ops-server',
+  start: async () => {
+    ops = await startOpsServer({
+      host: env.OFFSITE_OPS_HOST,
+      port: env.OFFSITE_OPS_PORT,
+      registry,
+      checks: () => lifecycle.healthChecks(),
+      logger,
+    });
+    logger.info({ url: ops.url }, 'ops server listening');
+  },
+  stop: () => ops?.close(),
+});
+lifecycle.register({
+  name: 'dlq-producer',
+  start: () => app.startProducer(),
+  stop: () => app.stopProducer(),
+});
+lifecycle.register({
+  name: 'consumer',
+  start: () => app.startConsumer(),
+  stop: () => app.stopConsumer(),
+  check: () => app.ready(),
+});
+
+// KafkaJS restarts the consumer after retryable crashes; any other crash ends the process (exit 1).
+app.consumer.consumer.on(app.consumer.consumer.events.CRASH, (e) => {
+  if (!e.payload.restart) void lifecycle.shutdown('consumer crashed', { error: e.payload.error });
+});
+
+installSignalHandlers(lifecycle, process);
+process.exit(await lifecycle.run());

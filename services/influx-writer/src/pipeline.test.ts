@@ -1,0 +1,132 @@
+import type { TelemetryDlqV1, TelemetryV1 } from '@offsite/contracts';
+import { InfluxError } from '@offsite/influx';
+import type { ConsumedMessage } from '@offsite/kafka';
+import { createMetricsRegistry, createSilentLogger } from '@offsite/runtime';
+import { createWriterMetrics } from './metrics.js';
+import { createPipeline, type LineSink } from './pipeline.js';
+
+let offset = 0;
+const msg = (value: string | object): ConsumedMessage => ({
+  topic: 'telemetry.v1',
+  partition: 0,
+  offset: String(offset++),
+  key: Buffer.from('ent-a'),
+  value: Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)),
+  headers: {},
+  timestamp: '0',
+});
+const reading = (i: number, value = 1): TelemetryV1 => ({
+  schema: 'telemetry.v1',
+  eventId: `tel-${i}`,
+  enterpriseId: 'ent-a',
+  siteId: 'm1',
+  deviceId: 'm1',
+  source: 'mqtt',
+  kind: 'energy',
+  interval: 'realtime',
+  dataTime: new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString(),
+  receivedAt: '2024-01-01T00:00:00Z',
+  irregularities: [],
+  measurements: [{ factor: 'power_kw', stat: 'Rtd', value }],
+});
+
+function setup(influx: LineSink, over: { maxBatchPoints?: number; maxBatchDelayMs?: number } = {}) {
+  const dlq: TelemetryDlqV1[] = [];
+  const availability: boolean[] = [];
+  const pipeline = createPipeline({
+    influx,
+    dlq: { send: async (r) => void dlq.push(...r) },
+    logger: createSilentLogger(),
+    metrics: createWriterMetrics(createMetricsRegistry({ defaultMetrics: false })),
+    maxBatchPoints: over.maxBatchPoints ?? 1000,
+    maxBatchDelayMs: over.maxBatchDelayMs ?? 20,
+    retryInitialMs: 5,
+    retryMaxMs: 20,
+    onAvailabilityChange: (up) => availability.push(up),
+  });
+  return { pipeline, dlq, availability };
+}
+const heartbeat = async () => undefined;
+
+describe('pipeline', () => {
+  it('batches readings of several partitions into one write and resolves each batch after it', async () => {
+    const writes: string[][] = [];
+    const { pipeline } = setup({ write: async (l) => void writes.push(l) });
+    await Promise.all([
+      pipeline.handle({ messages: [msg(reading(1)), msg(reading(2))], heartbeat }),
+      pipeline.handle({ messages: [msg(reading(3))], heartbeat }),
+    ]);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toHaveLength(3);
+  });
+
+  it('flushes by size in writes of at most maxBatchPoints', async () => {
+    const writes: string[][] = [];
+    const { pipeline } = setup(
+      { write: async (l) => void writes.push(l) },
+      { maxBatchPoints: 2, maxBatchDelayMs: 60_000 },
+    );
+    await pipeline.handle({ messages: [1, 2, 3, 4, 5].map((i) => msg(reading(i))), heartbeat });
+    expect(writes.map((w) => w.length)).toEqual([2, 2, 1]);
+  });
+
+  it('sends invalid JSON and schema violations to the DLQ with their reason and writes the rest', async () => {
+    const writes: string[][] = [];
+    const { pipeline, dlq } = setup({ write: async (l) => void writes.push(l) });
+    await pipeline.handle({
+      messages: [msg('{not json'), msg({ schema: 'telemetry.v1', enterpriseId: 'ent-a' }), msg(reading(9))],
+      heartbeat,
+    });
+    expect(dlq.map((d) => d.reason.code)).toEqual(['json.invalid', 'schema.invalid']);
+    expect(dlq[1]!.enterpriseId).toBe('ent-a');
+    expect(dlq[1]!.reason.message).toMatch(/eventId/);
+    expect(Buffer.from(dlq[0]!.raw, 'base64').toString()).toBe('{not json');
+    expect(writes.flat()).toHaveLength(1);
+  });
+
+  it('retries an unavailable InfluxDB with backoff, reports it unavailable meanwhile, then resolves', async () => {
+    let calls = 0;
+    const { pipeline, availability } = setup({
+      write: async () => {
+        calls += 1;
+        if (calls <= 3) throw new InfluxError('INFLUX_UNAVAILABLE', 'down', true);
+      },
+    });
+    await pipeline.handle({ messages: [msg(reading(1))], heartbeat });
+    expect(calls).toBe(4);
+    expect(availability).toEqual([false, true]);
+    expect(pipeline.isAvailable()).toBe(true);
+  });
+
+  it('isolates a line InfluxDB refuses by halving, sends only its reading to the DLQ', async () => {
+    const accepted: string[] = [];
+    const { pipeline, dlq } = setup({
+      write: async (lines) => {
+        if (lines.some((l) => l.includes('Rtd=-7.0')))
+          throw new InfluxError('INFLUX_REJECTED', 'field type conflict', false, 400);
+        accepted.push(...lines);
+      },
+    });
+    const messages = [1, 2, 3, 4, 5].map((i) => msg(reading(i, i === 4 ? -7 : i)));
+    await pipeline.handle({ messages, heartbeat });
+    expect(accepted).toHaveLength(4);
+    expect(dlq).toHaveLength(1);
+    expect(dlq[0]!.reason.code).toBe('influx.rejected');
+    expect(dlq[0]!.origin).toEqual({
+      transport: 'kafka',
+      topic: 'telemetry.v1',
+      partition: 0,
+      offset: messages[3]!.offset,
+    });
+  });
+
+  it('rejects the waiting batch on shutdown while InfluxDB is down (offsets stay uncommitted)', async () => {
+    const { pipeline } = setup({
+      write: async () => Promise.reject(new InfluxError('INFLUX_UNAVAILABLE', 'down', true)),
+    });
+    const p = pipeline.handle({ messages: [msg(reading(1))], heartbeat });
+    await new Promise((r) => setTimeout(r, 60));
+    pipeline.shutdown();
+    await expect(p).rejects.toMatchObject({ code: 'WRITER_SHUTTING_DOWN' });
+  });
+});
