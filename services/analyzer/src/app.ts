@@ -1,17 +1,21 @@
 // The analyzer wired to its adapters: Kafka consumer group → partition processor → Kafka / InfluxDB,
 // checkpoints and registry in Postgres, registry reload on NOTIFY, wall-clock tick. main.ts composes it.
 import { kafkaTopics } from '@offsite/contracts';
-import type { EngineConfig } from '@offsite/domain';
+import type { EngineConfig, StabilityPolicy } from '@offsite/domain';
 import { toLine, type InfluxWriter } from '@offsite/influx';
 import { createBatchConsumer, createDurableProducer, type BatchConsumer } from '@offsite/kafka';
-import type { Logger } from '@offsite/runtime';
+import { withTimeout, type Logger } from '@offsite/runtime';
 import { listenRegistryChanges, loadRegistrySnapshot } from '@offsite/store';
 import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import { aggregatePoint } from './aggregate-points.js';
+import { loadRatedEnergy, recordDeviations, recordLastSeen } from './analyzer-db.js';
 import { createPgCheckpointStore } from './checkpoints.js';
 import { createPartitionProcessor, type PartitionProcessor, type ProcessorCounters } from './processor.js';
+import { runRatedEnergyJob } from './rated-energy-job.js';
 import { registryViewFromSnapshot } from './registry-view.js';
+import { createPeriodicJob } from './schedule.js';
+import { runStabilityJob, type FluxQuery } from './stability-job.js';
 
 export interface AnalyzerOptions {
   kafka: Kafka;
@@ -31,6 +35,17 @@ export interface AnalyzerOptions {
   tickIntervalMs: number;
   logger: Logger;
   counters?: ProcessorCounters;
+  /** Checkpoint every N ms / M records per partition (both 0: after every batch). */
+  checkpointIntervalMs: number;
+  checkpointEveryRecords: number;
+  /** Flux queries on the bucket the aggregates and the telemetry live in. */
+  query: FluxQuery;
+  bucket: string;
+  stability: { intervalMs: number; windowDays: number; policy: StabilityPolicy };
+  ratedEnergy: { intervalMs: number; lookbackDays: number; minKwh: number };
+  /** Deadline for each step of stop(). */
+  stopDeadlineMs?: number;
+  clock?: () => number;
 }
 
 export interface Analyzer {
@@ -38,6 +53,9 @@ export interface Analyzer {
   stop(): Promise<void>;
   isRunning(): boolean;
   reloadRegistry(): Promise<void>;
+  /** One round of the scheduled jobs now (tests, operators). */
+  runStability(): Promise<void>;
+  runRatedEnergy(): Promise<void>;
   readonly processor: PartitionProcessor;
 }
 
@@ -47,7 +65,13 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
   const deviationTopic = opts.deviationTopic ?? kafkaTopics.deviation.name;
   const dlqTopic = opts.dlqTopic ?? kafkaTopics.telemetryDlq.name;
   const producer = createDurableProducer(opts.kafka, { logger: opts.logger });
-  const registry = registryViewFromSnapshot(await loadRegistrySnapshot(opts.pool));
+  const clock = opts.clock ?? Date.now;
+  const stopDeadlineMs = opts.stopDeadlineMs ?? 10_000;
+  const registry = registryViewFromSnapshot(
+    await loadRegistrySnapshot(opts.pool),
+    await loadRatedEnergy(opts.pool),
+  );
+  let consumer: BatchConsumer | undefined;
 
   const processor = createPartitionProcessor({
     engineConfig: opts.engineConfig,
@@ -56,6 +80,10 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
     logger: opts.logger,
     allowedLatenessMs: opts.allowedLatenessMs,
     tickLagMs: opts.tickLagMs,
+    checkpointIntervalMs: opts.checkpointIntervalMs,
+    checkpointEveryRecords: opts.checkpointEveryRecords,
+    rewind: (topic, partition, offset) => consumer?.consumer.seek({ topic, partition, offset }),
+    clock,
     ...(opts.counters ? { counters: opts.counters } : {}),
     sinks: {
       async deviations(events) {
@@ -75,6 +103,15 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
       async aggregates(aggs) {
         await opts.influx.write(aggs.map((a) => toLine(aggregatePoint(a))));
       },
+      async deviationLog(entries) {
+        await recordDeviations(
+          opts.pool,
+          entries.map((e) => ({ output: e.output, rule: e.event.rule, severity: e.event.severity })),
+        );
+      },
+      async lastSeen(byEnterprise) {
+        await recordLastSeen(opts.pool, byEnterprise);
+      },
       async dlq(records) {
         await producer.send(
           dlqTopic,
@@ -88,21 +125,66 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
     },
   });
 
-  let consumer: BatchConsumer | undefined;
   let listener: pg.PoolClient | undefined;
   let unlisten: (() => Promise<void>) | undefined;
   let tickTimer: NodeJS.Timeout | undefined;
   let reloadTimer: NodeJS.Timeout | undefined;
+  let checkpointTimer: NodeJS.Timeout | undefined;
   let ticking = false;
+  let checkpointing = false;
 
   async function reloadRegistry(): Promise<void> {
-    const view = registryViewFromSnapshot(await loadRegistrySnapshot(opts.pool));
+    const view = registryViewFromSnapshot(
+      await loadRegistrySnapshot(opts.pool),
+      await loadRatedEnergy(opts.pool),
+    );
     await processor.setRegistry(view);
   }
+
+  const ratedJob = createPeriodicJob({
+    name: 'rated-energy',
+    intervalMs: opts.ratedEnergy.intervalMs,
+    logger: opts.logger,
+    async run() {
+      const derived = await runRatedEnergyJob(
+        {
+          db: opts.pool,
+          query: opts.query,
+          bucket: opts.bucket,
+          rated: { lookbackDays: opts.ratedEnergy.lookbackDays, minKwh: opts.ratedEnergy.minKwh },
+          logger: opts.logger,
+        },
+        await loadRegistrySnapshot(opts.pool),
+        clock(),
+      );
+      if (derived.size > 0) await reloadRegistry();
+    },
+  });
+  const stabilityJob = createPeriodicJob({
+    name: 'stability',
+    intervalMs: opts.stability.intervalMs,
+    logger: opts.logger,
+    async run() {
+      await runStabilityJob(
+        {
+          db: opts.pool,
+          query: opts.query,
+          bucket: opts.bucket,
+          windowDays: opts.stability.windowDays,
+          policy: opts.stability.policy,
+          logger: opts.logger,
+        },
+        await loadRegistrySnapshot(opts.pool),
+        clock(),
+      );
+    },
+  });
 
   return {
     processor,
     reloadRegistry,
+    runStability: () => stabilityJob.runNow(),
+    runRatedEnergy: () => ratedJob.runNow(),
     isRunning: () => consumer?.isRunning() ?? false,
     async start() {
       await producer.connect();
@@ -137,11 +219,33 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
             .finally(() => (ticking = false));
         }, opts.tickIntervalMs);
       }
+      if (opts.checkpointIntervalMs > 0) {
+        // Writes the checkpoints that are due when no batch arrives to trigger them.
+        checkpointTimer = setInterval(
+          () => {
+            if (checkpointing) return;
+            checkpointing = true;
+            processor
+              .checkpointDue()
+              .catch((err: unknown) => log.error({ err }, 'timed checkpoint failed'))
+              .finally(() => (checkpointing = false));
+          },
+          Math.max(100, Math.floor(opts.checkpointIntervalMs / 2)),
+        );
+      }
+      ratedJob.start();
+      stabilityJob.start();
     },
     async stop() {
       clearInterval(tickTimer);
+      clearInterval(checkpointTimer);
       clearTimeout(reloadTimer);
+      await Promise.all([ratedJob.stop(stopDeadlineMs), stabilityJob.stop(stopDeadlineMs)]);
       await consumer?.stop();
+      // What was processed since the last checkpoint: saved now, so a restart does not replay it.
+      await withTimeout(processor.checkpointDue(true), stopDeadlineMs, 'final checkpoints').catch(
+        (err: unknown) => log.warn({ err }, 'final checkpoints incomplete: the next start replays'),
+      );
       await unlisten?.().catch((err: unknown) => log.warn({ err }, 'unlisten failed'));
       listener?.release();
       await producer.disconnect();

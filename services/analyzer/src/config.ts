@@ -24,5 +24,17 @@ export const AnalyzerEnv = Type.Object({
   /** Wall-clock tick (offline detection when a partition goes quiet); 0 disables it. */
   OFFSITE_ANALYZER_TICK_INTERVAL_MS: Type.Integer({ minimum: 0, default: 60_000 }),
   OFFSITE_ANALYZER_TICK_LAG_MS: Type.Integer({ minimum: 0, default: 900_000 }),
+  /** Checkpoint a partition at most every this many ms … (0 with 0 records: after every batch). */
+  OFFSITE_ANALYZER_CHECKPOINT_INTERVAL_MS: Type.Integer({ minimum: 0, default: 30_000 }),
+  /** … or after this many records since the last one (0: no record limit). */
+  OFFSITE_ANALYZER_CHECKPOINT_RECORDS: Type.Integer({ minimum: 0, default: 20_000 }),
+  /** Stability metrics (domain-rules §4): how often (0 disables), and the trailing window. */
+  OFFSITE_ANALYZER_STABILITY_INTERVAL_MS: Type.Integer({ minimum: 0, default: 3_600_000 }),
+  OFFSITE_ANALYZER_STABILITY_WINDOW_DAYS: Type.Integer({ minimum: 1, maximum: 3660, default: 90 }),
+  OFFSITE_ANALYZER_STABLE_MIN_EFFECTIVE_RATE: Type.Number({ minimum: 0, maximum: 1, default: 0.9 }),
+  /** Rated window energy derivation for unconfigured meters: how often (0 disables), lookback, floor. */
+  OFFSITE_ANALYZER_RATED_ENERGY_INTERVAL_MS: Type.Integer({ minimum: 0, default: 21_600_000 }),
+  OFFSITE_ANALYZER_RATED_ENERGY_LOOKBACK_DAYS: Type.Integer({ minimum: 1, maximum: 3660, default: 60 }),
+  OFFSITE_ANALYZER_RATED_ENERGY_MIN_KWH: Type.Number({ minimum: 0, default: 0.2 }),
   OFFSITE_SHUTDOWN_DEADLINE_MS: Type.Integer({ minimum: 100, default: 25_000 }),
 });

@@ -2,9 +2,13 @@
 import type { DeviationEvidence, DeviationV1, EvidenceValue } from '@offsite/contracts';
 import type { DeviationOutput, RuleName, Severity } from '@offsite/domain';
 
-const RULES: Record<RuleName, DeviationV1['rule']> = {
+// Exhaustive over the domain's rules; the index signature tolerates rules the contract knows before the
+// domain does (the treatment late-start/early-stop rules land in the domain separately).
+const RULES: Record<RuleName, DeviationV1['rule']> & Record<string, DeviationV1['rule']> = {
   exceedance: 'exceedance',
   'treatment-idle': 'treatment-idle',
+  'treatment-late-start': 'treatment-late-start',
+  'treatment-early-stop': 'treatment-early-stop',
   flatline: 'flatline',
   'zero-while-running': 'zero-while-running',
   'out-of-range': 'out-of-range',
@@ -45,9 +49,11 @@ const STATS = new Set<EvidenceValue['stat']>([
 const iso = (ms: number): string => new Date(ms).toISOString();
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
-const SUMMARIES: Record<RuleName, string> = {
+const SUMMARIES: Record<RuleName, string> & Record<string, string> = {
   exceedance: 'valid mean above the permit limit',
   'treatment-idle': 'treatment facility idle while production runs',
+  'treatment-late-start': 'treatment facility started late after production',
+  'treatment-early-stop': 'treatment facility stopped before production',
   flatline: 'the same value repeated for too long (constant value)',
   'zero-while-running': 'zero value while the outlet has flow',
   'out-of-range': 'value negative, above the instrument range or flagged T',

@@ -1,6 +1,6 @@
 // Composition root: config → logger → adapters → analyzer → lifecycle → ops server → signals.
 import { makeConfig } from '@offsite/domain';
-import { createInfluxWriter } from '@offsite/influx';
+import { createInfluxClient, createInfluxWriter, queryRows } from '@offsite/influx';
 import { createKafkaClient } from '@offsite/kafka';
 import {
   ConfigError,
@@ -79,6 +79,16 @@ const influx = createInfluxWriter({
   logger: logger.child({ component: 'influx' }),
 });
 
+const influxQuery = createInfluxClient(
+  {
+    url: env.OFFSITE_INFLUX_URL,
+    token: env.OFFSITE_INFLUX_TOKEN,
+    org: env.OFFSITE_INFLUX_ORG,
+    bucket: env.OFFSITE_INFLUX_BUCKET,
+  },
+  logger.child({ component: 'influx' }),
+);
+
 const lifecycle = createLifecycle({ logger, shutdownDeadlineMs: env.OFFSITE_SHUTDOWN_DEADLINE_MS });
 let ops: OpsServer | undefined;
 let analyzer: Analyzer | undefined;
@@ -116,6 +126,21 @@ lifecycle.register({
       allowedLatenessMs: env.OFFSITE_ANALYZER_ALLOWED_LATENESS_MS,
       tickLagMs: env.OFFSITE_ANALYZER_TICK_LAG_MS,
       tickIntervalMs: env.OFFSITE_ANALYZER_TICK_INTERVAL_MS,
+      checkpointIntervalMs: env.OFFSITE_ANALYZER_CHECKPOINT_INTERVAL_MS,
+      checkpointEveryRecords: env.OFFSITE_ANALYZER_CHECKPOINT_RECORDS,
+      query: (q) => queryRows(influxQuery, env.OFFSITE_INFLUX_ORG, q),
+      bucket: env.OFFSITE_INFLUX_BUCKET,
+      stability: {
+        intervalMs: env.OFFSITE_ANALYZER_STABILITY_INTERVAL_MS,
+        windowDays: env.OFFSITE_ANALYZER_STABILITY_WINDOW_DAYS,
+        policy: { minEffectiveTransmissionRate: env.OFFSITE_ANALYZER_STABLE_MIN_EFFECTIVE_RATE },
+      },
+      ratedEnergy: {
+        intervalMs: env.OFFSITE_ANALYZER_RATED_ENERGY_INTERVAL_MS,
+        lookbackDays: env.OFFSITE_ANALYZER_RATED_ENERGY_LOOKBACK_DAYS,
+        minKwh: env.OFFSITE_ANALYZER_RATED_ENERGY_MIN_KWH,
+      },
+      stopDeadlineMs: Math.floor(env.OFFSITE_SHUTDOWN_DEADLINE_MS / 3),
       logger,
       counters: {
         readings: (n) => metrics.readings.inc(n),

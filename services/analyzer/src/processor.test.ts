@@ -9,7 +9,11 @@ import { exceedanceStream, HOUR, minuteTelemetry, MIN, OUTLET, T0, testRegistry 
 
 const TOPIC = 'telemetry.v1';
 
-function setup(store = createMemoryCheckpointStore(), clock = () => T0 + 100 * HOUR) {
+function setup(
+  store = createMemoryCheckpointStore(),
+  clock = () => T0 + 100 * HOUR,
+  extra: Partial<Parameters<typeof createPartitionProcessor>[0]> = {},
+) {
   const deviations: DeviationV1[] = [];
   const aggregates: AggregateOutput[] = [];
   const dlq: TelemetryDlqV1[] = [];
@@ -26,6 +30,7 @@ function setup(store = createMemoryCheckpointStore(), clock = () => T0 + 100 * H
     allowedLatenessMs: 10 * MIN,
     tickLagMs: 10 * MIN,
     clock,
+    ...extra,
   });
   return { processor, store, deviations, aggregates, dlq };
 }
@@ -176,5 +181,91 @@ describe('partition processor', () => {
     await processor.handleBatch(TOPIC, 1, records([minuteTelemetry(T0, 20)]));
     await processor.assigned([{ topic: TOPIC, partitions: [1] }]);
     expect(processor.held().map((h) => h.partition)).toEqual([1]);
+  });
+
+  describe('deferred checkpoints', () => {
+    it('checkpoints the first batch at once, then every M records; the timer catches up', async () => {
+      let now = T0;
+      const { processor, store } = setup(undefined, () => now, {
+        checkpointEveryRecords: 10,
+        checkpointIntervalMs: 60_000,
+      });
+      const stream = records(exceedanceStream());
+      const saved = () => store.rows.get(`${TOPIC}|0`)?.nextOffset;
+      await processor.handleBatch(TOPIC, 0, stream.slice(0, 3));
+      expect(saved()).toBe('3'); // the anchor
+      await processor.handleBatch(TOPIC, 0, stream.slice(3, 8));
+      expect(saved()).toBe('3'); // 5 records since: not due
+      await processor.handleBatch(TOPIC, 0, stream.slice(8, 13));
+      expect(saved()).toBe('13'); // 10 records since
+      await processor.handleBatch(TOPIC, 0, stream.slice(13, 15));
+      await processor.checkpointDue();
+      expect(saved()).toBe('13'); // neither 10 records nor 60 s
+      now += 60_000;
+      await processor.checkpointDue();
+      expect(saved()).toBe('15');
+      await processor.checkpointDue(true); // nothing new: no write
+      expect(store.rows.get(`${TOPIC}|0`)?.version).toBe(3);
+    });
+
+    it('after a crash between checkpoints, seeks back to the checkpoint and replays the same (id, revision) events', async () => {
+      const stream = records(exceedanceStream());
+      const whole = setup();
+      await whole.processor.handleBatch(TOPIC, 0, stream);
+
+      const store = createMemoryCheckpointStore();
+      const first = setup(store, undefined, {
+        checkpointEveryRecords: 1_000,
+        checkpointIntervalMs: 3_600_000,
+      });
+      await first.processor.handleBatch(TOPIC, 0, stream.slice(0, 5));
+      await first.processor.handleBatch(TOPIC, 0, stream.slice(5, 30)); // handed off, not checkpointed
+      expect(store.rows.get(`${TOPIC}|0`)?.nextOffset).toBe('5');
+      // Crash. Kafka committed 30; the new process is handed records from 30 and must seek back to 5.
+      const rewinds: string[] = [];
+      const second = setup(store, undefined, {
+        checkpointEveryRecords: 1_000,
+        checkpointIntervalMs: 3_600_000,
+        rewind: (_t, _p, offset) => void rewinds.push(offset),
+      });
+      await second.processor.handleBatch(TOPIC, 0, stream.slice(30));
+      expect(rewinds).toEqual(['5']);
+      expect(second.deviations).toEqual([]); // the batch past the checkpoint was skipped
+      await second.processor.handleBatch(TOPIC, 0, stream.slice(5));
+      const union = new Set([...ids(first.deviations), ...ids(second.deviations)]);
+      expect([...union].sort()).toEqual([...ids(whole.deviations)].sort());
+      // Events re-sent by the replay carry the same (id, revision) and content.
+      const strip = ({ emittedAt: _e, ...rest }: DeviationV1) => JSON.stringify(rest);
+      const byKey = new Map(whole.deviations.map((d) => [`${d.id}#${d.revision}`, strip(d)]));
+      for (const d of [...first.deviations, ...second.deviations])
+        expect(strip(d)).toBe(byKey.get(`${d.id}#${d.revision}`));
+    });
+
+    it('accepts a gap a rewind cannot close (records deleted by retention) instead of looping', async () => {
+      const stream = records(exceedanceStream());
+      const store = createMemoryCheckpointStore();
+      const first = setup(store);
+      await first.processor.handleBatch(TOPIC, 0, stream.slice(0, 5));
+      const rewinds: string[] = [];
+      const second = setup(store, undefined, { rewind: (_t, _p, o) => void rewinds.push(o) });
+      await second.processor.handleBatch(TOPIC, 0, stream.slice(20));
+      await second.processor.handleBatch(TOPIC, 0, stream.slice(20)); // the broker's earliest is still 20
+      expect(rewinds).toEqual(['5']);
+      expect(store.rows.get(`${TOPIC}|0`)?.nextOffset).toBe(String(stream.length));
+    });
+
+    it('checkpoints before swapping the registry', async () => {
+      const store = createMemoryCheckpointStore();
+      const { processor } = setup(store, undefined, {
+        checkpointEveryRecords: 1_000,
+        checkpointIntervalMs: 3_600_000,
+      });
+      const stream = records(exceedanceStream());
+      await processor.handleBatch(TOPIC, 0, stream.slice(0, 2));
+      await processor.handleBatch(TOPIC, 0, stream.slice(2, 9));
+      expect(store.rows.get(`${TOPIC}|0`)?.nextOffset).toBe('2');
+      await processor.setRegistry(testRegistry(100));
+      expect(store.rows.get(`${TOPIC}|0`)?.nextOffset).toBe('9');
+    });
   });
 });

@@ -23,6 +23,10 @@ export interface OutputSinks {
   deviations(events: DeviationV1[]): Promise<void>;
   aggregates(aggregates: AggregateOutput[]): Promise<void>;
   dlq(records: TelemetryDlqV1[]): Promise<void>;
+  /** The analyzer's own deviation log (stability input), after the Kafka hand-off. */
+  deviationLog?(entries: { output: DeviationOutput; event: DeviationV1 }[]): Promise<void>;
+  /** Largest receivedAt per enterprise since the last checkpoint, written just before it. */
+  lastSeen?(byEnterprise: ReadonlyMap<string, number>): Promise<void>;
 }
 
 export interface ProcessorCounters {
@@ -44,6 +48,19 @@ export interface ProcessorOptions {
   allowedLatenessMs: number;
   /** On a wall-clock tick the watermark moves to now − this (offline detection when data stop). */
   tickLagMs: number;
+  /**
+   * Checkpoint a partition at most this often (ms) … 0 checkpoints after every batch. Between
+   * checkpoints the outputs are still handed off after every batch; a crash replays from the
+   * checkpoint's offset and re-emits the same (id, revision) events (downstream de-duplicates).
+   */
+  checkpointIntervalMs?: number;
+  /** … or once this many records were processed since the last checkpoint (0: no record limit). */
+  checkpointEveryRecords?: number;
+  /**
+   * Moves the partition's fetch position back (Kafka consumer seek). Called when a batch starts past
+   * the checkpoint (the Kafka commit runs ahead of a deferred checkpoint); the batch is then skipped.
+   */
+  rewind?: (topic: string, partition: number, offset: string) => void;
   clock?: () => number;
   counters?: ProcessorCounters;
 }
@@ -58,6 +75,15 @@ interface PartitionState {
   nextOffset: string | null;
   maxEventTime: number | null;
   version: number | null;
+  /** Offset of the last checkpoint (null: none yet) and when / how many records ago it was written. */
+  checkpointedOffset: string | null;
+  /** The engine moved (records or a tick) since the last checkpoint. */
+  unsaved: boolean;
+  checkpointedAt: number;
+  sinceCheckpoint: number;
+  /** The offset a rewind asked for, so a gap that a rewind cannot close (retention) is accepted once. */
+  rewoundTo: string | null;
+  lastSeen: Map<string, number>;
 }
 
 export interface PartitionProcessor {
@@ -68,6 +94,8 @@ export interface PartitionProcessor {
   assigned(assignment: readonly { topic: string; partitions: readonly number[] }[]): Promise<void>;
   /** A new registry (limits, meters, status dates) for every engine, without losing their state. */
   setRegistry(view: RegistryView): Promise<void>;
+  /** Checkpoints every held partition with progress since its last checkpoint (timer, shutdown). */
+  checkpointDue(force?: boolean): Promise<void>;
   held(): { topic: string; partition: number; nextOffset: string | null; watermark: number | null }[];
 }
 
@@ -77,6 +105,8 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
   const log = opts.logger.child({ component: 'processor' });
   const clock = opts.clock ?? Date.now;
   const c = opts.counters ?? {};
+  const cpIntervalMs = opts.checkpointIntervalMs ?? 0;
+  const cpEveryRecords = opts.checkpointEveryRecords ?? 0;
   let registry = opts.registry;
   const states = new Map<string, PartitionState>();
   const locks = new Map<string, Promise<unknown>>();
@@ -99,25 +129,86 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
   async function restore(topic: string, partition: number): Promise<PartitionState> {
     const cp = await opts.checkpoints.load(topic, partition);
     const engine = createEngine(opts.engineConfig, registry);
+    const fresh = {
+      checkpointedAt: clock(),
+      sinceCheckpoint: 0,
+      rewoundTo: null,
+      unsaved: false,
+      lastSeen: new Map<string, number>(),
+    };
     if (!cp) {
       log.info({ topic, partition }, 'no checkpoint: starting an empty engine');
-      return { engine, nextOffset: null, maxEventTime: null, version: null };
+      return {
+        engine,
+        nextOffset: null,
+        maxEventTime: null,
+        version: null,
+        checkpointedOffset: null,
+        ...fresh,
+      };
     }
     engine.restore(cp.state);
     log.info(
       { topic, partition, nextOffset: cp.nextOffset, watermark: engine.watermark },
       'engine restored from checkpoint',
     );
-    return { engine, nextOffset: cp.nextOffset, maxEventTime: cp.maxEventTime, version: cp.version };
+    return {
+      engine,
+      nextOffset: cp.nextOffset,
+      maxEventTime: cp.maxEventTime,
+      version: cp.version,
+      checkpointedOffset: cp.nextOffset,
+      ...fresh,
+    };
   }
 
-  /** Hands off the outputs (deviations to Kafka, aggregates to InfluxDB) and only then checkpoints. */
+  /** Writes the engine snapshot and offset, fenced by the row version. */
+  async function checkpoint(topic: string, partition: number, st: PartitionState): Promise<void> {
+    if (st.nextOffset === null || !st.unsaved) return;
+    if (st.lastSeen.size > 0 && opts.sinks.lastSeen) {
+      await opts.sinks.lastSeen(st.lastSeen);
+      st.lastSeen = new Map();
+    }
+    const version = await opts.checkpoints.save(
+      topic,
+      partition,
+      { nextOffset: st.nextOffset, maxEventTime: st.maxEventTime, state: st.engine.snapshot() },
+      st.version,
+    );
+    if (version === null) {
+      throw new OffsiteError(
+        'ANALYZER_CHECKPOINT_FENCED',
+        `checkpoint of ${topic}/${partition} was moved by another consumer (rebalance); reloading`,
+        { retryable: true },
+      );
+    }
+    st.version = version;
+    st.checkpointedOffset = st.nextOffset;
+    st.unsaved = false;
+    st.checkpointedAt = clock();
+    st.sinceCheckpoint = 0;
+    c.checkpoints?.();
+  }
+
+  /** The first checkpoint of a partition is written at once (it anchors the replay position). */
+  function checkpointIsDue(st: PartitionState): boolean {
+    if (st.version === null) return true;
+    if (cpIntervalMs === 0 && cpEveryRecords === 0) return true;
+    if (cpEveryRecords > 0 && st.sinceCheckpoint >= cpEveryRecords) return true;
+    return cpIntervalMs > 0 && clock() - st.checkpointedAt >= cpIntervalMs;
+  }
+
+  /**
+   * Hands off the outputs (deviations to Kafka, aggregates to InfluxDB) and only then checkpoints
+   * (when due, or always with `forceCheckpoint`).
+   */
   async function flush(
     topic: string,
     partition: number,
     st: PartitionState,
     outputs: Output[],
     dlq: TelemetryDlqV1[],
+    forceCheckpoint = false,
   ): Promise<void> {
     const deviations = outputs.filter((o): o is DeviationOutput => o.type === 'deviation');
     // A window recomputed several times within the batch: only its last value matters.
@@ -137,26 +228,18 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
     }
     if (deviations.length > 0) {
       const now = clock();
-      await opts.sinks.deviations(deviations.map((d) => deviationEvent(d, now)));
+      const events = deviations.map((d) => deviationEvent(d, now));
+      await opts.sinks.deviations(events);
+      await opts.sinks.deviationLog?.(deviations.map((output, i) => ({ output, event: events[i]! })));
       for (const d of deviations) c.deviations?.(d.state, 1);
     }
-    if (st.nextOffset === null) return; // nothing consumed yet: nothing to checkpoint
-    const version = await opts.checkpoints.save(
-      topic,
-      partition,
-      { nextOffset: st.nextOffset, maxEventTime: st.maxEventTime, state: st.engine.snapshot() },
-      st.version,
-    );
-    if (version === null) {
-      throw new OffsiteError(
-        'ANALYZER_CHECKPOINT_FENCED',
-        `checkpoint of ${topic}/${partition} was moved by another consumer (rebalance); reloading`,
-        { retryable: true },
-      );
-    }
-    st.version = version;
-    c.checkpoints?.();
+    if (forceCheckpoint || checkpointIsDue(st)) await checkpoint(topic, partition, st);
   }
+
+  const parseKey = (k: string): [string, number] => {
+    const i = k.lastIndexOf('|');
+    return [k.slice(0, i), Number(k.slice(i + 1))];
+  };
 
   function dlqRecord(topic: string, partition: number, r: IncomingRecord, code: string, message: string) {
     const raw = r.value ?? Buffer.alloc(0);
@@ -195,10 +278,22 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
         let st = states.get(k);
         // Not held, or the batch starts past what we processed (another member owned the partition meanwhile).
         if (!st || (st.nextOffset !== null && BigInt(first.offset) > BigInt(st.nextOffset))) {
+          const rewoundTo = st?.rewoundTo ?? null;
           st = await restore(topic, partition);
+          st.rewoundTo = rewoundTo; // a rewind to the same checkpoint that did not close the gap is not retried
           states.set(k, st);
         }
         if (st.nextOffset !== null && BigInt(first.offset) > BigInt(st.nextOffset)) {
+          if (opts.rewind && st.rewoundTo !== st.nextOffset) {
+            // The Kafka commit ran ahead of the (deferred) checkpoint: replay from the checkpoint.
+            st.rewoundTo = st.nextOffset;
+            log.info(
+              { topic, partition, checkpoint: st.nextOffset, got: first.offset },
+              'batch starts past the checkpoint: seeking back to replay from it',
+            );
+            opts.rewind(topic, partition, st.nextOffset);
+            return;
+          }
           log.warn(
             { topic, partition, expected: st.nextOffset, got: first.offset },
             'records between the checkpoint and this batch are gone (retention?): continuing',
@@ -218,6 +313,10 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
             } else {
               taken++;
               outputs.push(...st.engine.ingest(d.reading));
+              const received = Date.parse(d.telemetry.receivedAt);
+              const ent = d.reading.enterpriseId;
+              if (Number.isFinite(received) && received > (st.lastSeen.get(ent) ?? -Infinity))
+                st.lastSeen.set(ent, received);
               const end = seenAt(d.reading, opts.engineConfig);
               if (st.maxEventTime === null || end > st.maxEventTime) st.maxEventTime = end;
               // Advancing after every record makes the outputs a function of the record sequence alone,
@@ -225,6 +324,8 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
               outputs.push(...st.engine.advance(st.maxEventTime - opts.allowedLatenessMs));
             }
             st.nextOffset = (BigInt(r.offset) + 1n).toString();
+            st.sinceCheckpoint++;
+            st.unsaved = true;
           }
           c.readings?.(taken);
           await flush(topic, partition, st, outputs, dlq);
@@ -243,12 +344,13 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
           withLock(k, async () => {
             const st = states.get(k);
             if (!st || (st.engine.watermark !== null && st.engine.watermark >= target)) return;
-            const i = k.lastIndexOf('|');
-            const topic = k.slice(0, i);
-            const partition = Number(k.slice(i + 1));
+            const [topic, partition] = parseKey(k);
             try {
               const outputs = st.engine.advance(target);
-              if (outputs.length > 0) await flush(topic, partition, st, outputs, []);
+              st.unsaved = true;
+              // A wall-clock advance is not a function of the records: checkpoint it at once, so a
+              // replay after a crash does not depend on when the ticks happened.
+              if (outputs.length > 0) await flush(topic, partition, st, outputs, [], true);
             } catch (err) {
               states.delete(k);
               log.error(
@@ -282,6 +384,16 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
           withLock(k, async () => {
             const st = states.get(k);
             if (!st) return;
+            // The records so far were judged under the old registry: make that durable first, so a
+            // replay after a crash does not judge them under the new one.
+            const [topic, partition] = parseKey(k);
+            try {
+              await checkpoint(topic, partition, st);
+            } catch (err) {
+              states.delete(k);
+              log.error({ err, topic, partition }, 'checkpoint before registry swap failed: engine dropped');
+              return;
+            }
             const engine = createEngine(opts.engineConfig, view);
             engine.restore(st.engine.snapshot());
             st.engine = engine;
@@ -289,6 +401,28 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
         ),
       );
       log.info({ partitions: states.size }, 'registry reloaded into the engines');
+    },
+
+    async checkpointDue(force = false) {
+      await Promise.all(
+        [...states.keys()].map((k) =>
+          withLock(k, async () => {
+            const st = states.get(k);
+            if (!st || !st.unsaved) return;
+            if (!force && !checkpointIsDue(st)) return;
+            const [topic, partition] = parseKey(k);
+            try {
+              await checkpoint(topic, partition, st);
+            } catch (err) {
+              states.delete(k);
+              log.error(
+                { err, topic, partition },
+                'checkpoint failed: engine dropped, it restores on the next batch',
+              );
+            }
+          }),
+        ),
+      );
     },
   };
 }

@@ -30,6 +30,24 @@ function pickLimits(kind: 'gas' | 'water', limits: LimitView[]): LimitView[] {
   return [...byFactor.values()];
 }
 
+type SnapshotDevice = RegistrySnapshot['enterprises'][number]['outlets'][number]['devices'][number];
+
+/**
+ * The stream a device is judged on (capture rate, offline threshold) and its cadence, from the
+ * registry's cadence fields: the real-time (2011) stream when the device declares a real-time
+ * cadence, otherwise its minute (2051) data at the declared minute period. A logger that uploads
+ * only minute data must not be judged on a real-time stream it never sends (every hour would be a
+ * low-capture hour). The registry marks "no real-time upload" with a null, absent or 0 cadence.
+ */
+export function deviceView(d: SnapshotDevice, siteId: string): DeviceView {
+  // The store types the cadence as a number; a registry without real-time upload leaves it empty.
+  const realtime = (d as { realtimeIntervalS?: number | null }).realtimeIntervalS;
+  if (typeof realtime === 'number' && Number.isFinite(realtime) && realtime > 0) {
+    return { id: d.mn, siteId, cadenceSeconds: realtime, cadenceInterval: 'realtime' };
+  }
+  return { id: d.mn, siteId, cadenceSeconds: d.minuteIntervalS, cadenceInterval: 'minute' };
+}
+
 export function registryViewFromSnapshot(
   snap: RegistrySnapshot,
   rated: RatedEnergyOverrides = new Map(),
@@ -75,13 +93,7 @@ export function registryViewFromSnapshot(
       for (const d of o.devices) {
         if (!d.enabled) continue;
         outletOfDevice.set(d.mn, o.id);
-        const device: DeviceView = {
-          id: d.mn,
-          siteId: o.id,
-          cadenceSeconds: d.realtimeIntervalS,
-          cadenceInterval: 'realtime',
-        };
-        view.devices.push(device);
+        view.devices.push(deviceView(d, o.id));
       }
     }
     for (const m of e.meters) {

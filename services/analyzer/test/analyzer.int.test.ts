@@ -74,7 +74,11 @@ let kafka: Kafka;
 let pool: pg.Pool;
 const children: ChildProcess[] = [];
 
-function startAnalyzer(groupId: string, deviationTopic: string): ChildProcess {
+function startAnalyzer(
+  groupId: string,
+  deviationTopic: string,
+  extraEnv: Record<string, string> = {},
+): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', mainTs], {
     env: {
       PATH: process.env.PATH ?? '',
@@ -93,6 +97,11 @@ function startAnalyzer(groupId: string, deviationTopic: string): ChildProcess {
       OFFSITE_ANALYZER_DLQ_TOPIC: dlqTopic,
       // Historical data: the watermark follows event time only.
       OFFSITE_ANALYZER_TICK_INTERVAL_MS: '0',
+      // Deferred checkpoints (the first at once, then every 100 records or 1 s): a kill between two
+      // checkpoints makes the restart seek back and replay, re-sending the same (id, revision).
+      OFFSITE_ANALYZER_CHECKPOINT_INTERVAL_MS: '1000',
+      OFFSITE_ANALYZER_CHECKPOINT_RECORDS: '100',
+      ...extraEnv,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

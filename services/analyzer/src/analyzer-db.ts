@@ -1,0 +1,240 @@
+// The analyzer's own Postgres tables besides the checkpoints (migrations 030–031): the deviation log,
+// last-seen times, stability metrics and derived rated energies. Functions take the connection.
+import type { DeviationOutput, RuleName, StabilityMetrics } from '@offsite/domain';
+import { OffsiteError } from '@offsite/runtime/errors';
+import type pg from 'pg';
+
+export type Db = Pick<pg.Pool, 'query'>;
+
+async function q<R extends pg.QueryResultRow>(
+  db: Db,
+  op: string,
+  sql: string,
+  params: unknown[],
+): Promise<pg.QueryResult<R>> {
+  try {
+    return await db.query<R>(sql, params);
+  } catch (err) {
+    throw new OffsiteError('ANALYZER_DB_FAILED', `${op} failed: ${(err as Error).message}`, {
+      retryable: true,
+      cause: err,
+    });
+  }
+}
+
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+
+/**
+ * Upserts the latest revision of each deviation (an older or equal revision never overwrites a newer
+ * one, so a replay after a crash rewrites the same rows). `rule` is the contract's rule name.
+ */
+export async function recordDeviations(
+  db: Db,
+  outputs: readonly { output: DeviationOutput; rule: string; severity: string }[],
+): Promise<void> {
+  if (outputs.length === 0) return;
+  const latest = new Map<string, (typeof outputs)[number]>();
+  for (const o of outputs) {
+    const prev = latest.get(o.output.id);
+    if (!prev || o.output.revision >= prev.output.revision) latest.set(o.output.id, o);
+  }
+  const rows = [...latest.values()].map(({ output: d, rule, severity }) => ({
+    id: d.id,
+    revision: d.revision,
+    enterprise_id: d.enterpriseId,
+    site_id: d.siteId,
+    rule,
+    domain_rule: d.rule,
+    subject: d.subject,
+    factor: d.factor ?? null,
+    state: d.state,
+    severity,
+    window_start: iso(d.windowStart),
+    window_end: iso(d.windowEnd),
+    suspected_falsification: d.suspectedFalsification,
+    retracted: d.evidence.retracted === true,
+  }));
+  await q(
+    db,
+    'record deviations',
+    `insert into analyzer_deviations as a (id, revision, enterprise_id, site_id, rule, domain_rule, subject, factor,
+            state, severity, window_start, window_end, suspected_falsification, retracted)
+     select id, revision, enterprise_id, site_id, rule, domain_rule, subject, factor, state, severity,
+            window_start, window_end, suspected_falsification, retracted
+       from jsonb_to_recordset($1::jsonb) as x(id text, revision int, enterprise_id text, site_id text, rule text,
+            domain_rule text, subject text, factor text, state text, severity text, window_start timestamptz,
+            window_end timestamptz, suspected_falsification boolean, retracted boolean)
+     on conflict (id) do update set
+       revision = excluded.revision, state = excluded.state, severity = excluded.severity,
+       window_start = excluded.window_start, window_end = excluded.window_end,
+       suspected_falsification = excluded.suspected_falsification, retracted = excluded.retracted,
+       updated_at = now()
+     where a.revision <= excluded.revision`,
+    [JSON.stringify(rows)],
+  );
+}
+
+/** Raises each enterprise's last-received time (never lowers it: replays carry older times). */
+export async function recordLastSeen(db: Db, lastSeen: ReadonlyMap<string, number>): Promise<void> {
+  if (lastSeen.size === 0) return;
+  const rows = [...lastSeen].map(([enterprise_id, t]) => ({ enterprise_id, t: new Date(t).toISOString() }));
+  await q(
+    db,
+    'record last seen',
+    `insert into analyzer_last_seen as s (enterprise_id, last_received_at)
+     select enterprise_id, t from jsonb_to_recordset($1::jsonb) as x(enterprise_id text, t timestamptz)
+     on conflict (enterprise_id) do update set last_received_at = greatest(s.last_received_at, excluded.last_received_at),
+       updated_at = now()`,
+    [JSON.stringify(rows)],
+  );
+}
+
+export async function loadLastSeen(db: Db, enterpriseId: string): Promise<Date | null> {
+  const res = await q<{ t: Date }>(
+    db,
+    'load last seen',
+    'select last_received_at as t from analyzer_last_seen where enterprise_id = $1',
+    [enterpriseId],
+  );
+  return res.rows[0]?.t ?? null;
+}
+
+/** The latest revision of every deviation of an enterprise whose window overlaps [from, to). */
+export async function loadDeviations(
+  db: Db,
+  enterpriseId: string,
+  from: number,
+  to: number,
+): Promise<DeviationOutput[]> {
+  const res = await q<{
+    id: string;
+    revision: number;
+    enterprise_id: string;
+    site_id: string;
+    domain_rule: string;
+    subject: string;
+    factor: string | null;
+    state: DeviationOutput['state'];
+    severity: string;
+    window_start: Date;
+    window_end: Date | null;
+    suspected_falsification: boolean;
+    retracted: boolean;
+  }>(
+    db,
+    'load deviations',
+    `select id, revision, enterprise_id, site_id, domain_rule, subject, factor, state, severity, window_start,
+            window_end, suspected_falsification, retracted
+       from analyzer_deviations
+      where enterprise_id = $1 and window_start < $3 and (window_end is null or window_end > $2)`,
+    [enterpriseId, new Date(from).toISOString(), new Date(to).toISOString()],
+  );
+  return res.rows.map((r) => ({
+    type: 'deviation',
+    id: r.id,
+    rule: r.domain_rule as RuleName,
+    state: r.state,
+    revision: r.revision,
+    severity: r.severity as DeviationOutput['severity'],
+    enterpriseId: r.enterprise_id,
+    siteId: r.site_id,
+    ...(r.factor !== null ? { factor: r.factor } : {}),
+    subject: r.subject,
+    windowStart: r.window_start.getTime(),
+    ...(r.window_end !== null ? { windowEnd: r.window_end.getTime() } : {}),
+    suspectedFalsification: r.suspected_falsification,
+    inResumptionWindow: false,
+    evidence: r.retracted ? { retracted: true } : {},
+  }));
+}
+
+/**
+ * Ids among `ids` that a supervisor confirmed as falsification. The review state lives in the
+ * console's `review_cases` (migration 020); without that table (console not deployed) none is.
+ */
+export async function confirmedFalsificationIds(db: Db, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const exists = await q<{ t: string | null }>(
+    db,
+    'find review_cases',
+    `select to_regclass('review_cases')::text as t`,
+    [],
+  );
+  if (!exists.rows[0]?.t) return new Set();
+  const res = await q<{ deviation_id: string }>(
+    db,
+    'load confirmed falsifications',
+    `select deviation_id from review_cases
+      where deviation_id = any($1::text[]) and suspected_falsification and review_state = 'confirmed'`,
+    [ids],
+  );
+  return new Set(res.rows.map((r) => r.deviation_id));
+}
+
+export interface StabilityRow {
+  enterpriseId: string;
+  /** '' for the enterprise as a whole. */
+  siteId: string;
+  windowFrom: Date;
+  windowTo: Date;
+  metrics: StabilityMetrics;
+  stablyCompliant: boolean;
+  lastReceivedAt: Date | null;
+}
+
+export async function upsertStability(db: Db, rows: readonly StabilityRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await q(
+    db,
+    'upsert stability',
+    `insert into analyzer_stability (enterprise_id, site_id, window_from, window_to, metrics, stably_compliant,
+            last_received_at, computed_at)
+     select enterprise_id, site_id, window_from, window_to, metrics, stably_compliant, last_received_at, now()
+       from jsonb_to_recordset($1::jsonb) as x(enterprise_id text, site_id text, window_from timestamptz,
+            window_to timestamptz, metrics jsonb, stably_compliant boolean, last_received_at timestamptz)
+     on conflict (enterprise_id, site_id) do update set
+       window_from = excluded.window_from, window_to = excluded.window_to, metrics = excluded.metrics,
+       stably_compliant = excluded.stably_compliant, last_received_at = excluded.last_received_at,
+       computed_at = now()`,
+    [
+      JSON.stringify(
+        rows.map((r) => ({
+          enterprise_id: r.enterpriseId,
+          site_id: r.siteId,
+          window_from: r.windowFrom.toISOString(),
+          window_to: r.windowTo.toISOString(),
+          metrics: r.metrics,
+          stably_compliant: r.stablyCompliant,
+          last_received_at: r.lastReceivedAt?.toISOString() ?? null,
+        })),
+      ),
+    ],
+  );
+}
+
+/** Rated window energy per meter derived from history (used unless the registry configures one). */
+export async function loadRatedEnergy(db: Db): Promise<Map<string, number>> {
+  const res = await q<{ meter_id: string; rated_kwh: number }>(
+    db,
+    'load rated energy',
+    'select meter_id, rated_kwh from analyzer_rated_energy',
+    [],
+  );
+  return new Map(res.rows.map((r) => [r.meter_id, Number(r.rated_kwh)]));
+}
+
+export async function upsertRatedEnergy(
+  db: Db,
+  meterId: string,
+  ratedKwh: number,
+  windowsUsed: number,
+): Promise<void> {
+  await q(
+    db,
+    'upsert rated energy',
+    `insert into analyzer_rated_energy (meter_id, rated_kwh, windows_used, derived_at) values ($1, $2, $3, now())
+     on conflict (meter_id) do update set rated_kwh = excluded.rated_kwh, windows_used = excluded.windows_used,
+       derived_at = now()`,
+    [meterId, ratedKwh, windowsUsed],
+  );
+}

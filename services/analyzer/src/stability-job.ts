@@ -1,0 +1,168 @@
+// Stability metrics (domain-rules §4) per outlet and per enterprise over a trailing window, from the
+// hourly aggregates in InfluxDB and the analyzer's deviation log, upserted into analyzer_stability.
+import {
+  isStablyCompliant,
+  stabilityMetrics,
+  type AggregateOutput,
+  type LimitView,
+  type StabilityPolicy,
+} from '@offsite/domain';
+import { flux } from '@offsite/influx';
+import type { Logger } from '@offsite/runtime';
+import type { RegistrySnapshot } from '@offsite/store';
+import {
+  confirmedFalsificationIds,
+  loadDeviations,
+  loadLastSeen,
+  upsertStability,
+  type Db,
+  type StabilityRow,
+} from './analyzer-db.js';
+
+type ParameterizedQuery = ReturnType<typeof flux>;
+
+/** Runs a parameterised Flux query (the influx package's `flux` template) and returns its rows. */
+export type FluxQuery = <T>(query: ParameterizedQuery) => Promise<T[]>;
+
+export interface StabilityJobOptions {
+  db: Db;
+  query: FluxQuery;
+  /** Bucket holding the `aggregate` measurement (on InfluxDB 1.8: `database/retention-policy`). */
+  bucket: string;
+  windowDays: number;
+  policy: StabilityPolicy;
+  logger: Logger;
+}
+
+type Enterprise = RegistrySnapshot['enterprises'][number];
+
+interface HourRow {
+  _time: string;
+  site: string;
+  factor: string;
+  valid?: boolean | string;
+  value?: number;
+  converted?: number;
+}
+
+/** The monitored (site, factor) pairs of an enterprise: the factors its permit limits. */
+function monitored(e: Enterprise): { siteId: string; factor: string }[] {
+  const out = new Map<string, { siteId: string; factor: string }>();
+  for (const o of e.outlets) {
+    if (!o.devices.some((d) => d.enabled)) continue;
+    for (const l of o.limits) out.set(`${o.id}|${l.factor}`, { siteId: o.id, factor: l.factor });
+  }
+  return [...out.values()];
+}
+
+function hourlyLimits(e: Enterprise): LimitView[] {
+  return e.outlets.flatMap((o) =>
+    o.limits
+      .filter((l) => l.basis === 'hourly')
+      .map((l) => ({
+        siteId: o.id,
+        factor: l.factor,
+        value: l.value,
+        unit: l.unit,
+        basis: l.basis,
+        converted: l.converted,
+      })),
+  );
+}
+
+/** Hourly aggregates of one enterprise in [from, to), one row per site/factor/hour. */
+export async function loadHourlyAggregates(
+  query: FluxQuery,
+  bucket: string,
+  enterpriseId: string,
+  from: Date,
+  to: Date,
+): Promise<AggregateOutput[]> {
+  const rows = await query<HourRow>(flux`from(bucket: ${bucket})
+  |> range(start: ${from}, stop: ${to})
+  |> filter(fn: (r) => r._measurement == "aggregate" and r.enterprise == ${enterpriseId} and r.interval == "hour")
+  |> filter(fn: (r) => r._field == "valid" or r._field == "value" or r._field == "converted")
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> keep(columns: ["_time", "site", "factor", "valid", "value", "converted"])`);
+  return rows.map((r) => ({
+    type: 'aggregate',
+    enterpriseId,
+    siteId: r.site,
+    factor: r.factor,
+    interval: 'hour',
+    start: Date.parse(r._time),
+    value: typeof r.value === 'number' ? r.value : null,
+    convertedValue: typeof r.converted === 'number' ? r.converted : null,
+    valid: r.valid === true || r.valid === 'true',
+    flag: 'N',
+    coverage: 0,
+  }));
+}
+
+/** Computes and stores the rows of one enterprise (per outlet and '' for the whole enterprise). */
+export async function computeEnterpriseStability(
+  opts: StabilityJobOptions,
+  e: Enterprise,
+  now: number,
+): Promise<StabilityRow[]> {
+  // Whole hours: the window ends at the last full hour.
+  const to = Math.floor(now / 3_600_000) * 3_600_000;
+  const from = to - opts.windowDays * 86_400_000;
+  const factors = monitored(e);
+  const limits = hourlyLimits(e);
+  const [hourly, deviations, lastReceivedAt] = await Promise.all([
+    loadHourlyAggregates(opts.query, opts.bucket, e.id, new Date(from), new Date(to)),
+    loadDeviations(opts.db, e.id, from, to),
+    loadLastSeen(opts.db, e.id),
+  ]);
+  const confirmed = await confirmedFalsificationIds(
+    opts.db,
+    deviations.filter((d) => d.suspectedFalsification).map((d) => d.id),
+  );
+  const row = (siteId: string, keep: (s: string) => boolean): StabilityRow => {
+    const metrics = stabilityMetrics({
+      from,
+      to,
+      factors: factors.filter((f) => keep(f.siteId)),
+      hourly: hourly.filter((a) => keep(a.siteId)),
+      limits: limits.filter((l) => keep(l.siteId)),
+      deviations: deviations.filter((d) => keep(d.siteId)),
+      confirmedFalsificationIds: confirmed,
+    });
+    return {
+      enterpriseId: e.id,
+      siteId,
+      windowFrom: new Date(from),
+      windowTo: new Date(to),
+      metrics,
+      stablyCompliant: metrics.expected > 0 && isStablyCompliant(metrics, opts.policy),
+      lastReceivedAt,
+    };
+  };
+  const rows = [
+    row('', () => true),
+    ...e.outlets.filter((o) => o.devices.length > 0).map((o) => row(o.id, (s) => s === o.id)),
+  ];
+  await upsertStability(opts.db, rows);
+  return rows;
+}
+
+/** One run over every enterprise, one at a time (bounded load on InfluxDB); failures are per enterprise. */
+export async function runStabilityJob(
+  opts: StabilityJobOptions,
+  snapshot: RegistrySnapshot,
+  now: number,
+): Promise<{ enterprises: number; failed: number }> {
+  const log = opts.logger.child({ component: 'stability' });
+  let failed = 0;
+  for (const e of snapshot.enterprises) {
+    try {
+      await computeEnterpriseStability(opts, e, now);
+    } catch (err) {
+      failed++;
+      log.error({ err, enterpriseId: e.id }, 'stability computation failed');
+    }
+  }
+  log.info({ enterprises: snapshot.enterprises.length, failed }, 'stability metrics computed');
+  return { enterprises: snapshot.enterprises.length, failed };
+}
