@@ -32,6 +32,7 @@ export const GatewayEnv = Type.Object({
   OFFSITE_KAFKA_TOPIC_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9._-]*$' }),
   OFFSITE_KAFKA_LINGER_MS: Type.Integer({ minimum: 0, maximum: 100, default: 2 }),
   OFFSITE_KAFKA_BATCH_MAX: Type.Integer({ minimum: 1, default: 2000 }),
+  OFFSITE_KAFKA_BATCH_MAX_BYTES: Type.Integer({ minimum: 1024, default: 512 * 1024 }),
   OFFSITE_KAFKA_MAX_PENDING: Type.Integer({ minimum: 100, default: 20_000 }),
   OFFSITE_KAFKA_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
   OFFSITE_SHUTDOWN_DEADLINE_MS: Type.Integer({ minimum: 100, default: 25_000 }),

@@ -78,6 +78,7 @@ const publisher: Publisher = createPublisher({
   producer,
   lingerMs: env.OFFSITE_KAFKA_LINGER_MS,
   batchMax: env.OFFSITE_KAFKA_BATCH_MAX,
+  batchMaxBytes: env.OFFSITE_KAFKA_BATCH_MAX_BYTES,
   maxPending: env.OFFSITE_KAFKA_MAX_PENDING,
   onBatch: (size, ok, error) => {
     metrics.kafkaBatch.observe(size);

@@ -83,6 +83,29 @@ describe('publisher', () => {
     await b;
   });
 
+  it('starts a new request before the byte limit is passed', async () => {
+    const { producer, requests } = controllable();
+    const p = createPublisher({
+      producer,
+      lingerMs: 20,
+      batchMax: 1000,
+      batchMaxBytes: 100,
+      maxPending: 1000,
+    });
+    const big = 'x'.repeat(60);
+    const a = p.publish([rec('a', big)]);
+    const b = p.publish([rec('a', big)]);
+    await tick(5); // the byte limit is reached: no linger
+    expect(requests).toHaveLength(1);
+    expect(requests[0]!.batches[0]!.messages).toHaveLength(1);
+    requests[0]!.done();
+    await a;
+    await tick(30);
+    expect(requests).toHaveLength(2);
+    requests[1]!.done();
+    await b;
+  });
+
   it('reports full above maxPending and calls drain listeners when it empties', async () => {
     const { producer, requests } = controllable();
     const p = createPublisher({ producer, lingerMs: 0, batchMax: 100, maxPending: 2 });

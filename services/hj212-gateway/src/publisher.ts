@@ -24,6 +24,11 @@ export interface PublisherOptions {
   readonly producer: BatchProducer;
   readonly lingerMs: number;
   readonly batchMax: number;
+  /**
+   * Most bytes (keys + values) in one request, so no partition's record batch exceeds the broker's
+   * message.max.bytes (1 MiB by default). Default 512 KiB. One publish() larger than this still goes alone.
+   */
+  readonly batchMaxBytes?: number;
   /** Above this many records waiting or in flight, `full` is true (callers pause their sockets). */
   readonly maxPending: number;
   readonly onBatch?: (size: number, ok: boolean, error?: unknown) => void;
@@ -32,6 +37,7 @@ export interface PublisherOptions {
 
 interface Waiting {
   readonly records: readonly OutRecord[];
+  readonly bytes: number;
   resolve(): void;
   reject(error: unknown): void;
 }
@@ -50,7 +56,9 @@ export interface Publisher {
 }
 
 export function createPublisher(opts: PublisherOptions): Publisher {
+  const maxBytes = opts.batchMaxBytes ?? 512 * 1024;
   let queue: Waiting[] = [];
+  let queuedBytes = 0;
   let queued = 0;
   let inFlight = 0;
   let sending: Promise<void> | null = null;
@@ -70,7 +78,7 @@ export function createPublisher(opts: PublisherOptions): Publisher {
 
   const schedule = () => {
     if (sending || queued === 0) return;
-    if (queued >= opts.batchMax || opts.lingerMs === 0) {
+    if (queued >= opts.batchMax || queuedBytes >= maxBytes || opts.lingerMs === 0) {
       if (timer) clearTimeout(timer);
       timer = null;
       void flush();
@@ -87,14 +95,18 @@ export function createPublisher(opts: PublisherOptions): Publisher {
     // Take whole publish() calls up to batchMax records (a call is never split across requests).
     const batch: Waiting[] = [];
     let size = 0;
+    let bytes = 0;
     while (queue.length > 0) {
       const next = queue[0] as Waiting;
-      if (batch.length > 0 && size + next.records.length > opts.batchMax) break;
+      if (batch.length > 0 && (size + next.records.length > opts.batchMax || bytes + next.bytes > maxBytes))
+        break;
       batch.push(next);
       size += next.records.length;
+      bytes += next.bytes;
       queue.shift();
     }
     queued -= size;
+    queuedBytes -= bytes;
     inFlight += size;
     const byTopic = new Map<string, OutgoingMessage[]>();
     for (const w of batch) {
@@ -138,8 +150,12 @@ export function createPublisher(opts: PublisherOptions): Publisher {
       }
       if (records.length === 0) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        queue.push({ records, resolve, reject });
+        let bytes = 0;
+        for (const r of records)
+          bytes += sizeOf(r.message.value) + (r.message.key ? sizeOf(r.message.key) : 0);
+        queue.push({ records, bytes, resolve, reject });
         queued += records.length;
+        queuedBytes += bytes;
         notePending();
         schedule();
       });
@@ -172,6 +188,7 @@ export function createPublisher(opts: PublisherOptions): Publisher {
         const left = queue;
         queue = [];
         queued = 0;
+        queuedBytes = 0;
         const err = new OffsiteError('PUBLISHER_CLOSED', 'the publisher closed before sending', {
           retryable: true,
         });
@@ -179,4 +196,8 @@ export function createPublisher(opts: PublisherOptions): Publisher {
       }
     },
   };
+}
+
+function sizeOf(v: string | Buffer): number {
+  return typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : v.length;
 }
