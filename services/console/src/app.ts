@@ -6,6 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { Type, type Static } from '@sinclair/typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type pg from 'pg';
+import { registerRegulationRoutes, type RegulationRouteDeps } from '@offsite/regulation';
 import type { Logger } from '@offsite/runtime';
 import { listAudit } from './audit.js';
 import { csrfMatches, endSession, login, resolveSession, type SessionPolicy } from './auth.js';
@@ -25,6 +26,8 @@ import type { LiveHub } from './live.js';
 import type { Principal } from './principal.js';
 import { serveSpa } from './static-files.js';
 import { getEnterprise, listEnterprises, patchEnterprise, setLimit } from './registry.js';
+import { regulationScope } from './regulation-scope.js';
+import { analyzerStability, openCases } from './regulation-sources.js';
 
 export const SESSION_COOKIE = 'offsite_session';
 
@@ -39,6 +42,11 @@ export interface ConsoleAppOptions {
   live?: LiveHub;
   /** Built SPA (web/dist); served at / when present. */
   webRoot?: string;
+  /**
+   * Options of the regulatory routes (`/api/regulation/…`, @offsite/regulation). Stability comes
+   * from the analyzer's table and open deviations from the alerter's cases unless given here.
+   */
+  regulation?: Partial<Omit<RegulationRouteDeps, 'db' | 'scope' | 'prefix'>>;
 }
 
 declare module 'fastify' {
@@ -423,6 +431,17 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
       clearInterval(ping);
       unsubscribe();
     });
+  });
+
+  // Regulatory features behind the same session, CSRF and scope: the hook above has already
+  // resolved the principal; its district becomes the regulation's scope.
+  await registerRegulationRoutes(app, {
+    db: o.pool,
+    scope: (req) => regulationScope(who(req)),
+    stability: analyzerStability(o.pool),
+    openDeviations: openCases(o.pool),
+    ...o.regulation,
+    prefix: '/api/regulation',
   });
 
   if (o.webRoot && existsSync(o.webRoot)) {

@@ -2,7 +2,9 @@ import type pg from 'pg';
 import type { Queryable } from '@offsite/store';
 import { appendAudit } from './audit.js';
 import { ConsoleError } from './errors.js';
+import { listedSql } from './listed.js';
 import { canReview, scopeSql, type Principal } from './principal.js';
+import { recordReviewOutcomes } from './outcomes.js';
 
 export const REVIEW_STATES = [
   'new',
@@ -60,13 +62,15 @@ export interface CaseSummary {
   windowEnd: string | null;
   openedAt: string;
   assignee: string | null;
+  /** The enterprise is on the positive list today. */
+  listed: boolean;
 }
 
 const CASE_COLUMNS = `rc.deviation_id as id, rc.enterprise_id as "enterpriseId", e.name_zh as "enterpriseName",
   e.district_id as "districtId", rc.site_id as "siteId", rc.rule, rc.factor, rc.severity,
   rc.deviation_state as "deviationState", rc.review_state as "reviewState",
   rc.suspected_falsification as "suspectedFalsification", rc.window_start as "windowStart",
-  rc.window_end as "windowEnd", rc.opened_at as "openedAt", au.username as assignee`;
+  rc.window_end as "windowEnd", rc.opened_at as "openedAt", au.username as assignee, ${listedSql('e')} as listed`;
 
 function iso(v: unknown): string | null {
   return v instanceof Date ? v.toISOString() : v == null ? null : String(v);
@@ -152,6 +156,140 @@ export interface CaseDetail extends CaseSummary {
   dismissReason: string | null;
   enterpriseAck: { at: string; by: string | null; note: string | null } | null;
   comments: { id: string; author: string; body: string; at: string }[];
+  /** The alerter's notification group and policy, or why nobody was notified. */
+  alert: { groupKey: string | null; policy: string | null; suppressedReason: string | null };
+  notifications: NotificationView[];
+  /** Acknowledgements of the enterprise's contacts through the alerter's ack link. */
+  acknowledgements: AcknowledgementView[];
+}
+
+export interface DeliveryAttemptView {
+  attempt: number;
+  provider: string;
+  status: string;
+  errorCode: string | null;
+  errorMessage: string | null;
+  latencyMs: number | null;
+  at: string;
+}
+
+export interface NotificationView {
+  id: string;
+  kind: string;
+  round: number;
+  recipientKind: string;
+  addressMasked: string;
+  channel: string;
+  status: string;
+  provider: string | null;
+  attempts: number;
+  sentAt: string | null;
+  createdAt: string;
+  deliveries: DeliveryAttemptView[];
+  receipts: { provider: string; delivered: boolean; errorCode: string | null; at: string }[];
+}
+
+export interface AcknowledgementView {
+  recipientId: string;
+  contactName: string | null;
+  cause: string;
+  expectedFixAt: string | null;
+  acknowledgedAt: string;
+}
+
+let receiptsTable: Promise<boolean> | undefined;
+/** The alerter's receipts table (migration 011) may not exist in an older schema. */
+function hasReceipts(db: Queryable): Promise<boolean> {
+  receiptsTable ??= db
+    .query<{ t: string | null }>(`select to_regclass('alert_delivery_receipts')::text as t`)
+    .then((r) => Boolean(r.rows[0]?.t))
+    .catch(() => {
+      receiptsTable = undefined;
+      return false;
+    });
+  return receiptsTable;
+}
+
+/** Notifications that name the case, with their delivery attempts and receipts (oldest first). */
+async function loadNotifications(db: Queryable, id: string): Promise<NotificationView[]> {
+  const n = await db.query(
+    `select n.id, n.kind, n.round, n.recipient_kind as "recipientKind", n.address_masked as "addressMasked",
+            n.channel, n.status, n.provider, n.attempts, n.sent_at as "sentAt", n.created_at as "createdAt"
+       from alert_notifications n where n.deviation_ids @> array[$1]::text[]
+      order by n.created_at, n.id`,
+    [id],
+  );
+  if (n.rows.length === 0) return [];
+  const ids = n.rows.map((r: Record<string, unknown>) => r.id as string);
+  const a = await db.query(
+    `select notification_id as "notificationId", attempt, provider, status, error_code as "errorCode",
+            error_message as "errorMessage", latency_ms as "latencyMs", at
+       from alert_delivery_attempts where notification_id = any($1::text[]) order by at, id`,
+    [ids],
+  );
+  const rc = (await hasReceipts(db))
+    ? await db.query(
+        `select notification_id as "notificationId", provider, delivered, error_code as "errorCode",
+                coalesce(reported_at, received_at) as at
+           from alert_delivery_receipts where notification_id = any($1::text[]) order by received_at, id`,
+        [ids],
+      )
+    : { rows: [] };
+  return n.rows.map((r: Record<string, unknown>) => ({
+    id: r.id as string,
+    kind: r.kind as string,
+    round: r.round as number,
+    recipientKind: r.recipientKind as string,
+    addressMasked: r.addressMasked as string,
+    channel: r.channel as string,
+    status: r.status as string,
+    provider: (r.provider as string | null) ?? null,
+    attempts: r.attempts as number,
+    sentAt: iso(r.sentAt),
+    createdAt: iso(r.createdAt)!,
+    deliveries: a.rows
+      .filter((d: Record<string, unknown>) => d.notificationId === r.id)
+      .map((d: Record<string, unknown>) => ({
+        attempt: d.attempt as number,
+        provider: d.provider as string,
+        status: d.status as string,
+        errorCode: (d.errorCode as string | null) ?? null,
+        errorMessage: (d.errorMessage as string | null) ?? null,
+        latencyMs: (d.latencyMs as number | null) ?? null,
+        at: iso(d.at)!,
+      })),
+    receipts: (rc.rows as Record<string, unknown>[])
+      .filter((d) => d.notificationId === r.id)
+      .map((d) => ({
+        provider: d.provider as string,
+        delivered: d.delivered as boolean,
+        errorCode: (d.errorCode as string | null) ?? null,
+        at: iso(d.at)!,
+      })),
+  }));
+}
+
+async function loadAcknowledgements(
+  db: Queryable,
+  groupKey: string | null,
+  enterpriseId: string,
+): Promise<AcknowledgementView[]> {
+  if (!groupKey) return [];
+  const r = await db.query(
+    `select a.recipient_id as "recipientId", c.name as "contactName", a.cause, a.expected_fix_at as "expectedFixAt",
+            a.acknowledged_at as "acknowledgedAt"
+       from alert_acknowledgements a
+       left join contacts c on c.id::text = a.recipient_id and c.enterprise_id = $2
+      where a.group_key = $1 order by a.acknowledged_at`,
+    [groupKey, enterpriseId],
+  );
+  return r.rows.map((x: Record<string, unknown>) => ({
+    recipientId: x.recipientId as string,
+    contactName: (x.contactName as string | null) ?? null,
+    cause: x.cause as string,
+    expectedFixAt: iso(x.expectedFixAt),
+    acknowledgedAt: iso(x.acknowledgedAt)!,
+  }));
 }
 
 /** One case the principal may see, or NOT_FOUND (the same answer whether it exists elsewhere or not). */
@@ -162,7 +300,8 @@ export async function getCase(db: Queryable, p: Principal, id: string): Promise<
     `select ${CASE_COLUMNS}, rc.revision, rc.resolved_at as "resolvedAt", rc.in_resumption_window as "inResumptionWindow",
             rc.evidence, to_char(rc.rectification_due, 'YYYY-MM-DD') as "rectificationDue", rc.decision,
             rc.dismiss_reason as "dismissReason", rc.enterprise_ack_at as "ackAt", ack.username as "ackBy",
-            rc.enterprise_ack_note as "ackNote"
+            rc.enterprise_ack_note as "ackNote", rc.group_key as "groupKey", rc.alert_policy as "alertPolicy",
+            rc.suppressed_reason as "suppressedReason"
        from review_cases rc join enterprises e on e.id = rc.enterprise_id
        left join console_users au on au.id = rc.assignee_id
        left join console_users ack on ack.id = rc.enterprise_ack_by
@@ -177,7 +316,13 @@ export async function getCase(db: Queryable, p: Principal, id: string): Promise<
       where c.deviation_id = $1 order by c.created_at, c.id`,
     [id],
   );
-  const { ackAt, ackBy, ackNote, ...rest } = row;
+  const { ackAt, ackBy, ackNote, groupKey, alertPolicy, suppressedReason, ...rest } = row;
+  const notifications = await loadNotifications(db, id);
+  const acknowledgements = await loadAcknowledgements(
+    db,
+    (groupKey as string | null) ?? null,
+    rest.enterpriseId as string,
+  );
   return {
     ...(summary(rest) as CaseSummary),
     revision: rest.revision as number,
@@ -196,6 +341,13 @@ export async function getCase(db: Queryable, p: Principal, id: string): Promise<
       body: c.body as string,
       at: iso(c.at)!,
     })),
+    alert: {
+      groupKey: (groupKey as string | null) ?? null,
+      policy: (alertPolicy as string | null) ?? null,
+      suppressedReason: (suppressedReason as string | null) ?? null,
+    },
+    notifications,
+    acknowledgements,
   };
 }
 
@@ -233,6 +385,10 @@ const TO: Record<string, ReviewState | undefined> = {
 interface Locked {
   deviation_id: string;
   district_id: string;
+  enterprise_id: string;
+  rule: string;
+  severity: string;
+  suspected_falsification: boolean;
   review_state: ReviewState;
   assignee_id: string | null;
   rectification_due: string | null;
@@ -241,9 +397,36 @@ interface Locked {
 }
 
 /**
- * Applies one review action in its own transaction: the row is locked through the scoped query
- * (a case outside the principal's scope is NOT_FOUND), the transition is checked, the change and
- * its audit entry commit together.
+ * Finds the case through the principal's scope (NOT_FOUND outside it, before anything is
+ * written), makes sure its review-state row exists and locks that row for this transaction.
+ */
+async function lockCase(client: pg.PoolClient, p: Principal, id: string): Promise<Locked> {
+  const params: unknown[] = [id];
+  const scope = scopeSql(p, params, 'e', 'rc');
+  const seen = await client.query<{ deviation_id: string }>(
+    `select rc.deviation_id from review_cases rc join enterprises e on e.id = rc.enterprise_id
+      where rc.deviation_id = $1 and ${scope}`,
+    params,
+  );
+  if (seen.rowCount === 0) throw new ConsoleError('NOT_FOUND', 'deviation not found');
+  await client.query('insert into review_states (deviation_id) values ($1) on conflict do nothing', [id]);
+  const r = await client.query<Locked>(
+    `select rs.deviation_id, e.district_id, ac.enterprise_id, ac.rule, ac.severity, ac.suspected_falsification,
+            rs.review_state, rs.assignee_id::text as assignee_id,
+            to_char(rs.rectification_due, 'YYYY-MM-DD') as rectification_due, rs.decision, rs.dismiss_reason
+       from review_states rs join alert_cases ac on ac.deviation_id = rs.deviation_id
+       join enterprises e on e.id = ac.enterprise_id
+      where rs.deviation_id = $1 for update of rs`,
+    [id],
+  );
+  return r.rows[0]!;
+}
+
+/**
+ * Applies one review action in its own transaction: the case is found through the scoped query
+ * (a case outside the principal's scope is NOT_FOUND), its review state locked, the transition
+ * checked; the change, its audit entry, the report outcomes and a positive-list removal proposal
+ * (serious violation or falsification confirmed) commit together.
  */
 export async function applyAction(
   pool: pg.Pool,
@@ -251,22 +434,14 @@ export async function applyAction(
   id: string,
   a: ReviewAction,
   requestId?: string,
-): Promise<{ id: string; reviewState: ReviewState }> {
+  now: Date = new Date(),
+): Promise<{ id: string; reviewState: ReviewState; removalProposed?: boolean }> {
   if (!canReview(p)) throw new ConsoleError('FORBIDDEN', 'this role cannot act on deviations');
   const client = await pool.connect();
   try {
     await client.query('begin');
-    const params: unknown[] = [id];
-    const scope = scopeSql(p, params, 'e', 'rc');
-    const r = await client.query<Locked>(
-      `select rc.deviation_id, e.district_id, rc.review_state, rc.assignee_id::text as assignee_id,
-              to_char(rc.rectification_due, 'YYYY-MM-DD') as rectification_due, rc.decision, rc.dismiss_reason
-         from review_cases rc join enterprises e on e.id = rc.enterprise_id
-        where rc.deviation_id = $1 and ${scope} for update of rc`,
-      params,
-    );
-    const before = r.rows[0];
-    if (!before) throw new ConsoleError('NOT_FOUND', 'deviation not found');
+    const locked = await lockCase(client, p, id);
+    const { district_id, enterprise_id, rule, severity, suspected_falsification, ...before } = locked;
     if (!FROM[a.action]!.includes(before.review_state)) {
       throw new ConsoleError(
         'INVALID_TRANSITION',
@@ -283,11 +458,11 @@ export async function applyAction(
         const u = await client.query(
           `select 1 from console_users where id = $1 and not disabled and
              (role in ('admin', 'city-supervisor') or (role = 'district-officer' and district_id = $2))`,
-          [a.assigneeId, before.district_id],
+          [a.assigneeId, district_id],
         );
         if (u.rowCount === 0) throw new ConsoleError('INVALID_INPUT', 'assignee cannot review this case');
         after = { assignee_id: a.assigneeId };
-        await client.query('update review_cases set assignee_id = $2 where deviation_id = $1', [
+        await client.query('update review_states set assignee_id = $2 where deviation_id = $1', [
           id,
           a.assigneeId,
         ]);
@@ -303,43 +478,59 @@ export async function applyAction(
       case 'request-rectification':
         after = { ...after, rectification_due: a.deadline, note: a.note ?? null };
         await client.query(
-          'update review_cases set review_state = $2, rectification_due = $3::date where deviation_id = $1',
+          'update review_states set review_state = $2, rectification_due = $3::date where deviation_id = $1',
           [id, after.review_state, a.deadline],
         );
         break;
       case 'confirm':
         after = { ...after, decision: a.decision, note: a.note ?? null };
         await client.query(
-          'update review_cases set review_state = $2, decision = $3 where deviation_id = $1',
+          'update review_states set review_state = $2, decision = $3 where deviation_id = $1',
           [id, after.review_state, a.decision],
         );
         break;
       case 'dismiss':
         after = { ...after, dismiss_reason: a.reason };
         await client.query(
-          'update review_cases set review_state = $2, dismiss_reason = $3 where deviation_id = $1',
+          'update review_states set review_state = $2, dismiss_reason = $3 where deviation_id = $1',
           [id, after.review_state, a.reason],
         );
         break;
       default:
         if ('note' in a && a.note) after = { ...after, note: a.note };
-        await client.query('update review_cases set review_state = $2 where deviation_id = $1', [
+        await client.query('update review_states set review_state = $2 where deviation_id = $1', [
           id,
           after.review_state,
         ]);
     }
-    const { district_id, ...beforeState } = before;
+    const effects = await recordReviewOutcomes(client, p, {
+      caseId: id,
+      enterpriseId: enterprise_id,
+      rule,
+      severity,
+      suspectedFalsification: suspected_falsification,
+      from: before.review_state,
+      action: a,
+      rectificationDue: before.rectification_due,
+      now,
+    });
+    if (effects.removalProposalId !== null)
+      after = { ...after, removal_proposal_id: effects.removalProposalId };
     await appendAudit(client, p, {
       action: `case.${a.action}`,
       entityType: 'deviation',
       entityId: id,
       districtId: district_id,
-      before: beforeState,
+      before,
       after,
       ...(requestId ? { requestId } : {}),
     });
     await client.query('commit');
-    return { id, reviewState: (after.review_state as ReviewState | undefined) ?? before.review_state };
+    return {
+      id,
+      reviewState: (after.review_state as ReviewState | undefined) ?? before.review_state,
+      ...(effects.removalProposalId !== null ? { removalProposed: true } : {}),
+    };
   } catch (err) {
     await client.query('rollback').catch(() => undefined);
     throw err;
@@ -359,25 +550,21 @@ export async function enterpriseAcknowledge(
   const client = await pool.connect();
   try {
     await client.query('begin');
-    const params: unknown[] = [id];
-    const scope = scopeSql(p, params, 'e', 'rc');
-    const r = await client.query<{ district_id: string; enterprise_ack_at: Date | null }>(
-      `select e.district_id, rc.enterprise_ack_at from review_cases rc join enterprises e on e.id = rc.enterprise_id
-        where rc.deviation_id = $1 and ${scope} for update of rc`,
-      params,
+    const locked = await lockCase(client, p, id);
+    const r = await client.query<{ enterprise_ack_at: Date | null }>(
+      'select enterprise_ack_at from review_states where deviation_id = $1',
+      [id],
     );
-    const row = r.rows[0];
-    if (!row) throw new ConsoleError('NOT_FOUND', 'deviation not found');
     await client.query(
-      'update review_cases set enterprise_ack_at = now(), enterprise_ack_by = $2, enterprise_ack_note = $3 where deviation_id = $1',
+      'update review_states set enterprise_ack_at = now(), enterprise_ack_by = $2, enterprise_ack_note = $3 where deviation_id = $1',
       [id, p.userId, note],
     );
     await appendAudit(client, p, {
       action: 'case.enterprise-ack',
       entityType: 'deviation',
       entityId: id,
-      districtId: row.district_id,
-      before: { enterprise_ack_at: row.enterprise_ack_at },
+      districtId: locked.district_id,
+      before: { enterprise_ack_at: r.rows[0]?.enterprise_ack_at ?? null },
       after: { note },
     });
     await client.query('commit');
@@ -387,53 +574,4 @@ export async function enterpriseAcknowledge(
   } finally {
     client.release();
   }
-}
-
-/** Minimal deviation fields the console keeps (a subset of deviation.v1). */
-export interface DeviationInput {
-  id: string;
-  enterpriseId: string;
-  siteId: string;
-  rule: string;
-  factor?: string;
-  severity: string;
-  state: 'opened' | 'updated' | 'resolved';
-  revision: number;
-  windowStart: string;
-  windowEnd?: string;
-  openedAt: string;
-  resolvedAt?: string;
-  suspectedFalsification: boolean;
-  inResumptionWindow: boolean;
-  evidence: unknown;
-}
-
-/** Records a deviation revision; an older or equal revision than the stored one changes nothing. */
-export async function upsertDeviation(db: Queryable, d: DeviationInput): Promise<void> {
-  await db.query(
-    `insert into review_cases (deviation_id, enterprise_id, site_id, rule, factor, severity, deviation_state, revision,
-        window_start, window_end, opened_at, resolved_at, suspected_falsification, in_resumption_window, evidence)
-     values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)
-     on conflict (deviation_id) do update set severity = excluded.severity, deviation_state = excluded.deviation_state,
-        revision = excluded.revision, window_end = excluded.window_end, resolved_at = excluded.resolved_at,
-        suspected_falsification = excluded.suspected_falsification, evidence = excluded.evidence
-      where review_cases.revision < excluded.revision`,
-    [
-      d.id,
-      d.enterpriseId,
-      d.siteId,
-      d.rule,
-      d.factor ?? null,
-      d.severity,
-      d.state,
-      d.revision,
-      d.windowStart,
-      d.windowEnd ?? null,
-      d.openedAt,
-      d.resolvedAt ?? null,
-      d.suspectedFalsification,
-      d.inResumptionWindow,
-      JSON.stringify(d.evidence ?? {}),
-    ],
-  );
 }

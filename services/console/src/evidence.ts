@@ -4,13 +4,20 @@ import type { Queryable } from '@offsite/store';
 import type { CaseDetail } from './cases.js';
 import { ConsoleError } from './errors.js';
 
-/** Where telemetry lives in InfluxDB (names follow the influx-writer's layout; configurable). */
+/**
+ * Where telemetry lives in InfluxDB. The layout is the influx-writer's (services/influx-writer/README):
+ * measurement per kind (`emission`, `energy`), tags `enterprise`, `site`, `device`, `factor`,
+ * `interval`, one float field per statistic plus the string fields `flag` and `unit`; and the
+ * analyzer's hourly/daily aggregates (measurement `aggregate`, tags `enterprise`, `site`, `factor`,
+ * `interval`, fields `value`, `converted`, `valid`, `flag`, `coverage`). Names are configurable.
+ */
 export interface EvidenceSource {
   client: InfluxDB;
   org: string;
   bucket: string;
   emissionMeasurement: string;
   energyMeasurement: string;
+  aggregateMeasurement: string;
   /** Hours shown before the window start and after its end. */
   marginHours: number;
 }
@@ -18,9 +25,23 @@ export interface EvidenceSource {
 export interface EvidenceSeries {
   name: string;
   siteId: string;
+  factor: string;
+  interval: string;
   field: string;
   role?: string;
   points: [string, number][];
+  /** Points whose data flag is not `N` (time, flag): invalid for averaging and judgement. */
+  flags: [string, string][];
+}
+
+export interface AggregateRow {
+  interval: string;
+  start: string;
+  value: number | null;
+  converted: number | null;
+  valid: boolean | null;
+  flag: string | null;
+  coverage: number | null;
 }
 
 export interface Evidence {
@@ -28,7 +49,10 @@ export interface Evidence {
   start: string;
   stop: string;
   series: EvidenceSeries[];
+  /** The analyzer's aggregates of the factor (pollutant rules), oldest first. */
+  aggregates: AggregateRow[];
   limit: { value: number; lowerValue: number | null; unit: string; basis: string } | null;
+  unit: string | null;
 }
 
 const METER_RULES = new Set([
@@ -40,15 +64,99 @@ const METER_RULES = new Set([
 
 interface Row {
   _time: string;
-  _value: number;
+  _value: unknown;
   _field: string;
   site?: string;
+  factor?: string;
+  interval?: string;
+}
+
+/** Statistic fields are numbers; `flag`, `unit` and `<stat>_flag` are strings. */
+const isStatField = (f: string) => f !== 'flag' && f !== 'unit' && !f.endsWith('_flag');
+
+/**
+ * Groups raw rows into chart series (one per site/factor/interval/statistic), attaching the
+ * interval's non-`N` data flags, and returns the unit seen.
+ */
+export function toSeries(
+  rows: readonly Row[],
+  fallbackSite: string,
+  label: (site: string, factor: string, interval: string, field: string) => string,
+  roles: ReadonlyMap<string, string> = new Map(),
+): { series: EvidenceSeries[]; unit: string | null } {
+  const by = new Map<string, EvidenceSeries>();
+  const flags = new Map<string, [string, string][]>();
+  let unit: string | null = null;
+  for (const r of rows) {
+    const site = r.site ?? fallbackSite;
+    const factor = r.factor ?? '';
+    const interval = r.interval ?? '';
+    const time = new Date(r._time).toISOString();
+    if (r._field === 'unit') {
+      if (typeof r._value === 'string') unit ??= r._value;
+      continue;
+    }
+    if (r._field === 'flag') {
+      if (typeof r._value === 'string' && r._value !== 'N') {
+        const k = `${site}/${factor}/${interval}`;
+        const l = flags.get(k) ?? [];
+        l.push([time, r._value]);
+        flags.set(k, l);
+      }
+      continue;
+    }
+    if (!isStatField(r._field) || typeof r._value !== 'number') continue;
+    const key = `${site}/${factor}/${interval}/${r._field}`;
+    let s = by.get(key);
+    if (!s) {
+      s = {
+        name: label(site, factor, interval, r._field),
+        siteId: site,
+        factor,
+        interval,
+        field: r._field,
+        points: [],
+        flags: [],
+      };
+      const role = roles.get(site);
+      if (role) s.role = role;
+      by.set(key, s);
+    }
+    s.points.push([time, r._value]);
+  }
+  for (const s of by.values()) s.flags = flags.get(`${s.siteId}/${s.factor}/${s.interval}`) ?? [];
+  return { series: [...by.values()], unit };
+}
+
+/** Aggregate rows (one row per field) → one record per window. */
+export function toAggregates(rows: readonly Row[]): AggregateRow[] {
+  const by = new Map<string, AggregateRow>();
+  for (const r of rows) {
+    const start = new Date(r._time).toISOString();
+    const interval = r.interval ?? '';
+    const k = `${interval}/${start}`;
+    let a = by.get(k);
+    if (!a) {
+      a = { interval, start, value: null, converted: null, valid: null, flag: null, coverage: null };
+      by.set(k, a);
+    }
+    const v = r._value;
+    if (r._field === 'value' && typeof v === 'number') a.value = v;
+    else if (r._field === 'converted' && typeof v === 'number') a.converted = v;
+    else if (r._field === 'coverage' && typeof v === 'number') a.coverage = v;
+    else if (r._field === 'valid' && typeof v === 'boolean') a.valid = v;
+    else if (r._field === 'flag' && typeof v === 'string') a.flag = v;
+  }
+  return [...by.values()].sort(
+    (x, y) => x.start.localeCompare(y.start) || x.interval.localeCompare(y.interval),
+  );
 }
 
 /**
- * Chart data around a deviation's window: the pollutant with its permit limit line, or the
- * production and treatment meters for the facility rules. Every value goes through the `flux`
- * template, which escapes it; the case was already loaded through the principal's scope.
+ * Chart data around a deviation's window: the pollutant (every interval and statistic the
+ * writer stored, the analyzer's aggregates) with its permit limit line, or the production and
+ * treatment meters for the facility rules. Every value goes through the `flux` template, which
+ * escapes it; the case was already loaded through the principal's scope.
  */
 export async function loadEvidence(db: Queryable, src: EvidenceSource, c: CaseDetail): Promise<Evidence> {
   const margin = src.marginHours * 3_600_000;
@@ -63,22 +171,6 @@ export async function loadEvidence(db: Queryable, src: EvidenceSource, c: CaseDe
         cause: err,
       });
     }
-  };
-  const group = (rows: Row[], label: (r: Row) => string, roles: Map<string, string> = new Map()) => {
-    const by = new Map<string, EvidenceSeries>();
-    for (const r of rows) {
-      const site = r.site ?? c.siteId;
-      const key = `${site}/${r._field}`;
-      let s = by.get(key);
-      if (!s) {
-        s = { name: label(r), siteId: site, field: r._field, points: [] };
-        const role = roles.get(site);
-        if (role) s.role = role;
-        by.set(key, s);
-      }
-      s.points.push([new Date(r._time).toISOString(), Number(r._value)]);
-    }
-    return [...by.values()];
   };
 
   if (METER_RULES.has(c.rule)) {
@@ -95,28 +187,70 @@ export async function loadEvidence(db: Queryable, src: EvidenceSource, c: CaseDe
         |> range(start: ${start}, stop: ${stop})
         |> filter(fn: (r) => r._measurement == ${src.energyMeasurement} and r.enterprise == ${c.enterpriseId})
         |> filter(fn: (r) => contains(value: r.site, set: ${ids}))
-        |> keep(columns: ["_time", "_value", "_field", "site"])
+        |> keep(columns: ["_time", "_value", "_field", "site", "factor", "interval"])
         |> sort(columns: ["_time"])`,
+    );
+    const { series } = toSeries(
+      rows,
+      c.siteId,
+      (site, factor, interval, field) => `${site} ${factor} ${interval} ${field}`,
+      roles,
     );
     return {
       kind: 'meters',
       start: start.toISOString(),
       stop: stop.toISOString(),
-      series: group(rows, (r) => `${r.site ?? ''} ${r._field}`, roles),
+      series,
+      aggregates: [],
       limit: null,
+      unit: null,
     };
   }
 
-  const rows = c.factor
-    ? await run(
-        flux`from(bucket: ${src.bucket})
-          |> range(start: ${start}, stop: ${stop})
-          |> filter(fn: (r) => r._measurement == ${src.emissionMeasurement} and r.enterprise == ${c.enterpriseId})
-          |> filter(fn: (r) => r.site == ${c.siteId} and r.factor == ${c.factor})
-          |> keep(columns: ["_time", "_value", "_field", "site"])
-          |> sort(columns: ["_time"])`,
-      )
-    : [];
+  const [rows, aggRows] = c.factor
+    ? await Promise.all([
+        run(
+          flux`from(bucket: ${src.bucket})
+            |> range(start: ${start}, stop: ${stop})
+            |> filter(fn: (r) => r._measurement == ${src.emissionMeasurement} and r.enterprise == ${c.enterpriseId})
+            |> filter(fn: (r) => r.site == ${c.siteId} and r.factor == ${c.factor})
+            |> keep(columns: ["_time", "_value", "_field", "site", "factor", "interval"])
+            |> sort(columns: ["_time"])`,
+        ),
+        run(
+          flux`from(bucket: ${src.bucket})
+            |> range(start: ${start}, stop: ${stop})
+            |> filter(fn: (r) => r._measurement == ${src.aggregateMeasurement} and r.enterprise == ${c.enterpriseId})
+            |> filter(fn: (r) => r.site == ${c.siteId} and r.factor == ${c.factor})
+            |> keep(columns: ["_time", "_value", "_field", "site", "factor", "interval"])
+            |> sort(columns: ["_time"])`,
+        ),
+      ])
+    : [[], []];
+  const { series, unit } = toSeries(
+    rows,
+    c.siteId,
+    (_site, factor, interval, field) => `${factor} ${interval} ${field}`,
+  );
+  const aggregates = toAggregates(aggRows);
+  // The analyzer's converted (折算) hourly means: what the exceedance rule compares with the limit.
+  for (const interval of ['hour', 'day']) {
+    const pts = aggregates
+      .filter((a) => a.interval === interval && (a.converted ?? a.value) !== null)
+      .map((a): [string, number] => [a.start, (a.converted ?? a.value)!]);
+    if (pts.length)
+      series.push({
+        name: `${c.factor ?? ''} ${interval} aggregate`,
+        siteId: c.siteId,
+        factor: c.factor ?? '',
+        interval,
+        field: 'aggregate',
+        points: pts,
+        flags: aggregates
+          .filter((a) => a.interval === interval && a.flag && a.flag !== 'N')
+          .map((a): [string, string] => [a.start, a.flag!]),
+      });
+  }
   const lim = c.factor
     ? await db.query<{ value: string; lower_value: string | null; unit: string; basis: string }>(
         `select value::text, lower_value::text, unit, basis from permit_limits
@@ -129,7 +263,8 @@ export async function loadEvidence(db: Queryable, src: EvidenceSource, c: CaseDe
     kind: 'pollutant',
     start: start.toISOString(),
     stop: stop.toISOString(),
-    series: group(rows, (r) => `${c.factor ?? ''} ${r._field}`),
+    series,
+    aggregates,
     limit: l
       ? {
           value: Number(l.value),
@@ -138,5 +273,6 @@ export async function loadEvidence(db: Queryable, src: EvidenceSource, c: CaseDe
           basis: l.basis,
         }
       : null,
+    unit: unit ?? l?.unit ?? null,
   };
 }

@@ -1,4 +1,3 @@
 export { buildApp, SESSION_COOKIE, type ConsoleAppOptions } from './app.js';
 export { seedDemoUsers, type DemoPasswords } from './seed.js';
-export { upsertDeviation, type DeviationInput } from './cases.js';
 export { upsertUser, hashPassword } from './auth.js';

@@ -1,9 +1,9 @@
 import type pg from 'pg';
 import type { Logger } from '@offsite/runtime';
 
-export const CASES_CHANNEL = 'review_cases_changed';
+export const CASES_CHANNEL = 'console_cases_changed';
 
-/** Fans out Postgres NOTIFY `review_cases_changed` (payload: deviation id) to SSE subscribers. */
+/** Fans out Postgres NOTIFY `console_cases_changed` (payload: deviation id; migration 021 fires it on changes of a case, its review state, notifications and acknowledgements) to SSE subscribers. */
 export interface LiveHub {
   subscribe(fn: (deviationId: string) => void): () => void;
   start(): Promise<void>;

@@ -59,7 +59,8 @@ const app = await buildApp({
     bucket: env.OFFSITE_INFLUX_BUCKET,
     emissionMeasurement: env.OFFSITE_INFLUX_EMISSION_MEASUREMENT,
     energyMeasurement: env.OFFSITE_INFLUX_ENERGY_MEASUREMENT,
-    marginHours: 6,
+    aggregateMeasurement: env.OFFSITE_INFLUX_AGGREGATE_MEASUREMENT,
+    marginHours: env.OFFSITE_CONSOLE_EVIDENCE_MARGIN_HOURS,
   },
   live,
   webRoot: fileURLToPath(new URL('../web/dist/', import.meta.url)),
@@ -71,6 +72,7 @@ lifecycle.register({
   name: 'ops-server',
   start: async () => {
     ops = await startOpsServer({
+      host: env.OFFSITE_OPS_HOST,
       port: env.OFFSITE_OPS_PORT,
       registry,
       checks: () => lifecycle.healthChecks(),

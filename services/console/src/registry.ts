@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Queryable } from '@offsite/store';
 import { appendAudit } from './audit.js';
 import { ConsoleError } from './errors.js';
+import { listedSql } from './listed.js';
 import { canEditRegistry, scopeSql, type Principal } from './principal.js';
 
 export async function listEnterprises(db: Queryable, p: Principal, q?: string) {
@@ -13,7 +14,7 @@ export async function listEnterprises(db: Queryable, p: Principal, q?: string) {
   }
   const r = await db.query(
     `select e.id, e.name_zh as "nameZh", e.name_en as "nameEn", e.credit_code as "creditCode", e.district_id as "districtId",
-            e.industry, e.supervision_class as "supervisionClass", e.status
+            e.industry, e.supervision_class as "supervisionClass", e.status, ${listedSql('e')} as listed
        from enterprises e where ${where.join(' and ')} order by e.district_id, e.id`,
     params,
   );
@@ -26,7 +27,8 @@ export async function getEnterprise(db: Queryable, p: Principal, id: string) {
   const scope = scopeSql(p, params, 'e');
   const e = await db.query(
     `select e.id, e.name_zh as "nameZh", e.name_en as "nameEn", e.credit_code as "creditCode", e.district_id as "districtId",
-            e.industry, e.supervision_class as "supervisionClass", e.credit_rating as "creditRating", e.status, e.address
+            e.industry, e.supervision_class as "supervisionClass", e.credit_rating as "creditRating", e.status, e.address,
+            ${listedSql('e')} as listed
        from enterprises e where e.id = $1 and ${scope}`,
     params,
   );

@@ -8,9 +8,10 @@ import { createInfluxClient, createInfluxWriter, ensureDatabase1x, toLine } from
 import { importRegistry, runMigrations } from '@offsite/store';
 import { requireEnv, silentLogger } from '@offsite/testing';
 import type { FastifyInstance } from 'fastify';
+import type { DeviationV1 } from '@offsite/contracts';
 import { createSilentLogger } from '@offsite/runtime';
 import { buildApp } from '../src/app.js';
-import { upsertDeviation } from '../src/cases.js';
+import { createLiveHub, type LiveHub } from '../src/live.js';
 import { upsertUser } from '../src/auth.js';
 import { seedDemoUsers } from '../src/seed.js';
 
@@ -34,6 +35,7 @@ export interface World {
   /** http://127.0.0.1:port of the listening app. */
   base: string;
   run: string;
+  live: LiveHub;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,8 @@ export async function createWorld(opts: { idleMs?: number; loginMax?: number } =
     password: PASSWORD,
   });
   const base = {
+    schema: 'deviation.v1' as const,
+    emittedAt: '2026-03-02T04:00:05.000Z',
     revision: 1,
     state: 'opened' as const,
     windowStart: WINDOW,
@@ -65,7 +69,7 @@ export async function createWorld(opts: { idleMs?: number; loginMax?: number } =
     inResumptionWindow: false,
     evidence: { summary: 'hourly mean above the permit limit', values: [], params: { limit: 50 } },
   };
-  await upsertDeviation(pool, {
+  await insertAlertCase(pool, {
     ...base,
     id: CASES.landong,
     enterpriseId: 'ent-0002',
@@ -74,7 +78,7 @@ export async function createWorld(opts: { idleMs?: number; loginMax?: number } =
     factor: 'a21026',
     severity: 'high',
   });
-  await upsertDeviation(pool, {
+  await insertAlertCase(pool, {
     ...base,
     id: CASES.landong2,
     enterpriseId: 'ent-0001',
@@ -84,7 +88,7 @@ export async function createWorld(opts: { idleMs?: number; loginMax?: number } =
     severity: 'medium',
     openedAt: '2026-03-01T04:00:00.000Z',
   });
-  await upsertDeviation(pool, {
+  await insertAlertCase(pool, {
     ...base,
     id: CASES.lanxi,
     enterpriseId: 'ent-0003',
@@ -93,7 +97,7 @@ export async function createWorld(opts: { idleMs?: number; loginMax?: number } =
     factor: 'w01018',
     severity: 'critical',
   });
-  await upsertDeviation(pool, {
+  await insertAlertCase(pool, {
     ...base,
     id: CASES.falsified,
     enterpriseId: 'ent-0003',
@@ -103,6 +107,8 @@ export async function createWorld(opts: { idleMs?: number; loginMax?: number } =
     severity: 'high',
     suspectedFalsification: true,
   });
+
+  await addAlerterHistory(pool, CASES.landong);
 
   const run = randomBytes(4).toString('hex');
   const conn = {
@@ -115,20 +121,70 @@ export async function createWorld(opts: { idleMs?: number; loginMax?: number } =
   await ensureDatabase1x(client, conn.bucket.split('/')[0]!);
   const writer = createInfluxWriter({ ...conn, logger: silentLogger }, client);
   const t0 = Date.parse(WINDOW) / 1000 - 3600;
-  // SO2 hourly means around the window: above the 50 mg/m3 limit inside it.
+  // The influx-writer's layout: measurement per kind, tags enterprise/site/device/factor/interval,
+  // a float field per statistic plus flag and unit. SO2 hourly means above the 50 mg/m3 limit
+  // inside the window; one hour flagged D (fault).
+  const tags = {
+    enterprise: 'ent-0002',
+    site: 'out-0002-g1',
+    device: 'MN-0002-G1',
+    factor: 'a21026',
+    interval: 'hour',
+  };
   await writer.write(
     Array.from({ length: 8 }, (_, i) =>
       toLine({
         measurement: `emission_${run}`,
-        tags: { enterprise: 'ent-0002', site: 'out-0002-g1', factor: 'a21026' },
-        fields: { Avg: i >= 1 && i <= 3 ? 70 + i : 30 + i },
+        tags,
+        fields: {
+          Avg: i >= 1 && i <= 3 ? 70 + i : 30 + i,
+          Min: 20 + i,
+          Max: 90 + i,
+          flag: i === 5 ? 'D' : 'N',
+          unit: 'mg/m3',
+        },
         timeSeconds: t0 + i * 3600,
       }),
     ),
   );
+  // A point of another factor and another site that must not show up in the evidence.
+  await writer.write([
+    toLine({
+      measurement: `emission_${run}`,
+      tags: { ...tags, factor: 'a21002' },
+      fields: { Avg: 999, flag: 'N', unit: 'mg/m3' },
+      timeSeconds: t0 + 3600,
+    }),
+    toLine({
+      measurement: `emission_${run}`,
+      tags: { ...tags, site: 'out-0002-g2' },
+      fields: { Avg: 888, flag: 'N', unit: 'mg/m3' },
+      timeSeconds: t0 + 3600,
+    }),
+  ]);
+  // The analyzer's hourly aggregates (measurement `aggregate`): converted (折算) values.
+  await writer.write(
+    Array.from({ length: 4 }, (_, i) =>
+      toLine({
+        measurement: `aggregate_${run}`,
+        tags: { enterprise: 'ent-0002', site: 'out-0002-g1', factor: 'a21026', interval: 'hour' },
+        fields: {
+          value: 70 + i,
+          converted: 75 + i,
+          valid: i !== 3,
+          flag: i === 3 ? 'D' : 'N',
+          coverage: i === 3 ? 0.5 : 1,
+        },
+        timeSeconds: t0 + (i + 1) * 3600,
+      }),
+    ),
+  );
 
+  const live = createLiveHub(pool, createSilentLogger());
+  await live.start();
   const app = await buildApp({
     pool,
+    live,
     logger: createSilentLogger(),
     session: { idleMs: opts.idleMs ?? 30 * 60_000, absoluteMs: 12 * 3_600_000 },
     secureCookies: false,
@@ -139,6 +195,7 @@ export async function createWorld(opts: { idleMs?: number; loginMax?: number } =
       bucket: conn.bucket,
       emissionMeasurement: `emission_${run}`,
       energyMeasurement: `energy_${run}`,
+      aggregateMeasurement: `aggregate_${run}`,
       marginHours: 6,
     },
     webRoot,
@@ -150,8 +207,10 @@ export async function createWorld(opts: { idleMs?: number; loginMax?: number } =
     app,
     base: address,
     run,
+    live,
     async close() {
       await app.close();
+      await live.close();
       await pool.end();
       const c = new pg.Client({ connectionString: url });
       await c.connect();
@@ -159,6 +218,83 @@ export async function createWorld(opts: { idleMs?: number; loginMax?: number } =
       await c.end();
     },
   };
+}
+
+/** A case as the alerter stores it (services/alerter upsertCase: latest revision per deviation id). */
+export async function insertAlertCase(db: pg.Pool, ev: DeviationV1): Promise<void> {
+  await db.query(
+    `insert into alert_cases (deviation_id, revision, state, rule, severity, enterprise_id, site_id, factor,
+        suspected_falsification, in_resumption_window, opened_at, resolved_at, event)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+     on conflict (deviation_id) do update set revision = excluded.revision, state = excluded.state,
+        severity = excluded.severity, resolved_at = excluded.resolved_at, event = excluded.event, updated_at = now()
+      where alert_cases.revision < excluded.revision`,
+    [
+      ev.id,
+      ev.revision,
+      ev.state,
+      ev.rule,
+      ev.severity,
+      ev.enterpriseId,
+      ev.siteId,
+      ev.factor ?? null,
+      ev.suspectedFalsification,
+      ev.inResumptionWindow,
+      ev.openedAt,
+      ev.resolvedAt ?? null,
+      JSON.stringify(ev),
+    ],
+  );
+}
+
+/**
+ * What the alerter records for the landong case: its group, a reminder by SMS (failed at the
+ * first provider, sent by the second) and by email, and the enterprise contact's acknowledgement.
+ */
+export async function addAlerterHistory(db: pg.Pool, caseId: string): Promise<{ contactId: string }> {
+  const group = `grp-${caseId}`;
+  await db.query(`update alert_cases set group_key = $2, policy = 'default' where deviation_id = $1`, [
+    caseId,
+    group,
+  ]);
+  const c = await db.query<{ id: string }>(
+    `select id::text as id from contacts where enterprise_id = (select enterprise_id from alert_cases where deviation_id = $1) order by id limit 1`,
+    [caseId],
+  );
+  const contactId = c.rows[0]!.id;
+  for (const [id, channel, masked] of [
+    [`${group}:sms:1`, 'sms', '138****0002'],
+    [`${group}:email:1`, 'email', 'h***@example.cn'],
+  ] as const) {
+    await db.query(
+      `insert into alert_notifications (id, group_key, deviation_ids, kind, round, recipient_kind, recipient_id,
+          address_masked, channel, status, provider, attempts, sent_at)
+       values ($1, $2, $3, 'reminder', 1, 'enterprise-contact', $4, $5, $6, 'sent', $7, $8, '2026-03-02T04:05:00Z')`,
+      [
+        id,
+        group,
+        [caseId],
+        contactId,
+        masked,
+        channel,
+        channel === 'sms' ? 'tencent' : 'smtp',
+        channel === 'sms' ? 2 : 1,
+      ],
+    );
+  }
+  await db.query(
+    `insert into alert_delivery_attempts (notification_id, attempt, provider, status, error_code, error_message, latency_ms, at)
+     values ($1, 1, 'aliyun', 'failed', 'PROVIDER_UNAVAILABLE', 'isv.BUSINESS_LIMIT_CONTROL', 120, '2026-03-02T04:04:00Z'),
+            ($1, 2, 'tencent', 'sent', null, null, 80, '2026-03-02T04:05:00Z'),
+            ($2, 1, 'smtp', 'sent', null, null, 35, '2026-03-02T04:05:00Z')`,
+    [`${group}:sms:1`, `${group}:email:1`],
+  );
+  await db.query(
+    `insert into alert_acknowledgements (group_key, recipient_id, cause, expected_fix_at, acknowledged_at)
+     values ($1, $2, '脱硫塔循环泵故障，已抢修', '2026-03-03T02:00:00Z', '2026-03-02T05:00:00Z')`,
+    [group, contactId],
+  );
+  return { contactId };
 }
 
 export interface HttpResult {

@@ -1,0 +1,48 @@
+// Ports @offsite/regulation asks the console for, read from the tables the other services keep.
+import type {
+  EnterpriseStability,
+  OpenDeviationsSource,
+  Queryable,
+  StabilitySource,
+} from '@offsite/regulation';
+
+/** Enterprise-level stability metrics the analyzer publishes (`analyzer_stability`, site ''). */
+export function analyzerStability(db: Queryable): StabilitySource {
+  return async (ids) => {
+    const out = new Map<string, EnterpriseStability>();
+    if (ids.length === 0) return out;
+    const r = await db.query<{
+      enterprise_id: string;
+      window_from: Date;
+      window_to: Date;
+      metrics: EnterpriseStability['metrics'];
+      last_received_at: Date | null;
+    }>(
+      `select enterprise_id, window_from, window_to, metrics, last_received_at
+         from analyzer_stability where site_id = '' and enterprise_id = any($1::text[])`,
+      [ids],
+    );
+    for (const row of r.rows)
+      out.set(row.enterprise_id, {
+        enterpriseId: row.enterprise_id,
+        windowFrom: row.window_from,
+        windowTo: row.window_to,
+        metrics: row.metrics,
+        lastReceivedAt: row.last_received_at,
+      });
+    return out;
+  };
+}
+
+/** Open (not resolved) deviation cases per enterprise, from the alerter's cases: risk weight of the draws. */
+export function openCases(db: Queryable): OpenDeviationsSource {
+  return async (ids) => {
+    if (ids.length === 0) return new Map();
+    const r = await db.query<{ enterprise_id: string; n: number }>(
+      `select enterprise_id, count(*)::int as n from alert_cases
+        where state <> 'resolved' and enterprise_id = any($1::text[]) group by enterprise_id`,
+      [ids],
+    );
+    return new Map(r.rows.map((x) => [x.enterprise_id, x.n]));
+  };
+}
