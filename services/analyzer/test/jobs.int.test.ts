@@ -1,0 +1,368 @@
+// The analyzer in-process on the real servers: a permit limit changed in Postgres is used by the next
+// evaluation without a restart; the rated-energy job derives unconfigured meters' rated window energy
+// from the energy data in InfluxDB; the stability job computes the metrics regulation reads.
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { telemetryEventId, type DeviationV1, type TelemetryV1 } from '@offsite/contracts';
+import { makeConfig, type StabilityMetrics } from '@offsite/domain';
+import {
+  createInfluxClient,
+  createInfluxWriter,
+  ensureDatabase1x,
+  queryRows,
+  toLine,
+  type InfluxWriter,
+} from '@offsite/influx';
+import { createKafkaClient, ensureTopics } from '@offsite/kafka';
+import { createMemoryLogger } from '@offsite/runtime';
+import { importRegistry, runMigrations } from '@offsite/store';
+import { requireEnv, silentLogger, until } from '@offsite/testing';
+import type { Consumer, Kafka } from 'kafkajs';
+import pg from 'pg';
+import { aggregatePoint } from '../src/aggregate-points.js';
+import { recordDeviations } from '../src/analyzer-db.js';
+import { createAnalyzer, type Analyzer } from '../src/app.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const D0 = Date.parse('2025-03-10T00:00:00+08:00');
+const NOW = D0 + 48 * HOUR;
+const ENT2 = { ent: 'ent-0002', site: 'out-0002-g1', mn: '99010202FG00020000000001' }; // NOx limit 150, ref O2 3.5
+const examplePath = fileURLToPath(new URL('../../../registry/example.yaml', import.meta.url));
+const suffix = randomBytes(4).toString('hex');
+const schema = `test_analyzer_jobs_${suffix}`;
+const telemetryTopic = `test.analyzer-jobs.telemetry.${suffix}`;
+const deviationTopic = `test.analyzer-jobs.deviation.${suffix}`;
+const dlqTopic = `test.analyzer-jobs.dlq.${suffix}`;
+const influxDb = `test_analyzer_jobs_${suffix}`;
+const bucket = `${influxDb}/autogen`;
+
+let kafka: Kafka;
+let pool: pg.Pool;
+let writer: InfluxWriter;
+let analyzer: Analyzer;
+let collector: Consumer;
+const events: DeviationV1[] = [];
+const logger = createMemoryLogger();
+
+const influxConn = () => ({
+  url: requireEnv('OFFSITE_INFLUX_URL'),
+  token: process.env.OFFSITE_INFLUX_TOKEN ?? '',
+  org: process.env.OFFSITE_INFLUX_ORG ?? '-',
+  bucket,
+});
+
+/** A 10-minute reading of ent-0002: NOx 100 at O2 5.5/6.5 % → converted ≈ 116.7 at the 3.5 % reference. */
+function reading(t: number, i: number): TelemetryV1 {
+  const base = {
+    enterpriseId: ENT2.ent,
+    deviceId: ENT2.mn,
+    kind: 'emission' as const,
+    interval: 'minute' as const,
+    periodSeconds: 600,
+    dataTime: new Date(t).toISOString(),
+  };
+  return {
+    schema: 'telemetry.v1',
+    eventId: telemetryEventId(base),
+    ...base,
+    siteId: ENT2.site,
+    source: 'hj212',
+    hj212: { st: '31', cn: '2051', version: '2017' },
+    receivedAt: new Date(t + 10 * MIN).toISOString(),
+    irregularities: [],
+    measurements: [
+      { factor: 'a21002', stat: 'Avg', value: 100 + ((i % 3) - 1), unit: 'mg/m3', flag: 'N' },
+      { factor: 'a19001', stat: 'Avg', value: i % 2 === 0 ? 5.5 : 6.5, unit: '%', flag: 'N' },
+    ],
+  };
+}
+
+const readings = (fromHour: number, toHour: number): TelemetryV1[] => {
+  const out: TelemetryV1[] = [];
+  for (let t = D0 + fromHour * HOUR, i = fromHour * 6; t < D0 + toHour * HOUR; t += 10 * MIN, i++)
+    out.push(reading(t, i));
+  return out;
+};
+
+async function produce(records: TelemetryV1[]): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    await producer.send({
+      topic: telemetryTopic,
+      acks: -1,
+      messages: records.map((r) => ({ key: r.enterpriseId, value: JSON.stringify(r) })),
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+async function checkpointed(): Promise<number> {
+  const res = await pool.query<{ n: string | null }>(
+    'select sum(next_offset)::text as n from analyzer_checkpoints where topic = $1',
+    [telemetryTopic],
+  );
+  return Number(res.rows[0]?.n ?? 0);
+}
+
+const reloads = () => logger.entries.filter((e) => e.message === 'registry reloaded into the engines').length;
+
+beforeAll(async () => {
+  kafka = createKafkaClient({
+    brokers: requireEnv('OFFSITE_KAFKA_BROKERS').split(','),
+    clientId: 'analyzer-jobs-int',
+    logger: silentLogger,
+  });
+  const url = requireEnv('OFFSITE_PG_URL');
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  pool = new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: 4 });
+  await runMigrations(pool, { logger: silentLogger });
+  await importRegistry(pool, { path: examplePath }, { logger: silentLogger });
+  const influx = createInfluxClient(influxConn(), silentLogger);
+  await ensureDatabase1x(influx, influxDb);
+  writer = createInfluxWriter({ ...influxConn(), logger: silentLogger });
+  await ensureTopics(kafka, [
+    { topic: telemetryTopic, numPartitions: 2 },
+    { topic: deviationTopic, numPartitions: 1 },
+    { topic: dlqTopic, numPartitions: 1 },
+  ]);
+  collector = kafka.consumer({ groupId: `test-collector-${suffix}` });
+  await collector.connect();
+  await collector.subscribe({ topics: [deviationTopic], fromBeginning: true });
+  await collector.run({
+    eachMessage: async ({ message }) =>
+      void events.push(JSON.parse(message.value!.toString()) as DeviationV1),
+  });
+  analyzer = await createAnalyzer({
+    kafka,
+    pool,
+    registrySchema: schema,
+    influx: writer,
+    engineConfig: makeConfig(),
+    groupId: `g-jobs-${suffix}`,
+    telemetryTopic,
+    deviationTopic,
+    dlqTopic,
+    allowedLatenessMs: 10 * MIN,
+    tickLagMs: 15 * MIN,
+    tickIntervalMs: 0,
+    checkpointIntervalMs: 0,
+    checkpointEveryRecords: 0,
+    query: (q) => queryRows(influx, influxConn().org, q),
+    bucket,
+    // Scheduling off: the test runs the rounds itself.
+    stability: { intervalMs: 0, windowDays: 2, policy: { minEffectiveTransmissionRate: 0.9 } },
+    ratedEnergy: { intervalMs: 0, lookbackDays: 60, minKwh: 0.2 },
+    logger,
+    clock: () => NOW,
+  });
+  await analyzer.start();
+}, 60_000);
+
+afterAll(async () => {
+  await analyzer?.stop();
+  await collector?.disconnect();
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [telemetryTopic, deviationTopic, dlqTopic] }).catch(() => undefined);
+  await admin.disconnect();
+  await pool.end();
+  const c = new pg.Client({ connectionString: requireEnv('OFFSITE_PG_URL') });
+  await c.connect();
+  await c.query(`drop schema if exists ${schema} cascade`);
+  await c.end();
+  await createInfluxClient(influxConn(), silentLogger)
+    .transport.request(`/query?q=${encodeURIComponent(`DROP DATABASE "${influxDb}"`)}`, '', {
+      method: 'POST',
+    })
+    .catch(() => undefined);
+});
+
+test('a permit limit lowered in Postgres is used by the next evaluation, without a restart', async () => {
+  const first = readings(0, 4);
+  await produce(first);
+  await until(async () => (await checkpointed()) >= first.length, 60_000, 'first hours processed');
+  // Hours 0–2 were judged (closed by the watermark) against 150: no exceedance.
+  const judged = await pool.query<{ n: string }>(
+    'select count(*)::text as n from analyzer_checkpoints where max_event_time >= $1',
+    [D0 + 4 * HOUR],
+  );
+  expect(judged.rows[0]?.n).toBe('1');
+  expect(events.filter((e) => e.rule === 'exceedance')).toEqual([]);
+
+  const before = reloads();
+  await pool.query(
+    `update permit_limits set value = 100 where outlet_id = $1 and factor_code = 'a21002' and basis = 'hourly'`,
+    [ENT2.site],
+  );
+  await until(async () => reloads() > before, 30_000, 'registry reload after NOTIFY');
+
+  const second = readings(4, 8);
+  await produce(second);
+  await until(
+    async () => (await checkpointed()) >= first.length + second.length,
+    60_000,
+    'next hours processed',
+  );
+  await until(async () => events.some((e) => e.rule === 'exceedance'), 30_000, 'exceedance event');
+  const exc = events.filter((e) => e.rule === 'exceedance');
+  expect(new Set(exc.map((e) => e.id)).size).toBe(1);
+  expect(exc[0]).toMatchObject({
+    state: 'opened',
+    enterpriseId: ENT2.ent,
+    siteId: ENT2.site,
+    factor: 'a21002',
+  });
+  // The registry carries no validity dates for limits: when the site's windows are next recomputed,
+  // the new limit applies to every hour still inside the engine's lateness horizon, hour 0 included.
+  expect(exc[0]!.windowStart).toBe(new Date(D0).toISOString());
+  expect(exc[0]!.evidence.values[0]).toMatchObject({ limit: 100 });
+  expect(exc[0]!.evidence.values[0]!.value).toBeCloseTo(116.667, 2);
+
+  // The deviation log and last-seen time the stability job reads were written with the checkpoints.
+  const log = await pool.query('select id, rule, revision from analyzer_deviations where rule = $1', [
+    'exceedance',
+  ]);
+  expect(log.rows.map((r) => r.id)).toEqual([exc[0]!.id]);
+  const seen = await pool.query<{ t: Date }>(
+    'select last_received_at as t from analyzer_last_seen where enterprise_id = $1',
+    [ENT2.ent],
+  );
+  expect(seen.rows[0]?.t.getTime()).toBe(D0 + 8 * HOUR); // receivedAt of the last reading (7:50 + 10 min)
+});
+
+test('rated window energy is derived from the energy data for meters the registry leaves unconfigured', async () => {
+  // mtr-0002-p1: cumulative kWh every minute over 3 days; 15-minute windows mostly 5 kWh, every 4th
+  // 2 kWh, nights (22:00–06:00 local) stopped. The mode of the windows above their mean is 5.
+  const lines: string[] = [];
+  let cou = 1000;
+  const start = NOW - 3 * 24 * HOUR;
+  for (let t = start; t < NOW; t += MIN) {
+    const local = new Date(t + 8 * HOUR).getUTCHours();
+    const running = local >= 6 && local < 22;
+    const window = Math.floor((t - start) / (15 * MIN));
+    if (running) cou += (window % 4 === 0 ? 2 : 5) / 15;
+    lines.push(
+      toLine({
+        measurement: 'energy',
+        tags: {
+          enterprise: ENT2.ent,
+          site: 'mtr-0002-p1',
+          device: 'mtr-0002-p1',
+          factor: 'energy_kwh',
+          interval: 'minute',
+        },
+        fields: { Cou: Math.round(cou * 1000) / 1000 },
+        timeSeconds: t / 1000,
+      }),
+    );
+  }
+  for (let i = 0; i < lines.length; i += 5000) await writer.write(lines.slice(i, i + 5000));
+
+  const before = reloads();
+  await analyzer.runRatedEnergy();
+  const rows = await pool.query<{ meter_id: string; rated_kwh: number; windows_used: number }>(
+    'select meter_id, rated_kwh, windows_used from analyzer_rated_energy order by meter_id',
+  );
+  expect(rows.rows).toEqual([{ meter_id: 'mtr-0002-p1', rated_kwh: 5, windows_used: expect.any(Number) }]);
+  expect(rows.rows[0]!.windows_used).toBeGreaterThan(150);
+  // mtr-0001-p1 has a configured value (180) and was left alone; the engines got the derived one.
+  expect(reloads()).toBeGreaterThan(before);
+});
+
+test('stability metrics per outlet and enterprise from the hourly aggregates and the deviation log', async () => {
+  // ent-0001, out-0001-g1: limits on a21026, a21002, a34013 → 3 × 48 expected hours in the 2-day window.
+  // a21026: 4 hours missing; a34013: 6 hours invalid; a21002: one hour at 60 (limit 50).
+  const lines: string[] = [];
+  for (let h = 0; h < 48; h++) {
+    const start = D0 + h * HOUR;
+    for (const factor of ['a21026', 'a21002', 'a34013']) {
+      if (factor === 'a21026' && h < 4) continue;
+      const valid = !(factor === 'a34013' && h >= 10 && h < 16);
+      const value = factor === 'a21002' && h === 20 ? 60 : 5;
+      lines.push(
+        toLine(
+          aggregatePoint({
+            type: 'aggregate',
+            enterpriseId: 'ent-0001',
+            siteId: 'out-0001-g1',
+            factor,
+            interval: 'hour',
+            start,
+            value,
+            convertedValue: value,
+            valid,
+            flag: valid ? 'N' : 'D',
+            coverage: 1,
+          }),
+        ),
+      );
+    }
+  }
+  await writer.write(lines);
+  const windowStart = D0 + 20 * HOUR;
+  await recordDeviations(pool, [
+    {
+      rule: 'exceedance',
+      severity: 'medium',
+      output: {
+        type: 'deviation',
+        id: 'dev-stability-test-1',
+        rule: 'exceedance',
+        state: 'resolved',
+        revision: 2,
+        severity: 'minor',
+        enterpriseId: 'ent-0001',
+        siteId: 'out-0001-g1',
+        factor: 'a21002',
+        subject: 'a21002',
+        windowStart,
+        windowEnd: windowStart + HOUR,
+        suspectedFalsification: false,
+        inResumptionWindow: false,
+        evidence: {},
+      },
+    },
+  ]);
+
+  await analyzer.runStability();
+  const res = await pool.query<{
+    enterprise_id: string;
+    site_id: string;
+    window_from: Date;
+    window_to: Date;
+    metrics: StabilityMetrics;
+    stably_compliant: boolean;
+    last_received_at: Date | null;
+  }>(
+    `select * from analyzer_stability where enterprise_id in ('ent-0001', 'ent-0002') order by enterprise_id, site_id`,
+  );
+  const byKey = new Map(res.rows.map((r) => [`${r.enterprise_id}|${r.site_id}`, r]));
+  const outlet = byKey.get('ent-0001|out-0001-g1');
+  expect(outlet).toBeDefined();
+  expect(outlet!.window_from.getTime()).toBe(NOW - 48 * HOUR);
+  expect(outlet!.window_to.getTime()).toBe(NOW);
+  expect(outlet!.metrics).toMatchObject({
+    expected: 144,
+    received: 140,
+    valid: 134,
+    judgedValidHours: 134,
+    compliantValidHours: 133,
+    exceedanceWindows: 1,
+    confirmedFalsifications: 0,
+  });
+  expect(outlet!.metrics.effectiveTransmissionRate).toBeCloseTo(134 / 144, 6);
+  expect(outlet!.stably_compliant).toBe(false);
+  expect(outlet!.last_received_at).toBeNull(); // ent-0001 sent nothing through Kafka in this test
+  expect(byKey.get('ent-0001|')!.metrics).toEqual(outlet!.metrics);
+  // ent-0002 sent 8 hours of NOx only: far below 90 % effective transmission; its last-seen time is carried.
+  const ent2 = byKey.get('ent-0002|')!;
+  expect(ent2.stably_compliant).toBe(false);
+  expect(ent2.metrics.effectiveTransmissionRate).toBeLessThan(0.1);
+  expect(ent2.last_received_at?.getTime()).toBe(D0 + 8 * HOUR);
+});
