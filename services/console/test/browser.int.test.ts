@@ -108,3 +108,49 @@ it('a viewer sees the case but no actions', async () => {
   await expect(page.locator('[data-test=actions]').count()).resolves.toBe(0);
   await page.close();
 });
+
+it("shows the alerter's notifications, delivery attempts and the enterprise's acknowledgement on the detail", async () => {
+  const page = await loginPage('officer-dist-landong');
+  await page.goto(`${w.base}/#/case/${CASES.landong}`);
+  await page.waitForSelector('[data-test=notifications]');
+  const text = (await page.locator('[data-test=notifications]').textContent()) ?? '';
+  expect(text).toContain('aliyun failed PROVIDER_UNAVAILABLE');
+  expect(text).toContain('tencent sent');
+  await expect(page.locator('[data-test=enterprise-acks]').textContent()).resolves.toContain('脱硫塔');
+  await page.screenshot({ path: join(shots, 'case-notifications.png'), fullPage: true });
+  await page.close();
+});
+
+it('opens a printable monthly district report with its chart', async () => {
+  // Last month's ledger of Landong: what review actions and the alerter record.
+  await w.pool.query(
+    `insert into regulatory_events (kind, source_ref, enterprise_id, district_id, occurred_at, rule, outcome)
+     values ('offsite-check', 'c1', 'ent-0001', 'dist-landong', '2026-02-10T02:00:00Z', null, null),
+            ('offsite-check', 'c2', 'ent-0002', 'dist-landong', '2026-02-11T02:00:00Z', null, null),
+            ('deviation', 'c1', 'ent-0001', 'dist-landong', '2026-02-10T02:00:00Z', 'exceedance', 'confirmed'),
+            ('deviation', 'c2', 'ent-0002', 'dist-landong', '2026-02-11T02:00:00Z', 'treatment-idle', 'dismissed'),
+            ('penalty-waived', 'c1', 'ent-0001', 'dist-landong', '2026-02-10T02:00:00Z', null, null)`,
+  );
+  const page = await loginPage('officer-dist-landong');
+  await page.goto(`${w.base}/#/reg/report`);
+  // Chinese, whatever an earlier test chose (the language is kept in localStorage).
+  await page.evaluate("localStorage.setItem('lang', 'zh')");
+  await page.reload();
+  await page.waitForSelector('[data-test=report] input[name=month]');
+  await page.fill('[data-test=report] input[name=district]', 'dist-landong');
+  await page.fill('[data-test=report] input[name=month]', '2026-02');
+  await page.click('[data-test=report] button[type=submit]');
+  await page.waitForSelector('[data-test=report-title]:has-text("2026-02")');
+  await page.waitForSelector('[data-test=report-chart] canvas');
+  await expect(page.locator('[data-test=report-title]').textContent()).resolves.toContain('月度报告');
+  const figures = (await page.locator('[data-test=report-figures]').textContent()) ?? '';
+  expect(figures).toMatch(/非现场检查\s*2/);
+  expect(figures).toMatch(/首违不罚\s*1/);
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(shots, 'monthly-report.png'), fullPage: true });
+  // Another district's report is refused for this officer.
+  await page.fill('[data-test=report] input[name=district]', 'dist-lanxi');
+  await page.click('[data-test=report] button[type=submit]');
+  await page.waitForSelector('[data-test=reg-error]');
+  await page.close();
+});
