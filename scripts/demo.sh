@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# npm run demo — the whole pipeline on this machine, on realistic data, in minutes:
+#   node_modules → servers (infra/bin/offsite-infra up) → Kafka topics of this run, Postgres migrations,
+#   registry/demo.yaml, console demo users → every service that has a src/main.ts, in the background
+#   (logs in .offsite/demo/logs/) → simulator over one accelerated day with a progress line → summary
+#   from the real stores → keeps running until Ctrl-C, then stops the services (SIGTERM) and reports
+#   their exit codes. The servers keep running (stop them with: npm run infra -- down).
+#
+# Settings (environment): DEMO_SPEED (event seconds per wall second, default 480: a day in ~3 min),
+# DEMO_HOURS (default 24), DEMO_SEED (default 212), DEMO_EXIT_AFTER_SUMMARY=1 (stop after the summary).
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+DEMO_DIR=$ROOT/.offsite/demo
+LOG_DIR=$DEMO_DIR/logs
+REGISTRY=registry/demo.yaml
+# The day registry/demo.yaml was fitted to (its first comment line); the simulator must start there.
+DEMO_DAY=$(sed -n 's/.*--day \([0-9-]*\).*/\1/p' "$REGISTRY" | head -1)
+SIM_START="${DEMO_DAY}T00:00:00+08:00"
+SPEED=${DEMO_SPEED:-480}
+HOURS=${DEMO_HOURS:-24}
+SEED=${DEMO_SEED:-212}
+SCENARIOS=treatment-off,exceedance,flatline,offline,maintenance
+RUN_ID=$(date -u +%Y%m%d%H%M%S)
+PREFIX="demo-${RUN_ID}."
+OUTBOX_DIR=$ROOT/.offsite/outbox
+T0=$(date +%s)
+
+say() { printf '\033[1m[demo %3ss]\033[0m %s\n' "$(($(date +%s) - T0))" "$*"; }
+die() {
+  say "FAILED: $*"
+  stop_services
+  exit 1
+}
+
+mkdir -p "$LOG_DIR" "$OUTBOX_DIR"
+
+# ---------------------------------------------------------------- services table
+# name  ops-port  extra environment (space-separated NAME=value; values without spaces)
+SERVICES=(hj212-gateway mqtt-ingestor kafka-ingestor influx-writer analyzer alerter console)
+declare -A OPS_PORT=([hj212-gateway]=9101 [mqtt-ingestor]=9102 [kafka-ingestor]=9103 [influx-writer]=9104
+  [analyzer]=9105 [alerter]=9106 [console]=9107)
+declare -A PIDS=() STATUS=()
+# .offsite/env names Mosquitto's password and ACL files OFFSITE_MQTT_PASSWORD_FILE / _ACL_FILE, which
+# the runtime's config loader reads as "OFFSITE_MQTT_PASSWORD from a file": services must not see them.
+NO_FILE_VARS="-u OFFSITE_MQTT_PASSWORD_FILE -u OFFSITE_MQTT_ACL_FILE"
+
+service_env() {
+  case $1 in
+    hj212-gateway) echo "OFFSITE_KAFKA_TOPIC_PREFIX=$PREFIX" ;;
+    mqtt-ingestor)
+      echo "OFFSITE_TELEMETRY_TOPIC=${PREFIX}telemetry.v1 OFFSITE_DLQ_TOPIC=${PREFIX}telemetry.dlq.v1" \
+        "OFFSITE_MQTT_SHARE_GROUP=demo-$RUN_ID OFFSITE_MQTT_CLIENT_ID=demo-mqtt-$RUN_ID"
+      ;;
+    kafka-ingestor) echo "OFFSITE_KAFKA_TOPIC_PREFIX=$PREFIX" ;;
+    influx-writer)
+      echo "OFFSITE_TELEMETRY_TOPIC=${PREFIX}telemetry.v1 OFFSITE_DLQ_TOPIC=${PREFIX}telemetry.dlq.v1" \
+        "OFFSITE_INFLUX_WRITER_GROUP=offsite-influx-writer-$RUN_ID"
+      ;;
+    analyzer)
+      # The demo replays a past day: no wall-clock tick (it would push the watermark to now).
+      echo "OFFSITE_ANALYZER_TELEMETRY_TOPIC=${PREFIX}telemetry.v1 OFFSITE_ANALYZER_DEVIATION_TOPIC=${PREFIX}deviation.v1" \
+        "OFFSITE_ANALYZER_DLQ_TOPIC=${PREFIX}telemetry.dlq.v1 OFFSITE_ANALYZER_GROUP_ID=offsite-analyzer-$RUN_ID" \
+        "OFFSITE_ANALYZER_TICK_INTERVAL_MS=0"
+      ;;
+    alerter)
+      echo "OFFSITE_ALERTER_TOPIC_PREFIX=$PREFIX OFFSITE_ALERTER_GROUP_ID=offsite-alerter-$RUN_ID" \
+        "OFFSITE_ALERTER_QUEUE_PREFIX=offsite-demo-$RUN_ID OFFSITE_ALERTER_OUTBOX_DIR=$OUTBOX_DIR" \
+        "OFFSITE_ALERTER_ACK_SECRET=$ACK_SECRET"
+      ;;
+    console) echo "OFFSITE_CONSOLE_PORT=8080" ;;
+  esac
+}
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+start_service() {
+  local s=$1 port=${OPS_PORT[$1]}
+  if [ ! -f "services/$s/src/main.ts" ]; then
+    STATUS[$s]="services/$s/src/main.ts does not exist"
+    return
+  fi
+  if port_busy "$port"; then
+    STATUS[$s]="ops port $port already in use (another copy running?)"
+    return
+  fi
+  # shellcheck disable=SC2046 # word splitting of the NAME=value list is intended
+  (cd "services/$s" && exec setsid env $NO_FILE_VARS OFFSITE_OPS_PORT="$port" $(service_env "$s") node --import tsx src/main.ts) \
+    >"$LOG_DIR/$s.log" 2>&1 &
+  PIDS[$s]=$!
+  STATUS[$s]=starting
+}
+
+wait_ready() {
+  local s=$1 port=${OPS_PORT[$1]} deadline=$(($(date +%s) + 120))
+  [ "${STATUS[$s]}" = starting ] || return
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    if ! kill -0 "${PIDS[$s]}" 2>/dev/null; then
+      wait "${PIDS[$s]}"
+      STATUS[$s]="exited with code $? while starting (see $LOG_DIR/$s.log)"
+      unset 'PIDS[$s]'
+      return
+    fi
+    if curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$port/readyz"; then
+      STATUS[$s]=ready
+      return
+    fi
+    sleep 0.5
+  done
+  STATUS[$s]="not ready after 120 s (see $LOG_DIR/$s.log)"
+}
+
+STOPPED=0
+stop_services() {
+  [ "$STOPPED" = 1 ] && return
+  STOPPED=1
+  local s t
+  [ "${#PIDS[@]}" -eq 0 ] && return
+  say "stopping services (SIGTERM) …"
+  for s in "${!PIDS[@]}"; do kill -TERM "${PIDS[$s]}" 2>/dev/null; done
+  for s in "${!PIDS[@]}"; do
+    t=0
+    while kill -0 "${PIDS[$s]}" 2>/dev/null && [ "$t" -lt 300 ]; do
+      sleep 0.1
+      t=$((t + 1))
+    done
+    if kill -0 "${PIDS[$s]}" 2>/dev/null; then
+      kill -KILL "${PIDS[$s]}" 2>/dev/null
+      wait "${PIDS[$s]}" 2>/dev/null
+      say "  $s did not stop within 30 s: killed (SIGKILL)"
+    else
+      wait "${PIDS[$s]}"
+      say "  $s exited with code $?"
+    fi
+  done
+  PIDS=()
+  say "servers keep running; stop them with: npm run infra -- down"
+}
+trap 'echo; stop_services; exit 130' INT TERM
+
+# ---------------------------------------------------------------- 1. node_modules and servers
+say "node_modules …"
+bash scripts/ensure-node-modules.sh >"$LOG_DIR/ensure-node-modules.log" 2>&1 ||
+  die "scripts/ensure-node-modules.sh failed (see $LOG_DIR/ensure-node-modules.log)"
+# `up` is idempotent, but it waits on a lock that running servers keep open (see the report), so
+# it is only called when a server is not running.
+INFRA_STATUS=$(bash infra/bin/offsite-infra status 2>/dev/null)
+if [ -f .offsite/env ] && [ -n "$INFRA_STATUS" ] && ! grep -qv ' running ' <<<"$INFRA_STATUS"; then
+  say "servers already running (infra/bin/offsite-infra status)"
+else
+  say "servers (infra/bin/offsite-infra up) …"
+  bash infra/bin/offsite-infra up >"$LOG_DIR/infra-up.log" 2>&1 || die "offsite-infra up failed (see $LOG_DIR/infra-up.log)"
+fi
+set -a
+# shellcheck source=/dev/null
+. .offsite/env
+set +a
+
+# ---------------------------------------------------------------- 2. topics, Postgres, registry, users
+say "Kafka topics ${PREFIX}*, Postgres migrations, $REGISTRY, console users …"
+node --import tsx scripts/demo/setup.ts "$REGISTRY" "$PREFIX" "$DEMO_DIR/credentials" >"$LOG_DIR/setup.json" 2>"$LOG_DIR/setup.log" ||
+  die "setup failed (see $LOG_DIR/setup.log)"
+say "  $(cat "$LOG_DIR/setup.json")"
+if [ -f "$DEMO_DIR/ack-secret" ]; then ACK_SECRET=$(cat "$DEMO_DIR/ack-secret"); else
+  ACK_SECRET=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+  (umask 077 && echo "$ACK_SECRET" >"$DEMO_DIR/ack-secret")
+fi
+# Console demo users (admin, supervisor, officer-<district>, viewer) with the demo password.
+if [ -f services/console/src/seed-cli.ts ]; then
+  OFFSITE_CONSOLE_DEMO_PASSWORD=$(sed -n 's/^password=//p' "$DEMO_DIR/credentials") \
+    npm run seed -w @offsite/console >"$LOG_DIR/console-seed.log" 2>&1 ||
+    say "  console users not seeded (see $LOG_DIR/console-seed.log)"
+fi
+# Mosquitto accounts and ACL from the registry, if the mqtt-ingestor provides a script for it.
+if [ -f services/mqtt-ingestor/package.json ]; then
+  ACL_SCRIPT=$(node -e 'const s=require("./services/mqtt-ingestor/package.json").scripts||{};process.stdout.write(Object.keys(s).find(k=>/acl|account/i.test(k))||"")')
+  if [ -n "$ACL_SCRIPT" ]; then
+    say "Mosquitto accounts/ACL (npm run $ACL_SCRIPT -w @offsite/mqtt-ingestor) …"
+    # Its own reload goes through `offsite-infra mqtt-reload`, which waits on the lock the running
+    # servers hold (see the report); SIGHUP makes Mosquitto re-read the files just the same.
+    if OFFSITE_MQTT_RELOAD=0 timeout 60 npm run "$ACL_SCRIPT" -w @offsite/mqtt-ingestor >"$LOG_DIR/mqtt-accounts.log" 2>&1; then
+      kill -HUP "$(awk '{print $1}' .offsite/run/mosquitto.pid)" 2>/dev/null || say "  could not signal Mosquitto to reload"
+    else
+      say "  failed (see $LOG_DIR/mqtt-accounts.log)"
+    fi
+  fi
+fi
+
+# ---------------------------------------------------------------- 3. services
+if [ -f services/console/src/main.ts ] && [ ! -f services/console/web/dist/index.html ]; then
+  say "building the console's web UI (first run) …"
+  npm run build:web -w @offsite/console >"$LOG_DIR/console-build.log" 2>&1 || say "  failed (see $LOG_DIR/console-build.log)"
+fi
+say "starting services …"
+for s in "${SERVICES[@]}"; do start_service "$s"; done
+for s in "${SERVICES[@]}"; do
+  wait_ready "$s"
+  say "  $(printf '%-15s' "$s") ${STATUS[$s]}"
+done
+[ "${STATUS[hj212-gateway]}" = ready ] || die "the hj212-gateway is needed for the demo: ${STATUS[hj212-gateway]}"
+
+# ---------------------------------------------------------------- 4. simulator
+MQTT_CREDS=""
+[ -f .offsite/mqtt/enterprise-credentials.json ] && MQTT_CREDS="OFFSITE_SIM_MQTT_CREDENTIALS=$ROOT/.offsite/mqtt/enterprise-credentials.json"
+ENTERPRISES=$(grep -c '^  - id: ent-' "$REGISTRY")
+say "simulator: $ENTERPRISES enterprises, $HOURS h of $DEMO_DAY (Asia/Shanghai) at ${SPEED}× …"
+: >"$LOG_DIR/simulator.log"
+SIM_T0=$(date +%s)
+(cd services/simulator && exec env $NO_FILE_VARS OFFSITE_SIM_REGISTRY="$ROOT/$REGISTRY" OFFSITE_SIM_START="$SIM_START" \
+  OFFSITE_SIM_HOURS="$HOURS" OFFSITE_SIM_SPEED="$SPEED" OFFSITE_SIM_SEED="$SEED" OFFSITE_SIM_SCENARIOS="$SCENARIOS" \
+  OFFSITE_SIM_PROGRESS=true $MQTT_CREDS OFFSITE_OPS_PORT=9108 node --import tsx src/main.ts 2>>"$LOG_DIR/simulator.log") |
+  node --import tsx scripts/demo/progress.ts "$LOG_DIR/simulator.log" "$DEMO_DIR/simulator-result.json" \
+    "http://127.0.0.1:${OPS_PORT[analyzer]}/metrics"
+SIM_RC=${PIPESTATUS[0]}
+say "simulator exited with code $SIM_RC after $(($(date +%s) - SIM_T0)) s"
+
+# ---------------------------------------------------------------- 5. summary
+say "waiting for the pipeline to drain, then the summary …"
+STATUS[simulator]=$([ "$SIM_RC" = 0 ] && echo ready || echo "exited with code $SIM_RC (see $LOG_DIR/simulator.log)")
+{
+  printf '{"runId":"%s","prefix":"%s","startedAt":"%s","simStart":"%s","simHours":%s,"scenarios":"%s",' \
+    "$RUN_ID" "$PREFIX" "$(date -u -d "@$T0" +%FT%TZ)" "$SIM_START" "$HOURS" "$SCENARIOS"
+  printf '"registry":"%s","outboxDir":"%s","mailDir":"%s","credentials":"%s","consoleUrl":"http://127.0.0.1:8080/",' \
+    "$ROOT/$REGISTRY" "$OUTBOX_DIR" "${OFFSITE_MAIL_DIR:-$ROOT/.offsite/mail}" "$DEMO_DIR/credentials"
+  printf '"simulatorResult":"%s","groups":{"influx-writer":"offsite-influx-writer-%s@%stelemetry.v1",' \
+    "$DEMO_DIR/simulator-result.json" "$RUN_ID" "$PREFIX"
+  printf '"analyzer":"offsite-analyzer-%s@%stelemetry.v1","alerter":"offsite-alerter-%s@%sdeviation.v1"},"services":{' \
+    "$RUN_ID" "$PREFIX" "$RUN_ID" "$PREFIX"
+  sep=''
+  for s in "${SERVICES[@]}" simulator; do
+    printf '%s"%s":"%s"' "$sep" "$s" "${STATUS[$s]//\"/\'}"
+    sep=,
+  done
+  printf '}}\n'
+} >"$DEMO_DIR/run.json"
+node --import tsx scripts/demo/summary.ts "$DEMO_DIR/run.json" 2>"$LOG_DIR/summary.log" | tee "$DEMO_DIR/summary.txt" ||
+  say "summary failed (see $LOG_DIR/summary.log)"
+say "demo wall time so far: $(($(date +%s) - T0)) s; logs in $LOG_DIR"
+
+if [ "${DEMO_EXIT_AFTER_SUMMARY:-0}" = 1 ]; then
+  stop_services
+  exit 0
+fi
+say "services keep running — open the console; press Ctrl-C to stop them."
+while true; do
+  for s in "${!PIDS[@]}"; do
+    if ! kill -0 "${PIDS[$s]}" 2>/dev/null; then
+      wait "${PIDS[$s]}"
+      say "$s exited unexpectedly with code $? (see $LOG_DIR/$s.log)"
+      unset 'PIDS[$s]'
+    fi
+  done
+  sleep 2 &
+  wait $!
+done

@@ -1,0 +1,337 @@
+/**
+ * Demo summary (run by scripts/demo.sh after the simulator finished): waits until the consumers of
+ * this run caught up, then reports from the real stores — readings on Kafka, points and values in
+ * InfluxDB, deviations by rule (deviation.v1 of this run) against the scenarios the simulator
+ * planned, cases and notifications in Postgres (when the alerter ran), files in the outbox and the
+ * SMTP sink, and the console login. Nothing is inferred: what could not be read says so.
+ *
+ * Usage: summary.ts <run.json>   (written by scripts/demo.sh; environment from .offsite/env)
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import pg from 'pg';
+import type { Kafka } from 'kafkajs';
+import { createKafkaClient } from '@offsite/kafka';
+import { createLogger } from '@offsite/runtime';
+import { parseRegistryText, parseScenarioKinds, planRun } from '@offsite/simulator';
+
+interface RunInfo {
+  runId: string;
+  prefix: string;
+  startedAt: string;
+  simStart: string;
+  simHours: number;
+  scenarios: string;
+  registry: string;
+  groups: Record<string, string>;
+  /** service → "ready" or why it is not available */
+  services: Record<string, string>;
+  outboxDir: string;
+  mailDir: string;
+  credentials: string;
+  consoleUrl: string;
+  simulatorResult: string;
+}
+
+const runPath = process.argv[2];
+if (!runPath) {
+  process.stderr.write('usage: summary.ts <run.json>\n');
+  process.exit(64);
+}
+const run = JSON.parse(await readFile(runPath, 'utf8')) as RunInfo;
+const env = process.env;
+const logger = createLogger({ service: 'demo-summary', level: 'error' });
+const out: string[] = [];
+const say = (s = '') => out.push(s);
+const ready = (s: string) => run.services[s] === 'ready';
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+const kafka = createKafkaClient({
+  brokers: (env.OFFSITE_KAFKA_BROKERS ?? '').split(','),
+  clientId: 'offsite-demo-summary',
+  logger,
+});
+const topic = (name: string) => `${run.prefix}${name}`;
+
+async function highWatermarks(k: Kafka, t: string): Promise<Map<number, { low: number; high: number }>> {
+  const admin = k.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(t);
+    return new Map(offsets.map((o) => [o.partition, { low: Number(o.low), high: Number(o.high) }]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Records still to be consumed by a group on a topic (committed offsets vs high watermarks). */
+async function lag(k: Kafka, groupId: string, t: string): Promise<number> {
+  const admin = k.admin();
+  await admin.connect();
+  try {
+    const [high, committed] = await Promise.all([
+      admin.fetchTopicOffsets(t),
+      admin.fetchOffsets({ groupId, topics: [t] }),
+    ]);
+    const done = new Map(
+      (committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)] as const),
+    );
+    return high.reduce((a, p) => a + Number(p.high) - Math.max(Number(p.low), done.get(p.partition) ?? 0), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function waitForConsumers(): Promise<string[]> {
+  const watched = Object.entries(run.groups).filter(([service]) => ready(service));
+  const deadline = Date.now() + 180_000;
+  const pending: string[] = [];
+  for (const [service, spec] of watched) {
+    const [groupId, t] = spec.split('@') as [string, string];
+    let behind = await lag(kafka, groupId, t);
+    while (behind > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 1000));
+      behind = await lag(kafka, groupId, t);
+    }
+    if (behind > 0) pending.push(`${service} still ${fmt(behind)} records behind on ${t}`);
+  }
+  return pending;
+}
+
+async function influxql(
+  q: string,
+): Promise<{ name?: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }[]> {
+  const db = env.OFFSITE_INFLUX_DATABASE ?? (env.OFFSITE_INFLUX_BUCKET ?? '').split('/')[0];
+  const url = new URL('/query', env.OFFSITE_INFLUX_URL);
+  url.searchParams.set('db', db ?? '');
+  url.searchParams.set('q', q);
+  const headers: Record<string, string> = {};
+  if (env.OFFSITE_INFLUX_TOKEN) headers.authorization = `Token ${env.OFFSITE_INFLUX_TOKEN}`;
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
+  if (!res.ok) throw new Error(`InfluxDB /query answered ${res.status}: ${await res.text()}`);
+  const body = (await res.json()) as { results: { series?: never[]; error?: string }[] };
+  const r = body.results[0];
+  if (r?.error) throw new Error(r.error);
+  return r?.series ?? [];
+}
+
+async function influxSummary(from: string, to: string): Promise<void> {
+  const measurements = (await influxql('SHOW MEASUREMENTS')).flatMap((s) =>
+    s.values.map((v) => String(v[0])),
+  );
+  if (measurements.length === 0) {
+    say('  InfluxDB: no measurements yet');
+    return;
+  }
+  for (const m of measurements) {
+    const series = await influxql(
+      `SELECT count(*) FROM "${m}" WHERE time >= '${from}' AND time < '${to}' GROUP BY "interval"`,
+    );
+    const rows: string[] = [];
+    let points = 0;
+    let values = 0;
+    for (const s of series) {
+      const counts = s.columns
+        .map((c, i) => [c, Number(s.values[0]?.[i] ?? 0)] as const)
+        .filter(([c]) => c.startsWith('count_'));
+      const stats = counts.filter(([c]) => !/^count_(flag|unit|.*_flag)$/.test(c));
+      const p = Math.max(0, ...stats.map(([, n]) => n));
+      const v = stats.reduce((a, [, n]) => a + n, 0);
+      points += p;
+      values += v;
+      rows.push(`${s.tags?.interval ?? '-'} ${fmt(p)}`);
+    }
+    if (points > 0) say(`  InfluxDB ${m}: ${fmt(points)} points, ${fmt(values)} values (${rows.join(', ')})`);
+  }
+}
+
+interface Dev {
+  id: string;
+  revision: number;
+  rule: string;
+  state: string;
+  enterpriseId: string;
+  siteId: string;
+  factor?: string;
+}
+
+async function readDeviations(): Promise<Dev[]> {
+  const t = topic('deviation.v1');
+  const marks = await highWatermarks(kafka, t);
+  const total = [...marks.values()].reduce((a, m) => a + m.high - m.low, 0);
+  if (total === 0) return [];
+  const groupId = `offsite-demo-summary-${process.pid}-${Date.now()}`;
+  const consumer = kafka.consumer({ groupId });
+  const latest = new Map<string, Dev>();
+  let seen = 0;
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic: t, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`read ${seen} of ${total} deviation records in 60 s`)),
+        60_000,
+      );
+      consumer
+        .run({
+          eachMessage: async ({ message }) => {
+            seen++;
+            if (message.value) {
+              const d = JSON.parse(message.value.toString()) as Dev;
+              const prev = latest.get(d.id);
+              if (!prev || prev.revision < d.revision) latest.set(d.id, d);
+            }
+            if (seen >= total) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteGroups([groupId]).catch(() => undefined);
+  await admin.disconnect();
+  return [...latest.values()];
+}
+
+async function filesSince(dir: string, since: number): Promise<string[]> {
+  const found: string[] = [];
+  async function walk(d: string): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if ((await stat(p)).mtimeMs >= since) found.push(p);
+    }
+  }
+  await walk(dir);
+  return found.sort();
+}
+
+// ---------------------------------------------------------------------------------------------
+const simStart = Date.parse(run.simStart);
+const simEnd = simStart + run.simHours * 3_600_000;
+const startedAt = Date.parse(run.startedAt);
+
+say('==================== Offsite demo — summary / 演示小结 ====================');
+say('Services / 服务:');
+for (const [s, status] of Object.entries(run.services))
+  say(`  ${s.padEnd(15)} ${status === 'ready' ? 'ready' : `not available — ${status}`}`);
+
+let sim: Record<string, number | string | boolean> | null = null;
+try {
+  sim = JSON.parse(await readFile(run.simulatorResult, 'utf8')) as typeof sim;
+} catch {
+  sim = null;
+}
+say('Simulator / 模拟器:');
+if (sim)
+  say(
+    `  event time ${String(sim.start)} → ${String(sim.eventTime)}; HJ 212 packets generated ${fmt(Number(sim.packetsGenerated))}, ` +
+      `acknowledged ${fmt(Number(sim.packetsAcked))} (${fmt(Number(sim.valuesAcked))} values), resends ${fmt(Number(sim.resends))}, ` +
+      `still cached ${fmt(Number(sim.cached))}; MQTT meter readings ${fmt(Number(sim.meterReadings))} (errors ${fmt(Number(sim.meterErrors))})`,
+  );
+else say('  no progress recorded (see .offsite/demo/logs/simulator.log)');
+
+const pending = await waitForConsumers();
+for (const p of pending) say(`  WARNING: ${p}`);
+
+say('Ingested / 入库:');
+try {
+  const tel = await highWatermarks(kafka, topic('telemetry.v1'));
+  const dlq = await highWatermarks(kafka, topic('telemetry.dlq.v1'));
+  const count = (m: Map<number, { low: number; high: number }>) =>
+    [...m.values()].reduce((a, x) => a + x.high - x.low, 0);
+  say(`  Kafka ${topic('telemetry.v1')}: ${fmt(count(tel))} readings; DLQ ${fmt(count(dlq))}`);
+} catch (e) {
+  say(`  Kafka: not readable — ${(e as Error).message}`);
+}
+try {
+  await influxSummary(new Date(simStart).toISOString(), new Date(simEnd).toISOString());
+} catch (e) {
+  say(`  InfluxDB: not readable — ${(e as Error).message}`);
+}
+
+say('Deviations / 异常 (deviation.v1 of this run, latest revision per id):');
+const registry = parseRegistryText(await readFile(run.registry, 'utf8'), run.registry);
+const plan = planRun(registry, 0, simStart, parseScenarioKinds(run.scenarios));
+let devs: Dev[];
+if (!ready('analyzer')) say('  not available — the analyzer did not run');
+else {
+  try {
+    devs = await readDeviations();
+    const byRule = new Map<string, number>();
+    for (const d of devs) byRule.set(d.rule, (byRule.get(d.rule) ?? 0) + 1);
+    say(
+      `  ${fmt(devs.length)} deviations: ${
+        [...byRule]
+          .sort()
+          .map(([r, n]) => `${r} ${n}`)
+          .join(', ') || 'none'
+      }`,
+    );
+    for (const s of plan.scenarios) {
+      const hits = devs.filter((d) => d.enterpriseId === s.enterpriseId);
+      const rules = [...new Set(hits.map((d) => d.rule))].sort();
+      const expected = s.expect.length ? s.expect.join(',') : 'none';
+      const ok = s.expect.length
+        ? s.expect.every((r) => rules.includes(r))
+        : hits.length === 0 && devs.length > 0;
+      say(
+        `  ${ok ? '✓' : '✗'} ${s.kind.padEnd(13)} ${s.enterpriseId} (${s.description.zh}): expected ${expected}, got ${rules.join(',') || 'none'}`,
+      );
+    }
+  } catch (e) {
+    say(`  not readable — ${(e as Error).message}`);
+  }
+}
+
+say('Cases and reminders / 案件与提醒:');
+if (!ready('alerter')) say('  not available — the alerter did not run');
+else {
+  const pool = new pg.Pool({ connectionString: env.OFFSITE_PG_URL, max: 1 });
+  try {
+    const cases = await pool.query<{ rule: string; n: string }>(
+      'select rule, count(*) n from alert_cases where updated_at >= $1 group by rule order by rule',
+      [new Date(startedAt)],
+    );
+    say(`  cases: ${cases.rows.map((r) => `${r.rule} ${r.n}`).join(', ') || 'none'}`);
+    const notes = await pool.query<{ channel: string; status: string; n: string }>(
+      'select channel, status, count(*) n from alert_notifications where created_at >= $1 group by 1, 2 order by 1, 2',
+      [new Date(startedAt)],
+    );
+    say(`  notifications: ${notes.rows.map((r) => `${r.channel}/${r.status} ${r.n}`).join(', ') || 'none'}`);
+  } catch (e) {
+    say(`  not readable — ${(e as Error).message}`);
+  } finally {
+    await pool.end();
+  }
+}
+for (const [label, dir] of [
+  ['outbox', run.outboxDir],
+  ['SMTP sink', run.mailDir],
+] as const) {
+  const files = await filesSince(dir, startedAt);
+  say(`  ${label} ${dir}: ${fmt(files.length)} files written during this run`);
+  for (const f of files.slice(0, 5)) say(`    ${relative(dir, f)}`);
+  if (files.length > 5) say(`    … and ${fmt(files.length - 5)} more`);
+}
+
+say('Console / 监管端:');
+if (ready('console')) {
+  const cred = await readFile(run.credentials, 'utf8').catch(() => '');
+  const pw = /^password=(\S+)$/m.exec(cred)?.[1] ?? '(see the credentials file)';
+  say(`  ${run.consoleUrl}  login: supervisor / ${pw}   (all demo users: ${run.credentials})`);
+} else say('  not available — the console did not start');
+say('===========================================================================');
+process.stdout.write(`${out.join('\n')}\n`);
