@@ -1,0 +1,39 @@
+import { ConfigError, loadConfig } from '@offsite/runtime';
+import { Env } from './config.js';
+
+const required = {
+  OFFSITE_PG_URL: 'postgres://u:p@127.0.0.1:55432/offsite',
+  OFFSITE_INFLUX_URL: 'http://127.0.0.1:58086',
+  OFFSITE_INFLUX_TOKEN: 'u:p',
+  OFFSITE_INFLUX_BUCKET: 'offsite/autogen',
+};
+
+it('defaults: ops on loopback 9107, console HTTP 8080, the influx-writer and analyzer measurement names', () => {
+  const env = loadConfig(Env, required);
+  expect(env).toMatchObject({
+    OFFSITE_OPS_HOST: '127.0.0.1',
+    OFFSITE_OPS_PORT: 9107,
+    OFFSITE_CONSOLE_HOST: '127.0.0.1',
+    OFFSITE_CONSOLE_PORT: 8080,
+    OFFSITE_INFLUX_EMISSION_MEASUREMENT: 'emission',
+    OFFSITE_INFLUX_ENERGY_MEASUREMENT: 'energy',
+    OFFSITE_INFLUX_AGGREGATE_MEASUREMENT: 'aggregate',
+  });
+});
+
+it('reports every missing or invalid variable by name', () => {
+  let err: unknown;
+  try {
+    loadConfig(Env, { OFFSITE_CONSOLE_PORT: 'x' });
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(ConfigError);
+  for (const name of [
+    'OFFSITE_PG_URL',
+    'OFFSITE_INFLUX_URL',
+    'OFFSITE_INFLUX_BUCKET',
+    'OFFSITE_CONSOLE_PORT',
+  ])
+    expect((err as Error).message).toContain(name);
+});

@@ -1,0 +1,94 @@
+// The console as a real process (src/main.ts): migrations, /readyz on the ops port, the UI served,
+// a login over HTTP, and a clean exit on SIGTERM.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { runMigrations, importRegistry } from '@offsite/store';
+import { requireEnv, silentLogger, until } from '@offsite/testing';
+import { seedDemoUsers } from '../src/seed.js';
+import { examplePath, PASSWORD } from './fixture.js';
+
+const dir = fileURLToPath(new URL('..', import.meta.url));
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+
+let schema: string;
+let child: ChildProcess | undefined;
+let output = '';
+afterAll(async () => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  const c = new pg.Client({ connectionString: requireEnv('OFFSITE_PG_URL') });
+  await c.connect();
+  await c.query(`drop schema if exists ${schema} cascade`);
+  await c.end();
+});
+
+it('starts, is ready, serves the UI and the API, and exits 0 on SIGTERM', async () => {
+  const url = requireEnv('OFFSITE_PG_URL');
+  schema = `test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const pool = new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: 2 });
+  await runMigrations(pool, { logger: silentLogger });
+  await importRegistry(pool, { path: examplePath }, { logger: silentLogger });
+  await seedDemoUsers(pool, { admin: PASSWORD, supervisor: PASSWORD, officer: PASSWORD, viewer: PASSWORD });
+  await pool.end();
+
+  const [opsPort, httpPort] = [await freePort(), await freePort()];
+  const pgUrl = new URL(url);
+  pgUrl.searchParams.set('options', `-c search_path=${schema}`);
+  child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH ?? '',
+      OFFSITE_PG_URL: pgUrl.toString(),
+      OFFSITE_INFLUX_URL: requireEnv('OFFSITE_INFLUX_URL'),
+      OFFSITE_INFLUX_TOKEN: requireEnv('OFFSITE_INFLUX_TOKEN'),
+      OFFSITE_INFLUX_ORG: process.env.OFFSITE_INFLUX_ORG ?? '',
+      OFFSITE_INFLUX_BUCKET: requireEnv('OFFSITE_INFLUX_BUCKET'),
+      OFFSITE_OPS_PORT: String(opsPort),
+      OFFSITE_CONSOLE_PORT: String(httpPort),
+      OFFSITE_LOG_LEVEL: 'warn',
+      OFFSITE_SHUTDOWN_DEADLINE_MS: '10000',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (b: Buffer) => (output += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (output += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child!.on('exit', (code) => resolve(code)));
+
+  const ops = `http://127.0.0.1:${opsPort}`;
+  const base = `http://127.0.0.1:${httpPort}`;
+  await until(
+    async () => (await fetch(`${ops}/readyz`).catch(() => null))?.status === 200,
+    60_000,
+    `/readyz (output so far: ${output.slice(-2000)})`,
+  );
+  const html = await (await fetch(`${base}/`)).text();
+  expect(html).toContain('<div id="app">');
+  const login = await fetch(`${base}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'officer-dist-landong', password: PASSWORD }),
+  });
+  expect(login.status).toBe(200);
+  const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+  const q = await fetch(`${base}/api/deviations`, { headers: { cookie } });
+  expect(q.status).toBe(200);
+  expect(await q.json()).toMatchObject({ total: 0 });
+  const metrics = await (await fetch(`${ops}/metrics`)).text();
+  expect(metrics).toContain('service="console"');
+
+  child.kill('SIGTERM');
+  await expect(exited).resolves.toBe(0);
+}, 90_000);
