@@ -117,7 +117,7 @@ describe('alerter on real Postgres, Redis and the SMTP sink', () => {
     await alerter?.close();
     alerter = undefined;
     await pool.query(
-      'truncate alert_delivery_attempts, alert_notifications, alert_cases, alert_acknowledgements',
+      'truncate alert_delivery_receipts, alert_delivery_attempts, alert_notifications, alert_cases, alert_acknowledgements cascade',
     );
   });
   afterAll(async () => {
@@ -130,7 +130,9 @@ describe('alerter on real Postgres, Redis and the SMTP sink', () => {
     const a = make();
     const ev = dev({});
     expect(await a.handleDeviation(ev)).toBe('planned');
-    expect(await a.handleDeviation(ev)).toBe('ignored'); // the same event delivered twice
+    // The same event delivered twice: no new case; the plan job is re-added under its own id
+    // (a no-op in BullMQ), which is what recovers a crash between the upsert and the enqueue.
+    expect(await a.handleDeviation(ev)).toBe('replayed');
     const contact = (
       await pool.query<{ id: string }>(
         `select id::text from contacts where enterprise_id = 'ent-0001' and role = 'env-manager'`,

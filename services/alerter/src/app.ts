@@ -1,10 +1,12 @@
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { DeviationV1, NotificationV1 } from '@offsite/contracts';
+import { OffsiteError } from '@offsite/runtime/errors';
 import {
   isNotifyError,
   maskAddress,
   renderReminder,
   type Channel,
+  type DeliveryReceipt,
   type Logger,
   type OutgoingNotification,
   type ReminderKind,
@@ -27,19 +29,44 @@ export interface AlerterOptions {
   /** BullMQ key prefix; unique per deployment (and per test). */
   prefix: string;
   policy: AlertPolicy;
-  /** Channels by name; `sms` is tried in order (primary, then secondary on a failover error). */
+  /**
+   * Channels by name; `sms` is tried in order (primary, then secondary on a failover error). Every
+   * channel instance needs its own `provider` name: each provider has its own BullMQ queue
+   * (`send-<provider>`) and rate limit.
+   */
   channels: { email?: Channel; sms?: Channel[]; outbox?: Channel };
   ack: { secret: string; baseUrl: string };
   logger: Logger;
   now?: () => Date;
+  /** notification.v1 events; a failure is logged and counted, never fails the send (Postgres is the record). */
   publish?: (event: NotificationV1) => Promise<void> | void;
   send?: {
     attempts?: number;
     backoffMs?: number;
     concurrency?: number;
-    rateLimit?: { max: number; durationMs: number };
+    /** Default limit for every provider queue. */
+    rateLimit?: RateLimit;
+    /** Per-provider limits (`smtp`, `aliyun-sms`, `tencent-sms`, `outbox-email`, …). */
+    rateLimits?: Record<string, RateLimit>;
+  };
+  /**
+   * BullMQ job lock (ms): a job whose worker died is picked up again after at most about twice
+   * this (lock expiry + stalled check). Default 30 s.
+   */
+  jobLockMs?: number;
+  counters?: {
+    deviation?(outcome: HandleOutcome): void;
+    send?(provider: string, status: 'sent' | 'failed' | 'failover' | 'skipped'): void;
+    publishFailed?(): void;
   };
 }
+
+export interface RateLimit {
+  max: number;
+  durationMs: number;
+}
+
+export type HandleOutcome = 'ignored' | 'replayed' | 'suppressed' | 'planned' | 'updated' | 'resolved';
 
 interface Recipient {
   kind: 'enterprise-contact' | 'supervisor';
@@ -51,6 +78,8 @@ interface Recipient {
 }
 
 interface SendJob {
+  /** Position in the channel's provider chain (0 = primary); a failover hands the job to the next. */
+  hop?: number;
   groupKey: string;
   deviationIds: string[];
   kind: ReminderKind;
@@ -70,27 +99,95 @@ export function createAlerter(opts: AlerterOptions) {
   const { db, policy } = opts;
   const qopts = { connection: opts.connection, prefix: opts.prefix };
   const planQueue = new Queue<PlanJob>('plan', qopts);
-  const sendQueues: Record<ChannelName, Queue<SendJob>> = {
-    email: new Queue<SendJob>('send-email', qopts),
-    sms: new Queue<SendJob>('send-sms', qopts),
-    outbox: new Queue<SendJob>('send-outbox', qopts),
+  // One queue per provider, so each provider has its own rate limit and a slow or throttled
+  // provider does not hold back the others.
+  const chains: Record<ChannelName, Channel[]> = {
+    email: opts.channels.email ? [opts.channels.email] : [],
+    sms: opts.channels.sms ?? [],
+    outbox: opts.channels.outbox ? [opts.channels.outbox] : [],
   };
+  const sendQueues = new Map<string, Queue<SendJob>>();
+  for (const ch of Object.values(chains).flat()) {
+    if (sendQueues.has(ch.provider)) {
+      if (
+        Object.values(chains)
+          .flat()
+          .filter((c) => c.provider === ch.provider).length > 1
+      )
+        throw new OffsiteError(
+          'ALERTER_DUPLICATE_PROVIDER',
+          `two channels are named ${ch.provider}; give each its own provider name`,
+        );
+      continue;
+    }
+    if (!/^[A-Za-z0-9._-]+$/.test(ch.provider))
+      throw new OffsiteError('ALERTER_BAD_PROVIDER', `provider name ${ch.provider} is not queue-safe`);
+    sendQueues.set(ch.provider, new Queue<SendJob>(`send-${ch.provider}`, qopts));
+  }
   const workers: Worker[] = [];
+  const sendOpts = () => ({
+    attempts: opts.send?.attempts ?? 6,
+    backoff: { type: 'exponential', delay: opts.send?.backoffMs ?? 1000, jitter: 0.5 },
+    removeOnComplete: 10_000,
+    removeOnFail: 10_000,
+  });
 
   const delayUntil = (t: Date) => Math.max(0, t.getTime() - now().getTime());
   const entryByName = (name: string | null): PolicyEntry | undefined =>
     policy.entries.find((e) => e.name === name);
 
-  async function handleDeviation(
-    ev: DeviationV1,
-  ): Promise<'ignored' | 'suppressed' | 'planned' | 'updated' | 'resolved'> {
-    const row = await repo.upsertCase(db, ev);
-    if (!row) return 'ignored'; // same or older revision: a redelivery or a replay
+  async function handleDeviation(ev: DeviationV1): Promise<HandleOutcome> {
+    const outcome = await handle(ev);
+    opts.counters?.deviation?.(outcome);
+    return outcome;
+  }
+
+  async function handle(ev: DeviationV1): Promise<HandleOutcome> {
+    const fresh = await repo.upsertCase(db, ev);
+    if (!fresh) {
+      // Same or older revision: a redelivery or a replay. A redelivery of the stored revision may
+      // follow a crash between the upsert and the enqueue, so finish what that run left undone;
+      // every step below is idempotent (deterministic job ids, Postgres send claims).
+      const stored = await repo.getCase(db, ev.id);
+      if (!stored || stored.revision !== ev.revision || stored.suppressed_reason) return 'ignored';
+      if (stored.state === 'resolved') {
+        if (stored.group_key) await planResolution(stored.group_key);
+        return 'replayed';
+      }
+      if (stored.group_key) {
+        if (!(await repo.hasAnyNotification(db, stored.group_key)))
+          await planFirstRound(stored.group_key, entryByName(stored.policy)?.urgent ?? false);
+        return 'replayed';
+      }
+      return (await plan(ev)) === 'planned' ? 'replayed' : 'ignored';
+    }
     if (ev.state === 'resolved') {
-      if (row.group_key) await planResolution(row.group_key);
+      if (fresh.group_key) await planResolution(fresh.group_key);
       return 'resolved';
     }
-    if (row.group_key) return 'updated';
+    if (fresh.group_key) return 'updated';
+    return plan(ev);
+  }
+
+  /** First round of a group: at the end of its group-wait bucket, after quiet hours unless urgent. */
+  async function planFirstRound(groupKey: string, urgent: boolean): Promise<void> {
+    const bucket = Number(/\.(\d+)(?:\.f)?$/.exec(groupKey)?.[1] ?? NaN);
+    const bucketEnd = Number.isFinite(bucket) ? new Date((bucket + 1) * policy.groupWaitMs) : now();
+    const at = afterQuietHours(bucketEnd, policy.quietHours, urgent);
+    await planQueue.add(
+      'round',
+      { groupKey, round: 1 },
+      {
+        jobId: `${groupKey}.r1`,
+        delay: delayUntil(at),
+        removeOnComplete: 1000,
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
+      },
+    );
+  }
+
+  async function plan(ev: DeviationV1): Promise<'suppressed' | 'planned'> {
     const ent = await repo.enterpriseInfo(db, ev.enterpriseId);
     const decision = decide(
       ev,
@@ -110,19 +207,7 @@ export function createAlerter(opts: AlerterOptions) {
     const base = groupKeyFor(ev.enterpriseId, decision.entry.name, t, policy.groupWaitMs);
     const groupKey = decision.supervisorsOnly ? `${base}.f` : base;
     await repo.setCaseGroup(db, ev.id, groupKey, decision.entry.name);
-    const bucketEnd = new Date((Math.floor(t.getTime() / policy.groupWaitMs) + 1) * policy.groupWaitMs);
-    const at = afterQuietHours(bucketEnd, policy.quietHours, decision.entry.urgent);
-    await planQueue.add(
-      'round',
-      { groupKey, round: 1 },
-      {
-        jobId: `${groupKey}.r1`,
-        delay: delayUntil(at),
-        removeOnComplete: 1000,
-        attempts: 5,
-        backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
-      },
-    );
+    await planFirstRound(groupKey, decision.entry.urgent);
     return 'planned';
   }
 
@@ -249,8 +334,14 @@ export function createAlerter(opts: AlerterOptions) {
       for (const channel of entry.channels) {
         const address = channel === 'sms' ? r.phone : r.email;
         if (!address) continue;
+        const first = chains[channel][0];
+        if (!first) {
+          log.warn({ groupKey, channel }, 'policy names a channel that is not configured; not sent');
+          continue;
+        }
         const id = safe(`${groupKey}.${r.kind === 'supervisor' ? 's' : 'c'}${r.id}.${channel}.${suffix}`);
         const job: SendJob = {
+          hop: 0,
           groupKey,
           deviationIds: cases.map((c) => c.deviation_id),
           kind: model.kind,
@@ -259,13 +350,7 @@ export function createAlerter(opts: AlerterOptions) {
           recipient: { kind: r.kind, id: r.id },
           message: { id, to: { address, name: r.name }, language: r.language, ...rendered },
         };
-        await sendQueues[channel].add(model.kind, job, {
-          jobId: id,
-          attempts: opts.send?.attempts ?? 6,
-          backoff: { type: 'exponential', delay: opts.send?.backoffMs ?? 1000, jitter: 0.5 },
-          removeOnComplete: 10_000,
-          removeOnFail: 10_000,
-        });
+        await sendQueues.get(first.provider)!.add(model.kind, job, { jobId: id, ...sendOpts() });
         n++;
       }
     }
@@ -317,18 +402,24 @@ export function createAlerter(opts: AlerterOptions) {
 
   async function emit(e: Omit<NotificationV1, 'schema' | 'at'>): Promise<void> {
     if (!opts.publish) return;
-    await opts.publish({
-      schema: 'notification.v1',
-      at: now()
-        .toISOString()
-        .replace(/\.\d+Z$/, 'Z'),
-      ...e,
-    });
+    try {
+      await opts.publish({
+        schema: 'notification.v1',
+        at: now()
+          .toISOString()
+          .replace(/\.\d+Z$/, 'Z'),
+        ...e,
+      });
+    } catch (err) {
+      // The send itself is recorded in Postgres; the event stream is best effort after it.
+      opts.counters?.publishFailed?.();
+      log.error({ err, notificationId: e.id, status: e.status }, 'notification event not published');
+    }
   }
 
   async function processSend(
     job: Job<SendJob>,
-  ): Promise<{ provider: string; providerMessageId: string } | { skipped: true }> {
+  ): Promise<{ provider: string; providerMessageId: string } | { skipped: true } | { handedOffTo: string }> {
     const d = job.data;
     const m = d.message;
     const masked = maskAddress(m.to.address);
@@ -346,12 +437,14 @@ export function createAlerter(opts: AlerterOptions) {
       addressMasked: masked,
       channel: d.channel,
     });
-    if (!claim.proceed) return { skipped: true };
-    const chain =
-      d.channel === 'sms'
-        ? (opts.channels.sms ?? [])
-        : [opts.channels[d.channel]].filter((c): c is Channel => !!c);
-    if (chain.length === 0) throw new UnrecoverableError(`no ${d.channel} channel configured`);
+    if (!claim.proceed) {
+      opts.counters?.send?.(job.queueName.replace(/^send-/, ''), 'skipped');
+      return { skipped: true };
+    }
+    const chain = chains[d.channel];
+    const hop = d.hop ?? 0;
+    const ch = chain[hop];
+    if (!ch) throw new UnrecoverableError(`no ${d.channel} provider #${hop} configured`);
     const base = {
       id: m.id,
       deviationId: d.deviationIds[0],
@@ -361,7 +454,7 @@ export function createAlerter(opts: AlerterOptions) {
       attempt: job.attemptsMade + 1,
     };
     let lastErr: unknown;
-    for (const [i, ch] of chain.entries()) {
+    {
       try {
         const r = await ch.send(m);
         await repo.recordAttempt(db, {
@@ -373,6 +466,7 @@ export function createAlerter(opts: AlerterOptions) {
           latencyMs: r.latencyMs,
         });
         await repo.markNotification(db, m.id, 'sent', r.provider, r.providerMessageId);
+        opts.counters?.send?.(ch.provider, 'sent');
         await emit({
           ...base,
           provider: r.provider,
@@ -392,21 +486,29 @@ export function createAlerter(opts: AlerterOptions) {
           errorCode: code,
           errorMessage: (err as Error).message,
         });
-        const failover = isNotifyError(err) && err.failover && i < chain.length - 1;
-        log.warn({ notificationId: m.id, provider: ch.provider, code, failover }, 'send failed');
-        if (!failover) break;
+        const next = isNotifyError(err) && err.failover ? chain[hop + 1] : undefined;
+        log.warn({ notificationId: m.id, provider: ch.provider, code, failover: !!next }, 'send failed');
+        if (next) {
+          // Hand the message to the next provider's queue (its own rate limit and retries).
+          await sendQueues
+            .get(next.provider)!
+            .add(job.name, { ...d, hop: hop + 1 }, { jobId: `${m.id}.h${hop + 1}`, ...sendOpts() });
+          opts.counters?.send?.(ch.provider, 'failover');
+          return { handedOffTo: next.provider };
+        }
       }
     }
     const permanent = isNotifyError(lastErr) && !lastErr.retryable;
     const exhausted = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (permanent || exhausted) {
       await repo.markNotification(db, m.id, 'failed');
+      opts.counters?.send?.(ch.provider, 'failed');
       const code = (isNotifyError(lastErr) ? lastErr.code : 'notify_unknown')
         .toLowerCase()
         .replace(/_/g, '-');
       await emit({
         ...base,
-        provider: chain[chain.length - 1]!.provider,
+        provider: ch.provider,
         status: 'failed',
         error: { code, message: (lastErr as Error).message.slice(0, 2000) || code, retryable: !permanent },
       });
@@ -432,12 +534,20 @@ export function createAlerter(opts: AlerterOptions) {
   }
 
   function start(): void {
-    const wopts = { connection: opts.connection, prefix: opts.prefix };
+    const lock = opts.jobLockMs ?? 30_000;
+    // A stalled job is re-run (its send claim in Postgres keeps a finished send from repeating).
+    const wopts = {
+      connection: opts.connection,
+      prefix: opts.prefix,
+      lockDuration: lock,
+      stalledInterval: lock,
+      maxStalledCount: 3,
+    };
     workers.push(new Worker<PlanJob>('plan', processPlan, { ...wopts, concurrency: 5 }));
-    for (const name of ['email', 'sms', 'outbox'] as const) {
-      const rl = opts.send?.rateLimit;
+    for (const provider of sendQueues.keys()) {
+      const rl = opts.send?.rateLimits?.[provider] ?? opts.send?.rateLimit;
       workers.push(
-        new Worker<SendJob>(`send-${name}`, processSend, {
+        new Worker<SendJob>(`send-${provider}`, processSend, {
           ...wopts,
           concurrency: opts.send?.concurrency ?? 20,
           ...(rl ? { limiter: { max: rl.max, duration: rl.durationMs } } : {}),
@@ -449,10 +559,95 @@ export function createAlerter(opts: AlerterOptions) {
 
   async function close(): Promise<void> {
     await Promise.allSettled(workers.map((w) => w.close()));
-    await Promise.allSettled([planQueue.close(), ...Object.values(sendQueues).map((q) => q.close())]);
+    await Promise.allSettled([planQueue.close(), ...[...sendQueues.values()].map((q) => q.close())]);
   }
 
-  return { handleDeviation, acknowledge, start, close, queues: { plan: planQueue, ...sendQueues } };
+  /** SMS delivery receipts (parsed by notify): stored, and published as delivered/failed events. */
+  async function recordReceipts(receipts: DeliveryReceipt[]): Promise<{ matched: number; unknown: number }> {
+    let matched = 0;
+    for (const r of receipts) {
+      const n = await repo.insertReceipt(db, r);
+      if (!n) continue;
+      matched++;
+      await emit({
+        id: n.id,
+        ...(n.deviation_ids[0] ? { deviationId: n.deviation_ids[0] } : {}),
+        recipient: { kind: n.recipient_kind, id: safe(n.recipient_id), address: n.address_masked },
+        channel: n.channel,
+        provider: r.provider,
+        round: n.round,
+        status: r.delivered ? 'delivered' : 'failed',
+        providerMessageId: r.providerMessageId,
+        ...(r.delivered
+          ? {}
+          : {
+              error: {
+                code: `receipt-${(r.errorCode ?? 'undelivered').toLowerCase()}`,
+                message: r.errorMessage ?? r.errorCode ?? 'not delivered',
+                retryable: false,
+              },
+            }),
+      });
+    }
+    return { matched, unknown: receipts.length - matched };
+  }
+
+  /** What the acknowledgement page shows for a token: the enterprise and the deviations of the group. */
+  async function ackView(token: string): Promise<
+    | { ok: false; reason: string }
+    | {
+        ok: true;
+        groupKey: string;
+        expiresAt: Date;
+        enterprise: { zh: string; en?: string };
+        items: {
+          rule: string;
+          facility: { zh: string; en?: string };
+          openedAt: Date;
+          resolvedAt?: Date;
+          summary: string;
+        }[];
+        acknowledged: boolean;
+      }
+  > {
+    const v = verifyAckToken(token, opts.ack.secret, now());
+    if (!v.ok) return v;
+    const cases = await repo.casesInGroup(db, v.claims.g);
+    if (cases.length === 0) return { ok: false, reason: 'unknown-group' };
+    const ent = await repo.enterpriseInfo(db, cases[0]!.enterprise_id);
+    const items = await Promise.all(
+      cases.map(async (c) => ({
+        rule: c.rule,
+        facility: await repo.siteName(db, c.site_id),
+        openedAt: new Date(c.opened_at),
+        ...(c.resolved_at ? { resolvedAt: new Date(c.resolved_at) } : {}),
+        summary: c.event.evidence.summary,
+      })),
+    );
+    return {
+      ok: true,
+      groupKey: v.claims.g,
+      expiresAt: new Date(v.claims.exp),
+      enterprise: {
+        zh: ent?.name_zh ?? cases[0]!.enterprise_id,
+        ...(ent?.name_en ? { en: ent.name_en } : {}),
+      },
+      items,
+      acknowledged: await repo.isAcknowledged(db, v.claims.g),
+    };
+  }
+
+  return {
+    handleDeviation,
+    acknowledge,
+    ackView,
+    recordReceipts,
+    start,
+    close,
+    /** True while every worker is running (for /readyz). */
+    isRunning: () => workers.length > 0 && workers.every((w) => w.isRunning()),
+    queues: { plan: planQueue, send: sendQueues },
+  };
 }
 
 export type Alerter = ReturnType<typeof createAlerter>;

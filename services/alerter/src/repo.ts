@@ -10,6 +10,7 @@ export interface Db {
 
 export interface CaseRow {
   deviation_id: string;
+  revision: number;
   state: DeviationV1['state'];
   rule: string;
   severity: string;
@@ -22,6 +23,7 @@ export interface CaseRow {
   event: DeviationV1;
   group_key: string | null;
   policy: string | null;
+  suppressed_reason: string | null;
 }
 
 /** Keeps the latest revision; returns the stored row only when this event was newer (else null). */
@@ -52,6 +54,10 @@ export async function upsertCase(db: Db, ev: DeviationV1): Promise<CaseRow | nul
     ],
   );
   return res.rows[0] ?? null;
+}
+
+export async function getCase(db: Db, id: string): Promise<CaseRow | null> {
+  return (await db.query<CaseRow>(`select * from alert_cases where deviation_id = $1`, [id])).rows[0] ?? null;
 }
 
 export async function setCaseGroup(db: Db, id: string, groupKey: string, policy: string): Promise<void> {
@@ -88,6 +94,14 @@ export async function hasNotifications(db: Db, groupKey: string): Promise<boolea
         groupKey,
       ])
     ).rowCount ?? 0) > 0
+  );
+}
+
+/** Any notification row (sending, sent or failed): the group's first round has run at least in part. */
+export async function hasAnyNotification(db: Db, groupKey: string): Promise<boolean> {
+  return (
+    ((await db.query(`select 1 from alert_notifications where group_key = $1 limit 1`, [groupKey]))
+      .rowCount ?? 0) > 0
   );
 }
 
@@ -257,4 +271,58 @@ export async function insertAck(
     [groupKey, recipientId, cause, expectedFixAt],
   );
   return (r.rowCount ?? 0) > 0;
+}
+
+export interface NotificationRow {
+  id: string;
+  deviation_ids: string[];
+  round: number;
+  recipient_kind: 'enterprise-contact' | 'supervisor';
+  recipient_id: string;
+  address_masked: string;
+  channel: 'email' | 'sms' | 'outbox';
+}
+
+/**
+ * Stores a delivery receipt (idempotent per provider message id and phone) and returns the
+ * notification it belongs to, or null when it matches none of ours or was already stored.
+ */
+export async function insertReceipt(
+  db: Db,
+  r: {
+    provider: string;
+    providerMessageId: string;
+    notificationId?: string;
+    phone: string;
+    delivered: boolean;
+    errorCode?: string;
+    errorMessage?: string;
+    at: Date;
+  },
+): Promise<NotificationRow | null> {
+  const n = (
+    await db.query<NotificationRow>(
+      `select id, deviation_ids, round, recipient_kind, recipient_id, address_masked, channel
+         from alert_notifications
+        where (provider = $1 and provider_message_id = $2) or id = $3
+        order by (id = $3) desc limit 1`,
+      [r.provider, r.providerMessageId, r.notificationId ?? null],
+    )
+  ).rows[0];
+  if (!n) return null;
+  const ins = await db.query(
+    `insert into alert_delivery_receipts (notification_id, provider, provider_message_id, phone_masked, delivered, error_code, error_message, reported_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (provider, provider_message_id, phone_masked) do nothing`,
+    [
+      n.id,
+      r.provider,
+      r.providerMessageId,
+      n.address_masked,
+      r.delivered,
+      r.errorCode ?? null,
+      r.errorMessage?.slice(0, 2000) ?? null,
+      Number.isNaN(r.at.getTime()) ? null : r.at.toISOString(),
+    ],
+  );
+  return (ins.rowCount ?? 0) > 0 ? n : null;
 }
