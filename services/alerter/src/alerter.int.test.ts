@@ -6,6 +6,7 @@ import { importRegistry, runMigrations } from '@offsite/store';
 import { createEmailChannel, createOutboxChannel, type Channel, NotifyError } from '@offsite/notify';
 import type { DeviationV1 } from '@offsite/contracts';
 import { requireEnv, silentLogger, until } from '@offsite/testing';
+import { createAckServer } from './ack-server.js';
 import { createAlerter, type Alerter } from './app.js';
 import { defaultPolicy, type AlertPolicy } from './policy.js';
 
@@ -77,7 +78,7 @@ describe('alerter on real Postgres, Redis and the SMTP sink', () => {
     }));
     return { ...p, ...over };
   };
-  const make = (over: { policy?: AlertPolicy; sms?: Channel[] } = {}) => {
+  const make = (over: { policy?: AlertPolicy; sms?: Channel[]; now?: () => Date } = {}) => {
     alerter = createAlerter({
       db: pool,
       connection,
@@ -86,7 +87,7 @@ describe('alerter on real Postgres, Redis and the SMTP sink', () => {
       channels: { email, ...(over.sms ? { sms: over.sms } : {}) },
       ack: { secret: 'test-secret', baseUrl: 'http://127.0.0.1:9106/ack' },
       logger: silentLogger,
-      now,
+      now: over.now ?? now,
       send: { attempts: 3, backoffMs: 100 },
     });
     alerter.start();
@@ -259,5 +260,132 @@ describe('alerter on real Postgres, Redis and the SMTP sink', () => {
     expect(files.length).toBeGreaterThanOrEqual(1);
     expect(await readFile(path.join(dir, files[0]!), 'utf8')).toContain('复工复产期');
     await rm(dir, { recursive: true, force: true });
+  });
+
+  const envManagerAddr = async (ent: string) =>
+    `c${(await pool.query<{ id: string }>(`select id::text from contacts where enterprise_id = $1 and role = 'env-manager'`, [ent])).rows[0]!.id}@${domain}`;
+
+  it('defers non-urgent reminders in quiet hours to 07:00 Shanghai and sends urgent ones at once', async () => {
+    // 23:30 Shanghai: the first round is a delayed job due at 07:00 (7.5 h later), nothing is sent.
+    const late = Date.parse('2026-03-02T15:30:00Z') - Date.now();
+    const a = make({ now: () => new Date(Date.now() + late) });
+    await a.handleDeviation(dev({ enterpriseId: 'ent-0002' }));
+    const g = (await pool.query<{ group_key: string }>(`select group_key from alert_cases`)).rows[0]!
+      .group_key;
+    const job = await a.queues.plan.getJob(`${g}.r1`);
+    expect(job).toBeDefined();
+    expect(job!.timestamp + job!.delay - Date.now()).toBeGreaterThan(7.5 * 3_600_000 - 5_000);
+    expect(job!.timestamp + job!.delay - Date.now()).toBeLessThanOrEqual(7.5 * 3_600_000);
+    await a.close();
+    alerter = undefined;
+    await pool.query('truncate alert_cases cascade');
+
+    // 06:59:58 Shanghai: the non-urgent reminder waits for 07:00, the urgent one goes now.
+    const dawn = Date.parse('2026-03-02T22:59:58Z') - Date.now();
+    const clock = () => new Date(Date.now() + dawn);
+    const b = make({ now: clock });
+    const quiet = await envManagerAddr('ent-0003');
+    const urgent = await envManagerAddr('ent-0004');
+    await b.handleDeviation(dev({ enterpriseId: 'ent-0003' }));
+    await b.handleDeviation(dev({ enterpriseId: 'ent-0004', severity: 'critical' }));
+    await until(
+      async () => (await mails(mailDir, domain)).some((m) => m.to.includes(urgent)),
+      15_000,
+      'urgent',
+    );
+    expect(clock().getTime()).toBeLessThan(Date.parse('2026-03-02T23:00:00Z'));
+    expect((await mails(mailDir, domain)).some((m) => m.to.includes(quiet))).toBe(false);
+    await until(
+      async () => (await mails(mailDir, domain)).some((m) => m.to.includes(quiet)),
+      15_000,
+      'after 07:00',
+    );
+    expect(clock().getTime()).toBeGreaterThanOrEqual(Date.parse('2026-03-02T23:00:00Z'));
+  });
+
+  it('sends a resolution notice after a reminder, and nothing when the deviation cleared within the group wait', async () => {
+    const a = make();
+    const addr = await envManagerAddr('ent-0005');
+    const ev = dev({ enterpriseId: 'ent-0005' });
+    await a.handleDeviation(ev);
+    await until(
+      async () => (await mails(mailDir, domain)).some((m) => m.to.includes(addr)),
+      15_000,
+      'reminder',
+    );
+    expect(
+      await a.handleDeviation({ ...ev, state: 'resolved', revision: 2, resolvedAt: '2026-03-02T03:00:00Z' }),
+    ).toBe('resolved');
+    await until(
+      async () =>
+        (await mails(mailDir, domain)).some((m) => m.to.includes(addr) && !!m.subject?.includes('已恢复')),
+      15_000,
+      'resolution notice',
+    );
+    const notice = (await mails(mailDir, domain)).filter(
+      (m) => m.to.includes(addr) && m.subject?.includes('已恢复'),
+    );
+    expect(notice).toHaveLength(1);
+    expect(notice[0]!.text).toContain('已于 2026-03-02 11:00 恢复');
+
+    // Cleared before the group's first round: no reminder, no notice.
+    const other = await envManagerAddr('ent-0006');
+    const quick = dev({ enterpriseId: 'ent-0006' });
+    await a.handleDeviation(quick);
+    await a.handleDeviation({ ...quick, state: 'resolved', revision: 2, resolvedAt: '2026-03-02T02:00:01Z' });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await mails(mailDir, domain)).filter((m) => m.to.includes(other))).toHaveLength(0);
+  });
+
+  it('serves the acknowledgement page in Chinese and English and records cause and fix time', async () => {
+    const a = make();
+    const addr = await envManagerAddr('ent-0007');
+    await a.handleDeviation(dev({ enterpriseId: 'ent-0007' }));
+    await until(
+      async () => (await mails(mailDir, domain)).some((m) => m.to.includes(addr)),
+      15_000,
+      'reminder',
+    );
+    const text = (await mails(mailDir, domain)).find((m) => m.to.includes(addr))!.text!;
+    const token = /ack\?t=([A-Za-z0-9._-]+)/.exec(text)![1]!;
+    const server = createAckServer({ alerter: a });
+    const base = await server.listen({ host: '127.0.0.1', port: 0 });
+    const req = async (url: string, init?: RequestInit) => {
+      const r = await fetch(`${base}${url}`, init);
+      return { statusCode: r.status, headers: Object.fromEntries(r.headers), body: await r.text() };
+    };
+    const zh = await req(`/ack?t=${token}`);
+    expect(zh.statusCode).toBe(200);
+    expect(zh.headers['referrer-policy']).toBe('no-referrer');
+    expect(zh.body).toContain('lang="zh-CN"');
+    expect(zh.body).toContain('治污设施未运行');
+    const en = await req(`/ack?t=${token}&lang=en`);
+    expect(en.body).toContain('Expected fix time');
+    const bad = await req(`/ack?t=${token}x`);
+    expect(bad.statusCode).toBe(400);
+    const empty = await req('/ack', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ t: token, cause: ' ' }).toString(),
+    });
+    expect(empty.statusCode).toBe(422);
+    const ok = await req('/ack', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        t: token,
+        cause: '除尘风机故障，已抢修',
+        expectedFixAt: '2026-03-03T16:00',
+      }).toString(),
+    });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.body).toContain('已收到');
+    const row = await pool.query<{ cause: string; expected_fix_at: Date }>(
+      `select cause, expected_fix_at from alert_acknowledgements`,
+    );
+    expect(row.rows).toHaveLength(1);
+    expect(row.rows[0]!.cause).toBe('除尘风机故障，已抢修');
+    expect(row.rows[0]!.expected_fix_at.toISOString()).toBe('2026-03-03T08:00:00.000Z');
+    await server.close();
   });
 });
