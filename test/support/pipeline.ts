@@ -1,0 +1,255 @@
+/**
+ * Flow helpers: one isolated pipeline per test file on the shared servers — topics under a unique
+ * prefix, a Postgres schema with the store migrations and a registry, an InfluxDB database — and the
+ * services (`services/<name>/src/main.ts`) as child processes configured through their env.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import type { Kafka } from 'kafkajs';
+import { kafkaTopics } from '@offsite/contracts';
+import { createInfluxClient, ensureDatabase1x } from '@offsite/influx';
+import { createKafkaClient, ensureTopics } from '@offsite/kafka';
+import { importRegistry, runMigrations, type RegistryFile } from '@offsite/store';
+import { requireEnv, silentLogger } from '@offsite/testing';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+export const hasMain = (service: string) => existsSync(join(repoRoot, 'services', service, 'src', 'main.ts'));
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+export interface Pipeline {
+  readonly id: string;
+  readonly prefix: string;
+  readonly schema: string;
+  readonly influxDb: string;
+  readonly kafka: Kafka;
+  readonly pool: pg.Pool;
+  readonly registryPath: string;
+  topic(name: string): string;
+  /** Env of every service: servers, schema, bucket, topics of this pipeline. */
+  env(service: string): Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+export async function createPipeline(registry: RegistryFile): Promise<Pipeline> {
+  const id = randomBytes(4).toString('hex');
+  const prefix = `flow-${id}.`;
+  const schema = `test_flow_${id}`;
+  const influxDb = `flow_${id}`;
+  const registryPath = join(tmpdir(), `offsite-flow-${id}.json`);
+  await writeFile(registryPath, JSON.stringify(registry));
+
+  const url = requireEnv('OFFSITE_PG_URL');
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const pool = new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: 3 });
+  await runMigrations(pool, { logger: silentLogger });
+  await importRegistry(pool, { path: registryPath }, { logger: silentLogger });
+
+  const influx = createInfluxClient(
+    {
+      url: requireEnv('OFFSITE_INFLUX_URL'),
+      token: process.env.OFFSITE_INFLUX_TOKEN ?? '',
+      org: '-',
+      bucket: influxDb,
+    },
+    silentLogger,
+  );
+  await ensureDatabase1x(influx, influxDb);
+
+  const kafka = createKafkaClient({
+    brokers: requireEnv('OFFSITE_KAFKA_BROKERS').split(','),
+    clientId: `flow-${id}`,
+    logger: silentLogger,
+  });
+  const topics = [
+    kafkaTopics.telemetry,
+    kafkaTopics.telemetryDlq,
+    kafkaTopics.hj212Raw,
+    kafkaTopics.deviation,
+    kafkaTopics.notification,
+  ];
+  await ensureTopics(
+    kafka,
+    topics.map((t) => ({ topic: `${prefix}${t.name}`, numPartitions: t.partitions })),
+  );
+  const topic = (name: string) => `${prefix}${name}`;
+
+  const servers: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    OFFSITE_LOG_LEVEL: 'warn',
+    OFFSITE_KAFKA_BROKERS: requireEnv('OFFSITE_KAFKA_BROKERS'),
+    OFFSITE_PG_URL: url,
+    OFFSITE_PG_SCHEMA: schema,
+    OFFSITE_INFLUX_URL: requireEnv('OFFSITE_INFLUX_URL'),
+    OFFSITE_INFLUX_TOKEN: process.env.OFFSITE_INFLUX_TOKEN ?? '',
+    OFFSITE_INFLUX_ORG: '-',
+    OFFSITE_INFLUX_BUCKET: `${influxDb}/autogen`,
+    OFFSITE_REDIS_URL: requireEnv('OFFSITE_REDIS_URL'),
+    OFFSITE_MQTT_URL: requireEnv('OFFSITE_MQTT_URL'),
+    OFFSITE_MQTT_USERNAME: requireEnv('OFFSITE_MQTT_USERNAME'),
+    OFFSITE_MQTT_PASSWORD: requireEnv('OFFSITE_MQTT_PASSWORD'),
+  };
+  const perService: Record<string, Record<string, string>> = {
+    'hj212-gateway': { OFFSITE_KAFKA_TOPIC_PREFIX: prefix },
+    'influx-writer': {
+      OFFSITE_TELEMETRY_TOPIC: topic('telemetry.v1'),
+      OFFSITE_DLQ_TOPIC: topic('telemetry.dlq.v1'),
+      OFFSITE_INFLUX_WRITER_GROUP: `flow-writer-${id}`,
+    },
+    analyzer: {
+      OFFSITE_ANALYZER_TELEMETRY_TOPIC: topic('telemetry.v1'),
+      OFFSITE_ANALYZER_DEVIATION_TOPIC: topic('deviation.v1'),
+      OFFSITE_ANALYZER_DLQ_TOPIC: topic('telemetry.dlq.v1'),
+      OFFSITE_ANALYZER_GROUP_ID: `flow-analyzer-${id}`,
+      // Historical event time: the watermark follows the data only.
+      OFFSITE_ANALYZER_TICK_INTERVAL_MS: '0',
+    },
+  };
+
+  return {
+    id,
+    prefix,
+    schema,
+    influxDb,
+    kafka,
+    pool,
+    registryPath,
+    topic,
+    env: (service) => ({ ...servers, ...(perService[service] ?? {}) }),
+    async cleanup() {
+      const a = kafka.admin();
+      await a.connect();
+      await a.deleteTopics({ topics: topics.map((t) => topic(t.name)) }).catch(() => undefined);
+      await a.disconnect();
+      await pool.end();
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query(`drop schema if exists ${schema} cascade`);
+      await c.end();
+      await influx.transport
+        .request(`/query?q=${encodeURIComponent(`DROP DATABASE "${influxDb}"`)}`, '', { method: 'POST' })
+        .catch(() => undefined);
+    },
+  };
+}
+
+export interface ServiceProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly opsPort: number;
+  /** Last lines of stderr+stdout, for failure messages. */
+  tail(): string;
+  waitReady(ms?: number): Promise<void>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function startService(name: string, env: Record<string, string>, opsPort: number): ServiceProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: join(repoRoot, 'services', name),
+    env: { ...env, OFFSITE_OPS_PORT: String(opsPort) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (d: Buffer) => (out = (out + d.toString()).slice(-4000));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    name,
+    child,
+    opsPort,
+    tail: () => out,
+    async waitReady(ms = 90_000) {
+      const end = Date.now() + ms;
+      while (Date.now() < end) {
+        if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}:\n${out}`);
+        try {
+          const res = await fetch(`http://127.0.0.1:${opsPort}/readyz`, {
+            signal: AbortSignal.timeout(1000),
+          });
+          if (res.ok) return;
+        } catch {
+          // not listening yet
+        }
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      throw new Error(`${name} not ready within ${ms} ms:\n${out}`);
+    },
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Records a consumer group still has to read on a topic. */
+export async function lag(kafka: Kafka, groupId: string, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [high, committed] = await Promise.all([
+      admin.fetchTopicOffsets(topic),
+      admin.fetchOffsets({ groupId, topics: [topic] }),
+    ]);
+    const done = new Map(
+      (committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)] as const),
+    );
+    return high.reduce((a, p) => a + Number(p.high) - Math.max(Number(p.low), done.get(p.partition) ?? 0), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Every record of a topic (from the beginning to the high watermarks at call time), parsed as JSON. */
+export async function readAll<T>(kafka: Kafka, topic: string): Promise<T[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const total = offsets.reduce((a, o) => a + Number(o.high) - Number(o.low), 0);
+  if (total === 0) return [];
+  const consumer = kafka.consumer({ groupId: `flow-read-${randomBytes(4).toString('hex')}` });
+  const out: T[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`read ${out.length}/${total} of ${topic}`)), 60_000);
+      consumer
+        .run({
+          eachMessage: async ({ message }) => {
+            if (message.value) out.push(JSON.parse(message.value.toString()) as T);
+            if (out.length >= total) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}
