@@ -48,7 +48,24 @@ export interface RulesConfig {
     exemptFactors: string[];
     severity: Severity;
   };
-  zeroWhileRunning: { enabled: boolean; minDurationMs: number; flowFactors: string[]; severity: Severity };
+  /**
+   * Late start / early stop of treatment against production, judged on short meter steps (shares and interpolation
+   * from `treatmentIdle`, scaled to the step). Windows are the start/stop occurrences.
+   */
+  treatmentTiming: WindowRuleConfig & {
+    stepMinutes: number;
+    /** Treatment may start at most this long after / stop at most this long before production. */
+    maxLagMinutes: number;
+    confirmWindowsInResumption: number;
+  };
+  zeroWhileRunning: {
+    enabled: boolean;
+    minDurationMs: number;
+    flowFactors: string[];
+    /** Also while a production meter of the outlet runs (not only while flow > 0). */
+    duringProduction: boolean;
+    severity: Severity;
+  };
   outOfRange: { enabled: boolean; mayBeNegative: string[]; severity: Severity };
   offline: { enabled: boolean; cadenceMultiplier: number; minMs: number; severity: Severity };
   lowCapture: WindowRuleConfig & { minRate: number };
@@ -74,6 +91,8 @@ export interface EngineConfig {
   gas: AggregationConfig;
   water: AggregationConfig;
   conversion: { o2Factor: string; ambientO2Percent: number; o2CeilingPercent: number };
+  /** Aggregate values, converted values and coverage are emitted rounded to this many significant digits. */
+  aggregateSignificantDigits: number;
   /** Pollutants (monitored factors) besides those with a limit. */
   pollutantFactors: string[];
   resumption: { windowDays: number };
@@ -109,6 +128,7 @@ export const defaultConfig: EngineConfig = {
     flowFactor: 'w00000',
   },
   conversion: { o2Factor: 'a19001', ambientO2Percent: 21, o2CeilingPercent: 19.5 },
+  aggregateSignificantDigits: 6,
   pollutantFactors: [
     'a21026',
     'a21002',
@@ -151,10 +171,20 @@ export const defaultConfig: EngineConfig = {
       exemptFactors: [],
       severity: 'major',
     },
+    treatmentTiming: {
+      enabled: true,
+      stepMinutes: 5,
+      maxLagMinutes: 15,
+      confirmWindows: 2,
+      confirmWindowsInResumption: 1,
+      clearWindows: 1,
+      severity: 'minor',
+    },
     zeroWhileRunning: {
       enabled: true,
       minDurationMs: 30 * MIN,
       flowFactors: ['a00000', 'w00000'],
+      duringProduction: true,
       severity: 'major',
     },
     outOfRange: { enabled: true, mayBeNegative: ['a01012', 'a01013'], severity: 'minor' },

@@ -21,10 +21,20 @@ const reg: RegistryView = registry({
   ],
   meters: [
     { id: 'P1', enterpriseId: 'E1', role: 'production', ratedWindowKwh: 10 },
-    { id: 'T1', enterpriseId: 'E1', role: 'treatment', servesMeterId: 'P1', ratedWindowKwh: 5 },
+    {
+      id: 'T1',
+      enterpriseId: 'E1',
+      role: 'treatment',
+      servesMeterId: 'P1',
+      ratedWindowKwh: 5,
+      facilities: [{ siteId: 'OUT1', code: 'SB1' }],
+    },
   ],
   maintenanceWindows: [{ siteId: 'OUT1', start: T0 + HOUR, end: T0 + 2 * HOUR }],
 });
+
+// One late start / early stop opens a deviation here, so the random streams reach those rules.
+const cfg = config({ rules: { treatmentTiming: { confirmWindows: 1 } } });
 
 type Op = { kind: 'ingest'; reading: Reading } | { kind: 'advance'; to: number };
 
@@ -41,7 +51,13 @@ const itemArb = fc.record({
     'energy',
     'burst',
     'meters',
+    'shift',
+    'shift',
+    'status',
   ),
+  lag: fc.constantFrom(0, 10, 15, 20, 40),
+  lead: fc.constantFrom(0, 15, 20, 30),
+  rs: fc.constantFrom(0, 0, 1, 2),
   len: fc.integer({ min: 5, max: 80 }),
   slot: fc.integer({ min: 0, max: 4 * 60 - 1 }), // minutes over 4 hours (plus day jumps below)
   day: fc.constantFrom(0, 0, 0, 0, 1, 3),
@@ -62,6 +78,57 @@ const opsArb = fc.array(itemArb, { minLength: 1, maxLength: 60 }).map((items) =>
   items.forEach((it, i) => {
     const t = T0 + it.day * DAY + it.slot * MIN;
     let r: Reading;
+    if (it.what === 'shift') {
+      // Production stopped 10 min, runs `len` min; treatment from `lag` after its start to `lead` before its end.
+      for (let k = -10; k < it.len + 10; k++) {
+        const tk = t + k * MIN;
+        const prodOn = k >= 0 && k < it.len;
+        const treatOn = k >= it.lag && k < it.len - it.lead;
+        cumP += prodOn ? 1 : 0.05;
+        cumT += treatOn ? 0.5 : 0.01;
+        ops.push({ kind: 'ingest', reading: { ...energy('P1', tk, cumP), eventId: `sp-${i}-${k}` } });
+        ops.push({ kind: 'ingest', reading: { ...energy('T1', tk, cumT), eventId: `st-${i}-${k}` } });
+        if (k % 3 === 0) {
+          // Zero SO2 without flow while production runs (zero while production runs).
+          const z = realtime(tk, { a21026: it.so2 === 0 ? 0 : 12, a19001: 9, a00000: 0 });
+          z.eventId = `sz-${i}-${k}`;
+          ops.push({ kind: 'ingest', reading: z });
+        }
+      }
+      if (it.advance > 0) {
+        wm = Math.max(wm, t + (it.len + 10) * MIN);
+        ops.push({ kind: 'advance', to: wm });
+      }
+      return;
+    }
+    if (it.what === 'status') {
+      // Facility status of the treatment facility, as `SB1` stat `RS` or factor `SB1-RS`.
+      for (let k = 0; k < it.len; k += 2) {
+        const tk = t + k * MIN;
+        ops.push({
+          kind: 'ingest',
+          reading: {
+            eventId: `ss-${i}-${k}`,
+            enterpriseId: 'E1',
+            siteId: 'OUT1',
+            deviceId: 'MN1',
+            kind: 'status',
+            interval: 'realtime',
+            dataTime: tk,
+            measurements: [
+              k % 4 === 0
+                ? { factor: 'SB1', stat: 'RS', value: it.rs }
+                : { factor: 'SB1-RS', stat: 'Rtd', value: it.rs },
+            ],
+          },
+        });
+      }
+      if (it.advance > 0) {
+        wm = Math.max(wm, t + it.len * MIN);
+        ops.push({ kind: 'advance', to: wm });
+      }
+      return;
+    }
     if (it.what === 'burst' || it.what === 'meters') {
       // A run of consecutive one-minute values (flatline, zero, flags, O2) or of both meters (treatment idle).
       for (let k = 0; k < it.len; k++) {
@@ -138,8 +205,8 @@ describe('incremental engine = naive re-evaluation (oracle)', () => {
   it('gives exactly the outputs of the naive engine on random streams', () => {
     fc.assert(
       fc.property(opsArb, (ops) => {
-        const fast = apply(createEngine(config(), reg), ops);
-        const naive = apply(createNaiveEngine(config(), reg), ops);
+        const fast = apply(createEngine(cfg, reg), ops);
+        const naive = apply(createNaiveEngine(cfg, reg), ops);
         expect(JSON.stringify(fast)).toBe(JSON.stringify(naive));
       }),
       { numRuns: 150 },
@@ -148,13 +215,23 @@ describe('incremental engine = naive re-evaluation (oracle)', () => {
 
   it('the oracle streams do produce deviations of many rules (the property is not vacuous)', () => {
     const rules = new Set<string>();
+    let idleByStatus = false;
     fc.assert(
       fc.property(opsArb, (ops) => {
-        for (const o of apply(createEngine(config(), reg), ops))
-          if (o.type === 'deviation') rules.add(o.rule);
+        for (const o of apply(createEngine(cfg, reg), ops)) {
+          if (o.type !== 'deviation') continue;
+          rules.add(o.rule);
+          const ws = (o.evidence.windows ?? []) as Record<string, unknown>[];
+          if (
+            o.rule === 'treatment-idle' &&
+            ws.some((w) => w.facilityOff === true && w.treatmentIdle === false)
+          )
+            idleByStatus = true;
+        }
       }),
       { numRuns: 300, seed: 7 },
     );
+    expect(idleByStatus).toBe(true);
     for (const rule of [
       'exceedance',
       'flatline',
@@ -166,7 +243,26 @@ describe('incremental engine = naive re-evaluation (oracle)', () => {
       'maintenance-overrun',
       'o2-near-ambient',
       'treatment-idle',
+      'treatment-late-start',
+      'treatment-early-stop',
     ])
       expect([...rules]).toContain(rule);
+  });
+
+  it('zero while production runs (no flow factor at all) also matches the oracle and occurs', () => {
+    const noFlow = config({
+      rules: { treatmentTiming: { confirmWindows: 1 }, zeroWhileRunning: { flowFactors: [] } },
+    });
+    let zeros = 0;
+    fc.assert(
+      fc.property(opsArb, (ops) => {
+        const fast = apply(createEngine(noFlow, reg), ops);
+        const naive = apply(createNaiveEngine(noFlow, reg), ops);
+        expect(JSON.stringify(fast)).toBe(JSON.stringify(naive));
+        zeros += fast.filter((o) => o.type === 'deviation' && o.rule === 'zero-while-running').length;
+      }),
+      { numRuns: 60, seed: 11 },
+    );
+    expect(zeros).toBeGreaterThan(0);
   });
 });

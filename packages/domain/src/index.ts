@@ -8,8 +8,8 @@ export * from './registry.js';
 export {
   Evaluator,
   flatRuns,
-  interpolate,
   mainStat,
+  roundSignificant,
   seenAt,
   type EpisodeOut,
   type EvalInput,
@@ -17,4 +17,6 @@ export {
 } from './rules.js';
 export * from './engine.js';
 export * from './rated.js';
+export { interpolate, facilityCodeOf, productionRunsAt } from './treatment.js';
+export * from './contract.js';
 export * from './stability.js';

@@ -52,6 +52,11 @@ export interface OutletView {
   referenceO2?: number;
   /** Factors that are legitimately flat at this outlet (exempt from the flatline rule). */
   flatlineExemptFactors?: string[];
+  /**
+   * Production meters whose running makes a zero value here suspicious (zero while production runs). Default: every
+   * production meter of the enterprise.
+   */
+  productionMeterIds?: string[];
 }
 
 export interface LimitView {
@@ -90,6 +95,11 @@ export interface MeterView {
   servesMeterId?: string;
   /** Rated energy (kWh) of one treatment-idle window; derive with `deriveRatedWindowEnergy` when not configured. */
   ratedWindowKwh?: number;
+  /**
+   * For a treatment meter: the facility status series of the same treatment facility, as reported by a data logger
+   * (`SB1-RS` at the outlet `siteId`). `RS = 0` while production runs is treatment idle.
+   */
+  facilities?: { siteId: string; code: string }[];
 }
 
 export interface MaintenanceWindowView {
@@ -113,6 +123,8 @@ export type Severity = 'info' | 'minor' | 'major' | 'critical';
 export type RuleName =
   | 'exceedance'
   | 'treatment-idle'
+  | 'treatment-late-start'
+  | 'treatment-early-stop'
   | 'flatline'
   | 'zero-while-running'
   | 'out-of-range'

@@ -21,9 +21,21 @@ import {
   type Tri,
   type WindowFact,
 } from './episodes.js';
-import type { AggregateOutput, Reading, RuleName, Severity } from './model.js';
+import type { AggregateOutput, MeterView, Reading, RuleName, Severity } from './model.js';
 import { inResumptionWindow, offlineThresholdMs, type RegistryIndex } from './registry.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, ge, gt, hourStart, lt } from './time.js';
+import {
+  facilitiesOf,
+  facilityCodeOf,
+  facilityKey,
+  meterStep,
+  productionMetersOf,
+  productionRunsAt,
+  timingWindows,
+  treatmentWindowFact,
+  type MeterPoint,
+  type MeterStep,
+} from './treatment.js';
 
 export interface EpisodeOut {
   /** `siteId|rule|subject`: the deviation series this episode belongs to. */
@@ -135,6 +147,47 @@ function buildSeries(
   return bySite;
 }
 
+/** `v` rounded to `digits` significant digits (removes float noise such as 12.299999999999999 from means). */
+export function roundSignificant(v: number, digits: number): number {
+  if (!Number.isFinite(v) || v === 0) return v === 0 ? 0 : v;
+  return Number(v.toPrecision(digits));
+}
+
+function roundOrNull(v: number | null, digits: number): number | null {
+  return v === null ? null : roundSignificant(v, digits);
+}
+
+/** Energy readings per meter (site) and facility status samples per `site|code`, in buffer order. */
+export function meterLists(
+  readings: readonly Reading[],
+  cfg: EngineConfig,
+): { energy: Map<string, MeterPoint[]>; status: Map<string, MeterPoint[]> } {
+  const energy = new Map<string, MeterPoint[]>();
+  const status = new Map<string, MeterPoint[]>();
+  const put = (m: Map<string, MeterPoint[]>, k: string, t: number, v: number) => {
+    let list = m.get(k);
+    if (!list) m.set(k, (list = []));
+    const last = list[list.length - 1];
+    if (last && last.t === t) last.v = v;
+    else list.push({ t, v });
+  };
+  for (const r of readings) {
+    if (r.kind === 'energy') {
+      const m = r.measurements.find(
+        (x) => x.factor === 'energy_kwh' && cfg.validFlags.includes(x.flag ?? 'N'),
+      );
+      if (m) put(energy, r.siteId, r.dataTime, m.value);
+    } else {
+      for (const m of r.measurements) {
+        const code = facilityCodeOf(m);
+        if (code === undefined || !cfg.validFlags.includes(m.flag ?? 'N')) continue;
+        put(status, facilityKey(r.siteId, code), r.dataTime, m.value);
+      }
+    }
+  }
+  return { energy, status };
+}
+
 interface HourAgg extends MeanResult {
   convertedValue: number | null;
   anomaly?: string;
@@ -171,13 +224,14 @@ export class Evaluator {
     for (let d = input.horizonStart; d + DAY_MS <= input.watermark; d += DAY_MS) days.push(d);
 
     const offline = this.offline(input, episodes);
+    const meters = meterLists(input.readings, cfg);
 
     for (const [siteId, factors] of series) {
       this.siteWindows(input, siteId, factors, hours, days, aggregates, episodes);
-      this.runRules(input, siteId, factors, episodes);
+      this.runRules(input, siteId, factors, meters.energy, episodes);
       this.capture(input, siteId, hours, offline, episodes);
     }
-    this.treatmentIdle(input, episodes);
+    this.treatmentIdle(input, meters, episodes);
     return { aggregates, episodes };
   }
 
@@ -256,6 +310,7 @@ export class Evaluator {
         }
         const ha: HourAgg = { ...m, convertedValue, source, ...(anomaly ? { anomaly } : {}) };
         perHour.set(h, ha);
+        const digits = cfg.aggregateSignificantDigits;
         aggregates.push({
           type: 'aggregate',
           enterpriseId: input.enterpriseId,
@@ -263,11 +318,11 @@ export class Evaluator {
           factor,
           interval: 'hour',
           start: h,
-          value: ha.value,
-          convertedValue: ha.convertedValue,
+          value: roundOrNull(ha.value, digits),
+          convertedValue: roundOrNull(ha.convertedValue, digits),
           valid: ha.valid,
           flag: ha.flag,
-          coverage: ha.coverage,
+          coverage: roundSignificant(ha.coverage, digits),
           ...(anomaly ? { anomaly } : {}),
         });
       }
@@ -300,11 +355,17 @@ export class Evaluator {
           factor,
           interval: 'day',
           start: d,
-          value: dm.value,
-          convertedValue: conv.length === 0 ? null : conv.reduce((a, b) => a + b, 0) / conv.length,
+          value: roundOrNull(dm.value, cfg.aggregateSignificantDigits),
+          convertedValue:
+            conv.length === 0
+              ? null
+              : roundSignificant(
+                  conv.reduce((a, b) => a + b, 0) / conv.length,
+                  cfg.aggregateSignificantDigits,
+                ),
           valid: dm.valid,
           flag: dm.flag,
-          coverage: dm.coverage,
+          coverage: roundSignificant(dm.coverage, cfg.aggregateSignificantDigits),
         });
       }
     }
@@ -592,20 +653,11 @@ export class Evaluator {
 
   // ---- treatment idle while producing ---------------------------------------------------------------------
 
-  private treatmentIdle(input: EvalInput, episodes: EpisodeOut[]): void {
-    const cumul = new Map<string, { t: number; v: number }[]>();
-    for (const r of input.readings) {
-      if (r.kind !== 'energy') continue;
-      const m = r.measurements.find(
-        (x) => x.factor === 'energy_kwh' && this.cfg.validFlags.includes(x.flag ?? 'N'),
-      );
-      if (!m) continue;
-      let list = cumul.get(r.siteId);
-      if (!list) cumul.set(r.siteId, (list = []));
-      const last = list[list.length - 1];
-      if (last && last.t === r.dataTime) last.v = m.value;
-      else list.push({ t: r.dataTime, v: m.value });
-    }
+  private treatmentIdle(
+    input: EvalInput,
+    meters: { energy: Map<string, MeterPoint[]>; status: Map<string, MeterPoint[]> },
+    episodes: EpisodeOut[],
+  ): void {
     const treatmentMeters = [...this.idx.meters.values()]
       .filter(
         (m) =>
@@ -617,66 +669,105 @@ export class Evaluator {
       if (!pm) continue;
       const rules = this.rules(input.enterpriseId, tm.id);
       const ti = rules.treatmentIdle;
-      if (!ti.enabled) continue;
-      const size = ti.windowMinutes * MINUTE_MS;
-      const at = (list: { t: number; v: number }[] | undefined, b: number) =>
-        interpolate(list, b, ti.maxInterpolationGapMs);
-      const windows: WindowFact[] = [];
-      for (let s = input.horizonStart; s + size <= input.watermark; s += size) {
-        const e = s + size;
-        const ps = at(cumul.get(pm.id), s);
-        const pe = at(cumul.get(pm.id), e);
-        const ts = at(cumul.get(tm.id), s);
-        const te = at(cumul.get(tm.id), e);
-        if (
-          ps === null ||
-          pe === null ||
-          ts === null ||
-          te === null ||
-          pm.ratedWindowKwh === undefined ||
-          tm.ratedWindowKwh === undefined
-        ) {
-          windows.push({ start: s, end: e, cond: null });
-          continue;
-        }
-        const prod = pe - ps;
-        const treat = te - ts;
-        if (prod < 0 || treat < 0) {
-          windows.push({ start: s, end: e, cond: null }); // meter reset or replaced
-          continue;
-        }
-        const producing = ge(prod, ti.productionShare * pm.ratedWindowKwh);
-        const idle = lt(treat, ti.treatmentShare * tm.ratedWindowKwh);
-        windows.push({
-          start: s,
-          end: e,
-          cond: producing && idle,
-          detail: { productionKwh: prod, treatmentKwh: treat, producing, treatmentIdle: idle },
-        });
+      const prodList = meters.energy.get(pm.id);
+      const treatList = meters.energy.get(tm.id);
+      if (ti.enabled) {
+        const size = ti.windowMinutes * MINUTE_MS;
+        const facilities = facilitiesOf(tm).map((f) => meters.status.get(f.key));
+        const windows: WindowFact[] = [];
+        for (let s = input.horizonStart; s + size <= input.watermark; s += size)
+          windows.push(treatmentWindowFact(s, s + size, pm, tm, ti, prodList, treatList, facilities));
+        this.treatmentIdleEpisodes(input, pm, tm, ti, windows, episodes);
       }
-      const confirm = (w: WindowFact) =>
-        inResumptionWindow(this.idx, input.enterpriseId, w.start)
-          ? ti.confirmWindowsInResumption
-          : ti.confirmWindows;
+      const tt = rules.treatmentTiming;
+      if (tt.enabled) {
+        const step = tt.stepMinutes * MINUTE_MS;
+        const steps: MeterStep[] = [];
+        for (let s = input.horizonStart; s + step <= input.watermark; s += step)
+          steps.push(meterStep(s, s + step, pm, tm, ti, prodList, treatList));
+        this.treatmentTimingEpisodes(input, pm, tm, rules, steps, episodes);
+      }
+    }
+  }
+
+  treatmentIdleEpisodes(
+    input: Pick<EvalInput, 'enterpriseId' | 'carried'>,
+    pm: MeterView,
+    tm: MeterView,
+    ti: RulesConfig['treatmentIdle'],
+    windows: WindowFact[],
+    episodes: EpisodeOut[],
+  ): void {
+    const confirm = (w: WindowFact) =>
+      inResumptionWindow(this.idx, input.enterpriseId, w.start)
+        ? ti.confirmWindowsInResumption
+        : ti.confirmWindows;
+    const facilities = (tm.facilities ?? []).map((f) => `${f.siteId}/${f.code}`);
+    this.windowEpisodes(
+      input,
+      'treatment-idle',
+      tm.id,
+      pm.id,
+      undefined,
+      windows,
+      { ...ti, confirm },
+      episodes,
+      () => ti.severity,
+      {
+        productionMeterId: pm.id,
+        treatmentMeterId: tm.id,
+        productionRatedKwh: pm.ratedWindowKwh ?? null,
+        treatmentRatedKwh: tm.ratedWindowKwh ?? null,
+        productionShare: ti.productionShare,
+        treatmentShare: ti.treatmentShare,
+        windowMinutes: ti.windowMinutes,
+        ...(facilities.length > 0 ? { facilities } : {}),
+      },
+    );
+  }
+
+  /** Late start / early stop episodes of one meter pair from its closed steps (from the horizon start). */
+  treatmentTimingEpisodes(
+    input: Pick<EvalInput, 'enterpriseId' | 'carried'>,
+    pm: MeterView,
+    tm: MeterView,
+    rules: RulesConfig,
+    steps: readonly MeterStep[],
+    episodes: EpisodeOut[],
+  ): void {
+    const tt = rules.treatmentTiming;
+    const ti = rules.treatmentIdle;
+    const { late, early } = timingWindows(steps, tt.stepMinutes * MINUTE_MS, tt.maxLagMinutes * MINUTE_MS);
+    const confirm = (w: WindowFact) =>
+      inResumptionWindow(this.idx, input.enterpriseId, w.start)
+        ? tt.confirmWindowsInResumption
+        : tt.confirmWindows;
+    const params = {
+      productionMeterId: pm.id,
+      treatmentMeterId: tm.id,
+      productionRatedKwh: pm.ratedWindowKwh ?? null,
+      treatmentRatedKwh: tm.ratedWindowKwh ?? null,
+      productionShare: ti.productionShare,
+      treatmentShare: ti.treatmentShare,
+      stepMinutes: tt.stepMinutes,
+      maxLagMinutes: tt.maxLagMinutes,
+    };
+    for (const [rule, windows] of [
+      ['treatment-late-start', late],
+      ['treatment-early-stop', early],
+    ] as const) {
+      if (windows.length === 0 && !input.carried.has(`${tm.id}|${rule}|${pm.id}`)) continue;
       this.windowEpisodes(
         input,
-        'treatment-idle',
+        rule,
         tm.id,
         pm.id,
         undefined,
         windows,
-        { ...ti, confirm },
+        { ...tt, confirm },
         episodes,
-        () => ti.severity,
-        {
-          productionMeterId: pm.id,
-          treatmentMeterId: tm.id,
-          productionRatedKwh: pm.ratedWindowKwh ?? null,
-          treatmentRatedKwh: tm.ratedWindowKwh ?? null,
-          productionShare: ti.productionShare,
-          treatmentShare: ti.treatmentShare,
-          windowMinutes: ti.windowMinutes,
-        },
+        () => tt.severity,
+        params,
       );
     }
   }
@@ -687,9 +778,11 @@ export class Evaluator {
     input: EvalInput,
     siteId: string,
     factors: Map<string, FactorSeries>,
+    energy: Map<string, MeterPoint[]>,
     episodes: EpisodeOut[],
   ): void {
     const outlet = this.idx.outlets.get(siteId);
+    const producers = outlet ? productionMetersOf(outlet, this.idx.meters.values()) : [];
     const maint = this.idx.maintenance.get(siteId) ?? [];
     for (const factor of [...factors.keys()].sort()) {
       const s = factors.get(factor)!;
@@ -747,22 +840,20 @@ export class Evaluator {
       }
       const zr = rules.zeroWhileRunning;
       if (zr.enabled && this.isPollutant(siteId, factor) && !zr.flowFactors.includes(factor)) {
-        const flowing = (r: Reading) =>
-          r.measurements.some(
-            (m) =>
-              zr.flowFactors.includes(m.factor) &&
-              m.stat === mainStat(r.interval) &&
-              this.cfg.validFlags.includes(m.flag ?? 'N') &&
-              m.value > 0,
-          );
+        const running = zeroWhileRunningCondition(
+          this.cfg,
+          zr,
+          valid,
+          zr.duringProduction ? producers : [],
+          (id) => energy.get(id),
+          (id) => this.rules(input.enterpriseId, id).treatmentIdle,
+        );
         run(
           'zero-while-running',
-          (p) => valid(p) && p.value === 0 && flowing(p.reading),
+          running.cond,
           { minDurationMs: zr.minDurationMs },
           zr.severity,
-          {
-            minDurationMs: zr.minDurationMs,
-          },
+          running.params,
         );
       }
       const orr = rules.outOfRange;
@@ -896,26 +987,36 @@ export class Evaluator {
   }
 }
 
-/** Value of a cumulative meter at `b`, linearly interpolated between readings at most `maxGap` apart. */
-export function interpolate(
-  list: readonly { t: number; v: number }[] | undefined,
-  b: number,
-  maxGap: number,
-): number | null {
-  if (!list || list.length === 0) return null;
-  let lo = 0;
-  let hi = list.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (list[mid]!.t <= b) lo = mid;
-    else hi = mid - 1;
-  }
-  const before = list[lo]!;
-  if (before.t > b) return null;
-  if (before.t === b) return before.v;
-  const after = list[lo + 1];
-  if (!after || after.t - before.t > maxGap) return null;
-  return before.v + ((after.v - before.v) * (b - before.t)) / (after.t - before.t);
+/**
+ * Condition of zero-while-running for one factor: a valid 0 while a flow factor of the same reading is > 0 or one
+ * of the outlet's production meters runs at that instant.
+ */
+export function zeroWhileRunningCondition(
+  cfg: EngineConfig,
+  zr: RulesConfig['zeroWhileRunning'],
+  valid: (p: SeriesPoint) => boolean,
+  producers: readonly MeterView[],
+  energyOf: (meterId: string) => readonly MeterPoint[] | undefined,
+  idleRulesOf: (meterId: string) => RulesConfig['treatmentIdle'],
+): { cond: (p: Pt) => boolean; params: Record<string, unknown> } {
+  const flowing = (r: Reading) =>
+    r.measurements.some(
+      (m) =>
+        zr.flowFactors.includes(m.factor) &&
+        m.stat === mainStat(r.interval) &&
+        cfg.validFlags.includes(m.flag ?? 'N') &&
+        m.value > 0,
+    );
+  const idle = producers.map((pm) => idleRulesOf(pm.id));
+  const producing = (t: number) =>
+    producers.some((pm, i) => productionRunsAt(energyOf(pm.id), t, pm, idle[i]!));
+  return {
+    cond: (p) => valid(p) && p.value === 0 && (flowing(p.reading) || producing(p.t)),
+    params: {
+      minDurationMs: zr.minDurationMs,
+      ...(producers.length > 0 ? { productionMeterIds: producers.map((m) => m.id) } : {}),
+    },
+  };
 }
 
 /** Runs of the same valid value (at reported precision) that reached the threshold. */

@@ -9,15 +9,23 @@ import type { RunEpisode, WindowFact } from './episodes.js';
 import type { AggregateOutput, Reading, RuleName, Severity } from './model.js';
 import { inResumptionWindow, offlineThresholdMs, type RegistryIndex } from './registry.js';
 import {
-  interpolate,
-  mainStat,
   seenAt,
+  zeroWhileRunningCondition,
   type EpisodeOut,
   type Evaluator,
   type FactorSeries,
   type Pt,
 } from './rules.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, ge, hourStart, lt } from './time.js';
+import {
+  facilitiesOf,
+  facilityCodeOf,
+  facilityKey,
+  meterStep,
+  productionMetersOf,
+  treatmentWindowFact,
+  type MeterStep,
+} from './treatment.js';
 
 const CHECKPOINT_EVERY = 64;
 
@@ -180,11 +188,15 @@ interface CaptureDevice {
 interface TreatmentSection {
   tmId: string;
   pmId: string;
+  /** Keys of the facility status series mapped to the treatment meter. */
+  facilityKeys: string[];
   facts: Map<number, WindowFact>;
+  /** Late start / early stop steps by start. */
+  steps: Map<number, MeterStep>;
   /** Time ranges in which meter boundaries may have moved since the facts were computed. */
   dirty: [number, number][];
-  /** Closed windows at the last evaluation. */
-  closed: number;
+  /** Closed windows and steps at the last evaluation. */
+  closed: string;
 }
 
 export interface WorkspaceParams {
@@ -207,6 +219,9 @@ export class Workspace {
   private seen = new Map<string, number[]>();
   private capture = new Map<string, Map<string, CaptureDevice>>();
   private energy = new Map<string, { t: number; v: number; id: string }[]>();
+  private status = new Map<string, { t: number; v: number; id: string }[]>();
+  /** Production meter id → outlets whose zero-while-running depends on it. */
+  private producerOutlets = new Map<string, string[]>();
   private treatments: TreatmentSection[] = [];
   private episodes = new Map<string, EpisodeOut[]>();
   private sectionKeys = new Map<string, Set<string>>();
@@ -230,7 +245,20 @@ export class Workspace {
       )
       .sort((a, b) => (a.id < b.id ? -1 : 1))) {
       if (!idx.meters.get(tm.servesMeterId!)) continue;
-      this.treatments.push({ tmId: tm.id, pmId: tm.servesMeterId!, facts: new Map(), dirty: [], closed: -1 });
+      this.treatments.push({
+        tmId: tm.id,
+        pmId: tm.servesMeterId!,
+        facilityKeys: facilitiesOf(tm).map((f) => f.key),
+        facts: new Map(),
+        steps: new Map(),
+        dirty: [],
+        closed: '',
+      });
+    }
+    for (const o of idx.outlets.values()) {
+      if (o.enterpriseId !== enterpriseId) continue;
+      for (const pm of productionMetersOf(o, idx.meters.values()))
+        this.producerOutlets.set(pm.id, [...(this.producerOutlets.get(pm.id) ?? []), o.id]);
     }
   }
 
@@ -256,6 +284,7 @@ export class Workspace {
     this.dirty.add(`off|${r.deviceId}`);
     if (r.kind === 'emission') this.addEmission(r);
     if (r.kind === 'energy') this.addEnergy(r);
+    else this.addStatus(r);
     // Capture counts readings of any kind at the site.
     const device = this.idx.devices.get(r.deviceId);
     if (device) {
@@ -381,6 +410,45 @@ export class Workspace {
       ts.dirty.push([lo, hi]);
       this.dirty.add(`ti|${ts.tmId}`);
     }
+    // Zero while production runs: the condition of points in [lo, hi) may have changed.
+    for (const outletId of this.producerOutlets.get(r.siteId) ?? []) {
+      const site = this.sites.get(outletId);
+      if (!site) continue;
+      for (const [factor, sec] of site.runs) {
+        const s = site.factors.get(factor);
+        if (!s || sec.n <= 0) continue;
+        const pts = sec.pts(s);
+        let i = upper(pts, lo - 1);
+        const from = i;
+        let zero = false;
+        for (; i < pts.length && pts[i]!.t < hi; i++) if (pts[i]!.value === 0) zero = true;
+        if (zero) this.runChanged(site, outletId, factor, s, from, false);
+      }
+    }
+  }
+
+  private addStatus(r: Reading): void {
+    for (const m of r.measurements) {
+      const code = facilityCodeOf(m);
+      if (code === undefined || !this.cfg.validFlags.includes(m.flag ?? 'N')) continue;
+      const key = facilityKey(r.siteId, code);
+      const mine = this.treatments.filter((ts) => ts.facilityKeys.includes(key));
+      if (mine.length === 0) continue;
+      let list = this.status.get(key);
+      if (!list) this.status.set(key, (list = []));
+      const i = upper(list, r.dataTime);
+      const prev = list[i - 1];
+      if (prev && prev.t === r.dataTime) {
+        if (prev.id > r.eventId) continue;
+        prev.v = m.value;
+        prev.id = r.eventId;
+      } else list.splice(i, 0, { t: r.dataTime, v: m.value, id: r.eventId });
+      for (const ts of mine) {
+        const size = this.rules(ts.tmId).treatmentIdle.windowMinutes * MINUTE_MS;
+        ts.dirty.push([r.dataTime - size, r.dataTime]);
+        this.dirty.add(`ti|${ts.tmId}`);
+      }
+    }
   }
 
   // ---- evaluation ------------------------------------------------------------------------------------------
@@ -392,8 +460,11 @@ export class Workspace {
       this.lastHours = hoursN;
     }
     for (const ts of this.treatments) {
-      const size = this.rules(ts.tmId).treatmentIdle.windowMinutes * MINUTE_MS;
-      const closed = Math.max(0, Math.floor((p.watermark - p.horizonStart) / size));
+      const rules = this.rules(ts.tmId);
+      const size = rules.treatmentIdle.windowMinutes * MINUTE_MS;
+      const step = rules.treatmentTiming.stepMinutes * MINUTE_MS;
+      const span = p.watermark - p.horizonStart;
+      const closed = `${Math.max(0, Math.floor(span / size))}|${Math.max(0, Math.floor(span / step))}`;
       if (closed !== ts.closed) this.dirty.add(`ti|${ts.tmId}`);
       ts.closed = closed;
     }
@@ -526,6 +597,10 @@ export class Workspace {
         this.dirty.add(`ti|${siteId}`);
         for (const ts of this.treatments) if (ts.tmId === siteId) ts.facts.clear();
         return;
+      case 'treatment-late-start':
+      case 'treatment-early-stop':
+        this.dirty.add(`ti|${siteId}`);
+        return;
       default: {
         const sec = this.sites.get(siteId)?.runs.get(subject);
         if (sec) sec.n = -1;
@@ -628,86 +703,44 @@ export class Workspace {
   private treatmentSection(ts: TreatmentSection, p: WorkspaceParams, episodes: EpisodeOut[]): void {
     const pm = this.idx.meters.get(ts.pmId)!;
     const tm = this.idx.meters.get(ts.tmId)!;
-    const ti = this.rules(tm.id).treatmentIdle;
-    if (!ti.enabled) return;
-    const size = ti.windowMinutes * MINUTE_MS;
+    const rules = this.rules(tm.id);
+    const ti = rules.treatmentIdle;
+    const tt = rules.treatmentTiming;
     const prodList = this.energy.get(pm.id);
     const treatList = this.energy.get(tm.id);
-    const at = (list: { t: number; v: number }[] | undefined, b: number) =>
-      interpolate(list, b, ti.maxInterpolationGapMs);
     const touched = (s: number, e: number) =>
       ts.dirty.some(([lo, hi]) => (s >= lo && s <= hi) || (e >= lo && e <= hi));
-    const windows: WindowFact[] = [];
-    const facts = new Map<number, WindowFact>();
-    for (let s = p.horizonStart; s + size <= p.watermark; s += size) {
-      const e = s + size;
-      let w = ts.facts.get(s);
-      if (!w || touched(s, e)) w = this.treatmentFact(s, e, pm, tm, ti, prodList, treatList, at);
-      facts.set(s, w);
-      windows.push(w);
+    const input = { enterpriseId: this.enterpriseId, carried: p.carried };
+    if (ti.enabled) {
+      const size = ti.windowMinutes * MINUTE_MS;
+      const facilities = ts.facilityKeys.map((k) => this.status.get(k));
+      const windows: WindowFact[] = [];
+      const facts = new Map<number, WindowFact>();
+      for (let s = p.horizonStart; s + size <= p.watermark; s += size) {
+        const e = s + size;
+        let w = ts.facts.get(s);
+        if (!w || touched(s, e)) w = treatmentWindowFact(s, e, pm, tm, ti, prodList, treatList, facilities);
+        facts.set(s, w);
+        windows.push(w);
+      }
+      ts.facts = facts;
+      this.ev.treatmentIdleEpisodes(input, pm, tm, ti, windows, episodes);
     }
-    ts.facts = facts;
+    if (tt.enabled) {
+      const size = tt.stepMinutes * MINUTE_MS;
+      const list: MeterStep[] = [];
+      const steps = new Map<number, MeterStep>();
+      for (let s = p.horizonStart; s + size <= p.watermark; s += size) {
+        const e = s + size;
+        let st = ts.steps.get(s);
+        if (!st || touched(s, e)) st = meterStep(s, e, pm, tm, ti, prodList, treatList);
+        steps.set(s, st);
+        list.push(st);
+      }
+      ts.steps = steps;
+      this.ev.treatmentTimingEpisodes(input, pm, tm, rules, list, episodes);
+    }
     ts.dirty = [];
-    const confirm = (w: WindowFact) =>
-      inResumptionWindow(this.idx, this.enterpriseId, w.start)
-        ? ti.confirmWindowsInResumption
-        : ti.confirmWindows;
-    this.ev.windowEpisodes(
-      { enterpriseId: this.enterpriseId, carried: p.carried },
-      'treatment-idle',
-      tm.id,
-      pm.id,
-      undefined,
-      windows,
-      { ...ti, confirm },
-      episodes,
-      () => ti.severity,
-      {
-        productionMeterId: pm.id,
-        treatmentMeterId: tm.id,
-        productionRatedKwh: pm.ratedWindowKwh ?? null,
-        treatmentRatedKwh: tm.ratedWindowKwh ?? null,
-        productionShare: ti.productionShare,
-        treatmentShare: ti.treatmentShare,
-        windowMinutes: ti.windowMinutes,
-      },
-    );
-  }
-
-  private treatmentFact(
-    s: number,
-    e: number,
-    pm: { ratedWindowKwh?: number },
-    tm: { ratedWindowKwh?: number },
-    ti: RulesConfig['treatmentIdle'],
-    prodList: { t: number; v: number }[] | undefined,
-    treatList: { t: number; v: number }[] | undefined,
-    at: (list: { t: number; v: number }[] | undefined, b: number) => number | null,
-  ): WindowFact {
-    const ps = at(prodList, s);
-    const pe = at(prodList, e);
-    const tS = at(treatList, s);
-    const te = at(treatList, e);
-    if (
-      ps === null ||
-      pe === null ||
-      tS === null ||
-      te === null ||
-      pm.ratedWindowKwh === undefined ||
-      tm.ratedWindowKwh === undefined
-    )
-      return { start: s, end: e, cond: null };
-    const prod = pe - ps;
-    const treat = te - tS;
-    if (prod < 0 || treat < 0) return { start: s, end: e, cond: null };
-    const producing = ge(prod, ti.productionShare * pm.ratedWindowKwh);
-    const idle = lt(treat, ti.treatmentShare * tm.ratedWindowKwh);
-    return {
-      start: s,
-      end: e,
-      cond: producing && idle,
-      detail: { productionKwh: prod, treatmentKwh: treat, producing, treatmentIdle: idle },
-    };
   }
 
   // ---- run rules -------------------------------------------------------------------------------------------
@@ -757,21 +790,20 @@ export class Workspace {
     }
     const zr = rules.zeroWhileRunning;
     if (zr.enabled && this.ev.isPollutant(siteId, factor) && !zr.flowFactors.includes(factor)) {
-      const flowing = (r: Reading) =>
-        r.measurements.some(
-          (m) =>
-            zr.flowFactors.includes(m.factor) &&
-            m.stat === mainStat(r.interval) &&
-            cfg.validFlags.includes(m.flag ?? 'N') &&
-            m.value > 0,
-        );
-      add(
-        'zero-while-running',
-        (p) => valid(p) && p.value === 0 && flowing(p.reading),
-        { minDurationMs: zr.minDurationMs },
-        zr.severity,
-        () => ({ ...base, minDurationMs: zr.minDurationMs }),
+      const producers =
+        zr.duringProduction && outlet ? productionMetersOf(outlet, this.idx.meters.values()) : [];
+      const running = zeroWhileRunningCondition(
+        cfg,
+        zr,
+        valid,
+        producers,
+        (id) => this.energy.get(id),
+        (id) => this.rules(id).treatmentIdle,
       );
+      add('zero-while-running', running.cond, { minDurationMs: zr.minDurationMs }, zr.severity, () => ({
+        ...base,
+        ...running.params,
+      }));
     }
     const orr = rules.outOfRange;
     if (orr.enabled) {
