@@ -92,6 +92,18 @@ function overlaps(rec: DeviationRecord, ep: EpisodeOut): boolean {
   return ep.start < (rec.windowEnd ?? Infinity) && rec.windowStart < (ep.end ?? Infinity);
 }
 
+/** Same emitted content (both built by the Evaluator, so equal fields give the same JSON fingerprint). */
+function sameAggregate(a: AggregateOutput, b: AggregateOutput): boolean {
+  return (
+    a.value === b.value &&
+    a.convertedValue === b.convertedValue &&
+    a.valid === b.valid &&
+    a.flag === b.flag &&
+    a.coverage === b.coverage &&
+    a.anomaly === b.anomaly
+  );
+}
+
 function emptyState(): EngineState {
   return { version: 1, watermark: null, enterprises: {}, deviations: {}, aggregates: {} };
 }
@@ -106,6 +118,8 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
   /** Enterprise id → ids of its deviation records. */
   let recIndex = new Map<string, Set<string>>();
   let lastHorizon = NO_TIME;
+  /** Aggregate key → the aggregate last emitted (derived: lets unchanged aggregates skip serialisation). */
+  let lastAggregates = new Map<string, AggregateOutput>();
 
   function putDev(d: DeviationRecord): void {
     state.deviations[d.id] = d;
@@ -147,6 +161,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
     recIndex = new Map();
     for (const d of Object.values(state.deviations)) putDev(d);
     workspaces = new Map();
+    lastAggregates = new Map();
     lastHorizon = horizonStart();
   }
 
@@ -187,6 +202,9 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
     const out: Output[] = [];
     for (const a of result.aggregates) {
       const key = `${a.enterpriseId}|${a.siteId}|${a.factor}|${a.interval}|${a.start}`;
+      const last = lastAggregates.get(key);
+      if (last !== undefined && sameAggregate(last, a)) continue;
+      lastAggregates.set(key, a);
       const fp = JSON.stringify(a);
       if (state.aggregates[key] === fp) continue;
       state.aggregates[key] = fp;
@@ -325,6 +343,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
       if (start < hs) delete state.aggregates[key];
       else void fp;
     }
+    for (const [key, a] of lastAggregates) if (a.start < hs) lastAggregates.delete(key);
     if (hs !== lastHorizon) {
       eventIds = new Map(
         Object.entries(state.enterprises).map(([id, e]) => [id, new Set(e.readings.map((r) => r.eventId))]),

@@ -190,9 +190,12 @@ interface TreatmentSection {
   pmId: string;
   /** Keys of the facility status series mapped to the treatment meter. */
   facilityKeys: string[];
-  facts: Map<number, WindowFact>;
-  /** Late start / early stop steps by start. */
-  steps: Map<number, MeterStep>;
+  /** Treatment-idle window facts by index from `base` (undefined: to compute). */
+  facts: (WindowFact | undefined)[];
+  /** Late start / early stop steps by index from `base`. */
+  steps: (MeterStep | undefined)[];
+  /** Horizon start the indexes count from. */
+  base: number;
   /** Time ranges in which meter boundaries may have moved since the facts were computed. */
   dirty: [number, number][];
   /** Closed windows and steps at the last evaluation. */
@@ -249,8 +252,9 @@ export class Workspace {
         tmId: tm.id,
         pmId: tm.servesMeterId!,
         facilityKeys: facilitiesOf(tm).map((f) => f.key),
-        facts: new Map(),
-        steps: new Map(),
+        facts: [],
+        steps: [],
+        base: Number.NaN,
         dirty: [],
         closed: '',
       });
@@ -595,7 +599,7 @@ export class Workspace {
         return;
       case 'treatment-idle':
         this.dirty.add(`ti|${siteId}`);
-        for (const ts of this.treatments) if (ts.tmId === siteId) ts.facts.clear();
+        for (const ts of this.treatments) if (ts.tmId === siteId) ts.facts = [];
         return;
       case 'treatment-late-start':
       case 'treatment-early-stop':
@@ -708,37 +712,44 @@ export class Workspace {
     const tt = rules.treatmentTiming;
     const prodList = this.energy.get(pm.id);
     const treatList = this.energy.get(tm.id);
-    const touched = (s: number, e: number) =>
-      ts.dirty.some(([lo, hi]) => (s >= lo && s <= hi) || (e >= lo && e <= hi));
     const input = { enterpriseId: this.enterpriseId, carried: p.carried };
-    if (ti.enabled) {
-      const size = ti.windowMinutes * MINUTE_MS;
-      const facilities = ts.facilityKeys.map((k) => this.status.get(k));
-      const windows: WindowFact[] = [];
-      const facts = new Map<number, WindowFact>();
-      for (let s = p.horizonStart; s + size <= p.watermark; s += size) {
-        const e = s + size;
-        let w = ts.facts.get(s);
-        if (!w || touched(s, e)) w = treatmentWindowFact(s, e, pm, tm, ti, prodList, treatList, facilities);
-        facts.set(s, w);
-        windows.push(w);
+    if (ts.base !== p.horizonStart) {
+      ts.facts = [];
+      ts.steps = [];
+      ts.base = p.horizonStart;
+    }
+    // Windows of `size` from the horizon start: n closed; forget those with a boundary in a dirty range.
+    const refresh = <T>(list: (T | undefined)[], size: number, compute: (s: number, e: number) => T): T[] => {
+      const n = Math.max(0, Math.floor((p.watermark - p.horizonStart) / size));
+      list.length = Math.min(list.length, n);
+      for (const [lo, hi] of ts.dirty) {
+        const from = Math.max(0, Math.ceil((lo - p.horizonStart) / size) - 1);
+        const to = Math.min(list.length - 1, Math.floor((hi - p.horizonStart) / size));
+        for (let i = from; i <= to; i++) list[i] = undefined;
       }
-      ts.facts = facts;
+      const out: T[] = new Array<T>(n);
+      for (let i = 0; i < n; i++) {
+        let w = list[i];
+        if (w === undefined) {
+          const s = p.horizonStart + i * size;
+          list[i] = w = compute(s, s + size);
+        }
+        out[i] = w;
+      }
+      return out;
+    };
+    if (ti.enabled) {
+      const facilities = ts.facilityKeys.map((k) => this.status.get(k));
+      const windows = refresh(ts.facts, ti.windowMinutes * MINUTE_MS, (s, e) =>
+        treatmentWindowFact(s, e, pm, tm, ti, prodList, treatList, facilities),
+      );
       this.ev.treatmentIdleEpisodes(input, pm, tm, ti, windows, episodes);
     }
     if (tt.enabled) {
-      const size = tt.stepMinutes * MINUTE_MS;
-      const list: MeterStep[] = [];
-      const steps = new Map<number, MeterStep>();
-      for (let s = p.horizonStart; s + size <= p.watermark; s += size) {
-        const e = s + size;
-        let st = ts.steps.get(s);
-        if (!st || touched(s, e)) st = meterStep(s, e, pm, tm, ti, prodList, treatList);
-        steps.set(s, st);
-        list.push(st);
-      }
-      ts.steps = steps;
-      this.ev.treatmentTimingEpisodes(input, pm, tm, rules, list, episodes);
+      const steps = refresh(ts.steps, tt.stepMinutes * MINUTE_MS, (s, e) =>
+        meterStep(s, e, pm, tm, ti, prodList, treatList),
+      );
+      this.ev.treatmentTimingEpisodes(input, pm, tm, rules, steps, episodes);
     }
     ts.dirty = [];
   }
