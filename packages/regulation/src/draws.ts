@@ -213,6 +213,77 @@ export async function getDraw(db: Queryable, scope: Scope, id: number): Promise<
   };
 }
 
+export interface DrawSummary {
+  id: number;
+  period: string;
+  districtId: string | null;
+  seed: string;
+  algorithm: string;
+  createdBy: string;
+  createdAt: string;
+  publishedAt: string | null;
+  /** Targets visible in the caller's scope (a district user counts only its district's targets). */
+  targets: number;
+  onSite: number;
+  recorded: number;
+  problemsFound: number;
+}
+
+/**
+ * Draws visible to the caller, newest first: a district user sees its district's draws and the
+ * city-wide ones (published), with target counts restricted to its district.
+ */
+export async function listDraws(
+  db: Queryable,
+  scope: Scope,
+  filter: { period?: string; limit?: number } = {},
+): Promise<DrawSummary[]> {
+  const rows = await query<{
+    id: string;
+    period: string;
+    district_id: string | null;
+    seed: string;
+    algorithm: string;
+    created_by: string;
+    created_at: Date;
+    published_at: Date | null;
+    targets: number;
+    on_site: number;
+    recorded: number;
+    problems: number;
+  }>(
+    db,
+    'list draws',
+    `select d.id, d.period, d.district_id, d.seed, d.algorithm, d.created_by, d.created_at, d.published_at,
+            count(t.*)::int as targets,
+            count(*) filter (where t.mode = 'on-site')::int as on_site,
+            count(*) filter (where t.result is not null and t.result <> 'pending')::int as recorded,
+            count(*) filter (where t.result = 'problem-found')::int as problems
+       from inspection_draws d
+       left join inspection_targets t on t.draw_id = d.id and ($1::text is null or t.district_id = $1)
+      where ($1::text is null or d.district_id is null or d.district_id = $1)
+        and ($2::text is null or d.period = $2)
+      group by d.id
+      order by d.created_at desc, d.id desc
+      limit $3`,
+    [scope.districtId, filter.period ?? null, filter.limit ?? 200],
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    period: r.period,
+    districtId: r.district_id,
+    seed: r.seed,
+    algorithm: r.algorithm,
+    createdBy: r.created_by,
+    createdAt: r.created_at.toISOString(),
+    publishedAt: r.published_at?.toISOString() ?? null,
+    targets: r.targets,
+    onSite: r.on_site,
+    recorded: r.recorded,
+    problemsFound: r.problems,
+  }));
+}
+
 /** Re-run a stored draw from its published seed and stored inputs; `matches` says whether it is the same draw. */
 export async function verifyDraw(
   db: Queryable,

@@ -96,6 +96,25 @@ async function figures(
        ${ledger}`,
     p,
   );
+  // Reminders the alerter delivered (migration 010): one per notification group and enterprise
+  // contact that received at least one reminder or escalation in the period, whatever the number of
+  // channels and rounds; acknowledged = the contact answered on the acknowledgement page in the
+  // period. The group's enterprise (hence district) comes from its cases. The alerter does not write
+  // the ledger, so ledger `reminder-*` rows (reminders made outside the alerter) add to these.
+  const [alerts] = await query<{ sent: number; acknowledged: number }>(
+    db,
+    'report alerter reminders',
+    `with groups as (
+       select distinct c.group_key from alert_cases c join enterprises e on e.id = c.enterprise_id
+        where c.group_key is not null and ($1::text is null or e.district_id = $1))
+     select (select count(*)::int from (
+               select distinct n.group_key, n.recipient_id from alert_notifications n join groups g using (group_key)
+                where n.kind in ('reminder', 'escalation') and n.recipient_kind = 'enterprise-contact'
+                  and n.status = 'sent' and n.sent_at >= $2 and n.sent_at < $3) s) as sent,
+            (select count(*)::int from alert_acknowledgements a join groups g using (group_key)
+              where a.acknowledged_at >= $2 and a.acknowledged_at < $3) as acknowledged`,
+    p,
+  );
   const deviations = await query<{ rule: string; outcome: string; count: number }>(
     db,
     'report deviations',
@@ -133,8 +152,8 @@ async function figures(
     offsiteChecks: n('offsite_checks'),
     deviations,
     deviationsTotal: deviations.reduce((s, d) => s + d.count, 0),
-    remindersSent: n('reminders_sent'),
-    remindersAcknowledged: n('reminders_acknowledged'),
+    remindersSent: n('reminders_sent') + (alerts?.sent ?? 0),
+    remindersAcknowledged: n('reminders_acknowledged') + (alerts?.acknowledged ?? 0),
     rectifications: {
       total: n('rect_total'),
       inTime: n('rect_in_time'),

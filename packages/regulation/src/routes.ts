@@ -8,6 +8,7 @@ import {
   createDraw,
   drawPublicationCsv,
   getDraw,
+  listDraws,
   recordInspectionResult,
   verifyDraw,
   type OpenDeviationsSource,
@@ -218,6 +219,20 @@ export async function registerRegulationRoutes(
               { now: now(), openDeviations: deps.openDeviations },
             ),
           ),
+    );
+    const period = { type: 'string', pattern: '^[0-9]{4}-(Q[1-4]|[0-9]{2}|H[12])$' } as const;
+    r.get<{ Querystring: { period?: string; limit?: number } }>(
+      `${p}/draws`,
+      {
+        schema: {
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { period, limit: { type: 'integer', minimum: 1, maximum: 500 } },
+          },
+        },
+      },
+      async (req) => listDraws(deps.db, await scopeOf(req), req.query),
     );
     const drawParams = { type: 'object', properties: { id: intId }, required: ['id'] } as const;
     r.get<{ Params: { id: number } }>(`${p}/draws/:id`, { schema: { params: drawParams } }, async (req) =>

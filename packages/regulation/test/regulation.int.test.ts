@@ -12,6 +12,7 @@ import {
   decidePositiveList,
   drawPublicationCsv,
   dueReportReminders,
+  listDraws,
   monthlyReport,
   monthlyReportCsv,
   proposeRemoval,
@@ -247,6 +248,30 @@ describe('random inspection draws on real Postgres', () => {
     );
     expect((await verifyDraw(h.pool, admin, draw.id)).matches).toBe(false);
   });
+
+  it('lists the draws in scope, newest first, with target counts restricted to the district', async () => {
+    const admin: Scope = { userId: 'admin', role: 'admin', districtId: null };
+    const lanxi: Scope = { userId: 'o', role: 'officer', districtId: 'dist-lanxi' };
+    const q4 = await createDraw(h.pool, admin, { period: '2026-Q4', seed: 'q4-seed' }, { now });
+    // A district-level draw of Landong (recorded as its supervisor would): invisible to Lanxi.
+    const [row] = (
+      await h.pool.query<{ id: string }>(
+        `insert into inspection_draws (period, district_id, seed, config, inputs, inputs_digest, algorithm, created_by)
+         values ('2026-11', 'dist-landong', 's', '{}', '{"enterprises":[],"inspectors":[]}', 'x', 'a', 'sup')
+         returning id`,
+      )
+    ).rows;
+    const all = await listDraws(h.pool, admin);
+    expect(all.map((d) => d.period)).toEqual(['2026-11', '2026-Q4', '2026-Q3']);
+    expect(all[1]).toMatchObject({ id: q4.id, seed: 'q4-seed', targets: q4.targets.length, recorded: 0 });
+    expect(all[1]!.onSite).toBe(q4.targets.filter((t) => t.mode === 'on-site').length);
+    const mine = await listDraws(h.pool, lanxi);
+    expect(mine.map((d) => d.id)).not.toContain(Number(row!.id));
+    const lanxiTargets = q4.targets.filter((t) => t.districtId === 'dist-lanxi').length;
+    expect(lanxiTargets).toBeLessThan(q4.targets.length);
+    expect(mine.find((d) => d.id === q4.id)?.targets).toBe(lanxiTargets);
+    expect((await listDraws(h.pool, admin, { period: '2026-Q4' })).map((d) => d.id)).toEqual([q4.id]);
+  });
 });
 
 describe('complaints with BullMQ reminders', () => {
@@ -440,6 +465,72 @@ describe('reports', () => {
   });
 });
 
+describe('reminder figures from the alerter', () => {
+  it('counts delivered reminders per group and contact and their acknowledgements, by district', async () => {
+    const at = (d: string) => `${d}T10:00:00+08:00`;
+    const kase = (id: string, enterprise: string, group: string) =>
+      h.pool.query(
+        `insert into alert_cases (deviation_id, revision, state, rule, severity, enterprise_id, site_id, factor,
+           suspected_falsification, in_resumption_window, opened_at, event, group_key)
+         values ($1, 1, 'opened', 'exceedance', 'high', $2, 'site', 'a21026', false, false, $3, '{}', $4)`,
+        [id, enterprise, at('2026-04-02'), group],
+      );
+    await kase('d-a1', 'ent-0001', 'g-a');
+    await kase('d-a2', 'ent-0001', 'g-a');
+    await kase('d-b1', 'ent-0002', 'g-b');
+    await kase('d-c1', 'ent-0003', 'g-c'); // Lanxi
+    let n = 0;
+    const note = (
+      group: string,
+      recipient: string,
+      o: { kind?: string; channel?: string; status?: string; sentAt?: string; recipientKind?: string } = {},
+    ) =>
+      h.pool.query(
+        `insert into alert_notifications (id, group_key, deviation_ids, kind, round, recipient_kind, recipient_id,
+           address_masked, channel, status, sent_at)
+         values ($1, $2, '{}', $3, 1, $4, $5, 'x***', $6, $7, $8)`,
+        [
+          `n-${(n += 1)}`,
+          group,
+          o.kind ?? 'reminder',
+          o.recipientKind ?? 'enterprise-contact',
+          recipient,
+          o.channel ?? 'email',
+          o.status ?? 'sent',
+          o.status === 'failed' ? null : (o.sentAt ?? at('2026-04-03')),
+        ],
+      );
+    await note('g-a', 'c1'); // group a, contact 1: email + SMS + an escalation = one reminder
+    await note('g-a', 'c1', { channel: 'sms' });
+    await note('g-a', 'c1', { kind: 'escalation' });
+    await note('g-a', 'c2');
+    await note('g-b', 'c3');
+    await note('g-b', 'c4', { status: 'failed' }); // not delivered
+    await note('g-b', 'sup-1', { recipientKind: 'supervisor', kind: 'supervisor-alert' });
+    await note('g-b', 'c5', { sentAt: at('2026-05-01') }); // next month
+    await note('g-c', 'c6');
+    await note('g-c', 'c7');
+    await h.pool.query(
+      `insert into alert_acknowledgements (group_key, recipient_id, cause, acknowledged_at) values
+         ('g-a', 'c1', '设备故障', $1), ('g-b', 'c3', '停产检修', $2), ('g-c', 'c6', '已整改', $1)`,
+      [at('2026-04-04'), at('2026-05-02')],
+    );
+    const landong = await monthlyReport(h.pool, city, 'dist-landong', '2026-04');
+    expect(landong.figures).toMatchObject({ remindersSent: 3, remindersAcknowledged: 1 });
+    const lanxi = await monthlyReport(
+      h.pool,
+      { userId: 'o', role: 'officer', districtId: 'dist-lanxi' },
+      'dist-lanxi',
+      '2026-04',
+    );
+    expect(lanxi.figures).toMatchObject({ remindersSent: 2, remindersAcknowledged: 1 });
+    const may = await monthlyReport(h.pool, city, 'dist-landong', '2026-05');
+    expect(may.figures.remindersSent).toBe(5 + 1); // the ledger's 5 (test above) + g-b/c5
+    expect(may.figures.remindersAcknowledged).toBe(3 + 1);
+    expect(monthlyReportCsv(landong)).toContain('dist-landong,2026-04,remindersSent,提醒发送,3');
+  });
+});
+
 describe('Fastify routes', () => {
   it('validates input and filters by the caller’s district', async () => {
     const app = Fastify();
@@ -513,6 +604,17 @@ describe('Fastify routes', () => {
       });
       expect(csv.headers['content-type']).toMatch(/text\/csv/);
       expect(csv.body).toContain('offsiteChecks');
+      const draws = await inject({ method: 'GET', url: '/regulation/draws', headers: { 'x-user': 'lanxi' } });
+      expect(draws.statusCode).toBe(200);
+      const listed = draws.json<{ period: string; districtId: string | null }[]>();
+      expect(listed.length).toBeGreaterThan(0);
+      expect(listed.every((d) => d.districtId === null || d.districtId === 'dist-lanxi')).toBe(true);
+      const badPeriod = await inject({
+        method: 'GET',
+        url: '/regulation/draws?period=2026-Q9',
+        headers: { 'x-user': 'lanxi' },
+      });
+      expect(badPeriod.statusCode).toBe(400);
     } finally {
       await app.close();
     }
