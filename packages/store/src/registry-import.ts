@@ -11,7 +11,9 @@ import {
   upsertLimit,
   upsertMaintenanceWindow,
   upsertMeter,
+  upsertMeterFacility,
   upsertOutlet,
+  upsertOutletProductionMeter,
   upsertStatusEntry,
   upsertViolation,
   type UpsertOutcome,
@@ -26,6 +28,8 @@ export const REGISTRY_TABLES = [
   'devices',
   'permit_limits',
   'meters',
+  'meter_facilities',
+  'outlet_production_meters',
   'contacts',
   'violations',
   'maintenance_windows',
@@ -109,8 +113,12 @@ function fileKeys(reg: RegistryFile): Record<RegistryTable, Set<string>> {
       k.outlets.add(o.id);
       for (const d of o.devices) k.devices.add(d.mn);
       for (const l of o.limits) k.permit_limits.add(`${o.id}/${l.factor}/${l.basis}`);
+      for (const m of o.productionMeters ?? []) k.outlet_production_meters.add(`${o.id}/${m}`);
     }
-    for (const m of e.meters) k.meters.add(m.id);
+    for (const m of e.meters) {
+      k.meters.add(m.id);
+      for (const f of m.facilities ?? []) k.meter_facilities.add(`${m.id}/${f.outlet}/${f.code}`);
+    }
     for (const c of e.contacts) k.contacts.add(`${e.id}/${c.role}/${c.name}`);
     for (const v of e.violations) k.violations.add(v.id);
     for (const w of e.maintenanceWindows) k.maintenance_windows.add(w.id);
@@ -130,6 +138,8 @@ const KEY_SQL: Record<RegistryTable, { select: string; from: string }> = {
   devices: { select: 'mn', from: 'devices' },
   permit_limits: { select: `outlet_id || '/' || factor_code || '/' || basis`, from: 'permit_limits' },
   meters: { select: 'id', from: 'meters' },
+  meter_facilities: { select: `meter_id || '/' || outlet_id || '/' || code`, from: 'meter_facilities' },
+  outlet_production_meters: { select: `outlet_id || '/' || meter_id`, from: 'outlet_production_meters' },
   contacts: { select: `enterprise_id || '/' || role || '/' || name`, from: 'contacts' },
   violations: { select: 'id', from: 'violations' },
   // Windows declared in the console are not the file's to remove.
@@ -138,6 +148,8 @@ const KEY_SQL: Record<RegistryTable, { select: string; from: string }> = {
 
 // Children before parents, so a prune never trips a foreign key.
 const DELETE_ORDER: readonly RegistryTable[] = [
+  'meter_facilities',
+  'outlet_production_meters',
   'maintenance_windows',
   'violations',
   'contacts',
@@ -202,6 +214,13 @@ export async function importRegistry(
         (a, b) => Number(a.serves !== undefined) - Number(b.serves !== undefined),
       );
       for (const m of meters) tally('meters', await upsertMeter(client, e.id, m));
+      // Links last: they reference this enterprise's meters and outlets.
+      for (const m of e.meters)
+        for (const f of m.facilities ?? [])
+          tally('meter_facilities', await upsertMeterFacility(client, m.id, f));
+      for (const o of e.outlets)
+        for (const pm of o.productionMeters ?? [])
+          tally('outlet_production_meters', await upsertOutletProductionMeter(client, o.id, pm));
       for (const c of e.contacts) tally('contacts', await upsertContact(client, e.id, c));
       for (const v of e.violations) tally('violations', await upsertViolation(client, e.id, v));
       for (const w of e.maintenanceWindows)

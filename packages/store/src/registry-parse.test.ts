@@ -236,3 +236,86 @@ test('syntax errors of either format are reported, not thrown', () => {
   const json = parseRegistryFile('{"version": 1,', 'json');
   expect((json as { issues: RegistryIssue[] }).issues.map((i) => i.code)).toEqual(['syntax']);
 });
+
+describe('registry mappings for the treatment rules', () => {
+  test('the example maps the incinerator scrubber and baghouse to their status series', () => {
+    const r = parseRegistryFile(exampleText, 'yaml');
+    if (!r.ok) throw new Error(formatRegistryIssues(r.issues));
+    const e = r.registry.enterprises.find((x) => x.id === 'ent-0005')!;
+    expect(e.meters.map((m) => [m.id, m.facilities])).toEqual([
+      ['mtr-0005-p1', undefined],
+      ['mtr-0005-t1', [{ outlet: 'out-0005-g1', code: 'SB1' }]],
+      ['mtr-0005-t2', [{ outlet: 'out-0005-g1', code: 'SB2' }]],
+    ]);
+    expect(e.outlets[0]!.productionMeters).toEqual(['mtr-0005-p1']);
+    // Files without the new fields parse to exactly what they parsed to before (no empty lists).
+    const power = r.registry.enterprises[0]!;
+    expect('productionMeters' in power.outlets[0]!).toBe(false);
+    expect(power.meters.some((m) => 'facilities' in m)).toBe(false);
+  });
+
+  test('a logger without real-time uploads declares realtimeIntervalS 0; negatives are refused', () => {
+    const data = minimal();
+    data.enterprises[0]!.outlets = [
+      {
+        id: 'o1',
+        kind: 'water',
+        name: { zh: '排口' },
+        devices: [
+          { mn: 'MN1', password: 'pw', protocolVersion: 2017, realtimeIntervalS: 0, minuteIntervalS: 3600 },
+        ],
+      },
+    ];
+    const r = validateRegistry(data);
+    if (!r.ok) throw new Error(formatRegistryIssues(r.issues));
+    expect(r.registry.enterprises[0]!.outlets[0]!.devices[0]).toMatchObject({
+      realtimeIntervalS: 0,
+      minuteIntervalS: 3600,
+    });
+    at(data, 'enterprises', 0, 'outlets', 0, 'devices', 0).realtimeIntervalS = -1;
+    expect(issuesOf(data).map((i) => [i.path, i.code])).toEqual([
+      ['enterprises[0].outlets[0].devices[0].realtimeIntervalS', 'range'],
+    ]);
+    at(data, 'enterprises', 0, 'outlets', 0, 'devices', 0).realtimeIntervalS = 0.5;
+    expect(paths(data)).toEqual(['enterprises[0].outlets[0].devices[0].realtimeIntervalS']);
+  });
+
+  test('every problem of facilities and productionMeters is reported with its path', () => {
+    const data = raw();
+    const incinerator = at(data, 'enterprises', 4);
+    at(incinerator, 'meters', 1).facilities = [
+      { outlet: 'out-0005-g1', code: 'SB1' },
+      { outlet: 'out-0005-g1', code: 'SB1' }, // listed twice
+      { outlet: 'out-0001-g1', code: 'SB3' }, // another enterprise's outlet
+      { outlet: 'out-0005-g1', code: 'sb4' }, // not an SBn code
+      { outlet: 'out-0005-g1', code: 'SB5', rs: 0 }, // unknown field
+      { code: 'SB6' }, // outlet missing
+      'SB7', // not an object
+    ];
+    at(incinerator, 'meters', 0).facilities = [{ outlet: 'out-0005-g1', code: 'SB9' }]; // production meter
+    at(incinerator, 'outlets', 0).productionMeters = [
+      'mtr-0005-p1',
+      'mtr-0005-t1', // a treatment meter
+      'mtr-0001-p1', // another enterprise's meter
+      'mtr-0005-p1', // listed twice
+      7, // not an id
+    ];
+    at(data, 'enterprises', 1, 'outlets', 0).productionMeters = 'mtr-0002-p1'; // not a list
+    const issues = issuesOf(data);
+    expect(issues.map((i) => [i.path, i.code])).toEqual([
+      ['enterprises[1].outlets[0].productionMeters', 'type'],
+      ['enterprises[4].outlets[0].productionMeters[1]', 'reference'],
+      ['enterprises[4].outlets[0].productionMeters[2]', 'reference'],
+      ['enterprises[4].outlets[0].productionMeters[3]', 'duplicate'],
+      ['enterprises[4].outlets[0].productionMeters[4]', 'type'],
+      ['enterprises[4].meters[0].facilities', 'consistency'],
+      ['enterprises[4].meters[1].facilities[1]', 'duplicate'],
+      ['enterprises[4].meters[1].facilities[2].outlet', 'reference'],
+      ['enterprises[4].meters[1].facilities[3].code', 'format'],
+      ['enterprises[4].meters[1].facilities[4].rs', 'unknown-field'],
+      ['enterprises[4].meters[1].facilities[5].outlet', 'required'],
+      ['enterprises[4].meters[1].facilities[6]', 'type'],
+    ]);
+    for (const i of issues) expect(i.messageZh).toMatch(/[\u4e00-\u9fff]/);
+  });
+});

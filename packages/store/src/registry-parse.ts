@@ -19,6 +19,7 @@ import {
   type RegistryDevice,
   type RegistryDistrict,
   type RegistryEnterprise,
+  type RegistryFacility,
   type RegistryFile,
   type RegistryFormat,
   type RegistryIssue,
@@ -36,6 +37,8 @@ const MN_RE = /^[0-9A-Za-z_-]{1,40}$/;
 const FACTOR_RE = /^[a-z][0-9a-z]{5}$/;
 const INDUSTRY_CODE_RE = /^[A-T]?[0-9]{2,4}$/;
 const SM4_KEY_RE = /^[0-9a-fA-F]{32}$/;
+// Facility code of an HJ 212 status item `SBn-RS`, as the logger sends it (`SB1`, `SB01`).
+const FACILITY_CODE_RE = /^SB[0-9A-Za-z]{1,16}$/;
 // Mainland mobile numbers, or landlines with area code (0xx-xxxxxxxx, extension allowed).
 const PHONE_RE = /^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?)$/;
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -502,12 +505,28 @@ export function validateRegistry(data: unknown): ParseRegistryResult {
       );
     }
 
+    // Meter roles by id, read ahead: outlets name production meters, treatment meters name outlets.
+    const rawMeters = c.array(o, 'meters', p, false);
+    const roleOf = new Map<string, unknown>();
+    for (const m of rawMeters) {
+      if (typeof m === 'object' && m !== null && typeof (m as Obj).id === 'string')
+        roleOf.set((m as Obj).id as string, (m as Obj).role);
+    }
+
     const outlets: RegistryOutlet[] = [];
     const ownMns = new Set<string>();
     const ownOutlets = new Set<string>();
     c.array(o, 'outlets', p, false).forEach((rawOutlet, j) => {
       const q = join(join(p, 'outlets'), j);
-      const out = c.object(rawOutlet, q, ['id', 'kind', 'name', 'refO2Pct', 'devices', 'limits']);
+      const out = c.object(rawOutlet, q, [
+        'id',
+        'kind',
+        'name',
+        'refO2Pct',
+        'devices',
+        'limits',
+        'productionMeters',
+      ]);
       if (!out) return;
       const outletId = c.string(out, 'id', q, {
         required: true,
@@ -557,7 +576,7 @@ export function validateRegistry(data: unknown): ParseRegistryResult {
         });
         const protocolVersion = c.oneOf(d, 'protocolVersion', r, PROTOCOL_VERSIONS, { required: true });
         const realtimeIntervalS =
-          c.number(d, 'realtimeIntervalS', r, { required: false, integer: true, min: 1, max: 3600 }) ?? 30;
+          c.number(d, 'realtimeIntervalS', r, { required: false, integer: true, min: 0, max: 3600 }) ?? 30;
         const minuteIntervalS =
           c.number(d, 'minuteIntervalS', r, { required: false, integer: true, min: 60, max: 3600 }) ?? 600;
         if (minuteIntervalS % 60 !== 0) {
@@ -687,6 +706,25 @@ export function validateRegistry(data: unknown): ParseRegistryResult {
         );
       });
 
+      const productionMeters: string[] = [];
+      c.array(out, 'productionMeters', q, false).forEach((rawRef, k) => {
+        const r = join(join(q, 'productionMeters'), k);
+        if (typeof rawRef !== 'string' || rawRef.trim() === '') {
+          c.add(r, 'type', 'must be a meter id (text)', '必须是电表编号（文本）');
+          return;
+        }
+        const ref = rawRef.trim();
+        if (!roleOf.has(ref)) {
+          c.add(r, 'reference', `no meter "${ref}" in this enterprise`, `本企业没有电表 "${ref}"`);
+        } else if (roleOf.get(ref) !== 'production') {
+          c.add(r, 'reference', `meter "${ref}" is not a production meter`, `电表 "${ref}" 不是生产设施电表`);
+        } else if (productionMeters.includes(ref)) {
+          c.add(r, 'duplicate', `meter "${ref}" is listed twice`, `电表 "${ref}" 重复列出`);
+        } else {
+          productionMeters.push(ref);
+        }
+      });
+
       outlets.push(
         compact({
           id: outletId ?? MISSING,
@@ -695,17 +733,12 @@ export function validateRegistry(data: unknown): ParseRegistryResult {
           refO2Pct,
           devices,
           limits,
+          productionMeters: productionMeters.length > 0 ? productionMeters : undefined,
         }),
       );
     });
 
     const meters: RegistryMeter[] = [];
-    const rawMeters = c.array(o, 'meters', p, false);
-    const roleOf = new Map<string, unknown>();
-    for (const m of rawMeters) {
-      if (typeof m === 'object' && m !== null && typeof (m as Obj).id === 'string')
-        roleOf.set((m as Obj).id as string, (m as Obj).role);
-    }
     rawMeters.forEach((rawMeter, j) => {
       const q = join(join(p, 'meters'), j);
       const m = c.object(rawMeter, q, [
@@ -715,6 +748,7 @@ export function validateRegistry(data: unknown): ParseRegistryResult {
         'ratedWindowKwh',
         'serves',
         'mqttCredentialsRef',
+        'facilities',
       ]);
       if (!m) return;
       const meterId = c.string(m, 'id', q, {
@@ -756,6 +790,46 @@ export function validateRegistry(data: unknown): ParseRegistryResult {
         }
       }
       const mqttCredentialsRef = c.string(m, 'mqttCredentialsRef', q, { required: false, max: 200 });
+      const facilities: RegistryFacility[] = [];
+      const rawFacilities = c.array(m, 'facilities', q, false);
+      if (rawFacilities.length > 0 && role !== undefined && role !== 'treatment') {
+        c.add(
+          join(q, 'facilities'),
+          'consistency',
+          'only a treatment meter powers a treatment facility',
+          '只有治污设施电表可以关联治污设施状态',
+        );
+      }
+      rawFacilities.forEach((rawFacility, k) => {
+        const r = join(join(q, 'facilities'), k);
+        const f = c.object(rawFacility, r, ['outlet', 'code']);
+        if (!f) return;
+        const outlet = c.string(f, 'outlet', r, { required: true });
+        if (outlet !== undefined && !ownOutlets.has(outlet)) {
+          c.add(
+            join(r, 'outlet'),
+            'reference',
+            `no outlet "${outlet}" in this enterprise`,
+            `本企业没有排口 "${outlet}"`,
+          );
+        }
+        const code = c.string(f, 'code', r, {
+          required: true,
+          pattern: FACILITY_CODE_RE,
+          what: 'an HJ 212 facility code such as SB1 (from SB1-RS)',
+        });
+        if (outlet === undefined || code === undefined) return;
+        if (facilities.some((x) => x.outlet === outlet && x.code === code)) {
+          c.add(
+            r,
+            'duplicate',
+            `facility ${code} of outlet ${outlet} is listed twice`,
+            `排口 ${outlet} 的设施 ${code} 重复列出`,
+          );
+          return;
+        }
+        facilities.push({ outlet, code });
+      });
       meters.push(
         compact({
           id: meterId ?? MISSING,
@@ -764,6 +838,7 @@ export function validateRegistry(data: unknown): ParseRegistryResult {
           ratedWindowKwh,
           serves,
           mqttCredentialsRef,
+          facilities: facilities.length > 0 ? facilities : undefined,
         }),
       );
     });

@@ -11,6 +11,7 @@ import type {
   RegistryDevice,
   RegistryDistrict,
   RegistryEnterprise,
+  RegistryFacility,
   RegistryLimit,
   RegistryMaintenanceWindow,
   RegistryMeter,
@@ -65,6 +66,20 @@ async function upsertRow(
   const first = rows[0];
   if (!first) return 'unchanged';
   return first.inserted ? 'inserted' : 'updated';
+}
+
+/**
+ * Insert a link row whose columns are all key columns; an existing row is left alone. Such rows
+ * are never updated, only inserted or (by a prune) deleted.
+ */
+async function insertLink(db: Queryable, table: string, row: Record<string, string>): Promise<UpsertOutcome> {
+  const columns = Object.keys(row);
+  const text = `insert into ${table} (${columns.join(', ')})
+    values (${columns.map((_, i) => `$${i + 1}`).join(', ')})
+    on conflict do nothing
+    returning true as inserted`;
+  const rows = await run<{ inserted: boolean }>(db, `insert into ${table}`, text, Object.values(row));
+  return rows.length > 0 ? 'inserted' : 'unchanged';
 }
 
 export function upsertDistrict(db: Queryable, d: RegistryDistrict): Promise<UpsertOutcome> {
@@ -151,6 +166,24 @@ export function upsertMeter(db: Queryable, enterpriseId: string, m: RegistryMete
     serves_meter_id: m.serves ?? null,
     mqtt_credentials_ref: m.mqttCredentialsRef ?? null,
   });
+}
+
+/** Link a treatment meter to a facility status series (`code` of outlet `outletId`). */
+export function upsertMeterFacility(
+  db: Queryable,
+  meterId: string,
+  f: RegistryFacility,
+): Promise<UpsertOutcome> {
+  return insertLink(db, 'meter_facilities', { meter_id: meterId, outlet_id: f.outlet, code: f.code });
+}
+
+/** Link an outlet to a production meter whose running makes a zero there suspicious. */
+export function upsertOutletProductionMeter(
+  db: Queryable,
+  outletId: string,
+  meterId: string,
+): Promise<UpsertOutcome> {
+  return insertLink(db, 'outlet_production_meters', { outlet_id: outletId, meter_id: meterId });
 }
 
 export function upsertContact(
@@ -310,6 +343,7 @@ export interface SnapshotLimit {
 export interface SnapshotDevice {
   mn: string;
   protocolVersion: ProtocolVersion;
+  /** Real-time (2011) cadence in seconds; 0 = the logger sends no real-time data (judge its minute data). */
   realtimeIntervalS: number;
   minuteIntervalS: number;
   enabled: boolean;
@@ -322,6 +356,8 @@ export interface SnapshotOutlet {
   refO2Pct: number | null;
   limits: SnapshotLimit[];
   devices: SnapshotDevice[];
+  /** Production meters whose running makes a zero here suspicious; empty = every production meter of the enterprise. */
+  productionMeterIds: string[];
 }
 
 export interface SnapshotMeter {
@@ -330,6 +366,8 @@ export interface SnapshotMeter {
   name: { zh: string; en: string | null };
   ratedWindowKwh: number | null;
   servesMeterId: string | null;
+  /** Treatment meters: the facility status series (`code`-RS of outlet `outletId`) of the facility it powers. */
+  facilities: { outletId: string; code: string }[];
 }
 
 export interface SnapshotStatusEntry {
@@ -403,6 +441,12 @@ const SNAPSHOT_SQL = `select
       'id', id, 'enterpriseId', enterprise_id, 'role', role, 'zh', name_zh, 'en', name_en,
       'ratedWindowKwh', rated_window_kwh, 'servesMeterId', serves_meter_id) order by id), '[]')
      from meters) as meters,
+  (select coalesce(json_agg(json_build_object('meterId', meter_id, 'outletId', outlet_id, 'code', code)
+      order by meter_id, outlet_id, code), '[]')
+     from meter_facilities) as facilities,
+  (select coalesce(json_agg(json_build_object('outletId', outlet_id, 'meterId', meter_id)
+      order by outlet_id, meter_id), '[]')
+     from outlet_production_meters) as production,
   (select coalesce(json_agg(json_build_object(
       'id', id, 'enterpriseId', enterprise_id, 'deviceMn', device_mn, 'outletId', outlet_id,
       'from', starts_at, 'to', ends_at, 'reason', reason, 'source', source) order by starts_at, id), '[]')
@@ -438,6 +482,8 @@ export async function loadRegistrySnapshot(db: Queryable): Promise<RegistrySnaps
     devices: J[];
     limits: J[];
     meters: J[];
+    facilities: J[];
+    production: J[];
     windows: J[];
   }>(db, 'registry snapshot', SNAPSHOT_SQL, []);
   const r = rows[0];
@@ -449,6 +495,8 @@ export async function loadRegistrySnapshot(db: Queryable): Promise<RegistrySnaps
   const metersByEnterprise = groupBy(r.meters, 'enterpriseId');
   const timelineByEnterprise = groupBy(r.timeline, 'enterpriseId');
   const windowsByEnterprise = groupBy(r.windows, 'enterpriseId');
+  const facilitiesByMeter = groupBy(r.facilities, 'meterId');
+  const productionByOutlet = groupBy(r.production, 'outletId');
 
   return {
     readAt: r.read_at.toISOString(),
@@ -494,6 +542,7 @@ export async function loadRegistrySnapshot(db: Queryable): Promise<RegistrySnaps
               minuteIntervalS: Number(d.minuteIntervalS),
               enabled: d.enabled === true,
             })),
+            productionMeterIds: (productionByOutlet.get(outletId) ?? []).map((x) => String(x.meterId)),
           };
         }),
         meters: (metersByEnterprise.get(id) ?? []).map((m) => ({
@@ -502,6 +551,10 @@ export async function loadRegistrySnapshot(db: Queryable): Promise<RegistrySnaps
           name: { zh: String(m.zh), en: (m.en as string | null) ?? null },
           ratedWindowKwh: num(m.ratedWindowKwh),
           servesMeterId: (m.servesMeterId as string | null) ?? null,
+          facilities: (facilitiesByMeter.get(String(m.id)) ?? []).map((f) => ({
+            outletId: String(f.outletId),
+            code: String(f.code),
+          })),
         })),
         maintenanceWindows: (windowsByEnterprise.get(id) ?? []).map((w) => ({
           id: String(w.id),

@@ -104,6 +104,11 @@ export interface RegistryOutlet {
   refO2Pct?: number;
   devices: RegistryDevice[];
   limits: RegistryLimit[];
+  /**
+   * Production meters (ids, same enterprise) whose running makes a zero at this outlet suspicious.
+   * Absent: every production meter of the enterprise. Omitted when the file lists none.
+   */
+  productionMeters?: string[];
 }
 
 export interface RegistryDevice {
@@ -113,6 +118,7 @@ export interface RegistryDevice {
   /** SECRET: 32 hex digits (SM4, HJ 212-2025). */
   sm4Key?: string;
   protocolVersion: ProtocolVersion;
+  /** Real-time (2011) cadence in seconds; 0 = the logger sends no real-time data. */
   realtimeIntervalS: number;
   minuteIntervalS: number;
   model?: string;
@@ -136,6 +142,16 @@ export interface RegistryMeter {
   ratedWindowKwh?: number;
   serves?: string;
   mqttCredentialsRef?: string;
+  /** Treatment meters only: the facility status series of the facility it powers. Omitted when none. */
+  facilities?: RegistryFacility[];
+}
+
+/** A treatment facility's status series: `SBn-RS` (code `SBn`) reported by the data logger of `outlet`. */
+export interface RegistryFacility {
+  /** An outlet id of the same enterprise. */
+  outlet: string;
+  /** Facility code as the logger sends it, e.g. `SB1`. */
+  code: string;
 }
 
 export interface RegistryContact {

@@ -41,7 +41,9 @@ async function rowVersions(): Promise<string> {
       union all select 'd', mn || '@' || xmin::text from devices
       union all select 'l', outlet_id || factor_code || basis || '@' || xmin::text from permit_limits
       union all select 'c', id::text || '@' || xmin::text from contacts
-      union all select 's', enterprise_id || effective_from::text || '@' || xmin::text from enterprise_status_timeline) q`);
+      union all select 's', enterprise_id || effective_from::text || '@' || xmin::text from enterprise_status_timeline
+      union all select 'f', meter_id || outlet_id || code || '@' || xmin::text from meter_facilities
+      union all select 'p', outlet_id || meter_id || '@' || xmin::text from outlet_production_meters) q`);
   return res.rows[0]?.v ?? '';
 }
 
@@ -52,6 +54,8 @@ test('importing the example twice is idempotent', async () => {
   expect(first.counts.enterprises.inserted).toBe(12);
   expect(first.counts.devices.inserted).toBe(12);
   expect(first.counts.enterprise_status_timeline.inserted).toBe(3);
+  expect(first.counts.meter_facilities.inserted).toBe(2);
+  expect(first.counts.outlet_production_meters.inserted).toBe(1);
   expect(first.removed).toEqual([]);
   const versions = await rowVersions();
 
@@ -61,6 +65,8 @@ test('importing the example twice is idempotent', async () => {
     expect(c.inserted + c.updated + c.deleted).toBe(0);
   }
   expect(second.counts.enterprises.unchanged).toBe(12);
+  expect(second.counts.meter_facilities.unchanged).toBe(2);
+  expect(second.counts.outlet_production_meters.unchanged).toBe(1);
   expect(await rowVersions()).toBe(versions);
 });
 
@@ -267,4 +273,112 @@ test('changes NOTIFY registry_changed with the table; an unchanged import stays 
     await stop();
     await listener.end();
   }
+});
+
+describe('registry mappings for the analyzer', () => {
+  type Raw = Record<string, unknown>;
+  const incinerator = (reg: ReturnType<typeof copy>) =>
+    reg.enterprises[4] as Raw & { meters: Raw[]; outlets: Raw[] };
+
+  test('facilities and production meters reach the snapshot; other meters and outlets carry empty lists', async () => {
+    await importRegistry(db.pool, { path: examplePath }, { logger });
+    const snap = await loadRegistrySnapshot(db.pool);
+    const e = snap.enterprises.find((x) => x.id === 'ent-0005')!;
+    expect(e.meters.map((m) => [m.id, m.facilities])).toEqual([
+      ['mtr-0005-p1', []],
+      ['mtr-0005-t1', [{ outletId: 'out-0005-g1', code: 'SB1' }]],
+      ['mtr-0005-t2', [{ outletId: 'out-0005-g1', code: 'SB2' }]],
+    ]);
+    expect(e.outlets.map((o) => [o.id, o.productionMeterIds])).toEqual([['out-0005-g1', ['mtr-0005-p1']]]);
+    const power = snap.enterprises.find((x) => x.id === 'ent-0001')!;
+    expect(power.outlets[0]!.productionMeterIds).toEqual([]);
+    expect(power.meters.every((m) => m.facilities.length === 0)).toBe(true);
+  });
+
+  test('a logger without real-time uploads is stored and read back with cadence 0', async () => {
+    const reg = copy();
+    const device = (incinerator(reg).outlets[0]!.devices as Raw[])[0]!;
+    device.realtimeIntervalS = 0;
+    device.minuteIntervalS = 300;
+    await importRegistry(db.pool, { data: reg }, { logger });
+    expect(await findDeviceByMn(db.pool, '99010203FG00050000000001')).toMatchObject({
+      realtimeIntervalS: 0,
+      minuteIntervalS: 300,
+    });
+    const snap = await loadRegistrySnapshot(db.pool);
+    const e = snap.enterprises.find((x) => x.id === 'ent-0005')!;
+    expect(e.outlets[0]!.devices[0]).toMatchObject({ realtimeIntervalS: 0, minuteIntervalS: 300 });
+    // And back to a real-time cadence: an ordinary update, idempotent afterwards.
+    device.realtimeIntervalS = 30;
+    expect((await importRegistry(db.pool, { data: reg }, { logger })).counts.devices.updated).toBe(1);
+    expect((await importRegistry(db.pool, { data: reg }, { logger })).changed).toBe(false);
+  });
+
+  test('changed mappings NOTIFY their table; dropped ones are reported and deleted only with prune', async () => {
+    await importRegistry(db.pool, { path: examplePath }, { logger });
+    const listener = new pg.Client({ connectionString: db.url });
+    await listener.connect();
+    const seen: RegistryChange[] = [];
+    const stop = await listenRegistryChanges(listener, db.schema, (c) => seen.push(c));
+    try {
+      const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+      const reg = copy();
+      const ent = incinerator(reg);
+      ent.meters[1]!.facilities = [{ outlet: 'out-0005-g1', code: 'SB3' }]; // SB1 → SB3
+      delete ent.outlets[0]!.productionMeters;
+
+      const kept = await importRegistry(db.pool, { data: reg }, { logger });
+      expect(kept.counts.meter_facilities).toMatchObject({ inserted: 1, unchanged: 1, deleted: 0 });
+      expect(kept.removed).toEqual([
+        { table: 'meter_facilities', key: 'mtr-0005-t1/out-0005-g1/SB1' },
+        { table: 'outlet_production_meters', key: 'out-0005-g1/mtr-0005-p1' },
+      ]);
+      await settle();
+      expect(seen).toEqual([{ schema: db.schema, table: 'meter_facilities' }]);
+
+      const pruned = await importRegistry(db.pool, { data: reg }, { logger, prune: true });
+      expect(pruned.counts.meter_facilities.deleted).toBe(1);
+      expect(pruned.counts.outlet_production_meters.deleted).toBe(1);
+      await settle();
+      expect(new Set(seen.slice(1).map((c) => c.table))).toEqual(
+        new Set(['meter_facilities', 'outlet_production_meters']),
+      );
+      const snap = await loadRegistrySnapshot(db.pool);
+      const e = snap.enterprises.find((x) => x.id === 'ent-0005')!;
+      expect(e.meters[1]!.facilities).toEqual([{ outletId: 'out-0005-g1', code: 'SB3' }]);
+      expect(e.outlets[0]!.productionMeterIds).toEqual([]);
+      expect((await importRegistry(db.pool, { data: reg }, { logger, prune: true })).changed).toBe(false);
+    } finally {
+      await stop();
+      await listener.end();
+    }
+  });
+
+  test('pruning an enterprise removes its mappings with it', async () => {
+    await importRegistry(db.pool, { path: examplePath }, { logger });
+    const reg = copy();
+    reg.enterprises = reg.enterprises.filter((e) => e.id !== 'ent-0005');
+    const pruned = await importRegistry(db.pool, { data: reg }, { logger, prune: true });
+    expect(pruned.counts.meter_facilities.deleted).toBe(2);
+    expect(pruned.counts.outlet_production_meters.deleted).toBe(1);
+    expect(pruned.counts.meters.deleted).toBe(3);
+    const left = await db.pool.query<{ n: string }>(
+      'select (select count(*) from meter_facilities) + (select count(*) from outlet_production_meters) as n',
+    );
+    expect(left.rows[0]?.n).toBe('0');
+  });
+
+  test('the database refuses a facility code that is not SBn and links to unknown meters', async () => {
+    await importRegistry(db.pool, { path: examplePath }, { logger });
+    await expect(
+      db.pool.query(
+        `insert into meter_facilities (meter_id, outlet_id, code) values ('mtr-0005-t1', 'out-0005-g1', 'x1')`,
+      ),
+    ).rejects.toThrow(/meter_facilities_code_check/);
+    await expect(
+      db.pool.query(
+        `insert into outlet_production_meters (outlet_id, meter_id) values ('out-0005-g1', 'mtr-nope')`,
+      ),
+    ).rejects.toThrow(/foreign key/);
+  });
 });
