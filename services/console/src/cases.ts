@@ -6,16 +6,8 @@ import { listedSql } from './listed.js';
 import { canReview, scopeSql, type Principal } from './principal.js';
 import { recordReviewOutcomes } from './outcomes.js';
 
-export const REVIEW_STATES = [
-  'new',
-  'acknowledged',
-  'rectification-requested',
-  'inspection',
-  'confirmed',
-  'dismissed',
-  'closed',
-] as const;
-export type ReviewState = (typeof REVIEW_STATES)[number];
+import { REVIEW_STATES, type ReviewAction, type ReviewState } from './review-model.js';
+export { REVIEW_STATES, type ReviewAction, type ReviewState };
 export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
 export const SORT_KEYS = ['openedAt', 'severity', 'enterprise', 'rule', 'state', 'district'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
@@ -350,16 +342,6 @@ export async function getCase(db: Queryable, p: Principal, id: string): Promise<
     acknowledgements,
   };
 }
-
-export type ReviewAction =
-  | { action: 'acknowledge' }
-  | { action: 'assign'; assigneeId: string }
-  | { action: 'comment'; body: string }
-  | { action: 'request-rectification'; deadline: string; note?: string }
-  | { action: 'confirm'; decision: 'no-penalty' | 'penalty' | 'judicial-referral'; note?: string }
-  | { action: 'dismiss'; reason: string }
-  | { action: 'escalate'; note?: string }
-  | { action: 'close'; note?: string };
 
 // Which review states each state-changing action may start from.
 const FROM: Record<string, readonly ReviewState[]> = {
