@@ -1,0 +1,31 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+export const IngestorEnv = Type.Object({
+  OFFSITE_LOG_LEVEL: Type.Union(
+    [Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')],
+    { default: 'info' },
+  ),
+  OFFSITE_LOG_PRETTY: Type.Boolean({ default: false }),
+  OFFSITE_OPS_HOST: Type.String({ default: '127.0.0.1' }),
+  OFFSITE_OPS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9102 }),
+  OFFSITE_KAFKA_BROKERS: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+  OFFSITE_TELEMETRY_TOPIC: Type.String({ minLength: 1, default: 'telemetry.v1' }),
+  OFFSITE_DLQ_TOPIC: Type.String({ minLength: 1, default: 'telemetry.dlq.v1' }),
+  OFFSITE_PG_URL: Type.String({ minLength: 1, secret: true }),
+  OFFSITE_PG_SCHEMA: Type.String({ pattern: '^[a-z_][a-z0-9_]*$', default: 'public' }),
+  OFFSITE_MQTT_URL: Type.String({ minLength: 1 }),
+  OFFSITE_MQTT_USERNAME: Type.String({ default: '' }),
+  OFFSITE_MQTT_PASSWORD: Type.String({ default: '', secret: true }),
+  OFFSITE_MQTT_CLIENT_ID: Type.String({
+    pattern: '^[A-Za-z0-9._-]{1,40}$',
+    default: 'offsite-mqtt-ingestor',
+  }),
+  OFFSITE_MQTT_SHARE_GROUP: Type.String({ pattern: '^[A-Za-z0-9._-]+$', default: 'offsite-ingest' }),
+  OFFSITE_MQTT_SESSIONS: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
+  OFFSITE_MQTT_SESSION_EXPIRY_S: Type.Integer({ minimum: 0, default: 86_400 }),
+  OFFSITE_PRODUCE_MAX_BATCH: Type.Integer({ minimum: 1, default: 500 }),
+  OFFSITE_RETRY_INITIAL_MS: Type.Integer({ minimum: 1, default: 200 }),
+  OFFSITE_RETRY_MAX_MS: Type.Integer({ minimum: 1, default: 10_000 }),
+  OFFSITE_SHUTDOWN_DEADLINE_MS: Type.Integer({ minimum: 100, default: 25_000 }),
+});
+export type IngestorEnv = Static<typeof IngestorEnv>;

@@ -1,0 +1,156 @@
+import { kafkaTopics, mqttTopics } from '@offsite/contracts';
+import type { Logger } from '@offsite/runtime';
+import { withTimeout } from '@offsite/runtime';
+import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
+import type { IngestorMetrics } from './metrics.js';
+import type { ProduceBatcher } from './produce-batcher.js';
+import type { RegistryIndex } from './registry-index.js';
+import { routeMqttMessage } from './router.js';
+
+export interface MqttIngestorOptions {
+  url: string;
+  username?: string;
+  password?: string;
+  /** Base client id; session i uses `<clientId>-<i>` so each keeps its persistent session. */
+  clientId: string;
+  /** Parallel sessions in the shared subscription (MQTT.js handles one message per session at a time). */
+  sessions: number;
+  shareGroup: string;
+  sessionExpirySeconds: number;
+  telemetryTopic: string;
+  dlqTopic: string;
+  registry: () => RegistryIndex;
+  producer: ProduceBatcher;
+  logger: Logger;
+  metrics: IngestorMetrics;
+  now?: () => Date;
+}
+
+export interface MqttIngestor {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Every session connected. */
+  isConnected(): boolean;
+  readonly filters: readonly string[];
+}
+
+/** The subscription filters: meter energy/status and HJ 212 frames of every enterprise, shared. */
+export const subscriptionFilters = (group: string): string[] =>
+  [mqttTopics.meterEnergy.filter, mqttTopics.meterStatus.filter, mqttTopics.hj212.filter].map(
+    (f) => `$share/${group}/${f}`,
+  );
+
+export function createMqttIngestor(opts: MqttIngestorOptions): MqttIngestor {
+  const log = opts.logger.child({ component: 'mqtt' });
+  const now = opts.now ?? (() => new Date());
+  const filters = subscriptionFilters(opts.shareGroup);
+  const clients: MqttClient[] = [];
+  const connected = new Set<number>();
+
+  /** Everything one message needs before its PUBACK may go: routed, then durably produced. */
+  const ingest = async (packet: IPublishPacket, clientId: string): Promise<void> => {
+    const started = process.hrtime.bigint();
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    const receivedAt = now().toISOString();
+    const r = routeMqttMessage(packet.topic, payload, { index: opts.registry(), receivedAt, clientId });
+    if (r.kind === 'telemetry') {
+      await opts.producer.produce({
+        topic: opts.telemetryTopic,
+        key: kafkaTopics.telemetry.key(r.event),
+        value: JSON.stringify(r.event),
+      });
+      opts.metrics.messages.inc({ outcome: 'telemetry' });
+    } else if (r.kind === 'dlq') {
+      await opts.producer.produce({
+        topic: opts.dlqTopic,
+        key: kafkaTopics.telemetryDlq.key(r.record),
+        value: JSON.stringify(r.record),
+      });
+      opts.metrics.messages.inc({ outcome: 'dlq' });
+      opts.metrics.dlq.inc({ reason: r.record.reason.code });
+      log.warn({ topic: packet.topic, reason: r.record.reason }, 'message sent to the DLQ');
+    } else {
+      opts.metrics.messages.inc({ outcome: 'ignored' });
+    }
+    opts.metrics.ackSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  };
+
+  const connectOne = (i: number) =>
+    new Promise<void>((resolve, reject) => {
+      const clientId = `${opts.clientId}-${i}`;
+      const client = mqtt.connect(opts.url, {
+        clientId,
+        protocolVersion: 5,
+        clean: false,
+        properties: { sessionExpiryInterval: opts.sessionExpirySeconds },
+        reconnectPeriod: 1_000,
+        connectTimeout: 10_000,
+        ...(opts.username ? { username: opts.username } : {}),
+        ...(opts.password ? { password: opts.password } : {}),
+      });
+      // MQTT.js sends the PUBACK of a QoS 1 message only when this callback runs: it runs after
+      // the Kafka produce was acknowledged, or with an error (no PUBACK: the broker keeps the
+      // message in the session and re-delivers it on the next connection).
+      client.handleMessage = (packet, callback) => {
+        ingest(packet, clientId).then(
+          () => callback(),
+          (err: unknown) => {
+            log.warn({ err, topic: packet.topic }, 'message not acknowledged');
+            callback(err as Error);
+          },
+        );
+      };
+      let first = true;
+      client.on('connect', (connack) => {
+        connected.add(i);
+        opts.metrics.connected.set(connected.size);
+        log.info({ clientId, sessionPresent: connack.sessionPresent }, 'MQTT session connected');
+        client.subscribe(filters, { qos: 1 }, (err, granted) => {
+          const refused = granted?.filter((g) => g.qos > 1) ?? [];
+          if (err || refused.length > 0) {
+            const e = err ?? new Error(`subscription refused: ${JSON.stringify(refused)}`);
+            log.error({ err: e }, 'subscribe failed');
+            if (first) reject(e);
+            return;
+          }
+          if (first) {
+            first = false;
+            resolve();
+          }
+        });
+      });
+      client.on('close', () => {
+        connected.delete(i);
+        opts.metrics.connected.set(connected.size);
+      });
+      client.on('error', (err) => {
+        log.warn({ err, clientId }, 'MQTT error');
+        if (first && /Not authorized|Bad user name or password/i.test(err.message)) {
+          first = false;
+          reject(err);
+        }
+      });
+      clients.push(client);
+    });
+
+  return {
+    filters,
+    isConnected: () => clients.length > 0 && connected.size === clients.length,
+    async start() {
+      await Promise.all(Array.from({ length: opts.sessions }, (_, i) => connectOne(i)));
+    },
+    async stop() {
+      // Messages still waiting for Kafka are not acknowledged: the broker keeps them for the session.
+      opts.producer.close();
+      await Promise.all(
+        clients.map((c) =>
+          withTimeout(
+            new Promise<void>((resolve) => c.end(false, {}, () => resolve())),
+            5_000,
+            'mqtt end',
+          ).catch(() => c.end(true)),
+        ),
+      );
+    },
+  };
+}

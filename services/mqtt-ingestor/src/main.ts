@@ -1,0 +1,120 @@
+// Composition root of the mqtt-ingestor: config → logger → adapters → app → lifecycle → ops → signals.
+import { createDurableProducer, createKafkaClient } from '@offsite/kafka';
+import {
+  ConfigError,
+  createLifecycle,
+  createLogger,
+  createMetricsRegistry,
+  installSignalHandlers,
+  loadConfig,
+  redact,
+  secretKeys,
+  startOpsServer,
+  type OpsServer,
+} from '@offsite/runtime';
+import pg from 'pg';
+import { IngestorEnv } from './config.js';
+import { createMqttIngestor } from './ingestor.js';
+import { createIngestorMetrics } from './metrics.js';
+import { createProduceBatcher } from './produce-batcher.js';
+import { createRegistrySource } from './registry-source.js';
+
+let env;
+try {
+  // `.offsite/env` also sets OFFSITE_MQTT_PASSWORD_FILE, which is Mosquitto's password *database*
+  // (for the ACL script), not a secret file for OFFSITE_MQTT_PASSWORD: don't treat *_FILE as secrets.
+  env = loadConfig(IngestorEnv, process.env, { files: false });
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(78);
+}
+
+const logger = createLogger({
+  service: 'mqtt-ingestor',
+  level: env.OFFSITE_LOG_LEVEL,
+  pretty: env.OFFSITE_LOG_PRETTY,
+});
+logger.info({ config: redact(env, secretKeys(IngestorEnv)) }, 'configuration loaded');
+
+const registry = createMetricsRegistry({ defaultMetrics: true, defaultLabels: { service: 'mqtt-ingestor' } });
+const metrics = createIngestorMetrics(registry);
+const kafka = createKafkaClient({
+  brokers: [...env.OFFSITE_KAFKA_BROKERS],
+  clientId: 'offsite-mqtt-ingestor',
+  logger: logger.child({ component: 'kafka' }),
+});
+const producer = createDurableProducer(kafka, {
+  logger: logger.child({ component: 'producer' }),
+  compression: 'gzip',
+});
+const batcher = createProduceBatcher({
+  sender: producer,
+  logger: logger.child({ component: 'produce' }),
+  maxBatch: env.OFFSITE_PRODUCE_MAX_BATCH,
+  retryInitialMs: env.OFFSITE_RETRY_INITIAL_MS,
+  retryMaxMs: env.OFFSITE_RETRY_MAX_MS,
+  onBatch: (n) => metrics.produceBatch.observe(n),
+  onError: () => metrics.produceErrors.inc(),
+});
+const pgOptions =
+  env.OFFSITE_PG_SCHEMA === 'public' ? {} : { options: `-c search_path=${env.OFFSITE_PG_SCHEMA}` };
+const registrySource = createRegistrySource({
+  pool: new pg.Pool({ connectionString: env.OFFSITE_PG_URL, max: 2, ...pgOptions }),
+  listenClient: new pg.Client({ connectionString: env.OFFSITE_PG_URL, ...pgOptions }),
+  schema: env.OFFSITE_PG_SCHEMA,
+  logger,
+  onReload: (ok) => metrics.registryReloads.inc({ result: ok ? 'ok' : 'error' }),
+});
+const ingestor = createMqttIngestor({
+  url: env.OFFSITE_MQTT_URL,
+  username: env.OFFSITE_MQTT_USERNAME,
+  password: env.OFFSITE_MQTT_PASSWORD,
+  clientId: env.OFFSITE_MQTT_CLIENT_ID,
+  sessions: env.OFFSITE_MQTT_SESSIONS,
+  shareGroup: env.OFFSITE_MQTT_SHARE_GROUP,
+  sessionExpirySeconds: env.OFFSITE_MQTT_SESSION_EXPIRY_S,
+  telemetryTopic: env.OFFSITE_TELEMETRY_TOPIC,
+  dlqTopic: env.OFFSITE_DLQ_TOPIC,
+  registry: () => registrySource.current(),
+  producer: batcher,
+  logger,
+  metrics,
+});
+
+const lifecycle = createLifecycle({ logger, shutdownDeadlineMs: env.OFFSITE_SHUTDOWN_DEADLINE_MS });
+let ops: OpsServer | undefined;
+lifecycle.register({
+  name: 'ops-server',
+  start: async () => {
+    ops = await startOpsServer({
+      host: env.OFFSITE_OPS_HOST,
+      port: env.OFFSITE_OPS_PORT,
+      registry,
+      checks: () => lifecycle.healthChecks(),
+      logger,
+    });
+    logger.info({ url: ops.url }, 'ops server listening');
+  },
+  stop: () => ops?.close(),
+});
+lifecycle.register({
+  name: 'registry',
+  start: () => registrySource.start(),
+  stop: () => registrySource.stop(),
+});
+lifecycle.register({
+  name: 'kafka-producer',
+  start: () => producer.connect(),
+  stop: () => producer.disconnect(),
+  check: () => batcher.isHealthy(),
+});
+lifecycle.register({
+  name: 'mqtt',
+  start: () => ingestor.start(),
+  stop: () => ingestor.stop(),
+  check: () => ingestor.isConnected(),
+});
+
+installSignalHandlers(lifecycle, process);
+process.exit(await lifecycle.run());

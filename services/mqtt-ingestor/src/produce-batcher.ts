@@ -1,0 +1,134 @@
+import type { Logger } from '@offsite/runtime';
+import { OffsiteError } from '@offsite/runtime';
+
+export interface OutgoingRecord {
+  topic: string;
+  key: string;
+  value: string;
+}
+
+/** The slice of @offsite/kafka's durable producer the batcher calls. */
+export interface BatchSender {
+  sendBatch(batches: { topic: string; messages: { key: string; value: string }[] }[]): Promise<unknown>;
+}
+
+export interface ProduceBatcher {
+  /** Resolves once Kafka acknowledged the record (acks=-1); retries on failure until close(). */
+  produce(record: OutgoingRecord): Promise<void>;
+  /** False while produce requests are failing. */
+  isHealthy(): boolean;
+  /** Stops retrying: records not yet acknowledged reject (their upstream is not acknowledged). */
+  close(): void;
+}
+
+export interface ProduceBatcherOptions {
+  sender: BatchSender;
+  logger: Logger;
+  maxBatch: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  onBatch?(size: number): void;
+  onError?(err: unknown): void;
+}
+
+interface Item {
+  record: OutgoingRecord;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Coalesces records produced in the same tick (e.g. from several MQTT sessions) into one Kafka
+ * request. One request is in flight at a time, so records keep their order.
+ */
+export function createProduceBatcher(opts: ProduceBatcherOptions): ProduceBatcher {
+  let queue: Item[] = [];
+  let running = false;
+  let healthy = true;
+  let closed = false;
+  let wake: (() => void) | undefined;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        wake = undefined;
+        resolve();
+      }, ms);
+      wake = () => {
+        clearTimeout(t);
+        wake = undefined;
+        resolve();
+      };
+    });
+
+  const send = async (items: Item[]) => {
+    const byTopic = new Map<string, { key: string; value: string }[]>();
+    for (const { record } of items) {
+      const list = byTopic.get(record.topic) ?? [];
+      list.push({ key: record.key, value: record.value });
+      byTopic.set(record.topic, list);
+    }
+    const batches = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    for (let attempt = 0; ; attempt++) {
+      if (closed)
+        throw new OffsiteError('PRODUCER_CLOSED', 'ingestor is shutting down; not acknowledged', {
+          retryable: true,
+        });
+      try {
+        await opts.sender.sendBatch(batches);
+        opts.onBatch?.(items.length);
+        if (!healthy) opts.logger.info({}, 'Kafka accepts produce requests again');
+        healthy = true;
+        return;
+      } catch (err) {
+        healthy = false;
+        opts.onError?.(err);
+        const base = Math.min(opts.retryMaxMs, opts.retryInitialMs * 2 ** Math.min(attempt, 20));
+        const delay = base / 2 + (Math.random() * base) / 2;
+        opts.logger.warn(
+          { err, attempt, delayMs: Math.round(delay), records: items.length },
+          'produce failed; retrying (upstream not acknowledged)',
+        );
+        await sleep(delay);
+      }
+    }
+  };
+
+  const pump = async () => {
+    if (running) return;
+    running = true;
+    try {
+      while (queue.length > 0) {
+        const items = queue.slice(0, opts.maxBatch);
+        queue = queue.slice(items.length);
+        try {
+          await send(items);
+          for (const i of items) i.resolve();
+        } catch (err) {
+          for (const i of items) i.reject(err);
+        }
+      }
+    } finally {
+      running = false;
+    }
+  };
+
+  return {
+    isHealthy: () => healthy,
+    produce(record) {
+      if (closed)
+        return Promise.reject(
+          new OffsiteError('PRODUCER_CLOSED', 'ingestor is shutting down', { retryable: true }),
+        );
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ record, resolve, reject });
+        // Let the other sessions' messages of this tick join the request.
+        if (!running) setImmediate(() => void pump());
+      });
+    },
+    close() {
+      closed = true;
+      wake?.();
+    },
+  };
+}

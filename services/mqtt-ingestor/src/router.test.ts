@@ -1,0 +1,87 @@
+import { encodeRequest } from './test-encode.js';
+import { renderAcl } from './acl.js';
+import { indexRegistry } from './registry-index.js';
+import { routeMqttMessage } from './router.js';
+import type { RegistrySnapshot } from '@offsite/store';
+
+const snapshot = {
+  readAt: '2024-01-01T00:00:00Z',
+  districts: [],
+  enterprises: [
+    {
+      id: 'ent-0001',
+      meters: [{ id: 'mtr-1' }],
+      outlets: [
+        { id: 'out-1', devices: [{ mn: '99010201FG00010000000001', minuteIntervalS: 600, enabled: true }] },
+      ],
+    },
+  ],
+} as unknown as RegistrySnapshot;
+const ctx = { index: indexRegistry(snapshot), receivedAt: '2024-03-01T00:00:01.000Z' };
+const energy = { ts: '2024-03-01T08:00:00+08:00', powerKw: 12.5, energyKwh: 1000.25, status: 'running' };
+
+describe('routeMqttMessage', () => {
+  it('turns a registered meter reading into telemetry.v1 from source mqtt', () => {
+    const r = routeMqttMessage(
+      'offsite/v1/ent-0001/meters/mtr-1/energy',
+      Buffer.from(JSON.stringify(energy)),
+      ctx,
+    );
+    expect(r.kind).toBe('telemetry');
+    if (r.kind !== 'telemetry') return;
+    expect(r.event).toMatchObject({
+      enterpriseId: 'ent-0001',
+      siteId: 'mtr-1',
+      source: 'mqtt',
+      kind: 'energy',
+      dataTime: '2024-03-01T00:00:00.000Z',
+    });
+  });
+
+  it.each([
+    ['offsite/v1/ent-9999/meters/mtr-1/energy', JSON.stringify(energy), 'registry.unknown-enterprise'],
+    ['offsite/v1/ent-0001/meters/mtr-x/energy', JSON.stringify(energy), 'registry.unknown-meter'],
+    ['offsite/v1/ent-0001/meters/mtr-1/energy', '{"ts":', 'json.invalid'],
+    ['offsite/v1/ent-0001/meters/mtr-1/energy', '{"powerKw":"high"}', 'normalize.schema-invalid'],
+    ['offsite/v1/ent-0001/hj212/99010201FG00010000000002', '##0000', 'registry.unknown-device'],
+    ['offsite/v1/ent-0001/hj212/99010201FG00010000000001', 'garbage', 'hj212.frame-malformed'],
+    ['somewhere/else', '{}', 'mqtt.unknown-topic'],
+  ])('%s %s → DLQ %s', (topic, payload, code) => {
+    const r = routeMqttMessage(topic, Buffer.from(payload), ctx);
+    expect(r.kind).toBe('dlq');
+    if (r.kind !== 'dlq') return;
+    expect(r.record.reason.code).toBe(code);
+    expect(Buffer.from(r.record.raw, 'base64').toString()).toBe(payload);
+    expect(r.record.origin).toEqual({ transport: 'mqtt', topic });
+  });
+
+  it('decodes an HJ 212 frame of a registered data logger', () => {
+    const frame = encodeRequest('99010201FG00010000000001');
+    const r = routeMqttMessage('offsite/v1/ent-0001/hj212/99010201FG00010000000001', Buffer.from(frame), ctx);
+    expect(r.kind).toBe('telemetry');
+    if (r.kind !== 'telemetry') return;
+    expect(r.event).toMatchObject({
+      siteId: 'out-1',
+      deviceId: '99010201FG00010000000001',
+      interval: 'hour',
+      source: 'mqtt',
+    });
+  });
+});
+
+describe('renderAcl', () => {
+  it('puts the service account first and limits each enterprise to its own prefix', () => {
+    expect(
+      renderAcl('svc', ['ent-2', 'ent-1'])
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#')),
+    ).toEqual([
+      'user svc',
+      'topic readwrite #',
+      'user ent-1',
+      'topic readwrite offsite/v1/ent-1/#',
+      'user ent-2',
+      'topic readwrite offsite/v1/ent-2/#',
+    ]);
+  });
+});

@@ -1,0 +1,124 @@
+import { mqttTopics, type TelemetryDlqV1, type TelemetryV1 } from '@offsite/contracts';
+import { decodePacket } from '@offsite/hj212';
+import {
+  normalizeHj212,
+  normalizeMeterEnergy,
+  normalizeMeterStatus,
+  type NormalizeResult,
+} from '@offsite/normalize';
+import { mqttDlqRecord } from './dlq.js';
+import type { RegistryIndex } from './registry-index.js';
+
+export type RouteResult =
+  | { kind: 'telemetry'; event: TelemetryV1 }
+  /** Valid but not a reading (e.g. an HJ 212 reply or request): acknowledged, nothing produced. */
+  | { kind: 'ignore'; reason: string }
+  | { kind: 'dlq'; record: TelemetryDlqV1 };
+
+export interface RouteContext {
+  index: RegistryIndex;
+  /** ISO 8601 UTC. */
+  receivedAt: string;
+  clientId?: string;
+}
+
+/**
+ * Turns one MQTT message into a telemetry.v1 event, or says why not (DLQ reason codes:
+ * mqtt.unknown-topic, registry.unknown-enterprise, registry.unknown-meter, registry.unknown-device,
+ * registry.device-disabled, json.invalid, hj212.<decoder code>, hj212.mn-mismatch,
+ * hj212.split-unsupported, normalize.<reason>). Pure: no I/O, the clock comes in the context.
+ */
+export function routeMqttMessage(topic: string, payload: Buffer, ctx: RouteContext): RouteResult {
+  const dlq = (
+    code: string,
+    message: string,
+    extra: { enterpriseId?: string; deviceId?: string; irregularities?: readonly string[] } = {},
+  ): RouteResult => ({
+    kind: 'dlq',
+    record: mqttDlqRecord({
+      topic,
+      payload,
+      code,
+      message,
+      receivedAt: ctx.receivedAt,
+      ...(ctx.clientId ? { clientId: ctx.clientId } : {}),
+      ...extra,
+    }),
+  });
+  const fromNormalize = (
+    r: NormalizeResult,
+    ids: { enterpriseId: string; deviceId: string },
+  ): RouteResult => {
+    if (r.ok) return { kind: 'telemetry', event: r.event };
+    if (r.kind === 'not-telemetry') return { kind: 'ignore', reason: r.reason };
+    const detail = r.details?.length ? `: ${r.details.join('; ')}` : '';
+    return dlq(`normalize.${r.reason}`, `${r.message}${detail}`, ids);
+  };
+  const rawRef = undefined;
+
+  const energy = mqttTopics.meterEnergy.parse(topic);
+  const status = energy ? undefined : mqttTopics.meterStatus.parse(topic);
+  const meterParams = energy ?? status;
+  if (meterParams) {
+    const { enterpriseId, meterId } = meterParams;
+    const ids = { enterpriseId, deviceId: meterId };
+    if (!ctx.index.hasEnterprise(enterpriseId))
+      return dlq('registry.unknown-enterprise', `enterprise ${enterpriseId} is not in the registry`, ids);
+    if (!ctx.index.meter(enterpriseId, meterId))
+      return dlq('registry.unknown-meter', `meter ${meterId} is not registered for ${enterpriseId}`, ids);
+    let json: unknown;
+    try {
+      json = JSON.parse(payload.toString('utf8'));
+    } catch (e) {
+      return dlq('json.invalid', `payload is not JSON: ${(e as Error).message}`, ids);
+    }
+    const meter = {
+      enterpriseId,
+      meterId,
+      source: 'mqtt' as const,
+      receivedAt: ctx.receivedAt,
+      ...(rawRef ? { rawRef } : {}),
+    };
+    return fromNormalize(energy ? normalizeMeterEnergy(json, meter) : normalizeMeterStatus(json, meter), ids);
+  }
+
+  const hj = mqttTopics.hj212.parse(topic);
+  if (hj) {
+    const { enterpriseId, mn } = hj;
+    const ids = { enterpriseId, deviceId: mn };
+    if (!ctx.index.hasEnterprise(enterpriseId))
+      return dlq('registry.unknown-enterprise', `enterprise ${enterpriseId} is not in the registry`, ids);
+    const device = ctx.index.device(enterpriseId, mn);
+    if (!device)
+      return dlq('registry.unknown-device', `data logger ${mn} is not registered for ${enterpriseId}`, ids);
+    if (!device.enabled)
+      return dlq('registry.device-disabled', `data logger ${mn} is disabled in the registry`, ids);
+    const decoded = decodePacket(payload, { policy: 'tolerant' });
+    if (!decoded.ok)
+      return dlq(`hj212.${decoded.error.code}`, decoded.error.message, {
+        ...ids,
+        irregularities: decoded.irregularities ?? [],
+      });
+    const packet = decoded.packet;
+    if (packet.mn !== mn)
+      return dlq('hj212.mn-mismatch', `packet MN ${packet.mn} differs from the topic's ${mn}`, ids);
+    if (packet.split)
+      return dlq(
+        'hj212.split-unsupported',
+        'split packets (PNUM/PNO) are not reassembled over MQTT; send them over TCP',
+        ids,
+      );
+    return fromNormalize(
+      normalizeHj212(packet, {
+        enterpriseId,
+        siteId: device.outletId,
+        deviceId: mn,
+        minuteIntervalS: device.minuteIntervalS,
+        source: 'mqtt',
+        receivedAt: ctx.receivedAt,
+      }),
+      ids,
+    );
+  }
+  return dlq('mqtt.unknown-topic', `topic ${topic} is not an Offsite ingest topic`);
+}
