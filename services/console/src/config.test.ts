@@ -6,6 +6,7 @@ const required = {
   OFFSITE_INFLUX_URL: 'http://127.0.0.1:58086',
   OFFSITE_INFLUX_TOKEN: 'u:p',
   OFFSITE_INFLUX_BUCKET: 'offsite/autogen',
+  OFFSITE_REDIS_URL: 'redis://127.0.0.1:56379',
 };
 
 it('defaults: ops on loopback 9107, console HTTP 8080, the influx-writer and analyzer measurement names', () => {
@@ -18,6 +19,11 @@ it('defaults: ops on loopback 9107, console HTTP 8080, the influx-writer and ana
     OFFSITE_INFLUX_EMISSION_MEASUREMENT: 'emission',
     OFFSITE_INFLUX_ENERGY_MEASUREMENT: 'energy',
     OFFSITE_INFLUX_AGGREGATE_MEASUREMENT: 'aggregate',
+    OFFSITE_CONSOLE_QUEUE_PREFIX: 'offsite-console',
+    OFFSITE_CONSOLE_EMAIL_TRANSPORT: 'outbox',
+    OFFSITE_CONSOLE_OUTBOX_DIR: '.offsite/outbox',
+    OFFSITE_CONSOLE_OUTREACH_RATE_MAX: 10,
+    OFFSITE_CONSOLE_OUTREACH_RATE_DURATION_MS: 1000,
   });
 });
 
@@ -33,6 +39,7 @@ it('reports every missing or invalid variable by name', () => {
     'OFFSITE_PG_URL',
     'OFFSITE_INFLUX_URL',
     'OFFSITE_INFLUX_BUCKET',
+    'OFFSITE_REDIS_URL',
     'OFFSITE_CONSOLE_PORT',
   ])
     expect((err as Error).message).toContain(name);

@@ -22,6 +22,27 @@ export const Env = Type.Object({
   OFFSITE_INFLUX_AGGREGATE_MEASUREMENT: Type.String({ default: 'aggregate' }),
   OFFSITE_CONSOLE_EVIDENCE_MARGIN_HOURS: Type.Integer({ minimum: 0, maximum: 168, default: 6 }),
   OFFSITE_SHUTDOWN_DEADLINE_MS: Type.Integer({ minimum: 100, default: 25_000 }),
+  // Regulatory background work (complaint reminders, monthly report reminder, outreach) on BullMQ.
+  OFFSITE_REDIS_URL: Type.String({ secret: true }),
+  /** BullMQ key prefix: one per deployment (and per test). */
+  OFFSITE_CONSOLE_QUEUE_PREFIX: Type.String({ default: 'offsite-console', pattern: '^[A-Za-z0-9._-]+$' }),
+  /** Outreach throttle: at most MAX sends per DURATION ms across all console processes. */
+  OFFSITE_CONSOLE_OUTREACH_RATE_MAX: Type.Integer({ minimum: 1, default: 10 }),
+  OFFSITE_CONSOLE_OUTREACH_RATE_DURATION_MS: Type.Integer({ minimum: 10, default: 1000 }),
+  OFFSITE_CONSOLE_OUTREACH_ATTEMPTS: Type.Integer({ minimum: 1, default: 3 }),
+  // Channels: the outbox (files) is the default for email and SMS, as for the alerter.
+  OFFSITE_CONSOLE_EMAIL_TRANSPORT: Type.Union([Type.Literal('outbox'), Type.Literal('smtp')], {
+    default: 'outbox',
+  }),
+  OFFSITE_CONSOLE_OUTBOX_DIR: Type.String({ default: '.offsite/outbox' }),
+  OFFSITE_SMTP_HOST: Type.String({ default: '127.0.0.1' }),
+  OFFSITE_SMTP_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 25 }),
+  OFFSITE_SMTP_SECURE: Type.Boolean({ default: false }),
+  OFFSITE_SMTP_USER: Type.String({ default: '' }),
+  OFFSITE_SMTP_PASSWORD: Type.String({ default: '', secret: true }),
+  OFFSITE_CONSOLE_MAIL_FROM: Type.String({ default: 'noreply@qinglan.example' }),
+  OFFSITE_CONSOLE_MAIL_FROM_NAME: Type.String({ default: '青澜市生态环境局' }),
+  OFFSITE_CONSOLE_MESSAGE_ID_DOMAIN: Type.String({ default: 'console.offsite' }),
   // Demo users' passwords (`npm run seed`); unset: no seeding.
   OFFSITE_CONSOLE_DEMO_PASSWORD: Type.Optional(Type.String({ minLength: 8, secret: true })),
 });

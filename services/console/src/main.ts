@@ -1,10 +1,13 @@
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { createEmailChannel, createOutboxChannel, type Channel } from '@offsite/notify';
 import {
   ConfigError,
   createLifecycle,
   createLogger,
   createMetricsRegistry,
+  defineMetrics,
   installSignalHandlers,
   loadConfig,
   redact,
@@ -18,6 +21,7 @@ import { runMigrations } from '@offsite/store';
 import { buildApp } from './app.js';
 import { Env } from './config.js';
 import { createLiveHub } from './live.js';
+import { createRegulationWork } from './regulation-work.js';
 
 let env;
 try {
@@ -44,6 +48,63 @@ const influx = createInfluxClient(
   logger,
 );
 const live = createLiveHub(pool, logger.child({ component: 'live' }));
+
+// Regulatory background work on BullMQ; messages to the outbox files unless SMTP is configured.
+const redisUrl = new URL(env.OFFSITE_REDIS_URL);
+const connection = {
+  host: redisUrl.hostname,
+  port: Number(redisUrl.port || 6379),
+  ...(redisUrl.password ? { password: decodeURIComponent(redisUrl.password) } : {}),
+  ...(redisUrl.username ? { username: decodeURIComponent(redisUrl.username) } : {}),
+  ...(redisUrl.pathname.length > 1 ? { db: Number(redisUrl.pathname.slice(1)) } : {}),
+  maxRetriesPerRequest: null,
+};
+const outboxDir = path.resolve(env.OFFSITE_CONSOLE_OUTBOX_DIR);
+const emailChannel: Channel =
+  env.OFFSITE_CONSOLE_EMAIL_TRANSPORT === 'smtp'
+    ? createEmailChannel(
+        {
+          host: env.OFFSITE_SMTP_HOST,
+          port: env.OFFSITE_SMTP_PORT,
+          secure: env.OFFSITE_SMTP_SECURE,
+          ...(env.OFFSITE_SMTP_USER
+            ? { auth: { user: env.OFFSITE_SMTP_USER, pass: env.OFFSITE_SMTP_PASSWORD } }
+            : {}),
+          from: { address: env.OFFSITE_CONSOLE_MAIL_FROM, name: env.OFFSITE_CONSOLE_MAIL_FROM_NAME },
+          messageIdDomain: env.OFFSITE_CONSOLE_MESSAGE_ID_DOMAIN,
+        },
+        logger,
+      )
+    : createOutboxChannel(
+        { dir: path.join(outboxDir, 'email'), as: 'email', provider: 'outbox-email' },
+        logger,
+      );
+// The console has no SMS provider of its own: SMS goes to the outbox (the alerter owns SMS providers).
+const smsChannel = createOutboxChannel(
+  { dir: path.join(outboxDir, 'sms'), as: 'sms', provider: 'outbox-sms' },
+  logger,
+);
+const metrics = defineMetrics(registry, {
+  messages: {
+    type: 'counter',
+    name: 'offsite_console_regulation_messages_total',
+    help: 'Regulatory messages handed to a channel (complaint/report reminders, outreach)',
+    labelNames: ['kind', 'medium', 'result'],
+  },
+});
+const work = createRegulationWork({
+  db: pool,
+  connection,
+  queuePrefix: env.OFFSITE_CONSOLE_QUEUE_PREFIX,
+  channels: { email: emailChannel, sms: smsChannel },
+  outreachRate: {
+    max: env.OFFSITE_CONSOLE_OUTREACH_RATE_MAX,
+    durationMs: env.OFFSITE_CONSOLE_OUTREACH_RATE_DURATION_MS,
+  },
+  outreachAttempts: env.OFFSITE_CONSOLE_OUTREACH_ATTEMPTS,
+  logger,
+  onMessage: (kind, medium, result) => metrics.messages.inc({ kind, medium, result }),
+});
 const app = await buildApp({
   pool,
   logger: logger.child({ component: 'http' }),
@@ -63,6 +124,7 @@ const app = await buildApp({
     marginHours: env.OFFSITE_CONSOLE_EVIDENCE_MARGIN_HOURS,
   },
   live,
+  regulation: { reminders: work.reminders, outreach: work.outreach },
   webRoot: fileURLToPath(new URL('../web/dist/', import.meta.url)),
 });
 
@@ -93,6 +155,14 @@ lifecycle.register({
   },
 });
 lifecycle.register({ name: 'live-updates', start: () => live.start(), stop: () => live.close() });
+// After Postgres (the workers read the regulation tables), before HTTP (stopped after it, so no
+// request enqueues into a closed queue). Workers wait for running jobs within the deadline.
+lifecycle.register({
+  name: 'regulation-work',
+  start: () => work.start(),
+  stop: () => work.close(10_000),
+  stopTimeoutMs: 12_000,
+});
 lifecycle.register({
   name: 'http',
   start: async () => {

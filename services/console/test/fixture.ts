@@ -39,7 +39,14 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function createWorld(opts: { idleMs?: number; loginMax?: number } = {}): Promise<World> {
+export async function createWorld(
+  opts: {
+    idleMs?: number;
+    loginMax?: number;
+    /** Regulation options of buildApp (reminders, outreach, deadlines), built on the world's pool. */
+    regulation?: (pool: pg.Pool) => Parameters<typeof buildApp>[0]['regulation'];
+  } = {},
+): Promise<World> {
   const url = requireEnv('OFFSITE_PG_URL');
   const schema = `test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
@@ -199,6 +206,7 @@ export async function createWorld(opts: { idleMs?: number; loginMax?: number } =
       marginHours: 6,
     },
     webRoot,
+    ...(opts.regulation ? { regulation: opts.regulation(pool) } : {}),
   });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

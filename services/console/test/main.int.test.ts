@@ -2,7 +2,10 @@
 // a login over HTTP, and a clean exit on SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runMigrations, importRegistry } from '@offsite/store';
@@ -23,7 +26,9 @@ const freePort = () =>
 let schema: string;
 let child: ChildProcess | undefined;
 let output = '';
+let outbox: string | undefined;
 afterAll(async () => {
+  if (outbox) await rm(outbox, { recursive: true, force: true });
   if (child && child.exitCode === null) child.kill('SIGKILL');
   const c = new pg.Client({ connectionString: requireEnv('OFFSITE_PG_URL') });
   await c.connect();
@@ -44,6 +49,8 @@ it('starts, is ready, serves the UI and the API, and exits 0 on SIGTERM', async 
   await seedDemoUsers(pool, { admin: PASSWORD, supervisor: PASSWORD, officer: PASSWORD, viewer: PASSWORD });
   await pool.end();
 
+  const box = await mkdtemp(path.join(tmpdir(), 'console-main-outbox-'));
+  outbox = box;
   const [opsPort, httpPort] = [await freePort(), await freePort()];
   const pgUrl = new URL(url);
   pgUrl.searchParams.set('options', `-c search_path=${schema}`);
@@ -56,6 +63,9 @@ it('starts, is ready, serves the UI and the API, and exits 0 on SIGTERM', async 
       OFFSITE_INFLUX_TOKEN: requireEnv('OFFSITE_INFLUX_TOKEN'),
       OFFSITE_INFLUX_ORG: process.env.OFFSITE_INFLUX_ORG ?? '',
       OFFSITE_INFLUX_BUCKET: requireEnv('OFFSITE_INFLUX_BUCKET'),
+      OFFSITE_REDIS_URL: requireEnv('OFFSITE_REDIS_URL'),
+      OFFSITE_CONSOLE_QUEUE_PREFIX: `test-console-main-${randomBytes(4).toString('hex')}`,
+      OFFSITE_CONSOLE_OUTBOX_DIR: box,
       OFFSITE_OPS_PORT: String(opsPort),
       OFFSITE_CONSOLE_PORT: String(httpPort),
       OFFSITE_LOG_LEVEL: 'warn',
@@ -86,8 +96,39 @@ it('starts, is ready, serves the UI and the API, and exits 0 on SIGTERM', async 
   const q = await fetch(`${base}/api/deviations`, { headers: { cookie } });
   expect(q.status).toBe(200);
   expect(await q.json()).toMatchObject({ total: 0 });
+  // The regulation workers run in the process: a campaign reaches the outbox (email by default).
+  const sup = await fetch(`${base}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'supervisor', password: PASSWORD }),
+  });
+  const supCookie = sup.headers.getSetCookie()[0]!.split(';')[0]!;
+  const { csrfToken } = (await sup.json()) as { csrfToken: string };
+  const campaign = await fetch(`${base}/api/regulation/campaigns`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie: supCookie, 'x-csrf-token': csrfToken },
+    body: JSON.stringify({
+      name: '复工提醒',
+      channel: 'email',
+      template: { zh: { subject: '复工提醒', body: '{{enterpriseName}}：请保持治污设施正常运行。' } },
+      audience: { districtId: 'dist-landong' },
+    }),
+  });
+  expect(campaign.status).toBe(201);
+  const { campaignId, messages } = (await campaign.json()) as { campaignId: number; messages: number };
+  expect(messages).toBeGreaterThan(0);
+  const mailed = async () =>
+    (await readdir(path.join(box, 'email')).catch(() => [] as string[])).filter(
+      (f) => f.startsWith(`campaign-${campaignId}-`) && f.endsWith('.json'),
+    ).length;
+  await until(async () => (await mailed()) === messages, 20_000, 'campaign in the outbox');
   const metrics = await (await fetch(`${ops}/metrics`)).text();
   expect(metrics).toContain('service="console"');
+  expect(metrics).toMatch(
+    new RegExp(
+      `offsite_console_regulation_messages_total\\{[^}]*kind="outreach"[^}]*result="sent"[^}]*\\} ${messages}\\b`,
+    ),
+  );
 
   child.kill('SIGTERM');
   await expect(exited).resolves.toBe(0);

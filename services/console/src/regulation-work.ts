@@ -1,0 +1,315 @@
+// The console's regulatory background work: complaint deadline reminders and the monthly report
+// reminder (one BullMQ queue, @offsite/regulation's reminders), and outreach campaigns (a
+// rate-limited BullMQ queue). Messages leave through @offsite/notify channels (the outbox files by
+// default, email over SMTP when configured). Notification ids are deterministic, so a retried job
+// finds its outbox file (or carries the same Message-ID) instead of producing a second message.
+import {
+  createOutreachDispatcher,
+  createReminders,
+  type ComplaintDeadlineConfig,
+  type Db,
+  type OutreachDispatcher,
+  type OutreachMessage,
+  type Reminder,
+  type RemindersOptions,
+  type Reminders,
+} from '@offsite/regulation';
+import { maskAddress, shanghaiTime, type Channel, type OutgoingNotification } from '@offsite/notify';
+import { withTimeout, type Logger } from '@offsite/runtime';
+
+/** Where messages go: one channel per medium (the outbox stands in for both by default). */
+export interface RegulationChannels {
+  email: Channel;
+  sms: Channel;
+}
+
+export type MessageKind = 'complaint-reminder' | 'report-reminder' | 'outreach';
+
+export interface RegulationWorkOptions {
+  db: Db;
+  /** BullMQ connection (host, port, credentials, db); `maxRetriesPerRequest: null` for workers. */
+  connection: RemindersOptions['connection'];
+  /** BullMQ key prefix: one per deployment and per test. */
+  queuePrefix: string;
+  channels: RegulationChannels;
+  /** Outreach throttle across all console processes: at most `max` sends per `durationMs`. */
+  outreachRate: { max: number; durationMs: number };
+  outreachAttempts?: number;
+  complaintConfig?: ComplaintDeadlineConfig;
+  /** Schedule the monthly report reminder (20th, 09:00 Asia/Shanghai); default true. */
+  monthlyReportReminder?: boolean;
+  logger: Logger;
+  /** Called once per message handed to a channel (metrics). */
+  onMessage?: (kind: MessageKind, medium: 'email' | 'sms', result: 'sent' | 'failed') => void;
+  now?: () => Date;
+}
+
+export interface RegulationWork {
+  reminders: Reminders;
+  outreach: OutreachDispatcher;
+  /** Starts both workers and upserts the monthly report scheduler. */
+  start(): Promise<void>;
+  /** Stops the workers (waiting for running jobs), the queues and the channels, within `timeoutMs`. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+interface Recipient {
+  id: string;
+  name: string;
+  phone: string | null;
+  email: string | null;
+}
+
+const STAGE = {
+  acknowledge: { zh: '受理', en: 'acknowledgement' },
+  resolve: { zh: '办结', en: 'resolution' },
+} as const;
+
+const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function notification(
+  id: string,
+  to: Recipient | { address: string; name?: string },
+  address: string,
+  subject: string,
+  text: string,
+  sms: string,
+  language: 'zh' | 'en' = 'zh',
+): OutgoingNotification {
+  return {
+    id,
+    to: { address, ...('name' in to && to.name ? { name: to.name } : {}) },
+    language,
+    subject,
+    text,
+    html: text
+      .split('\n')
+      .map((l) => `<p>${escapeHtml(l)}</p>`)
+      .join(''),
+    sms: { template: 'regulation', params: { text: sms }, text: sms },
+  };
+}
+
+/** Renders a reminder for one recipient: Chinese first, English below (zh-CN is the working language). */
+export function renderRegulationReminder(
+  r: Reminder,
+  ctx: { enterpriseName?: string; districtName?: string; summary?: string; urgency?: string },
+): { subject: string; text: string; sms: string } {
+  if (r.kind === 'complaint') {
+    const due = shanghaiTime(new Date(r.dueAt));
+    const s = STAGE[r.stage];
+    const ent = ctx.enterpriseName ?? r.enterpriseId;
+    const state = r.overdue
+      ? { zh: `已超过${s.zh}时限`, en: `${s.en} deadline passed` }
+      : { zh: `${s.zh}时限临近`, en: `${s.en} deadline approaching` };
+    const summary = (ctx.summary ?? '').slice(0, 100);
+    return {
+      subject: `【信访举报】#${r.complaintId} ${ent}：${state.zh}（${due}）/ Complaint #${r.complaintId}: ${state.en}`,
+      text: [
+        `信访举报 #${r.complaintId}（${ent}）${state.zh}，${s.zh}时限：${due}（北京时间）。`,
+        summary ? `内容：${summary}` : '',
+        '请登录非现场监管平台及时处理。',
+        '',
+        `Complaint #${r.complaintId} (${ent}): ${state.en}, due ${due} (UTC+8).`,
+        'Please handle it in the off-site supervision console.',
+      ]
+        .filter((l, i, a) => l !== '' || a[i - 1] !== '')
+        .join('\n'),
+      sms: `信访举报#${r.complaintId}（${ent}）${state.zh}，时限${due}，请及时处理。`,
+    };
+  }
+  const due = shanghaiTime(new Date(r.dueAt));
+  const district = ctx.districtName ?? r.districtId;
+  return {
+    subject: `【月度报告】${district} ${r.month} 月度报告待提交（截止 ${due}）/ Monthly report ${r.month} due`,
+    text: [
+      `${district}分局 ${r.month} 月度非现场监管报告尚未提交，请于 ${due}（北京时间）前提交。`,
+      '',
+      `The ${r.month} monthly off-site supervision report of ${district} has not been submitted; it is due by ${due} (UTC+8).`,
+    ].join('\n'),
+    sms: `${district}${r.month}月度报告尚未提交，请于${due}前提交。`,
+  };
+}
+
+export interface RegulationSinkOptions {
+  db: Pick<Db, 'query'>;
+  channels: RegulationChannels;
+  logger: Logger;
+  onMessage?: RegulationWorkOptions['onMessage'];
+}
+
+export interface RegulationSink {
+  /** Delivers a complaint or monthly-report reminder to its recipients (throws to retry the job). */
+  reminder(r: Reminder): Promise<void>;
+  /** Sends one outreach message on its channel. */
+  outreach(m: OutreachMessage): Promise<{ providerRef?: string }>;
+}
+
+/**
+ * Turns the regulation package's reminders and outreach messages into notify messages: complaint
+ * reminders to the assignee (if on the roster) or else the district's active officers, report
+ * reminders to the officers; email when the person has an address, SMS otherwise.
+ */
+export function createRegulationSink(o: RegulationSinkOptions): RegulationSink {
+  const log = o.logger.child({ component: 'regulation-work' });
+  const onMessage = o.onMessage ?? (() => {});
+
+  async function deliver(
+    kind: MessageKind,
+    rcpt: Recipient,
+    make: (address: string) => OutgoingNotification,
+  ) {
+    const medium = rcpt.email ? 'email' : 'sms';
+    const address = rcpt.email ?? rcpt.phone;
+    if (!address) {
+      log.warn({ kind, recipient: rcpt.id }, 'recipient has neither email nor phone; not reminded');
+      return;
+    }
+    try {
+      const res = await o.channels[medium].send(make(address));
+      onMessage(kind, medium, 'sent');
+      log.info(
+        {
+          kind,
+          recipient: rcpt.id,
+          to: maskAddress(address),
+          provider: res.provider,
+          id: res.providerMessageId,
+        },
+        'regulatory reminder sent',
+      );
+    } catch (err) {
+      onMessage(kind, medium, 'failed');
+      throw err; // the BullMQ job fails and is retried with backoff
+    }
+  }
+
+  async function recipientsFor(assignee: string | null, districtId: string): Promise<Recipient[]> {
+    if (assignee) {
+      const own = await o.db.query<Recipient>(
+        `select id, name, phone, email from inspectors where id = $1 and active`,
+        [assignee],
+      );
+      if (own.rows.length > 0) return own.rows;
+    }
+    // Unassigned (or assigned to someone not on the roster): the district's officers.
+    const officers = await o.db.query<Recipient>(
+      `select id, name, phone, email from inspectors where district_id = $1 and is_officer and active order by id`,
+      [districtId],
+    );
+    return officers.rows;
+  }
+
+  async function sink(r: Reminder): Promise<void> {
+    if (r.kind === 'complaint') {
+      const ctx = await o.db.query<{ enterprise_name: string; summary: string; urgency: string }>(
+        `select e.name_zh as enterprise_name, c.summary, c.urgency
+           from complaints c join enterprises e on e.id = c.enterprise_id where c.id = $1`,
+        [r.complaintId],
+      );
+      const c = ctx.rows[0];
+      const text = renderRegulationReminder(r, {
+        ...(c ? { enterpriseName: c.enterprise_name, summary: c.summary, urgency: c.urgency } : {}),
+      });
+      const recipients = await recipientsFor(r.assignee, r.districtId);
+      if (recipients.length === 0)
+        log.warn({ complaintId: r.complaintId, districtId: r.districtId }, 'no active officer to remind');
+      const when = `${r.overdue ? 'due' : 'lead'}-${new Date(r.dueAt).getTime()}`;
+      for (const rcpt of recipients)
+        await deliver('complaint-reminder', rcpt, (address) =>
+          notification(
+            `regulation-complaint-${r.complaintId}-${r.stage}-${when}-${rcpt.id}`,
+            rcpt,
+            address,
+            text.subject,
+            text.text,
+            text.sms,
+          ),
+        );
+      return;
+    }
+    const d = await o.db.query<{ name_zh: string }>(`select name_zh from districts where id = $1`, [
+      r.districtId,
+    ]);
+    const text = renderRegulationReminder(r, { districtName: d.rows[0]?.name_zh ?? r.districtId });
+    if (r.officers.length === 0) log.warn({ districtId: r.districtId }, 'no active officer to remind');
+    for (const rcpt of r.officers)
+      await deliver('report-reminder', rcpt, (address) =>
+        notification(
+          `regulation-report-${r.districtId}-${r.month}-${rcpt.id}`,
+          rcpt,
+          address,
+          text.subject,
+          text.text,
+          text.sms,
+        ),
+      );
+  }
+
+  async function send(m: OutreachMessage): Promise<{ providerRef?: string }> {
+    const subject = m.subject ?? m.body.slice(0, 30);
+    try {
+      const res = await o.channels[m.channel].send(
+        notification(m.ref, { address: m.to }, m.to, subject, m.body, m.body, m.language),
+      );
+      onMessage('outreach', m.channel, 'sent');
+      return { providerRef: res.providerMessageId };
+    } catch (err) {
+      onMessage('outreach', m.channel, 'failed');
+      throw err;
+    }
+  }
+
+  return { reminder: sink, outreach: send };
+}
+
+export function createRegulationWork(o: RegulationWorkOptions): RegulationWork {
+  const log = o.logger.child({ component: 'regulation-work' });
+  const out = createRegulationSink(o);
+
+  const reminders = createReminders({
+    connection: o.connection,
+    queueName: 'regulation-reminders',
+    prefix: o.queuePrefix,
+    db: o.db,
+    sink: out.reminder,
+    logger: log,
+    ...(o.complaintConfig ? { config: o.complaintConfig } : {}),
+    ...(o.now ? { now: o.now } : {}),
+  });
+  const outreach = createOutreachDispatcher({
+    connection: o.connection,
+    queueName: 'regulation-outreach',
+    prefix: o.queuePrefix,
+    db: o.db,
+    send: out.outreach,
+    rate: o.outreachRate,
+    ...(o.outreachAttempts ? { attempts: o.outreachAttempts } : {}),
+    logger: log,
+  });
+
+  return {
+    reminders,
+    outreach,
+    async start() {
+      if (o.monthlyReportReminder ?? true) await reminders.scheduleMonthlyReportReminder();
+      reminders.startWorker();
+      outreach.startWorker();
+      log.info({ prefix: o.queuePrefix, outreachRate: o.outreachRate }, 'regulation workers started');
+    },
+    async close(timeoutMs = 15_000) {
+      const started = Date.now();
+      const left = (): number => Math.max(100, timeoutMs - (Date.now() - started));
+      const results = await Promise.allSettled([reminders.close(left()), outreach.close(left())]);
+      // Channels last: a job still running in a worker may be sending.
+      const channels = [...new Set([o.channels.email, o.channels.sms])];
+      results.push(
+        ...(await Promise.allSettled(
+          channels.map((c) => withTimeout(c.close(), left(), `close ${c.provider}`)),
+        )),
+      );
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
+  };
+}

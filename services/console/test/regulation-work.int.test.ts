@@ -1,0 +1,277 @@
+// The console's regulatory background work on real Postgres and Redis (own schema, own BullMQ
+// prefix, own outbox directory): complaint reminders filed through the API reach the officers'
+// outbox before the deadline, an outreach campaign is throttled by the BullMQ limiter and counted,
+// the monthly report reminder reaches the officers, and the report counts the alerter's reminders.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createOutboxChannel, type Channel } from '@offsite/notify';
+import { dueReportReminders, type ComplaintDeadlineConfig } from '@offsite/regulation';
+import { createSilentLogger } from '@offsite/runtime';
+import { requireEnv, until } from '@offsite/testing';
+import {
+  createRegulationSink,
+  createRegulationWork,
+  type MessageKind,
+  type RegulationWork,
+} from '../src/regulation-work.js';
+import { addAlerterHistory, createWorld, http, PASSWORD, type World } from './fixture.js';
+
+interface OutboxRecord {
+  notificationId: string;
+  to: { address: string };
+  subject: string;
+  text: string;
+  writtenAt: string;
+}
+
+const complaintConfig: ComplaintDeadlineConfig = {
+  // Acknowledge within 4 s, reminded 2 s before and at the deadline; resolve within an hour.
+  deadlines: {
+    normal: { acknowledgeHours: 4 / 3600, resolveHours: 1 },
+    urgent: { acknowledgeHours: 4 / 3600, resolveHours: 1 },
+  },
+  reminderLeadHours: 2 / 3600,
+};
+const RATE = { max: 3, durationMs: 1000 };
+
+/** When each message was handed to a channel (the moment the provider would be called). */
+const sendStarts = new Map<string, number>();
+const timed = (c: Channel): Channel => ({
+  provider: c.provider,
+  kind: c.kind,
+  send: (m) => {
+    sendStarts.set(m.id, Date.now());
+    return c.send(m);
+  },
+  close: () => c.close(),
+});
+
+let w: World;
+let work: RegulationWork;
+let outbox: string;
+const counted: { kind: MessageKind; medium: string; result: string }[] = [];
+
+beforeAll(async () => {
+  outbox = await mkdtemp(path.join(tmpdir(), 'console-outbox-'));
+  const u = new URL(requireEnv('OFFSITE_REDIS_URL'));
+  const logger = createSilentLogger();
+  w = await createWorld({
+    regulation: (pool) => {
+      work = createRegulationWork({
+        db: pool,
+        connection: { host: u.hostname, port: Number(u.port || 6379), maxRetriesPerRequest: null },
+        queuePrefix: `test-console-${randomBytes(4).toString('hex')}`,
+        channels: {
+          email: timed(createOutboxChannel({ dir: path.join(outbox, 'email'), as: 'email' }, logger)),
+          sms: timed(createOutboxChannel({ dir: path.join(outbox, 'sms'), as: 'sms' }, logger)),
+        },
+        outreachRate: RATE,
+        complaintConfig,
+        logger,
+        onMessage: (kind, medium, result) => counted.push({ kind, medium, result }),
+      });
+      return { reminders: work.reminders, outreach: work.outreach, complaintConfig };
+    },
+  });
+  await work.start();
+  // Landong's roster: one officer reachable by email, one by phone only, a non-officer; Lanxi's officer.
+  await w.pool.query(`insert into inspectors (id, name, district_id, is_officer, phone, email) values
+    ('insp-ld-1', '张科长', 'dist-landong', true, null, 'zhang@landong.example'),
+    ('insp-ld-2', '李科员', 'dist-landong', true, '13900000002', null),
+    ('insp-ld-3', '王检查员', 'dist-landong', false, '13900000003', 'wang@landong.example'),
+    ('insp-lx-1', '赵科长', 'dist-lanxi', true, null, 'zhao@lanxi.example')`);
+});
+afterAll(async () => {
+  await work?.close(10_000);
+  await w?.close();
+  if (outbox) await rm(outbox, { recursive: true, force: true });
+});
+
+async function loginAs(username: string): Promise<{ cookie: string; csrf: string }> {
+  const r = await http(w.base, {
+    method: 'POST',
+    url: '/api/login',
+    payload: { username, password: PASSWORD },
+  });
+  expect(r.statusCode).toBe(200);
+  const c = r.cookies.find((x) => x.name === 'offsite_session')!;
+  return { cookie: `offsite_session=${c.value}`, csrf: (r.json() as { csrfToken: string }).csrfToken };
+}
+
+async function readOutbox(medium: 'email' | 'sms', prefix: string): Promise<OutboxRecord[]> {
+  const dir = path.join(outbox, medium);
+  const files = (await readdir(dir).catch(() => [] as string[])).filter(
+    (f) => f.startsWith(prefix) && f.endsWith('.json'),
+  );
+  const out = [];
+  for (const f of files) out.push(JSON.parse(await readFile(path.join(dir, f), 'utf8')) as OutboxRecord);
+  return out.sort((a, b) => a.writtenAt.localeCompare(b.writtenAt));
+}
+
+it('reminds the district officers of a complaint before its acknowledgement deadline, in the outbox', async () => {
+  const s = await loginAs('officer-dist-landong');
+  const r = await http(w.base, {
+    method: 'POST',
+    url: '/api/regulation/complaints',
+    payload: { channel: 'hotline', enterpriseId: 'ent-0001', urgency: 'normal', summary: '夜间排放异味' },
+    headers: { cookie: s.cookie, 'x-csrf-token': s.csrf },
+  });
+  expect(r.statusCode).toBe(201);
+  const c = (r.json() as { complaint: { id: number; ackDueAt: string; receivedAt: string } }).complaint;
+  const prefix = `regulation-complaint-${c.id}-acknowledge-`;
+  // Lead reminder (2 s before) and the deadline reminder, each to both Landong officers.
+  await until(
+    async () => (await readOutbox('email', prefix)).length + (await readOutbox('sms', prefix)).length >= 4,
+    15_000,
+    'four acknowledge reminders in the outbox',
+  );
+  const email = await readOutbox('email', prefix);
+  const sms = await readOutbox('sms', prefix);
+  expect(email.map((m) => m.to.address)).toEqual(['zhang@landong.example', 'zhang@landong.example']);
+  expect(sms.map((m) => m.to.address)).toEqual(['13900000002', '13900000002']);
+  const due = Date.parse(c.ackDueAt);
+  const [lead, atDeadline] = email;
+  expect(lead!.notificationId).toContain('-lead-');
+  expect(Date.parse(lead!.writtenAt)).toBeLessThan(due);
+  expect(Date.parse(lead!.writtenAt)).toBeGreaterThanOrEqual(due - 2_000 - 50);
+  expect(lead!.subject).toContain(`#${c.id}`);
+  expect(lead!.text).toContain('受理时限临近');
+  expect(lead!.text).toContain('acknowledgement deadline approaching');
+  expect(atDeadline!.notificationId).toContain('-due-');
+  expect(atDeadline!.text).toContain('已超过受理时限');
+  expect(Date.parse(atDeadline!.writtenAt)).toBeGreaterThanOrEqual(due - 50);
+  const smsText = await readFile(
+    path.join(outbox, 'sms', `${sms[0]!.notificationId.replace(/[^A-Za-z0-9._-]/g, '_')}.txt`),
+    'utf8',
+  );
+  expect(smsText).toMatch(/^信访举报#\d+（.+）受理时限临近/);
+  // Nobody outside Landong's officers was reminded.
+  const all = [
+    ...(await readOutbox('email', 'regulation-complaint-')),
+    ...(await readOutbox('sms', 'regulation-complaint-')),
+  ];
+  expect(new Set(all.map((m) => m.to.address))).toEqual(new Set(['zhang@landong.example', '13900000002']));
+  expect(counted.filter((x) => x.kind === 'complaint-reminder' && x.result === 'sent')).toHaveLength(4);
+  expect(await work.reminders.cancelComplaint(c.id)).toBe(2); // the two resolve reminders
+});
+
+it('throttles a campaign to 10 enterprises and counts the sent messages', async () => {
+  // One email contact per enterprise: ten enterprises of the registry have one (ent-0001 has two).
+  await w.pool.query(
+    `update contacts set email = null where id = (select max(id) from contacts where enterprise_id = 'ent-0001' and email is not null)`,
+  );
+  const s = await loginAs('supervisor');
+  const started = Date.now();
+  const r = await http(w.base, {
+    method: 'POST',
+    url: '/api/regulation/campaigns',
+    payload: {
+      name: '汛期治污设施运行提醒',
+      channel: 'email',
+      template: {
+        zh: {
+          subject: '{{enterpriseName}}：汛期提醒',
+          body: '{{contactName}}您好，请确保治污设施正常运行。',
+        },
+        en: {
+          subject: '{{enterpriseName}}: flood season',
+          body: 'Dear {{contactName}}, keep treatment running.',
+        },
+      },
+      audience: {},
+    },
+    headers: { cookie: s.cookie, 'x-csrf-token': s.csrf },
+  });
+  expect(r.statusCode).toBe(201);
+  const { campaignId, messages } = r.json() as { campaignId: number; messages: number };
+  expect(messages).toBe(10);
+  type Stats = {
+    total: number;
+    queued: number;
+    sent: number;
+    failed: number;
+    firstSentAt: string;
+    lastSentAt: string;
+  };
+  const stats = async () =>
+    (
+      await http(w.base, {
+        method: 'GET',
+        url: `/api/regulation/campaigns/${campaignId}/stats`,
+        headers: { cookie: s.cookie },
+      })
+    ).json() as Stats;
+  await until(async () => (await stats()).sent === 10, 20_000, 'ten campaign messages sent');
+  const done = Date.now();
+  const st = await stats();
+  expect(st).toMatchObject({ total: 10, queued: 0, sent: 10, failed: 0 });
+  const sent = await readOutbox('email', `campaign-${campaignId}-msg-`);
+  expect(sent).toHaveLength(10);
+  expect(new Set(sent.map((m) => m.to.address)).size).toBe(10);
+  const times = sent.map((m) => sendStarts.get(m.notificationId)!).sort((a, b) => a - b);
+  // At most 3 sends in any 1-second window: the limiter admits job starts in Redis time, the send
+  // follows after two Postgres round trips, so allow 100 ms of jitter on a shared machine.
+  for (let i = RATE.max; i < times.length; i += 1)
+    expect(times[i]! - times[i - RATE.max]!).toBeGreaterThanOrEqual(RATE.durationMs - 100);
+  expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(3 * RATE.durationMs - 150);
+  expect(done - started).toBeGreaterThanOrEqual(3 * RATE.durationMs - 150);
+  expect(Date.parse(st.lastSentAt) - Date.parse(st.firstSentAt)).toBeGreaterThanOrEqual(
+    3 * RATE.durationMs - 150,
+  );
+  expect(sent.some((m) => /汛期提醒$/.test(m.subject))).toBe(true);
+  process.stdout.write(
+    `campaign of 10 at ${RATE.max}/${RATE.durationMs} ms: first→last send ${times.at(-1)! - times[0]!} ms, ` +
+      `gaps ${times
+        .slice(1)
+        .map((t, i) => t - times[i]!)
+        .join(',')} ms\n`,
+  );
+});
+
+it('reminds the officers of districts whose monthly report is not submitted (the 20th job)', async () => {
+  const due = await dueReportReminders(w.pool, new Date('2026-06-20T01:00:00Z'));
+  expect(due.map((d) => d.districtId).sort()).toEqual(['dist-kaifa', 'dist-landong', 'dist-lanxi']);
+  // What the scheduled job hands to the sink, through the same delivery path the worker uses.
+  const logger = createSilentLogger();
+  const sink = createRegulationSink({
+    db: w.pool,
+    channels: {
+      email: createOutboxChannel({ dir: path.join(outbox, 'email'), as: 'email' }, logger),
+      sms: createOutboxChannel({ dir: path.join(outbox, 'sms'), as: 'sms' }, logger),
+    },
+    logger,
+  });
+  for (const d of due) await sink.reminder({ kind: 'monthly-report', ...d });
+  for (const d of due) await sink.reminder({ kind: 'monthly-report', ...d }); // a retried job: no duplicate
+  const mails = await readOutbox('email', 'regulation-report-');
+  const texts = await readOutbox('sms', 'regulation-report-');
+  expect(mails.map((m) => m.to.address).sort()).toEqual(['zhang@landong.example', 'zhao@lanxi.example']);
+  expect(texts.map((m) => m.to.address)).toEqual(['13900000002']);
+  const landong = mails.find((m) => m.to.address === 'zhang@landong.example')!;
+  expect(landong.notificationId).toBe('regulation-report-dist-landong-2026-05-insp-ld-1');
+  expect(landong.text).toContain('2026-05 月度非现场监管报告尚未提交');
+  expect(landong.text).toContain('2026-06-25 23:59');
+});
+
+it('counts the alerter’s reminders and acknowledgements in the monthly report', async () => {
+  // The fixture's alerter history: one reminder to an ent-0002 contact on 2026-03-02, acknowledged.
+  const s = await loginAs('officer-dist-landong');
+  const get = async (district: string, month: string) =>
+    http(w.base, {
+      method: 'GET',
+      url: `/api/regulation/reports/monthly?district=${district}&month=${month}`,
+      headers: { cookie: s.cookie },
+    });
+  const r = await get('dist-landong', '2026-03');
+  expect(r.statusCode).toBe(200);
+  const before = (r.json() as { figures: { remindersSent: number; remindersAcknowledged: number } }).figures;
+  // SMS and email to the same contact for the same group count once.
+  expect(before).toEqual(expect.objectContaining({ remindersSent: 1, remindersAcknowledged: 1 }));
+  // A second case of ent-0001 reminded the same way adds one.
+  await addAlerterHistory(w.pool, 'dev-landong-exceed-2');
+  const after = ((await get('dist-landong', '2026-03')).json() as { figures: typeof before }).figures;
+  expect(after).toEqual(expect.objectContaining({ remindersSent: 2, remindersAcknowledged: 2 }));
+  expect((await get('dist-lanxi', '2026-03')).statusCode).toBe(404);
+});
