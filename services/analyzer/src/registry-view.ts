@@ -1,5 +1,5 @@
 // The analyzer's view of the registry: maps the store's snapshot onto the domain's RegistryView.
-import type { DeviceView, LimitView, RegistryView } from '@offsite/domain';
+import type { DeviceView, LimitView, MeterView, OutletView, RegistryView } from '@offsite/domain';
 import type { RegistrySnapshot } from '@offsite/store';
 
 /** Rated window energy per meter id, derived from history for meters the registry leaves unconfigured. */
@@ -37,15 +37,54 @@ type SnapshotDevice = RegistrySnapshot['enterprises'][number]['outlets'][number]
  * registry's cadence fields: the real-time (2011) stream when the device declares a real-time
  * cadence, otherwise its minute (2051) data at the declared minute period. A logger that uploads
  * only minute data must not be judged on a real-time stream it never sends (every hour would be a
- * low-capture hour). The registry marks "no real-time upload" with a null, absent or 0 cadence.
+ * low-capture hour). The registry marks "no real-time upload" with `realtimeIntervalS: 0`
+ * (store migration 002); a null or absent cadence is read the same way.
  */
 export function deviceView(d: SnapshotDevice, siteId: string): DeviceView {
-  // The store types the cadence as a number; a registry without real-time upload leaves it empty.
   const realtime = (d as { realtimeIntervalS?: number | null }).realtimeIntervalS;
   if (typeof realtime === 'number' && Number.isFinite(realtime) && realtime > 0) {
     return { id: d.mn, siteId, cadenceSeconds: realtime, cadenceInterval: 'realtime' };
   }
   return { id: d.mn, siteId, cadenceSeconds: d.minuteIntervalS, cadenceInterval: 'minute' };
+}
+
+type SnapshotEnterprise = RegistrySnapshot['enterprises'][number];
+
+/**
+ * The domain's treatment and production meters of one enterprise. A treatment meter carries the
+ * facility status series it powers (`SBn-RS` of an outlet's logger) as `facilities`; links left on
+ * a meter that is no longer a treatment meter (an unpruned import) are ignored.
+ */
+function meterViews(e: SnapshotEnterprise, rated: RatedEnergyOverrides): MeterView[] {
+  const out: MeterView[] = [];
+  for (const m of e.meters) {
+    if (m.role === 'total') continue;
+    const ratedKwh = m.ratedWindowKwh ?? rated.get(m.id);
+    const facilities =
+      m.role === 'treatment' ? (m.facilities ?? []).map((f) => ({ siteId: f.outletId, code: f.code })) : [];
+    out.push({
+      id: m.id,
+      enterpriseId: e.id,
+      role: m.role,
+      ...(m.servesMeterId !== null ? { servesMeterId: m.servesMeterId } : {}),
+      ...(ratedKwh !== undefined ? { ratedWindowKwh: ratedKwh } : {}),
+      ...(facilities.length > 0 ? { facilities } : {}),
+    });
+  }
+  return out;
+}
+
+/**
+ * The production meters that make a zero at this outlet suspicious. Only this enterprise's
+ * production meters count; none listed (or none left) means the domain default: all of them.
+ */
+function productionMeterIdsOf(
+  o: SnapshotEnterprise['outlets'][number],
+  meters: readonly MeterView[],
+): Pick<OutletView, 'productionMeterIds'> {
+  const production = new Set(meters.filter((m) => m.role === 'production').map((m) => m.id));
+  const ids = (o.productionMeterIds ?? []).filter((id) => production.has(id));
+  return ids.length > 0 ? { productionMeterIds: ids } : {};
 }
 
 export function registryViewFromSnapshot(
@@ -65,12 +104,14 @@ export function registryViewFromSnapshot(
     const rd = resumptionDate(e.statusTimeline);
     view.enterprises.push({ id: e.id, ...(rd ? { resumptionDate: rd } : {}) });
     const outletOfDevice = new Map<string, string>();
+    const meters = meterViews(e, rated);
     for (const o of e.outlets) {
       view.outlets.push({
         id: o.id,
         enterpriseId: e.id,
         kind: o.kind,
         ...(o.refO2Pct !== null ? { referenceO2: o.refO2Pct } : {}),
+        ...productionMeterIdsOf(o, meters),
       });
       const limits: LimitView[] = o.limits.map((l) => ({
         siteId: o.id,
@@ -96,17 +137,7 @@ export function registryViewFromSnapshot(
         view.devices.push(deviceView(d, o.id));
       }
     }
-    for (const m of e.meters) {
-      if (m.role === 'total') continue;
-      const ratedKwh = m.ratedWindowKwh ?? rated.get(m.id);
-      view.meters.push({
-        id: m.id,
-        enterpriseId: e.id,
-        role: m.role,
-        ...(m.servesMeterId !== null ? { servesMeterId: m.servesMeterId } : {}),
-        ...(ratedKwh !== undefined ? { ratedWindowKwh: ratedKwh } : {}),
-      });
-    }
+    view.meters.push(...meters);
     for (const w of e.maintenanceWindows) {
       const siteId = w.outletId ?? (w.deviceMn !== null ? outletOfDevice.get(w.deviceMn) : undefined);
       if (!siteId) continue;
