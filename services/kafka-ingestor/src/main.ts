@@ -1,0 +1,107 @@
+// Composition root of the kafka-ingestor: config → logger → adapters → app → lifecycle → ops → signals.
+import { createDurableProducer, createKafkaClient } from '@offsite/kafka';
+import {
+  ConfigError,
+  createLifecycle,
+  createLogger,
+  createMetricsRegistry,
+  defineMetrics,
+  installSignalHandlers,
+  loadConfig,
+  redact,
+  secretKeys,
+  startOpsServer,
+  type OpsServer,
+} from '@offsite/runtime';
+import pg from 'pg';
+import { createKafkaIngestor, ingestorMetricDefinitions } from './app.js';
+import { IngestorEnv } from './config.js';
+import { createRegistrySource } from './registry-source.js';
+
+let env;
+try {
+  env = loadConfig(IngestorEnv, process.env, { files: false });
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(78);
+}
+
+const logger = createLogger({
+  service: 'kafka-ingestor',
+  level: env.OFFSITE_LOG_LEVEL,
+  pretty: env.OFFSITE_LOG_PRETTY,
+});
+logger.info({ config: redact(env, secretKeys(IngestorEnv)) }, 'configuration loaded');
+const registry = createMetricsRegistry({
+  defaultMetrics: true,
+  defaultLabels: { service: 'kafka-ingestor' },
+});
+const metrics = defineMetrics(registry, ingestorMetricDefinitions);
+const kafka = createKafkaClient({
+  brokers: [...env.OFFSITE_KAFKA_BROKERS],
+  clientId: 'offsite-kafka-ingestor',
+  logger: logger.child({ component: 'kafka' }),
+});
+const producer = createDurableProducer(kafka, {
+  logger: logger.child({ component: 'producer' }),
+  compression: 'gzip',
+});
+const pgOptions =
+  env.OFFSITE_PG_SCHEMA === 'public' ? {} : { options: `-c search_path=${env.OFFSITE_PG_SCHEMA}` };
+const registrySource = createRegistrySource({
+  pool: new pg.Pool({ connectionString: env.OFFSITE_PG_URL, max: 2, ...pgOptions }),
+  listenClient: new pg.Client({ connectionString: env.OFFSITE_PG_URL, ...pgOptions }),
+  schema: env.OFFSITE_PG_SCHEMA,
+  logger,
+});
+const consumer = createKafkaIngestor({
+  kafka,
+  producer,
+  upstreamTopics: [...env.OFFSITE_UPSTREAM_TOPICS],
+  groupId: env.OFFSITE_KAFKA_INGESTOR_GROUP,
+  telemetryTopic: env.OFFSITE_TELEMETRY_TOPIC,
+  dlqTopic: env.OFFSITE_DLQ_TOPIC,
+  registry: () => registrySource.current(),
+  logger,
+  metrics,
+});
+
+const lifecycle = createLifecycle({ logger, shutdownDeadlineMs: env.OFFSITE_SHUTDOWN_DEADLINE_MS });
+let ops: OpsServer | undefined;
+lifecycle.register({
+  name: 'ops-server',
+  start: async () => {
+    ops = await startOpsServer({
+      host: env.OFFSITE_OPS_HOST,
+      port: env.OFFSITE_OPS_PORT,
+      registry,
+      checks: () => lifecycle.healthChecks(),
+      logger,
+    });
+    logger.info({ url: ops.url }, 'ops server listening');
+  },
+  stop: () => ops?.close(),
+});
+lifecycle.register({
+  name: 'registry',
+  start: () => registrySource.start(),
+  stop: () => registrySource.stop(),
+});
+lifecycle.register({
+  name: 'kafka-producer',
+  start: () => producer.connect(),
+  stop: () => producer.disconnect(),
+});
+lifecycle.register({
+  name: 'consumer',
+  start: () => consumer.start(),
+  stop: () => consumer.stop(),
+  check: () => consumer.isRunning(),
+});
+consumer.consumer.on(consumer.consumer.events.CRASH, (e) => {
+  if (!e.payload.restart) void lifecycle.shutdown('consumer crashed', { error: e.payload.error });
+});
+
+installSignalHandlers(lifecycle, process);
+process.exit(await lifecycle.run());
