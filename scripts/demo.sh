@@ -7,7 +7,8 @@
 #   their exit codes. The servers keep running (stop them with: npm run infra -- down).
 #
 # Settings (environment): DEMO_SPEED (event seconds per wall second, default 480: a day in ~3 min),
-# DEMO_HOURS (default 24), DEMO_SEED (default 212), DEMO_EXIT_AFTER_SUMMARY=1 (stop after the summary).
+# DEMO_HOURS (default 24), DEMO_SEED (default 212), DEMO_EXIT_AFTER_SUMMARY=1 (stop after the summary),
+# DEMO_SCREENSHOT=docs/img/console-queue.png (screenshot of the console's queue after the summary).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,6 +22,10 @@ SIM_START="${DEMO_DAY}T00:00:00+08:00"
 SPEED=${DEMO_SPEED:-480}
 HOURS=${DEMO_HOURS:-24}
 SEED=${DEMO_SEED:-212}
+# Event-time lateness the analyzer allows: 8 wall seconds of skew at the chosen speed (64 min at
+# 480x), at least 10 min. Not more: the offline scenario (2 h, then the logger replays its cache)
+# is only seen while the watermark passes the gap before the replay fills it (lateness + 10 min < 2 h).
+LATENESS_MS=$((SPEED * 8000 > 600000 ? SPEED * 8000 : 600000))
 SCENARIOS=treatment-off,exceedance,flatline,offline,maintenance
 RUN_ID=$(date -u +%Y%m%d%H%M%S)
 PREFIX="demo-${RUN_ID}."
@@ -60,9 +65,13 @@ service_env() {
       ;;
     analyzer)
       # The demo replays a past day: no wall-clock tick (it would push the watermark to now).
+      # Allowed lateness in event time must cover the wall-clock skew between the ingest paths
+      # scaled by the acceleration: at 480x the meters (MQTT, fast) run ahead of loggers waiting
+      # for their 9014 by several wall seconds = tens of event minutes, and the default 10 min
+      # then opens (and later retracts) offline deviations on healthy loggers.
       echo "OFFSITE_ANALYZER_TELEMETRY_TOPIC=${PREFIX}telemetry.v1 OFFSITE_ANALYZER_DEVIATION_TOPIC=${PREFIX}deviation.v1" \
         "OFFSITE_ANALYZER_DLQ_TOPIC=${PREFIX}telemetry.dlq.v1 OFFSITE_ANALYZER_GROUP_ID=offsite-analyzer-$RUN_ID" \
-        "OFFSITE_ANALYZER_TICK_INTERVAL_MS=0"
+        "OFFSITE_ANALYZER_TICK_INTERVAL_MS=0 OFFSITE_ANALYZER_ALLOWED_LATENESS_MS=$LATENESS_MS"
       ;;
     alerter)
       echo "OFFSITE_ALERTER_TOPIC_PREFIX=$PREFIX OFFSITE_ALERTER_GROUP_ID=offsite-alerter-$RUN_ID" \
@@ -180,7 +189,19 @@ if [ -f services/mqtt-ingestor/package.json ]; then
     # Its own reload goes through `offsite-infra mqtt-reload`, which waits on the lock the running
     # servers hold (see the report); SIGHUP makes Mosquitto re-read the files just the same.
     if OFFSITE_MQTT_RELOAD=0 timeout 60 npm run "$ACL_SCRIPT" -w @offsite/mqtt-ingestor >"$LOG_DIR/mqtt-accounts.log" 2>&1; then
+      # The script replaces the files (owned by whoever ran it, mode 600); Mosquitto re-reads them
+      # as its own user after the SIGHUP, and a file it cannot open locks out EVERY client of the
+      # shared broker. Give them back to that user first, as offsite-infra's configure step does.
+      MOSQ_USER=$(sed -n 's/^user //p' .offsite/mosquitto/mosquitto.conf | head -1)
+      if [ -n "$MOSQ_USER" ] && [ "$(id -u)" = 0 ]; then
+        chown "$MOSQ_USER": "$OFFSITE_MQTT_PASSWORD_FILE" "$OFFSITE_MQTT_ACL_FILE"
+      fi
       kill -HUP "$(awk '{print $1}' .offsite/run/mosquitto.pid)" 2>/dev/null || say "  could not signal Mosquitto to reload"
+      sleep 0.5
+      if ! timeout 10 mosquitto_pub -h 127.0.0.1 -p "${OFFSITE_MQTT_URL##*:}" -u "$OFFSITE_MQTT_USERNAME" \
+        -P "$OFFSITE_MQTT_PASSWORD" -q 1 -t offsite/demo/reload-check -m ok 2>>"$LOG_DIR/mqtt-accounts.log"; then
+        die "Mosquitto refuses the service account after the reload (see .offsite/logs/mosquitto.log)"
+      fi
     else
       say "  failed (see $LOG_DIR/mqtt-accounts.log)"
     fi
@@ -237,6 +258,11 @@ STATUS[simulator]=$([ "$SIM_RC" = 0 ] && echo ready || echo "exited with code $S
 node --import tsx scripts/demo/summary.ts "$DEMO_DIR/run.json" 2>"$LOG_DIR/summary.log" | tee "$DEMO_DIR/summary.txt" ||
   say "summary failed (see $LOG_DIR/summary.log)"
 say "demo wall time so far: $(($(date +%s) - T0)) s; logs in $LOG_DIR"
+# README screenshot of the console's queue (DEMO_SCREENSHOT=path.png), while the console still runs.
+if [ -n "${DEMO_SCREENSHOT:-}" ] && [ "${STATUS[console]}" = ready ]; then
+  node --import tsx scripts/demo/screenshot.ts http://127.0.0.1:8080/ "$DEMO_DIR/credentials" "$DEMO_SCREENSHOT" \
+    2>>"$LOG_DIR/screenshot.log" || say "  screenshot failed (see $LOG_DIR/screenshot.log)"
+fi
 
 if [ "${DEMO_EXIT_AFTER_SUMMARY:-0}" = 1 ]; then
   stop_services

@@ -49,6 +49,32 @@ async function demoPassword(path: string): Promise<string> {
   return pw;
 }
 
+/** Deletes the alerting state of the given enterprises in one transaction; returns the cases removed. */
+async function clearAlertState(p: pg.Pool, enterpriseIds: string[]): Promise<number> {
+  const c = await p.connect();
+  try {
+    await c.query('begin');
+    const cases = `select deviation_id from alert_cases where enterprise_id = any($1)`;
+    const notes = `select id from alert_notifications where deviation_ids && array(${cases})`;
+    await c.query(`delete from review_comments where deviation_id in (${cases})`, [enterpriseIds]);
+    await c.query(`delete from review_states where deviation_id in (${cases})`, [enterpriseIds]);
+    await c.query(`delete from alert_delivery_receipts where notification_id in (${notes})`, [enterpriseIds]);
+    await c.query(`delete from alert_delivery_attempts where notification_id in (${notes})`, [enterpriseIds]);
+    await c.query(`delete from alert_notifications where id in (${notes})`, [enterpriseIds]);
+    await c.query(`delete from alert_acknowledgements where split_part(group_key, '.', 1) = any($1)`, [
+      enterpriseIds,
+    ]);
+    const res = await c.query(`delete from alert_cases where enterprise_id = any($1)`, [enterpriseIds]);
+    await c.query('commit');
+    return res.rowCount ?? 0;
+  } catch (e) {
+    await c.query('rollback').catch(() => undefined);
+    throw e;
+  } finally {
+    c.release();
+  }
+}
+
 const pool = new pg.Pool({ connectionString: pgUrl, max: 2 });
 const kafka = createKafkaClient({ brokers: brokers.split(','), clientId: 'offsite-demo-setup', logger });
 try {
@@ -80,6 +106,16 @@ try {
     names.map((t) => ({ topic: `${prefix}${t.name}`, numPartitions: t.partitions })),
   );
 
+  // Deviation ids are deterministic (enterprise, site, rule, window start), so every demo run of the
+  // same day yields the ids of the previous run, and the alerter rightly treats them as already
+  // handled (latest revision wins): no case, no reminder. Each run therefore starts from a clean
+  // alerting state for the demo's enterprises (their cases, notifications, acknowledgements and the
+  // console's review states of those cases; the audit log is append-only and kept).
+  const enterpriseIds = [...(await readFile(registryPath, 'utf8')).matchAll(/^ {2}- id: (\S+)$/gm)].map(
+    (m) => m[1] as string,
+  );
+  const cleared = await clearAlertState(pool, enterpriseIds);
+
   // The console seeds its users itself (npm run seed -w @offsite/console, from scripts/demo.sh).
   await demoPassword(credentialsPath);
 
@@ -92,6 +128,7 @@ try {
       enterprises,
       topicsCreated: topics.created,
       topicsDeleted: deleted,
+      alertCasesCleared: cleared,
     })}\n`,
   );
 } finally {

@@ -153,7 +153,11 @@ interface Dev {
   enterpriseId: string;
   siteId: string;
   factor?: string;
+  evidence?: { params?: { retracted?: boolean } };
 }
+
+/** Opened on early evidence, then withdrawn by the analyzer when later (late) data arrived. */
+const retracted = (d: Dev) => d.evidence?.params?.retracted === true;
 
 async function readDeviations(): Promise<Dev[]> {
   const t = topic('deviation.v1');
@@ -269,23 +273,40 @@ let devs: Dev[];
 if (!ready('analyzer')) say('  not available — the analyzer did not run');
 else {
   try {
-    devs = await readDeviations();
-    const byRule = new Map<string, number>();
-    for (const d of devs) byRule.set(d.rule, (byRule.get(d.rule) ?? 0) + 1);
-    say(
-      `  ${fmt(devs.length)} deviations: ${
-        [...byRule]
+    const all = await readDeviations();
+    const withdrawn = all.filter(retracted);
+    devs = all.filter((d) => !retracted(d));
+    const byRule = (list: Dev[]) => {
+      const m = new Map<string, number>();
+      for (const d of list) m.set(d.rule, (m.get(d.rule) ?? 0) + 1);
+      return (
+        [...m]
           .sort()
           .map(([r, n]) => `${r} ${n}`)
           .join(', ') || 'none'
+      );
+    };
+    say(`  ${fmt(devs.length)} deviations: ${byRule(devs)}`);
+    if (withdrawn.length > 0)
+      say(
+        `  plus ${fmt(withdrawn.length)} opened and later retracted by the analyzer (late data): ${byRule(withdrawn)}`,
+      );
+    const planned = new Set(plan.scenarios.map((s) => s.enterpriseId));
+    const others = devs.filter((d) => !planned.has(d.enterpriseId));
+    say(
+      `  ${others.length === 0 ? '✓' : '✗'} enterprises without a scenario: ${
+        others.length === 0
+          ? 'no deviation'
+          : `${byRule(others)} on ${[...new Set(others.map((d) => d.enterpriseId))].sort().join(' ')}`
       }`,
     );
     for (const s of plan.scenarios) {
       const hits = devs.filter((d) => d.enterpriseId === s.enterpriseId);
       const rules = [...new Set(hits.map((d) => d.rule))].sort();
       const expected = s.expect.length ? s.expect.join(',') : 'none';
+      // Exactly the expected rules on the scenario's enterprise (nothing for maintenance).
       const ok = s.expect.length
-        ? s.expect.every((r) => rules.includes(r))
+        ? [...s.expect].sort().join(',') === rules.join(',')
         : hits.length === 0 && devs.length > 0;
       say(
         `  ${ok ? '✓' : '✗'} ${s.kind.padEnd(13)} ${s.enterpriseId} (${s.description.zh}): expected ${expected}, got ${rules.join(',') || 'none'}`,
