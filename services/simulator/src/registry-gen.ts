@@ -37,6 +37,7 @@ function cloneEnterprise(e: RegistryEnterprise, n: number, copy: number): Regist
   const outlets = e.outlets.map((o) => ({
     ...o,
     id: rid(o.id),
+    ...(o.productionMeters ? { productionMeters: o.productionMeters.map(rid) } : {}),
     devices: o.devices.map((d) => {
       const mn = renumber(d.mn, oldNum, num);
       mnMap.set(d.mn, mn);
@@ -58,6 +59,7 @@ function cloneEnterprise(e: RegistryEnterprise, n: number, copy: number): Regist
       ...m,
       id: rid(m.id),
       ...(m.serves ? { serves: rid(m.serves) } : {}),
+      ...(m.facilities ? { facilities: m.facilities.map((f) => ({ ...f, outlet: rid(f.outlet) })) } : {}),
       ...(m.mqttCredentialsRef ? { mqttCredentialsRef: `mqtt-user:${id}-gw` } : {}),
     })),
     contacts: e.contacts.map((c, i) => ({
