@@ -154,3 +154,33 @@ it('opens a printable monthly district report with its chart', async () => {
   await page.waitForSelector('[data-test=reg-error]');
   await page.close();
 });
+
+it('lists past draws and opens one from the list', async () => {
+  // A roster to draw from: two inspectors per district.
+  await w.pool.query(`insert into inspectors (id, name, district_id) values
+    ('insp-b1', '检查员一', 'dist-landong'), ('insp-b2', '检查员二', 'dist-landong'),
+    ('insp-b3', '检查员三', 'dist-lanxi'), ('insp-b4', '检查员四', 'dist-lanxi'),
+    ('insp-b5', '检查员五', 'dist-kaifa'), ('insp-b6', '检查员六', 'dist-kaifa')`);
+  const page = await loginPage('supervisor');
+  await page.goto(`${w.base}/#/reg/draws`);
+  await page.evaluate("localStorage.setItem('lang', 'zh')");
+  await page.reload();
+  await page.waitForSelector('[data-test=draw-list]');
+  await page.fill('[data-test=draws] input[placeholder=期间]', '2026-Q2');
+  await page.fill('[data-test=draws] input[placeholder=随机种子]', '2026Q2-公开-browser');
+  await page.click('[data-test=draws] button[type=submit]');
+  await page.waitForSelector('[data-test=draw-csv], [data-test=reg-error]');
+  await expect(page.locator('[data-test=reg-error]').count()).resolves.toBe(0);
+  // After a reload nothing is open: the list is the way back to the draw.
+  await page.reload();
+  const row = page.locator('[data-test^=draw-row-]', { hasText: '2026Q2-公开-browser' });
+  await row.waitFor();
+  await expect(row.textContent()).resolves.toContain('全市');
+  await expect(page.locator('[data-test=draw-csv]').count()).resolves.toBe(0);
+  await row.click();
+  await page.waitForSelector('[data-test=draw-csv]');
+  const id = (await row.getAttribute('data-test'))!.replace('draw-row-', '');
+  await expect(page.locator('[data-test=draws] p').first().textContent()).resolves.toContain(`#${id}`);
+  await page.screenshot({ path: join(shots, 'draws.png'), fullPage: true });
+  await page.close();
+});
