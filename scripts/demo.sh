@@ -47,9 +47,8 @@ SERVICES=(hj212-gateway mqtt-ingestor kafka-ingestor influx-writer analyzer aler
 declare -A OPS_PORT=([hj212-gateway]=9101 [mqtt-ingestor]=9102 [kafka-ingestor]=9103 [influx-writer]=9104
   [analyzer]=9105 [alerter]=9106 [console]=9107)
 declare -A PIDS=() STATUS=()
-# .offsite/env names Mosquitto's password and ACL files OFFSITE_MQTT_PASSWORD_FILE / _ACL_FILE, which
-# the runtime's config loader reads as "OFFSITE_MQTT_PASSWORD from a file": services must not see them.
-NO_FILE_VARS="-u OFFSITE_MQTT_PASSWORD_FILE -u OFFSITE_MQTT_ACL_FILE"
+# Services need no Mosquitto file paths; only the ACL script does.
+NO_FILE_VARS="-u OFFSITE_MOSQUITTO_PASSWD_FILE -u OFFSITE_MOSQUITTO_ACL_FILE"
 
 service_env() {
   case $1 in
@@ -194,7 +193,7 @@ if [ -f services/mqtt-ingestor/package.json ]; then
       # shared broker. Give them back to that user first, as offsite-infra's configure step does.
       MOSQ_USER=$(sed -n 's/^user //p' .offsite/mosquitto/mosquitto.conf | head -1)
       if [ -n "$MOSQ_USER" ] && [ "$(id -u)" = 0 ]; then
-        chown "$MOSQ_USER": "$OFFSITE_MQTT_PASSWORD_FILE" "$OFFSITE_MQTT_ACL_FILE"
+        chown "$MOSQ_USER": "$OFFSITE_MOSQUITTO_PASSWD_FILE" "$OFFSITE_MOSQUITTO_ACL_FILE"
       fi
       kill -HUP "$(awk '{print $1}' .offsite/run/mosquitto.pid)" 2>/dev/null || say "  could not signal Mosquitto to reload"
       sleep 0.5

@@ -1,7 +1,7 @@
 // Regenerates Mosquitto's password and ACL files from the registry and reloads the broker.
 //   set -a; . .offsite/env; set +a; npm run acl -w @offsite/mqtt-ingestor
-// Env: OFFSITE_PG_URL, OFFSITE_PG_SCHEMA (default public), OFFSITE_MQTT_PASSWORD_FILE,
-// OFFSITE_MQTT_ACL_FILE, OFFSITE_MQTT_USERNAME (service account), OFFSITE_MQTT_CREDENTIALS_FILE
+// Env: OFFSITE_PG_URL, OFFSITE_PG_SCHEMA (default public), OFFSITE_MOSQUITTO_PASSWD_FILE,
+// OFFSITE_MOSQUITTO_ACL_FILE, OFFSITE_MQTT_USERNAME (service account), OFFSITE_MQTT_CREDENTIALS_FILE
 // (default <repo>/.offsite/mqtt/enterprise-credentials.json), OFFSITE_MQTT_RELOAD (default 1).
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -28,8 +28,8 @@ const pool = new pg.Pool({
 try {
   const snapshot = await loadRegistrySnapshot(pool);
   const result = await writeMosquittoAuth({
-    passwordFile: need('OFFSITE_MQTT_PASSWORD_FILE'),
-    aclFile: need('OFFSITE_MQTT_ACL_FILE'),
+    passwordFile: need('OFFSITE_MOSQUITTO_PASSWD_FILE'),
+    aclFile: need('OFFSITE_MOSQUITTO_ACL_FILE'),
     serviceUsername: need('OFFSITE_MQTT_USERNAME'),
     credentialsFile:
       process.env.OFFSITE_MQTT_CREDENTIALS_FILE || `${repo}.offsite/mqtt/enterprise-credentials.json`,

@@ -206,8 +206,8 @@ describe('mqtt-ingestor as a process against the real Mosquitto, Kafka and Postg
 
   it('writes Mosquitto users and ACLs from the registry: an enterprise cannot publish under another enterprise', async () => {
     await writeMosquittoAuth({
-      passwordFile: requireEnv('OFFSITE_MQTT_PASSWORD_FILE'),
-      aclFile: requireEnv('OFFSITE_MQTT_ACL_FILE'),
+      passwordFile: requireEnv('OFFSITE_MOSQUITTO_PASSWD_FILE'),
+      aclFile: requireEnv('OFFSITE_MOSQUITTO_ACL_FILE'),
       credentialsFile: `${repo}.offsite/mqtt/enterprise-credentials.json`,
       serviceUsername: svcUser,
       enterpriseIds: (await pool.query<{ id: string }>('select id from enterprises')).rows.map((r) => r.id),
@@ -220,7 +220,7 @@ describe('mqtt-ingestor as a process against the real Mosquitto, Kafka and Postg
     } catch {
       // Workaround, reported to infra: servers started by an older `offsite-infra up` inherited its
       // lock descriptor, so `mqtt-reload` waits forever. Do what it does: restore ownership, SIGHUP.
-      for (const f of ['OFFSITE_MQTT_PASSWORD_FILE', 'OFFSITE_MQTT_ACL_FILE'])
+      for (const f of ['OFFSITE_MOSQUITTO_PASSWD_FILE', 'OFFSITE_MOSQUITTO_ACL_FILE'])
         await promisify(execFile)('chown', ['mosquitto:mosquitto', requireEnv(f)]);
       const pid = Number((await readFile(`${repo}.offsite/run/mosquitto.pid`, 'utf8')).split(/\s/)[0]);
       process.kill(pid, 'SIGHUP');

@@ -21,9 +21,7 @@ import { createRegistrySource } from './registry-source.js';
 
 let env;
 try {
-  // `.offsite/env` also sets OFFSITE_MQTT_PASSWORD_FILE, which is Mosquitto's password *database*
-  // (for the ACL script), not a secret file for OFFSITE_MQTT_PASSWORD: don't treat *_FILE as secrets.
-  env = loadConfig(IngestorEnv, process.env, { files: false });
+  env = loadConfig(IngestorEnv, process.env);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   process.stderr.write(`${error.message}\n`);
