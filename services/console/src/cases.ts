@@ -42,7 +42,11 @@ export interface CaseSummary {
   id: string;
   enterpriseId: string;
   enterpriseName: string;
+  enterpriseNameEn: string | null;
   districtId: string;
+  /** The registry's district names, for display (the id stays the filter key). */
+  districtNameZh: string;
+  districtNameEn: string;
   siteId: string;
   rule: string;
   factor: string | null;
@@ -59,7 +63,8 @@ export interface CaseSummary {
 }
 
 const CASE_COLUMNS = `rc.deviation_id as id, rc.enterprise_id as "enterpriseId", e.name_zh as "enterpriseName",
-  e.district_id as "districtId", rc.site_id as "siteId", rc.rule, rc.factor, rc.severity,
+  e.name_en as "enterpriseNameEn", e.district_id as "districtId", dd.name_zh as "districtNameZh",
+  dd.name_en as "districtNameEn", rc.site_id as "siteId", rc.rule, rc.factor, rc.severity,
   rc.deviation_state as "deviationState", rc.review_state as "reviewState",
   rc.suspected_falsification as "suspectedFalsification", rc.window_start as "windowStart",
   rc.window_end as "windowEnd", rc.opened_at as "openedAt", au.username as assignee, ${listedSql('e')} as listed`;
@@ -120,7 +125,7 @@ export async function listCases(
   const params: unknown[] = [];
   const where = filterSql(p, f, params);
   const from = `from review_cases rc join enterprises e on e.id = rc.enterprise_id
-                left join console_users au on au.id = rc.assignee_id where ${where}`;
+                join districts dd on dd.id = e.district_id left join console_users au on au.id = rc.assignee_id where ${where}`;
   const total = await db.query<{ n: string }>(`select count(*)::text as n ${from}`, params);
   const order = f.order === 'asc' ? 'asc' : 'desc';
   const listParams = [...params, f.pageSize, (f.page - 1) * f.pageSize];
@@ -295,6 +300,7 @@ export async function getCase(db: Queryable, p: Principal, id: string): Promise<
             rc.enterprise_ack_note as "ackNote", rc.group_key as "groupKey", rc.alert_policy as "alertPolicy",
             rc.suppressed_reason as "suppressedReason"
        from review_cases rc join enterprises e on e.id = rc.enterprise_id
+       join districts dd on dd.id = e.district_id
        left join console_users au on au.id = rc.assignee_id
        left join console_users ack on ack.id = rc.enterprise_ack_by
       where rc.deviation_id = $1 and ${scope}`,

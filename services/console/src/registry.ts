@@ -14,8 +14,9 @@ export async function listEnterprises(db: Queryable, p: Principal, q?: string) {
   }
   const r = await db.query(
     `select e.id, e.name_zh as "nameZh", e.name_en as "nameEn", e.credit_code as "creditCode", e.district_id as "districtId",
+            d.name_zh as "districtNameZh", d.name_en as "districtNameEn",
             e.industry, e.supervision_class as "supervisionClass", e.status, ${listedSql('e')} as listed
-       from enterprises e where ${where.join(' and ')} order by e.district_id, e.id`,
+       from enterprises e join districts d on d.id = e.district_id where ${where.join(' and ')} order by e.district_id, e.id`,
     params,
   );
   return r.rows;
@@ -27,9 +28,10 @@ export async function getEnterprise(db: Queryable, p: Principal, id: string) {
   const scope = scopeSql(p, params, 'e');
   const e = await db.query(
     `select e.id, e.name_zh as "nameZh", e.name_en as "nameEn", e.credit_code as "creditCode", e.district_id as "districtId",
+            d.name_zh as "districtNameZh", d.name_en as "districtNameEn",
             e.industry, e.supervision_class as "supervisionClass", e.credit_rating as "creditRating", e.status, e.address,
             ${listedSql('e')} as listed
-       from enterprises e where e.id = $1 and ${scope}`,
+       from enterprises e join districts d on d.id = e.district_id where e.id = $1 and ${scope}`,
     params,
   );
   const ent = e.rows[0] as Record<string, unknown> | undefined;

@@ -76,6 +76,85 @@ it('a district officer sees only its district in the queue and cannot open anoth
   await page.waitForTimeout(500);
   await expect(page.locator('[data-test=case-title]').count()).resolves.toBe(0);
   await expect(page.content()).resolves.not.toContain('w01018');
+  await expect(page.content()).resolves.not.toContain('化学需氧量');
+  await page.close();
+});
+
+it('names rules, factors, severities and districts in Chinese, English one click away, and marks suspected falsification', async () => {
+  const page = await loginPage('supervisor');
+  await page.evaluate("localStorage.setItem('lang', 'zh')");
+  await page.reload();
+  const row = (id: string) => page.locator(`[data-test=queue] tr[data-id="${id}"]`);
+  await row(CASES.falsified).waitFor();
+  const cells = async (id: string) =>
+    (await row(id).locator('td').allTextContents()).map((c) => c.replace(/\s+/g, ' ').trim());
+  // 发现时间, 区县, 企业, 规则, 级别, 状态
+  const landong = await cells(CASES.landong);
+  expect(landong.slice(1)).toEqual(['澜东区', expect.any(String), '超标 · 二氧化硫 SO₂', '高', '待审核']);
+  expect((await cells(CASES.lanxi)).slice(3, 5)).toEqual(['超标 · 化学需氧量 COD', '严重']);
+  expect((await cells(CASES.landong2)).slice(3, 5)).toEqual(['超标 · 氮氧化物 NOx', '中']);
+  // The falsification mark is on that case only.
+  expect((await cells(CASES.falsified)).slice(3, 5)).toEqual(['恒值 · 氨氮 疑似数据造假', '高']);
+  await expect(page.locator('[data-test=queue] [data-test=falsification]').count()).resolves.toBe(1);
+  const queueText = (await page.locator('[data-test=queue] tbody').textContent()) ?? '';
+  for (const code of ['exceedance', 'flatline', 'a21026', 'high', 'dist-landong', 'dist-lanxi'])
+    expect(queueText).not.toContain(code);
+  // The severity filter speaks Chinese too, with the codes as values.
+  await expect(page.locator('select[name=severity] option[value=critical]').textContent()).resolves.toContain(
+    '严重',
+  );
+  await page.screenshot({ path: join(shots, 'queue-supervisor.png') });
+
+  await page.click('[data-test=lang]');
+  await page.waitForFunction(
+    `document.querySelector('[data-test=queue] tr[data-id="${CASES.landong}"] [data-test=rule]')?.textContent.includes('Exceedance')`,
+  );
+  expect((await cells(CASES.landong)).slice(1)).toEqual([
+    'Landong District',
+    expect.any(String),
+    'Exceedance · Sulphur dioxide SO₂',
+    'High',
+    'New',
+  ]);
+  expect((await cells(CASES.falsified)).slice(3)).toEqual([
+    'Flatline · Ammonia nitrogen NH₃-N Suspected data falsification',
+    'High',
+    'New',
+  ]);
+  await page.screenshot({ path: join(shots, 'queue-supervisor-en.png') });
+
+  // The detail names the rule and shows the mark as a banner.
+  await row(CASES.falsified).click();
+  await page.waitForSelector('[data-test=case-title]');
+  await expect(page.locator('[data-test=case-title]').textContent()).resolves.toContain(
+    'Flatline · Ammonia nitrogen',
+  );
+  await expect(page.locator('[data-test=falsification]').textContent()).resolves.toContain(
+    'Suspected data falsification',
+  );
+  await page.click('[data-test=lang]');
+  await page.waitForFunction(
+    `document.querySelector('[data-test=case-title]')?.textContent.includes('恒值 · 氨氮')`,
+  );
+  await expect(page.locator('[data-test=falsification]').textContent()).resolves.toContain('疑似数据造假');
+  await expect(page.locator('[data-test=case-severity]').textContent()).resolves.toBe('高');
+
+  // The registry: district names and production status instead of ids and codes.
+  await page.goto(`${w.base}/#/registry`);
+  await page.waitForSelector('[data-test=enterprises] tr');
+  const registry = (await page.locator('[data-test=enterprises]').textContent()) ?? '';
+  expect(registry).toContain('澜东区');
+  expect(registry).toContain('正常生产');
+  await page.close();
+});
+
+it('an enterprise user sees no falsification mark', async () => {
+  const page = await loginPage('ent-0003-user');
+  await page.evaluate("localStorage.setItem('lang', 'zh')");
+  await page.reload();
+  await page.waitForSelector(`[data-test=queue] tr[data-id="${CASES.lanxi}"]`);
+  await expect(page.locator(`[data-test=queue] tr[data-id="${CASES.falsified}"]`).count()).resolves.toBe(0);
+  await expect(page.content()).resolves.not.toContain('疑似数据造假');
   await page.close();
 });
 
@@ -143,6 +222,7 @@ it('opens a printable monthly district report with its chart', async () => {
   await page.waitForSelector('[data-test=report-title]:has-text("2026-02")');
   await page.waitForSelector('[data-test=report-chart] canvas');
   await expect(page.locator('[data-test=report-title]').textContent()).resolves.toContain('月度报告');
+  await expect(page.locator('[data-test=report-title]').textContent()).resolves.toContain('澜东区');
   const figures = (await page.locator('[data-test=report-figures]').textContent()) ?? '';
   expect(figures).toMatch(/非现场检查\s*2/);
   expect(figures).toMatch(/首违不罚\s*1/);

@@ -105,6 +105,13 @@ const zh = {
   casesReferred: '移送司法',
   dueAt: '报送期限',
   byRuleOutcome: '按规则与结论',
+  explained: '已说明',
+  suspectedFalsification: '疑似数据造假',
+  suspectedFalsificationHint: '仅监管人员可见',
+  factor: '监测因子',
+  status: '生产状态',
+  basis: '限值类型',
+  role: '类型',
 };
 type Messages = Record<keyof typeof zh, string>;
 const en: Messages = {
@@ -212,6 +219,13 @@ const en: Messages = {
   casesReferred: 'Cases referred',
   dueAt: 'Due',
   byRuleOutcome: 'By rule and outcome',
+  explained: 'Explained',
+  suspectedFalsification: 'Suspected data falsification',
+  suspectedFalsificationHint: 'Visible to supervisors only',
+  factor: 'Factor',
+  status: 'Production status',
+  basis: 'Basis',
+  role: 'Role',
 };
 
 export const lang = ref<'zh' | 'en'>((localStorage.getItem('lang') as 'zh' | 'en' | null) ?? 'zh');

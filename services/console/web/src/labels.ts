@@ -1,0 +1,171 @@
+// Display names of the codes the API returns (deviation rules, HJ 212 factor codes, severities, registry
+// enums). The codes stay the API's and the filters' values; only what a person reads is translated.
+// An unknown code is shown as it is, so a rule or factor added later still shows up.
+import { reactive } from 'vue';
+import { lang, t } from './i18n';
+
+type Names = Readonly<Record<string, readonly [zh: string, en: string]>>;
+
+/** deviation.v1 `rule` (schemas/deviation.v1.schema.json). */
+export const RULES: Names = {
+  exceedance: ['超标', 'Exceedance'],
+  'treatment-idle': ['产治污不同步（治污设施未运行）', 'Treatment idle while producing'],
+  'treatment-late-start': ['治污设施滞后启动', 'Treatment started late'],
+  'treatment-early-stop': ['治污设施提前停运', 'Treatment stopped early'],
+  flatline: ['恒值', 'Flatline'],
+  'zero-while-running': ['零值', 'Zero while running'],
+  'out-of-range': ['负值/超量程', 'Negative / out of range'],
+  offline: ['断线', 'Offline'],
+  'low-capture': ['数据传输率低', 'Low data capture'],
+  'abnormal-flag': ['异常标记', 'Abnormal data flag'],
+  'o2-near-ambient': ['氧含量接近空气', 'O₂ near ambient air'],
+  'clustered-below-limit': ['贴线排放', 'Clustered just below the limit'],
+  'inconsistent-aggregate': ['数据不一致', 'Inconsistent aggregate'],
+};
+
+/** HJ 212-2017 pollutant / parameter codes (design/domain-rules.md §1 and the registry's limits). */
+export const FACTORS: Names = {
+  a00000: ['废气流量', 'Flue gas flow'],
+  a21026: ['二氧化硫 SO₂', 'Sulphur dioxide SO₂'],
+  a21002: ['氮氧化物 NOx', 'Nitrogen oxides NOx'],
+  a34013: ['颗粒物', 'Particulate matter'],
+  a21005: ['一氧化碳 CO', 'Carbon monoxide CO'],
+  a21024: ['氯化氢 HCl', 'Hydrogen chloride HCl'],
+  a24088: ['非甲烷总烃', 'Non-methane hydrocarbons'],
+  a19001: ['氧含量', 'Oxygen O₂'],
+  a01011: ['烟气流速', 'Flue gas velocity'],
+  a01012: ['烟气温度', 'Flue gas temperature'],
+  a01013: ['烟气压力', 'Flue gas pressure'],
+  a01014: ['烟气湿度', 'Flue gas humidity'],
+  w00000: ['废水流量', 'Wastewater flow'],
+  w01001: ['pH 值', 'pH'],
+  w01018: ['化学需氧量 COD', 'Chemical oxygen demand COD'],
+  w21003: ['氨氮', 'Ammonia nitrogen NH₃-N'],
+  w21011: ['总磷', 'Total phosphorus'],
+  w21001: ['总氮', 'Total nitrogen'],
+  w01012: ['悬浮物', 'Suspended solids'],
+};
+
+/** deviation.v1 `severity`, lowest first (the queue's filter order is highest first). */
+export const SEVERITIES: Names = {
+  info: ['提示', 'Info'],
+  low: ['低', 'Low'],
+  medium: ['中', 'Medium'],
+  high: ['高', 'High'],
+  critical: ['严重', 'Critical'],
+};
+
+/** Registry enums (packages/store/migrations/001_registry.sql). */
+const OTHER: Names = {
+  // enterprises.status
+  normal: ['正常生产', 'Operating'],
+  shutdown: ['停产', 'Shut down'],
+  resuming: ['复工复产', 'Resuming production'],
+  // enterprises.supervision_class
+  key: ['重点排污单位', 'Key discharger'],
+  special: ['特殊监管', 'Special supervision'],
+  general: ['一般', 'General'],
+  // meters.role
+  production: ['生产设施', 'Production'],
+  treatment: ['治污设施', 'Treatment'],
+  total: ['总表', 'Total'],
+  // permit_limits.basis
+  hourly: ['小时均值', 'Hourly mean'],
+  daily: ['日均值', 'Daily mean'],
+  // telemetry.v1 interval and the evidence's statistic fields
+  realtime: ['实时', 'real-time'],
+  minute: ['分钟', 'minute'],
+  hour: ['小时', 'hourly'],
+  day: ['日', 'daily'],
+  Rtd: ['实时值', 'value'],
+  Avg: ['均值', 'mean'],
+  Min: ['最小值', 'min'],
+  Max: ['最大值', 'max'],
+  Cou: ['累计值', 'total'],
+  ZsAvg: ['折算均值', 'converted mean'],
+  ZsRtd: ['折算值', 'converted value'],
+  aggregate: ['折算均值（分析器）', 'converted mean (analyzer)'],
+  // outlets.kind
+  gas: ['废气', 'Flue gas'],
+  water: ['废水', 'Wastewater'],
+};
+
+function pick(names: Names, code: string | null | undefined): string {
+  if (code == null) return '';
+  const n = names[code];
+  return n ? n[lang.value === 'zh' ? 0 : 1] : code;
+}
+
+export const ruleName = (rule: string | null | undefined): string => pick(RULES, rule);
+export const severityName = (s: string | null | undefined): string => pick(SEVERITIES, s);
+export const enumName = (code: string | null | undefined): string => pick(OTHER, code);
+
+/** A factor code, possibly with an HJ 212 suffix (`a21026-Rtd`); the code itself goes in a tooltip. */
+export function factorName(code: string | null | undefined): string {
+  if (code == null || code === '') return '';
+  const base = code.split('-')[0]!;
+  const n = FACTORS[base];
+  return n ? n[lang.value === 'zh' ? 0 : 1] : code;
+}
+
+/** A rule with its factor: 超标 · 二氧化硫 SO₂. */
+export function ruleWithFactor(rule: string, factor: string | null | undefined): string {
+  const f = factorName(factor);
+  return f ? `${ruleName(rule)} · ${f}` : ruleName(rule);
+}
+
+/** The registry's district name in the current language; the id when the row carries no names. */
+export function districtName(row: {
+  districtId?: string | null;
+  districtNameZh?: string | null;
+  districtNameEn?: string | null;
+}): string {
+  const n = lang.value === 'zh' ? row.districtNameZh : (row.districtNameEn ?? row.districtNameZh);
+  return n ?? row.districtId ?? '';
+}
+
+/** The enterprise's name in the current language (the registry's English name is optional). */
+export function enterpriseName(zh: string, en: string | null | undefined): string {
+  return lang.value === 'en' && en ? en : zh;
+}
+
+/** A deviation outcome of the report ledger (`confirmed`, `dismissed`, …) through the UI messages. */
+export const outcomeName = (o: string): string => t(o);
+
+// District names seen in API rows (queue, registry), for screens whose API carries only an id or only
+// the Chinese name (regulation lists and reports).
+const knownDistricts = reactive(new Map<string, { zh: string; en: string }>());
+export function rememberDistricts(
+  rows: readonly {
+    districtId?: string | null;
+    districtNameZh?: string | null;
+    districtNameEn?: string | null;
+  }[],
+): void {
+  for (const r of rows) {
+    if (r.districtId && r.districtNameZh)
+      knownDistricts.set(r.districtId, { zh: r.districtNameZh, en: r.districtNameEn ?? r.districtNameZh });
+  }
+}
+export const districtsKnown = (): boolean => knownDistricts.size > 0;
+/** The district's name in the current language, else `fallback` (e.g. the report's Chinese name), else the id. */
+export function districtNameById(id: string | null | undefined, fallback?: string | null): string {
+  if (!id) return fallback ?? '';
+  const n = knownDistricts.get(id);
+  if (n) return lang.value === 'zh' ? n.zh : n.en;
+  return fallback ?? id;
+}
+
+/** An evidence series (see the console's evidence.ts): factor, interval and statistic, or the meter and its role. */
+export function seriesName(s: {
+  name: string;
+  siteId: string;
+  factor: string;
+  interval: string;
+  field: string;
+  role?: string;
+}): string {
+  const what = [factorName(s.factor), enumName(s.interval), enumName(s.field)].filter(Boolean).join(' ');
+  if (s.role) return `${s.siteId} ${enumName(s.role)} ${what}`;
+  return what || s.name;
+}
