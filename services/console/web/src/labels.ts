@@ -85,6 +85,16 @@ const OTHER: Names = {
   ZsAvg: ['折算均值', 'converted mean'],
   ZsRtd: ['折算值', 'converted value'],
   aggregate: ['折算均值（分析器）', 'converted mean (analyzer)'],
+  // alert_notifications (migration 010): kind, recipient kind, status
+  reminder: ['提醒', 'reminder'],
+  escalation: ['升级', 'escalation'],
+  resolved: ['已恢复', 'resolved'],
+  'supervisor-alert': ['监管提醒', 'supervisor alert'],
+  'enterprise-contact': ['企业联系人', 'enterprise contact'],
+  supervisor: ['监管人员', 'supervisor'],
+  sending: ['发送中', 'sending'],
+  sent: ['已发送', 'sent'],
+  failed: ['失败', 'failed'],
   // outlets.kind
   gas: ['废气', 'Flue gas'],
   water: ['废水', 'Wastewater'],
