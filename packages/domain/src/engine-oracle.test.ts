@@ -216,11 +216,14 @@ describe('incremental engine = naive re-evaluation (oracle)', () => {
   it('the oracle streams do produce deviations of many rules (the property is not vacuous)', () => {
     const rules = new Set<string>();
     let idleByStatus = false;
+    let heldReplayed = 0;
     fc.assert(
       fc.property(opsArb, (ops) => {
         for (const o of apply(createEngine(cfg, reg), ops)) {
           if (o.type !== 'deviation') continue;
           rules.add(o.rule);
+          // Offline closed by arrival with a replay inside the gap (late data that must not retract it).
+          if (o.rule === 'offline' && Number(o.evidence.replayedReadings ?? 0) > 0) heldReplayed += 1;
           const ws = (o.evidence.windows ?? []) as Record<string, unknown>[];
           if (
             o.rule === 'treatment-idle' &&
@@ -232,6 +235,7 @@ describe('incremental engine = naive re-evaluation (oracle)', () => {
       { numRuns: 300, seed: 7 },
     );
     expect(idleByStatus).toBe(true);
+    expect(heldReplayed).toBeGreaterThan(0);
     for (const rule of [
       'exceedance',
       'flatline',

@@ -225,6 +225,63 @@ describe('offline (断线)', () => {
     expect(devs(e.advance(T0 + 30 * MIN - 1), 'offline')).toEqual([]);
     expect(devs(e.advance(T0 + 30 * MIN), 'offline')).toHaveLength(1);
   });
+  it('judges arrival: a 2 h outage whose cache is replayed afterwards resolves (not retracted), replay counted once settled', () => {
+    const e = engine(reg(30));
+    for (let t = T0; t <= T0 + HOUR; t += 30_000) {
+      e.ingest(realtime(t, { a21026: 1 }));
+      e.advance(t - 30_000);
+    }
+    const last = T0 + HOUR;
+    // Nothing arrives for 2 h while the watermark moves on (other devices, the wall-clock tick).
+    const all: Output[] = [];
+    for (let w = last; w <= last + 2 * HOUR; w += MIN) all.push(...e.advance(w));
+    const opened = devs(all, 'offline');
+    expect(opened).toEqual([expect.objectContaining({ state: 'opened', windowStart: last, revision: 1 })]);
+    // The logger reconnects: a current reading, then its 2 h cache (30 s data inside the gap).
+    const arrival = last + 2 * HOUR;
+    all.length = 0;
+    all.push(...e.ingest(realtime(arrival + MIN, { a21026: 1 })));
+    for (let t = last + 30_000; t < arrival; t += 30_000) all.push(...e.ingest(realtime(t, { a21026: 1 })));
+    for (let w = arrival + 30_000; w <= arrival + 30 * MIN; w += 30_000) {
+      all.push(...e.ingest(realtime(w + 2 * MIN, { a21026: 1 })));
+      all.push(...e.advance(w));
+    }
+    const after = devs(all, 'offline');
+    expect(after.every((d) => d.id === opened[0]!.id)).toBe(true);
+    expect(after.some((d) => d.evidence.retracted === true)).toBe(false);
+    // Resolved at the arrival, then once more when the replay settled (threshold after the arrival), with the count.
+    expect(after.map((d) => [d.state, d.revision])).toEqual([
+      ['resolved', 2],
+      ['resolved', 3],
+    ]);
+    expect(after[0]).toMatchObject({ windowStart: last, windowEnd: arrival + MIN });
+    expect(after[0]!.evidence).toMatchObject({ resumedBy: 'arrival', gapStart: last, gapEnd: arrival + MIN });
+    expect(after[0]!.evidence.replayedReadings).toBeUndefined();
+    expect(after[1]!.evidence).toMatchObject({
+      replayedReadings: 239,
+      gapStart: last,
+      gapEnd: arrival + MIN,
+    });
+  });
+  it('late readings trickling into an open outage close it once instead of moving it (no revision churn)', () => {
+    const e = engine(reg(30));
+    e.ingest(realtime(T0, { a21026: 1 }));
+    const all: Output[] = [];
+    for (let w = T0; w <= T0 + 3 * HOUR; w += 20_000) all.push(...e.advance(w));
+    // Old readings arrive one by one while the watermark keeps moving.
+    for (let i = 1; i <= 30; i++) {
+      all.push(...e.ingest(realtime(T0 + i * MIN, { a21026: 1 })));
+      all.push(...e.advance(T0 + 3 * HOUR + i * 20_000));
+    }
+    const offline = devs(all, 'offline');
+    const revisions = new Map<string, number>();
+    for (const d of offline) revisions.set(d.id, (revisions.get(d.id) ?? 0) + 1);
+    // Opened, resolved at the first arrival, settled: three events for the outage, never an update per reading.
+    expect(offline.filter((d) => d.state === 'updated')).toEqual([]);
+    expect(offline.some((d) => d.evidence.retracted === true)).toBe(false);
+    expect(offline[0]).toMatchObject({ state: 'opened', windowStart: T0 });
+    expect(revisions.get(offline[0]!.id)).toBeLessThanOrEqual(3);
+  });
   it('suppresses low capture in hours the device was offline', () => {
     const e = engine(reg(30));
     e.ingest(realtime(T0, { a21026: 1 }));

@@ -17,6 +17,7 @@ import type {
 import { indexRegistry, type RegistryIndex } from './registry.js';
 import { Evaluator, seenAt, type EpisodeOut } from './rules.js';
 import { Workspace } from './workspace.js';
+import type { HeldGap } from './offline.js';
 import { dayStart, MINUTE_MS } from './time.js';
 
 export interface DeviationRecord {
@@ -44,6 +45,8 @@ interface EnterpriseState {
   readings: Reading[];
   /** Device id → last seen time among evicted readings. */
   seenBefore: Record<string, number>;
+  /** Device id → outages closed by an arrival (offline judged by arrival, offline.ts); absent in older snapshots. */
+  held?: Record<string, HeldGap[]>;
 }
 
 /** JSON-serialisable engine state (checkpoint). */
@@ -198,6 +201,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
       horizonStart: hs,
       carried,
       seenBefore: ent.seenBefore,
+      held: ent.held ?? {},
     });
     const out: Output[] = [];
     for (const a of result.aggregates) {
@@ -334,6 +338,18 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
         n += 1;
       }
       if (n > 0) ent.readings.splice(0, n);
+      // Outages that ended before the horizon: their end stays as the device's last alive instant.
+      for (const [deviceId, list] of Object.entries(ent.held ?? {})) {
+        const keep = list.filter((h) => h.end >= hs);
+        for (const h of list) {
+          if (h.end >= hs) continue;
+          const prev = ent.seenBefore[deviceId];
+          if (prev === undefined || h.end > prev) ent.seenBefore[deviceId] = h.end;
+        }
+        if (keep.length === list.length) continue;
+        if (keep.length > 0) ent.held![deviceId] = keep;
+        else delete ent.held![deviceId];
+      }
     }
     for (const [id, d] of Object.entries(state.deviations)) {
       if (d.state === 'resolved' && (d.windowEnd ?? d.windowStart) < hs) delDev(id);
@@ -359,7 +375,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
     if (Math.floor(from / MINUTE_MS) !== Math.floor(to / MINUTE_MS)) return true;
     const ent = state.enterprises[enterpriseId];
     if (!ent) return false;
-    return workspace(enterpriseId).offlineDue(from, to, ent.seenBefore);
+    return workspace(enterpriseId).offlineDue(from, to, ent.seenBefore, ent.held ?? {});
   }
 
   return {
@@ -395,6 +411,9 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
       if (ids.has(reading.eventId)) return [];
       ids.add(reading.eventId);
       const copy = structuredClone(reading);
+      const ws = workspace(reading.enterpriseId);
+      ws.noteArrival(copy, state.watermark, ent.seenBefore, (ent.held ??= {}));
+      if (Object.keys(ent.held).length === 0) delete ent.held;
       let lo = 0;
       let hi = ent.readings.length;
       while (lo < hi) {
@@ -403,7 +422,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
         else hi = mid;
       }
       ent.readings.splice(lo, 0, copy);
-      workspaces.get(reading.enterpriseId)?.add(copy);
+      ws.add(copy);
       return evaluate(reading.enterpriseId);
     },
     advance(watermarkMs) {

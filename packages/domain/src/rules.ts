@@ -21,7 +21,8 @@ import {
   type Tri,
   type WindowFact,
 } from './episodes.js';
-import type { AggregateOutput, MeterView, Reading, RuleName, Severity } from './model.js';
+import type { AggregateOutput, DeviceView, MeterView, Reading, RuleName, Severity } from './model.js';
+import { heldEvidence, offlineGaps, type HeldGaps, type OfflineGap } from './offline.js';
 import { inResumptionWindow, offlineThresholdMs, type RegistryIndex } from './registry.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, ge, gt, hourStart, lt } from './time.js';
 import {
@@ -63,6 +64,39 @@ export interface EvalInput {
   carried: ReadonlySet<string>;
   /** Device id → last time seen before `horizonStart` (readings evicted since). */
   seenBefore: Readonly<Record<string, number>>;
+  /** Device id → outages closed by an arrival (offline judged by arrival, offline.ts). */
+  held?: HeldGaps;
+}
+
+/** The offline episode of one gap (shared by the Evaluator and the workspace). */
+export function offlineEpisode(
+  idx: RegistryIndex,
+  enterpriseId: string,
+  device: DeviceView,
+  rules: RulesConfig,
+  thr: number,
+  g: OfflineGap,
+  watermark: number,
+): EpisodeOut {
+  return {
+    key: `${device.siteId}|offline|${device.id}`,
+    rule: 'offline',
+    siteId: device.siteId,
+    subject: device.id,
+    start: g.start,
+    ...(g.end !== undefined ? { end: g.end } : {}),
+    severity: rules.offline.severity,
+    suspected: false,
+    inResumptionWindow: inResumptionWindow(idx, enterpriseId, g.start),
+    evidence: {
+      deviceId: device.id,
+      lastSeenAt: g.start,
+      ...(g.end !== undefined ? { resumedAt: g.end } : {}),
+      thresholdMs: thr,
+      cadenceSeconds: device.cadenceSeconds,
+      ...(g.held ? heldEvidence(g.held, watermark, thr) : {}),
+    },
+  };
 }
 
 export interface EvalResult {
@@ -556,37 +590,14 @@ export class Evaluator {
       times.sort((a, b) => a - b);
       const rules = this.rules(input.enterpriseId, device.siteId);
       const thr = offlineThresholdMs(rules, device);
-      const list: { start: number; end?: number }[] = [];
-      for (let i = 1; i < times.length; i++) {
-        if (times[i]! - times[i - 1]! >= thr) list.push({ start: times[i - 1]!, end: times[i]! });
-      }
-      const last = times[times.length - 1];
-      if (last !== undefined && input.watermark - last >= thr) list.push({ start: last });
+      const list = offlineGaps(times, input.held?.[deviceId], input.watermark, thr);
       gaps.set(
         deviceId,
         list.map((g) => ({ start: g.start, end: g.end ?? input.watermark })),
       );
       if (!rules.offline.enabled) continue;
-      for (const g of list) {
-        episodes.push({
-          key: `${device.siteId}|offline|${deviceId}`,
-          rule: 'offline',
-          siteId: device.siteId,
-          subject: deviceId,
-          start: g.start,
-          ...(g.end !== undefined ? { end: g.end } : {}),
-          severity: rules.offline.severity,
-          suspected: false,
-          inResumptionWindow: inResumptionWindow(this.idx, input.enterpriseId, g.start),
-          evidence: {
-            deviceId,
-            lastSeenAt: g.start,
-            ...(g.end !== undefined ? { resumedAt: g.end } : {}),
-            thresholdMs: thr,
-            cadenceSeconds: device.cadenceSeconds,
-          },
-        });
-      }
+      for (const g of list)
+        episodes.push(offlineEpisode(this.idx, input.enterpriseId, device, rules, thr, g, input.watermark));
     }
     return gaps;
   }

@@ -7,8 +7,20 @@ import { isValidValue, type SeriesPoint } from './aggregate.js';
 import type { EngineConfig, RulesConfig } from './config.js';
 import type { RunEpisode, WindowFact } from './episodes.js';
 import type { AggregateOutput, Reading, RuleName, Severity } from './model.js';
-import { inResumptionWindow, offlineThresholdMs, type RegistryIndex } from './registry.js';
+import { offlineThresholdMs, type RegistryIndex } from './registry.js';
+import { lastAlive, noteArrival, offlineGaps, settled, type HeldGap, type HeldGaps } from './offline.js';
+
+/** What the offline section's output depends on besides the data: open or not, which held gaps settled. */
+function offlineState(
+  open: boolean,
+  held: readonly HeldGap[] | undefined,
+  watermark: number,
+  thr: number,
+): string {
+  return `${open}|${(held ?? []).map((h) => (settled(h, watermark, thr) ? 1 : 0)).join('')}`;
+}
 import {
+  offlineEpisode,
   seenAt,
   zeroWhileRunningCondition,
   type EpisodeOut,
@@ -207,6 +219,8 @@ export interface WorkspaceParams {
   horizonStart: number;
   carried: ReadonlySet<string>;
   seenBefore: Readonly<Record<string, number>>;
+  /** Outages closed by an arrival, per device (offline.ts). */
+  held: HeldGaps;
 }
 
 export interface WorkspaceResult {
@@ -230,7 +244,8 @@ export class Workspace {
   private sectionKeys = new Map<string, Set<string>>();
   private dirty = new Set<string>();
   private gaps = new Map<string, { start: number; end: number }[]>();
-  private offlineOpen = new Map<string, boolean>();
+  /** Per device: whether its gap is open and which held gaps settled, as of the last offline evaluation. */
+  private offlineOpen = new Map<string, string>();
   private lastCarried = new Set<string>();
   private lastHours = -1;
   private pendingKeys = new Set<string>();
@@ -477,12 +492,17 @@ export class Workspace {
     for (const k of this.lastCarried) if (!p.carried.has(k)) this.carryChanged(k);
     this.lastCarried = new Set(p.carried);
     // Offline: a device whose open gap started or ended with the watermark.
-    for (const deviceId of new Set([...this.seen.keys(), ...Object.keys(p.seenBefore)])) {
+    for (const deviceId of new Set([
+      ...this.seen.keys(),
+      ...Object.keys(p.seenBefore),
+      ...Object.keys(p.held),
+    ])) {
       const device = this.idx.devices.get(deviceId);
       if (!device) continue;
-      const last = this.lastSeen(deviceId, p.seenBefore);
-      const open = p.watermark - last >= offlineThresholdMs(this.rules(device.siteId), device);
-      if (open !== this.offlineOpen.get(deviceId)) this.dirty.add(`off|${deviceId}`);
+      const thr = offlineThresholdMs(this.rules(device.siteId), device);
+      const open = p.watermark - this.lastSeen(deviceId, p.seenBefore, p.held) >= thr;
+      if (offlineState(open, p.held[deviceId], p.watermark, thr) !== this.offlineOpen.get(deviceId))
+        this.dirty.add(`off|${deviceId}`);
     }
 
     const hours: number[] = [];
@@ -566,20 +586,54 @@ export class Workspace {
     return { aggregates: aggregates.flatMap((a) => a.list), changed };
   }
 
-  private lastSeen(deviceId: string, seenBefore: Readonly<Record<string, number>>): number {
+  /** Latest instant the device is known alive (data time, evicted data, end of an outage closed by arrival). */
+  lastSeen(deviceId: string, seenBefore: Readonly<Record<string, number>>, held: HeldGaps): number {
     const times = this.seen.get(deviceId);
-    return Math.max(times?.[times.length - 1] ?? -Infinity, seenBefore[deviceId] ?? -Infinity);
+    return lastAlive(
+      Math.max(times?.[times.length - 1] ?? -Infinity, seenBefore[deviceId] ?? -Infinity),
+      held[deviceId],
+    );
   }
 
-  /** Whether a device of this enterprise goes offline in (from, to] (the engine's time-driven re-evaluation). */
-  offlineDue(from: number, to: number, seenBefore: Readonly<Record<string, number>>): boolean {
-    for (const deviceId of new Set([...this.seen.keys(), ...Object.keys(seenBefore)])) {
+  /** Whether a device goes offline, or a held gap settles, in (from, to] (the engine's time-driven re-evaluation). */
+  offlineDue(
+    from: number,
+    to: number,
+    seenBefore: Readonly<Record<string, number>>,
+    held: HeldGaps,
+  ): boolean {
+    for (const deviceId of new Set([...this.seen.keys(), ...Object.keys(seenBefore), ...Object.keys(held)])) {
       const device = this.idx.devices.get(deviceId);
       if (!device) continue;
-      const due = this.lastSeen(deviceId, seenBefore) + offlineThresholdMs(this.rules(device.siteId), device);
+      const thr = offlineThresholdMs(this.rules(device.siteId), device);
+      const due = this.lastSeen(deviceId, seenBefore, held) + thr;
       if (due > from && due <= to) return true;
+      for (const h of held[deviceId] ?? []) if (h.end + thr > from && h.end + thr <= to) return true;
     }
     return false;
+  }
+
+  /** Records the arrival of `r` before it is added (offline.ts); the caller owns `held` (engine state). */
+  noteArrival(
+    r: Reading,
+    watermark: number | null,
+    seenBefore: Readonly<Record<string, number>>,
+    held: Record<string, HeldGap[]>,
+  ): void {
+    const device = this.idx.devices.get(r.deviceId);
+    if (!device) return;
+    const rules = this.rules(device.siteId);
+    const list = held[r.deviceId] ?? [];
+    const changed = noteArrival(
+      list,
+      this.lastSeen(r.deviceId, seenBefore, held),
+      watermark,
+      offlineThresholdMs(rules, device),
+      seenAt(r, this.cfg),
+      rules.offline.enabled,
+    );
+    if (list.length > 0) held[r.deviceId] = list;
+    if (changed) this.dirty.add(`off|${r.deviceId}`);
   }
 
   private carryChanged(key: string): void {
@@ -622,41 +676,18 @@ export class Workspace {
     const before = p.seenBefore[deviceId];
     const rules = this.rules(device.siteId);
     const thr = offlineThresholdMs(rules, device);
-    const list: { start: number; end?: number }[] = [];
     // The Evaluator sorts seenBefore together with the buffered times.
     const times = before === undefined ? own : [...own, before].sort((a, b) => a - b);
-    for (let i = 1; i < times.length; i++) {
-      if (times[i]! - times[i - 1]! >= thr) list.push({ start: times[i - 1]!, end: times[i]! });
-    }
-    const last = times[times.length - 1];
-    const open = last !== undefined && p.watermark - last >= thr;
-    if (open) list.push({ start: last });
-    this.offlineOpen.set(deviceId, open);
+    const list = offlineGaps(times, p.held[deviceId], p.watermark, thr);
+    const open = list.length > 0 && list[list.length - 1]!.end === undefined;
+    this.offlineOpen.set(deviceId, offlineState(open, p.held[deviceId], p.watermark, thr));
     this.gaps.set(
       deviceId,
       list.map((g) => ({ start: g.start, end: g.end ?? Infinity })),
     );
     if (!rules.offline.enabled) return;
-    for (const g of list) {
-      episodes.push({
-        key: `${device.siteId}|offline|${deviceId}`,
-        rule: 'offline',
-        siteId: device.siteId,
-        subject: deviceId,
-        start: g.start,
-        ...(g.end !== undefined ? { end: g.end } : {}),
-        severity: rules.offline.severity,
-        suspected: false,
-        inResumptionWindow: inResumptionWindow(this.idx, this.enterpriseId, g.start),
-        evidence: {
-          deviceId,
-          lastSeenAt: g.start,
-          ...(g.end !== undefined ? { resumedAt: g.end } : {}),
-          thresholdMs: thr,
-          cadenceSeconds: device.cadenceSeconds,
-        },
-      });
-    }
+    for (const g of list)
+      episodes.push(offlineEpisode(this.idx, this.enterpriseId, device, rules, thr, g, p.watermark));
   }
 
   // ---- low capture -----------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import type {
 import { indexRegistry, offlineThresholdMs, type RegistryIndex } from '../registry.js';
 import { Evaluator, seenAt, type EpisodeOut } from '../rules.js';
 import { dayStart, MINUTE_MS } from '../time.js';
+import { lastAlive, noteArrival, type HeldGap } from '../offline.js';
 import { rulesFor } from '../config.js';
 
 export interface DeviationRecord {
@@ -43,6 +44,8 @@ interface EnterpriseState {
   readings: Reading[];
   /** Device id → last seen time among evicted readings. */
   seenBefore: Record<string, number>;
+  /** Device id → outages closed by an arrival (offline judged by arrival, offline.ts); absent in older snapshots. */
+  held?: Record<string, HeldGap[]>;
 }
 
 /** JSON-serialisable engine state (checkpoint). */
@@ -147,6 +150,7 @@ export function createNaiveEngine(config: EngineConfig, registry: RegistryView):
       horizonStart: hs,
       carried,
       seenBefore: ent.seenBefore,
+      held: ent.held ?? {},
     });
     const out: Output[] = [];
     for (const a of result.aggregates) {
@@ -273,6 +277,18 @@ export function createNaiveEngine(config: EngineConfig, registry: RegistryView):
         n += 1;
       }
       if (n > 0) ent.readings.splice(0, n);
+      // Outages that ended before the horizon: their end stays as the device's last alive instant.
+      for (const [deviceId, list] of Object.entries(ent.held ?? {})) {
+        const keep = list.filter((h) => h.end >= hs);
+        for (const h of list) {
+          if (h.end >= hs) continue;
+          const prev = ent.seenBefore[deviceId];
+          if (prev === undefined || h.end > prev) ent.seenBefore[deviceId] = h.end;
+        }
+        if (keep.length === list.length) continue;
+        if (keep.length > 0) ent.held![deviceId] = keep;
+        else delete ent.held![deviceId];
+      }
     }
     for (const [id, d] of Object.entries(state.deviations)) {
       if (d.state === 'resolved' && (d.windowEnd ?? d.windowStart) < hs) delete state.deviations[id];
@@ -297,8 +313,11 @@ export function createNaiveEngine(config: EngineConfig, registry: RegistryView):
     for (const [deviceId, t] of last) {
       const device = idx.devices.get(deviceId);
       if (!device) continue;
-      const due = t + offlineThresholdMs(rulesFor(config, enterpriseId, device.siteId), device);
+      const thr = offlineThresholdMs(rulesFor(config, enterpriseId, device.siteId), device);
+      const held = ent.held?.[deviceId];
+      const due = lastAlive(t, held) + thr;
       if (due > from && due <= to) return true;
+      for (const h of held ?? []) if (h.end + thr > from && h.end + thr <= to) return true;
     }
     return false;
   }
@@ -336,6 +355,25 @@ export function createNaiveEngine(config: EngineConfig, registry: RegistryView):
       if (ids.has(reading.eventId)) return [];
       ids.add(reading.eventId);
       const copy = structuredClone(reading);
+      const device = idx.devices.get(copy.deviceId);
+      if (device) {
+        let last: number = ent.seenBefore[copy.deviceId] ?? NO_TIME;
+        for (const r of ent.readings)
+          if (r.deviceId === copy.deviceId) last = Math.max(last, seenAt(r, config));
+        const rules = rulesFor(config, copy.enterpriseId, device.siteId);
+        const held = (ent.held ??= {});
+        const list = held[copy.deviceId] ?? [];
+        noteArrival(
+          list,
+          lastAlive(last, list),
+          state.watermark,
+          offlineThresholdMs(rules, device),
+          seenAt(copy, config),
+          rules.offline.enabled,
+        );
+        if (list.length > 0) held[copy.deviceId] = list;
+        if (Object.keys(held).length === 0) delete ent.held;
+      }
       let lo = 0;
       let hi = ent.readings.length;
       while (lo < hi) {
