@@ -1,124 +1,124 @@
-// End to end on the shared servers: simulator (HJ 212 over TCP) → hj212-gateway → Kafka → influx-writer
-// + analyzer → deviation.v1, in an isolated pipeline (own topics, Postgres schema, InfluxDB database).
-// Each scripted scenario must produce its expected rule on its enterprise and site; the enterprise
-// under declared maintenance must produce none inside its window; every acknowledged reading must
-// be in InfluxDB.
-import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+// End to end on the shared servers, in an isolated pipeline (own topics, Postgres schema, InfluxDB
+// database, BullMQ prefix, outbox directory, and enterprise ids no other run uses, so MQTT traffic of
+// other runs on the shared broker cannot land here): simulator (HJ 212 over TCP + meters over MQTT)
+// → hj212-gateway + mqtt-ingestor → Kafka → influx-writer + analyzer → deviation.v1 → alerter.
+// Every scripted scenario must produce exactly its expected rules on its enterprise, site and factor;
+// the enterprise under declared maintenance and every enterprise without a scenario none; the
+// alerter must hold a case per deviation and send the reminders (content checked), once each.
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DeviationV1 } from '@offsite/contracts';
-import { fitToDay, generateRegistry, parseRegistryText, planRun, type Scenario } from '@offsite/simulator';
 import { until } from '@offsite/testing';
 import {
-  createPipeline,
-  freePort,
-  lag,
-  readAll,
-  repoRoot,
-  startService,
-  type Pipeline,
-  type ServiceProcess,
-} from './support/pipeline.js';
+  deviationProblems,
+  latest,
+  prepareFlow,
+  runSimulator,
+  SUPERVISOR,
+  timer,
+  waitCaughtUp,
+  type FlowRun,
+} from './support/flow.js';
+import { freePort, readAll, startService, type ServiceProcess } from './support/pipeline.js';
 
-const DAY = Date.parse('2026-11-28T00:00:00+08:00');
-// 08:00–17:00 local covers every scenario window (09:00–16:00) with an hour on each side.
-const START = DAY + 8 * 3_600_000;
-const HOURS = 9;
-const KINDS = 'exceedance,flatline,offline,maintenance';
-const t0 = Date.now();
-const timing = (what: string) =>
-  process.stdout.write(`[flow ${((Date.now() - t0) / 1000).toFixed(1)}s] ${what}\n`);
-
-let pipe: Pipeline;
-let scenarios: Scenario[];
+const timing = timer('flow');
+let run: FlowRun;
+let events: DeviationV1[] = [];
 const services: ServiceProcess[] = [];
 
 beforeAll(async () => {
-  const template = parseRegistryText(
-    await readFile(join(repoRoot, 'registry/example.yaml'), 'utf8'),
-    'registry/example.yaml',
-  );
-  const registry = fitToDay(generateRegistry(template, { count: 12 }), DAY);
-  scenarios = planRun(registry, 0, START, KINDS.split(',') as never).scenarios;
-  pipe = await createPipeline(registry);
-  timing(`pipeline ${pipe.prefix} ready (schema ${pipe.schema}, InfluxDB ${pipe.influxDb})`);
-  const hj212Port = await freePort();
-  for (const name of ['hj212-gateway', 'influx-writer', 'analyzer']) {
-    const env = { ...pipe.env(name), OFFSITE_HJ212_PORT: String(hj212Port) };
-    services.push(startService(name, env, await freePort()));
-  }
+  run = await prepareFlow();
+  timing(`pipeline ${run.pipe.prefix} ready (schema ${run.pipe.schema}, outbox ${run.outbox})`);
+  for (const name of run.services) services.push(startService(name, run.env(name), await freePort()));
   await Promise.all(services.map((s) => s.waitReady()));
-  timing('gateway, writer and analyzer ready');
-
-  const sim = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: join(repoRoot, 'services/simulator'),
-    env: {
-      PATH: process.env.PATH ?? '',
-      OFFSITE_LOG_LEVEL: 'warn',
-      OFFSITE_OPS_PORT: String(await freePort()),
-      OFFSITE_SIM_REGISTRY: pipe.registryPath,
-      OFFSITE_SIM_START: new Date(START).toISOString(),
-      OFFSITE_SIM_HOURS: String(HOURS),
-      OFFSITE_SIM_SPEED: '0',
-      OFFSITE_SIM_SCENARIOS: KINDS,
-      OFFSITE_SIM_NO_MQTT: 'true',
-      OFFSITE_HJ212_PORT: String(hj212Port),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let simOut = '';
-  sim.stdout.on('data', (d: Buffer) => (simOut = (simOut + d.toString()).slice(-20_000)));
-  sim.stderr.on('data', (d: Buffer) => (simOut = (simOut + d.toString()).slice(-20_000)));
-  const code = await new Promise<number | null>((r) => sim.once('exit', r));
-  if (code !== 0) throw new Error(`simulator exited ${code}:\n${simOut}`);
-  timing('simulator finished');
-  await until(
-    async () =>
-      (await lag(pipe.kafka, `flow-analyzer-${pipe.id}`, pipe.topic('telemetry.v1'))) === 0 &&
-      (await lag(pipe.kafka, `flow-writer-${pipe.id}`, pipe.topic('telemetry.v1'))) === 0,
-    300_000,
-    'analyzer and writer to catch up',
-  );
-  timing('analyzer and writer caught up');
-}, 600_000);
+  timing(`${run.services.join(', ')} ready`);
+  const sim = await runSimulator(run);
+  timing(`simulator finished: ${JSON.stringify(sim)}`);
+  await waitCaughtUp(run, 180_000);
+  timing('writer, analyzer and alerter caught up');
+  events = await readAll<DeviationV1>(run.pipe.kafka, run.pipe.topic('deviation.v1'));
+}, 420_000);
 
 afterAll(async () => {
   for (const s of services) await s.stop('SIGTERM');
-  await pipe?.cleanup();
+  await run?.pipe.cleanup();
+  if (run?.outbox) await rm(run.outbox, { recursive: true, force: true });
   timing('cleaned up');
 }, 120_000);
 
-const latest = (events: DeviationV1[]) => {
-  const m = new Map<string, DeviationV1>();
-  for (const e of events) if ((m.get(e.id)?.revision ?? 0) < e.revision) m.set(e.id, e);
-  return [...m.values()];
-};
-
-test('each scenario produces its expected rule on its enterprise and site, maintenance none', async () => {
-  const devs = latest(await readAll<DeviationV1>(pipe.kafka, pipe.topic('deviation.v1')));
+test('each scenario produces exactly its rules on its enterprise, site and factor; nothing elsewhere', () => {
   timing(
-    `${devs.length} deviations: ${[...new Set(devs.map((d) => `${d.rule}@${d.enterpriseId}`))].sort().join(' ')}`,
+    `${events.length} deviation events: ${latest(events)
+      .map((d) => `${d.rule}@${d.enterpriseId}/${d.siteId} r${d.revision} ${d.state}`)
+      .sort()
+      .join(', ')}`,
   );
-  expect(scenarios.map((s) => s.kind).sort()).toEqual(['exceedance', 'flatline', 'maintenance', 'offline']);
-  const sites = new Map<string, string>();
-  const registry = parseRegistryText(await readFile(pipe.registryPath, 'utf8'), pipe.registryPath);
-  for (const e of registry.enterprises)
-    for (const o of e.outlets) for (const d of o.devices) sites.set(d.mn, o.id);
-  for (const s of scenarios) {
-    const mine = devs.filter((d) => d.enterpriseId === s.enterpriseId);
-    if (s.kind === 'maintenance') {
-      const inWindow = mine.filter(
-        (d) => Date.parse(d.windowStart) < s.to && Date.parse(d.windowEnd ?? d.windowStart) > s.from,
-      );
-      expect(inWindow).toEqual([]);
-      continue;
-    }
-    const rules = mine.filter((d) => s.expect.includes(d.rule));
-    expect({ scenario: s.kind, rules: [...new Set(rules.map((d) => d.rule))] }).toEqual({
-      scenario: s.kind,
-      rules: s.expect,
-    });
-    expect([...new Set(rules.map((d) => d.siteId))]).toEqual([sites.get(s.target)]);
-    if (s.factor) expect([...new Set(rules.map((d) => d.factor))]).toEqual([s.factor]);
+  expect(run.scenarios.map((s) => s.kind).sort()).toEqual([
+    'exceedance',
+    'flatline',
+    'maintenance',
+    'offline',
+    'treatment-off',
+  ]);
+  expect(deviationProblems(events, run.scenarios, run.registry)).toEqual([]);
+});
+
+test('the alerter holds one case per deviation, reminds the resumed enterprise naming the facility, flatline to supervisors only, nothing sent twice', async () => {
+  const { pool } = run.pipe;
+  const cases = await pool.query<{ deviation_id: string; revision: number }>(
+    'select deviation_id, revision from alert_cases',
+  );
+  expect(cases.rows.length).toBe(new Set(cases.rows.map((r) => r.deviation_id)).size);
+  expect(new Map(cases.rows.map((r) => [r.deviation_id, r.revision]))).toEqual(
+    new Map(latest(events).map((d) => [d.id, d.revision])),
+  );
+
+  const off = run.scenarios.find((s) => s.kind === 'treatment-off')!;
+  const enterprise = run.registry.enterprises.find((e) => e.id === off.enterpriseId)!;
+  const facility = enterprise.meters.find((m) => m.id === off.target)!.name.zh;
+  // Reminders leave after the group wait (2 s of wall clock): poll the outbox for the first round.
+  const reminders = async () =>
+    (await readdir(join(run.outbox, 'email')).catch(() => [] as string[])).filter(
+      (f) => f.startsWith(`${off.enterpriseId}.`) && f.endsWith('.r1.json'),
+    );
+  await until(async () => (await reminders()).length > 0, 30_000, 'the treatment-idle reminder');
+  const files = await reminders();
+  for (const file of files) {
+    const mail = JSON.parse(await readFile(join(run.outbox, 'email', file), 'utf8')) as {
+      subject: string;
+      text: string;
+    };
+    timing(`reminder ${file}: ${mail.subject}`);
+    expect(mail.subject).toContain(enterprise.name.zh);
+    expect(mail.text).toContain(facility);
+    expect(mail.text).toContain('复工');
   }
-}, 120_000);
+
+  // Suspected falsification (flatline) goes to the city supervisor and to nobody at the enterprise.
+  const flat = run.scenarios.find((s) => s.kind === 'flatline')!;
+  const toFlat = await pool.query<{ recipient_kind: string; recipient_id: string; status: string }>(
+    `select recipient_kind, recipient_id, status from alert_notifications n
+      where exists (select 1 from alert_cases c where c.deviation_id = any(n.deviation_ids) and c.rule = 'flatline')`,
+  );
+  expect(toFlat.rows.length).toBeGreaterThan(0);
+  expect({ enterprise: flat.enterpriseId, notifications: toFlat.rows }).toEqual({
+    enterprise: flat.enterpriseId,
+    notifications: toFlat.rows.map(() => ({
+      recipient_kind: 'supervisor',
+      recipient_id: SUPERVISOR.id,
+      status: 'sent',
+    })),
+  });
+
+  // One notification per (group, recipient, channel, kind, round), each sent by one provider call.
+  const dup = await pool.query(
+    `select group_key, recipient_id, channel, kind, round, count(*)::int n from alert_notifications
+       group by 1, 2, 3, 4, 5 having count(*) > 1`,
+  );
+  expect(dup.rows).toEqual([]);
+  const twice = await pool.query(
+    `select notification_id, count(*)::int n from alert_delivery_attempts where status = 'sent'
+      group by 1 having count(*) > 1`,
+  );
+  expect(twice.rows).toEqual([]);
+}, 60_000);

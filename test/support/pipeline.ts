@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Kafka } from 'kafkajs';
 import { kafkaTopics } from '@offsite/contracts';
@@ -116,6 +117,17 @@ export async function createPipeline(registry: RegistryFile): Promise<Pipeline> 
       OFFSITE_DLQ_TOPIC: topic('telemetry.dlq.v1'),
       OFFSITE_INFLUX_WRITER_GROUP: `flow-writer-${id}`,
     },
+    'mqtt-ingestor': {
+      OFFSITE_TELEMETRY_TOPIC: topic('telemetry.v1'),
+      OFFSITE_DLQ_TOPIC: topic('telemetry.dlq.v1'),
+      OFFSITE_MQTT_SHARE_GROUP: `flow-${id}`,
+      OFFSITE_MQTT_CLIENT_ID: `flow-${id}`,
+    },
+    alerter: {
+      OFFSITE_ALERTER_TOPIC_PREFIX: prefix,
+      OFFSITE_ALERTER_GROUP_ID: `flow-alerter-${id}`,
+      OFFSITE_ALERTER_QUEUE_PREFIX: `flow-${id}`,
+    },
     analyzer: {
       OFFSITE_ANALYZER_TELEMETRY_TOPIC: topic('telemetry.v1'),
       OFFSITE_ANALYZER_DEVIATION_TOPIC: topic('deviation.v1'),
@@ -149,6 +161,22 @@ export async function createPipeline(registry: RegistryFile): Promise<Pipeline> 
       await influx.transport
         .request(`/query?q=${encodeURIComponent(`DROP DATABASE "${influxDb}"`)}`, '', { method: 'POST' })
         .catch(() => undefined);
+      // BullMQ keys of this pipeline's alerter (queue prefix flow-<id>).
+      const redis = new Redis(requireEnv('OFFSITE_REDIS_URL'), {
+        lazyConnect: true,
+        maxRetriesPerRequest: 1,
+      });
+      try {
+        await redis.connect();
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', `flow-${id}*`, 'COUNT', 500);
+          cursor = next;
+          if (keys.length > 0) await redis.del(...keys);
+        } while (cursor !== '0');
+      } finally {
+        redis.disconnect();
+      }
     },
   };
 }

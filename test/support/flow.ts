@@ -1,0 +1,380 @@
+/**
+ * The scenario run shared by the flow tests: an isolated registry (enterprise ids of this run only),
+ * the scripted scenarios, the services' env (alerter policy with a short group wait, analyzer
+ * lateness fitted to the time acceleration), the simulator as a child process, catch-up waits, and
+ * what the simulator sent as InfluxDB point identities (from the same pure, seeded simulation).
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DeviationV1, TelemetryV1 } from '@offsite/contracts';
+import { decodePacket, encodePacket } from '@offsite/hj212';
+import { normalizeHj212, normalizeMeterEnergy } from '@offsite/normalize';
+import {
+  createSimulation,
+  fitToDay,
+  generateRegistry,
+  parseRegistryText,
+  planRun,
+  type RunPlan,
+  type Scenario,
+} from '@offsite/simulator';
+import type { RegistryFile } from '@offsite/store';
+import { requireEnv, until } from '@offsite/testing';
+import { createPipeline, freePort, lag, repoRoot, type Pipeline } from './pipeline.js';
+
+export const DAY = Date.parse('2026-11-28T00:00:00+08:00');
+const HOUR = 3_600_000;
+/** 08:00 local: every scenario window (09:00–16:00) lies inside the run. */
+export const START = DAY + 8 * HOUR;
+/** Until 19:00 local, so the watermark (data time − lateness) passes the last window by over an hour. */
+export const HOURS = 11;
+/** Event seconds per wall second: 11 h in 132 s. */
+export const SPEED = 300;
+/**
+ * The analyzer's allowed lateness, in event time. It must exceed how far the MQTT (meters) and
+ * HJ 212 (loggers waiting for 9014) paths drift apart (90 min = 18 wall s at 300×), and stay below
+ * the offline scenario's 2 h outage minus the 10 min offline threshold: a longer lateness lets the
+ * cache replay fill the gap before the watermark reaches it, and no offline deviation opens at all.
+ */
+export const LATENESS_MS = 90 * 60_000;
+export const KINDS = 'treatment-off,exceedance,flatline,offline,maintenance';
+export const SEED = 212;
+
+export const SUPERVISOR = { id: 'sup-flow', name: '市局督查员', email: 'supervisor@qinglan.example' };
+
+/** Alerter policy for flows: group wait 2 s (wall clock, while event time runs 300× faster), no quiet hours. */
+export function flowPolicy(): unknown {
+  const entry = (name: string, extra: Record<string, unknown>) => ({
+    name,
+    enterpriseRoles: ['env-manager'],
+    districtOfficers: false,
+    citySupervisors: false,
+    channels: ['email'],
+    repeat: { interval: '24h', maxCount: 2 },
+    escalateAfter: '24h',
+    resolutionNotice: true,
+    urgent: false,
+    ...extra,
+  });
+  return {
+    bureau: { zh: '青澜市生态环境局', en: 'Qinglan Ecology and Environment Bureau' },
+    groupWait: '2s',
+    ackTtl: '3d',
+    staff: { districtOfficers: {}, citySupervisors: [SUPERVISOR] },
+    inhibitedByOffline: ['flatline', 'zero-while-running', 'low-capture'],
+    entries: [
+      entry('falsification', {
+        match: { falsification: true },
+        enterpriseRoles: [],
+        citySupervisors: true,
+        repeat: { interval: '24h', maxCount: 1 },
+        resolutionNotice: false,
+      }),
+      entry('urgent', {
+        match: { severities: ['critical', 'high'] },
+        enterpriseRoles: ['env-manager', 'legal'],
+        channels: ['sms', 'email'],
+        urgent: true,
+      }),
+      entry('default', { match: {} }),
+    ],
+  };
+}
+
+/** The registry with enterprise ids of this run only (`ent-0001` → `e<tag>-0001`). */
+function isolate(reg: RegistryFile, tag: string): RegistryFile {
+  return JSON.parse(JSON.stringify(reg).replaceAll('"ent-', `"e${tag}-`)) as RegistryFile;
+}
+
+export const timer = (label: string) => {
+  const t0 = Date.now();
+  return (what: string) =>
+    process.stdout.write(`[${label} ${((Date.now() - t0) / 1000).toFixed(1)}s] ${what}\n`);
+};
+
+export interface FlowRun {
+  readonly pipe: Pipeline;
+  readonly registry: RegistryFile;
+  readonly plan: RunPlan;
+  readonly scenarios: Scenario[];
+  readonly outbox: string;
+  readonly hj212Port: number;
+  readonly services: readonly string[];
+  /** Env of a service in this run (pipeline env + ports, policy, outbox, lateness). */
+  env(service: string): Record<string, string>;
+}
+
+export const SERVICES = ['hj212-gateway', 'mqtt-ingestor', 'influx-writer', 'analyzer', 'alerter'] as const;
+
+export async function prepareFlow(): Promise<FlowRun> {
+  const template = parseRegistryText(
+    await readFile(join(repoRoot, 'registry/example.yaml'), 'utf8'),
+    'registry/example.yaml',
+  );
+  const registry = isolate(
+    fitToDay(generateRegistry(template, { count: 12 }), DAY),
+    randomBytes(3).toString('hex'),
+  );
+  const plan = planRun(registry, 0, START, KINDS.split(',') as never);
+  const pipe = await createPipeline(registry);
+  const outbox = await mkdtemp(join(tmpdir(), `offsite-flow-outbox-${pipe.id}-`));
+  const policyPath = join(outbox, 'policy.json');
+  await writeFile(policyPath, JSON.stringify(flowPolicy()));
+  const hj212Port = await freePort();
+  const extra: Record<string, Record<string, string>> = {
+    'hj212-gateway': { OFFSITE_HJ212_PORT: String(hj212Port) },
+    'mqtt-ingestor': { OFFSITE_MQTT_SESSION_EXPIRY_S: '0' },
+    analyzer: { OFFSITE_ANALYZER_ALLOWED_LATENESS_MS: String(LATENESS_MS) },
+    alerter: {
+      OFFSITE_ALERTER_OUTBOX_DIR: outbox,
+      OFFSITE_ALERTER_ACK_PORT: String(await freePort()),
+      OFFSITE_ALERTER_ACK_SECRET: randomBytes(24).toString('hex'),
+      OFFSITE_ALERTER_POLICY_FILE: policyPath,
+      // A killed alerter's stalled jobs come back after ≈ 2× this.
+      OFFSITE_ALERTER_JOB_LOCK_MS: '5000',
+      OFFSITE_ALERTER_KAFKA_SESSION_TIMEOUT_MS: '6000',
+    },
+  };
+  return {
+    pipe,
+    registry,
+    plan,
+    scenarios: plan.scenarios,
+    outbox,
+    hj212Port,
+    services: SERVICES,
+    env: (service) => ({ ...pipe.env(service), ...(extra[service] ?? {}) }),
+  };
+}
+
+export interface SimProgress {
+  packetsGenerated: number;
+  packetsAcked: number;
+  resends: number;
+  cached: number;
+  meterReadings: number;
+  meterErrors: number;
+  done: boolean;
+}
+
+/** Runs the simulator over the whole run; resolves with its final progress (it must exit 0, all acked). */
+export async function runSimulator(run: FlowRun): Promise<SimProgress> {
+  const mqtt = run.pipe.env('mqtt-ingestor');
+  const sim = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: join(repoRoot, 'services/simulator'),
+    env: {
+      PATH: process.env.PATH ?? '',
+      OFFSITE_LOG_LEVEL: 'warn',
+      OFFSITE_OPS_PORT: String(await freePort()),
+      OFFSITE_SIM_REGISTRY: run.pipe.registryPath,
+      OFFSITE_SIM_START: new Date(START).toISOString(),
+      OFFSITE_SIM_HOURS: String(HOURS),
+      OFFSITE_SIM_SPEED: String(SPEED),
+      OFFSITE_SIM_SEED: String(SEED),
+      OFFSITE_SIM_SCENARIOS: KINDS,
+      OFFSITE_SIM_PROGRESS: 'true',
+      OFFSITE_HJ212_PORT: String(run.hj212Port),
+      OFFSITE_MQTT_URL: mqtt.OFFSITE_MQTT_URL ?? '',
+      OFFSITE_MQTT_USERNAME: mqtt.OFFSITE_MQTT_USERNAME ?? '',
+      OFFSITE_MQTT_PASSWORD: mqtt.OFFSITE_MQTT_PASSWORD ?? '',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let last: SimProgress | null = null;
+  let partial = '';
+  sim.stdout.on('data', (d: Buffer) => {
+    partial += d.toString();
+    const lines = partial.split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.startsWith('{"progress"')) last = (JSON.parse(line) as { progress: SimProgress }).progress;
+      else out = (out + line + '\n').slice(-20_000);
+    }
+  });
+  sim.stderr.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+  const code = await new Promise<number | null>((r) => sim.once('exit', r));
+  const final = last as SimProgress | null;
+  if (code !== 0 || !final?.done) throw new Error(`simulator exited ${code}:\n${out}`);
+  return final;
+}
+
+/** Waits until the writer and analyzer read all telemetry, then the alerter all deviations. */
+export async function waitCaughtUp(run: FlowRun, ms: number): Promise<void> {
+  const { pipe } = run;
+  const end = Date.now() + ms;
+  await until(
+    async () =>
+      (await lag(pipe.kafka, `flow-analyzer-${pipe.id}`, pipe.topic('telemetry.v1'))) === 0 &&
+      (await lag(pipe.kafka, `flow-writer-${pipe.id}`, pipe.topic('telemetry.v1'))) === 0,
+    ms,
+    'analyzer and writer to catch up',
+  );
+  await until(
+    async () => (await lag(pipe.kafka, `flow-alerter-${pipe.id}`, pipe.topic('deviation.v1'))) === 0,
+    Math.max(10_000, end - Date.now()),
+    'alerter to catch up',
+  );
+}
+
+export const retracted = (d: DeviationV1) =>
+  (d.evidence as { params?: { retracted?: unknown } }).params?.retracted === true;
+
+/** Highest revision per deviation id. */
+export const latest = (events: readonly DeviationV1[]) => {
+  const m = new Map<string, DeviationV1>();
+  for (const e of events) if ((m.get(e.id)?.revision ?? 0) < e.revision) m.set(e.id, e);
+  return [...m.values()];
+};
+
+/** Site of every device and meter of the registry. */
+export function sitesOf(registry: RegistryFile): Map<string, string> {
+  const sites = new Map<string, string>();
+  for (const e of registry.enterprises) {
+    for (const o of e.outlets) for (const d of o.devices) sites.set(d.mn, o.id);
+    for (const m of e.meters) sites.set(m.id, m.id);
+  }
+  return sites;
+}
+
+/**
+ * Problems of the deviations against the scenarios: each scenario enterprise has exactly its
+ * expected rules (latest revision, retracted ones left out) on the scenario's site and factor,
+ * every other enterprise none. Offline: opened at least once (any revision) on its site — until the
+ * domain's offline rule resolves on a cache replay, the replay retracts it.
+ */
+export function deviationProblems(
+  events: readonly DeviationV1[],
+  scenarios: readonly Scenario[],
+  registry: RegistryFile,
+): string[] {
+  const sites = sitesOf(registry);
+  const live = latest(events).filter((d) => !retracted(d));
+  const problems: string[] = [];
+  const show = (ds: readonly DeviationV1[]) =>
+    ds.map((d) => `${d.rule}@${d.enterpriseId}/${d.siteId}/${d.factor ?? '-'}`).join(', ') || 'none';
+  for (const s of scenarios) {
+    const mine = live.filter((d) => d.enterpriseId === s.enterpriseId);
+    if (s.kind === 'offline') {
+      const ever = events.filter((d) => d.enterpriseId === s.enterpriseId && d.rule === 'offline');
+      if (ever.length === 0) problems.push(`offline: never opened on ${s.enterpriseId}`);
+      if (ever.some((d) => d.siteId !== sites.get(s.target)))
+        problems.push(`offline: on ${show(ever)}, expected site ${sites.get(s.target)}`);
+      const other = mine.filter((d) => d.rule !== 'offline');
+      if (other.length > 0) problems.push(`offline: unexpected ${show(other)}`);
+      continue;
+    }
+    const rules = [...new Set(mine.map((d) => d.rule))].sort();
+    if (JSON.stringify(rules) !== JSON.stringify([...s.expect].sort()))
+      problems.push(`${s.kind}: expected [${s.expect.join(', ')}], got ${show(mine)}`);
+    if (s.expect.length === 0) continue;
+    if (mine.some((d) => d.siteId !== sites.get(s.target)))
+      problems.push(`${s.kind}: expected site ${sites.get(s.target)}, got ${show(mine)}`);
+    if (s.factor && mine.some((d) => d.factor !== s.factor))
+      problems.push(`${s.kind}: expected factor ${s.factor}, got ${show(mine)}`);
+  }
+  const planned = new Set(scenarios.map((s) => s.enterpriseId));
+  const elsewhere = live.filter((d) => !planned.has(d.enterpriseId));
+  if (elsewhere.length > 0) problems.push(`unexpected elsewhere: ${show(elsewhere)}`);
+  return problems;
+}
+
+/** `<measurement>|<device>|<factor>|<interval>` → number of points. */
+export type SeriesCounts = Map<string, number>;
+
+const seriesKey = (kind: string, device: string, factor: string, interval: string) =>
+  `${kind}|${device}|${factor}|${interval}`;
+
+/**
+ * The InfluxDB points the simulator's readings make (influx-writer layout: measurement + tags + time
+ * identify a point), computed from the same seeded simulation the simulator runs, through the same
+ * normalisation the ingestors apply. Counted per series.
+ */
+export function expectedSeries(run: FlowRun): SeriesCounts {
+  const sim = createSimulation({ fleet: run.plan.fleet, scenarios: run.scenarios, seed: SEED, start: START });
+  const devices = new Map(
+    run.plan.fleet.loggers.map((l) => [
+      l.mn,
+      {
+        enterpriseId: l.enterpriseId,
+        siteId: l.outletId,
+        deviceId: l.mn,
+        minuteIntervalS: l.minuteIntervalS,
+      },
+    ]),
+  );
+  const identities = new Set<string>();
+  const add = (t: TelemetryV1) => {
+    const interval = t.periodSeconds !== undefined ? `${t.interval}-${t.periodSeconds}s` : t.interval;
+    const time = Math.floor(Date.parse(t.dataTime) / 1000);
+    for (const m of t.measurements)
+      identities.add(`${seriesKey(t.kind, t.deviceId, m.factor, interval)}|${time}`);
+  };
+  const receivedAt = new Date().toISOString();
+  for (const out of sim.advanceTo(START + HOURS * HOUR)) {
+    if (out.kind === 'hj212') {
+      const decoded = decodePacket(encodePacket(out.packet));
+      if (!decoded.ok)
+        throw new Error(`simulated packet of ${out.mn} does not decode: ${decoded.error.code}`);
+      const r = normalizeHj212(decoded.packet, { ...devices.get(out.mn)!, receivedAt });
+      if (r.ok) add(r.event);
+    } else {
+      const r = normalizeMeterEnergy(out.payload, {
+        enterpriseId: out.enterpriseId,
+        meterId: out.meterId,
+        receivedAt,
+      });
+      if (r.ok) add(r.event);
+    }
+  }
+  const counts: SeriesCounts = new Map();
+  for (const id of identities) {
+    const key = id.slice(0, id.lastIndexOf('|'));
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** Points per series in the run's InfluxDB database (InfluxQL count over every field, largest field count). */
+export async function influxSeries(run: FlowRun): Promise<SeriesCounts> {
+  const url = new URL('/query', requireEnv('OFFSITE_INFLUX_URL'));
+  url.searchParams.set('db', run.pipe.influxDb);
+  url.searchParams.set('q', 'SELECT count(*) FROM "emission","energy","status" GROUP BY *');
+  const token = process.env.OFFSITE_INFLUX_TOKEN;
+  const res = await fetch(url, { headers: token ? { Authorization: `Token ${token}` } : {} });
+  if (!res.ok) throw new Error(`InfluxDB query: HTTP ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as {
+    results: {
+      error?: string;
+      series?: { name: string; tags: Record<string, string>; columns: string[]; values: unknown[][] }[];
+    }[];
+  };
+  const counts: SeriesCounts = new Map();
+  for (const r of body.results) {
+    if (r.error) throw new Error(`InfluxDB query: ${r.error}`);
+    for (const s of r.series ?? []) {
+      const n = Math.max(0, ...(s.values[0] ?? []).slice(1).map((v) => (typeof v === 'number' ? v : 0)));
+      counts.set(seriesKey(s.name, s.tags.device ?? '', s.tags.factor ?? '', s.tags.interval ?? ''), n);
+    }
+  }
+  return counts;
+}
+
+/** Per measurement: expected points, points found, and the series that differ (first few). */
+export function comparePoints(expected: SeriesCounts, found: SeriesCounts) {
+  const byMeasurement: Record<string, { sent: number; stored: number }> = {};
+  const diffs: string[] = [];
+  for (const key of new Set([...expected.keys(), ...found.keys()])) {
+    const m = key.slice(0, key.indexOf('|'));
+    const e = expected.get(key) ?? 0;
+    const f = found.get(key) ?? 0;
+    const row = (byMeasurement[m] ??= { sent: 0, stored: 0 });
+    row.sent += e;
+    row.stored += f;
+    if (e !== f) diffs.push(`${key}: sent ${e}, stored ${f}`);
+  }
+  return { byMeasurement, diffs: diffs.sort().slice(0, 20), differing: diffs.length };
+}
