@@ -5,6 +5,7 @@ export type StoreErrorCode =
   | 'MIGRATION_FILE_INVALID'
   | 'REGISTRY_INVALID'
   | 'REGISTRY_IMPORT_FAILED'
+  | 'REGISTRY_NOT_LOADED'
   | 'QUERY_FAILED';
 
 export class StoreError extends Error {

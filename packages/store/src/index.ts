@@ -58,3 +58,4 @@ export {
   type UpsertOutcome,
 } from './registry-repo.js';
 export { listenRegistryChanges, REGISTRY_CHANNEL, type RegistryChange } from './registry-listen.js';
+export { createRegistryCache, type RegistryCache, type RegistryCacheOptions } from './registry-cache.js';

@@ -32,3 +32,8 @@ export async function until(cond: () => boolean | Promise<boolean>, ms: number, 
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+export { runService, readyStatus, type ServiceProcess } from './service-process.js';
+export { influxql } from './influxql.js';
+export { startProxy, type CuttableProxy } from './proxy.js';
+export { hj212HourlyUpload } from './hj212.js';

@@ -2,8 +2,19 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { telemetryEventId, type TelemetryDlqV1, type TelemetryV1 } from '@offsite/contracts';
 import { createInfluxClient, ensureDatabase1x } from '@offsite/influx';
 import { createBatchConsumer, createDurableProducer, createKafkaClient, ensureTopics } from '@offsite/kafka';
-import { requireEnv, silentLogger, until } from '@offsite/testing';
-import { influxql, readyStatus, runService, startProxy, type ServiceProcess } from '../test/support.js';
+import {
+  influxql,
+  readyStatus,
+  requireEnv,
+  runService,
+  silentLogger,
+  startProxy,
+  until,
+  type ServiceProcess,
+} from '@offsite/testing';
+
+/** The service's package directory (runService starts `src/main.ts` there). */
+const serviceDir = new URL('..', import.meta.url);
 
 const brokers = requireEnv('OFFSITE_KAFKA_BROKERS');
 const influxUrl = requireEnv('OFFSITE_INFLUX_URL');
@@ -66,7 +77,7 @@ const countPoints = async (): Promise<number> => {
 };
 
 function service(env: Record<string, string> = {}): ServiceProcess {
-  const s = runService({
+  const s = runService(serviceDir, {
     OFFSITE_KAFKA_BROKERS: brokers,
     OFFSITE_INFLUX_URL: influxUrl,
     OFFSITE_INFLUX_TOKEN: token,

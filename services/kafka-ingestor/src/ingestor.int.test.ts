@@ -9,10 +9,18 @@ import {
   type BatchConsumer,
 } from '@offsite/kafka';
 import { importRegistry, runMigrations } from '@offsite/store';
-import { requireEnv, silentLogger, until } from '@offsite/testing';
+import {
+  hj212HourlyUpload,
+  requireEnv,
+  runService,
+  silentLogger,
+  until,
+  type ServiceProcess,
+} from '@offsite/testing';
 import pg from 'pg';
-import { runService, type ServiceProcess } from '../test/support.js';
-import { encodeRequest } from './test-encode.js';
+
+/** The service's package directory (runService starts `src/main.ts` there). */
+const serviceDir = new URL('..', import.meta.url);
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const brokers = requireEnv('OFFSITE_KAFKA_BROKERS');
@@ -88,12 +96,12 @@ it('normalises an upstream feed (JSON telemetry and HJ 212 frames) into telemetr
     ['{"schema":', 'json.invalid'],
     [JSON.stringify({ ...event(1), measurements: [] }), 'schema.invalid'],
     [JSON.stringify({ ...event(2), enterpriseId: 'ent-unknown' }), 'registry.unknown-enterprise'],
-    [encodeRequest('99999999FG00010000000009').toString(), 'registry.unknown-device'],
+    [hj212HourlyUpload('99999999FG00010000000009').toString(), 'registry.unknown-device'],
     ['##0010garbage1234', 'hj212.crc-mismatch'],
   ];
   await producer.send(upstream, [
     ...Array.from({ length: 100 }, (_, i) => ({ key: 'ent-0002', value: JSON.stringify(event(i)) })),
-    { key: 'x', value: encodeRequest('99010201FG00010000000001') },
+    { key: 'x', value: hj212HourlyUpload('99010201FG00010000000001') },
     ...bad.map(([value]) => ({ key: 'bad', value })),
   ]);
   const got = { tel: [] as TelemetryV1[], dlq: [] as TelemetryDlqV1[] };
@@ -117,7 +125,7 @@ it('normalises an upstream feed (JSON telemetry and HJ 212 frames) into telemetr
     OFFSITE_TELEMETRY_TOPIC: telTopic,
     OFFSITE_DLQ_TOPIC: dlqTopic,
   };
-  const first = runService(env);
+  const first = runService(serviceDir, env);
   children.push(first);
   await until(() => got.tel.length >= 101 && got.dlq.length >= bad.length, 60_000, 'first records');
   expect(got.dlq.map((d) => d.reason.code).sort()).toEqual(bad.map((b) => b[1]).sort());
@@ -137,7 +145,7 @@ it('normalises an upstream feed (JSON telemetry and HJ 212 frames) into telemetr
   );
   await until(() => got.tel.length > 150, 30_000, 'part of the backlog');
   await first.kill9();
-  const second = runService(env);
+  const second = runService(serviceDir, env);
   children.push(second);
   await until(
     () => new Set(got.tel.map((t) => t.eventId)).size >= 2101,

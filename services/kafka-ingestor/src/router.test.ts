@@ -2,7 +2,7 @@ import type { ConsumedMessage } from '@offsite/kafka';
 import type { RegistrySnapshot } from '@offsite/store';
 import { indexRegistry } from './registry-index.js';
 import { routeUpstreamRecord } from './router.js';
-import { encodeRequest } from './test-encode.js';
+import { hj212HourlyUpload } from '@offsite/testing';
 
 const index = indexRegistry({
   readAt: '',
@@ -51,7 +51,7 @@ describe('routeUpstreamRecord', () => {
   });
   it('normalises an HJ 212 frame of a registered MN', () => {
     const r = routeUpstreamRecord(
-      rec(encodeRequest('99010201FG00010000000001')),
+      rec(hj212HourlyUpload('99010201FG00010000000001')),
       index,
       '2024-01-01T00:00:01Z',
     );
@@ -64,7 +64,7 @@ describe('routeUpstreamRecord', () => {
     ['not json', 'json.invalid'],
     [JSON.stringify({ ...event, kind: 'noise' }), 'schema.invalid'],
     [JSON.stringify({ ...event, enterpriseId: 'ent-2' }), 'registry.unknown-enterprise'],
-    [encodeRequest('99010201FG00010000000002').toString(), 'registry.unknown-device'],
+    [hj212HourlyUpload('99010201FG00010000000002').toString(), 'registry.unknown-device'],
   ])('%s → %s with a deterministic id', (value, code) => {
     const a = routeUpstreamRecord(rec(value), index, '2024-01-01T00:00:01Z');
     const b = routeUpstreamRecord(rec(value), index, '2024-01-02T00:00:01Z');

@@ -6,12 +6,20 @@ import { promisify } from 'node:util';
 import type { TelemetryDlqV1, TelemetryV1 } from '@offsite/contracts';
 import { createBatchConsumer, createKafkaClient, ensureTopics, type BatchConsumer } from '@offsite/kafka';
 import { importRegistry, runMigrations } from '@offsite/store';
-import { requireEnv, silentLogger, until } from '@offsite/testing';
+import {
+  hj212HourlyUpload,
+  requireEnv,
+  runService,
+  silentLogger,
+  until,
+  type ServiceProcess,
+} from '@offsite/testing';
 import mqtt from 'mqtt';
 import pg from 'pg';
-import { runService, type ServiceProcess } from '../test/support.js';
 import { writeMosquittoAuth } from './acl.js';
-import { encodeRequest } from './test-encode.js';
+
+/** The service's package directory (runService starts `src/main.ts` there). */
+const serviceDir = new URL('..', import.meta.url);
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const brokers = requireEnv('OFFSITE_KAFKA_BROKERS');
@@ -44,7 +52,7 @@ async function collect(topics: string[]): Promise<Map<string, unknown[]>> {
 }
 
 function ingestor(env: Record<string, string>): ServiceProcess {
-  const s = runService({
+  const s = runService(serviceDir, {
     OFFSITE_KAFKA_BROKERS: brokers,
     OFFSITE_PG_URL: pgUrl,
     OFFSITE_PG_SCHEMA: schema,
@@ -121,7 +129,7 @@ describe('mqtt-ingestor as a process against the real Mosquitto, Kafka and Postg
       await pub.publishAsync('offsite/v1/ent-0001/meters/mtr-0001-p1/energy', energy(i), { qos: 1 });
     await pub.publishAsync(
       'offsite/v1/ent-0001/hj212/99010201FG00010000000001',
-      encodeRequest('99010201FG00010000000001'),
+      hj212HourlyUpload('99010201FG00010000000001'),
       { qos: 1 },
     );
     const bad: [string, string, string][] = [

@@ -12,12 +12,13 @@ import {
   startOpsServer,
   type OpsServer,
 } from '@offsite/runtime';
+import { createRegistryCache } from '@offsite/store';
 import pg from 'pg';
 import { IngestorEnv } from './config.js';
 import { createMqttIngestor } from './ingestor.js';
 import { createIngestorMetrics } from './metrics.js';
 import { createProduceBatcher } from './produce-batcher.js';
-import { createRegistrySource } from './registry-source.js';
+import { indexRegistry } from './registry-index.js';
 
 let env;
 try {
@@ -57,7 +58,8 @@ const batcher = createProduceBatcher({
 });
 const pgOptions =
   env.OFFSITE_PG_SCHEMA === 'public' ? {} : { options: `-c search_path=${env.OFFSITE_PG_SCHEMA}` };
-const registrySource = createRegistrySource({
+const registrySource = createRegistryCache({
+  index: indexRegistry,
   pool: new pg.Pool({ connectionString: env.OFFSITE_PG_URL, max: 2, ...pgOptions }),
   listenClient: new pg.Client({ connectionString: env.OFFSITE_PG_URL, ...pgOptions }),
   schema: env.OFFSITE_PG_SCHEMA,

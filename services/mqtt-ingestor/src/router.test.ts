@@ -1,4 +1,4 @@
-import { encodeRequest } from './test-encode.js';
+import { hj212HourlyUpload } from '@offsite/testing';
 import { renderAcl } from './acl.js';
 import { indexRegistry } from './registry-index.js';
 import { routeMqttMessage } from './router.js';
@@ -56,7 +56,7 @@ describe('routeMqttMessage', () => {
   });
 
   it('decodes an HJ 212 frame of a registered data logger', () => {
-    const frame = encodeRequest('99010201FG00010000000001');
+    const frame = hj212HourlyUpload('99010201FG00010000000001');
     const r = routeMqttMessage('offsite/v1/ent-0001/hj212/99010201FG00010000000001', Buffer.from(frame), ctx);
     expect(r.kind).toBe('telemetry');
     if (r.kind !== 'telemetry') return;

@@ -1,7 +1,7 @@
-// Test support (not used by the service): an hourly HJ 212-2017 data upload (CN 2061) for an MN.
 import { dataCp, encodePacket } from '@offsite/hj212';
 
-export function encodeRequest(mn: string, hour = '20240301020000', avg = 12.5): Buffer {
+/** An hourly HJ 212-2017 data upload (CN 2061, ST 31, PW 123456) for `mn`: SO₂ (a21026) Avg `avg`, Max `avg + 1`, flag N. */
+export function hj212HourlyUpload(mn: string, hour = '20240301020000', avg = 12.5): Buffer {
   return encodePacket({
     qn: `${hour}000`,
     st: '31',

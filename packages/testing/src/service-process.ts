@@ -1,0 +1,82 @@
+// Runs a service as a real child process (as in production: `node --import tsx src/main.ts`) and
+// reads its ops URL from its JSON log.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export interface ServiceProcess {
+  proc: ChildProcess;
+  /** Resolves with the ops server's URL once the service logs `ops server listening`; rejects if it exits first. */
+  opsUrl: Promise<string>;
+  /** Every stdout line (and stderr chunks prefixed `[stderr]`), for assertions and failure messages. */
+  logs: string[];
+  exited: Promise<number | null>;
+  kill9(): Promise<void>;
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Starts the service in `serviceDir` (its package directory, a path or file URL) with `env` over the
+ * test's environment, an ephemeral ops port and info logs. Set OFFSITE_TEST_DEBUG to echo its log.
+ */
+export function runService(serviceDir: string | URL, env: Record<string, string>): ServiceProcess {
+  const base = { ...process.env };
+  delete base.NODE_OPTIONS; // jest's --experimental-vm-modules is not for the service
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: typeof serviceDir === 'string' ? serviceDir : fileURLToPath(serviceDir),
+    env: { ...base, OFFSITE_OPS_PORT: '0', OFFSITE_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  let resolveUrl: (u: string) => void = () => undefined;
+  let rejectUrl: (e: Error) => void = () => undefined;
+  const opsUrl = new Promise<string>((res, rej) => {
+    resolveUrl = res;
+    rejectUrl = rej;
+  });
+  opsUrl.catch(() => undefined);
+  let buf = '';
+  proc.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      logs.push(line);
+      if (process.env.OFFSITE_TEST_DEBUG) process.stderr.write(`${line.slice(0, 400)}\n`);
+      try {
+        const j = JSON.parse(line) as { msg?: string; url?: string };
+        if (j.msg === 'ops server listening' && j.url) resolveUrl(j.url);
+      } catch {
+        /* not JSON */
+      }
+    }
+  });
+  proc.stderr!.on('data', (d: Buffer) => logs.push(`[stderr] ${d.toString()}`));
+  const exited = new Promise<number | null>((res) => proc.on('exit', (code) => res(code)));
+  void exited.then(() =>
+    rejectUrl(new Error(`service exited before listening:\n${logs.slice(-20).join('\n')}`)),
+  );
+  return {
+    proc,
+    opsUrl,
+    logs,
+    exited,
+    async kill9() {
+      proc.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      proc.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** The HTTP status of `${opsUrl}/readyz`, or 0 when nothing answers. */
+export async function readyStatus(opsUrl: string): Promise<number> {
+  try {
+    return (await fetch(`${opsUrl}/readyz`)).status;
+  } catch {
+    return 0;
+  }
+}
