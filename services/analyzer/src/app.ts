@@ -3,7 +3,12 @@
 import { kafkaTopics } from '@offsite/contracts';
 import type { EngineConfig, StabilityPolicy } from '@offsite/domain';
 import { toLine, type InfluxWriter } from '@offsite/influx';
-import { createBatchConsumer, createDurableProducer, type BatchConsumer } from '@offsite/kafka';
+import {
+  createBatchConsumer,
+  createDurableProducer,
+  type BatchConsumer,
+  type OutgoingMessage,
+} from '@offsite/kafka';
 import { withTimeout, type Logger } from '@offsite/runtime';
 import { listenRegistryChanges, loadRegistrySnapshot } from '@offsite/store';
 import type { Kafka } from 'kafkajs';
@@ -11,6 +16,7 @@ import type pg from 'pg';
 import { aggregatePoint } from './aggregate-points.js';
 import { loadRatedEnergy, recordDeviations, recordLastSeen } from './analyzer-db.js';
 import { createPgCheckpointStore } from './checkpoints.js';
+import { chunkMessages } from './produce-chunks.js';
 import { createPartitionProcessor, type PartitionProcessor, type ProcessorCounters } from './processor.js';
 import { runRatedEnergyJob } from './rated-energy-job.js';
 import { registryViewFromSnapshot } from './registry-view.js';
@@ -45,6 +51,14 @@ export interface AnalyzerOptions {
   ratedEnergy: { intervalMs: number; lookbackDays: number; minKwh: number };
   /** Deadline for each step of stop(). */
   stopDeadlineMs?: number;
+  /** Bounds of one produce request (deviations, DLQ): bytes (default 512 KiB, below the broker's 1 MiB) and count. */
+  produceMaxBytes?: number;
+  produceMaxRecords?: number;
+  /**
+   * KafkaJS gave up restarting the crashed consumer (restart: false): the process should exit non-zero. A crash
+   * it restarts from makes isRunning() false until a batch succeeds again.
+   */
+  onFatal?: (error: unknown) => void;
   clock?: () => number;
 }
 
@@ -72,6 +86,16 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
     await loadRatedEnergy(opts.pool),
   );
   let consumer: BatchConsumer | undefined;
+  /** False from a consumer crash until a batch is handled again (a restart alone is not recovery). */
+  let consumerHealthy = true;
+  const limits = {
+    maxBytes: opts.produceMaxBytes ?? 512 * 1024,
+    maxRecords: opts.produceMaxRecords ?? 1000,
+  };
+  /** One request per chunk, one after another (order kept); each resolves once acknowledged by the ISR. */
+  async function sendChunked(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    for (const chunk of chunkMessages(messages, limits)) await producer.send(topic, chunk);
+  }
 
   const processor = createPartitionProcessor({
     engineConfig: opts.engineConfig,
@@ -87,7 +111,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
     ...(opts.counters ? { counters: opts.counters } : {}),
     sinks: {
       async deviations(events) {
-        await producer.send(
+        await sendChunked(
           deviationTopic,
           events.map((e) => ({
             key: e.enterpriseId,
@@ -113,7 +137,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
         await recordLastSeen(opts.pool, byEnterprise);
       },
       async dlq(records) {
-        await producer.send(
+        await sendChunked(
           dlqTopic,
           records.map((r) => ({
             key: r.id,
@@ -185,7 +209,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
     reloadRegistry,
     runStability: () => stabilityJob.runNow(),
     runRatedEnergy: () => ratedJob.runNow(),
-    isRunning: () => consumer?.isRunning() ?? false,
+    isRunning: () => consumerHealthy && (consumer?.isRunning() ?? false),
     async start() {
       await producer.connect();
       listener = await opts.pool.connect();
@@ -201,12 +225,22 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
         groupId: opts.groupId,
         topics: [telemetryTopic],
         logger: opts.logger,
-        handle: (batch) => processor.handleBatch(batch.topic, batch.partition, batch.messages),
+        handle: async (batch) => {
+          await processor.handleBatch(batch.topic, batch.partition, batch.messages, batch.heartbeat);
+          consumerHealthy = true;
+        },
         onAssignment: (assigned) => {
           processor
             .assigned(assigned)
             .catch((err: unknown) => log.error({ err }, 'assignment handling failed'));
         },
+      });
+      consumer.consumer.on(consumer.consumer.events.CRASH, (e) => {
+        consumerHealthy = false;
+        if (!e.payload.restart) {
+          log.error({ err: e.payload.error }, 'Kafka consumer crashed and will not restart');
+          opts.onFatal?.(e.payload.error);
+        }
       });
       await consumer.start();
       if (opts.tickIntervalMs > 0) {
@@ -237,18 +271,22 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
       stabilityJob.start();
     },
     async stop() {
+      // First: a batch in progress stops at the next record, so the consumer can leave the group promptly.
+      processor.stop();
       clearInterval(tickTimer);
       clearInterval(checkpointTimer);
       clearTimeout(reloadTimer);
       await Promise.all([ratedJob.stop(stopDeadlineMs), stabilityJob.stop(stopDeadlineMs)]);
-      await consumer?.stop();
+      await withTimeout(consumer?.stop() ?? Promise.resolve(), stopDeadlineMs, 'consumer stop').catch(
+        (err: unknown) => log.warn({ err }, 'consumer did not stop in time'),
+      );
       // What was processed since the last checkpoint: saved now, so a restart does not replay it.
       await withTimeout(processor.checkpointDue(true), stopDeadlineMs, 'final checkpoints').catch(
         (err: unknown) => log.warn({ err }, 'final checkpoints incomplete: the next start replays'),
       );
       await unlisten?.().catch((err: unknown) => log.warn({ err }, 'unlisten failed'));
       listener?.release();
-      await producer.disconnect();
+      await withTimeout(producer.disconnect(), stopDeadlineMs, 'producer disconnect');
     },
   };
 }

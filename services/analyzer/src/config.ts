@@ -36,5 +36,8 @@ export const AnalyzerEnv = Type.Object({
   OFFSITE_ANALYZER_RATED_ENERGY_INTERVAL_MS: Type.Integer({ minimum: 0, default: 21_600_000 }),
   OFFSITE_ANALYZER_RATED_ENERGY_LOOKBACK_DAYS: Type.Integer({ minimum: 1, maximum: 3660, default: 60 }),
   OFFSITE_ANALYZER_RATED_ENERGY_MIN_KWH: Type.Number({ minimum: 0, default: 0.2 }),
+  /** Bounds of one produce request (deviation.v1, DLQ): below the broker's message.max.bytes (1 MiB default). */
+  OFFSITE_KAFKA_BATCH_MAX_BYTES: Type.Integer({ minimum: 1024, default: 512 * 1024 }),
+  OFFSITE_ANALYZER_PRODUCE_MAX_RECORDS: Type.Integer({ minimum: 1, default: 1000 }),
   OFFSITE_SHUTDOWN_DEADLINE_MS: Type.Integer({ minimum: 100, default: 25_000 }),
 });

@@ -141,6 +141,9 @@ lifecycle.register({
         minKwh: env.OFFSITE_ANALYZER_RATED_ENERGY_MIN_KWH,
       },
       stopDeadlineMs: Math.floor(env.OFFSITE_SHUTDOWN_DEADLINE_MS / 3),
+      produceMaxBytes: env.OFFSITE_KAFKA_BATCH_MAX_BYTES,
+      produceMaxRecords: env.OFFSITE_ANALYZER_PRODUCE_MAX_RECORDS,
+      onFatal: (error) => void lifecycle.shutdown('Kafka consumer crashed and gave up restarting', { error }),
       logger,
       counters: {
         readings: (n) => metrics.readings.inc(n),

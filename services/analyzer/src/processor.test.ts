@@ -268,4 +268,21 @@ describe('partition processor', () => {
       expect(store.rows.get(`${TOPIC}|0`)?.nextOffset).toBe('9');
     });
   });
+
+  it('stop() interrupts a long batch at a record boundary: what was taken is handed off and checkpointed, later batches are skipped', async () => {
+    const { processor, store } = setup(undefined, undefined, {
+      checkpointIntervalMs: 60_000,
+      checkpointEveryRecords: 100_000,
+    });
+    const stream = exceedanceStream(24 * 7); // 1008 records
+    await processor.handleBatch(TOPIC, 0, records(stream.slice(0, 8))); // first batch: checkpoint at once
+    const running = processor.handleBatch(TOPIC, 0, records(stream.slice(8), 8));
+    setImmediate(() => processor.stop()); // runs while the batch yields after 256 records
+    await running;
+    const next = Number(store.rows.get(`${TOPIC}|0`)?.nextOffset);
+    expect(next).toBeGreaterThan(8);
+    expect(next).toBeLessThan(stream.length);
+    await processor.handleBatch(TOPIC, 0, records(stream.slice(next), next));
+    expect(Number(store.rows.get(`${TOPIC}|0`)?.nextOffset)).toBe(next);
+  });
 });

@@ -87,7 +87,13 @@ interface PartitionState {
 }
 
 export interface PartitionProcessor {
-  handleBatch(topic: string, partition: number, records: readonly IncomingRecord[]): Promise<void>;
+  /** `heartbeat` keeps the group membership alive during a long batch (called every few hundred records). */
+  handleBatch(
+    topic: string,
+    partition: number,
+    records: readonly IncomingRecord[],
+    heartbeat?: () => Promise<void>,
+  ): Promise<void>;
   /** Advances every held engine to the wall clock minus the tick lag (offline detection). */
   tick(): Promise<void>;
   /** The current assignment: engines of partitions no longer assigned are dropped. */
@@ -96,6 +102,11 @@ export interface PartitionProcessor {
   setRegistry(view: RegistryView): Promise<void>;
   /** Checkpoints every held partition with progress since its last checkpoint (timer, shutdown). */
   checkpointDue(force?: boolean): Promise<void>;
+  /**
+   * Shutdown begins: a batch in progress stops at the next record, hands off and checkpoints what it took, and
+   * later batches are skipped (the Kafka commit may run past the checkpoint; the next start seeks back to it).
+   */
+  stop(): void;
   held(): { topic: string; partition: number; nextOffset: string | null; watermark: number | null }[];
 }
 
@@ -108,6 +119,7 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
   const cpIntervalMs = opts.checkpointIntervalMs ?? 0;
   const cpEveryRecords = opts.checkpointEveryRecords ?? 0;
   let registry = opts.registry;
+  let stopping = false;
   const states = new Map<string, PartitionState>();
   const locks = new Map<string, Promise<unknown>>();
 
@@ -258,6 +270,10 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
   }
 
   return {
+    stop() {
+      stopping = true;
+    },
+
     held() {
       return [...states.entries()].map(([k, st]) => {
         const i = k.lastIndexOf('|');
@@ -270,11 +286,11 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
       });
     },
 
-    handleBatch(topic, partition, records) {
+    handleBatch(topic, partition, records, heartbeat) {
       const k = key(topic, partition);
       return withLock(k, async () => {
         const first = records[0];
-        if (!first) return;
+        if (!first || stopping) return;
         let st = states.get(k);
         // Not held, or the batch starts past what we processed (another member owned the partition meanwhile).
         if (!st || (st.nextOffset !== null && BigInt(first.offset) > BigInt(st.nextOffset))) {
@@ -302,8 +318,19 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
         const outputs: Output[] = [];
         const dlq: TelemetryDlqV1[] = [];
         let taken = 0;
+        let interrupted = false;
+        let seen = 0;
         try {
           for (const r of records) {
+            // A long batch yields now and then, so a shutdown signal (and timers) can run in between.
+            if (++seen % 256 === 0) {
+              await new Promise((resolve) => setImmediate(resolve));
+              await heartbeat?.();
+            }
+            if (stopping) {
+              interrupted = true;
+              break;
+            }
             // Already inside the checkpoint (the Kafka commit trails the checkpoint after a crash).
             if (st.nextOffset !== null && BigInt(r.offset) < BigInt(st.nextOffset)) continue;
             const d = decodeTelemetryRecord(r.value);
@@ -328,7 +355,7 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
             st.unsaved = true;
           }
           c.readings?.(taken);
-          await flush(topic, partition, st, outputs, dlq);
+          await flush(topic, partition, st, outputs, dlq, interrupted);
         } catch (err) {
           // The engine ran ahead of its checkpoint: forget it, the retry restores from the checkpoint.
           states.delete(k);

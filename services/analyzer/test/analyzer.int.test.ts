@@ -103,10 +103,13 @@ function startAnalyzer(
       OFFSITE_ANALYZER_CHECKPOINT_RECORDS: '100',
       ...extraEnv,
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // The logs (JSON lines on stdout, warn and above) and stderr, shown when the process exits with an error.
   let err = '';
-  child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+  const keep = (d: Buffer) => (err = (err + d.toString()).slice(-4000));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   child.on('exit', (code, signal) => {
     if (code !== 0 && signal !== 'SIGKILL' && signal !== 'SIGTERM')
       process.stderr.write(`analyzer exited ${code}: ${err}\n`);
@@ -123,12 +126,16 @@ async function stopAnalyzer(child: ChildProcess, signal: NodeJS.Signals): Promis
 }
 
 async function produce(records: TelemetryV1[]): Promise<void> {
+  await produceTo(telemetryTopic, records);
+}
+
+async function produceTo(topic: string, records: TelemetryV1[]): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
     for (let i = 0; i < records.length; i += 200) {
       await producer.send({
-        topic: telemetryTopic,
+        topic,
         acks: -1,
         messages: records.slice(i, i + 200).map((r) => ({ key: r.enterpriseId, value: JSON.stringify(r) })),
       });
@@ -140,9 +147,13 @@ async function produce(records: TelemetryV1[]): Promise<void> {
 
 /** Records the checkpoints of a group have passed (sum of next offsets). */
 async function checkpointed(groupId: string): Promise<number> {
+  return checkpointedOn(groupId, telemetryTopic);
+}
+
+async function checkpointedOn(groupId: string, topic: string): Promise<number> {
   const res = await pool.query<{ n: string | null }>(
     'select sum(next_offset)::text as n from analyzer_checkpoints where group_id = $1 and topic = $2',
-    [groupId, telemetryTopic],
+    [groupId, topic],
   );
   return Number(res.rows[0]?.n ?? 0);
 }
@@ -314,4 +325,109 @@ test('uninterrupted vs kill -9 mid-stream: same (id, revision) set; late data up
       |> filter(fn: (r) => r._time == ${new Date(D0 + 35 * HOUR)})`,
   );
   expect(rows.map((r) => r._value)).toEqual([80]);
+});
+
+/** Real-time NOx every 30 s for ent-0001, every `tEvery`-th value flagged T: one out-of-range episode per T reading. */
+function outOfRangeStream(n: number, tEvery = 2, from = D0 + 3 * 24 * HOUR): TelemetryV1[] {
+  return Array.from({ length: n }, (_, i) => {
+    const base = {
+      enterpriseId: ENT1.ent,
+      deviceId: ENT1.mn,
+      kind: 'emission' as const,
+      interval: 'realtime' as const,
+      dataTime: new Date(from + i * 30_000).toISOString(),
+    };
+    return {
+      schema: 'telemetry.v1',
+      eventId: telemetryEventId(base),
+      ...base,
+      siteId: ENT1.site,
+      source: 'hj212',
+      hj212: { st: '31', cn: '2011', version: '2017' },
+      receivedAt: new Date(from + i * 30_000 + 5_000).toISOString(),
+      irregularities: [],
+      measurements: [
+        { factor: 'a21002', stat: 'Rtd', value: 20 + (i % 7), unit: 'mg/m3', flag: i % tEvery ? 'N' : 'T' },
+        { factor: 'a19001', stat: 'Rtd', value: 6 + (i % 3) / 10, unit: '%', flag: 'N' },
+      ],
+    } satisfies TelemetryV1;
+  });
+}
+
+test('a batch whose deviation.v1 output exceeds 1 MB goes through (produce requests bounded by bytes)', async () => {
+  const topic = `${telemetryTopic}.big`;
+  const devTopic = `${telemetryTopic}.dev-big`;
+  await ensureTopics(kafka, [
+    { topic, numPartitions: 1 },
+    { topic: devTopic, numPartitions: 1 },
+  ]);
+  try {
+    const input = outOfRangeStream(3000);
+    await produceTo(topic, input);
+    const c = await collect(devTopic);
+    const group = `g-big-${suffix}`;
+    const child = startAnalyzer(group, devTopic, { OFFSITE_ANALYZER_TELEMETRY_TOPIC: topic });
+    await until(async () => (await checkpointedOn(group, topic)) === input.length, 120_000, 'the big batch');
+    await stopAnalyzer(child, 'SIGTERM');
+    expect(child.exitCode).toBe(0);
+    const size = await topicSize(devTopic);
+    await until(() => c.events.length >= size, 30_000, 'collector of the big output');
+    await c.consumer.disconnect();
+    const opened = c.events.filter((e) => e.rule === 'out-of-range' && e.state === 'opened');
+    expect(opened).toHaveLength(input.length / 2);
+    const bytes = c.events.reduce((s, e) => s + Buffer.byteLength(JSON.stringify(e)), 0);
+    expect(bytes).toBeGreaterThan(1024 * 1024);
+  } finally {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic, devTopic] }).catch(() => undefined);
+    await admin.disconnect();
+  }
+});
+
+test('SIGTERM mid-stream: exit 0 within seconds, progress checkpointed, a restart completes the stream', async () => {
+  const topic = `${telemetryTopic}.term`;
+  const devTopic = `${telemetryTopic}.dev-term`;
+  await ensureTopics(kafka, [
+    { topic, numPartitions: 1 },
+    { topic: devTopic, numPartitions: 1 },
+  ]);
+  try {
+    const input = outOfRangeStream(6000, 100);
+    await produceTo(topic, input.slice(0, 200));
+    const group = `g-term-${suffix}`;
+    const env = { OFFSITE_ANALYZER_TELEMETRY_TOPIC: topic, OFFSITE_SHUTDOWN_DEADLINE_MS: '30000' };
+    let child = startAnalyzer(group, devTopic, env);
+    await until(async () => (await checkpointedOn(group, topic)) > 0, 60_000, 'a first checkpoint');
+    await produceTo(topic, input.slice(200));
+    await new Promise((r) => setTimeout(r, 300));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const t0 = Date.now();
+    child.kill('SIGTERM');
+    const code = await exited;
+    const took = Date.now() - t0;
+    expect(code).toBe(0);
+    expect(took).toBeLessThan(5_000);
+    const atStop = await checkpointedOn(group, topic);
+    expect(atStop).toBeGreaterThanOrEqual(200);
+    // The replay position is the checkpoint: a restart finishes the stream with nothing lost.
+    child = startAnalyzer(group, devTopic, env);
+    await until(async () => (await checkpointedOn(group, topic)) === input.length, 120_000, 'the rest');
+    await stopAnalyzer(child, 'SIGTERM');
+    expect(child.exitCode).toBe(0);
+    const c = await collect(devTopic);
+    const size = await topicSize(devTopic);
+    await until(() => c.events.length >= size, 30_000, 'collector of the output');
+    await c.consumer.disconnect();
+    const opened = new Set(
+      c.events.filter((e) => e.rule === 'out-of-range' && e.state === 'opened').map((e) => e.id),
+    );
+    expect(opened.size).toBe(input.length / 100);
+    process.stderr.write(`SIGTERM: exit ${code} after ${took} ms, checkpoint at ${atStop}/${input.length}\n`);
+  } finally {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic, devTopic] }).catch(() => undefined);
+    await admin.disconnect();
+  }
 });
