@@ -1,0 +1,80 @@
+// Reads a V8 .cpuprofile (what `node --cpu-prof` writes) and sums self time per function.
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface CpuProfile {
+  nodes: {
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  }[];
+  startTime: number;
+  endTime: number;
+  /** Node id on top of the stack at each sample. */
+  samples: number[];
+  /** Microseconds since the previous sample, one per sample. */
+  timeDeltas: number[];
+}
+
+export interface ProfileFunction {
+  name: string;
+  /** file:line (1-based), relative to the repository or node_modules; empty for V8 pseudo-frames. */
+  where: string;
+  selfMs: number;
+  percent: number;
+}
+
+const repo = fileURLToPath(new URL('../', import.meta.url));
+
+function location(url: string, line: number): string {
+  if (!url) return '';
+  let path = url.startsWith('file://') ? fileURLToPath(url) : url;
+  const nm = path.lastIndexOf('/node_modules/');
+  if (nm >= 0) path = path.slice(nm + 1);
+  else if (path.startsWith(repo)) path = relative(repo, path);
+  return `${path}:${line + 1}`;
+}
+
+/**
+ * The `n` functions with the most self time. A sample's time is the delta to the next sample
+ * (the V8 convention: timeDeltas[i + 1] belongs to samples[i]); frames of the same function in
+ * different call paths are added up. `(idle)` is left out of the list and of the percentages
+ * (they are shares of busy time); `(program)` and `(garbage collector)` are kept.
+ */
+export function topProfileFunctions(
+  profile: CpuProfile,
+  n: number,
+): { totalMs: number; busyMs: number; functions: ProfileFunction[] } {
+  const keyOf = new Map<number, string>();
+  const info = new Map<string, { name: string; where: string; us: number }>();
+  for (const node of profile.nodes) {
+    const f = node.callFrame;
+    const name = f.functionName || '(anonymous)';
+    const where = location(f.url, f.lineNumber);
+    const key = `${name}\u0000${where}`;
+    keyOf.set(node.id, key);
+    if (!info.has(key)) info.set(key, { name, where, us: 0 });
+  }
+  let total = 0;
+  let idle = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const us = profile.timeDeltas[i + 1] ?? 0;
+    const key = keyOf.get(profile.samples[i]!);
+    const entry = key === undefined ? undefined : info.get(key);
+    if (!entry) continue;
+    entry.us += us;
+    total += us;
+    if (entry.name === '(idle)') idle += us;
+  }
+  const busy = total - idle;
+  const functions = [...info.values()]
+    .filter((e) => e.us > 0 && e.name !== '(idle)')
+    .sort((a, b) => b.us - a.us)
+    .slice(0, n)
+    .map((e) => ({
+      name: e.name,
+      where: e.where,
+      selfMs: e.us / 1000,
+      percent: busy > 0 ? (e.us / busy) * 100 : 0,
+    }));
+  return { totalMs: total / 1000, busyMs: busy / 1000, functions };
+}
