@@ -140,7 +140,8 @@ lifecycle.register({
         lookbackDays: env.OFFSITE_ANALYZER_RATED_ENERGY_LOOKBACK_DAYS,
         minKwh: env.OFFSITE_ANALYZER_RATED_ENERGY_MIN_KWH,
       },
-      stopDeadlineMs: Math.floor(env.OFFSITE_SHUTDOWN_DEADLINE_MS / 3),
+      // The final checkpoints write every partition's engine state; give them most of the shutdown budget.
+      stopDeadlineMs: Math.floor((env.OFFSITE_SHUTDOWN_DEADLINE_MS * 2) / 3),
       produceMaxBytes: env.OFFSITE_KAFKA_BATCH_MAX_BYTES,
       produceMaxRecords: env.OFFSITE_ANALYZER_PRODUCE_MAX_RECORDS,
       onFatal: (error) => void lifecycle.shutdown('Kafka consumer crashed and gave up restarting', { error }),
@@ -157,6 +158,7 @@ lifecycle.register({
     await analyzer.start();
   },
   stop: () => analyzer?.stop(),
+  stopTimeoutMs: Math.floor(env.OFFSITE_SHUTDOWN_DEADLINE_MS * 0.8),
   check: () => analyzer?.isRunning() ?? false,
 });
 
