@@ -389,15 +389,14 @@ try {
   if (profileDir) {
     for (const name of ['influx-writer', 'hj212-gateway']) {
       const dir = join(profileDir, name);
-      // tsx's loader thread writes its own small profile; the main thread's has the most samples.
-      const profiles = readdirSync(dir)
-        .filter((f) => f.endsWith('.cpuprofile'))
-        .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile);
-      const main = profiles.sort((a, b) => b.samples.length - a.samples.length)[0];
-      if (!main) {
+      // One file per thread, CPU.<date>.<time>.<pid>.<tid>.<seq>.cpuprofile: tid 0 is the main
+      // thread; the others are tsx's module-loader thread.
+      const file = readdirSync(dir).find((f) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(f));
+      if (!file) {
         out.push(`  profile ${name}: none written`);
         continue;
       }
+      const main = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
       const top = topProfileFunctions(main, 10);
       out.push(
         `  profile ${name} (whole process life incl. tsx start-up: ${(top.busyMs / 1000).toFixed(1)} s busy of ${(top.totalMs / 1000).toFixed(1)} s): top 10 self time, % of busy`,

@@ -17,7 +17,7 @@ export interface CpuProfile {
 
 export interface ProfileFunction {
   name: string;
-  /** file:line (1-based), relative to the repository or node_modules; empty for V8 pseudo-frames. */
+  /** file[:line] (1-based), relative to the repository or node_modules; empty for V8 pseudo-frames. */
   where: string;
   selfMs: number;
   percent: number;
@@ -31,7 +31,8 @@ function location(url: string, line: number): string {
   const nm = path.lastIndexOf('/node_modules/');
   if (nm >= 0) path = path.slice(nm + 1);
   else if (path.startsWith(repo)) path = relative(repo, path);
-  return `${path}:${line + 1}`;
+  // tsx's transpiled modules report every function on line 1 (no source maps here): path only.
+  return line > 0 ? `${path}:${line + 1}` : path;
 }
 
 /**
