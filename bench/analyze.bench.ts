@@ -1,0 +1,494 @@
+// npm run bench:analyze — rule-engine throughput and detection latency on this machine (issue 4).
+//   1. Offline: @offsite/domain's engine on one core, N enterprises × a gas logger sending real-time
+//      packets every 30 s with 20 values, for a few simulated hours, in time order, the watermark advanced
+//      after every reading (as the analyzer does); then the same kind of data through `offsite analyze`.
+//   2. Online: services/analyzer as a real process on the shared servers; telemetry.v1 produced at
+//      --values-per-s for --seconds, with probe readings carrying flag T (out of range: judged at once,
+//      no confirmation period); deviation.v1 consumed; latency = probe produce call → its `opened` event.
+// Targets (domain-rules.md §7): ≥ 200,000 values/s offline; p99 < 1 s online at 70,000 values/s.
+// A script that prints numbers, not a test. Bounded in count and time, loopback only; its topics,
+// consumer groups, Postgres schema and InfluxDB database are its own and removed at the end.
+// Usage: npm run bench:analyze -- [--enterprises 50] [--hours 3] [--values-per-s 5000] [--seconds 30]
+//        [--probes-per-s 4] [--skip-online]
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { COMMANDS, dispatch } from '@offsite/cli';
+import { telemetryEventId, type DeviationV1, type TelemetryV1 } from '@offsite/contracts';
+import { createEngine, makeConfig, seenAt, type Reading, type RegistryView } from '@offsite/domain';
+import { createInfluxClient, ensureDatabase1x } from '@offsite/influx';
+import { createKafkaClient, ensureTopics } from '@offsite/kafka';
+import { importRegistry, runMigrations } from '@offsite/store';
+import { readyStatus, requireEnv, runService, silentLogger, until } from '@offsite/testing';
+import pg from 'pg';
+
+const { values: args } = parseArgs({
+  options: {
+    enterprises: { type: 'string', default: '50' },
+    hours: { type: 'string', default: '3' },
+    'values-per-s': { type: 'string', default: '5000' },
+    seconds: { type: 'string', default: '30' },
+    'probes-per-s': { type: 'string', default: '4' },
+    'skip-online': { type: 'boolean', default: false },
+  },
+});
+const ENTERPRISES = Math.min(2_000, Number(args.enterprises));
+const HOURS = Math.min(48, Number(args.hours));
+const VALUES_PER_S = Math.min(200_000, Number(args['values-per-s']));
+const SECONDS = Math.min(300, Number(args.seconds));
+const PROBES_PER_S = Math.min(50, Number(args['probes-per-s']));
+const NATIONAL = 70_000; // values/s, domain-rules.md §7
+
+const repo = fileURLToPath(new URL('../', import.meta.url));
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const T0 = Date.parse('2025-03-10T00:00:00+08:00');
+const GAS = [
+  'a21026', 'a21002', 'a34013', 'a19001', 'a00000', 'a01011', 'a01012', 'a01013', 'a01014', 'a21005',
+  'a21001', 'a21024', 'a05002', 'a24088', 'a21003', 'a21004', 'a01017', 'a00001', 'a99001', 'a99002',
+]; // prettier-ignore
+const WATER = [
+  'w01018', 'w21003', 'w21011', 'w21001', 'w01001', 'w00000', 'w01010', 'w01014', 'w20122', 'w20115',
+  'w20117', 'w20116', 'w20120', 'w20111', 'w20119', 'w01019', 'w01003', 'w99001', 'w99002', 'w99003',
+]; // prettier-ignore
+const BASE: Record<string, number> = { a19001: 9, a00000: 40, a21026: 30, a21002: 40, a34013: 8, w01001: 7 };
+
+// Deterministic pseudo-random values (xorshift): every run measures the same input.
+let seed = 12345;
+function rnd(): number {
+  seed ^= seed << 13;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  return ((seed >>> 0) % 10_000) / 10_000;
+}
+const val = (f: string) => Number(((BASE[f] ?? 20) * (0.9 + 0.25 * rnd())).toFixed(2));
+const q = (sorted: ArrayLike<number>, p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+const lines: string[] = [];
+const say = (s: string) => {
+  lines.push(s);
+  process.stdout.write(`${s}\n`);
+};
+// A GC before reading the heap, without needing --expose-gc on the command line.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+// ---------------------------------------------------------------------------------------------
+// 1. Offline
+// ---------------------------------------------------------------------------------------------
+function offline(): void {
+  const ents = Array.from({ length: ENTERPRISES }, (_, i) => `E${i + 1}`);
+  const registry: RegistryView = {
+    enterprises: ents.map((id) => ({ id })),
+    outlets: ents.map((e) => ({ id: `OUT-${e}`, enterpriseId: e, kind: 'gas' as const, referenceO2: 9 })),
+    limits: ents.flatMap((e) => [
+      {
+        siteId: `OUT-${e}`,
+        factor: 'a21026',
+        value: 35,
+        unit: 'mg/m3',
+        basis: 'hourly' as const,
+        converted: true,
+      },
+      {
+        siteId: `OUT-${e}`,
+        factor: 'a21002',
+        value: 50,
+        unit: 'mg/m3',
+        basis: 'hourly' as const,
+        converted: true,
+      },
+      {
+        siteId: `OUT-${e}`,
+        factor: 'a34013',
+        value: 10,
+        unit: 'mg/m3',
+        basis: 'hourly' as const,
+        converted: true,
+      },
+    ]),
+    instrumentRanges: ents.map((e) => ({ siteId: `OUT-${e}`, factor: 'a21026', max: 500 })),
+    devices: ents.map((e) => ({ id: `MN-${e}`, siteId: `OUT-${e}`, cadenceSeconds: 30 })),
+    meters: [],
+    maintenanceWindows: [],
+  };
+  const input: Reading[] = [];
+  let probes = 0;
+  for (let t = T0, k = 0; t < T0 + HOURS * HOUR; t += 30_000, k++) {
+    ents.forEach((e, i) => {
+      // Every 100th packet of a logger carries flag T on SO2 (out of range): deviations open and resolve.
+      const probe = (k + i) % 100 === 0;
+      if (probe) probes++;
+      input.push({
+        eventId: `rt-${e}-${t}`,
+        enterpriseId: e,
+        siteId: `OUT-${e}`,
+        deviceId: `MN-${e}`,
+        kind: 'emission',
+        interval: 'realtime',
+        dataTime: t,
+        measurements: GAS.map((f) => ({
+          factor: f,
+          stat: 'Rtd',
+          value: val(f),
+          flag: probe && f === 'a21026' ? 'T' : 'N',
+        })),
+      });
+    });
+  }
+  const values = input.length * GAS.length;
+  const config = makeConfig();
+  const engine = createEngine(config, registry);
+  const lat = new Float64Array(input.length);
+  let outputs = 0;
+  let opened = 0;
+  let openedSameCall = 0;
+  let maxSeen = -Infinity;
+  gc();
+  const heap0 = process.memoryUsage().heapUsed;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < input.length; i++) {
+    const r = input[i]!;
+    const a = performance.now();
+    const out = engine.ingest(r);
+    maxSeen = Math.max(maxSeen, seenAt(r, config));
+    out.push(...engine.advance(maxSeen)); // allowed lateness 0: the watermark is the latest reading end
+    lat[i] = performance.now() - a;
+    outputs += out.length;
+    for (const o of out)
+      if (o.type === 'deviation' && o.rule === 'out-of-range' && o.state === 'opened') {
+        opened++;
+        if (o.windowStart === r.dataTime && o.siteId === r.siteId) openedSameCall++;
+      }
+  }
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuS = (cpu.user + cpu.system) / 1e6;
+  gc();
+  const heap = process.memoryUsage().heapUsed - heap0;
+  const sorted = Array.from(lat).sort((x, y) => x - y);
+  say(
+    `offline engine (${ENTERPRISES} enterprises × real-time 30 s × ${GAS.length} values × ${HOURS} h = ${fmt(input.length)} readings, ${fmt(values)} values; one core)`,
+  );
+  say(
+    `  ${fmt(values / wall)} values/s wall (${fmt(input.length / wall)} readings/s, ${wall.toFixed(2)} s), ${fmt(values / cpuS)} values/s per CPU s = ${((values / wall / 200_000) * 100).toFixed(0)} % of the 200,000 target`,
+  );
+  say(
+    `  ingest+advance per reading: p50 ${q(sorted, 0.5).toFixed(3)} ms, p99 ${q(sorted, 0.99).toFixed(3)} ms, max ${q(sorted, 1).toFixed(1)} ms; ${fmt(outputs)} outputs`,
+  );
+  say(
+    `  out-of-range probes ${probes}, opened ${opened} (${openedSameCall} in the call that ingested the probe); heap +${mb(heap)} after GC, snapshot ${fmt(JSON.stringify(engine.snapshot()).length / 1024)} kB`,
+  );
+}
+
+// `offsite analyze` on telemetry.v1 JSON lines for the example registry's 12 outlets (JSON parse,
+// contract validation, registry mapping, engine, one JSON line per output).
+async function cliPath(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-analyze-'));
+  try {
+    const file = join(dir, 'telemetry.jsonl');
+    const recs: string[] = [];
+    const hours = Math.max(HOURS, 12);
+    for (let t = T0, k = 0; t < T0 + hours * HOUR; t += 30_000, k++)
+      for (const [i, o] of OUTLETS.entries()) recs.push(JSON.stringify(telemetry(o, t, (k + i) % 100 === 0)));
+    writeFileSync(file, `${recs.join('\n')}\n`);
+    let out = 0;
+    let err = 0;
+    const sink = (inc: () => void) => ({ write: () => void inc() });
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const code = await dispatch(
+      ['analyze', '--registry', `${repo}registry/example.yaml`, '--lateness', '0', file],
+      {
+        stdin: Readable.from([]),
+        stdout: sink(() => out++),
+        stderr: sink(() => err++),
+      },
+      COMMANDS,
+    );
+    const wall = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const values = recs.length * 20;
+    say(
+      `offsite analyze (${OUTLETS.length} example outlets × ${hours} h, ${fmt(recs.length)} telemetry.v1 lines, ${fmt(values)} values): ${fmt(values / wall)} values/s (${fmt(recs.length / wall)} lines/s, ${wall.toFixed(2)} s, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} CPU s), exit ${code}, ${fmt(out)} output lines, ${err} stderr lines`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The example registry's outlets (registry/example.yaml): every one gets real-time data.
+// ---------------------------------------------------------------------------------------------
+interface Outlet {
+  ent: string;
+  site: string;
+  mn: string;
+  water: boolean;
+}
+const OUTLETS: Outlet[] = [
+  ['0001', 'g1', '99010201FG00010000000001'],
+  ['0002', 'g1', '99010202FG00020000000001'],
+  ['0003', 'w1', '99010301WW00030000000001'],
+  ['0004', 'w1', '99010302WW00040000000001'],
+  ['0005', 'g1', '99010203FG00050000000001'],
+  ['0006', 'g1', '99010304FG00060000000001'],
+  ['0007', 'w1', '99010401WW00070000000001'],
+  ['0008', 'w1', '99010402WW00080000000001'],
+  ['0009', 'g1', '99010305FG00090000000001'],
+  ['0010', 'w1', '99010204WW00100000000001'],
+  ['0011', 'w1', '99010403WW00110000000001'],
+  ['0012', 'g1', '99010404FG00120000000001'],
+].map(([n, s, mn]) => ({ ent: `ent-${n}`, site: `out-${n}-${s}`, mn: mn!, water: s === 'w1' }));
+
+/** One real-time packet (20 values); `probe` puts flag T on the first factor. */
+function telemetry(o: Outlet, t: number, probe: boolean): TelemetryV1 {
+  const base = {
+    enterpriseId: o.ent,
+    deviceId: o.mn,
+    kind: 'emission' as const,
+    interval: 'realtime' as const,
+    dataTime: new Date(t).toISOString(),
+  };
+  const factors = o.water ? WATER : GAS;
+  return {
+    schema: 'telemetry.v1',
+    eventId: telemetryEventId(base),
+    ...base,
+    siteId: o.site,
+    source: 'hj212',
+    hj212: { st: o.water ? '32' : '31', cn: '2011', version: '2017' },
+    receivedAt: new Date().toISOString(),
+    irregularities: [],
+    measurements: factors.map((f, i) => ({
+      factor: f,
+      stat: 'Rtd',
+      value: val(f),
+      flag: probe && i === 0 ? 'T' : 'N',
+    })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Online
+// ---------------------------------------------------------------------------------------------
+async function online(): Promise<void> {
+  const env = {
+    kafka: requireEnv('OFFSITE_KAFKA_BROKERS'),
+    influx: requireEnv('OFFSITE_INFLUX_URL'),
+    token: process.env.OFFSITE_INFLUX_TOKEN ?? '',
+    pg: requireEnv('OFFSITE_PG_URL'),
+  };
+  const run = randomBytes(4).toString('hex');
+  const schema = `bench_an_${run}`;
+  const db = `bench_an_${run}`;
+  const tel = `bench.an.telemetry.${run}`;
+  const dev = `bench.an.deviation.${run}`;
+  const dlq = `bench.an.dlq.${run}`;
+  const group = `bench-an-${run}`;
+  const collectorGroup = `bench-an-collector-${run}`;
+  const influxAuth: Record<string, string> = env.token ? { authorization: `Token ${env.token}` } : {};
+  const kafka = createKafkaClient({
+    brokers: env.kafka.split(','),
+    clientId: 'bench-analyze',
+    logger: silentLogger,
+  });
+  const pool = new pg.Pool({ connectionString: env.pg, options: `-c search_path=${schema}`, max: 2 });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const collector = kafka.consumer({ groupId: collectorGroup, maxWaitTimeInMs: 100 });
+  let analyzer: ReturnType<typeof runService> | undefined;
+  try {
+    const admin = new pg.Client({ connectionString: env.pg });
+    await admin.connect();
+    await admin.query(`create schema ${schema}`);
+    await admin.end();
+    await runMigrations(pool, { logger: silentLogger });
+    await importRegistry(pool, { path: `${repo}registry/example.yaml` }, { logger: silentLogger });
+    await ensureDatabase1x(
+      createInfluxClient({ url: env.influx, token: env.token, org: '-', bucket: 'x' }, silentLogger),
+      db,
+    );
+    await ensureTopics(kafka, [
+      { topic: tel, numPartitions: 6 },
+      { topic: dev, numPartitions: 3 },
+      { topic: dlq, numPartitions: 1 },
+    ]);
+
+    const opsPort = await freePort();
+    analyzer = runService(`${repo}services/analyzer`, {
+      OFFSITE_LOG_LEVEL: 'warn',
+      OFFSITE_OPS_PORT: String(opsPort),
+      OFFSITE_PG_SCHEMA: schema,
+      OFFSITE_INFLUX_BUCKET: `${db}/autogen`,
+      OFFSITE_ANALYZER_GROUP_ID: group,
+      OFFSITE_ANALYZER_TELEMETRY_TOPIC: tel,
+      OFFSITE_ANALYZER_DEVIATION_TOPIC: dev,
+      OFFSITE_ANALYZER_DLQ_TOPIC: dlq,
+      // Event time runs faster than the wall clock here (few loggers at a high rate), so the watermark
+      // follows event time only, with no allowed lateness: the latency measured is the pipeline's own.
+      OFFSITE_ANALYZER_ALLOWED_LATENESS_MS: '0',
+      OFFSITE_ANALYZER_TICK_INTERVAL_MS: '0',
+      OFFSITE_ANALYZER_STABILITY_INTERVAL_MS: '0',
+      OFFSITE_ANALYZER_RATED_ENERGY_INTERVAL_MS: '0',
+    });
+    const ready = `http://127.0.0.1:${opsPort}`;
+
+    const sentAt = new Map<string, number>();
+    const latencies: number[] = [];
+    let otherEvents = 0;
+    await collector.connect();
+    await collector.subscribe({ topics: [dev], fromBeginning: true });
+    await collector.run({
+      eachMessage: async ({ message }) => {
+        const now = performance.now();
+        const e = JSON.parse(message.value!.toString()) as DeviationV1;
+        const key = `${e.siteId}|${e.factor ?? ''}|${Date.parse(e.windowStart)}`;
+        const s = e.rule === 'out-of-range' && e.state === 'opened' ? sentAt.get(key) : undefined;
+        if (s === undefined) otherEvents++;
+        else {
+          latencies.push(now - s);
+          sentAt.delete(key);
+        }
+      },
+    });
+    await producer.connect();
+    await until(
+      async () => {
+        if (analyzer?.proc.exitCode !== null)
+          throw new Error(`analyzer exited: ${analyzer?.logs.join('\n')}`);
+        return (await readyStatus(ready)) === 200;
+      },
+      60_000,
+      'the analyzer ready',
+    );
+    await new Promise((r) => setTimeout(r, 3_000)); // consumer group joined
+
+    // Production: every 50 ms, the packets due at the target rate, round-robin over the outlets
+    // (event time per logger advances 30 s per packet), keyed by enterprise as the ingestors do.
+    const packetsPerS = VALUES_PER_S / 20;
+    const next = new Map<string, number>(OUTLETS.map((o) => [o.site, T0]));
+    const cpuA0 = procCpu(analyzer.proc.pid);
+    let sent = 0;
+    let probes = 0;
+    let produceMs = 0;
+    const t0 = performance.now();
+    let lastProbe = t0;
+    while (performance.now() - t0 < SECONDS * 1000) {
+      const due = Math.floor(((performance.now() - t0) / 1000) * packetsPerS) - sent;
+      if (due > 0) {
+        const now = performance.now();
+        const probeNow = now - lastProbe >= 1000 / PROBES_PER_S;
+        const batch: TelemetryV1[] = [];
+        for (let i = 0; i < due; i++) {
+          const o = OUTLETS[(sent + i) % OUTLETS.length]!;
+          const t = next.get(o.site)!;
+          next.set(o.site, t + 30_000);
+          const probe = probeNow && i === due - 1;
+          const r = telemetry(o, t, probe);
+          if (probe) {
+            probes++;
+            lastProbe = now;
+            sentAt.set(`${o.site}|${r.measurements[0]!.factor}|${t}`, now);
+          }
+          batch.push(r);
+        }
+        const p0 = performance.now();
+        for (let i = 0; i < batch.length; i += 2_000)
+          await producer.send({
+            topic: tel,
+            acks: -1,
+            messages: batch
+              .slice(i, i + 2_000)
+              .map((r) => ({ key: r.enterpriseId, value: JSON.stringify(r) })),
+          });
+        produceMs = Math.max(produceMs, performance.now() - p0);
+        sent += due;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const sendS = (performance.now() - t0) / 1000;
+    // Drain: every probe answered (or 60 s), which also bounds how far the analyzer fell behind.
+    await until(() => sentAt.size === 0, 60_000, 'all probes detected').catch(() => undefined);
+    const drainS = (performance.now() - t0) / 1000 - sendS;
+    const cpuA = (procCpu(analyzer.proc.pid) - cpuA0) / ((performance.now() - t0) / 1000);
+    const rss = peakRss(analyzer.proc.pid);
+    const sorted = latencies.sort((x, y) => x - y);
+    const achieved = (sent * 20) / sendS;
+    say(
+      `online analyzer (${OUTLETS.length} example outlets, 6 partitions, ${fmt(sent)} real-time packets × 20 values in ${sendS.toFixed(1)} s; event time ${fmt(((sent / OUTLETS.length) * 30) / sendS)}× the wall clock)`,
+    );
+    say(
+      `  input ${fmt(achieved)} values/s achieved (target ${fmt(VALUES_PER_S)}) = ${((achieved / NATIONAL) * 100).toFixed(1)} % of the national ${fmt(NATIONAL)} values/s; slowest produce call ${produceMs.toFixed(0)} ms`,
+    );
+    say(
+      `  arrival → deviation.v1 (out-of-range, flag T): ${latencies.length}/${probes} probes detected, p50 ${q(sorted, 0.5).toFixed(0)} ms, p99 ${q(sorted, 0.99).toFixed(0)} ms, max ${q(sorted, 1).toFixed(0)} ms; drained ${drainS.toFixed(1)} s after the last send`,
+    );
+    say(
+      `  analyzer: ${(cpuA * 100).toFixed(0)} % of one core on average, peak RSS ${mb(rss)}; ${otherEvents} other deviation events (offline meters etc.)`,
+    );
+  } finally {
+    await collector.disconnect().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
+    if (analyzer) {
+      const stopped = analyzer.stop();
+      const timer = setTimeout(() => analyzer?.proc.kill('SIGKILL'), 30_000);
+      await stopped;
+      clearTimeout(timer);
+    }
+    const adminK = kafka.admin();
+    await adminK.connect();
+    await adminK.deleteTopics({ topics: [tel, dev, dlq] }).catch(() => undefined);
+    await adminK.deleteGroups([group, collectorGroup]).catch(() => undefined);
+    await adminK.disconnect();
+    await fetch(`${env.influx}/query?q=${encodeURIComponent(`DROP DATABASE "${db}"`)}`, {
+      method: 'POST',
+      headers: influxAuth,
+    }).catch(() => undefined);
+    await pool.end();
+    const c = new pg.Client({ connectionString: env.pg });
+    await c.connect();
+    await c.query(`drop schema if exists ${schema} cascade`);
+    await c.end();
+  }
+}
+
+/** A free loopback port for the analyzer's ops server (its listening log line is info, and it runs at warn). */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+function procCpu(pid: number | undefined): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks (100/s)
+  } catch {
+    return 0;
+  }
+}
+
+function peakRss(pid: number | undefined): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+offline();
+await cliPath();
+if (!args['skip-online']) await online();
