@@ -431,7 +431,7 @@ async function online(): Promise<void> {
       `  input ${fmt(achieved)} values/s achieved (target ${fmt(VALUES_PER_S)}) = ${((achieved / NATIONAL) * 100).toFixed(1)} % of the national ${fmt(NATIONAL)} values/s; slowest produce call ${produceMs.toFixed(0)} ms`,
     );
     say(
-      `  arrival → deviation.v1 (out-of-range, flag T): ${latencies.length}/${probes} probes detected, p50 ${q(sorted, 0.5).toFixed(0)} ms, p99 ${q(sorted, 0.99).toFixed(0)} ms, max ${q(sorted, 1).toFixed(0)} ms; drained ${drainS.toFixed(1)} s after the last send`,
+      `  arrival → deviation.v1 (out-of-range, flag T): ${latencies.length}/${probes} probes detected, p50 ${q(sorted, 0.5).toFixed(0)} ms, p99 ${q(sorted, 0.99).toFixed(0)} ms, max ${q(sorted, 1).toFixed(0)} ms; drained ${drainS.toFixed(1)} s after the last send (processed ≥ ${fmt((sent * 20) / (sendS + drainS))} values/s)`,
     );
     say(
       `  analyzer: ${(cpuA * 100).toFixed(0)} % of one core on average, peak RSS ${mb(rss)}; ${otherEvents} other deviation events (offline meters etc.)`,
