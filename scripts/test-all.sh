@@ -30,3 +30,15 @@ step "flow tests (test/)"
 npm run -s test:flow --workspace @offsite/flows
 
 step "done in $(( $(date +%s) - start ))s"
+# One closing line over every Jest run (unit, integration, flows), from the summaries scripts/jest.sh leaves.
+node -e '
+  const fs = require("node:fs"), path = require("node:path");
+  const dir = path.join(process.argv[1], ".offsite", "test-results");
+  let passed = 0, failed = 0, skipped = 0;
+  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith(".json"))) {
+    const r = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests;
+  }
+  console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+  process.exit(failed > 0 ? 1 : 0);
+' "$root"
