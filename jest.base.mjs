@@ -10,11 +10,9 @@ const patterns = {
   },
   int: { testMatch: ['<rootDir>/src/**/*.int.test.ts', '<rootDir>/test/**/*.int.test.ts'], ignore: [] },
   flow: { testMatch: ['<rootDir>/**/*.flow.test.ts'], ignore: [] },
-  // Long crash-recovery runs kept out of `npm test` while a loss they found is open (see test/README.md).
-  soak: { testMatch: ['<rootDir>/**/*.soak.test.ts'], ignore: [] },
 };
 const p = patterns[kind];
-if (!p) throw new Error(`OFFSITE_TEST_KIND must be unit, int, flow or soak, got ${kind}`);
+if (!p) throw new Error(`OFFSITE_TEST_KIND must be unit, int or flow, got ${kind}`);
 
 export default {
   testEnvironment: 'node',

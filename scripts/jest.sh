@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Usage (from a workspace): bash ../../scripts/jest.sh unit|int|flow|soak [jest args...]
+# Usage (from a workspace): bash ../../scripts/jest.sh unit|int|flow [jest args...]
 set -euo pipefail
-kind=${1:?unit, int, flow or soak}; shift
+kind=${1:?unit, int or flow}; shift
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export OFFSITE_TEST_KIND=$kind
 export NODE_OPTIONS="${NODE_OPTIONS:-} --experimental-vm-modules --no-warnings=ExperimentalWarning"
