@@ -1,35 +1,6 @@
 // Domain deviation output → deviation.v1 event (the contract's rule and severity vocabularies differ).
 import type { DeviationEvidence, DeviationV1, EvidenceValue } from '@offsite/contracts';
-import type { DeviationOutput, RuleName, Severity } from '@offsite/domain';
-
-// Exhaustive over the domain's rules; the index signature tolerates rules the contract knows before the
-// domain does (the treatment late-start/early-stop rules land in the domain separately).
-const RULES: Record<RuleName, DeviationV1['rule']> & Record<string, DeviationV1['rule']> = {
-  exceedance: 'exceedance',
-  'treatment-idle': 'treatment-idle',
-  'treatment-late-start': 'treatment-late-start',
-  'treatment-early-stop': 'treatment-early-stop',
-  flatline: 'flatline',
-  'zero-while-running': 'zero-while-running',
-  'out-of-range': 'out-of-range',
-  offline: 'offline',
-  'low-capture': 'low-capture',
-  // The contract has one rule for every abnormal-flag case; the domain's name stays in params.domainRule.
-  'fault-flag': 'abnormal-flag',
-  'manual-flag': 'abnormal-flag',
-  'maintenance-overrun': 'abnormal-flag',
-  'o2-near-ambient': 'o2-near-ambient',
-  'clustered-below-limit': 'clustered-below-limit',
-  'inconsistent-aggregate': 'inconsistent-aggregate',
-};
-
-/** The domain grades minor/major/critical; the contract has info/low/medium/high/critical. */
-const SEVERITIES: Record<Severity, DeviationV1['severity']> = {
-  info: 'info',
-  minor: 'medium',
-  major: 'high',
-  critical: 'critical',
-};
+import { contractRuleOf, severityToContract, type DeviationOutput, type RuleName } from '@offsite/domain';
 
 const STATS = new Set<EvidenceValue['stat']>([
   'Rtd',
@@ -113,10 +84,10 @@ export function deviationEvent(d: DeviationOutput, emittedAt: number): Deviation
   return {
     schema: 'deviation.v1',
     id: d.id,
-    rule: RULES[d.rule],
+    rule: contractRuleOf(d.rule),
     state: d.state,
     revision: d.revision,
-    severity: SEVERITIES[d.severity],
+    severity: severityToContract[d.severity],
     enterpriseId: d.enterpriseId,
     siteId: d.siteId,
     ...(d.factor !== undefined ? { factor: d.factor } : {}),
