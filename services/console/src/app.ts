@@ -25,7 +25,7 @@ import { loadEvidence, type EvidenceSource } from './evidence.js';
 import type { LiveHub } from './live.js';
 import type { Principal } from './principal.js';
 import { serveSpa } from './static-files.js';
-import { getEnterprise, listEnterprises, patchEnterprise, setLimit } from './registry.js';
+import { getEnterprise, listDistricts, listEnterprises, patchEnterprise, setLimit } from './registry.js';
 import { regulationScope } from './regulation-scope.js';
 import { analyzerStability, openCases } from './regulation-sources.js';
 
@@ -347,6 +347,9 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
     return { items: r.rows };
   });
 
+  app.get('/api/districts', { schema: { tags: ['registry'] } }, async (req) => ({
+    items: await listDistricts(o.pool, who(req)),
+  }));
   app.get(
     '/api/enterprises',
     {

@@ -22,6 +22,24 @@ export async function listEnterprises(db: Queryable, p: Principal, q?: string) {
   return r.rows;
 }
 
+/**
+ * The districts the principal may filter by: every district for city-wide roles, the officer's own
+ * district, and an enterprise user's district. Scope is a SQL predicate like every other query.
+ */
+export async function listDistricts(db: Queryable, p: Principal) {
+  const params: unknown[] = [];
+  // An officer's own district; an enterprise user's enterprise's district (through the usual scope).
+  const scope =
+    p.role === 'district-officer' || p.role === 'enterprise'
+      ? `d.id in (select e.district_id from enterprises e where ${scopeSql(p, params, 'e')})`
+      : 'true';
+  const r = await db.query(
+    `select d.id, d.name_zh as "nameZh", d.name_en as "nameEn" from districts d where ${scope} order by d.id`,
+    params,
+  );
+  return r.rows as { id: string; nameZh: string; nameEn: string | null }[];
+}
+
 /** One enterprise with its outlets, devices (credentials masked), meters, limits, contacts and timeline. */
 export async function getEnterprise(db: Queryable, p: Principal, id: string) {
   const params: unknown[] = [id];

@@ -132,6 +132,18 @@ describe('district isolation', () => {
     expect(new Set(ents.items.map((e) => e.districtId))).toEqual(new Set(['dist-landong']));
   });
 
+  it('offers each user only the districts in scope as queue filters', async () => {
+    const ids = async (u: string) =>
+      ((await get(await loginAs(u), '/api/districts')).json() as { items: { id: string }[] }).items.map(
+        (d) => d.id,
+      );
+    expect(await ids('officer-dist-landong')).toEqual(['dist-landong']);
+    expect(await ids('ent-0003-user')).toEqual(['dist-lanxi']);
+    const all = await ids('supervisor');
+    expect(all).toEqual(expect.arrayContaining(['dist-landong', 'dist-lanxi']));
+    expect(all.length).toBeGreaterThan(2);
+  });
+
   it('a Landong officer can neither read nor change a Lanxi case, nor its audit trail or enterprise', async () => {
     const s = await loginAs('officer-dist-landong');
     expect((await get(s, `/api/deviations/${CASES.lanxi}`)).statusCode).toBe(404);

@@ -70,6 +70,14 @@ it('a district officer sees only its district in the queue and cannot open anoth
     .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
   expect(ids.sort()).toEqual([CASES.landong, CASES.landong2].sort());
   await expect(page.locator('[data-test=total]').textContent()).resolves.toBe('2');
+  // The district filter offers only the officer's own district besides "all".
+  await page.waitForSelector('[data-test=district-filter] option[value="dist-landong"]', {
+    state: 'attached',
+  });
+  const options = await page
+    .locator('[data-test=district-filter] option')
+    .evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value));
+  expect(options).toEqual(['', 'dist-landong']);
   await page.screenshot({ path: join(shots, 'queue-landong.png') });
   // Typing the URL of a Lanxi case shows nothing of it.
   await page.goto(`${w.base}/#/case/${CASES.lanxi}`);
@@ -104,6 +112,19 @@ it('names rules, factors, severities and districts in Chinese, English one click
     '严重',
   );
   await page.screenshot({ path: join(shots, 'queue-supervisor.png') });
+  // Filtering by a district chosen by name (澜西区) leaves only that district's cases.
+  await page.selectOption('[data-test=district-filter]', { label: '澜西区' });
+  await page.click('form.filters button[type=submit]');
+  await page.waitForFunction(`!document.querySelector('[data-test=queue] tr[data-id="${CASES.landong}"]')`);
+  const lanxiRows = await page
+    .locator('[data-test=queue] tbody tr')
+    .evaluateAll((rows) => rows.map((r) => r.querySelectorAll('td')[1]?.textContent?.trim()));
+  expect(lanxiRows.length).toBeGreaterThan(0);
+  expect(new Set(lanxiRows)).toEqual(new Set(['澜西区']));
+  await expect(row(CASES.lanxi).count()).resolves.toBe(1);
+  await page.selectOption('[data-test=district-filter]', '');
+  await page.click('form.filters button[type=submit]');
+  await row(CASES.landong).waitFor();
 
   await page.click('[data-test=lang]');
   await page.waitForFunction(
