@@ -5,8 +5,14 @@ kind=${1:?unit, int or flow}; shift
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export OFFSITE_TEST_KIND=$kind
 export NODE_OPTIONS="${NODE_OPTIONS:-} --experimental-vm-modules --no-warnings=ExperimentalWarning"
-# Servers' addresses for integration tests come from the file infra writes on `up`.
-if [ "$kind" != unit ] && [ -f "$root/.offsite/env" ]; then set -a; . "$root/.offsite/env"; set +a; fi
+# Servers' addresses for integration tests come from the file infra writes on `up`: .offsite/env, or
+# OFFSITE_ENV_FILE for another set of servers (e.g. a private one started with OFFSITE_STATE_DIR and
+# other ports; the kill flow restarts the servers of the state directory that holds this file).
+export OFFSITE_ENV_FILE="${OFFSITE_ENV_FILE:-$root/.offsite/env}"
+if [ "$kind" != unit ]; then
+  if [ -f "$OFFSITE_ENV_FILE" ]; then set -a; . "$OFFSITE_ENV_FILE"; set +a
+  elif [ "$OFFSITE_ENV_FILE" != "$root/.offsite/env" ]; then echo "jest.sh: OFFSITE_ENV_FILE=$OFFSITE_ENV_FILE does not exist" >&2; exit 1; fi
+fi
 # Each run also leaves a JSON summary that scripts/test-all.sh adds up into one closing line.
 results="$root/.offsite/test-results"
 mkdir -p "$results"
