@@ -185,6 +185,10 @@ it('shows the evidence chart, takes a review action and shows its audit entry', 
   await page.waitForSelector('[data-test=case-title]');
   // ECharts draws on a canvas once the evidence arrived.
   await page.waitForSelector('[data-test=chart] canvas');
+  // The analyzer's summary is English; the console states it in Chinese from the rule and its parameters.
+  await expect(page.locator('[data-test=evidence-summary]').textContent()).resolves.toBe(
+    '有效均值超过排放限值：out-0002-g1 二氧化硫 SO₂',
+  );
   await page.screenshot({ path: join(shots, 'case-evidence.png'), fullPage: true });
   await page.click('[data-test=act-acknowledge]');
   await page.waitForFunction(`document.querySelector('[data-test=case-state]')?.textContent === '已确认'`);
@@ -198,6 +202,18 @@ it('shows the evidence chart, takes a review action and shows its audit entry', 
   // English is one click away.
   await page.click('[data-test=lang]');
   await expect(page.locator('[data-test=case-state]').textContent()).resolves.toBe('Acknowledged');
+  await expect(page.locator('[data-test=evidence-summary]').textContent()).resolves.toBe(
+    'hourly mean above the permit limit',
+  );
+  // With windows against a limit, the Chinese summary names the highest value and the limit.
+  await page.click('[data-test=lang]');
+  await page.goto(`${w.base}/#/case/${CASES.landong2}`);
+  await page.waitForFunction(
+    `document.querySelector('[data-test=evidence-summary]')?.textContent.includes('氮氧化物')`,
+  );
+  await expect(page.locator('[data-test=evidence-summary]').textContent()).resolves.toBe(
+    '有效均值超过排放限值：out-0001-g1 氮氧化物 NOx（最高 180.5，限值 150）',
+  );
   await page.close();
 });
 

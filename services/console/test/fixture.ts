@@ -94,6 +94,14 @@ export async function createWorld(
     factor: 'a21002',
     severity: 'medium',
     openedAt: '2026-03-01T04:00:00.000Z',
+    evidence: {
+      summary: 'valid mean above the permit limit: out-0001-g1 a21002',
+      values: [
+        { time: '2026-03-01T03:00:00.000Z', factor: 'a21002', stat: 'Avg', value: 180.5, limit: 150 },
+        { time: '2026-03-01T04:00:00.000Z', factor: 'a21002', stat: 'Avg', value: 162, limit: 150 },
+      ],
+      params: { domainRule: 'exceedance', limit: 150 },
+    },
   });
   await insertAlertCase(pool, {
     ...base,

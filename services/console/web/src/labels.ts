@@ -179,3 +179,52 @@ export function seriesName(s: {
   if (s.role) return `${s.siteId} ${enumName(s.role)} ${what}`;
   return what || s.name;
 }
+
+/** What each engine rule found, in Chinese; keyed by the domain rule in `evidence.params.domainRule`. */
+const FINDINGS: Readonly<Record<string, string>> = {
+  exceedance: '有效均值超过排放限值',
+  'treatment-idle': '生产设施运行期间污染治理设施未运行',
+  'treatment-late-start': '污染治理设施晚于生产设施启动',
+  'treatment-early-stop': '污染治理设施早于生产设施停运',
+  flatline: '监测数据长时间不变（恒值）',
+  'zero-while-running': '排口有流量时监测值为零',
+  'out-of-range': '监测值为负、超出仪器量程或标记为 T',
+  offline: '设备未上传数据',
+  'low-capture': '小时数据采集率低于要求',
+  'fault-flag': '故障或通讯异常标记（D/B）持续过长',
+  'manual-flag': '监测污染物出现手工输入值（标记 S）',
+  'maintenance-overrun': '维护标记（M）超出申报的维护时段',
+  'o2-near-ambient': '报送污染物数据时氧含量接近空气',
+  'clustered-below-limit': '小时均值集中在限值以下附近',
+  'inconsistent-aggregate': '上报的统计值与重新计算值不一致',
+};
+
+interface EvidenceView {
+  summary?: string;
+  values?: readonly { value: number; limit?: number }[];
+  params?: Record<string, unknown>;
+}
+
+/**
+ * The analyzer's one-line explanation in the current language. The event carries an English summary and
+ * the rule's parameters (schemas/deviation.v1.schema.json); Chinese is composed here from the domain rule,
+ * the site and factor, and the highest value against its limit when the evidence has one.
+ */
+export function evidenceSummary(c: {
+  rule: string;
+  siteId?: string | null;
+  factor?: string | null;
+  evidence?: EvidenceView | null;
+}): string {
+  const ev = c.evidence ?? {};
+  if (lang.value === 'en') return ev.summary ?? ruleName(c.rule);
+  const domainRule = typeof ev.params?.domainRule === 'string' ? ev.params.domainRule : c.rule;
+  const finding = FINDINGS[domainRule] ?? ruleName(c.rule);
+  const where = [c.siteId, factorName(c.factor)].filter(Boolean).join(' ');
+  const worst = (ev.values ?? [])
+    .filter((v) => typeof v.limit === 'number')
+    .reduce<{ value: number; limit?: number } | null>((m, v) => (m && m.value >= v.value ? m : v), null);
+  const numbers = worst ? `（最高 ${worst.value}，限值 ${worst.limit}）` : '';
+  const retracted = ev.params?.retracted === true ? '（已撤回：后续数据不再支持）' : '';
+  return `${finding}：${where}${numbers}${retracted}`;
+}
