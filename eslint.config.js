@@ -7,6 +7,7 @@ export default tseslint.config(
       '**/node_modules/**',
       '**/dist/**',
       '.offsite/**',
+      '.offsite-e2e/**',
       '**/generated/**',
       'coverage/**',
       'test-output/**',
