@@ -1,22 +1,12 @@
 /**
  * A sample service composition root, runnable: `node --import tsx packages/runtime/examples/main.ts`.
  * Load config → logger → adapters → lifecycle → ops server → signals. Only this file touches
- * `process`; everything it wires up takes its dependencies as parameters.
+ * `process`; everything it wires up takes its dependencies as parameters. `bootService` does the
+ * part every service shares (config with exit 78, logger, metrics registry, lifecycle with the ops
+ * server first, signals and the exit code); the service adds its adapters and components.
  */
 import { Type } from '@sinclair/typebox';
-import {
-  ConfigError,
-  createLifecycle,
-  createLogger,
-  createMetricsRegistry,
-  defineMetrics,
-  installSignalHandlers,
-  loadConfig,
-  redact,
-  secretKeys,
-  startOpsServer,
-  type OpsServer,
-} from '@offsite/runtime';
+import { bootService, defineMetrics } from '@offsite/runtime';
 
 const Env = Type.Object({
   OFFSITE_LOG_LEVEL: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn')], {
@@ -32,10 +22,18 @@ const Env = Type.Object({
   OFFSITE_DEMO_HANG_ON_STOP: Type.Boolean({ default: false }),
 });
 
-// 1. Config, validated once; every problem reported at once, then exit non-zero (78 = EX_CONFIG).
-let config;
-try {
-  config = loadConfig(Env, process.env, {
+// 1. Config (every problem reported at once, then exit 78 = EX_CONFIG), logger with the config logged
+// redacted, metrics registry, lifecycle whose first component is the ops server.
+const {
+  env: config,
+  registry,
+  lifecycle,
+  run,
+} = bootService({
+  name: 'sample',
+  schema: Env,
+  process,
+  config: {
     checks: [
       {
         variables: ['OFFSITE_STEP_DEADLINE_MS', 'OFFSITE_SHUTDOWN_DEADLINE_MS'],
@@ -45,23 +43,11 @@ try {
             : 'a step cannot outlast the whole shutdown',
       },
     ],
-  });
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exit(78);
-}
-
-// 2. Logger; the config is logged with its secrets redacted.
-const logger = createLogger({
-  service: 'sample',
-  level: config.OFFSITE_LOG_LEVEL,
-  pretty: config.OFFSITE_LOG_PRETTY,
+  },
+  stepDeadlineMs: (c) => c.OFFSITE_STEP_DEADLINE_MS,
 });
-logger.info({ config: redact(config, secretKeys(Env)) }, 'configuration loaded');
 
-// 3. Metrics and adapters (here a fake worker standing in for a Kafka consumer).
-const registry = createMetricsRegistry({ defaultMetrics: true, defaultLabels: { service: 'sample' } });
+// 2. Metrics and adapters (here a fake worker standing in for a Kafka consumer).
 const metrics = defineMetrics(registry, {
   ticks: { type: 'counter', name: 'offsite_sample_ticks_total', help: 'Work loop iterations' },
 });
@@ -78,29 +64,8 @@ const worker = {
   check: () => timer !== undefined,
 };
 
-// 4. Lifecycle: ops server first (so it stops last and /livez answers throughout), intake last.
-const lifecycle = createLifecycle({
-  logger,
-  shutdownDeadlineMs: config.OFFSITE_SHUTDOWN_DEADLINE_MS,
-  stepDeadlineMs: config.OFFSITE_STEP_DEADLINE_MS,
-});
-let ops: OpsServer | undefined;
-lifecycle.register({
-  name: 'ops-server',
-  start: async () => {
-    ops = await startOpsServer({
-      host: config.OFFSITE_OPS_HOST,
-      port: config.OFFSITE_OPS_PORT,
-      registry,
-      checks: () => lifecycle.healthChecks(),
-      logger,
-    });
-  },
-  stop: () => ops?.close(),
-});
+// 3. Components after the ops server (so it stops last and /livez answers throughout), intake last.
 lifecycle.register(worker);
 
-// 5. Signals, then run until shut down; the exit code tells the truth.
-installSignalHandlers(lifecycle, process);
-const exitCode = await lifecycle.run();
-process.exit(exitCode);
+// 4. Signals, then run until shut down; the exit code tells the truth.
+await run();

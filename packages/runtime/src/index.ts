@@ -72,3 +72,11 @@ export {
   type StepFailure,
 } from './lifecycle.js';
 export { createMemoryLogger, type LogEntry, type MemoryLogger } from './memory-logger.js';
+export {
+  EXIT_CONFIG,
+  bootService,
+  type BootServiceOptions,
+  type ServiceBaseEnv,
+  type ServiceKit,
+  type ServiceProcess,
+} from './service.js';

@@ -41,8 +41,14 @@ function runSample(env: Record<string, string>): Running {
 
 describe('sample service process', () => {
   it('SIGTERM: graceful shutdown, exit 0', async () => {
-    const sample = runSample({});
+    const sample = runSample({ OFFSITE_DEMO_TOKEN: 'token-secret-value' });
     await sample.waitFor('all components started');
+    // The ops server came up first and answers /livez; the logged configuration hides the secret.
+    const url = /"url":"(http:[^"]+)"/.exec(sample.output())?.[1];
+    expect(url).toBeDefined();
+    expect((await fetch(`${url}/livez`)).status).toBe(200);
+    expect(sample.output()).toContain('configuration loaded');
+    expect(sample.output()).not.toContain('token-secret-value');
     sample.child.kill('SIGTERM');
     await expect(sample.exited).resolves.toEqual({ code: 0, signal: null });
     expect(sample.output()).toContain('shutdown complete');

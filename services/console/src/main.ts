@@ -2,20 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createEmailChannel, createOutboxChannel, type Channel } from '@offsite/notify';
-import {
-  ConfigError,
-  createLifecycle,
-  createLogger,
-  createMetricsRegistry,
-  defineMetrics,
-  installSignalHandlers,
-  loadConfig,
-  redact,
-  secretKeys,
-  startOpsServer,
-  withTimeout,
-  type OpsServer,
-} from '@offsite/runtime';
+import { bootService, defineMetrics, withTimeout } from '@offsite/runtime';
 import { createInfluxClient } from '@offsite/influx';
 import { runMigrations } from '@offsite/store';
 import { buildApp } from './app.js';
@@ -23,18 +10,7 @@ import { Env } from './config.js';
 import { createLiveHub } from './live.js';
 import { createRegulationWork } from './regulation-work.js';
 
-let env;
-try {
-  env = loadConfig(Env, process.env);
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exit(78);
-}
-
-const logger = createLogger({ service: 'console', level: env.OFFSITE_LOG_LEVEL });
-logger.info({ config: redact(env, secretKeys(Env)) }, 'configuration loaded');
-const registry = createMetricsRegistry({ defaultMetrics: true, defaultLabels: { service: 'console' } });
+const { env, logger, registry, lifecycle, run } = bootService({ name: 'console', schema: Env, process });
 
 const pool = new pg.Pool({ connectionString: env.OFFSITE_PG_URL, max: 10 });
 pool.on('error', (err) => logger.error({ err }, 'idle Postgres client failed'));
@@ -128,21 +104,6 @@ const app = await buildApp({
   webRoot: fileURLToPath(new URL('../web/dist/', import.meta.url)),
 });
 
-const lifecycle = createLifecycle({ logger, shutdownDeadlineMs: env.OFFSITE_SHUTDOWN_DEADLINE_MS });
-let ops: OpsServer | undefined;
-lifecycle.register({
-  name: 'ops-server',
-  start: async () => {
-    ops = await startOpsServer({
-      host: env.OFFSITE_OPS_HOST,
-      port: env.OFFSITE_OPS_PORT,
-      registry,
-      checks: () => lifecycle.healthChecks(),
-      logger,
-    });
-  },
-  stop: () => ops?.close(),
-});
 lifecycle.register({
   name: 'postgres',
   start: async () => {
@@ -171,5 +132,4 @@ lifecycle.register({
   stop: () => withTimeout(app.close(), 10_000, 'http close'),
 });
 
-installSignalHandlers(lifecycle, process);
-process.exit(await lifecycle.run());
+await run();
