@@ -1,6 +1,20 @@
 export type { Logger } from './logger.js';
-export { toLine, InvalidPointError, type InfluxPoint } from './line-protocol.js';
+export {
+  toLine,
+  escapeKey,
+  escapeMeasurement,
+  floatField,
+  stringField,
+  InvalidPointError,
+  type InfluxPoint,
+} from './line-protocol.js';
 export { InfluxError, classifyInfluxError, type InfluxErrorCode } from './errors.js';
 export { createInfluxClient, type InfluxConnection } from './client.js';
-export { createInfluxWriter, type InfluxWriter, type InfluxWriterOptions } from './writer.js';
+export {
+  createInfluxWriter,
+  resolveGzip,
+  type ClosableInfluxWriter,
+  type InfluxWriter,
+  type InfluxWriterOptions,
+} from './writer.js';
 export { queryRows, ensureDatabase1x, flux, fluxDateTime, fluxDuration, fluxString } from './query.js';

@@ -47,13 +47,19 @@ export interface BatchConsumer {
   readonly consumer: Consumer;
 }
 
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** Header values as strings; records without headers (the common case) share one frozen empty object. */
 function headersOf(m: KafkaMessage): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(m.headers ?? {})) {
+  const h = m.headers;
+  if (!h) return NO_HEADERS;
+  let out: Record<string, string> | undefined;
+  for (const k in h) {
+    const v = h[k];
     if (v === undefined) continue;
-    out[k] = Array.isArray(v) ? v.map(String).join(',') : String(v);
+    (out ??= {})[k] = Array.isArray(v) ? v.map(String).join(',') : String(v);
   }
-  return out;
+  return out ?? NO_HEADERS;
 }
 
 /** A consumer-group member that commits a partition's offsets only after its handler succeeded. */

@@ -14,3 +14,4 @@ export {
   type ConsumedBatch,
   type ConsumedMessage,
 } from './consumer.js';
+export { isLoopbackHost, resolveCompression } from './compression.js';

@@ -18,6 +18,8 @@ export interface WriterAppOptions {
   retryInitialMs: number;
   retryMaxMs: number;
   partitionsConsumedConcurrently: number;
+  /** InfluxDB writes in flight at once. */
+  maxConcurrentWrites?: number;
   sessionTimeoutMs?: number;
 }
 
@@ -55,6 +57,7 @@ export function createWriterApp(opts: WriterAppOptions): WriterApp {
     metrics: opts.metrics,
     maxBatchPoints: opts.maxBatchPoints,
     maxBatchDelayMs: opts.maxBatchDelayMs,
+    ...(opts.maxConcurrentWrites ? { maxConcurrentWrites: opts.maxConcurrentWrites } : {}),
     retryInitialMs: opts.retryInitialMs,
     retryMaxMs: opts.retryMaxMs,
     // Stop fetching while InfluxDB is away (the batches in hand keep retrying) and resume by itself.

@@ -15,6 +15,11 @@ export const WriterEnv = Type.Object({
   OFFSITE_INFLUX_ORG: Type.String({ default: '-' }),
   OFFSITE_INFLUX_BUCKET: Type.String({ minLength: 1 }),
   OFFSITE_INFLUX_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+  /** auto: gzip bodies unless InfluxDB is on loopback (README "Batching and compression"). */
+  OFFSITE_INFLUX_GZIP: Type.Union([Type.Literal('auto'), Type.Literal('true'), Type.Literal('false')], {
+    default: 'auto',
+  }),
+  OFFSITE_INFLUX_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
   OFFSITE_TELEMETRY_TOPIC: Type.String({ minLength: 1, default: 'telemetry.v1' }),
   OFFSITE_DLQ_TOPIC: Type.String({ minLength: 1, default: 'telemetry.dlq.v1' }),
   OFFSITE_INFLUX_WRITER_GROUP: Type.String({ minLength: 1, default: 'offsite-influx-writer' }),

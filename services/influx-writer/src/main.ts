@@ -46,6 +46,8 @@ const influx = createInfluxWriter({
   org: env.OFFSITE_INFLUX_ORG,
   bucket: env.OFFSITE_INFLUX_BUCKET,
   timeoutMs: env.OFFSITE_INFLUX_TIMEOUT_MS,
+  gzip: env.OFFSITE_INFLUX_GZIP === 'auto' ? 'auto' : env.OFFSITE_INFLUX_GZIP === 'true',
+  maxSockets: env.OFFSITE_INFLUX_CONCURRENCY,
   logger: logger.child({ component: 'influx' }),
 });
 const app = createWriterApp({
@@ -61,6 +63,7 @@ const app = createWriterApp({
   retryInitialMs: env.OFFSITE_RETRY_INITIAL_MS,
   retryMaxMs: env.OFFSITE_RETRY_MAX_MS,
   partitionsConsumedConcurrently: env.OFFSITE_PARTITIONS_CONCURRENTLY,
+  maxConcurrentWrites: env.OFFSITE_INFLUX_CONCURRENCY,
   sessionTimeoutMs: env.OFFSITE_KAFKA_SESSION_TIMEOUT_MS,
 });
 

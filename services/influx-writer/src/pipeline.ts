@@ -1,10 +1,10 @@
-import { validateTelemetryV1, type TelemetryV1, type TelemetryDlqV1 } from '@offsite/contracts';
-import { InfluxError, toLine } from '@offsite/influx';
+import { validateTelemetryV1, type TelemetryDlqV1 } from '@offsite/contracts';
+import { InfluxError } from '@offsite/influx';
 import type { ConsumedBatch, ConsumedMessage } from '@offsite/kafka';
 import { OffsiteError, type Logger } from '@offsite/runtime';
 import { dlqRecord, type WriterDlqReason } from './dlq.js';
 import type { WriterMetrics } from './metrics.js';
-import { telemetryToPoints } from './points.js';
+import { telemetryToLines } from './points.js';
 
 /** The slice of @offsite/influx's writer this pipeline calls. */
 export interface LineSink {
@@ -25,6 +25,12 @@ export interface PipelineOptions {
   maxBatchPoints: number;
   /** Flush at the latest this long after the first reading was buffered. */
   maxBatchDelayMs: number;
+  /**
+   * Flushes (InfluxDB write requests) in flight at once (default 1). Offsets stay correct with more:
+   * each partition batch resolves after its own flush, and KafkaJS hands a partition its next batch
+   * only after that.
+   */
+  maxConcurrentWrites?: number;
   /** Exponential backoff of retryable write errors: first delay and cap, with jitter. */
   retryInitialMs: number;
   retryMaxMs: number;
@@ -45,15 +51,17 @@ export interface Pipeline {
   shutdown(): void;
 }
 
-interface Line {
-  line: string;
+/** One reading's lines, kept together: a write splits between readings, and a refusal DLQs the reading. */
+interface Reading {
+  /** Its points as line protocol, joined by `\n`. */
+  text: string;
+  count: number;
   measurement: string;
   message: ConsumedMessage;
-  parsed: TelemetryV1;
 }
 
 interface Entry {
-  lines: Line[];
+  readings: Reading[];
   dlq: TelemetryDlqV1[];
   heartbeat: () => Promise<void>;
   resolve: () => void;
@@ -68,18 +76,20 @@ export class ShutdownError extends OffsiteError<'WRITER_SHUTTING_DOWN'> {
   }
 }
 
-/** Decodes one Kafka record into line-protocol lines, or a DLQ record saying why it cannot be stored. */
+const EMPTY = Buffer.alloc(0);
+
+/** Decodes one Kafka record into its line-protocol lines, or a DLQ record saying why it cannot be stored. */
 export function decodeMessage(
   m: ConsumedMessage,
   now: Date,
-): { lines: Line[] } | { dlq: TelemetryDlqV1; reason: WriterDlqReason } {
+): { reading: Reading } | { dlq: TelemetryDlqV1; reason: WriterDlqReason } {
   const fail = (reason: WriterDlqReason, message: string, parsed?: object) => ({
     dlq: dlqRecord(m, reason, message, now, parsed),
     reason,
   });
   let json: unknown;
   try {
-    json = JSON.parse((m.value ?? Buffer.alloc(0)).toString('utf8'));
+    json = JSON.parse((m.value ?? EMPTY).toString('utf8'));
   } catch (e) {
     return fail('json.invalid', `not JSON: ${(e as Error).message}`);
   }
@@ -91,29 +101,43 @@ export function decodeMessage(
       typeof json === 'object' && json !== null ? json : undefined,
     );
   try {
-    const lines = telemetryToPoints(v.value).map((p) => ({
-      line: toLine(p),
-      measurement: p.measurement,
-      message: m,
-      parsed: v.value,
-    }));
-    return { lines };
+    const { text, count } = telemetryToLines(v.value);
+    return { reading: { text, count, measurement: v.value.kind, message: m } };
   } catch (e) {
     return fail('influx.invalid-point', (e as Error).message, v.value);
   }
 }
 
+/** The reading's ids for its DLQ record (decoded again: refusals are rare, so readings do not keep them). */
+function parsedIds(m: ConsumedMessage): object | undefined {
+  try {
+    const json: unknown = JSON.parse((m.value ?? EMPTY).toString('utf8'));
+    return typeof json === 'object' && json !== null ? json : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const pointsOf = (e: Entry): number => {
+  let n = 0;
+  for (const r of e.readings) n += r.count;
+  return n;
+};
+
 export function createPipeline(opts: PipelineOptions): Pipeline {
   const log = opts.logger.child({ component: 'pipeline' });
   const random = opts.random ?? Math.random;
-  let pending: Entry[] = [];
+  const concurrency = Math.max(1, opts.maxConcurrentWrites ?? 1);
+  const pending: Entry[] = [];
   let pendingPoints = 0;
   let firstBufferedAt = 0;
   let timer: NodeJS.Timeout | undefined;
-  let flushing: Promise<void> = Promise.resolve();
+  /** The oldest buffered reading has waited maxBatchDelayMs. */
+  let due = false;
+  let active = 0;
   let available = true;
   let closing = false;
-  let wake: (() => void) | undefined;
+  const wakers = new Set<() => void>();
   opts.metrics.influxUp.set(1);
 
   const setAvailable = (up: boolean) => {
@@ -127,37 +151,45 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        wake = undefined;
-        resolve();
-      }, ms);
-      wake = () => {
+      const wake = () => {
         clearTimeout(t);
-        wake = undefined;
+        wakers.delete(wake);
         resolve();
       };
+      const t = setTimeout(wake, ms);
+      wakers.add(wake);
     });
 
-  /** Writes the lines, retrying what may succeed later; returns the lines InfluxDB refuses for good. */
-  const writeLines = async (lines: Line[], entries: Entry[]): Promise<{ line: Line; why: string }[]> => {
+  /** Writes the readings, retrying what may succeed later; returns the readings InfluxDB refuses for good. */
+  const writeReadings = async (
+    readings: Reading[],
+    entries: Entry[],
+  ): Promise<{ reading: Reading; why: string }[]> => {
     let attempt = 0;
     for (;;) {
       try {
-        await opts.influx.write(lines.map((l) => l.line));
-        opts.metrics.batchPoints.observe(lines.length);
-        for (const l of lines) opts.metrics.points.inc({ measurement: l.measurement });
+        await opts.influx.write(readings.map((r) => r.text));
+        // Counted per measurement once per write (a labelled inc per point was a visible cost).
+        const byMeasurement = new Map<string, number>();
+        let lines = 0;
+        for (const r of readings) {
+          lines += r.count;
+          byMeasurement.set(r.measurement, (byMeasurement.get(r.measurement) ?? 0) + r.count);
+        }
+        opts.metrics.batchPoints.observe(lines);
+        for (const [measurement, n] of byMeasurement) opts.metrics.points.inc({ measurement }, n);
         setAvailable(true);
         return [];
       } catch (err) {
         const code = err instanceof InfluxError ? err.code : 'INFLUX_UNAVAILABLE';
         opts.metrics.writeErrors.inc({ code });
         if (code === 'INFLUX_REJECTED' || code === 'INFLUX_TOO_LARGE') {
-          // Find the refused lines by halving: the rest is written (again: writes are idempotent).
-          if (lines.length === 1) return [{ line: lines[0]!, why: (err as Error).message }];
-          const mid = Math.ceil(lines.length / 2);
+          // Find the refused readings by halving: the rest is written (again: writes are idempotent).
+          if (readings.length === 1) return [{ reading: readings[0]!, why: (err as Error).message }];
+          const mid = Math.ceil(readings.length / 2);
           return [
-            ...(await writeLines(lines.slice(0, mid), entries)),
-            ...(await writeLines(lines.slice(mid), entries)),
+            ...(await writeReadings(readings.slice(0, mid), entries)),
+            ...(await writeReadings(readings.slice(mid), entries)),
           ];
         }
         // Unavailable, throttled or refused credentials: nothing is lost by waiting.
@@ -168,7 +200,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
         const delay = Math.max(advised, base / 2 + (random() * base) / 2);
         attempt += 1;
         log.warn(
-          { err, code, attempt, delayMs: Math.round(delay), lines: lines.length },
+          { err, code, attempt, delayMs: Math.round(delay), readings: readings.length },
           'InfluxDB write failed; retrying',
         );
         // Keep the group membership of the waiting batches alive while InfluxDB is away.
@@ -179,57 +211,101 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     }
   };
 
-  const flushNow = async (): Promise<void> => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    const entries = pending;
-    const startedAt = firstBufferedAt;
-    pending = [];
-    pendingPoints = 0;
-    if (entries.length === 0) return;
+  /** Writes the entries' readings in writes of at most maxBatchPoints, then their DLQ records; settles each entry. */
+  const flush = async (entries: Entry[], startedAt: number): Promise<void> => {
     try {
-      const lines = entries.flatMap((e) => e.lines);
-      const rejected: { line: Line; why: string }[] = [];
-      for (let i = 0; i < lines.length; i += opts.maxBatchPoints) {
-        rejected.push(...(await writeLines(lines.slice(i, i + opts.maxBatchPoints), entries)));
-      }
+      const rejected: { reading: Reading; why: string }[] = [];
+      let chunk: Reading[] = [];
+      let chunkPoints = 0;
+      let lines = 0;
+      for (const e of entries)
+        for (const r of e.readings) {
+          if (chunkPoints > 0 && chunkPoints + r.count > opts.maxBatchPoints) {
+            rejected.push(...(await writeReadings(chunk, entries)));
+            chunk = [];
+            chunkPoints = 0;
+          }
+          chunk.push(r);
+          chunkPoints += r.count;
+          lines += r.count;
+        }
+      if (chunk.length > 0) rejected.push(...(await writeReadings(chunk, entries)));
       const dlq = entries.flatMap((e) => e.dlq);
-      const seen = new Set<string>();
       const now = new Date();
-      for (const r of rejected) {
-        const m = r.line.message;
+      for (const { reading, why } of rejected) {
+        const m = reading.message;
         const key = `${m.topic}/${m.partition}/${m.offset}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        dlq.push(dlqRecord(m, 'influx.rejected', r.why, now, r.line.parsed));
+        dlq.push(dlqRecord(m, 'influx.rejected', why, now, parsedIds(m)));
         opts.metrics.dlq.inc({ reason: 'influx.rejected' });
-        log.warn({ origin: key, reason: r.why }, 'InfluxDB refused a reading; sent to the DLQ');
+        log.warn({ origin: key, reason: why }, 'InfluxDB refused a reading; sent to the DLQ');
       }
       if (dlq.length > 0) await opts.dlq.send(dlq);
       opts.metrics.flushSeconds.observe((Date.now() - startedAt) / 1000);
-      log.debug({ lines: lines.length, dlq: dlq.length, batches: entries.length }, 'flushed');
+      log.debug({ lines, dlq: dlq.length, batches: entries.length }, 'flushed');
       for (const e of entries) e.resolve();
     } catch (err) {
       for (const e of entries) e.reject(err);
     }
   };
 
-  const scheduleFlush = () => {
-    flushing = flushing.then(flushNow, flushNow);
+  /** Makes what is buffered due maxBatchDelayMs from now, unless a deadline is already set. */
+  const arm = () => {
+    if (timer || due || pending.length === 0) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      due = true;
+      pump();
+    }, opts.maxBatchDelayMs);
+  };
+
+  /**
+   * Starts flushes while a write slot is free and the buffer is full, due, or the pipeline closing. A
+   * flush takes whole partition batches up to maxBatchPoints; what stays buffered keeps its deadline.
+   */
+  const pump = () => {
+    while (
+      active < concurrency &&
+      pending.length > 0 &&
+      (closing || due || pendingPoints >= opts.maxBatchPoints)
+    ) {
+      const entries: Entry[] = [];
+      let points = 0;
+      while (
+        pending.length > 0 &&
+        (entries.length === 0 || points + pointsOf(pending[0]!) <= opts.maxBatchPoints)
+      ) {
+        const e = pending.shift()!;
+        entries.push(e);
+        points += pointsOf(e);
+      }
+      pendingPoints -= points;
+      const startedAt = firstBufferedAt;
+      if (pending.length === 0) {
+        due = false;
+        if (timer) clearTimeout(timer);
+        timer = undefined;
+      } else if (!due) arm();
+      active += 1;
+      void flush(entries, startedAt).finally(() => {
+        active -= 1;
+        pump();
+      });
+    }
   };
 
   return {
     isAvailable: () => available,
     shutdown() {
       closing = true;
-      wake?.();
-      if (pending.length > 0) scheduleFlush();
+      for (const wake of [...wakers]) wake();
+      pump();
     },
     handle(batch) {
       if (closing) return Promise.reject(new ShutdownError());
       const now = new Date();
-      const lines: Line[] = [];
+      const readings: Reading[] = [];
       const dlq: TelemetryDlqV1[] = [];
+      let ok = 0;
       for (const m of batch.messages) {
         const r = decodeMessage(m, now);
         if ('dlq' in r) {
@@ -237,16 +313,18 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
           opts.metrics.dlq.inc({ reason: r.reason });
           opts.metrics.readings.inc({ outcome: 'dlq' });
         } else {
-          lines.push(...r.lines);
-          opts.metrics.readings.inc({ outcome: 'ok' });
+          readings.push(r.reading);
+          ok += 1;
         }
       }
+      if (ok > 0) opts.metrics.readings.inc({ outcome: 'ok' }, ok);
       return new Promise<void>((resolve, reject) => {
+        const entry: Entry = { readings, dlq, heartbeat: batch.heartbeat, resolve, reject };
         if (pending.length === 0) firstBufferedAt = Date.now();
-        pending.push({ lines, dlq, heartbeat: batch.heartbeat, resolve, reject });
-        pendingPoints += lines.length;
-        if (pendingPoints >= opts.maxBatchPoints) scheduleFlush();
-        else if (!timer) timer = setTimeout(scheduleFlush, opts.maxBatchDelayMs);
+        pending.push(entry);
+        pendingPoints += pointsOf(entry);
+        arm();
+        pump();
       });
     },
   };

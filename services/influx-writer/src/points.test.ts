@@ -1,6 +1,7 @@
 import type { TelemetryV1 } from '@offsite/contracts';
 import { toLine } from '@offsite/influx';
-import { telemetryToPoints } from './points.js';
+import fc from 'fast-check';
+import { telemetryToLines, telemetryToPoints } from './points.js';
 
 const reading = (over: Partial<TelemetryV1> = {}): TelemetryV1 => ({
   schema: 'telemetry.v1',
@@ -78,5 +79,56 @@ describe('telemetryToPoints', () => {
       reading({ dataTime: '2024-03-01T02:00:00Z', receivedAt: '2024-03-02T00:00:00Z' }),
     ).map(toLine);
     expect(a).toEqual(b);
+  });
+});
+
+describe('telemetryToLines', () => {
+  const viaPoints = (t: TelemetryV1) => telemetryToPoints(t).map(toLine).join('\n');
+
+  it('encodes exactly the lines of telemetryToPoints + toLine for the fixtures above', () => {
+    const cases = [
+      reading(),
+      reading({ interval: 'minute', periodSeconds: 600 }),
+      reading({
+        measurements: [
+          { factor: 'w01018', stat: 'Avg', value: 40, flag: 'N' },
+          { factor: 'a21026', stat: 'Avg', value: 1e21, unit: 'mg/m3' },
+          { factor: 'w01018', stat: 'Cou', value: 7, flag: 'T', unit: 'm3' },
+          { factor: 'w01018', stat: 'Avg', value: -0.5, flag: 'N' },
+        ],
+      }),
+      reading({ siteId: 'site with, = specials', deviceId: 'dev\\x' }),
+    ];
+    for (const t of cases) {
+      const { text, count } = telemetryToLines(t);
+      expect(text).toBe(viaPoints(t));
+      expect(count).toBe(telemetryToPoints(t).length);
+    }
+  });
+
+  it('agrees with the two-step encoding for arbitrary measurement lists (property)', () => {
+    const measurement = fc.record(
+      {
+        factor: fc.constantFrom('a21026', 'a34013', 'w01018', 'power_kw'),
+        stat: fc.constantFrom('Avg', 'Min', 'Max', 'Rtd', 'Cou', 'ZsAvg'),
+        value: fc.double({ noNaN: true, noDefaultInfinity: true }),
+        flag: fc.constantFrom('N', 'T', 'M', 'D'),
+        unit: fc.constantFrom('mg/m3', 'kWh', 'L/s "x"'),
+      },
+      { requiredKeys: ['factor', 'stat', 'value'] },
+    );
+    fc.assert(
+      fc.property(fc.array(measurement, { maxLength: 12 }), (ms) => {
+        const t = reading({ measurements: ms as TelemetryV1['measurements'] });
+        expect(telemetryToLines(t).text).toBe(viaPoints(t));
+      }),
+    );
+  });
+
+  it('refuses what toLine refuses: a non-finite value and an invalid dataTime', () => {
+    expect(() =>
+      telemetryToLines(reading({ measurements: [{ factor: 'a', stat: 'Avg', value: Number.NaN }] })),
+    ).toThrow(/finite/);
+    expect(() => telemetryToLines(reading({ dataTime: 'yesterday' }))).toThrow(RangeError);
   });
 });

@@ -1,5 +1,12 @@
 import type { TelemetryV1 } from '@offsite/contracts';
-import type { InfluxPoint } from '@offsite/influx';
+import {
+  escapeKey,
+  escapeMeasurement,
+  floatField,
+  InvalidPointError,
+  stringField,
+  type InfluxPoint,
+} from '@offsite/influx';
 
 /**
  * Maps one telemetry.v1 reading to InfluxDB points (README "Measurements and tags"):
@@ -39,4 +46,86 @@ export function telemetryToPoints(t: TelemetryV1): InfluxPoint[] {
     if (m.unit !== undefined && p.fields.unit === undefined) p.fields.unit = m.unit;
   }
   return [...byFactor.values()];
+}
+
+/** Tag part of a series (`<kind>,device=…,enterprise=…,factor=…,interval=…,site=…`), cached by its parts. */
+const seriesCache = new Map<string, string>();
+const SERIES_CACHE_MAX = 100_000;
+
+function seriesPrefix(kind: string, t: TelemetryV1, factor: string, interval: string): string {
+  // \u0001 cannot occur in registry ids or factor codes; it only separates the parts of the key.
+  const key = `${kind}\u0001${t.deviceId}\u0001${t.enterpriseId}\u0001${factor}\u0001${interval}\u0001${t.siteId}`;
+  let prefix = seriesCache.get(key);
+  if (prefix === undefined) {
+    if (!kind) throw new InvalidPointError('empty measurement');
+    // Tags in key order (InfluxDB's fastest path); an empty value cannot be carried, so it is left out.
+    prefix = escapeMeasurement(kind);
+    const tags: [string, string][] = [
+      ['device', t.deviceId],
+      ['enterprise', t.enterpriseId],
+      ['factor', factor],
+      ['interval', interval],
+      ['site', t.siteId],
+    ];
+    for (const [k, v] of tags) if (v !== '') prefix += `,${k}=${escapeKey(v)}`;
+    if (seriesCache.size >= SERIES_CACHE_MAX) seriesCache.clear();
+    seriesCache.set(key, prefix);
+  }
+  return prefix;
+}
+
+/**
+ * The same points as `telemetryToPoints(t).map(toLine)`, joined by `\n`, built without the
+ * intermediate point objects: series prefixes are cached, each factor's fields are encoded straight
+ * from the measurements. Throws InvalidPointError (or RangeError for a bad dataTime) like the two steps.
+ */
+export function telemetryToLines(t: TelemetryV1): { text: string; count: number } {
+  const timeSeconds = Math.floor(Date.parse(t.dataTime) / 1000);
+  if (!Number.isFinite(timeSeconds)) throw new RangeError(`invalid dataTime ${t.dataTime}`);
+  const interval = t.periodSeconds !== undefined ? `${t.interval}-${t.periodSeconds}s` : t.interval;
+  const ms = t.measurements;
+  let text = '';
+  let count = 0;
+  // Measurements usually come grouped by factor; `done` marks those already written with an earlier one.
+  let done: boolean[] | undefined;
+  for (let i = 0; i < ms.length; i++) {
+    if (done?.[i]) continue;
+    const factor = ms[i]!.factor;
+    // Field name → encoded value, in first-seen order; a later statistic of the same name overwrites.
+    const names: string[] = [];
+    const values: string[] = [];
+    let flag: string | undefined;
+    let unit: string | undefined;
+    const set = (name: string, value: string) => {
+      const at = names.indexOf(name);
+      if (at >= 0) values[at] = value;
+      else {
+        names.push(name);
+        values.push(value);
+      }
+    };
+    for (let j = i; j < ms.length; j++) {
+      const m = ms[j]!;
+      if (m.factor !== factor) continue;
+      if (j > i) (done ??= [])[j] = true;
+      set(m.stat, floatField(m.value, m.stat));
+      if (m.flag !== undefined) {
+        if (flag === undefined) flag = m.flag;
+        else if (flag !== m.flag) set(`${m.stat}_flag`, stringField(m.flag));
+      }
+      if (m.unit !== undefined && unit === undefined) unit = m.unit;
+    }
+    if (flag !== undefined && !names.includes('flag')) set('flag', stringField(flag));
+    if (unit !== undefined && !names.includes('unit')) set('unit', stringField(unit));
+    let fields: string;
+    if (names.length === 1) fields = `${escapeKey(names[0]!)}=${values[0]!}`;
+    else {
+      const order = names.map((_, k) => k).sort((a, b) => (names[a]! < names[b]! ? -1 : 1));
+      fields = order.map((k) => `${escapeKey(names[k]!)}=${values[k]!}`).join(',');
+    }
+    if (count > 0) text += '\n';
+    text += `${seriesPrefix(t.kind, t, factor, interval)} ${fields} ${timeSeconds}`;
+    count += 1;
+  }
+  return { text, count };
 }

@@ -23,7 +23,11 @@ export const IngestorEnv = Type.Object({
   OFFSITE_MQTT_SHARE_GROUP: Type.String({ pattern: '^[A-Za-z0-9._-]+$', default: 'offsite-ingest' }),
   OFFSITE_MQTT_SESSIONS: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
   OFFSITE_MQTT_SESSION_EXPIRY_S: Type.Integer({ minimum: 0, default: 86_400 }),
+  OFFSITE_MQTT_RECEIVE_MAXIMUM: Type.Integer({ minimum: 1, maximum: 65_535, default: 1_000 }),
   OFFSITE_PRODUCE_MAX_BATCH: Type.Integer({ minimum: 1, default: 500 }),
+  OFFSITE_KAFKA_COMPRESSION: Type.Union([Type.Literal('auto'), Type.Literal('none'), Type.Literal('gzip')], {
+    default: 'auto',
+  }),
   OFFSITE_RETRY_INITIAL_MS: Type.Integer({ minimum: 1, default: 200 }),
   OFFSITE_RETRY_MAX_MS: Type.Integer({ minimum: 1, default: 10_000 }),
   OFFSITE_SHUTDOWN_DEADLINE_MS: Type.Integer({ minimum: 100, default: 25_000 }),

@@ -4,6 +4,7 @@ import { withTimeout } from '@offsite/runtime';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { IngestorMetrics } from './metrics.js';
 import type { ProduceBatcher } from './produce-batcher.js';
+import { gatePubacks, type PubackGate } from './puback-gate.js';
 import type { RegistryIndex } from './registry-index.js';
 import { routeMqttMessage } from './router.js';
 
@@ -13,10 +14,12 @@ export interface MqttIngestorOptions {
   password?: string;
   /** Base client id; session i uses `<clientId>-<i>` so each keeps its persistent session. */
   clientId: string;
-  /** Parallel sessions in the shared subscription (MQTT.js handles one message per session at a time). */
+  /** Parallel sessions in the shared subscription. */
   sessions: number;
   shareGroup: string;
   sessionExpirySeconds: number;
+  /** MQTT 5 receive maximum per session: QoS 1 messages in flight (PUBACK held until Kafka acked). */
+  receiveMaximum: number;
   telemetryTopic: string;
   dlqTopic: string;
   registry: () => RegistryIndex;
@@ -32,6 +35,8 @@ export interface MqttIngestor {
   /** Every session connected. */
   isConnected(): boolean;
   readonly filters: readonly string[];
+  /** Messages whose PUBACK is held, over all sessions. */
+  held(): number;
 }
 
 /** The subscription filters: meter energy/status and HJ 212 frames of every enterprise, shared. */
@@ -46,6 +51,7 @@ export function createMqttIngestor(opts: MqttIngestorOptions): MqttIngestor {
   const filters = subscriptionFilters(opts.shareGroup);
   const clients: MqttClient[] = [];
   const connected = new Set<number>();
+  const gates: PubackGate[] = [];
 
   /** Everything one message needs before its PUBACK may go: routed, then durably produced. */
   const ingest = async (packet: IPublishPacket, clientId: string): Promise<void> => {
@@ -82,24 +88,24 @@ export function createMqttIngestor(opts: MqttIngestorOptions): MqttIngestor {
         clientId,
         protocolVersion: 5,
         clean: false,
-        properties: { sessionExpiryInterval: opts.sessionExpirySeconds },
+        // receiveMaximum bounds the QoS 1 messages the broker sends this session before PUBACKs come
+        // back (Mosquitto's max_inflight_messages, 20, applies only when a v5 client advertises none).
+        properties: { sessionExpiryInterval: opts.sessionExpirySeconds, receiveMaximum: opts.receiveMaximum },
         reconnectPeriod: 1_000,
         connectTimeout: 10_000,
         ...(opts.username ? { username: opts.username } : {}),
         ...(opts.password ? { password: opts.password } : {}),
       });
-      // MQTT.js sends the PUBACK of a QoS 1 message only when this callback runs: it runs after
-      // the Kafka produce was acknowledged, or with an error (no PUBACK: the broker keeps the
-      // message in the session and re-delivers it on the next connection).
-      client.handleMessage = (packet, callback) => {
-        ingest(packet, clientId).then(
-          () => callback(),
-          (err: unknown) => {
-            log.warn({ err, topic: packet.topic }, 'message not acknowledged');
-            callback(err as Error);
-          },
-        );
-      };
+      // PUBACK only after the produce was acknowledged, with up to `receiveMaximum` messages in
+      // flight per session (see puback-gate.ts). A failed ingest sends no PUBACK: the broker keeps the
+      // message in the session and re-delivers it on the next connection.
+      gates.push(
+        gatePubacks(
+          client,
+          (packet) => ingest(packet, clientId),
+          (err, packet) => log.warn({ err, topic: packet.topic }, 'message not acknowledged'),
+        ),
+      );
       let first = true;
       client.on('connect', (connack) => {
         connected.add(i);
@@ -135,6 +141,7 @@ export function createMqttIngestor(opts: MqttIngestorOptions): MqttIngestor {
 
   return {
     filters,
+    held: () => gates.reduce((n, g) => n + g.held(), 0),
     isConnected: () => clients.length > 0 && connected.size === clients.length,
     async start() {
       await Promise.all(Array.from({ length: opts.sessions }, (_, i) => connectOne(i)));

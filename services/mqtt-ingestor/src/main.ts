@@ -1,5 +1,5 @@
 // Composition root of the mqtt-ingestor: config → logger → adapters → app → lifecycle → ops → signals.
-import { createDurableProducer, createKafkaClient } from '@offsite/kafka';
+import { createDurableProducer, createKafkaClient, resolveCompression } from '@offsite/kafka';
 import {
   ConfigError,
   createLifecycle,
@@ -45,7 +45,7 @@ const kafka = createKafkaClient({
 });
 const producer = createDurableProducer(kafka, {
   logger: logger.child({ component: 'producer' }),
-  compression: 'gzip',
+  compression: resolveCompression(env.OFFSITE_KAFKA_COMPRESSION, env.OFFSITE_KAFKA_BROKERS),
 });
 const batcher = createProduceBatcher({
   sender: producer,
@@ -74,6 +74,7 @@ const ingestor = createMqttIngestor({
   sessions: env.OFFSITE_MQTT_SESSIONS,
   shareGroup: env.OFFSITE_MQTT_SHARE_GROUP,
   sessionExpirySeconds: env.OFFSITE_MQTT_SESSION_EXPIRY_S,
+  receiveMaximum: env.OFFSITE_MQTT_RECEIVE_MAXIMUM,
   telemetryTopic: env.OFFSITE_TELEMETRY_TOPIC,
   dlqTopic: env.OFFSITE_DLQ_TOPIC,
   registry: () => registrySource.current(),
