@@ -24,6 +24,11 @@ export interface LoggerSpec {
   readonly factors: readonly string[];
   /** Hourly (gas) or daily (water) permit limit per factor, when the permit has one. */
   readonly limits: Readonly<Record<string, LimitInfo>>;
+  /**
+   * Treatment facilities whose running status this logger reports (`SBn-RS` in CN 2021 packets),
+   * from the registry's treatment meters `facilities: [{ outlet, code }]`; the meter tells whether it runs.
+   */
+  readonly facilities: readonly { readonly code: string; readonly meterId: string }[];
 }
 
 export interface MeterSpec {
@@ -69,6 +74,13 @@ function mqttUser(ref: string | undefined): string | null {
 export function buildFleet(registry: RegistryFile): Fleet {
   const enterprises: EnterpriseSpec[] = registry.enterprises.map((e, index) => {
     const loggers: LoggerSpec[] = [];
+    const facilitiesAt = new Map<string, { code: string; meterId: string }[]>();
+    for (const m of e.meters)
+      for (const f of m.facilities ?? []) {
+        const list = facilitiesAt.get(f.outlet) ?? [];
+        list.push({ code: f.code, meterId: m.id });
+        facilitiesAt.set(f.outlet, list);
+      }
     for (const o of e.outlets) {
       const aux: readonly string[] = o.kind === 'gas' ? GAS_AUX : WATER_AUX;
       const limits: Record<string, LimitInfo> = {};
@@ -103,6 +115,7 @@ export function buildFleet(registry: RegistryFile): Fleet {
           refO2Pct: o.refO2Pct ?? null,
           factors,
           limits,
+          facilities: [...(facilitiesAt.get(o.id) ?? [])].sort((a, b) => (a.code < b.code ? -1 : 1)),
         });
       }
     }

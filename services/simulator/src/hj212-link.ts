@@ -3,7 +3,10 @@
  * its uploads one at a time, like a real logger — wait for the 9014 data ack that echoes the QN,
  * resend on timeout, and after repeated failures drop the connection, reconnect with backoff and
  * keep everything unacknowledged in its cache, replayed in order once the centre answers again.
- * Loggers without an ack flag (HJ/T 212-2005) are fire-and-forget.
+ * Loggers without an ack flag (HJ/T 212-2005) are fire-and-forget. An upload whose data segment
+ * exceeds `maxSegmentBytes` goes out as PNUM/PNO parts (./split.ts), each acknowledged; a split upload
+ * is never resent part by part on one connection (the centre would see a duplicate part): a part
+ * without its ack drops the connection, and the whole upload is sent again on the next one.
  */
 import net from 'node:net';
 import {
@@ -14,6 +17,7 @@ import {
   type EncodeOptions,
   type PacketInput,
 } from '@offsite/hj212';
+import { MAX_SEGMENT_BYTES, splitPacket } from './split.js';
 
 export interface LinkLogger {
   debug(obj: object, msg?: string): void;
@@ -32,6 +36,8 @@ export interface LinkOptions {
   readonly maxResends: number;
   readonly reconnectMinMs: number;
   readonly reconnectMaxMs: number;
+  /** Data segments longer than this are split into PNUM/PNO parts (default 1024, the standard's). */
+  readonly maxSegmentBytes?: number;
   readonly logger: LinkLogger;
   /** Called when a packet was acknowledged (or sent, for loggers that ask for no ack). */
   readonly onDelivered?: (p: PacketInput, attempts: number) => void;
@@ -43,6 +49,9 @@ export interface LinkStats {
   readonly resends: number;
   readonly reconnects: number;
   readonly cached: number;
+  /** Uploads sent as PNUM/PNO parts, and the parts sent (resends included). */
+  readonly splitUploads: number;
+  readonly parts: number;
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -67,7 +76,7 @@ export class Hj212Link {
   private readonly stop = new AbortController();
   private loop: Promise<void> | null = null;
   private readonly encodeOptions: EncodeOptions;
-  private stats = { delivered: 0, resends: 0, reconnects: 0 };
+  private stats = { delivered: 0, resends: 0, reconnects: 0, splitUploads: 0, parts: 0 };
   private backoff: number;
 
   constructor(private readonly o: LinkOptions) {
@@ -202,25 +211,19 @@ export class Hj212Link {
         }
       }
       const wantsAck = head.flag !== null && head.flag !== undefined && (head.flag & 1) === 1;
-      const frame = encodePacket(head, this.encodeOptions);
-      let delivered = false;
+      const parts = splitPacket(head, this.o.maxSegmentBytes ?? MAX_SEGMENT_BYTES, this.encodeOptions);
+      let delivered = true;
       let attempt = 0;
-      for (; attempt <= this.o.maxResends && this.socket && this.online && !signal.aborted; attempt++) {
-        if (attempt > 0) {
-          this.stats.resends++;
-          this.o.onResend?.(head);
-        }
-        const ack = wantsAck && head.qn ? this.waitAck(head.qn, this.o.ackTimeoutMs) : null;
-        this.socket.write(frame);
-        if (!ack) {
-          delivered = true;
-          break;
-        }
-        if (await ack) {
-          delivered = true;
+      for (const part of parts) {
+        const r = await this.sendOne(part, wantsAck, parts.length > 1 ? 0 : this.o.maxResends);
+        attempt = Math.max(attempt, r.attempts - 1);
+        if (parts.length > 1) this.stats.parts += r.attempts;
+        if (!r.delivered) {
+          delivered = false;
           break;
         }
       }
+      if (delivered && parts.length > 1) this.stats.splitUploads++;
       if (delivered) {
         this.queue.shift();
         this.stats.delivered++;
@@ -236,5 +239,26 @@ export class Hj212Link {
       }
     }
     this.dropSocket();
+  }
+
+  /** Writes one frame and waits for its 9014 (resending up to `maxResends` times). */
+  private async sendOne(
+    p: PacketInput,
+    wantsAck: boolean,
+    maxResends: number,
+  ): Promise<{ delivered: boolean; attempts: number }> {
+    const signal = this.stop.signal;
+    const frame = encodePacket(p, this.encodeOptions);
+    let attempt = 0;
+    for (; attempt <= maxResends && this.socket && this.online && !signal.aborted; attempt++) {
+      if (attempt > 0) {
+        this.stats.resends++;
+        this.o.onResend?.(p);
+      }
+      const ack = wantsAck && p.qn ? this.waitAck(p.qn, this.o.ackTimeoutMs) : null;
+      this.socket.write(frame);
+      if (!ack || (await ack)) return { delivered: true, attempts: attempt + 1 };
+    }
+    return { delivered: false, attempts: attempt };
   }
 }

@@ -3,11 +3,17 @@
  * and returns the HJ 212 uploads due then — 2011 real-time data every realtimeIntervalS, 2051
  * minute data every minuteIntervalS, 2061 hourly and 2031 daily data at the end of their interval
  * (DataTime is the interval start), computed from the samples the logger kept, as a real logger does.
+ * An outlet with realtimeIntervalS 0 uploads no real-time data: its analysers are still sampled
+ * every SAMPLE_S for the minute statistics. A logger linked to treatment facilities also reports
+ * their running status (`SBn-RS`, CN 2021) with each real-time upload (with each minute upload on a
+ * minute-only outlet): 0 while the facility's meter is switched off (treatment-off scenario), else 1.
  */
 import {
   FACTOR_CODES_2005_TO_2017,
   dataCp,
+  formatDataTime,
   formatQn,
+  type CpItem,
   type DataReading,
   type PacketInput,
 } from '@offsite/hj212';
@@ -24,7 +30,10 @@ import {
 import { streamRng, type Rng } from './rng.js';
 import { activeScenario, shanghaiMidnight, type Scenario } from './scenarios.js';
 
-export type UploadCn = '2011' | '2051' | '2061' | '2031';
+export type UploadCn = '2011' | '2021' | '2051' | '2061' | '2031';
+
+/** Sampling period (s) of an outlet that uploads no real-time data (realtimeIntervalS 0). */
+export const SAMPLE_S = 30;
 
 export interface Upload {
   readonly mn: string;
@@ -80,6 +89,8 @@ export class DataLoggerModel {
   private readonly day = new Map<string, Stats[]>();
   private readonly frozen = new Map<string, number>();
   private nextRealtime: number;
+  /** Sampling period (ms): the real-time interval, or SAMPLE_S on a minute-only outlet. */
+  private readonly sampleMs: number;
   private nextMinute: number;
   private nextHour: number;
   private nextDay: number;
@@ -99,8 +110,9 @@ export class DataLoggerModel {
       // Where the permit has a limit, the plant runs at 30–60 % of it.
       this.targets.set(f, 0.3 + 0.3 * rng.next());
     }
-    const rt = spec.realtimeIntervalS * 1000;
     const mi = spec.minuteIntervalS * 1000;
+    const rt = spec.realtimeIntervalS > 0 ? spec.realtimeIntervalS * 1000 : Math.min(SAMPLE_S * 1000, mi);
+    this.sampleMs = rt;
     this.nextRealtime = Math.ceil(start / rt) * rt;
     this.nextMinute = Math.floor(start / mi) * mi + mi;
     this.nextHour = Math.floor(start / HOUR) * HOUR + HOUR;
@@ -120,6 +132,8 @@ export class DataLoggerModel {
       // A sample taken at a boundary belongs to the window that starts there: close first.
       if (this.nextMinute === now) {
         out.push(this.closeMinute(now));
+        if (this.spec.realtimeIntervalS === 0 && this.spec.facilities.length > 0)
+          out.push(this.facilityStatus(now));
         this.nextMinute += this.spec.minuteIntervalS * 1000;
         if (this.nextHour <= now) {
           out.push(this.closeHour(now));
@@ -131,8 +145,12 @@ export class DataLoggerModel {
         }
       }
       if (this.nextRealtime === now) {
-        out.push(this.realtime(now));
-        this.nextRealtime += this.spec.realtimeIntervalS * 1000;
+        const rt = this.realtime(now);
+        if (this.spec.realtimeIntervalS > 0) {
+          out.push(rt);
+          if (this.spec.facilities.length > 0) out.push(this.facilityStatus(now));
+        }
+        this.nextRealtime += this.sampleMs;
       }
     }
     return out;
@@ -225,6 +243,24 @@ export class DataLoggerModel {
       this.minute.set(code, buf);
     }
     return this.upload('2011', t, t, readings, flags);
+  }
+
+  /** CN 2021: `SBn-RS` of every linked treatment facility at t (DataTime = t). */
+  private facilityStatus(t: number): Upload {
+    const items: CpItem[] = [[{ key: 'DataTime', value: formatDataTime(new Date(t)) }]];
+    for (const f of this.spec.facilities) {
+      const off = activeScenario(this.scenarios, 'treatment-off', f.meterId, t);
+      items.push([{ key: `${f.code}-RS`, value: off ? '0' : '1' }]);
+    }
+    return {
+      mn: this.spec.mn,
+      enterpriseId: this.spec.enterpriseId,
+      cn: '2021',
+      dataTime: t,
+      sentAt: t,
+      packet: this.header('2021', t, items),
+      values: this.spec.facilities.length,
+    };
   }
 
   private stats(code: string, samples: readonly Sample[], periodH: number): Stats {

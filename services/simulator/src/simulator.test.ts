@@ -28,8 +28,8 @@ function decode(o: Hj, sm4Key: string | null) {
   if (!d.ok) throw new Error(`${d.error.code}: ${d.error.message}`);
   // The registry's MNs are not all hex (as in the field) and 2005 loggers send no QN/Flag and old
   // codes; nothing else may be irregular — in particular never the CRC or the length.
-  // KNOWN GAP: hourly/daily packets of gas outlets exceed the nominal 1024-byte segment; the
-  // simulator does not yet split them with PNUM/PNO (the gateway's tolerant policy accepts them).
+  // Hourly/daily packets of gas outlets exceed the nominal 1024-byte segment as built here: the
+  // logger's link sends them as PNUM/PNO parts (split.ts, tested in transport.test.ts).
   const allowed = ['mn-nonstandard', 'missing-qn', 'missing-flag', 'factor-code-2005', 'segment-oversize'];
   expect(d.packet.irregularities.filter((i) => !allowed.includes(i))).toEqual([]);
   return d.packet;
