@@ -85,6 +85,12 @@ export function deviationId(
 
 const NO_TIME = -8.64e15;
 
+/** The engine's own copy of a reading (a structuredClone per reading was a tenth of the ingest time). */
+function cloneReading(r: Reading): Reading {
+  const copy: Reading = { ...r, measurements: r.measurements.map((m) => ({ ...m })) };
+  return copy;
+}
+
 function cmpReading(a: Reading, b: Reading): number {
   if (a.dataTime !== b.dataTime) return a.dataTime - b.dataTime;
   return a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
@@ -124,8 +130,18 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
   /** Aggregate key → the aggregate last emitted (derived: lets unchanged aggregates skip serialisation). */
   let lastAggregates = new Map<string, AggregateOutput>();
 
+  /** Ids put since the last eviction scan (only they can have become evictable while the horizon stays). */
+  let touched = new Set<string>();
+  /** Record id → the episode object last reconciled into it and the horizon then (derived, lets an unchanged
+   * episode skip its fingerprint). */
+  let applied = new Map<string, EpisodeOut>();
+  let appliedHs = new Map<string, number>();
+  /** Enterprise ids in sorted order (advance's evaluation order), rebuilt when an enterprise appears. */
+  let sortedIds: string[] | undefined;
+
   function putDev(d: DeviationRecord): void {
     state.deviations[d.id] = d;
+    touched.add(d.id);
     let set = recIndex.get(d.enterpriseId);
     if (!set) recIndex.set(d.enterpriseId, (set = new Set()));
     set.add(d.id);
@@ -135,6 +151,8 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
     if (!d) return;
     delete state.deviations[id];
     recIndex.get(d.enterpriseId)?.delete(id);
+    applied.delete(id);
+    appliedHs.delete(id);
   }
   function recordsOf(enterpriseId: string): DeviationRecord[] {
     const out: DeviationRecord[] = [];
@@ -166,6 +184,10 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
     workspaces = new Map();
     lastAggregates = new Map();
     lastHorizon = horizonStart();
+    touched = new Set(Object.keys(state.deviations));
+    applied = new Map();
+    appliedHs = new Map();
+    sortedIds = undefined;
   }
 
   function toOutput(r: DeviationRecord): DeviationOutput {
@@ -239,11 +261,33 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
       g.recs.sort((a, b) => a.windowStart - b.windowStart);
       g.eps.sort((a, b) => a.start - b.start);
       const used = new Set<string>();
+      const recs = g.recs;
+      let lo = 0;
       for (const ep of g.eps) {
-        let rec = g.recs.find((r) => !used.has(r.id) && overlaps(r, ep));
+        // The first unused record (by window start) overlapping the episode. Records start in order, so the scan
+        // starts after the used prefix and stops past the episode's end (was a find over all records per episode:
+        // quadratic per evaluation for a series with many episodes).
+        while (lo < recs.length && used.has(recs[lo]!.id)) lo++;
+        let rec: DeviationRecord | undefined;
+        const epEnd = ep.end ?? Infinity;
+        for (let j = lo; j < recs.length; j++) {
+          const r = recs[j]!;
+          if (r.windowStart > ep.start && r.windowStart > epEnd) break;
+          if (!used.has(r.id) && overlaps(r, ep)) {
+            rec = r;
+            break;
+          }
+        }
+        // The same episode object applied to this unchanged record at the same horizon: same fingerprint, no output.
+        if (rec && !rec.retracted && applied.get(rec.id) === ep && appliedHs.get(rec.id) === hs) {
+          used.add(rec.id);
+          continue;
+        }
         const id = rec?.id ?? deviationId(enterpriseId, ep.siteId, ep.rule, ep.subject, ep.start);
         rec ??= state.deviations[id];
         used.add(id);
+        applied.set(id, ep);
+        appliedHs.set(id, hs);
         const carriedOver = rec !== undefined && rec.windowStart < hs;
         let evidence = ep.evidence;
         if (carriedOver && rec) {
@@ -323,11 +367,17 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
   function evict(): void {
     const hs = horizonStart();
     // Readings and aggregates older than the horizon exist only once the horizon moved (later ones are rejected or
-    // never emitted); resolved deviations can end before it at any time.
-    for (const [id, d] of Object.entries(state.deviations)) {
-      if (d.state === 'resolved' && (d.windowEnd ?? d.windowStart) < hs) delDev(id);
+    // never emitted); resolved deviations can end before it at any time: while the horizon stays, only records put
+    // since the last scan can have become evictable.
+    if (hs === lastHorizon) {
+      for (const id of touched) {
+        const d = state.deviations[id];
+        if (d && d.state === 'resolved' && (d.windowEnd ?? d.windowStart) < hs) delDev(id);
+      }
+      touched.clear();
+      return;
     }
-    if (hs === lastHorizon) return;
+    touched.clear();
     for (const ent of Object.values(state.enterprises)) {
       let n = 0;
       while (n < ent.readings.length && ent.readings[n]!.dataTime < hs) {
@@ -405,12 +455,15 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
         ];
       }
       let ent = state.enterprises[reading.enterpriseId];
-      if (!ent) state.enterprises[reading.enterpriseId] = ent = { readings: [], seenBefore: {} };
+      if (!ent) {
+        state.enterprises[reading.enterpriseId] = ent = { readings: [], seenBefore: {} };
+        sortedIds = undefined;
+      }
       let ids = eventIds.get(reading.enterpriseId);
       if (!ids) eventIds.set(reading.enterpriseId, (ids = new Set()));
       if (ids.has(reading.eventId)) return [];
       ids.add(reading.eventId);
-      const copy = structuredClone(reading);
+      const copy = cloneReading(reading);
       const ws = workspace(reading.enterpriseId);
       ws.noteArrival(copy, state.watermark, ent.seenBefore, (ent.held ??= {}));
       if (Object.keys(ent.held).length === 0) delete ent.held;
@@ -430,9 +483,8 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
         throw new DomainError('invalid-watermark', `watermark must be finite, got ${watermarkMs}`);
       const from = state.watermark;
       if (from !== null && watermarkMs <= from) return [];
-      const due = Object.keys(state.enterprises)
-        .sort()
-        .filter((id) => timeMatters(id, from, watermarkMs));
+      sortedIds ??= Object.keys(state.enterprises).sort();
+      const due = sortedIds.filter((id) => timeMatters(id, from, watermarkMs));
       state.watermark = watermarkMs;
       evict();
       const out: Output[] = [];

@@ -8,7 +8,15 @@ import type { EngineConfig, RulesConfig } from './config.js';
 import type { RunEpisode, WindowFact } from './episodes.js';
 import type { AggregateOutput, Reading, RuleName, Severity } from './model.js';
 import { offlineThresholdMs, type RegistryIndex } from './registry.js';
-import { lastAlive, noteArrival, offlineGaps, settled, type HeldGap, type HeldGaps } from './offline.js';
+import {
+  lastAlive,
+  noteArrival,
+  offlineGaps,
+  settled,
+  type HeldGap,
+  type HeldGaps,
+  type OfflineGap,
+} from './offline.js';
 
 /** What the offline section's output depends on besides the data: open or not, which held gaps settled. */
 function offlineState(
@@ -40,6 +48,21 @@ import {
 } from './treatment.js';
 
 const CHECKPOINT_EVERY = 64;
+
+function sameGaps(
+  a: readonly { start: number; end: number }[],
+  b: readonly { start: number; end: number }[],
+): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.start !== b[i]!.start || a[i]!.end !== b[i]!.end) return false;
+  return true;
+}
+
+function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 function cmpKey(t1: number, id1: string, t2: number, id2: string): number {
   if (t1 !== t2) return t1 - t2;
@@ -93,6 +116,11 @@ interface Fold {
   run: (RunEpisode & { value?: number; ok?: boolean }) | undefined;
   confirmed: boolean;
   out: (RunEpisode & { value?: number })[];
+  /** Episodes built for `out[i]` (same objects while unchanged, so unchanged series are not reconciled again). */
+  eps: EpisodeOut[];
+  /** The episode built for the current (open) run, with what it depends on. */
+  open:
+    { start: number; confirmedAt: number | undefined; value: number | undefined; ep: EpisodeOut } | undefined;
 }
 
 function reached(run: RunEpisode, opt: Fold['opt']): boolean {
@@ -101,18 +129,31 @@ function reached(run: RunEpisode, opt: Fold['opt']): boolean {
   return opt.minDurationMs === undefined && opt.minCount === undefined;
 }
 
+/** Ends the fold's current run at `end` (kept when confirmed). No closures: this runs per point and factor. */
+function closeFold(f: Fold, end: number): void {
+  const run = f.run;
+  if (run) {
+    if (f.flat ? run.ok : f.confirmed) {
+      const ep: RunEpisode & { value?: number } = {
+        start: run.start,
+        lastT: run.lastT,
+        count: run.count,
+        end,
+      };
+      if (run.confirmedAt !== undefined) ep.confirmedAt = run.confirmedAt;
+      if (f.flat) ep.value = run.value;
+      f.out.push(ep);
+    }
+  }
+  f.run = undefined;
+  if (!f.flat) f.confirmed = false;
+}
+
 function pushFold(f: Fold, p: Pt, i: number, brk: boolean): void {
+  if (f.run && brk) closeFold(f, f.run.lastT);
+  const v = f.cond(p);
   if (f.flat) {
-    const close = (end: number) => {
-      if (f.run && f.run.ok) {
-        const { ok: _ok, ...ep } = f.run;
-        f.out.push({ ...ep, end });
-      }
-      f.run = undefined;
-    };
-    if (f.run && brk) close(f.run.lastT);
-    const v = f.cond(p);
-    if (f.run && (!v || p.value !== f.run.value)) close(p.t);
+    if (f.run && (!v || p.value !== f.run.value)) closeFold(f, p.t);
     if (!v) return;
     if (!f.run) f.run = { start: p.t, lastT: p.t, count: 1, value: p.value, ok: i === 0 && f.carry };
     else {
@@ -128,14 +169,8 @@ function pushFold(f: Fold, p: Pt, i: number, brk: boolean): void {
     }
     return;
   }
-  const close = (end: number) => {
-    if (f.run && f.confirmed) f.out.push({ ...f.run, end });
-    f.run = undefined;
-    f.confirmed = false;
-  };
-  if (f.run && brk) close(f.run.lastT);
-  if (!f.cond(p)) {
-    if (f.run) close(p.t);
+  if (!v) {
+    if (f.run) closeFold(f, p.t);
     return;
   }
   if (!f.run) {
@@ -149,17 +184,6 @@ function pushFold(f: Fold, p: Pt, i: number, brk: boolean): void {
     f.confirmed = true;
     f.run.confirmedAt = p.t;
   }
-}
-
-function foldEpisodes(f: Fold): (RunEpisode & { value?: number })[] {
-  if (f.flat) {
-    if (f.run && f.run.ok) {
-      const { ok: _ok, ...ep } = f.run;
-      return [...f.out, ep];
-    }
-    return f.out;
-  }
-  return f.run && f.confirmed ? [...f.out, { ...f.run }] : f.out;
 }
 
 /** Run rules of one site/factor over its main series (real-time if any, else minute means). */
@@ -248,6 +272,13 @@ export class Workspace {
   private offlineOpen = new Map<string, string>();
   private lastCarried = new Set<string>();
   private lastHours = -1;
+  /** End of the last closed hour at the last evaluation (+∞ before the first: everything counts as closed). */
+  private closedUntil = Infinity;
+  /** Per device without held gaps, the data gaps found so far over its appended times (offline fast path). */
+  private offCache = new Map<
+    string,
+    { before: number | undefined; thr: number; n: number; last: number | undefined; closed: OfflineGap[] }
+  >();
   private pendingKeys = new Set<string>();
   private rulesCache = new Map<string, RulesConfig>();
 
@@ -299,7 +330,11 @@ export class Workspace {
     if (!times) this.seen.set(r.deviceId, (times = []));
     let i = times.length;
     while (i > 0 && times[i - 1]! > t) i -= 1;
-    times.splice(i, 0, t);
+    if (i === times.length) times.push(t);
+    else {
+      times.splice(i, 0, t);
+      this.offCache.delete(r.deviceId); // not an append: the device's gaps are recomputed from the start
+    }
     this.dirty.add(`off|${r.deviceId}`);
     if (r.kind === 'emission') this.addEmission(r);
     if (r.kind === 'energy') this.addEnergy(r);
@@ -310,7 +345,11 @@ export class Workspace {
       let site = this.capture.get(r.siteId);
       if (!site) this.capture.set(r.siteId, (site = new Map()));
       let c = site.get(r.deviceId);
-      if (!c) site.set(r.deviceId, (c = { first: undefined, hours: new Map() }));
+      let touched = false;
+      if (!c) {
+        site.set(r.deviceId, (c = { first: undefined, hours: new Map() }));
+        touched = true;
+      }
       if (c.first === undefined || r.dataTime < c.first) c.first = r.dataTime;
       if (r.interval === (device.cadenceInterval ?? 'realtime')) {
         const h = hourStart(r.dataTime);
@@ -318,7 +357,9 @@ export class Workspace {
         if (!set) c.hours.set(h, (set = new Set()));
         set.add(r.dataTime);
       }
-      this.dirty.add(`cap|${r.siteId}`);
+      // Capture judges closed hours only: a reading in the open hour changes nothing until that hour closes (which
+      // marks every site), and an earlier first reading in the open hour leaves every closed hour before it.
+      if (touched || hourStart(r.dataTime) + HOUR_MS <= this.closedUntil) this.dirty.add(`cap|${r.siteId}`);
     }
   }
 
@@ -396,6 +437,7 @@ export class Workspace {
       f.run = st.run ? { ...st.run } : undefined;
       f.confirmed = st.confirmed;
       f.out.length = st.outLen;
+      if (f.eps.length > st.outLen) f.eps.length = st.outLen;
     });
     sec.checkpoints.length = c + 1;
     sec.n = c * CHECKPOINT_EVERY;
@@ -478,6 +520,7 @@ export class Workspace {
       for (const id of this.sites.keys()) this.dirty.add(`agg|${id}`).add(`cap|${id}`);
       this.lastHours = hoursN;
     }
+    this.closedUntil = p.horizonStart + hoursN * HOUR_MS;
     for (const ts of this.treatments) {
       const rules = this.rules(ts.tmId);
       const size = rules.treatmentIdle.windowMinutes * MINUTE_MS;
@@ -528,6 +571,9 @@ export class Workspace {
         }
       }
       for (const [k, l] of byKey) {
+        // The same episode objects as last time (run sections reuse them): nothing to reconcile for this key.
+        const prev = this.episodes.get(k);
+        if (prev !== undefined && sameList(prev, l)) continue;
         this.episodes.set(k, l);
         changed.set(k, l);
       }
@@ -538,9 +584,9 @@ export class Workspace {
       if (!id.startsWith('off|')) continue;
       const deviceId = id.slice(4);
       const eps: EpisodeOut[] = [];
-      const before = JSON.stringify(this.gaps.get(deviceId) ?? []);
+      const before = this.gaps.get(deviceId) ?? [];
       this.offline(deviceId, p, eps);
-      if (JSON.stringify(this.gaps.get(deviceId) ?? []) !== before) {
+      if (!sameGaps(this.gaps.get(deviceId) ?? [], before)) {
         const d = this.idx.devices.get(deviceId);
         if (d) dirty.push(`cap|${d.siteId}`);
       }
@@ -676,9 +722,19 @@ export class Workspace {
     const before = p.seenBefore[deviceId];
     const rules = this.rules(device.siteId);
     const thr = offlineThresholdMs(rules, device);
-    // The Evaluator sorts seenBefore together with the buffered times.
-    const times = before === undefined ? own : [...own, before].sort((a, b) => a - b);
-    const list = offlineGaps(times, p.held[deviceId], p.watermark, thr);
+    const held = p.held[deviceId];
+    let list: OfflineGap[];
+    if (
+      (held === undefined || held.length === 0) &&
+      (before === undefined || own.length === 0 || before <= own[0]!)
+    )
+      list = this.appendedGaps(deviceId, own, before, p.watermark, thr);
+    else {
+      this.offCache.delete(deviceId);
+      // The Evaluator sorts seenBefore together with the buffered times.
+      const times = before === undefined ? own : [...own, before].sort((a, b) => a - b);
+      list = offlineGaps(times, held, p.watermark, thr);
+    }
     const open = list.length > 0 && list[list.length - 1]!.end === undefined;
     this.offlineOpen.set(deviceId, offlineState(open, p.held[deviceId], p.watermark, thr));
     this.gaps.set(
@@ -688,6 +744,35 @@ export class Workspace {
     if (!rules.offline.enabled) return;
     for (const g of list)
       episodes.push(offlineEpisode(this.idx, this.enterpriseId, device, rules, thr, g, p.watermark));
+  }
+
+  /**
+   * offlineGaps for a device without held gaps whose times (seenBefore first) only grew at the end since the last
+   * call: the closed gaps found so far are kept and only the new times are scanned (was: every time per reading).
+   */
+  private appendedGaps(
+    deviceId: string,
+    own: readonly number[],
+    before: number | undefined,
+    watermark: number,
+    thr: number,
+  ): OfflineGap[] {
+    let c = this.offCache.get(deviceId);
+    if (!c || c.before !== before || c.thr !== thr || c.n > own.length) {
+      c = { before, thr, n: 0, last: before, closed: [] };
+      this.offCache.set(deviceId, c);
+    }
+    let last = c.last;
+    for (let i = c.n; i < own.length; i++) {
+      const t = own[i]!;
+      if (last !== undefined && t - last >= thr) c.closed.push({ start: last, end: t });
+      last = t;
+    }
+    c.n = own.length;
+    c.last = last;
+    const out = c.closed.slice();
+    if (last !== undefined && watermark - last >= thr) out.push({ start: last });
+    return out;
   }
 
   // ---- low capture -----------------------------------------------------------------------------------------
@@ -816,6 +901,8 @@ export class Workspace {
         run: undefined,
         confirmed: false,
         out: [],
+        eps: [],
+        open: undefined,
       });
     if (
       rules.flatline.enabled &&
@@ -944,19 +1031,29 @@ export class Workspace {
       for (const f of sec.folds) pushFold(f, pt, i, brk);
     }
     sec.n = pts.length;
+    const input = { enterpriseId: this.enterpriseId, carried: p.carried };
     for (const f of sec.folds) {
-      for (const ep of foldEpisodes(f)) {
-        this.ev.pushRun(
-          { enterpriseId: this.enterpriseId, carried: p.carried },
-          episodes,
-          f.rule,
-          sec.siteId,
-          sec.factor,
-          ep,
-          f.severity,
-          f.params(ep),
-        );
+      for (let i = f.eps.length; i < f.out.length; i++) {
+        const ep = f.out[i]!;
+        const list: EpisodeOut[] = [];
+        this.ev.pushRun(input, list, f.rule, sec.siteId, sec.factor, ep, f.severity, f.params(ep));
+        f.eps.push(list[0]!);
       }
+      for (const e of f.eps) episodes.push(e);
+      const run = f.run;
+      if (!run || !(f.flat ? run.ok : f.confirmed)) continue;
+      const o = f.open;
+      if (o && o.start === run.start && o.confirmedAt === run.confirmedAt && o.value === run.value) {
+        episodes.push(o.ep);
+        continue;
+      }
+      const ep: RunEpisode & { value?: number } = { start: run.start, lastT: run.lastT, count: run.count };
+      if (run.confirmedAt !== undefined) ep.confirmedAt = run.confirmedAt;
+      if (f.flat) ep.value = run.value;
+      const list: EpisodeOut[] = [];
+      this.ev.pushRun(input, list, f.rule, sec.siteId, sec.factor, ep, f.severity, f.params(ep));
+      f.open = { start: run.start, confirmedAt: run.confirmedAt, value: run.value, ep: list[0]! };
+      episodes.push(list[0]!);
     }
   }
 }
