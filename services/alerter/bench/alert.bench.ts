@@ -1,13 +1,28 @@
-// Alerter throughput on the real servers of .offsite/env. Prints numbers; asserts nothing.
-//   npm run bench:alert            (from the repository root; N=2000 SENDS=1000 to change sizes)
+// Alerter throughput on the real Postgres and Redis of .offsite/env and a private SMTP sink (the
+// project's infra/smtp-sink, a real SMTP server that parses every mail, started on its own port
+// and directory so other people's mail and tests neither slow nor pollute the count). Prints
+// numbers; asserts nothing.
+//
+//   npm run bench:alert                     (from the repository root)
+//   flock /tmp/offsite-bench.lock npm run bench:alert -- --profile
+//
+// Environment knobs: N (upsert+enqueue deviations, 2000), SENDS (notifications per SMTP run, 3000),
+// RATE (offered deviations/s of the paced run, 600), CONC (send worker concurrency, 64),
+// SMTP_CONNECTIONS (pool size, 8), SMTP_MAX_MESSAGES (messages per pooled connection, 10000).
+// --profile writes .cpuprofile files of the bench process (the alerter runs in it) and of the sink
+// under /tmp/alert-bench-prof-<id>/ and prints the top self-time functions of each.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Session } from 'node:inspector/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { DeviationV1 } from '@offsite/contracts';
-import { createEmailChannel, createOutboxChannel, type Channel } from '@offsite/notify';
+import { createEmailChannel, createOutboxChannel, renderReminder, type Channel } from '@offsite/notify';
 import { createSilentLogger } from '@offsite/runtime';
 import { importRegistry, runMigrations } from '@offsite/store';
 import { createAlerter } from '../src/app.js';
@@ -18,15 +33,27 @@ const need = (k: string) => {
   if (!v) throw new Error(`${k} is not set (run through npm run bench:alert, which sources .offsite/env)`);
   return v;
 };
+const num = (k: string, d: number) => Number(process.env[k] ?? d);
 const root = path.resolve(import.meta.dirname, '../../..');
-const N = Number(process.env.N ?? 2000);
-const SENDS = Number(process.env.SENDS ?? 1000);
+const N = num('N', 2000);
+const SENDS = num('SENDS', 3000);
+const RATE = num('RATE', 600);
+const CONC = num('CONC', 64);
+const SMTP_CONNECTIONS = num('SMTP_CONNECTIONS', 8);
+const SMTP_MAX_MESSAGES = num('SMTP_MAX_MESSAGES', 10_000);
+const PROFILE = process.argv.includes('--profile');
 const id = randomBytes(4).toString('hex');
 const schema = `bench_${id}`;
 const domain = `b${id}.example`;
+const midDomain = `bench-${id}.offsite`;
 const logger = createSilentLogger();
 const redisUrl = new URL(need('OFFSITE_REDIS_URL'));
 const connection = { host: redisUrl.hostname, port: Number(redisUrl.port), maxRetriesPerRequest: null };
+const load = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 const dev = (i: number, ent: string): DeviationV1 => ({
   schema: 'deviation.v1',
@@ -49,6 +76,103 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const wall = () => performance.timeOrigin + performance.now();
+
+// Peak RSS of this process (the alerter runs in it), sampled while the runs go.
+let peakRss = 0;
+const rssTimer = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+}, 100);
+const mb = (b: number) => `${(b / 1048576).toFixed(0)} MB`;
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const port = (s.address() as { port: number }).port;
+  s.close();
+  await once(s, 'close');
+  return port;
+}
+
+async function topFunctions(file: string, n = 12): Promise<string[]> {
+  interface Node {
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+  }
+  const p = JSON.parse(await readFile(file, 'utf8')) as {
+    nodes: Node[];
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const byId = new Map(p.nodes.map((x) => [x.id, x]));
+  const self = new Map<string, number>();
+  let total = 0;
+  p.samples.forEach((sid, i) => {
+    const cf = byId.get(sid)!.callFrame;
+    const k = `${cf.functionName || '(anonymous)'} ${cf.url.replace(/^.*node_modules\//, '').replace(`file://${root}/`, '')}${cf.url ? `:${cf.lineNumber + 1}` : ''}`;
+    const dt = p.timeDeltas[i] ?? 0;
+    self.set(k, (self.get(k) ?? 0) + dt);
+    total += dt;
+  });
+  return [...self]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(
+      ([k, t]) =>
+        `  ${((100 * t) / total).toFixed(1).padStart(5)}%  ${(t / 1000).toFixed(0).padStart(6)} ms  ${k}`,
+    );
+}
+
+// --- private SMTP sink -----------------------------------------------------------------------
+const dir = await mkdtemp(path.join(tmpdir(), 'alerter-bench-'));
+const mailDir = path.join(dir, 'mail');
+const profDir = `/tmp/alert-bench-prof-${id}`;
+if (PROFILE) await mkdir(profDir, { recursive: true });
+const smtpPort = await freePort();
+const sink: ChildProcess = spawn(
+  process.execPath,
+  [
+    ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}/sink`] : []),
+    path.join(root, 'infra/smtp-sink/main.mjs'),
+  ],
+  {
+    cwd: root,
+    env: {
+      ...process.env,
+      OFFSITE_SMTP_HOST: '127.0.0.1',
+      OFFSITE_SMTP_PORT: String(smtpPort),
+      OFFSITE_MAIL_DIR: mailDir,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
+await new Promise<void>((resolve, reject) => {
+  let out = '';
+  sink.stdout!.on('data', (b: Buffer) => {
+    out += b.toString();
+    if (out.includes('"listening"')) resolve();
+  });
+  sink.once('exit', (c) => reject(new Error(`smtp sink exited ${c}`)));
+});
+sink.stdout!.resume();
+sink.stdout!.removeAllListeners('data');
+sink.stdout!.on('data', () => undefined);
+
+let session: Session | undefined;
+if (PROFILE) {
+  session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  await session.post('Profiler.start');
+}
+
+console.log(
+  `alert bench: SENDS=${SENDS} RATE=${RATE}/s CONC=${CONC} SMTP_CONNECTIONS=${SMTP_CONNECTIONS} ` +
+    `SMTP_MAX_MESSAGES=${SMTP_MAX_MESSAGES}; ${os.cpus().length} CPUs, loadavg ${load()} (1/5/15 min)`,
+);
 
 const admin = new pg.Client({ connectionString: need('OFFSITE_PG_URL') });
 await admin.connect();
@@ -59,7 +183,16 @@ const pool = new pg.Pool({
   options: `-c search_path=${schema}`,
   max: 20,
 });
-const dir = await mkdtemp(path.join(tmpdir(), 'alerter-bench-'));
+// Postgres statements issued by the alerter (not by the bench's own bookkeeping), per run.
+let statements = 0;
+const counted = {
+  query: ((text: string, values?: unknown[]) => {
+    statements++;
+    return pool.query(text, values);
+  }) as typeof pool.query,
+};
+const mailsIn = async () => (await readdir(mailDir)).filter((f) => f.endsWith('.json')).length;
+
 try {
   await runMigrations(pool, { logger });
   await importRegistry(pool, { path: path.join(root, 'registry/example.yaml') }, { logger });
@@ -69,6 +202,20 @@ try {
       `select distinct enterprise_id from contacts where role = 'env-manager' and email is not null`,
     )
   ).rows.map((r) => r.enterprise_id);
+  const ackBase = { secret: 'bench-secret-bench', baseUrl: 'http://127.0.0.1:8090/ack' };
+
+  const email = () =>
+    createEmailChannel(
+      {
+        host: '127.0.0.1',
+        port: smtpPort,
+        from: { address: 'noreply@qinglan.example', name: '青澜市生态环境局' },
+        messageIdDomain: midDomain,
+        maxConnections: SMTP_CONNECTIONS,
+        maxMessages: SMTP_MAX_MESSAGES,
+      },
+      logger,
+    );
 
   // 1. deviations/s through case upsert + plan enqueue (no workers).
   {
@@ -79,13 +226,12 @@ try {
       logger,
       policy: defaultPolicy({ districtOfficers: {}, citySupervisors: [] }),
       channels: { outbox: createOutboxChannel({ dir, as: 'email' }, logger) },
-      ack: { secret: 'bench-secret-bench', baseUrl: 'http://127.0.0.1:8090/ack' },
+      ack: ackBase,
     });
     const t = performance.now();
-    const CONC = 16;
     let next = 0;
     await Promise.all(
-      Array.from({ length: CONC }, async () => {
+      Array.from({ length: 16 }, async () => {
         while (next < N) {
           const i = next++;
           await a.handleDeviation(dev(i, ents[i % ents.length]!));
@@ -100,8 +246,72 @@ try {
     await pool.query('truncate alert_cases cascade');
   }
 
-  // 2. sends/s: each deviation its own group (group wait 1 ms), one recipient, one channel.
-  async function sends(label: string, channel: Channel, channelName: 'email' | 'outbox'): Promise<void> {
+  // 2. Baseline: notify's email channel alone (the nodemailer pool) → the same sink, same pool
+  //    size, a rendered reminder of the same size, CONC in flight: the ceiling of the SMTP path
+  //    without intake, queues or Postgres.
+  let baselineRate = NaN;
+  {
+    const rendered = renderReminder(
+      {
+        kind: 'reminder',
+        round: 1,
+        bureau: { zh: '青澜市生态环境局', en: 'Qinglan Ecology and Environment Bureau' },
+        enterprise: { zh: '青澜市某某化工有限公司' },
+        recipientName: '张三',
+        items: [
+          {
+            rule: 'treatment-idle',
+            severity: 'medium',
+            facility: { zh: '1号废气处理设施' },
+            openedAt: new Date('2026-03-01T02:30:00Z'),
+            evidence: [],
+            summary: 'idle',
+          },
+        ],
+        ackUrl: `${ackBase.baseUrl}?t=${'x'.repeat(160)}`,
+        ackExpiresAt: new Date('2026-03-02T02:30:00Z'),
+      },
+      'zh',
+    );
+    const channel = email();
+    const lat: number[] = [];
+    const t = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: CONC }, async () => {
+        while (next < SENDS) {
+          const i = next++;
+          const s0 = performance.now();
+          await channel.send({
+            id: `raw-${i}`,
+            to: { address: `raw${i}@${domain}`, name: '张三' },
+            language: 'zh',
+            ...rendered,
+          });
+          lat.push(performance.now() - s0);
+        }
+      }),
+    );
+    const s = (performance.now() - t) / 1000;
+    baselineRate = SENDS / s;
+    await channel.close();
+    console.log(
+      `baseline email channel (nodemailer pool) → sink: ${SENDS} mails in ${s.toFixed(2)} s = ${baselineRate.toFixed(0)} mails/s; ` +
+        `send p50 ${pct(lat, 50).toFixed(0)} ms, p99 ${pct(lat, 99).toFixed(0)} ms (${CONC} in flight)`,
+    );
+  }
+
+  // 3. Notifications through the alerter: each deviation its own group (group wait 1 ms), one
+  //    recipient, one channel. `rate` 0 = burst (16 deviations in flight, as fast as intake goes);
+  //    otherwise deviations are offered on a schedule and each one's latency starts at its
+  //    scheduled time, so an intake that falls behind shows up in the latency.
+  async function sends(
+    label: string,
+    channel: Channel,
+    channelName: 'email' | 'outbox',
+    rate: number,
+    count: number,
+  ): Promise<number> {
     const p = defaultPolicy({ districtOfficers: {}, citySupervisors: [] });
     p.groupWaitMs = 1;
     delete p.quietHours;
@@ -111,85 +321,142 @@ try {
       repeat: { ...e.repeat, maxCount: 1 },
     }));
     delete p.entries[2]!.escalateAfterMs;
+    const accepted = new Map<string, number>();
+    let acceptedDup = 0;
+    const timed: Channel = {
+      provider: channel.provider,
+      kind: channel.kind,
+      close: () => channel.close(),
+      async send(m) {
+        const r = await channel.send(m);
+        if (accepted.has(m.id)) acceptedDup++;
+        accepted.set(m.id, wall());
+        return r;
+      },
+    };
+    statements = 0;
     const a = createAlerter({
-      db: pool,
+      db: counted,
       connection,
       prefix: `bench-${id}-${label}`,
       logger,
       policy: p,
-      channels: channelName === 'email' ? { email: channel } : { outbox: channel },
-      ack: { secret: 'bench-secret-bench', baseUrl: 'http://127.0.0.1:8090/ack' },
-      send: { concurrency: 50 },
+      channels: channelName === 'email' ? { email: timed } : { outbox: timed },
+      ack: ackBase,
+      send: { concurrency: CONC },
     });
     a.start();
-    const t = performance.now();
-    for (let i = 0; i < SENDS; i++) {
-      await a.handleDeviation(dev(100_000 + i, ents[i % ents.length]!));
-      if (i % 12 === 11) await new Promise((r) => setTimeout(r, 1)); // next group bucket
-    }
-    let done = 0;
+    const offeredAt = new Map<string, number>();
+    const base = 100_000 + Math.floor(Math.random() * 1e6) * 10;
+    const t0 = wall();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: rate > 0 ? 64 : 16 }, async () => {
+        while (next < count) {
+          const i = next++;
+          const due = t0 + (rate > 0 ? (i * 1000) / rate : 0);
+          const wait = due - wall();
+          if (wait > 0) await sleep(wait);
+          const d = dev(base + i, ents[i % ents.length]!);
+          offeredAt.set(d.id, rate > 0 ? due : wall());
+          await a.handleDeviation(d);
+        }
+      }),
+    );
+    const offeredFor = (wall() - t0) / 1000;
     const want = (
-      await pool.query<{ n: number }>(`select count(distinct group_key)::int as n from alert_cases`)
+      await pool.query<{ n: number }>(
+        `select count(distinct group_key)::int as n from alert_cases where group_key is not null`,
+      )
     ).rows[0]!.n;
-    while (done < want && performance.now() - t < 120_000) {
-      await new Promise((r) => setTimeout(r, 200));
-      done = (
+    while (accepted.size < want && wall() - t0 < 180_000) await sleep(20);
+    const sent = async () =>
+      (
         await pool.query<{ n: number }>(
           `select count(*)::int as n from alert_notifications where status = 'sent'`,
         )
       ).rows[0]!.n;
-    }
-    const s = (performance.now() - t) / 1000;
-    const lat = (
-      await pool.query<{ ms: number }>(
-        `select extract(epoch from (n.sent_at - c.created_at)) * 1000 as ms
-           from alert_notifications n join alert_cases c on c.group_key = n.group_key where n.status = 'sent'`,
+    while ((await sent()) < accepted.size && wall() - t0 < 180_000) await sleep(50);
+    const last = Math.max(...accepted.values());
+    const s = (last - t0) / 1000;
+    // Latency: from the group's first offered deviation (or the end of its group-wait bucket,
+    // whichever is later: group wait excluded) to the provider's acceptance.
+    const groups = new Map<string, number>();
+    for (const r of (
+      await pool.query<{ deviation_id: string; group_key: string }>(
+        `select deviation_id, group_key from alert_cases where group_key is not null`,
       )
-    ).rows.map((r) => Number(r.ms));
+    ).rows) {
+      const at = offeredAt.get(r.deviation_id) ?? NaN;
+      groups.set(r.group_key, Math.min(groups.get(r.group_key) ?? Infinity, at));
+    }
+    const lat: number[] = [];
+    for (const r of (
+      await pool.query<{ id: string; group_key: string }>(
+        `select id, group_key from alert_notifications where status = 'sent'`,
+      )
+    ).rows) {
+      const bucket = Number(/\.(\d+)(?:\.f)?$/.exec(r.group_key)?.[1] ?? NaN);
+      const start = Math.max(groups.get(r.group_key) ?? NaN, (bucket + 1) * p.groupWaitMs);
+      const acc = accepted.get(r.id);
+      if (acc !== undefined && Number.isFinite(start)) lat.push(acc - start);
+    }
+    const rate_ = accepted.size / s;
     console.log(
-      `${label}: ${done}/${want} notifications in ${s.toFixed(2)} s = ${(done / s).toFixed(0)} notifications/s; ` +
-        `deviation→accepted p50 ${pct(lat, 50).toFixed(0)} ms, p99 ${pct(lat, 99).toFixed(0)} ms`,
+      `${label}: ${accepted.size}/${want} notifications in ${s.toFixed(2)} s = ${rate_.toFixed(0)} notifications/s ` +
+        `(deviations offered ${rate > 0 ? `at ${rate}/s` : 'as a burst'}: ${count} in ${offeredFor.toFixed(2)} s); ` +
+        `deviation→accepted p50 ${pct(lat, 50).toFixed(0)} ms, p99 ${pct(lat, 99).toFixed(0)} ms, max ${Math.max(...lat).toFixed(0)} ms; ` +
+        `accepted twice by the channel: ${acceptedDup}; ${(statements / accepted.size).toFixed(1)} Postgres statements per notification; RSS peak so far ${mb(peakRss)}; loadavg ${load()}`,
     );
     await a.close();
     await channel.close();
     await pool.query('truncate alert_cases, alert_notifications, alert_delivery_attempts cascade');
+    return rate_;
   }
-  await sends('outbox', createOutboxChannel({ dir, as: 'email' }, logger), 'outbox');
-  await sends(
-    'smtp-pooled',
-    createEmailChannel(
-      {
-        host: need('OFFSITE_SMTP_HOST'),
-        port: Number(need('OFFSITE_SMTP_PORT')),
-        from: { address: 'noreply@qinglan.example' },
-        messageIdDomain: `bench-${id}.offsite`,
-        maxConnections: 5,
-      },
-      logger,
-    ),
-    'email',
+  await sends('outbox (burst)', createOutboxChannel({ dir, as: 'email' }, logger), 'outbox', 0, SENDS);
+  const burst = await sends('smtp-pooled (burst)', email(), 'email', 0, SENDS);
+  await sends(`smtp-pooled (paced)`, email(), 'email', RATE, SENDS);
+  console.log(
+    `alerter smtp burst / email channel baseline: ${(burst / baselineRate).toFixed(2)} ` +
+      `(${burst.toFixed(0)} / ${baselineRate.toFixed(0)} per s)`,
   );
-  // Duplicates: the same Message-ID more than once in the SMTP sink.
-  const mailDir = process.env.OFFSITE_MAIL_DIR;
-  if (mailDir) {
-    const ids = new Map<string, number>();
-    for (const f of await readdir(mailDir)) {
-      if (!f.endsWith('.json')) continue;
-      const m = JSON.parse(await readFile(path.join(mailDir, f), 'utf8')) as { messageId?: string };
-      if (m.messageId?.endsWith(`@bench-${id}.offsite>`))
-        ids.set(m.messageId, (ids.get(m.messageId) ?? 0) + 1);
-      if (m.messageId?.endsWith(`@bench-${id}.offsite>`)) await rm(path.join(mailDir, f), { force: true });
-    }
-    console.log(
-      `smtp sink: ${ids.size} distinct Message-IDs, ${[...ids.values()].filter((n) => n > 1).length} duplicates`,
-    );
+
+  // Duplicates: the same Message-ID more than once in the sink's inbox.
+  const want = 2 * SENDS;
+  const deadline = Date.now() + 10_000;
+  while ((await mailsIn()) < want + SENDS && Date.now() < deadline) await sleep(100);
+  const ids = new Map<string, number>();
+  for (const f of await readdir(mailDir)) {
+    if (!f.endsWith('.json')) continue;
+    const m = JSON.parse(await readFile(path.join(mailDir, f), 'utf8')) as { messageId?: string };
+    if (m.messageId?.endsWith(`@${midDomain}>`) && !m.messageId.startsWith('<raw-'))
+      ids.set(m.messageId, (ids.get(m.messageId) ?? 0) + 1);
   }
+  console.log(
+    `smtp sink inbox: ${ids.size} distinct alerter Message-IDs (of ${want} sent), ` +
+      `${[...ids.values()].filter((n) => n > 1).length} duplicates; alerter (bench process) RSS peak ${mb(peakRss)}; loadavg ${load()}`,
+  );
 } finally {
+  clearInterval(rssTimer);
   const redis = new Redis(connection);
   const keys = await redis.keys(`bench-${id}-*`);
   if (keys.length) await redis.del(...keys);
   redis.disconnect();
   await pool.query(`drop schema ${schema} cascade`);
   await pool.end();
+  sink.kill('SIGTERM');
+  await once(sink, 'exit');
+  if (session) {
+    const { profile } = await session.post('Profiler.stop');
+    const file = path.join(profDir, 'alerter.cpuprofile');
+    await import('node:fs/promises').then((f) => f.writeFile(file, JSON.stringify(profile)));
+    session.disconnect();
+    console.log(`profile of the bench process (alerter): ${file}`);
+    for (const l of await topFunctions(file)) console.log(l);
+    for (const f of await readdir(path.join(profDir, 'sink'))) {
+      console.log(`profile of the smtp sink: ${path.join(profDir, 'sink', f)}`);
+      for (const l of await topFunctions(path.join(profDir, 'sink', f))) console.log(l);
+    }
+  }
   await rm(dir, { recursive: true, force: true });
 }

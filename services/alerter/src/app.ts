@@ -21,6 +21,7 @@ import {
   type ChannelName,
   type PolicyEntry,
 } from './policy.js';
+import { createBatcher } from './batcher.js';
 import * as repo from './repo.js';
 
 export interface AlerterOptions {
@@ -132,6 +133,21 @@ export function createAlerter(opts: AlerterOptions) {
     removeOnFail: 10_000,
   });
 
+  // Send claims and `sent` records go to Postgres in batches: under load, the jobs running at the
+  // same time share one statement each way instead of three round trips per send. A claim is still
+  // committed before its provider call; a `sent` record before its job completes.
+  const claims = createBatcher((items: repo.SendClaim[]) => repo.claimSends(db, items), {
+    maxSize: 200,
+    key: (c) => c.id,
+  });
+  const sentRecords = createBatcher(
+    async (items: Parameters<typeof repo.recordSent>[1]) => {
+      await repo.recordSent(db, items);
+      return items.map(() => undefined);
+    },
+    { maxSize: 200, key: (s) => s.notificationId },
+  );
+
   const delayUntil = (t: Date) => Math.max(0, t.getTime() - now().getTime());
   const entryByName = (name: string | null): PolicyEntry | undefined =>
     policy.entries.find((e) => e.name === name);
@@ -143,8 +159,8 @@ export function createAlerter(opts: AlerterOptions) {
   }
 
   async function handle(ev: DeviationV1): Promise<HandleOutcome> {
-    const fresh = await repo.upsertCase(db, ev);
-    if (!fresh) {
+    const upserted = await repo.upsertCase(db, ev);
+    if (!upserted) {
       // Same or older revision: a redelivery or a replay. A redelivery of the stored revision may
       // follow a crash between the upsert and the enqueue, so finish what that run left undone;
       // every step below is idempotent (deterministic job ids, Postgres send claims).
@@ -161,12 +177,13 @@ export function createAlerter(opts: AlerterOptions) {
       }
       return (await plan(ev)) === 'planned' ? 'replayed' : 'ignored';
     }
+    const fresh = upserted.row;
     if (ev.state === 'resolved') {
       if (fresh.group_key) await planResolution(fresh.group_key);
       return 'resolved';
     }
     if (fresh.group_key) return 'updated';
-    return plan(ev);
+    return plan(ev, upserted.ctx);
   }
 
   /** First round of a group: at the end of its group-wait bucket, after quiet hours unless urgent. */
@@ -187,14 +204,16 @@ export function createAlerter(opts: AlerterOptions) {
     );
   }
 
-  async function plan(ev: DeviationV1): Promise<'suppressed' | 'planned'> {
-    const ent = await repo.enterpriseInfo(db, ev.enterpriseId);
+  async function plan(ev: DeviationV1, known?: repo.PlanContext): Promise<'suppressed' | 'planned'> {
+    const ctx =
+      known ??
+      (await repo.planContext(db, ev.enterpriseId, ev.siteId, ev.windowStart, ev.rule !== 'offline'));
     const decision = decide(
       ev,
       {
-        supervisionClass: ent?.supervision_class ?? 'general',
-        inMaintenance: await repo.inMaintenance(db, ev.enterpriseId, ev.siteId, ev.windowStart),
-        siteOffline: ev.rule !== 'offline' && (await repo.siteOffline(db, ev.siteId)),
+        supervisionClass: ctx.ent?.supervision_class ?? 'general',
+        inMaintenance: ctx.inMaintenance,
+        siteOffline: ctx.siteOffline,
       },
       policy,
     );
@@ -228,13 +247,16 @@ export function createAlerter(opts: AlerterOptions) {
     );
   }
 
-  async function recipientsFor(
+  function recipientsFor(
     cases: repo.CaseRow[],
+    ctx: repo.GroupContext,
     entry: PolicyEntry,
     escalation: boolean,
-  ): Promise<{ list: Recipient[]; ent: repo.EnterpriseInfo | null }> {
-    const first = cases[0]!;
-    const ent = await repo.enterpriseInfo(db, first.enterprise_id);
+  ): Recipient[] {
+    const { ent } = ctx;
+    const supervisorsOnly = cases.some(
+      (c) => c.suspected_falsification || FALSIFICATION_RULES.includes(c.rule),
+    );
     const staff = (p: {
       id: string;
       name: string;
@@ -250,13 +272,12 @@ export function createAlerter(opts: AlerterOptions) {
       language: p.language ?? 'zh',
     });
     const officers = ent ? (policy.staff.districtOfficers[ent.district_id] ?? []).map(staff) : [];
-    if (escalation) return { list: officers, ent };
-    const supervisorsOnly = cases.some(
-      (c) => c.suspected_falsification || FALSIFICATION_RULES.includes(c.rule),
-    );
+    if (escalation) return officers;
     const list: Recipient[] = [];
     if (!supervisorsOnly) {
-      for (const c of await repo.contactsByRole(db, first.enterprise_id, entry.enterpriseRoles))
+      for (const c of ctx.contacts.filter((k) =>
+        (entry.enterpriseRoles as readonly string[]).includes(k.role),
+      ))
         list.push({
           kind: 'enterprise-contact',
           id: c.id,
@@ -268,7 +289,7 @@ export function createAlerter(opts: AlerterOptions) {
     }
     if (entry.districtOfficers) list.push(...officers);
     if (entry.citySupervisors || supervisorsOnly) list.push(...policy.staff.citySupervisors.map(staff));
-    return { list, ent };
+    return list;
   }
 
   async function fanOut(
@@ -277,19 +298,22 @@ export function createAlerter(opts: AlerterOptions) {
     round: number,
     suffix: string,
     escalation = false,
+    loaded?: repo.GroupContext,
   ): Promise<number> {
-    const all = await repo.casesInGroup(db, groupKey);
+    const ctx = loaded ?? (await repo.groupContext(db, groupKey));
+    const all = ctx.cases;
     const cases = kind === 'resolved' ? all : all.filter((c) => c.state !== 'resolved');
     const entry = entryByName(all[0]?.policy ?? null);
     if (cases.length === 0 || !entry) return 0;
-    const { list, ent } = await recipientsFor(cases, entry, escalation);
+    const list = recipientsFor(cases, ctx, entry, escalation);
+    const { ent, sites: facilities } = ctx;
     const supervisorsOnly = groupKey.endsWith('.f');
     const items = await Promise.all(
       cases.map(async (c) => ({
         rule: c.rule,
         ...(c.event.factor ? { factor: c.event.factor } : {}),
         severity: c.severity,
-        facility: await repo.siteName(db, c.site_id),
+        facility: facilities.get(c.site_id) ?? { zh: c.site_id },
         openedAt: new Date(c.opened_at),
         ...(c.resolved_at ? { resolvedAt: new Date(c.resolved_at) } : {}),
         evidence: c.event.evidence.values.map((v) => ({
@@ -308,7 +332,7 @@ export function createAlerter(opts: AlerterOptions) {
         ? { date: ent.resumption_date }
         : {}
       : undefined;
-    let n = 0;
+    const jobs = new Map<string, { name: string; data: SendJob; opts: { jobId: string } }[]>();
     for (const r of list) {
       const ackable = r.kind === 'enterprise-contact' && kind === 'reminder';
       const exp = new Date(now().getTime() + policy.ackTtlMs);
@@ -350,9 +374,16 @@ export function createAlerter(opts: AlerterOptions) {
           recipient: { kind: r.kind, id: r.id },
           message: { id, to: { address, name: r.name }, language: r.language, ...rendered },
         };
-        await sendQueues.get(first.provider)!.add(model.kind, job, { jobId: id, ...sendOpts() });
-        n++;
+        const bulk = jobs.get(first.provider) ?? [];
+        bulk.push({ name: model.kind, data: job, opts: { jobId: id, ...sendOpts() } });
+        jobs.set(first.provider, bulk);
       }
+    }
+    // One round trip per provider queue for the whole fan-out (ids keep it idempotent).
+    let n = 0;
+    for (const [provider, bulk] of jobs) {
+      await sendQueues.get(provider)!.addBulk(bulk);
+      n += bulk.length;
     }
     return n;
   }
@@ -363,18 +394,19 @@ export function createAlerter(opts: AlerterOptions) {
       await fanOut(groupKey, 'resolved', 1, 'resolved');
       return;
     }
-    const cases = (await repo.casesInGroup(db, groupKey)).filter((c) => c.state !== 'resolved');
+    const state = await repo.groupContext(db, groupKey);
+    const cases = state.cases.filter((c) => c.state !== 'resolved');
     const entry = entryByName(cases[0]?.policy ?? null);
     if (!entry || cases.length === 0) return;
-    const acked = await repo.isAcknowledged(db, groupKey);
+    const acked = state.acked;
     if (job.name === 'escalate') {
       if (acked) return log.info({ groupKey }, 'acknowledged: no escalation');
-      await fanOut(groupKey, 'escalation', 1, 'esc', true);
+      await fanOut(groupKey, 'escalation', 1, 'esc', true, state);
       return;
     }
     const round = job.data.round ?? 1;
     if (round > 1 && acked) return; // the enterprise confirmed: stop repeating
-    await fanOut(groupKey, 'reminder', round, `r${round}`);
+    await fanOut(groupKey, 'reminder', round, `r${round}`, false, state);
     const opt = {
       removeOnComplete: 1000,
       attempts: 5,
@@ -426,7 +458,7 @@ export function createAlerter(opts: AlerterOptions) {
     // Record the send before calling the provider: a redelivered or stalled job whose send was
     // recorded as `sent` is skipped. Residual window: a crash after the provider accepted and
     // before `sent` was written re-sends with the same Message-ID / OutId (see README).
-    const claim = await repo.claimSend(db, {
+    const claim = await claims.add({
       id: m.id,
       groupKey: d.groupKey,
       deviationIds: d.deviationIds,
@@ -457,15 +489,13 @@ export function createAlerter(opts: AlerterOptions) {
     {
       try {
         const r = await ch.send(m);
-        await repo.recordAttempt(db, {
+        await sentRecords.add({
           notificationId: m.id,
           attempt: claim.attempts,
           provider: r.provider,
           providerMessageId: r.providerMessageId,
-          status: 'sent',
-          latencyMs: r.latencyMs,
+          latencyMs: Math.round(r.latencyMs),
         });
-        await repo.markNotification(db, m.id, 'sent', r.provider, r.providerMessageId);
         opts.counters?.send?.(ch.provider, 'sent');
         await emit({
           ...base,
@@ -612,13 +642,13 @@ export function createAlerter(opts: AlerterOptions) {
   > {
     const v = verifyAckToken(token, opts.ack.secret, now());
     if (!v.ok) return v;
-    const cases = await repo.casesInGroup(db, v.claims.g);
+    const ctx = await repo.groupContext(db, v.claims.g);
+    const { cases, ent, sites: facilities } = ctx;
     if (cases.length === 0) return { ok: false, reason: 'unknown-group' };
-    const ent = await repo.enterpriseInfo(db, cases[0]!.enterprise_id);
     const items = await Promise.all(
       cases.map(async (c) => ({
         rule: c.rule,
-        facility: await repo.siteName(db, c.site_id),
+        facility: facilities.get(c.site_id) ?? { zh: c.site_id },
         openedAt: new Date(c.opened_at),
         ...(c.resolved_at ? { resolvedAt: new Date(c.resolved_at) } : {}),
         summary: c.event.evidence.summary,
@@ -633,7 +663,7 @@ export function createAlerter(opts: AlerterOptions) {
         ...(ent?.name_en ? { en: ent.name_en } : {}),
       },
       items,
-      acknowledged: await repo.isAcknowledged(db, v.claims.g),
+      acknowledged: ctx.acked,
     };
   }
 

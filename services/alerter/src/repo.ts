@@ -26,17 +26,56 @@ export interface CaseRow {
   suppressed_reason: string | null;
 }
 
-/** Keeps the latest revision; returns the stored row only when this event was newer (else null). */
-export async function upsertCase(db: Db, ev: DeviationV1): Promise<CaseRow | null> {
-  const res = await db.query<CaseRow>(
-    `insert into alert_cases (deviation_id, revision, state, rule, severity, enterprise_id, site_id, factor,
-        suspected_falsification, in_resumption_window, opened_at, resolved_at, event)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-     on conflict (deviation_id) do update set revision = excluded.revision, state = excluded.state,
-        severity = excluded.severity, resolved_at = excluded.resolved_at, event = excluded.event,
-        in_resumption_window = excluded.in_resumption_window, updated_at = now()
-      where alert_cases.revision < excluded.revision
-     returning *`,
+export interface PlanContext {
+  ent: EnterpriseInfo | null;
+  inMaintenance: boolean;
+  siteOffline: boolean;
+}
+
+/** The policy inputs about an enterprise, a site at a time (parameter placeholders given). */
+const planContextColumns = (ent: string, site: string, at: string, checkOffline: string) =>
+  `(select to_jsonb(x) from (${enterpriseSql(ent)}) x) as ctx_ent,
+   exists (select 1 from maintenance_windows w
+            where w.enterprise_id = ${ent} and w.starts_at <= ${at} and w.ends_at > ${at}
+              and (w.outlet_id = ${site} or w.device_mn in (select mn from devices where outlet_id = ${site})))
+     as ctx_in_maintenance,
+   ${checkOffline}::boolean and exists (select 1 from alert_cases
+     where site_id = ${site} and rule = 'offline' and state <> 'resolved') as ctx_site_offline`;
+
+type WithContext<R> = R & {
+  ctx_ent: EnterpriseInfo | null;
+  ctx_in_maintenance: boolean;
+  ctx_site_offline: boolean;
+};
+
+function splitContext<R>(row: WithContext<R>): { row: R; ctx: PlanContext } {
+  const { ctx_ent, ctx_in_maintenance, ctx_site_offline, ...rest } = row;
+  return {
+    row: rest as R,
+    ctx: { ent: ctx_ent, inMaintenance: ctx_in_maintenance, siteOffline: ctx_site_offline },
+  };
+}
+
+/**
+ * Keeps the latest revision; returns the stored row only when this event was newer (else null),
+ * with what planning needs to know (enterprise, maintenance, offline site) read in the same
+ * round trip.
+ */
+export async function upsertCase(
+  db: Db,
+  ev: DeviationV1,
+): Promise<{ row: CaseRow; ctx: PlanContext } | null> {
+  const res = await db.query<WithContext<CaseRow>>(
+    `with up as (
+       insert into alert_cases (deviation_id, revision, state, rule, severity, enterprise_id, site_id, factor,
+          suspected_falsification, in_resumption_window, opened_at, resolved_at, event)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       on conflict (deviation_id) do update set revision = excluded.revision, state = excluded.state,
+          severity = excluded.severity, resolved_at = excluded.resolved_at, event = excluded.event,
+          in_resumption_window = excluded.in_resumption_window, updated_at = now()
+        where alert_cases.revision < excluded.revision
+       returning *)
+     select up.*, ${planContextColumns('$6', '$7', '$14', '$15')} from up`,
     [
       ev.id,
       ev.revision,
@@ -51,9 +90,11 @@ export async function upsertCase(db: Db, ev: DeviationV1): Promise<CaseRow | nul
       ev.openedAt,
       ev.resolvedAt ?? null,
       JSON.stringify(ev),
+      ev.windowStart,
+      ev.rule !== 'offline',
     ],
   );
-  return res.rows[0] ?? null;
+  return res.rows[0] ? splitContext(res.rows[0]) : null;
 }
 
 export async function getCase(db: Db, id: string): Promise<CaseRow | null> {
@@ -78,13 +119,6 @@ export async function casesInGroup(db: Db, groupKey: string): Promise<CaseRow[]>
       [groupKey],
     )
   ).rows;
-}
-
-export async function isAcknowledged(db: Db, groupKey: string): Promise<boolean> {
-  return (
-    ((await db.query(`select 1 from alert_acknowledgements where group_key = $1 limit 1`, [groupKey]))
-      .rowCount ?? 0) > 0
-  );
 }
 
 export async function hasNotifications(db: Db, groupKey: string): Promise<boolean> {
@@ -114,50 +148,77 @@ export interface EnterpriseInfo {
   resumption_date: string | null;
 }
 
-export async function enterpriseInfo(db: Db, id: string): Promise<EnterpriseInfo | null> {
-  const r = await db.query<EnterpriseInfo>(
-    `select e.id, e.name_zh, e.name_en, e.district_id, e.supervision_class,
-            (select to_char(t.resumption_date, 'YYYY-MM-DD') from enterprise_status_timeline t
-              where t.enterprise_id = e.id and t.resumption_date is not null
-              order by t.effective_from desc limit 1) as resumption_date
-       from enterprises e where e.id = $1`,
-    [id],
-  );
-  return r.rows[0] ?? null;
-}
+const enterpriseSql = (id: string) => `select e.id, e.name_zh, e.name_en, e.district_id, e.supervision_class,
+    (select to_char(t.resumption_date, 'YYYY-MM-DD') from enterprise_status_timeline t
+      where t.enterprise_id = e.id and t.resumption_date is not null
+      order by t.effective_from desc limit 1) as resumption_date
+  from enterprises e where e.id = ${id}`;
 
-/** Facility name: the outlet or meter the deviation is about (falls back to the id). */
-export async function siteName(db: Db, siteId: string): Promise<{ zh: string; en?: string }> {
-  const r = await db.query<{ name_zh: string; name_en: string | null }>(
-    `select name_zh, name_en from outlets where id = $1 union all select name_zh, name_en from meters where id = $1 limit 1`,
-    [siteId],
-  );
-  const row = r.rows[0];
-  return row ? { zh: row.name_zh, ...(row.name_en ? { en: row.name_en } : {}) } : { zh: siteId };
-}
-
-export async function inMaintenance(
+/** What planning needs about an enterprise and a site, in one round trip. */
+export async function planContext(
   db: Db,
   enterpriseId: string,
   siteId: string,
   at: string,
-): Promise<boolean> {
-  const r = await db.query(
-    `select 1 from maintenance_windows w
-      where w.enterprise_id = $1 and w.starts_at <= $3 and w.ends_at > $3
-        and (w.outlet_id = $2 or w.device_mn in (select mn from devices where outlet_id = $2))
-      limit 1`,
-    [enterpriseId, siteId, at],
-  );
-  return (r.rowCount ?? 0) > 0;
+  checkOffline: boolean,
+): Promise<PlanContext> {
+  const r = await db.query<WithContext<object>>(`select ${planContextColumns('$1', '$2', '$3', '$4')}`, [
+    enterpriseId,
+    siteId,
+    at,
+    checkOffline,
+  ]);
+  return splitContext(r.rows[0]!).ctx;
 }
 
-export async function siteOffline(db: Db, siteId: string): Promise<boolean> {
-  const r = await db.query(
-    `select 1 from alert_cases where site_id = $1 and rule = 'offline' and state <> 'resolved' limit 1`,
-    [siteId],
+export interface GroupContext {
+  cases: CaseRow[];
+  acked: boolean;
+  /** The enterprise of the group's cases (null when unknown to the registry or no cases). */
+  ent: EnterpriseInfo | null;
+  /** Every contact of that enterprise, by id; the policy's roles are chosen by the caller. */
+  contacts: ContactRow[];
+  /** Facility names of the cases' sites (outlets, else meters). */
+  sites: Map<string, { zh: string; en?: string }>;
+}
+
+/**
+ * Everything a notification round needs about a group, in one round trip: its cases, whether it
+ * was acknowledged, the enterprise, its contacts and the facility names.
+ */
+export async function groupContext(db: Db, groupKey: string): Promise<GroupContext> {
+  const r = await db.query<{
+    cases: (Omit<CaseRow, 'opened_at' | 'resolved_at'> & { opened_at: string; resolved_at: string | null })[];
+    acked: boolean;
+    ent: EnterpriseInfo | null;
+    contacts: ContactRow[];
+    sites: { id: string; name_zh: string; name_en: string | null }[];
+  }>(
+    `with c as (select * from alert_cases where group_key = $1),
+          ent as (select enterprise_id as id from c limit 1)
+     select coalesce((select jsonb_agg(to_jsonb(c) order by c.opened_at, c.deviation_id) from c), '[]') as cases,
+            exists (select 1 from alert_acknowledgements a where a.group_key = $1) as acked,
+            (select to_jsonb(x) from (${enterpriseSql('(select id from ent)')}) x) as ent,
+            coalesce((select jsonb_agg(jsonb_build_object('id', k.id::text, 'name', k.name, 'role', k.role,
+                        'phone', k.phone, 'email', k.email, 'language', k.language) order by k.id)
+                        from contacts k where k.enterprise_id = (select id from ent)), '[]') as contacts,
+            coalesce((select jsonb_agg(s) from (
+               select id, name_zh, name_en from outlets where id in (select site_id from c)
+               union all
+               select id, name_zh, name_en from meters where id in (select site_id from c)
+                  and id not in (select id from outlets where id in (select site_id from c))) s), '[]') as sites`,
+    [groupKey],
   );
-  return (r.rowCount ?? 0) > 0;
+  const row = r.rows[0]!;
+  const sites = new Map<string, { zh: string; en?: string }>();
+  for (const x of row.sites) sites.set(x.id, { zh: x.name_zh, ...(x.name_en ? { en: x.name_en } : {}) });
+  const cases = row.cases.map((c) => ({
+    ...c,
+    opened_at: new Date(c.opened_at),
+    resolved_at: c.resolved_at ? new Date(c.resolved_at) : null,
+  }));
+  for (const c of cases) if (!sites.has(c.site_id)) sites.set(c.site_id, { zh: c.site_id });
+  return { cases, acked: row.acked, ent: row.ent, contacts: row.contacts, sites };
 }
 
 export interface ContactRow {
@@ -169,51 +230,67 @@ export interface ContactRow {
   language: 'zh' | 'en';
 }
 
-export async function contactsByRole(db: Db, enterpriseId: string, roles: string[]): Promise<ContactRow[]> {
-  if (roles.length === 0) return [];
-  return (
-    await db.query<ContactRow>(
-      `select id::text as id, name, role, phone, email, language from contacts where enterprise_id = $1 and role = any($2) order by id`,
-      [enterpriseId, roles],
-    )
-  ).rows;
+export interface SendClaim {
+  id: string;
+  groupKey: string;
+  deviationIds: string[];
+  kind: string;
+  round: number;
+  recipientKind: string;
+  recipientId: string;
+  addressMasked: string;
+  channel: string;
 }
 
-/** Claims a send: returns false when it was already sent (a redelivered or stalled job). */
-export async function claimSend(
+/**
+ * Claims sends before their provider calls, many in one statement (ids distinct within a call):
+ * a claim does not proceed when that notification was already sent (a redelivered or stalled job).
+ */
+export async function claimSends(
   db: Db,
-  n: {
-    id: string;
-    groupKey: string;
-    deviationIds: string[];
-    kind: string;
-    round: number;
-    recipientKind: string;
-    recipientId: string;
-    addressMasked: string;
-    channel: string;
-  },
-): Promise<{ proceed: boolean; attempts: number }> {
-  const r = await db.query<{ attempts: number }>(
+  claims: SendClaim[],
+): Promise<{ proceed: boolean; attempts: number }[]> {
+  const r = await db.query<{ id: string; attempts: number }>(
     `insert into alert_notifications (id, group_key, deviation_ids, kind, round, recipient_kind, recipient_id, address_masked, channel, status, attempts)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'sending', 1)
+     select id, "groupKey", "deviationIds", kind, round, "recipientKind", "recipientId", "addressMasked", channel, 'sending', 1
+       from jsonb_to_recordset($1::jsonb) as x(id text, "groupKey" text, "deviationIds" text[], kind text, round integer,
+            "recipientKind" text, "recipientId" text, "addressMasked" text, channel text)
      on conflict (id) do update set attempts = alert_notifications.attempts + 1, status = 'sending', updated_at = now()
       where alert_notifications.status <> 'sent'
-     returning attempts`,
-    [
-      n.id,
-      n.groupKey,
-      n.deviationIds,
-      n.kind,
-      n.round,
-      n.recipientKind,
-      n.recipientId,
-      n.addressMasked,
-      n.channel,
-    ],
+     returning id, attempts`,
+    [JSON.stringify(claims)],
   );
-  const row = r.rows[0];
-  return row ? { proceed: true, attempts: row.attempts } : { proceed: false, attempts: 0 };
+  const got = new Map(r.rows.map((row) => [row.id, row.attempts]));
+  return claims.map((c) => {
+    const attempts = got.get(c.id);
+    return attempts === undefined ? { proceed: false, attempts: 0 } : { proceed: true, attempts };
+  });
+}
+
+/** Successful sends, many at once: the `sent` attempt rows and the notifications marked `sent`. */
+export async function recordSent(
+  db: Db,
+  sent: {
+    notificationId: string;
+    attempt: number;
+    provider: string;
+    providerMessageId: string;
+    latencyMs: number;
+  }[],
+): Promise<void> {
+  await db.query(
+    `with v as (
+       select * from jsonb_to_recordset($1::jsonb) as x("notificationId" text, attempt integer, provider text,
+              "providerMessageId" text, "latencyMs" integer)
+     ), a as (
+       insert into alert_delivery_attempts (notification_id, attempt, provider, provider_message_id, status, latency_ms)
+       select "notificationId", attempt, provider, "providerMessageId", 'sent', "latencyMs" from v
+     )
+     update alert_notifications n set status = 'sent', provider = v.provider, provider_message_id = v."providerMessageId",
+            sent_at = now(), updated_at = now()
+       from v where n.id = v."notificationId"`,
+    [JSON.stringify(sent)],
+  );
 }
 
 export async function recordAttempt(
