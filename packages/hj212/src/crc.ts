@@ -1,35 +1,47 @@
 /** CRC of the HJ 212 data segment (Appendix A) and the CRC-16/MODBUS variant seen in the field. */
 
-/** HJ 212 Appendix A: register 0xFFFF; per byte `crc = (crc >> 8) ^ byte`, then 8 shifts with 0xA001. */
+/**
+ * Eight shift-and-xor rounds with 0xA001 applied to every byte value. Both CRCs below are the
+ * bitwise loops of their definitions with those 8 rounds looked up instead of computed.
+ */
+const ROUNDS: Uint16Array = (() => {
+  const table = new Uint16Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let i = 0; i < 8; i++) c = c & 1 ? (c >>> 1) ^ 0xa001 : c >>> 1;
+    table[n] = c;
+  }
+  return table;
+})();
+
+/**
+ * HJ 212 Appendix A: register 0xFFFF; per byte `crc = (crc >> 8) ^ byte`, then 8 shifts with 0xA001.
+ * `(crc >> 8) ^ byte` fits in 8 bits (the register's low byte is dropped, as the standard's code
+ * does), so each byte is one lookup.
+ */
 export function hj212Crc(bytes: Uint8Array): number {
   let crc = 0xffff;
-  for (const byte of bytes) {
-    crc = (crc >> 8) ^ byte;
-    for (let i = 0; i < 8; i++) {
-      const lsb = crc & 1;
-      crc >>= 1;
-      if (lsb) crc ^= 0xa001;
-    }
-  }
+  for (let i = 0; i < bytes.length; i++) crc = ROUNDS[(crc >>> 8) ^ (bytes[i] as number)] as number;
   return crc;
 }
 
-/** CRC-16/MODBUS: register 0xFFFF; per byte `crc ^= byte`, then 8 shifts with 0xA001. */
+/** CRC-16/MODBUS: register 0xFFFF; per byte `crc ^= byte`, then 8 shifts with 0xA001 (table form). */
 export function modbusCrc(bytes: Uint8Array): number {
   let crc = 0xffff;
-  for (const byte of bytes) {
-    crc ^= byte;
-    for (let i = 0; i < 8; i++) {
-      const lsb = crc & 1;
-      crc >>= 1;
-      if (lsb) crc ^= 0xa001;
-    }
-  }
+  for (let i = 0; i < bytes.length; i++)
+    crc = (crc >>> 8) ^ (ROUNDS[(crc ^ (bytes[i] as number)) & 0xff] as number);
   return crc;
 }
 
+const HEX = '0123456789ABCDEF';
+
 export function formatCrc(crc: number): string {
-  return crc.toString(16).toUpperCase().padStart(4, '0');
+  return (
+    (HEX[(crc >>> 12) & 15] as string) +
+    (HEX[(crc >>> 8) & 15] as string) +
+    (HEX[(crc >>> 4) & 15] as string) +
+    (HEX[crc & 15] as string)
+  );
 }
 
 /** CRC-16/MODBUS printed low byte first, as some field devices do. */

@@ -1,8 +1,8 @@
 import { loadFixture } from '../test/fixtures.js';
 import { formatCrc, hj212Crc } from './crc.js';
-import { decodePacket, type DecodeResult } from './decode.js';
+import { decodePacket, peekHeader, type DecodeResult } from './decode.js';
 import { encodePacket, encodeSegment, frameSegment } from './encoder.js';
-import type { Packet } from './packet.js';
+import type { Packet, PacketHeader } from './packet.js';
 
 const field = loadFixture('field-captures.txt');
 const standard = loadFixture('standard-examples.txt');
@@ -343,3 +343,39 @@ describe('irregularities and malformed input', () => {
     });
   });
 });
+
+/** The regular-expression reading of a header that peekHeader replaced (the reference it must equal). */
+function referencePeek(segment: Uint8Array): PacketHeader {
+  const head = new TextDecoder('utf-8').decode(segment).split('CP=&&')[0] ?? '';
+  const field = (key: string): string | null =>
+    new RegExp(`(?:^|[;, ])${key}=([^;,&\\s]+)`).exec(head)?.[1] ?? null;
+  const num = (key: string): number | null => {
+    const v = field(key);
+    return v !== null && /^\d{1,4}$/.test(v) ? Number(v) : null;
+  };
+  const flag = num('Flag');
+  return {
+    qn: field('QN'),
+    st: field('ST'),
+    cn: field('CN'),
+    pw: field('PW'),
+    mn: field('MN'),
+    flag: flag !== null && flag <= 255 ? flag : null,
+    pnum: num('PNUM'),
+    pno: num('PNO'),
+  };
+}
+
+describe('peekHeader', () => {
+  it('reads what the regular expressions read, on mangled headers', () => {
+    const pieces = ['QN=20160801085857223', 'ST=32', 'CN=', 'CN=2011', 'PW=1&2', 'MN=ab\tc', 'Flag=300', 'Flag=5',
+      'PNUM=2', 'PNO=1', 'XQN=1', 'QN==', '中=文', '\u00a0MN=x', 'CP=&&a=1&&', ';', ',', ' ', '=', '\t', '&&'];
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+    for (let k = 0; k < 3000; k++) {
+      const text = Array.from({ length: rand(12) }, () => pieces[rand(pieces.length)]).join(['', ';', ','][rand(3)]);
+      const bytes = Buffer.from(text, 'utf8');
+      expect(peekHeader(bytes)).toEqual(referencePeek(bytes));
+    }
+  });
+}); // prettier-ignore

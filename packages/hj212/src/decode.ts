@@ -9,7 +9,7 @@ import { checkCrc, type CrcCheck } from './crc.js';
 import { isAccepted, type Irregularity, type PolicyOptions } from './irregularities.js';
 import { interpretCp, VERSION_BITS, type Packet, type PacketHeader, type ProtocolVersion } from './packet.js';
 import type { DecodeError, DecodeErrorCode } from './result.js';
-import { parseShanghaiTime } from './time.js';
+import { isShanghaiTime } from './time.js';
 
 export interface DecodeOptions extends PolicyOptions {
   /** Largest data segment accepted, in bytes (default 9999, the most 4 digits can declare). */
@@ -35,11 +35,9 @@ export const KNOWN_ST: ReadonlySet<string> = new Set([
   '45', '51', '52', '91',
 ]); // prettier-ignore
 
-const HEADER_KEYS = new Set(['QN', 'ST', 'CN', 'PW', 'MN', 'Flag', 'PNUM', 'PNO']);
 const STANDARD_MN = /^[0-9A-F]{24}$/;
-const QN = /^\d{17}$/;
-const CRLF = [0x0d, 0x0a];
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8Lenient = new TextDecoder('utf-8');
 
 const VERSION_BY_BITS: Record<number, ProtocolVersion> = Object.fromEntries(
   Object.entries(VERSION_BITS).map(([v, b]) => [b, v as ProtocolVersion]),
@@ -69,30 +67,78 @@ export function decodePacket(input: Uint8Array | string, options: DecodeOptions 
   }
 }
 
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if ((bytes[i] as number) >= 0x80) return false;
+  return true;
+}
+
+/** The segment as text: ASCII (nearly every packet) without the UTF-8 decoder; null if not UTF-8. */
+function segmentText(bytes: Uint8Array): string | null {
+  if (isAscii(bytes)) return asBuffer(bytes).toString('latin1');
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+const isDigitByte = (b: number | undefined): boolean => b !== undefined && b >= 0x30 && b <= 0x39;
+const isHexByte = (b: number): boolean =>
+  (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66);
+
+function note(list: Irregularity[], i: Irregularity): void {
+  if (!list.includes(i)) list.push(i);
+}
+
+/** Index of the first "CP=&&" at the start or after one of `; , space` (where CP begins), or -1. */
+function findCp(segment: string): number {
+  for (let i = segment.indexOf('CP=&&'); i >= 0; i = segment.indexOf('CP=&&', i + 1)) {
+    if (i === 0) return 0;
+    const c = segment.charCodeAt(i - 1);
+    if (c === 0x3b || c === 0x2c || c === 0x20) return i;
+  }
+  return -1;
+}
+
+const isPad = (c: number): boolean => c === 0x20 || c === 0x2c; // space or comma around a field
+const orNull = (v: string | undefined): string | null => (v === undefined || v === '' ? null : v);
+const SMALL_INT = /^\d{1,4}$/;
+const intOrNull = (t: string | null): number | null => (t !== null && SMALL_INT.test(t) ? Number(t) : null);
+
 function decodeUnsafe(bytes: Uint8Array, options: DecodeOptions): DecodeResult {
   let end = bytes.length;
-  if (end >= 2 && bytes[end - 2] === CRLF[0] && bytes[end - 1] === CRLF[1]) end -= 2;
+  if (end >= 2 && bytes[end - 2] === 0x0d && bytes[end - 1] === 0x0a) end -= 2;
   if (end < 10 || bytes[0] !== 0x23 || bytes[1] !== 0x23) {
     return failure('frame-malformed', 'a frame is "##", 4 length digits, the segment and 4 CRC digits');
   }
-  const lengthText = Buffer.from(bytes.subarray(2, 6)).toString('latin1');
-  if (!/^\d{4}$/.test(lengthText))
+  if (!isDigitByte(bytes[2]) || !isDigitByte(bytes[3]) || !isDigitByte(bytes[4]) || !isDigitByte(bytes[5])) {
+    const lengthText = asBuffer(bytes).toString('latin1', 2, 6);
     return failure('frame-malformed', `length "${lengthText}" is not 4 digits`);
-  const declaredLength = Number(lengthText);
+  }
+  const declaredLength =
+    ((bytes[2] as number) - 48) * 1000 +
+    ((bytes[3] as number) - 48) * 100 +
+    ((bytes[4] as number) - 48) * 10 +
+    ((bytes[5] as number) - 48);
   const segmentBytes = bytes.subarray(6, end - 4);
   const maxSegment = options.maxSegmentBytes ?? 9999;
   if (segmentBytes.length > maxSegment) {
     return failure('frame-too-large', `segment of ${segmentBytes.length} bytes exceeds ${maxSegment}`);
   }
-  const crcText = Buffer.from(bytes.subarray(end - 4, end)).toString('latin1');
-  if (!/^[0-9A-Fa-f]{4}$/.test(crcText))
+  const c0 = bytes[end - 4] as number;
+  const c1 = bytes[end - 3] as number;
+  const c2 = bytes[end - 2] as number;
+  const c3 = bytes[end - 1] as number;
+  const crcText = String.fromCharCode(c0, c1, c2, c3); // = the latin1 reading of the 4 bytes
+  if (!isHexByte(c0) || !isHexByte(c1) || !isHexByte(c2) || !isHexByte(c3))
     return failure('crc-malformed', `CRC "${crcText}" is not 4 hex digits`);
 
   const irregularities: Irregularity[] = [];
-  const note = (i: Irregularity): void => {
-    if (!irregularities.includes(i)) irregularities.push(i);
-  };
-  if (segmentBytes.length !== declaredLength) note('length-mismatch');
+  if (segmentBytes.length !== declaredLength) note(irregularities, 'length-mismatch');
   const crc = checkCrc(segmentBytes, crcText);
   if (!crc.valid) {
     return failure(
@@ -104,14 +150,12 @@ function decodeUnsafe(bytes: Uint8Array, options: DecodeOptions): DecodeResult {
       },
     );
   }
-  if (crc.variant === 'modbus-swapped') note('crc-modbus-swapped');
-  if (crc.lowercase) note('crc-lowercase');
-  if (segmentBytes.length > 1024) note('segment-oversize');
+  if (crc.variant === 'modbus-swapped') note(irregularities, 'crc-modbus-swapped');
+  if (crc.lowercase) note(irregularities, 'crc-lowercase');
+  if (segmentBytes.length > 1024) note(irregularities, 'segment-oversize');
 
-  let segment: string;
-  try {
-    segment = utf8.decode(segmentBytes);
-  } catch {
+  const segment = segmentText(segmentBytes);
+  if (segment === null) {
     return failure('invalid-utf8', 'the data segment is not valid UTF-8', {
       crc,
       header: peekHeader(segmentBytes),
@@ -119,57 +163,82 @@ function decodeUnsafe(bytes: Uint8Array, options: DecodeOptions): DecodeResult {
   }
 
   // Split the header fields from CP=&&…&& (CP is last; its text may contain separators).
-  const cpAt = /(?:^|[;, ])CP=&&/.exec(segment);
-  if (!cpAt)
+  const cpAt = findCp(segment);
+  if (cpAt < 0)
     return failure('missing-cp', 'no CP=&&…&& in the data segment', {
       crc,
       header: peekHeader(segmentBytes),
     });
-  const cpStart = cpAt.index + cpAt[0].length;
+  const cpStart = cpAt + 5;
   const cpEnd = segment.lastIndexOf('&&');
   if (cpEnd < cpStart) return failure('cp-malformed', 'CP is not closed with &&', { crc });
-  const trailer = segment.slice(cpEnd + 2);
-  if (trailer !== '') {
-    if (/^[;, ]+$/.test(trailer)) note('stray-separator');
-    else return failure('segment-malformed', 'text after the closing && of CP', { crc });
-  }
-  // The header keeps the separator found before CP ("…;Flag=5;" normally).
-  const headerText = segment.slice(0, cpAt.index + (cpAt[0].startsWith('CP') ? 0 : 1));
-  const fields = new Map<string, string>();
-  const parts = headerText.split(';');
-  if (parts[parts.length - 1] === '') parts.pop();
-  for (const raw of parts) {
-    const part = raw.replace(/^[ ,]+|[ ,]+$/g, '');
-    if (part !== raw) note('stray-separator');
-    if (part === '') {
-      note('stray-separator');
-      continue;
+  if (cpEnd + 2 < segment.length) {
+    for (let i = cpEnd + 2; i < segment.length; i++) {
+      const c = segment.charCodeAt(i);
+      if (c !== 0x3b && !isPad(c))
+        return failure('segment-malformed', 'text after the closing && of CP', { crc });
     }
-    const eq = part.indexOf('=');
-    if (eq <= 0)
-      return failure('segment-malformed', `header field "${part.slice(0, 40)}" has no "="`, { crc });
-    const key = part.slice(0, eq);
-    if (!HEADER_KEYS.has(key)) note('unknown-field');
-    fields.set(key, part.slice(eq + 1));
+    note(irregularities, 'stray-separator');
+  }
+  // Header fields: `;`-separated `key=value` before CP ("…;Flag=5;" normally); spaces and commas
+  // around a field, empty fields and a missing final `;` before CP are tolerated (stray-separator).
+  let qn: string | undefined;
+  let st: string | undefined;
+  let cn: string | undefined;
+  let pw: string | undefined;
+  let mn: string | undefined;
+  let flagField: string | undefined;
+  let pnumField: string | undefined;
+  let pnoField: string | undefined;
+  for (let from = 0; ;) {
+    let to = segment.indexOf(';', from);
+    const last = to < 0 || to >= cpAt;
+    if (last) to = cpAt;
+    if (!(last && from === to)) {
+      let s = from;
+      let e = to;
+      while (s < e && isPad(segment.charCodeAt(s))) s++;
+      while (e > s && isPad(segment.charCodeAt(e - 1))) e--;
+      if (s !== from || e !== to) note(irregularities, 'stray-separator');
+      if (s < e) {
+        const eq = segment.indexOf('=', s);
+        if (eq <= s || eq >= e) {
+          return failure(
+            'segment-malformed',
+            `header field "${segment.slice(s, Math.min(e, s + 40))}" has no "="`,
+            { crc },
+          );
+        }
+        const key = segment.slice(s, eq);
+        const value = segment.slice(eq + 1, e);
+        switch (key) {
+          case 'QN': qn = value; break;
+          case 'ST': st = value; break;
+          case 'CN': cn = value; break;
+          case 'PW': pw = value; break;
+          case 'MN': mn = value; break;
+          case 'Flag': flagField = value; break;
+          case 'PNUM': pnumField = value; break;
+          case 'PNO': pnoField = value; break;
+          default: note(irregularities, 'unknown-field');
+        } // prettier-ignore
+      }
+    }
+    if (last) break;
+    from = to + 1;
   }
 
-  const get = (k: string): string | null => {
-    const v = fields.get(k);
-    return v === undefined || v === '' ? null : v;
-  };
-  const flagText = get('Flag');
+  const flagText = orNull(flagField);
   const flag = flagText !== null && /^\d{1,3}$/.test(flagText) ? Number(flagText) : null;
-  const intOrNull = (t: string | null): number | null =>
-    t !== null && /^\d{1,4}$/.test(t) ? Number(t) : null;
   const header: PacketHeader = {
-    qn: get('QN'),
-    st: get('ST'),
-    cn: get('CN'),
-    pw: get('PW'),
-    mn: get('MN'),
+    qn: orNull(qn),
+    st: orNull(st),
+    cn: orNull(cn),
+    pw: orNull(pw),
+    mn: orNull(mn),
     flag,
-    pnum: intOrNull(get('PNUM')),
-    pno: intOrNull(get('PNO')),
+    pnum: intOrNull(orNull(pnumField)),
+    pno: intOrNull(orNull(pnoField)),
   };
   const bad = (code: DecodeErrorCode, message: string): DecodeResult =>
     failure(code, message, { crc, header, irregularities });
@@ -178,24 +247,24 @@ function decodeUnsafe(bytes: Uint8Array, options: DecodeOptions): DecodeResult {
   if (!/^\d{4}$/.test(header.cn)) return bad('missing-cn', `CN "${header.cn}" is not 4 digits`);
   if (header.st === null) return bad('missing-st', 'ST is missing');
   if (!/^\d{2,3}$/.test(header.st)) return bad('missing-st', `ST "${header.st}" is not a number`);
-  if (!KNOWN_ST.has(header.st)) note('st-unknown');
+  if (!KNOWN_ST.has(header.st)) note(irregularities, 'st-unknown');
   if (header.mn === null) return bad('missing-mn', 'MN is missing');
-  if (!STANDARD_MN.test(header.mn)) note('mn-nonstandard');
+  if (!STANDARD_MN.test(header.mn)) note(irregularities, 'mn-nonstandard');
   if (header.pw === null) return bad('missing-pw', 'PW is missing');
-  if (header.qn === null) note('missing-qn');
-  else if (!QN.test(header.qn) || parseShanghaiTime(header.qn) === null) note('qn-malformed');
+  if (header.qn === null) note(irregularities, 'missing-qn');
+  else if (header.qn.length !== 17 || !isShanghaiTime(header.qn)) note(irregularities, 'qn-malformed');
 
   let version: ProtocolVersion | null = null;
-  if (flagText === null) note('missing-flag');
+  if (flagText === null) note(irregularities, 'missing-flag');
   else if (flag === null || flag > 255)
     return bad('invalid-flag', `Flag "${flagText}" is not a number 0..255`);
   else {
     version = VERSION_BY_BITS[flag >> 2] ?? null;
-    if (version === null) note('flag-version-unknown');
+    if (version === null) note(irregularities, 'flag-version-unknown');
   }
   const split = flag !== null && (flag & 2) !== 0;
   const ackRequested = flag !== null && (flag & 1) !== 0;
-  const hasPnum = fields.has('PNUM') || fields.has('PNO');
+  const hasPnum = pnumField !== undefined || pnoField !== undefined;
   if (split || hasPnum) {
     const { pnum, pno } = header;
     if (pnum === null || pno === null || pnum < 1 || pno < 1 || pno > pnum) {
@@ -212,10 +281,10 @@ function decodeUnsafe(bytes: Uint8Array, options: DecodeOptions): DecodeResult {
   }
   const cp = parseCp(cpText);
   if (!cp.ok) return bad(cp.error.code, cp.error.message);
-  if (cp.value.stray) note('stray-separator');
+  if (cp.value.stray) note(irregularities, 'stray-separator');
   const content = interpretCp(cp.value.items);
   if (!content.ok) return bad(content.error.code, content.error.message);
-  if (content.value.has2005Codes) note('factor-code-2005');
+  if (content.value.has2005Codes) note(irregularities, 'factor-code-2005');
 
   const rejected = irregularities.find((i) => !isAccepted(i, options));
   if (rejected !== undefined) {
@@ -244,27 +313,67 @@ function decodeUnsafe(bytes: Uint8Array, options: DecodeOptions): DecodeResult {
   };
 }
 
-/** Best-effort header of a segment that failed before it could be parsed (for the QnRtn reply). */
+const PEEK_VALUE = /[^;,&\s]+/y;
+
+/** The segment's text before the first "CP=&&" (UTF-8, bad sequences replaced). */
+function headText(segment: Uint8Array): string {
+  const buf = asBuffer(segment);
+  const at = buf.indexOf('CP=&&');
+  const head = at < 0 ? buf : buf.subarray(0, at);
+  return isAscii(head) ? head.toString('latin1') : utf8Lenient.decode(head);
+}
+
+/**
+ * Best-effort header of a segment that failed before it could be parsed (for the QnRtn reply), and
+ * the gateway's early look at MN. For each key, the first `key=value` that starts the text or
+ * follows `; , space`; the value runs to the next `; , & whitespace`. One pass, no per-call regex.
+ */
 export function peekHeader(segment: Uint8Array): PacketHeader {
-  const text = new TextDecoder('utf-8').decode(segment);
-  const head = text.split('CP=&&')[0] ?? '';
-  const field = (key: string): string | null => {
-    const m = new RegExp(`(?:^|[;, ])${key}=([^;,&\\s]+)`).exec(head);
-    return m?.[1] ?? null;
-  };
-  const num = (key: string): number | null => {
-    const v = field(key);
-    return v !== null && /^\d{1,4}$/.test(v) ? Number(v) : null;
-  };
-  const flag = num('Flag');
+  const head = headText(segment);
+  let qn: string | null = null;
+  let st: string | null = null;
+  let cn: string | null = null;
+  let pw: string | null = null;
+  let mn: string | null = null;
+  let flagText: string | null = null;
+  let pnumText: string | null = null;
+  let pnoText: string | null = null;
+  const n = head.length;
+  for (let from = 0; from < n;) {
+    let to = from;
+    while (to < n) {
+      const c = head.charCodeAt(to);
+      if (c === 0x3b || c === 0x2c || c === 0x20) break;
+      to++;
+    }
+    const eq = head.indexOf('=', from);
+    if (eq > from && eq < to) {
+      PEEK_VALUE.lastIndex = eq + 1;
+      const value = PEEK_VALUE.exec(head)?.[0] ?? null;
+      if (value !== null) {
+        switch (head.slice(from, eq)) {
+          case 'QN': qn ??= value; break;
+          case 'ST': st ??= value; break;
+          case 'CN': cn ??= value; break;
+          case 'PW': pw ??= value; break;
+          case 'MN': mn ??= value; break;
+          case 'Flag': flagText ??= value; break;
+          case 'PNUM': pnumText ??= value; break;
+          case 'PNO': pnoText ??= value; break;
+        } // prettier-ignore
+      }
+    }
+    from = to + 1;
+  }
+  const flag = intOrNull(flagText);
   return {
-    qn: field('QN'),
-    st: field('ST'),
-    cn: field('CN'),
-    pw: field('PW'),
-    mn: field('MN'),
+    qn,
+    st,
+    cn,
+    pw,
+    mn,
     flag: flag !== null && flag <= 255 ? flag : null,
-    pnum: num('PNUM'),
-    pno: num('PNO'),
+    pnum: intOrNull(pnumText),
+    pno: intOrNull(pnoText),
   };
 }

@@ -82,6 +82,7 @@ export interface Packet extends PacketHeader {
   readonly irregularities: readonly Irregularity[];
 }
 
+const NUMERIC: ReadonlySet<string> = new Set(NUMERIC_STATS);
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 export function parseNumber(text: string): number | null {
@@ -128,18 +129,26 @@ export function interpretCp(items: readonly CpItem[]): Result<CpContent> {
       const rawCode = key.slice(0, dash);
       const stat = key.slice(dash + 1);
       const mapped = mapFactorCode(rawCode);
-      if (mapped.originalCode !== undefined) has2005Codes = true;
-      const orig = mapped.originalCode === undefined ? {} : { originalCode: mapped.originalCode };
-      if ((NUMERIC_STATS as readonly string[]).includes(stat)) {
+      const originalCode = mapped.originalCode;
+      if (originalCode !== undefined) has2005Codes = true;
+      if (NUMERIC.has(stat)) {
         const n = parseNumber(value);
         if (n === null) return fail('invalid-number', `${key}="${value.slice(0, 40)}" is not a number`);
-        values.push({ code: mapped.code, stat: stat as NumericStat, value: n, ...orig });
+        values.push(
+          originalCode === undefined
+            ? { code: mapped.code, stat: stat as NumericStat, value: n }
+            : { code: mapped.code, stat: stat as NumericStat, value: n, originalCode },
+        );
       } else if (stat === 'Flag') {
         flags[mapped.code] = value;
       } else if (stat === 'EFlag') {
         eflags[mapped.code] = value;
       } else {
-        texts.push({ code: mapped.code, stat, text: value, ...orig });
+        texts.push(
+          originalCode === undefined
+            ? { code: mapped.code, stat, text: value }
+            : { code: mapped.code, stat, text: value, originalCode },
+        );
       }
     }
   }

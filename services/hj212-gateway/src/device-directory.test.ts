@@ -77,5 +77,10 @@ describe('passwordMatches', () => {
     expect(passwordMatches('Hd7q2Lx', 'Hd7q2Lx9')).toBe(false);
     expect(passwordMatches('hd7q2Lx9', 'Hd7q2Lx9')).toBe(false);
     expect(passwordMatches(null, 'x')).toBe(false);
+    expect(passwordMatches('', '')).toBe(true);
+    expect(passwordMatches('', 'x')).toBe(false);
+    expect(passwordMatches('x\u0000', 'x')).toBe(false);
+    expect(passwordMatches('Hd7q2Lx9Hd7q2Lx9', 'Hd7q2Lx9')).toBe(false);
+    expect(passwordMatches('密码', '密码')).toBe(true);
   });
 });

@@ -80,8 +80,9 @@ const publisher: Publisher = createPublisher({
   batchMax: env.OFFSITE_KAFKA_BATCH_MAX,
   batchMaxBytes: env.OFFSITE_KAFKA_BATCH_MAX_BYTES,
   maxPending: env.OFFSITE_KAFKA_MAX_PENDING,
-  onBatch: (size, ok, error) => {
+  onBatch: (size, ok, error, seconds) => {
     metrics.kafkaBatch.observe(size);
+    metrics.kafkaRequest.observe(seconds);
     if (!ok) {
       metrics.kafkaFailures.inc();
       logger.error({ err: (error as Error | undefined)?.message, size }, 'Kafka produce failed');

@@ -39,6 +39,12 @@ export const gatewayMetricCatalog = {
     help: 'Messages per Kafka produce request',
     buckets: [1, 5, 20, 50, 100, 250, 500, 1000, 2500, 5000],
   },
+  kafkaRequest: {
+    type: 'histogram',
+    name: 'offsite_hj212_kafka_request_seconds',
+    help: 'Duration of one Kafka produce request (acks=-1), from send to acknowledgement',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  },
   kafkaFailures: {
     type: 'counter',
     name: 'offsite_hj212_kafka_failures_total',

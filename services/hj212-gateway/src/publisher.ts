@@ -31,7 +31,8 @@ export interface PublisherOptions {
   readonly batchMaxBytes?: number;
   /** Above this many records waiting or in flight, `full` is true (callers pause their sockets). */
   readonly maxPending: number;
-  readonly onBatch?: (size: number, ok: boolean, error?: unknown) => void;
+  /** After each produce request: its record count, outcome and duration (send → acknowledgement). */
+  readonly onBatch?: (size: number, ok: boolean, error: unknown, seconds: number) => void;
   readonly onPending?: (pending: number) => void;
 }
 
@@ -117,14 +118,15 @@ export function createPublisher(opts: PublisherOptions): Publisher {
       }
     }
     const run = (async () => {
+      const t0 = performance.now();
       try {
         await opts.producer.sendBatch([...byTopic].map(([topic, messages]) => ({ topic, messages })));
         healthy = true;
-        opts.onBatch?.(size, true);
+        opts.onBatch?.(size, true, undefined, (performance.now() - t0) / 1000);
         for (const w of batch) w.resolve();
       } catch (error) {
         healthy = false;
-        opts.onBatch?.(size, false, error);
+        opts.onBatch?.(size, false, error, (performance.now() - t0) / 1000);
         const err = new OffsiteError('KAFKA_PRODUCE_FAILED', 'Kafka did not acknowledge the records', {
           retryable: true,
           cause: error,
