@@ -59,13 +59,37 @@ export interface EngineState {
   aggregates: Record<string, string>;
 }
 
+/**
+ * A checkpoint in parts (`Engine.checkpoint`): the state without the readings buffers, and the readings ingested since
+ * the previous checkpoint (all of them when `full`). Restoring the last full part plus every later part with
+ * `restoreParts` gives the engine state back; readings before the lateness horizon are dropped there.
+ */
+export interface CheckpointParts {
+  /** The engine state with every `enterprises.*.readings` empty. Live objects: serialise before using the engine. */
+  state: EngineState;
+  /** Readings ingested since the last checkpoint (every buffered reading when `full`). */
+  readings: Reading[];
+  /** The readings of earlier parts are not needed (first checkpoint, or after a plain `restore`). */
+  full: boolean;
+  /** Readings with a dataTime before this are no longer needed by any restore (the lateness horizon). */
+  keepFrom: number;
+}
+
 export interface Engine {
   /** Adds a reading (at-least-once delivery is fine: a repeated eventId is ignored). */
   ingest(reading: Reading): Output[];
   /** Moves event time forward: closes windows, detects offline devices, evicts beyond the lateness horizon. */
   advance(watermarkMs: number): Output[];
   snapshot(): EngineState;
-  restore(state: EngineState): void;
+  /**
+   * `durable: true` says the state's readings are already in a checkpoint (the next `checkpoint()` then carries only
+   * new readings); otherwise the next one is full.
+   */
+  restore(state: EngineState, opts?: { durable?: boolean }): void;
+  /** An incremental checkpoint: cost proportional to the readings since the last one, not to the buffer. */
+  checkpoint(): CheckpointParts;
+  /** Restores from a state (readings empty or not, e.g. an older full snapshot) plus the readings of later parts. */
+  restoreParts(state: EngineState, readings: readonly Reading[], opts?: { durable?: boolean }): void;
   readonly watermark: number | null;
 }
 
@@ -131,6 +155,8 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
   let lastAggregates = new Map<string, AggregateOutput>();
 
   /** Ids put since the last eviction scan (only they can have become evictable while the horizon stays). */
+  /** Readings ingested since the last checkpoint(); null: the next checkpoint is full. */
+  let added: Reading[] | null = null;
   let touched = new Set<string>();
   /** Record id → the episode object last reconciled into it and the horizon then (derived, lets an unchanged
    * episode skip its fingerprint). */
@@ -428,7 +454,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
     return workspace(enterpriseId).offlineDue(from, to, ent.seenBefore, ent.held ?? {});
   }
 
-  return {
+  const engine: Engine = {
     get watermark() {
       return state.watermark;
     },
@@ -474,7 +500,9 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
         if (cmpReading(ent.readings[mid]!, copy) <= 0) lo = mid + 1;
         else hi = mid;
       }
-      ent.readings.splice(lo, 0, copy);
+      if (lo === ent.readings.length) ent.readings.push(copy);
+      else ent.readings.splice(lo, 0, copy);
+      added?.push(copy);
       ws.add(copy);
       return evaluate(reading.enterpriseId);
     },
@@ -494,18 +522,64 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
     snapshot() {
       return structuredClone(state);
     },
-    restore(s) {
-      if (
-        s === null ||
-        typeof s !== 'object' ||
-        s.version !== 1 ||
-        typeof s.enterprises !== 'object' ||
-        typeof s.deviations !== 'object'
-      ) {
+    checkpoint() {
+      const enterprises: Record<string, EnterpriseState> = {};
+      for (const [id, e] of Object.entries(state.enterprises))
+        enterprises[id] = { ...e, readings: [] } satisfies EnterpriseState;
+      const full = added === null;
+      const readings = added ?? Object.values(state.enterprises).flatMap((e) => e.readings);
+      added = [];
+      return {
+        state: { ...state, enterprises },
+        readings,
+        full,
+        keepFrom: horizonStart(),
+      };
+    },
+    restoreParts(s, readings, opts) {
+      const merged = structuredClone(s) as EngineState;
+      if (merged === null || typeof merged !== 'object' || typeof merged.enterprises !== 'object')
         throw new DomainError('invalid-snapshot', 'not an engine state of version 1');
+      const hs =
+        merged.watermark === null
+          ? NO_TIME
+          : dayStart(merged.watermark - config.latenessHorizonMs, config.timezoneOffsetMinutes);
+      const ids = new Map<string, Set<string>>();
+      for (const [id, e] of Object.entries(merged.enterprises)) {
+        e.readings = e.readings.filter((r) => r.dataTime >= hs);
+        ids.set(id, new Set(e.readings.map((r) => r.eventId)));
       }
-      state = structuredClone(s);
-      rebuildIndexes();
+      // Parts are in checkpoint order; a reading evicted since its part was written is before the horizon.
+      for (const r of readings) {
+        if (r.dataTime < hs) continue;
+        const e = (merged.enterprises[r.enterpriseId] ??= { readings: [], seenBefore: {} });
+        let set = ids.get(r.enterpriseId);
+        if (!set) ids.set(r.enterpriseId, (set = new Set()));
+        if (set.has(r.eventId)) continue;
+        set.add(r.eventId);
+        e.readings.push(r);
+      }
+      for (const e of Object.values(merged.enterprises)) e.readings.sort(cmpReading);
+      load(merged, opts, false);
+    },
+    restore(s, opts) {
+      load(s, opts, true);
     },
   };
+
+  function load(s: EngineState, opts: { durable?: boolean } | undefined, clone: boolean): void {
+    if (
+      s === null ||
+      typeof s !== 'object' ||
+      s.version !== 1 ||
+      typeof s.enterprises !== 'object' ||
+      typeof s.deviations !== 'object'
+    ) {
+      throw new DomainError('invalid-snapshot', 'not an engine state of version 1');
+    }
+    state = clone ? structuredClone(s) : s;
+    rebuildIndexes();
+    added = opts?.durable === true ? [] : null;
+  }
+  return engine;
 }
