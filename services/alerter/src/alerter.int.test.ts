@@ -78,7 +78,9 @@ describe('alerter on real Postgres, Redis and the SMTP sink', () => {
     }));
     return { ...p, ...over };
   };
-  const make = (over: { policy?: AlertPolicy; sms?: Channel[]; now?: () => Date } = {}) => {
+  const make = (
+    over: { policy?: AlertPolicy; sms?: Channel[]; now?: () => Date; timeScale?: number } = {},
+  ) => {
     alerter = createAlerter({
       db: pool,
       connection,
@@ -89,6 +91,7 @@ describe('alerter on real Postgres, Redis and the SMTP sink', () => {
       logger: silentLogger,
       now: over.now ?? now,
       send: { attempts: 3, backoffMs: 100 },
+      ...(over.timeScale ? { timeScale: over.timeScale } : {}),
     });
     alerter.start();
     return alerter;
@@ -180,6 +183,34 @@ describe('alerter on real Postgres, Redis and the SMTP sink', () => {
     await new Promise((r) => setTimeout(r, 1500));
     const n = await pool.query<{ recipient_kind: string }>(`select recipient_kind from alert_notifications`);
     expect(n.rows.map((r) => r.recipient_kind)).toEqual(['supervisor']);
+  });
+
+  it('runs group wait, repeats and escalation on a scaled clock (OFFSITE_ALERTER_TIME_SCALE)', async () => {
+    // Event-time minutes: 1 min group wait, a repeat after 1 min, escalation after 2 min; at 120×
+    // they take 0.5 s, 0.5 s and 1 s of wall time. Unscaled, this test would need minutes.
+    const p = policy({ groupWaitMs: 60_000 });
+    p.entries = p.entries.map((e) => ({
+      ...e,
+      repeat: { intervalMs: 60_000, maxCount: 2 },
+      ...(e.escalateAfterMs ? { escalateAfterMs: 120_000 } : {}),
+    }));
+    const a = make({ policy: p, timeScale: 120 });
+    const started = Date.now();
+    expect(await a.handleDeviation(dev({}))).toBe('planned');
+    await until(
+      async () =>
+        (
+          await pool.query<{ kinds: string[] }>(
+            `select array_agg(kind || ':' || round order by kind, round) as kinds from alert_notifications where status = 'sent' and (recipient_kind = 'enterprise-contact' or kind = 'escalation')`,
+          )
+        ).rows[0]!.kinds?.join(',') === 'escalation:1,reminder:1,reminder:2',
+      20_000,
+      'two reminder rounds and the escalation',
+    );
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const planned = await a.queues.plan.getJobs(['completed']);
+    const first = planned.find((j) => j.id?.endsWith('.r1'));
+    expect(first?.opts.delay ?? 0).toBeLessThanOrEqual(500); // the 1 min group wait, scaled
   });
 
   it('escalates to the district officer when not acknowledged, and not when acknowledged', async () => {

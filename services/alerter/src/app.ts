@@ -20,6 +20,7 @@ import {
   type AlertPolicy,
   type ChannelName,
   type PolicyEntry,
+  scalePolicyTimers,
 } from './policy.js';
 import { createBatcher } from './batcher.js';
 import * as repo from './repo.js';
@@ -50,6 +51,11 @@ export interface AlerterOptions {
     /** Per-provider limits (`smtp`, `aliyun-sms`, `tencent-sms`, `outbox-email`, …). */
     rateLimits?: Record<string, RateLimit>;
   };
+  /**
+   * Timers run this many times faster than the wall clock (group wait, repeat interval, escalation
+   * delay): the demo plays event time at 480×. Default 1.
+   */
+  timeScale?: number;
   /**
    * BullMQ job lock (ms): a job whose worker died is picked up again after at most about twice
    * this (lock expiry + stalled check). Default 30 s.
@@ -97,7 +103,8 @@ const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
 export function createAlerter(opts: AlerterOptions) {
   const now = opts.now ?? (() => new Date());
   const log = opts.logger.child({ component: 'alerter' });
-  const { db, policy } = opts;
+  const { db } = opts;
+  const policy = scalePolicyTimers(opts.policy, opts.timeScale ?? 1);
   const qopts = { connection: opts.connection, prefix: opts.prefix };
   const planQueue = new Queue<PlanJob>('plan', qopts);
   // One queue per provider, so each provider has its own rate limit and a slow or throttled

@@ -33,6 +33,11 @@ export const AlerterEnv = Type.Object({
   OFFSITE_ALERTER_SEND_CONCURRENCY: Type.Integer({ minimum: 1, default: 20 }),
   OFFSITE_ALERTER_SEND_ATTEMPTS: Type.Integer({ minimum: 1, default: 6 }),
   OFFSITE_ALERTER_SEND_BACKOFF_MS: Type.Integer({ minimum: 10, default: 1000 }),
+  /**
+   * Timers (group wait, repeat interval, escalation delay) run this many times faster than the
+   * wall clock; the demo sets its event-time acceleration (480). Quiet hours and ack links do not scale.
+   */
+  OFFSITE_ALERTER_TIME_SCALE: Type.Number({ exclusiveMinimum: 0, maximum: 100_000, default: 1 }),
   /** BullMQ job lock: a job of a crashed process is re-run after at most about twice this. */
   OFFSITE_ALERTER_JOB_LOCK_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
   /** Per-provider limits, `provider=max/durationMs`, e.g. `smtp=100/1000,aliyun-sms=20/1000`. */

@@ -276,6 +276,7 @@ lifecycle.register({
         ]);
       },
       jobLockMs: env.OFFSITE_ALERTER_JOB_LOCK_MS,
+      timeScale: env.OFFSITE_ALERTER_TIME_SCALE,
       send: {
         attempts: env.OFFSITE_ALERTER_SEND_ATTEMPTS,
         backoffMs: env.OFFSITE_ALERTER_SEND_BACKOFF_MS,

@@ -1,5 +1,7 @@
 import type { DeviationV1 } from '@offsite/contracts';
-import { afterQuietHours, decide, defaultPolicy, groupKeyFor } from './policy.js';
+import { afterQuietHours, decide, defaultPolicy, groupKeyFor, scalePolicyTimers } from './policy.js';
+import { ConfigError, loadConfig } from '@offsite/runtime';
+import { AlerterEnv } from './config.js';
 
 const policy = defaultPolicy({ districtOfficers: {}, citySupervisors: [] });
 const dev = (over: Partial<DeviationV1>): DeviationV1 => ({
@@ -93,4 +95,41 @@ it('groups deviations of one enterprise and policy within the group wait', () =>
   expect(groupKeyFor('ent-1', 'default', new Date(60_000 * 10 + 59_000), 60_000)).toBe(a);
   expect(groupKeyFor('ent-1', 'default', new Date(60_000 * 11), 60_000)).not.toBe(a);
   expect(groupKeyFor('ent-2', 'default', new Date(60_000 * 10 + 1), 60_000)).not.toBe(a);
+});
+
+describe('timers scaled to the demo acceleration (OFFSITE_ALERTER_TIME_SCALE)', () => {
+  it('divides group wait, repeat interval and escalation delay; leaves quiet hours and the ack lifetime', () => {
+    const p = defaultPolicy({ districtOfficers: {}, citySupervisors: [] });
+    const s = scalePolicyTimers(p, 480);
+    expect(s.groupWaitMs).toBe(125); // 60 s of event time = 125 ms of wall time at 480×
+    s.entries.forEach((e, i) => {
+      const o = p.entries[i]!;
+      expect(e.repeat.intervalMs).toBe(Math.round(o.repeat.intervalMs / 480));
+      expect(e.repeat.maxCount).toBe(o.repeat.maxCount);
+      expect(e.escalateAfterMs).toBe(
+        o.escalateAfterMs === undefined ? undefined : Math.round(o.escalateAfterMs / 480),
+      );
+    });
+    expect(s.entries.some((e) => e.escalateAfterMs !== undefined)).toBe(true);
+    expect(s.quietHours).toEqual(p.quietHours);
+    expect(s.ackTtlMs).toBe(p.ackTtlMs);
+    expect(p.groupWaitMs).toBe(60_000); // the input is not changed
+    expect(scalePolicyTimers(p, 1)).toBe(p);
+    expect(scalePolicyTimers({ ...p, groupWaitMs: 100 }, 1e6).groupWaitMs).toBe(1);
+    expect(() => scalePolicyTimers(p, 0)).toThrow(RangeError);
+  });
+
+  it('is read from the environment, default 1, and refuses 0', () => {
+    const base = {
+      OFFSITE_KAFKA_BROKERS: '127.0.0.1:9092',
+      OFFSITE_PG_URL: 'postgres://x',
+      OFFSITE_REDIS_URL: 'redis://x',
+      OFFSITE_ALERTER_ACK_SECRET: 'sixteen-chars-secret',
+    };
+    expect(loadConfig(AlerterEnv, base).OFFSITE_ALERTER_TIME_SCALE).toBe(1);
+    expect(
+      loadConfig(AlerterEnv, { ...base, OFFSITE_ALERTER_TIME_SCALE: '480' }).OFFSITE_ALERTER_TIME_SCALE,
+    ).toBe(480);
+    expect(() => loadConfig(AlerterEnv, { ...base, OFFSITE_ALERTER_TIME_SCALE: '0' })).toThrow(ConfigError);
+  });
 });

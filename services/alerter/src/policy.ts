@@ -156,3 +156,23 @@ export function groupKeyFor(
   const bucket = Math.floor(receivedAt.getTime() / Math.max(1, groupWaitMs));
   return `${enterpriseId}.${policyName}.${bucket}`;
 }
+
+/**
+ * The policy with its timers run `scale` times faster (the demo plays event time at 480×): group
+ * wait, repeat interval and escalation delay are divided by `scale` (at least 1 ms). Quiet hours
+ * (a time of day) and the acknowledgement link's lifetime (for people) stay on the wall clock.
+ */
+export function scalePolicyTimers(policy: AlertPolicy, scale: number): AlertPolicy {
+  if (!(scale > 0) || !Number.isFinite(scale)) throw new RangeError(`time scale must be > 0, got ${scale}`);
+  if (scale === 1) return policy;
+  const s = (ms: number) => Math.max(1, Math.round(ms / scale));
+  return {
+    ...policy,
+    groupWaitMs: s(policy.groupWaitMs),
+    entries: policy.entries.map((e) => ({
+      ...e,
+      repeat: { ...e.repeat, intervalMs: s(e.repeat.intervalMs) },
+      ...(e.escalateAfterMs !== undefined ? { escalateAfterMs: s(e.escalateAfterMs) } : {}),
+    })),
+  };
+}
