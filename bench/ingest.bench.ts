@@ -1,37 +1,58 @@
-// npm run bench:ingest — ingest throughput on this machine, bounded in count and time, loopback only.
-//   1. InfluxDB direct-write ceiling: the same points the pipeline writes, 5,000-line batches, 4 concurrent.
-//   2. MQTT → mqtt-ingestor → Kafka → influx-writer → InfluxDB, both services as real processes.
-//   3. HJ 212 over TCP → hj212-gateway → Kafka → influx-writer → InfluxDB: BENCH_LOGGERS concurrent
-//      loggers (default 200), each sending BENCH_PACKETS 2011 uploads of 20 values one after another,
-//      waiting for its 9014; reply latency p50/p99 and the gateway's RSS per connection.
-// Prints values/s, the ratio to the ceiling, and memory. Uses its own topics, database and
-// Postgres schema and removes them.
-//   --profile: runs the influx-writer and the gateway with `node --cpu-prof` and prints the top 10
-//   self-time functions of each profile (written when the service exits after SIGTERM).
+// npm run bench:ingest — sustained ingest throughput on this machine, loopback only, one run:
+//   1. InfluxDB direct-write ceiling: the points the pipeline writes (energy and emission lines),
+//      written straight to InfluxDB in a small sweep of batch sizes × concurrent requests; the best is
+//      the ceiling (and tells the writer's batch size).
+//   2. MQTT → mqtt-ingestor → Kafka → influx-writer(s) → InfluxDB: BENCH_PUBLISHERS clients publish
+//      meter readings (3 values each) of every registry meter at an offered BENCH_MQTT_RATE values/s
+//      for BENCH_SECONDS, QoS 1.
+//   3. HJ 212 over TCP → hj212-gateway → Kafka → the same writers: BENCH_LOGGERS loggers of every
+//      registry device send 2011 uploads of 20 values paced to BENCH_HJ_RATE values/s in total, each
+//      waiting for its 9014 before the next (so a slow pipeline slows the offer: closed loop).
+// For each path: offered and achieved values/s over the steady window (warm-up excluded), the stored
+// rate per second (min/median), the drain after the offer stopped, sent vs stored (must be equal), the
+// ratio to the ceiling, and RSS of every service. BENCH_WRITERS writer processes share one consumer
+// group (how it is deployed when one process is not enough). Own topics, database and Postgres schema,
+// removed at the end. Run it under `flock /tmp/offsite-bench.lock` on the shared machine.
+//   --profile: the first writer, the mqtt-ingestor and the gateway run under `node --cpu-prof`; the top
+//   self-time functions and the self time per module of each are printed.
+//   --only mqtt|hj212: skip the other path.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { telemetryEventId, type TelemetryV1 } from '@offsite/contracts';
 import { createInfluxClient, createInfluxWriter, ensureDatabase1x, toLine } from '@offsite/influx';
 import { createKafkaClient, ensureTopics } from '@offsite/kafka';
 import { importRegistry, runMigrations } from '@offsite/store';
 import { requireEnv, silentLogger, until } from '@offsite/testing';
 import { encodePacket } from '@offsite/hj212';
-import mqtt from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
-import { topProfileFunctions, type CpuProfile } from './profile.js';
+import { topProfileFunctions, topProfileModules, type CpuProfile } from './profile.js';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
-const READINGS = Number(process.env.BENCH_READINGS ?? 20_000); // MQTT messages (3 values each)
-const LOGGERS = Number(process.env.BENCH_LOGGERS ?? 200); // concurrent HJ 212 connections
-const PACKETS = Number(process.env.BENCH_PACKETS ?? 25); // 2011 uploads per logger
+const num = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
+const SECONDS = num('BENCH_SECONDS', 25); // offer window per path
+const WARMUP = num('BENCH_WARMUP_S', 5); // left out of the steady rate
+const MQTT_RATE = num('BENCH_MQTT_RATE', 75_000); // offered values/s (3 per message)
+const HJ_RATE = num('BENCH_HJ_RATE', 75_000); // offered values/s (20 per upload)
+const LOGGERS = num('BENCH_LOGGERS', 200);
+const PUBLISHERS = num('BENCH_PUBLISHERS', 4);
+const WRITERS = num('BENCH_WRITERS', 1);
+const SESSIONS = num('BENCH_MQTT_SESSIONS', 4);
+const WRITER_BATCH = num('BENCH_WRITER_BATCH', 5_000);
+const WRITER_CONCURRENCY = num('BENCH_WRITER_CONCURRENCY', 2);
+const CEILING_LINES = num('BENCH_CEILING_LINES', 100_000); // per sweep step
 const HJ_VALUES = 20; // factors per upload
-const { values: args } = parseArgs({ options: { profile: { type: 'boolean', default: false } } });
+const MQTT_VALUES = 3; // energy_kwh, power_kw, running
+const { values: args } = parseArgs({
+  options: { profile: { type: 'boolean', default: false }, only: { type: 'string' } },
+});
+const doMqtt = args.only !== 'hj212';
+const doHj = args.only !== 'mqtt';
 const profileDir = args.profile ? mkdtempSync(join(tmpdir(), 'offsite-bench-prof-')) : undefined;
 const env = {
   kafka: requireEnv('OFFSITE_KAFKA_BROKERS'),
@@ -50,122 +71,70 @@ const prefix = `bench.${run}.`;
 const tel = `${prefix}telemetry.v1`;
 const dlq = `${prefix}telemetry.dlq.v1`;
 const raw = `${prefix}hj212.raw.v1`;
-const MN = '99010201FG00010000000001'; // registry/example.yaml, protocol 2017
-const PW = 'Hd7q2Lx9';
-const meters = ['mtr-0001-p1', 'mtr-0001-t1', 'mtr-0001-all'];
-const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+const basePort = 40_000 + Math.floor(Math.random() * 10_000);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const mib = (kb: number) => `${(kb / 1024).toFixed(0)} MiB`;
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const authHeaders: Record<string, string> = env.token ? { authorization: `Token ${env.token}` } : {};
 
 async function influxql(q: string, database = db): Promise<Record<string, number>> {
   const res = await fetch(`${env.influx}/query?db=${database}&q=${encodeURIComponent(q)}`, {
     method: 'POST',
-    headers: env.token ? { authorization: `Token ${env.token}` } : {},
+    headers: authHeaders,
   });
   const body = (await res.json()) as { results: { series?: { columns: string[]; values: number[][] }[] }[] };
   const s = body.results[0]?.series?.[0];
   return s ? Object.fromEntries(s.columns.map((c, i) => [c, s.values[0]![i]!])) : {};
 }
-// Numeric values stored in a measurement: every count_<stat> column but the string fields.
-const countValues = async (measurement = 'energy') =>
+/** Numeric values stored in a measurement: every count_<stat> column but the string fields. */
+const countValues = async (measurement: string) =>
   Object.entries(await influxql(`SELECT count(*) FROM "${measurement}"`)).reduce(
     (n, [k, v]) =>
       k.startsWith('count_') && k !== 'count_flag' && k !== 'count_unit' && !k.endsWith('_flag') ? n + v : n,
     0,
   );
-const pct = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-const rssKb = (p: ChildProcess) => {
+const procKb = (p: ChildProcess, field: 'VmRSS' | 'VmHWM') => {
   try {
-    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p.pid}/status`, 'utf8'))?.[1] ?? 0);
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${p.pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
   } catch {
     return 0;
   }
 };
-
-/** HJ 212 DataTime (yyyyMMddHHmmss) unique per logger and packet, so no two uploads share a point. */
-function dataTime(logger: number, k: number): string {
-  const d = new Date(Date.UTC(2024, 2, 1) + (logger * PACKETS + k) * 60_000);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}00`;
+/** Sums a Prometheus counter (all label sets) from a service's /metrics. */
+async function metric(port: number, name: string): Promise<number> {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+    (r) => r.text(),
+    () => '',
+  );
+  let sum = 0;
+  for (const line of text.split('\n'))
+    if (line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{'))
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return sum;
 }
 
-function connect(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ port, host: '127.0.0.1', noDelay: true }, () => resolve(s));
-    s.once('error', reject);
-  });
+interface Service {
+  name: string;
+  proc: ChildProcess;
+  ops: number;
 }
-
-/** One logger: send a 2011 upload, wait for its 9014, repeat. Returns the reply latencies in ms. */
-async function runLogger(socket: net.Socket, i: number): Promise<number[]> {
-  const latencies: number[] = [];
-  let buf = '';
-  let waiter: (() => void) | null = null;
-  socket.setEncoding('utf8');
-  socket.on('data', (t: string) => {
-    buf += t;
-    if (buf.includes('\r\n') && waiter) waiter();
-  });
-  for (let k = 0; k < PACKETS; k++) {
-    const items = [`DataTime=${dataTime(i, k)}`];
-    for (let v = 0; v < HJ_VALUES; v++)
-      items.push(`a${21000 + v}-Rtd=${(i + v + k) % 100}.5,a${21000 + v}-Flag=N`);
-    const frame = encodePacket({
-      qn: `20240301${String(i).padStart(5, '0')}${String(k).padStart(4, '0')}`,
-      st: '31',
-      cn: '2011',
-      pw: PW,
-      mn: MN,
-      flag: 5,
-      cp: items.join(';'),
-    });
-    const t0 = performance.now();
-    let timer: NodeJS.Timeout | undefined;
-    const got = new Promise<void>((resolve, reject) => {
-      waiter = resolve;
-      timer = setTimeout(() => reject(new Error(`logger ${i}: no 9014 within 30 s`)), 30_000);
-    });
-    socket.write(frame);
-    await got.finally(() => clearTimeout(timer));
-    latencies.push(performance.now() - t0);
-    buf = buf.slice(buf.indexOf('\r\n') + 2);
-    waiter = null;
-  }
-  return latencies;
-}
-
-function reading(i: number): TelemetryV1 {
-  const base = {
-    enterpriseId: 'ent-0001',
-    deviceId: meters[i % 3]!,
-    kind: 'energy' as const,
-    interval: 'realtime' as const,
-    dataTime: new Date(Date.UTC(2024, 0, 1) + Math.floor(i / 3) * 60_000).toISOString(),
-  };
-  return {
-    schema: 'telemetry.v1',
-    eventId: telemetryEventId(base),
-    ...base,
-    siteId: base.deviceId,
-    source: 'mqtt',
-    receivedAt: base.dataTime,
-    irregularities: [],
-    measurements: [
-      { factor: 'energy_kwh', stat: 'Cou', value: 1000 + i, unit: 'kWh' },
-      { factor: 'power_kw', stat: 'Rtd', value: i % 500, unit: 'kW' },
-      { factor: 'running', stat: 'Value', value: 1 },
-    ],
-  };
-}
-
-function service(name: string, extra: Record<string, string>, profile = false): ChildProcess {
+const children: Service[] = [];
+function service(name: string, label: string, ops: number, extra: Record<string, string>, profile: boolean) {
   const base = { ...process.env };
   delete base.NODE_OPTIONS;
-  const prof = profile && profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : [];
-  return spawn(process.execPath, [...prof, '--import', 'tsx', 'src/main.ts'], {
+  const prof = profile && profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, label)}`] : [];
+  const proc = spawn(process.execPath, [...prof, '--import', 'tsx', 'src/main.ts'], {
     cwd: `${repo}services/${name}`,
     env: {
       ...base,
-      OFFSITE_OPS_PORT: '0',
+      OFFSITE_OPS_PORT: String(ops),
       OFFSITE_LOG_LEVEL: 'warn',
       OFFSITE_TELEMETRY_TOPIC: tel,
       OFFSITE_DLQ_TOPIC: dlq,
@@ -173,9 +142,23 @@ function service(name: string, extra: Record<string, string>, profile = false): 
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  const s = { name: label, proc, ops };
+  children.push(s);
+  return s;
 }
+const ready = (s: Service) =>
+  until(
+    () =>
+      fetch(`http://127.0.0.1:${s.ops}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    60_000,
+    `${s.name} ready`,
+  );
 /** SIGTERM and wait for the exit (a --cpu-prof profile is written then), SIGKILL after `ms`. */
-async function stop(p: ChildProcess, ms = 30_000): Promise<void> {
+async function stop(s: Service, ms = 30_000): Promise<void> {
+  const p = s.proc;
   if (p.exitCode !== null || p.signalCode !== null) return;
   const exited = new Promise((r) => p.once('exit', r));
   p.kill('SIGTERM');
@@ -183,14 +166,78 @@ async function stop(p: ChildProcess, ms = 30_000): Promise<void> {
   await exited;
   clearTimeout(t);
 }
-const peakRss = (p: ChildProcess) => {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p.pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-};
+
+interface PathResult {
+  offered: number;
+  sentValues: number;
+  stored: number;
+  steady: number;
+  perSecond: number[];
+  endToEnd: number;
+  drainS: number;
+  backlogAtEnd: number;
+  rss: string;
+  extra: string[];
+}
+
+/**
+ * Samples the writers' accepted points once a second while `offer` runs for SECONDS, then waits for
+ * `expected()` values in InfluxDB. The steady rate is measured between WARMUP and the end of the offer.
+ */
+async function measure(
+  offer: (until: number) => Promise<void>,
+  expected: () => number,
+  countStored: () => Promise<number>,
+  services: Service[],
+): Promise<Omit<PathResult, 'offered' | 'extra'>> {
+  const writerPorts = children.filter((c) => c.name.startsWith('influx-writer')).map((c) => c.ops);
+  const written = async () =>
+    (await Promise.all(writerPorts.map((p) => metric(p, 'offsite_influx_points_written_total')))).reduce(
+      (a, b) => a + b,
+      0,
+    );
+  const before = await written();
+  const storedBefore = await countStored();
+  const samples: { t: number; n: number }[] = [];
+  const t0 = performance.now();
+  const end = t0 + SECONDS * 1000;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      samples.push({ t: performance.now() - t0, n: (await written()) - before });
+      await sleep(1000 - ((performance.now() - t0) % 1000));
+    }
+  })();
+  await offer(end);
+  const offerEnd = performance.now() - t0;
+  const rssKb = services.map((s) => [s.name, procKb(s.proc, 'VmRSS'), procKb(s.proc, 'VmHWM')] as const);
+  await until(async () => (await written()) - before >= expected(), 120_000, 'every value written').catch(
+    () => undefined,
+  );
+  const doneAt = performance.now() - t0;
+  sampling = false;
+  await sampler;
+  const atWarm = samples.find((s) => s.t >= WARMUP * 1000) ?? samples[0]!;
+  const atEnd = [...samples].reverse().find((s) => s.t <= offerEnd) ?? samples.at(-1)!;
+  const steady = (atEnd.n - atWarm.n) / ((atEnd.t - atWarm.t) / 1000);
+  const perSecond = samples
+    .slice(1)
+    .map((s, i) => ({ t: s.t, r: (s.n - samples[i]!.n) / ((s.t - samples[i]!.t) / 1000) }))
+    .filter((x) => x.t > WARMUP * 1000 && x.t <= offerEnd)
+    .map((x) => x.r);
+  const final = samples.at(-1)!.n;
+  const stored = (await countStored()) - storedBefore;
+  return {
+    sentValues: expected(),
+    stored,
+    steady,
+    perSecond,
+    endToEnd: final / (doneAt / 1000),
+    drainS: (doneAt - offerEnd) / 1000,
+    backlogAtEnd: expected() - atEnd.n,
+    rss: rssKb.map(([n, rss, hwm]) => `${n} ${mib(rss)} (peak ${mib(hwm)})`).join(', '),
+  };
+}
 
 const kafka = createKafkaClient({ brokers: env.kafka.split(','), clientId: 'bench', logger: silentLogger });
 const influxClient = createInfluxClient(
@@ -198,8 +245,8 @@ const influxClient = createInfluxClient(
   silentLogger,
 );
 const pool = new pg.Pool({ connectionString: env.pg, options: `-c search_path=${schema}`, max: 2 });
-const children: ChildProcess[] = [];
-const deadline = Date.now() + 5 * 60_000;
+const out: string[] = [];
+const startLoad = load();
 try {
   await ensureDatabase1x(influxClient, db);
   const admin = new pg.Client({ connectionString: env.pg });
@@ -213,212 +260,383 @@ try {
     { topic: raw, numPartitions: 6 },
     { topic: dlq, numPartitions: 1 },
   ]);
+  const meters = (
+    await pool.query<{ enterprise_id: string; id: string }>(
+      'select enterprise_id, id from meters order by id',
+    )
+  ).rows;
+  const devices = (
+    await pool.query<{ mn: string; password: string; enterprise_id: string; outlet_id: string }>(
+      `select d.mn, d.password, o.enterprise_id, d.outlet_id from devices d join outlets o on o.id = d.outlet_id
+       where d.enabled and d.protocol_version = 2017 and d.sm4_key is null order by d.mn`,
+    )
+  ).rows;
 
-  // 1. Ceiling: the same lines the writer would produce, written straight to InfluxDB.
+  // 1. Ceiling: lines as the writer maps readings (services/influx-writer/README.md), one value each.
   const ceilingDb = `${db}_ceiling`;
   await ensureDatabase1x(influxClient, ceilingDb);
-  const writer = createInfluxWriter({
-    url: env.influx,
-    token: env.token,
-    org: '-',
-    bucket: `${ceilingDb}/autogen`,
-    logger: silentLogger,
-  });
-  // The influx-writer's mapping (services/influx-writer/README.md): one point per factor.
-  const lines = Array.from({ length: READINGS }, (_, i) => reading(i)).flatMap((r) =>
-    r.measurements.map((m) =>
-      toLine({
-        measurement: r.kind,
-        tags: {
-          enterprise: r.enterpriseId,
-          site: r.siteId,
-          device: r.deviceId,
-          factor: m.factor,
-          interval: r.interval,
-        },
-        fields: { [m.stat]: m.value, ...(m.unit ? { unit: m.unit } : {}) },
-        timeSeconds: Math.floor(Date.parse(r.dataTime) / 1000),
+  const ceilingLines = (shift: number): string[] => {
+    const lines: string[] = [];
+    for (let i = 0; lines.length < CEILING_LINES; i++) {
+      const t = 1_700_000_000 + shift + i;
+      if (i % 2 === 0) {
+        const m = meters[i % meters.length]!;
+        const tags = { enterprise: m.enterprise_id, site: m.id, device: m.id, interval: 'realtime' };
+        lines.push(
+          toLine({
+            measurement: 'energy',
+            tags: { ...tags, factor: 'energy_kwh' },
+            fields: { Cou: 1000 + i, unit: 'kWh' },
+            timeSeconds: t,
+          }),
+          toLine({
+            measurement: 'energy',
+            tags: { ...tags, factor: 'power_kw' },
+            fields: { Rtd: i % 500, unit: 'kW' },
+            timeSeconds: t,
+          }),
+          toLine({
+            measurement: 'energy',
+            tags: { ...tags, factor: 'running' },
+            fields: { Value: 1 },
+            timeSeconds: t,
+          }),
+        );
+      } else {
+        const d = devices[i % devices.length]!;
+        for (let v = 0; v < HJ_VALUES; v++)
+          lines.push(
+            toLine({
+              measurement: 'emission',
+              tags: {
+                enterprise: d.enterprise_id,
+                site: d.outlet_id,
+                device: d.mn,
+                factor: `a${21000 + v}`,
+                interval: 'realtime',
+              },
+              fields: { Rtd: (i + v) % 100, flag: 'N' },
+              timeSeconds: t,
+            }),
+          );
+      }
+    }
+    return lines;
+  };
+  const sweep: { batch: number; concurrency: number; rate: number }[] = [];
+  const steps = [
+    [1_000, 2],
+    [2_500, 2],
+    [5_000, 1],
+    [5_000, 2],
+    [5_000, 4],
+    [10_000, 2],
+    [10_000, 4],
+  ] as const;
+  for (const [k, [batch, concurrency]] of steps.entries()) {
+    const writer = createInfluxWriter({
+      url: env.influx,
+      token: env.token,
+      org: '-',
+      bucket: `${ceilingDb}/autogen`,
+      logger: silentLogger,
+      maxSockets: concurrency,
+    });
+    const lines = ceilingLines(k * 10_000_000);
+    const batches: string[][] = [];
+    for (let i = 0; i < lines.length; i += batch) batches.push(lines.slice(i, i + batch));
+    const t0 = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < batches.length) await writer.write(batches[next++]!);
       }),
-    ),
-  );
-  const batches: string[][] = [];
-  for (let i = 0; i < lines.length; i += 5_000) batches.push(lines.slice(i, i + 5_000));
-  let t0 = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 4 }, async () => {
-      while (next < batches.length) await writer.write(batches[next++]!);
-    }),
-  );
-  const ceiling = lines.length / ((performance.now() - t0) / 1000); // 1 value per line here
+    );
+    sweep.push({ batch, concurrency, rate: lines.length / ((performance.now() - t0) / 1000) });
+    writer.close();
+  }
   await fetch(`${env.influx}/query?q=${encodeURIComponent(`DROP DATABASE "${ceilingDb}"`)}`, {
     method: 'POST',
-    headers: env.token ? { authorization: `Token ${env.token}` } : {},
+    headers: authHeaders,
   });
+  const best = sweep.reduce((a, b) => (b.rate > a.rate ? b : a));
+  const ceiling = best.rate;
 
-  // 2. MQTT → Kafka → InfluxDB through the real services.
-  const ingestor = service('mqtt-ingestor', {
-    OFFSITE_PG_URL: env.pg,
-    OFFSITE_PG_SCHEMA: schema,
-    OFFSITE_MQTT_CLIENT_ID: `bench-${run}`,
-    OFFSITE_MQTT_SHARE_GROUP: `bench-${run}`,
-    OFFSITE_MQTT_SESSIONS: '8',
-    OFFSITE_MQTT_SESSION_EXPIRY_S: '60',
-  });
-  const writerProc = service(
-    'influx-writer',
-    {
-      OFFSITE_INFLUX_BUCKET: `${db}/autogen`,
-      OFFSITE_INFLUX_WRITER_GROUP: `bench-${run}`,
-      OFFSITE_BATCH_MAX_DELAY_MS: '200',
-    },
-    true,
-  );
-  children.push(ingestor, writerProc);
-  await new Promise((r) => setTimeout(r, 4_000)); // both joined (sessions, consumer group)
-  const pubs = await Promise.all(
-    Array.from({ length: 4 }, (_, k) =>
-      mqtt.connectAsync(env.mqtt, {
-        username: env.mqttUser,
-        password: env.mqttPassword,
-        protocolVersion: 5,
-        clientId: `bench-pub-${run}-${k}`,
-      }),
+  // The writers stay up for both paths (one consumer group); each has its own ops port.
+  const writers = Array.from({ length: WRITERS }, (_, k) =>
+    service(
+      'influx-writer',
+      WRITERS > 1 ? `influx-writer-${k + 1}` : 'influx-writer',
+      basePort + 10 + k,
+      {
+        OFFSITE_INFLUX_BUCKET: `${db}/autogen`,
+        OFFSITE_INFLUX_WRITER_GROUP: `bench-${run}`,
+        OFFSITE_BATCH_MAX_POINTS: String(WRITER_BATCH),
+        OFFSITE_BATCH_MAX_DELAY_MS: '200',
+        OFFSITE_INFLUX_CONCURRENCY: String(WRITER_CONCURRENCY),
+      },
+      k === 0,
     ),
   );
-  t0 = performance.now();
-  let sent = 0;
-  await Promise.all(
-    pubs.map(async (pub, k) => {
-      const inflight = new Set<Promise<unknown>>();
-      for (let i = k; i < READINGS; i += pubs.length) {
-        const p = pub.publishAsync(
-          `offsite/v1/ent-0001/meters/${meters[i % 3]}/energy`,
-          JSON.stringify({
-            ts: new Date(Date.UTC(2024, 0, 1) + Math.floor(i / 3) * 60_000).toISOString(),
-            powerKw: i % 500,
-            energyKwh: 1000 + i,
-            status: 'running',
-          }),
-          { qos: 1 },
-        );
-        inflight.add(p);
-        void p.finally(() => inflight.delete(p));
-        sent++;
-        if (inflight.size >= 200) await Promise.race(inflight);
-      }
-      await Promise.all(inflight);
-    }),
-  );
-  const acked = (performance.now() - t0) / 1000;
-  await until(
-    async () => (await countValues()) >= READINGS * 3 || Date.now() > deadline,
-    5 * 60_000,
-    'all values in InfluxDB',
-  );
-  const total = (performance.now() - t0) / 1000;
-  const values = await countValues();
-  await Promise.all(pubs.map((p) => p.endAsync()));
-  const pipeline = values / total;
-  const ingestorPeak = peakRss(ingestor);
-  await stop(ingestor); // the HJ 212 phase has the writer (and the machine) to itself
+  for (const w of writers) await ready(w);
+  const results: [string, PathResult][] = [];
 
-  // 3. HJ 212 over TCP → gateway → Kafka → InfluxDB: loggers wait for each 9014 before the next upload.
-  const hjPort = 40_000 + Math.floor(Math.random() * 10_000);
-  const gwOps = hjPort + 1;
-  const gateway = service(
-    'hj212-gateway',
-    {
-      OFFSITE_PG_URL: env.pg,
-      OFFSITE_PG_SCHEMA: schema,
-      OFFSITE_KAFKA_TOPIC_PREFIX: prefix,
-      OFFSITE_HJ212_PORT: String(hjPort),
-      OFFSITE_OPS_PORT: String(gwOps),
-      OFFSITE_HJ212_MAX_CONNECTIONS: String(LOGGERS + 100),
-    },
-    true,
-  );
-  children.push(gateway);
-  await until(
-    () =>
-      fetch(`http://127.0.0.1:${gwOps}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      ),
-    60_000,
-    'gateway ready',
-  );
-  const gwIdle = rssKb(gateway);
-  const sockets: net.Socket[] = [];
-  for (let i = 0; i < LOGGERS; i += 100)
-    sockets.push(
-      ...(await Promise.all(Array.from({ length: Math.min(100, LOGGERS - i) }, () => connect(hjPort)))),
+  // 2. MQTT → Kafka → InfluxDB.
+  if (doMqtt) {
+    const ingestor = service(
+      'mqtt-ingestor',
+      'mqtt-ingestor',
+      basePort + 1,
+      {
+        OFFSITE_PG_URL: env.pg,
+        OFFSITE_PG_SCHEMA: schema,
+        OFFSITE_MQTT_CLIENT_ID: `bench-${run}`,
+        OFFSITE_MQTT_SHARE_GROUP: `bench-${run}`,
+        OFFSITE_MQTT_SESSIONS: String(SESSIONS),
+        OFFSITE_MQTT_SESSION_EXPIRY_S: '60',
+      },
+      true,
     );
-  await new Promise((r) => setTimeout(r, 500));
-  const gwConnected = rssKb(gateway);
-  const hjBefore = await countValues('emission');
-  t0 = performance.now();
-  const lat = (await Promise.all(sockets.map((s, i) => runLogger(s, i)))).flat().sort((a, b) => a - b);
-  const hjAcked = (performance.now() - t0) / 1000;
-  const gwLoaded = rssKb(gateway);
-  const hjExpected = LOGGERS * PACKETS * HJ_VALUES;
-  await until(
-    async () => (await countValues('emission')) - hjBefore >= hjExpected || Date.now() > deadline,
-    5 * 60_000,
-    'all HJ 212 values in InfluxDB',
-  );
-  const hjTotal = (performance.now() - t0) / 1000;
-  const hjValues = (await countValues('emission')) - hjBefore;
-  for (const s of sockets) s.destroy();
-  const hjRate = hjValues / hjTotal;
-  const gwPeak = peakRss(gateway);
-  const writerPeak = peakRss(writerProc);
-  await stop(gateway);
-  await stop(writerProc);
+    await ready(ingestor);
+    const pubs: MqttClient[] = await Promise.all(
+      Array.from({ length: PUBLISHERS }, (_, k) =>
+        mqtt.connectAsync(env.mqtt, {
+          username: env.mqttUser,
+          password: env.mqttPassword,
+          protocolVersion: 5,
+          clientId: `bench-pub-${run}-${k}`,
+        }),
+      ),
+    );
+    const topics = meters.map((m) => `offsite/v1/${m.enterprise_id}/meters/${m.id}/energy`);
+    const msgRate = MQTT_RATE / MQTT_VALUES;
+    let sent = 0;
+    let acked = 0;
+    let inflight = 0;
+    let maxLagMs = 0;
+    let maxHeld = 0;
+    const heldSampler = setInterval(() => {
+      void metric(ingestor.ops, 'offsite_mqtt_pubacks_held').then((n) => (maxHeld = Math.max(maxHeld, n)));
+    }, 1_000);
+    const t0Ms = Date.UTC(2024, 0, 1);
+    const offer = async (end: number) => {
+      const start = performance.now();
+      while (performance.now() < end) {
+        const due = Math.floor(((performance.now() - start) / 1000) * msgRate);
+        // Publisher-side limit: never more than 1,000 unacknowledged messages per client.
+        while (sent < due && inflight < 1_000 * PUBLISHERS) {
+          const i = sent++;
+          const seq = Math.floor(i / topics.length);
+          inflight += 1;
+          pubs[i % PUBLISHERS]!.publish(
+            topics[i % topics.length]!,
+            `{"ts":"${new Date(t0Ms + seq * 1000).toISOString()}","powerKw":${i % 500},"energyKwh":${1000 + i},"status":"running"}`,
+            { qos: 1 },
+            () => {
+              inflight -= 1;
+              acked += 1;
+            },
+          );
+        }
+        if (sent < due) maxLagMs = Math.max(maxLagMs, ((due - sent) / msgRate) * 1000);
+        await sleep(5);
+      }
+    };
+    const r = await measure(
+      offer,
+      () => sent * MQTT_VALUES,
+      () => countValues('energy'),
+      [ingestor, ...writers],
+    );
+    const batchSum = await metric(ingestor.ops, 'offsite_kafka_produce_batch_messages_sum');
+    const batchCount = await metric(ingestor.ops, 'offsite_kafka_produce_batch_messages_count');
+    clearInterval(heldSampler);
+    await until(() => acked >= sent, 30_000, 'publisher PUBACKs').catch(() => undefined);
+    await Promise.all(pubs.map((p) => p.endAsync()));
+    results.push([
+      'MQTT → mqtt-ingestor → Kafka → writer → InfluxDB',
+      {
+        ...r,
+        offered: MQTT_RATE,
+        extra: [
+          `${sent} messages × ${MQTT_VALUES} values from ${PUBLISHERS} publishers over ${topics.length} meters; ${SESSIONS} ingestor sessions; ` +
+            `${(batchSum / Math.max(1, batchCount)).toFixed(0)} messages per Kafka produce on average, at most ${maxHeld} PUBACKs held at once; publisher behind its schedule by at most ${maxLagMs.toFixed(0)} ms`,
+        ],
+      },
+    ]);
+    await stop(ingestor);
+  }
 
-  const out = [
-    `ingest benchmark (2-core shared machine; ${READINGS} MQTT readings × 3 values; ${LOGGERS} HJ 212 loggers × ${PACKETS} uploads × ${HJ_VALUES} values)`,
-    `  InfluxDB direct-write ceiling : ${ceiling.toFixed(0)} values/s (${lines.length} lines, 5,000/batch, 4 concurrent)`,
-    `  MQTT → Kafka → InfluxDB       : ${pipeline.toFixed(0)} values/s, ${(READINGS / total).toFixed(0)} readings/s (${values}/${READINGS * 3} values in ${total.toFixed(1)} s; PUBACKs done after ${acked.toFixed(1)} s) = ${((pipeline / ceiling) * 100).toFixed(1)} % of the ceiling`,
-    `  HJ 212/TCP → Kafka → InfluxDB : ${hjRate.toFixed(0)} values/s, ${((LOGGERS * PACKETS) / hjTotal).toFixed(0)} uploads/s (${hjValues}/${hjExpected} values in ${hjTotal.toFixed(1)} s; last 9014 after ${hjAcked.toFixed(1)} s) = ${((hjRate / ceiling) * 100).toFixed(1)} % of the ceiling`,
-    `    9014 reply latency (logger side, incl. Kafka acks=-1): p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms, max ${(lat.at(-1) ?? NaN).toFixed(1)} ms (${lat.length} replies)`,
-    `    gateway RSS: idle ${(gwIdle / 1024).toFixed(0)} MiB, ${LOGGERS} connected ${(gwConnected / 1024).toFixed(0)} MiB (${((gwConnected - gwIdle) / LOGGERS).toFixed(1)} KiB/connection), under load ${(gwLoaded / 1024).toFixed(0)} MiB, peak ${mb(gwPeak)}`,
-    `  memory: bench ${mb(process.memoryUsage().rss)} rss, mqtt-ingestor peak ${mb(ingestorPeak)}, influx-writer peak ${mb(writerPeak)}`,
-    `  sent ${sent} MQTT messages, ${lat.length} HJ 212 uploads`,
-  ];
+  // 3. HJ 212 over TCP → gateway → Kafka → InfluxDB, loggers paced and waiting for each 9014.
+  if (doHj) {
+    const hjPort = basePort + 2;
+    const gateway = service(
+      'hj212-gateway',
+      'hj212-gateway',
+      basePort + 3,
+      {
+        OFFSITE_PG_URL: env.pg,
+        OFFSITE_PG_SCHEMA: schema,
+        OFFSITE_KAFKA_TOPIC_PREFIX: prefix,
+        OFFSITE_HJ212_PORT: String(hjPort),
+        OFFSITE_HJ212_MAX_CONNECTIONS: String(LOGGERS + 100),
+      },
+      true,
+    );
+    await ready(gateway);
+    const sockets: net.Socket[] = [];
+    for (let i = 0; i < LOGGERS; i += 100)
+      sockets.push(
+        ...(await Promise.all(
+          Array.from(
+            { length: Math.min(100, LOGGERS - i) },
+            () =>
+              new Promise<net.Socket>((resolve, reject) => {
+                const s = net.connect({ port: hjPort, host: '127.0.0.1', noDelay: true }, () => resolve(s));
+                s.once('error', reject);
+              }),
+          ),
+        )),
+      );
+    let uploads = 0;
+    const lat: number[] = [];
+    const interval = (LOGGERS * HJ_VALUES * 1000) / HJ_RATE; // ms between one logger's uploads
+    const cp = (i: number, k: number) => {
+      const items = [`DataTime=${hjTime(i, k)}`];
+      for (let v = 0; v < HJ_VALUES; v++)
+        items.push(`a${21000 + v}-Rtd=${(i + v + k) % 100}.5,a${21000 + v}-Flag=N`);
+      return items.join(';');
+    };
+    const runLogger = async (socket: net.Socket, i: number, end: number) => {
+      const d = devices[i % devices.length]!;
+      let buf = '';
+      let waiter: (() => void) | null = null;
+      socket.setEncoding('utf8');
+      socket.on('data', (t: string) => {
+        buf += t;
+        if (buf.includes('\r\n') && waiter) waiter();
+      });
+      const start = performance.now() + Math.random() * interval;
+      for (let k = 0; ; k++) {
+        const at = start + k * interval;
+        if (at >= end) break;
+        const wait = at - performance.now();
+        if (wait > 0) await sleep(wait);
+        const frame = encodePacket({
+          qn: `20240301${String(i).padStart(5, '0')}${String(k).padStart(4, '0')}`,
+          st: '31',
+          cn: '2011',
+          pw: d.password,
+          mn: d.mn,
+          flag: 5,
+          cp: cp(i, k),
+        });
+        const t0 = performance.now();
+        let timer: NodeJS.Timeout | undefined;
+        const got = new Promise<void>((resolve, reject) => {
+          waiter = resolve;
+          timer = setTimeout(() => reject(new Error(`logger ${i}: no 9014 within 30 s`)), 30_000);
+        });
+        socket.write(frame);
+        uploads += 1;
+        await got.finally(() => clearTimeout(timer));
+        lat.push(performance.now() - t0);
+        buf = buf.slice(buf.indexOf('\r\n') + 2);
+        waiter = null;
+      }
+    };
+    const offer = async (end: number) => {
+      await Promise.all(sockets.map((s, i) => runLogger(s, i, end)));
+    };
+    const r = await measure(
+      offer,
+      () => uploads * HJ_VALUES,
+      () => countValues('emission'),
+      [gateway, ...writers],
+    );
+    for (const s of sockets) s.destroy();
+    lat.sort((a, b) => a - b);
+    results.push([
+      'HJ 212/TCP → hj212-gateway → Kafka → writer → InfluxDB',
+      {
+        ...r,
+        offered: HJ_RATE,
+        extra: [
+          `${uploads} uploads × ${HJ_VALUES} values from ${LOGGERS} loggers over ${devices.length} MNs, one every ${interval.toFixed(0)} ms each unless its 9014 is later; ` +
+            `9014 latency p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms`,
+        ],
+      },
+    ]);
+    await stop(gateway);
+  }
+  for (const w of writers) await stop(w);
+
+  out.push(
+    `ingest benchmark: ${cpus().length} CPUs, load average at start ${startLoad}, at end ${load()}; ` +
+      `offer window ${SECONDS} s (steady rate measured after ${WARMUP} s); ${WRITERS} influx-writer process${WRITERS > 1 ? 'es in one consumer group (as deployed when one is not enough)' : ''} ` +
+      `(batch ${WRITER_BATCH} points, ${WRITER_CONCURRENCY} writes in flight); telemetry topic 6 partitions`,
+    `  InfluxDB direct-write ceiling : ${ceiling.toFixed(0)} values/s (best of: ${sweep
+      .map((s) => `${s.batch}×${s.concurrency} ${(s.rate / 1000).toFixed(0)}k`)
+      .join(', ')}; lines/batch × concurrent requests, ${CEILING_LINES} lines each)`,
+  );
+  for (const [name, r] of results) {
+    const ok = r.stored === r.sentValues ? 'equal' : `MISMATCH by ${r.stored - r.sentValues}`;
+    out.push(
+      `  ${name}`,
+      `    offered ${r.offered.toFixed(0)} values/s → achieved ${r.steady.toFixed(0)} values/s steady (${((r.steady / ceiling) * 100).toFixed(1)} % of the ceiling; ` +
+        `per second min ${Math.min(...r.perSecond).toFixed(0)}, median ${median(r.perSecond).toFixed(0)}); ` +
+        `end to end ${r.endToEnd.toFixed(0)} values/s incl. drain of ${r.drainS.toFixed(1)} s (backlog ${r.backlogAtEnd} values when the offer stopped)`,
+      `    sent ${r.sentValues} values, stored ${r.stored} (${ok})`,
+      ...r.extra.map((e) => `    ${e}`),
+      `    RSS at the end of the offer: ${r.rss}`,
+    );
+  }
+  out.push(`  bench process RSS ${mib(process.memoryUsage().rss / 1024)}`);
   if (profileDir) {
-    for (const name of ['influx-writer', 'hj212-gateway']) {
+    for (const name of ['influx-writer', 'influx-writer-1', 'mqtt-ingestor', 'hj212-gateway']) {
       const dir = join(profileDir, name);
+      let files: string[];
+      try {
+        files = readdirSync(dir);
+      } catch {
+        continue;
+      }
       // One file per thread, CPU.<date>.<time>.<pid>.<tid>.<seq>.cpuprofile: tid 0 is the main
       // thread; the others are tsx's module-loader thread.
-      const file = readdirSync(dir).find((f) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(f));
+      const file = files.find((f) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(f));
       if (!file) {
         out.push(`  profile ${name}: none written`);
         continue;
       }
       const main = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
-      const top = topProfileFunctions(main, 10);
+      const top = topProfileFunctions(main, 12);
       out.push(
-        `  profile ${name} (whole process life incl. tsx start-up: ${(top.busyMs / 1000).toFixed(1)} s busy of ${(top.totalMs / 1000).toFixed(1)} s): top 10 self time, % of busy`,
+        `  profile ${name} (whole process life incl. tsx start-up: ${(top.busyMs / 1000).toFixed(1)} s busy of ${(top.totalMs / 1000).toFixed(1)} s): top self time, % of busy`,
       );
       for (const f of top.functions)
         out.push(
           `    ${f.selfMs.toFixed(0).padStart(7)} ms ${f.percent.toFixed(1).padStart(5)} %  ${f.name}  ${f.where}`,
         );
+      out.push(
+        `    by module: ${topProfileModules(main, 8)
+          .map((m) => `${m.module} ${m.percent.toFixed(0)} %`)
+          .join(', ')}`,
+      );
     }
   }
   process.stdout.write(`${out.join('\n')}\n`);
 } finally {
-  for (const c of children) c.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 2_000));
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const c of children) c.proc.kill('SIGTERM');
+  await sleep(2_000);
+  for (const c of children)
+    if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
   const adminK = kafka.admin();
   await adminK.connect();
   await adminK.deleteTopics({ topics: [tel, raw, dlq] }).catch(() => undefined);
   await adminK.disconnect();
   await fetch(`${env.influx}/query?q=${encodeURIComponent(`DROP DATABASE "${db}"`)}`, {
     method: 'POST',
-    headers: env.token ? { authorization: `Token ${env.token}` } : {},
+    headers: authHeaders,
   });
   await pool.end();
   const c = new pg.Client({ connectionString: env.pg });
@@ -426,4 +644,11 @@ try {
   await c.query(`drop schema if exists ${schema} cascade`);
   await c.end();
   if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+}
+
+/** HJ 212 DataTime (yyyyMMddHHmmss), a second apart per upload and unique per logger, so no two share a point. */
+function hjTime(logger: number, k: number): string {
+  const d = new Date(Date.UTC(2024, 2, 1) + (logger * 100_000 + k) * 1000);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
 }

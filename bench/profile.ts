@@ -79,3 +79,41 @@ export function topProfileFunctions(
     }));
   return { totalMs: total / 1000, busyMs: busy / 1000, functions };
 }
+
+/** Where a frame's code lives: a package under node_modules, a workspace folder, node: internals or V8. */
+function moduleOf(url: string, name: string): string {
+  if (!url) return name.startsWith('(') ? name : '(native)';
+  let path = url.startsWith('file://') ? fileURLToPath(url) : url;
+  const nm = path.lastIndexOf('/node_modules/');
+  if (nm >= 0) {
+    const parts = path.slice(nm + '/node_modules/'.length).split('/');
+    return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
+  }
+  if (path.startsWith('node:')) return path.split('/')[0]!;
+  if (path.startsWith(repo)) {
+    path = relative(repo, path);
+    const parts = path.split('/');
+    return parts.length >= 2 ? `${parts[0]}/${parts[1]}` : path;
+  }
+  return path;
+}
+
+/** Self time summed per module (moduleOf), the `n` largest, as shares of busy time. */
+export function topProfileModules(profile: CpuProfile, n: number): { module: string; percent: number }[] {
+  const moduleById = new Map<number, string>();
+  for (const node of profile.nodes)
+    moduleById.set(node.id, moduleOf(node.callFrame.url, node.callFrame.functionName));
+  const us = new Map<string, number>();
+  let busy = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const m = moduleById.get(profile.samples[i]!);
+    if (m === undefined || m === '(idle)') continue;
+    const d = profile.timeDeltas[i + 1] ?? 0;
+    us.set(m, (us.get(m) ?? 0) + d);
+    busy += d;
+  }
+  return [...us]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([module, t]) => ({ module, percent: busy > 0 ? (t / busy) * 100 : 0 }));
+}

@@ -30,7 +30,10 @@ const reading = (i: number, value = 1): TelemetryV1 => ({
   measurements: [{ factor: 'power_kw', stat: 'Rtd', value }],
 });
 
-function setup(influx: LineSink, over: { maxBatchPoints?: number; maxBatchDelayMs?: number } = {}) {
+function setup(
+  influx: LineSink,
+  over: { maxBatchPoints?: number; maxBatchDelayMs?: number; maxConcurrentWrites?: number } = {},
+) {
   const dlq: TelemetryDlqV1[] = [];
   const availability: boolean[] = [];
   const pipeline = createPipeline({
@@ -40,6 +43,7 @@ function setup(influx: LineSink, over: { maxBatchPoints?: number; maxBatchDelayM
     metrics: createWriterMetrics(createMetricsRegistry({ defaultMetrics: false })),
     maxBatchPoints: over.maxBatchPoints ?? 1000,
     maxBatchDelayMs: over.maxBatchDelayMs ?? 20,
+    maxConcurrentWrites: over.maxConcurrentWrites ?? 1,
     retryInitialMs: 5,
     retryMaxMs: 20,
     onAvailabilityChange: (up) => availability.push(up),
@@ -68,6 +72,30 @@ describe('pipeline', () => {
     );
     await pipeline.handle({ messages: [1, 2, 3, 4, 5].map((i) => msg(reading(i))), heartbeat });
     expect(writes.map((w) => w.length)).toEqual([2, 2, 1]);
+  });
+
+  it('keeps at most maxConcurrentWrites writes in flight, also within one partition batch', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const written: string[] = [];
+    const { pipeline } = setup(
+      {
+        write: async (l) => {
+          inFlight += 1;
+          most = Math.max(most, inFlight);
+          await new Promise((r) => setTimeout(r, 10));
+          written.push(...l);
+          inFlight -= 1;
+        },
+      },
+      { maxBatchPoints: 2, maxBatchDelayMs: 1, maxConcurrentWrites: 3 },
+    );
+    await Promise.all([
+      pipeline.handle({ messages: Array.from({ length: 12 }, (_, i) => msg(reading(i))), heartbeat }),
+      pipeline.handle({ messages: Array.from({ length: 4 }, (_, i) => msg(reading(100 + i))), heartbeat }),
+    ]);
+    expect(most).toBe(3);
+    expect(written).toHaveLength(16);
   });
 
   it('sends invalid JSON and schema violations to the DLQ with their reason and writes the rest', async () => {

@@ -214,14 +214,16 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   /** Writes the entries' readings in writes of at most maxBatchPoints, then their DLQ records; settles each entry. */
   const flush = async (entries: Entry[], startedAt: number): Promise<void> => {
     try {
-      const rejected: { reading: Reading; why: string }[] = [];
+      // Writes of at most maxBatchPoints, up to `concurrency` in flight over all flushes, so even
+      // one partition's large batch keeps InfluxDB busy on more than one connection.
+      const chunks: Reading[][] = [];
       let chunk: Reading[] = [];
       let chunkPoints = 0;
       let lines = 0;
       for (const e of entries)
         for (const r of e.readings) {
           if (chunkPoints > 0 && chunkPoints + r.count > opts.maxBatchPoints) {
-            rejected.push(...(await writeReadings(chunk, entries)));
+            chunks.push(chunk);
             chunk = [];
             chunkPoints = 0;
           }
@@ -229,7 +231,10 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
           chunkPoints += r.count;
           lines += r.count;
         }
-      if (chunk.length > 0) rejected.push(...(await writeReadings(chunk, entries)));
+      if (chunk.length > 0) chunks.push(chunk);
+      const rejected = (
+        await Promise.all(chunks.map((c) => withWriteSlot(() => writeReadings(c, entries))))
+      ).flat();
       const dlq = entries.flatMap((e) => e.dlq);
       const now = new Date();
       for (const { reading, why } of rejected) {
@@ -245,6 +250,21 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       for (const e of entries) e.resolve();
     } catch (err) {
       for (const e of entries) e.reject(err);
+    }
+  };
+
+  let writing = 0;
+  const slotWaiters: (() => void)[] = [];
+  /** Runs `fn` once fewer than `concurrency` writes are in flight. */
+  const withWriteSlot = async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (writing >= concurrency) await new Promise<void>((r) => slotWaiters.push(r));
+    else writing += 1;
+    try {
+      return await fn();
+    } finally {
+      const next = slotWaiters.shift();
+      if (next) next();
+      else writing -= 1;
     }
   };
 

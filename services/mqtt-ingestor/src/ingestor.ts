@@ -52,10 +52,12 @@ export function createMqttIngestor(opts: MqttIngestorOptions): MqttIngestor {
   const clients: MqttClient[] = [];
   const connected = new Set<number>();
   const gates: PubackGate[] = [];
+  const heldTotal = () => gates.reduce((n, g) => n + g.held(), 0);
 
   /** Everything one message needs before its PUBACK may go: routed, then durably produced. */
   const ingest = async (packet: IPublishPacket, clientId: string): Promise<void> => {
     const started = process.hrtime.bigint();
+    opts.metrics.pubacksHeld.set(heldTotal());
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     const receivedAt = now().toISOString();
     const r = routeMqttMessage(packet.topic, payload, { index: opts.registry(), receivedAt, clientId });
@@ -104,6 +106,7 @@ export function createMqttIngestor(opts: MqttIngestorOptions): MqttIngestor {
           client,
           (packet) => ingest(packet, clientId),
           (err, packet) => log.warn({ err, topic: packet.topic }, 'message not acknowledged'),
+          opts.receiveMaximum,
         ),
       );
       let first = true;
@@ -141,7 +144,7 @@ export function createMqttIngestor(opts: MqttIngestorOptions): MqttIngestor {
 
   return {
     filters,
-    held: () => gates.reduce((n, g) => n + g.held(), 0),
+    held: heldTotal,
     isConnected: () => clients.length > 0 && connected.size === clients.length,
     async start() {
       await Promise.all(Array.from({ length: opts.sessions }, (_, i) => connectOne(i)));

@@ -51,6 +51,7 @@ const batcher = createProduceBatcher({
   sender: producer,
   logger: logger.child({ component: 'produce' }),
   maxBatch: env.OFFSITE_PRODUCE_MAX_BATCH,
+  maxBatchBytes: env.OFFSITE_PRODUCE_MAX_BYTES,
   retryInitialMs: env.OFFSITE_RETRY_INITIAL_MS,
   retryMaxMs: env.OFFSITE_RETRY_MAX_MS,
   onBatch: (n) => metrics.produceBatch.observe(n),

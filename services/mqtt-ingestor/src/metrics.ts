@@ -28,7 +28,12 @@ export const ingestorMetricDefinitions = {
     type: 'histogram',
     name: 'offsite_kafka_produce_batch_messages',
     help: 'Messages per Kafka produce request',
-    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    buckets: [1, 4, 16, 64, 256, 1024, 4096],
+  },
+  pubacksHeld: {
+    type: 'gauge',
+    name: 'offsite_mqtt_pubacks_held',
+    help: 'QoS 1 messages received whose PUBACK waits for their Kafka produce (bounded by sessions × receive maximum)',
   },
   connected: {
     type: 'gauge',

@@ -25,6 +25,11 @@ export interface ProduceBatcherOptions {
   sender: BatchSender;
   logger: Logger;
   maxBatch: number;
+  /**
+   * Bound on the values' bytes in one request (default 900,000): a partition's record batch must stay
+   * under the broker's message.max.bytes (1 MiB by default), whatever the keys' spread.
+   */
+  maxBatchBytes?: number;
   retryInitialMs: number;
   retryMaxMs: number;
   onBatch?(size: number): void;
@@ -43,6 +48,7 @@ interface Item {
  */
 export function createProduceBatcher(opts: ProduceBatcherOptions): ProduceBatcher {
   let queue: Item[] = [];
+  const maxBytes = opts.maxBatchBytes ?? 900_000;
   let running = false;
   let healthy = true;
   let closed = false;
@@ -99,8 +105,16 @@ export function createProduceBatcher(opts: ProduceBatcherOptions): ProduceBatche
     running = true;
     try {
       while (queue.length > 0) {
-        const items = queue.slice(0, opts.maxBatch);
-        queue = queue.slice(items.length);
+        let n = 0;
+        let bytes = 0;
+        while (n < queue.length && n < opts.maxBatch) {
+          const size = queue[n]!.record.value.length + queue[n]!.record.key.length;
+          if (n > 0 && bytes + size > maxBytes) break;
+          bytes += size;
+          n += 1;
+        }
+        const items = queue.slice(0, n);
+        queue = queue.slice(n);
         try {
           await send(items);
           for (const i of items) i.resolve();

@@ -102,3 +102,34 @@ describe('gatePubacks', () => {
     expect(f.written).toEqual([7]);
   });
 });
+
+describe('gatePubacks back-pressure', () => {
+  it('stops reading the connection while maxHeld messages wait, and reads on once one is acknowledged', async () => {
+    const f = fakeClient();
+    const produced: ReturnType<typeof deferred>[] = [];
+    const gate = gatePubacks(
+      f.client,
+      () => {
+        const d = deferred();
+        produced.push(d);
+        return d.promise;
+      },
+      () => undefined,
+      2,
+    );
+    for (const id of [1, 2, 3]) f.receive(id);
+    expect(f.done()).toBe(2); // the third message's callback waits: MQTT.js reads no further
+    expect(gate.held()).toBe(3);
+    produced[2]!.resolve(); // the waiting one is produced first: still no PUBACK out of order
+    await tick();
+    expect(f.written).toEqual([]);
+    produced[0]!.resolve();
+    await tick();
+    expect(f.written).toEqual([1]);
+    expect(f.done()).toBe(3); // room again: its callback ran, the PUBACK was handed over
+    produced[1]!.resolve();
+    await tick();
+    expect(f.written).toEqual([1, 2, 3]);
+    expect(gate.held()).toBe(0);
+  });
+});
