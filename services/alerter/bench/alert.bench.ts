@@ -21,11 +21,11 @@ import path from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import type { DeviationV1 } from '@offsite/contracts';
 import { createEmailChannel, createOutboxChannel, renderReminder, type Channel } from '@offsite/notify';
 import { createSilentLogger } from '@offsite/runtime';
 import { importRegistry, runMigrations } from '@offsite/store';
 import { createAlerter } from '../src/app.js';
+import { deviation } from '../src/int-support.js';
 import { defaultPolicy } from '../src/policy.js';
 
 const need = (k: string) => {
@@ -55,22 +55,7 @@ const load = () =>
     .map((x) => x.toFixed(2))
     .join(' ');
 
-const dev = (i: number, ent: string): DeviationV1 => ({
-  schema: 'deviation.v1',
-  id: `bench-${id}-${i}`,
-  rule: 'treatment-idle',
-  state: 'opened',
-  revision: 1,
-  severity: 'medium',
-  enterpriseId: ent,
-  siteId: `site-${ent}`,
-  windowStart: '2026-03-01T02:00:00Z',
-  openedAt: '2026-03-01T02:30:00Z',
-  suspectedFalsification: false,
-  inResumptionWindow: false,
-  evidence: { summary: 'idle', values: [], params: {} },
-  emittedAt: '2026-03-01T02:31:00Z',
-});
+const dev = (i: number, ent: string) => deviation(`bench-${id}`, ent, i, { rule: 'treatment-idle' });
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -2,66 +2,33 @@
 // (group, recipient, channel, round) reaches the SMTP sink exactly once.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import pg from 'pg';
+import type pg from 'pg';
 import type { DeviationV1 } from '@offsite/contracts';
 import { createDurableProducer, createKafkaClient, ensureTopics } from '@offsite/kafka';
-import { importRegistry, runMigrations } from '@offsite/store';
 import { requireEnv, silentLogger, until } from '@offsite/testing';
+import {
+  burstPolicy,
+  deviation as dev,
+  expectedMessageIds,
+  freshSchema,
+  topicNames,
+  mails as inbox,
+} from './int-support.js';
 
-const root = path.resolve(import.meta.dirname, '../../..');
 const serviceDir = path.resolve(import.meta.dirname, '..');
 const id = randomBytes(4).toString('hex');
 const schema = `test_${id}`;
 const domain = `k${id}.example`;
 const midDomain = `mid-${id}.offsite`;
 const prefix = `t-alerter-${id}.`;
-const topics = {
-  deviation: `${prefix}deviation.v1`,
-  notification: `${prefix}notification.v1`,
-  dlq: `${prefix}telemetry.dlq.v1`,
-};
-
-interface Mail {
-  to: string[];
-  messageId: string | null;
-  subject: string | null;
-}
-
-async function mails(dir: string): Promise<Mail[]> {
-  const out: Mail[] = [];
-  for (const f of await readdir(dir)) {
-    if (!f.endsWith('.json') || f.startsWith('.')) continue;
-    try {
-      const m = JSON.parse(await readFile(path.join(dir, f), 'utf8')) as Mail;
-      if (m.messageId?.endsWith(`@${midDomain}>`)) out.push(m);
-    } catch {
-      // a file being written by the sink; read again on the next poll
-    }
-  }
-  return out;
-}
-
-const deviation = (enterpriseId: string, n: number, over: Partial<DeviationV1> = {}): DeviationV1 => ({
-  schema: 'deviation.v1',
-  id: `dev-${id}-${enterpriseId}-${n}`,
-  rule: n % 2 === 0 ? 'treatment-idle' : 'treatment-early-stop',
-  state: 'opened',
-  revision: 1,
-  severity: 'medium',
-  enterpriseId,
-  siteId: `site-${enterpriseId}`,
-  windowStart: '2026-03-01T02:00:00Z',
-  openedAt: '2026-03-01T02:30:00Z',
-  suspectedFalsification: false,
-  inResumptionWindow: false,
-  evidence: { summary: 'idle', values: [], params: {} },
-  emittedAt: '2026-03-01T02:31:00Z',
-  ...over,
-});
+const topics = topicNames(prefix);
+const mails = (dir: string) => inbox(dir, midDomain);
+const deviation = (enterpriseId: string, n: number, over: Partial<DeviationV1> = {}) =>
+  dev(id, enterpriseId, n, over);
 
 describe('alerter process killed with SIGKILL mid-round', () => {
   const mailDir = requireEnv('OFFSITE_MAIL_DIR');
@@ -111,39 +78,13 @@ describe('alerter process killed with SIGKILL mid-round', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'alerter-k9-'));
-    const admin = new pg.Client({ connectionString: pgUrl });
-    await admin.connect();
-    await admin.query(`create schema ${schema}`);
-    await admin.end();
-    pool = new pg.Pool({ connectionString: pgUrl, options: `-c search_path=${schema}`, max: 3 });
-    await runMigrations(pool, { logger: silentLogger });
-    await importRegistry(pool, { path: path.join(root, 'registry/example.yaml') }, { logger: silentLogger });
-    await pool.query(`update contacts set email = 'c' || id || '@${domain}' where email is not null`);
+    pool = await freshSchema(pgUrl, schema, domain);
     await ensureTopics(kafka, [
       { topic: topics.deviation, numPartitions: 3 },
       { topic: topics.notification, numPartitions: 1 },
       { topic: topics.dlq, numPartitions: 1 },
     ]);
-    const policy = {
-      bureau: { zh: '青澜市生态环境局', en: 'Qinglan Ecology and Environment Bureau' },
-      groupWait: '500ms',
-      ackTtl: '1d',
-      staff: { districtOfficers: {}, citySupervisors: [] },
-      inhibitedByOffline: [],
-      entries: [
-        {
-          name: 'default',
-          match: {},
-          enterpriseRoles: ['env-manager'],
-          districtOfficers: false,
-          citySupervisors: false,
-          channels: ['email'],
-          repeat: { interval: '1500ms', maxCount: 2 },
-          resolutionNotice: false,
-          urgent: false,
-        },
-      ],
-    };
+    const policy = burstPolicy(2);
     await writeFile(path.join(dir, 'policy.json'), JSON.stringify(policy));
   });
 
@@ -220,18 +161,7 @@ describe('alerter process killed with SIGKILL mid-round', () => {
       )
     ).rows;
     expect(allGroups.length).toBeGreaterThanOrEqual(groups.length);
-    const contacts = (
-      await pool.query<{ id: string; enterprise_id: string }>(
-        `select id::text, enterprise_id from contacts where role = 'env-manager' and email is not null`,
-      )
-    ).rows;
-    const expected = new Set<string>();
-    for (const g of allGroups)
-      for (const c of contacts.filter((x) => x.enterprise_id === g.enterprise_id))
-        for (const round of [1, 2])
-          expected.add(
-            `<${`${g.group_key}.c${c.id}.email.r${round}`.replace(/[^A-Za-z0-9._-]/g, '_')}@${midDomain}>`,
-          );
+    const expected = await expectedMessageIds(pool, midDomain, 2);
     expect(expected.size).toBeGreaterThanOrEqual(2 * enterprises.length - 4);
     expect(atKill).toBeLessThan(expected.size); // the kill landed mid-burst
 

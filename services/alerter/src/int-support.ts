@@ -1,0 +1,122 @@
+// Shared by the alerter's process-level integration tests (kill -9, Redis restarts): the SMTP
+// sink's inbox read back, deviations, a fresh schema with the example registry, and the set of
+// Message-IDs a run must produce. Test code only; not exported by the package.
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import type { DeviationV1 } from '@offsite/contracts';
+import { importRegistry, runMigrations } from '@offsite/store';
+import { silentLogger } from '@offsite/testing';
+
+export interface Mail {
+  to: string[];
+  messageId: string | null;
+  subject: string | null;
+}
+
+/** Mails in the sink's directory whose Message-ID is in `midDomain` (the files being written are skipped). */
+export async function mails(dir: string, midDomain: string): Promise<Mail[]> {
+  const out: Mail[] = [];
+  for (const f of await readdir(dir)) {
+    if (!f.endsWith('.json') || f.startsWith('.')) continue;
+    try {
+      const m = JSON.parse(await readFile(path.join(dir, f), 'utf8')) as Mail;
+      if (m.messageId?.endsWith(`@${midDomain}>`)) out.push(m);
+    } catch {
+      // a file being written by the sink; read again on the next poll
+    }
+  }
+  return out;
+}
+
+/** The alerter's three topics under a test prefix. */
+export const topicNames = (prefix: string) => ({
+  deviation: `${prefix}deviation.v1`,
+  notification: `${prefix}notification.v1`,
+  dlq: `${prefix}telemetry.dlq.v1`,
+});
+
+export const deviation = (
+  runId: string,
+  enterpriseId: string,
+  n: number,
+  over: Partial<DeviationV1> = {},
+): DeviationV1 => ({
+  schema: 'deviation.v1',
+  id: `dev-${runId}-${enterpriseId}-${n}`,
+  rule: n % 2 === 0 ? 'treatment-idle' : 'treatment-early-stop',
+  state: 'opened',
+  revision: 1,
+  severity: 'medium',
+  enterpriseId,
+  siteId: `site-${enterpriseId}`,
+  windowStart: '2026-03-01T02:00:00Z',
+  openedAt: '2026-03-01T02:30:00Z',
+  suspectedFalsification: false,
+  inResumptionWindow: false,
+  evidence: { summary: 'idle', values: [], params: {} },
+  emittedAt: '2026-03-01T02:31:00Z',
+  ...over,
+});
+
+/** A new schema, migrated, with the example registry and contact e-mails in `domain`. */
+export async function freshSchema(pgUrl: string, schema: string, domain: string): Promise<pg.Pool> {
+  const root = path.resolve(import.meta.dirname, '../../..');
+  const admin = new pg.Client({ connectionString: pgUrl });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const pool = new pg.Pool({ connectionString: pgUrl, options: `-c search_path=${schema}`, max: 3 });
+  await runMigrations(pool, { logger: silentLogger });
+  await importRegistry(pool, { path: path.join(root, 'registry/example.yaml') }, { logger: silentLogger });
+  await pool.query(`update contacts set email = 'c' || id || '@${domain}' where email is not null`);
+  return pool;
+}
+
+/** A policy file body: one entry, e-mail to environment managers, `rounds` rounds. */
+export const burstPolicy = (rounds: number) => ({
+  bureau: { zh: '青澜市生态环境局', en: 'Qinglan Ecology and Environment Bureau' },
+  groupWait: '500ms',
+  ackTtl: '1d',
+  staff: { districtOfficers: {}, citySupervisors: [] },
+  inhibitedByOffline: [],
+  entries: [
+    {
+      name: 'default',
+      match: {},
+      enterpriseRoles: ['env-manager'],
+      districtOfficers: false,
+      citySupervisors: false,
+      channels: ['email'],
+      repeat: { interval: '1500ms', maxCount: rounds },
+      resolutionNotice: false,
+      urgent: false,
+    },
+  ],
+});
+
+/** Message-IDs expected: one per group, environment manager with an e-mail, and round. */
+export async function expectedMessageIds(
+  pool: pg.Pool,
+  midDomain: string,
+  rounds: number,
+): Promise<Set<string>> {
+  const groups = (
+    await pool.query<{ group_key: string; enterprise_id: string }>(
+      `select distinct group_key, enterprise_id from alert_cases where group_key is not null`,
+    )
+  ).rows;
+  const contacts = (
+    await pool.query<{ id: string; enterprise_id: string }>(
+      `select id::text, enterprise_id from contacts where role = 'env-manager' and email is not null`,
+    )
+  ).rows;
+  const expected = new Set<string>();
+  for (const g of groups)
+    for (const c of contacts.filter((x) => x.enterprise_id === g.enterprise_id))
+      for (let round = 1; round <= rounds; round++)
+        expected.add(
+          `<${`${g.group_key}.c${c.id}.email.r${round}`.replace(/[^A-Za-z0-9._-]/g, '_')}@${midDomain}>`,
+        );
+  return expected;
+}
