@@ -159,7 +159,9 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
         ...fresh,
       };
     }
-    engine.restore(cp.state);
+    // An older checkpoint row holds a full snapshot (readings inside): the next checkpoint then writes them all.
+    const legacy = Object.values(cp.state.enterprises).some((e) => e.readings.length > 0);
+    engine.restoreParts(cp.state, cp.readings, { durable: !legacy });
     log.info(
       { topic, partition, nextOffset: cp.nextOffset, watermark: engine.watermark },
       'engine restored from checkpoint',
@@ -175,16 +177,31 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
   }
 
   /** Writes the engine snapshot and offset, fenced by the row version. */
-  async function checkpoint(topic: string, partition: number, st: PartitionState): Promise<void> {
-    if (st.nextOffset === null || !st.unsaved) return;
+  async function checkpoint(
+    topic: string,
+    partition: number,
+    st: PartitionState,
+    evenIfUnchanged = false,
+  ): Promise<void> {
+    if (st.nextOffset === null || (!st.unsaved && !evenIfUnchanged)) return;
     if (st.lastSeen.size > 0 && opts.sinks.lastSeen) {
       await opts.sinks.lastSeen(st.lastSeen);
       st.lastSeen = new Map();
     }
+    // Incremental: the state without readings plus the readings since the last checkpoint (the store serialises
+    // them before it first awaits). If the save fails the engine is dropped and restored, so nothing is lost.
+    const parts = st.engine.checkpoint();
     const version = await opts.checkpoints.save(
       topic,
       partition,
-      { nextOffset: st.nextOffset, maxEventTime: st.maxEventTime, state: st.engine.snapshot() },
+      {
+        nextOffset: st.nextOffset,
+        maxEventTime: st.maxEventTime,
+        state: parts.state,
+        readings: parts.readings,
+        full: parts.full,
+        keepFrom: parts.keepFrom,
+      },
       st.version,
     );
     if (version === null) {
@@ -415,14 +432,16 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
             // replay after a crash does not judge them under the new one.
             const [topic, partition] = parseKey(k);
             try {
-              await checkpoint(topic, partition, st);
+              // Even without progress: a full checkpoint still owed (after a legacy restore) is written now.
+              await checkpoint(topic, partition, st, true);
             } catch (err) {
               states.delete(k);
               log.error({ err, topic, partition }, 'checkpoint before registry swap failed: engine dropped');
               return;
             }
             const engine = createEngine(opts.engineConfig, view);
-            engine.restore(st.engine.snapshot());
+            // Everything it holds was just checkpointed: the next checkpoint carries only new readings.
+            engine.restore(st.engine.snapshot(), { durable: true });
             st.engine = engine;
           }),
         ),
