@@ -1,5 +1,6 @@
 // The enterprise acknowledgement page and the SMS delivery-receipt callbacks (one small Fastify server).
-import Fastify, { type FastifyInstance } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   isNotifyError,
   parseAliyunReceipts,
@@ -15,6 +16,23 @@ export interface AckServerOptions {
   receiptKey?: string;
   /** Called once per receipt request with how many receipts matched one of our notifications. */
   onReceipts?: (provider: string, matched: number, unknown: number) => void;
+  /**
+   * A receipt callback refused with a 4xx (wrong key, malformed body): kept for inspection (the
+   * alerter writes it to a directory). Must not throw; awaited before the answer.
+   */
+  onRejected?: (r: RejectedReceipt) => Promise<void> | void;
+}
+
+export interface RejectedReceipt {
+  provider: 'aliyun' | 'tencent';
+  /** `receipt-key-invalid` (the path key is the callback's only credential) or notify's error code. */
+  reason: string;
+  message: string;
+  status: number;
+  receivedAt: Date;
+  remoteAddress: string;
+  contentType: string | null;
+  body: string;
 }
 
 type Lang = 'zh' | 'en';
@@ -64,6 +82,13 @@ const T = {
     } as Record<string, string>,
   },
 };
+
+/** Constant-time comparison of the callback key. */
+function keyMatches(given: string, key: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(key);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -175,30 +200,44 @@ export function createAckServer(opts: AckServerOptions): FastifyInstance {
       r.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_req, body, done) =>
         done(null, body),
       );
+      // Each provider's own answer format: Aliyun reads `code` (0 = received), Tencent `result`.
+      const answer = (provider: 'aliyun' | 'tencent', ok: boolean, msg: string) =>
+        provider === 'aliyun' ? { code: ok ? 0 : 1, msg } : { result: ok ? 0 : 1, errmsg: msg };
       const handler =
         (provider: 'aliyun' | 'tencent') =>
-        async (
-          req: { params: { key: string }; body: unknown },
-          reply: { code(n: number): { send(b: unknown): unknown } },
-        ) => {
-          if (req.params.key !== key) return reply.code(404).send({ error: 'not found' });
+        async (req: FastifyRequest<{ Params: { key: string } }>, reply: FastifyReply) => {
+          const body = String(req.body ?? '');
+          const reject = async (status: number, reason: string, message: string) => {
+            await opts.onRejected?.({
+              provider,
+              reason,
+              message,
+              status,
+              receivedAt: new Date(),
+              remoteAddress: req.ip,
+              contentType: req.headers['content-type'] ?? null,
+              body,
+            });
+            return reply.code(status).send({ ...answer(provider, false, reason), message });
+          };
+          // Neither provider signs its receipt callbacks; the unguessable key in the configured
+          // callback URL is the credential. A wrong key is refused (and kept) like a bad signature.
+          if (!keyMatches(req.params.key, key))
+            return reject(
+              401,
+              'receipt-key-invalid',
+              'unknown receipt callback key / 回执回调地址密钥不正确',
+            );
+          let list;
           try {
-            const list =
-              provider === 'aliyun'
-                ? parseAliyunReceipts(String(req.body ?? ''))
-                : parseTencentReceipts(String(req.body ?? ''));
-            const { matched, unknown } = await opts.alerter.recordReceipts(list);
-            opts.onReceipts?.(provider, matched, unknown);
-            return reply
-              .code(200)
-              .send(provider === 'aliyun' ? { code: 0, msg: '成功' } : { result: 0, errmsg: 'OK' });
+            list = provider === 'aliyun' ? parseAliyunReceipts(body) : parseTencentReceipts(body);
           } catch (err) {
-            if (isNotifyError(err))
-              return reply
-                .code(400)
-                .send(provider === 'aliyun' ? { code: 1, msg: err.code } : { result: 1, errmsg: err.code });
+            if (isNotifyError(err)) return reject(400, err.code, err.message);
             throw err;
           }
+          const { matched, unknown } = await opts.alerter.recordReceipts(list);
+          opts.onReceipts?.(provider, matched, unknown);
+          return reply.code(200).send(answer(provider, true, provider === 'aliyun' ? '成功' : 'OK'));
         };
       r.post<{ Params: { key: string } }>('/sms/receipts/aliyun/:key', handler('aliyun'));
       r.post<{ Params: { key: string } }>('/sms/receipts/tencent/:key', handler('tencent'));

@@ -80,6 +80,8 @@ export const AlerterEnv = Type.Object({
   OFFSITE_TENCENT_SMS_ENDPOINT: Type.String({ default: 'https://sms.tencentcloudapi.com/' }),
   /** Shared key in the receipt callback path (/sms/receipts/<provider>/<key>); empty disables the routes. */
   OFFSITE_ALERTER_RECEIPT_KEY: Type.String({ default: '', secret: true }),
+  /** Refused receipt callbacks (wrong key, malformed) are kept here as JSON files. */
+  OFFSITE_ALERTER_RECEIPT_REJECT_DIR: Type.String({ default: '.offsite/receipts-rejected' }),
 
   // Acknowledgement page.
   OFFSITE_ALERTER_ACK_HOST: Type.String({ default: '127.0.0.1' }),

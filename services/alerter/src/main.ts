@@ -37,6 +37,7 @@ import { AlerterEnv, parsePairs, parseRateLimits } from './config.js';
 import { createIntake } from './intake.js';
 import { defaultPolicy, type AlertPolicy } from './policy.js';
 import { readPolicyFile } from './policy-file.js';
+import { createRejectKeeper } from './receipt-rejects.js';
 
 let env;
 try {
@@ -119,6 +120,12 @@ const metrics = defineMetrics(registry, {
     type: 'counter',
     name: 'offsite_alerter_event_publish_failures_total',
     help: 'notification.v1 events that could not be produced',
+  },
+  receiptsRejected: {
+    type: 'counter',
+    name: 'offsite_alerter_sms_receipts_rejected_total',
+    help: 'SMS receipt callbacks refused with a 4xx (kept in OFFSITE_ALERTER_RECEIPT_REJECT_DIR), by provider and reason',
+    labelNames: ['provider', 'reason'],
   },
   receipts: {
     type: 'counter',
@@ -301,6 +308,11 @@ lifecycle.register({
     ackServer = createAckServer({
       alerter: alerter!,
       receiptKey: env.OFFSITE_ALERTER_RECEIPT_KEY,
+      onRejected: createRejectKeeper({
+        dir: path.resolve(env.OFFSITE_ALERTER_RECEIPT_REJECT_DIR),
+        logger,
+        counted: (provider, reason) => metrics.receiptsRejected.inc({ provider, reason }),
+      }),
       onReceipts: (provider, matched, unknown) => {
         metrics.receipts.inc({ provider, matched: 'yes' }, matched);
         metrics.receipts.inc({ provider, matched: 'no' }, unknown);
