@@ -290,19 +290,29 @@ function decodeUnsafe(bytes: Uint8Array, options: DecodeOptions): DecodeResult {
   if (rejected !== undefined) {
     return bad(rejected, `rejected by the strict policy: ${rejected}`);
   }
-  const { has2005Codes: _has2005Codes, ...cpContent } = content.value;
+  const c = content.value;
+  // Every field listed (no object spread): one object shape for every packet.
   return {
     ok: true,
     packet: {
-      ...header,
-      cn: header.cn,
+      qn: header.qn,
       st: header.st,
+      cn: header.cn,
       pw: header.pw,
       mn: header.mn,
+      flag: header.flag,
+      pnum: header.pnum,
+      pno: header.pno,
       version,
       ackRequested,
       split,
-      ...cpContent,
+      dataTime: c.dataTime,
+      dataTimeUtc: c.dataTimeUtc,
+      values: c.values,
+      flags: c.flags,
+      eflags: c.eflags,
+      texts: c.texts,
+      params: c.params,
       cp: cp.value.items,
       segment,
       segmentBytes: segmentBytes.length,

@@ -30,6 +30,15 @@ describe('FrameSplitter', () => {
     expect(s.buffered).toBe(0);
   });
 
+  it('keeps its own copy of a partial frame: a pushed chunk reused afterwards does not corrupt it', () => {
+    const s = new FrameSplitter();
+    const frame = frames[0] as Buffer;
+    const chunk = Buffer.from(frame.subarray(0, 20));
+    expect(s.push(chunk)).toEqual([]);
+    chunk.fill(0x58);
+    expect(framesOf(s.push(frame.subarray(20)))).toEqual([frame]);
+  });
+
   it.each([1, 2, 3, 7, 64, 1000])('yields the same frames when fed %i bytes at a time', (n) => {
     const events = feed(new FrameSplitter(), stream, () => n);
     expect(framesOf(events)).toEqual(frames);

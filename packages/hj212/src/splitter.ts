@@ -60,8 +60,18 @@ export class FrameSplitter {
     return this.buf.length;
   }
 
+  /**
+   * Frames returned share memory with `chunk` (no copy for the common read of whole frames): the
+   * caller must not modify a chunk after pushing it (socket reads never are). What is kept for the
+   * next call is copied.
+   */
   push(chunk: Uint8Array): SplitterEvent[] {
-    this.buf = this.buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buf, chunk]);
+    this.buf =
+      this.buf.length > 0
+        ? Buffer.concat([this.buf, chunk])
+        : Buffer.isBuffer(chunk)
+          ? chunk
+          : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const out: SplitterEvent[] = [];
     const error = (code: DecodeErrorCode, message: string, upTo: number): void => {
       out.push({ kind: 'error', error: { code, message }, bytes: Buffer.from(this.buf.subarray(0, upTo)) });
@@ -91,7 +101,7 @@ export class FrameSplitter {
       }
       const crAt = 6 + declared + 4;
       if (buf.length >= crAt + 2 && buf[crAt] === CR && buf[crAt + 1] === LF) {
-        out.push({ kind: 'frame', frame: Buffer.from(buf.subarray(0, crAt + 2)) });
+        out.push({ kind: 'frame', frame: buf.subarray(0, crAt + 2) });
         this.buf = buf.subarray(crAt + 2);
         continue;
       }
@@ -104,7 +114,7 @@ export class FrameSplitter {
       if (end >= 0) {
         // A frame ends here, but not where its declared length says.
         if (this.lengthTolerated) {
-          out.push({ kind: 'frame', frame: Buffer.from(buf.subarray(0, end + 2)) });
+          out.push({ kind: 'frame', frame: buf.subarray(0, end + 2) });
           this.buf = buf.subarray(end + 2);
         } else {
           error('length-mismatch', `declared length ${declared} does not match the frame`, end + 2);
@@ -117,7 +127,8 @@ export class FrameSplitter {
       }
       break;
     }
-    if (this.buf.length > 0 && this.buf.byteOffset > 0) this.buf = Buffer.from(this.buf); // release consumed memory
+    // Keep a copy of the rest: never the caller's chunk, nor the consumed bytes before it.
+    if (this.buf.length > 0) this.buf = Buffer.from(this.buf);
     return out;
   }
 

@@ -5,7 +5,7 @@
  *
  *   flock /tmp/offsite-bench.lock node --import tsx services/hj212-gateway/bench/gateway.bench.ts \
  *     [--mode fleet|burst] [--loggers 10000] [--interval 30] [--warmup S] [--steady 60] \
- *     [--packets 3] [--values 20] [--linger 2[,5,…]] [--profile]
+ *     [--packets 3] [--values 20] [--linger 2[,5,…]] [--profile] [--gateway-node-args '--max-semi-space-size=32']
  *
  * fleet (default): every logger sends a 2011 packet of `--values` values every `--interval` s at its
  *   own random phase (HJ 212 real-time data is every 30 s; a smaller interval is a compressed
@@ -18,6 +18,7 @@
  *   not a fleet: latency there is queueing behind the whole herd.
  * --linger a,b,…: one run per OFFSITE_KAFKA_LINGER_MS value (fresh gateway and fleet each time).
  * --profile: the gateway runs under `node --cpu-prof`; its top self-time functions are printed.
+ * --gateway-node-args: extra node flags for the gateway process (V8 heap settings, for instance).
  *
  * Prints: connect time, gateway RSS per connection, offered and answered packets/s, reply latency
  * p50/p95/p99/max, gateway and Kafka broker CPU % (of one core) over the window, the fleet process's
@@ -50,6 +51,7 @@ const { values: args } = parseArgs({
     values: { type: 'string', default: '20' },
     linger: { type: 'string', default: '2' },
     profile: { type: 'boolean', default: false },
+    'gateway-node-args': { type: 'string', default: '' },
   },
 });
 const MODE = args.mode === 'burst' ? 'burst' : 'fleet';
@@ -59,6 +61,7 @@ const WARMUP_S = args.warmup === undefined ? Math.max(5, INTERVAL_S) : Number(ar
 const STEADY_S = Number(args.steady);
 const PACKETS = Number(args.packets);
 const VALUES = Number(args.values);
+const GATEWAY_NODE_ARGS = args['gateway-node-args'].split(' ').filter(Boolean);
 const LINGERS = args.linger.split(',').map(Number);
 const MN = '99010201FG00010000000001';
 const PW = 'Hd7q2Lx9';
@@ -215,14 +218,15 @@ async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
   clearTimeout(timer);
 }
 
-async function run(lingerMs: number): Promise<void> {
-  const hjPort = 40_000 + Math.floor(Math.random() * 10_000);
-  const opsPort = hjPort + 1;
-  const profileDir = args.profile ? mkdtempSync(join(os.tmpdir(), 'offsite-gw-prof-')) : undefined;
-  const gateway = spawn(
+/** Ports above the kernel's ephemeral range (32768–60999), so 10,000 client sockets never hold ours. */
+const freePortPair = () => 61_000 + 2 * Math.floor(Math.random() * 2_000);
+
+function startGateway(hjPort: number, lingerMs: number, profileDir: string | undefined): ChildProcess {
+  return spawn(
     process.execPath,
     [
       ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      ...GATEWAY_NODE_ARGS,
       '--import',
       'tsx',
       here('../src/main.ts'),
@@ -233,7 +237,7 @@ async function run(lingerMs: number): Promise<void> {
         OFFSITE_PG_SCHEMA: schema,
         OFFSITE_KAFKA_TOPIC_PREFIX: prefix,
         OFFSITE_HJ212_PORT: String(hjPort),
-        OFFSITE_OPS_PORT: String(opsPort),
+        OFFSITE_OPS_PORT: String(hjPort + 1),
         OFFSITE_LOG_LEVEL: 'warn',
         OFFSITE_HJ212_MAX_CONNECTIONS: String(LOGGERS + 100),
         OFFSITE_KAFKA_LINGER_MS: String(lingerMs),
@@ -241,6 +245,24 @@ async function run(lingerMs: number): Promise<void> {
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   );
+}
+
+async function run(lingerMs: number): Promise<void> {
+  const profileDir = args.profile ? mkdtempSync(join(os.tmpdir(), 'offsite-gw-prof-')) : undefined;
+  let hjPort = freePortPair();
+  let gateway = startGateway(hjPort, lingerMs, profileDir);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await waitReady(hjPort + 1, gateway);
+      break;
+    } catch (error) {
+      // Most likely a port taken meanwhile: another pair, twice at most.
+      if (attempt === 3 || gateway.exitCode === null) throw error;
+      hjPort = freePortPair();
+      gateway = startGateway(hjPort, lingerMs, profileDir);
+    }
+  }
+  const opsPort = hjPort + 1;
   const fleetConfig: FleetConfig = {
     port: hjPort,
     loggers: LOGGERS,
@@ -254,7 +276,6 @@ async function run(lingerMs: number): Promise<void> {
   };
   let fleet: ChildProcess | undefined;
   try {
-    await waitReady(opsPort, gateway);
     const pid = gateway.pid as number;
     fleet = fork(here('./fleet.ts'), [JSON.stringify(fleetConfig)], {
       execArgv: ['--import', 'tsx'],
@@ -269,7 +290,7 @@ async function run(lingerMs: number): Promise<void> {
     const rss1 = rssKb(pid);
     const conn = c.connectMs.sort((a, b) => a - b);
     out(
-      `\n== ${MODE === 'burst' ? 'BURST (stress: all loggers at once, not a fleet)' : 'FLEET'}, linger ${lingerMs} ms ==`,
+      `\n== ${MODE === 'burst' ? 'BURST (stress: all loggers at once, not a fleet)' : 'FLEET'}, linger ${lingerMs} ms${GATEWAY_NODE_ARGS.length ? `, gateway node ${GATEWAY_NODE_ARGS.join(' ')}` : ''} ==`,
     );
     out(
       `connect: ${conn.length} loggers in ${c.seconds.toFixed(1)} s (${c.failed} failed; 200 at a time), connect p50 ${ms(pct(conn, 50))} p99 ${ms(pct(conn, 99))} max ${ms(conn.at(-1) ?? NaN)}`,

@@ -19,6 +19,7 @@ export const GatewayEnv = Type.Object({
   OFFSITE_HJ212_MAX_SEGMENT_BYTES: Type.Integer({ minimum: 64, maximum: 9999, default: 9999 }),
   OFFSITE_HJ212_IDLE_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 300_000 }),
   OFFSITE_HJ212_MAX_CONNECTIONS: Type.Integer({ minimum: 1, default: 20_000 }),
+  OFFSITE_HJ212_LISTEN_BACKLOG: Type.Integer({ minimum: 1, default: 4096 }),
   OFFSITE_HJ212_SPLIT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 60_000 }),
   OFFSITE_HJ212_MAX_FRAMES_IN_FLIGHT: Type.Integer({ minimum: 1, default: 32 }),
   OFFSITE_HJ212_CIPHER_ENCODING: Type.Union([Type.Literal('hex'), Type.Literal('base64')], {

@@ -97,6 +97,7 @@ const gateway: Gateway = createGateway({
   maxSegmentBytes: env.OFFSITE_HJ212_MAX_SEGMENT_BYTES,
   idleTimeoutMs: env.OFFSITE_HJ212_IDLE_TIMEOUT_MS,
   maxConnections: env.OFFSITE_HJ212_MAX_CONNECTIONS,
+  listenBacklog: env.OFFSITE_HJ212_LISTEN_BACKLOG,
   splitTimeoutMs: env.OFFSITE_HJ212_SPLIT_TIMEOUT_MS,
   maxFramesInFlight: env.OFFSITE_HJ212_MAX_FRAMES_IN_FLIGHT,
   cipherEncoding: env.OFFSITE_HJ212_CIPHER_ENCODING,
