@@ -583,7 +583,7 @@ try {
     const ok = r.stored === r.sentValues ? 'equal' : `MISMATCH by ${r.stored - r.sentValues}`;
     out.push(
       `  ${name}`,
-      `    offered ${r.offered.toFixed(0)} values/s → achieved ${r.steady.toFixed(0)} values/s steady (${((r.steady / ceiling) * 100).toFixed(1)} % of the ceiling; ` +
+      `    offered ${r.offered.toFixed(0)} values/s (sent ${(r.sentValues / SECONDS).toFixed(0)}/s) → achieved ${r.steady.toFixed(0)} values/s steady (${((r.steady / ceiling) * 100).toFixed(1)} % of the ceiling; ` +
         `per second min ${Math.min(...r.perSecond).toFixed(0)}, median ${median(r.perSecond).toFixed(0)}); ` +
         `end to end ${r.endToEnd.toFixed(0)} values/s incl. drain of ${r.drainS.toFixed(1)} s (backlog ${r.backlogAtEnd} values when the offer stopped)`,
       `    sent ${r.sentValues} values, stored ${r.stored} (${ok})`,

@@ -78,24 +78,33 @@ export class ShutdownError extends OffsiteError<'WRITER_SHUTTING_DOWN'> {
 
 const EMPTY = Buffer.alloc(0);
 
+const failed = (
+  m: ConsumedMessage,
+  now: Date,
+  reason: WriterDlqReason,
+  message: string,
+  parsed?: object,
+) => ({
+  dlq: dlqRecord(m, reason, message, now, parsed),
+  reason,
+});
+
 /** Decodes one Kafka record into its line-protocol lines, or a DLQ record saying why it cannot be stored. */
 export function decodeMessage(
   m: ConsumedMessage,
   now: Date,
 ): { reading: Reading } | { dlq: TelemetryDlqV1; reason: WriterDlqReason } {
-  const fail = (reason: WriterDlqReason, message: string, parsed?: object) => ({
-    dlq: dlqRecord(m, reason, message, now, parsed),
-    reason,
-  });
   let json: unknown;
   try {
     json = JSON.parse((m.value ?? EMPTY).toString('utf8'));
   } catch (e) {
-    return fail('json.invalid', `not JSON: ${(e as Error).message}`);
+    return failed(m, now, 'json.invalid', `not JSON: ${(e as Error).message}`);
   }
   const v = validateTelemetryV1(json);
   if (!v.ok)
-    return fail(
+    return failed(
+      m,
+      now,
       'schema.invalid',
       `not a telemetry.v1 event: ${v.errors.join('; ')}`,
       typeof json === 'object' && json !== null ? json : undefined,
@@ -104,7 +113,7 @@ export function decodeMessage(
     const { text, count } = telemetryToLines(v.value);
     return { reading: { text, count, measurement: v.value.kind, message: m } };
   } catch (e) {
-    return fail('influx.invalid-point', (e as Error).message, v.value);
+    return failed(m, now, 'influx.invalid-point', (e as Error).message, v.value);
   }
 }
 

@@ -48,30 +48,57 @@ export function telemetryToPoints(t: TelemetryV1): InfluxPoint[] {
   return [...byFactor.values()];
 }
 
-/** Tag part of a series (`<kind>,device=…,enterprise=…,factor=…,interval=…,site=…`), cached by its parts. */
-const seriesCache = new Map<string, string>();
-const SERIES_CACHE_MAX = 100_000;
+/**
+ * Tag parts of series (`<kind>,device=…,enterprise=…,factor=…,interval=…,site=…`), cached in two levels:
+ * by the reading's series key (built once per reading), then by factor, so a 20-factor upload builds
+ * one key string instead of twenty.
+ */
+const seriesCache = new Map<string, Map<string, string>>();
+const SERIES_CACHE_MAX = 20_000;
 
-function seriesPrefix(kind: string, t: TelemetryV1, factor: string, interval: string): string {
-  // \u0001 cannot occur in registry ids or factor codes; it only separates the parts of the key.
-  const key = `${kind}\u0001${t.deviceId}\u0001${t.enterpriseId}\u0001${factor}\u0001${interval}\u0001${t.siteId}`;
-  let prefix = seriesCache.get(key);
-  if (prefix === undefined) {
-    if (!kind) throw new InvalidPointError('empty measurement');
-    // Tags in key order (InfluxDB's fastest path); an empty value cannot be carried, so it is left out.
-    prefix = escapeMeasurement(kind);
-    const tags: [string, string][] = [
-      ['device', t.deviceId],
-      ['enterprise', t.enterpriseId],
-      ['factor', factor],
-      ['interval', interval],
-      ['site', t.siteId],
-    ];
-    for (const [k, v] of tags) if (v !== '') prefix += `,${k}=${escapeKey(v)}`;
+function factorPrefixes(t: TelemetryV1, interval: string): Map<string, string> {
+  // \u0001 cannot occur in registry ids; it only separates the parts of the key.
+  const key = `${t.kind}\u0001${t.deviceId}\u0001${t.enterpriseId}\u0001${interval}\u0001${t.siteId}`;
+  let byFactor = seriesCache.get(key);
+  if (byFactor === undefined) {
     if (seriesCache.size >= SERIES_CACHE_MAX) seriesCache.clear();
-    seriesCache.set(key, prefix);
+    byFactor = new Map();
+    seriesCache.set(key, byFactor);
+  }
+  return byFactor;
+}
+
+function seriesPrefix(
+  byFactor: Map<string, string>,
+  t: TelemetryV1,
+  factor: string,
+  interval: string,
+): string {
+  let prefix = byFactor.get(factor);
+  if (prefix === undefined) {
+    if (!t.kind) throw new InvalidPointError('empty measurement');
+    // Tags in key order (InfluxDB's fastest path); an empty value cannot be carried, so it is left out.
+    prefix = escapeMeasurement(t.kind);
+    if (t.deviceId !== '') prefix += `,device=${escapeKey(t.deviceId)}`;
+    if (t.enterpriseId !== '') prefix += `,enterprise=${escapeKey(t.enterpriseId)}`;
+    if (factor !== '') prefix += `,factor=${escapeKey(factor)}`;
+    if (interval !== '') prefix += `,interval=${escapeKey(interval)}`;
+    if (t.siteId !== '') prefix += `,site=${escapeKey(t.siteId)}`;
+    byFactor.set(factor, prefix);
   }
   return prefix;
+}
+
+const indexOf = (_: unknown, k: number) => k;
+
+/** Sets a field (name → encoded value) in first-seen order; a later one of the same name overwrites. */
+function setField(names: string[], values: string[], name: string, value: string): void {
+  const at = names.indexOf(name);
+  if (at >= 0) values[at] = value;
+  else {
+    names.push(name);
+    values.push(value);
+  }
 }
 
 /**
@@ -84,6 +111,7 @@ export function telemetryToLines(t: TelemetryV1): { text: string; count: number 
   if (!Number.isFinite(timeSeconds)) throw new RangeError(`invalid dataTime ${t.dataTime}`);
   const interval = t.periodSeconds !== undefined ? `${t.interval}-${t.periodSeconds}s` : t.interval;
   const ms = t.measurements;
+  const byFactor = factorPrefixes(t, interval);
   let text = '';
   let count = 0;
   // Measurements usually come grouped by factor; `done` marks those already written with an earlier one.
@@ -96,35 +124,28 @@ export function telemetryToLines(t: TelemetryV1): { text: string; count: number 
     const values: string[] = [];
     let flag: string | undefined;
     let unit: string | undefined;
-    const set = (name: string, value: string) => {
-      const at = names.indexOf(name);
-      if (at >= 0) values[at] = value;
-      else {
-        names.push(name);
-        values.push(value);
-      }
-    };
     for (let j = i; j < ms.length; j++) {
       const m = ms[j]!;
       if (m.factor !== factor) continue;
       if (j > i) (done ??= [])[j] = true;
-      set(m.stat, floatField(m.value, m.stat));
+      setField(names, values, m.stat, floatField(m.value, m.stat));
       if (m.flag !== undefined) {
         if (flag === undefined) flag = m.flag;
-        else if (flag !== m.flag) set(`${m.stat}_flag`, stringField(m.flag));
+        else if (flag !== m.flag) setField(names, values, `${m.stat}_flag`, stringField(m.flag));
       }
       if (m.unit !== undefined && unit === undefined) unit = m.unit;
     }
-    if (flag !== undefined && !names.includes('flag')) set('flag', stringField(flag));
-    if (unit !== undefined && !names.includes('unit')) set('unit', stringField(unit));
+    if (flag !== undefined && !names.includes('flag')) setField(names, values, 'flag', stringField(flag));
+    if (unit !== undefined && !names.includes('unit')) setField(names, values, 'unit', stringField(unit));
     let fields: string;
     if (names.length === 1) fields = `${escapeKey(names[0]!)}=${values[0]!}`;
     else {
-      const order = names.map((_, k) => k).sort((a, b) => (names[a]! < names[b]! ? -1 : 1));
-      fields = order.map((k) => `${escapeKey(names[k]!)}=${values[k]!}`).join(',');
+      const order = names.map(indexOf).sort((a, b) => (names[a]! < names[b]! ? -1 : 1));
+      fields = '';
+      for (const k of order) fields += `${fields ? ',' : ''}${escapeKey(names[k]!)}=${values[k]!}`;
     }
     if (count > 0) text += '\n';
-    text += `${seriesPrefix(t.kind, t, factor, interval)} ${fields} ${timeSeconds}`;
+    text += `${seriesPrefix(byFactor, t, factor, interval)} ${fields} ${timeSeconds}`;
     count += 1;
   }
   return { text, count };

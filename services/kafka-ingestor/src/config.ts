@@ -19,6 +19,9 @@ export const IngestorEnv = Type.Object({
   OFFSITE_DLQ_TOPIC: Type.String({ minLength: 1, default: 'telemetry.dlq.v1' }),
   OFFSITE_PG_URL: Type.String({ minLength: 1, secret: true }),
   OFFSITE_PG_SCHEMA: Type.String({ pattern: '^[a-z_][a-z0-9_]*$', default: 'public' }),
+  OFFSITE_KAFKA_COMPRESSION: Type.Union([Type.Literal('auto'), Type.Literal('none'), Type.Literal('gzip')], {
+    default: 'auto',
+  }),
   OFFSITE_SHUTDOWN_DEADLINE_MS: Type.Integer({ minimum: 100, default: 25_000 }),
 });
 export type IngestorEnv = Static<typeof IngestorEnv>;

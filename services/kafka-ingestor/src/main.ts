@@ -1,5 +1,5 @@
 // Composition root of the kafka-ingestor: config → logger → adapters → app → lifecycle → ops → signals.
-import { createDurableProducer, createKafkaClient } from '@offsite/kafka';
+import { createDurableProducer, createKafkaClient, resolveCompression } from '@offsite/kafka';
 import {
   ConfigError,
   createLifecycle,
@@ -46,7 +46,7 @@ const kafka = createKafkaClient({
 });
 const producer = createDurableProducer(kafka, {
   logger: logger.child({ component: 'producer' }),
-  compression: 'gzip',
+  compression: resolveCompression(env.OFFSITE_KAFKA_COMPRESSION, env.OFFSITE_KAFKA_BROKERS),
 });
 const pgOptions =
   env.OFFSITE_PG_SCHEMA === 'public' ? {} : { options: `-c search_path=${env.OFFSITE_PG_SCHEMA}` };

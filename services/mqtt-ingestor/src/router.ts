@@ -28,12 +28,18 @@ export interface RouteContext {
  * registry.device-disabled, json.invalid, hj212.<decoder code>, hj212.mn-mismatch,
  * hj212.split-unsupported, normalize.<reason>). Pure: no I/O, the clock comes in the context.
  */
-export function routeMqttMessage(topic: string, payload: Buffer, ctx: RouteContext): RouteResult {
-  const dlq = (
-    code: string,
-    message: string,
-    extra: { enterpriseId?: string; deviceId?: string; irregularities?: readonly string[] } = {},
-  ): RouteResult => ({
+type DlqExtra = { enterpriseId?: string; deviceId?: string; irregularities?: readonly string[] };
+
+// Module-level rather than closures per message: the hot path allocates no functions.
+function dlqResult(
+  topic: string,
+  payload: Buffer,
+  ctx: RouteContext,
+  code: string,
+  message: string,
+  extra: DlqExtra = {},
+): RouteResult {
+  return {
     kind: 'dlq',
     record: mqttDlqRecord({
       topic,
@@ -44,16 +50,23 @@ export function routeMqttMessage(topic: string, payload: Buffer, ctx: RouteConte
       ...(ctx.clientId ? { clientId: ctx.clientId } : {}),
       ...extra,
     }),
-  });
-  const fromNormalize = (
-    r: NormalizeResult,
-    ids: { enterpriseId: string; deviceId: string },
-  ): RouteResult => {
-    if (r.ok) return { kind: 'telemetry', event: r.event };
-    if (r.kind === 'not-telemetry') return { kind: 'ignore', reason: r.reason };
-    const detail = r.details?.length ? `: ${r.details.join('; ')}` : '';
-    return dlq(`normalize.${r.reason}`, `${r.message}${detail}`, ids);
   };
+}
+
+function fromNormalize(
+  topic: string,
+  payload: Buffer,
+  ctx: RouteContext,
+  r: NormalizeResult,
+  ids: { enterpriseId: string; deviceId: string },
+): RouteResult {
+  if (r.ok) return { kind: 'telemetry', event: r.event };
+  if (r.kind === 'not-telemetry') return { kind: 'ignore', reason: r.reason };
+  const detail = r.details?.length ? `: ${r.details.join('; ')}` : '';
+  return dlqResult(topic, payload, ctx, `normalize.${r.reason}`, `${r.message}${detail}`, ids);
+}
+
+export function routeMqttMessage(topic: string, payload: Buffer, ctx: RouteContext): RouteResult {
   const rawRef = undefined;
 
   const energy = mqttTopics.meterEnergy.parse(topic);
@@ -63,14 +76,35 @@ export function routeMqttMessage(topic: string, payload: Buffer, ctx: RouteConte
     const { enterpriseId, meterId } = meterParams;
     const ids = { enterpriseId, deviceId: meterId };
     if (!ctx.index.hasEnterprise(enterpriseId))
-      return dlq('registry.unknown-enterprise', `enterprise ${enterpriseId} is not in the registry`, ids);
+      return dlqResult(
+        topic,
+        payload,
+        ctx,
+        'registry.unknown-enterprise',
+        `enterprise ${enterpriseId} is not in the registry`,
+        ids,
+      );
     if (!ctx.index.meter(enterpriseId, meterId))
-      return dlq('registry.unknown-meter', `meter ${meterId} is not registered for ${enterpriseId}`, ids);
+      return dlqResult(
+        topic,
+        payload,
+        ctx,
+        'registry.unknown-meter',
+        `meter ${meterId} is not registered for ${enterpriseId}`,
+        ids,
+      );
     let json: unknown;
     try {
       json = JSON.parse(payload.toString('utf8'));
     } catch (e) {
-      return dlq('json.invalid', `payload is not JSON: ${(e as Error).message}`, ids);
+      return dlqResult(
+        topic,
+        payload,
+        ctx,
+        'json.invalid',
+        `payload is not JSON: ${(e as Error).message}`,
+        ids,
+      );
     }
     const meter = {
       enterpriseId,
@@ -79,7 +113,13 @@ export function routeMqttMessage(topic: string, payload: Buffer, ctx: RouteConte
       receivedAt: ctx.receivedAt,
       ...(rawRef ? { rawRef } : {}),
     };
-    return fromNormalize(energy ? normalizeMeterEnergy(json, meter) : normalizeMeterStatus(json, meter), ids);
+    return fromNormalize(
+      topic,
+      payload,
+      ctx,
+      energy ? normalizeMeterEnergy(json, meter) : normalizeMeterStatus(json, meter),
+      ids,
+    );
   }
 
   const hj = mqttTopics.hj212.parse(topic);
@@ -87,28 +127,62 @@ export function routeMqttMessage(topic: string, payload: Buffer, ctx: RouteConte
     const { enterpriseId, mn } = hj;
     const ids = { enterpriseId, deviceId: mn };
     if (!ctx.index.hasEnterprise(enterpriseId))
-      return dlq('registry.unknown-enterprise', `enterprise ${enterpriseId} is not in the registry`, ids);
+      return dlqResult(
+        topic,
+        payload,
+        ctx,
+        'registry.unknown-enterprise',
+        `enterprise ${enterpriseId} is not in the registry`,
+        ids,
+      );
     const device = ctx.index.device(enterpriseId, mn);
     if (!device)
-      return dlq('registry.unknown-device', `data logger ${mn} is not registered for ${enterpriseId}`, ids);
+      return dlqResult(
+        topic,
+        payload,
+        ctx,
+        'registry.unknown-device',
+        `data logger ${mn} is not registered for ${enterpriseId}`,
+        ids,
+      );
     if (!device.enabled)
-      return dlq('registry.device-disabled', `data logger ${mn} is disabled in the registry`, ids);
+      return dlqResult(
+        topic,
+        payload,
+        ctx,
+        'registry.device-disabled',
+        `data logger ${mn} is disabled in the registry`,
+        ids,
+      );
     const decoded = decodePacket(payload, { policy: 'tolerant' });
     if (!decoded.ok)
-      return dlq(`hj212.${decoded.error.code}`, decoded.error.message, {
+      return dlqResult(topic, payload, ctx, `hj212.${decoded.error.code}`, decoded.error.message, {
         ...ids,
         irregularities: decoded.irregularities ?? [],
       });
     const packet = decoded.packet;
     if (packet.mn !== mn)
-      return dlq('hj212.mn-mismatch', `packet MN ${packet.mn} differs from the topic's ${mn}`, ids);
+      return dlqResult(
+        topic,
+        payload,
+        ctx,
+        'hj212.mn-mismatch',
+        `packet MN ${packet.mn} differs from the topic's ${mn}`,
+        ids,
+      );
     if (packet.split)
-      return dlq(
+      return dlqResult(
+        topic,
+        payload,
+        ctx,
         'hj212.split-unsupported',
         'split packets (PNUM/PNO) are not reassembled over MQTT; send them over TCP',
         ids,
       );
     return fromNormalize(
+      topic,
+      payload,
+      ctx,
       normalizeHj212(packet, {
         enterpriseId,
         siteId: device.outletId,
@@ -120,5 +194,11 @@ export function routeMqttMessage(topic: string, payload: Buffer, ctx: RouteConte
       ids,
     );
   }
-  return dlq('mqtt.unknown-topic', `topic ${topic} is not an Offsite ingest topic`);
+  return dlqResult(
+    topic,
+    payload,
+    ctx,
+    'mqtt.unknown-topic',
+    `topic ${topic} is not an Offsite ingest topic`,
+  );
 }
