@@ -44,6 +44,8 @@ export interface AnalyzerOptions {
   /** Checkpoint every N ms / M records per partition (both 0: after every batch). */
   checkpointIntervalMs: number;
   checkpointEveryRecords: number;
+  /** Hand off a long batch's outputs every this many ms (0: end of batch only). */
+  handoffIntervalMs?: number;
   /** Flux queries on the bucket the aggregates and the telemetry live in. */
   query: FluxQuery;
   bucket: string;
@@ -106,6 +108,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
     tickLagMs: opts.tickLagMs,
     checkpointIntervalMs: opts.checkpointIntervalMs,
     checkpointEveryRecords: opts.checkpointEveryRecords,
+    handoffIntervalMs: opts.handoffIntervalMs ?? 0,
     rewind: (topic, partition, offset) => consumer?.consumer.seek({ topic, partition, offset }),
     clock,
     ...(opts.counters ? { counters: opts.counters } : {}),

@@ -25,9 +25,13 @@ export const AnalyzerEnv = Type.Object({
   OFFSITE_ANALYZER_TICK_INTERVAL_MS: Type.Integer({ minimum: 0, default: 60_000 }),
   OFFSITE_ANALYZER_TICK_LAG_MS: Type.Integer({ minimum: 0, default: 900_000 }),
   /** Checkpoint a partition at most every this many ms … (0 with 0 records: after every batch). */
-  OFFSITE_ANALYZER_CHECKPOINT_INTERVAL_MS: Type.Integer({ minimum: 0, default: 30_000 }),
+  // Checkpoints are incremental (the readings since the last one), so frequent small ones cost less loop time
+  // at once than rare big ones: one of 17k real-time readings stringified for ~200 ms per partition.
+  OFFSITE_ANALYZER_CHECKPOINT_INTERVAL_MS: Type.Integer({ minimum: 0, default: 5_000 }),
   /** … or after this many records since the last one (0: no record limit). */
-  OFFSITE_ANALYZER_CHECKPOINT_RECORDS: Type.Integer({ minimum: 0, default: 20_000 }),
+  OFFSITE_ANALYZER_CHECKPOINT_RECORDS: Type.Integer({ minimum: 0, default: 5_000 }),
+  /** Within a long batch, hand off the deviations found so far every this many ms (0: at the end of the batch). */
+  OFFSITE_ANALYZER_HANDOFF_INTERVAL_MS: Type.Integer({ minimum: 0, default: 200 }),
   /** Stability metrics (domain-rules §4): how often (0 disables), and the trailing window. */
   OFFSITE_ANALYZER_STABILITY_INTERVAL_MS: Type.Integer({ minimum: 0, default: 3_600_000 }),
   OFFSITE_ANALYZER_STABILITY_WINDOW_DAYS: Type.Integer({ minimum: 1, maximum: 3660, default: 90 }),

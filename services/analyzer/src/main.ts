@@ -128,6 +128,7 @@ lifecycle.register({
       tickIntervalMs: env.OFFSITE_ANALYZER_TICK_INTERVAL_MS,
       checkpointIntervalMs: env.OFFSITE_ANALYZER_CHECKPOINT_INTERVAL_MS,
       checkpointEveryRecords: env.OFFSITE_ANALYZER_CHECKPOINT_RECORDS,
+      handoffIntervalMs: env.OFFSITE_ANALYZER_HANDOFF_INTERVAL_MS,
       query: (q) => queryRows(influxQuery, env.OFFSITE_INFLUX_ORG, q),
       bucket: env.OFFSITE_INFLUX_BUCKET,
       stability: {

@@ -130,6 +130,28 @@ describe('partition processor', () => {
     ).toBe(true);
   });
 
+  it('hands off a long batch every handoffIntervalMs: same events, several hand-offs in one batch', async () => {
+    const stream = records(exceedanceStream(48));
+    const whole = setup();
+    await whole.processor.handleBatch(TOPIC, 0, stream);
+    let calls = 0;
+    const deviations: DeviationV1[] = [];
+    const { processor: p } = setup(undefined, undefined, {
+      handoffIntervalMs: 1e-6,
+      sinks: {
+        deviations: async (e) => {
+          calls++;
+          deviations.push(...e);
+        },
+        aggregates: async () => void calls++,
+        dlq: async () => undefined,
+      },
+    });
+    await p.handleBatch(TOPIC, 0, stream);
+    expect(ids(deviations)).toEqual(ids(whole.deviations));
+    expect(calls).toBeGreaterThan(2);
+  });
+
   it('forgets the engine when a hand-off fails, so the retry starts from the checkpoint', async () => {
     const store = createMemoryCheckpointStore();
     const s = setup(store);
