@@ -48,6 +48,8 @@ const WRITER_CONCURRENCY = num('BENCH_WRITER_CONCURRENCY', 2);
 const CEILING_LINES = num('BENCH_CEILING_LINES', 100_000); // per sweep step
 const HJ_VALUES = 20; // factors per upload
 const MQTT_VALUES = 3; // energy_kwh, power_kw, running
+// Extra node flags for the services (e.g. BENCH_NODE_FLAGS=--max-semi-space-size=32), printed with the results.
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const { values: args } = parseArgs({
   options: { profile: { type: 'boolean', default: false }, only: { type: 'string' } },
 });
@@ -107,6 +109,17 @@ const procKb = (p: ChildProcess, field: 'VmRSS' | 'VmHWM') => {
     return 0;
   }
 };
+/** CPU seconds (user + system) a process used so far, from /proc/<pid>/stat (clock ticks of 1/100 s). */
+const cpuSeconds = (p: ChildProcess) => {
+  try {
+    const stat = readFileSync(`/proc/${p.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+};
+
 /** Sums a Prometheus counter (all label sets) from a service's /metrics. */
 async function metric(port: number, name: string): Promise<number> {
   const text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
@@ -130,7 +143,7 @@ function service(name: string, label: string, ops: number, extra: Record<string,
   const base = { ...process.env };
   delete base.NODE_OPTIONS;
   const prof = profile && profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, label)}`] : [];
-  const proc = spawn(process.execPath, [...prof, '--import', 'tsx', 'src/main.ts'], {
+  const proc = spawn(process.execPath, [...NODE_FLAGS, ...prof, '--import', 'tsx', 'src/main.ts'], {
     cwd: `${repo}services/${name}`,
     env: {
       ...base,
@@ -177,6 +190,8 @@ interface PathResult {
   drainS: number;
   backlogAtEnd: number;
   rss: string;
+  /** Per service: CPU seconds over the offer and drain, and CPU µs per value stored. */
+  cpu: string;
   extra: string[];
 }
 
@@ -198,6 +213,8 @@ async function measure(
     );
   const before = await written();
   const storedBefore = await countStored();
+  const cpuBefore = services.map((s) => cpuSeconds(s.proc));
+  const benchCpuBefore = process.cpuUsage();
   const samples: { t: number; n: number }[] = [];
   const t0 = performance.now();
   const end = t0 + SECONDS * 1000;
@@ -215,6 +232,8 @@ async function measure(
     () => undefined,
   );
   const doneAt = performance.now() - t0;
+  const cpuUsed = services.map((s, i) => cpuSeconds(s.proc) - cpuBefore[i]!);
+  const benchCpu = process.cpuUsage(benchCpuBefore);
   sampling = false;
   await sampler;
   const atWarm = samples.find((s) => s.t >= WARMUP * 1000) ?? samples[0]!;
@@ -236,6 +255,13 @@ async function measure(
     drainS: (doneAt - offerEnd) / 1000,
     backlogAtEnd: expected() - atEnd.n,
     rss: rssKb.map(([n, rss, hwm]) => `${n} ${mib(rss)} (peak ${mib(hwm)})`).join(', '),
+    cpu: [
+      ...services.map(
+        (s, i) =>
+          `${s.name} ${cpuUsed[i]!.toFixed(1)} s (${((cpuUsed[i]! / Math.max(1, final)) * 1e6).toFixed(1)} µs/value)`,
+      ),
+      `bench load generator ${((benchCpu.user + benchCpu.system) / 1e6).toFixed(1)} s`,
+    ].join(', '),
   };
 }
 
@@ -574,7 +600,9 @@ try {
   out.push(
     `ingest benchmark: ${cpus().length} CPUs, load average at start ${startLoad}, at end ${load()}; ` +
       `offer window ${SECONDS} s (steady rate measured after ${WARMUP} s); ${WRITERS} influx-writer process${WRITERS > 1 ? 'es in one consumer group (as deployed when one is not enough)' : ''} ` +
-      `(batch ${WRITER_BATCH} points, ${WRITER_CONCURRENCY} writes in flight); telemetry topic 6 partitions`,
+      `(batch ${WRITER_BATCH} points, ${WRITER_CONCURRENCY} writes in flight); telemetry topic 6 partitions` +
+      (NODE_FLAGS.length ? `; services run with ${NODE_FLAGS.join(' ')}` : '') +
+      '; the load generators (publishers, loggers) run in this process on the same CPUs',
     `  InfluxDB direct-write ceiling : ${ceiling.toFixed(0)} values/s (best of: ${sweep
       .map((s) => `${s.batch}×${s.concurrency} ${(s.rate / 1000).toFixed(0)}k`)
       .join(', ')}; lines/batch × concurrent requests, ${CEILING_LINES} lines each)`,
@@ -589,6 +617,7 @@ try {
       `    sent ${r.sentValues} values, stored ${r.stored} (${ok})`,
       ...r.extra.map((e) => `    ${e}`),
       `    RSS at the end of the offer: ${r.rss}`,
+      `    CPU over offer + drain (independent of the machine's other load): ${r.cpu}`,
     );
   }
   out.push(`  bench process RSS ${mib(process.memoryUsage().rss / 1024)}`);

@@ -47,7 +47,7 @@ interface Item {
  * request. One request is in flight at a time, so records keep their order.
  */
 export function createProduceBatcher(opts: ProduceBatcherOptions): ProduceBatcher {
-  let queue: Item[] = [];
+  const queue: Item[] = [];
   const maxBytes = opts.maxBatchBytes ?? 900_000;
   let running = false;
   let healthy = true;
@@ -113,8 +113,8 @@ export function createProduceBatcher(opts: ProduceBatcherOptions): ProduceBatche
           bytes += size;
           n += 1;
         }
-        const items = queue.slice(0, n);
-        queue = queue.slice(n);
+        // splice, not slice twice: the queue can hold thousands of held messages.
+        const items = queue.splice(0, n);
         try {
           await send(items);
           for (const i of items) i.resolve();
