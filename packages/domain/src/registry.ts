@@ -86,3 +86,49 @@ export function offlineThresholdMs(rules: RulesConfig, device: DeviceView | unde
   const cadence = device ? device.cadenceSeconds * 1000 : 0;
   return Math.max(rules.offline.cadenceMultiplier * cadence, rules.offline.minMs);
 }
+
+// ---- mapping helpers shared by every registry source (the analyzer's store snapshot, the CLI's registry file) ----
+
+/**
+ * The stream a device is judged on (capture rate, offline threshold) and its cadence: the real-time (2011) stream
+ * when the device declares a real-time cadence, otherwise its minute (2051) data at the declared minute period.
+ * The registry marks "no real-time upload" with `realtimeIntervalS: 0`; null or absent is read the same way, so a
+ * minute-only logger is never judged on a real-time stream it does not send.
+ */
+export function deviceCadenceView(
+  mn: string,
+  siteId: string,
+  realtimeIntervalS: number | null | undefined,
+  minuteIntervalS: number,
+): DeviceView {
+  if (typeof realtimeIntervalS === 'number' && Number.isFinite(realtimeIntervalS) && realtimeIntervalS > 0)
+    return { id: mn, siteId, cadenceSeconds: realtimeIntervalS, cadenceInterval: 'realtime' };
+  return { id: mn, siteId, cadenceSeconds: minuteIntervalS, cadenceInterval: 'minute' };
+}
+
+/**
+ * A permit may give a factor both an hourly and a daily limit; the engine takes one per outlet and factor, so the
+ * basis that fits the outlet kind (gas: hourly, water: daily) wins.
+ */
+export function limitPerFactor(kind: 'gas' | 'water', limits: readonly LimitView[]): LimitView[] {
+  const preferred = kind === 'gas' ? 'hourly' : 'daily';
+  const byFactor = new Map<string, LimitView>();
+  for (const l of limits) {
+    const prev = byFactor.get(l.factor);
+    if (!prev || (prev.basis !== preferred && l.basis === preferred)) byFactor.set(l.factor, l);
+  }
+  return [...byFactor.values()];
+}
+
+/**
+ * The production meters that make a zero at an outlet suspicious: the listed ones that are production meters of
+ * the outlet's enterprise; none listed (or none left) keeps the domain default (all of them).
+ */
+export function productionMeterIdsFor(
+  listed: readonly string[] | null | undefined,
+  enterpriseMeters: readonly MeterView[],
+): Pick<OutletView, 'productionMeterIds'> {
+  const production = new Set(enterpriseMeters.filter((m) => m.role === 'production').map((m) => m.id));
+  const ids = (listed ?? []).filter((id) => production.has(id));
+  return ids.length > 0 ? { productionMeterIds: ids } : {};
+}

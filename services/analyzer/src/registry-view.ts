@@ -1,5 +1,13 @@
 // The analyzer's view of the registry: maps the store's snapshot onto the domain's RegistryView.
-import type { DeviceView, LimitView, MeterView, OutletView, RegistryView } from '@offsite/domain';
+import {
+  deviceCadenceView,
+  limitPerFactor,
+  productionMeterIdsFor,
+  type DeviceView,
+  type LimitView,
+  type MeterView,
+  type RegistryView,
+} from '@offsite/domain';
 import type { RegistrySnapshot } from '@offsite/store';
 
 /** Rated window energy per meter id, derived from history for meters the registry leaves unconfigured. */
@@ -16,20 +24,6 @@ function resumptionDate(
   return dates[dates.length - 1];
 }
 
-/**
- * A permit may give a factor both an hourly and a daily limit; the engine takes one per outlet and
- * factor, so the basis that fits the outlet kind (gas: hourly, water: daily) wins.
- */
-function pickLimits(kind: 'gas' | 'water', limits: LimitView[]): LimitView[] {
-  const preferred = kind === 'gas' ? 'hourly' : 'daily';
-  const byFactor = new Map<string, LimitView>();
-  for (const l of limits) {
-    const prev = byFactor.get(l.factor);
-    if (!prev || (prev.basis !== preferred && l.basis === preferred)) byFactor.set(l.factor, l);
-  }
-  return [...byFactor.values()];
-}
-
 type SnapshotDevice = RegistrySnapshot['enterprises'][number]['outlets'][number]['devices'][number];
 
 /**
@@ -41,11 +35,12 @@ type SnapshotDevice = RegistrySnapshot['enterprises'][number]['outlets'][number]
  * (store migration 002); a null or absent cadence is read the same way.
  */
 export function deviceView(d: SnapshotDevice, siteId: string): DeviceView {
-  const realtime = (d as { realtimeIntervalS?: number | null }).realtimeIntervalS;
-  if (typeof realtime === 'number' && Number.isFinite(realtime) && realtime > 0) {
-    return { id: d.mn, siteId, cadenceSeconds: realtime, cadenceInterval: 'realtime' };
-  }
-  return { id: d.mn, siteId, cadenceSeconds: d.minuteIntervalS, cadenceInterval: 'minute' };
+  return deviceCadenceView(
+    d.mn,
+    siteId,
+    (d as { realtimeIntervalS?: number | null }).realtimeIntervalS,
+    d.minuteIntervalS,
+  );
 }
 
 type SnapshotEnterprise = RegistrySnapshot['enterprises'][number];
@@ -74,19 +69,6 @@ function meterViews(e: SnapshotEnterprise, rated: RatedEnergyOverrides): MeterVi
   return out;
 }
 
-/**
- * The production meters that make a zero at this outlet suspicious. Only this enterprise's
- * production meters count; none listed (or none left) means the domain default: all of them.
- */
-function productionMeterIdsOf(
-  o: SnapshotEnterprise['outlets'][number],
-  meters: readonly MeterView[],
-): Pick<OutletView, 'productionMeterIds'> {
-  const production = new Set(meters.filter((m) => m.role === 'production').map((m) => m.id));
-  const ids = (o.productionMeterIds ?? []).filter((id) => production.has(id));
-  return ids.length > 0 ? { productionMeterIds: ids } : {};
-}
-
 export function registryViewFromSnapshot(
   snap: RegistrySnapshot,
   rated: RatedEnergyOverrides = new Map(),
@@ -111,7 +93,7 @@ export function registryViewFromSnapshot(
         enterpriseId: e.id,
         kind: o.kind,
         ...(o.refO2Pct !== null ? { referenceO2: o.refO2Pct } : {}),
-        ...productionMeterIdsOf(o, meters),
+        ...productionMeterIdsFor(o.productionMeterIds, meters),
       });
       const limits: LimitView[] = o.limits.map((l) => ({
         siteId: o.id,
@@ -121,7 +103,7 @@ export function registryViewFromSnapshot(
         basis: l.basis,
         converted: l.converted,
       }));
-      view.limits.push(...pickLimits(o.kind, limits));
+      view.limits.push(...limitPerFactor(o.kind, limits));
       for (const l of o.limits) {
         if (l.range.max === null) continue;
         view.instrumentRanges.push({

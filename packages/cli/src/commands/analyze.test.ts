@@ -1,10 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { dataCp, encodePacketLine } from '@offsite/hj212';
+import { parseRegistryFile } from '@offsite/store';
 import type { CliIo } from '../command.js';
 import { dispatch } from '../dispatch.js';
 import { COMMANDS } from '../registry.js';
+import { registryViewFromFile } from './analyze-registry.js';
 
 const fixture = (name: string): string =>
   fileURLToPath(new URL(`../../test/fixtures/${name}`, import.meta.url));
@@ -175,5 +179,55 @@ describe('offsite analyze', () => {
     const bad = await run(['analyze', '--registry', fixture('analyze-nox.txt')]);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('invalid registry');
+  });
+});
+
+describe('offsite analyze registry mapping (as the analyzer service maps the store)', () => {
+  const rules = (out: string) =>
+    rows(out)
+      .filter((r) => r.type === 'deviation')
+      .map((r) => r.rule);
+
+  it('realtimeIntervalS 0: a minute-only logger is judged on its minute data, not offline every 10 minutes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-analyze-'));
+    try {
+      const text = readFileSync(registry, 'utf8');
+      const write = (rt: number) => {
+        const f = join(dir, `reg-${rt}.yaml`);
+        writeFileSync(f, text.replace('realtimeIntervalS: 600', `realtimeIntervalS: ${rt}`));
+        return f;
+      };
+      const minuteOnly = await run(['analyze', '--registry', write(0), fixture('analyze-nox.txt')]);
+      expect(minuteOnly.err).toBe('');
+      expect(rules(minuteOnly.out)).not.toContain('offline');
+      expect(rules(minuteOnly.out)).not.toContain('low-capture');
+      expect(rules(minuteOnly.out)).toContain('exceedance');
+      // The same data under a declared 30 s real-time cadence: the logger looks offline between its uploads.
+      const realtime = await run(['analyze', '--registry', write(30), fixture('analyze-nox.txt')]);
+      expect(rules(realtime.out)).toContain('offline');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fills treatment meter facilities (SBn-RS) and outlet production meters from the registry file', () => {
+    const parsed = parseRegistryFile(
+      readFileSync(fileURLToPath(new URL('../../../../registry/example.yaml', import.meta.url)), 'utf8'),
+      'yaml',
+    );
+    if (!parsed.ok) throw new Error('example registry does not parse');
+    const { view } = registryViewFromFile(parsed.registry);
+    const meters = view.meters.filter((m) => m.enterpriseId === 'ent-0005');
+    expect(meters.filter((m) => m.role === 'treatment').map((m) => m.facilities)).toEqual([
+      [{ siteId: 'out-0005-g1', code: 'SB1' }],
+      [{ siteId: 'out-0005-g1', code: 'SB2' }],
+    ]);
+    expect(view.outlets.find((o) => o.id === 'out-0005-g1')?.productionMeterIds).toEqual(['mtr-0005-p1']);
+    // Outlets that list none keep the domain default (every production meter of the enterprise).
+    expect(view.outlets.find((o) => o.id === 'out-0001-g1')).not.toHaveProperty('productionMeterIds');
+    for (const d of view.devices)
+      expect(d.cadenceInterval === 'realtime' ? d.cadenceSeconds > 0 : d.cadenceInterval === 'minute').toBe(
+        true,
+      );
   });
 });
