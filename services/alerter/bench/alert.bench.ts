@@ -7,7 +7,8 @@
 //   flock /tmp/offsite-bench.lock npm run bench:alert -- --profile
 //
 // Environment knobs: N (upsert+enqueue deviations, 2000), SENDS (notifications per SMTP run, 3000),
-// RATE (offered deviations/s of the paced run, 600), CONC (send worker concurrency, 64),
+// RATE (offered deviations/s of the paced run, 600), CONC (send worker concurrency, 64), PLAN_CONC
+// (plan worker concurrency, 10),
 // SMTP_CONNECTIONS (pool size, 8), SMTP_MAX_MESSAGES (messages per pooled connection, 10000).
 // --profile writes .cpuprofile files of the bench process (the alerter runs in it) and of the sink
 // under /tmp/alert-bench-prof-<id>/ and prints the top self-time functions of each.
@@ -39,6 +40,7 @@ const N = num('N', 2000);
 const SENDS = num('SENDS', 3000);
 const RATE = num('RATE', 600);
 const CONC = num('CONC', 64);
+const PLAN_CONC = num('PLAN_CONC', 10);
 const SMTP_CONNECTIONS = num('SMTP_CONNECTIONS', 8);
 const SMTP_MAX_MESSAGES = num('SMTP_MAX_MESSAGES', 10_000);
 const PROFILE = process.argv.includes('--profile');
@@ -155,7 +157,7 @@ if (PROFILE) {
 }
 
 console.log(
-  `alert bench: SENDS=${SENDS} RATE=${RATE}/s CONC=${CONC} SMTP_CONNECTIONS=${SMTP_CONNECTIONS} ` +
+  `alert bench: SENDS=${SENDS} RATE=${RATE}/s CONC=${CONC} PLAN_CONC=${PLAN_CONC} SMTP_CONNECTIONS=${SMTP_CONNECTIONS} ` +
     `SMTP_MAX_MESSAGES=${SMTP_MAX_MESSAGES}; ${os.cpus().length} CPUs, loadavg ${load()} (1/5/15 min)`,
 );
 
@@ -328,7 +330,7 @@ try {
       policy: p,
       channels: channelName === 'email' ? { email: timed } : { outbox: timed },
       ack: ackBase,
-      send: { concurrency: CONC },
+      send: { concurrency: CONC, planConcurrency: PLAN_CONC },
     });
     a.start();
     const offeredAt = new Map<string, number>();
@@ -386,12 +388,25 @@ try {
       const acc = accepted.get(r.id);
       if (acc !== undefined && Number.isFinite(start)) lat.push(acc - start);
     }
+    // Where the time goes: per stage, queue wait (due → picked up) and run time (BullMQ job stamps).
+    const stages: string[] = [];
+    for (const [name, q] of [
+      ['plan', a.queues.plan],
+      ...[...a.queues.send].map(([k, v]) => [`send-${k}`, v] as const),
+    ] as const) {
+      const jobs = await q.getJobs(['completed'], 0, 999);
+      const wait = jobs.map((j) => (j.processedOn ?? NaN) - j.timestamp - (j.opts.delay ?? 0));
+      const run = jobs.map((j) => (j.finishedOn ?? NaN) - (j.processedOn ?? NaN));
+      stages.push(
+        `${name} wait p50 ${pct(wait, 50).toFixed(0)}/p99 ${pct(wait, 99).toFixed(0)} ms, run p50 ${pct(run, 50).toFixed(0)}/p99 ${pct(run, 99).toFixed(0)} ms`,
+      );
+    }
     const rate_ = accepted.size / s;
     console.log(
       `${label}: ${accepted.size}/${want} notifications in ${s.toFixed(2)} s = ${rate_.toFixed(0)} notifications/s ` +
         `(deviations offered ${rate > 0 ? `at ${rate}/s` : 'as a burst'}: ${count} in ${offeredFor.toFixed(2)} s); ` +
         `deviation→accepted p50 ${pct(lat, 50).toFixed(0)} ms, p99 ${pct(lat, 99).toFixed(0)} ms, max ${Math.max(...lat).toFixed(0)} ms; ` +
-        `accepted twice by the channel: ${acceptedDup}; ${(statements / accepted.size).toFixed(1)} Postgres statements per notification; RSS peak so far ${mb(peakRss)}; loadavg ${load()}`,
+        `accepted twice by the channel: ${acceptedDup}; ${(statements / accepted.size).toFixed(1)} Postgres statements per notification; RSS peak so far ${mb(peakRss)}; loadavg ${load()}\n  last 1000 jobs: ${stages.join('; ')}`,
     );
     await a.close();
     await channel.close();

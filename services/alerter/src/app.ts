@@ -46,6 +46,8 @@ export interface AlerterOptions {
     attempts?: number;
     backoffMs?: number;
     concurrency?: number;
+    /** Plan jobs (group rounds, escalations, resolution notices) run at once. Default 10. */
+    planConcurrency?: number;
     /** Default limit for every provider queue. */
     rateLimit?: RateLimit;
     /** Per-provider limits (`smtp`, `aliyun-sms`, `tencent-sms`, `outbox-email`, …). */
@@ -580,7 +582,9 @@ export function createAlerter(opts: AlerterOptions) {
       stalledInterval: lock,
       maxStalledCount: 3,
     };
-    workers.push(new Worker<PlanJob>('plan', processPlan, { ...wopts, concurrency: 5 }));
+    workers.push(
+      new Worker<PlanJob>('plan', processPlan, { ...wopts, concurrency: opts.send?.planConcurrency ?? 10 }),
+    );
     for (const provider of sendQueues.keys()) {
       const rl = opts.send?.rateLimits?.[provider] ?? opts.send?.rateLimit;
       workers.push(

@@ -3,10 +3,20 @@ import type { DeviationV1 } from '@offsite/contracts';
 /** The slice of pg this module uses (a Pool or a client). */
 export interface Db {
   query<R = Record<string, unknown>>(
-    text: string,
+    text: string | Prepared,
     values?: unknown[],
   ): Promise<{ rows: R[]; rowCount: number | null }>;
 }
+
+/**
+ * A named (prepared) statement: on each pooled connection Postgres parses and plans it once, and
+ * later runs send only the parameters. Used for the statements every notification runs.
+ */
+export interface Prepared {
+  name: string;
+  text: string;
+}
+const prepared = (name: string, text: string): Prepared => ({ name: `alerter-${name}`, text });
 
 export interface CaseRow {
   deviation_id: string;
@@ -25,6 +35,21 @@ export interface CaseRow {
   policy: string | null;
   suppressed_reason: string | null;
 }
+
+export interface EnterpriseInfo {
+  id: string;
+  name_zh: string;
+  name_en: string | null;
+  district_id: string;
+  supervision_class: string;
+  resumption_date: string | null;
+}
+
+const enterpriseSql = (id: string) => `select e.id, e.name_zh, e.name_en, e.district_id, e.supervision_class,
+    (select to_char(t.resumption_date, 'YYYY-MM-DD') from enterprise_status_timeline t
+      where t.enterprise_id = e.id and t.resumption_date is not null
+      order by t.effective_from desc limit 1) as resumption_date
+  from enterprises e where e.id = ${id}`;
 
 export interface PlanContext {
   ent: EnterpriseInfo | null;
@@ -56,6 +81,22 @@ function splitContext<R>(row: WithContext<R>): { row: R; ctx: PlanContext } {
   };
 }
 
+const UPSERT_CASE = prepared(
+  'upsert-case',
+  `with up as (
+       insert into alert_cases (deviation_id, revision, state, rule, severity, enterprise_id, site_id, factor,
+          suspected_falsification, in_resumption_window, opened_at, resolved_at, event)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       on conflict (deviation_id) do update set revision = excluded.revision, state = excluded.state,
+          severity = excluded.severity, resolved_at = excluded.resolved_at, event = excluded.event,
+          in_resumption_window = excluded.in_resumption_window, updated_at = now()
+        where alert_cases.revision < excluded.revision
+       -- Named columns, not *: a prepared statement's result type must not change under a migration.
+       returning deviation_id, revision, state, rule, severity, enterprise_id, site_id, suspected_falsification,
+          in_resumption_window, opened_at, resolved_at, event, group_key, policy, suppressed_reason)
+     select up.*, ${planContextColumns('$6', '$7', '$14', '$15')} from up`,
+);
+
 /**
  * Keeps the latest revision; returns the stored row only when this event was newer (else null),
  * with what planning needs to know (enterprise, maintenance, offline site) read in the same
@@ -65,35 +106,23 @@ export async function upsertCase(
   db: Db,
   ev: DeviationV1,
 ): Promise<{ row: CaseRow; ctx: PlanContext } | null> {
-  const res = await db.query<WithContext<CaseRow>>(
-    `with up as (
-       insert into alert_cases (deviation_id, revision, state, rule, severity, enterprise_id, site_id, factor,
-          suspected_falsification, in_resumption_window, opened_at, resolved_at, event)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-       on conflict (deviation_id) do update set revision = excluded.revision, state = excluded.state,
-          severity = excluded.severity, resolved_at = excluded.resolved_at, event = excluded.event,
-          in_resumption_window = excluded.in_resumption_window, updated_at = now()
-        where alert_cases.revision < excluded.revision
-       returning *)
-     select up.*, ${planContextColumns('$6', '$7', '$14', '$15')} from up`,
-    [
-      ev.id,
-      ev.revision,
-      ev.state,
-      ev.rule,
-      ev.severity,
-      ev.enterpriseId,
-      ev.siteId,
-      ev.factor ?? null,
-      ev.suspectedFalsification,
-      ev.inResumptionWindow,
-      ev.openedAt,
-      ev.resolvedAt ?? null,
-      JSON.stringify(ev),
-      ev.windowStart,
-      ev.rule !== 'offline',
-    ],
-  );
+  const res = await db.query<WithContext<CaseRow>>(UPSERT_CASE, [
+    ev.id,
+    ev.revision,
+    ev.state,
+    ev.rule,
+    ev.severity,
+    ev.enterpriseId,
+    ev.siteId,
+    ev.factor ?? null,
+    ev.suspectedFalsification,
+    ev.inResumptionWindow,
+    ev.openedAt,
+    ev.resolvedAt ?? null,
+    JSON.stringify(ev),
+    ev.windowStart,
+    ev.rule !== 'offline',
+  ]);
   return res.rows[0] ? splitContext(res.rows[0]) : null;
 }
 
@@ -103,7 +132,10 @@ export async function getCase(db: Db, id: string): Promise<CaseRow | null> {
 
 export async function setCaseGroup(db: Db, id: string, groupKey: string, policy: string): Promise<void> {
   await db.query(
-    `update alert_cases set group_key = $2, policy = $3 where deviation_id = $1 and group_key is null`,
+    prepared(
+      'set-case-group',
+      `update alert_cases set group_key = $2, policy = $3 where deviation_id = $1 and group_key is null`,
+    ),
     [id, groupKey, policy],
   );
 }
@@ -139,21 +171,6 @@ export async function hasAnyNotification(db: Db, groupKey: string): Promise<bool
   );
 }
 
-export interface EnterpriseInfo {
-  id: string;
-  name_zh: string;
-  name_en: string | null;
-  district_id: string;
-  supervision_class: string;
-  resumption_date: string | null;
-}
-
-const enterpriseSql = (id: string) => `select e.id, e.name_zh, e.name_en, e.district_id, e.supervision_class,
-    (select to_char(t.resumption_date, 'YYYY-MM-DD') from enterprise_status_timeline t
-      where t.enterprise_id = e.id and t.resumption_date is not null
-      order by t.effective_from desc limit 1) as resumption_date
-  from enterprises e where e.id = ${id}`;
-
 /** What planning needs about an enterprise and a site, in one round trip. */
 export async function planContext(
   db: Db,
@@ -182,19 +199,9 @@ export interface GroupContext {
   sites: Map<string, { zh: string; en?: string }>;
 }
 
-/**
- * Everything a notification round needs about a group, in one round trip: its cases, whether it
- * was acknowledged, the enterprise, its contacts and the facility names.
- */
-export async function groupContext(db: Db, groupKey: string): Promise<GroupContext> {
-  const r = await db.query<{
-    cases: (Omit<CaseRow, 'opened_at' | 'resolved_at'> & { opened_at: string; resolved_at: string | null })[];
-    acked: boolean;
-    ent: EnterpriseInfo | null;
-    contacts: ContactRow[];
-    sites: { id: string; name_zh: string; name_en: string | null }[];
-  }>(
-    `with c as (select * from alert_cases where group_key = $1),
+const GROUP_CONTEXT = prepared(
+  'group-context',
+  `with c as (select * from alert_cases where group_key = $1),
           ent as (select enterprise_id as id from c limit 1)
      select coalesce((select jsonb_agg(to_jsonb(c) order by c.opened_at, c.deviation_id) from c), '[]') as cases,
             exists (select 1 from alert_acknowledgements a where a.group_key = $1) as acked,
@@ -207,8 +214,21 @@ export async function groupContext(db: Db, groupKey: string): Promise<GroupConte
                union all
                select id, name_zh, name_en from meters where id in (select site_id from c)
                   and id not in (select id from outlets where id in (select site_id from c))) s), '[]') as sites`,
-    [groupKey],
-  );
+);
+
+/**
+ * Everything a notification round needs about a group, in one round trip: its cases, whether it
+ * was acknowledged, the enterprise, its contacts and the facility names.
+ */
+export async function groupContext(db: Db, groupKey: string): Promise<GroupContext> {
+  const r = await db.query<{
+    cases: (Omit<CaseRow, 'opened_at' | 'resolved_at'> & { opened_at: string; resolved_at: string | null })[];
+    acked: boolean;
+    ent: EnterpriseInfo | null;
+    contacts: ContactRow[];
+    sites: { id: string; name_zh: string; name_en: string | null }[];
+  }>(GROUP_CONTEXT, [groupKey]);
+
   const row = r.rows[0]!;
   const sites = new Map<string, { zh: string; en?: string }>();
   for (const x of row.sites) sites.set(x.id, { zh: x.name_zh, ...(x.name_en ? { en: x.name_en } : {}) });
@@ -242,6 +262,17 @@ export interface SendClaim {
   channel: string;
 }
 
+const CLAIM_SENDS = prepared(
+  'claim-sends',
+  `insert into alert_notifications (id, group_key, deviation_ids, kind, round, recipient_kind, recipient_id, address_masked, channel, status, attempts)
+     select id, "groupKey", "deviationIds", kind, round, "recipientKind", "recipientId", "addressMasked", channel, 'sending', 1
+       from jsonb_to_recordset($1::jsonb) as x(id text, "groupKey" text, "deviationIds" text[], kind text, round integer,
+            "recipientKind" text, "recipientId" text, "addressMasked" text, channel text)
+     on conflict (id) do update set attempts = alert_notifications.attempts + 1, status = 'sending', updated_at = now()
+      where alert_notifications.status <> 'sent'
+     returning id, attempts`,
+);
+
 /**
  * Claims sends before their provider calls, many in one statement (ids distinct within a call):
  * a claim does not proceed when that notification was already sent (a redelivered or stalled job).
@@ -250,16 +281,7 @@ export async function claimSends(
   db: Db,
   claims: SendClaim[],
 ): Promise<{ proceed: boolean; attempts: number }[]> {
-  const r = await db.query<{ id: string; attempts: number }>(
-    `insert into alert_notifications (id, group_key, deviation_ids, kind, round, recipient_kind, recipient_id, address_masked, channel, status, attempts)
-     select id, "groupKey", "deviationIds", kind, round, "recipientKind", "recipientId", "addressMasked", channel, 'sending', 1
-       from jsonb_to_recordset($1::jsonb) as x(id text, "groupKey" text, "deviationIds" text[], kind text, round integer,
-            "recipientKind" text, "recipientId" text, "addressMasked" text, channel text)
-     on conflict (id) do update set attempts = alert_notifications.attempts + 1, status = 'sending', updated_at = now()
-      where alert_notifications.status <> 'sent'
-     returning id, attempts`,
-    [JSON.stringify(claims)],
-  );
+  const r = await db.query<{ id: string; attempts: number }>(CLAIM_SENDS, [JSON.stringify(claims)]);
   const got = new Map(r.rows.map((row) => [row.id, row.attempts]));
   return claims.map((c) => {
     const attempts = got.get(c.id);
@@ -279,7 +301,9 @@ export async function recordSent(
   }[],
 ): Promise<void> {
   await db.query(
-    `with v as (
+    prepared(
+      'record-sent',
+      `with v as (
        select * from jsonb_to_recordset($1::jsonb) as x("notificationId" text, attempt integer, provider text,
               "providerMessageId" text, "latencyMs" integer)
      ), a as (
@@ -289,6 +313,7 @@ export async function recordSent(
      update alert_notifications n set status = 'sent', provider = v.provider, provider_message_id = v."providerMessageId",
             sent_at = now(), updated_at = now()
        from v where n.id = v."notificationId"`,
+    ),
     [JSON.stringify(sent)],
   );
 }
