@@ -433,3 +433,98 @@ test('SIGTERM mid-stream: exit 0 within seconds, progress checkpointed, a restar
     await admin.disconnect();
   }
 });
+
+/** Demo-like load: `ents` gas loggers sending 20 real-time values every 30 s for `hours` hours, interleaved in time. */
+function demoLikeStream(ents: number, hours: number, from = D0 + 5 * 24 * HOUR): TelemetryV1[] {
+  const factors = ['a21026', 'a21002', 'a34013', 'a19001', 'a00000', 'a01011', 'a01012', 'a01013', 'a01014'];
+  const all = [...factors, ...Array.from({ length: 11 }, (_, i) => `a990${String(i).padStart(2, '0')}`)];
+  const out: TelemetryV1[] = [];
+  for (let k = 0; k < hours * 120; k++) {
+    for (let e = 0; e < ents; e++) {
+      const base = {
+        enterpriseId: `ent-load-${e}`,
+        deviceId: `9901LOAD${String(e).padStart(16, '0')}`,
+        kind: 'emission' as const,
+        interval: 'realtime' as const,
+        dataTime: new Date(from + k * 30_000).toISOString(),
+      };
+      out.push({
+        schema: 'telemetry.v1',
+        eventId: telemetryEventId(base),
+        ...base,
+        siteId: `out-load-${e}`,
+        source: 'hj212',
+        hj212: { st: '31', cn: '2011', version: '2017' },
+        receivedAt: new Date(from + k * 30_000 + 5_000).toISOString(),
+        irregularities: [],
+        measurements: all.map((f, i) => ({
+          factor: f,
+          stat: 'Rtd',
+          value: 10 + ((k * 7 + e * 3 + i) % 13),
+          flag: 'N',
+        })),
+      } satisfies TelemetryV1);
+    }
+  }
+  return out;
+}
+
+test('SIGTERM under demo-like load (hours of 20-value real-time data, default checkpoints): exit 0 well inside the deadline, incremental final checkpoints, restart completes', async () => {
+  const topic = `${telemetryTopic}.load`;
+  const devTopic = `${telemetryTopic}.dev-load`;
+  await ensureTopics(kafka, [
+    { topic, numPartitions: 3 },
+    { topic: devTopic, numPartitions: 1 },
+  ]);
+  try {
+    // 24 loggers × 10 h: 28,800 records of 20 values; the engine holds all of them at the stop.
+    const input = demoLikeStream(24, 10);
+    await produceTo(topic, input);
+    const group = `g-load-${suffix}`;
+    const env = {
+      OFFSITE_ANALYZER_TELEMETRY_TOPIC: topic,
+      // The service defaults (incremental checkpoints every 5 s / 5,000 records) and shutdown deadline (25 s).
+      OFFSITE_ANALYZER_CHECKPOINT_INTERVAL_MS: '5000',
+      OFFSITE_ANALYZER_CHECKPOINT_RECORDS: '5000',
+      OFFSITE_SHUTDOWN_DEADLINE_MS: '25000',
+    };
+    let child = startAnalyzer(group, devTopic, env);
+    await until(
+      async () => (await checkpointedOn(group, topic)) >= input.length / 2,
+      180_000,
+      'half the load',
+    );
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const t0 = Date.now();
+    child.kill('SIGTERM');
+    const code = await exited;
+    const took = Date.now() - t0;
+    expect(code).toBe(0);
+    expect(took).toBeLessThan(20_000);
+    // The state rows hold no readings; the readings are in parts.
+    const rows = await pool.query<{ readings: string; parts: string; counted: string }>(
+      `select (select count(*) from analyzer_checkpoints c, jsonb_each(c.engine_state->'enterprises') e
+                where c.group_id = $1 and jsonb_array_length(e.value->'readings') > 0)::text as readings,
+              (select count(*) from analyzer_checkpoint_parts where group_id = $1)::text as parts,
+              (select coalesce(sum(reading_count), 0) from analyzer_checkpoint_parts where group_id = $1)::text as counted`,
+      [group],
+    );
+    expect(rows.rows[0]).toMatchObject({ readings: '0' });
+    expect(Number(rows.rows[0]!.parts)).toBeGreaterThan(3);
+    const atStop = await checkpointedOn(group, topic);
+    expect(Number(rows.rows[0]!.counted)).toBe(atStop);
+    // A restart restores state + parts and completes the stream.
+    child = startAnalyzer(group, devTopic, env);
+    await until(async () => (await checkpointedOn(group, topic)) === input.length, 180_000, 'the rest');
+    await stopAnalyzer(child, 'SIGTERM');
+    expect(child.exitCode).toBe(0);
+    process.stderr.write(
+      `SIGTERM under load: exit ${code} after ${took} ms, ${atStop}/${input.length} records checkpointed in ${rows.rows[0]!.parts} parts\n`,
+    );
+  } finally {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic, devTopic] }).catch(() => undefined);
+    await admin.disconnect();
+  }
+});
