@@ -55,7 +55,11 @@ const { values: args } = parseArgs({
 });
 const doMqtt = args.only !== 'hj212';
 const doHj = args.only !== 'mqtt';
-const profileDir = args.profile ? mkdtempSync(join(tmpdir(), 'offsite-bench-prof-')) : undefined;
+// BENCH_PROFILE_DIR keeps the .cpuprofile files there (open them in Chrome DevTools); else a temp dir, removed.
+const keepProfiles = process.env.BENCH_PROFILE_DIR;
+const profileDir = args.profile
+  ? (keepProfiles ?? mkdtempSync(join(tmpdir(), 'offsite-bench-prof-')))
+  : undefined;
 const env = {
   kafka: requireEnv('OFFSITE_KAFKA_BROKERS'),
   influx: requireEnv('OFFSITE_INFLUX_URL'),
@@ -672,7 +676,7 @@ try {
   await c.connect();
   await c.query(`drop schema if exists ${schema} cascade`);
   await c.end();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  if (profileDir && !keepProfiles) rmSync(profileDir, { recursive: true, force: true });
 }
 
 /** HJ 212 DataTime (yyyyMMddHHmmss), a second apart per upload and unique per logger, so no two share a point. */

@@ -3,6 +3,7 @@ export { createKafkaClient, type KafkaClientOptions } from './client.js';
 export { ensureTopics, type TopicSpec } from './topics.js';
 export {
   createDurableProducer,
+  memoisedDefaultPartitioner,
   type DurableProducer,
   type OutgoingMessage,
   type ProducerOptions,

@@ -1,4 +1,11 @@
-import { CompressionTypes, type Kafka, type Producer, type RecordMetadata } from 'kafkajs';
+import {
+  CompressionTypes,
+  Partitioners,
+  type ICustomPartitioner,
+  type Kafka,
+  type Producer,
+  type RecordMetadata,
+} from 'kafkajs';
 import type { Logger } from './logger.js';
 
 export interface OutgoingMessage {
@@ -29,11 +36,37 @@ export interface ProducerOptions {
   timeoutMs?: number;
 }
 
+/**
+ * KafkaJS's default (Java-compatible murmur2) partitioner, memoised for keyed messages per topic,
+ * partition count and key: the default computes the hash and filters the partition list for every
+ * message, which was ~4 % of the mqtt-ingestor's CPU while keys are a few thousand enterprise ids.
+ * Same partitions as the default (tested), so key order holds across producers.
+ */
+export const memoisedDefaultPartitioner: ICustomPartitioner = () => {
+  const inner = Partitioners.DefaultPartitioner();
+  const cache = new Map<string, number>();
+  return (args) => {
+    const { message, partitionMetadata, topic } = args;
+    if (message.partition !== null && message.partition !== undefined) return message.partition;
+    const key = message.key;
+    if (typeof key !== 'string') return inner(args);
+    const k = `${topic}\u0000${partitionMetadata.length}\u0000${key}`;
+    let p = cache.get(k);
+    if (p === undefined) {
+      p = inner(args);
+      if (cache.size >= 100_000) cache.clear();
+      cache.set(k, p);
+    }
+    return p;
+  };
+};
+
 /** An idempotent producer: retries after a lost ack do not write a message twice within a session. */
 export function createDurableProducer(kafka: Kafka, opts: ProducerOptions): DurableProducer {
   const producer: Producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
+    createPartitioner: memoisedDefaultPartitioner,
     allowAutoTopicCreation: false,
   });
   const compression = opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
