@@ -12,11 +12,11 @@
 // every outlet with real-time data sending; --analyzers N runs N analyzer processes in one consumer group (as it
 // deploys when one process cannot carry the load on a core shared with Kafka).
 // Usage: npm run bench:analyze -- [--enterprises 50] [--hours 6] [--values-per-s 70000] [--seconds 30]
-//        [--online-enterprises 300] [--analyzers 1] [--probes-per-s 4] [--skip-online]
+//        [--online-enterprises 300] [--analyzers 1] [--probes-per-s 4] [--skip-online] [--skip-offline]
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +43,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '30' },
     'probes-per-s': { type: 'string', default: '4' },
     'skip-online': { type: 'boolean', default: false },
+    'skip-offline': { type: 'boolean', default: false },
   },
 });
 const ENTERPRISES = Math.min(2_000, Number(args.enterprises));
@@ -83,6 +84,11 @@ const q = (sorted: ArrayLike<number>, p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+/** The machine's load average now (the 2 cores are shared: numbers are only comparable at similar load). */
+const load = () =>
+  `load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join('/')}`;
 const lines: string[] = [];
 const say = (s: string) => {
   lines.push(s);
@@ -200,7 +206,7 @@ function offline(): void {
   const fullBytes = JSON.stringify(snap).length;
   const fullMs = performance.now() - f0;
   say(
-    `offline engine (${ENTERPRISES} enterprises × real-time 30 s × ${GAS.length} values × ${HOURS} h = ${fmt(input.length)} readings, ${fmt(values)} values; one core)`,
+    `offline engine (${ENTERPRISES} enterprises × real-time 30 s × ${GAS.length} values × ${HOURS} h = ${fmt(input.length)} readings, ${fmt(values)} values; one core; ${load()})`,
   );
   say(
     `  ${fmt(values / wall)} values/s wall (${fmt(input.length / wall)} readings/s, ${wall.toFixed(2)} s); ${cpuS.toFixed(2)} CPU s → ${fmt(values / cpuS)} values/s per CPU s = ${(values / cpuS / OFFLINE_TARGET).toFixed(2)}× the ${fmt(OFFLINE_TARGET)} target (wall: ${(values / wall / OFFLINE_TARGET).toFixed(2)}×)`,
@@ -465,7 +471,7 @@ async function online(): Promise<void> {
     const achieved = (sent * 20) / sendS;
     const p99 = q(sorted, 0.99);
     say(
-      `online analyzer (${ONLINE_ENTERPRISES} enterprises, ${outlets.length} outlets sending real-time data, 6 partitions, ${ANALYZERS} analyzer process${ANALYZERS > 1 ? 'es in one consumer group' : ''}; ${fmt(sent)} packets × 20 values in ${sendS.toFixed(1)} s; event time ${fmt(((sent / outlets.length) * 30) / sendS)}× the wall clock)`,
+      `online analyzer (${ONLINE_ENTERPRISES} enterprises, ${outlets.length} outlets sending real-time data, 6 partitions, ${ANALYZERS} analyzer process${ANALYZERS > 1 ? 'es in one consumer group' : ''}; ${fmt(sent)} packets × 20 values in ${sendS.toFixed(1)} s; event time ${fmt(((sent / outlets.length) * 30) / sendS)}× the wall clock; ${load()})`,
     );
     say(
       `  offered ${fmt(VALUES_PER_S)} values/s, achieved input ${fmt(achieved)} values/s = ${(achieved / NATIONAL).toFixed(2)}× the national ${fmt(NATIONAL)}; slowest produce call ${produceMs.toFixed(0)} ms`,
@@ -553,6 +559,9 @@ function peakRss(pid: number | undefined): number {
   }
 }
 
-offline();
-await cliPath();
+if (!args['skip-offline']) {
+  offline();
+  await cliPath();
+}
 if (!args['skip-online']) await online();
+say(`${load()} (1/5/15 min) at the end, ${cpus().length} cores`);

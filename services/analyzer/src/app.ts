@@ -46,6 +46,8 @@ export interface AnalyzerOptions {
   checkpointEveryRecords: number;
   /** Hand off a long batch's outputs every this many ms (0: end of batch only). */
   handoffIntervalMs?: number;
+  /** Fetch at most this many bytes per partition (bounds a batch, hence how long a record waits behind others). */
+  fetchMaxBytesPerPartition?: number;
   /** Flux queries on the bucket the aggregates and the telemetry live in. */
   query: FluxQuery;
   bucket: string;
@@ -228,6 +230,9 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
         groupId: opts.groupId,
         topics: [telemetryTopic],
         logger: opts.logger,
+        ...(opts.fetchMaxBytesPerPartition !== undefined
+          ? { maxBytesPerPartition: opts.fetchMaxBytesPerPartition }
+          : {}),
         handle: async (batch) => {
           await processor.handleBatch(batch.topic, batch.partition, batch.messages, batch.heartbeat);
           consumerHealthy = true;

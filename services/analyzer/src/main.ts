@@ -129,6 +129,7 @@ lifecycle.register({
       checkpointIntervalMs: env.OFFSITE_ANALYZER_CHECKPOINT_INTERVAL_MS,
       checkpointEveryRecords: env.OFFSITE_ANALYZER_CHECKPOINT_RECORDS,
       handoffIntervalMs: env.OFFSITE_ANALYZER_HANDOFF_INTERVAL_MS,
+      fetchMaxBytesPerPartition: env.OFFSITE_ANALYZER_FETCH_MAX_BYTES_PER_PARTITION,
       query: (q) => queryRows(influxQuery, env.OFFSITE_INFLUX_ORG, q),
       bucket: env.OFFSITE_INFLUX_BUCKET,
       stability: {
