@@ -484,6 +484,15 @@ async function online(): Promise<void> {
         `  analyzer ${i + 1}: ${(cpuA[i]! * 100).toFixed(0)} % of one core on average, peak RSS ${mb(rss[i]!)}, ${fmt(metrics[i]!.get('offsite_analyzer_readings_total') ?? 0)} readings, ${fmt(metrics[i]!.get('offsite_analyzer_checkpoints_total') ?? 0)} checkpoints`,
       ),
     );
+    // Where the analyzer's time went (its own wall-clock counters per phase, GC and event-loop lag from prom-client).
+    analyzers.forEach((_, i) => {
+      const m = metrics[i]!;
+      const ph = (p: string) => m.get(`offsite_analyzer_phase_seconds_total:${p}`) ?? 0;
+      const pct = (x: number) => `${((x / elapsed) * 100).toFixed(0)} %`;
+      say(
+        `  analyzer ${i + 1} time over ${elapsed.toFixed(0)} s: decode ${ph('decode').toFixed(1)} s (${pct(ph('decode'))}), engine ${ph('engine').toFixed(1)} s (${pct(ph('engine'))}), hand-off ${ph('handoff').toFixed(1)} s (${pct(ph('handoff'))}), checkpoints ${ph('checkpoint').toFixed(1)} s (${pct(ph('checkpoint'))}), GC ${(m.get('nodejs_gc_duration_seconds_sum') ?? 0).toFixed(1)} s; event-loop lag p99 ${((m.get('nodejs_eventloop_lag_p99_seconds') ?? 0) * 1000).toFixed(0)} ms, max ${((m.get('nodejs_eventloop_lag_max_seconds') ?? 0) * 1000).toFixed(0)} ms`,
+      );
+    });
     say(`  ${otherEvents} other deviation events (offline, flatline …)`);
   } finally {
     await collector.disconnect().catch(() => undefined);
@@ -532,8 +541,12 @@ async function scrape(url: string): Promise<Map<string, number>> {
   try {
     const text = await (await fetch(url)).text();
     for (const line of text.split('\n')) {
-      const m = /^([a-z_]+)(?:\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
-      if (m) out.set(m[1]!, (out.get(m[1]!) ?? 0) + Number(m[2]));
+      const m = /^([a-z_0-9]+)(\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
+      if (!m) continue;
+      out.set(m[1]!, (out.get(m[1]!) ?? 0) + Number(m[3]));
+      // Per phase too: name:phase (offsite_analyzer_phase_seconds_total{phase="engine",…}).
+      const phase = /phase="([a-z]+)"/.exec(m[2] ?? '')?.[1];
+      if (phase) out.set(`${m[1]!}:${phase}`, Number(m[3]));
     }
   } catch {
     // the process is gone: no numbers

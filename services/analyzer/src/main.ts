@@ -59,6 +59,12 @@ const metrics = defineMetrics(registry, {
     help: 'Aggregate points written',
   },
   checkpoints: { type: 'counter', name: 'offsite_analyzer_checkpoints_total', help: 'Checkpoints written' },
+  phase: {
+    type: 'counter',
+    name: 'offsite_analyzer_phase_seconds_total',
+    help: 'Wall seconds of the partition loop per phase (decode, engine, handoff, checkpoint)',
+    labelNames: ['phase'],
+  },
 });
 
 const pool = new pg.Pool({
@@ -155,6 +161,7 @@ lifecycle.register({
         deviations: (state, n) => metrics.deviations.inc({ state }, n),
         aggregates: (n) => metrics.aggregates.inc(n),
         checkpoints: () => metrics.checkpoints.inc(),
+        phase: (phase, seconds) => metrics.phase.inc({ phase }, seconds),
       },
     });
     await analyzer.start();

@@ -36,6 +36,8 @@ export interface ProcessorCounters {
   deviations?(state: string, n: number): void;
   aggregates?(n: number): void;
   checkpoints?(): void;
+  /** Wall seconds the partition loop spent per phase (decode, engine, handoff, checkpoint): where the time goes. */
+  phase?(phase: 'decode' | 'engine' | 'handoff' | 'checkpoint', seconds: number): void;
 }
 
 export interface ProcessorOptions {
@@ -195,6 +197,7 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
       await opts.sinks.lastSeen(st.lastSeen);
       st.lastSeen = new Map();
     }
+    const cp0 = performance.now();
     // Incremental: the state without readings plus the readings since the last checkpoint (the store serialises
     // them before it first awaits). If the save fails the engine is dropped and restored, so nothing is lost.
     const parts = st.engine.checkpoint();
@@ -224,6 +227,7 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
     st.checkpointedAt = clock();
     st.sinceCheckpoint = 0;
     c.checkpoints?.();
+    c.phase?.('checkpoint', (performance.now() - cp0) / 1000);
   }
 
   /** The first checkpoint of a partition is written at once (it anchors the replay position). */
@@ -252,6 +256,17 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
 
   /** DLQ records, aggregates and deviations to their sinks; resolves once durable. */
   async function handOff(
+    topic: string,
+    partition: number,
+    outputs: Output[],
+    dlq: TelemetryDlqV1[],
+  ): Promise<void> {
+    const h0 = performance.now();
+    await handOffNow(topic, partition, outputs, dlq);
+    c.phase?.('handoff', (performance.now() - h0) / 1000);
+  }
+
+  async function handOffNow(
     topic: string,
     partition: number,
     outputs: Output[],
@@ -355,6 +370,8 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
         let interrupted = false;
         let seen = 0;
         let handedOffAt = performance.now();
+        let decodeMs = 0;
+        let engineMs = 0;
         try {
           for (const r of records) {
             // A long batch yields now and then, so a shutdown signal (and timers) can run in between.
@@ -380,7 +397,10 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
             }
             // Already inside the checkpoint (the Kafka commit trails the checkpoint after a crash).
             if (st.nextOffset !== null && BigInt(r.offset) < BigInt(st.nextOffset)) continue;
+            const d0 = performance.now();
             const d = decodeTelemetryRecord(r.value);
+            const d1 = performance.now();
+            decodeMs += d1 - d0;
             if (!d.ok) {
               dlq.push(dlqRecord(topic, partition, r, d.code, d.message));
               c.dlq?.(d.code);
@@ -396,12 +416,15 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
               // Advancing after every record makes the outputs a function of the record sequence alone,
               // independent of how the records were batched (a replay after a crash yields the same events).
               outputs.push(...st.engine.advance(st.maxEventTime - opts.allowedLatenessMs));
+              engineMs += performance.now() - d1;
             }
             st.nextOffset = (BigInt(r.offset) + 1n).toString();
             st.sinceCheckpoint++;
             st.unsaved = true;
           }
           c.readings?.(taken);
+          c.phase?.('decode', decodeMs / 1000);
+          c.phase?.('engine', engineMs / 1000);
           await flush(topic, partition, st, outputs, dlq, interrupted);
         } catch (err) {
           // The engine ran ahead of its checkpoint: forget it, the retry restores from the checkpoint.
