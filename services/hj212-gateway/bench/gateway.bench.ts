@@ -33,7 +33,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { createKafkaClient, ensureTopics } from '@offsite/kafka';
+import { createDurableProducer, createKafkaClient, ensureTopics } from '@offsite/kafka';
 import { importRegistry, runMigrations } from '@offsite/store';
 import { requireEnv, silentLogger } from '@offsite/testing';
 import { topProfileFunctions, type CpuProfile } from '../../../bench/profile.js';
@@ -96,6 +96,30 @@ async function setup(): Promise<void> {
   ]);
 }
 
+/**
+ * The baseline, same run: one-record acks=-1 produce requests sent one after another from this
+ * process for `seconds`, before any gateway runs. No reply can beat this round trip; the reply
+ * latency is printed as a ratio to it.
+ */
+async function kafkaFloor(seconds: number): Promise<{ p50: number; p99: number; n: number }> {
+  const producer = createDurableProducer(kafka, { logger: silentLogger });
+  await producer.connect();
+  const rtts: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  try {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      await producer.sendBatch([{ topic: topics.dlq, messages: [{ key: 'floor', value: '{}' }] }]);
+      rtts.push(performance.now() - t0);
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  rtts.sort((a, b) => a - b);
+  return { p50: pct(rtts, 50), p99: pct(rtts, 99), n: rtts.length };
+}
+let floor = { p50: NaN, p99: NaN, n: 0 };
+
 async function teardown(): Promise<void> {
   const a = kafka.admin();
   await a.connect();
@@ -118,6 +142,16 @@ function cpuSeconds(pid: number | undefined): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/**
+ * Seconds the process's main thread (the event loop) spent runnable but waiting for a core
+ * (/proc/PID/schedstat, 2nd field, ns): on a shared machine, the part of the latency that is not
+ * the gateway's own doing.
+ */
+function runQueueSeconds(pid: number): number {
+  if (!existsSync(`/proc/${pid}/schedstat`)) return NaN;
+  return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
 }
 
 function kafkaPid(): number | undefined {
@@ -300,10 +334,11 @@ async function run(lingerMs: number): Promise<void> {
     );
 
     const result = nextMessage(fleet, 'result', (WARMUP_S + STEADY_S + 600) * 1000);
-    const before = { gw: 0, kafka: 0, at: 0, m: new Map<string, number>() };
+    const before = { gw: 0, kafka: 0, at: 0, waited: 0, m: new Map<string, number>() };
     const mark = async () => {
       before.m = await metrics(opsPort); // also restarts the event-loop lag window
       before.gw = cpuSeconds(pid);
+      before.waited = runQueueSeconds(pid);
       before.kafka = cpuSeconds(kafkaPid());
       before.at = performance.now();
     };
@@ -322,6 +357,7 @@ async function run(lingerMs: number): Promise<void> {
     const r = await result;
     const seconds = (performance.now() - before.at) / 1000;
     const gwCpu = ((cpuSeconds(pid) - before.gw) / seconds) * 100;
+    const waited = runQueueSeconds(pid) - before.waited;
     const kafkaCpu = ((cpuSeconds(kafkaPid()) - before.kafka) / seconds) * 100;
     const rss2 = rssKb(pid);
     const after = await metrics(opsPort);
@@ -333,6 +369,9 @@ async function run(lingerMs: number): Promise<void> {
     out(
       `reply latency (last byte sent → 9014 received, incl. Kafka acks=-1): p50 ${ms(pct(lat, 50))} p95 ${ms(pct(lat, 95))} p99 ${ms(pct(lat, 99))} max ${ms(lat.at(-1) ?? NaN)}`,
     );
+    out(
+      `  vs baseline (bare Kafka round trip): p50 ${(pct(lat, 50) / floor.p50).toFixed(1)}x, p99 ${(pct(lat, 99) / floor.p99).toFixed(1)}x`,
+    );
     const batches = d(/^offsite_hj212_kafka_batch_messages_count/);
     const gc = (kind: string) => {
       const n = d(new RegExp(`^nodejs_gc_duration_seconds_count\\{.*kind="${kind}"`));
@@ -340,7 +379,10 @@ async function run(lingerMs: number): Promise<void> {
       return `${kind} ${n}× ${((sum / Math.max(1, n)) * 1000).toFixed(1)} ms avg`;
     };
     out(
-      `CPU over the window (% of one core): gateway ${gwCpu.toFixed(0)} % (GC ${((d(/^nodejs_gc_duration_seconds_sum/) / seconds) * 100).toFixed(1)} %: ${gc('major')}, ${gc('minor')}), Kafka broker ${kafkaCpu.toFixed(0)} %, fleet ${r.cpuPercent.toFixed(0)} % (its event-loop delay p99 ${ms(r.loopDelayP99Ms)})`,
+      `CPU over the window (% of one core): gateway ${gwCpu.toFixed(0)} % = ${(((gwCpu / 100) * seconds * 1e6) / Math.max(1, lat.length)).toFixed(0)} µs/packet (GC ${((d(/^nodejs_gc_duration_seconds_sum/) / seconds) * 100).toFixed(1)} %: ${gc('major')}, ${gc('minor')}), Kafka broker ${kafkaCpu.toFixed(0)} %, fleet ${r.cpuPercent.toFixed(0)} % (its event-loop delay p99 ${ms(r.loopDelayP99Ms)})`,
+    );
+    out(
+      `gateway main thread waited for a core (run queue, /proc schedstat) ${waited.toFixed(1)} s of ${seconds.toFixed(1)} s = ${((waited / seconds) * 100).toFixed(1)} % of the window`,
     );
     const lag = (n: string) =>
       (after.get(`nodejs_eventloop_lag_${n}_seconds{service="hj212-gateway"}`) ?? NaN) * 1000;
@@ -377,6 +419,10 @@ async function run(lingerMs: number): Promise<void> {
 out(`gateway bench ${MODE}: loggers=${LOGGERS} values/packet=${VALUES} load average ${load()} (start)`);
 await setup();
 try {
+  floor = await kafkaFloor(5);
+  out(
+    `baseline: bare Kafka acks=-1 produce of 1 record from this process, ${floor.n} in a row: p50 ${ms(floor.p50)} p99 ${ms(floor.p99)}`,
+  );
   for (const linger of LINGERS) await run(linger);
 } finally {
   await teardown();

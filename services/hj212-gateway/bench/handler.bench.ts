@@ -8,7 +8,7 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { encodePacket, FrameSplitter, SplitPacketReassembler } from '@offsite/hj212';
+import { decodePacket, encodePacket, FrameSplitter, SplitPacketReassembler } from '@offsite/hj212';
 import { createDeviceDirectory } from '../src/device-directory.js';
 import { handleFrame, topicsWithPrefix, type HandlerContext } from '../src/packet-handler.js';
 
@@ -85,12 +85,24 @@ async function pass(count: number): Promise<{ seconds: number; bytes: number }> 
   return { seconds: (cpu.user + cpu.system) / 1e6, bytes };
 }
 
+/** Baseline, same run: decodePacket alone on the same frames (what the codec costs by itself). */
+function decodeOnly(count: number): number {
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < count; i++)
+    if (!decodePacket(frames[i % frames.length] as Buffer).ok) throw new Error('decode');
+  const cpu = process.cpuUsage(cpu0);
+  return (cpu.user + cpu.system) / 1e6;
+}
+
+decodeOnly(Math.min(N, 20_000));
 await pass(Math.min(N, 20_000)); // warm-up (JIT, the registry cache)
+const decodeSeconds = decodeOnly(N);
 const heap0 = process.memoryUsage().heapUsed;
 const r = await pass(N);
 process.stdout.write(
   [
     `handler: ${N} packets of ${VALUES} values, ${(stream.length / frames.length).toFixed(0)} bytes each: ${((r.seconds / N) * 1e6).toFixed(1)} µs CPU/packet = ${Math.round(N / r.seconds)} packets/s on one core`,
+    `  baseline decodePacket alone: ${((decodeSeconds / N) * 1e6).toFixed(1)} µs CPU/packet; the handler costs ${(r.seconds / decodeSeconds).toFixed(1)}x the decode`,
     `  records: ${((r.bytes / N) | 0).toLocaleString('en')} bytes of JSON per packet (raw in, raw out, telemetry); heap delta ${((process.memoryUsage().heapUsed - heap0) / 2 ** 20).toFixed(0)} MiB`,
     `  load average ${os
       .loadavg()
