@@ -57,7 +57,10 @@ service_env() {
       echo "OFFSITE_TELEMETRY_TOPIC=${PREFIX}telemetry.v1 OFFSITE_DLQ_TOPIC=${PREFIX}telemetry.dlq.v1" \
         "OFFSITE_MQTT_SHARE_GROUP=demo-$RUN_ID OFFSITE_MQTT_CLIENT_ID=demo-mqtt-$RUN_ID"
       ;;
-    kafka-ingestor) echo "OFFSITE_KAFKA_TOPIC_PREFIX=$PREFIX" ;;
+    kafka-ingestor)
+      echo "OFFSITE_UPSTREAM_TOPICS=upstream.demo.v1 OFFSITE_TELEMETRY_TOPIC=${PREFIX}telemetry.v1" \
+        "OFFSITE_DLQ_TOPIC=${PREFIX}telemetry.dlq.v1 OFFSITE_KAFKA_INGESTOR_GROUP=offsite-kafka-ingestor-$RUN_ID"
+      ;;
     influx-writer)
       echo "OFFSITE_TELEMETRY_TOPIC=${PREFIX}telemetry.v1 OFFSITE_DLQ_TOPIC=${PREFIX}telemetry.dlq.v1" \
         "OFFSITE_INFLUX_WRITER_GROUP=offsite-influx-writer-$RUN_ID"

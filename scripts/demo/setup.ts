@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import pg from 'pg';
-import { kafkaTopics } from '@offsite/contracts';
+import { kafkaTopics, upstreamFeedTopics } from '@offsite/contracts';
 import { createKafkaClient, ensureTopics } from '@offsite/kafka';
 import { createLogger } from '@offsite/runtime';
 import { importRegistry, runMigrations } from '@offsite/store';
@@ -101,10 +101,12 @@ try {
   } finally {
     await admin.disconnect();
   }
-  const topics = await ensureTopics(
-    kafka,
-    names.map((t) => ({ topic: `${prefix}${t.name}`, numPartitions: t.partitions })),
-  );
+  const topics = await ensureTopics(kafka, [
+    ...names.map((t) => ({ topic: `${prefix}${t.name}`, numPartitions: t.partitions })),
+    // The kafka-ingestor's upstream feed (the demo sends nothing on it; upstream topic names carry no
+    // run prefix: upstream.<feed>.v1). Kept across runs.
+    { topic: upstreamFeedTopics.name('demo'), numPartitions: 3 },
+  ]);
 
   // Deviation ids are deterministic (enterprise, site, rule, window start), so every demo run of the
   // same day yields the ids of the previous run, and the alerter rightly treats them as already
