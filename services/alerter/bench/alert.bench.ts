@@ -7,9 +7,10 @@
 //   flock /tmp/offsite-bench.lock npm run bench:alert -- --profile
 //
 // Environment knobs: N (upsert+enqueue deviations, 2000), SENDS (notifications per SMTP run, 3000),
-// RATE (offered deviations/s of the paced run, 600), CONC (send worker concurrency, 64), PLAN_CONC
-// (plan worker concurrency, 10),
-// SMTP_CONNECTIONS (pool size, 8), SMTP_MAX_MESSAGES (messages per pooled connection, 10000).
+// RATE (offered deviations/s of the paced run, 600), CONC (send worker concurrency, 128), SEND_WORKERS
+// (workers per send queue, 1), PLAN_CONC
+// (plan worker concurrency, 32),
+// SMTP_CONNECTIONS (pool size, 16), SMTP_MAX_MESSAGES (messages per pooled connection, 10000).
 // --profile writes .cpuprofile files of the bench process (the alerter runs in it) and of the sink
 // under /tmp/alert-bench-prof-<id>/ and prints the top self-time functions of each.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -39,9 +40,10 @@ const root = path.resolve(import.meta.dirname, '../../..');
 const N = num('N', 2000);
 const SENDS = num('SENDS', 3000);
 const RATE = num('RATE', 600);
-const CONC = num('CONC', 64);
-const PLAN_CONC = num('PLAN_CONC', 10);
-const SMTP_CONNECTIONS = num('SMTP_CONNECTIONS', 8);
+const CONC = num('CONC', 128);
+const PLAN_CONC = num('PLAN_CONC', 32);
+const SEND_WORKERS = num('SEND_WORKERS', 1);
+const SMTP_CONNECTIONS = num('SMTP_CONNECTIONS', 16);
 const SMTP_MAX_MESSAGES = num('SMTP_MAX_MESSAGES', 10_000);
 const PROFILE = process.argv.includes('--profile');
 const id = randomBytes(4).toString('hex');
@@ -157,7 +159,7 @@ if (PROFILE) {
 }
 
 console.log(
-  `alert bench: SENDS=${SENDS} RATE=${RATE}/s CONC=${CONC} PLAN_CONC=${PLAN_CONC} SMTP_CONNECTIONS=${SMTP_CONNECTIONS} ` +
+  `alert bench: SENDS=${SENDS} RATE=${RATE}/s CONC=${CONC} SEND_WORKERS=${SEND_WORKERS} PLAN_CONC=${PLAN_CONC} SMTP_CONNECTIONS=${SMTP_CONNECTIONS} ` +
     `SMTP_MAX_MESSAGES=${SMTP_MAX_MESSAGES}; ${os.cpus().length} CPUs, loadavg ${load()} (1/5/15 min)`,
 );
 
@@ -330,7 +332,7 @@ try {
       policy: p,
       channels: channelName === 'email' ? { email: timed } : { outbox: timed },
       ack: ackBase,
-      send: { concurrency: CONC, planConcurrency: PLAN_CONC },
+      send: { concurrency: CONC, planConcurrency: PLAN_CONC, workersPerQueue: SEND_WORKERS },
     });
     a.start();
     const offeredAt = new Map<string, number>();

@@ -46,6 +46,8 @@ export interface AlerterOptions {
     attempts?: number;
     backoffMs?: number;
     concurrency?: number;
+    /** Workers per provider queue, each with `concurrency` jobs at once. Default 1. */
+    workersPerQueue?: number;
     /** Plan jobs (group rounds, escalations, resolution notices) run at once. Default 10. */
     planConcurrency?: number;
     /** Default limit for every provider queue. */
@@ -587,13 +589,17 @@ export function createAlerter(opts: AlerterOptions) {
     );
     for (const provider of sendQueues.keys()) {
       const rl = opts.send?.rateLimits?.[provider] ?? opts.send?.rateLimit;
-      workers.push(
-        new Worker<SendJob>(`send-${provider}`, processSend, {
-          ...wopts,
-          concurrency: opts.send?.concurrency ?? 20,
-          ...(rl ? { limiter: { max: rl.max, duration: rl.durationMs } } : {}),
-        }),
-      );
+      // Several workers per queue: each has its own Redis connections and fetch loop, so fetching
+      // and completing jobs is not one connection's round trip after another. BullMQ's limiter
+      // is kept in Redis, so the rate limit holds across them.
+      for (let i = 0; i < (opts.send?.workersPerQueue ?? 1); i++)
+        workers.push(
+          new Worker<SendJob>(`send-${provider}`, processSend, {
+            ...wopts,
+            concurrency: opts.send?.concurrency ?? 20,
+            ...(rl ? { limiter: { max: rl.max, duration: rl.durationMs } } : {}),
+          }),
+        );
     }
     for (const w of workers) w.on('error', (err) => log.error({ err }, 'worker error'));
   }

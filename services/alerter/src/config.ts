@@ -31,6 +31,8 @@ export const AlerterEnv = Type.Object({
   /** BullMQ key prefix: one per deployment (and per test). */
   OFFSITE_ALERTER_QUEUE_PREFIX: Type.String({ default: 'offsite-alerter', pattern: '^[A-Za-z0-9._-]+$' }),
   OFFSITE_ALERTER_SEND_CONCURRENCY: Type.Integer({ minimum: 1, default: 20 }),
+  /** Plan jobs (a group's round: read the group, render, enqueue its sends) run at once. */
+  OFFSITE_ALERTER_PLAN_CONCURRENCY: Type.Integer({ minimum: 1, default: 10 }),
   OFFSITE_ALERTER_SEND_ATTEMPTS: Type.Integer({ minimum: 1, default: 6 }),
   OFFSITE_ALERTER_SEND_BACKOFF_MS: Type.Integer({ minimum: 10, default: 1000 }),
   /**
@@ -56,6 +58,8 @@ export const AlerterEnv = Type.Object({
   OFFSITE_SMTP_USER: Type.String({ default: '' }),
   OFFSITE_SMTP_PASSWORD: Type.String({ default: '', secret: true }),
   OFFSITE_SMTP_MAX_CONNECTIONS: Type.Integer({ minimum: 1, default: 5 }),
+  /** Messages per pooled SMTP connection before it is replaced. */
+  OFFSITE_SMTP_MAX_MESSAGES: Type.Integer({ minimum: 1, default: 10_000 }),
   OFFSITE_ALERTER_MAIL_FROM: Type.String({ default: 'noreply@qinglan.example' }),
   OFFSITE_ALERTER_MAIL_FROM_NAME: Type.String({ default: '青澜市生态环境局' }),
   OFFSITE_ALERTER_MESSAGE_ID_DOMAIN: Type.String({ default: 'alerter.offsite' }),

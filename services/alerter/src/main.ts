@@ -177,6 +177,7 @@ const email: Channel =
           from: { address: env.OFFSITE_ALERTER_MAIL_FROM, name: env.OFFSITE_ALERTER_MAIL_FROM_NAME },
           messageIdDomain: env.OFFSITE_ALERTER_MESSAGE_ID_DOMAIN,
           maxConnections: env.OFFSITE_SMTP_MAX_CONNECTIONS,
+          maxMessages: env.OFFSITE_SMTP_MAX_MESSAGES,
         },
         logger,
       )
@@ -288,6 +289,7 @@ lifecycle.register({
         attempts: env.OFFSITE_ALERTER_SEND_ATTEMPTS,
         backoffMs: env.OFFSITE_ALERTER_SEND_BACKOFF_MS,
         concurrency: env.OFFSITE_ALERTER_SEND_CONCURRENCY,
+        planConcurrency: env.OFFSITE_ALERTER_PLAN_CONCURRENCY,
         rateLimits: parseRateLimits(env.OFFSITE_ALERTER_RATE_LIMITS),
       },
       counters: {
