@@ -322,6 +322,10 @@ async function run(lingerMs: number): Promise<void> {
     const c = await connected;
     await sleep(1_000);
     const rss1 = rssKb(pid);
+    // Idle cost of holding the connections (timers, sockets, V8 helper threads), before any packet.
+    const idle0 = cpuSeconds(pid);
+    await sleep(5_000);
+    const idleCpu = ((cpuSeconds(pid) - idle0) / 5) * 100;
     const conn = c.connectMs.sort((a, b) => a - b);
     out(
       `\n== ${MODE === 'burst' ? 'BURST (stress: all loggers at once, not a fleet)' : 'FLEET'}, linger ${lingerMs} ms${GATEWAY_NODE_ARGS.length ? `, gateway node ${GATEWAY_NODE_ARGS.join(' ')}` : ''} ==`,
@@ -330,7 +334,7 @@ async function run(lingerMs: number): Promise<void> {
       `connect: ${conn.length} loggers in ${c.seconds.toFixed(1)} s (${c.failed} failed; 200 at a time), connect p50 ${ms(pct(conn, 50))} p99 ${ms(pct(conn, 99))} max ${ms(conn.at(-1) ?? NaN)}`,
     );
     out(
-      `gateway RSS: idle ${(rss0 / 1024).toFixed(0)} MiB, connected ${(rss1 / 1024).toFixed(0)} MiB = ${((rss1 - rss0) / LOGGERS).toFixed(1)} KiB/connection`,
+      `gateway RSS: idle ${(rss0 / 1024).toFixed(0)} MiB, connected ${(rss1 / 1024).toFixed(0)} MiB = ${((rss1 - rss0) / LOGGERS).toFixed(1)} KiB/connection; CPU with all connected and silent ${idleCpu.toFixed(1)} % of one core`,
     );
 
     const result = nextMessage(fleet, 'result', (WARMUP_S + STEADY_S + 600) * 1000);
