@@ -160,8 +160,11 @@ export interface SimProgress {
   done: boolean;
 }
 
-/** Runs the simulator over the whole run; resolves with its final progress (it must exit 0, all acked). */
-export async function runSimulator(run: FlowRun): Promise<SimProgress> {
+/**
+ * Runs the simulator over the whole run; resolves with its final progress (it must exit 0, all acked).
+ * Its loggers connect to `hj212Port` (the gateway's, or a front relaying to it).
+ */
+export async function runSimulator(run: FlowRun, hj212Port = run.hj212Port): Promise<SimProgress> {
   const mqtt = run.pipe.env('mqtt-ingestor');
   const sim = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: join(repoRoot, 'services/simulator'),
@@ -176,7 +179,7 @@ export async function runSimulator(run: FlowRun): Promise<SimProgress> {
       OFFSITE_SIM_SEED: String(SEED),
       OFFSITE_SIM_SCENARIOS: KINDS,
       OFFSITE_SIM_PROGRESS: 'true',
-      OFFSITE_HJ212_PORT: String(run.hj212Port),
+      OFFSITE_HJ212_PORT: String(hj212Port),
       OFFSITE_MQTT_URL: mqtt.OFFSITE_MQTT_URL ?? '',
       OFFSITE_MQTT_USERNAME: mqtt.OFFSITE_MQTT_USERNAME ?? '',
       OFFSITE_MQTT_PASSWORD: mqtt.OFFSITE_MQTT_PASSWORD ?? '',
@@ -363,6 +366,36 @@ export async function influxSeries(run: FlowRun): Promise<SeriesCounts> {
     }
   }
   return counts;
+}
+
+/**
+ * Where a series lost points: its 10-minute buckets (event time, and wall seconds into the simulator
+ * run) holding fewer points than the fullest bucket. For the failure message of a point comparison.
+ */
+export async function gapsOf(run: FlowRun, seriesKey: string): Promise<string> {
+  const [measurement, device, factor, interval] = seriesKey.split('|');
+  const url = new URL('/query', requireEnv('OFFSITE_INFLUX_URL'));
+  url.searchParams.set('db', run.pipe.influxDb);
+  url.searchParams.set(
+    'q',
+    `SELECT count(*) FROM "${measurement}" WHERE device='${device}' AND factor='${factor}' AND "interval"='${interval}' ` +
+      `AND time >= ${START}ms AND time < ${START + HOURS * HOUR}ms GROUP BY time(10m)`,
+  );
+  const token = process.env.OFFSITE_INFLUX_TOKEN;
+  const res = await fetch(url, { headers: token ? { Authorization: `Token ${token}` } : {} });
+  const body = (await res.json()) as { results: { series?: { values: [string, ...unknown[]][] }[] }[] };
+  const rows = (body.results[0]?.series?.[0]?.values ?? []).map(([t, ...counts]) => ({
+    t: Date.parse(t),
+    n: Math.max(0, ...counts.map((c) => (typeof c === 'number' ? c : 0))),
+  }));
+  const full = Math.max(0, ...rows.map((r) => r.n));
+  return rows
+    .filter((r) => r.n < full)
+    .map(
+      (r) =>
+        `${new Date(r.t).toISOString().slice(11, 16)}Z(+${((r.t - START) / SPEED / 1000).toFixed(0)}s) ${r.n}/${full}`,
+    )
+    .join(', ');
 }
 
 /** Data loggers whose uploads ask for no acknowledgement (HJ 212-2005: no Flag, so no 9014). */

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -194,13 +194,27 @@ export interface ServiceProcess {
 export function startService(name: string, env: Record<string, string>, opsPort: number): ServiceProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: join(repoRoot, 'services', name),
-    env: { ...env, OFFSITE_OPS_PORT: String(opsPort) },
+    env: {
+      ...env,
+      OFFSITE_OPS_PORT: String(opsPort),
+      ...(process.env.OFFSITE_FLOW_LOG_LEVEL
+        ? { OFFSITE_LOG_LEVEL: process.env.OFFSITE_FLOW_LOG_LEVEL }
+        : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  const keep = (d: Buffer) => (out = (out + d.toString()).slice(-4000));
+  // OFFSITE_FLOW_LOG_DIR keeps every service's whole output (<dir>/<service>-<pid>.log) for diagnosis.
+  const file = process.env.OFFSITE_FLOW_LOG_DIR
+    ? createWriteStream(join(process.env.OFFSITE_FLOW_LOG_DIR, `${name}-${child.pid}.log`))
+    : null;
+  const keep = (d: Buffer) => {
+    file?.write(d);
+    out = (out + d.toString()).slice(-4000);
+  };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
+  child.once('exit', () => file?.end());
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     name,
