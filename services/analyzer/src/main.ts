@@ -2,37 +2,17 @@
 import { makeConfig } from '@offsite/domain';
 import { createInfluxClient, createInfluxWriter, queryRows } from '@offsite/influx';
 import { createKafkaClient } from '@offsite/kafka';
-import {
-  ConfigError,
-  createLifecycle,
-  createLogger,
-  createMetricsRegistry,
-  defineMetrics,
-  installSignalHandlers,
-  loadConfig,
-  redact,
-  secretKeys,
-  startOpsServer,
-  withTimeout,
-  type OpsServer,
-} from '@offsite/runtime';
+import { bootService, defineMetrics, withTimeout } from '@offsite/runtime';
 import pg from 'pg';
 import { createAnalyzer, type Analyzer } from './app.js';
 import { AnalyzerEnv } from './config.js';
 
-let env;
-try {
-  env = loadConfig(AnalyzerEnv, process.env);
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exit(78);
-}
+const { env, logger, registry, lifecycle, run } = bootService({
+  name: 'analyzer',
+  schema: AnalyzerEnv,
+  process,
+});
 
-const logger = createLogger({ service: 'analyzer', level: env.OFFSITE_LOG_LEVEL });
-logger.info({ config: redact(env, secretKeys(AnalyzerEnv)) }, 'configuration loaded');
-
-const registry = createMetricsRegistry({ defaultMetrics: true, defaultLabels: { service: 'analyzer' } });
 const metrics = defineMetrics(registry, {
   readings: { type: 'counter', name: 'offsite_analyzer_readings_total', help: 'Readings ingested' },
   rejected: {
@@ -95,22 +75,7 @@ const influxQuery = createInfluxClient(
   logger.child({ component: 'influx' }),
 );
 
-const lifecycle = createLifecycle({ logger, shutdownDeadlineMs: env.OFFSITE_SHUTDOWN_DEADLINE_MS });
-let ops: OpsServer | undefined;
 let analyzer: Analyzer | undefined;
-lifecycle.register({
-  name: 'ops-server',
-  start: async () => {
-    ops = await startOpsServer({
-      host: env.OFFSITE_OPS_HOST,
-      port: env.OFFSITE_OPS_PORT,
-      registry,
-      checks: () => lifecycle.healthChecks(),
-      logger,
-    });
-  },
-  stop: () => ops?.close(),
-});
 lifecycle.register({
   name: 'postgres',
   start: async () => void (await pool.query('select 1')),
@@ -171,5 +136,4 @@ lifecycle.register({
   check: () => analyzer?.isRunning() ?? false,
 });
 
-installSignalHandlers(lifecycle, process);
-process.exit(await lifecycle.run());
+await run();
