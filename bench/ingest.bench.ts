@@ -124,6 +124,25 @@ const cpuSeconds = (p: ChildProcess) => {
   }
 };
 
+/** CPU seconds of a shared server (pid from .offsite/run/<name>.pid); it may also serve others' work. */
+const serverCpu = (name: string): number => {
+  try {
+    const pid = Number(readFileSync(`${repo}.offsite/run/${name}.pid`, 'utf8').split(/\s/)[0]);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+};
+const SERVERS = ['mosquitto', 'kafka', 'influxdb'] as const;
+/** Busy and total jiffies of all CPUs (/proc/stat), whoever used them. */
+const machineCpu = (): { busy: number; total: number } => {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - (f[3] ?? 0) - (f[4] ?? 0), total };
+};
+
 /** Sums a Prometheus counter (all label sets) from a service's /metrics. */
 async function metric(port: number, name: string): Promise<number> {
   const text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
@@ -197,6 +216,7 @@ interface PathResult {
   /** Per service: CPU seconds over the offer and drain, and CPU µs per value stored. */
   cpu: string;
   extra: string[];
+  diagnosis?: string;
 }
 
 /**
@@ -218,6 +238,8 @@ async function measure(
   const before = await written();
   const storedBefore = await countStored();
   const cpuBefore = services.map((s) => cpuSeconds(s.proc));
+  const serversBefore = SERVERS.map(serverCpu);
+  const machineBefore = machineCpu();
   const benchCpuBefore = process.cpuUsage();
   const samples: { t: number; n: number }[] = [];
   const t0 = performance.now();
@@ -238,6 +260,10 @@ async function measure(
   const doneAt = performance.now() - t0;
   const cpuUsed = services.map((s, i) => cpuSeconds(s.proc) - cpuBefore[i]!);
   const benchCpu = process.cpuUsage(benchCpuBefore);
+  const serversUsed = SERVERS.map((n, i) => serverCpu(n) - serversBefore[i]!);
+  const machineAfter = machineCpu();
+  const machineBusy =
+    (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total);
   sampling = false;
   await sampler;
   const atWarm = samples.find((s) => s.t >= WARMUP * 1000) ?? samples[0]!;
@@ -258,14 +284,18 @@ async function measure(
     endToEnd: final / (doneAt / 1000),
     drainS: (doneAt - offerEnd) / 1000,
     backlogAtEnd: expected() - atEnd.n,
+    ...(stored !== expected() ? { diagnosis: await kafkaDiagnosis().catch((e: unknown) => String(e)) } : {}),
     rss: rssKb.map(([n, rss, hwm]) => `${n} ${mib(rss)} (peak ${mib(hwm)})`).join(', '),
-    cpu: [
-      ...services.map(
-        (s, i) =>
-          `${s.name} ${cpuUsed[i]!.toFixed(1)} s (${((cpuUsed[i]! / Math.max(1, final)) * 1e6).toFixed(1)} µs/value)`,
-      ),
-      `bench load generator ${((benchCpu.user + benchCpu.system) / 1e6).toFixed(1)} s`,
-    ].join(', '),
+    cpu:
+      [
+        ...services.map(
+          (s, i) =>
+            `${s.name} ${cpuUsed[i]!.toFixed(1)} s (${((cpuUsed[i]! / Math.max(1, final)) * 1e6).toFixed(1)} µs/value)`,
+        ),
+        `bench load generator ${((benchCpu.user + benchCpu.system) / 1e6).toFixed(1)} s`,
+        ...SERVERS.map((n, i) => `${n} ${serversUsed[i]!.toFixed(1)} s`),
+      ].join(', ') +
+      ` (servers are shared); whole machine ${(machineBusy * 100).toFixed(0)} % busy over ${(doneAt / 1000).toFixed(0)} s, other users' work included`,
   };
 }
 
@@ -275,6 +305,23 @@ const influxClient = createInfluxClient(
   silentLogger,
 );
 const pool = new pg.Pool({ connectionString: env.pg, options: `-c search_path=${schema}`, max: 2 });
+
+/** Where values went missing: records in the telemetry topic and the DLQ, and what the writers' group committed. */
+async function kafkaDiagnosis(): Promise<string> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const sum = (xs: { high: string }[]) => xs.reduce((n, x) => n + Number(x.high), 0);
+    const inTel = sum(await admin.fetchTopicOffsets(tel));
+    const inDlq = sum(await admin.fetchTopicOffsets(dlq));
+    const committed = (await admin.fetchOffsets({ groupId: `bench-${run}`, topics: [tel] }))
+      .flatMap((t) => t.partitions)
+      .reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+    return `telemetry topic holds ${inTel} records (both paths), DLQ ${inDlq}, writers committed ${committed}`;
+  } finally {
+    await admin.disconnect();
+  }
+}
 const out: string[] = [];
 const startLoad = load();
 try {
@@ -618,7 +665,7 @@ try {
       `    offered ${r.offered.toFixed(0)} values/s (sent ${(r.sentValues / SECONDS).toFixed(0)}/s) → achieved ${r.steady.toFixed(0)} values/s steady (${((r.steady / ceiling) * 100).toFixed(1)} % of the ceiling; ` +
         `per second min ${Math.min(...r.perSecond).toFixed(0)}, median ${median(r.perSecond).toFixed(0)}); ` +
         `end to end ${r.endToEnd.toFixed(0)} values/s incl. drain of ${r.drainS.toFixed(1)} s (backlog ${r.backlogAtEnd} values when the offer stopped)`,
-      `    sent ${r.sentValues} values, stored ${r.stored} (${ok})`,
+      `    sent ${r.sentValues} values, stored ${r.stored} (${ok})${r.diagnosis ? `: ${r.diagnosis}` : ''}`,
       ...r.extra.map((e) => `    ${e}`),
       `    RSS at the end of the offer: ${r.rss}`,
       `    CPU over offer + drain (independent of the machine's other load): ${r.cpu}`,
