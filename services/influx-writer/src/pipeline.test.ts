@@ -98,6 +98,41 @@ describe('pipeline', () => {
     expect(written).toHaveLength(16);
   });
 
+  it('settles every batch with random batch sizes, write delays, outages and partitions arriving meanwhile (no stall)', async () => {
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let round = 0; round < 20; round++) {
+      const written = new Set<string>();
+      const { pipeline } = setup(
+        {
+          write: async (lines) => {
+            await new Promise((r) => setTimeout(r, rnd() * 4));
+            if (rnd() < 0.15) throw new InfluxError('INFLUX_UNAVAILABLE', 'down', true);
+            for (const l of lines) written.add(l);
+          },
+        },
+        {
+          maxBatchPoints: 1 + Math.floor(rnd() * 7),
+          maxBatchDelayMs: 1 + Math.floor(rnd() * 5),
+          maxConcurrentWrites: 1 + Math.floor(rnd() * 3),
+        },
+      );
+      let next = 0;
+      const partitions = Array.from({ length: 6 }, async () => {
+        for (let b = 0; b < 5; b++) {
+          await new Promise((r) => setTimeout(r, rnd() * 3));
+          const n = 1 + Math.floor(rnd() * 6);
+          await pipeline.handle({
+            messages: Array.from({ length: n }, () => msg(reading(round * 10_000 + next++))),
+            heartbeat,
+          });
+        }
+      });
+      await Promise.all(partitions);
+      expect(written.size).toBe(next);
+    }
+  }, 30_000);
+
   it('sends invalid JSON and schema violations to the DLQ with their reason and writes the rest', async () => {
     const writes: string[][] = [];
     const { pipeline, dlq } = setup({ write: async (l) => void writes.push(l) });
