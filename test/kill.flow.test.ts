@@ -337,6 +337,17 @@ test('InfluxDB holds exactly the points the simulator sent (per measurement and 
     `points per measurement: ${JSON.stringify(cmp.byMeasurement)}; ${cmp.differing} series differ; ` +
       `unacknowledged HJ 212-2005 loggers ${[...lossy].join(', ') || 'none'}: ${cmp.lost.length} series lost points${cmp.lost.length ? ` (${cmp.lost.slice(0, 3).join('; ')}…)` : ''}`,
   );
+  // Readings a service gave up on land in the DLQ: print them, they explain missing points.
+  const dlq = await readAll<{ reason?: { code?: string; message?: string }; source?: string }>(
+    run.pipe.kafka,
+    run.pipe.topic('telemetry.dlq.v1'),
+  );
+  const reasons = new Map<string, number>();
+  for (const r of dlq) {
+    const k = `${r.source ?? '?'}: ${r.reason?.code ?? '?'} ${r.reason?.message?.slice(0, 120) ?? ''}`;
+    reasons.set(k, (reasons.get(k) ?? 0) + 1);
+  }
+  timing(`DLQ: ${dlq.length} records${[...reasons].map(([k, n]) => `; ${n}× ${k}`).join('')}`);
   for (const d of [...new Set(cmp.diffs.map((x) => x.split('|')[0]))])
     for (const key of cmp.diffs.filter((x) => x.startsWith(`${d}|`)).slice(0, 2))
       timing(`${key}: short 10-min buckets ${await gapsOf(run, key.slice(0, key.indexOf(':')))}`);
