@@ -102,6 +102,18 @@ interface SendJob {
 
 type PlanJob = { groupKey: string; round?: number };
 
+/**
+ * Retry policy of plan jobs (rounds, escalations, resolution notices). Planning only reads Postgres and
+ * enqueues sends with deterministic ids, so a retry never doubles a message; giving up would lose the
+ * reminder. 12 attempts with exponential backoff from 0.5 s keep retrying for ~8.5-17 minutes (jitter),
+ * longer than a Postgres or Redis restart; 5 attempts (~7.5 s) lost every reminder of a group when
+ * Postgres restarted under load (the kill flow with server restarts found it).
+ */
+export const PLAN_RETRY = {
+  attempts: 12,
+  backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
+} as const;
+
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
 
 export function createAlerter(opts: AlerterOptions) {
@@ -209,8 +221,7 @@ export function createAlerter(opts: AlerterOptions) {
         jobId: `${groupKey}.r1`,
         delay: delayUntil(at),
         removeOnComplete: 1000,
-        attempts: 5,
-        backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
+        ...PLAN_RETRY,
       },
     );
   }
@@ -252,8 +263,7 @@ export function createAlerter(opts: AlerterOptions) {
       {
         jobId: `${groupKey}.resolved`,
         removeOnComplete: 1000,
-        attempts: 5,
-        backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
+        ...PLAN_RETRY,
       },
     );
   }
@@ -420,8 +430,7 @@ export function createAlerter(opts: AlerterOptions) {
     await fanOut(groupKey, 'reminder', round, `r${round}`, false, state);
     const opt = {
       removeOnComplete: 1000,
-      attempts: 5,
-      backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
+      ...PLAN_RETRY,
     };
     if (round < entry.repeat.maxCount) {
       const at = afterQuietHours(
