@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createInfluxClient, createInfluxWriter, ensureDatabase1x, toLine } from '@offsite/influx';
-import { createKafkaClient, ensureTopics } from '@offsite/kafka';
+import { createBatchConsumer, createKafkaClient, ensureTopics } from '@offsite/kafka';
 import { importRegistry, runMigrations } from '@offsite/store';
 import { requireEnv, silentLogger, until } from '@offsite/testing';
 import { encodePacket } from '@offsite/hj212';
@@ -306,22 +306,47 @@ const influxClient = createInfluxClient(
 );
 const pool = new pg.Pool({ connectionString: env.pg, options: `-c search_path=${schema}`, max: 2 });
 
-/** Where values went missing: records in the telemetry topic and the DLQ, and what the writers' group committed. */
+/**
+ * Where values went missing: records in the telemetry topic (and the numeric values they carry, read
+ * back with a fresh group), the DLQ, and what the writers' group committed.
+ */
 async function kafkaDiagnosis(): Promise<string> {
   const admin = kafka.admin();
   await admin.connect();
+  let inTel: number;
+  let inDlq: number;
+  let committed: number;
   try {
     const sum = (xs: { high: string }[]) => xs.reduce((n, x) => n + Number(x.high), 0);
-    const inTel = sum(await admin.fetchTopicOffsets(tel));
-    const inDlq = sum(await admin.fetchTopicOffsets(dlq));
-    const committed = (await admin.fetchOffsets({ groupId: `bench-${run}`, topics: [tel] }))
+    inTel = sum(await admin.fetchTopicOffsets(tel));
+    inDlq = sum(await admin.fetchTopicOffsets(dlq));
+    committed = (await admin.fetchOffsets({ groupId: `bench-${run}`, topics: [tel] }))
       .flatMap((t) => t.partitions)
       .reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
-    return `telemetry topic holds ${inTel} records (both paths), DLQ ${inDlq}, writers committed ${committed}`;
   } finally {
     await admin.disconnect();
   }
+  let records = 0;
+  let values = 0;
+  const reader = createBatchConsumer({
+    kafka,
+    groupId: `bench-${run}-diagnosis`,
+    topics: [tel],
+    logger: silentLogger,
+    handle: async (b) => {
+      for (const m of b.messages) {
+        records += 1;
+        const t = JSON.parse(m.value?.toString('utf8') ?? '{}') as { measurements?: { unit?: string }[] };
+        values += t.measurements?.length ?? 0;
+      }
+    },
+  });
+  await reader.start();
+  await until(() => records >= inTel, 60_000, 'telemetry records read back').catch(() => undefined);
+  await reader.stop();
+  return `telemetry topic holds ${inTel} records (both paths) carrying ${values} measurements (${records} read back), DLQ ${inDlq}, writers committed ${committed}`;
 }
+
 const out: string[] = [];
 const startLoad = load();
 try {
