@@ -1,5 +1,11 @@
-import { validateHj212RawV1, type Hj212RawV1 } from '@offsite/contracts';
-import { rawRecord, topicsWithPrefix, type ConnectionInfo, type HandlerContext } from './packet-handler.js';
+import { validateHj212RawV1, type Hj212RawV1, type TelemetryV1 } from '@offsite/contracts';
+import {
+  rawRecord,
+  telemetryRecord,
+  topicsWithPrefix,
+  type ConnectionInfo,
+  type HandlerContext,
+} from './packet-handler.js';
 
 const ctx = { topics: topicsWithPrefix('t.') } as HandlerContext;
 const conn: ConnectionInfo = {
@@ -54,3 +60,24 @@ describe('rawRecord', () => {
     }
   });
 }); // prettier-ignore
+
+describe('telemetryRecord', () => {
+  it('stamps the Kafka record with the receive time, not the (possibly days old) data time', () => {
+    // A backlog upload: data from 30 days ago received now. Stamped with its data time, the broker's
+    // time retention deleted such records before a lagging consumer read them (issue #3/#8).
+    const receivedAt = '2024-03-31T02:20:03.412Z';
+    const event = {
+      schema: 'telemetry.v1',
+      eventId: 'tel-1',
+      enterpriseId: 'ent-0001',
+      dataTime: '2024-03-01T02:10:00Z',
+      receivedAt,
+    } as unknown as TelemetryV1;
+    const r = telemetryRecord(ctx, event, receivedAt);
+    expect(r.topic).toBe('t.telemetry.v1');
+    expect(r.message.key).toBe('ent-0001');
+    expect(r.message.timestamp).toBe(Date.parse(receivedAt));
+    expect(r.message.timestamp).not.toBe(Date.parse(event.dataTime));
+    expect((JSON.parse(r.message.value as string) as TelemetryV1).dataTime).toBe(event.dataTime);
+  });
+});

@@ -332,18 +332,26 @@ export async function handleFrame(
       message,
     });
   }
-  records.push(telemetryRecord(ctx, n.event));
+  records.push(telemetryRecord(ctx, n.event, at));
   return finish('telemetry', reply, decision.reason);
 }
 
-function telemetryRecord(ctx: HandlerContext, event: TelemetryV1): OutRecord {
+/**
+ * The Kafka timestamp is the receive time, not the data time: the broker's time retention (7 days in
+ * production, 24 h on dev servers) judges a segment by its largest record timestamp, so records
+ * stamped with an old DataTime (a logger's backlog, a replay, the flows' simulated yesterday) were
+ * deleted at the next retention check, before a consumer that was behind (the influx-writer paused
+ * while InfluxDB was down) had read them: it got OFFSET_OUT_OF_RANGE, KafkaJS reset the position, and
+ * readings the logger had been acknowledged for never reached InfluxDB. The data time is in the value.
+ */
+export function telemetryRecord(ctx: HandlerContext, event: TelemetryV1, at: string): OutRecord {
   return {
     topic: ctx.topics.telemetry,
     message: {
       key: event.enterpriseId,
       value: json(event),
       headers: { 'content-type': 'application/json', schema: 'telemetry.v1', 'event-id': event.eventId },
-      timestamp: Date.parse(event.dataTime),
+      timestamp: Date.parse(at),
     },
   };
 }
