@@ -61,8 +61,10 @@ const cpOf = (frame: string) => /CP=&&(.*)&&/.exec(frame)?.[1];
 describe('hj212-gateway against real Kafka and Postgres', () => {
   it('archives and normalises a valid packet, then answers the byte-exact 9014', async () => {
     const c = await Logger212.connect(h.port);
+    const sentAt = Date.now();
     c.send(C17);
     const [reply] = await c.waitFrames(1);
+    const repliedAt = Date.now();
     expect(reply).toBe(C17_ACK);
     // Kafka acknowledged before the reply, so the records are already there to read.
     await until(
@@ -78,6 +80,10 @@ describe('hj212-gateway against real Kafka and Postgres', () => {
       dataTime: '2016-08-01T00:00:00.000Z',
       siteId: 'out-0003-w1',
     });
+    // Kafka timestamp = receive time, not the 2016 DataTime: the broker's time retention would
+    // otherwise delete the record at its next check, before a lagging consumer read it (issue #3/#8).
+    expect(t.timestamp).toBeGreaterThanOrEqual(sentAt);
+    expect(t.timestamp).toBeLessThanOrEqual(repliedAt);
     await until(
       () => raws().filter((r) => r.value.mn === '010000A8900016F000169DC0').length >= 2,
       10_000,

@@ -28,6 +28,8 @@ export interface Collected {
   topic: string;
   key: string | null;
   value: Record<string, unknown>;
+  /** The Kafka record timestamp, ms since epoch. */
+  timestamp: number;
 }
 
 /** A seam in front of the real producer: while closed, produce requests wait (as if Kafka were unreachable). */
@@ -101,6 +103,7 @@ export async function startHarness(
         topic,
         key: message.key?.toString() ?? null,
         value: JSON.parse(message.value?.toString() ?? 'null') as Record<string, unknown>,
+        timestamp: Number(message.timestamp),
       });
     },
   });
