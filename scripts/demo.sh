@@ -8,7 +8,9 @@
 #
 # Settings (environment): DEMO_SPEED (event seconds per wall second, default 480: a day in ~3 min),
 # DEMO_HOURS (default 24), DEMO_SEED (default 212), DEMO_EXIT_AFTER_SUMMARY=1 (stop after the summary),
-# DEMO_SCREENSHOT=docs/img/console-queue.png (screenshot of the console's queue after the summary).
+# DEMO_SCREENSHOT=docs/img/console-queue.png (screenshot of the console's queue after the summary),
+# DEMO_REMINDER_WAIT_S (default 90: how long the summary waits for the reminders to reach the outbox).
+# The alerter uses scripts/demo/policy.yaml (timers in event time, no quiet hours) at OFFSITE_ALERTER_TIME_SCALE=DEMO_SPEED.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,6 +21,10 @@ REGISTRY=registry/demo.yaml
 # The day registry/demo.yaml was fitted to (its first comment line); the simulator must start there.
 DEMO_DAY=$(sed -n 's/.*--day \([0-9-]*\).*/\1/p' "$REGISTRY" | head -1)
 SIM_START="${DEMO_DAY}T00:00:00+08:00"
+# One acceleration for the whole demo: the simulator plays event time SPEED× faster than the wall
+# clock, and the alerter's timers (group wait, repeats, escalation of scripts/demo/policy.yaml, stated
+# in event time) run SPEED× faster too (OFFSITE_ALERTER_TIME_SCALE). Without it the 60 s wall-clock
+# group wait was 8 event hours: every demo case resolved before its first round and nothing was sent.
 SPEED=${DEMO_SPEED:-480}
 HOURS=${DEMO_HOURS:-24}
 SEED=${DEMO_SEED:-212}
@@ -26,6 +32,9 @@ SEED=${DEMO_SEED:-212}
 # 480x), at least 10 min. Not more: the offline scenario (2 h, then the logger replays its cache)
 # is only seen while the watermark passes the gap before the replay fills it (lateness + 10 min < 2 h).
 LATENESS_MS=$((SPEED * 8000 > 600000 ? SPEED * 8000 : 600000))
+POLICY=scripts/demo/policy.yaml
+# Bound on the summary's wait for the reminders to land in the outbox (wall seconds).
+REMINDER_WAIT_S=${DEMO_REMINDER_WAIT_S:-90}
 SCENARIOS=treatment-off,exceedance,flatline,offline,maintenance
 RUN_ID=$(date -u +%Y%m%d%H%M%S)
 PREFIX="demo-${RUN_ID}."
@@ -78,7 +87,8 @@ service_env() {
     alerter)
       echo "OFFSITE_ALERTER_TOPIC_PREFIX=$PREFIX OFFSITE_ALERTER_GROUP_ID=offsite-alerter-$RUN_ID" \
         "OFFSITE_ALERTER_QUEUE_PREFIX=offsite-demo-$RUN_ID OFFSITE_ALERTER_OUTBOX_DIR=$OUTBOX_DIR" \
-        "OFFSITE_ALERTER_ACK_SECRET=$ACK_SECRET"
+        "OFFSITE_ALERTER_ACK_SECRET=$ACK_SECRET OFFSITE_ALERTER_POLICY_FILE=$ROOT/$POLICY" \
+        "OFFSITE_ALERTER_TIME_SCALE=$SPEED"
       ;;
     console) echo "OFFSITE_CONSOLE_PORT=8080" ;;
   esac
@@ -246,6 +256,7 @@ STATUS[simulator]=$([ "$SIM_RC" = 0 ] && echo ready || echo "exited with code $S
     "$RUN_ID" "$PREFIX" "$(date -u -d "@$T0" +%FT%TZ)" "$SIM_START" "$HOURS" "$SCENARIOS"
   printf '"registry":"%s","outboxDir":"%s","mailDir":"%s","credentials":"%s","consoleUrl":"http://127.0.0.1:8080/",' \
     "$ROOT/$REGISTRY" "$OUTBOX_DIR" "${OFFSITE_MAIL_DIR:-$ROOT/.offsite/mail}" "$DEMO_DIR/credentials"
+  printf '"policy":"%s","timeScale":%s,"reminderWaitS":%s,' "$ROOT/$POLICY" "$SPEED" "$REMINDER_WAIT_S"
   printf '"simulatorResult":"%s","groups":{"influx-writer":"offsite-influx-writer-%s@%stelemetry.v1",' \
     "$DEMO_DIR/simulator-result.json" "$RUN_ID" "$PREFIX"
   printf '"analyzer":"offsite-analyzer-%s@%stelemetry.v1","alerter":"offsite-alerter-%s@%sdeviation.v1"},"services":{' \
@@ -257,7 +268,9 @@ STATUS[simulator]=$([ "$SIM_RC" = 0 ] && echo ready || echo "exited with code $S
   done
   printf '}}\n'
 } >"$DEMO_DIR/run.json"
-node --import tsx scripts/demo/summary.ts "$DEMO_DIR/run.json" 2>"$LOG_DIR/summary.log" | tee "$DEMO_DIR/summary.txt" ||
+# The summary's progress lines (waiting for consumers and reminders) go to stderr: shown and logged.
+node --import tsx scripts/demo/summary.ts "$DEMO_DIR/run.json" 2> >(tee "$LOG_DIR/summary.log" >&2) |
+  tee "$DEMO_DIR/summary.txt" ||
   say "summary failed (see $LOG_DIR/summary.log)"
 say "demo wall time so far: $(($(date +%s) - T0)) s; logs in $LOG_DIR"
 # README screenshot of the console's queue (DEMO_SCREENSHOT=path.png), while the console still runs.

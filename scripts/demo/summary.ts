@@ -4,6 +4,9 @@
  * InfluxDB, deviations by rule (deviation.v1 of this run) against the scenarios the simulator
  * planned, cases and notifications in Postgres (when the alerter ran), files in the outbox and the
  * SMTP sink, and the console login. Nothing is inferred: what could not be read says so.
+ * Before the reminders it waits (bounded by run.reminderWaitS, a progress line on stderr) until every
+ * notification group of the run has its first round and its resolution notice in the outbox, then
+ * prints them by channel/status and kind, the outbox files and one reminder's text (reminders.ts).
  *
  * Usage: summary.ts <run.json>   (written by scripts/demo.sh; environment from .offsite/env)
  */
@@ -14,6 +17,7 @@ import type { Kafka } from 'kafkajs';
 import { createKafkaClient } from '@offsite/kafka';
 import { createLogger } from '@offsite/runtime';
 import { parseRegistryText, parseScenarioKinds, planRun } from '@offsite/simulator';
+import { countBy, missing, readReminderState, resolutionNotices, sampleReminder } from './reminders.js';
 
 interface RunInfo {
   runId: string;
@@ -31,6 +35,10 @@ interface RunInfo {
   credentials: string;
   consoleUrl: string;
   simulatorResult: string;
+  /** The alerter's policy file, its time scale, and how long to wait for the reminders (s). */
+  policy: string;
+  timeScale: number;
+  reminderWaitS: number;
 }
 
 const runPath = process.argv[2];
@@ -45,6 +53,8 @@ const out: string[] = [];
 const say = (s = '') => out.push(s);
 const ready = (s: string) => run.services[s] === 'ready';
 const fmt = (n: number) => n.toLocaleString('en-US');
+/** Progress while waiting: stderr, which demo.sh shows and keeps in logs/summary.log. */
+const progress = (s: string) => process.stderr.write(`[summary] ${s}\n`);
 
 const kafka = createKafkaClient({
   brokers: (env.OFFSITE_KAFKA_BROKERS ?? '').split(','),
@@ -232,9 +242,9 @@ say('Services / 服务:');
 for (const [s, status] of Object.entries(run.services))
   say(`  ${s.padEnd(15)} ${status === 'ready' ? 'ready' : `not available — ${status}`}`);
 
-let sim: Record<string, number | string | boolean> | null = null;
+let sim: Record<string, number | string | boolean> | null;
 try {
-  sim = JSON.parse(await readFile(run.simulatorResult, 'utf8')) as typeof sim;
+  sim = JSON.parse(await readFile(run.simulatorResult, 'utf8')) as Record<string, number | string | boolean>;
 } catch {
   sim = null;
 }
@@ -327,11 +337,46 @@ else {
       [new Date(startedAt)],
     );
     say(`  cases: ${cases.rows.map((r) => `${r.rule} ${r.n}`).join(', ') || 'none'}`);
-    const notes = await pool.query<{ channel: string; status: string; n: string }>(
-      'select channel, status, count(*) n from alert_notifications where created_at >= $1 group by 1, 2 order by 1, 2',
-      [new Date(startedAt)],
+    say(
+      `  alerter timers at ${fmt(run.timeScale)}× (policy ${relative(process.cwd(), run.policy)}, stated in event time; quiet hours off)`,
     );
-    say(`  notifications: ${notes.rows.map((r) => `${r.channel}/${r.status} ${r.n}`).join(', ') || 'none'}`);
+    // The first rounds leave a group wait after the deviation (10 event min = 1.25 s at 480×),
+    // resolution notices after the case resolved: wait for them, bounded, with a progress line.
+    const notices = await resolutionNotices(run.policy);
+    const t0 = Date.now();
+    const deadline = t0 + run.reminderWaitS * 1000;
+    let state = await readReminderState(pool, new Date(startedAt), run.outboxDir);
+    let left = missing(state, notices);
+    let lastProgress = 0;
+    while (left.length > 0 && Date.now() < deadline) {
+      if (Date.now() - lastProgress >= 2000) {
+        lastProgress = Date.now();
+        progress(
+          `waiting for reminders (${Math.round((Date.now() - t0) / 1000)} s of at most ${run.reminderWaitS} s): ` +
+            `${state.notes.length} notifications so far; missing: ${left.slice(0, 3).join('; ')}${left.length > 3 ? ` (+${left.length - 3})` : ''}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      state = await readReminderState(pool, new Date(startedAt), run.outboxDir);
+      left = missing(state, notices);
+    }
+    const waited = ((Date.now() - t0) / 1000).toFixed(1);
+    say(
+      `  ${left.length === 0 ? '✓' : '✗'} ${state.groups.length} notification groups: ` +
+        (left.length === 0
+          ? `every first round and resolution notice landed (waited ${waited} s)`
+          : `after ${waited} s still missing: ${left.join('; ')}`),
+    );
+    say(`  notifications: ${countBy(state.notes, (n) => `${n.channel}/${n.status}`)}`);
+    say(
+      `  by kind: ${countBy(state.notes, (n) => (n.kind === 'reminder' ? `reminder round ${n.round}` : n.kind))}`,
+    );
+    const sample = await sampleReminder(state, 'treatment-idle', run.outboxDir);
+    if (sample) {
+      say(`  treatment-idle reminder (复工复产, ${relative(run.outboxDir, sample.file)}):`);
+      say(`    ${sample.subject}`);
+      for (const line of sample.text.split('\n')) say(`    │ ${line}`);
+    } else say('  treatment-idle reminder: none in the outbox');
   } catch (e) {
     say(`  not readable — ${(e as Error).message}`);
   } finally {
@@ -343,9 +388,16 @@ for (const [label, dir] of [
   ['SMTP sink', run.mailDir],
 ] as const) {
   const files = await filesSince(dir, startedAt);
-  say(`  ${label} ${dir}: ${fmt(files.length)} files written during this run`);
-  for (const f of files.slice(0, 5)) say(`    ${relative(dir, f)}`);
-  if (files.length > 5) say(`    … and ${fmt(files.length - 5)} more`);
+  // The outbox writes one .json per message plus its .eml/.txt rendering: list every message.
+  const messages = files.filter((f) => f.endsWith('.json'));
+  const shown = label === 'outbox' ? messages : files.slice(0, 5);
+  say(
+    `  ${label} ${dir}: ${fmt(files.length)} files written during this run` +
+      (label === 'outbox' ? ` (${fmt(messages.length)} messages as .json, each with its .eml/.txt)` : ''),
+  );
+  for (const f of shown.slice(0, 60)) say(`    ${relative(dir, f)}`);
+  const more = (label === 'outbox' ? messages.length : files.length) - Math.min(shown.length, 60);
+  if (more > 0) say(`    … and ${fmt(more)} more`);
 }
 
 say('Console / 监管端:');
