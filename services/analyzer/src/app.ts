@@ -10,7 +10,7 @@ import {
   type OutgoingMessage,
 } from '@offsite/kafka';
 import { withTimeout, type Logger } from '@offsite/runtime';
-import { listenRegistryChanges, loadRegistrySnapshot } from '@offsite/store';
+import { loadRegistrySnapshot } from '@offsite/store';
 import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import { aggregatePoint } from './aggregate-points.js';
@@ -19,6 +19,7 @@ import { createPgCheckpointStore } from './checkpoints.js';
 import { chunkMessages } from './produce-chunks.js';
 import { createPartitionProcessor, type PartitionProcessor, type ProcessorCounters } from './processor.js';
 import { runRatedEnergyJob } from './rated-energy-job.js';
+import { startRegistryListener, type RegistryListener } from './registry-listener.js';
 import { registryViewFromSnapshot } from './registry-view.js';
 import { createPeriodicJob } from './schedule.js';
 import { runStabilityJob, type FluxQuery } from './stability-job.js';
@@ -48,6 +49,8 @@ export interface AnalyzerOptions {
   handoffIntervalMs?: number;
   /** Fetch at most this many bytes per partition (bounds a batch, hence how long a record waits behind others). */
   fetchMaxBytesPerPartition?: number;
+  /** Kafka consumer group session timeout (KafkaJS default here 30 s); a killed member holds its partitions this long. */
+  sessionTimeoutMs?: number;
   /** Flux queries on the bucket the aggregates and the telemetry live in. */
   query: FluxQuery;
   bucket: string;
@@ -154,12 +157,12 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
     },
   });
 
-  let listener: pg.PoolClient | undefined;
-  let unlisten: (() => Promise<void>) | undefined;
+  let listener: RegistryListener | undefined;
   let tickTimer: NodeJS.Timeout | undefined;
   let reloadTimer: NodeJS.Timeout | undefined;
   let checkpointTimer: NodeJS.Timeout | undefined;
   let ticking = false;
+  let stopping = false;
   let checkpointing = false;
 
   async function reloadRegistry(): Promise<void> {
@@ -217,14 +220,25 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
     isRunning: () => consumerHealthy && (consumer?.isRunning() ?? false),
     async start() {
       await producer.connect();
-      listener = await opts.pool.connect();
-      unlisten = await listenRegistryChanges(listener, opts.registrySchema, (change) => {
+      const reloadSoon = (why: unknown) => {
         // An import touches several tables: one reload after the burst.
         clearTimeout(reloadTimer);
         reloadTimer = setTimeout(() => {
-          reloadRegistry().catch((err: unknown) => log.error({ err, change }, 'registry reload failed'));
+          reloadRegistry().catch((err: unknown) => log.error({ err, why }, 'registry reload failed'));
         }, 200);
+      };
+      listener = await startRegistryListener({
+        pool: opts.pool,
+        schema: opts.registrySchema,
+        onChange: (change) => reloadSoon(change),
+        // Notifications sent while the connection was down are lost: reload once it is back.
+        onResumed: () => reloadSoon('listen connection restored'),
+        logger: opts.logger,
       });
+      if (stopping) {
+        await listener.stop();
+        throw new Error('analyzer stopped while starting');
+      }
       consumer = createBatchConsumer({
         kafka: opts.kafka,
         groupId: opts.groupId,
@@ -233,6 +247,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
         ...(opts.fetchMaxBytesPerPartition !== undefined
           ? { maxBytesPerPartition: opts.fetchMaxBytesPerPartition }
           : {}),
+        ...(opts.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: opts.sessionTimeoutMs } : {}),
         handle: async (batch) => {
           await processor.handleBatch(batch.topic, batch.partition, batch.messages, batch.heartbeat);
           consumerHealthy = true;
@@ -251,6 +266,13 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
         }
       });
       await consumer.start();
+      // stop() ran while the group join was pending (the start deadline passed): leave, start no timers or jobs.
+      if (stopping) {
+        await consumer
+          .stop()
+          .catch((err: unknown) => log.warn({ err }, 'consumer stop after abandoned start'));
+        throw new Error('analyzer stopped while starting');
+      }
       if (opts.tickIntervalMs > 0) {
         tickTimer = setInterval(() => {
           if (ticking) return;
@@ -279,6 +301,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
       stabilityJob.start();
     },
     async stop() {
+      stopping = true;
       // First: a batch in progress stops at the next record, so the consumer can leave the group promptly.
       processor.stop();
       clearInterval(tickTimer);
@@ -292,8 +315,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
       await withTimeout(processor.checkpointDue(true), stopDeadlineMs, 'final checkpoints').catch(
         (err: unknown) => log.warn({ err }, 'final checkpoints incomplete: the next start replays'),
       );
-      await unlisten?.().catch((err: unknown) => log.warn({ err }, 'unlisten failed'));
-      listener?.release();
+      await listener?.stop();
       await withTimeout(producer.disconnect(), stopDeadlineMs, 'producer disconnect');
     },
   };

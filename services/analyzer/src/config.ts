@@ -36,6 +36,16 @@ export const AnalyzerEnv = Type.Object({
    * made the detection latency's p99 seconds at national load.
    */
   OFFSITE_ANALYZER_FETCH_MAX_BYTES_PER_PARTITION: Type.Integer({ minimum: 16_384, default: 524_288 }),
+  /**
+   * Kafka group session timeout. A member killed with kill -9 holds its partitions this long: the restarted process's
+   * group join waits for it, so the start deadline below must be clearly longer.
+   */
+  OFFSITE_ANALYZER_SESSION_TIMEOUT_MS: Type.Integer({ minimum: 6_000, default: 30_000 }),
+  /**
+   * Bound on the analyzer's start (registry load, producer connect, group join). Unset: twice the session timeout
+   * plus 30 s (90 s by default), so a join that waits out a killed member's session still finishes in time.
+   */
+  OFFSITE_ANALYZER_START_DEADLINE_MS: Type.Optional(Type.Integer({ minimum: 1_000 })),
   /** Within a long batch, hand off the deviations found so far every this many ms (0: at the end of the batch). */
   OFFSITE_ANALYZER_HANDOFF_INTERVAL_MS: Type.Integer({ minimum: 0, default: 200 }),
   /** Stability metrics (domain-rules §4): how often (0 disables), and the trailing window. */
@@ -51,3 +61,11 @@ export const AnalyzerEnv = Type.Object({
   OFFSITE_ANALYZER_PRODUCE_MAX_RECORDS: Type.Integer({ minimum: 1, default: 1000 }),
   OFFSITE_SHUTDOWN_DEADLINE_MS: Type.Integer({ minimum: 100, default: 25_000 }),
 });
+
+/** The analyzer component's start deadline: the configured one, else 2 × session timeout + 30 s. */
+export function analyzerStartDeadlineMs(env: {
+  OFFSITE_ANALYZER_SESSION_TIMEOUT_MS: number;
+  OFFSITE_ANALYZER_START_DEADLINE_MS?: number | undefined;
+}): number {
+  return env.OFFSITE_ANALYZER_START_DEADLINE_MS ?? 2 * env.OFFSITE_ANALYZER_SESSION_TIMEOUT_MS + 30_000;
+}

@@ -5,7 +5,7 @@ import { createKafkaClient } from '@offsite/kafka';
 import { bootService, defineMetrics, withTimeout } from '@offsite/runtime';
 import pg from 'pg';
 import { createAnalyzer, type Analyzer } from './app.js';
-import { AnalyzerEnv } from './config.js';
+import { AnalyzerEnv, analyzerStartDeadlineMs } from './config.js';
 
 const { env, logger, registry, lifecycle, run } = bootService({
   name: 'analyzer',
@@ -39,6 +39,11 @@ const metrics = defineMetrics(registry, {
     help: 'Aggregate points written',
   },
   checkpoints: { type: 'counter', name: 'offsite_analyzer_checkpoints_total', help: 'Checkpoints written' },
+  gone: {
+    type: 'counter',
+    name: 'offsite_analyzer_records_gone_total',
+    help: 'Records past the checkpoint that Kafka no longer had (retention): never analysed',
+  },
   phase: {
     type: 'counter',
     name: 'offsite_analyzer_phase_seconds_total',
@@ -52,6 +57,9 @@ const pool = new pg.Pool({
   options: `-c search_path=${env.OFFSITE_PG_SCHEMA}`,
   max: 5,
 });
+// An idle client whose backend went away (Postgres restart) emits 'error' on the pool: without a listener that
+// crashed the process. The pool drops that client; the next query opens a new connection.
+pool.on('error', (err) => logger.warn({ err }, 'idle Postgres connection failed'));
 const kafka = createKafkaClient({
   brokers: [...env.OFFSITE_KAFKA_BROKERS],
   clientId: 'offsite-analyzer',
@@ -83,7 +91,9 @@ lifecycle.register({
 });
 lifecycle.register({
   name: 'analyzer',
-  start: async () => {
+  start: async (signal) => {
+    // The deadline passed (or shutdown began) while starting: stop what did start, so nothing keeps running.
+    signal.addEventListener('abort', () => void analyzer?.stop().catch(() => undefined), { once: true });
     analyzer = await createAnalyzer({
       kafka,
       pool,
@@ -101,6 +111,7 @@ lifecycle.register({
       checkpointEveryRecords: env.OFFSITE_ANALYZER_CHECKPOINT_RECORDS,
       handoffIntervalMs: env.OFFSITE_ANALYZER_HANDOFF_INTERVAL_MS,
       fetchMaxBytesPerPartition: env.OFFSITE_ANALYZER_FETCH_MAX_BYTES_PER_PARTITION,
+      sessionTimeoutMs: env.OFFSITE_ANALYZER_SESSION_TIMEOUT_MS,
       query: (q) => queryRows(influxQuery, env.OFFSITE_INFLUX_ORG, q),
       bucket: env.OFFSITE_INFLUX_BUCKET,
       stability: {
@@ -126,12 +137,16 @@ lifecycle.register({
         deviations: (state, n) => metrics.deviations.inc({ state }, n),
         aggregates: (n) => metrics.aggregates.inc(n),
         checkpoints: () => metrics.checkpoints.inc(),
+        gone: (n) => metrics.gone.inc(n),
         phase: (phase, seconds) => metrics.phase.inc({ phase }, seconds),
       },
     });
+    signal.throwIfAborted();
     await analyzer.start();
   },
   stop: () => analyzer?.stop(),
+  // A restart after kill -9 joins the group only once the killed member's session expired.
+  startTimeoutMs: analyzerStartDeadlineMs(env),
   stopTimeoutMs: Math.floor(env.OFFSITE_SHUTDOWN_DEADLINE_MS * 0.8),
   check: () => analyzer?.isRunning() ?? false,
 });

@@ -309,10 +309,16 @@ describe('partition processor', () => {
       const first = setup(store);
       await first.processor.handleBatch(TOPIC, 0, stream.slice(0, 5));
       const rewinds: string[] = [];
-      const second = setup(store, undefined, { rewind: (_t, _p, o) => void rewinds.push(o) });
+      const gone: number[] = [];
+      const second = setup(store, undefined, {
+        rewind: (_t, _p, o) => void rewinds.push(o),
+        counters: { gone: (n) => void gone.push(n) },
+      });
       await second.processor.handleBatch(TOPIC, 0, stream.slice(20));
+      expect(gone).toEqual([]); // the first miss seeks back: the records may still be there
       await second.processor.handleBatch(TOPIC, 0, stream.slice(20)); // the broker's earliest is still 20
       expect(rewinds).toEqual(['5']);
+      expect(gone).toEqual([15]); // offsets 5..19 never analysed, counted
       expect(store.rows.get(`${TOPIC}|0`)?.nextOffset).toBe(String(stream.length));
     });
 

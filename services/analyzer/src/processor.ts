@@ -36,6 +36,8 @@ export interface ProcessorCounters {
   deviations?(state: string, n: number): void;
   aggregates?(n: number): void;
   checkpoints?(): void;
+  /** Records between the checkpoint and the first one Kafka still had (deleted by retention): never analysed. */
+  gone?(n: number): void;
   /** Wall seconds the partition loop spent per phase (decode, engine, handoff, checkpoint): where the time goes. */
   phase?(phase: 'decode' | 'engine' | 'handoff' | 'checkpoint', seconds: number): void;
 }
@@ -359,9 +361,14 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
             opts.rewind(topic, partition, st.nextOffset);
             return;
           }
-          log.warn(
-            { topic, partition, expected: st.nextOffset, got: first.offset },
-            'records between the checkpoint and this batch are gone (retention?): continuing',
+          // Seen in the kill flow: Kafka's time retention (the message timestamp is the reading's event time) deleted
+          // the segments past the checkpoint, so the fetch was out of range and reset to the new log start. Those
+          // records can no longer be analysed; say how many, and count them.
+          const gone = BigInt(first.offset) - BigInt(st.nextOffset);
+          c.gone?.(Number(gone));
+          log.error(
+            { topic, partition, expected: st.nextOffset, got: first.offset, gone: gone.toString() },
+            'records between the checkpoint and this batch are gone from Kafka (retention): continuing without them',
           );
         }
         let outputs: Output[] = [];
