@@ -45,7 +45,12 @@ export const SEED = 212;
 
 export const SUPERVISOR = { id: 'sup-flow', name: '市局督查员', email: 'supervisor@qinglan.example' };
 
-/** Alerter policy for flows: group wait 2 s (wall clock, while event time runs 300× faster), no quiet hours. */
+/**
+ * Alerter policy for flows, timers in event time like the demo's: the alerter runs them SPEED× faster
+ * (OFFSITE_ALERTER_TIME_SCALE below), so the 10 min group wait is 2 s of wall clock and the 24 h
+ * repeats and escalations (4.8 min of wall clock) fall after the simulated 11 h. No quiet hours (the
+ * alerter checks them on the wall clock).
+ */
 export function flowPolicy(): unknown {
   const entry = (name: string, extra: Record<string, unknown>) => ({
     name,
@@ -61,7 +66,7 @@ export function flowPolicy(): unknown {
   });
   return {
     bureau: { zh: '青澜市生态环境局', en: 'Qinglan Ecology and Environment Bureau' },
-    groupWait: '2s',
+    groupWait: '10m',
     ackTtl: '3d',
     staff: { districtOfficers: {}, citySupervisors: [SUPERVISOR] },
     inhibitedByOffline: ['flatline', 'zero-while-running', 'low-capture'],
@@ -133,6 +138,7 @@ export async function prepareFlow(): Promise<FlowRun> {
       OFFSITE_ALERTER_ACK_PORT: String(await freePort()),
       OFFSITE_ALERTER_ACK_SECRET: randomBytes(24).toString('hex'),
       OFFSITE_ALERTER_POLICY_FILE: policyPath,
+      OFFSITE_ALERTER_TIME_SCALE: String(SPEED),
       // A killed alerter's stalled jobs come back after ≈ 2× this.
       OFFSITE_ALERTER_JOB_LOCK_MS: '5000',
       OFFSITE_ALERTER_KAFKA_SESSION_TIMEOUT_MS: '6000',
