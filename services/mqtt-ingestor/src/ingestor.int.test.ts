@@ -1,6 +1,9 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { TelemetryDlqV1, TelemetryV1 } from '@offsite/contracts';
@@ -262,4 +265,105 @@ describe('mqtt-ingestor as a process against the real Mosquitto, Kafka and Postg
     expect(seen).not.toContain(foreign);
     expect(reasonCode).toBe(0x87);
   });
+});
+
+/** A Mosquitto of this test alone (own port and persistence dir), so it can be restarted. */
+async function privateBroker() {
+  const dir = await mkdtemp(join(tmpdir(), 'offsite-mosq-'));
+  const port = await new Promise<number>((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as AddressInfo).port;
+      srv.close(() => resolve(p));
+    });
+  });
+  const conf = join(dir, 'mosquitto.conf');
+  await writeFile(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'persistence true',
+      `persistence_location ${dir}/`,
+      'autosave_interval 60',
+      '',
+    ].join('\n'),
+  );
+  if (process.getuid?.() === 0) await promisify(execFile)('chown', ['-R', 'mosquitto:mosquitto', dir]);
+  let proc: ChildProcess | undefined;
+  const start = async () => {
+    proc = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: 'ignore' });
+    await until(
+      async () => {
+        try {
+          const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0 });
+          await c.endAsync();
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      10_000,
+      'private Mosquitto up',
+    );
+  };
+  const stop = async () => {
+    const p = proc!;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGTERM'); // graceful: Mosquitto saves its persistence file on the way out
+    await exited;
+  };
+  return { url: `mqtt://127.0.0.1:${port}`, start, stop, dir };
+}
+
+describe('mqtt-ingestor across a broker restart', () => {
+  it('keeps receiving after Mosquitto restarts with its persistent sessions (re-subscribes a restored session)', async () => {
+    const broker = await privateBroker();
+    await broker.start();
+    try {
+      const got = await collect([telTopic]);
+      const s = ingestor({
+        OFFSITE_MQTT_URL: broker.url,
+        OFFSITE_MQTT_USERNAME: '',
+        OFFSITE_MQTT_PASSWORD: '',
+        OFFSITE_MQTT_SESSIONS: '1',
+        OFFSITE_MQTT_SHARE_GROUP: `g3-${run}`,
+        OFFSITE_MQTT_CLIENT_ID: `ing3-${run}`,
+      });
+      const ops = await s.opsUrl;
+      await until(async () => (await fetch(`${ops}/readyz`)).status === 200, 30_000, 'ready');
+      const send = async (from: number, to: number) => {
+        const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
+        for (let i = from; i < to; i++)
+          await pub.publishAsync('offsite/v1/ent-0001/meters/mtr-0001-p1/energy', energy(5000 + i), {
+            qos: 1,
+          });
+        await pub.endAsync();
+      };
+      // Readings of this test only: minutes 5000… after 2024-03-01 (about 2024-03-04).
+      const mine = () =>
+        new Set(
+          (got.get(telTopic) as TelemetryV1[])
+            .filter((t) => t.kind === 'energy' && t.dataTime >= '2024-03-04')
+            .map((t) => t.measurements.find((m) => m.factor === 'power_kw')?.value),
+        );
+      await send(0, 20);
+      await until(() => mine().size >= 20, 30_000, 'readings before the restart');
+
+      await broker.stop();
+      await broker.start();
+      await until(
+        () => s.logs.filter((l) => l.includes('"sessionPresent":true')).length >= 1,
+        30_000,
+        'the ingestor back on its restored session',
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      await send(20, 40);
+      await until(() => mine().size >= 40, 30_000, 'readings after the restart');
+      expect([...mine()].sort((a, b) => a! - b!)).toEqual(Array.from({ length: 40 }, (_, i) => 5000 + i));
+      expect(await s.stop()).toBe(0);
+    } finally {
+      await broker.stop().catch(() => undefined);
+      await rm(broker.dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -114,19 +114,28 @@ export function createMqttIngestor(opts: MqttIngestorOptions): MqttIngestor {
         connected.add(i);
         opts.metrics.connected.set(connected.size);
         log.info({ clientId, sessionPresent: connack.sessionPresent }, 'MQTT session connected');
-        client.subscribe(filters, { qos: 1 }, (err, granted) => {
-          const refused = granted?.filter((g) => g.qos > 1) ?? [];
-          if (err || refused.length > 0) {
-            const e = err ?? new Error(`subscription refused: ${JSON.stringify(refused)}`);
-            log.error({ err: e }, 'subscribe failed');
-            if (first) reject(e);
-            return;
-          }
-          if (first) {
-            first = false;
-            resolve();
-          }
-        });
+        const subscribe = () =>
+          client.subscribe(filters, { qos: 1 }, (err, granted) => {
+            const refused = granted?.filter((g) => g.qos > 1) ?? [];
+            if (err || refused.length > 0) {
+              const e = err ?? new Error(`subscription refused: ${JSON.stringify(refused)}`);
+              log.error({ err: e }, 'subscribe failed');
+              if (first) reject(e);
+              return;
+            }
+            if (first) {
+              first = false;
+              resolve();
+            }
+          });
+        // A session the broker restored (sessionPresent) still lists its shared subscription, but
+        // Mosquitto 2.0.11 restored from persistence after a restart delivers nothing more to it;
+        // SUBSCRIBE alone does not revive it, UNSUBSCRIBE then SUBSCRIBE does. Messages already queued
+        // for the session stay queued; a message published in the few milliseconds between the two
+        // goes to the group's other sessions, or nowhere if this is the only one (the price of not
+        // losing everything after a broker restart).
+        if (connack.sessionPresent) client.unsubscribe(filters, () => subscribe());
+        else subscribe();
       });
       client.on('close', () => {
         connected.delete(i);
