@@ -1,42 +1,17 @@
 // Composition root of the kafka-ingestor: config → logger → adapters → app → lifecycle → ops → signals.
 import { createDurableProducer, createKafkaClient, resolveCompression } from '@offsite/kafka';
-import {
-  ConfigError,
-  createLifecycle,
-  createLogger,
-  createMetricsRegistry,
-  defineMetrics,
-  installSignalHandlers,
-  loadConfig,
-  redact,
-  secretKeys,
-  startOpsServer,
-  type OpsServer,
-} from '@offsite/runtime';
+import { bootService, defineMetrics } from '@offsite/runtime';
 import { createRegistryCache } from '@offsite/store';
 import pg from 'pg';
 import { createKafkaIngestor, ingestorMetricDefinitions } from './app.js';
 import { IngestorEnv } from './config.js';
 import { indexRegistry } from './registry-index.js';
 
-let env;
-try {
-  env = loadConfig(IngestorEnv, process.env, { files: false });
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exit(78);
-}
-
-const logger = createLogger({
-  service: 'kafka-ingestor',
-  level: env.OFFSITE_LOG_LEVEL,
-  pretty: env.OFFSITE_LOG_PRETTY,
-});
-logger.info({ config: redact(env, secretKeys(IngestorEnv)) }, 'configuration loaded');
-const registry = createMetricsRegistry({
-  defaultMetrics: true,
-  defaultLabels: { service: 'kafka-ingestor' },
+const { env, logger, registry, lifecycle, run } = bootService({
+  name: 'kafka-ingestor',
+  schema: IngestorEnv,
+  process,
+  config: { files: false },
 });
 const metrics = defineMetrics(registry, ingestorMetricDefinitions);
 const kafka = createKafkaClient({
@@ -69,22 +44,6 @@ const consumer = createKafkaIngestor({
   metrics,
 });
 
-const lifecycle = createLifecycle({ logger, shutdownDeadlineMs: env.OFFSITE_SHUTDOWN_DEADLINE_MS });
-let ops: OpsServer | undefined;
-lifecycle.register({
-  name: 'ops-server',
-  start: async () => {
-    ops = await startOpsServer({
-      host: env.OFFSITE_OPS_HOST,
-      port: env.OFFSITE_OPS_PORT,
-      registry,
-      checks: () => lifecycle.healthChecks(),
-      logger,
-    });
-    logger.info({ url: ops.url }, 'ops server listening');
-  },
-  stop: () => ops?.close(),
-});
 lifecycle.register({
   name: 'registry',
   start: () => registrySource.start(),
@@ -105,5 +64,4 @@ consumer.consumer.on(consumer.consumer.events.CRASH, (e) => {
   if (!e.payload.restart) void lifecycle.shutdown('consumer crashed', { error: e.payload.error });
 });
 
-installSignalHandlers(lifecycle, process);
-process.exit(await lifecycle.run());
+await run();
