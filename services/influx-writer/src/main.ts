@@ -1,39 +1,17 @@
 // Composition root of the influx-writer: config → logger → adapters → app → lifecycle → ops → signals.
 import { createInfluxWriter } from '@offsite/influx';
 import { createKafkaClient } from '@offsite/kafka';
-import {
-  ConfigError,
-  createLifecycle,
-  createLogger,
-  createMetricsRegistry,
-  installSignalHandlers,
-  loadConfig,
-  redact,
-  secretKeys,
-  startOpsServer,
-  type OpsServer,
-} from '@offsite/runtime';
+import { bootService } from '@offsite/runtime';
 import { createWriterApp } from './app.js';
 import { WriterEnv, writerChecks } from './config.js';
 import { createWriterMetrics } from './metrics.js';
 
-let env;
-try {
-  env = loadConfig(WriterEnv, process.env, { checks: writerChecks });
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exit(78);
-}
-
-const logger = createLogger({
-  service: 'influx-writer',
-  level: env.OFFSITE_LOG_LEVEL,
-  pretty: env.OFFSITE_LOG_PRETTY,
+const { env, logger, registry, lifecycle, run } = bootService({
+  name: 'influx-writer',
+  schema: WriterEnv,
+  process,
+  config: { checks: writerChecks },
 });
-logger.info({ config: redact(env, secretKeys(WriterEnv)) }, 'configuration loaded');
-
-const registry = createMetricsRegistry({ defaultMetrics: true, defaultLabels: { service: 'influx-writer' } });
 const metrics = createWriterMetrics(registry);
 const kafka = createKafkaClient({
   brokers: [...env.OFFSITE_KAFKA_BROKERS],
@@ -67,22 +45,6 @@ const app = createWriterApp({
   sessionTimeoutMs: env.OFFSITE_KAFKA_SESSION_TIMEOUT_MS,
 });
 
-const lifecycle = createLifecycle({ logger, shutdownDeadlineMs: env.OFFSITE_SHUTDOWN_DEADLINE_MS });
-let ops: OpsServer | undefined;
-lifecycle.register({
-  name: 'ops-server',
-  start: async () => {
-    ops = await startOpsServer({
-      host: env.OFFSITE_OPS_HOST,
-      port: env.OFFSITE_OPS_PORT,
-      registry,
-      checks: () => lifecycle.healthChecks(),
-      logger,
-    });
-    logger.info({ url: ops.url }, 'ops server listening');
-  },
-  stop: () => ops?.close(),
-});
 lifecycle.register({
   name: 'dlq-producer',
   start: () => app.startProducer(),
@@ -100,5 +62,4 @@ app.consumer.consumer.on(app.consumer.consumer.events.CRASH, (e) => {
   if (!e.payload.restart) void lifecycle.shutdown('consumer crashed', { error: e.payload.error });
 });
 
-installSignalHandlers(lifecycle, process);
-process.exit(await lifecycle.run());
+await run();
