@@ -1,17 +1,6 @@
 // Composition root of the mqtt-ingestor: config → logger → adapters → app → lifecycle → ops → signals.
 import { createDurableProducer, createKafkaClient, resolveCompression } from '@offsite/kafka';
-import {
-  ConfigError,
-  createLifecycle,
-  createLogger,
-  createMetricsRegistry,
-  installSignalHandlers,
-  loadConfig,
-  redact,
-  secretKeys,
-  startOpsServer,
-  type OpsServer,
-} from '@offsite/runtime';
+import { bootService } from '@offsite/runtime';
 import { createRegistryCache } from '@offsite/store';
 import pg from 'pg';
 import { IngestorEnv } from './config.js';
@@ -20,23 +9,11 @@ import { createIngestorMetrics } from './metrics.js';
 import { createProduceBatcher } from './produce-batcher.js';
 import { indexRegistry } from './registry-index.js';
 
-let env;
-try {
-  env = loadConfig(IngestorEnv, process.env);
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exit(78);
-}
-
-const logger = createLogger({
-  service: 'mqtt-ingestor',
-  level: env.OFFSITE_LOG_LEVEL,
-  pretty: env.OFFSITE_LOG_PRETTY,
+const { env, logger, registry, lifecycle, run } = bootService({
+  name: 'mqtt-ingestor',
+  schema: IngestorEnv,
+  process,
 });
-logger.info({ config: redact(env, secretKeys(IngestorEnv)) }, 'configuration loaded');
-
-const registry = createMetricsRegistry({ defaultMetrics: true, defaultLabels: { service: 'mqtt-ingestor' } });
 const metrics = createIngestorMetrics(registry);
 const kafka = createKafkaClient({
   brokers: [...env.OFFSITE_KAFKA_BROKERS],
@@ -84,22 +61,6 @@ const ingestor = createMqttIngestor({
   metrics,
 });
 
-const lifecycle = createLifecycle({ logger, shutdownDeadlineMs: env.OFFSITE_SHUTDOWN_DEADLINE_MS });
-let ops: OpsServer | undefined;
-lifecycle.register({
-  name: 'ops-server',
-  start: async () => {
-    ops = await startOpsServer({
-      host: env.OFFSITE_OPS_HOST,
-      port: env.OFFSITE_OPS_PORT,
-      registry,
-      checks: () => lifecycle.healthChecks(),
-      logger,
-    });
-    logger.info({ url: ops.url }, 'ops server listening');
-  },
-  stop: () => ops?.close(),
-});
 lifecycle.register({
   name: 'registry',
   start: () => registrySource.start(),
@@ -118,5 +79,4 @@ lifecycle.register({
   check: () => ingestor.isConnected(),
 });
 
-installSignalHandlers(lifecycle, process);
-process.exit(await lifecycle.run());
+await run();
