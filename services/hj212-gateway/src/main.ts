@@ -4,19 +4,7 @@
  */
 import pg from 'pg';
 import { createDurableProducer, createKafkaClient, type DurableProducer } from '@offsite/kafka';
-import {
-  ConfigError,
-  createLifecycle,
-  createLogger,
-  createMetricsRegistry,
-  installSignalHandlers,
-  loadConfig,
-  redact,
-  secretKeys,
-  startOpsServer,
-  withTimeout,
-  type OpsServer,
-} from '@offsite/runtime';
+import { bootService, withTimeout } from '@offsite/runtime';
 import { findDeviceByMn, listenRegistryChanges } from '@offsite/store';
 import { GatewayEnv } from './config.js';
 import { createDeviceDirectory } from './device-directory.js';
@@ -25,9 +13,11 @@ import { createGatewayMetrics } from './metrics.js';
 import { topicsWithPrefix } from './packet-handler.js';
 import { createPublisher, type Publisher } from './publisher.js';
 
-let env;
-try {
-  env = loadConfig(GatewayEnv, process.env, {
+const { env, logger, registry, lifecycle, run } = bootService({
+  name: 'hj212-gateway',
+  schema: GatewayEnv,
+  process,
+  config: {
     checks: [
       {
         variables: ['OFFSITE_STEP_DEADLINE_MS', 'OFFSITE_SHUTDOWN_DEADLINE_MS'],
@@ -37,21 +27,9 @@ try {
             : 'a step cannot outlast the whole shutdown',
       },
     ],
-  });
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exit(78);
-}
-
-const logger = createLogger({
-  service: 'hj212-gateway',
-  level: env.OFFSITE_LOG_LEVEL,
-  pretty: env.OFFSITE_LOG_PRETTY,
+  },
+  stepDeadlineMs: (e) => e.OFFSITE_STEP_DEADLINE_MS,
 });
-logger.info({ config: redact(env, secretKeys(GatewayEnv)) }, 'configuration loaded');
-
-const registry = createMetricsRegistry({ defaultMetrics: true, defaultLabels: { service: 'hj212-gateway' } });
 const metrics = createGatewayMetrics(registry);
 const schema = env.OFFSITE_PG_SCHEMA;
 const pgOptions = {
@@ -108,25 +86,6 @@ const gateway: Gateway = createGateway({
   logger,
 });
 
-const lifecycle = createLifecycle({
-  logger,
-  shutdownDeadlineMs: env.OFFSITE_SHUTDOWN_DEADLINE_MS,
-  stepDeadlineMs: env.OFFSITE_STEP_DEADLINE_MS,
-});
-let ops: OpsServer | undefined;
-lifecycle.register({
-  name: 'ops-server',
-  start: async () => {
-    ops = await startOpsServer({
-      host: env.OFFSITE_OPS_HOST,
-      port: env.OFFSITE_OPS_PORT,
-      registry,
-      checks: () => lifecycle.healthChecks(),
-      logger,
-    });
-  },
-  stop: () => ops?.close(),
-});
 lifecycle.register({
   name: 'registry',
   start: async () => {
@@ -184,5 +143,4 @@ lifecycle.register({
   check: () => gateway.listening,
 });
 
-installSignalHandlers(lifecycle, process);
-process.exit(await lifecycle.run());
+await run();
