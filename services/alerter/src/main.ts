@@ -14,20 +14,7 @@ import {
   createTencentSmsChannel,
   type Channel,
 } from '@offsite/notify';
-import {
-  ConfigError,
-  createLifecycle,
-  createLogger,
-  createMetricsRegistry,
-  defineMetrics,
-  installSignalHandlers,
-  loadConfig,
-  redact,
-  secretKeys,
-  startOpsServer,
-  withTimeout,
-  type OpsServer,
-} from '@offsite/runtime';
+import { bootService, defineMetrics, withTimeout } from '@offsite/runtime';
 import { runMigrations } from '@offsite/store';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
@@ -39,9 +26,11 @@ import { defaultPolicy, type AlertPolicy } from './policy.js';
 import { readPolicyFile } from './policy-file.js';
 import { createRejectKeeper } from './receipt-rejects.js';
 
-let env;
-try {
-  env = loadConfig(AlerterEnv, process.env, {
+const { env, logger, registry, lifecycle, run } = bootService({
+  name: 'alerter',
+  schema: AlerterEnv,
+  process,
+  config: {
     checks: [
       {
         variables: [
@@ -76,15 +65,8 @@ try {
             : 'tencent SMS needs OFFSITE_TENCENT_SMS_SECRET_ID, _SECRET_KEY (or _FILE), _APP_ID and _SIGN_NAME',
       },
     ],
-  });
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exit(78);
-}
-
-const logger = createLogger({ service: 'alerter', level: env.OFFSITE_LOG_LEVEL });
-logger.info({ config: redact(env, secretKeys(AlerterEnv)) }, 'configuration loaded');
+  },
+});
 
 let policy: AlertPolicy;
 try {
@@ -96,7 +78,6 @@ try {
   process.exit(78);
 }
 
-const registry = createMetricsRegistry({ defaultMetrics: true, defaultLabels: { service: 'alerter' } });
 const metrics = defineMetrics(registry, {
   deviations: {
     type: 'counter',
@@ -223,25 +204,10 @@ const outbox = createOutboxChannel(
   logger,
 );
 
-const lifecycle = createLifecycle({ logger, shutdownDeadlineMs: env.OFFSITE_SHUTDOWN_DEADLINE_MS });
-let ops: OpsServer | undefined;
 let alerter: Alerter | undefined;
 let ackServer: FastifyInstance | undefined;
 let consumer: BatchConsumer | undefined;
 
-lifecycle.register({
-  name: 'ops-server',
-  start: async () => {
-    ops = await startOpsServer({
-      host: env.OFFSITE_OPS_HOST,
-      port: env.OFFSITE_OPS_PORT,
-      registry,
-      checks: () => lifecycle.healthChecks(),
-      logger,
-    });
-  },
-  stop: () => ops?.close(),
-});
 lifecycle.register({
   name: 'postgres',
   start: async () => {
@@ -363,5 +329,4 @@ lifecycle.register({
   check: () => consumer?.isRunning() ?? false,
 });
 
-installSignalHandlers(lifecycle, process);
-process.exit(await lifecycle.run());
+await run();
