@@ -1,35 +1,19 @@
 /** Composition root of the simulator: config → logger → fleet → links → driver → lifecycle → ops. */
 import { readFile } from 'node:fs/promises';
-import {
-  ConfigError,
-  createLifecycle,
-  createLogger,
-  createMetricsRegistry,
-  defineMetrics,
-  installSignalHandlers,
-  loadConfig,
-  redact,
-  secretKeys,
-  startOpsServer,
-  type OpsServer,
-} from '@offsite/runtime';
+import { bootService, defineMetrics } from '@offsite/runtime';
 import { SimulatorEnv } from './config.js';
 import { createDriver, type Progress } from './driver.js';
 import { createMqttPublisher, type ClosableMeterPublisher } from './mqtt-publisher.js';
 import { defaultStart, parseRegistryText, parseScenarioKinds, planRun } from './plan.js';
 import { createSimulation } from './simulation.js';
 
-let env;
-try {
-  env = loadConfig(SimulatorEnv, process.env);
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exit(78);
-}
-
-const logger = createLogger({ service: 'simulator', level: env.OFFSITE_LOG_LEVEL });
-logger.info({ config: redact(env, secretKeys(SimulatorEnv)) }, 'configuration loaded');
+const {
+  env,
+  logger,
+  registry: registryMetrics,
+  lifecycle,
+  run,
+} = bootService({ name: 'simulator', schema: SimulatorEnv, process });
 
 const start = env.OFFSITE_SIM_START ? Date.parse(env.OFFSITE_SIM_START) : defaultStart(Date.now());
 if (Number.isNaN(start)) {
@@ -73,10 +57,6 @@ const meters: ClosableMeterPublisher | null = env.OFFSITE_SIM_NO_MQTT
       clientIdPrefix: `offsite-sim-${process.pid}`,
     });
 
-const registryMetrics = createMetricsRegistry({
-  defaultMetrics: true,
-  defaultLabels: { service: 'simulator' },
-});
 const metrics = defineMetrics(registryMetrics, {
   eventTime: { type: 'gauge', name: 'offsite_sim_event_time_seconds', help: 'Simulated event time reached' },
   generated: { type: 'gauge', name: 'offsite_sim_hj212_packets_generated', help: 'HJ 212 uploads generated' },
@@ -126,21 +106,6 @@ const driver = createDriver({
   },
 });
 
-const lifecycle = createLifecycle({ logger, shutdownDeadlineMs: env.OFFSITE_SHUTDOWN_DEADLINE_MS });
-let ops: OpsServer | undefined;
-lifecycle.register({
-  name: 'ops-server',
-  start: async () => {
-    ops = await startOpsServer({
-      port: env.OFFSITE_OPS_PORT,
-      host: env.OFFSITE_OPS_HOST,
-      registry: registryMetrics,
-      checks: () => lifecycle.healthChecks(),
-      logger,
-    });
-  },
-  stop: () => ops?.close(),
-});
 if (meters) lifecycle.register({ name: 'mqtt', stop: () => meters.close() });
 const abort = new AbortController();
 let running: Promise<Progress> | undefined;
@@ -162,5 +127,4 @@ lifecycle.register({
   },
 });
 
-installSignalHandlers(lifecycle, process);
-process.exit(await lifecycle.run());
+await run();
