@@ -93,7 +93,6 @@ export function bootService<T extends TObject>(
         checks: () => lifecycle.healthChecks(),
         logger,
       });
-      logger.info({ url: ops.url }, 'ops server listening');
     },
     stop: () => ops?.close(),
   });
