@@ -131,8 +131,15 @@ export async function prepareFlow(): Promise<FlowRun> {
   const hj212Port = await freePort();
   const extra: Record<string, Record<string, string>> = {
     'hj212-gateway': { OFFSITE_HJ212_PORT: String(hj212Port) },
-    'mqtt-ingestor': { OFFSITE_MQTT_SESSION_EXPIRY_S: '0' },
-    analyzer: { OFFSITE_ANALYZER_ALLOWED_LATENESS_MS: String(LATENESS_MS) },
+    // Persistent sessions, as in production: the broker queues what meters publish while the
+    // ingestor reconnects (after a Mosquitto restart too). Client ids are per run; the sessions
+    // expire five minutes after the flow.
+    'mqtt-ingestor': { OFFSITE_MQTT_SESSION_EXPIRY_S: '300' },
+    analyzer: {
+      OFFSITE_ANALYZER_ALLOWED_LATENESS_MS: String(LATENESS_MS),
+      // A kill -9'd member holds its partitions until this timeout; the restart waits for it.
+      OFFSITE_ANALYZER_SESSION_TIMEOUT_MS: '6000',
+    },
     alerter: {
       OFFSITE_ALERTER_OUTBOX_DIR: outbox,
       OFFSITE_ALERTER_ACK_PORT: String(await freePort()),
