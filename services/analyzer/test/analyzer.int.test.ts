@@ -118,6 +118,22 @@ function startAnalyzer(
   return child;
 }
 
+/**
+ * Starts the analyzer and resolves once its lifecycle runs: a SIGTERM while Node still loads main.ts
+ * (before the signal handlers exist) would kill it outright instead of shutting it down.
+ */
+async function startRunning(
+  groupId: string,
+  deviationTopic: string,
+  extraEnv: Record<string, string>,
+): Promise<ChildProcess> {
+  const child = startAnalyzer(groupId, deviationTopic, { ...extraEnv, OFFSITE_LOG_LEVEL: 'info' });
+  let running = false;
+  child.stdout?.on('data', (d: Buffer) => (running ||= d.toString().includes('all components started')));
+  await until(() => running, 120_000, 'the analyzer running');
+  return child;
+}
+
 async function stopAnalyzer(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
@@ -413,7 +429,8 @@ test('SIGTERM mid-stream: exit 0 within seconds, progress checkpointed, a restar
     const atStop = await checkpointedOn(group, topic);
     expect(atStop).toBeGreaterThanOrEqual(200);
     // The replay position is the checkpoint: a restart finishes the stream with nothing lost.
-    child = startAnalyzer(group, devTopic, env);
+    // The first analyzer may already have checkpointed the whole stream on a fast machine.
+    child = await startRunning(group, devTopic, env);
     await until(async () => (await checkpointedOn(group, topic)) === input.length, 120_000, 'the rest');
     await stopAnalyzer(child, 'SIGTERM');
     expect(child.exitCode).toBe(0);
@@ -514,7 +531,7 @@ test('SIGTERM under demo-like load (hours of 20-value real-time data, default ch
     const atStop = await checkpointedOn(group, topic);
     expect(Number(rows.rows[0]!.counted)).toBe(atStop);
     // A restart restores state + parts and completes the stream.
-    child = startAnalyzer(group, devTopic, env);
+    child = await startRunning(group, devTopic, env);
     await until(async () => (await checkpointedOn(group, topic)) === input.length, 180_000, 'the rest');
     await stopAnalyzer(child, 'SIGTERM');
     expect(child.exitCode).toBe(0);
