@@ -80,3 +80,4 @@ export {
   type ServiceKit,
   type ServiceProcess,
 } from './service.js';
+export { redisConnectionOptions, type RedisConnectionOptions } from './redis-url.js';

@@ -14,7 +14,7 @@ import {
   createTencentSmsChannel,
   type Channel,
 } from '@offsite/notify';
-import { bootService, defineMetrics, withTimeout } from '@offsite/runtime';
+import { bootService, defineMetrics, redisConnectionOptions, withTimeout } from '@offsite/runtime';
 import { runMigrations } from '@offsite/store';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
@@ -127,15 +127,7 @@ const pool = new pg.Pool({
   max: 10,
 });
 pool.on('error', (err) => logger.warn({ err }, 'idle Postgres client error'));
-const redisUrl = new URL(env.OFFSITE_REDIS_URL);
-const connection = {
-  host: redisUrl.hostname,
-  port: Number(redisUrl.port || 6379),
-  ...(redisUrl.password ? { password: decodeURIComponent(redisUrl.password) } : {}),
-  ...(redisUrl.username ? { username: decodeURIComponent(redisUrl.username) } : {}),
-  ...(redisUrl.pathname.length > 1 ? { db: Number(redisUrl.pathname.slice(1)) } : {}),
-  maxRetriesPerRequest: null,
-};
+const connection = redisConnectionOptions(env.OFFSITE_REDIS_URL);
 const kafka = createKafkaClient({
   brokers: [...env.OFFSITE_KAFKA_BROKERS],
   clientId: 'offsite-alerter',

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createEmailChannel, createOutboxChannel, type Channel } from '@offsite/notify';
-import { bootService, defineMetrics, withTimeout } from '@offsite/runtime';
+import { bootService, defineMetrics, redisConnectionOptions, withTimeout } from '@offsite/runtime';
 import { createInfluxClient } from '@offsite/influx';
 import { runMigrations } from '@offsite/store';
 import { buildApp } from './app.js';
@@ -26,15 +26,7 @@ const influx = createInfluxClient(
 const live = createLiveHub(pool, logger.child({ component: 'live' }));
 
 // Regulatory background work on BullMQ; messages to the outbox files unless SMTP is configured.
-const redisUrl = new URL(env.OFFSITE_REDIS_URL);
-const connection = {
-  host: redisUrl.hostname,
-  port: Number(redisUrl.port || 6379),
-  ...(redisUrl.password ? { password: decodeURIComponent(redisUrl.password) } : {}),
-  ...(redisUrl.username ? { username: decodeURIComponent(redisUrl.username) } : {}),
-  ...(redisUrl.pathname.length > 1 ? { db: Number(redisUrl.pathname.slice(1)) } : {}),
-  maxRetriesPerRequest: null,
-};
+const connection = redisConnectionOptions(env.OFFSITE_REDIS_URL);
 const outboxDir = path.resolve(env.OFFSITE_CONSOLE_OUTBOX_DIR);
 const emailChannel: Channel =
   env.OFFSITE_CONSOLE_EMAIL_TRANSPORT === 'smtp'
