@@ -66,24 +66,24 @@ function fromNormalize(
   return dlqResult(topic, payload, ctx, `normalize.${r.reason}`, `${r.message}${detail}`, ids);
 }
 
-export function routeMqttMessage(topic: string, payload: Buffer, ctx: RouteContext): RouteResult {
-  const rawRef = undefined;
+function unknownEnterprise(
+  topic: string,
+  payload: Buffer,
+  ctx: RouteContext,
+  ids: { enterpriseId: string; deviceId: string },
+): RouteResult {
+  const why = `enterprise ${ids.enterpriseId} is not in the registry`;
+  return dlqResult(topic, payload, ctx, 'registry.unknown-enterprise', why, ids);
+}
 
+export function routeMqttMessage(topic: string, payload: Buffer, ctx: RouteContext): RouteResult {
   const energy = mqttTopics.meterEnergy.parse(topic);
   const status = energy ? undefined : mqttTopics.meterStatus.parse(topic);
   const meterParams = energy ?? status;
   if (meterParams) {
     const { enterpriseId, meterId } = meterParams;
     const ids = { enterpriseId, deviceId: meterId };
-    if (!ctx.index.hasEnterprise(enterpriseId))
-      return dlqResult(
-        topic,
-        payload,
-        ctx,
-        'registry.unknown-enterprise',
-        `enterprise ${enterpriseId} is not in the registry`,
-        ids,
-      );
+    if (!ctx.index.hasEnterprise(enterpriseId)) return unknownEnterprise(topic, payload, ctx, ids);
     if (!ctx.index.meter(enterpriseId, meterId))
       return dlqResult(
         topic,
@@ -111,7 +111,6 @@ export function routeMqttMessage(topic: string, payload: Buffer, ctx: RouteConte
       meterId,
       source: 'mqtt' as const,
       receivedAt: ctx.receivedAt,
-      ...(rawRef ? { rawRef } : {}),
     };
     return fromNormalize(
       topic,
@@ -126,15 +125,7 @@ export function routeMqttMessage(topic: string, payload: Buffer, ctx: RouteConte
   if (hj) {
     const { enterpriseId, mn } = hj;
     const ids = { enterpriseId, deviceId: mn };
-    if (!ctx.index.hasEnterprise(enterpriseId))
-      return dlqResult(
-        topic,
-        payload,
-        ctx,
-        'registry.unknown-enterprise',
-        `enterprise ${enterpriseId} is not in the registry`,
-        ids,
-      );
+    if (!ctx.index.hasEnterprise(enterpriseId)) return unknownEnterprise(topic, payload, ctx, ids);
     const device = ctx.index.device(enterpriseId, mn);
     if (!device)
       return dlqResult(
