@@ -7,7 +7,7 @@
 // it reads its configuration from the environment here and nowhere else.
 //
 //   OFFSITE_SMTP_HOST  (default 127.0.0.1)
-//   OFFSITE_SMTP_PORT  (default 52525)
+//   OFFSITE_SMTP_PORT  (default 22525)
 //   OFFSITE_MAIL_DIR   (required: absolute directory for .eml/.json files)
 import { randomBytes } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
 const host = process.env.OFFSITE_SMTP_HOST || '127.0.0.1';
-const port = Number(process.env.OFFSITE_SMTP_PORT || '52525');
+const port = Number(process.env.OFFSITE_SMTP_PORT || '22525');
 const mailDir = process.env.OFFSITE_MAIL_DIR;
 if (!mailDir || !path.isAbsolute(mailDir)) {
   process.stderr.write('smtp-sink: OFFSITE_MAIL_DIR must be set to an absolute directory\n');

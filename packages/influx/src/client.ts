@@ -2,7 +2,7 @@ import { InfluxDB, setLogger } from '@influxdata/influxdb-client';
 import type { Logger } from './logger.js';
 
 export interface InfluxConnection {
-  /** e.g. http://127.0.0.1:58086 */
+  /** e.g. http://127.0.0.1:28086 */
   url: string;
   /** InfluxDB 2.x/Cloud token; against 1.8's compatibility API: `user:password`. */
   token: string;

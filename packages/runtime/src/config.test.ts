@@ -21,9 +21,9 @@ const Schema = Type.Object({
 });
 
 const valid = {
-  OFFSITE_PG_URL: 'postgres://offsite@127.0.0.1:55432/offsite',
+  OFFSITE_PG_URL: 'postgres://offsite@127.0.0.1:25432/offsite',
   OFFSITE_PG_PASSWORD: 'correct horse',
-  OFFSITE_KAFKA_BROKERS: '127.0.0.1:59092, 127.0.0.2:59092',
+  OFFSITE_KAFKA_BROKERS: '127.0.0.1:29092, 127.0.0.2:29092',
 };
 
 function catchConfigError(fn: () => unknown): ConfigError {
@@ -50,7 +50,7 @@ describe('loadConfig', () => {
       OFFSITE_LOG_LEVEL: 'info',
       OFFSITE_PG_URL: valid.OFFSITE_PG_URL,
       OFFSITE_PG_PASSWORD: 'correct horse',
-      OFFSITE_KAFKA_BROKERS: ['127.0.0.1:59092', '127.0.0.2:59092'],
+      OFFSITE_KAFKA_BROKERS: ['127.0.0.1:29092', '127.0.0.2:29092'],
       OFFSITE_TLS: true,
       OFFSITE_BATCH_MIN: 10,
       OFFSITE_BATCH_MAX: 5000,

@@ -78,7 +78,7 @@ describe('createLifecycle', () => {
         recorder(events, 'c', {
           start: () => {
             events.push('start c');
-            throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:59092'), { code: 'ECONNREFUSED' });
+            throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:29092'), { code: 'ECONNREFUSED' });
           },
         }),
       )

@@ -11,9 +11,9 @@ describe('redisConnectionOptions', () => {
   });
 
   it('reads port, percent-encoded credentials and the database number', () => {
-    expect(redisConnectionOptions('redis://alerter:p%40ss%2Fword@redis.local:56379/3')).toEqual({
+    expect(redisConnectionOptions('redis://alerter:p%40ss%2Fword@redis.local:26379/3')).toEqual({
       host: 'redis.local',
-      port: 56379,
+      port: 26379,
       username: 'alerter',
       password: 'p@ss/word',
       db: 3,

@@ -15,7 +15,7 @@ const logger: StoreLogger = {
 /** A pool whose queries fail as when Postgres is down, and a listen client that records its calls. */
 function fakes() {
   const calls: string[] = [];
-  const down = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:55432'), { code: 'ECONNREFUSED' });
+  const down = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:25432'), { code: 'ECONNREFUSED' });
   const pool = {
     query: () => Promise.reject(down),
     end: () => (calls.push('pool.end'), Promise.resolve()),

@@ -2,11 +2,11 @@ import { ConfigError, loadConfig } from '@offsite/runtime';
 import { Env } from './config.js';
 
 const required = {
-  OFFSITE_PG_URL: 'postgres://u:p@127.0.0.1:55432/offsite',
-  OFFSITE_INFLUX_URL: 'http://127.0.0.1:58086',
+  OFFSITE_PG_URL: 'postgres://u:p@127.0.0.1:25432/offsite',
+  OFFSITE_INFLUX_URL: 'http://127.0.0.1:28086',
   OFFSITE_INFLUX_TOKEN: 'u:p',
   OFFSITE_INFLUX_BUCKET: 'offsite/autogen',
-  OFFSITE_REDIS_URL: 'redis://127.0.0.1:56379',
+  OFFSITE_REDIS_URL: 'redis://127.0.0.1:26379',
 };
 
 it('defaults: ops on loopback 9107, console HTTP 8080, the influx-writer and analyzer measurement names', () => {

@@ -43,7 +43,7 @@ const ctx: HandlerContext = {
   nextId: () => `raw-bench-${(seq++).toString(36)}`,
 };
 const state = {
-  info: { id: 'c-bench-0', remoteAddress: '127.0.0.1', remotePort: 50000, localPort: 58212 },
+  info: { id: 'c-bench-0', remoteAddress: '127.0.0.1', remotePort: 50000, localPort: 20212 },
   reassembler: new SplitPacketReassembler({ timeoutMs: 60_000 }),
 };
 

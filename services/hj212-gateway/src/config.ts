@@ -12,7 +12,7 @@ export const GatewayEnv = Type.Object({
   OFFSITE_OPS_HOST: Type.String({ default: '127.0.0.1' }),
   OFFSITE_OPS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9101 }),
   OFFSITE_HJ212_HOST: Type.String({ default: '127.0.0.1' }),
-  OFFSITE_HJ212_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 58212 }),
+  OFFSITE_HJ212_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 20212 }),
   OFFSITE_HJ212_POLICY: Type.Union([Type.Literal('tolerant'), Type.Literal('strict')], {
     default: 'tolerant',
   }),

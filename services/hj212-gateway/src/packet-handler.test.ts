@@ -12,7 +12,7 @@ const conn: ConnectionInfo = {
   id: 'c-1-a',
   remoteAddress: '::ffff:10.0.0.7',
   remotePort: 50123,
-  localPort: 58212,
+  localPort: 20212,
 };
 const at = '2024-03-01T02:20:03.412Z';
 const frame = Buffer.from(
@@ -25,7 +25,7 @@ function expected(direction: 'in' | 'out', extra: Partial<Hj212RawV1>): Hj212Raw
     schema: 'hj212.raw.v1',
     id: 'raw-1',
     receivedAt: at,
-    connection: { id: conn.id, remoteAddress: conn.remoteAddress, remotePort: 50123, localPort: 58212 },
+    connection: { id: conn.id, remoteAddress: conn.remoteAddress, remotePort: 50123, localPort: 20212 },
     raw: frame.toString('base64'),
     decoded: true,
     irregularities: [],

@@ -24,10 +24,10 @@ export const SimulatorEnv = Type.Object({
   OFFSITE_SIM_MAX_BACKLOG: Type.Integer({ minimum: 1, default: 2000 }),
   /** HJ 212 gateway; empty host = do not send HJ 212 (dry run). */
   OFFSITE_HJ212_HOST: Type.String({ default: '127.0.0.1' }),
-  OFFSITE_HJ212_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 58212 }),
+  OFFSITE_HJ212_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 20212 }),
   OFFSITE_SIM_NO_HJ212: Type.Boolean({ default: false }),
   OFFSITE_SIM_NO_MQTT: Type.Boolean({ default: false }),
-  OFFSITE_MQTT_URL: Type.String({ default: 'mqtt://127.0.0.1:51883' }),
+  OFFSITE_MQTT_URL: Type.String({ default: 'mqtt://127.0.0.1:21883' }),
   OFFSITE_MQTT_USERNAME: Type.Optional(Type.String()),
   OFFSITE_MQTT_PASSWORD: Type.Optional(Type.String({ secret: true })),
   /** JSON file {"username": "password"} of per-enterprise gateway accounts, if the mqtt-ingestor made them. */
