@@ -1,5 +1,6 @@
 import * as ex from './examples.test-fixtures.js';
-import { deviationId, kafkaTopics, mqttTopics, telemetryEventId } from './index.js';
+import fc from 'fast-check';
+import { deviationId, isCanonicalUtc, kafkaTopics, mqttTopics, telemetryEventId } from './index.js';
 
 describe('Kafka topic catalog', () => {
   test('keys follow the documented key fields', () => {
@@ -83,5 +84,81 @@ describe('deterministic ids', () => {
     expect(telemetryEventId({ ...ex.telemetry, dataTime: '2024-03-01T02:20:00Z' })).not.toBe(id);
     expect(telemetryEventId({ ...ex.telemetry, periodSeconds: 60 })).not.toBe(id);
     expect(() => telemetryEventId({ ...ex.telemetry, dataTime: 'yesterday' })).toThrow(RangeError);
+  });
+
+  // Ids computed by the createHash() implementation before the one-shot hash and the canonical-time
+  // fast path: the same inputs must keep their ids (they are stored and deduplicated on).
+  test('telemetry and deviation ids are the ones computed before', () => {
+    const meter = {
+      enterpriseId: 'ent-qinglan-steel',
+      deviceId: 'm-steel-line1',
+      kind: 'energy',
+      interval: 'realtime',
+    } as const;
+    const known = 'tel-04eb04b46061586afbf5bfb7083258b7b028c490db75f15bbcb739fa22e56694';
+    expect(telemetryEventId({ ...meter, dataTime: '2024-01-01T00:00:00.000Z' })).toBe(known);
+    expect(telemetryEventId({ ...meter, dataTime: '2024-01-01T00:00:00Z' })).toBe(known);
+    expect(
+      telemetryEventId({
+        enterpriseId: 'ent-a',
+        deviceId: '88888880000001',
+        kind: 'emission',
+        interval: 'minute',
+        periodSeconds: 600,
+        dataTime: '2024-03-01T10:20:00+08:00',
+      }),
+    ).toBe('tel-45973559cd3cf04e801a1921793578f483a1b0c073215c34dfd2bf2d9248878d');
+    expect(
+      telemetryEventId({
+        enterpriseId: 'ent-a',
+        deviceId: 'm1',
+        kind: 'status',
+        interval: 'realtime',
+        dataTime: '2024-02-29T23:59:59.999Z',
+      }),
+    ).toBe('tel-58ad6ce3cd756ec6046c964056007969965b36edef871f8748e468c6f61b6a13');
+    expect(
+      deviationId({
+        enterpriseId: 'ent-a',
+        siteId: 'outlet-1',
+        rule: 'exceedance',
+        factor: 'a21026',
+        windowStart: '2024-03-01T02:00:00Z',
+      }),
+    ).toBe('dev-1ad7708fdc5b4503d32c0f12beecad3adcf2a675881d7b53b15888aba2634962');
+  });
+
+  test('isCanonicalUtc is true exactly when a Date round trip returns the string unchanged', () => {
+    const two = (max: number) => fc.integer({ min: 0, max }).map((n) => String(n).padStart(2, '0'));
+    const candidate = fc
+      .tuple(
+        fc.integer({ min: 0, max: 9999 }).map((n) => String(n).padStart(4, '0')),
+        two(13),
+        two(32),
+        two(25),
+        two(61),
+        two(61),
+        fc.integer({ min: 0, max: 999 }).map((n) => String(n).padStart(3, '0')),
+      )
+      .map(([y, mo, d, h, mi, s, ms]) => `${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`);
+    const roundTrips = (s: string) => {
+      const ms = Date.parse(s);
+      return !Number.isNaN(ms) && new Date(ms).toISOString() === s;
+    };
+    fc.assert(
+      fc.property(candidate, (s) => isCanonicalUtc(s) === roundTrips(s)),
+      { numRuns: 20_000 },
+    );
+    for (const s of ['2024-02-29T00:00:00.000Z', '2023-02-28T23:59:59.999Z', '2000-02-29T12:00:00.000Z'])
+      expect(isCanonicalUtc(s)).toBe(true);
+    for (const s of [
+      '2023-02-29T00:00:00.000Z',
+      '1900-02-29T00:00:00.000Z',
+      '2024-01-01T24:00:00.000Z',
+      '2024-01-01T00:00:00Z',
+      '2024-01-01T08:00:00.000+08:00',
+      '2024-01-01 00:00:00.000Z',
+    ])
+      expect(isCanonicalUtc(s)).toBe(false);
   });
 });

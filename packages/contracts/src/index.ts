@@ -40,7 +40,7 @@ export {
 } from './validators.js';
 export { kafkaTopics, upstreamFeedTopics, mqttTopics } from './catalog.js';
 export type { KafkaTopic, KafkaTopicName, MqttTopic, SchemaName } from './catalog.js';
-export { deviationId, telemetryEventId } from './ids.js';
+export { deviationId, isCanonicalUtc, telemetryEventId } from './ids.js';
 
 import type { DeviationV1 } from './generated/deviation.v1.js';
 import type { NotificationV1 } from './generated/notification.v1.js';

@@ -4,6 +4,7 @@
  * broker ACL authenticates), never from the payload. Pure.
  */
 import {
+  isCanonicalUtc,
   telemetryEventId,
   validateMeterEnergyV1,
   validateMeterStatusV1,
@@ -24,24 +25,23 @@ export interface MeterContext {
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 
-function checkIds(meter: MeterContext): NormalizeResult | null {
-  for (const [name, value] of [
-    ['enterpriseId', meter.enterpriseId],
-    ['meterId', meter.meterId],
-  ] as const) {
-    if (!ID.test(value) || value.length > 128) {
-      return {
-        ok: false,
-        kind: 'invalid',
-        reason: 'invalid-id',
-        message: `${name} "${value.slice(0, 40)}" is not a valid id`,
-      };
-    }
-  }
-  return null;
+function badId(name: string, value: string): NormalizeResult | null {
+  if (value.length <= 128 && ID.test(value)) return null;
+  return {
+    ok: false,
+    kind: 'invalid',
+    reason: 'invalid-id',
+    message: `${name} "${value.slice(0, 40)}" is not a valid id`,
+  };
 }
 
+// Called once per meter message: no arrays or closures on the happy path.
+const checkIds = (meter: MeterContext): NormalizeResult | null =>
+  badId('enterpriseId', meter.enterpriseId) ?? badId('meterId', meter.meterId);
+
 function toUtc(ts: string): string | null {
+  // Meters usually send the canonical form already (toISOString): no Date needed then.
+  if (isCanonicalUtc(ts)) return ts;
   const ms = Date.parse(ts);
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }
@@ -53,15 +53,10 @@ function build(
   measurements: Measurement[],
 ): TelemetryV1 {
   const interval = 'realtime' as const;
-  return {
+  const id = { enterpriseId: meter.enterpriseId, deviceId: meter.meterId, kind, interval, dataTime };
+  const event: TelemetryV1 = {
     schema: 'telemetry.v1',
-    eventId: telemetryEventId({
-      enterpriseId: meter.enterpriseId,
-      deviceId: meter.meterId,
-      kind,
-      interval,
-      dataTime,
-    }),
+    eventId: telemetryEventId(id),
     enterpriseId: meter.enterpriseId,
     siteId: meter.meterId,
     deviceId: meter.meterId,
@@ -70,10 +65,13 @@ function build(
     interval,
     dataTime,
     receivedAt: meter.receivedAt,
-    ...(meter.rawRef === undefined ? {} : { rawRef: meter.rawRef }),
     irregularities: [],
     measurements,
   };
+  if (meter.rawRef === undefined) return event;
+  // rawRef sits before irregularities in the JSON, as it always did.
+  const { irregularities, measurements: ms, ...head } = event;
+  return { ...head, rawRef: meter.rawRef, irregularities, measurements: ms };
 }
 
 /** A `meter-energy.v1` payload (already parsed from JSON) → an `energy` reading. */

@@ -47,19 +47,31 @@ export const subscriptionFilters = (group: string): string[] =>
 
 export function createMqttIngestor(opts: MqttIngestorOptions): MqttIngestor {
   const log = opts.logger.child({ component: 'mqtt' });
-  const now = opts.now ?? (() => new Date());
   const filters = subscriptionFilters(opts.shareGroup);
   const clients: MqttClient[] = [];
   const connected = new Set<number>();
   const gates: PubackGate[] = [];
   const heldTotal = () => gates.reduce((n, g) => n + g.held(), 0);
+  // The held gauge is sampled (a scrape reads it), not set per message.
+  let heldSampler: NodeJS.Timeout | undefined;
+  // Messages of the same millisecond share one receive time string (no Date per message).
+  let lastMs = Number.NaN;
+  let lastIso = '';
+  const receivedAtIso = (): string => {
+    if (opts.now) return opts.now().toISOString();
+    const ms = Date.now();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastIso = new Date(ms).toISOString();
+    }
+    return lastIso;
+  };
 
   /** Everything one message needs before its PUBACK may go: routed, then durably produced. */
   const ingest = async (packet: IPublishPacket, clientId: string): Promise<void> => {
     const started = performance.now();
-    opts.metrics.pubacksHeld.set(heldTotal());
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    const receivedAt = now().toISOString();
+    const receivedAt = receivedAtIso();
     const r = routeMqttMessage(packet.topic, payload, { index: opts.registry(), receivedAt, clientId });
     if (r.kind === 'telemetry') {
       await opts.producer.produce({
@@ -156,9 +168,13 @@ export function createMqttIngestor(opts: MqttIngestorOptions): MqttIngestor {
     held: heldTotal,
     isConnected: () => clients.length > 0 && connected.size === clients.length,
     async start() {
+      heldSampler ??= setInterval(() => opts.metrics.pubacksHeld.set(heldTotal()), 1_000).unref();
       await Promise.all(Array.from({ length: opts.sessions }, (_, i) => connectOne(i)));
     },
     async stop() {
+      clearInterval(heldSampler);
+      heldSampler = undefined;
+      opts.metrics.pubacksHeld.set(heldTotal());
       // Messages still waiting for Kafka are not acknowledged: the broker keeps them for the session.
       opts.producer.close();
       await Promise.all(

@@ -76,14 +76,46 @@ function unknownEnterprise(
   return dlqResult(topic, payload, ctx, 'registry.unknown-enterprise', why, ids);
 }
 
-export function routeMqttMessage(topic: string, payload: Buffer, ctx: RouteContext): RouteResult {
+/** A topic's parse: which family it is in and its parameters (the same as mqttTopics.*.parse). */
+type ParsedTopic =
+  | { family: 'energy' | 'status'; enterpriseId: string; meterId: string }
+  | { family: 'hj212'; enterpriseId: string; mn: string }
+  | { family: 'unknown' };
+
+function parseTopic(topic: string): ParsedTopic {
   const energy = mqttTopics.meterEnergy.parse(topic);
-  const status = energy ? undefined : mqttTopics.meterStatus.parse(topic);
-  const meterParams = energy ?? status;
-  if (meterParams) {
-    const { enterpriseId, meterId } = meterParams;
-    const ids = { enterpriseId, deviceId: meterId };
-    if (!ctx.index.hasEnterprise(enterpriseId)) return unknownEnterprise(topic, payload, ctx, ids);
+  if (energy) return { family: 'energy', ...energy };
+  const status = mqttTopics.meterStatus.parse(topic);
+  if (status) return { family: 'status', ...status };
+  const hj = mqttTopics.hj212.parse(topic);
+  if (hj) return { family: 'hj212', ...hj };
+  return { family: 'unknown' };
+}
+
+/**
+ * Parsed topics by topic string. A deployment has one topic per meter or logger (tens of thousands at
+ * most), and parsing one (split, a regular expression per level, an object) cost more than the map
+ * lookup; the map is emptied when it reaches TOPIC_CACHE_MAX so stray topics cannot grow it without bound.
+ */
+const topicCache = new Map<string, ParsedTopic>();
+const TOPIC_CACHE_MAX = 100_000;
+
+function cachedTopic(topic: string): ParsedTopic {
+  let parsed = topicCache.get(topic);
+  if (parsed === undefined) {
+    parsed = parseTopic(topic);
+    if (topicCache.size >= TOPIC_CACHE_MAX) topicCache.clear();
+    topicCache.set(topic, parsed);
+  }
+  return parsed;
+}
+
+export function routeMqttMessage(topic: string, payload: Buffer, ctx: RouteContext): RouteResult {
+  const parsed = cachedTopic(topic);
+  if (parsed.family === 'energy' || parsed.family === 'status') {
+    const { enterpriseId, meterId } = parsed;
+    if (!ctx.index.hasEnterprise(enterpriseId))
+      return unknownEnterprise(topic, payload, ctx, { enterpriseId, deviceId: meterId });
     if (!ctx.index.meter(enterpriseId, meterId))
       return dlqResult(
         topic,
@@ -91,39 +123,26 @@ export function routeMqttMessage(topic: string, payload: Buffer, ctx: RouteConte
         ctx,
         'registry.unknown-meter',
         `meter ${meterId} is not registered for ${enterpriseId}`,
-        ids,
+        { enterpriseId, deviceId: meterId },
       );
     let json: unknown;
     try {
       json = JSON.parse(payload.toString('utf8'));
     } catch (e) {
-      return dlqResult(
-        topic,
-        payload,
-        ctx,
-        'json.invalid',
-        `payload is not JSON: ${(e as Error).message}`,
-        ids,
-      );
+      return dlqResult(topic, payload, ctx, 'json.invalid', `payload is not JSON: ${(e as Error).message}`, {
+        enterpriseId,
+        deviceId: meterId,
+      });
     }
-    const meter = {
-      enterpriseId,
-      meterId,
-      source: 'mqtt' as const,
-      receivedAt: ctx.receivedAt,
-    };
-    return fromNormalize(
-      topic,
-      payload,
-      ctx,
-      energy ? normalizeMeterEnergy(json, meter) : normalizeMeterStatus(json, meter),
-      ids,
-    );
+    const meter = { enterpriseId, meterId, source: 'mqtt' as const, receivedAt: ctx.receivedAt };
+    const r =
+      parsed.family === 'energy' ? normalizeMeterEnergy(json, meter) : normalizeMeterStatus(json, meter);
+    if (r.ok) return { kind: 'telemetry', event: r.event };
+    return fromNormalize(topic, payload, ctx, r, { enterpriseId, deviceId: meterId });
   }
 
-  const hj = mqttTopics.hj212.parse(topic);
-  if (hj) {
-    const { enterpriseId, mn } = hj;
+  if (parsed.family === 'hj212') {
+    const { enterpriseId, mn } = parsed;
     const ids = { enterpriseId, deviceId: mn };
     if (!ctx.index.hasEnterprise(enterpriseId)) return unknownEnterprise(topic, payload, ctx, ids);
     const device = ctx.index.device(enterpriseId, mn);
