@@ -1,24 +1,30 @@
-// Local SMTP sink: the "real SMTP server" integration tests send mail to.
+// Local SMTP sink: the "real SMTP server" integration tests and the alerter benchmark send mail to.
 //
-// Accepts every message on loopback (AUTH optional, any credentials accepted, no TLS) and stores it
-// as <id>.eml (the raw message) and <id>.json (envelope + parsed headers and bodies) in the mail
-// directory. The .json file is renamed into place last, so a reader that sees it sees both files
-// complete. Started and stopped by `infra/bin/offsite-infra`; this is a process, not a library, so
-// it reads its configuration from the environment here and nowhere else.
+// Accepts every message on loopback (AUTH optional, any credentials accepted, no TLS) and stores
+// each one as a single file, <id>.eml: the raw message exactly as received, preceded by the
+// delivery headers a mail server adds on local delivery (`Return-Path: <mail from>` and one
+// `Delivered-To: <rcpt>` per envelope recipient). It answers 250 only once that file is durable:
+// written to a dot-file, fdatasync'ed, renamed into place, and the directory fsync'ed (one
+// directory fsync covers every rename done before it started, so concurrent deliveries share it).
+// A reader that sees <id>.eml sees it complete. Nothing is parsed on the way in: readers parse the
+// stored message (the tests use mailparser through @offsite/testing's readSinkMails).
+//
+// Started and stopped by `infra/bin/offsite-infra`; this is a process, not a library, so it reads
+// its configuration from the environment here and nowhere else.
 //
 //   OFFSITE_SMTP_HOST  (default 127.0.0.1)
-//   OFFSITE_SMTP_PORT  (default 22525)
-//   OFFSITE_MAIL_DIR   (required: absolute directory for .eml/.json files)
+//   OFFSITE_SMTP_PORT  (default 52525)
+//   OFFSITE_MAIL_DIR   (required: absolute directory for the .eml files)
+//   OFFSITE_LOG_LEVEL  (info; `debug` logs one line per stored mail)
 import { randomBytes } from 'node:crypto';
-import { renameSync, writeFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
 const host = process.env.OFFSITE_SMTP_HOST || '127.0.0.1';
-const port = Number(process.env.OFFSITE_SMTP_PORT || '22525');
+const port = Number(process.env.OFFSITE_SMTP_PORT || '52525');
 const mailDir = process.env.OFFSITE_MAIL_DIR;
+const debug = process.env.OFFSITE_LOG_LEVEL === 'debug';
 if (!mailDir || !path.isAbsolute(mailDir)) {
   process.stderr.write('smtp-sink: OFFSITE_MAIL_DIR must be set to an absolute directory\n');
   process.exit(2);
@@ -40,50 +46,57 @@ async function readAll(stream) {
   return Buffer.concat(chunks);
 }
 
-const addressList = (a) =>
-  a ? (Array.isArray(a) ? a : [a]).flatMap((x) => x.value.map((v) => v.address)) : [];
+// Directory fsyncs, coalesced: a caller waits for a sync that *started* after its rename. While
+// one runs, later callers queue for the next one, which covers all of them.
+let dirSyncRunning = null;
+let dirSyncNext = null;
+async function syncDirOnce() {
+  const fh = await open(mailDir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+function syncDir() {
+  if (!dirSyncRunning) {
+    dirSyncRunning = syncDirOnce().finally(() => {
+      dirSyncRunning = null;
+    });
+    return dirSyncRunning;
+  }
+  if (!dirSyncNext)
+    dirSyncNext = dirSyncRunning
+      .catch(() => undefined)
+      .then(() => {
+        dirSyncNext = null;
+        return syncDir();
+      });
+  return dirSyncNext;
+}
+
+// Envelope addresses come from smtp-server's parser; keep them on one header line each.
+const headerSafe = (s) => String(s).replace(/[\r\n]/g, '');
 
 async function store(raw, session) {
   // Sortable by arrival: UTC timestamp first, then randomness against collisions.
   const id = `${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
-  // Every mail is parsed for real; the conversions nobody reads (HTML → text when a text part
-  // exists, text → HTML, link detection) are skipped: they were most of the sink's CPU.
-  const parsed = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true });
-  const record = {
-    id,
-    receivedAt: new Date().toISOString(),
-    envelope: {
-      mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : null,
-      rcptTo: session.envelope.rcptTo.map((r) => r.address),
-    },
-    authUser: session.user ?? null,
-    messageId: parsed.messageId ?? null,
-    date: parsed.date ? parsed.date.toISOString() : null,
-    from: addressList(parsed.from),
-    to: addressList(parsed.to),
-    cc: addressList(parsed.cc),
-    subject: parsed.subject ?? null,
-    text: parsed.text ?? null,
-    html: typeof parsed.html === 'string' ? parsed.html : null,
-    headers: Object.fromEntries(
-      [...parsed.headers].map(([k, v]) => [
-        k,
-        typeof v === 'object' && v !== null && 'text' in v ? v.text : v,
-      ]),
-    ),
-    attachments: parsed.attachments.map((a) => ({
-      filename: a.filename ?? null,
-      contentType: a.contentType,
-      size: a.size,
-    })),
-    eml: `${id}.eml`,
-  };
-  // Small files: synchronous writes cost less than three trips through the libuv thread pool each.
-  writeFileSync(path.join(mailDir, `${id}.eml`), raw);
-  const tmp = path.join(mailDir, `.${id}.json.tmp`);
-  writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`);
-  renameSync(tmp, path.join(mailDir, `${id}.json`));
-  return record;
+  const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+  const rcptTo = session.envelope.rcptTo.map((r) => r.address);
+  const trace = Buffer.from(
+    `Return-Path: <${headerSafe(from)}>\r\n${rcptTo.map((a) => `Delivered-To: ${headerSafe(a)}\r\n`).join('')}`,
+  );
+  const tmp = path.join(mailDir, `.${id}.eml.tmp`);
+  const fh = await open(tmp, 'wx');
+  try {
+    await fh.writev([trace, raw]);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path.join(mailDir, `${id}.eml`));
+  await syncDir();
+  return { id, rcptTo };
 }
 
 const server = new SMTPServer({
@@ -109,12 +122,14 @@ const server = new SMTPServer({
         }
         return store(raw, session);
       })
-      .then((record) => {
-        log('info', 'stored', { id: record.id, to: record.envelope.rcptTo, subject: record.subject });
-        callback(null, `queued as ${record.id}`);
+      .then((stored) => {
+        if (debug) log('debug', 'stored', stored);
+        callback(null, `queued as ${stored.id}`);
       })
       .catch((err) => {
         log('error', 'store failed', { err: String(err) });
+        // A local write failure is temporary from the client's point of view: 451, try again.
+        if (!err.responseCode) err.responseCode = 451;
         callback(err);
       });
   },

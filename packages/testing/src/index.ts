@@ -37,3 +37,4 @@ export { runService, readyStatus, type ServiceProcess } from './service-process.
 export { influxql } from './influxql.js';
 export { startProxy, type CuttableProxy } from './proxy.js';
 export { hj212HourlyUpload } from './hj212.js';
+export { readSinkHeads, readSinkMails, scanHeaders, type SinkHead, type SinkMail } from './mail.js';

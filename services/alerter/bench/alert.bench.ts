@@ -1,7 +1,8 @@
 // Alerter throughput on the real Postgres and Redis of .offsite/env and a private SMTP sink (the
-// project's infra/smtp-sink, a real SMTP server that parses every mail, started on its own port
-// and directory so other people's mail and tests neither slow nor pollute the count). Prints
-// numbers; asserts nothing.
+// project's infra/smtp-sink, a real SMTP server that answers 250 once each mail is fsync'ed to its
+// own file, started on its own port and directory so other people's mail and tests neither slow
+// nor pollute the count). Prints numbers, with the CPU each side spent per notification; asserts
+// nothing.
 //
 //   npm run bench:alert                     (from the repository root)
 //   flock /tmp/offsite-bench.lock npm run bench:alert -- --profile
@@ -16,6 +17,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os, { tmpdir } from 'node:os';
@@ -26,6 +28,7 @@ import pg from 'pg';
 import { createEmailChannel, createOutboxChannel, renderReminder, type Channel } from '@offsite/notify';
 import { createSilentLogger } from '@offsite/runtime';
 import { importRegistry, runMigrations } from '@offsite/store';
+import { readSinkHeads } from '@offsite/testing';
 import { createAlerter } from '../src/app.js';
 import { deviation } from '../src/int-support.js';
 import { defaultPolicy } from '../src/policy.js';
@@ -74,6 +77,23 @@ const rssTimer = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }, 100);
 const mb = (b: number) => `${(b / 1048576).toFixed(0)} MB`;
+
+/** CPU ms (user + system) a process used so far, from /proc/<pid>/stat (clock ticks of 10 ms); 0 once gone. */
+const procCpuMs = (pid: number): number => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return 0;
+  }
+};
+/** Busy and total ms of all CPUs (/proc/stat), whoever used them. */
+const machineCpuMs = (): { busy: number; total: number } => {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0) * 10;
+  return { busy: total - (f[3]! + f[4]!) * 10, total };
+};
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -171,7 +191,46 @@ const pool = new pg.Pool({
   connectionString: need('OFFSITE_PG_URL'),
   options: `-c search_path=${schema}`,
   max: 20,
+  // Named, and never closed while idle, so each phase's CPU of our Postgres backends is countable.
+  application_name: `alert-bench-${id}`,
+  idleTimeoutMillis: 0,
 });
+const redisPid = await (async () => {
+  const r = new Redis(connection);
+  const info = await r.info('server');
+  r.disconnect();
+  return Number(/process_id:(\d+)/.exec(info)?.[1] ?? 0);
+})();
+
+/** CPU used so far by each side of the run (ms): this process (the alerter), the sink, our Postgres backends, Redis, the machine. */
+async function cpuSnapshot() {
+  const pids = (
+    await pool.query<{ pid: number }>(`select pid from pg_stat_activity where application_name = $1`, [
+      `alert-bench-${id}`,
+    ])
+  ).rows.map((r) => r.pid);
+  const u = process.cpuUsage();
+  return {
+    alerter: (u.user + u.system) / 1000,
+    sink: procCpuMs(sink.pid!),
+    pg: new Map(pids.map((p) => [p, procCpuMs(p)])),
+    redis: procCpuMs(redisPid),
+    machine: machineCpuMs(),
+  };
+}
+/** CPU per item between two snapshots, one line. */
+function cpuLine(a: Awaited<ReturnType<typeof cpuSnapshot>>, b: typeof a, items: number): string {
+  let pgMs = 0;
+  for (const [pid, ms] of b.pg) pgMs += ms - (a.pg.get(pid) ?? 0);
+  const per = (ms: number) => `${(ms / items).toFixed(2)}`;
+  const busy = b.machine.busy - a.machine.busy;
+  const total = b.machine.total - a.machine.total;
+  return (
+    `CPU ms per notification: alerter ${per(b.alerter - a.alerter)}, sink ${per(b.sink - a.sink)}, ` +
+    `postgres backends ${per(pgMs)}, redis ${per(b.redis - a.redis)} (shared server: everyone's commands); ` +
+    `machine ${((100 * busy) / Math.max(1, total)).toFixed(0)}% busy over both cores (${per(busy)} ms per notification, all processes)`
+  );
+}
 // Postgres statements issued by the alerter (not by the bench's own bookkeeping), per run.
 let statements = 0;
 const counted = {
@@ -180,7 +239,8 @@ const counted = {
     return pool.query(text, values);
   }) as typeof pool.query,
 };
-const mailsIn = async () => (await readdir(mailDir)).filter((f) => f.endsWith('.json')).length;
+const mailsIn = async () =>
+  (await readdir(mailDir)).filter((f) => f.endsWith('.eml') && !f.startsWith('.')).length;
 
 try {
   await runMigrations(pool, { logger });
@@ -264,6 +324,7 @@ try {
     );
     const channel = email();
     const lat: number[] = [];
+    const cpu0 = await cpuSnapshot();
     const t = performance.now();
     let next = 0;
     await Promise.all(
@@ -283,10 +344,11 @@ try {
     );
     const s = (performance.now() - t) / 1000;
     baselineRate = SENDS / s;
+    const cpu1 = await cpuSnapshot();
     await channel.close();
     console.log(
       `baseline email channel (nodemailer pool) → sink: ${SENDS} mails in ${s.toFixed(2)} s = ${baselineRate.toFixed(0)} mails/s; ` +
-        `send p50 ${pct(lat, 50).toFixed(0)} ms, p99 ${pct(lat, 99).toFixed(0)} ms (${CONC} in flight)`,
+        `send p50 ${pct(lat, 50).toFixed(0)} ms, p99 ${pct(lat, 99).toFixed(0)} ms (${CONC} in flight); loadavg ${load()}\n  ${cpuLine(cpu0, cpu1, SENDS)}`,
     );
   }
 
@@ -334,6 +396,7 @@ try {
       ack: ackBase,
       send: { concurrency: CONC, planConcurrency: PLAN_CONC, workersPerQueue: SEND_WORKERS },
     });
+    const cpu0 = await cpuSnapshot();
     a.start();
     const offeredAt = new Map<string, number>();
     const base = 100_000 + Math.floor(Math.random() * 1e6) * 10;
@@ -366,6 +429,7 @@ try {
         )
       ).rows[0]!.n;
     while ((await sent()) < accepted.size && wall() - t0 < 180_000) await sleep(50);
+    const cpu1 = await cpuSnapshot();
     const last = Math.max(...accepted.values());
     const s = (last - t0) / 1000;
     // Latency: from the group's first offered deviation (or the end of its group-wait bucket,
@@ -408,7 +472,7 @@ try {
       `${label}: ${accepted.size}/${want} notifications in ${s.toFixed(2)} s = ${rate_.toFixed(0)} notifications/s ` +
         `(deviations offered ${rate > 0 ? `at ${rate}/s` : 'as a burst'}: ${count} in ${offeredFor.toFixed(2)} s); ` +
         `deviation→accepted p50 ${pct(lat, 50).toFixed(0)} ms, p99 ${pct(lat, 99).toFixed(0)} ms, max ${Math.max(...lat).toFixed(0)} ms; ` +
-        `accepted twice by the channel: ${acceptedDup}; ${(statements / accepted.size).toFixed(1)} Postgres statements per notification; RSS peak so far ${mb(peakRss)}; loadavg ${load()}\n  last 1000 jobs: ${stages.join('; ')}`,
+        `accepted twice by the channel: ${acceptedDup}; ${(statements / accepted.size).toFixed(1)} Postgres statements per notification; RSS peak so far ${mb(peakRss)}; loadavg ${load()}\n  ${cpuLine(cpu0, cpu1, accepted.size)}\n  last 1000 jobs: ${stages.join('; ')}`,
     );
     await a.close();
     await channel.close();
@@ -428,12 +492,9 @@ try {
   const deadline = Date.now() + 10_000;
   while ((await mailsIn()) < want + SENDS && Date.now() < deadline) await sleep(100);
   const ids = new Map<string, number>();
-  for (const f of await readdir(mailDir)) {
-    if (!f.endsWith('.json')) continue;
-    const m = JSON.parse(await readFile(path.join(mailDir, f), 'utf8')) as { messageId?: string };
+  for (const m of await readSinkHeads(mailDir))
     if (m.messageId?.endsWith(`@${midDomain}>`) && !m.messageId.startsWith('<raw-'))
       ids.set(m.messageId, (ids.get(m.messageId) ?? 0) + 1);
-  }
   console.log(
     `smtp sink inbox: ${ids.size} distinct alerter Message-IDs (of ${want} the channel accepted), ` +
       `${[...ids.values()].filter((n) => n > 1).length} duplicates; alerter (bench process) RSS peak ${mb(peakRss)}; loadavg ${load()}`,

@@ -5,28 +5,15 @@ import pg from 'pg';
 import { importRegistry, runMigrations } from '@offsite/store';
 import { createEmailChannel, createOutboxChannel, type Channel, NotifyError } from '@offsite/notify';
 import type { DeviationV1 } from '@offsite/contracts';
-import { requireEnv, silentLogger, until } from '@offsite/testing';
+import { readSinkMails, requireEnv, silentLogger, type SinkMail, until } from '@offsite/testing';
 import { createAckServer } from './ack-server.js';
 import { createAlerter, type Alerter } from './app.js';
 import { defaultPolicy, type AlertPolicy } from './policy.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
-interface Mail {
-  to: string[];
-  subject: string | null;
-  text: string | null;
-  messageId: string | null;
-}
-
-async function mails(dir: string, domain: string): Promise<Mail[]> {
-  const out: Mail[] = [];
-  for (const f of await readdir(dir)) {
-    if (!f.endsWith('.json') || f.startsWith('.')) continue;
-    const m = JSON.parse(await readFile(path.join(dir, f), 'utf8')) as Mail;
-    if (m.to.some((a) => a.endsWith(`@${domain}`))) out.push(m);
-  }
-  return out;
-}
+/** Mails to addresses in `domain`, parsed (recipients, subject, Chinese text). */
+const mails = (dir: string, domain: string): Promise<SinkMail[]> =>
+  readSinkMails(dir, (h) => h.recipients.some((a) => a.endsWith(`@${domain}`)));
 
 const dev = (over: Partial<DeviationV1>): DeviationV1 => ({
   schema: 'deviation.v1',

@@ -171,6 +171,32 @@ export function createAlerter(opts: AlerterOptions) {
     { maxSize: 200, key: (s) => s.notificationId },
   );
 
+  // The same for the steps of intake and planning that every deviation and every round takes:
+  // group assignments, the round's group context, and enqueues (one addBulk per queue). Each caller
+  // still awaits its own item, so nothing is enqueued before its case has its group, and a failed
+  // batch fails each of its callers (intake does not commit the offset; a plan job retries).
+  const caseGroups = createBatcher(
+    async (items: { deviationId: string; groupKey: string; policy: string }[]) => {
+      await repo.setCaseGroups(db, items);
+      return items.map(() => undefined);
+    },
+    { maxSize: 200, key: (g) => g.deviationId },
+  );
+  const contexts = createBatcher((keys: string[]) => repo.groupContexts(db, keys), { maxSize: 100 });
+  type Bulk<T> = { name: string; data: T; opts: { jobId: string } & Record<string, unknown> };
+  const bulkAdder = <T>(addBulk: (items: Bulk<T>[]) => Promise<unknown>) =>
+    createBatcher(
+      async (items: Bulk<T>[]) => {
+        await addBulk(items);
+        return items.map(() => undefined);
+      },
+      { maxSize: 500, key: (j) => j.opts.jobId },
+    );
+  const planAdds = bulkAdder<PlanJob>((items) => planQueue.addBulk(items));
+  const sendAdds = new Map(
+    [...sendQueues].map(([provider, q]) => [provider, bulkAdder<SendJob>((items) => q.addBulk(items))]),
+  );
+
   const delayUntil = (t: Date) => Math.max(0, t.getTime() - now().getTime());
   const entryByName = (name: string | null): PolicyEntry | undefined =>
     policy.entries.find((e) => e.name === name);
@@ -214,16 +240,16 @@ export function createAlerter(opts: AlerterOptions) {
     const bucket = Number(/\.(\d+)(?:\.f)?$/.exec(groupKey)?.[1] ?? NaN);
     const bucketEnd = Number.isFinite(bucket) ? new Date((bucket + 1) * policy.groupWaitMs) : now();
     const at = afterQuietHours(bucketEnd, policy.quietHours, urgent);
-    await planQueue.add(
-      'round',
-      { groupKey, round: 1 },
-      {
+    await planAdds.add({
+      name: 'round',
+      data: { groupKey, round: 1 },
+      opts: {
         jobId: `${groupKey}.r1`,
         delay: delayUntil(at),
         removeOnComplete: 1000,
         ...PLAN_RETRY,
       },
-    );
+    });
   }
 
   async function plan(ev: DeviationV1, known?: repo.PlanContext): Promise<'suppressed' | 'planned'> {
@@ -247,7 +273,7 @@ export function createAlerter(opts: AlerterOptions) {
     const t = now();
     const base = groupKeyFor(ev.enterpriseId, decision.entry.name, t, policy.groupWaitMs);
     const groupKey = decision.supervisorsOnly ? `${base}.f` : base;
-    await repo.setCaseGroup(db, ev.id, groupKey, decision.entry.name);
+    await caseGroups.add({ deviationId: ev.id, groupKey, policy: decision.entry.name });
     await planFirstRound(groupKey, decision.entry.urgent);
     return 'planned';
   }
@@ -321,7 +347,7 @@ export function createAlerter(opts: AlerterOptions) {
     escalation = false,
     loaded?: repo.GroupContext,
   ): Promise<number> {
-    const ctx = loaded ?? (await repo.groupContext(db, groupKey));
+    const ctx = loaded ?? (await contexts.add(groupKey));
     const all = ctx.cases;
     const cases = kind === 'resolved' ? all : all.filter((c) => c.state !== 'resolved');
     const entry = entryByName(all[0]?.policy ?? null);
@@ -353,7 +379,7 @@ export function createAlerter(opts: AlerterOptions) {
         ? { date: ent.resumption_date }
         : {}
       : undefined;
-    const jobs = new Map<string, { name: string; data: SendJob; opts: { jobId: string } }[]>();
+    const jobs: Promise<void>[] = [];
     for (const r of list) {
       const ackable = r.kind === 'enterprise-contact' && kind === 'reminder';
       const exp = new Date(now().getTime() + policy.ackTtlMs);
@@ -395,18 +421,17 @@ export function createAlerter(opts: AlerterOptions) {
           recipient: { kind: r.kind, id: r.id },
           message: { id, to: { address, name: r.name }, language: r.language, ...rendered },
         };
-        const bulk = jobs.get(first.provider) ?? [];
-        bulk.push({ name: model.kind, data: job, opts: { jobId: id, ...sendOpts() } });
-        jobs.set(first.provider, bulk);
+        jobs.push(
+          sendAdds
+            .get(first.provider)!
+            .add({ name: model.kind, data: job, opts: { jobId: id, ...sendOpts() } }),
+        );
       }
     }
-    // One round trip per provider queue for the whole fan-out (ids keep it idempotent).
-    let n = 0;
-    for (const [provider, bulk] of jobs) {
-      await sendQueues.get(provider)!.addBulk(bulk);
-      n += bulk.length;
-    }
-    return n;
+    // One addBulk per provider queue for this fan-out and the others running meanwhile (ids keep it
+    // idempotent).
+    await Promise.all(jobs);
+    return jobs.length;
   }
 
   async function processPlan(job: Job<PlanJob>): Promise<void> {
@@ -415,7 +440,7 @@ export function createAlerter(opts: AlerterOptions) {
       await fanOut(groupKey, 'resolved', 1, 'resolved');
       return;
     }
-    const state = await repo.groupContext(db, groupKey);
+    const state = await contexts.add(groupKey);
     const cases = state.cases.filter((c) => c.state !== 'resolved');
     const entry = entryByName(cases[0]?.policy ?? null);
     if (!entry || cases.length === 0) return;

@@ -1,32 +1,15 @@
 // Shared by the alerter's process-level integration tests (kill -9, Redis restarts): the SMTP
-// sink's inbox read back, deviations, a fresh schema with the example registry, and the set of
+// sink's inbox read back (Message-IDs), deviations, a fresh schema with the example registry, and the set of
 // Message-IDs a run must produce. Test code only; not exported by the package.
-import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import type { DeviationV1 } from '@offsite/contracts';
 import { importRegistry, runMigrations } from '@offsite/store';
-import { silentLogger } from '@offsite/testing';
+import { readSinkHeads, silentLogger, type SinkHead } from '@offsite/testing';
 
-export interface Mail {
-  to: string[];
-  messageId: string | null;
-  subject: string | null;
-}
-
-/** Mails in the sink's directory whose Message-ID is in `midDomain` (the files being written are skipped). */
-export async function mails(dir: string, midDomain: string): Promise<Mail[]> {
-  const out: Mail[] = [];
-  for (const f of await readdir(dir)) {
-    if (!f.endsWith('.json') || f.startsWith('.')) continue;
-    try {
-      const m = JSON.parse(await readFile(path.join(dir, f), 'utf8')) as Mail;
-      if (m.messageId?.endsWith(`@${midDomain}>`)) out.push(m);
-    } catch {
-      // a file being written by the sink; read again on the next poll
-    }
-  }
-  return out;
+/** Mails in the sink's directory whose Message-ID is in `midDomain` (envelope and Message-ID only). */
+export async function mails(dir: string, midDomain: string): Promise<SinkHead[]> {
+  return (await readSinkHeads(dir)).filter((m) => m.messageId?.endsWith(`@${midDomain}>`));
 }
 
 /** The alerter's three topics under a test prefix. */

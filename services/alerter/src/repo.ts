@@ -130,14 +130,24 @@ export async function getCase(db: Db, id: string): Promise<CaseRow | null> {
   return (await db.query<CaseRow>(`select * from alert_cases where deviation_id = $1`, [id])).rows[0] ?? null;
 }
 
-export async function setCaseGroup(db: Db, id: string, groupKey: string, policy: string): Promise<void> {
+/** Groups (and policy entries) of planned cases, many in one statement; a case keeps its first group. */
+export async function setCaseGroups(
+  db: Db,
+  items: { deviationId: string; groupKey: string; policy: string }[],
+): Promise<void> {
   await db.query(
     prepared(
-      'set-case-group',
-      `update alert_cases set group_key = $2, policy = $3 where deviation_id = $1 and group_key is null`,
+      'set-case-groups',
+      `update alert_cases c set group_key = x."groupKey", policy = x.policy
+         from jsonb_to_recordset($1::jsonb) as x("deviationId" text, "groupKey" text, policy text)
+        where c.deviation_id = x."deviationId" and c.group_key is null`,
     ),
-    [id, groupKey, policy],
+    [JSON.stringify(items)],
   );
+}
+
+export async function setCaseGroup(db: Db, id: string, groupKey: string, policy: string): Promise<void> {
+  await setCaseGroups(db, [{ deviationId: id, groupKey, policy }]);
 }
 
 export async function setSuppressed(db: Db, id: string, reason: string): Promise<void> {
@@ -199,46 +209,61 @@ export interface GroupContext {
   sites: Map<string, { zh: string; en?: string }>;
 }
 
-const GROUP_CONTEXT = prepared(
-  'group-context',
-  `with c as (select * from alert_cases where group_key = $1),
-          ent as (select enterprise_id as id from c limit 1)
-     select coalesce((select jsonb_agg(to_jsonb(c) order by c.opened_at, c.deviation_id) from c), '[]') as cases,
-            exists (select 1 from alert_acknowledgements a where a.group_key = $1) as acked,
-            (select to_jsonb(x) from (${enterpriseSql('(select id from ent)')}) x) as ent,
-            coalesce((select jsonb_agg(jsonb_build_object('id', k.id::text, 'name', k.name, 'role', k.role,
-                        'phone', k.phone, 'email', k.email, 'language', k.language) order by k.id)
-                        from contacts k where k.enterprise_id = (select id from ent)), '[]') as contacts,
-            coalesce((select jsonb_agg(s) from (
-               select id, name_zh, name_en from outlets where id in (select site_id from c)
-               union all
-               select id, name_zh, name_en from meters where id in (select site_id from c)
-                  and id not in (select id from outlets where id in (select site_id from c))) s), '[]') as sites`,
+// Correlated per group key, so one statement serves every plan job running at the same time.
+const GROUP_CONTEXTS = prepared(
+  'group-contexts',
+  `select g.key as group_key,
+          coalesce((select jsonb_agg(to_jsonb(c) order by c.opened_at, c.deviation_id)
+                      from alert_cases c where c.group_key = g.key), '[]') as cases,
+          exists (select 1 from alert_acknowledgements a where a.group_key = g.key) as acked,
+          (select to_jsonb(x) from (${enterpriseSql('e0.enterprise_id')}) x) as ent,
+          coalesce((select jsonb_agg(jsonb_build_object('id', k.id::text, 'name', k.name, 'role', k.role,
+                      'phone', k.phone, 'email', k.email, 'language', k.language) order by k.id)
+                      from contacts k where k.enterprise_id = e0.enterprise_id), '[]') as contacts,
+          coalesce((select jsonb_agg(s) from (
+             select id, name_zh, name_en from outlets
+              where id in (select site_id from alert_cases where group_key = g.key)
+             union all
+             select id, name_zh, name_en from meters
+              where id in (select site_id from alert_cases where group_key = g.key)
+                and id not in (select id from outlets
+                                where id in (select site_id from alert_cases where group_key = g.key))) s),
+            '[]') as sites
+     from unnest($1::text[]) as g(key)
+     left join lateral (select enterprise_id from alert_cases where group_key = g.key limit 1) e0 on true`,
 );
 
 /**
- * Everything a notification round needs about a group, in one round trip: its cases, whether it
- * was acknowledged, the enterprise, its contacts and the facility names.
+ * Everything a notification round needs about each group, in one round trip for many groups: its
+ * cases, whether it was acknowledged, the enterprise, its contacts and the facility names.
  */
-export async function groupContext(db: Db, groupKey: string): Promise<GroupContext> {
+export async function groupContexts(db: Db, groupKeys: string[]): Promise<GroupContext[]> {
   const r = await db.query<{
+    group_key: string;
     cases: (Omit<CaseRow, 'opened_at' | 'resolved_at'> & { opened_at: string; resolved_at: string | null })[];
     acked: boolean;
     ent: EnterpriseInfo | null;
     contacts: ContactRow[];
     sites: { id: string; name_zh: string; name_en: string | null }[];
-  }>(GROUP_CONTEXT, [groupKey]);
+  }>(GROUP_CONTEXTS, [groupKeys]);
+  const byKey = new Map(r.rows.map((row) => [row.group_key, row]));
+  return groupKeys.map((key) => {
+    const row = byKey.get(key)!;
+    const sites = new Map<string, { zh: string; en?: string }>();
+    for (const x of row.sites) sites.set(x.id, { zh: x.name_zh, ...(x.name_en ? { en: x.name_en } : {}) });
+    const cases = row.cases.map((c) => ({
+      ...c,
+      opened_at: new Date(c.opened_at),
+      resolved_at: c.resolved_at ? new Date(c.resolved_at) : null,
+    }));
+    for (const c of cases) if (!sites.has(c.site_id)) sites.set(c.site_id, { zh: c.site_id });
+    return { cases, acked: row.acked, ent: row.ent, contacts: row.contacts, sites };
+  });
+}
 
-  const row = r.rows[0]!;
-  const sites = new Map<string, { zh: string; en?: string }>();
-  for (const x of row.sites) sites.set(x.id, { zh: x.name_zh, ...(x.name_en ? { en: x.name_en } : {}) });
-  const cases = row.cases.map((c) => ({
-    ...c,
-    opened_at: new Date(c.opened_at),
-    resolved_at: c.resolved_at ? new Date(c.resolved_at) : null,
-  }));
-  for (const c of cases) if (!sites.has(c.site_id)) sites.set(c.site_id, { zh: c.site_id });
-  return { cases, acked: row.acked, ent: row.ent, contacts: row.contacts, sites };
+/** One group's context (see `groupContexts`). */
+export async function groupContext(db: Db, groupKey: string): Promise<GroupContext> {
+  return (await groupContexts(db, [groupKey]))[0]!;
 }
 
 export interface ContactRow {

@@ -1,27 +1,6 @@
-import { readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { requireEnv, silentLogger, until } from '@offsite/testing';
+import { readSinkMails, requireEnv, silentLogger, type SinkMail, until } from '@offsite/testing';
 import { createEmailChannel, messageIdFor } from './index.js';
-
-interface SinkRecord {
-  messageId: string | null;
-  to: string[];
-  subject: string | null;
-  text: string | null;
-  html: string | null;
-  headers: Record<string, unknown>;
-}
-
-async function sinkRecords(dir: string, domain: string): Promise<SinkRecord[]> {
-  const out: SinkRecord[] = [];
-  for (const f of await readdir(dir)) {
-    if (!f.endsWith('.json') || f.startsWith('.')) continue;
-    const r = JSON.parse(await readFile(path.join(dir, f), 'utf8')) as SinkRecord;
-    if (r.to.some((a) => a.endsWith(`@${domain}`))) out.push(r);
-  }
-  return out;
-}
 
 describe('email channel against the real SMTP sink', () => {
   it('delivers HTML + text in Chinese with the stable Message-ID', async () => {
@@ -49,13 +28,17 @@ describe('email channel against the real SMTP sink', () => {
         sms: { template: 'reminder', params: {}, text: '' },
       });
       expect(r.providerMessageId).toBe(messageIdFor('n-dev-1-c-2-email-1', 'alerter.offsite'));
-      let got: SinkRecord[] = [];
+      let got: SinkMail[] = [];
       await until(
-        async () => (got = await sinkRecords(mailDir, domain)).length === 1,
+        async () =>
+          (got = await readSinkMails(mailDir, (h) => h.recipients.some((a) => a.endsWith(`@${domain}`))))
+            .length === 1,
         10_000,
         'mail in sink',
       );
       const m = got[0]!;
+      expect(m.recipients).toEqual([`wang@${domain}`]);
+      expect(m.to).toEqual([`wang@${domain}`]);
       expect(m.subject).toBe('【青澜市生态环境局】提醒：青澜热电有限公司产治污不同步');
       expect(m.text?.trim()).toBe('请立即核查治污设施运行情况。');
       expect(m.html).toContain('<p>请立即核查治污设施运行情况。</p>');

@@ -1,8 +1,8 @@
 import nodemailer from 'nodemailer';
-import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Channel, Logger, OutgoingNotification, SendResult } from '../channel.js';
 import { maskAddress } from '../channel.js';
 import { NotifyError } from '../errors.js';
+import { buildMime } from './mime.js';
 
 export interface EmailConfig {
   host: string;
@@ -73,13 +73,11 @@ export function createEmailChannel(config: EmailConfig, logger: Logger): Channel
       const messageId = messageIdFor(m.id, config.messageIdDomain);
       const started = Date.now();
       try {
-        // The MIME message is built into one buffer first, so the SMTP connection writes it in
-        // one go instead of one socket write per encoded line group (the pool's hot spot).
-        const raw = await new MailComposer({
-          from: config.from.name
-            ? { name: config.from.name, address: config.from.address }
-            : config.from.address,
-          to: m.to.name ? { name: m.to.name, address: m.to.address } : m.to.address,
+        // The MIME message is built directly into one buffer (mime.ts) and handed to the pool as
+        // `raw`, so the SMTP connection writes it in one go.
+        const raw = buildMime({
+          from: config.from,
+          to: m.to,
           subject: m.subject,
           text: m.text,
           html: m.html,
@@ -88,11 +86,7 @@ export function createEmailChannel(config: EmailConfig, logger: Logger): Channel
             'X-Offsite-Notification-Id': m.id,
             'Content-Language': m.language === 'zh' ? 'zh-CN' : 'en',
           },
-          disableFileAccess: true,
-          disableUrlAccess: true,
-        })
-          .compile()
-          .build();
+        });
         const info = await transport.sendMail({
           envelope: { from: config.from.address, to: [m.to.address] },
           raw,
