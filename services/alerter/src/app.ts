@@ -171,10 +171,14 @@ export function createAlerter(opts: AlerterOptions) {
     { maxSize: 200, key: (s) => s.notificationId },
   );
 
-  // The same for the steps of intake and planning that every deviation and every round takes:
-  // group assignments, the round's group context, and enqueues (one addBulk per queue). Each caller
+  // The same for the steps of intake and planning that every deviation and every round takes: case
+  // upserts, group assignments, the round's group context, and enqueues (one addBulk per queue). Each caller
   // still awaits its own item, so nothing is enqueued before its case has its group, and a failed
   // batch fails each of its callers (intake does not commit the offset; a plan job retries).
+  const upserts = createBatcher((evs: DeviationV1[]) => repo.upsertCases(db, evs), {
+    maxSize: 200,
+    key: (ev) => ev.id,
+  });
   const caseGroups = createBatcher(
     async (items: { deviationId: string; groupKey: string; policy: string }[]) => {
       await repo.setCaseGroups(db, items);
@@ -208,7 +212,7 @@ export function createAlerter(opts: AlerterOptions) {
   }
 
   async function handle(ev: DeviationV1): Promise<HandleOutcome> {
-    const upserted = await repo.upsertCase(db, ev);
+    const upserted = await upserts.add(ev);
     if (!upserted) {
       // Same or older revision: a redelivery or a replay. A redelivery of the stored revision may
       // follow a crash between the upsert and the enqueue, so finish what that run left undone;

@@ -81,12 +81,18 @@ function splitContext<R>(row: WithContext<R>): { row: R; ctx: PlanContext } {
   };
 }
 
-const UPSERT_CASE = prepared(
-  'upsert-case',
-  `with up as (
+const UPSERT_CASES = prepared(
+  'upsert-cases',
+  `with v as (
+       select * from jsonb_to_recordset($1::jsonb) as x(deviation_id text, revision integer, state text, rule text,
+          severity text, enterprise_id text, site_id text, factor text, suspected_falsification boolean,
+          in_resumption_window boolean, opened_at timestamptz, resolved_at timestamptz, event jsonb,
+          window_start timestamptz, check_offline boolean)
+     ), up as (
        insert into alert_cases (deviation_id, revision, state, rule, severity, enterprise_id, site_id, factor,
           suspected_falsification, in_resumption_window, opened_at, resolved_at, event)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       select deviation_id, revision, state, rule, severity, enterprise_id, site_id, factor,
+          suspected_falsification, in_resumption_window, opened_at, resolved_at, event from v
        on conflict (deviation_id) do update set revision = excluded.revision, state = excluded.state,
           severity = excluded.severity, resolved_at = excluded.resolved_at, event = excluded.event,
           in_resumption_window = excluded.in_resumption_window, updated_at = now()
@@ -94,36 +100,53 @@ const UPSERT_CASE = prepared(
        -- Named columns, not *: a prepared statement's result type must not change under a migration.
        returning deviation_id, revision, state, rule, severity, enterprise_id, site_id, suspected_falsification,
           in_resumption_window, opened_at, resolved_at, event, group_key, policy, suppressed_reason)
-     select up.*, ${planContextColumns('$6', '$7', '$14', '$15')} from up`,
+     select up.*, ${planContextColumns('up.enterprise_id', 'up.site_id', 'v.window_start', 'v.check_offline')}
+       from up join v on v.deviation_id = up.deviation_id`,
 );
 
 /**
- * Keeps the latest revision; returns the stored row only when this event was newer (else null),
- * with what planning needs to know (enterprise, maintenance, offline site) read in the same
- * round trip.
+ * Keeps the latest revision of each deviation (ids distinct within a call); for each, the stored
+ * row only when this event was newer (else null), with what planning needs to know (enterprise,
+ * maintenance, offline site) read in the same round trip.
  */
+export async function upsertCases(
+  db: Db,
+  evs: DeviationV1[],
+): Promise<({ row: CaseRow; ctx: PlanContext } | null)[]> {
+  const res = await db.query<WithContext<CaseRow>>(UPSERT_CASES, [
+    JSON.stringify(
+      evs.map((ev) => ({
+        deviation_id: ev.id,
+        revision: ev.revision,
+        state: ev.state,
+        rule: ev.rule,
+        severity: ev.severity,
+        enterprise_id: ev.enterpriseId,
+        site_id: ev.siteId,
+        factor: ev.factor ?? null,
+        suspected_falsification: ev.suspectedFalsification,
+        in_resumption_window: ev.inResumptionWindow,
+        opened_at: ev.openedAt,
+        resolved_at: ev.resolvedAt ?? null,
+        event: ev,
+        window_start: ev.windowStart,
+        check_offline: ev.rule !== 'offline',
+      })),
+    ),
+  ]);
+  const byId = new Map(res.rows.map((r) => [r.deviation_id, r]));
+  return evs.map((ev) => {
+    const r = byId.get(ev.id);
+    return r ? splitContext(r) : null;
+  });
+}
+
+/** One deviation (see `upsertCases`). */
 export async function upsertCase(
   db: Db,
   ev: DeviationV1,
 ): Promise<{ row: CaseRow; ctx: PlanContext } | null> {
-  const res = await db.query<WithContext<CaseRow>>(UPSERT_CASE, [
-    ev.id,
-    ev.revision,
-    ev.state,
-    ev.rule,
-    ev.severity,
-    ev.enterpriseId,
-    ev.siteId,
-    ev.factor ?? null,
-    ev.suspectedFalsification,
-    ev.inResumptionWindow,
-    ev.openedAt,
-    ev.resolvedAt ?? null,
-    JSON.stringify(ev),
-    ev.windowStart,
-    ev.rule !== 'offline',
-  ]);
-  return res.rows[0] ? splitContext(res.rows[0]) : null;
+  return (await upsertCases(db, [ev]))[0]!;
 }
 
 export async function getCase(db: Db, id: string): Promise<CaseRow | null> {
