@@ -1,0 +1,77 @@
+import fc from 'fast-check';
+import { crc32C, groupMessagesPerPartition, kafkajsOriginals, makeRecordEncoder } from './kafkajs-fast.js';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const encoderPrototype = (require('kafkajs/src/protocol/encoder.js') as { prototype: object }).prototype;
+type Enc = { buffer: Buffer };
+const original = kafkajsOriginals.record!;
+const fast = makeRecordEncoder(original, encoderPrototype);
+const bytes = (e: unknown) => Buffer.from((e as Enc).buffer);
+
+describe('KafkaJS fast paths are byte-identical to the originals', () => {
+  test('record v0: strings (any Unicode), Buffers, null keys, offset and timestamp deltas', () => {
+    const keyOrValue = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 300 }),
+      fc.string({ maxLength: 2000 }),
+      fc.uint8Array({ maxLength: 1200 }).map((a) => Buffer.from(a)),
+      fc.constant(null),
+      fc.constant(undefined),
+    );
+    const delta = fc.oneof(
+      fc.integer({ min: -1000, max: 1000 }),
+      fc.integer({ min: -(2 ** 31), max: 2 ** 31 }),
+      fc.maxSafeInteger(),
+    );
+    fc.assert(
+      fc.property(keyOrValue, keyOrValue, fc.nat({ max: 100_000 }), delta, (key, value, offsetDelta, ts) => {
+        const args = { key, value, offsetDelta, timestampDelta: ts };
+        expect(bytes(fast(args))).toEqual(bytes(original(args)));
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  test('record v0: a telemetry event, a record with headers and one with defaults', () => {
+    const value = JSON.stringify({ schema: 'telemetry.v1', enterpriseId: 'ent-1', note: '青澜市' });
+    for (const args of [
+      { key: 'ent-1', value, offsetDelta: 1699, timestampDelta: 0 },
+      { key: 'ent-1', value, headers: { a: 'b', c: ['d', 'e'] } },
+      { key: 'ent-1', value, headers: {} },
+      { value },
+      { key: 'k', value: 'v', timestampDelta: 2 ** 30 },
+      { key: 'k', value: 'v', timestampDelta: -(2 ** 30) },
+    ])
+      expect(bytes(fast(args))).toEqual(bytes(original(args)));
+    // The record encoder is the KafkaJS Encoder the record batch expects.
+    const e = fast({ key: 'k', value: 'v' }) as unknown as { size(): number; buf: Buffer };
+    expect(Buffer.isBuffer(e.buf)).toBe(true);
+    expect(e.size()).toBe(bytes(original({ key: 'k', value: 'v' })).length);
+  });
+
+  test('crc32C', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 5000 }), (a) => {
+        const b = Buffer.from(a);
+        expect(crc32C(b)).toBe(kafkajsOriginals.crc32C!(b));
+      }),
+      { numRuns: 1_000 },
+    );
+    // The standard check value: CRC-32C("123456789") = 0xe3069283.
+    expect(crc32C(Buffer.from('123456789'))).toBe(0xe3069283);
+  });
+
+  test('groupMessagesPerPartition', () => {
+    const partitionMetadata = Array.from({ length: 6 }, (_, i) => ({ partitionId: i }));
+    fc.assert(
+      fc.property(fc.array(fc.string(), { maxLength: 500 }), fc.integer({ min: 0, max: 6 }), (keys, n) => {
+        const messages = keys.map((key, i) => ({ key, value: String(i) }));
+        const partitioner = ({ message }: { message: { key?: unknown } }) =>
+          String(message.key).length % Math.max(1, n);
+        const args = { topic: 't', partitionMetadata: partitionMetadata.slice(0, n), messages, partitioner };
+        expect(groupMessagesPerPartition(args)).toEqual(kafkajsOriginals.groupMessagesPerPartition!(args));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
