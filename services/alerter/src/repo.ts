@@ -65,7 +65,9 @@ const planContextColumns = (ent: string, site: string, at: string, checkOffline:
               and (w.outlet_id = ${site} or w.device_mn in (select mn from devices where outlet_id = ${site})))
      as ctx_in_maintenance,
    ${checkOffline}::boolean and exists (select 1 from alert_cases
-     where site_id = ${site} and rule = 'offline' and state <> 'resolved') as ctx_site_offline`;
+     -- the site's enterprise too: alert_cases has no site index, the enterprise one narrows the scan
+     where enterprise_id = ${ent} and site_id = ${site} and rule = 'offline' and state <> 'resolved')
+     as ctx_site_offline`;
 
 type WithContext<R> = R & {
   ctx_ent: EnterpriseInfo | null;
