@@ -52,8 +52,19 @@ const WRITER_CONCURRENCY = num('BENCH_WRITER_CONCURRENCY', 2);
 const CEILING_LINES = num('BENCH_CEILING_LINES', 100_000); // per sweep step
 const HJ_VALUES = 20; // factors per upload
 const MQTT_VALUES = 3; // energy_kwh, power_kw, running
-// Extra node flags for the services (e.g. BENCH_NODE_FLAGS=--max-semi-space-size=32), printed with the results.
+// Node flags of a service: those of its `npm start` script (`node <flags> --import tsx src/main.ts`, the
+// one place they are set for every launcher), then BENCH_NODE_FLAGS (e.g. --max-semi-space-size=16 to
+// compare; a later V8 flag wins). Printed with the results.
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+const startFlags = (name: string): string[] => {
+  const pkg = JSON.parse(readFileSync(`${repo}services/${name}/package.json`, 'utf8')) as {
+    scripts?: { start?: string };
+  };
+  const m = /^node((?: --?[\w-]+(?:=\S+)?)*) --import tsx src\/main\.ts$/.exec(pkg.scripts?.start ?? '');
+  if (!m) throw new Error(`services/${name}: start script is not "node [flags] --import tsx src/main.ts"`);
+  return (m[1] ?? '').split(' ').filter(Boolean);
+};
+const flagsOf = (name: string) => [...startFlags(name), ...NODE_FLAGS];
 const { values: args } = parseArgs({
   options: { profile: { type: 'boolean', default: false }, only: { type: 'string' } },
 });
@@ -170,7 +181,7 @@ function service(name: string, label: string, ops: number, extra: Record<string,
   const base = { ...process.env };
   delete base.NODE_OPTIONS;
   const prof = profile && profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, label)}`] : [];
-  const proc = spawn(process.execPath, [...NODE_FLAGS, ...prof, '--import', 'tsx', 'src/main.ts'], {
+  const proc = spawn(process.execPath, [...flagsOf(name), ...prof, '--import', 'tsx', 'src/main.ts'], {
     cwd: `${repo}services/${name}`,
     env: {
       ...base,
@@ -703,7 +714,13 @@ try {
     `ingest benchmark: ${cpus().length} CPUs, load average at start ${startLoad}, at end ${load()}; ` +
       `offer window ${SECONDS} s (steady rate measured after ${WARMUP} s); ${WRITERS} influx-writer process${WRITERS > 1 ? 'es in one consumer group (as deployed when one is not enough)' : ''} ` +
       `(batch ${WRITER_BATCH} points, ${WRITER_CONCURRENCY} writes in flight); telemetry topic 6 partitions` +
-      (NODE_FLAGS.length ? `; services run with ${NODE_FLAGS.join(' ')}` : '') +
+      `; node flags: ${[
+        'influx-writer',
+        ...(doMqtt ? ['mqtt-ingestor'] : []),
+        ...(doHj ? ['hj212-gateway'] : []),
+      ]
+        .map((n) => `${n} ${flagsOf(n).join(' ') || '(none)'}`)
+        .join(', ')}` +
       '; the load generators (publishers, loggers) run in this process on the same CPUs',
     `  InfluxDB direct-write ceiling : ${ceiling.toFixed(0)} values/s (best of: ${sweep
       .map((s) => `${s.batch}×${s.concurrency} ${(s.rate / 1000).toFixed(0)}k`)
