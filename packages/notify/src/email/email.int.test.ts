@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { readSinkMails, requireEnv, silentLogger, type SinkMail, until } from '@offsite/testing';
+import {
+  readSinkHeads,
+  readSinkMails,
+  requireEnv,
+  silentLogger,
+  type SinkMail,
+  until,
+} from '@offsite/testing';
 import { createEmailChannel, messageIdFor } from './index.js';
 
 describe('email channel against the real SMTP sink', () => {
@@ -28,6 +35,11 @@ describe('email channel against the real SMTP sink', () => {
         sms: { template: 'reminder', params: {}, text: '' },
       });
       expect(r.providerMessageId).toBe(messageIdFor('n-dev-1-c-2-email-1', 'alerter.offsite'));
+      // The sink answers 250 only once the mail is stored: it is there as soon as send() resolves.
+      const stored = (await readSinkHeads(mailDir)).filter((h) =>
+        h.recipients.some((a) => a.endsWith(`@${domain}`)),
+      );
+      expect(stored.map((h) => h.messageId)).toEqual(['<n-dev-1-c-2-email-1@alerter.offsite>']);
       let got: SinkMail[] = [];
       await until(
         async () =>
