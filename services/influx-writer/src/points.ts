@@ -106,8 +106,19 @@ function setField(names: string[], values: string[], name: string, value: string
  * intermediate point objects: series prefixes are cached, each factor's fields are encoded straight
  * from the measurements. Throws InvalidPointError (or RangeError for a bad dataTime) like the two steps.
  */
+// Readings of many devices share a data time (meters report on the same second): parse each once.
+let lastDataTime = '';
+let lastSeconds = Number.NaN;
+function dataTimeSeconds(dataTime: string): number {
+  if (dataTime !== lastDataTime) {
+    lastSeconds = Math.floor(Date.parse(dataTime) / 1000);
+    lastDataTime = dataTime;
+  }
+  return lastSeconds;
+}
+
 export function telemetryToLines(t: TelemetryV1): { text: string; count: number } {
-  const timeSeconds = Math.floor(Date.parse(t.dataTime) / 1000);
+  const timeSeconds = dataTimeSeconds(t.dataTime);
   if (!Number.isFinite(timeSeconds)) throw new RangeError(`invalid dataTime ${t.dataTime}`);
   const interval = t.periodSeconds !== undefined ? `${t.interval}-${t.periodSeconds}s` : t.interval;
   const ms = t.measurements;
