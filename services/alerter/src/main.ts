@@ -309,6 +309,7 @@ lifecycle.register({
           );
         },
         counters: { dlq: (reason) => metrics.dlq.inc({ reason }) },
+        concurrency: env.OFFSITE_ALERTER_INTAKE_CONCURRENCY,
       }),
     });
     consumer.consumer.on(consumer.consumer.events.CRASH, (e) => {
