@@ -364,7 +364,14 @@ try {
     channelName: 'email' | 'outbox',
     rate: number,
     count: number,
-  ): Promise<{ rate: number; accepted: number; steady: number; offered: number; p99: number }> {
+  ): Promise<{
+    rate: number;
+    accepted: number;
+    steady: number;
+    offered: number;
+    p99: number;
+    tailMs: number;
+  }> {
     const p = defaultPolicy({ districtOfficers: {}, citySupervisors: [] });
     p.groupWaitMs = 1;
     delete p.quietHours;
@@ -485,7 +492,14 @@ try {
     await a.close();
     await channel.close();
     await pool.query('truncate alert_cases, alert_notifications, alert_delivery_attempts cascade');
-    return { rate: rate_, accepted: accepted.size, steady, offered: want / offeredFor, p99: pct(lat, 99) };
+    return {
+      rate: rate_,
+      accepted: accepted.size,
+      steady,
+      offered: want / offeredFor,
+      p99: pct(lat, 99),
+      tailMs: last - (t0 + offeredFor * 1000),
+    };
   }
   await sends('outbox (burst)', createOutboxChannel({ dir, as: 'email' }, logger), 'outbox', 0, SENDS);
   const burst = await sends('smtp-pooled (burst)', email(), 'email', 0, SENDS);
@@ -514,16 +528,19 @@ try {
   );
   const dups = [...ids.values()].filter((n) => n > 1).length;
   const ok = (b: boolean) => (b ? 'met' : 'NOT met');
-  // Offered at exactly the target, the achieved rate can only match it within noise: the paced run
-  // keeps up when its steady rate is within 2 % of what was offered.
-  const keptUp = (r: { steady: number; offered: number }) => r.steady >= 0.98 * r.offered;
+  // Offered at exactly the target, the achieved rate can only match it within noise, so the paced
+  // run shows the latency at the target load and that it keeps pace (its last acceptance shortly
+  // after its last offer); the rate is shown by a run that achieves ≥ 500/s: the paced one, or the
+  // headroom run at a higher offered rate with p99 < 1 s too.
+  const rateOk =
+    paced.steady >= 500 || (headroom !== undefined && headroom.steady >= 500 && headroom.p99 < 1000);
   console.log(
-    `target (issue 5, paced at ${RATE}/s offered): ≥ 500 notifications/s: steady ${paced.steady.toFixed(0)}/s of ${paced.offered.toFixed(0)}/s offered ` +
-      `${ok(keptUp(paced) && paced.offered >= 0.98 * 500)}; p99 < 1 s: ${paced.p99.toFixed(0)} ms ${ok(paced.p99 < 1000)}; ` +
-      `0 duplicates: ${dups} ${ok(dups === 0 && ids.size === want)}` +
+    `target (issue 5): ≥ 500 notifications/s achieved: ${ok(rateOk)} (paced at ${RATE}/s: steady ${paced.steady.toFixed(0)}/s of ${paced.offered.toFixed(0)}/s offered, ` +
+      `last acceptance ${paced.tailMs.toFixed(0)} ms after the last offer` +
       (headroom
-        ? `; headroom at ${Math.round(RATE * HEADROOM)}/s: steady ${headroom.steady.toFixed(0)}/s of ${headroom.offered.toFixed(0)}/s, p99 ${headroom.p99.toFixed(0)} ms`
-        : ''),
+        ? `; at ${Math.round(RATE * HEADROOM)}/s: steady ${headroom.steady.toFixed(0)}/s of ${headroom.offered.toFixed(0)}/s, p99 ${headroom.p99.toFixed(0)} ms, last acceptance ${headroom.tailMs.toFixed(0)} ms after the last offer`
+        : '') +
+      `); p99 < 1 s at ${RATE}/s: ${paced.p99.toFixed(0)} ms ${ok(paced.p99 < 1000)}; 0 duplicates: ${dups} ${ok(dups === 0 && ids.size === want)}`,
   );
 } finally {
   clearInterval(rssTimer);
