@@ -3,8 +3,9 @@
 //      written straight to InfluxDB in a small sweep of batch sizes × concurrent requests; the best is
 //      the ceiling (and tells the writer's batch size).
 //   2. MQTT → mqtt-ingestor → Kafka → influx-writer(s) → InfluxDB: BENCH_PUBLISHERS clients publish
-//      meter readings (3 values each) of every registry meter at an offered BENCH_MQTT_RATE values/s
-//      for BENCH_SECONDS, QoS 1.
+//      meter readings (3 values each, one reading per message) of every registry meter at an offered
+//      BENCH_MQTT_RATE values/s for BENCH_SECONDS, QoS 1, through bench/mqtt-publisher.ts
+//      (BENCH_PUBLISHER=mqttjs: MQTT.js clients, which take ~3x the CPU per message).
 //   3. HJ 212 over TCP → hj212-gateway → Kafka → the same writers: BENCH_LOGGERS loggers of every
 //      registry device send 2011 uploads of 20 values paced to BENCH_HJ_RATE values/s in total, each
 //      waiting for its 9014 before the next (so a slow pipeline slows the offer: closed loop).
@@ -12,7 +13,8 @@
 // rate per second (min/median), the drain after the offer stopped, sent vs stored (must be equal), the
 // ratio to the ceiling, and RSS of every service. BENCH_WRITERS writer processes share one consumer
 // group (how it is deployed when one process is not enough). Own topics, database and Postgres schema,
-// removed at the end. Run it under `flock /tmp/offsite-bench.lock` on the shared machine.
+// removed at the end. The services run with the node flags of their `npm start` scripts (printed).
+// Run it under `flock /tmp/offsite-bench.lock` on the shared machine.
 //   --profile: the first writer, the mqtt-ingestor and the gateway run under `node --cpu-prof`; the top
 //   self-time functions and the self time per module of each are printed.
 //   --only mqtt|hj212: skip the other path.
