@@ -12,13 +12,14 @@
 // (workers per send queue, 1), PLAN_CONC
 // (plan worker concurrency, 32),
 // SMTP_CONNECTIONS (pool size, 16), SMTP_MAX_MESSAGES (messages per pooled connection, 10000),
-// HEADROOM (a second paced run at HEADROOM × RATE, 1.2; 0 skips it).
+// HEADROOM (a second paced run at HEADROOM × RATE, 1.2; 0 skips it), KAFKA (1: a paced run fed
+// through a private deviation topic, the consumer and the intake of the service; 0 skips it).
 // --profile writes .cpuprofile files of the bench process (the alerter runs in it) and of the sink
 // under /tmp/alert-bench-prof-<id>/ and prints the top self-time functions of each.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os, { tmpdir } from 'node:os';
@@ -26,11 +27,19 @@ import path from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import {
+  createBatchConsumer,
+  createDurableProducer,
+  createKafkaClient,
+  ensureTopics,
+  type BatchConsumer,
+} from '@offsite/kafka';
 import { createEmailChannel, createOutboxChannel, renderReminder, type Channel } from '@offsite/notify';
 import { createSilentLogger } from '@offsite/runtime';
 import { importRegistry, runMigrations } from '@offsite/store';
 import { readSinkHeads } from '@offsite/testing';
 import { createAlerter } from '../src/app.js';
+import { createIntake } from '../src/intake.js';
 import { deviation } from '../src/int-support.js';
 import { defaultPolicy } from '../src/policy.js';
 
@@ -50,6 +59,7 @@ const SEND_WORKERS = num('SEND_WORKERS', 1);
 const SMTP_CONNECTIONS = num('SMTP_CONNECTIONS', 16);
 const SMTP_MAX_MESSAGES = num('SMTP_MAX_MESSAGES', 10_000);
 const HEADROOM = num('HEADROOM', 1.2);
+const KAFKA = num('KAFKA', 1);
 const PROFILE = process.argv.includes('--profile');
 const id = randomBytes(4).toString('hex');
 const schema = `bench_${id}`;
@@ -197,11 +207,31 @@ const pool = new pg.Pool({
   application_name: `alert-bench-${id}`,
   idleTimeoutMillis: 0,
 });
+const kafka = createKafkaClient({
+  brokers: need('OFFSITE_KAFKA_BROKERS').split(','),
+  clientId: `alert-bench-${id}`,
+  logger,
+});
+const producer = createDurableProducer(kafka, { logger });
+const benchTopics: string[] = [];
 const redisPid = await (async () => {
   const r = new Redis(connection);
   const info = await r.info('server');
   r.disconnect();
   return Number(/process_id:(\d+)/.exec(info)?.[1] ?? 0);
+})();
+
+/** The Kafka broker of the shared servers (its JVM's command line names kafka.Kafka), for its CPU. */
+const kafkaPid = (() => {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('kafka.Kafka')) return Number(d);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return 0;
 })();
 
 /** CPU used so far by each side of the run (ms): this process (the alerter), the sink, our Postgres backends, Redis, the machine. */
@@ -217,6 +247,7 @@ async function cpuSnapshot() {
     sink: procCpuMs(sink.pid!),
     pg: new Map(pids.map((p) => [p, procCpuMs(p)])),
     redis: procCpuMs(redisPid),
+    kafka: procCpuMs(kafkaPid),
     machine: machineCpuMs(),
   };
 }
@@ -229,7 +260,7 @@ function cpuLine(a: Awaited<ReturnType<typeof cpuSnapshot>>, b: typeof a, items:
   const total = b.machine.total - a.machine.total;
   return (
     `CPU ms per notification: alerter ${per(b.alerter - a.alerter)}, sink ${per(b.sink - a.sink)}, ` +
-    `postgres backends ${per(pgMs)}, redis ${per(b.redis - a.redis)} (shared server: everyone's commands); ` +
+    `postgres backends ${per(pgMs)}, redis ${per(b.redis - a.redis)}, kafka broker ${per(b.kafka - a.kafka)} (shared servers: everyone's work); ` +
     `machine ${((100 * busy) / Math.max(1, total)).toFixed(0)}% busy over both cores (${per(busy)} ms per notification, all processes)`
   );
 }
@@ -364,6 +395,7 @@ try {
     channelName: 'email' | 'outbox',
     rate: number,
     count: number,
+    via: 'direct' | 'kafka' = 'direct',
   ): Promise<{
     rate: number;
     accepted: number;
@@ -407,6 +439,29 @@ try {
     });
     const cpu0 = await cpuSnapshot();
     a.start();
+    // Via Kafka: deviations are produced (keyed by enterprise, acks=all) to a private topic and
+    // reach the alerter through the service's consumer and intake; latency starts at the produce.
+    let consumer: BatchConsumer | undefined;
+    let topic = '';
+    if (via === 'kafka') {
+      topic = `bench-${id}-${benchTopics.length}.deviation.v1`;
+      benchTopics.push(topic);
+      await ensureTopics(kafka, [{ topic, numPartitions: 6 }]);
+      let assigned: () => void = () => undefined;
+      const ready = new Promise<void>((r) => (assigned = r));
+      consumer = createBatchConsumer({
+        kafka,
+        groupId: `bench-${id}-${benchTopics.length}`,
+        topics: [topic],
+        logger,
+        onAssignment: () => assigned(),
+        partitionsConsumedConcurrently: 6, // as the service (OFFSITE_ALERTER_KAFKA_PARTITIONS_CONCURRENTLY)
+        handle: createIntake({ alerter: a, dlq: async () => undefined, logger }),
+      });
+      await consumer.start();
+      await ready;
+      await producer.connect();
+    }
     const offeredAt = new Map<string, number>();
     const base = 100_000 + Math.floor(Math.random() * 1e6) * 10;
     const t0 = wall();
@@ -420,11 +475,20 @@ try {
           if (wait > 0) await sleep(wait);
           const d = dev(base + i, ents[i % ents.length]!);
           offeredAt.set(d.id, rate > 0 ? due : wall());
-          await a.handleDeviation(d);
+          if (via === 'kafka')
+            await producer.send(topic, [{ key: d.enterpriseId, value: JSON.stringify(d) }]);
+          else await a.handleDeviation(d);
         }
       }),
     );
     const offeredFor = (wall() - t0) / 1000;
+    // Through Kafka the last cases may still be on their way: count the groups once all are in.
+    while (
+      via === 'kafka' &&
+      wall() - t0 < 180_000 &&
+      (await pool.query<{ n: number }>(`select count(*)::int as n from alert_cases`)).rows[0]!.n < count
+    )
+      await sleep(50);
     const want = (
       await pool.query<{ n: number }>(
         `select count(distinct group_key)::int as n from alert_cases where group_key is not null`,
@@ -441,8 +505,10 @@ try {
     const cpu1 = await cpuSnapshot();
     const last = Math.max(...accepted.values());
     const s = (last - t0) / 1000;
-    // Latency: from the group's first offered deviation (or the end of its group-wait bucket,
-    // whichever is later: group wait excluded) to the provider's acceptance.
+    // Latency: from the end of the group-wait bucket holding the group's first offered deviation
+    // (the wait the policy imposes: excluded) to the provider's acceptance. Taken from the offer
+    // time, not from the bucket in the group key: that bucket is where the intake put it, so an
+    // intake running behind would otherwise hide its delay.
     const groups = new Map<string, number>();
     for (const r of (
       await pool.query<{ deviation_id: string; group_key: string }>(
@@ -458,8 +524,8 @@ try {
         `select id, group_key from alert_notifications where status = 'sent'`,
       )
     ).rows) {
-      const bucket = Number(/\.(\d+)(?:\.f)?$/.exec(r.group_key)?.[1] ?? NaN);
-      const start = Math.max(groups.get(r.group_key) ?? NaN, (bucket + 1) * p.groupWaitMs);
+      const first = groups.get(r.group_key) ?? NaN;
+      const start = (Math.floor(first / p.groupWaitMs) + 1) * p.groupWaitMs;
       const acc = accepted.get(r.id);
       if (acc !== undefined && Number.isFinite(start)) lat.push(acc - start);
     }
@@ -489,6 +555,7 @@ try {
         `deviation→accepted p50 ${pct(lat, 50).toFixed(0)} ms, p99 ${pct(lat, 99).toFixed(0)} ms, max ${Math.max(...lat).toFixed(0)} ms; ` +
         `accepted twice by the channel: ${acceptedDup}; ${(statements / accepted.size).toFixed(1)} Postgres statements per notification; RSS peak so far ${mb(peakRss)}; loadavg ${load()}\n  ${cpuLine(cpu0, cpu1, accepted.size)}\n  last 1000 jobs: ${stages.join('; ')}`,
     );
+    await consumer?.stop();
     await a.close();
     await channel.close();
     await pool.query('truncate alert_cases, alert_notifications, alert_delivery_attempts cascade');
@@ -509,13 +576,17 @@ try {
     HEADROOM > 0
       ? await sends(`smtp-pooled (paced ×${HEADROOM})`, email(), 'email', Math.round(RATE * HEADROOM), SENDS)
       : undefined;
+  const viaKafka =
+    KAFKA > 0
+      ? await sends(`smtp-pooled (paced via Kafka)`, email(), 'email', RATE, SENDS, 'kafka')
+      : undefined;
   console.log(
     `alerter smtp burst / email channel baseline: ${(burst.rate / baselineRate).toFixed(2)} ` +
       `(${burst.rate.toFixed(0)} / ${baselineRate.toFixed(0)} per s)`,
   );
 
   // Duplicates: the same Message-ID more than once in the sink's inbox.
-  const want = burst.accepted + paced.accepted + (headroom?.accepted ?? 0);
+  const want = burst.accepted + paced.accepted + (headroom?.accepted ?? 0) + (viaKafka?.accepted ?? 0);
   const deadline = Date.now() + 10_000;
   while ((await mailsIn()) < want + SENDS && Date.now() < deadline) await sleep(100);
   const ids = new Map<string, number>();
@@ -540,10 +611,20 @@ try {
       (headroom
         ? `; at ${Math.round(RATE * HEADROOM)}/s: steady ${headroom.steady.toFixed(0)}/s of ${headroom.offered.toFixed(0)}/s, p99 ${headroom.p99.toFixed(0)} ms, last acceptance ${headroom.tailMs.toFixed(0)} ms after the last offer`
         : '') +
-      `); p99 < 1 s at ${RATE}/s: ${paced.p99.toFixed(0)} ms ${ok(paced.p99 < 1000)}; 0 duplicates: ${dups} ${ok(dups === 0 && ids.size === want)}`,
+      `); p99 < 1 s at ${RATE}/s: ${paced.p99.toFixed(0)} ms ${ok(paced.p99 < 1000)}; 0 duplicates: ${dups} ${ok(dups === 0 && ids.size === want)}` +
+      (viaKafka
+        ? `; via Kafka at ${RATE}/s: steady ${viaKafka.steady.toFixed(0)}/s, p99 ${viaKafka.p99.toFixed(0)} ms ${ok(viaKafka.p99 < 1000)}`
+        : ''),
   );
 } finally {
   clearInterval(rssTimer);
+  await producer.disconnect().catch(() => undefined);
+  if (benchTopics.length > 0) {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: benchTopics }).catch(() => undefined);
+    await admin.disconnect();
+  }
   const redis = new Redis(connection);
   const keys = await redis.keys(`bench-${id}-*`);
   if (keys.length) await redis.del(...keys);

@@ -34,6 +34,7 @@ export const AlerterEnv = Type.Object({
   /** Plan jobs (a group's round: read the group, render, enqueue its sends) run at once. */
   OFFSITE_ALERTER_PLAN_CONCURRENCY: Type.Integer({ minimum: 1, default: 10 }),
   OFFSITE_ALERTER_INTAKE_CONCURRENCY: Type.Integer({ minimum: 1, default: 64 }),
+  OFFSITE_ALERTER_KAFKA_PARTITIONS_CONCURRENTLY: Type.Integer({ minimum: 1, default: 6 }),
   OFFSITE_ALERTER_SEND_ATTEMPTS: Type.Integer({ minimum: 1, default: 6 }),
   OFFSITE_ALERTER_SEND_BACKOFF_MS: Type.Integer({ minimum: 10, default: 1000 }),
   /**

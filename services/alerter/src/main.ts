@@ -293,6 +293,8 @@ lifecycle.register({
       kafka,
       groupId: env.OFFSITE_ALERTER_GROUP_ID,
       sessionTimeoutMs: env.OFFSITE_ALERTER_KAFKA_SESSION_TIMEOUT_MS,
+      // Partitions are keyed by enterprise: handling them side by side keeps each one's order.
+      partitionsConsumedConcurrently: env.OFFSITE_ALERTER_KAFKA_PARTITIONS_CONCURRENTLY,
       topics: [deviationTopic],
       logger,
       handle: createIntake({
