@@ -143,14 +143,6 @@ export async function upsertCases(
   });
 }
 
-/** One deviation (see `upsertCases`). */
-export async function upsertCase(
-  db: Db,
-  ev: DeviationV1,
-): Promise<{ row: CaseRow; ctx: PlanContext } | null> {
-  return (await upsertCases(db, [ev]))[0]!;
-}
-
 export async function getCase(db: Db, id: string): Promise<CaseRow | null> {
   return (await db.query<CaseRow>(`select * from alert_cases where deviation_id = $1`, [id])).rows[0] ?? null;
 }
@@ -169,10 +161,6 @@ export async function setCaseGroups(
     ),
     [JSON.stringify(items)],
   );
-}
-
-export async function setCaseGroup(db: Db, id: string, groupKey: string, policy: string): Promise<void> {
-  await setCaseGroups(db, [{ deviationId: id, groupKey, policy }]);
 }
 
 export async function setSuppressed(db: Db, id: string, reason: string): Promise<void> {
