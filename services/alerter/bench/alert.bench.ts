@@ -42,6 +42,7 @@ import { createAlerter } from '../src/app.js';
 import { createIntake } from '../src/intake.js';
 import { deviation } from '../src/int-support.js';
 import { defaultPolicy } from '../src/policy.js';
+import { alerterPgOptions } from '../src/repo.js';
 
 const need = (k: string) => {
   const v = process.env[k];
@@ -201,7 +202,7 @@ await admin.query(`create schema ${schema}`);
 await admin.end();
 const pool = new pg.Pool({
   connectionString: need('OFFSITE_PG_URL'),
-  options: `-c search_path=${schema}`,
+  options: alerterPgOptions(schema),
   max: 20,
   // Named, and never closed while idle, so each phase's CPU of our Postgres backends is countable.
   application_name: `alert-bench-${id}`,

@@ -9,6 +9,7 @@ import { readSinkMails, requireEnv, silentLogger, type SinkMail, until } from '@
 import { createAckServer } from './ack-server.js';
 import { createAlerter, type Alerter } from './app.js';
 import { defaultPolicy, type AlertPolicy } from './policy.js';
+import { alerterPgOptions } from './repo.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 /** Mails to addresses in `domain`, parsed (recipients, subject, Chinese text). */
@@ -90,7 +91,7 @@ describe('alerter on real Postgres, Redis and the SMTP sink', () => {
     await admin.connect();
     await admin.query(`create schema ${schema}`);
     await admin.end();
-    pool = new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: 5 });
+    pool = new pg.Pool({ connectionString: url, options: alerterPgOptions(schema), max: 5 });
     await runMigrations(pool, { logger: silentLogger });
     await importRegistry(pool, { path: path.join(root, 'registry/example.yaml') }, { logger: silentLogger });
     await pool.query(`update contacts set email = 'c' || id || '@${domain}' where email is not null`);

@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { DeviationV1 } from '@offsite/contracts';
 import { importRegistry, runMigrations } from '@offsite/store';
 import { readSinkHeads, silentLogger, type SinkHead } from '@offsite/testing';
+import { alerterPgOptions } from './repo.js';
 
 /** Mails in the sink's directory whose Message-ID is in `midDomain` (envelope and Message-ID only). */
 export async function mails(dir: string, midDomain: string): Promise<SinkHead[]> {
@@ -49,7 +50,7 @@ export async function freshSchema(pgUrl: string, schema: string, domain: string)
   await admin.connect();
   await admin.query(`create schema ${schema}`);
   await admin.end();
-  const pool = new pg.Pool({ connectionString: pgUrl, options: `-c search_path=${schema}`, max: 3 });
+  const pool = new pg.Pool({ connectionString: pgUrl, options: alerterPgOptions(schema), max: 3 });
   await runMigrations(pool, { logger: silentLogger });
   await importRegistry(pool, { path: path.join(root, 'registry/example.yaml') }, { logger: silentLogger });
   await pool.query(`update contacts set email = 'c' || id || '@${domain}' where email is not null`);

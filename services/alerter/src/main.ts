@@ -24,6 +24,7 @@ import { AlerterEnv, parsePairs, parseRateLimits } from './config.js';
 import { createIntake } from './intake.js';
 import { defaultPolicy, type AlertPolicy } from './policy.js';
 import { readPolicyFile } from './policy-file.js';
+import { alerterPgOptions } from './repo.js';
 import { createRejectKeeper } from './receipt-rejects.js';
 
 const { env, logger, registry, lifecycle, run } = bootService({
@@ -123,7 +124,7 @@ const dlqTopic = topic(env.OFFSITE_ALERTER_DLQ_TOPIC);
 
 const pool = new pg.Pool({
   connectionString: env.OFFSITE_PG_URL,
-  options: `-c search_path=${env.OFFSITE_PG_SCHEMA}`,
+  options: alerterPgOptions(env.OFFSITE_PG_SCHEMA),
   max: 10,
 });
 pool.on('error', (err) => logger.warn({ err }, 'idle Postgres client error'));

@@ -9,6 +9,15 @@ export interface Db {
 }
 
 /**
+ * Session settings for every alerter connection. A send is claimed in a committed transaction before the
+ * provider is called (exactly once per round), so the commit must be on disk when it returns, whatever the
+ * server's default: the development servers run with `synchronous_commit = off`, which would let a
+ * Postgres crash forget a claim whose message already went out.
+ */
+export const alerterPgOptions = (schema: string): string =>
+  `-c search_path=${schema} -c synchronous_commit=on`;
+
+/**
  * A named (prepared) statement: on each pooled connection Postgres parses and plans it once, and
  * later runs send only the parameters. Used for the statements every notification runs.
  */
