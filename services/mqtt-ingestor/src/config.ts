@@ -26,6 +26,7 @@ export const IngestorEnv = Type.Object({
   OFFSITE_MQTT_RECEIVE_MAXIMUM: Type.Integer({ minimum: 1, maximum: 65_535, default: 1_000 }),
   OFFSITE_PRODUCE_MAX_BATCH: Type.Integer({ minimum: 1, default: 5_000 }),
   OFFSITE_PRODUCE_MAX_BYTES: Type.Integer({ minimum: 1_000, default: 900_000 }),
+  OFFSITE_PRODUCE_LINGER_MS: Type.Integer({ minimum: 0, maximum: 1_000, default: 5 }),
   OFFSITE_KAFKA_COMPRESSION: Type.Union([Type.Literal('auto'), Type.Literal('none'), Type.Literal('gzip')], {
     default: 'auto',
   }),

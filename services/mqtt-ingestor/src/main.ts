@@ -29,6 +29,7 @@ const batcher = createProduceBatcher({
   logger: logger.child({ component: 'produce' }),
   maxBatch: env.OFFSITE_PRODUCE_MAX_BATCH,
   maxBatchBytes: env.OFFSITE_PRODUCE_MAX_BYTES,
+  lingerMs: env.OFFSITE_PRODUCE_LINGER_MS,
   retryInitialMs: env.OFFSITE_RETRY_INITIAL_MS,
   retryMaxMs: env.OFFSITE_RETRY_MAX_MS,
   onBatch: (n) => metrics.produceBatch.observe(n),
