@@ -29,7 +29,7 @@ import { parseArgs } from 'node:util';
 import { createInfluxClient, createInfluxWriter, ensureDatabase1x, toLine } from '@offsite/influx';
 import { createBatchConsumer, createKafkaClient, ensureTopics } from '@offsite/kafka';
 import { importRegistry, runMigrations } from '@offsite/store';
-import { requireEnv, silentLogger, until } from '@offsite/testing';
+import { requireEnv, serviceNodeArgs, silentLogger, until } from '@offsite/testing';
 import { encodePacket } from '@offsite/hj212';
 import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
@@ -54,18 +54,11 @@ const WRITER_CONCURRENCY = num('BENCH_WRITER_CONCURRENCY', 2);
 const CEILING_LINES = num('BENCH_CEILING_LINES', 100_000); // per sweep step
 const HJ_VALUES = 20; // factors per upload
 const MQTT_VALUES = 3; // energy_kwh, power_kw, running
-// Node flags of a service: those of its `npm start` script (`node <flags> --import tsx src/main.ts`, the
-// one place they are set for every launcher), then BENCH_NODE_FLAGS (e.g. --max-semi-space-size=16 to
-// compare; a later V8 flag wins). Printed with the results.
+// Node flags of a service: those of its `npm start` script (serviceNodeArgs: the one place they are set
+// for every launcher), then BENCH_NODE_FLAGS (e.g. --max-semi-space-size=16 to compare; a later V8 flag
+// wins). Printed with the results.
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-const startFlags = (name: string): string[] => {
-  const pkg = JSON.parse(readFileSync(`${repo}services/${name}/package.json`, 'utf8')) as {
-    scripts?: { start?: string };
-  };
-  const m = /^node((?: --?[\w-]+(?:=\S+)?)*) --import tsx src\/main\.ts$/.exec(pkg.scripts?.start ?? '');
-  if (!m) throw new Error(`services/${name}: start script is not "node [flags] --import tsx src/main.ts"`);
-  return (m[1] ?? '').split(' ').filter(Boolean);
-};
+const startFlags = (name: string): string[] => serviceNodeArgs(`${repo}services/${name}`).slice(0, -3); // without `--import tsx src/main.ts`
 const flagsOf = (name: string) => [...startFlags(name), ...NODE_FLAGS];
 const { values: args } = parseArgs({
   options: { profile: { type: 'boolean', default: false }, only: { type: 'string' } },

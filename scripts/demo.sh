@@ -106,8 +106,11 @@ start_service() {
     STATUS[$s]="ops port $port already in use (another copy running?)"
     return
   fi
-  # shellcheck disable=SC2046 # word splitting of the NAME=value list is intended
-  (cd "services/$s" && exec setsid env $NO_FILE_VARS OFFSITE_OPS_PORT="$port" $(service_env "$s") node --import tsx src/main.ts) \
+  # Run as `npm start` would (its command line carries the service's node flags), without npm in between.
+  local start
+  start=$(node -p "require('./services/$s/package.json').scripts.start")
+  # shellcheck disable=SC2046,SC2086 # word splitting of the NAME=value list and of the command is intended
+  (cd "services/$s" && exec setsid env $NO_FILE_VARS OFFSITE_OPS_PORT="$port" $(service_env "$s") $start) \
     >"$LOG_DIR/$s.log" 2>&1 &
   PIDS[$s]=$!
   STATUS[$s]=starting

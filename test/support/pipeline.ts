@@ -18,7 +18,7 @@ import { kafkaTopics } from '@offsite/contracts';
 import { createInfluxClient, ensureDatabase1x } from '@offsite/influx';
 import { createKafkaClient, ensureTopics } from '@offsite/kafka';
 import { importRegistry, runMigrations, type RegistryFile } from '@offsite/store';
-import { requireEnv, silentLogger } from '@offsite/testing';
+import { requireEnv, serviceNodeArgs, silentLogger } from '@offsite/testing';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -192,7 +192,7 @@ export interface ServiceProcess {
 }
 
 export function startService(name: string, env: Record<string, string>, opsPort: number): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, serviceNodeArgs(join(repoRoot, 'services', name)), {
     cwd: join(repoRoot, 'services', name),
     env: {
       ...env,

@@ -33,7 +33,7 @@ export async function until(cond: () => boolean | Promise<boolean>, ms: number, 
   }
 }
 
-export { runService, readyStatus, type ServiceProcess } from './service-process.js';
+export { runService, readyStatus, serviceNodeArgs, type ServiceProcess } from './service-process.js';
 export { influxql } from './influxql.js';
 export { startProxy, type CuttableProxy } from './proxy.js';
 export { hj212HourlyUpload } from './hj212.js';

@@ -1,7 +1,22 @@
-// Runs a service as a real child process (as in production: `node --import tsx src/main.ts`) and
+// Runs a service as a real child process (as in production: its `npm start` command line) and
 // reads its ops URL from its JSON log.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+/**
+ * The node arguments a service runs with: its `npm start` script (`node [flags] --import tsx src/main.ts`)
+ * is the one place its node flags are set (e.g. the young-generation size of the ingest services), so
+ * every launcher — tests, flows, benchmarks, the demo — runs it as production does.
+ */
+export function serviceNodeArgs(serviceDir: string | URL): string[] {
+  const dir = typeof serviceDir === 'string' ? serviceDir : fileURLToPath(serviceDir);
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
+  const m = /^node((?: --?[\w-]+(?:=\S+)?)*) --import tsx src\/main\.ts$/.exec(pkg.scripts?.start ?? '');
+  if (!m) throw new Error(`${dir}: start script is not "node [flags] --import tsx src/main.ts"`);
+  return [...(m[1] ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'src/main.ts'];
+}
 
 export interface ServiceProcess {
   proc: ChildProcess;
@@ -21,7 +36,7 @@ export interface ServiceProcess {
 export function runService(serviceDir: string | URL, env: Record<string, string>): ServiceProcess {
   const base = { ...process.env };
   delete base.NODE_OPTIONS; // jest's --experimental-vm-modules is not for the service
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const proc = spawn(process.execPath, serviceNodeArgs(serviceDir), {
     cwd: typeof serviceDir === 'string' ? serviceDir : fileURLToPath(serviceDir),
     env: { ...base, OFFSITE_OPS_PORT: '0', OFFSITE_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
