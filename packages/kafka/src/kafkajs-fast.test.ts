@@ -6,7 +6,9 @@ import {
   makeProduceRequest,
   makeRecordEncoder,
 } from './kafkajs-fast.js';
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const encoderPrototype = (require('kafkajs/src/protocol/encoder.js') as { prototype: object }).prototype;
@@ -152,5 +154,38 @@ describe('KafkaJS fast paths are byte-identical to the originals', () => {
     } finally {
       Date.now = realNow;
     }
+  });
+});
+
+describe('KafkaJS fast paths in a service process', () => {
+  // Jest gives the test its own module registry, so only a plain Node process shows what a service runs:
+  // after `@offsite/kafka` and then KafkaJS itself load, KafkaJS's modules export the replacements.
+  test('importing @offsite/kafka first puts every replacement in force', () => {
+    const script = `
+      import { kafkajsFastPaths } from './src/index.ts';
+      import { kafkajsOriginals } from './src/kafkajs-fast.ts';
+      import { createRequire } from 'node:module';
+      const require = createRequire(import.meta.url);
+      require('kafkajs');
+      const mod = (p) => require('kafkajs/src/' + p);
+      console.log(JSON.stringify({
+        installed: kafkajsFastPaths(),
+        inForce: {
+          groupMessagesPerPartition: mod('producer/groupMessagesPerPartition.js') !== kafkajsOriginals.groupMessagesPerPartition,
+          record: mod('protocol/recordBatch/record/v0/index.js') !== kafkajsOriginals.record,
+          crc32C: mod('protocol/recordBatch/crc32C/index.js') !== kafkajsOriginals.crc32C,
+          produceRequest: ['3', '4', '5', '6', '7'].every(
+            (v) => mod('protocol/requests/produce/v' + v + '/request.js') !== kafkajsOriginals.produceRequest),
+        },
+      }));`;
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS; // jest's flags are not the service's
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env,
+      encoding: 'utf8',
+    });
+    const all = { groupMessagesPerPartition: true, record: true, crc32C: true, produceRequest: true };
+    expect(JSON.parse(out)).toEqual({ installed: all, inForce: all });
   });
 });
