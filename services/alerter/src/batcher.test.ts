@@ -65,6 +65,25 @@ describe('createBatcher', () => {
     await expect(b.add(3)).resolves.toBe(3);
   });
 
+  it('runs the items of a refused batch one by one, so only the bad one fails', async () => {
+    const batches: string[][] = [];
+    const b = createBatcher(
+      async (xs: string[]) => {
+        batches.push(xs);
+        if (xs.includes('year 0000')) throw Object.assign(new Error('date out of range'), { code: '22008' });
+        return xs.map((x) => x.toUpperCase());
+      },
+      { maxSize: 10 },
+    );
+    const r = await Promise.allSettled(['a', 'year 0000', 'b'].map((x) => b.add(x)));
+    expect(r).toEqual([
+      { status: 'fulfilled', value: 'A' },
+      { status: 'rejected', reason: expect.objectContaining({ code: '22008' }) },
+      { status: 'fulfilled', value: 'B' },
+    ]);
+    expect(batches).toEqual([['a', 'year 0000', 'b'], ['a'], ['year 0000'], ['b']]);
+  });
+
   it('rejects when the batch returns the wrong number of results', async () => {
     const b = createBatcher(async () => [1], { maxSize: 10 });
     const r = await Promise.allSettled([b.add(1), b.add(2)]);

@@ -18,8 +18,10 @@ interface Pending<I, O> {
 }
 
 /**
- * `run` receives a batch and returns one result per item, in order. A failed batch rejects every
- * item of it (each caller retries on its own, as it would after a failed single write).
+ * `run` receives a batch and returns one result per item, in order; it must be all or nothing (one
+ * statement). When a batch of several items fails, each item is run again alone: a value the database
+ * refuses then fails only its own caller, not the unrelated items that happened to share its
+ * statement. A failed item rejects its caller, who retries on its own as after a failed single write.
  */
 export function createBatcher<I, O>(
   run: (items: I[]) => Promise<O[]>,
@@ -31,19 +33,35 @@ export function createBatcher<I, O>(
   let scheduled = false;
   let idle: (() => void)[] = [];
 
+  const resultOf = (out: O[], n: number): O[] => {
+    if (out.length !== n) throw new Error(`batch returned ${out.length} results for ${n} items`);
+    return out;
+  };
+
+  async function settle(b: Pending<I, O>): Promise<void> {
+    let out: O[];
+    try {
+      out = await run(b.items);
+    } catch (err) {
+      if (b.items.length === 1) throw err;
+      await Promise.all(
+        b.items.map((item, i) =>
+          run([item]).then(
+            (one) => b.waiters[i]!.resolve(resultOf(one, 1)[0]!),
+            (e: unknown) => b.waiters[i]!.reject(e),
+          ),
+        ),
+      );
+      return;
+    }
+    resultOf(out, b.items.length).forEach((o, i) => b.waiters[i]!.resolve(o));
+  }
+
   function pump(): void {
     while (inFlight < maxInFlight && queue.length > 0) {
       const b = queue.shift()!;
       inFlight++;
-      run(b.items)
-        .then(
-          (out) => {
-            if (out.length !== b.items.length)
-              throw new Error(`batch returned ${out.length} results for ${b.items.length} items`);
-            b.waiters.forEach((w, i) => w.resolve(out[i]!));
-          },
-          (err: unknown) => b.waiters.forEach((w) => w.reject(err)),
-        )
+      settle(b)
         .catch((err: unknown) => b.waiters.forEach((w) => w.reject(err)))
         .finally(() => {
           inFlight--;
