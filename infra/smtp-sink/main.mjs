@@ -89,7 +89,11 @@ async function store(raw, session) {
   const tmp = path.join(mailDir, `.${id}.eml.tmp`);
   const fh = await open(tmp, 'wx');
   try {
-    await fh.writev([trace, raw]);
+    // One writev may write less than asked (a full disk) without an error: never answer 250 for a
+    // truncated mail.
+    const { bytesWritten } = await fh.writev([trace, raw]);
+    if (bytesWritten !== trace.length + raw.length)
+      throw new Error(`short write: ${bytesWritten} of ${trace.length + raw.length} bytes`);
     await fh.datasync();
   } finally {
     await fh.close();

@@ -5,6 +5,23 @@ const zhSubject =
   '【青澜市生态环境局】提醒：青澜市某某化工有限公司产治污不同步（治污设施未运行），请于24小时内核查并反馈';
 
 describe('buildMime', () => {
+  it('folds an ASCII subject or display name too long for one header line', async () => {
+    const long = Array.from({ length: 150 }, (_, i) => `word${i}`).join(' '); // ~1,000 characters
+    const raw = buildMime({
+      from: { address: 'noreply@qinglan.example', name: long },
+      to: { address: 'ops@example.com' },
+      subject: long,
+      text: 't',
+      html: '<p>t</p>',
+      messageId: '<long@alerter.offsite>',
+    });
+    const lines = raw.toString('utf8').split('\r\n');
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(998);
+    const m = await simpleParser(raw);
+    expect(m.subject).toBe(long);
+    expect(m.from?.value).toEqual([{ address: 'noreply@qinglan.example', name: long }]);
+  });
+
   it('round-trips Chinese names, subject, text and HTML through a real MIME parser', async () => {
     const raw = buildMime({
       from: { address: 'noreply@qinglan.example', name: '青澜市生态环境局' },

@@ -31,7 +31,9 @@ const oneLine = (s: string) => s.replace(/[\r\n]+/g, ' ');
  */
 export function encodeWords(value: string): string {
   const s = oneLine(value);
-  if (ASCII_PRINTABLE.test(s)) return s;
+  // Plain ASCII goes as it is while its line stays far below the 998-character limit (RFC 5322
+  // §2.1.1); a longer value is folded through encoded words like non-ASCII text.
+  if (s.length <= 900 && ASCII_PRINTABLE.test(s)) return s;
   const words: string[] = [];
   let chunk = '';
   let bytes = 0;
@@ -54,7 +56,10 @@ export function formatAddress(a: { address: string; name?: string }): string {
   const address = oneLine(a.address).replace(/[<>\s]/g, '');
   if (!a.name) return address;
   const name = oneLine(a.name);
-  const display = ASCII_PRINTABLE.test(name) ? `"${name.replace(/(["\\])/g, '\\$1')}"` : encodeWords(name);
+  const display =
+    name.length <= 900 && ASCII_PRINTABLE.test(name)
+      ? `"${name.replace(/(["\\])/g, '\\$1')}"`
+      : encodeWords(name);
   return `${display} <${address}>`;
 }
 
