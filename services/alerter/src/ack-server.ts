@@ -8,14 +8,14 @@ import {
   ruleLabel,
   shanghaiTime,
 } from '@offsite/notify';
-import type { Alerter } from './app.js';
+import type { Alerter, ReceiptCounts } from './app.js';
 
 export interface AckServerOptions {
   alerter: Pick<Alerter, 'ackView' | 'acknowledge' | 'recordReceipts'>;
   /** Key in the receipt callback path; empty disables the receipt routes. */
   receiptKey?: string;
-  /** Called once per receipt request with how many receipts matched one of our notifications. */
-  onReceipts?: (provider: string, matched: number, unknown: number) => void;
+  /** Called once per receipt request with how its receipts were recorded. */
+  onReceipts?: (provider: string, counts: ReceiptCounts) => void;
   /**
    * A receipt callback refused with a 4xx (wrong key, malformed body): kept for inspection (the
    * alerter writes it to a directory). Must not throw; awaited before the answer.
@@ -235,8 +235,7 @@ export function createAckServer(opts: AckServerOptions): FastifyInstance {
             if (isNotifyError(err)) return reject(400, err.code, err.message);
             throw err;
           }
-          const { matched, unknown } = await opts.alerter.recordReceipts(list);
-          opts.onReceipts?.(provider, matched, unknown);
+          opts.onReceipts?.(provider, await opts.alerter.recordReceipts(list));
           return reply.code(200).send(answer(provider, true, provider === 'aliyun' ? '成功' : 'OK'));
         };
       r.post<{ Params: { key: string } }>('/sms/receipts/aliyun/:key', handler('aliyun'));

@@ -77,6 +77,13 @@ export interface RateLimit {
   durationMs: number;
 }
 
+/** Receipts of one callback: stored now, repeated by the provider (already stored), or for no notification of ours. */
+export interface ReceiptCounts {
+  new: number;
+  repeat: number;
+  unknown: number;
+}
+
 export type HandleOutcome = 'ignored' | 'replayed' | 'suppressed' | 'planned' | 'updated' | 'resolved';
 
 interface Recipient {
@@ -648,12 +655,13 @@ export function createAlerter(opts: AlerterOptions) {
   }
 
   /** SMS delivery receipts (parsed by notify): stored, and published as delivered/failed events. */
-  async function recordReceipts(receipts: DeliveryReceipt[]): Promise<{ matched: number; unknown: number }> {
-    let matched = 0;
+  async function recordReceipts(receipts: DeliveryReceipt[]): Promise<ReceiptCounts> {
+    const counts: ReceiptCounts = { new: 0, repeat: 0, unknown: 0 };
     for (const r of receipts) {
-      const n = await repo.insertReceipt(db, r);
-      if (!n) continue;
-      matched++;
+      const stored = await repo.insertReceipt(db, r);
+      counts[stored.outcome]++;
+      if (stored.outcome !== 'new') continue;
+      const n = stored.notification;
       await emit({
         id: n.id,
         ...(n.deviation_ids[0] ? { deviationId: n.deviation_ids[0] } : {}),
@@ -674,7 +682,7 @@ export function createAlerter(opts: AlerterOptions) {
             }),
       });
     }
-    return { matched, unknown: receipts.length - matched };
+    return counts;
   }
 
   /** What the acknowledgement page shows for a token: the enterprise and the deviations of the group. */

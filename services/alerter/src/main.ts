@@ -112,8 +112,8 @@ const metrics = defineMetrics(registry, {
   receipts: {
     type: 'counter',
     name: 'offsite_alerter_sms_receipts_total',
-    help: 'SMS delivery receipts, by provider and whether they matched a notification',
-    labelNames: ['provider', 'matched'],
+    help: 'SMS delivery receipts, by provider and outcome: new (stored), repeat (the provider pushed it again), unknown (no notification of ours)',
+    labelNames: ['provider', 'outcome'],
   },
 });
 
@@ -274,9 +274,9 @@ lifecycle.register({
         logger,
         counted: (provider, reason) => metrics.receiptsRejected.inc({ provider, reason }),
       }),
-      onReceipts: (provider, matched, unknown) => {
-        metrics.receipts.inc({ provider, matched: 'yes' }, matched);
-        metrics.receipts.inc({ provider, matched: 'no' }, unknown);
+      onReceipts: (provider, counts) => {
+        for (const outcome of ['new', 'repeat', 'unknown'] as const)
+          metrics.receipts.inc({ provider, outcome }, counts[outcome]);
       },
     });
     const at = await ackServer.listen({

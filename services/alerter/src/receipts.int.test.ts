@@ -12,7 +12,7 @@ import type pg from 'pg';
 import type { NotificationV1 } from '@offsite/contracts';
 import { requireEnv, silentLogger } from '@offsite/testing';
 import { createAckServer } from './ack-server.js';
-import { createAlerter, type Alerter } from './app.js';
+import { createAlerter, type Alerter, type ReceiptCounts } from './app.js';
 import { freshSchema } from './int-support.js';
 import { defaultPolicy } from './policy.js';
 import { createRejectKeeper } from './receipt-rejects.js';
@@ -30,7 +30,7 @@ describe('SMS delivery receipt callbacks over HTTP', () => {
   let server: FastifyInstance;
   let base: string;
   const events: NotificationV1[] = [];
-  const counts: { provider: string; matched: number; unknown: number }[] = [];
+  const counts: ({ provider: string } & ReceiptCounts)[] = [];
 
   const post = async (route: string, body: string, contentType = 'application/json') => {
     const res = await fetch(`${base}${route}`, {
@@ -79,7 +79,7 @@ describe('SMS delivery receipt callbacks over HTTP', () => {
     server = createAckServer({
       alerter,
       receiptKey: key,
-      onReceipts: (provider, matched, unknown) => counts.push({ provider, matched, unknown }),
+      onReceipts: (provider, c) => counts.push({ provider, ...c }),
       onRejected: createRejectKeeper({ dir: path.join(dir, 'rejected'), logger: silentLogger }),
     });
     base = await server.listen({ host: '127.0.0.1', port: 0 });
@@ -166,7 +166,7 @@ describe('SMS delivery receipt callbacks over HTTP', () => {
     expect((await post(`/sms/receipts/aliyun/${key}`, body)).status).toBe(200);
     expect(await receipts()).toHaveLength(2);
     expect(events).toHaveLength(2);
-    expect(counts.at(-1)).toEqual({ provider: 'aliyun', matched: 0, unknown: 2 });
+    expect(counts.at(-1)).toEqual({ provider: 'aliyun', new: 0, repeat: 2, unknown: 0 });
   });
 
   it('records Tencent status callbacks and answers {result: 0}', async () => {
@@ -207,7 +207,7 @@ describe('SMS delivery receipt callbacks over HTTP', () => {
       [sent[2]!.id, true, null],
       [sent[3]!.id, false, 'MK:0001'],
     ]);
-    expect(counts.at(-1)).toEqual({ provider: 'tencent', matched: 2, unknown: 1 });
+    expect(counts.at(-1)).toEqual({ provider: 'tencent', new: 2, repeat: 0, unknown: 1 });
     expect(events.slice(2).map((e) => [e.id, e.status])).toEqual([
       [sent[2]!.id, 'delivered'],
       [sent[3]!.id, 'failed'],

@@ -448,7 +448,7 @@ export async function insertReceipt(
     errorMessage?: string;
     at: Date;
   },
-): Promise<NotificationRow | null> {
+): Promise<{ outcome: 'new'; notification: NotificationRow } | { outcome: 'repeat' | 'unknown' }> {
   const n = (
     await db.query<NotificationRow>(
       `select id, deviation_ids, round, recipient_kind, recipient_id, address_masked, channel
@@ -458,7 +458,7 @@ export async function insertReceipt(
       [r.provider, r.providerMessageId, r.notificationId ?? null],
     )
   ).rows[0];
-  if (!n) return null;
+  if (!n) return { outcome: 'unknown' };
   const ins = await db.query(
     `insert into alert_delivery_receipts (notification_id, provider, provider_message_id, phone_masked, delivered, error_code, error_message, reported_at)
      values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (provider, provider_message_id, phone_masked) do nothing`,
@@ -473,5 +473,6 @@ export async function insertReceipt(
       Number.isNaN(r.at.getTime()) ? null : r.at.toISOString(),
     ],
   );
-  return (ins.rowCount ?? 0) > 0 ? n : null;
+  // A provider repeating a receipt matches the row its first push stored.
+  return (ins.rowCount ?? 0) > 0 ? { outcome: 'new', notification: n } : { outcome: 'repeat' };
 }
