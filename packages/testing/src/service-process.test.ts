@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,19 @@ describe('serviceNodeArgs', () => {
       'src/main.ts',
     ]);
     expect(serviceNodeArgs(join(services, 'alerter'))).toEqual(['--import', 'tsx', 'src/main.ts']);
+  });
+
+  it('production systemd units run a service with the same node flags as its start script', () => {
+    const units = fileURLToPath(new URL('../../../infra/production/systemd/', import.meta.url));
+    const checked = readdirSync(services).filter((name) =>
+      existsSync(join(units, `offsite-${name}.service`)),
+    );
+    expect(checked).toEqual(expect.arrayContaining(['influx-writer', 'mqtt-ingestor']));
+    for (const name of checked) {
+      const unit = readFileSync(join(units, `offsite-${name}.service`), 'utf8');
+      const exec = /^ExecStart=\S*node (.*)$/m.exec(unit)?.[1]?.trim().split(/\s+/);
+      expect({ name, args: exec }).toEqual({ name, args: serviceNodeArgs(join(services, name)) });
+    }
   });
 
   it('refuses a start script it cannot run without npm', () => {
