@@ -8,7 +8,8 @@
  * that stranger, which acknowledges their packets into its own Kafka. The front's listening socket is
  * never released, and it only relays to a port after our own gateway answered /readyz on it.
  */
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { relay } from '@offsite/testing';
 
 export interface TcpFront {
   readonly port: number;
@@ -30,20 +31,7 @@ export async function startFront(): Promise<TcpFront> {
       return;
     }
     stats.relayed++;
-    const upstream = connect({ host: '127.0.0.1', port: target });
-    open.add(client).add(upstream);
-    // Either side failing ends both: a logger sees its link drop exactly as with a direct connection.
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-      open.delete(client);
-      open.delete(upstream);
-    };
-    client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
-    // pipe ends the other side on a FIN after flushing what was written (an ack right before a close).
-    client.pipe(upstream);
-    upstream.pipe(client);
+    relay(client, '127.0.0.1', target, open);
   });
   await listen(server);
   const address = server.address();

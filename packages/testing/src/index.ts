@@ -35,6 +35,6 @@ export async function until(cond: () => boolean | Promise<boolean>, ms: number, 
 
 export { runService, readyStatus, serviceNodeArgs, type ServiceProcess } from './service-process.js';
 export { influxql } from './influxql.js';
-export { startProxy, type CuttableProxy } from './proxy.js';
+export { relay, startProxy, type CuttableProxy } from './proxy.js';
 export { hj212HourlyUpload } from './hj212.js';
 export { readSinkHeads, readSinkMails, scanHeaders, type SinkHead, type SinkMail } from './mail.js';
