@@ -13,9 +13,10 @@ if [ "$kind" != unit ]; then
   if [ -f "$OFFSITE_ENV_FILE" ]; then set -a; . "$OFFSITE_ENV_FILE"; set +a
   elif [ "$OFFSITE_ENV_FILE" != "$root/.offsite/env" ]; then echo "jest.sh: OFFSITE_ENV_FILE=$OFFSITE_ENV_FILE does not exist" >&2; exit 1; fi
 fi
-# Each run also leaves a JSON summary that scripts/test-all.sh adds up into one closing line.
+# Each run also leaves a JSON summary that scripts/test-all.sh adds up into one closing line
+# (OFFSITE_TEST_RUN names a second run of the same tests, e.g. the Kafka 3.9 compatibility job's).
 results="$root/.offsite/test-results"
 mkdir -p "$results"
 name=$(realpath --relative-to="$root" "$PWD" | tr '/' '_')
 exec node "$root/node_modules/jest/bin/jest.js" --config "$root/jest.base.mjs" --rootDir "$PWD" --passWithNoTests=false \
-  --json --outputFile="$results/$kind-$name.json" "$@"
+  --json --outputFile="$results/$kind-$name${OFFSITE_TEST_RUN:+-$OFFSITE_TEST_RUN}.json" "$@"

@@ -29,6 +29,9 @@ npx turbo run test:int --concurrency=1 --output-logs=errors-only
 step "flow tests (test/)"
 npm run -s test:flow --workspace @offsite/flows
 
+step "Kafka 3.9 compatibility (@offsite/kafka integration tests on a private 3.9 broker)"
+bash scripts/kafka-compat.sh
+
 step "done in $(( $(date +%s) - start ))s"
 # One closing line over every Jest run (unit, integration, flows), from the summaries scripts/jest.sh leaves.
 node -e '
