@@ -357,6 +357,22 @@ export async function recordInspectionResult(
   }
 }
 
+/**
+ * Marks a draw published (一公开) once; later calls keep the first time. Returns when it was published.
+ * Only roles that run draws publish them; a draw outside the scope is NOT_FOUND.
+ */
+export async function publishDraw(db: Queryable, scope: Scope, id: number): Promise<{ publishedAt: string }> {
+  requireCapability(scope, 'publishDraw');
+  await loadDrawRow(db, scope, id);
+  const [row] = await query<{ published_at: Date }>(
+    db,
+    'mark draw published',
+    `update inspection_draws set published_at = coalesce(published_at, now()) where id = $1 returning published_at`,
+    [id],
+  );
+  return { publishedAt: row!.published_at.toISOString() };
+}
+
 const STRATUM_ZH: Record<string, string> = {
   key: '重点排污单位',
   special: '特殊监管对象',
@@ -374,7 +390,7 @@ const RESULT_ZH: Record<string, string> = {
 /**
  * The publication (一公开): one row per target with enterprise name and credit code, class, mode,
  * inspectors' names and result, preceded by the seed, algorithm and inputs digest so anyone can
- * re-run the draw. Marks the draw published.
+ * re-run the draw. Reading it changes nothing: publishing is `publishDraw`.
  */
 export async function drawPublicationCsv(db: Queryable, scope: Scope, id: number): Promise<string> {
   const draw = await getDraw(db, scope, id);
@@ -393,12 +409,6 @@ export async function drawPublicationCsv(db: Queryable, scope: Scope, id: number
   );
   const byId = new Map(names.map((n) => [n.id, n]));
   const inspectorById = new Map(inspectorNames.map((i) => [i.id, i.name]));
-  await query(
-    db,
-    'mark draw published',
-    `update inspection_draws set published_at = coalesce(published_at, now()) where id = $1`,
-    [id],
-  );
   const rows = draw.targets.map((t, i) => {
     const e = byId.get(t.enterpriseId);
     return [

@@ -9,6 +9,7 @@ import {
   drawPublicationCsv,
   getDraw,
   listDraws,
+  publishDraw,
   recordInspectionResult,
   verifyDraw,
   type OpenDeviationsSource,
@@ -54,7 +55,8 @@ export interface RegulationRouteDeps {
 }
 
 const id = { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' } as const;
-const intId = { type: 'integer', minimum: 1 } as const;
+// Row ids are bigint; beyond 2^53 - 1 a number is no longer exact, so larger ids are refused as input.
+const intId = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } as const;
 const date = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } as const;
 const month = { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])$' } as const;
 const text = (max: number) => ({ type: 'string', minLength: 1, maxLength: max }) as const;
@@ -81,9 +83,8 @@ export async function registerRegulationRoutes(
           .status(err.statusCode)
           .send({ code: err.code, message: err.message, retryable: err.retryable, details: err.details });
       }
-      const e = err as { validation?: unknown; statusCode?: number; message: string; code?: string };
-      if (e.validation)
-        return reply.status(400).send({ code: 'INVALID_INPUT', message: e.message, retryable: false });
+      // Validation errors and the rest go to the host's error handler (the console answers them
+      // bilingually, naming the field; Fastify's default answers 400 for validation).
       throw err;
     });
 
@@ -255,6 +256,11 @@ export async function registerRegulationRoutes(
           `draw-${req.params.id}.csv`,
           await drawPublicationCsv(deps.db, await scopeOf(req), req.params.id),
         ),
+    );
+    r.post<{ Params: { id: number } }>(
+      `${p}/draws/:id/publish`,
+      { schema: { params: drawParams } },
+      async (req) => publishDraw(deps.db, await scopeOf(req), req.params.id),
     );
     r.post<{
       Params: { id: number; enterpriseId: string };

@@ -16,6 +16,7 @@ export const CAPABILITIES = {
   decidePositiveList: ['admin', 'supervisor'],
   proposeRemoval: ['admin', 'supervisor', 'officer'],
   runDraw: ['admin', 'supervisor'],
+  publishDraw: ['admin', 'supervisor'],
   recordInspection: ['admin', 'supervisor', 'officer'],
   handleComplaint: ['admin', 'supervisor', 'officer'],
   runCampaign: ['admin', 'supervisor'],
