@@ -21,6 +21,7 @@ import {
   type ReviewAction,
 } from './cases.js';
 import { ConsoleError } from './errors.js';
+import { invalidInput, rejectNul } from './http-input.js';
 import { loadEvidence, type EvidenceSource } from './evidence.js';
 import type { LiveHub } from './live.js';
 import type { Principal } from './principal.js';
@@ -30,6 +31,27 @@ import { regulationScope } from './regulation-scope.js';
 import { analyzerStability, openCases } from './regulation-sources.js';
 
 export const SESSION_COOKIE = 'offsite_session';
+
+/**
+ * Sent with every answer: scripts, styles and connections only from this origin (styles may be
+ * inline: Vue, ECharts and Swagger UI set style attributes), never framed, no referrer, no sniffing.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; " +
+    "frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
+/** A registered route as the router matches it (`url` is the pattern, e.g. `/api/deviations/:id`). */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  public: boolean;
+}
 
 export interface ConsoleAppOptions {
   pool: pg.Pool;
@@ -53,6 +75,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
     csrfToken?: string;
+  }
+  interface FastifyInstance {
+    /** Every route registered on the app, for the route-variant regression tests. */
+    registeredRoutes: readonly RegisteredRoute[];
   }
 }
 
@@ -149,7 +175,22 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
     loggerInstance: fastifyLogger(o.logger),
     disableRequestLogging: true,
     trustProxy: false,
+    // Ids longer than this get 414 from the router; shorter ones reach the route's schema (400).
+    routerOptions: { maxParamLength: 1024 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+  });
+
+  // Every route needs a live session unless its config says `public` (login, the API docs). Decided
+  // on the route the router matched, never on the raw URL (`/%61pi/…` and `/api/…` match the same route).
+  const routes: RegisteredRoute[] = [];
+  app.decorate('registeredRoutes', routes);
+  app.addHook('onRoute', (r) => {
+    if (r.url === '/docs' || r.url.startsWith('/docs/')) r.config = { ...r.config, public: true };
+    for (const method of [r.method].flat())
+      routes.push({ method, url: r.url, public: r.config?.public === true });
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    reply.headers(SECURITY_HEADERS);
   });
 
   await app.register(cookie);
@@ -173,9 +214,16 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
 
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof ConsoleError)
-      return reply.code(err.statusCode).send({ code: err.code, message: err.message });
-    const e = err as { validation?: unknown; statusCode?: number; message?: string };
-    if (e.validation) return reply.code(400).send({ code: 'INVALID_INPUT', message: e.message });
+      return reply
+        .code(err.statusCode)
+        .send({ code: err.code, message: err.message, ...(err.code === 'INVALID_INPUT' ? err.details : {}) });
+    const e = err as {
+      validation?: Parameters<typeof invalidInput>[0];
+      validationContext?: string;
+      statusCode?: number;
+      message?: string;
+    };
+    if (e.validation) return reply.code(400).send(invalidInput(e.validation, e.validationContext));
     if (e.statusCode === 429)
       return reply.code(429).send({ code: 'RATE_LIMITED', message: 'too many attempts' });
     if (e.statusCode && e.statusCode < 500)
@@ -192,9 +240,11 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
     path: '/',
   };
 
-  // Every /api route except login needs a live session; every state change needs the CSRF header.
-  app.addHook('preHandler', async (req: FastifyRequest) => {
-    if (!req.url.startsWith('/api/') || req.routeOptions.config?.public === true) return;
+  // Every matched route that is not public needs a live session; every state change the CSRF header.
+  // No matched route (the not-found handler: SPA files, 404 for the rest) carries no data. Checked
+  // before the input is validated, so nothing about a route's input is told to a stranger.
+  app.addHook('preValidation', async (req: FastifyRequest) => {
+    if (req.is404 || req.routeOptions.url === undefined || req.routeOptions.config?.public === true) return;
     const token = req.cookies[SESSION_COOKIE];
     const s = token ? await resolveSession(o.pool, token, o.session) : undefined;
     if (!s) throw new ConsoleError('UNAUTHENTICATED', 'login required');
@@ -208,7 +258,14 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
     req.principal = s.principal;
     req.csrfToken = s.csrfToken;
   });
-  const who = (req: FastifyRequest): Principal => req.principal!;
+  app.addHook('preValidation', async (req: FastifyRequest) => {
+    rejectNul({ params: req.params, querystring: req.query, body: req.body });
+  });
+  // Handlers fail closed: no principal, no answer (whatever let the request through).
+  const who = (req: FastifyRequest): Principal => {
+    if (!req.principal) throw new ConsoleError('UNAUTHENTICATED', 'login required');
+    return req.principal;
+  };
 
   app.post(
     '/api/login',
@@ -239,6 +296,7 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
     },
   );
   app.post('/api/logout', { schema: { tags: ['session'] } }, async (req, reply) => {
+    who(req);
     const token = req.cookies[SESSION_COOKIE];
     if (token) await endSession(o.pool, token);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
@@ -415,6 +473,7 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
     if (!o.live) throw new ConsoleError('NOT_FOUND', 'live updates are off');
     reply.hijack();
     reply.raw.writeHead(200, {
+      ...SECURITY_HEADERS,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
       connection: 'keep-alive',

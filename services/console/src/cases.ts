@@ -207,14 +207,22 @@ function hasReceipts(db: Queryable): Promise<boolean> {
   return receiptsTable;
 }
 
-/** Notifications that name the case, with their delivery attempts and receipts (oldest first). */
-async function loadNotifications(db: Queryable, id: string): Promise<NotificationView[]> {
+/**
+ * Notifications that name the case, with their delivery attempts and receipts (oldest first).
+ * `enterpriseOnly`: only those sent to the enterprise's contacts (not the supervisors').
+ */
+async function loadNotifications(
+  db: Queryable,
+  id: string,
+  enterpriseOnly: boolean,
+): Promise<NotificationView[]> {
   const n = await db.query(
     `select n.id, n.kind, n.round, n.recipient_kind as "recipientKind", n.address_masked as "addressMasked",
             n.channel, n.status, n.provider, n.attempts, n.sent_at as "sentAt", n.created_at as "createdAt"
        from alert_notifications n where n.deviation_ids @> array[$1]::text[]
+        and ($2::boolean is false or n.recipient_kind = 'enterprise-contact')
       order by n.created_at, n.id`,
-    [id],
+    [id, enterpriseOnly],
   );
   if (n.rows.length === 0) return [];
   const ids = n.rows.map((r: Record<string, unknown>) => r.id as string);
@@ -289,7 +297,11 @@ async function loadAcknowledgements(
   }));
 }
 
-/** One case the principal may see, or NOT_FOUND (the same answer whether it exists elsewhere or not). */
+/**
+ * One case the principal may see, or NOT_FOUND (the same answer whether it exists elsewhere or not).
+ * An enterprise user sees neither the internal review comments, nor notifications to supervisors,
+ * nor who is assigned.
+ */
 export async function getCase(db: Queryable, p: Principal, id: string): Promise<CaseDetail> {
   const params: unknown[] = [id];
   const scope = scopeSql(p, params, 'e', 'rc');
@@ -308,14 +320,18 @@ export async function getCase(db: Queryable, p: Principal, id: string): Promise<
   );
   const row = r.rows[0] as Record<string, unknown> | undefined;
   if (!row) throw new ConsoleError('NOT_FOUND', 'deviation not found');
-  const comments = await db.query(
-    `select c.id::text as id, u.username as author, c.body, c.created_at as at
-       from review_comments c join console_users u on u.id = c.author_id
-      where c.deviation_id = $1 order by c.created_at, c.id`,
-    [id],
-  );
+  const internal = p.role !== 'enterprise';
+  const comments = internal
+    ? await db.query(
+        `select c.id::text as id, u.username as author, c.body, c.created_at as at
+           from review_comments c join console_users u on u.id = c.author_id
+          where c.deviation_id = $1 order by c.created_at, c.id`,
+        [id],
+      )
+    : { rows: [] };
   const { ackAt, ackBy, ackNote, groupKey, alertPolicy, suppressedReason, ...rest } = row;
-  const notifications = await loadNotifications(db, id);
+  if (!internal) rest.assignee = null;
+  const notifications = await loadNotifications(db, id, !internal);
   const acknowledgements = await loadAcknowledgements(
     db,
     (groupKey as string | null) ?? null,

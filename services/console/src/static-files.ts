@@ -20,7 +20,12 @@ const TYPES: Record<string, string> = {
 export function serveSpa(app: FastifyInstance, root: string): void {
   const base = normalize(root.endsWith(sep) ? root : root + sep);
   app.setNotFoundHandler(async (req, reply) => {
-    const path = decodeURIComponent((req.url.split('?')[0] ?? '/').replace(/\/+$/, '/'));
+    let path: string;
+    try {
+      path = decodeURIComponent((req.url.split('?')[0] ?? '/').replace(/\/+$/, '/'));
+    } catch {
+      return reply.code(404).send({ code: 'NOT_FOUND', message: 'not found' });
+    }
     if (req.method !== 'GET' || path.startsWith('/api/')) {
       return reply.code(404).send({ code: 'NOT_FOUND', message: 'not found' });
     }
@@ -33,7 +38,6 @@ export function serveSpa(app: FastifyInstance, root: string): void {
     return reply
       .header('content-type', TYPES[extname(file)] ?? 'application/octet-stream')
       .header('cache-control', cache)
-      .header('x-content-type-options', 'nosniff')
       .send(body);
   });
 }

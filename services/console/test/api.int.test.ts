@@ -1,5 +1,14 @@
 import { until } from '@offsite/testing';
-import { CASES, createWorld, http, insertAlertCase, PASSWORD, type World } from './fixture.js';
+import {
+  CASES,
+  createWorld,
+  http,
+  insertAlertCase,
+  loginAs as login,
+  PASSWORD,
+  type Session,
+  type World,
+} from './fixture.js';
 
 let w: World;
 beforeAll(async () => {
@@ -9,22 +18,7 @@ afterAll(async () => {
   await w.close();
 });
 
-interface Session {
-  cookie: string;
-  csrf: string;
-}
-
-async function loginAs(username: string): Promise<Session> {
-  const r = await http(w.base, {
-    method: 'POST',
-    url: '/api/login',
-    payload: { username, password: PASSWORD },
-  });
-  expect(r.statusCode).toBe(200);
-  const set = r.cookies.find((c) => c.name === 'offsite_session');
-  expect(set?.httpOnly).toBe(true);
-  return { cookie: `offsite_session=${set!.value}`, csrf: (r.json() as { csrfToken: string }).csrfToken };
-}
+const loginAs = (username: string): Promise<Session> => login(w.base, username);
 const get = (s: Session, url: string) => http(w.base, { method: 'GET', url, headers: { cookie: s.cookie } });
 const post = (s: Session, url: string, payload: object) =>
   http(w.base, { method: 'POST', url, payload, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf } });

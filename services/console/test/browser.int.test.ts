@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { until } from '@offsite/testing';
 import { CASES, createWorld, PASSWORD, type World } from './fixture.js';
 
 const CHROMIUM = process.env.OFFSITE_CHROMIUM ?? '/usr/bin/chromium';
@@ -10,6 +11,8 @@ const shots = fileURLToPath(new URL('../test-output/', import.meta.url));
 let w: World;
 let browser: BrowserContext;
 let profile: string;
+/** Every Content-Security-Policy complaint of any page (the app must run under its own CSP). */
+const cspMessages: string[] = [];
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
@@ -32,6 +35,11 @@ beforeAll(async () => {
       '--disable-sync',
     ],
   });
+  browser.on('page', (p) =>
+    p.on('console', (m) => {
+      if (m.text().includes('Content Security Policy')) cspMessages.push(`${p.url()}: ${m.text()}`);
+    }),
+  );
 });
 afterAll(async () => {
   await browser?.close();
@@ -115,7 +123,7 @@ it('names rules, factors, severities and districts in Chinese, English one click
   // Filtering by a district chosen by name (澜西区) leaves only that district's cases.
   await page.selectOption('[data-test=district-filter]', { label: '澜西区' });
   await page.click('form.filters button[type=submit]');
-  await page.waitForFunction(`!document.querySelector('[data-test=queue] tr[data-id="${CASES.landong}"]')`);
+  await page.locator(`[data-test=queue] tr[data-id="${CASES.landong}"]`).waitFor({ state: 'detached' });
   const lanxiRows = await page
     .locator('[data-test=queue] tbody tr')
     .evaluateAll((rows) => rows.map((r) => r.querySelectorAll('td')[1]?.textContent?.trim()));
@@ -127,9 +135,10 @@ it('names rules, factors, severities and districts in Chinese, English one click
   await row(CASES.landong).waitFor();
 
   await page.click('[data-test=lang]');
-  await page.waitForFunction(
-    `document.querySelector('[data-test=queue] tr[data-id="${CASES.landong}"] [data-test=rule]')?.textContent.includes('Exceedance')`,
-  );
+  // Locators, not string predicates: the console's CSP forbids eval in the page.
+  await page
+    .locator(`[data-test=queue] tr[data-id="${CASES.landong}"] [data-test=rule]`, { hasText: 'Exceedance' })
+    .waitFor();
   expect((await cells(CASES.landong)).slice(1)).toEqual([
     'Landong District',
     expect.any(String),
@@ -154,9 +163,7 @@ it('names rules, factors, severities and districts in Chinese, English one click
     'Suspected data falsification',
   );
   await page.click('[data-test=lang]');
-  await page.waitForFunction(
-    `document.querySelector('[data-test=case-title]')?.textContent.includes('恒值 · 氨氮')`,
-  );
+  await page.locator('[data-test=case-title]', { hasText: '恒值 · 氨氮' }).waitFor();
   await expect(page.locator('[data-test=falsification]').textContent()).resolves.toContain('疑似数据造假');
   await expect(page.locator('[data-test=case-severity]').textContent()).resolves.toBe('高');
 
@@ -191,7 +198,7 @@ it('shows the evidence chart, takes a review action and shows its audit entry', 
   );
   await page.screenshot({ path: join(shots, 'case-evidence.png'), fullPage: true });
   await page.click('[data-test=act-acknowledge]');
-  await page.waitForFunction(`document.querySelector('[data-test=case-state]')?.textContent === '已确认'`);
+  await page.locator('[data-test=case-state]', { hasText: /^已确认$/ }).waitFor();
   await page.waitForSelector('[data-test=audit] td:has-text("case.acknowledge")');
   await expect(page.locator('[data-test=audit]').textContent()).resolves.toContain('supervisor');
   await page.screenshot({ path: join(shots, 'case-acknowledged.png'), fullPage: true });
@@ -208,9 +215,7 @@ it('shows the evidence chart, takes a review action and shows its audit entry', 
   // With windows against a limit, the Chinese summary names the highest value and the limit.
   await page.click('[data-test=lang]');
   await page.goto(`${w.base}/#/case/${CASES.landong2}`);
-  await page.waitForFunction(
-    `document.querySelector('[data-test=evidence-summary]')?.textContent.includes('氮氧化物')`,
-  );
+  await page.locator('[data-test=evidence-summary]', { hasText: '氮氧化物' }).waitFor();
   await expect(page.locator('[data-test=evidence-summary]').textContent()).resolves.toBe(
     '有效均值超过排放限值：out-0001-g1 氮氧化物 NOx（最高 180.5，限值 150）',
   );
@@ -299,5 +304,25 @@ it('lists past draws and opens one from the list', async () => {
   const id = (await row.getAttribute('data-test'))!.replace('draw-row-', '');
   await expect(page.locator('[data-test=draws] p').first().textContent()).resolves.toContain(`#${id}`);
   await page.screenshot({ path: join(shots, 'draws.png'), fullPage: true });
+  await page.close();
+});
+
+it('the Vue app and the Swagger UI run under the CSP, and nothing may frame the console', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${w.base}/docs`);
+  await page.waitForSelector('.opblock-tag');
+  await page.locator('.opblock-tag', { hasText: 'deviations' }).first().waitFor();
+  expect(await page.locator('.opblock').count()).toBeGreaterThan(5);
+  await page.screenshot({ path: join(shots, 'swagger-ui.png') });
+  // Every page of this file ran with the CSP in force and none of them hit it.
+  expect(cspMessages).toEqual([]);
+
+  await page.goto('about:blank');
+  await page.setContent(`<iframe src="${w.base}/" width="400" height="300"></iframe>`);
+  // A blocked frame shows Chromium's error page instead of the console.
+  const frame = page.frames().find((f) => f !== page.mainFrame())!;
+  await until(() => frame.url() !== '' && frame.url() !== 'about:blank', 10_000, 'the frame navigating');
+  expect(frame.url()).toMatch(/^chrome-error:/);
+  expect(await frame.locator('input[name=username]').count()).toBe(0);
   await page.close();
 });

@@ -2,6 +2,7 @@
 // example (青澜市), demo users, a few deviation cases, and telemetry in InfluxDB under measurement
 // names unique to this run.
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createInfluxClient, createInfluxWriter, ensureDatabase1x, toLine } from '@offsite/influx';
@@ -346,4 +347,73 @@ export async function http(
     };
   });
   return { statusCode: r.status, body, json: () => JSON.parse(body) as unknown, cookies };
+}
+
+export interface RawResult {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/**
+ * One request over node:http with the path sent verbatim (fetch would normalise `//`, `.` and
+ * `%2e`), optionally from another loopback address (`127.0.0.2`…: another source IP).
+ */
+export function rawRequest(
+  base: string,
+  opts: {
+    method: string;
+    path: string;
+    headers?: Record<string, string>;
+    payload?: object;
+    localAddress?: string;
+  },
+): Promise<RawResult> {
+  const u = new URL(base);
+  const body = opts.payload === undefined ? undefined : JSON.stringify(opts.payload);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: u.hostname,
+        port: u.port,
+        method: opts.method,
+        path: opts.path,
+        headers: {
+          ...(body !== undefined
+            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
+            : {}),
+          ...opts.headers,
+        },
+        ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            statusCode: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export interface Session {
+  cookie: string;
+  csrf: string;
+}
+
+/** Logs in over HTTP and returns the session cookie (httpOnly) and CSRF token. */
+export async function loginAs(base: string, username: string, password = PASSWORD): Promise<Session> {
+  const r = await http(base, { method: 'POST', url: '/api/login', payload: { username, password } });
+  expect(r.statusCode).toBe(200);
+  const set = r.cookies.find((c) => c.name === 'offsite_session');
+  expect(set?.httpOnly).toBe(true);
+  return { cookie: `offsite_session=${set!.value}`, csrf: (r.json() as { csrfToken: string }).csrfToken };
 }
