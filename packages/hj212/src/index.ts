@@ -2,6 +2,7 @@
 export { checkCrc, formatCrc, formatModbusSwapped, hj212Crc, modbusCrc } from './crc.js';
 export type { CrcCheck, CrcVariant } from './crc.js';
 export { FrameSplitter } from './splitter.js';
+export { maskPasswords } from './mask.js';
 export type { FrameSplitterOptions, SplitterEvent } from './splitter.js';
 export { decodePacket, KNOWN_ST, peekHeader } from './decode.js';
 export type { DecodeOptions, DecodeResult } from './decode.js';

@@ -111,4 +111,13 @@ describe('FrameSplitter', () => {
     expect(end).toMatchObject([{ kind: 'error', error: { code: 'frame-truncated' } }]);
     expect(s.end()).toEqual([]);
   });
+
+  it('reports each of a run of short starts ("##0001" repeated) as one truncated piece, the last one kept', () => {
+    const s = new FrameSplitter();
+    const events = s.push(Buffer.from('##0001'.repeat(1000) + 'x\r\n'));
+    expect(events).toHaveLength(999);
+    expect(events.every((e) => e.kind === 'error' && e.error.code === 'frame-truncated')).toBe(true);
+    expect(events.every((e) => e.kind === 'error' && e.bytes.toString() === '##0001')).toBe(true);
+    expect(s.buffered).toBe(9);
+  });
 });

@@ -37,10 +37,15 @@ function findStart(buf: Buffer, from: number): number {
   return -1;
 }
 
-/** Index of the first CR LF at or after `from` preceded by 4 hex characters (a frame end), or -1. */
-function findEnd(buf: Buffer, from: number): number {
-  for (let i = buf.indexOf('\r\n', from); i >= 0; i = buf.indexOf('\r\n', i + 1)) {
-    if (isHex(buf[i - 1]) && isHex(buf[i - 2]) && isHex(buf[i - 3]) && isHex(buf[i - 4])) return i;
+/**
+ * Index of the first CR LF at or after `from` and before `limit` preceded by 4 hex characters (a
+ * frame end), or -1. The limit keeps a run of short garbage starts (`##0001##0001…`) linear: each
+ * one only needs to know whether a frame end comes before the next start.
+ */
+function findEnd(buf: Buffer, from: number, limit = buf.length): number {
+  const view = limit < buf.length ? buf.subarray(0, limit + 1) : buf;
+  for (let i = view.indexOf('\r\n', from); i >= 0; i = view.indexOf('\r\n', i + 1)) {
+    if (isHex(view[i - 1]) && isHex(view[i - 2]) && isHex(view[i - 3]) && isHex(view[i - 4])) return i;
   }
   return -1;
 }
@@ -105,9 +110,10 @@ export class FrameSplitter {
         this.buf = buf.subarray(crAt + 2);
         continue;
       }
-      const end = findEnd(buf, 6);
       const next = findStart(buf, 2);
-      if (next >= 0 && (end < 0 || next < end) && next + 6 <= buf.length) {
+      const nextComplete = next >= 0 && next + 6 <= buf.length;
+      const end = findEnd(buf, 6, nextComplete ? next : buf.length);
+      if (nextComplete && (end < 0 || next < end)) {
         error('frame-truncated', 'a frame was cut short by the start of the next one', next);
         continue;
       }
