@@ -24,7 +24,7 @@ export interface Hj212RawV1 {
    */
   cn?: string;
   /**
-   * Base64 of the exact bytes of the packet (frame including ## and CR LF when present).
+   * Base64 of the exact bytes of the packet (frame including ## and CR LF when present), except that the values of PW and NewPW are masked with one * per byte: the length stays, the CRC is the sender's over the unmasked segment.
    */
   raw: string;
   /**

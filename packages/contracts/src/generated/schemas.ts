@@ -295,7 +295,7 @@ export const hj212RawV1Schema = {
       "maxLength": 8
     },
     "raw": {
-      "description": "Base64 of the exact bytes of the packet (frame including ## and CR LF when present).",
+      "description": "Base64 of the exact bytes of the packet (frame including ## and CR LF when present), except that the values of PW and NewPW are masked with one * per byte: the length stays, the CRC is the sender's over the unmasked segment.",
       "type": "string",
       "contentEncoding": "base64",
       "maxLength": 1500000,
@@ -653,7 +653,7 @@ export const telemetryDlqV1Schema = {
       "$ref": "#/$defs/Reason"
     },
     "raw": {
-      "description": "Base64 (RFC 4648, standard alphabet, padded) of the exact bytes received.",
+      "description": "Base64 (RFC 4648, standard alphabet, padded) of the exact bytes received (HJ 212: with the values of PW and NewPW masked, one * per byte).",
       "type": "string",
       "contentEncoding": "base64",
       "maxLength": 1500000,
@@ -679,6 +679,11 @@ export const telemetryDlqV1Schema = {
       "type": "string",
       "minLength": 1,
       "maxLength": 128
+    },
+    "count": {
+      "description": "How many rejected inputs this record stands for when it keeps a run of them together (an HJ 212 connection's consecutive garbage: raw holds all of its bytes in order). Absent means one.",
+      "type": "integer",
+      "minimum": 2
     },
     "irregularities": {
       "description": "Irregularities noticed before the input was rejected.",

@@ -18,7 +18,7 @@ export interface TelemetryDlqV1 {
   source: 'hj212' | 'mqtt' | 'kafka';
   reason: DlqReason;
   /**
-   * Base64 (RFC 4648, standard alphabet, padded) of the exact bytes received.
+   * Base64 (RFC 4648, standard alphabet, padded) of the exact bytes received (HJ 212: with the values of PW and NewPW masked, one * per byte).
    */
   raw: string;
   /**
@@ -35,6 +35,10 @@ export interface TelemetryDlqV1 {
    * Device (HJ 212 MN or meter id), when the ingestor could tell.
    */
   deviceId?: string;
+  /**
+   * How many rejected inputs this record stands for when it keeps a run of them together (an HJ 212 connection's consecutive garbage: raw holds all of its bytes in order). Absent means one.
+   */
+  count?: number;
   /**
    * Irregularities noticed before the input was rejected.
    */

@@ -1080,7 +1080,7 @@ return errors === 0;
 validate20.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const validateHj212RawV1 = validate25;
-const schema43 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/hj212.raw.v1.schema.json","title":"Hj212RawV1","description":"Archive record of one HJ 212 packet, valid or not, received from or sent to a data logger. Produced to hj212.raw.v1, keyed by connection id.","type":"object","additionalProperties":false,"required":["schema","id","receivedAt","connection","raw","decoded","irregularities","direction"],"properties":{"schema":{"const":"hj212.raw.v1"},"id":{"description":"Unique record id; telemetry.v1 rawRef points here.","$ref":"#/$defs/Id"},"receivedAt":{"description":"When the packet was read (in) or written (out), UTC.","$ref":"#/$defs/UtcTime"},"connection":{"title":"Hj212Connection","type":"object","additionalProperties":false,"required":["id","remoteAddress","remotePort","localPort"],"properties":{"id":{"$ref":"#/$defs/Id"},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},"mn":{"description":"MN as found in the packet, when it could be read.","type":"string","minLength":1,"maxLength":64},"cn":{"description":"CN as found in the packet, when it could be read.","type":"string","minLength":1,"maxLength":8},"raw":{"description":"Base64 of the exact bytes of the packet (frame including ## and CR LF when present).","type":"string","contentEncoding":"base64","maxLength":1500000,"pattern":"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"},"decoded":{"description":"Whether the packet was decoded successfully.","type":"boolean"},"error":{"title":"Hj212RawError","description":"Why decoding failed (present when decoded is false).","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"message":{"type":"string","minLength":1,"maxLength":2000}}},"irregularities":{"type":"array","items":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"uniqueItems":true},"direction":{"description":"in = from the data logger; out = a reply or request sent by the gateway.","enum":["in","out"]}},"if":{"properties":{"decoded":{"const":false}},"required":["decoded"]},"then":{"required":["error"]},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
+const schema43 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/hj212.raw.v1.schema.json","title":"Hj212RawV1","description":"Archive record of one HJ 212 packet, valid or not, received from or sent to a data logger. Produced to hj212.raw.v1, keyed by connection id.","type":"object","additionalProperties":false,"required":["schema","id","receivedAt","connection","raw","decoded","irregularities","direction"],"properties":{"schema":{"const":"hj212.raw.v1"},"id":{"description":"Unique record id; telemetry.v1 rawRef points here.","$ref":"#/$defs/Id"},"receivedAt":{"description":"When the packet was read (in) or written (out), UTC.","$ref":"#/$defs/UtcTime"},"connection":{"title":"Hj212Connection","type":"object","additionalProperties":false,"required":["id","remoteAddress","remotePort","localPort"],"properties":{"id":{"$ref":"#/$defs/Id"},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},"mn":{"description":"MN as found in the packet, when it could be read.","type":"string","minLength":1,"maxLength":64},"cn":{"description":"CN as found in the packet, when it could be read.","type":"string","minLength":1,"maxLength":8},"raw":{"description":"Base64 of the exact bytes of the packet (frame including ## and CR LF when present), except that the values of PW and NewPW are masked with one * per byte: the length stays, the CRC is the sender's over the unmasked segment.","type":"string","contentEncoding":"base64","maxLength":1500000,"pattern":"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"},"decoded":{"description":"Whether the packet was decoded successfully.","type":"boolean"},"error":{"title":"Hj212RawError","description":"Why decoding failed (present when decoded is false).","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"message":{"type":"string","minLength":1,"maxLength":2000}}},"irregularities":{"type":"array","items":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"uniqueItems":true},"direction":{"description":"in = from the data logger; out = a reply or request sent by the gateway.","enum":["in","out"]}},"if":{"properties":{"decoded":{"const":false}},"required":["decoded"]},"then":{"required":["error"]},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
 const schema44 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
 const schema45 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
 const pattern17 = new RegExp("^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$", "u");
@@ -3088,7 +3088,7 @@ return errors === 0;
 validate28.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const validateTelemetryDlqV1 = validate29;
-const schema55 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/telemetry.dlq.v1.schema.json","title":"TelemetryDlqV1","description":"Input an ingestor could not turn into telemetry.v1, kept with the exact bytes and a machine-readable reason. Produced to telemetry.dlq.v1.","type":"object","additionalProperties":false,"required":["schema","id","source","reason","raw","receivedAt","origin","irregularities"],"properties":{"schema":{"const":"telemetry.dlq.v1"},"id":{"description":"Unique id of the rejected input (deterministic where the origin allows).","$ref":"#/$defs/Id"},"source":{"enum":["hj212","mqtt","kafka"]},"reason":{"$ref":"#/$defs/Reason"},"raw":{"description":"Base64 (RFC 4648, standard alphabet, padded) of the exact bytes received.","type":"string","contentEncoding":"base64","maxLength":1500000,"pattern":"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"},"rawText":{"description":"The bytes decoded as UTF-8, when they are text.","type":"string","maxLength":1100000},"receivedAt":{"$ref":"#/$defs/UtcTime"},"origin":{"$ref":"#/$defs/Origin"},"enterpriseId":{"description":"Enterprise, when the ingestor could tell.","$ref":"#/$defs/Id"},"deviceId":{"description":"Device (HJ 212 MN or meter id), when the ingestor could tell.","type":"string","minLength":1,"maxLength":128},"irregularities":{"description":"Irregularities noticed before the input was rejected.","type":"array","items":{"$ref":"#/$defs/Code"},"uniqueItems":true}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"Code":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},"Reason":{"title":"DlqReason","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"description":"Machine-readable reason, '<area>.<problem>', e.g. hj212.crc-mismatch, hj212.auth-failed, json.invalid, schema.invalid, registry.unknown-device.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$","examples":["hj212.crc-mismatch","hj212.auth-failed","json.invalid","schema.invalid","registry.unknown-device"]},"message":{"description":"Human-readable detail (English).","type":"string","minLength":1,"maxLength":2000}}},"Origin":{"title":"DlqOrigin","description":"Where the input came from; exactly one transport.","oneOf":[{"title":"TcpOrigin","type":"object","additionalProperties":false,"required":["transport","remoteAddress","remotePort"],"properties":{"transport":{"const":"tcp"},"connectionId":{"type":"string","minLength":1,"maxLength":128},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},{"title":"MqttOrigin","type":"object","additionalProperties":false,"required":["transport","topic"],"properties":{"transport":{"const":"mqtt"},"topic":{"type":"string","minLength":1,"maxLength":1024},"clientId":{"type":"string","maxLength":256}}},{"title":"KafkaOrigin","type":"object","additionalProperties":false,"required":["transport","topic","partition","offset"],"properties":{"transport":{"const":"kafka"},"topic":{"type":"string","minLength":1,"maxLength":249},"partition":{"type":"integer","minimum":0},"offset":{"description":"Kafka offset as a decimal string (int64).","type":"string","pattern":"^[0-9]{1,19}$"}}}]}}};
+const schema55 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/telemetry.dlq.v1.schema.json","title":"TelemetryDlqV1","description":"Input an ingestor could not turn into telemetry.v1, kept with the exact bytes and a machine-readable reason. Produced to telemetry.dlq.v1.","type":"object","additionalProperties":false,"required":["schema","id","source","reason","raw","receivedAt","origin","irregularities"],"properties":{"schema":{"const":"telemetry.dlq.v1"},"id":{"description":"Unique id of the rejected input (deterministic where the origin allows).","$ref":"#/$defs/Id"},"source":{"enum":["hj212","mqtt","kafka"]},"reason":{"$ref":"#/$defs/Reason"},"raw":{"description":"Base64 (RFC 4648, standard alphabet, padded) of the exact bytes received (HJ 212: with the values of PW and NewPW masked, one * per byte).","type":"string","contentEncoding":"base64","maxLength":1500000,"pattern":"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"},"rawText":{"description":"The bytes decoded as UTF-8, when they are text.","type":"string","maxLength":1100000},"receivedAt":{"$ref":"#/$defs/UtcTime"},"origin":{"$ref":"#/$defs/Origin"},"enterpriseId":{"description":"Enterprise, when the ingestor could tell.","$ref":"#/$defs/Id"},"deviceId":{"description":"Device (HJ 212 MN or meter id), when the ingestor could tell.","type":"string","minLength":1,"maxLength":128},"count":{"description":"How many rejected inputs this record stands for when it keeps a run of them together (an HJ 212 connection's consecutive garbage: raw holds all of its bytes in order). Absent means one.","type":"integer","minimum":2},"irregularities":{"description":"Irregularities noticed before the input was rejected.","type":"array","items":{"$ref":"#/$defs/Code"},"uniqueItems":true}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"Code":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},"Reason":{"title":"DlqReason","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"description":"Machine-readable reason, '<area>.<problem>', e.g. hj212.crc-mismatch, hj212.auth-failed, json.invalid, schema.invalid, registry.unknown-device.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$","examples":["hj212.crc-mismatch","hj212.auth-failed","json.invalid","schema.invalid","registry.unknown-device"]},"message":{"description":"Human-readable detail (English).","type":"string","minLength":1,"maxLength":2000}}},"Origin":{"title":"DlqOrigin","description":"Where the input came from; exactly one transport.","oneOf":[{"title":"TcpOrigin","type":"object","additionalProperties":false,"required":["transport","remoteAddress","remotePort"],"properties":{"transport":{"const":"tcp"},"connectionId":{"type":"string","minLength":1,"maxLength":128},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},{"title":"MqttOrigin","type":"object","additionalProperties":false,"required":["transport","topic"],"properties":{"transport":{"const":"mqtt"},"topic":{"type":"string","minLength":1,"maxLength":1024},"clientId":{"type":"string","maxLength":256}}},{"title":"KafkaOrigin","type":"object","additionalProperties":false,"required":["transport","topic","partition","offset"],"properties":{"transport":{"const":"kafka"},"topic":{"type":"string","minLength":1,"maxLength":249},"partition":{"type":"integer","minimum":0},"offset":{"description":"Kafka offset as a decimal string (int64).","type":"string","pattern":"^[0-9]{1,19}$"}}}]}}};
 const schema56 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
 const schema57 = {"title":"DlqReason","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"description":"Machine-readable reason, '<area>.<problem>', e.g. hj212.crc-mismatch, hj212.auth-failed, json.invalid, schema.invalid, registry.unknown-device.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$","examples":["hj212.crc-mismatch","hj212.auth-failed","json.invalid","schema.invalid","registry.unknown-device"]},"message":{"description":"Human-readable detail (English).","type":"string","minLength":1,"maxLength":2000}}};
 const schema58 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
@@ -4111,15 +4111,10 @@ vErrors.push(err82);
 errors++;
 }
 }
-if(data.irregularities !== undefined){
-let data24 = data.irregularities;
-if(Array.isArray(data24)){
-const len0 = data24.length;
-for(let i0=0; i0<len0; i0++){
-let data25 = data24[i0];
-if(typeof data25 === "string"){
-if(func2(data25) > 64){
-const err83 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/$defs/Code/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(data.count !== undefined){
+let data24 = data.count;
+if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
+const err83 = {instancePath:instancePath+"/count",schemaPath:"#/properties/count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -4128,8 +4123,9 @@ vErrors.push(err83);
 }
 errors++;
 }
-if(!pattern18.test(data25)){
-const err84 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/$defs/Code/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},message:"must match pattern \""+"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"+"\""};
+if((typeof data24 == "number") && (isFinite(data24))){
+if(data24 < 2 || isNaN(data24)){
+const err84 = {instancePath:instancePath+"/count",schemaPath:"#/properties/count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -4139,8 +4135,16 @@ vErrors.push(err84);
 errors++;
 }
 }
-else {
-const err85 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/$defs/Code/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data.irregularities !== undefined){
+let data25 = data.irregularities;
+if(Array.isArray(data25)){
+const len0 = data25.length;
+for(let i0=0; i0<len0; i0++){
+let data26 = data25[i0];
+if(typeof data26 === "string"){
+if(func2(data26) > 64){
+const err85 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/$defs/Code/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -4149,15 +4153,8 @@ vErrors.push(err85);
 }
 errors++;
 }
-}
-let i1 = data24.length;
-let j0;
-if(i1 > 1){
-outer0:
-for(;i1--;){
-for(j0 = i1; j0--;){
-if(func0(data24[i1], data24[j0])){
-const err86 = {instancePath:instancePath+"/irregularities",schemaPath:"#/properties/irregularities/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"};
+if(!pattern18.test(data26)){
+const err86 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/$defs/Code/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},message:"must match pattern \""+"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"+"\""};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -4165,14 +4162,10 @@ else {
 vErrors.push(err86);
 }
 errors++;
-break outer0;
-}
-}
-}
 }
 }
 else {
-const err87 = {instancePath:instancePath+"/irregularities",schemaPath:"#/properties/irregularities/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err87 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/$defs/Code/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -4182,14 +4175,46 @@ vErrors.push(err87);
 errors++;
 }
 }
-}
-else {
-const err88 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+let i1 = data25.length;
+let j0;
+if(i1 > 1){
+outer0:
+for(;i1--;){
+for(j0 = i1; j0--;){
+if(func0(data25[i1], data25[j0])){
+const err88 = {instancePath:instancePath+"/irregularities",schemaPath:"#/properties/irregularities/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"};
 if(vErrors === null){
 vErrors = [err88];
 }
 else {
 vErrors.push(err88);
+}
+errors++;
+break outer0;
+}
+}
+}
+}
+}
+else {
+const err89 = {instancePath:instancePath+"/irregularities",schemaPath:"#/properties/irregularities/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+}
+}
+else {
+const err90 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
 }
 errors++;
 }
