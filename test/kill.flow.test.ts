@@ -21,7 +21,7 @@ import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { DeviationV1 } from '@offsite/contracts';
-import { until } from '@offsite/testing';
+import { seededRandom as rng, until } from '@offsite/testing';
 import {
   comparePoints,
   deviationProblems,
@@ -76,18 +76,6 @@ async function infra(cmd: 'restart' | 'start', server: string): Promise<string> 
     timeout: 240_000,
   });
   return (stdout + stderr).trim().split('\n').pop() ?? '';
-}
-
-/** mulberry32: a small seeded generator, so a schedule can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 interface Kill {

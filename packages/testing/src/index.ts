@@ -33,6 +33,18 @@ export async function until(cond: () => boolean | Promise<boolean>, ms: number, 
   }
 }
 
+/** mulberry32: a small seeded generator in [0, 1), so a test's random schedule or input can be replayed from its seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
 export { runService, readyStatus, serviceNodeArgs, type ServiceProcess } from './service-process.js';
 export { influxql } from './influxql.js';
 export { relay, startProxy, type CuttableProxy } from './proxy.js';
