@@ -614,6 +614,8 @@ try {
         OFFSITE_KAFKA_TOPIC_PREFIX: prefix,
         OFFSITE_HJ212_PORT: String(hjPort),
         OFFSITE_HJ212_MAX_CONNECTIONS: String(LOGGERS + 100),
+        // Every simulated logger connects from this host's one address.
+        OFFSITE_HJ212_MAX_CONNECTIONS_PER_SOURCE: String(LOGGERS + 100),
       },
       true,
     );

@@ -274,6 +274,8 @@ function startGateway(hjPort: number, lingerMs: number, profileDir: string | und
         OFFSITE_OPS_PORT: String(hjPort + 1),
         OFFSITE_LOG_LEVEL: 'warn',
         OFFSITE_HJ212_MAX_CONNECTIONS: String(LOGGERS + 100),
+        // Every simulated logger connects from this host's one address.
+        OFFSITE_HJ212_MAX_CONNECTIONS_PER_SOURCE: String(LOGGERS + 100),
         OFFSITE_KAFKA_LINGER_MS: String(lingerMs),
       },
       stdio: ['ignore', 'inherit', 'inherit'],

@@ -2,19 +2,36 @@
  * The HJ 212 TCP server: one session per data-logger connection (frame splitter, split-packet
  * reassembler, idle timeout), every frame handed to `handleFrame`, its records published through the
  * shared publisher, and its reply written only after Kafka acknowledged them, in arrival order.
- * Backpressure: a socket is paused while its own frames in flight reach a limit or while the
- * publisher is full, and resumed when they drain.
+ * Backpressure: frames read wait in the session's queue while its frames in flight reach a limit or
+ * while the publisher is full (the socket paused meanwhile), and go on when they drain.
+ *
+ * Defences (see guard.ts): connections per source address and in total are capped; a partial frame
+ * must be completed within a deadline; consecutive garbage pieces are kept together as one DLQ and
+ * one raw record with their count; a connection that exceeds its garbage budget (bytes, or bad
+ * frames without a valid one) is closed, and everything it sent that was not handled goes into that
+ * one record; connections stay on the tight budget until their first frame with a valid MN/PW;
+ * sources and MNs with too many failed authentications are throttled; warnings are rate-limited.
  */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import {
   FrameSplitter,
   SplitPacketReassembler,
+  type SplitterEvent,
   type CipherTextEncoding,
   type TolerancePolicy,
 } from '@offsite/hj212';
 import { errorCode, errorMessage, withTimeout, type Logger } from '@offsite/runtime';
 import type { DeviceDirectory } from './device-directory.js';
+import {
+  AuthThrottle,
+  ConnectionBudget,
+  LogLimiter,
+  SourceCounter,
+  type AuthThrottleOptions,
+  type BudgetLimits,
+  type BudgetVerdict,
+} from './guard.js';
 import type { GatewayMetrics } from './metrics.js';
 import {
   handleFrame,
@@ -30,6 +47,30 @@ export { topicsWithPrefix, type Topics } from './packet-handler.js';
 export { createPublisher, type Publisher, type BatchProducer } from './publisher.js';
 export { createDeviceDirectory, type DeviceDirectory, type DeviceRecord } from './device-directory.js';
 export { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
+export type { AuthThrottleOptions, BudgetLimits } from './guard.js';
+
+/** The gateway's defence settings (each from OFFSITE_HJ212_* in config.ts). */
+export interface GuardOptions {
+  /** Until a connection's first frame with a valid MN/PW. */
+  readonly unauthenticated: BudgetLimits;
+  /** After it; `framesInFlight` here is `maxFramesInFlight`. */
+  readonly authenticated: Omit<BudgetLimits, 'framesInFlight'>;
+  /** From a partial frame's first byte to its CR LF. */
+  readonly frameDeadlineMs: number;
+  readonly maxConnectionsPerSource: number;
+  readonly auth: AuthThrottleOptions;
+  /** Warnings a sender can provoke, per second over all connections. */
+  readonly logLinesPerSecond: number;
+}
+
+export const DEFAULT_GUARD: GuardOptions = {
+  unauthenticated: { garbageBytes: 4096, badFrames: 8, framesInFlight: 4 },
+  authenticated: { garbageBytes: 65_536, badFrames: 64 },
+  frameDeadlineMs: 30_000,
+  maxConnectionsPerSource: 64,
+  auth: { windowMs: 600_000, failuresPerSource: 20, failuresPerMn: 10 },
+  logLinesPerSecond: 20,
+};
 
 export interface GatewayOptions {
   readonly host: string;
@@ -53,15 +94,24 @@ export interface GatewayOptions {
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   readonly now?: () => Date;
+  /** Default `DEFAULT_GUARD`. */
+  readonly guard?: GuardOptions;
 }
 
 export interface Gateway {
   /** Start listening; resolves with the bound port. */
   listen(): Promise<number>;
   readonly connections: number;
+  /** Frames read and not yet answered (queued or waiting for Kafka), over every connection, open or closed. */
+  readonly pending: number;
   readonly listening: boolean;
   /** Stop accepting, let sessions finish the frames in flight, then close them (under a deadline). */
   close(deadlineMs: number): Promise<void>;
+}
+
+interface Queued {
+  readonly event: SplitterEvent;
+  readonly readAt: Date;
 }
 
 interface Session {
@@ -69,15 +119,40 @@ interface Session {
   inFlight: number;
   paused: boolean;
   tail: Promise<void>;
+  /** Frames read and not yet handed to the handler (the socket is paused while any wait). */
+  readonly queue: Queued[];
+  /** Takes queued frames while the limits allow; called whenever a frame finishes or Kafka drains. */
+  pump(): void;
+  /** Hand over the garbage run held back for the next frame (at shutdown). */
+  flushGarbage(): void;
+}
+
+/** Consecutive garbage pieces of one connection, kept as one record. */
+interface GarbageRun {
+  readonly pieces: Buffer[];
+  bytes: number;
+  count: number;
+  readonly codes: Map<string, number>;
+  readonly readAt: Date;
 }
 
 export function createGateway(opts: GatewayOptions): Gateway {
   const log = opts.logger.child({ component: 'hj212-gateway' });
   const now = opts.now ?? (() => new Date());
+  const guard = opts.guard ?? DEFAULT_GUARD;
+  const authenticatedLimits: BudgetLimits = {
+    ...guard.authenticated,
+    framesInFlight: opts.maxFramesInFlight,
+  };
   const instance = randomBytes(4).toString('hex');
   let connSeq = 0;
   let recSeq = 0;
   const sessions = new Set<Session>();
+  let open = 0;
+  let stopping = false;
+  const throttle = new AuthThrottle(guard.auth);
+  const perSource = new SourceCounter();
+  const logLimiter = new LogLimiter(guard.logLinesPerSecond);
   const ctx: HandlerContext = {
     policy: opts.policy,
     maxSegmentBytes: opts.maxSegmentBytes,
@@ -85,35 +160,79 @@ export function createGateway(opts: GatewayOptions): Gateway {
     directory: opts.directory,
     topics: opts.topics,
     nextId: () => `raw-${instance}-${(recSeq++).toString(36)}`,
+    throttle,
   };
   const m = opts.metrics;
 
-  const maybeResume = (s: Session) => {
-    if (s.paused && s.inFlight < opts.maxFramesInFlight && !opts.publisher.full && !s.socket.destroyed) {
-      s.paused = false;
-      s.socket.resume();
+  /** A warning a sender can provoke: written unless over the rate, with the count suppressed before it. */
+  const warn = (l: Logger, fields: Record<string, unknown>, message: string) => {
+    const t = logLimiter.take(Date.now());
+    if (!t.ok) {
+      m.logSuppressed.inc();
+      return;
     }
+    l.warn(t.suppressed > 0 ? { ...fields, suppressedBefore: t.suppressed } : fields, message);
   };
+
   opts.publisher.onDrain(() => {
-    for (const s of sessions) maybeResume(s);
+    for (const s of sessions) s.pump();
   });
 
   const server = net.createServer({ noDelay: true }, (socket) => onConnection(socket));
   server.maxConnections = opts.maxConnections;
+  server.on('drop', (data) => {
+    m.connectionsTotal.inc({ event: 'rejected-total-cap' });
+    warn(
+      log,
+      { remote: data?.remoteAddress, maxConnections: opts.maxConnections },
+      'connection refused: total cap',
+    );
+  });
 
   function onConnection(socket: net.Socket): void {
+    const source = socket.remoteAddress ?? 'unknown';
+    if (perSource.count(source) >= guard.maxConnectionsPerSource) {
+      m.connectionsTotal.inc({ event: 'rejected-per-source' });
+      warn(log, { remote: source, max: guard.maxConnectionsPerSource }, 'connection refused: per-source cap');
+      socket.destroy();
+      return;
+    }
+    if (throttle.sourceBlocked(source, Date.now())) {
+      m.connectionsTotal.inc({ event: 'rejected-throttled' });
+      warn(log, { remote: source }, 'connection refused: too many failed authentications from this source');
+      socket.destroy();
+      return;
+    }
+    perSource.add(source);
     const info: ConnectionInfo = {
       id: `c-${instance}-${(connSeq++).toString(36)}`,
-      remoteAddress: socket.remoteAddress ?? 'unknown',
+      remoteAddress: source,
       remotePort: socket.remotePort ?? 0,
       localPort: socket.localPort ?? 0,
     };
     const clog = log.child({ connectionId: info.id, remote: `${info.remoteAddress}:${info.remotePort}` });
     const splitter = new FrameSplitter({ policy: opts.policy, maxSegmentBytes: opts.maxSegmentBytes });
     const state = { info, reassembler: new SplitPacketReassembler({ timeoutMs: opts.splitTimeoutMs }) };
-    const s: Session = { socket, inFlight: 0, paused: false, tail: Promise.resolve() };
+    const budget = new ConnectionBudget(guard.unauthenticated, authenticatedLimits);
+    let run: GarbageRun | null = null;
+    let closing: string | null = null;
+    let socketClosed = false;
+    let frameTimer: NodeJS.Timeout | null = null;
+    const s: Session = {
+      socket,
+      inFlight: 0,
+      paused: false,
+      tail: Promise.resolve(),
+      queue: [],
+      pump: () => pump(),
+      flushGarbage: () => {
+        if (s.queue.length === 0) flushRun();
+      },
+    };
     sessions.add(s);
+    open += 1;
     m.connections.inc();
+    m.unauthenticated.inc();
     m.connectionsTotal.inc({ event: 'accepted' });
     clog.debug({}, 'connection accepted');
     socket.setTimeout(opts.idleTimeoutMs);
@@ -124,20 +243,28 @@ export function createGateway(opts: GatewayOptions): Gateway {
     });
     socket.on('error', (err) => clog.debug({ err: err.message }, 'socket error'));
     socket.on('close', () => {
-      sessions.delete(s);
+      socketClosed = true;
+      if (frameTimer) clearTimeout(frameTimer);
+      // A partial frame left when the connection ends is kept, not dropped.
+      for (const ev of splitter.end()) s.queue.push({ event: ev, readAt: now() });
+      perSource.remove(source);
+      open -= 1;
       m.connections.dec();
+      if (!budget.isAuthenticated) m.unauthenticated.dec();
       m.connectionsTotal.inc({ event: 'closed' });
+      pump();
     });
+
+    const pauseSocket = () => {
+      if (!s.paused) {
+        s.paused = true;
+        m.paused.inc();
+        socket.pause();
+      }
+    };
 
     const submit = (readAt: Date, work: () => Promise<HandledFrame>) => {
       s.inFlight += 1;
-      if (s.inFlight >= opts.maxFramesInFlight || opts.publisher.full) {
-        if (!s.paused) {
-          s.paused = true;
-          m.paused.inc();
-          socket.pause();
-        }
-      }
       const started = work().then(async (h) => {
         await opts.publisher.publish(h.records);
         return h;
@@ -149,13 +276,20 @@ export function createGateway(opts: GatewayOptions): Gateway {
           const h = await started;
           m.packets.inc({ outcome: h.outcome });
           if (h.dlqReason) m.dlq.inc({ reason: h.dlqReason });
-          if (
-            h.outcome !== 'telemetry' &&
-            h.outcome !== 'accepted' &&
-            h.outcome !== 'heartbeat' &&
-            h.outcome !== 'split-pending'
-          ) {
-            clog.warn({ mn: h.mn, outcome: h.outcome, reason: h.dlqReason }, h.detail);
+          const good =
+            h.outcome === 'telemetry' ||
+            h.outcome === 'accepted' ||
+            h.outcome === 'heartbeat' ||
+            h.outcome === 'split-pending';
+          if (!good) warn(clog, { mn: h.mn, outcome: h.outcome, reason: h.dlqReason }, h.detail);
+          if (h.outcome !== 'garbage') {
+            const wasAuthenticated = budget.isAuthenticated;
+            if (good || h.authenticated) budget.validFrame(h.authenticated);
+            if (!wasAuthenticated && budget.isAuthenticated && !socketClosed) m.unauthenticated.dec();
+            if (!good) {
+              if (h.outcome === 'auth-throttled') closeFor('auth-throttled');
+              else overBudget(budget.badFrame());
+            }
           }
           if (h.reply && !socket.destroyed) {
             socket.write(h.reply);
@@ -167,31 +301,113 @@ export function createGateway(opts: GatewayOptions): Gateway {
           // sends the packet again.
           const kafka = errorCode(err) === 'KAFKA_PRODUCE_FAILED';
           m.packets.inc({ outcome: kafka ? 'kafka-failed' : 'internal-error' });
-          clog.warn(
+          warn(
+            clog,
             { err: errorMessage(err), code: errorCode(err) },
             'packet not made durable; not replying',
           );
         } finally {
           s.inFlight -= 1;
-          maybeResume(s);
+          pump();
         }
       });
     };
 
-    socket.on('data', (chunk: Buffer) => {
-      const readAt = now();
-      const at = readAt.toISOString();
-      for (const ev of splitter.push(chunk)) {
-        if (ev.kind === 'frame') {
-          submit(readAt, () => handleFrame(ctx, state, ev.frame, at, readAt.getTime()));
-        } else {
-          const garbage = handleGarbage(ctx, info, ev.bytes, ev.error, at);
-          submit(readAt, () => Promise.resolve(garbage));
-        }
+    const flushRun = () => {
+      const r = run;
+      if (!r) return;
+      run = null;
+      const bytes = r.pieces.length === 1 ? (r.pieces[0] as Buffer) : Buffer.concat(r.pieces, r.bytes);
+      const [only] = r.codes.keys();
+      const code = r.codes.size === 1 && r.count === 1 && only ? only : 'garbage';
+      const what = [...r.codes].map(([c, n]) => `${n} ${c}`).join(', ');
+      const message =
+        (r.count === 1 ? `${r.bytes} bytes (${what})` : `${r.count} pieces, ${r.bytes} bytes (${what})`) +
+        ' outside any valid frame' +
+        (closing ? `; connection closed: ${closing}` : '');
+      m.garbageBytes.inc(r.bytes);
+      const garbage = handleGarbage(ctx, info, bytes, { code, message }, r.readAt.toISOString(), r.count);
+      submit(r.readAt, () => Promise.resolve(garbage));
+    };
+
+    const addToRun = (bytes: Buffer, code: string, readAt: Date) => {
+      run ??= { pieces: [], bytes: 0, count: 0, codes: new Map(), readAt };
+      run.pieces.push(bytes);
+      run.bytes += bytes.length;
+      run.count += 1;
+      run.codes.set(code, (run.codes.get(code) ?? 0) + 1);
+    };
+
+    /** Close for a defence: what was read and not handled goes into the garbage run, kept. */
+    const closeFor = (reason: string) => {
+      if (closing) return;
+      closing = reason;
+      m.connectionsTotal.inc({ event: reason });
+      warn(clog, { reason, authenticated: budget.isAuthenticated }, 'closing connection');
+      for (const ev of splitter.end()) s.queue.push({ event: ev, readAt: now() });
+      for (const q of s.queue.splice(0)) {
+        addToRun(
+          q.event.kind === 'frame' ? q.event.frame : q.event.bytes,
+          q.event.kind === 'frame' ? 'unhandled-frame' : q.event.error.code,
+          q.readAt,
+        );
       }
+      flushRun();
+      socket.destroy();
+    };
+
+    const overBudget = (v: BudgetVerdict) => {
+      if (v !== 'ok') closeFor(v);
+    };
+
+    function pump(): void {
+      while (s.queue.length > 0 && !closing) {
+        if (s.inFlight >= budget.limits.framesInFlight || opts.publisher.full) break;
+        const { event: ev, readAt } = s.queue.shift() as Queued;
+        if (ev.kind === 'error') {
+          addToRun(ev.bytes, ev.error.code, readAt);
+          overBudget(budget.garbage(ev.bytes.length));
+          continue;
+        }
+        flushRun();
+        const at = readAt.toISOString();
+        submit(readAt, () => handleFrame(ctx, state, ev.frame, at, readAt.getTime()));
+      }
+      // Garbage at the end of what was read waits for the next frame (so a run stays one record),
+      // except when nothing more will come.
+      if (s.queue.length === 0 && (socketClosed || closing)) flushRun();
+      const blocked = s.queue.length > 0 || s.inFlight >= budget.limits.framesInFlight || opts.publisher.full;
+      if (blocked) pauseSocket();
+      else if (s.paused && !socket.destroyed && !stopping) {
+        s.paused = false;
+        socket.resume();
+      }
+      if (socketClosed && s.queue.length === 0 && s.inFlight === 0) sessions.delete(s);
+    }
+
+    const armFrameDeadline = (completedSome: boolean) => {
+      if (frameTimer && (completedSome || splitter.buffered === 0)) {
+        clearTimeout(frameTimer);
+        frameTimer = null;
+      }
+      if (!frameTimer && splitter.buffered > 0) {
+        frameTimer = setTimeout(() => {
+          frameTimer = null;
+          if (splitter.buffered > 0 && !socketClosed) closeFor('frame-deadline');
+        }, guard.frameDeadlineMs);
+      }
+    };
+
+    socket.on('data', (chunk: Buffer) => {
+      if (closing) return;
+      const readAt = now();
+      const events = splitter.push(chunk);
+      for (const ev of events) s.queue.push({ event: ev, readAt });
+      armFrameDeadline(events.length > 0);
+      pump();
       for (const g of state.reassembler.expire(readAt.getTime())) {
         m.packets.inc({ outcome: 'split-timeout' });
-        clog.warn({ mn: g.mn, qn: g.qn, received: g.received, pnum: g.pnum }, g.error.message);
+        warn(clog, { mn: g.mn, qn: g.qn, received: g.received, pnum: g.pnum }, g.error.message);
       }
     });
   }
@@ -212,18 +428,33 @@ export function createGateway(opts: GatewayOptions): Gateway {
       });
     },
     get connections() {
-      return sessions.size;
+      return open;
+    },
+    get pending() {
+      let n = 0;
+      for (const s of sessions) n += s.queue.length + s.inFlight;
+      return n;
     },
     get listening() {
       return listening;
     },
     async close(deadlineMs) {
       listening = false;
+      stopping = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sessions) s.socket.pause();
-      const drain = Promise.all([...sessions].map((s) => s.tail)).then(() => undefined);
+      const idle = () => [...sessions].filter((s) => s.queue.length > 0 || s.inFlight > 0);
+      const drain = async () => {
+        for (let busy = idle(); busy.length > 0; busy = idle()) {
+          await Promise.all(busy.map((s) => s.tail));
+          for (const s of busy) s.pump();
+          if (busy.every((s) => s.inFlight === 0)) await new Promise((r) => setTimeout(r, 10));
+        }
+        for (const s of sessions) s.flushGarbage();
+        await Promise.all([...sessions].map((s) => s.tail));
+      };
       try {
-        await withTimeout(drain, deadlineMs, 'hj212 sessions drain');
+        await withTimeout(drain(), deadlineMs, 'hj212 sessions drain');
       } catch (err) {
         log.warn({ err: (err as Error).message }, 'sessions did not drain in time');
       } finally {

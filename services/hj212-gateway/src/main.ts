@@ -26,6 +26,34 @@ const { env, logger, registry, lifecycle, run } = bootService({
             ? undefined
             : 'a step cannot outlast the whole shutdown',
       },
+      {
+        variables: ['OFFSITE_HJ212_MAX_CONNECTIONS_PER_SOURCE', 'OFFSITE_HJ212_MAX_CONNECTIONS'],
+        check: (c) =>
+          c.OFFSITE_HJ212_MAX_CONNECTIONS_PER_SOURCE <= c.OFFSITE_HJ212_MAX_CONNECTIONS
+            ? undefined
+            : 'the per-source cap cannot exceed the total cap',
+      },
+      {
+        variables: ['OFFSITE_HJ212_UNAUTH_FRAMES_IN_FLIGHT', 'OFFSITE_HJ212_MAX_FRAMES_IN_FLIGHT'],
+        check: (c) =>
+          c.OFFSITE_HJ212_UNAUTH_FRAMES_IN_FLIGHT <= c.OFFSITE_HJ212_MAX_FRAMES_IN_FLIGHT
+            ? undefined
+            : 'an unauthenticated connection cannot have more frames in flight than an authenticated one',
+      },
+      {
+        variables: ['OFFSITE_HJ212_UNAUTH_GARBAGE_BYTES', 'OFFSITE_HJ212_GARBAGE_BYTES'],
+        check: (c) =>
+          c.OFFSITE_HJ212_UNAUTH_GARBAGE_BYTES <= c.OFFSITE_HJ212_GARBAGE_BYTES
+            ? undefined
+            : 'the unauthenticated garbage budget cannot exceed the authenticated one',
+      },
+      {
+        variables: ['OFFSITE_HJ212_UNAUTH_BAD_FRAMES', 'OFFSITE_HJ212_BAD_FRAMES'],
+        check: (c) =>
+          c.OFFSITE_HJ212_UNAUTH_BAD_FRAMES <= c.OFFSITE_HJ212_BAD_FRAMES
+            ? undefined
+            : 'the unauthenticated bad-frame budget cannot exceed the authenticated one',
+      },
     ],
   },
   stepDeadlineMs: (e) => e.OFFSITE_STEP_DEADLINE_MS,
@@ -84,6 +112,25 @@ const gateway: Gateway = createGateway({
   publisher,
   metrics,
   logger,
+  guard: {
+    unauthenticated: {
+      garbageBytes: env.OFFSITE_HJ212_UNAUTH_GARBAGE_BYTES,
+      badFrames: env.OFFSITE_HJ212_UNAUTH_BAD_FRAMES,
+      framesInFlight: env.OFFSITE_HJ212_UNAUTH_FRAMES_IN_FLIGHT,
+    },
+    authenticated: {
+      garbageBytes: env.OFFSITE_HJ212_GARBAGE_BYTES,
+      badFrames: env.OFFSITE_HJ212_BAD_FRAMES,
+    },
+    frameDeadlineMs: env.OFFSITE_HJ212_FRAME_DEADLINE_MS,
+    maxConnectionsPerSource: env.OFFSITE_HJ212_MAX_CONNECTIONS_PER_SOURCE,
+    auth: {
+      windowMs: env.OFFSITE_HJ212_AUTH_WINDOW_MS,
+      failuresPerSource: env.OFFSITE_HJ212_AUTH_FAILURES_PER_SOURCE,
+      failuresPerMn: env.OFFSITE_HJ212_AUTH_FAILURES_PER_MN,
+    },
+    logLinesPerSecond: env.OFFSITE_HJ212_LOG_LINES_PER_S,
+  },
 });
 
 lifecycle.register({

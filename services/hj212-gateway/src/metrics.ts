@@ -6,7 +6,7 @@ export const gatewayMetricCatalog = {
   connectionsTotal: {
     type: 'counter',
     name: 'offsite_hj212_connections_total',
-    help: 'Connections accepted, and closed by reason',
+    help: 'Connections accepted, refused (rejected-per-source, rejected-total-cap, rejected-throttled) and closed (closed; and why: idle-timeout, frame-deadline, garbage-budget, bad-frame-budget, auth-throttled)',
     labelNames: ['event'],
   },
   packets: {
@@ -54,6 +54,21 @@ export const gatewayMetricCatalog = {
     type: 'gauge',
     name: 'offsite_hj212_kafka_pending_messages',
     help: 'Messages waiting for a Kafka acknowledgement',
+  },
+  unauthenticated: {
+    type: 'gauge',
+    name: 'offsite_hj212_unauthenticated_connections',
+    help: 'Open connections that have not yet sent a frame with a valid MN/PW (on the tight budget)',
+  },
+  garbageBytes: {
+    type: 'counter',
+    name: 'offsite_hj212_garbage_bytes_total',
+    help: 'Bytes outside any valid frame, kept in DLQ records',
+  },
+  logSuppressed: {
+    type: 'counter',
+    name: 'offsite_hj212_log_lines_suppressed_total',
+    help: 'Warnings not written because they came faster than the log rate limit',
   },
   paused: {
     type: 'counter',

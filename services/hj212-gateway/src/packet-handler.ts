@@ -10,6 +10,8 @@ import {
   decideReply,
   decodePacket,
   encodePacket,
+  Hj212Error,
+  maskPasswords,
   peekHeader,
   QnRtn,
   requestAck,
@@ -22,6 +24,7 @@ import {
 } from '@offsite/hj212';
 import { normalizeHj212 } from '@offsite/normalize';
 import { passwordMatches, type DeviceDirectory, type KnownDevice } from './device-directory.js';
+import type { AuthThrottle } from './guard.js';
 import type { OutRecord } from './publisher.js';
 
 export interface Topics {
@@ -52,6 +55,7 @@ export type Outcome =
   | 'heartbeat'
   | 'auth-pw'
   | 'auth-mn'
+  | 'auth-throttled'
   | 'device-disabled'
   | 'crc-error'
   | 'invalid'
@@ -65,6 +69,8 @@ export interface HandledFrame {
   readonly dlqReason: string | null;
   readonly mn: string | null;
   readonly detail: string;
+  /** The frame carried an MN/PW the registry accepted. */
+  readonly authenticated: boolean;
 }
 
 export interface HandlerContext {
@@ -74,6 +80,8 @@ export interface HandlerContext {
   readonly directory: DeviceDirectory;
   readonly topics: Topics;
   readonly nextId: () => string;
+  /** Failed authentications per source and per MN; absent = no throttling. */
+  readonly throttle?: AuthThrottle;
 }
 
 export interface ConnectionState {
@@ -111,7 +119,7 @@ function connectionOf(conn: ConnectionInfo): string {
 }
 
 /**
- * One `hj212.raw.v1` record. Its JSON is written directly (the connection part cached, the base64
+ * One `hj212.raw.v1` record, with the PW (and NewPW) values masked byte for byte. Its JSON is written directly (the connection part cached, the base64
  * frame needing no escaping) instead of building an object for JSON.stringify: two of these go out
  * for every packet. The unit test checks it parses to the contract's shape.
  */
@@ -131,9 +139,10 @@ export function rawRecord(
 ): OutRecord {
   const value =
     `{"schema":"hj212.raw.v1","id":${json(id)},"receivedAt":${json(at)},"connection":${connectionOf(conn)}` +
-    (fields.mn ? `,"mn":${json(fields.mn)}` : '') +
-    (fields.cn ? `,"cn":${json(fields.cn)}` : '') +
-    `,"raw":"${bytes.toString('base64')}","decoded":${fields.error === undefined}` +
+    // MN and CN as found, when they fit the contract (a mangled header can run into the next field).
+    (fields.mn && fields.mn.length <= 64 ? `,"mn":${json(fields.mn)}` : '') +
+    (fields.cn && fields.cn.length <= 8 ? `,"cn":${json(fields.cn)}` : '') +
+    `,"raw":"${maskPasswords(bytes).toString('base64')}","decoded":${fields.error === undefined}` +
     (fields.error ? `,"error":${json({ code: fields.error.code, message: fields.error.message })}` : '') +
     `,"irregularities":${fields.irregularities && fields.irregularities.length > 0 ? json(fields.irregularities) : '[]'}` +
     `,"direction":"${direction}"}`;
@@ -151,8 +160,10 @@ function dlqRecord(
     enterpriseId?: string | undefined;
     deviceId?: string | null | undefined;
     irregularities?: readonly string[] | undefined;
+    count?: number;
   },
 ): OutRecord {
+  bytes = maskPasswords(bytes);
   const text = bytes.toString('utf8');
   const rec: TelemetryDlqV1 = {
     schema: 'telemetry.dlq.v1',
@@ -173,18 +184,24 @@ function dlqRecord(
     ...(extra.deviceId && /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(extra.deviceId)
       ? { deviceId: extra.deviceId }
       : {}),
+    ...(extra.count !== undefined && extra.count > 1 ? { count: extra.count } : {}),
     irregularities: [...(extra.irregularities ?? [])],
   };
   return { topic: ctx.topics.dlq, message: { key: rec.id, value: json(rec), timestamp: Date.parse(at) } };
 }
 
-/** Bytes that are not a frame at all (the splitter skipped them): DLQ + raw archive, no reply. */
+/**
+ * Bytes that are not a frame (the splitter skipped them), or a run of such pieces from one
+ * connection kept together (`count` pieces, their bytes in order): one DLQ record and one raw
+ * archive record, no reply.
+ */
 export function handleGarbage(
   ctx: HandlerContext,
   conn: ConnectionInfo,
   bytes: Buffer,
   error: { code: string; message: string },
   at: string,
+  count = 1,
 ): HandledFrame {
   const rawId = ctx.nextId();
   const reason = `hj212.${error.code}`;
@@ -192,14 +209,40 @@ export function handleGarbage(
     outcome: 'garbage',
     records: [
       rawRecord(ctx, conn, rawId, bytes, at, 'in', { error }),
-      dlqRecord(ctx, conn, rawId, bytes, at, { code: reason, message: error.message }, {}),
+      dlqRecord(ctx, conn, rawId, bytes, at, { code: reason, message: error.message }, { count }),
     ],
     reply: null,
     replyCn: null,
     dlqReason: reason,
     mn: null,
     detail: error.message,
+    authenticated: false,
   };
+}
+
+const HEADER_VALUE = /^[^;,=&\s]*$/;
+
+/**
+ * The reply's bytes, or null when none can be built. A field the sender filled with bytes a header
+ * cannot carry (`=`, `;`, spaces, control bytes in its MN or QN) is left out of the reply rather
+ * than making the reply builder throw; with neither QN nor MN left there is nothing to answer.
+ */
+function encodeReply(reply: PacketInput): { bytes: Buffer; input: PacketInput } | null {
+  try {
+    return { bytes: encodePacket(reply), input: reply };
+  } catch (err) {
+    if (!(err instanceof Hj212Error)) throw err;
+  }
+  const clean = (v: string | null | undefined) =>
+    v === null || v === undefined || v === '' || !HEADER_VALUE.test(v) ? null : v;
+  const safe: PacketInput = { ...reply, qn: clean(reply.qn), pw: clean(reply.pw), mn: clean(reply.mn) };
+  if (safe.qn === null && safe.mn === null) return null;
+  try {
+    return { bytes: encodePacket(safe), input: safe };
+  } catch (err) {
+    if (err instanceof Hj212Error) return null;
+    throw err;
+  }
 }
 
 export async function handleFrame(
@@ -222,6 +265,7 @@ export async function handleFrame(
   });
 
   const records: OutRecord[] = [];
+  let authed = false;
   const finish = (
     outcome: Outcome,
     reply: PacketInput | null,
@@ -239,21 +283,24 @@ export async function handleFrame(
         }),
       );
     }
-    let bytes: Buffer | null = null;
-    if (reply) {
-      bytes = encodePacket(reply);
+    const encoded = reply ? encodeReply(reply) : null;
+    if (encoded) {
       records.push(
-        rawRecord(ctx, conn, ctx.nextId(), bytes, at, 'out', { mn: reply.mn ?? null, cn: reply.cn }),
+        rawRecord(ctx, conn, ctx.nextId(), encoded.bytes, at, 'out', {
+          mn: encoded.input.mn ?? null,
+          cn: encoded.input.cn,
+        }),
       );
     }
     return {
       outcome,
       records,
-      reply: bytes,
-      replyCn: reply?.cn ?? null,
+      reply: encoded?.bytes ?? null,
+      replyCn: encoded ? encoded.input.cn : null,
       dlqReason: dlq?.code ?? null,
       mn,
       detail,
+      authenticated: authed,
     };
   };
 
@@ -282,7 +329,18 @@ export async function handleFrame(
       irregularities: packet.irregularities,
     }),
   );
+  const source = conn.remoteAddress;
+  const throttled = ctx.throttle?.blocked(source, packet.mn, nowMs) ?? null;
+  if (throttled) {
+    const message =
+      throttled === 'source'
+        ? 'too many failed authentications from this source address; not answered'
+        : 'too many wrong PWs for this MN from sources it never authenticated from; not answered';
+    return finish('auth-throttled', null, message, { code: `hj212.auth-throttled-${throttled}`, message });
+  }
   const auth = authenticate(packet, device);
+  if (auth) ctx.throttle?.failure(source, packet.mn, auth.outcome === 'auth-pw', nowMs);
+  else ctx.throttle?.success(source, packet.mn);
   if (auth) {
     return finish(auth.outcome, requestAck(packet, auth.qnRtn), auth.message, {
       code: auth.dlq,
@@ -290,6 +348,7 @@ export async function handleFrame(
     });
   }
   const dev = device as KnownDevice;
+  authed = true;
 
   let whole: Packet | null = packet;
   if (packet.split) {

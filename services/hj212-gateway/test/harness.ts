@@ -16,8 +16,10 @@ import {
   createGatewayMetrics,
   createPublisher,
   topicsWithPrefix,
+  DEFAULT_GUARD,
   type BatchProducer,
   type Gateway,
+  type GuardOptions,
   type Topics,
 } from '../src/gateway.js';
 import type { GatewayMetrics } from '../src/metrics.js';
@@ -68,7 +70,13 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { idleTimeoutMs?: number; policy?: 'strict' | 'tolerant' } = {},
+  opts: {
+    idleTimeoutMs?: number;
+    policy?: 'strict' | 'tolerant';
+    maxConnections?: number;
+    /** Defaults: DEFAULT_GUARD, with room for 2,000 connections from loopback. */
+    guard?: Partial<GuardOptions>;
+  } = {},
 ): Promise<Harness> {
   const pgUrl = requireEnv('OFFSITE_PG_URL');
   const brokers = requireEnv('OFFSITE_KAFKA_BROKERS').split(',');
@@ -118,7 +126,7 @@ export async function startHarness(
     policy: opts.policy ?? 'tolerant',
     maxSegmentBytes: 9999,
     idleTimeoutMs: opts.idleTimeoutMs ?? 20_000,
-    maxConnections: 5000,
+    maxConnections: opts.maxConnections ?? 5000,
     splitTimeoutMs: 10_000,
     maxFramesInFlight: 32,
     cipherEncoding: 'hex',
@@ -127,6 +135,7 @@ export async function startHarness(
     publisher,
     metrics,
     logger: createSilentLogger(),
+    guard: { ...DEFAULT_GUARD, maxConnectionsPerSource: 2000, ...opts.guard },
   });
   const port = await gateway.listen();
 
@@ -183,9 +192,13 @@ export class Logger212 {
     socket.on('error', () => undefined);
   }
 
-  static connect(port: number): Promise<Logger212> {
+  /** `from`: the client's own address (any of 127/8), so tests can act as several sources. */
+  static connect(port: number, from?: string): Promise<Logger212> {
     return new Promise((resolve, reject) => {
-      const s = net.connect({ port, host: '127.0.0.1', noDelay: true }, () => resolve(new Logger212(s)));
+      const s = net.connect(
+        { port, host: '127.0.0.1', noDelay: true, ...(from ? { localAddress: from } : {}) },
+        () => resolve(new Logger212(s)),
+      );
       s.once('error', reject);
     });
   }
@@ -215,4 +228,36 @@ export class Logger212 {
   end(): void {
     this.socket.destroy();
   }
+
+  /** Waits until the other side closed the connection. */
+  async waitClosed(ms = 10_000): Promise<void> {
+    const end = Date.now() + ms;
+    while (!this.closed) {
+      const left = end - Date.now();
+      if (left <= 0) throw new Error('timed out waiting for the gateway to close the connection');
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+}
+
+/** The value of one metric series (0 when absent). */
+export async function metricValue(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const metric = registry.getSingleMetric(name);
+  if (!metric) throw new Error(`no metric ${name}`);
+  const { values } = await metric.get();
+  let sum = 0;
+  for (const v of values) {
+    if (Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want)) sum += v.value;
+  }
+  return sum;
 }
