@@ -27,7 +27,7 @@ module.exports = {
     exclude: { path: '(node_modules|/dist/|\\.offsite)' },
     enhancedResolveOptions: {
       exportsFields: ['exports'],
-      conditionNames: ['import', 'default'],
+      conditionNames: ['offsite-source', 'import', 'default'],
       extensions: ['.ts', '.js'],
     },
   },

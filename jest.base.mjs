@@ -1,5 +1,6 @@
-// Shared Jest settings. Packages are ES modules written in TypeScript and consumed from source
-// ("just-in-time" internal packages), so Jest runs in ESM mode and @swc/jest strips the types.
+// Shared Jest settings. Packages are ES modules written in TypeScript; tests consume them from source
+// (the `offsite-source` condition of their `exports`, not the built dist/), so Jest runs in ESM mode and
+// @swc/jest strips the types.
 // Run through scripts/jest.sh so NODE_OPTIONS carries --experimental-vm-modules.
 const kind = process.env.OFFSITE_TEST_KIND ?? 'unit';
 
@@ -16,6 +17,7 @@ if (!p) throw new Error(`OFFSITE_TEST_KIND must be unit, int or flow, got ${kind
 
 export default {
   testEnvironment: 'node',
+  testEnvironmentOptions: { customExportConditions: ['offsite-source', 'node', 'node-addons'] },
   testMatch: p.testMatch,
   testPathIgnorePatterns: ['/node_modules/', ...p.ignore],
   extensionsToTreatAsEsm: ['.ts'],

@@ -29,7 +29,7 @@ import { parseArgs } from 'node:util';
 import { createInfluxClient, createInfluxWriter, ensureDatabase1x, toLine } from '@offsite/influx';
 import { createBatchConsumer, createKafkaClient, ensureTopics } from '@offsite/kafka';
 import { importRegistry, runMigrations } from '@offsite/store';
-import { requireEnv, serviceNodeArgs, silentLogger, until } from '@offsite/testing';
+import { SOURCE_CONDITION, requireEnv, serviceNodeFlags, silentLogger, until } from '@offsite/testing';
 import { encodePacket } from '@offsite/hj212';
 import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
@@ -54,11 +54,11 @@ const WRITER_CONCURRENCY = num('BENCH_WRITER_CONCURRENCY', 2);
 const CEILING_LINES = num('BENCH_CEILING_LINES', 100_000); // per sweep step
 const HJ_VALUES = 20; // factors per upload
 const MQTT_VALUES = 3; // energy_kwh, power_kw, running
-// Node flags of a service: those of its `npm start` script (serviceNodeArgs: the one place they are set
+// Node flags of a service: those of its `npm start` script (serviceNodeFlags: the one place they are set
 // for every launcher), then BENCH_NODE_FLAGS (e.g. --max-semi-space-size=16 to compare; a later V8 flag
 // wins). Printed with the results.
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-const startFlags = (name: string): string[] => serviceNodeArgs(`${repo}services/${name}`).slice(0, -3); // without `--import tsx src/main.ts`
+const startFlags = (name: string): string[] => serviceNodeFlags(`${repo}services/${name}`);
 const flagsOf = (name: string) => [...startFlags(name), ...NODE_FLAGS];
 const { values: args } = parseArgs({
   options: { profile: { type: 'boolean', default: false }, only: { type: 'string' } },
@@ -176,18 +176,22 @@ function service(name: string, label: string, ops: number, extra: Record<string,
   const base = { ...process.env };
   delete base.NODE_OPTIONS;
   const prof = profile && profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, label)}`] : [];
-  const proc = spawn(process.execPath, [...flagsOf(name), ...prof, '--import', 'tsx', 'src/main.ts'], {
-    cwd: `${repo}services/${name}`,
-    env: {
-      ...base,
-      OFFSITE_OPS_PORT: String(ops),
-      OFFSITE_LOG_LEVEL: 'warn',
-      OFFSITE_TELEMETRY_TOPIC: tel,
-      OFFSITE_DLQ_TOPIC: dlq,
-      ...extra,
+  const proc = spawn(
+    process.execPath,
+    [...flagsOf(name), ...prof, `--conditions=${SOURCE_CONDITION}`, '--import', 'tsx', 'src/main.ts'],
+    {
+      cwd: `${repo}services/${name}`,
+      env: {
+        ...base,
+        OFFSITE_OPS_PORT: String(ops),
+        OFFSITE_LOG_LEVEL: 'warn',
+        OFFSITE_TELEMETRY_TOPIC: tel,
+        OFFSITE_DLQ_TOPIC: dlq,
+        ...extra,
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  );
   const s = { name: label, proc, ops };
   children.push(s);
   return s;

@@ -107,9 +107,9 @@ start_service() {
     STATUS[$s]="ops port $port already in use (another copy running?)"
     return
   fi
-  # Run as `npm start` would (its command line carries the service's node flags), without npm in between.
+  # Run as `npm run dev` would (from source, with the node flags of its `npm start`), without npm in between.
   local start
-  start=$(node -p "require('./services/$s/package.json').scripts.start")
+  start=$(node -p "require('./services/$s/package.json').scripts.dev")
   # shellcheck disable=SC2046,SC2086 # word splitting of the NAME=value list and of the command is intended
   (cd "services/$s" && exec setsid env $NO_FILE_VARS OFFSITE_OPS_PORT="$port" $(service_env "$s") $start) \
     >"$LOG_DIR/$s.log" 2>&1 &
@@ -184,7 +184,7 @@ set +a
 
 # ---------------------------------------------------------------- 2. topics, Postgres, registry, users
 say "Kafka topics ${PREFIX}*, Postgres migrations, $REGISTRY, console users …"
-node --import tsx scripts/demo/setup.ts "$REGISTRY" "$PREFIX" "$DEMO_DIR/credentials" >"$LOG_DIR/setup.json" 2>"$LOG_DIR/setup.log" ||
+node --conditions=offsite-source --import tsx scripts/demo/setup.ts "$REGISTRY" "$PREFIX" "$DEMO_DIR/credentials" >"$LOG_DIR/setup.json" 2>"$LOG_DIR/setup.log" ||
   die "setup failed (see $LOG_DIR/setup.log)"
 say "  $(cat "$LOG_DIR/setup.json")"
 if [ -f "$DEMO_DIR/ack-secret" ]; then ACK_SECRET=$(cat "$DEMO_DIR/ack-secret"); else
@@ -246,8 +246,8 @@ say "simulator: $ENTERPRISES enterprises, $HOURS h of $DEMO_DAY (Asia/Shanghai) 
 SIM_T0=$(date +%s)
 (cd services/simulator && exec env $NO_FILE_VARS OFFSITE_SIM_REGISTRY="$ROOT/$REGISTRY" OFFSITE_SIM_START="$SIM_START" \
   OFFSITE_SIM_HOURS="$HOURS" OFFSITE_SIM_SPEED="$SPEED" OFFSITE_SIM_SEED="$SEED" OFFSITE_SIM_SCENARIOS="$SCENARIOS" \
-  OFFSITE_SIM_PROGRESS=true $MQTT_CREDS OFFSITE_OPS_PORT=9108 node --import tsx src/main.ts 2>>"$LOG_DIR/simulator.log") |
-  node --import tsx scripts/demo/progress.ts "$LOG_DIR/simulator.log" "$DEMO_DIR/simulator-result.json" \
+  OFFSITE_SIM_PROGRESS=true $MQTT_CREDS OFFSITE_OPS_PORT=9108 node --conditions=offsite-source --import tsx src/main.ts 2>>"$LOG_DIR/simulator.log") |
+  node --conditions=offsite-source --import tsx scripts/demo/progress.ts "$LOG_DIR/simulator.log" "$DEMO_DIR/simulator-result.json" \
     "http://127.0.0.1:${OPS_PORT[analyzer]}/metrics"
 SIM_RC=${PIPESTATUS[0]}
 say "simulator exited with code $SIM_RC after $(($(date +%s) - SIM_T0)) s"
@@ -273,13 +273,13 @@ STATUS[simulator]=$([ "$SIM_RC" = 0 ] && echo ready || echo "exited with code $S
   printf '}}\n'
 } >"$DEMO_DIR/run.json"
 # The summary's progress lines (waiting for consumers and reminders) go to stderr: shown and logged.
-node --import tsx scripts/demo/summary.ts "$DEMO_DIR/run.json" 2> >(tee "$LOG_DIR/summary.log" >&2) |
+node --conditions=offsite-source --import tsx scripts/demo/summary.ts "$DEMO_DIR/run.json" 2> >(tee "$LOG_DIR/summary.log" >&2) |
   tee "$DEMO_DIR/summary.txt" ||
   say "summary failed (see $LOG_DIR/summary.log)"
 say "demo wall time so far: $(($(date +%s) - T0)) s; logs in $LOG_DIR"
 # README screenshot of the console's queue (DEMO_SCREENSHOT=path.png), while the console still runs.
 if [ -n "${DEMO_SCREENSHOT:-}" ] && [ "${STATUS[console]}" = ready ]; then
-  node --import tsx scripts/demo/screenshot.ts http://127.0.0.1:8080/ "$DEMO_DIR/credentials" "$DEMO_SCREENSHOT" \
+  node --conditions=offsite-source --import tsx scripts/demo/screenshot.ts http://127.0.0.1:8080/ "$DEMO_DIR/credentials" "$DEMO_SCREENSHOT" \
     2>>"$LOG_DIR/screenshot.log" || say "  screenshot failed (see $LOG_DIR/screenshot.log)"
 fi
 

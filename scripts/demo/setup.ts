@@ -1,5 +1,5 @@
 /**
- * Demo setup (run by scripts/demo.sh with `node --import tsx`): migrates Postgres, imports the demo
+ * Demo setup (run by scripts/demo.sh with `node --conditions=offsite-source --import tsx`): migrates Postgres, imports the demo
  * registry, creates this run's Kafka topics (and deletes the topics of earlier demo runs), and seeds
  * the console's demo password into .offsite/demo/credentials on the first run (never committed).
  * Prints one JSON line with what it did.

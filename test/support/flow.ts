@@ -179,7 +179,7 @@ export interface SimProgress {
  */
 export async function runSimulator(run: FlowRun, hj212Port = run.hj212Port): Promise<SimProgress> {
   const mqtt = run.pipe.env('mqtt-ingestor');
-  const sim = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const sim = spawn(process.execPath, ['--conditions=offsite-source', '--import', 'tsx', 'src/main.ts'], {
     cwd: join(repoRoot, 'services/simulator'),
     env: {
       PATH: process.env.PATH ?? '',

@@ -18,7 +18,7 @@ import { kafkaTopics } from '@offsite/contracts';
 import { createInfluxClient, ensureDatabase1x } from '@offsite/influx';
 import { createKafkaClient, ensureTopics } from '@offsite/kafka';
 import { importRegistry, runMigrations, type RegistryFile } from '@offsite/store';
-import { requireEnv, serviceNodeArgs, silentLogger } from '@offsite/testing';
+import { requireEnv, serviceNodeArgs, serviceNodeFlags, silentLogger } from '@offsite/testing';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -191,9 +191,20 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function startService(name: string, env: Record<string, string>, opsPort: number): ServiceProcess {
-  const child = spawn(process.execPath, serviceNodeArgs(join(repoRoot, 'services', name)), {
-    cwd: join(repoRoot, 'services', name),
+/**
+ * Starts `services/<name>` from its sources (its `npm run dev`), or with `release` from an unpacked
+ * release archive's copy of it, as production runs it: `node [its npm start flags] dist/main.js`.
+ */
+export function startService(
+  name: string,
+  env: Record<string, string>,
+  opsPort: number,
+  release?: { dir: string },
+): ServiceProcess {
+  const source = join(repoRoot, 'services', name);
+  const args = release ? [...serviceNodeFlags(source), 'dist/main.js'] : serviceNodeArgs(source);
+  const child = spawn(process.execPath, args, {
+    cwd: release ? release.dir : source,
     env: {
       ...env,
       OFFSITE_OPS_PORT: String(opsPort),

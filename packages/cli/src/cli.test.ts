@@ -177,20 +177,28 @@ describe('offsite hj212 ack', () => {
 });
 
 describe('the offsite binary', () => {
-  it('runs through node --import tsx and sets the exit code', async () => {
+  it('runs from source through tsx and sets the exit code', async () => {
     const main = fileURLToPath(new URL('./main.ts', import.meta.url));
     const root = fileURLToPath(new URL('../../..', import.meta.url));
     const exec = promisify(execFile);
-    const { stdout } = await exec(process.execPath, ['--import', 'tsx', main, 'hj212', 'decode', standard], {
-      cwd: root,
-      env: { ...process.env, NODE_OPTIONS: '' },
-    });
-    expect(stdout.trim().split('\n')).toHaveLength(6);
-    await expect(
-      exec(process.execPath, ['--import', 'tsx', main, 'hj212', 'decode', '--strict', field], {
+    const { stdout } = await exec(
+      process.execPath,
+      ['--conditions=offsite-source', '--import', 'tsx', main, 'hj212', 'decode', standard],
+      {
         cwd: root,
         env: { ...process.env, NODE_OPTIONS: '' },
-      }),
+      },
+    );
+    expect(stdout.trim().split('\n')).toHaveLength(6);
+    await expect(
+      exec(
+        process.execPath,
+        ['--conditions=offsite-source', '--import', 'tsx', main, 'hj212', 'decode', '--strict', field],
+        {
+          cwd: root,
+          env: { ...process.env, NODE_OPTIONS: '' },
+        },
+      ),
     ).rejects.toMatchObject({ code: 1 });
   });
 });

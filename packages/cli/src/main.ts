@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --import tsx
+#!/usr/bin/env node
 /** Composition root of the `offsite` CLI: wires the process's streams to the dispatcher. */
 import { dispatch } from './dispatch.js';
 import { COMMANDS } from './registry.js';

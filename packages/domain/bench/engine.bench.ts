@@ -1,7 +1,7 @@
 // Engine throughput on one core: one gas outlet (10 factors) reporting real-time every 30 s, minute data every
 // 10 min and hourly data, plus a production/treatment meter pair every minute, in time order, with the watermark
 // advanced to each reading's time (what the analyzer does). Not a test.
-// Usage (from packages/domain): node --import tsx bench/engine.bench.ts [hours=48] [warmupHours=0]
+// Usage (from packages/domain): node --conditions=offsite-source --import tsx bench/engine.bench.ts [hours=48] [warmupHours=0]
 // Prints readings/s (wall and per CPU second), p50/p99 latency of ingest+advance, and heap used after a GC when run with --expose-gc.
 import { createEngine, makeConfig, type Reading, type RegistryView } from '../src/index.js';
 

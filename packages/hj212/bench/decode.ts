@@ -2,7 +2,7 @@
  * Throughput of the codec on one core: split + decode of a realistic stream (the standard's hourly
  * packet and a 1025-byte field capture), and encode of a 9014 reply; the Appendix A CRC table-driven
  * against the bitwise loop of the standard (the baseline, same run). Prints numbers; asserts nothing.
- * Run: flock /tmp/offsite-bench.lock node --import tsx packages/hj212/bench/decode.ts
+ * Run: flock /tmp/offsite-bench.lock node --conditions=offsite-source --import tsx packages/hj212/bench/decode.ts
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';

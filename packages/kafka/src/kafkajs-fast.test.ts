@@ -180,11 +180,15 @@ describe('KafkaJS fast paths in a service process', () => {
       }));`;
     const env = { ...process.env };
     delete env.NODE_OPTIONS; // jest's flags are not the service's
-    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-      env,
-      encoding: 'utf8',
-    });
+    const out = execFileSync(
+      process.execPath,
+      ['--conditions=offsite-source', '--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+        env,
+        encoding: 'utf8',
+      },
+    );
     const all = { groupMessagesPerPartition: true, record: true, crc32C: true, produceRequest: true };
     expect(JSON.parse(out)).toEqual({ installed: all, inForce: all });
   });

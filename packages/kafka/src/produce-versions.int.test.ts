@@ -27,7 +27,7 @@ describe('produce requests written by the KafkaJS fast paths, against the real b
     delete env.NODE_OPTIONS; // Jest's flags are not a service's
     const out = execFileSync(
       process.execPath,
-      ['--import', 'tsx', 'test/produce-versions.ts', brokers[0]!, topic],
+      ['--conditions=offsite-source', '--import', 'tsx', 'test/produce-versions.ts', brokers[0]!, topic],
       { cwd: fileURLToPath(new URL('..', import.meta.url)), env, encoding: 'utf8' },
     );
     const report = JSON.parse(out) as {

@@ -4,7 +4,7 @@
  * and prints what the broker answered. Run by `produce-versions.int.test.ts` in a plain Node process:
  * under Jest, KafkaJS comes from Jest's own registry and would encode with the originals.
  *
- * Usage: node --import tsx test/produce-versions.ts <host:port> <topic>
+ * Usage: node --conditions=offsite-source --import tsx test/produce-versions.ts <host:port> <topic>
  * Prints one JSON line: { fast, produce: [min, max] | null, results: [{ version, errorCode, baseOffset, error }] }.
  */
 import { createRequire } from 'node:module';

@@ -1,5 +1,5 @@
 /**
- * A sample service composition root, runnable: `node --import tsx packages/runtime/examples/main.ts`.
+ * A sample service composition root, runnable: `node --conditions=offsite-source --import tsx packages/runtime/examples/main.ts`.
  * Load config → logger → adapters → lifecycle → ops server → signals. Only this file touches
  * `process`; everything it wires up takes its dependencies as parameters. `bootService` does the
  * part every service shares (config with exit 78, logger, metrics registry, lifecycle with the ops

@@ -14,7 +14,7 @@ interface Running {
 
 function runSample(env: Record<string, string>): Running {
   const { NODE_OPTIONS: _jestOptions, ...parentEnv } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+  const child = spawn(process.execPath, ['--conditions=offsite-source', '--import', 'tsx', main], {
     env: { ...parentEnv, OFFSITE_OPS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,6 +1,6 @@
 // Prints how long importing a city-sized registry takes and how fast the gateway's MN lookup is.
 // Not a test. Usage (from packages/store, servers up):
-//   set -a; . ../../.offsite/env; set +a; node --import tsx bench/registry.bench.ts [enterprises=1000]
+//   set -a; . ../../.offsite/env; set +a; node --conditions=offsite-source --import tsx bench/registry.bench.ts [enterprises=1000]
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import {

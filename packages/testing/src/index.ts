@@ -45,7 +45,14 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export { runService, readyStatus, serviceNodeArgs, type ServiceProcess } from './service-process.js';
+export {
+  SOURCE_CONDITION,
+  runService,
+  readyStatus,
+  serviceNodeArgs,
+  serviceNodeFlags,
+  type ServiceProcess,
+} from './service-process.js';
 export { influxql } from './influxql.js';
 export { relay, startProxy, type CuttableProxy } from './proxy.js';
 export { hj212HourlyUpload } from './hj212.js';

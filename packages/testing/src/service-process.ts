@@ -1,21 +1,37 @@
-// Runs a service as a real child process (as in production: its `npm start` command line) and
-// reads its ops URL from its JSON log.
+// Runs a service as a real child process (its `npm run dev` command line: production's node flags,
+// from source) and reads its ops URL from its JSON log.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The condition under which the workspace packages' `exports` name their TypeScript sources. */
+export const SOURCE_CONDITION = 'offsite-source';
+
 /**
- * The node arguments a service runs with: its `npm start` script (`node [flags] --import tsx src/main.ts`)
- * is the one place its node flags are set (e.g. the young-generation size of the ingest services), so
- * every launcher — tests, flows, benchmarks, the demo — runs it as production does.
+ * A service's node flags: its `npm start` script (`node [flags] dist/main.js`, what production runs)
+ * is the one place they are set (e.g. the young-generation size of the ingest services), so every
+ * launcher — tests, flows, benchmarks, the demo, the systemd units — runs it with the same flags.
  */
-export function serviceNodeArgs(serviceDir: string | URL): string[] {
+export function serviceNodeFlags(serviceDir: string | URL): string[] {
   const dir = typeof serviceDir === 'string' ? serviceDir : fileURLToPath(serviceDir);
-  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
-  const m = /^node((?: --?[\w-]+(?:=\S+)?)*) --import tsx src\/main\.ts$/.exec(pkg.scripts?.start ?? '');
-  if (!m) throw new Error(`${dir}: start script is not "node [flags] --import tsx src/main.ts"`);
-  return [...(m[1] ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'src/main.ts'];
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+    scripts?: { start?: string; dev?: string };
+  };
+  const m = /^node((?: --?[\w-]+(?:=\S+)?)*) dist\/main\.js$/.exec(pkg.scripts?.start ?? '');
+  if (!m) throw new Error(`${dir}: start script is not "node [flags] dist/main.js"`);
+  const flags = (m[1] ?? '').split(' ').filter(Boolean);
+  const dev = ['node', ...flags, ...sourceTail].join(' ');
+  if (pkg.scripts?.dev !== dev)
+    throw new Error(`${dir}: dev script must be "${dev}" (the start script's flags, from source)`);
+  return flags;
+}
+
+const sourceTail = [`--conditions=${SOURCE_CONDITION}`, '--import', 'tsx', 'src/main.ts'];
+
+/** The node arguments that run a service from its TypeScript sources (its `npm run dev`), as tests do. */
+export function serviceNodeArgs(serviceDir: string | URL): string[] {
+  return [...serviceNodeFlags(serviceDir), ...sourceTail];
 }
 
 export interface ServiceProcess {

@@ -42,7 +42,7 @@ describe('alerter process killed with SIGKILL mid-round', () => {
   let output = '';
 
   const start = () => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const proc = spawn(process.execPath, ['--conditions=offsite-source', '--import', 'tsx', 'src/main.ts'], {
       cwd: serviceDir,
       env: {
         ...process.env,

@@ -79,7 +79,7 @@ function startAnalyzer(
   deviationTopic: string,
   extraEnv: Record<string, string> = {},
 ): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', mainTs], {
+  const child = spawn(process.execPath, ['--conditions=offsite-source', '--import', 'tsx', mainTs], {
     env: {
       PATH: process.env.PATH ?? '',
       OFFSITE_LOG_LEVEL: 'warn',

@@ -54,7 +54,7 @@ it('starts, is ready, serves the UI and the API, and exits 0 on SIGTERM', async 
   const [opsPort, httpPort] = [await freePort(), await freePort()];
   const pgUrl = new URL(url);
   pgUrl.searchParams.set('options', `-c search_path=${schema}`);
-  child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  child = spawn(process.execPath, ['--conditions=offsite-source', '--import', 'tsx', 'src/main.ts'], {
     cwd: dir,
     env: {
       PATH: process.env.PATH ?? '',

@@ -3,7 +3,7 @@
  * Postgres with its own topics and schema, and a fleet of simulated data loggers in a separate
  * process (bench/fleet.ts), so neither shares an event loop with the other or with this script.
  *
- *   flock /tmp/offsite-bench.lock node --import tsx services/hj212-gateway/bench/gateway.bench.ts \
+ *   flock /tmp/offsite-bench.lock node --conditions=offsite-source --import tsx services/hj212-gateway/bench/gateway.bench.ts \
  *     [--mode fleet|burst] [--loggers 10000] [--interval 30] [--warmup S] [--steady 60] \
  *     [--packets 3] [--values 20] [--linger 2[,5,…]] [--profile] [--gateway-node-args '--max-semi-space-size=32']
  *
@@ -261,6 +261,7 @@ function startGateway(hjPort: number, lingerMs: number, profileDir: string | und
     [
       ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
       ...GATEWAY_NODE_ARGS,
+      '--conditions=offsite-source',
       '--import',
       'tsx',
       here('../src/main.ts'),
@@ -314,7 +315,7 @@ async function run(lingerMs: number): Promise<void> {
   try {
     const pid = gateway.pid as number;
     fleet = fork(here('./fleet.ts'), [JSON.stringify(fleetConfig)], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--conditions=offsite-source', '--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const tell = (m: ParentMessage) => fleet?.send(m);

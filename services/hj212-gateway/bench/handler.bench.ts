@@ -4,7 +4,7 @@
  * build the 9014) and the JSON of every record — on one core. CPU time is what this measures, so
  * it stays meaningful on a shared machine where wall-clock latency does not.
  *
- *   flock /tmp/offsite-bench.lock node --import tsx services/hj212-gateway/bench/handler.bench.ts [--packets 100000] [--values 20]
+ *   flock /tmp/offsite-bench.lock node --conditions=offsite-source --import tsx services/hj212-gateway/bench/handler.bench.ts [--packets 100000] [--values 20]
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';

@@ -1,6 +1,6 @@
 /**
  * Writes a registry file for demos and load runs:
- *   node --import tsx src/generate-main.ts --template registry/example.yaml --count 48 --day 2026-05-01 --out registry/demo.yaml
+ *   node --conditions=offsite-source --import tsx src/generate-main.ts --template registry/example.yaml --count 48 --day 2026-05-01 --out registry/demo.yaml
  * `--day` (Asia/Shanghai date) fits resumption dates and a declared maintenance window to the simulated day.
  */
 import { readFile, writeFile } from 'node:fs/promises';
