@@ -14,8 +14,9 @@ if [ "$kind" != unit ]; then
   elif [ "$OFFSITE_ENV_FILE" != "$root/.offsite/env" ]; then echo "jest.sh: OFFSITE_ENV_FILE=$OFFSITE_ENV_FILE does not exist" >&2; exit 1; fi
 fi
 # Each run also leaves a JSON summary that scripts/test-all.sh adds up into one closing line
-# (OFFSITE_TEST_RUN names a second run of the same tests, e.g. the Kafka 3.9 compatibility job's).
-results="$root/.offsite/test-results"
+# (OFFSITE_TEST_RUN names a second run of the same tests, e.g. the Kafka 3.9 compatibility job's), in
+# OFFSITE_TEST_RESULTS_DIR: test-all.sh gives each Node version's pass its own.
+results="${OFFSITE_TEST_RESULTS_DIR:-$root/.offsite/test-results}"
 mkdir -p "$results"
 name=$(realpath --relative-to="$root" "$PWD" | tr '/' '_')
 exec node "$root/node_modules/jest/bin/jest.js" --config "$root/jest.base.mjs" --rootDir "$PWD" --passWithNoTests=false \

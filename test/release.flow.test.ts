@@ -2,10 +2,11 @@
 // (`npm run release`), each unpacked on its own and installed with `npm ci` (the archive's lock file
 // holds production dependencies only), then every service started with `node [its npm start flags]
 // dist/main.js` against the test servers until /readyz answers 200. No tsx, TypeScript or other
-// development tool is there to help. The timings of each stage are printed (not asserted).
+// development tool is there to help. Installs and services run on Node 24, the production target
+// (scripts/ensure-node24.sh), whichever Node runs the test. The timings of each stage are printed.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,12 +57,15 @@ function walk(dir: string, prefix = ''): string[] {
 
 const upstream = `upstream.release-${randomBytes(3).toString('hex')}.v1`;
 let work: string;
+let node24: string;
 let pipe: Pipeline;
 const running: ServiceProcess[] = [];
 const unpacked = (name: string) => join(work, `offsite-${name}`);
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'offsite-release-'));
+  const node24Bin = (await exec('bash', ['scripts/ensure-node24.sh'], { cwd: repoRoot })).stdout.trim();
+  node24 = join(node24Bin, 'node');
   await timed('build', () => exec('bash', ['scripts/build.sh'], { cwd: repoRoot, maxBuffer: 1 << 24 }));
   await timed('pack', () =>
     exec('bash', ['scripts/release/pack.sh', '--out', work, ...SERVICES, 'cli'], { cwd: repoRoot }),
@@ -76,7 +80,7 @@ beforeAll(async () => {
       for (let name = queue.shift(); name; name = queue.shift()) {
         await exec('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], {
           cwd: unpacked(name),
-          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+          env: { PATH: `${node24Bin}:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? '' },
         });
       }
     };
@@ -112,8 +116,13 @@ afterAll(async () => {
   );
 }, 120_000);
 
-test('each archive holds JavaScript and production dependencies only', () => {
+test('each archive holds JavaScript and production dependencies only, for Node 22 and 24', () => {
   for (const name of [...SERVICES, 'cli']) {
+    const pkg = JSON.parse(readFileSync(join(unpacked(name), 'package.json'), 'utf8')) as {
+      engines: unknown;
+    };
+    expect({ name, engines: pkg.engines }).toEqual({ name, engines: { node: '^22.12.0 || ^24.0.0' } });
+    expect(readFileSync(join(unpacked(name), '.npmrc'), 'utf8')).toBe('engine-strict=true\n');
     const own = walk(unpacked(name));
     // TypeScript sources stay behind (declaration files are harmless and kept for the API).
     expect({ name, ts: own.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')) }).toEqual({
@@ -151,7 +160,10 @@ test('every service starts from its archive with plain node and becomes ready', 
       for (const name of SERVICES) {
         const dir = join(unpacked(name), 'services', name);
         running.push(
-          startService(name, { ...pipe.env(name), ...(extra[name] ?? {}) }, await freePort(), { dir }),
+          startService(name, { ...pipe.env(name), ...(extra[name] ?? {}) }, await freePort(), {
+            dir,
+            node: node24,
+          }),
         );
       }
       for (const s of running) await s.waitReady(120_000);
@@ -176,6 +188,6 @@ test('every service starts from its archive with plain node and becomes ready', 
 
 test('the operator CLI runs from its archive', async () => {
   const cli = join(unpacked('cli'), 'packages/cli/dist/main.js');
-  const { stdout } = await exec(process.execPath, [cli, '--help'], { env: { PATH: process.env.PATH ?? '' } });
+  const { stdout } = await exec(node24, [cli, '--help'], { env: { PATH: process.env.PATH ?? '' } });
   expect(stdout).toContain('offsite hj212 decode');
 });

@@ -2,8 +2,13 @@
 // time (its dependencies, not devDependencies, followed through the @offsite/* packages), no
 // devDependencies anywhere, and the lock file's dev-only entries removed, so that a plain `npm ci` in
 // the tree installs exactly the production set and nothing else.
+// The archive's package.json accepts only the supported production Node versions, and its .npmrc makes
+// npm refuse any other (the repository itself also accepts Node 20, its development machine's).
 // Usage: node strip-dev.mjs TREE WORKSPACE_DIR   (e.g. services/influx-writer)
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+
+/** Node versions a production install supports: the two LTS lines, 24 the target. */
+const PRODUCTION_NODE = '^22.12.0 || ^24.0.0';
 import { join } from 'node:path';
 
 const [tree, target] = process.argv.slice(2);
@@ -45,8 +50,11 @@ for (const [name, dir] of dirOf) {
 rootPkg.workspaces = rootPkg.workspaces.filter((dir) => keep.has(dir));
 delete rootPkg.devDependencies;
 rootPkg.scripts = {};
+rootPkg.engines = { node: PRODUCTION_NODE };
+writeFileSync(join(tree, '.npmrc'), 'engine-strict=true\n');
 writeJson('package.json', rootPkg);
 lock.packages[''].workspaces = rootPkg.workspaces;
+lock.packages[''].engines = rootPkg.engines;
 delete lock.packages[''].devDependencies;
 for (const [key, entry] of Object.entries(lock.packages)) if (entry.dev === true) delete lock.packages[key];
 writeJson('package-lock.json', lock);

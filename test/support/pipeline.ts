@@ -193,17 +193,18 @@ export interface ServiceProcess {
 
 /**
  * Starts `services/<name>` from its sources (its `npm run dev`), or with `release` from an unpacked
- * release archive's copy of it, as production runs it: `node [its npm start flags] dist/main.js`.
+ * release archive's copy of it, as production runs it: `node [its npm start flags] dist/main.js`
+ * (`release.node`: that node binary instead of the test's own).
  */
 export function startService(
   name: string,
   env: Record<string, string>,
   opsPort: number,
-  release?: { dir: string },
+  release?: { dir: string; node?: string },
 ): ServiceProcess {
   const source = join(repoRoot, 'services', name);
   const args = release ? [...serviceNodeFlags(source), 'dist/main.js'] : serviceNodeArgs(source);
-  const child = spawn(process.execPath, args, {
+  const child = spawn(release?.node ?? process.execPath, args, {
     cwd: release ? release.dir : source,
     env: {
       ...env,
