@@ -88,6 +88,7 @@ try {
     kafkaTopics.hj212Raw,
     kafkaTopics.deviation,
     kafkaTopics.notification,
+    kafkaTopics.reviewDecision,
   ];
   const admin = kafka.admin();
   await admin.connect();

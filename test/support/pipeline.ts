@@ -88,6 +88,7 @@ export async function createPipeline(registry: RegistryFile): Promise<Pipeline> 
     kafkaTopics.hj212Raw,
     kafkaTopics.deviation,
     kafkaTopics.notification,
+    kafkaTopics.reviewDecision,
   ];
   await ensureTopics(
     kafka,
@@ -133,6 +134,7 @@ export async function createPipeline(registry: RegistryFile): Promise<Pipeline> 
       OFFSITE_ANALYZER_DEVIATION_TOPIC: topic('deviation.v1'),
       OFFSITE_ANALYZER_DLQ_TOPIC: topic('telemetry.dlq.v1'),
       OFFSITE_ANALYZER_GROUP_ID: `flow-analyzer-${id}`,
+      OFFSITE_ANALYZER_REVIEW_DECISION_TOPIC: topic('review.decision.v1'),
       // Historical event time: the watermark follows the data only.
       OFFSITE_ANALYZER_TICK_INTERVAL_MS: '0',
     },

@@ -94,6 +94,7 @@ test('every Kafka topic in the catalog is a channel with the same partitions, sc
     'deviation.v1',
     'hj212.raw.v1',
     'notification.v1',
+    'review.decision.v1',
     'telemetry.dlq.v1',
     'telemetry.v1',
   ]);

@@ -9,6 +9,7 @@ describe('Kafka topic catalog', () => {
     expect(kafkaTopics.hj212Raw.key(ex.raw)).toBe('c-17');
     expect(kafkaTopics.notification.key(ex.notification)).toBe('ntf-91aa');
     expect(kafkaTopics.telemetryDlq.key(ex.dlq)).toBe('dlq-01HQ');
+    expect(kafkaTopics.reviewDecision.key(ex.reviewDecision)).toBe('ent-0001');
   });
 
   test('each topic validates with its own schema', () => {

@@ -3,6 +3,7 @@ import type { Hj212RawV1 } from './generated/hj212.raw.v1.js';
 import type { MeterEnergyV1 } from './generated/meter-energy.v1.js';
 import type { MeterStatusV1 } from './generated/meter-status.v1.js';
 import type { NotificationV1 } from './generated/notification.v1.js';
+import type { ReviewDecisionV1 } from './generated/review.decision.v1.js';
 import { schemaIds } from './generated/schemas.js';
 import type { TelemetryDlqV1 } from './generated/telemetry.dlq.v1.js';
 import type { TelemetryV1 } from './generated/telemetry.v1.js';
@@ -13,6 +14,7 @@ import {
   validateMeterEnergyV1,
   validateMeterStatusV1,
   validateNotificationV1,
+  validateReviewDecisionV1,
   validateTelemetryDlqV1,
   validateTelemetryV1,
 } from './validators.js';
@@ -76,6 +78,14 @@ export const kafkaTopics = Object.freeze({
     key: (v) => v.id,
     partitions: 3,
     validate: validateNotificationV1,
+  }),
+  reviewDecision: kafkaTopic<ReviewDecisionV1>({
+    name: 'review.decision.v1',
+    schema: 'review.decision.v1',
+    keyField: 'enterpriseId',
+    key: (v) => v.enterpriseId,
+    partitions: 3,
+    validate: validateReviewDecisionV1,
   }),
 });
 

@@ -4,6 +4,7 @@ import type {
   Hj212RawV1,
   MeterEnergyV1,
   NotificationV1,
+  ReviewDecisionV1,
   TelemetryDlqV1,
   TelemetryV1,
 } from './index.js';
@@ -120,6 +121,19 @@ export const notification: NotificationV1 = {
   providerMessageId: 'biz-0099',
   latencyMs: 412,
   at: '2024-03-01T03:00:07.000Z',
+};
+
+export const reviewDecision: ReviewDecisionV1 = {
+  schema: 'review.decision.v1',
+  id: 'dev-5b2f:7',
+  deviationId: 'dev-5b2f',
+  sequence: 7,
+  enterpriseId: 'ent-0001',
+  action: 'confirm',
+  reviewState: 'confirmed',
+  decision: 'penalty',
+  suspectedFalsification: true,
+  decidedAt: '2024-03-02T02:15:00.000Z',
 };
 
 export const meterEnergy: MeterEnergyV1 = {

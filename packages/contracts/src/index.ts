@@ -16,6 +16,7 @@ export type {
   NotificationRecipient,
   NotificationError,
 } from './generated/notification.v1.js';
+export type { ReviewDecisionV1 } from './generated/review.decision.v1.js';
 export type { MeterEnergyV1 } from './generated/meter-energy.v1.js';
 export type { MeterStatusV1 } from './generated/meter-status.v1.js';
 export {
@@ -24,6 +25,7 @@ export {
   hj212RawV1Schema,
   deviationV1Schema,
   notificationV1Schema,
+  reviewDecisionV1Schema,
   meterEnergyV1Schema,
   meterStatusV1Schema,
   schemaIds,
@@ -35,12 +37,14 @@ export {
   validateHj212RawV1,
   validateDeviationV1,
   validateNotificationV1,
+  validateReviewDecisionV1,
   validateMeterEnergyV1,
   validateMeterStatusV1,
 } from './validators.js';
 export { kafkaTopics, upstreamFeedTopics, mqttTopics } from './catalog.js';
 export type { KafkaTopic, KafkaTopicName, MqttTopic, SchemaName } from './catalog.js';
 export { deviationId, isCanonicalUtc, telemetryEventId } from './ids.js';
+export { decodeKafkaRecord, kafkaDlqRecord, type KafkaDlqInput } from './dlq.js';
 
 import type { DeviationV1 } from './generated/deviation.v1.js';
 import type { NotificationV1 } from './generated/notification.v1.js';

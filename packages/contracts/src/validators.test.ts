@@ -5,6 +5,7 @@ import {
   validateMeterEnergyV1,
   validateMeterStatusV1,
   validateNotificationV1,
+  validateReviewDecisionV1,
   validateTelemetryDlqV1,
   validateTelemetryV1,
 } from './index.js';
@@ -23,6 +24,7 @@ describe('valid examples pass', () => {
     ['raw', validateHj212RawV1, ex.raw],
     ['deviation', validateDeviationV1, ex.deviation],
     ['notification', validateNotificationV1, ex.notification],
+    ['review decision', validateReviewDecisionV1, ex.reviewDecision],
     ['meter energy', validateMeterEnergyV1, ex.meterEnergy],
     ['meter status (last will)', validateMeterStatusV1, { state: 'offline' }],
   ] as const)('%s', (_name, validate, payload) => {
@@ -194,4 +196,14 @@ describe('wrong payloads fail with a useful message', () => {
       expect.stringMatching(/^\(root\): must be object/),
     ]);
   });
+});
+
+test('review decision: the id names the case and the sequence, and the state is one of the review states', () => {
+  const d = ex.clone(ex.reviewDecision);
+  d.id = 'dev-5b2f';
+  d.reviewState = 'approved' as never;
+  const errors = errorsOf(validateReviewDecisionV1(d));
+  expect(errors.some((e) => e.startsWith('/id:'))).toBe(true);
+  expect(errors.some((e) => e.startsWith('/reviewState:'))).toBe(true);
+  expect(errors).toHaveLength(2);
 });

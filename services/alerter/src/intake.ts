@@ -5,7 +5,7 @@
 // deviation, and an offline deviation before the flat line it inhibits, keep their order); different
 // enterprises run at the same time, up to `concurrency`, so the alerter's statement batchers can
 // share one upsert, one group update and one enqueue among them instead of one round trip each.
-import { validateDeviationV1, type TelemetryDlqV1 } from '@offsite/contracts';
+import { decodeKafkaRecord, validateDeviationV1, type TelemetryDlqV1 } from '@offsite/contracts';
 import type { ConsumedBatch } from '@offsite/kafka';
 import type { Logger } from '@offsite/notify';
 import type { Alerter } from './app.js';
@@ -50,31 +50,10 @@ export function createIntake(opts: IntakeOptions): (batch: ConsumedBatch) => Pro
     };
     const chains = new Map<string, Promise<void>>();
     for (const m of batch.messages) {
-      const raw = m.value ?? Buffer.alloc(0);
-      const reject = (code: string, message: string) => {
-        rejected.push({
-          schema: 'telemetry.dlq.v1',
-          id: `alerter.${m.topic}.${m.partition}.${m.offset}`,
-          source: 'kafka',
-          reason: { code: `alerter.${code}`, message: message.slice(0, 2000) },
-          raw: raw.toString('base64'),
-          rawText: raw.toString('utf8').slice(0, 1_000_000),
-          receivedAt: now().toISOString(),
-          origin: { transport: 'kafka', topic: m.topic, partition: m.partition, offset: m.offset },
-          irregularities: [],
-        });
-        opts.counters?.dlq?.(`alerter.${code}`);
-      };
-      let doc: unknown;
-      try {
-        doc = JSON.parse(raw.toString('utf8'));
-      } catch (err) {
-        reject('json-invalid', (err as Error).message);
-        continue;
-      }
-      const v = validateDeviationV1(doc);
+      const v = decodeKafkaRecord(m, validateDeviationV1, 'alerter', now);
       if (!v.ok) {
-        reject('schema-invalid', v.errors.join('; '));
+        rejected.push(v.dlq);
+        opts.counters?.dlq?.(v.dlq.reason.code);
         continue;
       }
       const ev = v.value;

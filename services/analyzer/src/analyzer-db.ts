@@ -1,5 +1,6 @@
-// The analyzer's own Postgres tables besides the checkpoints (migrations 030–031): the deviation log,
-// last-seen times, stability metrics and derived rated energies. Functions take the connection.
+// The analyzer's own Postgres tables besides the checkpoints (migrations 030–033): the deviation log,
+// last-seen times, stability metrics, derived rated energies and the review decisions it consumed.
+// Functions take the connection.
 import type { DeviationOutput, RuleName, StabilityMetrics } from '@offsite/domain';
 import { OffsiteError } from '@offsite/runtime/errors';
 import type pg from 'pg';
@@ -149,26 +150,66 @@ export async function loadDeviations(
 }
 
 /**
- * Ids among `ids` that a supervisor confirmed as falsification. The review state lives in the
- * console's `review_cases` (migration 020); without that table (console not deployed) none is.
+ * Ids among `ids` that a supervisor confirmed as falsification: the latest review decision the
+ * analyzer consumed from `review.decision.v1` for the case is `confirmed` on a suspected falsification.
  */
 export async function confirmedFalsificationIds(db: Db, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
-  const exists = await q<{ t: string | null }>(
-    db,
-    'find review_cases',
-    `select to_regclass('review_cases')::text as t`,
-    [],
-  );
-  if (!exists.rows[0]?.t) return new Set();
   const res = await q<{ deviation_id: string }>(
     db,
     'load confirmed falsifications',
-    `select deviation_id from review_cases
+    `select deviation_id from analyzer_review_decisions
       where deviation_id = any($1::text[]) and suspected_falsification and review_state = 'confirmed'`,
     [ids],
   );
   return new Set(res.rows.map((r) => r.deviation_id));
+}
+
+export interface ReviewDecisionRow {
+  deviationId: string;
+  sequence: number;
+  enterpriseId: string;
+  reviewState: string;
+  suspectedFalsification: boolean;
+  decidedAt: string;
+}
+
+/**
+ * Keeps the latest decision per case: a row moves only to a higher sequence, so a repeated or an
+ * older event (a republished outbox row, a replay) changes nothing.
+ */
+export async function recordReviewDecisions(db: Db, rows: readonly ReviewDecisionRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const latest = new Map<string, ReviewDecisionRow>();
+  for (const r of rows) {
+    const prev = latest.get(r.deviationId);
+    if (!prev || r.sequence > prev.sequence) latest.set(r.deviationId, r);
+  }
+  await q(
+    db,
+    'record review decisions',
+    `insert into analyzer_review_decisions (deviation_id, sequence, enterprise_id, review_state,
+            suspected_falsification, decided_at)
+     select deviation_id, sequence, enterprise_id, review_state, suspected_falsification, decided_at
+       from jsonb_to_recordset($1::jsonb) as x(deviation_id text, sequence bigint, enterprise_id text,
+            review_state text, suspected_falsification boolean, decided_at timestamptz)
+     on conflict (deviation_id) do update set
+       sequence = excluded.sequence, enterprise_id = excluded.enterprise_id, review_state = excluded.review_state,
+       suspected_falsification = excluded.suspected_falsification, decided_at = excluded.decided_at, updated_at = now()
+     where analyzer_review_decisions.sequence < excluded.sequence`,
+    [
+      JSON.stringify(
+        [...latest.values()].map((r) => ({
+          deviation_id: r.deviationId,
+          sequence: r.sequence,
+          enterprise_id: r.enterpriseId,
+          review_state: r.reviewState,
+          suspected_falsification: r.suspectedFalsification,
+          decided_at: r.decidedAt,
+        })),
+      ),
+    ],
+  );
 }
 
 export interface StabilityRow {

@@ -1,6 +1,6 @@
 // The analyzer wired to its adapters: Kafka consumer group → partition processor → Kafka / InfluxDB,
 // checkpoints and registry in Postgres, registry reload on NOTIFY, wall-clock tick. main.ts composes it.
-import { kafkaTopics } from '@offsite/contracts';
+import { kafkaTopics, type TelemetryDlqV1 } from '@offsite/contracts';
 import type { EngineConfig, StabilityPolicy } from '@offsite/domain';
 import { toLine, type InfluxWriter } from '@offsite/influx';
 import {
@@ -21,6 +21,7 @@ import { createPartitionProcessor, type PartitionProcessor, type ProcessorCounte
 import { runRatedEnergyJob } from './rated-energy-job.js';
 import { startRegistryListener, type RegistryListener } from './registry-listener.js';
 import { registryViewFromSnapshot } from './registry-view.js';
+import { createReviewDecisionIntake } from './review-decisions.js';
 import { createPeriodicJob } from './schedule.js';
 import { runStabilityJob, type FluxQuery } from './stability-job.js';
 
@@ -36,6 +37,8 @@ export interface AnalyzerOptions {
   telemetryTopic?: string;
   deviationTopic?: string;
   dlqTopic?: string;
+  /** The console's review decisions (consumer group `<groupId>.review-decisions`). */
+  reviewDecisionTopic?: string;
   allowedLatenessMs: number;
   tickLagMs: number;
   /** 0 disables the wall-clock tick (replays of historical data). */
@@ -85,6 +88,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
   const telemetryTopic = opts.telemetryTopic ?? kafkaTopics.telemetry.name;
   const deviationTopic = opts.deviationTopic ?? kafkaTopics.deviation.name;
   const dlqTopic = opts.dlqTopic ?? kafkaTopics.telemetryDlq.name;
+  const reviewDecisionTopic = opts.reviewDecisionTopic ?? kafkaTopics.reviewDecision.name;
   const producer = createDurableProducer(opts.kafka, { logger: opts.logger });
   const clock = opts.clock ?? Date.now;
   const stopDeadlineMs = opts.stopDeadlineMs ?? 10_000;
@@ -93,6 +97,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
     await loadRatedEnergy(opts.pool),
   );
   let consumer: BatchConsumer | undefined;
+  let reviewConsumer: BatchConsumer | undefined;
   /** False from a consumer crash until a batch is handled again (a restart alone is not recovery). */
   let consumerHealthy = true;
   const limits = {
@@ -102,6 +107,17 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
   /** One request per chunk, one after another (order kept); each resolves once acknowledged by the ISR. */
   async function sendChunked(topic: string, messages: OutgoingMessage[]): Promise<void> {
     for (const chunk of chunkMessages(messages, limits)) await producer.send(topic, chunk);
+  }
+
+  async function sendDlq(records: TelemetryDlqV1[]): Promise<void> {
+    await sendChunked(
+      dlqTopic,
+      records.map((r) => ({
+        key: r.id,
+        value: JSON.stringify(r),
+        headers: { 'offsite-schema': 'telemetry.dlq.v1' },
+      })),
+    );
   }
 
   const processor = createPartitionProcessor({
@@ -144,16 +160,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
       async lastSeen(byEnterprise) {
         await recordLastSeen(opts.pool, byEnterprise);
       },
-      async dlq(records) {
-        await sendChunked(
-          dlqTopic,
-          records.map((r) => ({
-            key: r.id,
-            value: JSON.stringify(r),
-            headers: { 'offsite-schema': 'telemetry.dlq.v1' },
-          })),
-        );
-      },
+      dlq: sendDlq,
     },
   });
 
@@ -266,11 +273,32 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
         }
       });
       await consumer.start();
+      reviewConsumer = createBatchConsumer({
+        kafka: opts.kafka,
+        groupId: `${opts.groupId}.review-decisions`,
+        topics: [reviewDecisionTopic],
+        logger: opts.logger,
+        handle: createReviewDecisionIntake({
+          db: opts.pool,
+          dlq: sendDlq,
+          logger: opts.logger,
+          ...(opts.counters?.dlq ? { counters: { dlq: opts.counters.dlq } } : {}),
+        }),
+      });
+      reviewConsumer.consumer.on(reviewConsumer.consumer.events.CRASH, (e) => {
+        if (!e.payload.restart) {
+          log.error({ err: e.payload.error }, 'review-decision consumer crashed and will not restart');
+          opts.onFatal?.(e.payload.error);
+        }
+      });
+      await reviewConsumer.start();
       // stop() ran while the group join was pending (the start deadline passed): leave, start no timers or jobs.
       if (stopping) {
-        await consumer
-          .stop()
-          .catch((err: unknown) => log.warn({ err }, 'consumer stop after abandoned start'));
+        await Promise.all(
+          [consumer, reviewConsumer].map((c) =>
+            c?.stop().catch((err: unknown) => log.warn({ err }, 'consumer stop after abandoned start')),
+          ),
+        );
         throw new Error('analyzer stopped while starting');
       }
       if (opts.tickIntervalMs > 0) {
@@ -308,9 +336,11 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
       clearInterval(checkpointTimer);
       clearTimeout(reloadTimer);
       await Promise.all([ratedJob.stop(stopDeadlineMs), stabilityJob.stop(stopDeadlineMs)]);
-      await withTimeout(consumer?.stop() ?? Promise.resolve(), stopDeadlineMs, 'consumer stop').catch(
-        (err: unknown) => log.warn({ err }, 'consumer did not stop in time'),
-      );
+      await withTimeout(
+        Promise.all([consumer?.stop(), reviewConsumer?.stop()]),
+        stopDeadlineMs,
+        'consumer stop',
+      ).catch((err: unknown) => log.warn({ err }, 'consumer did not stop in time'));
       // What was processed since the last checkpoint: saved now, so a restart does not replay it.
       await withTimeout(processor.checkpointDue(true), stopDeadlineMs, 'final checkpoints').catch(
         (err: unknown) => log.warn({ err }, 'final checkpoints incomplete: the next start replays'),

@@ -104,6 +104,7 @@ lifecycle.register({
       telemetryTopic: env.OFFSITE_ANALYZER_TELEMETRY_TOPIC,
       deviationTopic: env.OFFSITE_ANALYZER_DEVIATION_TOPIC,
       dlqTopic: env.OFFSITE_ANALYZER_DLQ_TOPIC,
+      reviewDecisionTopic: env.OFFSITE_ANALYZER_REVIEW_DECISION_TOPIC,
       allowedLatenessMs: env.OFFSITE_ANALYZER_ALLOWED_LATENESS_MS,
       tickLagMs: env.OFFSITE_ANALYZER_TICK_LAG_MS,
       tickIntervalMs: env.OFFSITE_ANALYZER_TICK_INTERVAL_MS,

@@ -1,7 +1,7 @@
 // Partition-scoped rule engines: one engine per assigned telemetry partition, restored from its Postgres
 // checkpoint, fed record by record, its outputs handed off (deviations to Kafka, aggregates to InfluxDB)
 // before the checkpoint is written and before the consumer commits the Kafka offset.
-import type { DeviationV1, TelemetryDlqV1 } from '@offsite/contracts';
+import { kafkaDlqRecord, type DeviationV1, type TelemetryDlqV1 } from '@offsite/contracts';
 import {
   createEngine,
   seenAt,
@@ -304,21 +304,17 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
     return [k.slice(0, i), Number(k.slice(i + 1))];
   };
 
-  function dlqRecord(topic: string, partition: number, r: IncomingRecord, code: string, message: string) {
-    const raw = r.value ?? Buffer.alloc(0);
-    const rec: TelemetryDlqV1 = {
-      schema: 'telemetry.dlq.v1',
-      id: `analyzer.${topic}.${partition}.${r.offset}`,
-      source: 'kafka',
-      reason: { code: `analyzer.${code}`, message },
-      raw: raw.toString('base64'),
-      rawText: raw.toString('utf8').slice(0, 1_000_000),
-      receivedAt: new Date(clock()).toISOString(),
-      origin: { transport: 'kafka', topic, partition, offset: r.offset },
-      irregularities: [],
-    };
-    return rec;
-  }
+  const dlqRecord = (topic: string, partition: number, r: IncomingRecord, code: string, message: string) =>
+    kafkaDlqRecord({
+      service: 'analyzer',
+      code,
+      message,
+      topic,
+      partition,
+      offset: r.offset,
+      value: r.value,
+      receivedAt: new Date(clock()),
+    });
 
   return {
     stop() {

@@ -1,9 +1,16 @@
 // The analyzer in-process on the real servers: a permit limit changed in Postgres is used by the next
 // evaluation without a restart; the rated-energy job derives unconfigured meters' rated window energy
-// from the energy data in InfluxDB; the stability job computes the metrics regulation reads.
+// from the energy data in InfluxDB; the stability job computes the metrics regulation reads, counting
+// the falsifications a supervisor confirmed through the console's review.decision.v1 events.
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { telemetryEventId, type DeviationV1, type TelemetryV1 } from '@offsite/contracts';
+import {
+  telemetryEventId,
+  type DeviationV1,
+  type ReviewDecisionV1,
+  type TelemetryDlqV1,
+  type TelemetryV1,
+} from '@offsite/contracts';
 import { makeConfig, type StabilityMetrics } from '@offsite/domain';
 import {
   createInfluxClient,
@@ -34,6 +41,7 @@ const schema = `test_analyzer_jobs_${suffix}`;
 const telemetryTopic = `test.analyzer-jobs.telemetry.${suffix}`;
 const deviationTopic = `test.analyzer-jobs.deviation.${suffix}`;
 const dlqTopic = `test.analyzer-jobs.dlq.${suffix}`;
+const reviewTopic = `test.analyzer-jobs.review.${suffix}`;
 const influxDb = `test_analyzer_jobs_${suffix}`;
 const bucket = `${influxDb}/autogen`;
 
@@ -43,6 +51,7 @@ let writer: InfluxWriter;
 let analyzer: Analyzer;
 let collector: Consumer;
 const events: DeviationV1[] = [];
+const dlqRecords: TelemetryDlqV1[] = [];
 const logger = createMemoryLogger();
 
 const influxConn = () => ({
@@ -86,14 +95,17 @@ const readings = (fromHour: number, toHour: number): TelemetryV1[] => {
 };
 
 async function produce(records: TelemetryV1[]): Promise<void> {
+  await produceTo(
+    telemetryTopic,
+    records.map((r) => ({ key: r.enterpriseId, value: JSON.stringify(r) })),
+  );
+}
+
+async function produceTo(topic: string, messages: { key: string; value: string }[]): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
-    await producer.send({
-      topic: telemetryTopic,
-      acks: -1,
-      messages: records.map((r) => ({ key: r.enterpriseId, value: JSON.stringify(r) })),
-    });
+    await producer.send({ topic, acks: -1, messages });
   } finally {
     await producer.disconnect();
   }
@@ -130,13 +142,17 @@ beforeAll(async () => {
     { topic: telemetryTopic, numPartitions: 2 },
     { topic: deviationTopic, numPartitions: 1 },
     { topic: dlqTopic, numPartitions: 1 },
+    { topic: reviewTopic, numPartitions: 1 },
   ]);
   collector = kafka.consumer({ groupId: `test-collector-${suffix}` });
   await collector.connect();
-  await collector.subscribe({ topics: [deviationTopic], fromBeginning: true });
+  await collector.subscribe({ topics: [deviationTopic, dlqTopic], fromBeginning: true });
   await collector.run({
-    eachMessage: async ({ message }) =>
-      void events.push(JSON.parse(message.value!.toString()) as DeviationV1),
+    eachMessage: async ({ topic, message }) => {
+      const doc: unknown = JSON.parse(message.value!.toString());
+      if (topic === dlqTopic) dlqRecords.push(doc as TelemetryDlqV1);
+      else events.push(doc as DeviationV1);
+    },
   });
   analyzer = await createAnalyzer({
     kafka,
@@ -148,6 +164,7 @@ beforeAll(async () => {
     telemetryTopic,
     deviationTopic,
     dlqTopic,
+    reviewDecisionTopic: reviewTopic,
     allowedLatenessMs: 10 * MIN,
     tickLagMs: 15 * MIN,
     tickIntervalMs: 0,
@@ -169,7 +186,9 @@ afterAll(async () => {
   await collector?.disconnect();
   const admin = kafka.admin();
   await admin.connect();
-  await admin.deleteTopics({ topics: [telemetryTopic, deviationTopic, dlqTopic] }).catch(() => undefined);
+  await admin
+    .deleteTopics({ topics: [telemetryTopic, deviationTopic, dlqTopic, reviewTopic] })
+    .catch(() => undefined);
   await admin.disconnect();
   await pool.end();
   const c = new pg.Client({ connectionString: requireEnv('OFFSITE_PG_URL') });
@@ -365,4 +384,65 @@ test('stability metrics per outlet and enterprise from the hourly aggregates and
   expect(ent2.stably_compliant).toBe(false);
   expect(ent2.metrics.effectiveTransmissionRate).toBeLessThan(0.1);
   expect(ent2.last_received_at?.getTime()).toBe(D0 + 8 * HOUR);
+});
+
+test('a falsification a supervisor confirmed (review.decision.v1) counts in the stability metrics; repeats and older decisions change nothing', async () => {
+  const windowStart = D0 + 30 * HOUR;
+  await recordDeviations(pool, [
+    {
+      rule: 'flatline',
+      severity: 'high',
+      output: {
+        type: 'deviation',
+        id: 'dev-falsification-test-1',
+        rule: 'flatline',
+        state: 'opened',
+        revision: 1,
+        severity: 'major',
+        enterpriseId: 'ent-0001',
+        siteId: 'out-0001-g1',
+        factor: 'a21026',
+        subject: 'a21026',
+        windowStart,
+        suspectedFalsification: true,
+        inResumptionWindow: false,
+        evidence: {},
+      },
+    },
+  ]);
+  const decision = (
+    sequence: number,
+    d: Pick<ReviewDecisionV1, 'action' | 'reviewState' | 'decision'>,
+  ): ReviewDecisionV1 => ({
+    schema: 'review.decision.v1',
+    id: `dev-falsification-test-1:${sequence}`,
+    deviationId: 'dev-falsification-test-1',
+    sequence,
+    enterpriseId: 'ent-0001',
+    ...d,
+    suspectedFalsification: true,
+    decidedAt: new Date(NOW - HOUR + sequence * 1000).toISOString(),
+  });
+  const confirmed = decision(5, { action: 'confirm', reviewState: 'confirmed', decision: 'penalty' });
+  const older = decision(3, { action: 'acknowledge', reviewState: 'acknowledged' });
+  await produceTo(reviewTopic, [
+    { key: 'ent-0001', value: JSON.stringify(confirmed) },
+    { key: 'ent-0001', value: JSON.stringify(older) },
+    { key: 'ent-0001', value: '{"schema":"review.decision.v1","id":"x"' },
+    { key: 'ent-0001', value: JSON.stringify(confirmed) },
+  ]);
+  await until(() => dlqRecords.length >= 1, 30_000, 'the bad review decision in the DLQ');
+  const row = await pool.query<{ sequence: string; review_state: string }>(
+    `select sequence::text, review_state from analyzer_review_decisions where deviation_id = 'dev-falsification-test-1'`,
+  );
+  expect(row.rows).toEqual([{ sequence: '5', review_state: 'confirmed' }]);
+  expect(dlqRecords).toHaveLength(1);
+  expect(dlqRecords[0]!.reason.code).toBe('analyzer.json-invalid');
+  expect(dlqRecords[0]!.origin).toMatchObject({ transport: 'kafka', topic: reviewTopic });
+
+  await analyzer.runStability();
+  const res = await pool.query<{ metrics: StabilityMetrics }>(
+    `select metrics from analyzer_stability where enterprise_id = 'ent-0001' and site_id = 'out-0001-g1'`,
+  );
+  expect(res.rows[0]!.metrics.confirmedFalsifications).toBe(1);
 });

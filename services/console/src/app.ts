@@ -69,6 +69,8 @@ export interface ConsoleAppOptions {
    * from the analyzer's table and open deviations from the alerter's cases unless given here.
    */
   regulation?: Partial<Omit<RegulationRouteDeps, 'db' | 'scope' | 'prefix'>>;
+  /** Publishes the review-decision outbox; kicked after every committed action (it also polls). */
+  decisions?: { kick(): unknown };
 }
 
 declare module 'fastify' {
@@ -327,8 +329,17 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
   app.post(
     '/api/deviations/:id/actions',
     { schema: { params: Type.Object({ id: Id }), body: Action, tags: ['deviations'] } },
-    async (req) =>
-      applyAction(o.pool, who(req), (req.params as { id: string }).id, req.body as ReviewAction, req.id),
+    async (req) => {
+      const r = await applyAction(
+        o.pool,
+        who(req),
+        (req.params as { id: string }).id,
+        req.body as ReviewAction,
+        req.id,
+      );
+      o.decisions?.kick();
+      return r;
+    },
   );
   app.post('/api/deviations/bulk', { schema: { body: Bulk, tags: ['deviations'] } }, async (req) => {
     const b = req.body as Static<typeof Bulk>;
@@ -337,6 +348,7 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
       try {
         const r = await applyAction(o.pool, who(req), id, b.action as ReviewAction, req.id);
         results.push({ id, ok: true, reviewState: r.reviewState });
+        o.decisions?.kick();
       } catch (err) {
         if (!(err instanceof ConsoleError)) throw err;
         if (err.code === 'FORBIDDEN') throw err;

@@ -5,6 +5,7 @@ import { ConsoleError } from './errors.js';
 import { listedSql } from './listed.js';
 import { canReview, scopeSql, type Principal } from './principal.js';
 import { recordReviewOutcomes } from './outcomes.js';
+import { recordReviewDecision } from './review-decisions.js';
 
 import { REVIEW_STATES, type ReviewAction, type ReviewState } from './review-model.js';
 export { REVIEW_STATES, type ReviewAction, type ReviewState };
@@ -429,8 +430,8 @@ async function lockCase(client: pg.PoolClient, p: Principal, id: string): Promis
 /**
  * Applies one review action in its own transaction: the case is found through the scoped query
  * (a case outside the principal's scope is NOT_FOUND), its review state locked, the transition
- * checked; the change, its audit entry, the report outcomes and a positive-list removal proposal
- * (serious violation or falsification confirmed) commit together.
+ * checked; the change, its audit entry, the report outcomes, a positive-list removal proposal
+ * (serious violation or falsification confirmed) and the review-decision outbox row commit together.
  */
 export async function applyAction(
   pool: pg.Pool,
@@ -520,6 +521,13 @@ export async function applyAction(
     });
     if (effects.removalProposalId !== null)
       after = { ...after, removal_proposal_id: effects.removalProposalId };
+    await recordReviewDecision(client, {
+      caseId: id,
+      enterpriseId: enterprise_id,
+      suspectedFalsification: suspected_falsification,
+      action: a,
+      reviewState: (after.review_state as ReviewState | undefined) ?? before.review_state,
+    });
     await appendAudit(client, p, {
       action: `case.${a.action}`,
       entityType: 'deviation',

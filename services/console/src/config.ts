@@ -22,6 +22,9 @@ export const Env = Type.Object({
   OFFSITE_INFLUX_AGGREGATE_MEASUREMENT: Type.String({ default: 'aggregate' }),
   OFFSITE_CONSOLE_EVIDENCE_MARGIN_HOURS: Type.Integer({ minimum: 0, maximum: 168, default: 6 }),
   OFFSITE_SHUTDOWN_DEADLINE_MS: Type.Integer({ minimum: 100, default: 25_000 }),
+  // Review decisions are published to Kafka from the console's outbox.
+  OFFSITE_KAFKA_BROKERS: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+  OFFSITE_CONSOLE_REVIEW_DECISION_TOPIC: Type.String({ default: 'review.decision.v1' }),
   // Regulatory background work (complaint reminders, monthly report reminder, outreach) on BullMQ.
   OFFSITE_REDIS_URL: Type.String({ secret: true }),
   /** BullMQ key prefix: one per deployment (and per test). */

@@ -4,11 +4,13 @@ import pg from 'pg';
 import { createEmailChannel, createOutboxChannel, type Channel } from '@offsite/notify';
 import { bootService, defineMetrics, redisConnectionOptions, withTimeout } from '@offsite/runtime';
 import { createInfluxClient } from '@offsite/influx';
+import { createDurableProducer, createKafkaClient } from '@offsite/kafka';
 import { runMigrations } from '@offsite/store';
 import { buildApp } from './app.js';
 import { Env } from './config.js';
 import { createLiveHub } from './live.js';
 import { createRegulationWork } from './regulation-work.js';
+import { createReviewDecisionRelay } from './review-decisions.js';
 
 const { env, logger, registry, lifecycle, run } = bootService({ name: 'console', schema: Env, process });
 
@@ -23,6 +25,18 @@ const influx = createInfluxClient(
   },
   logger,
 );
+const kafka = createKafkaClient({
+  brokers: [...env.OFFSITE_KAFKA_BROKERS],
+  clientId: 'offsite-console',
+  logger: logger.child({ component: 'kafka' }),
+});
+const producer = createDurableProducer(kafka, { logger: logger.child({ component: 'producer' }) });
+const decisions = createReviewDecisionRelay({
+  pool,
+  send: (topic, messages) => producer.send(topic, messages),
+  topic: env.OFFSITE_CONSOLE_REVIEW_DECISION_TOPIC,
+  logger,
+});
 const live = createLiveHub(pool, logger.child({ component: 'live' }));
 
 // Regulatory background work on BullMQ; messages to the outbox files unless SMTP is configured.
@@ -93,6 +107,7 @@ const app = await buildApp({
   },
   live,
   regulation: { reminders: work.reminders, outreach: work.outreach },
+  decisions,
   webRoot: fileURLToPath(new URL('../web/dist/', import.meta.url)),
 });
 
@@ -105,6 +120,18 @@ lifecycle.register({
   check: async () => {
     await pool.query('select 1');
     return true;
+  },
+});
+// After Postgres (the outbox is there); stopped after HTTP, so every committed decision gets a try.
+lifecycle.register({
+  name: 'review-decisions',
+  start: async () => {
+    await producer.connect();
+    decisions.start();
+  },
+  stop: async () => {
+    await decisions.stop();
+    await withTimeout(producer.disconnect(), 5_000, 'producer disconnect');
   },
 });
 lifecycle.register({ name: 'live-updates', start: () => live.start(), stop: () => live.close() });

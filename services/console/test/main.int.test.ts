@@ -64,6 +64,7 @@ it('starts, is ready, serves the UI and the API, and exits 0 on SIGTERM', async 
       OFFSITE_INFLUX_ORG: process.env.OFFSITE_INFLUX_ORG ?? '',
       OFFSITE_INFLUX_BUCKET: requireEnv('OFFSITE_INFLUX_BUCKET'),
       OFFSITE_REDIS_URL: requireEnv('OFFSITE_REDIS_URL'),
+      OFFSITE_KAFKA_BROKERS: requireEnv('OFFSITE_KAFKA_BROKERS'),
       OFFSITE_CONSOLE_QUEUE_PREFIX: `test-console-main-${randomBytes(4).toString('hex')}`,
       OFFSITE_CONSOLE_OUTBOX_DIR: box,
       OFFSITE_OPS_PORT: String(opsPort),

@@ -616,6 +616,101 @@ export const notificationV1Schema = {
   }
 } as const;
 
+/** schemas/review.decision.v1.schema.json */
+export const reviewDecisionV1Schema = {
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://offsite.example/schemas/review.decision.v1.schema.json",
+  "title": "ReviewDecisionV1",
+  "description": "A supervisor's review decision on one deviation case, published by the console after the decision committed. Produced to review.decision.v1, keyed by enterpriseId. `sequence` grows with every decision of the same case, so a consumer keeps the event with the highest sequence and ignores older or repeated ones.",
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+    "schema",
+    "id",
+    "deviationId",
+    "sequence",
+    "enterpriseId",
+    "action",
+    "reviewState",
+    "suspectedFalsification",
+    "decidedAt"
+  ],
+  "properties": {
+    "schema": {
+      "const": "review.decision.v1"
+    },
+    "id": {
+      "description": "Event id, `<deviationId>:<sequence>`; a re-published event carries the same id.",
+      "type": "string",
+      "minLength": 3,
+      "maxLength": 160,
+      "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]*:[0-9]+$"
+    },
+    "deviationId": {
+      "$ref": "#/$defs/Id"
+    },
+    "sequence": {
+      "description": "Position of this decision among all decisions the console published (increases per case).",
+      "type": "integer",
+      "minimum": 1
+    },
+    "enterpriseId": {
+      "$ref": "#/$defs/Id"
+    },
+    "action": {
+      "description": "The review action that produced the state.",
+      "enum": [
+        "acknowledge",
+        "request-rectification",
+        "confirm",
+        "dismiss",
+        "escalate",
+        "close"
+      ]
+    },
+    "reviewState": {
+      "description": "The case's review state after the decision.",
+      "enum": [
+        "new",
+        "acknowledged",
+        "rectification-requested",
+        "inspection",
+        "confirmed",
+        "dismissed",
+        "closed"
+      ]
+    },
+    "decision": {
+      "description": "With `confirm`: the outcome the supervisor chose.",
+      "enum": [
+        "no-penalty",
+        "penalty",
+        "judicial-referral"
+      ]
+    },
+    "suspectedFalsification": {
+      "description": "The deviation was flagged as suspected falsification (copied from the case).",
+      "type": "boolean"
+    },
+    "decidedAt": {
+      "$ref": "#/$defs/UtcTime"
+    }
+  },
+  "$defs": {
+    "Id": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 128,
+      "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+    },
+    "UtcTime": {
+      "type": "string",
+      "format": "date-time",
+      "pattern": "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"
+    }
+  }
+} as const;
+
 /** schemas/telemetry.dlq.v1.schema.json */
 export const telemetryDlqV1Schema = {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -1101,6 +1196,7 @@ export const schemaIds = {
   'meter-energy.v1': 'https://offsite.example/schemas/meter-energy.v1.schema.json',
   'meter-status.v1': 'https://offsite.example/schemas/meter-status.v1.schema.json',
   'notification.v1': 'https://offsite.example/schemas/notification.v1.schema.json',
+  'review.decision.v1': 'https://offsite.example/schemas/review.decision.v1.schema.json',
   'telemetry.dlq.v1': 'https://offsite.example/schemas/telemetry.dlq.v1.schema.json',
   'telemetry.v1': 'https://offsite.example/schemas/telemetry.v1.schema.json',
 } as const;

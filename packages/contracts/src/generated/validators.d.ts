@@ -19,5 +19,6 @@ export declare const validateHj212RawV1: StandaloneValidator;
 export declare const validateMeterEnergyV1: StandaloneValidator;
 export declare const validateMeterStatusV1: StandaloneValidator;
 export declare const validateNotificationV1: StandaloneValidator;
+export declare const validateReviewDecisionV1: StandaloneValidator;
 export declare const validateTelemetryDlqV1: StandaloneValidator;
 export declare const validateTelemetryV1: StandaloneValidator;

@@ -3087,22 +3087,416 @@ return errors === 0;
 }
 validate28.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateTelemetryDlqV1 = validate29;
-const schema55 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/telemetry.dlq.v1.schema.json","title":"TelemetryDlqV1","description":"Input an ingestor could not turn into telemetry.v1, kept with the exact bytes and a machine-readable reason. Produced to telemetry.dlq.v1.","type":"object","additionalProperties":false,"required":["schema","id","source","reason","raw","receivedAt","origin","irregularities"],"properties":{"schema":{"const":"telemetry.dlq.v1"},"id":{"description":"Unique id of the rejected input (deterministic where the origin allows).","$ref":"#/$defs/Id"},"source":{"enum":["hj212","mqtt","kafka"]},"reason":{"$ref":"#/$defs/Reason"},"raw":{"description":"Base64 (RFC 4648, standard alphabet, padded) of the exact bytes received (HJ 212: with the values of PW and NewPW masked, one * per byte).","type":"string","contentEncoding":"base64","maxLength":1500000,"pattern":"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"},"rawText":{"description":"The bytes decoded as UTF-8, when they are text.","type":"string","maxLength":1100000},"receivedAt":{"$ref":"#/$defs/UtcTime"},"origin":{"$ref":"#/$defs/Origin"},"enterpriseId":{"description":"Enterprise, when the ingestor could tell.","$ref":"#/$defs/Id"},"deviceId":{"description":"Device (HJ 212 MN or meter id), when the ingestor could tell.","type":"string","minLength":1,"maxLength":128},"count":{"description":"How many rejected inputs this record stands for when it keeps a run of them together (an HJ 212 connection's consecutive garbage: raw holds all of its bytes in order). Absent means one.","type":"integer","minimum":2},"irregularities":{"description":"Irregularities noticed before the input was rejected.","type":"array","items":{"$ref":"#/$defs/Code"},"uniqueItems":true}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"Code":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},"Reason":{"title":"DlqReason","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"description":"Machine-readable reason, '<area>.<problem>', e.g. hj212.crc-mismatch, hj212.auth-failed, json.invalid, schema.invalid, registry.unknown-device.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$","examples":["hj212.crc-mismatch","hj212.auth-failed","json.invalid","schema.invalid","registry.unknown-device"]},"message":{"description":"Human-readable detail (English).","type":"string","minLength":1,"maxLength":2000}}},"Origin":{"title":"DlqOrigin","description":"Where the input came from; exactly one transport.","oneOf":[{"title":"TcpOrigin","type":"object","additionalProperties":false,"required":["transport","remoteAddress","remotePort"],"properties":{"transport":{"const":"tcp"},"connectionId":{"type":"string","minLength":1,"maxLength":128},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},{"title":"MqttOrigin","type":"object","additionalProperties":false,"required":["transport","topic"],"properties":{"transport":{"const":"mqtt"},"topic":{"type":"string","minLength":1,"maxLength":1024},"clientId":{"type":"string","maxLength":256}}},{"title":"KafkaOrigin","type":"object","additionalProperties":false,"required":["transport","topic","partition","offset"],"properties":{"transport":{"const":"kafka"},"topic":{"type":"string","minLength":1,"maxLength":249},"partition":{"type":"integer","minimum":0},"offset":{"description":"Kafka offset as a decimal string (int64).","type":"string","pattern":"^[0-9]{1,19}$"}}}]}}};
+export const validateReviewDecisionV1 = validate29;
+const schema55 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/review.decision.v1.schema.json","title":"ReviewDecisionV1","description":"A supervisor's review decision on one deviation case, published by the console after the decision committed. Produced to review.decision.v1, keyed by enterpriseId. `sequence` grows with every decision of the same case, so a consumer keeps the event with the highest sequence and ignores older or repeated ones.","type":"object","additionalProperties":false,"required":["schema","id","deviationId","sequence","enterpriseId","action","reviewState","suspectedFalsification","decidedAt"],"properties":{"schema":{"const":"review.decision.v1"},"id":{"description":"Event id, `<deviationId>:<sequence>`; a re-published event carries the same id.","type":"string","minLength":3,"maxLength":160,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*:[0-9]+$"},"deviationId":{"$ref":"#/$defs/Id"},"sequence":{"description":"Position of this decision among all decisions the console published (increases per case).","type":"integer","minimum":1},"enterpriseId":{"$ref":"#/$defs/Id"},"action":{"description":"The review action that produced the state.","enum":["acknowledge","request-rectification","confirm","dismiss","escalate","close"]},"reviewState":{"description":"The case's review state after the decision.","enum":["new","acknowledged","rectification-requested","inspection","confirmed","dismissed","closed"]},"decision":{"description":"With `confirm`: the outcome the supervisor chose.","enum":["no-penalty","penalty","judicial-referral"]},"suspectedFalsification":{"description":"The deviation was flagged as suspected falsification (copied from the case).","type":"boolean"},"decidedAt":{"$ref":"#/$defs/UtcTime"}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
 const schema56 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
-const schema57 = {"title":"DlqReason","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"description":"Machine-readable reason, '<area>.<problem>', e.g. hj212.crc-mismatch, hj212.auth-failed, json.invalid, schema.invalid, registry.unknown-device.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$","examples":["hj212.crc-mismatch","hj212.auth-failed","json.invalid","schema.invalid","registry.unknown-device"]},"message":{"description":"Human-readable detail (English).","type":"string","minLength":1,"maxLength":2000}}};
 const schema58 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
-const schema59 = {"title":"DlqOrigin","description":"Where the input came from; exactly one transport.","oneOf":[{"title":"TcpOrigin","type":"object","additionalProperties":false,"required":["transport","remoteAddress","remotePort"],"properties":{"transport":{"const":"tcp"},"connectionId":{"type":"string","minLength":1,"maxLength":128},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},{"title":"MqttOrigin","type":"object","additionalProperties":false,"required":["transport","topic"],"properties":{"transport":{"const":"mqtt"},"topic":{"type":"string","minLength":1,"maxLength":1024},"clientId":{"type":"string","maxLength":256}}},{"title":"KafkaOrigin","type":"object","additionalProperties":false,"required":["transport","topic","partition","offset"],"properties":{"transport":{"const":"kafka"},"topic":{"type":"string","minLength":1,"maxLength":249},"partition":{"type":"integer","minimum":0},"offset":{"description":"Kafka offset as a decimal string (int64).","type":"string","pattern":"^[0-9]{1,19}$"}}}]};
-const schema61 = {"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"};
-const func0 = require("ajv/dist/runtime/equal").default;
-const pattern29 = new RegExp("^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$", "u");
-const pattern32 = new RegExp("^[0-9]{1,19}$", "u");
+const pattern28 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]*:[0-9]+$", "u");
 
 function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="https://offsite.example/schemas/telemetry.dlq.v1.schema.json" */;
+/*# sourceURL="https://offsite.example/schemas/review.decision.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate29.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.schema === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "schema"},message:"must have required property '"+"schema"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.id === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.deviationId === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "deviationId"},message:"must have required property '"+"deviationId"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.sequence === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "sequence"},message:"must have required property '"+"sequence"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data.enterpriseId === undefined){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "enterpriseId"},message:"must have required property '"+"enterpriseId"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(data.action === undefined){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "action"},message:"must have required property '"+"action"+"'"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data.reviewState === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "reviewState"},message:"must have required property '"+"reviewState"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.suspectedFalsification === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "suspectedFalsification"},message:"must have required property '"+"suspectedFalsification"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.decidedAt === undefined){
+const err8 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "decidedAt"},message:"must have required property '"+"decidedAt"+"'"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(func1.call(schema55.properties, key0))){
+const err9 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.schema !== undefined){
+if("review.decision.v1" !== data.schema){
+const err10 = {instancePath:instancePath+"/schema",schemaPath:"#/properties/schema/const",keyword:"const",params:{allowedValue: "review.decision.v1"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+let data1 = data.id;
+if(typeof data1 === "string"){
+if(func2(data1) > 160){
+const err11 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+if(func2(data1) < 3){
+const err12 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 3},message:"must NOT have fewer than 3 characters"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if(!pattern28.test(data1)){
+const err13 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]*:[0-9]+$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]*:[0-9]+$"+"\""};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.deviationId !== undefined){
+let data2 = data.deviationId;
+if(typeof data2 === "string"){
+if(func2(data2) > 128){
+const err15 = {instancePath:instancePath+"/deviationId",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+if(func2(data2) < 1){
+const err16 = {instancePath:instancePath+"/deviationId",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+if(!pattern4.test(data2)){
+const err17 = {instancePath:instancePath+"/deviationId",schemaPath:"#/$defs/Id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]*$"+"\""};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+else {
+const err18 = {instancePath:instancePath+"/deviationId",schemaPath:"#/$defs/Id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data.sequence !== undefined){
+let data3 = data.sequence;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+const err19 = {instancePath:instancePath+"/sequence",schemaPath:"#/properties/sequence/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 < 1 || isNaN(data3)){
+const err20 = {instancePath:instancePath+"/sequence",schemaPath:"#/properties/sequence/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+}
+if(data.enterpriseId !== undefined){
+let data4 = data.enterpriseId;
+if(typeof data4 === "string"){
+if(func2(data4) > 128){
+const err21 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+if(func2(data4) < 1){
+const err22 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+if(!pattern4.test(data4)){
+const err23 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]*$"+"\""};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+else {
+const err24 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+if(data.action !== undefined){
+let data5 = data.action;
+if(!((((((data5 === "acknowledge") || (data5 === "request-rectification")) || (data5 === "confirm")) || (data5 === "dismiss")) || (data5 === "escalate")) || (data5 === "close"))){
+const err25 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/enum",keyword:"enum",params:{allowedValues: schema55.properties.action.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+if(data.reviewState !== undefined){
+let data6 = data.reviewState;
+if(!(((((((data6 === "new") || (data6 === "acknowledged")) || (data6 === "rectification-requested")) || (data6 === "inspection")) || (data6 === "confirmed")) || (data6 === "dismissed")) || (data6 === "closed"))){
+const err26 = {instancePath:instancePath+"/reviewState",schemaPath:"#/properties/reviewState/enum",keyword:"enum",params:{allowedValues: schema55.properties.reviewState.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+if(data.decision !== undefined){
+let data7 = data.decision;
+if(!(((data7 === "no-penalty") || (data7 === "penalty")) || (data7 === "judicial-referral"))){
+const err27 = {instancePath:instancePath+"/decision",schemaPath:"#/properties/decision/enum",keyword:"enum",params:{allowedValues: schema55.properties.decision.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+if(data.suspectedFalsification !== undefined){
+if(typeof data.suspectedFalsification !== "boolean"){
+const err28 = {instancePath:instancePath+"/suspectedFalsification",schemaPath:"#/properties/suspectedFalsification/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+if(data.decidedAt !== undefined){
+let data9 = data.decidedAt;
+if(typeof data9 === "string"){
+if(!pattern7.test(data9)){
+const err29 = {instancePath:instancePath+"/decidedAt",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+if(!(formats0.validate(data9))){
+const err30 = {instancePath:instancePath+"/decidedAt",schemaPath:"#/$defs/UtcTime/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+}
+else {
+const err31 = {instancePath:instancePath+"/decidedAt",schemaPath:"#/$defs/UtcTime/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+}
+else {
+const err32 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+validate29.errors = vErrors;
+return errors === 0;
+}
+validate29.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+export const validateTelemetryDlqV1 = validate30;
+const schema59 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/telemetry.dlq.v1.schema.json","title":"TelemetryDlqV1","description":"Input an ingestor could not turn into telemetry.v1, kept with the exact bytes and a machine-readable reason. Produced to telemetry.dlq.v1.","type":"object","additionalProperties":false,"required":["schema","id","source","reason","raw","receivedAt","origin","irregularities"],"properties":{"schema":{"const":"telemetry.dlq.v1"},"id":{"description":"Unique id of the rejected input (deterministic where the origin allows).","$ref":"#/$defs/Id"},"source":{"enum":["hj212","mqtt","kafka"]},"reason":{"$ref":"#/$defs/Reason"},"raw":{"description":"Base64 (RFC 4648, standard alphabet, padded) of the exact bytes received (HJ 212: with the values of PW and NewPW masked, one * per byte).","type":"string","contentEncoding":"base64","maxLength":1500000,"pattern":"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"},"rawText":{"description":"The bytes decoded as UTF-8, when they are text.","type":"string","maxLength":1100000},"receivedAt":{"$ref":"#/$defs/UtcTime"},"origin":{"$ref":"#/$defs/Origin"},"enterpriseId":{"description":"Enterprise, when the ingestor could tell.","$ref":"#/$defs/Id"},"deviceId":{"description":"Device (HJ 212 MN or meter id), when the ingestor could tell.","type":"string","minLength":1,"maxLength":128},"count":{"description":"How many rejected inputs this record stands for when it keeps a run of them together (an HJ 212 connection's consecutive garbage: raw holds all of its bytes in order). Absent means one.","type":"integer","minimum":2},"irregularities":{"description":"Irregularities noticed before the input was rejected.","type":"array","items":{"$ref":"#/$defs/Code"},"uniqueItems":true}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"Code":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},"Reason":{"title":"DlqReason","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"description":"Machine-readable reason, '<area>.<problem>', e.g. hj212.crc-mismatch, hj212.auth-failed, json.invalid, schema.invalid, registry.unknown-device.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$","examples":["hj212.crc-mismatch","hj212.auth-failed","json.invalid","schema.invalid","registry.unknown-device"]},"message":{"description":"Human-readable detail (English).","type":"string","minLength":1,"maxLength":2000}}},"Origin":{"title":"DlqOrigin","description":"Where the input came from; exactly one transport.","oneOf":[{"title":"TcpOrigin","type":"object","additionalProperties":false,"required":["transport","remoteAddress","remotePort"],"properties":{"transport":{"const":"tcp"},"connectionId":{"type":"string","minLength":1,"maxLength":128},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},{"title":"MqttOrigin","type":"object","additionalProperties":false,"required":["transport","topic"],"properties":{"transport":{"const":"mqtt"},"topic":{"type":"string","minLength":1,"maxLength":1024},"clientId":{"type":"string","maxLength":256}}},{"title":"KafkaOrigin","type":"object","additionalProperties":false,"required":["transport","topic","partition","offset"],"properties":{"transport":{"const":"kafka"},"topic":{"type":"string","minLength":1,"maxLength":249},"partition":{"type":"integer","minimum":0},"offset":{"description":"Kafka offset as a decimal string (int64).","type":"string","pattern":"^[0-9]{1,19}$"}}}]}}};
+const schema60 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
+const schema61 = {"title":"DlqReason","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"description":"Machine-readable reason, '<area>.<problem>', e.g. hj212.crc-mismatch, hj212.auth-failed, json.invalid, schema.invalid, registry.unknown-device.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$","examples":["hj212.crc-mismatch","hj212.auth-failed","json.invalid","schema.invalid","registry.unknown-device"]},"message":{"description":"Human-readable detail (English).","type":"string","minLength":1,"maxLength":2000}}};
+const schema62 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
+const schema63 = {"title":"DlqOrigin","description":"Where the input came from; exactly one transport.","oneOf":[{"title":"TcpOrigin","type":"object","additionalProperties":false,"required":["transport","remoteAddress","remotePort"],"properties":{"transport":{"const":"tcp"},"connectionId":{"type":"string","minLength":1,"maxLength":128},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},{"title":"MqttOrigin","type":"object","additionalProperties":false,"required":["transport","topic"],"properties":{"transport":{"const":"mqtt"},"topic":{"type":"string","minLength":1,"maxLength":1024},"clientId":{"type":"string","maxLength":256}}},{"title":"KafkaOrigin","type":"object","additionalProperties":false,"required":["transport","topic","partition","offset"],"properties":{"transport":{"const":"kafka"},"topic":{"type":"string","minLength":1,"maxLength":249},"partition":{"type":"integer","minimum":0},"offset":{"description":"Kafka offset as a decimal string (int64).","type":"string","pattern":"^[0-9]{1,19}$"}}}]};
+const schema65 = {"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"};
+const func0 = require("ajv/dist/runtime/equal").default;
+const pattern33 = new RegExp("^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$", "u");
+const pattern36 = new RegExp("^[0-9]{1,19}$", "u");
+
+function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://offsite.example/schemas/telemetry.dlq.v1.schema.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate30.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3191,7 +3585,7 @@ vErrors.push(err7);
 errors++;
 }
 for(const key0 in data){
-if(!(func1.call(schema55.properties, key0))){
+if(!(func1.call(schema59.properties, key0))){
 const err8 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err8];
@@ -3262,7 +3656,7 @@ errors++;
 if(data.source !== undefined){
 let data2 = data.source;
 if(!(((data2 === "hj212") || (data2 === "mqtt")) || (data2 === "kafka"))){
-const err14 = {instancePath:instancePath+"/source",schemaPath:"#/properties/source/enum",keyword:"enum",params:{allowedValues: schema55.properties.source.enum},message:"must be equal to one of the allowed values"};
+const err14 = {instancePath:instancePath+"/source",schemaPath:"#/properties/source/enum",keyword:"enum",params:{allowedValues: schema59.properties.source.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -3320,7 +3714,7 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(!pattern29.test(data4)){
+if(!pattern33.test(data4)){
 const err19 = {instancePath:instancePath+"/reason/code",schemaPath:"#/$defs/Reason/properties/code/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$"},message:"must match pattern \""+"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$"+"\""};
 if(vErrors === null){
 vErrors = [err19];
@@ -3961,7 +4355,7 @@ errors++;
 if(data9.offset !== undefined){
 let data21 = data9.offset;
 if(typeof data21 === "string"){
-if(!pattern32.test(data21)){
+if(!pattern36.test(data21)){
 const err72 = {instancePath:instancePath+"/origin/offset",schemaPath:"#/$defs/Origin/oneOf/2/properties/offset/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,19}$"},message:"must match pattern \""+"^[0-9]{1,19}$"+"\""};
 if(vErrors === null){
 vErrors = [err72];
@@ -4218,29 +4612,29 @@ vErrors.push(err90);
 }
 errors++;
 }
-validate29.errors = vErrors;
+validate30.errors = vErrors;
 return errors === 0;
 }
-validate29.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate30.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateTelemetryV1 = validate30;
-const schema62 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/telemetry.v1.schema.json","title":"TelemetryV1","description":"One reading: everything one device reported for one data time and interval (the shape of one HJ 212 data packet). Produced to Kafka topic telemetry.v1, keyed by enterpriseId.","type":"object","additionalProperties":false,"required":["schema","eventId","enterpriseId","siteId","deviceId","source","kind","interval","dataTime","receivedAt","irregularities","measurements"],"properties":{"schema":{"const":"telemetry.v1"},"eventId":{"description":"Deterministic id of the reading (same reading replayed = same id), so consumers de-duplicate. Recommended: hex SHA-256 of enterpriseId, deviceId, kind, interval, periodSeconds and dataTime.","$ref":"#/$defs/Id"},"enterpriseId":{"description":"Registry id of the enterprise; the Kafka message key.","$ref":"#/$defs/Id"},"siteId":{"description":"Outlet id (emission) or meter id (energy).","$ref":"#/$defs/Id"},"deviceId":{"description":"HJ 212 MN of the data logger, or the meter id.","$ref":"#/$defs/Id"},"source":{"description":"Ingestor that produced the event.","enum":["hj212","mqtt","kafka"]},"kind":{"enum":["emission","energy","status"]},"interval":{"description":"realtime = HJ 212 2011 / meter readings; minute = 2051; hour = 2061; day = 2031/2041. Status readings (2021) use realtime.","enum":["realtime","minute","hour","day"]},"periodSeconds":{"description":"Length of the aggregation period when it is not implied by interval, e.g. 600 for 10-minute 2051 data.","type":"integer","minimum":1,"maximum":86400},"dataTime":{"description":"Data time in UTC: the interval start for aggregates, the acquisition instant for real-time and status data.","$ref":"#/$defs/UtcTime"},"receivedAt":{"description":"When the ingestor received the data (UTC).","$ref":"#/$defs/UtcTime"},"rawRef":{"description":"Reference to the raw input: the hj212.raw.v1 record id, or 'topic/partition/offset' of the upstream Kafka record.","type":"string","minLength":1,"maxLength":512},"irregularities":{"description":"Deviations from the protocol the ingestor accepted under its tolerance policy (e.g. 'crc-modbus-low-byte-first', 'missing-qn').","type":"array","items":{"$ref":"#/$defs/Code"},"uniqueItems":true},"hj212":{"$ref":"#/$defs/Hj212Header"},"measurements":{"type":"array","minItems":1,"maxItems":1000,"items":{"$ref":"#/$defs/Measurement"}}},"if":{"properties":{"source":{"const":"hj212"}},"required":["source"]},"then":{"required":["hj212"]},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"Code":{"description":"Machine-readable code: lower case words joined by '-', '_' or '.'.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"UtcTime":{"description":"ISO 8601 / RFC 3339 date-time in UTC with a trailing Z.","type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},"Hj212Header":{"title":"Hj212Header","description":"Header fields of the HJ 212 packet the reading came from.","type":"object","additionalProperties":false,"required":["st","cn","version"],"properties":{"st":{"description":"System code, e.g. 31 flue gas, 32 wastewater.","type":"string","pattern":"^[0-9]{1,3}$"},"cn":{"description":"Command code, e.g. 2011, 2051, 2061.","type":"string","pattern":"^[0-9]{1,4}$"},"qn":{"description":"Request number YYYYMMDDhhmmsszzz, absent in 2005-style packets.","type":"string","pattern":"^[0-9]{17}$"},"version":{"description":"Protocol edition: 2005, 2017 or 2025.","enum":["2005","2017","2025"]}}},"Stat":{"description":"Statistic: HJ 212 suffix (Rtd, Min, Avg, Max, Cou, converted Zs*, facility RS/RT) or Value for plain readings.","enum":["Rtd","Min","Avg","Max","Cou","ZsRtd","ZsMin","ZsAvg","ZsMax","RS","RT","Value"]},"DataFlag":{"description":"HJ 212 data flag: N normal, F stopped, M maintenance, S manually set, D fault, C calibration, T above range, B communication fault; other short codes are extensions.","anyOf":[{"enum":["N","F","M","S","D","C","T","B"]},{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9]{0,7}$"}]},"Measurement":{"title":"Measurement","type":"object","additionalProperties":false,"required":["factor","stat","value"],"properties":{"factor":{"description":"HJ 2017 factor code (a21026, w01018), energy quantity (energy_kwh, power_kw, current_a, running) or facility code (SB1, with stat RS/RT).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},"originalFactor":{"description":"Code as sent when it was mapped, e.g. the 2005 code '02' for a21026.","type":"string","minLength":1,"maxLength":64},"stat":{"$ref":"#/$defs/Stat"},"value":{"type":"number"},"unit":{"type":"string","minLength":1,"maxLength":32},"flag":{"$ref":"#/$defs/DataFlag"}}}}};
-const schema63 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
-const schema67 = {"description":"ISO 8601 / RFC 3339 date-time in UTC with a trailing Z.","type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
-const schema69 = {"description":"Machine-readable code: lower case words joined by '-', '_' or '.'.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"};
-const schema70 = {"title":"Hj212Header","description":"Header fields of the HJ 212 packet the reading came from.","type":"object","additionalProperties":false,"required":["st","cn","version"],"properties":{"st":{"description":"System code, e.g. 31 flue gas, 32 wastewater.","type":"string","pattern":"^[0-9]{1,3}$"},"cn":{"description":"Command code, e.g. 2011, 2051, 2061.","type":"string","pattern":"^[0-9]{1,4}$"},"qn":{"description":"Request number YYYYMMDDhhmmsszzz, absent in 2005-style packets.","type":"string","pattern":"^[0-9]{17}$"},"version":{"description":"Protocol edition: 2005, 2017 or 2025.","enum":["2005","2017","2025"]}}};
-const pattern42 = new RegExp("^[0-9]{1,3}$", "u");
-const pattern43 = new RegExp("^[0-9]{1,4}$", "u");
-const pattern44 = new RegExp("^[0-9]{17}$", "u");
-const schema71 = {"title":"Measurement","type":"object","additionalProperties":false,"required":["factor","stat","value"],"properties":{"factor":{"description":"HJ 2017 factor code (a21026, w01018), energy quantity (energy_kwh, power_kw, current_a, running) or facility code (SB1, with stat RS/RT).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},"originalFactor":{"description":"Code as sent when it was mapped, e.g. the 2005 code '02' for a21026.","type":"string","minLength":1,"maxLength":64},"stat":{"$ref":"#/$defs/Stat"},"value":{"type":"number"},"unit":{"type":"string","minLength":1,"maxLength":32},"flag":{"$ref":"#/$defs/DataFlag"}}};
-const schema72 = {"description":"Statistic: HJ 212 suffix (Rtd, Min, Avg, Max, Cou, converted Zs*, facility RS/RT) or Value for plain readings.","enum":["Rtd","Min","Avg","Max","Cou","ZsRtd","ZsMin","ZsAvg","ZsMax","RS","RT","Value"]};
-const schema73 = {"description":"HJ 212 data flag: N normal, F stopped, M maintenance, S manually set, D fault, C calibration, T above range, B communication fault; other short codes are extensions.","anyOf":[{"enum":["N","F","M","S","D","C","T","B"]},{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9]{0,7}$"}]};
-const pattern45 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
+export const validateTelemetryV1 = validate31;
+const schema66 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/telemetry.v1.schema.json","title":"TelemetryV1","description":"One reading: everything one device reported for one data time and interval (the shape of one HJ 212 data packet). Produced to Kafka topic telemetry.v1, keyed by enterpriseId.","type":"object","additionalProperties":false,"required":["schema","eventId","enterpriseId","siteId","deviceId","source","kind","interval","dataTime","receivedAt","irregularities","measurements"],"properties":{"schema":{"const":"telemetry.v1"},"eventId":{"description":"Deterministic id of the reading (same reading replayed = same id), so consumers de-duplicate. Recommended: hex SHA-256 of enterpriseId, deviceId, kind, interval, periodSeconds and dataTime.","$ref":"#/$defs/Id"},"enterpriseId":{"description":"Registry id of the enterprise; the Kafka message key.","$ref":"#/$defs/Id"},"siteId":{"description":"Outlet id (emission) or meter id (energy).","$ref":"#/$defs/Id"},"deviceId":{"description":"HJ 212 MN of the data logger, or the meter id.","$ref":"#/$defs/Id"},"source":{"description":"Ingestor that produced the event.","enum":["hj212","mqtt","kafka"]},"kind":{"enum":["emission","energy","status"]},"interval":{"description":"realtime = HJ 212 2011 / meter readings; minute = 2051; hour = 2061; day = 2031/2041. Status readings (2021) use realtime.","enum":["realtime","minute","hour","day"]},"periodSeconds":{"description":"Length of the aggregation period when it is not implied by interval, e.g. 600 for 10-minute 2051 data.","type":"integer","minimum":1,"maximum":86400},"dataTime":{"description":"Data time in UTC: the interval start for aggregates, the acquisition instant for real-time and status data.","$ref":"#/$defs/UtcTime"},"receivedAt":{"description":"When the ingestor received the data (UTC).","$ref":"#/$defs/UtcTime"},"rawRef":{"description":"Reference to the raw input: the hj212.raw.v1 record id, or 'topic/partition/offset' of the upstream Kafka record.","type":"string","minLength":1,"maxLength":512},"irregularities":{"description":"Deviations from the protocol the ingestor accepted under its tolerance policy (e.g. 'crc-modbus-low-byte-first', 'missing-qn').","type":"array","items":{"$ref":"#/$defs/Code"},"uniqueItems":true},"hj212":{"$ref":"#/$defs/Hj212Header"},"measurements":{"type":"array","minItems":1,"maxItems":1000,"items":{"$ref":"#/$defs/Measurement"}}},"if":{"properties":{"source":{"const":"hj212"}},"required":["source"]},"then":{"required":["hj212"]},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"Code":{"description":"Machine-readable code: lower case words joined by '-', '_' or '.'.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"UtcTime":{"description":"ISO 8601 / RFC 3339 date-time in UTC with a trailing Z.","type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},"Hj212Header":{"title":"Hj212Header","description":"Header fields of the HJ 212 packet the reading came from.","type":"object","additionalProperties":false,"required":["st","cn","version"],"properties":{"st":{"description":"System code, e.g. 31 flue gas, 32 wastewater.","type":"string","pattern":"^[0-9]{1,3}$"},"cn":{"description":"Command code, e.g. 2011, 2051, 2061.","type":"string","pattern":"^[0-9]{1,4}$"},"qn":{"description":"Request number YYYYMMDDhhmmsszzz, absent in 2005-style packets.","type":"string","pattern":"^[0-9]{17}$"},"version":{"description":"Protocol edition: 2005, 2017 or 2025.","enum":["2005","2017","2025"]}}},"Stat":{"description":"Statistic: HJ 212 suffix (Rtd, Min, Avg, Max, Cou, converted Zs*, facility RS/RT) or Value for plain readings.","enum":["Rtd","Min","Avg","Max","Cou","ZsRtd","ZsMin","ZsAvg","ZsMax","RS","RT","Value"]},"DataFlag":{"description":"HJ 212 data flag: N normal, F stopped, M maintenance, S manually set, D fault, C calibration, T above range, B communication fault; other short codes are extensions.","anyOf":[{"enum":["N","F","M","S","D","C","T","B"]},{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9]{0,7}$"}]},"Measurement":{"title":"Measurement","type":"object","additionalProperties":false,"required":["factor","stat","value"],"properties":{"factor":{"description":"HJ 2017 factor code (a21026, w01018), energy quantity (energy_kwh, power_kw, current_a, running) or facility code (SB1, with stat RS/RT).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},"originalFactor":{"description":"Code as sent when it was mapped, e.g. the 2005 code '02' for a21026.","type":"string","minLength":1,"maxLength":64},"stat":{"$ref":"#/$defs/Stat"},"value":{"type":"number"},"unit":{"type":"string","minLength":1,"maxLength":32},"flag":{"$ref":"#/$defs/DataFlag"}}}}};
+const schema67 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
+const schema71 = {"description":"ISO 8601 / RFC 3339 date-time in UTC with a trailing Z.","type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
+const schema73 = {"description":"Machine-readable code: lower case words joined by '-', '_' or '.'.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"};
+const schema74 = {"title":"Hj212Header","description":"Header fields of the HJ 212 packet the reading came from.","type":"object","additionalProperties":false,"required":["st","cn","version"],"properties":{"st":{"description":"System code, e.g. 31 flue gas, 32 wastewater.","type":"string","pattern":"^[0-9]{1,3}$"},"cn":{"description":"Command code, e.g. 2011, 2051, 2061.","type":"string","pattern":"^[0-9]{1,4}$"},"qn":{"description":"Request number YYYYMMDDhhmmsszzz, absent in 2005-style packets.","type":"string","pattern":"^[0-9]{17}$"},"version":{"description":"Protocol edition: 2005, 2017 or 2025.","enum":["2005","2017","2025"]}}};
+const pattern46 = new RegExp("^[0-9]{1,3}$", "u");
+const pattern47 = new RegExp("^[0-9]{1,4}$", "u");
+const pattern48 = new RegExp("^[0-9]{17}$", "u");
+const schema75 = {"title":"Measurement","type":"object","additionalProperties":false,"required":["factor","stat","value"],"properties":{"factor":{"description":"HJ 2017 factor code (a21026, w01018), energy quantity (energy_kwh, power_kw, current_a, running) or facility code (SB1, with stat RS/RT).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},"originalFactor":{"description":"Code as sent when it was mapped, e.g. the 2005 code '02' for a21026.","type":"string","minLength":1,"maxLength":64},"stat":{"$ref":"#/$defs/Stat"},"value":{"type":"number"},"unit":{"type":"string","minLength":1,"maxLength":32},"flag":{"$ref":"#/$defs/DataFlag"}}};
+const schema76 = {"description":"Statistic: HJ 212 suffix (Rtd, Min, Avg, Max, Cou, converted Zs*, facility RS/RT) or Value for plain readings.","enum":["Rtd","Min","Avg","Max","Cou","ZsRtd","ZsMin","ZsAvg","ZsMax","RS","RT","Value"]};
+const schema77 = {"description":"HJ 212 data flag: N normal, F stopped, M maintenance, S manually set, D fault, C calibration, T above range, B communication fault; other short codes are extensions.","anyOf":[{"enum":["N","F","M","S","D","C","T","B"]},{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9]{0,7}$"}]};
+const pattern49 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
 
-function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate31.evaluated;
+const evaluated0 = validate32.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4313,7 +4707,7 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(!pattern45.test(data0)){
+if(!pattern49.test(data0)){
 const err6 = {instancePath:instancePath+"/factor",schemaPath:"#/properties/factor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\""};
 if(vErrors === null){
 vErrors = [err6];
@@ -4373,7 +4767,7 @@ errors++;
 if(data.stat !== undefined){
 let data2 = data.stat;
 if(!((((((((((((data2 === "Rtd") || (data2 === "Min")) || (data2 === "Avg")) || (data2 === "Max")) || (data2 === "Cou")) || (data2 === "ZsRtd")) || (data2 === "ZsMin")) || (data2 === "ZsAvg")) || (data2 === "ZsMax")) || (data2 === "RS")) || (data2 === "RT")) || (data2 === "Value"))){
-const err11 = {instancePath:instancePath+"/stat",schemaPath:"#/$defs/Stat/enum",keyword:"enum",params:{allowedValues: schema72.enum},message:"must be equal to one of the allowed values"};
+const err11 = {instancePath:instancePath+"/stat",schemaPath:"#/$defs/Stat/enum",keyword:"enum",params:{allowedValues: schema76.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -4437,7 +4831,7 @@ const _errs14 = errors;
 let valid3 = false;
 const _errs15 = errors;
 if(!((((((((data5 === "N") || (data5 === "F")) || (data5 === "M")) || (data5 === "S")) || (data5 === "D")) || (data5 === "C")) || (data5 === "T")) || (data5 === "B"))){
-const err16 = {instancePath:instancePath+"/flag",schemaPath:"#/$defs/DataFlag/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema73.anyOf[0].enum},message:"must be equal to one of the allowed values"};
+const err16 = {instancePath:instancePath+"/flag",schemaPath:"#/$defs/DataFlag/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema77.anyOf[0].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -4506,17 +4900,17 @@ vErrors.push(err20);
 }
 errors++;
 }
-validate31.errors = vErrors;
+validate32.errors = vErrors;
 return errors === 0;
 }
-validate31.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate32.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://offsite.example/schemas/telemetry.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate30.evaluated;
+const evaluated0 = validate31.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4712,7 +5106,7 @@ vErrors.push(err15);
 errors++;
 }
 for(const key0 in data){
-if(!(func1.call(schema62.properties, key0))){
+if(!(func1.call(schema66.properties, key0))){
 const err16 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err16];
@@ -4918,7 +5312,7 @@ errors++;
 if(data.source !== undefined){
 let data6 = data.source;
 if(!(((data6 === "hj212") || (data6 === "mqtt")) || (data6 === "kafka"))){
-const err34 = {instancePath:instancePath+"/source",schemaPath:"#/properties/source/enum",keyword:"enum",params:{allowedValues: schema62.properties.source.enum},message:"must be equal to one of the allowed values"};
+const err34 = {instancePath:instancePath+"/source",schemaPath:"#/properties/source/enum",keyword:"enum",params:{allowedValues: schema66.properties.source.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -4931,7 +5325,7 @@ errors++;
 if(data.kind !== undefined){
 let data7 = data.kind;
 if(!(((data7 === "emission") || (data7 === "energy")) || (data7 === "status"))){
-const err35 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema62.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err35 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema66.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -4944,7 +5338,7 @@ errors++;
 if(data.interval !== undefined){
 let data8 = data.interval;
 if(!((((data8 === "realtime") || (data8 === "minute")) || (data8 === "hour")) || (data8 === "day"))){
-const err36 = {instancePath:instancePath+"/interval",schemaPath:"#/properties/interval/enum",keyword:"enum",params:{allowedValues: schema62.properties.interval.enum},message:"must be equal to one of the allowed values"};
+const err36 = {instancePath:instancePath+"/interval",schemaPath:"#/properties/interval/enum",keyword:"enum",params:{allowedValues: schema66.properties.interval.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -5213,7 +5607,7 @@ errors++;
 if(data15.st !== undefined){
 let data16 = data15.st;
 if(typeof data16 === "string"){
-if(!pattern42.test(data16)){
+if(!pattern46.test(data16)){
 const err58 = {instancePath:instancePath+"/hj212/st",schemaPath:"#/$defs/Hj212Header/properties/st/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,3}$"},message:"must match pattern \""+"^[0-9]{1,3}$"+"\""};
 if(vErrors === null){
 vErrors = [err58];
@@ -5238,7 +5632,7 @@ errors++;
 if(data15.cn !== undefined){
 let data17 = data15.cn;
 if(typeof data17 === "string"){
-if(!pattern43.test(data17)){
+if(!pattern47.test(data17)){
 const err60 = {instancePath:instancePath+"/hj212/cn",schemaPath:"#/$defs/Hj212Header/properties/cn/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,4}$"},message:"must match pattern \""+"^[0-9]{1,4}$"+"\""};
 if(vErrors === null){
 vErrors = [err60];
@@ -5263,7 +5657,7 @@ errors++;
 if(data15.qn !== undefined){
 let data18 = data15.qn;
 if(typeof data18 === "string"){
-if(!pattern44.test(data18)){
+if(!pattern48.test(data18)){
 const err62 = {instancePath:instancePath+"/hj212/qn",schemaPath:"#/$defs/Hj212Header/properties/qn/pattern",keyword:"pattern",params:{pattern: "^[0-9]{17}$"},message:"must match pattern \""+"^[0-9]{17}$"+"\""};
 if(vErrors === null){
 vErrors = [err62];
@@ -5288,7 +5682,7 @@ errors++;
 if(data15.version !== undefined){
 let data19 = data15.version;
 if(!(((data19 === "2005") || (data19 === "2017")) || (data19 === "2025"))){
-const err64 = {instancePath:instancePath+"/hj212/version",schemaPath:"#/$defs/Hj212Header/properties/version/enum",keyword:"enum",params:{allowedValues: schema70.properties.version.enum},message:"must be equal to one of the allowed values"};
+const err64 = {instancePath:instancePath+"/hj212/version",schemaPath:"#/$defs/Hj212Header/properties/version/enum",keyword:"enum",params:{allowedValues: schema74.properties.version.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -5335,8 +5729,8 @@ errors++;
 }
 const len1 = data20.length;
 for(let i2=0; i2<len1; i2++){
-if(!(validate31(data20[i2], {instancePath:instancePath+"/measurements/" + i2,parentData:data20,parentDataProperty:i2,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate31.errors : vErrors.concat(validate31.errors);
+if(!(validate32(data20[i2], {instancePath:instancePath+"/measurements/" + i2,parentData:data20,parentDataProperty:i2,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate32.errors : vErrors.concat(validate32.errors);
 errors = vErrors.length;
 }
 }
@@ -5363,8 +5757,8 @@ vErrors.push(err69);
 }
 errors++;
 }
-validate30.errors = vErrors;
+validate31.errors = vErrors;
 return errors === 0;
 }
-validate30.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate31.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
