@@ -96,7 +96,7 @@ async function figures(
        ${ledger}`,
     p,
   );
-  // Reminders the alerter delivered (migration 010): one per notification group and enterprise
+  // Reminders the alerter delivered (its read API, migration 013): one per notification group and enterprise
   // contact that received at least one reminder or escalation in the period, whatever the number of
   // channels and rounds; acknowledged = the contact answered on the acknowledgement page in the
   // period. The group's enterprise (hence district) comes from its cases. The alerter does not write
@@ -105,13 +105,13 @@ async function figures(
     db,
     'report alerter reminders',
     `with groups as (
-       select distinct c.group_key from alert_cases c join enterprises e on e.id = c.enterprise_id
+       select distinct c.group_key from alerter_cases_v1 c join enterprises e on e.id = c.enterprise_id
         where c.group_key is not null and ($1::text is null or e.district_id = $1))
      select (select count(*)::int from (
-               select distinct n.group_key, n.recipient_id from alert_notifications n join groups g using (group_key)
+               select distinct n.group_key, n.recipient_id from alerter_notifications_v1 n join groups g using (group_key)
                 where n.kind in ('reminder', 'escalation') and n.recipient_kind = 'enterprise-contact'
                   and n.status = 'sent' and n.sent_at >= $2 and n.sent_at < $3) s) as sent,
-            (select count(*)::int from alert_acknowledgements a join groups g using (group_key)
+            (select count(*)::int from alerter_acknowledgements_v1 a join groups g using (group_key)
               where a.acknowledged_at >= $2 and a.acknowledged_at < $3) as acknowledged`,
     p,
   );

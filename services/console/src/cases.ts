@@ -195,19 +195,6 @@ export interface AcknowledgementView {
   acknowledgedAt: string;
 }
 
-let receiptsTable: Promise<boolean> | undefined;
-/** The alerter's receipts table (migration 011) may not exist in an older schema. */
-function hasReceipts(db: Queryable): Promise<boolean> {
-  receiptsTable ??= db
-    .query<{ t: string | null }>(`select to_regclass('alert_delivery_receipts')::text as t`)
-    .then((r) => Boolean(r.rows[0]?.t))
-    .catch(() => {
-      receiptsTable = undefined;
-      return false;
-    });
-  return receiptsTable;
-}
-
 /**
  * Notifications that name the case, with their delivery attempts and receipts (oldest first).
  * `enterpriseOnly`: only those sent to the enterprise's contacts (not the supervisors').
@@ -220,7 +207,7 @@ async function loadNotifications(
   const n = await db.query(
     `select n.id, n.kind, n.round, n.recipient_kind as "recipientKind", n.address_masked as "addressMasked",
             n.channel, n.status, n.provider, n.attempts, n.sent_at as "sentAt", n.created_at as "createdAt"
-       from alert_notifications n where n.deviation_ids @> array[$1]::text[]
+       from alerter_notifications_v1 n where n.deviation_ids @> array[$1]::text[]
         and ($2::boolean is false or n.recipient_kind = 'enterprise-contact')
       order by n.created_at, n.id`,
     [id, enterpriseOnly],
@@ -230,17 +217,15 @@ async function loadNotifications(
   const a = await db.query(
     `select notification_id as "notificationId", attempt, provider, status, error_code as "errorCode",
             error_message as "errorMessage", latency_ms as "latencyMs", at
-       from alert_delivery_attempts where notification_id = any($1::text[]) order by at, id`,
+       from alerter_delivery_attempts_v1 where notification_id = any($1::text[]) order by at, id`,
     [ids],
   );
-  const rc = (await hasReceipts(db))
-    ? await db.query(
-        `select notification_id as "notificationId", provider, delivered, error_code as "errorCode",
-                coalesce(reported_at, received_at) as at
-           from alert_delivery_receipts where notification_id = any($1::text[]) order by received_at, id`,
-        [ids],
-      )
-    : { rows: [] };
+  const rc = await db.query(
+    `select notification_id as "notificationId", provider, delivered, error_code as "errorCode",
+            coalesce(reported_at, received_at) as at
+       from alerter_delivery_receipts_v1 where notification_id = any($1::text[]) order by received_at, id`,
+    [ids],
+  );
   return n.rows.map((r: Record<string, unknown>) => ({
     id: r.id as string,
     kind: r.kind as string,
@@ -284,7 +269,7 @@ async function loadAcknowledgements(
   const r = await db.query(
     `select a.recipient_id as "recipientId", c.name as "contactName", a.cause, a.expected_fix_at as "expectedFixAt",
             a.acknowledged_at as "acknowledgedAt"
-       from alert_acknowledgements a
+       from alerter_acknowledgements_v1 a
        left join contacts c on c.id::text = a.recipient_id and c.enterprise_id = $2
       where a.group_key = $1 order by a.acknowledged_at`,
     [groupKey, enterpriseId],
@@ -419,7 +404,7 @@ async function lockCase(client: pg.PoolClient, p: Principal, id: string): Promis
     `select rs.deviation_id, e.district_id, ac.enterprise_id, ac.rule, ac.severity, ac.suspected_falsification,
             rs.review_state, rs.assignee_id::text as assignee_id,
             to_char(rs.rectification_due, 'YYYY-MM-DD') as rectification_due, rs.decision, rs.dismiss_reason
-       from review_states rs join alert_cases ac on ac.deviation_id = rs.deviation_id
+       from review_states rs join alerter_cases_v1 ac on ac.deviation_id = rs.deviation_id
        join enterprises e on e.id = ac.enterprise_id
       where rs.deviation_id = $1 for update of rs`,
     [id],

@@ -6,7 +6,7 @@ import type {
   StabilitySource,
 } from '@offsite/regulation';
 
-/** Enterprise-level stability metrics the analyzer publishes (`analyzer_stability`, site ''). */
+/** Enterprise-level stability metrics from the analyzer's read API (`analyzer_stability_v1`, site ''). */
 export function analyzerStability(db: Queryable): StabilitySource {
   return async (ids) => {
     const out = new Map<string, EnterpriseStability>();
@@ -19,7 +19,7 @@ export function analyzerStability(db: Queryable): StabilitySource {
       last_received_at: Date | null;
     }>(
       `select enterprise_id, window_from, window_to, metrics, last_received_at
-         from analyzer_stability where site_id = '' and enterprise_id = any($1::text[])`,
+         from analyzer_stability_v1 where site_id = '' and enterprise_id = any($1::text[])`,
       [ids],
     );
     for (const row of r.rows)
@@ -39,7 +39,7 @@ export function openCases(db: Queryable): OpenDeviationsSource {
   return async (ids) => {
     if (ids.length === 0) return new Map();
     const r = await db.query<{ enterprise_id: string; n: number }>(
-      `select enterprise_id, count(*)::int as n from alert_cases
+      `select enterprise_id, count(*)::int as n from alerter_cases_v1
         where state <> 'resolved' and enterprise_id = any($1::text[]) group by enterprise_id`,
       [ids],
     );
