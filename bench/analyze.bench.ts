@@ -326,6 +326,7 @@ async function online(): Promise<void> {
   const tel = `bench.an.telemetry.${run}`;
   const dev = `bench.an.deviation.${run}`;
   const dlq = `bench.an.dlq.${run}`;
+  const review = `bench.an.review.${run}`;
   const group = `bench-an-${run}`;
   const collectorGroup = `bench-an-collector-${run}`;
   const influxAuth: Record<string, string> = env.token ? { authorization: `Token ${env.token}` } : {};
@@ -363,6 +364,7 @@ async function online(): Promise<void> {
       { topic: tel, numPartitions: 6 },
       { topic: dev, numPartitions: 3 },
       { topic: dlq, numPartitions: 1 },
+      { topic: review, numPartitions: 1 },
     ]);
 
     const opsPorts: number[] = [];
@@ -377,6 +379,7 @@ async function online(): Promise<void> {
         OFFSITE_ANALYZER_TELEMETRY_TOPIC: tel,
         OFFSITE_ANALYZER_DEVIATION_TOPIC: dev,
         OFFSITE_ANALYZER_DLQ_TOPIC: dlq,
+        OFFSITE_ANALYZER_REVIEW_DECISION_TOPIC: review,
         // Event time runs faster than the wall clock here (few loggers at a high rate), so the watermark
         // follows event time only, with no allowed lateness: the latency measured is the pipeline's own.
         OFFSITE_ANALYZER_ALLOWED_LATENESS_MS: '0',
@@ -511,7 +514,7 @@ async function online(): Promise<void> {
     );
     const adminK = kafka.admin();
     await adminK.connect();
-    await adminK.deleteTopics({ topics: [tel, dev, dlq] }).catch(() => undefined);
+    await adminK.deleteTopics({ topics: [tel, dev, dlq, review] }).catch(() => undefined);
     await adminK.deleteGroups([group, collectorGroup]).catch(() => undefined);
     await adminK.disconnect();
     await fetch(`${env.influx}/query?q=${encodeURIComponent(`DROP DATABASE "${db}"`)}`, {

@@ -23,6 +23,7 @@ const suffix = randomBytes(4).toString('hex');
 const schema = `test_analyzer_${suffix}`;
 const telemetryTopic = `test.analyzer.telemetry.${suffix}`;
 const dlqTopic = `test.analyzer.dlq.${suffix}`;
+const reviewTopic = `test.analyzer.review.${suffix}`;
 const influxDb = `test_analyzer_${suffix}`;
 
 function reading(dev: typeof ENT1, t: number, nox: number, o2: number): TelemetryV1 {
@@ -95,6 +96,7 @@ function startAnalyzer(
       OFFSITE_ANALYZER_TELEMETRY_TOPIC: telemetryTopic,
       OFFSITE_ANALYZER_DEVIATION_TOPIC: deviationTopic,
       OFFSITE_ANALYZER_DLQ_TOPIC: dlqTopic,
+      OFFSITE_ANALYZER_REVIEW_DECISION_TOPIC: reviewTopic,
       // Historical data: the watermark follows event time only.
       OFFSITE_ANALYZER_TICK_INTERVAL_MS: '0',
       // Deferred checkpoints (the first at once, then every 100 records or 1 s): a kill between two
@@ -226,6 +228,7 @@ beforeAll(async () => {
   await ensureTopics(kafka, [
     { topic: telemetryTopic, numPartitions: 3 },
     { topic: dlqTopic, numPartitions: 1 },
+    { topic: reviewTopic, numPartitions: 1 },
     { topic: `${telemetryTopic}.dev-a`, numPartitions: 3 },
     { topic: `${telemetryTopic}.dev-b`, numPartitions: 3 },
   ]);
@@ -237,7 +240,7 @@ afterAll(async () => {
   await admin.connect();
   await admin
     .deleteTopics({
-      topics: [telemetryTopic, dlqTopic, `${telemetryTopic}.dev-a`, `${telemetryTopic}.dev-b`],
+      topics: [telemetryTopic, dlqTopic, reviewTopic, `${telemetryTopic}.dev-a`, `${telemetryTopic}.dev-b`],
     })
     .catch(() => undefined);
   await admin.disconnect();
