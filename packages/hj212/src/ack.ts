@@ -41,6 +41,7 @@ export function qnRtnFor(code: DecodeErrorCode): QnRtn {
     case 'crc-mismatch':
     case 'crc-malformed':
     case 'crc-modbus-swapped':
+    case 'crc-modbus':
     case 'crc-lowercase':
       return QnRtn.CrcError;
     case 'missing-pw':
@@ -55,6 +56,7 @@ export function qnRtnFor(code: DecodeErrorCode): QnRtn {
     case 'invalid-flag':
     case 'flag-version-unknown':
     case 'invalid-split':
+    case 'split-without-pnum':
       return QnRtn.FlagError;
     case 'missing-qn':
     case 'qn-malformed':
@@ -77,7 +79,19 @@ export type ReplyDecision =
   | { readonly reply: PacketInput; readonly reason: string }
   | { readonly reply: null; readonly reason: string };
 
+/**
+ * The reply to a decoded (or rejected) packet. A reply that could carry neither the sender's QN nor
+ * its MN identifies nothing and is not sent.
+ */
 export function decideReply(result: DecodeResult): ReplyDecision {
+  const d = decide(result);
+  if (d.reply && (d.reply.qn ?? null) === null && (d.reply.mn ?? null) === null) {
+    return { reply: null, reason: `${d.reason}; no QN or MN a reply can carry` };
+  }
+  return d;
+}
+
+function decide(result: DecodeResult): ReplyDecision {
   if (!result.ok) {
     const h = result.header;
     if (!h || (h.qn === null && h.mn === null)) {

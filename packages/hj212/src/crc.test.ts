@@ -46,11 +46,12 @@ describe('CRC', () => {
     expect(checkCrc(bytes, '1C80')).toMatchObject({ valid: true, variant: 'hj212', lowercase: false });
     expect(checkCrc(bytes, '1c80')).toMatchObject({ valid: true, variant: 'hj212', lowercase: true });
     expect(checkCrc(bytes, '5907')).toMatchObject({ valid: true, variant: 'modbus-swapped' });
-    expect(checkCrc(bytes, '0759')).toMatchObject({
+    expect(checkCrc(bytes, '0759')).toMatchObject({ valid: true, variant: 'modbus' });
+    expect(checkCrc(bytes, '0000')).toMatchObject({
       valid: false,
       variant: null,
       expected: '1C80',
-      actual: '0759',
+      actual: '0000',
     });
   });
 });

@@ -49,7 +49,7 @@ export function formatModbusSwapped(crc: number): string {
   return formatCrc(((crc & 0xff) << 8) | (crc >> 8));
 }
 
-export type CrcVariant = 'hj212' | 'modbus-swapped';
+export type CrcVariant = 'hj212' | 'modbus-swapped' | 'modbus';
 
 export interface CrcCheck {
   readonly valid: boolean;
@@ -61,14 +61,19 @@ export interface CrcCheck {
   readonly lowercase: boolean;
 }
 
-/** Compare the received CRC text with the segment; recognises the modbus-swapped variant. */
+/**
+ * Compare the received CRC text with the segment; recognises CRC-16/MODBUS printed low byte first
+ * (modbus-swapped) and high byte first (modbus), both seen in deployed firmware.
+ */
 export function checkCrc(segment: Uint8Array, actual: string): CrcCheck {
   const expected = formatCrc(hj212Crc(segment));
   const upper = actual.toUpperCase();
   const lowercase = upper !== actual;
   if (upper === expected) return { valid: true, expected, actual, variant: 'hj212', lowercase };
-  if (upper === formatModbusSwapped(modbusCrc(segment))) {
+  const modbus = modbusCrc(segment);
+  if (upper === formatModbusSwapped(modbus)) {
     return { valid: true, expected, actual, variant: 'modbus-swapped', lowercase };
   }
+  if (upper === formatCrc(modbus)) return { valid: true, expected, actual, variant: 'modbus', lowercase };
   return { valid: false, expected, actual, variant: null, lowercase };
 }

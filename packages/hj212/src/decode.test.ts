@@ -282,7 +282,7 @@ describe('irregularities and malformed input', () => {
     ['bad Flag', frameSegment('ST=32;CN=2011;PW=1;MN=1;Flag=x;CP=&&&&').toString(), 'invalid-flag'],
     [
       'split without PNUM',
-      frameSegment('ST=32;CN=2011;PW=1;MN=1;Flag=6;CP=&&&&').toString(),
+      frameSegment('ST=32;CN=2011;PW=1;MN=1;Flag=6;PNO=1;CP=&&&&').toString(),
       'invalid-split',
     ],
     [

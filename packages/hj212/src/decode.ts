@@ -7,7 +7,13 @@ import { decryptCpContent, type CipherTextEncoding, type SegmentCipher } from '.
 import { parseCp } from './cp.js';
 import { checkCrc, type CrcCheck } from './crc.js';
 import { isAccepted, type Irregularity, type PolicyOptions } from './irregularities.js';
-import { interpretCp, VERSION_BITS, type Packet, type PacketHeader, type ProtocolVersion } from './packet.js';
+import {
+  interpretCp,
+  versionOfFlag,
+  type Packet,
+  type PacketHeader,
+  type ProtocolVersion,
+} from './packet.js';
 import type { DecodeError, DecodeErrorCode } from './result.js';
 import { isShanghaiTime } from './time.js';
 
@@ -38,10 +44,6 @@ export const KNOWN_ST: ReadonlySet<string> = new Set([
 const STANDARD_MN = /^[0-9A-F]{24}$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const utf8Lenient = new TextDecoder('utf-8');
-
-const VERSION_BY_BITS: Record<number, ProtocolVersion> = Object.fromEntries(
-  Object.entries(VERSION_BITS).map(([v, b]) => [b, v as ProtocolVersion]),
-);
 
 interface Fail {
   ok: false;
@@ -104,6 +106,15 @@ function findCp(segment: string): number {
   return -1;
 }
 
+/** Index of the next `;` or `,` before `cpAt` at or after `from`, or -1. */
+function nextSeparator(segment: string, from: number, cpAt: number): number {
+  for (let i = from; i < cpAt; i++) {
+    const c = segment.charCodeAt(i);
+    if (c === 0x3b || c === 0x2c) return i;
+  }
+  return -1;
+}
+
 const isPad = (c: number): boolean => c === 0x20 || c === 0x2c; // space or comma around a field
 const orNull = (v: string | undefined): string | null => (v === undefined || v === '' ? null : v);
 const SMALL_INT = /^\d{1,4}$/;
@@ -112,6 +123,9 @@ const intOrNull = (t: string | null): number | null => (t !== null && SMALL_INT.
 function decodeUnsafe(bytes: Uint8Array, options: DecodeOptions): DecodeResult {
   let end = bytes.length;
   if (end >= 2 && bytes[end - 2] === 0x0d && bytes[end - 1] === 0x0a) end -= 2;
+  if (bytes[0] === 0x23 && isDigitByte(bytes[1])) {
+    return failure('frame-malformed', 'the frame starts with one "#" and digits: a "#" of "##" is missing');
+  }
   if (end < 10 || bytes[0] !== 0x23 || bytes[1] !== 0x23) {
     return failure('frame-malformed', 'a frame is "##", 4 length digits, the segment and 4 CRC digits');
   }
@@ -151,6 +165,7 @@ function decodeUnsafe(bytes: Uint8Array, options: DecodeOptions): DecodeResult {
     );
   }
   if (crc.variant === 'modbus-swapped') note(irregularities, 'crc-modbus-swapped');
+  if (crc.variant === 'modbus') note(irregularities, 'crc-modbus');
   if (crc.lowercase) note(irregularities, 'crc-lowercase');
   if (segmentBytes.length > 1024) note(irregularities, 'segment-oversize');
 
@@ -181,7 +196,9 @@ function decodeUnsafe(bytes: Uint8Array, options: DecodeOptions): DecodeResult {
     note(irregularities, 'stray-separator');
   }
   // Header fields: `;`-separated `key=value` before CP ("…;Flag=5;" normally); spaces and commas
-  // around a field, empty fields and a missing final `;` before CP are tolerated (stray-separator).
+  // around a field, empty fields and a missing final `;` before CP are tolerated (stray-separator);
+  // a `,` between two fields (`QN=…,ST=32;`) separates them too (comma-separator): no header value
+  // holds a comma.
   let qn: string | undefined;
   let st: string | undefined;
   let cn: string | undefined;
@@ -191,8 +208,8 @@ function decodeUnsafe(bytes: Uint8Array, options: DecodeOptions): DecodeResult {
   let pnumField: string | undefined;
   let pnoField: string | undefined;
   for (let from = 0; ;) {
-    let to = segment.indexOf(';', from);
-    const last = to < 0 || to >= cpAt;
+    let to = nextSeparator(segment, from, cpAt);
+    const last = to < 0;
     if (last) to = cpAt;
     if (!(last && from === to)) {
       let s = from;
@@ -201,6 +218,7 @@ function decodeUnsafe(bytes: Uint8Array, options: DecodeOptions): DecodeResult {
       while (e > s && isPad(segment.charCodeAt(e - 1))) e--;
       if (s !== from || e !== to) note(irregularities, 'stray-separator');
       if (s < e) {
+        if (!last && segment.charCodeAt(to) === 0x2c && e === to) note(irregularities, 'comma-separator');
         const eq = segment.indexOf('=', s);
         if (eq <= s || eq >= e) {
           return failure(
@@ -259,12 +277,17 @@ function decodeUnsafe(bytes: Uint8Array, options: DecodeOptions): DecodeResult {
   else if (flag === null || flag > 255)
     return bad('invalid-flag', `Flag "${flagText}" is not a number 0..255`);
   else {
-    version = VERSION_BY_BITS[flag >> 2] ?? null;
+    version = versionOfFlag(flag);
     if (version === null) note(irregularities, 'flag-version-unknown');
   }
-  const split = flag !== null && (flag & 2) !== 0;
   const ackRequested = flag !== null && (flag & 1) !== 0;
   const hasPnum = pnumField !== undefined || pnoField !== undefined;
+  let split = flag !== null && (flag & 2) !== 0;
+  if (split && !hasPnum) {
+    // HJ/T 212-2005's own examples write Flag=3 without PNUM/PNO, and loggers copied them.
+    note(irregularities, 'split-without-pnum');
+    split = false;
+  }
   if (split || hasPnum) {
     const { pnum, pno } = header;
     if (pnum === null || pno === null || pnum < 1 || pno < 1 || pno > pnum) {

@@ -23,17 +23,23 @@ export interface EncodeOptions {
   /** Encrypt the CP content (HJ 212-2025); the CRC covers the transmitted (encrypted) segment. */
   readonly cipher?: SegmentCipher;
   readonly cipherEncoding?: CipherTextEncoding;
-  /** Emulate field devices: print CRC-16/MODBUS low byte first, or in lower case. */
+  /** Emulate field devices: print CRC-16/MODBUS (low byte first, or high byte first), or in lower case. */
   readonly crcVariant?: CrcVariant;
   readonly lowercaseCrc?: boolean;
 }
 
-const HEADER_VALUE = /^[^;,=&\s]*$/;
+// eslint-disable-next-line no-control-regex -- control bytes are what it refuses
+const HEADER_VALUE = /^[^;,=&\s\x00-\x1f\x7f]+$/;
+
+/** Whether a header field can carry this value: not empty, no `; , = &`, whitespace or control bytes. */
+export function isHeaderValue(text: string): boolean {
+  return HEADER_VALUE.test(text);
+}
 
 function headerField(key: string, value: string | number | null | undefined): string {
   if (value === null || value === undefined) return '';
   const text = String(value);
-  if (!HEADER_VALUE.test(text) || text === '') {
+  if (!HEADER_VALUE.test(text)) {
     throw new Hj212Error('encode-invalid', `invalid ${key} "${text}"`);
   }
   return `${key}=${text};`;
@@ -70,7 +76,9 @@ export function frameSegment(segment: string, options: EncodeOptions = {}): Buff
   let crc =
     options.crcVariant === 'modbus-swapped'
       ? formatModbusSwapped(modbusCrc(body))
-      : formatCrc(hj212Crc(body));
+      : options.crcVariant === 'modbus'
+        ? formatCrc(modbusCrc(body))
+        : formatCrc(hj212Crc(body));
   if (options.lowercaseCrc) crc = crc.toLowerCase();
   return Buffer.concat([
     Buffer.from(`##${String(body.length).padStart(4, '0')}`, 'latin1'),

@@ -12,7 +12,7 @@ export { fail, Hj212Error, ok } from './result.js';
 export type { DecodeError, DecodeErrorCode, Hj212ErrorCode, Result, StructuralErrorCode } from './result.js';
 export { formatCp, formatCpValue, parseCp } from './cp.js';
 export type { CpField, CpItem, ParsedCp } from './cp.js';
-export { interpretCp, NUMERIC_STATS, parseNumber, VERSION_BITS } from './packet.js';
+export { interpretCp, NUMERIC_STATS, parseNumber, VERSION_BITS, versionOfFlag } from './packet.js';
 export type { Measurement, NumericStat, Packet, PacketHeader, ProtocolVersion, TextField } from './packet.js';
 export { FACTOR_CODES_2005_TO_2017, is2005FactorCode, mapFactorCode } from './factor-codes.js';
 export { formatDataTime, formatQn, parseShanghaiTime } from './time.js';
@@ -23,6 +23,7 @@ export {
   encodePacketLine,
   encodeSegment,
   formatNumber,
+  isHeaderValue,
   frameSegment,
   paramsCp,
 } from './encoder.js';

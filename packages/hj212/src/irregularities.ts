@@ -4,6 +4,7 @@
  */
 export const IRREGULARITIES = [
   'crc-modbus-swapped',
+  'crc-modbus',
   'crc-lowercase',
   'segment-oversize',
   'length-mismatch',
@@ -12,6 +13,8 @@ export const IRREGULARITIES = [
   'qn-malformed',
   'mn-nonstandard',
   'stray-separator',
+  'comma-separator',
+  'split-without-pnum',
   'st-unknown',
   'flag-version-unknown',
   'factor-code-2005',
@@ -36,6 +39,7 @@ export function isAccepted(irregularity: Irregularity, options: PolicyOptions | 
 
 const MESSAGES: Record<Irregularity, string> = {
   'crc-modbus-swapped': 'CRC is CRC-16/MODBUS printed low byte first, not the HJ 212 Appendix A CRC',
+  'crc-modbus': 'CRC is CRC-16/MODBUS printed high byte first, not the HJ 212 Appendix A CRC',
   'crc-lowercase': 'CRC printed in lower case',
   'segment-oversize': 'data segment is longer than the nominal 1024 bytes',
   'length-mismatch': 'declared length differs from the data segment byte length',
@@ -44,6 +48,9 @@ const MESSAGES: Record<Irregularity, string> = {
   'qn-malformed': 'QN is not YYYYMMDDhhmmsszzz',
   'mn-nonstandard': 'MN is not 24 upper-case hexadecimal characters',
   'stray-separator': 'stray space, comma or empty item between fields',
+  'comma-separator': '"," instead of ";" between header fields',
+  'split-without-pnum':
+    "Flag has the split bit (D) set but there is no PNUM/PNO (as in HJ/T 212-2005's own Flag=3 examples); read as one whole packet",
   'st-unknown': 'ST is not a known system code',
   'flag-version-unknown': 'Flag carries an unknown protocol version',
   'factor-code-2005': 'factor codes of HJ/T 212-2005',

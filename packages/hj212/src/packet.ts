@@ -10,6 +10,15 @@ export type ProtocolVersion = '2005' | '2017' | '2025';
 
 export const VERSION_BITS: Readonly<Record<ProtocolVersion, number>> = { '2005': 0, '2017': 1, '2025': 2 };
 
+const VERSION_BY_BITS: Readonly<Record<number, ProtocolVersion>> = Object.fromEntries(
+  Object.entries(VERSION_BITS).map(([v, b]) => [b, v as ProtocolVersion]),
+);
+
+/** The protocol version a Flag's version bits (bits 2–7) name, or null (no Flag, unknown bits). */
+export function versionOfFlag(flag: number | null): ProtocolVersion | null {
+  return flag === null ? null : (VERSION_BY_BITS[flag >> 2] ?? null);
+}
+
 /** Suffixes whose values are numbers; `RS`/`RT` are facility status and running hours (`SBxxx-RS`). */
 export const NUMERIC_STATS = [
   'Rtd',

@@ -1,7 +1,7 @@
 /** Replies a centre sends (9011–9014), the 9015 heartbeat, and the centre's requests. */
 import type { CpItem } from './cp.js';
 import type { PacketInput } from './encoder.js';
-import { paramsCp } from './encoder.js';
+import { isHeaderValue, paramsCp } from './encoder.js';
 import { VERSION_BITS, type ProtocolVersion } from './packet.js';
 import { formatDataTime } from './time.js';
 
@@ -51,8 +51,24 @@ export function replyFlag(requestFlag: number | null): number {
   return requestFlag === null ? VERSION_BITS['2017'] << 2 : requestFlag & ~3 & 0xff;
 }
 
+/** A field echoed in a reply, or null when a header cannot carry what the sender wrote. */
+const echo = (value: string | null): string | null => (value !== null && isHeaderValue(value) ? value : null);
+
+/**
+ * A reply echoes the sender's QN, PW and MN. A value a header cannot carry (an MN or QN holding
+ * `=`, `;`, spaces or control bytes) is left out, so building a reply never throws; `decideReply`
+ * sends none when neither QN nor MN is left.
+ */
 function reply(to: ReplyTarget, cn: string, cp: readonly CpItem[]): PacketInput {
-  return { qn: to.qn, st: ST_SYSTEM, cn, pw: to.pw, mn: to.mn, flag: replyFlag(to.flag), cp };
+  return {
+    qn: echo(to.qn),
+    st: ST_SYSTEM,
+    cn,
+    pw: echo(to.pw),
+    mn: echo(to.mn),
+    flag: replyFlag(to.flag),
+    cp,
+  };
 }
 
 export function requestAck(to: ReplyTarget, code: QnRtn): PacketInput {

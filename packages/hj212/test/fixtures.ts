@@ -1,4 +1,7 @@
-/** Fixture packets (copied from shared/fixtures/hj212): each with the comment line above it. */
+/**
+ * Fixture packets (field-captures and standard-examples copied from shared/fixtures/hj212;
+ * field-quirks built for the tests): each with the comment line above it.
+ */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -7,7 +10,9 @@ export interface FixturePacket {
   readonly line: string;
 }
 
-export function loadFixture(name: 'field-captures.txt' | 'standard-examples.txt'): FixturePacket[] {
+export function loadFixture(
+  name: 'field-captures.txt' | 'standard-examples.txt' | 'field-quirks.txt',
+): FixturePacket[] {
   const text = readFileSync(fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url)), 'utf8');
   const out: FixturePacket[] = [];
   let comment = '';
