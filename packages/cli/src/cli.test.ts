@@ -10,6 +10,16 @@ import { COMMANDS } from './registry.js';
 const fixture = (name: string): string => fileURLToPath(new URL(`../test/fixtures/${name}`, import.meta.url));
 const standard = fixture('standard-examples.txt');
 const field = fixture('field-captures.txt');
+/** The codec's quirk fixtures (one comment line above each packet). */
+const quirks = ((): { comment: string; line: string }[] => {
+  const lines = readFileSync(
+    fileURLToPath(new URL('../../hj212/test/fixtures/field-quirks.txt', import.meta.url)),
+    'utf8',
+  ).split('\n');
+  return lines.flatMap((line, i) =>
+    line.startsWith('##') ? [{ comment: (lines[i - 1] ?? '').replace(/^# /, ''), line }] : [],
+  );
+})();
 const packetLinesOf = (file: string): string[] =>
   readFileSync(file, 'utf8')
     .split('\n')
@@ -122,6 +132,35 @@ describe('offsite hj212 decode', () => {
       crc: null,
       cn: null,
     });
+  });
+
+  it('reports a line of one "#" and digits (a frame that lost a "#") as rejected, and still skips comments', async () => {
+    const [first] = packetLinesOf(standard);
+    const { code, out } = await run(['hj212', 'decode'], `#comment\n# another\n${first!.slice(1)}\n`);
+    expect(code).toBe(1);
+    const rows = jsonLines(out);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ line: 3, ok: false, error: { code: 'frame-malformed' } });
+    expect((rows[0]!.error as { message: string }).message).toContain('"#"');
+  });
+
+  it('decodes Flag=3 without PNUM/PNO with its version; strict rejects it and still shows the version', async () => {
+    const line = quirks.find((q) => q.comment.startsWith('split-without-pnum'))!.line;
+    const tolerant = jsonLines((await run(['hj212', 'decode'], `${line}\n`)).out);
+    expect(tolerant[0]).toMatchObject({ ok: true, version: '2005', irregularities: ['split-without-pnum'] });
+    const strict = jsonLines((await run(['hj212', 'decode', '--strict'], `${line}\n`)).out);
+    expect(strict[0]).toMatchObject({ ok: false, version: '2005', error: { code: 'split-without-pnum' } });
+  });
+
+  it('acks a packet whose MN a reply cannot carry without throwing', async () => {
+    const lines = quirks.filter((q) => q.comment.includes('mn-nonstandard')).map((q) => q.line);
+    const { out } = await run(['hj212', 'ack'], `${lines.join('\n')}\n`);
+    const replies = out.trim().split('\n');
+    expect(replies).toHaveLength(2);
+    expect(replies[0]).toMatch(
+      /^##\d{4}QN=20200922110000005;ST=91;CN=9014;PW=123456;Flag=4;CP=&&&&[0-9A-F]{4}$/,
+    );
+    expect(replies[1]).toMatch(/^# line 2: no reply: .*no QN or MN a reply can carry$/);
   });
 
   it.each([

@@ -12,7 +12,15 @@ export interface PacketLine {
   readonly text: string;
 }
 
-/** Lines holding packets: CR LF optional; blank lines and `#` comments (not `##`) skipped. */
+/**
+ * Whether a line is a comment: `#` followed by anything but `#` or a digit. A `#` followed by digits
+ * is a frame that lost one `#` and is reported as a rejected packet, not skipped.
+ */
+export function isCommentLine(text: string): boolean {
+  return text.startsWith('#') && !/^#[#0-9]/.test(text);
+}
+
+/** Lines holding packets: CR LF optional; blank lines and comments (see `isCommentLine`) skipped. */
 export async function* packetLines(input: Readable): AsyncGenerator<PacketLine> {
   const rl = createInterface({ input, crlfDelay: Infinity });
   let lineNo = 0;
@@ -20,7 +28,7 @@ export async function* packetLines(input: Readable): AsyncGenerator<PacketLine> 
     lineNo++;
     const text = raw.replace(/\r$/, '');
     if (text.trim() === '') continue;
-    if (text.startsWith('#') && !text.startsWith('##')) continue;
+    if (isCommentLine(text)) continue;
     yield { lineNo, text };
   }
 }

@@ -1,5 +1,5 @@
 /** `offsite hj212 decode [FILE|-] [--strict]`: one JSON object per packet line. */
-import { decodePacket, type DecodeResult } from '@offsite/hj212';
+import { decodePacket, versionOfFlag, type DecodeResult } from '@offsite/hj212';
 import { EXIT_INPUT_PROBLEM, EXIT_OK, type CliIo, type Command } from '../command.js';
 import { openSource, packetLines, parsePacketInputArgs } from '../input.js';
 
@@ -13,7 +13,8 @@ export function decodeReport(lineNo: number, result: DecodeResult): Record<strin
     ok: result.ok,
     ...(result.ok ? {} : { error: { code: result.error.code, message: result.error.message } }),
     crc: crc ? { valid: crc.valid, expected: crc.expected, actual: crc.actual, variant: crc.variant } : null,
-    version: p?.version ?? null,
+    // A rejected packet still shows the version its Flag names.
+    version: p ? p.version : versionOfFlag(h?.flag ?? null),
     qn: h?.qn ?? null,
     st: h?.st ?? null,
     cn: h?.cn ?? null,
@@ -40,7 +41,8 @@ export const hj212DecodeCommand: Command = {
     'Usage: offsite hj212 decode [FILE|-] [--strict]',
     '',
     'Reads one HJ 212 packet per line from FILE or standard input (CR LF optional; blank lines and',
-    '"#" comment lines are skipped) and prints one JSON object per packet.',
+    'comments, "#" followed by anything but "#" or a digit, are skipped) and prints one JSON object per',
+    'packet. A line of "#" and digits (a frame that lost a "#") is reported as rejected.',
     '  --strict   reject every irregularity (default: accept and list them in "irregularities")',
     'Exit code: 0 all packets decoded, 1 some packet failed, 2 usage error.',
   ].join('\n'),
