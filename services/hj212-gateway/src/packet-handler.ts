@@ -10,7 +10,6 @@ import {
   decideReply,
   decodePacket,
   encodePacket,
-  Hj212Error,
   maskPasswords,
   peekHeader,
   QnRtn,
@@ -89,7 +88,13 @@ export interface ConnectionState {
   readonly reassembler: SplitPacketReassembler;
 }
 
-const CRC_CODES = new Set(['crc-mismatch', 'crc-malformed', 'crc-modbus-swapped', 'crc-lowercase']);
+const CRC_CODES = new Set([
+  'crc-mismatch',
+  'crc-malformed',
+  'crc-modbus-swapped',
+  'crc-modbus',
+  'crc-lowercase',
+]);
 
 function segmentOf(frame: Buffer): Uint8Array {
   let end = frame.length;
@@ -220,29 +225,12 @@ export function handleGarbage(
   };
 }
 
-const HEADER_VALUE = /^[^;,=&\s]*$/;
-
 /**
- * The reply's bytes, or null when none can be built. A field the sender filled with bytes a header
- * cannot carry (`=`, `;`, spaces, control bytes in its MN or QN) is left out of the reply rather
- * than making the reply builder throw; with neither QN nor MN left there is nothing to answer.
+ * The reply's bytes, or null when it would identify nothing: the reply builders leave out a QN or MN
+ * a header cannot carry (`=`, `;`, spaces, control bytes), and with neither left there is no reply.
  */
-function encodeReply(reply: PacketInput): { bytes: Buffer; input: PacketInput } | null {
-  try {
-    return { bytes: encodePacket(reply), input: reply };
-  } catch (err) {
-    if (!(err instanceof Hj212Error)) throw err;
-  }
-  const clean = (v: string | null | undefined) =>
-    v === null || v === undefined || v === '' || !HEADER_VALUE.test(v) ? null : v;
-  const safe: PacketInput = { ...reply, qn: clean(reply.qn), pw: clean(reply.pw), mn: clean(reply.mn) };
-  if (safe.qn === null && safe.mn === null) return null;
-  try {
-    return { bytes: encodePacket(safe), input: safe };
-  } catch (err) {
-    if (err instanceof Hj212Error) return null;
-    throw err;
-  }
+function encodeReply(reply: PacketInput): Buffer | null {
+  return (reply.qn ?? null) === null && (reply.mn ?? null) === null ? null : encodePacket(reply);
 }
 
 export async function handleFrame(
@@ -283,20 +271,17 @@ export async function handleFrame(
         }),
       );
     }
-    const encoded = reply ? encodeReply(reply) : null;
-    if (encoded) {
+    const bytes = reply ? encodeReply(reply) : null;
+    if (reply && bytes) {
       records.push(
-        rawRecord(ctx, conn, ctx.nextId(), encoded.bytes, at, 'out', {
-          mn: encoded.input.mn ?? null,
-          cn: encoded.input.cn,
-        }),
+        rawRecord(ctx, conn, ctx.nextId(), bytes, at, 'out', { mn: reply.mn ?? null, cn: reply.cn }),
       );
     }
     return {
       outcome,
       records,
-      reply: encoded?.bytes ?? null,
-      replyCn: encoded ? encoded.input.cn : null,
+      reply: bytes,
+      replyCn: bytes ? (reply?.cn ?? null) : null,
       dlqReason: dlq?.code ?? null,
       mn,
       detail,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { validateHj212RawV1, validateTelemetryDlqV1, validateTelemetryV1 } from '@offsite/contracts';
 import { createSm4EcbCipher, encodePacket } from '@offsite/hj212';
 import { upsertDevice } from '@offsite/store';
@@ -258,6 +259,53 @@ describe('hj212-gateway against real Kafka and Postgres', () => {
     ]);
     expect(t.value.hj212).toMatchObject({ version: '2025' });
     c.end();
+  });
+
+  it('turns every quirk fixture into telemetry or a DLQ record with a reason, replying where it can', async () => {
+    const text = readFileSync(
+      new URL('../../../packages/hj212/test/fixtures/field-quirks.txt', import.meta.url),
+      'latin1',
+    );
+    const lines = text.split('\n').filter((l) => l.startsWith('##'));
+    expect(lines.length).toBeGreaterThanOrEqual(7);
+    const results = await Promise.all(
+      lines.map(async (line) => {
+        const c = await Logger212.connect(h.port);
+        const port = c.socket.localPort;
+        c.send(Buffer.from(`${line}\r\n`, 'latin1'));
+        const fromMe = (x: Collected) =>
+          (x.value.origin as { remotePort?: number } | undefined)?.remotePort === port;
+        // Telemetry points at its raw record, which names the connection.
+        const mine = (x: Collected) =>
+          raws().some(
+            (r) =>
+              r.value.id === x.value.rawRef &&
+              (r.value.connection as { remotePort: number }).remotePort === port,
+          );
+        await until(() => telemetry().some(mine) || dlq().some(fromMe), 10_000, `outcome of ${line}`);
+        // A reply, when one can be built, was written before the records could be read.
+        await new Promise((r) => setTimeout(r, 100));
+        c.end();
+        return { line, telemetry: telemetry().some(mine), dlq: dlq().find(fromMe), replies: c.frames };
+      }),
+    );
+    const [flag3, flag7, comma, modbus, mnSpace, qnControl, neither] = results;
+    for (const r of [flag3!, flag7!, comma!, modbus!]) {
+      expect(r.telemetry).toBe(true);
+      expect(r.replies).toHaveLength(1);
+      expect(r.replies[0]).toContain('CN=9014');
+    }
+    expect(flag3!.replies[0]).toContain(';Flag=0;');
+    expect(mnSpace!.dlq?.value.reason).toMatchObject({ code: 'registry.unknown-device' });
+    expect(mnSpace!.replies[0]).toMatch(
+      /^##\d{4}QN=20200922110000005;ST=91;CN=9011;PW=123456;Flag=4;CP=&&QnRtn=4&&/,
+    );
+    expect(qnControl!.telemetry).toBe(true);
+    expect(qnControl!.replies[0]).toMatch(
+      /^##\d{4}ST=91;CN=9014;PW=123456;MN=010000A8900016F000169DC0;Flag=4;/,
+    );
+    expect(neither!.dlq?.value.reason).toMatchObject({ code: 'registry.unknown-device' });
+    expect(neither!.replies).toHaveLength(0);
   });
 
   it('answers a 9015 heartbeat', async () => {
