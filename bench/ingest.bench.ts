@@ -48,7 +48,6 @@ const PUBLISHERS = num('BENCH_PUBLISHERS', 4);
 // mqttjs: MQTT.js clients, as before. The meters are not on this machine in production.
 const PUBLISHER = process.env.BENCH_PUBLISHER === 'mqttjs' ? 'mqttjs' : 'raw';
 const WRITERS = num('BENCH_WRITERS', 1);
-const SESSIONS = num('BENCH_MQTT_SESSIONS', 4);
 const WRITER_BATCH = num('BENCH_WRITER_BATCH', 5_000);
 const WRITER_CONCURRENCY = num('BENCH_WRITER_CONCURRENCY', 2);
 const CEILING_LINES = num('BENCH_CEILING_LINES', 100_000); // per sweep step
@@ -507,8 +506,6 @@ try {
         OFFSITE_PG_URL: env.pg,
         OFFSITE_PG_SCHEMA: schema,
         OFFSITE_MQTT_CLIENT_ID: `bench-${run}`,
-        OFFSITE_MQTT_SHARE_GROUP: `bench-${run}`,
-        OFFSITE_MQTT_SESSIONS: String(SESSIONS),
         OFFSITE_MQTT_SESSION_EXPIRY_S: '60',
       },
       true,
@@ -597,7 +594,7 @@ try {
         ...r,
         offered: MQTT_RATE,
         extra: [
-          `${sent} messages × ${MQTT_VALUES} values from ${PUBLISHERS} publishers (${PUBLISHER === 'raw' ? 'bench/mqtt-publisher.ts' : 'MQTT.js'}, QoS 1${refused ? `, ${refused} PUBACKs with an error reason` : ''}) over ${topics.length} meters; ${SESSIONS} ingestor sessions; ` +
+          `${sent} messages × ${MQTT_VALUES} values from ${PUBLISHERS} publishers (${PUBLISHER === 'raw' ? 'bench/mqtt-publisher.ts' : 'MQTT.js'}, QoS 1${refused ? `, ${refused} PUBACKs with an error reason` : ''}) over ${topics.length} meters; one ingestor session; ` +
             `${(batchSum / Math.max(1, batchCount)).toFixed(0)} messages per Kafka produce on average, at most ${maxHeld} PUBACKs held at once; publisher behind its schedule by at most ${maxLagMs.toFixed(0)} ms`,
         ],
       },

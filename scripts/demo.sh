@@ -64,7 +64,7 @@ service_env() {
     hj212-gateway) echo "OFFSITE_KAFKA_TOPIC_PREFIX=$PREFIX" ;;
     mqtt-ingestor)
       echo "OFFSITE_TELEMETRY_TOPIC=${PREFIX}telemetry.v1 OFFSITE_DLQ_TOPIC=${PREFIX}telemetry.dlq.v1" \
-        "OFFSITE_MQTT_SHARE_GROUP=demo-$RUN_ID OFFSITE_MQTT_CLIENT_ID=demo-mqtt-$RUN_ID" \
+        "OFFSITE_MQTT_CLIENT_ID=demo-mqtt-$RUN_ID" \
         "OFFSITE_MQTT_SESSION_EXPIRY_S=120"
       ;;
     kafka-ingestor)

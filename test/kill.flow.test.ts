@@ -1,6 +1,6 @@
 // kill -9 flow: the scenario pipeline of scenarios.flow.test.ts while the hj212-gateway, influx-writer,
 // analyzer and alerter are each killed with SIGKILL (twice or more) and restarted, and Kafka, InfluxDB,
-// Redis and Postgres (and Mosquitto, see SERVERS) are each restarted (gracefully, one at a time, through
+// Redis, Postgres and Mosquitto are each restarted (gracefully, one at a time, through
 // `offsite-infra restart`), at seeded random moments of the simulator run. At the end: every point the
 // simulator sent is in InfluxDB once (per measurement and series, computed from the same seeded
 // simulation), no (deviation id, revision) was emitted with two different contents, every scenario still
@@ -9,10 +9,9 @@
 // The seed is OFFSITE_FLOW_KILL_SEED (default below); the schedule is printed so a failure can be replayed.
 //
 // Servers restarted are those of the state directory holding OFFSITE_ENV_FILE (scripts/jest.sh sets it;
-// default .offsite/): never run this against servers other people's tests are using. Kafka, InfluxDB,
-// Redis and Postgres are restarted unless OFFSITE_FLOW_RESTART_SERVERS says otherwise (`all` adds
-// Mosquitto, `0` = none, or a comma-separated list). Every server is started again in
-// afterAll, whatever happened.
+// default .offsite/): never run this against servers other people's tests are using. All five are
+// restarted unless OFFSITE_FLOW_RESTART_SERVERS says otherwise (`0` = none, or a comma-separated list).
+// Every server is started again in afterAll, whatever happened.
 //
 // The simulated loggers reach the gateway through a TCP front held for the whole run (support/front.ts),
 // and a stranger listener is bound on every port a killed gateway released: no logger may reach one.
@@ -50,19 +49,15 @@ const ALL_SERVERS = ['kafka', 'influxdb', 'redis', 'postgres', 'mosquitto'] as c
 /**
  * Servers restarted (gracefully, one at a time, at seeded moments) during the run. Each found a loss
  * before it was fixed (test/README.md): retention deleting records stamped with their data time, plan
- * jobs giving up during a Postgres restart, Mosquitto not delivering to a restored shared subscription.
- * Default: Kafka, InfluxDB, Redis, Postgres. Mosquitto only with `all` or by name: a restart still loses
- * the meter readings published in the moment the ingestor re-subscribes (test/README.md). `0` = none.
+ * jobs giving up during a Postgres restart, Mosquitto not restoring shared subscriptions.
+ * Default (or `all`): every one. `0` = none, or a comma-separated list.
  */
-const DEFAULT_SERVERS: readonly string[] = ['kafka', 'influxdb', 'redis', 'postgres'];
 const SERVERS = ((v) =>
   v === '0'
     ? []
-    : v === undefined || v === '' || v === 'default'
-      ? ALL_SERVERS.filter((s) => DEFAULT_SERVERS.includes(s))
-      : ALL_SERVERS.filter((s) => v === 'all' || v.split(',').includes(s)))(
-  process.env.OFFSITE_FLOW_RESTART_SERVERS,
-);
+    : v === undefined || v === '' || v === 'default' || v === 'all'
+      ? [...ALL_SERVERS]
+      : ALL_SERVERS.filter((s) => v.split(',').includes(s)))(process.env.OFFSITE_FLOW_RESTART_SERVERS);
 const RESTART_SERVERS = SERVERS.length > 0;
 const STATE_DIR = process.env.OFFSITE_ENV_FILE
   ? dirname(process.env.OFFSITE_ENV_FILE)
@@ -215,7 +210,8 @@ beforeAll(async () => {
     // A killed member's partitions are reassigned after the session timeout.
     ...(name === 'influx-writer' ? { OFFSITE_KAFKA_SESSION_TIMEOUT_MS: '6000' } : {}),
     // A persistent MQTT session, so messages published while Mosquitto restarts and before the
-    // ingestor resubscribed are queued for it (Mosquitto saves sessions on a graceful stop).
+    // ingestor reconnected are queued for it (Mosquitto saves sessions and their plain
+    // subscriptions on a graceful stop).
     ...(name === 'mqtt-ingestor' ? { OFFSITE_MQTT_SESSION_EXPIRY_S: '300' } : {}),
   });
   timing(`pipeline ${run.pipe.prefix} ready (schema ${run.pipe.schema}, outbox ${run.outbox})`);

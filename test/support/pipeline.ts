@@ -121,7 +121,6 @@ export async function createPipeline(registry: RegistryFile): Promise<Pipeline> 
     'mqtt-ingestor': {
       OFFSITE_TELEMETRY_TOPIC: topic('telemetry.v1'),
       OFFSITE_DLQ_TOPIC: topic('telemetry.dlq.v1'),
-      OFFSITE_MQTT_SHARE_GROUP: `flow-${id}`,
       OFFSITE_MQTT_CLIENT_ID: `flow-${id}`,
     },
     alerter: {

@@ -21,7 +21,10 @@ export function enterprisePrefix(enterpriseId: string): string {
 
 /**
  * Mosquitto ACL: the service account's block first (it reads and writes everything), then one
- * block per enterprise limited to its own prefix. A `user` line opens a block that runs to the next.
+ * block per enterprise that may only publish under its own prefix: a device receives nothing, so
+ * whatever an enterprise login subscribes to, Mosquitto delivers it no message (its default ACL
+ * grants every SUBSCRIBE and checks read access per message). A `user` line opens a block that runs
+ * to the next.
  */
 export function renderAcl(serviceUsername: string, enterpriseIds: readonly string[]): string {
   const lines = [
@@ -33,7 +36,8 @@ export function renderAcl(serviceUsername: string, enterpriseIds: readonly strin
   for (const id of [...enterpriseIds].sort()) {
     if (!/^[A-Za-z0-9][A-Za-z0-9._:-]*$/.test(id))
       throw new Error(`enterprise id ${id} cannot be an MQTT user`);
-    lines.push(`user ${id}`, `topic readwrite ${enterprisePrefix(id)}`, '');
+    if (id === serviceUsername) throw new Error(`enterprise id ${id} is the service account's username`);
+    lines.push(`user ${id}`, `topic write ${enterprisePrefix(id)}`, '');
   }
   return lines.join('\n');
 }

@@ -12,13 +12,10 @@ export interface MqttIngestorOptions {
   url: string;
   username?: string;
   password?: string;
-  /** Base client id; session i uses `<clientId>-<i>` so each keeps its persistent session. */
+  /** Client id of the ingestor's one persistent session. */
   clientId: string;
-  /** Parallel sessions in the shared subscription. */
-  sessions: number;
-  shareGroup: string;
   sessionExpirySeconds: number;
-  /** MQTT 5 receive maximum per session: QoS 1 messages in flight (PUBACK held until Kafka acked). */
+  /** MQTT 5 receive maximum: QoS 1 messages in flight (PUBACK held until Kafka acked). */
   receiveMaximum: number;
   telemetryTopic: string;
   dlqTopic: string;
@@ -32,26 +29,34 @@ export interface MqttIngestorOptions {
 export interface MqttIngestor {
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** Every session connected. */
+  /** The session is connected. */
   isConnected(): boolean;
   readonly filters: readonly string[];
-  /** Messages whose PUBACK is held, over all sessions. */
+  /** Messages whose PUBACK is held. */
   held(): number;
 }
 
-/** The subscription filters: meter energy/status and HJ 212 frames of every enterprise, shared. */
-export const subscriptionFilters = (group: string): string[] =>
-  [mqttTopics.meterEnergy.filter, mqttTopics.meterStatus.filter, mqttTopics.hj212.filter].map(
-    (f) => `$share/${group}/${f}`,
-  );
+/**
+ * The subscription filters: meter energy/status and HJ 212 frames of every enterprise. Plain (not
+ * shared) subscriptions of one persistent session: Mosquitto 2.0 (Debian 12's 2.0.11, and 2.0.21 of
+ * bookworm-backports) does not save shared subscriptions in its persistence file, so after a broker
+ * restart a share group receives nothing until its members subscribe again, and what meters publish
+ * meanwhile reaches no subscriber. A plain subscription of a persistent session is saved and
+ * restored, and queues what arrives while the session is offline.
+ */
+export const subscriptionFilters = (): string[] => [
+  mqttTopics.meterEnergy.filter,
+  mqttTopics.meterStatus.filter,
+  mqttTopics.hj212.filter,
+];
 
 export function createMqttIngestor(opts: MqttIngestorOptions): MqttIngestor {
   const log = opts.logger.child({ component: 'mqtt' });
-  const filters = subscriptionFilters(opts.shareGroup);
-  const clients: MqttClient[] = [];
-  const connected = new Set<number>();
-  const gates: PubackGate[] = [];
-  const heldTotal = () => gates.reduce((n, g) => n + g.held(), 0);
+  const filters = subscriptionFilters();
+  let client: MqttClient | undefined;
+  let gate: PubackGate | undefined;
+  let connected = false;
+  const held = () => gate?.held() ?? 0;
   // The held gauge is sampled (a scrape reads it), not set per message.
   let heldSampler: NodeJS.Timeout | undefined;
   // Messages of the same millisecond share one receive time string (no Date per message).
@@ -68,11 +73,15 @@ export function createMqttIngestor(opts: MqttIngestorOptions): MqttIngestor {
   };
 
   /** Everything one message needs before its PUBACK may go: routed, then durably produced. */
-  const ingest = async (packet: IPublishPacket, clientId: string): Promise<void> => {
+  const ingest = async (packet: IPublishPacket): Promise<void> => {
     const started = performance.now();
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     const receivedAt = receivedAtIso();
-    const r = routeMqttMessage(packet.topic, payload, { index: opts.registry(), receivedAt, clientId });
+    const r = routeMqttMessage(packet.topic, payload, {
+      index: opts.registry(),
+      receivedAt,
+      clientId: opts.clientId,
+    });
     if (r.kind === 'telemetry') {
       await opts.producer.produce({
         topic: opts.telemetryTopic,
@@ -95,97 +104,95 @@ export function createMqttIngestor(opts: MqttIngestorOptions): MqttIngestor {
     opts.metrics.ackSeconds.observe((performance.now() - started) / 1000);
   };
 
-  const connectOne = (i: number) =>
+  const connect = () =>
     new Promise<void>((resolve, reject) => {
-      const clientId = `${opts.clientId}-${i}`;
-      const client = mqtt.connect(opts.url, {
-        clientId,
+      const c = mqtt.connect(opts.url, {
+        clientId: opts.clientId,
         protocolVersion: 5,
         clean: false,
-        // receiveMaximum bounds the QoS 1 messages the broker sends this session before PUBACKs come
-        // back (Mosquitto's max_inflight_messages, 20, applies only when a v5 client advertises none).
+        // receiveMaximum bounds the QoS 1 messages the broker sends before PUBACKs come back
+        // (Mosquitto's max_inflight_messages, 20, applies only when a v5 client advertises none).
         properties: { sessionExpiryInterval: opts.sessionExpirySeconds, receiveMaximum: opts.receiveMaximum },
         reconnectPeriod: 1_000,
         connectTimeout: 10_000,
+        // The broker keeps the session's subscriptions; each connect subscribes again below.
+        resubscribe: false,
         ...(opts.username ? { username: opts.username } : {}),
         ...(opts.password ? { password: opts.password } : {}),
       });
+      client = c;
       // PUBACK only after the produce was acknowledged, with up to `receiveMaximum` messages in
-      // flight per session (see puback-gate.ts). A failed ingest sends no PUBACK: the broker keeps the
-      // message in the session and re-delivers it on the next connection.
-      gates.push(
-        gatePubacks(
-          client,
-          (packet) => ingest(packet, clientId),
-          (err, packet) => log.warn({ err, topic: packet.topic }, 'message not acknowledged'),
-          opts.receiveMaximum,
-        ),
+      // flight (see puback-gate.ts). A failed ingest sends no PUBACK: the broker keeps the message in
+      // the session and re-delivers it on the next connection.
+      gate = gatePubacks(
+        c,
+        (packet) => ingest(packet),
+        (err, packet) => log.warn({ err, topic: packet.topic }, 'message not acknowledged'),
+        opts.receiveMaximum,
       );
       let first = true;
-      client.on('connect', (connack) => {
-        connected.add(i);
-        opts.metrics.connected.set(connected.size);
-        log.info({ clientId, sessionPresent: connack.sessionPresent }, 'MQTT session connected');
-        const subscribe = () =>
-          client.subscribe(filters, { qos: 1 }, (err, granted) => {
-            const refused = granted?.filter((g) => g.qos > 1) ?? [];
-            if (err || refused.length > 0) {
-              const e = err ?? new Error(`subscription refused: ${JSON.stringify(refused)}`);
-              log.error({ err: e }, 'subscribe failed');
-              if (first) reject(e);
-              return;
-            }
+      c.on('connect', (connack) => {
+        connected = true;
+        opts.metrics.connected.set(1);
+        log.info(
+          { clientId: opts.clientId, sessionPresent: connack.sessionPresent },
+          'MQTT session connected',
+        );
+        // A restored session (sessionPresent) already holds these subscriptions and what was queued
+        // for them; subscribing again replaces each with itself and loses nothing. Without a session
+        // (first start, or a broker that lost its state) this is what creates them.
+        c.subscribe(filters, { qos: 1 }, (err, granted) => {
+          const refused = granted?.filter((g) => g.qos > 1) ?? [];
+          if (err || refused.length > 0) {
+            const e = err ?? new Error(`subscription refused: ${JSON.stringify(refused)}`);
+            log.error({ err: e }, 'subscribe failed');
             if (first) {
               first = false;
-              resolve();
+              reject(e);
             }
-          });
-        // A session the broker restored (sessionPresent) still lists its shared subscription, but
-        // Mosquitto 2.0.11 restored from persistence after a restart delivers nothing more to it;
-        // SUBSCRIBE alone does not revive it, UNSUBSCRIBE then SUBSCRIBE does. Messages already queued
-        // for the session stay queued; a message published in the few milliseconds between the two
-        // goes to the group's other sessions, or nowhere if this is the only one (the price of not
-        // losing everything after a broker restart).
-        if (connack.sessionPresent) client.unsubscribe(filters, () => subscribe());
-        else subscribe();
+            return;
+          }
+          if (first) {
+            first = false;
+            resolve();
+          }
+        });
       });
-      client.on('close', () => {
-        connected.delete(i);
-        opts.metrics.connected.set(connected.size);
+      c.on('close', () => {
+        if (connected) log.warn({ clientId: opts.clientId }, 'MQTT connection closed');
+        connected = false;
+        opts.metrics.connected.set(0);
       });
-      client.on('error', (err) => {
-        log.warn({ err, clientId }, 'MQTT error');
+      c.on('error', (err) => {
+        log.warn({ err, clientId: opts.clientId }, 'MQTT error');
         if (first && /Not authorized|Bad user name or password/i.test(err.message)) {
           first = false;
           reject(err);
         }
       });
-      clients.push(client);
     });
 
   return {
     filters,
-    held: heldTotal,
-    isConnected: () => clients.length > 0 && connected.size === clients.length,
+    held,
+    isConnected: () => connected,
     async start() {
-      heldSampler ??= setInterval(() => opts.metrics.pubacksHeld.set(heldTotal()), 1_000).unref();
-      await Promise.all(Array.from({ length: opts.sessions }, (_, i) => connectOne(i)));
+      heldSampler ??= setInterval(() => opts.metrics.pubacksHeld.set(held()), 1_000).unref();
+      await connect();
     },
     async stop() {
       clearInterval(heldSampler);
       heldSampler = undefined;
-      opts.metrics.pubacksHeld.set(heldTotal());
+      opts.metrics.pubacksHeld.set(held());
       // Messages still waiting for Kafka are not acknowledged: the broker keeps them for the session.
       opts.producer.close();
-      await Promise.all(
-        clients.map((c) =>
-          withTimeout(
-            new Promise<void>((resolve) => c.end(false, {}, () => resolve())),
-            5_000,
-            'mqtt end',
-          ).catch(() => c.end(true)),
-        ),
-      );
+      const c = client;
+      if (!c) return;
+      await withTimeout(
+        new Promise<void>((resolve) => c.end(false, {}, () => resolve())),
+        5_000,
+        'mqtt end',
+      ).catch(() => c.end(true));
     },
   };
 }

@@ -50,8 +50,6 @@ const ingestor = createMqttIngestor({
   username: env.OFFSITE_MQTT_USERNAME,
   password: env.OFFSITE_MQTT_PASSWORD,
   clientId: env.OFFSITE_MQTT_CLIENT_ID,
-  sessions: env.OFFSITE_MQTT_SESSIONS,
-  shareGroup: env.OFFSITE_MQTT_SHARE_GROUP,
   sessionExpirySeconds: env.OFFSITE_MQTT_SESSION_EXPIRY_S,
   receiveMaximum: env.OFFSITE_MQTT_RECEIVE_MAXIMUM,
   telemetryTopic: env.OFFSITE_TELEMETRY_TOPIC,

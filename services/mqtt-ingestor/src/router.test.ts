@@ -70,7 +70,7 @@ describe('routeMqttMessage', () => {
 });
 
 describe('renderAcl', () => {
-  it('puts the service account first and limits each enterprise to its own prefix', () => {
+  it('puts the service account first and lets each enterprise only publish under its own prefix', () => {
     expect(
       renderAcl('svc', ['ent-2', 'ent-1'])
         .split('\n')
@@ -79,9 +79,13 @@ describe('renderAcl', () => {
       'user svc',
       'topic readwrite #',
       'user ent-1',
-      'topic readwrite offsite/v1/ent-1/#',
+      'topic write offsite/v1/ent-1/#',
       'user ent-2',
-      'topic readwrite offsite/v1/ent-2/#',
+      'topic write offsite/v1/ent-2/#',
     ]);
+  });
+  it('refuses an enterprise id that is not a plain MQTT username or is the service account', () => {
+    expect(() => renderAcl('svc', ['ent 1'])).toThrow(/cannot be an MQTT user/);
+    expect(() => renderAcl('svc', ['svc'])).toThrow(/service account/);
   });
 });

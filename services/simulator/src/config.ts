@@ -28,6 +28,8 @@ export const SimulatorEnv = Type.Object({
   OFFSITE_SIM_NO_HJ212: Type.Boolean({ default: false }),
   OFFSITE_SIM_NO_MQTT: Type.Boolean({ default: false }),
   OFFSITE_MQTT_URL: Type.String({ default: 'mqtt://127.0.0.1:21883' }),
+  /** Mosquitto's device listener, where enterprise logins connect (default: OFFSITE_MQTT_URL). */
+  OFFSITE_MQTT_DEVICE_URL: Type.Optional(Type.String()),
   OFFSITE_MQTT_USERNAME: Type.Optional(Type.String()),
   OFFSITE_MQTT_PASSWORD: Type.Optional(Type.String({ secret: true })),
   /** JSON file {"username": "password"} of per-enterprise gateway accounts, if the mqtt-ingestor made them. */

@@ -51,6 +51,7 @@ const meters: ClosableMeterPublisher | null = env.OFFSITE_SIM_NO_MQTT
   ? null
   : createMqttPublisher({
       url: env.OFFSITE_MQTT_URL,
+      deviceUrl: env.OFFSITE_MQTT_DEVICE_URL ?? env.OFFSITE_MQTT_URL,
       username: env.OFFSITE_MQTT_USERNAME ?? null,
       password: env.OFFSITE_MQTT_PASSWORD ?? null,
       credentials,

@@ -1,6 +1,7 @@
 /**
  * Meter gateways over MQTT: QoS 1 publishes of meter-energy.v1 JSON. One client per broker
- * username (an enterprise's gateway account when credentials are known, else the service account).
+ * username: an enterprise's gateway account (on the device listener, where the broker makes the
+ * username the client id) when credentials are known, else the service account.
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import type { MeterEnergyV1 } from '@offsite/contracts';
@@ -8,6 +9,8 @@ import type { MeterPublisher } from './driver.js';
 
 export interface MqttPublisherOptions {
   readonly url: string;
+  /** Where enterprise gateway accounts connect. */
+  readonly deviceUrl: string;
   readonly username: string | null;
   readonly password: string | null;
   /** Per-enterprise gateway accounts: broker username → password. */
@@ -26,7 +29,7 @@ export function createMqttPublisher(o: MqttPublisherOptions): ClosableMeterPubli
     const key = own ?? '(service)';
     let c = clients.get(key);
     if (!c) {
-      c = mqtt.connect(o.url, {
+      c = mqtt.connect(own ? o.deviceUrl : o.url, {
         protocolVersion: 5,
         clientId: `${o.clientIdPrefix}-${key}`.slice(0, 64),
         username: own ?? o.username ?? undefined,
