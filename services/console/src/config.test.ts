@@ -7,6 +7,7 @@ const required = {
   OFFSITE_INFLUX_TOKEN: 'u:p',
   OFFSITE_INFLUX_BUCKET: 'offsite/autogen',
   OFFSITE_REDIS_URL: 'redis://127.0.0.1:26379',
+  OFFSITE_KAFKA_BROKERS: '127.0.0.1:29092',
 };
 
 it('defaults: ops on loopback 9107, console HTTP 8080, the influx-writer and analyzer measurement names', () => {
@@ -22,6 +23,8 @@ it('defaults: ops on loopback 9107, console HTTP 8080, the influx-writer and ana
     OFFSITE_CONSOLE_QUEUE_PREFIX: 'offsite-console',
     OFFSITE_CONSOLE_EMAIL_TRANSPORT: 'outbox',
     OFFSITE_CONSOLE_OUTBOX_DIR: '.offsite/outbox',
+    OFFSITE_KAFKA_BROKERS: ['127.0.0.1:29092'],
+    OFFSITE_CONSOLE_REVIEW_DECISION_TOPIC: 'review.decision.v1',
     OFFSITE_CONSOLE_OUTREACH_RATE_MAX: 10,
     OFFSITE_CONSOLE_OUTREACH_RATE_DURATION_MS: 1000,
   });
@@ -40,6 +43,7 @@ it('reports every missing or invalid variable by name', () => {
     'OFFSITE_INFLUX_URL',
     'OFFSITE_INFLUX_BUCKET',
     'OFFSITE_REDIS_URL',
+    'OFFSITE_KAFKA_BROKERS',
     'OFFSITE_CONSOLE_PORT',
   ])
     expect((err as Error).message).toContain(name);
