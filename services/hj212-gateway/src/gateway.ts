@@ -15,13 +15,18 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import {
+  encodePacket,
+  formatQn,
   FrameSplitter,
+  setDeviceTime,
   SplitPacketReassembler,
+  type Packet,
   type SplitterEvent,
   type CipherTextEncoding,
   type TolerancePolicy,
 } from '@offsite/hj212';
 import { errorCode, errorMessage, withTimeout, type Logger } from '@offsite/runtime';
+import { CommandTracker } from './commands.js';
 import type { DeviceDirectory } from './device-directory.js';
 import {
   AuthThrottle,
@@ -36,6 +41,7 @@ import type { GatewayMetrics } from './metrics.js';
 import {
   handleFrame,
   handleGarbage,
+  rawRecord,
   type ConnectionInfo,
   type HandledFrame,
   type HandlerContext,
@@ -96,7 +102,19 @@ export interface GatewayOptions {
   readonly now?: () => Date;
   /** Default `DEFAULT_GUARD`. */
   readonly guard?: GuardOptions;
+  /** Default `DEFAULT_COMMANDS`. */
+  readonly commands?: CommandOptions;
 }
+
+/** The centre's commands (each from OFFSITE_HJ212_* in config.ts). */
+export interface CommandOptions {
+  /** From sending a command to the logger's 9012 (or a refusing 9011). */
+  readonly timeoutMs: number;
+  /** Least time between two clock calibrations (1012) of one logger. */
+  readonly calibrationIntervalMs: number;
+}
+
+export const DEFAULT_COMMANDS: CommandOptions = { timeoutMs: 30_000, calibrationIntervalMs: 600_000 };
 
 export interface Gateway {
   /** Start listening; resolves with the bound port. */
@@ -153,6 +171,16 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const throttle = new AuthThrottle(guard.auth);
   const perSource = new SourceCounter();
   const logLimiter = new LogLimiter(guard.logLinesPerSecond);
+  const commandOptions = opts.commands ?? DEFAULT_COMMANDS;
+  const tracker = new CommandTracker({
+    timeoutMs: commandOptions.timeoutMs,
+    onResult: (r) => {
+      opts.metrics.commands.inc({ cn: r.cn, outcome: r.outcome });
+      log.info({ ...r }, 'command to a logger finished');
+    },
+  });
+  /** MN → when its clock was last set (bounded: oldest entries dropped). */
+  const lastCalibration = new Map<string, number>();
   const ctx: HandlerContext = {
     policy: opts.policy,
     maxSegmentBytes: opts.maxSegmentBytes,
@@ -248,6 +276,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       // A partial frame left when the connection ends is kept, not dropped.
       for (const ev of splitter.end()) s.queue.push({ event: ev, readAt: now() });
       perSource.remove(source);
+      for (const mn of commanded) tracker.end(mn, s, 'disconnected');
       open -= 1;
       m.connections.dec();
       if (!budget.isAuthenticated) m.unauthenticated.dec();
@@ -296,6 +325,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
             m.replies.inc({ cn: h.replyCn ?? 'none' });
             m.replyLatency.observe((Date.now() - readAt.getTime()) / 1000);
           }
+          if (h.packet && !socket.destroyed) onPacket(h.packet);
         } catch (err) {
           // Kafka did not acknowledge (or the registry could not be read): no reply, so the logger
           // sends the packet again.
@@ -311,6 +341,54 @@ export function createGateway(opts: GatewayOptions): Gateway {
           pump();
         }
       });
+    };
+
+    /** MNs this connection was sent commands for (their commands end when it closes). */
+    const commanded = new Set<string>();
+
+    /**
+     * A logger asked for the time (1013): after the 9013, set its clock (1012 SystemTime = now),
+     * at most once per interval per MN and one command at a time. The command is archived in
+     * hj212.raw.v1 before it is written, as replies are.
+     */
+    const calibrate = (p: Packet) => {
+      const nowMs = Date.now();
+      if (tracker.busy(p.mn)) {
+        m.commands.inc({ cn: '1012', outcome: 'skipped-busy' });
+        return;
+      }
+      const last = lastCalibration.get(p.mn);
+      if (last !== undefined && nowMs - last < commandOptions.calibrationIntervalMs) {
+        m.commands.inc({ cn: '1012', outcome: 'rate-limited' });
+        return;
+      }
+      lastCalibration.delete(p.mn);
+      lastCalibration.set(p.mn, nowMs);
+      if (lastCalibration.size > 100_000)
+        lastCalibration.delete(lastCalibration.keys().next().value as string);
+      const at = now();
+      const qn = formatQn(at);
+      const bytes = encodePacket(
+        setDeviceTime({ st: p.st, pw: p.pw, mn: p.mn, version: p.version ?? '2017' }, qn, at),
+      );
+      tracker.start(p.mn, qn, '1012', s);
+      commanded.add(p.mn);
+      opts.publisher
+        .publish([
+          rawRecord(ctx, info, ctx.nextId(), bytes, at.toISOString(), 'out', { mn: p.mn, cn: '1012' }),
+        ])
+        .then(() => {
+          if (socket.destroyed) return tracker.end(p.mn, s, 'disconnected');
+          socket.write(bytes);
+          m.commands.inc({ cn: '1012', outcome: 'sent' });
+        })
+        .catch(() => tracker.end(p.mn, s, 'not-sent'));
+    };
+
+    /** What an authenticated packet means for the centre's commands. */
+    const onPacket = (p: Packet) => {
+      if (p.cn === '9011' || p.cn === '9012') tracker.reply(p.mn, p);
+      else if (p.cn === '1013') calibrate(p);
     };
 
     const flushRun = () => {

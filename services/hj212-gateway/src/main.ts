@@ -131,6 +131,10 @@ const gateway: Gateway = createGateway({
     },
     logLinesPerSecond: env.OFFSITE_HJ212_LOG_LINES_PER_S,
   },
+  commands: {
+    timeoutMs: env.OFFSITE_HJ212_COMMAND_TIMEOUT_MS,
+    calibrationIntervalMs: env.OFFSITE_HJ212_CALIBRATION_INTERVAL_MS,
+  },
 });
 
 lifecycle.register({

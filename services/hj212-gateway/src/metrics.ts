@@ -70,6 +70,12 @@ export const gatewayMetricCatalog = {
     name: 'offsite_hj212_log_lines_suppressed_total',
     help: 'Warnings not written because they came faster than the log rate limit',
   },
+  commands: {
+    type: 'counter',
+    name: 'offsite_hj212_commands_total',
+    help: 'Centre commands to loggers by CN and outcome (sent, done, refused, failed, timed-out, disconnected, not-sent; skipped-busy and rate-limited when none was sent)',
+    labelNames: ['cn', 'outcome'],
+  },
   paused: {
     type: 'counter',
     name: 'offsite_hj212_backpressure_pauses_total',

@@ -70,6 +70,8 @@ export interface HandledFrame {
   readonly detail: string;
   /** The frame carried an MN/PW the registry accepted. */
   readonly authenticated: boolean;
+  /** The decoded packet, when it was authenticated. */
+  readonly packet: Packet | null;
 }
 
 export interface HandlerContext {
@@ -222,6 +224,7 @@ export function handleGarbage(
     mn: null,
     detail: error.message,
     authenticated: false,
+    packet: null,
   };
 }
 
@@ -286,6 +289,7 @@ export async function handleFrame(
       mn,
       detail,
       authenticated: authed,
+      packet: authed && result.ok ? result.packet : null,
     };
   };
 

@@ -19,6 +19,7 @@ import {
   DEFAULT_GUARD,
   type BatchProducer,
   type Gateway,
+  type CommandOptions,
   type GuardOptions,
   type Topics,
 } from '../src/gateway.js';
@@ -76,6 +77,7 @@ export async function startHarness(
     maxConnections?: number;
     /** Defaults: DEFAULT_GUARD, with room for 2,000 connections from loopback. */
     guard?: Partial<GuardOptions>;
+    commands?: CommandOptions;
   } = {},
 ): Promise<Harness> {
   const pgUrl = requireEnv('OFFSITE_PG_URL');
@@ -136,6 +138,7 @@ export async function startHarness(
     metrics,
     logger: createSilentLogger(),
     guard: { ...DEFAULT_GUARD, maxConnectionsPerSource: 2000, ...opts.guard },
+    ...(opts.commands ? { commands: opts.commands } : {}),
   });
   const port = await gateway.listen();
 
