@@ -7,13 +7,15 @@ const kind = process.env.OFFSITE_TEST_KIND ?? 'unit';
 const patterns = {
   unit: {
     testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
-    ignore: ['\\.int\\.test\\.ts$', '\\.flow\\.test\\.ts$'],
+    ignore: ['\\.int\\.test\\.ts$', '\\.flow\\.test\\.ts$', '\\.secure\\.test\\.ts$'],
   },
   int: { testMatch: ['<rootDir>/src/**/*.int.test.ts', '<rootDir>/test/**/*.int.test.ts'], ignore: [] },
   flow: { testMatch: ['<rootDir>/**/*.flow.test.ts'], ignore: [] },
+  // Against a secure set of servers (scripts/secure-transports.sh).
+  secure: { testMatch: ['<rootDir>/**/*.secure.test.ts'], ignore: [] },
 };
 const p = patterns[kind];
-if (!p) throw new Error(`OFFSITE_TEST_KIND must be unit, int or flow, got ${kind}`);
+if (!p) throw new Error(`OFFSITE_TEST_KIND must be unit, int, flow or secure, got ${kind}`);
 
 export default {
   testEnvironment: 'node',

@@ -39,6 +39,9 @@ suite() {
   step "[$label] flow tests (test/)"
   npm run -s test:flow --workspace @offsite/flows
 
+  step "[$label] secure transports (TLS and passwords on, a second set of servers)"
+  bash scripts/secure-transports.sh
+
   step "[$label] Kafka 3.9 compatibility (@offsite/kafka integration tests on a private 3.9 broker)"
   bash scripts/kafka-compat.sh
 }

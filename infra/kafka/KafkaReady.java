@@ -19,7 +19,8 @@ import org.apache.kafka.common.errors.TopicExistsException;
 /**
  * Readiness probe and topic provisioning for the local single-node Kafka, in one JVM start.
  *
- * <p>Usage: {@code KafkaReady <bootstrap> <timeoutSeconds> [topic:partitions ...]}
+ * <p>Usage: {@code KafkaReady <bootstrap> <timeoutSeconds> [topic:partitions ...]}; the environment
+ * variable {@code OFFSITE_KAFKA_CLIENT_CONFIG} may name a properties file of further client settings.
  *
  * <ol>
  *   <li>Waits until a metadata request (describeCluster + listTopics) succeeds.
@@ -55,6 +56,13 @@ public final class KafkaReady {
     props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
     props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "10000");
     props.put(AdminClientConfig.CLIENT_ID_CONFIG, "offsite-infra");
+    // Secure mode: SASL_SSL settings (security.protocol, sasl.*, ssl.truststore.*) from a properties file.
+    String clientConfig = System.getenv("OFFSITE_KAFKA_CLIENT_CONFIG");
+    if (clientConfig != null && !clientConfig.isEmpty()) {
+      try (java.io.Reader in = java.nio.file.Files.newBufferedReader(java.nio.file.Path.of(clientConfig))) {
+        props.load(in);
+      }
+    }
 
     try (Admin admin = Admin.create(props)) {
       Set<String> existing = waitForMetadata(admin, deadline);

@@ -11,6 +11,8 @@ export interface InfluxConnection {
   /** Bucket; on 1.8: `database/retention-policy`. */
   bucket: string;
   timeoutMs?: number;
+  /** For an https:// URL: the PEM of the CA that signed the server's certificate (default: the system's CAs). */
+  ca?: string;
 }
 
 let loggerInstalled = false;
@@ -25,5 +27,10 @@ export function createInfluxClient(conn: InfluxConnection, logger: Logger): Infl
     });
     loggerInstalled = true;
   }
-  return new InfluxDB({ url: conn.url, token: conn.token, timeout: conn.timeoutMs ?? 30_000 });
+  return new InfluxDB({
+    url: conn.url,
+    token: conn.token,
+    timeout: conn.timeoutMs ?? 30_000,
+    ...(conn.ca !== undefined ? { transportOptions: { ca: conn.ca } } : {}),
+  });
 }

@@ -81,7 +81,13 @@ export function createInfluxWriter(opts: InfluxWriterOptions, _client?: InfluxDB
   const path = `${base.pathname.replace(/\/$/, '')}/api/v2/write?org=${encodeURIComponent(opts.org)}&bucket=${encodeURIComponent(opts.bucket)}&precision=s`;
   const secure = base.protocol === 'https:';
   const transport = secure ? https : http;
-  const agent = new transport.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 8 });
+  const agent = secure
+    ? new https.Agent({
+        keepAlive: true,
+        maxSockets: opts.maxSockets ?? 8,
+        ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+      })
+    : new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 8 });
   const useGzip = resolveGzip(opts.gzip, opts.url);
   const threshold = opts.gzipThresholdBytes ?? 1000;
   const level = opts.gzipLevel ?? 1;

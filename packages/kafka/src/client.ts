@@ -12,6 +12,10 @@ export interface KafkaClientOptions {
   connectionTimeoutMs?: number;
   /** Retries of KafkaJS's own retrier before an operation fails. */
   retries?: number;
+  /** TLS to the brokers, server certificate verified; `ca` (PEM) replaces the system's CAs. */
+  tls?: { ca?: string };
+  /** SASL authentication (over TLS in production). */
+  sasl?: { mechanism: 'scram-sha-512'; username: string; password: string };
 }
 
 /** Creates a KafkaJS client whose logs go to the injected logger instead of the console. */
@@ -28,6 +32,10 @@ export function createKafkaClient(opts: KafkaClientOptions): Kafka {
     clientId: opts.clientId,
     brokers: opts.brokers,
     connectionTimeout: opts.connectionTimeoutMs ?? 3_000,
+    ...(opts.tls
+      ? { ssl: { rejectUnauthorized: true, ...(opts.tls.ca !== undefined ? { ca: [opts.tls.ca] } : {}) } }
+      : {}),
+    ...(opts.sasl ? { sasl: { ...opts.sasl } } : {}),
     retry: { retries: opts.retries ?? 8, initialRetryTime: 200, maxRetryTime: 5_000 },
     logLevel: logLevel.WARN,
     logCreator:

@@ -13,11 +13,12 @@
  * - Every problem is reported at once in one ConfigError, each with the variable's name. Values of
  *   properties marked `secret: true` in the schema are never echoed in messages.
  */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import { Ajv, type ErrorObject } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import { OffsiteError } from './errors.js';
+import { redisConnectionOptions } from './redis-url.js';
 
 export const CONFIG_INVALID = 'CONFIG_INVALID';
 
@@ -151,11 +152,70 @@ function messageFor(
   return [...new Set(messages)];
 }
 
+function unreadable(path: string): string | undefined {
+  try {
+    accessSync(path, constants.R_OK);
+    return undefined;
+  } catch (error) {
+    return `cannot read file ${path} (${String((error as { code?: unknown }).code ?? error)})`;
+  }
+}
+
+/**
+ * Checks a schema property names with `check: '<name>'`, run once the schema passed. Messages never
+ * contain the value itself (URLs carry passwords), only the names and files they point to.
+ */
+const PROPERTY_CHECKS: Record<
+  string,
+  (value: unknown, config: Record<string, unknown>) => string | undefined
+> = {
+  /** A path that must be readable when set (certificates, CA files). */
+  'readable-file': (value) => (typeof value === 'string' && value !== '' ? unreadable(value) : undefined),
+  /** A Postgres URL; the files of its sslrootcert/sslcert/sslkey parameters must be readable. */
+  'postgres-url': (value) => {
+    let url: URL;
+    try {
+      url = new URL(String(value));
+    } catch {
+      return 'is not a URL (postgres://user:password@host:port/database)';
+    }
+    if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')
+      return `unsupported scheme ${url.protocol} (use postgres://)`;
+    const mode = url.searchParams.get('sslmode');
+    if (
+      mode !== null &&
+      !['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'].includes(mode)
+    )
+      return `sslmode=${mode} is not one of disable, require, verify-ca, verify-full`;
+    for (const param of ['sslrootcert', 'sslcert', 'sslkey']) {
+      const file = url.searchParams.get(param);
+      const problem = file ? unreadable(file) : undefined;
+      if (problem) return `${param}: ${problem}`;
+    }
+    return undefined;
+  },
+  'redis-url': (value) => {
+    try {
+      redisConnectionOptions(String(value));
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  },
+  /** SASL needs a user name and a password. */
+  'kafka-sasl': (value, config) =>
+    value !== 'none' && (!config['OFFSITE_KAFKA_USERNAME'] || !config['OFFSITE_KAFKA_PASSWORD'])
+      ? `${String(value)} needs OFFSITE_KAFKA_USERNAME and OFFSITE_KAFKA_PASSWORD`
+      : undefined,
+};
+
 function createValidator(): Ajv {
   const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, strict: true });
   ajvFormats.default(ajv);
   // Metadata only: marks properties whose values must never be echoed or logged.
   ajv.addKeyword({ keyword: 'secret', schemaType: 'boolean' });
+  // Checked by loadConfig after the schema (PROPERTY_CHECKS): a name, not a function, keeps schemas data.
+  ajv.addKeyword({ keyword: 'check', schemaType: 'string' });
   return ajv;
 }
 
@@ -244,6 +304,17 @@ export function loadConfig<T extends TObject>(
   }
 
   const config = data as Static<T>;
+  for (const [name, property] of Object.entries(schema.properties) as [string, TSchema][]) {
+    const kind = property['check'];
+    if (typeof kind !== 'string' || broken.has(name)) continue;
+    const run = PROPERTY_CHECKS[kind];
+    if (!run) throw new Error(`unknown config check ${kind} on ${name}`);
+    const problem = run((config as Record<string, unknown>)[name], config as Record<string, unknown>);
+    if (problem !== undefined) {
+      issues.push({ variable: name, message: problem });
+      broken.add(name);
+    }
+  }
   for (const rule of options.checks ?? []) {
     if (rule.variables.some((name) => broken.has(name))) continue;
     const problem = rule.check(config);

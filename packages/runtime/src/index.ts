@@ -80,4 +80,16 @@ export {
   type ServiceKit,
   type ServiceProcess,
 } from './service.js';
-export { redisConnectionOptions, type RedisConnectionOptions } from './redis-url.js';
+export { redisConnectionOptions, type RedisConnectionOptions, type RedisTlsOptions } from './redis-url.js';
+export {
+  InfluxTlsEnv,
+  KafkaSecurityEnv,
+  MqttTlsEnv,
+  PgUrl,
+  RedisTlsEnv,
+  RedisUrl,
+  kafkaSecurity,
+  readCaFile,
+  redisTls,
+  type KafkaSecurity,
+} from './transports.js';

@@ -1,5 +1,6 @@
 // The alerter's environment, validated once at the edge (server names as in .offsite/env).
 import { Type } from '@sinclair/typebox';
+import { KafkaSecurityEnv, PgUrl, RedisTlsEnv, RedisUrl } from '@offsite/runtime';
 
 const Port = (d: number) => Type.Integer({ minimum: 0, maximum: 65535, default: d });
 
@@ -13,6 +14,7 @@ export const AlerterEnv = Type.Object({
 
   // Kafka: deviation.v1 in, notification.v1 out, undecodable records to the DLQ.
   OFFSITE_KAFKA_BROKERS: Type.Array(Type.String(), { minItems: 1 }),
+  ...KafkaSecurityEnv,
   /** Prepended to every topic name below (tests use a unique prefix; empty in production). */
   OFFSITE_ALERTER_TOPIC_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9._-]*$' }),
   OFFSITE_ALERTER_DEVIATION_TOPIC: Type.String({ default: 'deviation.v1' }),
@@ -23,11 +25,12 @@ export const AlerterEnv = Type.Object({
   OFFSITE_ALERTER_KAFKA_SESSION_TIMEOUT_MS: Type.Integer({ minimum: 6000, default: 30_000 }),
 
   // Postgres (cases, notifications, delivery log, acknowledgements) and Redis (BullMQ).
-  OFFSITE_PG_URL: Type.String({ secret: true }),
+  OFFSITE_PG_URL: PgUrl(),
   OFFSITE_PG_SCHEMA: Type.String({ default: 'public', pattern: '^[a-z_][a-z0-9_]*$' }),
   /** Apply the store migrations at start (demo and tests; production runs them as a release step). */
   OFFSITE_ALERTER_MIGRATE: Type.Boolean({ default: false }),
-  OFFSITE_REDIS_URL: Type.String({ secret: true }),
+  OFFSITE_REDIS_URL: RedisUrl(),
+  ...RedisTlsEnv,
   /** BullMQ key prefix: one per deployment (and per test). */
   OFFSITE_ALERTER_QUEUE_PREFIX: Type.String({ default: 'offsite-alerter', pattern: '^[A-Za-z0-9._-]+$' }),
   OFFSITE_ALERTER_SEND_CONCURRENCY: Type.Integer({ minimum: 1, default: 20 }),

@@ -14,7 +14,14 @@ import {
   createTencentSmsChannel,
   type Channel,
 } from '@offsite/notify';
-import { bootService, defineMetrics, redisConnectionOptions, withTimeout } from '@offsite/runtime';
+import {
+  bootService,
+  defineMetrics,
+  kafkaSecurity,
+  redisConnectionOptions,
+  redisTls,
+  withTimeout,
+} from '@offsite/runtime';
 import { runMigrations } from '@offsite/store';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
@@ -128,8 +135,9 @@ const pool = new pg.Pool({
   max: 10,
 });
 pool.on('error', (err) => logger.warn({ err }, 'idle Postgres client error'));
-const connection = redisConnectionOptions(env.OFFSITE_REDIS_URL);
+const connection = redisConnectionOptions(env.OFFSITE_REDIS_URL, redisTls(env));
 const kafka = createKafkaClient({
+  ...kafkaSecurity(env),
   brokers: [...env.OFFSITE_KAFKA_BROKERS],
   clientId: 'offsite-alerter',
   logger: logger.child({ component: 'kafka' }),

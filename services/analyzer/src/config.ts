@@ -1,5 +1,6 @@
 // The analyzer's environment, validated once at the edge (names as in .offsite/env for the servers).
 import { Type } from '@sinclair/typebox';
+import { InfluxTlsEnv, KafkaSecurityEnv, PgUrl } from '@offsite/runtime';
 
 export const AnalyzerEnv = Type.Object({
   OFFSITE_LOG_LEVEL: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn')], {
@@ -8,10 +9,12 @@ export const AnalyzerEnv = Type.Object({
   OFFSITE_OPS_HOST: Type.String({ default: '127.0.0.1' }),
   OFFSITE_OPS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9105 }),
   OFFSITE_KAFKA_BROKERS: Type.Array(Type.String(), { minItems: 1 }),
-  OFFSITE_PG_URL: Type.String({ secret: true }),
+  ...KafkaSecurityEnv,
+  OFFSITE_PG_URL: PgUrl(),
   /** Postgres schema holding the registry and the analyzer tables. */
   OFFSITE_PG_SCHEMA: Type.String({ default: 'public', pattern: '^[a-z_][a-z0-9_]*$' }),
   OFFSITE_INFLUX_URL: Type.String({ format: 'uri' }),
+  ...InfluxTlsEnv,
   OFFSITE_INFLUX_TOKEN: Type.String({ secret: true, default: '' }),
   OFFSITE_INFLUX_ORG: Type.String({ default: '-' }),
   OFFSITE_INFLUX_BUCKET: Type.String(),

@@ -2,7 +2,7 @@
 import { makeConfig } from '@offsite/domain';
 import { createInfluxClient, createInfluxWriter, queryRows } from '@offsite/influx';
 import { createKafkaClient } from '@offsite/kafka';
-import { bootService, defineMetrics, withTimeout } from '@offsite/runtime';
+import { bootService, defineMetrics, kafkaSecurity, readCaFile, withTimeout } from '@offsite/runtime';
 import pg from 'pg';
 import { createAnalyzer, type Analyzer } from './app.js';
 import { AnalyzerEnv, analyzerStartDeadlineMs } from './config.js';
@@ -61,12 +61,14 @@ const pool = new pg.Pool({
 // crashed the process. The pool drops that client; the next query opens a new connection.
 pool.on('error', (err) => logger.warn({ err }, 'idle Postgres connection failed'));
 const kafka = createKafkaClient({
+  ...kafkaSecurity(env),
   brokers: [...env.OFFSITE_KAFKA_BROKERS],
   clientId: 'offsite-analyzer',
   logger: logger.child({ component: 'kafka' }),
 });
 const influx = createInfluxWriter({
   url: env.OFFSITE_INFLUX_URL,
+  ca: readCaFile(env.OFFSITE_INFLUX_CA_FILE),
   token: env.OFFSITE_INFLUX_TOKEN,
   org: env.OFFSITE_INFLUX_ORG,
   bucket: env.OFFSITE_INFLUX_BUCKET,
@@ -76,6 +78,7 @@ const influx = createInfluxWriter({
 const influxQuery = createInfluxClient(
   {
     url: env.OFFSITE_INFLUX_URL,
+    ca: readCaFile(env.OFFSITE_INFLUX_CA_FILE),
     token: env.OFFSITE_INFLUX_TOKEN,
     org: env.OFFSITE_INFLUX_ORG,
     bucket: env.OFFSITE_INFLUX_BUCKET,

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { InfluxTlsEnv, PgUrl, RedisTlsEnv, RedisUrl } from '@offsite/runtime';
 
 export const Env = Type.Object({
   OFFSITE_LOG_LEVEL: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn')], {
@@ -12,8 +13,9 @@ export const Env = Type.Object({
   OFFSITE_CONSOLE_SESSION_IDLE_MIN: Type.Integer({ minimum: 1, maximum: 1440, default: 30 }),
   OFFSITE_CONSOLE_SESSION_MAX_HOURS: Type.Integer({ minimum: 1, maximum: 72, default: 12 }),
   OFFSITE_CONSOLE_LOGIN_MAX_PER_MIN: Type.Integer({ minimum: 1, maximum: 1000, default: 5 }),
-  OFFSITE_PG_URL: Type.String({ secret: true }),
+  OFFSITE_PG_URL: PgUrl(),
   OFFSITE_INFLUX_URL: Type.String({ format: 'uri' }),
+  ...InfluxTlsEnv,
   OFFSITE_INFLUX_TOKEN: Type.String({ secret: true }),
   OFFSITE_INFLUX_ORG: Type.String({ default: '' }),
   OFFSITE_INFLUX_BUCKET: Type.String(),
@@ -26,7 +28,8 @@ export const Env = Type.Object({
   OFFSITE_KAFKA_BROKERS: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
   OFFSITE_CONSOLE_REVIEW_DECISION_TOPIC: Type.String({ default: 'review.decision.v1' }),
   // Regulatory background work (complaint reminders, monthly report reminder, outreach) on BullMQ.
-  OFFSITE_REDIS_URL: Type.String({ secret: true }),
+  OFFSITE_REDIS_URL: RedisUrl(),
+  ...RedisTlsEnv,
   /** BullMQ key prefix: one per deployment (and per test). */
   OFFSITE_CONSOLE_QUEUE_PREFIX: Type.String({ default: 'offsite-console', pattern: '^[A-Za-z0-9._-]+$' }),
   /** Outreach throttle: at most MAX sends per DURATION ms across all console processes. */

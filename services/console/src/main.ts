@@ -2,7 +2,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createEmailChannel, createOutboxChannel, type Channel } from '@offsite/notify';
-import { bootService, defineMetrics, redisConnectionOptions, withTimeout } from '@offsite/runtime';
+import {
+  bootService,
+  defineMetrics,
+  readCaFile,
+  redisConnectionOptions,
+  redisTls,
+  withTimeout,
+} from '@offsite/runtime';
 import { createInfluxClient } from '@offsite/influx';
 import { createDurableProducer, createKafkaClient } from '@offsite/kafka';
 import { runMigrations } from '@offsite/store';
@@ -19,6 +26,7 @@ pool.on('error', (err) => logger.error({ err }, 'idle Postgres client failed'));
 const influx = createInfluxClient(
   {
     url: env.OFFSITE_INFLUX_URL,
+    ca: readCaFile(env.OFFSITE_INFLUX_CA_FILE),
     token: env.OFFSITE_INFLUX_TOKEN,
     org: env.OFFSITE_INFLUX_ORG,
     bucket: env.OFFSITE_INFLUX_BUCKET,
@@ -40,7 +48,7 @@ const decisions = createReviewDecisionRelay({
 const live = createLiveHub(pool, logger.child({ component: 'live' }));
 
 // Regulatory background work on BullMQ; messages to the outbox files unless SMTP is configured.
-const connection = redisConnectionOptions(env.OFFSITE_REDIS_URL);
+const connection = redisConnectionOptions(env.OFFSITE_REDIS_URL, redisTls(env));
 const outboxDir = path.resolve(env.OFFSITE_CONSOLE_OUTBOX_DIR);
 const emailChannel: Channel =
   env.OFFSITE_CONSOLE_EMAIL_TRANSPORT === 'smtp'

@@ -1,5 +1,6 @@
 /** Environment schema of the HJ 212 gateway (validated once in main.ts). */
 import { Type, type Static } from '@sinclair/typebox';
+import { KafkaSecurityEnv, PgUrl } from '@offsite/runtime';
 
 export const GatewayEnv = Type.Object({
   OFFSITE_LOG_LEVEL: Type.Union(
@@ -39,9 +40,10 @@ export const GatewayEnv = Type.Object({
     default: 'hex',
   }),
   OFFSITE_REGISTRY_CACHE_TTL_MS: Type.Integer({ minimum: 0, default: 30_000 }),
-  OFFSITE_PG_URL: Type.String({ minLength: 1, secret: true }),
+  OFFSITE_PG_URL: PgUrl(),
   OFFSITE_PG_SCHEMA: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]*$' })),
   OFFSITE_KAFKA_BROKERS: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+  ...KafkaSecurityEnv,
   OFFSITE_KAFKA_CLIENT_ID: Type.String({ default: 'hj212-gateway' }),
   OFFSITE_KAFKA_TOPIC_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9._-]*$' }),
   OFFSITE_KAFKA_LINGER_MS: Type.Integer({ minimum: 0, maximum: 100, default: 2 }),

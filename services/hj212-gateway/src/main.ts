@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import { createDurableProducer, createKafkaClient, type DurableProducer } from '@offsite/kafka';
-import { bootService, withTimeout } from '@offsite/runtime';
+import { bootService, kafkaSecurity, withTimeout } from '@offsite/runtime';
 import { findDeviceByMn, listenRegistryChanges } from '@offsite/store';
 import { GatewayEnv } from './config.js';
 import { createDeviceDirectory } from './device-directory.js';
@@ -71,6 +71,7 @@ const directory = createDeviceDirectory({
   ttlMs: env.OFFSITE_REGISTRY_CACHE_TTL_MS,
 });
 const kafka = createKafkaClient({
+  ...kafkaSecurity(env),
   brokers: [...env.OFFSITE_KAFKA_BROKERS],
   clientId: env.OFFSITE_KAFKA_CLIENT_ID,
   logger: logger.child({ component: 'kafka' }),

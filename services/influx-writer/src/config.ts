@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { InfluxTlsEnv, KafkaSecurityEnv } from '@offsite/runtime';
 
 /** Environment of the influx-writer; server variables have the names `.offsite/env` uses. */
 export const WriterEnv = Type.Object({
@@ -10,7 +11,9 @@ export const WriterEnv = Type.Object({
   OFFSITE_OPS_HOST: Type.String({ default: '127.0.0.1' }),
   OFFSITE_OPS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9104 }),
   OFFSITE_KAFKA_BROKERS: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+  ...KafkaSecurityEnv,
   OFFSITE_INFLUX_URL: Type.String({ format: 'uri' }),
+  ...InfluxTlsEnv,
   OFFSITE_INFLUX_TOKEN: Type.String({ secret: true, default: '' }),
   OFFSITE_INFLUX_ORG: Type.String({ default: '-' }),
   OFFSITE_INFLUX_BUCKET: Type.String({ minLength: 1 }),

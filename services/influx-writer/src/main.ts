@@ -1,7 +1,7 @@
 // Composition root of the influx-writer: config → logger → adapters → app → lifecycle → ops → signals.
 import { createInfluxWriter } from '@offsite/influx';
 import { createKafkaClient } from '@offsite/kafka';
-import { bootService } from '@offsite/runtime';
+import { bootService, kafkaSecurity, readCaFile } from '@offsite/runtime';
 import { createWriterApp } from './app.js';
 import { WriterEnv, writerChecks } from './config.js';
 import { createWriterMetrics } from './metrics.js';
@@ -14,12 +14,14 @@ const { env, logger, registry, lifecycle, run } = bootService({
 });
 const metrics = createWriterMetrics(registry);
 const kafka = createKafkaClient({
+  ...kafkaSecurity(env),
   brokers: [...env.OFFSITE_KAFKA_BROKERS],
   clientId: 'offsite-influx-writer',
   logger: logger.child({ component: 'kafka' }),
 });
 const influx = createInfluxWriter({
   url: env.OFFSITE_INFLUX_URL,
+  ca: readCaFile(env.OFFSITE_INFLUX_CA_FILE),
   token: env.OFFSITE_INFLUX_TOKEN,
   org: env.OFFSITE_INFLUX_ORG,
   bucket: env.OFFSITE_INFLUX_BUCKET,

@@ -1,5 +1,6 @@
 import { upstreamFeedTopics } from '@offsite/contracts';
 import { Type, type Static } from '@sinclair/typebox';
+import { KafkaSecurityEnv, PgUrl } from '@offsite/runtime';
 
 export const IngestorEnv = Type.Object({
   OFFSITE_LOG_LEVEL: Type.Union(
@@ -10,6 +11,7 @@ export const IngestorEnv = Type.Object({
   OFFSITE_OPS_HOST: Type.String({ default: '127.0.0.1' }),
   OFFSITE_OPS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9103 }),
   OFFSITE_KAFKA_BROKERS: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+  ...KafkaSecurityEnv,
   /** Upstream feed topics, `upstream.<feed>.v1` (contracts' upstreamFeedTopics). */
   OFFSITE_UPSTREAM_TOPICS: Type.Array(Type.String({ pattern: upstreamFeedTopics.pattern.source }), {
     minItems: 1,
@@ -17,7 +19,7 @@ export const IngestorEnv = Type.Object({
   OFFSITE_KAFKA_INGESTOR_GROUP: Type.String({ minLength: 1, default: 'offsite-kafka-ingestor' }),
   OFFSITE_TELEMETRY_TOPIC: Type.String({ minLength: 1, default: 'telemetry.v1' }),
   OFFSITE_DLQ_TOPIC: Type.String({ minLength: 1, default: 'telemetry.dlq.v1' }),
-  OFFSITE_PG_URL: Type.String({ minLength: 1, secret: true }),
+  OFFSITE_PG_URL: PgUrl(),
   OFFSITE_PG_SCHEMA: Type.String({ pattern: '^[a-z_][a-z0-9_]*$', default: 'public' }),
   OFFSITE_KAFKA_COMPRESSION: Type.Union([Type.Literal('auto'), Type.Literal('none'), Type.Literal('gzip')], {
     default: 'auto',

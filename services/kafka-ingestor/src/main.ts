@@ -1,6 +1,6 @@
 // Composition root of the kafka-ingestor: config → logger → adapters → app → lifecycle → ops → signals.
 import { createDurableProducer, createKafkaClient, resolveCompression } from '@offsite/kafka';
-import { bootService, defineMetrics } from '@offsite/runtime';
+import { bootService, defineMetrics, kafkaSecurity } from '@offsite/runtime';
 import { createRegistryCache } from '@offsite/store';
 import pg from 'pg';
 import { createKafkaIngestor, ingestorMetricDefinitions } from './app.js';
@@ -15,6 +15,7 @@ const { env, logger, registry, lifecycle, run } = bootService({
 });
 const metrics = defineMetrics(registry, ingestorMetricDefinitions);
 const kafka = createKafkaClient({
+  ...kafkaSecurity(env),
   brokers: [...env.OFFSITE_KAFKA_BROKERS],
   clientId: 'offsite-kafka-ingestor',
   logger: logger.child({ component: 'kafka' }),

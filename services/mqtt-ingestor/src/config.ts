@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { KafkaSecurityEnv, MqttTlsEnv, PgUrl } from '@offsite/runtime';
 
 export const IngestorEnv = Type.Object({
   OFFSITE_LOG_LEVEL: Type.Union(
@@ -9,11 +10,13 @@ export const IngestorEnv = Type.Object({
   OFFSITE_OPS_HOST: Type.String({ default: '127.0.0.1' }),
   OFFSITE_OPS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9102 }),
   OFFSITE_KAFKA_BROKERS: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+  ...KafkaSecurityEnv,
   OFFSITE_TELEMETRY_TOPIC: Type.String({ minLength: 1, default: 'telemetry.v1' }),
   OFFSITE_DLQ_TOPIC: Type.String({ minLength: 1, default: 'telemetry.dlq.v1' }),
-  OFFSITE_PG_URL: Type.String({ minLength: 1, secret: true }),
+  OFFSITE_PG_URL: PgUrl(),
   OFFSITE_PG_SCHEMA: Type.String({ pattern: '^[a-z_][a-z0-9_]*$', default: 'public' }),
   OFFSITE_MQTT_URL: Type.String({ minLength: 1 }),
+  ...MqttTlsEnv,
   OFFSITE_MQTT_USERNAME: Type.String({ default: '' }),
   OFFSITE_MQTT_PASSWORD: Type.String({ default: '', secret: true }),
   OFFSITE_MQTT_CLIENT_ID: Type.String({

@@ -10,6 +10,8 @@ import { routeMqttMessage } from './router.js';
 
 export interface MqttIngestorOptions {
   url: string;
+  /** For an mqtts:// URL: the PEM of the CA that signed the broker's certificate (default: the system's CAs). */
+  ca?: string | undefined;
   username?: string;
   password?: string;
   /** Client id of the ingestor's one persistent session. */
@@ -119,6 +121,7 @@ export function createMqttIngestor(opts: MqttIngestorOptions): MqttIngestor {
         resubscribe: false,
         ...(opts.username ? { username: opts.username } : {}),
         ...(opts.password ? { password: opts.password } : {}),
+        ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
       });
       client = c;
       // PUBACK only after the produce was acknowledged, with up to `receiveMaximum` messages in

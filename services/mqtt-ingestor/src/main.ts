@@ -1,6 +1,6 @@
 // Composition root of the mqtt-ingestor: config → logger → adapters → app → lifecycle → ops → signals.
 import { createDurableProducer, createKafkaClient, resolveCompression } from '@offsite/kafka';
-import { bootService } from '@offsite/runtime';
+import { bootService, kafkaSecurity, readCaFile } from '@offsite/runtime';
 import { createRegistryCache } from '@offsite/store';
 import pg from 'pg';
 import { IngestorEnv } from './config.js';
@@ -16,6 +16,7 @@ const { env, logger, registry, lifecycle, run } = bootService({
 });
 const metrics = createIngestorMetrics(registry);
 const kafka = createKafkaClient({
+  ...kafkaSecurity(env),
   brokers: [...env.OFFSITE_KAFKA_BROKERS],
   clientId: 'offsite-mqtt-ingestor',
   logger: logger.child({ component: 'kafka' }),
@@ -47,6 +48,7 @@ const registrySource = createRegistryCache({
 });
 const ingestor = createMqttIngestor({
   url: env.OFFSITE_MQTT_URL,
+  ca: readCaFile(env.OFFSITE_MQTT_CA_FILE),
   username: env.OFFSITE_MQTT_USERNAME,
   password: env.OFFSITE_MQTT_PASSWORD,
   clientId: env.OFFSITE_MQTT_CLIENT_ID,

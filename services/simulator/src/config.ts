@@ -1,5 +1,6 @@
 /** The simulator's environment, validated once at the edge (names as in .offsite/env for servers). */
 import { Type } from '@sinclair/typebox';
+import { MqttTlsEnv } from '@offsite/runtime';
 
 export const SimulatorEnv = Type.Object({
   OFFSITE_LOG_LEVEL: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn')], {
@@ -30,6 +31,7 @@ export const SimulatorEnv = Type.Object({
   OFFSITE_MQTT_URL: Type.String({ default: 'mqtt://127.0.0.1:21883' }),
   /** Mosquitto's device listener, where enterprise logins connect (default: OFFSITE_MQTT_URL). */
   OFFSITE_MQTT_DEVICE_URL: Type.Optional(Type.String()),
+  ...MqttTlsEnv,
   OFFSITE_MQTT_USERNAME: Type.Optional(Type.String()),
   OFFSITE_MQTT_PASSWORD: Type.Optional(Type.String({ secret: true })),
   /** JSON file {"username": "password"} of per-enterprise gateway accounts, if the mqtt-ingestor made them. */

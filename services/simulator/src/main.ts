@@ -1,6 +1,6 @@
 /** Composition root of the simulator: config → logger → fleet → links → driver → lifecycle → ops. */
 import { readFile } from 'node:fs/promises';
-import { bootService, defineMetrics } from '@offsite/runtime';
+import { bootService, defineMetrics, readCaFile } from '@offsite/runtime';
 import { SimulatorEnv } from './config.js';
 import { createDriver, type Progress } from './driver.js';
 import { createMqttPublisher, type ClosableMeterPublisher } from './mqtt-publisher.js';
@@ -52,6 +52,7 @@ const meters: ClosableMeterPublisher | null = env.OFFSITE_SIM_NO_MQTT
   : createMqttPublisher({
       url: env.OFFSITE_MQTT_URL,
       deviceUrl: env.OFFSITE_MQTT_DEVICE_URL ?? env.OFFSITE_MQTT_URL,
+      ca: readCaFile(env.OFFSITE_MQTT_CA_FILE),
       username: env.OFFSITE_MQTT_USERNAME ?? null,
       password: env.OFFSITE_MQTT_PASSWORD ?? null,
       credentials,

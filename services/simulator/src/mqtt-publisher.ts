@@ -11,6 +11,8 @@ export interface MqttPublisherOptions {
   readonly url: string;
   /** Where enterprise gateway accounts connect. */
   readonly deviceUrl: string;
+  /** For an mqtts:// URL: the PEM of the CA that signed the broker's certificate (default: the system's CAs). */
+  readonly ca?: string | undefined;
   readonly username: string | null;
   readonly password: string | null;
   /** Per-enterprise gateway accounts: broker username → password. */
@@ -36,6 +38,7 @@ export function createMqttPublisher(o: MqttPublisherOptions): ClosableMeterPubli
         password: own ? o.credentials[own] : (o.password ?? undefined),
         reconnectPeriod: 1000,
         clean: true,
+        ...(o.ca !== undefined ? { ca: o.ca } : {}),
       });
       clients.set(key, c);
     }
