@@ -3,6 +3,7 @@
 // Each client gets the CA through the project's own options (never NODE_EXTRA_CA_CERTS), so a test
 // that passes shows the option works; the failing cases show that the servers refuse what they must.
 import { randomUUID } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { telemetryEventId, type TelemetryV1 } from '@offsite/contracts';
 import { createInfluxClient, createInfluxWriter, ensureDatabase1x, flux, queryRows } from '@offsite/influx';
@@ -324,5 +325,27 @@ describe('a service on the secure transports (influx-writer: Kafka SASL_SSL in, 
     expect(s.logs.join('\n')).toContain(
       'OFFSITE_INFLUX_CA_FILE: cannot read file /nonexistent/ca.pem (ENOENT)',
     );
+  });
+});
+
+describe('every service takes the secure settings of the servers it uses', () => {
+  const services = fileURLToPath(new URL('../../services/', import.meta.url));
+  const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : '');
+  const rules: [RegExp, RegExp, string][] = [
+    [/createKafkaClient\(/, /kafkaSecurity\(env\)/, 'main.ts: createKafkaClient without kafkaSecurity(env)'],
+    [/OFFSITE_KAFKA_BROKERS:/, /\.\.\.KafkaSecurityEnv/, 'config.ts: Kafka without KafkaSecurityEnv'],
+    [/OFFSITE_PG_URL:/, /OFFSITE_PG_URL: PgUrl\(\)/, 'config.ts: OFFSITE_PG_URL not PgUrl()'],
+    [/OFFSITE_REDIS_URL:/, /\.\.\.RedisTlsEnv/, 'config.ts: Redis without RedisTlsEnv'],
+    [/OFFSITE_INFLUX_URL:/, /\.\.\.InfluxTlsEnv/, 'config.ts: InfluxDB without InfluxTlsEnv'],
+    [/OFFSITE_MQTT_URL:/, /\.\.\.MqttTlsEnv/, 'config.ts: MQTT without MqttTlsEnv'],
+  ];
+  it('finds no service that would talk to a server without its TLS and authentication settings', () => {
+    const problems: string[] = [];
+    for (const name of readdirSync(services)) {
+      const text = `${read(`${services}${name}/src/config.ts`)}\n${read(`${services}${name}/src/main.ts`)}`;
+      for (const [uses, secured, what] of rules)
+        if (uses.test(text) && !secured.test(text)) problems.push(`${name} ${what}`);
+    }
+    expect(problems).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { InfluxTlsEnv, PgUrl, RedisTlsEnv, RedisUrl } from '@offsite/runtime';
+import { InfluxTlsEnv, KafkaSecurityEnv, PgUrl, RedisTlsEnv, RedisUrl } from '@offsite/runtime';
 
 export const Env = Type.Object({
   OFFSITE_LOG_LEVEL: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn')], {
@@ -26,6 +26,7 @@ export const Env = Type.Object({
   OFFSITE_SHUTDOWN_DEADLINE_MS: Type.Integer({ minimum: 100, default: 25_000 }),
   // Review decisions are published to Kafka from the console's outbox.
   OFFSITE_KAFKA_BROKERS: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+  ...KafkaSecurityEnv,
   OFFSITE_CONSOLE_REVIEW_DECISION_TOPIC: Type.String({ default: 'review.decision.v1' }),
   // Regulatory background work (complaint reminders, monthly report reminder, outreach) on BullMQ.
   OFFSITE_REDIS_URL: RedisUrl(),

@@ -5,6 +5,7 @@ import { createEmailChannel, createOutboxChannel, type Channel } from '@offsite/
 import {
   bootService,
   defineMetrics,
+  kafkaSecurity,
   readCaFile,
   redisConnectionOptions,
   redisTls,
@@ -34,6 +35,7 @@ const influx = createInfluxClient(
   logger,
 );
 const kafka = createKafkaClient({
+  ...kafkaSecurity(env),
   brokers: [...env.OFFSITE_KAFKA_BROKERS],
   clientId: 'offsite-console',
   logger: logger.child({ component: 'kafka' }),
