@@ -58,4 +58,5 @@ export {
   type UpsertOutcome,
 } from './registry-repo.js';
 export { listenRegistryChanges, REGISTRY_CHANNEL, type RegistryChange } from './registry-listen.js';
+export { listenChannel, startListener, type Listener, type ListenerOptions } from './listener.js';
 export { createRegistryCache, type RegistryCache, type RegistryCacheOptions } from './registry-cache.js';

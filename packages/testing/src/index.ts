@@ -57,3 +57,4 @@ export { influxql } from './influxql.js';
 export { relay, startProxy, type CuttableProxy } from './proxy.js';
 export { hj212HourlyUpload } from './hj212.js';
 export { readSinkHeads, readSinkMails, scanHeaders, type SinkHead, type SinkMail } from './mail.js';
+export { freePort, privatePostgres, type PrivatePostgres } from './postgres.js';

@@ -7,13 +7,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { createDurableProducer, createKafkaClient, ensureTopics } from '@offsite/kafka';
 import {
+  freePort,
   readyStatus,
   requireEnv,
   runService,
@@ -30,15 +30,6 @@ const domain = `r${id}.example`;
 const midDomain = `redis-${id}.offsite`;
 const prefix = `t-alerter-r${id}.`;
 const topics = topicNames(prefix);
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as { port: number }).port;
-  s.close();
-  await once(s, 'close');
-  return port;
-}
 
 /** A redis-server of our own: same port and directory on every start, AOF on. */
 function privateRedis(port: number, dir: string) {

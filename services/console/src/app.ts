@@ -9,7 +9,7 @@ import type pg from 'pg';
 import { registerRegulationRoutes, type RegulationRouteDeps } from '@offsite/regulation';
 import type { Logger } from '@offsite/runtime';
 import { listAudit } from './audit.js';
-import { csrfMatches, endSession, login, resolveSession, type SessionPolicy } from './auth.js';
+import { csrfMatches, endSession, login, resolveSession, sessionExpiry, type SessionPolicy } from './auth.js';
 import {
   applyAction,
   enterpriseAcknowledge,
@@ -62,6 +62,8 @@ export interface ConsoleAppOptions {
   loginRateLimit: { max: number; windowMs: number };
   evidence?: EvidenceSource;
   live?: LiveHub;
+  /** How often an open SSE stream re-checks its session besides at its expiry (default 30 s). */
+  streamSessionCheckMs?: number;
   /** Built SPA (web/dist); served at / when present. */
   webRoot?: string;
   /**
@@ -297,10 +299,18 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
       return { user: s.principal, csrfToken: s.csrfToken };
     },
   );
+  /** Open SSE streams by session token, ended at logout and when the app closes. */
+  const streams = new Map<string, Set<(why: 'session-ended' | 'shutdown') => void>>();
+  app.addHook('preClose', async () => {
+    for (const own of [...streams.values()]) for (const end of [...own]) end('shutdown');
+  });
   app.post('/api/logout', { schema: { tags: ['session'] } }, async (req, reply) => {
     who(req);
     const token = req.cookies[SESSION_COOKIE];
-    if (token) await endSession(o.pool, token);
+    if (token) {
+      await endSession(o.pool, token);
+      for (const end of [...(streams.get(token) ?? [])]) end('session-ended');
+    }
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return { ok: true };
   });
@@ -479,10 +489,14 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
     return { ok: true };
   });
 
-  // Live updates: one SSE stream per client; each change is sent only if this principal can see the case.
+  // Live updates: one SSE stream per client; each change is sent only if this principal can see the
+  // case. The stream ends with its session: at logout, at expiry (idle or absolute; the stream itself
+  // does not keep the session alive) and when a periodic check finds it gone (another instance's logout).
   app.get('/api/stream', { schema: { tags: ['deviations'] } }, async (req, reply) => {
     const p = who(req);
+    const token = req.cookies[SESSION_COOKIE]!;
     if (!o.live) throw new ConsoleError('NOT_FOUND', 'live updates are off');
+    const live = o.live;
     reply.hijack();
     reply.raw.writeHead(200, {
       ...SECURITY_HEADERS,
@@ -491,9 +505,16 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
       connection: 'keep-alive',
     });
     reply.raw.write(': connected\n\n');
-    const unsubscribe = o.live.subscribe((id) => {
-      getCase(o.pool, p, id).then(
+    let ended = false;
+    let timer: NodeJS.Timeout | undefined;
+    const unsubscribe = live.subscribe((e) => {
+      if (e.kind === 'resync') {
+        reply.raw.write('event: resync\ndata: {}\n\n');
+        return;
+      }
+      getCase(o.pool, p, e.id).then(
         (c) =>
+          ended ||
           reply.raw.write(
             `event: case\ndata: ${JSON.stringify({ id: c.id, reviewState: c.reviewState, severity: c.severity })}\n\n`,
           ),
@@ -501,10 +522,40 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
       );
     });
     const ping = setInterval(() => reply.raw.write(': ping\n\n'), 25_000);
-    req.raw.on('close', () => {
+    const own = streams.get(token) ?? new Set<(why: 'session-ended' | 'shutdown') => void>();
+    streams.set(token, own);
+    const cleanup = () => {
+      ended = true;
       clearInterval(ping);
+      clearTimeout(timer);
       unsubscribe();
-    });
+      own.delete(end);
+      if (own.size === 0 && streams.get(token) === own) streams.delete(token);
+    };
+    // At shutdown the stream just ends: the browser reconnects (to another instance).
+    function end(why: 'session-ended' | 'shutdown' = 'session-ended'): void {
+      if (ended) return;
+      cleanup();
+      reply.raw.end(why === 'session-ended' ? 'event: session-ended\ndata: {}\n\n' : undefined);
+    }
+    own.add(end);
+    const checkEvery = o.streamSessionCheckMs ?? 30_000;
+    const check = (): void => {
+      sessionExpiry(o.pool, token).then(
+        (expires) => {
+          if (ended) return;
+          if (!expires) return end();
+          timer = setTimeout(check, Math.min(Math.max(expires.getTime() - Date.now(), 0) + 50, checkEvery));
+        },
+        (err: unknown) => {
+          // Postgres unreachable: try again later rather than end a stream whose session may be fine.
+          req.log.warn({ err }, 'stream session check failed');
+          if (!ended) timer = setTimeout(check, checkEvery);
+        },
+      );
+    };
+    check();
+    req.raw.on('close', cleanup);
   });
 
   // Regulatory features behind the same session, CSRF and scope: the hook above has already

@@ -104,6 +104,16 @@ export async function resolveSession(
   return row ? { principal: toPrincipal(row), csrfToken: row.csrf_token } : undefined;
 }
 
+/** When a live session expires (without sliding it), or undefined if it has ended or its user is disabled. */
+export async function sessionExpiry(db: Queryable, token: string): Promise<Date | undefined> {
+  const r = await db.query<{ expires_at: Date }>(
+    `select s.expires_at from console_sessions s join console_users u on u.id = s.user_id
+      where s.token_hash = $1 and s.expires_at > now() and not u.disabled`,
+    [sha256(token)],
+  );
+  return r.rows[0]?.expires_at;
+}
+
 export async function endSession(db: Queryable, token: string): Promise<void> {
   await db.query('delete from console_sessions where token_hash = $1', [sha256(token)]);
 }

@@ -1,41 +1,75 @@
 import type pg from 'pg';
 import type { Logger } from '@offsite/runtime';
+import { listenChannel, startListener, type Listener } from '@offsite/store';
 
 export const CASES_CHANNEL = 'console_cases_changed';
 
-/** Fans out Postgres NOTIFY `console_cases_changed` (payload: deviation id; migration 021 fires it on changes of a case, its review state, notifications and acknowledgements) to SSE subscribers. */
+/** A changed case, or `resync`: the LISTEN connection came back after a loss and changes may have been missed. */
+export type LiveEvent = { kind: 'case'; id: string } | { kind: 'resync' };
+
+/**
+ * Fans out Postgres NOTIFY `console_cases_changed` (payload: deviation id; migration 021 fires it on
+ * changes of a case, its review state, notifications and acknowledgements) to SSE subscribers. The
+ * LISTEN connection is the store's `startListener`: replaced with backoff when Postgres restarts.
+ */
 export interface LiveHub {
-  subscribe(fn: (deviationId: string) => void): () => void;
+  subscribe(fn: (e: LiveEvent) => void): () => void;
   start(): Promise<void>;
   close(): Promise<void>;
   subscribers(): number;
+  /** True while the LISTEN connection is up (readiness). */
+  isListening(): boolean;
+  /** Reconnects after a loss so far. */
+  resumes(): number;
 }
 
-export function createLiveHub(pool: pg.Pool, logger: Logger): LiveHub {
-  const subs = new Set<(id: string) => void>();
-  let client: pg.PoolClient | undefined;
+export interface LiveHubOptions {
+  retryMs?: number;
+  maxRetryMs?: number;
+  /** Metrics hooks: the connection was lost, came back, or a reconnect attempt failed. */
+  onLost?(): void;
+  onResumed?(): void;
+  onRetryFailed?(): void;
+}
+
+export function createLiveHub(pool: pg.Pool, logger: Logger, opts: LiveHubOptions = {}): LiveHub {
+  const subs = new Set<(e: LiveEvent) => void>();
+  let listener: Listener | undefined;
+  const emit = (e: LiveEvent) => {
+    for (const fn of subs) fn(e);
+  };
   return {
     subscribe(fn) {
       subs.add(fn);
       return () => subs.delete(fn);
     },
     subscribers: () => subs.size,
+    isListening: () => listener?.isListening() ?? false,
+    resumes: () => listener?.resumes ?? 0,
     async start() {
-      client = await pool.connect();
-      client.on('notification', (n) => {
-        if (n.channel !== CASES_CHANNEL || !n.payload) return;
-        for (const fn of subs) fn(n.payload);
+      listener = await startListener({
+        pool,
+        name: 'live updates',
+        subscribe: (client) =>
+          listenChannel(client, CASES_CHANNEL, (id) => {
+            if (id) emit({ kind: 'case', id });
+          }),
+        onResumed: () => {
+          opts.onResumed?.();
+          emit({ kind: 'resync' });
+        },
+        ...(opts.onLost ? { onLost: opts.onLost } : {}),
+        ...(opts.onRetryFailed ? { onRetryFailed: opts.onRetryFailed } : {}),
+        logger,
+        ...(opts.retryMs !== undefined ? { retryMs: opts.retryMs } : {}),
+        ...(opts.maxRetryMs !== undefined ? { maxRetryMs: opts.maxRetryMs } : {}),
       });
-      client.on('error', (err) => logger.error({ err }, 'live updates connection failed'));
-      await client.query(`listen ${CASES_CHANNEL}`);
     },
     async close() {
       subs.clear();
-      if (!client) return;
-      const c = client;
-      client = undefined;
-      await c.query(`unlisten ${CASES_CHANNEL}`).catch(() => undefined);
-      c.release();
+      const l = listener;
+      listener = undefined;
+      await l?.stop();
     },
   };
 }

@@ -47,7 +47,6 @@ const decisions = createReviewDecisionRelay({
   topic: env.OFFSITE_CONSOLE_REVIEW_DECISION_TOPIC,
   logger,
 });
-const live = createLiveHub(pool, logger.child({ component: 'live' }));
 
 // Regulatory background work on BullMQ; messages to the outbox files unless SMTP is configured.
 const connection = redisConnectionOptions(env.OFFSITE_REDIS_URL, redisTls(env));
@@ -83,6 +82,33 @@ const metrics = defineMetrics(registry, {
     help: 'Regulatory messages handed to a channel (complaint/report reminders, outreach)',
     labelNames: ['kind', 'medium', 'result'],
   },
+  liveListening: {
+    type: 'gauge',
+    name: 'offsite_console_live_listening',
+    help: '1 while the LISTEN connection for live updates is up, 0 while it is being re-established',
+  },
+  liveLosses: {
+    type: 'counter',
+    name: 'offsite_console_live_connection_losses_total',
+    help: 'Losses of the live-updates LISTEN connection (Postgres restart, terminated backend)',
+  },
+  liveReconnects: {
+    type: 'counter',
+    name: 'offsite_console_live_reconnects_total',
+    help: 'Attempts to re-establish the live-updates LISTEN connection, by result',
+    labelNames: ['result'],
+  },
+});
+const live = createLiveHub(pool, logger.child({ component: 'live' }), {
+  onLost: () => {
+    metrics.liveListening.set(0);
+    metrics.liveLosses.inc();
+  },
+  onResumed: () => {
+    metrics.liveListening.set(1);
+    metrics.liveReconnects.inc({ result: 'ok' });
+  },
+  onRetryFailed: () => metrics.liveReconnects.inc({ result: 'failed' }),
 });
 const work = createRegulationWork({
   db: pool,
@@ -144,7 +170,19 @@ lifecycle.register({
     await withTimeout(producer.disconnect(), 5_000, 'producer disconnect');
   },
 });
-lifecycle.register({ name: 'live-updates', start: () => live.start(), stop: () => live.close() });
+lifecycle.register({
+  name: 'live-updates',
+  start: async () => {
+    await live.start();
+    metrics.liveListening.set(1);
+  },
+  stop: () => live.close(),
+  // Not ready while the LISTEN connection is being re-established: live updates would be missing.
+  check: () =>
+    live.isListening()
+      ? true
+      : { healthy: false, detail: 'live updates: LISTEN connection is being re-established' },
+});
 // After Postgres (the workers read the regulation tables), before HTTP (stopped after it, so no
 // request enqueues into a closed queue). Workers wait for running jobs within the deadline.
 lifecycle.register({

@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DeviationV1 } from '@offsite/contracts';
 import { createSilentLogger } from '@offsite/runtime';
 import { buildApp } from '../src/app.js';
-import { createLiveHub, type LiveHub } from '../src/live.js';
+import { createLiveHub, type LiveHub, type LiveHubOptions } from '../src/live.js';
 import { upsertUser } from '../src/auth.js';
 import { seedDemoUsers } from '../src/seed.js';
 
@@ -46,15 +46,21 @@ export async function createWorld(
     loginMax?: number;
     /** Regulation options of buildApp (reminders, outreach, deadlines), built on the world's pool. */
     regulation?: (pool: pg.Pool) => Parameters<typeof buildApp>[0]['regulation'];
+    /** Another Postgres than the shared one (a test's private server). */
+    pgUrl?: string;
+    live?: LiveHubOptions;
+    streamSessionCheckMs?: number;
   } = {},
 ): Promise<World> {
-  const url = requireEnv('OFFSITE_PG_URL');
+  const url = opts.pgUrl ?? requireEnv('OFFSITE_PG_URL');
   const schema = `test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`create schema ${schema}`);
   await admin.end();
   const pool = new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: 6 });
+  // As main.ts does: an idle client's error (its server restarted) is not thrown.
+  pool.on('error', () => undefined);
   await runMigrations(pool, { logger: silentLogger });
   await importRegistry(pool, { path: examplePath }, { logger: silentLogger });
   await seedDemoUsers(pool, { admin: PASSWORD, supervisor: PASSWORD, officer: PASSWORD, viewer: PASSWORD });
@@ -196,11 +202,12 @@ export async function createWorld(
     ),
   );
 
-  const live = createLiveHub(pool, createSilentLogger());
+  const live = createLiveHub(pool, createSilentLogger(), opts.live);
   await live.start();
   const app = await buildApp({
     pool,
     live,
+    ...(opts.streamSessionCheckMs ? { streamSessionCheckMs: opts.streamSessionCheckMs } : {}),
     logger: createSilentLogger(),
     session: { idleMs: opts.idleMs ?? 30 * 60_000, absoluteMs: 12 * 3_600_000 },
     secureCookies: false,
@@ -416,4 +423,32 @@ export async function loginAs(base: string, username: string, password = PASSWOR
   const set = r.cookies.find((c) => c.name === 'offsite_session');
   expect(set?.httpOnly).toBe(true);
   return { cookie: `offsite_session=${set!.value}`, csrf: (r.json() as { csrfToken: string }).csrfToken };
+}
+
+export interface EventStream {
+  /** Everything received so far. */
+  text(): string;
+  /** Resolves when the server ended the stream. */
+  ended: Promise<void>;
+  close(): void;
+}
+
+/** Opens `/api/stream` with the session cookie and collects what arrives. */
+export function openStream(base: string, cookie: string): Promise<EventStream> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: u.hostname, port: u.port, path: '/api/stream', headers: { cookie } },
+      (res) => {
+        if (res.statusCode !== 200) return reject(new Error(`stream answered ${res.statusCode}`));
+        let text = '';
+        const ended = new Promise<void>((done) => res.on('end', done));
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        resolve({ text: () => text, ended, close: () => req.destroy() });
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
 }
