@@ -130,7 +130,8 @@ export async function prepareFlow(): Promise<FlowRun> {
   await writeFile(policyPath, JSON.stringify(flowPolicy()));
   const hj212Port = await freePort();
   const extra: Record<string, Record<string, string>> = {
-    'hj212-gateway': { OFFSITE_HJ212_PORT: String(hj212Port) },
+    // The simulated loggers' clocks run at the flow's speed: no calibration on drift.
+    'hj212-gateway': { OFFSITE_HJ212_PORT: String(hj212Port), OFFSITE_HJ212_CLOCK_DRIFT_MAX_S: '0' },
     // Persistent sessions, as in production: the broker queues what meters publish while the
     // ingestor reconnects (after a Mosquitto restart too). Client ids are per run; the sessions
     // expire five minutes after the flow.

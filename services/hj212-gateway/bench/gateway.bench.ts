@@ -277,6 +277,8 @@ function startGateway(hjPort: number, lingerMs: number, profileDir: string | und
         OFFSITE_HJ212_MAX_CONNECTIONS: String(LOGGERS + 100),
         // Every simulated logger connects from this host's one address.
         OFFSITE_HJ212_MAX_CONNECTIONS_PER_SOURCE: String(LOGGERS + 100),
+        // The loggers' QNs are fixed 2024 times, not their clocks: no calibration on drift.
+        OFFSITE_HJ212_CLOCK_DRIFT_MAX_S: '0',
         OFFSITE_KAFKA_LINGER_MS: String(lingerMs),
       },
       stdio: ['ignore', 'inherit', 'inherit'],

@@ -36,6 +36,7 @@ export const GatewayEnv = Type.Object({
   OFFSITE_HJ212_LOG_LINES_PER_S: Type.Integer({ minimum: 1, default: 20 }),
   OFFSITE_HJ212_COMMAND_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
   OFFSITE_HJ212_CALIBRATION_INTERVAL_MS: Type.Integer({ minimum: 0, default: 600_000 }),
+  OFFSITE_HJ212_CLOCK_DRIFT_MAX_S: Type.Integer({ minimum: 0, default: 60 }),
   OFFSITE_HJ212_CIPHER_ENCODING: Type.Union([Type.Literal('hex'), Type.Literal('base64')], {
     default: 'hex',
   }),

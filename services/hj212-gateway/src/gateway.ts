@@ -18,6 +18,7 @@ import {
   encodePacket,
   formatQn,
   FrameSplitter,
+  parseShanghaiTime,
   setDeviceTime,
   SplitPacketReassembler,
   type Packet,
@@ -112,9 +113,18 @@ export interface CommandOptions {
   readonly timeoutMs: number;
   /** Least time between two clock calibrations (1012) of one logger. */
   readonly calibrationIntervalMs: number;
+  /** A logger whose clock (the QN of a real-time upload or heartbeat) is further than this from the receive time is calibrated; 0 = never on drift. */
+  readonly clockDriftMaxS: number;
 }
 
-export const DEFAULT_COMMANDS: CommandOptions = { timeoutMs: 30_000, calibrationIntervalMs: 600_000 };
+export const DEFAULT_COMMANDS: CommandOptions = {
+  timeoutMs: 30_000,
+  calibrationIntervalMs: 600_000,
+  clockDriftMaxS: 60,
+};
+
+/** Uploads whose QN is the logger's clock now: real-time data and the heartbeat (never replayed history). */
+const CLOCK_CNS: ReadonlySet<string> = new Set(['2011', '9015']);
 
 export interface Gateway {
   /** Start listening; resolves with the bound port. */
@@ -325,7 +335,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
             m.replies.inc({ cn: h.replyCn ?? 'none' });
             m.replyLatency.observe((Date.now() - readAt.getTime()) / 1000);
           }
-          if (h.packet && !socket.destroyed) onPacket(h.packet);
+          if (h.packet && !socket.destroyed) onPacket(h.packet, readAt);
         } catch (err) {
           // Kafka did not acknowledge (or the registry could not be read): no reply, so the logger
           // sends the packet again.
@@ -351,7 +361,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
      * at most once per interval per MN and one command at a time. The command is archived in
      * hj212.raw.v1 before it is written, as replies are.
      */
-    const calibrate = (p: Packet) => {
+    const calibrate = (p: Packet, reason: string) => {
       const nowMs = Date.now();
       if (tracker.busy(p.mn)) {
         m.commands.inc({ cn: '1012', outcome: 'skipped-busy' });
@@ -381,14 +391,24 @@ export function createGateway(opts: GatewayOptions): Gateway {
           if (socket.destroyed) return tracker.end(p.mn, s, 'disconnected');
           socket.write(bytes);
           m.commands.inc({ cn: '1012', outcome: 'sent' });
+          clog.info({ mn: p.mn, qn, reason }, "setting the logger's clock (1012)");
         })
         .catch(() => tracker.end(p.mn, s, 'not-sent'));
     };
 
     /** What an authenticated packet means for the centre's commands. */
-    const onPacket = (p: Packet) => {
+    const onPacket = (p: Packet, readAt: Date) => {
       if (p.cn === '9011' || p.cn === '9012') tracker.reply(p.mn, p);
-      else if (p.cn === '1013') calibrate(p);
+      else if (p.cn === '1013') calibrate(p, 'the logger asked (1013)');
+      else if (commandOptions.clockDriftMaxS > 0 && CLOCK_CNS.has(p.cn) && p.qn !== null) {
+        const clock = parseShanghaiTime(p.qn);
+        if (!clock) return;
+        const driftS = (Date.parse(clock.utc) - readAt.getTime()) / 1000;
+        if (Math.abs(driftS) > commandOptions.clockDriftMaxS) {
+          m.clockDrift.observe(Math.abs(driftS));
+          calibrate(p, `clock ${driftS.toFixed(0)} s off the receive time`);
+        }
+      }
     };
 
     const flushRun = () => {

@@ -135,6 +135,7 @@ const gateway: Gateway = createGateway({
   commands: {
     timeoutMs: env.OFFSITE_HJ212_COMMAND_TIMEOUT_MS,
     calibrationIntervalMs: env.OFFSITE_HJ212_CALIBRATION_INTERVAL_MS,
+    clockDriftMaxS: env.OFFSITE_HJ212_CLOCK_DRIFT_MAX_S,
   },
 });
 

@@ -76,6 +76,12 @@ export const gatewayMetricCatalog = {
     help: 'Centre commands to loggers by CN and outcome (sent, done, refused, failed, timed-out, disconnected, not-sent; skipped-busy and rate-limited when none was sent)',
     labelNames: ['cn', 'outcome'],
   },
+  clockDrift: {
+    type: 'histogram',
+    name: 'offsite_hj212_clock_drift_seconds',
+    help: 'How far a logger clock (QN of a real-time upload or heartbeat) was from the receive time, when over the bound',
+    buckets: [60, 120, 300, 600, 1800, 3600, 86_400, 864_000],
+  },
   paused: {
     type: 'counter',
     name: 'offsite_hj212_backpressure_pauses_total',

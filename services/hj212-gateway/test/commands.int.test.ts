@@ -3,7 +3,16 @@
  * 9013 and then the centre's 1012 SystemTime, tracked by its QN until the logger's 9011/9012 — for a
  * logger that carries it out, one that refuses, and one that never answers.
  */
-import { decodePacket, encodePacket, executionResult, QnRtn, requestAck, ExeRtn } from '@offsite/hj212';
+import {
+  decodePacket,
+  encodePacket,
+  executionResult,
+  ExeRtn,
+  formatDataTime,
+  formatQn,
+  QnRtn,
+  requestAck,
+} from '@offsite/hj212';
 import { until } from '@offsite/testing';
 import { Logger212, metricValue, startHarness, type Collected, type Harness } from './harness.js';
 
@@ -11,12 +20,16 @@ const DEVICES = {
   answers: { mn: '99010201FG00010000000001', pw: 'Hd7q2Lx9' },
   refuses: { mn: '99010202FG00020000000001', pw: 'Gc4m8Rt1' },
   silent: { mn: '99010304FG00060000000001', pw: 'St8c3Hm6' },
+  drifting: { mn: '99010305FG00090000000001', pw: 'Ss9k4Tb2' },
+  onTime: { mn: '99010404FG00120000000001', pw: 'Yh7u3Ns1' },
 };
 
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness({ commands: { timeoutMs: 1_500, calibrationIntervalMs: 600_000 } });
+  h = await startHarness({
+    commands: { timeoutMs: 1_500, calibrationIntervalMs: 600_000, clockDriftMaxS: 60 },
+  });
 });
 afterAll(async () => {
   await h?.stop();
@@ -93,5 +106,34 @@ describe('clock calibration (1013 → 9013, then 1012) against real Kafka and Po
     await until(async () => (await commands('timed-out')) === 1, 10_000, 'timed out');
     expect(await commands('sent')).toBe(3);
     c.end();
+  });
+
+  it('sets the clock of a logger whose real-time upload carries a QN far from the receive time, not of one on time', async () => {
+    const upload = (d: { mn: string; pw: string }, at: Date) =>
+      encodePacket({
+        qn: formatQn(at),
+        st: '31',
+        cn: '2011',
+        pw: d.pw,
+        mn: d.mn,
+        flag: 5,
+        cp: `DataTime=${formatDataTime(at)};a21026-Rtd=1.5,a21026-Flag=N`,
+      });
+    const onTime = await Logger212.connect(h.port);
+    onTime.send(upload(DEVICES.onTime, new Date()));
+    expect((await onTime.waitFrames(1))[0]).toContain('CN=9014');
+
+    const sentBefore = await commands('sent');
+    const drifting = await Logger212.connect(h.port);
+    drifting.send(upload(DEVICES.drifting, new Date(Date.now() - 5 * 60_000)));
+    const [ack, command] = await drifting.waitFrames(2);
+    expect(ack).toContain('CN=9014');
+    expect(command).toContain('CN=1012');
+    expect(command).toContain(`MN=${DEVICES.drifting.mn}`);
+    await until(async () => (await commands('sent')) === sentBefore + 1, 10_000, 'one more 1012 sent');
+    // Records are produced in order, so a 1012 to the logger on time would have been written first.
+    expect(onTime.frames).toHaveLength(1);
+    onTime.end();
+    drifting.end();
   });
 });

@@ -16,6 +16,7 @@ import {
   createGatewayMetrics,
   createPublisher,
   topicsWithPrefix,
+  DEFAULT_COMMANDS,
   DEFAULT_GUARD,
   type BatchProducer,
   type Gateway,
@@ -77,7 +78,8 @@ export async function startHarness(
     maxConnections?: number;
     /** Defaults: DEFAULT_GUARD, with room for 2,000 connections from loopback. */
     guard?: Partial<GuardOptions>;
-    commands?: CommandOptions;
+    /** Defaults: DEFAULT_COMMANDS without calibration on drift (the tests' QNs are in 2024). */
+    commands?: Partial<CommandOptions>;
   } = {},
 ): Promise<Harness> {
   const pgUrl = requireEnv('OFFSITE_PG_URL');
@@ -138,7 +140,7 @@ export async function startHarness(
     metrics,
     logger: createSilentLogger(),
     guard: { ...DEFAULT_GUARD, maxConnectionsPerSource: 2000, ...opts.guard },
-    ...(opts.commands ? { commands: opts.commands } : {}),
+    commands: { ...DEFAULT_COMMANDS, clockDriftMaxS: 0, ...opts.commands },
   });
   const port = await gateway.listen();
 
