@@ -49,6 +49,8 @@ die() {
 }
 
 mkdir -p "$LOG_DIR" "$OUTBOX_DIR"
+# Logs and credentials of the demo are for this user only.
+chmod 700 "$DEMO_DIR" "$LOG_DIR"
 
 # ---------------------------------------------------------------- services table
 # name  ops-port  extra environment (space-separated NAME=value; values without spaces)
@@ -186,16 +188,17 @@ set +a
 
 # ---------------------------------------------------------------- 2. topics, Postgres, registry, users
 say "Kafka topics ${PREFIX}*, Postgres migrations, $REGISTRY, console users …"
-node --conditions=offsite-source --import tsx scripts/demo/setup.ts "$REGISTRY" "$PREFIX" "$DEMO_DIR/credentials" >"$LOG_DIR/setup.json" 2>"$LOG_DIR/setup.log" ||
+node --conditions=offsite-source --import tsx scripts/demo/setup.ts "$REGISTRY" "$PREFIX" >"$LOG_DIR/setup.json" 2>"$LOG_DIR/setup.log" ||
   die "setup failed (see $LOG_DIR/setup.log)"
 say "  $(cat "$LOG_DIR/setup.json")"
 if [ -f "$DEMO_DIR/ack-secret" ]; then ACK_SECRET=$(cat "$DEMO_DIR/ack-secret"); else
   ACK_SECRET=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
   (umask 077 && echo "$ACK_SECRET" >"$DEMO_DIR/ack-secret")
 fi
-# Console demo users (admin, supervisor, officer-<district>, viewer) with the demo password.
+# Console demo users (admin, supervisor, officer-<district>, viewer), each with its own generated
+# password in $DEMO_DIR/credentials (mode 600); no password goes to a log.
 if [ -f services/console/src/seed-cli.ts ]; then
-  OFFSITE_CONSOLE_DEMO_PASSWORD=$(sed -n 's/^password=//p' "$DEMO_DIR/credentials") \
+  OFFSITE_CONSOLE_DEMO_CREDENTIALS="$DEMO_DIR/credentials" \
     npm run seed -w @offsite/console >"$LOG_DIR/console-seed.log" 2>&1 ||
     say "  console users not seeded (see $LOG_DIR/console-seed.log)"
 fi

@@ -19,9 +19,9 @@ if (!base || !credentialsPath || !outPath) {
 }
 const cred = await readFile(credentialsPath, 'utf8');
 const username = /^username=(\S+)$/m.exec(cred)?.[1] ?? 'supervisor';
-const password = /^password=(\S+)$/m.exec(cred)?.[1];
+const password = /^supervisor=(\S+)$/m.exec(cred)?.[1];
 if (!password) {
-  process.stderr.write(`no password= line in ${credentialsPath}\n`);
+  process.stderr.write(`no supervisor= line in ${credentialsPath}\n`);
   process.exit(78);
 }
 const profile = mkdtempSync(join(tmpdir(), 'offsite-demo-chromium-'));

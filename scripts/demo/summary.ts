@@ -402,9 +402,8 @@ for (const [label, dir] of [
 
 say('Console / 监管端:');
 if (ready('console')) {
-  const cred = await readFile(run.credentials, 'utf8').catch(() => '');
-  const pw = /^password=(\S+)$/m.exec(cred)?.[1] ?? '(see the credentials file)';
-  say(`  ${run.consoleUrl}  login: supervisor / ${pw}   (all demo users: ${run.credentials})`);
+  // The summary is kept in a file: it names where the passwords are, never a password.
+  say(`  ${run.consoleUrl}  login: supervisor, password in ${run.credentials} (mode 600, one per demo user)`);
 } else say('  not available — the console did not start');
 say('===========================================================================');
 process.stdout.write(`${out.join('\n')}\n`);

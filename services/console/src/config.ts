@@ -50,7 +50,5 @@ export const Env = Type.Object({
   OFFSITE_CONSOLE_MAIL_FROM: Type.String({ default: 'noreply@qinglan.example' }),
   OFFSITE_CONSOLE_MAIL_FROM_NAME: Type.String({ default: '青澜市生态环境局' }),
   OFFSITE_CONSOLE_MESSAGE_ID_DOMAIN: Type.String({ default: 'console.offsite' }),
-  // Demo users' passwords (`npm run seed`); unset: no seeding.
-  OFFSITE_CONSOLE_DEMO_PASSWORD: Type.Optional(Type.String({ minLength: 8, secret: true })),
 });
 export type Env = Static<typeof Env>;

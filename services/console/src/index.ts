@@ -1,3 +1,3 @@
 export { buildApp, SESSION_COOKIE, type ConsoleAppOptions } from './app.js';
-export { seedDemoUsers, type DemoPasswords } from './seed.js';
+export { seedDemoUsers, type SeededUser } from './seed.js';
 export { upsertUser, hashPassword } from './auth.js';

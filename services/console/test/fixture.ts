@@ -63,7 +63,7 @@ export async function createWorld(
   pool.on('error', () => undefined);
   await runMigrations(pool, { logger: silentLogger });
   await importRegistry(pool, { path: examplePath }, { logger: silentLogger });
-  await seedDemoUsers(pool, { admin: PASSWORD, supervisor: PASSWORD, officer: PASSWORD, viewer: PASSWORD });
+  await seedDemoUsers(pool, () => PASSWORD);
   await upsertUser(pool, {
     username: 'ent-0003-user',
     displayName: '企业用户',

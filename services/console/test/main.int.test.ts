@@ -46,7 +46,7 @@ it('starts, is ready, serves the UI and the API, and exits 0 on SIGTERM', async 
   const pool = new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: 2 });
   await runMigrations(pool, { logger: silentLogger });
   await importRegistry(pool, { path: examplePath }, { logger: silentLogger });
-  await seedDemoUsers(pool, { admin: PASSWORD, supervisor: PASSWORD, officer: PASSWORD, viewer: PASSWORD });
+  await seedDemoUsers(pool, () => PASSWORD);
   await pool.end();
 
   const box = await mkdtemp(path.join(tmpdir(), 'console-main-outbox-'));
