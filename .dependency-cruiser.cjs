@@ -15,9 +15,21 @@ module.exports = {
     },
     {
       name: 'packages-never-import-services',
+      comment: 'Libraries never depend on a service; the operator CLI is an application, see the next rule.',
       severity: 'error',
-      from: { path: '^packages/' },
+      from: { path: '^packages/', pathNot: '^packages/cli/' },
       to: { path: '^services/' },
+    },
+    {
+      name: 'cli-takes-only-config-and-users-from-services',
+      comment:
+        "The offsite CLI validates a service's configuration with the service's own schema and manages the console's accounts through the console's module; nothing else of a service.",
+      severity: 'error',
+      from: { path: '^packages/cli/' },
+      to: {
+        path: '^services/',
+        pathNot: '^services/[^/]+/src/config\\.ts$|^services/console/src/users\\.ts$',
+      },
     },
   ],
   options: {

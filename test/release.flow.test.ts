@@ -190,4 +190,14 @@ test('the operator CLI runs from its archive', async () => {
   const cli = join(unpacked('cli'), 'packages/cli/dist/main.js');
   const { stdout } = await exec(node24, [cli, '--help'], { env: { PATH: process.env.PATH ?? '' } });
   expect(stdout).toContain('offsite hj212 decode');
+  // The services' own configuration schemas are in the archive: config check needs no service installed.
+  const check = await exec(node24, [cli, 'config', 'check', 'influx-writer'], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      OFFSITE_KAFKA_BROKERS: '127.0.0.1:9092',
+      OFFSITE_INFLUX_URL: 'http://127.0.0.1:8086',
+      OFFSITE_INFLUX_BUCKET: 'offsite/autogen',
+    },
+  });
+  expect(check.stdout).toContain('influx-writer: configuration valid');
 });

@@ -39,12 +39,13 @@ for name in "${names[@]}"; do
       [ -f "$rel/dist/tsconfig.build.tsbuildinfo" ] || { echo "release: $rel has no dist/: run npm run build first" >&2; exit 1; }
       cp -a "$rel/dist" "$ws/dist"
       rm -f "$ws/dist/tsconfig.build.tsbuildinfo"
-      rm -rf "$ws/src" "$ws/test" "$ws/bench" "$ws/examples" "$ws/scripts" "$ws"/tsconfig*.json
+      # The web UI's sources too; only the console's own archive serves the built UI.
+      rm -rf "$ws/src" "$ws/test" "$ws/bench" "$ws/examples" "$ws/scripts" "$ws/web" "$ws"/tsconfig*.json
     fi
   done
   if [ "$name" = console ]; then
     [ -f "$dir/web/dist/index.html" ] || { echo "release: console web UI not built: run npm run build first" >&2; exit 1; }
-    rm -rf "$tree/$dir/web" && mkdir -p "$tree/$dir/web" && cp -a "$dir/web/dist" "$tree/$dir/web/dist"
+    mkdir -p "$tree/$dir/web" && cp -a "$dir/web/dist" "$tree/$dir/web/dist"
   fi
   rm -f "$tree/turbo.json"
   printf 'name=%s\nversion=%s\nnode=24\n' "$name" "$version" >"$tree/RELEASE"

@@ -1,11 +1,8 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { CliIo } from './command.js';
-import { dispatch } from './dispatch.js';
-import { COMMANDS } from './registry.js';
+import { runCli } from './run.test-fixtures.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../test/fixtures/${name}`, import.meta.url));
 const standard = fixture('standard-examples.txt');
@@ -25,17 +22,7 @@ const packetLinesOf = (file: string): string[] =>
     .split('\n')
     .filter((l) => l.startsWith('##'));
 
-async function run(argv: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdin: Readable.from([stdin]),
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-  };
-  const code = await dispatch(argv, io, COMMANDS);
-  return { code, out, err };
-}
+const run = (argv: string[], stdin = '') => runCli(argv, stdin);
 
 const jsonLines = (out: string): Array<Record<string, unknown>> =>
   out

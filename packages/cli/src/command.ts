@@ -10,6 +10,8 @@ export interface CliIo {
   readonly stdin: Readable;
   readonly stdout: TextSink;
   readonly stderr: TextSink;
+  /** The environment the operator commands read their server settings from (default: none). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface Command {
@@ -17,7 +19,7 @@ export interface Command {
   readonly path: readonly string[];
   readonly summary: string;
   readonly usage: string;
-  /** Returns the exit code (0 ok, 1 the input had problems, 2 usage error). */
+  /** Returns the exit code (0 ok, 1 the input had problems, 2 usage error, 78 bad settings). */
   run(args: readonly string[], io: CliIo): Promise<number>;
 }
 
@@ -34,3 +36,5 @@ export class UsageError extends Error {
 export const EXIT_OK = 0;
 export const EXIT_INPUT_PROBLEM = 1;
 export const EXIT_USAGE = 2;
+/** The settings a command needs are missing or invalid (sysexits EX_CONFIG, as the services use). */
+export const EXIT_CONFIG = 78;

@@ -77,6 +77,7 @@ export {
   bootService,
   type BootServiceOptions,
   type ServiceBaseEnv,
+  type ServiceConfig,
   type ServiceKit,
   type ServiceProcess,
 } from './service.js';

@@ -35,12 +35,20 @@ export interface ServiceProcess extends SignalProcess {
   exit(code: number): never;
 }
 
-export interface BootServiceOptions<T extends TObject> {
+/**
+ * What a service's configuration is: its name, its environment schema and the options (cross-checks,
+ * X_FILE handling) it is loaded with. Each service exports one from its config module, so that
+ * bootService and `offsite config check` validate the same thing.
+ */
+export interface ServiceConfig<T extends TObject> {
   /** Service name: the logger's `service` field and the metrics' `service` label. */
   name: string;
   schema: T;
-  process: ServiceProcess;
   config?: LoadConfigOptions<Static<T>>;
+}
+
+export interface BootServiceOptions<T extends TObject> extends ServiceConfig<T> {
+  process: ServiceProcess;
   /** Default bound on one stop step (see createLifecycle), from the loaded configuration. */
   stepDeadlineMs?: (env: DeepReadonly<Static<T>>) => number;
 }

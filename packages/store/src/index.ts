@@ -27,6 +27,7 @@ export {
   type RegistrySource,
   type RegistryTable,
   type RemovedItem,
+  type RowChange,
   type TableCounts,
 } from './registry-import.js';
 export {

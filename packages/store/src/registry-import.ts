@@ -43,6 +43,8 @@ export interface ImportOptions {
   logger: StoreLogger;
   /** Delete registry rows that the file no longer lists (default: only report them). */
   prune?: boolean;
+  /** Do everything in the transaction, then roll it back: the result says what an import would change. */
+  dryRun?: boolean;
 }
 
 export interface TableCounts {
@@ -58,12 +60,22 @@ export interface RemovedItem {
   key: string;
 }
 
+/** One row the import inserted, updated or (with prune) deleted; `key` as in RemovedItem. */
+export interface RowChange {
+  table: RegistryTable;
+  key: string;
+  change: 'inserted' | 'updated' | 'deleted';
+}
+
 export interface ImportResult {
   counts: Record<RegistryTable, TableCounts>;
+  /** Every row inserted, updated or deleted, in the order written. */
+  changes: RowChange[];
   removed: RemovedItem[];
   pruned: boolean;
-  /** Whether anything was written. */
+  /** Whether anything was written (or, in a dry run, would have been). */
   changed: boolean;
+  dryRun: boolean;
 }
 
 /** Validation failure: `issues` lists every problem with its path. */
@@ -179,8 +191,10 @@ export async function importRegistry(
   const counts = Object.fromEntries(
     REGISTRY_TABLES.map((t) => [t, { inserted: 0, updated: 0, unchanged: 0, deleted: 0 }]),
   ) as Record<RegistryTable, TableCounts>;
-  const tally = (t: RegistryTable, o: UpsertOutcome) => {
+  const changes: RowChange[] = [];
+  const tally = (t: RegistryTable, o: UpsertOutcome, key: string) => {
     counts[t][o] += 1;
+    if (o !== 'unchanged') changes.push({ table: t, key, change: o });
   };
 
   let client: pg.PoolClient;
@@ -199,32 +213,42 @@ export async function importRegistry(
       `select pg_advisory_xact_lock(hashtext('offsite.store.registry-import:' || current_schema()))`,
     );
 
-    for (const d of reg.districts) tally('districts', await upsertDistrict(client, d));
+    for (const d of reg.districts) tally('districts', await upsertDistrict(client, d), d.id);
     for (const e of reg.enterprises) {
-      tally('enterprises', await upsertEnterprise(client, e));
+      tally('enterprises', await upsertEnterprise(client, e), e.id);
       for (const s of e.statusTimeline)
-        tally('enterprise_status_timeline', await upsertStatusEntry(client, e.id, s));
+        tally('enterprise_status_timeline', await upsertStatusEntry(client, e.id, s), `${e.id}/${s.from}`);
       for (const o of e.outlets) {
-        tally('outlets', await upsertOutlet(client, e.id, o));
-        for (const d of o.devices) tally('devices', await upsertDevice(client, o.id, d));
-        for (const l of o.limits) tally('permit_limits', await upsertLimit(client, o.id, l));
+        tally('outlets', await upsertOutlet(client, e.id, o), o.id);
+        for (const d of o.devices) tally('devices', await upsertDevice(client, o.id, d), d.mn);
+        for (const l of o.limits)
+          tally('permit_limits', await upsertLimit(client, o.id, l), `${o.id}/${l.factor}/${l.basis}`);
       }
       // Production meters first: a treatment meter references the meter it serves.
       const meters = [...e.meters].sort(
         (a, b) => Number(a.serves !== undefined) - Number(b.serves !== undefined),
       );
-      for (const m of meters) tally('meters', await upsertMeter(client, e.id, m));
+      for (const m of meters) tally('meters', await upsertMeter(client, e.id, m), m.id);
       // Links last: they reference this enterprise's meters and outlets.
       for (const m of e.meters)
         for (const f of m.facilities ?? [])
-          tally('meter_facilities', await upsertMeterFacility(client, m.id, f));
+          tally(
+            'meter_facilities',
+            await upsertMeterFacility(client, m.id, f),
+            `${m.id}/${f.outlet}/${f.code}`,
+          );
       for (const o of e.outlets)
         for (const pm of o.productionMeters ?? [])
-          tally('outlet_production_meters', await upsertOutletProductionMeter(client, o.id, pm));
-      for (const c of e.contacts) tally('contacts', await upsertContact(client, e.id, c));
-      for (const v of e.violations) tally('violations', await upsertViolation(client, e.id, v));
+          tally(
+            'outlet_production_meters',
+            await upsertOutletProductionMeter(client, o.id, pm),
+            `${o.id}/${pm}`,
+          );
+      for (const c of e.contacts)
+        tally('contacts', await upsertContact(client, e.id, c), `${e.id}/${c.role}/${c.name}`);
+      for (const v of e.violations) tally('violations', await upsertViolation(client, e.id, v), v.id);
       for (const w of e.maintenanceWindows)
-        tally('maintenance_windows', await upsertMaintenanceWindow(client, e.id, w));
+        tally('maintenance_windows', await upsertMaintenanceWindow(client, e.id, w), w.id);
     }
 
     const wanted = fileKeys(reg);
@@ -241,24 +265,32 @@ export async function importRegistry(
         if (keys.length === 0) continue;
         const { select, from } = KEY_SQL[table];
         const where = from.includes(' where ') ? `${from} and` : `${from} where`;
-        const res = await client.query(`delete from ${where} ${select} = any($1::text[])`, [keys]);
+        const res = await client.query<{ key: string }>(
+          `delete from ${where} ${select} = any($1::text[]) returning ${select} as key`,
+          [keys],
+        );
         counts[table].deleted = res.rowCount ?? 0;
+        for (const { key } of res.rows) changes.push({ table, key, change: 'deleted' });
       }
     }
 
-    await client.query('commit');
+    const dryRun = options.dryRun === true;
+    await client.query(dryRun ? 'rollback' : 'commit');
     const changed = REGISTRY_TABLES.some(
       (t) => counts[t].inserted + counts[t].updated + counts[t].deleted > 0,
     );
     const summary = Object.fromEntries(REGISTRY_TABLES.map((t) => [t, counts[t]]));
-    log.info({ counts: summary, removed: removed.length, pruned: prune, changed }, 'registry imported');
-    if (removed.length > 0 && !prune) {
+    log.info(
+      { counts: summary, removed: removed.length, pruned: prune, changed, dryRun },
+      dryRun ? 'registry import checked (dry run, rolled back)' : 'registry imported',
+    );
+    if (removed.length > 0 && !prune && !dryRun) {
       log.warn(
         { removed },
         'registry rows no longer in the file were kept; import with prune to delete them',
       );
     }
-    return { counts, removed, pruned: prune, changed };
+    return { counts, changes, removed, pruned: prune, changed, dryRun };
   } catch (err) {
     await client.query('rollback').catch((rollbackErr: Error) => {
       broken = rollbackErr;

@@ -1,6 +1,6 @@
 // The alerter's environment, validated once at the edge (server names as in .offsite/env).
 import { Type } from '@sinclair/typebox';
-import { KafkaSecurityEnv, PgUrl, RedisTlsEnv, RedisUrl } from '@offsite/runtime';
+import { KafkaSecurityEnv, PgUrl, RedisTlsEnv, RedisUrl, type ServiceConfig } from '@offsite/runtime';
 
 const Port = (d: number) => Type.Integer({ minimum: 0, maximum: 65535, default: d });
 
@@ -121,3 +121,45 @@ export function parsePairs(list: readonly string[]): Record<string, string> {
     list.map((item) => [item.slice(0, item.indexOf('=')), item.slice(item.indexOf('=') + 1)]),
   );
 }
+
+/** The service's configuration: bootService loads it at start, `offsite config check alerter` without starting. */
+export const serviceConfig: ServiceConfig<typeof AlerterEnv> = {
+  name: 'alerter',
+  schema: AlerterEnv,
+  config: {
+    checks: [
+      {
+        variables: [
+          'OFFSITE_ALERTER_SMS_PROVIDERS',
+          'OFFSITE_ALIYUN_SMS_ACCESS_KEY_ID',
+          'OFFSITE_ALIYUN_SMS_ACCESS_KEY_SECRET',
+          'OFFSITE_ALIYUN_SMS_SIGN_NAME',
+        ],
+        check: (c) =>
+          !c.OFFSITE_ALERTER_SMS_PROVIDERS.includes('aliyun') ||
+          (c.OFFSITE_ALIYUN_SMS_ACCESS_KEY_ID &&
+            c.OFFSITE_ALIYUN_SMS_ACCESS_KEY_SECRET &&
+            c.OFFSITE_ALIYUN_SMS_SIGN_NAME)
+            ? undefined
+            : 'aliyun SMS needs OFFSITE_ALIYUN_SMS_ACCESS_KEY_ID, _ACCESS_KEY_SECRET (or _FILE) and _SIGN_NAME',
+      },
+      {
+        variables: [
+          'OFFSITE_ALERTER_SMS_PROVIDERS',
+          'OFFSITE_TENCENT_SMS_SECRET_ID',
+          'OFFSITE_TENCENT_SMS_SECRET_KEY',
+          'OFFSITE_TENCENT_SMS_APP_ID',
+          'OFFSITE_TENCENT_SMS_SIGN_NAME',
+        ],
+        check: (c) =>
+          !c.OFFSITE_ALERTER_SMS_PROVIDERS.includes('tencent') ||
+          (c.OFFSITE_TENCENT_SMS_SECRET_ID &&
+            c.OFFSITE_TENCENT_SMS_SECRET_KEY &&
+            c.OFFSITE_TENCENT_SMS_APP_ID &&
+            c.OFFSITE_TENCENT_SMS_SIGN_NAME)
+            ? undefined
+            : 'tencent SMS needs OFFSITE_TENCENT_SMS_SECRET_ID, _SECRET_KEY (or _FILE), _APP_ID and _SIGN_NAME',
+      },
+    ],
+  },
+};

@@ -27,54 +27,14 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { createAckServer } from './ack-server.js';
 import { createAlerter, type Alerter } from './app.js';
-import { AlerterEnv, parsePairs, parseRateLimits } from './config.js';
+import { parsePairs, parseRateLimits, serviceConfig } from './config.js';
 import { createIntake } from './intake.js';
 import { defaultPolicy, type AlertPolicy } from './policy.js';
 import { readPolicyFile } from './policy-file.js';
 import { alerterPgOptions } from './repo.js';
 import { createRejectKeeper } from './receipt-rejects.js';
 
-const { env, logger, registry, lifecycle, run } = bootService({
-  name: 'alerter',
-  schema: AlerterEnv,
-  process,
-  config: {
-    checks: [
-      {
-        variables: [
-          'OFFSITE_ALERTER_SMS_PROVIDERS',
-          'OFFSITE_ALIYUN_SMS_ACCESS_KEY_ID',
-          'OFFSITE_ALIYUN_SMS_ACCESS_KEY_SECRET',
-          'OFFSITE_ALIYUN_SMS_SIGN_NAME',
-        ],
-        check: (c) =>
-          !c.OFFSITE_ALERTER_SMS_PROVIDERS.includes('aliyun') ||
-          (c.OFFSITE_ALIYUN_SMS_ACCESS_KEY_ID &&
-            c.OFFSITE_ALIYUN_SMS_ACCESS_KEY_SECRET &&
-            c.OFFSITE_ALIYUN_SMS_SIGN_NAME)
-            ? undefined
-            : 'aliyun SMS needs OFFSITE_ALIYUN_SMS_ACCESS_KEY_ID, _ACCESS_KEY_SECRET (or _FILE) and _SIGN_NAME',
-      },
-      {
-        variables: [
-          'OFFSITE_ALERTER_SMS_PROVIDERS',
-          'OFFSITE_TENCENT_SMS_SECRET_ID',
-          'OFFSITE_TENCENT_SMS_SECRET_KEY',
-          'OFFSITE_TENCENT_SMS_APP_ID',
-          'OFFSITE_TENCENT_SMS_SIGN_NAME',
-        ],
-        check: (c) =>
-          !c.OFFSITE_ALERTER_SMS_PROVIDERS.includes('tencent') ||
-          (c.OFFSITE_TENCENT_SMS_SECRET_ID &&
-            c.OFFSITE_TENCENT_SMS_SECRET_KEY &&
-            c.OFFSITE_TENCENT_SMS_APP_ID &&
-            c.OFFSITE_TENCENT_SMS_SIGN_NAME)
-            ? undefined
-            : 'tencent SMS needs OFFSITE_TENCENT_SMS_SECRET_ID, _SECRET_KEY (or _FILE), _APP_ID and _SIGN_NAME',
-      },
-    ],
-  },
-});
+const { env, logger, registry, lifecycle, run } = bootService({ ...serviceConfig, process });
 
 let policy: AlertPolicy;
 try {

@@ -1,6 +1,6 @@
 // The analyzer's environment, validated once at the edge (names as in .offsite/env for the servers).
 import { Type } from '@sinclair/typebox';
-import { InfluxTlsEnv, KafkaSecurityEnv, PgUrl } from '@offsite/runtime';
+import { InfluxTlsEnv, KafkaSecurityEnv, PgUrl, type ServiceConfig } from '@offsite/runtime';
 
 export const AnalyzerEnv = Type.Object({
   OFFSITE_LOG_LEVEL: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn')], {
@@ -74,3 +74,9 @@ export function analyzerStartDeadlineMs(env: {
 }): number {
   return env.OFFSITE_ANALYZER_START_DEADLINE_MS ?? 2 * env.OFFSITE_ANALYZER_SESSION_TIMEOUT_MS + 30_000;
 }
+
+/** The service's configuration: bootService loads it at start, `offsite config check analyzer` without starting. */
+export const serviceConfig: ServiceConfig<typeof AnalyzerEnv> = {
+  name: 'analyzer',
+  schema: AnalyzerEnv,
+};

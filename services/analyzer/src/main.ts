@@ -5,13 +5,9 @@ import { createKafkaClient } from '@offsite/kafka';
 import { bootService, defineMetrics, kafkaSecurity, readCaFile, withTimeout } from '@offsite/runtime';
 import pg from 'pg';
 import { createAnalyzer, type Analyzer } from './app.js';
-import { AnalyzerEnv, analyzerStartDeadlineMs } from './config.js';
+import { analyzerStartDeadlineMs, serviceConfig } from './config.js';
 
-const { env, logger, registry, lifecycle, run } = bootService({
-  name: 'analyzer',
-  schema: AnalyzerEnv,
-  process,
-});
+const { env, logger, registry, lifecycle, run } = bootService({ ...serviceConfig, process });
 
 const metrics = defineMetrics(registry, {
   readings: { type: 'counter', name: 'offsite_analyzer_readings_total', help: 'Readings ingested' },

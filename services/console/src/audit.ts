@@ -12,7 +12,12 @@ export interface AuditEntry {
 }
 
 /** Appends one row to the append-only audit log, inside the caller's transaction. */
-export async function appendAudit(db: Queryable, actor: Principal, e: AuditEntry): Promise<void> {
+/** `actor`: the console user, or (userId null) an operator acting through the `offsite` CLI. */
+export async function appendAudit(
+  db: Queryable,
+  actor: Pick<Principal, 'username'> & { userId: string | null },
+  e: AuditEntry,
+): Promise<void> {
   await db.query(
     `insert into audit_log (actor_id, actor_name, action, entity_type, entity_id, district_id, before, after, request_id)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,

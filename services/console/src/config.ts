@@ -1,5 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { InfluxTlsEnv, KafkaSecurityEnv, PgUrl, RedisTlsEnv, RedisUrl } from '@offsite/runtime';
+import {
+  InfluxTlsEnv,
+  KafkaSecurityEnv,
+  PgUrl,
+  RedisTlsEnv,
+  RedisUrl,
+  type ServiceConfig,
+} from '@offsite/runtime';
 
 export const Env = Type.Object({
   OFFSITE_LOG_LEVEL: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn')], {
@@ -52,3 +59,9 @@ export const Env = Type.Object({
   OFFSITE_CONSOLE_MESSAGE_ID_DOMAIN: Type.String({ default: 'console.offsite' }),
 });
 export type Env = Static<typeof Env>;
+
+/** The service's configuration: bootService loads it at start, `offsite config check console` without starting. */
+export const serviceConfig: ServiceConfig<typeof Env> = {
+  name: 'console',
+  schema: Env,
+};

@@ -15,12 +15,12 @@ import { createInfluxClient } from '@offsite/influx';
 import { createDurableProducer, createKafkaClient } from '@offsite/kafka';
 import { runMigrations } from '@offsite/store';
 import { buildApp } from './app.js';
-import { Env } from './config.js';
+import { serviceConfig } from './config.js';
 import { createLiveHub } from './live.js';
 import { createRegulationWork } from './regulation-work.js';
 import { createReviewDecisionRelay } from './review-decisions.js';
 
-const { env, logger, registry, lifecycle, run } = bootService({ name: 'console', schema: Env, process });
+const { env, logger, registry, lifecycle, run } = bootService({ ...serviceConfig, process });
 
 const pool = new pg.Pool({ connectionString: env.OFFSITE_PG_URL, max: 10 });
 pool.on('error', (err) => logger.error({ err }, 'idle Postgres client failed'));

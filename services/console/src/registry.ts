@@ -114,7 +114,8 @@ const PATCH_COLUMNS: Record<keyof EnterprisePatch, string> = {
   address: 'address',
 };
 
-async function inTx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+/** Runs `fn` in one transaction on one connection of the pool. */
+export async function inTx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('begin');

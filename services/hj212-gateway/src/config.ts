@@ -1,6 +1,6 @@
 /** Environment schema of the HJ 212 gateway (validated once in main.ts). */
 import { Type, type Static } from '@sinclair/typebox';
-import { KafkaSecurityEnv, PgUrl } from '@offsite/runtime';
+import { KafkaSecurityEnv, PgUrl, type ServiceConfig } from '@offsite/runtime';
 
 export const GatewayEnv = Type.Object({
   OFFSITE_LOG_LEVEL: Type.Union(
@@ -57,3 +57,48 @@ export const GatewayEnv = Type.Object({
 });
 
 export type GatewayEnv = Static<typeof GatewayEnv>;
+
+/** The service's configuration: bootService loads it at start, `offsite config check hj212-gateway` without starting. */
+export const serviceConfig: ServiceConfig<typeof GatewayEnv> = {
+  name: 'hj212-gateway',
+  schema: GatewayEnv,
+  config: {
+    checks: [
+      {
+        variables: ['OFFSITE_STEP_DEADLINE_MS', 'OFFSITE_SHUTDOWN_DEADLINE_MS'],
+        check: (c) =>
+          c.OFFSITE_STEP_DEADLINE_MS <= c.OFFSITE_SHUTDOWN_DEADLINE_MS
+            ? undefined
+            : 'a step cannot outlast the whole shutdown',
+      },
+      {
+        variables: ['OFFSITE_HJ212_MAX_CONNECTIONS_PER_SOURCE', 'OFFSITE_HJ212_MAX_CONNECTIONS'],
+        check: (c) =>
+          c.OFFSITE_HJ212_MAX_CONNECTIONS_PER_SOURCE <= c.OFFSITE_HJ212_MAX_CONNECTIONS
+            ? undefined
+            : 'the per-source cap cannot exceed the total cap',
+      },
+      {
+        variables: ['OFFSITE_HJ212_UNAUTH_FRAMES_IN_FLIGHT', 'OFFSITE_HJ212_MAX_FRAMES_IN_FLIGHT'],
+        check: (c) =>
+          c.OFFSITE_HJ212_UNAUTH_FRAMES_IN_FLIGHT <= c.OFFSITE_HJ212_MAX_FRAMES_IN_FLIGHT
+            ? undefined
+            : 'an unauthenticated connection cannot have more frames in flight than an authenticated one',
+      },
+      {
+        variables: ['OFFSITE_HJ212_UNAUTH_GARBAGE_BYTES', 'OFFSITE_HJ212_GARBAGE_BYTES'],
+        check: (c) =>
+          c.OFFSITE_HJ212_UNAUTH_GARBAGE_BYTES <= c.OFFSITE_HJ212_GARBAGE_BYTES
+            ? undefined
+            : 'the unauthenticated garbage budget cannot exceed the authenticated one',
+      },
+      {
+        variables: ['OFFSITE_HJ212_UNAUTH_BAD_FRAMES', 'OFFSITE_HJ212_BAD_FRAMES'],
+        check: (c) =>
+          c.OFFSITE_HJ212_UNAUTH_BAD_FRAMES <= c.OFFSITE_HJ212_BAD_FRAMES
+            ? undefined
+            : 'the unauthenticated bad-frame budget cannot exceed the authenticated one',
+      },
+    ],
+  },
+};

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { createDurableProducer, createKafkaClient, type DurableProducer } from '@offsite/kafka';
 import { bootService, kafkaSecurity, withTimeout } from '@offsite/runtime';
 import { findDeviceByMn, listenRegistryChanges } from '@offsite/store';
-import { GatewayEnv } from './config.js';
+import { serviceConfig } from './config.js';
 import { createDeviceDirectory } from './device-directory.js';
 import { createGateway, type Gateway } from './gateway.js';
 import { createGatewayMetrics } from './metrics.js';
@@ -14,48 +14,8 @@ import { topicsWithPrefix } from './packet-handler.js';
 import { createPublisher, type Publisher } from './publisher.js';
 
 const { env, logger, registry, lifecycle, run } = bootService({
-  name: 'hj212-gateway',
-  schema: GatewayEnv,
+  ...serviceConfig,
   process,
-  config: {
-    checks: [
-      {
-        variables: ['OFFSITE_STEP_DEADLINE_MS', 'OFFSITE_SHUTDOWN_DEADLINE_MS'],
-        check: (c) =>
-          c.OFFSITE_STEP_DEADLINE_MS <= c.OFFSITE_SHUTDOWN_DEADLINE_MS
-            ? undefined
-            : 'a step cannot outlast the whole shutdown',
-      },
-      {
-        variables: ['OFFSITE_HJ212_MAX_CONNECTIONS_PER_SOURCE', 'OFFSITE_HJ212_MAX_CONNECTIONS'],
-        check: (c) =>
-          c.OFFSITE_HJ212_MAX_CONNECTIONS_PER_SOURCE <= c.OFFSITE_HJ212_MAX_CONNECTIONS
-            ? undefined
-            : 'the per-source cap cannot exceed the total cap',
-      },
-      {
-        variables: ['OFFSITE_HJ212_UNAUTH_FRAMES_IN_FLIGHT', 'OFFSITE_HJ212_MAX_FRAMES_IN_FLIGHT'],
-        check: (c) =>
-          c.OFFSITE_HJ212_UNAUTH_FRAMES_IN_FLIGHT <= c.OFFSITE_HJ212_MAX_FRAMES_IN_FLIGHT
-            ? undefined
-            : 'an unauthenticated connection cannot have more frames in flight than an authenticated one',
-      },
-      {
-        variables: ['OFFSITE_HJ212_UNAUTH_GARBAGE_BYTES', 'OFFSITE_HJ212_GARBAGE_BYTES'],
-        check: (c) =>
-          c.OFFSITE_HJ212_UNAUTH_GARBAGE_BYTES <= c.OFFSITE_HJ212_GARBAGE_BYTES
-            ? undefined
-            : 'the unauthenticated garbage budget cannot exceed the authenticated one',
-      },
-      {
-        variables: ['OFFSITE_HJ212_UNAUTH_BAD_FRAMES', 'OFFSITE_HJ212_BAD_FRAMES'],
-        check: (c) =>
-          c.OFFSITE_HJ212_UNAUTH_BAD_FRAMES <= c.OFFSITE_HJ212_BAD_FRAMES
-            ? undefined
-            : 'the unauthenticated bad-frame budget cannot exceed the authenticated one',
-      },
-    ],
-  },
   stepDeadlineMs: (e) => e.OFFSITE_STEP_DEADLINE_MS,
 });
 const metrics = createGatewayMetrics(registry);

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { InfluxTlsEnv, KafkaSecurityEnv } from '@offsite/runtime';
+import { InfluxTlsEnv, KafkaSecurityEnv, type ServiceConfig } from '@offsite/runtime';
 
 /** Environment of the influx-writer; server variables have the names `.offsite/env` uses. */
 export const WriterEnv = Type.Object({
@@ -46,3 +46,10 @@ export const writerChecks = [
         : 'OFFSITE_RETRY_INITIAL_MS must not exceed OFFSITE_RETRY_MAX_MS',
   },
 ];
+
+/** The service's configuration: bootService loads it at start, `offsite config check influx-writer` without starting. */
+export const serviceConfig: ServiceConfig<typeof WriterEnv> = {
+  name: 'influx-writer',
+  schema: WriterEnv,
+  config: { checks: writerChecks },
+};

@@ -3,15 +3,10 @@ import { createInfluxWriter } from '@offsite/influx';
 import { createKafkaClient } from '@offsite/kafka';
 import { bootService, kafkaSecurity, readCaFile } from '@offsite/runtime';
 import { createWriterApp } from './app.js';
-import { WriterEnv, writerChecks } from './config.js';
+import { serviceConfig } from './config.js';
 import { createWriterMetrics } from './metrics.js';
 
-const { env, logger, registry, lifecycle, run } = bootService({
-  name: 'influx-writer',
-  schema: WriterEnv,
-  process,
-  config: { checks: writerChecks },
-});
+const { env, logger, registry, lifecycle, run } = bootService({ ...serviceConfig, process });
 const metrics = createWriterMetrics(registry);
 const kafka = createKafkaClient({
   ...kafkaSecurity(env),

@@ -1,6 +1,6 @@
 import { upstreamFeedTopics } from '@offsite/contracts';
 import { Type, type Static } from '@sinclair/typebox';
-import { KafkaSecurityEnv, PgUrl } from '@offsite/runtime';
+import { KafkaSecurityEnv, PgUrl, type ServiceConfig } from '@offsite/runtime';
 
 export const IngestorEnv = Type.Object({
   OFFSITE_LOG_LEVEL: Type.Union(
@@ -27,3 +27,10 @@ export const IngestorEnv = Type.Object({
   OFFSITE_SHUTDOWN_DEADLINE_MS: Type.Integer({ minimum: 100, default: 25_000 }),
 });
 export type IngestorEnv = Static<typeof IngestorEnv>;
+
+/** The service's configuration: bootService loads it at start, `offsite config check kafka-ingestor` without starting. */
+export const serviceConfig: ServiceConfig<typeof IngestorEnv> = {
+  name: 'kafka-ingestor',
+  schema: IngestorEnv,
+  config: { files: false },
+};

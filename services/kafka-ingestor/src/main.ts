@@ -4,15 +4,10 @@ import { bootService, defineMetrics, kafkaSecurity } from '@offsite/runtime';
 import { createRegistryCache } from '@offsite/store';
 import pg from 'pg';
 import { createKafkaIngestor, ingestorMetricDefinitions } from './app.js';
-import { IngestorEnv } from './config.js';
+import { serviceConfig } from './config.js';
 import { indexRegistry } from './registry-index.js';
 
-const { env, logger, registry, lifecycle, run } = bootService({
-  name: 'kafka-ingestor',
-  schema: IngestorEnv,
-  process,
-  config: { files: false },
-});
+const { env, logger, registry, lifecycle, run } = bootService({ ...serviceConfig, process });
 const metrics = defineMetrics(registry, ingestorMetricDefinitions);
 const kafka = createKafkaClient({
   ...kafkaSecurity(env),

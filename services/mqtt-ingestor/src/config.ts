@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { KafkaSecurityEnv, MqttTlsEnv, PgUrl } from '@offsite/runtime';
+import { KafkaSecurityEnv, MqttTlsEnv, PgUrl, type ServiceConfig } from '@offsite/runtime';
 
 export const IngestorEnv = Type.Object({
   OFFSITE_LOG_LEVEL: Type.Union(
@@ -36,3 +36,9 @@ export const IngestorEnv = Type.Object({
   OFFSITE_SHUTDOWN_DEADLINE_MS: Type.Integer({ minimum: 100, default: 25_000 }),
 });
 export type IngestorEnv = Static<typeof IngestorEnv>;
+
+/** The service's configuration: bootService loads it at start, `offsite config check mqtt-ingestor` without starting. */
+export const serviceConfig: ServiceConfig<typeof IngestorEnv> = {
+  name: 'mqtt-ingestor',
+  schema: IngestorEnv,
+};

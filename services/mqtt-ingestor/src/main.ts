@@ -3,17 +3,13 @@ import { createDurableProducer, createKafkaClient, resolveCompression } from '@o
 import { bootService, kafkaSecurity, readCaFile } from '@offsite/runtime';
 import { createRegistryCache } from '@offsite/store';
 import pg from 'pg';
-import { IngestorEnv } from './config.js';
+import { serviceConfig } from './config.js';
 import { createMqttIngestor } from './ingestor.js';
 import { createIngestorMetrics } from './metrics.js';
 import { createProduceBatcher } from './produce-batcher.js';
 import { indexRegistry } from './registry-index.js';
 
-const { env, logger, registry, lifecycle, run } = bootService({
-  name: 'mqtt-ingestor',
-  schema: IngestorEnv,
-  process,
-});
+const { env, logger, registry, lifecycle, run } = bootService({ ...serviceConfig, process });
 const metrics = createIngestorMetrics(registry);
 const kafka = createKafkaClient({
   ...kafkaSecurity(env),

@@ -1,6 +1,6 @@
 /** The simulator's environment, validated once at the edge (names as in .offsite/env for servers). */
 import { Type } from '@sinclair/typebox';
-import { MqttTlsEnv } from '@offsite/runtime';
+import { MqttTlsEnv, type ServiceConfig } from '@offsite/runtime';
 
 export const SimulatorEnv = Type.Object({
   OFFSITE_LOG_LEVEL: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn')], {
@@ -40,3 +40,9 @@ export const SimulatorEnv = Type.Object({
   OFFSITE_SIM_PROGRESS: Type.Boolean({ default: false }),
   OFFSITE_SHUTDOWN_DEADLINE_MS: Type.Integer({ minimum: 100, default: 15_000 }),
 });
+
+/** The service's configuration: bootService loads it at start, `offsite config check simulator` without starting. */
+export const serviceConfig: ServiceConfig<typeof SimulatorEnv> = {
+  name: 'simulator',
+  schema: SimulatorEnv,
+};

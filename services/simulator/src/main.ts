@@ -1,19 +1,13 @@
 /** Composition root of the simulator: config → logger → fleet → links → driver → lifecycle → ops. */
 import { readFile } from 'node:fs/promises';
 import { bootService, defineMetrics, readCaFile } from '@offsite/runtime';
-import { SimulatorEnv } from './config.js';
+import { serviceConfig } from './config.js';
 import { createDriver, type Progress } from './driver.js';
 import { createMqttPublisher, type ClosableMeterPublisher } from './mqtt-publisher.js';
 import { defaultStart, parseRegistryText, parseScenarioKinds, planRun } from './plan.js';
 import { createSimulation } from './simulation.js';
 
-const {
-  env,
-  logger,
-  registry: registryMetrics,
-  lifecycle,
-  run,
-} = bootService({ name: 'simulator', schema: SimulatorEnv, process });
+const { env, logger, registry: registryMetrics, lifecycle, run } = bootService({ ...serviceConfig, process });
 
 const start = env.OFFSITE_SIM_START ? Date.parse(env.OFFSITE_SIM_START) : defaultStart(Date.now());
 if (Number.isNaN(start)) {

@@ -1,29 +1,17 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { dataCp, encodePacketLine } from '@offsite/hj212';
 import { parseRegistryFile } from '@offsite/store';
-import type { CliIo } from '../command.js';
-import { dispatch } from '../dispatch.js';
-import { COMMANDS } from '../registry.js';
 import { registryViewFromFile } from './analyze-registry.js';
+import { runCli } from '../run.test-fixtures.js';
 
 const fixture = (name: string): string =>
   fileURLToPath(new URL(`../../test/fixtures/${name}`, import.meta.url));
 const registry = fixture('analyze-registry.yaml');
 
-async function run(argv: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdin: Readable.from([stdin]),
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-  };
-  return { code: await dispatch(argv, io, COMMANDS), out, err };
-}
+const run = (argv: string[], stdin = '') => runCli(argv, stdin);
 
 type Row = Record<string, unknown>;
 const rows = (out: string): Row[] =>

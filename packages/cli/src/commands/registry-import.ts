@@ -1,0 +1,69 @@
+/** `offsite registry import FILE [--prune] [--dry-run]`: the registry file into Postgres, printing what changed. */
+import { RegistryInvalidError, importRegistry, type ImportResult } from '@offsite/store';
+import { parse } from '../args.js';
+import { EXIT_INPUT_PROBLEM, EXIT_OK, UsageError, type CliIo, type Command } from '../command.js';
+import { operatorLogger } from '../operator-log.js';
+import { SETTINGS_USAGE, settingsOptions, withPool } from '../settings.js';
+
+/** The diff as lines: `+` inserted, `~` updated, `-` deleted, `!` in the database but no longer in the file (kept). */
+export function diffLines(result: ImportResult): string[] {
+  const mark = { inserted: '+', updated: '~', deleted: '-' } as const;
+  const lines = result.changes.map((c) => `${mark[c.change]} ${c.table} ${c.key}`);
+  if (!result.pruned)
+    for (const r of result.removed)
+      lines.push(`! ${r.table} ${r.key} (not in the file; kept, --prune deletes it)`);
+  return lines;
+}
+
+function summary(result: ImportResult): string {
+  const total = { inserted: 0, updated: 0, unchanged: 0, deleted: 0 };
+  for (const c of Object.values(result.counts))
+    for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += c[k];
+  const verb = result.dryRun ? 'would change (dry run, nothing written)' : 'changed';
+  return `${verb}: ${total.inserted} inserted, ${total.updated} updated, ${total.deleted} deleted, ${total.unchanged} unchanged${result.pruned ? '' : `, ${result.removed.length} no longer in the file`}`;
+}
+
+export const registryImportCommand: Command = {
+  path: ['registry', 'import'],
+  summary: 'import a registry file (YAML or JSON) into Postgres and print the diff',
+  usage: [
+    'Usage: offsite registry import FILE [--prune] [--dry-run] [--env-file FILE] [--unit FILE]',
+    '',
+    'Validates the whole file (every problem listed with its path), then upserts it in one transaction',
+    'into OFFSITE_PG_SCHEMA at OFFSITE_PG_URL and prints one line per row that changed:',
+    '  + inserted   ~ updated   - deleted (--prune)   ! in the database, no longer in the file (kept)',
+    'and a summary line. Services see the change at once (registry_changed notifications).',
+    '  --prune    delete the rows the file no longer lists (maintenance windows declared in the console stay)',
+    '  --dry-run  compute the same diff inside the transaction and roll it back',
+    ...SETTINGS_USAGE,
+    'Exit code: 0 imported, 1 invalid file or failed import (nothing written), 2 usage error, 78 bad settings.',
+  ].join('\n'),
+  async run(args: readonly string[], io: CliIo): Promise<number> {
+    const { values, positionals } = parse(args, {
+      ...settingsOptions,
+      prune: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+    });
+    if (positionals.length !== 1) throw new UsageError('give exactly one registry FILE');
+    const path = positionals[0]!;
+    return withPool(io, 'registry import', values, async (pool) => {
+      try {
+        const result = await importRegistry(
+          pool,
+          { path },
+          { logger: operatorLogger(io), prune: values.prune === true, dryRun: values['dry-run'] === true },
+        );
+        for (const line of diffLines(result)) io.stdout.write(`${line}\n`);
+        io.stdout.write(`${summary(result)}\n`);
+        return EXIT_OK;
+      } catch (error) {
+        if (error instanceof RegistryInvalidError) {
+          io.stderr.write(`offsite registry import: ${path}: ${error.message}\n`);
+          return EXIT_INPUT_PROBLEM;
+        }
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`cannot read ${path}`);
+        throw error;
+      }
+    });
+  },
+};
