@@ -68,6 +68,7 @@ try {
     kafkaTopics.deviation,
     kafkaTopics.notification,
     kafkaTopics.reviewDecision,
+    kafkaTopics.messageRequest,
   ];
   const admin = kafka.admin();
   await admin.connect();

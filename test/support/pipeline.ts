@@ -89,6 +89,7 @@ export async function createPipeline(registry: RegistryFile): Promise<Pipeline> 
     kafkaTopics.deviation,
     kafkaTopics.notification,
     kafkaTopics.reviewDecision,
+    kafkaTopics.messageRequest,
   ];
   await ensureTopics(
     kafka,

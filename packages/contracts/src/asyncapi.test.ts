@@ -93,6 +93,7 @@ test('every Kafka topic in the catalog is a channel with the same partitions, sc
   expect(fromCatalog.map((t) => t.name)).toEqual([
     'deviation.v1',
     'hj212.raw.v1',
+    'message.request.v1',
     'notification.v1',
     'review.decision.v1',
     'telemetry.dlq.v1',

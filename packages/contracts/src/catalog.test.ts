@@ -10,6 +10,7 @@ describe('Kafka topic catalog', () => {
     expect(kafkaTopics.notification.key(ex.notification)).toBe('ntf-91aa');
     expect(kafkaTopics.telemetryDlq.key(ex.dlq)).toBe('dlq-01HQ');
     expect(kafkaTopics.reviewDecision.key(ex.reviewDecision)).toBe('ent-0001');
+    expect(kafkaTopics.messageRequest.key(ex.messageRequest)).toBe(ex.messageRequest.id);
   });
 
   test('each topic validates with its own schema', () => {

@@ -3,6 +3,7 @@ import type { Hj212RawV1 } from './generated/hj212.raw.v1.js';
 import type { MeterEnergyV1 } from './generated/meter-energy.v1.js';
 import type { MeterStatusV1 } from './generated/meter-status.v1.js';
 import type { NotificationV1 } from './generated/notification.v1.js';
+import type { MessageRequestV1 } from './generated/message.request.v1.js';
 import type { ReviewDecisionV1 } from './generated/review.decision.v1.js';
 import { schemaIds } from './generated/schemas.js';
 import type { TelemetryDlqV1 } from './generated/telemetry.dlq.v1.js';
@@ -15,6 +16,7 @@ import {
   validateMeterStatusV1,
   validateNotificationV1,
   validateReviewDecisionV1,
+  validateMessageRequestV1,
   validateTelemetryDlqV1,
   validateTelemetryV1,
 } from './validators.js';
@@ -86,6 +88,14 @@ export const kafkaTopics = Object.freeze({
     key: (v) => v.enterpriseId,
     partitions: 3,
     validate: validateReviewDecisionV1,
+  }),
+  messageRequest: kafkaTopic<MessageRequestV1>({
+    name: 'message.request.v1',
+    schema: 'message.request.v1',
+    keyField: 'id',
+    key: (v) => v.id,
+    partitions: 3,
+    validate: validateMessageRequestV1,
   }),
 });
 

@@ -3,6 +3,7 @@ import type {
   DeviationV1,
   Hj212RawV1,
   MeterEnergyV1,
+  MessageRequestV1,
   NotificationV1,
   ReviewDecisionV1,
   TelemetryDlqV1,
@@ -134,6 +135,19 @@ export const reviewDecision: ReviewDecisionV1 = {
   decision: 'penalty',
   suspectedFalsification: true,
   decidedAt: '2024-03-02T02:15:00.000Z',
+};
+
+export const messageRequest: MessageRequestV1 = {
+  schema: 'message.request.v1',
+  id: 'regulation-complaint-12-acknowledge-lead-1772330400000-insp-01',
+  kind: 'complaint-reminder',
+  channel: 'email',
+  recipient: { kind: 'inspector', id: 'insp-01', name: '王伟', address: 'wang.wei@qinglan.example' },
+  language: 'zh',
+  subject: '【信访举报】#12 受理时限临近',
+  text: '信访举报 #12 受理时限临近，请登录非现场监管平台及时处理。',
+  sms: '信访举报#12受理时限临近，请及时处理。',
+  requestedAt: '2026-03-01T01:00:00.000Z',
 };
 
 export const meterEnergy: MeterEnergyV1 = {

@@ -16,6 +16,7 @@ export type {
   NotificationRecipient,
   NotificationError,
 } from './generated/notification.v1.js';
+export type { MessageRequestV1, MessageRecipient } from './generated/message.request.v1.js';
 export type { ReviewDecisionV1 } from './generated/review.decision.v1.js';
 export type { MeterEnergyV1 } from './generated/meter-energy.v1.js';
 export type { MeterStatusV1 } from './generated/meter-status.v1.js';
@@ -26,6 +27,7 @@ export {
   deviationV1Schema,
   notificationV1Schema,
   reviewDecisionV1Schema,
+  messageRequestV1Schema,
   meterEnergyV1Schema,
   meterStatusV1Schema,
   schemaIds,
@@ -38,6 +40,7 @@ export {
   validateDeviationV1,
   validateNotificationV1,
   validateReviewDecisionV1,
+  validateMessageRequestV1,
   validateMeterEnergyV1,
   validateMeterStatusV1,
 } from './validators.js';

@@ -6,6 +6,7 @@ import {
   validateMeterStatusV1,
   validateNotificationV1,
   validateReviewDecisionV1,
+  validateMessageRequestV1,
   validateTelemetryDlqV1,
   validateTelemetryV1,
 } from './index.js';
@@ -25,6 +26,7 @@ describe('valid examples pass', () => {
     ['deviation', validateDeviationV1, ex.deviation],
     ['notification', validateNotificationV1, ex.notification],
     ['review decision', validateReviewDecisionV1, ex.reviewDecision],
+    ['message request', validateMessageRequestV1, ex.messageRequest],
     ['meter energy', validateMeterEnergyV1, ex.meterEnergy],
     ['meter status (last will)', validateMeterStatusV1, { state: 'offline' }],
   ] as const)('%s', (_name, validate, payload) => {

@@ -12,6 +12,7 @@ export { NotifyError, isNotifyError, type NotifyErrorCode } from './errors.js';
 export { SMS_PART_LIMIT, SMS_SINGLE_LIMIT, fitSms, smsLength, smsSegments } from './sms-segments.js';
 export {
   factorLabel,
+  renderPlainMessage,
   renderReminder,
   ruleLabel,
   shanghaiTime,

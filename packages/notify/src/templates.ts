@@ -285,3 +285,20 @@ export function renderReminder(
   const smsText = fitSms(smsRaw, maxParts, opts.smsSignName ?? '', smsLength(link)) + link;
   return { subject, text, html, sms: { template: smsTemplate, params, text: smsText } };
 }
+
+/**
+ * A message its requester rendered as text (regulatory reminders, outreach): the HTML body is the text,
+ * one paragraph per line, and the SMS goes out through the `regulation` template with the text as its
+ * one parameter (SMS providers need a `regulation` template for it).
+ */
+export function renderPlainMessage(m: { subject: string; text: string; sms: string }): RenderedMessage {
+  return {
+    subject: m.subject,
+    text: m.text,
+    html: m.text
+      .split('\n')
+      .map((l) => `<p>${escapeHtml(l)}</p>`)
+      .join(''),
+    sms: { template: 'regulation', params: { text: m.sms }, text: m.sms },
+  };
+}

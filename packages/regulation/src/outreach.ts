@@ -198,18 +198,20 @@ export async function campaignStats(db: Queryable, scope: Scope, campaignId: num
   };
 }
 
-/** One outbound message, as the notify outbox takes it. */
+/** One outbound message, as the console hands it to the alerter. */
 export interface OutreachMessage {
   channel: OutreachChannel;
   to: string;
   language: 'zh' | 'en';
   subject: string | null;
   body: string;
-  /** Idempotency key for the provider: `campaign-<id>-msg-<id>`. */
+  /** Message id (the alerter sends one id once): `campaign-<id>-msg-<id>`. */
   ref: string;
+  /** The registry contact it goes to. */
+  contactId: string;
 }
 
-/** Narrow port onto the notify package's outbox. Throw to fail the attempt (retried with backoff). */
+/** Hands the message on for delivery. Throw to fail the attempt (retried with backoff). */
 export type OutreachSend = (message: OutreachMessage) => Promise<{ providerRef?: string }>;
 
 export interface OutreachDispatcherOptions {
@@ -247,10 +249,12 @@ export function createOutreachDispatcher(o: OutreachDispatcherOptions): Outreach
       subject: string | null;
       body: string;
       status: string;
+      contact_id: string;
     }>(
       o.db,
       'load campaign message',
-      `select m.id, m.campaign_id, c.channel, m.address, m.language, m.subject, m.body, m.status
+      `select m.id, m.campaign_id, c.channel, m.address, m.language, m.subject, m.body, m.status,
+              m.contact_id::text as contact_id
          from campaign_messages m join campaigns c on c.id = m.campaign_id where m.id = $1`,
       [job.data.messageId],
     );
@@ -266,6 +270,7 @@ export function createOutreachDispatcher(o: OutreachDispatcherOptions): Outreach
         subject: m.subject,
         body: m.body,
         ref: `campaign-${m.campaign_id}-msg-${m.id}`,
+        contactId: m.contact_id,
       });
       await query(
         o.db,

@@ -1,9 +1,10 @@
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import type { DeviationV1, NotificationV1 } from '@offsite/contracts';
+import type { DeviationV1, MessageRequestV1, NotificationV1 } from '@offsite/contracts';
 import { OffsiteError } from '@offsite/runtime/errors';
 import {
   isNotifyError,
   maskAddress,
+  renderPlainMessage,
   renderReminder,
   type Channel,
   type DeliveryReceipt,
@@ -100,10 +101,10 @@ interface SendJob {
   hop?: number;
   groupKey: string;
   deviationIds: string[];
-  kind: ReminderKind;
+  kind: ReminderKind | MessageRequestV1['kind'];
   round: number;
   channel: ChannelName;
-  recipient: { kind: Recipient['kind']; id: string };
+  recipient: { kind: Recipient['kind'] | MessageRequestV1['recipient']['kind']; id: string };
   message: OutgoingNotification;
 }
 
@@ -603,6 +604,36 @@ export function createAlerter(opts: AlerterOptions) {
     throw lastErr;
   }
 
+  /**
+   * A message another service rendered (message.request.v1): one send job under the request's id, so
+   * a repeated request is the same job and, once sent, the same claim; no group, no rounds.
+   */
+  async function handleMessageRequest(req: MessageRequestV1): Promise<'queued' | 'unroutable'> {
+    const first = chains[req.channel][0];
+    if (!first) {
+      log.warn({ id: req.id, channel: req.channel }, 'no provider for the requested channel; not sent');
+      return 'unroutable';
+    }
+    const id = safe(req.id);
+    const job: SendJob = {
+      hop: 0,
+      groupKey: id,
+      deviationIds: [],
+      kind: req.kind,
+      round: 1,
+      channel: req.channel,
+      recipient: { kind: req.recipient.kind, id: req.recipient.id },
+      message: {
+        id,
+        to: { address: req.recipient.address, ...(req.recipient.name ? { name: req.recipient.name } : {}) },
+        language: req.language,
+        ...renderPlainMessage(req),
+      },
+    };
+    await sendQueues.get(first.provider)!.add(req.kind, job, { jobId: id, ...sendOpts() });
+    return 'queued';
+  }
+
   /** Acknowledgement by the enterprise: a function the console can mount; the alerter's tiny server uses it too. */
   async function acknowledge(input: {
     token: string;
@@ -732,6 +763,7 @@ export function createAlerter(opts: AlerterOptions) {
 
   return {
     handleDeviation,
+    handleMessageRequest,
     acknowledge,
     ackView,
     recordReceipts,

@@ -19,6 +19,8 @@ export const AlerterEnv = Type.Object({
   OFFSITE_ALERTER_TOPIC_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9._-]*$' }),
   OFFSITE_ALERTER_DEVIATION_TOPIC: Type.String({ default: 'deviation.v1' }),
   OFFSITE_ALERTER_NOTIFICATION_TOPIC: Type.String({ default: 'notification.v1' }),
+  /** Messages other services ask the alerter to deliver (group `<OFFSITE_ALERTER_GROUP_ID>.message-requests`). */
+  OFFSITE_ALERTER_MESSAGE_REQUEST_TOPIC: Type.String({ default: 'message.request.v1' }),
   OFFSITE_ALERTER_DLQ_TOPIC: Type.String({ default: 'telemetry.dlq.v1' }),
   OFFSITE_ALERTER_GROUP_ID: Type.String({ default: 'offsite-alerter' }),
   /** Kafka group session timeout: how long partitions of a dead member wait before reassignment. */

@@ -13,11 +13,12 @@ export async function mails(dir: string, midDomain: string): Promise<SinkHead[]>
   return (await readSinkHeads(dir)).filter((m) => m.messageId?.endsWith(`@${midDomain}>`));
 }
 
-/** The alerter's three topics under a test prefix. */
+/** The alerter's topics under a test prefix. */
 export const topicNames = (prefix: string) => ({
   deviation: `${prefix}deviation.v1`,
   notification: `${prefix}notification.v1`,
   dlq: `${prefix}telemetry.dlq.v1`,
+  messageRequest: `${prefix}message.request.v1`,
 });
 
 export const deviation = (

@@ -1,5 +1,6 @@
 // The alerter as a real process: kill -9 during a burst of sends, restart, and every
-// (group, recipient, channel, round) reaches the SMTP sink exactly once.
+// (group, recipient, channel, round) reaches the SMTP sink exactly once; the same for the messages
+// other services request on message.request.v1 (the console's reminders and outreach).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -7,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
-import type { DeviationV1 } from '@offsite/contracts';
+import type { DeviationV1, MessageRequestV1 } from '@offsite/contracts';
 import { createDurableProducer, createKafkaClient, ensureTopics } from '@offsite/kafka';
 import { requireEnv, silentLogger, until } from '@offsite/testing';
 import {
@@ -76,6 +77,26 @@ describe('alerter process killed with SIGKILL mid-round', () => {
     return proc;
   };
 
+  /** Records in a topic (every partition, high minus low watermark). */
+  const records = async (t: string): Promise<number> => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      return (await admin.fetchTopicOffsets(t)).reduce((s, p) => s + Number(p.high) - Number(p.low), 0);
+    } finally {
+      await admin.disconnect();
+    }
+  };
+  /** SIGTERM to the running alerter; its exit code (its output printed when not 0). */
+  const stopCleanly = async (): Promise<number | null> => {
+    child!.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) =>
+      child!.exitCode !== null ? r(child!.exitCode) : child!.once('exit', (c) => r(c)),
+    );
+    if (code !== 0) process.stderr.write(output);
+    return code;
+  };
+
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'alerter-k9-'));
     pool = await freshSchema(pgUrl, schema, domain);
@@ -83,6 +104,7 @@ describe('alerter process killed with SIGKILL mid-round', () => {
       { topic: topics.deviation, numPartitions: 3 },
       { topic: topics.notification, numPartitions: 1 },
       { topic: topics.dlq, numPartitions: 1 },
+      { topic: topics.messageRequest, numPartitions: 1 },
     ]);
     const policy = burstPolicy(2);
     await writeFile(path.join(dir, 'policy.json'), JSON.stringify(policy));
@@ -191,20 +213,97 @@ describe('alerter process killed with SIGKILL mid-round', () => {
     expect(sent.rows[0]!.n).toBe(expected.size);
 
     // notification.v1 events were published and the malformed record went to the DLQ.
-    const admin = kafka.admin();
-    await admin.connect();
-    const sum = async (t: string) =>
-      (await admin.fetchTopicOffsets(t)).reduce((s, p) => s + Number(p.high) - Number(p.low), 0);
-    expect(await sum(topics.notification)).toBeGreaterThan(0);
-    expect(await sum(topics.dlq)).toBe(1);
-    await admin.disconnect();
+    expect(await records(topics.notification)).toBeGreaterThan(0);
+    expect(await records(topics.dlq)).toBe(1);
+    expect(await stopCleanly()).toBe(0);
+    await producer.disconnect();
+  }, 240_000);
 
-    child!.kill('SIGTERM');
-    const code = await new Promise<number | null>((r) =>
-      child!.exitCode !== null ? r(child!.exitCode) : child!.once('exit', (c) => r(c)),
+  it('delivers every requested message exactly once across a kill -9 and repeated requests', async () => {
+    const request = (n: number): MessageRequestV1 => ({
+      schema: 'message.request.v1',
+      id: `msg-${id}-${n}`,
+      kind: n % 2 === 0 ? 'complaint-reminder' : 'outreach',
+      channel: 'email',
+      recipient: {
+        kind: n % 2 === 0 ? 'inspector' : 'enterprise-contact',
+        id: `r-${n}`,
+        name: '王伟',
+        address: `r${n}@${domain}`,
+      },
+      language: 'zh',
+      subject: `【信访举报】#${n} 受理时限临近`,
+      text: `信访举报 #${n} 受理时限临近，请及时处理。`,
+      sms: `信访举报#${n}受理时限临近。`,
+      requestedAt: '2026-03-02T01:00:00.000Z',
+    });
+    const requests = Array.from({ length: 40 }, (_, n) => request(n));
+    const mine = async () => (await mails(mailDir)).filter((m) => m.messageId?.startsWith(`<msg-${id}-`));
+    const producer = createDurableProducer(kafka, { logger: silentLogger });
+    await producer.connect();
+    const produce = (rs: MessageRequestV1[]) =>
+      producer.send(
+        topics.messageRequest,
+        rs.map((r) => ({ key: r.id, value: JSON.stringify(r) })),
+      );
+    start();
+    await produce(requests);
+    await produce(requests.slice(0, 5)); // the same requests again
+    await producer.send(topics.messageRequest, [{ key: 'x', value: '{"schema": "message.request.v1"}' }]);
+
+    await until(async () => (await mine()).length >= 3, 60_000, 'first requested mails');
+    child!.kill('SIGKILL');
+    await new Promise<void>((r) =>
+      child!.exitCode !== null || child!.signalCode ? r() : child!.once('exit', () => r()),
     );
-    if (code !== 0) process.stderr.write(output);
-    expect(code).toBe(0);
+    const atKill = (await mine()).length;
+    expect(atKill).toBeLessThan(requests.length); // the kill landed mid-burst
+    const inDoubt = new Set(
+      (
+        await pool.query<{ id: string }>(
+          `select id from alert_notifications where status = 'sending' and id like $1`,
+          [`msg-${id}-%`],
+        )
+      ).rows.map((r) => `<${r.id}@${midDomain}>`),
+    );
+
+    start();
+    await produce(requests.slice(30)); // and again after the restart
+    const expected = new Set(requests.map((r) => `<${r.id}@${midDomain}>`));
+    await until(
+      async () => {
+        const got = new Set((await mine()).map((m) => m.messageId));
+        const sent = await pool.query(
+          `select 1 from alert_notifications where status = 'sent' and id like $1`,
+          [`msg-${id}-%`],
+        );
+        return [...expected].every((e) => got.has(e)) && sent.rowCount === expected.size;
+      },
+      90_000,
+      'every requested mail, recorded as sent',
+    );
+    await new Promise((r) => setTimeout(r, 2500)); // room for a duplicate to show up
+    const counts = new Map<string, number>();
+    for (const m of await mine()) counts.set(m.messageId!, (counts.get(m.messageId!) ?? 0) + 1);
+    const duplicates = [...counts].filter(([, n]) => n > 1);
+    expect(duplicates.filter(([mid, n]) => !inDoubt.has(mid) || n > 2)).toEqual([]);
+    expect(new Set(counts.keys())).toEqual(expected);
+    process.stdout.write(
+      `message requests, kill -9: ${atKill}/${expected.size} mails before the kill, ${inDoubt.size} in doubt, ${duplicates.length} resent with the same Message-ID\n`,
+    );
+    const rows = await pool.query<{ kind: string; recipient_kind: string; address_masked: string }>(
+      `select kind, recipient_kind, address_masked from alert_notifications where id = $1`,
+      [`msg-${id}-2`],
+    );
+    expect(rows.rows).toEqual([
+      {
+        kind: 'complaint-reminder',
+        recipient_kind: 'inspector',
+        address_masked: expect.stringContaining('*'),
+      },
+    ]);
+    expect(await records(topics.dlq)).toBe(2); // the first test's malformed deviation and this malformed request
+    expect(await stopCleanly()).toBe(0);
     await producer.disconnect();
   }, 240_000);
 });

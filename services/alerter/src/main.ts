@@ -29,6 +29,7 @@ import { createAckServer } from './ack-server.js';
 import { createAlerter, type Alerter } from './app.js';
 import { parsePairs, parseRateLimits, serviceConfig } from './config.js';
 import { createIntake } from './intake.js';
+import { createMessageIntake } from './message-intake.js';
 import { defaultPolicy, type AlertPolicy } from './policy.js';
 import { readPolicyFile } from './policy-file.js';
 import { alerterPgOptions } from './repo.js';
@@ -88,6 +89,7 @@ const topic = (name: string) => `${env.OFFSITE_ALERTER_TOPIC_PREFIX}${name}`;
 const deviationTopic = topic(env.OFFSITE_ALERTER_DEVIATION_TOPIC);
 const notificationTopic = topic(env.OFFSITE_ALERTER_NOTIFICATION_TOPIC);
 const dlqTopic = topic(env.OFFSITE_ALERTER_DLQ_TOPIC);
+const messageRequestTopic = topic(env.OFFSITE_ALERTER_MESSAGE_REQUEST_TOPIC);
 
 const pool = new pg.Pool({
   connectionString: env.OFFSITE_PG_URL,
@@ -165,9 +167,21 @@ const outbox = createOutboxChannel(
   logger,
 );
 
+async function sendDlq(records: TelemetryDlqV1[]): Promise<void> {
+  await producer.send(
+    dlqTopic,
+    records.map((r) => ({
+      key: r.id,
+      value: JSON.stringify(r),
+      headers: { 'offsite-schema': 'telemetry.dlq.v1' },
+    })),
+  );
+}
+
 let alerter: Alerter | undefined;
 let ackServer: FastifyInstance | undefined;
 let consumer: BatchConsumer | undefined;
+let messageConsumer: BatchConsumer | undefined;
 
 lifecycle.register({
   name: 'postgres',
@@ -269,16 +283,7 @@ lifecycle.register({
       handle: createIntake({
         alerter: alerter!,
         logger,
-        dlq: async (records: TelemetryDlqV1[]) => {
-          await producer.send(
-            dlqTopic,
-            records.map((r) => ({
-              key: r.id,
-              value: JSON.stringify(r),
-              headers: { 'offsite-schema': 'telemetry.dlq.v1' },
-            })),
-          );
-        },
+        dlq: sendDlq,
         counters: { dlq: (reason) => metrics.dlq.inc({ reason }) },
         concurrency: env.OFFSITE_ALERTER_INTAKE_CONCURRENCY,
       }),
@@ -291,6 +296,31 @@ lifecycle.register({
   },
   stop: () => consumer?.stop(),
   check: () => consumer?.isRunning() ?? false,
+});
+lifecycle.register({
+  name: 'message-request-consumer',
+  start: async () => {
+    messageConsumer = createBatchConsumer({
+      kafka,
+      groupId: `${env.OFFSITE_ALERTER_GROUP_ID}.message-requests`,
+      sessionTimeoutMs: env.OFFSITE_ALERTER_KAFKA_SESSION_TIMEOUT_MS,
+      topics: [messageRequestTopic],
+      logger,
+      handle: createMessageIntake({
+        alerter: alerter!,
+        logger,
+        dlq: sendDlq,
+        counters: { dlq: (reason) => metrics.dlq.inc({ reason }) },
+      }),
+    });
+    messageConsumer.consumer.on(messageConsumer.consumer.events.CRASH, (e) => {
+      if (!e.payload.restart)
+        void lifecycle.shutdown('message-request consumer crashed', { error: e.payload.error });
+    });
+    await messageConsumer.start();
+  },
+  stop: () => messageConsumer?.stop(),
+  check: () => messageConsumer?.isRunning() ?? false,
 });
 
 await run();

@@ -115,6 +115,7 @@ describe('alerter when its Redis restarts mid-burst', () => {
       { topic: topics.deviation, numPartitions: 3 },
       { topic: topics.notification, numPartitions: 1 },
       { topic: topics.dlq, numPartitions: 1 },
+      { topic: topics.messageRequest, numPartitions: 1 },
     ]);
     await writeFile(path.join(dir, 'policy.json'), JSON.stringify(burstPolicy(2)));
   });

@@ -31,10 +31,12 @@ export const Env = Type.Object({
   OFFSITE_INFLUX_AGGREGATE_MEASUREMENT: Type.String({ default: 'aggregate' }),
   OFFSITE_CONSOLE_EVIDENCE_MARGIN_HOURS: Type.Integer({ minimum: 0, maximum: 168, default: 6 }),
   OFFSITE_SHUTDOWN_DEADLINE_MS: Type.Integer({ minimum: 100, default: 25_000 }),
-  // Review decisions are published to Kafka from the console's outbox.
+  // Review decisions (from the console's outbox) and message requests are published to Kafka.
   OFFSITE_KAFKA_BROKERS: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
   ...KafkaSecurityEnv,
   OFFSITE_CONSOLE_REVIEW_DECISION_TOPIC: Type.String({ default: 'review.decision.v1' }),
+  // Regulatory reminders and outreach are delivered by the alerter.
+  OFFSITE_CONSOLE_MESSAGE_REQUEST_TOPIC: Type.String({ default: 'message.request.v1' }),
   // Regulatory background work (complaint reminders, monthly report reminder, outreach) on BullMQ.
   OFFSITE_REDIS_URL: RedisUrl(),
   ...RedisTlsEnv,
@@ -44,19 +46,6 @@ export const Env = Type.Object({
   OFFSITE_CONSOLE_OUTREACH_RATE_MAX: Type.Integer({ minimum: 1, default: 10 }),
   OFFSITE_CONSOLE_OUTREACH_RATE_DURATION_MS: Type.Integer({ minimum: 10, default: 1000 }),
   OFFSITE_CONSOLE_OUTREACH_ATTEMPTS: Type.Integer({ minimum: 1, default: 3 }),
-  // Channels: the outbox (files) is the default for email and SMS, as for the alerter.
-  OFFSITE_CONSOLE_EMAIL_TRANSPORT: Type.Union([Type.Literal('outbox'), Type.Literal('smtp')], {
-    default: 'outbox',
-  }),
-  OFFSITE_CONSOLE_OUTBOX_DIR: Type.String({ default: '.offsite/outbox' }),
-  OFFSITE_SMTP_HOST: Type.String({ default: '127.0.0.1' }),
-  OFFSITE_SMTP_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 25 }),
-  OFFSITE_SMTP_SECURE: Type.Boolean({ default: false }),
-  OFFSITE_SMTP_USER: Type.String({ default: '' }),
-  OFFSITE_SMTP_PASSWORD: Type.String({ default: '', secret: true }),
-  OFFSITE_CONSOLE_MAIL_FROM: Type.String({ default: 'noreply@qinglan.example' }),
-  OFFSITE_CONSOLE_MAIL_FROM_NAME: Type.String({ default: '青澜市生态环境局' }),
-  OFFSITE_CONSOLE_MESSAGE_ID_DOMAIN: Type.String({ default: 'console.offsite' }),
 });
 export type Env = Static<typeof Env>;
 

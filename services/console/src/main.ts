@@ -1,7 +1,6 @@
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { createEmailChannel, createOutboxChannel, type Channel } from '@offsite/notify';
+import { kafkaTopics } from '@offsite/contracts';
 import {
   bootService,
   defineMetrics,
@@ -48,38 +47,13 @@ const decisions = createReviewDecisionRelay({
   logger,
 });
 
-// Regulatory background work on BullMQ; messages to the outbox files unless SMTP is configured.
+// Regulatory background work on BullMQ; the messages it renders are delivered by the alerter.
 const connection = redisConnectionOptions(env.OFFSITE_REDIS_URL, redisTls(env));
-const outboxDir = path.resolve(env.OFFSITE_CONSOLE_OUTBOX_DIR);
-const emailChannel: Channel =
-  env.OFFSITE_CONSOLE_EMAIL_TRANSPORT === 'smtp'
-    ? createEmailChannel(
-        {
-          host: env.OFFSITE_SMTP_HOST,
-          port: env.OFFSITE_SMTP_PORT,
-          secure: env.OFFSITE_SMTP_SECURE,
-          ...(env.OFFSITE_SMTP_USER
-            ? { auth: { user: env.OFFSITE_SMTP_USER, pass: env.OFFSITE_SMTP_PASSWORD } }
-            : {}),
-          from: { address: env.OFFSITE_CONSOLE_MAIL_FROM, name: env.OFFSITE_CONSOLE_MAIL_FROM_NAME },
-          messageIdDomain: env.OFFSITE_CONSOLE_MESSAGE_ID_DOMAIN,
-        },
-        logger,
-      )
-    : createOutboxChannel(
-        { dir: path.join(outboxDir, 'email'), as: 'email', provider: 'outbox-email' },
-        logger,
-      );
-// The console has no SMS provider of its own: SMS goes to the outbox (the alerter owns SMS providers).
-const smsChannel = createOutboxChannel(
-  { dir: path.join(outboxDir, 'sms'), as: 'sms', provider: 'outbox-sms' },
-  logger,
-);
 const metrics = defineMetrics(registry, {
   messages: {
     type: 'counter',
     name: 'offsite_console_regulation_messages_total',
-    help: 'Regulatory messages handed to a channel (complaint/report reminders, outreach)',
+    help: 'Regulatory messages (complaint/report reminders, outreach) requested from the alerter, or that could not be',
     labelNames: ['kind', 'medium', 'result'],
   },
   liveListening: {
@@ -114,7 +88,15 @@ const work = createRegulationWork({
   db: pool,
   connection,
   queuePrefix: env.OFFSITE_CONSOLE_QUEUE_PREFIX,
-  channels: { email: emailChannel, sms: smsChannel },
+  publish: async (request) => {
+    await producer.send(env.OFFSITE_CONSOLE_MESSAGE_REQUEST_TOPIC, [
+      {
+        key: kafkaTopics.messageRequest.key(request),
+        value: JSON.stringify(request),
+        headers: { 'offsite-schema': 'message.request.v1', 'offsite-id': request.id },
+      },
+    ]);
+  },
   outreachRate: {
     max: env.OFFSITE_CONSOLE_OUTREACH_RATE_MAX,
     durationMs: env.OFFSITE_CONSOLE_OUTREACH_RATE_DURATION_MS,

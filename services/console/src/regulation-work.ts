@@ -1,8 +1,9 @@
 // The console's regulatory background work: complaint deadline reminders and the monthly report
 // reminder (one BullMQ queue, @offsite/regulation's reminders), and outreach campaigns (a
-// rate-limited BullMQ queue). Messages leave through @offsite/notify channels (the outbox files by
-// default, email over SMTP when configured). Notification ids are deterministic, so a retried job
-// finds its outbox file (or carries the same Message-ID) instead of producing a second message.
+// rate-limited BullMQ queue). The console renders each message and asks the alerter to deliver it
+// (message.request.v1): the alerter sends, with its channels, its provider limits and its
+// exactly-once claim. Message ids are deterministic, so a retried job repeats the same request and
+// the alerter sends it once.
 import {
   createOutreachDispatcher,
   createReminders,
@@ -14,14 +15,12 @@ import {
   type RemindersOptions,
   type Reminders,
 } from '@offsite/regulation';
-import { maskAddress, shanghaiTime, type Channel, type OutgoingNotification } from '@offsite/notify';
-import { withTimeout, type Logger } from '@offsite/runtime';
+import type { MessageRequestV1 } from '@offsite/contracts';
+import { maskAddress, shanghaiTime } from '@offsite/notify';
+import type { Logger } from '@offsite/runtime';
 
-/** Where messages go: one channel per medium (the outbox stands in for both by default). */
-export interface RegulationChannels {
-  email: Channel;
-  sms: Channel;
-}
+/** Hands a message request to the alerter (resolves once Kafka acknowledged it). */
+export type PublishMessage = (request: MessageRequestV1) => Promise<void>;
 
 export type MessageKind = 'complaint-reminder' | 'report-reminder' | 'outreach';
 
@@ -31,7 +30,7 @@ export interface RegulationWorkOptions {
   connection: RemindersOptions['connection'];
   /** BullMQ key prefix: one per deployment and per test. */
   queuePrefix: string;
-  channels: RegulationChannels;
+  publish: PublishMessage;
   /** Outreach throttle across all console processes: at most `max` sends per `durationMs`. */
   outreachRate: { max: number; durationMs: number };
   outreachAttempts?: number;
@@ -39,8 +38,8 @@ export interface RegulationWorkOptions {
   /** Schedule the monthly report reminder (20th, 09:00 Asia/Shanghai); default true. */
   monthlyReportReminder?: boolean;
   logger: Logger;
-  /** Called once per message handed to a channel (metrics). */
-  onMessage?: (kind: MessageKind, medium: 'email' | 'sms', result: 'sent' | 'failed') => void;
+  /** Called once per message handed to the alerter, or that could not be (metrics). */
+  onMessage?: (kind: MessageKind, medium: 'email' | 'sms', result: 'requested' | 'failed') => void;
   now?: () => Date;
 }
 
@@ -49,7 +48,7 @@ export interface RegulationWork {
   outreach: OutreachDispatcher;
   /** Starts both workers and upserts the monthly report scheduler. */
   start(): Promise<void>;
-  /** Stops the workers (waiting for running jobs), the queues and the channels, within `timeoutMs`. */
+  /** Stops the workers (waiting for running jobs) and the queues, within `timeoutMs`. */
   close(timeoutMs?: number): Promise<void>;
 }
 
@@ -64,31 +63,6 @@ const STAGE = {
   acknowledge: { zh: '受理', en: 'acknowledgement' },
   resolve: { zh: '办结', en: 'resolution' },
 } as const;
-
-const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-function notification(
-  id: string,
-  to: Recipient | { address: string; name?: string },
-  address: string,
-  subject: string,
-  text: string,
-  sms: string,
-  language: 'zh' | 'en' = 'zh',
-): OutgoingNotification {
-  return {
-    id,
-    to: { address, ...('name' in to && to.name ? { name: to.name } : {}) },
-    language,
-    subject,
-    text,
-    html: text
-      .split('\n')
-      .map((l) => `<p>${escapeHtml(l)}</p>`)
-      .join(''),
-    sms: { template: 'regulation', params: { text: sms }, text: sms },
-  };
-}
 
 /** Renders a reminder for one recipient: Chinese first, English below (zh-CN is the working language). */
 export function renderRegulationReminder(
@@ -133,55 +107,63 @@ export function renderRegulationReminder(
 
 export interface RegulationSinkOptions {
   db: Pick<Db, 'query'>;
-  channels: RegulationChannels;
+  publish: PublishMessage;
   logger: Logger;
   onMessage?: RegulationWorkOptions['onMessage'];
+  now?: () => Date;
 }
 
 export interface RegulationSink {
   /** Delivers a complaint or monthly-report reminder to its recipients (throws to retry the job). */
   reminder(r: Reminder): Promise<void>;
-  /** Sends one outreach message on its channel. */
+  /** Hands one outreach message to the alerter. */
   outreach(m: OutreachMessage): Promise<{ providerRef?: string }>;
 }
 
 /**
- * Turns the regulation package's reminders and outreach messages into notify messages: complaint
- * reminders to the assignee (if on the roster) or else the district's active officers, report
- * reminders to the officers; email when the person has an address, SMS otherwise.
+ * Turns the regulation package's reminders and outreach messages into message requests for the
+ * alerter: complaint reminders to the assignee (if on the roster) or else the district's active
+ * officers, report reminders to the officers; email when the person has an address, SMS otherwise.
  */
 export function createRegulationSink(o: RegulationSinkOptions): RegulationSink {
   const log = o.logger.child({ component: 'regulation-work' });
   const onMessage = o.onMessage ?? (() => {});
 
+  const now = o.now ?? (() => new Date());
+
+  async function request(
+    kind: MessageKind,
+    r: Omit<MessageRequestV1, 'schema' | 'kind' | 'requestedAt'>,
+  ): Promise<void> {
+    try {
+      await o.publish({ schema: 'message.request.v1', kind, ...r, requestedAt: now().toISOString() });
+      onMessage(kind, r.channel, 'requested');
+    } catch (err) {
+      onMessage(kind, r.channel, 'failed');
+      throw err; // the BullMQ job fails and is retried with backoff
+    }
+  }
+
   async function deliver(
     kind: MessageKind,
     rcpt: Recipient,
-    make: (address: string) => OutgoingNotification,
+    id: string,
+    text: { subject: string; text: string; sms: string },
   ) {
-    const medium = rcpt.email ? 'email' : 'sms';
+    const channel = rcpt.email ? 'email' : 'sms';
     const address = rcpt.email ?? rcpt.phone;
     if (!address) {
       log.warn({ kind, recipient: rcpt.id }, 'recipient has neither email nor phone; not reminded');
       return;
     }
-    try {
-      const res = await o.channels[medium].send(make(address));
-      onMessage(kind, medium, 'sent');
-      log.info(
-        {
-          kind,
-          recipient: rcpt.id,
-          to: maskAddress(address),
-          provider: res.provider,
-          id: res.providerMessageId,
-        },
-        'regulatory reminder sent',
-      );
-    } catch (err) {
-      onMessage(kind, medium, 'failed');
-      throw err; // the BullMQ job fails and is retried with backoff
-    }
+    await request(kind, {
+      id,
+      channel,
+      recipient: { kind: 'inspector', id: rcpt.id, name: rcpt.name, address },
+      language: 'zh',
+      ...text,
+    });
+    log.info({ kind, recipient: rcpt.id, to: maskAddress(address), id }, 'regulatory reminder requested');
   }
 
   async function recipientsFor(assignee: string | null, districtId: string): Promise<Recipient[]> {
@@ -216,15 +198,11 @@ export function createRegulationSink(o: RegulationSinkOptions): RegulationSink {
         log.warn({ complaintId: r.complaintId, districtId: r.districtId }, 'no active officer to remind');
       const when = `${r.overdue ? 'due' : 'lead'}-${new Date(r.dueAt).getTime()}`;
       for (const rcpt of recipients)
-        await deliver('complaint-reminder', rcpt, (address) =>
-          notification(
-            `regulation-complaint-${r.complaintId}-${r.stage}-${when}-${rcpt.id}`,
-            rcpt,
-            address,
-            text.subject,
-            text.text,
-            text.sms,
-          ),
+        await deliver(
+          'complaint-reminder',
+          rcpt,
+          `regulation-complaint-${r.complaintId}-${r.stage}-${when}-${rcpt.id}`,
+          text,
         );
       return;
     }
@@ -234,30 +212,20 @@ export function createRegulationSink(o: RegulationSinkOptions): RegulationSink {
     const text = renderRegulationReminder(r, { districtName: d.rows[0]?.name_zh ?? r.districtId });
     if (r.officers.length === 0) log.warn({ districtId: r.districtId }, 'no active officer to remind');
     for (const rcpt of r.officers)
-      await deliver('report-reminder', rcpt, (address) =>
-        notification(
-          `regulation-report-${r.districtId}-${r.month}-${rcpt.id}`,
-          rcpt,
-          address,
-          text.subject,
-          text.text,
-          text.sms,
-        ),
-      );
+      await deliver('report-reminder', rcpt, `regulation-report-${r.districtId}-${r.month}-${rcpt.id}`, text);
   }
 
   async function send(m: OutreachMessage): Promise<{ providerRef?: string }> {
-    const subject = m.subject ?? m.body.slice(0, 30);
-    try {
-      const res = await o.channels[m.channel].send(
-        notification(m.ref, { address: m.to }, m.to, subject, m.body, m.body, m.language),
-      );
-      onMessage('outreach', m.channel, 'sent');
-      return { providerRef: res.providerMessageId };
-    } catch (err) {
-      onMessage('outreach', m.channel, 'failed');
-      throw err;
-    }
+    await request('outreach', {
+      id: m.ref,
+      channel: m.channel,
+      recipient: { kind: 'enterprise-contact', id: m.contactId, address: m.to },
+      language: m.language,
+      subject: m.subject ?? m.body.slice(0, 30),
+      text: m.body,
+      sms: m.body,
+    });
+    return {};
   }
 
   return { reminder: sink, outreach: send };
@@ -301,13 +269,6 @@ export function createRegulationWork(o: RegulationWorkOptions): RegulationWork {
       const started = Date.now();
       const left = (): number => Math.max(100, timeoutMs - (Date.now() - started));
       const results = await Promise.allSettled([reminders.close(left()), outreach.close(left())]);
-      // Channels last: a job still running in a worker may be sending.
-      const channels = [...new Set([o.channels.email, o.channels.sms])];
-      results.push(
-        ...(await Promise.allSettled(
-          channels.map((c) => withTimeout(c.close(), left(), `close ${c.provider}`)),
-        )),
-      );
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
     },

@@ -9,7 +9,9 @@ import { createInfluxClient, createInfluxWriter, ensureDatabase1x, toLine } from
 import { importRegistry, runMigrations } from '@offsite/store';
 import { requireEnv, silentLogger } from '@offsite/testing';
 import type { FastifyInstance } from 'fastify';
-import type { DeviationV1 } from '@offsite/contracts';
+import type { DeviationV1, ValidationResult } from '@offsite/contracts';
+import { ensureTopics } from '@offsite/kafka';
+import type { Kafka } from 'kafkajs';
 import { createSilentLogger } from '@offsite/runtime';
 import { buildApp } from '../src/app.js';
 import { createLiveHub, type LiveHub, type LiveHubOptions } from '../src/live.js';
@@ -451,4 +453,36 @@ export function openStream(base: string, cookie: string): Promise<EventStream> {
     req.on('error', reject);
     req.end();
   });
+
+/**
+ * A Kafka topic created for the test and read from its beginning: every record, validated against its
+ * contract, lands in `records` in topic order.
+ */
+export async function readTopic<T>(
+  kafka: Kafka,
+  topic: string,
+  validate: (input: unknown) => ValidationResult<T>,
+): Promise<{ records: T[]; close(): Promise<void> }> {
+  await ensureTopics(kafka, [{ topic, numPartitions: 1 }]);
+  const records: T[] = [];
+  const consumer = kafka.consumer({ groupId: `${topic}.reader` });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const v = validate(JSON.parse(message.value!.toString()));
+      if (!v.ok) throw new Error(v.errors.join('; '));
+      records.push(v.value);
+    },
+  });
+  return {
+    records,
+    async close() {
+      await consumer.disconnect();
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+      await admin.disconnect();
+    },
+  };
 }

@@ -2,12 +2,10 @@
 // a login over HTTP, and a clean exit on SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { createKafkaClient, ensureTopics } from '@offsite/kafka';
 import { runMigrations, importRegistry } from '@offsite/store';
 import { requireEnv, silentLogger, until } from '@offsite/testing';
 import { seedDemoUsers } from '../src/seed.js';
@@ -26,9 +24,17 @@ const freePort = () =>
 let schema: string;
 let child: ChildProcess | undefined;
 let output = '';
-let outbox: string | undefined;
+const requestTopic = `test.console-main.message-requests.${randomBytes(4).toString('hex')}`;
+const kafka = createKafkaClient({
+  brokers: requireEnv('OFFSITE_KAFKA_BROKERS').split(','),
+  clientId: 'console-main-int',
+  logger: silentLogger,
+});
 afterAll(async () => {
-  if (outbox) await rm(outbox, { recursive: true, force: true });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [requestTopic] }).catch(() => undefined);
+  await admin.disconnect();
   if (child && child.exitCode === null) child.kill('SIGKILL');
   const c = new pg.Client({ connectionString: requireEnv('OFFSITE_PG_URL') });
   await c.connect();
@@ -49,8 +55,7 @@ it('starts, is ready, serves the UI and the API, and exits 0 on SIGTERM', async 
   await seedDemoUsers(pool, () => PASSWORD);
   await pool.end();
 
-  const box = await mkdtemp(path.join(tmpdir(), 'console-main-outbox-'));
-  outbox = box;
+  await ensureTopics(kafka, [{ topic: requestTopic, numPartitions: 1 }]);
   const [opsPort, httpPort] = [await freePort(), await freePort()];
   const pgUrl = new URL(url);
   pgUrl.searchParams.set('options', `-c search_path=${schema}`);
@@ -66,7 +71,7 @@ it('starts, is ready, serves the UI and the API, and exits 0 on SIGTERM', async 
       OFFSITE_REDIS_URL: requireEnv('OFFSITE_REDIS_URL'),
       OFFSITE_KAFKA_BROKERS: requireEnv('OFFSITE_KAFKA_BROKERS'),
       OFFSITE_CONSOLE_QUEUE_PREFIX: `test-console-main-${randomBytes(4).toString('hex')}`,
-      OFFSITE_CONSOLE_OUTBOX_DIR: box,
+      OFFSITE_CONSOLE_MESSAGE_REQUEST_TOPIC: requestTopic,
       OFFSITE_OPS_PORT: String(opsPort),
       OFFSITE_CONSOLE_PORT: String(httpPort),
       OFFSITE_LOG_LEVEL: 'warn',
@@ -97,7 +102,7 @@ it('starts, is ready, serves the UI and the API, and exits 0 on SIGTERM', async 
   const q = await fetch(`${base}/api/deviations`, { headers: { cookie } });
   expect(q.status).toBe(200);
   expect(await q.json()).toMatchObject({ total: 0 });
-  // The regulation workers run in the process: a campaign reaches the outbox (email by default).
+  // The regulation workers run in the process: a campaign's messages are requested from the alerter.
   const sup = await fetch(`${base}/api/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -118,16 +123,24 @@ it('starts, is ready, serves the UI and the API, and exits 0 on SIGTERM', async 
   expect(campaign.status).toBe(201);
   const { campaignId, messages } = (await campaign.json()) as { campaignId: number; messages: number };
   expect(messages).toBeGreaterThan(0);
-  const mailed = async () =>
-    (await readdir(path.join(box, 'email')).catch(() => [] as string[])).filter(
-      (f) => f.startsWith(`campaign-${campaignId}-`) && f.endsWith('.json'),
-    ).length;
-  await until(async () => (await mailed()) === messages, 20_000, 'campaign in the outbox');
+  const kafkaAdmin = kafka.admin();
+  await kafkaAdmin.connect();
+  const requested = async () =>
+    (await kafkaAdmin.fetchTopicOffsets(requestTopic)).reduce(
+      (n, p) => n + Number(p.high) - Number(p.low),
+      0,
+    );
+  await until(async () => (await requested()) === messages, 20_000, 'campaign requested on Kafka');
+  await kafkaAdmin.disconnect();
+  const stats = await fetch(`${base}/api/regulation/campaigns/${campaignId}/stats`, {
+    headers: { cookie: supCookie },
+  });
+  expect(await stats.json()).toMatchObject({ total: messages, sent: messages, queued: 0 });
   const metrics = await (await fetch(`${ops}/metrics`)).text();
   expect(metrics).toContain('service="console"');
   expect(metrics).toMatch(
     new RegExp(
-      `offsite_console_regulation_messages_total\\{[^}]*kind="outreach"[^}]*result="sent"[^}]*\\} ${messages}\\b`,
+      `offsite_console_regulation_messages_total\\{[^}]*kind="outreach"[^}]*result="requested"[^}]*\\} ${messages}\\b`,
     ),
   );
 

@@ -1,30 +1,24 @@
-// The console's regulatory background work on real Postgres and Redis (own schema, own BullMQ
-// prefix, own outbox directory): complaint reminders filed through the API reach the officers'
-// outbox before the deadline, an outreach campaign is throttled by the BullMQ limiter and counted,
-// the monthly report reminder reaches the officers, and the report counts the alerter's reminders.
+// The console's regulatory background work on real Postgres, Redis and Kafka (own schema, own
+// BullMQ prefix, own topic): complaint reminders filed through the API are requested from the
+// alerter (message.request.v1) for the officers before the deadline, an outreach campaign is
+// throttled by the BullMQ limiter and counted, the monthly report reminder goes to the officers, and
+// the report counts the alerter's reminders. The alerter's delivery of requests, exactly once, is
+// proven by its own tests.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createOutboxChannel, type Channel } from '@offsite/notify';
+import { validateMessageRequestV1, type MessageRequestV1 } from '@offsite/contracts';
+import { createDurableProducer, createKafkaClient, type DurableProducer } from '@offsite/kafka';
 import { dueReportReminders, type ComplaintDeadlineConfig } from '@offsite/regulation';
 import { createSilentLogger } from '@offsite/runtime';
-import { requireEnv, until } from '@offsite/testing';
+import { requireEnv, silentLogger, until } from '@offsite/testing';
+import type { Kafka } from 'kafkajs';
 import {
   createRegulationSink,
   createRegulationWork,
   type MessageKind,
+  type PublishMessage,
   type RegulationWork,
 } from '../src/regulation-work.js';
-import { addAlerterHistory, createWorld, http, PASSWORD, type World } from './fixture.js';
-
-interface OutboxRecord {
-  notificationId: string;
-  to: { address: string };
-  subject: string;
-  text: string;
-  writtenAt: string;
-}
+import { addAlerterHistory, createWorld, http, PASSWORD, readTopic, type World } from './fixture.js';
 
 const complaintConfig: ComplaintDeadlineConfig = {
   // Acknowledge within 4 s, reminded 2 s before and at the deadline; resolve within an hour.
@@ -36,25 +30,33 @@ const complaintConfig: ComplaintDeadlineConfig = {
 };
 const RATE = { max: 3, durationMs: 1000 };
 
-/** When each message was handed to a channel (the moment the provider would be called). */
+const topic = `test.console.message-requests.${randomBytes(4).toString('hex')}`;
+/** When each request was handed to Kafka (the first time, for a repeated id). */
 const sendStarts = new Map<string, number>();
-const timed = (c: Channel): Channel => ({
-  provider: c.provider,
-  kind: c.kind,
-  send: (m) => {
-    sendStarts.set(m.id, Date.now());
-    return c.send(m);
-  },
-  close: () => c.close(),
-});
+/** Every request as the alerter would consume it, in topic order. */
+let requests: MessageRequestV1[] = [];
+let reader: Awaited<ReturnType<typeof readTopic<MessageRequestV1>>>;
+let kafka: Kafka;
+let producer: DurableProducer;
+const publish: PublishMessage = async (r) => {
+  if (!sendStarts.has(r.id)) sendStarts.set(r.id, Date.now());
+  await producer.send(topic, [{ key: r.id, value: JSON.stringify(r) }]);
+};
 
 let w: World;
 let work: RegulationWork;
-let outbox: string;
 const counted: { kind: MessageKind; medium: string; result: string }[] = [];
 
 beforeAll(async () => {
-  outbox = await mkdtemp(path.join(tmpdir(), 'console-outbox-'));
+  kafka = createKafkaClient({
+    brokers: requireEnv('OFFSITE_KAFKA_BROKERS').split(','),
+    clientId: 'console-regulation-work-int',
+    logger: silentLogger,
+  });
+  reader = await readTopic(kafka, topic, validateMessageRequestV1);
+  requests = reader.records;
+  producer = createDurableProducer(kafka, { logger: silentLogger });
+  await producer.connect();
   const u = new URL(requireEnv('OFFSITE_REDIS_URL'));
   const logger = createSilentLogger();
   w = await createWorld({
@@ -63,10 +65,7 @@ beforeAll(async () => {
         db: pool,
         connection: { host: u.hostname, port: Number(u.port || 6379), maxRetriesPerRequest: null },
         queuePrefix: `test-console-${randomBytes(4).toString('hex')}`,
-        channels: {
-          email: timed(createOutboxChannel({ dir: path.join(outbox, 'email'), as: 'email' }, logger)),
-          sms: timed(createOutboxChannel({ dir: path.join(outbox, 'sms'), as: 'sms' }, logger)),
-        },
+        publish,
         outreachRate: RATE,
         complaintConfig,
         logger,
@@ -86,7 +85,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await work?.close(10_000);
   await w?.close();
-  if (outbox) await rm(outbox, { recursive: true, force: true });
+  await reader?.close();
+  await producer?.disconnect();
 });
 
 async function loginAs(username: string): Promise<{ cookie: string; csrf: string }> {
@@ -100,17 +100,12 @@ async function loginAs(username: string): Promise<{ cookie: string; csrf: string
   return { cookie: `offsite_session=${c.value}`, csrf: (r.json() as { csrfToken: string }).csrfToken };
 }
 
-async function readOutbox(medium: 'email' | 'sms', prefix: string): Promise<OutboxRecord[]> {
-  const dir = path.join(outbox, medium);
-  const files = (await readdir(dir).catch(() => [] as string[])).filter(
-    (f) => f.startsWith(prefix) && f.endsWith('.json'),
-  );
-  const out = [];
-  for (const f of files) out.push(JSON.parse(await readFile(path.join(dir, f), 'utf8')) as OutboxRecord);
-  return out.sort((a, b) => a.writtenAt.localeCompare(b.writtenAt));
-}
+/** Requests on `channel` whose id starts with `prefix`, oldest first. */
+const requested = (channel: 'email' | 'sms', prefix: string) =>
+  requests.filter((r) => r.channel === channel && r.id.startsWith(prefix));
+const at = (r: MessageRequestV1) => sendStarts.get(r.id)!;
 
-it('reminds the district officers of a complaint before its acknowledgement deadline, in the outbox', async () => {
+it('asks the alerter to remind the district officers of a complaint before its acknowledgement deadline', async () => {
   const s = await loginAs('officer-dist-landong');
   const r = await http(w.base, {
     method: 'POST',
@@ -123,41 +118,38 @@ it('reminds the district officers of a complaint before its acknowledgement dead
   const prefix = `regulation-complaint-${c.id}-acknowledge-`;
   // Lead reminder (2 s before) and the deadline reminder, each to both Landong officers.
   await until(
-    async () => (await readOutbox('email', prefix)).length + (await readOutbox('sms', prefix)).length >= 4,
+    async () => requested('email', prefix).length + requested('sms', prefix).length >= 4,
     15_000,
-    'four acknowledge reminders in the outbox',
+    'four acknowledge reminders requested',
   );
-  const email = await readOutbox('email', prefix);
-  const sms = await readOutbox('sms', prefix);
-  expect(email.map((m) => m.to.address)).toEqual(['zhang@landong.example', 'zhang@landong.example']);
-  expect(sms.map((m) => m.to.address)).toEqual(['13900000002', '13900000002']);
+  const email = requested('email', prefix);
+  const sms = requested('sms', prefix);
+  expect(email.map((m) => m.recipient.address)).toEqual(['zhang@landong.example', 'zhang@landong.example']);
+  expect(sms.map((m) => m.recipient.address)).toEqual(['13900000002', '13900000002']);
+  expect(email[0]!.recipient).toMatchObject({ kind: 'inspector', id: 'insp-ld-1' });
   const due = Date.parse(c.ackDueAt);
   const [lead, atDeadline] = email;
-  expect(lead!.notificationId).toContain('-lead-');
-  expect(Date.parse(lead!.writtenAt)).toBeLessThan(due);
-  expect(Date.parse(lead!.writtenAt)).toBeGreaterThanOrEqual(due - 2_000 - 50);
+  expect(lead!.kind).toBe('complaint-reminder');
+  expect(lead!.id).toContain('-lead-');
+  expect(at(lead!)).toBeLessThan(due);
+  expect(at(lead!)).toBeGreaterThanOrEqual(due - 2_000 - 50);
   expect(lead!.subject).toContain(`#${c.id}`);
   expect(lead!.text).toContain('受理时限临近');
   expect(lead!.text).toContain('acknowledgement deadline approaching');
-  expect(atDeadline!.notificationId).toContain('-due-');
+  expect(atDeadline!.id).toContain('-due-');
   expect(atDeadline!.text).toContain('已超过受理时限');
-  expect(Date.parse(atDeadline!.writtenAt)).toBeGreaterThanOrEqual(due - 50);
-  const smsText = await readFile(
-    path.join(outbox, 'sms', `${sms[0]!.notificationId.replace(/[^A-Za-z0-9._-]/g, '_')}.txt`),
-    'utf8',
-  );
-  expect(smsText).toMatch(/^信访举报#\d+（.+）受理时限临近/);
+  expect(at(atDeadline!)).toBeGreaterThanOrEqual(due - 50);
+  expect(sms[0]!.sms).toMatch(/^信访举报#\d+（.+）受理时限临近/);
   // Nobody outside Landong's officers was reminded.
-  const all = [
-    ...(await readOutbox('email', 'regulation-complaint-')),
-    ...(await readOutbox('sms', 'regulation-complaint-')),
-  ];
-  expect(new Set(all.map((m) => m.to.address))).toEqual(new Set(['zhang@landong.example', '13900000002']));
-  expect(counted.filter((x) => x.kind === 'complaint-reminder' && x.result === 'sent')).toHaveLength(4);
+  const all = requests.filter((r) => r.id.startsWith('regulation-complaint-'));
+  expect(new Set(all.map((m) => m.recipient.address))).toEqual(
+    new Set(['zhang@landong.example', '13900000002']),
+  );
+  expect(counted.filter((x) => x.kind === 'complaint-reminder' && x.result === 'requested')).toHaveLength(4);
   expect(await work.reminders.cancelComplaint(c.id)).toBe(2); // the two resolve reminders
 });
 
-it('throttles a campaign to 10 enterprises and counts the sent messages', async () => {
+it('throttles a campaign to 10 enterprises and counts the messages handed to the alerter', async () => {
   // One email contact per enterprise: ten enterprises of the registry have one (ent-0001 has two).
   await w.pool.query(
     `update contacts set email = null where id = (select max(id) from contacts where enterprise_id = 'ent-0001' and email is not null)`,
@@ -203,14 +195,20 @@ it('throttles a campaign to 10 enterprises and counts the sent messages', async 
         headers: { cookie: s.cookie },
       })
     ).json() as Stats;
-  await until(async () => (await stats()).sent === 10, 20_000, 'ten campaign messages sent');
+  await until(async () => (await stats()).sent === 10, 20_000, 'ten campaign messages handed over');
   const done = Date.now();
   const st = await stats();
   expect(st).toMatchObject({ total: 10, queued: 0, sent: 10, failed: 0 });
-  const sent = await readOutbox('email', `campaign-${campaignId}-msg-`);
+  await until(
+    async () => requested('email', `campaign-${campaignId}-msg-`).length >= 10,
+    10_000,
+    'ten outreach requests on Kafka',
+  );
+  const sent = requested('email', `campaign-${campaignId}-msg-`);
   expect(sent).toHaveLength(10);
-  expect(new Set(sent.map((m) => m.to.address)).size).toBe(10);
-  const times = sent.map((m) => sendStarts.get(m.notificationId)!).sort((a, b) => a - b);
+  expect(new Set(sent.map((m) => m.recipient.address)).size).toBe(10);
+  expect(sent.every((m) => m.kind === 'outreach' && m.recipient.kind === 'enterprise-contact')).toBe(true);
+  const times = sent.map(at).sort((a, b) => a - b);
   // At most 3 sends in any 1-second window: the limiter admits job starts in Redis time, the send
   // follows after two Postgres round trips, so allow 100 ms of jitter on a shared machine.
   for (let i = RATE.max; i < times.length; i += 1)
@@ -234,23 +232,28 @@ it('reminds the officers of districts whose monthly report is not submitted (the
   const due = await dueReportReminders(w.pool, new Date('2026-06-20T01:00:00Z'));
   expect(due.map((d) => d.districtId).sort()).toEqual(['dist-kaifa', 'dist-landong', 'dist-lanxi']);
   // What the scheduled job hands to the sink, through the same delivery path the worker uses.
-  const logger = createSilentLogger();
-  const sink = createRegulationSink({
-    db: w.pool,
-    channels: {
-      email: createOutboxChannel({ dir: path.join(outbox, 'email'), as: 'email' }, logger),
-      sms: createOutboxChannel({ dir: path.join(outbox, 'sms'), as: 'sms' }, logger),
-    },
-    logger,
-  });
+  const sink = createRegulationSink({ db: w.pool, publish, logger: createSilentLogger() });
   for (const d of due) await sink.reminder({ kind: 'monthly-report', ...d });
-  for (const d of due) await sink.reminder({ kind: 'monthly-report', ...d }); // a retried job: no duplicate
-  const mails = await readOutbox('email', 'regulation-report-');
-  const texts = await readOutbox('sms', 'regulation-report-');
-  expect(mails.map((m) => m.to.address).sort()).toEqual(['zhang@landong.example', 'zhao@lanxi.example']);
-  expect(texts.map((m) => m.to.address)).toEqual(['13900000002']);
-  const landong = mails.find((m) => m.to.address === 'zhang@landong.example')!;
-  expect(landong.notificationId).toBe('regulation-report-dist-landong-2026-05-insp-ld-1');
+  // A retried job repeats the same requests (same ids): the alerter sends each id once.
+  for (const d of due) await sink.reminder({ kind: 'monthly-report', ...d });
+  await until(
+    async () => requests.filter((r) => r.id.startsWith('regulation-report-')).length >= 6,
+    10_000,
+    'the report reminders, twice',
+  );
+  const reports = requests.filter((r) => r.id.startsWith('regulation-report-'));
+  const ids = reports.map((r) => r.id);
+  expect(ids.slice(3)).toEqual(ids.slice(0, 3));
+  const mails = requested('email', 'regulation-report-').slice(0, 2);
+  const texts = requested('sms', 'regulation-report-').slice(0, 1);
+  expect(mails.map((m) => m.recipient.address).sort()).toEqual([
+    'zhang@landong.example',
+    'zhao@lanxi.example',
+  ]);
+  expect(texts.map((m) => m.recipient.address)).toEqual(['13900000002']);
+  const landong = mails.find((m) => m.recipient.address === 'zhang@landong.example')!;
+  expect(landong.id).toBe('regulation-report-dist-landong-2026-05-insp-ld-1');
+  expect(landong.kind).toBe('report-reminder');
   expect(landong.text).toContain('2026-05 月度非现场监管报告尚未提交');
   expect(landong.text).toContain('2026-06-25 23:59');
 });

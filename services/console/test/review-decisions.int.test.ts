@@ -3,21 +3,21 @@
 // publish that Kafka took but whose stamp was lost is published again with the same id and sequence.
 import { randomBytes } from 'node:crypto';
 import { validateReviewDecisionV1, type ReviewDecisionV1 } from '@offsite/contracts';
-import { createDurableProducer, createKafkaClient, ensureTopics, type DurableProducer } from '@offsite/kafka';
+import { createDurableProducer, createKafkaClient, type DurableProducer } from '@offsite/kafka';
 import { createSilentLogger } from '@offsite/runtime';
 import { requireEnv, silentLogger, until } from '@offsite/testing';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { applyAction } from '../src/cases.js';
 import type { Principal } from '../src/principal.js';
 import { createReviewDecisionRelay } from '../src/review-decisions.js';
-import { CASES, createWorld, type World } from './fixture.js';
+import { CASES, createWorld, readTopic, type World } from './fixture.js';
 
 const topic = `test.console.review-decisions.${randomBytes(4).toString('hex')}`;
 let w: World;
 let kafka: Kafka;
 let producer: DurableProducer;
-let consumer: Consumer;
-const seen: ReviewDecisionV1[] = [];
+let seen: ReviewDecisionV1[] = [];
+let reader: Awaited<ReturnType<typeof readTopic<ReviewDecisionV1>>>;
 let supervisor: Principal;
 
 beforeAll(async () => {
@@ -27,19 +27,10 @@ beforeAll(async () => {
     clientId: 'console-review-decisions-int',
     logger: silentLogger,
   });
-  await ensureTopics(kafka, [{ topic, numPartitions: 3 }]);
+  reader = await readTopic(kafka, topic, validateReviewDecisionV1);
+  seen = reader.records;
   producer = createDurableProducer(kafka, { logger: silentLogger });
   await producer.connect();
-  consumer = kafka.consumer({ groupId: `${topic}.reader` });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      const v = validateReviewDecisionV1(JSON.parse(message.value!.toString()));
-      if (!v.ok) throw new Error(v.errors.join('; '));
-      seen.push(v.value);
-    },
-  });
   const u = await w.pool.query<{ id: string }>(
     `select id::text from console_users where username = 'supervisor'`,
   );
@@ -54,12 +45,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await consumer?.disconnect();
+  await reader?.close();
   await producer?.disconnect();
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  await admin.disconnect();
   await w?.close();
 });
 

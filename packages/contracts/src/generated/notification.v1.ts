@@ -38,9 +38,9 @@ export interface NotificationV1 {
 }
 export interface NotificationRecipient {
   /**
-   * enterprise-contact = a contact in the registry; supervisor = a bureau user.
+   * enterprise-contact = a contact in the registry; supervisor = a bureau user; inspector = the console's inspector roster.
    */
-  kind: 'enterprise-contact' | 'supervisor';
+  kind: 'enterprise-contact' | 'supervisor' | 'inspector';
   id: Id;
   /**
    * Masked address (138****5678, z***@example.com); never the full phone number or e-mail.

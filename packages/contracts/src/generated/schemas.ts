@@ -374,6 +374,122 @@ export const hj212RawV1Schema = {
   }
 } as const;
 
+/** schemas/message.request.v1.schema.json */
+export const messageRequestV1Schema = {
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://offsite.example/schemas/message.request.v1.schema.json",
+  "title": "MessageRequestV1",
+  "description": "A message another service asks the alerter to deliver (the console's complaint and monthly-report reminders to inspectors and its outreach to enterprise contacts), rendered by the requester. Produced to message.request.v1, keyed by id. The alerter delivers each id once: it records the notification under this id before calling a provider and skips an id already sent. The address is the full one the provider needs; the alerter masks it in everything it records and publishes.",
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+    "schema",
+    "id",
+    "kind",
+    "channel",
+    "recipient",
+    "language",
+    "subject",
+    "text",
+    "sms",
+    "requestedAt"
+  ],
+  "properties": {
+    "schema": {
+      "const": "message.request.v1"
+    },
+    "id": {
+      "description": "Deterministic message id chosen by the requester (a repeated request carries the same id); the notification id.",
+      "$ref": "#/$defs/Id"
+    },
+    "kind": {
+      "enum": [
+        "complaint-reminder",
+        "report-reminder",
+        "outreach"
+      ]
+    },
+    "channel": {
+      "enum": [
+        "email",
+        "sms"
+      ]
+    },
+    "recipient": {
+      "title": "MessageRecipient",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "kind",
+        "id",
+        "address"
+      ],
+      "properties": {
+        "kind": {
+          "description": "inspector = the console's inspector roster; enterprise-contact = a contact in the registry.",
+          "enum": [
+            "inspector",
+            "enterprise-contact"
+          ]
+        },
+        "id": {
+          "$ref": "#/$defs/Id"
+        },
+        "name": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 100
+        },
+        "address": {
+          "description": "E-mail address or phone number, as the channel needs it.",
+          "type": "string",
+          "minLength": 3,
+          "maxLength": 320
+        }
+      }
+    },
+    "language": {
+      "enum": [
+        "zh",
+        "en"
+      ]
+    },
+    "subject": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 500
+    },
+    "text": {
+      "description": "Plain-text e-mail body.",
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 20000
+    },
+    "sms": {
+      "description": "SMS text.",
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 1000
+    },
+    "requestedAt": {
+      "$ref": "#/$defs/UtcTime"
+    }
+  },
+  "$defs": {
+    "Id": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 128,
+      "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+    },
+    "UtcTime": {
+      "type": "string",
+      "format": "date-time",
+      "pattern": "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"
+    }
+  }
+} as const;
+
 /** schemas/meter-energy.v1.schema.json */
 export const meterEnergyV1Schema = {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -496,10 +612,11 @@ export const notificationV1Schema = {
       ],
       "properties": {
         "kind": {
-          "description": "enterprise-contact = a contact in the registry; supervisor = a bureau user.",
+          "description": "enterprise-contact = a contact in the registry; supervisor = a bureau user; inspector = the console's inspector roster.",
           "enum": [
             "enterprise-contact",
-            "supervisor"
+            "supervisor",
+            "inspector"
           ]
         },
         "id": {
@@ -1193,6 +1310,7 @@ export const telemetryV1Schema = {
 export const schemaIds = {
   'deviation.v1': 'https://offsite.example/schemas/deviation.v1.schema.json',
   'hj212.raw.v1': 'https://offsite.example/schemas/hj212.raw.v1.schema.json',
+  'message.request.v1': 'https://offsite.example/schemas/message.request.v1.schema.json',
   'meter-energy.v1': 'https://offsite.example/schemas/meter-energy.v1.schema.json',
   'meter-status.v1': 'https://offsite.example/schemas/meter-status.v1.schema.json',
   'notification.v1': 'https://offsite.example/schemas/notification.v1.schema.json',

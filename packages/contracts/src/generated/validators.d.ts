@@ -16,6 +16,7 @@ export interface StandaloneValidator {
 
 export declare const validateDeviationV1: StandaloneValidator;
 export declare const validateHj212RawV1: StandaloneValidator;
+export declare const validateMessageRequestV1: StandaloneValidator;
 export declare const validateMeterEnergyV1: StandaloneValidator;
 export declare const validateMeterStatusV1: StandaloneValidator;
 export declare const validateNotificationV1: StandaloneValidator;
