@@ -20,3 +20,4 @@ export * from './rated.js';
 export { interpolate, facilityCodeOf, productionRunsAt } from './treatment.js';
 export * from './contract.js';
 export * from './stability.js';
+export * from './roles.js';

@@ -1,27 +1,29 @@
 // Who is asking: the console resolves the user's role and district per request and passes it in.
-// Every repository function takes a Scope and filters its SQL by it server-side.
+// Every repository function takes a Scope and filters its SQL by it server-side. Roles are the
+// bureau's one role model (@offsite/domain); enterprise users have no regulatory capability.
+import type { Role } from '@offsite/domain';
 import { regulationError } from './errors.js';
 
-export type Role = 'admin' | 'supervisor' | 'officer' | 'viewer';
+export type { Role };
 
 export interface Scope {
   userId: string;
   role: Role;
-  /** The user's district; null means city-wide (only admins and city-level supervisors). */
+  /** The user's district; null means city-wide (admins, city supervisors, viewers). */
   districtId: string | null;
 }
 
 /** Roles allowed per capability. Viewers only read. */
 export const CAPABILITIES = {
-  decidePositiveList: ['admin', 'supervisor'],
-  proposeRemoval: ['admin', 'supervisor', 'officer'],
-  runDraw: ['admin', 'supervisor'],
-  publishDraw: ['admin', 'supervisor'],
-  recordInspection: ['admin', 'supervisor', 'officer'],
-  handleComplaint: ['admin', 'supervisor', 'officer'],
-  runCampaign: ['admin', 'supervisor'],
-  submitReport: ['admin', 'supervisor', 'officer'],
-  recordOutcome: ['admin', 'supervisor', 'officer'],
+  decidePositiveList: ['admin', 'city-supervisor'],
+  proposeRemoval: ['admin', 'city-supervisor', 'district-officer'],
+  runDraw: ['admin', 'city-supervisor'],
+  publishDraw: ['admin', 'city-supervisor'],
+  recordInspection: ['admin', 'city-supervisor', 'district-officer'],
+  handleComplaint: ['admin', 'city-supervisor', 'district-officer'],
+  runCampaign: ['admin', 'city-supervisor'],
+  submitReport: ['admin', 'city-supervisor', 'district-officer'],
+  recordOutcome: ['admin', 'city-supervisor', 'district-officer'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Capability = keyof typeof CAPABILITIES;

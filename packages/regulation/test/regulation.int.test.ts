@@ -30,7 +30,7 @@ import {
 import { createHarness, redisConnection, testPrefix, type Harness } from './harness.js';
 
 const now = new Date('2026-06-15T04:00:00Z');
-const city: Scope = { userId: 'sup-city', role: 'supervisor', districtId: null };
+const city: Scope = { userId: 'sup-city', role: 'city-supervisor', districtId: null };
 
 const goodMetrics: StabilityMetrics = {
   expected: 2160,
@@ -251,7 +251,7 @@ describe('random inspection draws on real Postgres', () => {
 
   it('lists the draws in scope, newest first, with target counts restricted to the district', async () => {
     const admin: Scope = { userId: 'admin', role: 'admin', districtId: null };
-    const lanxi: Scope = { userId: 'o', role: 'officer', districtId: 'dist-lanxi' };
+    const lanxi: Scope = { userId: 'o', role: 'district-officer', districtId: 'dist-lanxi' };
     const q4 = await createDraw(h.pool, admin, { period: '2026-Q4', seed: 'q4-seed' }, { now });
     // A district-level draw of Landong (recorded as its supervisor would): invisible to Lanxi.
     const [row] = (
@@ -453,7 +453,7 @@ describe('reports', () => {
     expect(monthlyReportCsv(r)).toContain('dist-landong,2026-05,rectifiedInTime,按期整改,2');
     const other = await monthlyReport(h.pool, city, 'dist-lanxi', '2026-05');
     expect(other.figures.offsiteChecks).toBe(0);
-    const lanxi: Scope = { userId: 'o', role: 'officer', districtId: 'dist-lanxi' };
+    const lanxi: Scope = { userId: 'o', role: 'district-officer', districtId: 'dist-lanxi' };
     await expect(monthlyReport(h.pool, lanxi, 'dist-landong', '2026-05')).rejects.toMatchObject({
       code: 'OUT_OF_SCOPE',
     });
@@ -519,7 +519,7 @@ describe('reminder figures from the alerter', () => {
     expect(landong.figures).toMatchObject({ remindersSent: 3, remindersAcknowledged: 1 });
     const lanxi = await monthlyReport(
       h.pool,
-      { userId: 'o', role: 'officer', districtId: 'dist-lanxi' },
+      { userId: 'o', role: 'district-officer', districtId: 'dist-lanxi' },
       'dist-lanxi',
       '2026-04',
     );
@@ -535,8 +535,8 @@ describe('Fastify routes', () => {
   it('validates input and filters by the caller’s district', async () => {
     const app = Fastify();
     const scopes: Record<string, Scope> = {
-      landong: { userId: 'o1', role: 'officer', districtId: 'dist-landong' },
-      lanxi: { userId: 'o2', role: 'officer', districtId: 'dist-lanxi' },
+      landong: { userId: 'o1', role: 'district-officer', districtId: 'dist-landong' },
+      lanxi: { userId: 'o2', role: 'district-officer', districtId: 'dist-lanxi' },
     };
     await registerRegulationRoutes(app, {
       db: h.pool,

@@ -1,5 +1,7 @@
 /** Who is asking, as the session resolved it. Every repository function takes one. */
-export type Role = 'admin' | 'city-supervisor' | 'district-officer' | 'viewer' | 'enterprise';
+import { ROLES, type Role } from '@offsite/domain';
+
+export { ROLES, type Role };
 
 export interface Principal {
   userId: string;
@@ -9,14 +11,6 @@ export interface Principal {
   districtId: string | null;
   enterpriseId: string | null;
 }
-
-export const ROLES: readonly Role[] = [
-  'admin',
-  'city-supervisor',
-  'district-officer',
-  'viewer',
-  'enterprise',
-];
 
 /** Roles that may take review actions on deviation cases. */
 export function canReview(p: Principal): boolean {

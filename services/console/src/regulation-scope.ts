@@ -2,18 +2,13 @@ import type { Scope } from '@offsite/regulation';
 import { ConsoleError } from './errors.js';
 import type { Principal } from './principal.js';
 
-/** The console's principal as @offsite/regulation's scope; enterprise users have no regulatory view. */
+/** The console's principal as @offsite/regulation's scope (the same roles); enterprise users have no regulatory view. */
 export function regulationScope(p: Principal): Scope {
-  switch (p.role) {
-    case 'admin':
-      return { userId: p.username, role: 'admin', districtId: null };
-    case 'city-supervisor':
-      return { userId: p.username, role: 'supervisor', districtId: null };
-    case 'district-officer':
-      return { userId: p.username, role: 'officer', districtId: p.districtId };
-    case 'viewer':
-      return { userId: p.username, role: 'viewer', districtId: null };
-    case 'enterprise':
-      throw new ConsoleError('FORBIDDEN', 'enterprise users have no access to regulatory features');
-  }
+  if (p.role === 'enterprise')
+    throw new ConsoleError('FORBIDDEN', 'enterprise users have no access to regulatory features');
+  return {
+    userId: p.username,
+    role: p.role,
+    districtId: p.role === 'district-officer' ? p.districtId : null,
+  };
 }
