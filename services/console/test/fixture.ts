@@ -453,6 +453,7 @@ export function openStream(base: string, cookie: string): Promise<EventStream> {
     req.on('error', reject);
     req.end();
   });
+}
 
 /**
  * A Kafka topic created for the test and read from its beginning: every record, validated against its
