@@ -153,7 +153,7 @@ test('every service starts from its archive with plain node and becomes ready', 
       OFFSITE_ALERTER_ACK_PORT: String(await freePort()),
       OFFSITE_ALERTER_ACK_SECRET: randomBytes(24).toString('hex'),
     },
-    console: { OFFSITE_CONSOLE_PORT: String(await freePort()), OFFSITE_CONSOLE_OUTBOX_DIR: outbox },
+    console: { OFFSITE_CONSOLE_PORT: String(await freePort()) },
   };
   try {
     await timed('start to ready', async () => {
