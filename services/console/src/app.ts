@@ -22,6 +22,7 @@ import {
 } from './cases.js';
 import { ConsoleError } from './errors.js';
 import { invalidInput, rejectNul } from './http-input.js';
+import type { ArgonGate, LoginGuard } from './login-guard.js';
 import { loadEvidence, type EvidenceSource } from './evidence.js';
 import type { LiveHub } from './live.js';
 import type { Principal } from './principal.js';
@@ -31,6 +32,8 @@ import { regulationScope } from './regulation-scope.js';
 import { analyzerStability, openCases } from './regulation-sources.js';
 
 export const SESSION_COOKIE = 'offsite_session';
+/** Remembers a browser that logged in to an account before (see login-guard.ts). */
+export const DEVICE_COOKIE = 'offsite_device';
 
 /**
  * Sent with every answer: scripts, styles and connections only from this origin (styles may be
@@ -60,6 +63,10 @@ export interface ConsoleAppOptions {
   /** Set the Secure flag on the session cookie (behind TLS). */
   secureCookies: boolean;
   loginRateLimit: { max: number; windowMs: number };
+  /** Failed-login limits in Redis (per source, username, overall; remembered browsers apart). */
+  loginGuard: LoginGuard;
+  /** Bound on concurrent argon2 verifications. */
+  argonGate: ArgonGate;
   evidence?: EvidenceSource;
   live?: LiveHub;
   /** How often an open SSE stream re-checks its session besides at its expiry (default 30 s). */
@@ -198,7 +205,12 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
   });
 
   await app.register(cookie);
-  await app.register(rateLimit, { global: false });
+  // Request rate per client and username, counted in Redis so every instance shares it.
+  await app.register(rateLimit, {
+    global: false,
+    redis: o.loginGuard.redis,
+    nameSpace: `${o.loginGuard.prefix}:login-rate:`,
+  });
   await app.register(swagger, {
     openapi: {
       info: {
@@ -229,7 +241,10 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
     };
     if (e.validation) return reply.code(400).send(invalidInput(e.validation, e.validationContext));
     if (e.statusCode === 429)
-      return reply.code(429).send({ code: 'RATE_LIMITED', message: 'too many attempts' });
+      return reply.code(429).send({
+        code: 'RATE_LIMITED',
+        message: '尝试次数过多，请稍后再试 / too many attempts, try again later',
+      });
     if (e.statusCode && e.statusCode < 500)
       return reply.code(e.statusCode).send({ code: 'BAD_REQUEST', message: e.message });
     req.log.error({ err }, 'request failed');
@@ -290,12 +305,35 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
     },
     async (req, reply) => {
       const b = req.body as Static<typeof Login>;
-      const s = await login(o.pool, b.username, b.password, o.session);
+      const deviceToken = req.cookies[DEVICE_COOKIE];
+      const r = await o.loginGuard.reserve({ ip: req.ip, username: b.username, deviceToken });
+      if ('refused' in r) {
+        reply.header('retry-after', String(Math.ceil(r.retryAfterMs / 1000)));
+        throw new ConsoleError(
+          'RATE_LIMITED',
+          '登录失败次数过多，请稍后再试 / too many failed logins, try again later',
+        );
+      }
+      let s: Awaited<ReturnType<typeof login>>;
+      try {
+        s = await login(o.pool, b.username, b.password, o.session, o.argonGate);
+      } catch (err) {
+        await r.settle('not-tried');
+        if (err instanceof ConsoleError && err.code === 'BUSY') reply.header('retry-after', '1');
+        throw err;
+      }
+      await r.settle(s ? 'succeeded' : 'failed');
       if (!s)
         return reply
           .code(401)
           .send({ code: 'LOGIN_FAILED', message: '用户名或密码错误 / wrong username or password' });
       reply.setCookie(SESSION_COOKIE, s.token, cookieOptions);
+      const device = await o.loginGuard.remember(b.username, deviceToken, r.trusted);
+      reply.setCookie(DEVICE_COOKIE, device, {
+        ...cookieOptions,
+        path: '/api/login',
+        maxAge: Math.floor(o.loginGuard.deviceTtlMs / 1000),
+      });
       return { user: s.principal, csrfToken: s.csrfToken };
     },
   );

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import type { Queryable } from '@offsite/store';
+import type { ArgonGate } from './login-guard.js';
 import type { Principal, Role } from './principal.js';
 
 // argon2id (the library's default algorithm) with OWASP's minimum memory cost, 19 MiB.
@@ -48,14 +49,17 @@ const toPrincipal = (u: Omit<UserRow, 'password_hash' | 'disabled'>): Principal 
 
 /**
  * Checks the password and opens a session. An unknown user costs the same argon2 verification as
- * a known one, so response times do not tell which usernames exist.
+ * a known one, so response times do not tell which usernames exist. `gate` bounds how many
+ * verifications run at once (it throws BUSY when its queue is full).
  */
 export async function login(
   db: Queryable,
   username: string,
   password: string,
   policy: SessionPolicy,
+  gate?: ArgonGate,
 ): Promise<NewSession | undefined> {
+  const run = <T>(fn: () => Promise<T>): Promise<T> => (gate ? gate.run(fn) : fn());
   const r = await db.query<UserRow>(
     `select id::text as id, username, display_name, role, district_id, enterprise_id, password_hash, disabled
        from console_users where username = $1`,
@@ -64,10 +68,11 @@ export async function login(
   const user = r.rows[0];
   if (!user) {
     dummyHash ??= await hashPassword(randomBytes(16).toString('hex'));
-    await verify(dummyHash, password).catch(() => false);
+    const dummy = dummyHash;
+    await run(() => verify(dummy, password).catch(() => false));
     return undefined;
   }
-  const ok = await verify(user.password_hash, password).catch(() => false);
+  const ok = await run(() => verify(user.password_hash, password).catch(() => false));
   if (!ok || user.disabled) return undefined;
   const token = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(32).toString('base64url');

@@ -20,6 +20,16 @@ export const Env = Type.Object({
   OFFSITE_CONSOLE_SESSION_IDLE_MIN: Type.Integer({ minimum: 1, maximum: 1440, default: 30 }),
   OFFSITE_CONSOLE_SESSION_MAX_HOURS: Type.Integer({ minimum: 1, maximum: 72, default: 12 }),
   OFFSITE_CONSOLE_LOGIN_MAX_PER_MIN: Type.Integer({ minimum: 1, maximum: 1000, default: 5 }),
+  // Failed logins per window, counted in Redis (shared by all console instances).
+  OFFSITE_CONSOLE_LOGIN_WINDOW_MIN: Type.Integer({ minimum: 1, maximum: 1440, default: 15 }),
+  OFFSITE_CONSOLE_LOGIN_FAILURES_PER_SOURCE: Type.Integer({ minimum: 1, default: 20 }),
+  OFFSITE_CONSOLE_LOGIN_FAILURES_PER_USER: Type.Integer({ minimum: 1, default: 10 }),
+  OFFSITE_CONSOLE_LOGIN_FAILURES_OVERALL: Type.Integer({ minimum: 1, default: 300 }),
+  OFFSITE_CONSOLE_LOGIN_FAILURES_PER_DEVICE: Type.Integer({ minimum: 1, default: 5 }),
+  OFFSITE_CONSOLE_LOGIN_DEVICE_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 30 }),
+  // argon2 verifications at once (about one core each) and how many may wait.
+  OFFSITE_CONSOLE_ARGON2_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
+  OFFSITE_CONSOLE_ARGON2_QUEUE: Type.Integer({ minimum: 0, maximum: 10_000, default: 16 }),
   OFFSITE_PG_URL: PgUrl(),
   OFFSITE_INFLUX_URL: Type.String({ format: 'uri' }),
   ...InfluxTlsEnv,

@@ -7,7 +7,9 @@ export type ConsoleErrorCode =
   | 'NOT_FOUND'
   | 'INVALID_TRANSITION'
   | 'INVALID_INPUT'
-  | 'EVIDENCE_UNAVAILABLE';
+  | 'EVIDENCE_UNAVAILABLE'
+  | 'RATE_LIMITED'
+  | 'BUSY';
 
 const STATUS: Record<ConsoleErrorCode, number> = {
   UNAUTHENTICATED: 401,
@@ -17,6 +19,8 @@ const STATUS: Record<ConsoleErrorCode, number> = {
   INVALID_TRANSITION: 409,
   INVALID_INPUT: 400,
   EVIDENCE_UNAVAILABLE: 503,
+  RATE_LIMITED: 429,
+  BUSY: 503,
 };
 
 /** Errors the API answers with; `statusCode` follows from the code. */

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { kafkaTopics } from '@offsite/contracts';
 import {
@@ -15,6 +16,7 @@ import { createDurableProducer, createKafkaClient } from '@offsite/kafka';
 import { runMigrations } from '@offsite/store';
 import { buildApp } from './app.js';
 import { serviceConfig } from './config.js';
+import { createArgonGate, createLoginGuard } from './login-guard.js';
 import { createLiveHub } from './live.js';
 import { createRegulationWork } from './regulation-work.js';
 import { createReviewDecisionRelay } from './review-decisions.js';
@@ -105,6 +107,24 @@ const work = createRegulationWork({
   logger,
   onMessage: (kind, medium, result) => metrics.messages.inc({ kind, medium, result }),
 });
+// Login limits in Redis: commands fail at once while Redis is away (a login then answers 500, it is
+// never let through unlimited) instead of queueing behind a reconnect.
+const limitsRedis = new Redis({
+  ...connection,
+  maxRetriesPerRequest: 1,
+  enableOfflineQueue: false,
+  lazyConnect: true,
+});
+limitsRedis.on('error', (err) => logger.warn({ err: err.message }, 'login-limits Redis connection failed'));
+const loginGuard = createLoginGuard(limitsRedis, {
+  prefix: env.OFFSITE_CONSOLE_QUEUE_PREFIX,
+  windowMs: env.OFFSITE_CONSOLE_LOGIN_WINDOW_MIN * 60_000,
+  maxPerSource: env.OFFSITE_CONSOLE_LOGIN_FAILURES_PER_SOURCE,
+  maxPerUser: env.OFFSITE_CONSOLE_LOGIN_FAILURES_PER_USER,
+  maxOverall: env.OFFSITE_CONSOLE_LOGIN_FAILURES_OVERALL,
+  maxPerDevice: env.OFFSITE_CONSOLE_LOGIN_FAILURES_PER_DEVICE,
+  deviceTtlMs: env.OFFSITE_CONSOLE_LOGIN_DEVICE_DAYS * 86_400_000,
+});
 const app = await buildApp({
   pool,
   logger: logger.child({ component: 'http' }),
@@ -114,6 +134,11 @@ const app = await buildApp({
   },
   secureCookies: env.OFFSITE_CONSOLE_SECURE_COOKIES,
   loginRateLimit: { max: env.OFFSITE_CONSOLE_LOGIN_MAX_PER_MIN, windowMs: 60_000 },
+  loginGuard,
+  argonGate: createArgonGate({
+    concurrency: env.OFFSITE_CONSOLE_ARGON2_CONCURRENCY,
+    queue: env.OFFSITE_CONSOLE_ARGON2_QUEUE,
+  }),
   evidence: {
     client: influx,
     org: env.OFFSITE_INFLUX_ORG,
@@ -172,6 +197,14 @@ lifecycle.register({
   start: () => work.start(),
   stop: () => work.close(10_000),
   stopTimeoutMs: 12_000,
+});
+lifecycle.register({
+  name: 'login-limits',
+  start: () => limitsRedis.connect(),
+  stop: async () => {
+    await withTimeout(limitsRedis.quit(), 2_000, 'redis quit').catch(() => limitsRedis.disconnect());
+  },
+  check: () => limitsRedis.status === 'ready' || { healthy: false, detail: 'login-limits Redis not ready' },
 });
 lifecycle.register({
   name: 'http',

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createInfluxClient, createInfluxWriter, ensureDatabase1x, toLine } from '@offsite/influx';
 import { importRegistry, runMigrations } from '@offsite/store';
@@ -15,6 +16,7 @@ import type { Kafka } from 'kafkajs';
 import { createSilentLogger } from '@offsite/runtime';
 import { buildApp } from '../src/app.js';
 import { createLiveHub, type LiveHub, type LiveHubOptions } from '../src/live.js';
+import { createArgonGate, createLoginGuard, type ArgonGate, type LoginLimits } from '../src/login-guard.js';
 import { upsertUser } from '../src/auth.js';
 import { seedDemoUsers } from '../src/seed.js';
 
@@ -52,6 +54,9 @@ export async function createWorld(
     pgUrl?: string;
     live?: LiveHubOptions;
     streamSessionCheckMs?: number;
+    /** Failed-login limits (defaults: generous, so other tests never hit them). */
+    loginLimits?: Partial<LoginLimits>;
+    argonGate?: ArgonGate;
   } = {},
 ): Promise<World> {
   const url = opts.pgUrl ?? requireEnv('OFFSITE_PG_URL');
@@ -205,6 +210,17 @@ export async function createWorld(
   );
 
   const live = createLiveHub(pool, createSilentLogger(), opts.live);
+  const redis = new Redis(requireEnv('OFFSITE_REDIS_URL'), { maxRetriesPerRequest: 1 });
+  const loginGuard = createLoginGuard(redis, {
+    prefix: `test-console-${schema}`,
+    windowMs: 60_000,
+    maxPerSource: 1_000,
+    maxPerUser: 1_000,
+    maxOverall: 10_000,
+    maxPerDevice: 1_000,
+    deviceTtlMs: 3_600_000,
+    ...opts.loginLimits,
+  });
   await live.start();
   const app = await buildApp({
     pool,
@@ -214,6 +230,8 @@ export async function createWorld(
     session: { idleMs: opts.idleMs ?? 30 * 60_000, absoluteMs: 12 * 3_600_000 },
     secureCookies: false,
     loginRateLimit: { max: opts.loginMax ?? 50, windowMs: 60_000 },
+    loginGuard,
+    argonGate: opts.argonGate ?? createArgonGate({ concurrency: 2, queue: 100 }),
     evidence: {
       client,
       org: conn.org,
@@ -237,6 +255,9 @@ export async function createWorld(
     async close() {
       await app.close();
       await live.close();
+      const keys = await redis.keys(`test-console-${schema}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      await redis.quit();
       await pool.end();
       const c = new pg.Client({ connectionString: url });
       await c.connect();
