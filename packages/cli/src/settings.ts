@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { Type, type Static, type TObject } from '@sinclair/typebox';
-import { ConfigError, loadConfig, type DeepReadonly } from '@offsite/runtime';
+import { ConfigError, PgUrl, loadConfig, type DeepReadonly } from '@offsite/runtime';
 import { EXIT_CONFIG, EXIT_INPUT_PROBLEM, UsageError, type CliIo } from './command.js';
 
 export type Environment = Record<string, string | undefined>;
@@ -147,8 +147,9 @@ export async function withSettings<T extends TObject>(
   }
 }
 
+/** Postgres as the services take it: `?sslmode=verify-full&sslrootcert=…` in the URL for TLS (files checked). */
 export const PgSettings = Type.Object({
-  OFFSITE_PG_URL: Type.String({ minLength: 1, secret: true }),
+  OFFSITE_PG_URL: PgUrl(),
   OFFSITE_PG_SCHEMA: Type.String({ pattern: '^[a-z_][a-z0-9_]*$', default: 'public' }),
 });
 

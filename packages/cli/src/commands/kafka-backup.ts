@@ -6,10 +6,10 @@
  * Restore recreates missing topics and puts each group's offsets back, clamped to what the topic holds.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import kafkajs, { type Admin } from 'kafkajs';
 import { createKafkaClient } from '@offsite/kafka';
-import { createSilentLogger } from '@offsite/runtime';
+import { KafkaSecurityEnv, createSilentLogger, kafkaSecurity, type DeepReadonly } from '@offsite/runtime';
 import { parse } from '../args.js';
 import { EXIT_INPUT_PROBLEM, EXIT_OK, UsageError, type CliIo, type Command } from '../command.js';
 import { SETTINGS_USAGE, environmentOf, settingsOptions, withSettings } from '../settings.js';
@@ -31,16 +31,22 @@ export interface KafkaBackup {
   groups: Array<{ groupId: string; offsets: Array<{ topic: string; partition: number; offset: string }> }>;
 }
 
+/** The brokers and the services' transport security settings (TLS, SASL/SCRAM), as the services read them. */
 const KafkaSettings = Type.Object({
   OFFSITE_KAFKA_BROKERS: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+  ...KafkaSecurityEnv,
 });
 
-async function withAdmin<T>(brokers: readonly string[], work: (admin: Admin) => Promise<T>): Promise<T> {
+async function withAdmin<T>(
+  settings: DeepReadonly<Static<typeof KafkaSettings>>,
+  work: (admin: Admin) => Promise<T>,
+): Promise<T> {
   const kafka = createKafkaClient({
-    brokers: [...brokers],
+    brokers: [...settings.OFFSITE_KAFKA_BROKERS],
     clientId: 'offsite-cli',
     logger: createSilentLogger(),
     retries: 2,
+    ...kafkaSecurity(settings),
   });
   const admin = kafka.admin();
   await admin.connect();
@@ -222,7 +228,7 @@ export const backupKafkaCommand: Command = {
     if (!values.out) throw new UsageError('--out FILE is required');
     const out = values.out;
     return withSettings(io, 'backup kafka', KafkaSettings, environmentOf(values, io), async (s) => {
-      const backup = await withAdmin(s.OFFSITE_KAFKA_BROKERS, (admin) => readKafkaMetadata(admin));
+      const backup = await withAdmin(s, (admin) => readKafkaMetadata(admin));
       await writeFile(out, `${JSON.stringify(backup, null, 2)}\n`, { mode: 0o640 });
       io.stdout.write(`${out}: ${backup.topics.length} topics, ${backup.groups.length} consumer groups\n`);
       return EXIT_OK;
@@ -264,7 +270,7 @@ export const restoreKafkaCommand: Command = {
     }
     const backup = parseBackup(text, path);
     return withSettings(io, 'restore kafka', KafkaSettings, environmentOf(values, io), async (s) => {
-      const lines = await withAdmin(s.OFFSITE_KAFKA_BROKERS, (admin) =>
+      const lines = await withAdmin(s, (admin) =>
         restoreKafkaMetadata(admin, backup, {
           dryRun: values['dry-run'] === true,
           replicationFactor: rf === undefined ? undefined : Number(rf),
