@@ -37,6 +37,13 @@ describe('maskPasswords', () => {
     expect(maskPasswords(Buffer.from('QN=1,PW=99,MN=2')).toString()).toBe('QN=1,PW=**,MN=2');
   });
 
+  it('masks a PW right after the length of every frame in a joined garbage run, not only the first', () => {
+    const run = Buffer.from('##0001##0020PW=123456;MN=X\r\nxx##0021NewPW=abcdef;MN=Y##0003PW=9;a01PW=5');
+    expect(maskPasswords(run).toString()).toBe(
+      '##0001##0020PW=******;MN=X\r\nxx##0021NewPW=******;MN=Y##0003PW=*;a01PW=5',
+    );
+  });
+
   it('leaves bytes without a password untouched (the same buffer) and ignores names ending in PW', () => {
     const plain = Buffer.from('##0001##0001garbage');
     expect(maskPasswords(plain)).toBe(plain);

@@ -21,6 +21,16 @@ function isNameByte(b: number | undefined): boolean {
   );
 }
 
+/** Whether `##dddd` (a frame's start and length) ends right before `at`. */
+function afterLength(bytes: Buffer, at: number): boolean {
+  if (at < 6 || bytes[at - 6] !== 0x23 || bytes[at - 5] !== 0x23) return false;
+  for (let k = at - 4; k < at; k++) {
+    const b = bytes[k] as number;
+    if (b < 0x30 || b > 0x39) return false;
+  }
+  return true;
+}
+
 /** Bytes that end a field's value. */
 function endsValue(b: number): boolean {
   return b === 0x3b /* ; */ || b === 0x2c /* , */ || b === 0x26 /* & */ || b === 0x0d || b === 0x0a;
@@ -35,9 +45,9 @@ export function maskPasswords(bytes: Buffer): Buffer {
   for (let i = bytes.indexOf('PW=', 0, 'latin1'); i >= 0; i = bytes.indexOf('PW=', i + 3, 'latin1')) {
     let keyStart = i;
     if (i >= 3 && bytes[i - 3] === 0x4e && bytes[i - 2] === 0x65 && bytes[i - 1] === 0x77) keyStart = i - 3; // New
-    // `##dddd` ends in a digit, so the first header field (`…PW=` right after the length) counts too.
-    if (isNameByte(bytes[keyStart - 1]) && !(keyStart === 6 && bytes[0] === 0x23 && bytes[1] === 0x23))
-      continue;
+    // `##dddd` ends in a digit, so a header field right after a frame's length (anywhere in the
+    // bytes: garbage runs join several frames) counts too.
+    if (isNameByte(bytes[keyStart - 1]) && !afterLength(bytes, keyStart)) continue;
     let j = i + 3;
     while (j < bytes.length && !endsValue(bytes[j] as number)) j++;
     if (j === i + 3) continue;
