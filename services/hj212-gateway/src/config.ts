@@ -33,6 +33,8 @@ export const GatewayEnv = Type.Object({
   OFFSITE_HJ212_AUTH_WINDOW_MS: Type.Integer({ minimum: 1000, default: 600_000 }),
   OFFSITE_HJ212_AUTH_FAILURES_PER_SOURCE: Type.Integer({ minimum: 1, default: 20 }),
   OFFSITE_HJ212_AUTH_FAILURES_PER_MN: Type.Integer({ minimum: 1, default: 10 }),
+  OFFSITE_HJ212_AUTH_ATTEMPTS_PER_PAIR: Type.Integer({ minimum: 1, default: 2 }),
+  OFFSITE_HJ212_AUTH_DEADLINE_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
   OFFSITE_HJ212_LOG_LINES_PER_S: Type.Integer({ minimum: 1, default: 20 }),
   OFFSITE_HJ212_COMMAND_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
   OFFSITE_HJ212_CALIBRATION_INTERVAL_MS: Type.Integer({ minimum: 0, default: 600_000 }),

@@ -9,8 +9,11 @@
  * must be completed within a deadline; consecutive garbage pieces are kept together as one DLQ and
  * one raw record with their count; a connection that exceeds its garbage budget (bytes, or bad
  * frames without a valid one) is closed, and everything it sent that was not handled goes into that
- * one record; connections stay on the tight budget until their first frame with a valid MN/PW;
- * sources and MNs with too many failed authentications are throttled; warnings are rate-limited.
+ * one record; connections stay on the tight budget until their first frame with a valid MN/PW and
+ * are closed when it does not come within a deadline; sources (IPv6 by /64) and MNs with too many
+ * failed authentications are throttled, never an authenticated connection or a (source, MN) pair
+ * that authenticated before; warnings a sender can provoke are rate-limited, the gateway's own
+ * failures never.
  */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
@@ -34,6 +37,7 @@ import {
   ConnectionBudget,
   LogLimiter,
   SourceCounter,
+  sourceKey,
   type AuthThrottleOptions,
   type BudgetLimits,
   type BudgetVerdict,
@@ -44,6 +48,7 @@ import {
   handleGarbage,
   rawRecord,
   type ConnectionInfo,
+  type ConnectionState,
   type HandledFrame,
   type HandlerContext,
   type Topics,
@@ -64,6 +69,8 @@ export interface GuardOptions {
   readonly authenticated: Omit<BudgetLimits, 'framesInFlight'>;
   /** From a partial frame's first byte to its CR LF. */
   readonly frameDeadlineMs: number;
+  /** From accepting a connection to its first frame with a valid MN/PW; then it is closed. */
+  readonly authDeadlineMs: number;
   readonly maxConnectionsPerSource: number;
   readonly auth: AuthThrottleOptions;
   /** Warnings a sender can provoke, per second over all connections. */
@@ -74,6 +81,7 @@ export const DEFAULT_GUARD: GuardOptions = {
   unauthenticated: { garbageBytes: 4096, badFrames: 8, framesInFlight: 4 },
   authenticated: { garbageBytes: 65_536, badFrames: 64 },
   frameDeadlineMs: 30_000,
+  authDeadlineMs: 30_000,
   maxConnectionsPerSource: 64,
   auth: { windowMs: 600_000, failuresPerSource: 20, failuresPerMn: 10 },
   logLinesPerSecond: 20,
@@ -228,34 +236,39 @@ export function createGateway(opts: GatewayOptions): Gateway {
   });
 
   function onConnection(socket: net.Socket): void {
-    const source = socket.remoteAddress ?? 'unknown';
+    const remote = socket.remoteAddress ?? 'unknown';
+    // Failed authentications alone never refuse a connection: a logger behind the same address
+    // may have authenticated before, which only its frames tell (the per-frame check decides).
+    const source = sourceKey(remote);
     if (perSource.count(source) >= guard.maxConnectionsPerSource) {
       m.connectionsTotal.inc({ event: 'rejected-per-source' });
-      warn(log, { remote: source, max: guard.maxConnectionsPerSource }, 'connection refused: per-source cap');
-      socket.destroy();
-      return;
-    }
-    if (throttle.sourceBlocked(source, Date.now())) {
-      m.connectionsTotal.inc({ event: 'rejected-throttled' });
-      warn(log, { remote: source }, 'connection refused: too many failed authentications from this source');
+      warn(log, { remote, max: guard.maxConnectionsPerSource }, 'connection refused: per-source cap');
       socket.destroy();
       return;
     }
     perSource.add(source);
     const info: ConnectionInfo = {
       id: `c-${instance}-${(connSeq++).toString(36)}`,
-      remoteAddress: source,
+      remoteAddress: remote,
       remotePort: socket.remotePort ?? 0,
       localPort: socket.localPort ?? 0,
     };
     const clog = log.child({ connectionId: info.id, remote: `${info.remoteAddress}:${info.remotePort}` });
     const splitter = new FrameSplitter({ policy: opts.policy, maxSegmentBytes: opts.maxSegmentBytes });
-    const state = { info, reassembler: new SplitPacketReassembler({ timeoutMs: opts.splitTimeoutMs }) };
+    const state: ConnectionState = {
+      info,
+      source,
+      reassembler: new SplitPacketReassembler({ timeoutMs: opts.splitTimeoutMs }),
+    };
     const budget = new ConnectionBudget(guard.unauthenticated, authenticatedLimits);
     let run: GarbageRun | null = null;
     let closing: string | null = null;
     let socketClosed = false;
     let frameTimer: NodeJS.Timeout | null = null;
+    let authTimer: NodeJS.Timeout | null = setTimeout(() => {
+      authTimer = null;
+      if (!state.authenticated && !socketClosed) closeFor('auth-deadline');
+    }, guard.authDeadlineMs);
     const s: Session = {
       socket,
       inFlight: 0,
@@ -283,6 +296,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     socket.on('close', () => {
       socketClosed = true;
       if (frameTimer) clearTimeout(frameTimer);
+      if (authTimer) clearTimeout(authTimer);
       // A partial frame left when the connection ends is kept, not dropped.
       for (const ev of splitter.end()) s.queue.push({ event: ev, readAt: now() });
       perSource.remove(source);
@@ -326,7 +340,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
             if (good || h.authenticated) budget.validFrame(h.authenticated);
             if (!wasAuthenticated && budget.isAuthenticated && !socketClosed) m.unauthenticated.dec();
             if (!good) {
-              if (h.outcome === 'auth-throttled') closeFor('auth-throttled');
+              if (h.outcome === 'auth-throttled' && !budget.isAuthenticated) closeFor('auth-throttled');
               else overBudget(budget.badFrame());
             }
           }
@@ -341,8 +355,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
           // sends the packet again.
           const kafka = errorCode(err) === 'KAFKA_PRODUCE_FAILED';
           m.packets.inc({ outcome: kafka ? 'kafka-failed' : 'internal-error' });
-          warn(
-            clog,
+          // Never rate-limited: a sender's noise must not hide that the gateway failed a packet.
+          clog.warn(
             { err: errorMessage(err), code: errorCode(err) },
             'packet not made durable; not replying',
           );
@@ -440,7 +454,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
     const closeFor = (reason: string) => {
       if (closing) return;
       closing = reason;
+      if (authTimer) clearTimeout(authTimer);
       m.connectionsTotal.inc({ event: reason });
+      // Garbage that exhausts an unauthenticated connection's budget counts as a failed
+      // authentication of its source (so reconnecting does not buy a fresh budget forever).
+      if (!state.authenticated && (reason === 'garbage-budget' || reason === 'bad-frame-budget'))
+        throttle.failure(source, null, false, Date.now());
       warn(clog, { reason, authenticated: budget.isAuthenticated }, 'closing connection');
       for (const ev of splitter.end()) s.queue.push({ event: ev, readAt: now() });
       for (const q of s.queue.splice(0)) {

@@ -1,4 +1,4 @@
-import { AuthThrottle, ConnectionBudget, LogLimiter, SourceCounter } from './guard.js';
+import { AuthThrottle, ConnectionBudget, LogLimiter, SourceCounter, sourceKey } from './guard.js';
 
 describe('ConnectionBudget', () => {
   const tight = { garbageBytes: 100, badFrames: 3, framesInFlight: 2 };
@@ -43,18 +43,51 @@ describe('AuthThrottle', () => {
     expect(t.sourceBlocked('a', 1000)).toBe(false);
   });
 
-  it('blocks an MN after wrong PWs from any source, except for sources it authenticated from', () => {
-    const t = new AuthThrottle(opts);
+  it('lets each new source try a throttled MN a few times (the PW still checked), and known pairs always', () => {
+    const t = new AuthThrottle({ ...opts, attemptsPerPair: 2 });
     t.success('home', 'M');
     t.failure('x', 'M', true, 0);
     t.failure('y', 'M', true, 0);
-    expect(t.blocked('z', 'M', 1)).toBe('mn');
+    // Over the MN limit: a new source gets two attempts in the window, then none.
+    expect(t.blocked('z', 'M', 1)).toBeNull();
+    t.failure('z', 'M', true, 1);
+    expect(t.blocked('z', 'M', 2)).toBeNull();
+    expect(t.blocked('z', 'M', 3)).toBe('mn');
+    expect(t.blocked('z', 'M', 999)).toBe('mn');
+    // Another new source (the real logger after an address change) still gets its attempts.
+    expect(t.blocked('w', 'M', 4)).toBeNull();
+    t.success('w', 'M');
+    for (let i = 0; i < 5; i++) expect(t.blocked('w', 'M', 5)).toBeNull();
     expect(t.blocked('home', 'M', 1)).toBeNull();
     expect(t.blocked('z', 'other', 1)).toBeNull();
     // Unknown-MN failures do not count against that MN (anyone could name any MN).
     t.failure('x', 'N', false, 0);
     t.failure('y', 'N', false, 0);
-    expect(t.blocked('z', 'N', 1)).toBeNull();
+    expect(t.blocked('q', 'N', 1)).toBeNull();
+  });
+
+  it('never throttles an authenticated connection or a known pair by its source', () => {
+    const t = new AuthThrottle(opts);
+    t.success('nat', 'M');
+    for (let i = 0; i < 3; i++) t.failure('nat', `bad${i}`, false, 0);
+    expect(t.blocked('nat', 'other', 1)).toBe('source');
+    expect(t.blocked('nat', 'M', 1)).toBeNull();
+    expect(t.blocked('nat', 'other', 1, true)).toBeNull();
+  });
+
+  it('forgets the oldest known source of an MN instead of refusing a new one', () => {
+    const t = new AuthThrottle({ ...opts, knownPerMn: 2, attemptsPerPair: 1 });
+    t.success('a', 'M');
+    t.success('b', 'M');
+    t.success('c', 'M');
+    t.failure('x', 'M', true, 0);
+    t.failure('x', 'M', true, 0);
+    expect(t.blocked('c', 'M', 1)).toBeNull();
+    expect(t.blocked('c', 'M', 1)).toBeNull();
+    expect(t.blocked('b', 'M', 1)).toBeNull();
+    expect(t.blocked('b', 'M', 1)).toBeNull();
+    expect(t.blocked('a', 'M', 1)).toBeNull();
+    expect(t.blocked('a', 'M', 1)).toBe('mn');
   });
 
   it('keeps its tables bounded, dropping the oldest entries', () => {
@@ -65,6 +98,18 @@ describe('AuthThrottle', () => {
     expect(t.sourceBlocked('a', 1)).toBe(false);
     expect(t.sourceBlocked('b', 1)).toBe(true);
     expect(t.sourceBlocked('c', 1)).toBe(true);
+  });
+});
+
+describe('sourceKey', () => {
+  it('keeps IPv4 addresses (also IPv4-mapped) and keys IPv6 addresses by their /64', () => {
+    expect(sourceKey('10.1.2.3')).toBe('10.1.2.3');
+    expect(sourceKey('::ffff:10.1.2.3')).toBe('10.1.2.3');
+    expect(sourceKey('2001:db8:aa:bb:1:2:3:4')).toBe('2001:db8:aa:bb::/64');
+    expect(sourceKey('2001:0DB8:00aa:bb::9')).toBe('2001:db8:aa:bb::/64');
+    expect(sourceKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(sourceKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(sourceKey('::1')).toBe('0:0:0:0::/64');
   });
 });
 

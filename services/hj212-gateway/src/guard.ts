@@ -3,11 +3,13 @@
  * - `ConnectionBudget`: per connection, how much garbage (bytes, and bad frames or garbage pieces
  *   without a valid frame between them) it may send before it is closed, and how many frames it
  *   may have in flight; tight until the connection's first frame with a valid MN/PW.
- * - `AuthThrottle`: failed authentications counted per source address and per MN in a fixed
- *   window. A source over its limit is refused (new connections and further frames), which stops
- *   MN enumeration through the different QnRtn answers (4 = unknown MN, 3 = wrong PW). An MN over
- *   its limit of wrong PWs is refused to every source that has not authenticated as that MN
- *   before, so password guessing stops while the real logger (known by its source) keeps working.
+ * - `AuthThrottle`: failed authentications counted per source (`sourceKey`: an IPv4 address, an
+ *   IPv6 /64) and per MN in a fixed window. Connections that already authenticated and (source,
+ *   MN) pairs that authenticated before are never throttled. A source over its limit gets no
+ *   answer for other pairs, which stops MN enumeration through the different QnRtn answers
+ *   (4 = unknown MN, 3 = wrong PW). An MN over its limit of wrong PWs still has its PW checked for
+ *   every source, but each new (source, MN) pair gets only a few attempts per window, so guessing
+ *   slows to a crawl while the real logger, from any address, is still answered.
  * - `LogLimiter`: at most N log lines per second for what senders can provoke; the count of
  *   suppressed lines goes with the next line that is written.
  * - `SourceCounter`: open connections per source address.
@@ -76,6 +78,10 @@ export interface AuthThrottleOptions {
   readonly failuresPerSource: number;
   /** Wrong PWs for one MN, from any source, per window. */
   readonly failuresPerMn: number;
+  /** Attempts per window for each (source, MN) pair not known to the MN while the MN is over its limit. Default 2. */
+  readonly attemptsPerPair?: number;
+  /** Sources remembered per MN as having authenticated (the oldest forgotten first). Default 16. */
+  readonly knownPerMn?: number;
   /** Most entries each table keeps (the oldest go first). Default 100,000. */
   readonly maxEntries?: number;
 }
@@ -90,7 +96,9 @@ export type ThrottleScope = 'source' | 'mn';
 export class AuthThrottle {
   private readonly sources = new Map<string, Window>();
   private readonly mns = new Map<string, Window>();
-  /** Sources that authenticated as an MN (MN → source addresses), exempt from that MN's limit. */
+  /** Attempts of (source, MN) pairs not known to a throttled MN. */
+  private readonly pairs = new Map<string, Window>();
+  /** Sources that authenticated as an MN (MN → source keys, oldest first), exempt from every limit for it. */
   private readonly known = new Map<string, Set<string>>();
   private readonly maxEntries: number;
 
@@ -98,20 +106,28 @@ export class AuthThrottle {
     this.maxEntries = opts.maxEntries ?? 100_000;
   }
 
-  /** Whether a source is refused now. */
+  /** Whether a source is over its failure limit now. */
   sourceBlocked(source: string, nowMs: number): boolean {
     return this.over(this.sources, source, this.opts.failuresPerSource, nowMs);
   }
 
-  /** Whether an authentication attempt is refused now, and by which limit. */
-  blocked(source: string, mn: string | null, nowMs: number): ThrottleScope | null {
-    if (this.sourceBlocked(source, nowMs)) return 'source';
-    if (
-      mn !== null &&
-      this.over(this.mns, mn, this.opts.failuresPerMn, nowMs) &&
-      !this.known.get(mn)?.has(source)
-    ) {
-      return 'mn';
+  /**
+   * Whether an authentication attempt is refused now, and by which limit. An attempt that is let
+   * through while its MN is over the limit uses one of its pair's attempts.
+   * `connectionAuthenticated`: the connection already carried a valid MN/PW.
+   */
+  blocked(
+    source: string,
+    mn: string | null,
+    nowMs: number,
+    connectionAuthenticated = false,
+  ): ThrottleScope | null {
+    if (mn !== null && this.known.get(mn)?.has(source)) return null;
+    if (!connectionAuthenticated && this.sourceBlocked(source, nowMs)) return 'source';
+    if (mn !== null && this.over(this.mns, mn, this.opts.failuresPerMn, nowMs)) {
+      const pair = `${mn}\u0000${source}`;
+      if (this.over(this.pairs, pair, this.opts.attemptsPerPair ?? 2, nowMs)) return 'mn';
+      this.count(this.pairs, pair, nowMs);
     }
     return null;
   }
@@ -129,7 +145,9 @@ export class AuthThrottle {
       this.known.set(mn, set);
       this.trim(this.known);
     }
-    if (set.size < 16) set.add(source);
+    set.delete(source);
+    set.add(source);
+    if (set.size > (this.opts.knownPerMn ?? 16)) set.delete(set.values().next().value as string);
   }
 
   private over(table: Map<string, Window>, key: string, limit: number, nowMs: number): boolean {
@@ -159,6 +177,30 @@ export class AuthThrottle {
       table.delete(oldest);
     }
   }
+}
+
+/**
+ * The key a source address is counted under: an IPv4 address as it is (also when IPv4-mapped), an
+ * IPv6 address by its /64 (one subscriber's prefix), so an attacker cannot escape the limits by
+ * hopping through the addresses of its own prefix.
+ */
+export function sourceKey(address: string): string {
+  const a = address.replace(/%.*$/, '').toLowerCase();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
+  if (mapped) return mapped[1] as string;
+  if (!a.includes(':')) return a;
+  const [head = '', tail] = a.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups =
+    tail === undefined
+      ? left
+      : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  const prefix = groups
+    .slice(0, 4)
+    .map((g) => (g.includes('.') ? '0' : Number.parseInt(g || '0', 16).toString(16)));
+  while (prefix.length < 4) prefix.push('0');
+  return `${prefix.join(':')}::/64`;
 }
 
 export class LogLimiter {

@@ -84,11 +84,13 @@ const gateway: Gateway = createGateway({
       badFrames: env.OFFSITE_HJ212_BAD_FRAMES,
     },
     frameDeadlineMs: env.OFFSITE_HJ212_FRAME_DEADLINE_MS,
+    authDeadlineMs: env.OFFSITE_HJ212_AUTH_DEADLINE_MS,
     maxConnectionsPerSource: env.OFFSITE_HJ212_MAX_CONNECTIONS_PER_SOURCE,
     auth: {
       windowMs: env.OFFSITE_HJ212_AUTH_WINDOW_MS,
       failuresPerSource: env.OFFSITE_HJ212_AUTH_FAILURES_PER_SOURCE,
       failuresPerMn: env.OFFSITE_HJ212_AUTH_FAILURES_PER_MN,
+      attemptsPerPair: env.OFFSITE_HJ212_AUTH_ATTEMPTS_PER_PAIR,
     },
     logLinesPerSecond: env.OFFSITE_HJ212_LOG_LINES_PER_S,
   },

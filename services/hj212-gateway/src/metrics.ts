@@ -6,7 +6,7 @@ export const gatewayMetricCatalog = {
   connectionsTotal: {
     type: 'counter',
     name: 'offsite_hj212_connections_total',
-    help: 'Connections accepted, refused (rejected-per-source, rejected-total-cap, rejected-throttled) and closed (closed; and why: idle-timeout, frame-deadline, garbage-budget, bad-frame-budget, auth-throttled)',
+    help: 'Connections accepted, refused (rejected-per-source, rejected-total-cap) and closed (closed; and why: idle-timeout, frame-deadline, auth-deadline, garbage-budget, bad-frame-budget, auth-throttled)',
     labelNames: ['event'],
   },
   packets: {

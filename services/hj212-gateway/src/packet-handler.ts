@@ -88,6 +88,10 @@ export interface HandlerContext {
 export interface ConnectionState {
   readonly info: ConnectionInfo;
   readonly reassembler: SplitPacketReassembler;
+  /** The key the auth throttle counts the connection's source under (guard.ts `sourceKey`). */
+  readonly source?: string;
+  /** Set once a frame of the connection carried a valid MN/PW. */
+  authenticated?: boolean;
 }
 
 const CRC_CODES = new Set([
@@ -318,13 +322,13 @@ export async function handleFrame(
       irregularities: packet.irregularities,
     }),
   );
-  const source = conn.remoteAddress;
-  const throttled = ctx.throttle?.blocked(source, packet.mn, nowMs) ?? null;
+  const source = state.source ?? conn.remoteAddress;
+  const throttled = ctx.throttle?.blocked(source, packet.mn, nowMs, state.authenticated === true) ?? null;
   if (throttled) {
     const message =
       throttled === 'source'
         ? 'too many failed authentications from this source address; not answered'
-        : 'too many wrong PWs for this MN from sources it never authenticated from; not answered';
+        : 'too many wrong PWs for this MN, and this source used its attempts for it; not answered';
     return finish('auth-throttled', null, message, { code: `hj212.auth-throttled-${throttled}`, message });
   }
   const auth = authenticate(packet, device);
@@ -338,6 +342,7 @@ export async function handleFrame(
   }
   const dev = device as KnownDevice;
   authed = true;
+  state.authenticated = true;
 
   let whole: Packet | null = packet;
   if (packet.split) {

@@ -22,8 +22,9 @@ beforeAll(async () => {
       unauthenticated: { garbageBytes: 4096, badFrames: 8, framesInFlight: 4 },
       authenticated: { garbageBytes: 65_536, badFrames: 64 },
       frameDeadlineMs: 1_000,
+      authDeadlineMs: 3_000,
       maxConnectionsPerSource: 4,
-      auth: { windowMs: 600_000, failuresPerSource: 5, failuresPerMn: 3 },
+      auth: { windowMs: 600_000, failuresPerSource: 5, failuresPerMn: 3, attemptsPerPair: 1 },
       logLinesPerSecond: 20,
     },
   });
@@ -61,6 +62,9 @@ const counted = (records: Collected[]) =>
 const idle = () =>
   until(() => h.gateway.connections === 0 && h.gateway.pending === 0, 10_000, 'gateway idle');
 const closedFor = (event: string) => metricValue(h.registry, 'offsite_hj212_connections_total', { event });
+const dlqTotal = (reason?: string) =>
+  metricValue(h.registry, 'offsite_hj212_dlq_total', reason === undefined ? {} : { reason });
+const reasonOf = (d: Collected) => (d.value.reason as { code: string }).code;
 
 describe('hj212-gateway under attack (real Kafka and Postgres)', () => {
   afterEach(idle);
@@ -70,6 +74,7 @@ describe('hj212-gateway under attack (real Kafka and Postgres)', () => {
     const attacker = await Logger212.connect(h.port, '127.0.0.10');
     const port = attacker.socket.localPort;
     const logger = await Logger212.connect(h.port, '127.0.0.11');
+    const closedBefore = await closedFor('bad-frame-budget');
     attacker.send(flood);
     const p = packet();
     logger.send(p.bytes);
@@ -78,7 +83,7 @@ describe('hj212-gateway under attack (real Kafka and Postgres)', () => {
     expect(reply).toContain('CN=9014');
     await attacker.waitClosed();
     logger.end();
-    expect(await closedFor('bad-frame-budget')).toBe(1);
+    expect(await closedFor('bad-frame-budget')).toBe(closedBefore + 1);
 
     await until(() => dlqOf(port).length >= 1 && rawInOf(port).length >= 1, 10_000, 'the counted record');
     await idle();
@@ -112,13 +117,22 @@ describe('hj212-gateway under attack (real Kafka and Postgres)', () => {
     const attacker = await Logger212.connect(h.port, '127.0.0.12');
     const port = attacker.socket.localPort;
     const before = await closedFor('bad-frame-budget');
+    const dlqBefore = await dlqTotal();
     attacker.send(flood);
     await attacker.waitClosed();
     expect(await closedFor('bad-frame-budget')).toBe(before + 1);
     await idle();
-    await until(() => rawInOf(port).length >= 1, 10_000, 'raw records');
-    await new Promise((r) => setTimeout(r, 500)); // let the consumer catch up with the last batch
+    // Every DLQ record the gateway counted (this connection is the only sender) reaches the topic,
+    // each with its raw record.
+    const written = (await dlqTotal()) - dlqBefore;
+    await until(
+      () => dlqOf(port).length === written && rawInOf(port).length === written,
+      10_000,
+      `${written} DLQ and raw records`,
+    );
     const dlq = dlqOf(port);
+    expect(dlq).toHaveLength(written);
+    expect(rawInOf(port)).toHaveLength(written);
     // At most the budget plus the frames in flight were handled one by one; the rest is one record.
     expect(dlq.length).toBeLessThanOrEqual(8 + 1 + 4 + 1);
     const aggregate = dlq.filter((d) => d.value.count !== undefined);
@@ -188,7 +202,8 @@ describe('hj212-gateway under attack (real Kafka and Postgres)', () => {
     again.end();
   });
 
-  it('stops answering a source that enumerates MNs through the QnRtn codes, and refuses its new connections', async () => {
+  it('stops answering a source that enumerates MNs through the QnRtn codes, on new connections too', async () => {
+    const throttledBefore = await dlqTotal('hj212.auth-throttled-source');
     const prober = await Logger212.connect(h.port, '127.0.0.20');
     const port = prober.socket.localPort;
     // Five failures are answered (unknown MNs: 4, a known MN with a wrong PW: 3)...
@@ -211,18 +226,18 @@ describe('hj212-gateway under attack (real Kafka and Postgres)', () => {
     await prober.waitClosed();
     expect(prober.frames).toHaveLength(5);
     await until(
-      () =>
-        dlqOf(port).some((d) => (d.value.reason as { code: string }).code === 'hj212.auth-throttled-source'),
+      () => dlqOf(port).some((d) => reasonOf(d) === 'hj212.auth-throttled-source'),
       10_000,
       'throttled frame in the DLQ',
     );
-    expect(
-      await metricValue(h.registry, 'offsite_hj212_dlq_total', { reason: 'hj212.auth-throttled-source' }),
-    ).toBe(1);
-    // A new connection from that source is refused at once; another source is served.
+    expect(await dlqTotal('hj212.auth-throttled-source')).toBe(throttledBefore + 1);
+    // A new connection from that source is accepted, but its probe is not answered either.
     const again = await Logger212.connect(h.port, '127.0.0.20');
+    again.send(packet({ mn: '99999999FG00000000000006' }).bytes);
     await again.waitClosed();
-    expect(await closedFor('rejected-throttled')).toBe(1);
+    expect(again.frames).toHaveLength(0);
+    expect(await dlqTotal('hj212.auth-throttled-source')).toBe(throttledBefore + 2);
+    // Another source is served.
     const other = await Logger212.connect(h.port, '127.0.0.21');
     const ok = packet();
     other.send(ok.bytes);
@@ -230,31 +245,47 @@ describe('hj212-gateway under attack (real Kafka and Postgres)', () => {
     other.end();
   });
 
-  it('stops wrong-PW guessing for one MN from new sources, while the logger known by its source keeps working', async () => {
+  it('slows wrong-PW guessing for one MN to one attempt per new source, while the right PW is answered from any address', async () => {
+    const throttledBefore = await dlqTotal('hj212.auth-throttled-mn');
     // The real logger authenticates from its usual address.
     const real = await Logger212.connect(h.port, '127.0.0.30');
     const first = packet({ mn: WATER.mn, pw: WATER.pw });
     real.send(first.bytes);
     expect((await real.waitFrames(1))[0]).toContain('CN=9014');
-    // Three wrong PWs from three sources are answered with QnRtn=3.
+    // Three wrong PWs from three sources are answered with QnRtn=3: the MN is over its limit.
     for (const from of ['127.0.0.31', '127.0.0.32', '127.0.0.33']) {
       const g = await Logger212.connect(h.port, from);
       g.send(packet({ mn: WATER.mn, pw: `guess-${from}` }).bytes);
       expect(cpOf((await g.waitFrames(1))[0]!)).toBe('QnRtn=3');
       g.end();
     }
-    // The fourth guess, from yet another source, is not answered, even with the right PW.
+    // A new source gets one attempt (its PW checked), then none, even with the right PW.
     const guesser = await Logger212.connect(h.port, '127.0.0.34');
-    const port = guesser.socket.localPort;
-    guesser.send(packet({ mn: WATER.mn, pw: WATER.pw }).bytes);
-    await guesser.waitClosed();
-    expect(guesser.frames).toHaveLength(0);
+    guesser.send(packet({ mn: WATER.mn, pw: 'guess-34' }).bytes);
+    expect(cpOf((await guesser.waitFrames(1))[0]!)).toBe('QnRtn=3');
+    guesser.end();
+    const again = await Logger212.connect(h.port, '127.0.0.34');
+    const port = again.socket.localPort;
+    again.send(packet({ mn: WATER.mn, pw: WATER.pw }).bytes);
+    await again.waitClosed();
+    expect(again.frames).toHaveLength(0);
     await until(
-      () => dlqOf(port).some((d) => (d.value.reason as { code: string }).code === 'hj212.auth-throttled-mn'),
+      () => dlqOf(port).some((d) => reasonOf(d) === 'hj212.auth-throttled-mn'),
       10_000,
       'throttled guess in the DLQ',
     );
-    // The real logger is still answered, on its connection and on a new one from its address.
+    // The real logger after an address change (a source this gateway never saw it at) is answered.
+    const moved = await Logger212.connect(h.port, '127.0.0.35');
+    const fromNew = packet({ mn: WATER.mn, pw: WATER.pw });
+    moved.send(fromNew.bytes);
+    const [movedReply] = await moved.waitFrames(1);
+    expect(qnOf(movedReply!)).toBe(fromNew.qn);
+    expect(movedReply).toContain('CN=9014');
+    // ...and keeps being answered there, like on its old connection and address.
+    const second = packet({ mn: WATER.mn, pw: WATER.pw });
+    moved.send(second.bytes);
+    expect(qnOf((await moved.waitFrames(2))[1]!)).toBe(second.qn);
+    moved.end();
     const next = packet({ mn: WATER.mn, pw: WATER.pw });
     real.send(next.bytes);
     expect(qnOf((await real.waitFrames(2))[1]!)).toBe(next.qn);
@@ -264,9 +295,74 @@ describe('hj212-gateway under attack (real Kafka and Postgres)', () => {
     reconnected.send(third.bytes);
     expect((await reconnected.waitFrames(1))[0]).toContain('CN=9014');
     reconnected.end();
-    expect(
-      await metricValue(h.registry, 'offsite_hj212_dlq_total', { reason: 'hj212.auth-throttled-mn' }),
-    ).toBe(1);
+    expect(await dlqTotal('hj212.auth-throttled-mn')).toBe(throttledBefore + 1);
+  });
+
+  it('keeps serving loggers that authenticated from a source while another connection from it exhausts the failure limit', async () => {
+    const nat = '127.0.0.50';
+    const logger = await Logger212.connect(h.port, nat);
+    const first = packet();
+    logger.send(first.bytes);
+    expect((await logger.waitFrames(1))[0]).toContain('CN=9014');
+    // A sibling behind the same address probes unknown MNs until it is throttled and closed.
+    const prober = await Logger212.connect(h.port, nat);
+    for (let i = 0; i < 5; i++) {
+      prober.send(packet({ mn: `99999999FG0000000000005${i}` }).bytes);
+      await prober.waitFrames(i + 1);
+    }
+    prober.send(packet({ mn: '99999999FG00000000000059' }).bytes);
+    await prober.waitClosed();
+    expect(prober.frames).toHaveLength(5);
+    // The authenticated connection is still served...
+    const next = packet();
+    logger.send(next.bytes);
+    expect(qnOf((await logger.waitFrames(2))[1]!)).toBe(next.qn);
+    logger.end();
+    // ...and so is a new connection of that logger from that address.
+    const reconnected = await Logger212.connect(h.port, nat);
+    const third = packet();
+    reconnected.send(third.bytes);
+    const [reply] = await reconnected.waitFrames(1);
+    expect(qnOf(reply!)).toBe(third.qn);
+    expect(reply).toContain('CN=9014');
+    reconnected.end();
+  });
+
+  it('closes a connection that does not authenticate within the deadline, not one that did', async () => {
+    const before = await closedFor('auth-deadline');
+    const silent = await Logger212.connect(h.port, '127.0.0.60');
+    const logger = await Logger212.connect(h.port, '127.0.0.61');
+    const p = packet();
+    logger.send(p.bytes);
+    expect(qnOf((await logger.waitFrames(1))[0]!)).toBe(p.qn);
+    await silent.waitClosed();
+    expect(await closedFor('auth-deadline')).toBe(before + 1);
+    expect(logger.closed).toBe(false);
+    const q = packet();
+    logger.send(q.bytes);
+    expect(qnOf((await logger.waitFrames(2))[1]!)).toBe(q.qn);
+    expect(await closedFor('auth-deadline')).toBe(before + 1);
+    logger.end();
+  });
+
+  it('counts connections closed for their garbage budget as failed authentications of their source', async () => {
+    const throttledBefore = await dlqTotal('hj212.auth-throttled-source');
+    // failuresPerSource is 5: five connections that each blow their garbage budget...
+    for (let i = 0; i < 5; i++) {
+      const g = await Logger212.connect(h.port, '127.0.0.70');
+      g.send(Buffer.alloc(5000, 0x41));
+      await g.waitClosed();
+    }
+    // ...and the source's next frame with an MN it never authenticated as is not answered.
+    const probe = await Logger212.connect(h.port, '127.0.0.70');
+    probe.send(packet({ mn: '99999999FG00000000000070' }).bytes);
+    await probe.waitClosed();
+    expect(probe.frames).toHaveLength(0);
+    await until(
+      async () => (await dlqTotal('hj212.auth-throttled-source')) === throttledBefore + 1,
+      10_000,
+      'the throttled frame counted',
+    );
   });
 
   it('keeps no device password in clear in any raw or DLQ record', async () => {
@@ -281,6 +377,9 @@ describe('hj212-gateway under attack (real Kafka and Postgres)', () => {
   });
 
   it('answers a frame whose MN holds "=", ";" or spaces with what can be answered, and keeps it in the DLQ', async () => {
+    const internalBefore = await metricValue(h.registry, 'offsite_hj212_packets_total', {
+      outcome: 'internal-error',
+    });
     const c = await Logger212.connect(h.port, '127.0.0.40');
     const port = c.socket.localPort;
     // A frame built by hand: the encoder refuses such an MN, a logger's firmware may not.
@@ -294,7 +393,7 @@ describe('hj212-gateway under attack (real Kafka and Postgres)', () => {
     expect(reply).toContain('CN=9011');
     await until(() => dlqOf(port).length >= 1, 10_000, 'dlq');
     expect(await metricValue(h.registry, 'offsite_hj212_packets_total', { outcome: 'internal-error' })).toBe(
-      0,
+      internalBefore,
     );
     c.end();
   });
