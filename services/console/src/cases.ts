@@ -74,9 +74,11 @@ function iso(v: unknown): string | null {
   return v instanceof Date ? v.toISOString() : v == null ? null : String(v);
 }
 
-function summary(row: Record<string, unknown>): CaseSummary {
+/** One row as the principal may see it: an enterprise user is not told who is assigned. */
+function summary(row: Record<string, unknown>, p: Principal): CaseSummary {
   return {
     ...(row as unknown as CaseSummary),
+    assignee: p.role === 'enterprise' ? null : ((row.assignee as string | null) ?? null),
     windowStart: iso(row.windowStart)!,
     windowEnd: iso(row.windowEnd),
     openedAt: iso(row.openedAt)!,
@@ -137,7 +139,7 @@ export async function listCases(
     listParams,
   );
   return {
-    items: rows.rows.map(summary),
+    items: rows.rows.map((row: Record<string, unknown>) => summary(row, p)),
     total: Number(total.rows[0]!.n),
     page: f.page,
     pageSize: f.pageSize,
@@ -316,7 +318,6 @@ export async function getCase(db: Queryable, p: Principal, id: string): Promise<
       )
     : { rows: [] };
   const { ackAt, ackBy, ackNote, groupKey, alertPolicy, suppressedReason, ...rest } = row;
-  if (!internal) rest.assignee = null;
   const notifications = await loadNotifications(db, id, !internal);
   const acknowledgements = await loadAcknowledgements(
     db,
@@ -324,7 +325,7 @@ export async function getCase(db: Queryable, p: Principal, id: string): Promise<
     rest.enterpriseId as string,
   );
   return {
-    ...(summary(rest) as CaseSummary),
+    ...summary(rest, p),
     revision: rest.revision as number,
     resolvedAt: iso(rest.resolvedAt),
     inResumptionWindow: rest.inResumptionWindow as boolean,

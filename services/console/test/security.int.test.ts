@@ -314,3 +314,34 @@ test('an enterprise user sees neither internal review comments nor supervisor-on
   expect(r.body).not.toContain('内部意见');
   expect(view.assignee).toBeNull();
 });
+
+test('an enterprise user is not told the assignee in the queue either; the list has no internal fields', async () => {
+  const sup = await loginAs('supervisor');
+  const { rows } = await w.pool.query<{ id: string }>(
+    `select id::text as id from console_users where username = 'officer-dist-lanxi'`,
+  );
+  expect(rows).toHaveLength(1);
+  const act = await http(w.base, {
+    method: 'POST',
+    url: `/api/deviations/${CASES.lanxi}/actions`,
+    payload: { action: 'assign', assigneeId: rows[0]!.id },
+    headers: { cookie: sup.cookie, 'x-csrf-token': sup.csrf },
+  });
+  expect(act.statusCode).toBe(200);
+  type Listed = { items: Record<string, unknown>[] };
+  const list = async (cookie: string) => {
+    const r = await http(w.base, { method: 'GET', url: '/api/deviations?pageSize=200', headers: { cookie } });
+    expect(r.statusCode).toBe(200);
+    return { body: r.body, item: (r.json() as Listed).items.find((i) => i.id === CASES.lanxi) };
+  };
+
+  // A supervisor's queue names the assignee: the case really is assigned.
+  expect((await list(sup.cookie)).item?.assignee).toBe('officer-dist-lanxi');
+
+  const ent = await list((await loginAs('ent-0003-user')).cookie);
+  expect(ent.item).toBeDefined();
+  expect(ent.item!.assignee).toBeNull();
+  expect(ent.body).not.toContain('officer-dist-lanxi');
+  for (const internal of ['comments', 'notifications', 'alert', 'decision', 'dismissReason'])
+    expect(ent.item).not.toHaveProperty(internal);
+});
