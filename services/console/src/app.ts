@@ -71,6 +71,8 @@ export interface ConsoleAppOptions {
   live?: LiveHub;
   /** How often an open SSE stream re-checks its session besides at its expiry (default 30 s). */
   streamSessionCheckMs?: number;
+  /** SSE streams open at once per session (default 4); one more is refused with 429 TOO_MANY_STREAMS. */
+  streamsPerSession?: number;
   /** Built SPA (web/dist); served at / when present. */
   webRoot?: string;
   /**
@@ -535,6 +537,14 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
     const token = req.cookies[SESSION_COOKIE]!;
     if (!o.live) throw new ConsoleError('NOT_FOUND', 'live updates are off');
     const live = o.live;
+    // Every stream runs a case query per change, so one session may hold only a few; the new one is
+    // refused (evicting the oldest would let tabs knock each other off in a reconnect loop).
+    const perSession = o.streamsPerSession ?? 4;
+    if ((streams.get(token)?.size ?? 0) >= perSession)
+      throw new ConsoleError(
+        'TOO_MANY_STREAMS',
+        `此会话已打开 ${perSession} 个实时更新连接 / this session already has ${perSession} live-update streams open`,
+      );
     reply.hijack();
     reply.raw.writeHead(200, {
       ...SECURITY_HEADERS,

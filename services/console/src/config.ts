@@ -30,6 +30,8 @@ export const Env = Type.Object({
   // argon2 verifications at once (about one core each) and how many may wait.
   OFFSITE_CONSOLE_ARGON2_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
   OFFSITE_CONSOLE_ARGON2_QUEUE: Type.Integer({ minimum: 0, maximum: 10_000, default: 16 }),
+  // Live-update streams (SSE) open at once per session; one more is refused with 429.
+  OFFSITE_CONSOLE_STREAMS_PER_SESSION: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
   OFFSITE_PG_URL: PgUrl(),
   OFFSITE_INFLUX_URL: Type.String({ format: 'uri' }),
   ...InfluxTlsEnv,

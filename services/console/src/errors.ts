@@ -9,6 +9,7 @@ export type ConsoleErrorCode =
   | 'INVALID_INPUT'
   | 'EVIDENCE_UNAVAILABLE'
   | 'RATE_LIMITED'
+  | 'TOO_MANY_STREAMS'
   | 'BUSY';
 
 const STATUS: Record<ConsoleErrorCode, number> = {
@@ -20,6 +21,7 @@ const STATUS: Record<ConsoleErrorCode, number> = {
   INVALID_INPUT: 400,
   EVIDENCE_UNAVAILABLE: 503,
   RATE_LIMITED: 429,
+  TOO_MANY_STREAMS: 429,
   BUSY: 503,
 };
 

@@ -149,6 +149,7 @@ const app = await buildApp({
     marginHours: env.OFFSITE_CONSOLE_EVIDENCE_MARGIN_HOURS,
   },
   live,
+  streamsPerSession: env.OFFSITE_CONSOLE_STREAMS_PER_SESSION,
   regulation: { reminders: work.reminders, outreach: work.outreach },
   decisions,
   webRoot: fileURLToPath(new URL('../web/dist/', import.meta.url)),

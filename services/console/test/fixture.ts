@@ -54,6 +54,7 @@ export async function createWorld(
     pgUrl?: string;
     live?: LiveHubOptions;
     streamSessionCheckMs?: number;
+    streamsPerSession?: number;
     /** Failed-login limits (defaults: generous, so other tests never hit them). */
     loginLimits?: Partial<LoginLimits>;
     argonGate?: ArgonGate;
@@ -226,6 +227,7 @@ export async function createWorld(
     pool,
     live,
     ...(opts.streamSessionCheckMs ? { streamSessionCheckMs: opts.streamSessionCheckMs } : {}),
+    ...(opts.streamsPerSession ? { streamsPerSession: opts.streamsPerSession } : {}),
     logger: createSilentLogger(),
     session: { idleMs: opts.idleMs ?? 30 * 60_000, absoluteMs: 12 * 3_600_000 },
     secureCookies: false,

@@ -2,7 +2,55 @@
 // LISTEN connection comes back after a real Postgres restart (a private server of this file's own,
 // so the shared one other tests use is never stopped) with a live update arriving afterwards.
 import { privatePostgres, until, type PrivatePostgres } from '@offsite/testing';
-import { CASES, createWorld, http, loginAs, openStream, type World } from './fixture.js';
+import { CASES, createWorld, http, loginAs, openStream, rawRequest, type World } from './fixture.js';
+
+describe('streams per session are capped', () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await createWorld({ streamsPerSession: 2 });
+  });
+  afterAll(async () => {
+    await w.close();
+  });
+
+  test('one stream over the cap is refused with 429; the open ones and other sessions carry on', async () => {
+    const s = await loginAs(w.base, 'supervisor');
+    const first = await openStream(w.base, s.cookie);
+    const second = await openStream(w.base, s.cookie);
+    const third = await rawRequest(w.base, {
+      method: 'GET',
+      path: '/api/stream',
+      headers: { cookie: s.cookie },
+    });
+    expect(third.statusCode).toBe(429);
+    expect(JSON.parse(third.body)).toMatchObject({ code: 'TOO_MANY_STREAMS' });
+    expect(third.body).toContain('live-update streams');
+    expect(w.live.subscribers()).toBe(2);
+
+    // Another session of the same user has its own allowance.
+    const other = await loginAs(w.base, 'supervisor');
+    const theirs = await openStream(w.base, other.cookie);
+    expect(w.live.subscribers()).toBe(3);
+
+    // The refused request did not end the open streams: both still get live updates.
+    await w.pool.query(
+      `update alert_cases set severity = 'critical', updated_at = now() where deviation_id = $1`,
+      [CASES.landong],
+    );
+    await until(
+      () => first.text().includes('event: case') && second.text().includes('event: case'),
+      10_000,
+      'a live update on both open streams',
+    );
+
+    // A closed stream frees its place.
+    first.close();
+    await until(() => w.live.subscribers() === 2, 10_000, 'the closed stream unsubscribed');
+    const again = await openStream(w.base, s.cookie);
+    expect(w.live.subscribers()).toBe(3);
+    for (const x of [second, theirs, again]) x.close();
+  });
+});
 
 describe('a stream ends with its session', () => {
   let w: World;
