@@ -263,8 +263,9 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
 
   // Every matched route that is not public needs a live session; every state change the CSRF header.
   // No matched route (the not-found handler: SPA files, 404 for the rest) carries no data. Checked
-  // before the input is validated, so nothing about a route's input is told to a stranger.
-  app.addHook('preValidation', async (req: FastifyRequest) => {
+  // on the matched route before the body is read, so a stranger's body is never parsed and nothing
+  // about a route's input is told to a stranger.
+  app.addHook('onRequest', async (req: FastifyRequest) => {
     if (req.is404 || req.routeOptions.url === undefined || req.routeOptions.config?.public === true) return;
     const token = req.cookies[SESSION_COOKIE];
     const s = token ? await resolveSession(o.pool, token, o.session) : undefined;

@@ -3,6 +3,7 @@
 // route is covered by itself) without a session and without the CSRF header, oversized ids and NUL
 // characters, the hardening headers, a state change on a GET (the draw publication), and what an
 // enterprise user sees of a case.
+import { request as httpRequest } from 'node:http';
 import {
   CASES,
   createWorld,
@@ -123,6 +124,48 @@ test('no state change passes without the CSRF header, whatever the spelling; the
     headers: { cookie: s.cookie },
   });
   expect(still.statusCode).toBe(200);
+});
+
+/** A POST with a raw body; `announced` is the content-length sent (the body itself may stop short of it). */
+function postRaw(
+  path: string,
+  body: string,
+  announced: number,
+): Promise<{ statusCode: number; body: string }> {
+  const u = new URL(w.base);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: u.hostname,
+        port: u.port,
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/json', 'content-length': String(announced) },
+      },
+      (r) => {
+        let text = '';
+        r.setEncoding('utf8');
+        r.on('data', (c: string) => (text += c));
+        r.on('end', () => {
+          resolve({ statusCode: r.statusCode!, body: text });
+          req.destroy();
+        });
+      },
+    );
+    req.on('error', reject);
+    req.write(body);
+  });
+}
+
+test('a request without a session is refused before its body is read', async () => {
+  // A body that does not parse: 401, not a parser error, so the parser never ran.
+  const garbled = await postRaw('/api/deviations/bulk', '{"ids": [', 9);
+  expect(garbled.statusCode).toBe(401);
+  expect(JSON.parse(garbled.body)).toMatchObject({ code: 'UNAUTHENTICATED' });
+  // A large body announced and only its first bytes sent: the answer does not wait for the rest.
+  const started = await postRaw('/api/deviations/bulk', '{"ids": [', 500_000);
+  expect(started.statusCode).toBe(401);
+  expect(JSON.parse(started.body)).toMatchObject({ code: 'UNAUTHENTICATED' });
 });
 
 test('oversized ids answer 400 naming the field, on every route that takes one', async () => {
