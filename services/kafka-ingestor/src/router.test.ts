@@ -71,4 +71,15 @@ describe('routeUpstreamRecord', () => {
     expect(a.kind === 'dlq' && a.record.reason.code).toBe(code);
     expect(a.kind === 'dlq' && b.kind === 'dlq' && a.record.id === b.record.id).toBe(true);
   });
+  it('masks the PW of an upstream HJ 212 frame in its DLQ record', () => {
+    const frame = hj212HourlyUpload('99010201FG00010000000002');
+    expect(frame.toString()).toContain('PW=123456;');
+    const r = routeUpstreamRecord(rec(frame.toString()), index, '2024-01-01T00:00:01Z');
+    expect(r.kind === 'dlq' && r.record.reason.code).toBe('registry.unknown-device');
+    if (r.kind !== 'dlq') return;
+    const kept = Buffer.from(r.record.raw, 'base64').toString();
+    expect(kept).toContain('PW=******;');
+    expect(kept).not.toContain('123456');
+    expect(r.record.rawText).toBe(kept);
+  });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { validateTelemetryV1, type TelemetryDlqV1, type TelemetryV1 } from '@offsite/contracts';
-import { decodePacket } from '@offsite/hj212';
+import { decodePacket, maskPasswords } from '@offsite/hj212';
 import type { ConsumedMessage } from '@offsite/kafka';
 import { normalizeHj212 } from '@offsite/normalize';
 import type { RegistryIndex } from './registry-index.js';
@@ -19,7 +19,9 @@ function dlqRecord(
   receivedAt: string,
   ids: { enterpriseId?: string | undefined; deviceId?: string | undefined } = {},
 ): TelemetryDlqV1 {
-  const raw = m.value ?? Buffer.alloc(0);
+  const value = m.value ?? Buffer.alloc(0);
+  // An HJ 212 frame (`##…`) keeps its PW/NewPW values masked, as the gateway's DLQ does.
+  const raw = value[0] === 0x23 && value[1] === 0x23 ? maskPasswords(value) : value;
   const text = raw.toString('utf8');
   return {
     schema: 'telemetry.dlq.v1',
