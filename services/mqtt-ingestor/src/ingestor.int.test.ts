@@ -297,7 +297,7 @@ describe('an enterprise login attacking other tenants and the ingestor (shared M
 
   beforeAll(async () => {
     creds = await applyRegistryAuth();
-    got = await collect([telTopic]);
+    got = await collect([telTopic, dlqTopic]);
     s = ingestor({ OFFSITE_MQTT_CLIENT_ID: clientId });
     const ops = await s.opsUrl;
     await until(async () => (await fetch(`${ops}/readyz`)).status === 200, 30_000, 'ready');
@@ -342,6 +342,53 @@ describe('an enterprise login attacking other tenants and the ingestor (shared M
     expect(victimClosed).toBe(0);
     expect(victim.connected).toBe(true);
     await Promise.all([a1.endAsync(true), a2.endAsync(true), victim.endAsync()]);
+  });
+
+  /** `send` on an MQTT 3.1.1 connection of ent-0002 (no broker limits honoured on the client's side); resolves once the broker closed it. */
+  const closedByBroker = async (send: (c: mqtt.MqttClient) => void): Promise<void> => {
+    const c = await mqtt.connectAsync(deviceUrl, {
+      username: 'ent-0002',
+      password: creds['ent-0002']!,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+    send(c);
+    await until(() => !c.connected, 10_000, 'the broker closing the connection');
+    c.end(true);
+  };
+
+  it("a 600 KB payload from one tenant is refused by the broker and another tenant's readings keep flowing", async () => {
+    const huge = Buffer.alloc(600_000, 'x');
+    await closedByBroker((c) => c.publish('offsite/v1/ent-0002/meters/mtr-none/energy', huge, { qos: 1 }));
+    const victim = await device('ent-0001', creds['ent-0001']!);
+    await publishAndCount(victim, 5);
+    await victim.endAsync();
+  });
+
+  it('a retained message is refused, so no tenant can store messages for the broker to replay', async () => {
+    await closedByBroker((c) =>
+      c.publish('offsite/v1/ent-0002/meters/mtr-none/status', '{"status":"online"}', {
+        qos: 1,
+        retain: true,
+      }),
+    );
+  });
+
+  it('a 60 KB payload that is no reading ends in the DLQ whole and is acknowledged', async () => {
+    const attacker = await device('ent-0002', creds['ent-0002']!);
+    const big = `{"junk":"${'y'.repeat(60_000)}"`;
+    await attacker.publishAsync('offsite/v1/ent-0002/meters/mtr-none/energy', big, { qos: 1 });
+    await attacker.endAsync();
+    const dlq = () =>
+      (got.get(dlqTopic) as TelemetryDlqV1[]).find(
+        (d) =>
+          d.origin.transport === 'mqtt' && d.origin.topic === 'offsite/v1/ent-0002/meters/mtr-none/energy',
+      );
+    await until(() => dlq() !== undefined, 30_000, 'the DLQ record');
+    expect(dlq()).toMatchObject({ reason: { code: 'registry.unknown-meter' }, rawText: big });
+    const victim = await device('ent-0001', creds['ent-0001']!);
+    await publishAndCount(victim, 6);
+    await victim.endAsync();
   });
 
   it("connecting with the ingestor's client id does not disconnect the ingestor", async () => {
@@ -392,6 +439,8 @@ async function privateBroker(enterpriseIds: string[]) {
       'persistence true',
       `persistence_location ${dir}/`,
       'autosave_interval 60',
+      'max_packet_size 65536',
+      'retain_available false',
       '',
     ].join('\n'),
   );

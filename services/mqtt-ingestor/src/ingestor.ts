@@ -144,7 +144,8 @@ export function createMqttIngestor(opts: MqttIngestorOptions): MqttIngestor {
         // A restored session (sessionPresent) already holds these subscriptions and what was queued
         // for them; subscribing again replaces each with itself and loses nothing. Without a session
         // (first start, or a broker that lost its state) this is what creates them.
-        c.subscribe(filters, { qos: 1 }, (err, granted) => {
+        // Retain handling 2: no retained message is replayed on (re-)subscribing.
+        c.subscribe(filters, { qos: 1, rh: 2 }, (err, granted) => {
           const refused = granted?.filter((g) => g.qos > 1) ?? [];
           if (err || refused.length > 0) {
             const e = err ?? new Error(`subscription refused: ${JSON.stringify(refused)}`);

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { validateTelemetryDlqV1 } from '@offsite/contracts';
 import { hj212HourlyUpload } from '@offsite/testing';
 import { renderAcl } from './acl.js';
 import { indexRegistry } from './registry-index.js';
@@ -53,6 +55,57 @@ describe('routeMqttMessage', () => {
     expect(r.record.reason.code).toBe(code);
     expect(Buffer.from(r.record.raw, 'base64').toString()).toBe(payload);
     expect(r.record.origin).toEqual({ transport: 'mqtt', topic });
+  });
+
+  it.each([
+    [
+      'an unknown data logger',
+      'offsite/v1/ent-0001/hj212/99010201FG00010000000002',
+      '99010201FG00010000000002',
+    ],
+    [
+      'an MN that differs from the topic',
+      'offsite/v1/ent-0001/hj212/99010201FG00010000000001',
+      '99010201FG00010000000009',
+    ],
+    [
+      'an unknown enterprise',
+      'offsite/v1/ent-9999/hj212/99010201FG00010000000001',
+      '99010201FG00010000000001',
+    ],
+  ])('masks the HJ 212 PW in the DLQ record of %s', (_what, topic, mn) => {
+    const frame = hj212HourlyUpload(mn);
+    expect(frame.toString()).toContain('PW=123456;');
+    const r = routeMqttMessage(topic, frame, ctx);
+    expect(r.kind).toBe('dlq');
+    if (r.kind !== 'dlq') return;
+    const kept = Buffer.from(r.record.raw, 'base64').toString();
+    expect(kept).toContain('PW=******;');
+    expect(kept).not.toContain('123456');
+    expect(r.record.rawText).toBe(kept);
+    expect(kept.length).toBe(frame.length);
+  });
+
+  it('keeps an oversized payload in a DLQ record that fits Kafka: its first bytes, size and SHA-256', () => {
+    const payload = Buffer.from(`{"x":"${'é'.repeat(300_000)}"}`);
+    const r = routeMqttMessage('offsite/v1/ent-0001/meters/mtr-1/energy', payload, ctx);
+    expect(r.kind).toBe('dlq');
+    if (r.kind !== 'dlq') return;
+    expect(r.record.reason.code).toBe('normalize.schema-invalid');
+    expect(validateTelemetryDlqV1(r.record)).toMatchObject({ ok: true });
+    expect(Buffer.byteLength(JSON.stringify(r.record))).toBeLessThan(900_000);
+    expect(r.record.rawSize).toBe(payload.length);
+    expect(r.record.rawSha256).toBe(createHash('sha256').update(payload).digest('hex'));
+    const kept = Buffer.from(r.record.raw, 'base64');
+    expect(kept.length).toBeGreaterThan(200_000);
+    expect(payload.subarray(0, kept.length).equals(kept)).toBe(true);
+    expect(r.record.rawText).toBe(kept.toString('utf8'));
+    // A payload that fits is kept whole, without size or hash.
+    const small = routeMqttMessage('offsite/v1/ent-0001/meters/mtr-1/energy', Buffer.from('{"ts":'), ctx);
+    expect(small.kind === 'dlq' && [small.record.rawSize, small.record.rawSha256]).toEqual([
+      undefined,
+      undefined,
+    ]);
   });
 
   it('decodes an HJ 212 frame of a registered data logger', () => {

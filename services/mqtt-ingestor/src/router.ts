@@ -28,7 +28,13 @@ export interface RouteContext {
  * registry.device-disabled, json.invalid, hj212.<decoder code>, hj212.mn-mismatch,
  * hj212.split-unsupported, normalize.<reason>). Pure: no I/O, the clock comes in the context.
  */
-type DlqExtra = { enterpriseId?: string; deviceId?: string; irregularities?: readonly string[] };
+type DlqExtra = {
+  enterpriseId?: string;
+  deviceId?: string;
+  irregularities?: readonly string[];
+  /** The HJ 212 topic family: the record masks the frame's passwords. */
+  hj212?: boolean;
+};
 
 // Module-level rather than closures per message: the hot path allocates no functions.
 function dlqResult(
@@ -58,7 +64,7 @@ function fromNormalize(
   payload: Buffer,
   ctx: RouteContext,
   r: NormalizeResult,
-  ids: { enterpriseId: string; deviceId: string },
+  ids: DlqExtra & { enterpriseId: string; deviceId: string },
 ): RouteResult {
   if (r.ok) return { kind: 'telemetry', event: r.event };
   if (r.kind === 'not-telemetry') return { kind: 'ignore', reason: r.reason };
@@ -70,7 +76,7 @@ function unknownEnterprise(
   topic: string,
   payload: Buffer,
   ctx: RouteContext,
-  ids: { enterpriseId: string; deviceId: string },
+  ids: DlqExtra & { enterpriseId: string; deviceId: string },
 ): RouteResult {
   const why = `enterprise ${ids.enterpriseId} is not in the registry`;
   return dlqResult(topic, payload, ctx, 'registry.unknown-enterprise', why, ids);
@@ -143,7 +149,7 @@ export function routeMqttMessage(topic: string, payload: Buffer, ctx: RouteConte
 
   if (parsed.family === 'hj212') {
     const { enterpriseId, mn } = parsed;
-    const ids = { enterpriseId, deviceId: mn };
+    const ids = { enterpriseId, deviceId: mn, hj212: true };
     if (!ctx.index.hasEnterprise(enterpriseId)) return unknownEnterprise(topic, payload, ctx, ids);
     const device = ctx.index.device(enterpriseId, mn);
     if (!device)

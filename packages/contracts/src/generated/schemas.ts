@@ -540,7 +540,7 @@ export const meterStatusV1Schema = {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "$id": "https://offsite.example/schemas/meter-status.v1.schema.json",
   "title": "MeterStatusV1",
-  "description": "Connectivity status a meter gateway publishes (retained) on MQTT offsite/v1/{enterpriseId}/meters/{meterId}/status; 'offline' is also its last-will message.",
+  "description": "Connectivity status a meter gateway publishes (not retained: the broker refuses retained messages and wills) on MQTT offsite/v1/{enterpriseId}/meters/{meterId}/status; 'offline' is also its last-will message.",
   "type": "object",
   "additionalProperties": false,
   "required": [
@@ -875,6 +875,16 @@ export const telemetryDlqV1Schema = {
       "description": "The bytes decoded as UTF-8, when they are text.",
       "type": "string",
       "maxLength": 1100000
+    },
+    "rawSize": {
+      "description": "How many bytes were received, present when raw (and rawText) hold only the first of them so that the record fits Kafka's message size.",
+      "type": "integer",
+      "minimum": 0
+    },
+    "rawSha256": {
+      "description": "SHA-256 (lowercase hex) of all the bytes received (HJ 212: after masking), present with rawSize.",
+      "type": "string",
+      "pattern": "^[0-9a-f]{64}$"
     },
     "receivedAt": {
       "$ref": "#/$defs/UtcTime"

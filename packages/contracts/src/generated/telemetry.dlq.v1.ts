@@ -25,6 +25,14 @@ export interface TelemetryDlqV1 {
    * The bytes decoded as UTF-8, when they are text.
    */
   rawText?: string;
+  /**
+   * How many bytes were received, present when raw (and rawText) hold only the first of them so that the record fits Kafka's message size.
+   */
+  rawSize?: number;
+  /**
+   * SHA-256 (lowercase hex) of all the bytes received (HJ 212: after masking), present with rawSize.
+   */
+  rawSha256?: string;
   receivedAt: UtcTime;
   origin: DlqOrigin;
   /**

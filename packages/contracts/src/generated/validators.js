@@ -2667,7 +2667,7 @@ return errors === 0;
 validate27.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const validateMeterStatusV1 = validate28;
-const schema52 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/meter-status.v1.schema.json","title":"MeterStatusV1","description":"Connectivity status a meter gateway publishes (retained) on MQTT offsite/v1/{enterpriseId}/meters/{meterId}/status; 'offline' is also its last-will message.","type":"object","additionalProperties":false,"required":["state"],"properties":{"state":{"enum":["online","offline"]},"ts":{"description":"When the state was reported (absent in a last-will message).","type":"string","format":"date-time"},"reason":{"type":"string","maxLength":200},"firmware":{"type":"string","maxLength":64}}};
+const schema52 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/meter-status.v1.schema.json","title":"MeterStatusV1","description":"Connectivity status a meter gateway publishes (not retained: the broker refuses retained messages and wills) on MQTT offsite/v1/{enterpriseId}/meters/{meterId}/status; 'offline' is also its last-will message.","type":"object","additionalProperties":false,"required":["state"],"properties":{"state":{"enum":["online","offline"]},"ts":{"description":"When the state was reported (absent in a last-will message).","type":"string","format":"date-time"},"reason":{"type":"string","maxLength":200},"firmware":{"type":"string","maxLength":64}}};
 
 function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://offsite.example/schemas/meter-status.v1.schema.json" */;
@@ -4048,7 +4048,7 @@ return errors === 0;
 validate30.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const validateTelemetryDlqV1 = validate31;
-const schema63 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/telemetry.dlq.v1.schema.json","title":"TelemetryDlqV1","description":"Input an ingestor could not turn into telemetry.v1, kept with the exact bytes and a machine-readable reason. Produced to telemetry.dlq.v1.","type":"object","additionalProperties":false,"required":["schema","id","source","reason","raw","receivedAt","origin","irregularities"],"properties":{"schema":{"const":"telemetry.dlq.v1"},"id":{"description":"Unique id of the rejected input (deterministic where the origin allows).","$ref":"#/$defs/Id"},"source":{"enum":["hj212","mqtt","kafka"]},"reason":{"$ref":"#/$defs/Reason"},"raw":{"description":"Base64 (RFC 4648, standard alphabet, padded) of the exact bytes received (HJ 212: with the values of PW and NewPW masked, one * per byte).","type":"string","contentEncoding":"base64","maxLength":1500000,"pattern":"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"},"rawText":{"description":"The bytes decoded as UTF-8, when they are text.","type":"string","maxLength":1100000},"receivedAt":{"$ref":"#/$defs/UtcTime"},"origin":{"$ref":"#/$defs/Origin"},"enterpriseId":{"description":"Enterprise, when the ingestor could tell.","$ref":"#/$defs/Id"},"deviceId":{"description":"Device (HJ 212 MN or meter id), when the ingestor could tell.","type":"string","minLength":1,"maxLength":128},"count":{"description":"How many rejected inputs this record stands for when it keeps a run of them together (an HJ 212 connection's consecutive garbage: raw holds all of its bytes in order). Absent means one.","type":"integer","minimum":2},"irregularities":{"description":"Irregularities noticed before the input was rejected.","type":"array","items":{"$ref":"#/$defs/Code"},"uniqueItems":true}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"Code":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},"Reason":{"title":"DlqReason","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"description":"Machine-readable reason, '<area>.<problem>', e.g. hj212.crc-mismatch, hj212.auth-failed, json.invalid, schema.invalid, registry.unknown-device.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$","examples":["hj212.crc-mismatch","hj212.auth-failed","json.invalid","schema.invalid","registry.unknown-device"]},"message":{"description":"Human-readable detail (English).","type":"string","minLength":1,"maxLength":2000}}},"Origin":{"title":"DlqOrigin","description":"Where the input came from; exactly one transport.","oneOf":[{"title":"TcpOrigin","type":"object","additionalProperties":false,"required":["transport","remoteAddress","remotePort"],"properties":{"transport":{"const":"tcp"},"connectionId":{"type":"string","minLength":1,"maxLength":128},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},{"title":"MqttOrigin","type":"object","additionalProperties":false,"required":["transport","topic"],"properties":{"transport":{"const":"mqtt"},"topic":{"type":"string","minLength":1,"maxLength":1024},"clientId":{"type":"string","maxLength":256}}},{"title":"KafkaOrigin","type":"object","additionalProperties":false,"required":["transport","topic","partition","offset"],"properties":{"transport":{"const":"kafka"},"topic":{"type":"string","minLength":1,"maxLength":249},"partition":{"type":"integer","minimum":0},"offset":{"description":"Kafka offset as a decimal string (int64).","type":"string","pattern":"^[0-9]{1,19}$"}}}]}}};
+const schema63 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/telemetry.dlq.v1.schema.json","title":"TelemetryDlqV1","description":"Input an ingestor could not turn into telemetry.v1, kept with the exact bytes and a machine-readable reason. Produced to telemetry.dlq.v1.","type":"object","additionalProperties":false,"required":["schema","id","source","reason","raw","receivedAt","origin","irregularities"],"properties":{"schema":{"const":"telemetry.dlq.v1"},"id":{"description":"Unique id of the rejected input (deterministic where the origin allows).","$ref":"#/$defs/Id"},"source":{"enum":["hj212","mqtt","kafka"]},"reason":{"$ref":"#/$defs/Reason"},"raw":{"description":"Base64 (RFC 4648, standard alphabet, padded) of the exact bytes received (HJ 212: with the values of PW and NewPW masked, one * per byte).","type":"string","contentEncoding":"base64","maxLength":1500000,"pattern":"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"},"rawText":{"description":"The bytes decoded as UTF-8, when they are text.","type":"string","maxLength":1100000},"rawSize":{"description":"How many bytes were received, present when raw (and rawText) hold only the first of them so that the record fits Kafka's message size.","type":"integer","minimum":0},"rawSha256":{"description":"SHA-256 (lowercase hex) of all the bytes received (HJ 212: after masking), present with rawSize.","type":"string","pattern":"^[0-9a-f]{64}$"},"receivedAt":{"$ref":"#/$defs/UtcTime"},"origin":{"$ref":"#/$defs/Origin"},"enterpriseId":{"description":"Enterprise, when the ingestor could tell.","$ref":"#/$defs/Id"},"deviceId":{"description":"Device (HJ 212 MN or meter id), when the ingestor could tell.","type":"string","minLength":1,"maxLength":128},"count":{"description":"How many rejected inputs this record stands for when it keeps a run of them together (an HJ 212 connection's consecutive garbage: raw holds all of its bytes in order). Absent means one.","type":"integer","minimum":2},"irregularities":{"description":"Irregularities noticed before the input was rejected.","type":"array","items":{"$ref":"#/$defs/Code"},"uniqueItems":true}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"Code":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},"Reason":{"title":"DlqReason","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"description":"Machine-readable reason, '<area>.<problem>', e.g. hj212.crc-mismatch, hj212.auth-failed, json.invalid, schema.invalid, registry.unknown-device.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$","examples":["hj212.crc-mismatch","hj212.auth-failed","json.invalid","schema.invalid","registry.unknown-device"]},"message":{"description":"Human-readable detail (English).","type":"string","minLength":1,"maxLength":2000}}},"Origin":{"title":"DlqOrigin","description":"Where the input came from; exactly one transport.","oneOf":[{"title":"TcpOrigin","type":"object","additionalProperties":false,"required":["transport","remoteAddress","remotePort"],"properties":{"transport":{"const":"tcp"},"connectionId":{"type":"string","minLength":1,"maxLength":128},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},{"title":"MqttOrigin","type":"object","additionalProperties":false,"required":["transport","topic"],"properties":{"transport":{"const":"mqtt"},"topic":{"type":"string","minLength":1,"maxLength":1024},"clientId":{"type":"string","maxLength":256}}},{"title":"KafkaOrigin","type":"object","additionalProperties":false,"required":["transport","topic","partition","offset"],"properties":{"transport":{"const":"kafka"},"topic":{"type":"string","minLength":1,"maxLength":249},"partition":{"type":"integer","minimum":0},"offset":{"description":"Kafka offset as a decimal string (int64).","type":"string","pattern":"^[0-9]{1,19}$"}}}]}}};
 const schema64 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
 const schema65 = {"title":"DlqReason","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"description":"Machine-readable reason, '<area>.<problem>', e.g. hj212.crc-mismatch, hj212.auth-failed, json.invalid, schema.invalid, registry.unknown-device.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$","examples":["hj212.crc-mismatch","hj212.auth-failed","json.invalid","schema.invalid","registry.unknown-device"]},"message":{"description":"Human-readable detail (English).","type":"string","minLength":1,"maxLength":2000}}};
 const schema66 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
@@ -4056,7 +4056,8 @@ const schema67 = {"title":"DlqOrigin","description":"Where the input came from; 
 const schema69 = {"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"};
 const func0 = require("ajv/dist/runtime/equal").default;
 const pattern36 = new RegExp("^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$", "u");
-const pattern39 = new RegExp("^[0-9]{1,19}$", "u");
+const pattern38 = new RegExp("^[0-9a-f]{64}$", "u");
+const pattern40 = new RegExp("^[0-9]{1,19}$", "u");
 
 function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://offsite.example/schemas/telemetry.dlq.v1.schema.json" */;
@@ -4409,11 +4410,10 @@ vErrors.push(err29);
 errors++;
 }
 }
-if(data.receivedAt !== undefined){
-let data8 = data.receivedAt;
-if(typeof data8 === "string"){
-if(!pattern7.test(data8)){
-const err30 = {instancePath:instancePath+"/receivedAt",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
+if(data.rawSize !== undefined){
+let data8 = data.rawSize;
+if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
+const err30 = {instancePath:instancePath+"/rawSize",schemaPath:"#/properties/rawSize/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -4422,8 +4422,9 @@ vErrors.push(err30);
 }
 errors++;
 }
-if(!(formats0.validate(data8))){
-const err31 = {instancePath:instancePath+"/receivedAt",schemaPath:"#/$defs/UtcTime/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 < 0 || isNaN(data8)){
+const err31 = {instancePath:instancePath+"/rawSize",schemaPath:"#/properties/rawSize/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -4433,8 +4434,12 @@ vErrors.push(err31);
 errors++;
 }
 }
-else {
-const err32 = {instancePath:instancePath+"/receivedAt",schemaPath:"#/$defs/UtcTime/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data.rawSha256 !== undefined){
+let data9 = data.rawSha256;
+if(typeof data9 === "string"){
+if(!pattern38.test(data9)){
+const err32 = {instancePath:instancePath+"/rawSha256",schemaPath:"#/properties/rawSha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{64}$"},message:"must match pattern \""+"^[0-9a-f]{64}$"+"\""};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -4444,15 +4449,8 @@ vErrors.push(err32);
 errors++;
 }
 }
-if(data.origin !== undefined){
-let data9 = data.origin;
-const _errs24 = errors;
-let valid6 = false;
-let passing0 = null;
-const _errs25 = errors;
-if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
-if(data9.transport === undefined){
-const err33 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/0/required",keyword:"required",params:{missingProperty: "transport"},message:"must have required property '"+"transport"+"'"};
+else {
+const err33 = {instancePath:instancePath+"/rawSha256",schemaPath:"#/properties/rawSha256/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -4461,8 +4459,12 @@ vErrors.push(err33);
 }
 errors++;
 }
-if(data9.remoteAddress === undefined){
-const err34 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/0/required",keyword:"required",params:{missingProperty: "remoteAddress"},message:"must have required property '"+"remoteAddress"+"'"};
+}
+if(data.receivedAt !== undefined){
+let data10 = data.receivedAt;
+if(typeof data10 === "string"){
+if(!pattern7.test(data10)){
+const err34 = {instancePath:instancePath+"/receivedAt",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -4471,8 +4473,8 @@ vErrors.push(err34);
 }
 errors++;
 }
-if(data9.remotePort === undefined){
-const err35 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/0/required",keyword:"required",params:{missingProperty: "remotePort"},message:"must have required property '"+"remotePort"+"'"};
+if(!(formats0.validate(data10))){
+const err35 = {instancePath:instancePath+"/receivedAt",schemaPath:"#/$defs/UtcTime/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -4481,9 +4483,9 @@ vErrors.push(err35);
 }
 errors++;
 }
-for(const key2 in data9){
-if(!(((((key2 === "transport") || (key2 === "connectionId")) || (key2 === "remoteAddress")) || (key2 === "remotePort")) || (key2 === "localPort"))){
-const err36 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+}
+else {
+const err36 = {instancePath:instancePath+"/receivedAt",schemaPath:"#/$defs/UtcTime/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -4493,9 +4495,15 @@ vErrors.push(err36);
 errors++;
 }
 }
-if(data9.transport !== undefined){
-if("tcp" !== data9.transport){
-const err37 = {instancePath:instancePath+"/origin/transport",schemaPath:"#/$defs/Origin/oneOf/0/properties/transport/const",keyword:"const",params:{allowedValue: "tcp"},message:"must be equal to constant"};
+if(data.origin !== undefined){
+let data11 = data.origin;
+const _errs28 = errors;
+let valid6 = false;
+let passing0 = null;
+const _errs29 = errors;
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+if(data11.transport === undefined){
+const err37 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/0/required",keyword:"required",params:{missingProperty: "transport"},message:"must have required property '"+"transport"+"'"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -4504,12 +4512,8 @@ vErrors.push(err37);
 }
 errors++;
 }
-}
-if(data9.connectionId !== undefined){
-let data11 = data9.connectionId;
-if(typeof data11 === "string"){
-if(func2(data11) > 128){
-const err38 = {instancePath:instancePath+"/origin/connectionId",schemaPath:"#/$defs/Origin/oneOf/0/properties/connectionId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(data11.remoteAddress === undefined){
+const err38 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/0/required",keyword:"required",params:{missingProperty: "remoteAddress"},message:"must have required property '"+"remoteAddress"+"'"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -4518,8 +4522,8 @@ vErrors.push(err38);
 }
 errors++;
 }
-if(func2(data11) < 1){
-const err39 = {instancePath:instancePath+"/origin/connectionId",schemaPath:"#/$defs/Origin/oneOf/0/properties/connectionId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data11.remotePort === undefined){
+const err39 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/0/required",keyword:"required",params:{missingProperty: "remotePort"},message:"must have required property '"+"remotePort"+"'"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -4528,9 +4532,9 @@ vErrors.push(err39);
 }
 errors++;
 }
-}
-else {
-const err40 = {instancePath:instancePath+"/origin/connectionId",schemaPath:"#/$defs/Origin/oneOf/0/properties/connectionId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key2 in data11){
+if(!(((((key2 === "transport") || (key2 === "connectionId")) || (key2 === "remoteAddress")) || (key2 === "remotePort")) || (key2 === "localPort"))){
+const err40 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -4540,11 +4544,9 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data9.remoteAddress !== undefined){
-let data12 = data9.remoteAddress;
-if(typeof data12 === "string"){
-if(func2(data12) > 64){
-const err41 = {instancePath:instancePath+"/origin/remoteAddress",schemaPath:"#/$defs/Origin/oneOf/0/properties/remoteAddress/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(data11.transport !== undefined){
+if("tcp" !== data11.transport){
+const err41 = {instancePath:instancePath+"/origin/transport",schemaPath:"#/$defs/Origin/oneOf/0/properties/transport/const",keyword:"const",params:{allowedValue: "tcp"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -4553,8 +4555,12 @@ vErrors.push(err41);
 }
 errors++;
 }
-if(func2(data12) < 1){
-const err42 = {instancePath:instancePath+"/origin/remoteAddress",schemaPath:"#/$defs/Origin/oneOf/0/properties/remoteAddress/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+if(data11.connectionId !== undefined){
+let data13 = data11.connectionId;
+if(typeof data13 === "string"){
+if(func2(data13) > 128){
+const err42 = {instancePath:instancePath+"/origin/connectionId",schemaPath:"#/$defs/Origin/oneOf/0/properties/connectionId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -4563,9 +4569,8 @@ vErrors.push(err42);
 }
 errors++;
 }
-}
-else {
-const err43 = {instancePath:instancePath+"/origin/remoteAddress",schemaPath:"#/$defs/Origin/oneOf/0/properties/remoteAddress/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data13) < 1){
+const err43 = {instancePath:instancePath+"/origin/connectionId",schemaPath:"#/$defs/Origin/oneOf/0/properties/connectionId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -4575,10 +4580,8 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data9.remotePort !== undefined){
-let data13 = data9.remotePort;
-if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
-const err44 = {instancePath:instancePath+"/origin/remotePort",schemaPath:"#/$defs/Origin/oneOf/0/properties/remotePort/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err44 = {instancePath:instancePath+"/origin/connectionId",schemaPath:"#/$defs/Origin/oneOf/0/properties/connectionId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -4587,9 +4590,12 @@ vErrors.push(err44);
 }
 errors++;
 }
-if((typeof data13 == "number") && (isFinite(data13))){
-if(data13 > 65535 || isNaN(data13)){
-const err45 = {instancePath:instancePath+"/origin/remotePort",schemaPath:"#/$defs/Origin/oneOf/0/properties/remotePort/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+}
+if(data11.remoteAddress !== undefined){
+let data14 = data11.remoteAddress;
+if(typeof data14 === "string"){
+if(func2(data14) > 64){
+const err45 = {instancePath:instancePath+"/origin/remoteAddress",schemaPath:"#/$defs/Origin/oneOf/0/properties/remoteAddress/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -4598,8 +4604,8 @@ vErrors.push(err45);
 }
 errors++;
 }
-if(data13 < 0 || isNaN(data13)){
-const err46 = {instancePath:instancePath+"/origin/remotePort",schemaPath:"#/$defs/Origin/oneOf/0/properties/remotePort/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(func2(data14) < 1){
+const err46 = {instancePath:instancePath+"/origin/remoteAddress",schemaPath:"#/$defs/Origin/oneOf/0/properties/remoteAddress/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -4609,11 +4615,8 @@ vErrors.push(err46);
 errors++;
 }
 }
-}
-if(data9.localPort !== undefined){
-let data14 = data9.localPort;
-if(!(((typeof data14 == "number") && (!(data14 % 1) && !isNaN(data14))) && (isFinite(data14)))){
-const err47 = {instancePath:instancePath+"/origin/localPort",schemaPath:"#/$defs/Origin/oneOf/0/properties/localPort/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err47 = {instancePath:instancePath+"/origin/remoteAddress",schemaPath:"#/$defs/Origin/oneOf/0/properties/remoteAddress/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -4622,9 +4625,11 @@ vErrors.push(err47);
 }
 errors++;
 }
-if((typeof data14 == "number") && (isFinite(data14))){
-if(data14 > 65535 || isNaN(data14)){
-const err48 = {instancePath:instancePath+"/origin/localPort",schemaPath:"#/$defs/Origin/oneOf/0/properties/localPort/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+}
+if(data11.remotePort !== undefined){
+let data15 = data11.remotePort;
+if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
+const err48 = {instancePath:instancePath+"/origin/remotePort",schemaPath:"#/$defs/Origin/oneOf/0/properties/remotePort/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -4633,8 +4638,9 @@ vErrors.push(err48);
 }
 errors++;
 }
-if(data14 < 0 || isNaN(data14)){
-const err49 = {instancePath:instancePath+"/origin/localPort",schemaPath:"#/$defs/Origin/oneOf/0/properties/localPort/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data15 == "number") && (isFinite(data15))){
+if(data15 > 65535 || isNaN(data15)){
+const err49 = {instancePath:instancePath+"/origin/remotePort",schemaPath:"#/$defs/Origin/oneOf/0/properties/remotePort/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -4643,11 +4649,8 @@ vErrors.push(err49);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err50 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data15 < 0 || isNaN(data15)){
+const err50 = {instancePath:instancePath+"/origin/remotePort",schemaPath:"#/$defs/Origin/oneOf/0/properties/remotePort/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -4656,16 +4659,12 @@ vErrors.push(err50);
 }
 errors++;
 }
-var _valid0 = _errs25 === errors;
-if(_valid0){
-valid6 = true;
-passing0 = 0;
-var props0 = true;
 }
-const _errs37 = errors;
-if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
-if(data9.transport === undefined){
-const err51 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/1/required",keyword:"required",params:{missingProperty: "transport"},message:"must have required property '"+"transport"+"'"};
+}
+if(data11.localPort !== undefined){
+let data16 = data11.localPort;
+if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
+const err51 = {instancePath:instancePath+"/origin/localPort",schemaPath:"#/$defs/Origin/oneOf/0/properties/localPort/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -4674,8 +4673,9 @@ vErrors.push(err51);
 }
 errors++;
 }
-if(data9.topic === undefined){
-const err52 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/1/required",keyword:"required",params:{missingProperty: "topic"},message:"must have required property '"+"topic"+"'"};
+if((typeof data16 == "number") && (isFinite(data16))){
+if(data16 > 65535 || isNaN(data16)){
+const err52 = {instancePath:instancePath+"/origin/localPort",schemaPath:"#/$defs/Origin/oneOf/0/properties/localPort/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -4684,9 +4684,8 @@ vErrors.push(err52);
 }
 errors++;
 }
-for(const key3 in data9){
-if(!(((key3 === "transport") || (key3 === "topic")) || (key3 === "clientId"))){
-const err53 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+if(data16 < 0 || isNaN(data16)){
+const err53 = {instancePath:instancePath+"/origin/localPort",schemaPath:"#/$defs/Origin/oneOf/0/properties/localPort/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -4696,9 +4695,10 @@ vErrors.push(err53);
 errors++;
 }
 }
-if(data9.transport !== undefined){
-if("mqtt" !== data9.transport){
-const err54 = {instancePath:instancePath+"/origin/transport",schemaPath:"#/$defs/Origin/oneOf/1/properties/transport/const",keyword:"const",params:{allowedValue: "mqtt"},message:"must be equal to constant"};
+}
+}
+else {
+const err54 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -4707,12 +4707,16 @@ vErrors.push(err54);
 }
 errors++;
 }
+var _valid0 = _errs29 === errors;
+if(_valid0){
+valid6 = true;
+passing0 = 0;
+var props0 = true;
 }
-if(data9.topic !== undefined){
-let data16 = data9.topic;
-if(typeof data16 === "string"){
-if(func2(data16) > 1024){
-const err55 = {instancePath:instancePath+"/origin/topic",schemaPath:"#/$defs/Origin/oneOf/1/properties/topic/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"};
+const _errs41 = errors;
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+if(data11.transport === undefined){
+const err55 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/1/required",keyword:"required",params:{missingProperty: "transport"},message:"must have required property '"+"transport"+"'"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -4721,8 +4725,8 @@ vErrors.push(err55);
 }
 errors++;
 }
-if(func2(data16) < 1){
-const err56 = {instancePath:instancePath+"/origin/topic",schemaPath:"#/$defs/Origin/oneOf/1/properties/topic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data11.topic === undefined){
+const err56 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/1/required",keyword:"required",params:{missingProperty: "topic"},message:"must have required property '"+"topic"+"'"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -4731,9 +4735,9 @@ vErrors.push(err56);
 }
 errors++;
 }
-}
-else {
-const err57 = {instancePath:instancePath+"/origin/topic",schemaPath:"#/$defs/Origin/oneOf/1/properties/topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key3 in data11){
+if(!(((key3 === "transport") || (key3 === "topic")) || (key3 === "clientId"))){
+const err57 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -4743,11 +4747,9 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data9.clientId !== undefined){
-let data17 = data9.clientId;
-if(typeof data17 === "string"){
-if(func2(data17) > 256){
-const err58 = {instancePath:instancePath+"/origin/clientId",schemaPath:"#/$defs/Origin/oneOf/1/properties/clientId/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+if(data11.transport !== undefined){
+if("mqtt" !== data11.transport){
+const err58 = {instancePath:instancePath+"/origin/transport",schemaPath:"#/$defs/Origin/oneOf/1/properties/transport/const",keyword:"const",params:{allowedValue: "mqtt"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -4757,8 +4759,11 @@ vErrors.push(err58);
 errors++;
 }
 }
-else {
-const err59 = {instancePath:instancePath+"/origin/clientId",schemaPath:"#/$defs/Origin/oneOf/1/properties/clientId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data11.topic !== undefined){
+let data18 = data11.topic;
+if(typeof data18 === "string"){
+if(func2(data18) > 1024){
+const err59 = {instancePath:instancePath+"/origin/topic",schemaPath:"#/$defs/Origin/oneOf/1/properties/topic/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -4767,10 +4772,8 @@ vErrors.push(err59);
 }
 errors++;
 }
-}
-}
-else {
-const err60 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(func2(data18) < 1){
+const err60 = {instancePath:instancePath+"/origin/topic",schemaPath:"#/$defs/Origin/oneOf/1/properties/topic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -4779,7 +4782,55 @@ vErrors.push(err60);
 }
 errors++;
 }
-var _valid0 = _errs37 === errors;
+}
+else {
+const err61 = {instancePath:instancePath+"/origin/topic",schemaPath:"#/$defs/Origin/oneOf/1/properties/topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
+}
+errors++;
+}
+}
+if(data11.clientId !== undefined){
+let data19 = data11.clientId;
+if(typeof data19 === "string"){
+if(func2(data19) > 256){
+const err62 = {instancePath:instancePath+"/origin/clientId",schemaPath:"#/$defs/Origin/oneOf/1/properties/clientId/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+}
+else {
+const err63 = {instancePath:instancePath+"/origin/clientId",schemaPath:"#/$defs/Origin/oneOf/1/properties/clientId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+}
+}
+else {
+const err64 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+var _valid0 = _errs41 === errors;
 if(_valid0 && valid6){
 valid6 = false;
 passing0 = [passing0, 1];
@@ -4792,51 +4843,10 @@ if(props0 !== true){
 props0 = true;
 }
 }
-const _errs45 = errors;
-if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
-if(data9.transport === undefined){
-const err61 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/2/required",keyword:"required",params:{missingProperty: "transport"},message:"must have required property '"+"transport"+"'"};
-if(vErrors === null){
-vErrors = [err61];
-}
-else {
-vErrors.push(err61);
-}
-errors++;
-}
-if(data9.topic === undefined){
-const err62 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/2/required",keyword:"required",params:{missingProperty: "topic"},message:"must have required property '"+"topic"+"'"};
-if(vErrors === null){
-vErrors = [err62];
-}
-else {
-vErrors.push(err62);
-}
-errors++;
-}
-if(data9.partition === undefined){
-const err63 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/2/required",keyword:"required",params:{missingProperty: "partition"},message:"must have required property '"+"partition"+"'"};
-if(vErrors === null){
-vErrors = [err63];
-}
-else {
-vErrors.push(err63);
-}
-errors++;
-}
-if(data9.offset === undefined){
-const err64 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/2/required",keyword:"required",params:{missingProperty: "offset"},message:"must have required property '"+"offset"+"'"};
-if(vErrors === null){
-vErrors = [err64];
-}
-else {
-vErrors.push(err64);
-}
-errors++;
-}
-for(const key4 in data9){
-if(!((((key4 === "transport") || (key4 === "topic")) || (key4 === "partition")) || (key4 === "offset"))){
-const err65 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+const _errs49 = errors;
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+if(data11.transport === undefined){
+const err65 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/2/required",keyword:"required",params:{missingProperty: "transport"},message:"must have required property '"+"transport"+"'"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -4845,10 +4855,8 @@ vErrors.push(err65);
 }
 errors++;
 }
-}
-if(data9.transport !== undefined){
-if("kafka" !== data9.transport){
-const err66 = {instancePath:instancePath+"/origin/transport",schemaPath:"#/$defs/Origin/oneOf/2/properties/transport/const",keyword:"const",params:{allowedValue: "kafka"},message:"must be equal to constant"};
+if(data11.topic === undefined){
+const err66 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/2/required",keyword:"required",params:{missingProperty: "topic"},message:"must have required property '"+"topic"+"'"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -4857,12 +4865,8 @@ vErrors.push(err66);
 }
 errors++;
 }
-}
-if(data9.topic !== undefined){
-let data19 = data9.topic;
-if(typeof data19 === "string"){
-if(func2(data19) > 249){
-const err67 = {instancePath:instancePath+"/origin/topic",schemaPath:"#/$defs/Origin/oneOf/2/properties/topic/maxLength",keyword:"maxLength",params:{limit: 249},message:"must NOT have more than 249 characters"};
+if(data11.partition === undefined){
+const err67 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/2/required",keyword:"required",params:{missingProperty: "partition"},message:"must have required property '"+"partition"+"'"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -4871,8 +4875,8 @@ vErrors.push(err67);
 }
 errors++;
 }
-if(func2(data19) < 1){
-const err68 = {instancePath:instancePath+"/origin/topic",schemaPath:"#/$defs/Origin/oneOf/2/properties/topic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data11.offset === undefined){
+const err68 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/2/required",keyword:"required",params:{missingProperty: "offset"},message:"must have required property '"+"offset"+"'"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -4881,9 +4885,9 @@ vErrors.push(err68);
 }
 errors++;
 }
-}
-else {
-const err69 = {instancePath:instancePath+"/origin/topic",schemaPath:"#/$defs/Origin/oneOf/2/properties/topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key4 in data11){
+if(!((((key4 === "transport") || (key4 === "topic")) || (key4 === "partition")) || (key4 === "offset"))){
+const err69 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -4893,10 +4897,9 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data9.partition !== undefined){
-let data20 = data9.partition;
-if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
-const err70 = {instancePath:instancePath+"/origin/partition",schemaPath:"#/$defs/Origin/oneOf/2/properties/partition/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data11.transport !== undefined){
+if("kafka" !== data11.transport){
+const err70 = {instancePath:instancePath+"/origin/transport",schemaPath:"#/$defs/Origin/oneOf/2/properties/transport/const",keyword:"const",params:{allowedValue: "kafka"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -4905,9 +4908,12 @@ vErrors.push(err70);
 }
 errors++;
 }
-if((typeof data20 == "number") && (isFinite(data20))){
-if(data20 < 0 || isNaN(data20)){
-const err71 = {instancePath:instancePath+"/origin/partition",schemaPath:"#/$defs/Origin/oneOf/2/properties/partition/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data11.topic !== undefined){
+let data21 = data11.topic;
+if(typeof data21 === "string"){
+if(func2(data21) > 249){
+const err71 = {instancePath:instancePath+"/origin/topic",schemaPath:"#/$defs/Origin/oneOf/2/properties/topic/maxLength",keyword:"maxLength",params:{limit: 249},message:"must NOT have more than 249 characters"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -4916,13 +4922,8 @@ vErrors.push(err71);
 }
 errors++;
 }
-}
-}
-if(data9.offset !== undefined){
-let data21 = data9.offset;
-if(typeof data21 === "string"){
-if(!pattern39.test(data21)){
-const err72 = {instancePath:instancePath+"/origin/offset",schemaPath:"#/$defs/Origin/oneOf/2/properties/offset/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,19}$"},message:"must match pattern \""+"^[0-9]{1,19}$"+"\""};
+if(func2(data21) < 1){
+const err72 = {instancePath:instancePath+"/origin/topic",schemaPath:"#/$defs/Origin/oneOf/2/properties/topic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -4933,7 +4934,7 @@ errors++;
 }
 }
 else {
-const err73 = {instancePath:instancePath+"/origin/offset",schemaPath:"#/$defs/Origin/oneOf/2/properties/offset/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err73 = {instancePath:instancePath+"/origin/topic",schemaPath:"#/$defs/Origin/oneOf/2/properties/topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -4943,9 +4944,10 @@ vErrors.push(err73);
 errors++;
 }
 }
-}
-else {
-const err74 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/2/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data11.partition !== undefined){
+let data22 = data11.partition;
+if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
+const err74 = {instancePath:instancePath+"/origin/partition",schemaPath:"#/$defs/Origin/oneOf/2/properties/partition/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -4954,7 +4956,56 @@ vErrors.push(err74);
 }
 errors++;
 }
-var _valid0 = _errs45 === errors;
+if((typeof data22 == "number") && (isFinite(data22))){
+if(data22 < 0 || isNaN(data22)){
+const err75 = {instancePath:instancePath+"/origin/partition",schemaPath:"#/$defs/Origin/oneOf/2/properties/partition/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+}
+}
+if(data11.offset !== undefined){
+let data23 = data11.offset;
+if(typeof data23 === "string"){
+if(!pattern40.test(data23)){
+const err76 = {instancePath:instancePath+"/origin/offset",schemaPath:"#/$defs/Origin/oneOf/2/properties/offset/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,19}$"},message:"must match pattern \""+"^[0-9]{1,19}$"+"\""};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+}
+else {
+const err77 = {instancePath:instancePath+"/origin/offset",schemaPath:"#/$defs/Origin/oneOf/2/properties/offset/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+}
+}
+else {
+const err78 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/2/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+var _valid0 = _errs49 === errors;
 if(_valid0 && valid6){
 valid6 = false;
 passing0 = [passing0, 2];
@@ -4970,63 +5021,7 @@ props0 = true;
 }
 }
 if(!valid6){
-const err75 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err75];
-}
-else {
-vErrors.push(err75);
-}
-errors++;
-}
-else {
-errors = _errs24;
-if(vErrors !== null){
-if(_errs24){
-vErrors.length = _errs24;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.enterpriseId !== undefined){
-let data22 = data.enterpriseId;
-if(typeof data22 === "string"){
-if(func2(data22) > 128){
-const err76 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
-if(vErrors === null){
-vErrors = [err76];
-}
-else {
-vErrors.push(err76);
-}
-errors++;
-}
-if(func2(data22) < 1){
-const err77 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err77];
-}
-else {
-vErrors.push(err77);
-}
-errors++;
-}
-if(!pattern4.test(data22)){
-const err78 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]*$"+"\""};
-if(vErrors === null){
-vErrors = [err78];
-}
-else {
-vErrors.push(err78);
-}
-errors++;
-}
-}
-else {
-const err79 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err79 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -5035,12 +5030,23 @@ vErrors.push(err79);
 }
 errors++;
 }
+else {
+errors = _errs28;
+if(vErrors !== null){
+if(_errs28){
+vErrors.length = _errs28;
 }
-if(data.deviceId !== undefined){
-let data23 = data.deviceId;
-if(typeof data23 === "string"){
-if(func2(data23) > 128){
-const err80 = {instancePath:instancePath+"/deviceId",schemaPath:"#/properties/deviceId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.enterpriseId !== undefined){
+let data24 = data.enterpriseId;
+if(typeof data24 === "string"){
+if(func2(data24) > 128){
+const err80 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -5049,8 +5055,8 @@ vErrors.push(err80);
 }
 errors++;
 }
-if(func2(data23) < 1){
-const err81 = {instancePath:instancePath+"/deviceId",schemaPath:"#/properties/deviceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data24) < 1){
+const err81 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -5059,9 +5065,8 @@ vErrors.push(err81);
 }
 errors++;
 }
-}
-else {
-const err82 = {instancePath:instancePath+"/deviceId",schemaPath:"#/properties/deviceId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!pattern4.test(data24)){
+const err82 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]*$"+"\""};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -5071,10 +5076,8 @@ vErrors.push(err82);
 errors++;
 }
 }
-if(data.count !== undefined){
-let data24 = data.count;
-if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
-const err83 = {instancePath:instancePath+"/count",schemaPath:"#/properties/count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err83 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -5083,9 +5086,12 @@ vErrors.push(err83);
 }
 errors++;
 }
-if((typeof data24 == "number") && (isFinite(data24))){
-if(data24 < 2 || isNaN(data24)){
-const err84 = {instancePath:instancePath+"/count",schemaPath:"#/properties/count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2"};
+}
+if(data.deviceId !== undefined){
+let data25 = data.deviceId;
+if(typeof data25 === "string"){
+if(func2(data25) > 128){
+const err84 = {instancePath:instancePath+"/deviceId",schemaPath:"#/properties/deviceId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -5094,17 +5100,8 @@ vErrors.push(err84);
 }
 errors++;
 }
-}
-}
-if(data.irregularities !== undefined){
-let data25 = data.irregularities;
-if(Array.isArray(data25)){
-const len0 = data25.length;
-for(let i0=0; i0<len0; i0++){
-let data26 = data25[i0];
-if(typeof data26 === "string"){
-if(func2(data26) > 64){
-const err85 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/$defs/Code/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(func2(data25) < 1){
+const err85 = {instancePath:instancePath+"/deviceId",schemaPath:"#/properties/deviceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -5113,8 +5110,9 @@ vErrors.push(err85);
 }
 errors++;
 }
-if(!pattern18.test(data26)){
-const err86 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/$defs/Code/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},message:"must match pattern \""+"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"+"\""};
+}
+else {
+const err86 = {instancePath:instancePath+"/deviceId",schemaPath:"#/properties/deviceId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -5124,8 +5122,10 @@ vErrors.push(err86);
 errors++;
 }
 }
-else {
-const err87 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/$defs/Code/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.count !== undefined){
+let data26 = data.count;
+if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
+const err87 = {instancePath:instancePath+"/count",schemaPath:"#/properties/count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -5134,20 +5134,71 @@ vErrors.push(err87);
 }
 errors++;
 }
-}
-let i1 = data25.length;
-let j0;
-if(i1 > 1){
-outer0:
-for(;i1--;){
-for(j0 = i1; j0--;){
-if(func0(data25[i1], data25[j0])){
-const err88 = {instancePath:instancePath+"/irregularities",schemaPath:"#/properties/irregularities/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"};
+if((typeof data26 == "number") && (isFinite(data26))){
+if(data26 < 2 || isNaN(data26)){
+const err88 = {instancePath:instancePath+"/count",schemaPath:"#/properties/count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2"};
 if(vErrors === null){
 vErrors = [err88];
 }
 else {
 vErrors.push(err88);
+}
+errors++;
+}
+}
+}
+if(data.irregularities !== undefined){
+let data27 = data.irregularities;
+if(Array.isArray(data27)){
+const len0 = data27.length;
+for(let i0=0; i0<len0; i0++){
+let data28 = data27[i0];
+if(typeof data28 === "string"){
+if(func2(data28) > 64){
+const err89 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/$defs/Code/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+if(!pattern18.test(data28)){
+const err90 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/$defs/Code/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},message:"must match pattern \""+"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"+"\""};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
+}
+errors++;
+}
+}
+else {
+const err91 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/$defs/Code/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err91];
+}
+else {
+vErrors.push(err91);
+}
+errors++;
+}
+}
+let i1 = data27.length;
+let j0;
+if(i1 > 1){
+outer0:
+for(;i1--;){
+for(j0 = i1; j0--;){
+if(func0(data27[i1], data27[j0])){
+const err92 = {instancePath:instancePath+"/irregularities",schemaPath:"#/properties/irregularities/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"};
+if(vErrors === null){
+vErrors = [err92];
+}
+else {
+vErrors.push(err92);
 }
 errors++;
 break outer0;
@@ -5157,24 +5208,24 @@ break outer0;
 }
 }
 else {
-const err89 = {instancePath:instancePath+"/irregularities",schemaPath:"#/properties/irregularities/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err93 = {instancePath:instancePath+"/irregularities",schemaPath:"#/properties/irregularities/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err89];
+vErrors = [err93];
 }
 else {
-vErrors.push(err89);
+vErrors.push(err93);
 }
 errors++;
 }
 }
 }
 else {
-const err90 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err94 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err90];
+vErrors = [err94];
 }
 else {
-vErrors.push(err90);
+vErrors.push(err94);
 }
 errors++;
 }
@@ -5189,13 +5240,13 @@ const schema71 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Z
 const schema75 = {"description":"ISO 8601 / RFC 3339 date-time in UTC with a trailing Z.","type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
 const schema77 = {"description":"Machine-readable code: lower case words joined by '-', '_' or '.'.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"};
 const schema78 = {"title":"Hj212Header","description":"Header fields of the HJ 212 packet the reading came from.","type":"object","additionalProperties":false,"required":["st","cn","version"],"properties":{"st":{"description":"System code, e.g. 31 flue gas, 32 wastewater.","type":"string","pattern":"^[0-9]{1,3}$"},"cn":{"description":"Command code, e.g. 2011, 2051, 2061.","type":"string","pattern":"^[0-9]{1,4}$"},"qn":{"description":"Request number YYYYMMDDhhmmsszzz, absent in 2005-style packets.","type":"string","pattern":"^[0-9]{17}$"},"version":{"description":"Protocol edition: 2005, 2017 or 2025.","enum":["2005","2017","2025"]}}};
-const pattern49 = new RegExp("^[0-9]{1,3}$", "u");
-const pattern50 = new RegExp("^[0-9]{1,4}$", "u");
-const pattern51 = new RegExp("^[0-9]{17}$", "u");
+const pattern50 = new RegExp("^[0-9]{1,3}$", "u");
+const pattern51 = new RegExp("^[0-9]{1,4}$", "u");
+const pattern52 = new RegExp("^[0-9]{17}$", "u");
 const schema79 = {"title":"Measurement","type":"object","additionalProperties":false,"required":["factor","stat","value"],"properties":{"factor":{"description":"HJ 2017 factor code (a21026, w01018), energy quantity (energy_kwh, power_kw, current_a, running) or facility code (SB1, with stat RS/RT).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},"originalFactor":{"description":"Code as sent when it was mapped, e.g. the 2005 code '02' for a21026.","type":"string","minLength":1,"maxLength":64},"stat":{"$ref":"#/$defs/Stat"},"value":{"type":"number"},"unit":{"type":"string","minLength":1,"maxLength":32},"flag":{"$ref":"#/$defs/DataFlag"}}};
 const schema80 = {"description":"Statistic: HJ 212 suffix (Rtd, Min, Avg, Max, Cou, converted Zs*, facility RS/RT) or Value for plain readings.","enum":["Rtd","Min","Avg","Max","Cou","ZsRtd","ZsMin","ZsAvg","ZsMax","RS","RT","Value"]};
 const schema81 = {"description":"HJ 212 data flag: N normal, F stopped, M maintenance, S manually set, D fault, C calibration, T above range, B communication fault; other short codes are extensions.","anyOf":[{"enum":["N","F","M","S","D","C","T","B"]},{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9]{0,7}$"}]};
-const pattern52 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
+const pattern53 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
 
 function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -5273,7 +5324,7 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(!pattern52.test(data0)){
+if(!pattern53.test(data0)){
 const err6 = {instancePath:instancePath+"/factor",schemaPath:"#/properties/factor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\""};
 if(vErrors === null){
 vErrors = [err6];
@@ -6173,7 +6224,7 @@ errors++;
 if(data15.st !== undefined){
 let data16 = data15.st;
 if(typeof data16 === "string"){
-if(!pattern49.test(data16)){
+if(!pattern50.test(data16)){
 const err58 = {instancePath:instancePath+"/hj212/st",schemaPath:"#/$defs/Hj212Header/properties/st/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,3}$"},message:"must match pattern \""+"^[0-9]{1,3}$"+"\""};
 if(vErrors === null){
 vErrors = [err58];
@@ -6198,7 +6249,7 @@ errors++;
 if(data15.cn !== undefined){
 let data17 = data15.cn;
 if(typeof data17 === "string"){
-if(!pattern50.test(data17)){
+if(!pattern51.test(data17)){
 const err60 = {instancePath:instancePath+"/hj212/cn",schemaPath:"#/$defs/Hj212Header/properties/cn/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,4}$"},message:"must match pattern \""+"^[0-9]{1,4}$"+"\""};
 if(vErrors === null){
 vErrors = [err60];
@@ -6223,7 +6274,7 @@ errors++;
 if(data15.qn !== undefined){
 let data18 = data15.qn;
 if(typeof data18 === "string"){
-if(!pattern51.test(data18)){
+if(!pattern52.test(data18)){
 const err62 = {instancePath:instancePath+"/hj212/qn",schemaPath:"#/$defs/Hj212Header/properties/qn/pattern",keyword:"pattern",params:{pattern: "^[0-9]{17}$"},message:"must match pattern \""+"^[0-9]{17}$"+"\""};
 if(vErrors === null){
 vErrors = [err62];
