@@ -1,6 +1,6 @@
 /**
  * Faster, byte-identical replacements for four KafkaJS 2.2.4 internals on the produce path, where the
- * mqtt-ingestor spent a quarter of its CPU (issue #3):
+ * mqtt-ingestor spent a quarter of its CPU:
  *
  * - `producer/groupMessagesPerPartition`: the original copies the partition's array for every message
  *   (`[...current, message]`), quadratic in the messages per partition of a request (~1 µs and ~1 KiB
