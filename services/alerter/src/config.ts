@@ -1,6 +1,13 @@
 // The alerter's environment, validated once at the edge (server names as in .offsite/env).
-import { Type } from '@sinclair/typebox';
-import { KafkaSecurityEnv, PgUrl, RedisTlsEnv, RedisUrl, type ServiceConfig } from '@offsite/runtime';
+import { Type, type Static } from '@sinclair/typebox';
+import {
+  KafkaSecurityEnv,
+  PgUrl,
+  RedisTlsEnv,
+  RedisUrl,
+  type DeepReadonly,
+  type ServiceConfig,
+} from '@offsite/runtime';
 
 const Port = (d: number) => Type.Integer({ minimum: 0, maximum: 65535, default: d });
 
@@ -165,3 +172,6 @@ export const serviceConfig: ServiceConfig<typeof AlerterEnv> = {
     ],
   },
 };
+
+/** The validated environment, as `bootService` returns it. */
+export type AlerterConfig = DeepReadonly<Static<typeof AlerterEnv>>;
