@@ -1,17 +1,10 @@
 export { RegulationError, regulationError, type RegulationErrorCode } from './errors.js';
-export type { RegulationLogger } from './logger.js';
-export { CAPABILITIES, inScope, requireCapability, type Capability, type Role, type Scope } from './scope.js';
-export type { Db, Queryable } from './db.js';
+export { CAPABILITIES, inScope, requireCapability, type Capability, type Scope } from './scope.js';
 export { seededPrng, seedState, xoshiro256starstar, type Prng } from './prng.js';
 export { addDays, addYears, monthRange, shanghaiDate, shanghaiMidnight, shanghaiTime } from './calendar.js';
 export { toCsv, type CsvCell } from './csv.js';
 export * from './eligibility.js';
 export * from './draw.js';
 export * from './complaints.js';
-export * from './positive-list.js';
-export * from './draws.js';
-export * from './complaints-repo.js';
-export * from './reminders.js';
 export * from './outreach.js';
 export * from './reports.js';
-export { registerRegulationRoutes, type RegulationRouteDeps } from './routes.js';

@@ -1,10 +1,8 @@
-// Who is asking: the console resolves the user's role and district per request and passes it in.
-// Every repository function takes a Scope and filters its SQL by it server-side. Roles are the
-// bureau's one role model (@offsite/domain); enterprise users have no regulatory capability.
+// Who is asking: the console resolves the user's role and district per request and passes it in;
+// its repositories filter their SQL by the Scope server-side. Roles are the bureau's one role model
+// (@offsite/domain); enterprise users have no regulatory capability.
 import type { Role } from '@offsite/domain';
 import { regulationError } from './errors.js';
-
-export type { Role };
 
 export interface Scope {
   userId: string;

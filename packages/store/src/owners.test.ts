@@ -16,10 +16,10 @@ function ownerOf(version: number): Owner {
   throw new Error(`migration ${version} has no owner: extend ownerOf and docs/architecture.md`);
 }
 
-/** Source directories of each owning service (@offsite/regulation runs inside the console). */
+/** Source directories of each owning service. */
 const CODE: Record<Exclude<Owner, 'registry'>, string[]> = {
   alerter: ['services/alerter/src'],
-  console: ['services/console/src', 'packages/regulation/src'],
+  console: ['services/console/src'],
   analyzer: ['services/analyzer/src'],
 };
 

@@ -6,7 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { Type, type Static } from '@sinclair/typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type pg from 'pg';
-import { registerRegulationRoutes, type RegulationRouteDeps } from '@offsite/regulation';
+import { registerRegulationRoutes, type RegulationRouteDeps } from './regulation/index.js';
 import type { Logger } from '@offsite/runtime';
 import { listAudit } from './audit.js';
 import { csrfMatches, endSession, login, resolveSession, sessionExpiry, type SessionPolicy } from './auth.js';

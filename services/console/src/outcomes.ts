@@ -1,7 +1,7 @@
 // What a review action means for the regulatory side: report figures (the `regulatory_events`
 // ledger of @offsite/regulation) and positive-list removal proposals. Runs inside the action's
 // transaction, so the action, its audit entry and these records commit or roll back together.
-import { proposeRemoval, recordOutcome, type Queryable, type RemovalTrigger } from '@offsite/regulation';
+import { proposeRemoval, recordOutcome, type Queryable, type RemovalTrigger } from './regulation/index.js';
 import type { ReviewAction, ReviewState } from './review-model.js';
 import type { Principal } from './principal.js';
 import { regulationScope } from './regulation-scope.js';

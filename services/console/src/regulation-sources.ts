@@ -1,10 +1,6 @@
-// Ports @offsite/regulation asks the console for, read from the tables the other services keep.
-import type {
-  EnterpriseStability,
-  OpenDeviationsSource,
-  Queryable,
-  StabilitySource,
-} from '@offsite/regulation';
+// Ports the console's regulation repositories ask for, read from the tables the other services keep.
+import type { EnterpriseStability } from '@offsite/regulation';
+import type { OpenDeviationsSource, Queryable, StabilitySource } from './regulation/index.js';
 
 /** Enterprise-level stability metrics from the analyzer's read API (`analyzer_stability_v1`, site ''). */
 export function analyzerStability(db: Queryable): StabilitySource {

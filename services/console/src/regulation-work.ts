@@ -1,20 +1,19 @@
 // The console's regulatory background work: complaint deadline reminders and the monthly report
-// reminder (one BullMQ queue, @offsite/regulation's reminders), and outreach campaigns (a
+// reminder (one BullMQ queue, ./regulation/reminders.ts), and outreach campaigns (a
 // rate-limited BullMQ queue). The console renders each message and asks the alerter to deliver it
 // (message.request.v1): the alerter sends, with its channels, its provider limits and its
 // exactly-once claim. Message ids are deterministic, so a retried job repeats the same request and
 // the alerter sends it once.
+import type { ComplaintDeadlineConfig, OutreachMessage } from '@offsite/regulation';
 import {
   createOutreachDispatcher,
   createReminders,
-  type ComplaintDeadlineConfig,
   type Db,
   type OutreachDispatcher,
-  type OutreachMessage,
   type Reminder,
   type RemindersOptions,
   type Reminders,
-} from '@offsite/regulation';
+} from './regulation/index.js';
 import type { MessageRequestV1 } from '@offsite/contracts';
 import { maskAddress, shanghaiTime } from '@offsite/notify';
 import type { Logger } from '@offsite/runtime';

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { validateMessageRequestV1, type MessageRequestV1 } from '@offsite/contracts';
 import { createDurableProducer, createKafkaClient, type DurableProducer } from '@offsite/kafka';
-import { dueReportReminders, type ComplaintDeadlineConfig } from '@offsite/regulation';
+import type { ComplaintDeadlineConfig } from '@offsite/regulation';
 import { createSilentLogger } from '@offsite/runtime';
 import { requireEnv, silentLogger, until } from '@offsite/testing';
 import type { Kafka } from 'kafkajs';
@@ -18,6 +18,7 @@ import {
   type PublishMessage,
   type RegulationWork,
 } from '../src/regulation-work.js';
+import { dueReportReminders } from '../src/regulation/index.js';
 import { addAlerterHistory, createWorld, http, PASSWORD, readTopic, type World } from './fixture.js';
 
 const complaintConfig: ComplaintDeadlineConfig = {

@@ -1,6 +1,13 @@
 import type { StabilityMetrics } from '@offsite/domain';
-import { silentLogger, until } from '@offsite/testing';
+import { createSilentLogger } from '@offsite/runtime';
+import { until } from '@offsite/testing';
 import Fastify from 'fastify';
+import {
+  monthlyReportCsv,
+  type EnterpriseStability,
+  type OutreachMessage,
+  type Scope,
+} from '@offsite/regulation';
 import {
   computeEligibility,
   createCampaign,
@@ -14,20 +21,16 @@ import {
   dueReportReminders,
   listDraws,
   monthlyReport,
-  monthlyReportCsv,
   proposeRemoval,
   recordOutcome,
   registerRegulationRoutes,
   resolveRemovalProposal,
   transitionComplaint,
   verifyDraw,
-  type EnterpriseStability,
-  type OutreachMessage,
   type Reminder,
-  type Scope,
   type StabilitySource,
-} from '../src/index.js';
-import { createHarness, redisConnection, testPrefix, type Harness } from './harness.js';
+} from '../src/regulation/index.js';
+import { createHarness, redisConnection, testPrefix, type Harness } from './regulation-harness.js';
 
 const now = new Date('2026-06-15T04:00:00Z');
 const city: Scope = { userId: 'sup-city', role: 'city-supervisor', districtId: null };
@@ -296,7 +299,7 @@ describe('complaints with BullMQ reminders', () => {
       prefix: testPrefix(),
       db: h.pool,
       sink: async (r) => void received.push(r),
-      logger: silentLogger,
+      logger: createSilentLogger(),
       config,
     });
     reminders.startWorker();
@@ -370,7 +373,7 @@ describe('outreach campaigns', () => {
       queueName: 'outreach',
       prefix: testPrefix(),
       db: h.pool,
-      logger: silentLogger,
+      logger: createSilentLogger(),
       rate: { max: 4, durationMs: 1000 },
       attempts: 2,
       send: async (m) => {

@@ -1,7 +1,15 @@
 // Fastify plugin factory the console registers: JSON-schema-validated routes over the repository
 // functions. The console resolves each request's user into a Scope; every query filters by it.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ComplaintDeadlineConfig } from './complaints.js';
+import {
+  monthlyReportCsv,
+  periodSummaryCsv,
+  RegulationError,
+  type ComplaintDeadlineConfig,
+  type DrawConfig,
+  type EligibilityConfig,
+  type Scope,
+} from '@offsite/regulation';
 import { createComplaint, getComplaint, listComplaints, transitionComplaint } from './complaints-repo.js';
 import type { Db } from './db.js';
 import {
@@ -14,9 +22,6 @@ import {
   verifyDraw,
   type OpenDeviationsSource,
 } from './draws.js';
-import type { DrawConfig } from './draw.js';
-import type { EligibilityConfig } from './eligibility.js';
-import { RegulationError } from './errors.js';
 import { campaignStats, createCampaign, type OutreachDispatcher } from './outreach.js';
 import {
   computeEligibility,
@@ -29,14 +34,7 @@ import {
   type StabilitySource,
 } from './positive-list.js';
 import type { Reminders } from './reminders.js';
-import {
-  monthlyReport,
-  monthlyReportCsv,
-  periodSummary,
-  periodSummaryCsv,
-  submitMonthlyReport,
-} from './reports.js';
-import type { Scope } from './scope.js';
+import { monthlyReport, periodSummary, submitMonthlyReport } from './reports.js';
 
 export interface RegulationRouteDeps {
   db: Db;

@@ -1,21 +1,23 @@
 // Random-inspection draws stored in Postgres: load the population and roster in scope, draw, record,
 // record results (linked to cases), re-run from the stored inputs, and export the publication.
-import { addYears, shanghaiDate } from './calendar.js';
-import { toCsv } from './csv.js';
-import { isUniqueViolation, query, transaction, type Db, type Queryable } from './db.js';
 import {
+  addYears,
   defaultDrawConfig,
   drawInspections,
+  regulationError,
+  requireCapability,
+  shanghaiDate,
+  toCsv,
   type DrawConfig,
   type DrawEnterprise,
   type DrawInput,
   type DrawInspector,
   type DrawResult,
   type DrawTarget,
-} from './draw.js';
-import { regulationError } from './errors.js';
+  type Scope,
+} from '@offsite/regulation';
+import { isUniqueViolation, query, transaction, type Db, type Queryable } from './db.js';
 import { currentPositiveList } from './positive-list.js';
-import { requireCapability, type Scope } from './scope.js';
 
 /** Open deviations per enterprise (from the alerter's cases); absent means none. */
 export type OpenDeviationsSource = (enterpriseIds: readonly string[]) => Promise<ReadonlyMap<string, number>>;

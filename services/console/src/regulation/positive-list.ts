@@ -1,17 +1,18 @@
 // Positive list (正面清单): eligibility for every enterprise in scope, supervisors' decisions
 // (append-only history), and removal proposals raised at once by serious events.
-import { shanghaiDate } from './calendar.js';
-import { query, transaction, type Db, type Queryable } from './db.js';
 import {
   defaultEligibilityConfig,
   evaluateEligibility,
+  regulationError,
+  requireCapability,
+  shanghaiDate,
   type CreditRating,
   type Eligibility,
   type EligibilityConfig,
   type EnterpriseStability,
-} from './eligibility.js';
-import { regulationError } from './errors.js';
-import { requireCapability, type Scope } from './scope.js';
+  type Scope,
+} from '@offsite/regulation';
+import { query, transaction, type Db, type Queryable } from './db.js';
 
 /**
  * The analyzer's stability metrics per enterprise (its Postgres table, migrations 030–039, or any

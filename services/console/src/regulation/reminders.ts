@@ -3,18 +3,19 @@
 // Asia/Shanghai). The worker re-reads the state before sending, so a reminder for a complaint that
 // was acknowledged meanwhile is skipped even if its job was not removed.
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { Logger } from '@offsite/runtime';
 import { withTimeout } from '@offsite/runtime/deadline';
-import type { Complaint } from './complaints-repo.js';
 import {
   defaultComplaintConfig,
   reminderStillDue,
   reminderTimes,
   type ComplaintDeadlineConfig,
   type ReminderStage,
-} from './complaints.js';
+  type ReportReminder,
+} from '@offsite/regulation';
+import type { Complaint } from './complaints-repo.js';
 import { query, type Queryable } from './db.js';
-import type { RegulationLogger } from './logger.js';
-import { dueReportReminders, type ReportReminder } from './reports.js';
+import { dueReportReminders } from './reports.js';
 
 export type Reminder =
   | {
@@ -39,7 +40,7 @@ export interface RemindersOptions {
   prefix?: string;
   db: Queryable;
   sink: ReminderSink;
-  logger: RegulationLogger;
+  logger: Logger;
   config?: ComplaintDeadlineConfig;
   now?: () => Date;
 }

@@ -1,18 +1,19 @@
 // Complaints in Postgres: intake (with an on-site verification task for positive-list enterprises),
 // assignment, status flow with an append-only event history, listing by scope.
-import { query, transaction, type Db, type Queryable } from './db.js';
 import {
   assertTransition,
   complaintDeadlines,
   defaultComplaintConfig,
+  regulationError,
+  requireCapability,
   type ComplaintChannel,
   type ComplaintDeadlineConfig,
   type ComplaintStatus,
   type ComplaintUrgency,
-} from './complaints.js';
-import { regulationError } from './errors.js';
+  type Scope,
+} from '@offsite/regulation';
+import { query, transaction, type Db, type Queryable } from './db.js';
 import { currentPositiveList, enterpriseInScope } from './positive-list.js';
-import { requireCapability, type Scope } from './scope.js';
 
 export interface Complaint {
   id: number;

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { isRetryable } from '@offsite/runtime/errors';
-import { RegulationError, regulationError } from './errors.js';
+import { RegulationError, regulationError } from '@offsite/regulation';
 
 /** A `pg.Pool` (or anything that hands out clients and runs queries). */
 export type Db = Pick<pg.Pool, 'query' | 'connect'>;
