@@ -374,6 +374,9 @@ try {
     { topic: tel, numPartitions: 6 },
     { topic: raw, numPartitions: 6 },
     { topic: dlq, numPartitions: 1 },
+    // The gateway's command intake reads these (nothing is produced to them here).
+    { topic: `${prefix}deviation.v1`, numPartitions: 1 },
+    { topic: `${prefix}hj212.command.v1`, numPartitions: 1 },
   ]);
   const meters = (
     await pool.query<{ enterprise_id: string; id: string }>(
@@ -619,6 +622,7 @@ try {
         OFFSITE_HJ212_MAX_CONNECTIONS_PER_SOURCE: String(LOGGERS + 100),
         // The loggers' QNs are fixed 2024 times, not their clocks: no calibration on drift.
         OFFSITE_HJ212_CLOCK_DRIFT_MAX_S: '0',
+        OFFSITE_HJ212_COMMANDS_GROUP_ID: `bench-${run}.commands`,
       },
       true,
     );
@@ -780,7 +784,9 @@ try {
     if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
   const adminK = kafka.admin();
   await adminK.connect();
-  await adminK.deleteTopics({ topics: [tel, raw, dlq] }).catch(() => undefined);
+  await adminK
+    .deleteTopics({ topics: [tel, raw, dlq, `${prefix}deviation.v1`, `${prefix}hj212.command.v1`] })
+    .catch(() => undefined);
   await adminK.disconnect();
   await fetch(`${env.influx}/query?q=${encodeURIComponent(`DROP DATABASE "${db}"`)}`, {
     method: 'POST',

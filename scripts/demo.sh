@@ -64,7 +64,7 @@ NO_FILE_VARS="-u OFFSITE_MOSQUITTO_PASSWD_FILE -u OFFSITE_MOSQUITTO_ACL_FILE"
 service_env() {
   case $1 in
     # The simulated loggers' clocks run at DEMO_SPEED: no calibration on drift.
-    hj212-gateway) echo "OFFSITE_KAFKA_TOPIC_PREFIX=$PREFIX OFFSITE_HJ212_CLOCK_DRIFT_MAX_S=0" ;;
+    hj212-gateway) echo "OFFSITE_KAFKA_TOPIC_PREFIX=$PREFIX OFFSITE_HJ212_CLOCK_DRIFT_MAX_S=0 OFFSITE_HJ212_COMMANDS_GROUP_ID=offsite-hj212-gateway-commands-$RUN_ID" ;;
     mqtt-ingestor)
       echo "OFFSITE_TELEMETRY_TOPIC=${PREFIX}telemetry.v1 OFFSITE_DLQ_TOPIC=${PREFIX}telemetry.dlq.v1" \
         "OFFSITE_MQTT_CLIENT_ID=demo-mqtt-$RUN_ID" \

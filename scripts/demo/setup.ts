@@ -69,6 +69,7 @@ try {
     kafkaTopics.notification,
     kafkaTopics.reviewDecision,
     kafkaTopics.messageRequest,
+    kafkaTopics.hj212Command,
   ];
   const admin = kafka.admin();
   await admin.connect();

@@ -90,6 +90,7 @@ export async function createPipeline(registry: RegistryFile): Promise<Pipeline> 
     kafkaTopics.notification,
     kafkaTopics.reviewDecision,
     kafkaTopics.messageRequest,
+    kafkaTopics.hj212Command,
   ];
   await ensureTopics(
     kafka,
@@ -113,7 +114,10 @@ export async function createPipeline(registry: RegistryFile): Promise<Pipeline> 
     OFFSITE_MQTT_PASSWORD: requireEnv('OFFSITE_MQTT_PASSWORD'),
   };
   const perService: Record<string, Record<string, string>> = {
-    'hj212-gateway': { OFFSITE_KAFKA_TOPIC_PREFIX: prefix },
+    'hj212-gateway': {
+      OFFSITE_KAFKA_TOPIC_PREFIX: prefix,
+      OFFSITE_HJ212_COMMANDS_GROUP_ID: `flow-gw-commands-${id}`,
+    },
     'influx-writer': {
       OFFSITE_TELEMETRY_TOPIC: topic('telemetry.v1'),
       OFFSITE_DLQ_TOPIC: topic('telemetry.dlq.v1'),

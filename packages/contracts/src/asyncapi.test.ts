@@ -92,6 +92,7 @@ test('every Kafka topic in the catalog is a channel with the same partitions, sc
   expect(fromDoc).toEqual(fromCatalog);
   expect(fromCatalog.map((t) => t.name)).toEqual([
     'deviation.v1',
+    'hj212.command.v1',
     'hj212.raw.v1',
     'message.request.v1',
     'notification.v1',

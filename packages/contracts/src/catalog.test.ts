@@ -11,6 +11,7 @@ describe('Kafka topic catalog', () => {
     expect(kafkaTopics.telemetryDlq.key(ex.dlq)).toBe('dlq-01HQ');
     expect(kafkaTopics.reviewDecision.key(ex.reviewDecision)).toBe('ent-0001');
     expect(kafkaTopics.messageRequest.key(ex.messageRequest)).toBe(ex.messageRequest.id);
+    expect(kafkaTopics.hj212Command.key(ex.hj212Command)).toBe(ex.hj212Command.mn);
   });
 
   test('each topic validates with its own schema', () => {

@@ -4,6 +4,7 @@ import type { MeterEnergyV1 } from './generated/meter-energy.v1.js';
 import type { MeterStatusV1 } from './generated/meter-status.v1.js';
 import type { NotificationV1 } from './generated/notification.v1.js';
 import type { MessageRequestV1 } from './generated/message.request.v1.js';
+import type { Hj212CommandV1 } from './generated/hj212.command.v1.js';
 import type { ReviewDecisionV1 } from './generated/review.decision.v1.js';
 import { schemaIds } from './generated/schemas.js';
 import type { TelemetryDlqV1 } from './generated/telemetry.dlq.v1.js';
@@ -17,6 +18,7 @@ import {
   validateNotificationV1,
   validateReviewDecisionV1,
   validateMessageRequestV1,
+  validateHj212CommandV1,
   validateTelemetryDlqV1,
   validateTelemetryV1,
 } from './validators.js';
@@ -96,6 +98,14 @@ export const kafkaTopics = Object.freeze({
     key: (v) => v.id,
     partitions: 3,
     validate: validateMessageRequestV1,
+  }),
+  hj212Command: kafkaTopic<Hj212CommandV1>({
+    name: 'hj212.command.v1',
+    schema: 'hj212.command.v1',
+    keyField: 'mn',
+    key: (v) => v.mn,
+    partitions: 3,
+    validate: validateHj212CommandV1,
   }),
 });
 

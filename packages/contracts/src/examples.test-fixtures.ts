@@ -4,6 +4,7 @@ import type {
   Hj212RawV1,
   MeterEnergyV1,
   MessageRequestV1,
+  Hj212CommandV1,
   NotificationV1,
   ReviewDecisionV1,
   TelemetryDlqV1,
@@ -148,6 +149,17 @@ export const messageRequest: MessageRequestV1 = {
   text: '信访举报 #12 受理时限临近，请登录非现场监管平台及时处理。',
   sms: '信访举报#12受理时限临近，请及时处理。',
   requestedAt: '2026-03-01T01:00:00.000Z',
+};
+
+export const hj212Command: Hj212CommandV1 = {
+  schema: 'hj212.command.v1',
+  id: 'console-cmd-7f3a9c',
+  mn: '010000A8900016F000169DC0',
+  cn: '2051',
+  beginTime: '2026-03-01T00:00:00Z',
+  endTime: '2026-03-01T02:00:00Z',
+  requestedBy: 'u-3 supervisor.li',
+  requestedAt: '2026-03-01T03:00:00.000Z',
 };
 
 export const meterEnergy: MeterEnergyV1 = {

@@ -17,6 +17,7 @@ export type {
   NotificationError,
 } from './generated/notification.v1.js';
 export type { MessageRequestV1, MessageRecipient } from './generated/message.request.v1.js';
+export type { Hj212CommandV1 } from './generated/hj212.command.v1.js';
 export type { ReviewDecisionV1 } from './generated/review.decision.v1.js';
 export type { MeterEnergyV1 } from './generated/meter-energy.v1.js';
 export type { MeterStatusV1 } from './generated/meter-status.v1.js';
@@ -28,6 +29,7 @@ export {
   notificationV1Schema,
   reviewDecisionV1Schema,
   messageRequestV1Schema,
+  hj212CommandV1Schema,
   meterEnergyV1Schema,
   meterStatusV1Schema,
   schemaIds,
@@ -41,6 +43,7 @@ export {
   validateNotificationV1,
   validateReviewDecisionV1,
   validateMessageRequestV1,
+  validateHj212CommandV1,
   validateMeterEnergyV1,
   validateMeterStatusV1,
 } from './validators.js';

@@ -7,6 +7,7 @@ import {
   validateNotificationV1,
   validateReviewDecisionV1,
   validateMessageRequestV1,
+  validateHj212CommandV1,
   validateTelemetryDlqV1,
   validateTelemetryV1,
 } from './index.js';
@@ -27,6 +28,19 @@ describe('valid examples pass', () => {
     ['notification', validateNotificationV1, ex.notification],
     ['review decision', validateReviewDecisionV1, ex.reviewDecision],
     ['message request', validateMessageRequestV1, ex.messageRequest],
+    ['hj212 command', validateHj212CommandV1, ex.hj212Command],
+    [
+      'hj212 command (a read)',
+      validateHj212CommandV1,
+      {
+        schema: 'hj212.command.v1',
+        id: 'c-1',
+        mn: 'M1',
+        cn: '1011',
+        requestedBy: 'u-3 li',
+        requestedAt: '2026-03-01T03:00:00Z',
+      },
+    ],
     ['meter energy', validateMeterEnergyV1, ex.meterEnergy],
     ['meter status (last will)', validateMeterStatusV1, { state: 'offline' }],
   ] as const)('%s', (_name, validate, payload) => {
@@ -78,6 +92,11 @@ describe('wrong payloads fail with a useful message', () => {
     const errors = errorsOf(validateTelemetryV1(t));
     expect(errors).toContain('/enterpriseId: is required');
     expect(errors).toContain('/receivedAt: is required');
+  });
+
+  test('hj212 command: a history request without its period is rejected', () => {
+    const { beginTime: _b, endTime: _e, ...rest } = ex.hj212Command;
+    expect(errorsOf(validateHj212CommandV1(rest)).join(' ')).toMatch(/beginTime|endTime/);
   });
 
   test('local time without Z is rejected', () => {

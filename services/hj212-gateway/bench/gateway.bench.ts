@@ -93,6 +93,9 @@ async function setup(): Promise<void> {
     { topic: topics.telemetry, numPartitions: 6 },
     { topic: topics.raw, numPartitions: 6 },
     { topic: topics.dlq, numPartitions: 1 },
+    // The command intake reads these (nothing is produced to them here).
+    { topic: `${prefix}deviation.v1`, numPartitions: 1 },
+    { topic: `${prefix}hj212.command.v1`, numPartitions: 1 },
   ]);
 }
 
@@ -123,7 +126,17 @@ let floor = { p50: NaN, p99: NaN, n: 0 };
 async function teardown(): Promise<void> {
   const a = kafka.admin();
   await a.connect();
-  await a.deleteTopics({ topics: [topics.telemetry, topics.raw, topics.dlq] }).catch(() => undefined);
+  await a
+    .deleteTopics({
+      topics: [
+        topics.telemetry,
+        topics.raw,
+        topics.dlq,
+        `${prefix}deviation.v1`,
+        `${prefix}hj212.command.v1`,
+      ],
+    })
+    .catch(() => undefined);
   await a.disconnect();
   const c = new pg.Client({ connectionString: pgUrl });
   await c.connect();
@@ -279,6 +292,7 @@ function startGateway(hjPort: number, lingerMs: number, profileDir: string | und
         OFFSITE_HJ212_MAX_CONNECTIONS_PER_SOURCE: String(LOGGERS + 100),
         // The loggers' QNs are fixed 2024 times, not their clocks: no calibration on drift.
         OFFSITE_HJ212_CLOCK_DRIFT_MAX_S: '0',
+        OFFSITE_HJ212_COMMANDS_GROUP_ID: `bench-gw-${id}.commands`,
         OFFSITE_KAFKA_LINGER_MS: String(lingerMs),
       },
       stdio: ['ignore', 'inherit', 'inherit'],

@@ -37,6 +37,16 @@ export const GatewayEnv = Type.Object({
   OFFSITE_HJ212_AUTH_DEADLINE_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
   OFFSITE_HJ212_LOG_LINES_PER_S: Type.Integer({ minimum: 1, default: 20 }),
   OFFSITE_HJ212_COMMAND_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
+  OFFSITE_HJ212_COMMAND_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 3 }),
+  OFFSITE_HJ212_COMMAND_BACKOFF_MS: Type.Integer({ minimum: 0, default: 30_000 }),
+  OFFSITE_HJ212_COMMAND_MAX_BACKOFF_MS: Type.Integer({ minimum: 0, default: 600_000 }),
+  OFFSITE_HJ212_COMMANDS_PER_S: Type.Number({ exclusiveMinimum: 0, default: 50 }),
+  OFFSITE_HJ212_COMMAND_BURST: Type.Integer({ minimum: 1, default: 100 }),
+  OFFSITE_HJ212_COMMAND_POLL_MS: Type.Integer({ minimum: 50, default: 1_000 }),
+  OFFSITE_HJ212_COMMAND_LEASE_MS: Type.Integer({ minimum: 1_000, default: 300_000 }),
+  OFFSITE_HJ212_BACKFILL_EXPIRY_MS: Type.Integer({ minimum: 1_000, default: 86_400_000 }),
+  OFFSITE_HJ212_SUPERVISOR_COMMAND_EXPIRY_MS: Type.Integer({ minimum: 1_000, default: 600_000 }),
+  OFFSITE_HJ212_COMMANDS_GROUP_ID: Type.String({ minLength: 1, default: 'hj212-gateway.commands' }),
   OFFSITE_HJ212_CALIBRATION_INTERVAL_MS: Type.Integer({ minimum: 0, default: 600_000 }),
   OFFSITE_HJ212_CLOCK_DRIFT_MAX_S: Type.Integer({ minimum: 0, default: 60 }),
   OFFSITE_HJ212_CIPHER_ENCODING: Type.Union([Type.Literal('hex'), Type.Literal('base64')], {
@@ -72,6 +82,20 @@ export const serviceConfig: ServiceConfig<typeof GatewayEnv> = {
           c.OFFSITE_STEP_DEADLINE_MS <= c.OFFSITE_SHUTDOWN_DEADLINE_MS
             ? undefined
             : 'a step cannot outlast the whole shutdown',
+      },
+      {
+        variables: ['OFFSITE_HJ212_COMMAND_BACKOFF_MS', 'OFFSITE_HJ212_COMMAND_MAX_BACKOFF_MS'],
+        check: (c) =>
+          c.OFFSITE_HJ212_COMMAND_BACKOFF_MS <= c.OFFSITE_HJ212_COMMAND_MAX_BACKOFF_MS
+            ? undefined
+            : 'the first backoff cannot exceed the longest',
+      },
+      {
+        variables: ['OFFSITE_HJ212_COMMAND_TIMEOUT_MS', 'OFFSITE_HJ212_COMMAND_LEASE_MS'],
+        check: (c) =>
+          c.OFFSITE_HJ212_COMMAND_TIMEOUT_MS < c.OFFSITE_HJ212_COMMAND_LEASE_MS
+            ? undefined
+            : 'a claim must outlast the wait for an answer',
       },
       {
         variables: ['OFFSITE_HJ212_MAX_CONNECTIONS_PER_SOURCE', 'OFFSITE_HJ212_MAX_CONNECTIONS'],

@@ -18,19 +18,18 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import {
-  encodePacket,
-  formatQn,
   FrameSplitter,
   parseShanghaiTime,
-  setDeviceTime,
   SplitPacketReassembler,
+  type DeviceIdentity,
   type Packet,
   type SplitterEvent,
   type CipherTextEncoding,
   type TolerancePolicy,
 } from '@offsite/hj212';
 import { errorCode, errorMessage, withTimeout, type Logger } from '@offsite/runtime';
-import { CommandTracker } from './commands.js';
+import { createCommandEngine, type CommandLink } from './command-engine.js';
+import type { CommandStore } from './command-store.js';
 import type { DeviceDirectory } from './device-directory.js';
 import {
   AuthThrottle,
@@ -60,6 +59,7 @@ export { createPublisher, type Publisher, type BatchProducer } from './publisher
 export { createDeviceDirectory, type DeviceDirectory, type DeviceRecord } from './device-directory.js';
 export { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 export type { AuthThrottleOptions, BudgetLimits } from './guard.js';
+export { createCommandStore, type CommandStore } from './command-store.js';
 
 /** The gateway's defence settings (each from OFFSITE_HJ212_* in config.ts). */
 export interface GuardOptions {
@@ -113,12 +113,25 @@ export interface GatewayOptions {
   readonly guard?: GuardOptions;
   /** Default `DEFAULT_COMMANDS`. */
   readonly commands?: CommandOptions;
+  /** Where the centre's commands are recorded and queued (Postgres). */
+  readonly commandStore: CommandStore;
 }
 
 /** The centre's commands (each from OFFSITE_HJ212_* in config.ts). */
 export interface CommandOptions {
-  /** From sending a command to the logger's 9012 (or a refusing 9011). */
+  /** From sending a command to the logger's 9011, and between the packets that answer it, up to its 9012. */
   readonly timeoutMs: number;
+  /** Attempts per request (timeouts, retryable failures, lost connections), then final. */
+  readonly maxAttempts: number;
+  /** Wait before the second attempt, doubled for each further one up to `maxBackoffMs`. */
+  readonly backoffMs: number;
+  readonly maxBackoffMs: number;
+  /** Commands sent per second over all connections of this instance, and the burst. */
+  readonly perSecond: number;
+  readonly burst: number;
+  /** How often queued requests are claimed and leases renewed; the lease. */
+  readonly pollMs: number;
+  readonly leaseMs: number;
   /** Least time between two clock calibrations (1012) of one logger. */
   readonly calibrationIntervalMs: number;
   /** A logger whose clock (the QN of a real-time upload or heartbeat) is further than this from the receive time is calibrated; 0 = never on drift. */
@@ -127,6 +140,13 @@ export interface CommandOptions {
 
 export const DEFAULT_COMMANDS: CommandOptions = {
   timeoutMs: 30_000,
+  maxAttempts: 3,
+  backoffMs: 30_000,
+  maxBackoffMs: 600_000,
+  perSecond: 50,
+  burst: 100,
+  pollMs: 1_000,
+  leaseMs: 300_000,
   calibrationIntervalMs: 600_000,
   clockDriftMaxS: 60,
 };
@@ -190,15 +210,14 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const perSource = new SourceCounter();
   const logLimiter = new LogLimiter(guard.logLinesPerSecond);
   const commandOptions = opts.commands ?? DEFAULT_COMMANDS;
-  const tracker = new CommandTracker({
-    timeoutMs: commandOptions.timeoutMs,
-    onResult: (r) => {
-      opts.metrics.commands.inc({ cn: r.cn, outcome: r.outcome });
-      log.info({ ...r }, 'command to a logger finished');
-    },
+  const engine = createCommandEngine({
+    ...commandOptions,
+    calibrationExpiryMs: Math.max(commandOptions.calibrationIntervalMs, commandOptions.timeoutMs),
+    store: opts.commandStore,
+    instance,
+    metrics: opts.metrics,
+    logger: log,
   });
-  /** MN → when its clock was last set (bounded: oldest entries dropped). */
-  const lastCalibration = new Map<string, number>();
   const ctx: HandlerContext = {
     policy: opts.policy,
     maxSegmentBytes: opts.maxSegmentBytes,
@@ -300,7 +319,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       // A partial frame left when the connection ends is kept, not dropped.
       for (const ev of splitter.end()) s.queue.push({ event: ev, readAt: now() });
       perSource.remove(source);
-      for (const mn of commanded) tracker.end(mn, s, 'disconnected');
+      for (const mn of links.keys()) engine.detach(mn, s);
       open -= 1;
       m.connections.dec();
       if (!budget.isAuthenticated) m.unauthenticated.dec();
@@ -367,60 +386,41 @@ export function createGateway(opts: GatewayOptions): Gateway {
       });
     };
 
-    /** MNs this connection was sent commands for (their commands end when it closes). */
-    const commanded = new Set<string>();
-
-    /**
-     * A logger asked for the time (1013): after the 9013, set its clock (1012 SystemTime = now),
-     * at most once per interval per MN and one command at a time. The command is archived in
-     * hj212.raw.v1 before it is written, as replies are.
-     */
-    const calibrate = (p: Packet, reason: string) => {
-      const nowMs = Date.now();
-      if (tracker.busy(p.mn)) {
-        m.commands.inc({ cn: '1012', outcome: 'skipped-busy' });
-        return;
-      }
-      const last = lastCalibration.get(p.mn);
-      if (last !== undefined && nowMs - last < commandOptions.calibrationIntervalMs) {
-        m.commands.inc({ cn: '1012', outcome: 'rate-limited' });
-        return;
-      }
-      lastCalibration.delete(p.mn);
-      lastCalibration.set(p.mn, nowMs);
-      if (lastCalibration.size > 100_000)
-        lastCalibration.delete(lastCalibration.keys().next().value as string);
-      const at = now();
-      const qn = formatQn(at);
-      const bytes = encodePacket(
-        setDeviceTime({ st: p.st, pw: p.pw, mn: p.mn, version: p.version ?? '2017' }, qn, at),
-      );
-      tracker.start(p.mn, qn, '1012', s);
-      commanded.add(p.mn);
-      opts.publisher
-        .publish([
-          rawRecord(ctx, info, ctx.nextId(), bytes, at.toISOString(), 'out', { mn: p.mn, cn: '1012' }),
-        ])
-        .then(() => {
-          if (socket.destroyed) return tracker.end(p.mn, s, 'disconnected');
+    /** The MNs authenticated on this connection, as the command engine reaches them. */
+    const links = new Map<string, CommandLink & { device: DeviceIdentity }>();
+    const linkOf = (p: Packet): CommandLink => {
+      const had = links.get(p.mn);
+      const device: DeviceIdentity = { st: p.st, pw: p.pw, mn: p.mn, version: p.version ?? '2017' };
+      if (had && had.device.st === p.st && had.device.pw === p.pw && had.device.version === device.version)
+        return had;
+      const link = {
+        owner: s,
+        device,
+        send: async (bytes: Buffer, cn: string) => {
+          // Archived (acks=-1) before it is written, as replies are.
+          await opts.publisher.publish([
+            rawRecord(ctx, info, ctx.nextId(), bytes, now().toISOString(), 'out', { mn: p.mn, cn }),
+          ]);
+          if (socket.destroyed) throw new Error('the connection closed');
           socket.write(bytes);
-          m.commands.inc({ cn: '1012', outcome: 'sent' });
-          clog.info({ mn: p.mn, qn, reason }, "setting the logger's clock (1012)");
-        })
-        .catch(() => tracker.end(p.mn, s, 'not-sent'));
+        },
+      };
+      links.set(p.mn, link);
+      return link;
     };
 
     /** What an authenticated packet means for the centre's commands. */
     const onPacket = (p: Packet, readAt: Date) => {
-      if (p.cn === '9011' || p.cn === '9012') tracker.reply(p.mn, p);
-      else if (p.cn === '1013') calibrate(p, 'the logger asked (1013)');
+      engine.attach(p.mn, linkOf(p));
+      engine.onPacket(p.mn, p);
+      if (p.cn === '1013') engine.calibrate(p.mn, 'logger-asked', 'the logger asked (1013)');
       else if (commandOptions.clockDriftMaxS > 0 && CLOCK_CNS.has(p.cn) && p.qn !== null) {
         const clock = parseShanghaiTime(p.qn);
         if (!clock) return;
         const driftS = (Date.parse(clock.utc) - readAt.getTime()) / 1000;
         if (Math.abs(driftS) > commandOptions.clockDriftMaxS) {
           m.clockDrift.observe(Math.abs(driftS));
-          calibrate(p, `clock ${driftS.toFixed(0)} s off the receive time`);
+          engine.calibrate(p.mn, 'clock-drift', `clock ${driftS.toFixed(0)} s off the receive time`);
         }
       }
     };
@@ -539,6 +539,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
           listening = true;
           const addr = server.address();
           const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+          engine.start();
           log.info({ host: opts.host, port, policy: opts.policy }, 'HJ 212 gateway listening');
           resolve(port);
         });
@@ -575,6 +576,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       } catch (err) {
         log.warn({ err: (err as Error).message }, 'sessions did not drain in time');
       } finally {
+        await engine.stop();
         for (const s of sessions) s.socket.destroy();
         await withTimeout(closed, 1000, 'tcp server close').catch(() => undefined);
       }

@@ -3,10 +3,19 @@
  * Kafka producer + publisher → TCP server → lifecycle → ops server → signals.
  */
 import pg from 'pg';
-import { createDurableProducer, createKafkaClient, type DurableProducer } from '@offsite/kafka';
+import { kafkaTopics, type TelemetryDlqV1 } from '@offsite/contracts';
+import {
+  createBatchConsumer,
+  createDurableProducer,
+  createKafkaClient,
+  type BatchConsumer,
+  type DurableProducer,
+} from '@offsite/kafka';
 import { bootService, kafkaSecurity, withTimeout } from '@offsite/runtime';
 import { findDeviceByMn, listenRegistryChanges } from '@offsite/store';
 import { serviceConfig } from './config.js';
+import { createCommandIntake } from './command-intake.js';
+import { createCommandStore } from './command-store.js';
 import { createDeviceDirectory } from './device-directory.js';
 import { createGateway, type Gateway } from './gateway.js';
 import { createGatewayMetrics } from './metrics.js';
@@ -57,6 +66,17 @@ const publisher: Publisher = createPublisher({
   },
   onPending: (n) => metrics.pending.set(n),
 });
+const topics = topicsWithPrefix(env.OFFSITE_KAFKA_TOPIC_PREFIX);
+const commandTopics = {
+  deviation: `${env.OFFSITE_KAFKA_TOPIC_PREFIX}${kafkaTopics.deviation.name}`,
+  command: `${env.OFFSITE_KAFKA_TOPIC_PREFIX}${kafkaTopics.hj212Command.name}`,
+};
+async function sendDlq(records: TelemetryDlqV1[]): Promise<void> {
+  await publisher.publish(
+    records.map((r) => ({ topic: topics.dlq, message: { key: r.id, value: JSON.stringify(r) } })),
+  );
+}
+const commandStore = createCommandStore(pool);
 const gateway: Gateway = createGateway({
   host: env.OFFSITE_HJ212_HOST,
   port: env.OFFSITE_HJ212_PORT,
@@ -68,8 +88,9 @@ const gateway: Gateway = createGateway({
   splitTimeoutMs: env.OFFSITE_HJ212_SPLIT_TIMEOUT_MS,
   maxFramesInFlight: env.OFFSITE_HJ212_MAX_FRAMES_IN_FLIGHT,
   cipherEncoding: env.OFFSITE_HJ212_CIPHER_ENCODING,
-  topics: topicsWithPrefix(env.OFFSITE_KAFKA_TOPIC_PREFIX),
+  topics,
   directory,
+  commandStore,
   publisher,
   metrics,
   logger,
@@ -96,6 +117,13 @@ const gateway: Gateway = createGateway({
   },
   commands: {
     timeoutMs: env.OFFSITE_HJ212_COMMAND_TIMEOUT_MS,
+    maxAttempts: env.OFFSITE_HJ212_COMMAND_MAX_ATTEMPTS,
+    backoffMs: env.OFFSITE_HJ212_COMMAND_BACKOFF_MS,
+    maxBackoffMs: env.OFFSITE_HJ212_COMMAND_MAX_BACKOFF_MS,
+    perSecond: env.OFFSITE_HJ212_COMMANDS_PER_S,
+    burst: env.OFFSITE_HJ212_COMMAND_BURST,
+    pollMs: env.OFFSITE_HJ212_COMMAND_POLL_MS,
+    leaseMs: env.OFFSITE_HJ212_COMMAND_LEASE_MS,
     calibrationIntervalMs: env.OFFSITE_HJ212_CALIBRATION_INTERVAL_MS,
     clockDriftMaxS: env.OFFSITE_HJ212_CLOCK_DRIFT_MAX_S,
   },
@@ -148,6 +176,35 @@ lifecycle.register({
     producerConnected = false;
   },
   check: () => producerConnected && publisher.healthy,
+});
+let intake: BatchConsumer | undefined;
+lifecycle.register({
+  name: 'command-intake',
+  start: async () => {
+    intake = createBatchConsumer({
+      kafka,
+      groupId: env.OFFSITE_HJ212_COMMANDS_GROUP_ID,
+      topics: [commandTopics.deviation, commandTopics.command],
+      logger,
+      handle: createCommandIntake({
+        store: commandStore,
+        topics: commandTopics,
+        isLogger: async (mn) => (await directory.lookup(mn)) !== null,
+        backfillExpiryMs: env.OFFSITE_HJ212_BACKFILL_EXPIRY_MS,
+        supervisorExpiryMs: env.OFFSITE_HJ212_SUPERVISOR_COMMAND_EXPIRY_MS,
+        maxAttempts: env.OFFSITE_HJ212_COMMAND_MAX_ATTEMPTS,
+        dlq: sendDlq,
+        metrics,
+        logger,
+      }),
+    });
+    intake.consumer.on(intake.consumer.events.CRASH, (e) => {
+      if (!e.payload.restart) void lifecycle.shutdown('command intake crashed', { error: e.payload.error });
+    });
+    await intake.start();
+  },
+  stop: () => intake?.stop(),
+  check: () => intake?.isRunning() ?? false,
 });
 lifecycle.register({
   name: 'hj212-server',

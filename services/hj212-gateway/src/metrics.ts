@@ -73,8 +73,14 @@ export const gatewayMetricCatalog = {
   commands: {
     type: 'counter',
     name: 'offsite_hj212_commands_total',
-    help: 'Centre commands to loggers by CN and outcome (sent, done, refused, failed, timed-out, disconnected, not-sent; skipped-busy and rate-limited when none was sent)',
+    help: 'Attempts of centre commands to loggers by CN and outcome (sent, done, refused, failed, timed-out, disconnected, not-sent; skipped-busy and rate-limited when no calibration was requested)',
     labelNames: ['cn', 'outcome'],
+  },
+  commandRequests: {
+    type: 'counter',
+    name: 'offsite_hj212_command_requests_total',
+    help: 'Command requests (calibration, backfill, supervisor) by CN and event: requested, fulfilled, refused, failed, timed-out (after the last attempt), expired (never sent in time), retried',
+    labelNames: ['cn', 'event'],
   },
   clockDrift: {
     type: 'histogram',

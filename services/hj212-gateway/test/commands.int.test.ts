@@ -28,7 +28,7 @@ let h: Harness;
 
 beforeAll(async () => {
   h = await startHarness({
-    commands: { timeoutMs: 1_500, calibrationIntervalMs: 600_000, clockDriftMaxS: 60 },
+    commands: { timeoutMs: 1_500, maxAttempts: 1, calibrationIntervalMs: 600_000, clockDriftMaxS: 60 },
   });
 });
 afterAll(async () => {
@@ -64,6 +64,26 @@ async function askForTime(c: Logger212, d: { mn: string; pw: string }) {
   return cmd.packet;
 }
 
+/** The calibration records of an MN in gateway_commands, with their audit trail. */
+async function records(mn: string) {
+  const r = await h.pool.query<{
+    id: string;
+    status: string;
+    trigger: string;
+    qn: string;
+    qn_rtn: string | null;
+    exe_rtn: string | null;
+    attempts: number;
+    events: string[];
+  }>(
+    `select c.id, c.status, c.trigger, c.qn, c.qn_rtn, c.exe_rtn, c.attempts,
+            array(select event from gateway_command_events e where e.command_id = c.id order by seq) as events
+       from gateway_commands c where c.mn = $1 and c.cn = '1012' order by c.requested_at`,
+    [mn],
+  );
+  return r.rows;
+}
+
 const archivedCommand = (qn: string) => (r: Collected) =>
   r.topic === h.topics.raw &&
   r.value.direction === 'out' &&
@@ -81,6 +101,21 @@ describe('clock calibration (1013 → 9013, then 1012) against real Kafka and Po
     c.send(encodePacket(requestAck(me, QnRtn.Ready)));
     c.send(encodePacket(executionResult(me, ExeRtn.Success)));
     await until(async () => (await commands('done')) === 1, 10_000, 'done');
+    await until(
+      async () => (await records(d.mn))[0]?.status === 'fulfilled',
+      10_000,
+      'recorded as fulfilled',
+    );
+    expect(await records(d.mn)).toEqual([
+      expect.objectContaining({
+        trigger: 'logger-asked',
+        qn: cmd.qn,
+        qn_rtn: '1',
+        exe_rtn: '1',
+        attempts: 1,
+        events: ['requested', 'sent', 'fulfilled'],
+      }),
+    ]);
     // A second request inside the interval is answered (9013) but does not set the clock again.
     const again = timeRequest(d);
     c.send(again.bytes);
@@ -96,6 +131,8 @@ describe('clock calibration (1013 → 9013, then 1012) against real Kafka and Po
     const cmd = await askForTime(c, d);
     c.send(encodePacket(requestAck({ qn: cmd.qn, pw: d.pw, mn: d.mn, flag: 4 }, QnRtn.Rejected)));
     await until(async () => (await commands('refused')) === 1, 10_000, 'refused');
+    await until(async () => (await records(d.mn))[0]?.status === 'refused', 10_000, 'recorded as refused');
+    expect((await records(d.mn))[0]).toMatchObject({ qn_rtn: '2', events: ['requested', 'sent', 'refused'] });
     c.end();
   });
 
@@ -105,6 +142,15 @@ describe('clock calibration (1013 → 9013, then 1012) against real Kafka and Po
     await askForTime(c, d);
     await until(async () => (await commands('timed-out')) === 1, 10_000, 'timed out');
     expect(await commands('sent')).toBe(3);
+    await until(
+      async () => (await records(d.mn))[0]?.status === 'timed-out',
+      10_000,
+      'recorded as timed out',
+    );
+    expect((await records(d.mn))[0]).toMatchObject({
+      attempts: 1,
+      events: ['requested', 'sent', 'timed-out'],
+    });
     c.end();
   });
 

@@ -6,11 +6,19 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import pg from 'pg';
-import { createDurableProducer, createKafkaClient, ensureTopics, type DurableProducer } from '@offsite/kafka';
+import {
+  createBatchConsumer,
+  createDurableProducer,
+  createKafkaClient,
+  ensureTopics,
+  type BatchConsumer,
+  type DurableProducer,
+} from '@offsite/kafka';
 import { createMetricsRegistry, createSilentLogger, type Registry } from '@offsite/runtime';
 import { findDeviceByMn, importRegistry, runMigrations } from '@offsite/store';
 import { requireEnv, silentLogger } from '@offsite/testing';
 import {
+  createCommandStore,
   createDeviceDirectory,
   createGateway,
   createGatewayMetrics,
@@ -24,6 +32,7 @@ import {
   type GuardOptions,
   type Topics,
 } from '../src/gateway.js';
+import { createCommandIntake } from '../src/command-intake.js';
 import type { GatewayMetrics } from '../src/metrics.js';
 
 export const examplePath = new URL('../../../registry/example.yaml', import.meta.url).pathname;
@@ -68,6 +77,10 @@ export interface Harness {
   metrics: GatewayMetrics;
   registry: Registry;
   collected: Collected[];
+  /** deviation.v1 and hj212.command.v1 of this harness (consumed by the command intake when started). */
+  commandTopics: { deviation: string; command: string };
+  /** Produces JSON values to a topic (acks=-1). */
+  produce(topic: string, key: string, values: unknown[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -80,6 +93,8 @@ export async function startHarness(
     guard?: Partial<GuardOptions>;
     /** Defaults: DEFAULT_COMMANDS without calibration on drift (the tests' QNs are in 2024). */
     commands?: Partial<CommandOptions>;
+    /** Start the command intake (deviation.v1 and hj212.command.v1 → gateway_commands). */
+    intake?: { backfillExpiryMs?: number; supervisorExpiryMs?: number; maxAttempts?: number };
   } = {},
 ): Promise<Harness> {
   const pgUrl = requireEnv('OFFSITE_PG_URL');
@@ -100,7 +115,10 @@ export async function startHarness(
     { topic: topics.telemetry, numPartitions: 3 },
     { topic: topics.raw, numPartitions: 2 },
     { topic: topics.dlq, numPartitions: 1 },
+    { topic: `t-gw-${id}.deviation.v1`, numPartitions: 2 },
+    { topic: `t-gw-${id}.hj212.command.v1`, numPartitions: 2 },
   ]);
+  const commandTopics = { deviation: `t-gw-${id}.deviation.v1`, command: `t-gw-${id}.hj212.command.v1` };
   const producer = createDurableProducer(kafka, { logger: silentLogger, timeoutMs: 10_000 });
   await producer.connect();
   const gate = new ProducerGate(producer);
@@ -124,6 +142,7 @@ export async function startHarness(
   const metrics = createGatewayMetrics(registry);
   const publisher = createPublisher({ producer: gate, lingerMs: 2, batchMax: 2000, maxPending: 20_000 });
   const directory = createDeviceDirectory({ find: (mn) => findDeviceByMn(pool, mn), ttlMs: 30_000 });
+  const commandStore = createCommandStore(pool);
   const gateway = createGateway({
     host: '127.0.0.1',
     port: 0,
@@ -140,9 +159,35 @@ export async function startHarness(
     metrics,
     logger: createSilentLogger(),
     guard: { ...DEFAULT_GUARD, maxConnectionsPerSource: 2000, ...opts.guard },
-    commands: { ...DEFAULT_COMMANDS, clockDriftMaxS: 0, ...opts.commands },
+    commands: { ...DEFAULT_COMMANDS, clockDriftMaxS: 0, pollMs: 100, ...opts.commands },
+    commandStore,
   });
   const port = await gateway.listen();
+  let intake: BatchConsumer | undefined;
+  if (opts.intake) {
+    intake = createBatchConsumer({
+      kafka,
+      groupId: `gw-test-${id}.commands`,
+      topics: [commandTopics.deviation, commandTopics.command],
+      fromBeginning: true,
+      logger: silentLogger,
+      handle: createCommandIntake({
+        store: commandStore,
+        topics: commandTopics,
+        isLogger: async (mn) => (await directory.lookup(mn)) !== null,
+        backfillExpiryMs: opts.intake.backfillExpiryMs ?? 600_000,
+        supervisorExpiryMs: opts.intake.supervisorExpiryMs ?? 600_000,
+        maxAttempts: opts.intake.maxAttempts ?? 3,
+        dlq: (records) =>
+          publisher.publish(
+            records.map((r) => ({ topic: topics.dlq, message: { key: r.id, value: JSON.stringify(r) } })),
+          ),
+        metrics,
+        logger: createSilentLogger(),
+      }),
+    });
+    await intake.start();
+  }
 
   return {
     gateway,
@@ -153,16 +198,28 @@ export async function startHarness(
     metrics,
     registry,
     collected,
+    commandTopics,
+    async produce(topic, key, values) {
+      await producer.send(
+        topic,
+        values.map((v) => ({ key, value: JSON.stringify(v) })),
+      );
+    },
     async stop() {
       gate.open();
+      await intake?.stop();
       await gateway.close(5_000);
       await publisher.close(5_000).catch(() => undefined);
       await consumer.disconnect();
       await producer.disconnect();
       const a = kafka.admin();
       await a.connect();
-      await a.deleteTopics({ topics: [topics.telemetry, topics.raw, topics.dlq] }).catch(() => undefined);
-      await a.deleteGroups([`gw-test-${id}`]).catch(() => undefined);
+      await a
+        .deleteTopics({
+          topics: [topics.telemetry, topics.raw, topics.dlq, commandTopics.deviation, commandTopics.command],
+        })
+        .catch(() => undefined);
+      await a.deleteGroups([`gw-test-${id}`, `gw-test-${id}.commands`]).catch(() => undefined);
       await a.disconnect();
       await pool.end();
       const c = new pg.Client({ connectionString: pgUrl });

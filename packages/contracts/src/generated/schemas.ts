@@ -221,6 +221,97 @@ export const deviationV1Schema = {
   }
 } as const;
 
+/** schemas/hj212.command.v1.schema.json */
+export const hj212CommandV1Schema = {
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://offsite.example/schemas/hj212.command.v1.schema.json",
+  "title": "Hj212CommandV1",
+  "description": "A supervisor's request that the platform send a command to one HJ 212 data logger: read its time (1011), its real-time interval (1061), its minute interval (1063), or request a period's history (2031 daily, 2051 minute, 2061 hourly, with beginTime and endTime). Produced to hj212.command.v1 by the console, keyed by mn; the hj212-gateway records it under its id (a redelivered request is the same record), sends it over the logger's authenticated connection when there is one, and publishes the outcome in its read API gateway_commands_v1.",
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+    "schema",
+    "id",
+    "mn",
+    "cn",
+    "requestedBy",
+    "requestedAt"
+  ],
+  "properties": {
+    "schema": {
+      "const": "hj212.command.v1"
+    },
+    "id": {
+      "description": "Request id chosen by the requester; the command record's id.",
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 128,
+      "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+    },
+    "mn": {
+      "description": "The data logger's MN as in the registry.",
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 64,
+      "pattern": "^[A-Za-z0-9_-]+$"
+    },
+    "cn": {
+      "enum": [
+        "1011",
+        "1061",
+        "1063",
+        "2031",
+        "2051",
+        "2061"
+      ]
+    },
+    "beginTime": {
+      "description": "First data time of the period asked for (history requests), UTC.",
+      "$ref": "#/$defs/UtcTime"
+    },
+    "endTime": {
+      "description": "Last data time of the period asked for (history requests), UTC; not before beginTime.",
+      "$ref": "#/$defs/UtcTime"
+    },
+    "requestedBy": {
+      "description": "The console user who asked (user id, then username), for the record and the audit.",
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 200
+    },
+    "requestedAt": {
+      "$ref": "#/$defs/UtcTime"
+    }
+  },
+  "if": {
+    "properties": {
+      "cn": {
+        "enum": [
+          "2031",
+          "2051",
+          "2061"
+        ]
+      }
+    },
+    "required": [
+      "cn"
+    ]
+  },
+  "then": {
+    "required": [
+      "beginTime",
+      "endTime"
+    ]
+  },
+  "$defs": {
+    "UtcTime": {
+      "type": "string",
+      "format": "date-time",
+      "pattern": "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"
+    }
+  }
+} as const;
+
 /** schemas/hj212.raw.v1.schema.json */
 export const hj212RawV1Schema = {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -1319,6 +1410,7 @@ export const telemetryV1Schema = {
 /** Schema $id by schema name. */
 export const schemaIds = {
   'deviation.v1': 'https://offsite.example/schemas/deviation.v1.schema.json',
+  'hj212.command.v1': 'https://offsite.example/schemas/hj212.command.v1.schema.json',
   'hj212.raw.v1': 'https://offsite.example/schemas/hj212.raw.v1.schema.json',
   'message.request.v1': 'https://offsite.example/schemas/message.request.v1.schema.json',
   'meter-energy.v1': 'https://offsite.example/schemas/meter-energy.v1.schema.json',

@@ -15,6 +15,7 @@ export interface StandaloneValidator {
 }
 
 export declare const validateDeviationV1: StandaloneValidator;
+export declare const validateHj212CommandV1: StandaloneValidator;
 export declare const validateHj212RawV1: StandaloneValidator;
 export declare const validateMessageRequestV1: StandaloneValidator;
 export declare const validateMeterEnergyV1: StandaloneValidator;

@@ -1079,18 +1079,456 @@ return errors === 0;
 }
 validate20.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateHj212RawV1 = validate25;
-const schema43 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/hj212.raw.v1.schema.json","title":"Hj212RawV1","description":"Archive record of one HJ 212 packet, valid or not, received from or sent to a data logger. Produced to hj212.raw.v1, keyed by connection id.","type":"object","additionalProperties":false,"required":["schema","id","receivedAt","connection","raw","decoded","irregularities","direction"],"properties":{"schema":{"const":"hj212.raw.v1"},"id":{"description":"Unique record id; telemetry.v1 rawRef points here.","$ref":"#/$defs/Id"},"receivedAt":{"description":"When the packet was read (in) or written (out), UTC.","$ref":"#/$defs/UtcTime"},"connection":{"title":"Hj212Connection","type":"object","additionalProperties":false,"required":["id","remoteAddress","remotePort","localPort"],"properties":{"id":{"$ref":"#/$defs/Id"},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},"mn":{"description":"MN as found in the packet, when it could be read.","type":"string","minLength":1,"maxLength":64},"cn":{"description":"CN as found in the packet, when it could be read.","type":"string","minLength":1,"maxLength":8},"raw":{"description":"Base64 of the exact bytes of the packet (frame including ## and CR LF when present), except that the values of PW and NewPW are masked with one * per byte: the length stays, the CRC is the sender's over the unmasked segment.","type":"string","contentEncoding":"base64","maxLength":1500000,"pattern":"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"},"decoded":{"description":"Whether the packet was decoded successfully.","type":"boolean"},"error":{"title":"Hj212RawError","description":"Why decoding failed (present when decoded is false).","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"message":{"type":"string","minLength":1,"maxLength":2000}}},"irregularities":{"type":"array","items":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"uniqueItems":true},"direction":{"description":"in = from the data logger; out = a reply or request sent by the gateway.","enum":["in","out"]}},"if":{"properties":{"decoded":{"const":false}},"required":["decoded"]},"then":{"required":["error"]},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
-const schema44 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
-const schema45 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
-const pattern17 = new RegExp("^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$", "u");
-const pattern18 = new RegExp("^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$", "u");
+export const validateHj212CommandV1 = validate25;
+const schema43 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/hj212.command.v1.schema.json","title":"Hj212CommandV1","description":"A supervisor's request that the platform send a command to one HJ 212 data logger: read its time (1011), its real-time interval (1061), its minute interval (1063), or request a period's history (2031 daily, 2051 minute, 2061 hourly, with beginTime and endTime). Produced to hj212.command.v1 by the console, keyed by mn; the hj212-gateway records it under its id (a redelivered request is the same record), sends it over the logger's authenticated connection when there is one, and publishes the outcome in its read API gateway_commands_v1.","type":"object","additionalProperties":false,"required":["schema","id","mn","cn","requestedBy","requestedAt"],"properties":{"schema":{"const":"hj212.command.v1"},"id":{"description":"Request id chosen by the requester; the command record's id.","type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"mn":{"description":"The data logger's MN as in the registry.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$"},"cn":{"enum":["1011","1061","1063","2031","2051","2061"]},"beginTime":{"description":"First data time of the period asked for (history requests), UTC.","$ref":"#/$defs/UtcTime"},"endTime":{"description":"Last data time of the period asked for (history requests), UTC; not before beginTime.","$ref":"#/$defs/UtcTime"},"requestedBy":{"description":"The console user who asked (user id, then username), for the record and the audit.","type":"string","minLength":1,"maxLength":200},"requestedAt":{"$ref":"#/$defs/UtcTime"}},"if":{"properties":{"cn":{"enum":["2031","2051","2061"]}},"required":["cn"]},"then":{"required":["beginTime","endTime"]},"$defs":{"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
+const schema44 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
+const pattern15 = new RegExp("^[A-Za-z0-9_-]+$", "u");
 
 function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="https://offsite.example/schemas/hj212.raw.v1.schema.json" */;
+/*# sourceURL="https://offsite.example/schemas/hj212.command.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate25.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+const _errs1 = errors;
+let valid0 = true;
+const _errs2 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.cn === undefined) && (missing0 = "cn")){
+const err0 = {};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+else {
+if(data.cn !== undefined){
+let data0 = data.cn;
+if(!(((data0 === "2031") || (data0 === "2051")) || (data0 === "2061"))){
+const err1 = {};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+}
+}
+var _valid0 = _errs2 === errors;
+errors = _errs1;
+if(vErrors !== null){
+if(_errs1){
+vErrors.length = _errs1;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid0){
+const _errs4 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.beginTime === undefined){
+const err2 = {instancePath,schemaPath:"#/then/required",keyword:"required",params:{missingProperty: "beginTime"},message:"must have required property '"+"beginTime"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.endTime === undefined){
+const err3 = {instancePath,schemaPath:"#/then/required",keyword:"required",params:{missingProperty: "endTime"},message:"must have required property '"+"endTime"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+var _valid0 = _errs4 === errors;
+valid0 = _valid0;
+}
+if(!valid0){
+const err4 = {instancePath,schemaPath:"#/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.schema === undefined){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "schema"},message:"must have required property '"+"schema"+"'"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data.id === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.mn === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "mn"},message:"must have required property '"+"mn"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.cn === undefined){
+const err8 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "cn"},message:"must have required property '"+"cn"+"'"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(data.requestedBy === undefined){
+const err9 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "requestedBy"},message:"must have required property '"+"requestedBy"+"'"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if(data.requestedAt === undefined){
+const err10 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "requestedAt"},message:"must have required property '"+"requestedAt"+"'"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((((((((key0 === "schema") || (key0 === "id")) || (key0 === "mn")) || (key0 === "cn")) || (key0 === "beginTime")) || (key0 === "endTime")) || (key0 === "requestedBy")) || (key0 === "requestedAt"))){
+const err11 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.schema !== undefined){
+if("hj212.command.v1" !== data.schema){
+const err12 = {instancePath:instancePath+"/schema",schemaPath:"#/properties/schema/const",keyword:"const",params:{allowedValue: "hj212.command.v1"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+let data2 = data.id;
+if(typeof data2 === "string"){
+if(func2(data2) > 128){
+const err13 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+if(func2(data2) < 1){
+const err14 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+if(!pattern4.test(data2)){
+const err15 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]*$"+"\""};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+else {
+const err16 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+if(data.mn !== undefined){
+let data3 = data.mn;
+if(typeof data3 === "string"){
+if(func2(data3) > 64){
+const err17 = {instancePath:instancePath+"/mn",schemaPath:"#/properties/mn/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+if(func2(data3) < 1){
+const err18 = {instancePath:instancePath+"/mn",schemaPath:"#/properties/mn/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+if(!pattern15.test(data3)){
+const err19 = {instancePath:instancePath+"/mn",schemaPath:"#/properties/mn/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\""};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+else {
+const err20 = {instancePath:instancePath+"/mn",schemaPath:"#/properties/mn/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+if(data.cn !== undefined){
+let data4 = data.cn;
+if(!((((((data4 === "1011") || (data4 === "1061")) || (data4 === "1063")) || (data4 === "2031")) || (data4 === "2051")) || (data4 === "2061"))){
+const err21 = {instancePath:instancePath+"/cn",schemaPath:"#/properties/cn/enum",keyword:"enum",params:{allowedValues: schema43.properties.cn.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+if(data.beginTime !== undefined){
+let data5 = data.beginTime;
+if(typeof data5 === "string"){
+if(!pattern7.test(data5)){
+const err22 = {instancePath:instancePath+"/beginTime",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+if(!(formats0.validate(data5))){
+const err23 = {instancePath:instancePath+"/beginTime",schemaPath:"#/$defs/UtcTime/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+else {
+const err24 = {instancePath:instancePath+"/beginTime",schemaPath:"#/$defs/UtcTime/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+if(data.endTime !== undefined){
+let data6 = data.endTime;
+if(typeof data6 === "string"){
+if(!pattern7.test(data6)){
+const err25 = {instancePath:instancePath+"/endTime",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+if(!(formats0.validate(data6))){
+const err26 = {instancePath:instancePath+"/endTime",schemaPath:"#/$defs/UtcTime/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+else {
+const err27 = {instancePath:instancePath+"/endTime",schemaPath:"#/$defs/UtcTime/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+if(data.requestedBy !== undefined){
+let data7 = data.requestedBy;
+if(typeof data7 === "string"){
+if(func2(data7) > 200){
+const err28 = {instancePath:instancePath+"/requestedBy",schemaPath:"#/properties/requestedBy/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+if(func2(data7) < 1){
+const err29 = {instancePath:instancePath+"/requestedBy",schemaPath:"#/properties/requestedBy/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+else {
+const err30 = {instancePath:instancePath+"/requestedBy",schemaPath:"#/properties/requestedBy/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+}
+if(data.requestedAt !== undefined){
+let data8 = data.requestedAt;
+if(typeof data8 === "string"){
+if(!pattern7.test(data8)){
+const err31 = {instancePath:instancePath+"/requestedAt",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+if(!(formats0.validate(data8))){
+const err32 = {instancePath:instancePath+"/requestedAt",schemaPath:"#/$defs/UtcTime/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+else {
+const err33 = {instancePath:instancePath+"/requestedAt",schemaPath:"#/$defs/UtcTime/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+}
+else {
+const err34 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+validate25.errors = vErrors;
+return errors === 0;
+}
+validate25.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+export const validateHj212RawV1 = validate26;
+const schema47 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/hj212.raw.v1.schema.json","title":"Hj212RawV1","description":"Archive record of one HJ 212 packet, valid or not, received from or sent to a data logger. Produced to hj212.raw.v1, keyed by connection id.","type":"object","additionalProperties":false,"required":["schema","id","receivedAt","connection","raw","decoded","irregularities","direction"],"properties":{"schema":{"const":"hj212.raw.v1"},"id":{"description":"Unique record id; telemetry.v1 rawRef points here.","$ref":"#/$defs/Id"},"receivedAt":{"description":"When the packet was read (in) or written (out), UTC.","$ref":"#/$defs/UtcTime"},"connection":{"title":"Hj212Connection","type":"object","additionalProperties":false,"required":["id","remoteAddress","remotePort","localPort"],"properties":{"id":{"$ref":"#/$defs/Id"},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},"mn":{"description":"MN as found in the packet, when it could be read.","type":"string","minLength":1,"maxLength":64},"cn":{"description":"CN as found in the packet, when it could be read.","type":"string","minLength":1,"maxLength":8},"raw":{"description":"Base64 of the exact bytes of the packet (frame including ## and CR LF when present), except that the values of PW and NewPW are masked with one * per byte: the length stays, the CRC is the sender's over the unmasked segment.","type":"string","contentEncoding":"base64","maxLength":1500000,"pattern":"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"},"decoded":{"description":"Whether the packet was decoded successfully.","type":"boolean"},"error":{"title":"Hj212RawError","description":"Why decoding failed (present when decoded is false).","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"message":{"type":"string","minLength":1,"maxLength":2000}}},"irregularities":{"type":"array","items":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"uniqueItems":true},"direction":{"description":"in = from the data logger; out = a reply or request sent by the gateway.","enum":["in","out"]}},"if":{"properties":{"decoded":{"const":false}},"required":["decoded"]},"then":{"required":["error"]},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
+const schema48 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
+const schema49 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
+const pattern22 = new RegExp("^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$", "u");
+const pattern23 = new RegExp("^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$", "u");
+
+function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://offsite.example/schemas/hj212.raw.v1.schema.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate26.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1246,7 +1684,7 @@ vErrors.push(err11);
 errors++;
 }
 for(const key0 in data){
-if(!(func1.call(schema43.properties, key0))){
+if(!(func1.call(schema47.properties, key0))){
 const err12 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err12];
@@ -1649,7 +2087,7 @@ vErrors.push(err46);
 }
 errors++;
 }
-if(!pattern17.test(data11)){
+if(!pattern22.test(data11)){
 const err47 = {instancePath:instancePath+"/raw",schemaPath:"#/properties/raw/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"},message:"must match pattern \""+"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"+"\""};
 if(vErrors === null){
 vErrors = [err47];
@@ -1731,7 +2169,7 @@ vErrors.push(err53);
 }
 errors++;
 }
-if(!pattern18.test(data14)){
+if(!pattern23.test(data14)){
 const err54 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},message:"must match pattern \""+"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"+"\""};
 if(vErrors === null){
 vErrors = [err54];
@@ -1817,7 +2255,7 @@ vErrors.push(err60);
 }
 errors++;
 }
-if(!pattern18.test(data17)){
+if(!pattern23.test(data17)){
 const err61 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/properties/irregularities/items/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},message:"must match pattern \""+"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"+"\""};
 if(vErrors === null){
 vErrors = [err61];
@@ -1878,7 +2316,7 @@ errors++;
 if(data.direction !== undefined){
 let data18 = data.direction;
 if(!((data18 === "in") || (data18 === "out"))){
-const err65 = {instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/enum",keyword:"enum",params:{allowedValues: schema43.properties.direction.enum},message:"must be equal to one of the allowed values"};
+const err65 = {instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/enum",keyword:"enum",params:{allowedValues: schema47.properties.direction.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -1899,21 +2337,21 @@ vErrors.push(err66);
 }
 errors++;
 }
-validate25.errors = vErrors;
+validate26.errors = vErrors;
 return errors === 0;
 }
-validate25.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate26.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateMessageRequestV1 = validate26;
-const schema47 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/message.request.v1.schema.json","title":"MessageRequestV1","description":"A message another service asks the alerter to deliver (the console's complaint and monthly-report reminders to inspectors and its outreach to enterprise contacts), rendered by the requester. Produced to message.request.v1, keyed by id. The alerter delivers each id once: it records the notification under this id before calling a provider and skips an id already sent. The address is the full one the provider needs; the alerter masks it in everything it records and publishes.","type":"object","additionalProperties":false,"required":["schema","id","kind","channel","recipient","language","subject","text","sms","requestedAt"],"properties":{"schema":{"const":"message.request.v1"},"id":{"description":"Deterministic message id chosen by the requester (a repeated request carries the same id); the notification id.","$ref":"#/$defs/Id"},"kind":{"enum":["complaint-reminder","report-reminder","outreach"]},"channel":{"enum":["email","sms"]},"recipient":{"title":"MessageRecipient","type":"object","additionalProperties":false,"required":["kind","id","address"],"properties":{"kind":{"description":"inspector = the console's inspector roster; enterprise-contact = a contact in the registry.","enum":["inspector","enterprise-contact"]},"id":{"$ref":"#/$defs/Id"},"name":{"type":"string","minLength":1,"maxLength":100},"address":{"description":"E-mail address or phone number, as the channel needs it.","type":"string","minLength":3,"maxLength":320}}},"language":{"enum":["zh","en"]},"subject":{"type":"string","minLength":1,"maxLength":500},"text":{"description":"Plain-text e-mail body.","type":"string","minLength":1,"maxLength":20000},"sms":{"description":"SMS text.","type":"string","minLength":1,"maxLength":1000},"requestedAt":{"$ref":"#/$defs/UtcTime"}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
-const schema48 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
-const schema50 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
+export const validateMessageRequestV1 = validate27;
+const schema51 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/message.request.v1.schema.json","title":"MessageRequestV1","description":"A message another service asks the alerter to deliver (the console's complaint and monthly-report reminders to inspectors and its outreach to enterprise contacts), rendered by the requester. Produced to message.request.v1, keyed by id. The alerter delivers each id once: it records the notification under this id before calling a provider and skips an id already sent. The address is the full one the provider needs; the alerter masks it in everything it records and publishes.","type":"object","additionalProperties":false,"required":["schema","id","kind","channel","recipient","language","subject","text","sms","requestedAt"],"properties":{"schema":{"const":"message.request.v1"},"id":{"description":"Deterministic message id chosen by the requester (a repeated request carries the same id); the notification id.","$ref":"#/$defs/Id"},"kind":{"enum":["complaint-reminder","report-reminder","outreach"]},"channel":{"enum":["email","sms"]},"recipient":{"title":"MessageRecipient","type":"object","additionalProperties":false,"required":["kind","id","address"],"properties":{"kind":{"description":"inspector = the console's inspector roster; enterprise-contact = a contact in the registry.","enum":["inspector","enterprise-contact"]},"id":{"$ref":"#/$defs/Id"},"name":{"type":"string","minLength":1,"maxLength":100},"address":{"description":"E-mail address or phone number, as the channel needs it.","type":"string","minLength":3,"maxLength":320}}},"language":{"enum":["zh","en"]},"subject":{"type":"string","minLength":1,"maxLength":500},"text":{"description":"Plain-text e-mail body.","type":"string","minLength":1,"maxLength":20000},"sms":{"description":"SMS text.","type":"string","minLength":1,"maxLength":1000},"requestedAt":{"$ref":"#/$defs/UtcTime"}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
+const schema52 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
+const schema54 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
 
-function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://offsite.example/schemas/message.request.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate26.evaluated;
+const evaluated0 = validate27.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2022,7 +2460,7 @@ vErrors.push(err9);
 errors++;
 }
 for(const key0 in data){
-if(!(func1.call(schema47.properties, key0))){
+if(!(func1.call(schema51.properties, key0))){
 const err10 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err10];
@@ -2093,7 +2531,7 @@ errors++;
 if(data.kind !== undefined){
 let data2 = data.kind;
 if(!(((data2 === "complaint-reminder") || (data2 === "report-reminder")) || (data2 === "outreach"))){
-const err16 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema47.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err16 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema51.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -2106,7 +2544,7 @@ errors++;
 if(data.channel !== undefined){
 let data3 = data.channel;
 if(!((data3 === "email") || (data3 === "sms"))){
-const err17 = {instancePath:instancePath+"/channel",schemaPath:"#/properties/channel/enum",keyword:"enum",params:{allowedValues: schema47.properties.channel.enum},message:"must be equal to one of the allowed values"};
+const err17 = {instancePath:instancePath+"/channel",schemaPath:"#/properties/channel/enum",keyword:"enum",params:{allowedValues: schema51.properties.channel.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -2164,7 +2602,7 @@ errors++;
 if(data4.kind !== undefined){
 let data5 = data4.kind;
 if(!((data5 === "inspector") || (data5 === "enterprise-contact"))){
-const err22 = {instancePath:instancePath+"/recipient/kind",schemaPath:"#/properties/recipient/properties/kind/enum",keyword:"enum",params:{allowedValues: schema47.properties.recipient.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err22 = {instancePath:instancePath+"/recipient/kind",schemaPath:"#/properties/recipient/properties/kind/enum",keyword:"enum",params:{allowedValues: schema51.properties.recipient.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -2304,7 +2742,7 @@ errors++;
 if(data.language !== undefined){
 let data9 = data.language;
 if(!((data9 === "zh") || (data9 === "en"))){
-const err34 = {instancePath:instancePath+"/language",schemaPath:"#/properties/language/enum",keyword:"enum",params:{allowedValues: schema47.properties.language.enum},message:"must be equal to one of the allowed values"};
+const err34 = {instancePath:instancePath+"/language",schemaPath:"#/properties/language/enum",keyword:"enum",params:{allowedValues: schema51.properties.language.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -2465,19 +2903,19 @@ vErrors.push(err47);
 }
 errors++;
 }
-validate26.errors = vErrors;
+validate27.errors = vErrors;
 return errors === 0;
 }
-validate26.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate27.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateMeterEnergyV1 = validate27;
-const schema51 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/meter-energy.v1.schema.json","title":"MeterEnergyV1","description":"Energy reading an electricity sub-meter (or its IoT gateway) publishes on MQTT offsite/v1/{enterpriseId}/meters/{meterId}/energy.","type":"object","additionalProperties":false,"required":["ts","powerKw","energyKwh","status"],"properties":{"ts":{"description":"Measurement instant, RFC 3339 with an explicit offset (Z or +08:00).","type":"string","format":"date-time"},"powerKw":{"description":"Active power, kW.","type":"number","minimum":0},"energyKwh":{"description":"Cumulative active energy register, kWh.","type":"number","minimum":0},"currentA":{"description":"Phase current, A.","type":"number","minimum":0},"status":{"description":"Whether the metered equipment is running.","enum":["running","stopped"]}}};
+export const validateMeterEnergyV1 = validate28;
+const schema55 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/meter-energy.v1.schema.json","title":"MeterEnergyV1","description":"Energy reading an electricity sub-meter (or its IoT gateway) publishes on MQTT offsite/v1/{enterpriseId}/meters/{meterId}/energy.","type":"object","additionalProperties":false,"required":["ts","powerKw","energyKwh","status"],"properties":{"ts":{"description":"Measurement instant, RFC 3339 with an explicit offset (Z or +08:00).","type":"string","format":"date-time"},"powerKw":{"description":"Active power, kW.","type":"number","minimum":0},"energyKwh":{"description":"Cumulative active energy register, kWh.","type":"number","minimum":0},"currentA":{"description":"Phase current, A.","type":"number","minimum":0},"status":{"description":"Whether the metered equipment is running.","enum":["running","stopped"]}}};
 
-function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://offsite.example/schemas/meter-energy.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate27.evaluated;
+const evaluated0 = validate28.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2640,7 +3078,7 @@ errors++;
 if(data.status !== undefined){
 let data4 = data.status;
 if(!((data4 === "running") || (data4 === "stopped"))){
-const err13 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema51.properties.status.enum},message:"must be equal to one of the allowed values"};
+const err13 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema55.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -2661,19 +3099,19 @@ vErrors.push(err14);
 }
 errors++;
 }
-validate27.errors = vErrors;
+validate28.errors = vErrors;
 return errors === 0;
 }
-validate27.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate28.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateMeterStatusV1 = validate28;
-const schema52 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/meter-status.v1.schema.json","title":"MeterStatusV1","description":"Connectivity status a meter gateway publishes (not retained: the broker refuses retained messages and wills) on MQTT offsite/v1/{enterpriseId}/meters/{meterId}/status; 'offline' is also its last-will message.","type":"object","additionalProperties":false,"required":["state"],"properties":{"state":{"enum":["online","offline"]},"ts":{"description":"When the state was reported (absent in a last-will message).","type":"string","format":"date-time"},"reason":{"type":"string","maxLength":200},"firmware":{"type":"string","maxLength":64}}};
+export const validateMeterStatusV1 = validate29;
+const schema56 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/meter-status.v1.schema.json","title":"MeterStatusV1","description":"Connectivity status a meter gateway publishes (not retained: the broker refuses retained messages and wills) on MQTT offsite/v1/{enterpriseId}/meters/{meterId}/status; 'offline' is also its last-will message.","type":"object","additionalProperties":false,"required":["state"],"properties":{"state":{"enum":["online","offline"]},"ts":{"description":"When the state was reported (absent in a last-will message).","type":"string","format":"date-time"},"reason":{"type":"string","maxLength":200},"firmware":{"type":"string","maxLength":64}}};
 
-function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://offsite.example/schemas/meter-status.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate28.evaluated;
+const evaluated0 = validate29.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2706,7 +3144,7 @@ errors++;
 if(data.state !== undefined){
 let data0 = data.state;
 if(!((data0 === "online") || (data0 === "offline"))){
-const err2 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/enum",keyword:"enum",params:{allowedValues: schema52.properties.state.enum},message:"must be equal to one of the allowed values"};
+const err2 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/enum",keyword:"enum",params:{allowedValues: schema56.properties.state.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2802,23 +3240,23 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate28.errors = vErrors;
+validate29.errors = vErrors;
 return errors === 0;
 }
-validate28.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate29.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateNotificationV1 = validate29;
-const schema53 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/notification.v1.schema.json","title":"NotificationV1","description":"Lifecycle event of one notification attempt (enqueued, sent, delivered, failed, suppressed). Produced to notification.v1, keyed by id so one notification's events stay in order.","type":"object","additionalProperties":false,"required":["schema","id","recipient","channel","provider","round","status","at"],"properties":{"schema":{"const":"notification.v1"},"id":{"description":"Notification id, deterministic from (deviation or case, recipient, channel, round); shared by all status events of that notification.","$ref":"#/$defs/Id"},"deviationId":{"$ref":"#/$defs/Id"},"caseId":{"$ref":"#/$defs/Id"},"recipient":{"title":"NotificationRecipient","type":"object","additionalProperties":false,"required":["kind","id","address"],"properties":{"kind":{"description":"enterprise-contact = a contact in the registry; supervisor = a bureau user; inspector = the console's inspector roster.","enum":["enterprise-contact","supervisor","inspector"]},"id":{"$ref":"#/$defs/Id"},"address":{"description":"Masked address (138****5678, z***@example.com); never the full phone number or e-mail.","type":"string","minLength":1,"maxLength":320,"pattern":"\\*"}}},"channel":{"enum":["email","sms","outbox"]},"provider":{"description":"Adapter that delivers, e.g. smtp, aliyun-sms, outbox.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9._-]*$"},"round":{"description":"Reminder/escalation round, from 1.","type":"integer","minimum":1},"attempt":{"description":"Delivery attempt within the round (job retries), from 1.","type":"integer","minimum":1},"status":{"enum":["enqueued","sent","delivered","failed","suppressed"]},"error":{"title":"NotificationError","description":"Why the attempt failed or was suppressed.","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"message":{"type":"string","minLength":1,"maxLength":2000},"retryable":{"type":"boolean"}}},"providerMessageId":{"type":"string","minLength":1,"maxLength":256},"latencyMs":{"description":"Time the provider took to accept (sent) or deliver (delivered).","type":"integer","minimum":0},"at":{"$ref":"#/$defs/UtcTime"}},"if":{"properties":{"status":{"const":"failed"}},"required":["status"]},"then":{"required":["error"]},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
-const schema54 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
-const schema58 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
-const pattern27 = new RegExp("\\*", "u");
-const pattern28 = new RegExp("^[a-z0-9][a-z0-9._-]*$", "u");
+export const validateNotificationV1 = validate30;
+const schema57 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/notification.v1.schema.json","title":"NotificationV1","description":"Lifecycle event of one notification attempt (enqueued, sent, delivered, failed, suppressed). Produced to notification.v1, keyed by id so one notification's events stay in order.","type":"object","additionalProperties":false,"required":["schema","id","recipient","channel","provider","round","status","at"],"properties":{"schema":{"const":"notification.v1"},"id":{"description":"Notification id, deterministic from (deviation or case, recipient, channel, round); shared by all status events of that notification.","$ref":"#/$defs/Id"},"deviationId":{"$ref":"#/$defs/Id"},"caseId":{"$ref":"#/$defs/Id"},"recipient":{"title":"NotificationRecipient","type":"object","additionalProperties":false,"required":["kind","id","address"],"properties":{"kind":{"description":"enterprise-contact = a contact in the registry; supervisor = a bureau user; inspector = the console's inspector roster.","enum":["enterprise-contact","supervisor","inspector"]},"id":{"$ref":"#/$defs/Id"},"address":{"description":"Masked address (138****5678, z***@example.com); never the full phone number or e-mail.","type":"string","minLength":1,"maxLength":320,"pattern":"\\*"}}},"channel":{"enum":["email","sms","outbox"]},"provider":{"description":"Adapter that delivers, e.g. smtp, aliyun-sms, outbox.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9._-]*$"},"round":{"description":"Reminder/escalation round, from 1.","type":"integer","minimum":1},"attempt":{"description":"Delivery attempt within the round (job retries), from 1.","type":"integer","minimum":1},"status":{"enum":["enqueued","sent","delivered","failed","suppressed"]},"error":{"title":"NotificationError","description":"Why the attempt failed or was suppressed.","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"message":{"type":"string","minLength":1,"maxLength":2000},"retryable":{"type":"boolean"}}},"providerMessageId":{"type":"string","minLength":1,"maxLength":256},"latencyMs":{"description":"Time the provider took to accept (sent) or deliver (delivered).","type":"integer","minimum":0},"at":{"$ref":"#/$defs/UtcTime"}},"if":{"properties":{"status":{"const":"failed"}},"required":["status"]},"then":{"required":["error"]},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
+const schema58 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
+const schema62 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
+const pattern32 = new RegExp("\\*", "u");
+const pattern33 = new RegExp("^[a-z0-9][a-z0-9._-]*$", "u");
 
-function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://offsite.example/schemas/notification.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate29.evaluated;
+const evaluated0 = validate30.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2974,7 +3412,7 @@ vErrors.push(err11);
 errors++;
 }
 for(const key0 in data){
-if(!(func1.call(schema53.properties, key0))){
+if(!(func1.call(schema57.properties, key0))){
 const err12 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err12];
@@ -3180,7 +3618,7 @@ errors++;
 if(data5.kind !== undefined){
 let data6 = data5.kind;
 if(!(((data6 === "enterprise-contact") || (data6 === "supervisor")) || (data6 === "inspector"))){
-const err30 = {instancePath:instancePath+"/recipient/kind",schemaPath:"#/properties/recipient/properties/kind/enum",keyword:"enum",params:{allowedValues: schema53.properties.recipient.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err30 = {instancePath:instancePath+"/recipient/kind",schemaPath:"#/properties/recipient/properties/kind/enum",keyword:"enum",params:{allowedValues: schema57.properties.recipient.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -3258,7 +3696,7 @@ vErrors.push(err36);
 }
 errors++;
 }
-if(!pattern27.test(data8)){
+if(!pattern32.test(data8)){
 const err37 = {instancePath:instancePath+"/recipient/address",schemaPath:"#/properties/recipient/properties/address/pattern",keyword:"pattern",params:{pattern: "\\*"},message:"must match pattern \""+"\\*"+"\""};
 if(vErrors === null){
 vErrors = [err37];
@@ -3295,7 +3733,7 @@ errors++;
 if(data.channel !== undefined){
 let data9 = data.channel;
 if(!(((data9 === "email") || (data9 === "sms")) || (data9 === "outbox"))){
-const err40 = {instancePath:instancePath+"/channel",schemaPath:"#/properties/channel/enum",keyword:"enum",params:{allowedValues: schema53.properties.channel.enum},message:"must be equal to one of the allowed values"};
+const err40 = {instancePath:instancePath+"/channel",schemaPath:"#/properties/channel/enum",keyword:"enum",params:{allowedValues: schema57.properties.channel.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -3328,7 +3766,7 @@ vErrors.push(err42);
 }
 errors++;
 }
-if(!pattern28.test(data10)){
+if(!pattern33.test(data10)){
 const err43 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9._-]*$"},message:"must match pattern \""+"^[a-z0-9][a-z0-9._-]*$"+"\""};
 if(vErrors === null){
 vErrors = [err43];
@@ -3403,7 +3841,7 @@ errors++;
 if(data.status !== undefined){
 let data13 = data.status;
 if(!(((((data13 === "enqueued") || (data13 === "sent")) || (data13 === "delivered")) || (data13 === "failed")) || (data13 === "suppressed"))){
-const err49 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema53.properties.status.enum},message:"must be equal to one of the allowed values"};
+const err49 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema57.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -3461,7 +3899,7 @@ vErrors.push(err53);
 }
 errors++;
 }
-if(!pattern18.test(data15)){
+if(!pattern23.test(data15)){
 const err54 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},message:"must match pattern \""+"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"+"\""};
 if(vErrors === null){
 vErrors = [err54];
@@ -3648,22 +4086,22 @@ vErrors.push(err69);
 }
 errors++;
 }
-validate29.errors = vErrors;
+validate30.errors = vErrors;
 return errors === 0;
 }
-validate29.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate30.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateReviewDecisionV1 = validate30;
-const schema59 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/review.decision.v1.schema.json","title":"ReviewDecisionV1","description":"A supervisor's review decision on one deviation case, published by the console after the decision committed. Produced to review.decision.v1, keyed by enterpriseId. `sequence` grows with every decision of the same case, so a consumer keeps the event with the highest sequence and ignores older or repeated ones.","type":"object","additionalProperties":false,"required":["schema","id","deviationId","sequence","enterpriseId","action","reviewState","suspectedFalsification","decidedAt"],"properties":{"schema":{"const":"review.decision.v1"},"id":{"description":"Event id, `<deviationId>:<sequence>`; a re-published event carries the same id.","type":"string","minLength":3,"maxLength":160,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*:[0-9]+$"},"deviationId":{"$ref":"#/$defs/Id"},"sequence":{"description":"Position of this decision among all decisions the console published (increases per case).","type":"integer","minimum":1},"enterpriseId":{"$ref":"#/$defs/Id"},"action":{"description":"The review action that produced the state.","enum":["acknowledge","request-rectification","confirm","dismiss","escalate","close"]},"reviewState":{"description":"The case's review state after the decision.","enum":["new","acknowledged","rectification-requested","inspection","confirmed","dismissed","closed"]},"decision":{"description":"With `confirm`: the outcome the supervisor chose.","enum":["no-penalty","penalty","judicial-referral"]},"suspectedFalsification":{"description":"The deviation was flagged as suspected falsification (copied from the case).","type":"boolean"},"decidedAt":{"$ref":"#/$defs/UtcTime"}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
-const schema60 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
-const schema62 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
-const pattern31 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]*:[0-9]+$", "u");
+export const validateReviewDecisionV1 = validate31;
+const schema63 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/review.decision.v1.schema.json","title":"ReviewDecisionV1","description":"A supervisor's review decision on one deviation case, published by the console after the decision committed. Produced to review.decision.v1, keyed by enterpriseId. `sequence` grows with every decision of the same case, so a consumer keeps the event with the highest sequence and ignores older or repeated ones.","type":"object","additionalProperties":false,"required":["schema","id","deviationId","sequence","enterpriseId","action","reviewState","suspectedFalsification","decidedAt"],"properties":{"schema":{"const":"review.decision.v1"},"id":{"description":"Event id, `<deviationId>:<sequence>`; a re-published event carries the same id.","type":"string","minLength":3,"maxLength":160,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*:[0-9]+$"},"deviationId":{"$ref":"#/$defs/Id"},"sequence":{"description":"Position of this decision among all decisions the console published (increases per case).","type":"integer","minimum":1},"enterpriseId":{"$ref":"#/$defs/Id"},"action":{"description":"The review action that produced the state.","enum":["acknowledge","request-rectification","confirm","dismiss","escalate","close"]},"reviewState":{"description":"The case's review state after the decision.","enum":["new","acknowledged","rectification-requested","inspection","confirmed","dismissed","closed"]},"decision":{"description":"With `confirm`: the outcome the supervisor chose.","enum":["no-penalty","penalty","judicial-referral"]},"suspectedFalsification":{"description":"The deviation was flagged as suspected falsification (copied from the case).","type":"boolean"},"decidedAt":{"$ref":"#/$defs/UtcTime"}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
+const schema64 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
+const schema66 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
+const pattern36 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]*:[0-9]+$", "u");
 
-function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://offsite.example/schemas/review.decision.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate30.evaluated;
+const evaluated0 = validate31.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3762,7 +4200,7 @@ vErrors.push(err8);
 errors++;
 }
 for(const key0 in data){
-if(!(func1.call(schema59.properties, key0))){
+if(!(func1.call(schema63.properties, key0))){
 const err9 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err9];
@@ -3808,7 +4246,7 @@ vErrors.push(err12);
 }
 errors++;
 }
-if(!pattern31.test(data1)){
+if(!pattern36.test(data1)){
 const err13 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]*:[0-9]+$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]*:[0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err13];
@@ -3948,7 +4386,7 @@ errors++;
 if(data.action !== undefined){
 let data5 = data.action;
 if(!((((((data5 === "acknowledge") || (data5 === "request-rectification")) || (data5 === "confirm")) || (data5 === "dismiss")) || (data5 === "escalate")) || (data5 === "close"))){
-const err25 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/enum",keyword:"enum",params:{allowedValues: schema59.properties.action.enum},message:"must be equal to one of the allowed values"};
+const err25 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/enum",keyword:"enum",params:{allowedValues: schema63.properties.action.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -3961,7 +4399,7 @@ errors++;
 if(data.reviewState !== undefined){
 let data6 = data.reviewState;
 if(!(((((((data6 === "new") || (data6 === "acknowledged")) || (data6 === "rectification-requested")) || (data6 === "inspection")) || (data6 === "confirmed")) || (data6 === "dismissed")) || (data6 === "closed"))){
-const err26 = {instancePath:instancePath+"/reviewState",schemaPath:"#/properties/reviewState/enum",keyword:"enum",params:{allowedValues: schema59.properties.reviewState.enum},message:"must be equal to one of the allowed values"};
+const err26 = {instancePath:instancePath+"/reviewState",schemaPath:"#/properties/reviewState/enum",keyword:"enum",params:{allowedValues: schema63.properties.reviewState.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -3974,7 +4412,7 @@ errors++;
 if(data.decision !== undefined){
 let data7 = data.decision;
 if(!(((data7 === "no-penalty") || (data7 === "penalty")) || (data7 === "judicial-referral"))){
-const err27 = {instancePath:instancePath+"/decision",schemaPath:"#/properties/decision/enum",keyword:"enum",params:{allowedValues: schema59.properties.decision.enum},message:"must be equal to one of the allowed values"};
+const err27 = {instancePath:instancePath+"/decision",schemaPath:"#/properties/decision/enum",keyword:"enum",params:{allowedValues: schema63.properties.decision.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -4042,28 +4480,28 @@ vErrors.push(err32);
 }
 errors++;
 }
-validate30.errors = vErrors;
+validate31.errors = vErrors;
 return errors === 0;
 }
-validate30.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate31.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateTelemetryDlqV1 = validate31;
-const schema63 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/telemetry.dlq.v1.schema.json","title":"TelemetryDlqV1","description":"Input an ingestor could not turn into telemetry.v1, kept with the exact bytes and a machine-readable reason. Produced to telemetry.dlq.v1.","type":"object","additionalProperties":false,"required":["schema","id","source","reason","raw","receivedAt","origin","irregularities"],"properties":{"schema":{"const":"telemetry.dlq.v1"},"id":{"description":"Unique id of the rejected input (deterministic where the origin allows).","$ref":"#/$defs/Id"},"source":{"enum":["hj212","mqtt","kafka"]},"reason":{"$ref":"#/$defs/Reason"},"raw":{"description":"Base64 (RFC 4648, standard alphabet, padded) of the exact bytes received (HJ 212: with the values of PW and NewPW masked, one * per byte).","type":"string","contentEncoding":"base64","maxLength":1500000,"pattern":"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"},"rawText":{"description":"The bytes decoded as UTF-8, when they are text.","type":"string","maxLength":1100000},"rawSize":{"description":"How many bytes were received, present when raw (and rawText) hold only the first of them so that the record fits Kafka's message size.","type":"integer","minimum":0},"rawSha256":{"description":"SHA-256 (lowercase hex) of all the bytes received (HJ 212: after masking), present with rawSize.","type":"string","pattern":"^[0-9a-f]{64}$"},"receivedAt":{"$ref":"#/$defs/UtcTime"},"origin":{"$ref":"#/$defs/Origin"},"enterpriseId":{"description":"Enterprise, when the ingestor could tell.","$ref":"#/$defs/Id"},"deviceId":{"description":"Device (HJ 212 MN or meter id), when the ingestor could tell.","type":"string","minLength":1,"maxLength":128},"count":{"description":"How many rejected inputs this record stands for when it keeps a run of them together (an HJ 212 connection's consecutive garbage: raw holds all of its bytes in order). Absent means one.","type":"integer","minimum":2},"irregularities":{"description":"Irregularities noticed before the input was rejected.","type":"array","items":{"$ref":"#/$defs/Code"},"uniqueItems":true}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"Code":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},"Reason":{"title":"DlqReason","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"description":"Machine-readable reason, '<area>.<problem>', e.g. hj212.crc-mismatch, hj212.auth-failed, json.invalid, schema.invalid, registry.unknown-device.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$","examples":["hj212.crc-mismatch","hj212.auth-failed","json.invalid","schema.invalid","registry.unknown-device"]},"message":{"description":"Human-readable detail (English).","type":"string","minLength":1,"maxLength":2000}}},"Origin":{"title":"DlqOrigin","description":"Where the input came from; exactly one transport.","oneOf":[{"title":"TcpOrigin","type":"object","additionalProperties":false,"required":["transport","remoteAddress","remotePort"],"properties":{"transport":{"const":"tcp"},"connectionId":{"type":"string","minLength":1,"maxLength":128},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},{"title":"MqttOrigin","type":"object","additionalProperties":false,"required":["transport","topic"],"properties":{"transport":{"const":"mqtt"},"topic":{"type":"string","minLength":1,"maxLength":1024},"clientId":{"type":"string","maxLength":256}}},{"title":"KafkaOrigin","type":"object","additionalProperties":false,"required":["transport","topic","partition","offset"],"properties":{"transport":{"const":"kafka"},"topic":{"type":"string","minLength":1,"maxLength":249},"partition":{"type":"integer","minimum":0},"offset":{"description":"Kafka offset as a decimal string (int64).","type":"string","pattern":"^[0-9]{1,19}$"}}}]}}};
-const schema64 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
-const schema65 = {"title":"DlqReason","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"description":"Machine-readable reason, '<area>.<problem>', e.g. hj212.crc-mismatch, hj212.auth-failed, json.invalid, schema.invalid, registry.unknown-device.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$","examples":["hj212.crc-mismatch","hj212.auth-failed","json.invalid","schema.invalid","registry.unknown-device"]},"message":{"description":"Human-readable detail (English).","type":"string","minLength":1,"maxLength":2000}}};
-const schema66 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
-const schema67 = {"title":"DlqOrigin","description":"Where the input came from; exactly one transport.","oneOf":[{"title":"TcpOrigin","type":"object","additionalProperties":false,"required":["transport","remoteAddress","remotePort"],"properties":{"transport":{"const":"tcp"},"connectionId":{"type":"string","minLength":1,"maxLength":128},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},{"title":"MqttOrigin","type":"object","additionalProperties":false,"required":["transport","topic"],"properties":{"transport":{"const":"mqtt"},"topic":{"type":"string","minLength":1,"maxLength":1024},"clientId":{"type":"string","maxLength":256}}},{"title":"KafkaOrigin","type":"object","additionalProperties":false,"required":["transport","topic","partition","offset"],"properties":{"transport":{"const":"kafka"},"topic":{"type":"string","minLength":1,"maxLength":249},"partition":{"type":"integer","minimum":0},"offset":{"description":"Kafka offset as a decimal string (int64).","type":"string","pattern":"^[0-9]{1,19}$"}}}]};
-const schema69 = {"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"};
+export const validateTelemetryDlqV1 = validate32;
+const schema67 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/telemetry.dlq.v1.schema.json","title":"TelemetryDlqV1","description":"Input an ingestor could not turn into telemetry.v1, kept with the exact bytes and a machine-readable reason. Produced to telemetry.dlq.v1.","type":"object","additionalProperties":false,"required":["schema","id","source","reason","raw","receivedAt","origin","irregularities"],"properties":{"schema":{"const":"telemetry.dlq.v1"},"id":{"description":"Unique id of the rejected input (deterministic where the origin allows).","$ref":"#/$defs/Id"},"source":{"enum":["hj212","mqtt","kafka"]},"reason":{"$ref":"#/$defs/Reason"},"raw":{"description":"Base64 (RFC 4648, standard alphabet, padded) of the exact bytes received (HJ 212: with the values of PW and NewPW masked, one * per byte).","type":"string","contentEncoding":"base64","maxLength":1500000,"pattern":"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"},"rawText":{"description":"The bytes decoded as UTF-8, when they are text.","type":"string","maxLength":1100000},"rawSize":{"description":"How many bytes were received, present when raw (and rawText) hold only the first of them so that the record fits Kafka's message size.","type":"integer","minimum":0},"rawSha256":{"description":"SHA-256 (lowercase hex) of all the bytes received (HJ 212: after masking), present with rawSize.","type":"string","pattern":"^[0-9a-f]{64}$"},"receivedAt":{"$ref":"#/$defs/UtcTime"},"origin":{"$ref":"#/$defs/Origin"},"enterpriseId":{"description":"Enterprise, when the ingestor could tell.","$ref":"#/$defs/Id"},"deviceId":{"description":"Device (HJ 212 MN or meter id), when the ingestor could tell.","type":"string","minLength":1,"maxLength":128},"count":{"description":"How many rejected inputs this record stands for when it keeps a run of them together (an HJ 212 connection's consecutive garbage: raw holds all of its bytes in order). Absent means one.","type":"integer","minimum":2},"irregularities":{"description":"Irregularities noticed before the input was rejected.","type":"array","items":{"$ref":"#/$defs/Code"},"uniqueItems":true}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"Code":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},"Reason":{"title":"DlqReason","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"description":"Machine-readable reason, '<area>.<problem>', e.g. hj212.crc-mismatch, hj212.auth-failed, json.invalid, schema.invalid, registry.unknown-device.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$","examples":["hj212.crc-mismatch","hj212.auth-failed","json.invalid","schema.invalid","registry.unknown-device"]},"message":{"description":"Human-readable detail (English).","type":"string","minLength":1,"maxLength":2000}}},"Origin":{"title":"DlqOrigin","description":"Where the input came from; exactly one transport.","oneOf":[{"title":"TcpOrigin","type":"object","additionalProperties":false,"required":["transport","remoteAddress","remotePort"],"properties":{"transport":{"const":"tcp"},"connectionId":{"type":"string","minLength":1,"maxLength":128},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},{"title":"MqttOrigin","type":"object","additionalProperties":false,"required":["transport","topic"],"properties":{"transport":{"const":"mqtt"},"topic":{"type":"string","minLength":1,"maxLength":1024},"clientId":{"type":"string","maxLength":256}}},{"title":"KafkaOrigin","type":"object","additionalProperties":false,"required":["transport","topic","partition","offset"],"properties":{"transport":{"const":"kafka"},"topic":{"type":"string","minLength":1,"maxLength":249},"partition":{"type":"integer","minimum":0},"offset":{"description":"Kafka offset as a decimal string (int64).","type":"string","pattern":"^[0-9]{1,19}$"}}}]}}};
+const schema68 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
+const schema69 = {"title":"DlqReason","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"description":"Machine-readable reason, '<area>.<problem>', e.g. hj212.crc-mismatch, hj212.auth-failed, json.invalid, schema.invalid, registry.unknown-device.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$","examples":["hj212.crc-mismatch","hj212.auth-failed","json.invalid","schema.invalid","registry.unknown-device"]},"message":{"description":"Human-readable detail (English).","type":"string","minLength":1,"maxLength":2000}}};
+const schema70 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
+const schema71 = {"title":"DlqOrigin","description":"Where the input came from; exactly one transport.","oneOf":[{"title":"TcpOrigin","type":"object","additionalProperties":false,"required":["transport","remoteAddress","remotePort"],"properties":{"transport":{"const":"tcp"},"connectionId":{"type":"string","minLength":1,"maxLength":128},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},{"title":"MqttOrigin","type":"object","additionalProperties":false,"required":["transport","topic"],"properties":{"transport":{"const":"mqtt"},"topic":{"type":"string","minLength":1,"maxLength":1024},"clientId":{"type":"string","maxLength":256}}},{"title":"KafkaOrigin","type":"object","additionalProperties":false,"required":["transport","topic","partition","offset"],"properties":{"transport":{"const":"kafka"},"topic":{"type":"string","minLength":1,"maxLength":249},"partition":{"type":"integer","minimum":0},"offset":{"description":"Kafka offset as a decimal string (int64).","type":"string","pattern":"^[0-9]{1,19}$"}}}]};
+const schema73 = {"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"};
 const func0 = require("ajv/dist/runtime/equal").default;
-const pattern36 = new RegExp("^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$", "u");
-const pattern38 = new RegExp("^[0-9a-f]{64}$", "u");
-const pattern40 = new RegExp("^[0-9]{1,19}$", "u");
+const pattern41 = new RegExp("^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$", "u");
+const pattern43 = new RegExp("^[0-9a-f]{64}$", "u");
+const pattern45 = new RegExp("^[0-9]{1,19}$", "u");
 
-function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://offsite.example/schemas/telemetry.dlq.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate31.evaluated;
+const evaluated0 = validate32.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4152,7 +4590,7 @@ vErrors.push(err7);
 errors++;
 }
 for(const key0 in data){
-if(!(func1.call(schema63.properties, key0))){
+if(!(func1.call(schema67.properties, key0))){
 const err8 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err8];
@@ -4223,7 +4661,7 @@ errors++;
 if(data.source !== undefined){
 let data2 = data.source;
 if(!(((data2 === "hj212") || (data2 === "mqtt")) || (data2 === "kafka"))){
-const err14 = {instancePath:instancePath+"/source",schemaPath:"#/properties/source/enum",keyword:"enum",params:{allowedValues: schema63.properties.source.enum},message:"must be equal to one of the allowed values"};
+const err14 = {instancePath:instancePath+"/source",schemaPath:"#/properties/source/enum",keyword:"enum",params:{allowedValues: schema67.properties.source.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -4281,7 +4719,7 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(!pattern36.test(data4)){
+if(!pattern41.test(data4)){
 const err19 = {instancePath:instancePath+"/reason/code",schemaPath:"#/$defs/Reason/properties/code/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$"},message:"must match pattern \""+"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$"+"\""};
 if(vErrors === null){
 vErrors = [err19];
@@ -4363,7 +4801,7 @@ vErrors.push(err25);
 }
 errors++;
 }
-if(!pattern17.test(data6)){
+if(!pattern22.test(data6)){
 const err26 = {instancePath:instancePath+"/raw",schemaPath:"#/properties/raw/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"},message:"must match pattern \""+"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"+"\""};
 if(vErrors === null){
 vErrors = [err26];
@@ -4438,7 +4876,7 @@ errors++;
 if(data.rawSha256 !== undefined){
 let data9 = data.rawSha256;
 if(typeof data9 === "string"){
-if(!pattern38.test(data9)){
+if(!pattern43.test(data9)){
 const err32 = {instancePath:instancePath+"/rawSha256",schemaPath:"#/properties/rawSha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{64}$"},message:"must match pattern \""+"^[0-9a-f]{64}$"+"\""};
 if(vErrors === null){
 vErrors = [err32];
@@ -4972,7 +5410,7 @@ errors++;
 if(data11.offset !== undefined){
 let data23 = data11.offset;
 if(typeof data23 === "string"){
-if(!pattern40.test(data23)){
+if(!pattern45.test(data23)){
 const err76 = {instancePath:instancePath+"/origin/offset",schemaPath:"#/$defs/Origin/oneOf/2/properties/offset/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,19}$"},message:"must match pattern \""+"^[0-9]{1,19}$"+"\""};
 if(vErrors === null){
 vErrors = [err76];
@@ -5164,7 +5602,7 @@ vErrors.push(err89);
 }
 errors++;
 }
-if(!pattern18.test(data28)){
+if(!pattern23.test(data28)){
 const err90 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/$defs/Code/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},message:"must match pattern \""+"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"+"\""};
 if(vErrors === null){
 vErrors = [err90];
@@ -5229,29 +5667,29 @@ vErrors.push(err94);
 }
 errors++;
 }
-validate31.errors = vErrors;
+validate32.errors = vErrors;
 return errors === 0;
 }
-validate31.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate32.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateTelemetryV1 = validate32;
-const schema70 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/telemetry.v1.schema.json","title":"TelemetryV1","description":"One reading: everything one device reported for one data time and interval (the shape of one HJ 212 data packet). Produced to Kafka topic telemetry.v1, keyed by enterpriseId.","type":"object","additionalProperties":false,"required":["schema","eventId","enterpriseId","siteId","deviceId","source","kind","interval","dataTime","receivedAt","irregularities","measurements"],"properties":{"schema":{"const":"telemetry.v1"},"eventId":{"description":"Deterministic id of the reading (same reading replayed = same id), so consumers de-duplicate. Recommended: hex SHA-256 of enterpriseId, deviceId, kind, interval, periodSeconds and dataTime.","$ref":"#/$defs/Id"},"enterpriseId":{"description":"Registry id of the enterprise; the Kafka message key.","$ref":"#/$defs/Id"},"siteId":{"description":"Outlet id (emission) or meter id (energy).","$ref":"#/$defs/Id"},"deviceId":{"description":"HJ 212 MN of the data logger, or the meter id.","$ref":"#/$defs/Id"},"source":{"description":"Ingestor that produced the event.","enum":["hj212","mqtt","kafka"]},"kind":{"enum":["emission","energy","status"]},"interval":{"description":"realtime = HJ 212 2011 / meter readings; minute = 2051; hour = 2061; day = 2031/2041. Status readings (2021) use realtime.","enum":["realtime","minute","hour","day"]},"periodSeconds":{"description":"Length of the aggregation period when it is not implied by interval, e.g. 600 for 10-minute 2051 data.","type":"integer","minimum":1,"maximum":86400},"dataTime":{"description":"Data time in UTC: the interval start for aggregates, the acquisition instant for real-time and status data.","$ref":"#/$defs/UtcTime"},"receivedAt":{"description":"When the ingestor received the data (UTC).","$ref":"#/$defs/UtcTime"},"rawRef":{"description":"Reference to the raw input: the hj212.raw.v1 record id, or 'topic/partition/offset' of the upstream Kafka record.","type":"string","minLength":1,"maxLength":512},"irregularities":{"description":"Deviations from the protocol the ingestor accepted under its tolerance policy (e.g. 'crc-modbus-low-byte-first', 'missing-qn').","type":"array","items":{"$ref":"#/$defs/Code"},"uniqueItems":true},"hj212":{"$ref":"#/$defs/Hj212Header"},"measurements":{"type":"array","minItems":1,"maxItems":1000,"items":{"$ref":"#/$defs/Measurement"}}},"if":{"properties":{"source":{"const":"hj212"}},"required":["source"]},"then":{"required":["hj212"]},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"Code":{"description":"Machine-readable code: lower case words joined by '-', '_' or '.'.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"UtcTime":{"description":"ISO 8601 / RFC 3339 date-time in UTC with a trailing Z.","type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},"Hj212Header":{"title":"Hj212Header","description":"Header fields of the HJ 212 packet the reading came from.","type":"object","additionalProperties":false,"required":["st","cn","version"],"properties":{"st":{"description":"System code, e.g. 31 flue gas, 32 wastewater.","type":"string","pattern":"^[0-9]{1,3}$"},"cn":{"description":"Command code, e.g. 2011, 2051, 2061.","type":"string","pattern":"^[0-9]{1,4}$"},"qn":{"description":"Request number YYYYMMDDhhmmsszzz, absent in 2005-style packets.","type":"string","pattern":"^[0-9]{17}$"},"version":{"description":"Protocol edition: 2005, 2017 or 2025.","enum":["2005","2017","2025"]}}},"Stat":{"description":"Statistic: HJ 212 suffix (Rtd, Min, Avg, Max, Cou, converted Zs*, facility RS/RT) or Value for plain readings.","enum":["Rtd","Min","Avg","Max","Cou","ZsRtd","ZsMin","ZsAvg","ZsMax","RS","RT","Value"]},"DataFlag":{"description":"HJ 212 data flag: N normal, F stopped, M maintenance, S manually set, D fault, C calibration, T above range, B communication fault; other short codes are extensions.","anyOf":[{"enum":["N","F","M","S","D","C","T","B"]},{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9]{0,7}$"}]},"Measurement":{"title":"Measurement","type":"object","additionalProperties":false,"required":["factor","stat","value"],"properties":{"factor":{"description":"HJ 2017 factor code (a21026, w01018), energy quantity (energy_kwh, power_kw, current_a, running) or facility code (SB1, with stat RS/RT).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},"originalFactor":{"description":"Code as sent when it was mapped, e.g. the 2005 code '02' for a21026.","type":"string","minLength":1,"maxLength":64},"stat":{"$ref":"#/$defs/Stat"},"value":{"type":"number"},"unit":{"type":"string","minLength":1,"maxLength":32},"flag":{"$ref":"#/$defs/DataFlag"}}}}};
-const schema71 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
-const schema75 = {"description":"ISO 8601 / RFC 3339 date-time in UTC with a trailing Z.","type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
-const schema77 = {"description":"Machine-readable code: lower case words joined by '-', '_' or '.'.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"};
-const schema78 = {"title":"Hj212Header","description":"Header fields of the HJ 212 packet the reading came from.","type":"object","additionalProperties":false,"required":["st","cn","version"],"properties":{"st":{"description":"System code, e.g. 31 flue gas, 32 wastewater.","type":"string","pattern":"^[0-9]{1,3}$"},"cn":{"description":"Command code, e.g. 2011, 2051, 2061.","type":"string","pattern":"^[0-9]{1,4}$"},"qn":{"description":"Request number YYYYMMDDhhmmsszzz, absent in 2005-style packets.","type":"string","pattern":"^[0-9]{17}$"},"version":{"description":"Protocol edition: 2005, 2017 or 2025.","enum":["2005","2017","2025"]}}};
-const pattern50 = new RegExp("^[0-9]{1,3}$", "u");
-const pattern51 = new RegExp("^[0-9]{1,4}$", "u");
-const pattern52 = new RegExp("^[0-9]{17}$", "u");
-const schema79 = {"title":"Measurement","type":"object","additionalProperties":false,"required":["factor","stat","value"],"properties":{"factor":{"description":"HJ 2017 factor code (a21026, w01018), energy quantity (energy_kwh, power_kw, current_a, running) or facility code (SB1, with stat RS/RT).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},"originalFactor":{"description":"Code as sent when it was mapped, e.g. the 2005 code '02' for a21026.","type":"string","minLength":1,"maxLength":64},"stat":{"$ref":"#/$defs/Stat"},"value":{"type":"number"},"unit":{"type":"string","minLength":1,"maxLength":32},"flag":{"$ref":"#/$defs/DataFlag"}}};
-const schema80 = {"description":"Statistic: HJ 212 suffix (Rtd, Min, Avg, Max, Cou, converted Zs*, facility RS/RT) or Value for plain readings.","enum":["Rtd","Min","Avg","Max","Cou","ZsRtd","ZsMin","ZsAvg","ZsMax","RS","RT","Value"]};
-const schema81 = {"description":"HJ 212 data flag: N normal, F stopped, M maintenance, S manually set, D fault, C calibration, T above range, B communication fault; other short codes are extensions.","anyOf":[{"enum":["N","F","M","S","D","C","T","B"]},{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9]{0,7}$"}]};
-const pattern53 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
+export const validateTelemetryV1 = validate33;
+const schema74 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/telemetry.v1.schema.json","title":"TelemetryV1","description":"One reading: everything one device reported for one data time and interval (the shape of one HJ 212 data packet). Produced to Kafka topic telemetry.v1, keyed by enterpriseId.","type":"object","additionalProperties":false,"required":["schema","eventId","enterpriseId","siteId","deviceId","source","kind","interval","dataTime","receivedAt","irregularities","measurements"],"properties":{"schema":{"const":"telemetry.v1"},"eventId":{"description":"Deterministic id of the reading (same reading replayed = same id), so consumers de-duplicate. Recommended: hex SHA-256 of enterpriseId, deviceId, kind, interval, periodSeconds and dataTime.","$ref":"#/$defs/Id"},"enterpriseId":{"description":"Registry id of the enterprise; the Kafka message key.","$ref":"#/$defs/Id"},"siteId":{"description":"Outlet id (emission) or meter id (energy).","$ref":"#/$defs/Id"},"deviceId":{"description":"HJ 212 MN of the data logger, or the meter id.","$ref":"#/$defs/Id"},"source":{"description":"Ingestor that produced the event.","enum":["hj212","mqtt","kafka"]},"kind":{"enum":["emission","energy","status"]},"interval":{"description":"realtime = HJ 212 2011 / meter readings; minute = 2051; hour = 2061; day = 2031/2041. Status readings (2021) use realtime.","enum":["realtime","minute","hour","day"]},"periodSeconds":{"description":"Length of the aggregation period when it is not implied by interval, e.g. 600 for 10-minute 2051 data.","type":"integer","minimum":1,"maximum":86400},"dataTime":{"description":"Data time in UTC: the interval start for aggregates, the acquisition instant for real-time and status data.","$ref":"#/$defs/UtcTime"},"receivedAt":{"description":"When the ingestor received the data (UTC).","$ref":"#/$defs/UtcTime"},"rawRef":{"description":"Reference to the raw input: the hj212.raw.v1 record id, or 'topic/partition/offset' of the upstream Kafka record.","type":"string","minLength":1,"maxLength":512},"irregularities":{"description":"Deviations from the protocol the ingestor accepted under its tolerance policy (e.g. 'crc-modbus-low-byte-first', 'missing-qn').","type":"array","items":{"$ref":"#/$defs/Code"},"uniqueItems":true},"hj212":{"$ref":"#/$defs/Hj212Header"},"measurements":{"type":"array","minItems":1,"maxItems":1000,"items":{"$ref":"#/$defs/Measurement"}}},"if":{"properties":{"source":{"const":"hj212"}},"required":["source"]},"then":{"required":["hj212"]},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"Code":{"description":"Machine-readable code: lower case words joined by '-', '_' or '.'.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"UtcTime":{"description":"ISO 8601 / RFC 3339 date-time in UTC with a trailing Z.","type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},"Hj212Header":{"title":"Hj212Header","description":"Header fields of the HJ 212 packet the reading came from.","type":"object","additionalProperties":false,"required":["st","cn","version"],"properties":{"st":{"description":"System code, e.g. 31 flue gas, 32 wastewater.","type":"string","pattern":"^[0-9]{1,3}$"},"cn":{"description":"Command code, e.g. 2011, 2051, 2061.","type":"string","pattern":"^[0-9]{1,4}$"},"qn":{"description":"Request number YYYYMMDDhhmmsszzz, absent in 2005-style packets.","type":"string","pattern":"^[0-9]{17}$"},"version":{"description":"Protocol edition: 2005, 2017 or 2025.","enum":["2005","2017","2025"]}}},"Stat":{"description":"Statistic: HJ 212 suffix (Rtd, Min, Avg, Max, Cou, converted Zs*, facility RS/RT) or Value for plain readings.","enum":["Rtd","Min","Avg","Max","Cou","ZsRtd","ZsMin","ZsAvg","ZsMax","RS","RT","Value"]},"DataFlag":{"description":"HJ 212 data flag: N normal, F stopped, M maintenance, S manually set, D fault, C calibration, T above range, B communication fault; other short codes are extensions.","anyOf":[{"enum":["N","F","M","S","D","C","T","B"]},{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9]{0,7}$"}]},"Measurement":{"title":"Measurement","type":"object","additionalProperties":false,"required":["factor","stat","value"],"properties":{"factor":{"description":"HJ 2017 factor code (a21026, w01018), energy quantity (energy_kwh, power_kw, current_a, running) or facility code (SB1, with stat RS/RT).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},"originalFactor":{"description":"Code as sent when it was mapped, e.g. the 2005 code '02' for a21026.","type":"string","minLength":1,"maxLength":64},"stat":{"$ref":"#/$defs/Stat"},"value":{"type":"number"},"unit":{"type":"string","minLength":1,"maxLength":32},"flag":{"$ref":"#/$defs/DataFlag"}}}}};
+const schema75 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
+const schema79 = {"description":"ISO 8601 / RFC 3339 date-time in UTC with a trailing Z.","type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
+const schema81 = {"description":"Machine-readable code: lower case words joined by '-', '_' or '.'.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"};
+const schema82 = {"title":"Hj212Header","description":"Header fields of the HJ 212 packet the reading came from.","type":"object","additionalProperties":false,"required":["st","cn","version"],"properties":{"st":{"description":"System code, e.g. 31 flue gas, 32 wastewater.","type":"string","pattern":"^[0-9]{1,3}$"},"cn":{"description":"Command code, e.g. 2011, 2051, 2061.","type":"string","pattern":"^[0-9]{1,4}$"},"qn":{"description":"Request number YYYYMMDDhhmmsszzz, absent in 2005-style packets.","type":"string","pattern":"^[0-9]{17}$"},"version":{"description":"Protocol edition: 2005, 2017 or 2025.","enum":["2005","2017","2025"]}}};
+const pattern55 = new RegExp("^[0-9]{1,3}$", "u");
+const pattern56 = new RegExp("^[0-9]{1,4}$", "u");
+const pattern57 = new RegExp("^[0-9]{17}$", "u");
+const schema83 = {"title":"Measurement","type":"object","additionalProperties":false,"required":["factor","stat","value"],"properties":{"factor":{"description":"HJ 2017 factor code (a21026, w01018), energy quantity (energy_kwh, power_kw, current_a, running) or facility code (SB1, with stat RS/RT).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},"originalFactor":{"description":"Code as sent when it was mapped, e.g. the 2005 code '02' for a21026.","type":"string","minLength":1,"maxLength":64},"stat":{"$ref":"#/$defs/Stat"},"value":{"type":"number"},"unit":{"type":"string","minLength":1,"maxLength":32},"flag":{"$ref":"#/$defs/DataFlag"}}};
+const schema84 = {"description":"Statistic: HJ 212 suffix (Rtd, Min, Avg, Max, Cou, converted Zs*, facility RS/RT) or Value for plain readings.","enum":["Rtd","Min","Avg","Max","Cou","ZsRtd","ZsMin","ZsAvg","ZsMax","RS","RT","Value"]};
+const schema85 = {"description":"HJ 212 data flag: N normal, F stopped, M maintenance, S manually set, D fault, C calibration, T above range, B communication fault; other short codes are extensions.","anyOf":[{"enum":["N","F","M","S","D","C","T","B"]},{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9]{0,7}$"}]};
+const pattern58 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
 
-function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate33.evaluated;
+const evaluated0 = validate34.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -5324,7 +5762,7 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(!pattern53.test(data0)){
+if(!pattern58.test(data0)){
 const err6 = {instancePath:instancePath+"/factor",schemaPath:"#/properties/factor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\""};
 if(vErrors === null){
 vErrors = [err6];
@@ -5384,7 +5822,7 @@ errors++;
 if(data.stat !== undefined){
 let data2 = data.stat;
 if(!((((((((((((data2 === "Rtd") || (data2 === "Min")) || (data2 === "Avg")) || (data2 === "Max")) || (data2 === "Cou")) || (data2 === "ZsRtd")) || (data2 === "ZsMin")) || (data2 === "ZsAvg")) || (data2 === "ZsMax")) || (data2 === "RS")) || (data2 === "RT")) || (data2 === "Value"))){
-const err11 = {instancePath:instancePath+"/stat",schemaPath:"#/$defs/Stat/enum",keyword:"enum",params:{allowedValues: schema80.enum},message:"must be equal to one of the allowed values"};
+const err11 = {instancePath:instancePath+"/stat",schemaPath:"#/$defs/Stat/enum",keyword:"enum",params:{allowedValues: schema84.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -5448,7 +5886,7 @@ const _errs14 = errors;
 let valid3 = false;
 const _errs15 = errors;
 if(!((((((((data5 === "N") || (data5 === "F")) || (data5 === "M")) || (data5 === "S")) || (data5 === "D")) || (data5 === "C")) || (data5 === "T")) || (data5 === "B"))){
-const err16 = {instancePath:instancePath+"/flag",schemaPath:"#/$defs/DataFlag/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema81.anyOf[0].enum},message:"must be equal to one of the allowed values"};
+const err16 = {instancePath:instancePath+"/flag",schemaPath:"#/$defs/DataFlag/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema85.anyOf[0].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -5517,17 +5955,17 @@ vErrors.push(err20);
 }
 errors++;
 }
-validate33.errors = vErrors;
+validate34.errors = vErrors;
 return errors === 0;
 }
-validate33.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate34.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://offsite.example/schemas/telemetry.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate32.evaluated;
+const evaluated0 = validate33.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -5723,7 +6161,7 @@ vErrors.push(err15);
 errors++;
 }
 for(const key0 in data){
-if(!(func1.call(schema70.properties, key0))){
+if(!(func1.call(schema74.properties, key0))){
 const err16 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err16];
@@ -5929,7 +6367,7 @@ errors++;
 if(data.source !== undefined){
 let data6 = data.source;
 if(!(((data6 === "hj212") || (data6 === "mqtt")) || (data6 === "kafka"))){
-const err34 = {instancePath:instancePath+"/source",schemaPath:"#/properties/source/enum",keyword:"enum",params:{allowedValues: schema70.properties.source.enum},message:"must be equal to one of the allowed values"};
+const err34 = {instancePath:instancePath+"/source",schemaPath:"#/properties/source/enum",keyword:"enum",params:{allowedValues: schema74.properties.source.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -5942,7 +6380,7 @@ errors++;
 if(data.kind !== undefined){
 let data7 = data.kind;
 if(!(((data7 === "emission") || (data7 === "energy")) || (data7 === "status"))){
-const err35 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema70.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err35 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema74.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -5955,7 +6393,7 @@ errors++;
 if(data.interval !== undefined){
 let data8 = data.interval;
 if(!((((data8 === "realtime") || (data8 === "minute")) || (data8 === "hour")) || (data8 === "day"))){
-const err36 = {instancePath:instancePath+"/interval",schemaPath:"#/properties/interval/enum",keyword:"enum",params:{allowedValues: schema70.properties.interval.enum},message:"must be equal to one of the allowed values"};
+const err36 = {instancePath:instancePath+"/interval",schemaPath:"#/properties/interval/enum",keyword:"enum",params:{allowedValues: schema74.properties.interval.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -6122,7 +6560,7 @@ vErrors.push(err49);
 }
 errors++;
 }
-if(!pattern18.test(data14)){
+if(!pattern23.test(data14)){
 const err50 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/$defs/Code/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},message:"must match pattern \""+"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"+"\""};
 if(vErrors === null){
 vErrors = [err50];
@@ -6224,7 +6662,7 @@ errors++;
 if(data15.st !== undefined){
 let data16 = data15.st;
 if(typeof data16 === "string"){
-if(!pattern50.test(data16)){
+if(!pattern55.test(data16)){
 const err58 = {instancePath:instancePath+"/hj212/st",schemaPath:"#/$defs/Hj212Header/properties/st/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,3}$"},message:"must match pattern \""+"^[0-9]{1,3}$"+"\""};
 if(vErrors === null){
 vErrors = [err58];
@@ -6249,7 +6687,7 @@ errors++;
 if(data15.cn !== undefined){
 let data17 = data15.cn;
 if(typeof data17 === "string"){
-if(!pattern51.test(data17)){
+if(!pattern56.test(data17)){
 const err60 = {instancePath:instancePath+"/hj212/cn",schemaPath:"#/$defs/Hj212Header/properties/cn/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,4}$"},message:"must match pattern \""+"^[0-9]{1,4}$"+"\""};
 if(vErrors === null){
 vErrors = [err60];
@@ -6274,7 +6712,7 @@ errors++;
 if(data15.qn !== undefined){
 let data18 = data15.qn;
 if(typeof data18 === "string"){
-if(!pattern52.test(data18)){
+if(!pattern57.test(data18)){
 const err62 = {instancePath:instancePath+"/hj212/qn",schemaPath:"#/$defs/Hj212Header/properties/qn/pattern",keyword:"pattern",params:{pattern: "^[0-9]{17}$"},message:"must match pattern \""+"^[0-9]{17}$"+"\""};
 if(vErrors === null){
 vErrors = [err62];
@@ -6299,7 +6737,7 @@ errors++;
 if(data15.version !== undefined){
 let data19 = data15.version;
 if(!(((data19 === "2005") || (data19 === "2017")) || (data19 === "2025"))){
-const err64 = {instancePath:instancePath+"/hj212/version",schemaPath:"#/$defs/Hj212Header/properties/version/enum",keyword:"enum",params:{allowedValues: schema78.properties.version.enum},message:"must be equal to one of the allowed values"};
+const err64 = {instancePath:instancePath+"/hj212/version",schemaPath:"#/$defs/Hj212Header/properties/version/enum",keyword:"enum",params:{allowedValues: schema82.properties.version.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -6346,8 +6784,8 @@ errors++;
 }
 const len1 = data20.length;
 for(let i2=0; i2<len1; i2++){
-if(!(validate33(data20[i2], {instancePath:instancePath+"/measurements/" + i2,parentData:data20,parentDataProperty:i2,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate33.errors : vErrors.concat(validate33.errors);
+if(!(validate34(data20[i2], {instancePath:instancePath+"/measurements/" + i2,parentData:data20,parentDataProperty:i2,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate34.errors : vErrors.concat(validate34.errors);
 errors = vErrors.length;
 }
 }
@@ -6374,8 +6812,8 @@ vErrors.push(err69);
 }
 errors++;
 }
-validate32.errors = vErrors;
+validate33.errors = vErrors;
 return errors === 0;
 }
-validate32.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate33.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
