@@ -22,6 +22,7 @@ export {
   importRegistry,
   loadRegistry,
   readRegistryFile,
+  type ImportConflict,
   type ImportOptions,
   type ImportResult,
   type RegistrySource,
@@ -61,3 +62,4 @@ export {
 export { listenRegistryChanges, REGISTRY_CHANNEL, type RegistryChange } from './registry-listen.js';
 export { listenChannel, startListener, type Listener, type ListenerOptions } from './listener.js';
 export { createRegistryCache, type RegistryCache, type RegistryCacheOptions } from './registry-cache.js';
+export { markConsoleEdit } from './registry-edits.js';

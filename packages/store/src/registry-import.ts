@@ -45,6 +45,8 @@ export interface ImportOptions {
   prune?: boolean;
   /** Do everything in the transaction, then roll it back: the result says what an import would change. */
   dryRun?: boolean;
+  /** Overwrite (and prune) rows edited in the console too (default: keep them and report conflicts). */
+  overwriteConsoleEdits?: boolean;
 }
 
 export interface TableCounts {
@@ -67,8 +69,21 @@ export interface RowChange {
   change: 'inserted' | 'updated' | 'deleted';
 }
 
+/** A row edited in the console that the file would change or delete: kept as the console left it. */
+export interface ImportConflict {
+  table: RegistryTable;
+  key: string;
+  change: 'updated' | 'deleted';
+  editedAt: string;
+  editedBy: string;
+  /** Whether the file's version was written anyway (`overwriteConsoleEdits`). */
+  overwritten: boolean;
+}
+
 export interface ImportResult {
   counts: Record<RegistryTable, TableCounts>;
+  /** Rows the console edited that the file disagrees with; kept unless `overwriteConsoleEdits`. */
+  conflicts: ImportConflict[];
   /** Every row inserted, updated or deleted, in the order written. */
   changes: RowChange[];
   removed: RemovedItem[];
@@ -192,12 +207,33 @@ export async function importRegistry(
     REGISTRY_TABLES.map((t) => [t, { inserted: 0, updated: 0, unchanged: 0, deleted: 0 }]),
   ) as Record<RegistryTable, TableCounts>;
   const changes: RowChange[] = [];
-  const tally = (t: RegistryTable, o: UpsertOutcome, key: string) => {
+  const conflicts: ImportConflict[] = [];
+  const overwrite = options.overwriteConsoleEdits === true;
+  let edits = new Map<string, { editedAt: string; editedBy: string }>();
+  const editKey = (t: RegistryTable, key: string) => `${t}|${key}`;
+  let client: pg.PoolClient;
+  // A row the console edited is written in a savepoint: if the file would change it, the change is
+  // rolled back (kept as the console left it) and reported; if the file agrees, the mark is dropped.
+  const tally = async (t: RegistryTable, upsert: () => Promise<UpsertOutcome>, key: string) => {
+    const edit = edits.get(editKey(t, key));
+    if (edit) await client.query('savepoint console_edit');
+    const o = await upsert();
+    if (edit && o === 'updated') {
+      conflicts.push({ table: t, key, change: 'updated', ...edit, overwritten: overwrite });
+      if (!overwrite) {
+        await client.query('rollback to savepoint console_edit');
+        counts[t].unchanged += 1;
+        return;
+      }
+    }
+    if (edit) {
+      await client.query('release savepoint console_edit');
+      await client.query('delete from registry_console_edits where table_name = $1 and key = $2', [t, key]);
+    }
     counts[t][o] += 1;
     if (o !== 'unchanged') changes.push({ table: t, key, change: o });
   };
 
-  let client: pg.PoolClient;
   try {
     client = await pool.connect();
   } catch (err) {
@@ -212,43 +248,59 @@ export async function importRegistry(
     await client.query(
       `select pg_advisory_xact_lock(hashtext('offsite.store.registry-import:' || current_schema()))`,
     );
+    const marks = await client.query<{
+      table_name: RegistryTable;
+      key: string;
+      edited_at: Date;
+      edited_by: string;
+    }>('select table_name, key, edited_at, edited_by from registry_console_edits');
+    edits = new Map(
+      marks.rows.map((m) => [
+        editKey(m.table_name, m.key),
+        { editedAt: m.edited_at.toISOString(), editedBy: m.edited_by },
+      ]),
+    );
 
-    for (const d of reg.districts) tally('districts', await upsertDistrict(client, d), d.id);
+    for (const d of reg.districts) await tally('districts', () => upsertDistrict(client, d), d.id);
     for (const e of reg.enterprises) {
-      tally('enterprises', await upsertEnterprise(client, e), e.id);
+      await tally('enterprises', () => upsertEnterprise(client, e), e.id);
       for (const s of e.statusTimeline)
-        tally('enterprise_status_timeline', await upsertStatusEntry(client, e.id, s), `${e.id}/${s.from}`);
+        await tally(
+          'enterprise_status_timeline',
+          () => upsertStatusEntry(client, e.id, s),
+          `${e.id}/${s.from}`,
+        );
       for (const o of e.outlets) {
-        tally('outlets', await upsertOutlet(client, e.id, o), o.id);
-        for (const d of o.devices) tally('devices', await upsertDevice(client, o.id, d), d.mn);
+        await tally('outlets', () => upsertOutlet(client, e.id, o), o.id);
+        for (const d of o.devices) await tally('devices', () => upsertDevice(client, o.id, d), d.mn);
         for (const l of o.limits)
-          tally('permit_limits', await upsertLimit(client, o.id, l), `${o.id}/${l.factor}/${l.basis}`);
+          await tally('permit_limits', () => upsertLimit(client, o.id, l), `${o.id}/${l.factor}/${l.basis}`);
       }
       // Production meters first: a treatment meter references the meter it serves.
       const meters = [...e.meters].sort(
         (a, b) => Number(a.serves !== undefined) - Number(b.serves !== undefined),
       );
-      for (const m of meters) tally('meters', await upsertMeter(client, e.id, m), m.id);
+      for (const m of meters) await tally('meters', () => upsertMeter(client, e.id, m), m.id);
       // Links last: they reference this enterprise's meters and outlets.
       for (const m of e.meters)
         for (const f of m.facilities ?? [])
-          tally(
+          await tally(
             'meter_facilities',
-            await upsertMeterFacility(client, m.id, f),
+            () => upsertMeterFacility(client, m.id, f),
             `${m.id}/${f.outlet}/${f.code}`,
           );
       for (const o of e.outlets)
         for (const pm of o.productionMeters ?? [])
-          tally(
+          await tally(
             'outlet_production_meters',
-            await upsertOutletProductionMeter(client, o.id, pm),
+            () => upsertOutletProductionMeter(client, o.id, pm),
             `${o.id}/${pm}`,
           );
       for (const c of e.contacts)
-        tally('contacts', await upsertContact(client, e.id, c), `${e.id}/${c.role}/${c.name}`);
-      for (const v of e.violations) tally('violations', await upsertViolation(client, e.id, v), v.id);
+        await tally('contacts', () => upsertContact(client, e.id, c), `${e.id}/${c.role}/${c.name}`);
+      for (const v of e.violations) await tally('violations', () => upsertViolation(client, e.id, v), v.id);
       for (const w of e.maintenanceWindows)
-        tally('maintenance_windows', await upsertMaintenanceWindow(client, e.id, w), w.id);
+        await tally('maintenance_windows', () => upsertMaintenanceWindow(client, e.id, w), w.id);
     }
 
     const wanted = fileKeys(reg);
@@ -256,7 +308,13 @@ export async function importRegistry(
     for (const table of REGISTRY_TABLES) {
       const { select, from } = KEY_SQL[table];
       const res = await client.query<{ key: string }>(`select ${select} as key from ${from} order by 1`);
-      for (const { key } of res.rows) if (!wanted[table].has(key)) removed.push({ table, key });
+      for (const { key } of res.rows) {
+        if (wanted[table].has(key)) continue;
+        const edit = edits.get(editKey(table, key));
+        // Added or edited in the console: reported, never pruned (unless overwriting).
+        if (edit && prune) conflicts.push({ table, key, change: 'deleted', ...edit, overwritten: overwrite });
+        if (!edit || overwrite || !prune) removed.push({ table, key });
+      }
     }
 
     if (prune) {
@@ -290,7 +348,21 @@ export async function importRegistry(
         'registry rows no longer in the file were kept; import with prune to delete them',
       );
     }
-    return { counts, changes, removed, pruned: prune, changed, dryRun };
+    if (conflicts.length > 0)
+      log.warn(
+        {
+          conflicts: conflicts.map(({ table, key, change, overwritten }) => ({
+            table,
+            key,
+            change,
+            overwritten,
+          })),
+        },
+        overwrite
+          ? 'registry rows edited in the console were overwritten by the file'
+          : 'registry rows edited in the console were kept; the file disagrees with them',
+      );
+    return { counts, changes, conflicts, removed, pruned: prune, changed, dryRun };
   } catch (err) {
     await client.query('rollback').catch((rollbackErr: Error) => {
       broken = rollbackErr;

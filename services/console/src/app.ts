@@ -27,7 +27,9 @@ import { loadEvidence, type EvidenceSource } from './evidence.js';
 import type { LiveHub } from './live.js';
 import type { Principal } from './principal.js';
 import { serveSpa } from './static-files.js';
-import { getEnterprise, listDistricts, listEnterprises, patchEnterprise, setLimit } from './registry.js';
+import { getEnterprise, listDistricts, listEnterprises, patchEnterprise } from './registry.js';
+import type { RegistryEditOptions } from './registry-edit.js';
+import { registerRegistryEditRoutes } from './registry-routes.js';
 import { regulationScope } from './regulation-scope.js';
 import { analyzerStability, openCases } from './regulation-sources.js';
 
@@ -73,6 +75,8 @@ export interface ConsoleAppOptions {
   streamSessionCheckMs?: number;
   /** SSE streams open at once per session (default 4); one more is refused with 429 TOO_MANY_STREAMS. */
   streamsPerSession?: number;
+  /** Registry edits: the maintenance-window length that needs a city-level approval (default 24 h). */
+  registryEdit?: RegistryEditOptions;
   /** Built SPA (web/dist); served at / when present. */
   webRoot?: string;
   /**
@@ -516,18 +520,10 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
       return { ok: true };
     },
   );
-  const Limit = Type.Object(
-    {
-      outletId: Id,
-      factorCode: Type.String({ pattern: '^[a-z][0-9a-z]{5}$' }),
-      basis: Type.Union([Type.Literal('hourly'), Type.Literal('daily')]),
-      value: Type.Number({ exclusiveMinimum: 0 }),
-    },
-    { additionalProperties: false },
-  );
-  app.put('/api/limits', { schema: { body: Limit, tags: ['registry'] } }, async (req) => {
-    await setLimit(o.pool, who(req), req.body as Static<typeof Limit>);
-    return { ok: true };
+  registerRegistryEditRoutes(app, {
+    pool: o.pool,
+    who,
+    edit: o.registryEdit ?? { maintenanceApprovalHours: 24 },
   });
 
   // Live updates: one SSE stream per client; each change is sent only if this principal can see the

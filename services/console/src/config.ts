@@ -32,6 +32,7 @@ export const Env = Type.Object({
   OFFSITE_CONSOLE_ARGON2_QUEUE: Type.Integer({ minimum: 0, maximum: 10_000, default: 16 }),
   // Live-update streams (SSE) open at once per session; one more is refused with 429.
   OFFSITE_CONSOLE_STREAMS_PER_SESSION: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
+  OFFSITE_CONSOLE_MAINTENANCE_APPROVAL_HOURS: Type.Integer({ minimum: 1, maximum: 8760, default: 24 }),
   OFFSITE_PG_URL: PgUrl(),
   OFFSITE_INFLUX_URL: Type.String({ format: 'uri' }),
   ...InfluxTlsEnv,

@@ -150,6 +150,7 @@ const app = await buildApp({
   },
   live,
   streamsPerSession: env.OFFSITE_CONSOLE_STREAMS_PER_SESSION,
+  registryEdit: { maintenanceApprovalHours: env.OFFSITE_CONSOLE_MAINTENANCE_APPROVAL_HOURS },
   regulation: { reminders: work.reminders, outreach: work.outreach },
   decisions,
   webRoot: fileURLToPath(new URL('../web/dist/', import.meta.url)),

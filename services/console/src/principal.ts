@@ -17,9 +17,9 @@ export function canReview(p: Principal): boolean {
   return p.role === 'admin' || p.role === 'city-supervisor' || p.role === 'district-officer';
 }
 
-/** Roles that may edit the registry. */
+/** Roles that may edit the registry (an officer: its own district's enterprises, through the scope). */
 export function canEditRegistry(p: Principal): boolean {
-  return p.role === 'admin' || p.role === 'city-supervisor';
+  return p.role === 'admin' || p.role === 'city-supervisor' || p.role === 'district-officer';
 }
 
 /**

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Queryable } from '@offsite/store';
+import { markConsoleEdit, type Queryable } from '@offsite/store';
 import { appendAudit } from './audit.js';
 import { ConsoleError } from './errors.js';
 import { listedSql } from './listed.js';
@@ -54,7 +54,7 @@ export async function getEnterprise(db: Queryable, p: Principal, id: string) {
   );
   const ent = e.rows[0] as Record<string, unknown> | undefined;
   if (!ent) throw new ConsoleError('NOT_FOUND', 'enterprise not found');
-  const [outlets, devices, meters, limits, contacts, timeline] = await Promise.all([
+  const [outlets, devices, meters, limits, contacts, timeline, maintenance, facilities] = await Promise.all([
     db.query(
       `select id, kind, name_zh as "nameZh", ref_o2_pct::float8 as "refO2Pct" from outlets where enterprise_id = $1 order by id`,
       [id],
@@ -62,7 +62,8 @@ export async function getEnterprise(db: Queryable, p: Principal, id: string) {
     // HJ 212 credentials never leave the server: only whether they are set.
     db.query(
       `select d.mn, d.outlet_id as "outletId", d.protocol_version as "protocolVersion", d.enabled, d.model,
-              '******' as password, d.sm4_key is not null as "hasSm4Key"
+              '******' as password, d.sm4_key is not null as "hasSm4Key",
+              d.realtime_interval_s as "realtimeIntervalS", d.minute_interval_s as "minuteIntervalS"
          from devices d join outlets o on o.id = d.outlet_id where o.enterprise_id = $1 order by d.mn`,
       [id],
     ),
@@ -86,12 +87,27 @@ export async function getEnterprise(db: Queryable, p: Principal, id: string) {
          from enterprise_status_timeline where enterprise_id = $1 order by effective_from`,
       [id],
     ),
+    db.query(
+      `select id, device_mn as "deviceMn", outlet_id as "outletId", starts_at as "startsAt", ends_at as "endsAt",
+              reason, source
+         from maintenance_windows where enterprise_id = $1 order by starts_at desc limit 50`,
+      [id],
+    ),
+    db.query(
+      `select f.meter_id as "meterId", f.outlet_id as "outletId", f.code
+         from meter_facilities f join meters m on m.id = f.meter_id where m.enterprise_id = $1 order by 1, 2, 3`,
+      [id],
+    ),
   ]);
   return {
     ...ent,
     outlets: outlets.rows,
     devices: devices.rows,
-    meters: meters.rows,
+    meters: meters.rows.map((m: { id: string }) => ({
+      ...m,
+      facilities: facilities.rows.filter((f: { meterId: string }) => f.meterId === m.id),
+    })),
+    maintenance: maintenance.rows,
     limits: limits.rows,
     contacts: contacts.rows,
     timeline: timeline.rows,
@@ -142,9 +158,12 @@ export async function patchEnterprise(
   if (keys.length === 0) throw new ConsoleError('INVALID_INPUT', 'nothing to change');
   await inTx(pool, async (c) => {
     const cols = keys.map((k) => PATCH_COLUMNS[k]);
+    const params: unknown[] = [id];
+    // Another district's enterprise is not found, as everywhere else.
     const before = await c.query(
-      `select district_id, ${cols.join(', ')} from enterprises where id = $1 for update`,
-      [id],
+      `select e.district_id, ${cols.map((col) => `e.${col}`).join(', ')} from enterprises e
+        where e.id = $1 and ${scopeSql(p, params, 'e')} for update`,
+      params,
     );
     const row = before.rows[0] as Record<string, unknown> | undefined;
     if (!row) throw new ConsoleError('NOT_FOUND', 'enterprise not found');
@@ -153,6 +172,7 @@ export async function patchEnterprise(
       id,
       ...keys.map((k) => patch[k] ?? null),
     ]);
+    await markConsoleEdit(c, 'enterprises', id, p.username);
     const { district_id, ...b } = row;
     await appendAudit(c, p, {
       action: 'registry.enterprise.update',
@@ -161,37 +181,6 @@ export async function patchEnterprise(
       districtId: district_id as string,
       before: b,
       after: Object.fromEntries(keys.map((k) => [PATCH_COLUMNS[k], patch[k] ?? null])),
-    });
-  });
-}
-
-/** Sets a permit limit value of an outlet. Audited. */
-export async function setLimit(
-  pool: pg.Pool,
-  p: Principal,
-  l: { outletId: string; factorCode: string; basis: 'hourly' | 'daily'; value: number },
-): Promise<void> {
-  if (!canEditRegistry(p)) throw new ConsoleError('FORBIDDEN', 'this role cannot edit the registry');
-  await inTx(pool, async (c) => {
-    const r = await c.query<{ value: string; district_id: string }>(
-      `select l.value::text, e.district_id from permit_limits l join outlets o on o.id = l.outlet_id
-         join enterprises e on e.id = o.enterprise_id
-        where l.outlet_id = $1 and l.factor_code = $2 and l.basis = $3 for update of l`,
-      [l.outletId, l.factorCode, l.basis],
-    );
-    const row = r.rows[0];
-    if (!row) throw new ConsoleError('NOT_FOUND', 'limit not found');
-    await c.query(
-      'update permit_limits set value = $4 where outlet_id = $1 and factor_code = $2 and basis = $3',
-      [l.outletId, l.factorCode, l.basis, l.value],
-    );
-    await appendAudit(c, p, {
-      action: 'registry.limit.update',
-      entityType: 'permit_limit',
-      entityId: `${l.outletId}/${l.factorCode}/${l.basis}`,
-      districtId: row.district_id,
-      before: { value: Number(row.value) },
-      after: { value: l.value },
     });
   });
 }

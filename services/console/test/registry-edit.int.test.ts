@@ -1,0 +1,359 @@
+import pg from 'pg';
+import { importRegistry, listenRegistryChanges } from '@offsite/store';
+import { silentLogger } from '@offsite/testing';
+import { createWorld, examplePath, http, loginAs as login, type Session, type World } from './fixture.js';
+
+let w: World;
+beforeAll(async () => {
+  w = await createWorld();
+});
+afterAll(async () => {
+  await w?.close();
+});
+
+const loginAs = (u: string) => login(w.base, u);
+/** The fields of the answers these tests read. */
+interface Answer {
+  state?: string;
+  requestId?: string;
+  password?: string;
+  code?: string;
+  field?: string;
+  message?: string;
+  items?: { id: string }[];
+  timeline?: { status: string; resumptionDate: string | null }[];
+}
+const send = async (s: Session, method: string, url: string, payload?: object) => {
+  const r = await http(w.base, {
+    method,
+    url,
+    ...(payload ? { payload } : {}),
+    headers: { cookie: s.cookie, 'x-csrf-token': s.csrf },
+  });
+  return { status: r.statusCode, body: r.json() as Answer };
+};
+const GAS_MN = '99010202FG00020000000001';
+const one = async (sql: string, params: unknown[] = []) => (await w.pool.query(sql, params)).rows[0];
+
+describe('registry upkeep by the district officer', () => {
+  it('records a resumption with its date: audited before → after, and the running services are told', async () => {
+    const s = await loginAs('officer-dist-landong');
+    const listener = new pg.Client({
+      connectionString: process.env.OFFSITE_PG_URL,
+      options: `-c search_path=${w.schema}`,
+    });
+    await listener.connect();
+    const heard: string[] = [];
+    await listenRegistryChanges(listener, w.schema, (c) => heard.push(c.table));
+    const r = await send(s, 'POST', '/api/enterprises/ent-0002/status', {
+      status: 'resuming',
+      effectiveFrom: '2026-03-05T08:00:00+08:00',
+      resumptionDate: '2026-03-05',
+      note: '企业电话报告复产',
+    });
+    expect(r).toEqual({ status: 200, body: { state: 'applied' } });
+    expect(await one(`select status from enterprises where id = 'ent-0002'`)).toEqual({ status: 'resuming' });
+    const e = (await send(s, 'GET', '/api/enterprises/ent-0002')).body;
+    expect(e.timeline!.at(-1)).toMatchObject({ status: 'resuming', resumptionDate: '2026-03-05' });
+    const a = await one(
+      `select actor_name, before, after from audit_log where action = 'registry.status' and entity_id = 'ent-0002'`,
+    );
+    expect(a).toEqual({
+      actor_name: 'officer-dist-landong',
+      before: { status: { status: 'normal' } },
+      after: {
+        status: {
+          status: 'resuming',
+          effectiveFrom: '2026-03-05T00:00:00.000Z',
+          resumptionDate: '2026-03-05',
+        },
+      },
+    });
+    // NOTIFY is delivered at commit; a round trip on the listener reads it.
+    await listener.query('select 1');
+    expect(heard).toEqual(expect.arrayContaining(['enterprise_status_timeline', 'enterprises']));
+    await listener.end();
+  });
+
+  it('edits contacts, a meter’s links, a device’s intervals and rotates its PW, each audited', async () => {
+    const s = await loginAs('officer-dist-landong');
+    const add = await send(s, 'POST', '/api/enterprises/ent-0002/contacts', {
+      name: '王芳',
+      role: 'operator',
+      phone: '13800000299',
+    });
+    expect(add.status).toBe(200);
+    const c = await one(`select id::text from contacts where enterprise_id = 'ent-0002' and name = '王芳'`);
+    expect(
+      (
+        await send(s, 'PUT', `/api/enterprises/ent-0002/contacts/${c.id}`, {
+          name: '王芳',
+          role: 'operator',
+          email: 'wf@x.example',
+        })
+      ).status,
+    ).toBe(200);
+    expect(await one(`select phone, email from contacts where id = $1`, [c.id])).toEqual({
+      phone: null,
+      email: 'wf@x.example',
+    });
+    const m = await send(s, 'PATCH', '/api/enterprises/ent-0002/meters/mtr-0002-t1', {
+      facilities: [{ outletId: 'out-0002-g1', code: 'SB2' }],
+    });
+    expect(m.status).toBe(200);
+    expect(
+      (await w.pool.query(`select outlet_id, code from meter_facilities where meter_id = 'mtr-0002-t1'`))
+        .rows,
+    ).toEqual([{ outlet_id: 'out-0002-g1', code: 'SB2' }]);
+    const d = await send(s, 'PATCH', `/api/enterprises/ent-0002/devices/${GAS_MN}`, {
+      minuteIntervalS: 300,
+      rotatePassword: true,
+    });
+    expect(d.status).toBe(200);
+    expect(d.body.password).toMatch(/^[A-Za-z0-9]{12}$/);
+    expect(await one(`select password, minute_interval_s from devices where mn = $1`, [GAS_MN])).toEqual({
+      password: d.body.password,
+      minute_interval_s: 300,
+    });
+    const audit = await one(
+      `select before, after from audit_log where action = 'registry.device' order by id desc limit 1`,
+    );
+    expect(audit.after).toEqual({ device: { mn: GAS_MN, minuteIntervalS: 300, password: 'rotated' } });
+    expect(JSON.stringify(audit)).not.toContain(d.body.password);
+  });
+
+  it('refuses another district’s enterprise with 404 for every kind of change, and a viewer with 403', async () => {
+    const s = await loginAs('officer-dist-landong');
+    const lanxi = [
+      [
+        'POST',
+        '/api/enterprises/ent-0003/status',
+        { status: 'shutdown', effectiveFrom: '2026-03-05T00:00:00Z' },
+      ],
+      ['POST', '/api/enterprises/ent-0003/contacts', { name: 'x', role: 'contact', phone: '13800000000' }],
+      [
+        'PUT',
+        '/api/enterprises/ent-0003/limits',
+        { outletId: 'out-0003-w1', factorCode: 'w01018', basis: 'daily', value: 10 },
+      ],
+      ['PATCH', '/api/enterprises/ent-0003/devices/99010301WW00030000000001', { enabled: true }],
+      ['PATCH', '/api/enterprises/ent-0003', { address: 'x' }],
+    ] as const;
+    for (const [method, url, body] of lanxi)
+      expect([url, (await send(s, method, url, body)).status]).toEqual([url, 404]);
+    const v = await loginAs('viewer');
+    expect(
+      (
+        await send(v, 'POST', '/api/enterprises/ent-0002/contacts', {
+          name: 'x',
+          role: 'contact',
+          phone: '13800000000',
+        })
+      ).status,
+    ).toBe(403);
+    expect(await one(`select count(*)::int as n from contacts where name = 'x'`)).toEqual({ n: 0 });
+  });
+
+  it('answers bad input with a bilingual error naming the field, and saves nothing', async () => {
+    const s = await loginAs('officer-dist-landong');
+    const cases = [
+      // Another device's MN.
+      [
+        'PATCH',
+        `/api/enterprises/ent-0002/devices/${GAS_MN}`,
+        { newMn: '99010201FG00010000000001' },
+        'newMn',
+      ],
+      // mg/L does not fit a gas outlet.
+      [
+        'PUT',
+        '/api/enterprises/ent-0002/limits',
+        { outletId: 'out-0002-g1', factorCode: 'a21026', basis: 'hourly', value: 40, unit: 'mg/L' },
+        'unit',
+      ],
+      // A local time without its offset.
+      [
+        'POST',
+        '/api/enterprises/ent-0002/status',
+        { status: 'shutdown', effectiveFrom: '2026-03-06T08:00:00' },
+        'effectiveFrom',
+      ],
+      [
+        'POST',
+        '/api/enterprises/ent-0002/status',
+        { status: 'resuming', effectiveFrom: '2026-03-06T08:00:00Z' },
+        'resumptionDate',
+      ],
+      [
+        'POST',
+        '/api/enterprises/ent-0002/maintenance',
+        { deviceMn: GAS_MN, startsAt: '2026-03-06 08:00', endsAt: '2026-03-06T10:00:00Z', reason: '校准' },
+        'startsAt',
+      ],
+    ] as const;
+    const before = await one(`select count(*)::int as audit from audit_log`);
+    for (const [method, url, body, field] of cases) {
+      const r = await send(s, method, url, body);
+      expect([field, r.status, r.body.code, r.body.field]).toEqual([field, 400, 'INVALID_INPUT', field]);
+      expect(r.body.message).toMatch(/[\u4e00-\u9fff]/);
+      expect(r.body.message).toMatch(/[a-z]{3,} /);
+    }
+    expect(await one(`select count(*)::int as audit from audit_log`)).toEqual(before);
+    expect(
+      await one(
+        `select unit, value::float8 as value from permit_limits where outlet_id = 'out-0002-g1' and factor_code = 'a21026'`,
+      ),
+    ).toEqual({
+      unit: 'mg/m3',
+      value: 50,
+    });
+  });
+});
+
+describe('a change that relaxes supervision waits for a second person at city level', () => {
+  it('a raised limit has no effect until a city supervisor approves it; the requester cannot approve', async () => {
+    const s = await loginAs('officer-dist-landong');
+    const r = await send(s, 'PUT', '/api/enterprises/ent-0002/limits', {
+      outletId: 'out-0002-g1',
+      factorCode: 'a21026',
+      basis: 'hourly',
+      value: 80,
+    });
+    expect(r.body).toMatchObject({ state: 'pending', requestId: expect.any(String) });
+    const limit = `select value::float8 as value from permit_limits where outlet_id = 'out-0002-g1' and factor_code = 'a21026' and basis = 'hourly'`;
+    expect(await one(limit)).toEqual({ value: 50 });
+    const id = r.body.requestId as string;
+    // An officer cannot decide; nor can the person who asked, even at city level.
+    expect(
+      (await send(s, 'POST', `/api/registry-changes/${id}/decision`, { approve: true, note: 'ok' })).status,
+    ).toBe(403);
+    const sup = await loginAs('supervisor');
+    const own = await send(sup, 'PUT', '/api/enterprises/ent-0002/limits', {
+      outletId: 'out-0002-g1',
+      factorCode: 'a21002',
+      basis: 'hourly',
+      value: 200,
+    });
+    expect(own.body.state).toBe('pending');
+    expect(
+      (
+        await send(sup, 'POST', `/api/registry-changes/${own.body.requestId}/decision`, {
+          approve: true,
+          note: 'x',
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (await send(s, 'GET', '/api/registry-changes?state=pending')).body.items!.map((i) => i.id).sort(),
+    ).toEqual([id, own.body.requestId].sort());
+    const ok = await send(sup, 'POST', `/api/registry-changes/${id}/decision`, {
+      approve: true,
+      note: '经核实排污许可证已变更',
+    });
+    expect(ok).toEqual({ status: 200, body: { state: 'approved' } });
+    expect(await one(limit)).toEqual({ value: 80 });
+    expect(
+      (await send(sup, 'POST', `/api/registry-changes/${id}/decision`, { approve: true, note: 'again' }))
+        .status,
+    ).toBe(409);
+    const a = await one(`select actor_name, after from audit_log where action = 'registry.limit.approved'`);
+    expect(a).toMatchObject({ actor_name: 'supervisor', after: { state: 'approved', limit: { value: 80 } } });
+  });
+
+  it('a disabled device stays enabled when the request is rejected; a long maintenance window waits, a short one applies', async () => {
+    const s = await loginAs('officer-dist-landong');
+    const dev = `/api/enterprises/ent-0001/devices/99010201FG00010000000001`;
+    const r = await send(s, 'PATCH', dev, { enabled: false });
+    expect(r.body.state).toBe('pending');
+    expect(await one(`select enabled from devices where mn = '99010201FG00010000000001'`)).toEqual({
+      enabled: true,
+    });
+    const admin = await loginAs('admin');
+    expect(
+      (
+        await send(admin, 'POST', `/api/registry-changes/${r.body.requestId}/decision`, {
+          approve: false,
+          note: '未提供停用依据',
+        })
+      ).body,
+    ).toEqual({
+      state: 'rejected',
+    });
+    expect(await one(`select enabled from devices where mn = '99010201FG00010000000001'`)).toEqual({
+      enabled: true,
+    });
+    const declare = (from: string, to: string, reason: string) =>
+      send(s, 'POST', '/api/enterprises/ent-0001/maintenance', {
+        outletId: 'out-0001-g1',
+        startsAt: from,
+        endsAt: to,
+        reason,
+      });
+    const long = await declare('2026-03-10T00:00:00+08:00', '2026-03-12T00:00:00+08:00', '脱硫塔大修');
+    expect(long.body.state).toBe('pending');
+    const short = await declare('2026-03-10T08:00:00+08:00', '2026-03-10T12:00:00+08:00', 'CEMS 校准');
+    expect(short.body.state).toBe('applied');
+    const windows = (
+      await w.pool.query(
+        `select id, source from maintenance_windows where enterprise_id = 'ent-0001' and reason in ('脱硫塔大修', 'CEMS 校准')`,
+      )
+    ).rows;
+    expect(windows).toEqual([{ id: expect.any(String), source: 'console' }]);
+    // Ending it early is a tightening: at once.
+    const end = await send(s, 'POST', `/api/enterprises/ent-0001/maintenance/${windows[0].id}/end`, {
+      endsAt: '2026-03-10T10:00:00+08:00',
+    });
+    expect(end.body.state).toBe('applied');
+    expect(await one(`select ends_at from maintenance_windows where id = $1`, [windows[0].id])).toEqual({
+      ends_at: new Date('2026-03-10T02:00:00Z'),
+    });
+  });
+});
+
+describe('YAML import and console edits', () => {
+  it('reports a conflict with a console edit instead of overwriting it, and forgets it once the file agrees', async () => {
+    const s = await loginAs('supervisor');
+    expect(
+      (await send(s, 'PATCH', '/api/enterprises/ent-0002', { nameZh: '港城热力（控制台修改）' })).status,
+    ).toBe(200);
+    const r = await importRegistry(w.pool, { path: examplePath }, { logger: silentLogger });
+    expect(r.conflicts).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          table: 'enterprises',
+          key: 'ent-0002',
+          change: 'updated',
+          editedBy: 'supervisor',
+          overwritten: false,
+        }),
+        // The rotated PW stays: the file still carries the old one.
+        expect.objectContaining({ table: 'devices', key: GAS_MN, editedBy: 'officer-dist-landong' }),
+      ]),
+    );
+    expect(await one(`select name_zh from enterprises where id = 'ent-0002'`)).toEqual({
+      name_zh: '港城热力（控制台修改）',
+    });
+    const pruned = await importRegistry(
+      w.pool,
+      { path: examplePath },
+      { logger: silentLogger, prune: true, dryRun: true },
+    );
+    expect(pruned.conflicts).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ table: 'contacts', key: 'ent-0002/operator/王芳', change: 'deleted' }),
+      ]),
+    );
+    expect(pruned.removed).not.toContainEqual({ table: 'contacts', key: 'ent-0002/operator/王芳' });
+    const forced = await importRegistry(
+      w.pool,
+      { path: examplePath },
+      { logger: silentLogger, overwriteConsoleEdits: true },
+    );
+    expect(forced.conflicts).toContainEqual(expect.objectContaining({ key: 'ent-0002', overwritten: true }));
+    expect((await one(`select name_zh from enterprises where id = 'ent-0002'`)).name_zh).not.toContain(
+      '控制台',
+    );
+    const again = await importRegistry(w.pool, { path: examplePath }, { logger: silentLogger });
+    expect(again.conflicts.filter((c) => c.table === 'enterprises')).toEqual([]);
+  });
+});
