@@ -15,7 +15,7 @@ export interface Checkpoint {
   nextOffset: string;
   /** Largest reading-interval end seen (epoch ms); the event-time watermark trails it. */
   maxEventTime: number | null;
-  /** Engine state; its readings buffers are empty when written by `save` (older rows hold full snapshots). */
+  /** Engine state; its readings buffers are empty (the readings are in the parts). */
   state: EngineState;
   /** Readings of the parts written since the last full checkpoint, in order (restore with `restoreParts`). */
   readings: Reading[];

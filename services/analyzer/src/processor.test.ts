@@ -112,22 +112,25 @@ describe('partition processor', () => {
     expect([...ids(a.deviations), ...ids(b.deviations)]).toEqual(ids(whole.deviations));
   });
 
-  it('restoring an older full-snapshot checkpoint rewrites it as one full part on the next checkpoint', async () => {
+  it('refuses a checkpoint whose state row holds its readings, by name, and keeps the row as it is', async () => {
     const stream = records(exceedanceStream());
     const store = createMemoryCheckpointStore();
     const a = setup(store);
     await a.processor.handleBatch(TOPIC, 0, stream.slice(0, 20));
-    // What an analyzer before incremental checkpoints wrote: the whole snapshot in the state row, no parts.
+    // A whole snapshot in the state row and no parts: restoring it as parts would drop its readings.
     const row = store.rows.get(`${TOPIC}|0`)!;
-    const legacy = await store.load(TOPIC, 0);
-    for (const r of legacy!.readings) row.state.enterprises[r.enterpriseId]!.readings.push(r);
+    const whole = await store.load(TOPIC, 0);
+    for (const r of whole!.readings) row.state.enterprises[r.enterpriseId]!.readings.push(r);
     store.parts.set(`${TOPIC}|0`, []);
+    const before = structuredClone(row);
     const b = setup(store);
-    await b.processor.handleBatch(TOPIC, 0, stream.slice(20, 25));
-    expect(store.parts.get(`${TOPIC}|0`)!.map((p) => p.readings.length)).toEqual([25]);
-    expect(
-      Object.values(store.rows.get(`${TOPIC}|0`)!.state.enterprises).every((e) => e.readings.length === 0),
-    ).toBe(true);
+    await expect(b.processor.handleBatch(TOPIC, 0, stream.slice(20, 25))).rejects.toMatchObject({
+      code: 'ANALYZER_CHECKPOINT_FORMAT',
+      retryable: false,
+      message: expect.stringContaining(`${TOPIC}/0`),
+    });
+    expect(store.rows.get(`${TOPIC}|0`)).toEqual(before);
+    expect(b.deviations).toEqual([]);
   });
 
   it('hands off a long batch every handoffIntervalMs: same events, several hand-offs in one batch', async () => {

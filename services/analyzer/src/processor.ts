@@ -1,46 +1,20 @@
 // Partition-scoped rule engines: one engine per assigned telemetry partition, restored from its Postgres
 // checkpoint, fed record by record, its outputs handed off (deviations to Kafka, aggregates to InfluxDB)
-// before the checkpoint is written and before the consumer commits the Kafka offset.
-import { kafkaDlqRecord, type DeviationV1, type TelemetryDlqV1 } from '@offsite/contracts';
-import {
-  createEngine,
-  seenAt,
-  type AggregateOutput,
-  type DeviationOutput,
-  type Engine,
-  type EngineConfig,
-  type Output,
-  type RegistryView,
-} from '@offsite/domain';
+// before the checkpoint is written and before the consumer commits the Kafka offset. The parts live in
+// their own modules: restore, rewind, the batch loop, hand-off and checkpoint; this one holds the
+// partitions and serialises what is done to each.
+import type { TelemetryDlqV1 } from '@offsite/contracts';
+import { createEngine, type EngineConfig, type Output, type RegistryView } from '@offsite/domain';
 import type { Logger } from '@offsite/runtime';
-import { OffsiteError } from '@offsite/runtime/errors';
+import { runBatch } from './batch-loop.js';
 import type { CheckpointStore } from './checkpoints.js';
-import { deviationEvent } from './deviation-event.js';
-import { decodeTelemetryRecord } from './telemetry.js';
+import { checkpointIsDue, writeCheckpoint, type CheckpointCadence } from './checkpointing.js';
+import { handOff } from './handoff.js';
+import type { IncomingRecord, OutputSinks, PartitionState, ProcessorCounters } from './partition-state.js';
+import { restorePartition } from './restore.js';
+import { positionForBatch } from './rewind.js';
 
-/** Where the processor hands its results; each call resolves once the hand-off is durable. */
-export interface OutputSinks {
-  deviations(events: DeviationV1[]): Promise<void>;
-  aggregates(aggregates: AggregateOutput[]): Promise<void>;
-  dlq(records: TelemetryDlqV1[]): Promise<void>;
-  /** The analyzer's own deviation log (stability input), after the Kafka hand-off. */
-  deviationLog?(entries: { output: DeviationOutput; event: DeviationV1 }[]): Promise<void>;
-  /** Largest receivedAt per enterprise since the last checkpoint, written just before it. */
-  lastSeen?(byEnterprise: ReadonlyMap<string, number>): Promise<void>;
-}
-
-export interface ProcessorCounters {
-  readings?(n: number): void;
-  rejected?(code: string, n: number): void;
-  dlq?(code: string): void;
-  deviations?(state: string, n: number): void;
-  aggregates?(n: number): void;
-  checkpoints?(): void;
-  /** Records between the checkpoint and the first one Kafka still had (deleted by retention): never analysed. */
-  gone?(n: number): void;
-  /** Wall seconds the partition loop spent per phase (decode, engine, handoff, checkpoint): where the time goes. */
-  phase?(phase: 'decode' | 'engine' | 'handoff' | 'checkpoint', seconds: number): void;
-}
+export type { IncomingRecord, OutputSinks, ProcessorCounters } from './partition-state.js';
 
 export interface ProcessorOptions {
   engineConfig: EngineConfig;
@@ -75,27 +49,6 @@ export interface ProcessorOptions {
   handoffIntervalMs?: number;
 }
 
-export interface IncomingRecord {
-  offset: string;
-  value: Buffer | null;
-}
-
-interface PartitionState {
-  engine: Engine;
-  nextOffset: string | null;
-  maxEventTime: number | null;
-  version: number | null;
-  /** Offset of the last checkpoint (null: none yet) and when / how many records ago it was written. */
-  checkpointedOffset: string | null;
-  /** The engine moved (records or a tick) since the last checkpoint. */
-  unsaved: boolean;
-  checkpointedAt: number;
-  sinceCheckpoint: number;
-  /** The offset a rewind asked for, so a gap that a rewind cannot close (retention) is accepted once. */
-  rewoundTo: string | null;
-  lastSeen: Map<string, number>;
-}
-
 export interface PartitionProcessor {
   /** `heartbeat` keeps the group membership alive during a long batch (called every few hundred records). */
   handleBatch(
@@ -121,18 +74,36 @@ export interface PartitionProcessor {
 }
 
 const key = (topic: string, partition: number) => `${topic}|${partition}`;
+const parseKey = (k: string): [string, number] => {
+  const i = k.lastIndexOf('|');
+  return [k.slice(0, i), Number(k.slice(i + 1))];
+};
 
 export function createPartitionProcessor(opts: ProcessorOptions): PartitionProcessor {
   const log = opts.logger.child({ component: 'processor' });
   const clock = opts.clock ?? Date.now;
-  const c = opts.counters ?? {};
-  const cpIntervalMs = opts.checkpointIntervalMs ?? 0;
-  const cpEveryRecords = opts.checkpointEveryRecords ?? 0;
-  const handoffMs = opts.handoffIntervalMs ?? 0;
+  const counters = opts.counters ?? {};
+  const cadence: CheckpointCadence = {
+    intervalMs: opts.checkpointIntervalMs ?? 0,
+    everyRecords: opts.checkpointEveryRecords ?? 0,
+  };
   let registry = opts.registry;
   let stopping = false;
   const states = new Map<string, PartitionState>();
   const locks = new Map<string, Promise<unknown>>();
+  const handOffDeps = { sinks: opts.sinks, counters, clock, logger: log };
+  const checkpointDeps = { checkpoints: opts.checkpoints, sinks: opts.sinks, counters, clock };
+  const rewindDeps = {
+    restore: (topic: string, partition: number) =>
+      restorePartition(
+        { checkpoints: opts.checkpoints, engineConfig: opts.engineConfig, registry, clock, logger: log },
+        topic,
+        partition,
+      ),
+    ...(opts.rewind ? { rewind: opts.rewind } : {}),
+    counters,
+    logger: log,
+  };
 
   /** Serialises everything done to one partition's engine (batches, ticks, registry swaps). */
   function withLock<T>(k: string, fn: () => Promise<T>): Promise<T> {
@@ -149,101 +120,32 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
     return run;
   }
 
-  async function restore(topic: string, partition: number): Promise<PartitionState> {
-    const cp = await opts.checkpoints.load(topic, partition);
-    const engine = createEngine(opts.engineConfig, registry);
-    const fresh = {
-      checkpointedAt: clock(),
-      sinceCheckpoint: 0,
-      rewoundTo: null,
-      unsaved: false,
-      lastSeen: new Map<string, number>(),
-    };
-    if (!cp) {
-      log.info({ topic, partition }, 'no checkpoint: starting an empty engine');
-      return {
-        engine,
-        nextOffset: null,
-        maxEventTime: null,
-        version: null,
-        checkpointedOffset: null,
-        ...fresh,
-      };
-    }
-    // An older checkpoint row holds a full snapshot (readings inside): the next checkpoint then writes them all.
-    const legacy = Object.values(cp.state.enterprises).some((e) => e.readings.length > 0);
-    engine.restoreParts(cp.state, cp.readings, { durable: !legacy });
-    log.info(
-      { topic, partition, nextOffset: cp.nextOffset, watermark: engine.watermark },
-      'engine restored from checkpoint',
-    );
-    return {
-      engine,
-      nextOffset: cp.nextOffset,
-      maxEventTime: cp.maxEventTime,
-      version: cp.version,
-      checkpointedOffset: cp.nextOffset,
-      ...fresh,
-    };
-  }
-
-  /** Writes the engine snapshot and offset, fenced by the row version. */
-  async function checkpoint(
-    topic: string,
-    partition: number,
-    st: PartitionState,
-    evenIfUnchanged = false,
+  /** Runs `fn` on each held partition under its lock; a failure drops that partition's engine (it restores on the next batch). */
+  function eachHeld(
+    what: string,
+    fn: (st: PartitionState, topic: string, partition: number) => Promise<void>,
   ): Promise<void> {
-    if (st.nextOffset === null || (!st.unsaved && !evenIfUnchanged)) return;
-    if (st.lastSeen.size > 0 && opts.sinks.lastSeen) {
-      await opts.sinks.lastSeen(st.lastSeen);
-      st.lastSeen = new Map();
-    }
-    const cp0 = performance.now();
-    // Incremental: the state without readings plus the readings since the last checkpoint (the store serialises
-    // them before it first awaits). If the save fails the engine is dropped and restored, so nothing is lost.
-    const parts = st.engine.checkpoint();
-    const version = await opts.checkpoints.save(
-      topic,
-      partition,
-      {
-        nextOffset: st.nextOffset,
-        maxEventTime: st.maxEventTime,
-        state: parts.state,
-        readings: parts.readings,
-        full: parts.full,
-        keepFrom: parts.keepFrom,
-      },
-      st.version,
-    );
-    if (version === null) {
-      throw new OffsiteError(
-        'ANALYZER_CHECKPOINT_FENCED',
-        `checkpoint of ${topic}/${partition} was moved by another consumer (rebalance); reloading`,
-        { retryable: true },
-      );
-    }
-    st.version = version;
-    st.checkpointedOffset = st.nextOffset;
-    st.unsaved = false;
-    st.checkpointedAt = clock();
-    st.sinceCheckpoint = 0;
-    c.checkpoints?.();
-    c.phase?.('checkpoint', (performance.now() - cp0) / 1000);
+    return Promise.all(
+      [...states.keys()].map((k) =>
+        withLock(k, async () => {
+          const st = states.get(k);
+          if (!st) return;
+          const [topic, partition] = parseKey(k);
+          try {
+            await fn(st, topic, partition);
+          } catch (err) {
+            states.delete(k);
+            log.error(
+              { err, topic, partition },
+              `${what} failed: engine dropped, it restores on the next batch`,
+            );
+          }
+        }),
+      ),
+    ).then(() => undefined);
   }
 
-  /** The first checkpoint of a partition is written at once (it anchors the replay position). */
-  function checkpointIsDue(st: PartitionState): boolean {
-    if (st.version === null) return true;
-    if (cpIntervalMs === 0 && cpEveryRecords === 0) return true;
-    if (cpEveryRecords > 0 && st.sinceCheckpoint >= cpEveryRecords) return true;
-    return cpIntervalMs > 0 && clock() - st.checkpointedAt >= cpIntervalMs;
-  }
-
-  /**
-   * Hands off the outputs (deviations to Kafka, aggregates to InfluxDB) and only then checkpoints
-   * (when due, or always with `forceCheckpoint`).
-   */
+  /** Hands off the outputs, and only then checkpoints (when due, or always with `forceCheckpoint`). */
   async function flush(
     topic: string,
     partition: number,
@@ -252,69 +154,10 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
     dlq: TelemetryDlqV1[],
     forceCheckpoint = false,
   ): Promise<void> {
-    await handOff(topic, partition, outputs, dlq);
-    if (forceCheckpoint || checkpointIsDue(st)) await checkpoint(topic, partition, st);
+    await handOff(handOffDeps, topic, partition, outputs, dlq);
+    if (forceCheckpoint || checkpointIsDue(cadence, st, clock()))
+      await writeCheckpoint(checkpointDeps, topic, partition, st);
   }
-
-  /** DLQ records, aggregates and deviations to their sinks; resolves once durable. */
-  async function handOff(
-    topic: string,
-    partition: number,
-    outputs: Output[],
-    dlq: TelemetryDlqV1[],
-  ): Promise<void> {
-    const h0 = performance.now();
-    await handOffNow(topic, partition, outputs, dlq);
-    c.phase?.('handoff', (performance.now() - h0) / 1000);
-  }
-
-  async function handOffNow(
-    topic: string,
-    partition: number,
-    outputs: Output[],
-    dlq: TelemetryDlqV1[],
-  ): Promise<void> {
-    const deviations = outputs.filter((o): o is DeviationOutput => o.type === 'deviation');
-    // A window recomputed several times within the batch: only its last value matters.
-    const aggs = new Map<string, AggregateOutput>();
-    for (const o of outputs) {
-      if (o.type === 'aggregate') aggs.set(`${o.siteId}|${o.factor}|${o.interval}|${o.start}`, o);
-    }
-    const rejected = outputs.filter((o) => o.type === 'rejected');
-    for (const r of rejected) {
-      c.rejected?.(r.code, 1);
-      log.warn({ topic, partition, eventId: r.eventId, code: r.code }, r.message);
-    }
-    if (dlq.length > 0) await opts.sinks.dlq(dlq);
-    if (aggs.size > 0) {
-      await opts.sinks.aggregates([...aggs.values()]);
-      c.aggregates?.(aggs.size);
-    }
-    if (deviations.length > 0) {
-      const now = clock();
-      const events = deviations.map((d) => deviationEvent(d, now));
-      await opts.sinks.deviations(events);
-      await opts.sinks.deviationLog?.(deviations.map((output, i) => ({ output, event: events[i]! })));
-      for (const d of deviations) c.deviations?.(d.state, 1);
-    }
-  }
-
-  const parseKey = (k: string): [string, number] => {
-    const i = k.lastIndexOf('|');
-    return [k.slice(0, i), Number(k.slice(i + 1))];
-  };
-
-  const dlqRecord = (topic: string, partition: number, r: IncomingRecord, code: string, message: string) =>
-    kafkaDlqRecord({
-      service: 'analyzer',
-      code,
-      message,
-      topic,
-      partition,
-      offset: r.offset,
-      value: r.value,
-      receivedAt: new Date(clock()),
-    });
 
   return {
     stop() {
@@ -323,13 +166,8 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
 
     held() {
       return [...states.entries()].map(([k, st]) => {
-        const i = k.lastIndexOf('|');
-        return {
-          topic: k.slice(0, i),
-          partition: Number(k.slice(i + 1)),
-          nextOffset: st.nextOffset,
-          watermark: st.engine.watermark,
-        };
+        const [topic, partition] = parseKey(k);
+        return { topic, partition, nextOffset: st.nextOffset, watermark: st.engine.watermark };
       });
     },
 
@@ -338,97 +176,33 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
       return withLock(k, async () => {
         const first = records[0];
         if (!first || stopping) return;
-        let st = states.get(k);
-        // Not held, or the batch starts past what we processed (another member owned the partition meanwhile).
-        if (!st || (st.nextOffset !== null && BigInt(first.offset) > BigInt(st.nextOffset))) {
-          const rewoundTo = st?.rewoundTo ?? null;
-          st = await restore(topic, partition);
-          st.rewoundTo = rewoundTo; // a rewind to the same checkpoint that did not close the gap is not retried
-          states.set(k, st);
-        }
-        if (st.nextOffset !== null && BigInt(first.offset) > BigInt(st.nextOffset)) {
-          if (opts.rewind && st.rewoundTo !== st.nextOffset) {
-            // The Kafka commit ran ahead of the (deferred) checkpoint: replay from the checkpoint.
-            st.rewoundTo = st.nextOffset;
-            log.info(
-              { topic, partition, checkpoint: st.nextOffset, got: first.offset },
-              'batch starts past the checkpoint: seeking back to replay from it',
-            );
-            opts.rewind(topic, partition, st.nextOffset);
-            return;
-          }
-          // Seen in the kill flow: Kafka's time retention (the message timestamp is the reading's event time) deleted
-          // the segments past the checkpoint, so the fetch was out of range and reset to the new log start. Those
-          // records can no longer be analysed; say how many, and count them.
-          const gone = BigInt(first.offset) - BigInt(st.nextOffset);
-          c.gone?.(Number(gone));
-          log.error(
-            { topic, partition, expected: st.nextOffset, got: first.offset, gone: gone.toString() },
-            'records between the checkpoint and this batch are gone from Kafka (retention): continuing without them',
-          );
-        }
-        let outputs: Output[] = [];
-        let dlq: TelemetryDlqV1[] = [];
-        let taken = 0;
-        let interrupted = false;
-        let seen = 0;
-        let handedOffAt = performance.now();
-        let decodeMs = 0;
-        let engineMs = 0;
+        const { st, skip } = await positionForBatch(
+          rewindDeps,
+          states.get(k),
+          topic,
+          partition,
+          first.offset,
+        );
+        states.set(k, st);
+        if (skip) return;
         try {
-          for (const r of records) {
-            // A long batch yields now and then, so a shutdown signal (and timers) can run in between.
-            if (++seen % 256 === 0) {
-              await new Promise((resolve) => setImmediate(resolve));
-              await heartbeat?.();
-            }
-            // Deviations found early in a long batch go out without waiting for its end.
-            if (
-              handoffMs > 0 &&
-              seen % 32 === 0 &&
-              (outputs.length > 0 || dlq.length > 0) &&
-              performance.now() - handedOffAt >= handoffMs
-            ) {
-              await handOff(topic, partition, outputs, dlq);
-              outputs = [];
-              dlq = [];
-              handedOffAt = performance.now();
-            }
-            if (stopping) {
-              interrupted = true;
-              break;
-            }
-            // Already inside the checkpoint (the Kafka commit trails the checkpoint after a crash).
-            if (st.nextOffset !== null && BigInt(r.offset) < BigInt(st.nextOffset)) continue;
-            const d0 = performance.now();
-            const d = decodeTelemetryRecord(r.value);
-            const d1 = performance.now();
-            decodeMs += d1 - d0;
-            if (!d.ok) {
-              dlq.push(dlqRecord(topic, partition, r, d.code, d.message));
-              c.dlq?.(d.code);
-            } else {
-              taken++;
-              outputs.push(...st.engine.ingest(d.reading));
-              const received = Date.parse(d.telemetry.receivedAt);
-              const ent = d.reading.enterpriseId;
-              if (Number.isFinite(received) && received > (st.lastSeen.get(ent) ?? -Infinity))
-                st.lastSeen.set(ent, received);
-              const end = seenAt(d.reading, opts.engineConfig);
-              if (st.maxEventTime === null || end > st.maxEventTime) st.maxEventTime = end;
-              // Advancing after every record makes the outputs a function of the record sequence alone,
-              // independent of how the records were batched (a replay after a crash yields the same events).
-              outputs.push(...st.engine.advance(st.maxEventTime - opts.allowedLatenessMs));
-              engineMs += performance.now() - d1;
-            }
-            st.nextOffset = (BigInt(r.offset) + 1n).toString();
-            st.sinceCheckpoint++;
-            st.unsaved = true;
-          }
-          c.readings?.(taken);
-          c.phase?.('decode', decodeMs / 1000);
-          c.phase?.('engine', engineMs / 1000);
-          await flush(topic, partition, st, outputs, dlq, interrupted);
+          const result = await runBatch(
+            {
+              engineConfig: opts.engineConfig,
+              allowedLatenessMs: opts.allowedLatenessMs,
+              handoffIntervalMs: opts.handoffIntervalMs ?? 0,
+              handOff: (outputs, dlq) => handOff(handOffDeps, topic, partition, outputs, dlq),
+              stopping: () => stopping,
+              counters,
+              clock,
+            },
+            st,
+            topic,
+            partition,
+            records,
+            heartbeat,
+          );
+          await flush(topic, partition, st, result.outputs, result.dlq, result.interrupted);
         } catch (err) {
           // The engine ran ahead of its checkpoint: forget it, the retry restores from the checkpoint.
           states.delete(k);
@@ -439,28 +213,14 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
 
     async tick() {
       const target = clock() - opts.tickLagMs;
-      await Promise.all(
-        [...states.keys()].map((k) =>
-          withLock(k, async () => {
-            const st = states.get(k);
-            if (!st || (st.engine.watermark !== null && st.engine.watermark >= target)) return;
-            const [topic, partition] = parseKey(k);
-            try {
-              const outputs = st.engine.advance(target);
-              st.unsaved = true;
-              // A wall-clock advance is not a function of the records: checkpoint it at once, so a
-              // replay after a crash does not depend on when the ticks happened.
-              if (outputs.length > 0) await flush(topic, partition, st, outputs, [], true);
-            } catch (err) {
-              states.delete(k);
-              log.error(
-                { err, topic, partition },
-                'tick failed: engine dropped, it restores on the next batch',
-              );
-            }
-          }),
-        ),
-      );
+      await eachHeld('tick', async (st, topic, partition) => {
+        if (st.engine.watermark !== null && st.engine.watermark >= target) return;
+        const outputs = st.engine.advance(target);
+        st.unsaved = true;
+        // A wall-clock advance is not a function of the records: checkpoint it at once, so a
+        // replay after a crash does not depend on when the ticks happened.
+        if (outputs.length > 0) await flush(topic, partition, st, outputs, [], true);
+      });
     },
 
     async assigned(assignment) {
@@ -479,52 +239,23 @@ export function createPartitionProcessor(opts: ProcessorOptions): PartitionProce
 
     async setRegistry(view) {
       registry = view;
-      await Promise.all(
-        [...states.keys()].map((k) =>
-          withLock(k, async () => {
-            const st = states.get(k);
-            if (!st) return;
-            // The records so far were judged under the old registry: make that durable first, so a
-            // replay after a crash does not judge them under the new one.
-            const [topic, partition] = parseKey(k);
-            try {
-              // Even without progress: a full checkpoint still owed (after a legacy restore) is written now.
-              await checkpoint(topic, partition, st, true);
-            } catch (err) {
-              states.delete(k);
-              log.error({ err, topic, partition }, 'checkpoint before registry swap failed: engine dropped');
-              return;
-            }
-            const engine = createEngine(opts.engineConfig, view);
-            // Everything it holds was just checkpointed: the next checkpoint carries only new readings.
-            engine.restore(st.engine.snapshot(), { durable: true });
-            st.engine = engine;
-          }),
-        ),
-      );
+      await eachHeld('checkpoint before registry swap', async (st, topic, partition) => {
+        // The records so far were judged under the old registry: make that durable first, so a
+        // replay after a crash does not judge them under the new one.
+        await writeCheckpoint(checkpointDeps, topic, partition, st);
+        const engine = createEngine(opts.engineConfig, view);
+        // Everything it holds was just checkpointed: the next checkpoint carries only new readings.
+        engine.restore(st.engine.snapshot(), { durable: true });
+        st.engine = engine;
+      });
       log.info({ partitions: states.size }, 'registry reloaded into the engines');
     },
 
     async checkpointDue(force = false) {
-      await Promise.all(
-        [...states.keys()].map((k) =>
-          withLock(k, async () => {
-            const st = states.get(k);
-            if (!st || !st.unsaved) return;
-            if (!force && !checkpointIsDue(st)) return;
-            const [topic, partition] = parseKey(k);
-            try {
-              await checkpoint(topic, partition, st);
-            } catch (err) {
-              states.delete(k);
-              log.error(
-                { err, topic, partition },
-                'checkpoint failed: engine dropped, it restores on the next batch',
-              );
-            }
-          }),
-        ),
-      );
+      await eachHeld('checkpoint', async (st, topic, partition) => {
+        if (!st.unsaved || (!force && !checkpointIsDue(cadence, st, clock()))) return;
+        await writeCheckpoint(checkpointDeps, topic, partition, st);
+      });
     },
   };
 }
