@@ -7,15 +7,22 @@ const kind = process.env.OFFSITE_TEST_KIND ?? 'unit';
 const patterns = {
   unit: {
     testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
-    ignore: ['\\.int\\.test\\.ts$', '\\.flow\\.test\\.ts$', '\\.secure\\.test\\.ts$'],
+    ignore: [
+      '\\.int\\.test\\.ts$',
+      '\\.flow\\.test\\.ts$',
+      '\\.secure\\.test\\.ts$',
+      '\\.cluster\\.test\\.ts$',
+    ],
   },
   int: { testMatch: ['<rootDir>/src/**/*.int.test.ts', '<rootDir>/test/**/*.int.test.ts'], ignore: [] },
   flow: { testMatch: ['<rootDir>/**/*.flow.test.ts'], ignore: [] },
   // Against a secure set of servers (scripts/secure-transports.sh).
   secure: { testMatch: ['<rootDir>/**/*.secure.test.ts'], ignore: [] },
+  // Against the clustered topology (`offsite-infra cluster up`, started by scripts/test-cluster.sh).
+  cluster: { testMatch: ['<rootDir>/**/*.cluster.test.ts'], ignore: [] },
 };
 const p = patterns[kind];
-if (!p) throw new Error(`OFFSITE_TEST_KIND must be unit, int, flow or secure, got ${kind}`);
+if (!p) throw new Error(`OFFSITE_TEST_KIND must be unit, int, flow, secure or cluster, got ${kind}`);
 
 export default {
   testEnvironment: 'node',

@@ -20,13 +20,15 @@ import org.apache.kafka.common.errors.TopicExistsException;
  * Readiness probe and topic provisioning for the local single-node Kafka, in one JVM start.
  *
  * <p>Usage: {@code KafkaReady <bootstrap> <timeoutSeconds> [topic:partitions ...]}; the environment
- * variable {@code OFFSITE_KAFKA_CLIENT_CONFIG} may name a properties file of further client settings.
+ * variable {@code OFFSITE_KAFKA_CLIENT_CONFIG} may name a properties file of further client settings,
+ * and {@code OFFSITE_KAFKA_REPLICATION_FACTOR} the replication factor of created topics (default 1; the
+ * cluster mode's three brokers use 3).
  *
  * <ol>
  *   <li>Waits until a metadata request (describeCluster + listTopics) succeeds.
- *   <li>Creates each missing topic with its partition count (replication factor 1), raises the
+ *   <li>Creates each missing topic with its partition count and replication factor, raises the
  *       partition count of an existing topic that has fewer, and reports one that has more.
- *   <li>Waits until every partition of those topics has a leader.
+ *   <li>Waits until every partition of those topics has a leader and all its replicas in sync.
  * </ol>
  *
  * Exits 0 when all is ready, 1 with a message on stderr otherwise.
@@ -103,7 +105,7 @@ public final class KafkaReady {
     List<NewTopic> create = new ArrayList<>();
     for (Map.Entry<String, Integer> e : wanted.entrySet()) {
       if (!existing.contains(e.getKey())) {
-        create.add(new NewTopic(e.getKey(), e.getValue(), (short) 1));
+        create.add(new NewTopic(e.getKey(), e.getValue(), replicationFactor()));
       }
     }
     if (!create.isEmpty()) {
@@ -183,6 +185,8 @@ public final class KafkaReady {
           for (TopicPartitionInfo p : d.partitions()) {
             if (p.leader() == null || p.leader().isEmpty()) {
               missing += " " + d.name() + "-" + p.partition();
+            } else if (p.isr().size() < p.replicas().size()) {
+              missing += " " + d.name() + "-" + p.partition() + " (in sync " + p.isr().size() + "/" + p.replicas().size() + ")";
             }
           }
         }
@@ -195,7 +199,12 @@ public final class KafkaReady {
       }
       sleep(300);
     }
-    throw new ReadyException("kafka: partitions without a leader before the deadline:" + missing, null);
+    throw new ReadyException("kafka: partitions without a leader or in-sync replicas before the deadline:" + missing, null);
+  }
+
+  private static short replicationFactor() {
+    String rf = System.getenv("OFFSITE_KAFKA_REPLICATION_FACTOR");
+    return rf == null || rf.isEmpty() ? 1 : Short.parseShort(rf);
   }
 
   private static String describe(Throwable t) {
