@@ -36,10 +36,48 @@ export interface KafkaTopic<T> {
   readonly key: (value: T) => string;
   readonly partitions: number;
   readonly validate: (input: unknown) => ValidationResult<T>;
+  /** The payload's own id: the `offsite-id` header. */
+  readonly id: (value: T) => string;
+  /** Further headers this topic's messages carry, beside `offsite-schema` and `offsite-id`. */
+  readonly headers?: (value: T) => Record<string, string>;
 }
 
 function kafkaTopic<T>(t: Omit<KafkaTopic<T>, 'schemaId'>): KafkaTopic<T> {
   return Object.freeze({ ...t, schemaId: schemaIds[t.schema] });
+}
+
+/** A Kafka message as every Offsite producer writes it (structurally a `@offsite/kafka` OutgoingMessage). */
+export interface CatalogMessage {
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+  /** Event time, ms since epoch. */
+  timestamp?: number;
+}
+
+/** The headers every Offsite message carries: its schema and its payload's id. */
+export function kafkaHeaders(schema: SchemaName, id: string): Record<string, string> {
+  return { 'offsite-schema': schema, 'offsite-id': id };
+}
+
+/**
+ * The one way to turn a payload into a Kafka message: the key from the catalogue, the headers in one
+ * vocabulary (`offsite-schema`, `offsite-id`, and the topic's own), the value as JSON. `json` passes
+ * a value already serialised by a hot path.
+ */
+export function kafkaMessage<T>(
+  topic: KafkaTopic<T>,
+  value: T,
+  opts: { json?: string; timestamp?: number } = {},
+): CatalogMessage {
+  const headers = kafkaHeaders(topic.schema, topic.id(value));
+  if (topic.headers) Object.assign(headers, topic.headers(value));
+  return {
+    key: topic.key(value),
+    value: opts.json ?? JSON.stringify(value),
+    headers,
+    ...(opts.timestamp !== undefined ? { timestamp: opts.timestamp } : {}),
+  };
 }
 
 export const kafkaTopics = Object.freeze({
@@ -50,6 +88,7 @@ export const kafkaTopics = Object.freeze({
     key: (v) => v.enterpriseId,
     partitions: 6,
     validate: validateTelemetryV1,
+    id: (v) => v.eventId,
   }),
   telemetryDlq: kafkaTopic<TelemetryDlqV1>({
     name: 'telemetry.dlq.v1',
@@ -58,6 +97,7 @@ export const kafkaTopics = Object.freeze({
     key: (v) => v.id,
     partitions: 3,
     validate: validateTelemetryDlqV1,
+    id: (v) => v.id,
   }),
   hj212Raw: kafkaTopic<Hj212RawV1>({
     name: 'hj212.raw.v1',
@@ -66,6 +106,7 @@ export const kafkaTopics = Object.freeze({
     key: (v) => v.connection.id,
     partitions: 6,
     validate: validateHj212RawV1,
+    id: (v) => v.id,
   }),
   deviation: kafkaTopic<DeviationV1>({
     name: 'deviation.v1',
@@ -74,6 +115,8 @@ export const kafkaTopics = Object.freeze({
     key: (v) => v.enterpriseId,
     partitions: 6,
     validate: validateDeviationV1,
+    id: (v) => v.id,
+    headers: (v) => ({ 'offsite-revision': String(v.revision) }),
   }),
   notification: kafkaTopic<NotificationV1>({
     name: 'notification.v1',
@@ -82,6 +125,7 @@ export const kafkaTopics = Object.freeze({
     key: (v) => v.id,
     partitions: 3,
     validate: validateNotificationV1,
+    id: (v) => v.id,
   }),
   reviewDecision: kafkaTopic<ReviewDecisionV1>({
     name: 'review.decision.v1',
@@ -90,6 +134,7 @@ export const kafkaTopics = Object.freeze({
     key: (v) => v.enterpriseId,
     partitions: 3,
     validate: validateReviewDecisionV1,
+    id: (v) => v.id,
   }),
   messageRequest: kafkaTopic<MessageRequestV1>({
     name: 'message.request.v1',
@@ -98,6 +143,7 @@ export const kafkaTopics = Object.freeze({
     key: (v) => v.id,
     partitions: 3,
     validate: validateMessageRequestV1,
+    id: (v) => v.id,
   }),
   hj212Command: kafkaTopic<Hj212CommandV1>({
     name: 'hj212.command.v1',
@@ -106,6 +152,7 @@ export const kafkaTopics = Object.freeze({
     key: (v) => v.mn,
     partitions: 3,
     validate: validateHj212CommandV1,
+    id: (v) => v.id,
   }),
 });
 

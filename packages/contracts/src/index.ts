@@ -47,10 +47,17 @@ export {
   validateMeterEnergyV1,
   validateMeterStatusV1,
 } from './validators.js';
-export { kafkaTopics, upstreamFeedTopics, mqttTopics } from './catalog.js';
-export type { KafkaTopic, KafkaTopicName, MqttTopic, SchemaName } from './catalog.js';
+export { kafkaHeaders, kafkaMessage, kafkaTopics, upstreamFeedTopics, mqttTopics } from './catalog.js';
+export type { CatalogMessage, KafkaTopic, KafkaTopicName, MqttTopic, SchemaName } from './catalog.js';
 export { deviationId, isCanonicalUtc, telemetryEventId } from './ids.js';
-export { decodeKafkaRecord, kafkaDlqRecord, type KafkaDlqInput } from './dlq.js';
+export {
+  decodeKafkaRecord,
+  dlqRecord,
+  DLQ_RAW_MAX_BYTES,
+  kafkaDlqRecord,
+  type DlqInput,
+  type KafkaDlqInput,
+} from './dlq.js';
 
 import type { DeviationV1 } from './generated/deviation.v1.js';
 import type { NotificationV1 } from './generated/notification.v1.js';

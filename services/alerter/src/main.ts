@@ -1,6 +1,6 @@
 // Composition root of the alerter: config → logger → adapters → alerter → lifecycle → ops → signals.
 import path from 'node:path';
-import { kafkaTopics, type TelemetryDlqV1 } from '@offsite/contracts';
+import { kafkaMessage, kafkaTopics, type TelemetryDlqV1 } from '@offsite/contracts';
 import {
   createBatchConsumer,
   createDurableProducer,
@@ -63,11 +63,7 @@ const channels = createChannels(env, logger);
 async function sendDlq(records: TelemetryDlqV1[]): Promise<void> {
   await producer.send(
     topic(env.OFFSITE_ALERTER_DLQ_TOPIC),
-    records.map((r) => ({
-      key: r.id,
-      value: JSON.stringify(r),
-      headers: { 'offsite-schema': 'telemetry.dlq.v1' },
-    })),
+    records.map((r) => kafkaMessage(kafkaTopics.telemetryDlq, r)),
   );
 }
 const dlqCounters = { dlq: (reason: string) => metrics.dlq.inc({ reason }) };
@@ -82,11 +78,7 @@ const alerterOptions: AlerterOptions = {
   logger,
   publish: async (e) => {
     await producer.send(topic(env.OFFSITE_ALERTER_NOTIFICATION_TOPIC), [
-      {
-        key: kafkaTopics.notification.key(e),
-        value: JSON.stringify(e),
-        headers: { 'offsite-schema': 'notification.v1' },
-      },
+      kafkaMessage(kafkaTopics.notification, e),
     ]);
   },
   jobLockMs: env.OFFSITE_ALERTER_JOB_LOCK_MS,

@@ -1,6 +1,6 @@
 // The analyzer wired to its adapters: Kafka consumer group → partition processor → Kafka / InfluxDB,
 // checkpoints and registry in Postgres, registry reload on NOTIFY, wall-clock tick. main.ts composes it.
-import { kafkaTopics, type TelemetryDlqV1 } from '@offsite/contracts';
+import { kafkaMessage, kafkaTopics, type TelemetryDlqV1 } from '@offsite/contracts';
 import type { EngineConfig, StabilityPolicy } from '@offsite/domain';
 import { toLine, type InfluxWriter } from '@offsite/influx';
 import {
@@ -112,11 +112,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
   async function sendDlq(records: TelemetryDlqV1[]): Promise<void> {
     await sendChunked(
       dlqTopic,
-      records.map((r) => ({
-        key: r.id,
-        value: JSON.stringify(r),
-        headers: { 'offsite-schema': 'telemetry.dlq.v1' },
-      })),
+      records.map((r) => kafkaMessage(kafkaTopics.telemetryDlq, r)),
     );
   }
 
@@ -137,15 +133,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
       async deviations(events) {
         await sendChunked(
           deviationTopic,
-          events.map((e) => ({
-            key: e.enterpriseId,
-            value: JSON.stringify(e),
-            headers: {
-              'offsite-schema': 'deviation.v1',
-              'offsite-id': e.id,
-              'offsite-revision': String(e.revision),
-            },
-          })),
+          events.map((e) => kafkaMessage(kafkaTopics.deviation, e)),
         );
       },
       async aggregates(aggs) {

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { kafkaTopics } from '@offsite/contracts';
+import { kafkaMessage, kafkaTopics } from '@offsite/contracts';
 import {
   bootService,
   defineMetrics,
@@ -92,11 +92,7 @@ const work = createRegulationWork({
   queuePrefix: env.OFFSITE_CONSOLE_QUEUE_PREFIX,
   publish: async (request) => {
     await producer.send(env.OFFSITE_CONSOLE_MESSAGE_REQUEST_TOPIC, [
-      {
-        key: kafkaTopics.messageRequest.key(request),
-        value: JSON.stringify(request),
-        headers: { 'offsite-schema': 'message.request.v1', 'offsite-id': request.id },
-      },
+      kafkaMessage(kafkaTopics.messageRequest, request),
     ]);
   },
   outreachRate: {

@@ -2,7 +2,7 @@
 // transaction adds a row to `review_decision_outbox`; the relay publishes pending rows in sequence
 // order and stamps them only after Kafka acknowledged them. A crash in between republishes the same
 // event (same id and sequence); consumers keep the highest sequence per case.
-import { kafkaTopics, type ReviewDecisionV1 } from '@offsite/contracts';
+import { kafkaMessage, kafkaTopics, type ReviewDecisionV1 } from '@offsite/contracts';
 import type { Logger } from '@offsite/runtime';
 import type { Queryable } from '@offsite/store';
 import type pg from 'pg';
@@ -119,11 +119,7 @@ export function createReviewDecisionRelay(opts: RelayOptions): DecisionRelay {
           topic,
           rows.rows.map((r) => {
             const e = decisionEvent(r);
-            return {
-              key: kafkaTopics.reviewDecision.key(e),
-              value: JSON.stringify(e),
-              headers: { 'offsite-schema': 'review.decision.v1', 'offsite-id': e.id },
-            };
+            return kafkaMessage(kafkaTopics.reviewDecision, e);
           }),
         );
         await client.query(

@@ -4,7 +4,14 @@
  * archive in and out, telemetry, DLQ) and the reply bytes; the connection writes the reply only
  * after Kafka acknowledged the records. No sockets here.
  */
-import { validateTelemetryV1, type TelemetryDlqV1, type TelemetryV1 } from '@offsite/contracts';
+import {
+  dlqRecord,
+  kafkaHeaders,
+  kafkaMessage,
+  kafkaTopics,
+  validateTelemetryV1,
+  type TelemetryV1,
+} from '@offsite/contracts';
 import {
   dataAck,
   decideReply,
@@ -157,10 +164,13 @@ export function rawRecord(
     (fields.error ? `,"error":${json({ code: fields.error.code, message: fields.error.message })}` : '') +
     `,"irregularities":${fields.irregularities && fields.irregularities.length > 0 ? json(fields.irregularities) : '[]'}` +
     `,"direction":"${direction}"}`;
-  return { topic: ctx.topics.raw, message: { key: conn.id, value, timestamp: Date.parse(at) } };
+  return {
+    topic: ctx.topics.raw,
+    message: { key: conn.id, value, headers: kafkaHeaders('hj212.raw.v1', id), timestamp: Date.parse(at) },
+  };
 }
 
-function dlqRecord(
+function dlqOut(
   ctx: HandlerContext,
   conn: ConnectionInfo,
   rawId: string,
@@ -174,16 +184,8 @@ function dlqRecord(
     count?: number;
   },
 ): OutRecord {
-  bytes = maskPasswords(bytes);
-  const text = bytes.toString('utf8');
-  const rec: TelemetryDlqV1 = {
-    schema: 'telemetry.dlq.v1',
-    id: `dlq-${rawId}`,
+  const rec = dlqRecord({
     source: 'hj212',
-    reason: { code: reason.code, message: reason.message.slice(0, 500) },
-    raw: bytes.toString('base64'),
-    ...(Buffer.from(text, 'utf8').equals(bytes) ? { rawText: text } : {}),
-    receivedAt: at,
     origin: {
       transport: 'tcp',
       connectionId: conn.id,
@@ -191,14 +193,20 @@ function dlqRecord(
       remotePort: conn.remotePort,
       localPort: conn.localPort,
     },
-    ...(extra.enterpriseId ? { enterpriseId: extra.enterpriseId } : {}),
-    ...(extra.deviceId && /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(extra.deviceId)
-      ? { deviceId: extra.deviceId }
-      : {}),
-    ...(extra.count !== undefined && extra.count > 1 ? { count: extra.count } : {}),
-    irregularities: [...(extra.irregularities ?? [])],
+    identity: [rawId],
+    code: reason.code,
+    message: reason.message,
+    raw: maskPasswords(bytes),
+    receivedAt: at,
+    enterpriseId: extra.enterpriseId,
+    deviceId: extra.deviceId,
+    irregularities: extra.irregularities,
+    count: extra.count,
+  });
+  return {
+    topic: ctx.topics.dlq,
+    message: kafkaMessage(kafkaTopics.telemetryDlq, rec, { json: json(rec), timestamp: Date.parse(at) }),
   };
-  return { topic: ctx.topics.dlq, message: { key: rec.id, value: json(rec), timestamp: Date.parse(at) } };
 }
 
 /**
@@ -220,7 +228,7 @@ export function handleGarbage(
     outcome: 'garbage',
     records: [
       rawRecord(ctx, conn, rawId, bytes, at, 'in', { error }),
-      dlqRecord(ctx, conn, rawId, bytes, at, { code: reason, message: error.message }, { count }),
+      dlqOut(ctx, conn, rawId, bytes, at, { code: reason, message: error.message }, { count }),
     ],
     reply: null,
     replyCn: null,
@@ -271,7 +279,7 @@ export async function handleFrame(
     const irregularities = result.ok ? result.packet.irregularities : (result.irregularities ?? []);
     if (dlq) {
       records.push(
-        dlqRecord(ctx, conn, rawId, frame, at, dlq, {
+        dlqOut(ctx, conn, rawId, frame, at, dlq, {
           enterpriseId: device?.enterpriseId,
           deviceId: mn,
           irregularities,
@@ -400,12 +408,7 @@ export async function handleFrame(
 export function telemetryRecord(ctx: HandlerContext, event: TelemetryV1, at: string): OutRecord {
   return {
     topic: ctx.topics.telemetry,
-    message: {
-      key: event.enterpriseId,
-      value: json(event),
-      headers: { 'content-type': 'application/json', schema: 'telemetry.v1', 'event-id': event.eventId },
-      timestamp: Date.parse(at),
-    },
+    message: kafkaMessage(kafkaTopics.telemetry, event, { json: json(event), timestamp: Date.parse(at) }),
   };
 }
 

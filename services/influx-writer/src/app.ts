@@ -1,4 +1,4 @@
-import { kafkaTopics, type TelemetryDlqV1 } from '@offsite/contracts';
+import { kafkaMessage, kafkaTopics, type TelemetryDlqV1 } from '@offsite/contracts';
 import { createBatchConsumer, createDurableProducer, type BatchConsumer } from '@offsite/kafka';
 import type { Logger } from '@offsite/runtime';
 import type { Kafka } from 'kafkajs';
@@ -49,7 +49,7 @@ export function createWriterApp(opts: WriterAppOptions): WriterApp {
       async send(records: TelemetryDlqV1[]) {
         await producer.send(
           opts.dlqTopic,
-          records.map((r) => ({ key: kafkaTopics.telemetryDlq.key(r), value: JSON.stringify(r) })),
+          records.map((r) => kafkaMessage(kafkaTopics.telemetryDlq, r)),
         );
       },
     },

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { kafkaTopics, type TelemetryDlqV1 } from '@offsite/contracts';
+import { dlqRecord as sharedDlqRecord, kafkaTopics, type TelemetryDlqV1 } from '@offsite/contracts';
 import type { ConsumedMessage } from '@offsite/kafka';
 
 /** Machine-readable reasons this service sends to the DLQ. */
@@ -13,29 +12,18 @@ export function dlqRecord(
   receivedAt: Date,
   parsed?: { enterpriseId?: unknown; deviceId?: unknown },
 ): TelemetryDlqV1 {
-  const raw = m.value ?? Buffer.alloc(0);
-  const text = raw.toString('utf8');
-  const isText = Buffer.from(text, 'utf8').equals(raw);
-  const id = `dlq-${createHash('sha256')
-    .update(`${m.topic}/${m.partition}/${m.offset}/${code}`)
-    .digest('hex')}`;
-  const str = (v: unknown) =>
-    typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9._:-]*$/.test(v) ? v : undefined;
-  const enterpriseId = str(parsed?.enterpriseId);
-  const deviceId = str(parsed?.deviceId);
-  return {
-    schema: 'telemetry.dlq.v1',
-    id,
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return sharedDlqRecord({
     source: 'kafka',
-    reason: { code, message: message.slice(0, 2000) },
-    raw: raw.toString('base64'),
-    ...(isText ? { rawText: text } : {}),
-    receivedAt: receivedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     origin: { transport: 'kafka', topic: m.topic, partition: m.partition, offset: m.offset },
-    ...(enterpriseId ? { enterpriseId } : {}),
-    ...(deviceId ? { deviceId } : {}),
-    irregularities: [],
-  };
+    identity: [m.topic, String(m.partition), m.offset],
+    code,
+    message,
+    raw: m.value ?? Buffer.alloc(0),
+    receivedAt,
+    enterpriseId: str(parsed?.enterpriseId),
+    deviceId: str(parsed?.deviceId),
+  });
 }
 
 export const dlqKey = (r: TelemetryDlqV1): string => kafkaTopics.telemetryDlq.key(r);

@@ -1,4 +1,4 @@
-import { kafkaTopics } from '@offsite/contracts';
+import { kafkaMessage, kafkaTopics } from '@offsite/contracts';
 import {
   createBatchConsumer,
   type BatchConsumer,
@@ -48,10 +48,9 @@ export function createBatchHandler(opts: Omit<KafkaIngestorOptions, 'kafka' | 'u
     for (const m of batch.messages) {
       const r = routeUpstreamRecord(m, index, receivedAt);
       opts.metrics.records.inc({ outcome: r.kind });
-      if (r.kind === 'telemetry')
-        telemetry.push({ key: kafkaTopics.telemetry.key(r.event), value: JSON.stringify(r.event) });
+      if (r.kind === 'telemetry') telemetry.push(kafkaMessage(kafkaTopics.telemetry, r.event));
       else if (r.kind === 'dlq') {
-        dlq.push({ key: kafkaTopics.telemetryDlq.key(r.record), value: JSON.stringify(r.record) });
+        dlq.push(kafkaMessage(kafkaTopics.telemetryDlq, r.record));
         opts.metrics.dlq.inc({ reason: r.record.reason.code });
         opts.logger.warn(
           { origin: r.record.origin, reason: r.record.reason },

@@ -1,5 +1,9 @@
-import { createHash } from 'node:crypto';
-import { validateTelemetryV1, type TelemetryDlqV1, type TelemetryV1 } from '@offsite/contracts';
+import {
+  dlqRecord as sharedDlqRecord,
+  validateTelemetryV1,
+  type TelemetryDlqV1,
+  type TelemetryV1,
+} from '@offsite/contracts';
 import { decodePacket, maskPasswords } from '@offsite/hj212';
 import type { ConsumedMessage } from '@offsite/kafka';
 import { normalizeHj212 } from '@offsite/normalize';
@@ -10,8 +14,6 @@ export type RouteResult =
   | { kind: 'ignore'; reason: string }
   | { kind: 'dlq'; record: TelemetryDlqV1 };
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
-
 function dlqRecord(
   m: ConsumedMessage,
   code: string,
@@ -20,23 +22,17 @@ function dlqRecord(
   ids: { enterpriseId?: string | undefined; deviceId?: string | undefined } = {},
 ): TelemetryDlqV1 {
   const value = m.value ?? Buffer.alloc(0);
-  // An HJ 212 frame (`##…`) keeps its PW/NewPW values masked, as the gateway's DLQ does.
-  const raw = value[0] === 0x23 && value[1] === 0x23 ? maskPasswords(value) : value;
-  const text = raw.toString('utf8');
-  return {
-    schema: 'telemetry.dlq.v1',
-    // Deterministic: a re-consumed upstream record yields the same DLQ id.
-    id: `dlq-${createHash('sha256').update(`${m.topic}/${m.partition}/${m.offset}/${code}`).digest('hex')}`,
+  return sharedDlqRecord({
     source: 'kafka',
-    reason: { code, message: message.slice(0, 2000) },
-    raw: raw.toString('base64'),
-    ...(Buffer.from(text, 'utf8').equals(raw) ? { rawText: text } : {}),
-    receivedAt,
     origin: { transport: 'kafka', topic: m.topic, partition: m.partition, offset: m.offset },
-    ...(ids.enterpriseId && ID.test(ids.enterpriseId) ? { enterpriseId: ids.enterpriseId } : {}),
-    ...(ids.deviceId && ID.test(ids.deviceId) ? { deviceId: ids.deviceId } : {}),
-    irregularities: [],
-  };
+    identity: [m.topic, String(m.partition), m.offset],
+    code,
+    message,
+    // An HJ 212 frame (`##…`) keeps its PW/NewPW values masked, as the gateway's DLQ does.
+    raw: value[0] === 0x23 && value[1] === 0x23 ? maskPasswords(value) : value,
+    receivedAt,
+    ...ids,
+  });
 }
 
 /**

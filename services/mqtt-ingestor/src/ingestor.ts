@@ -1,4 +1,4 @@
-import { kafkaTopics, mqttTopics } from '@offsite/contracts';
+import { kafkaMessage, kafkaTopics, mqttTopics } from '@offsite/contracts';
 import type { Logger } from '@offsite/runtime';
 import { withTimeout } from '@offsite/runtime';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
@@ -87,15 +87,13 @@ export function createMqttIngestor(opts: MqttIngestorOptions): MqttIngestor {
     if (r.kind === 'telemetry') {
       await opts.producer.produce({
         topic: opts.telemetryTopic,
-        key: kafkaTopics.telemetry.key(r.event),
-        value: JSON.stringify(r.event),
+        ...kafkaMessage(kafkaTopics.telemetry, r.event),
       });
       opts.metrics.messages.inc({ outcome: 'telemetry' });
     } else if (r.kind === 'dlq') {
       await opts.producer.produce({
         topic: opts.dlqTopic,
-        key: kafkaTopics.telemetryDlq.key(r.record),
-        value: JSON.stringify(r.record),
+        ...kafkaMessage(kafkaTopics.telemetryDlq, r.record),
       });
       opts.metrics.messages.inc({ outcome: 'dlq' });
       opts.metrics.dlq.inc({ reason: r.record.reason.code });

@@ -5,11 +5,17 @@ export interface OutgoingRecord {
   topic: string;
   key: string;
   value: string;
+  headers?: Record<string, string>;
 }
 
 /** The slice of @offsite/kafka's durable producer the batcher calls. */
 export interface BatchSender {
-  sendBatch(batches: { topic: string; messages: { key: string; value: string }[] }[]): Promise<unknown>;
+  sendBatch(
+    batches: {
+      topic: string;
+      messages: { key: string; value: string; headers?: Record<string, string> }[];
+    }[],
+  ): Promise<unknown>;
 }
 
 export interface ProduceBatcher {
@@ -78,10 +84,10 @@ export function createProduceBatcher(opts: ProduceBatcherOptions): ProduceBatche
     });
 
   const send = async (items: Item[]) => {
-    const byTopic = new Map<string, { key: string; value: string }[]>();
+    const byTopic = new Map<string, Omit<OutgoingRecord, 'topic'>[]>();
     for (const { record } of items) {
       const list = byTopic.get(record.topic) ?? [];
-      list.push({ key: record.key, value: record.value });
+      list.push({ key: record.key, value: record.value, headers: record.headers });
       byTopic.set(record.topic, list);
     }
     const batches = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
