@@ -2,6 +2,8 @@
 // (the `offsite-source` condition of their `exports`, not the built dist/), so Jest runs in ESM mode and
 // @swc/jest strips the types.
 // Run through scripts/jest.sh so NODE_OPTIONS carries --experimental-vm-modules.
+import { fileURLToPath } from 'node:url';
+
 const kind = process.env.OFFSITE_TEST_KIND ?? 'unit';
 
 const patterns = {
@@ -23,9 +25,15 @@ const patterns = {
 };
 const p = patterns[kind];
 if (!p) throw new Error(`OFFSITE_TEST_KIND must be unit, int, flow, secure or cluster, got ${kind}`);
+// Tests against the servers run KafkaJS with the fast paths installed, as every service does.
+const setupFiles =
+  kind === 'unit'
+    ? []
+    : [fileURLToPath(new URL('./packages/kafka/test/install-fast-paths.ts', import.meta.url))];
 
 export default {
   testEnvironment: 'node',
+  setupFiles,
   testEnvironmentOptions: { customExportConditions: ['offsite-source', 'node', 'node-addons'] },
   testMatch: p.testMatch,
   testPathIgnorePatterns: ['/node_modules/', ...p.ignore],

@@ -27,11 +27,14 @@ import { COMMANDS, dispatch } from '@offsite/cli';
 import { telemetryEventId, type DeviationV1, type TelemetryV1 } from '@offsite/contracts';
 import { createEngine, makeConfig, seenAt, type Reading, type RegistryView } from '@offsite/domain';
 import { createInfluxClient, ensureDatabase1x } from '@offsite/influx';
-import { createKafkaClient, ensureTopics } from '@offsite/kafka';
+import { createKafkaClient, ensureTopics, installKafkajsFastPaths } from '@offsite/kafka';
 import { importRegistry, runMigrations } from '@offsite/store';
 import { generateRegistry, parseRegistryText } from '@offsite/simulator';
 import { readyStatus, requireEnv, runService, silentLogger, until } from '@offsite/testing';
 import pg from 'pg';
+
+// The load generator produces with the fast paths, as the services do.
+installKafkajsFastPaths();
 
 const { values: args } = parseArgs({
   options: {

@@ -1,8 +1,6 @@
-import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
-import { kafkajsFastPaths } from './kafkajs-fast.js';
+import type { Kafka, KafkaConfig, LogEntry } from 'kafkajs';
+import { kafkajs } from './kafkajs-module.js';
 import type { Logger } from './logger.js';
-
-let fastPathsReported = false;
 
 export interface KafkaClientOptions {
   brokers: string[];
@@ -21,13 +19,7 @@ export interface KafkaClientOptions {
 /** Creates a KafkaJS client whose logs go to the injected logger instead of the console. */
 export function createKafkaClient(opts: KafkaClientOptions): Kafka {
   const log = opts.logger.child({ component: 'kafkajs' });
-  if (!fastPathsReported) {
-    fastPathsReported = true;
-    const fast = kafkajsFastPaths();
-    // Not an error: the originals are used instead (slower produce encoding). Always so under Jest.
-    if (!Object.values(fast).every(Boolean))
-      log.warn({ fast }, 'KafkaJS fast paths not installed (kafkajs loaded before @offsite/kafka?)');
-  }
+  const { Kafka, logLevel } = kafkajs();
   const config: KafkaConfig = {
     clientId: opts.clientId,
     brokers: opts.brokers,

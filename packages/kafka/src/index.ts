@@ -1,5 +1,4 @@
-// First: replaces KafkaJS internals before KafkaJS loads the modules that capture them.
-export { kafkajsFastPaths } from './kafkajs-fast.js';
+export { installKafkajsFastPaths, kafkajsFastPaths, type KafkajsFastPaths } from './kafkajs-fast.js';
 export type { Logger } from './logger.js';
 export { createKafkaClient, type KafkaClientOptions } from './client.js';
 export { ensureTopics, type TopicSpec } from './topics.js';

@@ -4,6 +4,7 @@ import {
   createDurableProducer,
   createKafkaClient,
   ensureTopics,
+  kafkajsFastPaths,
   type ConsumedMessage,
 } from './index.js';
 import { requireEnv, silentLogger, until } from '@offsite/testing';
@@ -26,6 +27,15 @@ describe('kafka adapter against the real broker', () => {
     await admin.connect();
     await admin.deleteTopics({ topics: [topic] });
     await admin.disconnect();
+  });
+
+  it("runs on the KafkaJS fast paths, as the services do (installed by the tests' Jest setup)", () => {
+    expect(kafkajsFastPaths()).toEqual({
+      groupMessagesPerPartition: true,
+      record: true,
+      crc32C: true,
+      produceRequest: true,
+    });
   });
 
   it('delivers every produced message to a consumer group once, in key order, and resumes after the committed offset', async () => {

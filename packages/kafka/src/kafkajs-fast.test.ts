@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import {
   crc32C,
   groupMessagesPerPartition,
+  installKafkajsFastPaths,
   kafkajsOriginals,
   makeProduceRequest,
   makeRecordEncoder,
@@ -10,6 +11,9 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
+// Installed into this test file's module registry, before anything here loads KafkaJS (it fills
+// kafkajsOriginals, which the tests compare against).
+installKafkajsFastPaths();
 const require = createRequire(import.meta.url);
 const encoderPrototype = (require('kafkajs/src/protocol/encoder.js') as { prototype: object }).prototype;
 type Enc = { buffer: Buffer };
@@ -158,18 +162,23 @@ describe('KafkaJS fast paths are byte-identical to the originals', () => {
 });
 
 describe('KafkaJS fast paths in a service process', () => {
-  // Jest gives the test its own module registry, so only a plain Node process shows what a service runs:
-  // after `@offsite/kafka` and then KafkaJS itself load, KafkaJS's modules export the replacements.
-  test('importing @offsite/kafka first puts every replacement in force', () => {
+  // A plain Node process shows what a service runs: importing `@offsite/kafka` installs nothing and loads
+  // no KafkaJS; `installKafkajsFastPaths()` then puts every replacement in force.
+  test('importing @offsite/kafka changes nothing; installKafkajsFastPaths puts every replacement in force', () => {
     const script = `
-      import { kafkajsFastPaths } from './src/index.ts';
+      import { installKafkajsFastPaths, kafkajsFastPaths } from './src/index.ts';
       import { kafkajsOriginals } from './src/kafkajs-fast.ts';
       import { createRequire } from 'node:module';
       const require = createRequire(import.meta.url);
+      const loadedOnImport = require.cache[require.resolve('kafkajs')] !== undefined;
+      const before = kafkajsFastPaths();
+      const installed = installKafkajsFastPaths();
       require('kafkajs');
       const mod = (p) => require('kafkajs/src/' + p);
       console.log(JSON.stringify({
-        installed: kafkajsFastPaths(),
+        loadedOnImport,
+        before,
+        installed,
         inForce: {
           groupMessagesPerPartition: mod('producer/groupMessagesPerPartition.js') !== kafkajsOriginals.groupMessagesPerPartition,
           record: mod('protocol/recordBatch/record/v0/index.js') !== kafkajsOriginals.record,
@@ -190,6 +199,28 @@ describe('KafkaJS fast paths in a service process', () => {
       },
     );
     const all = { groupMessagesPerPartition: true, record: true, crc32C: true, produceRequest: true };
-    expect(JSON.parse(out)).toEqual({ installed: all, inForce: all });
+    const none = { groupMessagesPerPartition: false, record: false, crc32C: false, produceRequest: false };
+    expect(JSON.parse(out)).toEqual({ loadedOnImport: false, before: none, installed: all, inForce: all });
+  });
+
+  test('once KafkaJS has loaded, installing reports what is not in force', () => {
+    const script = `
+      import { createRequire } from 'node:module';
+      createRequire(import.meta.url)('kafkajs');
+      const { installKafkajsFastPaths } = await import('./src/index.ts');
+      const warned = [];
+      console.log(JSON.stringify({ installed: installKafkajsFastPaths({ warn: (o) => warned.push(o) }), warned: warned.length }));`;
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    const out = execFileSync(
+      process.execPath,
+      ['--conditions=offsite-source', '--import', 'tsx', '--input-type=module', '-e', script],
+      { cwd: fileURLToPath(new URL('..', import.meta.url)), env, encoding: 'utf8' },
+    );
+    // KafkaJS's producer captured groupMessagesPerPartition when it loaded; the produce path loads lazily.
+    expect(JSON.parse(out)).toEqual({
+      installed: { groupMessagesPerPartition: false, record: true, crc32C: true, produceRequest: true },
+      warned: 1,
+    });
   });
 });

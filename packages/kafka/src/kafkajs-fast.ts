@@ -1,6 +1,5 @@
 /**
- * Faster, byte-identical replacements for four KafkaJS 2.2.4 internals on the produce path, where the
- * mqtt-ingestor spent a quarter of its CPU:
+ * Faster, byte-identical replacements for four KafkaJS 2.2.4 internals on the produce path:
  *
  * - `producer/groupMessagesPerPartition`: the original copies the partition's array for every message
  *   (`[...current, message]`), quadratic in the messages per partition of a request (~1 µs and ~1 KiB
@@ -13,12 +12,14 @@
  * - `protocol/requests/produce/v3/request` (v4–v7 wrap it): the whole request written into one Buffer
  *   instead of an Encoder per record, batch, partition and topic, each copied into the next.
  *
- * They are installed by replacing the modules' exports in Node's CommonJS cache before KafkaJS loads
- * the modules that capture them (this file is imported first by `index.ts`); `kafkajsFastPaths()` says
- * whether that worked (it would not if something loaded KafkaJS before `@offsite/kafka`). The package pins kafkajs exactly: the unit tests
- * compare every replacement's output with the original's.
+ * `installKafkajsFastPaths()`, called by each composition root before its first Kafka client, installs
+ * them by replacing the modules' exports in the module cache before KafkaJS loads the modules that capture
+ * them (`@offsite/kafka` loads KafkaJS on first use, not on import); `kafkajsFastPaths()` says which are in
+ * force. The package pins kafkajs exactly: the unit tests compare every replacement's output with the
+ * original's, and the integration tests run with the replacements installed.
  */
 import { createRequire } from 'node:module';
+import type { Logger } from './logger.js';
 
 const require = createRequire(import.meta.url);
 
@@ -346,13 +347,20 @@ export function makeProduceRequest(
   };
 }
 
-/** The modules' original exports (the unit tests compare against them). */
+/** The modules' original exports, kept by `installKafkajsFastPaths` (the tests compare against them). */
 export const kafkajsOriginals: {
   groupMessagesPerPartition?: typeof groupMessagesPerPartition;
   record?: RecordFn;
   crc32C?: (b: Uint8Array) => number;
   produceRequest?: ProduceRequestFn;
 } = {};
+
+export interface KafkajsFastPaths {
+  groupMessagesPerPartition: boolean;
+  record: boolean;
+  crc32C: boolean;
+  produceRequest: boolean;
+}
 
 /** Replaces a KafkaJS module's exports in the CommonJS cache; false if a dependent module already loaded. */
 function replaceExports<T>(
@@ -371,38 +379,53 @@ function replaceExports<T>(
   return true;
 }
 
-const encoderPrototype = (require('kafkajs/src/protocol/encoder.js') as { prototype: object }).prototype;
-const installed = {
-  groupMessagesPerPartition: replaceExports<typeof groupMessagesPerPartition>(
-    'kafkajs/src/producer/groupMessagesPerPartition.js',
-    ['kafkajs/src/producer/sendMessages.js'],
-    (o) => (kafkajsOriginals.groupMessagesPerPartition = o),
-    () => groupMessagesPerPartition,
-  ),
-  record: replaceExports<RecordFn>(
-    'kafkajs/src/protocol/recordBatch/record/v0/index.js',
-    ['kafkajs/src/protocol/requests/produce/v3/request.js'],
-    (o) => (kafkajsOriginals.record = o),
-    (o) => makeRecordEncoder(o, encoderPrototype),
-  ),
-  // crc32C before produceRequest: loading the original request loads the record batch module.
-  crc32C: replaceExports<(b: Uint8Array) => number>(
-    'kafkajs/src/protocol/recordBatch/crc32C/index.js',
-    ['kafkajs/src/protocol/recordBatch/v0/index.js'],
-    (o) => (kafkajsOriginals.crc32C = o),
-    () => crc32C,
-  ),
-  produceRequest: replaceExports<ProduceRequestFn>(
-    'kafkajs/src/protocol/requests/produce/v3/request.js',
-    ['4', '5', '6', '7'].map((v) => `kafkajs/src/protocol/requests/produce/v${v}/request.js`),
-    (o) => (kafkajsOriginals.produceRequest = o),
-    (o) => makeProduceRequest(o, encoderPrototype, require('kafkajs/src/utils/long.js') as LongStatic),
-  ),
-};
+let installed: KafkajsFastPaths | undefined;
 
 /**
- * Which replacements are in force in Node's module cache. Under Jest they are installed there too, but
- * the KafkaJS that Jest loads into its own registry keeps the originals: the services' integration tests
- * (which start src/main.ts) and the benchmarks run the replacements.
+ * Installs the fast paths into the module cache KafkaJS loads from (Node's, or Jest's registry under
+ * Jest). Each composition root calls it before its first Kafka client: KafkaJS captures these modules
+ * when it loads, so a replacement made after that is not in force and is reported as false (the
+ * originals then run: the same bytes, more CPU). `logger` hears about any that could not be installed.
+ * Calling it again returns the first result.
  */
-export const kafkajsFastPaths = (): Readonly<typeof installed> => installed;
+export function installKafkajsFastPaths(logger?: Pick<Logger, 'warn'>): Readonly<KafkajsFastPaths> {
+  if (installed) return installed;
+  const encoderPrototype = (require('kafkajs/src/protocol/encoder.js') as { prototype: object }).prototype;
+  installed = {
+    groupMessagesPerPartition: replaceExports<typeof groupMessagesPerPartition>(
+      'kafkajs/src/producer/groupMessagesPerPartition.js',
+      ['kafkajs/src/producer/sendMessages.js'],
+      (o) => (kafkajsOriginals.groupMessagesPerPartition = o),
+      () => groupMessagesPerPartition,
+    ),
+    record: replaceExports<RecordFn>(
+      'kafkajs/src/protocol/recordBatch/record/v0/index.js',
+      ['kafkajs/src/protocol/requests/produce/v3/request.js'],
+      (o) => (kafkajsOriginals.record = o),
+      (o) => makeRecordEncoder(o, encoderPrototype),
+    ),
+    // crc32C before produceRequest: loading the original request loads the record batch module.
+    crc32C: replaceExports<(b: Uint8Array) => number>(
+      'kafkajs/src/protocol/recordBatch/crc32C/index.js',
+      ['kafkajs/src/protocol/recordBatch/v0/index.js'],
+      (o) => (kafkajsOriginals.crc32C = o),
+      () => crc32C,
+    ),
+    produceRequest: replaceExports<ProduceRequestFn>(
+      'kafkajs/src/protocol/requests/produce/v3/request.js',
+      ['4', '5', '6', '7'].map((v) => `kafkajs/src/protocol/requests/produce/v${v}/request.js`),
+      (o) => (kafkajsOriginals.produceRequest = o),
+      (o) => makeProduceRequest(o, encoderPrototype, require('kafkajs/src/utils/long.js') as LongStatic),
+    ),
+  };
+  if (!Object.values(installed).every(Boolean))
+    logger?.warn(
+      { fast: installed },
+      'KafkaJS fast paths not all installed (KafkaJS was loaded before installKafkajsFastPaths): the originals run',
+    );
+  return installed;
+}
+
+/** Which replacements are in force (all false before `installKafkajsFastPaths`). */
+export const kafkajsFastPaths = (): Readonly<KafkajsFastPaths> =>
+  installed ?? { groupMessagesPerPartition: false, record: false, crc32C: false, produceRequest: false };

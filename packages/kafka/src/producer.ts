@@ -1,12 +1,5 @@
-import {
-  CompressionTypes,
-  Partitioners,
-  type ICustomPartitioner,
-  type Kafka,
-  type Message,
-  type Producer,
-  type RecordMetadata,
-} from 'kafkajs';
+import type { ICustomPartitioner, Kafka, Message, Producer, RecordMetadata } from 'kafkajs';
+import { kafkajs } from './kafkajs-module.js';
 import type { Logger } from './logger.js';
 
 export interface OutgoingMessage {
@@ -44,7 +37,7 @@ export interface ProducerOptions {
  * Same partitions as the default (tested), so key order holds across producers.
  */
 export const memoisedDefaultPartitioner: ICustomPartitioner = () => {
-  const inner = Partitioners.DefaultPartitioner();
+  const inner = kafkajs().Partitioners.DefaultPartitioner();
   const cache = new Map<string, number>();
   return (args) => {
     const { message, partitionMetadata, topic } = args;
@@ -70,6 +63,7 @@ export function createDurableProducer(kafka: Kafka, opts: ProducerOptions): Dura
     createPartitioner: memoisedDefaultPartitioner,
     allowAutoTopicCreation: false,
   });
+  const { CompressionTypes } = kafkajs();
   const compression = opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
   const timeout = opts.timeoutMs ?? 30_000;
   // KafkaJS reads messages without changing them: one without headers or timestamp goes as it is

@@ -1,16 +1,17 @@
 /**
  * Sends one produce request per Produce version KafkaJS can speak from v3 (v3–v7) straight to a broker,
- * encoded by the fast paths as a service process has them (`@offsite/kafka` imported before KafkaJS),
- * and prints what the broker answered. Run by `produce-versions.int.test.ts` in a plain Node process:
- * under Jest, KafkaJS comes from Jest's own registry and would encode with the originals.
+ * encoded by the fast paths as a service process has them (installed before KafkaJS loads), and prints
+ * what the broker answered. Run by `produce-versions.int.test.ts` in a plain Node process, the way a
+ * service runs.
  *
  * Usage: node --conditions=offsite-source --import tsx test/produce-versions.ts <host:port> <topic>
  * Prints one JSON line: { fast, produce: [min, max] | null, results: [{ version, errorCode, baseOffset, error }] }.
  */
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
-import { kafkajsFastPaths } from '../src/index.js';
+import { installKafkajsFastPaths } from '../src/index.js';
 
+const fast = installKafkajsFastPaths();
 const require = createRequire(import.meta.url);
 type Encoded = { buffer: Buffer };
 type Request = { apiKey: number; apiVersion: number; encode: () => Promise<Encoded> | Encoded };
@@ -87,7 +88,7 @@ for (const version of [3, 4, 5, 6, 7]) {
 }
 console.log(
   JSON.stringify({
-    fast: kafkajsFastPaths(),
+    fast,
     produce: range ? [range.minVersion, range.maxVersion] : null,
     results,
   }),

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { kafkaMessage, kafkaTopics, type TelemetryDlqV1 } from '@offsite/contracts';
 import {
+  installKafkajsFastPaths,
   createBatchConsumer,
   createDurableProducer,
   createKafkaClient,
@@ -32,6 +33,8 @@ import { createRejectKeeper } from './receipt-rejects.js';
 import { alerterPgOptions } from './repo.js';
 
 const { env, logger, registry, lifecycle, run } = bootService({ ...serviceConfig, process });
+// Before the first Kafka client: KafkaJS loads then, capturing the modules the fast paths replace.
+installKafkajsFastPaths(logger.child({ component: 'kafka' }));
 
 let policy: AlertPolicy;
 try {

@@ -1,13 +1,15 @@
 // Composition root: config → logger → adapters → analyzer → lifecycle → ops server → signals.
 import { makeConfig } from '@offsite/domain';
 import { createInfluxClient, createInfluxWriter, queryRows } from '@offsite/influx';
-import { createKafkaClient } from '@offsite/kafka';
+import { installKafkajsFastPaths, createKafkaClient } from '@offsite/kafka';
 import { bootService, defineMetrics, kafkaSecurity, readCaFile, withTimeout } from '@offsite/runtime';
 import pg from 'pg';
 import { createAnalyzer, type Analyzer } from './app.js';
 import { analyzerStartDeadlineMs, serviceConfig } from './config.js';
 
 const { env, logger, registry, lifecycle, run } = bootService({ ...serviceConfig, process });
+// Before the first Kafka client: KafkaJS loads then, capturing the modules the fast paths replace.
+installKafkajsFastPaths(logger.child({ component: 'kafka' }));
 
 const metrics = defineMetrics(registry, {
   readings: { type: 'counter', name: 'offsite_analyzer_readings_total', help: 'Readings ingested' },

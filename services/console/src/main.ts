@@ -12,7 +12,7 @@ import {
   withTimeout,
 } from '@offsite/runtime';
 import { createInfluxClient } from '@offsite/influx';
-import { createDurableProducer, createKafkaClient } from '@offsite/kafka';
+import { installKafkajsFastPaths, createDurableProducer, createKafkaClient } from '@offsite/kafka';
 import { runMigrations } from '@offsite/store';
 import { buildApp } from './app.js';
 import { serviceConfig } from './config.js';
@@ -22,6 +22,8 @@ import { createRegulationWork } from './regulation-work.js';
 import { createReviewDecisionRelay } from './review-decisions.js';
 
 const { env, logger, registry, lifecycle, run } = bootService({ ...serviceConfig, process });
+// Before the first Kafka client: KafkaJS loads then, capturing the modules the fast paths replace.
+installKafkajsFastPaths(logger.child({ component: 'kafka' }));
 
 const pool = new pg.Pool({ connectionString: env.OFFSITE_PG_URL, max: 10 });
 pool.on('error', (err) => logger.error({ err }, 'idle Postgres client failed'));

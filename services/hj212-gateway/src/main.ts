@@ -5,6 +5,7 @@
 import pg from 'pg';
 import { kafkaTopics, type TelemetryDlqV1 } from '@offsite/contracts';
 import {
+  installKafkajsFastPaths,
   createBatchConsumer,
   createDurableProducer,
   createKafkaClient,
@@ -27,6 +28,8 @@ const { env, logger, registry, lifecycle, run } = bootService({
   process,
   stepDeadlineMs: (e) => e.OFFSITE_STEP_DEADLINE_MS,
 });
+// Before the first Kafka client: KafkaJS loads then, capturing the modules the fast paths replace.
+installKafkajsFastPaths(logger.child({ component: 'kafka' }));
 const metrics = createGatewayMetrics(registry);
 const schema = env.OFFSITE_PG_SCHEMA;
 const pgOptions = {

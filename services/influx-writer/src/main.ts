@@ -1,12 +1,14 @@
 // Composition root of the influx-writer: config → logger → adapters → app → lifecycle → ops → signals.
 import { createInfluxWriter } from '@offsite/influx';
-import { createKafkaClient } from '@offsite/kafka';
+import { installKafkajsFastPaths, createKafkaClient } from '@offsite/kafka';
 import { bootService, kafkaSecurity, readCaFile } from '@offsite/runtime';
 import { createWriterApp } from './app.js';
 import { serviceConfig } from './config.js';
 import { createWriterMetrics } from './metrics.js';
 
 const { env, logger, registry, lifecycle, run } = bootService({ ...serviceConfig, process });
+// Before the first Kafka client: KafkaJS loads then, capturing the modules the fast paths replace.
+installKafkajsFastPaths(logger.child({ component: 'kafka' }));
 const metrics = createWriterMetrics(registry);
 const kafka = createKafkaClient({
   ...kafkaSecurity(env),

@@ -1,5 +1,10 @@
 // Composition root of the kafka-ingestor: config → logger → adapters → app → lifecycle → ops → signals.
-import { createDurableProducer, createKafkaClient, resolveCompression } from '@offsite/kafka';
+import {
+  installKafkajsFastPaths,
+  createDurableProducer,
+  createKafkaClient,
+  resolveCompression,
+} from '@offsite/kafka';
 import { bootService, defineMetrics, kafkaSecurity } from '@offsite/runtime';
 import { createRegistryCache } from '@offsite/store';
 import pg from 'pg';
@@ -8,6 +13,8 @@ import { serviceConfig } from './config.js';
 import { indexRegistry } from './registry-index.js';
 
 const { env, logger, registry, lifecycle, run } = bootService({ ...serviceConfig, process });
+// Before the first Kafka client: KafkaJS loads then, capturing the modules the fast paths replace.
+installKafkajsFastPaths(logger.child({ component: 'kafka' }));
 const metrics = defineMetrics(registry, ingestorMetricDefinitions);
 const kafka = createKafkaClient({
   ...kafkaSecurity(env),

@@ -1,0 +1,5 @@
+// Jest setup of the integration, flow and secure tests: the KafkaJS fast paths installed in each test
+// file's module registry before the test loads KafkaJS, so the tests run the produce path production runs.
+import { installKafkajsFastPaths } from '../src/kafkajs-fast.js';
+
+installKafkajsFastPaths();
