@@ -1,4 +1,4 @@
-// npm run bench:analyze — rule-engine throughput and detection latency on this machine (issue 4).
+// npm run bench:analyze — rule-engine throughput and detection latency on this machine.
 //   1. Offline: @offsite/domain's engine on one core, N enterprises × a gas logger sending real-time
 //      packets every 30 s with 20 values, for a few simulated hours, in time order, the watermark advanced
 //      after every reading (as the analyzer does); then the same kind of data through `offsite analyze`.

@@ -43,8 +43,8 @@ export interface ProcessorOptions {
   counters?: ProcessorCounters;
   /**
    * Within a long batch, deviations (and aggregates, DLQ records) found so far are handed off once this many ms
-   * passed since the batch started or the last hand-off, instead of waiting for the end of the batch (a fetch of
-   * several MB took about a second at national load, which was the detection latency's p99). 0: end of batch only.
+   * passed since the batch started or the last hand-off, instead of waiting for the end of the batch (a multi-MB
+   * fetch would otherwise add its whole processing time to the detection latency). 0: end of batch only.
    */
   handoffIntervalMs?: number;
 }
