@@ -1,4 +1,5 @@
 /** Environment schema of the HJ 212 gateway (validated once in main.ts). */
+import { isIP } from 'node:net';
 import { Type, type Static } from '@sinclair/typebox';
 import { KafkaSecurityEnv, PgUrl, type ServiceConfig } from '@offsite/runtime';
 
@@ -25,6 +26,9 @@ export const GatewayEnv = Type.Object({
   OFFSITE_HJ212_MAX_FRAMES_IN_FLIGHT: Type.Integer({ minimum: 1, default: 32 }),
   OFFSITE_HJ212_FRAME_DEADLINE_MS: Type.Integer({ minimum: 100, default: 30_000 }),
   OFFSITE_HJ212_MAX_CONNECTIONS_PER_SOURCE: Type.Integer({ minimum: 1, default: 64 }),
+  /** Comma-separated addresses of load balancers sending the PROXY protocol (v1/v2); empty: none. */
+  OFFSITE_HJ212_TRUSTED_PROXIES: Type.String({ default: '' }),
+  OFFSITE_HJ212_PROXY_HEADER_DEADLINE_MS: Type.Integer({ minimum: 100, default: 5_000 }),
   OFFSITE_HJ212_UNAUTH_GARBAGE_BYTES: Type.Integer({ minimum: 0, default: 4096 }),
   OFFSITE_HJ212_UNAUTH_BAD_FRAMES: Type.Integer({ minimum: 0, default: 8 }),
   OFFSITE_HJ212_UNAUTH_FRAMES_IN_FLIGHT: Type.Integer({ minimum: 1, default: 4 }),
@@ -84,6 +88,13 @@ export const serviceConfig: ServiceConfig<typeof GatewayEnv> = {
             : 'a step cannot outlast the whole shutdown',
       },
       {
+        variables: ['OFFSITE_HJ212_TRUSTED_PROXIES'],
+        check: (c) => {
+          const bad = trustedProxies(c.OFFSITE_HJ212_TRUSTED_PROXIES).filter((a) => isIP(a) === 0);
+          return bad.length === 0 ? undefined : `not IP addresses: ${bad.join(', ')}`;
+        },
+      },
+      {
         variables: ['OFFSITE_HJ212_COMMAND_BACKOFF_MS', 'OFFSITE_HJ212_COMMAND_MAX_BACKOFF_MS'],
         check: (c) =>
           c.OFFSITE_HJ212_COMMAND_BACKOFF_MS <= c.OFFSITE_HJ212_COMMAND_MAX_BACKOFF_MS
@@ -128,3 +139,11 @@ export const serviceConfig: ServiceConfig<typeof GatewayEnv> = {
     ],
   },
 };
+
+/** OFFSITE_HJ212_TRUSTED_PROXIES as a list of addresses. */
+export function trustedProxies(value: string): string[] {
+  return value
+    .split(',')
+    .map((a) => a.trim())
+    .filter((a) => a !== '');
+}

@@ -52,6 +52,7 @@ import {
   type HandlerContext,
   type Topics,
 } from './packet-handler.js';
+import { plainAddress, readProxyHeader } from './proxy-protocol.js';
 import type { Publisher } from './publisher.js';
 
 export { topicsWithPrefix, type Topics } from './packet-handler.js';
@@ -75,6 +76,13 @@ export interface GuardOptions {
   readonly auth: AuthThrottleOptions;
   /** Warnings a sender can provoke, per second over all connections. */
   readonly logLinesPerSecond: number;
+  /**
+   * Addresses of the load balancers whose connections start with a PROXY protocol header (v1 or v2)
+   * naming the logger: its address then counts for the limits and the logs. Nobody else's header is read.
+   */
+  readonly trustedProxies?: readonly string[];
+  /** From a trusted proxy's connect to its complete header; then it is closed. Default 5,000. */
+  readonly proxyHeaderDeadlineMs?: number;
 }
 
 export const DEFAULT_GUARD: GuardOptions = {
@@ -243,7 +251,25 @@ export function createGateway(opts: GatewayOptions): Gateway {
     for (const s of sessions) s.pump();
   });
 
-  const server = net.createServer({ noDelay: true }, (socket) => onConnection(socket));
+  const trustedProxies = new Set((guard.trustedProxies ?? []).map(plainAddress));
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    const peer = plainAddress(socket.remoteAddress ?? 'unknown');
+    if (!trustedProxies.has(peer))
+      return onConnection(socket, socket.remoteAddress ?? 'unknown', socket.remotePort ?? 0);
+    readProxyHeader(
+      socket,
+      guard.proxyHeaderDeadlineMs ?? 5_000,
+      (source) => onConnection(socket, source?.address ?? peer, source?.port ?? socket.remotePort ?? 0, peer),
+      (reason) => {
+        m.connectionsTotal.inc({ event: 'rejected-proxy-header' });
+        warn(
+          log,
+          { proxy: peer, reason },
+          'connection from a trusted proxy closed: bad PROXY protocol header',
+        );
+      },
+    );
+  });
   server.maxConnections = opts.maxConnections;
   server.on('drop', (data) => {
     m.connectionsTotal.inc({ event: 'rejected-total-cap' });
@@ -254,8 +280,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     );
   });
 
-  function onConnection(socket: net.Socket): void {
-    const remote = socket.remoteAddress ?? 'unknown';
+  /** `remote`/`remotePort`: the logger's (from the PROXY header when `proxy` relayed it). */
+  function onConnection(socket: net.Socket, remote: string, remotePort: number, proxy?: string): void {
     // Failed authentications alone never refuse a connection: a logger behind the same address
     // may have authenticated before, which only its frames tell (the per-frame check decides).
     const source = sourceKey(remote);
@@ -269,10 +295,14 @@ export function createGateway(opts: GatewayOptions): Gateway {
     const info: ConnectionInfo = {
       id: `c-${instance}-${(connSeq++).toString(36)}`,
       remoteAddress: remote,
-      remotePort: socket.remotePort ?? 0,
+      remotePort,
       localPort: socket.localPort ?? 0,
     };
-    const clog = log.child({ connectionId: info.id, remote: `${info.remoteAddress}:${info.remotePort}` });
+    const clog = log.child({
+      connectionId: info.id,
+      remote: `${info.remoteAddress}:${info.remotePort}`,
+      ...(proxy ? { proxy } : {}),
+    });
     const splitter = new FrameSplitter({ policy: opts.policy, maxSegmentBytes: opts.maxSegmentBytes });
     const state: ConnectionState = {
       info,

@@ -14,7 +14,7 @@ import {
 } from '@offsite/kafka';
 import { bootService, kafkaSecurity, withTimeout } from '@offsite/runtime';
 import { findDeviceByMn, listenRegistryChanges } from '@offsite/store';
-import { serviceConfig } from './config.js';
+import { serviceConfig, trustedProxies } from './config.js';
 import { createCommandIntake } from './command-intake.js';
 import { createCommandStore } from './command-store.js';
 import { createDeviceDirectory } from './device-directory.js';
@@ -117,6 +117,8 @@ const gateway: Gateway = createGateway({
       attemptsPerPair: env.OFFSITE_HJ212_AUTH_ATTEMPTS_PER_PAIR,
     },
     logLinesPerSecond: env.OFFSITE_HJ212_LOG_LINES_PER_S,
+    trustedProxies: trustedProxies(env.OFFSITE_HJ212_TRUSTED_PROXIES),
+    proxyHeaderDeadlineMs: env.OFFSITE_HJ212_PROXY_HEADER_DEADLINE_MS,
   },
   commands: {
     timeoutMs: env.OFFSITE_HJ212_COMMAND_TIMEOUT_MS,
