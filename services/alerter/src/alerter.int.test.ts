@@ -243,6 +243,29 @@ describe('alerter on real Postgres, Redis and the SMTP sink', () => {
     );
   });
 
+  it("escalates to an officer added in the console (its users' read API), with no policy staff and no other step", async () => {
+    const bare = policy({ staff: { districtOfficers: {}, citySupervisors: [] } });
+    // As the console's admin page creates them: one on duty, one taken off duty.
+    await pool.query(
+      `insert into console_users (username, display_name, role, district_id, password_hash, email, on_duty) values
+         ('officer-new', '新任执法员', 'district-officer', 'dist-landong', 'x', 'new-officer@${domain}', true),
+         ('officer-away', '休假执法员', 'district-officer', 'dist-landong', 'x', 'away-officer@${domain}', false)`,
+    );
+    const a = make({ policy: bare });
+    const to = async (who: string) =>
+      (await mails(mailDir, domain)).filter((m) => m.to.includes(`${who}@${domain}`));
+    const before = (await to('new-officer')).length;
+    await a.handleDeviation(dev({ enterpriseId: 'ent-0001', rule: 'treatment-idle' }));
+    await until(
+      async () => (await to('new-officer')).length === before + 1,
+      15_000,
+      'escalation to the console officer',
+    );
+    expect((await to('new-officer')).at(-1)!.subject).toContain('督办');
+    expect(await to('away-officer')).toEqual([]);
+    await pool.query(`delete from console_users where username in ('officer-new', 'officer-away')`);
+  });
+
   it('fails over from the primary SMS provider to the secondary and logs both attempts', async () => {
     const dir = path.join(mailDir, '..', `sms-${randomBytes(4).toString('hex')}`);
     let primaryCalls = 0;

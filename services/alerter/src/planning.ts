@@ -114,8 +114,8 @@ export function createPlanning(deps: PlanningDeps) {
     const staff = (p: {
       id: string;
       name: string;
-      email?: string;
-      phone?: string;
+      email?: string | null;
+      phone?: string | null;
       language?: 'zh' | 'en';
     }): Recipient => ({
       kind: 'supervisor',
@@ -125,7 +125,12 @@ export function createPlanning(deps: PlanningDeps) {
       ...(p.phone ? { phone: p.phone } : {}),
       language: p.language ?? 'zh',
     });
-    const officers = ent ? (policy.staff.districtOfficers[ent.district_id] ?? []).map(staff) : [];
+    // The console's users on duty, then the policy file's extra staff (people without a console account).
+    const byRole = (role: repo.StaffRow['role']) => ctx.staff.filter((s) => s.role === role).map(staff);
+    const officers = ent
+      ? [...byRole('district-officer'), ...(policy.staff.districtOfficers[ent.district_id] ?? []).map(staff)]
+      : [];
+    const supervisors = [...byRole('city-supervisor'), ...policy.staff.citySupervisors.map(staff)];
     if (escalation) return officers;
     const list: Recipient[] = [];
     if (!supervisorsOnly) {
@@ -142,7 +147,7 @@ export function createPlanning(deps: PlanningDeps) {
         });
     }
     if (entry.districtOfficers) list.push(...officers);
-    if (entry.citySupervisors || supervisorsOnly) list.push(...policy.staff.citySupervisors.map(staff));
+    if (entry.citySupervisors || supervisorsOnly) list.push(...supervisors);
     return list;
   }
 

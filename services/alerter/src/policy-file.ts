@@ -58,12 +58,15 @@ export const PolicyFile = Type.Object(
     groupWait: Duration,
     quietHours: Type.Optional(Type.Object({ start: HHMM, end: HHMM }, { additionalProperties: false })),
     ackTtl: Duration,
-    staff: Type.Object(
-      {
-        districtOfficers: Type.Record(Type.String(), Type.Array(Staff)),
-        citySupervisors: Type.Array(Staff),
-      },
-      { additionalProperties: false },
+    // Extra people without a console account; officers and supervisors are the console's users.
+    staff: Type.Optional(
+      Type.Object(
+        {
+          districtOfficers: Type.Record(Type.String(), Type.Array(Staff)),
+          citySupervisors: Type.Array(Staff),
+        },
+        { additionalProperties: false },
+      ),
     ),
     inhibitedByOffline: Type.Array(Type.String()),
     entries: Type.Array(Entry, { minItems: 1 }),
@@ -101,7 +104,7 @@ export function policyFromDocument(doc: unknown, source = 'policy'): AlertPolicy
     groupWaitMs: Math.max(1, durationMs(doc.groupWait)),
     ...(doc.quietHours ? { quietHours: doc.quietHours } : {}),
     ackTtlMs: durationMs(doc.ackTtl),
-    staff: doc.staff,
+    staff: doc.staff ?? { districtOfficers: {}, citySupervisors: [] },
     inhibitedByOffline: doc.inhibitedByOffline,
     entries: doc.entries.map((e): PolicyEntry => ({
       name: e.name,

@@ -227,6 +227,12 @@ export interface GroupContext {
   ent: EnterpriseInfo | null;
   /** Every contact of that enterprise, by id; the policy's roles are chosen by the caller. */
   contacts: ContactRow[];
+  /**
+   * The console's on-duty city supervisors and the officers of the enterprise's district, from the
+   * console's read API `console_recipients_v1` (read when the round is planned: a new officer is
+   * reached from the next round on).
+   */
+  staff: StaffRow[];
   /** Facility names of the cases' sites (outlets, else meters). */
   sites: Map<string, { zh: string; en?: string }>;
 }
@@ -242,6 +248,11 @@ const GROUP_CONTEXTS = prepared(
           coalesce((select jsonb_agg(jsonb_build_object('id', k.id::text, 'name', k.name, 'role', k.role,
                       'phone', k.phone, 'email', k.email, 'language', k.language) order by k.id)
                       from contacts k where k.enterprise_id = e0.enterprise_id), '[]') as contacts,
+          coalesce((select jsonb_agg(jsonb_build_object('id', r.username, 'name', r.display_name, 'role', r.role,
+                      'email', r.email, 'phone', r.phone, 'language', r.language) order by r.username)
+                      from console_recipients_v1 r
+                     where r.role = 'city-supervisor'
+                        or r.district_id = (select district_id from enterprises where id = e0.enterprise_id)), '[]') as staff,
           coalesce((select jsonb_agg(s) from (
              select id, name_zh, name_en from outlets
               where id in (select site_id from alert_cases where group_key = g.key)
@@ -266,6 +277,7 @@ export async function groupContexts(db: Db, groupKeys: string[]): Promise<GroupC
     acked: boolean;
     ent: EnterpriseInfo | null;
     contacts: ContactRow[];
+    staff: StaffRow[];
     sites: { id: string; name_zh: string; name_en: string | null }[];
   }>(GROUP_CONTEXTS, [groupKeys]);
   const byKey = new Map(r.rows.map((row) => [row.group_key, row]));
@@ -279,13 +291,23 @@ export async function groupContexts(db: Db, groupKeys: string[]): Promise<GroupC
       resolved_at: c.resolved_at ? new Date(c.resolved_at) : null,
     }));
     for (const c of cases) if (!sites.has(c.site_id)) sites.set(c.site_id, { zh: c.site_id });
-    return { cases, acked: row.acked, ent: row.ent, contacts: row.contacts, sites };
+    return { cases, acked: row.acked, ent: row.ent, contacts: row.contacts, staff: row.staff, sites };
   });
 }
 
 /** One group's context (see `groupContexts`). */
 export async function groupContext(db: Db, groupKey: string): Promise<GroupContext> {
   return (await groupContexts(db, [groupKey]))[0]!;
+}
+
+/** A console user the alerter reaches (console_recipients_v1); `id` is the username. */
+export interface StaffRow {
+  id: string;
+  name: string;
+  role: 'city-supervisor' | 'district-officer';
+  email: string | null;
+  phone: string | null;
+  language: 'zh' | 'en';
 }
 
 export interface ContactRow {

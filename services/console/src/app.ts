@@ -30,6 +30,7 @@ import { serveSpa } from './static-files.js';
 import { getEnterprise, listDistricts, listEnterprises, patchEnterprise } from './registry.js';
 import type { RegistryEditOptions } from './registry-edit.js';
 import { registerRegistryEditRoutes } from './registry-routes.js';
+import { registerUserRoutes } from './users-routes.js';
 import { regulationScope } from './regulation-scope.js';
 import { analyzerStability, openCases } from './regulation-sources.js';
 
@@ -520,6 +521,7 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
       return { ok: true };
     },
   );
+  registerUserRoutes(app, { pool: o.pool, who });
   registerRegistryEditRoutes(app, {
     pool: o.pool,
     who,

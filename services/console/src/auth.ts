@@ -138,16 +138,18 @@ export interface NewUser {
   password: string;
   districtId?: string | null;
   enterpriseId?: string | null;
+  /** Where escalations and supervisor alerts reach the user (console_recipients_v1). */
+  email?: string | null;
 }
 
 /** Creates or updates a user (by username), setting its password. Returns the id. */
 export async function upsertUser(db: Queryable, u: NewUser): Promise<string> {
   const r = await db.query<{ id: string }>(
-    `insert into console_users (username, display_name, role, district_id, enterprise_id, password_hash)
-     values ($1, $2, $3, $4, $5, $6)
+    `insert into console_users (username, display_name, role, district_id, enterprise_id, password_hash, email)
+     values ($1, $2, $3, $4, $5, $6, $7)
      on conflict (username) do update set display_name = excluded.display_name, role = excluded.role,
        district_id = excluded.district_id, enterprise_id = excluded.enterprise_id,
-       password_hash = excluded.password_hash, disabled = false
+       password_hash = excluded.password_hash, disabled = false, email = excluded.email
      returning id::text as id`,
     [
       u.username.toLowerCase(),
@@ -156,6 +158,7 @@ export async function upsertUser(db: Queryable, u: NewUser): Promise<string> {
       u.districtId ?? null,
       u.enterpriseId ?? null,
       await hashPassword(u.password),
+      u.email ?? null,
     ],
   );
   return r.rows[0]!.id;

@@ -1,9 +1,11 @@
 /**
- * Console accounts as operators manage them from the `offsite` CLI (the console owns console_users):
- * add, disable, reset a password. Each change is one transaction with its audit_log row (actor: the
- * operator's name, no console user); disabling or resetting ends the user's open sessions. Passwords
- * are hashed here (argon2id, as at login) and never returned or logged.
+ * Console accounts as admins manage them in the console and operators from the `offsite` CLI (the
+ * console owns console_users): add, change (role, district, duty, addresses), disable, reset a
+ * password. Each change is one transaction with its audit_log row (actor: the admin, or the operator's
+ * name with no console user); a change of role, district or password and disabling end the user's open
+ * sessions. Passwords are hashed here (argon2id, as at login) and never logged.
  */
+import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { appendAudit } from './audit.js';
 import { hashPassword } from './auth.js';
@@ -25,6 +27,8 @@ export class UserAdminError extends Error {
 export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._-]{1,63}$/;
 /** The shortest password the CLI accepts or generates. */
 export const MIN_PASSWORD_LENGTH = 12;
+/** 18 random bytes as base64url: 24 characters, ~144 bits. Shown once to whoever set it, never stored in clear. */
+export const generatePassword = (): string => randomBytes(18).toString('base64url');
 
 export interface NewAccount {
   username: string;
@@ -33,6 +37,12 @@ export interface NewAccount {
   districtId?: string | null;
   enterpriseId?: string | null;
   password: string;
+  email?: string | null;
+  phone?: string | null;
+  /** Reached by escalations and supervisor alerts (default true). */
+  onDuty?: boolean;
+  /** Also an inspector for random-inspection draws. */
+  inspector?: boolean;
 }
 
 export interface UserSummary {
@@ -43,6 +53,9 @@ export interface UserSummary {
   enterpriseId: string | null;
   disabled: boolean;
 }
+
+/** Who changes an account: an admin in the console, or an operator's name from the CLI. */
+export type UserActor = string | { userId: string; username: string };
 
 /** Every problem with a new account's fields, bilingual and field-named; empty when it is fine. */
 export function accountProblems(a: NewAccount): string[] {
@@ -58,13 +71,25 @@ export function accountProblems(a: NewAccount): string[] {
     p.push('enterprise: required for an enterprise user and only for one (企业仅适用于 enterprise 角色)');
   if (a.password.length < MIN_PASSWORD_LENGTH)
     p.push(`password: at least ${MIN_PASSWORD_LENGTH} characters (密码至少 ${MIN_PASSWORD_LENGTH} 位)`);
+  p.push(...contactProblems(a));
   return p;
 }
 
-const actorOf = (operator: string) => ({ userId: null, username: `cli:${operator}` });
+/** Problems with a user's own addresses (where escalations reach them). */
+export function contactProblems(a: { email?: string | null; phone?: string | null }): string[] {
+  const p: string[] = [];
+  if (a.email && !/^[^@\s]+@[^@\s]+$/.test(a.email)) p.push('email: not an email address (邮箱格式不正确)');
+  if (a.phone && !/^\+?[0-9]{5,20}$/.test(a.phone)) p.push('phone: not a phone number (手机号格式不正确)');
+  return p;
+}
+
+const actorOf = (by: UserActor) =>
+  typeof by === 'string'
+    ? { userId: null, username: `cli:${by}` }
+    : { userId: by.userId, username: by.username };
 
 /** Creates an account; refuses an existing username (use resetPassword for that account). */
-export async function addUser(pool: pg.Pool, given: NewAccount, operator: string): Promise<UserSummary> {
+export async function addUser(pool: pg.Pool, given: NewAccount, operator: UserActor): Promise<UserSummary> {
   // Usernames are case-insensitive: stored in lower case, as login looks them up.
   const a = { ...given, username: given.username.toLowerCase() };
   const problems = accountProblems(a);
@@ -88,11 +113,23 @@ export async function addUser(pool: pg.Pool, given: NewAccount, operator: string
         `enterprise: no enterprise ${a.enterpriseId} in the registry (企业不存在)`,
       );
     const r = await db.query<{ id: string }>(
-      `insert into console_users (username, display_name, role, district_id, enterprise_id, password_hash)
-       values ($1, $2, $3, $4, $5, $6)
+      `insert into console_users (username, display_name, role, district_id, enterprise_id, password_hash,
+                                  email, phone, on_duty, inspector)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        on conflict (username) do nothing
        returning id::text as id`,
-      [username, a.displayName, a.role, a.districtId ?? null, a.enterpriseId ?? null, hash],
+      [
+        username,
+        a.displayName,
+        a.role,
+        a.districtId ?? null,
+        a.enterpriseId ?? null,
+        hash,
+        a.email || null,
+        a.phone || null,
+        a.onDuty ?? true,
+        a.inspector ?? false,
+      ],
     );
     const id = r.rows[0]?.id;
     if (!id) throw new UserAdminError('USER_EXISTS', `username: ${username} already exists (用户名已存在)`);
@@ -110,7 +147,14 @@ export async function addUser(pool: pg.Pool, given: NewAccount, operator: string
       entityId: id,
       districtId: summary.districtId,
       before: null,
-      after: { ...summary, displayName: a.displayName },
+      after: {
+        ...summary,
+        displayName: a.displayName,
+        email: a.email || null,
+        phone: a.phone || null,
+        onDuty: a.onDuty ?? true,
+        inspector: a.inspector ?? false,
+      },
     });
     return summary;
   });
@@ -119,7 +163,7 @@ export async function addUser(pool: pg.Pool, given: NewAccount, operator: string
 async function change(
   pool: pg.Pool,
   username: string,
-  operator: string,
+  operator: UserActor,
   action: 'user.disable' | 'user.reset-password',
   sql: string,
   params: unknown[],
@@ -161,7 +205,7 @@ async function change(
 }
 
 /** Disables the account and ends its sessions; it can no longer log in. */
-export function disableUser(pool: pg.Pool, username: string, operator: string): Promise<UserSummary> {
+export function disableUser(pool: pg.Pool, username: string, operator: UserActor): Promise<UserSummary> {
   return change(pool, username, operator, 'user.disable', 'disabled = true', []);
 }
 
@@ -170,7 +214,7 @@ export async function resetPassword(
   pool: pg.Pool,
   username: string,
   password: string,
-  operator: string,
+  operator: UserActor,
 ): Promise<UserSummary> {
   if (password.length < MIN_PASSWORD_LENGTH)
     throw new UserAdminError(
@@ -181,4 +225,118 @@ export async function resetPassword(
   return change(pool, username, operator, 'user.reset-password', 'password_hash = $2, disabled = false', [
     hash,
   ]);
+}
+
+export interface AccountPatch {
+  displayName?: string;
+  role?: Role;
+  districtId?: string | null;
+  enterpriseId?: string | null;
+  email?: string | null;
+  phone?: string | null;
+  onDuty?: boolean;
+  inspector?: boolean;
+}
+
+const PATCH_COLUMNS: Record<keyof AccountPatch, string> = {
+  displayName: 'display_name',
+  role: 'role',
+  districtId: 'district_id',
+  enterpriseId: 'enterprise_id',
+  email: 'email',
+  phone: 'phone',
+  onDuty: 'on_duty',
+  inspector: 'inspector',
+};
+
+/**
+ * Changes an account's name, role, district, addresses or duty. A new role or district ends the
+ * user's sessions (their scope changed). Audited with before → after.
+ */
+export async function updateUser(
+  pool: pg.Pool,
+  username: string,
+  patch: AccountPatch,
+  operator: UserActor,
+): Promise<UserSummary> {
+  const keys = (Object.keys(patch) as (keyof AccountPatch)[]).filter((k) => patch[k] !== undefined);
+  if (keys.length === 0) throw new UserAdminError('USER_INVALID', 'nothing to change (没有要修改的内容)');
+  return inTx(pool, async (db) => {
+    const cols = keys.map((k) => PATCH_COLUMNS[k]);
+    const r = await db.query<Record<string, unknown> & { id: string }>(
+      `select id::text as id, role, district_id, enterprise_id, disabled, ${cols.join(', ')}
+         from console_users where username = $1 for update`,
+      [username.toLowerCase()],
+    );
+    const row = r.rows[0];
+    if (!row) throw new UserAdminError('USER_NOT_FOUND', `username: no user ${username} (用户不存在)`);
+    const next = {
+      role: (patch.role ?? row.role) as Role,
+      districtId: (patch.districtId !== undefined ? patch.districtId : row.district_id) as string | null,
+      enterpriseId: (patch.enterpriseId !== undefined ? patch.enterpriseId : row.enterprise_id) as
+        string | null,
+    };
+    // A role without a scope drops the old one: an officer made supervisor leaves its district.
+    if (next.role !== 'district-officer' && patch.districtId === undefined) next.districtId = null;
+    if (next.role !== 'enterprise' && patch.enterpriseId === undefined) next.enterpriseId = null;
+    const problems = accountProblems({
+      username: username.toLowerCase(),
+      displayName: patch.displayName ?? 'x',
+      role: next.role,
+      districtId: next.districtId,
+      enterpriseId: next.enterpriseId,
+      password: 'x'.repeat(MIN_PASSWORD_LENGTH),
+      email: patch.email ?? null,
+      phone: patch.phone ?? null,
+    });
+    if (next.districtId) {
+      const d = await db.query('select 1 from districts where id = $1', [next.districtId]);
+      if (d.rowCount === 0)
+        problems.push(`district: no district ${next.districtId} in the registry (区县不存在)`);
+    }
+    if (problems.length > 0) throw new UserAdminError('USER_INVALID', problems.join('\n'));
+    const values: Record<string, unknown> = Object.fromEntries(
+      keys.map((k) => [PATCH_COLUMNS[k], patch[k] ?? null]),
+    );
+    values.district_id = next.districtId;
+    values.enterprise_id = next.enterpriseId;
+    const set = Object.keys(values);
+    await db.query(
+      `update console_users set ${set.map((c, i) => `${c} = $${i + 2}`).join(', ')}, updated_at = now() where id = $1`,
+      [row.id, ...Object.values(values)],
+    );
+    const scopeChanged =
+      next.role !== row.role ||
+      next.districtId !== row.district_id ||
+      next.enterpriseId !== row.enterprise_id;
+    if (scopeChanged) await db.query('delete from console_sessions where user_id = $1', [row.id]);
+    const before = Object.fromEntries(set.map((c) => [c, row[c] ?? null]));
+    await appendAudit(db, actorOf(operator), {
+      action: 'user.update',
+      entityType: 'console_user',
+      entityId: row.id,
+      districtId: next.districtId ?? (row.district_id as string | null),
+      before,
+      after: { ...values, ...(scopeChanged ? { sessionsEnded: true } : {}) },
+    });
+    return {
+      id: row.id,
+      username: username.toLowerCase(),
+      role: next.role,
+      districtId: next.districtId,
+      enterpriseId: next.enterpriseId,
+      disabled: row.disabled as boolean,
+    };
+  });
+}
+
+/** Every account, for the admins' user page (never a password hash). */
+export async function listUsers(pool: pg.Pool) {
+  const r = await pool.query(
+    `select id::text as id, username, display_name as "displayName", role, district_id as "districtId",
+            enterprise_id as "enterpriseId", email, phone, on_duty as "onDuty", inspector, disabled,
+            created_at as "createdAt"
+       from console_users order by role, district_id nulls first, username`,
+  );
+  return r.rows;
 }

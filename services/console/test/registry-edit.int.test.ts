@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { importRegistry, listenRegistryChanges } from '@offsite/store';
 import { silentLogger } from '@offsite/testing';
-import { createWorld, examplePath, http, loginAs as login, type Session, type World } from './fixture.js';
+import { createWorld, sendAs, examplePath, loginAs as login, type Session, type World } from './fixture.js';
 
 let w: World;
 beforeAll(async () => {
@@ -23,15 +23,8 @@ interface Answer {
   items?: { id: string }[];
   timeline?: { status: string; resumptionDate: string | null }[];
 }
-const send = async (s: Session, method: string, url: string, payload?: object) => {
-  const r = await http(w.base, {
-    method,
-    url,
-    ...(payload ? { payload } : {}),
-    headers: { cookie: s.cookie, 'x-csrf-token': s.csrf },
-  });
-  return { status: r.statusCode, body: r.json() as Answer };
-};
+const send = (s: Session, method: string, url: string, payload?: object) =>
+  sendAs<Answer>(w.base, s, method, url, payload);
 const GAS_MN = '99010202FG00020000000001';
 const one = async (sql: string, params: unknown[] = []) => (await w.pool.query(sql, params)).rows[0];
 

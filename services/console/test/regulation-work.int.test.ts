@@ -117,19 +117,25 @@ it('asks the alerter to remind the district officers of a complaint before its a
   expect(r.statusCode).toBe(201);
   const c = (r.json() as { complaint: { id: number; ackDueAt: string; receivedAt: string } }).complaint;
   const prefix = `regulation-complaint-${c.id}-acknowledge-`;
-  // Lead reminder (2 s before) and the deadline reminder, each to both Landong officers.
+  // Lead reminder (2 s before) and the deadline reminder, each to the three Landong officers.
   await until(
-    async () => requested('email', prefix).length + requested('sms', prefix).length >= 4,
+    async () => requested('email', prefix).length + requested('sms', prefix).length >= 6,
     15_000,
-    'four acknowledge reminders requested',
+    'six acknowledge reminders requested',
   );
   const email = requested('email', prefix);
   const sms = requested('sms', prefix);
-  expect(email.map((m) => m.recipient.address)).toEqual(['zhang@landong.example', 'zhang@landong.example']);
+  // The roster's officer with an address, and the console's officer of the district (one user model).
+  expect(email.map((m) => m.recipient.address)).toEqual([
+    'zhang@landong.example',
+    'landong.officer@qinglan.example',
+    'zhang@landong.example',
+    'landong.officer@qinglan.example',
+  ]);
   expect(sms.map((m) => m.recipient.address)).toEqual(['13900000002', '13900000002']);
   expect(email[0]!.recipient).toMatchObject({ kind: 'inspector', id: 'insp-ld-1' });
   const due = Date.parse(c.ackDueAt);
-  const [lead, atDeadline] = email;
+  const [lead, , atDeadline] = email;
   expect(lead!.kind).toBe('complaint-reminder');
   expect(lead!.id).toContain('-lead-');
   expect(at(lead!)).toBeLessThan(due);
@@ -144,9 +150,9 @@ it('asks the alerter to remind the district officers of a complaint before its a
   // Nobody outside Landong's officers was reminded.
   const all = requests.filter((r) => r.id.startsWith('regulation-complaint-'));
   expect(new Set(all.map((m) => m.recipient.address))).toEqual(
-    new Set(['zhang@landong.example', '13900000002']),
+    new Set(['zhang@landong.example', 'landong.officer@qinglan.example', '13900000002']),
   );
-  expect(counted.filter((x) => x.kind === 'complaint-reminder' && x.result === 'requested')).toHaveLength(4);
+  expect(counted.filter((x) => x.kind === 'complaint-reminder' && x.result === 'requested')).toHaveLength(6);
   expect(await work.reminders.cancelComplaint(c.id)).toBe(2); // the two resolve reminders
 });
 
@@ -239,16 +245,20 @@ it('reminds the officers of districts whose monthly report is not submitted (the
   // A retried job repeats the same requests (same ids): the alerter sends each id once.
   for (const d of due) await sink.reminder({ kind: 'monthly-report', ...d });
   await until(
-    async () => requests.filter((r) => r.id.startsWith('regulation-report-')).length >= 6,
+    async () => requests.filter((r) => r.id.startsWith('regulation-report-')).length >= 12,
     10_000,
     'the report reminders, twice',
   );
   const reports = requests.filter((r) => r.id.startsWith('regulation-report-'));
   const ids = reports.map((r) => r.id);
-  expect(ids.slice(3)).toEqual(ids.slice(0, 3));
-  const mails = requested('email', 'regulation-report-').slice(0, 2);
+  // Per run: the roster's officers and each district's console officer (their inspectors rows).
+  expect(ids.slice(6)).toEqual(ids.slice(0, 6));
+  const mails = requested('email', 'regulation-report-').slice(0, 5);
   const texts = requested('sms', 'regulation-report-').slice(0, 1);
   expect(mails.map((m) => m.recipient.address).sort()).toEqual([
+    'kaifa.officer@qinglan.example',
+    'landong.officer@qinglan.example',
+    'lanxi.officer@qinglan.example',
     'zhang@landong.example',
     'zhao@lanxi.example',
   ]);

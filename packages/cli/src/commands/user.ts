@@ -3,7 +3,6 @@
  * (@offsite/console/users: argon2id hashes, sessions ended, an audit_log row naming the operator).
  * A password comes from standard input (`--password-stdin`, one line) or is generated and printed once.
  */
-import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -14,6 +13,7 @@ import {
   UserAdminError,
   addUser,
   disableUser,
+  generatePassword,
   resetPassword,
   type Role,
   type UserSummary,
@@ -22,8 +22,7 @@ import { parse } from '../args.js';
 import { EXIT_INPUT_PROBLEM, EXIT_OK, UsageError, type CliIo, type Command } from '../command.js';
 import { SETTINGS_USAGE, settingsOptions, withPool } from '../settings.js';
 
-/** 18 random bytes as base64url: 24 characters, ~144 bits. */
-export const generatePassword = (): string => randomBytes(18).toString('base64url');
+export { generatePassword };
 
 async function firstLine(input: Readable): Promise<string> {
   const rl = createInterface({ input, crlfDelay: Infinity });
