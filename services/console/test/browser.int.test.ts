@@ -311,6 +311,117 @@ it('lists past draws and opens one from the list', async () => {
   await page.close();
 });
 
+it('a district officer records a resumption and a contact; a raised limit waits for approval; bad input names its field', async () => {
+  const page = await loginPage('officer-dist-landong');
+  await page.evaluate("localStorage.setItem('lang', 'zh')");
+  await page.goto(`${w.base}/#/enterprise/ent-0001`);
+  await page.reload();
+  const upkeep = page.locator('[data-test=upkeep]');
+  await upkeep.waitFor();
+  // Status: 复工复产 with its date, entered in Beijing time.
+  const status = page.locator('[data-test=status-form]');
+  await status.getByLabel('新状态').selectOption('resuming');
+  await status.getByLabel('生效时间（北京时间）').fill('2026-03-05T08:00');
+  await status.getByLabel('复产日期').fill('2026-03-05');
+  await status.getByRole('button', { name: '登记' }).click();
+  await expect(page.locator('[data-test=upkeep-outcome]').textContent()).resolves.toBe('已生效');
+  await page.locator('[data-test=enterprise-summary]', { hasText: '复工复产' }).waitFor();
+  expect(
+    (
+      await w.pool.query(
+        `select status, effective_from from enterprise_status_timeline where enterprise_id = 'ent-0001' order by effective_from desc limit 1`,
+      )
+    ).rows[0],
+  ).toEqual({ status: 'resuming', effective_from: new Date('2026-03-05T00:00:00Z') });
+  // A contact added.
+  const contact = page.locator('[data-test=contact-form]');
+  await contact.getByLabel('姓名').fill('陈工');
+  await contact.getByLabel('手机').fill('13800000199');
+  await contact.getByRole('button', { name: '添加' }).click();
+  await page.locator('[data-test=contact-list] td', { hasText: '陈工' }).waitFor();
+  await page.screenshot({ path: join(shots, 'registry-upkeep.png'), fullPage: true });
+  // A unit that does not fit a gas outlet: a bilingual message in the chosen language, naming the field.
+  await page.click('[data-test="edit-limit-out-0001-g1-a21026"]');
+  const limit = page.locator('[data-test=limit-form]');
+  await limit.getByLabel('单位').fill('mg/L');
+  await limit.getByRole('button', { name: '保存' }).click();
+  await expect(page.locator('[data-test=upkeep-error]').textContent()).resolves.toMatch(
+    /^unit：单位 mg\/L 不适用于废气排放口/,
+  );
+  // Raised: pending, the registry unchanged.
+  const before = (
+    await w.pool.query(
+      `select value::float8 as v from permit_limits where outlet_id = 'out-0001-g1' and factor_code = 'a21026' and basis = 'hourly'`,
+    )
+  ).rows[0].v as number;
+  await limit.getByLabel('单位').fill('');
+  await limit.getByLabel('限值').fill(String(before + 20));
+  await limit.getByRole('button', { name: '保存' }).click();
+  await expect(page.locator('[data-test=upkeep-outcome]').textContent()).resolves.toContain(
+    '待市局另一人审批',
+  );
+  expect(
+    (
+      await w.pool.query(
+        `select value::float8 as v from permit_limits where outlet_id = 'out-0001-g1' and factor_code = 'a21026' and basis = 'hourly'`,
+      )
+    ).rows[0].v,
+  ).toBe(before);
+  await page.screenshot({ path: join(shots, 'registry-pending.png'), fullPage: true });
+  // Another district's enterprise shows nothing.
+  await page.goto(`${w.base}/#/enterprise/ent-0003`);
+  await page.waitForTimeout(300);
+  await expect(page.locator('[data-test=upkeep]').count()).resolves.toBe(0);
+  await page.close();
+
+  // The city supervisor approves it; then it applies.
+  const sup = await loginPage('supervisor');
+  await sup.goto(`${w.base}/#/approvals`);
+  const row = sup.locator('[data-test=pending] tbody tr').first();
+  await row.waitFor();
+  await expect(row.textContent()).resolves.toContain('限值放宽');
+  await row.getByLabel('审批意见').fill('排污许可证已变更，核实无误');
+  await sup.screenshot({ path: join(shots, 'approvals.png'), fullPage: true });
+  await row.getByRole('button', { name: '批准' }).click();
+  await sup.locator('[data-test=decided] td', { hasText: '已批准' }).waitFor();
+  expect(
+    (
+      await w.pool.query(
+        `select value::float8 as v from permit_limits where outlet_id = 'out-0001-g1' and factor_code = 'a21026' and basis = 'hourly'`,
+      )
+    ).rows[0].v,
+  ).toBe(before + 20);
+  await sup.close();
+});
+
+it('an admin creates a district officer with an address and sees the password once', async () => {
+  const page = await loginPage('admin');
+  await page.evaluate("localStorage.setItem('lang', 'zh')");
+  await page.goto(`${w.base}/#/users`);
+  await page.reload();
+  const form = page.locator('[data-test=user-form]');
+  await form.waitFor();
+  await form.getByLabel('用户名').fill('officer-zhou');
+  await form.getByLabel('姓名').fill('周执法');
+  await form.getByLabel('角色').selectOption('district-officer');
+  await form.getByLabel('区县').selectOption('dist-lanxi');
+  await form.getByLabel('邮箱').fill('zhou@qinglan.example');
+  await form.getByRole('button', { name: '保存' }).click();
+  await page.locator('[data-test=user-list] tr[data-username=officer-zhou]').waitFor();
+  await expect(page.locator('[data-test=initial-password] code').textContent()).resolves.toMatch(
+    /^[A-Za-z0-9_-]{24}$/,
+  );
+  expect(
+    (
+      await w.pool.query(
+        `select role, district_id, email from console_recipients_v1 where username = 'officer-zhou'`,
+      )
+    ).rows,
+  ).toEqual([{ role: 'district-officer', district_id: 'dist-lanxi', email: 'zhou@qinglan.example' }]);
+  await page.screenshot({ path: join(shots, 'users.png'), fullPage: true });
+  await page.close();
+});
+
 it('the Vue app and the Swagger UI run under the CSP, and nothing may frame the console', async () => {
   const page = await browser.newPage();
   await page.goto(`${w.base}/docs`);

@@ -6,6 +6,9 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
+    /** The server's bilingual message (zh-CN / English) and the field it names, when it gave them. */
+    readonly detail?: string,
+    readonly field?: string,
   ) {
     super(code);
   }
@@ -22,6 +25,6 @@ export async function api<T>(method: string, url: string, body?: unknown): Promi
   });
   const text = await r.text();
   const data = text ? JSON.parse(text) : {};
-  if (!r.ok) throw new ApiError(r.status, data.code ?? 'ERROR');
+  if (!r.ok) throw new ApiError(r.status, data.code ?? 'ERROR', data.message, data.field);
   return data as T;
 }

@@ -2,6 +2,8 @@ import { ref } from 'vue';
 
 const zh = {
   title: '非现场监管审核台',
+  approvals: '变更审批',
+  users: '用户管理',
   username: '用户名',
   password: '密码',
   login: '登录',
@@ -117,6 +119,8 @@ const zh = {
 };
 type Messages = Record<keyof typeof zh, string>;
 const en: Messages = {
+  approvals: 'Approvals',
+  users: 'Users',
   title: 'Off-site supervision review',
   username: 'Username',
   password: 'Password',
@@ -242,16 +246,20 @@ export function setLang(l: 'zh' | 'en'): void {
   localStorage.setItem('lang', l);
   document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
 }
+/** Date and minute on the Asia/Shanghai wall clock. */
+export const SHANGHAI_MINUTE: Intl.DateTimeFormatOptions = {
+  timeZone: 'Asia/Shanghai',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  hour12: false,
+};
 /** Instants are stored in UTC and shown in Asia/Shanghai. */
 export function fmtTime(iso: string | null | undefined): string {
   if (!iso) return '';
-  return new Intl.DateTimeFormat(lang.value === 'zh' ? 'zh-CN' : 'en-GB', {
-    timeZone: 'Asia/Shanghai',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hour12: false,
-  }).format(new Date(iso));
+  return new Intl.DateTimeFormat(lang.value === 'zh' ? 'zh-CN' : 'en-GB', SHANGHAI_MINUTE).format(
+    new Date(iso),
+  );
 }

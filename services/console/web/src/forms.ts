@@ -1,0 +1,53 @@
+// Helpers of the console's edit forms (registry upkeep, approvals, users): page-local messages in
+// both languages, Asia/Shanghai wall-clock inputs sent as instants with their offset, and the API's
+// bilingual, field-named errors shown in the chosen language.
+import { ref } from 'vue';
+import { api, ApiError } from './api';
+import { lang, SHANGHAI_MINUTE } from './i18n';
+
+/** A page's own messages: `tt(key)` in the chosen language (zh-CN by default). */
+export function messages<K extends string>(m: { zh: Record<K, string>; en: Record<K, string> }) {
+  return (key: K): string => (lang.value === 'zh' ? m.zh : m.en)[key] ?? key;
+}
+
+/** `2026-03-05T08:00` typed on a page that says 北京时间 → `2026-03-05T08:00:00+08:00`. */
+export function shanghaiInstant(local: string): string {
+  if (!local) return '';
+  return `${local.length === 16 ? `${local}:00` : local}+08:00`;
+}
+
+/** Today in Asia/Shanghai as `YYYY-MM-DDTHH:MM` (a datetime-local value). */
+export function shanghaiNow(): string {
+  // sv-SE writes `YYYY-MM-DD HH:MM`.
+  return new Intl.DateTimeFormat('sv-SE', SHANGHAI_MINUTE).format(new Date()).replace(' ', 'T');
+}
+
+/** The server's message in the chosen language (it sends `中文 / English`). */
+export function errorText(e: unknown): string {
+  if (!(e instanceof ApiError)) return String(e);
+  if (!e.detail) return `${e.status} ${e.code}`;
+  const [zh, en] = e.detail.split(' / ');
+  return (lang.value === 'zh' ? zh : (en ?? zh)) ?? e.detail;
+}
+
+/** One form's request state: `run` sends, keeps the error (and its field) or the answer. */
+export function useRequest() {
+  const error = ref('');
+  const field = ref('');
+  const busy = ref(false);
+  async function run<T>(method: string, url: string, body?: unknown): Promise<T | null> {
+    error.value = '';
+    field.value = '';
+    busy.value = true;
+    try {
+      return await api<T>(method, url, body);
+    } catch (e) {
+      error.value = errorText(e);
+      field.value = e instanceof ApiError ? (e.field ?? '') : '';
+      return null;
+    } finally {
+      busy.value = false;
+    }
+  }
+  return { error, field, busy, run };
+}
