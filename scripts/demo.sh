@@ -254,7 +254,7 @@ say "simulator: $ENTERPRISES enterprises, $HOURS h of $DEMO_DAY (Asia/Shanghai) 
 SIM_T0=$(date +%s)
 (cd services/simulator && exec env $NO_FILE_VARS OFFSITE_SIM_REGISTRY="$ROOT/$REGISTRY" OFFSITE_SIM_START="$SIM_START" \
   OFFSITE_SIM_HOURS="$HOURS" OFFSITE_SIM_SPEED="$SPEED" OFFSITE_SIM_SEED="$SEED" OFFSITE_SIM_SCENARIOS="$SCENARIOS" \
-  OFFSITE_SIM_PROGRESS=true $MQTT_CREDS OFFSITE_OPS_PORT=9108 node --conditions=offsite-source --import tsx src/main.ts 2>>"$LOG_DIR/simulator.log") |
+  OFFSITE_SIM_PROGRESS=true OFFSITE_SIM_REPLAY_LIMIT="${DEMO_REPLAY_LIMIT:-60}" $MQTT_CREDS OFFSITE_OPS_PORT=9108 node --conditions=offsite-source --import tsx src/main.ts 2>>"$LOG_DIR/simulator.log") |
   node --conditions=offsite-source --import tsx scripts/demo/progress.ts "$LOG_DIR/simulator.log" "$DEMO_DIR/simulator-result.json" \
     "http://127.0.0.1:${OPS_PORT[analyzer]}/metrics"
 SIM_RC=${PIPESTATUS[0]}

@@ -327,6 +327,28 @@ else {
   }
 }
 
+say('Backfill / 数据补遗 (the gateway asked the loggers for the history of their offline gaps):');
+if (!ready('hj212-gateway')) say('  not available — the gateway did not run');
+else {
+  const pool = new pg.Pool({ connectionString: env.OFFSITE_PG_URL, max: 1 });
+  try {
+    const rows = await pool.query<{ mn: string; cn: string; status: string; readings: number }>(
+      `select mn, cn, status, readings from gateway_commands_v1
+        where trigger = 'offline-closed' and requested_at >= $1 order by mn, cn`,
+      [new Date(startedAt)],
+    );
+    if (rows.rows.length === 0) say('  no offline gap closed in this run');
+    for (const r of rows.rows) {
+      const what = r.cn === '2051' ? 'minute' : r.cn === '2061' ? 'hourly' : 'daily';
+      say(`  ${r.mn} ${r.cn}: ${r.status}, ${fmt(r.readings)} ${what} windows sent back`);
+    }
+  } catch (e) {
+    say(`  not readable — ${(e as Error).message}`);
+  } finally {
+    await pool.end();
+  }
+}
+
 say('Cases and reminders / 案件与提醒:');
 if (!ready('alerter')) say('  not available — the alerter did not run');
 else {

@@ -171,6 +171,8 @@ export interface SimProgress {
   cached: number;
   meterReadings: number;
   meterErrors: number;
+  /** Cached uploads the offline logger did not replay (a partial cache), left for the backfill. */
+  notReplayed: number;
   done: boolean;
 }
 
@@ -178,7 +180,11 @@ export interface SimProgress {
  * Runs the simulator over the whole run; resolves with its final progress (it must exit 0, all acked).
  * Its loggers connect to `hj212Port` (the gateway's, or a front relaying to it).
  */
-export async function runSimulator(run: FlowRun, hj212Port = run.hj212Port): Promise<SimProgress> {
+export async function runSimulator(
+  run: FlowRun,
+  hj212Port = run.hj212Port,
+  extraEnv: Record<string, string> = {},
+): Promise<SimProgress> {
   const mqtt = run.pipe.env('mqtt-ingestor');
   const sim = spawn(process.execPath, ['--conditions=offsite-source', '--import', 'tsx', 'src/main.ts'], {
     cwd: join(repoRoot, 'services/simulator'),
@@ -197,6 +203,7 @@ export async function runSimulator(run: FlowRun, hj212Port = run.hj212Port): Pro
       OFFSITE_MQTT_URL: mqtt.OFFSITE_MQTT_URL ?? '',
       OFFSITE_MQTT_USERNAME: mqtt.OFFSITE_MQTT_USERNAME ?? '',
       OFFSITE_MQTT_PASSWORD: mqtt.OFFSITE_MQTT_PASSWORD ?? '',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -23,6 +23,8 @@ export const SimulatorEnv = Type.Object({
   OFFSITE_SIM_SCENARIOS: Type.String({ default: 'treatment-off,exceedance,flatline,offline,maintenance' }),
   OFFSITE_SIM_ACK_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 3000 }),
   OFFSITE_SIM_MAX_BACKLOG: Type.Integer({ minimum: 1, default: 2000 }),
+  /** After an outage a logger replays at most this many cached uploads, the newest (a partial cache; the rest is for the centre's backfill). Default: all. */
+  OFFSITE_SIM_REPLAY_LIMIT: Type.Optional(Type.Integer({ minimum: 0 })),
   /** HJ 212 gateway; empty host = do not send HJ 212 (dry run). */
   OFFSITE_HJ212_HOST: Type.String({ default: '127.0.0.1' }),
   OFFSITE_HJ212_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 20212 }),

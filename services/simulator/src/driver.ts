@@ -26,6 +26,8 @@ export interface DriverOptions {
   readonly meters: MeterPublisher | null;
   readonly ackTimeoutMs: number;
   readonly maxBacklog: number;
+  /** After an outage a logger replays at most this many cached uploads (a partial cache); default all. */
+  readonly replayLimit?: number;
   readonly tickMs: number;
   readonly logger: LinkLogger & { error(obj: object, msg?: string): void };
   readonly now?: () => number;
@@ -41,6 +43,11 @@ export interface Progress {
   readonly cached: number;
   readonly meterReadings: number;
   readonly meterErrors: number;
+  /** The centre's commands the loggers answered, and the history packets they sent back. */
+  readonly commands: number;
+  readonly historySent: number;
+  /** Cached uploads not replayed after an outage (left for the centre's backfill). */
+  readonly notReplayed: number;
   readonly done: boolean;
 }
 
@@ -67,6 +74,7 @@ export function createDriver(o: DriverOptions): Driver {
     let l = links.get(mn);
     if (!l) {
       const spec = o.simulation.loggers.find((x) => x.spec.mn === mn)?.spec;
+      const offline = o.scenarios.some((s) => s.kind === 'offline' && s.target === mn);
       l = new Hj212Link({
         host: o.gateway.host,
         port: o.gateway.port,
@@ -82,6 +90,10 @@ export function createDriver(o: DriverOptions): Driver {
           valuesAcked += values.get(p) ?? 0;
         },
         onResend: () => resends++,
+        clock: () => eventTime,
+        realtimeIntervalS: spec?.realtimeIntervalS,
+        minuteIntervalS: spec?.minuteIntervalS,
+        ...(offline && o.replayLimit !== undefined ? { replayLimit: o.replayLimit } : {}),
       });
       links.set(mn, l);
     }
@@ -98,8 +110,17 @@ export function createDriver(o: DriverOptions): Driver {
     cached: cached(),
     meterReadings,
     meterErrors,
+    ...sum(['commands', 'historySent', 'dropped']),
     done,
   });
+  function sum(keys: ('commands' | 'historySent' | 'dropped')[]) {
+    const t = { commands: 0, historySent: 0, dropped: 0 };
+    for (const l of links.values()) {
+      const st = l.snapshot();
+      for (const k of keys) t[k] += st[k];
+    }
+    return { commands: t.commands, historySent: t.historySent, notReplayed: t.dropped };
+  }
 
   const applyOffline = (t: number) => {
     for (const s of o.scenarios) {

@@ -7,14 +7,29 @@
  * exceeds `maxSegmentBytes` goes out as PNUM/PNO parts (./split.ts), each acknowledged; a split upload
  * is never resent part by part on one connection (the centre would see a duplicate part): a part
  * without its ack drops the connection, and the whole upload is sent again on the next one.
+ *
+ * It answers the centre's commands as a logger does: 9011 QnRtn=1, then a read's answer (1011 its
+ * clock, 1061 its real-time interval, 1063 its minute interval) or the history a 2031/2051/2061 asks
+ * for, from the minute/hourly/daily data it stored (`historyHours` deep, under the request's QN, no ack
+ * asked), then 9012 (ExeRtn=1, or 100 when it has no data for the period). With `replayLimit`, the
+ * cache it replays after an outage is partial: only the newest uploads are resent, the older ones
+ * stay only in its storage, for the centre's backfill.
  */
 import net from 'node:net';
 import {
   createSm4EcbCipher,
   decodePacket,
   encodePacket,
+  executionResult,
+  ExeRtn,
+  formatDataTime,
   FrameSplitter,
+  parseShanghaiTime,
+  QnRtn,
+  replyFlag,
+  requestAck,
   type EncodeOptions,
+  type Packet,
   type PacketInput,
 } from '@offsite/hj212';
 import { MAX_SEGMENT_BYTES, splitPacket } from './split.js';
@@ -42,6 +57,34 @@ export interface LinkOptions {
   /** Called when a packet was acknowledged (or sent, for loggers that ask for no ack). */
   readonly onDelivered?: (p: PacketInput, attempts: number) => void;
   readonly onResend?: (p: PacketInput) => void;
+  /** The logger's clock (1011) and intervals (1061, 1063); default the wall clock, 30 s, 600 s. */
+  readonly clock?: () => number;
+  readonly realtimeIntervalS?: number;
+  readonly minuteIntervalS?: number;
+  /** How far back its storage answers history requests (data time, hours). Default 72. */
+  readonly historyHours?: number;
+  /** After an outage, at most this many of the cached uploads are replayed (the newest); default all. */
+  readonly replayLimit?: number;
+  /** A centre's command answered (`cn`, history packets sent). */
+  readonly onCommand?: (cn: string, sent: number) => void;
+}
+
+const HISTORY_CNS = new Set(['2031', '2051', '2061']);
+const READS: Record<string, (o: LinkOptions) => Record<string, string>> = {
+  '1011': (o) => ({ SystemTime: formatDataTime(new Date((o.clock ?? Date.now)())) }),
+  '1061': (o) => ({ RtdInterval: String(o.realtimeIntervalS ?? 30) }),
+  '1063': (o) => ({ MinInterval: String(Math.round((o.minuteIntervalS ?? 600) / 60)) }),
+};
+
+/** DataTime of a stored upload, ms since epoch. */
+function dataTimeOf(p: PacketInput): number | null {
+  const cp =
+    typeof p.cp === 'string'
+      ? p.cp
+      : (p.cp ?? []).flatMap((item) => item.map((f) => `${f.key}=${f.value}`)).join(';');
+  const m = /DataTime=(\d{14})/.exec(cp);
+  const t = m ? parseShanghaiTime(m[1]!) : null;
+  return t ? Date.parse(t.utc) : null;
 }
 
 export interface LinkStats {
@@ -52,6 +95,11 @@ export interface LinkStats {
   /** Uploads sent as PNUM/PNO parts, and the parts sent (resends included). */
   readonly splitUploads: number;
   readonly parts: number;
+  /** Cached uploads not replayed after an outage (`replayLimit`). */
+  readonly dropped: number;
+  /** Centre's commands answered, and the history packets sent for them. */
+  readonly commands: number;
+  readonly historySent: number;
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -76,7 +124,18 @@ export class Hj212Link {
   private readonly stop = new AbortController();
   private loop: Promise<void> | null = null;
   private readonly encodeOptions: EncodeOptions;
-  private stats = { delivered: 0, resends: 0, reconnects: 0, splitUploads: 0, parts: 0 };
+  private stats = {
+    delivered: 0,
+    resends: 0,
+    reconnects: 0,
+    splitUploads: 0,
+    parts: 0,
+    dropped: 0,
+    commands: 0,
+    historySent: 0,
+  };
+  /** Minute, hourly and daily uploads by data time, per CN (the logger's storage). */
+  private readonly history = new Map<string, { t: number; p: PacketInput }[]>();
   private backoff: number;
 
   constructor(private readonly o: LinkOptions) {
@@ -86,6 +145,7 @@ export class Hj212Link {
 
   /** Put an upload in the logger's cache; it is sent when its turn comes and the link is up. */
   enqueue(p: PacketInput): void {
+    if (HISTORY_CNS.has(p.cn)) this.store(p);
     this.queue.push(p);
     this.poke();
     if (!this.loop) this.loop = this.run();
@@ -96,7 +156,65 @@ export class Hj212Link {
     if (this.online === online) return;
     this.online = online;
     if (!online) this.dropSocket();
+    else if (this.o.replayLimit !== undefined && this.queue.length > this.o.replayLimit) {
+      // A partial cache: the oldest unsent uploads are gone from the resend queue (still stored).
+      const n = this.queue.length - this.o.replayLimit;
+      this.queue.splice(0, n);
+      this.stats.dropped += n;
+    }
     this.poke();
+  }
+
+  private store(p: PacketInput): void {
+    const t = dataTimeOf(p);
+    if (t === null) return;
+    const list = this.history.get(p.cn) ?? [];
+    list.push({ t, p });
+    const horizon = t - (this.o.historyHours ?? 72) * 3_600_000;
+    while (list.length > 0 && list[0]!.t < horizon) list.shift();
+    this.history.set(p.cn, list);
+  }
+
+  /** The centre's request: 9011, the answer or the history, 9012. */
+  private answer(req: Packet): void {
+    const s = this.socket;
+    if (!s) return;
+    const me = { qn: req.qn, pw: req.pw, mn: req.mn, flag: req.flag };
+    const write = (p: PacketInput) => s.write(encodePacket(p, this.encodeOptions));
+    const read = READS[req.cn];
+    const historic = HISTORY_CNS.has(req.cn);
+    if (!read && !historic) {
+      write(requestAck(me, QnRtn.CnError));
+      return;
+    }
+    write(requestAck(me, QnRtn.Ready));
+    let sent = 0;
+    if (read) {
+      write({
+        qn: req.qn,
+        st: req.st,
+        cn: req.cn,
+        pw: req.pw,
+        mn: req.mn,
+        flag: replyFlag(req.flag),
+        cp: Object.entries(read(this.o)).map(([key, value]) => [{ key, value }]),
+      });
+    } else {
+      const b = parseShanghaiTime(req.params.BeginTime ?? '');
+      const e = parseShanghaiTime(req.params.EndTime ?? '');
+      const from = b ? Date.parse(b.utc) : NaN;
+      const to = e ? Date.parse(e.utc) : NaN;
+      for (const h of this.history.get(req.cn) ?? []) {
+        if (h.t < from || h.t > to) continue;
+        // Under the request's QN, without asking for a 9014 (the 9012 closes the answer).
+        write({ ...h.p, qn: req.qn ?? h.p.qn, flag: h.p.flag == null ? h.p.flag : h.p.flag & ~1 });
+        sent++;
+      }
+      this.stats.historySent += sent;
+    }
+    this.stats.commands++;
+    write(executionResult(me, !read && sent === 0 ? ExeRtn.NoData : ExeRtn.Success));
+    this.o.onCommand?.(req.cn, sent);
   }
 
   get pending(): number {
@@ -169,6 +287,7 @@ export class Hj212Link {
       const d = decodePacket(ev.frame);
       if (!d.ok) continue;
       if (d.packet.cn === '9014' && d.packet.qn) this.acks.get(d.packet.qn)?.();
+      else if (d.packet.mn === this.o.mn && d.packet.ackRequested) this.answer(d.packet);
     }
   }
 

@@ -86,6 +86,7 @@ const driver = createDriver({
   meters,
   ackTimeoutMs: env.OFFSITE_SIM_ACK_TIMEOUT_MS,
   maxBacklog: env.OFFSITE_SIM_MAX_BACKLOG,
+  ...(env.OFFSITE_SIM_REPLAY_LIMIT === undefined ? {} : { replayLimit: env.OFFSITE_SIM_REPLAY_LIMIT }),
   tickMs: 100,
   logger: logger.child({ component: 'driver' }),
   onProgress: (p: Progress) => {
