@@ -97,7 +97,8 @@ service_env() {
       ;;
     console)
       echo "OFFSITE_CONSOLE_PORT=8080 OFFSITE_CONSOLE_REVIEW_DECISION_TOPIC=${PREFIX}review.decision.v1" \
-        "OFFSITE_CONSOLE_MESSAGE_REQUEST_TOPIC=${PREFIX}message.request.v1"
+        "OFFSITE_CONSOLE_MESSAGE_REQUEST_TOPIC=${PREFIX}message.request.v1" \
+        "OFFSITE_CONSOLE_HJ212_COMMAND_TOPIC=${PREFIX}hj212.command.v1"
       ;;
   esac
 }

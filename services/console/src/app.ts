@@ -6,6 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { Type, type Static } from '@sinclair/typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type pg from 'pg';
+import { registerDeviceCommandRoutes, type PublishCommand } from './device-commands.js';
 import { registerRegulationRoutes, type RegulationRouteDeps } from './regulation/index.js';
 import type { Logger } from '@offsite/runtime';
 import { listAudit } from './audit.js';
@@ -87,6 +88,8 @@ export interface ConsoleAppOptions {
   regulation?: Partial<Omit<RegulationRouteDeps, 'db' | 'scope' | 'prefix'>>;
   /** Publishes the review-decision outbox; kicked after every committed action (it also polls). */
   decisions?: { kick(): unknown };
+  /** Publishes a supervisor's command to a data logger on hj212.command.v1; absent: the routes answer 404. */
+  deviceCommands?: { publish: PublishCommand };
 }
 
 declare module 'fastify' {
@@ -604,6 +607,8 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
     check();
     req.raw.on('close', cleanup);
   });
+
+  registerDeviceCommandRoutes(app, { pool: o.pool, who, publish: o.deviceCommands?.publish });
 
   // Regulatory features behind the same session, CSRF and scope: the hook above has already
   // resolved the principal; its district becomes the regulation's scope.

@@ -24,6 +24,7 @@ it('defaults: ops on loopback 9107, console HTTP 8080, the influx-writer and ana
     OFFSITE_KAFKA_BROKERS: ['127.0.0.1:29092'],
     OFFSITE_CONSOLE_REVIEW_DECISION_TOPIC: 'review.decision.v1',
     OFFSITE_CONSOLE_MESSAGE_REQUEST_TOPIC: 'message.request.v1',
+    OFFSITE_CONSOLE_HJ212_COMMAND_TOPIC: 'hj212.command.v1',
     OFFSITE_CONSOLE_OUTREACH_RATE_MAX: 10,
     OFFSITE_CONSOLE_OUTREACH_RATE_DURATION_MS: 1000,
   });

@@ -50,6 +50,7 @@ export const Env = Type.Object({
   OFFSITE_CONSOLE_REVIEW_DECISION_TOPIC: Type.String({ default: 'review.decision.v1' }),
   // Regulatory reminders and outreach are delivered by the alerter.
   OFFSITE_CONSOLE_MESSAGE_REQUEST_TOPIC: Type.String({ default: 'message.request.v1' }),
+  OFFSITE_CONSOLE_HJ212_COMMAND_TOPIC: Type.String({ default: 'hj212.command.v1' }),
   // Regulatory background work (complaint reminders, monthly report reminder, outreach) on BullMQ.
   OFFSITE_REDIS_URL: RedisUrl(),
   ...RedisTlsEnv,

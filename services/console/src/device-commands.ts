@@ -65,7 +65,8 @@ export function periodOf(body: CommandBody, nowMs: number): { begin: string; end
   const begin = Date.parse(body.beginTime);
   const end = Date.parse(body.endTime);
   if (!(end >= begin)) throw invalid('endTime', '结束时间不能早于开始时间', 'endTime is before beginTime');
-  if (end - begin > MAX_PERIOD_MS) throw invalid('endTime', '一次最多补遗 7 天', 'at most 7 days per request');
+  if (end - begin > MAX_PERIOD_MS)
+    throw invalid('endTime', '一次最多补遗 7 天', 'at most 7 days per request');
   if (begin > nowMs) throw invalid('beginTime', '开始时间不能晚于现在', 'beginTime is in the future');
   const utc = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
   return { begin: utc(begin), end: utc(end) };
@@ -119,7 +120,9 @@ export function registerDeviceCommandRoutes(
   app: FastifyInstance,
   deps: { pool: pg.Pool; who: (req: FastifyRequest) => Principal; publish?: PublishCommand },
 ): void {
-  const Params = Type.Object({ mn: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
+  const Params = Type.Object({
+    mn: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }),
+  });
   app.get('/api/devices/:mn/commands', { schema: { params: Params, tags: ['registry'] } }, async (req) => ({
     items: await listDeviceCommands(deps.pool, deps.who(req), (req.params as { mn: string }).mn),
   }));

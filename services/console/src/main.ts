@@ -151,6 +151,17 @@ const app = await buildApp({
   registryEdit: { maintenanceApprovalHours: env.OFFSITE_CONSOLE_MAINTENANCE_APPROVAL_HOURS },
   regulation: { reminders: work.reminders, outreach: work.outreach },
   decisions,
+  deviceCommands: {
+    publish: async (request) => {
+      await producer.send(env.OFFSITE_CONSOLE_HJ212_COMMAND_TOPIC, [
+        {
+          key: kafkaTopics.hj212Command.key(request),
+          value: JSON.stringify(request),
+          headers: { 'offsite-schema': 'hj212.command.v1', 'offsite-id': request.id },
+        },
+      ]);
+    },
+  },
   webRoot: fileURLToPath(new URL('../web/dist/', import.meta.url)),
 });
 

@@ -58,6 +58,7 @@ export async function createWorld(
     /** Failed-login limits (defaults: generous, so other tests never hit them). */
     loginLimits?: Partial<LoginLimits>;
     argonGate?: ArgonGate;
+    deviceCommands?: Parameters<typeof buildApp>[0]['deviceCommands'];
   } = {},
 ): Promise<World> {
   const url = opts.pgUrl ?? requireEnv('OFFSITE_PG_URL');
@@ -245,6 +246,7 @@ export async function createWorld(
     },
     webRoot,
     ...(opts.regulation ? { regulation: opts.regulation(pool) } : {}),
+    ...(opts.deviceCommands ? { deviceCommands: opts.deviceCommands } : {}),
   });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

@@ -34,8 +34,8 @@ describe('backfill from an offline deviation', () => {
   it('a resolved offline deviation asks for the gap, with ids derived from the deviation', () => {
     const c = backfillOf(deviation(), now, 60_000, 3);
     expect(c.map((x) => [x.id, x.mn, x.cn, x.beginTime?.toISOString(), x.endTime?.toISOString()])).toEqual([
-      ['backfill-dev-1-2051', 'MN01', '2051', '2026-02-28T23:00:00.000Z', '2026-03-01T02:00:00.000Z'],
-      ['backfill-dev-1-2061', 'MN01', '2061', '2026-02-28T23:00:00.000Z', '2026-03-01T02:00:00.000Z'],
+      ['backfill-dev-1-2051', 'MN01', '2051', '2026-03-01T00:00:00.000Z', '2026-03-01T02:00:00.000Z'],
+      ['backfill-dev-1-2061', 'MN01', '2061', '2026-03-01T00:00:00.000Z', '2026-03-01T02:00:00.000Z'],
     ]);
     expect(c[0]).toMatchObject({
       trigger: 'offline-closed',

@@ -111,19 +111,19 @@ describe('fleet-wide rate', () => {
 
 describe('backfill of an offline gap', () => {
   const H = 3_600_000;
-  it('minute data from an hour before the gap, hourly data from the hour before the one it started in', () => {
+  it('minute data for the gap and hourly data from the hour it started in', () => {
     const start = Date.parse('2026-03-01T01:20:00Z');
     const end = start + 2 * H;
     expect(backfillRequests({ start, end })).toEqual([
-      { cn: '2051', begin: new Date('2026-03-01T00:20:00Z'), end: new Date(end) },
-      { cn: '2061', begin: new Date('2026-03-01T00:00:00Z'), end: new Date(end) },
+      { cn: '2051', begin: new Date(start), end: new Date(end) },
+      { cn: '2061', begin: new Date('2026-03-01T01:00:00Z'), end: new Date(end) },
     ]);
   });
 
-  it('daily data from the Beijing day before the one it started in, for a gap of a day or more', () => {
+  it('daily data from the Beijing day it started in, for a gap of a day or more', () => {
     const start = Date.parse('2026-03-01T17:00:00Z'); // 01:00 on 2 March in Beijing
     const r = backfillRequests({ start, end: start + 30 * H });
     expect(r.map((x) => x.cn)).toEqual(['2051', '2061', '2031']);
-    expect(r[2]!.begin).toEqual(new Date('2026-02-28T16:00:00Z'));
+    expect(r[2]!.begin).toEqual(new Date('2026-03-01T16:00:00Z'));
   });
 });

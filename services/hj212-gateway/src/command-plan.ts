@@ -147,22 +147,20 @@ const DAY = 24 * HOUR;
 const SHANGHAI = 8 * HOUR;
 
 /**
- * History requests that close an offline gap. An aggregate is sent at the end of its interval with
- * the interval's start as DataTime, so the last ones a logger could not send before the gap started
- * up to one interval before it: minute data (2051) from an hour before the gap (the longest minute
- * interval), hourly data (2061) from the hour before the one it started in, daily data (2031, for a
- * gap of a day or more) from the Beijing day before. Readings already stored come again and are
- * stored once. BeginTime/EndTime are inclusive data times.
+ * History requests that close an offline gap: minute data (2051) for the gap, hourly data (2061) from
+ * the hour it started in, daily data (2031) from its Beijing day when it lasted a day or more.
+ * BeginTime/EndTime are inclusive data times (interval starts); readings already stored that come
+ * again are stored once.
  */
 export function backfillRequests(g: Gap): { cn: HistoryCn; begin: Date; end: Date }[] {
   const hourStart = Math.floor(g.start / HOUR) * HOUR;
   const out: { cn: HistoryCn; begin: Date; end: Date }[] = [
-    { cn: '2051', begin: new Date(g.start - HOUR), end: new Date(g.end) },
-    { cn: '2061', begin: new Date(hourStart - HOUR), end: new Date(g.end) },
+    { cn: '2051', begin: new Date(g.start), end: new Date(g.end) },
+    { cn: '2061', begin: new Date(hourStart), end: new Date(g.end) },
   ];
   if (g.end - g.start >= DAY) {
     const dayStart = Math.floor((g.start + SHANGHAI) / DAY) * DAY - SHANGHAI;
-    out.push({ cn: '2031', begin: new Date(dayStart - DAY), end: new Date(g.end) });
+    out.push({ cn: '2031', begin: new Date(dayStart), end: new Date(g.end) });
   }
   return out;
 }

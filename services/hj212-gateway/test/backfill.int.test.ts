@@ -162,7 +162,7 @@ describe('data backfill (补遗) after an offline gap, against real Kafka and Po
     await h.produce(h.commandTopics.deviation, 'e1', [offlineResolved('dev-answers', ANSWERS)]);
     const minute = await c.next();
     expect(minute).toMatchObject({ cn: '2051', mn: ANSWERS.mn, pw: ANSWERS.pw, st: '31', flag: 5 });
-    expect(minute.params).toEqual({ BeginTime: beijing(GAP_START - 60 * MIN), EndTime: beijing(GAP_END) });
+    expect(minute.params).toEqual({ BeginTime: beijing(GAP_START), EndTime: beijing(GAP_END) });
     c.answer(minute, 'ready');
     for (let t = GAP_START; t <= GAP_END; t += 10 * MIN) c.send('2051', minute.qn!, t);
     c.answer(minute, 'done');
@@ -170,7 +170,7 @@ describe('data backfill (补遗) after an offline gap, against real Kafka and Po
     // One request at a time: the hourly one only after the minute one finished.
     const hourly = await c.next();
     expect(hourly).toMatchObject({ cn: '2061' });
-    expect(hourly.params).toEqual({ BeginTime: beijing(GAP_START - 60 * MIN), EndTime: beijing(GAP_END) });
+    expect(hourly.params).toEqual({ BeginTime: beijing(GAP_START), EndTime: beijing(GAP_END) });
     c.answer(hourly, 'ready');
     for (let t = GAP_START; t <= GAP_END; t += 60 * MIN) c.send('2061', formatQn(new Date()), t);
     c.answer(hourly, 'done');
@@ -185,7 +185,7 @@ describe('data backfill (补遗) after an offline gap, against real Kafka and Po
       readings: 13,
       attempts: 1,
       qn_rtn: '1',
-      begin_time: new Date(GAP_START - 60 * MIN),
+      begin_time: new Date(GAP_START),
       end_time: new Date(GAP_END),
       events: ['requested', 'claimed', 'sent', 'fulfilled'],
     });
