@@ -15,7 +15,9 @@ import type {
   Severity,
 } from './model.js';
 import { indexRegistry, type RegistryIndex } from './registry.js';
-import { Evaluator, seenAt, type EpisodeOut } from './rules.js';
+import { Evaluator } from './rules.js';
+import type { EpisodeOut } from './scope.js';
+import { seenAt } from './series.js';
 import { Workspace } from './workspace.js';
 import type { HeldGap } from './offline.js';
 import { dayStart, MINUTE_MS } from './time.js';

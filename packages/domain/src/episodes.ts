@@ -77,13 +77,6 @@ export function evaluateWindows<D>(
   return out;
 }
 
-export interface RunPoint {
-  t: number;
-  cond: boolean;
-  /** Series broken before this point (gap longer than allowed, e.g. the device was offline). */
-  breakBefore?: boolean;
-}
-
 export interface RunEpisode {
   start: number;
   /** Time of the point that ended the run, or the last point of a run cut by a gap. */
@@ -92,50 +85,4 @@ export interface RunEpisode {
   confirmedAt?: number;
   lastT: number;
   count: number;
-}
-
-export interface RunOptions {
-  /** Confirmed when last.t − first.t ≥ minDurationMs … */
-  minDurationMs?: number;
-  /** … or when the run has at least minCount points. */
-  minCount?: number;
-  carryOpen?: boolean;
-}
-
-function reached(run: { start: number; lastT: number; count: number }, opt: RunOptions): boolean {
-  if (opt.minDurationMs !== undefined && run.lastT - run.start >= opt.minDurationMs) return true;
-  if (opt.minCount !== undefined && run.count >= opt.minCount) return true;
-  return opt.minDurationMs === undefined && opt.minCount === undefined;
-}
-
-/** Runs of consecutive true points that reached a duration or count threshold. Points must be ordered by time. */
-export function evaluateRuns(points: readonly RunPoint[], opt: RunOptions): RunEpisode[] {
-  const out: RunEpisode[] = [];
-  let run: RunEpisode | undefined;
-  let confirmed = false;
-  const close = (end: number) => {
-    if (run && confirmed) out.push({ ...run, end });
-    run = undefined;
-    confirmed = false;
-  };
-  points.forEach((p, i) => {
-    if (run && p.breakBefore) close(run.lastT);
-    if (!p.cond) {
-      if (run) close(p.t);
-      return;
-    }
-    if (!run) {
-      run = { start: p.t, lastT: p.t, count: 1 };
-      confirmed = i === 0 && opt.carryOpen === true;
-    } else {
-      run.lastT = p.t;
-      run.count += 1;
-    }
-    if (!confirmed && reached(run, opt)) {
-      confirmed = true;
-      run.confirmedAt = p.t;
-    }
-  });
-  if (run && confirmed) out.push({ ...run });
-  return out;
 }

@@ -5,16 +5,9 @@ export * from './time.js';
 export * from './aggregate.js';
 export * from './episodes.js';
 export * from './registry.js';
-export {
-  Evaluator,
-  flatRuns,
-  mainStat,
-  roundSignificant,
-  seenAt,
-  type EpisodeOut,
-  type EvalInput,
-  type EvalResult,
-} from './rules.js';
+export { Evaluator, type EvalInput, type EvalResult } from './rules.js';
+export type { EpisodeOut } from './scope.js';
+export { mainStat, roundSignificant, seenAt } from './series.js';
 export * from './engine.js';
 export * from './rated.js';
 export { interpolate, facilityCodeOf, productionRunsAt } from './treatment.js';

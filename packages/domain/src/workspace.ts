@@ -3,11 +3,15 @@
 // touches: a site's hourly/daily windows when its minute/hour data change or a window closes; one factor's runs by
 // appending the point (late points refold from the nearest checkpoint); one device's offline gaps; one meter pair's
 // 15-minute windows whose boundaries moved. Derived state is rebuilt from the buffer on restore and eviction.
-import { isValidValue, type SeriesPoint } from './aggregate.js';
 import type { EngineConfig, RulesConfig } from './config.js';
-import type { RunEpisode, WindowFact } from './episodes.js';
-import type { AggregateOutput, Reading, RuleName, Severity } from './model.js';
-import { offlineThresholdMs, type RegistryIndex } from './registry.js';
+import {
+  captureEpisodes,
+  treatmentIdleEpisodes,
+  treatmentPairs,
+  treatmentTimingEpisodes,
+} from './device-rules.js';
+import type { WindowFact } from './episodes.js';
+import type { AggregateOutput, Reading, RuleName } from './model.js';
 import {
   lastAlive,
   noteArrival,
@@ -17,6 +21,28 @@ import {
   type HeldGaps,
   type OfflineGap,
 } from './offline.js';
+import { offlineThresholdMs, type RegistryIndex } from './registry.js';
+import { newFold, runRules, type Fold } from './run-rules.js';
+import { insertPoint, RunSection, upper } from './run-section.js';
+import { offlineEpisode, type EpisodeOut, type RuleScope } from './scope.js';
+import {
+  emissionPoint,
+  energyMeasurement,
+  newFactorSeries,
+  seenAt,
+  seriesSlot,
+  statusSamples,
+  type FactorSeries,
+} from './series.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS, hourStart } from './time.js';
+import { siteWindows } from './window-rules.js';
+import {
+  facilitiesOf,
+  meterStep,
+  productionMetersOf,
+  treatmentWindowFact,
+  type MeterStep,
+} from './treatment.js';
 
 /** What the offline section's output depends on besides the data: open or not, which held gaps settled. */
 function offlineState(
@@ -27,27 +53,6 @@ function offlineState(
 ): string {
   return `${open}|${(held ?? []).map((h) => (settled(h, watermark, thr) ? 1 : 0)).join('')}`;
 }
-import {
-  offlineEpisode,
-  seenAt,
-  zeroWhileRunningCondition,
-  type EpisodeOut,
-  type Evaluator,
-  type FactorSeries,
-  type Pt,
-} from './rules.js';
-import { DAY_MS, HOUR_MS, MINUTE_MS, ge, hourStart, lt } from './time.js';
-import {
-  facilitiesOf,
-  facilityCodeOf,
-  facilityKey,
-  meterStep,
-  productionMetersOf,
-  treatmentWindowFact,
-  type MeterStep,
-} from './treatment.js';
-
-const CHECKPOINT_EVERY = 64;
 
 function sameGaps(
   a: readonly { start: number; end: number }[],
@@ -67,142 +72,6 @@ function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
 function cmpKey(t1: number, id1: string, t2: number, id2: string): number {
   if (t1 !== t2) return t1 - t2;
   return id1 < id2 ? -1 : id1 > id2 ? 1 : 0;
-}
-
-/** Index of the first element with t > x (or ≥ x when `strict` is false). */
-function upper<T extends { t: number }>(list: readonly T[], x: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (list[mid]!.t <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/**
- * Inserts `p` keeping `list` ordered by t with one point per t; of two points at the same t the one of the later
- * reading (dataTime, eventId) wins, as in buildSeries. Returns the index touched, or -1 when nothing changed.
- */
-function insertPoint(list: Pt[], p: Pt): number {
-  const i = upper(list, p.t);
-  const prev = list[i - 1];
-  if (prev && prev.t === p.t) {
-    if (prev.reading !== p.reading && prev.reading.eventId > p.reading.eventId) return -1;
-    list[i - 1] = p;
-    return i - 1;
-  }
-  list.splice(i, 0, p);
-  return i;
-}
-
-// ---- run folds (same semantics as evaluateRuns / flatRuns, one point at a time) -----------------------------
-
-interface FoldState {
-  run: (RunEpisode & { value?: number; ok?: boolean }) | undefined;
-  confirmed: boolean;
-  outLen: number;
-}
-
-interface Fold {
-  rule: RuleName;
-  flat: boolean;
-  cond: (p: Pt) => boolean;
-  opt: { minDurationMs?: number; minCount?: number };
-  carry: boolean;
-  severity: Severity;
-  params: (ep: RunEpisode & { value?: number }) => Record<string, unknown>;
-  run: (RunEpisode & { value?: number; ok?: boolean }) | undefined;
-  confirmed: boolean;
-  out: (RunEpisode & { value?: number })[];
-  /** Episodes built for `out[i]` (same objects while unchanged, so unchanged series are not reconciled again). */
-  eps: EpisodeOut[];
-  /** The episode built for the current (open) run, with what it depends on. */
-  open:
-    { start: number; confirmedAt: number | undefined; value: number | undefined; ep: EpisodeOut } | undefined;
-}
-
-function reached(run: RunEpisode, opt: Fold['opt']): boolean {
-  if (opt.minDurationMs !== undefined && run.lastT - run.start >= opt.minDurationMs) return true;
-  if (opt.minCount !== undefined && run.count >= opt.minCount) return true;
-  return opt.minDurationMs === undefined && opt.minCount === undefined;
-}
-
-/** Ends the fold's current run at `end` (kept when confirmed). No closures: this runs per point and factor. */
-function closeFold(f: Fold, end: number): void {
-  const run = f.run;
-  if (run) {
-    if (f.flat ? run.ok : f.confirmed) {
-      const ep: RunEpisode & { value?: number } = {
-        start: run.start,
-        lastT: run.lastT,
-        count: run.count,
-        end,
-      };
-      if (run.confirmedAt !== undefined) ep.confirmedAt = run.confirmedAt;
-      if (f.flat) ep.value = run.value;
-      f.out.push(ep);
-    }
-  }
-  f.run = undefined;
-  if (!f.flat) f.confirmed = false;
-}
-
-function pushFold(f: Fold, p: Pt, i: number, brk: boolean): void {
-  if (f.run && brk) closeFold(f, f.run.lastT);
-  const v = f.cond(p);
-  if (f.flat) {
-    if (f.run && (!v || p.value !== f.run.value)) closeFold(f, p.t);
-    if (!v) return;
-    if (!f.run) f.run = { start: p.t, lastT: p.t, count: 1, value: p.value, ok: i === 0 && f.carry };
-    else {
-      f.run.lastT = p.t;
-      f.run.count += 1;
-    }
-    const r =
-      (f.opt.minDurationMs !== undefined && f.run.lastT - f.run.start >= f.opt.minDurationMs) ||
-      (f.opt.minCount !== undefined && f.run.count >= f.opt.minCount);
-    if (!f.run.ok && r) {
-      f.run.ok = true;
-      f.run.confirmedAt = p.t;
-    }
-    return;
-  }
-  if (!v) {
-    if (f.run) closeFold(f, p.t);
-    return;
-  }
-  if (!f.run) {
-    f.run = { start: p.t, lastT: p.t, count: 1 };
-    f.confirmed = i === 0 && f.carry;
-  } else {
-    f.run.lastT = p.t;
-    f.run.count += 1;
-  }
-  if (!f.confirmed && reached(f.run, f.opt)) {
-    f.confirmed = true;
-    f.run.confirmedAt = p.t;
-  }
-}
-
-/** Run rules of one site/factor over its main series (real-time if any, else minute means). */
-class RunSection {
-  interval: 'realtime' | 'minute' = 'minute';
-  folds: Fold[] = [];
-  /** Points folded so far. */
-  n = 0;
-  checkpoints: FoldState[][] = [];
-  thresholds = new Map<string, number>();
-
-  constructor(
-    readonly siteId: string,
-    readonly factor: string,
-  ) {}
-
-  pts(s: FactorSeries): Pt[] {
-    return this.interval === 'realtime' ? s.realtime : s.minute;
-  }
 }
 
 // ---- the workspace ---------------------------------------------------------------------------------------
@@ -285,18 +154,13 @@ export class Workspace {
   constructor(
     private readonly cfg: EngineConfig,
     private readonly idx: RegistryIndex,
-    private readonly ev: Evaluator,
+    private readonly ev: RuleScope,
     private readonly enterpriseId: string,
   ) {
-    for (const tm of [...idx.meters.values()]
-      .filter(
-        (m) => m.enterpriseId === enterpriseId && m.role === 'treatment' && m.servesMeterId !== undefined,
-      )
-      .sort((a, b) => (a.id < b.id ? -1 : 1))) {
-      if (!idx.meters.get(tm.servesMeterId!)) continue;
+    for (const { pm, tm } of treatmentPairs(idx, enterpriseId)) {
       this.treatments.push({
         tmId: tm.id,
-        pmId: tm.servesMeterId!,
+        pmId: pm.id,
         facilityKeys: facilitiesOf(tm).map((f) => f.key),
         facts: [],
         steps: [],
@@ -373,35 +237,30 @@ export class Workspace {
       site.firstT = r.dataTime;
       site.firstId = r.eventId;
     }
-    const cfg = this.cfg;
     for (const m of r.measurements) {
       let s = site.factors.get(m.factor);
       if (!s) {
-        site.factors.set(m.factor, (s = { realtime: [], minute: [], hourAvg: new Map(), hourZs: new Map() }));
+        site.factors.set(m.factor, (s = newFactorSeries()));
         this.dirty.add(`agg|${r.siteId}`);
       }
-      const p: Pt = {
-        t: r.dataTime,
-        value: m.value,
-        flag: m.flag ?? 'N',
-        periodSeconds: r.periodSeconds ?? cfg.gas.defaultMinutePeriodSeconds,
-        reading: r,
-      };
-      if (r.interval === 'realtime' && m.stat === 'Rtd') {
+      const slot = seriesSlot(r, m);
+      if (slot === undefined) continue;
+      const p = emissionPoint(r, m, this.cfg);
+      if (slot === 'realtime') {
         const wasEmpty = s.realtime.length === 0;
         const at = insertPoint(s.realtime, p);
-        if (at >= 0) this.runChanged(site, r.siteId, m.factor, s, wasEmpty ? 0 : at, wasEmpty);
-      } else if (r.interval === 'minute' && m.stat === 'Avg') {
+        if (at >= 0) this.runChanged(site, r.siteId, m.factor, wasEmpty ? 0 : at, wasEmpty);
+      } else if (slot === 'minute') {
         const at = insertPoint(s.minute, p);
         if (at >= 0) {
           this.dirty.add(`agg|${r.siteId}`);
-          if (s.realtime.length === 0) this.runChanged(site, r.siteId, m.factor, s, at, false);
+          if (s.realtime.length === 0) this.runChanged(site, r.siteId, m.factor, at, false);
         }
-      } else if (r.interval === 'hour' && (m.stat === 'Avg' || m.stat === 'ZsAvg')) {
-        const map = m.stat === 'Avg' ? s.hourAvg : s.hourZs;
+      } else {
+        const map = s[slot];
         const prev = map.get(r.dataTime);
         if (!prev || prev.reading === r || prev.reading.eventId < r.eventId) {
-          map.set(r.dataTime, { ...p, periodSeconds: 3600 });
+          map.set(r.dataTime, p);
           this.dirty.add(`agg|${r.siteId}`);
         }
       }
@@ -409,45 +268,15 @@ export class Workspace {
   }
 
   /** A point of the run series changed at index `at`: append, refold from a checkpoint, or rebuild. */
-  private runChanged(
-    site: SiteState,
-    siteId: string,
-    factor: string,
-    s: FactorSeries,
-    at: number,
-    rebuild: boolean,
-  ): void {
+  private runChanged(site: SiteState, siteId: string, factor: string, at: number, rebuild: boolean): void {
     let sec = site.runs.get(factor);
     if (!sec) site.runs.set(factor, (sec = new RunSection(siteId, factor)));
     this.dirty.add(`run|${siteId}|${factor}`);
-    if (rebuild || (sec.folds.length === 0 && sec.n === 0)) {
-      sec.n = -1; // rebuilt on evaluation
-      return;
-    }
-    if (sec.n < 0) return;
-    if (at >= sec.n) return; // appended: folded on evaluation
-    const c = Math.floor(at / CHECKPOINT_EVERY);
-    const cp = sec.checkpoints[c];
-    if (!cp) {
-      sec.n = -1;
-      return;
-    }
-    sec.folds.forEach((f, k) => {
-      const st = cp[k]!;
-      f.run = st.run ? { ...st.run } : undefined;
-      f.confirmed = st.confirmed;
-      f.out.length = st.outLen;
-      if (f.eps.length > st.outLen) f.eps.length = st.outLen;
-    });
-    sec.checkpoints.length = c + 1;
-    sec.n = c * CHECKPOINT_EVERY;
-    void s;
+    sec.changedAt(at, rebuild);
   }
 
   private addEnergy(r: Reading): void {
-    const m = r.measurements.find(
-      (x) => x.factor === 'energy_kwh' && this.cfg.validFlags.includes(x.flag ?? 'N'),
-    );
+    const m = energyMeasurement(r, this.cfg);
     if (!m) return;
     let list = this.energy.get(r.siteId);
     if (!list) this.energy.set(r.siteId, (list = []));
@@ -483,16 +312,13 @@ export class Workspace {
         const from = i;
         let zero = false;
         for (; i < pts.length && pts[i]!.t < hi; i++) if (pts[i]!.value === 0) zero = true;
-        if (zero) this.runChanged(site, outletId, factor, s, from, false);
+        if (zero) this.runChanged(site, outletId, factor, from, false);
       }
     }
   }
 
   private addStatus(r: Reading): void {
-    for (const m of r.measurements) {
-      const code = facilityCodeOf(m);
-      if (code === undefined || !this.cfg.validFlags.includes(m.flag ?? 'N')) continue;
-      const key = facilityKey(r.siteId, code);
+    for (const { key, m } of statusSamples(r, this.cfg)) {
       const mine = this.treatments.filter((ts) => ts.facilityKeys.includes(key));
       if (mine.length === 0) continue;
       let list = this.status.get(key);
@@ -603,7 +429,7 @@ export class Workspace {
         const site = this.sites.get(siteId);
         if (!site) continue;
         const list: AggregateOutput[] = [];
-        this.ev.siteWindows(input, siteId, site.factors, hours, days, list, eps);
+        siteWindows(this.ev, input, siteId, site.factors, hours, days, list, eps);
         aggregates.push({ rank: [site.firstT, site.firstId], list });
       } else if (id.startsWith('run|')) {
         const rest = id.slice(4);
@@ -788,33 +614,12 @@ export class Workspace {
     for (const deviceId of [...ids].sort()) {
       const d = this.idx.devices.get(deviceId);
       if (!d || d.siteId !== siteId) continue;
-      const lc = this.rules(siteId).lowCapture;
-      if (!lc.enabled) continue;
       const c = here.get(deviceId);
-      const f = p.seenBefore[deviceId] ?? c?.first;
-      if (f === undefined) continue;
-      const expected = Math.floor(3600 / d.cadenceSeconds);
-      const gaps = this.gaps.get(deviceId) ?? [];
-      const windows = hours.map((h): WindowFact => {
-        const end = h + HOUR_MS;
-        if (h < f || expected <= 0) return { start: h, end, cond: null };
-        if (gaps.some((g) => g.start < end && g.end > h)) return { start: h, end, cond: null };
-        const received = c?.hours.get(h)?.size ?? 0;
-        const rate = received / expected;
-        return { start: h, end, cond: lt(rate, lc.minRate), detail: { received, expected, rate } };
-      });
-      this.ev.windowEpisodes(
-        { enterpriseId: this.enterpriseId, carried: p.carried },
-        'low-capture',
-        siteId,
-        deviceId,
-        undefined,
-        windows,
-        lc,
-        episodes,
-        () => lc.severity,
-        { minRate: lc.minRate, deviceId, cadenceSeconds: d.cadenceSeconds },
-      );
+      const first = p.seenBefore[deviceId] ?? c?.first;
+      if (first === undefined) continue;
+      const input = { enterpriseId: this.enterpriseId, carried: p.carried };
+      const received = (h: number) => c?.hours.get(h)?.size ?? 0;
+      captureEpisodes(this.ev, input, d, first, hours, this.gaps.get(deviceId) ?? [], received, episodes);
     }
   }
 
@@ -859,13 +664,13 @@ export class Workspace {
       const windows = refresh(ts.facts, ti.windowMinutes * MINUTE_MS, (s, e) =>
         treatmentWindowFact(s, e, pm, tm, ti, prodList, treatList, facilities),
       );
-      this.ev.treatmentIdleEpisodes(input, pm, tm, ti, windows, episodes);
+      treatmentIdleEpisodes(this.ev, input, pm, tm, ti, windows, episodes);
     }
     if (tt.enabled) {
       const steps = refresh(ts.steps, tt.stepMinutes * MINUTE_MS, (s, e) =>
         meterStep(s, e, pm, tm, ti, prodList, treatList),
       );
-      this.ev.treatmentTimingEpisodes(input, pm, tm, rules, steps, episodes);
+      treatmentTimingEpisodes(this.ev, input, pm, tm, rules, steps, episodes);
     }
     ts.dirty = [];
   }
@@ -874,130 +679,19 @@ export class Workspace {
 
   private buildFolds(sec: RunSection, carried: ReadonlySet<string>): Fold[] {
     const { siteId, factor } = sec;
-    const cfg = this.cfg;
-    const outlet = this.idx.outlets.get(siteId);
-    const maint = this.idx.maintenance.get(siteId) ?? [];
     const rules = this.rules(siteId, factor);
-    const range = this.ev.range(siteId, factor, rules);
-    const valid = (p: SeriesPoint) => isValidValue(p.value, p.flag, cfg.validFlags, range);
-    const base = { interval: sec.interval };
-    const folds: Fold[] = [];
-    const add = (
-      rule: RuleName,
-      cond: (p: Pt) => boolean,
-      opt: Fold['opt'],
-      severity: Severity,
-      params: (ep: RunEpisode & { value?: number }) => Record<string, unknown>,
-      flat = false,
-    ) =>
-      folds.push({
-        rule,
-        flat,
-        cond,
-        opt,
-        carry: carried.has(`${siteId}|${rule}|${factor}`),
-        severity,
-        params,
-        run: undefined,
-        confirmed: false,
-        out: [],
-        eps: [],
-        open: undefined,
-      });
-    if (
-      rules.flatline.enabled &&
-      outlet &&
-      !rules.flatline.exemptFactors.includes(factor) &&
-      !(outlet.flatlineExemptFactors ?? []).includes(factor)
-    ) {
-      const fl = rules.flatline;
-      const opt =
-        sec.interval === 'realtime'
-          ? { minDurationMs: fl.minRealtimeDurationMs }
-          : { minCount: fl.minConsecutiveMinuteMeans };
-      add('flatline', valid, opt, fl.severity, (ep) => ({ ...base, value: ep.value, ...opt }), true);
-    }
-    const zr = rules.zeroWhileRunning;
-    if (zr.enabled && this.ev.isPollutant(siteId, factor) && !zr.flowFactors.includes(factor)) {
-      const producers =
-        zr.duringProduction && outlet ? productionMetersOf(outlet, this.idx.meters.values()) : [];
-      const running = zeroWhileRunningCondition(
-        cfg,
-        zr,
-        valid,
-        producers,
-        (id) => this.energy.get(id),
-        (id) => this.rules(id).treatmentIdle,
-      );
-      add('zero-while-running', running.cond, { minDurationMs: zr.minDurationMs }, zr.severity, () => ({
-        ...base,
-        ...running.params,
-      }));
-    }
-    const orr = rules.outOfRange;
-    if (orr.enabled) {
-      add(
-        'out-of-range',
-        (p) =>
-          p.flag === 'T' ||
-          (range.nonNegative && p.value < 0) ||
-          (range.max !== undefined && p.value > range.max) ||
-          (range.min !== undefined && p.value < range.min),
-        { minCount: 1 },
-        orr.severity,
-        () => ({ ...base, min: range.min ?? null, max: range.max ?? null, nonNegative: range.nonNegative }),
-      );
-    }
-    const ff = rules.faultFlag;
-    if (ff.enabled) {
-      add(
-        'fault-flag',
-        (p) => ff.flags.includes(p.flag),
-        { minDurationMs: ff.minDurationMs },
-        ff.severity,
-        () => ({ ...base, flags: ff.flags, minDurationMs: ff.minDurationMs }),
-      );
-    }
-    const mf = rules.manualFlag;
-    if (mf.enabled && this.ev.isPollutant(siteId, factor)) {
-      add(
-        'manual-flag',
-        (p) => mf.flags.includes(p.flag),
-        { minCount: 1 },
-        mf.severity,
-        () => ({
-          ...base,
-          flags: mf.flags,
-        }),
-      );
-    }
-    const mo = rules.maintenanceOverrun;
-    if (mo.enabled) {
-      add(
-        'maintenance-overrun',
-        (p) => mo.flags.includes(p.flag) && !maint.some((w) => p.t >= w.start && p.t < w.end),
-        { minCount: 1 },
-        mo.severity,
-        () => ({
-          ...base,
-          flags: mo.flags,
-          declaredWindows: maint.map((w) => ({ start: w.start, end: w.end })),
-        }),
-      );
-    }
-    const oa = rules.o2NearAmbient;
-    if (oa.enabled && outlet?.kind === 'gas' && factor === cfg.conversion.o2Factor) {
-      const reportsPollutant = (r: Reading) =>
-        r.measurements.some((m) => m.factor !== factor && this.ev.isPollutant(siteId, m.factor));
-      add(
-        'o2-near-ambient',
-        (p) => valid(p) && ge(p.value, oa.thresholdPercent) && reportsPollutant(p.reading),
-        { minDurationMs: oa.minDurationMs },
-        oa.severity,
-        () => ({ ...base, thresholdPercent: oa.thresholdPercent, minDurationMs: oa.minDurationMs }),
-      );
-    }
-    return folds;
+    return runRules({
+      cfg: this.cfg,
+      idx: this.idx,
+      siteId,
+      factor,
+      interval: sec.interval,
+      rules,
+      range: this.ev.range(siteId, factor, rules),
+      isPollutant: (site, f) => this.ev.isPollutant(site, f),
+      energyOf: (id) => this.energy.get(id),
+      idleRulesOf: (id) => this.rules(id).treatmentIdle,
+    }).map((r) => newFold(r, carried.has(`${siteId}|${r.rule}|${factor}`)));
   }
 
   private runSection(sec: RunSection, s: FactorSeries, p: WorkspaceParams, episodes: EpisodeOut[]): void {
@@ -1011,49 +705,7 @@ export class Workspace {
     const pts = sec.pts(s);
     if (pts.length === 0) return;
     const rules = this.rules(sec.siteId, sec.factor);
-    for (let i = sec.n; i < pts.length; i++) {
-      if (i % CHECKPOINT_EVERY === 0) {
-        sec.checkpoints[i / CHECKPOINT_EVERY] = sec.folds.map((f) => ({
-          run: f.run ? { ...f.run } : undefined,
-          confirmed: f.confirmed,
-          outLen: f.out.length,
-        }));
-      }
-      const pt = pts[i]!;
-      let brk = false;
-      if (i > 0) {
-        const deviceId = pt.reading.deviceId;
-        let thr = sec.thresholds.get(deviceId);
-        if (thr === undefined)
-          sec.thresholds.set(deviceId, (thr = offlineThresholdMs(rules, this.idx.devices.get(deviceId))));
-        brk = pt.t - pts[i - 1]!.t >= thr;
-      }
-      for (const f of sec.folds) pushFold(f, pt, i, brk);
-    }
-    sec.n = pts.length;
-    const input = { enterpriseId: this.enterpriseId, carried: p.carried };
-    for (const f of sec.folds) {
-      for (let i = f.eps.length; i < f.out.length; i++) {
-        const ep = f.out[i]!;
-        const list: EpisodeOut[] = [];
-        this.ev.pushRun(input, list, f.rule, sec.siteId, sec.factor, ep, f.severity, f.params(ep));
-        f.eps.push(list[0]!);
-      }
-      for (const e of f.eps) episodes.push(e);
-      const run = f.run;
-      if (!run || !(f.flat ? run.ok : f.confirmed)) continue;
-      const o = f.open;
-      if (o && o.start === run.start && o.confirmedAt === run.confirmedAt && o.value === run.value) {
-        episodes.push(o.ep);
-        continue;
-      }
-      const ep: RunEpisode & { value?: number } = { start: run.start, lastT: run.lastT, count: run.count };
-      if (run.confirmedAt !== undefined) ep.confirmedAt = run.confirmedAt;
-      if (f.flat) ep.value = run.value;
-      const list: EpisodeOut[] = [];
-      this.ev.pushRun(input, list, f.rule, sec.siteId, sec.factor, ep, f.severity, f.params(ep));
-      f.open = { start: run.start, confirmedAt: run.confirmedAt, value: run.value, ep: list[0]! };
-      episodes.push(list[0]!);
-    }
+    sec.fold(pts, rules, this.idx);
+    sec.episodes(this.ev, this.enterpriseId, episodes);
   }
 }

@@ -1,8 +1,8 @@
 // Test-only oracle: the original engine, which re-evaluates the enterprise's whole buffer with the pure Evaluator on
 // every change. The incremental engine must give exactly its outputs (engine-oracle.test.ts).
 import { createHash } from 'node:crypto';
-import type { EngineConfig } from '../config.js';
-import { DomainError } from '../errors.js';
+import type { EngineConfig } from '../src/config.js';
+import { DomainError } from '../src/errors.js';
 import type {
   AggregateOutput,
   DeviationOutput,
@@ -12,12 +12,14 @@ import type {
   RegistryView,
   RuleName,
   Severity,
-} from '../model.js';
-import { indexRegistry, offlineThresholdMs, type RegistryIndex } from '../registry.js';
-import { Evaluator, seenAt, type EpisodeOut } from '../rules.js';
-import { dayStart, MINUTE_MS } from '../time.js';
-import { lastAlive, noteArrival, type HeldGap } from '../offline.js';
-import { rulesFor } from '../config.js';
+} from '../src/model.js';
+import { indexRegistry, offlineThresholdMs, type RegistryIndex } from '../src/registry.js';
+import { Evaluator } from '../src/rules.js';
+import type { EpisodeOut } from '../src/scope.js';
+import { seenAt } from '../src/series.js';
+import { dayStart, MINUTE_MS } from '../src/time.js';
+import { lastAlive, noteArrival, type HeldGap } from '../src/offline.js';
+import { rulesFor } from '../src/config.js';
 
 export interface DeviationRecord {
   id: string;

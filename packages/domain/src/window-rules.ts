@@ -1,0 +1,322 @@
+// The window rules on a site's hourly and daily aggregates (domain-rules §2–§3): the aggregates themselves, exceedance,
+// clustered below the limit and the recalculation checks. The Evaluator and the workspace both call `siteWindows`.
+import {
+  convertConcentration,
+  dailyMean,
+  failsRecalculation,
+  gasHourlyMean,
+  isValidValue,
+  relativeDifference,
+  waterHourlyMean,
+  type MeanResult,
+  type SeriesPoint,
+} from './aggregate.js';
+import type { Tri, WindowFact } from './episodes.js';
+import type { AggregateOutput } from './model.js';
+import type { EpisodeOut, RuleScope, SectionInput } from './scope.js';
+import { roundOrNull, roundSignificant, type FactorSeries, type Pt } from './series.js';
+import { DAY_MS, HOUR_MS, ge, gt, hourStart } from './time.js';
+
+interface HourAgg extends MeanResult {
+  convertedValue: number | null;
+  anomaly?: string;
+  source: 'minute' | 'hour';
+}
+
+/** Hourly/daily aggregates and the window rules on them (exceedance, clustered, recalculation) of one site. */
+export function siteWindows(
+  sc: RuleScope,
+  input: SectionInput,
+  siteId: string,
+  factors: Map<string, FactorSeries>,
+  hours: readonly number[],
+  days: readonly number[],
+  aggregates: AggregateOutput[],
+  episodes: EpisodeOut[],
+): void {
+  const { cfg } = sc;
+  const outlet = sc.idx.outlets.get(siteId);
+  if (!outlet) return;
+  const hourAggs = new Map<string, Map<number, HourAgg>>();
+  const agg = sc.cfg[outlet.kind];
+  const o2 = factors.get(cfg.conversion.o2Factor);
+  const order = [...factors.keys()].sort((a, b) =>
+    a === cfg.conversion.o2Factor ? -1 : b === cfg.conversion.o2Factor ? 1 : a < b ? -1 : a > b ? 1 : 0,
+  );
+  for (const factor of order) {
+    const s = factors.get(factor)!;
+    const rules = sc.rules(input.enterpriseId, siteId, factor);
+    const range = sc.range(siteId, factor, rules);
+    const valid = (p: SeriesPoint) => isValidValue(p.value, p.flag, cfg.validFlags, range);
+    const perHour = new Map<number, HourAgg>();
+    hourAggs.set(factor, perHour);
+    const byHour = new Map<number, Pt[]>();
+    for (const p of s.minute) {
+      const h = hourStart(p.t);
+      const list = byHour.get(h);
+      if (list) list.push(p);
+      else byHour.set(h, [p]);
+    }
+    for (const h of hours) {
+      const pts = byHour.get(h) ?? [];
+      let m: MeanResult | undefined;
+      let source: HourAgg['source'] = 'minute';
+      if (pts.length > 0)
+        m = outlet.kind === 'gas' ? gasHourlyMean(pts, agg, valid) : waterHourlyMean(pts, valid);
+      else {
+        const rep = s.hourAvg.get(h);
+        if (rep) {
+          const ok = valid(rep);
+          m = {
+            value: ok ? rep.value : null,
+            valid: ok,
+            flag: rep.flag,
+            coverage: ok ? 1 : 0,
+            validCount: ok ? 1 : 0,
+            count: 1,
+          };
+          source = 'hour';
+        }
+      }
+      if (!m) continue;
+      let convertedValue: number | null = null;
+      let anomaly: string | undefined;
+      const limit = sc.idx.limits.get(siteId)?.get(factor);
+      if (
+        outlet.kind === 'gas' &&
+        factor !== cfg.conversion.o2Factor &&
+        (sc.isPollutant(siteId, factor) || limit?.converted)
+      ) {
+        const o2h =
+          factor === cfg.conversion.o2Factor ? undefined : hourAggs.get(cfg.conversion.o2Factor)?.get(h);
+        if (outlet.referenceO2 === undefined) anomaly = 'no-reference-o2';
+        else if (!o2 || !o2h || !o2h.valid || o2h.value === null) anomaly = 'o2-invalid';
+        else if (m.value !== null) {
+          const c = convertConcentration(m.value, o2h.value, outlet.referenceO2, cfg.conversion);
+          convertedValue = c.value;
+          anomaly = c.anomaly;
+        }
+      }
+      const ha: HourAgg = { ...m, convertedValue, source, ...(anomaly ? { anomaly } : {}) };
+      perHour.set(h, ha);
+      const digits = cfg.aggregateSignificantDigits;
+      aggregates.push({
+        type: 'aggregate',
+        enterpriseId: input.enterpriseId,
+        siteId,
+        factor,
+        interval: 'hour',
+        start: h,
+        value: roundOrNull(ha.value, digits),
+        convertedValue: roundOrNull(ha.convertedValue, digits),
+        valid: ha.valid,
+        flag: ha.flag,
+        coverage: roundSignificant(ha.coverage, digits),
+        ...(anomaly ? { anomaly } : {}),
+      });
+    }
+    for (const d of days) {
+      const inDay = hours.filter((h) => h >= d && h < d + DAY_MS);
+      const hs = inDay.map((h) => perHour.get(h)).filter((x): x is HourAgg => x !== undefined);
+      if (hs.length === 0) continue;
+      const flowHours = hourAggs.get(agg.flowFactor);
+      const weighted = outlet.kind === 'water' && flowHours !== undefined && factor !== agg.flowFactor;
+      const inputs = inDay
+        .filter((h) => perHour.has(h))
+        .map((h) => {
+          const x = perHour.get(h)!;
+          const f = flowHours?.get(h);
+          return {
+            value: x.value,
+            valid: x.valid,
+            flag: x.flag,
+            weight: f && f.valid ? f.value : null,
+          };
+        });
+      const dm = dailyMean(inputs, agg, weighted);
+      const conv = hs
+        .filter((x) => x.valid && x.convertedValue !== null)
+        .map((x) => x.convertedValue as number);
+      aggregates.push({
+        type: 'aggregate',
+        enterpriseId: input.enterpriseId,
+        siteId,
+        factor,
+        interval: 'day',
+        start: d,
+        value: roundOrNull(dm.value, cfg.aggregateSignificantDigits),
+        convertedValue:
+          conv.length === 0
+            ? null
+            : roundSignificant(conv.reduce((a, b) => a + b, 0) / conv.length, cfg.aggregateSignificantDigits),
+        valid: dm.valid,
+        flag: dm.flag,
+        coverage: roundSignificant(dm.coverage, cfg.aggregateSignificantDigits),
+      });
+    }
+  }
+  limitRules(sc, input, siteId, hourAggs, hours, days, aggregates, episodes);
+  recalculation(sc, input, siteId, factors, hourAggs, hours, episodes);
+}
+
+// ---- exceedance and clustered-below-limit -------------------------------------------------------------
+
+function limitRules(
+  sc: RuleScope,
+  input: SectionInput,
+  siteId: string,
+  hourAggs: Map<string, Map<number, HourAgg>>,
+  hours: readonly number[],
+  days: readonly number[],
+  aggregates: AggregateOutput[],
+  episodes: EpisodeOut[],
+): void {
+  const limits = sc.idx.limits.get(siteId);
+  if (!limits) return;
+  for (const limit of [...limits.values()].sort((a, b) => (a.factor < b.factor ? -1 : 1))) {
+    const rules = sc.rules(input.enterpriseId, siteId, limit.factor);
+    const ex = rules.exceedance;
+    const pick = (v: { value: number | null; convertedValue: number | null }) =>
+      limit.converted ? v.convertedValue : v.value;
+    if (ex.enabled) {
+      let windows: WindowFact[];
+      if (limit.basis === 'hourly') {
+        windows = hours.map((h) => {
+          const a = hourAggs.get(limit.factor)?.get(h);
+          const v = a && a.valid ? pick(a) : null;
+          return limitWindow(h, h + HOUR_MS, v, limit.value);
+        });
+      } else {
+        windows = days.map((d) => {
+          const a = aggregates.find(
+            (x) => x.siteId === siteId && x.factor === limit.factor && x.interval === 'day' && x.start === d,
+          );
+          const v = a && a.valid ? pick(a) : null;
+          return limitWindow(d, d + DAY_MS, v, limit.value);
+        });
+      }
+      sc.windowEpisodes(
+        input,
+        'exceedance',
+        siteId,
+        limit.factor,
+        limit.factor,
+        windows,
+        ex,
+        episodes,
+        (eps) => {
+          const worst = Math.max(...eps.map((w) => Number(w.detail?.ratio ?? 0)));
+          const bySev = ex.severityByRatio.find((s) => ge(worst, s.minRatio));
+          return bySev ? bySev.severity : ex.severity;
+        },
+        { limit: limit.value, unit: limit.unit, basis: limit.basis, converted: limit.converted },
+      );
+    }
+    const cl = rules.clusteredBelowLimit;
+    if (cl.enabled && limit.basis === 'hourly') {
+      const windows = days.map((d): WindowFact => {
+        const vals: number[] = [];
+        for (const h of hours) {
+          if (h < d || h >= d + DAY_MS) continue;
+          const a = hourAggs.get(limit.factor)?.get(h);
+          const v = a && a.valid ? pick(a) : null;
+          if (v !== null) vals.push(v);
+        }
+        if (vals.length < cl.minValidHours) return { start: d, end: d + DAY_MS, cond: null };
+        const inBand = vals.filter(
+          (v) => ge(v, cl.lowerShareOfLimit * limit.value) && !gt(v, limit.value),
+        ).length;
+        const share = inBand / vals.length;
+        return {
+          start: d,
+          end: d + DAY_MS,
+          cond: ge(share, cl.minShareOfHours),
+          detail: { validHours: vals.length, inBand, share },
+        };
+      });
+      sc.windowEpisodes(
+        input,
+        'clustered-below-limit',
+        siteId,
+        limit.factor,
+        limit.factor,
+        windows,
+        cl,
+        episodes,
+        () => cl.severity,
+        {
+          limit: limit.value,
+          lowerShareOfLimit: cl.lowerShareOfLimit,
+          minShareOfHours: cl.minShareOfHours,
+          minValidHours: cl.minValidHours,
+        },
+      );
+    }
+  }
+}
+
+function limitWindow(start: number, end: number, v: number | null, limit: number): WindowFact {
+  if (v === null) return { start, end, cond: null };
+  return { start, end, cond: gt(v, limit), detail: { value: v, limit, ratio: v / limit } };
+}
+
+// ---- recalculation checks ------------------------------------------------------------------------------
+
+function recalculation(
+  sc: RuleScope,
+  input: SectionInput,
+  siteId: string,
+  factors: Map<string, FactorSeries>,
+  hourAggs: Map<string, Map<number, HourAgg>>,
+  hours: readonly number[],
+  episodes: EpisodeOut[],
+): void {
+  for (const factor of [...factors.keys()].sort()) {
+    const s = factors.get(factor)!;
+    if (s.hourAvg.size === 0 && s.hourZs.size === 0) continue;
+    const rc = sc.rules(input.enterpriseId, siteId, factor).inconsistentAggregate;
+    if (!rc.enabled) continue;
+    const windows = hours.map((h): WindowFact => {
+      const a = hourAggs.get(factor)?.get(h);
+      if (!a || a.source !== 'minute' || !a.valid || a.value === null)
+        return { start: h, end: h + HOUR_MS, cond: null };
+      const detail: Record<string, unknown> = {};
+      let cond: Tri = null;
+      const rep = s.hourAvg.get(h);
+      if (rep) {
+        const bad = failsRecalculation(rep.value, a.value, rc.maxRelativeDifference);
+        Object.assign(detail, {
+          reportedAvg: rep.value,
+          recomputedAvg: a.value,
+          relDiffAvg: relativeDifference(rep.value, a.value),
+        });
+        cond = bad;
+      }
+      const zs = s.hourZs.get(h);
+      if (zs && a.convertedValue !== null) {
+        const bad = failsRecalculation(zs.value, a.convertedValue, rc.maxRelativeDifference);
+        Object.assign(detail, {
+          reportedZsAvg: zs.value,
+          recomputedZsAvg: a.convertedValue,
+          relDiffZsAvg: relativeDifference(zs.value, a.convertedValue),
+        });
+        cond = cond === true || bad;
+      }
+      return { start: h, end: h + HOUR_MS, cond, detail };
+    });
+    sc.windowEpisodes(
+      input,
+      'inconsistent-aggregate',
+      siteId,
+      factor,
+      factor,
+      windows,
+      rc,
+      episodes,
+      () => rc.severity,
+      {
+        maxRelativeDifference: rc.maxRelativeDifference,
+      },
+    );
+  }
+}
