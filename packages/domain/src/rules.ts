@@ -10,7 +10,8 @@ import {
 } from './device-rules.js';
 import { offlineGaps, type HeldGaps } from './offline.js';
 import { offlineThresholdMs } from './registry.js';
-import { newFold, openRun, pushFold, runRules, seriesBreak } from './run-rules.js';
+import { runRules } from './run-rules.js';
+import { newFold, RunSection } from './run-section.js';
 import { offlineEpisode, RuleScope, type EpisodeOut } from './scope.js';
 import { buildSeries, meterLists, seenAt, type FactorSeries } from './series.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from './time.js';
@@ -184,7 +185,9 @@ export class Evaluator extends RuleScope {
       const pts = interval === 'realtime' ? s.realtime : s.minute;
       if (pts.length === 0) continue;
       const rules = this.rules(input.enterpriseId, siteId, factor);
-      const folds = runRules({
+      const sec = new RunSection(siteId, factor);
+      sec.interval = interval;
+      sec.folds = runRules({
         cfg: this.cfg,
         idx: this.idx,
         siteId,
@@ -196,24 +199,8 @@ export class Evaluator extends RuleScope {
         energyOf: (id) => energy.get(id),
         idleRulesOf: (id) => this.rules(input.enterpriseId, id).treatmentIdle,
       }).map((r) => newFold(r, input.carried.has(`${siteId}|${r.rule}|${factor}`)));
-      const thresholds = new Map<string, number>();
-      const thresholdOf = (deviceId: string) => {
-        let thr = thresholds.get(deviceId);
-        if (thr === undefined)
-          thresholds.set(deviceId, (thr = offlineThresholdMs(rules, this.idx.devices.get(deviceId))));
-        return thr;
-      };
-      for (let i = 0; i < pts.length; i++) {
-        const brk = seriesBreak(pts, i, thresholdOf);
-        for (const f of folds) pushFold(f, pts[i]!, i, brk);
-      }
-      for (const f of folds) {
-        const open = openRun(f);
-        for (const ep of open ? [...f.out, open] : f.out)
-          episodes.push(
-            this.runEpisode(input.enterpriseId, f.rule, siteId, factor, ep, f.severity, f.params(ep)),
-          );
-      }
+      sec.fold(pts, rules, this.idx);
+      sec.episodes(this, input.enterpriseId, episodes);
     }
   }
 }

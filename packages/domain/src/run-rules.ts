@@ -7,7 +7,6 @@ import type { EngineConfig, RulesConfig } from './config.js';
 import type { RunEpisode } from './episodes.js';
 import type { MeterView, Reading, RuleName, Severity } from './model.js';
 import type { RegistryIndex } from './registry.js';
-import type { EpisodeOut } from './scope.js';
 import { mainStat, type Pt } from './series.js';
 import { ge } from './time.js';
 import { productionMetersOf, productionRunsAt, type MeterPoint } from './treatment.js';
@@ -181,7 +180,9 @@ const RUN_RULES: readonly (readonly [RuleName, RuleDef])[] = [
 
 /** The run rules that apply to one site/factor, in evaluation order. */
 export function runRules(c: RunRuleContext): RunRule[] {
-  const valid = (p: SeriesPoint) => isValidValue(p.value, p.flag, c.cfg.validFlags, c.range);
+  const { validFlags } = c.cfg;
+  const { range } = c;
+  const valid = (p: SeriesPoint) => isValidValue(p.value, p.flag, validFlags, range);
   const out: RunRule[] = [];
   for (const [rule, def] of RUN_RULES) {
     const r = def(c, valid);
@@ -220,126 +221,4 @@ export function zeroWhileRunningCondition(
       ...(producers.length > 0 ? { productionMeterIds: producers.map((m) => m.id) } : {}),
     },
   };
-}
-
-// ---- the fold: runs of one rule over a series, one point at a time ---------------------------------------------
-
-type OpenRun = RunEpisode & { value?: number; ok?: boolean };
-
-/** The fold's state that a checkpoint saves. */
-export interface FoldState {
-  run: OpenRun | undefined;
-  confirmed: boolean;
-  outLen: number;
-}
-
-export interface Fold extends RunRule {
-  /** The series starts inside a run confirmed before the horizon (its deviation is carried open). */
-  carry: boolean;
-  run: OpenRun | undefined;
-  confirmed: boolean;
-  /** Runs that ended confirmed. */
-  out: (RunEpisode & { value?: number })[];
-  /** Episodes built for `out[i]` (same objects while unchanged, so unchanged series are not reconciled again). */
-  eps: EpisodeOut[];
-  /** The episode built for the current (open) run, with what it depends on. */
-  open:
-    { start: number; confirmedAt: number | undefined; value: number | undefined; ep: EpisodeOut } | undefined;
-}
-
-export function newFold(r: RunRule, carry: boolean): Fold {
-  // One literal with every field in one order: folds of every rule share one object shape (pushFold is hot).
-  return {
-    rule: r.rule,
-    flat: r.flat,
-    cond: r.cond,
-    opt: r.opt,
-    severity: r.severity,
-    params: r.params,
-    carry,
-    run: undefined,
-    confirmed: false,
-    out: [],
-    eps: [],
-    open: undefined,
-  };
-}
-
-function reached(run: RunEpisode, opt: RunThreshold): boolean {
-  if (opt.minDurationMs !== undefined && run.lastT - run.start >= opt.minDurationMs) return true;
-  if (opt.minCount !== undefined && run.count >= opt.minCount) return true;
-  return opt.minDurationMs === undefined && opt.minCount === undefined;
-}
-
-/** Ends the fold's current run at `end` (kept when confirmed). No closures: this runs per point and factor. */
-function closeFold(f: Fold, end: number): void {
-  const run = f.run;
-  if (run && (f.flat ? run.ok : f.confirmed)) {
-    const ep: RunEpisode & { value?: number } = { start: run.start, lastT: run.lastT, count: run.count, end };
-    if (run.confirmedAt !== undefined) ep.confirmedAt = run.confirmedAt;
-    if (f.flat) ep.value = run.value;
-    f.out.push(ep);
-  }
-  f.run = undefined;
-  if (!f.flat) f.confirmed = false;
-}
-
-/**
- * Folds point `p`, the `i`-th of the series; `brk`: the series is broken before it (a gap longer than the device's
- * offline threshold breaks every run: inhibition while offline).
- */
-export function pushFold(f: Fold, p: Pt, i: number, brk: boolean): void {
-  if (f.run && brk) closeFold(f, f.run.lastT);
-  const v = f.cond(p);
-  if (f.flat) {
-    if (f.run && (!v || p.value !== f.run.value)) closeFold(f, p.t);
-    if (!v) return;
-    if (!f.run) f.run = { start: p.t, lastT: p.t, count: 1, value: p.value, ok: i === 0 && f.carry };
-    else {
-      f.run.lastT = p.t;
-      f.run.count += 1;
-    }
-    const r =
-      (f.opt.minDurationMs !== undefined && f.run.lastT - f.run.start >= f.opt.minDurationMs) ||
-      (f.opt.minCount !== undefined && f.run.count >= f.opt.minCount);
-    if (!f.run.ok && r) {
-      f.run.ok = true;
-      f.run.confirmedAt = p.t;
-    }
-    return;
-  }
-  if (!v) {
-    if (f.run) closeFold(f, p.t);
-    return;
-  }
-  if (!f.run) {
-    f.run = { start: p.t, lastT: p.t, count: 1 };
-    f.confirmed = i === 0 && f.carry;
-  } else {
-    f.run.lastT = p.t;
-    f.run.count += 1;
-  }
-  if (!f.confirmed && reached(f.run, f.opt)) {
-    f.confirmed = true;
-    f.run.confirmedAt = p.t;
-  }
-}
-
-/** The fold's current run when it is confirmed (an open episode), else undefined. */
-export function openRun(f: Fold): (RunEpisode & { value?: number }) | undefined {
-  const run = f.run;
-  if (!run || !(f.flat ? run.ok : f.confirmed)) return undefined;
-  const ep: RunEpisode & { value?: number } = { start: run.start, lastT: run.lastT, count: run.count };
-  if (run.confirmedAt !== undefined) ep.confirmedAt = run.confirmedAt;
-  if (f.flat) ep.value = run.value;
-  return ep;
-}
-
-/** For each point of a series, whether a gap at least the offline threshold of its device precedes it. */
-export function seriesBreak(
-  pts: readonly Pt[],
-  i: number,
-  thresholdOf: (deviceId: string) => number,
-): boolean {
-  return i > 0 && pts[i]!.t - pts[i - 1]!.t >= thresholdOf(pts[i]!.reading.deviceId);
 }

@@ -1,41 +1,127 @@
-// The run rules of one site/factor in the workspace: the folds of `RUN_RULES` over the factor's series, extended as
-// points are appended, refolded from the nearest checkpoint (every 64 points) when a late point lands inside, and
-// rebuilt when the series or the carried state changes.
+// The run rules of one site/factor folded over the factor's series, one point at a time: the fold of each rule of
+// `RUN_RULES` (run-rules.ts) turns points into runs. The Evaluator folds a whole series once; the workspace extends
+// the folds as points are appended, refolds from the nearest checkpoint (every 64 points) when a late point lands
+// inside, and rebuilds them when the series or the carried state changes.
 import type { RuleScope, EpisodeOut } from './scope.js';
 import type { RulesConfig } from './config.js';
 import type { RunEpisode } from './episodes.js';
 import { offlineThresholdMs, type RegistryIndex } from './registry.js';
-import { openRun, pushFold, type Fold, type FoldState } from './run-rules.js';
+import type { RunRule, RunThreshold } from './run-rules.js';
 import type { FactorSeries, Pt } from './series.js';
 
 const CHECKPOINT_EVERY = 64;
 
-/** Index of the first element with t > x. */
-export function upper<T extends { t: number }>(list: readonly T[], x: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (list[mid]!.t <= x) lo = mid + 1;
-    else hi = mid;
+// ---- the fold: runs of one rule over a series, one point at a time -------------------------------------------
+
+type OpenRun = RunEpisode & { value?: number; ok?: boolean };
+
+/** The fold's state that a checkpoint saves. */
+export interface FoldState {
+  run: OpenRun | undefined;
+  confirmed: boolean;
+  outLen: number;
+}
+
+export interface Fold extends RunRule {
+  /** The series starts inside a run confirmed before the horizon (its deviation is carried open). */
+  carry: boolean;
+  run: OpenRun | undefined;
+  confirmed: boolean;
+  /** Runs that ended confirmed. */
+  out: (RunEpisode & { value?: number })[];
+  /** Episodes built for `out[i]` (same objects while unchanged, so unchanged series are not reconciled again). */
+  eps: EpisodeOut[];
+  /** The episode built for the current (open) run, with what it depends on. */
+  open:
+    { start: number; confirmedAt: number | undefined; value: number | undefined; ep: EpisodeOut } | undefined;
+}
+
+export function newFold(r: RunRule, carry: boolean): Fold {
+  // One literal with every field in one order: folds of every rule share one object shape (pushFold is hot).
+  return {
+    rule: r.rule,
+    flat: r.flat,
+    cond: r.cond,
+    opt: r.opt,
+    severity: r.severity,
+    params: r.params,
+    carry,
+    run: undefined,
+    confirmed: false,
+    out: [],
+    eps: [],
+    open: undefined,
+  };
+}
+
+function reached(run: RunEpisode, opt: RunThreshold): boolean {
+  if (opt.minDurationMs !== undefined && run.lastT - run.start >= opt.minDurationMs) return true;
+  if (opt.minCount !== undefined && run.count >= opt.minCount) return true;
+  return opt.minDurationMs === undefined && opt.minCount === undefined;
+}
+
+/** Ends the fold's current run at `end` (kept when confirmed). No closures: this runs per point and factor. */
+function closeFold(f: Fold, end: number): void {
+  const run = f.run;
+  if (run && (f.flat ? run.ok : f.confirmed)) {
+    const ep: RunEpisode & { value?: number } = { start: run.start, lastT: run.lastT, count: run.count, end };
+    if (run.confirmedAt !== undefined) ep.confirmedAt = run.confirmedAt;
+    if (f.flat) ep.value = run.value;
+    f.out.push(ep);
   }
-  return lo;
+  f.run = undefined;
+  if (!f.flat) f.confirmed = false;
 }
 
 /**
- * Inserts `p` keeping `list` ordered by t with one point per t; of two points at the same t the one of the later
- * reading (dataTime, eventId) wins, as in buildSeries. Returns the index touched, or -1 when nothing changed.
+ * Folds point `p`, the `i`-th of the series; `brk`: the series is broken before it (a gap longer than the device's
+ * offline threshold breaks every run: inhibition while offline).
  */
-export function insertPoint(list: Pt[], p: Pt): number {
-  const i = upper(list, p.t);
-  const prev = list[i - 1];
-  if (prev && prev.t === p.t) {
-    if (prev.reading !== p.reading && prev.reading.eventId > p.reading.eventId) return -1;
-    list[i - 1] = p;
-    return i - 1;
+function pushFold(f: Fold, p: Pt, i: number, brk: boolean): void {
+  if (f.run && brk) closeFold(f, f.run.lastT);
+  const v = f.cond(p);
+  if (f.flat) {
+    if (f.run && (!v || p.value !== f.run.value)) closeFold(f, p.t);
+    if (!v) return;
+    if (!f.run) f.run = { start: p.t, lastT: p.t, count: 1, value: p.value, ok: i === 0 && f.carry };
+    else {
+      f.run.lastT = p.t;
+      f.run.count += 1;
+    }
+    const r =
+      (f.opt.minDurationMs !== undefined && f.run.lastT - f.run.start >= f.opt.minDurationMs) ||
+      (f.opt.minCount !== undefined && f.run.count >= f.opt.minCount);
+    if (!f.run.ok && r) {
+      f.run.ok = true;
+      f.run.confirmedAt = p.t;
+    }
+    return;
   }
-  list.splice(i, 0, p);
-  return i;
+  if (!v) {
+    if (f.run) closeFold(f, p.t);
+    return;
+  }
+  if (!f.run) {
+    f.run = { start: p.t, lastT: p.t, count: 1 };
+    f.confirmed = i === 0 && f.carry;
+  } else {
+    f.run.lastT = p.t;
+    f.run.count += 1;
+  }
+  if (!f.confirmed && reached(f.run, f.opt)) {
+    f.confirmed = true;
+    f.run.confirmedAt = p.t;
+  }
+}
+
+/** The fold's current run when it is confirmed (an open episode), else undefined. */
+function openRun(f: Fold): (RunEpisode & { value?: number }) | undefined {
+  const run = f.run;
+  if (!run || !(f.flat ? run.ok : f.confirmed)) return undefined;
+  const ep: RunEpisode & { value?: number } = { start: run.start, lastT: run.lastT, count: run.count };
+  if (run.confirmedAt !== undefined) ep.confirmedAt = run.confirmedAt;
+  if (f.flat) ep.value = run.value;
+  return ep;
 }
 
 /** Run rules of one site/factor over its main series (real-time if any, else minute means). */
@@ -90,16 +176,27 @@ export class RunSection {
 
   /** Folds the points not folded yet. */
   fold(pts: readonly Pt[], rules: RulesConfig, idx: RegistryIndex): void {
+    const folds = this.folds;
+    let device: string | undefined;
+    let thr = 0;
     for (let i = this.n; i < pts.length; i++) {
       if (i % CHECKPOINT_EVERY === 0) {
-        this.checkpoints[i / CHECKPOINT_EVERY] = this.folds.map((f) => ({
+        this.checkpoints[i / CHECKPOINT_EVERY] = folds.map((f) => ({
           run: f.run ? { ...f.run } : undefined,
           confirmed: f.confirmed,
           outLen: f.out.length,
         }));
       }
-      const brk = i > 0 && pts[i]!.t - pts[i - 1]!.t >= this.threshold(pts[i]!.reading.deviceId, rules, idx);
-      for (const f of this.folds) pushFold(f, pts[i]!, i, brk);
+      const p = pts[i]!;
+      let brk = false;
+      if (i > 0) {
+        if (p.reading.deviceId !== device) {
+          device = p.reading.deviceId;
+          thr = this.threshold(device, rules, idx);
+        }
+        brk = p.t - pts[i - 1]!.t >= thr;
+      }
+      for (let k = 0; k < folds.length; k++) pushFold(folds[k]!, p, i, brk);
     }
     this.n = pts.length;
   }

@@ -3,6 +3,9 @@
 // touches: a site's hourly/daily windows when its minute/hour data change or a window closes; one factor's runs by
 // appending the point (late points refold from the nearest checkpoint); one device's offline gaps; one meter pair's
 // 15-minute windows whose boundaries moved. Derived state is rebuilt from the buffer on restore and eviction.
+// The rules are not here: they are judged by run-rules.ts / run-section.ts, window-rules.ts and device-rules.ts, the
+// same code the Evaluator runs. This file stays over 500 lines because it is one class whose sections share the
+// dirty-section bookkeeping and the indexes kept from the buffer (series, seen times, meter lists, capture hours).
 import type { EngineConfig, RulesConfig } from './config.js';
 import {
   captureEpisodes,
@@ -22,8 +25,8 @@ import {
   type OfflineGap,
 } from './offline.js';
 import { offlineThresholdMs, type RegistryIndex } from './registry.js';
-import { newFold, runRules, type Fold } from './run-rules.js';
-import { insertPoint, RunSection, upper } from './run-section.js';
+import { runRules } from './run-rules.js';
+import { newFold, RunSection, type Fold } from './run-section.js';
 import { offlineEpisode, type EpisodeOut, type RuleScope } from './scope.js';
 import {
   emissionPoint,
@@ -33,6 +36,7 @@ import {
   seriesSlot,
   statusSamples,
   type FactorSeries,
+  type Pt,
 } from './series.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, hourStart } from './time.js';
 import { siteWindows } from './window-rules.js';
@@ -73,6 +77,39 @@ function cmpKey(t1: number, id1: string, t2: number, id2: string): number {
   if (t1 !== t2) return t1 - t2;
   return id1 < id2 ? -1 : id1 > id2 ? 1 : 0;
 }
+
+/** Index of the first element with t > x. */
+function upper<T extends { t: number }>(list: readonly T[], x: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.t <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Inserts `p` keeping `list` ordered by t with one point per t; of two points at the same t the one of the later
+ * reading (dataTime, eventId) wins, as in buildSeries. Returns the index touched, or -1 when nothing changed.
+ */
+function insertPoint(list: Pt[], p: Pt): number {
+  const i = upper(list, p.t);
+  const prev = list[i - 1];
+  if (prev && prev.t === p.t) {
+    if (prev.reading !== p.reading && prev.reading.eventId > p.reading.eventId) return -1;
+    list[i - 1] = p;
+    return i - 1;
+  }
+  list.splice(i, 0, p);
+  return i;
+}
+
+// Called for every measurement: module-local bindings are the cheapest call under every loader (a CommonJS
+// transform such as tsx's reads an imported function through a getter on each call).
+const slotOf = seriesSlot;
+const pointOf = emissionPoint;
 
 // ---- the workspace ---------------------------------------------------------------------------------------
 
@@ -243,9 +280,9 @@ export class Workspace {
         site.factors.set(m.factor, (s = newFactorSeries()));
         this.dirty.add(`agg|${r.siteId}`);
       }
-      const slot = seriesSlot(r, m);
+      const slot = slotOf(r, m);
       if (slot === undefined) continue;
-      const p = emissionPoint(r, m, this.cfg);
+      const p = pointOf(r, m, this.cfg);
       if (slot === 'realtime') {
         const wasEmpty = s.realtime.length === 0;
         const at = insertPoint(s.realtime, p);
