@@ -17,3 +17,11 @@ export {
   type ConsumedMessage,
 } from './consumer.js';
 export { isLoopbackHost, resolveCompression } from './compression.js';
+export {
+  createPublisher,
+  PublisherError,
+  type BatchProducer,
+  type OutRecord,
+  type Publisher,
+  type PublisherOptions,
+} from './publisher.js';

@@ -53,10 +53,10 @@ import {
   type Topics,
 } from './packet-handler.js';
 import { plainAddress, readProxyHeader } from './proxy-protocol.js';
-import type { Publisher } from './publisher.js';
+import type { Publisher } from '@offsite/kafka';
 
 export { topicsWithPrefix, type Topics } from './packet-handler.js';
-export { createPublisher, type Publisher, type BatchProducer } from './publisher.js';
+export { createPublisher, type Publisher, type BatchProducer } from '@offsite/kafka';
 export { createDeviceDirectory, type DeviceDirectory, type DeviceRecord } from './device-directory.js';
 export { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 export type { AuthThrottleOptions, BudgetLimits } from './guard.js';

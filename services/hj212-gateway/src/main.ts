@@ -21,7 +21,7 @@ import { createDeviceDirectory } from './device-directory.js';
 import { createGateway, type Gateway } from './gateway.js';
 import { createGatewayMetrics } from './metrics.js';
 import { topicsWithPrefix } from './packet-handler.js';
-import { createPublisher, type Publisher } from './publisher.js';
+import { createPublisher, type Publisher } from '@offsite/kafka';
 
 const { env, logger, registry, lifecycle, run } = bootService({
   ...serviceConfig,

@@ -31,7 +31,7 @@ import {
 import { normalizeHj212 } from '@offsite/normalize';
 import { passwordMatches, type DeviceDirectory, type KnownDevice } from './device-directory.js';
 import type { AuthThrottle } from './guard.js';
-import type { OutRecord } from './publisher.js';
+import type { OutRecord } from '@offsite/kafka';
 
 export interface Topics {
   readonly telemetry: string;

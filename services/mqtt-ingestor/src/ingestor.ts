@@ -1,9 +1,9 @@
 import { kafkaMessage, kafkaTopics, mqttTopics } from '@offsite/contracts';
+import type { Publisher } from '@offsite/kafka';
 import type { Logger } from '@offsite/runtime';
 import { withTimeout } from '@offsite/runtime';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { IngestorMetrics } from './metrics.js';
-import type { ProduceBatcher } from './produce-batcher.js';
 import { gatePubacks, type PubackGate } from './puback-gate.js';
 import type { RegistryIndex } from './registry-index.js';
 import { routeMqttMessage } from './router.js';
@@ -22,7 +22,10 @@ export interface MqttIngestorOptions {
   telemetryTopic: string;
   dlqTopic: string;
   registry: () => RegistryIndex;
-  producer: ProduceBatcher;
+  /** Resolves a publish once Kafka acknowledged it (acks=-1), retrying failed requests until closed. */
+  producer: Publisher;
+  /** How long stopping waits for Kafka to acknowledge what waits (default 3 s). */
+  closeDeadlineMs?: number;
   logger: Logger;
   metrics: IngestorMetrics;
   now?: () => Date;
@@ -85,16 +88,14 @@ export function createMqttIngestor(opts: MqttIngestorOptions): MqttIngestor {
       clientId: opts.clientId,
     });
     if (r.kind === 'telemetry') {
-      await opts.producer.produce({
-        topic: opts.telemetryTopic,
-        ...kafkaMessage(kafkaTopics.telemetry, r.event),
-      });
+      await opts.producer.publish([
+        { topic: opts.telemetryTopic, message: kafkaMessage(kafkaTopics.telemetry, r.event) },
+      ]);
       opts.metrics.messages.inc({ outcome: 'telemetry' });
     } else if (r.kind === 'dlq') {
-      await opts.producer.produce({
-        topic: opts.dlqTopic,
-        ...kafkaMessage(kafkaTopics.telemetryDlq, r.record),
-      });
+      await opts.producer.publish([
+        { topic: opts.dlqTopic, message: kafkaMessage(kafkaTopics.telemetryDlq, r.record) },
+      ]);
       opts.metrics.messages.inc({ outcome: 'dlq' });
       opts.metrics.dlq.inc({ reason: r.record.reason.code });
       log.warn({ topic: packet.topic, reason: r.record.reason }, 'message sent to the DLQ');
@@ -186,8 +187,9 @@ export function createMqttIngestor(opts: MqttIngestorOptions): MqttIngestor {
       clearInterval(heldSampler);
       heldSampler = undefined;
       opts.metrics.pubacksHeld.set(held());
-      // Messages still waiting for Kafka are not acknowledged: the broker keeps them for the session.
-      opts.producer.close();
+      // What waits is sent and acknowledged within the deadline; a message Kafka has not acknowledged
+      // by then gets no PUBACK, and the broker keeps it for the session.
+      await opts.producer.close(opts.closeDeadlineMs ?? 3_000).catch(() => undefined);
       const c = client;
       if (!c) return;
       await withTimeout(

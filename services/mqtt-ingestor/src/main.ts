@@ -3,6 +3,7 @@ import {
   installKafkajsFastPaths,
   createDurableProducer,
   createKafkaClient,
+  createPublisher,
   resolveCompression,
 } from '@offsite/kafka';
 import { bootService, kafkaSecurity, readCaFile } from '@offsite/runtime';
@@ -11,7 +12,6 @@ import pg from 'pg';
 import { serviceConfig } from './config.js';
 import { createMqttIngestor } from './ingestor.js';
 import { createIngestorMetrics } from './metrics.js';
-import { createProduceBatcher } from './produce-batcher.js';
 import { indexRegistry } from './registry-index.js';
 
 const { env, logger, registry, lifecycle, run } = bootService({ ...serviceConfig, process });
@@ -28,16 +28,21 @@ const producer = createDurableProducer(kafka, {
   logger: logger.child({ component: 'producer' }),
   compression: resolveCompression(env.OFFSITE_KAFKA_COMPRESSION, env.OFFSITE_KAFKA_BROKERS),
 });
-const batcher = createProduceBatcher({
-  sender: producer,
-  logger: logger.child({ component: 'produce' }),
-  maxBatch: env.OFFSITE_PRODUCE_MAX_BATCH,
-  maxBatchBytes: env.OFFSITE_PRODUCE_MAX_BYTES,
+const produceLog = logger.child({ component: 'produce' });
+const publisher = createPublisher({
+  producer,
+  batchMax: env.OFFSITE_PRODUCE_MAX_BATCH,
+  batchMaxBytes: env.OFFSITE_PRODUCE_MAX_BYTES,
   lingerMs: env.OFFSITE_PRODUCE_LINGER_MS,
-  retryInitialMs: env.OFFSITE_RETRY_INITIAL_MS,
-  retryMaxMs: env.OFFSITE_RETRY_MAX_MS,
-  onBatch: (n) => metrics.produceBatch.observe(n),
-  onError: () => metrics.produceErrors.inc(),
+  // MQTT's receive maximum bounds what waits; the publisher never reports itself full.
+  maxPending: Number.MAX_SAFE_INTEGER,
+  retry: { initialMs: env.OFFSITE_RETRY_INITIAL_MS, maxMs: env.OFFSITE_RETRY_MAX_MS },
+  onBatch: (n, ok) => (ok ? metrics.produceBatch.observe(n) : metrics.produceErrors.inc()),
+  onRetry: (err, attempt, delayMs, records) =>
+    produceLog.warn(
+      { err, attempt, delayMs, records },
+      'produce failed; retrying (upstream not acknowledged)',
+    ),
 });
 const pgOptions =
   env.OFFSITE_PG_SCHEMA === 'public' ? {} : { options: `-c search_path=${env.OFFSITE_PG_SCHEMA}` };
@@ -60,7 +65,7 @@ const ingestor = createMqttIngestor({
   telemetryTopic: env.OFFSITE_TELEMETRY_TOPIC,
   dlqTopic: env.OFFSITE_DLQ_TOPIC,
   registry: () => registrySource.current(),
-  producer: batcher,
+  producer: publisher,
   logger,
   metrics,
 });
@@ -74,7 +79,7 @@ lifecycle.register({
   name: 'kafka-producer',
   start: () => producer.connect(),
   stop: () => producer.disconnect(),
-  check: () => batcher.isHealthy(),
+  check: () => publisher.healthy,
 });
 lifecycle.register({
   name: 'mqtt',

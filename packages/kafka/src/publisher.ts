@@ -1,14 +1,31 @@
 /**
- * Batches produce requests from every connection into few Kafka requests. `publish()` resolves only
- * once Kafka acknowledged (acks=-1) the request that carried the records, and rejects if it failed;
- * the caller replies to the data logger only after it resolved.
+ * The one batching producer: gathers the records of many callers (the gateway's connections, the
+ * MQTT ingestor's messages, …) into few Kafka requests. `publish()` resolves only once Kafka
+ * acknowledged (acks=-1) the request that carried the records; the caller acknowledges its own
+ * upstream (an HJ 212 reply, an MQTT PUBACK) only after that.
  *
  * One request is in flight at a time (the idempotent producer allows one anyway); records arriving
  * meanwhile wait and go out together in the next request, so the batch size adapts to the load. A
- * new batch waits at most `lingerMs` for company, or goes at once when it reaches `batchMax`.
+ * new batch waits at most `lingerMs` for company (0: the records of the same event-loop turn), or
+ * goes at once when it reaches `batchMax` records or `batchMaxBytes`.
+ *
+ * A failed request rejects its records, or with `retry` is sent again after a backoff until it
+ * succeeds or the publisher closes.
  */
-import { OffsiteError, withTimeout } from '@offsite/runtime';
-import type { OutgoingMessage } from '@offsite/kafka';
+import type { OutgoingMessage } from './producer.js';
+
+/** A coded error (`code`), with `retryable` set: the caller may try again. */
+export class PublisherError extends Error {
+  readonly retryable = true;
+  constructor(
+    readonly code: 'KAFKA_PRODUCE_FAILED' | 'PUBLISHER_CLOSED',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'PublisherError';
+  }
+}
 
 /** The narrow producer port the publisher needs (`DurableProducer` satisfies it). */
 export interface BatchProducer {
@@ -34,6 +51,10 @@ export interface PublisherOptions {
   /** After each produce request: its record count, outcome and duration (send → acknowledgement). */
   readonly onBatch?: (size: number, ok: boolean, error: unknown, seconds: number) => void;
   readonly onPending?: (pending: number) => void;
+  /** Send a failed request again after a jittered exponential backoff, until it succeeds or close(). */
+  readonly retry?: { readonly initialMs: number; readonly maxMs: number };
+  /** Told once per failed attempt (with retry) before the wait. */
+  readonly onRetry?: (error: unknown, attempt: number, delayMs: number, records: number) => void;
 }
 
 interface Waiting {
@@ -77,12 +98,37 @@ export function createPublisher(opts: PublisherOptions): Publisher {
     wasFull = full;
   };
 
+  // A retry's wait, cut short by close().
+  let wake: (() => void) | undefined;
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        wake = undefined;
+        resolve();
+      }, ms);
+      wake = () => {
+        clearTimeout(t);
+        wake = undefined;
+        resolve();
+      };
+    });
+  let immediate = false;
+
   const schedule = () => {
     if (sending || queued === 0) return;
-    if (queued >= opts.batchMax || queuedBytes >= maxBytes || opts.lingerMs === 0) {
+    if (queued >= opts.batchMax || queuedBytes >= maxBytes || closed) {
       if (timer) clearTimeout(timer);
       timer = null;
       void flush();
+    } else if (opts.lingerMs === 0) {
+      // The records of this event-loop turn go together.
+      if (!immediate) {
+        immediate = true;
+        setImmediate(() => {
+          immediate = false;
+          void flush();
+        });
+      }
     } else if (!timer) {
       timer = setTimeout(() => {
         timer = null;
@@ -117,21 +163,38 @@ export function createPublisher(opts: PublisherOptions): Publisher {
         else byTopic.set(r.topic, [r.message]);
       }
     }
+    const batches = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
     const run = (async () => {
-      const t0 = performance.now();
       try {
-        await opts.producer.sendBatch([...byTopic].map(([topic, messages]) => ({ topic, messages })));
-        healthy = true;
-        opts.onBatch?.(size, true, undefined, (performance.now() - t0) / 1000);
-        for (const w of batch) w.resolve();
-      } catch (error) {
-        healthy = false;
-        opts.onBatch?.(size, false, error, (performance.now() - t0) / 1000);
-        const err = new OffsiteError('KAFKA_PRODUCE_FAILED', 'Kafka did not acknowledge the records', {
-          retryable: true,
-          cause: error,
-        });
-        for (const w of batch) w.reject(err);
+        for (let attempt = 0; ; attempt++) {
+          const t0 = performance.now();
+          try {
+            await opts.producer.sendBatch(batches);
+            healthy = true;
+            opts.onBatch?.(size, true, undefined, (performance.now() - t0) / 1000);
+            for (const w of batch) w.resolve();
+            return;
+          } catch (error) {
+            healthy = false;
+            opts.onBatch?.(size, false, error, (performance.now() - t0) / 1000);
+            if (opts.retry && !closed) {
+              const base = Math.min(opts.retry.maxMs, opts.retry.initialMs * 2 ** Math.min(attempt, 20));
+              const delay = base / 2 + (Math.random() * base) / 2;
+              opts.onRetry?.(error, attempt, Math.round(delay), size);
+              await sleep(delay);
+              if (!closed) continue;
+            }
+            const err = closed
+              ? new PublisherError('PUBLISHER_CLOSED', 'the publisher closed before Kafka acknowledged', {
+                  cause: error,
+                })
+              : new PublisherError('KAFKA_PRODUCE_FAILED', 'Kafka did not acknowledge the records', {
+                  cause: error,
+                });
+            for (const w of batch) w.reject(err);
+            return;
+          }
+        }
       } finally {
         inFlight -= size;
         notePending();
@@ -146,9 +209,7 @@ export function createPublisher(opts: PublisherOptions): Publisher {
   return {
     publish(records) {
       if (closed) {
-        return Promise.reject(
-          new OffsiteError('PUBLISHER_CLOSED', 'the publisher is closed', { retryable: true }),
-        );
+        return Promise.reject(new PublisherError('PUBLISHER_CLOSED', 'the publisher is closed'));
       }
       if (records.length === 0) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
@@ -176,6 +237,7 @@ export function createPublisher(opts: PublisherOptions): Publisher {
     },
     async close(deadlineMs) {
       closed = true;
+      wake?.();
       if (timer) clearTimeout(timer);
       timer = null;
       const drain = async () => {
@@ -185,15 +247,25 @@ export function createPublisher(opts: PublisherOptions): Publisher {
         }
       };
       try {
-        await withTimeout(drain(), deadlineMs, 'publisher drain');
+        let deadline: NodeJS.Timeout | undefined;
+        await Promise.race([
+          drain(),
+          new Promise<void>((_, reject) => {
+            deadline = setTimeout(
+              () =>
+                reject(
+                  new PublisherError('PUBLISHER_CLOSED', `publisher drain timed out after ${deadlineMs} ms`),
+                ),
+              deadlineMs,
+            );
+          }),
+        ]).finally(() => clearTimeout(deadline));
       } finally {
         const left = queue;
         queue = [];
         queued = 0;
         queuedBytes = 0;
-        const err = new OffsiteError('PUBLISHER_CLOSED', 'the publisher closed before sending', {
-          retryable: true,
-        });
+        const err = new PublisherError('PUBLISHER_CLOSED', 'the publisher closed before sending');
         for (const w of left) w.reject(err);
       }
     },

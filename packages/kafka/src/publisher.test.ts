@@ -134,4 +134,65 @@ describe('publisher', () => {
     expect(requests).toHaveLength(1);
     await expect(p.publish([rec('a', '2')])).rejects.toMatchObject({ code: 'PUBLISHER_CLOSED' });
   });
+
+  it('without linger, the records of one event-loop turn share a request; later ones take the next', async () => {
+    const { producer, requests } = controllable();
+    const p = createPublisher({ producer, lingerMs: 0, batchMax: 100, maxPending: 1000 });
+    const first = [p.publish([rec('a', '1')]), p.publish([rec('a', '2')])];
+    await tick(5);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]!.batches[0]!.messages).toHaveLength(2);
+    requests[0]!.done();
+    await Promise.all(first);
+    const later = p.publish([rec('a', '3')]);
+    await tick(5);
+    expect(requests).toHaveLength(2);
+    requests[1]!.done();
+    await later;
+  });
+
+  it('with retry, a failed request is sent again until Kafka acknowledges it', async () => {
+    const { producer, requests } = controllable();
+    const retries: number[] = [];
+    const p = createPublisher({
+      producer,
+      lingerMs: 0,
+      batchMax: 100,
+      maxPending: 1000,
+      retry: { initialMs: 1, maxMs: 4 },
+      onRetry: (_e, attempt) => retries.push(attempt),
+    });
+    let settled = false;
+    const pr = p.publish([rec('a', '1')]).then(() => (settled = true));
+    await tick(5);
+    requests[0]!.done(new Error('NOT_ENOUGH_REPLICAS'));
+    await tick(20);
+    expect(settled).toBe(false);
+    expect(p.healthy).toBe(false);
+    requests[1]!.done(new Error('NOT_ENOUGH_REPLICAS'));
+    await tick(20);
+    expect(requests[2]!.batches).toEqual(requests[0]!.batches);
+    requests[2]!.done();
+    await pr;
+    expect(retries).toEqual([0, 1]);
+    expect(p.healthy).toBe(true);
+  });
+
+  it('with retry, closing stops retrying and rejects what Kafka has not acknowledged', async () => {
+    const { producer, requests } = controllable();
+    const p = createPublisher({
+      producer,
+      lingerMs: 0,
+      batchMax: 100,
+      maxPending: 1000,
+      retry: { initialMs: 60_000, maxMs: 60_000 },
+    });
+    const pr = p.publish([rec('a', '1')]);
+    await tick(5);
+    requests[0]!.done(new Error('broker down'));
+    await tick(5);
+    await p.close(1000);
+    await expect(pr).rejects.toMatchObject({ code: 'PUBLISHER_CLOSED', retryable: true });
+    expect(requests).toHaveLength(1);
+  });
 });
