@@ -406,6 +406,8 @@ it('an admin creates a district officer with an address and sees the password on
   await form.getByLabel('角色').selectOption('district-officer');
   await form.getByLabel('区县').selectOption('dist-lanxi');
   await form.getByLabel('邮箱').fill('zhou@qinglan.example');
+  // The page before saving: the generated password it shows next is not for a picture.
+  await page.screenshot({ path: join(shots, 'users.png'), fullPage: true });
   await form.getByRole('button', { name: '保存' }).click();
   await page.locator('[data-test=user-list] tr[data-username=officer-zhou]').waitFor();
   await expect(page.locator('[data-test=initial-password] code').textContent()).resolves.toMatch(
@@ -418,7 +420,6 @@ it('an admin creates a district officer with an address and sees the password on
       )
     ).rows,
   ).toEqual([{ role: 'district-officer', district_id: 'dist-lanxi', email: 'zhou@qinglan.example' }]);
-  await page.screenshot({ path: join(shots, 'users.png'), fullPage: true });
   await page.close();
 });
 
