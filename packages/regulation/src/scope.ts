@@ -11,15 +11,18 @@ export interface Scope {
   districtId: string | null;
 }
 
-/** Roles allowed per capability. Viewers only read. */
+/**
+ * Roles allowed per capability. Viewers only read. A district officer's draws and campaigns cover its
+ * own district (the repositories filter by the scope's district); publication stays with the city.
+ */
 export const CAPABILITIES = {
   decidePositiveList: ['admin', 'city-supervisor'],
   proposeRemoval: ['admin', 'city-supervisor', 'district-officer'],
-  runDraw: ['admin', 'city-supervisor'],
+  runDraw: ['admin', 'city-supervisor', 'district-officer'],
   publishDraw: ['admin', 'city-supervisor'],
   recordInspection: ['admin', 'city-supervisor', 'district-officer'],
   handleComplaint: ['admin', 'city-supervisor', 'district-officer'],
-  runCampaign: ['admin', 'city-supervisor'],
+  runCampaign: ['admin', 'city-supervisor', 'district-officer'],
   submitReport: ['admin', 'city-supervisor', 'district-officer'],
   recordOutcome: ['admin', 'city-supervisor', 'district-officer'],
 } as const satisfies Record<string, readonly Role[]>;

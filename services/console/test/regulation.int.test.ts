@@ -158,3 +158,39 @@ it("keeps the regulatory routes in the caller's district and closed to enterpris
   });
   expect([403, 404]).toContain(lanxi.statusCode);
 });
+
+it('a district officer runs a draw and an outreach campaign for its own district only; publication stays with the city', async () => {
+  await w.pool.query(`insert into inspectors (id, name, district_id) values
+    ('insp-r1', '检查员甲', 'dist-landong'), ('insp-r2', '检查员乙', 'dist-landong')`);
+  const s = await loginAs('officer-dist-landong');
+  const d = await post(s, '/api/regulation/draws', { period: '2026-Q3', seed: '澜东区-2026Q3-公开' });
+  expect(d.statusCode).toBe(201);
+  const draw = d.json() as { id: number; targets: { districtId: string; inspectorIds: string[] }[] };
+  expect(draw.targets.length).toBeGreaterThan(0);
+  expect(new Set(draw.targets.map((t) => t.districtId))).toEqual(new Set(['dist-landong']));
+  const row = await w.pool.query(`select district_id, created_by from inspection_draws where id = $1`, [
+    draw.id,
+  ]);
+  expect(row.rows[0].district_id).toBe('dist-landong');
+  expect((await post(s, `/api/regulation/draws/${draw.id}/publish`, {})).statusCode).toBe(403);
+  // The city's draw of the same period is its own.
+  const city = await post(await loginAs('supervisor'), '/api/regulation/draws', {
+    period: '2026-Q3',
+    seed: '全市-2026Q3-公开',
+  });
+  expect(city.statusCode).toBe(201);
+
+  const c = await post(s, '/api/regulation/campaigns', {
+    name: '澜东区复工复产提醒',
+    channel: 'sms',
+    template: { zh: { body: '{{enterpriseName}}：请确保治污设施与生产同步运行。' } },
+    audience: {},
+  });
+  expect(c.statusCode).toBe(201);
+  const id = (c.json() as { campaignId: number }).campaignId;
+  const reached = await w.pool.query(
+    `select distinct e.district_id from campaign_messages m join enterprises e on e.id = m.enterprise_id where m.campaign_id = $1`,
+    [id],
+  );
+  expect(reached.rows).toEqual([{ district_id: 'dist-landong' }]);
+});
