@@ -18,3 +18,14 @@ export {
   type InfluxWriterOptions,
 } from './writer.js';
 export { queryRows, ensureDatabase1x, flux, fluxDateTime, fluxDuration, fluxString } from './query.js';
+export {
+  hourlyAggregatesQuery,
+  ident,
+  influxql,
+  meterWindowLastQuery,
+  queryInfluxQL,
+  type InfluxQLParam,
+  type InfluxQLQuery,
+  type InfluxQLRunner,
+  type InfluxQLSeries,
+} from './influxql.js';

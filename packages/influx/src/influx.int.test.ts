@@ -9,6 +9,7 @@ import {
   queryRows,
   toLine,
 } from './index.js';
+import { ident, influxql, queryInfluxQL } from './influxql.js';
 
 const conn = () => ({
   url: requireEnv('OFFSITE_INFLUX_URL'),
@@ -78,5 +79,66 @@ describe('influx adapter against the real InfluxDB', () => {
     const err = await dead.write([`itest,run=${run} v=1.0 1`]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InfluxError);
     expect(err).toMatchObject({ code: 'INFLUX_UNAVAILABLE', retryable: true });
+  });
+});
+
+describe('InfluxQL with bind parameters against the real InfluxDB', () => {
+  const c = conn();
+  const client = createInfluxClient(c, silentLogger);
+  const writer = createInfluxWriter({ ...c, logger: silentLogger }, client);
+  const [database] = c.bucket.split('/');
+  const run = randomUUID().slice(0, 8);
+  const base = 1_700_000_000;
+
+  beforeAll(async () => {
+    await ensureDatabase1x(client, database!);
+    await writer.write(
+      Array.from({ length: 60 }, (_, i) =>
+        toLine({
+          measurement: 'itest_ql',
+          tags: { run, enterprise: i % 2 === 0 ? "E'1" : 'E2', 'we"ird': 'x' },
+          fields: { value: i, valid: i % 3 !== 0 },
+          timeSeconds: base + i * 60,
+        }),
+      ),
+    );
+  });
+
+  it('selects by bound tag and time values and groups by tag', async () => {
+    const series = await queryInfluxQL(
+      client,
+      c.bucket,
+      influxql(
+        `SELECT ${ident('value')}, ${ident('valid')} FROM ${ident('itest_ql')} WHERE run = $run AND enterprise = $e AND time >= $from AND time < $to GROUP BY ${ident('we"ird')}`,
+        { run, e: "E'1", from: new Date(base * 1000), to: new Date((base + 30 * 60) * 1000) },
+      ),
+    );
+    expect(series).toHaveLength(1);
+    expect(series[0]!.tags).toEqual({ 'we"ird': 'x' });
+    expect(series[0]!.rows.map((r) => r.value)).toEqual([
+      0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
+    ]);
+    expect(series[0]!.rows[0]).toEqual({ time: base * 1000, value: 0, valid: false });
+  });
+
+  it('treats a bound value as data, never as InfluxQL', async () => {
+    const series = await queryInfluxQL(
+      client,
+      c.bucket,
+      influxql(
+        `SELECT count(${ident('value')}) FROM ${ident('itest_ql')} WHERE run = $run AND enterprise = $e`,
+        {
+          run,
+          e: "E2' OR '1'='1",
+        },
+      ),
+    );
+    expect(series).toEqual([]);
+  });
+
+  it('reports a statement error by its message', async () => {
+    await expect(queryInfluxQL(client, c.bucket, influxql('SELECT FROM nowhere'))).rejects.toMatchObject({
+      code: 'INFLUX_QUERY_FAILED',
+    });
   });
 });

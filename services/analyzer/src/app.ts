@@ -2,7 +2,7 @@
 // checkpoints and registry in Postgres, registry reload on NOTIFY, wall-clock tick. main.ts composes it.
 import { kafkaMessage, kafkaTopics, type TelemetryDlqV1 } from '@offsite/contracts';
 import type { EngineConfig, StabilityPolicy } from '@offsite/domain';
-import { toLine, type InfluxWriter } from '@offsite/influx';
+import { toLine, type InfluxQLRunner, type InfluxWriter } from '@offsite/influx';
 import {
   createBatchConsumer,
   createDurableProducer,
@@ -23,7 +23,7 @@ import { startRegistryListener, type RegistryListener } from './registry-listene
 import { registryViewFromSnapshot } from './registry-view.js';
 import { createReviewDecisionIntake } from './review-decisions.js';
 import { createPeriodicJob } from './schedule.js';
-import { runStabilityJob, type FluxQuery } from './stability-job.js';
+import { runStabilityJob } from './stability-job.js';
 
 export interface AnalyzerOptions {
   kafka: Kafka;
@@ -54,8 +54,8 @@ export interface AnalyzerOptions {
   fetchMaxBytesPerPartition?: number;
   /** Kafka consumer group session timeout (KafkaJS default here 30 s); a killed member holds its partitions this long. */
   sessionTimeoutMs?: number;
-  /** Flux queries on the bucket the aggregates and the telemetry live in. */
-  query: FluxQuery;
+  /** InfluxQL queries on the bucket the aggregates and the telemetry live in. */
+  query: InfluxQLRunner;
   bucket: string;
   stability: { intervalMs: number; windowDays: number; policy: StabilityPolicy };
   ratedEnergy: { intervalMs: number; lookbackDays: number; minKwh: number };

@@ -1,6 +1,6 @@
 // Composition root: config → logger → adapters → analyzer → lifecycle → ops server → signals.
 import { makeConfig } from '@offsite/domain';
-import { createInfluxClient, createInfluxWriter, queryRows } from '@offsite/influx';
+import { createInfluxClient, createInfluxWriter, queryInfluxQL } from '@offsite/influx';
 import { installKafkajsFastPaths, createKafkaClient } from '@offsite/kafka';
 import { bootService, defineMetrics, kafkaSecurity, readCaFile, withTimeout } from '@offsite/runtime';
 import pg from 'pg';
@@ -114,7 +114,7 @@ lifecycle.register({
       handoffIntervalMs: env.OFFSITE_ANALYZER_HANDOFF_INTERVAL_MS,
       fetchMaxBytesPerPartition: env.OFFSITE_ANALYZER_FETCH_MAX_BYTES_PER_PARTITION,
       sessionTimeoutMs: env.OFFSITE_ANALYZER_SESSION_TIMEOUT_MS,
-      query: (q) => queryRows(influxQuery, env.OFFSITE_INFLUX_ORG, q),
+      query: (bucket, q) => queryInfluxQL(influxQuery, bucket, q),
       bucket: env.OFFSITE_INFLUX_BUCKET,
       stability: {
         intervalMs: env.OFFSITE_ANALYZER_STABILITY_INTERVAL_MS,

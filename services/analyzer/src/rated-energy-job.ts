@@ -2,18 +2,17 @@
 // cumulative energy in InfluxDB for meters the registry leaves unconfigured; stored in
 // analyzer_rated_energy and handed to the engines through the registry view.
 import { deriveRatedWindowEnergy, type RatedEnergyOptions } from '@offsite/domain';
-import { flux } from '@offsite/influx';
+import { meterWindowLastQuery, type InfluxQLRunner } from '@offsite/influx';
 import type { Logger } from '@offsite/runtime';
 import type { RegistrySnapshot } from '@offsite/store';
 import { upsertRatedEnergy, type Db } from './analyzer-db.js';
 import { metersNeedingRatedEnergy } from './registry-view.js';
-import type { FluxQuery } from './stability-job.js';
 
 const WINDOW_MS = 15 * 60_000;
 
 export interface RatedEnergyJobOptions {
   db: Db;
-  query: FluxQuery;
+  query: InfluxQLRunner;
   /** Bucket of the telemetry (measurement `energy`, field `Cou` of factor `energy_kwh`, tag site = meter). */
   bucket: string;
   rated: Pick<RatedEnergyOptions, 'lookbackDays' | 'minKwh'>;
@@ -49,19 +48,19 @@ export async function loadWindowEnergies(
   from: Date,
   to: Date,
 ): Promise<{ start: number; kwh: number }[]> {
-  const rows = await opts.query<{ _time: string; _value: number }>(flux`from(bucket: ${opts.bucket})
-  |> range(start: ${from}, stop: ${to})
-  |> filter(fn: (r) => r._measurement == "energy" and r.enterprise == ${enterpriseId} and r.site == ${meterId})
-  |> filter(fn: (r) => r.factor == "energy_kwh" and r._field == "Cou")
-  |> aggregateWindow(every: 15m, fn: last, createEmpty: false)
-  |> keep(columns: ["_time", "_value"])`);
-  // Several series (device or interval tags) for one meter: the largest reading per window.
+  const series = await opts.query(
+    opts.bucket,
+    meterWindowLastQuery(enterpriseId, meterId, from, to, WINDOW_MS / 60_000),
+  );
+  // Several series (device or interval tags) for one meter: the largest reading per window. A window is keyed by
+  // its end, cut at `to` (the last window may be partial).
   const byStop = new Map<number, number>();
-  for (const r of rows) {
-    const t = Date.parse(r._time);
-    if (typeof r._value !== 'number' || !Number.isFinite(t)) continue;
-    byStop.set(t, Math.max(byStop.get(t) ?? -Infinity, r._value));
-  }
+  for (const s of series)
+    for (const r of s.rows) {
+      const stop = Math.min(Number(r.time) + WINDOW_MS, to.getTime());
+      if (typeof r.cou !== 'number' || !Number.isFinite(stop)) continue;
+      byStop.set(stop, Math.max(byStop.get(stop) ?? -Infinity, r.cou));
+    }
   return windowEnergies([...byStop].map(([stop, cou]) => ({ stop, cou })));
 }
 

@@ -7,7 +7,7 @@ import {
   type LimitView,
   type StabilityPolicy,
 } from '@offsite/domain';
-import { flux } from '@offsite/influx';
+import { hourlyAggregatesQuery, type InfluxQLRunner } from '@offsite/influx';
 import type { Logger } from '@offsite/runtime';
 import type { RegistrySnapshot } from '@offsite/store';
 import {
@@ -19,14 +19,9 @@ import {
   type StabilityRow,
 } from './analyzer-db.js';
 
-type ParameterizedQuery = ReturnType<typeof flux>;
-
-/** Runs a parameterised Flux query (the influx package's `flux` template) and returns its rows. */
-export type FluxQuery = <T>(query: ParameterizedQuery) => Promise<T[]>;
-
 export interface StabilityJobOptions {
   db: Db;
-  query: FluxQuery;
+  query: InfluxQLRunner;
   /** Bucket holding the `aggregate` measurement (on InfluxDB 1.8: `database/retention-policy`). */
   bucket: string;
   windowDays: number;
@@ -35,15 +30,6 @@ export interface StabilityJobOptions {
 }
 
 type Enterprise = RegistrySnapshot['enterprises'][number];
-
-interface HourRow {
-  _time: string;
-  site: string;
-  factor: string;
-  valid?: boolean | string;
-  value?: number;
-  converted?: number;
-}
 
 /** The monitored (site, factor) pairs of an enterprise: the factors its permit limits. */
 function monitored(e: Enterprise): { siteId: string; factor: string }[] {
@@ -72,31 +58,28 @@ function hourlyLimits(e: Enterprise): LimitView[] {
 
 /** Hourly aggregates of one enterprise in [from, to), one row per site/factor/hour. */
 export async function loadHourlyAggregates(
-  query: FluxQuery,
+  query: InfluxQLRunner,
   bucket: string,
   enterpriseId: string,
   from: Date,
   to: Date,
 ): Promise<AggregateOutput[]> {
-  const rows = await query<HourRow>(flux`from(bucket: ${bucket})
-  |> range(start: ${from}, stop: ${to})
-  |> filter(fn: (r) => r._measurement == "aggregate" and r.enterprise == ${enterpriseId} and r.interval == "hour")
-  |> filter(fn: (r) => r._field == "valid" or r._field == "value" or r._field == "converted")
-  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
-  |> keep(columns: ["_time", "site", "factor", "valid", "value", "converted"])`);
-  return rows.map((r) => ({
-    type: 'aggregate',
-    enterpriseId,
-    siteId: r.site,
-    factor: r.factor,
-    interval: 'hour',
-    start: Date.parse(r._time),
-    value: typeof r.value === 'number' ? r.value : null,
-    convertedValue: typeof r.converted === 'number' ? r.converted : null,
-    valid: r.valid === true || r.valid === 'true',
-    flag: 'N',
-    coverage: 0,
-  }));
+  const series = await query(bucket, hourlyAggregatesQuery(enterpriseId, from, to));
+  return series.flatMap((s) =>
+    s.rows.map((r): AggregateOutput => ({
+      type: 'aggregate',
+      enterpriseId,
+      siteId: s.tags.site ?? '',
+      factor: s.tags.factor ?? '',
+      interval: 'hour',
+      start: Number(r.time),
+      value: typeof r.value === 'number' ? r.value : null,
+      convertedValue: typeof r.converted === 'number' ? r.converted : null,
+      valid: r.valid === true,
+      flag: 'N',
+      coverage: 0,
+    })),
+  );
 }
 
 /** Computes and stores the rows of one enterprise (per outlet and '' for the whole enterprise). */

@@ -16,7 +16,7 @@ import {
   createInfluxClient,
   createInfluxWriter,
   ensureDatabase1x,
-  queryRows,
+  queryInfluxQL,
   toLine,
   type InfluxWriter,
 } from '@offsite/influx';
@@ -170,7 +170,7 @@ beforeAll(async () => {
     tickIntervalMs: 0,
     checkpointIntervalMs: 0,
     checkpointEveryRecords: 0,
-    query: (q) => queryRows(influx, influxConn().org, q),
+    query: (b, q) => queryInfluxQL(influx, b, q),
     bucket,
     // Scheduling off: the test runs the rounds itself.
     stability: { intervalMs: 0, windowDays: 2, policy: { minEffectiveTransmissionRate: 0.9 } },

@@ -1,0 +1,121 @@
+// InfluxQL over /query (InfluxDB 1.x, Enterprise and 3 answer it). Values are bind parameters (`$name` in the
+// statement, `params` in the request); names (measurements, tags, fields) cannot be bound and are quoted by `ident`.
+import type { InfluxDB } from '@influxdata/influxdb-client';
+import { classifyInfluxError, InfluxError } from './errors.js';
+
+/** A bind parameter's value. Dates are sent as RFC 3339 UTC strings (InfluxQL compares them with `time`). */
+export type InfluxQLParam = string | number | boolean | Date;
+
+export interface InfluxQLQuery {
+  statement: string;
+  params: Record<string, InfluxQLParam>;
+}
+
+/** An identifier quoted for InfluxQL: inside double quotes, `\` and `"` are escaped; control characters refused. */
+export function ident(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (name.length === 0 || /[\u0000-\u001f\u007f]/.test(name))
+    throw new InfluxError('INFLUX_REJECTED', `invalid InfluxQL identifier ${JSON.stringify(name)}`, false);
+  return `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+const PARAM = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Builds a query: the statement must name its values as `$name` placeholders present in `params`. */
+export function influxql(statement: string, params: Record<string, InfluxQLParam> = {}): InfluxQLQuery {
+  for (const [k, v] of Object.entries(params)) {
+    if (!PARAM.test(k)) throw new InfluxError('INFLUX_REJECTED', `invalid parameter name ${k}`, false);
+    if (typeof v === 'number' && !Number.isFinite(v))
+      throw new InfluxError('INFLUX_REJECTED', `parameter ${k} is not a finite number`, false);
+    if (v instanceof Date && Number.isNaN(v.getTime()))
+      throw new InfluxError('INFLUX_REJECTED', `parameter ${k} is an invalid date`, false);
+  }
+  for (const m of statement.matchAll(/\$([A-Za-z_][A-Za-z0-9_]*)/g))
+    if (!(m[1]! in params))
+      throw new InfluxError('INFLUX_REJECTED', `parameter $${m[1]} has no value`, false);
+  return { statement, params };
+}
+
+/** One series of a result: its measurement, tags (GROUP BY) and rows keyed by column. */
+export interface InfluxQLSeries {
+  name: string;
+  tags: Record<string, string>;
+  rows: Record<string, unknown>[];
+}
+
+interface RawResult {
+  results?: {
+    error?: string;
+    series?: { name: string; tags?: Record<string, string>; columns: string[]; values?: unknown[][] }[];
+  }[];
+  error?: string;
+}
+
+/** Runs a query: the bucket (`database` or `database/retention-policy`) and the query. */
+export type InfluxQLRunner = (bucket: string, query: InfluxQLQuery) => Promise<InfluxQLSeries[]>;
+
+/** Runs one InfluxQL statement on `bucket` (`database` or `database/retention-policy`) and returns its series. */
+export async function queryInfluxQL(
+  client: InfluxDB,
+  bucket: string,
+  query: InfluxQLQuery,
+): Promise<InfluxQLSeries[]> {
+  const [database, rp] = bucket.split('/');
+  const params = Object.fromEntries(
+    Object.entries(query.params).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v]),
+  );
+  const body = new URLSearchParams({
+    db: database!,
+    ...(rp ? { rp } : {}),
+    q: query.statement,
+    params: JSON.stringify(params),
+    epoch: 'ms',
+  }).toString();
+  let raw: RawResult;
+  try {
+    raw = (await client.transport.request('/query', body, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    })) as RawResult;
+  } catch (err) {
+    const e = classifyInfluxError(err);
+    throw new InfluxError('INFLUX_QUERY_FAILED', e.message, e.retryable, e.status, undefined, { cause: err });
+  }
+  const result = raw.results?.[0];
+  const error = raw.error ?? result?.error;
+  if (error !== undefined) throw new InfluxError('INFLUX_QUERY_FAILED', error, false);
+  return (result?.series ?? []).map((s) => ({
+    name: s.name,
+    tags: s.tags ?? {},
+    rows: (s.values ?? []).map((v) => Object.fromEntries(s.columns.map((c, i) => [c, v[i]]))),
+  }));
+}
+
+// ---- the queries the services run ---------------------------------------------------------------------------
+
+/** Hourly aggregates (measurement `aggregate`) of one enterprise in [from, to), one series per site/factor. */
+export function hourlyAggregatesQuery(enterpriseId: string, from: Date, to: Date): InfluxQLQuery {
+  return influxql(
+    `SELECT "valid", "value", "converted" FROM "aggregate" WHERE "enterprise" = $enterprise AND "interval" = $interval AND time >= $from AND time < $to GROUP BY "site", "factor"`,
+    { enterprise: enterpriseId, interval: 'hour', from, to },
+  );
+}
+
+/**
+ * The last cumulative energy (`energy` measurement, factor `energy_kwh`, field `Cou`) of one meter in each window of
+ * `windowMinutes` in [from, to), per series (device and interval tags); rows' `time` is the window start.
+ */
+export function meterWindowLastQuery(
+  enterpriseId: string,
+  meterId: string,
+  from: Date,
+  to: Date,
+  windowMinutes: number,
+): InfluxQLQuery {
+  if (!Number.isInteger(windowMinutes) || windowMinutes <= 0)
+    throw new InfluxError('INFLUX_REJECTED', `invalid window ${windowMinutes} min`, false);
+  return influxql(
+    `SELECT last("Cou") AS "cou" FROM "energy" WHERE "enterprise" = $enterprise AND "site" = $meter AND "factor" = $factor AND time >= $from AND time < $to GROUP BY time(${windowMinutes}m), * fill(none)`,
+    { enterprise: enterpriseId, meter: meterId, factor: 'energy_kwh', from, to },
+  );
+}
