@@ -6,9 +6,10 @@
  * @offsite/runtime's loadConfig, so `X_FILE` works as in the services and secrets are never echoed.
  */
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
+import type pg from 'pg';
+import { createPgPool } from '@offsite/store';
 import { Type, type Static, type TObject } from '@sinclair/typebox';
-import { ConfigError, PgUrl, loadConfig, type DeepReadonly } from '@offsite/runtime';
+import { ConfigError, PgSchema, PgUrl, loadConfig, type DeepReadonly } from '@offsite/runtime';
 import { EXIT_CONFIG, EXIT_INPUT_PROBLEM, UsageError, type CliIo } from './command.js';
 
 export type Environment = Record<string, string | undefined>;
@@ -150,18 +151,16 @@ export async function withSettings<T extends TObject>(
 /** Postgres as the services take it: `?sslmode=verify-full&sslrootcert=…` in the URL for TLS (files checked). */
 export const PgSettings = Type.Object({
   OFFSITE_PG_URL: PgUrl(),
-  OFFSITE_PG_SCHEMA: Type.String({ pattern: '^[a-z_][a-z0-9_]*$', default: 'public' }),
+  OFFSITE_PG_SCHEMA: PgSchema(),
 });
 
 /** A small pool on the configured database and schema (the schema first in the search_path). */
 export function openPool(settings: { OFFSITE_PG_URL: string; OFFSITE_PG_SCHEMA: string }): pg.Pool {
-  return new pg.Pool({
-    connectionString: settings.OFFSITE_PG_URL,
+  return createPgPool({
+    url: settings.OFFSITE_PG_URL,
+    schema: settings.OFFSITE_PG_SCHEMA,
     max: 2,
-    connectionTimeoutMillis: 10_000,
-    ...(settings.OFFSITE_PG_SCHEMA === 'public'
-      ? {}
-      : { options: `-c search_path=${settings.OFFSITE_PG_SCHEMA}` }),
+    connectionTimeoutMs: 10_000,
   });
 }
 

@@ -86,6 +86,7 @@ export {
   InfluxTlsEnv,
   KafkaSecurityEnv,
   MqttTlsEnv,
+  PgSchema,
   PgUrl,
   RedisTlsEnv,
   RedisUrl,

@@ -25,6 +25,8 @@ export function readCaFile(path: string): string | undefined {
 
 /** A Postgres URL; `sslrootcert`, `sslcert` and `sslkey` in its query must name readable files. */
 export const PgUrl = (): TString => Type.String({ minLength: 1, secret: true, check: 'postgres-url' });
+/** The Postgres schema a service works in (its search_path), `public` unless set. */
+export const PgSchema = (): TString => Type.String({ pattern: '^[a-z_][a-z0-9_]*$', default: 'public' });
 /** A Redis URL that `redisConnectionOptions` accepts. */
 export const RedisUrl = (): TString => Type.String({ minLength: 1, secret: true, check: 'redis-url' });
 

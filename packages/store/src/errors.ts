@@ -22,7 +22,8 @@ export class StoreError extends Error {
 }
 
 /**
- * Whether a driver error is transient. Connection failures (no SQLSTATE, or class 08), serialization
+ * Whether a driver error is transient: the one rule for Postgres. Connection failures (Node socket
+ * errors such as ECONNREFUSED, pg's own without a code, or class 08), serialization
  * failures and deadlocks (40xxx), too many connections / out of resources (53xxx), operator
  * intervention / shutdown (57P0x) may succeed on retry; everything else is a bug or bad data.
  */
@@ -30,8 +31,9 @@ export function isRetryablePgError(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const code = (err as { code?: unknown }).code;
   if (typeof code !== 'string') {
-    // Node socket errors (ECONNREFUSED, ECONNRESET, ETIMEDOUT) and pg's "Connection terminated".
-    return err instanceof Error;
+    // pg's own connection failures ("Connection terminated unexpectedly", a connect timeout) are
+    // plain Errors without a code; a TypeError or another named error is a bug, not worth retrying.
+    return (err as { name?: unknown }).name === 'Error';
   }
   if (/^E[A-Z]+$/.test(code)) return true;
   return code.startsWith('08') || code.startsWith('40') || code.startsWith('53') || code.startsWith('57P');

@@ -1,4 +1,12 @@
 export { StoreError, isRetryablePgError, type StoreErrorCode } from './errors.js';
+export {
+  createPgClient,
+  createPgPool,
+  pgConfig,
+  transaction,
+  type PgConnectionOptions,
+  type PgPoolOptions,
+} from './pg.js';
 export type { StoreLogger, Queryable } from './logger.js';
 export {
   checkCreditCode,

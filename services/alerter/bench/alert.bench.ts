@@ -36,13 +36,13 @@ import {
 } from '@offsite/kafka';
 import { createEmailChannel, createOutboxChannel, renderReminder, type Channel } from '@offsite/notify';
 import { createSilentLogger } from '@offsite/runtime';
-import { importRegistry, runMigrations } from '@offsite/store';
+import { importRegistry, pgConfig, runMigrations } from '@offsite/store';
 import { readSinkHeads } from '@offsite/testing';
 import { createAlerter } from '../src/app.js';
 import { createIntake } from '../src/intake.js';
 import { deviation } from '../src/int-support.js';
 import { defaultPolicy } from '../src/policy.js';
-import { alerterPgOptions } from '../src/repo.js';
+import { ALERTER_PG_SETTINGS } from '../src/repo.js';
 
 const need = (k: string) => {
   const v = process.env[k];
@@ -201,8 +201,7 @@ await admin.connect();
 await admin.query(`create schema ${schema}`);
 await admin.end();
 const pool = new pg.Pool({
-  connectionString: need('OFFSITE_PG_URL'),
-  options: alerterPgOptions(schema),
+  ...pgConfig({ url: need('OFFSITE_PG_URL'), schema, settings: ALERTER_PG_SETTINGS }),
   max: 20,
   // Named, and never closed while idle, so each phase's CPU of our Postgres backends is countable.
   application_name: `alert-bench-${id}`,

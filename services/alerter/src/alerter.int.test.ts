@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { importRegistry, runMigrations } from '@offsite/store';
+import { createPgPool, importRegistry, runMigrations } from '@offsite/store';
 import { createEmailChannel, createOutboxChannel, type Channel, NotifyError } from '@offsite/notify';
 import type { DeviationV1 } from '@offsite/contracts';
 import { readSinkMails, requireEnv, silentLogger, type SinkMail, until } from '@offsite/testing';
 import { createAckServer } from './ack-server.js';
 import { createAlerter, type Alerter } from './app.js';
 import { defaultPolicy, type AlertPolicy } from './policy.js';
-import { alerterPgOptions } from './repo.js';
+import { ALERTER_PG_SETTINGS } from './repo.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 /** Mails to addresses in `domain`, parsed (recipients, subject, Chinese text). */
@@ -91,7 +91,7 @@ describe('alerter on real Postgres, Redis and the SMTP sink', () => {
     await admin.connect();
     await admin.query(`create schema ${schema}`);
     await admin.end();
-    pool = new pg.Pool({ connectionString: url, options: alerterPgOptions(schema), max: 5 });
+    pool = createPgPool({ url, schema, settings: ALERTER_PG_SETTINGS, max: 5 });
     await runMigrations(pool, { logger: silentLogger });
     await importRegistry(pool, { path: path.join(root, 'registry/example.yaml') }, { logger: silentLogger });
     await pool.query(`update contacts set email = 'c' || id || '@${domain}' where email is not null`);

@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import {
   KafkaSecurityEnv,
+  PgSchema,
   PgUrl,
   RedisTlsEnv,
   RedisUrl,
@@ -35,7 +36,7 @@ export const AlerterEnv = Type.Object({
 
   // Postgres (cases, notifications, delivery log, acknowledgements) and Redis (BullMQ).
   OFFSITE_PG_URL: PgUrl(),
-  OFFSITE_PG_SCHEMA: Type.String({ default: 'public', pattern: '^[a-z_][a-z0-9_]*$' }),
+  OFFSITE_PG_SCHEMA: PgSchema(),
   /** Apply the store migrations at start (demo and tests; production runs them as a release step). */
   OFFSITE_ALERTER_MIGRATE: Type.Boolean({ default: false }),
   OFFSITE_REDIS_URL: RedisUrl(),

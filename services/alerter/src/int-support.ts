@@ -4,9 +4,9 @@
 import path from 'node:path';
 import pg from 'pg';
 import type { DeviationV1 } from '@offsite/contracts';
-import { importRegistry, runMigrations } from '@offsite/store';
+import { createPgPool, importRegistry, runMigrations } from '@offsite/store';
 import { readSinkHeads, silentLogger, type SinkHead } from '@offsite/testing';
-import { alerterPgOptions } from './repo.js';
+import { ALERTER_PG_SETTINGS } from './repo.js';
 
 /** Mails in the sink's directory whose Message-ID is in `midDomain` (envelope and Message-ID only). */
 export async function mails(dir: string, midDomain: string): Promise<SinkHead[]> {
@@ -51,7 +51,7 @@ export async function freshSchema(pgUrl: string, schema: string, domain: string)
   await admin.connect();
   await admin.query(`create schema ${schema}`);
   await admin.end();
-  const pool = new pg.Pool({ connectionString: pgUrl, options: alerterPgOptions(schema), max: 3 });
+  const pool = createPgPool({ url: pgUrl, schema, settings: ALERTER_PG_SETTINGS, max: 3 });
   await runMigrations(pool, { logger: silentLogger });
   await importRegistry(pool, { path: path.join(root, 'registry/example.yaml') }, { logger: silentLogger });
   await pool.query(`update contacts set email = 'c' || id || '@${domain}' where email is not null`);

@@ -17,9 +17,8 @@ import {
   withTimeout,
   type Component,
 } from '@offsite/runtime';
-import { runMigrations } from '@offsite/store';
+import { createPgPool, runMigrations } from '@offsite/store';
 import type { FastifyInstance } from 'fastify';
-import pg from 'pg';
 import { createAckServer } from './ack-server.js';
 import { createAlerter, type Alerter, type AlerterOptions } from './app.js';
 import { createChannels } from './channels.js';
@@ -30,7 +29,7 @@ import { alerterMetricDefinitions } from './metrics.js';
 import { defaultPolicy, type AlertPolicy } from './policy.js';
 import { readPolicyFile } from './policy-file.js';
 import { createRejectKeeper } from './receipt-rejects.js';
-import { alerterPgOptions } from './repo.js';
+import { ALERTER_PG_SETTINGS } from './repo.js';
 
 const { env, logger, registry, lifecycle, run } = bootService({ ...serviceConfig, process });
 // Before the first Kafka client: KafkaJS loads then, capturing the modules the fast paths replace.
@@ -48,12 +47,13 @@ try {
 
 const metrics = defineMetrics(registry, alerterMetricDefinitions);
 const topic = (name: string) => `${env.OFFSITE_ALERTER_TOPIC_PREFIX}${name}`;
-const pool = new pg.Pool({
-  connectionString: env.OFFSITE_PG_URL,
-  options: alerterPgOptions(env.OFFSITE_PG_SCHEMA),
+const pool = createPgPool({
+  url: env.OFFSITE_PG_URL,
+  schema: env.OFFSITE_PG_SCHEMA,
+  settings: ALERTER_PG_SETTINGS,
   max: 10,
+  logger,
 });
-pool.on('error', (err) => logger.warn({ err }, 'idle Postgres client error'));
 const kafka = createKafkaClient({
   ...kafkaSecurity(env),
   brokers: [...env.OFFSITE_KAFKA_BROKERS],

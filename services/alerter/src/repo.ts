@@ -14,8 +14,7 @@ export interface Db {
  * server's default: the development servers run with `synchronous_commit = off`, which would let a
  * Postgres crash forget a claim whose message already went out.
  */
-export const alerterPgOptions = (schema: string): string =>
-  `-c search_path=${schema} -c synchronous_commit=on`;
+export const ALERTER_PG_SETTINGS: Readonly<Record<string, string>> = { synchronous_commit: 'on' };
 
 /**
  * A named (prepared) statement: on each pooled connection Postgres parses and plans it once, and

@@ -1,6 +1,6 @@
 // The analyzer's environment, validated once at the edge (names as in .offsite/env for the servers).
 import { Type } from '@sinclair/typebox';
-import { InfluxTlsEnv, KafkaSecurityEnv, PgUrl, type ServiceConfig } from '@offsite/runtime';
+import { InfluxTlsEnv, KafkaSecurityEnv, PgSchema, PgUrl, type ServiceConfig } from '@offsite/runtime';
 
 export const AnalyzerEnv = Type.Object({
   OFFSITE_LOG_LEVEL: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn')], {
@@ -12,7 +12,7 @@ export const AnalyzerEnv = Type.Object({
   ...KafkaSecurityEnv,
   OFFSITE_PG_URL: PgUrl(),
   /** Postgres schema holding the registry and the analyzer tables. */
-  OFFSITE_PG_SCHEMA: Type.String({ default: 'public', pattern: '^[a-z_][a-z0-9_]*$' }),
+  OFFSITE_PG_SCHEMA: PgSchema(),
   OFFSITE_INFLUX_URL: Type.String({ format: 'uri' }),
   ...InfluxTlsEnv,
   OFFSITE_INFLUX_TOKEN: Type.String({ secret: true, default: '' }),

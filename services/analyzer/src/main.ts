@@ -3,7 +3,7 @@ import { makeConfig } from '@offsite/domain';
 import { createInfluxClient, createInfluxWriter, queryInfluxQL } from '@offsite/influx';
 import { installKafkajsFastPaths, createKafkaClient } from '@offsite/kafka';
 import { bootService, defineMetrics, kafkaSecurity, readCaFile, withTimeout } from '@offsite/runtime';
-import pg from 'pg';
+import { createPgPool } from '@offsite/store';
 import { createAnalyzer, type Analyzer } from './app.js';
 import { analyzerStartDeadlineMs, serviceConfig } from './config.js';
 
@@ -50,14 +50,7 @@ const metrics = defineMetrics(registry, {
   },
 });
 
-const pool = new pg.Pool({
-  connectionString: env.OFFSITE_PG_URL,
-  options: `-c search_path=${env.OFFSITE_PG_SCHEMA}`,
-  max: 5,
-});
-// An idle client whose backend went away (Postgres restart) emits 'error' on the pool: without a listener that
-// crashed the process. The pool drops that client; the next query opens a new connection.
-pool.on('error', (err) => logger.warn({ err }, 'idle Postgres connection failed'));
+const pool = createPgPool({ url: env.OFFSITE_PG_URL, schema: env.OFFSITE_PG_SCHEMA, max: 5, logger });
 const kafka = createKafkaClient({
   ...kafkaSecurity(env),
   brokers: [...env.OFFSITE_KAFKA_BROKERS],

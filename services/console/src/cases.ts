@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Queryable } from '@offsite/store';
+import { transaction, type Queryable } from '@offsite/store';
 import { appendAudit } from './audit.js';
 import { ConsoleError } from './errors.js';
 import { listedSql } from './listed.js';
@@ -428,9 +428,7 @@ export async function applyAction(
   now: Date = new Date(),
 ): Promise<{ id: string; reviewState: ReviewState; removalProposed?: boolean }> {
   if (!canReview(p)) throw new ConsoleError('FORBIDDEN', 'this role cannot act on deviations');
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  return transaction(pool, async (client) => {
     const locked = await lockCase(client, p, id);
     const { district_id, enterprise_id, rule, severity, suspected_falsification, ...before } = locked;
     if (!FROM[a.action]!.includes(before.review_state)) {
@@ -523,18 +521,12 @@ export async function applyAction(
       after,
       ...(requestId ? { requestId } : {}),
     });
-    await client.query('commit');
     return {
       id,
       reviewState: (after.review_state as ReviewState | undefined) ?? before.review_state,
       ...(effects.removalProposalId !== null ? { removalProposed: true } : {}),
     };
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** The enterprise acknowledges a case about itself (acknowledgement page). */
@@ -545,9 +537,7 @@ export async function enterpriseAcknowledge(
   note: string,
 ): Promise<void> {
   if (p.role !== 'enterprise') throw new ConsoleError('FORBIDDEN', 'only enterprise users acknowledge here');
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  return transaction(pool, async (client) => {
     const locked = await lockCase(client, p, id);
     const r = await client.query<{ enterprise_ack_at: Date | null }>(
       'select enterprise_ack_at from review_states where deviation_id = $1',
@@ -565,11 +555,5 @@ export async function enterpriseAcknowledge(
       before: { enterprise_ack_at: r.rows[0]?.enterprise_ack_at ?? null },
       after: { note },
     });
-    await client.query('commit');
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

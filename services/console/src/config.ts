@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import {
   InfluxTlsEnv,
   KafkaSecurityEnv,
+  PgSchema,
   PgUrl,
   RedisTlsEnv,
   RedisUrl,
@@ -34,6 +35,7 @@ export const Env = Type.Object({
   OFFSITE_CONSOLE_STREAMS_PER_SESSION: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
   OFFSITE_CONSOLE_MAINTENANCE_APPROVAL_HOURS: Type.Integer({ minimum: 1, maximum: 8760, default: 24 }),
   OFFSITE_PG_URL: PgUrl(),
+  OFFSITE_PG_SCHEMA: PgSchema(),
   OFFSITE_INFLUX_URL: Type.String({ format: 'uri' }),
   ...InfluxTlsEnv,
   OFFSITE_INFLUX_TOKEN: Type.String({ secret: true }),

@@ -1,6 +1,5 @@
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { kafkaMessage, kafkaTopics } from '@offsite/contracts';
 import {
   bootService,
@@ -13,7 +12,7 @@ import {
 } from '@offsite/runtime';
 import { createInfluxClient } from '@offsite/influx';
 import { installKafkajsFastPaths, createDurableProducer, createKafkaClient } from '@offsite/kafka';
-import { runMigrations } from '@offsite/store';
+import { createPgPool, runMigrations } from '@offsite/store';
 import { buildApp } from './app.js';
 import { serviceConfig } from './config.js';
 import { createArgonGate, createLoginGuard } from './login-guard.js';
@@ -25,8 +24,7 @@ const { env, logger, registry, lifecycle, run } = bootService({ ...serviceConfig
 // Before the first Kafka client: KafkaJS loads then, capturing the modules the fast paths replace.
 installKafkajsFastPaths(logger.child({ component: 'kafka' }));
 
-const pool = new pg.Pool({ connectionString: env.OFFSITE_PG_URL, max: 10 });
-pool.on('error', (err) => logger.error({ err }, 'idle Postgres client failed'));
+const pool = createPgPool({ url: env.OFFSITE_PG_URL, schema: env.OFFSITE_PG_SCHEMA, max: 10, logger });
 const influx = createInfluxClient(
   {
     url: env.OFFSITE_INFLUX_URL,

@@ -4,14 +4,14 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import pg from 'pg';
-import { ConfigError, createLogger, loadConfig } from '@offsite/runtime';
-import { runMigrations } from '@offsite/store';
+import { ConfigError, createLogger, loadConfig, PgSchema, PgUrl } from '@offsite/runtime';
+import { createPgPool, runMigrations } from '@offsite/store';
 import { Type } from '@sinclair/typebox';
 import { seedDemoUsers } from './seed.js';
 
 const SeedEnv = Type.Object({
-  OFFSITE_PG_URL: Type.String({ secret: true }),
+  OFFSITE_PG_URL: PgUrl(),
+  OFFSITE_PG_SCHEMA: PgSchema(),
   OFFSITE_CONSOLE_DEMO_CREDENTIALS: Type.String({ minLength: 1 }),
 });
 let env;
@@ -35,9 +35,10 @@ const passwordFor = (username: string): string => {
   return pw;
 };
 
-const pool = new pg.Pool({ connectionString: env.OFFSITE_PG_URL, max: 2 });
+const logger = createLogger({ service: 'console-seed', level: 'warn' });
+const pool = createPgPool({ url: env.OFFSITE_PG_URL, schema: env.OFFSITE_PG_SCHEMA, max: 2, logger });
 try {
-  await runMigrations(pool, { logger: createLogger({ service: 'console-seed', level: 'warn' }) });
+  await runMigrations(pool, { logger });
   const users = await seedDemoUsers(pool, passwordFor);
   await mkdir(dirname(file), { recursive: true });
   const lines = users.map((u) => `${u.username}=${known.get(u.username)}`);

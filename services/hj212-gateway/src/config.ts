@@ -1,7 +1,7 @@
 /** Environment schema of the HJ 212 gateway (validated once in main.ts). */
 import { isIP } from 'node:net';
 import { Type, type Static } from '@sinclair/typebox';
-import { KafkaSecurityEnv, PgUrl, type ServiceConfig } from '@offsite/runtime';
+import { KafkaSecurityEnv, PgSchema, PgUrl, type ServiceConfig } from '@offsite/runtime';
 
 export const GatewayEnv = Type.Object({
   OFFSITE_LOG_LEVEL: Type.Union(
@@ -58,7 +58,7 @@ export const GatewayEnv = Type.Object({
   }),
   OFFSITE_REGISTRY_CACHE_TTL_MS: Type.Integer({ minimum: 0, default: 30_000 }),
   OFFSITE_PG_URL: PgUrl(),
-  OFFSITE_PG_SCHEMA: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]*$' })),
+  OFFSITE_PG_SCHEMA: PgSchema(),
   OFFSITE_KAFKA_BROKERS: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
   ...KafkaSecurityEnv,
   OFFSITE_KAFKA_CLIENT_ID: Type.String({ default: 'hj212-gateway' }),

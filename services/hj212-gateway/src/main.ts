@@ -2,7 +2,7 @@
  * Composition root of the HJ 212 gateway: config → logger → metrics → Postgres (registry) →
  * Kafka producer + publisher → TCP server → lifecycle → ops server → signals.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { kafkaTopics, type TelemetryDlqV1 } from '@offsite/contracts';
 import {
   installKafkajsFastPaths,
@@ -13,7 +13,7 @@ import {
   type DurableProducer,
 } from '@offsite/kafka';
 import { bootService, kafkaSecurity, withTimeout } from '@offsite/runtime';
-import { findDeviceByMn, listenRegistryChanges } from '@offsite/store';
+import { createPgClient, createPgPool, findDeviceByMn, listenRegistryChanges } from '@offsite/store';
 import { serviceConfig, trustedProxies } from './config.js';
 import { createCommandIntake } from './command-intake.js';
 import { createCommandStore } from './command-store.js';
@@ -31,13 +31,8 @@ const { env, logger, registry, lifecycle, run } = bootService({
 // Before the first Kafka client: KafkaJS loads then, capturing the modules the fast paths replace.
 installKafkajsFastPaths(logger.child({ component: 'kafka' }));
 const metrics = createGatewayMetrics(registry);
-const schema = env.OFFSITE_PG_SCHEMA;
-const pgOptions = {
-  connectionString: env.OFFSITE_PG_URL,
-  ...(schema ? { options: `-c search_path=${schema}` } : {}),
-};
-const pool = new pg.Pool({ ...pgOptions, max: 5, connectionTimeoutMillis: 5_000 });
-pool.on('error', (err) => logger.warn({ err: err.message }, 'idle Postgres connection failed'));
+const pgConn = { url: env.OFFSITE_PG_URL, schema: env.OFFSITE_PG_SCHEMA, connectionTimeoutMs: 5_000 };
+const pool = createPgPool({ ...pgConn, max: 5, logger });
 const directory = createDeviceDirectory({
   find: (mn) => findDeviceByMn(pool, mn),
   ttlMs: env.OFFSITE_REGISTRY_CACHE_TTL_MS,
@@ -150,14 +145,13 @@ let unlisten: (() => Promise<void>) | undefined;
 lifecycle.register({
   name: 'registry-listener',
   start: async () => {
-    listener = new pg.Client(pgOptions);
+    listener = createPgClient(pgConn);
     listener.on('error', (err) => {
       logger.error({ err: err.message }, 'registry listener connection lost');
       void lifecycle.shutdown('registry listener lost', { error: err });
     });
     await listener.connect();
-    const listenSchema = schema ?? 'public';
-    unlisten = await listenRegistryChanges(listener, listenSchema, (change) => {
+    unlisten = await listenRegistryChanges(listener, pgConn.schema, (change) => {
       logger.info({ table: change.table }, 'registry changed; device cache cleared');
       directory.clear();
     });

@@ -1,6 +1,6 @@
 import { upstreamFeedTopics } from '@offsite/contracts';
 import { Type, type Static } from '@sinclair/typebox';
-import { KafkaSecurityEnv, PgUrl, type ServiceConfig } from '@offsite/runtime';
+import { KafkaSecurityEnv, PgSchema, PgUrl, type ServiceConfig } from '@offsite/runtime';
 
 export const IngestorEnv = Type.Object({
   OFFSITE_LOG_LEVEL: Type.Union(
@@ -20,7 +20,7 @@ export const IngestorEnv = Type.Object({
   OFFSITE_TELEMETRY_TOPIC: Type.String({ minLength: 1, default: 'telemetry.v1' }),
   OFFSITE_DLQ_TOPIC: Type.String({ minLength: 1, default: 'telemetry.dlq.v1' }),
   OFFSITE_PG_URL: PgUrl(),
-  OFFSITE_PG_SCHEMA: Type.String({ pattern: '^[a-z_][a-z0-9_]*$', default: 'public' }),
+  OFFSITE_PG_SCHEMA: PgSchema(),
   OFFSITE_KAFKA_COMPRESSION: Type.Union([Type.Literal('auto'), Type.Literal('none'), Type.Literal('gzip')], {
     default: 'auto',
   }),

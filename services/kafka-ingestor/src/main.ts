@@ -6,8 +6,7 @@ import {
   resolveCompression,
 } from '@offsite/kafka';
 import { bootService, defineMetrics, kafkaSecurity } from '@offsite/runtime';
-import { createRegistryCache } from '@offsite/store';
-import pg from 'pg';
+import { createPgClient, createPgPool, createRegistryCache } from '@offsite/store';
 import { createKafkaIngestor, ingestorMetricDefinitions } from './app.js';
 import { serviceConfig } from './config.js';
 import { indexRegistry } from './registry-index.js';
@@ -26,12 +25,11 @@ const producer = createDurableProducer(kafka, {
   logger: logger.child({ component: 'producer' }),
   compression: resolveCompression(env.OFFSITE_KAFKA_COMPRESSION, env.OFFSITE_KAFKA_BROKERS),
 });
-const pgOptions =
-  env.OFFSITE_PG_SCHEMA === 'public' ? {} : { options: `-c search_path=${env.OFFSITE_PG_SCHEMA}` };
+const pgConn = { url: env.OFFSITE_PG_URL, schema: env.OFFSITE_PG_SCHEMA };
 const registrySource = createRegistryCache({
   index: indexRegistry,
-  pool: new pg.Pool({ connectionString: env.OFFSITE_PG_URL, max: 2, ...pgOptions }),
-  listenClient: new pg.Client({ connectionString: env.OFFSITE_PG_URL, ...pgOptions }),
+  pool: createPgPool({ ...pgConn, max: 2, logger }),
+  listenClient: createPgClient(pgConn),
   schema: env.OFFSITE_PG_SCHEMA,
   logger,
 });

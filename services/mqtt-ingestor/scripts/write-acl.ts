@@ -6,8 +6,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { loadRegistrySnapshot } from '@offsite/store';
-import pg from 'pg';
+import { createPgPool, loadRegistrySnapshot } from '@offsite/store';
 import { writeMosquittoAuth } from '../src/acl.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -20,11 +19,7 @@ const need = (name: string): string => {
   return v;
 };
 const schema = process.env.OFFSITE_PG_SCHEMA || 'public';
-const pool = new pg.Pool({
-  connectionString: need('OFFSITE_PG_URL'),
-  max: 1,
-  ...(schema === 'public' ? {} : { options: `-c search_path=${schema}` }),
-});
+const pool = createPgPool({ url: need('OFFSITE_PG_URL'), schema, max: 1 });
 try {
   const snapshot = await loadRegistrySnapshot(pool);
   const result = await writeMosquittoAuth({

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { KafkaSecurityEnv, MqttTlsEnv, PgUrl, type ServiceConfig } from '@offsite/runtime';
+import { KafkaSecurityEnv, MqttTlsEnv, PgSchema, PgUrl, type ServiceConfig } from '@offsite/runtime';
 
 export const IngestorEnv = Type.Object({
   OFFSITE_LOG_LEVEL: Type.Union(
@@ -14,7 +14,7 @@ export const IngestorEnv = Type.Object({
   OFFSITE_TELEMETRY_TOPIC: Type.String({ minLength: 1, default: 'telemetry.v1' }),
   OFFSITE_DLQ_TOPIC: Type.String({ minLength: 1, default: 'telemetry.dlq.v1' }),
   OFFSITE_PG_URL: PgUrl(),
-  OFFSITE_PG_SCHEMA: Type.String({ pattern: '^[a-z_][a-z0-9_]*$', default: 'public' }),
+  OFFSITE_PG_SCHEMA: PgSchema(),
   OFFSITE_MQTT_URL: Type.String({ minLength: 1 }),
   ...MqttTlsEnv,
   OFFSITE_MQTT_USERNAME: Type.String({ default: '' }),

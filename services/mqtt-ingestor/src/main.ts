@@ -7,8 +7,7 @@ import {
   resolveCompression,
 } from '@offsite/kafka';
 import { bootService, kafkaSecurity, readCaFile } from '@offsite/runtime';
-import { createRegistryCache } from '@offsite/store';
-import pg from 'pg';
+import { createPgClient, createPgPool, createRegistryCache } from '@offsite/store';
 import { serviceConfig } from './config.js';
 import { createMqttIngestor } from './ingestor.js';
 import { createIngestorMetrics } from './metrics.js';
@@ -44,12 +43,11 @@ const publisher = createPublisher({
       'produce failed; retrying (upstream not acknowledged)',
     ),
 });
-const pgOptions =
-  env.OFFSITE_PG_SCHEMA === 'public' ? {} : { options: `-c search_path=${env.OFFSITE_PG_SCHEMA}` };
+const pgConn = { url: env.OFFSITE_PG_URL, schema: env.OFFSITE_PG_SCHEMA };
 const registrySource = createRegistryCache({
   index: indexRegistry,
-  pool: new pg.Pool({ connectionString: env.OFFSITE_PG_URL, max: 2, ...pgOptions }),
-  listenClient: new pg.Client({ connectionString: env.OFFSITE_PG_URL, ...pgOptions }),
+  pool: createPgPool({ ...pgConn, max: 2, logger }),
+  listenClient: createPgClient(pgConn),
   schema: env.OFFSITE_PG_SCHEMA,
   logger,
   onReload: (ok) => metrics.registryReloads.inc({ result: ok ? 'ok' : 'error' }),

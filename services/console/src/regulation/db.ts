@@ -1,21 +1,17 @@
 import type pg from 'pg';
-import { isRetryable } from '@offsite/runtime/errors';
-import { RegulationError, regulationError } from '@offsite/regulation';
+import { regulationError, RegulationError } from '@offsite/regulation';
+import { isRetryablePgError, transaction as pgTransaction, type Queryable } from '@offsite/store';
 
 /** A `pg.Pool` (or anything that hands out clients and runs queries). */
 export type Db = Pick<pg.Pool, 'query' | 'connect'>;
-export type Queryable = Pick<pg.ClientBase, 'query'>;
+export type { Queryable };
 
-const RETRYABLE_SQLSTATE = /^(08|40|53|57P)/;
-
-/** Wraps driver errors as QUERY_FAILED (retryable for connection loss, serialization failure, overload). */
+/** Wraps driver errors as QUERY_FAILED (retryable as the store's rule says: connection loss, serialization failure, overload). */
 export function wrapPgError(err: unknown, what: string): RegulationError {
   if (err instanceof RegulationError) return err;
   const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
-  const retryable =
-    typeof code === 'string' ? RETRYABLE_SQLSTATE.test(code) || isRetryable(err) : isRetryable(err);
   return regulationError('QUERY_FAILED', `${what} failed`, {
-    retryable,
+    retryable: isRetryablePgError(err),
     cause: err,
     details: { sqlstate: code },
   });
@@ -35,22 +31,10 @@ export async function query<R extends pg.QueryResultRow>(
 }
 
 export async function transaction<T>(db: Db, what: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  let client: pg.PoolClient;
   try {
-    client = await db.connect();
+    return await pgTransaction(db, fn);
   } catch (err) {
     throw wrapPgError(err, what);
-  }
-  try {
-    await client.query('begin');
-    const out = await fn(client);
-    await client.query('commit');
-    return out;
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw wrapPgError(err, what);
-  } finally {
-    client.release();
   }
 }
 

@@ -1,0 +1,93 @@
+// The one way every service and the CLI open Postgres: a pool (or a client, for LISTEN) on
+// OFFSITE_PG_URL with OFFSITE_PG_SCHEMA as the search_path, a transaction helper, and the rule that
+// says which driver errors are worth retrying (isRetryablePgError in errors.ts).
+import pg from 'pg';
+import type { StoreLogger } from './logger.js';
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+const SETTING_VALUE = /^[A-Za-z0-9_.]+$/;
+
+export interface PgConnectionOptions {
+  /** OFFSITE_PG_URL; TLS as `?sslmode=verify-full&sslrootcert=/path/ca.pem`. */
+  url: string;
+  /** OFFSITE_PG_SCHEMA: the search_path of every session (a lower-case identifier). */
+  schema: string;
+  /** Further settings of every session, e.g. `{ synchronous_commit: 'on' }`. */
+  settings?: Readonly<Record<string, string>>;
+  /** How long to wait for a connection before failing (pg's default: no limit). */
+  connectionTimeoutMs?: number;
+}
+
+export interface PgPoolOptions extends PgConnectionOptions {
+  /** Most connections the pool opens. */
+  max: number;
+  /**
+   * Logs an idle client's failure (its backend went away, e.g. a Postgres restart): without a
+   * listener that 'error' would crash the process. The pool drops the client; the next query
+   * opens a new connection.
+   */
+  logger?: Pick<StoreLogger, 'warn'>;
+}
+
+/** The pg client configuration for these options (for `new pg.Client` / `new pg.Pool`). */
+export function pgConfig(o: PgConnectionOptions): pg.ClientConfig {
+  if (!IDENTIFIER.test(o.schema)) throw new RangeError(`not a schema name: ${JSON.stringify(o.schema)}`);
+  const options = [`-c search_path=${o.schema}`];
+  for (const [name, value] of Object.entries(o.settings ?? {})) {
+    if (!IDENTIFIER.test(name) || !SETTING_VALUE.test(value))
+      throw new RangeError(`not a Postgres setting: ${name}=${JSON.stringify(value)}`);
+    options.push(`-c ${name}=${value}`);
+  }
+  return {
+    connectionString: o.url,
+    options: options.join(' '),
+    ...(o.connectionTimeoutMs === undefined ? {} : { connectionTimeoutMillis: o.connectionTimeoutMs }),
+  };
+}
+
+export function createPgPool(o: PgPoolOptions): pg.Pool {
+  const pool = new pg.Pool({ ...pgConfig(o), max: o.max });
+  pool.on('error', (err) => o.logger?.warn({ err }, 'idle Postgres connection failed'));
+  return pool;
+}
+
+/** A dedicated, not yet connected client (e.g. for LISTEN) with the same settings. */
+export function createPgClient(o: PgConnectionOptions): pg.Client {
+  return new pg.Client(pgConfig(o));
+}
+
+/**
+ * Runs `fn` in one transaction on one connection of the pool: commit when it resolves, rollback
+ * (and the error rethrown unchanged) when it throws. Classify a failure with `isRetryablePgError`.
+ */
+export async function transaction<T>(
+  pool: Pick<pg.Pool, 'connect'>,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  // A checked-out client has no 'error' listener of the pool's: a backend that goes away between two
+  // statements (Postgres restart, admin command) would emit an unhandled 'error' and crash the
+  // process. Kept here, it fails the transaction's next statement instead.
+  let lost: Error | undefined;
+  const onError = (err: Error): void => {
+    lost ??= err;
+  };
+  client.on('error', onError);
+  // A connection that was lost or whose rollback failed is closed, not given back for reuse.
+  let broken: Error | undefined;
+  try {
+    await client.query('begin');
+    const out = await fn(client);
+    await client.query('commit');
+    return out;
+  } catch (err) {
+    broken = await client.query('rollback').then(
+      () => lost,
+      (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+    );
+    throw err;
+  } finally {
+    client.off('error', onError);
+    client.release(broken ?? lost);
+  }
+}
