@@ -1,4 +1,5 @@
 // Every threshold of the engine, with the documented defaults (README.md lists them all).
+import { SHANGHAI_OFFSET_MINUTES } from './calendar.js';
 import type { Severity } from './model.js';
 
 const MIN = 60_000;
@@ -110,7 +111,7 @@ export type DeepPartial<T> = {
 };
 
 export const defaultConfig: EngineConfig = {
-  timezoneOffsetMinutes: 480,
+  timezoneOffsetMinutes: SHANGHAI_OFFSET_MINUTES,
   latenessHorizonMs: 48 * HOUR,
   validFlags: ['N'],
   gas: {

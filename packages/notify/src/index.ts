@@ -15,7 +15,6 @@ export {
   renderPlainMessage,
   renderReminder,
   ruleLabel,
-  shanghaiTime,
   type ReminderItem,
   type ReminderKind,
   type ReminderModel,

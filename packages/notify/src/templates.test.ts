@@ -1,4 +1,4 @@
-import { renderReminder, shanghaiTime, type ReminderModel } from './templates.js';
+import { renderReminder, type ReminderModel } from './templates.js';
 import { smsSegments } from './sms-segments.js';
 
 const base: ReminderModel = {
@@ -25,10 +25,6 @@ const base: ReminderModel = {
 };
 
 describe('reminder templates', () => {
-  it('formats times in Asia/Shanghai', () => {
-    expect(shanghaiTime(new Date('2026-03-01T16:30:00Z'))).toBe('2026-03-02 00:30');
-  });
-
   it('says the enterprise is resuming work, names the facility and the evidence, in Chinese', () => {
     const r = renderReminder(base, 'zh', { smsSignName: '青澜生态' });
     expect(r.subject).toBe('【青澜市生态环境局】提醒：青澜热电有限公司产治污不同步（治污设施未运行）');

@@ -1,3 +1,4 @@
+import { formatShanghai } from '@offsite/domain/calendar';
 import type { Language } from './channel.js';
 import { fitSms, smsLength } from './sms-segments.js';
 
@@ -86,11 +87,6 @@ export function factorLabel(code: string, lang: Language): string {
   return f ? `${f[lang]}(${code})` : code;
 }
 
-/** Asia/Shanghai wall time (no DST, fixed +08:00): "2026-03-01 10:00". */
-export function shanghaiTime(t: Date): string {
-  return new Date(t.getTime() + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ');
-}
-
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -102,7 +98,7 @@ function name(v: { zh: string; en?: string }, lang: Language): string {
 function evidenceLine(e: ReminderItem['evidence'][number], lang: Language): string {
   const limit = e.limit === undefined ? '' : lang === 'zh' ? `，限值 ${e.limit}` : `, limit ${e.limit}`;
   const flag = e.flag ? (lang === 'zh' ? `，标记 ${e.flag}` : `, flag ${e.flag}`) : '';
-  return `${shanghaiTime(e.time)} ${factorLabel(e.factor, lang)} ${e.stat}=${e.value}${limit}${flag}`;
+  return `${formatShanghai(e.time)} ${factorLabel(e.factor, lang)} ${e.stat}=${e.value}${limit}${flag}`;
 }
 
 const MAX_EVIDENCE = 6;
@@ -110,8 +106,8 @@ const MAX_EVIDENCE = 6;
 function itemLines(item: ReminderItem, lang: Language): string[] {
   const head =
     lang === 'zh'
-      ? `【${ruleLabel(item.rule, 'zh')}】设施：${name(item.facility, 'zh')}${item.factor ? `，因子：${factorLabel(item.factor, 'zh')}` : ''}，级别：${SEVERITY[item.severity]?.zh ?? item.severity}，自 ${shanghaiTime(item.openedAt)} 起（北京时间）${item.resolvedAt ? `，已于 ${shanghaiTime(item.resolvedAt)} 恢复` : ''}`
-      : `[${ruleLabel(item.rule, 'en')}] facility: ${name(item.facility, 'en')}${item.factor ? `, factor: ${factorLabel(item.factor, 'en')}` : ''}, severity: ${item.severity}, since ${shanghaiTime(item.openedAt)} (UTC+8)${item.resolvedAt ? `, cleared at ${shanghaiTime(item.resolvedAt)}` : ''}`;
+      ? `【${ruleLabel(item.rule, 'zh')}】设施：${name(item.facility, 'zh')}${item.factor ? `，因子：${factorLabel(item.factor, 'zh')}` : ''}，级别：${SEVERITY[item.severity]?.zh ?? item.severity}，自 ${formatShanghai(item.openedAt)} 起（北京时间）${item.resolvedAt ? `，已于 ${formatShanghai(item.resolvedAt)} 恢复` : ''}`
+      : `[${ruleLabel(item.rule, 'en')}] facility: ${name(item.facility, 'en')}${item.factor ? `, factor: ${factorLabel(item.factor, 'en')}` : ''}, severity: ${item.severity}, since ${formatShanghai(item.openedAt)} (UTC+8)${item.resolvedAt ? `, cleared at ${formatShanghai(item.resolvedAt)}` : ''}`;
   const ev = item.evidence.slice(0, MAX_EVIDENCE).map((e) => `  · ${evidenceLine(e, lang)}`);
   const more =
     item.evidence.length > MAX_EVIDENCE
@@ -170,7 +166,7 @@ function introOf(m: ReminderModel, lang: Language): string[] {
       );
     if (m.kind === 'escalation')
       lines.push(
-        `${ent}的以下异常${m.firstRemindedAt ? `自 ${shanghaiTime(m.firstRemindedAt)} 提醒后` : ''}企业仍未确认，请督促整改：`,
+        `${ent}的以下异常${m.firstRemindedAt ? `自 ${formatShanghai(m.firstRemindedAt)} 提醒后` : ''}企业仍未确认，请督促整改：`,
       );
     if (m.kind === 'resolved') lines.push(`${ent}的以下异常已恢复正常，感谢配合：`);
     if (m.kind === 'supervisor-alert')
@@ -186,7 +182,7 @@ function introOf(m: ReminderModel, lang: Language): string[] {
       );
     if (m.kind === 'escalation')
       lines.push(
-        `${ent} has not acknowledged the following deviations${m.firstRemindedAt ? ` since the reminder of ${shanghaiTime(m.firstRemindedAt)}` : ''}; please follow up:`,
+        `${ent} has not acknowledged the following deviations${m.firstRemindedAt ? ` since the reminder of ${formatShanghai(m.firstRemindedAt)}` : ''}; please follow up:`,
       );
     if (m.kind === 'resolved') lines.push(`The following deviations at ${ent} have cleared. Thank you:`);
     if (m.kind === 'supervisor-alert')
@@ -203,7 +199,7 @@ function introOf(m: ReminderModel, lang: Language): string[] {
 
 function ackLines(m: ReminderModel, lang: Language): string[] {
   if (!m.ackUrl) return [];
-  const exp = m.ackExpiresAt ? shanghaiTime(m.ackExpiresAt) : '';
+  const exp = m.ackExpiresAt ? formatShanghai(m.ackExpiresAt) : '';
   return lang === 'zh'
     ? [
         `请点击以下链接确认收到、说明原因并填写预计整改完成时间${exp ? `（链接 ${exp} 前有效）` : ''}：`,
@@ -256,7 +252,7 @@ export function renderReminder(
       ? ruleLabel(first.rule, lang) +
         (m.items.length > 1 ? (lang === 'zh' ? `等${m.items.length}项` : ` +${m.items.length - 1}`) : '')
       : '',
-    time: first ? shanghaiTime(first.openedAt) : '',
+    time: first ? formatShanghai(first.openedAt) : '',
     link: m.ackUrl ?? '',
   };
   const resumption = m.resumption

@@ -2,7 +2,7 @@
 // the enterprise, its violations and the analyzer's stability metrics; every criterion is reported
 // with its value and requirement, so the console can show why an enterprise is or is not eligible.
 import { isStablyCompliant, type StabilityMetrics } from '@offsite/domain';
-import { addDays, addYears, shanghaiDate } from './calendar.js';
+import { addDays, addYears, shanghaiDate } from '@offsite/domain/calendar';
 
 export type CreditRating = 'A' | 'B' | 'C' | 'D';
 

@@ -2,7 +2,7 @@
 // deadlines and its CSV. Monthly reports are due on the 25th of the following month; officers of a
 // district are reminded on the 20th if it has not been submitted. The console computes the figures
 // from its supervision-outcome ledger, complaints and inspections and the alerter's read API.
-import { addDays, monthRange, shanghaiDate, shanghaiTime } from './calendar.js';
+import { addDays, atShanghaiTime, monthRange, shanghaiDate } from '@offsite/domain/calendar';
 import { toCsv } from './csv.js';
 
 export type OutcomeKind =
@@ -59,7 +59,7 @@ export interface MonthlyReport {
 
 export function reportDeadlines(month: string): { dueAt: Date; remindAt: Date } {
   const next = monthRange(month).nextFirstDay;
-  return { dueAt: shanghaiTime(addDays(next, 24), 23, 59), remindAt: shanghaiTime(addDays(next, 19), 9) };
+  return { dueAt: atShanghaiTime(addDays(next, 24), 23, 59), remindAt: atShanghaiTime(addDays(next, 19), 9) };
 }
 
 export interface PeriodSummary {

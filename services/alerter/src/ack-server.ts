@@ -1,13 +1,8 @@
 // The enterprise acknowledgement page and the SMS delivery-receipt callbacks (one small Fastify server).
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import {
-  isNotifyError,
-  parseAliyunReceipts,
-  parseTencentReceipts,
-  ruleLabel,
-  shanghaiTime,
-} from '@offsite/notify';
+import { formatShanghai } from '@offsite/domain/calendar';
+import { isNotifyError, parseAliyunReceipts, parseTencentReceipts, ruleLabel } from '@offsite/notify';
 import type { Alerter, ReceiptCounts } from './app.js';
 
 export interface AckServerOptions {
@@ -140,7 +135,7 @@ export function createAckServer(opts: AckServerOptions): FastifyInstance {
     const items = v.items
       .map(
         (i) =>
-          `<li><b>${esc(ruleLabel(i.rule, lang))}</b> — ${esc(name(i.facility))}<br>${esc(t.since)}: ${esc(shanghaiTime(i.openedAt))}${i.resolvedAt ? ` (${esc(t.cleared)} ${esc(shanghaiTime(i.resolvedAt))})` : ''}<br><small>${esc(i.summary)}</small></li>`,
+          `<li><b>${esc(ruleLabel(i.rule, lang))}</b> — ${esc(name(i.facility))}<br>${esc(t.since)}: ${esc(formatShanghai(i.openedAt))}${i.resolvedAt ? ` (${esc(t.cleared)} ${esc(formatShanghai(i.resolvedAt))})` : ''}<br><small>${esc(i.summary)}</small></li>`,
       )
       .join('');
     const other = lang === 'zh' ? 'en' : 'zh';
@@ -153,7 +148,7 @@ export function createAckServer(opts: AckServerOptions): FastifyInstance {
         `<form method="post" action="ack"><input type="hidden" name="t" value="${esc(token)}"><input type="hidden" name="lang" value="${lang}">` +
         `<label>${esc(t.cause)}<textarea name="cause" required maxlength="2000" rows="4"></textarea></label>` +
         `<label>${esc(t.fix)}<input type="datetime-local" name="expectedFixAt"></label>` +
-        `<p><button type="submit">${esc(t.submit)}</button></p></form><p><small>${esc(t.expires(shanghaiTime(v.expiresAt)))}</small></p>`,
+        `<p><button type="submit">${esc(t.submit)}</button></p></form><p><small>${esc(t.expires(formatShanghai(v.expiresAt)))}</small></p>`,
     );
   }
 

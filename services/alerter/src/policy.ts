@@ -1,3 +1,4 @@
+import { SHANGHAI_OFFSET_MINUTES, shanghaiMinuteOfDay } from '@offsite/domain/calendar';
 import type { DeviationV1 } from '@offsite/contracts';
 
 export type ContactRole = 'legal' | 'env-manager' | 'operator' | 'contact';
@@ -133,9 +134,9 @@ function minutesOf(hhmm: string): number {
  */
 export function afterQuietHours(at: Date, quiet: AlertPolicy['quietHours'], urgent: boolean): Date {
   if (!quiet || urgent) return at;
-  const offset = 8 * 60;
+  const offset = SHANGHAI_OFFSET_MINUTES;
   const local = Math.floor(at.getTime() / 60_000) + offset; // minutes since epoch, local
-  const minuteOfDay = ((local % 1440) + 1440) % 1440;
+  const minuteOfDay = shanghaiMinuteOfDay(at);
   const start = minutesOf(quiet.start);
   const end = minutesOf(quiet.end);
   const inside =

@@ -1,6 +1,7 @@
 // What a review action means for the regulatory side: report figures (the `regulatory_events`
 // ledger of @offsite/regulation) and positive-list removal proposals. Runs inside the action's
 // transaction, so the action, its audit entry and these records commit or roll back together.
+import { endOfShanghaiDay } from '@offsite/domain/calendar';
 import { proposeRemoval, recordOutcome, type Queryable, type RemovalTrigger } from './regulation/index.js';
 import type { ReviewAction, ReviewState } from './review-model.js';
 import type { Principal } from './principal.js';
@@ -34,11 +35,6 @@ export function removalTrigger(i: {
   if (i.decision === 'penalty' && (i.severity === 'high' || i.severity === 'critical'))
     return 'serious-violation';
   return null;
-}
-
-/** End of a rectification deadline day in Asia/Shanghai. */
-function endOfShanghaiDay(date: string): Date {
-  return new Date(Date.parse(`${date}T00:00:00+08:00`) + 86_400_000 - 1);
 }
 
 export async function recordReviewOutcomes(

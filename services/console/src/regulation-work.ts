@@ -15,7 +15,8 @@ import {
   type Reminders,
 } from './regulation/index.js';
 import type { MessageRequestV1 } from '@offsite/contracts';
-import { maskAddress, shanghaiTime } from '@offsite/notify';
+import { formatShanghai } from '@offsite/domain/calendar';
+import { maskAddress } from '@offsite/notify';
 import type { Logger } from '@offsite/runtime';
 
 /** Hands a message request to the alerter (resolves once Kafka acknowledged it). */
@@ -69,7 +70,7 @@ export function renderRegulationReminder(
   ctx: { enterpriseName?: string; districtName?: string; summary?: string; urgency?: string },
 ): { subject: string; text: string; sms: string } {
   if (r.kind === 'complaint') {
-    const due = shanghaiTime(new Date(r.dueAt));
+    const due = formatShanghai(new Date(r.dueAt));
     const s = STAGE[r.stage];
     const ent = ctx.enterpriseName ?? r.enterpriseId;
     const state = r.overdue
@@ -91,7 +92,7 @@ export function renderRegulationReminder(
       sms: `信访举报#${r.complaintId}（${ent}）${state.zh}，时限${due}，请及时处理。`,
     };
   }
-  const due = shanghaiTime(new Date(r.dueAt));
+  const due = formatShanghai(new Date(r.dueAt));
   const district = ctx.districtName ?? r.districtId;
   return {
     subject: `【月度报告】${district} ${r.month} 月度报告待提交（截止 ${due}）/ Monthly report ${r.month} due`,

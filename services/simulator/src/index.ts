@@ -1,11 +1,10 @@
 /** Public surface of the simulator for tests and flows (the process itself is src/main.ts). */
 export { createRng, deriveSeed, streamRng, type Rng } from './rng.js';
 export { buildFleet, type Fleet, type LoggerSpec, type MeterSpec, type EnterpriseSpec } from './fleet.js';
-export { productionLoad, shanghaiHour, converted, FACTOR_MODELS, type LoadProfile } from './patterns.js';
+export { productionLoad, converted, FACTOR_MODELS, type LoadProfile } from './patterns.js';
 export {
   planStandardScenarios,
   activeScenario,
-  shanghaiMidnight,
   SCENARIO_KINDS,
   type Scenario,
   type ScenarioKind,

@@ -8,6 +8,7 @@
  * their running status (`SBn-RS`, CN 2021) with each real-time upload (with each minute upload on a
  * minute-only outlet): 0 while the facility's meter is switched off (treatment-off scenario), else 1.
  */
+import { shanghaiHour, startOfShanghaiDay } from '@offsite/domain/calendar';
 import {
   FACTOR_CODES_2005_TO_2017,
   dataCp,
@@ -18,17 +19,9 @@ import {
   type PacketInput,
 } from '@offsite/hj212';
 import type { LoggerSpec } from './fleet.js';
-import {
-  Ar1,
-  converted,
-  factorModel,
-  productionLoad,
-  roundTo,
-  shanghaiHour,
-  type LoadProfile,
-} from './patterns.js';
+import { Ar1, converted, factorModel, productionLoad, roundTo, type LoadProfile } from './patterns.js';
 import { streamRng, type Rng } from './rng.js';
-import { activeScenario, shanghaiMidnight, type Scenario } from './scenarios.js';
+import { activeScenario, type Scenario } from './scenarios.js';
 
 export type UploadCn = '2011' | '2021' | '2051' | '2061' | '2031';
 
@@ -116,7 +109,7 @@ export class DataLoggerModel {
     this.nextRealtime = Math.ceil(start / rt) * rt;
     this.nextMinute = Math.floor(start / mi) * mi + mi;
     this.nextHour = Math.floor(start / HOUR) * HOUR + HOUR;
-    this.nextDay = shanghaiMidnight(start) + DAY;
+    this.nextDay = startOfShanghaiDay(start) + DAY;
   }
 
   /** Event time of the next thing this logger does. */

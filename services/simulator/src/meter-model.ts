@@ -4,8 +4,9 @@
  * meter-energy.v1 JSON payload on offsite/v1/{enterpriseId}/meters/{meterId}/energy.
  */
 import { mqttTopics, type MeterEnergyV1 } from '@offsite/contracts';
+import { shanghaiHour } from '@offsite/domain/calendar';
 import type { MeterSpec } from './fleet.js';
-import { productionLoad, roundTo, shanghaiHour, type LoadProfile } from './patterns.js';
+import { productionLoad, roundTo, type LoadProfile } from './patterns.js';
 import { streamRng, type Rng } from './rng.js';
 import { activeScenario, type Scenario } from './scenarios.js';
 

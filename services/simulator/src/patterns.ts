@@ -6,13 +6,6 @@ import type { Rng } from './rng.js';
 
 export type LoadProfile = 'continuous' | 'day-shift' | 'two-shift';
 
-const HOUR_MS = 3_600_000;
-/** Asia/Shanghai local hour of day (fractional), no daylight saving. */
-export function shanghaiHour(t: number): number {
-  const h = ((t + 8 * HOUR_MS) / HOUR_MS) % 24;
-  return h < 0 ? h + 24 : h;
-}
-
 /** Industries that run around the clock; everything else works shifts. */
 const CONTINUOUS = new Set([
   'thermal-power',

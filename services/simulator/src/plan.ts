@@ -1,14 +1,9 @@
 /** Everything a run needs from its settings: fleet, scenarios, start — shared by main and tests. */
+import { startOfShanghaiDay } from '@offsite/domain/calendar';
 import { parseRegistryFile, formatRegistryIssues, type RegistryFile } from '@offsite/store';
 import { buildFleet, type Fleet } from './fleet.js';
 import { generateRegistry } from './registry-gen.js';
-import {
-  planStandardScenarios,
-  SCENARIO_KINDS,
-  shanghaiMidnight,
-  type Scenario,
-  type ScenarioKind,
-} from './scenarios.js';
+import { planStandardScenarios, SCENARIO_KINDS, type Scenario, type ScenarioKind } from './scenarios.js';
 
 export function parseRegistryText(text: string, path: string): RegistryFile {
   const parsed = parseRegistryFile(text, path.endsWith('.json') ? 'json' : 'yaml');
@@ -61,5 +56,5 @@ export function planRun(
 
 /** Yesterday 00:00 Asia/Shanghai: a whole simulated day that ends now-ish, not in the future. */
 export function defaultStart(wallNow: number): number {
-  return shanghaiMidnight(wallNow) - 86_400_000;
+  return startOfShanghaiDay(wallNow) - 86_400_000;
 }

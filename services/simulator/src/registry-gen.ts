@@ -3,6 +3,7 @@
  * outlets, devices, limits, meters, contacts) with fresh ids, MNs, credit codes and contacts, for
  * the demo (dozens) and load runs (thousands). The output is a registry file (`registry/README.md`).
  */
+import { shanghaiDate, toShanghaiIso } from '@offsite/domain/calendar';
 import { creditCodeCheckCharacter, type RegistryEnterprise, type RegistryFile } from '@offsite/store';
 
 export interface GenerateOptions {
@@ -90,8 +91,6 @@ export function generateRegistry(template: RegistryFile, o: GenerateOptions): Re
 }
 
 const DAY = 86_400_000;
-const isoShanghai = (t: number) => new Date(t + 8 * 3_600_000).toISOString().replace(/\.000Z$/, '+08:00');
-const dateShanghai = (t: number) => new Date(t + 8 * 3_600_000).toISOString().slice(0, 10);
 
 /**
  * Make the registry fit a simulated day starting at local midnight `day`: enterprises that are
@@ -105,12 +104,12 @@ export function fitToDay(registry: RegistryFile, day: number): RegistryFile {
       : {
           ...e,
           statusTimeline: [
-            { status: 'normal' as const, from: isoShanghai(day - 400 * DAY) },
-            { status: 'shutdown' as const, from: isoShanghai(day - 60 * DAY), note: '停产整治' },
+            { status: 'normal' as const, from: toShanghaiIso(day - 400 * DAY) },
+            { status: 'shutdown' as const, from: toShanghaiIso(day - 60 * DAY), note: '停产整治' },
             {
               status: 'resuming' as const,
-              from: isoShanghai(day - 2 * DAY + 8 * 3_600_000),
-              resumptionDate: dateShanghai(day - 2 * DAY),
+              from: toShanghaiIso(day - 2 * DAY + 8 * 3_600_000),
+              resumptionDate: shanghaiDate(day - 2 * DAY),
               note: '复工复产',
             },
           ],
@@ -127,10 +126,10 @@ export function fitToDay(registry: RegistryFile, day: number): RegistryFile {
       maintenanceWindows: [
         ...target.maintenanceWindows,
         {
-          id: `mw-demo-${dateShanghai(day)}-${target.id}`,
+          id: `mw-demo-${shanghaiDate(day)}-${target.id}`,
           device: device.mn,
-          from: isoShanghai(day + 9 * 3_600_000),
-          to: isoShanghai(day + 11 * 3_600_000),
+          from: toShanghaiIso(day + 9 * 3_600_000),
+          to: toShanghaiIso(day + 11 * 3_600_000),
           reason: '比对监测（模拟）/ comparison test (simulated)',
         },
       ],

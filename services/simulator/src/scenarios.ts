@@ -2,6 +2,7 @@
  * Scripted scenarios: faults and situations the pipeline must recognise. Each is a time window
  * (event time) on one enterprise and the effect the generators apply inside it.
  */
+import { startOfShanghaiDay } from '@offsite/domain/calendar';
 import type { Fleet, LoggerSpec, MeterSpec } from './fleet.js';
 
 export type ScenarioKind = 'treatment-off' | 'flatline' | 'exceedance' | 'offline' | 'maintenance';
@@ -32,12 +33,6 @@ export interface Scenario {
 
 const HOUR = 3_600_000;
 
-/** Local midnight (Asia/Shanghai) of the day containing `t`. */
-export function shanghaiMidnight(t: number): number {
-  const offset = 8 * HOUR;
-  return Math.floor((t + offset) / (24 * HOUR)) * 24 * HOUR - offset;
-}
-
 export class ScenarioPlanError extends Error {
   readonly code = 'SCENARIO_UNPLANNABLE';
   readonly retryable = false;
@@ -53,7 +48,7 @@ export class ScenarioPlanError extends Error {
  * - maintenance inside a maintenance window the registry declares (flag M, expected: no deviation).
  */
 export function planStandardScenarios(fleet: Fleet, start: number, kinds = SCENARIO_KINDS): Scenario[] {
-  const day = shanghaiMidnight(start);
+  const day = startOfShanghaiDay(start);
   const used = new Set<string>();
   const out: Scenario[] = [];
   const free = (id: string) => !used.has(id);

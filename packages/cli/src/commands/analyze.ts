@@ -3,19 +3,13 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { validateTelemetryV1, type TelemetryV1 } from '@offsite/contracts';
 import { createEngine, makeConfig, seenAt, type Output, type Reading } from '@offsite/domain';
+import { toShanghaiIso } from '@offsite/domain/calendar';
 import { decodePacket } from '@offsite/hj212';
 import { normalizeHj212 } from '@offsite/normalize';
 import { formatRegistryIssues, parseRegistryFile } from '@offsite/store';
 import { EXIT_INPUT_PROBLEM, EXIT_OK, UsageError, type CliIo, type Command } from '../command.js';
 import { openSource, packetLines } from '../input.js';
 import { registryViewFromFile, type DeviceContext } from './analyze-registry.js';
-
-const SHANGHAI_OFFSET_MS = 8 * 3_600_000;
-
-/** Epoch ms → ISO 8601 in Asia/Shanghai (`2025-03-10T10:00:00+08:00`). */
-export function shanghaiTime(ms: number): string {
-  return `${new Date(ms + SHANGHAI_OFFSET_MS).toISOString().slice(0, 19)}+08:00`;
-}
 
 const TIME_KEYS = new Set(['start', 'end', 'confirmedAt', 'lastAt', 'lastSeenAt', 'resumedAt']);
 
@@ -24,7 +18,7 @@ function showTimes(v: unknown, key = ''): unknown {
   if (Array.isArray(v)) return v.map((x) => showTimes(x));
   if (v !== null && typeof v === 'object')
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, showTimes(x, k)]));
-  if (typeof v === 'number' && TIME_KEYS.has(key)) return shanghaiTime(v);
+  if (typeof v === 'number' && TIME_KEYS.has(key)) return toShanghaiIso(v);
   return v;
 }
 
@@ -37,7 +31,7 @@ export function outputLine(o: Output): Record<string, unknown> | undefined {
       site: o.siteId,
       factor: o.factor,
       interval: o.interval,
-      start: shanghaiTime(o.start),
+      start: toShanghaiIso(o.start),
       value: o.value,
       convertedValue: o.convertedValue,
       valid: o.valid,
@@ -58,8 +52,8 @@ export function outputLine(o: Output): Record<string, unknown> | undefined {
       site: o.siteId,
       ...(o.factor !== undefined ? { factor: o.factor } : {}),
       subject: o.subject,
-      windowStart: shanghaiTime(o.windowStart),
-      windowEnd: o.windowEnd !== undefined ? shanghaiTime(o.windowEnd) : null,
+      windowStart: toShanghaiIso(o.windowStart),
+      windowEnd: o.windowEnd !== undefined ? toShanghaiIso(o.windowEnd) : null,
       suspectedFalsification: o.suspectedFalsification,
       inResumptionWindow: o.inResumptionWindow,
       evidence: showTimes(o.evidence),

@@ -1,12 +1,11 @@
 // Random-inspection draws stored in Postgres: load the population and roster in scope, draw, record,
 // record results (linked to cases), re-run from the stored inputs, and export the publication.
+import { addYears, shanghaiDate } from '@offsite/domain/calendar';
 import {
-  addYears,
   defaultDrawConfig,
   drawInspections,
   regulationError,
   requireCapability,
-  shanghaiDate,
   toCsv,
   type DrawConfig,
   type DrawEnterprise,

@@ -2,13 +2,12 @@
 // render @offsite/regulation's bilingual template per contact, queue one message per contact, deliver
 // through an injected `send` under a BullMQ rate limiter, and count delivery outcomes.
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { addDays, shanghaiDate } from '@offsite/domain/calendar';
 import {
-  addDays,
   checkTemplate,
   regulationError,
   renderTemplate,
   requireCapability,
-  shanghaiDate,
   type AudienceFilter,
   type CampaignTemplate,
   type OutreachChannel,

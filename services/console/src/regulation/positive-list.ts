@@ -1,11 +1,11 @@
 // Positive list (正面清单): eligibility for every enterprise in scope, supervisors' decisions
 // (append-only history), and removal proposals raised at once by serious events.
+import { shanghaiDate } from '@offsite/domain/calendar';
 import {
   defaultEligibilityConfig,
   evaluateEligibility,
   regulationError,
   requireCapability,
-  shanghaiDate,
   type CreditRating,
   type Eligibility,
   type EligibilityConfig,

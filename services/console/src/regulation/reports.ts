@@ -1,8 +1,8 @@
 // District monthly reports and period summaries over Postgres. Figures come from the supervision-outcome
 // ledger (`regulatory_events`, recorded once per outcome by the console), the complaints, the
 // inspection targets and the alerter's read API; deadlines and CSV are @offsite/regulation's.
+import { monthRange } from '@offsite/domain/calendar';
 import {
-  monthRange,
   regulationError,
   reportDeadlines,
   reportReminderWindow,

@@ -1,5 +1,6 @@
 // Fastify plugin factory the console registers: JSON-schema-validated routes over the repository
 // functions. The console resolves each request's user into a Scope; every query filters by it.
+import { shanghaiMidnight } from '@offsite/domain/calendar';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   monthlyReportCsv,
@@ -492,8 +493,8 @@ export async function registerRegulationRoutes(
       periodSummary(
         deps.db,
         await scopeOf(req),
-        new Date(`${req.query.from}T00:00:00+08:00`),
-        new Date(`${req.query.to}T00:00:00+08:00`),
+        shanghaiMidnight(req.query.from),
+        shanghaiMidnight(req.query.to),
       );
     r.get<{ Querystring: { from: string; to: string } }>(
       `${p}/reports/summary`,
