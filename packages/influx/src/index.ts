@@ -19,6 +19,8 @@ export {
 } from './writer.js';
 export { queryRows, ensureDatabase1x, flux, fluxDateTime, fluxDuration, fluxString } from './query.js';
 export {
+  evidenceQuery,
+  fieldRows,
   hourlyAggregatesQuery,
   ident,
   influxql,

@@ -9,7 +9,7 @@ import {
   queryRows,
   toLine,
 } from './index.js';
-import { ident, influxql, queryInfluxQL } from './influxql.js';
+import { evidenceQuery, fieldRows, ident, influxql, queryInfluxQL } from './influxql.js';
 
 const conn = () => ({
   url: requireEnv('OFFSITE_INFLUX_URL'),
@@ -140,5 +140,61 @@ describe('InfluxQL with bind parameters against the real InfluxDB', () => {
     await expect(queryInfluxQL(client, c.bucket, influxql('SELECT FROM nowhere'))).rejects.toMatchObject({
       code: 'INFLUX_QUERY_FAILED',
     });
+  });
+
+  it('reads the evidence of several sites (and one factor) as one row per field value', async () => {
+    const from = new Date(base * 1000);
+    const to = new Date((base + 3 * 60) * 1000);
+    const all = fieldRows(
+      await queryInfluxQL(
+        client,
+        c.bucket,
+        evidenceQuery('itest_ql', { enterpriseId: "E'1", sites: [run, 'none'] }, from, to),
+      ),
+    );
+    expect(all).toEqual([]); // `site` is not a tag of these points: nothing matches
+    await writer.write([
+      toLine({
+        measurement: 'itest_ev',
+        tags: { enterprise: run, site: 'S1', factor: 'f1', interval: 'hour' },
+        fields: { Avg: 1, flag: 'N' },
+        timeSeconds: base,
+      }),
+      toLine({
+        measurement: 'itest_ev',
+        tags: { enterprise: run, site: 'S2', factor: 'f1', interval: 'hour' },
+        fields: { Avg: 2 },
+        timeSeconds: base + 60,
+      }),
+      toLine({
+        measurement: 'itest_ev',
+        tags: { enterprise: run, site: 'S3', factor: 'f1', interval: 'hour' },
+        fields: { Avg: 3 },
+        timeSeconds: base,
+      }),
+      toLine({
+        measurement: 'itest_ev',
+        tags: { enterprise: run, site: 'S1', factor: 'f2', interval: 'hour' },
+        fields: { Avg: 4 },
+        timeSeconds: base,
+      }),
+    ]);
+    const rows = fieldRows(
+      await queryInfluxQL(
+        client,
+        c.bucket,
+        evidenceQuery('itest_ev', { enterpriseId: run, sites: ['S1', 'S2'], factor: 'f1' }, from, to),
+      ),
+    );
+    expect(rows).toEqual([
+      { time: base * 1000, field: 'Avg', value: 1, tags: { site: 'S1', factor: 'f1', interval: 'hour' } },
+      { time: base * 1000, field: 'flag', value: 'N', tags: { site: 'S1', factor: 'f1', interval: 'hour' } },
+      {
+        time: (base + 60) * 1000,
+        field: 'Avg',
+        value: 2,
+        tags: { site: 'S2', factor: 'f1', interval: 'hour' },
+      },
+    ]);
   });
 });

@@ -119,3 +119,43 @@ export function meterWindowLastQuery(
     { enterprise: enterpriseId, meter: meterId, factor: 'energy_kwh', from, to },
   );
 }
+
+/**
+ * Every field of `measurement` at the given sites (and factor) in [from, to), one series per site/factor/interval:
+ * the console's evidence charts.
+ */
+export function evidenceQuery(
+  measurement: string,
+  where: { enterpriseId: string; sites: readonly string[]; factor?: string },
+  from: Date,
+  to: Date,
+): InfluxQLQuery {
+  if (where.sites.length === 0) throw new InfluxError('INFLUX_REJECTED', 'no site to query', false);
+  const params: Record<string, InfluxQLParam> = { enterprise: where.enterpriseId, from, to };
+  where.sites.forEach((s, i) => (params[`site${i}`] = s));
+  if (where.factor !== undefined) params.factor = where.factor;
+  const sites = where.sites.map((_, i) => `"site" = $site${i}`).join(' OR ');
+  return influxql(
+    `SELECT *::field FROM ${ident(measurement)} WHERE "enterprise" = $enterprise AND (${sites})` +
+      (where.factor !== undefined ? ' AND "factor" = $factor' : '') +
+      ' AND time >= $from AND time < $to GROUP BY "site", "factor", "interval"',
+    params,
+  );
+}
+
+/** One row per field value (time in ms, field, value, the series' tags), field by field within each series. */
+export function fieldRows(
+  series: readonly InfluxQLSeries[],
+): { time: number; field: string; value: unknown; tags: Record<string, string> }[] {
+  const out: { time: number; field: string; value: unknown; tags: Record<string, string> }[] = [];
+  for (const s of series) {
+    const fields = [...new Set(s.rows.flatMap((r) => Object.keys(r)))].filter((k) => k !== 'time').sort();
+    for (const field of fields)
+      for (const r of s.rows) {
+        const value = r[field];
+        if (value !== null && value !== undefined)
+          out.push({ time: Number(r.time), field, value, tags: s.tags });
+      }
+  }
+  return out;
+}

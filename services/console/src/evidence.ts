@@ -1,5 +1,5 @@
 import type { InfluxDB } from '@influxdata/influxdb-client';
-import { flux, queryRows } from '@offsite/influx';
+import { evidenceQuery, fieldRows, queryInfluxQL, type InfluxQLQuery } from '@offsite/influx';
 import type { Queryable } from '@offsite/store';
 import type { CaseDetail } from './cases.js';
 import { ConsoleError } from './errors.js';
@@ -13,7 +13,7 @@ import { ConsoleError } from './errors.js';
  */
 export interface EvidenceSource {
   client: InfluxDB;
-  org: string;
+  /** `database` or `database/retention-policy`. */
   bucket: string;
   emissionMeasurement: string;
   energyMeasurement: string;
@@ -155,16 +155,21 @@ export function toAggregates(rows: readonly Row[]): AggregateRow[] {
 /**
  * Chart data around a deviation's window: the pollutant (every interval and statistic the
  * writer stored, the analyzer's aggregates) with its permit limit line, or the production and
- * treatment meters for the facility rules. Every value goes through the `flux` template, which
- * escapes it; the case was already loaded through the principal's scope.
+ * treatment meters for the facility rules. The queries are `@offsite/influx`'s (InfluxQL, every value a
+ * bind parameter); the case was already loaded through the principal's scope.
  */
 export async function loadEvidence(db: Queryable, src: EvidenceSource, c: CaseDetail): Promise<Evidence> {
   const margin = src.marginHours * 3_600_000;
   const start = new Date(Date.parse(c.windowStart) - margin);
   const stop = new Date(Date.parse(c.windowEnd ?? c.openedAt) + margin);
-  const run = async (q: ReturnType<typeof flux>) => {
+  const run = async (q: InfluxQLQuery): Promise<Row[]> => {
     try {
-      return await queryRows<Row>(src.client, src.org, q);
+      return fieldRows(await queryInfluxQL(src.client, src.bucket, q)).map((r) => ({
+        _time: new Date(r.time).toISOString(),
+        _value: r.value,
+        _field: r.field,
+        ...r.tags,
+      }));
     } catch (err) {
       throw new ConsoleError('EVIDENCE_UNAVAILABLE', 'cannot read telemetry from InfluxDB', {
         retryable: true,
@@ -183,12 +188,7 @@ export async function loadEvidence(db: Queryable, src: EvidenceSource, c: CaseDe
     const roles = new Map(m.rows.map((r) => [r.id, r.role]));
     const ids = m.rows.length ? m.rows.map((r) => r.id) : [c.siteId];
     const rows = await run(
-      flux`from(bucket: ${src.bucket})
-        |> range(start: ${start}, stop: ${stop})
-        |> filter(fn: (r) => r._measurement == ${src.energyMeasurement} and r.enterprise == ${c.enterpriseId})
-        |> filter(fn: (r) => contains(value: r.site, set: ${ids}))
-        |> keep(columns: ["_time", "_value", "_field", "site", "factor", "interval"])
-        |> sort(columns: ["_time"])`,
+      evidenceQuery(src.energyMeasurement, { enterpriseId: c.enterpriseId, sites: ids }, start, stop),
     );
     const { series } = toSeries(
       rows,
@@ -207,24 +207,11 @@ export async function loadEvidence(db: Queryable, src: EvidenceSource, c: CaseDe
     };
   }
 
+  const where = (factor: string) => ({ enterpriseId: c.enterpriseId, sites: [c.siteId], factor });
   const [rows, aggRows] = c.factor
     ? await Promise.all([
-        run(
-          flux`from(bucket: ${src.bucket})
-            |> range(start: ${start}, stop: ${stop})
-            |> filter(fn: (r) => r._measurement == ${src.emissionMeasurement} and r.enterprise == ${c.enterpriseId})
-            |> filter(fn: (r) => r.site == ${c.siteId} and r.factor == ${c.factor})
-            |> keep(columns: ["_time", "_value", "_field", "site", "factor", "interval"])
-            |> sort(columns: ["_time"])`,
-        ),
-        run(
-          flux`from(bucket: ${src.bucket})
-            |> range(start: ${start}, stop: ${stop})
-            |> filter(fn: (r) => r._measurement == ${src.aggregateMeasurement} and r.enterprise == ${c.enterpriseId})
-            |> filter(fn: (r) => r.site == ${c.siteId} and r.factor == ${c.factor})
-            |> keep(columns: ["_time", "_value", "_field", "site", "factor", "interval"])
-            |> sort(columns: ["_time"])`,
-        ),
+        run(evidenceQuery(src.emissionMeasurement, where(c.factor), start, stop)),
+        run(evidenceQuery(src.aggregateMeasurement, where(c.factor), start, stop)),
       ])
     : [[], []];
   const { series, unit } = toSeries(

@@ -137,7 +137,6 @@ const app = await buildApp({
   }),
   evidence: {
     client: influx,
-    org: env.OFFSITE_INFLUX_ORG,
     bucket: env.OFFSITE_INFLUX_BUCKET,
     emissionMeasurement: env.OFFSITE_INFLUX_EMISSION_MEASUREMENT,
     energyMeasurement: env.OFFSITE_INFLUX_ENERGY_MEASUREMENT,

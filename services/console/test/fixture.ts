@@ -237,7 +237,6 @@ export async function createWorld(
     argonGate: opts.argonGate ?? createArgonGate({ concurrency: 2, queue: 100 }),
     evidence: {
       client,
-      org: conn.org,
       bucket: conn.bucket,
       emissionMeasurement: `emission_${run}`,
       energyMeasurement: `energy_${run}`,
