@@ -1,10 +1,10 @@
 /** The store's logger for an operator command: warnings and errors to stderr as plain lines, the rest dropped. */
-import type { StoreLogger } from '@offsite/store';
+import type { Logger } from '@offsite/store';
 import type { CliIo } from './command.js';
 
-export function operatorLogger(io: CliIo): StoreLogger {
+export function operatorLogger(io: CliIo): Logger {
   const quiet = (): void => undefined;
-  const logger: StoreLogger = {
+  const logger: Logger = {
     debug: quiet,
     info: quiet,
     warn: (_obj, msg) => void io.stderr.write(`warning: ${msg ?? ''}\n`),

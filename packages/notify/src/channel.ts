@@ -1,11 +1,5 @@
-/** The slice of a pino logger this package uses. */
-export interface Logger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  child(bindings: Record<string, unknown>): Logger;
-}
+/** The project's one Logger type (a pino logger satisfies it). */
+export type { Logger } from '@offsite/runtime/logger';
 
 export type Language = 'zh' | 'en';
 

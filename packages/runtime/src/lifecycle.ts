@@ -245,7 +245,7 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
         );
       }
       state = 'running';
-      logger.info('all components started');
+      logger.info({}, 'all components started');
     },
 
     async run() {

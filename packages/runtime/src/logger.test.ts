@@ -24,7 +24,7 @@ describe('createLogger', () => {
     const out = capture();
     const logger = createLogger({ service: 'analyzer', destination: out.stream });
     logger.info({ enterprise: 'E1' }, 'window closed');
-    logger.debug('not at info level');
+    logger.debug({}, 'not at info level');
     const [line, ...rest] = out.lines();
     expect(rest).toHaveLength(0);
     expect(line).toMatchObject({

@@ -5,12 +5,13 @@
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import pinoPretty from 'pino-pretty';
 
-export interface LogFn {
-  (object: object, message?: string, ...args: unknown[]): void;
-  (message: string, ...args: unknown[]): void;
-}
+/** Fields first, then the message: `log.warn({ err, topic }, 'produce failed')`. */
+export type LogFn = (object: object, message?: string) => void;
 
-/** The narrow logger every package takes. A pino logger satisfies it. */
+/**
+ * The one Logger type of the project: every package and service takes this (kafka, influx, store,
+ * notify and testing re-export it). A pino logger satisfies it.
+ */
 export interface Logger {
   error: LogFn;
   warn: LogFn;

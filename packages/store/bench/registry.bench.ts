@@ -9,13 +9,13 @@ import {
   importRegistry,
   loadRegistrySnapshot,
   runMigrations,
-  type StoreLogger,
+  type Logger,
 } from '../src/index.js';
 
 const n = Number(process.argv[2] ?? 1000);
 const url = process.env.OFFSITE_PG_URL;
 if (!url) throw new Error('OFFSITE_PG_URL is not set');
-const quiet: StoreLogger = { info() {}, warn() {}, error() {}, debug() {}, child: () => quiet };
+const quiet: Logger = { info() {}, warn() {}, error() {}, debug() {}, child: () => quiet };
 
 function registry() {
   const enterprises = Array.from({ length: n }, (_, i) => {

@@ -7,7 +7,7 @@ export {
   type PgConnectionOptions,
   type PgPoolOptions,
 } from './pg.js';
-export type { StoreLogger, Queryable } from './logger.js';
+export type { Logger, Queryable } from './logger.js';
 export {
   checkCreditCode,
   creditCodeCheckCharacter,

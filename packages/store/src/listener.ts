@@ -5,7 +5,7 @@
 // since NOTIFYs sent while it was gone are lost.
 import type pg from 'pg';
 import { isRetryablePgError, StoreError } from './errors.js';
-import type { StoreLogger } from './logger.js';
+import type { Logger } from './logger.js';
 
 export interface ListenerOptions {
   pool: Pick<pg.Pool, 'connect'>;
@@ -19,7 +19,7 @@ export interface ListenerOptions {
   onLost?(): void;
   /** A reconnect attempt failed (the next one follows after the backoff). */
   onRetryFailed?(): void;
-  logger: StoreLogger;
+  logger: Logger;
   /** First retry delay; doubles up to `maxRetryMs`. */
   retryMs?: number;
   maxRetryMs?: number;

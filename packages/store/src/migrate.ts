@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { isRetryablePgError, StoreError } from './errors.js';
-import type { StoreLogger } from './logger.js';
+import type { Logger } from './logger.js';
 
 /** The migrations shipped with this package (`packages/store/migrations`). */
 export const defaultMigrationsDir = fileURLToPath(new URL('../migrations/', import.meta.url));
@@ -18,7 +18,7 @@ export interface Migration {
 }
 
 export interface MigrateOptions {
-  logger: StoreLogger;
+  logger: Logger;
   /** Directory of `NNN_name.sql` files; defaults to the package's own migrations. */
   dir?: string;
 }

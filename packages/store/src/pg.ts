@@ -2,7 +2,7 @@
 // OFFSITE_PG_URL with OFFSITE_PG_SCHEMA as the search_path, a transaction helper, and the rule that
 // says which driver errors are worth retrying (isRetryablePgError in errors.ts).
 import pg from 'pg';
-import type { StoreLogger } from './logger.js';
+import type { Logger } from './logger.js';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 const SETTING_VALUE = /^[A-Za-z0-9_.]+$/;
@@ -26,7 +26,7 @@ export interface PgPoolOptions extends PgConnectionOptions {
    * listener that 'error' would crash the process. The pool drops the client; the next query
    * opens a new connection.
    */
-  logger?: Pick<StoreLogger, 'warn'>;
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /** The pg client configuration for these options (for `new pg.Client` / `new pg.Pool`). */

@@ -1,10 +1,10 @@
 import type pg from 'pg';
 import { StoreError } from './errors.js';
-import type { StoreLogger } from './logger.js';
+import type { Logger } from './logger.js';
 import { createRegistryCache } from './registry-cache.js';
 
 const errors: unknown[] = [];
-const logger: StoreLogger = {
+const logger: Logger = {
   info: () => undefined,
   warn: () => undefined,
   error: (obj) => void errors.push(obj),

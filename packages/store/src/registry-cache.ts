@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { StoreError } from './errors.js';
-import type { Queryable, StoreLogger } from './logger.js';
+import type { Queryable, Logger } from './logger.js';
 import { listenRegistryChanges } from './registry-listen.js';
 import { loadRegistrySnapshot, type RegistrySnapshot } from './registry-repo.js';
 
@@ -25,7 +25,7 @@ export interface RegistryCacheOptions<T> {
   schema: string;
   /** Turns a snapshot into whatever the caller looks things up in. */
   index(snapshot: RegistrySnapshot): T;
-  logger: StoreLogger;
+  logger: Logger;
   /** Quiet time after the last notification before reloading (an import notifies once per table). Default 200 ms. */
   debounceMs?: number;
   /** Called after every load attempt, e.g. to count reloads in /metrics. */

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type pg from 'pg';
 import { isRetryablePgError, StoreError } from './errors.js';
-import type { StoreLogger } from './logger.js';
+import type { Logger } from './logger.js';
 import { formatRegistryIssues, parseRegistryFile, validateRegistry } from './registry-parse.js';
 import {
   upsertContact,
@@ -40,7 +40,7 @@ export type RegistryTable = (typeof REGISTRY_TABLES)[number];
 export type RegistrySource = { text: string; format: RegistryFormat } | { data: unknown } | { path: string };
 
 export interface ImportOptions {
-  logger: StoreLogger;
+  logger: Logger;
   /** Delete registry rows that the file no longer lists (default: only report them). */
   prune?: boolean;
   /** Do everything in the transaction, then roll it back: the result says what an import would change. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { StoreLogger } from '../src/index.js';
+import type { Logger } from '../src/index.js';
 
 export interface TestSchema {
   schema: string;
@@ -56,8 +56,8 @@ export interface LogEntry {
 }
 
 /** A logger that keeps what it is told, for assertions. */
-export function recordingLogger(entries: LogEntry[] = []): StoreLogger & { entries: LogEntry[] } {
-  const make = (): StoreLogger & { entries: LogEntry[] } => ({
+export function recordingLogger(entries: LogEntry[] = []): Logger & { entries: LogEntry[] } {
+  const make = (): Logger & { entries: LogEntry[] } => ({
     entries,
     info: (obj, msg) => void entries.push({ level: 'info', obj, msg }),
     warn: (obj, msg) => void entries.push({ level: 'warn', obj, msg }),

@@ -1,3 +1,5 @@
+import type { Logger } from '@offsite/runtime/logger';
+
 /** Reads a server address that `offsite-infra up` wrote to .offsite/env; fails clearly when it is missing. */
 export function requireEnv(name: string): string {
   const v = process.env[name];
@@ -8,13 +10,8 @@ export function requireEnv(name: string): string {
   return v;
 }
 
-export interface SilentLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  child(bindings: Record<string, unknown>): SilentLogger;
-}
+/** A Logger (the project's one type) that drops everything. */
+export type SilentLogger = Logger;
 
 export const silentLogger: SilentLogger = {
   debug: () => undefined,

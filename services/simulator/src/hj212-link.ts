@@ -15,6 +15,7 @@
  * cache it replays after an outage is partial: only the newest uploads are resent, the older ones
  * stay only in its storage, for the centre's backfill.
  */
+import type { Logger } from '@offsite/runtime';
 import net from 'node:net';
 import {
   createSm4EcbCipher,
@@ -34,11 +35,7 @@ import {
 } from '@offsite/hj212';
 import { MAX_SEGMENT_BYTES, splitPacket } from './split.js';
 
-export interface LinkLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
+export type LinkLogger = Pick<Logger, 'debug' | 'info' | 'warn'>;
 
 export interface LinkOptions {
   readonly host: string;
