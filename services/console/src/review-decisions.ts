@@ -4,7 +4,7 @@
 // event (same id and sequence); consumers keep the highest sequence per case.
 import { kafkaMessage, kafkaTopics, type ReviewDecisionV1 } from '@offsite/contracts';
 import type { Logger } from '@offsite/runtime';
-import type { Queryable } from '@offsite/store';
+import { transaction, type Queryable } from '@offsite/store';
 import type pg from 'pg';
 import type { ReviewAction, ReviewState } from './review-model.js';
 
@@ -104,9 +104,8 @@ export function createReviewDecisionRelay(opts: RelayOptions): DecisionRelay {
 
   /** One transaction per batch: rows locked (other console instances skip them), sent, stamped. */
   async function publishBatch(): Promise<number> {
-    const client = await opts.pool.connect();
-    try {
-      await client.query('begin');
+    // A lost connection while Kafka is awaited fails the batch (retried) instead of the process.
+    return transaction(opts.pool, async (client) => {
       const rows = await client.query<OutboxRow>(
         `select sequence::text as sequence, deviation_id, enterprise_id, action, review_state, decision,
                 suspected_falsification, decided_at
@@ -127,14 +126,8 @@ export function createReviewDecisionRelay(opts: RelayOptions): DecisionRelay {
           [rows.rows.map((r) => r.sequence)],
         );
       }
-      await client.query('commit');
       return rows.rows.length;
-    } catch (err) {
-      await client.query('rollback').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async function drain(): Promise<void> {
