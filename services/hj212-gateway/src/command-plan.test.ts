@@ -111,11 +111,11 @@ describe('fleet-wide rate', () => {
 
 describe('backfill of an offline gap', () => {
   const H = 3_600_000;
-  it('minute data for the gap and hourly data from the hour it started in', () => {
+  it('minute and hourly data from the hour the gap started in (the interval that was completing)', () => {
     const start = Date.parse('2026-03-01T01:20:00Z');
     const end = start + 2 * H;
     expect(backfillRequests({ start, end })).toEqual([
-      { cn: '2051', begin: new Date(start), end: new Date(end) },
+      { cn: '2051', begin: new Date('2026-03-01T01:00:00Z'), end: new Date(end) },
       { cn: '2061', begin: new Date('2026-03-01T01:00:00Z'), end: new Date(end) },
     ]);
   });

@@ -147,15 +147,17 @@ const DAY = 24 * HOUR;
 const SHANGHAI = 8 * HOUR;
 
 /**
- * History requests that close an offline gap: minute data (2051) for the gap, hourly data (2061) from
- * the hour it started in, daily data (2031) from its Beijing day when it lasted a day or more.
- * BeginTime/EndTime are inclusive data times (interval starts); readings already stored that come
- * again are stored once.
+ * History requests that close an offline gap: minute data (2051) and hourly data (2061) from the hour
+ * the gap started in, daily data (2031) from its Beijing day when it lasted a day or more.
+ * BeginTime/EndTime are inclusive data times (interval starts). A minute record is stamped with its
+ * interval's start, so the one the logger completed during the gap can begin before the last data
+ * seen (a 60-minute interval: up to an hour before); minute intervals divide the hour, so the hour's
+ * start covers it. Readings already stored that come again are stored once.
  */
 export function backfillRequests(g: Gap): { cn: HistoryCn; begin: Date; end: Date }[] {
   const hourStart = Math.floor(g.start / HOUR) * HOUR;
   const out: { cn: HistoryCn; begin: Date; end: Date }[] = [
-    { cn: '2051', begin: new Date(g.start), end: new Date(g.end) },
+    { cn: '2051', begin: new Date(hourStart), end: new Date(g.end) },
     { cn: '2061', begin: new Date(hourStart), end: new Date(g.end) },
   ];
   if (g.end - g.start >= DAY) {
