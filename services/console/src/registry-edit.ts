@@ -9,11 +9,10 @@
  */
 import { randomInt } from 'node:crypto';
 import type pg from 'pg';
-import { LIMIT_UNITS, markConsoleEdit, type RegistryTable } from '@offsite/store';
+import { LIMIT_UNITS, markConsoleEdit, transaction, type RegistryTable } from '@offsite/store';
 import { appendAudit } from './audit.js';
 import { ConsoleError } from './errors.js';
 import { canEditRegistry, scopeSql, type Principal } from './principal.js';
-import { inTx } from './registry.js';
 
 export type RegistryChange =
   | {
@@ -645,7 +644,7 @@ export async function requestChange(
     change.kind === 'maintenance' && !change.id
       ? { ...change, id: `mw-${Date.now().toString(36)}-${randomInt(36 ** 4).toString(36)}` }
       : change;
-  return inTx(pool, async (c) => {
+  return transaction(pool, async (c) => {
     const ent = await editableEnterprise(c, p, enterpriseId);
     const prep = await prepare(c, ent, ch, o);
     const audit = {
@@ -698,7 +697,7 @@ export async function decideChange(
   o: RegistryEditOptions,
 ): Promise<{ state: 'approved' | 'rejected' }> {
   if (!canApprove(p)) throw new ConsoleError('FORBIDDEN', '须由市局人员审批 / only city staff approve');
-  return inTx(pool, async (c) => {
+  return transaction(pool, async (c) => {
     const r = await one<{
       enterprise_id: string;
       district_id: string;

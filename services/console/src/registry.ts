@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { markConsoleEdit, type Queryable } from '@offsite/store';
+import { markConsoleEdit, transaction, type Queryable } from '@offsite/store';
 import { appendAudit } from './audit.js';
 import { ConsoleError } from './errors.js';
 import { listedSql } from './listed.js';
@@ -130,22 +130,6 @@ const PATCH_COLUMNS: Record<keyof EnterprisePatch, string> = {
   address: 'address',
 };
 
-/** Runs `fn` in one transaction on one connection of the pool. */
-export async function inTx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
-    const out = await fn(client);
-    await client.query('commit');
-    return out;
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
-}
-
 /** Edits an enterprise; the registry triggers notify the running services. Audited. */
 export async function patchEnterprise(
   pool: pg.Pool,
@@ -156,7 +140,7 @@ export async function patchEnterprise(
   if (!canEditRegistry(p)) throw new ConsoleError('FORBIDDEN', 'this role cannot edit the registry');
   const keys = (Object.keys(patch) as (keyof EnterprisePatch)[]).filter((k) => k in PATCH_COLUMNS);
   if (keys.length === 0) throw new ConsoleError('INVALID_INPUT', 'nothing to change');
-  await inTx(pool, async (c) => {
+  await transaction(pool, async (c) => {
     const cols = keys.map((k) => PATCH_COLUMNS[k]);
     const params: unknown[] = [id];
     // Another district's enterprise is not found, as everywhere else.

@@ -5,12 +5,12 @@
  * name with no console user); a change of role, district or password and disabling end the user's open
  * sessions. Passwords are hashed here (argon2id, as at login) and never logged.
  */
+import { transaction } from '@offsite/store';
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { appendAudit } from './audit.js';
 import { hashPassword } from './auth.js';
 import { ROLES, type Role } from './principal.js';
-import { inTx } from './registry.js';
 
 export { ROLES, type Role };
 
@@ -96,7 +96,7 @@ export async function addUser(pool: pg.Pool, given: NewAccount, operator: UserAc
   if (problems.length > 0) throw new UserAdminError('USER_INVALID', problems.join('\n'));
   const username = a.username;
   const hash = await hashPassword(a.password);
-  return inTx(pool, async (db) => {
+  return transaction(pool, async (db) => {
     const scope = await db.query<{ district: boolean; enterprise: boolean }>(
       `select exists (select 1 from districts where id = $1) as district,
               exists (select 1 from enterprises where id = $2) as enterprise`,
@@ -168,7 +168,7 @@ async function change(
   sql: string,
   params: unknown[],
 ): Promise<UserSummary> {
-  return inTx(pool, async (db) => {
+  return transaction(pool, async (db) => {
     const r = await db.query<{
       id: string;
       username: string;
@@ -261,7 +261,7 @@ export async function updateUser(
 ): Promise<UserSummary> {
   const keys = (Object.keys(patch) as (keyof AccountPatch)[]).filter((k) => patch[k] !== undefined);
   if (keys.length === 0) throw new UserAdminError('USER_INVALID', 'nothing to change (没有要修改的内容)');
-  return inTx(pool, async (db) => {
+  return transaction(pool, async (db) => {
     const cols = keys.map((k) => PATCH_COLUMNS[k]);
     const r = await db.query<Record<string, unknown> & { id: string }>(
       `select id::text as id, role, district_id, enterprise_id, disabled, ${cols.join(', ')}
