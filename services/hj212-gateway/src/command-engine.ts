@@ -59,6 +59,8 @@ export interface CommandEngine {
   detach(mn: string, owner: unknown): void;
   /** A packet from the logger: its 9011/9012, a read's answer, or history data. */
   onPacket(mn: string, p: LoggerPacket): void;
+  /** Whether a packet of `mn` with QN `qn` answers the command in flight to it. */
+  awaits(mn: string, qn: string): boolean;
   /** Set the logger's clock (1012), at most once per interval per MN. */
   calibrate(mn: string, trigger: Extract<Trigger, 'clock-drift' | 'logger-asked'>, why: string): void;
   start(): void;
@@ -215,6 +217,10 @@ export function createCommandEngine(o: CommandEngineOptions): CommandEngine {
 
     onPacket(mn, p) {
       tracker.reply(mn, p);
+    },
+
+    awaits(mn, qn) {
+      return tracker.awaits(mn, qn);
     },
 
     calibrate(mn, trigger, why) {

@@ -62,6 +62,11 @@ export class CommandTracker {
     return this.pending.has(mn);
   }
 
+  /** Whether the command in flight to `mn` has the QN `qn` (a packet with it answers the centre). */
+  awaits(mn: string, qn: string): boolean {
+    return this.pending.get(mn)?.qn === qn;
+  }
+
   /** A command is being sent to the logger over the connection `owner`. */
   start(mn: string, qn: string, cn: string, owner: unknown, range: HistoryRange | null = null): void {
     if (this.pending.has(mn)) throw new Error(`a command to ${mn} is already in flight`);

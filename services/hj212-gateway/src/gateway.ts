@@ -234,6 +234,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     topics: opts.topics,
     nextId: () => `raw-${instance}-${(recSeq++).toString(36)}`,
     throttle,
+    awaitsAnswer: (mn, qn) => engine.awaits(mn, qn),
   };
   const m = opts.metrics;
 

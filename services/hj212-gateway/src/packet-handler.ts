@@ -14,6 +14,7 @@ import {
 } from '@offsite/contracts';
 import {
   dataAck,
+  classifyPacket,
   decideReply,
   decodePacket,
   encodePacket,
@@ -90,6 +91,11 @@ export interface HandlerContext {
   readonly nextId: () => string;
   /** Failed authentications per source and per MN; absent = no throttling. */
   readonly throttle?: AuthThrottle;
+  /**
+   * Whether the centre's command in flight to `mn` has the QN `qn`. A logger's answer to a read
+   * (1011, 1061, 1063 carry the request's CN and QN) is then not a request, and gets no 9011.
+   */
+  readonly awaitsAnswer?: (mn: string, qn: string) => boolean;
 }
 
 export interface ConnectionState {
@@ -364,7 +370,13 @@ export async function handleFrame(
     whole = r.status === 'complete' ? r.packet : null;
   }
 
-  const decision = decideReply(result);
+  const answer =
+    packet.qn !== null &&
+    classifyPacket(packet) === 'request' &&
+    ctx.awaitsAnswer?.(packet.mn, packet.qn) === true;
+  const decision = answer
+    ? { reply: null, reason: `answer ${packet.cn} to the centre's command ${packet.qn}: not answered` }
+    : decideReply(result);
   // The HJ 212-2025 heartbeat is always answered, so the logger knows the link is up.
   const reply = packet.cn === '9015' ? dataAck(packet) : decision.reply;
   if (!whole) return finish('split-pending', reply, 'split part received');

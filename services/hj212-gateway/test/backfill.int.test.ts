@@ -291,7 +291,7 @@ describe("a supervisor's commands (hj212.command.v1)", () => {
       },
     ]);
 
-  it("reads a logger's time (1011): the answer is recorded", async () => {
+  it("reads a logger's time (1011): the answer is recorded and not answered with a 9011", async () => {
     const c = await Client.open(ANSWERS);
     await ask('sup-time-1', ANSWERS.mn, '1011');
     const req = await c.next();
@@ -311,6 +311,10 @@ describe("a supervisor's commands (hj212.command.v1)", () => {
     c.answer(req, 'done');
     await until(async () => (await record('sup-time-1'))?.status === 'fulfilled', 15_000, 'fulfilled');
     expect(await record('sup-time-1')).toMatchObject({ reply: { SystemTime: '20240305120000' } });
+    // The answer carried the request's CN and QN: it answers the centre and got no 9011 of its own,
+    // so the next frame the logger receives is the 9014 of its next upload.
+    c.send('2011', formatQn(new Date()), Date.now(), true);
+    expect(await c.next()).toMatchObject({ cn: '9014' });
     c.end();
   });
 
