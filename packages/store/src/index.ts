@@ -67,7 +67,14 @@ export {
   type SnapshotStatusEntry,
   type UpsertOutcome,
 } from './registry-repo.js';
-export { listenRegistryChanges, REGISTRY_CHANNEL, type RegistryChange } from './registry-listen.js';
+export {
+  listenRegistryChanges,
+  startRegistryListener,
+  REGISTRY_CHANNEL,
+  type RegistryChange,
+  type RegistryListenerOptions,
+} from './registry-listen.js';
 export { listenChannel, startListener, type Listener, type ListenerOptions } from './listener.js';
+export { indexRegistry, type DeviceEntry, type MeterEntry, type RegistryIndex } from './registry-index.js';
 export { createRegistryCache, type RegistryCache, type RegistryCacheOptions } from './registry-cache.js';
 export { markConsoleEdit } from './registry-edits.js';

@@ -12,19 +12,16 @@ const logger: Logger = {
   child: () => logger,
 };
 
-/** A pool whose queries fail as when Postgres is down, and a listen client that records its calls. */
+/** A pool whose queries fail as when Postgres is down and that records its calls. */
 function fakes() {
   const calls: string[] = [];
   const down = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:25432'), { code: 'ECONNREFUSED' });
   const pool = {
     query: () => Promise.reject(down),
+    connect: () => (calls.push('pool.connect'), Promise.reject(down)),
     end: () => (calls.push('pool.end'), Promise.resolve()),
   } as unknown as pg.Pool;
-  const listenClient = {
-    connect: () => (calls.push('client.connect'), Promise.resolve()),
-    end: () => (calls.push('client.end'), Promise.resolve()),
-  } as unknown as pg.Client;
-  return { calls, pool, listenClient };
+  return { calls, pool };
 }
 
 beforeEach(() => {
@@ -32,8 +29,8 @@ beforeEach(() => {
 });
 
 test('current() before the first snapshot throws REGISTRY_NOT_LOADED (retryable)', () => {
-  const { pool, listenClient } = fakes();
-  const cache = createRegistryCache({ pool, listenClient, schema: 'public', index: () => 1, logger });
+  const { pool } = fakes();
+  const cache = createRegistryCache({ pool, schema: 'public', index: () => 1, logger });
   let err: unknown;
   try {
     cache.current();
@@ -46,13 +43,12 @@ test('current() before the first snapshot throws REGISTRY_NOT_LOADED (retryable)
 });
 
 test('start() fails when the first snapshot cannot be read, before connecting the listener', async () => {
-  const { calls, pool, listenClient } = fakes();
+  const { calls, pool } = fakes();
   const reloads: boolean[] = [];
   let indexed = 0;
   const index = () => ++indexed;
   const cache = createRegistryCache({
     pool,
-    listenClient,
     schema: 'public',
     index,
     logger,
@@ -65,9 +61,9 @@ test('start() fails when the first snapshot cannot be read, before connecting th
   expect(errors).toHaveLength(1);
 });
 
-test('stop() ends both connections even when never started', async () => {
-  const { calls, pool, listenClient } = fakes();
-  const cache = createRegistryCache({ pool, listenClient, schema: 'public', index: () => 1, logger });
+test('stop() ends the pool even when never started', async () => {
+  const { calls, pool } = fakes();
+  const cache = createRegistryCache({ pool, schema: 'public', index: () => 1, logger });
   await cache.stop();
-  expect(calls).toEqual(['client.end', 'pool.end']);
+  expect(calls).toEqual(['pool.end']);
 });

@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { StoreError } from './errors.js';
 import type { Queryable, Logger } from './logger.js';
-import { listenRegistryChanges } from './registry-listen.js';
+import type { Listener } from './listener.js';
+import { startRegistryListener } from './registry-listen.js';
 import { loadRegistrySnapshot, type RegistrySnapshot } from './registry-repo.js';
 
 /** An in-memory view of the registry, kept current by `registry_changed` notifications. */
@@ -10,17 +11,15 @@ export interface RegistryCache<T> {
   current(): T;
   /** Loads the first snapshot (throws if it fails) and starts listening for `registry_changed`. */
   start(): Promise<void>;
-  /** Stops listening and ends both connections (the cache owns them). */
+  /** Stops listening and ends the pool (the cache owns it). */
   stop(): Promise<void>;
   /** Reads a snapshot now; on failure keeps the previous index (throws only when there is none). */
   reload(): Promise<void>;
 }
 
 export interface RegistryCacheOptions<T> {
-  /** Reads the snapshots; ended by stop(). */
-  pool: Queryable & Pick<pg.Pool, 'end'>;
-  /** A dedicated, not yet connected client for LISTEN; connected by start(), ended by stop(). */
-  listenClient: pg.Client;
+  /** Reads the snapshots and holds the LISTEN connection (one of its clients, kept); ended by stop(). */
+  pool: Queryable & Pick<pg.Pool, 'connect' | 'end'>;
   /** Only changes in this schema trigger a reload. */
   schema: string;
   /** Turns a snapshot into whatever the caller looks things up in. */
@@ -30,11 +29,15 @@ export interface RegistryCacheOptions<T> {
   debounceMs?: number;
   /** Called after every load attempt, e.g. to count reloads in /metrics. */
   onReload?(ok: boolean): void;
+  /** First LISTEN reconnect delay after a lost connection; doubles up to `maxRetryMs`. */
+  retryMs?: number;
+  maxRetryMs?: number;
 }
 
 /**
  * Keeps an index of the registry in memory: loaded at start, reloaded (debounced) whenever the
- * registry triggers NOTIFY registry_changed for `schema`. A failed reload is logged and the previous
+ * registry triggers NOTIFY registry_changed for `schema`, and after the LISTEN connection came back
+ * from a loss (notifications sent meanwhile are lost). A failed reload is logged and the previous
  * index stays in use.
  */
 export function createRegistryCache<T>(opts: RegistryCacheOptions<T>): RegistryCache<T> {
@@ -42,7 +45,7 @@ export function createRegistryCache<T>(opts: RegistryCacheOptions<T>): RegistryC
   let index: T | undefined;
   let loaded = false;
   let timer: NodeJS.Timeout | undefined;
-  let unlisten: (() => Promise<void>) | undefined;
+  let listener: Listener | undefined;
   const reload = async () => {
     try {
       const snapshot = await loadRegistrySnapshot(opts.pool);
@@ -65,16 +68,23 @@ export function createRegistryCache<T>(opts: RegistryCacheOptions<T>): RegistryC
     reload,
     async start() {
       await reload();
-      await opts.listenClient.connect();
-      unlisten = await listenRegistryChanges(opts.listenClient, opts.schema, () => {
+      const reloadSoon = () => {
         if (timer) clearTimeout(timer);
         timer = setTimeout(() => void reload().catch(() => undefined), opts.debounceMs ?? 200);
+      };
+      listener = await startRegistryListener({
+        pool: opts.pool,
+        schema: opts.schema,
+        onChange: reloadSoon,
+        onResumed: reloadSoon,
+        logger: opts.logger,
+        ...(opts.retryMs !== undefined ? { retryMs: opts.retryMs } : {}),
+        ...(opts.maxRetryMs !== undefined ? { maxRetryMs: opts.maxRetryMs } : {}),
       });
     },
     async stop() {
       if (timer) clearTimeout(timer);
-      await unlisten?.().catch(() => undefined);
-      await opts.listenClient.end().catch(() => undefined);
+      await listener?.stop().catch(() => undefined);
       await opts.pool.end().catch(() => undefined);
     },
   };

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { listenChannel } from './listener.js';
+import { listenChannel, startListener, type Listener } from './listener.js';
+import type { Logger } from './logger.js';
 
 /** The NOTIFY channel the registry triggers publish on; the payload is `schema.table`. */
 export const REGISTRY_CHANNEL = 'registry_changed';
@@ -24,5 +25,36 @@ export function listenRegistryChanges(
     const dot = payload.indexOf('.');
     const change = { schema: payload.slice(0, dot), table: payload.slice(dot + 1) };
     if (dot > 0 && change.schema === schema) onChange(change);
+  });
+}
+
+export interface RegistryListenerOptions {
+  /** The listener checks one connection out of it and keeps it. */
+  pool: Pick<pg.Pool, 'connect'>;
+  schema: string;
+  onChange(change: RegistryChange): void;
+  /** The connection came back after a loss: changes may have been missed (reload the registry). */
+  onResumed(): void;
+  logger: Logger;
+  /** First retry delay; doubles up to `maxRetryMs`. */
+  retryMs?: number;
+  maxRetryMs?: number;
+}
+
+/**
+ * The one way a service follows the registry: LISTEN for `registry_changed` on a connection kept
+ * alive by `startListener` (a lost connection is replaced with backoff and `onResumed` runs, since
+ * NOTIFYs sent while it was gone are lost). Connects and LISTENs once (a failure here fails the
+ * start); later losses are repaired in the background.
+ */
+export function startRegistryListener(opts: RegistryListenerOptions): Promise<Listener> {
+  return startListener({
+    pool: opts.pool,
+    name: 'registry',
+    subscribe: (client) => listenRegistryChanges(client, opts.schema, (change) => opts.onChange(change)),
+    onResumed: opts.onResumed,
+    logger: opts.logger.child({ component: 'registry-listener' }),
+    ...(opts.retryMs !== undefined ? { retryMs: opts.retryMs } : {}),
+    ...(opts.maxRetryMs !== undefined ? { maxRetryMs: opts.maxRetryMs } : {}),
   });
 }

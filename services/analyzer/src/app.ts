@@ -10,7 +10,7 @@ import {
   type OutgoingMessage,
 } from '@offsite/kafka';
 import { withTimeout, type Logger } from '@offsite/runtime';
-import { loadRegistrySnapshot } from '@offsite/store';
+import { loadRegistrySnapshot, startRegistryListener, type Listener } from '@offsite/store';
 import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import { aggregatePoint } from './aggregate-points.js';
@@ -19,7 +19,6 @@ import { createPgCheckpointStore } from './checkpoints.js';
 import { chunkMessages } from './produce-chunks.js';
 import { createPartitionProcessor, type PartitionProcessor, type ProcessorCounters } from './processor.js';
 import { runRatedEnergyJob } from './rated-energy-job.js';
-import { startRegistryListener, type RegistryListener } from './registry-listener.js';
 import { registryViewFromSnapshot } from './registry-view.js';
 import { createReviewDecisionIntake } from './review-decisions.js';
 import { createPeriodicJob } from './schedule.js';
@@ -152,7 +151,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
     },
   });
 
-  let listener: RegistryListener | undefined;
+  let listener: Listener | undefined;
   let tickTimer: NodeJS.Timeout | undefined;
   let reloadTimer: NodeJS.Timeout | undefined;
   let checkpointTimer: NodeJS.Timeout | undefined;

@@ -4,10 +4,9 @@
 // Only this file's own backends are terminated (matched by a unique application_name).
 import { randomBytes } from 'node:crypto';
 import { createMemoryLogger } from '@offsite/runtime';
-import { REGISTRY_CHANNEL } from '@offsite/store';
+import { REGISTRY_CHANNEL, startRegistryListener, type Listener } from '@offsite/store';
 import { requireEnv, until } from '@offsite/testing';
 import pg from 'pg';
-import { startRegistryListener, type RegistryListener } from '../src/registry-listener.js';
 
 const suffix = randomBytes(4).toString('hex');
 const schema = `test_analyzer_pgloss_${suffix}`;
@@ -15,7 +14,7 @@ const appName = `test-analyzer-pgloss-${suffix}`;
 const logger = createMemoryLogger();
 let pool: pg.Pool;
 let admin: pg.Client;
-let listener: RegistryListener | undefined;
+let listener: Listener | undefined;
 const poolErrors: Error[] = [];
 
 async function terminateOurBackends(filter = ''): Promise<number> {

@@ -2,7 +2,6 @@
  * Composition root of the HJ 212 gateway: config → logger → metrics → Postgres (registry) →
  * Kafka producer + publisher → TCP server → lifecycle → ops server → signals.
  */
-import type pg from 'pg';
 import { kafkaTopics, type TelemetryDlqV1 } from '@offsite/contracts';
 import {
   installKafkajsFastPaths,
@@ -13,13 +12,14 @@ import {
   type DurableProducer,
 } from '@offsite/kafka';
 import { bootService, kafkaSecurity, withTimeout } from '@offsite/runtime';
-import { createPgClient, createPgPool, findDeviceByMn, listenRegistryChanges } from '@offsite/store';
+import { createPgPool, findDeviceByMn, type Listener } from '@offsite/store';
 import { serviceConfig, trustedProxies } from './config.js';
 import { createCommandIntake } from './command-intake.js';
 import { createCommandStore } from './command-store.js';
 import { createDeviceDirectory } from './device-directory.js';
 import { createGateway, type Gateway } from './gateway.js';
 import { createGatewayMetrics } from './metrics.js';
+import { followRegistry } from './registry-follow.js';
 import { topicsWithPrefix } from './packet-handler.js';
 import { createPublisher, type Publisher } from '@offsite/kafka';
 
@@ -32,7 +32,8 @@ const { env, logger, registry, lifecycle, run } = bootService({
 installKafkajsFastPaths(logger.child({ component: 'kafka' }));
 const metrics = createGatewayMetrics(registry);
 const pgConn = { url: env.OFFSITE_PG_URL, schema: env.OFFSITE_PG_SCHEMA, connectionTimeoutMs: 5_000 };
-const pool = createPgPool({ ...pgConn, max: 5, logger });
+// One connection is kept for the registry LISTEN; the others serve lookups and commands.
+const pool = createPgPool({ ...pgConn, max: 6, logger });
 const directory = createDeviceDirectory({
   find: (mn) => findDeviceByMn(pool, mn),
   ttlMs: env.OFFSITE_REGISTRY_CACHE_TTL_MS,
@@ -140,26 +141,13 @@ lifecycle.register({
     return true;
   },
 });
-let listener: pg.Client | undefined;
-let unlisten: (() => Promise<void>) | undefined;
+let registryListener: Listener | undefined;
 lifecycle.register({
   name: 'registry-listener',
   start: async () => {
-    listener = createPgClient(pgConn);
-    listener.on('error', (err) => {
-      logger.error({ err: err.message }, 'registry listener connection lost');
-      void lifecycle.shutdown('registry listener lost', { error: err });
-    });
-    await listener.connect();
-    unlisten = await listenRegistryChanges(listener, pgConn.schema, (change) => {
-      logger.info({ table: change.table }, 'registry changed; device cache cleared');
-      directory.clear();
-    });
+    registryListener = await followRegistry({ directory, pool, schema: pgConn.schema, logger });
   },
-  stop: async () => {
-    await unlisten?.().catch(() => undefined);
-    await listener?.end();
-  },
+  stop: () => registryListener?.stop(),
 });
 lifecycle.register({
   name: 'kafka-producer',

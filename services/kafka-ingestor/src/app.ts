@@ -7,7 +7,7 @@ import {
 } from '@offsite/kafka';
 import type { Logger, Metrics } from '@offsite/runtime';
 import type { Kafka } from 'kafkajs';
-import type { RegistryIndex } from './registry-index.js';
+import type { RegistryIndex } from '@offsite/store';
 import { routeUpstreamRecord } from './router.js';
 
 export const ingestorMetricDefinitions = {

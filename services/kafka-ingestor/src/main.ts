@@ -6,10 +6,9 @@ import {
   resolveCompression,
 } from '@offsite/kafka';
 import { bootService, defineMetrics, kafkaSecurity } from '@offsite/runtime';
-import { createPgClient, createPgPool, createRegistryCache } from '@offsite/store';
+import { createPgPool, createRegistryCache, indexRegistry } from '@offsite/store';
 import { createKafkaIngestor, ingestorMetricDefinitions } from './app.js';
 import { serviceConfig } from './config.js';
-import { indexRegistry } from './registry-index.js';
 
 const { env, logger, registry, lifecycle, run } = bootService({ ...serviceConfig, process });
 // Before the first Kafka client: KafkaJS loads then, capturing the modules the fast paths replace.
@@ -28,8 +27,8 @@ const producer = createDurableProducer(kafka, {
 const pgConn = { url: env.OFFSITE_PG_URL, schema: env.OFFSITE_PG_SCHEMA };
 const registrySource = createRegistryCache({
   index: indexRegistry,
-  pool: createPgPool({ ...pgConn, max: 2, logger }),
-  listenClient: createPgClient(pgConn),
+  // One connection is kept for LISTEN; the others read snapshots.
+  pool: createPgPool({ ...pgConn, max: 3, logger }),
   schema: env.OFFSITE_PG_SCHEMA,
   logger,
 });

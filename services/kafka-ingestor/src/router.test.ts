@@ -1,6 +1,5 @@
 import type { ConsumedMessage } from '@offsite/kafka';
-import type { RegistrySnapshot } from '@offsite/store';
-import { indexRegistry } from './registry-index.js';
+import { indexRegistry, type RegistrySnapshot } from '@offsite/store';
 import { routeUpstreamRecord } from './router.js';
 import { hj212HourlyUpload } from '@offsite/testing';
 

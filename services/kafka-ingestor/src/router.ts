@@ -7,7 +7,7 @@ import {
 import { decodePacket, maskPasswords } from '@offsite/hj212';
 import type { ConsumedMessage } from '@offsite/kafka';
 import { normalizeHj212 } from '@offsite/normalize';
-import type { RegistryIndex } from './registry-index.js';
+import type { RegistryIndex } from '@offsite/store';
 
 export type RouteResult =
   | { kind: 'telemetry'; event: TelemetryV1 }

@@ -5,7 +5,7 @@ import { withTimeout } from '@offsite/runtime';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { IngestorMetrics } from './metrics.js';
 import { gatePubacks, type PubackGate } from './puback-gate.js';
-import type { RegistryIndex } from './registry-index.js';
+import type { RegistryIndex } from '@offsite/store';
 import { routeMqttMessage } from './router.js';
 
 export interface MqttIngestorOptions {

@@ -7,11 +7,10 @@ import {
   resolveCompression,
 } from '@offsite/kafka';
 import { bootService, kafkaSecurity, readCaFile } from '@offsite/runtime';
-import { createPgClient, createPgPool, createRegistryCache } from '@offsite/store';
+import { createPgPool, createRegistryCache, indexRegistry } from '@offsite/store';
 import { serviceConfig } from './config.js';
 import { createMqttIngestor } from './ingestor.js';
 import { createIngestorMetrics } from './metrics.js';
-import { indexRegistry } from './registry-index.js';
 
 const { env, logger, registry, lifecycle, run } = bootService({ ...serviceConfig, process });
 // Before the first Kafka client: KafkaJS loads then, capturing the modules the fast paths replace.
@@ -46,8 +45,8 @@ const publisher = createPublisher({
 const pgConn = { url: env.OFFSITE_PG_URL, schema: env.OFFSITE_PG_SCHEMA };
 const registrySource = createRegistryCache({
   index: indexRegistry,
-  pool: createPgPool({ ...pgConn, max: 2, logger }),
-  listenClient: createPgClient(pgConn),
+  // One connection is kept for LISTEN; the others read snapshots.
+  pool: createPgPool({ ...pgConn, max: 3, logger }),
   schema: env.OFFSITE_PG_SCHEMA,
   logger,
   onReload: (ok) => metrics.registryReloads.inc({ result: ok ? 'ok' : 'error' }),

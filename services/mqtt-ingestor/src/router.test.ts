@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import { validateTelemetryDlqV1 } from '@offsite/contracts';
 import { hj212HourlyUpload } from '@offsite/testing';
 import { renderAcl } from './acl.js';
-import { indexRegistry } from './registry-index.js';
 import { routeMqttMessage } from './router.js';
-import type { RegistrySnapshot } from '@offsite/store';
+import { indexRegistry, type RegistrySnapshot } from '@offsite/store';
 
 const snapshot = {
   readAt: '2024-01-01T00:00:00Z',

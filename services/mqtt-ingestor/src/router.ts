@@ -7,7 +7,7 @@ import {
   type NormalizeResult,
 } from '@offsite/normalize';
 import { mqttDlqRecord } from './dlq.js';
-import type { RegistryIndex } from './registry-index.js';
+import type { RegistryIndex } from '@offsite/store';
 
 export type RouteResult =
   | { kind: 'telemetry'; event: TelemetryV1 }

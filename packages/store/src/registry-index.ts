@@ -1,4 +1,4 @@
-import type { RegistrySnapshot } from '@offsite/store';
+import type { RegistrySnapshot } from './registry-repo.js';
 
 export interface MeterEntry {
   enterpriseId: string;
@@ -13,14 +13,18 @@ export interface DeviceEntry {
   enabled: boolean;
 }
 
-/** What the ingestor asks the registry: is this meter / data logger registered under this enterprise? */
+/** What an ingestor asks the registry: is this enterprise, meter or data logger registered? */
 export interface RegistryIndex {
   hasEnterprise(enterpriseId: string): boolean;
   meter(enterpriseId: string, meterId: string): MeterEntry | undefined;
+  /** The data logger with this MN, if it belongs to this enterprise. */
   device(enterpriseId: string, mn: string): DeviceEntry | undefined;
+  /** The data logger with this MN (an MN is unique across the registry). */
+  deviceByMn(mn: string): DeviceEntry | undefined;
   readonly enterpriseIds: readonly string[];
 }
 
+/** The lookup index the ingestors keep in their `createRegistryCache`. */
 export function indexRegistry(snapshot: RegistrySnapshot): RegistryIndex {
   const enterprises = new Set<string>();
   const meters = new Map<string, MeterEntry>();
@@ -30,7 +34,7 @@ export function indexRegistry(snapshot: RegistrySnapshot): RegistryIndex {
     for (const m of e.meters) meters.set(`${e.id}\0${m.id}`, { enterpriseId: e.id, meterId: m.id });
     for (const o of e.outlets)
       for (const d of o.devices)
-        devices.set(`${e.id}\0${d.mn}`, {
+        devices.set(d.mn, {
           enterpriseId: e.id,
           outletId: o.id,
           mn: d.mn,
@@ -42,6 +46,10 @@ export function indexRegistry(snapshot: RegistrySnapshot): RegistryIndex {
     enterpriseIds: [...enterprises].sort(),
     hasEnterprise: (id) => enterprises.has(id),
     meter: (e, m) => meters.get(`${e}\0${m}`),
-    device: (e, mn) => devices.get(`${e}\0${mn}`),
+    device: (e, mn) => {
+      const d = devices.get(mn);
+      return d?.enterpriseId === e ? d : undefined;
+    },
+    deviceByMn: (mn) => devices.get(mn),
   };
 }
