@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { createEngine, type EngineState } from './engine.js';
 import type { DeviationOutput, Output, Reading } from './model.js';
-import { HOUR, MIN, T0, config, energy, minute, registry } from './testkit.js';
+import { HOUR, MIN, T0, config, energy, minute, registry } from '../test/testkit.js';
 
 const reg = registry({
   devices: [{ id: 'MN1', siteId: 'OUT1', cadenceSeconds: 600, cadenceInterval: 'minute' }],

@@ -12,7 +12,7 @@ import {
   minute,
   realtime,
   registry,
-} from './testkit.js';
+} from '../test/testkit.js';
 import type { DeepPartial, EngineConfig } from './config.js';
 
 function engine(reg: Partial<RegistryView> = {}, cfg: DeepPartial<EngineConfig> = {}): Engine {

@@ -1,7 +1,7 @@
 import { deriveRatedWindowEnergy } from './rated.js';
 import { isStablyCompliant, stabilityMetrics } from './stability.js';
 import { evaluateWindows } from './episodes.js';
-import { DAY, HOUR, T0 } from './testkit.js';
+import { DAY, HOUR, T0 } from '../test/testkit.js';
 
 describe('rated window energy', () => {
   const asOf = T0 + 60 * DAY;

@@ -4,7 +4,7 @@ import { createEngine, type Engine } from './engine.js';
 import type { DeviationOutput, MeterView, Output, Reading, RegistryView, RuleName } from './model.js';
 import { facilityCodeOf, timingWindows, type MeterStep } from './treatment.js';
 import type { DeepPartial, EngineConfig } from './config.js';
-import { HOUR, MIN, T0, config, energy, hourOfMinutes, realtime, registry } from './testkit.js';
+import { HOUR, MIN, T0, config, energy, hourOfMinutes, realtime, registry } from '../test/testkit.js';
 
 const P1: MeterView = { id: 'P1', enterpriseId: 'E1', role: 'production', ratedWindowKwh: 10 };
 const T1: MeterView = {

@@ -2,18 +2,7 @@ import fc from 'fast-check';
 import { createEngine } from '../src/engine.js';
 import type { Output, Reading, RegistryView } from '../src/model.js';
 import { createNaiveEngine } from './naive-engine.js';
-import {
-  DAY,
-  HOUR,
-  MIN,
-  T0,
-  config,
-  energy,
-  hourReading,
-  minute,
-  realtime,
-  registry,
-} from '../src/testkit.js';
+import { DAY, HOUR, MIN, T0, config, energy, hourReading, minute, realtime, registry } from './testkit.js';
 
 // The incremental engine must give exactly the outputs of the naive one (the whole buffer re-evaluated by the pure
 // Evaluator on every change), whatever the order, lateness, duplicates and watermarks of the input.

@@ -40,7 +40,7 @@ import { importRegistry, pgConfig, runMigrations } from '@offsite/store';
 import { readSinkHeads } from '@offsite/testing';
 import { createAlerter } from '../src/app.js';
 import { createIntake } from '../src/intake.js';
-import { deviation } from '../src/int-support.js';
+import { deviation } from '../test/int-support.js';
 import { defaultPolicy } from '../src/policy.js';
 import { ALERTER_PG_SETTINGS } from '../src/repo.js';
 

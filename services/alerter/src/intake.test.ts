@@ -2,7 +2,7 @@ import type { DeviationV1, TelemetryDlqV1 } from '@offsite/contracts';
 import type { ConsumedBatch } from '@offsite/kafka';
 import { silentLogger } from '@offsite/testing';
 import { createIntake } from './intake.js';
-import { deviation } from './int-support.js';
+import { deviation } from '../test/int-support.js';
 
 const batchOf = (values: (DeviationV1 | string)[]): ConsumedBatch => ({
   topic: 'deviation.v1',

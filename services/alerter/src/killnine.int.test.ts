@@ -18,7 +18,7 @@ import {
   freshSchema,
   topicNames,
   mails as inbox,
-} from './int-support.js';
+} from '../test/int-support.js';
 
 const serviceDir = path.resolve(import.meta.dirname, '..');
 const id = randomBytes(4).toString('hex');

@@ -13,7 +13,7 @@ import type { NotificationV1 } from '@offsite/contracts';
 import { requireEnv, silentLogger } from '@offsite/testing';
 import { createAckServer } from './ack-server.js';
 import { createAlerter, type Alerter, type ReceiptCounts } from './app.js';
-import { freshSchema } from './int-support.js';
+import { freshSchema } from '../test/int-support.js';
 import { defaultPolicy } from './policy.js';
 import { createRejectKeeper } from './receipt-rejects.js';
 import * as repo from './repo.js';

@@ -21,7 +21,14 @@ import {
   until,
   type ServiceProcess,
 } from '@offsite/testing';
-import { burstPolicy, deviation, expectedMessageIds, freshSchema, mails, topicNames } from './int-support.js';
+import {
+  burstPolicy,
+  deviation,
+  expectedMessageIds,
+  freshSchema,
+  mails,
+  topicNames,
+} from '../test/int-support.js';
 
 const serviceDir = path.resolve(import.meta.dirname, '..');
 const id = randomBytes(4).toString('hex');

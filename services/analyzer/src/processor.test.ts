@@ -5,7 +5,7 @@ import type { DeviationV1, TelemetryDlqV1, TelemetryV1 } from '@offsite/contract
 import { validateDeviationV1, validateTelemetryDlqV1 } from '@offsite/contracts';
 import { createMemoryCheckpointStore } from './checkpoints.js';
 import { createPartitionProcessor, type IncomingRecord } from './processor.js';
-import { exceedanceStream, HOUR, minuteTelemetry, MIN, OUTLET, T0, testRegistry } from './testkit.js';
+import { exceedanceStream, HOUR, minuteTelemetry, MIN, OUTLET, T0, testRegistry } from '../test/testkit.js';
 
 const TOPIC = 'telemetry.v1';
 

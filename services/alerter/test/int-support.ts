@@ -6,7 +6,7 @@ import pg from 'pg';
 import type { DeviationV1 } from '@offsite/contracts';
 import { createPgPool, importRegistry, runMigrations } from '@offsite/store';
 import { readSinkHeads, silentLogger, type SinkHead } from '@offsite/testing';
-import { ALERTER_PG_SETTINGS } from './repo.js';
+import { ALERTER_PG_SETTINGS } from '../src/repo.js';
 
 /** Mails in the sink's directory whose Message-ID is in `midDomain` (envelope and Message-ID only). */
 export async function mails(dir: string, midDomain: string): Promise<SinkHead[]> {

@@ -1,6 +1,6 @@
 // Builders shared by the unit tests (not exported from the package).
-import { makeConfig, type DeepPartial, type EngineConfig } from './config.js';
-import type { Measurement, Reading, RegistryView } from './model.js';
+import { makeConfig, type DeepPartial, type EngineConfig } from '../src/config.js';
+import type { Measurement, Reading, RegistryView } from '../src/model.js';
 
 /** Local midnight (Asia/Shanghai) of 2025-03-10, a day boundary. */
 export const T0 = Date.parse('2025-03-10T00:00:00+08:00');
