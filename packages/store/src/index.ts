@@ -42,7 +42,6 @@ export {
 export {
   findDeviceByMn,
   listContacts,
-  loadRegistrySnapshot,
   upsertContact,
   upsertDevice,
   upsertDistrict,
@@ -57,6 +56,10 @@ export {
   upsertViolation,
   type Contact,
   type DeviceAuth,
+  type UpsertOutcome,
+} from './registry-repo.js';
+export {
+  loadRegistrySnapshot,
   type RegistrySnapshot,
   type SnapshotDevice,
   type SnapshotEnterprise,
@@ -65,8 +68,7 @@ export {
   type SnapshotMeter,
   type SnapshotOutlet,
   type SnapshotStatusEntry,
-  type UpsertOutcome,
-} from './registry-repo.js';
+} from './registry-snapshot.js';
 export {
   listenRegistryChanges,
   startRegistryListener,

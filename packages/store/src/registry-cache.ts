@@ -3,7 +3,7 @@ import { StoreError } from './errors.js';
 import type { Queryable, Logger } from './logger.js';
 import type { Listener } from './listener.js';
 import { startRegistryListener } from './registry-listen.js';
-import { loadRegistrySnapshot, type RegistrySnapshot } from './registry-repo.js';
+import { loadRegistrySnapshot, type RegistrySnapshot } from './registry-snapshot.js';
 
 /** An in-memory view of the registry, kept current by `registry_changed` notifications. */
 export interface RegistryCache<T> {

@@ -1,4 +1,4 @@
-import type { RegistrySnapshot } from './registry-repo.js';
+import type { RegistrySnapshot } from './registry-snapshot.js';
 
 export interface MeterEntry {
   enterpriseId: string;

@@ -1,10 +1,8 @@
+// Registry rows written one at a time (the import's upserts) and the lookups that need credentials or
+// contacts; the in-memory snapshot is registry-snapshot.ts.
 import type {
   ContactRole,
-  CreditRating,
-  EnterpriseStatus,
   Language,
-  LimitBasis,
-  MeterRole,
   OutletKind,
   ProtocolVersion,
   RegistryContact,
@@ -18,32 +16,14 @@ import type {
   RegistryOutlet,
   RegistryViolation,
   StatusTimelineEntry,
-  SupervisionClass,
 } from './registry-types.js';
-import { isRetryablePgError, StoreError } from './errors.js';
 import type { Queryable } from './logger.js';
+import { queryRows } from './query.js';
 
 // Every function here sends values as bind parameters; table and column names come only from the
 // constants in this file.
 
 export type UpsertOutcome = 'inserted' | 'updated' | 'unchanged';
-
-async function run<R extends object>(
-  db: Queryable,
-  what: string,
-  text: string,
-  values: unknown[],
-): Promise<R[]> {
-  try {
-    const res = await db.query<R & Record<string, unknown>>(text, values);
-    return res.rows;
-  } catch (err) {
-    throw new StoreError('QUERY_FAILED', `${what} failed: ${(err as Error).message}`, {
-      retryable: isRetryablePgError(err),
-      cause: err,
-    });
-  }
-}
 
 /**
  * Insert or update one row by its key. Rows whose values already match are left untouched (no
@@ -62,7 +42,7 @@ async function upsertRow(
     on conflict (${keyColumns.join(', ')}) do update set ${rest.map((c) => `${c} = excluded.${c}`).join(', ')}
     where (${rest.map((c) => `${table}.${c}`).join(', ')}) is distinct from (${rest.map((c) => `excluded.${c}`).join(', ')})
     returning (xmax = 0) as inserted`;
-  const rows = await run<{ inserted: boolean }>(db, `upsert into ${table}`, text, Object.values(row));
+  const rows = await queryRows<{ inserted: boolean }>(db, `upsert into ${table}`, text, Object.values(row));
   const first = rows[0];
   if (!first) return 'unchanged';
   return first.inserted ? 'inserted' : 'updated';
@@ -78,7 +58,7 @@ async function insertLink(db: Queryable, table: string, row: Record<string, stri
     values (${columns.map((_, i) => `$${i + 1}`).join(', ')})
     on conflict do nothing
     returning true as inserted`;
-  const rows = await run<{ inserted: boolean }>(db, `insert into ${table}`, text, Object.values(row));
+  const rows = await queryRows<{ inserted: boolean }>(db, `insert into ${table}`, text, Object.values(row));
   return rows.length > 0 ? 'inserted' : 'unchanged';
 }
 
@@ -252,7 +232,7 @@ export interface DeviceAuth {
 
 /** Look up a device by its HJ 212 MN (exact, case-sensitive). Returns null for an unknown MN. */
 export async function findDeviceByMn(db: Queryable, mn: string): Promise<DeviceAuth | null> {
-  const rows = await run<{
+  const rows = await queryRows<{
     mn: string;
     enterprise_id: string;
     outlet_id: string;
@@ -300,7 +280,7 @@ export interface Contact {
 
 /** An enterprise's contacts, legal representative first. */
 export async function listContacts(db: Queryable, enterpriseId: string): Promise<Contact[]> {
-  const rows = await run<{
+  const rows = await queryRows<{
     id: string;
     enterprise_id: string;
     name: string;
@@ -325,247 +305,4 @@ export async function listContacts(db: Queryable, enterpriseId: string): Promise
     email: r.email,
     language: r.language,
   }));
-}
-
-// ---- Snapshot for the analyzer -------------------------------------------------------------
-
-export interface SnapshotLimit {
-  factor: string;
-  basis: LimitBasis;
-  value: number;
-  lowerValue: number | null;
-  unit: string;
-  converted: boolean;
-  range: { min: number | null; max: number | null };
-}
-
-/** A device as the analyzer sees it: cadences, no credentials. */
-export interface SnapshotDevice {
-  mn: string;
-  protocolVersion: ProtocolVersion;
-  /** Real-time (2011) cadence in seconds; 0 = the logger sends no real-time data (judge its minute data). */
-  realtimeIntervalS: number;
-  minuteIntervalS: number;
-  enabled: boolean;
-}
-
-export interface SnapshotOutlet {
-  id: string;
-  kind: OutletKind;
-  name: { zh: string; en: string | null };
-  refO2Pct: number | null;
-  limits: SnapshotLimit[];
-  devices: SnapshotDevice[];
-  /** Production meters whose running makes a zero here suspicious; empty = every production meter of the enterprise. */
-  productionMeterIds: string[];
-}
-
-export interface SnapshotMeter {
-  id: string;
-  role: MeterRole;
-  name: { zh: string; en: string | null };
-  ratedWindowKwh: number | null;
-  servesMeterId: string | null;
-  /** Treatment meters: the facility status series (`code`-RS of outlet `outletId`) of the facility it powers. */
-  facilities: { outletId: string; code: string }[];
-}
-
-export interface SnapshotStatusEntry {
-  status: EnterpriseStatus;
-  /** ISO 8601 UTC. */
-  from: string;
-  resumptionDate: string | null;
-  note: string | null;
-}
-
-export interface SnapshotMaintenanceWindow {
-  id: string;
-  deviceMn: string | null;
-  outletId: string | null;
-  from: string;
-  to: string;
-  reason: string;
-  source: 'registry' | 'console';
-}
-
-export interface SnapshotEnterprise {
-  id: string;
-  name: { zh: string; en: string | null };
-  creditCode: string;
-  districtId: string;
-  industry: string;
-  industryCode: string | null;
-  supervisionClass: SupervisionClass;
-  creditRating: CreditRating | null;
-  status: EnterpriseStatus;
-  statusTimeline: SnapshotStatusEntry[];
-  outlets: SnapshotOutlet[];
-  meters: SnapshotMeter[];
-  maintenanceWindows: SnapshotMaintenanceWindow[];
-}
-
-export interface RegistrySnapshot {
-  /** Database time the snapshot was read, ISO 8601 UTC. */
-  readAt: string;
-  districts: { id: string; name: { zh: string; en: string } }[];
-  enterprises: SnapshotEnterprise[];
-}
-
-const SNAPSHOT_SQL = `select
-  now() as read_at,
-  (select coalesce(json_agg(json_build_object('id', id, 'zh', name_zh, 'en', name_en) order by id), '[]')
-     from districts) as districts,
-  (select coalesce(json_agg(json_build_object(
-      'id', id, 'zh', name_zh, 'en', name_en, 'creditCode', credit_code, 'districtId', district_id,
-      'industry', industry, 'industryCode', industry_code, 'supervisionClass', supervision_class,
-      'creditRating', credit_rating, 'status', status) order by id), '[]')
-     from enterprises) as enterprises,
-  (select coalesce(json_agg(json_build_object(
-      'enterpriseId', enterprise_id, 'status', status, 'from', effective_from,
-      'resumptionDate', resumption_date, 'note', note) order by enterprise_id, effective_from), '[]')
-     from enterprise_status_timeline) as timeline,
-  (select coalesce(json_agg(json_build_object(
-      'id', id, 'enterpriseId', enterprise_id, 'kind', kind, 'zh', name_zh, 'en', name_en,
-      'refO2Pct', ref_o2_pct) order by id), '[]')
-     from outlets) as outlets,
-  (select coalesce(json_agg(json_build_object(
-      'mn', mn, 'outletId', outlet_id, 'protocolVersion', protocol_version,
-      'realtimeIntervalS', realtime_interval_s, 'minuteIntervalS', minute_interval_s, 'enabled', enabled) order by mn), '[]')
-     from devices) as devices,
-  (select coalesce(json_agg(json_build_object(
-      'outletId', outlet_id, 'factor', factor_code, 'basis', basis, 'value', value, 'lowerValue', lower_value,
-      'unit', unit, 'converted', converted, 'rangeMin', range_min, 'rangeMax', range_max)
-      order by outlet_id, factor_code, basis), '[]')
-     from permit_limits) as limits,
-  (select coalesce(json_agg(json_build_object(
-      'id', id, 'enterpriseId', enterprise_id, 'role', role, 'zh', name_zh, 'en', name_en,
-      'ratedWindowKwh', rated_window_kwh, 'servesMeterId', serves_meter_id) order by id), '[]')
-     from meters) as meters,
-  (select coalesce(json_agg(json_build_object('meterId', meter_id, 'outletId', outlet_id, 'code', code)
-      order by meter_id, outlet_id, code), '[]')
-     from meter_facilities) as facilities,
-  (select coalesce(json_agg(json_build_object('outletId', outlet_id, 'meterId', meter_id)
-      order by outlet_id, meter_id), '[]')
-     from outlet_production_meters) as production,
-  (select coalesce(json_agg(json_build_object(
-      'id', id, 'enterpriseId', enterprise_id, 'deviceMn', device_mn, 'outletId', outlet_id,
-      'from', starts_at, 'to', ends_at, 'reason', reason, 'source', source) order by starts_at, id), '[]')
-     from maintenance_windows) as windows`;
-
-type J = Record<string, unknown>;
-
-const iso = (v: unknown): string => new Date(String(v)).toISOString();
-const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-
-function groupBy<T extends J>(rows: T[], key: string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const r of rows) {
-    const k = String(r[key]);
-    const list = m.get(k);
-    if (list) list.push(r);
-    else m.set(k, [r]);
-  }
-  return m;
-}
-
-/**
- * The whole registry in one consistent read (a single statement): enterprises with their outlets,
- * permit limits, devices (without credentials), meters, status timeline and maintenance windows.
- */
-export async function loadRegistrySnapshot(db: Queryable): Promise<RegistrySnapshot> {
-  const rows = await run<{
-    read_at: Date;
-    districts: J[];
-    enterprises: J[];
-    timeline: J[];
-    outlets: J[];
-    devices: J[];
-    limits: J[];
-    meters: J[];
-    facilities: J[];
-    production: J[];
-    windows: J[];
-  }>(db, 'registry snapshot', SNAPSHOT_SQL, []);
-  const r = rows[0];
-  if (!r) throw new StoreError('QUERY_FAILED', 'registry snapshot returned no row', { retryable: false });
-
-  const devicesByOutlet = groupBy(r.devices, 'outletId');
-  const limitsByOutlet = groupBy(r.limits, 'outletId');
-  const outletsByEnterprise = groupBy(r.outlets, 'enterpriseId');
-  const metersByEnterprise = groupBy(r.meters, 'enterpriseId');
-  const timelineByEnterprise = groupBy(r.timeline, 'enterpriseId');
-  const windowsByEnterprise = groupBy(r.windows, 'enterpriseId');
-  const facilitiesByMeter = groupBy(r.facilities, 'meterId');
-  const productionByOutlet = groupBy(r.production, 'outletId');
-
-  return {
-    readAt: r.read_at.toISOString(),
-    districts: r.districts.map((d) => ({ id: String(d.id), name: { zh: String(d.zh), en: String(d.en) } })),
-    enterprises: r.enterprises.map((e) => {
-      const id = String(e.id);
-      return {
-        id,
-        name: { zh: String(e.zh), en: (e.en as string | null) ?? null },
-        creditCode: String(e.creditCode),
-        districtId: String(e.districtId),
-        industry: String(e.industry),
-        industryCode: (e.industryCode as string | null) ?? null,
-        supervisionClass: e.supervisionClass as SupervisionClass,
-        creditRating: (e.creditRating as CreditRating | null) ?? null,
-        status: e.status as EnterpriseStatus,
-        statusTimeline: (timelineByEnterprise.get(id) ?? []).map((t) => ({
-          status: t.status as EnterpriseStatus,
-          from: iso(t.from),
-          resumptionDate: (t.resumptionDate as string | null) ?? null,
-          note: (t.note as string | null) ?? null,
-        })),
-        outlets: (outletsByEnterprise.get(id) ?? []).map((o) => {
-          const outletId = String(o.id);
-          return {
-            id: outletId,
-            kind: o.kind as OutletKind,
-            name: { zh: String(o.zh), en: (o.en as string | null) ?? null },
-            refO2Pct: num(o.refO2Pct),
-            limits: (limitsByOutlet.get(outletId) ?? []).map((l) => ({
-              factor: String(l.factor),
-              basis: l.basis as LimitBasis,
-              value: Number(l.value),
-              lowerValue: num(l.lowerValue),
-              unit: String(l.unit),
-              converted: l.converted === true,
-              range: { min: num(l.rangeMin), max: num(l.rangeMax) },
-            })),
-            devices: (devicesByOutlet.get(outletId) ?? []).map((d) => ({
-              mn: String(d.mn),
-              protocolVersion: Number(d.protocolVersion) as ProtocolVersion,
-              realtimeIntervalS: Number(d.realtimeIntervalS),
-              minuteIntervalS: Number(d.minuteIntervalS),
-              enabled: d.enabled === true,
-            })),
-            productionMeterIds: (productionByOutlet.get(outletId) ?? []).map((x) => String(x.meterId)),
-          };
-        }),
-        meters: (metersByEnterprise.get(id) ?? []).map((m) => ({
-          id: String(m.id),
-          role: m.role as MeterRole,
-          name: { zh: String(m.zh), en: (m.en as string | null) ?? null },
-          ratedWindowKwh: num(m.ratedWindowKwh),
-          servesMeterId: (m.servesMeterId as string | null) ?? null,
-          facilities: (facilitiesByMeter.get(String(m.id)) ?? []).map((f) => ({
-            outletId: String(f.outletId),
-            code: String(f.code),
-          })),
-        })),
-        maintenanceWindows: (windowsByEnterprise.get(id) ?? []).map((w) => ({
-          id: String(w.id),
-          deviceMn: (w.deviceMn as string | null) ?? null,
-          outletId: (w.outletId as string | null) ?? null,
-          from: iso(w.from),
-          to: iso(w.to),
-          reason: String(w.reason),
-          source: w.source as 'registry' | 'console',
-        })),
-      };
-    }),
-  };
 }
