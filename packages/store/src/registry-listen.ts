@@ -35,6 +35,11 @@ export interface RegistryListenerOptions {
   onChange(change: RegistryChange): void;
   /** The connection came back after a loss: changes may have been missed (reload the registry). */
   onResumed(): void;
+  /**
+   * Further LISTENs of the service on the same connection (the analyzer's finished job rounds): they
+   * share its reconnects and `onResumed`. Resolves to the function that stops them.
+   */
+  alsoListen?(client: pg.PoolClient): Promise<() => Promise<void>>;
   logger: Logger;
   /** First retry delay; doubles up to `maxRetryMs`. */
   retryMs?: number;
@@ -51,7 +56,15 @@ export function startRegistryListener(opts: RegistryListenerOptions): Promise<Li
   return startListener({
     pool: opts.pool,
     name: 'registry',
-    subscribe: (client) => listenRegistryChanges(client, opts.schema, (change) => opts.onChange(change)),
+    subscribe: async (client) => {
+      const offRegistry = await listenRegistryChanges(client, opts.schema, (change) => opts.onChange(change));
+      if (!opts.alsoListen) return offRegistry;
+      const offOthers = await opts.alsoListen(client);
+      return async () => {
+        await offOthers();
+        await offRegistry();
+      };
+    },
     onResumed: opts.onResumed,
     logger: opts.logger.child({ component: 'registry-listener' }),
     ...(opts.retryMs !== undefined ? { retryMs: opts.retryMs } : {}),

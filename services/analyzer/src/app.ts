@@ -1,5 +1,7 @@
 // The analyzer wired to its adapters: Kafka consumer group → partition processor → Kafka / InfluxDB,
 // checkpoints and registry in Postgres, registry reload on NOTIFY, wall-clock tick. main.ts composes it.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { kafkaMessage, kafkaTopics, type TelemetryDlqV1 } from '@offsite/contracts';
 import type { EngineConfig, StabilityPolicy } from '@offsite/domain';
 import { toLine, type InfluxQLRunner, type InfluxWriter } from '@offsite/influx';
@@ -21,7 +23,7 @@ import { createPartitionProcessor, type PartitionProcessor, type ProcessorCounte
 import { runRatedEnergyJob } from './rated-energy-job.js';
 import { registryViewFromSnapshot } from './registry-view.js';
 import { createReviewDecisionIntake } from './review-decisions.js';
-import { createPeriodicJob } from './schedule.js';
+import { createScheduledJob, listenJobDone } from './schedule.js';
 import { runStabilityJob } from './stability-job.js';
 
 export interface AnalyzerOptions {
@@ -58,6 +60,12 @@ export interface AnalyzerOptions {
   bucket: string;
   stability: { intervalMs: number; windowDays: number; policy: StabilityPolicy };
   ratedEnergy: { intervalMs: number; lookbackDays: number; minKwh: number };
+  /**
+   * Lease of a scheduled job's round (default 60 s, renewed while it runs): each period of the stability
+   * and rated-energy schedules runs in one instance; another takes over a period whose holder died once
+   * this ran out.
+   */
+  jobLeaseMs?: number;
   /** Deadline for each step of stop(). */
   stopDeadlineMs?: number;
   /** Bounds of one produce request (deviations, DLQ): bytes (default 512 KiB, below the broker's 1 MiB) and count. */
@@ -79,6 +87,10 @@ export interface Analyzer {
   /** One round of the scheduled jobs now (tests, operators). */
   runStability(): Promise<void>;
   runRatedEnergy(): Promise<void>;
+  /** The derived rated energies the engines use now (meter id → kWh per window). */
+  ratedEnergy(): ReadonlyMap<string, number>;
+  /** This instance's id in `analyzer_job_leases`. */
+  readonly instanceId: string;
   readonly processor: PartitionProcessor;
 }
 
@@ -91,10 +103,9 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
   const producer = createDurableProducer(opts.kafka, { logger: opts.logger });
   const clock = opts.clock ?? Date.now;
   const stopDeadlineMs = opts.stopDeadlineMs ?? 10_000;
-  const registry = registryViewFromSnapshot(
-    await loadRegistrySnapshot(opts.pool),
-    await loadRatedEnergy(opts.pool),
-  );
+  const instanceId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  let rated = await loadRatedEnergy(opts.pool);
+  const registry = registryViewFromSnapshot(await loadRegistrySnapshot(opts.pool), rated);
   let consumer: BatchConsumer | undefined;
   let reviewConsumer: BatchConsumer | undefined;
   /** False from a consumer crash until a batch is handled again (a restart alone is not recovery). */
@@ -160,17 +171,23 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
   let checkpointing = false;
 
   async function reloadRegistry(): Promise<void> {
-    const view = registryViewFromSnapshot(
-      await loadRegistrySnapshot(opts.pool),
-      await loadRatedEnergy(opts.pool),
-    );
+    const nextRated = await loadRatedEnergy(opts.pool);
+    const view = registryViewFromSnapshot(await loadRegistrySnapshot(opts.pool), nextRated);
     await processor.setRegistry(view);
+    rated = nextRated;
   }
 
-  const ratedJob = createPeriodicJob({
+  const jobs = {
+    db: opts.pool,
+    schema: opts.registrySchema,
+    owner: instanceId,
+    leaseMs: opts.jobLeaseMs ?? 60_000,
+    logger: opts.logger,
+  };
+  const ratedJob = createScheduledJob({
+    ...jobs,
     name: 'rated-energy',
     intervalMs: opts.ratedEnergy.intervalMs,
-    logger: opts.logger,
     async run() {
       const derived = await runRatedEnergyJob(
         {
@@ -184,12 +201,13 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
         clock(),
       );
       if (derived.size > 0) await reloadRegistry();
+      return derived.size > 0;
     },
   });
-  const stabilityJob = createPeriodicJob({
+  const stabilityJob = createScheduledJob({
+    ...jobs,
     name: 'stability',
     intervalMs: opts.stability.intervalMs,
-    logger: opts.logger,
     async run() {
       await runStabilityJob(
         {
@@ -203,11 +221,15 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
         await loadRegistrySnapshot(opts.pool),
         clock(),
       );
+      // The metrics live in Postgres only: nothing for the other instances to refresh.
+      return false;
     },
   });
 
   return {
     processor,
+    instanceId,
+    ratedEnergy: () => rated,
     reloadRegistry,
     runStability: () => stabilityJob.runNow(),
     runRatedEnergy: () => ratedJob.runNow(),
@@ -225,6 +247,13 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
         pool: opts.pool,
         schema: opts.registrySchema,
         onChange: (change) => reloadSoon(change),
+        // Another instance derived rated energies: the engines here take them too.
+        alsoListen: (client) =>
+          listenJobDone(client, opts.registrySchema, (done) => {
+            if (!done.changed || done.job !== 'rated-energy' || done.owner === instanceId) return;
+            log.info({ owner: done.owner }, 'rated energy derived by another instance: reloading');
+            reloadSoon(done);
+          }),
         // Notifications sent while the connection was down are lost: reload once it is back.
         onResumed: () => reloadSoon('listen connection restored'),
         logger: opts.logger,

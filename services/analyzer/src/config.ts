@@ -61,6 +61,8 @@ export const AnalyzerEnv = Type.Object({
   OFFSITE_ANALYZER_RATED_ENERGY_INTERVAL_MS: Type.Integer({ minimum: 0, default: 21_600_000 }),
   OFFSITE_ANALYZER_RATED_ENERGY_LOOKBACK_DAYS: Type.Integer({ minimum: 1, maximum: 3660, default: 60 }),
   OFFSITE_ANALYZER_RATED_ENERGY_MIN_KWH: Type.Number({ minimum: 0, default: 0.2 }),
+  /** Lease of a scheduled job's round across instances (renewed while it runs; a dead holder's period is retaken after it). */
+  OFFSITE_ANALYZER_JOB_LEASE_MS: Type.Integer({ minimum: 1_000, default: 60_000 }),
   /** Bounds of one produce request (deviation.v1, DLQ): below the broker's message.max.bytes (1 MiB default). */
   OFFSITE_KAFKA_BATCH_MAX_BYTES: Type.Integer({ minimum: 1024, default: 512 * 1024 }),
   OFFSITE_ANALYZER_PRODUCE_MAX_RECORDS: Type.Integer({ minimum: 1, default: 1000 }),

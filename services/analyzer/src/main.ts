@@ -119,6 +119,7 @@ lifecycle.register({
         lookbackDays: env.OFFSITE_ANALYZER_RATED_ENERGY_LOOKBACK_DAYS,
         minKwh: env.OFFSITE_ANALYZER_RATED_ENERGY_MIN_KWH,
       },
+      jobLeaseMs: env.OFFSITE_ANALYZER_JOB_LEASE_MS,
       // The final checkpoints write every partition's engine state; give them most of the shutdown budget.
       stopDeadlineMs: Math.floor((env.OFFSITE_SHUTDOWN_DEADLINE_MS * 2) / 3),
       produceMaxBytes: env.OFFSITE_KAFKA_BATCH_MAX_BYTES,

@@ -2,7 +2,6 @@
 // evaluation without a restart; the rated-energy job derives unconfigured meters' rated window energy
 // from the energy data in InfluxDB; the stability job computes the metrics regulation reads, counting
 // the falsifications a supervisor confirmed through the console's review.decision.v1 events.
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import {
   telemetryEventId,
@@ -29,6 +28,8 @@ import pg from 'pg';
 import { aggregatePoint } from '../src/aggregate-points.js';
 import { recordDeviations } from '../src/analyzer-db.js';
 import { createAnalyzer, type Analyzer } from '../src/app.js';
+import { meterEnergyLines } from './energy.js';
+import { dropResources, testResources } from './resources.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -36,14 +37,18 @@ const D0 = Date.parse('2025-03-10T00:00:00+08:00');
 const NOW = D0 + 48 * HOUR;
 const ENT2 = { ent: 'ent-0002', site: 'out-0002-g1', mn: '99010202FG00020000000001' }; // NOx limit 150, ref O2 3.5
 const examplePath = fileURLToPath(new URL('../../../registry/example.yaml', import.meta.url));
-const suffix = randomBytes(4).toString('hex');
-const schema = `test_analyzer_jobs_${suffix}`;
-const telemetryTopic = `test.analyzer-jobs.telemetry.${suffix}`;
-const deviationTopic = `test.analyzer-jobs.deviation.${suffix}`;
-const dlqTopic = `test.analyzer-jobs.dlq.${suffix}`;
-const reviewTopic = `test.analyzer-jobs.review.${suffix}`;
-const influxDb = `test_analyzer_jobs_${suffix}`;
-const bucket = `${influxDb}/autogen`;
+const res = testResources('jobs');
+const {
+  suffix,
+  schema,
+  telemetryTopic,
+  deviationTopic,
+  dlqTopic,
+  reviewTopic,
+  influxDb,
+  bucket,
+  influxConn,
+} = res;
 
 let kafka: Kafka;
 let pool: pg.Pool;
@@ -53,13 +58,6 @@ let collector: Consumer;
 const events: DeviationV1[] = [];
 const dlqRecords: TelemetryDlqV1[] = [];
 const logger = createMemoryLogger();
-
-const influxConn = () => ({
-  url: requireEnv('OFFSITE_INFLUX_URL'),
-  token: process.env.OFFSITE_INFLUX_TOKEN ?? '',
-  org: process.env.OFFSITE_INFLUX_ORG ?? '-',
-  bucket,
-});
 
 /** A 10-minute reading of ent-0002: NOx 100 at O2 5.5/6.5 % → converted ≈ 116.7 at the 3.5 % reference. */
 function reading(t: number, i: number): TelemetryV1 {
@@ -184,22 +182,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await analyzer?.stop();
   await collector?.disconnect();
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin
-    .deleteTopics({ topics: [telemetryTopic, deviationTopic, dlqTopic, reviewTopic] })
-    .catch(() => undefined);
-  await admin.disconnect();
   await pool.end();
-  const c = new pg.Client({ connectionString: requireEnv('OFFSITE_PG_URL') });
-  await c.connect();
-  await c.query(`drop schema if exists ${schema} cascade`);
-  await c.end();
-  await createInfluxClient(influxConn(), silentLogger)
-    .transport.request(`/query?q=${encodeURIComponent(`DROP DATABASE "${influxDb}"`)}`, '', {
-      method: 'POST',
-    })
-    .catch(() => undefined);
+  await dropResources(kafka, res);
 });
 
 test('a permit limit lowered in Postgres is used by the next evaluation, without a restart', async () => {
@@ -256,31 +240,8 @@ test('a permit limit lowered in Postgres is used by the next evaluation, without
 });
 
 test('rated window energy is derived from the energy data for meters the registry leaves unconfigured', async () => {
-  // mtr-0002-p1: cumulative kWh every minute over 3 days; 15-minute windows mostly 5 kWh, every 4th
-  // 2 kWh, nights (22:00–06:00 local) stopped. The mode of the windows above their mean is 5.
-  const lines: string[] = [];
-  let cou = 1000;
-  const start = NOW - 3 * 24 * HOUR;
-  for (let t = start; t < NOW; t += MIN) {
-    const local = new Date(t + 8 * HOUR).getUTCHours();
-    const running = local >= 6 && local < 22;
-    const window = Math.floor((t - start) / (15 * MIN));
-    if (running) cou += (window % 4 === 0 ? 2 : 5) / 15;
-    lines.push(
-      toLine({
-        measurement: 'energy',
-        tags: {
-          enterprise: ENT2.ent,
-          site: 'mtr-0002-p1',
-          device: 'mtr-0002-p1',
-          factor: 'energy_kwh',
-          interval: 'minute',
-        },
-        fields: { Cou: Math.round(cou * 1000) / 1000 },
-        timeSeconds: t / 1000,
-      }),
-    );
-  }
+  // mtr-0002-p1: 3 days of minute data, rated 5 kWh per window (test/energy.ts).
+  const lines = meterEnergyLines(ENT2.ent, 'mtr-0002-p1', NOW - 3 * 24 * HOUR, NOW);
   for (let i = 0; i < lines.length; i += 5000) await writer.write(lines.slice(i, i + 5000));
 
   const before = reloads();
