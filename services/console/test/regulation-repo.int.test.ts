@@ -352,6 +352,45 @@ describe('complaints with BullMQ reminders', () => {
   });
 });
 
+describe('the monthly report reminder with two console instances', () => {
+  it('fires once per period: both upsert the BullMQ job scheduler on one prefix, one worker runs each job', async () => {
+    const prefix = testPrefix();
+    // Every second instead of the 20th of each month: the same scheduler, periods short enough to count.
+    const instance = () =>
+      createReminders({
+        connection: redisConnection(),
+        queueName: 'reminders',
+        prefix,
+        db: h.pool,
+        sink: async () => undefined,
+        logger: createSilentLogger(),
+        monthlyReportSchedule: { pattern: '* * * * * *', tz: 'Asia/Shanghai' },
+      });
+    const instances = [instance(), instance()];
+    const done: { instance: number; id: string }[] = [];
+    try {
+      for (const [i, r] of instances.entries()) {
+        r.startWorker().on('completed', (job) => void done.push({ instance: i, id: String(job.id) }));
+        await r.scheduleMonthlyReportReminder();
+      }
+      await instances[0]!.scheduleMonthlyReportReminder(); // a restart upserts it again
+      await until(() => done.length >= 4, 20_000, 'four periods of the reminder');
+      const ids = done.map((d) => d.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      // One job per period: the ids are the scheduler's and the period's, whole seconds apart.
+      const times = ids.map((id) => {
+        const m = /^repeat:monthly-report-reminder:(\d+)$/.exec(id);
+        expect(m).not.toBeNull();
+        return Number(m![1]);
+      });
+      for (const t of times) expect(t % 1000).toBe(0);
+      expect(new Set(times).size).toBe(times.length);
+    } finally {
+      await Promise.all(instances.map((r) => r.close()));
+    }
+  });
+});
+
 describe('outreach campaigns', () => {
   it('throttles sends with the BullMQ limiter, retries failures and counts outcomes', async () => {
     const campaign = await createCampaign(

@@ -1,7 +1,9 @@
 // Reminders on a BullMQ queue: complaint deadlines (delayed jobs, one per stage and time, ids make
 // scheduling idempotent) and the monthly district report (a job scheduler on the 20th, 09:00
 // Asia/Shanghai). The worker re-reads the state before sending, so a reminder for a complaint that
-// was acknowledged meanwhile is skipped even if its job was not removed.
+// was acknowledged meanwhile is skipped even if its job was not removed. Every console instance
+// upserts the same scheduler: BullMQ keeps one next job per period (id `repeat:<scheduler>:<time>`),
+// so the reminder fires once per period whatever the number of instances.
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from '@offsite/runtime';
 import { withTimeout } from '@offsite/runtime/deadline';
@@ -43,6 +45,8 @@ export interface RemindersOptions {
   logger: Logger;
   config?: ComplaintDeadlineConfig;
   now?: () => Date;
+  /** When the monthly report reminder fires (cron; default the 20th at 09:00 Asia/Shanghai). */
+  monthlyReportSchedule?: { pattern: string; tz: string };
 }
 
 interface ComplaintJob {
@@ -117,7 +121,7 @@ export function createReminders(o: RemindersOptions): Reminders {
   async function scheduleMonthlyReportReminder(): Promise<void> {
     await queue.upsertJobScheduler(
       'monthly-report-reminder',
-      { pattern: '0 9 20 * *', tz: 'Asia/Shanghai' },
+      o.monthlyReportSchedule ?? { pattern: '0 9 20 * *', tz: 'Asia/Shanghai' },
       { name: 'monthly-report-reminder', data: {} },
     );
   }
