@@ -208,6 +208,9 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
     ...jobs,
     name: 'stability',
     intervalMs: opts.stability.intervalMs,
+    // The window ends at the last full hour, whose aggregates close once the watermark (the allowed lateness
+    // behind the data) passed it: start a minute after that.
+    phaseMs: opts.allowedLatenessMs + 60_000,
     async run() {
       await runStabilityJob(
         {

@@ -1,6 +1,6 @@
 // Jobs over the whole registry (stability metrics, rated energy) run once per period of their schedule
-// across every analyzer instance. Periods are aligned on the epoch in Postgres' clock (`now()`): an
-// instance runs period P only if it moves the job's row of `analyzer_job_leases` to P, or takes over P
+// across every analyzer instance. Periods are aligned on the epoch (shifted by `phaseMs`) in Postgres'
+// clock (`now()`): an instance runs period P only if it moves the job's row of `analyzer_job_leases` to P, or takes over P
 // when P is unfinished and its lease ran out (the holder died or lost Postgres). The holder renews the
 // lease while the round runs; the finished round is announced with NOTIFY `analyzer_job_done`, so the
 // other instances refresh what they hold in memory. Every instance tries at each period's start (and at
@@ -37,6 +37,8 @@ export interface ScheduledJobOptions {
   name: string;
   /** Length of a period (0 disables the schedule; runNow still works). */
   intervalMs: number;
+  /** Periods start this long after the epoch's multiples of the interval (default 0). */
+  phaseMs?: number;
   /** How long a claim holds without renewal; renewed every third of it while the round runs. */
   leaseMs: number;
   db: Db;
@@ -50,8 +52,8 @@ export interface ScheduledJobOptions {
 
 async function claim(o: ScheduledJobOptions): Promise<Date | null> {
   const res = await o.db.query<{ period_start: Date }>(
-    `with p as (select to_timestamp(((extract(epoch from now()) * 1000)::bigint / $2::bigint * $2::bigint) / 1000.0)
-                       as period_start)
+    `with p as (select to_timestamp((((extract(epoch from now()) * 1000)::bigint - $5::bigint) / $2::bigint * $2::bigint
+                                     + $5::bigint) / 1000.0) as period_start)
      insert into analyzer_job_leases as l (job, period_start, owner, lease_until)
      select $1, p.period_start, $3, now() + make_interval(secs => $4::double precision / 1000) from p
      on conflict (job) do update set period_start = excluded.period_start, owner = excluded.owner,
@@ -59,7 +61,7 @@ async function claim(o: ScheduledJobOptions): Promise<Date | null> {
       where l.period_start < excluded.period_start
          or (l.period_start = excluded.period_start and l.finished_at is null and l.lease_until < now())
      returning period_start`,
-    [o.name, o.intervalMs, o.owner, o.leaseMs],
+    [o.name, o.intervalMs, o.owner, o.leaseMs, o.phaseMs ?? 0],
   );
   return res.rows[0]?.period_start ?? null;
 }
@@ -147,7 +149,7 @@ export function createScheduledJob(o: ScheduledJobOptions): ScheduledJob {
   function next(): void {
     if (stopped) return;
     // At the next period's start, or after a lease at the latest (to take over a dead holder's period).
-    const toBoundary = o.intervalMs - (Date.now() % o.intervalMs) + 10;
+    const toBoundary = o.intervalMs - ((Date.now() - (o.phaseMs ?? 0)) % o.intervalMs) + 10;
     timer = setTimeout(
       () => {
         exclusive(scheduledRound)
