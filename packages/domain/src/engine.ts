@@ -1,3 +1,5 @@
+// Over 500 lines: createEngine is one closure over the per-enterprise buffers, their checkpoint and the
+// reconciliation of changed deviation series with what was emitted.
 // The incremental engine: buffers readings per enterprise, re-evaluates only the sections of the enterprise a change
 // touches (workspace.ts) and reconciles the changed deviation series with what it already emitted, so late data
 // update deviations instead of duplicating them.

@@ -1,3 +1,5 @@
+// Over 500 lines: the Workspace class keeps one enterprise's derived state, and each change's
+// invalidation crosses its sections (sites, devices, meter pairs), so they stay in one class.
 // Incremental evaluation of one enterprise. The result is exactly what `Evaluator.evaluate` gives for the same
 // buffer (the test-only oracle checks this on random streams), but each change recomputes only the sections it
 // touches: a site's hourly/daily windows when its minute/hour data change or a window closes; one factor's runs by

@@ -1,3 +1,5 @@
+// Over 500 lines: one validator of the whole registry file, every field's check with its bilingual,
+// path-named issue, then the cross-references between the sections.
 import { parseDocument } from 'yaml';
 import { checkCreditCode } from './credit-code.js';
 import {

@@ -1,3 +1,5 @@
+// Over 500 lines: buildApp is the console's one Fastify composition (hooks, session check, security
+// headers, rate limits, API docs and every route group, registered in order); the work is in the modules.
 import { existsSync } from 'node:fs';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';

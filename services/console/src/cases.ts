@@ -1,3 +1,5 @@
+// Over 500 lines: the review queue, a case's detail and the review actions share one scope filter,
+// row shape and case lock.
 import type pg from 'pg';
 import { transaction, type Queryable } from '@offsite/store';
 import { appendAudit } from './audit.js';

@@ -1,3 +1,5 @@
+// Over 500 lines: the six kinds of registry change (status, maintenance, device, meter, contact,
+// limit) each have a prepare step here, and all of them share one request → approve → apply path.
 /**
  * Registry upkeep from the console: status changes, maintenance windows, devices, meters, contacts and
  * permit limits. Officers of the enterprise's district and city staff make them (another district's

@@ -1,3 +1,5 @@
+// Over 500 lines: one Fastify plugin holding every regulation route with its JSON schema; the work is
+// in the repositories it calls.
 // Fastify plugin factory the console registers: JSON-schema-validated routes over the repository
 // functions. The console resolves each request's user into a Scope; every query filters by it.
 import { shanghaiMidnight } from '@offsite/domain/calendar';
