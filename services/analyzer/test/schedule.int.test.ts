@@ -2,7 +2,9 @@
 // analyzers with the same short schedules run each period of the rated-energy and stability jobs exactly
 // once between them, and both take the derived rated energy into their engines (the one that did not run
 // the round through NOTIFY analyzer_job_done); when the instance holding a round's lease loses Postgres
-// mid-round, the other takes over that period or the next one and runs the later periods.
+// mid-round, the other takes over that period or the next one and runs the later periods; two analyzer
+// processes: the one that ran the latest round is killed with SIGKILL and the other runs the next ones.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { makeConfig } from '@offsite/domain';
 import {
@@ -201,3 +203,70 @@ test('the lease holder loses Postgres mid-round: the other instance takes over t
   );
   expect(lease.rows).toEqual([{ owner: 'instance-b' }]);
 }, 60_000);
+
+/** An analyzer process on this test's schema and topics; its rounds (job@period) are read from its JSON log. */
+function analyzerProcess(env: Record<string, string>): { child: ChildProcess; rounds: string[] } {
+  const mainTs = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--conditions=offsite-source', '--import', 'tsx', mainTs], {
+    env: {
+      ...process.env,
+      OFFSITE_LOG_LEVEL: 'info',
+      OFFSITE_OPS_PORT: '0',
+      OFFSITE_PG_SCHEMA: res.schema,
+      OFFSITE_INFLUX_BUCKET: res.bucket,
+      OFFSITE_ANALYZER_GROUP_ID: `g-sched-proc-${res.suffix}`,
+      OFFSITE_ANALYZER_TELEMETRY_TOPIC: res.telemetryTopic,
+      OFFSITE_ANALYZER_DEVIATION_TOPIC: res.deviationTopic,
+      OFFSITE_ANALYZER_DLQ_TOPIC: res.dlqTopic,
+      OFFSITE_ANALYZER_REVIEW_DECISION_TOPIC: res.reviewTopic,
+      OFFSITE_ANALYZER_TICK_INTERVAL_MS: '0',
+      OFFSITE_ANALYZER_SESSION_TIMEOUT_MS: '6000',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const rounds: string[] = [];
+  let buf = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    buf += d.toString();
+    const lines = buf.split('\n');
+    buf = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.includes('scheduled job round done')) continue;
+      const e = JSON.parse(line) as { job: string; period: string };
+      rounds.push(`${e.job}@${e.period}`);
+    }
+  });
+  return { child, rounds };
+}
+
+test('two analyzer processes: the one that ran the latest round is killed with SIGKILL, the other runs the next periods', async () => {
+  const env = {
+    OFFSITE_ANALYZER_STABILITY_INTERVAL_MS: '2000',
+    OFFSITE_ANALYZER_STABILITY_WINDOW_DAYS: '2',
+    OFFSITE_ANALYZER_RATED_ENERGY_INTERVAL_MS: '0',
+    OFFSITE_ANALYZER_JOB_LEASE_MS: '1500',
+  };
+  const procs = [analyzerProcess(env), analyzerProcess(env)];
+  const all = () => procs.flatMap((p) => p.rounds);
+  try {
+    await until(() => all().length >= 3, 90_000, 'three stability rounds');
+    const latest = [...all()].sort().at(-1)!;
+    const victim = procs.findIndex((p) => p.rounds.includes(latest));
+    const survivor = procs[1 - victim]!;
+    const killedAt = latest.slice(latest.indexOf('@') + 1);
+    procs[victim]!.child.kill('SIGKILL');
+    const before = survivor.rounds.length;
+    await until(
+      () => survivor.rounds.length >= before + 3,
+      60_000,
+      'three rounds in the survivor after the kill',
+    );
+    expect(new Set(all()).size).toBe(all().length);
+    const after = survivor.rounds.slice(before).map((r) => Date.parse(r.slice(r.indexOf('@') + 1)));
+    expect(after.every((t) => t > Date.parse(killedAt))).toBe(true);
+  } finally {
+    for (const p of procs)
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+  }
+}, 180_000);
