@@ -2,7 +2,8 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultMigrationsDir, loadMigrations, runMigrations, StoreError } from '../src/index.js';
-import { createTestSchema, recordingLogger, type TestSchema } from './pg-test-schema.js';
+import { createTestSchema, type TestSchema } from '@offsite/testing';
+import { recordingLogger } from './recording-logger.js';
 
 const logger = recordingLogger();
 let db: TestSchema;

@@ -3,7 +3,8 @@
 // classified as retryable and not handed out again.
 import pg from 'pg';
 import { createPgClient, createPgPool, isRetryablePgError, transaction } from '../src/index.js';
-import { createTestSchema, recordingLogger, type TestSchema } from './pg-test-schema.js';
+import { createTestSchema, type TestSchema } from '@offsite/testing';
+import { recordingLogger } from './recording-logger.js';
 
 let t: TestSchema;
 let pool: pg.Pool;

@@ -6,7 +6,8 @@ import {
   type RegistryCache,
   type RegistrySnapshot,
 } from '../src/index.js';
-import { createTestSchema, recordingLogger, type TestSchema } from './pg-test-schema.js';
+import { createTestSchema, type TestSchema } from '@offsite/testing';
+import { recordingLogger } from './recording-logger.js';
 
 const examplePath = new URL('../../../registry/example.yaml', import.meta.url).pathname;
 const logger = recordingLogger();

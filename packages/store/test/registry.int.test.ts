@@ -11,7 +11,8 @@ import {
   runMigrations,
   type RegistryChange,
 } from '../src/index.js';
-import { createTestSchema, recordingLogger, type TestSchema } from './pg-test-schema.js';
+import { createTestSchema, type TestSchema } from '@offsite/testing';
+import { recordingLogger } from './recording-logger.js';
 
 const examplePath = new URL('../../../registry/example.yaml', import.meta.url).pathname;
 const logger = recordingLogger();

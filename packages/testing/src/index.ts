@@ -1,14 +1,6 @@
 import type { Logger } from '@offsite/runtime/logger';
 
-/** Reads a server address that `offsite-infra up` wrote to .offsite/env; fails clearly when it is missing. */
-export function requireEnv(name: string): string {
-  const v = process.env[name];
-  if (!v)
-    throw new Error(
-      `${name} is not set: start the servers with \`npm run infra -- up\` (integration tests read .offsite/env)`,
-    );
-  return v;
-}
+export { requireEnv } from './env.js';
 
 /** A Logger (the project's one type) that drops everything. */
 export type SilentLogger = Logger;
@@ -55,3 +47,4 @@ export { relay, startProxy, type CuttableProxy } from './proxy.js';
 export { hj212HourlyUpload } from './hj212.js';
 export { readSinkHeads, readSinkMails, scanHeaders, type SinkHead, type SinkMail } from './mail.js';
 export { freePort, privatePostgres, type PrivatePostgres } from './postgres.js';
+export { createTestSchema, type TestSchema, type TestSchemaOptions } from './pg-schema.js';

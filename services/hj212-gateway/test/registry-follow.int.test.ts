@@ -2,44 +2,37 @@
 // the LISTEN backend is terminated (what a Postgres restart does), the connection is replaced, the
 // directory is cleared (changes made meanwhile sent no notification that arrived), and later changes
 // still reach the gateway. Only this file's own LISTEN backend is terminated (unique application_name).
-import { randomBytes } from 'node:crypto';
 import { createMemoryLogger } from '@offsite/runtime';
 import { findDeviceByMn, importRegistry, runMigrations, type Listener } from '@offsite/store';
-import { requireEnv, silentLogger, until } from '@offsite/testing';
+import { createTestSchema, silentLogger, until, type TestSchema } from '@offsite/testing';
 import pg from 'pg';
 import { createDeviceDirectory } from '../src/device-directory.js';
 import { followRegistry } from '../src/registry-follow.js';
 
 const examplePath = new URL('../../../registry/example.yaml', import.meta.url).pathname;
 const MN = '99010201FG00010000000001';
-const suffix = randomBytes(4).toString('hex');
-const schema = `test_gw_follow_${suffix}`;
-const appName = `test-gw-follow-${suffix}`;
 const logger = createMemoryLogger();
-let admin: pg.Client;
+let db: TestSchema;
+let appName: string;
 let pool: pg.Pool;
+let schema: string;
+let admin: pg.Client;
 let listener: Listener | undefined;
 
 beforeAll(async () => {
-  admin = new pg.Client({ connectionString: requireEnv('OFFSITE_PG_URL') });
+  appName = `test-gw-follow-${process.pid}-${Date.now()}`;
+  db = await createTestSchema({ prefix: 'test_gw_follow', applicationName: appName, max: 4 });
+  ({ pool, schema } = db);
+  admin = new pg.Client({ connectionString: db.url });
   await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  pool = new pg.Pool({
-    connectionString: requireEnv('OFFSITE_PG_URL'),
-    options: `-c search_path=${schema}`,
-    application_name: appName,
-    max: 4,
-  });
-  pool.on('error', () => undefined);
   await runMigrations(pool, { logger: silentLogger });
   await importRegistry(pool, { path: examplePath }, { logger: silentLogger });
 });
 
 afterAll(async () => {
   await listener?.stop();
-  await pool.end();
-  await admin.query(`drop schema if exists ${schema} cascade`);
   await admin.end();
+  await db.drop();
 });
 
 test('after the LISTEN backend is terminated, a change made while it was gone and a later one both reach the directory', async () => {
