@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultMigrationsDir, loadMigrations, runMigrations, StoreError } from '../src/index.js';
 import { createTestSchema, type TestSchema } from '@offsite/testing';
-import { recordingLogger } from './recording-logger.js';
+import { recordingLogger } from './support.js';
 
 const logger = recordingLogger();
 let db: TestSchema;

@@ -4,7 +4,7 @@
 import pg from 'pg';
 import { createPgClient, createPgPool, isRetryablePgError, transaction } from '../src/index.js';
 import { createTestSchema, type TestSchema } from '@offsite/testing';
-import { recordingLogger } from './recording-logger.js';
+import { recordingLogger } from './support.js';
 
 let t: TestSchema;
 let pool: pg.Pool;

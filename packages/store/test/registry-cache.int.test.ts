@@ -7,9 +7,8 @@ import {
   type RegistrySnapshot,
 } from '../src/index.js';
 import { createTestSchema, type TestSchema } from '@offsite/testing';
-import { recordingLogger } from './recording-logger.js';
+import { examplePath, recordingLogger } from './support.js';
 
-const examplePath = new URL('../../../registry/example.yaml', import.meta.url).pathname;
 const logger = recordingLogger();
 let db: TestSchema;
 let other: TestSchema;

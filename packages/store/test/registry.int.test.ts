@@ -12,9 +12,8 @@ import {
   type RegistryChange,
 } from '../src/index.js';
 import { createTestSchema, type TestSchema } from '@offsite/testing';
-import { recordingLogger } from './recording-logger.js';
+import { examplePath, recordingLogger } from './support.js';
 
-const examplePath = new URL('../../../registry/example.yaml', import.meta.url).pathname;
 const logger = recordingLogger();
 let db: TestSchema;
 let example: { enterprises: Record<string, unknown>[] } & Record<string, unknown>;

@@ -1,3 +1,4 @@
+// Shared by the store's integration tests: the example registry file and a logger that records.
 import type { Logger } from '../src/index.js';
 
 export interface LogEntry {
@@ -18,3 +19,6 @@ export function recordingLogger(entries: LogEntry[] = []): Logger & { entries: L
   });
   return make();
 }
+
+/** The example registry every suite imports. */
+export const examplePath = new URL('../../../registry/example.yaml', import.meta.url).pathname;
