@@ -47,7 +47,14 @@ export function pgConfig(o: PgConnectionOptions): pg.ClientConfig {
 
 export function createPgPool(o: PgPoolOptions): pg.Pool {
   const pool = new pg.Pool({ ...pgConfig(o), max: o.max });
-  pool.on('error', (err) => o.logger?.warn({ err }, 'idle Postgres connection failed'));
+  // pg-pool attaches the failed client to the error (`err.client`): log the error's own fields only,
+  // not the client with its connection settings.
+  pool.on('error', (err) =>
+    o.logger?.warn(
+      { err: { message: err.message, code: (err as { code?: unknown }).code } },
+      'idle Postgres connection failed',
+    ),
+  );
   return pool;
 }
 

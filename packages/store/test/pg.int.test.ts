@@ -99,3 +99,24 @@ test('a connection lost inside a transaction is retryable and closed, and the po
   expect(pids).not.toContain(pid);
   expect((await pool.query('select id from items order by id')).rows).toEqual([{ id: 1 }, { id: 2 }]);
 });
+
+test('an idle connection that fails is logged by its message and code, without the client it came from', async () => {
+  const c = await pool.connect();
+  const pid = (await c.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
+  c.release();
+  const other = new pg.Client({ connectionString: t.url });
+  await other.connect();
+  try {
+    await other.query('select pg_terminate_backend($1)', [pid]);
+  } finally {
+    await other.end();
+  }
+  const deadline = Date.now() + 10_000;
+  const failed = () => logger.entries.find((e) => e.msg === 'idle Postgres connection failed');
+  while (!failed() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const entry = failed();
+  expect(entry?.level).toBe('warn');
+  // pg-pool hangs the client on the error; its connection settings must not reach the log.
+  expect(entry!.obj).toEqual({ err: { message: expect.any(String), code: expect.anything() } });
+  expect(JSON.stringify(entry!.obj)).not.toMatch(/connectionParameters|_poolUseCount|secretKey/);
+});
