@@ -216,9 +216,18 @@ it('shows the evidence chart, takes a review action and shows its audit entry', 
   await expect(page.locator('[data-test=evidence-summary]').textContent()).resolves.toBe(
     'hourly mean above the permit limit',
   );
-  // With windows against a limit, the Chinese summary names the highest value and the limit.
+  // With windows against a limit, the Chinese summary names the highest value and the limit. The
+  // language switch reloads the open case; its answer, held back here, arrives after the next case
+  // was opened and must not replace it.
+  const held = `**/api/deviations/${encodeURIComponent(CASES.landong)}`;
+  await page.route(held, async (r) => {
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    await r.continue();
+  });
   await page.click('[data-test=lang]');
   await page.goto(`${w.base}/#/case/${CASES.landong2}`);
+  await page.waitForTimeout(1_200);
+  await page.unroute(held);
   await page.locator('[data-test=evidence-summary]', { hasText: '氮氧化物' }).waitFor();
   await expect(page.locator('[data-test=evidence-summary]').textContent()).resolves.toBe(
     '有效均值超过排放限值：out-0001-g1 氮氧化物 NOx（最高 180.5，限值 150）',
