@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeviationV1, TelemetryV1 } from '@offsite/contracts';
 import { decodePacket, encodePacket } from '@offsite/hj212';
@@ -210,13 +210,26 @@ export async function runSimulator(
   let out = '';
   let last: SimProgress | null = null;
   let partial = '';
+  let lastShown = Date.now();
+  const simTiming = timer('simulator');
   sim.stdout.on('data', (d: Buffer) => {
     partial += d.toString();
     const lines = partial.split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {
-      if (line.startsWith('{"progress"')) last = (JSON.parse(line) as { progress: SimProgress }).progress;
-      else out = (out + line + '\n').slice(-20_000);
+      if (line.startsWith('{"progress"')) {
+        last = (JSON.parse(line) as { progress: SimProgress }).progress;
+        // Every 30 s of wall time a line of where the run stands, so a slow run shows what held it.
+        if (Date.now() - lastShown >= 30_000) {
+          lastShown = Date.now();
+          const p = last as SimProgress & { eventTime?: string };
+          simTiming(
+            `simulator at ${p.eventTime ?? '?'}: generated ${p.packetsGenerated}, acked ${p.packetsAcked}, ` +
+              `cached ${p.cached}, resends ${p.resends}, meter readings ${p.meterReadings}; ` +
+              `load ${loadavg()[0]!.toFixed(1)}`,
+          );
+        }
+      } else out = (out + line + '\n').slice(-20_000);
     }
   });
   sim.stderr.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
