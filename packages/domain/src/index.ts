@@ -14,3 +14,4 @@ export { interpolate, facilityCodeOf, productionRunsAt } from './treatment.js';
 export * from './contract.js';
 export * from './stability.js';
 export * from './roles.js';
+export * from './transmission.js';

@@ -22,6 +22,7 @@ export {
   evidenceQuery,
   fieldRows,
   hourlyAggregatesQuery,
+  minuteDataPresenceQueries,
   ident,
   influxql,
   meterWindowLastQuery,

@@ -159,3 +159,28 @@ export function fieldRows(
   }
   return out;
 }
+
+/**
+ * The minute data (`interval` tag `minute` or `minute-<n>s`) of one enterprise in [from, to), per device, for the
+ * transmission statistics: `present` has one row per minute holding any value with an `Avg` (column `n`, the
+ * values' count), `flagged` the raw rows whose data flag is not `N` (column `flag`). Both grouped by `device`.
+ */
+export function minuteDataPresenceQueries(
+  measurement: string,
+  enterpriseId: string,
+  from: Date,
+  to: Date,
+): { present: InfluxQLQuery; flagged: InfluxQLQuery } {
+  const where = `WHERE "enterprise" = $enterprise AND "interval" =~ /^minute/ AND time >= $from AND time < $to`;
+  const params = { enterprise: enterpriseId, from, to };
+  return {
+    present: influxql(
+      `SELECT count("Avg") AS "n" FROM ${ident(measurement)} ${where} GROUP BY time(1m), "device" fill(none)`,
+      params,
+    ),
+    flagged: influxql(
+      `SELECT "flag" FROM ${ident(measurement)} ${where} AND "flag" != $normal GROUP BY "device"`,
+      { ...params, normal: 'N' },
+    ),
+  };
+}

@@ -1,0 +1,254 @@
+// Monthly transmission statistics (domain-rules §6a, HJ 75 / HJ 355 practice): per device, enterprise and
+// district, 传输率 = records received ÷ records expected, 有效率 = valid records ÷ records received,
+// 传输有效率 = their product (= valid ÷ expected), judged against an assessment threshold (default 90 %).
+//
+// A record is one data time of a device at its registered cadence (the minute data, CN 2051, every
+// `intervalS` seconds). The month is the Asia/Shanghai calendar month; its slots are aligned to the month's
+// first Shanghai midnight: slot k is [from + k·intervalS, from + (k+1)·intervalS).
+// - Expected: the slots that end by `until` (the month's end, or now in the current month), start at or after
+//   the device's registration, and do not start inside a declared maintenance window of the device, its
+//   outlet or its enterprise. A disabled device is not assessed (no history of disabling is kept, so the
+//   current setting decides for the whole month).
+// - Received: expected slots holding at least one record (several records in one slot count once; records
+//   in slots that are not expected — before registration, inside declared maintenance, after `until` — are
+//   left out of both counts).
+// - Valid: received slots whose every value is flagged `N` (a value without a flag counts as `N`). Any
+//   other flag — D, F, C, M outside a declared window, S, T, B… — makes the record invalid.
+// Enterprise, district and city figures sum the devices' counts (aggregated by expected counts).
+import { monthRange } from './calendar.js';
+
+export interface TransmissionDevice {
+  mn: string;
+  enterpriseId: string;
+  districtId: string;
+  outletId: string;
+  /** Registered cadence of the counted records (minute data) in seconds, > 0. */
+  intervalS: number;
+  /** When the device was registered (epoch ms); null = before any month asked for. */
+  registeredAt: number | null;
+  enabled: boolean;
+}
+
+/** A declared maintenance window: of one device, else of one outlet, else of the whole enterprise. */
+export interface TransmissionMaintenance {
+  enterpriseId: string;
+  deviceMn: string | null;
+  outletId: string | null;
+  /** [from, to) epoch ms. */
+  from: number;
+  to: number;
+}
+
+/** Values received for one device and data time; several entries with the same time are merged. */
+export interface TransmissionRecord {
+  deviceMn: string;
+  /** Data time, epoch ms. */
+  time: number;
+  /** The data flags of the values at that time (one per factor or statistic). */
+  flags: readonly (string | null)[];
+}
+
+export interface TransmissionInput {
+  /** `YYYY-MM`, an Asia/Shanghai calendar month. */
+  month: string;
+  /** Slots must end by this instant (epoch ms) to be expected; the month's end when later. */
+  until: number;
+  devices: readonly TransmissionDevice[];
+  maintenance: readonly TransmissionMaintenance[];
+  records: readonly TransmissionRecord[];
+  /** Assessment threshold for 传输有效率, 0–1; default 0.9. */
+  threshold?: number;
+}
+
+export interface TransmissionCounts {
+  expected: number;
+  received: number;
+  valid: number;
+  /** null when nothing was expected (not assessed). */
+  transmissionRate: number | null;
+  validityRate: number | null;
+  effectiveRate: number | null;
+  /** Assessed and 传输有效率 below the threshold (a device without data: 0 %, flagged). */
+  belowThreshold: boolean;
+}
+
+export type DeviceTransmissionStatus = 'assessed' | 'disabled' | 'not-expected';
+
+export interface DeviceTransmission extends TransmissionCounts {
+  mn: string;
+  enterpriseId: string;
+  districtId: string;
+  outletId: string;
+  intervalS: number;
+  status: DeviceTransmissionStatus;
+  /** Slots left out because they start inside declared maintenance. */
+  maintenanceSlots: number;
+}
+
+export interface GroupTransmission extends TransmissionCounts {
+  id: string;
+  devices: number;
+}
+
+export interface TransmissionStatistics {
+  month: string;
+  from: number;
+  to: number;
+  until: number;
+  threshold: number;
+  devices: DeviceTransmission[];
+  enterprises: GroupTransmission[];
+  districts: GroupTransmission[];
+  total: TransmissionCounts & { devices: number };
+}
+
+export const DEFAULT_TRANSMISSION_THRESHOLD = 0.9;
+
+/** Tolerance for the threshold comparison (0.9 computed as 9/10 must not fall below 0.9). */
+const EPS = 1e-12;
+
+export function transmissionCounts(
+  expected: number,
+  received: number,
+  valid: number,
+  threshold: number,
+): TransmissionCounts {
+  if (expected <= 0)
+    return {
+      expected: 0,
+      received: 0,
+      valid: 0,
+      transmissionRate: null,
+      validityRate: null,
+      effectiveRate: null,
+      belowThreshold: false,
+    };
+  const transmissionRate = received / expected;
+  const validityRate = received === 0 ? 0 : valid / received;
+  const effectiveRate = transmissionRate * validityRate;
+  return {
+    expected,
+    received,
+    valid,
+    transmissionRate,
+    validityRate,
+    effectiveRate,
+    belowThreshold: effectiveRate < threshold - EPS,
+  };
+}
+
+function appliesTo(w: TransmissionMaintenance, d: TransmissionDevice): boolean {
+  if (w.enterpriseId !== d.enterpriseId) return false;
+  if (w.deviceMn !== null) return w.deviceMn === d.mn;
+  if (w.outletId !== null) return w.outletId === d.outletId;
+  return true;
+}
+
+function isValidFlag(flag: string | null): boolean {
+  return flag === null || flag === '' || flag === 'N';
+}
+
+function deviceStatistics(
+  d: TransmissionDevice,
+  from: number,
+  until: number,
+  windows: readonly TransmissionMaintenance[],
+  records: readonly TransmissionRecord[],
+  threshold: number,
+): DeviceTransmission {
+  const base = {
+    mn: d.mn,
+    enterpriseId: d.enterpriseId,
+    districtId: d.districtId,
+    outletId: d.outletId,
+    intervalS: d.intervalS,
+  };
+  if (!d.enabled)
+    return { ...base, ...transmissionCounts(0, 0, 0, threshold), status: 'disabled', maintenanceSlots: 0 };
+  const step = d.intervalS * 1000;
+  const start = Math.max(from, d.registeredAt ?? from);
+  const firstSlot = Math.ceil((start - from) / step);
+  const lastSlot = Math.floor((until - from) / step) - 1;
+  const expectedSlots = new Set<number>();
+  let maintenanceSlots = 0;
+  for (let k = firstSlot; k <= lastSlot; k++) {
+    const t = from + k * step;
+    if (windows.some((w) => w.from <= t && t < w.to)) maintenanceSlots++;
+    else expectedSlots.add(k);
+  }
+  const slotValid = new Map<number, boolean>();
+  for (const r of records) {
+    const k = Math.floor((r.time - from) / step);
+    if (!expectedSlots.has(k)) continue;
+    const ok = r.flags.every(isValidFlag);
+    slotValid.set(k, (slotValid.get(k) ?? true) && ok);
+  }
+  let valid = 0;
+  for (const ok of slotValid.values()) if (ok) valid++;
+  const counts = transmissionCounts(expectedSlots.size, slotValid.size, valid, threshold);
+  return {
+    ...base,
+    ...counts,
+    status: expectedSlots.size > 0 ? 'assessed' : 'not-expected',
+    maintenanceSlots,
+  };
+}
+
+function group(
+  devices: readonly DeviceTransmission[],
+  key: (d: DeviceTransmission) => string,
+  threshold: number,
+): GroupTransmission[] {
+  const sums = new Map<string, { expected: number; received: number; valid: number; devices: number }>();
+  for (const d of devices) {
+    const s = sums.get(key(d)) ?? { expected: 0, received: 0, valid: 0, devices: 0 };
+    s.expected += d.expected;
+    s.received += d.received;
+    s.valid += d.valid;
+    s.devices += 1;
+    sums.set(key(d), s);
+  }
+  return [...sums.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([id, s]) => ({
+      id,
+      devices: s.devices,
+      ...transmissionCounts(s.expected, s.received, s.valid, threshold),
+    }));
+}
+
+/** The month's statistics of every given device, with enterprise, district and overall sums. */
+export function transmissionStatistics(input: TransmissionInput): TransmissionStatistics {
+  const threshold = input.threshold ?? DEFAULT_TRANSMISSION_THRESHOLD;
+  if (!(threshold >= 0 && threshold <= 1))
+    throw new RangeError(`threshold must be within 0..1: ${threshold}`);
+  const range = monthRange(input.month);
+  const from = range.from.getTime();
+  const to = range.to.getTime();
+  const until = Math.max(from, Math.min(to, input.until));
+  const byDevice = new Map<string, TransmissionRecord[]>();
+  for (const r of input.records) {
+    if (r.time < from || r.time >= until) continue;
+    const list = byDevice.get(r.deviceMn);
+    if (list) list.push(r);
+    else byDevice.set(r.deviceMn, [r]);
+  }
+  const devices = input.devices.map((d) => {
+    if (!(Number.isInteger(d.intervalS) && d.intervalS > 0))
+      throw new RangeError(`device ${d.mn}: intervalS must be a positive integer: ${d.intervalS}`);
+    const windows = input.maintenance.filter((w) => appliesTo(w, d));
+    return deviceStatistics(d, from, until, windows, byDevice.get(d.mn) ?? [], threshold);
+  });
+  const all = group(devices, () => '', threshold)[0];
+  return {
+    month: range.month,
+    from,
+    to,
+    until,
+    threshold,
+    devices,
+    enterprises: group(devices, (d) => d.enterpriseId, threshold),
+    districts: group(devices, (d) => d.districtId, threshold),
+    total: all ?? { ...transmissionCounts(0, 0, 0, threshold), devices: 0 },
+  };
+}
