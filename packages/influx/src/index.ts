@@ -19,7 +19,9 @@ export {
 } from './writer.js';
 export { queryRows, ensureDatabase1x, flux, fluxDateTime, fluxDuration, fluxString } from './query.js';
 export {
+  browseQuery,
   evidenceQuery,
+  flaggedCountQuery,
   fieldRows,
   hourlyAggregatesQuery,
   minuteDataPresenceQueries,
@@ -31,4 +33,6 @@ export {
   type InfluxQLQuery,
   type InfluxQLRunner,
   type InfluxQLSeries,
+  type SeriesWhere,
+  type TimeBucket,
 } from './influxql.js';

@@ -1,4 +1,4 @@
-import { ident, influxql, minuteDataPresenceQueries } from './influxql.js';
+import { browseQuery, flaggedCountQuery, ident, influxql, minuteDataPresenceQueries } from './influxql.js';
 
 describe('InfluxQL building', () => {
   it('quotes identifiers, escaping backslash and double quote', () => {
@@ -27,5 +27,46 @@ describe('InfluxQL building', () => {
       /SELECT "flag" FROM "emission" .* AND "flag" != \$normal GROUP BY "device"$/,
     );
     expect(q.flagged.params).toEqual({ enterprise: 'ent-1', from, to, normal: 'N' });
+  });
+});
+
+describe('the data browser queries', () => {
+  const from = new Date('2026-03-01T00:00:00Z');
+  const to = new Date('2026-03-02T00:00:00Z');
+  it('binds every value, reads minute data of any period and averages per aligned bucket', () => {
+    const raw = browseQuery(
+      'emission',
+      { enterpriseId: "e'1", sites: ['s1'], interval: 'minute', device: 'MN' },
+      from,
+      to,
+    );
+    expect(raw.statement).toBe(
+      'SELECT *::field FROM "emission" WHERE "enterprise" = $enterprise AND ("site" = $site0) AND "device" = $device' +
+        ' AND ("interval" = $interval OR "interval" =~ /^minute-[0-9]+s$/) AND time >= $from AND time < $to' +
+        ' GROUP BY "site", "factor", "device", "interval"',
+    );
+    expect(raw.params).toMatchObject({ enterprise: "e'1", site0: 's1', device: 'MN', interval: 'minute' });
+    const mean = browseQuery('energy', { enterpriseId: 'e', sites: ['a', 'b'] }, from, to, {
+      seconds: 86400,
+      offsetSeconds: 57600,
+    });
+    expect(mean.statement).toContain('SELECT mean(*) FROM "energy"');
+    expect(mean.statement).toContain('("site" = $site0 OR "site" = $site1)');
+    expect(mean.statement).toContain('GROUP BY time(86400s, 57600s), "site"');
+    const flagged = flaggedCountQuery('emission', { enterpriseId: 'e', sites: ['a'] }, from, to, {
+      seconds: 3600,
+      offsetSeconds: 0,
+    });
+    expect(flagged.statement).toContain('AND "flag" != $normal GROUP BY time(3600s, 0s)');
+    expect(flagged.params.normal).toBe('N');
+  });
+
+  it('refuses a bucket that is not a whole positive number of seconds or an offset outside it', () => {
+    const q = (seconds: number, offsetSeconds: number) =>
+      browseQuery('emission', { enterpriseId: 'e', sites: ['a'] }, from, to, { seconds, offsetSeconds });
+    expect(() => q(0, 0)).toThrow(/invalid bucket/);
+    expect(() => q(1.5, 0)).toThrow(/invalid bucket/);
+    expect(() => q(3600, 3600)).toThrow(/invalid bucket offset/);
+    expect(() => browseQuery('emission', { enterpriseId: 'e', sites: [] }, from, to)).toThrow(/no site/);
   });
 });

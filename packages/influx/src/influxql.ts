@@ -120,6 +120,40 @@ export function meterWindowLastQuery(
   );
 }
 
+/** Which series of a telemetry measurement a query reads (values bound, names quoted). */
+export interface SeriesWhere {
+  enterpriseId: string;
+  sites: readonly string[];
+  factor?: string;
+  /** The `device` tag (HJ 212 MN or meter id). */
+  device?: string;
+  /** The `interval` tag; `minute` also matches the writer's `minute-<n>s` series. */
+  interval?: string;
+}
+
+function seriesWhere(where: SeriesWhere, from: Date, to: Date): InfluxQLQuery {
+  if (where.sites.length === 0) throw new InfluxError('INFLUX_REJECTED', 'no site to query', false);
+  const params: Record<string, InfluxQLParam> = { enterprise: where.enterpriseId, from, to };
+  where.sites.forEach((s, i) => (params[`site${i}`] = s));
+  let sql = `"enterprise" = $enterprise AND (${where.sites.map((_, i) => `"site" = $site${i}`).join(' OR ')})`;
+  if (where.factor !== undefined) {
+    params.factor = where.factor;
+    sql += ' AND "factor" = $factor';
+  }
+  if (where.device !== undefined) {
+    params.device = where.device;
+    sql += ' AND "device" = $device';
+  }
+  if (where.interval !== undefined) {
+    params.interval = where.interval;
+    sql +=
+      where.interval === 'minute'
+        ? ' AND ("interval" = $interval OR "interval" =~ /^minute-[0-9]+s$/)'
+        : ' AND "interval" = $interval';
+  }
+  return { statement: `${sql} AND time >= $from AND time < $to`, params };
+}
+
 /**
  * Every field of `measurement` at the given sites (and factor) in [from, to), one series per site/factor/interval:
  * the console's evidence charts.
@@ -130,16 +164,66 @@ export function evidenceQuery(
   from: Date,
   to: Date,
 ): InfluxQLQuery {
-  if (where.sites.length === 0) throw new InfluxError('INFLUX_REJECTED', 'no site to query', false);
-  const params: Record<string, InfluxQLParam> = { enterprise: where.enterpriseId, from, to };
-  where.sites.forEach((s, i) => (params[`site${i}`] = s));
-  if (where.factor !== undefined) params.factor = where.factor;
-  const sites = where.sites.map((_, i) => `"site" = $site${i}`).join(' OR ');
+  const w = seriesWhere(where, from, to);
   return influxql(
-    `SELECT *::field FROM ${ident(measurement)} WHERE "enterprise" = $enterprise AND (${sites})` +
-      (where.factor !== undefined ? ' AND "factor" = $factor' : '') +
-      ' AND time >= $from AND time < $to GROUP BY "site", "factor", "interval"',
-    params,
+    `SELECT *::field FROM ${ident(measurement)} WHERE ${w.statement} GROUP BY "site", "factor", "interval"`,
+    w.params,
+  );
+}
+
+/** A GROUP BY time bucket: its length and the offset of its boundaries from the epoch's (seconds). */
+export interface TimeBucket {
+  seconds: number;
+  offsetSeconds: number;
+}
+
+const BROWSE_TAGS = '"site", "factor", "device", "interval"';
+
+function timeGroup(b: TimeBucket): string {
+  if (!Number.isInteger(b.seconds) || b.seconds <= 0)
+    throw new InfluxError('INFLUX_REJECTED', `invalid bucket ${b.seconds} s`, false);
+  if (!Number.isInteger(b.offsetSeconds) || b.offsetSeconds < 0 || b.offsetSeconds >= b.seconds)
+    throw new InfluxError('INFLUX_REJECTED', `invalid bucket offset ${b.offsetSeconds} s`, false);
+  return `time(${b.seconds}s, ${b.offsetSeconds}s)`;
+}
+
+/**
+ * The data browser's read of `measurement` in [from, to), one series per site/factor/device/interval. Without
+ * `bucket` every stored field as it is; with it the mean of every numeric field per bucket (columns
+ * `mean_<field>`, empty buckets left out), so a long range returns a bounded number of rows.
+ */
+export function browseQuery(
+  measurement: string,
+  where: SeriesWhere,
+  from: Date,
+  to: Date,
+  bucket?: TimeBucket,
+): InfluxQLQuery {
+  const w = seriesWhere(where, from, to);
+  if (bucket === undefined)
+    return influxql(
+      `SELECT *::field FROM ${ident(measurement)} WHERE ${w.statement} GROUP BY ${BROWSE_TAGS}`,
+      w.params,
+    );
+  return influxql(
+    `SELECT mean(*) FROM ${ident(measurement)} WHERE ${w.statement} GROUP BY ${timeGroup(bucket)}, ${BROWSE_TAGS} fill(none)`,
+    w.params,
+  );
+}
+
+/** Per bucket, how many points of `measurement` carry a data flag other than `N` (column `flagged`). */
+export function flaggedCountQuery(
+  measurement: string,
+  where: SeriesWhere,
+  from: Date,
+  to: Date,
+  bucket: TimeBucket,
+): InfluxQLQuery {
+  const w = seriesWhere(where, from, to);
+  return influxql(
+    `SELECT count("flag") AS "flagged" FROM ${ident(measurement)} WHERE ${w.statement} AND "flag" != $normal` +
+      ` GROUP BY ${timeGroup(bucket)}, ${BROWSE_TAGS} fill(none)`,
+    { ...w.params, normal: 'N' },
   );
 }
 

@@ -8,6 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { Type, type Static } from '@sinclair/typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type pg from 'pg';
+import { registerDataRoutes } from './data-routes.js';
 import { registerDeviceCommandRoutes, type PublishCommand } from './device-commands.js';
 import { registerRegulationRoutes, type RegulationRouteDeps } from './regulation/index.js';
 import type { Logger } from '@offsite/runtime';
@@ -175,6 +176,13 @@ const Login = Type.Object(
   { additionalProperties: false },
 );
 
+/** What an error answer tells besides code and message: the field it names (`in`, `field`), if any. */
+function fieldOf(err: ConsoleError): Record<string, unknown> {
+  if (err.code === 'INVALID_INPUT') return { ...err.details };
+  const d = err.details;
+  return d && typeof d.field === 'string' ? { in: d.in, field: d.field } : {};
+}
+
 /** Fastify wants pino's full surface; the injected logger may have only the project's five methods. */
 function fastifyLogger(l: Logger): FastifyBaseLogger {
   const full = l as Logger & Partial<FastifyBaseLogger>;
@@ -244,7 +252,7 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
     if (err instanceof ConsoleError)
       return reply
         .code(err.statusCode)
-        .send({ code: err.code, message: err.message, ...(err.code === 'INVALID_INPUT' ? err.details : {}) });
+        .send({ code: err.code, message: err.message, ...fieldOf(err) });
     const e = err as {
       validation?: Parameters<typeof invalidInput>[0];
       validationContext?: string;
@@ -611,6 +619,7 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
   });
 
   registerDeviceCommandRoutes(app, { pool: o.pool, who, publish: o.deviceCommands?.publish });
+  registerDataRoutes(app, { pool: o.pool, who, source: o.evidence });
 
   // Regulatory features behind the same session, CSRF and scope: the hook above has already
   // resolved the principal; its district becomes the regulation's scope.

@@ -5,6 +5,7 @@ export type ConsoleErrorCode =
   | 'FORBIDDEN'
   | 'CSRF_INVALID'
   | 'NOT_FOUND'
+  | 'NO_DATA'
   | 'INVALID_TRANSITION'
   | 'INVALID_INPUT'
   | 'EVIDENCE_UNAVAILABLE'
@@ -17,6 +18,7 @@ const STATUS: Record<ConsoleErrorCode, number> = {
   FORBIDDEN: 403,
   CSRF_INVALID: 403,
   NOT_FOUND: 404,
+  NO_DATA: 404,
   INVALID_TRANSITION: 409,
   INVALID_INPUT: 400,
   EVIDENCE_UNAVAILABLE: 503,

@@ -153,6 +153,20 @@ export function toAggregates(rows: readonly Row[]): AggregateRow[] {
 }
 
 /**
+ * A meter and its pair (a treatment meter serves a production meter): meter id → role, the meter itself
+ * included, empty when the enterprise has no such meter.
+ */
+export async function meterPair(db: Queryable, enterpriseId: string, meterId: string): Promise<Map<string, string>> {
+  const m = await db.query<{ id: string; role: string }>(
+    `select m.id, m.role from meters m where m.enterprise_id = $1 and
+       (m.id = $2 or m.serves_meter_id = $2 or m.id = (select serves_meter_id from meters where id = $2 and enterprise_id = $1))
+     order by m.role, m.id`,
+    [enterpriseId, meterId],
+  );
+  return new Map(m.rows.map((r) => [r.id, r.role]));
+}
+
+/**
  * Chart data around a deviation's window: the pollutant (every interval and statistic the
  * writer stored, the analyzer's aggregates) with its permit limit line, or the production and
  * treatment meters for the facility rules. The queries are `@offsite/influx`'s (InfluxQL, every value a
@@ -180,13 +194,8 @@ export async function loadEvidence(db: Queryable, src: EvidenceSource, c: CaseDe
 
   if (METER_RULES.has(c.rule)) {
     // The meter the deviation is about and its pair (treatment serves production).
-    const m = await db.query<{ id: string; role: string }>(
-      `select m.id, m.role from meters m where m.enterprise_id = $1 and
-         (m.id = $2 or m.serves_meter_id = $2 or m.id = (select serves_meter_id from meters where id = $2 and enterprise_id = $1))`,
-      [c.enterpriseId, c.siteId],
-    );
-    const roles = new Map(m.rows.map((r) => [r.id, r.role]));
-    const ids = m.rows.length ? m.rows.map((r) => r.id) : [c.siteId];
+    const roles = await meterPair(db, c.enterpriseId, c.siteId);
+    const ids = roles.size ? [...roles.keys()] : [c.siteId];
     const rows = await run(
       evidenceQuery(src.energyMeasurement, { enterpriseId: c.enterpriseId, sites: ids }, start, stop),
     );

@@ -1,0 +1,215 @@
+// The data browser's API (GET /api/data/series) against the real Postgres and InfluxDB: scope, range
+// bounds, downsampling, flags, validity and converted values, permit limits, meter pairs, errors.
+import { createInfluxClient, createInfluxWriter, toLine } from '@offsite/influx';
+import { requireEnv, silentLogger } from '@offsite/testing';
+import type { BrowseResult, BrowseSeries } from '../src/data-browser.js';
+import { createWorld, http, loginAs, type Session, type World } from './fixture.js';
+
+let w: World;
+const MN = '99010202FG00020000000001';
+// 2026-02-01 00:00 Asia/Shanghai.
+const FEB = Date.parse('2026-01-31T16:00:00Z') / 1000;
+const DAYS = 100;
+
+beforeAll(async () => {
+  w = await createWorld();
+  const conn = {
+    url: requireEnv('OFFSITE_INFLUX_URL'),
+    token: requireEnv('OFFSITE_INFLUX_TOKEN'),
+    org: process.env.OFFSITE_INFLUX_ORG ?? '',
+    bucket: requireEnv('OFFSITE_INFLUX_BUCKET'),
+  };
+  const writer = createInfluxWriter(
+    { ...conn, logger: silentLogger },
+    createInfluxClient(conn, silentLogger),
+  );
+  const tags = {
+    enterprise: 'ent-0002',
+    site: 'out-0002-g1',
+    device: MN,
+    factor: 'a21002',
+    interval: 'hour',
+  };
+  // 100 days of hourly NOx (2,400 points: more than one query returns raw), every 10th hour flagged D.
+  const lines = Array.from({ length: DAYS * 24 }, (_, i) =>
+    toLine({
+      measurement: `emission_${w.run}`,
+      tags,
+      fields: { Avg: 100 + (i % 24), ZsAvg: 120 + (i % 24), flag: i % 10 === 0 ? 'D' : 'N', unit: 'mg/m3' },
+      timeSeconds: FEB + i * 3600,
+    }),
+  );
+  // The analyzer's hourly aggregates of the first day: converted values, hour 5 invalid.
+  lines.push(
+    ...Array.from({ length: 24 }, (_, i) =>
+      toLine({
+        measurement: `aggregate_${w.run}`,
+        tags: { enterprise: 'ent-0002', site: 'out-0002-g1', factor: 'a21002', interval: 'hour' },
+        fields: {
+          value: 100 + i,
+          converted: 120 + i,
+          valid: i !== 5,
+          flag: i === 5 ? 'D' : 'N',
+          coverage: 1,
+        },
+        timeSeconds: FEB + i * 3600,
+      }),
+    ),
+  );
+  // Production and treatment meters (real-time, one reading a minute) over the first day.
+  for (const [site, kw] of [
+    ['mtr-0002-p1', 80],
+    ['mtr-0002-t1', 12],
+  ] as const)
+    for (let i = 0; i < 24 * 60; i++)
+      lines.push(
+        toLine({
+          measurement: `energy_${w.run}`,
+          tags: { enterprise: 'ent-0002', site, device: site, factor: 'power_kw', interval: 'realtime' },
+          fields: { Rtd: i < 12 * 60 ? kw : 0, flag: 'N', unit: 'kW' },
+          timeSeconds: FEB + i * 60,
+        }),
+      );
+  await writer.write(lines);
+  writer.close();
+});
+afterAll(async () => {
+  await w.close();
+});
+
+const get = (s: Session, url: string) => http(w.base, { method: 'GET', url, headers: { cookie: s.cookie } });
+const iso = (s: number) => new Date(s * 1000).toISOString();
+const series = (q: Record<string, string>) => `/api/data/series?${new URLSearchParams(q)}`;
+const outletDay = {
+  enterprise: 'ent-0002',
+  site: 'out-0002-g1',
+  granularity: 'hour',
+  factor: 'a21002',
+  from: '2026-02-01T00:00:00+08:00',
+  to: '2026-02-02T00:00:00+08:00',
+};
+
+describe('data browser API', () => {
+  it('answers an outlet’s hourly data with flags, converted values, validity and the permit limit', async () => {
+    const s = await loginAs(w.base, 'supervisor');
+    const r = await get(s, series(outletDay));
+    expect(r.statusCode).toBe(200);
+    const b = r.json() as BrowseResult;
+    expect(b.bucketSeconds).toBeNull();
+    expect(b.site).toMatchObject({ id: 'out-0002-g1', kind: 'outlet', nameZh: '燃气锅炉烟囱' });
+    const avg = b.series.find((x: BrowseSeries) => x.field === 'Avg')!;
+    expect(avg).toMatchObject({ factor: 'a21002', device: MN, interval: 'hour', unit: 'mg/m3' });
+    expect(avg.points).toHaveLength(24);
+    expect(avg.points[0]).toEqual([iso(FEB), 100]);
+    expect(avg.flags).toEqual([
+      [iso(FEB), 'D'],
+      [iso(FEB + 10 * 3600), 'D'],
+      [iso(FEB + 20 * 3600), 'D'],
+    ]);
+    expect(b.series.find((x: BrowseSeries) => x.field === 'ZsAvg')!.points[1]).toEqual([
+      iso(FEB + 3600),
+      121,
+    ]);
+    expect(b.aggregates).toHaveLength(24);
+    expect(b.aggregates[5]).toMatchObject({ factor: 'a21002', converted: 125, valid: false, flag: 'D' });
+    expect(b.aggregates[6]).toMatchObject({ converted: 126, valid: true, flag: 'N' });
+    expect(b.limits).toEqual([
+      { factor: 'a21002', basis: 'hourly', value: 150, lowerValue: null, unit: 'mg/m3', converted: true },
+    ]);
+  });
+
+  it('downsamples a long range to bucket means aligned on Beijing midnight, counting flagged points', async () => {
+    const s = await loginAs(w.base, 'supervisor');
+    const r = await get(
+      s,
+      series({ ...outletDay, from: '2026-02-01T00:00:00+08:00', to: '2026-05-12T00:00:00+08:00' }),
+    );
+    expect(r.statusCode).toBe(200);
+    const b = r.json() as BrowseResult;
+    // 100 days / 2,000 points → 4,320 s → the next bucket size, 2 h.
+    expect(b.bucketSeconds).toBe(7200);
+    const avg = b.series.find((x: BrowseSeries) => x.field === 'Avg')!;
+    expect(avg.points).toHaveLength(DAYS * 12);
+    // The first bucket holds hours 0 and 1 of 1 February (Beijing): mean of 100 and 101.
+    expect(avg.points[0]).toEqual([iso(FEB), 100.5]);
+    expect(avg.flags).toEqual([]);
+    // Hour 0 flagged in the first bucket; hours 10 and 20 in the 6th and 11th.
+    expect(avg.flaggedCounts.slice(0, 3)).toEqual([
+      [iso(FEB), 1],
+      [iso(FEB + 10 * 3600), 1],
+      [iso(FEB + 20 * 3600), 1],
+    ]);
+  });
+
+  it('shows a treatment meter beside the production meter it serves', async () => {
+    const s = await loginAs(w.base, 'officer-dist-landong');
+    const r = await get(
+      s,
+      series({ ...outletDay, site: 'mtr-0002-t1', factor: '', granularity: 'hour' }).replace(
+        '&factor=',
+        '&x=',
+      ),
+    );
+    // An unknown query parameter is refused by name.
+    expect(r.statusCode).toBe(400);
+    expect(r.json()).toMatchObject({ code: 'INVALID_INPUT', field: 'x' });
+    const q = { ...outletDay, site: 'mtr-0002-t1' } as Record<string, string>;
+    delete q.factor;
+    const ok = await get(s, series(q));
+    expect(ok.statusCode).toBe(200);
+    const b = ok.json() as BrowseResult;
+    expect(b.meters).toEqual([
+      { id: 'mtr-0002-p1', role: 'production' },
+      { id: 'mtr-0002-t1', role: 'treatment' },
+    ]);
+    expect(b.bucketSeconds).toBe(3600);
+    const byRole = Object.fromEntries(b.series.map((x) => [x.role ?? '', x]));
+    expect(byRole.production!.points).toHaveLength(24);
+    expect(byRole.production!.points[0]).toEqual([iso(FEB), 80]);
+    expect(byRole.production!.points[12]).toEqual([iso(FEB + 12 * 3600), 0]);
+    expect(byRole.treatment!.points[0]).toEqual([iso(FEB), 12]);
+    expect(byRole.treatment!.unit).toBe('kW');
+  });
+
+  it('keeps officers to their district and enterprise users to their enterprise (404 naming the field)', async () => {
+    const officer = await loginAs(w.base, 'officer-dist-lanxi');
+    const r = await get(officer, series(outletDay));
+    expect(r.statusCode).toBe(404);
+    expect(r.json()).toMatchObject({ code: 'NOT_FOUND', field: 'enterprise' });
+    const ent = await loginAs(w.base, 'ent-0003-user');
+    expect((await get(ent, series(outletDay))).statusCode).toBe(404);
+    // Its own enterprise: the outlet exists, the range holds no data.
+    const own = await get(ent, series({ ...outletDay, enterprise: 'ent-0003', site: 'out-0003-w1' }));
+    expect(own.statusCode).toBe(404);
+    expect(own.json()).toMatchObject({ code: 'NO_DATA', field: 'from' });
+    expect((own.json() as { message: string }).message).toMatch(/没有小时数据 .* no hourly data/);
+    const viewer = await loginAs(w.base, 'viewer');
+    expect((await get(viewer, series(outletDay))).statusCode).toBe(200);
+  });
+
+  it('refuses a too-long range, an end before the start, an unknown outlet or device, by field', async () => {
+    const s = await loginAs(w.base, 'admin');
+    const long = await get(
+      s,
+      series({ ...outletDay, granularity: 'realtime', to: '2026-02-02T00:00:01+08:00' }),
+    );
+    expect(long.statusCode).toBe(400);
+    expect(long.json()).toMatchObject({ code: 'INVALID_INPUT', field: 'to' });
+    expect((long.json() as { message: string }).message).toMatch(/实时数据一次最多查询 1 天.*at most 1 days/);
+    const year = await get(s, series({ ...outletDay, to: '2027-02-03T00:00:00+08:00' }));
+    expect(year.json()).toMatchObject({ code: 'INVALID_INPUT', field: 'to' });
+    const back = await get(s, series({ ...outletDay, to: outletDay.from }));
+    expect(back.json()).toMatchObject({ code: 'INVALID_INPUT', field: 'to' });
+    const site = await get(s, series({ ...outletDay, site: 'out-9999-g1' }));
+    expect(site.statusCode).toBe(404);
+    expect(site.json()).toMatchObject({ code: 'NOT_FOUND', field: 'site' });
+    // Another enterprise's outlet is not this enterprise's.
+    const other = await get(s, series({ ...outletDay, site: 'out-0003-w1' }));
+    expect(other.json()).toMatchObject({ code: 'NOT_FOUND', field: 'site' });
+    const dev = await get(s, series({ ...outletDay, device: 'NOT-HERE' }));
+    expect(dev.json()).toMatchObject({ code: 'NOT_FOUND', field: 'device' });
+    const noZone = await get(s, series({ ...outletDay, from: '2026-02-01T00:00:00' }));
+    expect(noZone.json()).toMatchObject({ code: 'INVALID_INPUT', field: 'from' });
+    expect((await get(s, series({ ...outletDay, device: MN }))).statusCode).toBe(200);
+  });
+});
