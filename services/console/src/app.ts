@@ -250,9 +250,7 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
 
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof ConsoleError)
-      return reply
-        .code(err.statusCode)
-        .send({ code: err.code, message: err.message, ...fieldOf(err) });
+      return reply.code(err.statusCode).send({ code: err.code, message: err.message, ...fieldOf(err) });
     const e = err as {
       validation?: Parameters<typeof invalidInput>[0];
       validationContext?: string;

@@ -156,7 +156,11 @@ export function toAggregates(rows: readonly Row[]): AggregateRow[] {
  * A meter and its pair (a treatment meter serves a production meter): meter id → role, the meter itself
  * included, empty when the enterprise has no such meter.
  */
-export async function meterPair(db: Queryable, enterpriseId: string, meterId: string): Promise<Map<string, string>> {
+export async function meterPair(
+  db: Queryable,
+  enterpriseId: string,
+  meterId: string,
+): Promise<Map<string, string>> {
   const m = await db.query<{ id: string; role: string }>(
     `select m.id, m.role from meters m where m.enterprise_id = $1 and
        (m.id = $2 or m.serves_meter_id = $2 or m.id = (select serves_meter_id from meters where id = $2 and enterprise_id = $1))
