@@ -35,6 +35,7 @@ import { getEnterprise, listDistricts, listEnterprises, patchEnterprise } from '
 import type { RegistryEditOptions } from './registry-edit.js';
 import { registerRegistryEditRoutes } from './registry-routes.js';
 import { registerUserRoutes } from './users-routes.js';
+import { registerPositiveListProposalRoutes } from './positive-list-proposals.js';
 import { regulationScope } from './regulation-scope.js';
 import { analyzerStability, openCases } from './regulation-sources.js';
 
@@ -618,6 +619,13 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
 
   registerDeviceCommandRoutes(app, { pool: o.pool, who, publish: o.deviceCommands?.publish });
   registerDataRoutes(app, { pool: o.pool, who, source: o.evidence });
+  registerPositiveListProposalRoutes(app, {
+    pool: o.pool,
+    who,
+    stability: o.regulation?.stability ?? analyzerStability(o.pool),
+    eligibilityConfig: o.regulation?.eligibilityConfig,
+    now: o.regulation?.now,
+  });
 
   // Regulatory features behind the same session, CSRF and scope: the hook above has already
   // resolved the principal; its district becomes the regulation's scope.

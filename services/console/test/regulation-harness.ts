@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import type { StabilityMetrics } from '@offsite/domain';
 import { importRegistry, runMigrations } from '@offsite/store';
 import { requireEnv, silentLogger } from '@offsite/testing';
 
@@ -42,3 +43,19 @@ export function redisConnection(): { host: string; port: number } {
 }
 
 export const testPrefix = (): string => `test-reg-${randomBytes(4).toString('hex')}`;
+
+/** The analyzer's metrics of a stably compliant enterprise over a 90-day window (eligible when the registry agrees). */
+export const goodMetrics: StabilityMetrics = {
+  expected: 2160,
+  received: 2100,
+  valid: 2080,
+  transmissionRate: 0.972,
+  validityRate: 0.99,
+  effectiveTransmissionRate: 0.963,
+  compliantValidHours: 2080,
+  judgedValidHours: 2080,
+  complianceRate: 1,
+  exceedanceWindows: 0,
+  openSuspectedFalsifications: 0,
+  confirmedFalsifications: 0,
+};

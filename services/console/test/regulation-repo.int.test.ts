@@ -30,25 +30,17 @@ import {
   type Reminder,
   type StabilitySource,
 } from '../src/regulation/index.js';
-import { createHarness, redisConnection, testPrefix, type Harness } from './regulation-harness.js';
+import {
+  createHarness,
+  goodMetrics,
+  redisConnection,
+  testPrefix,
+  type Harness,
+} from './regulation-harness.js';
 
 const now = new Date('2026-06-15T04:00:00Z');
 const city: Scope = { userId: 'sup-city', role: 'city-supervisor', districtId: null };
 
-const goodMetrics: StabilityMetrics = {
-  expected: 2160,
-  received: 2100,
-  valid: 2080,
-  transmissionRate: 0.972,
-  validityRate: 0.99,
-  effectiveTransmissionRate: 0.963,
-  compliantValidHours: 2080,
-  judgedValidHours: 2080,
-  complianceRate: 1,
-  exceedanceWindows: 0,
-  openSuspectedFalsifications: 0,
-  confirmedFalsifications: 0,
-};
 let metrics = new Map<string, StabilityMetrics>();
 const stability: StabilitySource = async (ids) =>
   new Map(

@@ -87,7 +87,10 @@ export interface PositiveListDecision {
   decidedBy: string;
   decidedAt: string;
   eligibility: Eligibility | null;
+  /** The removal proposal raised by a serious event that this decision accepted. */
   proposalId: number | null;
+  /** The district's (or city's) change proposal this decision approved (positive_list_change_proposals). */
+  changeProposalId: number | null;
 }
 
 interface DecisionRow {
@@ -101,10 +104,12 @@ interface DecisionRow {
   decided_at: Date;
   eligibility: Eligibility | null;
   proposal_id: string | null;
+  change_proposal_id: string | null;
 }
 
 const DECISION_COLUMNS = `d.id, d.enterprise_id, d.action, d.reason, d.valid_from::text as valid_from,
-  d.valid_until::text as valid_until, d.decided_by, d.decided_at, d.eligibility, d.proposal_id`;
+  d.valid_until::text as valid_until, d.decided_by, d.decided_at, d.eligibility, d.proposal_id, d.change_proposal_id`;
+const idOrNull = (v: string | null): number | null => (v === null ? null : Number(v));
 
 function toDecision(r: DecisionRow): PositiveListDecision {
   return {
@@ -117,8 +122,50 @@ function toDecision(r: DecisionRow): PositiveListDecision {
     decidedBy: r.decided_by,
     decidedAt: r.decided_at.toISOString(),
     eligibility: r.eligibility,
-    proposalId: r.proposal_id === null ? null : Number(r.proposal_id),
+    proposalId: idOrNull(r.proposal_id),
+    changeProposalId: idOrNull(r.change_proposal_id),
   };
+}
+
+/**
+ * Appends one decision to the list's history (inside the caller's transaction when it passes a
+ * client). `decidedBy` is the deciding user's username.
+ */
+export async function insertDecision(
+  db: Queryable,
+  decidedBy: string,
+  d: {
+    enterpriseId: string;
+    action: 'add' | 'remove';
+    reason: string;
+    validFrom: string;
+    validUntil?: string | null;
+    eligibility?: Eligibility | null;
+    proposalId?: number | null;
+    changeProposalId?: number | null;
+  },
+): Promise<PositiveListDecision> {
+  const [row] = await query<DecisionRow>(
+    db,
+    'record positive list decision',
+    `insert into positive_list_decisions as d (enterprise_id, action, reason, valid_from, valid_until, decided_by,
+       eligibility, proposal_id, change_proposal_id)
+     values ($1, $2, $3, $4::date, $5::date, $6, $7, $8, $9)
+     returning ${DECISION_COLUMNS}`,
+    [
+      d.enterpriseId,
+      d.action,
+      d.reason,
+      d.validFrom,
+      d.action === 'add' ? (d.validUntil ?? null) : null,
+      decidedBy,
+      d.eligibility ? JSON.stringify(d.eligibility) : null,
+      d.proposalId ?? null,
+      d.changeProposalId ?? null,
+    ],
+  );
+  if (!row) throw regulationError('QUERY_FAILED', 'insert returned nothing');
+  return toDecision(row);
 }
 
 /** Enterprises on the list today (Asia/Shanghai): latest decision is an `add` whose period covers today. */
@@ -142,19 +189,40 @@ export async function currentPositiveList(
   return rows.map(toDecision);
 }
 
+/** A decision in the history, with the change proposal it approved: who proposed it, when and why. */
+export interface PositiveListHistoryEntry extends PositiveListDecision {
+  changeProposal: { proposedBy: string; proposedAt: string; reason: string } | null;
+}
+
 export async function positiveListHistory(
   db: Queryable,
   scope: Scope,
   enterpriseId: string,
-): Promise<PositiveListDecision[]> {
+): Promise<PositiveListHistoryEntry[]> {
   await enterpriseInScope(db, scope, enterpriseId);
-  const rows = await query<DecisionRow>(
+  const rows = await query<
+    DecisionRow & { proposed_by: string | null; proposed_at: Date | null; proposal_reason: string | null }
+  >(
     db,
     'load positive list history',
-    `select ${DECISION_COLUMNS} from positive_list_decisions d where d.enterprise_id = $1 order by d.id`,
+    `select ${DECISION_COLUMNS}, u.username as proposed_by, p.proposed_at, p.reason as proposal_reason
+       from positive_list_decisions d
+       left join positive_list_change_proposals p on p.id = d.change_proposal_id
+       left join console_users u on u.id = p.proposed_by
+      where d.enterprise_id = $1 order by d.id`,
     [enterpriseId],
   );
-  return rows.map(toDecision);
+  return rows.map((r) => ({
+    ...toDecision(r),
+    changeProposal:
+      r.proposed_at && r.proposal_reason !== null
+        ? {
+            proposedBy: r.proposed_by ?? '',
+            proposedAt: r.proposed_at.toISOString(),
+            reason: r.proposal_reason,
+          }
+        : null,
+  }));
 }
 
 export interface DecisionInput {
@@ -198,25 +266,15 @@ export async function decidePositiveList(
       criteria: ev.criteria,
     };
   }
-  const [row] = await query<DecisionRow>(
-    db,
-    'record positive list decision',
-    `insert into positive_list_decisions as d (enterprise_id, action, reason, valid_from, valid_until, decided_by, eligibility, proposal_id)
-     values ($1, $2, $3, $4::date, $5::date, $6, $7, $8)
-     returning ${DECISION_COLUMNS}`,
-    [
-      input.enterpriseId,
-      input.action,
-      input.reason,
-      input.validFrom,
-      input.action === 'add' ? (input.validUntil ?? null) : null,
-      scope.userId,
-      eligibility === null ? null : JSON.stringify(eligibility),
-      input.proposalId ?? null,
-    ],
-  );
-  if (!row) throw regulationError('QUERY_FAILED', 'insert returned nothing');
-  return toDecision(row);
+  return insertDecision(db, scope.userId, {
+    enterpriseId: input.enterpriseId,
+    action: input.action,
+    reason: input.reason,
+    validFrom: input.validFrom,
+    validUntil: input.validUntil ?? null,
+    eligibility,
+    proposalId: input.proposalId ?? null,
+  });
 }
 
 export type RemovalTrigger = 'serious-violation' | 'falsification' | 'incident';
@@ -337,14 +395,13 @@ export async function resolveRemovalProposal(
     );
     let decision: PositiveListDecision | null = null;
     if (input.accept) {
-      const [d] = await query<DecisionRow>(
-        c,
-        'record removal',
-        `insert into positive_list_decisions as d (enterprise_id, action, reason, valid_from, decided_by, proposal_id)
-         values ($1, 'remove', $2, $3::date, $4, $5) returning ${DECISION_COLUMNS}`,
-        [row.enterprise_id, input.reason, shanghaiDate(now), scope.userId, input.proposalId],
-      );
-      decision = d ? toDecision(d) : null;
+      decision = await insertDecision(c, scope.userId, {
+        enterpriseId: row.enterprise_id,
+        action: 'remove',
+        reason: input.reason,
+        validFrom: shanghaiDate(now),
+        proposalId: input.proposalId,
+      });
     }
     return { proposal: toProposal(updated ?? row), decision };
   });
