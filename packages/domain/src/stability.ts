@@ -1,6 +1,7 @@
-// Stability metrics and the "stably compliant" verdict (domain-rules §4), from hourly aggregates and deviations.
+// Stability metrics and the "stably compliant" verdict (domain-rules §4), from hourly and daily aggregates and
+// deviations.
 import type { AggregateOutput, DeviationOutput, LimitView } from './model.js';
-import { HOUR_MS, gt } from './time.js';
+import { DAY_MS, HOUR_MS, gt } from './time.js';
 
 export interface StabilityInput {
   /** Trailing window [from, to). */
@@ -10,12 +11,27 @@ export interface StabilityInput {
   factors: readonly { siteId: string; factor: string }[];
   /** Latest hourly aggregates (one per site/factor/hour; later entries replace earlier ones). */
   hourly: readonly AggregateOutput[];
-  /** Permit limits with an hourly basis, for the compliance rate. */
+  /**
+   * Daily aggregates (one per site/factor/day, `start` the day's start), for the limits with a daily basis; they
+   * may start up to a day before `from` (the day of the window's first hours).
+   */
+  daily?: readonly AggregateOutput[];
+  /**
+   * The permit limit per site and factor that the exceedance rule applies (one per factor: `limitPerFactor`), for
+   * the compliance rate. An hourly-basis limit judges each valid hour by its own mean; a daily-basis limit
+   * (wastewater) judges each valid hour by the valid daily mean of its day, the figure the standard judges, so a
+   * day above the limit makes all its valid hours non-compliant. A valid hour whose day has no valid daily mean
+   * is not judged.
+   */
   limits: readonly LimitView[];
   /** Deviation outputs (any revisions; the highest revision per id counts). */
   deviations: readonly DeviationOutput[];
-  /** Ids of suspected-falsification deviations a supervisor confirmed. */
-  confirmedFalsificationIds: ReadonlySet<string>;
+  /**
+   * Ids of deviations whose case a supervisor ever confirmed, whatever the case's later state. A confirmed
+   * suspected falsification counts as a confirmed falsification; a confirmed exceedance counts as an exceedance
+   * window even when the engine later retracted it.
+   */
+  confirmedIds: ReadonlySet<string>;
 }
 
 export interface StabilityMetrics {
@@ -52,15 +68,23 @@ export function stabilityMetrics(input: StabilityInput): StabilityMetrics {
   const expected = wanted.size * hoursInWindow;
   const received = latest.size;
   const validAggs = [...latest.values()].filter((a) => a.valid);
-  const limits = new Map(
-    input.limits.filter((l) => l.basis === 'hourly').map((l) => [`${l.siteId}|${l.factor}`, l]),
-  );
+  const limits = new Map(input.limits.map((l) => [`${l.siteId}|${l.factor}`, l]));
+  const days = new Map<string, AggregateOutput[]>();
+  for (const d of input.daily ?? []) {
+    if (d.interval !== 'day' || !d.valid) continue;
+    const k = `${d.siteId}|${d.factor}`;
+    days.set(k, [...(days.get(k) ?? []).filter((x) => x.start !== d.start), d]);
+  }
   let judged = 0;
   let compliant = 0;
   for (const a of validAggs) {
-    const l = limits.get(`${a.siteId}|${a.factor}`);
+    const k = `${a.siteId}|${a.factor}`;
+    const l = limits.get(k);
     if (!l) continue;
-    const v = l.converted ? a.convertedValue : a.value;
+    const judgedBy =
+      l.basis === 'daily' ? days.get(k)?.find((d) => d.start <= a.start && a.start < d.start + DAY_MS) : a;
+    if (!judgedBy) continue;
+    const v = l.converted ? judgedBy.convertedValue : judgedBy.value;
     if (v === null) continue;
     judged += 1;
     if (!gt(v, l.value)) compliant += 1;
@@ -86,10 +110,13 @@ export function stabilityMetrics(input: StabilityInput): StabilityMetrics {
     compliantValidHours: compliant,
     judgedValidHours: judged,
     complianceRate: judged === 0 ? 1 : compliant / judged,
-    exceedanceWindows: live.filter((d) => d.rule === 'exceedance').length,
+    exceedanceWindows: inWindow.filter(
+      (d) => d.rule === 'exceedance' && (d.evidence.retracted !== true || input.confirmedIds.has(d.id)),
+    ).length,
     openSuspectedFalsifications: live.filter((d) => d.suspectedFalsification && d.state !== 'resolved')
       .length,
-    confirmedFalsifications: inWindow.filter((d) => input.confirmedFalsificationIds.has(d.id)).length,
+    confirmedFalsifications: inWindow.filter((d) => d.suspectedFalsification && input.confirmedIds.has(d.id))
+      .length,
   };
 }
 

@@ -19,11 +19,11 @@ export {
 } from './writer.js';
 export { queryRows, ensureDatabase1x, flux, fluxDateTime, fluxDuration, fluxString } from './query.js';
 export {
+  aggregatesQuery,
   browseQuery,
   evidenceQuery,
   flaggedCountQuery,
   fieldRows,
-  hourlyAggregatesQuery,
   minuteDataPresenceQueries,
   ident,
   influxql,

@@ -93,11 +93,19 @@ export async function queryInfluxQL(
 
 // ---- the queries the services run ---------------------------------------------------------------------------
 
-/** Hourly aggregates (measurement `aggregate`) of one enterprise in [from, to), one series per site/factor. */
-export function hourlyAggregatesQuery(enterpriseId: string, from: Date, to: Date): InfluxQLQuery {
+/**
+ * Hourly or daily aggregates (measurement `aggregate`, tag `interval`) of one enterprise starting in [from, to), one
+ * series per site/factor.
+ */
+export function aggregatesQuery(
+  enterpriseId: string,
+  interval: 'hour' | 'day',
+  from: Date,
+  to: Date,
+): InfluxQLQuery {
   return influxql(
     `SELECT "valid", "value", "converted" FROM "aggregate" WHERE "enterprise" = $enterprise AND "interval" = $interval AND time >= $from AND time < $to GROUP BY "site", "factor"`,
-    { enterprise: enterpriseId, interval: 'hour', from, to },
+    { enterprise: enterpriseId, interval, from, to },
   );
 }
 

@@ -150,16 +150,16 @@ export async function loadDeviations(
 }
 
 /**
- * Ids among `ids` that a supervisor confirmed as falsification: the latest review decision the
- * analyzer consumed from `review.decision.v1` for the case is `confirmed` on a suspected falsification.
+ * Ids among `ids` whose case a supervisor ever confirmed (a `confirmed` decision the analyzer consumed
+ * from `review.decision.v1`), whatever the case's later state: closing a confirmed case does not undo it.
  */
-export async function confirmedFalsificationIds(db: Db, ids: readonly string[]): Promise<Set<string>> {
+export async function confirmedDeviationIds(db: Db, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const res = await q<{ deviation_id: string }>(
     db,
-    'load confirmed falsifications',
+    'load confirmed deviations',
     `select deviation_id from analyzer_review_decisions
-      where deviation_id = any($1::text[]) and suspected_falsification and review_state = 'confirmed'`,
+      where deviation_id = any($1::text[]) and confirmed_at is not null`,
     [ids],
   );
   return new Set(res.rows.map((r) => r.deviation_id));
@@ -176,27 +176,42 @@ export interface ReviewDecisionRow {
 
 /**
  * Keeps the latest decision per case: a row moves only to a higher sequence, so a repeated or an
- * older event (a republished outbox row, a replay) changes nothing.
+ * older event (a republished outbox row, a replay) changes nothing, except that `confirmed_at` keeps
+ * the earliest `confirmed` decision seen in any order (an older confirmation arriving late still counts).
  */
 export async function recordReviewDecisions(db: Db, rows: readonly ReviewDecisionRow[]): Promise<void> {
   if (rows.length === 0) return;
   const latest = new Map<string, ReviewDecisionRow>();
+  const confirmedAt = new Map<string, string>();
   for (const r of rows) {
     const prev = latest.get(r.deviationId);
     if (!prev || r.sequence > prev.sequence) latest.set(r.deviationId, r);
+    const c = confirmedAt.get(r.deviationId);
+    if (r.reviewState === 'confirmed' && (c === undefined || Date.parse(r.decidedAt) < Date.parse(c)))
+      confirmedAt.set(r.deviationId, r.decidedAt);
   }
+  const newer = 'analyzer_review_decisions.sequence < excluded.sequence';
   await q(
     db,
     'record review decisions',
     `insert into analyzer_review_decisions (deviation_id, sequence, enterprise_id, review_state,
-            suspected_falsification, decided_at)
-     select deviation_id, sequence, enterprise_id, review_state, suspected_falsification, decided_at
+            suspected_falsification, decided_at, confirmed_at)
+     select deviation_id, sequence, enterprise_id, review_state, suspected_falsification, decided_at, confirmed_at
        from jsonb_to_recordset($1::jsonb) as x(deviation_id text, sequence bigint, enterprise_id text,
-            review_state text, suspected_falsification boolean, decided_at timestamptz)
+            review_state text, suspected_falsification boolean, decided_at timestamptz, confirmed_at timestamptz)
      on conflict (deviation_id) do update set
-       sequence = excluded.sequence, enterprise_id = excluded.enterprise_id, review_state = excluded.review_state,
-       suspected_falsification = excluded.suspected_falsification, decided_at = excluded.decided_at, updated_at = now()
-     where analyzer_review_decisions.sequence < excluded.sequence`,
+       sequence = case when ${newer} then excluded.sequence else analyzer_review_decisions.sequence end,
+       enterprise_id = case when ${newer} then excluded.enterprise_id else analyzer_review_decisions.enterprise_id end,
+       review_state = case when ${newer} then excluded.review_state else analyzer_review_decisions.review_state end,
+       suspected_falsification = case when ${newer} then excluded.suspected_falsification
+                                      else analyzer_review_decisions.suspected_falsification end,
+       decided_at = case when ${newer} then excluded.decided_at else analyzer_review_decisions.decided_at end,
+       confirmed_at = least(analyzer_review_decisions.confirmed_at, excluded.confirmed_at),
+       updated_at = now()
+     where ${newer}
+        or (excluded.confirmed_at is not null
+            and analyzer_review_decisions.confirmed_at is distinct from
+                least(analyzer_review_decisions.confirmed_at, excluded.confirmed_at))`,
     [
       JSON.stringify(
         [...latest.values()].map((r) => ({
@@ -206,6 +221,7 @@ export async function recordReviewDecisions(db: Db, rows: readonly ReviewDecisio
           review_state: r.reviewState,
           suspected_falsification: r.suspectedFalsification,
           decided_at: r.decidedAt,
+          confirmed_at: confirmedAt.get(r.deviationId) ?? null,
         })),
       ),
     ],

@@ -1,17 +1,19 @@
 // Stability metrics (domain-rules §4) per outlet and per enterprise over a trailing window, from the
-// hourly aggregates in InfluxDB and the analyzer's deviation log, upserted into analyzer_stability.
+// hourly and daily aggregates in InfluxDB, the analyzer's deviation log and the review decisions it
+// consumed, upserted into analyzer_stability.
 import {
   isStablyCompliant,
+  limitPerFactor,
   stabilityMetrics,
   type AggregateOutput,
   type LimitView,
   type StabilityPolicy,
 } from '@offsite/domain';
-import { hourlyAggregatesQuery, type InfluxQLRunner } from '@offsite/influx';
+import { aggregatesQuery, type InfluxQLRunner } from '@offsite/influx';
 import type { Logger } from '@offsite/runtime';
 import type { RegistrySnapshot } from '@offsite/store';
 import {
-  confirmedFalsificationIds,
+  confirmedDeviationIds,
   loadDeviations,
   loadLastSeen,
   upsertStability,
@@ -41,11 +43,12 @@ function monitored(e: Enterprise): { siteId: string; factor: string }[] {
   return [...out.values()];
 }
 
-function hourlyLimits(e: Enterprise): LimitView[] {
+/** The limit the exceedance rule applies per outlet and factor (hourly basis for gas, daily for water). */
+function complianceLimits(e: Enterprise): LimitView[] {
   return e.outlets.flatMap((o) =>
-    o.limits
-      .filter((l) => l.basis === 'hourly')
-      .map((l) => ({
+    limitPerFactor(
+      o.kind,
+      o.limits.map((l) => ({
         siteId: o.id,
         factor: l.factor,
         value: l.value,
@@ -53,25 +56,27 @@ function hourlyLimits(e: Enterprise): LimitView[] {
         basis: l.basis,
         converted: l.converted,
       })),
+    ),
   );
 }
 
-/** Hourly aggregates of one enterprise in [from, to), one row per site/factor/hour. */
-export async function loadHourlyAggregates(
+/** Hourly or daily aggregates of one enterprise starting in [from, to), one row per site/factor/window. */
+export async function loadAggregates(
   query: InfluxQLRunner,
   bucket: string,
   enterpriseId: string,
+  interval: 'hour' | 'day',
   from: Date,
   to: Date,
 ): Promise<AggregateOutput[]> {
-  const series = await query(bucket, hourlyAggregatesQuery(enterpriseId, from, to));
+  const series = await query(bucket, aggregatesQuery(enterpriseId, interval, from, to));
   return series.flatMap((s) =>
     s.rows.map((r): AggregateOutput => ({
       type: 'aggregate',
       enterpriseId,
       siteId: s.tags.site ?? '',
       factor: s.tags.factor ?? '',
-      interval: 'hour',
+      interval,
       start: Number(r.time),
       value: typeof r.value === 'number' ? r.value : null,
       convertedValue: typeof r.converted === 'number' ? r.converted : null,
@@ -92,15 +97,20 @@ export async function computeEnterpriseStability(
   const to = Math.floor(now / 3_600_000) * 3_600_000;
   const from = to - opts.windowDays * 86_400_000;
   const factors = monitored(e);
-  const limits = hourlyLimits(e);
-  const [hourly, deviations, lastReceivedAt] = await Promise.all([
-    loadHourlyAggregates(opts.query, opts.bucket, e.id, new Date(from), new Date(to)),
+  const limits = complianceLimits(e);
+  const daily = limits.some((l) => l.basis === 'daily');
+  const [hourly, days, deviations, lastReceivedAt] = await Promise.all([
+    loadAggregates(opts.query, opts.bucket, e.id, 'hour', new Date(from), new Date(to)),
+    // The days of the window's hours: the first may start up to a day before the window.
+    daily
+      ? loadAggregates(opts.query, opts.bucket, e.id, 'day', new Date(from - 86_400_000), new Date(to))
+      : [],
     loadDeviations(opts.db, e.id, from, to),
     loadLastSeen(opts.db, e.id),
   ]);
-  const confirmed = await confirmedFalsificationIds(
+  const confirmed = await confirmedDeviationIds(
     opts.db,
-    deviations.filter((d) => d.suspectedFalsification).map((d) => d.id),
+    deviations.map((d) => d.id),
   );
   const row = (siteId: string, keep: (s: string) => boolean): StabilityRow => {
     const metrics = stabilityMetrics({
@@ -108,9 +118,10 @@ export async function computeEnterpriseStability(
       to,
       factors: factors.filter((f) => keep(f.siteId)),
       hourly: hourly.filter((a) => keep(a.siteId)),
+      daily: days.filter((a) => keep(a.siteId)),
       limits: limits.filter((l) => keep(l.siteId)),
       deviations: deviations.filter((d) => keep(d.siteId)),
-      confirmedFalsificationIds: confirmed,
+      confirmedIds: confirmed,
     });
     return {
       enterpriseId: e.id,

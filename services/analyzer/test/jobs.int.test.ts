@@ -407,3 +407,119 @@ test('a falsification a supervisor confirmed (review.decision.v1) counts in the 
   );
   expect(res.rows[0]!.metrics.confirmedFalsifications).toBe(1);
 });
+
+test('a confirmed falsification still counts after its case is closed, whatever order the decisions arrive in', async () => {
+  const ids = ['dev-falsification-closed', 'dev-falsification-late-confirm'];
+  await recordDeviations(
+    pool,
+    ids.map((id, i) => ({
+      rule: 'flatline',
+      severity: 'high',
+      output: {
+        type: 'deviation' as const,
+        id,
+        rule: 'flatline' as const,
+        state: 'resolved' as const,
+        revision: 2,
+        severity: 'major' as const,
+        enterpriseId: 'ent-0001',
+        siteId: 'out-0001-g1',
+        factor: 'a34013',
+        subject: 'a34013',
+        windowStart: D0 + (36 + i) * HOUR,
+        windowEnd: D0 + (36 + i) * HOUR + 30 * MIN,
+        suspectedFalsification: true,
+        inResumptionWindow: false,
+        evidence: {},
+      },
+    })),
+  );
+  const decision = (
+    deviationId: string,
+    sequence: number,
+    d: Pick<ReviewDecisionV1, 'action' | 'reviewState' | 'decision'>,
+  ): { key: string; value: string } => ({
+    key: 'ent-0001',
+    value: JSON.stringify({
+      schema: 'review.decision.v1',
+      id: `${deviationId}:${sequence}`,
+      deviationId,
+      sequence,
+      enterpriseId: 'ent-0001',
+      ...d,
+      suspectedFalsification: true,
+      decidedAt: new Date(NOW - HOUR + sequence * 1000).toISOString(),
+    } satisfies ReviewDecisionV1),
+  });
+  const confirm = { action: 'confirm', reviewState: 'confirmed', decision: 'penalty' } as const;
+  const close = { action: 'close', reviewState: 'closed' } as const;
+  // The first case is confirmed, then closed; the second's closing decision arrives before its confirmation.
+  await produceTo(reviewTopic, [decision(ids[0]!, 11, confirm), decision(ids[0]!, 12, close)]);
+  await produceTo(reviewTopic, [decision(ids[1]!, 22, close), decision(ids[1]!, 21, confirm)]);
+  const rows = async () =>
+    (
+      await pool.query<{ deviation_id: string; sequence: string; review_state: string; confirmed: boolean }>(
+        `select deviation_id, sequence::text, review_state, confirmed_at is not null as confirmed
+           from analyzer_review_decisions where deviation_id = any($1) order by deviation_id`,
+        [ids],
+      )
+    ).rows;
+  await until(
+    async () => (await rows()).filter((r) => r.confirmed).length === 2,
+    30_000,
+    'both confirmations consumed',
+  );
+  // The latest decision stays the closing one; the confirmation is kept beside it.
+  expect(await rows()).toEqual([
+    { deviation_id: ids[0], sequence: '12', review_state: 'closed', confirmed: true },
+    { deviation_id: ids[1], sequence: '22', review_state: 'closed', confirmed: true },
+  ]);
+
+  await analyzer.runStability();
+  const res = await pool.query<{ metrics: StabilityMetrics; stably_compliant: boolean }>(
+    `select metrics, stably_compliant from analyzer_stability where enterprise_id = 'ent-0001' and site_id = 'out-0001-g1'`,
+  );
+  // dev-falsification-test-1 (previous test) and these two closed cases.
+  expect(res.rows[0]!.metrics.confirmedFalsifications).toBe(3);
+  expect(res.rows[0]!.stably_compliant).toBe(false);
+});
+
+test('the compliance rate judges a wastewater outlet by its daily-basis limits', async () => {
+  // ent-0003, out-0003-w1: COD (w01018) limit 60 mg/L, daily basis. 48 valid hours of COD in the 2-day window;
+  // day 1's mean 50 is compliant (its first hours read 65), day 2's mean 70 is not. The day before the window is
+  // also above the limit but none of its hours is in the window.
+  const lines: string[] = [];
+  const point = (interval: 'hour' | 'day', start: number, value: number) =>
+    toLine(
+      aggregatePoint({
+        type: 'aggregate',
+        enterpriseId: 'ent-0003',
+        siteId: 'out-0003-w1',
+        factor: 'w01018',
+        interval,
+        start,
+        value,
+        convertedValue: null,
+        valid: true,
+        flag: 'N',
+        coverage: 1,
+      }),
+    );
+  for (let h = 0; h < 48; h++) lines.push(point('hour', D0 + h * HOUR, h < 3 ? 65 : h < 24 ? 49 : 70));
+  lines.push(point('day', D0 - 24 * HOUR, 90), point('day', D0, 50), point('day', D0 + 24 * HOUR, 70));
+  await writer.write(lines);
+
+  await analyzer.runStability();
+  const res = await pool.query<{ metrics: StabilityMetrics }>(
+    `select metrics from analyzer_stability where enterprise_id = 'ent-0003' and site_id = 'out-0003-w1'`,
+  );
+  // Four daily-basis factors are monitored (COD, NH3-N, TP, pH); only COD reported.
+  expect(res.rows[0]!.metrics).toMatchObject({
+    expected: 4 * 48,
+    received: 48,
+    valid: 48,
+    judgedValidHours: 48,
+    compliantValidHours: 24,
+    complianceRate: 0.5,
+  });
+});
