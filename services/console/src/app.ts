@@ -10,6 +10,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import type pg from 'pg';
 import { registerDataRoutes } from './data-routes.js';
 import { registerDeviceCommandRoutes, type PublishCommand } from './device-commands.js';
+import { registerTransmissionRoutes, type TransmissionSource } from './transmission.js';
 import { registerRegulationRoutes, type RegulationRouteDeps } from './regulation/index.js';
 import type { Logger } from '@offsite/runtime';
 import { listAudit } from './audit.js';
@@ -76,6 +77,8 @@ export interface ConsoleAppOptions {
   /** Bound on concurrent argon2 verifications. */
   argonGate: ArgonGate;
   evidence?: EvidenceSource;
+  /** The monthly transmission statistics (传输有效率); absent: `/api/transmission` answers 503. */
+  transmission?: TransmissionSource;
   live?: LiveHub;
   /** How often an open SSE stream re-checks its session besides at its expiry (default 30 s). */
   streamSessionCheckMs?: number;
@@ -626,6 +629,7 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
     eligibilityConfig: o.regulation?.eligibilityConfig,
     now: o.regulation?.now,
   });
+  registerTransmissionRoutes(app, { pool: o.pool, who, source: o.transmission });
 
   // Regulatory features behind the same session, CSRF and scope: the hook above has already
   // resolved the principal; its district becomes the regulation's scope.

@@ -143,6 +143,12 @@ const app = await buildApp({
     aggregateMeasurement: env.OFFSITE_INFLUX_AGGREGATE_MEASUREMENT,
     marginHours: env.OFFSITE_CONSOLE_EVIDENCE_MARGIN_HOURS,
   },
+  transmission: {
+    client: influx,
+    bucket: env.OFFSITE_INFLUX_BUCKET,
+    emissionMeasurement: env.OFFSITE_INFLUX_EMISSION_MEASUREMENT,
+    threshold: env.OFFSITE_CONSOLE_TRANSMISSION_THRESHOLD,
+  },
   live,
   streamsPerSession: env.OFFSITE_CONSOLE_STREAMS_PER_SESSION,
   registryEdit: { maintenanceApprovalHours: env.OFFSITE_CONSOLE_MAINTENANCE_APPROVAL_HOURS },

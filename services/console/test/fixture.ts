@@ -243,6 +243,7 @@ export async function createWorld(
       aggregateMeasurement: `aggregate_${run}`,
       marginHours: 6,
     },
+    transmission: { client, bucket: conn.bucket, emissionMeasurement: `emission_${run}`, threshold: 0.9 },
     webRoot,
     ...(opts.regulation ? { regulation: opts.regulation(pool) } : {}),
     ...(opts.deviceCommands ? { deviceCommands: opts.deviceCommands } : {}),

@@ -1,0 +1,254 @@
+/**
+ * 传输有效率: the monthly transmission statistics per device, enterprise and district (domain-rules §6a),
+ * computed on read by the console — the one owner of the figure — from the registry in Postgres (devices'
+ * minute cadence, registration time and enabled flag; declared maintenance windows) and the minute data the
+ * influx-writer stored in InfluxDB (which minutes hold data, which values carry a flag other than `N`).
+ * The arithmetic is @offsite/domain's `transmissionStatistics`. Scope as everywhere else: an officer sees
+ * their district, an enterprise user only their own enterprise.
+ */
+import type { InfluxDB } from '@influxdata/influxdb-client';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  transmissionStatistics,
+  type DeviceTransmission,
+  type GroupTransmission,
+  type TransmissionCounts,
+  type TransmissionRecord,
+} from '@offsite/domain';
+import { monthRange } from '@offsite/domain/calendar';
+import { minuteDataPresenceQueries, queryInfluxQL } from '@offsite/influx';
+import type { Queryable } from '@offsite/store';
+import { ConsoleError } from './errors.js';
+import { scopeSql, type Principal } from './principal.js';
+
+export interface TransmissionSource {
+  client: InfluxDB;
+  /** `database` or `database/retention-policy`. */
+  bucket: string;
+  emissionMeasurement: string;
+  /** Assessment threshold for 传输有效率, 0–1. */
+  threshold: number;
+}
+
+const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
+/** Enterprises whose InfluxDB queries run at once. */
+const INFLUX_CONCURRENCY = 4;
+
+export interface TransmissionDeviceRow extends TransmissionCounts {
+  mn: string;
+  outletId: string;
+  outletName: string;
+  intervalS: number;
+  status: DeviceTransmission['status'];
+  maintenanceSlots: number;
+}
+
+export interface TransmissionEnterpriseRow extends TransmissionCounts {
+  id: string;
+  name: string;
+  districtId: string;
+  devices: TransmissionDeviceRow[];
+}
+
+export interface TransmissionReport {
+  month: string;
+  /** [from, to) of the month in Asia/Shanghai, ISO 8601 UTC; slots are counted up to `until`. */
+  from: string;
+  to: string;
+  until: string;
+  threshold: number;
+  total: TransmissionCounts & { devices: number };
+  districts: (GroupTransmission & { name: string })[];
+  enterprises: TransmissionEnterpriseRow[];
+}
+
+const invalidMonth = (zh: string, en: string) =>
+  new ConsoleError('INVALID_INPUT', `字段 month：${zh} / invalid field month: ${en}`, {
+    details: { in: 'querystring', field: 'month' },
+  });
+
+interface DeviceRow {
+  mn: string;
+  outlet_id: string;
+  outlet_name: string;
+  enterprise_id: string;
+  enterprise_name: string;
+  district_id: string;
+  district_name: string;
+  minute_interval_s: number;
+  enabled: boolean;
+  created_at: Date;
+}
+
+/** Runs `fn` over `items`, at most `n` at once, keeping the order. */
+async function mapLimited<T, R>(items: readonly T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  return out;
+}
+
+/** The minute-data records of one enterprise in [from, to): one per device and minute holding data. */
+async function loadRecords(
+  src: TransmissionSource,
+  enterpriseId: string,
+  from: Date,
+  to: Date,
+): Promise<TransmissionRecord[]> {
+  const q = minuteDataPresenceQueries(src.emissionMeasurement, enterpriseId, from, to);
+  let present, flagged;
+  try {
+    [present, flagged] = await Promise.all([
+      queryInfluxQL(src.client, src.bucket, q.present),
+      queryInfluxQL(src.client, src.bucket, q.flagged),
+    ]);
+  } catch (err) {
+    throw new ConsoleError('EVIDENCE_UNAVAILABLE', 'cannot read telemetry from InfluxDB', {
+      retryable: true,
+      cause: err,
+    });
+  }
+  const out: TransmissionRecord[] = [];
+  for (const s of present)
+    for (const r of s.rows) out.push({ deviceMn: s.tags.device ?? '', time: Number(r.time), flags: ['N'] });
+  for (const s of flagged)
+    for (const r of s.rows)
+      out.push({
+        deviceMn: s.tags.device ?? '',
+        time: Number(r.time),
+        flags: [typeof r.flag === 'string' ? r.flag : null],
+      });
+  return out;
+}
+
+/** The month's statistics of the enterprises the principal may see (optionally one district). */
+export async function transmissionReport(
+  db: Queryable,
+  src: TransmissionSource,
+  p: Principal,
+  q: { month: string; district?: string },
+  now: number,
+): Promise<TransmissionReport> {
+  const m = MONTH.exec(q.month);
+  if (!m) throw invalidMonth('应为 YYYY-MM 格式的月份', 'expected a YYYY-MM month');
+  const params: unknown[] = [];
+  const scope = scopeSql(p, params, 'e');
+  let district = '';
+  if (q.district) {
+    params.push(q.district);
+    district = ` and e.district_id = $${params.length}`;
+  }
+  const devices = await db.query<DeviceRow>(
+    `select d.mn, d.outlet_id, o.name_zh as outlet_name, o.enterprise_id, e.name_zh as enterprise_name,
+            e.district_id, di.name_zh as district_name, d.minute_interval_s, d.enabled, d.created_at
+       from devices d join outlets o on o.id = d.outlet_id join enterprises e on e.id = o.enterprise_id
+       join districts di on di.id = e.district_id
+      where ${scope}${district}
+      order by e.id, d.outlet_id, d.mn`,
+    params,
+  );
+  const month = q.month;
+  const range = monthRange(month);
+  const bounds = { from: range.from.getTime(), to: range.to.getTime() };
+  if (bounds.from > now) throw invalidMonth('该月尚未开始', 'the month has not begun');
+  const enterpriseIds = [...new Set(devices.rows.map((d) => d.enterprise_id))];
+  const windows = enterpriseIds.length
+    ? await db.query<{
+        enterprise_id: string;
+        device_mn: string | null;
+        outlet_id: string | null;
+        starts_at: Date;
+        ends_at: Date;
+      }>(
+        `select enterprise_id, device_mn, outlet_id, starts_at, ends_at from maintenance_windows
+          where enterprise_id = any($1::text[]) and starts_at < $3 and ends_at > $2`,
+        [enterpriseIds, new Date(bounds.from), new Date(bounds.to)],
+      )
+    : { rows: [] };
+  const until = new Date(Math.min(bounds.to, now));
+  const records = (
+    await mapLimited(enterpriseIds, INFLUX_CONCURRENCY, (id) =>
+      loadRecords(src, id, new Date(bounds.from), until),
+    )
+  ).flat();
+  const stats = transmissionStatistics({
+    month,
+    until: now,
+    threshold: src.threshold,
+    devices: devices.rows.map((d) => ({
+      mn: d.mn,
+      enterpriseId: d.enterprise_id,
+      districtId: d.district_id,
+      outletId: d.outlet_id,
+      intervalS: d.minute_interval_s,
+      registeredAt: d.created_at.getTime(),
+      enabled: d.enabled,
+    })),
+    maintenance: windows.rows.map((w) => ({
+      enterpriseId: w.enterprise_id,
+      deviceMn: w.device_mn,
+      outletId: w.outlet_id,
+      from: w.starts_at.getTime(),
+      to: w.ends_at.getTime(),
+    })),
+    records,
+  });
+  const meta = new Map(devices.rows.map((d) => [d.mn, d]));
+  const byEnterprise = new Map<string, TransmissionDeviceRow[]>();
+  for (const d of stats.devices) {
+    const { enterpriseId, districtId: _d, outletId, ...rest } = d;
+    const list = byEnterprise.get(enterpriseId) ?? [];
+    list.push({ ...rest, outletId, outletName: meta.get(d.mn)?.outlet_name ?? outletId });
+    byEnterprise.set(enterpriseId, list);
+  }
+  const first = new Map<string, DeviceRow>();
+  for (const d of devices.rows) if (!first.has(d.enterprise_id)) first.set(d.enterprise_id, d);
+  const districtNames = new Map(devices.rows.map((d) => [d.district_id, d.district_name]));
+  const iso = (t: number) => new Date(t).toISOString();
+  return {
+    month: stats.month,
+    from: iso(stats.from),
+    to: iso(stats.to),
+    until: iso(stats.until),
+    threshold: stats.threshold,
+    total: stats.total,
+    districts: stats.districts.map((g) => ({ ...g, name: districtNames.get(g.id) ?? g.id })),
+    enterprises: stats.enterprises.map((g) => ({
+      ...g,
+      name: first.get(g.id)?.enterprise_name ?? g.id,
+      districtId: first.get(g.id)?.district_id ?? '',
+      devices: byEnterprise.get(g.id) ?? [],
+    })),
+  };
+}
+
+export function registerTransmissionRoutes(
+  app: FastifyInstance,
+  deps: { pool: Queryable; who: (req: FastifyRequest) => Principal; source?: TransmissionSource },
+): void {
+  const Query = Type.Object(
+    {
+      month: Type.String({ minLength: 7, maxLength: 7 }),
+      district: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    },
+    { additionalProperties: false },
+  );
+  app.get('/api/transmission', { schema: { querystring: Query, tags: ['statistics'] } }, async (req) => {
+    const p = deps.who(req);
+    if (!deps.source) throw new ConsoleError('EVIDENCE_UNAVAILABLE', 'InfluxDB is not configured');
+    return transmissionReport(
+      deps.pool,
+      deps.source,
+      p,
+      req.query as { month: string; district?: string },
+      Date.now(),
+    );
+  });
+}
