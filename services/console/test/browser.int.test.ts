@@ -1,40 +1,23 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { until } from '@offsite/testing';
-import { CASES, createWorld, PASSWORD, type World } from './fixture.js';
+import { launchChromium, loginPage as openLoggedIn, type Chromium } from './chromium.js';
+import { CASES, createWorld, type World } from './fixture.js';
 
-const CHROMIUM = process.env.OFFSITE_CHROMIUM ?? '/usr/bin/chromium';
 const shots = fileURLToPath(new URL('../test-output/', import.meta.url));
 let w: World;
+let chromium: Chromium;
 let browser: BrowserContext;
-let profile: string;
 /** Every Content-Security-Policy complaint of any page (the app must run under its own CSP). */
 const cspMessages: string[] = [];
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
   w = await createWorld();
-  profile = mkdtempSync(join(tmpdir(), 'offsite-chromium-'));
-  // A fresh user-data-dir per run: a persistent context on a new temporary directory.
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1366, height: 768 },
-    locale: 'zh-CN',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  chromium = await launchChromium();
+  browser = chromium.browser;
   browser.on('page', (p) =>
     p.on('console', (m) => {
       if (m.text().includes('Content Security Policy')) cspMessages.push(`${p.url()}: ${m.text()}`);
@@ -42,21 +25,11 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
-  await browser?.close();
+  await chromium?.close();
   await w?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
-async function loginPage(username: string): Promise<Page> {
-  await browser.clearCookies();
-  const page = await browser.newPage();
-  await page.goto(w.base + '/');
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', PASSWORD);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('[data-test=whoami]');
-  return page;
-}
+const loginPage = (username: string): Promise<Page> => openLoggedIn(browser, w.base, username);
 
 it('rejects a wrong password on the login page', async () => {
   await browser.clearCookies();

@@ -16,10 +16,15 @@ export function shanghaiInstant(local: string): string {
   return `${local.length === 16 ? `${local}:00` : local}+08:00`;
 }
 
-/** Today in Asia/Shanghai as `YYYY-MM-DDTHH:MM` (a datetime-local value). */
-export function shanghaiNow(): string {
+/** An instant (ms) on the Asia/Shanghai wall clock as `YYYY-MM-DDTHH:MM` (a datetime-local value). */
+export function shanghaiLocal(ms: number): string {
   // sv-SE writes `YYYY-MM-DD HH:MM`.
-  return new Intl.DateTimeFormat('sv-SE', SHANGHAI_MINUTE).format(new Date()).replace(' ', 'T');
+  return new Intl.DateTimeFormat('sv-SE', SHANGHAI_MINUTE).format(new Date(ms)).replace(' ', 'T');
+}
+
+/** Now in Asia/Shanghai as `YYYY-MM-DDTHH:MM` (a datetime-local value). */
+export function shanghaiNow(): string {
+  return shanghaiLocal(Date.now());
 }
 
 /** The server's message in the chosen language (it sends `中文 / English`). */

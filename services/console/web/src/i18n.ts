@@ -116,6 +116,8 @@ const zh = {
   status: '生产状态',
   basis: '限值类型',
   role: '类型',
+  // The data browser (DataBrowser.vue keeps its own strings).
+  dataBrowser: '数据查询',
 };
 type Messages = Record<keyof typeof zh, string>;
 const en: Messages = {
@@ -234,6 +236,7 @@ const en: Messages = {
   status: 'Production status',
   basis: 'Basis',
   role: 'Role',
+  dataBrowser: 'Data browser',
 };
 
 export const lang = ref<'zh' | 'en'>((localStorage.getItem('lang') as 'zh' | 'en' | null) ?? 'zh');

@@ -44,6 +44,9 @@ export const FACTORS: Names = {
   w21011: ['总磷', 'Total phosphorus'],
   w21001: ['总氮', 'Total nitrogen'],
   w01012: ['悬浮物', 'Suspended solids'],
+  // Electricity meters (packages/normalize meter readings).
+  power_kw: ['有功功率', 'Active power'],
+  energy_kwh: ['累计电量', 'Energy'],
 };
 
 /** deviation.v1 `severity`, lowest first (the queue's filter order is highest first). */
