@@ -39,8 +39,19 @@ export interface ReportFigures {
   rectifications: { total: number; inTime: number; late: number; open: number };
   penaltiesWaived: number;
   casesReferred: number;
+  /** Penalty discretion approved in the period (the console's discretion records), by kind. */
+  discretion: DiscretionFigures;
   complaints: { received: number; acknowledgedInTime: number; resolvedInTime: number };
   inspections: { drawnOnSite: number; recorded: number; problemsFound: number };
+}
+
+export interface DiscretionFigures {
+  /** No-penalty decisions by the kind of their legal basis. */
+  noPenalty: { minor: number; firstViolation: number; forceMajeure: number };
+  /** Rectification deadlines extended (酌情延长整改期限). */
+  extensions: number;
+  /** Coercive measures (查封、扣押、限产、停产). */
+  coerciveMeasures: { sealUp: number; seizure: number; limitProduction: number; suspendProduction: number };
 }
 
 export interface MonthlyReport {
@@ -80,6 +91,18 @@ const FIGURE_COLUMNS: { key: string; zh: string; get: (f: ReportFigures) => numb
   { key: 'rectificationsOpen', zh: '未完成整改', get: (f) => f.rectifications.open },
   { key: 'penaltiesWaived', zh: '轻微违法免罚', get: (f) => f.penaltiesWaived },
   { key: 'casesReferred', zh: '移送案件', get: (f) => f.casesReferred },
+  { key: 'noPenaltyMinor', zh: '轻微违法不罚', get: (f) => f.discretion.noPenalty.minor },
+  { key: 'noPenaltyFirstViolation', zh: '首违不罚', get: (f) => f.discretion.noPenalty.firstViolation },
+  { key: 'noPenaltyForceMajeure', zh: '不可抗力不罚', get: (f) => f.discretion.noPenalty.forceMajeure },
+  { key: 'rectificationExtensions', zh: '延长整改期限', get: (f) => f.discretion.extensions },
+  { key: 'measuresSealUp', zh: '查封', get: (f) => f.discretion.coerciveMeasures.sealUp },
+  { key: 'measuresSeizure', zh: '扣押', get: (f) => f.discretion.coerciveMeasures.seizure },
+  { key: 'measuresLimitProduction', zh: '限产', get: (f) => f.discretion.coerciveMeasures.limitProduction },
+  {
+    key: 'measuresSuspendProduction',
+    zh: '停产',
+    get: (f) => f.discretion.coerciveMeasures.suspendProduction,
+  },
   { key: 'complaintsReceived', zh: '信访举报受理', get: (f) => f.complaints.received },
   { key: 'complaintsResolvedInTime', zh: '信访按期办结', get: (f) => f.complaints.resolvedInTime },
   { key: 'inspectionsRecorded', zh: '随机抽查已检查', get: (f) => f.inspections.recorded },

@@ -36,6 +36,8 @@ import { getEnterprise, listDistricts, listEnterprises, patchEnterprise } from '
 import type { RegistryEditOptions } from './registry-edit.js';
 import { registerRegistryEditRoutes } from './registry-routes.js';
 import { registerUserRoutes } from './users-routes.js';
+import { DEFAULT_DISCRETION_POLICY, type DiscretionPolicy } from './discretion.js';
+import { registerDiscretionRoutes } from './discretion-routes.js';
 import { registerPositiveListProposalRoutes } from './positive-list-proposals.js';
 import { regulationScope } from './regulation-scope.js';
 import { analyzerStability, openCases } from './regulation-sources.js';
@@ -95,6 +97,8 @@ export interface ConsoleAppOptions {
   regulation?: Partial<Omit<RegulationRouteDeps, 'db' | 'scope' | 'prefix'>>;
   /** Publishes the review-decision outbox; kicked after every committed action (it also polls). */
   decisions?: { kick(): unknown };
+  /** Penalty discretion: the first-violation period and who approves (default 24 months, city level). */
+  discretion?: DiscretionPolicy;
   /** Publishes a supervisor's command to a data logger on hj212.command.v1; absent: the routes answer 404. */
   deviceCommands?: { publish: PublishCommand };
 }
@@ -537,6 +541,7 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
     },
   );
   registerUserRoutes(app, { pool: o.pool, who });
+  registerDiscretionRoutes(app, { pool: o.pool, who, policy: o.discretion ?? DEFAULT_DISCRETION_POLICY });
   registerRegistryEditRoutes(app, {
     pool: o.pool,
     who,

@@ -393,7 +393,7 @@ interface Locked {
  * Finds the case through the principal's scope (NOT_FOUND outside it, before anything is
  * written), makes sure its review-state row exists and locks that row for this transaction.
  */
-async function lockCase(client: pg.PoolClient, p: Principal, id: string): Promise<Locked> {
+export async function lockCase(client: pg.PoolClient, p: Principal, id: string): Promise<Locked> {
   const params: unknown[] = [id];
   const scope = scopeSql(p, params, 'e', 'rc');
   const seen = await client.query<{ deviation_id: string }>(

@@ -34,6 +34,12 @@ export const Env = Type.Object({
   // Live-update streams (SSE) open at once per session; one more is refused with 429.
   OFFSITE_CONSOLE_STREAMS_PER_SESSION: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
   OFFSITE_CONSOLE_MAINTENANCE_APPROVAL_HOURS: Type.Integer({ minimum: 1, maximum: 8760, default: 24 }),
+  // Penalty discretion: a violation is the first when the enterprise had no confirmed case in this
+  // many months; its approver is city level (`city`) or may also be an officer of the district.
+  OFFSITE_CONSOLE_FIRST_VIOLATION_MONTHS: Type.Integer({ minimum: 1, maximum: 120, default: 24 }),
+  OFFSITE_CONSOLE_DISCRETION_APPROVER: Type.Union([Type.Literal('city'), Type.Literal('district')], {
+    default: 'city',
+  }),
   OFFSITE_PG_URL: PgUrl(),
   OFFSITE_PG_SCHEMA: PgSchema(),
   OFFSITE_INFLUX_URL: Type.String({ format: 'uri' }),

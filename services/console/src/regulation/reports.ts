@@ -116,6 +116,29 @@ async function figures(
       where ($1::text is null or t.district_id = $1) and d.created_at >= $2 and d.created_at < $3 and t.mode = 'on-site'`,
     p,
   );
+  // Discretion records (migration 075) count in the month their approver approved them.
+  const [disc] = await query<Record<string, number>>(
+    db,
+    'report discretion',
+    `with d as (select b.kind from discretion_decisions x join discretion_legal_bases b on b.code = x.basis_code
+                 where x.status = 'approved' and ($1::text is null or x.district_id = $1)
+                   and x.approved_at >= $2 and x.approved_at < $3),
+          m as (select kind from coercive_measures
+                 where status = 'approved' and ($1::text is null or district_id = $1)
+                   and approved_at >= $2 and approved_at < $3)
+     select (select count(*) from d where kind = 'minor')::int as minor,
+            (select count(*) from d where kind = 'first-violation')::int as first_violation,
+            (select count(*) from d where kind = 'force-majeure')::int as force_majeure,
+            (select count(*) from rectification_extensions
+              where status = 'approved' and ($1::text is null or district_id = $1)
+                and approved_at >= $2 and approved_at < $3)::int as extensions,
+            (select count(*) from m where kind = 'seal-up')::int as seal_up,
+            (select count(*) from m where kind = 'seizure')::int as seizure,
+            (select count(*) from m where kind = 'limit-production')::int as limit_production,
+            (select count(*) from m where kind = 'suspend-production')::int as suspend_production`,
+    p,
+  );
+  const dn = (k: string): number => disc?.[k] ?? 0;
   const c = counts ?? {};
   const n = (k: string): number => c[k] ?? 0;
   return {
@@ -132,6 +155,20 @@ async function figures(
     },
     penaltiesWaived: n('penalties_waived'),
     casesReferred: n('cases_referred'),
+    discretion: {
+      noPenalty: {
+        minor: dn('minor'),
+        firstViolation: dn('first_violation'),
+        forceMajeure: dn('force_majeure'),
+      },
+      extensions: dn('extensions'),
+      coerciveMeasures: {
+        sealUp: dn('seal_up'),
+        seizure: dn('seizure'),
+        limitProduction: dn('limit_production'),
+        suspendProduction: dn('suspend_production'),
+      },
+    },
     complaints: {
       received: complaints?.received ?? 0,
       acknowledgedInTime: complaints?.ack_in_time ?? 0,
