@@ -211,6 +211,8 @@ export async function runSimulator(
   let last: SimProgress | null = null;
   let partial = '';
   let lastShown = Date.now();
+  /** The simulator's log lines (warn and above) by message, shown when it ends. */
+  const warnings = new Map<string, number>();
   const simTiming = timer('simulator');
   sim.stdout.on('data', (d: Buffer) => {
     partial += d.toString();
@@ -229,12 +231,17 @@ export async function runSimulator(
               `load ${loadavg()[0]!.toFixed(1)}`,
           );
         }
-      } else out = (out + line + '\n').slice(-20_000);
+      } else {
+        out = (out + line + '\n').slice(-20_000);
+        const msg = /"msg":"([^"]*)"/.exec(line)?.[1];
+        if (msg) warnings.set(msg, (warnings.get(msg) ?? 0) + 1);
+      }
     }
   });
   sim.stderr.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
   const code = await new Promise<number | null>((r) => sim.once('exit', r));
   const final = last as SimProgress | null;
+  if (warnings.size > 0) simTiming(`simulator log: ${JSON.stringify(Object.fromEntries(warnings))}`);
   if (code !== 0 || !final?.done) throw new Error(`simulator exited ${code}:\n${out}`);
   return final;
 }
