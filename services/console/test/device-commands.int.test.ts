@@ -2,17 +2,16 @@
 // the request goes to hj212.command.v1 (schema-valid, who asked), is audited, and the outcome the
 // gateway records (gateway_commands_v1) is shown on the enterprise page; bad periods are refused by
 // field in both languages; enterprise users and other districts cannot ask or see.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+import { launchChromium, type Chromium } from './chromium.js';
 import { validateHj212CommandV1, type Hj212CommandV1 } from '@offsite/contracts';
 import { createDurableProducer, createKafkaClient, type DurableProducer } from '@offsite/kafka';
 import { requireEnv, silentLogger, until } from '@offsite/testing';
 import { createWorld, http, loginAs, PASSWORD, readTopic, type Session, type World } from './fixture.js';
 
-const CHROMIUM = process.env.OFFSITE_CHROMIUM ?? '/usr/bin/chromium';
 const shots = fileURLToPath(new URL('../test-output/', import.meta.url));
 const MN = '99010201FG00010000000001'; // ent-0001, dist-landong
 const topic = `t-console-cmd-${Date.now().toString(36)}`;
@@ -41,7 +40,7 @@ async function call(
 let w: World;
 let sent: { records: Hj212CommandV1[]; close(): Promise<void> };
 let browser: BrowserContext;
-let profile: string;
+let chromium: Chromium;
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
@@ -55,24 +54,11 @@ beforeAll(async () => {
       },
     },
   });
-  profile = mkdtempSync(join(tmpdir(), 'offsite-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1366, height: 900 },
-    locale: 'zh-CN',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-    ],
-  });
+  chromium = await launchChromium();
+  browser = chromium.browser;
 });
 afterAll(async () => {
-  await browser?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  await chromium?.close();
   await w?.close();
   await producer?.disconnect();
   await sent?.close();

@@ -44,6 +44,16 @@ export interface World {
   close(): Promise<void>;
 }
 
+/** The test servers' InfluxDB, from the environment infra writes. */
+export function influxConnection(): { url: string; token: string; org: string; bucket: string } {
+  return {
+    url: requireEnv('OFFSITE_INFLUX_URL'),
+    token: requireEnv('OFFSITE_INFLUX_TOKEN'),
+    org: process.env.OFFSITE_INFLUX_ORG ?? '',
+    bucket: requireEnv('OFFSITE_INFLUX_BUCKET'),
+  };
+}
+
 export async function createWorld(
   opts: {
     idleMs?: number;
@@ -142,12 +152,7 @@ export async function createWorld(
   await addAlerterHistory(pool, CASES.landong);
 
   const run = randomBytes(4).toString('hex');
-  const conn = {
-    url: requireEnv('OFFSITE_INFLUX_URL'),
-    token: requireEnv('OFFSITE_INFLUX_TOKEN'),
-    org: process.env.OFFSITE_INFLUX_ORG ?? '',
-    bucket: requireEnv('OFFSITE_INFLUX_BUCKET'),
-  };
+  const conn = influxConnection();
   const client = createInfluxClient(conn, silentLogger);
   await ensureDatabase1x(client, conn.bucket.split('/')[0]!);
   const writer = createInfluxWriter({ ...conn, logger: silentLogger }, client);

@@ -1,6 +1,8 @@
 import { ref } from 'vue';
 
 const zh = {
+  // Transmission statistics page (Transmission.vue keeps its own strings).
+  transmission: '传输有效率',
   title: '非现场监管审核台',
   approvals: '变更审批',
   users: '用户管理',
@@ -121,6 +123,7 @@ const zh = {
 };
 type Messages = Record<keyof typeof zh, string>;
 const en: Messages = {
+  transmission: 'Transmission',
   approvals: 'Approvals',
   users: 'Users',
   title: 'Off-site supervision review',

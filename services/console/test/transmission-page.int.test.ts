@@ -1,0 +1,93 @@
+// The 传输有效率 page in Chromium under the console's CSP: March 2026's figures (transmission-data.ts) in a
+// table with Chinese headers, enterprise rows with their device rows, below-threshold rows marked, the month
+// picker, English on the language switch, and an enterprise user seeing only their own enterprise.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { launchChromium, loginPage, type Chromium } from './chromium.js';
+import { createWorld, type World } from './fixture.js';
+import { GAS, WATER, WATER2, writeMarch } from './transmission-data.js';
+
+const shots = fileURLToPath(new URL('../test-output/', import.meta.url));
+let w: World;
+let chromium: Chromium;
+/** Every Content-Security-Policy complaint of the pages (the app runs under its own CSP). */
+const cspMessages: string[] = [];
+
+beforeAll(async () => {
+  mkdirSync(shots, { recursive: true });
+  w = await createWorld();
+  await writeMarch(w);
+  chromium = await launchChromium();
+  chromium.browser.on('console', (m) => {
+    if (m.text().includes('Content Security Policy')) cspMessages.push(m.text());
+  });
+});
+afterAll(async () => {
+  await chromium?.close();
+  await w?.close();
+});
+
+async function openMarch(username: string): Promise<Page> {
+  const page = await loginPage(chromium.browser, w.base, username);
+  await page.click('[data-test=nav-transmission]');
+  await page.locator('[data-test=transmission]').waitFor();
+  await page.fill('[data-test=transmission-month]', '2026-03');
+  await page.click('[data-test=transmission-show]');
+  // The page first shows the current month; March's answer replaces it.
+  await page.locator('[data-test=transmission-table][data-month="2026-03"]').waitFor();
+  return page;
+}
+
+it('shows March per enterprise with device rows, Chinese headers, below-threshold rows marked; English too', async () => {
+  const page = await openMarch('supervisor');
+  const headers = await page.locator('[data-test=transmission-table] thead th').allTextContents();
+  expect(headers.map((h) => h.trim())).toEqual([
+    '企业 / 监测设备',
+    '区县',
+    '数据周期',
+    '应传输条数',
+    '实际传输条数',
+    '有效条数',
+    '传输率',
+    '有效率',
+    '传输有效率',
+    '状态',
+  ]);
+  // Water device: 740 expected, 690 received, 684 valid → 93.2 %, 99.1 %, 92.4 %; 4 maintenance slots.
+  const water = page.locator(`[data-device="${WATER}"]`);
+  const cells = (await water.locator('td').allTextContents()).map((c) => c.trim());
+  expect(cells.slice(2)).toEqual(['60 分钟', '740', '690', '684', '93.2 %', '99.1 %', '92.4 %', '达标']);
+  expect(cells[0]).toContain('运维时段扣除 4');
+  expect(await water.getAttribute('data-below')).toBe('false');
+  // No data at all: 0 %, marked.
+  const silent = page.locator(`[data-device="${WATER2}"]`);
+  expect(await silent.getAttribute('data-below')).toBe('true');
+  expect(await silent.textContent()).toContain('0.0 %');
+  expect(await silent.textContent()).toContain('⚠ 低于考核值');
+  expect(await page.locator('[data-enterprise="ent-0004"]').getAttribute('data-below')).toBe('true');
+  expect(await page.locator(`[data-device="${GAS}"]`).textContent()).toContain('100.0 %');
+  expect(await page.locator('[data-test=transmission-threshold]').textContent()).toBe('90.0 %');
+  await page.screenshot({ path: join(shots, 'transmission.png'), fullPage: true });
+
+  await page.click('[data-test=lang]');
+  await page.locator('th', { hasText: 'Effective rate' }).first().waitFor();
+  expect(await silent.textContent()).toContain('below threshold');
+  await page.click('[data-test=lang]');
+  await page.close();
+});
+
+it('an enterprise user sees only their own enterprise; a bad month is refused in the page', async () => {
+  const page = await openMarch('ent-0003-user');
+  const rows = page.locator('[data-enterprise]');
+  expect(await rows.count()).toBe(1);
+  expect(await rows.first().getAttribute('data-enterprise')).toBe('ent-0003');
+  // A month that has not begun: the server's message, in Chinese.
+  await page.fill('[data-test=transmission-month]', '2999-01');
+  await page.click('[data-test=transmission-show]');
+  await page.locator('[data-test=transmission-error]').waitFor();
+  expect(await page.locator('[data-test=transmission-error]').textContent()).toContain('该月尚未开始');
+  await page.close();
+  expect(cspMessages).toEqual([]);
+});
