@@ -17,6 +17,7 @@ import {
   type InfluxQLSeries,
   type SeriesWhere,
 } from '@offsite/influx';
+import { SHANGHAI_OFFSET_MS } from '@offsite/domain/calendar';
 import type { Queryable } from '@offsite/store';
 import { ConsoleError } from './errors.js';
 import { meterPair, type AggregateRow, type EvidenceSource } from './evidence.js';
@@ -36,8 +37,7 @@ export const MAX_RANGE_DAYS: Readonly<Record<Granularity, number>> = {
 export const MAX_POINTS = 2000;
 /** Bucket sizes a downsampled range may use (seconds). */
 const NICE_BUCKETS = [60, 300, 600, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
-/** Asia/Shanghai is UTC+8 all year (no daylight saving). */
-const SHANGHAI_OFFSET_S = 8 * 3600;
+const SHANGHAI_OFFSET_S = SHANGHAI_OFFSET_MS / 1000;
 
 const GRANULARITY_ZH: Record<Granularity, string> = {
   realtime: '实时数据',

@@ -1,11 +1,12 @@
 // The data browser page (数据查询) in Chromium: choosing an enterprise, outlet or meter, granularity and range;
 // the chart with its permit limit, the tables with their headers, the field-named bilingual errors, the scope.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ExcelJS from 'exceljs';
 import type { Page } from 'playwright-core';
 import { launchChromium, loginPage, type Chromium } from './chromium.js';
-import { writeBrowseData } from './data-fixture.js';
+import { MN, writeBrowseData } from './data-fixture.js';
 import { createWorld, type World } from './fixture.js';
 
 const shots = fileURLToPath(new URL('../test-output/', import.meta.url));
@@ -60,7 +61,7 @@ const headers = (page: Page, table: string) =>
 const firstRow = (page: Page, table: string) =>
   page.locator(`[data-test=${table}] tbody tr`).first().locator('td').allTextContents();
 
-it('draws an outlet’s hourly data with its permit limit and shows it in tables with headers', async () => {
+it('draws an outlet’s hourly data with its permit limit, shows it in tables with headers and exports it', async () => {
   const page = await openBrowser('supervisor');
   await query(page, {
     enterprise: 'ent-0002',
@@ -98,7 +99,35 @@ it('draws an outlet’s hourly data with its permit limit and shows it in tables
     .locator('td')
     .allTextContents();
   expect(invalid).toEqual(['2026/02/01 05:00', '氮氧化物 NOx', '105', '125', '✘', 'D', '100%']);
-  await page.screenshot({ path: join(shots, 'data-browser.png'), fullPage: true });
+  await page.screenshot({ path: join(shots, 'data-browser.png') });
+
+  // The same data as an Excel workbook and as CSV, from the page's links.
+  const [xlsx] = await Promise.all([
+    page.waitForEvent('download'),
+    page.click('[data-test=data-export-xlsx]'),
+  ]);
+  expect(xlsx.suggestedFilename()).toBe('out-0002-g1-hour-20260201.xlsx');
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(readFileSync((await xlsx.path())!) as unknown as ArrayBuffer);
+  const ws = wb.getWorksheet('监测数据')!;
+  expect([1, 5, 7, 8, 10].map((c) => ws.getRow(1).getCell(c).value)).toEqual([
+    '时间（北京时间）',
+    '监测因子',
+    '单位',
+    '均值（Avg）',
+    '数据标记',
+  ]);
+  expect([1, 4, 5, 7, 8, 10].map((c) => ws.getRow(2).getCell(c).value)).toEqual([
+    '2026-02-01 00:00:00',
+    MN,
+    '氮氧化物（a21002）',
+    'mg/m3',
+    100,
+    'D',
+  ]);
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('[data-test=data-export-csv]')]);
+  const text = readFileSync((await csv.path())!, 'utf8');
+  expect(text.startsWith('\uFEFF时间（北京时间）,企业,排放口')).toBe(true);
 
   // A long range is downsampled, and says so.
   await query(page, { from: '2026-02-01T00:00', to: '2026-05-12T00:00' });

@@ -1,5 +1,6 @@
 // The data browser's API (GET /api/data/series) against the real Postgres and InfluxDB: scope, range
 // bounds, downsampling, flags, validity and converted values, permit limits, meter pairs, errors.
+import ExcelJS from 'exceljs';
 import type { BrowseResult, BrowseSeries } from '../src/data-browser.js';
 import { DAYS, FEB, MN, writeBrowseData } from './data-fixture.js';
 import { createWorld, http, loginAs, type Session, type World } from './fixture.js';
@@ -148,5 +149,115 @@ describe('data browser API', () => {
     const noZone = await get(s, series({ ...outletDay, from: '2026-02-01T00:00:00' }));
     expect(noZone.json()).toMatchObject({ code: 'INVALID_INPUT', field: 'from' });
     expect((await get(s, series({ ...outletDay, device: MN }))).statusCode).toBe(200);
+  });
+});
+
+describe('data browser exports', () => {
+  const file = (format: string, q: Record<string, string>) =>
+    `/api/data/export.${format}?${new URLSearchParams(q)}`;
+  const bytes = async (s: Session, url: string) => {
+    const r = await fetch(w.base + url, { headers: { cookie: s.cookie } });
+    return { status: r.status, headers: r.headers, body: Buffer.from(await r.arrayBuffer()) };
+  };
+
+  it('writes an Excel workbook with Chinese headers, units, Beijing times, flags and converted values', async () => {
+    const s = await loginAs(w.base, 'officer-dist-landong');
+    const r = await bytes(s, file('xlsx', outletDay));
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe(
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    );
+    expect(r.headers.get('content-disposition')).toBe(
+      'attachment; filename="out-0002-g1-hour-20260201.xlsx"',
+    );
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(r.body as unknown as ArrayBuffer);
+    const ws = wb.getWorksheet('监测数据')!;
+    expect(ws.getRow(1).values).toEqual([
+      undefined,
+      '时间（北京时间）',
+      '企业',
+      '排放口',
+      '监测设备',
+      '监测因子',
+      '数据类型',
+      '单位',
+      '均值（Avg）',
+      '折算均值（ZsAvg）',
+      '数据标记',
+      '分析器均值',
+      '折算值',
+      '是否有效',
+      '分析器标记',
+      '数据覆盖率（%）',
+    ]);
+    expect(ws.rowCount).toBe(25);
+    expect(ws.getRow(2).values).toEqual([
+      undefined,
+      '2026-02-01 00:00:00',
+      '青澜港城供热有限公司',
+      'out-0002-g1',
+      MN,
+      '氮氧化物（a21002）',
+      '小时数据',
+      'mg/m3',
+      100,
+      120,
+      'D',
+      100,
+      120,
+      '有效',
+      'N',
+      100,
+    ]);
+    // Hour 5: the analyzer judged it invalid (flag D).
+    expect(ws.getRow(7).getCell(1).value).toBe('2026-02-01 05:00:00');
+    expect(ws.getRow(7).getCell(13).value).toBe('无效');
+    expect(ws.getRow(7).getCell(14).value).toBe('D');
+    const about = wb.getWorksheet('查询条件')!;
+    expect(about.getRow(6).values).toEqual([
+      undefined,
+      '许可限值 氮氧化物（a21002） 小时均值',
+      '150 mg/m3（折算）',
+    ]);
+  });
+
+  it('writes CSV in UTF-8 with a byte-order mark; downsampled ranges say so and count flagged points', async () => {
+    const s = await loginAs(w.base, 'supervisor');
+    const r = await bytes(s, file('csv', { ...outletDay, to: '2026-05-12T00:00:00+08:00' }));
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect([...r.body.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const lines = r.body.toString('utf8').slice(1).trimEnd().split('\r\n');
+    expect(lines[0]).toBe(
+      '时间（北京时间）,企业,排放口,监测设备,监测因子,数据类型,单位,均值（Avg）,折算均值（ZsAvg）,异常标记点数,分析器均值,折算值,是否有效,分析器标记,数据覆盖率（%）',
+    );
+    // Our device's 2-hour means (the world's fixture adds one point of another device).
+    expect(lines.filter((l) => l.includes(MN))).toHaveLength(DAYS * 12);
+    expect(lines[1]).toBe(
+      `2026-02-01 00:00:00,青澜港城供热有限公司,out-0002-g1,${MN},氮氧化物（a21002）,小时数据（每 2 小时均值）,mg/m3,100.5,120.5,1,100.5,120.5,,,100`,
+    );
+  });
+
+  it('applies the same scope and bounds as the chart', async () => {
+    const officer = await loginAs(w.base, 'officer-dist-lanxi');
+    const r = await http(w.base, {
+      method: 'GET',
+      url: file('xlsx', outletDay),
+      headers: { cookie: officer.cookie },
+    });
+    expect(r.statusCode).toBe(404);
+    expect(r.json()).toMatchObject({ code: 'NOT_FOUND', field: 'enterprise' });
+    const admin = await loginAs(w.base, 'admin');
+    const long = await get(
+      admin,
+      file('csv', { ...outletDay, granularity: 'minute', to: '2026-02-09T00:00:00+08:00' }),
+    );
+    expect(long.json()).toMatchObject({ code: 'INVALID_INPUT', field: 'to' });
+    const empty = await get(
+      admin,
+      file('csv', { ...outletDay, from: '2025-01-01T00:00:00+08:00', to: '2025-01-02T00:00:00+08:00' }),
+    );
+    expect(empty.json()).toMatchObject({ code: 'NO_DATA', field: 'from' });
   });
 });
