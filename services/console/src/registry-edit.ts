@@ -775,5 +775,10 @@ export async function listChangeRequests(
       where ${where.join(' and ')} order by r.requested_at desc, r.id desc limit 200`,
     params,
   );
-  return rows.rows;
+  // The request keeps a new SM4 key to apply it on approval; readers learn only that one is set.
+  return rows.rows.map((r: { change: Record<string, unknown> }) =>
+    'sm4Key' in r.change
+      ? { ...r, change: { ...r.change, sm4Key: r.change.sm4Key === null ? 'none' : 'set (new)' } }
+      : r,
+  );
 }

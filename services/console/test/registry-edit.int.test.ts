@@ -350,3 +350,36 @@ describe('YAML import and console edits', () => {
     expect(again.conflicts.filter((c) => c.table === 'enterprises')).toEqual([]);
   });
 });
+
+describe('change requests as they are read', () => {
+  it('never show a new SM4 key waiting in a request, only that one is set', async () => {
+    const s = await loginAs('officer-dist-landong');
+    const key = '00112233445566778899aabbccddeeff';
+    const r = await send(s, 'PATCH', '/api/enterprises/ent-0001/devices/99010201FG00010000000001', {
+      enabled: false,
+      sm4Key: key,
+    });
+    expect(r.body.state).toBe('pending');
+    for (const who of ['officer-dist-landong', 'viewer', 'supervisor']) {
+      const list = await sendAs<{ items: { id: string; change: Record<string, unknown> }[] }>(
+        w.base,
+        await loginAs(who),
+        'GET',
+        '/api/registry-changes?state=pending',
+      );
+      const mine = list.body.items.find((i) => i.id === r.body.requestId);
+      expect(mine?.change).toMatchObject({ kind: 'device', enabled: false, sm4Key: 'set (new)' });
+      expect(JSON.stringify(list.body)).not.toContain(key);
+    }
+    const no = await send(
+      await loginAs('supervisor'),
+      'POST',
+      `/api/registry-changes/${r.body.requestId}/decision`,
+      {
+        approve: false,
+        note: '密钥请单独更换',
+      },
+    );
+    expect(no.body).toEqual({ state: 'rejected' });
+  });
+});
