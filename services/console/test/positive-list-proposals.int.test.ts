@@ -1,31 +1,14 @@
 // District authority over the positive list: officers propose for their own district, a different
 // city-level user decides, an approval changes the list where it is used (marks, draws, history).
 import { shanghaiDate } from '@offsite/domain/calendar';
-import type { EnterpriseStability } from '@offsite/regulation';
 import { upsertUser } from '../src/auth.js';
-import { goodMetrics } from './regulation-harness.js';
+import { goodStability } from './regulation-harness.js';
 import { createWorld, loginAs as login, PASSWORD, sendAs, type Session, type World } from './fixture.js';
 
 let w: World;
 beforeAll(async () => {
   w = await createWorld({
-    regulation: () => ({
-      stability: async (ids) => {
-        const now = Date.now();
-        return new Map(
-          ids.map((id): [string, EnterpriseStability] => [
-            id,
-            {
-              enterpriseId: id,
-              windowFrom: new Date(now - 90 * 86_400_000),
-              windowTo: new Date(now),
-              metrics: goodMetrics,
-              lastReceivedAt: new Date(now - 600_000),
-            },
-          ]),
-        );
-      },
-    }),
+    regulation: () => ({ stability: goodStability }),
   });
   await upsertUser(w.pool, {
     username: 'supervisor-2',

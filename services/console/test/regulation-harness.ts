@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { StabilityMetrics } from '@offsite/domain';
+import type { EnterpriseStability } from '@offsite/regulation';
 import { importRegistry, runMigrations } from '@offsite/store';
 import { requireEnv, silentLogger } from '@offsite/testing';
 
@@ -59,3 +60,20 @@ export const goodMetrics: StabilityMetrics = {
   openSuspectedFalsifications: 0,
   confirmedFalsifications: 0,
 };
+
+/** Every enterprise stably compliant, its data received ten minutes before each call (the real clock). */
+export async function goodStability(ids: readonly string[]): Promise<Map<string, EnterpriseStability>> {
+  const now = Date.now();
+  return new Map(
+    ids.map((id): [string, EnterpriseStability] => [
+      id,
+      {
+        enterpriseId: id,
+        windowFrom: new Date(now - 90 * 86_400_000),
+        windowTo: new Date(now),
+        metrics: goodMetrics,
+        lastReceivedAt: new Date(now - 600_000),
+      },
+    ]),
+  );
+}

@@ -120,6 +120,13 @@ const zh = {
   role: '类型',
   // The data browser (DataBrowser.vue keeps its own strings).
   dataBrowser: '数据查询',
+  // Positive-list proposals (PositiveListProposals.vue holds the page's own strings)
+  listProposals: '清单调整申请',
+  plDecidedAt: '决定时间',
+  plAction: '事项',
+  plValidity: '有效期',
+  plDecidedBy: '决定人',
+  plProposedBy: '申请人及理由',
 };
 type Messages = Record<keyof typeof zh, string>;
 const en: Messages = {
@@ -240,6 +247,13 @@ const en: Messages = {
   basis: 'Basis',
   role: 'Role',
   dataBrowser: 'Data browser',
+  // Positive-list proposals (PositiveListProposals.vue holds the page's own strings)
+  listProposals: 'List proposals',
+  plDecidedAt: 'Decided at',
+  plAction: 'Action',
+  plValidity: 'Validity',
+  plDecidedBy: 'Decided by',
+  plProposedBy: 'Proposed by, and why',
 };
 
 export const lang = ref<'zh' | 'en'>((localStorage.getItem('lang') as 'zh' | 'en' | null) ?? 'zh');
