@@ -66,7 +66,24 @@ export interface MonthlyReport {
   remindAt: string;
   submitted: { by: string; at: string } | null;
   figures: ReportFigures;
+  /** The district's 传输有效率 of the month (HJ 75 / HJ 355 practice), when the console could compute it. */
+  transmission?: ReportTransmission | null;
 }
+
+/** A district's monthly transmission statistics: record counts, rates (0–1) and the enterprises below the threshold. */
+export interface ReportTransmission {
+  threshold: number;
+  expected: number;
+  received: number;
+  valid: number;
+  transmissionRate: number | null;
+  validityRate: number | null;
+  effectiveRate: number | null;
+  belowThreshold: boolean;
+  enterprisesBelow: { id: string; name: string; effectiveRate: number | null }[];
+}
+
+const percent = (r: number | null): string => (r === null ? '' : (r * 100).toFixed(1));
 
 export function reportDeadlines(month: string): { dueAt: Date; remindAt: Date } {
   const next = monthRange(month).nextFirstDay;
@@ -125,6 +142,29 @@ export function monthlyReportCsv(r: MonthlyReport): string {
       `异常线索（${d.rule} / ${d.outcome}）`,
       d.count,
     ]);
+  const t = r.transmission;
+  if (t) {
+    rows.push(
+      [r.districtId, r.month, 'transmissionRatePct', '传输率（%）', percent(t.transmissionRate)],
+      [r.districtId, r.month, 'validityRatePct', '有效率（%）', percent(t.validityRate)],
+      [r.districtId, r.month, 'effectiveTransmissionRatePct', '传输有效率（%）', percent(t.effectiveRate)],
+      [
+        r.districtId,
+        r.month,
+        'transmissionBelowThreshold',
+        '传输有效率低于考核值的企业数',
+        t.enterprisesBelow.length,
+      ],
+    );
+    for (const e of t.enterprisesBelow)
+      rows.push([
+        r.districtId,
+        r.month,
+        `transmissionBelow:${e.id}`,
+        `传输有效率低于考核值（${e.name}，%）`,
+        percent(e.effectiveRate),
+      ]);
+  }
   return toCsv(['区县 District', '月份 Month', '指标 Metric', '指标名称 Name', '数值 Value'], rows);
 }
 

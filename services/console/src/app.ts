@@ -10,7 +10,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import type pg from 'pg';
 import { registerDataRoutes } from './data-routes.js';
 import { registerDeviceCommandRoutes, type PublishCommand } from './device-commands.js';
-import { registerTransmissionRoutes, type TransmissionSource } from './transmission.js';
+import { registerTransmissionRoutes, reportTransmission, type TransmissionSource } from './transmission.js';
 import { registerRegulationRoutes, type RegulationRouteDeps } from './regulation/index.js';
 import type { Logger } from '@offsite/runtime';
 import { listAudit } from './audit.js';
@@ -643,6 +643,12 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
     scope: (req) => regulationScope(who(req)),
     stability: analyzerStability(o.pool),
     openDeviations: openCases(o.pool),
+    ...(o.transmission
+      ? {
+          transmission: (req: FastifyRequest, district: string, month: string) =>
+            reportTransmission(o.pool, o.transmission!, who(req), district, month, Date.now()),
+        }
+      : {}),
     ...o.regulation,
     prefix: '/api/regulation',
   });

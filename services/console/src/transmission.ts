@@ -9,7 +9,9 @@
 import type { InfluxDB } from '@influxdata/influxdb-client';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ReportTransmission } from '@offsite/regulation';
 import {
+  transmissionCounts,
   transmissionStatistics,
   type DeviceTransmission,
   type GroupTransmission,
@@ -251,4 +253,28 @@ export function registerTransmissionRoutes(
       Date.now(),
     );
   });
+}
+
+/**
+ * The district's figure for its monthly report (the caller's scope applies; a month that has not begun has
+ * none): the district's counts and the enterprises below the threshold.
+ */
+export async function reportTransmission(
+  db: Queryable,
+  src: TransmissionSource,
+  p: Principal,
+  districtId: string,
+  month: string,
+  now: number,
+): Promise<ReportTransmission | null> {
+  if (monthRange(month).from.getTime() > now) return null;
+  const r = await transmissionReport(db, src, p, { month, district: districtId }, now);
+  const d = r.districts.find((x) => x.id === districtId);
+  return {
+    threshold: r.threshold,
+    ...(d ?? transmissionCounts(0, 0, 0, r.threshold)),
+    enterprisesBelow: r.enterprises
+      .filter((e) => e.belowThreshold)
+      .map((e) => ({ id: e.id, name: e.name, effectiveRate: e.effectiveRate })),
+  };
 }

@@ -91,3 +91,21 @@ it('an enterprise user sees only their own enterprise; a bad month is refused in
   await page.close();
   expect(cspMessages).toEqual([]);
 });
+
+it('the district monthly report shows the district’s 传输有效率 and names the enterprises below it', async () => {
+  const page = await loginPage(chromium.browser, w.base, 'officer-dist-lanxi');
+  await page.goto(`${w.base}/#/reg/report`);
+  await page.waitForSelector('[data-test=report] input[name=month]');
+  await page.fill('[data-test=report] input[name=district]', 'dist-lanxi');
+  await page.fill('[data-test=report] input[name=month]', '2026-03');
+  await page.click('[data-test=report] button[type=submit]');
+  await page.waitForSelector('[data-test=report-title]:has-text("2026-03")');
+  const row = page.locator('[data-test=report-transmission]');
+  await row.waitFor();
+  const text = (await row.textContent()) ?? '';
+  expect(text).toContain('传输有效率');
+  expect(text).toContain('⚠');
+  expect(text).toContain('青澜锦绣印染有限公司'); // ent-0004: no data in March
+  expect(text).not.toContain('澜西精细化工有限公司'); // ent-0003: 92.4 %
+  await page.close();
+});

@@ -1,6 +1,7 @@
 // 传输有效率 over the real Postgres and InfluxDB: minute data written in the influx-writer's layout for March
 // 2026 (Asia/Shanghai), a declared maintenance window, flagged values and a device without data; the figures
 // are hand-computed. Scope: an officer sees their district, an enterprise user only their own enterprise.
+import type { ReportTransmission } from '@offsite/regulation';
 import type { TransmissionReport } from '../src/transmission.js';
 import { createWorld, http, loginAs, type Session, type World } from './fixture.js';
 import { GAS, WATER, WATER2, writeMarch } from './transmission-data.js';
@@ -97,4 +98,43 @@ test('a bad or future month is refused by field, in Chinese and English; no sess
   }
   const anon = await http(w.base, { method: 'GET', url: '/api/transmission?month=2026-03' });
   expect(anon.statusCode).toBe(401);
+});
+
+test('the district monthly report carries the district’s 传输有效率 and its enterprises below the threshold', async () => {
+  const officer = await loginAs(w.base, 'officer-dist-lanxi');
+  const stats = await get('/api/transmission?month=2026-03', officer);
+  const lanxi = stats.body.districts.find((d) => d.id === 'dist-lanxi')!;
+  const r = await http(w.base, {
+    method: 'GET',
+    url: '/api/regulation/reports/monthly?district=dist-lanxi&month=2026-03',
+    headers: { cookie: officer.cookie },
+  });
+  expect(r.statusCode).toBe(200);
+  const t = (r.json() as { transmission: ReportTransmission }).transmission;
+  expect(t).toMatchObject({
+    threshold: 0.9,
+    expected: lanxi.expected,
+    received: lanxi.received,
+    valid: lanxi.valid,
+    belowThreshold: true,
+  });
+  const below = t.enterprisesBelow.map((e) => e.id);
+  expect(below).toContain('ent-0004');
+  expect(below).not.toContain('ent-0003'); // 684 / 740 = 92.4 %
+  const csv = await http(w.base, {
+    method: 'GET',
+    url: '/api/regulation/reports/monthly.csv?district=dist-lanxi&month=2026-03',
+    headers: { cookie: officer.cookie },
+  });
+  expect(csv.body).toContain(
+    `effectiveTransmissionRatePct,传输有效率（%）,${((lanxi.valid / lanxi.expected) * 100).toFixed(1)}`,
+  );
+  expect(csv.body).toContain('transmissionBelow:ent-0004');
+  // Another district's report stays out of reach, figure included.
+  const other = await http(w.base, {
+    method: 'GET',
+    url: '/api/regulation/reports/monthly?district=dist-landong&month=2026-03',
+    headers: { cookie: officer.cookie },
+  });
+  expect(other.statusCode).toBe(404);
 });

@@ -11,6 +11,8 @@ import {
   type ComplaintDeadlineConfig,
   type DrawConfig,
   type EligibilityConfig,
+  type MonthlyReport,
+  type ReportTransmission,
   type Scope,
 } from '@offsite/regulation';
 import { createComplaint, getComplaint, listComplaints, transitionComplaint } from './complaints-repo.js';
@@ -51,6 +53,12 @@ export interface RegulationRouteDeps {
   drawConfig?: DrawConfig;
   complaintConfig?: ComplaintDeadlineConfig;
   now?: () => Date;
+  /** The district's 传输有效率 of the month for its report (absent: the report has none). */
+  transmission?: (
+    request: FastifyRequest,
+    districtId: string,
+    month: string,
+  ) => Promise<ReportTransmission | null>;
   /** Route prefix; default `/regulation`. */
   prefix?: string;
 }
@@ -456,6 +464,12 @@ export async function registerRegulationRoutes(
     );
 
     // Reports
+    const reportOf = async (req: FastifyRequest, district: string, month: string): Promise<MonthlyReport> => {
+      const report = await monthlyReport(deps.db, await scopeOf(req), district, month);
+      return deps.transmission
+        ? { ...report, transmission: await deps.transmission(req, district, month) }
+        : report;
+    };
     const reportQuery = {
       type: 'object',
       required: ['district', 'month'],
@@ -464,7 +478,7 @@ export async function registerRegulationRoutes(
     r.get<{ Querystring: { district: string; month: string } }>(
       `${p}/reports/monthly`,
       { schema: { querystring: reportQuery } },
-      async (req) => monthlyReport(deps.db, await scopeOf(req), req.query.district, req.query.month),
+      async (req) => reportOf(req, req.query.district, req.query.month),
     );
     r.get<{ Querystring: { district: string; month: string } }>(
       `${p}/reports/monthly.csv`,
@@ -473,9 +487,7 @@ export async function registerRegulationRoutes(
         sendCsv(
           reply,
           `report-${req.query.district}-${req.query.month}.csv`,
-          monthlyReportCsv(
-            await monthlyReport(deps.db, await scopeOf(req), req.query.district, req.query.month),
-          ),
+          monthlyReportCsv(await reportOf(req, req.query.district, req.query.month)),
         ),
     );
     r.post<{ Body: { district: string; month: string } }>(
