@@ -134,6 +134,12 @@ it('draws an outlet’s hourly data with its permit limit, shows it in tables wi
   await expect(page.locator('[data-test=data-downsampled]').textContent()).resolves.toBe(
     '时段较长，已按 2 h 求均值显示',
   );
+  // 1,200 two-hour rows: the table shows 100 at a time.
+  await expect(page.locator('[data-test=data-table] tbody tr').count()).resolves.toBe(100);
+  await expect(page.locator('[data-test=data-pager-data] span').textContent()).resolves.toBe('第 1 / 12 页');
+  await page.locator('[data-test=data-pager-data] button', { hasText: '下一页' }).click();
+  await expect(page.locator('[data-test=data-pager-data] span').textContent()).resolves.toBe('第 2 / 12 页');
+  expect((await firstRow(page, 'data-table'))[0]).toBe('2026/02/09 08:00');
   await page.close();
 });
 
