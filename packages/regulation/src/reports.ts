@@ -2,6 +2,7 @@
 // deadlines and its CSV. Monthly reports are due on the 25th of the following month; officers of a
 // district are reminded on the 20th if it has not been submitted. The console computes the figures
 // from its supervision-outcome ledger, complaints and inspections and the alerter's read API.
+import type { TransmissionCounts } from '@offsite/domain';
 import { addDays, atShanghaiTime, monthRange, shanghaiDate } from '@offsite/domain/calendar';
 import { toCsv } from './csv.js';
 
@@ -71,15 +72,8 @@ export interface MonthlyReport {
 }
 
 /** A district's monthly transmission statistics: record counts, rates (0–1) and the enterprises below the threshold. */
-export interface ReportTransmission {
+export interface ReportTransmission extends TransmissionCounts {
   threshold: number;
-  expected: number;
-  received: number;
-  valid: number;
-  transmissionRate: number | null;
-  validityRate: number | null;
-  effectiveRate: number | null;
-  belowThreshold: boolean;
   enterprisesBelow: { id: string; name: string; effectiveRate: number | null }[];
 }
 
