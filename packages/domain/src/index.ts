@@ -15,3 +15,4 @@ export * from './contract.js';
 export * from './stability.js';
 export * from './roles.js';
 export * from './transmission.js';
+export * from './silent-device.js';

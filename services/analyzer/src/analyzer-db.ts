@@ -90,6 +90,33 @@ export async function recordLastSeen(db: Db, lastSeen: ReadonlyMap<string, numbe
   );
 }
 
+/**
+ * Marks the devices that reported (the first report wins; a device already marked is not written again). A row
+ * is created for a device the analyzer had not watched yet (a meter, a device reporting before its first round).
+ */
+export async function recordDeviceReports(
+  db: Db,
+  reports: ReadonlyMap<string, { enterpriseId: string; siteId: string; receivedAt: number }>,
+): Promise<void> {
+  if (reports.size === 0) return;
+  const rows = [...reports].map(([device_id, r]) => ({
+    device_id,
+    enterprise_id: r.enterpriseId,
+    site_id: r.siteId,
+    t: new Date(r.receivedAt).toISOString(),
+  }));
+  await q(
+    db,
+    'record device reports',
+    `insert into analyzer_device_watch as w (device_id, enterprise_id, site_id, watch_from, reported_at)
+     select device_id, enterprise_id, site_id, t, t
+       from jsonb_to_recordset($1::jsonb) as x(device_id text, enterprise_id text, site_id text, t timestamptz)
+     on conflict (device_id) do update set reported_at = excluded.reported_at, updated_at = now()
+      where w.reported_at is null`,
+    [JSON.stringify(rows)],
+  );
+}
+
 export async function loadLastSeen(db: Db, enterpriseId: string): Promise<Date | null> {
   const res = await q<{ t: Date }>(
     db,

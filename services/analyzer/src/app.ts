@@ -2,7 +2,7 @@
 // checkpoints and registry in Postgres, registry reload on NOTIFY, wall-clock tick. main.ts composes it.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { kafkaMessage, kafkaTopics, type TelemetryDlqV1 } from '@offsite/contracts';
+import { kafkaMessage, kafkaTopics, type DeviationV1, type TelemetryDlqV1 } from '@offsite/contracts';
 import type { EngineConfig, StabilityPolicy } from '@offsite/domain';
 import { toLine, type InfluxQLRunner, type InfluxWriter } from '@offsite/influx';
 import {
@@ -16,7 +16,7 @@ import { loadRegistrySnapshot, startRegistryListener, type Listener } from '@off
 import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import { aggregatePoint } from './aggregate-points.js';
-import { loadRatedEnergy, recordDeviations, recordLastSeen } from './analyzer-db.js';
+import { loadRatedEnergy, recordDeviceReports, recordDeviations, recordLastSeen } from './analyzer-db.js';
 import { createPgCheckpointStore } from './checkpoints.js';
 import { chunkMessages } from './produce-chunks.js';
 import { createPartitionProcessor, type PartitionProcessor, type ProcessorCounters } from './processor.js';
@@ -24,6 +24,7 @@ import { runRatedEnergyJob } from './rated-energy-job.js';
 import { registryViewFromSnapshot } from './registry-view.js';
 import { createReviewDecisionIntake } from './review-decisions.js';
 import { createScheduledJob, listenJobDone } from './schedule.js';
+import { runSilentDevicesJob } from './silent-devices.js';
 import { runStabilityJob } from './stability-job.js';
 
 export interface AnalyzerOptions {
@@ -60,6 +61,8 @@ export interface AnalyzerOptions {
   bucket: string;
   stability: { intervalMs: number; windowDays: number; policy: StabilityPolicy };
   ratedEnergy: { intervalMs: number; lookbackDays: number; minKwh: number };
+  /** Registered devices that never reported, judged offline by wall clock (`silent-devices.ts`); default off. */
+  silentDevices?: { intervalMs: number };
   /**
    * Lease of a scheduled job's round (default 60 s, renewed while it runs): each period of the stability
    * and rated-energy schedules runs in one instance; another takes over a period whose holder died once
@@ -87,6 +90,7 @@ export interface Analyzer {
   /** One round of the scheduled jobs now (tests, operators). */
   runStability(): Promise<void>;
   runRatedEnergy(): Promise<void>;
+  runSilentDevices(): Promise<void>;
   /** The derived rated energies the engines use now (meter id → kWh per window). */
   ratedEnergy(): ReadonlyMap<string, number>;
   /** This instance's id in `analyzer_job_leases`. */
@@ -119,6 +123,13 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
     for (const chunk of chunkMessages(messages, limits)) await producer.send(topic, chunk);
   }
 
+  async function sendDeviations(events: DeviationV1[]): Promise<void> {
+    await sendChunked(
+      deviationTopic,
+      events.map((e) => kafkaMessage(kafkaTopics.deviation, e)),
+    );
+  }
+
   async function sendDlq(records: TelemetryDlqV1[]): Promise<void> {
     await sendChunked(
       dlqTopic,
@@ -140,12 +151,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
     clock,
     ...(opts.counters ? { counters: opts.counters } : {}),
     sinks: {
-      async deviations(events) {
-        await sendChunked(
-          deviationTopic,
-          events.map((e) => kafkaMessage(kafkaTopics.deviation, e)),
-        );
-      },
+      deviations: sendDeviations,
       async aggregates(aggs) {
         await opts.influx.write(aggs.map((a) => toLine(aggregatePoint(a))));
       },
@@ -155,8 +161,9 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
           entries.map((e) => ({ output: e.output, rule: e.event.rule, severity: e.event.severity })),
         );
       },
-      async lastSeen(byEnterprise) {
+      async lastSeen(byEnterprise, devices) {
         await recordLastSeen(opts.pool, byEnterprise);
+        await recordDeviceReports(opts.pool, devices);
       },
       dlq: sendDlq,
     },
@@ -229,6 +236,25 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
     },
   });
 
+  const silentJob = createScheduledJob({
+    ...jobs,
+    name: 'silent-devices',
+    intervalMs: opts.silentDevices?.intervalMs ?? 0,
+    async run() {
+      await runSilentDevicesJob(
+        {
+          db: opts.pool,
+          engineConfig: opts.engineConfig,
+          emit: sendDeviations,
+          logger: opts.logger,
+        },
+        await loadRegistrySnapshot(opts.pool),
+        clock(),
+      );
+      return false;
+    },
+  });
+
   return {
     processor,
     instanceId,
@@ -236,6 +262,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
     reloadRegistry,
     runStability: () => stabilityJob.runNow(),
     runRatedEnergy: () => ratedJob.runNow(),
+    runSilentDevices: () => silentJob.runNow(),
     isRunning: () => consumerHealthy && (consumer?.isRunning() ?? false),
     async start() {
       await producer.connect();
@@ -346,6 +373,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
       }
       ratedJob.start();
       stabilityJob.start();
+      silentJob.start();
     },
     async stop() {
       stopping = true;
@@ -354,7 +382,11 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
       clearInterval(tickTimer);
       clearInterval(checkpointTimer);
       clearTimeout(reloadTimer);
-      await Promise.all([ratedJob.stop(stopDeadlineMs), stabilityJob.stop(stopDeadlineMs)]);
+      await Promise.all([
+        ratedJob.stop(stopDeadlineMs),
+        stabilityJob.stop(stopDeadlineMs),
+        silentJob.stop(stopDeadlineMs),
+      ]);
       await withTimeout(
         Promise.all([consumer?.stop(), reviewConsumer?.stop()]),
         stopDeadlineMs,

@@ -90,6 +90,9 @@ export async function runBatch(
       const ent = d.reading.enterpriseId;
       if (Number.isFinite(received) && received > (st.lastSeen.get(ent) ?? -Infinity))
         st.lastSeen.set(ent, received);
+      const dev = d.reading.deviceId;
+      if (Number.isFinite(received) && received < (st.reported.get(dev)?.receivedAt ?? Infinity))
+        st.reported.set(dev, { enterpriseId: ent, siteId: d.reading.siteId, receivedAt: received });
       const end = seenAt(d.reading, deps.engineConfig);
       if (st.maxEventTime === null || end > st.maxEventTime) st.maxEventTime = end;
       // Advancing after every record makes the outputs a function of the record sequence alone,

@@ -25,9 +25,10 @@ export async function writeCheckpoint(
   st: PartitionState,
 ): Promise<void> {
   if (st.nextOffset === null || !st.unsaved) return;
-  if (st.lastSeen.size > 0 && deps.sinks.lastSeen) {
-    await deps.sinks.lastSeen(st.lastSeen);
+  if ((st.lastSeen.size > 0 || st.reported.size > 0) && deps.sinks.lastSeen) {
+    await deps.sinks.lastSeen(st.lastSeen, st.reported);
     st.lastSeen = new Map();
+    st.reported = new Map();
   }
   const cp0 = performance.now();
   // Incremental: the state without readings plus the readings since the last checkpoint (the store serialises

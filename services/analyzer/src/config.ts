@@ -57,6 +57,11 @@ export const AnalyzerEnv = Type.Object({
   OFFSITE_ANALYZER_STABILITY_INTERVAL_MS: Type.Integer({ minimum: 0, default: 3_600_000 }),
   OFFSITE_ANALYZER_STABILITY_WINDOW_DAYS: Type.Integer({ minimum: 1, maximum: 3660, default: 90 }),
   OFFSITE_ANALYZER_STABLE_MIN_EFFECTIVE_RATE: Type.Number({ minimum: 0, maximum: 1, default: 0.9 }),
+  /**
+   * How often registered devices that never reported are judged offline (0 disables). Off as well when the
+   * wall-clock tick is off (replays of historical data judge event time only, and such a device has none).
+   */
+  OFFSITE_ANALYZER_SILENT_DEVICES_INTERVAL_MS: Type.Integer({ minimum: 0, default: 60_000 }),
   /** Rated window energy derivation for unconfigured meters: how often (0 disables), lookback, floor. */
   OFFSITE_ANALYZER_RATED_ENERGY_INTERVAL_MS: Type.Integer({ minimum: 0, default: 21_600_000 }),
   OFFSITE_ANALYZER_RATED_ENERGY_LOOKBACK_DAYS: Type.Integer({ minimum: 1, maximum: 3660, default: 60 }),

@@ -119,6 +119,10 @@ lifecycle.register({
         lookbackDays: env.OFFSITE_ANALYZER_RATED_ENERGY_LOOKBACK_DAYS,
         minKwh: env.OFFSITE_ANALYZER_RATED_ENERGY_MIN_KWH,
       },
+      silentDevices: {
+        intervalMs:
+          env.OFFSITE_ANALYZER_TICK_INTERVAL_MS === 0 ? 0 : env.OFFSITE_ANALYZER_SILENT_DEVICES_INTERVAL_MS,
+      },
       jobLeaseMs: env.OFFSITE_ANALYZER_JOB_LEASE_MS,
       // The final checkpoints write every partition's engine state; give them most of the shutdown budget.
       stopDeadlineMs: Math.floor((env.OFFSITE_SHUTDOWN_DEADLINE_MS * 2) / 3),

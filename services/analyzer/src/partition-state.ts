@@ -9,8 +9,20 @@ export interface OutputSinks {
   dlq(records: TelemetryDlqV1[]): Promise<void>;
   /** The analyzer's own deviation log (stability input), after the Kafka hand-off. */
   deviationLog?(entries: { output: DeviationOutput; event: DeviationV1 }[]): Promise<void>;
-  /** Largest receivedAt per enterprise since the last checkpoint, written just before it. */
-  lastSeen?(byEnterprise: ReadonlyMap<string, number>): Promise<void>;
+  /**
+   * Largest receivedAt per enterprise, and the devices that reported (with their enterprise, outlet and
+   * earliest receivedAt), since the last checkpoint; written just before it.
+   */
+  lastSeen?(
+    byEnterprise: ReadonlyMap<string, number>,
+    devices: ReadonlyMap<string, DeviceReport>,
+  ): Promise<void>;
+}
+
+export interface DeviceReport {
+  enterpriseId: string;
+  siteId: string;
+  receivedAt: number;
 }
 
 export interface ProcessorCounters {
@@ -45,4 +57,6 @@ export interface PartitionState {
   /** The offset a rewind asked for, so a gap that a rewind cannot close (retention) is accepted once. */
   rewoundTo: string | null;
   lastSeen: Map<string, number>;
+  /** Device id → its earliest report since the last checkpoint. */
+  reported: Map<string, DeviceReport>;
 }

@@ -4,7 +4,7 @@ import { createEngine, type EngineConfig, type RegistryView } from '@offsite/dom
 import type { Logger } from '@offsite/runtime';
 import { OffsiteError } from '@offsite/runtime/errors';
 import type { CheckpointStore } from './checkpoints.js';
-import type { PartitionState } from './partition-state.js';
+import type { DeviceReport, PartitionState } from './partition-state.js';
 
 export interface RestoreDeps {
   checkpoints: Pick<CheckpointStore, 'load'>;
@@ -27,6 +27,7 @@ export async function restorePartition(
     rewoundTo: null,
     unsaved: false,
     lastSeen: new Map<string, number>(),
+    reported: new Map<string, DeviceReport>(),
   };
   if (!cp) {
     deps.logger.info({ topic, partition }, 'no checkpoint: starting an empty engine');

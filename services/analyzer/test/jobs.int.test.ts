@@ -2,7 +2,6 @@
 // evaluation without a restart; the rated-energy job derives unconfigured meters' rated window energy
 // from the energy data in InfluxDB; the stability job computes the metrics regulation reads, counting
 // the falsifications a supervisor confirmed through the console's review.decision.v1 events.
-import { fileURLToPath } from 'node:url';
 import {
   telemetryEventId,
   type DeviationV1,
@@ -10,45 +9,31 @@ import {
   type TelemetryDlqV1,
   type TelemetryV1,
 } from '@offsite/contracts';
-import { makeConfig, type StabilityMetrics } from '@offsite/domain';
-import {
-  createInfluxClient,
-  createInfluxWriter,
-  ensureDatabase1x,
-  queryInfluxQL,
-  toLine,
-  type InfluxWriter,
-} from '@offsite/influx';
-import { createKafkaClient, ensureTopics } from '@offsite/kafka';
+import type { StabilityMetrics } from '@offsite/domain';
+import { toLine, type InfluxWriter } from '@offsite/influx';
 import { createMemoryLogger } from '@offsite/runtime';
-import { importRegistry, runMigrations } from '@offsite/store';
-import { requireEnv, silentLogger, until } from '@offsite/testing';
+import { until } from '@offsite/testing';
 import type { Consumer, Kafka } from 'kafkajs';
-import pg from 'pg';
+import type pg from 'pg';
 import { aggregatePoint } from '../src/aggregate-points.js';
 import { recordDeviations } from '../src/analyzer-db.js';
 import { createAnalyzer, type Analyzer } from '../src/app.js';
 import { meterEnergyLines } from './energy.js';
-import { dropResources, testResources } from './resources.js';
+import {
+  closeTestServers,
+  jobTestAnalyzerOptions,
+  openTestServers,
+  produceTo,
+  testResources,
+} from './resources.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const D0 = Date.parse('2025-03-10T00:00:00+08:00');
 const NOW = D0 + 48 * HOUR;
 const ENT2 = { ent: 'ent-0002', site: 'out-0002-g1', mn: '99010202FG00020000000001' }; // NOx limit 150, ref O2 3.5
-const examplePath = fileURLToPath(new URL('../../../registry/example.yaml', import.meta.url));
 const res = testResources('jobs');
-const {
-  suffix,
-  schema,
-  telemetryTopic,
-  deviationTopic,
-  dlqTopic,
-  reviewTopic,
-  influxDb,
-  bucket,
-  influxConn,
-} = res;
+const { telemetryTopic, deviationTopic, dlqTopic, reviewTopic, suffix } = res;
 
 let kafka: Kafka;
 let pool: pg.Pool;
@@ -94,19 +79,10 @@ const readings = (fromHour: number, toHour: number): TelemetryV1[] => {
 
 async function produce(records: TelemetryV1[]): Promise<void> {
   await produceTo(
+    kafka,
     telemetryTopic,
     records.map((r) => ({ key: r.enterpriseId, value: JSON.stringify(r) })),
   );
-}
-
-async function produceTo(topic: string, messages: { key: string; value: string }[]): Promise<void> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  try {
-    await producer.send({ topic, acks: -1, messages });
-  } finally {
-    await producer.disconnect();
-  }
 }
 
 async function checkpointed(): Promise<number> {
@@ -120,28 +96,8 @@ async function checkpointed(): Promise<number> {
 const reloads = () => logger.entries.filter((e) => e.message === 'registry reloaded into the engines').length;
 
 beforeAll(async () => {
-  kafka = createKafkaClient({
-    brokers: requireEnv('OFFSITE_KAFKA_BROKERS').split(','),
-    clientId: 'analyzer-jobs-int',
-    logger: silentLogger,
-  });
-  const url = requireEnv('OFFSITE_PG_URL');
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  pool = new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: 4 });
-  await runMigrations(pool, { logger: silentLogger });
-  await importRegistry(pool, { path: examplePath }, { logger: silentLogger });
-  const influx = createInfluxClient(influxConn(), silentLogger);
-  await ensureDatabase1x(influx, influxDb);
-  writer = createInfluxWriter({ ...influxConn(), logger: silentLogger });
-  await ensureTopics(kafka, [
-    { topic: telemetryTopic, numPartitions: 2 },
-    { topic: deviationTopic, numPartitions: 1 },
-    { topic: dlqTopic, numPartitions: 1 },
-    { topic: reviewTopic, numPartitions: 1 },
-  ]);
+  const servers = await openTestServers(res, 'analyzer-jobs-int');
+  ({ kafka, pool, writer } = servers);
   collector = kafka.consumer({ groupId: `test-collector-${suffix}` });
   await collector.connect();
   await collector.subscribe({ topics: [deviationTopic, dlqTopic], fromBeginning: true });
@@ -153,38 +109,14 @@ beforeAll(async () => {
     },
   });
   analyzer = await createAnalyzer({
-    kafka,
-    pool,
-    registrySchema: schema,
-    influx: writer,
-    engineConfig: makeConfig(),
-    groupId: `g-jobs-${suffix}`,
-    telemetryTopic,
-    deviationTopic,
-    dlqTopic,
-    reviewDecisionTopic: reviewTopic,
-    allowedLatenessMs: 10 * MIN,
-    tickLagMs: 15 * MIN,
-    tickIntervalMs: 0,
-    checkpointIntervalMs: 0,
-    checkpointEveryRecords: 0,
-    query: (b, q) => queryInfluxQL(influx, b, q),
-    bucket,
-    // Scheduling off: the test runs the rounds itself.
-    stability: { intervalMs: 0, windowDays: 2, policy: { minEffectiveTransmissionRate: 0.9 } },
-    ratedEnergy: { intervalMs: 0, lookbackDays: 60, minKwh: 0.2 },
+    ...jobTestAnalyzerOptions(res, servers, 'jobs'),
     logger,
     clock: () => NOW,
   });
   await analyzer.start();
 }, 60_000);
 
-afterAll(async () => {
-  await analyzer?.stop();
-  await collector?.disconnect();
-  await pool.end();
-  await dropResources(kafka, res);
-});
+afterAll(() => closeTestServers(res, { kafka, pool }, analyzer, collector));
 
 test('a permit limit lowered in Postgres is used by the next evaluation, without a restart', async () => {
   const first = readings(0, 4);
@@ -386,7 +318,7 @@ test('a falsification a supervisor confirmed (review.decision.v1) counts in the 
   });
   const confirmed = decision(5, { action: 'confirm', reviewState: 'confirmed', decision: 'penalty' });
   const older = decision(3, { action: 'acknowledge', reviewState: 'acknowledged' });
-  await produceTo(reviewTopic, [
+  await produceTo(kafka, reviewTopic, [
     { key: 'ent-0001', value: JSON.stringify(confirmed) },
     { key: 'ent-0001', value: JSON.stringify(older) },
     { key: 'ent-0001', value: '{"schema":"review.decision.v1","id":"x"' },
@@ -454,8 +386,8 @@ test('a confirmed falsification still counts after its case is closed, whatever 
   const confirm = { action: 'confirm', reviewState: 'confirmed', decision: 'penalty' } as const;
   const close = { action: 'close', reviewState: 'closed' } as const;
   // The first case is confirmed, then closed; the second's closing decision arrives before its confirmation.
-  await produceTo(reviewTopic, [decision(ids[0]!, 11, confirm), decision(ids[0]!, 12, close)]);
-  await produceTo(reviewTopic, [decision(ids[1]!, 22, close), decision(ids[1]!, 21, confirm)]);
+  await produceTo(kafka, reviewTopic, [decision(ids[0]!, 11, confirm), decision(ids[0]!, 12, close)]);
+  await produceTo(kafka, reviewTopic, [decision(ids[1]!, 22, close), decision(ids[1]!, 21, confirm)]);
   const rows = async () =>
     (
       await pool.query<{ deviation_id: string; sequence: string; review_state: string; confirmed: boolean }>(
