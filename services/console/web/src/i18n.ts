@@ -127,6 +127,10 @@ const zh = {
   plValidity: '有效期',
   plDecidedBy: '决定人',
   plProposedBy: '申请人及理由',
+  // Penalty discretion in the monthly report (CaseDiscretion.vue keeps the case section's strings).
+  discNoPenalty: '不予处罚（轻微违法 / 首违 / 不可抗力）',
+  discExtensions: '延长整改期限',
+  discMeasures: '行政强制措施（查封 / 扣押 / 限产 / 停产）',
 };
 type Messages = Record<keyof typeof zh, string>;
 const en: Messages = {
@@ -254,6 +258,9 @@ const en: Messages = {
   plValidity: 'Validity',
   plDecidedBy: 'Decided by',
   plProposedBy: 'Proposed by, and why',
+  discNoPenalty: 'No penalty (minor / first violation / force majeure)',
+  discExtensions: 'Rectification deadlines extended',
+  discMeasures: 'Coercive measures (seal-up / seizure / production limit / suspension)',
 };
 
 export const lang = ref<'zh' | 'en'>((localStorage.getItem('lang') as 'zh' | 'en' | null) ?? 'zh');
