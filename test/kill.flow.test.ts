@@ -30,6 +30,7 @@ import {
   influxSeries,
   latest,
   prepareFlow,
+  killSimulators,
   runSimulator,
   SPEED,
   timer,
@@ -266,6 +267,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   stopping = true;
+  killSimulators();
   await Promise.all([...spawned].map((s) => s.stop('SIGTERM')));
   // Whatever happened, every server is running again when the flow ends (start is a no-op for a
   // running server apart from its readiness check).

@@ -15,6 +15,7 @@ import {
   deviationProblems,
   latest,
   prepareFlow,
+  killSimulators,
   runSimulator,
   SUPERVISOR,
   expectedSeries,
@@ -48,6 +49,7 @@ beforeAll(async () => {
 }, 420_000);
 
 afterAll(async () => {
+  killSimulators();
   for (const s of services) await s.stop('SIGTERM');
   await run?.pipe.cleanup();
   if (run?.outbox) await rm(run.outbox, { recursive: true, force: true });

@@ -4,7 +4,7 @@
  * lateness fitted to the time acceleration), the simulator as a child process, catch-up waits, and
  * what the simulator sent as InfluxDB point identities (from the same pure, seeded simulation).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -176,6 +176,14 @@ export interface SimProgress {
   done: boolean;
 }
 
+/** Simulators still running: a flow whose setup timed out stops them in its afterAll. */
+const simulators = new Set<ChildProcess>();
+
+/** Stops every simulator this test file started that is still running (SIGKILL: nothing to save). */
+export function killSimulators(): void {
+  for (const child of simulators) child.kill('SIGKILL');
+}
+
 /**
  * Runs the simulator over the whole run; resolves with its final progress (it must exit 0, all acked).
  * Its loggers connect to `hj212Port` (the gateway's, or a front relaying to it).
@@ -207,6 +215,8 @@ export async function runSimulator(
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  simulators.add(sim);
+  sim.once('exit', () => simulators.delete(sim));
   let out = '';
   let last: SimProgress | null = null;
   let partial = '';
