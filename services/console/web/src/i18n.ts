@@ -131,6 +131,9 @@ const zh = {
   discNoPenalty: '不予处罚（轻微违法 / 首违 / 不可抗力）',
   discExtensions: '延长整改期限',
   discMeasures: '行政强制措施（查封 / 扣押 / 限产 / 停产）',
+  // Accessible names of controls that show no label of their own.
+  decisionKind: '认定结论',
+  resumedWithinDays: '复工复产天数以内',
 };
 type Messages = Record<keyof typeof zh, string>;
 const en: Messages = {
@@ -261,6 +264,8 @@ const en: Messages = {
   discNoPenalty: 'No penalty (minor / first violation / force majeure)',
   discExtensions: 'Rectification deadlines extended',
   discMeasures: 'Coercive measures (seal-up / seizure / production limit / suspension)',
+  decisionKind: 'Decision',
+  resumedWithinDays: 'Resumed within (days)',
 };
 
 export const lang = ref<'zh' | 'en'>((localStorage.getItem('lang') as 'zh' | 'en' | null) ?? 'zh');
