@@ -16,6 +16,7 @@ function ownerOf(version: number): Owner {
   if (version >= 50 && version < 60) return 'hj212-gateway';
   if (version >= 60 && version < 65) return 'analyzer';
   if (version >= 75 && version < 85) return 'console';
+  if (version >= 87 && version < 90) return 'console';
   throw new Error(`migration ${version} has no owner: extend ownerOf and docs/architecture.md`);
 }
 

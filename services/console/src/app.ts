@@ -38,6 +38,7 @@ import { registerRegistryEditRoutes } from './registry-routes.js';
 import { registerUserRoutes } from './users-routes.js';
 import { DEFAULT_DISCRETION_POLICY, type DiscretionPolicy } from './discretion.js';
 import { registerDiscretionRoutes } from './discretion-routes.js';
+import { registerVerificationTaskRoutes } from './verification-tasks.js';
 import { registerPositiveListProposalRoutes } from './positive-list-proposals.js';
 import { regulationScope } from './regulation-scope.js';
 import { analyzerStability, openCases } from './regulation-sources.js';
@@ -542,6 +543,7 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
   );
   registerUserRoutes(app, { pool: o.pool, who });
   registerDiscretionRoutes(app, { pool: o.pool, who, policy: o.discretion ?? DEFAULT_DISCRETION_POLICY });
+  registerVerificationTaskRoutes(app, { pool: o.pool, who });
   registerRegistryEditRoutes(app, {
     pool: o.pool,
     who,

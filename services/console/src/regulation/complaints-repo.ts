@@ -30,6 +30,8 @@ export interface Complaint {
   resolveDueAt: string;
   acknowledgedAt: string | null;
   resolvedAt: string | null;
+  /** The on-site verification task of a positive-list enterprise's complaint (read from the lists and detail). */
+  verificationTaskId: number | null;
 }
 
 interface ComplaintRow {
@@ -47,7 +49,12 @@ interface ComplaintRow {
   resolve_due_at: Date;
   acknowledged_at: Date | null;
   resolved_at: Date | null;
+  verification_task_id?: string | null;
 }
+
+const TASK_OF_ROW = `(select vt.id from verification_tasks vt where vt.complaint_id = complaints.id) as verification_task_id`;
+const WITH_TASK = `select c.*, (select vt.id from verification_tasks vt where vt.complaint_id = c.id) as verification_task_id
+  from complaints c`;
 
 function toComplaint(r: ComplaintRow): Complaint {
   return {
@@ -65,6 +72,7 @@ function toComplaint(r: ComplaintRow): Complaint {
     resolveDueAt: r.resolve_due_at.toISOString(),
     acknowledgedAt: r.acknowledged_at?.toISOString() ?? null,
     resolvedAt: r.resolved_at?.toISOString() ?? null,
+    verificationTaskId: r.verification_task_id ? Number(r.verification_task_id) : null,
   };
 }
 
@@ -148,7 +156,10 @@ export async function createComplaint(
           status: t.status,
         };
     }
-    return { complaint: toComplaint(row), verificationTask };
+    return {
+      complaint: { ...toComplaint(row), verificationTaskId: verificationTask?.id ?? null },
+      verificationTask,
+    };
   });
 }
 
@@ -175,7 +186,7 @@ export async function transitionComplaint(
               acknowledged_at = case when $2 = 'acknowledged' then coalesce(acknowledged_at, $3) else acknowledged_at end,
               resolved_at = case when $2 = 'resolved' then $3 when $2 = 'investigating' then null else resolved_at end,
               assignee = coalesce($4, assignee)
-        where id = $1 returning *`,
+        where id = $1 returning *, ${TASK_OF_ROW}`,
       [input.complaintId, input.to, now, input.assignee ?? null],
     );
     await c.query(
@@ -197,7 +208,8 @@ export async function assignComplaint(
   const [row] = await query<ComplaintRow>(
     db,
     'assign complaint',
-    `update complaints set assignee = $3 where id = $1 and ($2::text is null or district_id = $2) returning *`,
+    `update complaints set assignee = $3 where id = $1 and ($2::text is null or district_id = $2)
+     returning *, ${TASK_OF_ROW}`,
     [complaintId, scope.districtId, assignee],
   );
   if (!row) throw regulationError('NOT_FOUND', `complaint ${complaintId} not found`);
@@ -212,8 +224,8 @@ export async function listComplaints(
   const rows = await query<ComplaintRow>(
     db,
     'list complaints',
-    `select * from complaints where ($1::text is null or district_id = $1) and ($2::text is null or status = $2)
-        and ($3::text is null or enterprise_id = $3) order by received_at desc, id desc limit 1000`,
+    `${WITH_TASK} where ($1::text is null or c.district_id = $1) and ($2::text is null or c.status = $2)
+        and ($3::text is null or c.enterprise_id = $3) order by c.received_at desc, c.id desc limit 1000`,
     [scope.districtId, filter.status ?? null, filter.enterpriseId ?? null],
   );
   return rows.map(toComplaint);
@@ -223,7 +235,7 @@ export async function getComplaint(db: Queryable, scope: Scope, id: number): Pro
   const [row] = await query<ComplaintRow>(
     db,
     'load complaint',
-    `select * from complaints where id = $1 and ($2::text is null or district_id = $2)`,
+    `${WITH_TASK} where c.id = $1 and ($2::text is null or c.district_id = $2)`,
     [id, scope.districtId],
   );
   if (!row) throw regulationError('NOT_FOUND', `complaint ${id} not found`);
