@@ -142,7 +142,7 @@ it('names rules, factors, severities and districts in Chinese, English one click
 
   // The registry: district names and production status instead of ids and codes.
   await page.goto(`${w.base}/#/registry`);
-  await page.waitForSelector('[data-test=enterprises] tr');
+  await page.waitForSelector('[data-test=enterprises] td');
   const registry = (await page.locator('[data-test=enterprises]').textContent()) ?? '';
   expect(registry).toContain('澜东区');
   expect(registry).toContain('正常生产');

@@ -134,6 +134,21 @@ const zh = {
   // Accessible names of controls that show no label of their own.
   decisionKind: '认定结论',
   resumedWithinDays: '复工复产天数以内',
+  // Column headers of the registry, enterprise, audit, proposal and complaint tables.
+  colId: '编号',
+  colSupervisionClass: '监管类别',
+  colOutlet: '排放口',
+  colProtocol: '通信协议',
+  colMeter: '电表',
+  colServes: '所服务电表',
+  colTime: '时间',
+  colActor: '操作人',
+  colAction: '操作',
+  colChange: '变更前 → 变更后',
+  colTrigger: '触发原因',
+  colSource: '来源',
+  colNote: '备注',
+  colReceived: '受理时间',
 };
 type Messages = Record<keyof typeof zh, string>;
 const en: Messages = {
@@ -266,9 +281,26 @@ const en: Messages = {
   discMeasures: 'Coercive measures (seal-up / seizure / production limit / suspension)',
   decisionKind: 'Decision',
   resumedWithinDays: 'Resumed within (days)',
+  colId: 'ID',
+  colSupervisionClass: 'Supervision class',
+  colOutlet: 'Outlet',
+  colProtocol: 'Protocol',
+  colMeter: 'Meter',
+  colServes: 'Serves meter',
+  colTime: 'Time',
+  colActor: 'By',
+  colAction: 'Action',
+  colChange: 'Before → after',
+  colTrigger: 'Trigger',
+  colSource: 'Source',
+  colNote: 'Note',
+  colReceived: 'Received',
 };
 
 export const lang = ref<'zh' | 'en'>((localStorage.getItem('lang') as 'zh' | 'en' | null) ?? 'zh');
+// The page's language attribute follows the chosen language from the start (screen readers pick their voice by it).
+const markLang = (l: 'zh' | 'en') => (document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en');
+markLang(lang.value);
 export function t(key: string): string {
   const m = (lang.value === 'zh' ? zh : en) as Record<string, string>;
   return m[key] ?? key;
@@ -276,7 +308,7 @@ export function t(key: string): string {
 export function setLang(l: 'zh' | 'en'): void {
   lang.value = l;
   localStorage.setItem('lang', l);
-  document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
+  markLang(l);
 }
 /** Date and minute on the Asia/Shanghai wall clock. */
 export const SHANGHAI_MINUTE: Intl.DateTimeFormatOptions = {
