@@ -9,6 +9,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { registerDataRoutes } from './data-routes.js';
+import { registerOverviewRoutes } from './overview.js';
 import { registerDeviceCommandRoutes, type PublishCommand } from './device-commands.js';
 import { registerTransmissionRoutes, reportTransmission, type TransmissionSource } from './transmission.js';
 import { registerRegulationRoutes, type RegulationRouteDeps } from './regulation/index.js';
@@ -637,6 +638,7 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
     now: o.regulation?.now,
   });
   registerTransmissionRoutes(app, { pool: o.pool, who, source: o.transmission });
+  registerOverviewRoutes(app, { pool: o.pool, who, source: o.transmission });
 
   // Regulatory features behind the same session, CSRF and scope: the hook above has already
   // resolved the principal; its district becomes the regulation's scope.

@@ -1,6 +1,8 @@
 import { ref } from 'vue';
 
 const zh = {
+  // Overview page (Overview.vue keeps its own strings).
+  overview: '首页',
   // Transmission statistics page (Transmission.vue keeps its own strings).
   transmission: '传输有效率',
   title: '非现场监管审核台',
@@ -152,6 +154,7 @@ const zh = {
 };
 type Messages = Record<keyof typeof zh, string>;
 const en: Messages = {
+  overview: 'Overview',
   transmission: 'Transmission',
   approvals: 'Approvals',
   users: 'Users',

@@ -1,0 +1,129 @@
+// The overview (首页 / 一张图) in Chromium under the console's CSP: the cards and the table by district with
+// Chinese headers (overview-data.ts's cases; the figures are those of overview.int.test.ts), March's
+// reminders through the month picker, a figure's link opening the queue with its filter, English on the
+// language switch, a new case arriving live without a reload, and the officer's and enterprise's scope.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { launchChromium, loginPage, type Chromium } from './chromium.js';
+import { createWorld, insertAlertCase, WINDOW, type World } from './fixture.js';
+import { writeOverviewCases } from './overview-data.js';
+
+const shots = fileURLToPath(new URL('../test-output/', import.meta.url));
+let w: World;
+let chromium: Chromium;
+const cspMessages: string[] = [];
+
+beforeAll(async () => {
+  mkdirSync(shots, { recursive: true });
+  w = await createWorld();
+  await writeOverviewCases(w);
+  chromium = await launchChromium();
+  chromium.browser.on('console', (m) => {
+    if (m.text().includes('Content Security Policy')) cspMessages.push(m.text());
+  });
+});
+afterAll(async () => {
+  await chromium?.close();
+  await w?.close();
+});
+
+async function openOverview(username: string): Promise<Page> {
+  const page = await loginPage(chromium.browser, w.base, username);
+  await page.click('[data-test=nav-overview]');
+  await page.locator('[data-test=overview-cards]').waitFor();
+  return page;
+}
+const card = async (page: Page, name: string) =>
+  ((await page.locator(`[data-test=card-${name}] b`).textContent()) ?? '').trim();
+const row = async (page: Page, district: string) =>
+  (
+    await page.locator(`[data-test=overview-districts] tr[data-district="${district}"] > *`).allTextContents()
+  ).map((c) => c.trim());
+
+it('shows the cards and the table by district with Chinese headers; March’s reminders; English too', async () => {
+  const page = await openOverview('supervisor');
+  expect(await card(page, 'enterprises')).toBe('12');
+  expect(await card(page, 'online')).toBe('11');
+  expect(await card(page, 'open')).toBe('5');
+  expect(await card(page, 'overdue')).toBe('1');
+  const headers = await page.locator('[data-test=overview-districts] thead th').allTextContents();
+  expect(headers.map((h) => h.trim())).toEqual([
+    '区县',
+    '监控企业',
+    '当前在线',
+    '本月传输有效率',
+    '未关闭异常',
+    '整改逾期',
+    '本月提醒 已发送 / 已确认',
+  ]);
+  const landong = await row(page, 'dist-landong');
+  expect([landong[1], landong[2], landong[4], landong[5]]).toEqual(['4', '3', '3', '0']);
+  expect((await row(page, 'dist-lanxi'))[5]).toBe('1');
+
+  await page.fill('[data-test=overview-month]', '2026-03');
+  await page.click('[data-test=overview-show]');
+  await page.locator('[data-test=overview-cards][data-month="2026-03"]').waitFor();
+  expect(await card(page, 'reminders')).toBe('2 / 1');
+  expect((await row(page, 'dist-landong'))[6]).toBe('1 / 1');
+  await page.screenshot({ path: join(shots, 'overview.png'), fullPage: true });
+
+  await page.click('[data-test=lang]');
+  await page.locator('th', { hasText: 'Open deviations' }).first().waitFor();
+  expect(await page.locator('[data-test=card-overdue] .label').textContent()).toBe('Overdue rectifications');
+  await page.click('[data-test=lang]');
+  expect(cspMessages).toEqual([]);
+  await page.close();
+});
+
+it('a figure leads to its list: open deviations by rule and severity open the filtered queue', async () => {
+  const page = await openOverview('supervisor');
+  await page.click('[data-test="open-dist-landong-exceedance-high"]');
+  await page.locator('[data-test=rule-filter]').waitFor();
+  expect(await page.locator('select[name=severity]').inputValue()).toBe('high');
+  expect(await page.locator('select[name=district]').inputValue()).toBe('dist-landong');
+  // Only the landong high exceedance case is in the queue.
+  const rules = page.locator('[data-test=rule]');
+  await rules.first().waitFor();
+  await rules.nth(1).waitFor({ state: 'detached' });
+  expect(await rules.count()).toBe(1);
+  await page.close();
+});
+
+it('scope: an officer sees their district; an enterprise user their own enterprise', async () => {
+  const officer = await openOverview('officer-dist-landong');
+  expect(await officer.locator('[data-test=overview-districts] tbody tr[data-district]').count()).toBe(1);
+  expect(await card(officer, 'enterprises')).toBe('4');
+  await officer.close();
+  const own = await openOverview('ent-0003-user');
+  expect(await card(own, 'enterprises')).toBe('1');
+  expect(await card(own, 'open')).toBe('1');
+  expect(await own.locator('.overview .hint').textContent()).toContain('本企业');
+  await own.close();
+});
+
+it('refreshes live: a new case shows in the figures without a reload', async () => {
+  const page = await openOverview('supervisor');
+  expect(await card(page, 'open')).toBe('5');
+  await insertAlertCase(w.pool, {
+    schema: 'deviation.v1',
+    emittedAt: '2026-03-04T00:00:05.000Z',
+    id: 'dev-overview-live-1',
+    revision: 1,
+    state: 'opened',
+    enterpriseId: 'ent-0007',
+    siteId: 'out-0007-w1',
+    rule: 'exceedance',
+    factor: 'w01018',
+    severity: 'low',
+    windowStart: WINDOW,
+    openedAt: '2026-03-04T00:00:00.000Z',
+    suspectedFalsification: false,
+    inResumptionWindow: false,
+    evidence: { summary: 'hourly mean above the permit limit', values: [], params: {} },
+  });
+  await page.locator('[data-test=card-open] b', { hasText: '6' }).waitFor();
+  expect((await row(page, 'dist-kaifa'))[4]).toBe('1');
+  await page.close();
+});
