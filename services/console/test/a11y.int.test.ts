@@ -65,6 +65,7 @@ const supervisorPages: [string, string][] = [
   ['/enterprise/ent-0002', '[data-test=upkeep]'],
   ['/data', '[data-test=data-form]'],
   ['/transmission', '[data-test=transmission-table], [data-test=transmission-empty]'],
+  ['/overview', '[data-test=overview-cards]'],
   ['/approvals', '[data-test=no-pending], [data-test=pending]'],
   ['/reg/positive-list', '[data-test=positive-list]'],
   ['/reg/proposals', '[data-test=pl-proposals]'],
