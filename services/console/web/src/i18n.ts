@@ -133,6 +133,8 @@ const zh = {
   discNoPenalty: '不予处罚（轻微违法 / 首违 / 不可抗力）',
   discExtensions: '延长整改期限',
   discMeasures: '行政强制措施（查封 / 扣押 / 限产 / 停产）',
+  // Complaint verification tasks (VerificationTasks.vue keeps the section's own strings).
+  verificationTask: '核查任务',
   // Accessible names of controls that show no label of their own.
   decisionKind: '认定结论',
   resumedWithinDays: '复工复产天数以内',
@@ -298,6 +300,8 @@ const en: Messages = {
   colSource: 'Source',
   colNote: 'Note',
   colReceived: 'Received',
+  // Complaint verification tasks (VerificationTasks.vue keeps the section's own strings).
+  verificationTask: 'Verification task',
 };
 
 export const lang = ref<'zh' | 'en'>((localStorage.getItem('lang') as 'zh' | 'en' | null) ?? 'zh');
