@@ -4,7 +4,8 @@
 import type { Page } from 'playwright-core';
 import { describeViolations, seriousViolations } from './axe.js';
 import { launchChromium, loginPage, type Chromium } from './chromium.js';
-import { CASES, createWorld, type World } from './fixture.js';
+import { writeBrowseData } from './data-fixture.js';
+import { CASES, createWorld, loginAs, sendAs, type World } from './fixture.js';
 
 let w: World;
 let chromium: Chromium;
@@ -12,6 +13,7 @@ const pages = new Map<string, Page>();
 
 beforeAll(async () => {
   w = await createWorld();
+  await writeBrowseData(w);
   chromium = await launchChromium();
 });
 afterAll(async () => {
@@ -30,12 +32,17 @@ async function pageOf(username: string): Promise<Page> {
   return page;
 }
 
-/** Opens `hash` as `username`, waits until `ready` is on the page and returns axe's verdict as text. */
+/** Opens `hash` as `username` and returns axe's verdict on it as text (empty: no violation). */
 async function violationsOn(username: string, hash: string, ready: string): Promise<string> {
   const page = await pageOf(username);
   await page.goto(`${w.base}/#${hash}`);
+  return violationsShown(page, `${username} #${hash}`, ready);
+}
+
+/** Waits until `ready` is on the page and returns axe's verdict on what it shows now, as text. */
+async function violationsShown(page: Page, where: string, ready: string): Promise<string> {
   await page.locator(ready).first().waitFor({ state: 'attached' });
-  return describeViolations(`${username} #${hash}`, await seriousViolations(page)) + (await headerless(page));
+  return describeViolations(where, await seriousViolations(page)) + (await headerless(page));
 }
 
 /** Every table has column headers: the tables without a <th>, named by data-test or their first cell. */
@@ -118,4 +125,53 @@ describe('in English, the pages with most controls have no serious or critical v
 
 it('the admin’s users page has no serious or critical violation', async () => {
   expect(await violationsOn('admin', '/users', '[data-test=user-list]')).toBe('');
+});
+
+describe('pages with their results shown have no serious or critical violation', () => {
+  it('the approvals page with a pending limit raise, and the enterprise page marking it', async () => {
+    const officer = await loginAs(w.base, 'officer-dist-landong');
+    const raised = await sendAs<{ state: string; requestId: string }>(
+      w.base,
+      officer,
+      'PUT',
+      '/api/enterprises/ent-0002/limits',
+      { outletId: 'out-0002-g1', factorCode: 'a21026', basis: 'hourly', value: 80 },
+    );
+    expect(raised.body.state).toBe('pending');
+    const pending = `[data-test=pending] tr[data-id="${raised.body.requestId}"]`;
+    expect(await violationsOn('supervisor', '/approvals', pending)).toBe('');
+    expect(await violationsOn('officer-dist-landong', '/approvals', pending)).toBe('');
+  });
+
+  it('the draws page with a draw open', async () => {
+    await w.pool.query(`insert into inspectors (id, name, district_id) values
+      ('insp-a1', '检查员一', 'dist-landong'), ('insp-a2', '检查员二', 'dist-landong'),
+      ('insp-a3', '检查员三', 'dist-lanxi'), ('insp-a4', '检查员四', 'dist-lanxi'),
+      ('insp-a5', '检查员五', 'dist-kaifa'), ('insp-a6', '检查员六', 'dist-kaifa')`);
+    const page = await pageOf('supervisor');
+    await page.goto(`${w.base}/#/reg/draws`);
+    await page.waitForSelector('[data-test=draw-list]');
+    const [period, seed] = await page.locator('[data-test=draws] form input').all();
+    await period!.fill('2026-Q2');
+    await seed!.fill('2026Q2-a11y');
+    await page.click('[data-test=draws] button[type=submit]');
+    expect(await violationsShown(page, 'supervisor #/reg/draws (a draw)', '[data-test=draw-csv]')).toBe('');
+  });
+
+  it('the data browser with an hour’s chart, data table and aggregates', async () => {
+    const page = await pageOf('supervisor');
+    await page.goto(`${w.base}/#/data`);
+    await page.waitForSelector('[data-test=data-enterprise] option[value="ent-0002"]', { state: 'attached' });
+    await page.selectOption('[data-test=data-enterprise]', 'ent-0002');
+    await page.waitForSelector('[data-test=data-site] option[value="out-0002-g1"]', { state: 'attached' });
+    await page.selectOption('[data-test=data-site]', 'out-0002-g1');
+    await page.selectOption('[data-test=data-factor]', 'a21002');
+    await page.selectOption('[data-test=data-granularity]', 'hour');
+    await page.fill('[data-test=data-from]', '2026-02-01T00:00');
+    await page.fill('[data-test=data-to]', '2026-02-02T00:00');
+    await page.click('[data-test=data-query]');
+    expect(
+      await violationsShown(page, 'supervisor #/data (results)', '[data-test=data-aggregates] tbody tr'),
+    ).toBe('');
+  });
 });

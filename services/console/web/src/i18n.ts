@@ -138,6 +138,8 @@ const zh = {
   // Accessible names of controls that show no label of their own.
   decisionKind: '认定结论',
   resumedWithinDays: '复工复产天数以内',
+  drawId: '抽查编号',
+  campaignId: '宣传活动编号',
   // Column headers of the registry, enterprise, audit, proposal and complaint tables.
   colId: '编号',
   colSupervisionClass: '监管类别',
@@ -286,6 +288,8 @@ const en: Messages = {
   discMeasures: 'Coercive measures (seal-up / seizure / production limit / suspension)',
   decisionKind: 'Decision',
   resumedWithinDays: 'Resumed within (days)',
+  drawId: 'Draw number',
+  campaignId: 'Campaign number',
   colId: 'ID',
   colSupervisionClass: 'Supervision class',
   colOutlet: 'Outlet',
