@@ -347,6 +347,20 @@ test('no (deviation id, revision) emitted with two contents; every scenario give
   timing(
     `${events.length} deviation events, ${byKey.size} distinct (id, revision), ${conflicting.length} conflicting`,
   );
+  // What differs between the contents of a conflicting (id, revision), field by field.
+  for (const key of conflicting.slice(0, 5)) {
+    const [a, b] = [...byKey.get(key)!].map((c) => JSON.parse(c) as Record<string, unknown>);
+    const fields = (x: Record<string, unknown>, y: Record<string, unknown>, at: string): string[] =>
+      [...new Set([...Object.keys(x), ...Object.keys(y)])].flatMap((f) => {
+        const [u, v] = [x[f], y[f]];
+        if (JSON.stringify(u) === JSON.stringify(v)) return [];
+        const nested = (w: unknown): w is Record<string, unknown> =>
+          typeof w === 'object' && w !== null && !Array.isArray(w);
+        if (nested(u) && nested(v)) return fields(u, v, `${at}${f}.`);
+        return [`${at}${f}: ${JSON.stringify(u)?.slice(0, 300)} ≠ ${JSON.stringify(v)?.slice(0, 300)}`];
+      });
+    timing(`${key} (${String(a!.rule)} ${String(a!.siteId)}): ${fields(a!, b!, '').join('; ')}`);
+  }
   expect(conflicting).toEqual([]);
   // A 2005 logger's uploads lost while the gateway was dead are a real gap: offline there is legitimate.
   const lossySites = new Set(
