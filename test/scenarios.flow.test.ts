@@ -46,7 +46,10 @@ beforeAll(async () => {
   await waitCaughtUp(run, 180_000);
   timing('writer, analyzer and alerter caught up');
   events = await readAll<DeviationV1>(run.pipe.kafka, run.pipe.topic('deviation.v1'));
-}, 420_000);
+  // The simulated 11 h take about 140 s of wall time; CI once took 635 s (resends 0, all acked) for a
+  // reason its log does not show. The bound below lets such a run finish and report its pace (the
+  // simulator's progress lines) instead of failing on time: this flow asserts what arrives, not how fast.
+}, 900_000);
 
 afterAll(async () => {
   killSimulators();
