@@ -126,6 +126,8 @@ const ListQuery = Type.Object(
     state: Type.Optional(Type.Union(REVIEW_STATES.map((s) => Type.Literal(s)))),
     from: Type.Optional(Type.String({ format: 'date-time' })),
     to: Type.Optional(Type.String({ format: 'date-time' })),
+    open: Type.Optional(Type.Boolean()),
+    overdue: Type.Optional(Type.Boolean()),
     q: Type.Optional(Type.String({ maxLength: 200 })),
     sort: Type.Union(
       SORT_KEYS.map((s) => Type.Literal(s)),

@@ -25,6 +25,12 @@ const SORT_SQL: Record<SortKey, string> = {
   district: 'e.district_id',
 };
 
+/** A case whose deviation is not resolved (alias `rc` of `review_cases`). */
+export const OPEN_CASE_SQL = "rc.deviation_state <> 'resolved'";
+/** A requested rectification whose deadline (a date in Asia/Shanghai) has passed. */
+export const OVERDUE_CASE_SQL =
+  "rc.review_state = 'rectification-requested' and rc.rectification_due < (now() at time zone 'Asia/Shanghai')::date";
+
 export interface CaseFilter {
   district?: string;
   enterprise?: string;
@@ -33,6 +39,10 @@ export interface CaseFilter {
   state?: string;
   from?: string;
   to?: string;
+  /** Only cases whose deviation is not resolved. */
+  open?: boolean;
+  /** Only overdue rectifications. */
+  overdue?: boolean;
   /** Free-text search in enterprise name, credit code or deviation id. */
   q?: string;
   sort: SortKey;
@@ -111,6 +121,8 @@ function filterSql(
     params.push(f.to);
     where.push(`rc.opened_at < $${params.length}::timestamptz`);
   }
+  if (f.open) where.push(OPEN_CASE_SQL);
+  if (f.overdue) where.push(OVERDUE_CASE_SQL);
   if (f.q !== undefined && f.q !== '') {
     // LIKE metacharacters in the search text are matched literally.
     params.push(`%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);

@@ -17,6 +17,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { monthRange, shanghaiDate } from '@offsite/domain/calendar';
 import type { Queryable } from '@offsite/store';
+import { OPEN_CASE_SQL, OVERDUE_CASE_SQL } from './cases.js';
 import { ConsoleError } from './errors.js';
 import { scopeSql, type Principal } from './principal.js';
 import { transmissionReport, type TransmissionSource } from './transmission.js';
@@ -87,7 +88,6 @@ export async function overview(
   if (!MONTH.test(month)) throw invalidMonth('应为 YYYY-MM 格式的月份', 'expected a YYYY-MM month');
   const range = monthRange(month);
   if (range.from.getTime() > now) throw invalidMonth('该月尚未开始', 'the month has not begun');
-  const today = shanghaiDate(now);
 
   const ep: unknown[] = [];
   const eScope = scopeSql(p, ep, 'e');
@@ -118,7 +118,7 @@ export async function overview(
   const open = await db.query<{ district_id: string; rule: string; severity: string; n: number }>(
     `select e.district_id, rc.rule, rc.severity, count(*)::int as n
        from review_cases rc join enterprises e on e.id = rc.enterprise_id
-      where ${cScope} and rc.deviation_state <> 'resolved'
+      where ${cScope} and ${OPEN_CASE_SQL}
       group by e.district_id, rc.rule, rc.severity
       order by e.district_id, rc.rule, array_position(array['critical','high','medium','low','info'], rc.severity)`,
     cp,
@@ -126,11 +126,10 @@ export async function overview(
 
   const op: unknown[] = [];
   const oScope = scopeSql(p, op, 'e', 'rc');
-  op.push(today);
   const overdue = await db.query<{ district_id: string; n: number }>(
     `select e.district_id, count(*)::int as n
        from review_cases rc join enterprises e on e.id = rc.enterprise_id
-      where ${oScope} and rc.review_state = 'rectification-requested' and rc.rectification_due < $${op.length}::date
+      where ${oScope} and ${OVERDUE_CASE_SQL}
       group by e.district_id`,
     op,
   );

@@ -88,6 +88,13 @@ it('a figure leads to its list: open deviations by rule and severity open the fi
   await rules.first().waitFor();
   await rules.nth(1).waitFor({ state: 'detached' });
   expect(await rules.count()).toBe(1);
+  expect(await page.locator('[data-test=open-filter]').count()).toBe(1);
+  // Overdue: the one overdue rectification.
+  await page.click('[data-test=nav-overview]');
+  await page.click('[data-test=card-overdue]');
+  await page.locator('[data-test=overdue-filter]').waitFor();
+  await page.locator('[data-test=total]', { hasText: /^1$/ }).waitFor();
+  expect(await rules.count()).toBe(1);
   await page.close();
 });
 

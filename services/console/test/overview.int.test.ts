@@ -91,6 +91,19 @@ test('the city: monitored, online, open by rule and severity, overdue, reminders
   });
 });
 
+test('the figures are their lists: the queue filtered by open, rule and severity, or overdue', async () => {
+  const admin = await loginAs(w.base, 'admin');
+  const q = async (query: string) =>
+    (await get<{ total: number; items: { id: string }[] }>(`/api/deviations?${query}`, admin)).body;
+  expect((await q('open=true')).total).toBe(5);
+  expect((await q('open=true&district=dist-landong')).total).toBe(3);
+  expect((await q('open=true&district=dist-landong&rule=offline')).items.map((c) => c.id)).toEqual([
+    'dev-overview-offline-open',
+  ]);
+  expect((await q('overdue=true')).items.map((c) => c.id)).toEqual(['dev-lanxi-exceed-1']);
+  expect((await q('overdue=true&district=dist-landong')).total).toBe(0);
+});
+
 test('scope: an officer sees their district only; an enterprise user their own enterprise, no falsification', async () => {
   const officer = (await get('/api/overview?month=2026-03', await loginAs(w.base, 'officer-dist-landong')))
     .body;

@@ -3,6 +3,8 @@ import { ref } from 'vue';
 const zh = {
   // Overview page (Overview.vue keeps its own strings).
   overview: '首页',
+  openOnly: '仅未关闭',
+  overdueOnly: '仅整改逾期',
   // Transmission statistics page (Transmission.vue keeps its own strings).
   transmission: '传输有效率',
   title: '非现场监管审核台',
@@ -159,6 +161,8 @@ const zh = {
 type Messages = Record<keyof typeof zh, string>;
 const en: Messages = {
   overview: 'Overview',
+  openOnly: 'Open only',
+  overdueOnly: 'Overdue only',
   transmission: 'Transmission',
   approvals: 'Approvals',
   users: 'Users',
