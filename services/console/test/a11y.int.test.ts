@@ -2,10 +2,11 @@
 // the login page and on each page of the nav, for the city supervisor, a district officer and the admin,
 // and every table on them has column headers.
 import type { Page } from 'playwright-core';
+import { addDays, shanghaiDate } from '@offsite/domain/calendar';
 import { describeViolations, seriousViolations } from './axe.js';
 import { launchChromium, loginPage, type Chromium } from './chromium.js';
 import { writeBrowseData } from './data-fixture.js';
-import { CASES, createWorld, loginAs, sendAs, type World } from './fixture.js';
+import { CASES, createWorld, loginAs, raiseLimit, sendAs, type World } from './fixture.js';
 
 let w: World;
 let chromium: Chromium;
@@ -90,6 +91,7 @@ describe('the city supervisor’s pages have no serious or critical violation', 
 
 describe('the district officer’s pages have no serious or critical violation', () => {
   it.each<[string, string]>([
+    ['/overview', '[data-test=overview-cards]'],
     ['/', `[data-test=queue] tr[data-id="${CASES.landong}"]`],
     [`/case/${CASES.landong}`, '[data-test=actions]'],
     ['/enterprise/ent-0002', '[data-test=upkeep]'],
@@ -130,17 +132,31 @@ it('the admin’s users page has no serious or critical violation', async () => 
 describe('pages with their results shown have no serious or critical violation', () => {
   it('the approvals page with a pending limit raise, and the enterprise page marking it', async () => {
     const officer = await loginAs(w.base, 'officer-dist-landong');
-    const raised = await sendAs<{ state: string; requestId: string }>(
-      w.base,
-      officer,
-      'PUT',
-      '/api/enterprises/ent-0002/limits',
-      { outletId: 'out-0002-g1', factorCode: 'a21026', basis: 'hourly', value: 80 },
-    );
+    const raised = await raiseLimit(w.base, officer);
     expect(raised.body.state).toBe('pending');
     const pending = `[data-test=pending] tr[data-id="${raised.body.requestId}"]`;
     expect(await violationsOn('supervisor', '/approvals', pending)).toBe('');
     expect(await violationsOn('officer-dist-landong', '/approvals', pending)).toBe('');
+  });
+
+  it('the complaints page with a complaint and its verification task', async () => {
+    // A complaint about an enterprise on the positive list gets a verification task.
+    await w.pool.query(
+      `insert into positive_list_decisions (enterprise_id, action, reason, valid_from, decided_by)
+       values ('ent-0002', 'add', 'test', $1, 'supervisor')`,
+      [addDays(shanghaiDate(Date.now()), -30)],
+    );
+    const officer = await loginAs(w.base, 'officer-dist-landong');
+    const filed = await sendAs<{ verificationTask: { id: number } }>(
+      w.base,
+      officer,
+      'POST',
+      '/api/regulation/complaints',
+      { channel: 'hotline', enterpriseId: 'ent-0002', urgency: 'normal', summary: '夜间异味' },
+    );
+    const task = `[data-test=verification-tasks] [data-test=task-${filed.body.verificationTask.id}]`;
+    expect(await violationsOn('officer-dist-landong', '/reg/complaints', task)).toBe('');
+    expect(await violationsOn('supervisor', '/reg/complaints', task)).toBe('');
   });
 
   it('the draws page with a draw open', async () => {

@@ -405,6 +405,25 @@ export async function sendAs<T>(
   return { status: r.statusCode, body: r.json() as T };
 }
 
+/** A district officer raises ent-0002's SO₂ hourly limit (50 → 80): a relaxing change left pending approval. */
+export function raiseLimit(
+  base: string,
+  officer: Session,
+): Promise<{ status: number; body: { state: string; requestId: string } }> {
+  return sendAs<{ state: string; requestId: string }>(
+    base,
+    officer,
+    'PUT',
+    '/api/enterprises/ent-0002/limits',
+    {
+      outletId: 'out-0002-g1',
+      factorCode: 'a21026',
+      basis: 'hourly',
+      value: 80,
+    },
+  );
+}
+
 export interface RawResult {
   statusCode: number;
   headers: Record<string, string | string[] | undefined>;

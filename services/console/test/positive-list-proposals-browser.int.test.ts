@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { shanghaiDate } from '@offsite/domain/calendar';
 import { launchChromium, loginPage, type Chromium } from './chromium.js';
-import { createWorld, loginAs, sendAs, type World } from './fixture.js';
+import { createWorld, loginAs, raiseLimit, sendAs, type World } from './fixture.js';
 import { goodStability } from './regulation-harness.js';
 
 const shots = fileURLToPath(new URL('../test-output/', import.meta.url));
@@ -40,13 +40,7 @@ const text = async (page: Page, selector: string) =>
 
 it('the approvals table names each field and shows its value before → after, in Chinese and English', async () => {
   const officer = await loginAs(w.base, 'officer-dist-landong');
-  const raised = await sendAs<{ state: string; requestId: string }>(
-    w.base,
-    officer,
-    'PUT',
-    '/api/enterprises/ent-0002/limits',
-    { outletId: 'out-0002-g1', factorCode: 'a21026', basis: 'hourly', value: 80 },
-  );
+  const raised = await raiseLimit(w.base, officer);
   expect(raised.body.state).toBe('pending');
   const disabled = await sendAs<{ state: string; requestId: string }>(
     w.base,
