@@ -72,13 +72,26 @@ function summary(d: DeviationOutput): string {
   return `${what}: ${where}${retracted}`;
 }
 
+/**
+ * A copy with every object's keys in sorted order. The engine's evidence objects are built in an order
+ * that depends on their history (a checkpoint round trip drops keys whose value is undefined, and a later
+ * update appends them again): a replay must emit the same bytes for an (id, revision), not only equal values.
+ */
+function sortedKeys<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v: unknown) => sortedKeys(v)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(value).sort()) out[k] = sortedKeys((value as Record<string, unknown>)[k]);
+  return out as T;
+}
+
 /** The deviation.v1 event for one engine output; `emittedAt` is the wall clock. */
 export function deviationEvent(d: DeviationOutput, emittedAt: number): DeviationV1 {
   const confirmedAt = num(d.evidence.confirmedAt);
   const evidence: DeviationEvidence = {
     summary: summary(d),
     values: evidenceValues(d),
-    params: { ...d.evidence, domainRule: d.rule, domainSeverity: d.severity, subject: d.subject },
+    params: sortedKeys({ ...d.evidence, domainRule: d.rule, domainSeverity: d.severity, subject: d.subject }),
   };
   const end = d.windowEnd ?? d.windowStart;
   return {
