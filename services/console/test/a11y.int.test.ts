@@ -105,6 +105,20 @@ describe('the district officer’s pages have no serious or critical violation',
   });
 });
 
+it('the queue and the registry open a case and an enterprise from the keyboard', async () => {
+  const page = await pageOf('supervisor');
+  await page.goto(`${w.base}/#/`);
+  await page.locator(`[data-test=queue] tr[data-id="${CASES.landong}"] a`).focus();
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-test=case-title]');
+  expect(page.url()).toBe(`${w.base}/#/case/${CASES.landong}`);
+  await page.goto(`${w.base}/#/registry`);
+  await page.locator('[data-test=enterprises] a', { hasText: 'ent-0002' }).focus();
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-test=enterprise-summary]');
+  expect(page.url()).toBe(`${w.base}/#/enterprise/ent-0002`);
+});
+
 describe('in English, the pages with most controls have no serious or critical violation', () => {
   it.each<[string, string]>([
     ['/', `[data-test=queue] tr[data-id="${CASES.landong}"]`],
