@@ -78,9 +78,10 @@ export async function readReminderState(
 
 /**
  * What the demo still waits for: each notification group of this run has its first round (reminder
- * or supervisor alert), a group whose cases all resolved has its resolution notice when its policy
- * entry sends one, no send is still in flight, and every outbox send is on disk. Repeats and
- * escalations are reported but not waited for (they depend on how long a case stays open).
+ * or supervisor alert) unless all its cases resolved before one was sent; a group whose cases all
+ * resolved after a reminder has its resolution notice when its policy entry sends one; no send is
+ * still in flight; and every outbox send is on disk. Repeats and escalations are reported but not
+ * waited for (they depend on how long a case stays open).
  */
 export function missing(s: ReminderState, notices: Map<string, boolean>): string[] {
   const out: string[] = [];
@@ -89,8 +90,11 @@ export function missing(s: ReminderState, notices: Map<string, boolean>): string
     const first = mine.filter(
       (n) => n.round === 1 && (n.kind === 'reminder' || n.kind === 'supervisor-alert'),
     );
-    if (first.length === 0) out.push(`${g.group_key}: first round`);
-    else if (g.all_resolved && notices.get(g.policy ?? '') && !mine.some((n) => n.kind === 'resolved'))
+    // A group whose cases all resolved before its first round was due gets nothing (the alerter
+    // reminds only about open cases, and sends a resolution notice only after a reminder).
+    if (first.length === 0) {
+      if (!g.all_resolved) out.push(`${g.group_key}: first round`);
+    } else if (g.all_resolved && notices.get(g.policy ?? '') && !mine.some((n) => n.kind === 'resolved'))
       out.push(`${g.group_key}: resolution notice`);
   }
   const sending = s.notes.filter((n) => n.status === 'sending').length;
@@ -142,4 +146,9 @@ export async function sampleReminder(
     }
   }
   return null;
+}
+
+/** Groups whose cases all resolved before a first round was sent: the alerter sends them nothing. */
+export function resolvedUnsent(s: ReminderState): number {
+  return s.groups.filter((g) => g.all_resolved && !s.notes.some((n) => n.group_key === g.group_key)).length;
 }

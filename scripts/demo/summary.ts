@@ -17,7 +17,14 @@ import type { Kafka } from 'kafkajs';
 import { createKafkaClient } from '@offsite/kafka';
 import { createLogger } from '@offsite/runtime';
 import { parseRegistryText, parseScenarioKinds, planRun } from '@offsite/simulator';
-import { countBy, missing, readReminderState, resolutionNotices, sampleReminder } from './reminders.js';
+import {
+  countBy,
+  missing,
+  readReminderState,
+  resolutionNotices,
+  resolvedUnsent,
+  sampleReminder,
+} from './reminders.js';
 
 interface RunInfo {
   runId: string;
@@ -383,10 +390,12 @@ else {
       left = missing(state, notices);
     }
     const waited = ((Date.now() - t0) / 1000).toFixed(1);
+    const unsent = resolvedUnsent(state);
     say(
       `  ${left.length === 0 ? '✓' : '✗'} ${state.groups.length} notification groups: ` +
         (left.length === 0
-          ? `every first round and resolution notice landed (waited ${waited} s)`
+          ? `every first round and resolution notice landed (waited ${waited} s)` +
+            (unsent > 0 ? `; ${unsent} resolved before their first round, so nothing was sent (policy)` : '')
           : `after ${waited} s still missing: ${left.join('; ')}`),
     );
     say(`  notifications: ${countBy(state.notes, (n) => `${n.channel}/${n.status}`)}`);
