@@ -1,10 +1,11 @@
 // Chromium (playwright-core) for the console's browser tests: a headless persistent context on a fresh
-// temporary profile, and a login through the page's own form.
-import { mkdtempSync, rmSync } from 'node:fs';
+// temporary profile, a login through the page's own form, and a page suite's common set-up.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { PASSWORD } from './fixture.js';
+import { createWorld, PASSWORD, type World } from './fixture.js';
 
 const CHROMIUM = process.env.OFFSITE_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -51,4 +52,34 @@ export async function loginPage(browser: BrowserContext, base: string, username:
   await page.click('button[type=submit]');
   await page.waitForSelector('[data-test=whoami]');
   return page;
+}
+
+/** Where the browser tests leave their screenshots. */
+export const SHOTS = fileURLToPath(new URL('../test-output/', import.meta.url));
+
+export interface PageSuite {
+  /** Set in beforeAll. */
+  w: World;
+  chromium: Chromium;
+  /** Every Content-Security-Policy complaint of the pages (the app runs under its own CSP). */
+  readonly cspMessages: string[];
+}
+
+/** A page test file's set-up: a fresh world seeded by `seed`, Chromium, the pages' CSP complaints. */
+export function pageSuite(seed: (w: World) => Promise<void>): PageSuite {
+  const suite = { cspMessages: [] as string[] } as PageSuite;
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    suite.w = await createWorld();
+    await seed(suite.w);
+    suite.chromium = await launchChromium();
+    suite.chromium.browser.on('console', (m) => {
+      if (m.text().includes('Content Security Policy')) suite.cspMessages.push(m.text());
+    });
+  });
+  afterAll(async () => {
+    await suite.chromium?.close();
+    await suite.w?.close();
+  });
+  return suite;
 }

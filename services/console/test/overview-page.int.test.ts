@@ -2,35 +2,16 @@
 // Chinese headers (overview-data.ts's cases; the figures are those of overview.int.test.ts), March's
 // reminders through the month picker, a figure's link opening the queue with its filter, English on the
 // language switch, a new case arriving live without a reload, and the officer's and enterprise's scope.
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { launchChromium, loginPage, type Chromium } from './chromium.js';
-import { createWorld, insertAlertCase, WINDOW, type World } from './fixture.js';
+import { loginPage, pageSuite, SHOTS } from './chromium.js';
+import { insertAlertCase, WINDOW } from './fixture.js';
 import { writeOverviewCases } from './overview-data.js';
 
-const shots = fileURLToPath(new URL('../test-output/', import.meta.url));
-let w: World;
-let chromium: Chromium;
-const cspMessages: string[] = [];
-
-beforeAll(async () => {
-  mkdirSync(shots, { recursive: true });
-  w = await createWorld();
-  await writeOverviewCases(w);
-  chromium = await launchChromium();
-  chromium.browser.on('console', (m) => {
-    if (m.text().includes('Content Security Policy')) cspMessages.push(m.text());
-  });
-});
-afterAll(async () => {
-  await chromium?.close();
-  await w?.close();
-});
+const suite = pageSuite(writeOverviewCases);
 
 async function openOverview(username: string): Promise<Page> {
-  const page = await loginPage(chromium.browser, w.base, username);
+  const page = await loginPage(suite.chromium.browser, suite.w.base, username);
   await page.click('[data-test=nav-overview]');
   await page.locator('[data-test=overview-cards]').waitFor();
   return page;
@@ -67,13 +48,13 @@ it('shows the cards and the table by district with Chinese headers; March’s re
   await page.locator('[data-test=overview-cards][data-month="2026-03"]').waitFor();
   expect(await card(page, 'reminders')).toBe('2 / 1');
   expect((await row(page, 'dist-landong'))[6]).toBe('1 / 1');
-  await page.screenshot({ path: join(shots, 'overview.png'), fullPage: true });
+  await page.screenshot({ path: join(SHOTS, 'overview.png'), fullPage: true });
 
   await page.click('[data-test=lang]');
   await page.locator('th', { hasText: 'Open deviations' }).first().waitFor();
   expect(await page.locator('[data-test=card-overdue] .label').textContent()).toBe('Overdue rectifications');
   await page.click('[data-test=lang]');
-  expect(cspMessages).toEqual([]);
+  expect(suite.cspMessages).toEqual([]);
   await page.close();
 });
 
@@ -113,7 +94,7 @@ it('scope: an officer sees their district; an enterprise user their own enterpri
 it('refreshes live: a new case shows in the figures without a reload', async () => {
   const page = await openOverview('supervisor');
   expect(await card(page, 'open')).toBe('5');
-  await insertAlertCase(w.pool, {
+  await insertAlertCase(suite.w.pool, {
     schema: 'deviation.v1',
     emittedAt: '2026-03-04T00:00:05.000Z',
     id: 'dev-overview-live-1',

@@ -1,36 +1,15 @@
 // The 传输有效率 page in Chromium under the console's CSP: March 2026's figures (transmission-data.ts) in a
 // table with Chinese headers, enterprise rows with their device rows, below-threshold rows marked, the month
 // picker, English on the language switch, and an enterprise user seeing only their own enterprise.
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { launchChromium, loginPage, type Chromium } from './chromium.js';
-import { createWorld, type World } from './fixture.js';
+import { loginPage, pageSuite, SHOTS } from './chromium.js';
 import { GAS, WATER, WATER2, writeMarch } from './transmission-data.js';
 
-const shots = fileURLToPath(new URL('../test-output/', import.meta.url));
-let w: World;
-let chromium: Chromium;
-/** Every Content-Security-Policy complaint of the pages (the app runs under its own CSP). */
-const cspMessages: string[] = [];
-
-beforeAll(async () => {
-  mkdirSync(shots, { recursive: true });
-  w = await createWorld();
-  await writeMarch(w);
-  chromium = await launchChromium();
-  chromium.browser.on('console', (m) => {
-    if (m.text().includes('Content Security Policy')) cspMessages.push(m.text());
-  });
-});
-afterAll(async () => {
-  await chromium?.close();
-  await w?.close();
-});
+const suite = pageSuite(writeMarch);
 
 async function openMarch(username: string): Promise<Page> {
-  const page = await loginPage(chromium.browser, w.base, username);
+  const page = await loginPage(suite.chromium.browser, suite.w.base, username);
   await page.click('[data-test=nav-transmission]');
   await page.locator('[data-test=transmission]').waitFor();
   await page.fill('[data-test=transmission-month]', '2026-03');
@@ -69,7 +48,7 @@ it('shows March per enterprise with device rows, Chinese headers, below-threshol
   expect(await page.locator('[data-enterprise="ent-0004"]').getAttribute('data-below')).toBe('true');
   expect(await page.locator(`[data-device="${GAS}"]`).textContent()).toContain('100.0 %');
   expect(await page.locator('[data-test=transmission-threshold]').textContent()).toBe('90.0 %');
-  await page.screenshot({ path: join(shots, 'transmission.png'), fullPage: true });
+  await page.screenshot({ path: join(SHOTS, 'transmission.png'), fullPage: true });
 
   await page.click('[data-test=lang]');
   await page.locator('th', { hasText: 'Effective rate' }).first().waitFor();
@@ -89,12 +68,12 @@ it('an enterprise user sees only their own enterprise; a bad month is refused in
   await page.locator('[data-test=transmission-error]').waitFor();
   expect(await page.locator('[data-test=transmission-error]').textContent()).toContain('该月尚未开始');
   await page.close();
-  expect(cspMessages).toEqual([]);
+  expect(suite.cspMessages).toEqual([]);
 });
 
 it('the district monthly report shows the district’s 传输有效率 and names the enterprises below it', async () => {
-  const page = await loginPage(chromium.browser, w.base, 'officer-dist-lanxi');
-  await page.goto(`${w.base}/#/reg/report`);
+  const page = await loginPage(suite.chromium.browser, suite.w.base, 'officer-dist-lanxi');
+  await page.goto(`${suite.w.base}/#/reg/report`);
   await page.waitForSelector('[data-test=report] input[name=month]');
   await page.fill('[data-test=report] input[name=district]', 'dist-lanxi');
   await page.fill('[data-test=report] input[name=month]', '2026-03');
