@@ -1,6 +1,10 @@
 // Smoke suite: every real server that `offsite-infra up` starts answers through the client the
 // project uses for it. Deeper behaviour is covered by each adapter's own integration tests.
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import mqtt from 'mqtt';
@@ -143,4 +147,27 @@ test('InfluxDB: write through the influx package and read back with Flux', async
     flux`from(bucket: ${conn.bucket}) |> range(start: 2023-11-01T00:00:00Z, stop: 2023-12-01T00:00:00Z) |> filter(fn: (r) => r._measurement == "smoke" and r.run == ${run})`,
   );
   expect(rows.map((r) => r._value)).toEqual([42.5]);
+});
+
+test('offsite-infra: a KRaft cluster id never starts with "-", which StorageTool would read as an option', () => {
+  const script = new URL('../infra/kafka/cluster-id.sh', import.meta.url).pathname;
+  const dir = mkdtempSync(join(tmpdir(), 'offsite-cluster-id-'));
+  try {
+    // A file left by a format that failed on such an id is replaced; 500 fresh ids (about 8 would start
+    // with '-' if nothing prevented it) are all usable.
+    const out = execFileSync('bash', ['-c', `set -euo pipefail; . "$1"; f=$2/id
+      printf '%s' -AAAAAAAAAAAAAAAAAAAAA >"$f"; ensure_kafka_cluster_id "$f"; cat "$f"; echo
+      for i in $(seq 500); do rm -f "$f"; ensure_kafka_cluster_id "$f"; cat "$f"; echo; done`, 'cluster-id', script, dir], {
+      encoding: 'utf8',
+    });
+    const ids = out.trim().split('\n');
+    expect(ids).toHaveLength(501);
+    expect(ids[0]).not.toBe('-AAAAAAAAAAAAAAAAAAAAA');
+    for (const id of ids) {
+      expect(id).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+      expect(Buffer.from(id, 'base64url')).toHaveLength(16);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
