@@ -155,11 +155,21 @@ test('offsite-infra: a KRaft cluster id never starts with "-", which StorageTool
   try {
     // A file left by a format that failed on such an id is replaced; 500 fresh ids (about 8 would start
     // with '-' if nothing prevented it) are all usable.
-    const out = execFileSync('bash', ['-c', `set -euo pipefail; . "$1"; f=$2/id
+    const out = execFileSync(
+      'bash',
+      [
+        '-c',
+        `set -euo pipefail; . "$1"; f=$2/id
       printf '%s' -AAAAAAAAAAAAAAAAAAAAA >"$f"; ensure_kafka_cluster_id "$f"; cat "$f"; echo
-      for i in $(seq 500); do rm -f "$f"; ensure_kafka_cluster_id "$f"; cat "$f"; echo; done`, 'cluster-id', script, dir], {
-      encoding: 'utf8',
-    });
+      for i in $(seq 500); do rm -f "$f"; ensure_kafka_cluster_id "$f"; cat "$f"; echo; done`,
+        'cluster-id',
+        script,
+        dir,
+      ],
+      {
+        encoding: 'utf8',
+      },
+    );
     const ids = out.trim().split('\n');
     expect(ids).toHaveLength(501);
     expect(ids[0]).not.toBe('-AAAAAAAAAAAAAAAAAAAAA');
