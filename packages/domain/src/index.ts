@@ -16,3 +16,4 @@ export * from './stability.js';
 export * from './roles.js';
 export * from './transmission.js';
 export * from './silent-device.js';
+export * from './loads.js';
