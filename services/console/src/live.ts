@@ -2,14 +2,17 @@ import type pg from 'pg';
 import type { Logger } from '@offsite/runtime';
 import { listenChannel, startListener, type Listener } from '@offsite/store';
 
-export const CASES_CHANNEL = 'console_cases_changed';
+/**
+ * The channels whose payload is a changed case's deviation id: the alerter's (its case, notifications
+ * and acknowledgements; migration 065) and the console's own (review states; migration 021).
+ */
+export const CASE_CHANNELS = ['alerter_cases_changed', 'console_cases_changed'] as const;
 
 /** A changed case, or `resync`: the LISTEN connection came back after a loss and changes may have been missed. */
 export type LiveEvent = { kind: 'case'; id: string } | { kind: 'resync' };
 
 /**
- * Fans out Postgres NOTIFY `console_cases_changed` (payload: deviation id; migration 021 fires it on
- * changes of a case, its review state, notifications and acknowledgements) to SSE subscribers. The
+ * Fans out Postgres NOTIFYs on `CASE_CHANNELS` (payload: deviation id) to SSE subscribers. The
  * LISTEN connection is the store's `startListener`: replaced with backoff when Postgres restarts.
  */
 export interface LiveHub {
@@ -50,10 +53,18 @@ export function createLiveHub(pool: pg.Pool, logger: Logger, opts: LiveHubOption
       listener = await startListener({
         pool,
         name: 'live updates',
-        subscribe: (client) =>
-          listenChannel(client, CASES_CHANNEL, (id) => {
-            if (id) emit({ kind: 'case', id });
-          }),
+        subscribe: async (client) => {
+          const stops: (() => Promise<void>)[] = [];
+          for (const channel of CASE_CHANNELS)
+            stops.push(
+              await listenChannel(client, channel, (id) => {
+                if (id) emit({ kind: 'case', id });
+              }),
+            );
+          return async () => {
+            for (const stop of stops) await stop();
+          };
+        },
         onResumed: () => {
           opts.onResumed?.();
           emit({ kind: 'resync' });
