@@ -41,6 +41,7 @@ import { DEFAULT_DISCRETION_POLICY, type DiscretionPolicy } from './discretion.j
 import { registerDiscretionRoutes } from './discretion-routes.js';
 import { registerVerificationTaskRoutes } from './verification-tasks.js';
 import { registerPositiveListProposalRoutes } from './positive-list-proposals.js';
+import { registerPortalInvitationRoutes, type PortalInvitationOptions } from './portal-invitations.js';
 import { regulationScope } from './regulation-scope.js';
 import { analyzerStability, openCases } from './regulation-sources.js';
 
@@ -103,6 +104,8 @@ export interface ConsoleAppOptions {
   discretion?: DiscretionPolicy;
   /** Publishes a supervisor's command to a data logger on hj212.command.v1; absent: the routes answer 404. */
   deviceCommands?: { publish: PublishCommand };
+  /** The enterprise portal (invitation lifetime; default 72 h). */
+  portal?: Partial<PortalInvitationOptions>;
 }
 
 declare module 'fastify' {
@@ -640,6 +643,7 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
     now: o.regulation?.now,
   });
   registerTransmissionRoutes(app, { pool: o.pool, who, source: o.transmission });
+  registerPortalInvitationRoutes(app, { pool: o.pool, who, options: { invitationHours: 72, ...o.portal } });
   registerOverviewRoutes(app, { pool: o.pool, who, source: o.transmission });
 
   // Regulatory features behind the same session, CSRF and scope: the hook above has already

@@ -34,6 +34,8 @@ export const Env = Type.Object({
   // Live-update streams (SSE) open at once per session; one more is refused with 429.
   OFFSITE_CONSOLE_STREAMS_PER_SESSION: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
   OFFSITE_CONSOLE_MAINTENANCE_APPROVAL_HOURS: Type.Integer({ minimum: 1, maximum: 8760, default: 24 }),
+  // Enterprise portal: how long an invitation link stays valid.
+  OFFSITE_CONSOLE_PORTAL_INVITATION_HOURS: Type.Integer({ minimum: 1, maximum: 720, default: 72 }),
   // Penalty discretion: a violation is the first when the enterprise had no confirmed case in this
   // many months; its approver is city level (`city`) or may also be an officer of the district.
   OFFSITE_CONSOLE_FIRST_VIOLATION_MONTHS: Type.Integer({ minimum: 1, maximum: 120, default: 24 }),

@@ -152,6 +152,7 @@ const app = await buildApp({
   live,
   streamsPerSession: env.OFFSITE_CONSOLE_STREAMS_PER_SESSION,
   registryEdit: { maintenanceApprovalHours: env.OFFSITE_CONSOLE_MAINTENANCE_APPROVAL_HOURS },
+  portal: { invitationHours: env.OFFSITE_CONSOLE_PORTAL_INVITATION_HOURS },
   discretion: {
     firstViolationMonths: env.OFFSITE_CONSOLE_FIRST_VIOLATION_MONTHS,
     approverLevel: env.OFFSITE_CONSOLE_DISCRETION_APPROVER,

@@ -41,7 +41,7 @@ const Patch = Obj(Editable);
 const Username = Obj({ username: Type.String({ minLength: 1, maxLength: 64 }) });
 
 /** The CLI's error kinds as the API's: field-named 400, 404. */
-function asConsoleError(err: unknown): unknown {
+export function asConsoleError(err: unknown): unknown {
   if (!(err instanceof UserAdminError)) return err;
   if (err.code === 'USER_NOT_FOUND') return new ConsoleError('NOT_FOUND', err.message);
   const field = /^([a-z ]+):/.exec(err.message)?.[1]?.replace(/ (\w)/g, (_, c: string) => c.toUpperCase());

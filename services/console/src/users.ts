@@ -5,7 +5,7 @@
  * name with no console user); a change of role, district or password and disabling end the user's open
  * sessions. Passwords are hashed here (argon2id, as at login) and never logged.
  */
-import { transaction } from '@offsite/store';
+import { transaction, type Queryable } from '@offsite/store';
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { appendAudit } from './audit.js';
@@ -90,74 +90,87 @@ const actorOf = (by: UserActor) =>
 
 /** Creates an account; refuses an existing username (use resetPassword for that account). */
 export async function addUser(pool: pg.Pool, given: NewAccount, operator: UserActor): Promise<UserSummary> {
+  const hash = await hashedAccount(given);
+  return transaction(pool, (db) => insertAccount(db, given, hash, operator));
+}
+
+/** Checks a new account's fields (throws USER_INVALID) and answers its password's hash. */
+export async function hashedAccount(a: NewAccount): Promise<string> {
+  const problems = accountProblems({ ...a, username: a.username.toLowerCase() });
+  if (problems.length > 0) throw new UserAdminError('USER_INVALID', problems.join('\n'));
+  return hashPassword(a.password);
+}
+
+/** Inserts a checked account (see hashedAccount) inside the caller's transaction, audited. */
+export async function insertAccount(
+  db: Queryable,
+  given: NewAccount,
+  hash: string,
+  operator: UserActor,
+): Promise<UserSummary> {
   // Usernames are case-insensitive: stored in lower case, as login looks them up.
   const a = { ...given, username: given.username.toLowerCase() };
-  const problems = accountProblems(a);
-  if (problems.length > 0) throw new UserAdminError('USER_INVALID', problems.join('\n'));
   const username = a.username;
-  const hash = await hashPassword(a.password);
-  return transaction(pool, async (db) => {
-    const scope = await db.query<{ district: boolean; enterprise: boolean }>(
-      `select exists (select 1 from districts where id = $1) as district,
-              exists (select 1 from enterprises where id = $2) as enterprise`,
-      [a.districtId ?? null, a.enterpriseId ?? null],
+  const scope = await db.query<{ district: boolean; enterprise: boolean }>(
+    `select exists (select 1 from districts where id = $1) as district,
+            exists (select 1 from enterprises where id = $2) as enterprise`,
+    [a.districtId ?? null, a.enterpriseId ?? null],
+  );
+  if (a.districtId && !scope.rows[0]?.district)
+    throw new UserAdminError(
+      'USER_INVALID',
+      `district: no district ${a.districtId} in the registry (区县不存在)`,
     );
-    if (a.districtId && !scope.rows[0]?.district)
-      throw new UserAdminError(
-        'USER_INVALID',
-        `district: no district ${a.districtId} in the registry (区县不存在)`,
-      );
-    if (a.enterpriseId && !scope.rows[0]?.enterprise)
-      throw new UserAdminError(
-        'USER_INVALID',
-        `enterprise: no enterprise ${a.enterpriseId} in the registry (企业不存在)`,
-      );
-    const r = await db.query<{ id: string }>(
-      `insert into console_users (username, display_name, role, district_id, enterprise_id, password_hash,
-                                  email, phone, on_duty, inspector)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-       on conflict (username) do nothing
-       returning id::text as id`,
-      [
-        username,
-        a.displayName,
-        a.role,
-        a.districtId ?? null,
-        a.enterpriseId ?? null,
-        hash,
-        a.email || null,
-        a.phone || null,
-        a.onDuty ?? true,
-        a.inspector ?? false,
-      ],
+  if (a.enterpriseId && !scope.rows[0]?.enterprise)
+    throw new UserAdminError(
+      'USER_INVALID',
+      `enterprise: no enterprise ${a.enterpriseId} in the registry (企业不存在)`,
     );
-    const id = r.rows[0]?.id;
-    if (!id) throw new UserAdminError('USER_EXISTS', `username: ${username} already exists (用户名已存在)`);
-    const summary: UserSummary = {
-      id,
+  const r = await db.query<{ id: string }>(
+    `insert into console_users (username, display_name, role, district_id, enterprise_id, password_hash,
+                                email, phone, on_duty, inspector)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+     on conflict (username) do nothing
+     returning id::text as id`,
+    [
       username,
-      role: a.role,
-      districtId: a.districtId ?? null,
-      enterpriseId: a.enterpriseId ?? null,
-      disabled: false,
-    };
-    await appendAudit(db, actorOf(operator), {
-      action: 'user.add',
-      entityType: 'console_user',
-      entityId: id,
-      districtId: summary.districtId,
-      before: null,
-      after: {
-        ...summary,
-        displayName: a.displayName,
-        email: a.email || null,
-        phone: a.phone || null,
-        onDuty: a.onDuty ?? true,
-        inspector: a.inspector ?? false,
-      },
-    });
-    return summary;
+      a.displayName,
+      a.role,
+      a.districtId ?? null,
+      a.enterpriseId ?? null,
+      hash,
+      a.email || null,
+      a.phone || null,
+      a.onDuty ?? true,
+      a.inspector ?? false,
+    ],
+  );
+  const id = r.rows[0]?.id;
+  if (!id) throw new UserAdminError('USER_EXISTS', `username: ${username} already exists (用户名已存在)`);
+  const summary: UserSummary = {
+    id,
+    username,
+    role: a.role,
+    districtId: a.districtId ?? null,
+    enterpriseId: a.enterpriseId ?? null,
+    disabled: false,
+  };
+  await appendAudit(db, actorOf(operator), {
+    action: 'user.add',
+    entityType: 'console_user',
+    entityId: id,
+    districtId: summary.districtId,
+    before: null,
+    after: {
+      ...summary,
+      displayName: a.displayName,
+      email: a.email || null,
+      phone: a.phone || null,
+      onDuty: a.onDuty ?? true,
+      inspector: a.inspector ?? false,
+    },
   });
+  return summary;
 }
 
 async function change(
