@@ -10,6 +10,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import type pg from 'pg';
 import { registerDataRoutes } from './data-routes.js';
 import { registerOverviewRoutes } from './overview.js';
+import { registerComplianceRoutes } from './compliance.js';
 import { registerDeviceCommandRoutes, type PublishCommand } from './device-commands.js';
 import { registerTransmissionRoutes, reportTransmission, type TransmissionSource } from './transmission.js';
 import { registerRegulationRoutes, type RegulationRouteDeps } from './regulation/index.js';
@@ -645,6 +646,7 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
   registerTransmissionRoutes(app, { pool: o.pool, who, source: o.transmission });
   registerPortalInvitationRoutes(app, { pool: o.pool, who, options: { invitationHours: 72, ...o.portal } });
   registerOverviewRoutes(app, { pool: o.pool, who, source: o.transmission });
+  registerComplianceRoutes(app, { pool: o.pool, who });
 
   // Regulatory features behind the same session, CSRF and scope: the hook above has already
   // resolved the principal; its district becomes the regulation's scope.

@@ -18,6 +18,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { monthRange, shanghaiDate } from '@offsite/domain/calendar';
 import type { Queryable } from '@offsite/store';
 import { OPEN_CASE_SQL, OVERDUE_CASE_SQL } from './cases.js';
+import { complianceByDistrict, sumCompliance, type ComplianceFigure } from './compliance.js';
 import { ConsoleError } from './errors.js';
 import { scopeSql, type Principal } from './principal.js';
 import { transmissionReport, type TransmissionSource } from './transmission.js';
@@ -35,6 +36,8 @@ export interface OverviewFigures {
   online: number;
   /** null: InfluxDB is not configured or did not answer (see `transmissionUnavailable`). */
   transmission: OverviewTransmission | null;
+  /** The valid-hour compliance rate; null when the analyzer stored no figure for the enterprises. */
+  compliance: ComplianceFigure | null;
   openDeviations: number;
   overdueCases: number;
   remindersSent: number;
@@ -55,6 +58,8 @@ export interface Overview {
   scope: 'city' | 'district' | 'enterprise';
   threshold: number | null;
   transmissionUnavailable: boolean;
+  /** The analyzer's stability window the compliance rate covers (ISO 8601 UTC); null without figures. */
+  complianceWindow: { from: string; to: string } | null;
   total: OverviewFigures;
   districts: (OverviewFigures & { id: string; nameZh: string; nameEn: string })[];
   openByRule: OverviewOpenDeviation[];
@@ -71,6 +76,7 @@ const blank = (): OverviewFigures => ({
   enterprises: 0,
   online: 0,
   transmission: null,
+  compliance: null,
   openDeviations: 0,
   overdueCases: 0,
   remindersSent: 0,
@@ -155,6 +161,8 @@ export async function overview(
     rp,
   );
 
+  const compliance = await complianceByDistrict(db, p);
+
   let transmission: Awaited<ReturnType<typeof transmissionReport>> | null = null;
   let transmissionUnavailable = !src;
   if (src) {
@@ -192,6 +200,15 @@ export async function overview(
       d.remindersAcknowledged = r.acknowledged;
     }
   }
+  for (const c of compliance) {
+    const d = at(c.districtId);
+    if (d)
+      d.compliance = {
+        compliantValidHours: c.compliantValidHours,
+        judgedValidHours: c.judgedValidHours,
+        rate: c.rate,
+      };
+  }
   const pick = (c: OverviewTransmission): OverviewTransmission => ({
     expected: c.expected,
     received: c.received,
@@ -206,17 +223,29 @@ export async function overview(
     }
   }
   const list = [...byDistrict.values()];
-  const sum = (k: keyof Omit<OverviewFigures, 'transmission'>) => list.reduce((s, d) => s + d[k], 0);
+  const sum = (k: keyof Omit<OverviewFigures, 'transmission' | 'compliance'>) =>
+    list.reduce((s, d) => s + d[k], 0);
   return {
     month,
     asOf: new Date(now).toISOString(),
     scope: p.role === 'enterprise' ? 'enterprise' : p.role === 'district-officer' ? 'district' : 'city',
     threshold: transmission?.threshold ?? src?.threshold ?? null,
     transmissionUnavailable,
+    complianceWindow:
+      compliance.length === 0
+        ? null
+        : {
+            from: compliance.map((c) => c.windowFrom).sort()[0]!,
+            to: compliance
+              .map((c) => c.windowTo)
+              .sort()
+              .at(-1)!,
+          },
     total: {
       enterprises: sum('enterprises'),
       online: sum('online'),
       transmission: transmission ? pick(transmission.total) : null,
+      compliance: compliance.length === 0 ? null : sumCompliance(list.flatMap((d) => d.compliance ?? [])),
       openDeviations: sum('openDeviations'),
       overdueCases: sum('overdueCases'),
       remindersSent: sum('remindersSent'),

@@ -74,6 +74,7 @@ const supervisorPages: [string, string][] = [
   ['/data', '[data-test=data-form]'],
   ['/transmission', '[data-test=transmission-table], [data-test=transmission-empty]'],
   ['/overview', '[data-test=overview-cards]'],
+  ['/compliance', '[data-test=compliance-table], [data-test=compliance-empty]'],
   ['/approvals', '[data-test=no-pending], [data-test=pending]'],
   ['/reg/positive-list', '[data-test=positive-list]'],
   ['/reg/proposals', '[data-test=pl-proposals]'],

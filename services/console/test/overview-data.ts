@@ -1,7 +1,8 @@
 // The overview tests' March 2026 (Asia/Shanghai) on top of the fixture's cases: an open offline case for
 // ent-0002 and a resolved one for ent-0005 (dist-landong), an overdue rectification of the lanxi case, and a
 // reminder to ent-0003 that was not acknowledged (besides the fixture's acknowledged reminder to ent-0002 of
-// the landong case). The figures are counted in overview.int.test.ts.
+// the landong case). The figures are counted in overview.int.test.ts. `writeStability` stores the analyzer's
+// stability rows the valid-hour compliance rate is summed from.
 import { CASES, insertAlertCase, WINDOW, type World } from './fixture.js';
 
 export const OFFLINE_OPEN = 'dev-overview-offline-open';
@@ -49,4 +50,24 @@ export async function writeOverviewCases(w: World): Promise<void> {
              '2026-03-02T04:10:00Z')`,
     [`${group}:sms:1`, group, [CASES.lanxi]],
   );
+}
+
+/** The analyzer's stability rows (compliant / judged valid hours): enterprise rows, and one outlet row. */
+export const STABILITY: readonly [enterpriseId: string, siteId: string, compliant: number, judged: number][] =
+  [
+    ['ent-0001', '', 700, 720],
+    ['ent-0002', '', 100, 200],
+    // an outlet's row: already inside its enterprise's figure, never summed again
+    ['ent-0002', 'out-0002-g1', 1, 1000],
+    ['ent-0003', '', 0, 0],
+    ['ent-0004', '', 1500, 2000],
+  ];
+
+export async function writeStability(w: World): Promise<void> {
+  for (const [enterpriseId, siteId, compliant, judged] of STABILITY)
+    await w.pool.query(
+      `insert into analyzer_stability (enterprise_id, site_id, window_from, window_to, metrics, stably_compliant)
+       values ($1, $2, '2025-12-05T16:00:00Z', '2026-03-05T16:00:00Z', $3, false)`,
+      [enterpriseId, siteId, { compliantValidHours: compliant, judgedValidHours: judged, complianceRate: 0 }],
+    );
 }

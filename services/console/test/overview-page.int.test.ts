@@ -6,9 +6,12 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { loginPage, pageSuite, SHOTS } from './chromium.js';
 import { insertAlertCase, WINDOW } from './fixture.js';
-import { writeOverviewCases } from './overview-data.js';
+import { writeOverviewCases, writeStability } from './overview-data.js';
 
-const suite = pageSuite(writeOverviewCases);
+const suite = pageSuite(async (w) => {
+  await writeOverviewCases(w);
+  await writeStability(w);
+});
 
 async function openOverview(username: string): Promise<Page> {
   const page = await loginPage(suite.chromium.browser, suite.w.base, username);
@@ -35,25 +38,56 @@ it('shows the cards and the table by district with Chinese headers; March’s re
     '监控企业',
     '当前在线',
     '本月传输有效率',
+    '有效小时达标率',
     '未关闭异常',
     '整改逾期',
     '本月提醒 已发送 / 已确认',
   ]);
   const landong = await row(page, 'dist-landong');
-  expect([landong[1], landong[2], landong[4], landong[5]]).toEqual(['4', '3', '3', '0']);
-  expect((await row(page, 'dist-lanxi'))[5]).toBe('1');
+  expect([landong[1], landong[2], landong[4], landong[5], landong[6]]).toEqual([
+    '4',
+    '3',
+    '87.0 %',
+    '3',
+    '0',
+  ]);
+  expect((await row(page, 'dist-lanxi'))[6]).toBe('1');
+  // 2300 of 2920 judged valid hours compliant (overview.int.test.ts); kaifa has no figure
+  expect(await card(page, 'compliance')).toBe('78.8 %');
+  expect((await row(page, 'dist-kaifa'))[4]).toBe('—');
 
   await page.fill('[data-test=overview-month]', '2026-03');
   await page.click('[data-test=overview-show]');
   await page.locator('[data-test=overview-cards][data-month="2026-03"]').waitFor();
   expect(await card(page, 'reminders')).toBe('2 / 1');
-  expect((await row(page, 'dist-landong'))[6]).toBe('1 / 1');
+  expect((await row(page, 'dist-landong'))[7]).toBe('1 / 1');
   await page.screenshot({ path: join(SHOTS, 'overview.png'), fullPage: true });
 
   await page.click('[data-test=lang]');
   await page.locator('th', { hasText: 'Open deviations' }).first().waitFor();
   expect(await page.locator('[data-test=card-overdue] .label').textContent()).toBe('Overdue rectifications');
   await page.click('[data-test=lang]');
+  expect(suite.cspMessages).toEqual([]);
+  await page.close();
+});
+
+it('the compliance rate leads to its list: the district’s enterprises, lowest rate first', async () => {
+  const page = await openOverview('supervisor');
+  await page
+    .locator(
+      '[data-test=overview-districts] tr[data-district="dist-landong"] [data-test=district-compliance]',
+    )
+    .click();
+  await page.locator('[data-test=compliance-table]').waitFor();
+  const rows = await page
+    .locator('[data-test=compliance-table] tbody tr')
+    .evaluateAll((trs) =>
+      trs.map((tr) => [tr.getAttribute('data-enterprise'), tr.children[4]?.textContent?.trim()]),
+    );
+  expect(rows).toEqual([
+    ['ent-0002', '50.0 %'],
+    ['ent-0001', '97.2 %'],
+  ]);
   expect(suite.cspMessages).toEqual([]);
   await page.close();
 });
@@ -112,6 +146,6 @@ it('refreshes live: a new case shows in the figures without a reload', async () 
     evidence: { summary: 'hourly mean above the permit limit', values: [], params: {} },
   });
   await page.locator('[data-test=card-open] b', { hasText: '6' }).waitFor();
-  expect((await row(page, 'dist-kaifa'))[4]).toBe('1');
+  expect((await row(page, 'dist-kaifa'))[5]).toBe('1');
   await page.close();
 });

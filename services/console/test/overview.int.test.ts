@@ -5,7 +5,7 @@
 import type { Overview } from '../src/overview.js';
 import type { TransmissionReport } from '../src/transmission.js';
 import { createWorld, http, loginAs, type Session, type World } from './fixture.js';
-import { writeOverviewCases } from './overview-data.js';
+import { writeOverviewCases, writeStability } from './overview-data.js';
 import { writeMarch } from './transmission-data.js';
 
 let w: World;
@@ -22,6 +22,7 @@ beforeAll(async () => {
   w = await createWorld();
   await writeMarch(w);
   await writeOverviewCases(w);
+  await writeStability(w);
 });
 
 afterAll(async () => {
@@ -88,6 +89,59 @@ test('the city: monitored, online, open by rule and severity, overdue, reminders
     expected: lanxi.expected,
     valid: lanxi.valid,
     effectiveRate: lanxi.effectiveRate,
+  });
+});
+
+test('the valid-hour compliance rate: the analyzer enterprise rows summed per district and for the city', async () => {
+  const admin = await loginAs(w.base, 'admin');
+  const o = (await get('/api/overview?month=2026-03', admin)).body;
+  // landong: ent-0001 700/720 + ent-0002 100/200 (its outlet row 1/1000 not again) = 800/920
+  expect(district(o, 'dist-landong').compliance).toEqual({
+    compliantValidHours: 800,
+    judgedValidHours: 920,
+    rate: 800 / 920,
+  });
+  // lanxi: ent-0003 0/0 + ent-0004 1500/2000; kaifa: no figure stored
+  expect(district(o, 'dist-lanxi').compliance).toEqual({
+    compliantValidHours: 1500,
+    judgedValidHours: 2000,
+    rate: 0.75,
+  });
+  expect(district(o, 'dist-kaifa').compliance).toBeNull();
+  expect(o.total.compliance).toEqual({
+    compliantValidHours: 2300,
+    judgedValidHours: 2920,
+    rate: 2300 / 2920,
+  });
+  expect(o.complianceWindow).toEqual({ from: '2025-12-05T16:00:00.000Z', to: '2026-03-05T16:00:00.000Z' });
+
+  // Its list: the enterprises with their counts, lowest rate first, filtered by district.
+  const list = (
+    await get<{ items: { enterpriseId: string; rate: number | null }[] }>('/api/compliance', admin)
+  ).body.items;
+  expect(list.map((x) => [x.enterpriseId, x.rate])).toEqual([
+    ['ent-0002', 0.5],
+    ['ent-0004', 0.75],
+    ['ent-0001', 700 / 720],
+    ['ent-0003', null],
+  ]);
+  const landong = await get<{ items: { enterpriseId: string }[] }>(
+    '/api/compliance?district=dist-landong',
+    admin,
+  );
+  expect(landong.body.items.map((x) => x.enterpriseId)).toEqual(['ent-0002', 'ent-0001']);
+  expect((await get('/api/compliance?district=bad%20id', admin)).status).toBe(400);
+
+  // Scope: the officer their district; the enterprise user their own enterprise (no judged hour: no rate).
+  const officer = await loginAs(w.base, 'officer-dist-landong');
+  expect((await get('/api/overview?month=2026-03', officer)).body.total.compliance?.rate).toBe(800 / 920);
+  const offList = (await get<{ items: { enterpriseId: string }[] }>('/api/compliance', officer)).body.items;
+  expect(offList.map((x) => x.enterpriseId)).toEqual(['ent-0002', 'ent-0001']);
+  const own = await loginAs(w.base, 'ent-0003-user');
+  expect((await get('/api/overview?month=2026-03', own)).body.total.compliance).toEqual({
+    compliantValidHours: 0,
+    judgedValidHours: 0,
+    rate: null,
   });
 });
 
