@@ -319,3 +319,40 @@ describe('registry mappings for the treatment rules', () => {
     for (const i of issues) expect(i.messageZh).toMatch(/[\u4e00-\u9fff]/);
   });
 });
+
+describe('the schema and the cross-field check together', () => {
+  test('empty text is reported as empty, null as absent, and a Chinese message names the format in Chinese', () => {
+    const data = minimal();
+    const e = data.enterprises[0]!;
+    e.industry = '   ';
+    e.address = null;
+    e.industryCode = 'x';
+    data.city = null;
+    const issues = issuesOf(data);
+    expect(issues.map((i) => [i.path, i.code, i.message])).toEqual([
+      ['enterprises[0].industry', 'required', 'must not be empty'],
+      ['enterprises[0].industryCode', 'format', 'must be a GB/T 4754 code such as "4411", got "x"'],
+    ]);
+    expect(issues[1]!.messageZh).toBe('格式不正确（应为 GB/T 4754 行业代码，如 "4411"），实际为 "x"');
+  });
+
+  test('a value refused by the schema is not checked again across fields', () => {
+    const data = minimal();
+    data.enterprises.push({ ...data.enterprises[0]!, id: 'ENT 1', creditCode: 42 });
+    // The second enterprise's id and credit code are refused; neither is reported as a duplicate.
+    expect(issuesOf(data).map((i) => [i.path, i.code])).toEqual([
+      ['enterprises[1].id', 'format'],
+      ['enterprises[1].creditCode', 'type'],
+    ]);
+  });
+
+  test('issues follow the file: an issue of a value comes before the issues inside it', () => {
+    const data = minimal();
+    data.enterprises[0]!.contacts = [{ name: '张三', role: 'legal', language: 'fr', extra: 1 }];
+    expect(issuesOf(data).map((i) => [i.path, i.code])).toEqual([
+      ['enterprises[0].contacts[0]', 'required'],
+      ['enterprises[0].contacts[0].extra', 'unknown-field'],
+      ['enterprises[0].contacts[0].language', 'enum'],
+    ]);
+  });
+});
