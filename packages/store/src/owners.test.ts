@@ -18,7 +18,7 @@ function ownerOf(version: number): Owner {
   if (version === 65) return 'alerter';
   if (version === 66) return 'console';
   if (version >= 75 && version < 85) return 'console';
-  if (version >= 87 && version < 95) return 'console';
+  if (version >= 87 && version < 100) return 'console';
   throw new Error(`migration ${version} has no owner: extend ownerOf and docs/architecture.md`);
 }
 

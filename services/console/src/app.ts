@@ -41,6 +41,7 @@ import { registerUserRoutes } from './users-routes.js';
 import { DEFAULT_DISCRETION_POLICY, type DiscretionPolicy } from './discretion.js';
 import { registerDiscretionRoutes } from './discretion-routes.js';
 import { registerVerificationTaskRoutes } from './verification-tasks.js';
+import { registerSubmissionRoutes, type SubmissionRouteDeps } from './submissions-routes.js';
 import { registerPositiveListProposalRoutes } from './positive-list-proposals.js';
 import { registerPortalInvitationRoutes, type PortalInvitationOptions } from './portal-invitations.js';
 import { regulationScope } from './regulation-scope.js';
@@ -99,6 +100,8 @@ export interface ConsoleAppOptions {
    * from the analyzer's table and open deviations from the alerter's cases unless given here.
    */
   regulation?: Partial<Omit<RegulationRouteDeps, 'db' | 'scope' | 'prefix'>>;
+  /** Districts' submissions: their calendar (due days, reminder lead) and clock. */
+  submissions?: Pick<SubmissionRouteDeps, 'calendar' | 'now'>;
   /** Publishes the review-decision outbox; kicked after every committed action (it also polls). */
   decisions?: { kick(): unknown };
   /** Penalty discretion: the first-violation period and who approves (default 24 months, city level). */
@@ -551,6 +554,7 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
   registerUserRoutes(app, { pool: o.pool, who });
   registerDiscretionRoutes(app, { pool: o.pool, who, policy: o.discretion ?? DEFAULT_DISCRETION_POLICY });
   registerVerificationTaskRoutes(app, { pool: o.pool, who });
+  registerSubmissionRoutes(app, { pool: o.pool, who, ...o.submissions });
   registerRegistryEditRoutes(app, {
     pool: o.pool,
     who,

@@ -43,7 +43,8 @@ export async function recordOutcome(db: Queryable, scope: Scope, e: OutcomeEvent
   return (rows[0] as { inserted?: boolean } | undefined)?.inserted === true;
 }
 
-async function figures(
+/** A district's (or, with null, the city's) report figures over [from, to). */
+export async function reportFigures(
   db: Queryable,
   districtId: string | null,
   from: Date,
@@ -220,7 +221,7 @@ export async function monthlyReport(
     dueAt: dueAt.toISOString(),
     remindAt: remindAt.toISOString(),
     submitted: sub ? { by: sub.submitted_by, at: sub.submitted_at.toISOString() } : null,
-    figures: await figures(db, districtId, range.from, range.to),
+    figures: await reportFigures(db, districtId, range.from, range.to),
   };
 }
 
@@ -255,12 +256,12 @@ export async function periodSummary(
   );
   const rows = [];
   for (const d of districts)
-    rows.push({ districtId: d.id, districtNameZh: d.name_zh, figures: await figures(db, d.id, from, to) });
+    rows.push({ districtId: d.id, districtNameZh: d.name_zh, figures: await reportFigures(db, d.id, from, to) });
   return {
     from: from.toISOString(),
     to: to.toISOString(),
     districts: rows,
-    total: await figures(db, scope.districtId, from, to),
+    total: await reportFigures(db, scope.districtId, from, to),
   };
 }
 
