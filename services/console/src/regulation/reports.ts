@@ -256,7 +256,11 @@ export async function periodSummary(
   );
   const rows = [];
   for (const d of districts)
-    rows.push({ districtId: d.id, districtNameZh: d.name_zh, figures: await reportFigures(db, d.id, from, to) });
+    rows.push({
+      districtId: d.id,
+      districtNameZh: d.name_zh,
+      figures: await reportFigures(db, d.id, from, to),
+    });
   return {
     from: from.toISOString(),
     to: to.toISOString(),
