@@ -1,6 +1,8 @@
 // Over 500 lines: buildApp is the console's one Fastify composition (hooks, session check, security
 // headers, rate limits, API docs and every route group, registered in order); the work is in the modules.
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -44,6 +46,7 @@ import { registerVerificationTaskRoutes } from './verification-tasks.js';
 import { registerSubmissionRoutes, type SubmissionRouteDeps } from './submissions-routes.js';
 import { registerPositiveListProposalRoutes } from './positive-list-proposals.js';
 import { registerPortalInvitationRoutes, type PortalInvitationOptions } from './portal-invitations.js';
+import { registerPortalRoutes, type PortalEvidenceOptions } from './portal.js';
 import { regulationScope } from './regulation-scope.js';
 import { analyzerStability, openCases } from './regulation-sources.js';
 
@@ -108,8 +111,11 @@ export interface ConsoleAppOptions {
   discretion?: DiscretionPolicy;
   /** Publishes a supervisor's command to a data logger on hj212.command.v1; absent: the routes answer 404. */
   deviceCommands?: { publish: PublishCommand };
-  /** The enterprise portal (invitation lifetime; default 72 h). */
-  portal?: Partial<PortalInvitationOptions>;
+  /**
+   * The enterprise portal: invitation lifetime (default 72 h); where evidence files are kept and how
+   * large they may be (default: a folder in the OS temporary directory, 10 MiB; main.ts passes the configured ones).
+   */
+  portal?: Partial<PortalInvitationOptions> & { evidence?: PortalEvidenceOptions };
 }
 
 declare module 'fastify' {
@@ -649,6 +655,14 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
   });
   registerTransmissionRoutes(app, { pool: o.pool, who, source: o.transmission });
   registerPortalInvitationRoutes(app, { pool: o.pool, who, options: { invitationHours: 72, ...o.portal } });
+  registerPortalRoutes(app, {
+    pool: o.pool,
+    who,
+    evidence: o.portal?.evidence ?? {
+      dir: join(tmpdir(), 'offsite-portal-evidence'),
+      maxBytes: 10 * 1024 * 1024,
+    },
+  });
   registerOverviewRoutes(app, { pool: o.pool, who, source: o.transmission });
   registerComplianceRoutes(app, { pool: o.pool, who });
 

@@ -543,12 +543,16 @@ export async function applyAction(
   });
 }
 
-/** The enterprise acknowledges a case about itself (acknowledgement page). */
+/**
+ * The enterprise acknowledges a case about itself (acknowledgement page; the portal adds its planned
+ * fix time, checked by the caller).
+ */
 export async function enterpriseAcknowledge(
   pool: pg.Pool,
   p: Principal,
   id: string,
   note: string,
+  plannedFixAt: Date | null = null,
 ): Promise<void> {
   if (p.role !== 'enterprise') throw new ConsoleError('FORBIDDEN', 'only enterprise users acknowledge here');
   return transaction(pool, async (client) => {
@@ -558,8 +562,9 @@ export async function enterpriseAcknowledge(
       [id],
     );
     await client.query(
-      'update review_states set enterprise_ack_at = now(), enterprise_ack_by = $2, enterprise_ack_note = $3 where deviation_id = $1',
-      [id, p.userId, note],
+      `update review_states set enterprise_ack_at = now(), enterprise_ack_by = $2, enterprise_ack_note = $3,
+              enterprise_planned_fix_at = $4 where deviation_id = $1`,
+      [id, p.userId, note, plannedFixAt],
     );
     await appendAudit(client, p, {
       action: 'case.enterprise-ack',
@@ -567,7 +572,7 @@ export async function enterpriseAcknowledge(
       entityId: id,
       districtId: locked.district_id,
       before: { enterprise_ack_at: r.rows[0]?.enterprise_ack_at ?? null },
-      after: { note },
+      after: plannedFixAt ? { note, plannedFixAt: plannedFixAt.toISOString() } : { note },
     });
   });
 }

@@ -36,6 +36,17 @@ export const Env = Type.Object({
   OFFSITE_CONSOLE_MAINTENANCE_APPROVAL_HOURS: Type.Integer({ minimum: 1, maximum: 8760, default: 24 }),
   // Enterprise portal: how long an invitation link stays valid.
   OFFSITE_CONSOLE_PORTAL_INVITATION_HOURS: Type.Integer({ minimum: 1, maximum: 720, default: 72 }),
+  // An enterprise's declaration (shutdown/resumption, maintenance window) takes effect at once
+  // (`immediate`) or after an officer of its district confirms it (`confirm`).
+  OFFSITE_CONSOLE_PORTAL_DECLARATIONS: Type.Union([Type.Literal('confirm'), Type.Literal('immediate')], {
+    default: 'confirm',
+  }),
+  // Rectification evidence: a directory outside the web root, and the largest file accepted (MiB).
+  OFFSITE_CONSOLE_PORTAL_EVIDENCE_DIR: Type.String({
+    minLength: 1,
+    default: '/var/lib/offsite/portal-evidence',
+  }),
+  OFFSITE_CONSOLE_PORTAL_EVIDENCE_MAX_MB: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
   // Penalty discretion: a violation is the first when the enterprise had no confirmed case in this
   // many months; its approver is city level (`city`) or may also be an officer of the district.
   OFFSITE_CONSOLE_FIRST_VIOLATION_MONTHS: Type.Integer({ minimum: 1, maximum: 120, default: 24 }),

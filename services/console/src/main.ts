@@ -151,8 +151,17 @@ const app = await buildApp({
   },
   live,
   streamsPerSession: env.OFFSITE_CONSOLE_STREAMS_PER_SESSION,
-  registryEdit: { maintenanceApprovalHours: env.OFFSITE_CONSOLE_MAINTENANCE_APPROVAL_HOURS },
-  portal: { invitationHours: env.OFFSITE_CONSOLE_PORTAL_INVITATION_HOURS },
+  registryEdit: {
+    maintenanceApprovalHours: env.OFFSITE_CONSOLE_MAINTENANCE_APPROVAL_HOURS,
+    enterpriseDeclarations: env.OFFSITE_CONSOLE_PORTAL_DECLARATIONS,
+  },
+  portal: {
+    invitationHours: env.OFFSITE_CONSOLE_PORTAL_INVITATION_HOURS,
+    evidence: {
+      dir: env.OFFSITE_CONSOLE_PORTAL_EVIDENCE_DIR,
+      maxBytes: env.OFFSITE_CONSOLE_PORTAL_EVIDENCE_MAX_MB * 1024 * 1024,
+    },
+  },
   discretion: {
     firstViolationMonths: env.OFFSITE_CONSOLE_FIRST_VIOLATION_MONTHS,
     approverLevel: env.OFFSITE_CONSOLE_DISCRETION_APPROVER,

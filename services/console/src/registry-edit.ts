@@ -77,7 +77,18 @@ export type RegistryChange =
 export interface RegistryEditOptions {
   /** A maintenance window longer than this many hours needs a city-level approval. */
   maintenanceApprovalHours: number;
+  /**
+   * What an enterprise user's declaration (status, maintenance window, its early end) does: takes
+   * effect at once (`immediate`), or waits for an officer of its district or city staff (`confirm`,
+   * the default). A declaration that relaxes supervision anyway waits for a city-level approval.
+   */
+  enterpriseDeclarations?: 'immediate' | 'confirm';
 }
+
+/** The changes an enterprise user may declare for its own enterprise (the portal). */
+const DECLARABLE: ReadonlySet<RegistryChange['kind']> = new Set(['status', 'maintenance', 'maintenance-end']);
+/** Why an enterprise's declaration waits (`registry_change_requests.relaxes`). */
+export const AWAITS_OFFICER = '企业申报，待执法人员确认 / declared by the enterprise, awaiting an officer';
 
 export interface ChangeOutcome {
   state: 'applied' | 'pending';
@@ -612,8 +623,14 @@ function prepare(c: pg.PoolClient, ent: Ent, ch: RegistryChange, o: RegistryEdit
 }
 
 /** The enterprise, locked, if the principal may edit it; 404 outside the principal's scope. */
-async function editableEnterprise(c: pg.PoolClient, p: Principal, id: string): Promise<Ent> {
-  if (!canEditRegistry(p)) throw new ConsoleError('FORBIDDEN', 'this role cannot edit the registry');
+async function editableEnterprise(
+  c: pg.PoolClient,
+  p: Principal,
+  id: string,
+  kind: RegistryChange['kind'],
+): Promise<Ent> {
+  if (!canEditRegistry(p) && !(p.role === 'enterprise' && DECLARABLE.has(kind)))
+    throw new ConsoleError('FORBIDDEN', 'this role cannot edit the registry');
   const params: unknown[] = [id];
   const ent = await one<Ent>(
     c,
@@ -647,8 +664,10 @@ export async function requestChange(
       ? { ...change, id: `mw-${Date.now().toString(36)}-${randomInt(36 ** 4).toString(36)}` }
       : change;
   return transaction(pool, async (c) => {
-    const ent = await editableEnterprise(c, p, enterpriseId);
-    const prep = await prepare(c, ent, ch, o);
+    const ent = await editableEnterprise(c, p, enterpriseId, ch.kind);
+    const prepared = await prepare(c, ent, ch, o);
+    const declared = p.role === 'enterprise' && o.enterpriseDeclarations !== 'immediate';
+    const prep = prepared.relaxes || !declared ? prepared : { ...prepared, relaxes: AWAITS_OFFICER };
     const audit = {
       entityType: 'enterprise',
       entityId: ent.id,
@@ -698,7 +717,8 @@ export async function decideChange(
   decision: { approve: boolean; note: string },
   o: RegistryEditOptions,
 ): Promise<{ state: 'approved' | 'rejected' }> {
-  if (!canApprove(p)) throw new ConsoleError('FORBIDDEN', '须由市局人员审批 / only city staff approve');
+  if (!canApprove(p) && p.role !== 'district-officer')
+    throw new ConsoleError('FORBIDDEN', '须由市局人员审批 / only city staff approve');
   return transaction(pool, async (c) => {
     const r = await one<{
       enterprise_id: string;
@@ -706,12 +726,19 @@ export async function decideChange(
       change: RegistryChange;
       state: string;
       requested_by: string;
+      relaxes: string;
     }>(
       c,
-      `select enterprise_id, district_id, change, state, requested_by::text from registry_change_requests where id = $1 for update`,
+      `select enterprise_id, district_id, change, state, requested_by::text, relaxes from registry_change_requests where id = $1 for update`,
       [id],
     );
     if (!r) throw new ConsoleError('NOT_FOUND', 'change request not found');
+    // An officer confirms only an enterprise's declaration of its own district.
+    if (!canApprove(p)) {
+      if (r.district_id !== p.districtId) throw new ConsoleError('NOT_FOUND', 'change request not found');
+      if (r.relaxes !== AWAITS_OFFICER)
+        throw new ConsoleError('FORBIDDEN', '须由市局人员审批 / only city staff approve');
+    }
     if (r.state !== 'pending')
       throw new ConsoleError(
         'INVALID_TRANSITION',

@@ -69,6 +69,8 @@ export async function createWorld(
     loginLimits?: Partial<LoginLimits>;
     argonGate?: ArgonGate;
     deviceCommands?: Parameters<typeof buildApp>[0]['deviceCommands'];
+    registryEdit?: Parameters<typeof buildApp>[0]['registryEdit'];
+    portal?: Parameters<typeof buildApp>[0]['portal'];
   } = {},
 ): Promise<World> {
   const url = opts.pgUrl ?? requireEnv('OFFSITE_PG_URL');
@@ -252,6 +254,8 @@ export async function createWorld(
     webRoot,
     ...(opts.regulation ? { regulation: opts.regulation(pool) } : {}),
     ...(opts.deviceCommands ? { deviceCommands: opts.deviceCommands } : {}),
+    ...(opts.registryEdit ? { registryEdit: opts.registryEdit } : {}),
+    ...(opts.portal ? { portal: opts.portal } : {}),
   });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
