@@ -134,17 +134,43 @@ const cpuSeconds = (p: ChildProcess) => {
 };
 
 /** CPU seconds of a shared server (pid from .offsite/run/<name>.pid); it may also serve others' work. */
+/**
+ * The servers whose CPU and RSS are reported, by pid file: the single set's (.offsite/run), and with
+ * BENCH_CLUSTER_DIR (bench/ingest-cluster.sh: Kafka is the cluster's) its 3 brokers and 3 controllers
+ * instead of the single broker.
+ */
+const CLUSTER_DIR = process.env.BENCH_CLUSTER_DIR;
+const SERVERS = [
+  'mosquitto',
+  ...(CLUSTER_DIR ? ['kafka-b1', 'kafka-b2', 'kafka-b3', 'kafka-c1', 'kafka-c2', 'kafka-c3'] : ['kafka']),
+  'influxdb',
+] as const;
+const serverPid = (name: string): number =>
+  Number(
+    readFileSync(
+      name.startsWith('kafka-') ? `${CLUSTER_DIR}/run/${name}.pid` : `${repo}.offsite/run/${name}.pid`,
+      'utf8',
+    ).split(/\s/)[0],
+  );
 const serverCpu = (name: string): number => {
   try {
-    const pid = Number(readFileSync(`${repo}.offsite/run/${name}.pid`, 'utf8').split(/\s/)[0]);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${serverPid(name)}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(f[11]) + Number(f[12])) / 100;
   } catch {
     return Number.NaN;
   }
 };
-const SERVERS = ['mosquitto', 'kafka', 'influxdb'] as const;
+const serverRssKb = (name: string): number => {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${serverPid(name)}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+};
+/** Replication of the bench's topics: 3 on the cluster (min.insync.replicas 2, acks=all), else 1. */
+const REPLICATION = Number(process.env.OFFSITE_KAFKA_REPLICATION_FACTOR ?? 1);
 /** Busy and total jiffies of all CPUs (/proc/stat), whoever used them. */
 const machineCpu = (): { busy: number; total: number } => {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
@@ -267,6 +293,7 @@ async function measure(
   await offer(end);
   const offerEnd = performance.now() - t0;
   const rssKb = services.map((s) => [s.name, procKb(s.proc, 'VmRSS'), procKb(s.proc, 'VmHWM')] as const);
+  const serversRss = SERVERS.map((n) => `${n} ${mib(serverRssKb(n))}`);
   await until(async () => (await written()) - before >= expected(), 120_000, 'every value written').catch(
     () => undefined,
   );
@@ -298,7 +325,7 @@ async function measure(
     drainS: (doneAt - offerEnd) / 1000,
     backlogAtEnd: expected() - atEnd.n,
     ...(stored !== expected() ? { diagnosis: await kafkaDiagnosis().catch((e: unknown) => String(e)) } : {}),
-    rss: rssKb.map(([n, rss, hwm]) => `${n} ${mib(rss)} (peak ${mib(hwm)})`).join(', '),
+    rss: [...rssKb.map(([n, rss, hwm]) => `${n} ${mib(rss)} (peak ${mib(hwm)})`), ...serversRss].join(', '),
     cpu:
       [
         ...services.map(
@@ -370,14 +397,17 @@ try {
   await admin.end();
   await runMigrations(pool, { logger: silentLogger });
   await importRegistry(pool, { path: `${repo}registry/example.yaml` }, { logger: silentLogger });
-  await ensureTopics(kafka, [
-    { topic: tel, numPartitions: 6 },
-    { topic: raw, numPartitions: 6 },
-    { topic: dlq, numPartitions: 1 },
-    // The gateway's command intake reads these (nothing is produced to them here).
-    { topic: `${prefix}deviation.v1`, numPartitions: 1 },
-    { topic: `${prefix}hj212.command.v1`, numPartitions: 1 },
-  ]);
+  await ensureTopics(
+    kafka,
+    [
+      { topic: tel, numPartitions: 6 },
+      { topic: raw, numPartitions: 6 },
+      { topic: dlq, numPartitions: 1 },
+      // The gateway's command intake reads these (nothing is produced to them here).
+      { topic: `${prefix}deviation.v1`, numPartitions: 1 },
+      { topic: `${prefix}hj212.command.v1`, numPartitions: 1 },
+    ].map((t) => ({ ...t, replicationFactor: REPLICATION })),
+  );
   const meters = (
     await pool.query<{ enterprise_id: string; id: string }>(
       'select enterprise_id, id from meters order by id',
@@ -718,6 +748,7 @@ try {
     `ingest benchmark: ${cpus().length} CPUs, load average at start ${startLoad}, at end ${load()}; ` +
       `offer window ${SECONDS} s (steady rate measured after ${WARMUP} s); ${WRITERS} influx-writer process${WRITERS > 1 ? 'es in one consumer group (as deployed when one is not enough)' : ''} ` +
       `(batch ${WRITER_BATCH} points, ${WRITER_CONCURRENCY} writes in flight); telemetry topic 6 partitions` +
+      `; Kafka ${CLUSTER_DIR ? '3 brokers + 3 controllers' : 'one node'} (${env.kafka}), topics with replication ${REPLICATION}, producers acks=all` +
       `; node flags: ${[
         'influx-writer',
         ...(doMqtt ? ['mqtt-ingestor'] : []),

@@ -2,7 +2,12 @@
 # The cluster job (`npm run test:cluster`): starts the clustered topology beside the running set
 # (`offsite-infra cluster up` in <state>/cluster: 3 Kafka controllers + 3 brokers, Redis with 2 replicas
 # and 3 Sentinels, Postgres with a streaming replica, HAProxy, one InfluxDB/Mosquitto/SMTP sink), runs the
-# `*.cluster.test.ts` tests against it, and stops it (OFFSITE_CLUSTER_KEEP=1 keeps it running).
+# `*.cluster.test.ts` tests against it one file at a time, and stops it (OFFSITE_CLUSTER_KEEP=1 keeps it
+# running).
+#
+# Which tests: OFFSITE_CLUSTER_TESTS, a jest path pattern (default `topology`: the failover tests, the CI
+# job). `npm run test:chaos` runs `chaos` (test/cluster/chaos.cluster.test.ts, ~6 min; docs/deploy.md#the-chaos-run):
+# not in CI while it finds the loss described there.
 #
 # Ports: from OFFSITE_CLUSTER_PORT_BASE (default 31000, saved by the first up; the layout is in
 # infra/README.md#cluster-mode). The state directory is the running set's (OFFSITE_ENV_FILE, default
@@ -21,5 +26,5 @@ if [ "${OFFSITE_CLUSTER_KEEP:-0}" != 1 ]; then trap 'cluster down >/dev/null 2>&
 start=$(date +%s)
 cluster up
 printf '\n== cluster tests (%ss)\n' $(( $(date +%s) - start ))
-OFFSITE_ENV_FILE=$OFFSITE_CLUSTER_DIR/env npm run -s test:cluster -w @offsite/flows
+OFFSITE_ENV_FILE=$OFFSITE_CLUSTER_DIR/env npm run -s test:cluster -w @offsite/flows -- "${OFFSITE_CLUSTER_TESTS:-topology}"
 printf '\n== cluster: %ss\n' $(( $(date +%s) - start ))

@@ -22,6 +22,7 @@ import { promisify } from 'node:util';
 import type { DeviationV1 } from '@offsite/contracts';
 import { seededRandom as rng, until } from '@offsite/testing';
 import {
+  caseRevisions,
   comparePoints,
   deviationProblems,
   expectedSeries,
@@ -30,6 +31,7 @@ import {
   influxSeries,
   latest,
   prepareFlow,
+  revisionContents,
   killSimulators,
   runSimulator,
   SPEED,
@@ -337,13 +339,7 @@ test('InfluxDB holds exactly the points the simulator sent (per measurement and 
 }, 120_000);
 
 test('no (deviation id, revision) emitted with two contents; every scenario gives its deviations, no other rule elsewhere', () => {
-  const byKey = new Map<string, Set<string>>();
-  for (const e of events) {
-    const { emittedAt: _emittedAt, ...content } = e;
-    const key = `${e.id}#${e.revision}`;
-    (byKey.get(key) ?? byKey.set(key, new Set()).get(key)!).add(JSON.stringify(content));
-  }
-  const conflicting = [...byKey].filter(([, contents]) => contents.size > 1).map(([key]) => key);
+  const { byKey, conflicting } = revisionContents(events);
   timing(
     `${events.length} deviation events, ${byKey.size} distinct (id, revision), ${conflicting.length} conflicting`,
   );
@@ -388,12 +384,8 @@ test('no (deviation id, revision) emitted with two contents; every scenario give
 
 test('one case per deviation, no reminder sent twice (per group, recipient, channel, round)', async () => {
   const { pool } = run.pipe;
-  const latestRevision = new Map<string, number>();
-  for (const e of events) latestRevision.set(e.id, Math.max(latestRevision.get(e.id) ?? 0, e.revision));
-  const cases = await pool.query<{ deviation_id: string; revision: number }>(
-    'select deviation_id, revision from alert_cases',
-  );
-  expect(new Map(cases.rows.map((r) => [r.deviation_id, r.revision]))).toEqual(latestRevision);
+  const { cases, expected: latestRevision } = await caseRevisions(run, events);
+  expect(cases).toEqual(latestRevision);
 
   // A send claimed by a killed alerter is re-run once its BullMQ job lock expires (≈ 2 × 5 s).
   await until(

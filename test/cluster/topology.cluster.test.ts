@@ -3,22 +3,16 @@
 // Sentinel fails Redis over and clients follow, the Postgres replica streams and a manual promotion
 // works as docs/deploy.md describes it, and HAProxy hands each gateway connection over with a PROXY v2
 // header and keeps serving the console with one instance gone.
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, request, type Server as HttpServer } from 'node:http';
 import { createServer, connect, type Server } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { createBatchConsumer, createDurableProducer, createKafkaClient } from '@offsite/kafka';
 import { redisConnectionOptions } from '@offsite/runtime';
 import { requireEnv, silentLogger, until } from '@offsite/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { cluster } from '../support/cluster.js';
 
-const run = promisify(execFile);
-const infra = fileURLToPath(new URL('../../infra/bin/offsite-infra', import.meta.url));
-const cluster = async (...args: string[]): Promise<string> =>
-  (await run('bash', [infra, 'cluster', ...args], { env: process.env, maxBuffer: 1 << 22 })).stdout;
 const brokers = requireEnv('OFFSITE_KAFKA_BROKERS').split(',');
 const tag = randomUUID().slice(0, 8);
 

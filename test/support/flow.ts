@@ -284,6 +284,36 @@ export const latest = (events: readonly DeviationV1[]) => {
   return [...m.values()];
 };
 
+/**
+ * Contents per (deviation id, revision), `emittedAt` left out; `conflicting`: the keys emitted with two
+ * different contents (a replay after a kill must repeat an event, never change it).
+ */
+export function revisionContents(events: readonly DeviationV1[]): {
+  byKey: Map<string, Set<string>>;
+  conflicting: string[];
+} {
+  const byKey = new Map<string, Set<string>>();
+  for (const e of events) {
+    const { emittedAt: _emittedAt, ...content } = e;
+    const key = `${e.id}#${e.revision}`;
+    (byKey.get(key) ?? byKey.set(key, new Set()).get(key)!).add(JSON.stringify(content));
+  }
+  return { byKey, conflicting: [...byKey].filter(([, c]) => c.size > 1).map(([k]) => k) };
+}
+
+/** Alert cases (deviation id → revision) in the run's schema, and what the events say they should be (latest revision). */
+export async function caseRevisions(
+  run: FlowRun,
+  events: readonly DeviationV1[],
+): Promise<{ cases: Map<string, number>; expected: Map<string, number> }> {
+  const expected = new Map<string, number>();
+  for (const e of events) expected.set(e.id, Math.max(expected.get(e.id) ?? 0, e.revision));
+  const cases = await run.pipe.pool.query<{ deviation_id: string; revision: number }>(
+    'select deviation_id, revision from alert_cases',
+  );
+  return { cases: new Map(cases.rows.map((r) => [r.deviation_id, r.revision])), expected };
+}
+
 /** Site of every device and meter of the registry. */
 export function sitesOf(registry: RegistryFile): Map<string, string> {
   const sites = new Map<string, string>();

@@ -17,6 +17,7 @@ import type { Kafka } from 'kafkajs';
 import { kafkaTopics } from '@offsite/contracts';
 import { createInfluxClient, ensureDatabase1x } from '@offsite/influx';
 import { createKafkaClient, ensureTopics } from '@offsite/kafka';
+import { redisConnectionOptions } from '@offsite/runtime';
 import { importRegistry, runMigrations, type RegistryFile } from '@offsite/store';
 import { requireEnv, serviceNodeArgs, serviceNodeFlags, silentLogger } from '@offsite/testing';
 
@@ -92,9 +93,11 @@ export async function createPipeline(registry: RegistryFile): Promise<Pipeline> 
     kafkaTopics.messageRequest,
     kafkaTopics.hj212Command,
   ];
+  // The cluster's env file sets OFFSITE_KAFKA_REPLICATION_FACTOR=3 (a broker may die); one broker: 1.
+  const replicationFactor = Number(process.env.OFFSITE_KAFKA_REPLICATION_FACTOR ?? 1);
   await ensureTopics(
     kafka,
-    topics.map((t) => ({ topic: `${prefix}${t.name}`, numPartitions: t.partitions })),
+    topics.map((t) => ({ topic: `${prefix}${t.name}`, numPartitions: t.partitions, replicationFactor })),
   );
   const topic = (name: string) => `${prefix}${name}`;
 
@@ -168,7 +171,8 @@ export async function createPipeline(registry: RegistryFile): Promise<Pipeline> 
         .request(`/query?q=${encodeURIComponent(`DROP DATABASE "${influxDb}"`)}`, '', { method: 'POST' })
         .catch(() => undefined);
       // BullMQ keys of this pipeline's alerter (queue prefix flow-<id>).
-      const redis = new Redis(requireEnv('OFFSITE_REDIS_URL'), {
+      const redis = new Redis({
+        ...redisConnectionOptions(requireEnv('OFFSITE_REDIS_URL')),
         lazyConnect: true,
         maxRetriesPerRequest: 1,
       });
