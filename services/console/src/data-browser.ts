@@ -108,7 +108,7 @@ export interface BrowseResult {
   meters: { id: string; role: string }[];
 }
 
-const fieldError = (field: string, zh: string, en: string) =>
+export const fieldError = (field: string, zh: string, en: string) =>
   new ConsoleError('INVALID_INPUT', `字段 ${field}：${zh} / invalid field ${field}: ${en}`, {
     details: { in: 'querystring', field },
   });
@@ -161,7 +161,7 @@ interface SiteRow {
 }
 
 /** The enterprise and site as the principal may see them; 404 naming the field otherwise. */
-async function resolveSite(
+export async function resolveSite(
   db: Queryable,
   p: Principal,
   enterpriseId: string,
@@ -198,6 +198,20 @@ async function resolveSite(
 }
 
 const iso = (t: unknown) => new Date(Number(t)).toISOString();
+
+/** Runs InfluxQL on the source; a failure is EVIDENCE_UNAVAILABLE (retryable). */
+export function influxRunner(src: EvidenceSource): (query: InfluxQLQuery) => Promise<InfluxQLSeries[]> {
+  return async (query) => {
+    try {
+      return await queryInfluxQL(src.client, src.bucket, query);
+    } catch (err) {
+      throw new ConsoleError('EVIDENCE_UNAVAILABLE', 'cannot read telemetry from InfluxDB', {
+        retryable: true,
+        cause: err,
+      });
+    }
+  };
+}
 
 /** InfluxQL series (raw or `mean_<field>` columns) → one chart series per statistic. */
 export function toBrowseSeries(
@@ -283,16 +297,7 @@ export async function browseData(
   q: BrowseParams,
 ): Promise<BrowseResult> {
   const site = await resolveSite(db, p, q.enterprise, q.site);
-  const run = async (query: InfluxQLQuery): Promise<InfluxQLSeries[]> => {
-    try {
-      return await queryInfluxQL(src.client, src.bucket, query);
-    } catch (err) {
-      throw new ConsoleError('EVIDENCE_UNAVAILABLE', 'cannot read telemetry from InfluxDB', {
-        retryable: true,
-        cause: err,
-      });
-    }
-  };
+  const run = influxRunner(src);
   const g = q.granularity;
   let where: SeriesWhere;
   let measurement: string;

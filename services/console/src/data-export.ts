@@ -54,7 +54,7 @@ const BASIS_ZH: Record<string, string> = { hourly: '小时均值', daily: '日�
 export const shanghaiText = (iso: string): string =>
   toShanghaiIso(new Date(iso)).slice(0, 19).replace('T', ' ');
 
-const factorZh = (code: string) => (FACTORS_ZH[code] ? `${FACTORS_ZH[code]}（${code}）` : code);
+export const factorZh = (code: string) => (FACTORS_ZH[code] ? `${FACTORS_ZH[code]}（${code}）` : code);
 const bucketZh = (s: number) =>
   s >= 86400 ? `${s / 86400} 日` : s >= 3600 ? `${s / 3600} 小时` : `${s / 60} 分钟`;
 

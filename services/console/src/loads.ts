@@ -1,0 +1,265 @@
+/**
+ * Emission loads (排放量) of one outlet per hour, day or month (Asia/Shanghai), per factor its permit limits in a
+ * mass unit (mg/m³, mg/L…): `GET /api/data/loads` and its exports `/api/data/loads.xlsx` / `.csv`.
+ *
+ * The computation is `@offsite/domain`'s (loads.ts: concentration × flow → kg, invalid hours excluded and counted,
+ * the logger's `Cou` as a recalculation check). Inputs from InfluxDB, the same series the data browser reads:
+ * - the analyzer's hourly aggregates (`aggregate`, interval `hour`): each factor's measured hourly mean and its
+ *   validity, the flow factor's (`a00000` gas, `w00000` water) hourly mean flow rate;
+ * - the loggers' hourly data (`emission`, interval `hour`, CN 2061): the flow's `Cou` (m³, the hour's volume,
+ *   preferred to the mean rate) and each pollutant's `Cou` (kg), valid when flagged `N`; the flow rate's `unit`.
+ * Scope and the outlet are resolved as in the data browser; a range without any of these gets NO_DATA by field.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import {
+  DEFAULT_LOAD_TOLERANCE,
+  hasLoadUnit,
+  hourFlowVolume,
+  hourLoad,
+  loadTotals,
+  sumLoads,
+  type HourValue,
+  type LoadTotal,
+} from '@offsite/domain';
+import { browseQuery, type InfluxQLSeries } from '@offsite/influx';
+import type { Queryable } from '@offsite/store';
+import { BrowseParams, fieldError, influxRunner, resolveSite } from './data-browser.js';
+import { factorZh, shanghaiText, type ExportTable } from './data-export.js';
+import { ConsoleError } from './errors.js';
+import type { EvidenceSource } from './evidence.js';
+import type { Principal } from './principal.js';
+
+export const LOAD_GRANULARITIES = ['hour', 'day', 'month'] as const;
+export type LoadGranularityParam = (typeof LOAD_GRANULARITIES)[number];
+
+/** The longest range per granularity (hourly rows of a year are 8,760 per factor). */
+export const MAX_LOAD_RANGE_DAYS: Readonly<Record<LoadGranularityParam, number>> = {
+  hour: 31,
+  day: 366,
+  month: 366,
+};
+const FLOW_FACTOR: Record<'gas' | 'water', string> = { gas: 'a00000', water: 'w00000' };
+const G_ZH: Record<LoadGranularityParam, string> = { hour: '小时', day: '日', month: '月' };
+
+/** The data browser's parameters with the load granularities and without a device. */
+export const LoadsParams = Type.Object(
+  {
+    ...Type.Omit(BrowseParams, ['granularity', 'device']).properties,
+    granularity: Type.Union(LOAD_GRANULARITIES.map((g) => Type.Literal(g))),
+  },
+  { additionalProperties: false },
+);
+export type LoadsParams = Static<typeof LoadsParams>;
+
+/** A total with its period as ISO 8601 UTC. */
+export type LoadRow = Omit<LoadTotal, 'start' | 'end'> & { start: string; end: string };
+
+export interface LoadsResult {
+  enterprise: { id: string; nameZh: string };
+  site: { id: string; nameZh: string; kind: 'gas' | 'water'; flowFactor: string };
+  granularity: LoadGranularityParam;
+  from: string;
+  to: string;
+  tolerance: number;
+  factors: { factor: string; concentrationUnit: string; rows: LoadRow[]; total: LoadRow }[];
+}
+
+const iso = (t: number) => new Date(t).toISOString();
+const asRow = (t: LoadTotal): LoadRow => ({ ...t, start: iso(t.start), end: iso(t.end) });
+const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** factor → hour start → value, from the aggregate series. */
+function hourlyMeans(series: readonly InfluxQLSeries[]): Map<string, Map<number, HourValue>> {
+  const out = new Map<string, Map<number, HourValue>>();
+  for (const s of series) {
+    const f = s.tags.factor ?? '';
+    const m = out.get(f) ?? new Map<number, HourValue>();
+    out.set(f, m);
+    for (const r of s.rows) m.set(Number(r.time), { value: num(r.value), valid: r.valid === true });
+  }
+  return out;
+}
+
+/** factor → hour start → the logger's `Cou` (valid when flagged `N`), and each factor's unit as sent. */
+function hourlyCou(series: readonly InfluxQLSeries[]): {
+  cou: Map<string, Map<number, HourValue>>;
+  units: Map<string, string>;
+} {
+  const cou = new Map<string, Map<number, HourValue>>();
+  const units = new Map<string, string>();
+  for (const s of series) {
+    const f = s.tags.factor ?? '';
+    const m = cou.get(f) ?? new Map<number, HourValue>();
+    cou.set(f, m);
+    for (const r of s.rows) {
+      if (typeof r.unit === 'string' && !units.has(f)) units.set(f, r.unit);
+      const v = num(r.Cou);
+      if (v !== null) m.set(Number(r.time), { value: v, valid: (r.flag ?? 'N') === 'N' });
+    }
+  }
+  return { cou, units };
+}
+
+export async function emissionLoads(
+  db: Queryable,
+  src: EvidenceSource,
+  p: Principal,
+  q: LoadsParams,
+  tolerance = DEFAULT_LOAD_TOLERANCE,
+): Promise<LoadsResult> {
+  const from = new Date(q.from);
+  const to = new Date(q.to);
+  if (to.getTime() <= from.getTime())
+    throw fieldError('to', '结束时间须晚于开始时间', 'the end must be after the start');
+  const days = MAX_LOAD_RANGE_DAYS[q.granularity];
+  if (to.getTime() - from.getTime() > days * 86_400_000)
+    throw fieldError(
+      'to',
+      `按${G_ZH[q.granularity]}统计排放量一次最多 ${days} 天，请缩短时间范围`,
+      `loads per ${q.granularity}: at most ${days} days per query, shorten the range`,
+    );
+  const site = await resolveSite(db, p, q.enterprise, q.site);
+  if (site.kind !== 'outlet')
+    throw new ConsoleError(
+      'INVALID_INPUT',
+      '字段 site：电表没有排放量 / field site: a meter has no emission load',
+      {
+        details: { in: 'querystring', field: 'site' },
+      },
+    );
+  const o = await db.query<{ kind: 'gas' | 'water' }>('select kind from outlets where id = $1', [q.site]);
+  const kind = o.rows[0]!.kind;
+  const flowFactor = FLOW_FACTOR[kind];
+  const l = await db.query<{ factor: string; unit: string }>(
+    `select distinct on (factor_code) factor_code as factor, unit from permit_limits
+      where outlet_id = $1 and ($2::text is null or factor_code = $2) order by factor_code, basis`,
+    [q.site, q.factor ?? null],
+  );
+  const pollutants = l.rows.filter((r) => hasLoadUnit(r.unit));
+  if (pollutants.length === 0)
+    throw fieldError(
+      q.factor === undefined ? 'site' : 'factor',
+      '该排放口没有以质量浓度许可的监测因子，无法计算排放量',
+      'the outlet has no factor permitted in a mass concentration: no load to compute',
+    );
+  const run = influxRunner(src);
+  const where = { enterpriseId: q.enterprise, sites: [q.site], interval: 'hour' };
+  const [aggs, hourly] = await Promise.all([
+    run(browseQuery(src.aggregateMeasurement, where, from, to)),
+    run(browseQuery(src.emissionMeasurement, where, from, to)),
+  ]);
+  const means = hourlyMeans(aggs);
+  const { cou, units } = hourlyCou(hourly);
+  const flowMean = means.get(flowFactor);
+  const flowCou = cou.get(flowFactor);
+  const flowAt = (h: number) => {
+    const c = flowCou?.get(h);
+    const m = flowMean?.get(h);
+    return hourFlowVolume({
+      ...(c ? { cou: c } : {}),
+      ...(m ? { mean: { ...m, unit: units.get(flowFactor) ?? null } } : {}),
+    });
+  };
+  let any = false;
+  const factors = pollutants.map(({ factor, unit }) => {
+    const conc = means.get(factor) ?? new Map<number, HourValue>();
+    const rep = cou.get(factor) ?? new Map<number, HourValue>();
+    const starts = new Set([
+      ...conc.keys(),
+      ...rep.keys(),
+      ...(flowMean?.keys() ?? []),
+      ...(flowCou?.keys() ?? []),
+    ]);
+    if (conc.size > 0 || rep.size > 0) any = true;
+    const hours = [...starts]
+      .sort((a, b) => a - b)
+      .map((h) => {
+        const c = conc.get(h);
+        const f = flowAt(h);
+        const r = rep.get(h);
+        return hourLoad(
+          {
+            start: h,
+            ...(c ? { concentration: c } : {}),
+            ...(f ? { flowM3: f } : {}),
+            ...(r ? { reported: r } : {}),
+          },
+          unit,
+        );
+      });
+    return {
+      factor,
+      concentrationUnit: unit,
+      rows: loadTotals(hours, q.granularity, from.getTime(), to.getTime(), tolerance).map(asRow),
+      total: asRow(sumLoads(hours, from.getTime(), to.getTime(), tolerance)),
+    };
+  });
+  if (!any)
+    throw new ConsoleError(
+      'NO_DATA',
+      '字段 from：所选时段内没有小时浓度或排放量数据 / field from: no hourly concentrations or loads in the chosen range',
+      { details: { in: 'querystring', field: 'from' } },
+    );
+  return {
+    enterprise: { id: q.enterprise, nameZh: site.enterprise_name_zh },
+    site: { id: q.site, nameZh: site.name_zh, kind, flowFactor },
+    granularity: q.granularity,
+    from: from.toISOString(),
+    to: to.toISOString(),
+    tolerance,
+    factors,
+  };
+}
+
+const kg = (v: number | null) => (v === null ? null : Math.round(v * 1e6) / 1e6);
+
+/** The loads as one table (a row per factor and period) for the xlsx/CSV export. */
+export function loadsExportTable(r: LoadsResult): ExportTable {
+  const headers = [
+    '时段开始（北京时间）',
+    '时段结束（北京时间）',
+    '企业',
+    '排放口',
+    '监测因子',
+    '浓度单位',
+    '排放量（kg，浓度×流量）',
+    '排放量（kg，数采仪累计值）',
+    '有效小时',
+    '无效小时',
+    '缺失小时',
+    '核算比对相对偏差',
+    '比对超限',
+  ];
+  const rows = r.factors.flatMap((f) =>
+    f.rows.map((x) => [
+      shanghaiText(x.start),
+      shanghaiText(x.end),
+      r.enterprise.nameZh,
+      r.site.nameZh,
+      factorZh(f.factor),
+      f.concentrationUnit,
+      kg(x.computedKg),
+      kg(x.reportedKg),
+      x.validHours,
+      x.invalidHours,
+      x.missingHours,
+      x.check === null ? null : Math.round(x.check.relativeDifference * 1e4) / 1e4,
+      x.check === null ? null : x.check.flagged ? '是' : '否',
+    ]),
+  );
+  return {
+    headers,
+    rows,
+    about: [
+      ['企业', `${r.enterprise.nameZh}（${r.enterprise.id}）`],
+      ['排放口', `${r.site.nameZh}（${r.site.id}）`],
+      ['统计粒度', G_ZH[r.granularity]],
+      ['时段（北京时间）', `${shanghaiText(r.from)} 至 ${shanghaiText(r.to)}`],
+      [
+        '计算方法',
+        '排放量 = 小时实测浓度均值 × 小时流量（废气 mg/m³×m³×10⁻⁶，废水 mg/L×m³×10⁻³ → kg）；无效与缺失小时不计入并计数；数采仪累计值（Cou）作核算比对',
+      ],
+      ['比对容差', `${r.tolerance * 100} %`],
+    ],
+  };
+}
