@@ -120,6 +120,25 @@ export function limitPerFactor(kind: 'gas' | 'water', limits: readonly LimitView
   return [...byFactor.values()];
 }
 
+/** The limits the rules apply at an outlet: its registered limits, one per factor (`limitPerFactor`). */
+export function outletLimits(outlet: {
+  id: string;
+  kind: 'gas' | 'water';
+  limits: readonly Omit<LimitView, 'siteId'>[];
+}): LimitView[] {
+  return limitPerFactor(
+    outlet.kind,
+    outlet.limits.map((l) => ({
+      siteId: outlet.id,
+      factor: l.factor,
+      value: l.value,
+      ...(l.unit !== undefined ? { unit: l.unit } : {}),
+      basis: l.basis,
+      converted: l.converted,
+    })),
+  );
+}
+
 /**
  * The production meters that make a zero at an outlet suspicious: the listed ones that are production meters of
  * the outlet's enterprise; none listed (or none left) keeps the domain default (all of them).

@@ -1,10 +1,9 @@
 // The analyzer's view of the registry: maps the store's snapshot onto the domain's RegistryView.
 import {
   deviceCadenceView,
-  limitPerFactor,
+  outletLimits,
   productionMeterIdsFor,
   type DeviceView,
-  type LimitView,
   type MeterView,
   type RegistryView,
 } from '@offsite/domain';
@@ -95,15 +94,7 @@ export function registryViewFromSnapshot(
         ...(o.refO2Pct !== null ? { referenceO2: o.refO2Pct } : {}),
         ...productionMeterIdsFor(o.productionMeterIds, meters),
       });
-      const limits: LimitView[] = o.limits.map((l) => ({
-        siteId: o.id,
-        factor: l.factor,
-        value: l.value,
-        unit: l.unit,
-        basis: l.basis,
-        converted: l.converted,
-      }));
-      view.limits.push(...limitPerFactor(o.kind, limits));
+      view.limits.push(...outletLimits(o));
       for (const l of o.limits) {
         if (l.range.max === null) continue;
         view.instrumentRanges.push({

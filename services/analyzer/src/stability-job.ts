@@ -3,7 +3,7 @@
 // consumed, upserted into analyzer_stability.
 import {
   isStablyCompliant,
-  limitPerFactor,
+  outletLimits,
   stabilityMetrics,
   type AggregateOutput,
   type LimitView,
@@ -45,19 +45,7 @@ function monitored(e: Enterprise): { siteId: string; factor: string }[] {
 
 /** The limit the exceedance rule applies per outlet and factor (hourly basis for gas, daily for water). */
 function complianceLimits(e: Enterprise): LimitView[] {
-  return e.outlets.flatMap((o) =>
-    limitPerFactor(
-      o.kind,
-      o.limits.map((l) => ({
-        siteId: o.id,
-        factor: l.factor,
-        value: l.value,
-        unit: l.unit,
-        basis: l.basis,
-        converted: l.converted,
-      })),
-    ),
-  );
+  return e.outlets.flatMap((o) => outletLimits(o));
 }
 
 /** Hourly or daily aggregates of one enterprise starting in [from, to), one row per site/factor/window. */

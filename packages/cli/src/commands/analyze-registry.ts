@@ -1,7 +1,7 @@
 /** Registry file (registry/README.md) → the rule engine's RegistryView, and the MN → device lookup. */
 import {
   deviceCadenceView,
-  limitPerFactor,
+  outletLimits,
   productionMeterIdsFor,
   type DeviceView,
   type MeterView,
@@ -79,19 +79,7 @@ export function registryViewFromFile(reg: RegistryFile): {
         ...(o.refO2Pct !== undefined ? { referenceO2: o.refO2Pct } : {}),
         ...productionMeterIdsFor(o.productionMeters, meters),
       });
-      view.limits.push(
-        ...limitPerFactor(
-          o.kind,
-          o.limits.map((l) => ({
-            siteId: o.id,
-            factor: l.factor,
-            value: l.value,
-            unit: l.unit,
-            basis: l.basis,
-            converted: l.converted,
-          })),
-        ),
-      );
+      view.limits.push(...outletLimits(o));
       for (const l of o.limits) {
         if (l.range)
           view.instrumentRanges.push({ siteId: o.id, factor: l.factor, min: l.range.min, max: l.range.max });
