@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { isRetryablePgError, StoreError } from './errors.js';
 import type { Logger } from './logger.js';
+import { inTransaction } from './pg.js';
 
 /** The migrations shipped with this package (`packages/store/migrations`). */
 export const defaultMigrationsDir = fileURLToPath(new URL('../migrations/', import.meta.url));
@@ -110,17 +111,17 @@ export async function runMigrations(pool: pg.Pool, options: MigrateOptions): Pro
         result.alreadyApplied.push(m.name);
         continue;
       }
-      await client.query('begin');
+      const c = client;
       try {
-        await client.query(m.sql);
-        await client.query('insert into schema_migrations (version, name, checksum) values ($1, $2, $3)', [
-          m.version,
-          m.name,
-          m.checksum,
-        ]);
-        await client.query('commit');
+        await inTransaction(c, async () => {
+          await c.query(m.sql);
+          await c.query('insert into schema_migrations (version, name, checksum) values ($1, $2, $3)', [
+            m.version,
+            m.name,
+            m.checksum,
+          ]);
+        });
       } catch (err) {
-        await client.query('rollback').catch(() => undefined);
         throw new StoreError('MIGRATION_FAILED', `migration ${m.name} failed: ${(err as Error).message}`, {
           retryable: isRetryablePgError(err),
           cause: err,

@@ -63,13 +63,44 @@ export function createPgClient(o: PgConnectionOptions): pg.Client {
   return new pg.Client(pgConfig(o));
 }
 
+export interface TransactionOptions {
+  /** Roll back instead of committing when `fn` resolves (a dry run); `fn`'s result is returned. */
+  rollback?: boolean;
+}
+
 /**
- * Runs `fn` in one transaction on one connection of the pool: commit when it resolves, rollback
- * (and the error rethrown unchanged) when it throws. Classify a failure with `isRetryablePgError`.
+ * Runs `fn` between `begin` and `commit` on a connection the caller holds (e.g. one that holds a session
+ * lock): rollback and the error rethrown unchanged when it throws. A failed rollback is returned in
+ * `broken` (the connection must then not be reused) beside the error.
+ */
+export async function inTransaction<T>(
+  client: Pick<pg.ClientBase, 'query'>,
+  fn: () => Promise<T>,
+  opts: TransactionOptions = {},
+  onBroken: (err: Error) => void = () => undefined,
+): Promise<T> {
+  try {
+    await client.query('begin');
+    const out = await fn();
+    await client.query(opts.rollback ? 'rollback' : 'commit');
+    return out;
+  } catch (err) {
+    await client
+      .query('rollback')
+      .catch((e: unknown) => onBroken(e instanceof Error ? e : new Error(String(e))));
+    throw err;
+  }
+}
+
+/**
+ * Runs `fn` in one transaction on one connection of the pool: commit when it resolves (or rollback with
+ * `rollback: true`), rollback (and the error rethrown unchanged) when it throws. Classify a failure with
+ * `isRetryablePgError`.
  */
 export async function transaction<T>(
   pool: Pick<pg.Pool, 'connect'>,
   fn: (client: pg.PoolClient) => Promise<T>,
+  opts: TransactionOptions = {},
 ): Promise<T> {
   const client = await pool.connect();
   // A checked-out client has no 'error' listener of the pool's: a backend that goes away between two
@@ -83,16 +114,14 @@ export async function transaction<T>(
   // A connection that was lost or whose rollback failed is closed, not given back for reuse.
   let broken: Error | undefined;
   try {
-    await client.query('begin');
-    const out = await fn(client);
-    await client.query('commit');
-    return out;
-  } catch (err) {
-    broken = await client.query('rollback').then(
-      () => lost,
-      (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+    return await inTransaction(
+      client,
+      () => fn(client),
+      opts,
+      (e) => {
+        broken = e;
+      },
     );
-    throw err;
   } finally {
     client.off('error', onError);
     client.release(broken ?? lost);

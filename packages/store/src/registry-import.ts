@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type pg from 'pg';
 import { isRetryablePgError, StoreError } from './errors.js';
+import { transaction } from './pg.js';
 import type { Logger } from './logger.js';
 import { formatRegistryIssues, parseRegistryFile, validateRegistry } from './registry-parse.js';
 import {
@@ -211,7 +212,7 @@ export async function importRegistry(
   const overwrite = options.overwriteConsoleEdits === true;
   let edits = new Map<string, { editedAt: string; editedBy: string }>();
   const editKey = (t: RegistryTable, key: string) => `${t}|${key}`;
-  let client: pg.PoolClient;
+  let client!: pg.PoolClient;
   // A row the console edited is written in a savepoint: if the file would change it, the change is
   // rolled back (kept as the console left it) and reported; if the file agrees, the mark is dropped.
   const tally = async (t: RegistryTable, upsert: () => Promise<UpsertOutcome>, key: string) => {
@@ -234,145 +235,143 @@ export async function importRegistry(
     if (o !== 'unchanged') changes.push({ table: t, key, change: o });
   };
 
+  const dryRun = options.dryRun === true;
+  let connected = false;
+  let removed: RemovedItem[];
   try {
-    client = await pool.connect();
-  } catch (err) {
-    throw new StoreError('REGISTRY_IMPORT_FAILED', 'cannot connect to Postgres to import the registry', {
-      retryable: isRetryablePgError(err),
-      cause: err,
-    });
-  }
-  let broken: Error | undefined;
-  try {
-    await client.query('begin');
-    await client.query(
-      `select pg_advisory_xact_lock(hashtext('offsite.store.registry-import:' || current_schema()))`,
-    );
-    const marks = await client.query<{
-      table_name: RegistryTable;
-      key: string;
-      edited_at: Date;
-      edited_by: string;
-    }>('select table_name, key, edited_at, edited_by from registry_console_edits');
-    edits = new Map(
-      marks.rows.map((m) => [
-        editKey(m.table_name, m.key),
-        { editedAt: m.edited_at.toISOString(), editedBy: m.edited_by },
-      ]),
-    );
-
-    for (const d of reg.districts) await tally('districts', () => upsertDistrict(client, d), d.id);
-    for (const e of reg.enterprises) {
-      await tally('enterprises', () => upsertEnterprise(client, e), e.id);
-      for (const s of e.statusTimeline)
-        await tally(
-          'enterprise_status_timeline',
-          () => upsertStatusEntry(client, e.id, s),
-          `${e.id}/${s.from}`,
+    removed = await transaction(
+      pool,
+      async (c) => {
+        client = c;
+        connected = true;
+        await client.query(
+          `select pg_advisory_xact_lock(hashtext('offsite.store.registry-import:' || current_schema()))`,
         );
-      for (const o of e.outlets) {
-        await tally('outlets', () => upsertOutlet(client, e.id, o), o.id);
-        for (const d of o.devices) await tally('devices', () => upsertDevice(client, o.id, d), d.mn);
-        for (const l of o.limits)
-          await tally('permit_limits', () => upsertLimit(client, o.id, l), `${o.id}/${l.factor}/${l.basis}`);
-      }
-      // Production meters first: a treatment meter references the meter it serves.
-      const meters = [...e.meters].sort(
-        (a, b) => Number(a.serves !== undefined) - Number(b.serves !== undefined),
-      );
-      for (const m of meters) await tally('meters', () => upsertMeter(client, e.id, m), m.id);
-      // Links last: they reference this enterprise's meters and outlets.
-      for (const m of e.meters)
-        for (const f of m.facilities ?? [])
-          await tally(
-            'meter_facilities',
-            () => upsertMeterFacility(client, m.id, f),
-            `${m.id}/${f.outlet}/${f.code}`,
-          );
-      for (const o of e.outlets)
-        for (const pm of o.productionMeters ?? [])
-          await tally(
-            'outlet_production_meters',
-            () => upsertOutletProductionMeter(client, o.id, pm),
-            `${o.id}/${pm}`,
-          );
-      for (const c of e.contacts)
-        await tally('contacts', () => upsertContact(client, e.id, c), `${e.id}/${c.role}/${c.name}`);
-      for (const v of e.violations) await tally('violations', () => upsertViolation(client, e.id, v), v.id);
-      for (const w of e.maintenanceWindows)
-        await tally('maintenance_windows', () => upsertMaintenanceWindow(client, e.id, w), w.id);
-    }
-
-    const wanted = fileKeys(reg);
-    const removed: RemovedItem[] = [];
-    for (const table of REGISTRY_TABLES) {
-      const { select, from } = KEY_SQL[table];
-      const res = await client.query<{ key: string }>(`select ${select} as key from ${from} order by 1`);
-      for (const { key } of res.rows) {
-        if (wanted[table].has(key)) continue;
-        const edit = edits.get(editKey(table, key));
-        // Added or edited in the console: reported, never pruned (unless overwriting).
-        if (edit && prune) conflicts.push({ table, key, change: 'deleted', ...edit, overwritten: overwrite });
-        if (!edit || overwrite || !prune) removed.push({ table, key });
-      }
-    }
-
-    if (prune) {
-      for (const table of DELETE_ORDER) {
-        const keys = removed.filter((r) => r.table === table).map((r) => r.key);
-        if (keys.length === 0) continue;
-        const { select, from } = KEY_SQL[table];
-        const where = from.includes(' where ') ? `${from} and` : `${from} where`;
-        const res = await client.query<{ key: string }>(
-          `delete from ${where} ${select} = any($1::text[]) returning ${select} as key`,
-          [keys],
+        const marks = await client.query<{
+          table_name: RegistryTable;
+          key: string;
+          edited_at: Date;
+          edited_by: string;
+        }>('select table_name, key, edited_at, edited_by from registry_console_edits');
+        edits = new Map(
+          marks.rows.map((m) => [
+            editKey(m.table_name, m.key),
+            { editedAt: m.edited_at.toISOString(), editedBy: m.edited_by },
+          ]),
         );
-        counts[table].deleted = res.rowCount ?? 0;
-        for (const { key } of res.rows) changes.push({ table, key, change: 'deleted' });
-      }
-    }
 
-    const dryRun = options.dryRun === true;
-    await client.query(dryRun ? 'rollback' : 'commit');
-    const changed = REGISTRY_TABLES.some(
-      (t) => counts[t].inserted + counts[t].updated + counts[t].deleted > 0,
+        for (const d of reg.districts) await tally('districts', () => upsertDistrict(client, d), d.id);
+        for (const e of reg.enterprises) {
+          await tally('enterprises', () => upsertEnterprise(client, e), e.id);
+          for (const s of e.statusTimeline)
+            await tally(
+              'enterprise_status_timeline',
+              () => upsertStatusEntry(client, e.id, s),
+              `${e.id}/${s.from}`,
+            );
+          for (const o of e.outlets) {
+            await tally('outlets', () => upsertOutlet(client, e.id, o), o.id);
+            for (const d of o.devices) await tally('devices', () => upsertDevice(client, o.id, d), d.mn);
+            for (const l of o.limits)
+              await tally(
+                'permit_limits',
+                () => upsertLimit(client, o.id, l),
+                `${o.id}/${l.factor}/${l.basis}`,
+              );
+          }
+          // Production meters first: a treatment meter references the meter it serves.
+          const meters = [...e.meters].sort(
+            (a, b) => Number(a.serves !== undefined) - Number(b.serves !== undefined),
+          );
+          for (const m of meters) await tally('meters', () => upsertMeter(client, e.id, m), m.id);
+          // Links last: they reference this enterprise's meters and outlets.
+          for (const m of e.meters)
+            for (const f of m.facilities ?? [])
+              await tally(
+                'meter_facilities',
+                () => upsertMeterFacility(client, m.id, f),
+                `${m.id}/${f.outlet}/${f.code}`,
+              );
+          for (const o of e.outlets)
+            for (const pm of o.productionMeters ?? [])
+              await tally(
+                'outlet_production_meters',
+                () => upsertOutletProductionMeter(client, o.id, pm),
+                `${o.id}/${pm}`,
+              );
+          for (const c of e.contacts)
+            await tally('contacts', () => upsertContact(client, e.id, c), `${e.id}/${c.role}/${c.name}`);
+          for (const v of e.violations)
+            await tally('violations', () => upsertViolation(client, e.id, v), v.id);
+          for (const w of e.maintenanceWindows)
+            await tally('maintenance_windows', () => upsertMaintenanceWindow(client, e.id, w), w.id);
+        }
+
+        const wanted = fileKeys(reg);
+        const removed: RemovedItem[] = [];
+        for (const table of REGISTRY_TABLES) {
+          const { select, from } = KEY_SQL[table];
+          const res = await client.query<{ key: string }>(`select ${select} as key from ${from} order by 1`);
+          for (const { key } of res.rows) {
+            if (wanted[table].has(key)) continue;
+            const edit = edits.get(editKey(table, key));
+            // Added or edited in the console: reported, never pruned (unless overwriting).
+            if (edit && prune)
+              conflicts.push({ table, key, change: 'deleted', ...edit, overwritten: overwrite });
+            if (!edit || overwrite || !prune) removed.push({ table, key });
+          }
+        }
+
+        if (prune) {
+          for (const table of DELETE_ORDER) {
+            const keys = removed.filter((r) => r.table === table).map((r) => r.key);
+            if (keys.length === 0) continue;
+            const { select, from } = KEY_SQL[table];
+            const where = from.includes(' where ') ? `${from} and` : `${from} where`;
+            const res = await client.query<{ key: string }>(
+              `delete from ${where} ${select} = any($1::text[]) returning ${select} as key`,
+              [keys],
+            );
+            counts[table].deleted = res.rowCount ?? 0;
+            for (const { key } of res.rows) changes.push({ table, key, change: 'deleted' });
+          }
+        }
+        return removed;
+      },
+      { rollback: dryRun },
     );
-    const summary = Object.fromEntries(REGISTRY_TABLES.map((t) => [t, counts[t]]));
-    log.info(
-      { counts: summary, removed: removed.length, pruned: prune, changed, dryRun },
-      dryRun ? 'registry import checked (dry run, rolled back)' : 'registry imported',
-    );
-    if (removed.length > 0 && !prune && !dryRun) {
-      log.warn(
-        { removed },
-        'registry rows no longer in the file were kept; import with prune to delete them',
-      );
-    }
-    if (conflicts.length > 0)
-      log.warn(
-        {
-          conflicts: conflicts.map(({ table, key, change, overwritten }) => ({
-            table,
-            key,
-            change,
-            overwritten,
-          })),
-        },
-        overwrite
-          ? 'registry rows edited in the console were overwritten by the file'
-          : 'registry rows edited in the console were kept; the file disagrees with them',
-      );
-    return { counts, changes, conflicts, removed, pruned: prune, changed, dryRun };
   } catch (err) {
-    await client.query('rollback').catch((rollbackErr: Error) => {
-      broken = rollbackErr;
-    });
     if (err instanceof StoreError && err.code !== 'QUERY_FAILED') throw err;
-    throw new StoreError('REGISTRY_IMPORT_FAILED', `registry import rolled back: ${(err as Error).message}`, {
+    const message = connected
+      ? `registry import rolled back: ${(err as Error).message}`
+      : 'cannot connect to Postgres to import the registry';
+    throw new StoreError('REGISTRY_IMPORT_FAILED', message, {
       retryable: err instanceof StoreError ? err.retryable : isRetryablePgError(err),
       cause: err,
     });
-  } finally {
-    client.release(broken);
   }
+  const changed = REGISTRY_TABLES.some((t) => counts[t].inserted + counts[t].updated + counts[t].deleted > 0);
+  const summary = Object.fromEntries(REGISTRY_TABLES.map((t) => [t, counts[t]]));
+  log.info(
+    { counts: summary, removed: removed.length, pruned: prune, changed, dryRun },
+    dryRun ? 'registry import checked (dry run, rolled back)' : 'registry imported',
+  );
+  if (removed.length > 0 && !prune && !dryRun) {
+    log.warn({ removed }, 'registry rows no longer in the file were kept; import with prune to delete them');
+  }
+  if (conflicts.length > 0)
+    log.warn(
+      {
+        conflicts: conflicts.map(({ table, key, change, overwritten }) => ({
+          table,
+          key,
+          change,
+          overwritten,
+        })),
+      },
+      overwrite
+        ? 'registry rows edited in the console were overwritten by the file'
+        : 'registry rows edited in the console were kept; the file disagrees with them',
+    );
+  return { counts, changes, conflicts, removed, pruned: prune, changed, dryRun };
 }
