@@ -29,7 +29,7 @@ import {
   SORT_KEYS,
   type ReviewAction,
 } from './cases.js';
-import { ConsoleError } from './errors.js';
+import { bilingualMessage, ConsoleError } from './errors.js';
 import { invalidInput, rejectNul } from './http-input.js';
 import type { ArgonGate, LoginGuard } from './login-guard.js';
 import { loadEvidence, type EvidenceSource } from './evidence.js';
@@ -275,7 +275,9 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
 
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof ConsoleError)
-      return reply.code(err.statusCode).send({ code: err.code, message: err.message, ...fieldOf(err) });
+      return reply
+        .code(err.statusCode)
+        .send({ code: err.code, message: bilingualMessage(err.code, err.message), ...fieldOf(err) });
     const e = err as {
       validation?: Parameters<typeof invalidInput>[0];
       validationContext?: string;
@@ -289,10 +291,14 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
         message: '尝试次数过多，请稍后再试 / too many attempts, try again later',
       });
     if (e.statusCode && e.statusCode < 500)
-      return reply.code(e.statusCode).send({ code: 'BAD_REQUEST', message: e.message });
+      return reply
+        .code(e.statusCode)
+        .send({ code: 'BAD_REQUEST', message: bilingualMessage('BAD_REQUEST', e.message ?? '') });
     req.log.error({ err }, 'request failed');
     // Never echo database or Influx error text to the client.
-    return reply.code(500).send({ code: 'INTERNAL', message: 'internal error' });
+    return reply
+      .code(500)
+      .send({ code: 'INTERNAL', message: bilingualMessage('INTERNAL', 'internal error') });
   });
 
   const cookieOptions = {

@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { bilingualMessage } from './errors.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -24,13 +25,14 @@ export function serveSpa(app: FastifyInstance, root: string): void {
     try {
       path = decodeURIComponent((req.url.split('?')[0] ?? '/').replace(/\/+$/, '/'));
     } catch {
-      return reply.code(404).send({ code: 'NOT_FOUND', message: 'not found' });
+      return reply.code(404).send({ code: 'NOT_FOUND', message: bilingualMessage('NOT_FOUND', 'not found') });
     }
     if (req.method !== 'GET' || path.startsWith('/api/')) {
-      return reply.code(404).send({ code: 'NOT_FOUND', message: 'not found' });
+      return reply.code(404).send({ code: 'NOT_FOUND', message: bilingualMessage('NOT_FOUND', 'not found') });
     }
     let file = normalize(join(base, path));
-    if (!file.startsWith(base)) return reply.code(404).send({ code: 'NOT_FOUND', message: 'not found' });
+    if (!file.startsWith(base))
+      return reply.code(404).send({ code: 'NOT_FOUND', message: bilingualMessage('NOT_FOUND', 'not found') });
     const st = await stat(file).catch(() => undefined);
     if (!st?.isFile()) file = join(base, 'index.html');
     const body = await readFile(file);

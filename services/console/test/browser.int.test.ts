@@ -221,8 +221,9 @@ it("shows the alerter's notifications, delivery attempts and the enterprise's ac
   await page.goto(`${w.base}/#/case/${CASES.landong}`);
   await page.waitForSelector('[data-test=notifications]');
   const text = (await page.locator('[data-test=notifications]').textContent()) ?? '';
-  expect(text).toContain('aliyun failed PROVIDER_UNAVAILABLE');
-  expect(text).toContain('tencent sent');
+  expect(text).toContain('短信 → 138****0002');
+  expect(text).toContain('aliyun 失败 PROVIDER_UNAVAILABLE');
+  expect(text).toContain('tencent 已发送');
   await expect(page.locator('[data-test=enterprise-acks]').textContent()).resolves.toContain('脱硫塔');
   await page.screenshot({ path: join(shots, 'case-notifications.png'), fullPage: true });
   await page.close();
@@ -260,6 +261,10 @@ it('opens a printable monthly district report with its chart', async () => {
   await page.fill('[data-test=report] input[name=district]', 'dist-lanxi');
   await page.click('[data-test=report] button[type=submit]');
   await page.waitForSelector('[data-test=reg-error]');
+  // The server's message in Chinese, not a status and a code.
+  const refusal = (await page.locator('[data-test=reg-error]').textContent()) ?? '';
+  expect(refusal).toMatch(/[\u4e00-\u9fff]/);
+  expect(refusal).not.toMatch(/^\s*\d{3} [A-Z_]+\s*$/);
   await page.close();
 });
 
@@ -289,6 +294,15 @@ it('lists past draws and opens one from the list', async () => {
   await page.waitForSelector('[data-test=draw-csv]');
   const id = (await row.getAttribute('data-test'))!.replace('draw-row-', '');
   await expect(page.locator('[data-test=draws] p').first().textContent()).resolves.toContain(`#${id}`);
+  // Strata and check modes in words, not codes.
+  const targets = page.locator('[data-test=draw-targets]');
+  await expect(targets.locator('th').allTextContents()).resolves.toEqual(
+    expect.arrayContaining(['抽查类别', '检查方式']),
+  );
+  const targetText = (await targets.textContent()) ?? '';
+  expect(targetText).toMatch(/重点排污单位|特殊监管对象|一般排污单位|正面清单/);
+  expect(targetText).toMatch(/现场检查/);
+  expect(targetText).not.toMatch(/on-site|off-site|positive-list/);
   await page.screenshot({ path: join(shots, 'draws.png'), fullPage: true });
   await page.close();
 });

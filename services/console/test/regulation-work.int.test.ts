@@ -216,15 +216,17 @@ it('throttles a campaign to 10 enterprises and counts the messages handed to the
   expect(new Set(sent.map((m) => m.recipient.address)).size).toBe(10);
   expect(sent.every((m) => m.kind === 'outreach' && m.recipient.kind === 'enterprise-contact')).toBe(true);
   const times = sent.map(at).sort((a, b) => a - b);
-  // At most 3 requests in any 1-second window: the limiter admits job starts in Redis time, the
-  // request follows after two Postgres round trips, so allow 200 ms of jitter on a shared machine
-  // (without the limiter the ten would leave within a few milliseconds of each other).
+  // At most 3 requests in any 1-second window: the limiter admits job starts in Redis time, and the
+  // request follows after two Postgres round trips, which a loaded machine (load 20+) delays by up to
+  // several hundred ms. So allow 800 ms of such delay; without the limiter the ten would leave within a
+  // few milliseconds of each other.
+  const slackMs = 800;
   for (let i = RATE.max; i < times.length; i += 1)
-    expect(times[i]! - times[i - RATE.max]!).toBeGreaterThanOrEqual(RATE.durationMs - 200);
-  expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(3 * RATE.durationMs - 150);
-  expect(done - started).toBeGreaterThanOrEqual(3 * RATE.durationMs - 150);
+    expect(times[i]! - times[i - RATE.max]!).toBeGreaterThanOrEqual(RATE.durationMs - slackMs);
+  expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(3 * RATE.durationMs - slackMs);
+  expect(done - started).toBeGreaterThanOrEqual(3 * RATE.durationMs - slackMs);
   expect(Date.parse(st.lastSentAt) - Date.parse(st.firstSentAt)).toBeGreaterThanOrEqual(
-    3 * RATE.durationMs - 150,
+    3 * RATE.durationMs - slackMs,
   );
   expect(sent.some((m) => /汛期提醒$/.test(m.subject))).toBe(true);
   process.stdout.write(

@@ -59,6 +59,16 @@ it('an officer assigns and closes a complaint verification task; bad input is re
     `核查任务 #${a.verificationTask.id}`,
   );
   expect(await row(page, b.verificationTask.id).locator('[data-test=overdue]').textContent()).toBe('已逾期');
+  // The complaint's status and its next steps in words.
+  const complaintRow = page.locator('[data-test=complaint-list] tr', {
+    has: page.locator(`[data-test=complaint-task-${a.complaint.id}]`),
+  });
+  expect(await complaintRow.locator('td').nth(4).textContent()).toBe('已受理');
+  expect(await complaintRow.locator('td').nth(1).textContent()).toBe('12369 热线');
+  expect((await complaintRow.locator('button').allTextContents()).map((x) => x.trim())).toEqual([
+    '已确认',
+    '不予受理',
+  ]);
   expect(await row(page, a.verificationTask.id).locator('[data-test=overdue]').count()).toBe(0);
 
   const ra = row(page, a.verificationTask.id);

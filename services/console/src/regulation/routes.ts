@@ -4,6 +4,7 @@
 // functions. The console resolves each request's user into a Scope; every query filters by it.
 import { shanghaiMidnight } from '@offsite/domain/calendar';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { bilingualMessage } from '../errors.js';
 import {
   monthlyReportCsv,
   periodSummaryCsv,
@@ -88,9 +89,12 @@ export async function registerRegulationRoutes(
   await app.register(async (r) => {
     r.setErrorHandler((err, _req, reply) => {
       if (err instanceof RegulationError) {
-        return reply
-          .status(err.statusCode)
-          .send({ code: err.code, message: err.message, retryable: err.retryable, details: err.details });
+        return reply.status(err.statusCode).send({
+          code: err.code,
+          message: bilingualMessage(err.code, err.message),
+          retryable: err.retryable,
+          details: err.details,
+        });
       }
       // Validation errors and the rest go to the host's error handler (the console answers them
       // bilingually, naming the field; Fastify's default answers 400 for validation).

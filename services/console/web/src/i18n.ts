@@ -157,6 +157,8 @@ const zh = {
   colSource: '来源',
   colNote: '备注',
   colReceived: '受理时间',
+  stratum: '抽查类别',
+  checkMode: '检查方式',
 };
 type Messages = Record<keyof typeof zh, string>;
 const en: Messages = {
@@ -308,6 +310,8 @@ const en: Messages = {
   colSource: 'Source',
   colNote: 'Note',
   colReceived: 'Received',
+  stratum: 'Stratum',
+  checkMode: 'Check',
   // Complaint verification tasks (VerificationTasks.vue keeps the section's own strings).
   verificationTask: 'Verification task',
 };

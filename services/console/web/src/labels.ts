@@ -103,6 +103,53 @@ const OTHER: Names = {
   water: ['废水', 'Wastewater'],
 };
 
+/** Regulation codes whose words differ from the registry's (a complaint's `resolved` is 已办结, not 已恢复). */
+const REGULATION: Readonly<Record<string, Names>> = {
+  // complaints.status (migration 040)
+  complaintStatus: {
+    received: ['已受理', 'Received'],
+    acknowledged: ['已确认', 'Acknowledged'],
+    investigating: ['核查中', 'Investigating'],
+    resolved: ['已办结', 'Resolved'],
+    closed: ['已关闭', 'Closed'],
+    rejected: ['不予受理', 'Rejected'],
+  },
+  // complaints.channel and campaigns.channel
+  channel: {
+    hotline: ['12369 热线', '12369 hotline'],
+    wechat: ['微信', 'WeChat'],
+    web: ['网站', 'Web'],
+    sms: ['短信', 'SMS'],
+    email: ['电子邮件', 'Email'],
+  },
+  // positive_list_removal_proposals.trigger and status
+  trigger: {
+    'serious-violation': ['严重违法', 'Serious violation'],
+    falsification: ['数据造假', 'Data falsification'],
+    incident: ['突发环境事件', 'Environmental incident'],
+  },
+  proposalStatus: {
+    open: ['待处理', 'Open'],
+    accepted: ['已采纳', 'Accepted'],
+    dismissed: ['未采纳', 'Dismissed'],
+  },
+  // the draw's strata (packages/regulation draw.ts) and check modes
+  stratum: {
+    key: ['重点排污单位', 'Key dischargers'],
+    special: ['特殊监管对象', 'Special supervision'],
+    general: ['一般排污单位', 'General'],
+    'positive-list': ['正面清单', 'Positive list'],
+  },
+  mode: {
+    'on-site': ['现场检查', 'On-site check'],
+    'off-site': ['非现场检查', 'Off-site check'],
+  },
+};
+export type RegulationCode = keyof typeof REGULATION;
+/** A regulation code of `kind` in the current language; an unknown code as it is. */
+export const regulationName = (kind: RegulationCode, code: string | null | undefined): string =>
+  pick(REGULATION[kind]!, code);
+
 function pick(names: Names, code: string | null | undefined): string {
   if (code == null) return '';
   const n = names[code];
