@@ -1,5 +1,6 @@
 // Accessibility of every console page in Chromium: axe-core finds no serious or critical violation on
-// the login page and on each page of the nav, for the city supervisor, a district officer and the admin,
+// the login page and on each page of the nav, for the city supervisor, a district officer, the admin and
+// an enterprise user (its portal, and the invitation page),
 // and every table on them has column headers.
 import type { Page } from 'playwright-core';
 import { addDays, shanghaiDate } from '@offsite/domain/calendar';
@@ -137,6 +138,40 @@ describe('in English, the pages with most controls have no serious or critical v
     // The language attribute says English after a reload, not the page's initial zh-CN.
     await expect(page.getAttribute('html', 'lang')).resolves.toBe('en');
     expect(await violationsOn('supervisor', hash, ready)).toBe('');
+  });
+});
+
+describe('the enterprise portal has no serious or critical violation', () => {
+  it('the portal with a case open, in Chinese and in English', async () => {
+    const page = await pageOf('ent-0003-user');
+    // The language is kept per browser: the tests after this one find it as they left it.
+    const before = await page.evaluate("localStorage.getItem('lang') ?? 'zh'");
+    for (const l of ['zh', 'en']) {
+      await page.evaluate(`localStorage.setItem('lang', '${l}')`);
+      await page.goto(`${w.base}/#/portal`);
+      await page.reload();
+      await page.waitForSelector('[data-test=portal-cases]');
+      await page.click(`[data-test="portal-open-${CASES.lanxi}"]`);
+      expect(
+        await violationsShown(page, `ent-0003-user #/portal (${l})`, '[data-test=portal-ack-form]'),
+      ).toBe('');
+    }
+    await page.evaluate(`localStorage.setItem('lang', '${before}')`);
+  });
+
+  it('the invitation page', async () => {
+    const officer = await loginAs(w.base, 'officer-dist-lanxi');
+    const inv = await sendAs<{ token: string }>(w.base, officer, 'POST', '/api/portal/invitations', {
+      enterpriseId: 'ent-0003',
+      displayName: '环保专员',
+    });
+    await chromium.browser.clearCookies();
+    for (const [, p] of pages) await p.close();
+    pages.clear();
+    const page = await chromium.browser.newPage();
+    await page.goto(`${w.base}/#/invite/${inv.body.token}`);
+    expect(await violationsShown(page, '#/invite', '[data-test=portal-invite-form]')).toBe('');
+    await page.close();
   });
 });
 

@@ -28,3 +28,16 @@ export async function api<T>(method: string, url: string, body?: unknown): Promi
   if (!r.ok) throw new ApiError(r.status, data.code ?? 'ERROR', data.message, data.field);
   return data as T;
 }
+/** A multipart upload (the browser sets the boundary), with the same CSRF header and errors as api(). */
+export async function apiForm<T>(url: string, form: FormData): Promise<T> {
+  const r = await fetch(url, {
+    method: 'POST',
+    headers: { 'x-csrf-token': csrf },
+    credentials: 'same-origin',
+    body: form,
+  });
+  const text = await r.text();
+  const data = text ? JSON.parse(text) : {};
+  if (!r.ok) throw new ApiError(r.status, data.code ?? 'ERROR', data.message, data.field);
+  return data as T;
+}

@@ -1,6 +1,8 @@
 import { ref } from 'vue';
 
 const zh = {
+  // Enterprise portal (Portal*.vue keep their own strings).
+  portal: '企业门户',
   // Overview page (Overview.vue keeps its own strings).
   overview: '首页',
   openOnly: '仅未关闭',
@@ -162,6 +164,7 @@ const zh = {
 };
 type Messages = Record<keyof typeof zh, string>;
 const en: Messages = {
+  portal: 'Enterprise portal',
   overview: 'Overview',
   openOnly: 'Open only',
   overdueOnly: 'Overdue only',

@@ -1,0 +1,117 @@
+// In Chromium: an officer invites an enterprise user from the enterprise's page; the invitee sets a
+// password through the link (a short one refused in Chinese) and lands on the portal with its own nav.
+// The enterprise user sees its own cases only, acknowledges one (a past fix time refused, nothing
+// saved), uploads a photo (an HTML file named .png refused) and declares a maintenance window.
+import { pageSuite, loginPage } from './chromium.js';
+import { CASES } from './fixture.js';
+
+const suite = pageSuite(async () => undefined);
+const PNG = Buffer.concat([
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+  Buffer.from('photo'),
+]);
+/** A datetime-local value on the Asia/Shanghai wall clock (UTC+8 all year). */
+const shanghai = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 16);
+
+it('an officer invites; the invitee sets a password and gets the portal’s own nav', async () => {
+  const { w, chromium } = suite;
+  const officer = await loginPage(chromium.browser, w.base, 'officer-dist-lanxi');
+  await officer.goto(`${w.base}/#/enterprise/ent-0003`);
+  await officer.fill('[data-test=portal-invitation-form] input[name=inviteName]', '环保专员 周');
+  await officer.click('[data-test=portal-invitation-form] button[type=submit]');
+  const link = (await officer.locator('[data-test=portal-invitation-link] code').textContent())!.trim();
+  expect(link).toMatch(/\/#\/invite\/[A-Za-z0-9_-]{43}$/);
+  await officer.close();
+
+  await chromium.browser.clearCookies();
+  const page = await chromium.browser.newPage();
+  await page.goto(link);
+  await page.waitForSelector('[data-test=portal-invite-for]');
+  await page.fill('[data-test=portal-invite-form] input[name=username]', 'ent3-zhou');
+  await page.fill('[data-test=portal-invite-form] input[name=password]', 'short');
+  await page.click('[data-test=portal-invite-form] button[type=submit]');
+  expect(await page.locator('[data-test=portal-invite-error]').textContent()).toContain('密码至少 12 位');
+  expect(await page.getAttribute('input[name=password]', 'aria-invalid')).toBe('true');
+  await page.fill('[data-test=portal-invite-form] input[name=password]', 'zhou-long-passw0rd');
+  await page.click('[data-test=portal-invite-form] button[type=submit]');
+  await page.waitForSelector('[data-test=portal-invite-done]');
+  await page.click('[data-test=portal-invite-done] a');
+  await page.fill('input[name=username]', 'ent3-zhou');
+  await page.fill('input[name=password]', 'zhou-long-passw0rd');
+  await page.click('[data-test=login-form] button[type=submit]');
+  await page.waitForSelector('[data-test=portal-cases]');
+  expect(page.url()).toBe(`${w.base}/#/portal`);
+  expect(await page.locator('[data-test=nav-portal]').count()).toBe(1);
+  expect(await page.locator('[data-test=nav-queue], [data-test=nav-regulation]').count()).toBe(0);
+  await page.close();
+});
+
+it('the enterprise user sees its cases, acknowledges one, uploads evidence and declares maintenance', async () => {
+  const { w, chromium } = suite;
+  const page = await loginPage(chromium.browser, w.base, 'ent-0003-user');
+  await page.waitForSelector('[data-test=portal-cases]');
+  const cases = await page.locator('[data-test=portal-cases]').textContent();
+  expect(cases).toContain(CASES.lanxi);
+  expect(cases).not.toContain(CASES.falsified);
+  expect(cases).not.toContain(CASES.landong);
+
+  await page.click(`[data-test="portal-open-${CASES.lanxi}"]`);
+  await page.waitForSelector('[data-test=portal-ack-form]');
+  await page.fill('[data-test=portal-ack-form] textarea[name=explanation]', '仪表故障，已联系运维单位');
+  await page.fill('[data-test=portal-ack-form] input[name=plannedFixAt]', shanghai(Date.now() - 86_400_000));
+  await page.click('[data-test=portal-ack-form] button[type=submit]');
+  expect(await page.locator('[data-test=portal-ack-error]').textContent()).toContain(
+    '计划整改完成时间不能早于现在',
+  );
+  expect(
+    (await w.pool.query('select enterprise_ack_at from review_states where deviation_id = $1', [CASES.lanxi]))
+      .rows[0]?.enterprise_ack_at ?? null,
+  ).toBeNull();
+  await page.fill(
+    '[data-test=portal-ack-form] input[name=plannedFixAt]',
+    shanghai(Date.now() + 3 * 86_400_000),
+  );
+  await page.click('[data-test=portal-ack-form] button[type=submit]');
+  expect(await page.locator('[data-test=portal-acked]').textContent()).toContain('仪表故障，已联系运维单位');
+
+  await page.setInputFiles('[data-test=portal-upload-form] input[name=file]', {
+    name: 'fake.png',
+    mimeType: 'image/png',
+    buffer: Buffer.from('<html><script>alert(1)</script></html>'),
+  });
+  await page.click('[data-test=portal-upload-form] button[type=submit]');
+  expect(await page.locator('[data-test=portal-upload-error]').textContent()).toContain(
+    '仅接受 JPEG、PNG 照片或 PDF 文件',
+  );
+  await page.setInputFiles('[data-test=portal-upload-form] input[name=file]', {
+    name: '整改后.png',
+    mimeType: 'image/png',
+    buffer: PNG,
+  });
+  await page.click('[data-test=portal-upload-form] button[type=submit]');
+  await page.waitForSelector('[data-test=portal-uploaded]');
+  expect(await page.locator('[data-test=portal-evidence]').textContent()).toContain('整改后.png');
+  expect(Number((await w.pool.query('select count(*) as n from portal_evidence')).rows[0].n)).toBe(1);
+
+  await page.fill(
+    '[data-test=portal-maintenance-form] input[name=startsAt]',
+    shanghai(Date.now() + 3_600_000),
+  );
+  await page.fill(
+    '[data-test=portal-maintenance-form] input[name=endsAt]',
+    shanghai(Date.now() + 3 * 3_600_000),
+  );
+  await page.fill('[data-test=portal-maintenance-form] input[name=reason]', '比对监测');
+  await page.click('[data-test=portal-maintenance-form] button[type=submit]');
+  expect(await page.locator('[data-test=portal-maintenance-result]').textContent()).toContain(
+    '待执法人员确认',
+  );
+  expect(
+    Number(
+      (await w.pool.query(`select count(*) as n from registry_change_requests where state = 'pending'`))
+        .rows[0].n,
+    ),
+  ).toBe(1);
+  expect(suite.cspMessages).toEqual([]);
+  await page.close();
+});
