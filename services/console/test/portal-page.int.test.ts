@@ -1,7 +1,8 @@
 // In Chromium: an officer invites an enterprise user from the enterprise's page; the invitee sets a
 // password through the link (a short one refused in Chinese) and lands on the portal with its own nav.
 // The enterprise user sees its own cases only, acknowledges one (a past fix time refused, nothing
-// saved), uploads a photo (an HTML file named .png refused) and declares a maintenance window.
+// saved), uploads a photo (an HTML file named .png refused) and declares a maintenance window, which the
+// district's officer confirms on the approvals page.
 import { pageSuite, loginPage } from './chromium.js';
 import { CASES } from './fixture.js';
 
@@ -112,6 +113,20 @@ it('the enterprise user sees its cases, acknowledges one, uploads evidence and d
         .rows[0].n,
     ),
   ).toBe(1);
-  expect(suite.cspMessages).toEqual([]);
   await page.close();
+
+  // The district's officer confirms it on the approvals page; the window is in the registry then.
+  const officer = await loginPage(chromium.browser, w.base, 'officer-dist-lanxi');
+  await officer.goto(`${w.base}/#/approvals`);
+  await officer.fill('[data-test=pending] input[name^=note-]', '已核实');
+  await officer.click('[data-test=pending] [data-test=approve]');
+  await officer.waitForSelector('[data-test=no-pending]');
+  expect(
+    Number(
+      (await w.pool.query(`select count(*) as n from maintenance_windows where enterprise_id = 'ent-0003'`))
+        .rows[0].n,
+    ),
+  ).toBe(1);
+  expect(suite.cspMessages).toEqual([]);
+  await officer.close();
 });
