@@ -76,6 +76,7 @@ const supervisorPages: [string, string][] = [
   ['/transmission', '[data-test=transmission-table], [data-test=transmission-empty]'],
   ['/overview', '[data-test=overview-cards]'],
   ['/compliance', '[data-test=compliance-table], [data-test=compliance-empty]'],
+  ['/loads', '[data-test=loads-form]'],
   ['/approvals', '[data-test=no-pending], [data-test=pending]'],
   ['/reg/positive-list', '[data-test=positive-list]'],
   ['/reg/proposals', '[data-test=pl-proposals]'],

@@ -126,6 +126,7 @@ const zh = {
   role: '类型',
   // The data browser (DataBrowser.vue keeps its own strings).
   dataBrowser: '数据查询',
+  loads: '排放量',
   // Positive-list proposals (PositiveListProposals.vue holds the page's own strings)
   listProposals: '清单调整申请',
   plDecidedAt: '决定时间',
@@ -285,6 +286,7 @@ const en: Messages = {
   basis: 'Basis',
   role: 'Role',
   dataBrowser: 'Data browser',
+  loads: 'Emission loads',
   // Positive-list proposals (PositiveListProposals.vue holds the page's own strings)
   listProposals: 'List proposals',
   plDecidedAt: 'Decided at',
