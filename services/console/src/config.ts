@@ -53,6 +53,17 @@ export const Env = Type.Object({
   OFFSITE_CONSOLE_DISCRETION_APPROVER: Type.Union([Type.Literal('city'), Type.Literal('district')], {
     default: 'city',
   }),
+  // Districts' submissions: the period summary's due day and first day (MM-DD) and how many days before
+  // a due day the officers of districts that have not submitted are reminded (monthly: due on the 25th).
+  OFFSITE_CONSOLE_SUMMARY_DUE: Type.String({
+    default: '10-05',
+    pattern: '^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$',
+  }),
+  OFFSITE_CONSOLE_SUMMARY_FROM: Type.String({
+    default: '03-01',
+    pattern: '^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$',
+  }),
+  OFFSITE_CONSOLE_SUBMISSION_REMIND_DAYS: Type.Integer({ minimum: 0, maximum: 24, default: 5 }),
   OFFSITE_PG_URL: PgUrl(),
   OFFSITE_PG_SCHEMA: PgSchema(),
   OFFSITE_INFLUX_URL: Type.String({ format: 'uri' }),

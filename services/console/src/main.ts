@@ -18,6 +18,7 @@ import { serviceConfig } from './config.js';
 import { createArgonGate, createLoginGuard } from './login-guard.js';
 import { createLiveHub } from './live.js';
 import { createRegulationWork } from './regulation-work.js';
+import { checkCalendar } from './submissions-rules.js';
 import { createReviewDecisionRelay } from './review-decisions.js';
 
 const { env, logger, registry, lifecycle, run } = bootService({ ...serviceConfig, process });
@@ -86,8 +87,14 @@ const live = createLiveHub(pool, logger.child({ component: 'live' }), {
   },
   onRetryFailed: () => metrics.liveReconnects.inc({ result: 'failed' }),
 });
+const submissionCalendar = checkCalendar({
+  summaryDue: env.OFFSITE_CONSOLE_SUMMARY_DUE,
+  summaryFrom: env.OFFSITE_CONSOLE_SUMMARY_FROM,
+  remindDaysBefore: env.OFFSITE_CONSOLE_SUBMISSION_REMIND_DAYS,
+});
 const work = createRegulationWork({
   db: pool,
+  submissionCalendar,
   connection,
   queuePrefix: env.OFFSITE_CONSOLE_QUEUE_PREFIX,
   publish: async (request) => {
@@ -167,6 +174,7 @@ const app = await buildApp({
     approverLevel: env.OFFSITE_CONSOLE_DISCRETION_APPROVER,
   },
   regulation: { reminders: work.reminders, outreach: work.outreach },
+  submissions: { calendar: submissionCalendar },
   decisions,
   deviceCommands: {
     publish: async (request) => {

@@ -1,6 +1,6 @@
 // The console's regulatory background work: complaint deadline reminders and the monthly report
-// reminder (one BullMQ queue, ./regulation/reminders.ts), and outreach campaigns (a
-// rate-limited BullMQ queue). The console renders each message and asks the alerter to deliver it
+// reminder (one BullMQ queue, ./regulation/reminders.ts), districts' submission due-date reminders
+// (./submissions-reminders.ts), and outreach campaigns (a rate-limited BullMQ queue). The console renders each message and asks the alerter to deliver it
 // (message.request.v1): the alerter sends, with its channels, its provider limits and its
 // exactly-once claim. Message ids are deterministic, so a retried job repeats the same request and
 // the alerter sends it once.
@@ -18,6 +18,8 @@ import type { MessageRequestV1 } from '@offsite/contracts';
 import { formatShanghai } from '@offsite/domain/calendar';
 import { maskAddress } from '@offsite/notify';
 import type { Logger } from '@offsite/runtime';
+import { createSubmissionReminders, type SubmissionReminders } from './submissions-reminders.js';
+import type { SubmissionCalendar } from './submissions-rules.js';
 
 /** Hands a message request to the alerter (resolves once Kafka acknowledged it). */
 export type PublishMessage = (request: MessageRequestV1) => Promise<void>;
@@ -37,6 +39,8 @@ export interface RegulationWorkOptions {
   complaintConfig?: ComplaintDeadlineConfig;
   /** Schedule the monthly report reminder (20th, 09:00 Asia/Shanghai); default true. */
   monthlyReportReminder?: boolean;
+  /** The calendar of districts' submissions, for their due-date reminders. */
+  submissionCalendar?: SubmissionCalendar;
   logger: Logger;
   /** Called once per message handed to the alerter, or that could not be (metrics). */
   onMessage?: (kind: MessageKind, medium: 'email' | 'sms', result: 'requested' | 'failed') => void;
@@ -46,13 +50,15 @@ export interface RegulationWorkOptions {
 export interface RegulationWork {
   reminders: Reminders;
   outreach: OutreachDispatcher;
+  /** Due-date reminders of districts' submissions (hourly scheduler). */
+  submissions: SubmissionReminders;
   /** Starts both workers and upserts the monthly report scheduler. */
   start(): Promise<void>;
   /** Stops the workers (waiting for running jobs) and the queues, within `timeoutMs`. */
   close(timeoutMs?: number): Promise<void>;
 }
 
-interface Recipient {
+export interface Recipient {
   id: string;
   name: string;
   phone: string | null;
@@ -118,6 +124,13 @@ export interface RegulationSink {
   reminder(r: Reminder): Promise<void>;
   /** Hands one outreach message to the alerter. */
   outreach(m: OutreachMessage): Promise<{ providerRef?: string }>;
+  /** Asks the alerter to deliver one rendered message to an inspector (email if they have one, else SMS). */
+  toInspector(
+    kind: MessageKind,
+    rcpt: Recipient,
+    id: string,
+    text: { subject: string; text: string; sms: string },
+  ): Promise<void>;
 }
 
 /**
@@ -228,7 +241,7 @@ export function createRegulationSink(o: RegulationSinkOptions): RegulationSink {
     return {};
   }
 
-  return { reminder: sink, outreach: send };
+  return { reminder: sink, outreach: send, toInspector: deliver };
 }
 
 export function createRegulationWork(o: RegulationWorkOptions): RegulationWork {
@@ -256,19 +269,35 @@ export function createRegulationWork(o: RegulationWorkOptions): RegulationWork {
     logger: log,
   });
 
+  const submissions = createSubmissionReminders({
+    pool: o.db,
+    connection: o.connection,
+    prefix: o.queuePrefix,
+    toInspector: out.toInspector,
+    logger: log,
+    ...(o.submissionCalendar ? { calendar: o.submissionCalendar } : {}),
+    ...(o.now ? { now: o.now } : {}),
+  });
+
   return {
     reminders,
     outreach,
+    submissions,
     async start() {
       if (o.monthlyReportReminder ?? true) await reminders.scheduleMonthlyReportReminder();
       reminders.startWorker();
       outreach.startWorker();
+      await submissions.start();
       log.info({ prefix: o.queuePrefix, outreachRate: o.outreachRate }, 'regulation workers started');
     },
     async close(timeoutMs = 15_000) {
       const started = Date.now();
       const left = (): number => Math.max(100, timeoutMs - (Date.now() - started));
-      const results = await Promise.allSettled([reminders.close(left()), outreach.close(left())]);
+      const results = await Promise.allSettled([
+        reminders.close(left()),
+        outreach.close(left()),
+        submissions.close(left()),
+      ]);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
     },

@@ -15,7 +15,7 @@ import {
   type Scope,
 } from '@offsite/regulation';
 import type { Logger } from '@offsite/runtime';
-import { withTimeout } from '@offsite/runtime/deadline';
+import { closeWorkerAndQueue } from './queues.js';
 import { query, transaction, type Db, type Queryable } from './db.js';
 
 export interface AudienceMember {
@@ -276,14 +276,7 @@ export function createOutreachDispatcher(o: OutreachDispatcherOptions): Outreach
       return worker;
     },
     async close(timeoutMs = 10_000) {
-      await withTimeout(
-        (async () => {
-          await worker?.close();
-          await queue.close();
-        })(),
-        timeoutMs,
-        'close outreach dispatcher',
-      );
+      await closeWorkerAndQueue(worker, queue, timeoutMs, 'close outreach dispatcher');
     },
   };
 }

@@ -6,7 +6,7 @@
 // so the reminder fires once per period whatever the number of instances.
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from '@offsite/runtime';
-import { withTimeout } from '@offsite/runtime/deadline';
+import { closeWorkerAndQueue } from './queues.js';
 import {
   defaultComplaintConfig,
   reminderStillDue,
@@ -173,14 +173,7 @@ export function createReminders(o: RemindersOptions): Reminders {
       return worker;
     },
     async close(timeoutMs = 10_000) {
-      await withTimeout(
-        (async () => {
-          await worker?.close();
-          await queue.close();
-        })(),
-        timeoutMs,
-        'close reminders',
-      );
+      await closeWorkerAndQueue(worker, queue, timeoutMs, 'close reminders');
     },
   };
 }
