@@ -14,7 +14,6 @@ import type { Logger } from '@offsite/runtime';
 import { closeWorkerAndQueue } from './regulation/queues.js';
 import { transaction } from '@offsite/store';
 import type pg from 'pg';
-import type { RegulationSink } from './regulation-work.js';
 import {
   defaultSubmissionCalendar,
   periodsToRemind,
@@ -22,11 +21,19 @@ import {
   type SubmissionPeriod,
 } from './submissions-rules.js';
 
+export type ToInspector = (
+  kind: 'report-reminder',
+  rcpt: Officer,
+  id: string,
+  text: { subject: string; text: string; sms: string },
+) => Promise<void>;
+
 export interface SubmissionRemindersOptions {
   pool: Pick<pg.Pool, 'query' | 'connect'>;
   connection: ConnectionOptions;
   prefix?: string;
-  toInspector: RegulationSink['toInspector'];
+  /** Asks the alerter to deliver one message to an inspector (the regulation sink's). */
+  toInspector: ToInspector;
   logger: Logger;
   calendar?: SubmissionCalendar;
   /** The scheduler's cron (default: every hour at minute 5, Asia/Shanghai). */
