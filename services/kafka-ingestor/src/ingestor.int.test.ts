@@ -10,14 +10,15 @@ import {
 } from '@offsite/kafka';
 import { importRegistry, runMigrations } from '@offsite/store';
 import {
+  createTestSchema,
   hj212HourlyUpload,
   requireEnv,
   runService,
   silentLogger,
   until,
   type ServiceProcess,
+  type TestSchema,
 } from '@offsite/testing';
-import pg from 'pg';
 
 /** The service's package directory (runService starts `src/main.ts` there). */
 const serviceDir = new URL('..', import.meta.url);
@@ -26,7 +27,6 @@ const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const brokers = requireEnv('OFFSITE_KAFKA_BROKERS');
 const pgUrl = requireEnv('OFFSITE_PG_URL');
 const run = randomBytes(4).toString('hex');
-const schema = `test_${randomBytes(6).toString('hex')}`;
 const upstream = `upstream.test-${run}.v1`;
 const telTopic = `test.kin.tel.${run}`;
 const dlqTopic = `test.kin.dlq.${run}`;
@@ -38,7 +38,7 @@ const kafka = createKafkaClient({
 const producer = createDurableProducer(kafka, { logger: silentLogger });
 const children: ServiceProcess[] = [];
 let collector: BatchConsumer | undefined;
-let pool: pg.Pool;
+let db: TestSchema;
 
 function event(i: number): Omit<TelemetryV1, 'source'> & { source: string } {
   const base = {
@@ -61,13 +61,9 @@ function event(i: number): Omit<TelemetryV1, 'source'> & { source: string } {
 }
 
 beforeAll(async () => {
-  const admin = new pg.Client({ connectionString: pgUrl });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  pool = new pg.Pool({ connectionString: pgUrl, options: `-c search_path=${schema}`, max: 2 });
-  await runMigrations(pool, { logger: silentLogger });
-  await importRegistry(pool, { path: `${repo}registry/example.yaml` }, { logger: silentLogger });
+  db = await createTestSchema({ max: 2 });
+  await runMigrations(db.pool, { logger: silentLogger });
+  await importRegistry(db.pool, { path: `${repo}registry/example.yaml` }, { logger: silentLogger });
   await ensureTopics(kafka, [
     { topic: upstream, numPartitions: 2 },
     { topic: telTopic, numPartitions: 3 },
@@ -84,11 +80,7 @@ afterAll(async () => {
   await admin.connect();
   await admin.deleteTopics({ topics: [upstream, telTopic, dlqTopic] }).catch(() => undefined);
   await admin.disconnect();
-  await pool.end();
-  const c = new pg.Client({ connectionString: pgUrl });
-  await c.connect();
-  await c.query(`drop schema if exists ${schema} cascade`);
-  await c.end();
+  await db.drop();
 });
 
 it('normalises an upstream feed (JSON telemetry and HJ 212 frames) into telemetry.v1, bad records into the DLQ, and survives kill -9 without loss', async () => {
@@ -119,7 +111,7 @@ it('normalises an upstream feed (JSON telemetry and HJ 212 frames) into telemetr
   const env = {
     OFFSITE_KAFKA_BROKERS: brokers,
     OFFSITE_PG_URL: pgUrl,
-    OFFSITE_PG_SCHEMA: schema,
+    OFFSITE_PG_SCHEMA: db.schema,
     OFFSITE_UPSTREAM_TOPICS: upstream,
     OFFSITE_KAFKA_INGESTOR_GROUP: `kin-${run}`,
     OFFSITE_TELEMETRY_TOPIC: telTopic,

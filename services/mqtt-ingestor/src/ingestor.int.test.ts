@@ -2,7 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -10,15 +10,16 @@ import type { TelemetryDlqV1, TelemetryV1 } from '@offsite/contracts';
 import { createBatchConsumer, createKafkaClient, ensureTopics, type BatchConsumer } from '@offsite/kafka';
 import { importRegistry, runMigrations } from '@offsite/store';
 import {
+  createTestSchema,
   hj212HourlyUpload,
   requireEnv,
   runService,
   silentLogger,
   until,
   type ServiceProcess,
+  type TestSchema,
 } from '@offsite/testing';
 import mqtt from 'mqtt';
-import pg from 'pg';
 import { writeMosquittoAuth } from './acl.js';
 
 /** The service's package directory (runService starts `src/main.ts` there). */
@@ -32,13 +33,12 @@ const deviceUrl = requireEnv('OFFSITE_MQTT_DEVICE_URL');
 const svcUser = requireEnv('OFFSITE_MQTT_USERNAME');
 const svcPassword = requireEnv('OFFSITE_MQTT_PASSWORD');
 const run = randomUUID().slice(0, 8);
-const schema = `test_${randomBytes(6).toString('hex')}`;
 const telTopic = `test.mqtt.tel.${run}`;
 const dlqTopic = `test.mqtt.dlq.${run}`;
 const kafka = createKafkaClient({ brokers: brokers.split(','), clientId: 'mqtt-int', logger: silentLogger });
 const children: ServiceProcess[] = [];
 const consumers: BatchConsumer[] = [];
-let pool: pg.Pool;
+let db: TestSchema;
 
 async function collect(topics: string[]): Promise<Map<string, unknown[]>> {
   const got = new Map<string, unknown[]>(topics.map((t) => [t, []]));
@@ -59,7 +59,7 @@ function ingestor(env: Record<string, string>): ServiceProcess {
   const s = runService(serviceDir, {
     OFFSITE_KAFKA_BROKERS: brokers,
     OFFSITE_PG_URL: pgUrl,
-    OFFSITE_PG_SCHEMA: schema,
+    OFFSITE_PG_SCHEMA: db.schema,
     OFFSITE_MQTT_URL: mqttUrl,
     OFFSITE_MQTT_USERNAME: svcUser,
     OFFSITE_MQTT_PASSWORD: svcPassword,
@@ -103,7 +103,7 @@ async function applyRegistryAuth(): Promise<Record<string, string>> {
     aclFile: requireEnv('OFFSITE_MOSQUITTO_ACL_FILE'),
     credentialsFile,
     serviceUsername: svcUser,
-    enterpriseIds: (await pool.query<{ id: string }>('select id from enterprises')).rows.map((r) => r.id),
+    enterpriseIds: (await db.pool.query<{ id: string }>('select id from enterprises')).rows.map((r) => r.id),
   });
   await promisify(execFile)('bash', [`${repo}infra/bin/offsite-infra`, 'mqtt-reload'], {
     cwd: repo,
@@ -121,13 +121,9 @@ const energy = (i: number) =>
   });
 
 beforeAll(async () => {
-  const admin = new pg.Client({ connectionString: pgUrl });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  pool = new pg.Pool({ connectionString: pgUrl, options: `-c search_path=${schema}`, max: 2 });
-  await runMigrations(pool, { logger: silentLogger });
-  await importRegistry(pool, { path: `${repo}registry/example.yaml` }, { logger: silentLogger });
+  db = await createTestSchema({ max: 2 });
+  await runMigrations(db.pool, { logger: silentLogger });
+  await importRegistry(db.pool, { path: `${repo}registry/example.yaml` }, { logger: silentLogger });
   await ensureTopics(kafka, [
     { topic: telTopic, numPartitions: 3 },
     { topic: dlqTopic, numPartitions: 1 },
@@ -142,11 +138,7 @@ afterAll(async () => {
   const existing = await admin.listTopics();
   await admin.deleteTopics({ topics: existing.filter((t) => t.includes(run)) }).catch(() => undefined);
   await admin.disconnect();
-  await pool.end();
-  const c = new pg.Client({ connectionString: pgUrl });
-  await c.connect();
-  await c.query(`drop schema if exists ${schema} cascade`);
-  await c.end();
+  await db.drop();
 });
 
 describe('mqtt-ingestor as a process against the real Mosquitto, Kafka and Postgres', () => {
@@ -479,7 +471,7 @@ async function privateBroker(enterpriseIds: string[]) {
 describe('mqtt-ingestor across broker restarts', () => {
   it('gets every reading meters published while Mosquitto restarted twice, each under one telemetry id', async () => {
     const meters = (
-      await pool.query<{ enterprise_id: string; id: string }>(
+      await db.pool.query<{ enterprise_id: string; id: string }>(
         `select enterprise_id, id from meters where enterprise_id in ('ent-0001', 'ent-0002', 'ent-0003') order by id`,
       )
     ).rows;
