@@ -45,9 +45,21 @@ export function asConsoleError(err: unknown): unknown {
   if (!(err instanceof UserAdminError)) return err;
   if (err.code === 'USER_NOT_FOUND') return new ConsoleError('NOT_FOUND', err.message);
   const field = /^([a-z ]+):/.exec(err.message)?.[1]?.replace(/ (\w)/g, (_, c: string) => c.toUpperCase());
-  return new ConsoleError('INVALID_INPUT', err.message.replace(/\n/g, '; '), {
+  return new ConsoleError('INVALID_INPUT', bilingualProblems(err.message), {
     details: { in: 'body', field: field ?? 'body' },
   });
+}
+
+/** `field: English (中文)` lines as one `中文 / English` message, the form every error answer takes. */
+export function bilingualProblems(message: string): string {
+  const zh: string[] = [];
+  const en: string[] = [];
+  for (const line of message.split('\n')) {
+    const m = /^(.*?) \(([^()]*[\u4e00-\u9fff][^()]*)\)$/.exec(line);
+    en.push(m ? m[1]! : line);
+    zh.push(m ? m[2]! : line);
+  }
+  return `${zh.join('；')} / ${en.join('; ')}`;
 }
 
 export function registerUserRoutes(
