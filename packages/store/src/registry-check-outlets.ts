@@ -147,6 +147,27 @@ function checkLimit(
         `仪器量程上限 ${max} 低于限值 ${value}`,
       );
   }
+  const annualLoadKg = c.get<number>(l, r, 'annualLoadKg');
+  if (annualLoadKg !== undefined) {
+    if (unit !== undefined && !MASS_UNITS.includes(unit))
+      c.add(
+        join(r, 'annualLoadKg'),
+        'consistency',
+        `a ${unit} limit has no mass load: give the permitted annual load on a mass-concentration limit`,
+        `${unit} 限值没有排放量：许可排放量应写在质量浓度限值上`,
+      );
+    if (factor !== undefined) {
+      // One permitted annual load per outlet and factor, on either of its limits.
+      if (limitKeys.has(`${factor}/annual`))
+        c.add(
+          join(r, 'annualLoadKg'),
+          'duplicate',
+          `a second permitted annual load for ${factor}: give it on one of its limits`,
+          `${factor} 的许可排放量重复：只写在其中一条限值上`,
+        );
+      limitKeys.add(`${factor}/annual`);
+    }
+  }
   return compact({
     factor: factor ?? MISSING,
     basis: basis ?? MISSING,
@@ -155,8 +176,12 @@ function checkLimit(
     unit: unit ?? MISSING,
     converted,
     range,
+    annualLoadKg,
   });
 }
+
+/** Concentration units with a mass load (a permitted annual load in kg). */
+const MASS_UNITS: readonly string[] = ['mg/m3', 'ug/m3', 'mg/L', 'ug/L'];
 
 export function checkMeter(
   c: Check,

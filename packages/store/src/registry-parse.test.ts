@@ -356,3 +356,30 @@ describe('the schema and the cross-field check together', () => {
     ]);
   });
 });
+
+describe('the permitted annual load (limits[].annualLoadKg)', () => {
+  it('is kept on the limit it is given on', () => {
+    const data = raw();
+    at(data, 'enterprises', 0, 'outlets', 0, 'limits', 0).annualLoadKg = 12000;
+    const r = validateRegistry(data);
+    if (!r.ok) throw new Error(formatRegistryIssues(r.issues));
+    const limits = r.registry.enterprises[0]!.outlets[0]!.limits;
+    expect(limits[0]!.annualLoadKg).toBe(12000);
+    expect(limits[1]!.annualLoadKg).toBeUndefined();
+  });
+
+  it('is refused by field when not positive, on a pH limit, or given twice for one factor', () => {
+    const data = raw();
+    at(data, 'enterprises', 0, 'outlets', 0, 'limits', 1).annualLoadKg = 0;
+    at(data, 'enterprises', 3, 'outlets', 0, 'limits', 3).annualLoadKg = 5; // pH
+    at(data, 'enterprises', 4, 'outlets', 0, 'limits', 0).annualLoadKg = 100; // a34013 hourly
+    at(data, 'enterprises', 4, 'outlets', 0, 'limits', 1).annualLoadKg = 100; // a34013 daily: a second
+    const issues = issuesOf(data);
+    expect(issues.map((i) => [i.path, i.code])).toEqual([
+      ['enterprises[0].outlets[0].limits[1].annualLoadKg', expect.any(String)],
+      ['enterprises[3].outlets[0].limits[3].annualLoadKg', 'consistency'],
+      ['enterprises[4].outlets[0].limits[1].annualLoadKg', 'duplicate'],
+    ]);
+    for (const i of issues) expect(i.messageZh).toMatch(/[\u4e00-\u9fff]/);
+  });
+});

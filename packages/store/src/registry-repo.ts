@@ -132,6 +132,7 @@ export function upsertLimit(db: Queryable, outletId: string, l: RegistryLimit): 
     converted: l.converted,
     range_min: l.range?.min ?? null,
     range_max: l.range?.max ?? null,
+    annual_load_kg: l.annualLoadKg ?? null,
   });
 }
 

@@ -102,6 +102,7 @@ const Limit = Type.Object(
     unit: oneOf([...new Set([...LIMIT_UNITS.gas, ...LIMIT_UNITS.water])]),
     converted: Type.Optional(Type.Boolean()),
     range: Type.Optional(Type.Object({ min: Type.Number(), max: Type.Number() }, strict)),
+    annualLoadKg: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
   },
   strict,
 );

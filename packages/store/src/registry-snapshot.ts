@@ -22,6 +22,8 @@ export interface SnapshotLimit {
   unit: string;
   converted: boolean;
   range: { min: number | null; max: number | null };
+  /** Permitted annual load (许可排放量, kg per Shanghai calendar year); null when the permit gives none. */
+  annualLoadKg: number | null;
 }
 
 /** A device as the analyzer sees it: cadences, no credentials. */
@@ -119,7 +121,8 @@ const SNAPSHOT_SQL = `select
      from devices) as devices,
   (select coalesce(json_agg(json_build_object(
       'outletId', outlet_id, 'factor', factor_code, 'basis', basis, 'value', value, 'lowerValue', lower_value,
-      'unit', unit, 'converted', converted, 'rangeMin', range_min, 'rangeMax', range_max)
+      'unit', unit, 'converted', converted, 'rangeMin', range_min, 'rangeMax', range_max,
+      'annualLoadKg', annual_load_kg)
       order by outlet_id, factor_code, basis), '[]')
      from permit_limits) as limits,
   (select coalesce(json_agg(json_build_object(
@@ -219,6 +222,7 @@ export async function loadRegistrySnapshot(db: Queryable): Promise<RegistrySnaps
               unit: String(l.unit),
               converted: l.converted === true,
               range: { min: num(l.rangeMin), max: num(l.rangeMax) },
+              annualLoadKg: num(l.annualLoadKg),
             })),
             devices: (devicesByOutlet.get(outletId) ?? []).map((d) => ({
               mn: String(d.mn),

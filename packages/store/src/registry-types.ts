@@ -133,6 +133,8 @@ export interface RegistryLimit {
   unit: string;
   converted: boolean;
   range?: { min: number; max: number };
+  /** Permitted annual load (许可排放量) of the outlet and factor, kg per Shanghai calendar year. */
+  annualLoadKg?: number;
 }
 
 export interface RegistryMeter {

@@ -76,6 +76,21 @@ test('JSON and YAML of the same registry import to the same rows', async () => {
   expect(again.changed).toBe(false);
 });
 
+test('a permitted annual load is imported onto its limit and reaches the snapshot', async () => {
+  const withLoad = structuredClone(example) as {
+    enterprises: { outlets: { limits: Record<string, unknown>[] }[] }[];
+  };
+  withLoad.enterprises[0]!.outlets[0]!.limits[0]!.annualLoadKg = 12000;
+  await importRegistry(db.pool, { text: JSON.stringify(withLoad), format: 'json' }, { logger });
+  const limitOf = async () =>
+    (await loadRegistrySnapshot(db.pool)).enterprises
+      .find((e) => e.id === 'ent-0001')!
+      .outlets[0]!.limits.find((l) => l.factor === 'a21026' && l.basis === 'hourly')!;
+  expect((await limitOf()).annualLoadKg).toBe(12000);
+  await importRegistry(db.pool, { path: examplePath }, { logger });
+  expect((await limitOf()).annualLoadKg).toBeNull();
+});
+
 test('device lookup by MN returns what the gateway needs', async () => {
   await importRegistry(db.pool, { path: examplePath }, { logger });
   const d = await findDeviceByMn(db.pool, '99010203FG00050000000001');
@@ -151,6 +166,7 @@ test('the snapshot carries the registry for the analyzer and no credentials', as
     unit: 'mg/m3',
     converted: true,
     range: { min: 0, max: 200 },
+    annualLoadKg: null,
   });
   expect(power.outlets[0]!.devices).toEqual([
     {
