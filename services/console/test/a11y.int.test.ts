@@ -84,6 +84,7 @@ const supervisorPages: [string, string][] = [
   ['/reg/complaints', '[data-test=complaints]'],
   ['/reg/campaigns', '[data-test=campaigns]'],
   ['/reg/report', '[data-test=report]'],
+  ['/submissions', '[data-test=sub-status] tbody tr'],
 ];
 
 describe('the city supervisor’s pages have no serious or critical violation', () => {
@@ -103,6 +104,7 @@ describe('the district officer’s pages have no serious or critical violation',
     ['/reg/draws', '[data-test=draws]'],
     // The officer's district's report loads with the page.
     ['/reg/report', '[data-test=report-figures]'],
+    ['/submissions', '[data-test=sub-form]'],
   ])('#%s', async (hash, ready) => {
     expect(await violationsOn('officer-dist-landong', hash, ready)).toBe('');
   });

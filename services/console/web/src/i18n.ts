@@ -9,6 +9,7 @@ const zh = {
   overdueOnly: '仅整改逾期',
   // Transmission statistics page (Transmission.vue keeps its own strings).
   transmission: '传输有效率',
+  submissions: '月度报送',
   title: '非现场监管审核台',
   approvals: '变更审批',
   users: '用户管理',
@@ -170,6 +171,7 @@ const en: Messages = {
   openOnly: 'Open only',
   overdueOnly: 'Overdue only',
   transmission: 'Transmission',
+  submissions: 'Submissions',
   approvals: 'Approvals',
   users: 'Users',
   title: 'Off-site supervision review',

@@ -1,0 +1,88 @@
+// The submissions page (月度报送) in Chromium under the console's CSP: a district officer writes the article,
+// picks a typical case of the district and submits; an empty article and a resubmission without a reason are
+// refused with the field marked and nothing saved; the resubmission with its reason makes version 2 and the
+// first stays readable. The city supervisor's status table names every district's status under its headers.
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { CASES } from './fixture.js';
+import { loginPage, pageSuite, SHOTS } from './chromium.js';
+
+const suite = pageSuite(async () => {});
+const versions = async () =>
+  Number((await suite.w.pool.query(`select count(*)::int as n from submission_versions`)).rows[0].n);
+
+async function openMarch(page: Page): Promise<void> {
+  await page.click('[data-test=nav-submissions]');
+  await page.waitForSelector('[data-test=submissions]');
+  await page.fill('[data-test=sub-month]', '2026-03');
+}
+
+it('an officer submits, is refused without article or reason, and resubmits with a reason', async () => {
+  const page = await loginPage(suite.chromium.browser, suite.w.base, 'officer-dist-landong');
+  await openMarch(page);
+  await page.waitForSelector(`[data-test=sub-form] input[data-case="${CASES.landong}"]`);
+  expect(await page.locator(`input[data-case="${CASES.lanxi}"]`).count()).toBe(0);
+  expect(await page.textContent('[data-test=sub-due]')).toBe('2026-03-25');
+
+  await page.click('[data-test=sub-submit]');
+  await page.waitForSelector('[data-test=sub-error]');
+  expect(await page.textContent('[data-test=sub-error]')).toMatch(/articleHtml/);
+  expect(await page.getAttribute('[data-test=sub-article]', 'aria-invalid')).toBe('true');
+  expect(await versions()).toBe(0);
+
+  await page.click('[data-test=sub-article]');
+  await page.keyboard.type('三月正面清单工作亮点');
+  await page.check(`input[data-case="${CASES.landong}"]`);
+  await page.click('[data-test=sub-submit]');
+  await page.waitForSelector('[data-test=sub-notice]');
+  await page.waitForSelector('[data-test=sub-versions] tr[data-version="1"]');
+  expect(await versions()).toBe(1);
+
+  await page.click('[data-test=sub-submit]');
+  await page.waitForSelector('[data-test=sub-error]');
+  expect(await page.textContent('[data-test=sub-error]')).toMatch(/reason/);
+  expect(await versions()).toBe(1);
+
+  await page.fill('[data-test=sub-reason]', '补充典型案例');
+  await page.click('[data-test=sub-submit]');
+  await page.waitForSelector('[data-test=sub-versions] tr[data-version="2"]');
+  expect(await versions()).toBe(2);
+  await page.click('[data-test=sub-versions] tr[data-version="1"] button');
+  await page.waitForSelector('[data-test=sub-shown] h4:text("1")');
+  expect(await page.textContent('[data-test=sub-shown-article]')).toContain('三月正面清单工作亮点');
+  expect(await page.textContent('[data-test=sub-shown-cases]')).toContain(CASES.landong);
+  await page.screenshot({ path: join(SHOTS, 'submissions-officer.png'), fullPage: true });
+  expect(suite.cspMessages).toEqual([]);
+  await page.close();
+});
+
+it('the city sees every district’s status under its headers', async () => {
+  const page = await loginPage(suite.chromium.browser, suite.w.base, 'supervisor');
+  await openMarch(page);
+  await page.waitForSelector('[data-test=sub-status] tr[data-district="dist-landong"]');
+  const headers = await page.locator('[data-test=sub-status] thead th').allTextContents();
+  expect(headers.map((h) => h.trim()).slice(0, 5)).toEqual([
+    '区县',
+    '状态',
+    '首次报送时间',
+    '最新版本',
+    '最新报送时间',
+  ]);
+  const status = (d: string) =>
+    page.textContent(`[data-test=sub-status] tr[data-district="${d}"] [data-test=sub-status-cell]`);
+  await page.waitForFunction(
+    () =>
+      document
+        .querySelector('[data-test=sub-status] tr[data-district="dist-landong"] td:nth-child(4)')
+        ?.textContent?.trim() === '2',
+  );
+  // March 2026 is past due: Landong submitted after the 25th, the others nothing.
+  expect(await status('dist-landong')).toBe('逾期报送');
+  expect(await status('dist-lanxi')).toBe('未报送（已逾期）');
+  await page.click('[data-test=sub-status] tr[data-district="dist-landong"] [data-test=sub-open]');
+  await page.waitForSelector('[data-test=sub-shown-article]');
+  expect(await page.locator('[data-test=sub-form]').count()).toBe(0);
+  await page.screenshot({ path: join(SHOTS, 'submissions-city.png'), fullPage: true });
+  expect(suite.cspMessages).toEqual([]);
+  await page.close();
+});
