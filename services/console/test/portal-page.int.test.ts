@@ -115,8 +115,12 @@ it('the enterprise user sees its cases, acknowledges one, uploads evidence and d
   ).toBe(1);
   await page.close();
 
-  // The district's officer confirms it on the approvals page; the window is in the registry then.
+  // The district's officer sees the evidence on the case's page and confirms the declaration on the
+  // approvals page; the window is in the registry then.
   const officer = await loginPage(chromium.browser, w.base, 'officer-dist-lanxi');
+  await officer.goto(`${w.base}/#/case/${CASES.lanxi}`);
+  await officer.waitForSelector('[data-test=case-portal-evidence] a');
+  expect(await officer.locator('[data-test=case-portal-evidence]').textContent()).toContain('整改后.png');
   await officer.goto(`${w.base}/#/approvals`);
   await officer.fill('[data-test=pending] input[name^=note-]', '已核实');
   await officer.click('[data-test=pending] [data-test=approve]');
