@@ -61,7 +61,14 @@ export interface LoadsResult {
   from: string;
   to: string;
   tolerance: number;
-  factors: { factor: string; concentrationUnit: string; rows: LoadRow[]; total: LoadRow }[];
+  /** Per factor; `annualLoadKg` is the permitted annual load (许可排放量) when the registry gives one. */
+  factors: {
+    factor: string;
+    concentrationUnit: string;
+    annualLoadKg: number | null;
+    rows: LoadRow[];
+    total: LoadRow;
+  }[];
 }
 
 const iso = (t: number) => new Date(t).toISOString();
@@ -130,9 +137,10 @@ export async function emissionLoads(
   const o = await db.query<{ kind: 'gas' | 'water' }>('select kind from outlets where id = $1', [q.site]);
   const kind = o.rows[0]!.kind;
   const flowFactor = FLOW_FACTOR[kind];
-  const l = await db.query<{ factor: string; unit: string }>(
-    `select distinct on (factor_code) factor_code as factor, unit from permit_limits
-      where outlet_id = $1 and ($2::text is null or factor_code = $2) order by factor_code, basis`,
+  const l = await db.query<{ factor: string; unit: string; annual_kg: number | null }>(
+    `select distinct on (factor_code) factor_code as factor, unit, annual_load_kg::float8 as annual_kg
+       from permit_limits where outlet_id = $1 and ($2::text is null or factor_code = $2)
+      order by factor_code, annual_load_kg nulls last, basis`,
     [q.site, q.factor ?? null],
   );
   const pollutants = l.rows.filter((r) => hasLoadUnit(r.unit));
@@ -161,7 +169,7 @@ export async function emissionLoads(
     });
   };
   let any = false;
-  const factors = pollutants.map(({ factor, unit }) => {
+  const factors = pollutants.map(({ factor, unit, annual_kg }) => {
     const conc = means.get(factor) ?? new Map<number, HourValue>();
     const rep = cou.get(factor) ?? new Map<number, HourValue>();
     const starts = new Set([
@@ -190,6 +198,7 @@ export async function emissionLoads(
     return {
       factor,
       concentrationUnit: unit,
+      annualLoadKg: annual_kg,
       rows: loadTotals(hours, q.granularity, from.getTime(), to.getTime(), tolerance).map(asRow),
       total: asRow(sumLoads(hours, from.getTime(), to.getTime(), tolerance)),
     };

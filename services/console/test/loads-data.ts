@@ -57,4 +57,9 @@ export async function writeLoadsData(w: World): Promise<void> {
     hourly(24, 'w01018', { Avg: 30, Cou: 9, unit: 'mg/L' }),
   ]);
   await writer.close();
+  // The permit's annual COD load (许可排放量), on its daily limit.
+  await w.pool.query(
+    `update permit_limits set annual_load_kg = 2500 where outlet_id = $1 and factor_code = 'w01018'`,
+    [LOADS_OUTLET.site],
+  );
 }

@@ -47,6 +47,7 @@ it('shows the daily loads of an outlet with the Cou check, and exports them', as
     ['2026-04-02', '6.000', '9.000', '1 / 0 / 23', '50.0 % ⚠ 超出容差'],
     ['合计', '16.000', '22.000', '3 / 1 / 44', '18.8 %'],
   ]);
+  expect(await page.locator('[data-test=loads-permit]').textContent()).toBe('2500');
   expect(await page.getAttribute('[data-test=loads-xlsx]', 'href')).toContain(
     '/api/data/loads.xlsx?enterprise=ent-0003',
   );

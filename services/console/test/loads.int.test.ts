@@ -33,6 +33,8 @@ describe('emission loads', () => {
     // COD, NH3-N and TP are permitted in mg/L; pH has no load.
     expect(b.factors.map((f) => f.factor)).toEqual(['w01018', 'w21003', 'w21011']);
     const cod = b.factors[0]!;
+    expect(cod.annualLoadKg).toBe(2500);
+    expect(b.factors[1]!.annualLoadKg).toBeNull();
     expect(cod.rows.map((x) => x.start)).toEqual(['2026-03-31T16:00:00.000Z', '2026-04-01T16:00:00.000Z']);
     // 1 April: 40 × 100 + 50 × 120 (× 10⁻³) = 10 kg; hour 2 invalid; logger 4.1 + 5.9 + 3.0 = 13 kg, compared
     // over hours 0–1 only: 10 against 10.
