@@ -70,11 +70,8 @@ it('the city sees every district’s status under its headers', async () => {
   ]);
   const status = (d: string) =>
     page.textContent(`[data-test=sub-status] tr[data-district="${d}"] [data-test=sub-status-cell]`);
-  await page.waitForFunction(
-    () =>
-      document
-        .querySelector('[data-test=sub-status] tr[data-district="dist-landong"] td:nth-child(4)')
-        ?.textContent?.trim() === '2',
+  await page.waitForSelector(
+    '[data-test=sub-status] tr[data-district="dist-landong"] td:nth-child(4):text-is("2")',
   );
   // March 2026 is past due: Landong submitted after the 25th, the others nothing.
   expect(await status('dist-landong')).toBe('逾期报送');
