@@ -7,7 +7,7 @@
 #
 # Which tests: OFFSITE_CLUSTER_TESTS, a jest path pattern (default `topology`: the failover tests, the CI
 # job). `npm run test:chaos` runs `chaos` (test/cluster/chaos.cluster.test.ts, ~6 min; docs/deploy.md#the-chaos-run):
-# not in CI while it finds the loss described there.
+# not in CI yet (docs/deploy.md#the-chaos-run says why).
 #
 # Ports: from OFFSITE_CLUSTER_PORT_BASE (default 31000, saved by the first up; the layout is in
 # infra/README.md#cluster-mode). The state directory is the running set's (OFFSITE_ENV_FILE, default

@@ -18,7 +18,7 @@ import { kafkaTopics } from '@offsite/contracts';
 import { createInfluxClient, ensureDatabase1x } from '@offsite/influx';
 import { createKafkaClient, ensureTopics } from '@offsite/kafka';
 import { redisConnectionOptions } from '@offsite/runtime';
-import { importRegistry, runMigrations, type RegistryFile } from '@offsite/store';
+import { createPgPool, importRegistry, runMigrations, type RegistryFile } from '@offsite/store';
 import { requireEnv, serviceNodeArgs, serviceNodeFlags, silentLogger } from '@offsite/testing';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -63,7 +63,8 @@ export async function createPipeline(registry: RegistryFile): Promise<Pipeline> 
   await admin.connect();
   await admin.query(`create schema ${schema}`);
   await admin.end();
-  const pool = new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: 3 });
+  // The store's pool: an idle connection the chaos run's Postgres restart terminates is logged, not thrown.
+  const pool = createPgPool({ url, schema, max: 3, logger: silentLogger });
   await runMigrations(pool, { logger: silentLogger });
   await importRegistry(pool, { path: registryPath }, { logger: silentLogger });
 

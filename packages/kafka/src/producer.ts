@@ -55,10 +55,19 @@ export const memoisedDefaultPartitioner: ICustomPartitioner = () => {
   };
 };
 
-/** An idempotent producer: retries after a lost ack do not write a message twice within a session. */
+/**
+ * A durable producer: acks = all, one request in flight, and a send resolves only once every in-sync
+ * replica has the records. It is at-least-once: a retry after a lost ack may write a record twice, and
+ * every consumer is idempotent (InfluxDB points overwrite, deviations and notifications key on their ids).
+ *
+ * KafkaJS's idempotent mode (experimental in KafkaJS) is off. The chaos run showed it losing records:
+ * after a partition leader was killed, its sequence numbers fell out of step with the broker's
+ * (OUT_OF_ORDER_SEQUENCE_NUMBER on every later send), and records the broker reported as written were
+ * missing from the topic.
+ */
 export function createDurableProducer(kafka: Kafka, opts: ProducerOptions): DurableProducer {
   const producer: Producer = kafka.producer({
-    idempotent: true,
+    idempotent: false,
     maxInFlightRequests: 1,
     createPartitioner: memoisedDefaultPartitioner,
     allowAutoTopicCreation: false,

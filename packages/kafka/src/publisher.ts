@@ -4,7 +4,7 @@
  * acknowledged (acks=-1) the request that carried the records; the caller acknowledges its own
  * upstream (an HJ 212 reply, an MQTT PUBACK) only after that.
  *
- * One request is in flight at a time (the idempotent producer allows one anyway); records arriving
+ * One request is in flight at a time (the durable producer allows one); records arriving
  * meanwhile wait and go out together in the next request, so the batch size adapts to the load. A
  * new batch waits at most `lingerMs` for company (0: the records of the same event-loop turn), or
  * goes at once when it reaches `batchMax` records or `batchMaxBytes`.
