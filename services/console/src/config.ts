@@ -64,6 +64,7 @@ export const Env = Type.Object({
     pattern: '^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$',
   }),
   OFFSITE_CONSOLE_SUBMISSION_REMIND_DAYS: Type.Integer({ minimum: 0, maximum: 24, default: 5 }),
+  OFFSITE_CONSOLE_TASK_ESCALATE_CITY_HOURS: Type.Integer({ minimum: 1, maximum: 2160, default: 72 }),
   OFFSITE_PG_URL: PgUrl(),
   OFFSITE_PG_SCHEMA: PgSchema(),
   OFFSITE_INFLUX_URL: Type.String({ format: 'uri' }),

@@ -95,6 +95,7 @@ const submissionCalendar = checkCalendar({
 const work = createRegulationWork({
   db: pool,
   submissionCalendar,
+  taskEscalationCityHours: env.OFFSITE_CONSOLE_TASK_ESCALATE_CITY_HOURS,
   connection,
   queuePrefix: env.OFFSITE_CONSOLE_QUEUE_PREFIX,
   publish: async (request) => {

@@ -1,6 +1,7 @@
 // The console's regulatory background work: complaint deadline reminders and the monthly report
 // reminder (one BullMQ queue, ./regulation/reminders.ts), districts' submission due-date reminders
-// (./submissions-reminders.ts), and outreach campaigns (a rate-limited BullMQ queue). The console renders each message and asks the alerter to deliver it
+// (./submissions-reminders.ts), the escalation of overdue complaint verification tasks
+// (./verification-escalations.ts), and outreach campaigns (a rate-limited BullMQ queue). The console renders each message and asks the alerter to deliver it
 // (message.request.v1): the alerter sends, with its channels, its provider limits and its
 // exactly-once claim. Message ids are deterministic, so a retried job repeats the same request and
 // the alerter sends it once.
@@ -20,6 +21,7 @@ import { maskAddress } from '@offsite/notify';
 import type { Logger } from '@offsite/runtime';
 import { createSubmissionReminders, type SubmissionReminders } from './submissions-reminders.js';
 import type { SubmissionCalendar } from './submissions-rules.js';
+import { createTaskEscalations, type TaskEscalations } from './verification-escalations.js';
 
 /** Hands a message request to the alerter (resolves once Kafka acknowledged it). */
 export type PublishMessage = (request: MessageRequestV1) => Promise<void>;
@@ -41,6 +43,8 @@ export interface RegulationWorkOptions {
   monthlyReportReminder?: boolean;
   /** The calendar of districts' submissions, for their due-date reminders. */
   submissionCalendar?: SubmissionCalendar;
+  /** Hours after its deadline at which an unresolved verification task reaches the city (default 72). */
+  taskEscalationCityHours?: number;
   logger: Logger;
   /** Called once per message handed to the alerter, or that could not be (metrics). */
   onMessage?: (kind: MessageKind, medium: 'email' | 'sms', result: 'requested' | 'failed') => void;
@@ -52,6 +56,8 @@ export interface RegulationWork {
   outreach: OutreachDispatcher;
   /** Due-date reminders of districts' submissions (hourly scheduler). */
   submissions: SubmissionReminders;
+  /** Escalation of overdue complaint verification tasks (scheduler every ten minutes). */
+  escalations: TaskEscalations;
   /** Starts both workers and upserts the monthly report scheduler. */
   start(): Promise<void>;
   /** Stops the workers (waiting for running jobs) and the queues, within `timeoutMs`. */
@@ -279,15 +285,27 @@ export function createRegulationWork(o: RegulationWorkOptions): RegulationWork {
     ...(o.now ? { now: o.now } : {}),
   });
 
+  const escalations = createTaskEscalations({
+    pool: o.db,
+    connection: o.connection,
+    prefix: o.queuePrefix,
+    deliver: out.toInspector,
+    logger: log,
+    ...(o.taskEscalationCityHours !== undefined ? { cityAfterHours: o.taskEscalationCityHours } : {}),
+    ...(o.now ? { now: o.now } : {}),
+  });
+
   return {
     reminders,
     outreach,
     submissions,
+    escalations,
     async start() {
       if (o.monthlyReportReminder ?? true) await reminders.scheduleMonthlyReportReminder();
       reminders.startWorker();
       outreach.startWorker();
       await submissions.start();
+      await escalations.start();
       log.info({ prefix: o.queuePrefix, outreachRate: o.outreachRate }, 'regulation workers started');
     },
     async close(timeoutMs = 15_000) {
@@ -297,6 +315,7 @@ export function createRegulationWork(o: RegulationWorkOptions): RegulationWork {
         reminders.close(left()),
         outreach.close(left()),
         submissions.close(left()),
+        escalations.close(left()),
       ]);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;

@@ -8,10 +8,10 @@
 // transaction, so a concurrent tick waits on the row and then finds it, a repeated tick finds it, and a
 // failed request rolls the row back for the next tick. Message ids are deterministic, so a request
 // repeated after a lost commit is sent once by the alerter.
-import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import type { ConnectionOptions } from 'bullmq';
 import { formatShanghai } from '@offsite/domain/calendar';
 import type { Logger } from '@offsite/runtime';
-import { closeWorkerAndQueue } from './regulation/queues.js';
+import { createScheduledTick } from './regulation/queues.js';
 import { transaction } from '@offsite/store';
 import type pg from 'pg';
 import {
@@ -89,9 +89,6 @@ export function createSubmissionReminders(o: SubmissionRemindersOptions): Submis
   const log = o.logger.child({ component: 'submission-reminders' });
   const cal = o.calendar ?? defaultSubmissionCalendar;
   const clock = o.now ?? (() => new Date());
-  const queueName = 'submission-reminders';
-  const queue = new Queue(queueName, { connection: o.connection, prefix: o.prefix });
-  let worker: Worker | null = null;
 
   async function remindDistrict(p: SubmissionPeriod, d: { id: string; name_zh: string }, now: Date) {
     return transaction(o.pool, async (c) => {
@@ -148,23 +145,14 @@ export function createSubmissionReminders(o: SubmissionRemindersOptions): Submis
     return done;
   }
 
-  return {
-    tick,
-    async start() {
-      await queue.upsertJobScheduler(
-        'submission-reminder',
-        o.schedule ?? { pattern: '5 * * * *', tz: 'Asia/Shanghai' },
-        { name: 'submission-reminder', data: {} },
-      );
-      worker ??= new Worker(queueName, async () => `reminded:${(await tick()).length}`, {
-        connection: o.connection,
-        prefix: o.prefix,
-        concurrency: 1,
-      });
-      worker.on('failed', (job, err) => log.warn({ jobId: job?.id, err }, 'submission reminder tick failed'));
-    },
-    async close(timeoutMs = 10_000) {
-      await closeWorkerAndQueue(worker, queue, timeoutMs, 'close submission reminders');
-    },
-  };
+  const ticker = createScheduledTick({
+    name: 'submission-reminders',
+    schedulerId: 'submission-reminder',
+    connection: o.connection,
+    prefix: o.prefix,
+    schedule: o.schedule ?? { pattern: '5 * * * *', tz: 'Asia/Shanghai' },
+    run: async () => `reminded:${(await tick()).length}`,
+    log,
+  });
+  return { tick, start: ticker.start, close: ticker.close };
 }

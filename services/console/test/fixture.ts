@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createInfluxClient, createInfluxWriter, ensureDatabase1x, toLine } from '@offsite/influx';
+import { addDays, shanghaiDate } from '@offsite/domain/calendar';
 import { importRegistry, runMigrations } from '@offsite/store';
 import { requireEnv, silentLogger } from '@offsite/testing';
 import type { FastifyInstance } from 'fastify';
@@ -556,4 +557,15 @@ export async function readTopic<T>(
       await admin.disconnect();
     },
   };
+}
+
+/** Puts enterprises on the positive list from 30 days ago (Asia/Shanghai), as the city would. */
+export async function listPositive(pool: pg.Pool, enterpriseIds: string[]): Promise<void> {
+  const from = addDays(shanghaiDate(Date.now()), -30);
+  for (const ent of enterpriseIds)
+    await pool.query(
+      `insert into positive_list_decisions (enterprise_id, action, reason, valid_from, decided_by)
+       values ($1, 'add', 'test', $2, 'supervisor')`,
+      [ent, from],
+    );
 }

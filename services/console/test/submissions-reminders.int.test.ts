@@ -4,77 +4,50 @@
 // district and period, whether two console instances tick at the same moment or one ticks again;
 // a district that submitted is not reminded, and nothing is reminded outside the window.
 import { randomBytes } from 'node:crypto';
-import { Queue } from 'bullmq';
-import { validateMessageRequestV1, type MessageRequestV1 } from '@offsite/contracts';
-import { createDurableProducer, createKafkaClient, type DurableProducer } from '@offsite/kafka';
 import { createSilentLogger } from '@offsite/runtime';
-import { requireEnv, silentLogger, until } from '@offsite/testing';
-import type { Kafka } from 'kafkajs';
-import { createRegulationSink, type PublishMessage } from '../src/regulation-work.js';
+import { until } from '@offsite/testing';
+import { createRegulationSink } from '../src/regulation-work.js';
 import { createSubmissionReminders, type SubmissionReminders } from '../src/submissions-reminders.js';
 import { submitSubmission } from '../src/submissions.js';
 import { defaultSubmissionCalendar } from '../src/submissions-rules.js';
 import type { Principal } from '../src/principal.js';
-import { createWorld, readTopic, type World } from './fixture.js';
+import { createWorld, type World } from './fixture.js';
+import { messageTopic, startTwo, type MessageTopic } from './message-topic.js';
 
-const topic = `test.console.submission-reminders.${randomBytes(4).toString('hex')}`;
 const prefix = `test-submissions-${randomBytes(4).toString('hex')}`;
-let kafka: Kafka;
-let producer: DurableProducer;
-let reader: Awaited<ReturnType<typeof readTopic<MessageRequestV1>>>;
+let t: MessageTopic;
 let w: World;
 let a: SubmissionReminders;
 let b: SubmissionReminders;
-let connection: { host: string; port: number; maxRetriesPerRequest: null };
-const publish: PublishMessage = async (r) => {
-  await producer.send(topic, [{ key: r.id, value: JSON.stringify(r) }]);
-};
 
 beforeAll(async () => {
-  kafka = createKafkaClient({
-    brokers: requireEnv('OFFSITE_KAFKA_BROKERS').split(','),
-    clientId: 'console-submission-reminders-int',
-    logger: silentLogger,
-  });
-  reader = await readTopic(kafka, topic, validateMessageRequestV1);
-  producer = createDurableProducer(kafka, { logger: silentLogger });
-  await producer.connect();
+  t = await messageTopic('submission-reminders');
   w = await createWorld();
-  const u = new URL(requireEnv('OFFSITE_REDIS_URL'));
-  connection = { host: u.hostname, port: Number(u.port || 6379), maxRetriesPerRequest: null };
   // Two console instances: each its own sink and scheduler over the same database, Redis prefix and topic.
   const instance = () =>
     createSubmissionReminders({
       pool: w.pool,
-      connection,
+      connection: t.connection,
       prefix,
-      toInspector: createRegulationSink({ db: w.pool, publish, logger: createSilentLogger() }).toInspector,
+      toInspector: createRegulationSink({ db: w.pool, publish: t.publish, logger: createSilentLogger() })
+        .toInspector,
       logger: createSilentLogger(),
       calendar: defaultSubmissionCalendar,
       // The scheduled ticks' clock: outside every reminder window (the test's ticks name their moment).
       now: () => new Date('2027-06-01T00:00:00Z'),
     });
-  a = instance();
-  b = instance();
-  await Promise.all([a.start(), b.start()]);
+  [a, b] = await startTwo(instance);
 });
 afterAll(async () => {
   await Promise.all([a?.close(), b?.close()]);
   await w?.close();
-  await reader?.close();
-  await producer?.disconnect();
+  await t?.close();
 });
 
 it('both instances keep one hourly scheduler', async () => {
-  const q = new Queue('submission-reminders', { connection, prefix });
-  try {
-    const schedulers = await q.getJobSchedulers();
-    expect(schedulers.map((s) => [s.key, s.pattern, s.tz])).toEqual([
-      ['submission-reminder', '5 * * * *', 'Asia/Shanghai'],
-    ]);
-  } finally {
-    await q.close();
-  }
+  expect(await t.schedulers('submission-reminders', prefix)).toEqual([
+    ['submission-reminder', '5 * * * *', 'Asia/Shanghai'],
+  ]);
 });
 
 it('reminds each district that has not submitted once, through the alerter, whatever the ticks', async () => {
@@ -113,8 +86,8 @@ it('reminds each district that has not submitted once, through the alerter, what
   ]);
   const officers = rows.rows.reduce((n, r) => n + Number(r.officers), 0);
   expect(officers).toBeGreaterThanOrEqual(2);
-  await until(async () => reader.records.length >= officers, 10_000, 'the reminders on the topic');
-  const sent = reader.records;
+  await until(async () => t.records.length >= officers, 10_000, 'the reminders on the topic');
+  const sent = t.records;
   expect(sent).toHaveLength(officers);
   expect(new Set(sent.map((m) => m.id)).size).toBe(officers);
   for (const m of sent) {

@@ -5,18 +5,20 @@
 // gets a bilingual field-named error and nothing is saved; every write is audited.
 import { addDays, shanghaiDate } from '@offsite/domain/calendar';
 import { upsertUser } from '../src/auth.js';
-import { createWorld, loginAs as login, PASSWORD, sendAs, type Session, type World } from './fixture.js';
+import {
+  createWorld,
+  listPositive,
+  loginAs as login,
+  PASSWORD,
+  sendAs,
+  type Session,
+  type World,
+} from './fixture.js';
 
 let w: World;
 beforeAll(async () => {
   w = await createWorld();
-  const from = addDays(shanghaiDate(Date.now()), -30);
-  for (const ent of ['ent-0001', 'ent-0002', 'ent-0003'])
-    await w.pool.query(
-      `insert into positive_list_decisions (enterprise_id, action, reason, valid_from, decided_by)
-       values ($1, 'add', 'test', $2, 'supervisor')`,
-      [ent, from],
-    );
+  await listPositive(w.pool, ['ent-0001', 'ent-0002', 'ent-0003']);
   for (const [username, district] of [
     ['insp-landong', 'dist-landong'],
     ['insp-lanxi', 'dist-lanxi'],
