@@ -80,6 +80,18 @@ export interface RulesConfig {
     minValidHours: number;
   };
   inconsistentAggregate: WindowRuleConfig & { maxRelativeDifference: number };
+  /**
+   * The year-to-date emission load against the permitted annual load (许可排放量, `annual-load.ts`): `ahead` of the
+   * permit pro rata (by more than `aheadMargin`, judged from day `aheadFromDay` of the year) opens a deviation of
+   * `aheadSeverity`; above the permit, `exceededSeverity`.
+   */
+  annualLoad: {
+    enabled: boolean;
+    aheadMargin: number;
+    aheadFromDay: number;
+    aheadSeverity: Severity;
+    exceededSeverity: Severity;
+  };
 }
 
 export interface EngineConfig {
@@ -210,6 +222,13 @@ export const defaultConfig: EngineConfig = {
       clearWindows: 1,
       severity: 'minor',
       maxRelativeDifference: 0.02,
+    },
+    annualLoad: {
+      enabled: true,
+      aheadMargin: 0,
+      aheadFromDay: 15,
+      aheadSeverity: 'minor',
+      exceededSeverity: 'major',
     },
   },
   overrides: { enterprises: {}, sites: {}, factors: {} },

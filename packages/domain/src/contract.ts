@@ -17,7 +17,8 @@ export type ContractRuleName =
   | 'abnormal-flag'
   | 'o2-near-ambient'
   | 'clustered-below-limit'
-  | 'inconsistent-aggregate';
+  | 'inconsistent-aggregate'
+  | 'annual-load';
 
 /** `deviation.v1` severity enum. */
 export type ContractSeverity = 'info' | 'low' | 'medium' | 'high' | 'critical';
@@ -39,6 +40,7 @@ const RULES: Readonly<Record<RuleName, ContractRuleName>> = {
   'o2-near-ambient': 'o2-near-ambient',
   'clustered-below-limit': 'clustered-below-limit',
   'inconsistent-aggregate': 'inconsistent-aggregate',
+  'annual-load': 'annual-load',
 };
 
 /** The contract rule a domain rule is published as (several domain rules map to `abnormal-flag`). */

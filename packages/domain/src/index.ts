@@ -17,3 +17,5 @@ export * from './roles.js';
 export * from './transmission.js';
 export * from './silent-device.js';
 export * from './loads.js';
+export * from './load-series.js';
+export * from './annual-load.js';

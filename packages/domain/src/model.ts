@@ -135,7 +135,8 @@ export type RuleName =
   | 'maintenance-overrun'
   | 'o2-near-ambient'
   | 'clustered-below-limit'
-  | 'inconsistent-aggregate';
+  | 'inconsistent-aggregate'
+  | 'annual-load';
 
 export interface AggregateOutput {
   type: 'aggregate';

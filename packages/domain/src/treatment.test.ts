@@ -353,6 +353,7 @@ describe('contract mapping and aggregate precision', () => {
       'o2-near-ambient',
       'clustered-below-limit',
       'inconsistent-aggregate',
+      'annual-load',
     ];
     const mapped = new Set<ContractRuleName>(domain.map(contractRuleOf));
     expect([...mapped].sort()).toEqual([...schema.properties.rule.enum].sort());

@@ -54,6 +54,7 @@ const RULES: Record<string, { zh: string; en: string }> = {
   'o2-near-ambient': { zh: '含氧量接近空气值', en: 'O2 near ambient' },
   'clustered-below-limit': { zh: '监测值贴近限值（平顶）', en: 'values clustered below the limit' },
   'inconsistent-aggregate': { zh: '折算/均值计算不一致', en: 'inconsistent aggregates' },
+  'annual-load': { zh: '年度排放量超许可排放量进度', en: 'annual emission load ahead of the permit' },
 };
 
 const FACTORS: Record<string, { zh: string; en: string }> = {

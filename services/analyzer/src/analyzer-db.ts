@@ -322,3 +322,34 @@ export async function upsertRatedEnergy(
     [meterId, ratedKwh, windowsUsed],
   );
 }
+
+/** The latest revision, state and (contract) severity of each of `ids` in the deviation log. */
+export async function deviationHeads(
+  db: Db,
+  ids: readonly string[],
+): Promise<Map<string, { revision: number; state: DeviationOutput['state']; severity: string }>> {
+  if (ids.length === 0) return new Map();
+  const res = await q<{ id: string; revision: number; state: DeviationOutput['state']; severity: string }>(
+    db,
+    'load deviation heads',
+    'select id, revision, state, severity from analyzer_deviations where id = any($1::text[])',
+    [ids],
+  );
+  return new Map(res.rows.map((r) => [r.id, { revision: r.revision, state: r.state, severity: r.severity }]));
+}
+
+/** Deviations of a domain rule still open whose window starts at `windowStart`: site, factor. */
+export async function openDeviationsOf(
+  db: Db,
+  domainRule: RuleName,
+  windowStart: number,
+): Promise<{ enterpriseId: string; siteId: string; factor: string }[]> {
+  const res = await q<{ enterprise_id: string; site_id: string; factor: string }>(
+    db,
+    'load open deviations',
+    `select enterprise_id, site_id, coalesce(factor, subject) as factor from analyzer_deviations
+      where domain_rule = $1 and window_start = $2 and state <> 'resolved'`,
+    [domainRule, new Date(windowStart).toISOString()],
+  );
+  return res.rows.map((r) => ({ enterpriseId: r.enterprise_id, siteId: r.site_id, factor: r.factor }));
+}

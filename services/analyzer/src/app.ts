@@ -12,7 +12,12 @@ import {
   type OutgoingMessage,
 } from '@offsite/kafka';
 import { withTimeout, type Logger } from '@offsite/runtime';
-import { loadRegistrySnapshot, startRegistryListener, type Listener } from '@offsite/store';
+import {
+  loadRegistrySnapshot,
+  startRegistryListener,
+  type Listener,
+  type RegistrySnapshot,
+} from '@offsite/store';
 import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import { aggregatePoint } from './aggregate-points.js';
@@ -25,6 +30,7 @@ import { registryViewFromSnapshot } from './registry-view.js';
 import { createReviewDecisionIntake } from './review-decisions.js';
 import { createScheduledJob, listenJobDone } from './schedule.js';
 import { runSilentDevicesJob } from './silent-devices.js';
+import { runAnnualLoadJob } from './annual-load-job.js';
 import { runStabilityJob } from './stability-job.js';
 
 export interface AnalyzerOptions {
@@ -63,6 +69,8 @@ export interface AnalyzerOptions {
   ratedEnergy: { intervalMs: number; lookbackDays: number; minKwh: number };
   /** Registered devices that never reported, judged offline by wall clock (`silent-devices.ts`); default off. */
   silentDevices?: { intervalMs: number };
+  /** Year-to-date emission loads against the permitted annual loads (`annual-load-job.ts`); default off. */
+  annualLoad?: { intervalMs: number };
   /**
    * Lease of a scheduled job's round (default 60 s, renewed while it runs): each period of the stability
    * and rated-energy schedules runs in one instance; another takes over a period whose holder died once
@@ -91,6 +99,7 @@ export interface Analyzer {
   runStability(): Promise<void>;
   runRatedEnergy(): Promise<void>;
   runSilentDevices(): Promise<void>;
+  runAnnualLoad(): Promise<void>;
   /** The derived rated energies the engines use now (meter id → kWh per window). */
   ratedEnergy(): ReadonlyMap<string, number>;
   /** This instance's id in `analyzer_job_leases`. */
@@ -236,24 +245,52 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
     },
   });
 
-  const silentJob = createScheduledJob({
-    ...jobs,
-    name: 'silent-devices',
-    intervalMs: opts.silentDevices?.intervalMs ?? 0,
-    async run() {
-      await runSilentDevicesJob(
+  /** A round over the registry as it is now that leaves nothing for the other instances to refresh. */
+  const registryRound = (
+    name: string,
+    intervalMs: number,
+    round: (snapshot: RegistrySnapshot, now: number) => Promise<unknown>,
+    phaseMs?: number,
+  ) =>
+    createScheduledJob({
+      ...jobs,
+      name,
+      intervalMs,
+      ...(phaseMs !== undefined ? { phaseMs } : {}),
+      async run() {
+        await round(await loadRegistrySnapshot(opts.pool), clock());
+        return false;
+      },
+    });
+
+  const silentJob = registryRound('silent-devices', opts.silentDevices?.intervalMs ?? 0, (snapshot, now) =>
+    runSilentDevicesJob(
+      { db: opts.pool, engineConfig: opts.engineConfig, emit: sendDeviations, logger: opts.logger },
+      snapshot,
+      now,
+    ),
+  );
+
+  const annualLoadJob = registryRound(
+    'annual-load',
+    opts.annualLoad?.intervalMs ?? 0,
+    (snapshot, now) =>
+      runAnnualLoadJob(
         {
           db: opts.pool,
+          query: opts.query,
+          bucket: opts.bucket,
           engineConfig: opts.engineConfig,
+          allowedLatenessMs: opts.allowedLatenessMs,
           emit: sendDeviations,
           logger: opts.logger,
         },
-        await loadRegistrySnapshot(opts.pool),
-        clock(),
-      );
-      return false;
-    },
-  });
+        snapshot,
+        now,
+      ),
+    // The last whole hour's aggregates close once the watermark passed it (as for the stability round).
+    opts.allowedLatenessMs + 120_000,
+  );
 
   return {
     processor,
@@ -263,6 +300,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
     runStability: () => stabilityJob.runNow(),
     runRatedEnergy: () => ratedJob.runNow(),
     runSilentDevices: () => silentJob.runNow(),
+    runAnnualLoad: () => annualLoadJob.runNow(),
     isRunning: () => consumerHealthy && (consumer?.isRunning() ?? false),
     async start() {
       await producer.connect();
@@ -374,6 +412,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
       ratedJob.start();
       stabilityJob.start();
       silentJob.start();
+      annualLoadJob.start();
     },
     async stop() {
       stopping = true;
@@ -386,6 +425,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
         ratedJob.stop(stopDeadlineMs),
         stabilityJob.stop(stopDeadlineMs),
         silentJob.stop(stopDeadlineMs),
+        annualLoadJob.stop(stopDeadlineMs),
       ]);
       await withTimeout(
         Promise.all([consumer?.stop(), reviewConsumer?.stop()]),

@@ -62,6 +62,11 @@ export const AnalyzerEnv = Type.Object({
    * wall-clock tick is off (replays of historical data judge event time only, and such a device has none).
    */
   OFFSITE_ANALYZER_SILENT_DEVICES_INTERVAL_MS: Type.Integer({ minimum: 0, default: 60_000 }),
+  /**
+   * How often the year-to-date emission loads are judged against the permitted annual loads (0 disables; off as
+   * well when the wall-clock tick is off). Each round reads the year's hourly data of every permitted outlet.
+   */
+  OFFSITE_ANALYZER_ANNUAL_LOAD_INTERVAL_MS: Type.Integer({ minimum: 0, default: 3_600_000 }),
   /** Rated window energy derivation for unconfigured meters: how often (0 disables), lookback, floor. */
   OFFSITE_ANALYZER_RATED_ENERGY_INTERVAL_MS: Type.Integer({ minimum: 0, default: 21_600_000 }),
   OFFSITE_ANALYZER_RATED_ENERGY_LOOKBACK_DAYS: Type.Integer({ minimum: 1, maximum: 3660, default: 60 }),

@@ -36,7 +36,14 @@ const SUMMARIES: Record<RuleName, string> & Record<string, string> = {
   'o2-near-ambient': 'O2 near ambient while pollutants are reported',
   'clustered-below-limit': 'hourly means clustered just below the limit',
   'inconsistent-aggregate': 'reported aggregate differs from the recomputed one',
+  'annual-load': 'year-to-date load ahead of the permitted annual load pro rata',
 };
+
+/** The annual-load figures: year-to-date, pro-rata share and permit in kg, as of a Shanghai time. */
+function annualLoadFigures(e: Record<string, unknown>): string {
+  const kg = (v: unknown) => (typeof v === 'number' ? `${v} kg` : '–');
+  return ` (${kg(e.ytdKg)} by ${String(e.asOfText)} Asia/Shanghai; pro rata ${kg(e.proRataKg)}; permit ${kg(e.permitKg)})`;
+}
 
 /** Values of the windows that triggered the deviation (hourly/daily means with their limit). */
 function evidenceValues(d: DeviationOutput): EvidenceValue[] {
@@ -66,10 +73,12 @@ function evidenceValues(d: DeviationOutput): EvidenceValue[] {
 }
 
 function summary(d: DeviationOutput): string {
-  const what = SUMMARIES[d.rule];
+  const exceeded = d.rule === 'annual-load' && d.evidence.state === 'exceeded';
+  const what = exceeded ? 'year-to-date load above the permitted annual load' : SUMMARIES[d.rule];
   const where = d.factor ? `${d.siteId} ${d.factor}` : `${d.siteId} ${d.subject}`;
   const retracted = d.evidence.retracted === true ? ' (retracted: later data no longer support it)' : '';
-  return `${what}: ${where}${retracted}`;
+  const figures = d.rule === 'annual-load' ? annualLoadFigures(d.evidence) : '';
+  return `${what}: ${where}${figures}${retracted}`;
 }
 
 /**

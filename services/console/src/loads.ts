@@ -3,25 +3,21 @@
  * mass unit (mg/m³, mg/L…): `GET /api/data/loads` and its exports `/api/data/loads.xlsx` / `.csv`.
  *
  * The computation is `@offsite/domain`'s (loads.ts: concentration × flow → kg, invalid hours excluded and counted,
- * the logger's `Cou` as a recalculation check). Inputs from InfluxDB, the same series the data browser reads:
- * - the analyzer's hourly aggregates (`aggregate`, interval `hour`): each factor's measured hourly mean and its
- *   validity, the flow factor's (`a00000` gas, `w00000` water) hourly mean flow rate;
- * - the loggers' hourly data (`emission`, interval `hour`, CN 2061): the flow's `Cou` (m³, the hour's volume,
- *   preferred to the mean rate) and each pollutant's `Cou` (kg), valid when flagged `N`; the flow rate's `unit`.
+ * the logger's `Cou` as a recalculation check; load-series.ts: the hours from the InfluxDB series). Inputs are the
+ * series the data browser reads: the analyzer's hourly aggregates and the loggers' hourly data of the outlet.
  * Scope and the outlet are resolved as in the data browser; a range without any of these gets NO_DATA by field.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import {
   DEFAULT_LOAD_TOLERANCE,
+  FLOW_FACTOR,
   hasLoadUnit,
-  hourFlowVolume,
-  hourLoad,
   loadTotals,
+  outletHourLoads,
   sumLoads,
-  type HourValue,
   type LoadTotal,
 } from '@offsite/domain';
-import { browseQuery, type InfluxQLSeries } from '@offsite/influx';
+import { browseQuery } from '@offsite/influx';
 import type { Queryable } from '@offsite/store';
 import { BrowseParams, fieldError, influxRunner, resolveSite } from './data-browser.js';
 import { factorZh, shanghaiText, type ExportTable } from './data-export.js';
@@ -38,7 +34,6 @@ export const MAX_LOAD_RANGE_DAYS: Readonly<Record<LoadGranularityParam, number>>
   day: 366,
   month: 366,
 };
-const FLOW_FACTOR: Record<'gas' | 'water', string> = { gas: 'a00000', water: 'w00000' };
 const G_ZH: Record<LoadGranularityParam, string> = { hour: '小时', day: '日', month: '月' };
 
 /** The data browser's parameters with the load granularities and without a device. */
@@ -73,39 +68,6 @@ export interface LoadsResult {
 
 const iso = (t: number) => new Date(t).toISOString();
 const asRow = (t: LoadTotal): LoadRow => ({ ...t, start: iso(t.start), end: iso(t.end) });
-const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-
-/** factor → hour start → value, from the aggregate series. */
-function hourlyMeans(series: readonly InfluxQLSeries[]): Map<string, Map<number, HourValue>> {
-  const out = new Map<string, Map<number, HourValue>>();
-  for (const s of series) {
-    const f = s.tags.factor ?? '';
-    const m = out.get(f) ?? new Map<number, HourValue>();
-    out.set(f, m);
-    for (const r of s.rows) m.set(Number(r.time), { value: num(r.value), valid: r.valid === true });
-  }
-  return out;
-}
-
-/** factor → hour start → the logger's `Cou` (valid when flagged `N`), and each factor's unit as sent. */
-function hourlyCou(series: readonly InfluxQLSeries[]): {
-  cou: Map<string, Map<number, HourValue>>;
-  units: Map<string, string>;
-} {
-  const cou = new Map<string, Map<number, HourValue>>();
-  const units = new Map<string, string>();
-  for (const s of series) {
-    const f = s.tags.factor ?? '';
-    const m = cou.get(f) ?? new Map<number, HourValue>();
-    cou.set(f, m);
-    for (const r of s.rows) {
-      if (typeof r.unit === 'string' && !units.has(f)) units.set(f, r.unit);
-      const v = num(r.Cou);
-      if (v !== null) m.set(Number(r.time), { value: v, valid: (r.flag ?? 'N') === 'N' });
-    }
-  }
-  return { cou, units };
-}
 
 export async function emissionLoads(
   db: Queryable,
@@ -156,53 +118,20 @@ export async function emissionLoads(
     run(browseQuery(src.aggregateMeasurement, where, from, to)),
     run(browseQuery(src.emissionMeasurement, where, from, to)),
   ]);
-  const means = hourlyMeans(aggs);
-  const { cou, units } = hourlyCou(hourly);
-  const flowMean = means.get(flowFactor);
-  const flowCou = cou.get(flowFactor);
-  const flowAt = (h: number) => {
-    const c = flowCou?.get(h);
-    const m = flowMean?.get(h);
-    return hourFlowVolume({
-      ...(c ? { cou: c } : {}),
-      ...(m ? { mean: { ...m, unit: units.get(flowFactor) ?? null } } : {}),
-    });
-  };
-  let any = false;
-  const factors = pollutants.map(({ factor, unit, annual_kg }) => {
-    const conc = means.get(factor) ?? new Map<number, HourValue>();
-    const rep = cou.get(factor) ?? new Map<number, HourValue>();
-    const starts = new Set([
-      ...conc.keys(),
-      ...rep.keys(),
-      ...(flowMean?.keys() ?? []),
-      ...(flowCou?.keys() ?? []),
-    ]);
-    if (conc.size > 0 || rep.size > 0) any = true;
-    const hours = [...starts]
-      .sort((a, b) => a - b)
-      .map((h) => {
-        const c = conc.get(h);
-        const f = flowAt(h);
-        const r = rep.get(h);
-        return hourLoad(
-          {
-            start: h,
-            ...(c ? { concentration: c } : {}),
-            ...(f ? { flowM3: f } : {}),
-            ...(r ? { reported: r } : {}),
-          },
-          unit,
-        );
-      });
-    return {
-      factor,
-      concentrationUnit: unit,
-      annualLoadKg: annual_kg,
-      rows: loadTotals(hours, q.granularity, from.getTime(), to.getTime(), tolerance).map(asRow),
-      total: asRow(sumLoads(hours, from.getTime(), to.getTime(), tolerance)),
-    };
-  });
+  const hours = outletHourLoads(
+    aggs,
+    hourly,
+    flowFactor,
+    pollutants.map((r) => ({ factor: r.factor, concentrationUnit: r.unit })),
+  );
+  const factors = hours.map((f, i) => ({
+    factor: f.factor,
+    concentrationUnit: f.concentrationUnit,
+    annualLoadKg: pollutants[i]!.annual_kg,
+    rows: loadTotals(f.hours, q.granularity, from.getTime(), to.getTime(), tolerance).map(asRow),
+    total: asRow(sumLoads(f.hours, from.getTime(), to.getTime(), tolerance)),
+  }));
+  const any = hours.some((f) => f.seen);
   if (!any)
     throw new ConsoleError(
       'NO_DATA',

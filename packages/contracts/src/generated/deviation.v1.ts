@@ -24,7 +24,8 @@ export interface DeviationV1 {
     | 'abnormal-flag'
     | 'o2-near-ambient'
     | 'clustered-below-limit'
-    | 'inconsistent-aggregate';
+    | 'inconsistent-aggregate'
+    | 'annual-load';
   state: 'opened' | 'updated' | 'resolved';
   /**
    * Starts at 1 when opened and increases with every event of this deviation.

@@ -45,7 +45,8 @@ export const deviationV1Schema = {
         "abnormal-flag",
         "o2-near-ambient",
         "clustered-below-limit",
-        "inconsistent-aggregate"
+        "inconsistent-aggregate",
+        "annual-load"
       ]
     },
     "state": {

@@ -21,6 +21,7 @@ export const RULES: Names = {
   'o2-near-ambient': ['氧含量接近空气', 'O₂ near ambient air'],
   'clustered-below-limit': ['贴线排放', 'Clustered just below the limit'],
   'inconsistent-aggregate': ['数据不一致', 'Inconsistent aggregate'],
+  'annual-load': ['排放量超许可', 'Annual load over the permit'],
 };
 
 /** HJ 212-2017 pollutant / parameter codes (design/domain-rules.md §1 and the registry's limits). */
@@ -247,7 +248,14 @@ const FINDINGS: Readonly<Record<string, string>> = {
   'o2-near-ambient': '报送污染物数据时氧含量接近空气',
   'clustered-below-limit': '小时均值集中在限值以下附近',
   'inconsistent-aggregate': '上报的统计值与重新计算值不一致',
+  'annual-load': '年度累计排放量超过许可排放量的时间进度',
 };
+
+/** The annual-load figures in Chinese: year-to-date, pro-rata share and permit (kg), as of a Beijing time. */
+function annualLoadFigures(p: Record<string, unknown>): string {
+  const kg = (v: unknown) => (typeof v === 'number' ? `${v} kg` : '—');
+  return `（截至 ${String(p.asOfText)} 累计 ${kg(p.ytdKg)}，按时间进度 ${kg(p.proRataKg)}，许可排放量 ${kg(p.permitKg)}）`;
+}
 
 interface EvidenceView {
   summary?: string;
@@ -269,12 +277,20 @@ export function evidenceSummary(c: {
   const ev = c.evidence ?? {};
   if (lang.value === 'en') return ev.summary ?? ruleName(c.rule);
   const domainRule = typeof ev.params?.domainRule === 'string' ? ev.params.domainRule : c.rule;
-  const finding = FINDINGS[domainRule] ?? ruleName(c.rule);
+  const annual = domainRule === 'annual-load' ? (ev.params ?? {}) : null;
+  const finding =
+    annual?.state === 'exceeded'
+      ? '年度累计排放量超过许可排放量'
+      : (FINDINGS[domainRule] ?? ruleName(c.rule));
   const where = [c.siteId, factorName(c.factor)].filter(Boolean).join(' ');
   const worst = (ev.values ?? [])
     .filter((v) => typeof v.limit === 'number')
     .reduce<{ value: number; limit?: number } | null>((m, v) => (m && m.value >= v.value ? m : v), null);
-  const numbers = worst ? `（最高 ${worst.value}，限值 ${worst.limit}）` : '';
+  const numbers = annual
+    ? annualLoadFigures(annual)
+    : worst
+      ? `（最高 ${worst.value}，限值 ${worst.limit}）`
+      : '';
   const retracted = ev.params?.retracted === true ? '（已撤回：后续数据不再支持）' : '';
   return `${finding}：${where}${numbers}${retracted}`;
 }

@@ -1,0 +1,113 @@
+// The hours of emission loads (loads.ts) of one outlet from the InfluxDB series both the console's loads page and
+// the analyzer's annual-load round read (plain data, no client here):
+// - the analyzer's hourly aggregates (`aggregate`, interval `hour`): each factor's measured hourly mean and its
+//   validity, the flow factor's hourly mean flow rate;
+// - the loggers' hourly data (`emission`, interval `hour`, CN 2061): the flow's `Cou` (m³, the hour's volume,
+//   preferred to the mean rate) and each pollutant's `Cou` (kg), valid when flagged `N`; the flow rate's `unit`.
+import { hourFlowVolume, hourLoad, type HourLoad, type HourValue } from './loads.js';
+
+/** One series of an InfluxQL answer: its tags (`factor` used here) and its rows (`time` in epoch ms). */
+export interface LoadSeries {
+  tags: Readonly<Record<string, string | undefined>>;
+  rows: readonly Readonly<Record<string, unknown>>[];
+}
+
+/** The gas and water flow factors (HJ 212-2017). */
+export const FLOW_FACTOR: Readonly<Record<'gas' | 'water', string>> = Object.freeze({
+  gas: 'a00000',
+  water: 'w00000',
+});
+
+const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** factor → hour start → value, from the aggregate series. */
+function hourlyMeans(series: readonly LoadSeries[]): Map<string, Map<number, HourValue>> {
+  const out = new Map<string, Map<number, HourValue>>();
+  for (const s of series) {
+    const f = s.tags.factor ?? '';
+    const m = out.get(f) ?? new Map<number, HourValue>();
+    out.set(f, m);
+    for (const r of s.rows) m.set(Number(r.time), { value: num(r.value), valid: r.valid === true });
+  }
+  return out;
+}
+
+/** factor → hour start → the logger's `Cou` (valid when flagged `N`), and each factor's unit as sent. */
+function hourlyCou(series: readonly LoadSeries[]): {
+  cou: Map<string, Map<number, HourValue>>;
+  units: Map<string, string>;
+} {
+  const cou = new Map<string, Map<number, HourValue>>();
+  const units = new Map<string, string>();
+  for (const s of series) {
+    const f = s.tags.factor ?? '';
+    const m = cou.get(f) ?? new Map<number, HourValue>();
+    cou.set(f, m);
+    for (const r of s.rows) {
+      if (typeof r.unit === 'string' && !units.has(f)) units.set(f, r.unit);
+      const v = num(r.Cou);
+      if (v !== null) m.set(Number(r.time), { value: v, valid: (r.flag ?? 'N') === 'N' });
+    }
+  }
+  return { cou, units };
+}
+
+export interface FactorHours {
+  factor: string;
+  concentrationUnit: string;
+  /** Every hour with any input, in order. */
+  hours: HourLoad[];
+  /** The factor has a concentration or a reported load in the series (not only flow). */
+  seen: boolean;
+}
+
+/**
+ * The hourly loads of each factor (`concentrationUnit` a mass unit: `hasLoadUnit`) of one outlet, from its hourly
+ * aggregate series and its loggers' hourly series over the same range.
+ */
+export function outletHourLoads(
+  aggregates: readonly LoadSeries[],
+  hourly: readonly LoadSeries[],
+  flowFactor: string,
+  factors: readonly { factor: string; concentrationUnit: string }[],
+): FactorHours[] {
+  const means = hourlyMeans(aggregates);
+  const { cou, units } = hourlyCou(hourly);
+  const flowMean = means.get(flowFactor);
+  const flowCou = cou.get(flowFactor);
+  const flowAt = (h: number) => {
+    const c = flowCou?.get(h);
+    const m = flowMean?.get(h);
+    return hourFlowVolume({
+      ...(c ? { cou: c } : {}),
+      ...(m ? { mean: { ...m, unit: units.get(flowFactor) ?? null } } : {}),
+    });
+  };
+  return factors.map(({ factor, concentrationUnit }) => {
+    const conc = means.get(factor) ?? new Map<number, HourValue>();
+    const rep = cou.get(factor) ?? new Map<number, HourValue>();
+    const starts = new Set([
+      ...conc.keys(),
+      ...rep.keys(),
+      ...(flowMean?.keys() ?? []),
+      ...(flowCou?.keys() ?? []),
+    ]);
+    const hours = [...starts]
+      .sort((a, b) => a - b)
+      .map((h) => {
+        const c = conc.get(h);
+        const f = flowAt(h);
+        const r = rep.get(h);
+        return hourLoad(
+          {
+            start: h,
+            ...(c ? { concentration: c } : {}),
+            ...(f ? { flowM3: f } : {}),
+            ...(r ? { reported: r } : {}),
+          },
+          concentrationUnit,
+        );
+      });
+    return { factor, concentrationUnit, hours, seen: conc.size > 0 || rep.size > 0 };
+  });
+}

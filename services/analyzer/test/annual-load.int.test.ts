@@ -1,0 +1,163 @@
+// The annual-load round on the real servers: two analyzers with a short annual-load schedule judge the permitted
+// annual COD load (许可排放量) of ent-0003's water outlet from hourly data seeded in InfluxDB (the analyzer's hourly
+// aggregates and the logger's 2061 data, as the console's loads page reads them). Running ahead of the permit pro
+// rata opens one warning deviation (deviation.v1 and the deviation log) however many rounds either instance runs;
+// more data past the permit make the same deviation's revision 2, an exceedance.
+import type { DeviationV1 } from '@offsite/contracts';
+import { annualLoadDeviationId } from '@offsite/domain';
+import { toLine } from '@offsite/influx';
+import { createMemoryLogger, type MemoryLogger } from '@offsite/runtime';
+import { until } from '@offsite/testing';
+import type { Consumer, Kafka } from 'kafkajs';
+import type pg from 'pg';
+import { createAnalyzer, type Analyzer } from '../src/app.js';
+import {
+  closeTestServers,
+  jobTestAnalyzerOptions,
+  openTestServers,
+  testResources,
+  type TestServers,
+} from './resources.js';
+
+const HOUR = 3_600_000;
+const YEAR = Date.parse('2026-01-01T00:00:00+08:00');
+// Judged as of 1 February 00:00 (+08): 744 of 8,760 hours elapsed; a permit of 876 kg → pro rata 74.4 kg.
+const AS_OF = Date.parse('2026-02-01T00:00:00+08:00');
+const NOW = AS_OF + 10 * 60_000 + 30_000; // past the allowed lateness (10 min)
+const OUTLET = { ent: 'ent-0003', site: 'out-0003-w1', mn: '99010301WW00030000000001' };
+const res = testResources('annual');
+const { suffix, deviationTopic } = res;
+
+let servers: TestServers;
+let kafka: Kafka;
+let pool: pg.Pool;
+let collector: Consumer;
+const analyzers: Analyzer[] = [];
+const logs: MemoryLogger[] = [];
+const events: DeviationV1[] = [];
+
+/** Hours of COD `mgL` mg/L at 100 m³ (flow `Cou`) from hour `from` of the year: mgL × 0.1 kg each. */
+async function seedHours(from: number, count: number, mgL: number): Promise<void> {
+  const lines: string[] = [];
+  for (let h = from; h < from + count; h++) {
+    const timeSeconds = (YEAR + h * HOUR) / 1000;
+    lines.push(
+      toLine({
+        measurement: 'aggregate',
+        tags: { enterprise: OUTLET.ent, site: OUTLET.site, factor: 'w01018', interval: 'hour' },
+        fields: { value: mgL, valid: true, flag: 'N', coverage: 1 },
+        timeSeconds,
+      }),
+      toLine({
+        measurement: 'emission',
+        tags: {
+          enterprise: OUTLET.ent,
+          site: OUTLET.site,
+          device: OUTLET.mn,
+          factor: 'w00000',
+          interval: 'hour',
+        },
+        fields: { Avg: 100, Cou: 100, flag: 'N', unit: 'm3/h' },
+        timeSeconds,
+      }),
+    );
+  }
+  await servers.writer.write(lines);
+}
+
+/** The rounds of the annual-load job each instance finished, as `owner@period`. */
+const rounds = () =>
+  logs.flatMap((l) =>
+    l.entries
+      .filter((e) => e.message === 'scheduled job round done' && e.fields.job === 'annual-load')
+      .map((e) => String(e.fields.period)),
+  );
+
+beforeAll(async () => {
+  servers = await openTestServers(res, 'analyzer-annual-int');
+  ({ kafka, pool } = servers);
+  await pool.query(
+    `update permit_limits set annual_load_kg = 876 where outlet_id = $1 and factor_code = 'w01018'`,
+    [OUTLET.site],
+  );
+  collector = kafka.consumer({ groupId: `test-collector-${suffix}` });
+  await collector.connect();
+  await collector.subscribe({ topics: [deviationTopic], fromBeginning: true });
+  await collector.run({
+    eachMessage: async ({ message }) =>
+      void events.push(JSON.parse(message.value!.toString()) as DeviationV1),
+  });
+  for (let i = 0; i < 2; i++) {
+    const logger = createMemoryLogger();
+    logs.push(logger);
+    analyzers.push(
+      await createAnalyzer({
+        ...jobTestAnalyzerOptions(res, servers, 'annual'),
+        annualLoad: { intervalMs: 1_000 },
+        jobLeaseMs: 5_000,
+        logger,
+        clock: () => NOW,
+      }),
+    );
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await analyzers[1]?.stop();
+  await closeTestServers(res, servers, analyzers[0], collector);
+});
+
+test('ahead of the permit pro rata → one warning across two instances; past the permit → its revision 2', async () => {
+  // 700 valid hours at 0.1 mg/L × 100 m³ = 7 kg: within the share.
+  await seedHours(0, 700, 0.1);
+  await Promise.all(analyzers.map((a) => a.start()));
+  await until(() => rounds().length >= 3, 60_000, 'three annual-load rounds');
+  expect(events).toEqual([]);
+
+  // 20 more hours at 250 mg/L (25 kg each): 7 + 500 = 507 kg, more than the 74.4 kg share, below 876 kg.
+  await seedHours(700, 20, 250);
+  await until(() => events.length >= 1, 30_000, 'the warning');
+  const seen = rounds().length;
+  await until(() => rounds().length >= seen + 4, 60_000, 'four more rounds');
+  const id = annualLoadDeviationId(OUTLET.ent, OUTLET.site, 'w01018', AS_OF);
+  expect(events).toHaveLength(1);
+  const warning = events[0]!;
+  expect(warning).toMatchObject({
+    id,
+    rule: 'annual-load',
+    state: 'opened',
+    revision: 1,
+    severity: 'medium',
+    enterpriseId: OUTLET.ent,
+    siteId: OUTLET.site,
+    factor: 'w01018',
+    windowStart: new Date(YEAR).toISOString(),
+  });
+  expect(warning.evidence.params).toMatchObject({
+    state: 'ahead',
+    ytdKg: 507,
+    permitKg: 876,
+    proRataKg: 74.4,
+    asOfText: '2026-02-01 00:00',
+    validHours: 720,
+    missingHours: 24,
+  });
+  expect(warning.evidence.summary).toBe(
+    'year-to-date load ahead of the permitted annual load pro rata: out-0003-w1 w01018 (507 kg by 2026-02-01 00:00 Asia/Shanghai; pro rata 74.4 kg; permit 876 kg)',
+  );
+  // Every period ran once between the two instances.
+  expect(new Set(rounds()).size).toBe(rounds().length);
+
+  // 4 more hours at 1,000 mg/L (100 kg each): 907 kg > 876 kg.
+  await seedHours(720, 4, 1000);
+  await until(() => events.length >= 2, 30_000, 'the exceedance');
+  const again = rounds().length;
+  await until(() => rounds().length >= again + 4, 60_000, 'four more rounds');
+  expect(events).toHaveLength(2);
+  expect(events[1]).toMatchObject({ id, state: 'updated', revision: 2, severity: 'high' });
+  expect(events[1]!.evidence.params).toMatchObject({ state: 'exceeded', ytdKg: 907 });
+  const log = await pool.query('select revision, state, severity from analyzer_deviations where id = $1', [
+    id,
+  ]);
+  expect(log.rows).toEqual([{ revision: 2, state: 'updated', severity: 'high' }]);
+});
