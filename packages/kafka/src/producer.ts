@@ -64,13 +64,43 @@ export const memoisedDefaultPartitioner: ICustomPartitioner = () => {
  * after a partition leader was killed, its sequence numbers fell out of step with the broker's
  * (OUT_OF_ORDER_SEQUENCE_NUMBER on every later send), and records the broker reported as written were
  * missing from the topic.
+ *
+ * KafkaJS makes one attempt per send, and a failed send is retried here as a whole. KafkaJS's own retry
+ * re-sends only to the brokers that have not answered within the same send, with the partitions each
+ * leads by then: the records of a partition whose leader died and whose leadership moved to a broker that
+ * had already answered are never sent, and the send resolves as if they were (kafkajs#1303; the chaos
+ * run lost meter readings so at a broker's kill -9).
  */
+/** Retries of a failed send (each a whole new KafkaJS send), as many as KafkaJS's producer default. */
+export const SEND_RETRIES = 5;
+
+/**
+ * `send` again, whole, after a failure KafkaJS calls retriable (with one attempt per KafkaJS send, such a
+ * failure arrives as `KafkaJSNumberOfRetriesExceeded`), up to SEND_RETRIES times, waiting 200 ms, 400 ms,
+ * … at most 5 s between attempts (KafkaJS has refreshed the metadata by then). Other errors at once.
+ */
+export async function wholeSendRetried<T>(
+  send: () => Promise<T>,
+  wait: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await send();
+    } catch (err) {
+      if (attempt >= SEND_RETRIES || (err as Error | undefined)?.name !== 'KafkaJSNumberOfRetriesExceeded')
+        throw err;
+      await wait(Math.min(5_000, 200 * 2 ** attempt));
+    }
+  }
+}
+
 export function createDurableProducer(kafka: Kafka, opts: ProducerOptions): DurableProducer {
   const producer: Producer = kafka.producer({
     idempotent: false,
     maxInFlightRequests: 1,
     createPartitioner: memoisedDefaultPartitioner,
     allowAutoTopicCreation: false,
+    retry: { retries: 0 },
   });
   const { CompressionTypes } = kafkajs();
   const compression = opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
@@ -90,13 +120,17 @@ export function createDurableProducer(kafka: Kafka, opts: ProducerOptions): Dura
     connect: () => producer.connect(),
     disconnect: () => producer.disconnect(),
     send: (topic, messages) =>
-      producer.send({ topic, acks: -1, timeout, compression, messages: messages.map(toKafka) }),
+      wholeSendRetried(() =>
+        producer.send({ topic, acks: -1, timeout, compression, messages: messages.map(toKafka) }),
+      ),
     sendBatch: (batches) =>
-      producer.sendBatch({
-        acks: -1,
-        timeout,
-        compression,
-        topicMessages: batches.map((b) => ({ topic: b.topic, messages: b.messages.map(toKafka) })),
-      }),
+      wholeSendRetried(() =>
+        producer.sendBatch({
+          acks: -1,
+          timeout,
+          compression,
+          topicMessages: batches.map((b) => ({ topic: b.topic, messages: b.messages.map(toKafka) })),
+        }),
+      ),
   };
 }
