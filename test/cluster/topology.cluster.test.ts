@@ -11,7 +11,7 @@ import { redisConnectionOptions } from '@offsite/runtime';
 import { requireEnv, silentLogger, until } from '@offsite/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { cluster } from '../support/cluster.js';
+import { cluster, enableHaproxyServers, waitKafkaSettled, waitServicePortsFree } from '../support/cluster.js';
 
 const brokers = requireEnv('OFFSITE_KAFKA_BROKERS').split(',');
 const tag = randomUUID().slice(0, 8);
@@ -21,6 +21,8 @@ describe('Kafka: 3 brokers, 3 controllers, replication 3, min.insync.replicas 2'
     const kafka = createKafkaClient({ brokers, clientId: `cluster-test-${tag}`, logger: silentLogger });
     const admin = kafka.admin();
     await admin.connect();
+    // The topics `cluster up` created: led, all replicas in sync, and every broker agreeing on that.
+    await waitKafkaSettled(['telemetry.v1', 'hj212.raw.v1', 'deviation.v1', 'telemetry.dlq.v1']);
     const meta = await admin.fetchTopicMetadata({ topics: ['telemetry.v1', 'hj212.raw.v1', 'deviation.v1'] });
     const counts = Object.fromEntries(meta.topics.map((t) => [t.name, t.partitions.length]));
     expect(counts).toEqual({ 'telemetry.v1': 12, 'hj212.raw.v1': 12, 'deviation.v1': 6 });
@@ -71,6 +73,13 @@ describe('Kafka: 3 brokers, 3 controllers, replication 3, min.insync.replicas 2'
     };
     await send(100);
     await cluster('kill', victim);
+    // Sends over every broker's partitions while the dead leader's partitions move to the others (which
+    // answer the same sends): where KafkaJS's own produce retry dropped records (createDurableProducer).
+    const leaderOf0Now = async () =>
+      (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.find(
+        (p) => p.partitionId === 0,
+      )!.leader;
+    while ((await leaderOf0Now()) === leaderOf0) await send(30);
     await send(100);
     await cluster('start', victim);
     await send(100);
@@ -203,8 +212,15 @@ describe('Postgres: a primary and a streaming replica', () => {
 describe('HAProxy: gateways over TCP with PROXY v2, consoles over HTTP', () => {
   const csv = (name: string) => requireEnv(name).split(',').map(Number);
   const servers: (Server | HttpServer)[] = [];
+  // Whatever ran before (the chaos run binds the same ports and takes gateways out), and whatever these
+  // tests do: the ports free and every server enabled before, every server enabled after.
+  beforeAll(async () => {
+    await waitServicePortsFree();
+    await enableHaproxyServers();
+  }, 90_000);
   afterAll(async () => {
     await Promise.all(servers.map((s) => new Promise((r) => s.close(() => r(undefined)))));
+    await enableHaproxyServers();
   });
   const listen = async <S extends Server | HttpServer>(s: S, port: number): Promise<S> => {
     servers.push(s);
