@@ -15,14 +15,26 @@
 // e-mail notification in the SMTP sink under its Message-ID exactly once, and the console answered
 // through HAProxy after every fault (a session lookup in Postgres; error rate and longest outage printed). The time to recover after
 // each fault is printed. The seed is OFFSITE_CHAOS_SEED (default below).
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { DeviationV1 } from '@offsite/contracts';
 import { readSinkHeads, requireEnv, seededRandom, until } from '@offsite/testing';
 import { Redis } from 'ioredis';
-import { activeController, busiestLeader, cluster, inSync, redisPrimary } from '../support/cluster.js';
+import {
+  activeController,
+  busiestLeader,
+  cluster,
+  enableHaproxyServers,
+  inSync,
+  redisPrimary,
+  waitKafkaSettled,
+  waitServicePortsFree,
+} from '../support/cluster.js';
 import {
   caseRevisions,
+  compareDeviations,
   comparePoints,
+  describeDeviation,
   deviationProblems,
   expectedSeries,
   gapsOf,
@@ -38,7 +50,7 @@ import {
   type FlowRun,
   type SimProgress,
 } from '../support/flow.js';
-import { freePort, readAll, startService, type ServiceProcess } from '../support/pipeline.js';
+import { freePort, readAll, readServerEnv, startService, type ServiceProcess } from '../support/pipeline.js';
 
 const timing = timer('chaos');
 const SEED = Number(process.env.OFFSITE_CHAOS_SEED ?? 16);
@@ -69,6 +81,9 @@ interface Done {
 let run: FlowRun;
 let sim: SimProgress;
 let events: DeviationV1[] = [];
+/** The undisturbed run: the same registry ids and simulation on the single-node servers. */
+let baseline: FlowRun | undefined;
+let baselineEvents: DeviationV1[] = [];
 let stopping = false;
 const instances = new Map<string, Instance>();
 const spawned = new Set<ServiceProcess>();
@@ -297,8 +312,45 @@ function probeFigures() {
   };
 }
 
+/**
+ * The same scenario undisturbed, on the single-node servers (OFFSITE_CHAOS_BASELINE_ENV_FILE, the running
+ * set's env file: scripts/test-cluster.sh sets it): one instance of each service of the flows, the same
+ * registry ids (so the same deviation ids) and seeded simulation as the chaos run; its deviation events.
+ */
+async function undisturbedRun(): Promise<DeviationV1[]> {
+  const file = requireEnv('OFFSITE_CHAOS_BASELINE_ENV_FILE');
+  baseline = await prepareFlow({ tag: run.tag, servers: await readServerEnv(file) });
+  const b = baseline;
+  const services: ServiceProcess[] = [];
+  try {
+    for (const name of b.services) services.push(startService(name, b.env(name), await freePort()));
+    await Promise.all(services.map((s) => s.waitReady(120_000)));
+    const progress = await runSimulator(b);
+    await waitCaughtUp(b, 180_000);
+    const out = await readAll<DeviationV1>(b.pipe.kafka, b.pipe.topic('deviation.v1'));
+    timing(
+      `undisturbed run (${b.pipe.prefix} on ${file}): ${JSON.stringify(progress)}; ${out.length} deviation events`,
+    );
+    return out;
+  } finally {
+    await Promise.all(services.map((s) => s.stop('SIGTERM')));
+  }
+}
+
 beforeAll(async () => {
   run = await prepareFlow();
+  baselineEvents = await undisturbedRun();
+  // The pipeline's topics (just created) and the group offsets' topic led and in sync, and every broker
+  // agreeing on that, before any service starts.
+  const admin = run.pipe.kafka.admin();
+  await admin.connect();
+  await admin.describeGroups([`flow-analyzer-${run.pipe.id}`]); // creates __consumer_offsets if missing
+  await admin.disconnect();
+  await waitKafkaSettled([...run.pipe.topics, '__consumer_offsets']);
+  timing('Kafka settled: every partition led, all replicas in sync, every broker agreeing');
+  // Whatever ran before: the gateways' and consoles' ports free, every HAProxy server enabled.
+  await waitServicePortsFree();
+  await enableHaproxyServers();
   midDomain = `chaos-${run.pipe.id}.offsite.test`;
   const [gw1, gw2] = csv('OFFSITE_CLUSTER_GATEWAY_PORTS');
   const [gwOps1, gwOps2] = csv('OFFSITE_CLUSTER_GATEWAY_OPS_PORTS');
@@ -394,15 +446,22 @@ beforeAll(async () => {
   await waitCaughtUp(run, 180_000);
   timing('writers, analyzers and alerters caught up');
   events = await readAll<DeviationV1>(run.pipe.kafka, run.pipe.topic('deviation.v1'));
-}, 720_000);
+  // OFFSITE_FLOW_LOG_DIR keeps both runs' deviation events for diagnosis.
+  const dir = process.env.OFFSITE_FLOW_LOG_DIR;
+  if (dir) {
+    await writeFile(join(dir, 'deviations-undisturbed.json'), JSON.stringify(baselineEvents));
+    await writeFile(join(dir, 'deviations-chaos.json'), JSON.stringify(events));
+  }
+}, 1_200_000);
 
 afterAll(async () => {
   stopping = true;
   if (probeTimer) clearInterval(probeTimer);
   killSimulators();
   await Promise.all([...spawned].map((s) => s.stop('SIGTERM')));
-  // Whatever happened, the cluster is whole again for whoever runs next: gw2 back in HAProxy, every member started.
-  await cluster('haproxy', 'enable server gateways/gw2').catch(() => undefined);
+  // Whatever happened, the cluster is whole again for whoever runs next: every HAProxy server enabled,
+  // every member started, the service ports free.
+  await enableHaproxyServers().catch((e: unknown) => timing(`enabling HAProxy's servers: ${String(e)}`));
   const stopped = [...(await cluster('status').catch(() => '')).matchAll(/^(\S+)\s+stopped/gm)].map(
     (m) => m[1]!,
   );
@@ -411,8 +470,11 @@ afterAll(async () => {
   // OFFSITE_CHAOS_KEEP_DATA=1 leaves the run's topics, schema and database for diagnosis.
   if (process.env.OFFSITE_CHAOS_KEEP_DATA === '1')
     timing(`kept: topics ${run?.pipe.prefix}*, schema ${run?.pipe.schema}, database ${run?.pipe.influxDb}`);
-  else await run?.pipe.cleanup().catch((e: unknown) => timing(`cleanup: ${String(e)}`));
-  if (run?.outbox) await rm(run.outbox, { recursive: true, force: true });
+  else
+    for (const r of [run, baseline])
+      await r?.pipe.cleanup().catch((e: unknown) => timing(`cleanup: ${String(e)}`));
+  for (const r of [run, baseline]) if (r?.outbox) await rm(r.outbox, { recursive: true, force: true });
+  await waitServicePortsFree().catch((e: unknown) => timing(String(e)));
   timing('cleaned up');
 }, 600_000);
 
@@ -466,6 +528,32 @@ test("no (deviation id, revision) with two contents; the scenarios' deviations a
     `offline deviations (listed apart): ${extra.map((d) => `${d.siteId} ${d.windowStart}`).join(', ') || 'none'}`,
   );
   expect(deviationProblems(events, run.scenarios, run.registry, tolerated)).toEqual([]);
+});
+
+test('the deviations equal those of the undisturbed single-node run: same ids, revisions and contents', () => {
+  const cmp = compareDeviations(baselineEvents, events);
+  const show = (ds: readonly DeviationV1[]) => ds.map(describeDeviation).sort();
+  timing(
+    `undisturbed: ${new Set(baselineEvents.map((e) => `${e.id}#${e.revision}`)).size} (id, revision); ` +
+      `chaos: ${new Set(events.map((e) => `${e.id}#${e.revision}`)).size}; ` +
+      `missing ${cmp.missing.length}, extra ${cmp.extra.length}, differing ${cmp.differing.length}`,
+  );
+  for (const [what, list] of [
+    ['missing in the chaos run', show(cmp.missing)],
+    ['extra in the chaos run', show(cmp.extra)],
+    ['differing', show(cmp.differing.map((d) => d.actual))],
+  ] as const)
+    if (list.length > 0) timing(`${what}: ${list.join('; ')}`);
+  expect(baselineEvents.length).toBeGreaterThan(0);
+  expect({
+    missing: show(cmp.missing),
+    extra: show(cmp.extra),
+    differing: show(cmp.differing.map((d) => d.actual)),
+  }).toEqual({
+    missing: [],
+    extra: [],
+    differing: [],
+  });
 });
 
 test('one case per deviation at its last revision; every e-mail reminder in the SMTP sink once by Message-ID', async () => {

@@ -22,8 +22,16 @@ import {
   type Scenario,
 } from '@offsite/simulator';
 import type { RegistryFile } from '@offsite/store';
-import { requireEnv, until } from '@offsite/testing';
-import { createPipeline, freePort, lag, repoRoot, type Pipeline } from './pipeline.js';
+import { until } from '@offsite/testing';
+import {
+  createPipeline,
+  freePort,
+  lag,
+  repoRoot,
+  serverSetting,
+  type Pipeline,
+  type ServerEnv,
+} from './pipeline.js';
 
 export const DAY = Date.parse('2026-11-28T00:00:00+08:00');
 const HOUR = 3_600_000;
@@ -101,6 +109,8 @@ export const timer = (label: string) => {
 };
 
 export interface FlowRun {
+  /** The registry's enterprise id tag. */
+  readonly tag: string;
   readonly pipe: Pipeline;
   readonly registry: RegistryFile;
   readonly plan: RunPlan;
@@ -114,17 +124,22 @@ export interface FlowRun {
 
 export const SERVICES = ['hj212-gateway', 'mqtt-ingestor', 'influx-writer', 'analyzer', 'alerter'] as const;
 
-export async function prepareFlow(): Promise<FlowRun> {
+export interface FlowOptions {
+  /** The registry's enterprise id tag (`e<tag>-0001`): another run's, to compare deviation ids with it. */
+  tag?: string;
+  /** The servers to run on (default: the process's env, OFFSITE_ENV_FILE's). */
+  servers?: ServerEnv;
+}
+
+export async function prepareFlow(opts: FlowOptions = {}): Promise<FlowRun> {
+  const tag = opts.tag ?? randomBytes(3).toString('hex');
   const template = parseRegistryText(
     await readFile(join(repoRoot, 'registry/example.yaml'), 'utf8'),
     'registry/example.yaml',
   );
-  const registry = isolate(
-    fitToDay(generateRegistry(template, { count: 12 }), DAY),
-    randomBytes(3).toString('hex'),
-  );
+  const registry = isolate(fitToDay(generateRegistry(template, { count: 12 }), DAY), tag);
   const plan = planRun(registry, 0, START, KINDS.split(',') as never);
-  const pipe = await createPipeline(registry);
+  const pipe = await createPipeline(registry, opts.servers);
   const outbox = await mkdtemp(join(tmpdir(), `offsite-flow-outbox-${pipe.id}-`));
   const policyPath = join(outbox, 'policy.json');
   await writeFile(policyPath, JSON.stringify(flowPolicy()));
@@ -153,6 +168,7 @@ export async function prepareFlow(): Promise<FlowRun> {
     },
   };
   return {
+    tag,
     pipe,
     registry,
     plan,
@@ -301,6 +317,46 @@ export function revisionContents(events: readonly DeviationV1[]): {
   return { byKey, conflicting: [...byKey].filter(([, c]) => c.size > 1).map(([k]) => k) };
 }
 
+/** One line for a deviation event: rule, enterprise/site/factor, revision and state. */
+export const describeDeviation = (d: DeviationV1) =>
+  `${d.rule}@${d.enterpriseId}/${d.siteId}/${d.factor ?? '-'} ${d.windowStart} r${d.revision} ${d.state}`;
+
+/**
+ * The deviation events of a run against those of another run over the same data (same registry ids,
+ * same seeded simulation), by (id, revision): the keys only the expected run emitted (`missing`), only the
+ * actual run emitted (`extra`), and those both emitted with different contents (`differing`; `emittedAt`,
+ * the wall clock, left out). Each as one event of that key.
+ */
+export function compareDeviations(
+  expected: readonly DeviationV1[],
+  actual: readonly DeviationV1[],
+): {
+  missing: DeviationV1[];
+  extra: DeviationV1[];
+  differing: { expected: DeviationV1; actual: DeviationV1 }[];
+} {
+  const byKey = (events: readonly DeviationV1[]) => {
+    const m = new Map<string, { event: DeviationV1; contents: Set<string> }>();
+    for (const e of events) {
+      const { emittedAt: _emittedAt, ...content } = e;
+      const key = `${e.id}#${e.revision}`;
+      const entry = m.get(key) ?? m.set(key, { event: e, contents: new Set() }).get(key)!;
+      entry.contents.add(JSON.stringify(content));
+    }
+    return m;
+  };
+  const want = byKey(expected);
+  const got = byKey(actual);
+  const same = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].every((c) => b.has(c));
+  return {
+    missing: [...want].filter(([k]) => !got.has(k)).map(([, v]) => v.event),
+    extra: [...got].filter(([k]) => !want.has(k)).map(([, v]) => v.event),
+    differing: [...want]
+      .filter(([k, v]) => got.has(k) && !same(v.contents, got.get(k)!.contents))
+      .map(([k, v]) => ({ expected: v.event, actual: got.get(k)!.event })),
+  };
+}
+
 /** Alert cases (deviation id → revision) in the run's schema, and what the events say they should be (latest revision). */
 export async function caseRevisions(
   run: FlowRun,
@@ -426,10 +482,10 @@ export function expectedSeries(run: FlowRun): SeriesCounts {
 
 /** Points per series in the run's InfluxDB database (InfluxQL count over every field, largest field count). */
 export async function influxSeries(run: FlowRun): Promise<SeriesCounts> {
-  const url = new URL('/query', requireEnv('OFFSITE_INFLUX_URL'));
+  const url = new URL('/query', serverSetting(run.pipe.servers, 'OFFSITE_INFLUX_URL'));
   url.searchParams.set('db', run.pipe.influxDb);
   url.searchParams.set('q', 'SELECT count(*) FROM "emission","energy","status" GROUP BY *');
-  const token = process.env.OFFSITE_INFLUX_TOKEN;
+  const token = run.pipe.servers.OFFSITE_INFLUX_TOKEN;
   const res = await fetch(url, { headers: token ? { Authorization: `Token ${token}` } : {} });
   if (!res.ok) throw new Error(`InfluxDB query: HTTP ${res.status} ${await res.text()}`);
   const body = (await res.json()) as {
@@ -455,14 +511,14 @@ export async function influxSeries(run: FlowRun): Promise<SeriesCounts> {
  */
 export async function gapsOf(run: FlowRun, seriesKey: string): Promise<string> {
   const [measurement, device, factor, interval] = seriesKey.split('|');
-  const url = new URL('/query', requireEnv('OFFSITE_INFLUX_URL'));
+  const url = new URL('/query', serverSetting(run.pipe.servers, 'OFFSITE_INFLUX_URL'));
   url.searchParams.set('db', run.pipe.influxDb);
   url.searchParams.set(
     'q',
     `SELECT count(*) FROM "${measurement}" WHERE device='${device}' AND factor='${factor}' AND "interval"='${interval}' ` +
       `AND time >= ${START}ms AND time < ${START + HOURS * HOUR}ms GROUP BY time(10m)`,
   );
-  const token = process.env.OFFSITE_INFLUX_TOKEN;
+  const token = run.pipe.servers.OFFSITE_INFLUX_TOKEN;
   const res = await fetch(url, { headers: token ? { Authorization: `Token ${token}` } : {} });
   const body = (await res.json()) as { results: { series?: { values: [string, ...unknown[]][] }[] }[] };
   const rows = (body.results[0]?.series?.[0]?.values ?? []).map(([t, ...counts]) => ({

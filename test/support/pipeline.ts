@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,13 +44,43 @@ export interface Pipeline {
   readonly kafka: Kafka;
   readonly pool: pg.Pool;
   readonly registryPath: string;
+  /** The servers it runs on (their addresses and credentials). */
+  readonly servers: ServerEnv;
+  /** Its Kafka topics (prefixed names). */
+  readonly topics: readonly string[];
   topic(name: string): string;
   /** Env of every service: servers, schema, bucket, topics of this pipeline. */
   env(service: string): Record<string, string>;
   cleanup(): Promise<void>;
 }
 
-export async function createPipeline(registry: RegistryFile): Promise<Pipeline> {
+/** Server addresses and credentials, as `.offsite/env` names them (the process's own env by default). */
+export type ServerEnv = Readonly<Record<string, string | undefined>>;
+
+/** The value of `name` in `servers`, or an error naming what is missing. */
+export function serverSetting(servers: ServerEnv, name: string): string {
+  if (servers === process.env) return requireEnv(name);
+  const v = servers[name];
+  if (!v) throw new Error(`${name} is not set in the servers' env file`);
+  return v;
+}
+
+/** An env file of `offsite-infra up` (`NAME=value` lines, `#` comments). */
+export async function readServerEnv(path: string): Promise<ServerEnv> {
+  const env: Record<string, string> = {};
+  for (const line of (await readFile(path, 'utf8')).split('\n')) {
+    const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (m) env[m[1]!] = m[2]!;
+  }
+  return env;
+}
+
+/** A pipeline on the servers of `servers` (default: those of the process's env, i.e. OFFSITE_ENV_FILE's). */
+export async function createPipeline(
+  registry: RegistryFile,
+  servers: ServerEnv = process.env,
+): Promise<Pipeline> {
+  const need = (name: string) => serverSetting(servers, name);
   const id = randomBytes(4).toString('hex');
   const prefix = `flow-${id}.`;
   const schema = `test_flow_${id}`;
@@ -58,7 +88,7 @@ export async function createPipeline(registry: RegistryFile): Promise<Pipeline> 
   const registryPath = join(tmpdir(), `offsite-flow-${id}.json`);
   await writeFile(registryPath, JSON.stringify(registry));
 
-  const url = requireEnv('OFFSITE_PG_URL');
+  const url = need('OFFSITE_PG_URL');
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`create schema ${schema}`);
@@ -70,8 +100,8 @@ export async function createPipeline(registry: RegistryFile): Promise<Pipeline> 
 
   const influx = createInfluxClient(
     {
-      url: requireEnv('OFFSITE_INFLUX_URL'),
-      token: process.env.OFFSITE_INFLUX_TOKEN ?? '',
+      url: need('OFFSITE_INFLUX_URL'),
+      token: servers.OFFSITE_INFLUX_TOKEN ?? '',
       org: '-',
       bucket: influxDb,
     },
@@ -80,7 +110,7 @@ export async function createPipeline(registry: RegistryFile): Promise<Pipeline> 
   await ensureDatabase1x(influx, influxDb);
 
   const kafka = createKafkaClient({
-    brokers: requireEnv('OFFSITE_KAFKA_BROKERS').split(','),
+    brokers: need('OFFSITE_KAFKA_BROKERS').split(','),
     clientId: `flow-${id}`,
     logger: silentLogger,
   });
@@ -95,27 +125,27 @@ export async function createPipeline(registry: RegistryFile): Promise<Pipeline> 
     kafkaTopics.hj212Command,
   ];
   // The cluster's env file sets OFFSITE_KAFKA_REPLICATION_FACTOR=3 (a broker may die); one broker: 1.
-  const replicationFactor = Number(process.env.OFFSITE_KAFKA_REPLICATION_FACTOR ?? 1);
+  const replicationFactor = Number(servers.OFFSITE_KAFKA_REPLICATION_FACTOR ?? 1);
   await ensureTopics(
     kafka,
     topics.map((t) => ({ topic: `${prefix}${t.name}`, numPartitions: t.partitions, replicationFactor })),
   );
   const topic = (name: string) => `${prefix}${name}`;
 
-  const servers: Record<string, string> = {
+  const common: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     OFFSITE_LOG_LEVEL: 'warn',
-    OFFSITE_KAFKA_BROKERS: requireEnv('OFFSITE_KAFKA_BROKERS'),
+    OFFSITE_KAFKA_BROKERS: need('OFFSITE_KAFKA_BROKERS'),
     OFFSITE_PG_URL: url,
     OFFSITE_PG_SCHEMA: schema,
-    OFFSITE_INFLUX_URL: requireEnv('OFFSITE_INFLUX_URL'),
-    OFFSITE_INFLUX_TOKEN: process.env.OFFSITE_INFLUX_TOKEN ?? '',
+    OFFSITE_INFLUX_URL: need('OFFSITE_INFLUX_URL'),
+    OFFSITE_INFLUX_TOKEN: servers.OFFSITE_INFLUX_TOKEN ?? '',
     OFFSITE_INFLUX_ORG: '-',
     OFFSITE_INFLUX_BUCKET: `${influxDb}/autogen`,
-    OFFSITE_REDIS_URL: requireEnv('OFFSITE_REDIS_URL'),
-    OFFSITE_MQTT_URL: requireEnv('OFFSITE_MQTT_URL'),
-    OFFSITE_MQTT_USERNAME: requireEnv('OFFSITE_MQTT_USERNAME'),
-    OFFSITE_MQTT_PASSWORD: requireEnv('OFFSITE_MQTT_PASSWORD'),
+    OFFSITE_REDIS_URL: need('OFFSITE_REDIS_URL'),
+    OFFSITE_MQTT_URL: need('OFFSITE_MQTT_URL'),
+    OFFSITE_MQTT_USERNAME: need('OFFSITE_MQTT_USERNAME'),
+    OFFSITE_MQTT_PASSWORD: need('OFFSITE_MQTT_PASSWORD'),
   };
   const perService: Record<string, Record<string, string>> = {
     'hj212-gateway': {
@@ -156,8 +186,10 @@ export async function createPipeline(registry: RegistryFile): Promise<Pipeline> 
     kafka,
     pool,
     registryPath,
+    servers,
+    topics: topics.map((t) => topic(t.name)),
     topic,
-    env: (service) => ({ ...servers, ...(perService[service] ?? {}) }),
+    env: (service) => ({ ...common, ...(perService[service] ?? {}) }),
     async cleanup() {
       const a = kafka.admin();
       await a.connect();
@@ -173,7 +205,7 @@ export async function createPipeline(registry: RegistryFile): Promise<Pipeline> 
         .catch(() => undefined);
       // BullMQ keys of this pipeline's alerter (queue prefix flow-<id>).
       const redis = new Redis({
-        ...redisConnectionOptions(requireEnv('OFFSITE_REDIS_URL')),
+        ...redisConnectionOptions(need('OFFSITE_REDIS_URL')),
         lazyConnect: true,
         maxRetriesPerRequest: 1,
       });
