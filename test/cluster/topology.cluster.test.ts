@@ -52,7 +52,10 @@ describe('Kafka: 3 brokers, 3 controllers, replication 3, min.insync.replicas 2'
     await producer.connect();
     const sent: string[] = [];
     // A send that fails (while the killed leader is not yet fenced) is not acknowledged: sent again, as a
-    // logger resends what got no reply. Only such resent values may appear twice.
+    // logger resends what got no reply. The producer is at-least-once too: a send it retried after a
+    // failure goes again whole, also to the brokers that had written their part. Only values sent while
+    // the leader was dead (`resent`, and every send from the kill until its partitions moved) may appear
+    // more than once; every other value exactly once.
     const resent = new Set<string>();
     const send = async (n: number) => {
       const batch = Array.from({ length: n }, (_, i) => `${tag}-${sent.length + i}`);
@@ -81,6 +84,7 @@ describe('Kafka: 3 brokers, 3 controllers, replication 3, min.insync.replicas 2'
       )!.leader;
     while ((await leaderOf0Now()) === leaderOf0) await send(30);
     await send(100);
+    sent.forEach((v, i) => i >= 100 && resent.add(v));
     await cluster('start', victim);
     await send(100);
     await producer.disconnect();
@@ -325,8 +329,11 @@ describe('HAProxy: gateways over TCP with PROXY v2, consoles over HTTP', () => {
       30_000,
       'both consoles UP',
     );
+    // Both answer. Not necessarily in strict turns: HAProxy's weighted round robin places servers that just
+    // came UP by its own positions (after the chaos run's instances came and went, console1 took four in a
+    // row once), so the requests go on until both answered, at most 20.
     const seen = new Set<string>();
-    for (let i = 0; i < 4; i++) seen.add((await get(url)).body);
+    for (let i = 0; i < 20 && seen.size < 2; i++) seen.add((await get(url)).body);
     expect([...seen].sort()).toEqual(['console1', 'console2']);
     c1Ready = false;
     await until(async () => /^consoles,console1,.*,DOWN,/m.test(await stat()), 30_000, 'console1 DOWN');

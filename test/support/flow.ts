@@ -321,40 +321,83 @@ export function revisionContents(events: readonly DeviationV1[]): {
 export const describeDeviation = (d: DeviationV1) =>
   `${d.rule}@${d.enterpriseId}/${d.siteId}/${d.factor ?? '-'} ${d.windowStart} r${d.revision} ${d.state}`;
 
+/** Per deviation id, its events in revision order, one per revision (a replayed duplicate dropped). */
+function revisionsById(events: readonly DeviationV1[]): Map<string, DeviationV1[]> {
+  const m = new Map<string, Map<number, DeviationV1>>();
+  for (const e of events) (m.get(e.id) ?? m.set(e.id, new Map()).get(e.id)!).set(e.revision, e);
+  return new Map([...m].map(([id, r]) => [id, [...r.values()].sort((a, b) => a.revision - b.revision)]));
+}
+
+/** What a revision concluded: the event without its revision number, state and `emittedAt` (wall clock). */
+const conclusion = (e: DeviationV1) => {
+  const { emittedAt: _e, revision: _r, state: _s, ...rest } = e;
+  return JSON.stringify(rest);
+};
+/** The final revision as emitted, but for its number and `emittedAt`. */
+const finalState = (e: DeviationV1) => {
+  const { emittedAt: _e, revision: _r, ...rest } = e;
+  return JSON.stringify(rest);
+};
+
 /**
- * The deviation events of a run against those of another run over the same data (same registry ids,
- * same seeded simulation), by (id, revision): the keys only the expected run emitted (`missing`), only the
- * actual run emitted (`extra`), and those both emitted with different contents (`differing`; `emittedAt`,
- * the wall clock, left out). Each as one event of that key.
+ * The deviations of a disturbed run against those of an undisturbed run over the same data (same registry
+ * ids, same seeded simulation), deviations `apart` (offline: judged by arrival) left out of both.
+ *
+ * - `exact`: ids whose every (revision, content) is the same in both runs (`emittedAt` left out).
+ * - `corrected`: ids the disturbed run revised more often: readings that arrived after the watermark had
+ *   passed their window (loggers cached and replayed through the faults) were first judged without them,
+ *   then the window was recomputed. What the undisturbed run concluded appears in the same order among the
+ *   disturbed run's revisions, and both end in the same final state.
+ * - `retractedOnly`: ids only the disturbed run emitted, resolved as retracted at their last revision
+ *   (late readings no longer supported them).
+ * - `problems`: anything else — an id missing, an undisturbed conclusion absent or out of order, a
+ *   different final state, an extra id that stands.
  */
-export function compareDeviations(
-  expected: readonly DeviationV1[],
-  actual: readonly DeviationV1[],
-): {
-  missing: DeviationV1[];
-  extra: DeviationV1[];
-  differing: { expected: DeviationV1; actual: DeviationV1 }[];
-} {
-  const byKey = (events: readonly DeviationV1[]) => {
-    const m = new Map<string, { event: DeviationV1; contents: Set<string> }>();
-    for (const e of events) {
-      const { emittedAt: _emittedAt, ...content } = e;
-      const key = `${e.id}#${e.revision}`;
-      const entry = m.get(key) ?? m.set(key, { event: e, contents: new Set() }).get(key)!;
-      entry.contents.add(JSON.stringify(content));
+export function compareWithUndisturbed(
+  undisturbed: readonly DeviationV1[],
+  disturbed: readonly DeviationV1[],
+  apart: (d: DeviationV1) => boolean,
+): { exact: string[]; corrected: string[]; retractedOnly: string[]; problems: string[] } {
+  const want = revisionsById(undisturbed.filter((d) => !apart(d)));
+  const got = revisionsById(disturbed.filter((d) => !apart(d)));
+  const out = {
+    exact: [] as string[],
+    corrected: [] as string[],
+    retractedOnly: [] as string[],
+    problems: [] as string[],
+  };
+  for (const [id, w] of want) {
+    const name = describeDeviation(w[w.length - 1]!);
+    const g = got.get(id);
+    if (!g) {
+      out.problems.push(`missing: ${name}`);
+      continue;
     }
-    return m;
-  };
-  const want = byKey(expected);
-  const got = byKey(actual);
-  const same = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].every((c) => b.has(c));
-  return {
-    missing: [...want].filter(([k]) => !got.has(k)).map(([, v]) => v.event),
-    extra: [...got].filter(([k]) => !want.has(k)).map(([, v]) => v.event),
-    differing: [...want]
-      .filter(([k, v]) => got.has(k) && !same(v.contents, got.get(k)!.contents))
-      .map(([k, v]) => ({ expected: v.event, actual: got.get(k)!.event })),
-  };
+    const exactly =
+      g.length === w.length &&
+      g.every((e, i) => e.revision === w[i]!.revision && finalState(e) === finalState(w[i]!));
+    if (exactly) {
+      out.exact.push(name);
+      continue;
+    }
+    // Each undisturbed conclusion, in order, among the disturbed run's (a subsequence).
+    let j = 0;
+    for (const e of g) if (j < w.length && conclusion(e) === conclusion(w[j]!)) j++;
+    if (j < w.length)
+      out.problems.push(`${name}: revision ${w[j]!.revision} of the undisturbed run never concluded`);
+    else if (finalState(g[g.length - 1]!) !== finalState(w[w.length - 1]!))
+      out.problems.push(
+        `${name}: a different final state (r${g[g.length - 1]!.revision} ${g[g.length - 1]!.state})`,
+      );
+    else out.corrected.push(`${name} (r${g[g.length - 1]!.revision} here)`);
+  }
+  for (const [id, g] of got) {
+    if (want.has(id)) continue;
+    const last = g[g.length - 1]!;
+    if (retracted(last)) out.retractedOnly.push(describeDeviation(last));
+    else out.problems.push(`extra: ${describeDeviation(last)}`);
+  }
+  return out;
 }
 
 /** Alert cases (deviation id → revision) in the run's schema, and what the events say they should be (latest revision). */
