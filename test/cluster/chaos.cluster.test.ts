@@ -1,4 +1,7 @@
-// The chaos run on the clustered topology (`offsite-infra cluster up`, started by scripts/test-cluster.sh):
+// The chaos run on the clustered topology (`offsite-infra cluster up`, started by scripts/test-cluster.sh).
+// First the same scenario undisturbed on the single-node servers (OFFSITE_CHAOS_BASELINE_ENV_FILE), with
+// the same registry ids and simulation; then, once Kafka has settled (polled: every partition led, all
+// replicas in sync, every broker agreeing), the service ports are free and HAProxy's servers enabled,
 // the scenario run of the flows (12 enterprises, 08:00–19:00 of the demo's day at 300×: 132 s of wall
 // clock) through two instances of every service — hj212-gateway ×2 behind HAProxy (TCP, PROXY v2; the
 // simulated loggers connect to HAProxy), console ×2 behind HAProxy (HTTP), influx-writer ×2, analyzer ×2,
@@ -11,7 +14,10 @@
 //   services: kill -9 one instance of each (the mqtt-ingestor's standby takes over its session).
 // At the end: InfluxDB holds every acknowledged reading exactly once (per series, against the same seeded
 // simulation), no (deviation id, revision) has two contents and the deviations are the scenarios' own
-// (offline ones listed apart: see the kill flow), one alert case per deviation at its last revision, every
+// (offline ones listed apart: see the kill flow), the deviations are the undisturbed run's (offline apart:
+// ids equal in every revision, or revised more often after late readings with the same conclusions and
+// final state, or only here and retracted; compareWithUndisturbed), one alert case per deviation at its
+// last revision, every
 // e-mail notification in the SMTP sink under its Message-ID exactly once, and the console answered
 // through HAProxy after every fault (a session lookup in Postgres; error rate and longest outage printed). The time to recover after
 // each fault is printed. The seed is OFFSITE_CHAOS_SEED (default below).
