@@ -10,7 +10,7 @@ export type { EpisodeOut } from './scope.js';
 export { mainStat, roundSignificant, seenAt } from './series.js';
 export * from './engine.js';
 export * from './rated.js';
-export { interpolate, facilityCodeOf, productionRunsAt } from './treatment.js';
+export { interpolate, energyIn, facilityCodeOf, productionRunsAt, type MeterPoint } from './treatment.js';
 export * from './contract.js';
 export * from './stability.js';
 export * from './roles.js';

@@ -1,8 +1,10 @@
 import type { InfluxDB } from '@influxdata/influxdb-client';
+import { defaultConfig } from '@offsite/domain';
 import { evidenceQuery, fieldRows, queryInfluxQL, type InfluxQLQuery } from '@offsite/influx';
 import type { Queryable } from '@offsite/store';
 import type { CaseDetail } from './cases.js';
 import { ConsoleError } from './errors.js';
+import { meterEvidence, type MeterEvidence } from './evidence-meters.js';
 
 /**
  * Where telemetry lives in InfluxDB. The layout is the influx-writer's (services/influx-writer/README):
@@ -46,9 +48,18 @@ export interface AggregateRow {
 
 export interface Evidence {
   kind: 'pollutant' | 'meters';
+  /** The case's rule and the numbers it judged with (the deviation's evidence parameters). */
+  rule: string;
+  factor: string | null;
+  params: Record<string, unknown>;
+  /** The deviation's window: where the condition held (end null while it still holds). */
+  window: { start: string; end: string | null };
   start: string;
   stop: string;
+  /** The pollutant's series (pollutant rules); empty for the meter rules, whose data is `meters`. */
   series: EvidenceSeries[];
+  /** Per meter of the pair: power, energy per rule window, running bands (meter rules). */
+  meters: MeterEvidence[];
   /** The analyzer's aggregates of the factor (pollutant rules), oldest first. */
   aggregates: AggregateRow[];
   limit: { value: number; lowerValue: number | null; unit: string; basis: string } | null;
@@ -180,6 +191,15 @@ export async function loadEvidence(db: Queryable, src: EvidenceSource, c: CaseDe
   const margin = src.marginHours * 3_600_000;
   const start = new Date(Date.parse(c.windowStart) - margin);
   const stop = new Date(Date.parse(c.windowEnd ?? c.openedAt) + margin);
+  const params = caseParams(c);
+  const head = {
+    rule: typeof params.domainRule === 'string' ? params.domainRule : c.rule,
+    factor: c.factor,
+    params,
+    window: { start: c.windowStart, end: c.windowEnd },
+    start: start.toISOString(),
+    stop: stop.toISOString(),
+  };
   const run = async (q: InfluxQLQuery): Promise<Row[]> => {
     try {
       return fieldRows(await queryInfluxQL(src.client, src.bucket, q)).map((r) => ({
@@ -203,21 +223,19 @@ export async function loadEvidence(db: Queryable, src: EvidenceSource, c: CaseDe
     const rows = await run(
       evidenceQuery(src.energyMeasurement, { enterpriseId: c.enterpriseId, sites: ids }, start, stop),
     );
-    const { series } = toSeries(
-      rows,
-      c.siteId,
-      (site, factor, interval, field) => `${site} ${factor} ${interval} ${field}`,
-      roles,
+    const ti = defaultConfig.rules.treatmentIdle;
+    const windowMinutes = typeof params.windowMinutes === 'number' ? params.windowMinutes : ti.windowMinutes;
+    const meters = meterEvidence(
+      rows.flatMap((r) =>
+        typeof r._value === 'number' && isStatField(r._field)
+          ? [{ time: Date.parse(r._time), site: r.site ?? c.siteId, factor: r.factor ?? '', value: r._value }]
+          : [],
+      ),
+      roles.size ? roles : new Map([[c.siteId, '']]),
+      { from: start.getTime(), to: stop.getTime() },
+      { windowMinutes, maxGapMs: ti.maxInterpolationGapMs },
     );
-    return {
-      kind: 'meters',
-      start: start.toISOString(),
-      stop: stop.toISOString(),
-      series,
-      aggregates: [],
-      limit: null,
-      unit: null,
-    };
+    return { kind: 'meters', ...head, series: [], meters, aggregates: [], limit: null, unit: null };
   }
 
   const where = (factor: string) => ({ enterpriseId: c.enterpriseId, sites: [c.siteId], factor });
@@ -261,9 +279,9 @@ export async function loadEvidence(db: Queryable, src: EvidenceSource, c: CaseDe
   const l = lim?.rows[0];
   return {
     kind: 'pollutant',
-    start: start.toISOString(),
-    stop: stop.toISOString(),
+    ...head,
     series,
+    meters: [],
     aggregates,
     limit: l
       ? {
@@ -275,4 +293,11 @@ export async function loadEvidence(db: Queryable, src: EvidenceSource, c: CaseDe
       : null,
     unit: unit ?? l?.unit ?? null,
   };
+}
+
+/** The deviation's evidence parameters (thresholds, windows, the repeated value of a flatline). */
+function caseParams(c: CaseDetail): Record<string, unknown> {
+  const ev = c.evidence as { params?: unknown } | null;
+  const p = ev?.params;
+  return p && typeof p === 'object' && !Array.isArray(p) ? (p as Record<string, unknown>) : {};
 }
