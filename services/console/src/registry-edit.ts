@@ -11,6 +11,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type pg from 'pg';
+import { hasLoadUnit } from '@offsite/domain';
 import { LIMIT_UNITS, markConsoleEdit, transaction, type RegistryTable } from '@offsite/store';
 import { appendAudit } from './audit.js';
 import { ConsoleError } from './errors.js';
@@ -72,6 +73,8 @@ export type RegistryChange =
       lowerValue?: number | null;
       unit?: string;
       converted?: boolean;
+      /** 许可排放量 (kg a year) of the outlet and factor: null removes it, undefined keeps it. */
+      annualLoadKg?: unknown;
     };
 
 export interface RegistryEditOptions {
@@ -546,6 +549,24 @@ async function prepareContact(
 
 const KIND_ZH = { gas: '废气', water: '废水' } as const;
 
+/** A permitted annual load as sent: a positive number of kg, or null (none). */
+function annualLoadOf(v: unknown): number | null {
+  if (v === null) return null;
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw fieldError(
+      'annualLoadKg',
+      '许可排放量须为数字（kg/年），留空表示删除',
+      'the permitted annual load must be a number (kg a year), or empty to remove it',
+    );
+  if (v <= 0 || v > 1e12)
+    throw fieldError(
+      'annualLoadKg',
+      '许可排放量须大于 0（kg/年）',
+      'the permitted annual load must be above 0 (kg a year)',
+    );
+  return v;
+}
+
 async function prepareLimit(
   c: pg.PoolClient,
   ent: Ent,
@@ -575,27 +596,69 @@ async function prepareLimit(
   if (lower !== null && lower >= ch.value)
     throw fieldError('lowerValue', '下限须小于限值', 'the lower bound must be below the limit');
   const converted = ch.converted ?? old?.converted ?? false;
+  // The factor's annual load is held by one of its limit rows (any basis): this one from now on.
+  const annual = await one<{ kg: number | null }>(
+    c,
+    `select max(annual_load_kg)::float8 as kg from permit_limits where outlet_id = $1 and factor_code = $2`,
+    [ch.outletId, ch.factorCode],
+  );
+  const oldAnnual = annual?.kg ?? null;
+  const annualLoadKg = ch.annualLoadKg === undefined ? oldAnnual : annualLoadOf(ch.annualLoadKg);
+  if (annualLoadKg !== null && ch.annualLoadKg !== undefined && !hasLoadUnit(unit))
+    throw fieldError(
+      'annualLoadKg',
+      `单位为 ${unit} 的因子没有排放量，不能设定许可排放量`,
+      `a factor in ${unit} has no mass load: no permitted annual load`,
+    );
   const raised =
     old !== undefined &&
     (ch.value > old.value ||
       (old.lower !== null && (lower === null || lower < old.lower)) ||
       converted !== old.converted);
+  // Raising the permitted annual load, or removing it, relaxes supervision as a raised limit does.
+  const annualRelaxed = oldAnnual !== null && (annualLoadKg === null || annualLoadKg > oldAnnual);
   const key = `${ch.outletId}/${ch.factorCode}/${ch.basis}`;
   return {
     target: key,
     before: old
-      ? { value: old.value, lowerValue: old.lower, unit: old.unit, converted: old.converted }
+      ? {
+          value: old.value,
+          lowerValue: old.lower,
+          unit: old.unit,
+          converted: old.converted,
+          annualLoadKg: oldAnnual,
+        }
       : null,
-    after: { value: ch.value, lowerValue: lower, unit, converted },
-    relaxes: raised ? '限值放宽 / limit relaxed' : null,
+    after: { value: ch.value, lowerValue: lower, unit, converted, annualLoadKg },
+    relaxes: raised
+      ? '限值放宽 / limit relaxed'
+      : annualRelaxed
+        ? '许可排放量调高或删除 / permitted annual load raised or removed'
+        : null,
     edits: [['permit_limits', key]],
     async apply(db) {
+      if (ch.annualLoadKg === undefined) {
+        await db.query(
+          `insert into permit_limits (outlet_id, factor_code, basis, value, lower_value, unit, converted)
+           values ($1, $2, $3, $4, $5, $6, $7)
+           on conflict (outlet_id, factor_code, basis) do update
+             set value = excluded.value, lower_value = excluded.lower_value, unit = excluded.unit, converted = excluded.converted`,
+          [ch.outletId, ch.factorCode, ch.basis, ch.value, lower, unit, converted],
+        );
+        return {};
+      }
       await db.query(
-        `insert into permit_limits (outlet_id, factor_code, basis, value, lower_value, unit, converted)
-         values ($1, $2, $3, $4, $5, $6, $7)
+        `update permit_limits set annual_load_kg = null
+          where outlet_id = $1 and factor_code = $2 and basis <> $3 and annual_load_kg is not null`,
+        [ch.outletId, ch.factorCode, ch.basis],
+      );
+      await db.query(
+        `insert into permit_limits (outlet_id, factor_code, basis, value, lower_value, unit, converted, annual_load_kg)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)
          on conflict (outlet_id, factor_code, basis) do update
-           set value = excluded.value, lower_value = excluded.lower_value, unit = excluded.unit, converted = excluded.converted`,
-        [ch.outletId, ch.factorCode, ch.basis, ch.value, lower, unit, converted],
+           set value = excluded.value, lower_value = excluded.lower_value, unit = excluded.unit,
+               converted = excluded.converted, annual_load_kg = excluded.annual_load_kg`,
+        [ch.outletId, ch.factorCode, ch.basis, ch.value, lower, unit, converted, annualLoadKg],
       );
       return {};
     },

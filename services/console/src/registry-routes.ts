@@ -67,6 +67,11 @@ const Limit = Obj({
   lowerValue: Type.Optional(Nullable(Type.Number({ minimum: 0, maximum: 1e9 }))),
   unit: Type.Optional(Text(16)),
   converted: Type.Optional(Type.Boolean()),
+  /**
+   * The permitted annual load (许可排放量, kg a year) of the outlet and factor; null removes it, absent keeps it.
+   * Checked by the edit itself (a positive number or null): with type coercion a schema would read 0 as null.
+   */
+  annualLoadKg: Type.Optional(Type.Unknown()),
 });
 const Decision = Obj({ approve: Type.Boolean(), note: Type.String({ minLength: 1, maxLength: 1000 }) });
 

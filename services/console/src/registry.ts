@@ -74,7 +74,8 @@ export async function getEnterprise(db: Queryable, p: Principal, id: string) {
     ),
     db.query(
       `select l.outlet_id as "outletId", l.factor_code as "factorCode", l.basis, l.value::float8 as value,
-              l.lower_value::float8 as "lowerValue", l.unit, l.converted
+              l.lower_value::float8 as "lowerValue", l.unit, l.converted,
+              l.annual_load_kg::float8 as "annualLoadKg"
          from permit_limits l join outlets o on o.id = l.outlet_id where o.enterprise_id = $1 order by 1, 2, 3`,
       [id],
     ),

@@ -383,3 +383,90 @@ describe('change requests as they are read', () => {
     expect(no.body).toEqual({ state: 'rejected' });
   });
 });
+
+describe('the permitted annual load (许可排放量) in the limit edit', () => {
+  const url = '/api/enterprises/ent-0001/limits';
+  const limit = (annualLoadKg?: unknown) => ({
+    outletId: 'out-0001-g1',
+    factorCode: 'a21002',
+    basis: 'hourly',
+    value: 50,
+    ...(annualLoadKg !== undefined ? { annualLoadKg } : {}),
+  });
+  const annual = async () =>
+    (
+      await w.pool.query<{ kg: number | null }>(
+        `select annual_load_kg::float8 as kg from permit_limits
+          where outlet_id = 'out-0001-g1' and factor_code = 'a21002' and basis = 'hourly'`,
+      )
+    ).rows[0]!.kg;
+
+  it('setting or lowering applies at once, audited; raising or removing waits for a second person at city level', async () => {
+    const s = await loginAs('officer-dist-landong');
+    expect(await send(s, 'PUT', url, limit(1000))).toEqual({ status: 200, body: { state: 'applied' } });
+    expect(await annual()).toBe(1000);
+    expect(await send(s, 'PUT', url, limit(800))).toEqual({ status: 200, body: { state: 'applied' } });
+    expect(await annual()).toBe(800);
+    const audit = await one(
+      `select before, after from audit_log where action = 'registry.limit' order by id desc limit 1`,
+    );
+    expect(audit).toMatchObject({
+      before: { limit: { annualLoadKg: 1000 } },
+      after: { limit: { annualLoadKg: 800 } },
+    });
+    // Editing the limit without the field keeps the annual load.
+    expect((await send(s, 'PUT', url, limit())).body).toEqual({ state: 'applied' });
+    expect(await annual()).toBe(800);
+
+    const raised = await send(s, 'PUT', url, limit(1200));
+    expect(raised.body).toMatchObject({ state: 'pending', requestId: expect.any(String) });
+    const removed = await send(s, 'PUT', url, limit(null));
+    expect(removed.body).toMatchObject({ state: 'pending' });
+    expect(await annual()).toBe(800);
+    const sup = await loginAs('supervisor');
+    expect(
+      await send(sup, 'POST', `/api/registry-changes/${raised.body.requestId}/decision`, {
+        approve: true,
+        note: '排污许可证变更',
+      }),
+    ).toEqual({ status: 200, body: { state: 'approved' } });
+    expect(await annual()).toBe(1200);
+    expect(
+      await send(sup, 'POST', `/api/registry-changes/${removed.body.requestId}/decision`, {
+        approve: true,
+        note: '许可证不再核定年排放量',
+      }),
+    ).toEqual({ status: 200, body: { state: 'approved' } });
+    expect(await annual()).toBeNull();
+  });
+
+  it('answers a negative, zero or non-number annual load, or one on a pH factor, naming the field in both languages', async () => {
+    const s = await loginAs('officer-dist-landong');
+    const sup = await loginAs('supervisor');
+    const before = await one(`select count(*)::int as audit from audit_log`);
+    const cases: [Session, string, object][] = [
+      [s, url, limit(-5)],
+      [s, url, limit(0)],
+      [s, url, limit('很多')],
+      [
+        sup,
+        '/api/enterprises/ent-0003/limits',
+        {
+          outletId: 'out-0003-w1',
+          factorCode: 'w01001',
+          basis: 'daily',
+          value: 9,
+          lowerValue: 6,
+          annualLoadKg: 5,
+        },
+      ],
+    ];
+    for (const [who, to, body] of cases) {
+      const r = await send(who, 'PUT', to, body);
+      expect([r.status, r.body.code, r.body.field]).toEqual([400, 'INVALID_INPUT', 'annualLoadKg']);
+      expect(r.body.message).toMatch(/[\u4e00-\u9fff]/);
+      expect(r.body.message).toMatch(/[a-z]{3,} /);
+    }
+    expect(await one(`select count(*)::int as audit from audit_log`)).toEqual(before);
+  });
+});
