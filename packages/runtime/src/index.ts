@@ -87,6 +87,7 @@ export {
   KafkaSecurityEnv,
   MqttTlsEnv,
   PgSchema,
+  pgSessionOptions,
   PgUrl,
   RedisTlsEnv,
   RedisUrl,

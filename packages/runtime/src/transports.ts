@@ -27,6 +27,25 @@ export function readCaFile(path: string): string | undefined {
 export const PgUrl = (): TString => Type.String({ minLength: 1, secret: true, check: 'postgres-url' });
 /** The Postgres schema a service works in (its search_path), `public` unless set. */
 export const PgSchema = (): TString => Type.String({ pattern: '^[a-z_][a-z0-9_]*$', default: 'public' });
+
+const PG_IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+const PG_SETTING_VALUE = /^[A-Za-z0-9_.]+$/;
+
+/**
+ * The `options` of every Postgres session (node-postgres' `options`): the schema first in the search_path, then
+ * further settings such as `{ synchronous_commit: 'on' }`. Throws a RangeError on a name or value that is not a
+ * plain identifier (they end up in a startup packet, never in SQL).
+ */
+export function pgSessionOptions(schema: string, settings: Readonly<Record<string, string>> = {}): string {
+  if (!PG_IDENTIFIER.test(schema)) throw new RangeError(`not a schema name: ${JSON.stringify(schema)}`);
+  const options = [`-c search_path=${schema}`];
+  for (const [name, value] of Object.entries(settings)) {
+    if (!PG_IDENTIFIER.test(name) || !PG_SETTING_VALUE.test(value))
+      throw new RangeError(`not a Postgres setting: ${name}=${JSON.stringify(value)}`);
+    options.push(`-c ${name}=${value}`);
+  }
+  return options.join(' ');
+}
 /** A Redis URL that `redisConnectionOptions` accepts. */
 export const RedisUrl = (): TString => Type.String({ minLength: 1, secret: true, check: 'redis-url' });
 

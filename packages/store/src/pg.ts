@@ -2,10 +2,8 @@
 // OFFSITE_PG_URL with OFFSITE_PG_SCHEMA as the search_path, a transaction helper, and the rule that
 // says which driver errors are worth retrying (isRetryablePgError in errors.ts).
 import pg from 'pg';
+import { pgSessionOptions } from '@offsite/runtime';
 import type { Logger } from './logger.js';
-
-const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
-const SETTING_VALUE = /^[A-Za-z0-9_.]+$/;
 
 export interface PgConnectionOptions {
   /** OFFSITE_PG_URL; TLS as `?sslmode=verify-full&sslrootcert=/path/ca.pem`. */
@@ -31,16 +29,9 @@ export interface PgPoolOptions extends PgConnectionOptions {
 
 /** The pg client configuration for these options (for `new pg.Client` / `new pg.Pool`). */
 export function pgConfig(o: PgConnectionOptions): pg.ClientConfig {
-  if (!IDENTIFIER.test(o.schema)) throw new RangeError(`not a schema name: ${JSON.stringify(o.schema)}`);
-  const options = [`-c search_path=${o.schema}`];
-  for (const [name, value] of Object.entries(o.settings ?? {})) {
-    if (!IDENTIFIER.test(name) || !SETTING_VALUE.test(value))
-      throw new RangeError(`not a Postgres setting: ${name}=${JSON.stringify(value)}`);
-    options.push(`-c ${name}=${value}`);
-  }
   return {
     connectionString: o.url,
-    options: options.join(' '),
+    options: pgSessionOptions(o.schema, o.settings),
     ...(o.connectionTimeoutMs === undefined ? {} : { connectionTimeoutMillis: o.connectionTimeoutMs }),
   };
 }

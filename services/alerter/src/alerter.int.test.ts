@@ -1,17 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
-import { createPgPool, importRegistry, runMigrations } from '@offsite/store';
+import type pg from 'pg';
 import { createEmailChannel, createOutboxChannel, type Channel, NotifyError } from '@offsite/notify';
 import type { DeviationV1 } from '@offsite/contracts';
-import { readSinkMails, requireEnv, silentLogger, type SinkMail, until } from '@offsite/testing';
+import {
+  readSinkMails,
+  requireEnv,
+  silentLogger,
+  type SinkMail,
+  type TestSchema,
+  until,
+} from '@offsite/testing';
 import { createAckServer } from './ack-server.js';
 import { createAlerter, type Alerter } from './app.js';
 import { defaultPolicy, type AlertPolicy } from './policy.js';
-import { ALERTER_PG_SETTINGS } from './repo.js';
+import { freshSchema } from '../test/int-support.js';
 
-const root = path.resolve(import.meta.dirname, '../../..');
 /** Mails to addresses in `domain`, parsed (recipients, subject, Chinese text). */
 const mails = (dir: string, domain: string): Promise<SinkMail[]> =>
   readSinkMails(dir, (h) => h.recipients.some((a) => a.endsWith(`@${domain}`)));
@@ -39,11 +44,11 @@ const dev = (over: Partial<DeviationV1>): DeviationV1 => ({
 });
 
 describe('alerter on real Postgres, Redis and the SMTP sink', () => {
-  const schema = `test_${randomBytes(5).toString('hex')}`;
   const domain = `a${randomBytes(4).toString('hex')}.example`;
   const mailDir = requireEnv('OFFSITE_MAIL_DIR');
   const redis = new URL(requireEnv('OFFSITE_REDIS_URL'));
   const connection = { host: redis.hostname, port: Number(redis.port), maxRetriesPerRequest: null };
+  let db: TestSchema;
   let pool: pg.Pool;
   let email: Channel;
   let alerter: Alerter | undefined;
@@ -86,15 +91,8 @@ describe('alerter on real Postgres, Redis and the SMTP sink', () => {
   };
 
   beforeAll(async () => {
-    const url = requireEnv('OFFSITE_PG_URL');
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`create schema ${schema}`);
-    await admin.end();
-    pool = createPgPool({ url, schema, settings: ALERTER_PG_SETTINGS, max: 5 });
-    await runMigrations(pool, { logger: silentLogger });
-    await importRegistry(pool, { path: path.join(root, 'registry/example.yaml') }, { logger: silentLogger });
-    await pool.query(`update contacts set email = 'c' || id || '@${domain}' where email is not null`);
+    db = await freshSchema(domain, 5);
+    pool = db.pool;
     email = createEmailChannel(
       {
         host: requireEnv('OFFSITE_SMTP_HOST'),
@@ -114,8 +112,7 @@ describe('alerter on real Postgres, Redis and the SMTP sink', () => {
   });
   afterAll(async () => {
     await email.close();
-    await pool.query(`drop schema ${schema} cascade`);
-    await pool.end();
+    await db.drop();
   });
 
   it('reminds the environment manager once, in Chinese, naming the facility, the evidence and the resumption window', async () => {

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { DeviationV1, MessageRequestV1 } from '@offsite/contracts';
 import { createDurableProducer, createKafkaClient, ensureTopics } from '@offsite/kafka';
-import { requireEnv, silentLogger, until } from '@offsite/testing';
+import { requireEnv, silentLogger, until, type TestSchema } from '@offsite/testing';
 import {
   burstPolicy,
   deviation as dev,
@@ -22,7 +22,6 @@ import {
 
 const serviceDir = path.resolve(import.meta.dirname, '..');
 const id = randomBytes(4).toString('hex');
-const schema = `test_${id}`;
 const domain = `k${id}.example`;
 const midDomain = `mid-${id}.offsite`;
 const prefix = `t-alerter-${id}.`;
@@ -33,10 +32,10 @@ const deviation = (enterpriseId: string, n: number, over: Partial<DeviationV1> =
 
 describe('alerter process killed with SIGKILL mid-round', () => {
   const mailDir = requireEnv('OFFSITE_MAIL_DIR');
-  const pgUrl = requireEnv('OFFSITE_PG_URL');
   const brokers = requireEnv('OFFSITE_KAFKA_BROKERS').split(',');
   const redisUrl = requireEnv('OFFSITE_REDIS_URL');
   const kafka = createKafkaClient({ brokers, clientId: `alerter-test-${id}`, logger: silentLogger });
+  let db: TestSchema;
   let pool: pg.Pool;
   let dir: string;
   let child: ChildProcess | undefined;
@@ -52,7 +51,7 @@ describe('alerter process killed with SIGKILL mid-round', () => {
         OFFSITE_ALERTER_ACK_PORT: '0',
         OFFSITE_ALERTER_TOPIC_PREFIX: prefix,
         OFFSITE_ALERTER_GROUP_ID: `alerter-test-${id}`,
-        OFFSITE_PG_SCHEMA: schema,
+        OFFSITE_PG_SCHEMA: db.schema,
         OFFSITE_ALERTER_QUEUE_PREFIX: `t-alerter-${id}`,
         OFFSITE_ALERTER_EMAIL_TRANSPORT: 'smtp',
         OFFSITE_ALERTER_MESSAGE_ID_DOMAIN: midDomain,
@@ -99,7 +98,8 @@ describe('alerter process killed with SIGKILL mid-round', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'alerter-k9-'));
-    pool = await freshSchema(pgUrl, schema, domain);
+    db = await freshSchema(domain);
+    pool = db.pool;
     await ensureTopics(kafka, [
       { topic: topics.deviation, numPartitions: 3 },
       { topic: topics.notification, numPartitions: 1 },
@@ -120,8 +120,7 @@ describe('alerter process killed with SIGKILL mid-round', () => {
     const keys = await redis.keys(`t-alerter-${id}:*`);
     if (keys.length > 0) await redis.del(...keys);
     redis.disconnect();
-    await pool.query(`drop schema ${schema} cascade`);
-    await pool.end();
+    await db.drop();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import type { NotificationV1 } from '@offsite/contracts';
-import { requireEnv, silentLogger } from '@offsite/testing';
+import { requireEnv, silentLogger, type TestSchema } from '@offsite/testing';
 import { createAckServer } from './ack-server.js';
 import { createAlerter, type Alerter, type ReceiptCounts } from './app.js';
 import { freshSchema } from '../test/int-support.js';
@@ -24,6 +24,7 @@ const key = `rk-${randomBytes(12).toString('hex')}`;
 describe('SMS delivery receipt callbacks over HTTP', () => {
   const redisUrl = requireEnv('OFFSITE_REDIS_URL');
   const redis = new URL(redisUrl);
+  let db: TestSchema;
   let pool: pg.Pool;
   let dir: string;
   let alerter: Alerter;
@@ -63,7 +64,8 @@ describe('SMS delivery receipt callbacks over HTTP', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'alerter-receipts-'));
-    pool = await freshSchema(requireEnv('OFFSITE_PG_URL'), `test_${id}`, `rc${id}.example`);
+    db = await freshSchema(`rc${id}.example`);
+    pool = db.pool;
     alerter = createAlerter({
       db: pool,
       connection: { host: redis.hostname, port: Number(redis.port), maxRetriesPerRequest: null },
@@ -117,8 +119,7 @@ describe('SMS delivery receipt callbacks over HTTP', () => {
     const keys = await r.keys(`t-receipts-${id}:*`);
     if (keys.length > 0) await r.del(...keys);
     r.disconnect();
-    await pool.query(`drop schema test_${id} cascade`);
-    await pool.end();
+    await db.drop();
     await rm(dir, { recursive: true, force: true });
   });
 

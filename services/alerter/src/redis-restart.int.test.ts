@@ -20,6 +20,7 @@ import {
   silentLogger,
   until,
   type ServiceProcess,
+  type TestSchema,
 } from '@offsite/testing';
 import {
   burstPolicy,
@@ -32,7 +33,6 @@ import {
 
 const serviceDir = path.resolve(import.meta.dirname, '..');
 const id = randomBytes(4).toString('hex');
-const schema = `test_${id}`;
 const domain = `r${id}.example`;
 const midDomain = `redis-${id}.offsite`;
 const prefix = `t-alerter-r${id}.`;
@@ -105,9 +105,9 @@ function privateRedis(port: number, dir: string) {
 
 describe('alerter when its Redis restarts mid-burst', () => {
   const mailDir = requireEnv('OFFSITE_MAIL_DIR');
-  const pgUrl = requireEnv('OFFSITE_PG_URL');
   const brokers = requireEnv('OFFSITE_KAFKA_BROKERS').split(',');
   const kafka = createKafkaClient({ brokers, clientId: `alerter-test-${id}`, logger: silentLogger });
+  let db: TestSchema;
   let pool: pg.Pool;
   let dir: string;
   let redis: ReturnType<typeof privateRedis>;
@@ -117,7 +117,8 @@ describe('alerter when its Redis restarts mid-burst', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'alerter-redis-'));
     redis = privateRedis(await freePort(), path.join(dir, 'redis'));
     await mkdir(path.join(dir, 'redis'));
-    pool = await freshSchema(pgUrl, schema, domain);
+    db = await freshSchema(domain);
+    pool = db.pool;
     await ensureTopics(kafka, [
       { topic: topics.deviation, numPartitions: 3 },
       { topic: topics.notification, numPartitions: 1 },
@@ -134,8 +135,7 @@ describe('alerter when its Redis restarts mid-burst', () => {
     await admin.connect();
     await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
     await admin.disconnect();
-    await pool.query(`drop schema ${schema} cascade`);
-    await pool.end();
+    await db.drop();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -146,7 +146,7 @@ describe('alerter when its Redis restarts mid-burst', () => {
       OFFSITE_ALERTER_ACK_PORT: '0',
       OFFSITE_ALERTER_TOPIC_PREFIX: prefix,
       OFFSITE_ALERTER_GROUP_ID: `alerter-test-${id}`,
-      OFFSITE_PG_SCHEMA: schema,
+      OFFSITE_PG_SCHEMA: db.schema,
       OFFSITE_ALERTER_QUEUE_PREFIX: `t-alerter-r${id}`,
       OFFSITE_ALERTER_EMAIL_TRANSPORT: 'smtp',
       OFFSITE_ALERTER_MESSAGE_ID_DOMAIN: midDomain,

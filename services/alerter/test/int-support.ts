@@ -2,10 +2,16 @@
 // sink's inbox read back (Message-IDs), deviations, a fresh schema with the example registry, and the set of
 // Message-IDs a run must produce. Test code only; not exported by the package.
 import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import type { DeviationV1 } from '@offsite/contracts';
-import { createPgPool, importRegistry, runMigrations } from '@offsite/store';
-import { readSinkHeads, silentLogger, type SinkHead } from '@offsite/testing';
+import { importRegistry, runMigrations } from '@offsite/store';
+import {
+  createTestSchema,
+  readSinkHeads,
+  silentLogger,
+  type SinkHead,
+  type TestSchema,
+} from '@offsite/testing';
 import { ALERTER_PG_SETTINGS } from '../src/repo.js';
 
 /** Mails in the sink's directory whose Message-ID is in `midDomain` (envelope and Message-ID only). */
@@ -44,18 +50,17 @@ export const deviation = (
   ...over,
 });
 
-/** A new schema, migrated, with the example registry and contact e-mails in `domain`. */
-export async function freshSchema(pgUrl: string, schema: string, domain: string): Promise<pg.Pool> {
+/**
+ * A new schema with the alerter's session settings, migrated, with the example registry and contact e-mails in
+ * `domain`.
+ */
+export async function freshSchema(domain: string, max = 3): Promise<TestSchema> {
   const root = path.resolve(import.meta.dirname, '../../..');
-  const admin = new pg.Client({ connectionString: pgUrl });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  const pool = createPgPool({ url: pgUrl, schema, settings: ALERTER_PG_SETTINGS, max: 3 });
-  await runMigrations(pool, { logger: silentLogger });
-  await importRegistry(pool, { path: path.join(root, 'registry/example.yaml') }, { logger: silentLogger });
-  await pool.query(`update contacts set email = 'c' || id || '@${domain}' where email is not null`);
-  return pool;
+  const db = await createTestSchema({ settings: ALERTER_PG_SETTINGS, max });
+  await runMigrations(db.pool, { logger: silentLogger });
+  await importRegistry(db.pool, { path: path.join(root, 'registry/example.yaml') }, { logger: silentLogger });
+  await db.pool.query(`update contacts set email = 'c' || id || '@${domain}' where email is not null`);
+  return db;
 }
 
 /** A policy file body: one entry, e-mail to environment managers, `rounds` rounds. */

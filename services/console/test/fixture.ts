@@ -5,11 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import pg from 'pg';
+import type pg from 'pg';
 import { createInfluxClient, createInfluxWriter, ensureDatabase1x, toLine } from '@offsite/influx';
 import { addDays, shanghaiDate } from '@offsite/domain/calendar';
 import { importRegistry, runMigrations } from '@offsite/store';
-import { requireEnv, silentLogger } from '@offsite/testing';
+import { createTestSchema, requireEnv, silentLogger } from '@offsite/testing';
 import type { FastifyInstance } from 'fastify';
 import type { DeviationV1, ValidationResult } from '@offsite/contracts';
 import { ensureTopics } from '@offsite/kafka';
@@ -74,15 +74,9 @@ export async function createWorld(
     portal?: Parameters<typeof buildApp>[0]['portal'];
   } = {},
 ): Promise<World> {
-  const url = opts.pgUrl ?? requireEnv('OFFSITE_PG_URL');
-  const schema = `test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  const pool = new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: 6 });
-  // As main.ts does: an idle client's error (its server restarted) is not thrown.
-  pool.on('error', () => undefined);
+  // An idle client's error (its server restarted) is not thrown, as in main.ts.
+  const db = await createTestSchema({ max: 6, ...(opts.pgUrl ? { url: opts.pgUrl } : {}) });
+  const { schema, pool } = db;
   await runMigrations(pool, { logger: silentLogger });
   await importRegistry(pool, { path: examplePath }, { logger: silentLogger });
   await seedDemoUsers(pool, () => PASSWORD);
@@ -272,11 +266,7 @@ export async function createWorld(
       const keys = await redis.keys(`test-console-${schema}:*`);
       if (keys.length > 0) await redis.del(...keys);
       await redis.quit();
-      await pool.end();
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`drop schema if exists ${schema} cascade`);
-      await c.end();
+      await db.drop();
     },
   };
 }

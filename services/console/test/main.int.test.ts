@@ -4,10 +4,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { createKafkaClient, ensureTopics } from '@offsite/kafka';
 import { runMigrations, importRegistry } from '@offsite/store';
-import { requireEnv, silentLogger, until } from '@offsite/testing';
+import { createTestSchema, requireEnv, silentLogger, until, type TestSchema } from '@offsite/testing';
 import { seedDemoUsers } from '../src/seed.js';
 import { examplePath, PASSWORD } from './fixture.js';
 
@@ -21,7 +20,7 @@ const freePort = () =>
     });
   });
 
-let schema: string;
+let db: TestSchema | undefined;
 let child: ChildProcess | undefined;
 let output = '';
 const requestTopic = `test.console-main.message-requests.${randomBytes(4).toString('hex')}`;
@@ -36,29 +35,20 @@ afterAll(async () => {
   await admin.deleteTopics({ topics: [requestTopic] }).catch(() => undefined);
   await admin.disconnect();
   if (child && child.exitCode === null) child.kill('SIGKILL');
-  const c = new pg.Client({ connectionString: requireEnv('OFFSITE_PG_URL') });
-  await c.connect();
-  await c.query(`drop schema if exists ${schema} cascade`);
-  await c.end();
+  await db?.drop();
 });
 
 it('starts, is ready, serves the UI and the API, and exits 0 on SIGTERM', async () => {
   const url = requireEnv('OFFSITE_PG_URL');
-  schema = `test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  const pool = new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: 2 });
-  await runMigrations(pool, { logger: silentLogger });
-  await importRegistry(pool, { path: examplePath }, { logger: silentLogger });
-  await seedDemoUsers(pool, () => PASSWORD);
-  await pool.end();
+  db = await createTestSchema({ max: 2 });
+  await runMigrations(db.pool, { logger: silentLogger });
+  await importRegistry(db.pool, { path: examplePath }, { logger: silentLogger });
+  await seedDemoUsers(db.pool, () => PASSWORD);
 
   await ensureTopics(kafka, [{ topic: requestTopic, numPartitions: 1 }]);
   const [opsPort, httpPort] = [await freePort(), await freePort()];
   const pgUrl = new URL(url);
-  pgUrl.searchParams.set('options', `-c search_path=${schema}`);
+  pgUrl.searchParams.set('options', db.options);
   child = spawn(process.execPath, ['--conditions=offsite-source', '--import', 'tsx', 'src/main.ts'], {
     cwd: dir,
     env: {

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import type pg from 'pg';
 import type { StabilityMetrics } from '@offsite/domain';
 import type { EnterpriseStability } from '@offsite/regulation';
 import { importRegistry, runMigrations } from '@offsite/store';
-import { requireEnv, silentLogger } from '@offsite/testing';
+import { createTestSchema, requireEnv, silentLogger } from '@offsite/testing';
 
 export const registryPath = fileURLToPath(new URL('../../../registry/example.yaml', import.meta.url));
 
@@ -16,26 +16,10 @@ export interface Harness {
 
 /** A fresh `test_<random>` schema with every store migration (040 included) and the example registry. */
 export async function createHarness(): Promise<Harness> {
-  const url = requireEnv('OFFSITE_PG_URL');
-  const schema = `test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  const pool = new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: 5 });
-  await runMigrations(pool, { logger: silentLogger });
-  await importRegistry(pool, { path: registryPath }, { logger: silentLogger, prune: false });
-  return {
-    schema,
-    pool,
-    async drop() {
-      await pool.end();
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`drop schema if exists ${schema} cascade`);
-      await c.end();
-    },
-  };
+  const db = await createTestSchema();
+  await runMigrations(db.pool, { logger: silentLogger });
+  await importRegistry(db.pool, { path: registryPath }, { logger: silentLogger, prune: false });
+  return db;
 }
 
 export function redisConnection(): { host: string; port: number } {

@@ -1,41 +1,34 @@
 // `npm run seed` (the demo's console users): one generated password per account, kept only in the
 // credentials file (mode 600), never printed; a second run keeps the passwords.
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
+import type pg from 'pg';
 import { importRegistry, runMigrations } from '@offsite/store';
-import { requireEnv, silentLogger } from '@offsite/testing';
+import { createTestSchema, silentLogger, type TestSchema } from '@offsite/testing';
 import { login } from '../src/auth.js';
 import { examplePath } from './fixture.js';
 
 const run = promisify(execFile);
 const serviceDir = path.resolve(import.meta.dirname, '..');
-const schema = `test_seed_${randomBytes(4).toString('hex')}`;
-const url = requireEnv('OFFSITE_PG_URL');
-const schemaUrl = `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+let db: TestSchema;
+let schemaUrl: string;
 let pool: pg.Pool;
 let dir: string;
 
 beforeAll(async () => {
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  pool = new pg.Pool({ connectionString: schemaUrl, max: 2 });
+  db = await createTestSchema({ prefix: 'test_seed', max: 2 });
+  pool = db.pool;
+  const url = db.url;
+  schemaUrl = `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(db.options)}`;
   await runMigrations(pool, { logger: silentLogger });
   await importRegistry(pool, { path: examplePath }, { logger: silentLogger });
   dir = await mkdtemp(path.join(tmpdir(), 'offsite-seed-'));
 });
 afterAll(async () => {
-  await pool.end();
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`drop schema if exists ${schema} cascade`);
-  await admin.end();
+  await db.drop();
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import pg from 'pg';
+import type pg from 'pg';
 import {
   createBatchConsumer,
   createDurableProducer,
@@ -16,7 +16,7 @@ import {
 } from '@offsite/kafka';
 import { createMetricsRegistry, createSilentLogger, type Registry } from '@offsite/runtime';
 import { findDeviceByMn, importRegistry, runMigrations } from '@offsite/store';
-import { requireEnv, silentLogger } from '@offsite/testing';
+import { createTestSchema, requireEnv, silentLogger } from '@offsite/testing';
 import {
   createCommandStore,
   createDeviceDirectory,
@@ -97,15 +97,10 @@ export async function startHarness(
     intake?: { backfillExpiryMs?: number; supervisorExpiryMs?: number; maxAttempts?: number };
   } = {},
 ): Promise<Harness> {
-  const pgUrl = requireEnv('OFFSITE_PG_URL');
   const brokers = requireEnv('OFFSITE_KAFKA_BROKERS').split(',');
   const id = randomBytes(4).toString('hex');
-  const schema = `test_gw_${id}`;
-  const admin = new pg.Client({ connectionString: pgUrl });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  const pool = new pg.Pool({ connectionString: pgUrl, options: `-c search_path=${schema}`, max: 5 });
+  const db = await createTestSchema({ prefix: 'test_gw' });
+  const pool = db.pool;
   await runMigrations(pool, { logger: silentLogger });
   await importRegistry(pool, { path: examplePath }, { logger: silentLogger });
 
@@ -221,11 +216,7 @@ export async function startHarness(
         .catch(() => undefined);
       await a.deleteGroups([`gw-test-${id}`, `gw-test-${id}.commands`]).catch(() => undefined);
       await a.disconnect();
-      await pool.end();
-      const c = new pg.Client({ connectionString: pgUrl });
-      await c.connect();
-      await c.query(`drop schema if exists ${schema} cascade`);
-      await c.end();
+      await db.drop();
     },
   };
 }
