@@ -19,3 +19,4 @@ export * from './silent-device.js';
 export * from './loads.js';
 export * from './load-series.js';
 export * from './annual-load.js';
+export { readingFromTelemetry } from './telemetry.js';

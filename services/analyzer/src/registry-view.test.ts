@@ -1,8 +1,7 @@
-import { createEngine, makeConfig, type Reading } from '@offsite/domain';
+import { createEngine, makeConfig, readingFromTelemetry, type Reading } from '@offsite/domain';
 import type { RegistrySnapshot } from '@offsite/store';
 import { deviceView, registryViewFromSnapshot } from './registry-view.js';
 import { ENT, HOUR, MIN, minuteTelemetry, MN, OUTLET, T0 } from '../test/testkit.js';
-import { readingFromTelemetry } from './telemetry.js';
 
 type Device = RegistrySnapshot['enterprises'][number]['outlets'][number]['devices'][number];
 const device = (over: Partial<Record<keyof Device, unknown>>): Device =>

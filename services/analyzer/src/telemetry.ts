@@ -1,26 +1,6 @@
 // telemetry.v1 record → domain Reading, and the rejection reasons that send a record to the DLQ.
 import { validateTelemetryV1, type TelemetryV1 } from '@offsite/contracts';
-import type { Reading } from '@offsite/domain';
-
-export function readingFromTelemetry(t: TelemetryV1): Reading {
-  return {
-    eventId: t.eventId,
-    enterpriseId: t.enterpriseId,
-    siteId: t.siteId,
-    deviceId: t.deviceId,
-    kind: t.kind,
-    interval: t.interval,
-    ...(t.periodSeconds !== undefined ? { periodSeconds: t.periodSeconds } : {}),
-    dataTime: Date.parse(t.dataTime),
-    measurements: t.measurements.map((m) => ({
-      factor: m.factor,
-      stat: m.stat,
-      value: m.value,
-      ...(m.unit !== undefined ? { unit: m.unit } : {}),
-      ...(m.flag !== undefined ? { flag: m.flag } : {}),
-    })),
-  };
-}
+import { readingFromTelemetry, type Reading } from '@offsite/domain';
 
 export type DecodeOutcome =
   | { ok: true; telemetry: TelemetryV1; reading: Reading }

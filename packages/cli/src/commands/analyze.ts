@@ -1,8 +1,15 @@
 /** `offsite analyze --registry FILE [INPUT…]`: the analyzer's rule engine run offline over capture files. */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { validateTelemetryV1, type TelemetryV1 } from '@offsite/contracts';
-import { createEngine, makeConfig, seenAt, type Output, type Reading } from '@offsite/domain';
+import { validateTelemetryV1 } from '@offsite/contracts';
+import {
+  createEngine,
+  makeConfig,
+  readingFromTelemetry,
+  seenAt,
+  type Output,
+  type Reading,
+} from '@offsite/domain';
 import { toShanghaiIso } from '@offsite/domain/calendar';
 import { decodePacket } from '@offsite/hj212';
 import { normalizeHj212 } from '@offsite/normalize';
@@ -62,26 +69,6 @@ export function outputLine(o: Output): Record<string, unknown> | undefined {
   return undefined;
 }
 
-function readingOf(t: TelemetryV1): Reading {
-  return {
-    eventId: t.eventId,
-    enterpriseId: t.enterpriseId,
-    siteId: t.siteId,
-    deviceId: t.deviceId,
-    kind: t.kind,
-    interval: t.interval,
-    ...(t.periodSeconds !== undefined ? { periodSeconds: t.periodSeconds } : {}),
-    dataTime: Date.parse(t.dataTime),
-    measurements: t.measurements.map((m) => ({
-      factor: m.factor,
-      stat: m.stat,
-      value: m.value,
-      ...(m.unit !== undefined ? { unit: m.unit } : {}),
-      ...(m.flag !== undefined ? { flag: m.flag } : {}),
-    })),
-  };
-}
-
 type LineResult =
   { ok: true; reading: Reading } | { ok: false; skip?: boolean; code: string; message: string };
 
@@ -103,7 +90,7 @@ export function readLine(
       receivedAt: p.dataTimeUtc ?? new Date(0).toISOString(),
     });
     if (!n.ok) return { ok: false, skip: n.kind === 'not-telemetry', code: n.reason, message: n.message };
-    return { ok: true, reading: readingOf(n.event) };
+    return { ok: true, reading: readingFromTelemetry(n.event) };
   }
   if (text.trimStart().startsWith('{')) {
     let data: unknown;
@@ -114,7 +101,7 @@ export function readLine(
     }
     const v = validateTelemetryV1(data);
     if (!v.ok) return { ok: false, code: 'schema-invalid', message: v.errors.join('; ') };
-    return { ok: true, reading: readingOf(v.value) };
+    return { ok: true, reading: readingFromTelemetry(v.value) };
   }
   return {
     ok: false,
