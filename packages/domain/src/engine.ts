@@ -1,57 +1,30 @@
-// Over 500 lines: createEngine is one closure over the per-enterprise buffers, their checkpoint and the
-// reconciliation of changed deviation series with what was emitted.
 // The incremental engine: buffers readings per enterprise, re-evaluates only the sections of the enterprise a change
 // touches (workspace.ts) and reconciles the changed deviation series with what it already emitted, so late data
 // update deviations instead of duplicating them.
-import { createHash } from 'node:crypto';
 import type { EngineConfig } from './config.js';
+import {
+  cmpReading,
+  deviationId,
+  deviationOutput,
+  evictBuffer,
+  horizonStartOf,
+  NO_TIME,
+  overlaps,
+  rejectReading,
+  retract,
+  revise,
+  type DeviationRecord,
+  type EnterpriseState,
+} from './deviation-records.js';
 import { DomainError } from './errors.js';
-import type {
-  AggregateOutput,
-  DeviationOutput,
-  DeviationState,
-  Output,
-  Reading,
-  RegistryView,
-  RuleName,
-  Severity,
-} from './model.js';
+import type { AggregateOutput, DeviationOutput, Output, Reading, RegistryView } from './model.js';
 import { indexRegistry, type RegistryIndex } from './registry.js';
 import { Evaluator } from './rules.js';
 import type { EpisodeOut } from './scope.js';
-import { seenAt } from './series.js';
 import { Workspace } from './workspace.js';
-import type { HeldGap } from './offline.js';
-import { dayStart, MINUTE_MS } from './time.js';
+import { MINUTE_MS } from './time.js';
 
-export interface DeviationRecord {
-  id: string;
-  key: string;
-  enterpriseId: string;
-  rule: RuleName;
-  siteId: string;
-  subject: string;
-  factor?: string;
-  windowStart: number;
-  windowEnd?: number;
-  state: DeviationState;
-  revision: number;
-  severity: Severity;
-  suspected: boolean;
-  inResumptionWindow: boolean;
-  evidence: Record<string, unknown>;
-  fingerprint: string;
-  retracted?: boolean;
-}
-
-interface EnterpriseState {
-  /** Ordered by (dataTime, eventId). */
-  readings: Reading[];
-  /** Device id → last seen time among evicted readings. */
-  seenBefore: Record<string, number>;
-  /** Device id → outages closed by an arrival (offline judged by arrival, offline.ts); absent in older snapshots. */
-  held?: Record<string, HeldGap[]>;
-}
+export { deviationId, type DeviationRecord, type EnterpriseState } from './deviation-records.js';
 
 /** JSON-serialisable engine state (checkpoint). */
 export interface EngineState {
@@ -97,36 +70,10 @@ export interface Engine {
   readonly watermark: number | null;
 }
 
-/** Deterministic deviation id: sha256 of enterprise, site, rule, subject and window start (first 32 hex digits). */
-export function deviationId(
-  enterpriseId: string,
-  siteId: string,
-  rule: string,
-  subject: string,
-  windowStart: number,
-): string {
-  return createHash('sha256')
-    .update([enterpriseId, siteId, rule, subject, String(windowStart)].join('\n'))
-    .digest('hex')
-    .slice(0, 32);
-}
-
-const NO_TIME = -8.64e15;
-
 /** The engine's own copy of a reading (a structuredClone per reading was a tenth of the ingest time). */
 function cloneReading(r: Reading): Reading {
   const copy: Reading = { ...r, measurements: r.measurements.map((m) => ({ ...m })) };
   return copy;
-}
-
-function cmpReading(a: Reading, b: Reading): number {
-  if (a.dataTime !== b.dataTime) return a.dataTime - b.dataTime;
-  return a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
-}
-
-function overlaps(rec: DeviationRecord, ep: EpisodeOut): boolean {
-  if (rec.windowStart === ep.start) return true;
-  return ep.start < (rec.windowEnd ?? Infinity) && rec.windowStart < (ep.end ?? Infinity);
 }
 
 /** Same emitted content (both built by the Evaluator, so equal fields give the same JSON fingerprint). */
@@ -200,10 +147,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
     return workspaces.get(enterpriseId) ?? buildWorkspace(enterpriseId);
   }
 
-  const horizonStart = (): number =>
-    state.watermark === null
-      ? NO_TIME
-      : dayStart(state.watermark - config.latenessHorizonMs, config.timezoneOffsetMinutes);
+  const horizonStart = (): number => horizonStartOf(state.watermark, config);
 
   function rebuildIndexes(): void {
     eventIds = new Map(
@@ -218,26 +162,6 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
     applied = new Map();
     appliedHs = new Map();
     sortedIds = undefined;
-  }
-
-  function toOutput(r: DeviationRecord): DeviationOutput {
-    return {
-      type: 'deviation',
-      id: r.id,
-      rule: r.rule,
-      state: r.state,
-      revision: r.revision,
-      severity: r.severity,
-      enterpriseId: r.enterpriseId,
-      siteId: r.siteId,
-      ...(r.factor !== undefined ? { factor: r.factor } : {}),
-      subject: r.subject,
-      windowStart: r.windowStart,
-      ...(r.windowEnd !== undefined ? { windowEnd: r.windowEnd } : {}),
-      suspectedFalsification: r.suspected,
-      inResumptionWindow: r.inResumptionWindow,
-      evidence: structuredClone(r.evidence),
-    };
   }
 
   function evaluate(enterpriseId: string): Output[] {
@@ -295,8 +219,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
       let lo = 0;
       for (const ep of g.eps) {
         // The first unused record (by window start) overlapping the episode. Records start in order, so the scan
-        // starts after the used prefix and stops past the episode's end (was a find over all records per episode:
-        // quadratic per evaluation for a series with many episodes).
+        // starts after the used prefix and stops past the episode's end (linear per series, not quadratic).
         while (lo < recs.length && used.has(recs[lo]!.id)) lo++;
         let rec: DeviationRecord | undefined;
         const epEnd = ep.end ?? Infinity;
@@ -318,77 +241,17 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
         used.add(id);
         applied.set(id, ep);
         appliedHs.set(id, hs);
-        const carriedOver = rec !== undefined && rec.windowStart < hs;
-        let evidence = ep.evidence;
-        if (carriedOver && rec) {
-          const old = Array.isArray(rec.evidence.windows)
-            ? (rec.evidence.windows as { start: number }[])
-            : [];
-          const fresh = Array.isArray(ep.evidence.windows) ? (ep.evidence.windows as unknown[]) : undefined;
-          evidence = { ...ep.evidence };
-          if (fresh) evidence.windows = [...old.filter((w) => w.start < hs), ...fresh];
-          if (rec.evidence.confirmedAt !== undefined) evidence.confirmedAt = rec.evidence.confirmedAt;
+        for (const next of revise(enterpriseId, key, id, rec, ep, hs)) {
+          putDev(next);
+          out.push(deviationOutput(next));
         }
-        const windowStart = carriedOver && rec ? Math.min(rec.windowStart, ep.start) : ep.start;
-        const inRes = carriedOver && rec ? rec.inResumptionWindow : ep.inResumptionWindow;
-        const fingerprint = JSON.stringify([
-          windowStart,
-          ep.end ?? null,
-          ep.severity,
-          ep.suspected,
-          inRes,
-          evidence,
-        ]);
-        const base = {
-          id,
-          key,
-          enterpriseId,
-          rule: ep.rule,
-          siteId: ep.siteId,
-          subject: ep.subject,
-          ...(ep.factor !== undefined ? { factor: ep.factor } : {}),
-          windowStart,
-          severity: ep.severity,
-          suspected: ep.suspected,
-          inResumptionWindow: inRes,
-          evidence,
-          fingerprint,
-        };
-        if (!rec) {
-          const opened: DeviationRecord = { ...base, state: 'opened', revision: 1 };
-          putDev(opened);
-          out.push(toOutput(opened));
-          if (ep.end !== undefined) {
-            const resolved: DeviationRecord = { ...base, windowEnd: ep.end, state: 'resolved', revision: 2 };
-            putDev(resolved);
-            out.push(toOutput(resolved));
-          }
-          continue;
-        }
-        if (rec.fingerprint === fingerprint && !rec.retracted) continue;
-        const next: DeviationRecord = {
-          ...base,
-          ...(ep.end !== undefined ? { windowEnd: ep.end } : {}),
-          state: ep.end !== undefined ? 'resolved' : 'updated',
-          revision: rec.revision + 1,
-        };
-        putDev(next);
-        out.push(toOutput(next));
       }
       // Deviations the data no longer support (late data filled a gap, corrected a value): resolve as retracted.
       for (const rec of g.recs) {
         if (used.has(rec.id) || rec.retracted) continue;
-        const next: DeviationRecord = {
-          ...rec,
-          windowEnd: rec.windowEnd ?? rec.windowStart,
-          state: 'resolved',
-          revision: rec.revision + 1,
-          evidence: { ...rec.evidence, retracted: true },
-          retracted: true,
-        };
-        next.fingerprint = JSON.stringify(['retracted', next.windowEnd]);
+        const next = retract(rec);
         putDev(next);
-        out.push(toOutput(next));
+        out.push(deviationOutput(next));
       }
     }
     return out;
@@ -408,29 +271,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
       return;
     }
     touched.clear();
-    for (const ent of Object.values(state.enterprises)) {
-      let n = 0;
-      while (n < ent.readings.length && ent.readings[n]!.dataTime < hs) {
-        const r = ent.readings[n]!;
-        const t = seenAt(r, config);
-        const prev = ent.seenBefore[r.deviceId];
-        if (prev === undefined || t > prev) ent.seenBefore[r.deviceId] = t;
-        n += 1;
-      }
-      if (n > 0) ent.readings.splice(0, n);
-      // Outages that ended before the horizon: their end stays as the device's last alive instant.
-      for (const [deviceId, list] of Object.entries(ent.held ?? {})) {
-        const keep = list.filter((h) => h.end >= hs);
-        for (const h of list) {
-          if (h.end >= hs) continue;
-          const prev = ent.seenBefore[deviceId];
-          if (prev === undefined || h.end > prev) ent.seenBefore[deviceId] = h.end;
-        }
-        if (keep.length === list.length) continue;
-        if (keep.length > 0) ent.held![deviceId] = keep;
-        else delete ent.held![deviceId];
-      }
-    }
+    for (const ent of Object.values(state.enterprises)) evictBuffer(ent, hs, config);
     for (const [id, d] of Object.entries(state.deviations)) {
       if (d.state === 'resolved' && (d.windowEnd ?? d.windowStart) < hs) delDev(id);
     }
@@ -463,27 +304,8 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
       return state.watermark;
     },
     ingest(reading) {
-      if (!Number.isFinite(reading.dataTime)) {
-        return [
-          {
-            type: 'rejected',
-            eventId: reading.eventId,
-            code: 'invalid-reading',
-            message: 'dataTime is not a finite epoch ms',
-          },
-        ];
-      }
-      const hs = horizonStart();
-      if (reading.dataTime < hs) {
-        return [
-          {
-            type: 'rejected',
-            eventId: reading.eventId,
-            code: 'too-late',
-            message: `dataTime ${new Date(reading.dataTime).toISOString()} is before the lateness horizon ${new Date(hs).toISOString()}`,
-          },
-        ];
-      }
+      const rejected = rejectReading(reading, horizonStart());
+      if (rejected) return [rejected];
       let ent = state.enterprises[reading.enterpriseId];
       if (!ent) {
         state.enterprises[reading.enterpriseId] = ent = { readings: [], seenBefore: {} };
@@ -544,10 +366,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
       const merged = structuredClone(s) as EngineState;
       if (merged === null || typeof merged !== 'object' || typeof merged.enterprises !== 'object')
         throw new DomainError('invalid-snapshot', 'not an engine state of version 1');
-      const hs =
-        merged.watermark === null
-          ? NO_TIME
-          : dayStart(merged.watermark - config.latenessHorizonMs, config.timezoneOffsetMinutes);
+      const hs = horizonStartOf(merged.watermark, config);
       const ids = new Map<string, Set<string>>();
       for (const [id, e] of Object.entries(merged.enterprises)) {
         e.readings = e.readings.filter((r) => r.dataTime >= hs);

@@ -1,0 +1,231 @@
+// The deviation series the engine has emitted and the rules that take each one to its next revision: an episode of the
+// rule table opens a series, changes it (`updated`) or ends it (`resolved`); a series the data no longer support is
+// resolved as retracted. These are definitions the engine and its test oracle (test/naive-engine.ts) share; the
+// hand-computed expectations of engine.test.ts pin them. Also the buffer's eviction at the lateness horizon and the
+// rejection of readings the engine cannot take.
+import { createHash } from 'node:crypto';
+import type { EngineConfig } from './config.js';
+import type {
+  DeviationOutput,
+  DeviationState,
+  Reading,
+  RejectedOutput,
+  RuleName,
+  Severity,
+} from './model.js';
+import type { HeldGap } from './offline.js';
+import type { EpisodeOut } from './scope.js';
+import { seenAt } from './series.js';
+import { dayStart } from './time.js';
+
+export interface DeviationRecord {
+  id: string;
+  key: string;
+  enterpriseId: string;
+  rule: RuleName;
+  siteId: string;
+  subject: string;
+  factor?: string;
+  windowStart: number;
+  windowEnd?: number;
+  state: DeviationState;
+  revision: number;
+  severity: Severity;
+  suspected: boolean;
+  inResumptionWindow: boolean;
+  evidence: Record<string, unknown>;
+  fingerprint: string;
+  retracted?: boolean;
+}
+
+/** One enterprise's buffer in the engine state. */
+export interface EnterpriseState {
+  /** Ordered by (dataTime, eventId). */
+  readings: Reading[];
+  /** Device id → last seen time among evicted readings. */
+  seenBefore: Record<string, number>;
+  /** Device id → outages closed by an arrival (offline judged by arrival, offline.ts); absent in older snapshots. */
+  held?: Record<string, HeldGap[]>;
+}
+
+/** Before any watermark: no horizon. */
+export const NO_TIME = -8.64e15;
+
+/** Deterministic deviation id: sha256 of enterprise, site, rule, subject and window start (first 32 hex digits). */
+export function deviationId(
+  enterpriseId: string,
+  siteId: string,
+  rule: string,
+  subject: string,
+  windowStart: number,
+): string {
+  return createHash('sha256')
+    .update([enterpriseId, siteId, rule, subject, String(windowStart)].join('\n'))
+    .digest('hex')
+    .slice(0, 32);
+}
+
+/** Start of the evaluated range: the local day of the watermark less the lateness horizon. */
+export function horizonStartOf(watermark: number | null, config: EngineConfig): number {
+  return watermark === null
+    ? NO_TIME
+    : dayStart(watermark - config.latenessHorizonMs, config.timezoneOffsetMinutes);
+}
+
+/** Buffer order: (dataTime, eventId). */
+export function cmpReading(a: Reading, b: Reading): number {
+  if (a.dataTime !== b.dataTime) return a.dataTime - b.dataTime;
+  return a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
+}
+
+/** Why the engine cannot take a reading (not a finite time, or before the horizon), or undefined. */
+export function rejectReading(reading: Reading, horizonStart: number): RejectedOutput | undefined {
+  if (!Number.isFinite(reading.dataTime))
+    return {
+      type: 'rejected',
+      eventId: reading.eventId,
+      code: 'invalid-reading',
+      message: 'dataTime is not a finite epoch ms',
+    };
+  if (reading.dataTime < horizonStart)
+    return {
+      type: 'rejected',
+      eventId: reading.eventId,
+      code: 'too-late',
+      message: `dataTime ${new Date(reading.dataTime).toISOString()} is before the lateness horizon ${new Date(horizonStart).toISOString()}`,
+    };
+  return undefined;
+}
+
+/**
+ * Drops the readings before the horizon, keeping each device's last seen time in `seenBefore`, and the outages that
+ * ended before it, whose end stays as the device's last alive instant.
+ */
+export function evictBuffer(ent: EnterpriseState, horizonStart: number, config: EngineConfig): void {
+  let n = 0;
+  while (n < ent.readings.length && ent.readings[n]!.dataTime < horizonStart) {
+    const r = ent.readings[n]!;
+    const t = seenAt(r, config);
+    const prev = ent.seenBefore[r.deviceId];
+    if (prev === undefined || t > prev) ent.seenBefore[r.deviceId] = t;
+    n += 1;
+  }
+  if (n > 0) ent.readings.splice(0, n);
+  for (const [deviceId, list] of Object.entries(ent.held ?? {})) {
+    const keep = list.filter((h) => h.end >= horizonStart);
+    for (const h of list) {
+      if (h.end >= horizonStart) continue;
+      const prev = ent.seenBefore[deviceId];
+      if (prev === undefined || h.end > prev) ent.seenBefore[deviceId] = h.end;
+    }
+    if (keep.length === list.length) continue;
+    if (keep.length > 0) ent.held![deviceId] = keep;
+    else delete ent.held![deviceId];
+  }
+}
+
+/** Whether a record may stand for an episode: same start, or overlapping windows. */
+export function overlaps(rec: DeviationRecord, ep: EpisodeOut): boolean {
+  if (rec.windowStart === ep.start) return true;
+  return ep.start < (rec.windowEnd ?? Infinity) && rec.windowStart < (ep.end ?? Infinity);
+}
+
+export function deviationOutput(r: DeviationRecord): DeviationOutput {
+  return {
+    type: 'deviation',
+    id: r.id,
+    rule: r.rule,
+    state: r.state,
+    revision: r.revision,
+    severity: r.severity,
+    enterpriseId: r.enterpriseId,
+    siteId: r.siteId,
+    ...(r.factor !== undefined ? { factor: r.factor } : {}),
+    subject: r.subject,
+    windowStart: r.windowStart,
+    ...(r.windowEnd !== undefined ? { windowEnd: r.windowEnd } : {}),
+    suspectedFalsification: r.suspected,
+    inResumptionWindow: r.inResumptionWindow,
+    evidence: structuredClone(r.evidence),
+  };
+}
+
+/**
+ * The revisions an episode gives the series `rec` (undefined: a new series with this id), in emission order: opened
+ * (and resolved at once when the episode has ended), or the next revision, or none when nothing changed. A series
+ * carried over from before the horizon keeps its start, its resumption-window mark, its windows before the horizon and
+ * its confirmation time.
+ */
+export function revise(
+  enterpriseId: string,
+  key: string,
+  id: string,
+  rec: DeviationRecord | undefined,
+  ep: EpisodeOut,
+  horizonStart: number,
+): DeviationRecord[] {
+  const carried = rec !== undefined && rec.windowStart < horizonStart ? rec : undefined;
+  let evidence = ep.evidence;
+  if (carried) {
+    const old = Array.isArray(carried.evidence.windows)
+      ? (carried.evidence.windows as { start: number }[])
+      : [];
+    const fresh = Array.isArray(ep.evidence.windows) ? (ep.evidence.windows as unknown[]) : undefined;
+    evidence = { ...ep.evidence };
+    if (fresh) evidence.windows = [...old.filter((w) => w.start < horizonStart), ...fresh];
+    if (carried.evidence.confirmedAt !== undefined) evidence.confirmedAt = carried.evidence.confirmedAt;
+  }
+  const windowStart = carried ? Math.min(carried.windowStart, ep.start) : ep.start;
+  const inRes = carried ? carried.inResumptionWindow : ep.inResumptionWindow;
+  const fingerprint = JSON.stringify([
+    windowStart,
+    ep.end ?? null,
+    ep.severity,
+    ep.suspected,
+    inRes,
+    evidence,
+  ]);
+  const base = {
+    id,
+    key,
+    enterpriseId,
+    rule: ep.rule,
+    siteId: ep.siteId,
+    subject: ep.subject,
+    ...(ep.factor !== undefined ? { factor: ep.factor } : {}),
+    windowStart,
+    severity: ep.severity,
+    suspected: ep.suspected,
+    inResumptionWindow: inRes,
+    evidence,
+    fingerprint,
+  };
+  if (!rec) {
+    const opened: DeviationRecord = { ...base, state: 'opened', revision: 1 };
+    if (ep.end === undefined) return [opened];
+    return [opened, { ...base, windowEnd: ep.end, state: 'resolved', revision: 2 }];
+  }
+  if (rec.fingerprint === fingerprint && !rec.retracted) return [];
+  return [
+    {
+      ...base,
+      ...(ep.end !== undefined ? { windowEnd: ep.end } : {}),
+      state: ep.end !== undefined ? 'resolved' : 'updated',
+      revision: rec.revision + 1,
+    },
+  ];
+}
+
+/** A series the data no longer support (late data filled a gap, corrected a value): resolved as retracted. */
+export function retract(rec: DeviationRecord): DeviationRecord {
+  const windowEnd = rec.windowEnd ?? rec.windowStart;
+  return {
+    ...rec,
+    windowEnd,
+    state: 'resolved',
+    revision: rec.revision + 1,
+    evidence: { ...rec.evidence, retracted: true },
+    retracted: true,
+    fingerprint: JSON.stringify(['retracted', windowEnd]),
+  };
+}
