@@ -124,6 +124,7 @@ export function evaluateEligibility(
         ? null
         : {
             effectiveTransmissionRate: round4(m.effectiveTransmissionRate),
+            minEffectiveTransmissionRate: config.minEffectiveTransmissionRate,
             exceedanceWindows: m.exceedanceWindows,
             confirmedFalsifications: m.confirmedFalsifications,
             windowFrom: stability?.windowFrom.toISOString(),
