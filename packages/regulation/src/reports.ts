@@ -44,6 +44,8 @@ export interface ReportFigures {
   discretion: DiscretionFigures;
   complaints: { received: number; acknowledgedInTime: number; resolvedInTime: number };
   inspections: { drawnOnSite: number; recorded: number; problemsFound: number };
+  /** Whistle-blower rewards (举报奖励) approved in the period: how many and their sum in yuan. */
+  rewards: { approved: number; amountYuan: number };
 }
 
 export interface DiscretionFigures {
@@ -118,6 +120,8 @@ const FIGURE_COLUMNS: { key: string; zh: string; get: (f: ReportFigures) => numb
   { key: 'complaintsResolvedInTime', zh: '信访按期办结', get: (f) => f.complaints.resolvedInTime },
   { key: 'inspectionsRecorded', zh: '随机抽查已检查', get: (f) => f.inspections.recorded },
   { key: 'inspectionProblemsFound', zh: '抽查发现问题', get: (f) => f.inspections.problemsFound },
+  { key: 'rewardsApproved', zh: '举报奖励（批准）', get: (f) => f.rewards?.approved ?? 0 },
+  { key: 'rewardsAmountYuan', zh: '举报奖励金额（元）', get: (f) => f.rewards?.amountYuan ?? 0 },
 ];
 
 export function monthlyReportCsv(r: MonthlyReport): string {

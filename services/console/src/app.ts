@@ -43,6 +43,7 @@ import { registerUserRoutes } from './users-routes.js';
 import { DEFAULT_DISCRETION_POLICY, type DiscretionPolicy } from './discretion.js';
 import { registerDiscretionRoutes } from './discretion-routes.js';
 import { registerVerificationTaskRoutes } from './verification-tasks.js';
+import { registerRewardRoutes } from './whistleblower-rewards.js';
 import { registerSubmissionRoutes, type SubmissionRouteDeps } from './submissions-routes.js';
 import { registerPositiveListProposalRoutes } from './positive-list-proposals.js';
 import { registerPortalInvitationRoutes, type PortalInvitationOptions } from './portal-invitations.js';
@@ -566,6 +567,7 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
   registerUserRoutes(app, { pool: o.pool, who });
   registerDiscretionRoutes(app, { pool: o.pool, who, policy: o.discretion ?? DEFAULT_DISCRETION_POLICY });
   registerVerificationTaskRoutes(app, { pool: o.pool, who });
+  registerRewardRoutes(app, { pool: o.pool, who });
   registerSubmissionRoutes(app, { pool: o.pool, who, ...o.submissions });
   registerRegistryEditRoutes(app, {
     pool: o.pool,

@@ -200,7 +200,7 @@ describe('pages with their results shown have no serious or critical violation',
       [addDays(shanghaiDate(Date.now()), -30)],
     );
     const officer = await loginAs(w.base, 'officer-dist-landong');
-    const filed = await sendAs<{ verificationTask: { id: number } }>(
+    const filed = await sendAs<{ complaint: { id: number }; verificationTask: { id: number } }>(
       w.base,
       officer,
       'POST',
@@ -208,8 +208,17 @@ describe('pages with their results shown have no serious or critical violation',
       { channel: 'hotline', enterpriseId: 'ent-0002', urgency: 'normal', summary: '夜间异味' },
     );
     const task = `[data-test=verification-tasks] [data-test=task-${filed.body.verificationTask.id}]`;
+    // A proposed whistle-blower reward: the supervisor sees its approval and rejection controls.
+    const reward = await sendAs<{ id: string }>(w.base, officer, 'POST', '/api/whistleblower-rewards', {
+      complaintId: String(filed.body.complaint.id),
+      amountYuan: '500',
+      whistleblowerRef: '12369-A11Y',
+      basis: '举报属实',
+    });
+    const row = `[data-test=rewards] [data-test=reward-${reward.body.id}] [data-test=reward-decide]`;
     expect(await violationsOn('officer-dist-landong', '/reg/complaints', task)).toBe('');
-    expect(await violationsOn('supervisor', '/reg/complaints', task)).toBe('');
+    const both = `[data-test=complaints]:has(${task}):has(${row})`;
+    expect(await violationsOn('supervisor', '/reg/complaints', both)).toBe('');
   });
 
   it('the draws page with a draw open', async () => {

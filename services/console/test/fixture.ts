@@ -559,3 +559,24 @@ export async function listPositive(pool: pg.Pool, enterpriseIds: string[]): Prom
       [ent, from],
     );
 }
+
+/**
+ * Sends `body` as `s` and expects the refusal `status` naming `field` in a message with Chinese and
+ * English, with `snapshot()` (the tables the request could change) the same before and after.
+ */
+export async function expectRefused(
+  base: string,
+  s: Session,
+  url: string,
+  body: object,
+  expected: { status: number; field: string },
+  snapshot: () => Promise<unknown>,
+): Promise<void> {
+  const before = await snapshot();
+  const r = await sendAs<{ field?: string; message?: string }>(base, s, 'POST', url, body);
+  expect(r.status).toBe(expected.status);
+  expect(r.body.field).toBe(expected.field);
+  expect(r.body.message).toMatch(/[\u4e00-\u9fff]/);
+  expect(r.body.message).toMatch(/[a-z]{3,}/);
+  expect(await snapshot()).toEqual(before);
+}

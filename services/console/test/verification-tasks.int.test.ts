@@ -7,6 +7,7 @@ import { addDays, shanghaiDate } from '@offsite/domain/calendar';
 import { upsertUser } from '../src/auth.js';
 import {
   createWorld,
+  expectRefused,
   listPositive,
   loginAs as login,
   PASSWORD,
@@ -87,13 +88,7 @@ async function refused(s: Session, url: string, body: object, status: number, fi
     await count('verification_findings'),
     await count('audit_log'),
   ];
-  const before = await snapshot();
-  const r = await send(s, 'POST', url, body);
-  expect(r.status).toBe(status);
-  expect(r.body.field).toBe(field);
-  expect(r.body.message).toMatch(/[\u4e00-\u9fff]/);
-  expect(r.body.message).toMatch(/[a-z]{3,}/);
-  expect(await snapshot()).toEqual(before);
+  await expectRefused(w.base, s, url, body, { status, field }, snapshot);
 }
 
 describe('complaint verification tasks', () => {

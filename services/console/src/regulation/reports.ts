@@ -139,6 +139,15 @@ export async function reportFigures(
             (select count(*) from m where kind = 'suspend-production')::int as suspend_production`,
     p,
   );
+  // Whistle-blower rewards (migration 106) count in the month they were approved, paid or not.
+  const [rewards] = await query<{ approved: number; fen: string }>(
+    db,
+    'report rewards',
+    `select count(*)::int as approved, coalesce(sum(amount_fen), 0)::text as fen from whistleblower_rewards
+      where status in ('approved', 'paid') and ($1::text is null or district_id = $1)
+        and decided_at >= $2 and decided_at < $3`,
+    p,
+  );
   const dn = (k: string): number => disc?.[k] ?? 0;
   const c = counts ?? {};
   const n = (k: string): number => c[k] ?? 0;
@@ -180,6 +189,7 @@ export async function reportFigures(
       recorded: insp?.recorded ?? 0,
       problemsFound: insp?.problems ?? 0,
     },
+    rewards: { approved: rewards?.approved ?? 0, amountYuan: Number(rewards?.fen ?? 0) / 100 },
   };
 }
 
