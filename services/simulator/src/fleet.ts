@@ -29,6 +29,18 @@ export interface LoggerSpec {
    * from the registry's treatment meters `facilities: [{ outlet, code }]`; the meter tells whether it runs.
    */
   readonly facilities: readonly { readonly code: string; readonly meterId: string }[];
+  /**
+   * The logger sends each pollutant's load (`-Cou`, kg: mean × the period's flow volume) in its hourly and daily
+   * data, as many loggers do; the console and the analyzer compare it with their own recalculation.
+   */
+  readonly sendsLoadCou: boolean;
+}
+
+/** About half the loggers send pollutant loads: those whose MN's character codes sum to an even number. */
+export function sendsLoadCou(mn: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < mn.length; i++) sum += mn.charCodeAt(i);
+  return sum % 2 === 0;
 }
 
 export interface MeterSpec {
@@ -116,6 +128,7 @@ export function buildFleet(registry: RegistryFile): Fleet {
           factors,
           limits,
           facilities: [...(facilitiesAt.get(o.id) ?? [])].sort((a, b) => (a.code < b.code ? -1 : 1)),
+          sendsLoadCou: sendsLoadCou(d.mn),
         });
       }
     }

@@ -9,6 +9,7 @@
  * minute-only outlet): 0 while the facility's meter is switched off (treatment-off scenario), else 1.
  */
 import { shanghaiHour, startOfShanghaiDay } from '@offsite/domain/calendar';
+import { hasLoadUnit, loadKg } from '@offsite/domain';
 import {
   FACTOR_CODES_2005_TO_2017,
   dataCp,
@@ -272,6 +273,11 @@ export class DataLoggerModel {
     const readings: DataReading[] = [];
     const flags: Record<string, string> = {};
     const o2 = byCode.get('a19001')?.avg;
+    // The period's flow volume (m³), for the pollutants' loads of hourly and daily data.
+    const flowM3 =
+      this.spec.sendsLoadCou && (cn === '2061' || cn === '2031')
+        ? byCode.get(this.spec.kind === 'gas' ? 'a00000' : 'w00000')?.cou
+        : undefined;
     for (const [code, s] of byCode) {
       const m = factorModel(code);
       const c = this.code(code);
@@ -280,6 +286,8 @@ export class DataLoggerModel {
       readings.push({ code: c, stat: 'Avg', value: fmt(s.avg) });
       readings.push({ code: c, stat: 'Max', value: fmt(s.max) });
       if (s.cou !== null) readings.push({ code: c, stat: 'Cou', value: fmt(s.cou) });
+      else if (flowM3 != null && m.kind === 'pollutant' && hasLoadUnit(m.unit))
+        readings.push({ code: c, stat: 'Cou', value: roundTo(loadKg(s.avg, m.unit, flowM3), 4).toFixed(4) });
       if (this.zsFactor(code) && o2 !== undefined && o2 < 19.5 && this.spec.refO2Pct !== null)
         readings.push({ code: c, stat: 'ZsAvg', value: fmt(converted(s.avg, o2, this.spec.refO2Pct)) });
       flags[c] = s.flag;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createSm4EcbCipher, decodePacket, encodePacket } from '@offsite/hj212';
 import { validateMeterEnergyV1 } from '@offsite/contracts';
 import { validateRegistry } from '@offsite/store';
-import { productionLoad } from './patterns.js';
+import { GAS_AUX, productionLoad } from './patterns.js';
 import { parseRegistryText, planRun } from './plan.js';
 import { fitToDay, generateRegistry } from './registry-gen.js';
 import { createSimulation, type Output } from './simulation.js';
@@ -165,5 +165,33 @@ describe('a simulated day', () => {
       expect(m.payload.energyKwh).toBeGreaterThanOrEqual(last.get(m.meterId) ?? 0);
       last.set(m.meterId, m.payload.energyKwh);
     }
+  });
+});
+
+describe('pollutant loads (Cou) in hourly data', () => {
+  const { plan, out } = runDay(7, 3);
+  const hourly = (mn: string) =>
+    out.filter((o): o is Hj => o.kind === 'hj212' && o.mn === mn && o.cn === '2061');
+
+  it('about half the loggers send each pollutant kg as mean × the flow volume of the hour; the others send none', () => {
+    const gas = plan.fleet.loggers.filter((l) => l.kind === 'gas' && l.protocolVersion === 2017);
+    const sending = gas.filter((l) => l.sendsLoadCou);
+    expect(sending.length).toBeGreaterThan(0);
+    expect(sending.length).toBeLessThan(gas.length);
+    for (const l of sending.slice(0, 3)) {
+      const pollutant = l.factors.find((f) => !GAS_AUX.includes(f as (typeof GAS_AUX)[number]))!;
+      expect(hourly(l.mn).length).toBeGreaterThan(0);
+      for (const o of hourly(l.mn)) {
+        const p = decode(o, l.sm4Key);
+        const flow = Number(value(p, 'a00000', 'Cou'));
+        const mean = Number(value(p, pollutant, 'Avg'));
+        // mg/m³ × m³ × 1e-6 = kg, within the rounding of the mean.
+        expect(Number(value(p, pollutant, 'Cou'))).toBeCloseTo(mean * flow * 1e-6, 1);
+        expect(value(p, 'a19001', 'Cou')).toBeUndefined();
+      }
+    }
+    const silent = gas.find((l) => !l.sendsLoadCou)!;
+    for (const o of hourly(silent.mn))
+      expect(value(decode(o, silent.sm4Key), 'a21002', 'Cou')).toBeUndefined();
   });
 });
