@@ -1,7 +1,7 @@
 // Accessibility of every console page in Chromium: axe-core finds no serious or critical violation on
 // the login page and on each page of the nav, for the city supervisor, a district officer, the admin and
-// an enterprise user (its portal, and the invitation page),
-// and every table on them has column headers.
+// an enterprise user (its portal and its other pages, and the invitation page), and every table on them has
+// column headers; every control that Tab reaches shows a visible focus outline.
 import type { Page } from 'playwright-core';
 import { addDays, shanghaiDate } from '@offsite/domain/calendar';
 import { describeViolations, seriousViolations } from './axe.js';
@@ -141,6 +141,83 @@ describe('in English, the pages with most controls have no serious or critical v
     // The language attribute says English after a reload, not the page's initial zh-CN.
     await expect(page.getAttribute('html', 'lang')).resolves.toBe('en');
     expect(await violationsOn('supervisor', hash, ready)).toBe('');
+  });
+});
+
+describe('the enterprise user’s other pages have no serious or critical violation', () => {
+  it.each<[string, string]>([
+    ['/overview', '[data-test=overview-cards]'],
+    ['/data', '[data-test=data-form]'],
+    ['/transmission', '[data-test=transmission-table], [data-test=transmission-empty]'],
+  ])('#%s', async (hash, ready) => {
+    expect(await violationsOn('ent-0003-user', hash, ready)).toBe('');
+  });
+});
+
+/**
+ * Tabs through the page (at most `max` presses, until focus comes round to a control again) and returns how
+ * many controls it reached and those whose focus shows no outline of at least 2 px (nor a box shadow), from
+ * the top of the page; after the last control Tab passes through the browser.
+ */
+async function tabStops(page: Page, max: number): Promise<{ reached: number; unmarked: string[] }> {
+  // Tab starts after the point last clicked: the app's title, before the nav.
+  await page.click('header h1');
+  let reached = 0;
+  const unmarked: string[] = [];
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    const stop = (await page.evaluate(`(() => {
+      const e = document.activeElement;
+      if (!e || e === document.body) return null;
+      // A date input's day, month and year are stops of their own within the one control.
+      if (e.getAttribute('data-tab-seen') === '${reached}') return { within: true };
+      if (e.hasAttribute('data-tab-seen')) return { again: true };
+      e.setAttribute('data-tab-seen', '${reached + 1}');
+      const s = getComputedStyle(e);
+      return {
+        again: false,
+        name: e.tagName.toLowerCase() + ' ' + (e.getAttribute('aria-label') || e.textContent || e.getAttribute('name') || '').trim().slice(0, 30),
+        marked: (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) || s.boxShadow !== 'none',
+      };
+    })()`)) as { again?: boolean; within?: boolean; name?: string; marked?: boolean } | null;
+    if (!stop || stop.within) continue;
+    if (stop.again) break;
+    reached++;
+    if (!stop.marked) unmarked.push(stop.name ?? '');
+  }
+  await page.evaluate(
+    `document.querySelectorAll('[data-tab-seen]').forEach((e) => e.removeAttribute('data-tab-seen'))`,
+  );
+  return { reached, unmarked };
+}
+
+describe('every control reached with Tab shows where the focus is', () => {
+  it.each<[string, string, string, number]>([
+    ['supervisor', '/', `[data-test=queue] tr[data-id="${CASES.landong}"]`, 20],
+    ['supervisor', `/case/${CASES.landong}`, '[data-test=actions]', 25],
+    ['officer-dist-landong', '/enterprise/ent-0002', '[data-test=upkeep]', 40],
+    ['ent-0003-user', '/portal', '[data-test=portal-cases]', 10],
+  ])('%s #%s', async (username, hash, ready, least) => {
+    const page = await pageOf(username);
+    await page.goto(`${w.base}/#${hash}`);
+    await page.locator(ready).first().waitFor();
+    const { reached, unmarked } = await tabStops(page, 120);
+    expect(unmarked).toEqual([]);
+    expect(reached).toBeGreaterThanOrEqual(least);
+  });
+
+  it('on the login page', async () => {
+    await chromium.browser.clearCookies();
+    for (const [, p] of pages) await p.close();
+    pages.clear();
+    const page = await chromium.browser.newPage();
+    await page.goto(w.base + '/');
+    await page.waitForSelector('[data-test=login-form]');
+    const { reached, unmarked } = await tabStops(page, 12);
+    expect(unmarked).toEqual([]);
+    // The language switch, the user name, the password and the login button.
+    expect(reached).toBe(4);
+    await page.close();
   });
 });
 

@@ -1,6 +1,8 @@
 import { ref } from 'vue';
 
 const zh = {
+  // The app shell (App.vue).
+  mainNav: '主导航',
   // Enterprise portal (Portal*.vue keep their own strings).
   portal: '企业门户',
   // Overview page (Overview.vue keeps its own strings).
@@ -166,6 +168,7 @@ const zh = {
 };
 type Messages = Record<keyof typeof zh, string>;
 const en: Messages = {
+  mainNav: 'Main navigation',
   portal: 'Enterprise portal',
   overview: 'Overview',
   openOnly: 'Open only',
