@@ -67,7 +67,7 @@ describe('rawRecord', () => {
 describe('telemetryRecord', () => {
   it('stamps the Kafka record with the receive time, not the (possibly days old) data time', () => {
     // A backlog upload: data from 30 days ago received now. Stamped with its data time, the broker's
-    // time retention deleted such records before a lagging consumer read them (issue #3/#8).
+    // time retention would delete such records before a lagging consumer read them.
     const receivedAt = '2024-03-31T02:20:03.412Z';
     const event = {
       schema: 'telemetry.v1',

@@ -82,7 +82,7 @@ describe('hj212-gateway against real Kafka and Postgres', () => {
       siteId: 'out-0003-w1',
     });
     // Kafka timestamp = receive time, not the 2016 DataTime: the broker's time retention would
-    // otherwise delete the record at its next check, before a lagging consumer read it (issue #3/#8).
+    // otherwise delete the record at its next check, before a lagging consumer read it.
     expect(t.timestamp).toBeGreaterThanOrEqual(sentAt);
     expect(t.timestamp).toBeLessThanOrEqual(repliedAt);
     await until(
