@@ -180,11 +180,7 @@ const app = await buildApp({
   deviceCommands: {
     publish: async (request) => {
       await producer.send(env.OFFSITE_CONSOLE_HJ212_COMMAND_TOPIC, [
-        {
-          key: kafkaTopics.hj212Command.key(request),
-          value: JSON.stringify(request),
-          headers: { 'offsite-schema': 'hj212.command.v1', 'offsite-id': request.id },
-        },
+        kafkaMessage(kafkaTopics.hj212Command, request),
       ]);
     },
   },
