@@ -45,10 +45,10 @@ suite() {
   step "[$label] Kafka 3.9 compatibility (@offsite/kafka integration tests on a private 3.9 broker)"
   bash scripts/kafka-compat.sh
 
-  # The clustered topology (3+3 Kafka, Redis + Sentinels, Postgres + replica, HAProxy): once, in the first
-  # pass; what it proves does not depend on the Node version.
+  # The clustered topology (3+3 Kafka, Redis + Sentinels, Postgres + replica, HAProxy), its failover tests and
+  # the chaos run: once, in the first pass; what they prove does not depend on the Node version.
   if [ "$label" = "$machine_node" ]; then
-    step "[$label] cluster (the clustered topology beside the running set)"
+    step "[$label] cluster (the clustered topology beside the running set: failover tests, chaos run)"
     bash scripts/test-cluster.sh
   fi
 }
