@@ -49,6 +49,7 @@ import { registerPositiveListProposalRoutes } from './positive-list-proposals.js
 import { registerPortalInvitationRoutes, type PortalInvitationOptions } from './portal-invitations.js';
 import { registerPortalRoutes, type PortalEvidenceOptions } from './portal.js';
 import { regulationScope } from './regulation-scope.js';
+import { AJV_OPTIONS, Nullable, NullableEnum } from './request-schema.js';
 import { analyzerStability, openCases } from './regulation-sources.js';
 
 export const SESSION_COOKIE = 'offsite_session';
@@ -234,7 +235,7 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
     trustProxy: false,
     // Ids longer than this get 414 from the router; shorter ones reach the route's schema (400).
     routerOptions: { maxParamLength: 1024 },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+    ajv: { customOptions: AJV_OPTIONS },
   });
 
   // Every route needs a live session unless its config says `public` (login, the API docs). Decided
@@ -540,14 +541,12 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
   const Patch = Type.Object(
     {
       nameZh: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-      nameEn: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+      nameEn: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
       supervisionClass: Type.Optional(
         Type.Union([Type.Literal('key'), Type.Literal('special'), Type.Literal('general')]),
       ),
-      creditRating: Type.Optional(
-        Type.Union([Type.Literal('A'), Type.Literal('B'), Type.Literal('C'), Type.Literal('D'), Type.Null()]),
-      ),
-      address: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
+      creditRating: Type.Optional(NullableEnum(['A', 'B', 'C', 'D'] as const)),
+      address: Type.Optional(Nullable(Type.String({ maxLength: 500 }))),
     },
     { additionalProperties: false },
   );

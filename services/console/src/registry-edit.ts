@@ -74,7 +74,7 @@ export type RegistryChange =
       unit?: string;
       converted?: boolean;
       /** 许可排放量 (kg a year) of the outlet and factor: null removes it, undefined keeps it. */
-      annualLoadKg?: unknown;
+      annualLoadKg?: number | null;
     };
 
 export interface RegistryEditOptions {
@@ -549,24 +549,6 @@ async function prepareContact(
 
 const KIND_ZH = { gas: '废气', water: '废水' } as const;
 
-/** A permitted annual load as sent: a positive number of kg, or null (none). */
-function annualLoadOf(v: unknown): number | null {
-  if (v === null) return null;
-  if (typeof v !== 'number' || !Number.isFinite(v))
-    throw fieldError(
-      'annualLoadKg',
-      '许可排放量须为数字（kg/年），留空表示删除',
-      'the permitted annual load must be a number (kg a year), or empty to remove it',
-    );
-  if (v <= 0 || v > 1e12)
-    throw fieldError(
-      'annualLoadKg',
-      '许可排放量须大于 0（kg/年）',
-      'the permitted annual load must be above 0 (kg a year)',
-    );
-  return v;
-}
-
 async function prepareLimit(
   c: pg.PoolClient,
   ent: Ent,
@@ -603,7 +585,7 @@ async function prepareLimit(
     [ch.outletId, ch.factorCode],
   );
   const oldAnnual = annual?.kg ?? null;
-  const annualLoadKg = ch.annualLoadKg === undefined ? oldAnnual : annualLoadOf(ch.annualLoadKg);
+  const annualLoadKg = ch.annualLoadKg === undefined ? oldAnnual : ch.annualLoadKg;
   if (annualLoadKg !== null && ch.annualLoadKg !== undefined && !hasLoadUnit(unit))
     throw fieldError(
       'annualLoadKg',

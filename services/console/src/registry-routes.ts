@@ -4,6 +4,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { Principal } from './principal.js';
+import { Nullable, Obj } from './request-schema.js';
 import {
   decideChange,
   listChangeRequests,
@@ -14,8 +15,6 @@ import {
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });
 const Text = (max: number) => Type.String({ maxLength: max });
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
-const Obj = <P extends Record<string, TSchema>>(p: P) => Type.Object(p, { additionalProperties: false });
 
 const Status = Obj({
   status: Type.Union([Type.Literal('shutdown'), Type.Literal('resuming'), Type.Literal('normal')]),
@@ -67,11 +66,8 @@ const Limit = Obj({
   lowerValue: Type.Optional(Nullable(Type.Number({ minimum: 0, maximum: 1e9 }))),
   unit: Type.Optional(Text(16)),
   converted: Type.Optional(Type.Boolean()),
-  /**
-   * The permitted annual load (许可排放量, kg a year) of the outlet and factor; null removes it, absent keeps it.
-   * Checked by the edit itself (a positive number or null): with type coercion a schema would read 0 as null.
-   */
-  annualLoadKg: Type.Optional(Type.Unknown()),
+  /** The permitted annual load (许可排放量, kg a year) of the outlet and factor; null removes it, absent keeps it. */
+  annualLoadKg: Type.Optional(Nullable(Type.Number({ exclusiveMinimum: 0, maximum: 1e12 }))),
 });
 const Decision = Obj({ approve: Type.Boolean(), note: Type.String({ minLength: 1, maxLength: 1000 }) });
 

@@ -1,11 +1,12 @@
 // Admins manage console users (create, change role/district/duty/addresses, disable, reset a
 // password); every change audited in users.ts. A new or reset password is generated here and answered
 // once, to the admin who hands it over; it is never logged or stored in clear.
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { ConsoleError } from './errors.js';
 import { ROLES, type Principal } from './principal.js';
+import { Nullable, Obj } from './request-schema.js';
 import {
   UserAdminError,
   addUser,
@@ -17,8 +18,6 @@ import {
   type AccountPatch,
 } from './users.js';
 
-const Obj = <P extends Record<string, TSchema>>(p: P) => Type.Object(p, { additionalProperties: false });
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Role = Type.Union(ROLES.map((r) => Type.Literal(r)));
 const Ref = Type.String({ minLength: 1, maxLength: 64 });
 const Editable = {

@@ -470,3 +470,47 @@ describe('the permitted annual load (许可排放量) in the limit edit', () => 
     expect(await one(`select count(*)::int as audit from audit_log`)).toEqual(before);
   });
 });
+
+describe('nullable numbers: 0 and null stay apart', () => {
+  it('refuses a rated window of 0 naming the field, and records a lower bound of 0 or null as sent', async () => {
+    const s = await loginAs('officer-dist-landong');
+    const r = await send(s, 'PATCH', '/api/enterprises/ent-0002/meters/mtr-0002-t1', { ratedWindowKwh: 0 });
+    expect([r.status, r.body.code, r.body.field]).toEqual([400, 'INVALID_INPUT', 'ratedWindowKwh']);
+    expect(
+      (await send(s, 'PATCH', '/api/enterprises/ent-0002/meters/mtr-0002-t1', { ratedWindowKwh: null }))
+        .status,
+    ).toBe(200);
+    expect(await one(`select rated_window_kwh from meters where id = 'mtr-0002-t1'`)).toEqual({
+      rated_window_kwh: null,
+    });
+
+    const sup = await loginAs('supervisor');
+    const ph = (lowerValue: number | null) => ({
+      outletId: 'out-0003-w1',
+      factorCode: 'w01001',
+      basis: 'daily',
+      value: 9,
+      lowerValue,
+    });
+    for (const lowerValue of [0, null]) {
+      const res = await send(sup, 'PUT', '/api/enterprises/ent-0003/limits', ph(lowerValue));
+      expect(res.status).toBe(200);
+      const audit = await one(
+        `select after from audit_log where action like 'registry.limit%' order by id desc limit 1`,
+      );
+      expect(audit.after.limit.lowerValue).toBe(lowerValue);
+    }
+  });
+
+  it('clears an enterprise’s rating and address with null, and refuses an empty rating naming the field', async () => {
+    const sup = await loginAs('supervisor');
+    const url = '/api/enterprises/ent-0003';
+    const row = () => one(`select credit_rating, address from enterprises where id = 'ent-0003'`);
+    expect((await send(sup, 'PATCH', url, { creditRating: 'B', address: '兰溪路 1 号' })).status).toBe(200);
+    expect(await row()).toEqual({ credit_rating: 'B', address: '兰溪路 1 号' });
+    expect((await send(sup, 'PATCH', url, { creditRating: null, address: null })).status).toBe(200);
+    expect(await row()).toEqual({ credit_rating: null, address: null });
+    const r = await send(sup, 'PATCH', url, { creditRating: '' });
+    expect([r.status, r.body.code, r.body.field]).toEqual([400, 'INVALID_INPUT', 'creditRating']);
+  });
+});
