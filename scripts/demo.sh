@@ -10,6 +10,10 @@
 # DEMO_HOURS (default 24), DEMO_SEED (default 212), DEMO_EXIT_AFTER_SUMMARY=1 (stop after the summary),
 # DEMO_SCREENSHOT=docs/img/console-queue.png (screenshot of the console's queue after the summary),
 # DEMO_REMINDER_WAIT_S (default 90: how long the summary waits for the reminders to reach the outbox).
+# Ports (to run beside other copies, each against its own servers): DEMO_CONSOLE_PORT (default 8080),
+# DEMO_OPS_PORT (default 9101: the services' /readyz and /metrics on 9101–9107, the simulator's on 9108),
+# DEMO_HJ212_PORT (default 20212: the gateway's TCP port for the loggers), DEMO_ACK_PORT (default 8090:
+# the alerter's acknowledgement page).
 # The alerter uses scripts/demo/policy.yaml (timers in event time, no quiet hours) at OFFSITE_ALERTER_TIME_SCALE=DEMO_SPEED.
 set -uo pipefail
 
@@ -35,6 +39,10 @@ LATENESS_MS=$((SPEED * 8000 > 600000 ? SPEED * 8000 : 600000))
 POLICY=scripts/demo/policy.yaml
 # Bound on the summary's wait for the reminders to land in the outbox (wall seconds).
 REMINDER_WAIT_S=${DEMO_REMINDER_WAIT_S:-90}
+CONSOLE_PORT=${DEMO_CONSOLE_PORT:-8080}
+OPS_BASE=${DEMO_OPS_PORT:-9101}
+HJ212_PORT=${DEMO_HJ212_PORT:-20212}
+ACK_PORT=${DEMO_ACK_PORT:-8090}
 SCENARIOS=treatment-off,exceedance,flatline,offline,maintenance
 RUN_ID=$(date -u +%Y%m%d%H%M%S)
 PREFIX="demo-${RUN_ID}."
@@ -55,8 +63,9 @@ chmod 700 "$DEMO_DIR" "$LOG_DIR"
 # ---------------------------------------------------------------- services table
 # name  ops-port  extra environment (space-separated NAME=value; values without spaces)
 SERVICES=(hj212-gateway mqtt-ingestor kafka-ingestor influx-writer analyzer alerter console)
-declare -A OPS_PORT=([hj212-gateway]=9101 [mqtt-ingestor]=9102 [kafka-ingestor]=9103 [influx-writer]=9104
-  [analyzer]=9105 [alerter]=9106 [console]=9107)
+declare -A OPS_PORT=()
+for i in "${!SERVICES[@]}"; do OPS_PORT[${SERVICES[$i]}]=$((OPS_BASE + i)); done
+SIM_OPS_PORT=$((OPS_BASE + ${#SERVICES[@]}))
 declare -A PIDS=() STATUS=()
 # Services need no Mosquitto file paths; only the ACL script does.
 NO_FILE_VARS="-u OFFSITE_MOSQUITTO_PASSWD_FILE -u OFFSITE_MOSQUITTO_ACL_FILE"
@@ -64,7 +73,7 @@ NO_FILE_VARS="-u OFFSITE_MOSQUITTO_PASSWD_FILE -u OFFSITE_MOSQUITTO_ACL_FILE"
 service_env() {
   case $1 in
     # The simulated loggers' clocks run at DEMO_SPEED: no calibration on drift.
-    hj212-gateway) echo "OFFSITE_KAFKA_TOPIC_PREFIX=$PREFIX OFFSITE_HJ212_CLOCK_DRIFT_MAX_S=0 OFFSITE_HJ212_COMMANDS_GROUP_ID=offsite-hj212-gateway-commands-$RUN_ID" ;;
+    hj212-gateway) echo "OFFSITE_HJ212_PORT=$HJ212_PORT OFFSITE_KAFKA_TOPIC_PREFIX=$PREFIX OFFSITE_HJ212_CLOCK_DRIFT_MAX_S=0 OFFSITE_HJ212_COMMANDS_GROUP_ID=offsite-hj212-gateway-commands-$RUN_ID" ;;
     mqtt-ingestor)
       echo "OFFSITE_TELEMETRY_TOPIC=${PREFIX}telemetry.v1 OFFSITE_DLQ_TOPIC=${PREFIX}telemetry.dlq.v1" \
         "OFFSITE_MQTT_CLIENT_ID=demo-mqtt-$RUN_ID" \
@@ -93,10 +102,11 @@ service_env() {
       echo "OFFSITE_ALERTER_TOPIC_PREFIX=$PREFIX OFFSITE_ALERTER_GROUP_ID=offsite-alerter-$RUN_ID" \
         "OFFSITE_ALERTER_QUEUE_PREFIX=offsite-demo-$RUN_ID OFFSITE_ALERTER_OUTBOX_DIR=$OUTBOX_DIR" \
         "OFFSITE_ALERTER_ACK_SECRET=$ACK_SECRET OFFSITE_ALERTER_POLICY_FILE=$ROOT/$POLICY" \
-        "OFFSITE_ALERTER_TIME_SCALE=$SPEED"
+        "OFFSITE_ALERTER_TIME_SCALE=$SPEED OFFSITE_ALERTER_ACK_PORT=$ACK_PORT" \
+        "OFFSITE_ALERTER_ACK_BASE_URL=http://127.0.0.1:$ACK_PORT/ack"
       ;;
     console)
-      echo "OFFSITE_CONSOLE_PORT=8080 OFFSITE_CONSOLE_REVIEW_DECISION_TOPIC=${PREFIX}review.decision.v1" \
+      echo "OFFSITE_CONSOLE_PORT=$CONSOLE_PORT OFFSITE_CONSOLE_REVIEW_DECISION_TOPIC=${PREFIX}review.decision.v1" \
         "OFFSITE_CONSOLE_MESSAGE_REQUEST_TOPIC=${PREFIX}message.request.v1" \
         "OFFSITE_CONSOLE_HJ212_COMMAND_TOPIC=${PREFIX}hj212.command.v1"
       ;;
@@ -255,7 +265,7 @@ say "simulator: $ENTERPRISES enterprises, $HOURS h of $DEMO_DAY (Asia/Shanghai) 
 SIM_T0=$(date +%s)
 (cd services/simulator && exec env $NO_FILE_VARS OFFSITE_SIM_REGISTRY="$ROOT/$REGISTRY" OFFSITE_SIM_START="$SIM_START" \
   OFFSITE_SIM_HOURS="$HOURS" OFFSITE_SIM_SPEED="$SPEED" OFFSITE_SIM_SEED="$SEED" OFFSITE_SIM_SCENARIOS="$SCENARIOS" \
-  OFFSITE_SIM_PROGRESS=true OFFSITE_SIM_REPLAY_LIMIT="${DEMO_REPLAY_LIMIT:-60}" $MQTT_CREDS OFFSITE_OPS_PORT=9108 node --conditions=offsite-source --import tsx src/main.ts 2>>"$LOG_DIR/simulator.log") |
+  OFFSITE_SIM_PROGRESS=true OFFSITE_SIM_REPLAY_LIMIT="${DEMO_REPLAY_LIMIT:-60}" $MQTT_CREDS OFFSITE_HJ212_PORT="$HJ212_PORT" OFFSITE_OPS_PORT="$SIM_OPS_PORT" node --conditions=offsite-source --import tsx src/main.ts 2>>"$LOG_DIR/simulator.log") |
   node --conditions=offsite-source --import tsx scripts/demo/progress.ts "$LOG_DIR/simulator.log" "$DEMO_DIR/simulator-result.json" \
     "http://127.0.0.1:${OPS_PORT[analyzer]}/metrics"
 SIM_RC=${PIPESTATUS[0]}
@@ -267,8 +277,8 @@ STATUS[simulator]=$([ "$SIM_RC" = 0 ] && echo ready || echo "exited with code $S
 {
   printf '{"runId":"%s","prefix":"%s","startedAt":"%s","simStart":"%s","simHours":%s,"scenarios":"%s",' \
     "$RUN_ID" "$PREFIX" "$(date -u -d "@$T0" +%FT%TZ)" "$SIM_START" "$HOURS" "$SCENARIOS"
-  printf '"registry":"%s","outboxDir":"%s","mailDir":"%s","credentials":"%s","consoleUrl":"http://127.0.0.1:8080/",' \
-    "$ROOT/$REGISTRY" "$OUTBOX_DIR" "${OFFSITE_MAIL_DIR:-$ROOT/.offsite/mail}" "$DEMO_DIR/credentials"
+  printf '"registry":"%s","outboxDir":"%s","mailDir":"%s","credentials":"%s","consoleUrl":"http://127.0.0.1:%s/",' \
+    "$ROOT/$REGISTRY" "$OUTBOX_DIR" "${OFFSITE_MAIL_DIR:-$ROOT/.offsite/mail}" "$DEMO_DIR/credentials" "$CONSOLE_PORT"
   printf '"policy":"%s","timeScale":%s,"reminderWaitS":%s,' "$ROOT/$POLICY" "$SPEED" "$REMINDER_WAIT_S"
   printf '"simulatorResult":"%s","groups":{"influx-writer":"offsite-influx-writer-%s@%stelemetry.v1",' \
     "$DEMO_DIR/simulator-result.json" "$RUN_ID" "$PREFIX"
@@ -288,7 +298,7 @@ node --conditions=offsite-source --import tsx scripts/demo/summary.ts "$DEMO_DIR
 say "demo wall time so far: $(($(date +%s) - T0)) s; logs in $LOG_DIR"
 # README screenshot of the console's queue (DEMO_SCREENSHOT=path.png), while the console still runs.
 if [ -n "${DEMO_SCREENSHOT:-}" ] && [ "${STATUS[console]}" = ready ]; then
-  node --conditions=offsite-source --import tsx scripts/demo/screenshot.ts http://127.0.0.1:8080/ "$DEMO_DIR/credentials" "$DEMO_SCREENSHOT" \
+  node --conditions=offsite-source --import tsx scripts/demo/screenshot.ts "http://127.0.0.1:$CONSOLE_PORT/" "$DEMO_DIR/credentials" "$DEMO_SCREENSHOT" \
     2>>"$LOG_DIR/screenshot.log" || say "  screenshot failed (see $LOG_DIR/screenshot.log)"
 fi
 
