@@ -46,6 +46,7 @@ import { registerVerificationTaskRoutes } from './verification-tasks.js';
 import { registerRewardRoutes } from './whistleblower-rewards.js';
 import { registerSubmissionRoutes, type SubmissionRouteDeps } from './submissions-routes.js';
 import { registerPositiveListProposalRoutes } from './positive-list-proposals.js';
+import { registerPortalDeclarationRoutes } from './portal-declarations.js';
 import { registerPortalInvitationRoutes, type PortalInvitationOptions } from './portal-invitations.js';
 import { registerPortalRoutes, type PortalEvidenceOptions } from './portal.js';
 import { regulationScope } from './regulation-scope.js';
@@ -670,6 +671,7 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
       maxBytes: 10 * 1024 * 1024,
     },
   });
+  registerPortalDeclarationRoutes(app, { pool: o.pool, who });
   registerOverviewRoutes(app, { pool: o.pool, who, source: o.transmission });
   registerComplianceRoutes(app, { pool: o.pool, who });
 

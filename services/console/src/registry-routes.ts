@@ -3,6 +3,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
+import { refusePastDeclaration } from './portal-declarations.js';
 import type { Principal } from './principal.js';
 import { Nullable, Obj } from './request-schema.js';
 import {
@@ -76,8 +77,11 @@ export function registerRegistryEditRoutes(
   o: { pool: pg.Pool; who: (req: FastifyRequest) => Principal; edit: RegistryEditOptions },
 ): void {
   const tags = ['registry'];
-  const change = (req: FastifyRequest, enterpriseId: string, ch: RegistryChange) =>
-    requestChange(o.pool, o.who(req), enterpriseId, ch, o.edit, req.id);
+  const change = async (req: FastifyRequest, enterpriseId: string, ch: RegistryChange) => {
+    const p = o.who(req);
+    if (p.role === 'enterprise') refusePastDeclaration(ch);
+    return requestChange(o.pool, p, enterpriseId, ch, o.edit, req.id);
+  };
   const P = (extra: Record<string, TSchema> = {}) => Obj({ id: Id, ...extra });
   type Params = { id: string; mn: string; meterId: string; windowId: string; contactId: string };
 

@@ -2,8 +2,10 @@
 // password through the link (a short one refused in Chinese) and lands on the portal with its own nav.
 // The enterprise user sees its own cases only, acknowledges one (a past fix time refused, nothing
 // saved), uploads a photo (an HTML file named .png refused) and declares a maintenance window, which the
-// district's officer confirms on the approvals page.
-import { pageSuite, loginPage } from './chromium.js';
+// district's officer confirms on the approvals page; the portal's list of declarations shows it pending,
+// then confirmed. The guide's screenshots of the portal are taken here.
+import { join } from 'node:path';
+import { pageSuite, loginPage, SHOTS } from './chromium.js';
 import { CASES } from './fixture.js';
 
 const suite = pageSuite(async () => undefined);
@@ -55,6 +57,7 @@ it('the enterprise user sees its cases, acknowledges one, uploads evidence and d
   expect(cases).toContain(CASES.lanxi);
   expect(cases).not.toContain(CASES.falsified);
   expect(cases).not.toContain(CASES.landong);
+  await page.screenshot({ path: join(SHOTS, 'portal-home.png'), fullPage: true });
 
   await page.click(`[data-test="portal-open-${CASES.lanxi}"]`);
   await page.waitForSelector('[data-test=portal-ack-form]');
@@ -74,6 +77,7 @@ it('the enterprise user sees its cases, acknowledges one, uploads evidence and d
   );
   await page.click('[data-test=portal-ack-form] button[type=submit]');
   expect(await page.locator('[data-test=portal-acked]').textContent()).toContain('仪表故障，已联系运维单位');
+  await page.locator('[data-test=portal-case]').screenshot({ path: join(SHOTS, 'portal-ack.png') });
 
   await page.setInputFiles('[data-test=portal-upload-form] input[name=file]', {
     name: 'fake.png',
@@ -93,6 +97,8 @@ it('the enterprise user sees its cases, acknowledges one, uploads evidence and d
   await page.waitForSelector('[data-test=portal-uploaded]');
   expect(await page.locator('[data-test=portal-evidence]').textContent()).toContain('整改后.png');
   expect(Number((await w.pool.query('select count(*) as n from portal_evidence')).rows[0].n)).toBe(1);
+  await page.locator('[data-test=portal-upload-form]').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(SHOTS, 'portal-evidence.png') });
 
   await page.fill(
     '[data-test=portal-maintenance-form] input[name=startsAt]',
@@ -113,6 +119,12 @@ it('the enterprise user sees its cases, acknowledges one, uploads evidence and d
         .rows[0].n,
     ),
   ).toBe(1);
+  await page.waitForSelector('[data-test=portal-declarations] tr[data-state=pending]');
+  expect(await page.locator('[data-test=portal-declarations]').textContent()).toContain(
+    '待区分局执法人员确认',
+  );
+  await page.locator('[data-test=portal-declarations]').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(SHOTS, 'portal-declaration.png') });
   await page.close();
 
   // The district's officer sees the evidence on the case's page and confirms the declaration on the
@@ -131,6 +143,12 @@ it('the enterprise user sees its cases, acknowledges one, uploads evidence and d
         .rows[0].n,
     ),
   ).toBe(1);
-  expect(suite.cspMessages).toEqual([]);
   await officer.close();
+
+  // Back in the portal, the declaration is confirmed.
+  const again = await loginPage(chromium.browser, w.base, 'ent-0003-user');
+  await again.waitForSelector('[data-test=portal-declarations] tr[data-state=confirmed]');
+  expect(await again.locator('[data-test=portal-declarations] tr[data-state=pending]').count()).toBe(0);
+  expect(suite.cspMessages).toEqual([]);
+  await again.close();
 });
