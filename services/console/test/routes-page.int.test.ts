@@ -64,6 +64,19 @@ it('a page of another role and an unknown route lead to the user’s start page'
   const enterprise = await loginAt('/users', 'ent-0003-user');
   await enterprise.waitForURL(/#\/portal$/);
   await enterprise.waitForSelector('[data-test=portal-cases]');
+  // The bureau's pages are not an enterprise's, even by a typed link.
+  for (const path of [
+    '/reg/positive-list',
+    '/registry',
+    `/case/${CASES.lanxi}`,
+    '/enterprise/ent-0003',
+    '/',
+  ]) {
+    await enterprise.goto(`${suite.w.base}/#/overview`);
+    await enterprise.waitForURL(/#\/overview$/);
+    await enterprise.goto(`${suite.w.base}/#${path}`);
+    await enterprise.waitForURL(/#\/portal$/);
+  }
   await enterprise.close();
   expect(suite.cspMessages).toEqual([]);
 });

@@ -15,11 +15,13 @@ declare module 'vue-router' {
 }
 
 const withUser = () => ({ user: user.value });
+/** The bureau's own pages: every role but an enterprise's users, whose pages are the portal and the data. */
+const bureau = { roles: ['admin', 'city-supervisor', 'district-officer', 'viewer'] };
 
 export const router = createRouter({
   history: createWebHashHistory(),
   routes: [
-    { path: '/', name: 'queue', component: () => import('./pages/QueuePage.vue') },
+    { path: '/', name: 'queue', component: () => import('./pages/QueuePage.vue'), meta: bureau },
     // A filtered queue link: the filter is applied and the queue opens at `#/`.
     {
       path: '/queue',
@@ -33,13 +35,20 @@ export const router = createRouter({
       name: 'case',
       component: () => import('./pages/CaseDetailPage.vue'),
       props: (r) => ({ id: String(r.params.id) }),
+      meta: bureau,
     },
-    { path: '/registry', name: 'registry', component: () => import('./pages/RegistryPage.vue') },
+    {
+      path: '/registry',
+      name: 'registry',
+      component: () => import('./pages/RegistryPage.vue'),
+      meta: bureau,
+    },
     {
       path: '/enterprise/:id',
       name: 'enterprise',
       component: () => import('./pages/EnterprisePage.vue'),
       props: (r) => ({ id: String(r.params.id) }),
+      meta: bureau,
     },
     { path: '/overview', component: () => import('./Overview.vue') },
     { path: '/data', component: () => import('./DataBrowser.vue') },
@@ -49,13 +58,15 @@ export const router = createRouter({
       path: '/compliance',
       component: () => import('./Compliance.vue'),
       props: (r) => ({ route: r.fullPath }),
+      meta: bureau,
     },
-    { path: '/approvals', component: () => import('./Approvals.vue'), props: withUser },
-    { path: '/submissions', component: () => import('./Submissions.vue'), props: withUser },
+    { path: '/approvals', component: () => import('./Approvals.vue'), props: withUser, meta: bureau },
+    { path: '/submissions', component: () => import('./Submissions.vue'), props: withUser, meta: bureau },
     {
       path: '/reg/:page',
       component: () => import('./Regulation.vue'),
       props: (r) => ({ page: String(r.params.page), user: user.value }),
+      meta: bureau,
     },
     {
       path: '/users',
