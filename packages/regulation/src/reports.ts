@@ -1,9 +1,9 @@
-// District monthly reports and period summaries: the outcomes a report counts, its figures, its
-// deadlines and its CSV. Monthly reports are due on the 25th of the following month; officers of a
-// district are reminded on the 20th if it has not been submitted. The console computes the figures
-// from its supervision-outcome ledger, complaints and inspections and the alerter's read API.
+// The figures of districts' submissions and period summaries: the outcomes they count, the figures and
+// their CSV. The figures have no due date or submission of their own: they are the figures section of
+// a district's monthly submission (the console's submissions, due on the 25th of their month), frozen
+// when it is submitted. The console computes them from its supervision-outcome ledger, complaints and
+// inspections and the alerter's read API.
 import type { TransmissionCounts } from '@offsite/domain';
-import { addDays, atShanghaiTime, monthRange, shanghaiDate } from '@offsite/domain/calendar';
 import { toCsv } from './csv.js';
 
 export type OutcomeKind =
@@ -63,11 +63,6 @@ export interface MonthlyReport {
   month: string;
   from: string;
   to: string;
-  /** 25th of the following month, end of day Asia/Shanghai. */
-  dueAt: string;
-  /** 20th of the following month, 09:00 Asia/Shanghai. */
-  remindAt: string;
-  submitted: { by: string; at: string } | null;
   figures: ReportFigures;
   /** The district's 传输有效率 of the month (HJ 75 / HJ 355 practice), when the console could compute it. */
   transmission?: ReportTransmission | null;
@@ -80,11 +75,6 @@ export interface ReportTransmission extends TransmissionCounts {
 }
 
 const percent = (r: number | null): string => (r === null ? '' : (r * 100).toFixed(1));
-
-export function reportDeadlines(month: string): { dueAt: Date; remindAt: Date } {
-  const next = monthRange(month).nextFirstDay;
-  return { dueAt: atShanghaiTime(addDays(next, 24), 23, 59), remindAt: atShanghaiTime(addDays(next, 19), 9) };
-}
 
 export interface PeriodSummary {
   from: string;
@@ -175,24 +165,4 @@ export function periodSummaryCsv(s: PeriodSummary): string {
   ]);
   rows.push(['total', '合计', ...FIGURE_COLUMNS.map((c) => c.get(s.total))]);
   return toCsv(header, rows);
-}
-
-export interface ReportReminder {
-  districtId: string;
-  month: string;
-  dueAt: string;
-  officers: { id: string; name: string; phone: string | null; email: string | null }[];
-}
-
-/**
- * The month whose report officers are reminded of at `now`, with its deadlines: the previous month,
- * when `now` is on or after its reminder time (20th, 09:00) and not after its due date; else null.
- */
-export function reportReminderWindow(now: Date): { month: string; dueAt: Date; remindAt: Date } | null {
-  const today = shanghaiDate(now);
-  const prev = monthRange(today.slice(0, 7));
-  const month = addDays(prev.firstDay, -1).slice(0, 7);
-  const { dueAt, remindAt } = reportDeadlines(month);
-  if (now < remindAt || now > dueAt) return null;
-  return { month, dueAt, remindAt };
 }

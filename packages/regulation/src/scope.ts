@@ -23,7 +23,6 @@ export const CAPABILITIES = {
   recordInspection: ['admin', 'city-supervisor', 'district-officer'],
   handleComplaint: ['admin', 'city-supervisor', 'district-officer'],
   runCampaign: ['admin', 'city-supervisor', 'district-officer'],
-  submitReport: ['admin', 'city-supervisor', 'district-officer'],
   recordOutcome: ['admin', 'city-supervisor', 'district-officer'],
 } as const satisfies Record<string, readonly Role[]>;
 

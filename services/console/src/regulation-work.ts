@@ -1,5 +1,6 @@
-// The console's regulatory background work: complaint deadline reminders and the monthly report
-// reminder (one BullMQ queue, ./regulation/reminders.ts), districts' submission due-date reminders
+// The console's regulatory background work: complaint deadline reminders (one BullMQ queue,
+// ./regulation/reminders.ts, which also retires the old monthly report's own scheduler at start-up),
+// districts' submission due-date reminders
 // (./submissions-reminders.ts), the escalation of overdue complaint verification tasks
 // (./verification-escalations.ts), and outreach campaigns (a rate-limited BullMQ queue). The console renders each message and asks the alerter to deliver it
 // (message.request.v1): the alerter sends, with its channels, its provider limits and its
@@ -39,8 +40,6 @@ export interface RegulationWorkOptions {
   outreachRate: { max: number; durationMs: number };
   outreachAttempts?: number;
   complaintConfig?: ComplaintDeadlineConfig;
-  /** Schedule the monthly report reminder (20th, 09:00 Asia/Shanghai); default true. */
-  monthlyReportReminder?: boolean;
   /** The calendar of districts' submissions, for their due-date reminders. */
   submissionCalendar?: SubmissionCalendar;
   /** Hours after its deadline at which an unresolved verification task reaches the city (default 72). */
@@ -58,7 +57,7 @@ export interface RegulationWork {
   submissions: SubmissionReminders;
   /** Escalation of overdue complaint verification tasks (scheduler every ten minutes). */
   escalations: TaskEscalations;
-  /** Starts both workers and upserts the monthly report scheduler. */
+  /** Removes the retired monthly report scheduler, then starts the workers and schedulers. */
   start(): Promise<void>;
   /** Stops the workers (waiting for running jobs) and the queues, within `timeoutMs`. */
   close(timeoutMs?: number): Promise<void>;
@@ -76,44 +75,31 @@ const STAGE = {
   resolve: { zh: '办结', en: 'resolution' },
 } as const;
 
-/** Renders a reminder for one recipient: Chinese first, English below (zh-CN is the working language). */
+/** Renders a complaint reminder for one recipient: Chinese first, English below (zh-CN is the working language). */
 export function renderRegulationReminder(
   r: Reminder,
-  ctx: { enterpriseName?: string; districtName?: string; summary?: string; urgency?: string },
+  ctx: { enterpriseName?: string; summary?: string; urgency?: string },
 ): { subject: string; text: string; sms: string } {
-  if (r.kind === 'complaint') {
-    const due = formatShanghai(new Date(r.dueAt));
-    const s = STAGE[r.stage];
-    const ent = ctx.enterpriseName ?? r.enterpriseId;
-    const state = r.overdue
-      ? { zh: `已超过${s.zh}时限`, en: `${s.en} deadline passed` }
-      : { zh: `${s.zh}时限临近`, en: `${s.en} deadline approaching` };
-    const summary = (ctx.summary ?? '').slice(0, 100);
-    return {
-      subject: `【信访举报】#${r.complaintId} ${ent}：${state.zh}（${due}）/ Complaint #${r.complaintId}: ${state.en}`,
-      text: [
-        `信访举报 #${r.complaintId}（${ent}）${state.zh}，${s.zh}时限：${due}（北京时间）。`,
-        summary ? `内容：${summary}` : '',
-        '请登录非现场监管平台及时处理。',
-        '',
-        `Complaint #${r.complaintId} (${ent}): ${state.en}, due ${due} (UTC+8).`,
-        'Please handle it in the off-site supervision console.',
-      ]
-        .filter((l, i, a) => l !== '' || a[i - 1] !== '')
-        .join('\n'),
-      sms: `信访举报#${r.complaintId}（${ent}）${state.zh}，时限${due}，请及时处理。`,
-    };
-  }
   const due = formatShanghai(new Date(r.dueAt));
-  const district = ctx.districtName ?? r.districtId;
+  const s = STAGE[r.stage];
+  const ent = ctx.enterpriseName ?? r.enterpriseId;
+  const state = r.overdue
+    ? { zh: `已超过${s.zh}时限`, en: `${s.en} deadline passed` }
+    : { zh: `${s.zh}时限临近`, en: `${s.en} deadline approaching` };
+  const summary = (ctx.summary ?? '').slice(0, 100);
   return {
-    subject: `【月度报告】${district} ${r.month} 月度报告待提交（截止 ${due}）/ Monthly report ${r.month} due`,
+    subject: `【信访举报】#${r.complaintId} ${ent}：${state.zh}（${due}）/ Complaint #${r.complaintId}: ${state.en}`,
     text: [
-      `${district}分局 ${r.month} 月度非现场监管报告尚未提交，请于 ${due}（北京时间）前提交。`,
+      `信访举报 #${r.complaintId}（${ent}）${state.zh}，${s.zh}时限：${due}（北京时间）。`,
+      summary ? `内容：${summary}` : '',
+      '请登录非现场监管平台及时处理。',
       '',
-      `The ${r.month} monthly off-site supervision report of ${district} has not been submitted; it is due by ${due} (UTC+8).`,
-    ].join('\n'),
-    sms: `${district}${r.month}月度报告尚未提交，请于${due}前提交。`,
+      `Complaint #${r.complaintId} (${ent}): ${state.en}, due ${due} (UTC+8).`,
+      'Please handle it in the off-site supervision console.',
+    ]
+      .filter((l, i, a) => l !== '' || a[i - 1] !== '')
+      .join('\n'),
+    sms: `信访举报#${r.complaintId}（${ent}）${state.zh}，时限${due}，请及时处理。`,
   };
 }
 
@@ -126,7 +112,7 @@ export interface RegulationSinkOptions {
 }
 
 export interface RegulationSink {
-  /** Delivers a complaint or monthly-report reminder to its recipients (throws to retry the job). */
+  /** Delivers a complaint reminder to its recipients (throws to retry the job). */
   reminder(r: Reminder): Promise<void>;
   /** Hands one outreach message to the alerter. */
   outreach(m: OutreachMessage): Promise<{ providerRef?: string }>;
@@ -202,36 +188,26 @@ export function createRegulationSink(o: RegulationSinkOptions): RegulationSink {
   }
 
   async function sink(r: Reminder): Promise<void> {
-    if (r.kind === 'complaint') {
-      const ctx = await o.db.query<{ enterprise_name: string; summary: string; urgency: string }>(
-        `select e.name_zh as enterprise_name, c.summary, c.urgency
-           from complaints c join enterprises e on e.id = c.enterprise_id where c.id = $1`,
-        [r.complaintId],
+    const ctx = await o.db.query<{ enterprise_name: string; summary: string; urgency: string }>(
+      `select e.name_zh as enterprise_name, c.summary, c.urgency
+         from complaints c join enterprises e on e.id = c.enterprise_id where c.id = $1`,
+      [r.complaintId],
+    );
+    const c = ctx.rows[0];
+    const text = renderRegulationReminder(r, {
+      ...(c ? { enterpriseName: c.enterprise_name, summary: c.summary, urgency: c.urgency } : {}),
+    });
+    const recipients = await recipientsFor(r.assignee, r.districtId);
+    if (recipients.length === 0)
+      log.warn({ complaintId: r.complaintId, districtId: r.districtId }, 'no active officer to remind');
+    const when = `${r.overdue ? 'due' : 'lead'}-${new Date(r.dueAt).getTime()}`;
+    for (const rcpt of recipients)
+      await deliver(
+        'complaint-reminder',
+        rcpt,
+        `regulation-complaint-${r.complaintId}-${r.stage}-${when}-${rcpt.id}`,
+        text,
       );
-      const c = ctx.rows[0];
-      const text = renderRegulationReminder(r, {
-        ...(c ? { enterpriseName: c.enterprise_name, summary: c.summary, urgency: c.urgency } : {}),
-      });
-      const recipients = await recipientsFor(r.assignee, r.districtId);
-      if (recipients.length === 0)
-        log.warn({ complaintId: r.complaintId, districtId: r.districtId }, 'no active officer to remind');
-      const when = `${r.overdue ? 'due' : 'lead'}-${new Date(r.dueAt).getTime()}`;
-      for (const rcpt of recipients)
-        await deliver(
-          'complaint-reminder',
-          rcpt,
-          `regulation-complaint-${r.complaintId}-${r.stage}-${when}-${rcpt.id}`,
-          text,
-        );
-      return;
-    }
-    const d = await o.db.query<{ name_zh: string }>(`select name_zh from districts where id = $1`, [
-      r.districtId,
-    ]);
-    const text = renderRegulationReminder(r, { districtName: d.rows[0]?.name_zh ?? r.districtId });
-    if (r.officers.length === 0) log.warn({ districtId: r.districtId }, 'no active officer to remind');
-    for (const rcpt of r.officers)
-      await deliver('report-reminder', rcpt, `regulation-report-${r.districtId}-${r.month}-${rcpt.id}`, text);
   }
 
   async function send(m: OutreachMessage): Promise<{ providerRef?: string }> {
@@ -301,7 +277,7 @@ export function createRegulationWork(o: RegulationWorkOptions): RegulationWork {
     submissions,
     escalations,
     async start() {
-      if (o.monthlyReportReminder ?? true) await reminders.scheduleMonthlyReportReminder();
+      await reminders.retireMonthlyReportScheduler();
       reminders.startWorker();
       outreach.startWorker();
       await submissions.start();

@@ -1,6 +1,7 @@
 import type { StabilityMetrics } from '@offsite/domain';
 import { createSilentLogger } from '@offsite/runtime';
 import { until } from '@offsite/testing';
+import { Queue } from 'bullmq';
 import Fastify from 'fastify';
 import {
   monthlyReportCsv,
@@ -18,12 +19,12 @@ import {
   campaignStats,
   decidePositiveList,
   drawPublicationCsv,
-  dueReportReminders,
   listDraws,
   monthlyReport,
   proposeRemoval,
   recordOutcome,
   registerRegulationRoutes,
+  RETIRED_REPORT_SCHEDULER,
   resolveRemovalProposal,
   transitionComplaint,
   verifyDraw,
@@ -344,41 +345,48 @@ describe('complaints with BullMQ reminders', () => {
   });
 });
 
-describe('the monthly report reminder with two console instances', () => {
-  it('fires once per period: both upsert the BullMQ job scheduler on one prefix, one worker runs each job', async () => {
+describe('the old monthly report reminder', () => {
+  it('is removed at start-up and never fires: the submission’s reminders are the only monthly ones', async () => {
     const prefix = testPrefix();
-    // Every second instead of the 20th of each month: the same scheduler, periods short enough to count.
-    const instance = () =>
-      createReminders({
-        connection: redisConnection(),
-        queueName: 'reminders',
-        prefix,
-        db: h.pool,
-        sink: async () => undefined,
-        logger: createSilentLogger(),
-        monthlyReportSchedule: { pattern: '* * * * * *', tz: 'Asia/Shanghai' },
-      });
-    const instances = [instance(), instance()];
-    const done: { instance: number; id: string }[] = [];
+    // What an earlier console left in Redis: its own scheduler (the 20th of each month, 09:00), its next
+    // delayed job, and one job of it already waiting.
+    const old = new Queue('reminders', { connection: redisConnection(), prefix });
+    const reminders = createReminders({
+      connection: redisConnection(),
+      queueName: 'reminders',
+      prefix,
+      db: h.pool,
+      sink: async (r) => void sent.push(r),
+      logger: createSilentLogger(),
+    });
+    const sent: Reminder[] = [];
     try {
-      for (const [i, r] of instances.entries()) {
-        r.startWorker().on('completed', (job) => void done.push({ instance: i, id: String(job.id) }));
-        await r.scheduleMonthlyReportReminder();
-      }
-      await instances[0]!.scheduleMonthlyReportReminder(); // a restart upserts it again
-      await until(() => done.length >= 4, 20_000, 'four periods of the reminder');
-      const ids = done.map((d) => d.id);
-      expect(new Set(ids).size).toBe(ids.length);
-      // One job per period: the ids are the scheduler's and the period's, whole seconds apart.
-      const times = ids.map((id) => {
-        const m = /^repeat:monthly-report-reminder:(\d+)$/.exec(id);
-        expect(m).not.toBeNull();
-        return Number(m![1]);
-      });
-      for (const t of times) expect(t % 1000).toBe(0);
-      expect(new Set(times).size).toBe(times.length);
+      await old.upsertJobScheduler(
+        RETIRED_REPORT_SCHEDULER,
+        { pattern: '0 9 20 * *', tz: 'Asia/Shanghai' },
+        { name: RETIRED_REPORT_SCHEDULER, data: {} },
+      );
+      await old.add(RETIRED_REPORT_SCHEDULER, {}, { jobId: 'left-over' });
+      expect(await old.getJobSchedulersCount()).toBe(1);
+      expect((await old.getJobs(['delayed', 'waiting'])).length).toBe(2);
+
+      // The scheduler with its next job, and the waiting one.
+      expect(await reminders.retireMonthlyReportScheduler()).toBeGreaterThanOrEqual(2);
+      expect(await old.getJobSchedulersCount()).toBe(0);
+      expect(await old.getJobs(['delayed', 'waiting'])).toEqual([]);
+      expect(await reminders.retireMonthlyReportScheduler()).toBe(0); // every later start: nothing to do
+
+      // A job of the old scheduler that still arrives (an old instance during a rolling deploy) completes
+      // without sending anything.
+      const done: unknown[] = [];
+      reminders.startWorker().on('completed', (job, value) => void done.push([job.name, value]));
+      await old.add(RETIRED_REPORT_SCHEDULER, {}, { jobId: 'late-arrival' });
+      await until(() => done.length >= 1, 10_000, 'the late job');
+      expect(done).toEqual([[RETIRED_REPORT_SCHEDULER, 'retired']]);
+      expect(sent).toEqual([]);
     } finally {
-      await Promise.all(instances.map((r) => r.close()));
+      await reminders.close();
+      await old.close();
     }
   });
 });
@@ -474,7 +482,8 @@ describe('reports', () => {
     await ev('rectification', 'r-3', '2026-05-12', { dueAt: at('2026-05-20'), doneAt: at('2026-05-19') });
 
     const r = await monthlyReport(h.pool, city, 'dist-landong', '2026-05');
-    expect(r.dueAt).toBe('2026-06-25T15:59:00.000Z');
+    expect(r).not.toHaveProperty('dueAt'); // the figures have no due date of their own: the submission has
+    expect(r).not.toHaveProperty('submitted');
     expect(r.figures).toMatchObject({
       offsiteChecks: 3,
       deviationsTotal: 4,
@@ -496,11 +505,6 @@ describe('reports', () => {
     await expect(monthlyReport(h.pool, lanxi, 'dist-landong', '2026-05')).rejects.toMatchObject({
       code: 'OUT_OF_SCOPE',
     });
-
-    const due = await dueReportReminders(h.pool, new Date('2026-06-20T02:00:00Z'));
-    expect(due.map((d) => d.districtId).sort()).toEqual(['dist-kaifa', 'dist-landong', 'dist-lanxi']);
-    expect(due.find((d) => d.districtId === 'dist-landong')?.officers.map((o) => o.id)).toEqual(['insp-01']);
-    expect(await dueReportReminders(h.pool, new Date('2026-06-19T02:00:00Z'))).toEqual([]);
   });
 });
 

@@ -1,8 +1,8 @@
 // The console's regulatory background work on real Postgres, Redis and Kafka (own schema, own
 // BullMQ prefix, own topic): complaint reminders filed through the API are requested from the
 // alerter (message.request.v1) for the officers before the deadline, an outreach campaign is
-// throttled by the BullMQ limiter and counted, the monthly report reminder goes to the officers, and
-// the report counts the alerter's reminders. The alerter's delivery of requests, exactly once, is
+// throttled by the BullMQ limiter and counted, the old monthly report's own scheduler left in Redis is
+// removed at start-up and requests nothing, and the month's figures count the alerter's reminders. The alerter's delivery of requests, exactly once, is
 // proven by its own tests.
 import { randomBytes } from 'node:crypto';
 import { validateMessageRequestV1, type MessageRequestV1 } from '@offsite/contracts';
@@ -10,15 +10,15 @@ import { createDurableProducer, createKafkaClient, type DurableProducer } from '
 import type { ComplaintDeadlineConfig } from '@offsite/regulation';
 import { createSilentLogger } from '@offsite/runtime';
 import { requireEnv, silentLogger, until } from '@offsite/testing';
+import { Queue } from 'bullmq';
 import type { Kafka } from 'kafkajs';
 import {
-  createRegulationSink,
   createRegulationWork,
   type MessageKind,
   type PublishMessage,
   type RegulationWork,
 } from '../src/regulation-work.js';
-import { dueReportReminders } from '../src/regulation/index.js';
+import { RETIRED_REPORT_SCHEDULER } from '../src/regulation/index.js';
 import { addAlerterHistory, createWorld, http, PASSWORD, readTopic, type World } from './fixture.js';
 
 const complaintConfig: ComplaintDeadlineConfig = {
@@ -46,6 +46,8 @@ const publish: PublishMessage = async (r) => {
 
 let w: World;
 let work: RegulationWork;
+/** The reminders queue as an earlier console left it: with its own monthly report scheduler. */
+let oldQueue: Queue;
 const counted: { kind: MessageKind; medium: string; result: string }[] = [];
 
 beforeAll(async () => {
@@ -60,12 +62,20 @@ beforeAll(async () => {
   await producer.connect();
   const u = new URL(requireEnv('OFFSITE_REDIS_URL'));
   const logger = createSilentLogger();
+  const connection = { host: u.hostname, port: Number(u.port || 6379), maxRetriesPerRequest: null };
+  const queuePrefix = `test-console-${randomBytes(4).toString('hex')}`;
+  oldQueue = new Queue('regulation-reminders', { connection, prefix: queuePrefix });
+  await oldQueue.upsertJobScheduler(
+    RETIRED_REPORT_SCHEDULER,
+    { pattern: '* * * * * *', tz: 'Asia/Shanghai' },
+    { name: RETIRED_REPORT_SCHEDULER, data: {} },
+  );
   w = await createWorld({
     regulation: (pool) => {
       work = createRegulationWork({
         db: pool,
-        connection: { host: u.hostname, port: Number(u.port || 6379), maxRetriesPerRequest: null },
-        queuePrefix: `test-console-${randomBytes(4).toString('hex')}`,
+        connection,
+        queuePrefix,
         publish,
         outreachRate: RATE,
         complaintConfig,
@@ -85,6 +95,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await work?.close(10_000);
+  await oldQueue?.close();
   await w?.close();
   await reader?.close();
   await producer?.disconnect();
@@ -238,38 +249,14 @@ it('throttles a campaign to 10 enterprises and counts the messages handed to the
   );
 });
 
-it('reminds the officers of districts whose monthly report is not submitted (the 20th job)', async () => {
-  const due = await dueReportReminders(w.pool, new Date('2026-06-20T01:00:00Z'));
-  expect(due.map((d) => d.districtId).sort()).toEqual(['dist-kaifa', 'dist-landong', 'dist-lanxi']);
-  // What the scheduled job hands to the sink, through the same delivery path the worker uses.
-  const sink = createRegulationSink({ db: w.pool, publish, logger: createSilentLogger() });
-  for (const d of due) await sink.reminder({ kind: 'monthly-report', ...d });
-  // A retried job repeats the same requests (same ids): the alerter sends each id once.
-  for (const d of due) await sink.reminder({ kind: 'monthly-report', ...d });
-  await until(
-    async () => requests.filter((r) => r.id.startsWith('regulation-report-')).length >= 12,
-    10_000,
-    'the report reminders, twice',
+it('removed the old monthly report scheduler at start-up: it requests no report reminder', async () => {
+  expect(await oldQueue.getJobSchedulersCount()).toBe(0);
+  expect(await oldQueue.getJobs(['delayed', 'waiting', 'active'])).toEqual(
+    expect.not.arrayContaining([expect.objectContaining({ name: RETIRED_REPORT_SCHEDULER })]),
   );
-  const reports = requests.filter((r) => r.id.startsWith('regulation-report-'));
-  const ids = reports.map((r) => r.id);
-  // Per run: the roster's officers and each district's console officer (their inspectors rows).
-  expect(ids.slice(6)).toEqual(ids.slice(0, 6));
-  const mails = requested('email', 'regulation-report-').slice(0, 5);
-  const texts = requested('sms', 'regulation-report-').slice(0, 1);
-  expect(mails.map((m) => m.recipient.address).sort()).toEqual([
-    'kaifa.officer@qinglan.example',
-    'landong.officer@qinglan.example',
-    'lanxi.officer@qinglan.example',
-    'zhang@landong.example',
-    'zhao@lanxi.example',
-  ]);
-  expect(texts.map((m) => m.recipient.address)).toEqual(['13900000002']);
-  const landong = mails.find((m) => m.recipient.address === 'zhang@landong.example')!;
-  expect(landong.id).toBe('regulation-report-dist-landong-2026-05-insp-ld-1');
-  expect(landong.kind).toBe('report-reminder');
-  expect(landong.text).toContain('2026-05 月度非现场监管报告尚未提交');
-  expect(landong.text).toContain('2026-06-25 23:59');
+  // The complaint reminders above went through Kafka on this topic; no old report reminder among them.
+  expect(requests.length).toBeGreaterThan(0);
+  expect(requests.filter((r) => r.id.startsWith('regulation-report-'))).toEqual([]);
 });
 
 it('counts the alerter’s reminders and acknowledgements in the monthly report', async () => {

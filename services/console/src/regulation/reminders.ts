@@ -1,9 +1,11 @@
-// Reminders on a BullMQ queue: complaint deadlines (delayed jobs, one per stage and time, ids make
-// scheduling idempotent) and the monthly district report (a job scheduler on the 20th, 09:00
-// Asia/Shanghai). The worker re-reads the state before sending, so a reminder for a complaint that
-// was acknowledged meanwhile is skipped even if its job was not removed. Every console instance
-// upserts the same scheduler: BullMQ keeps one next job per period (id `repeat:<scheduler>:<time>`),
-// so the reminder fires once per period whatever the number of instances.
+// Complaint deadline reminders on a BullMQ queue: delayed jobs, one per stage and time, ids make
+// scheduling idempotent. The worker re-reads the state before sending, so a reminder for a complaint
+// that was acknowledged meanwhile is skipped even if its job was not removed.
+// Districts' monthly submissions are reminded by ../submissions-reminders.ts, against their one due
+// date (the 25th of their month). A Redis that an earlier console used may still hold that console's
+// own monthly report scheduler (`monthly-report-reminder`, the 20th of the following month): start-up
+// removes it with its next job (`retireMonthlyReportScheduler`), and the worker completes any such job
+// already queued without sending anything.
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from '@offsite/runtime';
 import { closeWorkerAndQueue } from './queues.js';
@@ -13,24 +15,23 @@ import {
   reminderTimes,
   type ComplaintDeadlineConfig,
   type ReminderStage,
-  type ReportReminder,
 } from '@offsite/regulation';
 import type { Complaint } from './complaints-repo.js';
 import { query, type Queryable } from './db.js';
-import { dueReportReminders } from './reports.js';
 
-export type Reminder =
-  | {
-      kind: 'complaint';
-      complaintId: number;
-      stage: ReminderStage;
-      dueAt: string;
-      overdue: boolean;
-      assignee: string | null;
-      districtId: string;
-      enterpriseId: string;
-    }
-  | ({ kind: 'monthly-report' } & ReportReminder);
+export interface Reminder {
+  kind: 'complaint';
+  complaintId: number;
+  stage: ReminderStage;
+  dueAt: string;
+  overdue: boolean;
+  assignee: string | null;
+  districtId: string;
+  enterpriseId: string;
+}
+
+/** The retired scheduler of the old monthly report's own reminder (and the name of its jobs). */
+export const RETIRED_REPORT_SCHEDULER = 'monthly-report-reminder';
 
 /** Where reminders go (the notify outbox); narrow on purpose. */
 export type ReminderSink = (reminder: Reminder) => Promise<void>;
@@ -45,8 +46,6 @@ export interface RemindersOptions {
   logger: Logger;
   config?: ComplaintDeadlineConfig;
   now?: () => Date;
-  /** When the monthly report reminder fires (cron; default the 20th at 09:00 Asia/Shanghai). */
-  monthlyReportSchedule?: { pattern: string; tz: string };
 }
 
 interface ComplaintJob {
@@ -58,7 +57,8 @@ interface ComplaintJob {
 export interface Reminders {
   scheduleComplaint(c: Complaint): Promise<string[]>;
   cancelComplaint(complaintId: number, stage?: ReminderStage): Promise<number>;
-  scheduleMonthlyReportReminder(): Promise<void>;
+  /** Removes the old monthly report scheduler and its queued jobs; resolves to how many things it removed. */
+  retireMonthlyReportScheduler(): Promise<number>;
   startWorker(): Worker;
   close(timeoutMs?: number): Promise<void>;
 }
@@ -118,20 +118,18 @@ export function createReminders(o: RemindersOptions): Reminders {
     return removed;
   }
 
-  async function scheduleMonthlyReportReminder(): Promise<void> {
-    await queue.upsertJobScheduler(
-      'monthly-report-reminder',
-      o.monthlyReportSchedule ?? { pattern: '0 9 20 * *', tz: 'Asia/Shanghai' },
-      { name: 'monthly-report-reminder', data: {} },
-    );
+  async function retireMonthlyReportScheduler(): Promise<number> {
+    let removed = (await queue.removeJobScheduler(RETIRED_REPORT_SCHEDULER)) ? 1 : 0;
+    for (const j of await queue.getJobs(['delayed', 'waiting', 'prioritized']))
+      if (j.name === RETIRED_REPORT_SCHEDULER && j.id) removed += await queue.remove(j.id);
+    if (removed > 0) log.info({ removed }, 'retired the old monthly report reminder scheduler');
+    return removed;
   }
 
   async function process(job: Job): Promise<string> {
-    if (job.name === 'monthly-report-reminder') {
-      const due = await dueReportReminders(o.db, now());
-      for (const r of due) await o.sink({ kind: 'monthly-report', ...r });
-      log.info({ districts: due.length }, 'monthly report reminders sent');
-      return `sent:${due.length}`;
+    if (job.name === RETIRED_REPORT_SCHEDULER) {
+      log.info({ jobId: job.id }, 'old monthly report reminder job completed without sending (retired)');
+      return 'retired';
     }
     const d = job.data as ComplaintJob;
     const [row] = await query<{
@@ -162,7 +160,7 @@ export function createReminders(o: RemindersOptions): Reminders {
   return {
     scheduleComplaint,
     cancelComplaint,
-    scheduleMonthlyReportReminder,
+    retireMonthlyReportScheduler,
     startWorker() {
       worker ??= new Worker(o.queueName, process, {
         connection: o.connection,

@@ -1,17 +1,16 @@
-// District monthly reports and period summaries over Postgres. Figures come from the supervision-outcome
-// ledger (`regulatory_events`, recorded once per outcome by the console), the complaints, the
-// inspection targets and the alerter's read API; deadlines and CSV are @offsite/regulation's.
+// The figures of districts' monthly submissions and period summaries over Postgres: from the
+// supervision-outcome ledger (`regulatory_events`, recorded once per outcome by the console), the
+// complaints, the inspection targets and the alerter's read API; the CSV is @offsite/regulation's.
+// The figures have no due date or submission of their own: the submission (../submissions.ts) freezes
+// them in its versions, and `monthlyReport` is their live preview.
 import { monthRange } from '@offsite/domain/calendar';
 import {
   regulationError,
-  reportDeadlines,
-  reportReminderWindow,
   requireCapability,
   type MonthlyReport,
   type OutcomeEvent,
   type PeriodSummary,
   type ReportFigures,
-  type ReportReminder,
   type Scope,
 } from '@offsite/regulation';
 import { query, type Queryable } from './db.js';
@@ -215,40 +214,14 @@ export async function monthlyReport(
 ): Promise<MonthlyReport> {
   const nameZh = await districtInScope(db, scope, districtId);
   const range = monthRange(month);
-  const { dueAt, remindAt } = reportDeadlines(month);
-  const [sub] = await query<{ submitted_by: string; submitted_at: Date }>(
-    db,
-    'load submission',
-    `select submitted_by, submitted_at from district_reports where district_id = $1 and month = $2::date`,
-    [districtId, range.firstDay],
-  );
   return {
     districtId,
     districtNameZh: nameZh,
     month,
     from: range.from.toISOString(),
     to: range.to.toISOString(),
-    dueAt: dueAt.toISOString(),
-    remindAt: remindAt.toISOString(),
-    submitted: sub ? { by: sub.submitted_by, at: sub.submitted_at.toISOString() } : null,
     figures: await reportFigures(db, districtId, range.from, range.to),
   };
-}
-
-export async function submitMonthlyReport(
-  db: Queryable,
-  scope: Scope,
-  districtId: string,
-  month: string,
-): Promise<void> {
-  requireCapability(scope, 'submitReport');
-  await districtInScope(db, scope, districtId);
-  await query(
-    db,
-    'submit report',
-    `insert into district_reports (district_id, month, submitted_by) values ($1, $2::date, $3) on conflict do nothing`,
-    [districtId, monthRange(month).firstDay, scope.userId],
-  );
 }
 
 export async function periodSummary(
@@ -277,32 +250,4 @@ export async function periodSummary(
     districts: rows,
     total: await reportFigures(db, scope.districtId, from, to),
   };
-}
-
-/**
- * Districts whose report for the previous month is not submitted, with their officers, when `now`
- * is on or after the reminder time (20th, 09:00) and before the due date. Called by the scheduled
- * reminder job; also safe to call on any day (returns nothing outside the window).
- */
-export async function dueReportReminders(db: Queryable, now: Date): Promise<ReportReminder[]> {
-  const window = reportReminderWindow(now);
-  if (!window) return [];
-  const { month: prevMonth, dueAt } = window;
-  const rows = await query<{ id: string; officers: ReportReminder['officers'] }>(
-    db,
-    'due report reminders',
-    `select d.id,
-            coalesce((select json_agg(json_build_object('id', i.id, 'name', i.name, 'phone', i.phone, 'email', i.email) order by i.id)
-                        from inspectors i where i.district_id = d.id and i.is_officer and i.active), '[]'::json) as officers
-       from districts d
-      where not exists (select 1 from district_reports r where r.district_id = d.id and r.month = $1::date)
-      order by d.id`,
-    [`${prevMonth}-01`],
-  );
-  return rows.map((r) => ({
-    districtId: r.id,
-    month: prevMonth,
-    dueAt: dueAt.toISOString(),
-    officers: r.officers,
-  }));
 }

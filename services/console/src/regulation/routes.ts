@@ -40,7 +40,7 @@ import {
   type StabilitySource,
 } from './positive-list.js';
 import type { Reminders } from './reminders.js';
-import { monthlyReport, periodSummary, submitMonthlyReport } from './reports.js';
+import { monthlyReport, periodSummary } from './reports.js';
 
 export interface RegulationRouteDeps {
   db: Db;
@@ -467,7 +467,7 @@ export async function registerRegulationRoutes(
       async (req) => campaignStats(deps.db, await scopeOf(req), req.params.id),
     );
 
-    // Reports
+    // The figures of a district's month: the live preview of its monthly submission's figures section
     const reportOf = async (req: FastifyRequest, district: string, month: string): Promise<MonthlyReport> => {
       const report = await monthlyReport(deps.db, await scopeOf(req), district, month);
       return deps.transmission
@@ -493,14 +493,6 @@ export async function registerRegulationRoutes(
           `report-${req.query.district}-${req.query.month}.csv`,
           monthlyReportCsv(await reportOf(req, req.query.district, req.query.month)),
         ),
-    );
-    r.post<{ Body: { district: string; month: string } }>(
-      `${p}/reports/monthly/submit`,
-      { schema: { body: { ...reportQuery, additionalProperties: false } } },
-      async (req, reply) => {
-        await submitMonthlyReport(deps.db, await scopeOf(req), req.body.district, req.body.month);
-        return reply.status(204).send();
-      },
     );
     const summaryQuery = {
       type: 'object',

@@ -118,7 +118,7 @@ const zh = {
   rectInTime: '按期整改',
   penaltiesWaived: '首违不罚',
   casesReferred: '移送司法',
-  dueAt: '报送期限',
+  reportPreview: '本页为当月数据的实时预览；分局每月25日前报送，报送时数据随版本冻结：',
   byRuleOutcome: '按规则与结论',
   explained: '已说明',
   suspectedFalsification: '疑似数据造假',
@@ -281,7 +281,8 @@ const en: Messages = {
   rectInTime: 'Rectified in time',
   penaltiesWaived: 'Penalties waived',
   casesReferred: 'Cases referred',
-  dueAt: 'Due',
+  reportPreview:
+    'The month’s figures, live. Districts submit by the 25th of the month; the figures freeze with each version:',
   byRuleOutcome: 'By rule and outcome',
   explained: 'Explained',
   suspectedFalsification: 'Suspected data falsification',
