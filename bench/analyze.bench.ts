@@ -16,22 +16,21 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { COMMANDS, dispatch } from '@offsite/cli';
 import { telemetryEventId, type DeviationV1, type TelemetryV1 } from '@offsite/contracts';
-import { createEngine, makeConfig, seenAt, type Reading, type RegistryView } from '@offsite/domain';
+import { createEngine, makeConfig, seenAt, type Reading } from '@offsite/domain';
 import { createInfluxClient, ensureDatabase1x } from '@offsite/influx';
 import { createKafkaClient, ensureTopics, installKafkajsFastPaths } from '@offsite/kafka';
 import { importRegistry, runMigrations } from '@offsite/store';
 import { generateRegistry, parseRegistryText } from '@offsite/simulator';
 import { readyStatus, requireEnv, runService, silentLogger, until } from '@offsite/testing';
 import pg from 'pg';
+import { fmt, gc, GAS, load, loggerRegistry, q, val, WATER } from './fleet.js';
 
 // The load generator produces with the fast paths, as the services do.
 installKafkajsFastPaths();
@@ -64,82 +63,19 @@ const repo = fileURLToPath(new URL('../', import.meta.url));
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const T0 = Date.parse('2025-03-10T00:00:00+08:00');
-const GAS = [
-  'a21026', 'a21002', 'a34013', 'a19001', 'a00000', 'a01011', 'a01012', 'a01013', 'a01014', 'a21005',
-  'a21001', 'a21024', 'a05002', 'a24088', 'a21003', 'a21004', 'a01017', 'a00001', 'a99001', 'a99002',
-]; // prettier-ignore
-const WATER = [
-  'w01018', 'w21003', 'w21011', 'w21001', 'w01001', 'w00000', 'w01010', 'w01014', 'w20122', 'w20115',
-  'w20117', 'w20116', 'w20120', 'w20111', 'w20119', 'w01019', 'w01003', 'w99001', 'w99002', 'w99003',
-]; // prettier-ignore
-const BASE: Record<string, number> = { a19001: 9, a00000: 40, a21026: 30, a21002: 40, a34013: 8, w01001: 7 };
-
-// Deterministic pseudo-random values (xorshift): every run measures the same input.
-let seed = 12345;
-function rnd(): number {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  return ((seed >>> 0) % 10_000) / 10_000;
-}
-const val = (f: string) => Number(((BASE[f] ?? 20) * (0.9 + 0.25 * rnd())).toFixed(2));
-const q = (sorted: ArrayLike<number>, p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
-/** The machine's load average now (the 2 cores are shared: numbers are only comparable at similar load). */
-const load = () =>
-  `load ${loadavg()
-    .map((l) => l.toFixed(2))
-    .join('/')}`;
 const lines: string[] = [];
 const say = (s: string) => {
   lines.push(s);
   process.stdout.write(`${s}\n`);
 };
-// A GC before reading the heap, without needing --expose-gc on the command line.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 
 // ---------------------------------------------------------------------------------------------
 // 1. Offline
 // ---------------------------------------------------------------------------------------------
 function offline(): void {
   const ents = Array.from({ length: ENTERPRISES }, (_, i) => `E${i + 1}`);
-  const registry: RegistryView = {
-    enterprises: ents.map((id) => ({ id })),
-    outlets: ents.map((e) => ({ id: `OUT-${e}`, enterpriseId: e, kind: 'gas' as const, referenceO2: 9 })),
-    limits: ents.flatMap((e) => [
-      {
-        siteId: `OUT-${e}`,
-        factor: 'a21026',
-        value: 35,
-        unit: 'mg/m3',
-        basis: 'hourly' as const,
-        converted: true,
-      },
-      {
-        siteId: `OUT-${e}`,
-        factor: 'a21002',
-        value: 50,
-        unit: 'mg/m3',
-        basis: 'hourly' as const,
-        converted: true,
-      },
-      {
-        siteId: `OUT-${e}`,
-        factor: 'a34013',
-        value: 10,
-        unit: 'mg/m3',
-        basis: 'hourly' as const,
-        converted: true,
-      },
-    ]),
-    instrumentRanges: ents.map((e) => ({ siteId: `OUT-${e}`, factor: 'a21026', max: 500 })),
-    devices: ents.map((e) => ({ id: `MN-${e}`, siteId: `OUT-${e}`, cadenceSeconds: 30 })),
-    meters: [],
-    maintenanceWindows: [],
-  };
+  const registry = loggerRegistry(ents);
   const input: Reading[] = [];
   let probes = 0;
   for (let t = T0, k = 0; t < T0 + HOURS * HOUR; t += 30_000, k++) {

@@ -1,0 +1,240 @@
+// npm run bench:national — the analyzer's retained state at national scale, on one process.
+// D devices (each its own enterprise and gas outlet, 20 factors: real-time every 30 s, 10-minute and hourly
+// averages) × H hours of event time through @offsite/domain's engine, spread over P partitions (one engine each, as
+// the analyzer holds one per assigned partition). Readings are decoded from JSON as the analyzer decodes telemetry.v1,
+// so their strings are not shared. The watermark advances after every 30-s step (the analyzer: after every batch).
+// Prints: heap per retained value after GC, RSS, the checkpoints the analyzer would write (the state row and the
+// gzip'd readings parts of services/analyzer/src/checkpoints.ts) as bytes per checkpoint and bytes/s, restore time
+// per partition (decode the row and parts, restoreParts, the first advance that rebuilds the derived state; p50/p99
+// over P × R restores), engine values per CPU second; then the line extrapolated to --fleet devices: analyzers
+// needed for the memory (--heap-gb per analyzer) and for the engine's CPU.
+// A script that prints numbers, not a test; no servers needed. The full 2,000 × 72 h does not fit this shared
+// machine's memory on the current representation: the default is 8 devices, and the 2,000-device figures are the
+// measured per-device cost × 2,000 (every cost here is per device: nothing is shared between devices).
+// Usage: npm run bench:national -- [--devices 8] [--hours 72] [--partitions 4] [--restores 3]
+//        [--fleet 20000] [--heap-gb 8] [--checkpoint-s 5]
+import { cpus } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import {
+  createEngine,
+  makeConfig,
+  seenAt,
+  type Engine,
+  type EngineState,
+  type Reading,
+} from '@offsite/domain';
+import { fmt, gc, GAS, load, loggerRegistry, q, val } from './fleet.js';
+
+const { values: args } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '8' },
+    hours: { type: 'string', default: '72' },
+    partitions: { type: 'string', default: '4' },
+    restores: { type: 'string', default: '3' },
+    fleet: { type: 'string', default: '20000' },
+    'heap-gb': { type: 'string', default: '8' },
+    'checkpoint-s': { type: 'string', default: '5' },
+  },
+});
+const DEVICES = Math.max(1, Math.min(2_000, Number(args.devices)));
+const HOURS = Math.max(1, Math.min(96, Number(args.hours)));
+const PARTITIONS = Math.max(1, Math.min(DEVICES, Number(args.partitions)));
+const RESTORES = Math.max(1, Math.min(50, Number(args.restores)));
+const FLEET = Number(args.fleet);
+const HEAP_BUDGET = Number(args['heap-gb']) * 1024 ** 3;
+const CHECKPOINT_S = Number(args['checkpoint-s']);
+const ONE_ANALYZER = 2_000;
+const ENGINE_TARGET = 200_000; // values/s per core, domain-rules.md §7
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const T0 = Date.parse('2025-03-10T00:00:00+08:00');
+/** Readings per device and hour: 120 real-time, 6 ten-minute, 1 hourly. */
+const PER_HOUR = 127;
+
+const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+const gib = (b: number) => `${(b / 1024 ** 3).toFixed(1)} GiB`;
+const heapAfterGc = () => {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+};
+const peakRss = () =>
+  Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) * 1024;
+
+const devices = Array.from({ length: DEVICES }, (_, i) => `E${String(i + 1).padStart(5, '0')}`);
+const registry = loggerRegistry(devices);
+const config = makeConfig();
+
+/** One reading as JSON text (the analyzer parses each telemetry record: no string is shared between readings). */
+function readingJson(e: string, t: number, interval: Reading['interval'], stat: string, k: number): string {
+  const r: Reading = {
+    eventId: `${interval}-${e}-${t}`,
+    enterpriseId: e,
+    siteId: `OUT-${e}`,
+    deviceId: `MN-${e}`,
+    kind: 'emission',
+    interval,
+    ...(interval === 'minute' ? { periodSeconds: 600 } : {}),
+    dataTime: t,
+    // Every 100th real-time packet of a logger carries flag T on SO2 (out of range): deviations open and resolve.
+    measurements: GAS.map((factor) => ({
+      factor,
+      stat,
+      value: val(factor),
+      unit: 'mg/m3',
+      flag: interval === 'realtime' && k % 100 === 0 && factor === 'a21026' ? 'T' : 'N',
+    })),
+  };
+  return JSON.stringify(r);
+}
+
+/** The readings of one 30-s step of one device (real-time; a 10-minute and an hourly average when one ends). */
+function step(e: string, t: number, k: number): Reading[] {
+  const out = [readingJson(e, t, 'realtime', 'Rtd', k)];
+  if ((t - T0) % (10 * MIN) === 10 * MIN - 30_000)
+    out.push(readingJson(e, t - 10 * MIN + 30_000, 'minute', 'Avg', k));
+  if ((t - T0) % HOUR === HOUR - 30_000) out.push(readingJson(e, t - HOUR + 30_000, 'hour', 'Avg', k));
+  return out.map((s) => JSON.parse(s) as Reading);
+}
+
+// What services/analyzer/src/checkpoints.ts writes: the state row as JSON text, each readings part gzip'd JSON.
+const encodeState = (s: EngineState) => JSON.stringify(s);
+const encodePart = (readings: readonly Reading[]) => gzipSync(JSON.stringify(readings), { level: 1 });
+const decodePart = (b: Buffer) => JSON.parse(gunzipSync(b).toString('utf8')) as Reading[];
+
+interface Partition {
+  devices: string[];
+  engine: Engine;
+  maxSeen: number;
+  parts: { newest: number; bytes: Buffer }[];
+  stateJson: string;
+}
+
+/** One checkpoint of the partition; the state row is kept only for the restores at the end (not in the heap figure). */
+function checkpoint(
+  p: Partition,
+  keepRow: boolean,
+): { stateBytes: number; partBytes: number; readings: number; keepFrom: number } {
+  const cp = p.engine.checkpoint();
+  const stateJson = encodeState(cp.state);
+  const kept = cp.full ? [] : p.parts.filter((x) => x.newest >= cp.keepFrom);
+  let partBytes = 0;
+  if (cp.readings.length > 0) {
+    const bytes = encodePart(cp.readings);
+    partBytes = bytes.length;
+    kept.push({ newest: Math.max(...cp.readings.map((r) => r.dataTime)), bytes });
+  }
+  p.parts = kept;
+  if (keepRow) p.stateJson = stateJson;
+  return { stateBytes: stateJson.length, partBytes, readings: cp.readings.length, keepFrom: cp.keepFrom };
+}
+
+const partitions: Partition[] = Array.from({ length: PARTITIONS }, (_, i) => ({
+  devices: devices.filter((_, j) => j % PARTITIONS === i),
+  engine: createEngine(config, registry),
+  maxSeen: -Infinity,
+  parts: [],
+  stateJson: '',
+}));
+
+const heap0 = heapAfterGc();
+let ingested = 0;
+let values = 0;
+let outputs = 0;
+let engineCpu = 0;
+let partBytesTotal = 0;
+let partReadings = 0;
+const end = T0 + HOURS * HOUR;
+for (let t = T0, k = 0; t < end; t += 30_000, k++) {
+  for (const p of partitions) {
+    const batch = p.devices.flatMap((e, i) => step(e, t, k + i));
+    const c0 = process.cpuUsage();
+    for (const r of batch) {
+      outputs += p.engine.ingest(r).length;
+      p.maxSeen = Math.max(p.maxSeen, seenAt(r, config));
+    }
+    outputs += p.engine.advance(p.maxSeen).length;
+    const c = process.cpuUsage(c0);
+    engineCpu += (c.user + c.system) / 1e6;
+    ingested += batch.length;
+    values += batch.length * GAS.length;
+    // A checkpoint every simulated hour (the parts' bytes per reading do not depend on how often).
+    if ((t - T0) % HOUR === HOUR - 30_000) {
+      const c1 = checkpoint(p, false);
+      partBytesTotal += c1.partBytes;
+      partReadings += c1.readings;
+    }
+  }
+}
+const heap = heapAfterGc() - heap0;
+const rss = process.memoryUsage().rss;
+// Retained: readings at or after the final lateness horizon (the local day of the watermark less 48 h).
+// The last checkpoint: the state row at full retention, the row the restores start from.
+const finals = partitions.map((p) => checkpoint(p, true));
+const stateBytes = finals.reduce((n, c) => n + c.stateBytes, 0);
+const keepFrom = finals[0]!.keepFrom;
+let retainedReadings = 0;
+for (let t = T0; t < end; t += 30_000) {
+  if (t >= keepFrom) retainedReadings += DEVICES;
+  if ((t - T0) % (10 * MIN) === 10 * MIN - 30_000 && t - 10 * MIN + 30_000 >= keepFrom)
+    retainedReadings += DEVICES;
+  if ((t - T0) % HOUR === HOUR - 30_000 && t - HOUR + 30_000 >= keepFrom) retainedReadings += DEVICES;
+}
+const retainedValues = retainedReadings * GAS.length;
+const perValue = heap / retainedValues;
+const perDevice = heap / DEVICES;
+
+// Restore every partition R times from its checkpoint (row + parts), as after a rebalance.
+const restoreMs: number[] = [];
+let restoredWatermark = 0;
+for (let r = 0; r < RESTORES; r++) {
+  for (const p of partitions) {
+    const t0 = performance.now();
+    const state = JSON.parse(p.stateJson) as EngineState;
+    const readings = p.parts.flatMap((x) => decodePart(x.bytes));
+    const engine = createEngine(config, registry);
+    engine.restoreParts(state, readings, { durable: true });
+    engine.advance((engine.watermark ?? 0) + 1); // rebuilds every enterprise's derived state
+    restoreMs.push(performance.now() - t0);
+    restoredWatermark = engine.watermark ?? 0;
+  }
+}
+void restoredWatermark;
+restoreMs.sort((a, b) => a - b);
+const partBytesOnDisk = partitions.reduce((n, p) => n + p.parts.reduce((m, x) => m + x.bytes.length, 0), 0);
+
+// National rate: readings per device and second; the state row is rewritten at every checkpoint.
+const readingsPerDeviceS = PER_HOUR / 3600;
+const partPerReading = partBytesTotal / Math.max(1, partReadings);
+const stateRowPerDevice = stateBytes / DEVICES;
+const analyzerCpBytesPerS = (devs: number) =>
+  (stateRowPerDevice * devs) / CHECKPOINT_S + partPerReading * readingsPerDeviceS * devs;
+const valuesPerCpuS = values / engineCpu;
+const byMemory = Math.ceil((FLEET * perDevice) / HEAP_BUDGET);
+const byCpu = Math.ceil((FLEET * readingsPerDeviceS * GAS.length) / valuesPerCpuS);
+const analyzers = Math.max(byMemory, byCpu);
+
+console.log(
+  `national bench: ${DEVICES} devices × ${HOURS} h (${PER_HOUR} readings/h: real-time 30 s, 10-min, hourly; ${GAS.length} values each) over ${PARTITIONS} partitions; ${load()}, ${cpus().length} cores`,
+);
+console.log(
+  `  engine: ${fmt(ingested)} readings, ${fmt(values)} values in ${engineCpu.toFixed(1)} CPU s = ${fmt(valuesPerCpuS)} values per CPU s (${(valuesPerCpuS / ENGINE_TARGET).toFixed(2)}× the ${fmt(ENGINE_TARGET)} target); ${fmt(outputs)} outputs`,
+);
+console.log(
+  `  memory: heap +${mib(heap)} after GC for ${fmt(retainedReadings)} retained readings = ${fmt(heap / retainedReadings)} B per reading, ${perValue.toFixed(1)} B per value (goal ≤ 16), ${mib(perDevice)} per device; RSS ${mib(rss)} (peak ${mib(peakRss())})`,
+);
+console.log(
+  `  checkpoint: state row ${fmt(stateRowPerDevice / 1024)} kB per device (rewritten each checkpoint), parts ${partPerReading.toFixed(0)} B per reading gzip'd (${mib(partBytesOnDisk)} kept for ${DEVICES} devices)`,
+);
+console.log(
+  `  restore per partition (${fmt(DEVICES / PARTITIONS)} devices, ${PARTITIONS} × ${RESTORES}): p50 ${q(restoreMs, 0.5).toFixed(0)} ms, p99 ${q(restoreMs, 0.99).toFixed(0)} ms = ${(q(restoreMs, 0.5) / (DEVICES / PARTITIONS)).toFixed(1)} ms per device`,
+);
+console.log(
+  `  ${fmt(ONE_ANALYZER)} devices on one analyzer (× ${(ONE_ANALYZER / DEVICES).toFixed(0)} of the measured per-device cost): heap ${gib(perDevice * ONE_ANALYZER)}, checkpoints every ${CHECKPOINT_S} s ${mib(analyzerCpBytesPerS(ONE_ANALYZER))}/s, restore of one of ${PARTITIONS} partitions ~${fmt((q(restoreMs, 0.5) / (DEVICES / PARTITIONS)) * (ONE_ANALYZER / PARTITIONS))} ms`,
+);
+console.log(
+  `  ${fmt(FLEET)} devices (${fmt(FLEET * readingsPerDeviceS * GAS.length)} values/s): heap ${gib(perDevice * FLEET)}; N = ${analyzers} analyzers (memory at ${gib(HEAP_BUDGET)} heap each: ${byMemory}; engine CPU: ${byCpu}); checkpoints ${mib(analyzerCpBytesPerS(FLEET))}/s over the fleet`,
+);
