@@ -67,7 +67,7 @@ it('the login page has no serious or critical violation', async () => {
 });
 
 const supervisorPages: [string, string][] = [
-  ['/', `[data-test=queue] tr[data-id="${CASES.landong}"]`],
+  ['/', `[data-test=queue] tr:has([data-id="${CASES.landong}"])`],
   [`/case/${CASES.landong}`, '[data-test=discretion]'],
   [`/case/${CASES.falsified}`, '[data-test=falsification]'],
   ['/registry', '[data-test=enterprises] td'],
@@ -96,7 +96,7 @@ describe('the city supervisor’s pages have no serious or critical violation', 
 describe('the district officer’s pages have no serious or critical violation', () => {
   it.each<[string, string]>([
     ['/overview', '[data-test=overview-cards]'],
-    ['/', `[data-test=queue] tr[data-id="${CASES.landong}"]`],
+    ['/', `[data-test=queue] tr:has([data-id="${CASES.landong}"])`],
     [`/case/${CASES.landong}`, '[data-test=actions]'],
     ['/enterprise/ent-0002', '[data-test=upkeep]'],
     ['/approvals', '[data-test=no-pending], [data-test=pending]'],
@@ -113,7 +113,7 @@ describe('the district officer’s pages have no serious or critical violation',
 it('the queue and the registry open a case and an enterprise from the keyboard', async () => {
   const page = await pageOf('supervisor');
   await page.goto(`${w.base}/#/`);
-  await page.locator(`[data-test=queue] tr[data-id="${CASES.landong}"] a`).focus();
+  await page.locator(`[data-test=queue] tr:has([data-id="${CASES.landong}"]) a`).focus();
   await page.keyboard.press('Enter');
   await page.waitForSelector('[data-test=case-title]');
   expect(page.url()).toBe(`${w.base}/#/case/${CASES.landong}`);
@@ -126,7 +126,7 @@ it('the queue and the registry open a case and an enterprise from the keyboard',
 
 describe('in English, the pages with most controls have no serious or critical violation', () => {
   it.each<[string, string]>([
-    ['/', `[data-test=queue] tr[data-id="${CASES.landong}"]`],
+    ['/', `[data-test=queue] tr:has([data-id="${CASES.landong}"])`],
     [`/case/${CASES.landong}`, '[data-test=discretion]'],
     ['/enterprise/ent-0002', '[data-test=upkeep]'],
     ['/reg/complaints', '[data-test=complaints]'],
@@ -193,7 +193,7 @@ async function tabStops(page: Page, max: number): Promise<{ reached: number; unm
 
 describe('every control reached with Tab shows where the focus is', () => {
   it.each<[string, string, string, number]>([
-    ['supervisor', '/', `[data-test=queue] tr[data-id="${CASES.landong}"]`, 20],
+    ['supervisor', '/', `[data-test=queue] tr:has([data-id="${CASES.landong}"])`, 20],
     ['supervisor', `/case/${CASES.landong}`, '[data-test=actions]', 25],
     ['officer-dist-landong', '/enterprise/ent-0002', '[data-test=upkeep]', 40],
     ['ent-0003-user', '/portal', '[data-test=portal-cases]', 10],
@@ -264,7 +264,7 @@ describe('pages with their results shown have no serious or critical violation',
     const officer = await loginAs(w.base, 'officer-dist-landong');
     const raised = await raiseLimit(w.base, officer);
     expect(raised.body.state).toBe('pending');
-    const pending = `[data-test=pending] tr[data-id="${raised.body.requestId}"]`;
+    const pending = `[data-test=pending] tr:has([data-id="${raised.body.requestId}"])`;
     expect(await violationsOn('supervisor', '/approvals', pending)).toBe('');
     expect(await violationsOn('officer-dist-landong', '/approvals', pending)).toBe('');
   });
@@ -292,7 +292,7 @@ describe('pages with their results shown have no serious or critical violation',
       whistleblowerRef: '12369-A11Y',
       basis: '举报属实',
     });
-    const row = `[data-test=rewards] [data-test=reward-${reward.body.id}] [data-test=reward-decide]`;
+    const row = `[data-test=rewards] tr:has([data-test=reward-${reward.body.id}]) [data-test=reward-decide]`;
     expect(await violationsOn('officer-dist-landong', '/reg/complaints', task)).toBe('');
     const both = `[data-test=complaints]:has(${task}):has(${row})`;
     expect(await violationsOn('supervisor', '/reg/complaints', both)).toBe('');

@@ -45,10 +45,10 @@ it('rejects a wrong password on the login page', async () => {
 
 it('a district officer sees only its district in the queue and cannot open another district’s case', async () => {
   const page = await loginPage('officer-dist-landong');
-  await page.waitForSelector(`[data-test=queue] tr[data-id="${CASES.landong}"]`);
+  await page.waitForSelector(`[data-test=queue] tr:has([data-id="${CASES.landong}"])`);
   const ids = await page
     .locator('[data-test=queue] tbody tr')
-    .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
+    .evaluateAll((rows) => rows.map((r) => r.querySelector('[data-id]')?.getAttribute('data-id')));
   expect(ids.sort()).toEqual([CASES.landong, CASES.landong2].sort());
   await expect(page.locator('[data-test=total]').textContent()).resolves.toBe('2');
   // The district filter offers only the officer's own district besides "all".
@@ -73,7 +73,7 @@ it('names rules, factors, severities and districts in Chinese, English one click
   const page = await loginPage('supervisor');
   await page.evaluate("localStorage.setItem('lang', 'zh')");
   await page.reload();
-  const row = (id: string) => page.locator(`[data-test=queue] tr[data-id="${id}"]`);
+  const row = (id: string) => page.locator(`[data-test=queue] tr:has([data-id="${id}"])`);
   await row(CASES.falsified).waitFor();
   const cells = async (id: string) =>
     (await row(id).locator('td').allTextContents()).map((c) => c.replace(/\s+/g, ' ').trim());
@@ -96,7 +96,7 @@ it('names rules, factors, severities and districts in Chinese, English one click
   // Filtering by a district chosen by name (澜西区) leaves only that district's cases.
   await page.selectOption('[data-test=district-filter]', { label: '澜西区' });
   await page.click('form.filters button[type=submit]');
-  await page.locator(`[data-test=queue] tr[data-id="${CASES.landong}"]`).waitFor({ state: 'detached' });
+  await page.locator(`[data-test=queue] tr:has([data-id="${CASES.landong}"])`).waitFor({ state: 'detached' });
   const lanxiRows = await page
     .locator('[data-test=queue] tbody tr')
     .evaluateAll((rows) => rows.map((r) => r.querySelectorAll('td')[1]?.textContent?.trim()));
@@ -110,7 +110,9 @@ it('names rules, factors, severities and districts in Chinese, English one click
   await page.click('[data-test=lang]');
   // Locators, not string predicates: the console's CSP forbids eval in the page.
   await page
-    .locator(`[data-test=queue] tr[data-id="${CASES.landong}"] [data-test=rule]`, { hasText: 'Exceedance' })
+    .locator(`[data-test=queue] tr:has([data-id="${CASES.landong}"]) [data-test=rule]`, {
+      hasText: 'Exceedance',
+    })
     .waitFor();
   expect((await cells(CASES.landong)).slice(1)).toEqual([
     'Landong District',
@@ -157,15 +159,17 @@ it('an enterprise user sees no falsification mark', async () => {
   await page.waitForSelector(`[data-test="portal-open-${CASES.lanxi}"]`);
   await expect(page.locator(`[data-test="portal-open-${CASES.falsified}"]`).count()).resolves.toBe(0);
   await page.goto(`${w.base}/#/`);
-  await page.waitForSelector(`[data-test=queue] tr[data-id="${CASES.lanxi}"]`);
-  await expect(page.locator(`[data-test=queue] tr[data-id="${CASES.falsified}"]`).count()).resolves.toBe(0);
+  await page.waitForSelector(`[data-test=queue] tr:has([data-id="${CASES.lanxi}"])`);
+  await expect(
+    page.locator(`[data-test=queue] tr:has([data-id="${CASES.falsified}"])`).count(),
+  ).resolves.toBe(0);
   await expect(page.content()).resolves.not.toContain('疑似数据造假');
   await page.close();
 });
 
 it('shows the evidence chart, takes a review action and shows its audit entry', async () => {
   const page = await loginPage('supervisor');
-  await page.click(`[data-test=queue] tr[data-id="${CASES.landong}"]`);
+  await page.click(`[data-test=queue] tr:has([data-id="${CASES.landong}"])`);
   await page.waitForSelector('[data-test=case-title]');
   // ECharts draws on a canvas once the evidence arrived.
   await page.waitForSelector('[data-test=chart] canvas');
@@ -214,7 +218,7 @@ it('shows the evidence chart, takes a review action and shows its audit entry', 
 
 it('a viewer sees the case but no actions', async () => {
   const page = await loginPage('viewer');
-  await page.click(`[data-test=queue] tr[data-id="${CASES.lanxi}"]`);
+  await page.click(`[data-test=queue] tr:has([data-id="${CASES.lanxi}"])`);
   await page.waitForSelector('[data-test=case-title]');
   await expect(page.locator('[data-test=actions]').count()).resolves.toBe(0);
   await page.close();
@@ -399,6 +403,7 @@ it('an admin creates a district officer with an address and sees the password on
   await page.evaluate("localStorage.setItem('lang', 'zh')");
   await page.goto(`${w.base}/#/users`);
   await page.reload();
+  await page.locator('[data-test=user-create]').click();
   const form = page.locator('[data-test=user-form]');
   await form.waitFor();
   await form.getByLabel('用户名').fill('officer-zhou');
@@ -409,7 +414,7 @@ it('an admin creates a district officer with an address and sees the password on
   // The page before saving: the generated password it shows next is not for a picture.
   await page.screenshot({ path: join(shots, 'users.png'), fullPage: true });
   await form.getByRole('button', { name: '保存' }).click();
-  await page.locator('[data-test=user-list] tr[data-username=officer-zhou]').waitFor();
+  await page.locator('[data-test=user-list] tr:has([data-username=officer-zhou])').waitFor();
   await expect(page.locator('[data-test=initial-password] code').textContent()).resolves.toMatch(
     /^[A-Za-z0-9_-]{24}$/,
   );

@@ -82,7 +82,10 @@ it('the compliance rate leads to its list: the district’s enterprises, lowest 
   const rows = await page
     .locator('[data-test=compliance-table] tbody tr')
     .evaluateAll((trs) =>
-      trs.map((tr) => [tr.getAttribute('data-enterprise'), tr.children[4]?.textContent?.trim()]),
+      trs.map((tr) => [
+        tr.querySelector('[data-enterprise]')?.getAttribute('data-enterprise'),
+        tr.children[4]?.textContent?.trim(),
+      ]),
     );
   expect(rows).toEqual([
     ['ent-0002', '50.0 %'],

@@ -52,13 +52,13 @@ it('the approvals table names each field and shows its value before → after, i
   expect(disabled.body.state).toBe('pending');
 
   const page = await pageAs('supervisor', '/approvals');
-  const limitRow = `[data-test=pending] tr[data-id="${raised.body.requestId}"]`;
+  const limitRow = `[data-test=pending] tr:has([data-id="${raised.body.requestId}"])`;
   await page.waitForSelector(limitRow);
   expect(await text(page, `${limitRow} [data-test=change] .subject`)).toBe(
     '排放口 out-0002-g1 · 二氧化硫 SO₂ · 小时均值',
   );
   expect(await text(page, `${limitRow} li[data-field=value]`)).toBe('限值：50 → 80');
-  const deviceRow = `[data-test=pending] tr[data-id="${disabled.body.requestId}"]`;
+  const deviceRow = `[data-test=pending] tr:has([data-id="${disabled.body.requestId}"])`;
   expect(await text(page, `${deviceRow} [data-test=change] .subject`)).toBe(
     '设备 MN 99010202FG00020000000001',
   );
@@ -103,29 +103,31 @@ it('an officer proposes adding an enterprise of the district; a city supervisor 
   await officer.click('[data-test=pl-form] button[type=submit]');
   await officer.waitForSelector('[data-test=pl-saved]');
   const row = officer.locator('[data-test=pl-list] tbody tr').first();
-  expect(await row.getAttribute('data-state')).toBe('pending');
+  expect(await row.locator('[data-state]').getAttribute('data-state')).toBe('pending');
   expect(((await row.textContent()) ?? '').replace(/\s+/g, ' ')).toMatch(
     /澜东区.*纳入正面清单.*提出时符合纳入条件.*连续三个季度稳定达标，信用A级.*officer-dist-landong.*待审批/,
   );
   // Officers do not decide.
   expect(await officer.locator('[data-test=pl-approve]').count()).toBe(0);
   await officer.screenshot({ path: join(shots, 'positive-list-proposal-zh.png'), fullPage: true });
-  const id = await row.getAttribute('data-id');
+  const id = await row.locator('[data-id]').getAttribute('data-id');
   await officer.close();
 
   const sup = await pageAs('supervisor', '/reg/proposals');
-  const pending = `[data-test=pl-list] tr[data-id="${id}"]`;
+  // The proposal's mark (its id and state) and its row.
+  const mark = `[data-test=pl-list] [data-id="${id}"]`;
+  const pending = `[data-test=pl-list] tr:has([data-id="${id}"])`;
   await sup.waitForSelector(`${pending} [data-test=pl-approve]`);
   // Approving without a reason is refused by name, and nothing changes.
   await sup.click(`${pending} [data-test=pl-approve]`);
   await sup.waitForSelector('[data-test=pl-error]');
   expect(await text(sup, '[data-test=pl-error]')).toContain('reason');
-  expect(await sup.locator(pending).getAttribute('data-state')).toBe('pending');
+  expect(await sup.locator(mark).getAttribute('data-state')).toBe('pending');
   await sup.fill(`input[name="plDecision-${id}"]`, '经市局审核，符合纳入条件');
   await sup.click(`${pending} [data-test=pl-approve]`);
   await sup.waitForSelector(pending, { state: 'detached' });
   await sup.selectOption('[data-test=pl-state]', 'approved');
-  await sup.waitForSelector(`${pending}[data-state=approved]`);
+  await sup.waitForSelector(`${mark}[data-state=approved]`);
   expect(await text(sup, `${pending} [data-test=pl-decision-reason]`)).toBe('经市局审核，符合纳入条件');
   expect(await text(sup, `${pending} [data-test=pl-row-state]`)).toBe('已批准');
   await sup.screenshot({ path: join(shots, 'positive-list-approved-zh.png'), fullPage: true });
@@ -155,7 +157,7 @@ it('an officer proposes adding an enterprise of the district; a city supervisor 
   await sup.click('[data-test=lang]');
   await sup.waitForSelector('text=Positive-list proposals');
   await sup.selectOption('[data-test=pl-state]', 'approved');
-  await sup.waitForSelector(`${pending}[data-state=approved]`);
+  await sup.waitForSelector(`${mark}[data-state=approved]`);
   expect(await text(sup, `${pending} [data-test=pl-row-state]`)).toBe('approved');
   expect(await text(sup, `${pending}`)).toContain('Add to the list');
   await sup.close();

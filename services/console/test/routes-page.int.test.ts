@@ -37,23 +37,23 @@ it('a filtered queue link sets the filter, kept when coming back from a case', a
   const page = await loginPage(suite.chromium.browser, suite.w.base, 'supervisor');
   await page.goto(`${suite.w.base}/#/queue?district=dist-lanxi&state=new`);
   await page.waitForURL(/#\/$/);
-  await page.locator(`[data-test=queue] tr[data-id="${CASES.lanxi}"]`).waitFor();
+  await page.locator(`[data-test=queue] tr:has([data-id="${CASES.lanxi}"])`).waitFor();
   expect(await page.locator('select[name=district]').inputValue()).toBe('dist-lanxi');
   expect(await page.locator('select[name=state]').inputValue()).toBe('new');
-  expect(await page.locator(`[data-test=queue] tr[data-id="${CASES.landong}"]`).count()).toBe(0);
-  await page.click(`[data-test=queue] tr[data-id="${CASES.lanxi}"] a`);
+  expect(await page.locator(`[data-test=queue] tr:has([data-id="${CASES.landong}"])`).count()).toBe(0);
+  await page.click(`[data-test=queue] tr:has([data-id="${CASES.lanxi}"]) a`);
   await page.waitForSelector('[data-test=case-title]');
   await page.goBack();
-  await page.locator(`[data-test=queue] tr[data-id="${CASES.lanxi}"]`).waitFor();
+  await page.locator(`[data-test=queue] tr:has([data-id="${CASES.lanxi}"])`).waitFor();
   expect(await page.locator('select[name=district]').inputValue()).toBe('dist-lanxi');
-  expect(await page.locator(`[data-test=queue] tr[data-id="${CASES.landong}"]`).count()).toBe(0);
+  expect(await page.locator(`[data-test=queue] tr:has([data-id="${CASES.landong}"])`).count()).toBe(0);
   await page.close();
 });
 
 it('a page of another role and an unknown route lead to the user’s start page', async () => {
   const officer = await loginAt('/users', 'officer-dist-landong');
   await officer.waitForURL(/#\/$/);
-  await officer.locator(`[data-test=queue] tr[data-id="${CASES.landong}"]`).waitFor();
+  await officer.locator(`[data-test=queue] tr:has([data-id="${CASES.landong}"])`).waitFor();
   expect(await officer.locator('[data-test=user-list]').count()).toBe(0);
   expect(await officer.locator('[data-test=nav-users]').count()).toBe(0);
   await officer.goto(`${suite.w.base}/#/portal`);

@@ -24,7 +24,7 @@ afterAll(async () => {
   await w?.close();
 });
 
-const taskRow = (id: number) => `[data-test=verification-tasks] [data-test=task-${id}]`;
+const taskRow = (id: number) => `[data-test=verification-tasks] tr:has([data-test=task-${id}])`;
 const row = (page: Page, id: number) => page.locator(taskRow(id));
 const taskColumns = async (id: number) =>
   (await w.pool.query(`select status, assignee, due_at, note from verification_tasks where id = $1`, [id]))

@@ -14,7 +14,11 @@ export const queueFilter = reactive({
   open: '',
   overdue: '',
   q: '',
+  /** The column the server sorts by (one of the API's sort keys) and its direction. */
+  sort: 'openedAt',
+  order: 'desc' as 'asc' | 'desc',
   page: 1,
+  pageSize: 20,
 });
 
 /** Counts the links applied, so a queue already open reloads with the new filter. */
