@@ -21,7 +21,7 @@ function ownerOf(version: number): Owner {
   if (version >= 87 && version < 100) return 'console';
   if (version === 100) return 'registry';
   if (version === 101) return 'analyzer';
-  if (version >= 105 && version < 115) return 'console';
+  if (version >= 105 && version <= 115) return 'console';
   throw new Error(`migration ${version} has no owner: extend ownerOf and docs/architecture.md`);
 }
 

@@ -47,6 +47,8 @@ export const Env = Type.Object({
     default: '/var/lib/offsite/portal-evidence',
   }),
   OFFSITE_CONSOLE_PORTAL_EVIDENCE_MAX_MB: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+  // The start-up sweep settles evidence files left by a crash once they are this old (minutes).
+  OFFSITE_CONSOLE_PORTAL_EVIDENCE_SWEEP_MIN: Type.Integer({ minimum: 1, maximum: 1440, default: 60 }),
   // Penalty discretion: a violation is the first when the enterprise had no confirmed case in this
   // many months; its approver is city level (`city`) or may also be an officer of the district.
   OFFSITE_CONSOLE_FIRST_VIOLATION_MONTHS: Type.Integer({ minimum: 1, maximum: 120, default: 24 }),

@@ -17,6 +17,7 @@ import { buildApp } from './app.js';
 import { serviceConfig } from './config.js';
 import { createArgonGate, createLoginGuard } from './login-guard.js';
 import { createLiveHub } from './live.js';
+import { sweepEvidenceDir } from './portal-evidence-store.js';
 import { createRegulationWork } from './regulation-work.js';
 import { checkCalendar } from './submissions-rules.js';
 import { createReviewDecisionRelay } from './review-decisions.js';
@@ -208,6 +209,16 @@ lifecycle.register({
   stop: async () => {
     await decisions.stop();
     await withTimeout(producer.disconnect(), 5_000, 'producer disconnect');
+  },
+});
+// After Postgres: evidence files a crash left between writing and committing are settled.
+lifecycle.register({
+  name: 'portal-evidence-sweep',
+  start: async () => {
+    await sweepEvidenceDir(pool, env.OFFSITE_CONSOLE_PORTAL_EVIDENCE_DIR, {
+      olderThanMs: env.OFFSITE_CONSOLE_PORTAL_EVIDENCE_SWEEP_MIN * 60_000,
+      logger: logger.child({ component: 'portal-evidence' }),
+    });
   },
 });
 lifecycle.register({

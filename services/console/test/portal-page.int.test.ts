@@ -1,7 +1,8 @@
 // In Chromium: an officer invites an enterprise user from the enterprise's page; the invitee sets a
 // password through the link (a short one refused in Chinese) and lands on the portal with its own nav.
 // The enterprise user sees its own cases only, acknowledges one (a past fix time refused, nothing
-// saved), uploads a photo (an HTML file named .png refused) and declares a maintenance window, which the
+// saved), uploads a photo (an HTML file named .png refused), replaces it by a report (the officer still
+// sees the photo, marked replaced) and declares a maintenance window, which the
 // district's officer confirms on the approvals page; the portal's list of declarations shows it pending,
 // then confirmed. The guide's screenshots of the portal are taken here.
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ const PNG = Buffer.concat([
   Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
   Buffer.from('photo'),
 ]);
+const PDF = Buffer.from('%PDF-1.7\n% rectification report\n%%EOF\n');
 /** A datetime-local value on the Asia/Shanghai wall clock (UTC+8 all year). */
 const shanghai = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 16);
 
@@ -100,6 +102,19 @@ it('the enterprise user sees its cases, acknowledges one, uploads evidence and d
   await page.locator('[data-test=portal-upload-form]').scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(SHOTS, 'portal-evidence.png') });
 
+  // Replaced by a report: the photo leaves the enterprise's list and stays on record for the officer.
+  await page.click('[data-test=portal-evidence] [data-test=portal-evidence-replace]');
+  await page.waitForSelector('[data-test=portal-replacing]');
+  await page.setInputFiles('[data-test=portal-upload-form] input[name=file]', {
+    name: '整改报告.pdf',
+    mimeType: 'application/pdf',
+    buffer: PDF,
+  });
+  await page.click('[data-test=portal-upload-form] button[type=submit]');
+  await page.locator('[data-test=portal-evidence]', { hasText: '整改报告.pdf' }).waitFor();
+  expect(await page.locator('[data-test=portal-evidence]').textContent()).not.toContain('整改后.png');
+  expect(Number((await w.pool.query('select count(*) as n from portal_evidence')).rows[0].n)).toBe(2);
+
   await page.fill(
     '[data-test=portal-maintenance-form] input[name=startsAt]',
     shanghai(Date.now() + 3_600_000),
@@ -132,7 +147,10 @@ it('the enterprise user sees its cases, acknowledges one, uploads evidence and d
   const officer = await loginPage(chromium.browser, w.base, 'officer-dist-lanxi');
   await officer.goto(`${w.base}/#/case/${CASES.lanxi}`);
   await officer.waitForSelector('[data-test=case-portal-evidence] a');
-  expect(await officer.locator('[data-test=case-portal-evidence]').textContent()).toContain('整改后.png');
+  expect(await officer.locator('[data-test=case-portal-evidence]').textContent()).toContain('整改报告.pdf');
+  expect(
+    await officer.locator('[data-test=case-portal-evidence] li[data-superseded=true]').textContent(),
+  ).toContain('整改后.png');
   await officer.goto(`${w.base}/#/approvals`);
   await officer.fill('[data-test=pending] input[name^=note-]', '已核实');
   await officer.click('[data-test=pending] [data-test=approve]');
