@@ -58,7 +58,10 @@ export interface Evidence {
   stop: string;
   /** The pollutant's series (pollutant rules); empty for the meter rules, whose data is `meters`. */
   series: EvidenceSeries[];
-  /** Per meter of the pair: power, energy per rule window, running bands (meter rules). */
+  /**
+   * Per meter: power, energy per rule window, running bands — the meter and its pair (meter rules), or the production
+   * meters that ran while the outlet read zero (zero-while-running).
+   */
   meters: MeterEvidence[];
   /** The analyzer's aggregates of the factor (pollutant rules), oldest first. */
   aggregates: AggregateRow[];
@@ -66,12 +69,8 @@ export interface Evidence {
   unit: string | null;
 }
 
-const METER_RULES = new Set([
-  'treatment-idle',
-  'treatment-late-start',
-  'treatment-early-stop',
-  'zero-while-running',
-]);
+/** The facility rules, about a meter. zero-while-running is about an outlet's factor (with its production meters). */
+const METER_RULES = new Set(['treatment-idle', 'treatment-late-start', 'treatment-early-stop']);
 
 interface Row {
   _time: string;
@@ -216,25 +215,34 @@ export async function loadEvidence(db: Queryable, src: EvidenceSource, c: CaseDe
     }
   };
 
-  if (METER_RULES.has(c.rule)) {
-    // The meter the deviation is about and its pair (treatment serves production).
-    const roles = await meterPair(db, c.enterpriseId, c.siteId);
-    const ids = roles.size ? [...roles.keys()] : [c.siteId];
+  /** Power, energy per rule window and running bands of the given meters (id → role). */
+  const meterSeries = async (roles: ReadonlyMap<string, string>): Promise<MeterEvidence[]> => {
     const rows = await run(
-      evidenceQuery(src.energyMeasurement, { enterpriseId: c.enterpriseId, sites: ids }, start, stop),
+      evidenceQuery(
+        src.energyMeasurement,
+        { enterpriseId: c.enterpriseId, sites: [...roles.keys()] },
+        start,
+        stop,
+      ),
     );
     const ti = defaultConfig.rules.treatmentIdle;
     const windowMinutes = typeof params.windowMinutes === 'number' ? params.windowMinutes : ti.windowMinutes;
-    const meters = meterEvidence(
+    return meterEvidence(
       rows.flatMap((r) =>
         typeof r._value === 'number' && isStatField(r._field)
           ? [{ time: Date.parse(r._time), site: r.site ?? c.siteId, factor: r.factor ?? '', value: r._value }]
           : [],
       ),
-      roles.size ? roles : new Map([[c.siteId, '']]),
+      roles,
       { from: start.getTime(), to: stop.getTime() },
       { windowMinutes, maxGapMs: ti.maxInterpolationGapMs },
     );
+  };
+
+  if (METER_RULES.has(c.rule)) {
+    // The meter the deviation is about and its pair (treatment serves production).
+    const roles = await meterPair(db, c.enterpriseId, c.siteId);
+    const meters = await meterSeries(roles.size ? roles : new Map([[c.siteId, '']]));
     return { kind: 'meters', ...head, series: [], meters, aggregates: [], limit: null, unit: null };
   }
 
@@ -251,6 +259,14 @@ export async function loadEvidence(db: Queryable, src: EvidenceSource, c: CaseDe
     (_site, factor, interval, field) => `${factor} ${interval} ${field}`,
   );
   const aggregates = toAggregates(aggRows);
+  // zero-while-running: the outlet's zeros above, and the production meters that ran meanwhile.
+  const producers = Array.isArray(params.productionMeterIds)
+    ? params.productionMeterIds.filter((x): x is string => typeof x === 'string')
+    : [];
+  const meters =
+    c.rule === 'zero-while-running' && producers.length > 0
+      ? await meterSeries(new Map(producers.map((id) => [id, 'production'])))
+      : [];
   // The analyzer's converted (折算) hourly means: what the exceedance rule compares with the limit.
   for (const interval of ['hour', 'day']) {
     const pts = aggregates
@@ -281,7 +297,7 @@ export async function loadEvidence(db: Queryable, src: EvidenceSource, c: CaseDe
     kind: 'pollutant',
     ...head,
     series,
-    meters: [],
+    meters,
     aggregates,
     limit: l
       ? {

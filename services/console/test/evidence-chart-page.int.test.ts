@@ -1,12 +1,13 @@
 // The case page's evidence chart in Chromium, one test per rule kind, read back from ECharts' own option
 // (the chart's `data-summary`): treatment idle (power of both meters on one kW axis, the deviation window
 // shaded, energy per window instead of the ~250,000 kWh counters, running as bands), exceedance (converted
-// hourly means against the limit line, the invalid hour marked) and flatline (the repeated value and its span).
+// hourly means against the limit line, the invalid hour marked) and flatline (the repeated value and its span);
+// the evidence of zero while running: the outlet's zeros and the production meter that ran.
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { loginPage, pageSuite, SHOTS } from './chromium.js';
 import { CASES } from './fixture.js';
-import { FLAT, IDLE, writeEvidenceData } from './evidence-data.js';
+import { FLAT, IDLE, writeEvidenceData, ZERO } from './evidence-data.js';
 
 const suite = pageSuite(writeEvidenceData);
 
@@ -106,5 +107,24 @@ it('flatline: the repeated value and its span highlighted', async () => {
   expect(repeated.markLines).toEqual([FLAT.value]);
   expect(judged.count).toBeGreaterThan(repeated.count);
   await page.locator('[data-test=chart]').screenshot({ path: join(SHOTS, 'evidence-flatline.png') });
+  await page.close();
+});
+
+it("zero while running: the evidence is the outlet's factor and its production meters, not a meter's", async () => {
+  const page = await loginPage(suite.chromium.browser, suite.w.base, 'supervisor');
+  const r = await page.request.get(`${suite.w.base}/api/deviations/${encodeURIComponent(ZERO.id)}/evidence`);
+  expect(r.status()).toBe(200);
+  const ev = (await r.json()) as {
+    kind: string;
+    series: { factor: string; interval: string; field: string; points: [string, number][] }[];
+    meters: { meterId: string; role: string }[];
+  };
+  expect(ev.kind).toBe('pollutant');
+  const rt = ev.series.find((x) => x.interval === 'realtime' && x.field === 'Rtd')!;
+  expect(rt.factor).toBe('a21026');
+  // 91 readings of 0 from 02:30 to 04:00 among the 181 of 02:00–05:00.
+  expect(rt.points).toHaveLength(181);
+  expect(rt.points.filter((p) => p[1] === 0)).toHaveLength(91);
+  expect(ev.meters.map((m) => [m.meterId, m.role])).toEqual([['mtr-0001-p1', 'production']]);
   await page.close();
 });

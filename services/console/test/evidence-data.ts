@@ -3,6 +3,8 @@
 //   (37.5 kWh per 15 minutes, rated 180) from 02:00 to 05:00 UTC on 2 March 2026 while the treatment meter
 //   mtr-0001-t1 (rated 95) draws 0.4 kW; both counters are about 250,000 kWh, and the treatment meter's
 //   counter is reset to 0 at 04:20 (a meter swap). Read every minute, in the influx-writer's layout.
+// - a zero-while-running case of ent-0001's gas outlet: SO2 real-time values 0 from 02:30 to 04:00 UTC on 2 March
+//   (20 mg/m3 before and after) while the production meter mtr-0001-p1 above runs.
 // - a flatline case of ent-0002's gas outlet: NOx real-time values 41.2 mg/m3 unchanged from 01:00 to
 //   02:10 UTC on 3 March, varying before and after.
 import { createInfluxClient, createInfluxWriter, toLine } from '@offsite/influx';
@@ -19,6 +21,11 @@ export const FLAT = {
   windowStart: '2026-03-03T01:00:00.000Z',
   windowEnd: '2026-03-03T02:10:00.000Z',
   value: 41.2,
+};
+export const ZERO = {
+  id: 'dev-ent-0001-zero-while-running-1',
+  windowStart: '2026-03-02T02:30:00.000Z',
+  windowEnd: '2026-03-02T04:00:00.000Z',
 };
 const MIN_S = 60;
 
@@ -54,6 +61,28 @@ export async function writeEvidenceData(w: World): Promise<void> {
         productionShare: 0.2,
         treatmentShare: 0.1,
         windowMinutes: 15,
+      },
+    },
+  });
+  await insertAlertCase(w.pool, {
+    ...deviation,
+    id: ZERO.id,
+    enterpriseId: 'ent-0001',
+    siteId: 'out-0001-g1',
+    rule: 'zero-while-running',
+    factor: 'a21026',
+    severity: 'high',
+    suspectedFalsification: true,
+    windowStart: ZERO.windowStart,
+    windowEnd: ZERO.windowEnd,
+    openedAt: ZERO.windowEnd,
+    evidence: {
+      summary: 'zero while running: out-0001-g1 a21026',
+      values: [],
+      params: {
+        domainRule: 'zero-while-running',
+        minDurationMs: 1_800_000,
+        productionMeterIds: ['mtr-0001-p1'],
       },
     },
   });
@@ -115,21 +144,32 @@ export async function writeEvidenceData(w: World): Promise<void> {
     meter('mtr-0001-t1', t, treat, 0.4, 0);
   }
   const emission = `emission_${w.run}`;
-  const f0 = Date.parse('2026-03-03T00:00:00.000Z') / 1000;
-  const tags = {
-    enterprise: 'ent-0002',
-    site: 'out-0002-g1',
-    device: 'MN-0002-G1',
-    factor: 'a21002',
-    interval: 'realtime',
+  /** Three hours of one factor's real-time values, every minute from `from` (s), `value(t)` at each. */
+  const realtime = (
+    ent: string,
+    site: string,
+    factor: string,
+    from: number,
+    value: (t: number, i: number) => number,
+  ) => {
+    const tags = { enterprise: ent, site, device: `MN-${site.slice(4, 8)}-G1`, factor, interval: 'realtime' };
+    for (let i = 0; i <= 180; i++) {
+      const t = from + i * MIN_S;
+      lines.push(
+        toLine({
+          measurement: emission,
+          tags,
+          fields: { Rtd: value(t, i), flag: 'N', unit: 'mg/m3' },
+          timeSeconds: t,
+        }),
+      );
+    }
   };
-  for (let i = 0; i <= 180; i++) {
-    const t = f0 + i * MIN_S;
-    const flat = t >= Date.parse(FLAT.windowStart) / 1000 && t <= Date.parse(FLAT.windowEnd) / 1000;
-    const Rtd = flat ? FLAT.value : 35 + ((i * 7) % 13);
-    lines.push(
-      toLine({ measurement: emission, tags, fields: { Rtd, flag: 'N', unit: 'mg/m3' }, timeSeconds: t }),
-    );
-  }
+  const within = (t: number, c: { windowStart: string; windowEnd: string }) =>
+    t >= Date.parse(c.windowStart) / 1000 && t <= Date.parse(c.windowEnd) / 1000;
+  realtime('ent-0002', 'out-0002-g1', 'a21002', Date.parse('2026-03-03T00:00:00.000Z') / 1000, (t, i) =>
+    within(t, FLAT) ? FLAT.value : 35 + ((i * 7) % 13),
+  );
+  realtime('ent-0001', 'out-0001-g1', 'a21026', t0, (t) => (within(t, ZERO) ? 0 : 20));
   await writer.write(lines);
 }
