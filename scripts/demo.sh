@@ -14,6 +14,9 @@
 # DEMO_OPS_PORT (default 9101: the services' /readyz and /metrics on 9101–9107, the simulator's on 9108),
 # DEMO_HJ212_PORT (default 20212: the gateway's TCP port for the loggers), DEMO_ACK_PORT (default 8090:
 # the alerter's acknowledgement page).
+# DEMO_HISTORY_DAYS (default 89): the days before the simulated one that the analyzer backfills at the aggregate
+# level, so the positive list's stability figures (the analyzer's 90-day window) judge a history, as of the end
+# of the simulated day (scripts/demo/history-picks.ts picks who fails for which reason).
 # The alerter uses scripts/demo/policy.yaml (timers in event time, no quiet hours) at OFFSITE_ALERTER_TIME_SCALE=DEMO_SPEED.
 set -uo pipefail
 
@@ -43,6 +46,9 @@ CONSOLE_PORT=${DEMO_CONSOLE_PORT:-8080}
 OPS_BASE=${DEMO_OPS_PORT:-9101}
 HJ212_PORT=${DEMO_HJ212_PORT:-20212}
 ACK_PORT=${DEMO_ACK_PORT:-8090}
+HISTORY_DAYS=${DEMO_HISTORY_DAYS:-89}
+# The end of the simulated day(s): the positive list is judged as of then (console and summary), not the wall clock.
+SIM_END=$(date -u -d "@$(($(date -d "$SIM_START" +%s) + HOURS * 3600))" +%FT%TZ)
 SCENARIOS=treatment-off,exceedance,flatline,offline,maintenance
 RUN_ID=$(date -u +%Y%m%d%H%M%S)
 PREFIX="demo-${RUN_ID}."
@@ -93,10 +99,13 @@ service_env() {
       # scaled by the acceleration: at 480x the meters (MQTT, fast) run ahead of loggers waiting
       # for their 9014 by several wall seconds = tens of event minutes, and the default 10 min
       # then opens (and later retracts) offline deviations on healthy loggers.
+      # No scheduled stability round: it would judge the wall clock's 90 days; the summary runs one as of the
+      # end of the simulated day.
       echo "OFFSITE_ANALYZER_TELEMETRY_TOPIC=${PREFIX}telemetry.v1 OFFSITE_ANALYZER_DEVIATION_TOPIC=${PREFIX}deviation.v1" \
         "OFFSITE_ANALYZER_DLQ_TOPIC=${PREFIX}telemetry.dlq.v1 OFFSITE_ANALYZER_GROUP_ID=offsite-analyzer-$RUN_ID" \
         "OFFSITE_ANALYZER_TICK_INTERVAL_MS=0 OFFSITE_ANALYZER_ALLOWED_LATENESS_MS=$LATENESS_MS" \
-        "OFFSITE_ANALYZER_REVIEW_DECISION_TOPIC=${PREFIX}review.decision.v1"
+        "OFFSITE_ANALYZER_REVIEW_DECISION_TOPIC=${PREFIX}review.decision.v1" \
+        "OFFSITE_ANALYZER_STABILITY_INTERVAL_MS=0"
       ;;
     alerter)
       echo "OFFSITE_ALERTER_TOPIC_PREFIX=$PREFIX OFFSITE_ALERTER_GROUP_ID=offsite-alerter-$RUN_ID" \
@@ -108,7 +117,8 @@ service_env() {
     console)
       echo "OFFSITE_CONSOLE_PORT=$CONSOLE_PORT OFFSITE_CONSOLE_REVIEW_DECISION_TOPIC=${PREFIX}review.decision.v1" \
         "OFFSITE_CONSOLE_MESSAGE_REQUEST_TOPIC=${PREFIX}message.request.v1" \
-        "OFFSITE_CONSOLE_HJ212_COMMAND_TOPIC=${PREFIX}hj212.command.v1"
+        "OFFSITE_CONSOLE_HJ212_COMMAND_TOPIC=${PREFIX}hj212.command.v1" \
+        "OFFSITE_CONSOLE_ELIGIBILITY_AS_OF=$SIM_END"
       ;;
   esac
 }
@@ -243,6 +253,17 @@ if [ -f services/mqtt-ingestor/package.json ]; then
   fi
 fi
 
+# The preceding months at the aggregate level (the analyzer's own points), for the positive list.
+read -r LOW_ENT SILENT_ENT SILENT_FROM < <(node --conditions=offsite-source --import tsx scripts/demo/history-picks.ts \
+  "$REGISTRY" "$SIM_START" "$SCENARIOS" 2>"$LOG_DIR/history.log")
+[ -n "${SILENT_FROM:-}" ] || die "no enterprises to fail the positive list (see $LOG_DIR/history.log)"
+say "history: $HISTORY_DAYS days before $DEMO_DAY at the aggregate level ($LOW_ENT every 7th hour missing, $SILENT_ENT silent since $SILENT_FROM), while the services start …"
+# In the background while the services start (nothing reads the history before the summary).
+(cd services/analyzer && exec env $NO_FILE_VARS node --conditions=offsite-source --import tsx src/history-cli.ts backfill \
+  --to "$SIM_START" --days "$HISTORY_DAYS" --missing-every "$LOW_ENT=7" --silent-from "$SILENT_ENT=$SILENT_FROM") \
+  >"$LOG_DIR/history.json" 2>>"$LOG_DIR/history.log" &
+HISTORY_PID=$!
+
 # ---------------------------------------------------------------- 3. services
 if [ -f services/console/src/main.ts ] && [ ! -f services/console/web/dist/index.html ]; then
   say "building the console's web UI (first run) …"
@@ -255,6 +276,8 @@ for s in "${SERVICES[@]}"; do
   say "  $(printf '%-15s' "$s") ${STATUS[$s]}"
 done
 [ "${STATUS[hj212-gateway]}" = ready ] || die "the hj212-gateway is needed for the demo: ${STATUS[hj212-gateway]}"
+wait "$HISTORY_PID" || die "history backfill failed (see $LOG_DIR/history.log)"
+say "history written: $(cat "$LOG_DIR/history.json")"
 
 # ---------------------------------------------------------------- 4. simulator
 MQTT_CREDS=""
@@ -265,7 +288,7 @@ say "simulator: $ENTERPRISES enterprises, $HOURS h of $DEMO_DAY (Asia/Shanghai) 
 SIM_T0=$(date +%s)
 (cd services/simulator && exec env $NO_FILE_VARS OFFSITE_SIM_REGISTRY="$ROOT/$REGISTRY" OFFSITE_SIM_START="$SIM_START" \
   OFFSITE_SIM_HOURS="$HOURS" OFFSITE_SIM_SPEED="$SPEED" OFFSITE_SIM_SEED="$SEED" OFFSITE_SIM_SCENARIOS="$SCENARIOS" \
-  OFFSITE_SIM_PROGRESS=true OFFSITE_SIM_REPLAY_LIMIT="${DEMO_REPLAY_LIMIT:-60}" $MQTT_CREDS OFFSITE_HJ212_PORT="$HJ212_PORT" OFFSITE_OPS_PORT="$SIM_OPS_PORT" node --conditions=offsite-source --import tsx src/main.ts 2>>"$LOG_DIR/simulator.log") |
+  OFFSITE_SIM_SILENT="$SILENT_ENT" OFFSITE_SIM_PROGRESS=true OFFSITE_SIM_REPLAY_LIMIT="${DEMO_REPLAY_LIMIT:-60}" $MQTT_CREDS OFFSITE_HJ212_PORT="$HJ212_PORT" OFFSITE_OPS_PORT="$SIM_OPS_PORT" node --conditions=offsite-source --import tsx src/main.ts 2>>"$LOG_DIR/simulator.log") |
   node --conditions=offsite-source --import tsx scripts/demo/progress.ts "$LOG_DIR/simulator.log" "$DEMO_DIR/simulator-result.json" \
     "http://127.0.0.1:${OPS_PORT[analyzer]}/metrics"
 SIM_RC=${PIPESTATUS[0]}
@@ -280,6 +303,8 @@ STATUS[simulator]=$([ "$SIM_RC" = 0 ] && echo ready || echo "exited with code $S
   printf '"registry":"%s","outboxDir":"%s","mailDir":"%s","credentials":"%s","consoleUrl":"http://127.0.0.1:%s/",' \
     "$ROOT/$REGISTRY" "$OUTBOX_DIR" "${OFFSITE_MAIL_DIR:-$ROOT/.offsite/mail}" "$DEMO_DIR/credentials" "$CONSOLE_PORT"
   printf '"policy":"%s","timeScale":%s,"reminderWaitS":%s,' "$ROOT/$POLICY" "$SPEED" "$REMINDER_WAIT_S"
+  printf '"history":{"days":%s,"lowTransmission":"%s","missingEvery":7,"silent":"%s","silentFrom":"%s"},' \
+    "$HISTORY_DAYS" "$LOW_ENT" "$SILENT_ENT" "$SILENT_FROM"
   printf '"simulatorResult":"%s","groups":{"influx-writer":"offsite-influx-writer-%s@%stelemetry.v1",' \
     "$DEMO_DIR/simulator-result.json" "$RUN_ID" "$PREFIX"
   printf '"analyzer":"offsite-analyzer-%s@%stelemetry.v1","alerter":"offsite-alerter-%s@%sdeviation.v1"},"services":{' \

@@ -6,7 +6,8 @@
  * SMTP sink, and the console login. Nothing is inferred: what could not be read says so.
  * Before the reminders it waits (bounded by run.reminderWaitS, a progress line on stderr) until every
  * notification group of the run has its first round and its resolution notice in the outbox, then
- * prints them by channel/status and kind, the outbox files and one reminder's text (reminders.ts).
+ * prints them by channel/status and kind, the outbox files and one reminder's text (reminders.ts). Then the
+ * positive list as of the end of the simulated day, each enterprise with its reasons (positive-list.ts).
  *
  * Usage: summary.ts <run.json>   (written by scripts/demo.sh; environment from .offsite/env)
  */
@@ -17,6 +18,7 @@ import type { Kafka } from 'kafkajs';
 import { createKafkaClient } from '@offsite/kafka';
 import { createLogger } from '@offsite/runtime';
 import { parseRegistryText, parseScenarioKinds, planRun } from '@offsite/simulator';
+import { positiveListSection, type HistoryInfo } from './positive-list.js';
 import {
   countBy,
   missing,
@@ -46,6 +48,8 @@ interface RunInfo {
   policy: string;
   timeScale: number;
   reminderWaitS: number;
+  /** The backfilled history and the enterprises picked to fail the positive list (demo.sh). */
+  history: HistoryInfo;
 }
 
 const runPath = process.argv[2];
@@ -429,6 +433,20 @@ for (const [label, dir] of [
   for (const f of shown.slice(0, 60)) say(`    ${relative(dir, f)}`);
   const more = (label === 'outbox' ? messages.length : files.length) - Math.min(shown.length, 60);
   if (more > 0) say(`    … and ${fmt(more)} more`);
+}
+
+say('Positive list / 正面清单 (as of the end of the simulated day):');
+if (!ready('analyzer')) say('  not available — the analyzer did not run');
+else {
+  const pool = new pg.Pool({ connectionString: env.OFFSITE_PG_URL, max: 2 });
+  try {
+    const exceedance = plan.scenarios.find((s) => s.kind === 'exceedance')?.enterpriseId;
+    for (const line of await positiveListSection(pool, simEnd, run.history, exceedance)) say(line);
+  } catch (e) {
+    say(`  not readable — ${(e as Error).message}`);
+  } finally {
+    await pool.end();
+  }
 }
 
 say('Console / 监管端:');

@@ -19,6 +19,7 @@ export {
 } from './writer.js';
 export { queryRows, ensureDatabase1x, flux, fluxDateTime, fluxDuration, fluxString } from './query.js';
 export {
+  aggregatesDeleteQuery,
   aggregatesQuery,
   browseQuery,
   evidenceQuery,

@@ -109,6 +109,14 @@ export function aggregatesQuery(
   );
 }
 
+/** Deletes the aggregates (hourly and daily) of one enterprise from `from` on (a simulated history's silence). */
+export function aggregatesDeleteQuery(enterpriseId: string, from: Date): InfluxQLQuery {
+  return influxql(`DELETE FROM "aggregate" WHERE "enterprise" = $enterprise AND time >= $from`, {
+    enterprise: enterpriseId,
+    from,
+  });
+}
+
 /**
  * The last cumulative energy (`energy` measurement, factor `energy_kwh`, field `Cou`) of one meter in each window of
  * `windowMinutes` in [from, to), per series (device and interval tags); rows' `time` is the window start.

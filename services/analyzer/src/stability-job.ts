@@ -29,6 +29,12 @@ export interface StabilityJobOptions {
   windowDays: number;
   policy: StabilityPolicy;
   logger: Logger;
+  /**
+   * What "last received" means: the last receipt (`analyzer_last_seen`, default: the round runs at the real
+   * clock) or, for a round as of a past time (a replayed or simulated history, whose receipt times are the wall
+   * clock of the replay), the end of the latest hour with an aggregate in the window.
+   */
+  lastReceived?: 'receipt' | 'data';
 }
 
 type Enterprise = RegistrySnapshot['enterprises'][number];
@@ -87,19 +93,20 @@ export async function computeEnterpriseStability(
   const factors = monitored(e);
   const limits = complianceLimits(e);
   const daily = limits.some((l) => l.basis === 'daily');
-  const [hourly, days, deviations, lastReceivedAt] = await Promise.all([
+  const [hourly, days, deviations, lastReceiptAt] = await Promise.all([
     loadAggregates(opts.query, opts.bucket, e.id, 'hour', new Date(from), new Date(to)),
     // The days of the window's hours: the first may start up to a day before the window.
     daily
       ? loadAggregates(opts.query, opts.bucket, e.id, 'day', new Date(from - 86_400_000), new Date(to))
       : [],
     loadDeviations(opts.db, e.id, from, to),
-    loadLastSeen(opts.db, e.id),
+    opts.lastReceived === 'data' ? null : loadLastSeen(opts.db, e.id),
   ]);
   const confirmed = await confirmedDeviationIds(
     opts.db,
     deviations.map((d) => d.id),
   );
+  const lastReceivedAt = opts.lastReceived === 'data' ? lastDataHourEnd(hourly, from, to) : lastReceiptAt;
   const row = (siteId: string, keep: (s: string) => boolean): StabilityRow => {
     const metrics = stabilityMetrics({
       from,
@@ -127,6 +134,13 @@ export async function computeEnterpriseStability(
   ];
   await upsertStability(opts.db, rows);
   return rows;
+}
+
+/** The end of the latest hour in [from, to) with an aggregate; null when there is none. */
+function lastDataHourEnd(hourly: readonly AggregateOutput[], from: number, to: number): Date | null {
+  let last = -Infinity;
+  for (const a of hourly) if (a.start >= from && a.start < to && a.start > last) last = a.start;
+  return Number.isFinite(last) ? new Date(last + 3_600_000) : null;
 }
 
 /** One run over every enterprise, one at a time (bounded load on InfluxDB); failures are per enterprise. */

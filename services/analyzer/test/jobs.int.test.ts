@@ -14,10 +14,13 @@ import { toLine, type InfluxWriter } from '@offsite/influx';
 import { createMemoryLogger } from '@offsite/runtime';
 import { until } from '@offsite/testing';
 import type { Consumer, Kafka } from 'kafkajs';
+import { loadRegistrySnapshot } from '@offsite/store';
 import type pg from 'pg';
 import { aggregatePoint } from '../src/aggregate-points.js';
-import { recordDeviations } from '../src/analyzer-db.js';
+import { recordDeviations, recordLastSeen } from '../src/analyzer-db.js';
 import { createAnalyzer, type Analyzer } from '../src/app.js';
+import { writeHistory } from '../src/history.js';
+import { runStabilityJob } from '../src/stability-job.js';
 import { meterEnergyLines } from './energy.js';
 import {
   closeTestServers,
@@ -25,6 +28,7 @@ import {
   openTestServers,
   produceTo,
   testResources,
+  type TestServers,
 } from './resources.js';
 
 const MIN = 60_000;
@@ -39,6 +43,7 @@ let kafka: Kafka;
 let pool: pg.Pool;
 let writer: InfluxWriter;
 let analyzer: Analyzer;
+let servers: TestServers;
 let collector: Consumer;
 const events: DeviationV1[] = [];
 const dlqRecords: TelemetryDlqV1[] = [];
@@ -96,7 +101,7 @@ async function checkpointed(): Promise<number> {
 const reloads = () => logger.entries.filter((e) => e.message === 'registry reloaded into the engines').length;
 
 beforeAll(async () => {
-  const servers = await openTestServers(res, 'analyzer-jobs-int');
+  servers = await openTestServers(res, 'analyzer-jobs-int');
   ({ kafka, pool, writer } = servers);
   collector = kafka.consumer({ groupId: `test-collector-${suffix}` });
   await collector.connect();
@@ -454,4 +459,69 @@ test('the compliance rate judges a wastewater outlet by its daily-basis limits',
     compliantValidHours: 24,
     complianceRate: 0.5,
   });
+});
+
+test('a stability round as of a simulated time judges the backfilled history, last received from the data', async () => {
+  // ent-0006, out-0006-g1: 3 monitored factors; the 2-day window before AS_OF, far after the other tests' data.
+  const AS_OF = D0 + 20 * 24 * HOUR;
+  const snapshot = await loadRegistrySnapshot(pool);
+  const ent = snapshot.enterprises.find((e) => e.id === 'ent-0006')!;
+  const { query, bucket } = jobTestAnalyzerOptions(res, servers, 'jobs');
+  // An earlier run's aggregate inside the silent stretch: the backfill deletes it.
+  await writer.write([
+    toLine(
+      aggregatePoint({
+        type: 'aggregate',
+        enterpriseId: 'ent-0006',
+        siteId: 'out-0006-g1',
+        factor: 'a21026',
+        interval: 'hour',
+        start: AS_OF - 2 * HOUR,
+        value: 5,
+        convertedValue: 5,
+        valid: true,
+        flag: 'N',
+        coverage: 1,
+      }),
+    ),
+  ]);
+  // Every 5th hour missing, silent for the last 30 h: hours 0–17 of the window, 4, 9 and 14 missing → 15 per factor.
+  const points = await writeHistory(
+    { query, bucket, writer },
+    [ent],
+    AS_OF - 48 * HOUR,
+    AS_OF,
+    new Map([['ent-0006', { missingEvery: 5, silentFrom: AS_OF - 30 * HOUR }]]),
+  );
+  // 15 hours × 3 factors, plus the daily aggregate of each factor on the window's first day (the second is silent).
+  expect(points).toBe(48);
+  // A receipt at the wall clock of the replay: not what "last received" means as of AS_OF.
+  await recordLastSeen(pool, new Map([['ent-0006', Date.now()]]));
+  const result = await runStabilityJob(
+    {
+      db: pool,
+      query,
+      bucket,
+      windowDays: 2,
+      policy: { minEffectiveTransmissionRate: 0.9 },
+      logger,
+      lastReceived: 'data',
+    },
+    { ...snapshot, enterprises: [ent] },
+    AS_OF + 20 * MIN,
+  );
+  expect(result).toEqual({ enterprises: 1, failed: 0 });
+  const row = await pool.query<{ window_to: Date; metrics: StabilityMetrics; last_received_at: Date | null }>(
+    `select window_to, metrics, last_received_at from analyzer_stability where enterprise_id = 'ent-0006' and site_id = ''`,
+  );
+  expect(row.rows[0]!.window_to.getTime()).toBe(AS_OF);
+  expect(row.rows[0]!.metrics).toMatchObject({
+    expected: 144,
+    received: 45,
+    valid: 45,
+    exceedanceWindows: 0,
+  });
+  expect(row.rows[0]!.metrics.effectiveTransmissionRate).toBeCloseTo(45 / 144, 9);
+  // The latest hour with data is hour 17 of the window: it ended 30 h before AS_OF.
+  expect(row.rows[0]!.last_received_at?.getTime()).toBe(AS_OF - 30 * HOUR);
 });

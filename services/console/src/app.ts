@@ -659,6 +659,7 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
     who,
     stability: o.regulation?.stability ?? analyzerStability(o.pool),
     eligibilityConfig: o.regulation?.eligibilityConfig,
+    eligibilityAsOf: o.regulation?.eligibilityAsOf,
     now: o.regulation?.now,
   });
   registerTransmissionRoutes(app, { pool: o.pool, who, source: o.transmission });

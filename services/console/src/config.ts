@@ -35,6 +35,9 @@ export const Env = Type.Object({
   OFFSITE_CONSOLE_STREAMS_PER_SESSION: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
   OFFSITE_CONSOLE_MAINTENANCE_APPROVAL_HOURS: Type.Integer({ minimum: 1, maximum: 8760, default: 24 }),
   // Enterprise portal: how long an invitation link stays valid.
+  // Positive-list criteria judged as of this instant (ISO 8601): a replay or demo of a past day. Unset in
+  // production: the real clock.
+  OFFSITE_CONSOLE_ELIGIBILITY_AS_OF: Type.Optional(Type.String({ format: 'date-time' })),
   OFFSITE_CONSOLE_PORTAL_INVITATION_HOURS: Type.Integer({ minimum: 1, maximum: 720, default: 72 }),
   // An enterprise's declaration (shutdown/resumption, maintenance window) takes effect at once
   // (`immediate`) or after an officer of its district confirms it (`confirm`).

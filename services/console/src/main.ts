@@ -175,7 +175,13 @@ const app = await buildApp({
     firstViolationMonths: env.OFFSITE_CONSOLE_FIRST_VIOLATION_MONTHS,
     approverLevel: env.OFFSITE_CONSOLE_DISCRETION_APPROVER,
   },
-  regulation: { reminders: work.reminders, outreach: work.outreach },
+  regulation: {
+    reminders: work.reminders,
+    outreach: work.outreach,
+    ...(env.OFFSITE_CONSOLE_ELIGIBILITY_AS_OF
+      ? { eligibilityAsOf: new Date(env.OFFSITE_CONSOLE_ELIGIBILITY_AS_OF) }
+      : {}),
+  },
   submissions: { calendar: submissionCalendar },
   decisions,
   deviceCommands: {

@@ -37,6 +37,8 @@ export interface ProposalInput {
 export interface ProposalDeps {
   stability: StabilitySource;
   eligibilityConfig?: EligibilityConfig;
+  /** Criteria judged as of this time (a replay or demo of a past day); absent: now. */
+  eligibilityAsOf?: Date;
   now: () => Date;
 }
 
@@ -144,7 +146,13 @@ async function checkListChange(
   const [ev] = await computeEligibility(
     c,
     { ...regulationScope(p), districtId: null },
-    { stability: deps.stability, now: deps.now(), config: deps.eligibilityConfig, enterpriseId: e.id },
+    {
+      stability: deps.stability,
+      now: deps.now(),
+      config: deps.eligibilityConfig,
+      asOf: deps.eligibilityAsOf,
+      enterpriseId: e.id,
+    },
   );
   if (!ev) throw new ConsoleError('NOT_FOUND', '企业不存在 / enterprise not found');
   if (!ev.eligible) {

@@ -125,6 +125,26 @@ describe('positive list on real Postgres', () => {
     expect((await eligibilityOf('ent-0001')).eligible).toBe(true);
   });
 
+  it('judges the criteria as of a past time when asked (a replay or demo), by the real clock otherwise', async () => {
+    // The figures were computed as of `now`, the last data 10 min before it; the wall clock is 10 days later.
+    const later = new Date(now.getTime() + 10 * 86_400_000);
+    const [byClock] = await computeEligibility(h.pool, city, {
+      stability,
+      now: later,
+      enterpriseId: 'ent-0001',
+    });
+    expect(byClock!.criteria.filter((c) => !c.pass).map((c) => c.code)).toEqual(['MONITORING_CONNECTED']);
+    expect(byClock!.evaluatedAt).toBe(later.toISOString());
+    const [asOf] = await computeEligibility(h.pool, city, {
+      stability,
+      now: later,
+      asOf: now,
+      enterpriseId: 'ent-0001',
+    });
+    expect(asOf!.eligible).toBe(true);
+    expect(asOf!.evaluatedAt).toBe(now.toISOString());
+  });
+
   it('records decisions append-only, refuses ineligible adds, proposes removal on a serious event', async () => {
     const d = await decidePositiveList(
       h.pool,

@@ -21,6 +21,8 @@ export const SimulatorEnv = Type.Object({
   OFFSITE_SIM_SPEED: Type.Number({ minimum: 0, default: 240 }),
   /** Comma-separated scenario kinds, or "none". */
   OFFSITE_SIM_SCENARIOS: Type.String({ default: 'treatment-off,exceedance,flatline,offline,maintenance' }),
+  /** Comma-separated enterprise ids whose loggers and meters stay disconnected for the whole run. */
+  OFFSITE_SIM_SILENT: Type.String({ default: '' }),
   OFFSITE_SIM_ACK_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 3000 }),
   OFFSITE_SIM_MAX_BACKLOG: Type.Integer({ minimum: 1, default: 2000 }),
   /** After an outage a logger replays at most this many cached uploads, the newest (a partial cache; the rest is for the centre's backfill). Default: all. */

@@ -4,7 +4,7 @@ import { bootService, defineMetrics, readCaFile } from '@offsite/runtime';
 import { serviceConfig } from './config.js';
 import { createDriver, type Progress } from './driver.js';
 import { createMqttPublisher, type ClosableMeterPublisher } from './mqtt-publisher.js';
-import { defaultStart, parseRegistryText, parseScenarioKinds, planRun } from './plan.js';
+import { defaultStart, parseRegistryText, parseScenarioKinds, planRun, withoutEnterprises } from './plan.js';
 import { createSimulation } from './simulation.js';
 
 const { env, logger, registry: registryMetrics, lifecycle, run } = bootService({ ...serviceConfig, process });
@@ -18,12 +18,24 @@ const registry = parseRegistryText(
   await readFile(env.OFFSITE_SIM_REGISTRY, 'utf8'),
   env.OFFSITE_SIM_REGISTRY,
 );
-const plan = planRun(
+const planned = planRun(
   registry,
   env.OFFSITE_SIM_ENTERPRISES,
   start,
   parseScenarioKinds(env.OFFSITE_SIM_SCENARIOS),
 );
+const silent = env.OFFSITE_SIM_SILENT.split(',')
+  .map((s) => s.trim())
+  .filter((s) => s !== '');
+let plan = planned;
+try {
+  plan = withoutEnterprises(planned, silent);
+} catch (e) {
+  process.stderr.write(`OFFSITE_SIM_SILENT: ${(e as Error).message}\n`);
+  process.exit(78);
+}
+if (silent.length > 0)
+  logger.info({ enterprises: silent }, 'enterprises left disconnected for the whole run');
 for (const s of plan.skipped) logger.warn({ scenario: s.kind, reason: s.reason }, 'scenario not placed');
 for (const s of plan.scenarios)
   logger.info(

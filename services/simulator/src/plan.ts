@@ -54,6 +54,28 @@ export function planRun(
   return { fleet, scenarios, skipped };
 }
 
+/**
+ * The plan without the given enterprises: their loggers and meters never connect during the run (a disconnected
+ * enterprise). An enterprise the fleet does not have, or one a scenario was placed on, is an error.
+ */
+export function withoutEnterprises(plan: RunPlan, ids: readonly string[]): RunPlan {
+  const gone = new Set(ids);
+  for (const id of gone) {
+    if (!plan.fleet.enterprises.some((e) => e.id === id))
+      throw new Error(`enterprise ${id} is not in the fleet`);
+    const s = plan.scenarios.find((x) => x.enterpriseId === id);
+    if (s) throw new Error(`enterprise ${id} has the ${s.kind} scenario: it cannot stay silent`);
+  }
+  return {
+    ...plan,
+    fleet: {
+      enterprises: plan.fleet.enterprises.filter((e) => !gone.has(e.id)),
+      loggers: plan.fleet.loggers.filter((l) => !gone.has(l.enterpriseId)),
+      meters: plan.fleet.meters.filter((m) => !gone.has(m.enterpriseId)),
+    },
+  };
+}
+
 /** Yesterday 00:00 Asia/Shanghai: a whole simulated day that ends now-ish, not in the future. */
 export function defaultStart(wallNow: number): number {
   return startOfShanghaiDay(wallNow) - 86_400_000;

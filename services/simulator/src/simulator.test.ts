@@ -3,7 +3,7 @@ import { createSm4EcbCipher, decodePacket, encodePacket } from '@offsite/hj212';
 import { validateMeterEnergyV1 } from '@offsite/contracts';
 import { validateRegistry } from '@offsite/store';
 import { GAS_AUX, productionLoad } from './patterns.js';
-import { parseRegistryText, planRun } from './plan.js';
+import { parseRegistryText, planRun, withoutEnterprises } from './plan.js';
 import { fitToDay, generateRegistry } from './registry-gen.js';
 import { createSimulation, type Output } from './simulation.js';
 
@@ -193,5 +193,34 @@ describe('pollutant loads (Cou) in hourly data', () => {
     const silent = gas.find((l) => !l.sendsLoadCou)!;
     for (const o of hourly(silent.mn))
       expect(value(decode(o, silent.sm4Key), 'a21002', 'Cou')).toBeUndefined();
+  });
+});
+
+describe('enterprises left disconnected', () => {
+  const plan = planRun(template, 0, day, ['exceedance']);
+  const taken = plan.scenarios[0]!.enterpriseId;
+  const quiet = plan.fleet.enterprises.find((e) => e.id !== taken)!.id;
+
+  it('sends nothing from their loggers and meters; the others run as planned', () => {
+    const rest = withoutEnterprises(plan, [quiet]);
+    const out = createSimulation({
+      fleet: rest.fleet,
+      scenarios: rest.scenarios,
+      seed: 7,
+      start: day,
+    }).advanceTo(day + HOUR);
+    expect(out.length).toBeGreaterThan(0);
+    expect(out.filter((o) => o.enterpriseId === quiet)).toEqual([]);
+    expect(rest.fleet.enterprises.map((e) => e.id)).toEqual(
+      plan.fleet.enterprises.map((e) => e.id).filter((id) => id !== quiet),
+    );
+    expect(rest.scenarios).toEqual(plan.scenarios);
+  });
+
+  it('refuses an unknown enterprise and one with a scenario', () => {
+    expect(() => withoutEnterprises(plan, ['ent-none'])).toThrow('enterprise ent-none is not in the fleet');
+    expect(() => withoutEnterprises(plan, [taken])).toThrow(
+      `enterprise ${taken} has the exceedance scenario`,
+    );
   });
 });

@@ -38,10 +38,21 @@ interface SubjectRow {
   violations: { occurredOn: string; kind: string; serious: boolean }[];
 }
 
+export interface EligibilityDeps {
+  stability: StabilitySource;
+  now: Date;
+  config?: EligibilityConfig;
+  /**
+   * Judge the criteria as of this time instead of `now`: a replay or demo of a past day, whose stability figures
+   * were computed as of that day. Production leaves it out: the real clock is right.
+   */
+  asOf?: Date;
+}
+
 export async function computeEligibility(
   db: Queryable,
   scope: Scope,
-  deps: { stability: StabilitySource; now: Date; config?: EligibilityConfig; enterpriseId?: string },
+  deps: EligibilityDeps & { enterpriseId?: string },
 ): Promise<EnterpriseEligibility[]> {
   const rows = await query<SubjectRow>(
     db,
@@ -68,7 +79,7 @@ export async function computeEligibility(
         violations: r.violations,
       },
       stability.get(r.id) ?? null,
-      deps.now,
+      deps.asOf ?? deps.now,
       deps.config ?? defaultEligibilityConfig,
     ),
     nameZh: r.name_zh,
@@ -242,7 +253,7 @@ export async function decidePositiveList(
   db: Db,
   scope: Scope,
   input: DecisionInput,
-  deps: { stability: StabilitySource; now: Date; config?: EligibilityConfig },
+  deps: EligibilityDeps,
 ): Promise<PositiveListDecision> {
   requireCapability(scope, 'decidePositiveList');
   await enterpriseInScope(db, scope, input.enterpriseId);

@@ -51,6 +51,8 @@ export interface RegulationRouteDeps {
   reminders?: Pick<Reminders, 'scheduleComplaint' | 'cancelComplaint'>;
   outreach?: Pick<OutreachDispatcher, 'enqueueCampaign'>;
   eligibilityConfig?: EligibilityConfig;
+  /** Positive-list criteria judged as of this time (a replay or demo of a past day); absent: now. */
+  eligibilityAsOf?: Date;
   drawConfig?: DrawConfig;
   complaintConfig?: ComplaintDeadlineConfig;
   now?: () => Date;
@@ -107,6 +109,7 @@ export async function registerRegulationRoutes(
         stability: deps.stability,
         now: now(),
         config: deps.eligibilityConfig,
+        asOf: deps.eligibilityAsOf,
       }),
     );
     r.get(`${p}/positive-list`, async (req) => currentPositiveList(deps.db, await scopeOf(req), now()));
@@ -149,6 +152,7 @@ export async function registerRegulationRoutes(
             stability: deps.stability,
             now: now(),
             config: deps.eligibilityConfig,
+            asOf: deps.eligibilityAsOf,
           }),
         ),
     );

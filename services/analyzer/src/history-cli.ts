@@ -1,0 +1,116 @@
+// `npm run history -w @offsite/analyzer -- <command>`: the analyzer's figures for a simulated history (the demo).
+//   backfill --to <ISO> --days <n> [--missing-every <enterprise>=<n>]… [--silent-from <enterprise>=<ISO>]…
+//     writes the hourly and daily aggregates of the n days before --to for every enterprise of the registry
+//     (history.ts), through the analyzer's own `aggregate` points; a silent enterprise's aggregates from its
+//     --silent-from on are deleted first (an earlier run may have written some);
+//   stability --as-of <ISO>
+//     one stability round as of that time (window: OFFSITE_ANALYZER_STABILITY_WINDOW_DAYS ending at its last full
+//     hour), "last received" taken from the data's own time (stability-job.ts), upserted into analyzer_stability.
+// Prints one JSON line with what it did. Environment: the analyzer's (.offsite/env).
+import { parseArgs } from 'node:util';
+import { createInfluxClient, createInfluxWriter, queryInfluxQL } from '@offsite/influx';
+import { ConfigError, createLogger, loadConfig, readCaFile } from '@offsite/runtime';
+import { createPgPool, loadRegistrySnapshot } from '@offsite/store';
+import { AnalyzerEnv } from './config.js';
+import { writeHistory, type HistoryProfile } from './history.js';
+import { runStabilityJob } from './stability-job.js';
+
+const usage =
+  'usage: history-cli.ts backfill --to <ISO> --days <n> [--missing-every <ent>=<n>]… [--silent-from <ent>=<ISO>]…\n' +
+  '       history-cli.ts stability --as-of <ISO>\n';
+function fail(message: string, code = 64): never {
+  process.stderr.write(`${message}\n${usage}`);
+  process.exit(code);
+}
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    to: { type: 'string' },
+    days: { type: 'string' },
+    'as-of': { type: 'string' },
+    'missing-every': { type: 'string', multiple: true, default: [] },
+    'silent-from': { type: 'string', multiple: true, default: [] },
+  },
+});
+const time = (name: string, v: string | undefined): number => {
+  const t = v === undefined ? NaN : Date.parse(v);
+  if (!Number.isFinite(t) || t % 3_600_000 !== 0) fail(`--${name} must be a time on a whole hour, got ${v}`);
+  return t;
+};
+const pairs = (name: string, list: string[], parse: (v: string) => number): Map<string, number> =>
+  new Map(
+    list.map((p) => {
+      const [ent, v] = p.split('=');
+      if (!ent || v === undefined) fail(`--${name} takes <enterprise>=<value>, got ${p}`);
+      return [ent, parse(v)];
+    }),
+  );
+
+let env;
+try {
+  env = loadConfig(AnalyzerEnv, process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  fail(error.message, 78);
+}
+const logger = createLogger({ service: 'analyzer-history', level: 'warn' });
+const pool = createPgPool({ url: env.OFFSITE_PG_URL, schema: env.OFFSITE_PG_SCHEMA, max: 2, logger });
+const influx = {
+  url: env.OFFSITE_INFLUX_URL,
+  ca: readCaFile(env.OFFSITE_INFLUX_CA_FILE),
+  token: env.OFFSITE_INFLUX_TOKEN,
+  org: env.OFFSITE_INFLUX_ORG,
+  bucket: env.OFFSITE_INFLUX_BUCKET,
+};
+try {
+  const snapshot = await loadRegistrySnapshot(pool);
+  if (positionals[0] === 'backfill') {
+    const to = time('to', values.to);
+    const days = Number(values.days);
+    if (!Number.isInteger(days) || days < 1 || days > 3660) fail(`--days must be 1–3660, got ${values.days}`);
+    const missing = pairs('missing-every', values['missing-every'], (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 2) fail(`--missing-every needs an integer ≥ 2, got ${v}`);
+      return n;
+    });
+    const silent = pairs('silent-from', values['silent-from'], (v) => time('silent-from', v));
+    const known = new Set(snapshot.enterprises.map((e) => e.id));
+    for (const id of [...missing.keys(), ...silent.keys()])
+      if (!known.has(id)) fail(`enterprise ${id} is not in the registry`);
+    const profiles = new Map<string, HistoryProfile>();
+    for (const [id, n] of missing) profiles.set(id, { missingEvery: n });
+    for (const [id, t] of silent) profiles.set(id, { ...profiles.get(id), silentFrom: t });
+    const client = createInfluxClient(influx, logger);
+    const writer = createInfluxWriter({ ...influx, logger });
+    const points = await writeHistory(
+      { query: (bucket, q) => queryInfluxQL(client, bucket, q), bucket: env.OFFSITE_INFLUX_BUCKET, writer },
+      snapshot.enterprises,
+      to - days * 86_400_000,
+      to,
+      profiles,
+    );
+    writer.close();
+    process.stdout.write(`${JSON.stringify({ enterprises: snapshot.enterprises.length, points })}\n`);
+  } else if (positionals[0] === 'stability') {
+    const asOf = time('as-of', values['as-of']);
+    const client = createInfluxClient(influx, logger);
+    const result = await runStabilityJob(
+      {
+        db: pool,
+        query: (bucket, q) => queryInfluxQL(client, bucket, q),
+        bucket: env.OFFSITE_INFLUX_BUCKET,
+        windowDays: env.OFFSITE_ANALYZER_STABILITY_WINDOW_DAYS,
+        policy: { minEffectiveTransmissionRate: env.OFFSITE_ANALYZER_STABLE_MIN_EFFECTIVE_RATE },
+        logger,
+        lastReceived: 'data',
+      },
+      snapshot,
+      asOf,
+    );
+    process.stdout.write(`${JSON.stringify({ asOf: new Date(asOf).toISOString(), ...result })}\n`);
+    if (result.failed > 0) process.exitCode = 1;
+  } else fail(`unknown command ${positionals[0] ?? '(none)'}`);
+} finally {
+  await pool.end();
+}
