@@ -66,12 +66,51 @@ export interface MonthlyReport {
   figures: ReportFigures;
   /** The district's 传输有效率 of the month (HJ 75 / HJ 355 practice), when the console could compute it. */
   transmission?: ReportTransmission | null;
+  /** The district's emission loads of the month, when the console could compute them. */
+  loads?: ReportLoads | null;
+}
+
+/**
+ * The figures a monthly submission freezes: the counts, the district's 传输有效率 and its emission loads of
+ * the month (null when they could not be computed, e.g. for the period summary).
+ */
+export interface SubmissionFigures extends ReportFigures {
+  transmission?: ReportTransmission | null;
+  loads?: ReportLoads | null;
+}
+
+/**
+ * A district's emission loads (排放量) of a month per outlet and factor with a permitted annual load
+ * (许可排放量) or a load: the valid hours' load (concentration × flow) against the permit's share of the
+ * month (annual × the month's share of its year); `above` when the month's load exceeds that share.
+ */
+export interface ReportLoads {
+  rows: ReportLoadRow[];
+}
+
+export interface ReportLoadRow {
+  enterpriseId: string;
+  enterpriseName: string;
+  outletId: string;
+  outletName: string;
+  factor: string;
+  loadKg: number;
+  /** The logger's `Cou` sum (kg), null when it sent none. */
+  reportedKg: number | null;
+  validHours: number;
+  missingHours: number;
+  permitAnnualKg: number | null;
+  /** permitAnnualKg × the month's share of its year; null without a permit. */
+  permitMonthKg: number | null;
+  above: boolean;
 }
 
 /** A district's monthly transmission statistics: record counts, rates (0–1) and the enterprises below the threshold. */
 export interface ReportTransmission extends TransmissionCounts {
   threshold: number;
   enterprisesBelow: { id: string; name: string; effectiveRate: number | null }[];
+  /** The devices below the threshold (a device without data in the month: 0 %). */
+  devicesBelow?: { mn: string; enterpriseName: string; outletName: string; effectiveRate: number | null }[];
 }
 
 const percent = (r: number | null): string => (r === null ? '' : (r * 100).toFixed(1));
@@ -114,44 +153,55 @@ const FIGURE_COLUMNS: { key: string; zh: string; get: (f: ReportFigures) => numb
   { key: 'rewardsAmountYuan', zh: '举报奖励金额（元）', get: (f) => f.rewards?.amountYuan ?? 0 },
 ];
 
+/** The month's figures (live) as CSV: the same columns as a submission's frozen figures. */
 export function monthlyReportCsv(r: MonthlyReport): string {
-  const rows: (string | number)[][] = FIGURE_COLUMNS.map((c) => [
-    r.districtId,
-    r.month,
-    c.key,
-    c.zh,
-    c.get(r.figures),
-  ]);
-  for (const d of r.figures.deviations)
-    rows.push([
-      r.districtId,
-      r.month,
-      `deviations:${d.rule}:${d.outcome}`,
-      `异常线索（${d.rule} / ${d.outcome}）`,
-      d.count,
-    ]);
-  const t = r.transmission;
+  return submissionFiguresCsv(r.districtId, r.month, {
+    ...r.figures,
+    transmission: r.transmission ?? null,
+    loads: r.loads ?? null,
+  });
+}
+
+const kg = (v: number | null): number | string => (v === null ? '' : Math.round(v * 1000) / 1000);
+
+/**
+ * A submission's figures as CSV, one row per figure: district, period, the figure's key, its Chinese name
+ * and its value (rates in %, loads in kg).
+ */
+export function submissionFiguresCsv(districtId: string, period: string, f: SubmissionFigures): string {
+  const rows: (string | number)[][] = FIGURE_COLUMNS.map((c) => [districtId, period, c.key, c.zh, c.get(f)]);
+  const row = (key: string, zh: string, v: string | number) => rows.push([districtId, period, key, zh, v]);
+  for (const d of f.deviations)
+    row(`deviations:${d.rule}:${d.outcome}`, `异常线索（${d.rule} / ${d.outcome}）`, d.count);
+  const t = f.transmission;
   if (t) {
-    rows.push(
-      [r.districtId, r.month, 'transmissionRatePct', '传输率（%）', percent(t.transmissionRate)],
-      [r.districtId, r.month, 'validityRatePct', '有效率（%）', percent(t.validityRate)],
-      [r.districtId, r.month, 'effectiveTransmissionRatePct', '传输有效率（%）', percent(t.effectiveRate)],
-      [
-        r.districtId,
-        r.month,
-        'transmissionBelowThreshold',
-        '传输有效率低于考核值的企业数',
-        t.enterprisesBelow.length,
-      ],
-    );
+    row('transmissionRatePct', '传输率（%）', percent(t.transmissionRate));
+    row('validityRatePct', '有效率（%）', percent(t.validityRate));
+    row('effectiveTransmissionRatePct', '传输有效率（%）', percent(t.effectiveRate));
+    row('transmissionBelowThreshold', '传输有效率低于考核值的企业数', t.enterprisesBelow.length);
     for (const e of t.enterprisesBelow)
-      rows.push([
-        r.districtId,
-        r.month,
-        `transmissionBelow:${e.id}`,
-        `传输有效率低于考核值（${e.name}，%）`,
-        percent(e.effectiveRate),
-      ]);
+      row(`transmissionBelow:${e.id}`, `传输有效率低于考核值（${e.name}，%）`, percent(e.effectiveRate));
+    for (const d of t.devicesBelow ?? [])
+      row(
+        `transmissionDeviceBelow:${d.mn}`,
+        `设备传输有效率低于考核值（${d.enterpriseName} ${d.outletName} ${d.mn}，%）`,
+        percent(d.effectiveRate),
+      );
+  }
+  const l = f.loads;
+  if (l) {
+    row(
+      'loadsAbovePermitShare',
+      '排放量超过许可排放量月度份额的排放口因子数',
+      l.rows.filter((x) => x.above).length,
+    );
+    for (const x of l.rows) {
+      const at = `${x.outletId}:${x.factor}`;
+      const name = `${x.enterpriseName} ${x.outletName} ${x.factor}`;
+      row(`loadKg:${at}`, `排放量（${name}，kg）`, kg(x.loadKg));
+      row(`loadPermitMonthKg:${at}`, `许可排放量月度份额（${name}，kg）`, kg(x.permitMonthKg));
+      row(`loadAbovePermitShare:${at}`, `超过许可份额（${name}）`, x.above ? 1 : 0);
+    }
   }
   return toCsv(['区县 District', '月份 Month', '指标 Metric', '指标名称 Name', '数值 Value'], rows);
 }

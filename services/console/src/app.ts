@@ -14,7 +14,8 @@ import { registerDataRoutes } from './data-routes.js';
 import { registerOverviewRoutes } from './overview.js';
 import { registerComplianceRoutes } from './compliance.js';
 import { registerDeviceCommandRoutes, type PublishCommand } from './device-commands.js';
-import { registerTransmissionRoutes, reportTransmission, type TransmissionSource } from './transmission.js';
+import { registerTransmissionRoutes, type TransmissionSource } from './transmission.js';
+import { monthMeasures } from './submission-figures.js';
 import { registerRegulationRoutes, type RegulationRouteDeps } from './regulation/index.js';
 import type { Logger } from '@offsite/runtime';
 import { listAudit } from './audit.js';
@@ -568,7 +569,9 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
   registerDiscretionRoutes(app, { pool: o.pool, who, policy: o.discretion ?? DEFAULT_DISCRETION_POLICY });
   registerVerificationTaskRoutes(app, { pool: o.pool, who });
   registerRewardRoutes(app, { pool: o.pool, who });
-  registerSubmissionRoutes(app, { pool: o.pool, who, ...o.submissions });
+  // The month's 传输有效率 and emission loads: the submissions freeze them, the month's figures show them live.
+  const measures = monthMeasures({ pool: o.pool, transmission: o.transmission, evidence: o.evidence });
+  registerSubmissionRoutes(app, { pool: o.pool, who, measures, ...o.submissions });
   registerRegistryEditRoutes(app, {
     pool: o.pool,
     who,
@@ -683,12 +686,7 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
     scope: (req) => regulationScope(who(req)),
     stability: analyzerStability(o.pool),
     openDeviations: openCases(o.pool),
-    ...(o.transmission
-      ? {
-          transmission: (req: FastifyRequest, district: string, month: string) =>
-            reportTransmission(o.pool, o.transmission!, who(req), district, month, Date.now()),
-        }
-      : {}),
+    measures: (req: FastifyRequest, district: string, month: string) => measures(who(req), district, month),
     ...o.regulation,
     prefix: '/api/regulation',
   });

@@ -4,10 +4,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { Principal } from './principal.js';
 import { MAX_ARTICLE_CHARS } from './submissions-article.js';
+import { submissionFiguresCsv, type SubmissionFigures } from '@offsite/regulation';
+import type { MonthMeasuresSource } from './submission-figures.js';
 import {
   candidateCases,
   getSubmission,
   getSubmissionVersion,
+  saveDraft,
   submissionStatusTable,
   submitSubmission,
   type SubmissionTarget,
@@ -31,12 +34,20 @@ const DistrictQuery = Type.Object(
 );
 const StatusQuery = Type.Object({ kind: Kind, period: Period }, { additionalProperties: false });
 const VersionParams = Type.Object({ id: Type.String({ pattern: '^[0-9]{1,18}$' }) });
+const CaseIds = Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
+  maxItems: 20,
+  uniqueItems: true,
+});
 const Body = Type.Object(
   {
     articleHtml: Type.String({ minLength: 1, maxLength: MAX_ARTICLE_CHARS }),
-    caseIds: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 20, uniqueItems: true }),
+    caseIds: CaseIds,
     reason: Type.Optional(Type.String({ maxLength: 2000 })),
   },
+  { additionalProperties: false },
+);
+const DraftBody = Type.Object(
+  { articleHtml: Type.String({ maxLength: MAX_ARTICLE_CHARS }), caseIds: CaseIds },
   { additionalProperties: false },
 );
 
@@ -55,6 +66,8 @@ export interface SubmissionRouteDeps {
   who: (req: FastifyRequest) => Principal;
   calendar?: SubmissionCalendar;
   now?: () => Date;
+  /** The month's 传输有效率 and emission loads, frozen into a monthly version (absent: none). */
+  measures?: MonthMeasuresSource;
 }
 
 export function registerSubmissionRoutes(app: FastifyInstance, d: SubmissionRouteDeps): void {
@@ -76,6 +89,26 @@ export function registerSubmissionRoutes(app: FastifyInstance, d: SubmissionRout
   app.get('/api/submissions/versions/:id', { schema: { params: VersionParams, tags } }, async (req) =>
     getSubmissionVersion(d.pool, d.who(req), (req.params as Static<typeof VersionParams>).id, cal),
   );
+  // The frozen figures of a version as CSV (the same columns as the live month's figures CSV).
+  app.get(
+    '/api/submissions/versions/:id/figures.csv',
+    { schema: { params: VersionParams, tags } },
+    async (req, reply) => {
+      const v = await getSubmissionVersion(
+        d.pool,
+        d.who(req),
+        (req.params as Static<typeof VersionParams>).id,
+        cal,
+      );
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header(
+          'content-disposition',
+          `attachment; filename="submission-${v.districtId}-${v.period}-v${v.version}.csv"`,
+        )
+        .send(submissionFiguresCsv(v.districtId, v.period, v.figures as SubmissionFigures));
+    },
+  );
   const target = (req: FastifyRequest): SubmissionTarget => {
     const { kind, period } = req.params as Static<typeof PeriodParams>;
     return {
@@ -91,6 +124,14 @@ export function registerSubmissionRoutes(app: FastifyInstance, d: SubmissionRout
   app.get('/api/submissions/:kind/:period/cases', byPeriod, async (req) => ({
     items: await candidateCases(d.pool, d.who(req), target(req), cal),
   }));
+  app.put(
+    '/api/submissions/:kind/:period/draft',
+    { schema: { params: PeriodParams, body: DraftBody, tags }, bodyLimit: MAX_ARTICLE_CHARS + 64 * 1024 },
+    async (req) => {
+      const { kind, period } = target(req);
+      return saveDraft(d.pool, d.who(req), kind, period, req.body as Static<typeof DraftBody>, cal, now());
+    },
+  );
   app.post(
     '/api/submissions/:kind/:period',
     { schema: { params: PeriodParams, body: Body, tags }, bodyLimit: MAX_ARTICLE_CHARS + 64 * 1024 },
@@ -105,6 +146,7 @@ export function registerSubmissionRoutes(app: FastifyInstance, d: SubmissionRout
         cal,
         now(),
         req.id,
+        d.measures,
       );
       return reply.code(201).send(v);
     },

@@ -5,13 +5,17 @@
 // snapshot: its figures and cases are stored in it and never recomputed, and the database refuses to
 // change it (migration 095). The city's roles see every district's status for a period: submitted,
 // late, missing or pending (./submissions-rules.ts). Every submit is audited in its transaction.
+// An officer may save a draft (the article and the chosen cases) and come back to it: a draft is not a
+// submission (the status ignores it), is not frozen, and is seen only in its district and by the city;
+// submitting writes the version and removes the draft in one transaction. A monthly version's figures are
+// the counts plus the month's 传输有效率 and emission loads (./submission-figures.ts), computed at submit.
 import type { Queryable } from '@offsite/store';
 import { transaction } from '@offsite/store';
 import type pg from 'pg';
 import { appendAudit } from './audit.js';
 import { ConsoleError } from './errors.js';
 import type { Principal } from './principal.js';
-import { reportFigures } from './regulation/reports.js';
+import { submissionFigures, type MonthMeasuresSource } from './submission-figures.js';
 import { ArticleError, sanitizeArticle } from './submissions-article.js';
 import {
   submissionPeriod,
@@ -60,6 +64,15 @@ export interface SubmissionView {
   status: SubmissionStatus;
   versions: VersionSummary[];
   latest: SubmissionVersion | null;
+  /** The district's saved draft, if any (not a submission: the status ignores it). */
+  draft: SubmissionDraft | null;
+}
+
+export interface SubmissionDraft {
+  articleHtml: string;
+  caseIds: string[];
+  savedBy: string;
+  savedAt: string;
 }
 
 export interface StatusRow {
@@ -173,6 +186,13 @@ export async function getSubmission(
     )
   ).rows;
   const last = rows.at(-1);
+  const draft = (
+    await db.query<{ article_html: string; case_ids: string[]; saved_by: string; saved_at: Date }>(
+      `select article_html, case_ids, saved_by, saved_at from submission_drafts
+        where kind = $1 and period = $2 and district_id = $3`,
+      [kind, period, d.id],
+    )
+  ).rows[0];
   return {
     kind,
     period,
@@ -183,6 +203,14 @@ export async function getSubmission(
     status: submissionStatus(per, rows[0]?.submitted_at ?? null, now),
     versions: rows.map((r) => summaryOf(r, per)),
     latest: last ? fullOf(last, per) : null,
+    draft: draft
+      ? {
+          articleHtml: draft.article_html,
+          caseIds: draft.case_ids,
+          savedBy: draft.saved_by,
+          savedAt: draft.saved_at.toISOString(),
+        }
+      : null,
   };
 }
 
@@ -231,7 +259,71 @@ async function loadCases(
   return r.rows.map((c) => ({ ...c, openedAt: c.openedAt.toISOString() }));
 }
 
-/** Submits (or resubmits, with a reason) the officer's district's submission for a period: one new frozen version. */
+/** The officer's own district: only a district officer writes their district's submission or draft. */
+function officerDistrict(p: Principal): string {
+  if (p.role !== 'district-officer' || !p.districtId)
+    throw new ConsoleError(
+      'FORBIDDEN',
+      '仅分局人员可报送 / only a district officer submits for their district',
+    );
+  return p.districtId;
+}
+
+function checkedArticle(html: string): ReturnType<typeof sanitizeArticle> {
+  try {
+    return sanitizeArticle(html);
+  } catch (err) {
+    if (err instanceof ArticleError) throw invalid('articleHtml', err.zh, err.en);
+    throw err;
+  }
+}
+
+/** The chosen cases, in their order, when every one is the district's; else INVALID_INPUT on caseIds. */
+async function checkedCases(
+  db: Queryable,
+  district: string,
+  before: Date,
+  ids: string[],
+): Promise<TypicalCase[]> {
+  const cases = await loadCases(db, district, before, ids);
+  const missing = ids.filter((id) => !cases.some((x) => x.id === id));
+  if (missing.length > 0)
+    throw invalid(
+      'caseIds',
+      `案件 ${missing.join('、')} 不是本区的案件`,
+      `case ${missing.join(', ')} is not one of the district's cases`,
+    );
+  return ids.map((id) => cases.find((x) => x.id === id)!);
+}
+
+/** Saves (replaces) the officer's district's draft for a period; an empty article is allowed in a draft. */
+export async function saveDraft(
+  db: Queryable,
+  p: Principal,
+  kind: SubmissionKind,
+  period: string,
+  input: Omit<SubmissionInput, 'reason'>,
+  cal: SubmissionCalendar,
+  now: Date,
+): Promise<SubmissionDraft> {
+  const district = officerDistrict(p);
+  const per = submissionPeriod(kind, period, cal);
+  const html = input.articleHtml.trim() === '' ? '' : checkedArticle(input.articleHtml).html;
+  await checkedCases(db, district, per.to, input.caseIds);
+  await db.query(
+    `insert into submission_drafts (kind, period, district_id, article_html, case_ids, saved_by, saved_at)
+     values ($1, $2, $3, $4, $5, $6, $7)
+     on conflict (kind, period, district_id) do update set article_html = excluded.article_html,
+       case_ids = excluded.case_ids, saved_by = excluded.saved_by, saved_at = excluded.saved_at`,
+    [kind, period, district, html, JSON.stringify(input.caseIds), p.username, now],
+  );
+  return { articleHtml: html, caseIds: input.caseIds, savedBy: p.username, savedAt: now.toISOString() };
+}
+
+/**
+ * Submits (or resubmits, with a reason) the officer's district's submission for a period: one new frozen
+ * version holding the article, the cases and the figures computed now; the district's draft is removed.
+ */
 export async function submitSubmission(
   pool: pg.Pool,
   p: Principal,
@@ -241,22 +333,14 @@ export async function submitSubmission(
   cal: SubmissionCalendar,
   now: Date,
   requestId?: string,
+  measures?: MonthMeasuresSource,
 ): Promise<SubmissionVersion> {
-  if (p.role !== 'district-officer' || !p.districtId)
-    throw new ConsoleError(
-      'FORBIDDEN',
-      '仅分局人员可报送 / only a district officer submits for their district',
-    );
-  const district = p.districtId;
+  const district = officerDistrict(p);
   const per = submissionPeriod(kind, period, cal);
-  let article: ReturnType<typeof sanitizeArticle>;
-  try {
-    article = sanitizeArticle(input.articleHtml);
-  } catch (err) {
-    if (err instanceof ArticleError) throw invalid('articleHtml', err.zh, err.en);
-    throw err;
-  }
+  const article = checkedArticle(input.articleHtml);
   const reason = input.reason?.trim() ?? '';
+  // The measured figures (InfluxDB) before the transaction; the counts inside it, with the version.
+  const measured = kind === 'monthly' && measures ? await measures(p, district, period) : null;
   return transaction(pool, async (c) => {
     // One submitter at a time per district and period: the version numbers follow each other.
     await c.query(`select pg_advisory_xact_lock(hashtext('submission:' || $1 || ':' || $2 || ':' || $3))`, [
@@ -272,16 +356,11 @@ export async function submitSubmission(
     const version = (prev.rows[0]?.n ?? 0) + 1;
     if (version > 1 && reason.length < 2)
       throw invalid('reason', '重新报送须说明理由', 'a resubmission needs its reason');
-    const cases = await loadCases(c, district, per.to, input.caseIds);
-    const missing = input.caseIds.filter((id) => !cases.some((x) => x.id === id));
-    if (missing.length > 0)
-      throw invalid(
-        'caseIds',
-        `案件 ${missing.join('、')} 不是本区的案件`,
-        `case ${missing.join(', ')} is not one of the district's cases`,
-      );
-    const ordered = input.caseIds.map((id) => cases.find((x) => x.id === id)!);
-    const figures = await reportFigures(c, district, per.from, per.to);
+    const ordered = await checkedCases(c, district, per.to, input.caseIds);
+    const figures = {
+      ...(await submissionFigures(c, undefined, p, district, per)),
+      ...(measured ?? {}),
+    };
     const r = await c.query<VersionRow>(
       `insert into submission_versions (kind, period, district_id, version, article_html, cases, figures, reason,
                                         due_at, submitted_by, submitted_at)
@@ -301,6 +380,11 @@ export async function submitSubmission(
       ],
     );
     const row = r.rows[0]!;
+    await c.query(`delete from submission_drafts where kind = $1 and period = $2 and district_id = $3`, [
+      kind,
+      period,
+      district,
+    ]);
     await appendAudit(c, p, {
       action: version > 1 ? 'submission.resubmit' : 'submission.submit',
       entityType: 'submission-version',

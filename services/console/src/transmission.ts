@@ -276,5 +276,15 @@ export async function reportTransmission(
     enterprisesBelow: r.enterprises
       .filter((e) => e.belowThreshold)
       .map((e) => ({ id: e.id, name: e.name, effectiveRate: e.effectiveRate })),
+    devicesBelow: r.enterprises.flatMap((e) =>
+      e.devices
+        .filter((d) => d.belowThreshold)
+        .map((d) => ({
+          mn: d.mn,
+          enterpriseName: e.name,
+          outletName: d.outletName,
+          effectiveRate: d.effectiveRate,
+        })),
+    ),
   };
 }

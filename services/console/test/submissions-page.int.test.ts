@@ -1,7 +1,9 @@
 // The submissions page (月度报送) in Chromium under the console's CSP: a district officer writes the article,
 // picks a typical case of the district and submits; an empty article and a resubmission without a reason are
 // refused with the field marked and nothing saved; the resubmission with its reason makes version 2 and the
-// first stays readable. The city supervisor's status table names every district's status under its headers.
+// first stays readable. A draft saved before is there again after a reload, and is no version. Each version
+// shows its frozen figures as tables with headers (counts, 传输有效率, loads) with their CSV, and the month's
+// live figures below. The city supervisor's status table names every district's status under its headers.
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { CASES } from './fixture.js';
@@ -33,6 +35,18 @@ it('an officer submits, is refused without article or reason, and resubmits with
   await page.click('[data-test=sub-article]');
   await page.keyboard.type('三月正面清单工作亮点');
   await page.check(`input[data-case="${CASES.landong}"]`);
+  // A draft: saved, found again after a reload, not a version.
+  await page.click('[data-test=sub-save-draft]');
+  await page.waitForSelector('[data-test=sub-draft]');
+  await page.reload();
+  await openMarch(page);
+  await page.waitForSelector('[data-test=sub-draft]');
+  expect(await page.textContent('[data-test=sub-article]')).toBe('三月正面清单工作亮点');
+  expect(await page.isChecked(`input[data-case="${CASES.landong}"]`)).toBe(true);
+  expect(await page.textContent('[data-test=sub-state]')).toBe('未报送（已逾期）');
+  expect(await versions()).toBe(0);
+  // The month's figures, live, as tables with headers.
+  await page.waitForSelector('[data-test=sub-preview-figures] [data-test=fig-loads]');
   await page.click('[data-test=sub-submit]');
   await page.waitForSelector('[data-test=sub-notice]');
   await page.waitForSelector('[data-test=sub-versions] tr[data-version="1"]');
@@ -51,6 +65,26 @@ it('an officer submits, is refused without article or reason, and resubmits with
   await page.waitForSelector('[data-test=sub-shown] h4:text("1")');
   expect(await page.textContent('[data-test=sub-shown-article]')).toContain('三月正面清单工作亮点');
   expect(await page.textContent('[data-test=sub-shown-cases]')).toContain(CASES.landong);
+  expect(await page.locator('[data-test=sub-draft]').count()).toBe(0); // submitting removed the draft
+  const heads = (sel: string) =>
+    page.locator(`[data-test=sub-shown-figures] [data-test=${sel}] thead th`).allTextContents();
+  expect(await heads('fig-transmission')).toEqual(['传输率', '有效率', '传输有效率', '考核值']);
+  expect(await heads('fig-loads')).toEqual([
+    '企业',
+    '排放口',
+    '监测因子',
+    '当月排放量（kg）',
+    '许可排放量（kg/年）',
+    '当月许可份额（kg）',
+    '超出份额',
+  ]);
+  expect(await page.textContent('[data-test=sub-shown-figures] [data-test=fig-counts]')).toContain(
+    '举报奖励金额（元）',
+  );
+  const csv = await page.getAttribute('[data-test=sub-csv]', 'href');
+  expect(csv).toMatch(/^\/api\/submissions\/versions\/\d+\/figures\.csv$/);
+  const text = await page.evaluate(async (u) => (await fetch(u!)).text(), csv);
+  expect(text).toContain('rewardsAmountYuan');
   await page.screenshot({ path: join(SHOTS, 'submissions-officer.png'), fullPage: true });
   expect(suite.cspMessages).toEqual([]);
   await page.close();

@@ -13,6 +13,7 @@ import {
   type DrawConfig,
   type EligibilityConfig,
   type MonthlyReport,
+  type ReportLoads,
   type ReportTransmission,
   type Scope,
 } from '@offsite/regulation';
@@ -56,12 +57,12 @@ export interface RegulationRouteDeps {
   drawConfig?: DrawConfig;
   complaintConfig?: ComplaintDeadlineConfig;
   now?: () => Date;
-  /** The district's 传输有效率 of the month for its report (absent: the report has none). */
-  transmission?: (
+  /** The district's 传输有效率 and emission loads of the month (absent: the figures have none). */
+  measures?: (
     request: FastifyRequest,
     districtId: string,
     month: string,
-  ) => Promise<ReportTransmission | null>;
+  ) => Promise<{ transmission: ReportTransmission | null; loads: ReportLoads | null }>;
   /** Route prefix; default `/regulation`. */
   prefix?: string;
 }
@@ -474,9 +475,7 @@ export async function registerRegulationRoutes(
     // The figures of a district's month: the live preview of its monthly submission's figures section
     const reportOf = async (req: FastifyRequest, district: string, month: string): Promise<MonthlyReport> => {
       const report = await monthlyReport(deps.db, await scopeOf(req), district, month);
-      return deps.transmission
-        ? { ...report, transmission: await deps.transmission(req, district, month) }
-        : report;
+      return deps.measures ? { ...report, ...(await deps.measures(req, district, month)) } : report;
     };
     const reportQuery = {
       type: 'object',
