@@ -26,13 +26,17 @@ import { MINUTE_MS } from './time.js';
 
 export { deviationId, type DeviationRecord, type EnterpriseState } from './deviation-records.js';
 
-/** JSON-serialisable engine state (checkpoint). */
+/**
+ * JSON-serialisable engine state (checkpoint). Version 2 keeps each emitted aggregate's fingerprint as a 64-bit hash of
+ * its JSON (`aggregateFingerprint`); version 1 kept the JSON itself and is migrated on restore (the hash of the old
+ * value is the new value). The engine writes version 2.
+ */
 export interface EngineState {
-  version: 1;
+  version: 1 | 2;
   watermark: number | null;
   enterprises: Record<string, EnterpriseState>;
   deviations: Record<string, DeviationRecord>;
-  /** Aggregate key → fingerprint of the last emitted value. */
+  /** Aggregate key → fingerprint of the last emitted value (version 1: its JSON). */
   aggregates: Record<string, string>;
 }
 
@@ -88,8 +92,28 @@ function sameAggregate(a: AggregateOutput, b: AggregateOutput): boolean {
   );
 }
 
+/**
+ * The fingerprint of an emitted aggregate's JSON: two 32-bit multiply-xor lanes over its characters, 16 hex digits.
+ * Only compared with the previous fingerprint of the same aggregate key (did the emitted value change?); each step is
+ * a bijection of the lane state, so two texts that differ in one character never share a fingerprint.
+ */
+export function aggregateFingerprint(json: string): string {
+  let a = 0x811c9dc5 ^ json.length;
+  let b = 0x9747b28c;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  a = Math.imul(a ^ (a >>> 16), 0x85ebca6b);
+  b = Math.imul(b ^ (b >>> 16), 0xc2b2ae35) ^ a;
+  a ^= Math.imul(b ^ (b >>> 13), 0x27d4eb2f);
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+}
+
 function emptyState(): EngineState {
-  return { version: 1, watermark: null, enterprises: {}, deviations: {}, aggregates: {} };
+  return { version: 2, watermark: null, enterprises: {}, deviations: {}, aggregates: {} };
 }
 
 export function createEngine(config: EngineConfig, registry: RegistryView): Engine {
@@ -185,7 +209,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
       const last = lastAggregates.get(key);
       if (last !== undefined && sameAggregate(last, a)) continue;
       lastAggregates.set(key, a);
-      const fp = JSON.stringify(a);
+      const fp = aggregateFingerprint(JSON.stringify(a));
       if (state.aggregates[key] === fp) continue;
       state.aggregates[key] = fp;
       out.push(a satisfies AggregateOutput);
@@ -365,7 +389,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
     restoreParts(s, readings, opts) {
       const merged = structuredClone(s) as EngineState;
       if (merged === null || typeof merged !== 'object' || typeof merged.enterprises !== 'object')
-        throw new DomainError('invalid-snapshot', 'not an engine state of version 1');
+        throw new DomainError('invalid-snapshot', 'not an engine state of version 1 or 2');
       const hs = horizonStartOf(merged.watermark, config);
       const ids = new Map<string, Set<string>>();
       for (const [id, e] of Object.entries(merged.enterprises)) {
@@ -394,13 +418,18 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
     if (
       s === null ||
       typeof s !== 'object' ||
-      s.version !== 1 ||
+      (s.version !== 1 && s.version !== 2) ||
       typeof s.enterprises !== 'object' ||
       typeof s.deviations !== 'object'
     ) {
-      throw new DomainError('invalid-snapshot', 'not an engine state of version 1');
+      throw new DomainError('invalid-snapshot', 'not an engine state of version 1 or 2');
     }
     state = clone ? structuredClone(s) : s;
+    if (state.version === 1) {
+      for (const [key, json] of Object.entries(state.aggregates))
+        state.aggregates[key] = aggregateFingerprint(json);
+      state.version = 2;
+    }
     rebuildIndexes();
     added = opts?.durable === true ? [] : null;
   }
