@@ -25,6 +25,7 @@ export {
   evidenceQuery,
   flaggedCountQuery,
   fieldRows,
+  hourLoadInputQueries,
   minuteDataPresenceQueries,
   ident,
   influxql,

@@ -1,4 +1,11 @@
-import { browseQuery, flaggedCountQuery, ident, influxql, minuteDataPresenceQueries } from './influxql.js';
+import {
+  browseQuery,
+  flaggedCountQuery,
+  hourLoadInputQueries,
+  ident,
+  influxql,
+  minuteDataPresenceQueries,
+} from './influxql.js';
 
 describe('InfluxQL building', () => {
   it('quotes identifiers, escaping backslash and double quote', () => {
@@ -68,5 +75,41 @@ describe('the data browser queries', () => {
     expect(() => q(1.5, 0)).toThrow(/invalid bucket/);
     expect(() => q(3600, 3600)).toThrow(/invalid bucket offset/);
     expect(() => browseQuery('emission', { enterpriseId: 'e', sites: [] }, from, to)).toThrow(/no site/);
+  });
+});
+
+describe('the hourly load inputs of one outlet', () => {
+  const from = new Date('2025-12-31T16:00:00Z');
+  const to = new Date('2026-02-28T16:00:00Z');
+  it('reads only the columns the loads use, of the named factors, every value bound', () => {
+    const q = hourLoadInputQueries(
+      { aggregate: 'aggregate', emission: 'emission' },
+      { enterpriseId: 'ent-1', site: 'out-1', factors: ['w01018', 'w00000'] },
+      from,
+      to,
+    );
+    expect(q.aggregates.statement).toBe(
+      'SELECT "value", "valid" FROM "aggregate" WHERE "enterprise" = $enterprise AND ("site" = $site0)' +
+        ' AND "interval" = $interval AND time >= $from AND time < $to AND ("factor" = $factor0 OR "factor" = $factor1)' +
+        ' GROUP BY "site", "factor", "device", "interval"',
+    );
+    expect(q.hourly.statement).toMatch(/^SELECT "Cou", "flag", "unit" FROM "emission" WHERE /);
+    expect(q.hourly.params).toEqual({
+      enterprise: 'ent-1',
+      site0: 'out-1',
+      interval: 'hour',
+      factor0: 'w01018',
+      factor1: 'w00000',
+      from,
+      to,
+    });
+    expect(() =>
+      hourLoadInputQueries(
+        { aggregate: 'a', emission: 'e' },
+        { enterpriseId: 'e', site: 's', factors: [] },
+        from,
+        to,
+      ),
+    ).toThrow(/no factor/);
   });
 });

@@ -227,6 +227,38 @@ export function browseQuery(
   );
 }
 
+/**
+ * What one outlet's hourly emission loads (@offsite/domain `outletHourLoads`) read in [from, to), and nothing
+ * more: of the given factors (the permitted pollutants and the flow), the analyzer's hourly aggregates' `value`
+ * and `valid` (`aggregate`) and the loggers' hourly `Cou`, `flag` and `unit` (`emission`), one series per
+ * site/factor/device/interval as the data browser's read. A year of an outlet is a few columns of 8,760 rows.
+ */
+export function hourLoadInputQueries(
+  measurements: { aggregate: string; emission: string },
+  where: { enterpriseId: string; site: string; factors: readonly string[] },
+  from: Date,
+  to: Date,
+): { aggregates: InfluxQLQuery; hourly: InfluxQLQuery } {
+  if (where.factors.length === 0) throw new InfluxError('INFLUX_REJECTED', 'no factor to query', false);
+  const w = seriesWhere(
+    { enterpriseId: where.enterpriseId, sites: [where.site], interval: 'hour' },
+    from,
+    to,
+  );
+  const params: Record<string, InfluxQLParam> = { ...w.params };
+  where.factors.forEach((f, i) => (params[`factor${i}`] = f));
+  const factors = `(${where.factors.map((_, i) => `"factor" = $factor${i}`).join(' OR ')})`;
+  const q = (fields: string, m: string) =>
+    influxql(
+      `SELECT ${fields} FROM ${ident(m)} WHERE ${w.statement} AND ${factors} GROUP BY ${BROWSE_TAGS}`,
+      params,
+    );
+  return {
+    aggregates: q('"value", "valid"', measurements.aggregate),
+    hourly: q('"Cou", "flag", "unit"', measurements.emission),
+  };
+}
+
 /** Per bucket, how many points of `measurement` carry a data flag other than `N` (column `flagged`). */
 export function flaggedCountQuery(
   measurement: string,

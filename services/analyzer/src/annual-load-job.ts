@@ -19,7 +19,7 @@ import {
   type EngineConfig,
   type Severity,
 } from '@offsite/domain';
-import { browseQuery, type InfluxQLRunner } from '@offsite/influx';
+import { hourLoadInputQueries, type InfluxQLRunner } from '@offsite/influx';
 import type { Logger } from '@offsite/runtime';
 import type { RegistrySnapshot } from '@offsite/store';
 import { deviationHeads, openDeviationsOf, recordDeviations, type Db } from './analyzer-db.js';
@@ -74,15 +74,19 @@ async function judgeOutlet(
   removed: readonly string[],
 ): Promise<DeviationOutput[]> {
   const year = annualLoadYear(asOf);
-  const where = { enterpriseId: o.enterpriseId, sites: [o.siteId], interval: 'hour' };
+  const flow = FLOW_FACTOR[o.kind];
+  // Only the columns and factors the loads use: a year of every field of every factor is many times more.
+  const q = hourLoadInputQueries(
+    { aggregate: 'aggregate', emission: 'emission' },
+    { enterpriseId: o.enterpriseId, site: o.siteId, factors: [...o.factors.map((f) => f.factor), flow] },
+    new Date(year.start),
+    new Date(asOf),
+  );
   const [aggregates, hourly] =
     o.factors.length === 0
       ? [[], []]
-      : await Promise.all([
-          opts.query(opts.bucket, browseQuery('aggregate', where, new Date(year.start), new Date(asOf))),
-          opts.query(opts.bucket, browseQuery('emission', where, new Date(year.start), new Date(asOf))),
-        ]);
-  const hours = outletHourLoads(aggregates, hourly, FLOW_FACTOR[o.kind], o.factors);
+      : await Promise.all([opts.query(opts.bucket, q.aggregates), opts.query(opts.bucket, q.hourly)]);
+  const hours = outletHourLoads(aggregates, hourly, flow, o.factors);
   const judged = [
     ...o.factors.map((f, i) => ({ ...f, hours: hours[i]!.hours })),
     ...removed.map((factor) => ({ factor, concentrationUnit: '', permitKg: null, hours: [] })),

@@ -4,7 +4,8 @@
  *
  * The computation is `@offsite/domain`'s (loads.ts: concentration × flow → kg, invalid hours excluded and counted,
  * the logger's `Cou` as a recalculation check; load-series.ts: the hours from the InfluxDB series). Inputs are the
- * series the data browser reads: the analyzer's hourly aggregates and the loggers' hourly data of the outlet.
+ * analyzer's hourly aggregates and the loggers' hourly data of the outlet, only the columns and factors the loads
+ * use (`hourLoadInputQueries`, the analyzer's annual-load round reads the same).
  * Scope and the outlet are resolved as in the data browser; a range without any of these gets NO_DATA by field.
  */
 import { Type, type Static } from '@sinclair/typebox';
@@ -17,7 +18,7 @@ import {
   sumLoads,
   type LoadTotal,
 } from '@offsite/domain';
-import { browseQuery } from '@offsite/influx';
+import { hourLoadInputQueries } from '@offsite/influx';
 import type { Queryable } from '@offsite/store';
 import { BrowseParams, fieldError, influxRunner, resolveSite } from './data-browser.js';
 import { factorZh, shanghaiText, type ExportTable } from './data-export.js';
@@ -113,11 +114,13 @@ export async function emissionLoads(
       'the outlet has no factor permitted in a mass concentration: no load to compute',
     );
   const run = influxRunner(src);
-  const where = { enterpriseId: q.enterprise, sites: [q.site], interval: 'hour' };
-  const [aggs, hourly] = await Promise.all([
-    run(browseQuery(src.aggregateMeasurement, where, from, to)),
-    run(browseQuery(src.emissionMeasurement, where, from, to)),
-  ]);
+  const inputs = hourLoadInputQueries(
+    { aggregate: src.aggregateMeasurement, emission: src.emissionMeasurement },
+    { enterpriseId: q.enterprise, site: q.site, factors: [...pollutants.map((r) => r.factor), flowFactor] },
+    from,
+    to,
+  );
+  const [aggs, hourly] = await Promise.all([run(inputs.aggregates), run(inputs.hourly)]);
   const hours = outletHourLoads(
     aggs,
     hourly,

@@ -350,10 +350,13 @@ export const SHANGHAI_MINUTE: Intl.DateTimeFormatOptions = {
   minute: '2-digit',
   hour12: false,
 };
+/** One formatter per language (making an Intl.DateTimeFormat costs far more than formatting with it). */
+const minuteFormats = new Map<string, Intl.DateTimeFormat>();
 /** Instants are stored in UTC and shown in Asia/Shanghai. */
 export function fmtTime(iso: string | null | undefined): string {
   if (!iso) return '';
-  return new Intl.DateTimeFormat(lang.value === 'zh' ? 'zh-CN' : 'en-GB', SHANGHAI_MINUTE).format(
-    new Date(iso),
-  );
+  const locale = lang.value === 'zh' ? 'zh-CN' : 'en-GB';
+  let f = minuteFormats.get(locale);
+  if (!f) minuteFormats.set(locale, (f = new Intl.DateTimeFormat(locale, SHANGHAI_MINUTE)));
+  return f.format(new Date(iso));
 }

@@ -1,0 +1,418 @@
+// npm run bench:console — the console's statistics on a year of hourly data for 300 enterprises (issue 19's
+// benchmark): p50/p95 of the overview (city and one district), the transmission statistics, the data browser's
+// month and year of one outlet, the loads page's month and year, and one round of the analyzer's annual-load job.
+// Each figure comes with a same-run baseline: a raw InfluxQL count of the points the query covers, so the ratio
+// means something on a machine 2× faster or slower.
+//
+// Data: the example registry cloned to --enterprises by the simulator's generator (300 outlets, one device each),
+// imported into a private Postgres schema (dropped at the end); in InfluxDB's database `offsite_bench_console`
+// (its own, kept between runs under .offsite/ like every InfluxDB database; --reseed writes it again): per outlet
+// and hour from 2025-12-01 to 2026-12-01 (Asia/Shanghai) the logger's hourly data (`emission`, Avg/Min/Max/Cou,
+// flag, unit) and the analyzer's aggregates (`aggregate`, value/converted/valid/flag/coverage) of each permitted
+// factor and the flow, and for November 2026 the minute data at each device's minute interval (what 传输有效率
+// counts). Written with @offsite/influx's writer in line protocol, a few batches in flight.
+// The console's functions are called in-process as its routes call them (the answer serialised to JSON, as the
+// route would); the browser's draw is scripts/data-browser-draw.ts of services/console.
+// A script that prints numbers, not a test. Loopback only; bounded in count.
+// Usage: flock /tmp/offsite-bench.lock npm run bench:console -- [--runs 20] [--reseed] [--enterprises 300]
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { makeConfig, outletHourLoads } from '@offsite/domain';
+import {
+  browseQuery,
+  createInfluxClient,
+  createInfluxWriter,
+  ensureDatabase1x,
+  influxql,
+  queryInfluxQL,
+  toLine,
+  type InfluxQLQuery,
+} from '@offsite/influx';
+import { importRegistry, loadRegistrySnapshot, runMigrations } from '@offsite/store';
+import { generateRegistry, parseRegistryText } from '@offsite/simulator';
+import { requireEnv, silentLogger } from '@offsite/testing';
+import { createSilentLogger } from '@offsite/runtime';
+import pg from 'pg';
+import { runAnnualLoadJob } from '../services/analyzer/src/annual-load-job.js';
+import { browseData } from '../services/console/src/data-browser.js';
+import type { EvidenceSource } from '../services/console/src/evidence.js';
+import { emissionLoads } from '../services/console/src/loads.js';
+import { overview } from '../services/console/src/overview.js';
+import type { Principal } from '../services/console/src/principal.js';
+import { transmissionReport } from '../services/console/src/transmission.js';
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '20' },
+    enterprises: { type: 'string', default: '300' },
+    reseed: { type: 'boolean', default: false },
+  },
+});
+const RUNS = Math.max(3, Math.min(200, Number(args.runs)));
+const ENTERPRISES = Math.max(1, Math.min(1_000, Number(args.enterprises)));
+const DB = 'offsite_bench_console';
+const repo = fileURLToPath(new URL('../', import.meta.url));
+const HOUR = 3_600_000;
+const YEAR_FROM = Date.parse('2025-12-01T00:00:00+08:00');
+const YEAR_TO = Date.parse('2026-12-01T00:00:00+08:00');
+const MONTH = '2026-11';
+const MONTH_FROM = Date.parse('2026-11-01T00:00:00+08:00');
+const MONTH_TO = YEAR_TO;
+const FLOW: Record<'gas' | 'water', string> = { gas: 'a00000', water: 'w00000' };
+const SEED_MARK = `v1-${ENTERPRISES}`;
+
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+};
+
+interface Outlet {
+  ent: string;
+  site: string;
+  kind: 'gas' | 'water';
+  devices: { mn: string; minuteS: number }[];
+  factors: string[];
+}
+
+/** A deterministic value of a factor at an hour (a daily wave and a slow drift). */
+const valueAt = (i: number, k: number, t: number) =>
+  20 + 8 * Math.sin(t / (5 * HOUR) + i) + 4 * Math.sin(t / (240 * HOUR) + k) + (k % 5);
+
+/** Writes, retrying what InfluxDB calls retryable (a timeout while it compacts on a loaded machine). */
+async function writeRetrying(write: (lines: string[]) => Promise<void>, lines: string[]): Promise<void> {
+  for (let attempt = 1; ; attempt++)
+    try {
+      return await write(lines);
+    } catch (err) {
+      if (attempt >= 8 || !(err instanceof Error && 'retryable' in err && err.retryable)) throw err;
+      await new Promise((r) => setTimeout(r, 1000 * attempt));
+    }
+}
+
+async function seed(
+  outlets: readonly Outlet[],
+  write: (lines: string[]) => Promise<void>,
+): Promise<{ lines: number; seconds: number }> {
+  const t0 = performance.now();
+  let total = 0;
+  let batch: string[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const p = writeRetrying(write, batch).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    total += batch.length;
+    batch = [];
+    if (inFlight.size >= 3) await Promise.race(inFlight);
+  };
+  for (const [i, o] of outlets.entries()) {
+    const factors = [...o.factors, FLOW[o.kind]];
+    const mn = o.devices[0]!.mn;
+    for (let t = YEAR_FROM; t < YEAR_TO; t += HOUR) {
+      const bad = (t / HOUR + i) % 97 === 0;
+      const flag = bad ? 'D' : 'N';
+      for (const [k, factor] of factors.entries()) {
+        const flow = factor === FLOW[o.kind];
+        const v = flow ? 100 + 10 * Math.sin(t / (7 * HOUR)) : valueAt(i, k, t);
+        const timeSeconds = t / 1000;
+        batch.push(
+          toLine({
+            measurement: 'emission',
+            tags: { enterprise: o.ent, site: o.site, device: mn, factor, interval: 'hour' },
+            fields: {
+              Avg: v,
+              Min: v * 0.8,
+              Max: v * 1.2,
+              Cou: flow ? v : (v * 100) / 1e6,
+              flag,
+              unit: flow ? 'm3/h' : o.kind === 'gas' ? 'mg/m3' : 'mg/L',
+            },
+            timeSeconds,
+          }),
+          toLine({
+            measurement: 'aggregate',
+            tags: { enterprise: o.ent, site: o.site, factor, interval: 'hour' },
+            fields: { value: v, converted: v * 1.1, valid: !bad, flag, coverage: bad ? 0.5 : 1 },
+            timeSeconds,
+          }),
+        );
+      }
+      if (batch.length >= 10_000) await flush();
+    }
+    // The month's minute data (transmission statistics): every device at its minute interval.
+    for (const d of o.devices)
+      for (let t = MONTH_FROM; t < MONTH_TO; t += d.minuteS * 1000) {
+        for (const [k, factor] of factors.entries())
+          batch.push(
+            toLine({
+              measurement: 'emission',
+              tags: { enterprise: o.ent, site: o.site, device: d.mn, factor, interval: 'minute' },
+              fields: { Avg: valueAt(i, k, t), flag: (t / 60_000 + i) % 701 === 0 ? 'D' : 'N' },
+              timeSeconds: t / 1000,
+            }),
+          );
+        if (batch.length >= 10_000) await flush();
+      }
+  }
+  await flush();
+  await Promise.all(inFlight);
+  return { lines: total, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Runs `fn` `runs` times after one warm-up; the times in ms. */
+async function timed(runs: number, fn: () => Promise<unknown>): Promise<number[]> {
+  await fn();
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `console statistics bench: ${ENTERPRISES} enterprises, ${RUNS} runs per figure; ${cpus().length} CPUs, loadavg ${load()} (1/5/15 min)`,
+  );
+  const conn = {
+    url: requireEnv('OFFSITE_INFLUX_URL'),
+    token: requireEnv('OFFSITE_INFLUX_TOKEN'),
+    org: process.env.OFFSITE_INFLUX_ORG ?? '',
+    bucket: DB,
+  };
+  const client = createInfluxClient(conn, silentLogger);
+  const writer = createInfluxWriter({ ...conn, logger: silentLogger, maxSockets: 4 }, client);
+  const raw = (q: InfluxQLQuery) => queryInfluxQL(client, DB, q);
+  const schema = `bench_console_${process.pid}`;
+  const pgUrl = requireEnv('OFFSITE_PG_URL');
+  const admin = new pg.Client({ connectionString: pgUrl });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  const pool = new pg.Pool({ connectionString: pgUrl, options: `-c search_path=${schema}`, max: 6 });
+  try {
+    await runMigrations(pool, { logger: silentLogger });
+    const template = parseRegistryText(readFileSync(`${repo}registry/example.yaml`, 'utf8'), 'example.yaml');
+    const generated = generateRegistry(template, { count: ENTERPRISES });
+    await importRegistry(pool, { data: generated }, { logger: silentLogger });
+    // Every mass-concentration limit gets a permitted annual load, so the annual-load round judges them all.
+    await pool.query(`update permit_limits set annual_load_kg = 100000 where unit in ('mg/m3', 'mg/L')`);
+    const outlets: Outlet[] = generated.enterprises.flatMap((e) =>
+      e.outlets
+        .filter((o) => o.devices.length > 0)
+        .map((o) => ({
+          ent: e.id,
+          site: o.id,
+          kind: o.kind,
+          devices: o.devices.map((d) => ({ mn: d.mn, minuteS: d.minuteIntervalS ?? 600 })),
+          factors: [...new Set((o.limits ?? []).map((l) => l.factor))],
+        })),
+    );
+
+    await ensureDatabase1x(client, DB);
+    const mark = await raw(influxql(`SELECT "v" FROM "bench_seed" WHERE "mark" = $m`, { m: SEED_MARK }));
+    if (args.reseed || mark.length === 0) {
+      if (args.reseed)
+        await raw(influxql(`DROP SERIES FROM "emission", "aggregate", "bench_seed"`)).catch(() => undefined);
+      // An interrupted seeding goes on: an outlet is written in time order, its last minute point last.
+      const last = await raw(
+        influxql(
+          `SELECT last("Avg") FROM "emission" WHERE "interval" = 'minute' AND time >= $from GROUP BY "site"`,
+          { from: new Date(MONTH_FROM) },
+        ),
+      );
+      const done = new Set(
+        last
+          .filter((x) => {
+            const o = outlets.find((y) => y.site === x.tags.site);
+            const step = (o?.devices[0]?.minuteS ?? 600) * 1000;
+            return Number(x.rows[0]?.time) >= MONTH_TO - step;
+          })
+          .map((x) => x.tags.site),
+      );
+      console.log(
+        `seeding ${outlets.length - done.size} of ${outlets.length} outlets into InfluxDB database ${DB}…`,
+      );
+      const s = await seed(
+        outlets.filter((o) => !done.has(o.site)),
+        (lines) => writer.write(lines),
+      );
+      const planned = outlets.reduce(
+        (n, o) =>
+          n +
+          (o.factors.length + 1) *
+            (((YEAR_TO - YEAR_FROM) / HOUR) * 2 +
+              o.devices.reduce((m, d) => m + (MONTH_TO - MONTH_FROM) / (d.minuteS * 1000), 0)),
+        0,
+      );
+      await writer.write([
+        toLine({
+          measurement: 'bench_seed',
+          tags: { mark: SEED_MARK },
+          fields: { v: planned },
+          timeSeconds: 0,
+        }),
+      ]);
+      console.log(
+        `seeded ${s.lines.toLocaleString('en')} points in ${s.seconds.toFixed(0)} s (${Math.round(s.lines / s.seconds).toLocaleString('en')} points/s), loadavg ${load()}`,
+      );
+    } else
+      console.log(
+        `reusing the seeded database ${DB} (${Number(mark[0]!.rows[0]!.v).toLocaleString('en')} points; --reseed to write it again)`,
+      );
+
+    const src: EvidenceSource = {
+      client,
+      bucket: DB,
+      emissionMeasurement: 'emission',
+      energyMeasurement: 'energy',
+      aggregateMeasurement: 'aggregate',
+      marginHours: 6,
+    };
+    const tsrc = { client, bucket: DB, emissionMeasurement: 'emission', threshold: 0.9 };
+    const city: Principal = {
+      userId: '0',
+      username: 'bench',
+      displayName: 'bench',
+      role: 'city-supervisor',
+      districtId: null,
+      enterpriseId: null,
+    };
+    const officer: Principal = { ...city, role: 'district-officer', districtId: 'dist-landong' };
+    const gas = outlets.find((o) => o.kind === 'gas')!;
+    const iso = (t: number) => new Date(t).toISOString();
+    const now = Date.now();
+    const json = async (p: Promise<unknown>) => JSON.stringify(await p).length;
+    const count = (from: number, to: number, where: string, params: Record<string, string> = {}) =>
+      raw(
+        influxql(`SELECT count("Avg") FROM "emission" WHERE ${where} AND time >= $from AND time < $to`, {
+          ...params,
+          from: new Date(from),
+          to: new Date(to),
+        }),
+      );
+    const outletWhere = `"enterprise" = $e AND "site" = $s AND "interval" = 'hour'`;
+    const outletParams = { e: gas.ent, s: gas.site };
+    const cases: {
+      what: string;
+      target: number;
+      run: () => Promise<unknown>;
+      base: () => Promise<unknown>;
+    }[] = [
+      {
+        what: `overview, city (${MONTH})`,
+        target: 500,
+        run: () => json(overview(pool, tsrc, city, { month: MONTH }, now)),
+        base: () => count(MONTH_FROM, MONTH_TO, `"interval" =~ /^minute/`),
+      },
+      {
+        what: `overview, district dist-landong (${MONTH})`,
+        target: 500,
+        run: () => json(overview(pool, tsrc, officer, { month: MONTH }, now)),
+        base: () => count(MONTH_FROM, MONTH_TO, `"interval" =~ /^minute/`),
+      },
+      {
+        what: `transmission statistics, city (${MONTH})`,
+        target: 500,
+        run: () => json(transmissionReport(pool, tsrc, city, { month: MONTH }, now)),
+        base: () => count(MONTH_FROM, MONTH_TO, `"interval" =~ /^minute/`),
+      },
+      ...(
+        [
+          ['month', MONTH_FROM, MONTH_TO, 500, 'day'],
+          ['year', YEAR_FROM, YEAR_TO, 2000, 'month'],
+        ] as const
+      ).flatMap(([span, from, to, target, loadsBy]) => {
+        const range = { enterprise: gas.ent, site: gas.site, from: iso(from), to: iso(to) };
+        const base = () => count(from, to, outletWhere, outletParams);
+        return [
+          {
+            what: `data browser, ${span} of hourly data, ${gas.site} all factors`,
+            target,
+            run: () => json(browseData(pool, src, city, { ...range, granularity: 'hour' })),
+            base,
+          },
+          {
+            what: `loads, ${span} by ${loadsBy}, ${gas.site}`,
+            target,
+            run: () => json(emissionLoads(pool, src, city, { ...range, granularity: loadsBy })),
+            base,
+          },
+        ];
+      }),
+    ];
+    for (const c of cases) {
+      const bytes = (await c.run()) as number;
+      const times = await timed(RUNS, c.run);
+      const base = await timed(RUNS, c.base);
+      const p95 = pct(times, 95);
+      console.log(
+        `${c.what}: p50 ${pct(times, 50).toFixed(0)} ms, p95 ${p95.toFixed(0)} ms (target ${c.target} ms: ${p95 < c.target ? 'met' : 'MISSED'});` +
+          ` ${(bytes / 1024).toFixed(0)} KiB JSON; baseline raw count p50 ${pct(base, 50).toFixed(0)} ms (×${(pct(times, 50) / pct(base, 50)).toFixed(1)})`,
+      );
+    }
+
+    // One round of the analyzer's annual-load job: every outlet's permitted factors, year to date.
+    const snapshot = await loadRegistrySnapshot(pool);
+    const job = {
+      db: pool,
+      query: (bucket: string, q: InfluxQLQuery) => queryInfluxQL(client, bucket, q),
+      bucket: DB,
+      engineConfig: makeConfig(),
+      allowedLatenessMs: 600_000,
+      emit: async () => undefined,
+      logger: createSilentLogger(),
+    };
+    const rounds: number[] = [];
+    let judged = { outlets: 0, events: 0, failed: 0 };
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      judged = await runAnnualLoadJob(job, snapshot, now);
+      rounds.push(performance.now() - t0);
+    }
+    const ytdFrom = Date.parse(`${new Date(now + 8 * HOUR).toISOString().slice(0, 4)}-01-01T00:00:00+08:00`);
+    const base = await timed(3, () => count(ytdFrom, now, `"interval" = 'hour'`));
+    // The same round's reads as the data browser's (every field of every factor of each outlet, year to date):
+    // what the round read before it asked for the loads' columns only.
+    const t0 = performance.now();
+    for (const o of outlets) {
+      const where = { enterpriseId: o.ent, sites: [o.site], interval: 'hour' };
+      const [aggs, hourly] = await Promise.all([
+        raw(browseQuery('aggregate', where, new Date(ytdFrom), new Date(now))),
+        raw(browseQuery('emission', where, new Date(ytdFrom), new Date(now))),
+      ]);
+      outletHourLoads(
+        aggs,
+        hourly,
+        FLOW[o.kind],
+        o.factors.map((factor) => ({ factor, concentrationUnit: o.kind === 'gas' ? 'mg/m3' : 'mg/L' })),
+      );
+    }
+    const wide = performance.now() - t0;
+    console.log(
+      `annual-load round (${judged.outlets} outlets, ${judged.failed} failed): ${rounds.map((r) => `${(r / 1000).toFixed(2)} s`).join(', ')};` +
+        ` the same reads of every field and factor: ${(wide / 1000).toFixed(2)} s;` +
+        ` baseline raw count of the year's hourly points p50 ${pct(base, 50).toFixed(0)} ms`,
+    );
+  } finally {
+    writer.close();
+    await pool.end();
+    await admin.query(`drop schema ${schema} cascade`);
+    await admin.end();
+  }
+  console.log(`loadavg ${load()} (1/5/15 min)`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
