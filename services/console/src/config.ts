@@ -39,6 +39,8 @@ export const Env = Type.Object({
   // production: the real clock.
   OFFSITE_CONSOLE_ELIGIBILITY_AS_OF: Type.Optional(Type.String({ format: 'date-time' })),
   OFFSITE_CONSOLE_PORTAL_INVITATION_HOURS: Type.Integer({ minimum: 1, maximum: 720, default: 72 }),
+  // The console's address as people outside the bureau reach it: the e-mailed invitation links start with it.
+  OFFSITE_CONSOLE_PUBLIC_URL: Type.String({ format: 'uri', default: 'http://localhost:8080' }),
   // An enterprise's declaration (shutdown/resumption, maintenance window) takes effect at once
   // (`immediate`) or after an officer of its district confirms it (`confirm`).
   OFFSITE_CONSOLE_PORTAL_DECLARATIONS: Type.Union([Type.Literal('confirm'), Type.Literal('immediate')], {

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { kafkaMessage, kafkaTopics } from '@offsite/contracts';
+import { kafkaMessage, kafkaTopics, type MessageRequestV1 } from '@offsite/contracts';
 import {
   bootService,
   defineMetrics,
@@ -93,17 +93,19 @@ const submissionCalendar = checkCalendar({
   summaryFrom: env.OFFSITE_CONSOLE_SUMMARY_FROM,
   remindDaysBefore: env.OFFSITE_CONSOLE_SUBMISSION_REMIND_DAYS,
 });
+// The console's one way to ask the alerter for a message (message.request.v1).
+const publishMessage = async (request: MessageRequestV1) => {
+  await producer.send(env.OFFSITE_CONSOLE_MESSAGE_REQUEST_TOPIC, [
+    kafkaMessage(kafkaTopics.messageRequest, request),
+  ]);
+};
 const work = createRegulationWork({
   db: pool,
   submissionCalendar,
   taskEscalationCityHours: env.OFFSITE_CONSOLE_TASK_ESCALATE_CITY_HOURS,
   connection,
   queuePrefix: env.OFFSITE_CONSOLE_QUEUE_PREFIX,
-  publish: async (request) => {
-    await producer.send(env.OFFSITE_CONSOLE_MESSAGE_REQUEST_TOPIC, [
-      kafkaMessage(kafkaTopics.messageRequest, request),
-    ]);
-  },
+  publish: publishMessage,
   outreachRate: {
     max: env.OFFSITE_CONSOLE_OUTREACH_RATE_MAX,
     durationMs: env.OFFSITE_CONSOLE_OUTREACH_RATE_DURATION_MS,
@@ -166,6 +168,8 @@ const app = await buildApp({
   },
   portal: {
     invitationHours: env.OFFSITE_CONSOLE_PORTAL_INVITATION_HOURS,
+    publicUrl: env.OFFSITE_CONSOLE_PUBLIC_URL,
+    publish: publishMessage,
     evidence: {
       dir: env.OFFSITE_CONSOLE_PORTAL_EVIDENCE_DIR,
       maxBytes: env.OFFSITE_CONSOLE_PORTAL_EVIDENCE_MAX_MB * 1024 * 1024,

@@ -2,7 +2,14 @@
 // staff invite a person to become an enterprise user bound to exactly one enterprise. The link carries
 // a one-time random token (only its sha256 is stored) that expires; the invitee picks a username and
 // password, which creates the account and uses up the invitation in one transaction. Both audited.
+// With an e-mail address, the invitation is e-mailed through the alerter (message.request.v1, kind
+// `portal-invitation`, id `portal-invitation-<id>`): requested inside the transaction that creates
+// the invitation, so a failed request leaves no invitation and a repeated request (the same id) is
+// sent once by the alerter. The token is in the message only; it is never logged.
 import { createHash, randomBytes } from 'node:crypto';
+import type { MessageRequestV1 } from '@offsite/contracts';
+import { formatShanghai } from '@offsite/domain/calendar';
+import { maskAddress } from '@offsite/notify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
@@ -16,6 +23,32 @@ import { hashedAccount, insertAccount } from './users.js';
 export interface PortalInvitationOptions {
   /** How long an invitation link stays valid (hours). */
   invitationHours: number;
+  /** The console's address as the invitee reaches it (the e-mailed link starts with it). */
+  publicUrl?: string;
+  /** Hands a message request to the alerter (resolves once Kafka acknowledged it); absent: no e-mail. */
+  publish?: (request: MessageRequestV1) => Promise<void>;
+}
+
+/** The invitation e-mail: Chinese first, English below. */
+export function renderInvitation(i: {
+  enterpriseName: string;
+  displayName: string;
+  link: string;
+  expiresAt: Date;
+}): { subject: string; text: string; sms: string } {
+  const until = formatShanghai(i.expiresAt);
+  return {
+    subject: `【非现场监管】${i.enterpriseName} 企业门户账号邀请 / Invitation to the enterprise portal`,
+    text: [
+      `${i.displayName}，您好：`,
+      `生态环境部门邀请您开通 ${i.enterpriseName} 在非现场监管平台企业门户的账号。请在 ${until}（北京时间）前打开以下链接，设置用户名和密码：`,
+      i.link,
+      '链接只能使用一次。如非本人申请，请忽略本邮件。',
+      '',
+      `${i.displayName}, the ecology and environment bureau invites you to an account of ${i.enterpriseName} on the off-site supervision enterprise portal. Open the link above before ${until} (UTC+8) to choose a username and password. The link works once; if you did not expect it, ignore this e-mail.`,
+    ].join('\n'),
+    sms: `${i.enterpriseName}企业门户账号邀请已发送至您的邮箱，请在${until}前完成开通。`,
+  };
 }
 
 const Obj = <P extends Parameters<typeof Type.Object>[0]>(p: P) =>
@@ -103,6 +136,37 @@ export function registerPortalInvitationRoutes(
         ],
       );
       const inv = r.rows[0]!;
+      const emailed = Boolean(b.email && o.options.publish);
+      if (b.email && o.options.publish) {
+        const name = await db.query<{ name_zh: string }>('select name_zh from enterprises where id = $1', [
+          e.id,
+        ]);
+        const link = `${(o.options.publicUrl ?? '').replace(/\/+$/, '')}/#/invite/${token}`;
+        await o.options.publish({
+          schema: 'message.request.v1',
+          id: `portal-invitation-${inv.id}`,
+          kind: 'portal-invitation',
+          channel: 'email',
+          recipient: {
+            kind: 'enterprise-contact',
+            id: `invitation-${inv.id}`,
+            name: b.displayName.trim(),
+            address: b.email,
+          },
+          language: 'zh',
+          ...renderInvitation({
+            enterpriseName: name.rows[0]?.name_zh ?? e.id,
+            displayName: b.displayName.trim(),
+            link,
+            expiresAt: inv.expires_at,
+          }),
+          requestedAt: new Date().toISOString(),
+        });
+        req.log.info(
+          { invitationId: inv.id, to: maskAddress(b.email) },
+          'portal invitation e-mail requested from the alerter',
+        );
+      }
       await appendAudit(db, p, {
         action: 'portal.invitation.create',
         entityType: 'portal_invitation',
@@ -113,11 +177,12 @@ export function registerPortalInvitationRoutes(
           enterpriseId: e.id,
           displayName: b.displayName.trim(),
           email: b.email ?? null,
+          emailed,
           expiresAt: inv.expires_at,
         },
         requestId: req.id,
       });
-      return { id: inv.id, enterpriseId: e.id, expiresAt: inv.expires_at.toISOString() };
+      return { id: inv.id, enterpriseId: e.id, expiresAt: inv.expires_at.toISOString(), emailed };
     });
     reply.code(201);
     // The token is answered once, to the inviter who hands the link over; never logged or stored in clear.

@@ -3,7 +3,7 @@ export type Id = string;
 export type UtcTime = string;
 
 /**
- * A message another service asks the alerter to deliver (the console's complaint and monthly-report reminders to inspectors and its outreach to enterprise contacts), rendered by the requester. Produced to message.request.v1, keyed by id. The alerter delivers each id once: it records the notification under this id before calling a provider and skips an id already sent. The address is the full one the provider needs; the alerter masks it in everything it records and publishes.
+ * A message another service asks the alerter to deliver (the console's complaint and monthly-report reminders to inspectors, its outreach to enterprise contacts and its invitations to the enterprise portal), rendered by the requester. Produced to message.request.v1, keyed by id. The alerter delivers each id once: it records the notification under this id before calling a provider and skips an id already sent. The address is the full one the provider needs; the alerter masks it in everything it records and publishes.
  */
 export interface MessageRequestV1 {
   schema: 'message.request.v1';
@@ -11,7 +11,7 @@ export interface MessageRequestV1 {
    * Deterministic message id chosen by the requester (a repeated request carries the same id); the notification id.
    */
   id: string;
-  kind: 'complaint-reminder' | 'report-reminder' | 'outreach';
+  kind: 'complaint-reminder' | 'report-reminder' | 'outreach' | 'portal-invitation';
   channel: 'email' | 'sms';
   recipient: MessageRecipient;
   language: 'zh' | 'en';
@@ -28,7 +28,7 @@ export interface MessageRequestV1 {
 }
 export interface MessageRecipient {
   /**
-   * inspector = the console's inspector roster; enterprise-contact = a contact in the registry.
+   * inspector = the console's inspector roster; enterprise-contact = a person at an enterprise: a contact in the registry, or the invitee of a portal invitation.
    */
   kind: 'inspector' | 'enterprise-contact';
   id: Id;

@@ -471,7 +471,7 @@ export const messageRequestV1Schema = {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "$id": "https://offsite.example/schemas/message.request.v1.schema.json",
   "title": "MessageRequestV1",
-  "description": "A message another service asks the alerter to deliver (the console's complaint and monthly-report reminders to inspectors and its outreach to enterprise contacts), rendered by the requester. Produced to message.request.v1, keyed by id. The alerter delivers each id once: it records the notification under this id before calling a provider and skips an id already sent. The address is the full one the provider needs; the alerter masks it in everything it records and publishes.",
+  "description": "A message another service asks the alerter to deliver (the console's complaint and monthly-report reminders to inspectors, its outreach to enterprise contacts and its invitations to the enterprise portal), rendered by the requester. Produced to message.request.v1, keyed by id. The alerter delivers each id once: it records the notification under this id before calling a provider and skips an id already sent. The address is the full one the provider needs; the alerter masks it in everything it records and publishes.",
   "type": "object",
   "additionalProperties": false,
   "required": [
@@ -498,7 +498,8 @@ export const messageRequestV1Schema = {
       "enum": [
         "complaint-reminder",
         "report-reminder",
-        "outreach"
+        "outreach",
+        "portal-invitation"
       ]
     },
     "channel": {
@@ -518,7 +519,7 @@ export const messageRequestV1Schema = {
       ],
       "properties": {
         "kind": {
-          "description": "inspector = the console's inspector roster; enterprise-contact = a contact in the registry.",
+          "description": "inspector = the console's inspector roster; enterprise-contact = a person at an enterprise: a contact in the registry, or the invitee of a portal invitation.",
           "enum": [
             "inspector",
             "enterprise-contact"
