@@ -14,7 +14,7 @@
 // The console's functions are called in-process as its routes call them (the answer serialised to JSON, as the
 // route would); the browser's draw is scripts/data-browser-draw.ts of services/console.
 // A script that prints numbers, not a test. Loopback only; bounded in count.
-// Usage: flock /tmp/offsite-bench.lock npm run bench:console -- [--runs 20] [--reseed] [--enterprises 300]
+// Usage: flock /tmp/offsite-bench.lock npm run bench:console -- [--runs 20] [--reseed] [--enterprises 300] [--only REGEX]
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,8 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '20' },
     enterprises: { type: 'string', default: '300' },
     reseed: { type: 'boolean', default: false },
+    /** Only the figures whose name matches (a regular expression); the annual-load round is `annual`. */
+    only: { type: 'string', default: '' },
   },
 });
 const RUNS = Math.max(3, Math.min(200, Number(args.runs)));
@@ -347,7 +349,8 @@ async function main(): Promise<void> {
         ];
       }),
     ];
-    for (const c of cases) {
+    const only = new RegExp(args.only);
+    for (const c of cases.filter((x) => only.test(x.what))) {
       const bytes = (await c.run()) as number;
       const times = await timed(RUNS, c.run);
       const base = await timed(RUNS, c.base);
@@ -359,47 +362,51 @@ async function main(): Promise<void> {
     }
 
     // One round of the analyzer's annual-load job: every outlet's permitted factors, year to date.
-    const snapshot = await loadRegistrySnapshot(pool);
-    const job = {
-      db: pool,
-      query: (bucket: string, q: InfluxQLQuery) => queryInfluxQL(client, bucket, q),
-      bucket: DB,
-      engineConfig: makeConfig(),
-      allowedLatenessMs: 600_000,
-      emit: async () => undefined,
-      logger: createSilentLogger(),
-    };
-    const rounds: number[] = [];
-    let judged = { outlets: 0, events: 0, failed: 0 };
-    for (let i = 0; i < 3; i++) {
+    if (only.test('annual')) {
+      const snapshot = await loadRegistrySnapshot(pool);
+      const job = {
+        db: pool,
+        query: (bucket: string, q: InfluxQLQuery) => queryInfluxQL(client, bucket, q),
+        bucket: DB,
+        engineConfig: makeConfig(),
+        allowedLatenessMs: 600_000,
+        emit: async () => undefined,
+        logger: createSilentLogger(),
+      };
+      const rounds: number[] = [];
+      let judged = { outlets: 0, events: 0, failed: 0 };
+      for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
+        judged = await runAnnualLoadJob(job, snapshot, now);
+        rounds.push(performance.now() - t0);
+      }
+      const ytdFrom = Date.parse(
+        `${new Date(now + 8 * HOUR).toISOString().slice(0, 4)}-01-01T00:00:00+08:00`,
+      );
+      const base = await timed(3, () => count(ytdFrom, now, `"interval" = 'hour'`));
+      // The same round's reads as the data browser's (every field of every factor of each outlet, year to date):
+      // what the round read before it asked for the loads' columns only.
       const t0 = performance.now();
-      judged = await runAnnualLoadJob(job, snapshot, now);
-      rounds.push(performance.now() - t0);
-    }
-    const ytdFrom = Date.parse(`${new Date(now + 8 * HOUR).toISOString().slice(0, 4)}-01-01T00:00:00+08:00`);
-    const base = await timed(3, () => count(ytdFrom, now, `"interval" = 'hour'`));
-    // The same round's reads as the data browser's (every field of every factor of each outlet, year to date):
-    // what the round read before it asked for the loads' columns only.
-    const t0 = performance.now();
-    for (const o of outlets) {
-      const where = { enterpriseId: o.ent, sites: [o.site], interval: 'hour' };
-      const [aggs, hourly] = await Promise.all([
-        raw(browseQuery('aggregate', where, new Date(ytdFrom), new Date(now))),
-        raw(browseQuery('emission', where, new Date(ytdFrom), new Date(now))),
-      ]);
-      outletHourLoads(
-        aggs,
-        hourly,
-        FLOW[o.kind],
-        o.factors.map((factor) => ({ factor, concentrationUnit: o.kind === 'gas' ? 'mg/m3' : 'mg/L' })),
+      for (const o of outlets) {
+        const where = { enterpriseId: o.ent, sites: [o.site], interval: 'hour' };
+        const [aggs, hourly] = await Promise.all([
+          raw(browseQuery('aggregate', where, new Date(ytdFrom), new Date(now))),
+          raw(browseQuery('emission', where, new Date(ytdFrom), new Date(now))),
+        ]);
+        outletHourLoads(
+          aggs,
+          hourly,
+          FLOW[o.kind],
+          o.factors.map((factor) => ({ factor, concentrationUnit: o.kind === 'gas' ? 'mg/m3' : 'mg/L' })),
+        );
+      }
+      const wide = performance.now() - t0;
+      console.log(
+        `annual-load round (${judged.outlets} outlets, ${judged.failed} failed): ${rounds.map((r) => `${(r / 1000).toFixed(2)} s`).join(', ')};` +
+          ` the same reads of every field and factor: ${(wide / 1000).toFixed(2)} s;` +
+          ` baseline raw count of the year's hourly points p50 ${pct(base, 50).toFixed(0)} ms`,
       );
     }
-    const wide = performance.now() - t0;
-    console.log(
-      `annual-load round (${judged.outlets} outlets, ${judged.failed} failed): ${rounds.map((r) => `${(r / 1000).toFixed(2)} s`).join(', ')};` +
-        ` the same reads of every field and factor: ${(wide / 1000).toFixed(2)} s;` +
-        ` baseline raw count of the year's hourly points p50 ${pct(base, 50).toFixed(0)} ms`,
-    );
   } finally {
     writer.close();
     await pool.end();
