@@ -293,14 +293,14 @@ it('lists past draws and opens one from the list', async () => {
   await expect(page.locator('[data-test=reg-error]').count()).resolves.toBe(0);
   // After a reload nothing is open: the list is the way back to the draw.
   await page.reload();
-  const row = page.locator('[data-test^=draw-row-]', { hasText: '2026Q2-公开-browser' });
+  const row = page.locator('[data-test=draw-list] tbody tr', { hasText: '2026Q2-公开-browser' });
   await row.waitFor();
   await expect(row.textContent()).resolves.toContain('全市');
   await expect(page.locator('[data-test=draw-csv]').count()).resolves.toBe(0);
   await row.click();
   await page.waitForSelector('[data-test=draw-csv]');
-  const id = (await row.getAttribute('data-test'))!.replace('draw-row-', '');
-  await expect(page.locator('[data-test=draws] p').first().textContent()).resolves.toContain(`#${id}`);
+  const id = await row.locator('[data-draw]').getAttribute('data-draw');
+  await expect(page.locator('[data-test=draw-open]').textContent()).resolves.toContain(`#${id}`);
   // Strata and check modes in words, not codes.
   const targets = page.locator('[data-test=draw-targets]');
   await expect(targets.locator('th').allTextContents()).resolves.toEqual(

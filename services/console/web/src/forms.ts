@@ -1,7 +1,7 @@
 // Helpers of the console's edit forms (registry upkeep, approvals, users): page-local messages in
 // both languages, Asia/Shanghai wall-clock inputs sent as instants with their offset, and the API's
 // bilingual, field-named errors shown in the chosen language.
-import { ref } from 'vue';
+import { computed, ref } from 'vue';
 import { api, ApiError } from './api';
 import { lang, SHANGHAI_MINUTE } from './i18n';
 
@@ -55,4 +55,16 @@ export function useRequest() {
     }
   }
   return { error, field, busy, run };
+}
+
+/** A form's own message naming its field: `字段：消息` / `Field: message`, in the chosen language. */
+export function named(label: string, message: string): string {
+  return `${label}${lang.value === 'zh' ? '：' : ': '}${message}`;
+}
+
+/** The server's error keyed by the field it names (an ElFormItem's `error` shows it under the field). */
+export function fieldErrors(req: ReturnType<typeof useRequest>) {
+  return computed<Record<string, string>>(() =>
+    req.field.value ? { [req.field.value]: req.error.value } : {},
+  );
 }

@@ -2,6 +2,7 @@
 // per-component style entries) and the console's theme over them (element-theme.css). Pages import the
 // components from here, so only these are built in.
 import 'element-plus/es/components/button/style/css';
+import 'element-plus/es/components/date-picker/style/css';
 import 'element-plus/es/components/dialog/style/css';
 import 'element-plus/es/components/form/style/css';
 import 'element-plus/es/components/form-item/style/css';
@@ -13,6 +14,7 @@ import './element-theme.css';
 
 export {
   ElButton,
+  ElDatePicker,
   ElDialog,
   ElForm,
   ElFormItem,
