@@ -274,6 +274,7 @@ async function main(): Promise<void> {
       bucket: DB,
       emissionMeasurement: 'emission',
       energyMeasurement: 'energy',
+      statusMeasurement: 'status',
       aggregateMeasurement: 'aggregate',
       marginHours: 6,
     };

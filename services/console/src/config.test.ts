@@ -20,6 +20,7 @@ it('defaults: ops on loopback 9107, console HTTP 8080, the influx-writer and ana
     OFFSITE_INFLUX_EMISSION_MEASUREMENT: 'emission',
     OFFSITE_INFLUX_ENERGY_MEASUREMENT: 'energy',
     OFFSITE_INFLUX_AGGREGATE_MEASUREMENT: 'aggregate',
+    OFFSITE_INFLUX_STATUS_MEASUREMENT: 'status',
     OFFSITE_CONSOLE_QUEUE_PREFIX: 'offsite-console',
     OFFSITE_KAFKA_BROKERS: ['127.0.0.1:29092'],
     OFFSITE_CONSOLE_REVIEW_DECISION_TOPIC: 'review.decision.v1',

@@ -82,6 +82,7 @@ export const Env = Type.Object({
   OFFSITE_INFLUX_EMISSION_MEASUREMENT: Type.String({ default: 'emission' }),
   OFFSITE_INFLUX_ENERGY_MEASUREMENT: Type.String({ default: 'energy' }),
   OFFSITE_INFLUX_AGGREGATE_MEASUREMENT: Type.String({ default: 'aggregate' }),
+  OFFSITE_INFLUX_STATUS_MEASUREMENT: Type.String({ default: 'status' }),
   OFFSITE_CONSOLE_EVIDENCE_MARGIN_HOURS: Type.Integer({ minimum: 0, maximum: 168, default: 6 }),
   // 传输有效率 below this (0–1) is flagged in the transmission statistics and the monthly report.
   OFFSITE_CONSOLE_TRANSMISSION_THRESHOLD: Type.Number({ minimum: 0, maximum: 1, default: 0.9 }),

@@ -1,4 +1,10 @@
-import { energyPerInterval, meterEvidence, runningBands } from './evidence-meters.js';
+import {
+  energyPerInterval,
+  facilityStatus,
+  meterEvidence,
+  runningBands,
+  stateBands,
+} from './evidence-meters.js';
 
 const MIN = 60_000;
 const T0 = Date.parse('2026-03-02T02:00:00.000Z');
@@ -103,5 +109,53 @@ describe('meterEvidence', () => {
     expect(m[1]!.running).toEqual([]);
     expect(m[1]!.powerKw.every(([, v]) => v === 0.6)).toBe(true);
     expect(JSON.stringify(m)).not.toContain('250000');
+  });
+});
+
+describe('stateBands', () => {
+  const at = (min: number, v: number) => ({ t: T0 + min * MIN, v });
+  it('joins repeated states into one band each, ending at the first sample of another state', () => {
+    const s = [at(0, 1), at(1, 1), at(2, 0), at(3, 0), at(4, 4), at(5, 0), at(6, 0)];
+    expect(stateBands(s, 5 * MIN)).toEqual([
+      ['2026-03-02T02:00:00.000Z', '2026-03-02T02:02:00.000Z', 1],
+      ['2026-03-02T02:02:00.000Z', '2026-03-02T02:04:00.000Z', 0],
+      ['2026-03-02T02:04:00.000Z', '2026-03-02T02:05:00.000Z', 4],
+      ['2026-03-02T02:05:00.000Z', '2026-03-02T02:06:00.000Z', 0],
+    ]);
+  });
+
+  it('breaks a band where samples stop for longer than the gap, and keeps sparse but regular samples joined', () => {
+    // Every minute, then nothing for 30 minutes: two bands of state 1.
+    const s = [at(0, 1), at(1, 1), at(2, 1), at(32, 1), at(33, 1)];
+    expect(stateBands(s, 5 * MIN).map((b) => [b[0].slice(11, 16), b[1].slice(11, 16)])).toEqual([
+      ['02:00', '02:02'],
+      ['02:32', '02:33'],
+    ]);
+    // A logger reporting status every 10 minutes (with its minute data): one band.
+    const sparse = [0, 10, 20, 30].map((m) => at(m, 0));
+    expect(stateBands(sparse, 5 * MIN)).toEqual([
+      ['2026-03-02T02:00:00.000Z', '2026-03-02T02:30:00.000Z', 0],
+    ]);
+  });
+});
+
+describe('facilityStatus', () => {
+  it('gives each linked facility the bands of its own outlet and code', () => {
+    const rows = [
+      { time: T0, site: 'out-1', code: 'SB1', value: 0 },
+      { time: T0 + MIN, site: 'out-1', code: 'SB1', value: 0 },
+      { time: T0, site: 'out-1', code: 'SB2', value: 1 },
+      { time: T0 + MIN, site: 'out-1', code: 'SB2', value: 1 },
+      { time: T0, site: 'out-2', code: 'SB1', value: 5 },
+    ];
+    const f = facilityStatus(rows, [{ meterId: 't1', outletId: 'out-1', code: 'SB1' }], 5 * MIN);
+    expect(f).toEqual([
+      {
+        meterId: 't1',
+        outletId: 'out-1',
+        code: 'SB1',
+        bands: [['2026-03-02T02:00:00.000Z', '2026-03-02T02:01:00.000Z', 0]],
+      },
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 // The meters' evidence of a treatment case (treatment idle, late start, early stop), in
 // the form a supervisor reads: each meter's power (kW), its energy per rule window (kWh, from the cumulative
-// counter the way the analyzer computes it) and its running periods as bands. Pure.
+// counter the way the analyzer computes it) and its running periods as bands; the treatment facilities' own
+// status (HJ 212 `SBn-RS`, reported by an outlet's data logger) as bands of one state each. Pure.
 import { energyIn, type MeterPoint } from '@offsite/domain';
 
 /** Energy of one meter in one window [start, start + step); null when unknown, with the reason. */
@@ -134,5 +135,70 @@ export function meterEvidence(
       rule.maxGapMs,
     ),
     running: runningBands(m.running.sort(byTime), rule.maxGapMs),
+  }));
+}
+
+/** A treatment facility's reported status (`SBn-RS` of an outlet's logger), linked to the treatment meter that powers it. */
+export interface FacilityStatus {
+  meterId: string;
+  outletId: string;
+  /** The facility code as the logger reports it (`SB1`). */
+  code: string;
+  /** Periods of one state: [from, to, RS] with to the first sample of another state (HJ 212: 0 off, 1 running, 2 calibrating, 3 maintenance, 4 alarm, 5 back-blowing). */
+  bands: [string, string, number][];
+}
+
+/**
+ * Periods of one state from status samples: a band starts at a sample and lasts while the samples repeat its
+ * state, ending at the first sample of another state, or at its last sample when samples stop or are further
+ * apart than the larger of `maxGapMs` and 2.5 times the samples' median spacing (a logger reporting status only with
+ * its minute data reports every few minutes).
+ */
+export function stateBands(samples: readonly MeterPoint[], maxGapMs: number): [string, string, number][] {
+  const out: [string, string, number][] = [];
+  const steps = samples
+    .slice(1)
+    .map((p, i) => p.t - samples[i]!.t)
+    .sort((a, b) => a - b);
+  const gap = Math.max(maxGapMs, 2.5 * (steps[steps.length >> 1] ?? 0));
+  let open: MeterPoint | null = null;
+  let prev: MeterPoint | null = null;
+  const close = (end: number) => {
+    if (open && end > open.t) out.push([new Date(open.t).toISOString(), new Date(end).toISOString(), open.v]);
+    open = null;
+  };
+  for (const p of samples) {
+    if (open && prev && p.t - prev.t > gap) close(prev.t);
+    if (open && p.v !== open.v) close(p.t);
+    open ??= p;
+    prev = p;
+  }
+  if (prev) close(prev.t);
+  return out;
+}
+
+/** One facility status sample as the evidence query returns it. */
+export interface StatusRow {
+  time: number;
+  site: string;
+  code: string;
+  value: number;
+}
+
+/** Each linked facility's state bands, in the order of `links`. */
+export function facilityStatus(
+  rows: readonly StatusRow[],
+  links: readonly { meterId: string; outletId: string; code: string }[],
+  maxGapMs: number,
+): FacilityStatus[] {
+  return links.map((l) => ({
+    ...l,
+    bands: stateBands(
+      rows
+        .filter((r) => r.site === l.outletId && r.code === l.code)
+        .map((r) => ({ t: r.time, v: r.value }))
+        .sort((a, b) => a.t - b.t),
+      maxGapMs,
+    ),
   }));
 }

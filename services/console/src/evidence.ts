@@ -1,14 +1,14 @@
 import type { InfluxDB } from '@influxdata/influxdb-client';
-import { defaultConfig } from '@offsite/domain';
+import { defaultConfig, facilityCodeOf } from '@offsite/domain';
 import { evidenceQuery, fieldRows, queryInfluxQL, type InfluxQLQuery } from '@offsite/influx';
 import type { Queryable } from '@offsite/store';
 import type { CaseDetail } from './cases.js';
 import { ConsoleError } from './errors.js';
-import { meterEvidence, type MeterEvidence } from './evidence-meters.js';
+import { facilityStatus, meterEvidence, type FacilityStatus, type MeterEvidence } from './evidence-meters.js';
 
 /**
  * Where telemetry lives in InfluxDB. The layout is the influx-writer's (services/influx-writer/README):
- * measurement per kind (`emission`, `energy`), tags `enterprise`, `site`, `device`, `factor`,
+ * measurement per kind (`emission`, `energy`, `status`), tags `enterprise`, `site`, `device`, `factor`,
  * `interval`, one float field per statistic plus the string fields `flag` and `unit`; and the
  * analyzer's hourly/daily aggregates (measurement `aggregate`, tags `enterprise`, `site`, `factor`,
  * `interval`, fields `value`, `converted`, `valid`, `flag`, `coverage`). Names are configurable.
@@ -19,6 +19,8 @@ export interface EvidenceSource {
   bucket: string;
   emissionMeasurement: string;
   energyMeasurement: string;
+  /** Facility status (CN 2021): factor `SBn`, field `RS`. */
+  statusMeasurement: string;
   aggregateMeasurement: string;
   /** Hours shown before the window start and after its end. */
   marginHours: number;
@@ -63,6 +65,11 @@ export interface Evidence {
    * meters that ran while the outlet read zero (zero-while-running).
    */
   meters: MeterEvidence[];
+  /**
+   * Meter rules: the status (`SBn-RS`) of the treatment facilities the case's treatment meter powers, as its
+   * outlets' loggers reported it; empty for the pollutant rules or without a linked facility.
+   */
+  facilities: FacilityStatus[];
   /** The analyzer's aggregates of the factor (pollutant rules), oldest first. */
   aggregates: AggregateRow[];
   limit: { value: number; lowerValue: number | null; unit: string; basis: string } | null;
@@ -239,11 +246,55 @@ export async function loadEvidence(db: Queryable, src: EvidenceSource, c: CaseDe
     );
   };
 
+  /** The state bands of the facilities the given meters power (`meter_facilities`). */
+  const facilitySeries = async (meterIds: readonly string[]): Promise<FacilityStatus[]> => {
+    const links = await db.query<{ meterId: string; outletId: string; code: string }>(
+      `select f.meter_id "meterId", f.outlet_id "outletId", f.code from meter_facilities f
+         join meters m on m.id = f.meter_id
+        where m.enterprise_id = $1 and f.meter_id = any($2::text[]) order by f.meter_id, f.outlet_id, f.code`,
+      [c.enterpriseId, meterIds],
+    );
+    if (links.rows.length === 0) return [];
+    const rows = await run(
+      evidenceQuery(
+        src.statusMeasurement,
+        { enterpriseId: c.enterpriseId, sites: [...new Set(links.rows.map((l) => l.outletId))] },
+        start,
+        stop,
+      ),
+    );
+    return facilityStatus(
+      rows.flatMap((r) => {
+        const code =
+          typeof r._value === 'number' && isStatField(r._field)
+            ? facilityCodeOf({ factor: r.factor ?? '', stat: r._field })
+            : undefined;
+        return code === undefined || !r.site
+          ? []
+          : [{ time: Date.parse(r._time), site: r.site, code, value: r._value as number }];
+      }),
+      links.rows,
+      defaultConfig.rules.treatmentIdle.maxInterpolationGapMs,
+    );
+  };
+
   if (METER_RULES.has(c.rule)) {
     // The meter the deviation is about and its pair (treatment serves production).
     const roles = await meterPair(db, c.enterpriseId, c.siteId);
-    const meters = await meterSeries(roles.size ? roles : new Map([[c.siteId, '']]));
-    return { kind: 'meters', ...head, series: [], meters, aggregates: [], limit: null, unit: null };
+    const [meters, facilities] = await Promise.all([
+      meterSeries(roles.size ? roles : new Map([[c.siteId, '']])),
+      facilitySeries([...roles.keys()]),
+    ]);
+    return {
+      kind: 'meters',
+      ...head,
+      series: [],
+      meters,
+      facilities,
+      aggregates: [],
+      limit: null,
+      unit: null,
+    };
   }
 
   const where = (factor: string) => ({ enterpriseId: c.enterpriseId, sites: [c.siteId], factor });
@@ -298,6 +349,7 @@ export async function loadEvidence(db: Queryable, src: EvidenceSource, c: CaseDe
     ...head,
     series,
     meters,
+    facilities: [],
     aggregates,
     limit: l
       ? {

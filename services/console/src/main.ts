@@ -151,6 +151,7 @@ const app = await buildApp({
     bucket: env.OFFSITE_INFLUX_BUCKET,
     emissionMeasurement: env.OFFSITE_INFLUX_EMISSION_MEASUREMENT,
     energyMeasurement: env.OFFSITE_INFLUX_ENERGY_MEASUREMENT,
+    statusMeasurement: env.OFFSITE_INFLUX_STATUS_MEASUREMENT,
     aggregateMeasurement: env.OFFSITE_INFLUX_AGGREGATE_MEASUREMENT,
     marginHours: env.OFFSITE_CONSOLE_EVIDENCE_MARGIN_HOURS,
   },

@@ -14,7 +14,7 @@ const suite = pageSuite(writeEvidenceData);
 interface Summary {
   kind: string;
   rule: string;
-  yAxes: { name: string; type: string; grid: number }[];
+  yAxes: { name: string; type: string; grid: number; categories?: string[] }[];
   series: {
     name: string;
     type: string;
@@ -63,9 +63,46 @@ it('treatment idle: both meters’ power on one kW axis, the window shaded, ener
   for (const x of s.series) expect(x.max ?? 0).toBeLessThan(1000);
   // Running as bands on a category axis: the production meter's one band, the treatment meter's none.
   const running = s.series.find((x) => x.type === 'custom')!;
-  expect(s.yAxes[running.yAxis]).toMatchObject({ type: 'category', name: '运行' });
+  expect(s.yAxes[running.yAxis]).toMatchObject({ type: 'category', name: '运行 / 运行状态' });
   expect(running.count).toBe(1);
   await page.locator('[data-test=chart]').screenshot({ path: join(SHOTS, 'evidence-treatment-idle.png') });
+  await page.close();
+});
+
+it("treatment idle: the facility's reported status (SB1-RS) as bands of one state each, named in words, beside the meters", async () => {
+  const page = await loginPage(suite.chromium.browser, suite.w.base, 'supervisor');
+  const s = await openCase(page, IDLE.id);
+  // The band rows: the two meters, then the facility the treatment meter powers, on the outlet that reports it.
+  const bands = s.yAxes.find((a) => a.type === 'category')!;
+  expect(bands.name).toBe('运行 / 运行状态');
+  expect(bands.categories).toEqual([
+    '生产设施 mtr-0001-p1',
+    '治污设施 mtr-0001-t1',
+    '治污设施 SB1（out-0001-g1）',
+  ]);
+  // One series per reported state, in HJ 212's words: running once, stopped twice (around the fault), fault once.
+  const states = s.series.filter((x) => x.type === 'custom' && x.name.includes('(RS='));
+  expect(states.map((x) => [x.name, x.count])).toEqual([
+    ['停运 (RS=0)', 2],
+    ['运行 (RS=1)', 1],
+    ['故障报警 (RS=4)', 1],
+  ]);
+  // Every state band on the facility's row (row 2), on the same time axis as the power with its shaded window.
+  for (const x of states) expect(x.max).toBe(2);
+  const running = s.series.find((x) => x.type === 'custom' && x.name === '运行')!;
+  expect(running.markAreas).toEqual([[Date.parse(IDLE.windowStart), Date.parse(IDLE.windowEnd), '']]);
+  await page.click('[data-test=lang]');
+  await page.waitForSelector('[data-test=chart][data-summary*="Fault / alarm (RS=4)"]');
+  const en = JSON.parse((await page.getAttribute('[data-test=chart]', 'data-summary'))!) as Summary;
+  expect(en.series.filter((x) => x.name.includes('(RS=')).map((x) => x.name)).toEqual([
+    'Stopped (RS=0)',
+    'Running (RS=1)',
+    'Fault / alarm (RS=4)',
+  ]);
+  expect(en.yAxes.find((a) => a.type === 'category')!.categories![2]).toBe(
+    'Treatment facility SB1 (out-0001-g1)',
+  );
+  await page.click('[data-test=lang]');
   // English one click away: the same chart with English names.
   await page.click('[data-test=lang]');
   await page.waitForSelector('[data-test=chart][data-summary*="Power (kW)"]');

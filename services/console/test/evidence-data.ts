@@ -2,7 +2,9 @@
 // - a treatment-idle case of ent-0001 (dist-landong): the production meter mtr-0001-p1 runs at 150 kW
 //   (37.5 kWh per 15 minutes, rated 180) from 02:00 to 05:00 UTC on 2 March 2026 while the treatment meter
 //   mtr-0001-t1 (rated 95) draws 0.4 kW; both counters are about 250,000 kWh, and the treatment meter's
-//   counter is reset to 0 at 04:20 (a meter swap). Read every minute, in the influx-writer's layout.
+//   counter is reset to 0 at 04:20 (a meter swap). Read every minute, in the influx-writer's layout. The
+//   treatment meter powers facility SB1 of the gas outlet out-0001-g1, whose logger reports it (SB1-RS, every
+//   minute) running until 02:30, stopped until 03:30, in fault until 03:45, stopped again until 05:00.
 // - a zero-while-running case of ent-0001's gas outlet: SO2 real-time values 0 from 02:30 to 04:00 UTC on 2 March
 //   (20 mg/m3 before and after) while the production meter mtr-0001-p1 above runs.
 // - a flatline case of ent-0002's gas outlet: NOx real-time values 41.2 mg/m3 unchanged from 01:00 to
@@ -16,6 +18,13 @@ export const IDLE = {
   windowStart: '2026-03-02T02:30:00.000Z',
   windowEnd: '2026-03-02T04:00:00.000Z',
 };
+/** SB1's reported states: [from minute after 02:00, RS]. */
+export const IDLE_STATES: readonly [number, number][] = [
+  [0, 1],
+  [30, 0],
+  [90, 4],
+  [105, 0],
+];
 export const FLAT = {
   id: 'dev-ent-0002-flatline-1',
   windowStart: '2026-03-03T01:00:00.000Z',
@@ -105,6 +114,9 @@ export async function writeEvidenceData(w: World): Promise<void> {
     },
   });
 
+  await w.pool.query(
+    `insert into meter_facilities (meter_id, outlet_id, code) values ('mtr-0001-t1', 'out-0001-g1', 'SB1')`,
+  );
   const conn = influxConnection();
   const writer = createInfluxWriter(
     { ...conn, logger: silentLogger },
@@ -143,6 +155,21 @@ export async function writeEvidenceData(w: World): Promise<void> {
     const treat = i < 140 ? 248_015 + i * (0.4 / 60) : (i - 140) * (0.4 / 60);
     meter('mtr-0001-t1', t, treat, 0.4, 0);
   }
+  for (let i = 0; i <= 180; i++)
+    lines.push(
+      toLine({
+        measurement: `status_${w.run}`,
+        tags: {
+          enterprise: 'ent-0001',
+          site: 'out-0001-g1',
+          device: 'MN-0001-G1',
+          factor: 'SB1',
+          interval: 'realtime',
+        },
+        fields: { RS: IDLE_STATES.filter(([m]) => m <= i).pop()![1], flag: 'N' },
+        timeSeconds: t0 + i * MIN_S,
+      }),
+    );
   const emission = `emission_${w.run}`;
   /** Three hours of one factor's real-time values, every minute from `from` (s), `value(t)` at each. */
   const realtime = (

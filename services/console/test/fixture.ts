@@ -242,6 +242,7 @@ export async function createWorld(
       bucket: conn.bucket,
       emissionMeasurement: `emission_${run}`,
       energyMeasurement: `energy_${run}`,
+      statusMeasurement: `status_${run}`,
       aggregateMeasurement: `aggregate_${run}`,
       marginHours: 6,
     },

@@ -1,7 +1,8 @@
 // The case page's evidence chart, by rule: what the rule judged, in units, on the Asia/Shanghai clock.
 // - meter rules (treatment idle, late start, early stop, zero while running): production and treatment
 //   power on one kW axis with the deviation window shaded; energy per rule window (kWh) below, never the
-//   counters; running periods as bands.
+//   counters; running periods as bands, and the treatment facilities' reported status (HJ 212 `SBn-RS`) as bands
+//   of one state each, named with the standard's meaning.
 // - exceedance: the converted (折算) hourly (or daily) means against the limit line, invalid hours marked.
 // - flatline: the judged series with the repeated value and its span highlighted.
 // - anything else: the factor's series with the deviation window shaded.
@@ -35,6 +36,15 @@ export const tt = messages({
     lasting: '持续',
     minutes: '分钟',
     time: '时间（北京时间）',
+    facility: '治污设施 {code}（{outlet}）',
+    states: '运行状态',
+    rs0: '停运',
+    rs1: '运行',
+    rs2: '校准',
+    rs3: '维护',
+    rs4: '故障报警',
+    rs5: '反吹',
+    rsOther: '状态 {n}',
   },
   en: {
     window: 'Deviation window',
@@ -55,6 +65,15 @@ export const tt = messages({
     lasting: 'for',
     minutes: 'min',
     time: 'Time (Beijing)',
+    facility: 'Treatment facility {code} ({outlet})',
+    states: 'State',
+    rs0: 'Stopped',
+    rs1: 'Running',
+    rs2: 'Calibrating',
+    rs3: 'Maintenance',
+    rs4: 'Fault / alarm',
+    rs5: 'Back-blowing',
+    rsOther: 'State {n}',
   },
 });
 
@@ -81,6 +100,7 @@ function extent(ev: Evidence): [number, number] {
     ...ev.series.flatMap((s) => s.points.map((p) => p[0])),
     ...ev.aggregates.map((a) => a.start),
     ...ev.meters.flatMap((m) => [...m.powerKw.map((p) => p[0]), ...m.energy.map((e) => e.start)]),
+    ...ev.facilities.flatMap((f) => f.bands.flatMap((b) => [b[0], b[1]])),
     ev.window.start,
     windowEnd(ev),
   ].map(ms);
@@ -105,6 +125,7 @@ interface TooltipParam {
   axisValue?: number;
   marker: string;
   seriesName: string;
+  seriesType?: string;
   value?: unknown[];
 }
 const escapeHtml = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -127,16 +148,53 @@ const base = () => ({
       const list = Array.isArray(ps) ? ps : [ps];
       const first = list[0];
       const head = first ? fmtTime(new Date(first.axisValue ?? Number(first.value?.[0])).toISOString()) : '';
-      const rows = list.flatMap((p) =>
-        typeof p.value?.[1] === 'number'
-          ? [`${p.marker}${escapeHtml(p.seriesName)}: ${round(p.value[1])}`]
-          : [],
-      );
+      const rows = list.flatMap((p) => {
+        const v = p.value ?? [];
+        // A band (running, a facility state): its name and period, not a value.
+        if (p.seriesType === 'custom')
+          return typeof v[1] === 'number' && typeof v[2] === 'number'
+            ? [`${p.marker}${escapeHtml(p.seriesName)}: ${timeLabel(v[1])}–${timeLabel(v[2])}`]
+            : [];
+        return typeof v[1] === 'number' ? [`${p.marker}${escapeHtml(p.seriesName)}: ${round(v[1])}`] : [];
+      });
       return [head, ...rows].join('<br/>');
     },
   },
   legend: { top: 0, type: 'scroll' },
 });
+
+/** A facility status (`SBn-RS`) in words, with its code: 停运 (RS=0). */
+const stateName = (rs: number) =>
+  `${Number.isInteger(rs) && rs >= 0 && rs <= 5 ? tt(`rs${rs}` as 'rs0') : tt('rsOther').replace('{n}', String(rs))} (RS=${rs})`;
+/** The bands' colours: running green, stopped red, fault orange, the rest greys and blues. */
+const STATE_COLOURS: Readonly<Record<number, string>> = {
+  0: '#d9363e',
+  1: '#3ba272',
+  2: '#5470c6',
+  3: '#8a8f98',
+  4: '#e6862e',
+  5: '#73c0de',
+};
+
+/** Bands on the chart's third grid: row index, from, to (ms). */
+function bandSeries(name: string, colour: string, data: number[][]): Series {
+  return {
+    name,
+    type: 'custom',
+    xAxisIndex: 2,
+    yAxisIndex: 2,
+    encode: { x: [1, 2], y: 0 },
+    renderItem: (_params: unknown, api: RenderApi) => {
+      const [x0 = 0, y = 0] = api.coord([api.value(1), api.value(0)]);
+      const [x1 = 0] = api.coord([api.value(2), api.value(0)]);
+      const h = (api.size([0, 1])[1] ?? 0) * 0.6;
+      const rect = { x: x0, y: y - h / 2, width: Math.max(x1 - x0, 1), height: h };
+      return { type: 'rect', shape: rect, style: api.style() };
+    },
+    itemStyle: { color: colour, opacity: 0.8 },
+    data,
+  };
+}
 
 /** Name of a meter on the chart: its role and id. */
 const meterLabel = (m: MeterEvidence) => `${enumName(m.role) || m.role} ${m.meterId}`.trim();
@@ -144,7 +202,11 @@ const meterLabel = (m: MeterEvidence) => `${enumName(m.role) || m.role} ${m.mete
 function metersOption(ev: Evidence): Record<string, unknown> {
   const p = ev.params;
   const windowMinutes = num(p.windowMinutes) ?? 15;
-  const cats = ev.meters.map(meterLabel);
+  const facilities = ev.facilities;
+  const cats = [
+    ...ev.meters.map(meterLabel),
+    ...facilities.map((f) => tt('facility').replace('{code}', f.code).replace('{outlet}', f.outletId)),
+  ];
   const series: Series[] = [];
   ev.meters.forEach((m, i) => {
     series.push({
@@ -201,28 +263,34 @@ function metersOption(ev: Evidence): Record<string, unknown> {
     });
   });
   series.push({
-    name: tt('running'),
-    type: 'custom',
-    xAxisIndex: 2,
-    yAxisIndex: 2,
-    encode: { x: [1, 2], y: 0 },
-    renderItem: (_params: unknown, api: RenderApi) => {
-      const [x0 = 0, y = 0] = api.coord([api.value(1), api.value(0)]);
-      const [x1 = 0] = api.coord([api.value(2), api.value(0)]);
-      const h = (api.size([0, 1])[1] ?? 0) * 0.6;
-      const rect = { x: x0, y: y - h / 2, width: Math.max(x1 - x0, 1), height: h };
-      return { type: 'rect', shape: rect, style: api.style() };
-    },
-    itemStyle: { color: '#3ba272', opacity: 0.8 },
-    data: ev.meters.flatMap((m, i) => m.running.map(([a, b]) => [i, ms(a), ms(b)])),
+    ...bandSeries(
+      tt('running'),
+      '#3ba272',
+      ev.meters.flatMap((m, i) => m.running.map(([a, b]) => [i, ms(a), ms(b)])),
+    ),
+    // The deviation window across the bands too, so the states line up with it.
+    markArea: windowArea(ev, ''),
   });
+  // One series per reported state, so the legend names each state in words.
+  const states = [...new Set(facilities.flatMap((f) => f.bands.map((b) => b[2])))].sort((a, b) => a - b);
+  for (const rs of states)
+    series.push(
+      bandSeries(
+        stateName(rs),
+        STATE_COLOURS[rs] ?? '#b0b4ba',
+        facilities.flatMap((f, i) =>
+          f.bands.filter((b) => b[2] === rs).map(([a, b]) => [ev.meters.length + i, ms(a), ms(b)]),
+        ),
+      ),
+    );
+  const bandRows = Math.max(cats.length, 1);
   return {
     ...base(),
     axisPointer: { link: [{ xAxisIndex: 'all' }] },
     grid: [
-      { left: 140, right: 40, top: 60, height: '34%' },
-      { left: 140, right: 40, top: '56%', height: '20%' },
-      { left: 140, right: 40, top: '82%', height: '9%' },
+      { left: 190, right: 40, top: 60, height: '34%' },
+      { left: 190, right: 40, top: '56%', height: bandRows > 2 ? '15%' : '20%' },
+      { left: 190, right: 40, top: bandRows > 2 ? '76%' : '82%', height: bandRows > 2 ? '15%' : '9%' },
     ],
     xAxis: [timeAxis(ev, 0, false), timeAxis(ev, 1, false), timeAxis(ev, 2, true)],
     yAxis: [
@@ -237,10 +305,10 @@ function metersOption(ev: Evidence): Record<string, unknown> {
         type: 'category',
         gridIndex: 2,
         data: cats,
-        name: tt('running'),
+        name: facilities.length ? `${tt('running')} / ${tt('states')}` : tt('running'),
         nameLocation: 'middle',
         nameRotate: 90,
-        nameGap: 125,
+        nameGap: 175,
         inverse: true,
       },
     ],
@@ -426,7 +494,12 @@ export function chartSummary(opt: unknown) {
       .map((d) => (Array.isArray(d) ? d[s.type === 'custom' ? 0 : 1] : d))
       .filter((v): v is number => typeof v === 'number');
   return {
-    yAxes: arr(get(opt, 'yAxis')).map((a) => ({ name: a.name ?? '', type: a.type, grid: a.gridIndex ?? 0 })),
+    yAxes: arr(get(opt, 'yAxis')).map((a) => ({
+      name: a.name ?? '',
+      type: a.type,
+      grid: a.gridIndex ?? 0,
+      ...(a.type === 'category' ? { categories: arr(a.data).map(String) } : {}),
+    })),
     series: arr(get(opt, 'series')).map((s) => {
       const v = values(s);
       return {
