@@ -68,3 +68,8 @@ export function fieldErrors(req: ReturnType<typeof useRequest>) {
     req.field.value ? { [req.field.value]: req.error.value } : {},
   );
 }
+
+/** An Element form rule: `label` must be given (`企业：必填` / `Enterprise: required`). */
+export function requiredRule(label: string, trigger: 'blur' | 'change' = 'blur') {
+  return { required: true, message: named(label, lang.value === 'zh' ? '必填' : 'required'), trigger };
+}
