@@ -1,4 +1,10 @@
-import { transmissionStatistics, type TransmissionDevice, type TransmissionRecord } from './transmission.js';
+import {
+  transmissionFromCounts,
+  transmissionPlan,
+  transmissionStatistics,
+  type TransmissionDevice,
+  type TransmissionRecord,
+} from './transmission.js';
 
 const HOUR = 3_600_000;
 /** 2026-03-01 00:00 Asia/Shanghai. */
@@ -255,4 +261,46 @@ test('bad input is refused by name', () => {
   expect(() => transmissionStatistics({ ...base, month: '2026-03', devices: [], threshold: 1.5 })).toThrow(
     /threshold/,
   );
+});
+
+test('the plan: expected slots as runs around maintenance and registration; counts from elsewhere are checked', () => {
+  const plan = transmissionPlan({
+    month: '2026-03',
+    until: DAY1_END,
+    devices: [
+      device(),
+      device({ mn: 'MN2', registeredAt: MARCH + 20 * HOUR + 1 }),
+      device({ mn: 'MN3', enabled: false }),
+    ],
+    // 08:30–10:00 +08: the slots starting at 09:00 only (08:00 starts before the window)
+    maintenance: [
+      {
+        enterpriseId: 'ent-a',
+        deviceMn: 'MN1',
+        outletId: null,
+        from: MARCH + 8.5 * HOUR,
+        to: MARCH + 10 * HOUR,
+      },
+    ],
+  });
+  const [one, two, off] = plan.devices;
+  expect(one).toMatchObject({ expected: 23, maintenanceSlots: 1 });
+  expect(one!.ranges).toEqual([
+    { from: MARCH, to: MARCH + 9 * HOUR },
+    { from: MARCH + 10 * HOUR, to: DAY1_END },
+  ]);
+  // registered just after 20:00: the slots from 21:00
+  expect(two!.ranges).toEqual([{ from: MARCH + 21 * HOUR, to: DAY1_END }]);
+  expect(off!.ranges).toEqual([]);
+  const s = transmissionFromCounts(plan, new Map([['MN1', { received: 20, valid: 18 }]]));
+  expect(s.devices.map((d) => [d.status, d.expected, d.received, d.valid])).toEqual([
+    ['assessed', 23, 20, 18],
+    ['assessed', 3, 0, 0],
+    ['disabled', 0, 0, 0],
+  ]);
+  expect(s.total).toMatchObject({ expected: 26, received: 20, valid: 18, devices: 3 });
+  expect(() => transmissionFromCounts(plan, new Map([['MN2', { received: 4, valid: 0 }]]))).toThrow(
+    /MN2: counts out of range/,
+  );
+  expect(() => transmissionFromCounts(plan, new Map([['MN1', { received: 5, valid: 6 }]]))).toThrow(/MN1/);
 });

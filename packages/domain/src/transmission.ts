@@ -148,14 +148,94 @@ function isValidFlag(flag: string | null): boolean {
   return flag === null || flag === '' || flag === 'N';
 }
 
-function deviceStatistics(
+/** [from, to) epoch ms: a run of consecutive expected slots of one device. */
+export interface SlotRange {
+  from: number;
+  to: number;
+}
+
+/** The slots a device is assessed on in the month: how many, which (as runs), and how many maintenance took. */
+export interface DeviceSlotPlan {
+  device: TransmissionDevice;
+  expected: number;
+  maintenanceSlots: number;
+  /** The expected slots as runs of consecutive slots, in time order (empty for a disabled device). */
+  ranges: SlotRange[];
+}
+
+function deviceSlotPlan(
   d: TransmissionDevice,
   from: number,
   until: number,
   windows: readonly TransmissionMaintenance[],
+): DeviceSlotPlan {
+  if (!d.enabled) return { device: d, expected: 0, maintenanceSlots: 0, ranges: [] };
+  const step = d.intervalS * 1000;
+  const start = Math.max(from, d.registeredAt ?? from);
+  const firstSlot = Math.ceil((start - from) / step);
+  const lastSlot = Math.floor((until - from) / step) - 1;
+  const ranges: SlotRange[] = [];
+  let expected = 0;
+  let maintenanceSlots = 0;
+  for (let k = firstSlot; k <= lastSlot; k++) {
+    const t = from + k * step;
+    if (windows.some((w) => w.from <= t && t < w.to)) {
+      maintenanceSlots++;
+      continue;
+    }
+    expected++;
+    const last = ranges.at(-1);
+    if (last && last.to === t) last.to = t + step;
+    else ranges.push({ from: t, to: t + step });
+  }
+  return { device: d, expected, maintenanceSlots, ranges };
+}
+
+/** The received and valid slot counts of one device (each at most its expected, valid at most received). */
+export interface DeviceSlotCounts {
+  received: number;
+  valid: number;
+}
+
+/** Whether `t` falls in one of the (time-ordered) ranges. */
+function inRanges(ranges: readonly SlotRange[], t: number): boolean {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = ranges[mid]!;
+    if (t < r.from) hi = mid - 1;
+    else if (t >= r.to) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}
+
+/** Counts one device's received and valid slots from its records (the arithmetic of the rules above). */
+function countRecords(
+  plan: DeviceSlotPlan,
+  from: number,
   records: readonly TransmissionRecord[],
+): DeviceSlotCounts {
+  const step = plan.device.intervalS * 1000;
+  const slotValid = new Map<number, boolean>();
+  for (const r of records) {
+    if (!inRanges(plan.ranges, r.time)) continue;
+    const k = Math.floor((r.time - from) / step);
+    const ok = r.flags.every(isValidFlag);
+    slotValid.set(k, (slotValid.get(k) ?? true) && ok);
+  }
+  let valid = 0;
+  for (const ok of slotValid.values()) if (ok) valid++;
+  return { received: slotValid.size, valid };
+}
+
+function deviceStatistics(
+  plan: DeviceSlotPlan,
+  counts: DeviceSlotCounts,
   threshold: number,
 ): DeviceTransmission {
+  const d = plan.device;
   const base = {
     mn: d.mn,
     enterpriseId: d.enterpriseId,
@@ -165,32 +245,15 @@ function deviceStatistics(
   };
   if (!d.enabled)
     return { ...base, ...transmissionCounts(0, 0, 0, threshold), status: 'disabled', maintenanceSlots: 0 };
-  const step = d.intervalS * 1000;
-  const start = Math.max(from, d.registeredAt ?? from);
-  const firstSlot = Math.ceil((start - from) / step);
-  const lastSlot = Math.floor((until - from) / step) - 1;
-  const expectedSlots = new Set<number>();
-  let maintenanceSlots = 0;
-  for (let k = firstSlot; k <= lastSlot; k++) {
-    const t = from + k * step;
-    if (windows.some((w) => w.from <= t && t < w.to)) maintenanceSlots++;
-    else expectedSlots.add(k);
-  }
-  const slotValid = new Map<number, boolean>();
-  for (const r of records) {
-    const k = Math.floor((r.time - from) / step);
-    if (!expectedSlots.has(k)) continue;
-    const ok = r.flags.every(isValidFlag);
-    slotValid.set(k, (slotValid.get(k) ?? true) && ok);
-  }
-  let valid = 0;
-  for (const ok of slotValid.values()) if (ok) valid++;
-  const counts = transmissionCounts(expectedSlots.size, slotValid.size, valid, threshold);
+  if (!(counts.valid >= 0 && counts.valid <= counts.received && counts.received <= plan.expected))
+    throw new RangeError(
+      `device ${d.mn}: counts out of range (expected ${plan.expected}, received ${counts.received}, valid ${counts.valid})`,
+    );
   return {
     ...base,
-    ...counts,
-    status: expectedSlots.size > 0 ? 'assessed' : 'not-expected',
-    maintenanceSlots,
+    ...transmissionCounts(plan.expected, counts.received, counts.valid, threshold),
+    status: plan.expected > 0 ? 'assessed' : 'not-expected',
+    maintenanceSlots: plan.maintenanceSlots,
   };
 }
 
@@ -217,8 +280,20 @@ function group(
     }));
 }
 
-/** The month's statistics of every given device, with enterprise, district and overall sums. */
-export function transmissionStatistics(input: TransmissionInput): TransmissionStatistics {
+/** What the month's statistics need besides the records. */
+export type TransmissionPlanInput = Omit<TransmissionInput, 'records'>;
+
+/** The month's bounds and each device's expected slots: what a count of records must cover. */
+export interface TransmissionPlan {
+  month: string;
+  from: number;
+  to: number;
+  until: number;
+  threshold: number;
+  devices: DeviceSlotPlan[];
+}
+
+export function transmissionPlan(input: TransmissionPlanInput): TransmissionPlan {
   const threshold = input.threshold ?? DEFAULT_TRANSMISSION_THRESHOLD;
   if (!(threshold >= 0 && threshold <= 1))
     throw new RangeError(`threshold must be within 0..1: ${threshold}`);
@@ -226,29 +301,53 @@ export function transmissionStatistics(input: TransmissionInput): TransmissionSt
   const from = range.from.getTime();
   const to = range.to.getTime();
   const until = Math.max(from, Math.min(to, input.until));
-  const byDevice = new Map<string, TransmissionRecord[]>();
-  for (const r of input.records) {
-    if (r.time < from || r.time >= until) continue;
-    const list = byDevice.get(r.deviceMn);
-    if (list) list.push(r);
-    else byDevice.set(r.deviceMn, [r]);
-  }
   const devices = input.devices.map((d) => {
     if (!(Number.isInteger(d.intervalS) && d.intervalS > 0))
       throw new RangeError(`device ${d.mn}: intervalS must be a positive integer: ${d.intervalS}`);
     const windows = input.maintenance.filter((w) => appliesTo(w, d));
-    return deviceStatistics(d, from, until, windows, byDevice.get(d.mn) ?? [], threshold);
+    return deviceSlotPlan(d, from, until, windows);
   });
+  return { month: range.month, from, to, until, threshold, devices };
+}
+
+/**
+ * The statistics from each device's received and valid slot counts, counted elsewhere (in InfluxDB) over
+ * exactly the plan's ranges; a device without counts received nothing.
+ */
+export function transmissionFromCounts(
+  plan: TransmissionPlan,
+  counts: ReadonlyMap<string, DeviceSlotCounts>,
+): TransmissionStatistics {
+  const { threshold } = plan;
+  const devices = plan.devices.map((p) =>
+    deviceStatistics(p, counts.get(p.device.mn) ?? { received: 0, valid: 0 }, threshold),
+  );
   const all = group(devices, () => '', threshold)[0];
   return {
-    month: range.month,
-    from,
-    to,
-    until,
+    month: plan.month,
+    from: plan.from,
+    to: plan.to,
+    until: plan.until,
     threshold,
     devices,
     enterprises: group(devices, (d) => d.enterpriseId, threshold),
     districts: group(devices, (d) => d.districtId, threshold),
     total: all ?? { ...transmissionCounts(0, 0, 0, threshold), devices: 0 },
   };
+}
+
+/** The month's statistics of every given device from its records, with enterprise, district and overall sums. */
+export function transmissionStatistics(input: TransmissionInput): TransmissionStatistics {
+  const plan = transmissionPlan(input);
+  const byDevice = new Map<string, TransmissionRecord[]>();
+  for (const r of input.records) {
+    if (r.time < plan.from || r.time >= plan.until) continue;
+    const list = byDevice.get(r.deviceMn);
+    if (list) list.push(r);
+    else byDevice.set(r.deviceMn, [r]);
+  }
+  const counts = new Map(
+    plan.devices.map((p) => [p.device.mn, countRecords(p, plan.from, byDevice.get(p.device.mn) ?? [])]),
+  );
+  return transmissionFromCounts(plan, counts);
 }

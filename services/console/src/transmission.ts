@@ -2,9 +2,12 @@
  * 传输有效率: the monthly transmission statistics per device, enterprise and district (domain-rules §6a),
  * computed on read by the console — the one owner of the figure — from the registry in Postgres (devices'
  * minute cadence, registration time and enabled flag; declared maintenance windows) and the minute data the
- * influx-writer stored in InfluxDB (which minutes hold data, which values carry a flag other than `N`).
- * The arithmetic is @offsite/domain's `transmissionStatistics`. Scope as everywhere else: an officer sees
- * their district, an enterprise user only their own enterprise.
+ * influx-writer stored in InfluxDB. @offsite/domain's `transmissionPlan` says which slots of each device are
+ * expected (as runs of consecutive slots); InfluxDB counts, per device, the slots of those runs holding data and
+ * those holding a value flagged other than `N` (`transmissionSlotCountQueries`: one pair of queries per slot
+ * length and run, for every device sharing them — the whole scope at once in the usual month), and
+ * `transmissionFromCounts` does the rest. Scope as everywhere else: an officer sees their district, an
+ * enterprise user only their own enterprise.
  */
 import type { InfluxDB } from '@influxdata/influxdb-client';
 import { Type } from '@sinclair/typebox';
@@ -12,14 +15,17 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ReportTransmission } from '@offsite/regulation';
 import {
   transmissionCounts,
-  transmissionStatistics,
+  transmissionFromCounts,
+  transmissionPlan,
+  type DeviceSlotCounts,
+  type DeviceSlotPlan,
   type DeviceTransmission,
   type GroupTransmission,
   type TransmissionCounts,
-  type TransmissionRecord,
+  type TransmissionPlanInput,
 } from '@offsite/domain';
 import { monthRange } from '@offsite/domain/calendar';
-import { minuteDataPresenceQueries, queryInfluxQL } from '@offsite/influx';
+import { queryInfluxQL, transmissionSlotCountQueries, type InfluxQLQuery } from '@offsite/influx';
 import type { Queryable } from '@offsite/store';
 import { ConsoleError } from './errors.js';
 import { scopeSql, type Principal } from './principal.js';
@@ -34,8 +40,10 @@ export interface TransmissionSource {
 }
 
 const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
-/** Enterprises whose InfluxDB queries run at once. */
+/** InfluxDB queries that run at once. */
 const INFLUX_CONCURRENCY = 4;
+/** Devices named in one query (each a bound parameter). */
+const DEVICES_PER_QUERY = 500;
 
 export interface TransmissionDeviceRow extends TransmissionCounts {
   mn: string;
@@ -70,7 +78,7 @@ const invalidMonth = (zh: string, en: string) =>
     details: { in: 'querystring', field: 'month' },
   });
 
-interface DeviceRow {
+export interface TransmissionRegistryDevice {
   mn: string;
   outlet_id: string;
   outlet_name: string;
@@ -97,47 +105,77 @@ async function mapLimited<T, R>(items: readonly T[], n: number, fn: (t: T) => Pr
   return out;
 }
 
-/** The minute-data records of one enterprise in [from, to): one per device and minute holding data. */
-async function loadRecords(
+/**
+ * The received and valid slots of every planned device, counted in InfluxDB: devices sharing a slot length and
+ * their runs of expected slots are asked together, one pair of queries per run.
+ */
+async function countSlots(
   src: TransmissionSource,
-  enterpriseId: string,
-  from: Date,
-  to: Date,
-): Promise<TransmissionRecord[]> {
-  const q = minuteDataPresenceQueries(src.emissionMeasurement, enterpriseId, from, to);
-  let present, flagged;
+  plans: readonly DeviceSlotPlan[],
+  monthFrom: number,
+): Promise<Map<string, DeviceSlotCounts>> {
+  const groups = new Map<string, { intervalS: number; ranges: DeviceSlotPlan['ranges']; mns: string[] }>();
+  for (const p of plans) {
+    if (p.ranges.length === 0) continue;
+    const key = `${p.device.intervalS}|${p.ranges.map((r) => `${r.from}-${r.to}`).join(',')}`;
+    const g = groups.get(key) ?? { intervalS: p.device.intervalS, ranges: p.ranges, mns: [] };
+    g.mns.push(p.device.mn);
+    groups.set(key, g);
+  }
+  const queries: InfluxQLQuery[] = [];
+  for (const g of groups.values()) {
+    const offsetSeconds = (((monthFrom / 1000) % g.intervalS) + g.intervalS) % g.intervalS;
+    for (let i = 0; i < g.mns.length; i += DEVICES_PER_QUERY)
+      for (const r of g.ranges) {
+        const q = transmissionSlotCountQueries(
+          src.emissionMeasurement,
+          g.mns.slice(i, i + DEVICES_PER_QUERY),
+          new Date(r.from),
+          new Date(r.to),
+          { seconds: g.intervalS, offsetSeconds },
+        );
+        queries.push(q.received, q.invalid);
+      }
+  }
+  let answers;
   try {
-    [present, flagged] = await Promise.all([
-      queryInfluxQL(src.client, src.bucket, q.present),
-      queryInfluxQL(src.client, src.bucket, q.flagged),
-    ]);
+    answers = await mapLimited(queries, INFLUX_CONCURRENCY, (q) => queryInfluxQL(src.client, src.bucket, q));
   } catch (err) {
     throw new ConsoleError('EVIDENCE_UNAVAILABLE', 'cannot read telemetry from InfluxDB', {
       retryable: true,
       cause: err,
     });
   }
-  const out: TransmissionRecord[] = [];
-  for (const s of present)
-    for (const r of s.rows) out.push({ deviceMn: s.tags.device ?? '', time: Number(r.time), flags: ['N'] });
-  for (const s of flagged)
-    for (const r of s.rows)
-      out.push({
-        deviceMn: s.tags.device ?? '',
-        time: Number(r.time),
-        flags: [typeof r.flag === 'string' ? r.flag : null],
-      });
-  return out;
+  const counts = new Map<string, DeviceSlotCounts>();
+  answers.forEach((series, i) => {
+    const invalid = i % 2 === 1;
+    for (const s of series) {
+      const mn = s.tags.device ?? '';
+      const n = Number(s.rows[0]?.slots ?? 0);
+      const c = counts.get(mn) ?? { received: 0, valid: 0 };
+      // Every slot holding an invalid value holds data: valid = received − invalid.
+      if (invalid) c.valid -= n;
+      else {
+        c.received += n;
+        c.valid += n;
+      }
+      counts.set(mn, c);
+    }
+  });
+  return counts;
 }
 
-/** The month's statistics of the enterprises the principal may see (optionally one district). */
-export async function transmissionReport(
+/**
+ * What the month's statistics read from the registry: the devices the principal may see (optionally of one
+ * district), with their names, and the plan's input (their cadence, registration and the declared windows).
+ */
+export async function transmissionInput(
   db: Queryable,
-  src: TransmissionSource,
   p: Principal,
   q: { month: string; district?: string },
   now: number,
-): Promise<TransmissionReport> {
+  threshold: number,
+): Promise<{ devices: TransmissionRegistryDevice[]; input: TransmissionPlanInput }> {
   const m = MONTH.exec(q.month);
   if (!m) throw invalidMonth('应为 YYYY-MM 格式的月份', 'expected a YYYY-MM month');
   const params: unknown[] = [];
@@ -147,7 +185,7 @@ export async function transmissionReport(
     params.push(q.district);
     district = ` and e.district_id = $${params.length}`;
   }
-  const devices = await db.query<DeviceRow>(
+  const devices = await db.query<TransmissionRegistryDevice>(
     `select d.mn, d.outlet_id, o.name_zh as outlet_name, o.enterprise_id, e.name_zh as enterprise_name,
             e.district_id, di.name_zh as district_name, d.minute_interval_s, d.enabled, d.created_at
        from devices d join outlets o on o.id = d.outlet_id join enterprises e on e.id = o.enterprise_id
@@ -174,35 +212,44 @@ export async function transmissionReport(
         [enterpriseIds, new Date(bounds.from), new Date(bounds.to)],
       )
     : { rows: [] };
-  const until = new Date(Math.min(bounds.to, now));
-  const records = (
-    await mapLimited(enterpriseIds, INFLUX_CONCURRENCY, (id) =>
-      loadRecords(src, id, new Date(bounds.from), until),
-    )
-  ).flat();
-  const stats = transmissionStatistics({
-    month,
-    until: now,
-    threshold: src.threshold,
-    devices: devices.rows.map((d) => ({
-      mn: d.mn,
-      enterpriseId: d.enterprise_id,
-      districtId: d.district_id,
-      outletId: d.outlet_id,
-      intervalS: d.minute_interval_s,
-      registeredAt: d.created_at.getTime(),
-      enabled: d.enabled,
-    })),
-    maintenance: windows.rows.map((w) => ({
-      enterpriseId: w.enterprise_id,
-      deviceMn: w.device_mn,
-      outletId: w.outlet_id,
-      from: w.starts_at.getTime(),
-      to: w.ends_at.getTime(),
-    })),
-    records,
-  });
-  const meta = new Map(devices.rows.map((d) => [d.mn, d]));
+  return {
+    devices: devices.rows,
+    input: {
+      month,
+      until: now,
+      threshold,
+      devices: devices.rows.map((d) => ({
+        mn: d.mn,
+        enterpriseId: d.enterprise_id,
+        districtId: d.district_id,
+        outletId: d.outlet_id,
+        intervalS: d.minute_interval_s,
+        registeredAt: d.created_at.getTime(),
+        enabled: d.enabled,
+      })),
+      maintenance: windows.rows.map((w) => ({
+        enterpriseId: w.enterprise_id,
+        deviceMn: w.device_mn,
+        outletId: w.outlet_id,
+        from: w.starts_at.getTime(),
+        to: w.ends_at.getTime(),
+      })),
+    },
+  };
+}
+
+/** The month's statistics of the enterprises the principal may see (optionally one district). */
+export async function transmissionReport(
+  db: Queryable,
+  src: TransmissionSource,
+  p: Principal,
+  q: { month: string; district?: string },
+  now: number,
+): Promise<TransmissionReport> {
+  const { devices, input } = await transmissionInput(db, p, q, now, src.threshold);
+  const plan = transmissionPlan(input);
+  const stats = transmissionFromCounts(plan, await countSlots(src, plan.devices, plan.from));
+  const meta = new Map(devices.map((d) => [d.mn, d]));
   const byEnterprise = new Map<string, TransmissionDeviceRow[]>();
   for (const d of stats.devices) {
     const { enterpriseId, districtId: _d, outletId, ...rest } = d;
@@ -210,9 +257,9 @@ export async function transmissionReport(
     list.push({ ...rest, outletId, outletName: meta.get(d.mn)?.outlet_name ?? outletId });
     byEnterprise.set(enterpriseId, list);
   }
-  const first = new Map<string, DeviceRow>();
-  for (const d of devices.rows) if (!first.has(d.enterprise_id)) first.set(d.enterprise_id, d);
-  const districtNames = new Map(devices.rows.map((d) => [d.district_id, d.district_name]));
+  const first = new Map<string, TransmissionRegistryDevice>();
+  for (const d of devices) if (!first.has(d.enterprise_id)) first.set(d.enterprise_id, d);
+  const districtNames = new Map(devices.map((d) => [d.district_id, d.district_name]));
   const iso = (t: number) => new Date(t).toISOString();
   return {
     month: stats.month,

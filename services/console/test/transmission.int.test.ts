@@ -1,10 +1,22 @@
 // 传输有效率 over the real Postgres and InfluxDB: minute data written in the influx-writer's layout for March
 // 2026 (Asia/Shanghai), a declared maintenance window, flagged values and a device without data; the figures
 // are hand-computed. Scope: an officer sees their district, an enterprise user only their own enterprise.
+import { transmissionStatistics, type TransmissionRecord } from '@offsite/domain';
+import { createInfluxClient, influxql, queryInfluxQL } from '@offsite/influx';
 import type { ReportTransmission } from '@offsite/regulation';
-import type { TransmissionReport } from '../src/transmission.js';
-import { createWorld, http, loginAs, type Session, type World } from './fixture.js';
-import { GAS, WATER, WATER2, writeMarch } from './transmission-data.js';
+import { silentLogger } from '@offsite/testing';
+import { transmissionInput, type TransmissionReport } from '../src/transmission.js';
+import { createWorld, http, influxConnection, loginAs, type Session, type World } from './fixture.js';
+import {
+  APRIL,
+  GAS,
+  GAS2,
+  GAS5,
+  WATER,
+  WATER2,
+  writeAprilEdgeCases,
+  writeMarch,
+} from './transmission-data.js';
 
 let w: World;
 
@@ -137,4 +149,75 @@ test('the district monthly report carries the district’s 传输有效率 and i
     headers: { cookie: officer.cookie },
   });
   expect(other.statusCode).toBe(404);
+});
+
+test('InfluxDB’s slot counts give the figures of the records themselves: gaps, flags, windows, month edges', async () => {
+  await writeAprilEdgeCases(w);
+  const admin = await loginAs(w.base, 'admin');
+  const r = await get('/api/transmission?month=2026-04', admin);
+  expect(r.status).toBe(200);
+  // The reference: every raw minute row of April as a record (a value with an Avg is data; a flag other than N
+  // is kept as it is), counted by @offsite/domain's arithmetic over the same registry input.
+  const conn = influxConnection();
+  const client = createInfluxClient(conn, silentLogger);
+  const raw = await queryInfluxQL(
+    client,
+    conn.bucket,
+    influxql(
+      `SELECT "Avg", "flag" FROM "emission_${w.run}" WHERE "interval" =~ /^minute/ AND time >= $from AND time < $to GROUP BY "device"`,
+      { from: new Date(r.body.from), to: new Date(r.body.to) },
+    ),
+  );
+  const records: TransmissionRecord[] = raw.flatMap((s) =>
+    s.rows.flatMap((row) => [
+      ...(row.Avg == null ? [] : [{ deviceMn: s.tags.device!, time: Number(row.time), flags: ['N'] }]),
+      ...(typeof row.flag === 'string' && row.flag !== 'N'
+        ? [{ deviceMn: s.tags.device!, time: Number(row.time), flags: [row.flag] }]
+        : []),
+    ]),
+  );
+  const { input } = await transmissionInput(
+    w.pool,
+    { userId: '0', username: 'ref', displayName: 'ref', role: 'admin', districtId: null, enterpriseId: null },
+    { month: '2026-04' },
+    Date.now(),
+    0.9,
+  );
+  const reference = transmissionStatistics({
+    ...input,
+    records,
+  });
+  const pick = ({
+    mn,
+    expected,
+    received,
+    valid,
+    maintenanceSlots,
+    status,
+    effectiveRate,
+  }: {
+    mn: string;
+    expected: number;
+    received: number;
+    valid: number;
+    maintenanceSlots: number;
+    status: string;
+    effectiveRate: number | null;
+  }) => ({ mn, expected, received, valid, maintenanceSlots, status, effectiveRate });
+  const answered = r.body.enterprises
+    .flatMap((e) => e.devices.map(pick))
+    .sort((a, b) => a.mn.localeCompare(b.mn));
+  expect(answered).toEqual(reference.devices.map(pick).sort((a, b) => a.mn.localeCompare(b.mn)));
+  expect(r.body.total).toEqual(reference.total);
+  expect(r.body.districts.map(({ name: _n, ...g }) => g)).toEqual(reference.districts);
+  // The case is not trivial: each edge left its mark on the counts.
+  const dev = (mn: string) => answered.find((d) => d.mn === mn)!;
+  expect(dev(GAS).maintenanceSlots).toBeGreaterThan(0);
+  expect(dev(GAS).received).toBeLessThan(dev(GAS).expected);
+  expect(dev(GAS).valid).toBeLessThan(dev(GAS).received);
+  expect(dev(GAS2).expected).toBeLessThan(4320 - 10 * 144);
+  expect(dev(GAS5)).toMatchObject({ expected: expect.any(Number), status: 'assessed' });
+  expect(dev(GAS5).maintenanceSlots).toBeGreaterThan(0);
+  expect(dev(WATER).maintenanceSlots).toBe(4); // slots of 49:00–52:00; 48:00 starts before the window
+  expect(APRIL).toBe(Date.parse(r.body.from));
 });
