@@ -4,7 +4,15 @@
 //   validity, the flow factor's hourly mean flow rate;
 // - the loggers' hourly data (`emission`, interval `hour`, CN 2061): the flow's `Cou` (m³, the hour's volume,
 //   preferred to the mean rate) and each pollutant's `Cou` (kg), valid when flagged `N`; the flow rate's `unit`.
-import { hourFlowVolume, hourLoad, type HourLoad, type HourValue } from './loads.js';
+import {
+  addHourLoads,
+  hourFlowVolume,
+  hourLoad,
+  NO_LOAD_SUMS,
+  type HourLoad,
+  type HourValue,
+  type LoadSums,
+} from './loads.js';
 
 /** One series of an InfluxQL answer: its tags (`factor` used here) and its rows (`time` in epoch ms). */
 export interface LoadSeries {
@@ -61,18 +69,26 @@ export interface FactorHours {
   seen: boolean;
 }
 
+/** The unit a factor's hourly series give first (the flow rate's, for a volume from its mean); null when none. */
+export function hourlyUnit(hourly: readonly LoadSeries[], factor: string): string | null {
+  return hourlyCou(hourly).units.get(factor) ?? null;
+}
+
 /**
  * The hourly loads of each factor (`concentrationUnit` a mass unit: `hasLoadUnit`) of one outlet, from its hourly
- * aggregate series and its loggers' hourly series over the same range.
+ * aggregate series and its loggers' hourly series over the same range. `flowUnit`, when given, is the flow rate's
+ * unit (read from earlier hours of the year: `hourlyUnit`); otherwise the range's own.
  */
 export function outletHourLoads(
   aggregates: readonly LoadSeries[],
   hourly: readonly LoadSeries[],
   flowFactor: string,
   factors: readonly { factor: string; concentrationUnit: string }[],
+  flowUnit?: string | null,
 ): FactorHours[] {
   const means = hourlyMeans(aggregates);
   const { cou, units } = hourlyCou(hourly);
+  if (flowUnit) units.set(flowFactor, flowUnit);
   const flowMean = means.get(flowFactor);
   const flowCou = cou.get(flowFactor);
   const flowAt = (h: number) => {
@@ -110,4 +126,39 @@ export function outletHourLoads(
       });
     return { factor, concentrationUnit, hours, seen: conc.size > 0 || rep.size > 0 };
   });
+}
+
+/** An outlet's running sums per factor since `start` (the year's), and the flow rate's unit they used. */
+export interface CarriedLoads {
+  flowUnit: string | null;
+  /** In the order of the factors. */
+  sums: LoadSums[];
+}
+
+/** Nothing counted yet. */
+export const NO_CARRIED_LOADS = (factors: number): CarriedLoads => ({
+  flowUnit: null,
+  sums: Array.from({ length: factors }, () => NO_LOAD_SUMS),
+});
+
+/**
+ * `prev` (the sums of [start, from)) plus the hours of [from, to) read from the series of that range alone; equal,
+ * to the last bit, to the sums of [start, to) read at once. null when they are not: the flow rate's unit shows up
+ * for the first time after `start` (the hours before it would have used it), so [start, to) must be read again.
+ */
+export function carryOutletLoads(
+  prev: CarriedLoads,
+  aggregates: readonly LoadSeries[],
+  hourly: readonly LoadSeries[],
+  flowFactor: string,
+  factors: readonly { factor: string; concentrationUnit: string }[],
+  range: { start: number; from: number; to: number },
+): CarriedLoads | null {
+  const unit = prev.flowUnit ?? hourlyUnit(hourly, flowFactor);
+  if (prev.flowUnit === null && unit !== null && range.from > range.start) return null;
+  const hours = outletHourLoads(aggregates, hourly, flowFactor, factors, unit);
+  return {
+    flowUnit: unit,
+    sums: hours.map((f, i) => addHourLoads(prev.sums[i] ?? NO_LOAD_SUMS, f.hours, range.from, range.to)),
+  };
 }

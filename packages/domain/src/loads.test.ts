@@ -1,10 +1,14 @@
+import fc from 'fast-check';
 import { atShanghaiTime } from './calendar.js';
+import { carryOutletLoads, NO_CARRIED_LOADS, outletHourLoads, type CarriedLoads } from './load-series.js';
 import {
   hourFlowVolume,
   hourLoad,
   hourlyVolumeM3,
   loadKg,
+  loadTotalOf,
   loadTotals,
+  NO_LOAD_SUMS,
   permitProgress,
   sumLoads,
   type HourLoad,
@@ -156,5 +160,109 @@ describe('permit progress', () => {
     expect(permitProgress(100.5, 100, asOf).state).toBe('exceeded');
     // 23:00 on 31 December: 8759 of 8760 hours elapsed, pro rata 99.99 kg
     expect(permitProgress(99.9, 100, at('2026-12-31', 23)).state).toBe('ok');
+  });
+});
+
+describe('running sums carried from run to run (the annual-load round)', () => {
+  const Y = at('2026-01-01', 0);
+  const N = 48;
+  const flowFactor = 'w00000';
+  const factors = [
+    { factor: 'w01018', concentrationUnit: 'mg/L' },
+    { factor: 'w21003', concentrationUnit: 'mg/L' },
+  ];
+  // Per hour: each factor's aggregate (value and validity) or none, the flow's mean and/or Cou, reported Cou.
+  const maybe = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
+  const value = fc.double({ min: 0, max: 500, noNaN: true });
+  const hourArb = fc.record({
+    conc: fc.array(maybe(fc.record({ value, valid: fc.boolean() })), { minLength: 2, maxLength: 2 }),
+    rep: fc.array(maybe(fc.record({ Cou: value, flag: fc.constantFrom('N', 'D') })), {
+      minLength: 2,
+      maxLength: 2,
+    }),
+    flowMean: maybe(fc.record({ value, valid: fc.boolean() })),
+    flowCou: maybe(value),
+    unit: fc.boolean(),
+  });
+  const seriesOf = (hs: { conc: any[]; rep: any[]; flowMean: any; flowCou: any; unit: boolean }[]) => {
+    const agg = (factor: string, pick: (h: (typeof hs)[number]) => any) => ({
+      tags: { factor },
+      rows: hs.flatMap((h, i) => {
+        const v = pick(h);
+        return v === undefined ? [] : [{ time: Y + i * H, value: v.value, valid: v.valid }];
+      }),
+    });
+    const cou = (factor: string, pick: (h: (typeof hs)[number]) => any) => ({
+      tags: { factor },
+      rows: hs.flatMap((h, i) => {
+        const v = pick(h);
+        return v === undefined ? [] : [{ time: Y + i * H, ...v }];
+      }),
+    });
+    return {
+      aggregates: [
+        ...factors.map((f, k) => agg(f.factor, (h) => h.conc[k])),
+        agg(flowFactor, (h) => h.flowMean),
+      ],
+      hourly: [
+        ...factors.map((f, k) => cou(f.factor, (h) => h.rep[k])),
+        cou(flowFactor, (h) =>
+          h.flowCou === undefined && !h.unit
+            ? undefined
+            : { ...(h.flowCou === undefined ? {} : { Cou: h.flowCou }), ...(h.unit ? { unit: 'm3/h' } : {}) },
+        ),
+      ],
+    };
+  };
+  const within = <S extends { rows: readonly { time: number }[] }>(ss: S[], from: number, to: number) =>
+    ss.map((s) => ({ ...s, rows: s.rows.filter((r) => r.time >= from && r.time < to) }));
+
+  it('equal a full recompute to the last bit, however the hours are split into rounds', () => {
+    fc.assert(
+      fc.property(
+        fc.array(hourArb, { minLength: N, maxLength: N }),
+        fc.uniqueArray(fc.integer({ min: 1, max: N - 1 }), { maxLength: 6 }),
+        (hs, cuts) => {
+          const { aggregates, hourly } = seriesOf(hs);
+          const end = Y + N * H;
+          const full = outletHourLoads(aggregates, hourly, flowFactor, factors).map((f) =>
+            sumLoads(f.hours, Y, end),
+          );
+          const bounds = [Y, ...[...cuts].sort((a, b) => a - b).map((c) => Y + c * H), end];
+          // As the round does: carry the sums from run to run, reading [Y, to) again when told to.
+          let carried = NO_CARRIED_LOADS(factors.length);
+          for (let i = 0; i + 1 < bounds.length; i++) {
+            const [from, to] = [bounds[i]!, bounds[i + 1]!];
+            const carry = (prev: CarriedLoads, start: number) =>
+              carryOutletLoads(
+                prev,
+                within(aggregates, start, to),
+                within(hourly, start, to),
+                flowFactor,
+                factors,
+                { start: Y, from: start, to },
+              );
+            carried = carry(carried, from) ?? carry(NO_CARRIED_LOADS(factors.length), Y)!;
+          }
+          const sums = carried.sums;
+          expect(sums.map((s) => loadTotalOf(s, Y, end))).toEqual(full);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('start from nothing: no hours give zero kg, no reported load and every hour missing', () => {
+    expect(loadTotalOf(NO_LOAD_SUMS, 0, 3 * H)).toEqual({
+      start: 0,
+      end: 3 * H,
+      computedKg: 0,
+      reportedKg: null,
+      hours: 3,
+      validHours: 0,
+      invalidHours: 0,
+      missingHours: 3,
+      check: null,
+    });
   });
 });

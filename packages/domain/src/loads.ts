@@ -147,6 +147,90 @@ export interface LoadTotal {
 
 export const DEFAULT_LOAD_TOLERANCE = 0.1;
 
+/**
+ * The running sums of a period's hours, hour by hour: what `sumLoads` adds up, kept so that a total can be carried
+ * forward (the annual-load round adds only the hours since its last round to the year's sums). Adding the same
+ * hours in the same order gives the same sums, to the last bit, however the hours are split into runs.
+ */
+export interface LoadSums {
+  computedKg: number;
+  /** null until an hour has a valid reported `Cou`. */
+  reportedKg: number | null;
+  validHours: number;
+  invalidHours: number;
+  /** The recalculation check's hours and sums (hours with both figures). */
+  checkHours: number;
+  checkComputedKg: number;
+  checkReportedKg: number;
+}
+
+export const NO_LOAD_SUMS: Readonly<LoadSums> = Object.freeze({
+  computedKg: 0,
+  reportedKg: null,
+  validHours: 0,
+  invalidHours: 0,
+  checkHours: 0,
+  checkComputedKg: 0,
+  checkReportedKg: 0,
+});
+
+/**
+ * `sums` plus the hours starting in [start, end), in the order given (hours outside are ignored; of an hour given
+ * twice the later replaces the earlier, in the earlier's place).
+ */
+export function addHourLoads(
+  sums: Readonly<LoadSums>,
+  hours: readonly HourLoad[],
+  start: number,
+  end: number,
+): LoadSums {
+  const byHour = new Map<number, HourLoad>();
+  for (const h of hours) if (h.start >= start && h.start < end) byHour.set(h.start, h);
+  const s: LoadSums = { ...sums };
+  for (const h of byHour.values()) {
+    if (h.status === 'valid') s.validHours += 1;
+    else if (h.status === 'invalid') s.invalidHours += 1;
+    if (h.computedKg !== null) s.computedKg += h.computedKg;
+    if (h.reportedKg !== null) s.reportedKg = (s.reportedKg ?? 0) + h.reportedKg;
+    if (h.computedKg !== null && h.reportedKg !== null) {
+      s.checkHours += 1;
+      s.checkComputedKg += h.computedKg;
+      s.checkReportedKg += h.reportedKg;
+    }
+  }
+  return s;
+}
+
+/** The total of [start, end) whose hours add up to `sums` (the hours without a valid or invalid status are missing). */
+export function loadTotalOf(
+  sums: Readonly<LoadSums>,
+  start: number,
+  end: number,
+  tolerance = DEFAULT_LOAD_TOLERANCE,
+): LoadTotal {
+  const span = Math.max(0, Math.floor((end - start) / HOUR_MS));
+  return {
+    start,
+    end,
+    computedKg: sums.computedKg,
+    reportedKg: sums.reportedKg,
+    hours: span,
+    validHours: sums.validHours,
+    invalidHours: sums.invalidHours,
+    missingHours: Math.max(0, span - sums.validHours - sums.invalidHours),
+    check:
+      sums.checkHours === 0
+        ? null
+        : {
+            hours: sums.checkHours,
+            computedKg: sums.checkComputedKg,
+            reportedKg: sums.checkReportedKg,
+            relativeDifference: relativeDifference(sums.checkReportedKg, sums.checkComputedKg),
+            flagged: failsRecalculation(sums.checkReportedKg, sums.checkComputedKg, tolerance),
+          },
+  };
+}
+
 /** The total of the hours starting in [start, end) (hours outside are ignored; later duplicates replace). */
 export function sumLoads(
   hours: readonly HourLoad[],
@@ -154,47 +238,7 @@ export function sumLoads(
   end: number,
   tolerance = DEFAULT_LOAD_TOLERANCE,
 ): LoadTotal {
-  const byHour = new Map<number, HourLoad>();
-  for (const h of hours) if (h.start >= start && h.start < end) byHour.set(h.start, h);
-  const span = Math.max(0, Math.floor((end - start) / HOUR_MS));
-  let computedKg = 0;
-  let reported: number | null = null;
-  let valid = 0;
-  let invalid = 0;
-  let checkHours = 0;
-  let checkComputed = 0;
-  let checkReported = 0;
-  for (const h of byHour.values()) {
-    if (h.status === 'valid') valid += 1;
-    else if (h.status === 'invalid') invalid += 1;
-    if (h.computedKg !== null) computedKg += h.computedKg;
-    if (h.reportedKg !== null) reported = (reported ?? 0) + h.reportedKg;
-    if (h.computedKg !== null && h.reportedKg !== null) {
-      checkHours += 1;
-      checkComputed += h.computedKg;
-      checkReported += h.reportedKg;
-    }
-  }
-  return {
-    start,
-    end,
-    computedKg,
-    reportedKg: reported,
-    hours: span,
-    validHours: valid,
-    invalidHours: invalid,
-    missingHours: Math.max(0, span - valid - invalid),
-    check:
-      checkHours === 0
-        ? null
-        : {
-            hours: checkHours,
-            computedKg: checkComputed,
-            reportedKg: checkReported,
-            relativeDifference: relativeDifference(checkReported, checkComputed),
-            flagged: failsRecalculation(checkReported, checkComputed, tolerance),
-          },
-  };
+  return loadTotalOf(addHourLoads(NO_LOAD_SUMS, hours, start, end), start, end, tolerance);
 }
 
 export type LoadGranularity = 'hour' | 'day' | 'month';

@@ -23,6 +23,7 @@ function ownerOf(version: number): Owner {
   if (version === 101) return 'analyzer';
   if (version >= 105 && version <= 115) return 'console';
   if (version === 116) return 'alerter';
+  if (version === 125) return 'analyzer';
   throw new Error(`migration ${version} has no owner: extend ownerOf and docs/architecture.md`);
 }
 

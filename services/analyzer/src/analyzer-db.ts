@@ -7,7 +7,8 @@ import type pg from 'pg';
 
 export type Db = Pick<pg.Pool, 'query'>;
 
-async function q<R extends pg.QueryResultRow>(
+/** A query of the analyzer's tables; a failure is `ANALYZER_DB_FAILED` naming `op`, retryable. */
+export async function q<R extends pg.QueryResultRow>(
   db: Db,
   op: string,
   sql: string,

@@ -30,7 +30,8 @@ import { registryViewFromSnapshot } from './registry-view.js';
 import { createReviewDecisionIntake } from './review-decisions.js';
 import { createScheduledJob, listenJobDone } from './schedule.js';
 import { runSilentDevicesJob } from './silent-devices.js';
-import { runAnnualLoadJob } from './annual-load-job.js';
+import { REREAD_MS, runAnnualLoadJob } from './annual-load-job.js';
+import { markLateLoadHours } from './annual-load-state.js';
 import { runStabilityJob } from './stability-job.js';
 
 export interface AnalyzerOptions {
@@ -174,6 +175,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
         await recordLastSeen(opts.pool, byEnterprise);
         await recordDeviceReports(opts.pool, devices);
       },
+      loadHours: (bySite) => markLateLoadHours(opts.pool, bySite, REREAD_MS),
       dlq: sendDlq,
     },
   });

@@ -24,6 +24,16 @@ export interface BatchResult {
   interrupted: boolean;
 }
 
+/** Keeps the outlet's earliest hour of hourly data (the emission loads' inputs) until the next checkpoint. */
+function noteLoadHour(st: PartitionState, siteId: string, start: number): void {
+  if (start < (st.loadHours.get(siteId) ?? Infinity)) st.loadHours.set(siteId, start);
+}
+
+function noteLoadHours(st: PartitionState, outputs: readonly Output[]): void {
+  for (const o of outputs)
+    if (o.type === 'aggregate' && o.interval === 'hour') noteLoadHour(st, o.siteId, o.start);
+}
+
 export async function runBatch(
   deps: BatchLoopDeps,
   st: PartitionState,
@@ -85,7 +95,11 @@ export async function runBatch(
       c.dlq?.(d.code);
     } else {
       taken++;
-      outputs.push(...st.engine.ingest(d.reading));
+      const ingested = st.engine.ingest(d.reading);
+      noteLoadHours(st, ingested);
+      outputs.push(...ingested);
+      if (d.reading.kind === 'emission' && d.reading.interval === 'hour')
+        noteLoadHour(st, d.reading.siteId, d.reading.dataTime);
       const received = Date.parse(d.telemetry.receivedAt);
       const ent = d.reading.enterpriseId;
       if (Number.isFinite(received) && received > (st.lastSeen.get(ent) ?? -Infinity))
@@ -97,7 +111,9 @@ export async function runBatch(
       if (st.maxEventTime === null || end > st.maxEventTime) st.maxEventTime = end;
       // Advancing after every record makes the outputs a function of the record sequence alone,
       // independent of how the records were batched (a replay after a crash yields the same events).
-      outputs.push(...st.engine.advance(st.maxEventTime - deps.allowedLatenessMs));
+      const advanced = st.engine.advance(st.maxEventTime - deps.allowedLatenessMs);
+      noteLoadHours(st, advanced);
+      outputs.push(...advanced);
       engineMs += performance.now() - d1;
     }
     st.nextOffset = (BigInt(r.offset) + 1n).toString();

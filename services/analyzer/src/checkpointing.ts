@@ -6,7 +6,7 @@ import type { OutputSinks, PartitionState, ProcessorCounters } from './partition
 
 export interface CheckpointDeps {
   checkpoints: Pick<CheckpointStore, 'save'>;
-  sinks: Pick<OutputSinks, 'lastSeen'>;
+  sinks: Pick<OutputSinks, 'lastSeen' | 'loadHours'>;
   counters: ProcessorCounters;
   clock: () => number;
 }
@@ -29,6 +29,10 @@ export async function writeCheckpoint(
     await deps.sinks.lastSeen(st.lastSeen, st.reported);
     st.lastSeen = new Map();
     st.reported = new Map();
+  }
+  if (st.loadHours.size > 0 && deps.sinks.loadHours) {
+    await deps.sinks.loadHours(st.loadHours);
+    st.loadHours = new Map();
   }
   const cp0 = performance.now();
   // Incremental: the state without readings plus the readings since the last checkpoint (the store serialises

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { createInfluxClient, createInfluxWriter, queryInfluxQL } from '@offsite/influx';
 import { ConfigError, createLogger, loadConfig, readCaFile } from '@offsite/runtime';
 import { createPgPool, loadRegistrySnapshot } from '@offsite/store';
+import { markLateLoadHours } from './annual-load-state.js';
 import { AnalyzerEnv } from './config.js';
 import { writeHistory, type HistoryProfile } from './history.js';
 import { runStabilityJob } from './stability-job.js';
@@ -83,14 +84,21 @@ try {
     for (const [id, t] of silent) profiles.set(id, { ...profiles.get(id), silentFrom: t });
     const client = createInfluxClient(influx, logger);
     const writer = createInfluxWriter({ ...influx, logger });
+    const from = to - days * 86_400_000;
     const points = await writeHistory(
       { query: (bucket, q) => queryInfluxQL(client, bucket, q), bucket: env.OFFSITE_INFLUX_BUCKET, writer },
       snapshot.enterprises,
-      to - days * 86_400_000,
+      from,
       to,
       profiles,
     );
     writer.close();
+    // Hours the annual-load round may already have carried in its sums: their outlets' years are read again.
+    await markLateLoadHours(
+      pool,
+      new Map(snapshot.enterprises.flatMap((e) => e.outlets.map((o) => [o.id, from] as const))),
+      0,
+    );
     process.stdout.write(`${JSON.stringify({ enterprises: snapshot.enterprises.length, points })}\n`);
   } else if (positionals[0] === 'stability') {
     const asOf = time('as-of', values['as-of']);

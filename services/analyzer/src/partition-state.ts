@@ -17,6 +17,11 @@ export interface OutputSinks {
     byEnterprise: ReadonlyMap<string, number>,
     devices: ReadonlyMap<string, DeviceReport>,
   ): Promise<void>;
+  /**
+   * Per outlet, the earliest hour of the hourly data seen since the last checkpoint (the loggers' hourly readings
+   * and the analyzer's hourly aggregates: the emission loads' inputs), after their hand-off; written just before it.
+   */
+  loadHours?(bySite: ReadonlyMap<string, number>): Promise<void>;
 }
 
 export interface DeviceReport {
@@ -59,4 +64,6 @@ export interface PartitionState {
   lastSeen: Map<string, number>;
   /** Device id → its earliest report since the last checkpoint. */
   reported: Map<string, DeviceReport>;
+  /** Outlet → the earliest hour of its hourly data since the last checkpoint (`OutputSinks.loadHours`). */
+  loadHours: Map<string, number>;
 }

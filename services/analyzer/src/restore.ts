@@ -28,6 +28,7 @@ export async function restorePartition(
     unsaved: false,
     lastSeen: new Map<string, number>(),
     reported: new Map<string, DeviceReport>(),
+    loadHours: new Map<string, number>(),
   };
   if (!cp) {
     deps.logger.info({ topic, partition }, 'no checkpoint: starting an empty engine');

@@ -2,8 +2,10 @@
 // annual COD load (许可排放量) of ent-0003's water outlet from hourly data seeded in InfluxDB (the analyzer's hourly
 // aggregates and the logger's 2061 data, as the console's loads page reads them). Running ahead of the permit pro
 // rata opens one warning deviation (deviation.v1 and the deviation log) however many rounds either instance runs;
-// more data past the permit make the same deviation's revision 2, an exceedance.
-import type { DeviationV1 } from '@offsite/contracts';
+// more data past the permit make the same deviation's revision 2, an exceedance. A round reads only the hours since
+// the last one: data for an earlier hour count once the analyzer sees them arrive (the logger's 2061 data on its
+// topic), as with a logger re-sending stored hours, and then the outlet's year is read again.
+import { telemetryEventId, type DeviationV1, type TelemetryV1 } from '@offsite/contracts';
 import { annualLoadDeviationId } from '@offsite/domain';
 import { toLine } from '@offsite/influx';
 import { createMemoryLogger, type MemoryLogger } from '@offsite/runtime';
@@ -15,6 +17,7 @@ import {
   closeTestServers,
   jobTestAnalyzerOptions,
   openTestServers,
+  produceTo,
   testResources,
   type TestServers,
 } from './resources.js';
@@ -25,6 +28,7 @@ const YEAR = Date.parse('2026-01-01T00:00:00+08:00');
 const AS_OF = Date.parse('2026-02-01T00:00:00+08:00');
 const NOW = AS_OF + 10 * 60_000 + 30_000; // past the allowed lateness (10 min)
 const OUTLET = { ent: 'ent-0003', site: 'out-0003-w1', mn: '99010301WW00030000000001' };
+const LATE = { ent: 'ent-0004', site: 'out-0004-w1', mn: '99010302WW00040000000001' };
 const res = testResources('annual');
 const { suffix, deviationTopic } = res;
 
@@ -36,24 +40,57 @@ const analyzers: Analyzer[] = [];
 const logs: MemoryLogger[] = [];
 const events: DeviationV1[] = [];
 
-/** Hours of COD `mgL` mg/L at 100 m³ (flow `Cou`) from hour `from` of the year: mgL × 0.1 kg each. */
-async function seedHours(from: number, count: number, mgL: number): Promise<void> {
+/**
+ * The logger's hourly (2061) data of hour `h` of the year, as it reaches the analyzer's topic (influx-writer
+ * writes the same reading to InfluxDB; the test writes those points itself).
+ */
+function hourlyReading(o: typeof OUTLET, h: number): TelemetryV1 {
+  const base = {
+    enterpriseId: o.ent,
+    deviceId: o.mn,
+    kind: 'emission' as const,
+    interval: 'hour' as const,
+    dataTime: new Date(YEAR + h * HOUR).toISOString(),
+  };
+  return {
+    schema: 'telemetry.v1',
+    eventId: telemetryEventId(base),
+    ...base,
+    siteId: o.site,
+    source: 'kafka',
+    receivedAt: new Date(NOW).toISOString(),
+    irregularities: [],
+    measurements: [{ factor: 'w00000', stat: 'Cou', value: 100, unit: 'm3', flag: 'N' }],
+  };
+}
+
+/**
+ * Hours of COD `mgL` mg/L at 100 m³ (flow `Cou`) from hour `from` of the year: mgL × 0.1 kg each, written to
+ * InfluxDB, and the first hour's 2061 reading produced to the analyzer's topic (`announce`).
+ */
+async function seedHours(
+  from: number,
+  count: number,
+  mgL: number,
+  o = OUTLET,
+  announce = true,
+): Promise<void> {
   const lines: string[] = [];
   for (let h = from; h < from + count; h++) {
     const timeSeconds = (YEAR + h * HOUR) / 1000;
     lines.push(
       toLine({
         measurement: 'aggregate',
-        tags: { enterprise: OUTLET.ent, site: OUTLET.site, factor: 'w01018', interval: 'hour' },
+        tags: { enterprise: o.ent, site: o.site, factor: 'w01018', interval: 'hour' },
         fields: { value: mgL, valid: true, flag: 'N', coverage: 1 },
         timeSeconds,
       }),
       toLine({
         measurement: 'emission',
         tags: {
-          enterprise: OUTLET.ent,
-          site: OUTLET.site,
-          device: OUTLET.mn,
+          enterprise: o.ent,
+          site: o.site,
+          device: o.mn,
           factor: 'w00000',
           interval: 'hour',
         },
@@ -63,6 +100,10 @@ async function seedHours(from: number, count: number, mgL: number): Promise<void
     );
   }
   await servers.writer.write(lines);
+  if (announce)
+    await produceTo(kafka, res.telemetryTopic, [
+      { key: o.ent, value: JSON.stringify(hourlyReading(o, from)) },
+    ]);
 }
 
 /** The rounds of the annual-load job each instance finished, as `owner@period`. */
@@ -73,19 +114,25 @@ const rounds = () =>
       .map((e) => String(e.fields.period)),
   );
 
+const permit = (site: string) =>
+  pool.query(
+    `update permit_limits set annual_load_kg = 876 where outlet_id = $1 and factor_code = 'w01018'`,
+    [site],
+  );
+
 beforeAll(async () => {
   servers = await openTestServers(res, 'analyzer-annual-int');
   ({ kafka, pool } = servers);
-  await pool.query(
-    `update permit_limits set annual_load_kg = 876 where outlet_id = $1 and factor_code = 'w01018'`,
-    [OUTLET.site],
-  );
+  await permit(OUTLET.site);
   collector = kafka.consumer({ groupId: `test-collector-${suffix}` });
   await collector.connect();
   await collector.subscribe({ topics: [deviationTopic], fromBeginning: true });
   await collector.run({
-    eachMessage: async ({ message }) =>
-      void events.push(JSON.parse(message.value!.toString()) as DeviationV1),
+    // The annual-load rule's (the readings the test produces make the engine judge the devices too).
+    eachMessage: async ({ message }) => {
+      const e = JSON.parse(message.value!.toString()) as DeviationV1;
+      if (e.rule === 'annual-load') events.push(e);
+    },
   });
   for (let i = 0; i < 2; i++) {
     const logger = createMemoryLogger();
@@ -160,4 +207,49 @@ test('ahead of the permit pro rata → one warning across two instances; past th
     id,
   ]);
   expect(log.rows).toEqual([{ revision: 2, state: 'updated', severity: 'high' }]);
+});
+
+test('late data for an earlier hour: not read again until the analyzer sees it arrive, then the year is', async () => {
+  const id = annualLoadDeviationId(LATE.ent, LATE.site, 'w01018', AS_OF);
+  const sums = async () =>
+    (
+      await pool.query(
+        `select up_to, computed_kg, valid_hours, changed_from from analyzer_annual_loads
+          where site_id = $1 and factor = 'w01018'`,
+        [LATE.site],
+      )
+    ).rows[0];
+  // 700 hours at 0.1 mg/L: 7 kg, within the 74.4 kg share; once permitted, its first round reads the year and
+  // carries the sums up to 3 hours before the judged end.
+  await seedHours(0, 700, 0.1, LATE, false);
+  await permit(LATE.site);
+  await until(async () => (await sums())?.valid_hours === 700, 30_000, 'the sums of 700 hours');
+  expect(await sums()).toEqual({
+    up_to: new Date(AS_OF - 3 * HOUR),
+    computed_kg: expect.closeTo(7, 9),
+    valid_hours: 700,
+    changed_from: null,
+  });
+
+  // Hour 10 rewritten in InfluxDB at 5,000 mg/L (500 kg) without the analyzer seeing it: carried hours are not read.
+  await seedHours(10, 1, 5000, LATE, false);
+  const seen = rounds().length;
+  await until(() => rounds().length >= seen + 3, 60_000, 'three more rounds');
+  expect(events.filter((e) => e.id === id)).toEqual([]);
+  expect((await sums()).computed_kg).toBeCloseTo(7, 9);
+
+  // Its 2061 data reach the analyzer (a logger re-sending the hour): the outlet is marked and its year read again.
+  await produceTo(kafka, res.telemetryTopic, [
+    { key: LATE.ent, value: JSON.stringify(hourlyReading(LATE, 10)) },
+  ]);
+  await until(() => events.some((e) => e.id === id), 30_000, 'the warning');
+  expect(events.filter((e) => e.id === id)).toHaveLength(1);
+  expect(events.find((e) => e.id === id)!.evidence.params).toMatchObject({
+    state: 'ahead',
+    ytdKg: 506.99,
+    validHours: 700,
+  });
+  // Stored at the end of the round that read it.
+  await until(async () => (await sums()).computed_kg > 500, 30_000, 'the sums with hour 10 again');
+  expect((await sums()).computed_kg).toBeCloseTo(506.99, 9);
 });
