@@ -184,15 +184,18 @@ describe('running sums carried from run to run (the annual-load round)', () => {
     flowCou: maybe(value),
     unit: fc.boolean(),
   });
-  const seriesOf = (hs: { conc: any[]; rep: any[]; flowMean: any; flowCou: any; unit: boolean }[]) => {
-    const agg = (factor: string, pick: (h: (typeof hs)[number]) => any) => ({
+  type Hour = ReturnType<(typeof hourArb)['generate']>['value'];
+  type Mean = { value: number; valid: boolean } | undefined;
+  type Row = Record<string, unknown> | undefined;
+  const seriesOf = (hs: Hour[]) => {
+    const agg = (factor: string, pick: (h: Hour) => Mean) => ({
       tags: { factor },
       rows: hs.flatMap((h, i) => {
         const v = pick(h);
         return v === undefined ? [] : [{ time: Y + i * H, value: v.value, valid: v.valid }];
       }),
     });
-    const cou = (factor: string, pick: (h: (typeof hs)[number]) => any) => ({
+    const cou = (factor: string, pick: (h: Hour) => Row) => ({
       tags: { factor },
       rows: hs.flatMap((h, i) => {
         const v = pick(h);
