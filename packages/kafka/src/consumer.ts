@@ -62,6 +62,34 @@ function headersOf(m: KafkaMessage): Record<string, string> {
   return out ?? NO_HEADERS;
 }
 
+/** Errors by which the coordinator says this member must join the group again. */
+const REJOIN = new Set([
+  'UNKNOWN_MEMBER_ID',
+  'ILLEGAL_GENERATION',
+  'REBALANCE_IN_PROGRESS',
+  'NOT_COORDINATOR_FOR_GROUP',
+]);
+
+/**
+ * Commits, or, when the membership lapsed (a handler outlasted the session, a rebalance), throws the
+ * broker's own error. KafkaJS's commit wraps it in a non-retriable error, which would crash the consumer
+ * for good; unwrapped, KafkaJS's runner re-joins the group, and the uncommitted batch is delivered again
+ * (to this member or the partition's new owner).
+ */
+async function commitOrRejoin(
+  consumer: Consumer,
+  offsets: { topic: string; partition: number; offset: string }[],
+) {
+  try {
+    await consumer.commitOffsets(offsets);
+  } catch (e) {
+    let cause: unknown = e;
+    while (cause instanceof Error && cause.cause !== undefined) cause = cause.cause;
+    if (REJOIN.has((cause as { type?: string }).type ?? '')) throw cause;
+    throw e;
+  }
+}
+
 /** A consumer-group member that commits a partition's offsets only after its handler succeeded. */
 export function createBatchConsumer(opts: BatchConsumerOptions): BatchConsumer {
   const log = opts.logger.child({ component: 'consumer', groupId: opts.groupId });
@@ -115,7 +143,7 @@ export function createBatchConsumer(opts: BatchConsumerOptions): BatchConsumer {
           await opts.handle({ topic: batch.topic, partition: batch.partition, messages, heartbeat, isStale });
           const last = batch.messages[batch.messages.length - 1]!;
           const next = (BigInt(last.offset) + 1n).toString();
-          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+          await commitOrRejoin(consumer, [{ topic: batch.topic, partition: batch.partition, offset: next }]);
           // Advances the fetch position; without it the next fetch would return this batch again.
           resolveOffset(last.offset);
         },

@@ -113,4 +113,38 @@ describe('kafka adapter against the real broker', () => {
     await consumer.stop();
     expect(attempts).toBe(2);
   });
+
+  it('stays in the group when its membership lapsed during a handler: the commit fails, the batch comes again', async () => {
+    const producer = createDurableProducer(kafka, { logger: silentLogger });
+    await producer.connect();
+    await producer.send(topic, [{ key: 'ent-slow', value: 'x' }]);
+    await producer.disconnect();
+    const offsets: string[] = [];
+    const crashes: { restart: boolean; cause: string }[] = [];
+    const consumer = createBatchConsumer({
+      kafka,
+      groupId: `g-${randomUUID()}`,
+      topics: [topic],
+      logger: silentLogger,
+      // The broker's least session timeout: the member is expelled while its first batch runs.
+      sessionTimeoutMs: 6_000,
+      handle: async (batch) => {
+        const mine = batch.messages.find((m) => m.key?.toString() === 'ent-slow');
+        if (!mine) return;
+        offsets.push(mine.offset);
+        if (offsets.length === 1) await new Promise((r) => setTimeout(r, 9_000));
+      },
+    });
+    consumer.consumer.on(consumer.consumer.events.CRASH, (e) => {
+      const err = e.payload.error as Error & { cause?: { type?: string } };
+      crashes.push({ restart: e.payload.restart, cause: err.cause?.type ?? err.name });
+    });
+    await consumer.start();
+    await until(() => offsets.length >= 2, 40_000, 'the batch again, after the lapsed membership');
+    await until(() => consumer.isRunning(), 20_000, 'a member again');
+    await consumer.stop();
+    // The same record, handled twice (at least once); never a crash that KafkaJS would not restart.
+    expect(new Set(offsets).size).toBe(1);
+    expect(crashes.filter((c) => !c.restart)).toEqual([]);
+  }, 70_000);
 });
