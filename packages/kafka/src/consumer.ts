@@ -1,3 +1,4 @@
+import type { Component } from '@offsite/runtime';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from './logger.js';
 
@@ -45,6 +46,44 @@ export interface BatchConsumer {
   /** True while the consumer is a healthy group member. */
   isRunning(): boolean;
   readonly consumer: Consumer;
+}
+
+const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
+
+/**
+ * How long a member may take to join its group. A member started right after its predecessor was killed
+ * waits, at worst, for the coordinator to expel the dead one (a session timeout) and for the rebalance
+ * that follows (another), plus the coordinator's own start after a broker restart.
+ */
+export function groupJoinDeadlineMs(sessionTimeoutMs: number = DEFAULT_SESSION_TIMEOUT_MS): number {
+  return 2 * sessionTimeoutMs + 30_000;
+}
+
+/**
+ * A batch consumer as a lifecycle step: built when the step starts, started within the join deadline,
+ * ready while it is a group member. A crash KafkaJS will not restart calls `onFatal` (the service shuts
+ * down and its supervisor starts it again).
+ */
+export function consumerComponent(o: {
+  name: string;
+  sessionTimeoutMs?: number | undefined;
+  build: () => BatchConsumer;
+  onFatal: (reason: string, error: unknown) => void;
+}): Component {
+  let consumer: BatchConsumer | undefined;
+  return {
+    name: o.name,
+    startTimeoutMs: groupJoinDeadlineMs(o.sessionTimeoutMs),
+    async start() {
+      consumer = o.build();
+      consumer.consumer.on(consumer.consumer.events.CRASH, (e) => {
+        if (!e.payload.restart) o.onFatal(`${o.name} crashed`, e.payload.error);
+      });
+      await consumer.start();
+    },
+    stop: () => consumer?.stop(),
+    check: () => consumer?.isRunning() ?? false,
+  };
 }
 
 const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
@@ -95,7 +134,7 @@ export function createBatchConsumer(opts: BatchConsumerOptions): BatchConsumer {
   const log = opts.logger.child({ component: 'consumer', groupId: opts.groupId });
   const consumer = opts.kafka.consumer({
     groupId: opts.groupId,
-    sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
+    sessionTimeout: opts.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
     maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024,
     allowAutoTopicCreation: false,
   });

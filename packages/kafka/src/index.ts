@@ -10,7 +10,9 @@ export {
   type ProducerOptions,
 } from './producer.js';
 export {
+  consumerComponent,
   createBatchConsumer,
+  groupJoinDeadlineMs,
   type BatchConsumer,
   type BatchConsumerOptions,
   type ConsumedBatch,

@@ -3,10 +3,10 @@ import path from 'node:path';
 import { kafkaMessage, kafkaTopics, type TelemetryDlqV1 } from '@offsite/contracts';
 import {
   installKafkajsFastPaths,
+  consumerComponent,
   createBatchConsumer,
   createDurableProducer,
   createKafkaClient,
-  type BatchConsumer,
 } from '@offsite/kafka';
 import {
   bootService,
@@ -15,7 +15,6 @@ import {
   redisConnectionOptions,
   redisTls,
   withTimeout,
-  type Component,
 } from '@offsite/runtime';
 import { createPgPool, runMigrations } from '@offsite/store';
 import type { FastifyInstance } from 'fastify';
@@ -104,24 +103,6 @@ const alerterOptions: AlerterOptions = {
 let alerter: Alerter | undefined;
 let ackServer: FastifyInstance | undefined;
 
-/** A Kafka batch consumer as a lifecycle step; its crash without a restart shuts the service down. */
-function consumerStep(name: string, what: string, build: () => BatchConsumer): Component {
-  let consumer: BatchConsumer | undefined;
-  return {
-    name,
-    start: async () => {
-      consumer = build();
-      consumer.consumer.on(consumer.consumer.events.CRASH, (e) => {
-        if (!e.payload.restart)
-          void lifecycle.shutdown(`${what} consumer crashed`, { error: e.payload.error });
-      });
-      await consumer.start();
-    },
-    stop: () => consumer?.stop(),
-    check: () => consumer?.isRunning() ?? false,
-  };
-}
-
 lifecycle.register({
   name: 'postgres',
   start: async () => {
@@ -179,37 +160,46 @@ lifecycle.register({
   },
   stop: () => ackServer?.close(),
 });
+const onFatal = (reason: string, error: unknown) => void lifecycle.shutdown(reason, { error });
 lifecycle.register(
-  consumerStep('deviation-consumer', 'deviation', () =>
-    createBatchConsumer({
-      kafka,
-      groupId: env.OFFSITE_ALERTER_GROUP_ID,
-      sessionTimeoutMs: env.OFFSITE_ALERTER_KAFKA_SESSION_TIMEOUT_MS,
-      // Partitions are keyed by enterprise: handling them side by side keeps each one's order.
-      partitionsConsumedConcurrently: env.OFFSITE_ALERTER_KAFKA_PARTITIONS_CONCURRENTLY,
-      topics: [topic(env.OFFSITE_ALERTER_DEVIATION_TOPIC)],
-      logger,
-      handle: createIntake({
-        alerter: alerter!,
+  consumerComponent({
+    name: 'deviation-consumer',
+    sessionTimeoutMs: env.OFFSITE_ALERTER_KAFKA_SESSION_TIMEOUT_MS,
+    onFatal,
+    build: () =>
+      createBatchConsumer({
+        kafka,
+        groupId: env.OFFSITE_ALERTER_GROUP_ID,
+        sessionTimeoutMs: env.OFFSITE_ALERTER_KAFKA_SESSION_TIMEOUT_MS,
+        // Partitions are keyed by enterprise: handling them side by side keeps each one's order.
+        partitionsConsumedConcurrently: env.OFFSITE_ALERTER_KAFKA_PARTITIONS_CONCURRENTLY,
+        topics: [topic(env.OFFSITE_ALERTER_DEVIATION_TOPIC)],
         logger,
-        dlq: sendDlq,
-        counters: dlqCounters,
-        concurrency: env.OFFSITE_ALERTER_INTAKE_CONCURRENCY,
+        handle: createIntake({
+          alerter: alerter!,
+          logger,
+          dlq: sendDlq,
+          counters: dlqCounters,
+          concurrency: env.OFFSITE_ALERTER_INTAKE_CONCURRENCY,
+        }),
       }),
-    }),
-  ),
+  }),
 );
 lifecycle.register(
-  consumerStep('message-request-consumer', 'message-request', () =>
-    createBatchConsumer({
-      kafka,
-      groupId: `${env.OFFSITE_ALERTER_GROUP_ID}.message-requests`,
-      sessionTimeoutMs: env.OFFSITE_ALERTER_KAFKA_SESSION_TIMEOUT_MS,
-      topics: [topic(env.OFFSITE_ALERTER_MESSAGE_REQUEST_TOPIC)],
-      logger,
-      handle: createMessageIntake({ alerter: alerter!, logger, dlq: sendDlq, counters: dlqCounters }),
-    }),
-  ),
+  consumerComponent({
+    name: 'message-request-consumer',
+    sessionTimeoutMs: env.OFFSITE_ALERTER_KAFKA_SESSION_TIMEOUT_MS,
+    onFatal,
+    build: () =>
+      createBatchConsumer({
+        kafka,
+        groupId: `${env.OFFSITE_ALERTER_GROUP_ID}.message-requests`,
+        sessionTimeoutMs: env.OFFSITE_ALERTER_KAFKA_SESSION_TIMEOUT_MS,
+        topics: [topic(env.OFFSITE_ALERTER_MESSAGE_REQUEST_TOPIC)],
+        logger,
+        handle: createMessageIntake({ alerter: alerter!, logger, dlq: sendDlq, counters: dlqCounters }),
+      }),
+  }),
 );
 
 await run();

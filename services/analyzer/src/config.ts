@@ -1,6 +1,7 @@
 // The analyzer's environment, validated once at the edge (names as in .offsite/env for the servers).
 import { Type } from '@sinclair/typebox';
 import { InfluxTlsEnv, KafkaSecurityEnv, PgSchema, PgUrl, type ServiceConfig } from '@offsite/runtime';
+import { groupJoinDeadlineMs } from '@offsite/kafka';
 
 export const AnalyzerEnv = Type.Object({
   OFFSITE_LOG_LEVEL: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn')], {
@@ -79,12 +80,14 @@ export const AnalyzerEnv = Type.Object({
   OFFSITE_SHUTDOWN_DEADLINE_MS: Type.Integer({ minimum: 100, default: 25_000 }),
 });
 
-/** The analyzer component's start deadline: the configured one, else 2 × session timeout + 30 s. */
+/** The analyzer component's start deadline: the configured one, else the group's join deadline (2 × session timeout + 30 s). */
 export function analyzerStartDeadlineMs(env: {
   OFFSITE_ANALYZER_SESSION_TIMEOUT_MS: number;
   OFFSITE_ANALYZER_START_DEADLINE_MS?: number | undefined;
 }): number {
-  return env.OFFSITE_ANALYZER_START_DEADLINE_MS ?? 2 * env.OFFSITE_ANALYZER_SESSION_TIMEOUT_MS + 30_000;
+  return (
+    env.OFFSITE_ANALYZER_START_DEADLINE_MS ?? groupJoinDeadlineMs(env.OFFSITE_ANALYZER_SESSION_TIMEOUT_MS)
+  );
 }
 
 /** The service's configuration: bootService loads it at start, `offsite config check analyzer` without starting. */

@@ -5,11 +5,13 @@
 import { kafkaTopics, type TelemetryDlqV1 } from '@offsite/contracts';
 import {
   installKafkajsFastPaths,
+  consumerComponent,
   createBatchConsumer,
   createDurableProducer,
   createKafkaClient,
-  type BatchConsumer,
+  createPublisher,
   type DurableProducer,
+  type Publisher,
 } from '@offsite/kafka';
 import { bootService, kafkaSecurity, withTimeout } from '@offsite/runtime';
 import { createPgPool, findDeviceByMn, type Listener } from '@offsite/store';
@@ -21,7 +23,6 @@ import { createGateway, type Gateway } from './gateway.js';
 import { createGatewayMetrics } from './metrics.js';
 import { followRegistry } from './registry-follow.js';
 import { topicsWithPrefix } from './packet-handler.js';
-import { createPublisher, type Publisher } from '@offsite/kafka';
 
 const { env, logger, registry, lifecycle, run } = bootService({
   ...serviceConfig,
@@ -164,35 +165,30 @@ lifecycle.register({
   },
   check: () => producerConnected && publisher.healthy,
 });
-let intake: BatchConsumer | undefined;
-lifecycle.register({
-  name: 'command-intake',
-  start: async () => {
-    intake = createBatchConsumer({
-      kafka,
-      groupId: env.OFFSITE_HJ212_COMMANDS_GROUP_ID,
-      topics: [commandTopics.deviation, commandTopics.command],
-      logger,
-      handle: createCommandIntake({
-        store: commandStore,
-        topics: commandTopics,
-        isLogger: async (mn) => (await directory.lookup(mn)) !== null,
-        backfillExpiryMs: env.OFFSITE_HJ212_BACKFILL_EXPIRY_MS,
-        supervisorExpiryMs: env.OFFSITE_HJ212_SUPERVISOR_COMMAND_EXPIRY_MS,
-        maxAttempts: env.OFFSITE_HJ212_COMMAND_MAX_ATTEMPTS,
-        dlq: sendDlq,
-        metrics,
+lifecycle.register(
+  consumerComponent({
+    name: 'command-intake',
+    onFatal: (reason, error) => void lifecycle.shutdown(reason, { error }),
+    build: () =>
+      createBatchConsumer({
+        kafka,
+        groupId: env.OFFSITE_HJ212_COMMANDS_GROUP_ID,
+        topics: [commandTopics.deviation, commandTopics.command],
         logger,
+        handle: createCommandIntake({
+          store: commandStore,
+          topics: commandTopics,
+          isLogger: async (mn) => (await directory.lookup(mn)) !== null,
+          backfillExpiryMs: env.OFFSITE_HJ212_BACKFILL_EXPIRY_MS,
+          supervisorExpiryMs: env.OFFSITE_HJ212_SUPERVISOR_COMMAND_EXPIRY_MS,
+          maxAttempts: env.OFFSITE_HJ212_COMMAND_MAX_ATTEMPTS,
+          dlq: sendDlq,
+          metrics,
+          logger,
+        }),
       }),
-    });
-    intake.consumer.on(intake.consumer.events.CRASH, (e) => {
-      if (!e.payload.restart) void lifecycle.shutdown('command intake crashed', { error: e.payload.error });
-    });
-    await intake.start();
-  },
-  stop: () => intake?.stop(),
-  check: () => intake?.isRunning() ?? false,
-});
+  }),
+);
 lifecycle.register({
   name: 'hj212-server',
   start: async () => {

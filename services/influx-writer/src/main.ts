@@ -1,6 +1,6 @@
 // Composition root of the influx-writer: config → logger → adapters → app → lifecycle → ops → signals.
 import { createInfluxWriter } from '@offsite/influx';
-import { installKafkajsFastPaths, createKafkaClient } from '@offsite/kafka';
+import { installKafkajsFastPaths, createKafkaClient, groupJoinDeadlineMs } from '@offsite/kafka';
 import { bootService, kafkaSecurity, readCaFile } from '@offsite/runtime';
 import { createWriterApp } from './app.js';
 import { serviceConfig } from './config.js';
@@ -51,6 +51,7 @@ lifecycle.register({
 });
 lifecycle.register({
   name: 'consumer',
+  startTimeoutMs: groupJoinDeadlineMs(env.OFFSITE_KAFKA_SESSION_TIMEOUT_MS),
   start: () => app.startConsumer(),
   stop: () => app.stopConsumer(),
   check: () => app.ready(),

@@ -1,6 +1,7 @@
 // Composition root of the kafka-ingestor: config → logger → adapters → app → lifecycle → ops → signals.
 import {
   installKafkajsFastPaths,
+  consumerComponent,
   createDurableProducer,
   createKafkaClient,
   resolveCompression,
@@ -32,17 +33,18 @@ const registrySource = createRegistryCache({
   schema: env.OFFSITE_PG_SCHEMA,
   logger,
 });
-const consumer = createKafkaIngestor({
-  kafka,
-  producer,
-  upstreamTopics: [...env.OFFSITE_UPSTREAM_TOPICS],
-  groupId: env.OFFSITE_KAFKA_INGESTOR_GROUP,
-  telemetryTopic: env.OFFSITE_TELEMETRY_TOPIC,
-  dlqTopic: env.OFFSITE_DLQ_TOPIC,
-  registry: () => registrySource.current(),
-  logger,
-  metrics,
-});
+const ingestor = () =>
+  createKafkaIngestor({
+    kafka,
+    producer,
+    upstreamTopics: [...env.OFFSITE_UPSTREAM_TOPICS],
+    groupId: env.OFFSITE_KAFKA_INGESTOR_GROUP,
+    telemetryTopic: env.OFFSITE_TELEMETRY_TOPIC,
+    dlqTopic: env.OFFSITE_DLQ_TOPIC,
+    registry: () => registrySource.current(),
+    logger,
+    metrics,
+  });
 
 lifecycle.register({
   name: 'registry',
@@ -54,14 +56,12 @@ lifecycle.register({
   start: () => producer.connect(),
   stop: () => producer.disconnect(),
 });
-lifecycle.register({
-  name: 'consumer',
-  start: () => consumer.start(),
-  stop: () => consumer.stop(),
-  check: () => consumer.isRunning(),
-});
-consumer.consumer.on(consumer.consumer.events.CRASH, (e) => {
-  if (!e.payload.restart) void lifecycle.shutdown('consumer crashed', { error: e.payload.error });
-});
+lifecycle.register(
+  consumerComponent({
+    name: 'consumer',
+    build: ingestor,
+    onFatal: (reason, error) => void lifecycle.shutdown(reason, { error }),
+  }),
+);
 
 await run();
