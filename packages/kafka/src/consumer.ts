@@ -36,6 +36,12 @@ export interface BatchConsumerOptions {
   sessionTimeoutMs?: number;
   maxBytesPerPartition?: number;
   onAssignment?(assigned: { topic: string; partitions: number[] }[]): void;
+  /**
+   * This member no longer owns its partitions until the next assignment: the group is rebalancing, the
+   * coordinator expelled it (a handler outlasted the session), or the consumer crashed. A handler that
+   * keeps per-partition state must stop acting for those partitions (their next owner may already run).
+   */
+  onMembershipLost?(why: string): void;
 }
 
 export interface BatchConsumer {
@@ -109,24 +115,12 @@ const REJOIN = new Set([
   'NOT_COORDINATOR_FOR_GROUP',
 ]);
 
-/**
- * Commits, or, when the membership lapsed (a handler outlasted the session, a rebalance), throws the
- * broker's own error. KafkaJS's commit wraps it in a non-retriable error, which would crash the consumer
- * for good; unwrapped, KafkaJS's runner re-joins the group, and the uncommitted batch is delivered again
- * (to this member or the partition's new owner).
- */
-async function commitOrRejoin(
-  consumer: Consumer,
-  offsets: { topic: string; partition: number; offset: string }[],
-) {
-  try {
-    await consumer.commitOffsets(offsets);
-  } catch (e) {
-    let cause: unknown = e;
-    while (cause instanceof Error && cause.cause !== undefined) cause = cause.cause;
-    if (REJOIN.has((cause as { type?: string }).type ?? '')) throw cause;
-    throw e;
-  }
+/** The broker's own error under KafkaJS's wrappers, when it says this member must join again. */
+function rejoinCause(e: unknown): (Error & { type: string }) | undefined {
+  let cause: unknown = e;
+  while (cause instanceof Error && cause.cause !== undefined) cause = cause.cause;
+  const type = (cause as { type?: unknown } | null)?.type;
+  return typeof type === 'string' && REJOIN.has(type) ? (cause as Error & { type: string }) : undefined;
 }
 
 /** A consumer-group member that commits a partition's offsets only after its handler succeeded. */
@@ -139,9 +133,17 @@ export function createBatchConsumer(opts: BatchConsumerOptions): BatchConsumer {
     allowAutoTopicCreation: false,
   });
   let running = false;
-  consumer.on(consumer.events.CRASH, (e) => {
+  const lost = (why: string) => {
     running = false;
+    opts.onMembershipLost?.(why);
+  };
+  consumer.on(consumer.events.CRASH, (e) => {
     log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+    lost('crash');
+  });
+  consumer.on(consumer.events.REBALANCING, () => {
+    log.info({}, 'group rebalancing: re-joining');
+    lost('rebalancing');
   });
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     running = true;
@@ -179,10 +181,22 @@ export function createBatchConsumer(opts: BatchConsumerOptions): BatchConsumer {
             headers: headersOf(m),
             timestamp: m.timestamp,
           }));
-          await opts.handle({ topic: batch.topic, partition: batch.partition, messages, heartbeat, isStale });
           const last = batch.messages[batch.messages.length - 1]!;
           const next = (BigInt(last.offset) + 1n).toString();
-          await commitOrRejoin(consumer, [{ topic: batch.topic, partition: batch.partition, offset: next }]);
+          try {
+            await opts.handle({ topic: batch.topic, partition: batch.partition, messages, heartbeat, isStale });
+            await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+          } catch (e) {
+            // The membership lapsed (a handler outlasted the session, a rebalance; seen by a heartbeat or the
+            // commit). KafkaJS's commit wraps the broker's error in a non-retriable one, which would crash the
+            // consumer for good; the broker's own error makes KafkaJS's runner join again, and the uncommitted
+            // batch is delivered again, to this member or to the partition's next owner.
+            const cause = rejoinCause(e);
+            if (!cause) throw e;
+            log.warn({ type: cause.type, partition: batch.partition }, 'membership lapsed: re-joining');
+            lost(cause.type);
+            throw cause;
+          }
           // Advances the fetch position; without it the next fetch would return this batch again.
           resolveOffset(last.offset);
         },

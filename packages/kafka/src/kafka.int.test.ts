@@ -121,6 +121,7 @@ describe('kafka adapter against the real broker', () => {
     await producer.disconnect();
     const offsets: string[] = [];
     const crashes: { restart: boolean; cause: string }[] = [];
+    const lost: string[] = [];
     const consumer = createBatchConsumer({
       kafka,
       groupId: `g-${randomUUID()}`,
@@ -128,6 +129,7 @@ describe('kafka adapter against the real broker', () => {
       logger: silentLogger,
       // The broker's least session timeout: the member is expelled while its first batch runs.
       sessionTimeoutMs: 6_000,
+      onMembershipLost: (why) => lost.push(why),
       handle: async (batch) => {
         const mine = batch.messages.find((m) => m.key?.toString() === 'ent-slow');
         if (!mine) return;
@@ -146,5 +148,8 @@ describe('kafka adapter against the real broker', () => {
     // The same record, handled twice (at least once); never a crash that KafkaJS would not restart.
     expect(new Set(offsets).size).toBe(1);
     expect(crashes.filter((c) => !c.restart)).toEqual([]);
+    // The handler heard that it had lost its partitions before it got them back.
+    expect(lost.length).toBeGreaterThanOrEqual(1);
+    expect(lost[0]).toMatch(/UNKNOWN_MEMBER_ID|ILLEGAL_GENERATION|REBALANCE_IN_PROGRESS|rebalancing/);
   }, 70_000);
 });

@@ -350,6 +350,13 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
             .assigned(assigned)
             .catch((err: unknown) => log.error({ err }, 'assignment handling failed'));
         },
+        // Until the next assignment the partitions may have another owner: no engine here may tick or
+        // checkpoint them. The next batch restores from the checkpoint.
+        onMembershipLost: (why) => {
+          processor
+            .assigned([])
+            .catch((err: unknown) => log.error({ err, why }, 'dropping engines failed'));
+        },
       });
       consumer.consumer.on(consumer.consumer.events.CRASH, (e) => {
         consumerHealthy = false;

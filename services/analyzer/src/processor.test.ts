@@ -248,6 +248,25 @@ describe('partition processor', () => {
     expect(processor.held().map((h) => h.partition)).toEqual([1]);
   });
 
+  it('after its membership lapsed it holds no engine: no wall-clock tick speaks for a partition another member may own', async () => {
+    let now = T0 + HOUR;
+    const { processor, deviations } = setup(undefined, () => now);
+    await processor.handleBatch(
+      TOPIC,
+      0,
+      records([minuteTelemetry(T0, 20), minuteTelemetry(T0 + 10 * MIN, 20)]),
+    );
+    await processor.assigned([]); // the consumer's onMembershipLost
+    now = T0 + 2 * HOUR;
+    await processor.tick();
+    expect(deviations).toEqual([]);
+    // Assigned again: the next batch restores the engine from the checkpoint, and the tick speaks again.
+    await processor.assigned([{ topic: TOPIC, partitions: [0] }]);
+    await processor.handleBatch(TOPIC, 0, records([minuteTelemetry(T0, 20)]));
+    await processor.tick();
+    expect(deviations.map((d) => [d.rule, d.state])).toEqual([['offline', 'opened']]);
+  });
+
   describe('deferred checkpoints', () => {
     it('checkpoints the first batch at once, then every M records; the timer catches up', async () => {
       let now = T0;
