@@ -11,6 +11,7 @@ import type { MessageRequestV1 } from '@offsite/contracts';
 import { formatShanghai } from '@offsite/domain/calendar';
 import { maskAddress } from '@offsite/notify';
 import { Type, type Static } from '@sinclair/typebox';
+import { Obj } from './request-schema.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { transaction } from '@offsite/store';
@@ -51,8 +52,6 @@ export function renderInvitation(i: {
   };
 }
 
-const Obj = <P extends Parameters<typeof Type.Object>[0]>(p: P) =>
-  Type.Object(p, { additionalProperties: false });
 const NewInvitation = Obj({
   enterpriseId: Type.String({ minLength: 1, maxLength: 64 }),
   displayName: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }),

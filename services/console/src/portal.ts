@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import { Type, type Static } from '@sinclair/typebox';
+import { Obj } from './request-schema.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { transaction, type Queryable } from '@offsite/store';
@@ -30,8 +31,6 @@ export interface PortalEvidenceOptions {
   maxBytes: number;
 }
 
-const Obj = <P extends Parameters<typeof Type.Object>[0]>(p: P) =>
-  Type.Object(p, { additionalProperties: false });
 const CaseParams = Obj({ id: Type.String({ minLength: 1, maxLength: 128 }) });
 const EvidenceParams = Obj({ evidenceId: Type.String({ pattern: '^[0-9]{1,15}$' }) });
 const Ack = Obj({

@@ -10,7 +10,8 @@
 import { addDays, shanghaiDate } from '@offsite/domain/calendar';
 import type { Eligibility, EligibilityConfig } from '@offsite/regulation';
 import { transaction } from '@offsite/store';
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import { Obj } from './request-schema.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { appendAudit } from './audit.js';
@@ -364,7 +365,6 @@ export async function decideProposal(
   });
 }
 
-const Obj = <P extends Record<string, TSchema>>(p: P) => Type.Object(p, { additionalProperties: false });
 // At least one visible character: a blank reason is refused by name.
 const Reason = Type.String({ minLength: 1, maxLength: 2000, pattern: '\\S' });
 const DateString = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' });
