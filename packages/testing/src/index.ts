@@ -1,6 +1,7 @@
 import type { Logger } from '@offsite/runtime/logger';
 
 export { requireEnv } from './env.js';
+export { managerEmailPolicy } from './alerter-policy.js';
 
 /** A Logger (the project's one type) that drops everything. */
 export type SilentLogger = Logger;

@@ -6,6 +6,7 @@ import type pg from 'pg';
 import type { DeviationV1 } from '@offsite/contracts';
 import { importRegistry, runMigrations } from '@offsite/store';
 import {
+  managerEmailPolicy,
   createTestSchema,
   readSinkHeads,
   silentLogger,
@@ -63,27 +64,8 @@ export async function freshSchema(domain: string, max = 3): Promise<TestSchema> 
   return db;
 }
 
-/** A policy file body: one entry, e-mail to environment managers, `rounds` rounds. */
-export const burstPolicy = (rounds: number) => ({
-  bureau: { zh: '青澜市生态环境局', en: 'Qinglan Ecology and Environment Bureau' },
-  groupWait: '500ms',
-  ackTtl: '1d',
-  staff: { districtOfficers: {}, citySupervisors: [] },
-  inhibitedByOffline: [],
-  entries: [
-    {
-      name: 'default',
-      match: {},
-      enterpriseRoles: ['env-manager'],
-      districtOfficers: false,
-      citySupervisors: false,
-      channels: ['email'],
-      repeat: { interval: '1500ms', maxCount: rounds },
-      resolutionNotice: false,
-      urgent: false,
-    },
-  ],
-});
+/** A policy file body: one entry, e-mail to environment managers, `rounds` rounds 1.5 s apart. */
+export const burstPolicy = (rounds: number) => managerEmailPolicy({ rounds, interval: '1500ms' });
 
 /** Message-IDs expected: one per group, environment manager with an e-mail, and round. */
 export async function expectedMessageIds(

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { MessageRequestV1 } from '@offsite/contracts';
 import { createDurableProducer, createKafkaClient, ensureTopics } from '@offsite/kafka';
-import { readSinkMails, requireEnv, silentLogger, until } from '@offsite/testing';
+import { managerEmailPolicy, readSinkMails, requireEnv, silentLogger, until } from '@offsite/testing';
 import { createWorld, http, loginAs, sendAs, type World } from './fixture.js';
 
 const id = randomBytes(4).toString('hex');
@@ -48,26 +48,7 @@ beforeAll(async () => {
   w = await createWorld({ portal: { publish, publicUrl: 'https://console.qinglan.example/' } });
   await writeFile(
     path.join(dir, 'policy.json'),
-    JSON.stringify({
-      bureau: { zh: '青澜市生态环境局', en: 'Qinglan Ecology and Environment Bureau' },
-      groupWait: '500ms',
-      ackTtl: '1d',
-      staff: { districtOfficers: {}, citySupervisors: [] },
-      inhibitedByOffline: [],
-      entries: [
-        {
-          name: 'default',
-          match: {},
-          enterpriseRoles: ['env-manager'],
-          districtOfficers: false,
-          citySupervisors: false,
-          channels: ['email'],
-          repeat: { interval: '1h', maxCount: 1 },
-          resolutionNotice: false,
-          urgent: false,
-        },
-      ],
-    }),
+    JSON.stringify(managerEmailPolicy({ rounds: 1, interval: '1h' })),
   );
   child = spawn(process.execPath, ['--conditions=offsite-source', '--import', 'tsx', 'src/main.ts'], {
     cwd: alerterDir,
