@@ -184,7 +184,13 @@ export function createBatchConsumer(opts: BatchConsumerOptions): BatchConsumer {
           const last = batch.messages[batch.messages.length - 1]!;
           const next = (BigInt(last.offset) + 1n).toString();
           try {
-            await opts.handle({ topic: batch.topic, partition: batch.partition, messages, heartbeat, isStale });
+            await opts.handle({
+              topic: batch.topic,
+              partition: batch.partition,
+              messages,
+              heartbeat,
+              isStale,
+            });
             await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
           } catch (e) {
             // The membership lapsed (a handler outlasted the session, a rebalance; seen by a heartbeat or the

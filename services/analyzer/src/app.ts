@@ -353,9 +353,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
         // Until the next assignment the partitions may have another owner: no engine here may tick or
         // checkpoint them. The next batch restores from the checkpoint.
         onMembershipLost: (why) => {
-          processor
-            .assigned([])
-            .catch((err: unknown) => log.error({ err, why }, 'dropping engines failed'));
+          processor.assigned([]).catch((err: unknown) => log.error({ err, why }, 'dropping engines failed'));
         },
       });
       consumer.consumer.on(consumer.consumer.events.CRASH, (e) => {
