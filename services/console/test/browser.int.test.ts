@@ -324,8 +324,11 @@ it('a district officer records a resumption and a contact; a raised limit waits 
   // Status: 复工复产 with its date, entered in Beijing time.
   const status = page.locator('[data-test=status-form]');
   await status.getByLabel('新状态').selectOption('resuming');
-  await status.getByLabel('生效时间（北京时间）').fill('2026-03-05T08:00');
+  // The pickers take the date and time typed as they show them, committed with Enter.
+  await status.getByLabel('生效时间（北京时间）').fill('2026-03-05 08:00');
+  await status.getByLabel('生效时间（北京时间）').press('Enter');
   await status.getByLabel('复产日期').fill('2026-03-05');
+  await status.getByLabel('复产日期').press('Enter');
   await status.getByRole('button', { name: '登记' }).click();
   await expect(page.locator('[data-test=upkeep-outcome]').textContent()).resolves.toBe('已生效');
   await page.locator('[data-test=enterprise-summary]', { hasText: '复工复产' }).waitFor();

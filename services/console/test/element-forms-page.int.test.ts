@@ -80,3 +80,42 @@ it('the positive-list decision names its missing fields in each language; a date
   await page.screenshot({ path: join(SHOTS, 'positive-list-decision.png'), fullPage: true });
   await page.close();
 });
+
+it('a maintenance window typed from the keyboard in Beijing time reaches the API with +08:00', async () => {
+  const page = await zhPage('officer-dist-landong', '/enterprise/ent-0001');
+  const form = page.locator('[data-test=maintenance-form]');
+  await form.waitFor();
+  // Missing fields are named; the end must follow the start.
+  await form.getByLabel('结束（北京时间）').fill('');
+  await form.getByRole('button', { name: '申报' }).click();
+  await form.getByText('设备或排放口：必填').waitFor();
+  await form.getByText('原因：必填').waitFor();
+  await form.getByLabel('设备或排放口').selectOption({ index: 0 });
+  const starts = form.getByLabel('开始（北京时间）');
+  await starts.fill('');
+  await starts.pressSequentially('2030-03-10 08:00');
+  await starts.press('Enter');
+  const ends = form.getByLabel('结束（北京时间）');
+  await ends.pressSequentially('2030-03-10 07:00');
+  await ends.press('Enter');
+  await form.getByText('结束（北京时间）：须晚于开始时间').waitFor();
+  await ends.fill('');
+  await ends.pressSequentially('2030-03-10 10:30');
+  await ends.press('Enter');
+  await form.getByLabel('原因').fill('键盘录入的比对监测');
+  const sent = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/maintenance'));
+  await form.getByRole('button', { name: '申报' }).click();
+  expect((await sent).postDataJSON()).toMatchObject({
+    startsAt: '2030-03-10T08:00:00+08:00',
+    endsAt: '2030-03-10T10:30:00+08:00',
+  });
+  await page.locator('[data-test=maintenance] td', { hasText: '键盘录入的比对监测' }).waitFor();
+  const { rows } = await suite.w.pool.query(
+    `select starts_at, ends_at from maintenance_windows where reason = '键盘录入的比对监测'`,
+  );
+  expect(rows).toEqual([
+    { starts_at: new Date('2030-03-10T00:00:00Z'), ends_at: new Date('2030-03-10T02:30:00Z') },
+  ]);
+  await page.screenshot({ path: join(SHOTS, 'registry-maintenance.png'), fullPage: true });
+  await page.close();
+});
