@@ -2,7 +2,8 @@
 # npm run demo — the whole pipeline on this machine, on realistic data, in minutes:
 #   node_modules → servers (infra/bin/offsite-infra up) → Kafka topics of this run, Postgres migrations,
 #   registry/demo.yaml, console demo users → every service that has a src/main.ts, in the background
-#   (logs in .offsite/demo/logs/) → simulator over one accelerated day with a progress line → summary
+#   (logs in .offsite/demo/logs/) → simulator over one accelerated day with a progress line → the demo
+#   supervisor confirms the flat-line case as falsification through the console's review API → summary
 #   from the real stores → keeps running until Ctrl-C, then stops the services (SIGTERM) and reports
 #   their exit codes. The servers keep running (stop them with: npm run infra -- down).
 #
@@ -294,7 +295,22 @@ SIM_T0=$(date +%s)
 SIM_RC=${PIPESTATUS[0]}
 say "simulator exited with code $SIM_RC after $(($(date +%s) - SIM_T0)) s"
 
-# ---------------------------------------------------------------- 5. summary
+# ---------------------------------------------------------------- 5. a supervisor confirms the flat line
+# As a city supervisor would on the case page: logged in over HTTP, the flat-line case confirmed as falsification
+# (弄虚作假) through the console's review API, so that its enterprise fails the positive list for it.
+CONFIRMED=null
+if [ "${STATUS[console]}" = ready ]; then
+  say "supervisor: confirming the flat-line case as falsification through the console's review API …"
+  if OUT=$(node --conditions=offsite-source --import tsx scripts/demo/confirm-falsification.ts "http://127.0.0.1:$CONSOLE_PORT/" \
+    "$DEMO_DIR/credentials" "$REGISTRY" "$SIM_START" "$SCENARIOS" 2>>"$LOG_DIR/confirm.log"); then
+    CONFIRMED=$OUT
+    say "  $CONFIRMED"
+  else
+    say "  failed (see $LOG_DIR/confirm.log)"
+  fi
+fi
+
+# ---------------------------------------------------------------- 6. summary
 say "waiting for the pipeline to drain, then the summary …"
 STATUS[simulator]=$([ "$SIM_RC" = 0 ] && echo ready || echo "exited with code $SIM_RC (see $LOG_DIR/simulator.log)")
 {
@@ -305,6 +321,7 @@ STATUS[simulator]=$([ "$SIM_RC" = 0 ] && echo ready || echo "exited with code $S
   printf '"policy":"%s","timeScale":%s,"reminderWaitS":%s,' "$ROOT/$POLICY" "$SPEED" "$REMINDER_WAIT_S"
   printf '"history":{"days":%s,"lowTransmission":"%s","missingEvery":7,"silent":"%s","silentFrom":"%s"},' \
     "$HISTORY_DAYS" "$LOW_ENT" "$SILENT_ENT" "$SILENT_FROM"
+  printf '"confirmed":%s,' "$CONFIRMED"
   printf '"simulatorResult":"%s","groups":{"influx-writer":"offsite-influx-writer-%s@%stelemetry.v1",' \
     "$DEMO_DIR/simulator-result.json" "$RUN_ID" "$PREFIX"
   printf '"analyzer":"offsite-analyzer-%s@%stelemetry.v1","alerter":"offsite-alerter-%s@%sdeviation.v1"},"services":{' \

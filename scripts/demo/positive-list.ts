@@ -2,8 +2,10 @@
  * The demo summary's positive list (正面清单): the analyzer's stability round as of the end of the simulated day
  * (its history-cli, over the backfilled months and the simulated day), then every enterprise's eligibility judged
  * as of that time by the console's own evaluation (services/console/src/regulation), each with its reasons.
- * Checks (✓/✗): the enterprises picked to fail (history-picks.ts) and the exceedance scenario's fail for exactly
- * their stated reason, and some enterprises qualify while others do not.
+ * Checks (✓/✗): the enterprises picked to fail (history-picks.ts), the exceedance scenario's and the flat-line
+ * scenario's (its case confirmed as falsification by the demo supervisor through the console, confirm-falsification.ts)
+ * fail for exactly their stated reason, and some enterprises qualify while others do not. Before the round it waits,
+ * bounded, until the analyzer has recorded the confirmation (analyzer_review_decisions, from review.decision.v1).
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -21,6 +23,13 @@ export interface HistoryInfo {
   missingEvery: number;
   silent: string;
   silentFrom: string;
+}
+
+/** The case confirmed as falsification through the console's review API (confirm-falsification.ts prints it). */
+export interface ConfirmedCase {
+  caseId: string;
+  enterpriseId: string;
+  reviewState: string;
 }
 
 const shanghai = (iso: string | null | undefined): string =>
@@ -67,7 +76,28 @@ const stable = (e: EnterpriseEligibility) =>
   (e.criteria.find((c) => c.code === 'STABLY_COMPLIANT')?.value ?? null) as {
     effectiveTransmissionRate: number;
     exceedanceWindows: number;
+    confirmedFalsifications: number;
   } | null;
+
+/** Waits (at most `waitMs`) until the analyzer recorded the confirmation; whether it did. */
+async function analyzerHasConfirmed(
+  pool: pg.Pool,
+  caseId: string,
+  waitMs: number,
+  progress: (s: string) => void,
+): Promise<boolean> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const r = await pool.query(
+      'select 1 from analyzer_review_decisions where deviation_id = $1 and confirmed_at is not null',
+      [caseId],
+    );
+    if (r.rowCount) return true;
+    if (Date.now() > deadline) return false;
+    progress(`waiting for the analyzer to record the confirmation of ${caseId}`);
+    await new Promise((res) => setTimeout(res, 1000));
+  }
+}
 
 /** Runs the as-of round and returns the section's lines. */
 export async function positiveListSection(
@@ -75,9 +105,19 @@ export async function positiveListSection(
   asOf: number,
   history: HistoryInfo,
   exceedanceEnterprise: string | undefined,
+  confirmed: ConfirmedCase | null,
+  progress: (s: string) => void,
 ): Promise<string[]> {
   const out: string[] = [];
   const iso = new Date(asOf).toISOString();
+  const recorded = confirmed ? await analyzerHasConfirmed(pool, confirmed.caseId, 60_000, progress) : false;
+  out.push(
+    confirmed
+      ? `  ${confirmed.reviewState === 'confirmed' && recorded ? '✓' : '✗'} the demo supervisor confirmed ${confirmed.caseId} ` +
+          `as falsification (弄虚作假) through the console's review API: review state ${confirmed.reviewState}, ` +
+          `${recorded ? 'recorded by the analyzer' : 'not recorded by the analyzer within 60 s'}`
+      : "  ✗ no flat-line case was confirmed through the console's review API (see .offsite/demo/logs/confirm.log)",
+  );
   const { stdout } = await promisify(execFile)(
     process.execPath,
     ['--conditions=offsite-source', '--import', 'tsx', 'src/history-cli.ts', 'stability', '--as-of', iso],
@@ -129,6 +169,13 @@ export async function positiveListSection(
       `  ${ok ? '✓' : '✗'} ${exceedanceEnterprise} fails for the simulated day's exceedance: ${e ? failed(e).map(reason).join('; ') || 'qualifies' : 'not evaluated'}`,
     );
   }
+  if (confirmed)
+    onlyFails(
+      confirmed.enterpriseId,
+      'STABLY_COMPLIANT',
+      (e) => (stable(e)?.confirmedFalsifications ?? 0) > 0,
+      `the confirmed falsification (${confirmed.caseId})`,
+    );
   const qualifying = list.filter((e) => e.eligible);
   const mixed = qualifying.length > 0 && qualifying.length < list.length;
   out.push(

@@ -7,7 +7,8 @@
  * Before the reminders it waits (bounded by run.reminderWaitS, a progress line on stderr) until every
  * notification group of the run has its first round and its resolution notice in the outbox, then
  * prints them by channel/status and kind, the outbox files and one reminder's text (reminders.ts). Then the
- * positive list as of the end of the simulated day, each enterprise with its reasons (positive-list.ts).
+ * positive list as of the end of the simulated day, each enterprise with its reasons (positive-list.ts), among them
+ * the flat-line enterprise whose case the demo supervisor confirmed as falsification before the summary.
  *
  * Usage: summary.ts <run.json>   (written by scripts/demo.sh; environment from .offsite/env)
  */
@@ -18,7 +19,7 @@ import type { Kafka } from 'kafkajs';
 import { createKafkaClient } from '@offsite/kafka';
 import { createLogger } from '@offsite/runtime';
 import { parseRegistryText, parseScenarioKinds, planRun } from '@offsite/simulator';
-import { positiveListSection, type HistoryInfo } from './positive-list.js';
+import { positiveListSection, type ConfirmedCase, type HistoryInfo } from './positive-list.js';
 import {
   countBy,
   missing,
@@ -50,6 +51,8 @@ interface RunInfo {
   reminderWaitS: number;
   /** The backfilled history and the enterprises picked to fail the positive list (demo.sh). */
   history: HistoryInfo;
+  /** The flat-line case the demo supervisor confirmed as falsification (confirm-falsification.ts), or null. */
+  confirmed: ConfirmedCase | null;
 }
 
 const runPath = process.argv[2];
@@ -441,7 +444,15 @@ else {
   const pool = new pg.Pool({ connectionString: env.OFFSITE_PG_URL, max: 2 });
   try {
     const exceedance = plan.scenarios.find((s) => s.kind === 'exceedance')?.enterpriseId;
-    for (const line of await positiveListSection(pool, simEnd, run.history, exceedance)) say(line);
+    for (const line of await positiveListSection(
+      pool,
+      simEnd,
+      run.history,
+      exceedance,
+      run.confirmed,
+      progress,
+    ))
+      say(line);
   } catch (e) {
     say(`  not readable — ${(e as Error).message}`);
   } finally {
