@@ -179,12 +179,13 @@ it('shows the evidence chart, takes a review action and shows its audit entry', 
   await page.screenshot({ path: join(shots, 'case-evidence.png'), fullPage: true });
   await page.click('[data-test=act-acknowledge]');
   await page.locator('[data-test=case-state]', { hasText: /^已确认$/ }).waitFor();
-  await page.waitForSelector('[data-test=audit] td:has-text("case.acknowledge")');
+  await page.waitForSelector('[data-test=audit] td:has-text("确认收到")');
   const auditText = await page.locator('[data-test=audit]').textContent();
   expect(auditText).toContain('supervisor');
-  // The change is shown in words (state: new → state: acknowledged), not as raw JSON.
-  expect(auditText).toMatch(/→/);
-  expect(auditText).not.toMatch(/[{}"]/);
+  // The action and the change in words (处置状态：待审核 → 处置状态：已确认), not the stored codes or raw JSON.
+  expect(auditText).toContain('处置状态：待审核');
+  expect(auditText).toContain('处置状态：已确认');
+  expect(auditText).not.toMatch(/[{}"]|review_state|assignee_id|case\./);
   await page.screenshot({ path: join(shots, 'case-acknowledged.png'), fullPage: true });
   const db = await w.pool.query(`select review_state from review_cases where deviation_id = $1`, [
     CASES.landong,
@@ -193,6 +194,8 @@ it('shows the evidence chart, takes a review action and shows its audit entry', 
   // English is one click away.
   await page.click('[data-test=lang]');
   await expect(page.locator('[data-test=case-state]').textContent()).resolves.toBe('Acknowledged');
+  await page.locator('[data-test=audit] td', { hasText: 'Review state: Acknowledged' }).waitFor();
+  await expect(page.locator('[data-test=audit]').textContent()).resolves.toContain('Review state: New;');
   await expect(page.locator('[data-test=evidence-summary]').textContent()).resolves.toBe(
     'hourly mean above the permit limit',
   );

@@ -7,9 +7,10 @@
 // then confirmed. The guide's screenshots of the portal are taken here.
 import { join } from 'node:path';
 import { pageSuite, loginPage, SHOTS } from './chromium.js';
-import { CASES } from './fixture.js';
+import { addAlerterHistory, CASES } from './fixture.js';
 
-const suite = pageSuite(async () => undefined);
+// The exceedance case of ent-0003 has had its reminders (an SMS and an email, both sent).
+const suite = pageSuite((w) => addAlerterHistory(w.pool, CASES.lanxi).then(() => undefined));
 const PNG = Buffer.concat([
   Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
   Buffer.from('photo'),
@@ -63,6 +64,11 @@ it('the enterprise user sees its cases, acknowledges one, uploads evidence and d
 
   await page.click(`[data-test="portal-open-${CASES.lanxi}"]`);
   await page.waitForSelector('[data-test=portal-ack-form]');
+  // The reminders in words: channel and status by name, not their codes.
+  const reminders = await page.locator('[data-test=portal-reminders]').textContent();
+  expect(reminders).toMatch(/短信 · 138\*\*\*\*0002 ·\s*已发送/);
+  expect(reminders).toContain('电子邮件');
+  expect(reminders).not.toMatch(/\b(sms|email|sent)\b/);
   await page.fill('[data-test=portal-ack-form] textarea[name=explanation]', '仪表故障，已联系运维单位');
   await page.fill('[data-test=portal-ack-form] input[name=plannedFixAt]', shanghai(Date.now() - 86_400_000));
   await page.click('[data-test=portal-ack-form] button[type=submit]');

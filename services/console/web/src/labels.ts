@@ -294,15 +294,3 @@ export function evidenceSummary(c: {
   const retracted = ev.params?.retracted === true ? '（已撤回：后续数据不再支持）' : '';
   return `${finding}：${where}${numbers}${retracted}`;
 }
-
-/** A stored value in words for audit and criteria cells: `key: value` pairs, lists joined, "—" for nothing. */
-export function fmtValue(v: unknown): string {
-  if (v === null || v === undefined || v === '') return '—';
-  if (Array.isArray(v)) return v.length ? v.map(fmtValue).join('、') : '—';
-  if (typeof v === 'object') {
-    const pairs = Object.entries(v as Record<string, unknown>);
-    return pairs.length ? pairs.map(([k, x]) => `${k}: ${fmtValue(x)}`).join('；') : '—';
-  }
-  if (typeof v === 'boolean') return v ? '✔' : '✘';
-  return String(v);
-}
