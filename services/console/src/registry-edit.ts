@@ -392,6 +392,32 @@ async function prepareDevice(
   };
 }
 
+/**
+ * Why a meter change relaxes supervision, or null: the treatment meter no longer serves (or serves another)
+ * production meter, a facility status link (`SBn-RS`) removed, a production meter's configured rated window energy
+ * raised or a treatment meter's lowered (the treatment-idle rule's thresholds are shares of them).
+ */
+function meterRelaxes(
+  m: { role: string; rated: number | null; serves: string | null },
+  oldLinks: readonly { outletId: string; code: string }[],
+  ch: Extract<RegistryChange, { kind: 'meter' }>,
+): string | null {
+  if (m.serves !== null && ch.servesMeterId !== undefined && ch.servesMeterId !== m.serves)
+    return '治理设施电表不再关联原生产电表 / the treatment meter no longer serves its production meter';
+  const kept = (o: { outletId: string; code: string }) =>
+    ch.facilities!.some((f) => f.outletId === o.outletId && f.code === o.code);
+  if (ch.facilities && !oldLinks.every(kept)) return '移除设施运行状态关联 / facility status link removed';
+  // A configured rated energy cleared (null) returns to the rule's derived one: not a relaxation as such.
+  const rated = ch.ratedWindowKwh;
+  if (typeof rated === 'number' && m.rated !== null) {
+    if (m.role === 'production' && rated > m.rated)
+      return '生产电表额定时段电量调高 / production meter’s rated window energy raised';
+    if (m.role === 'treatment' && rated < m.rated)
+      return '治理设施电表额定时段电量调低 / treatment meter’s rated window energy lowered';
+  }
+  return null;
+}
+
 async function prepareMeter(
   c: pg.PoolClient,
   ent: Ent,
@@ -448,7 +474,7 @@ async function prepareMeter(
     target: ch.id,
     before,
     after,
-    relaxes: null,
+    relaxes: meterRelaxes(m, oldLinks, ch),
     edits: [
       ['meters', ch.id],
       ...[...oldLinks, ...(ch.facilities ?? [])].map(

@@ -303,6 +303,61 @@ describe('a change that relaxes supervision waits for a second person at city le
   });
 });
 
+describe('a meter change that relaxes the treatment rules waits for a second person at city level', () => {
+  it('unlinking a treatment meter from its production meter, dropping a facility link or raising a production rating waits; adding a link applies', async () => {
+    const s = await loginAs('officer-dist-landong');
+    // The link the test above recorded, kept: adding one is a tightening, applied at once.
+    const SB2 = [{ outletId: 'out-0002-g1', code: 'SB2' }];
+    const meter = (id: string, body: object) =>
+      send(s, 'PATCH', `/api/enterprises/ent-0002/meters/${id}`, body);
+    expect(
+      (await meter('mtr-0002-t1', { facilities: [...SB2, { outletId: 'out-0002-g1', code: 'SB7' }] })).body
+        .state,
+    ).toBe('applied');
+    // A first configured rating (the rule derived one before) applies at once.
+    expect((await meter('mtr-0002-p1', { ratedWindowKwh: 50 })).body.state).toBe('applied');
+    const links = async () =>
+      (await w.pool.query(`select code from meter_facilities where meter_id = 'mtr-0002-t1' order by 1`))
+        .rows;
+    const cases: [string, object][] = [
+      ['mtr-0002-t1', { servesMeterId: null }],
+      ['mtr-0002-t1', { facilities: [] }],
+      ['mtr-0002-p1', { ratedWindowKwh: 1e6 }],
+    ];
+    const before = await w.pool.query(
+      `select id, serves_meter_id, rated_window_kwh from meters where enterprise_id = 'ent-0002' order by id`,
+    );
+    for (const [id, body] of cases) {
+      const r = await meter(id, body);
+      expect([r.status, r.body.state]).toEqual([200, 'pending']);
+    }
+    // Nothing took effect before the approval.
+    expect(
+      (
+        await w.pool.query(
+          `select id, serves_meter_id, rated_window_kwh from meters where enterprise_id = 'ent-0002' order by id`,
+        )
+      ).rows,
+    ).toEqual(before.rows);
+    expect(await links()).toEqual([{ code: 'SB2' }, { code: 'SB7' }]);
+    const pending = await w.pool.query<{ id: string; relaxes: string }>(
+      `select id::text, relaxes from registry_change_requests where enterprise_id = 'ent-0002' and kind = 'meter' and state = 'pending' order by id`,
+    );
+    expect(pending.rows.map((r) => r.relaxes)).toEqual([
+      '治理设施电表不再关联原生产电表 / the treatment meter no longer serves its production meter',
+      '移除设施运行状态关联 / facility status link removed',
+      '生产电表额定时段电量调高 / production meter’s rated window energy raised',
+    ]);
+    const sup = await loginAs('supervisor');
+    const ok = await send(sup, 'POST', `/api/registry-changes/${pending.rows[1]!.id}/decision`, {
+      approve: true,
+      note: '设施已拆除',
+    });
+    expect(ok.body.state).toBe('approved');
+    expect(await links()).toEqual([]);
+  });
+});
+
 describe('YAML import and console edits', () => {
   it('reports a conflict with a console edit instead of overwriting it, and forgets it once the file agrees', async () => {
     const s = await loginAs('supervisor');
