@@ -92,6 +92,29 @@ export interface RulesConfig {
     aheadSeverity: Severity;
     exceededSeverity: Severity;
   };
+  /**
+   * Emissions against production (`production-emission.ts`): an outlet's hourly flow and load against its production
+   * meters' energy, judged per Shanghai day against the `baselineDays` before it by median and MAD.
+   */
+  productionEmission: {
+    enabled: boolean;
+    baselineDays: number;
+    /** Fewer baseline hours (production, or a metric's ratio) than this: not judged. */
+    minBaselineHours: number;
+    /** Fewer judged running (or hard) hours than this: not judged (low while hard: not found). */
+    minJudgedHours: number;
+    /** Production runs in an hour whose energy is ≥ this share of the baseline's median energy; runs hard at `hardShare`. */
+    runningShare: number;
+    hardShare: number;
+    /** Emission low: below this share of its baseline median; found when ≥ `lowHoursShare` of the hard hours are. */
+    lowShare: number;
+    lowHoursShare: number;
+    /** |robust z| of the day's median ratio at or above this is a drift. */
+    zThreshold: number;
+    /** Floor of the MAD as a share of the median (a constant baseline has MAD 0). */
+    minMadShare: number;
+    severity: Severity;
+  };
 }
 
 export interface EngineConfig {
@@ -229,6 +252,19 @@ export const defaultConfig: EngineConfig = {
       aheadFromDay: 15,
       aheadSeverity: 'minor',
       exceededSeverity: 'major',
+    },
+    productionEmission: {
+      enabled: true,
+      baselineDays: 30,
+      minBaselineHours: 72,
+      minJudgedHours: 6,
+      runningShare: 0.2,
+      hardShare: 0.8,
+      lowShare: 0.5,
+      lowHoursShare: 0.5,
+      zThreshold: 3.5,
+      minMadShare: 0.05,
+      severity: 'minor',
     },
   },
   overrides: { enterprises: {}, sites: {}, factors: {} },

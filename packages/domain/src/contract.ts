@@ -18,7 +18,8 @@ export type ContractRuleName =
   | 'o2-near-ambient'
   | 'clustered-below-limit'
   | 'inconsistent-aggregate'
-  | 'annual-load';
+  | 'annual-load'
+  | 'production-emission';
 
 /** `deviation.v1` severity enum. */
 export type ContractSeverity = 'info' | 'low' | 'medium' | 'high' | 'critical';
@@ -41,6 +42,7 @@ const RULES: Readonly<Record<RuleName, ContractRuleName>> = {
   'clustered-below-limit': 'clustered-below-limit',
   'inconsistent-aggregate': 'inconsistent-aggregate',
   'annual-load': 'annual-load',
+  'production-emission': 'production-emission',
 };
 
 /** The contract rule a domain rule is published as (several domain rules map to `abnormal-flag`). */

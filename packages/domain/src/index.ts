@@ -19,4 +19,6 @@ export * from './silent-device.js';
 export * from './loads.js';
 export * from './load-series.js';
 export * from './annual-load.js';
+export * from './robust.js';
+export * from './production-emission.js';
 export { readingFromTelemetry } from './telemetry.js';

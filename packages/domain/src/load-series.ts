@@ -162,3 +162,24 @@ export function carryOutletLoads(
     sums: hours.map((f, i) => addHourLoads(prev.sums[i] ?? NO_LOAD_SUMS, f.hours, range.from, range.to)),
   };
 }
+
+/** The hourly flow volumes (m³) of one outlet: hour start → volume, as the loads above take them. */
+export function outletHourFlows(
+  aggregates: readonly LoadSeries[],
+  hourly: readonly LoadSeries[],
+  flowFactor: string,
+): Map<number, HourValue> {
+  const mean = hourlyMeans(aggregates).get(flowFactor);
+  const { cou, units } = hourlyCou(hourly);
+  const c = cou.get(flowFactor);
+  const out = new Map<number, HourValue>();
+  for (const h of new Set([...(mean?.keys() ?? []), ...(c?.keys() ?? [])])) {
+    const m = mean?.get(h);
+    const v = hourFlowVolume({
+      ...(c?.get(h) ? { cou: c.get(h)! } : {}),
+      ...(m ? { mean: { ...m, unit: units.get(flowFactor) ?? null } } : {}),
+    });
+    if (v) out.set(h, v);
+  }
+  return out;
+}

@@ -136,7 +136,8 @@ export type RuleName =
   | 'o2-near-ambient'
   | 'clustered-below-limit'
   | 'inconsistent-aggregate'
-  | 'annual-load';
+  | 'annual-load'
+  | 'production-emission';
 
 export interface AggregateOutput {
   type: 'aggregate';

@@ -354,6 +354,7 @@ describe('contract mapping and aggregate precision', () => {
       'clustered-below-limit',
       'inconsistent-aggregate',
       'annual-load',
+      'production-emission',
     ];
     const mapped = new Set<ContractRuleName>(domain.map(contractRuleOf));
     expect([...mapped].sort()).toEqual([...schema.properties.rule.enum].sort());

@@ -55,6 +55,7 @@ const RULES: Record<string, { zh: string; en: string }> = {
   'clustered-below-limit': { zh: '监测值贴近限值（平顶）', en: 'values clustered below the limit' },
   'inconsistent-aggregate': { zh: '折算/均值计算不一致', en: 'inconsistent aggregates' },
   'annual-load': { zh: '年度排放量超许可排放量进度', en: 'annual emission load ahead of the permit' },
+  'production-emission': { zh: '排放与生产用电不匹配', en: 'emissions out of line with production energy' },
 };
 
 const FACTORS: Record<string, { zh: string; en: string }> = {

@@ -24,6 +24,7 @@ function ownerOf(version: number): Owner {
   if (version >= 105 && version <= 115) return 'console';
   if (version === 116) return 'alerter';
   if (version === 125) return 'analyzer';
+  if (version === 145) return 'analyzer';
   throw new Error(`migration ${version} has no owner: extend ownerOf and docs/architecture.md`);
 }
 

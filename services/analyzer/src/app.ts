@@ -32,6 +32,7 @@ import { createScheduledJob, listenJobDone } from './schedule.js';
 import { runSilentDevicesJob } from './silent-devices.js';
 import { REREAD_MS, runAnnualLoadJob } from './annual-load-job.js';
 import { markLateLoadHours } from './annual-load-state.js';
+import { runProductionEmissionJob, type ProductionEmissionRound } from './production-emission-job.js';
 import { runStabilityJob } from './stability-job.js';
 
 export interface AnalyzerOptions {
@@ -72,6 +73,8 @@ export interface AnalyzerOptions {
   silentDevices?: { intervalMs: number };
   /** Year-to-date emission loads against the permitted annual loads (`annual-load-job.ts`); default off. */
   annualLoad?: { intervalMs: number };
+  /** The emissions-against-production cross-check of the last whole Shanghai day (`production-emission-job.ts`); default off. */
+  productionEmission?: { intervalMs: number };
   /**
    * Lease of a scheduled job's round (default 60 s, renewed while it runs): each period of the stability
    * and rated-energy schedules runs in one instance; another takes over a period whose holder died once
@@ -101,6 +104,8 @@ export interface Analyzer {
   runRatedEnergy(): Promise<void>;
   runSilentDevices(): Promise<void>;
   runAnnualLoad(): Promise<void>;
+  /** The cross-check as of `now` (default the clock), outside the schedule (tests, `history cross-check`). */
+  runProductionEmission(now?: number): Promise<ProductionEmissionRound>;
   /** The derived rated energies the engines use now (meter id → kWh per window). */
   ratedEnergy(): ReadonlyMap<string, number>;
   /** This instance's id in `analyzer_job_leases`. */
@@ -273,25 +278,29 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
     ),
   );
 
+  /** What the rounds judging InfluxDB's hours need (annual loads, the cross-checks). */
+  const hourRounds = {
+    db: opts.pool,
+    query: opts.query,
+    bucket: opts.bucket,
+    engineConfig: opts.engineConfig,
+    allowedLatenessMs: opts.allowedLatenessMs,
+    emit: sendDeviations,
+    logger: opts.logger,
+  };
   const annualLoadJob = registryRound(
     'annual-load',
     opts.annualLoad?.intervalMs ?? 0,
-    (snapshot, now) =>
-      runAnnualLoadJob(
-        {
-          db: opts.pool,
-          query: opts.query,
-          bucket: opts.bucket,
-          engineConfig: opts.engineConfig,
-          allowedLatenessMs: opts.allowedLatenessMs,
-          emit: sendDeviations,
-          logger: opts.logger,
-        },
-        snapshot,
-        now,
-      ),
+    (snapshot, now) => runAnnualLoadJob(hourRounds, snapshot, now),
     // The last whole hour's aggregates close once the watermark passed it (as for the stability round).
     opts.allowedLatenessMs + 120_000,
+  );
+  const productionEmissionJob = registryRound(
+    'production-emission',
+    opts.productionEmission?.intervalMs ?? 0,
+    (snapshot, now) => runProductionEmissionJob(hourRounds, snapshot, now),
+    // A day's last hour closes once the watermark passed it: shortly after Shanghai midnight (16:00 UTC) + the lateness.
+    (16 * 3_600_000 + opts.allowedLatenessMs + 180_000) % (opts.productionEmission?.intervalMs || 86_400_000),
   );
 
   return {
@@ -303,6 +312,8 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
     runRatedEnergy: () => ratedJob.runNow(),
     runSilentDevices: () => silentJob.runNow(),
     runAnnualLoad: () => annualLoadJob.runNow(),
+    runProductionEmission: async (now = clock()) =>
+      runProductionEmissionJob(hourRounds, await loadRegistrySnapshot(opts.pool), now),
     isRunning: () => consumerHealthy && (consumer?.isRunning() ?? false),
     async start() {
       await producer.connect();
@@ -420,6 +431,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
       stabilityJob.start();
       silentJob.start();
       annualLoadJob.start();
+      productionEmissionJob.start();
     },
     async stop() {
       stopping = true;
@@ -433,6 +445,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
         stabilityJob.stop(stopDeadlineMs),
         silentJob.stop(stopDeadlineMs),
         annualLoadJob.stop(stopDeadlineMs),
+        productionEmissionJob.stop(stopDeadlineMs),
       ]);
       await withTimeout(
         Promise.all([consumer?.stop(), reviewConsumer?.stop()]),

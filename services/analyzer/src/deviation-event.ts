@@ -1,6 +1,12 @@
 // Domain deviation output → deviation.v1 event (the contract's rule and severity vocabularies differ).
 import type { DeviationEvidence, DeviationV1, EvidenceValue } from '@offsite/contracts';
-import { contractRuleOf, severityToContract, type DeviationOutput, type RuleName } from '@offsite/domain';
+import {
+  contractRuleOf,
+  productionEmissionText,
+  severityToContract,
+  type DeviationOutput,
+  type RuleName,
+} from '@offsite/domain';
 
 const STATS = new Set<EvidenceValue['stat']>([
   'Rtd',
@@ -37,6 +43,7 @@ const SUMMARIES: Record<RuleName, string> & Record<string, string> = {
   'clustered-below-limit': 'hourly means clustered just below the limit',
   'inconsistent-aggregate': 'reported aggregate differs from the recomputed one',
   'annual-load': 'year-to-date load ahead of the permitted annual load pro rata',
+  'production-emission': 'emissions out of line with the production energy',
 };
 
 /** The annual-load figures: year-to-date, pro-rata share and permit in kg, as of a Shanghai time. */
@@ -77,7 +84,12 @@ function summary(d: DeviationOutput): string {
   const what = exceeded ? 'year-to-date load above the permitted annual load' : SUMMARIES[d.rule];
   const where = d.factor ? `${d.siteId} ${d.factor}` : `${d.siteId} ${d.subject}`;
   const retracted = d.evidence.retracted === true ? ' (retracted: later data no longer support it)' : '';
-  const figures = d.rule === 'annual-load' ? annualLoadFigures(d.evidence) : '';
+  const figures =
+    d.rule === 'annual-load'
+      ? annualLoadFigures(d.evidence)
+      : d.rule === 'production-emission'
+        ? ` (${productionEmissionText(d.evidence)})`
+        : '';
   return `${what}: ${where}${figures}${retracted}`;
 }
 

@@ -127,6 +127,12 @@ lifecycle.register({
         intervalMs:
           env.OFFSITE_ANALYZER_TICK_INTERVAL_MS === 0 ? 0 : env.OFFSITE_ANALYZER_ANNUAL_LOAD_INTERVAL_MS,
       },
+      productionEmission: {
+        intervalMs:
+          env.OFFSITE_ANALYZER_TICK_INTERVAL_MS === 0
+            ? 0
+            : env.OFFSITE_ANALYZER_PRODUCTION_EMISSION_INTERVAL_MS,
+      },
       jobLeaseMs: env.OFFSITE_ANALYZER_JOB_LEASE_MS,
       // The final checkpoints write every partition's engine state; give them most of the shutdown budget.
       stopDeadlineMs: Math.floor((env.OFFSITE_SHUTDOWN_DEADLINE_MS * 2) / 3),

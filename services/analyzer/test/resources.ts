@@ -12,7 +12,8 @@ import {
 import { createKafkaClient, ensureTopics } from '@offsite/kafka';
 import { importRegistry, runMigrations } from '@offsite/store';
 import { requireEnv, silentLogger } from '@offsite/testing';
-import type { Kafka } from 'kafkajs';
+import type { DeviationV1 } from '@offsite/contracts';
+import type { Consumer, Kafka } from 'kafkajs';
 import pg from 'pg';
 import type { AnalyzerOptions } from '../src/app.js';
 
@@ -153,4 +154,20 @@ export async function closeTestServers(
   await collector?.disconnect();
   await s.pool.end();
   await dropResources(s.kafka, r);
+}
+
+/** A consumer of the test's deviation.v1 topic from its beginning that pushes every event onto `events`. */
+export async function collectDeviations(
+  kafka: Kafka,
+  r: TestResources,
+  events: DeviationV1[],
+): Promise<Consumer> {
+  const collector = kafka.consumer({ groupId: `test-collector-${r.suffix}` });
+  await collector.connect();
+  await collector.subscribe({ topics: [r.deviationTopic], fromBeginning: true });
+  await collector.run({
+    eachMessage: async ({ message }) =>
+      void events.push(JSON.parse(message.value!.toString()) as DeviationV1),
+  });
+  return collector;
 }

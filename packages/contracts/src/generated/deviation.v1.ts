@@ -25,7 +25,8 @@ export interface DeviationV1 {
     | 'o2-near-ambient'
     | 'clustered-below-limit'
     | 'inconsistent-aggregate'
-    | 'annual-load';
+    | 'annual-load'
+    | 'production-emission';
   state: 'opened' | 'updated' | 'resolved';
   /**
    * Starts at 1 when opened and increases with every event of this deviation.
@@ -58,7 +59,7 @@ export interface DeviationV1 {
    */
   resolvedAt?: string;
   /**
-   * Suspected data falsification (flatline, S flag, clustered below limit, O2 near ambient): for supervisors only, the enterprise is not notified.
+   * Suspected data falsification (flatline, S flag, clustered below limit, O2 near ambient, emissions low while production runs): for supervisors only, the enterprise is not notified.
    */
   suspectedFalsification: boolean;
   /**

@@ -46,7 +46,8 @@ export const deviationV1Schema = {
         "o2-near-ambient",
         "clustered-below-limit",
         "inconsistent-aggregate",
-        "annual-load"
+        "annual-load",
+        "production-emission"
       ]
     },
     "state": {
@@ -100,7 +101,7 @@ export const deviationV1Schema = {
       "$ref": "#/$defs/UtcTime"
     },
     "suspectedFalsification": {
-      "description": "Suspected data falsification (flatline, S flag, clustered below limit, O2 near ambient): for supervisors only, the enterprise is not notified.",
+      "description": "Suspected data falsification (flatline, S flag, clustered below limit, O2 near ambient, emissions low while production runs): for supervisors only, the enterprise is not notified.",
       "type": "boolean"
     },
     "inResumptionWindow": {

@@ -22,6 +22,7 @@ export const RULES: Names = {
   'clustered-below-limit': ['贴线排放', 'Clustered just below the limit'],
   'inconsistent-aggregate': ['数据不一致', 'Inconsistent aggregate'],
   'annual-load': ['排放量超许可', 'Annual load over the permit'],
+  'production-emission': ['排放与生产用电不匹配', 'Emissions vs production energy'],
 };
 
 /** HJ 212-2017 pollutant / parameter codes (design/domain-rules.md §1 and the registry's limits). */
@@ -249,6 +250,7 @@ const FINDINGS: Readonly<Record<string, string>> = {
   'clustered-below-limit': '小时均值集中在限值以下附近',
   'inconsistent-aggregate': '上报的统计值与重新计算值不一致',
   'annual-load': '年度累计排放量超过许可排放量的时间进度',
+  'production-emission': '排放量与生产用电不匹配（大数据比对）',
 };
 
 /** The annual-load figures in Chinese: year-to-date, pro-rata share and permit (kg), as of a Beijing time. */
