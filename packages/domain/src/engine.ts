@@ -22,6 +22,7 @@ import { indexRegistry, type RegistryIndex } from './registry.js';
 import { Evaluator } from './rules.js';
 import type { EpisodeOut } from './scope.js';
 import { Workspace } from './workspace.js';
+import { Packer, unpack, type PackedReading } from './packed.js';
 import { MINUTE_MS } from './time.js';
 
 export { deviationId, type DeviationRecord, type EnterpriseState } from './deviation-records.js';
@@ -74,12 +75,6 @@ export interface Engine {
   readonly watermark: number | null;
 }
 
-/** The engine's own copy of a reading (a structuredClone per reading was a tenth of the ingest time). */
-function cloneReading(r: Reading): Reading {
-  const copy: Reading = { ...r, measurements: r.measurements.map((m) => ({ ...m })) };
-  return copy;
-}
-
 /** Same emitted content (both built by the Evaluator, so equal fields give the same JSON fingerprint). */
 function sameAggregate(a: AggregateOutput, b: AggregateOutput): boolean {
   return (
@@ -119,6 +114,8 @@ function emptyState(): EngineState {
 export function createEngine(config: EngineConfig, registry: RegistryView): Engine {
   const idx: RegistryIndex = indexRegistry(registry, config);
   const evaluator = new Evaluator(config, idx);
+  /** The buffers hold packed readings (packed.ts); snapshots and checkpoints carry them unpacked. */
+  const packer = new Packer();
   let state = emptyState();
   let eventIds = new Map<string, Set<string>>();
   /** Derived, rebuildable state per enterprise (not part of the snapshot). */
@@ -162,7 +159,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
   }
   function buildWorkspace(enterpriseId: string): Workspace {
     const ws = new Workspace(config, idx, evaluator, enterpriseId);
-    for (const r of state.enterprises[enterpriseId]?.readings ?? []) ws.add(r);
+    for (const r of state.enterprises[enterpriseId]?.readings ?? []) ws.add(r as PackedReading);
     ws.touchKeys(recordsOf(enterpriseId).map((d) => d.key));
     workspaces.set(enterpriseId, ws);
     return ws;
@@ -339,7 +336,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
       if (!ids) eventIds.set(reading.enterpriseId, (ids = new Set()));
       if (ids.has(reading.eventId)) return [];
       ids.add(reading.eventId);
-      const copy = cloneReading(reading);
+      const copy = packer.pack(reading);
       const ws = workspace(reading.enterpriseId);
       ws.noteArrival(copy, state.watermark, ent.seenBefore, (ent.held ??= {}));
       if (Object.keys(ent.held).length === 0) delete ent.held;
@@ -370,14 +367,17 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
       return out;
     },
     snapshot() {
-      return structuredClone(state);
+      const enterprises: Record<string, EnterpriseState> = {};
+      for (const [id, e] of Object.entries(state.enterprises))
+        enterprises[id] = { ...structuredClone({ ...e, readings: [] }), readings: e.readings.map(unpack) };
+      return { ...structuredClone({ ...state, enterprises: {} }), enterprises };
     },
     checkpoint() {
       const enterprises: Record<string, EnterpriseState> = {};
       for (const [id, e] of Object.entries(state.enterprises))
         enterprises[id] = { ...e, readings: [] } satisfies EnterpriseState;
       const full = added === null;
-      const readings = added ?? Object.values(state.enterprises).flatMap((e) => e.readings);
+      const readings = (added ?? Object.values(state.enterprises).flatMap((e) => e.readings)).map(unpack);
       added = [];
       return {
         state: { ...state, enterprises },
@@ -425,6 +425,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
       throw new DomainError('invalid-snapshot', 'not an engine state of version 1 or 2');
     }
     state = clone ? structuredClone(s) : s;
+    for (const e of Object.values(state.enterprises)) e.readings = e.readings.map((r) => packer.pack(r));
     if (state.version === 1) {
       for (const [key, json] of Object.entries(state.aggregates))
         state.aggregates[key] = aggregateFingerprint(json);

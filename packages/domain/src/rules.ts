@@ -14,6 +14,7 @@ import { runRules } from './run-rules.js';
 import { newFold, RunSection } from './run-section.js';
 import { offlineEpisode, RuleScope, type EpisodeOut } from './scope.js';
 import { buildSeries, meterLists, seenAt, type FactorSeries } from './series.js';
+import { Packer, PackedReading } from './packed.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from './time.js';
 import {
   facilitiesOf,
@@ -46,11 +47,22 @@ export interface EvalResult {
 }
 
 export class Evaluator extends RuleScope {
+  private readonly packer = new Packer();
+  /** The row of each reading evaluated so far (a buffer is evaluated again after every change). */
+  private rows = new WeakMap<Reading, PackedReading>();
+
+  private packed(r: Reading): PackedReading {
+    if (r instanceof PackedReading) return r;
+    let row = this.rows.get(r);
+    if (!row) this.rows.set(r, (row = this.packer.pack(r)));
+    return row;
+  }
+
   evaluate(input: EvalInput): EvalResult {
     const { cfg } = this;
     const aggregates: AggregateOutput[] = [];
     const episodes: EpisodeOut[] = [];
-    const series = buildSeries(input.readings, cfg);
+    const series = buildSeries(input.readings, (r) => this.packed(r));
     const hours: number[] = [];
     for (let h = input.horizonStart; h + HOUR_MS <= input.watermark; h += HOUR_MS) hours.push(h);
     const days: number[] = [];
@@ -199,7 +211,7 @@ export class Evaluator extends RuleScope {
         energyOf: (id) => energy.get(id),
         idleRulesOf: (id) => this.rules(input.enterpriseId, id).treatmentIdle,
       }).map((r) => newFold(r, input.carried.has(`${siteId}|${r.rule}|${factor}`)));
-      sec.fold(pts, rules, this.idx);
+      sec.fold(pts, rules, this.idx, this.cfg);
       sec.episodes(this, input.enterpriseId, episodes);
     }
   }

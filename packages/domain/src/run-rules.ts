@@ -5,7 +5,8 @@
 import { isValidValue, type RangeCheck, type SeriesPoint } from './aggregate.js';
 import type { EngineConfig, RulesConfig } from './config.js';
 import type { RunEpisode } from './episodes.js';
-import type { MeterView, Reading, RuleName, Severity } from './model.js';
+import type { MeterView, RuleName, Severity } from './model.js';
+import type { PackedReading } from './packed.js';
 import type { RegistryIndex } from './registry.js';
 import { mainStat, type Pt } from './series.js';
 import { ge } from './time.js';
@@ -165,8 +166,8 @@ const RUN_RULES: readonly (readonly [RuleName, RuleDef])[] = [
       const oa = rules.o2NearAmbient;
       if (!oa.enabled || idx.outlets.get(siteId)?.kind !== 'gas' || factor !== cfg.conversion.o2Factor)
         return undefined;
-      const reportsPollutant = (r: Reading) =>
-        r.measurements.some((m) => m.factor !== factor && isPollutant(siteId, m.factor));
+      const reportsPollutant = (r: PackedReading) =>
+        r.s.lay.factors.some((f) => f !== factor && isPollutant(siteId, f));
       return {
         flat: false,
         cond: (p) => valid(p) && ge(p.value, oa.thresholdPercent) && reportsPollutant(p.reading),
@@ -203,14 +204,20 @@ export function zeroWhileRunningCondition(
   energyOf: (meterId: string) => readonly MeterPoint[] | undefined,
   idleRulesOf: (meterId: string) => RulesConfig['treatmentIdle'],
 ): { cond: (p: Pt) => boolean; params: Record<string, unknown> } {
-  const flowing = (r: Reading) =>
-    r.measurements.some(
-      (m) =>
-        zr.flowFactors.includes(m.factor) &&
-        m.stat === mainStat(r.interval) &&
-        cfg.validFlags.includes(m.flag ?? 'N') &&
-        m.value > 0,
-    );
+  const flowing = (r: PackedReading) => {
+    const { factors, stats } = r.s.lay;
+    const stat = mainStat(r.interval);
+    for (let i = 0; i < factors.length; i++) {
+      if (
+        zr.flowFactors.includes(factors[i]!) &&
+        stats[i] === stat &&
+        cfg.validFlags.includes(r.fl[i] ?? 'N') &&
+        r.v[i]! > 0
+      )
+        return true;
+    }
+    return false;
+  };
   const idle = producers.map((pm) => idleRulesOf(pm.id));
   const producing = (t: number) =>
     producers.some((pm, i) => productionRunsAt(energyOf(pm.id), t, pm, idle[i]!));

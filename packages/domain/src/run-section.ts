@@ -7,7 +7,9 @@ import type { RulesConfig } from './config.js';
 import type { RunEpisode } from './episodes.js';
 import { offlineThresholdMs, type RegistryIndex } from './registry.js';
 import type { RunRule, RunThreshold } from './run-rules.js';
-import type { FactorSeries, Pt } from './series.js';
+import type { EngineConfig } from './config.js';
+import type { PackedReading } from './packed.js';
+import { Col, setPoint, SLOT_STAT, type FactorSeries, type Pt } from './series.js';
 
 const CHECKPOINT_EVERY = 64;
 
@@ -138,9 +140,18 @@ export class RunSection {
     readonly factor: string,
   ) {}
 
-  pts(s: FactorSeries): Pt[] {
+  /** The rows of the series judged. */
+  pts(s: FactorSeries): PackedReading[] {
     return this.interval === 'realtime' ? s.realtime : s.minute;
   }
+
+  /** The column of the judged value in a row of `pts`. */
+  col(): Col {
+    const stat = SLOT_STAT[this.interval];
+    if (this.cols?.stat !== stat) this.cols = new Col(this.factor, stat);
+    return this.cols;
+  }
+  private cols: Col | undefined;
 
   /** A point of the series changed at index `at`: appended (folded next), inside (refold from a checkpoint), or rebuild. */
   changedAt(at: number, rebuild: boolean): void {
@@ -174,12 +185,15 @@ export class RunSection {
     return thr;
   }
 
-  /** Folds the points not folded yet. */
-  fold(pts: readonly Pt[], rules: RulesConfig, idx: RegistryIndex): void {
+  /** Folds the points not folded yet (`rows` is `pts(series)`). */
+  fold(rows: readonly PackedReading[], rules: RulesConfig, idx: RegistryIndex, cfg: EngineConfig): void {
     const folds = this.folds;
+    const col = this.col();
+    // One point object for the scan: the rules' conditions read it and keep nothing of it.
+    const p = {} as Pt;
     let device: string | undefined;
     let thr = 0;
-    for (let i = this.n; i < pts.length; i++) {
+    for (let i = this.n; i < rows.length; i++) {
       if (i % CHECKPOINT_EVERY === 0) {
         this.checkpoints[i / CHECKPOINT_EVERY] = folds.map((f) => ({
           run: f.run ? { ...f.run } : undefined,
@@ -187,18 +201,19 @@ export class RunSection {
           outLen: f.out.length,
         }));
       }
-      const p = pts[i]!;
+      const row = rows[i]!;
+      setPoint(p, row, col.of(row), cfg);
       let brk = false;
       if (i > 0) {
-        if (p.reading.deviceId !== device) {
-          device = p.reading.deviceId;
+        if (row.deviceId !== device) {
+          device = row.deviceId;
           thr = this.threshold(device, rules, idx);
         }
-        brk = p.t - pts[i - 1]!.t >= thr;
+        brk = p.t - rows[i - 1]!.dataTime >= thr;
       }
       for (let k = 0; k < folds.length; k++) pushFold(folds[k]!, p, i, brk);
     }
-    this.n = pts.length;
+    this.n = rows.length;
   }
 
   /** Pushes the episodes of every fold, reusing the objects built before for runs that did not change. */

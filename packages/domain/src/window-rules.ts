@@ -14,7 +14,15 @@ import {
 import type { Tri, WindowFact } from './episodes.js';
 import type { AggregateOutput } from './model.js';
 import type { EpisodeOut, RuleScope, SectionInput } from './scope.js';
-import { roundOrNull, roundSignificant, type FactorSeries, type Pt } from './series.js';
+import {
+  Col,
+  pointAt,
+  roundOrNull,
+  roundSignificant,
+  SLOT_STAT,
+  type FactorSeries,
+  type Pt,
+} from './series.js';
 import { DAY_MS, HOUR_MS, ge, gt, hourStart } from './time.js';
 
 interface HourAgg extends MeanResult {
@@ -51,12 +59,15 @@ export function siteWindows(
     const perHour = new Map<number, HourAgg>();
     hourAggs.set(factor, perHour);
     const byHour = new Map<number, Pt[]>();
-    for (const p of s.minute) {
+    const minuteCol = new Col(factor, SLOT_STAT.minute);
+    for (const row of s.minute) {
+      const p = pointAt(row, minuteCol.of(row), cfg);
       const h = hourStart(p.t);
       const list = byHour.get(h);
       if (list) list.push(p);
       else byHour.set(h, [p]);
     }
+    const hourCol = new Col(factor, SLOT_STAT.hourAvg);
     for (const h of hours) {
       const pts = byHour.get(h) ?? [];
       let m: MeanResult | undefined;
@@ -64,8 +75,9 @@ export function siteWindows(
       if (pts.length > 0)
         m = outlet.kind === 'gas' ? gasHourlyMean(pts, agg, valid) : waterHourlyMean(pts, valid);
       else {
-        const rep = s.hourAvg.get(h);
-        if (rep) {
+        const repRow = s.hourAvg.get(h);
+        if (repRow) {
+          const rep = pointAt(repRow, hourCol.of(repRow), cfg);
           const ok = valid(rep);
           m = {
             value: ok ? rep.value : null,
@@ -276,14 +288,17 @@ function recalculation(
     if (s.hourAvg.size === 0 && s.hourZs.size === 0) continue;
     const rc = sc.rules(input.enterpriseId, siteId, factor).inconsistentAggregate;
     if (!rc.enabled) continue;
+    const avgCol = new Col(factor, SLOT_STAT.hourAvg);
+    const zsCol = new Col(factor, SLOT_STAT.hourZs);
     const windows = hours.map((h): WindowFact => {
       const a = hourAggs.get(factor)?.get(h);
       if (!a || a.source !== 'minute' || !a.valid || a.value === null)
         return { start: h, end: h + HOUR_MS, cond: null };
       const detail: Record<string, unknown> = {};
       let cond: Tri = null;
-      const rep = s.hourAvg.get(h);
-      if (rep) {
+      const repRow = s.hourAvg.get(h);
+      if (repRow) {
+        const rep = { value: repRow.v[avgCol.of(repRow)]! };
         const bad = failsRecalculation(rep.value, a.value, rc.maxRelativeDifference);
         Object.assign(detail, {
           reportedAvg: rep.value,
@@ -292,7 +307,8 @@ function recalculation(
         });
         cond = bad;
       }
-      const zs = s.hourZs.get(h);
+      const zsRow = s.hourZs.get(h);
+      const zs = zsRow && { value: zsRow.v[zsCol.of(zsRow)]! };
       if (zs && a.convertedValue !== null) {
         const bad = failsRecalculation(zs.value, a.convertedValue, rc.maxRelativeDifference);
         Object.assign(detail, {

@@ -16,7 +16,7 @@ import {
   treatmentTimingEpisodes,
 } from './device-rules.js';
 import type { WindowFact } from './episodes.js';
-import type { AggregateOutput, Reading, RuleName } from './model.js';
+import type { AggregateOutput, RuleName } from './model.js';
 import {
   lastAlive,
   noteArrival,
@@ -30,15 +30,17 @@ import { offlineThresholdMs, type RegistryIndex } from './registry.js';
 import { runRules } from './run-rules.js';
 import { newFold, RunSection, type Fold } from './run-section.js';
 import { offlineEpisode, type EpisodeOut, type RuleScope } from './scope.js';
+import type { PackedReading } from './packed.js';
 import {
-  emissionPoint,
   energyMeasurement,
+  insertRow,
+  upperRow,
   newFactorSeries,
   seenAt,
-  seriesSlot,
+  SLOT_STAT,
+  slotsOf,
   statusSamples,
   type FactorSeries,
-  type Pt,
 } from './series.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, hourStart } from './time.js';
 import { siteWindows } from './window-rules.js';
@@ -92,31 +94,16 @@ function upper<T extends { t: number }>(list: readonly T[], x: number): number {
   return lo;
 }
 
-/**
- * Inserts `p` keeping `list` ordered by t with one point per t; of two points at the same t the one of the later
- * reading (dataTime, eventId) wins, as in buildSeries. Returns the index touched, or -1 when nothing changed.
- */
-function insertPoint(list: Pt[], p: Pt): number {
-  const i = upper(list, p.t);
-  const prev = list[i - 1];
-  if (prev && prev.t === p.t) {
-    if (prev.reading !== p.reading && prev.reading.eventId > p.reading.eventId) return -1;
-    list[i - 1] = p;
-    return i - 1;
-  }
-  list.splice(i, 0, p);
-  return i;
-}
-
-// Called for every measurement: module-local bindings are the cheapest call under every loader (a CommonJS
-// transform such as tsx's reads an imported function through a getter on each call).
-const slotOf = seriesSlot;
-const pointOf = emissionPoint;
-
 // ---- the workspace ---------------------------------------------------------------------------------------
 
 interface SiteState {
   factors: Map<string, FactorSeries>;
+  /**
+   * The site's real-time rows, one per data time: the real-time series of every factor in `shared` (each real-time
+   * reading of the site so far carried it as `Rtd`). A factor missing from a reading gets a list of its own.
+   */
+  realtime: PackedReading[];
+  shared: Set<string> | undefined;
   /** Smallest (dataTime, eventId) of the site's emission readings: the site's place in buildSeries' order. */
   firstT: number;
   firstId: string;
@@ -222,12 +209,17 @@ export class Workspace {
     return r;
   }
 
+  /** The series of a site's factors (read-only: for the representation tests). */
+  seriesOf(siteId: string): ReadonlyMap<string, FactorSeries> | undefined {
+    return this.sites.get(siteId)?.factors;
+  }
+
   /** Marks every key the engine holds records for as changed (after restore or eviction). */
   touchKeys(keys: Iterable<string>): void {
     for (const k of keys) this.pendingKeys.add(k);
   }
 
-  add(r: Reading): void {
+  add(r: PackedReading): void {
     const t = seenAt(r, this.cfg);
     let times = this.seen.get(r.deviceId);
     if (!times) this.seen.set(r.deviceId, (times = []));
@@ -266,43 +258,87 @@ export class Workspace {
     }
   }
 
-  private addEmission(r: Reading): void {
+  private addEmission(r: PackedReading): void {
     let site = this.sites.get(r.siteId);
     if (!site) {
-      site = { factors: new Map(), firstT: r.dataTime, firstId: r.eventId, runs: new Map() };
+      site = {
+        factors: new Map(),
+        realtime: [],
+        shared: undefined,
+        firstT: r.dataTime,
+        firstId: r.eventId,
+        runs: new Map(),
+      };
       this.sites.set(r.siteId, site);
       this.dirty.add(`cap|${r.siteId}`);
     } else if (cmpKey(r.dataTime, r.eventId, site.firstT, site.firstId) < 0) {
       site.firstT = r.dataTime;
       site.firstId = r.eventId;
     }
-    for (const m of r.measurements) {
-      let s = site.factors.get(m.factor);
-      if (!s) {
-        site.factors.set(m.factor, (s = newFactorSeries()));
-        this.dirty.add(`agg|${r.siteId}`);
-      }
-      const slot = slotOf(r, m);
-      if (slot === undefined) continue;
-      const p = pointOf(r, m, this.cfg);
-      if (slot === 'realtime') {
-        const wasEmpty = s.realtime.length === 0;
-        const at = insertPoint(s.realtime, p);
-        if (at >= 0) this.runChanged(site, r.siteId, m.factor, wasEmpty ? 0 : at, wasEmpty);
-      } else if (slot === 'minute') {
-        const at = insertPoint(s.minute, p);
-        if (at >= 0) {
-          this.dirty.add(`agg|${r.siteId}`);
-          if (s.realtime.length === 0) this.runChanged(site, r.siteId, m.factor, at, false);
+    const lay = r.s.lay;
+    for (const factor of lay.distinct) {
+      if (site.factors.has(factor)) continue;
+      site.factors.set(factor, newFactorSeries());
+      this.dirty.add(`agg|${r.siteId}`);
+    }
+    if (r.interval === 'realtime') {
+      this.addRealtime(site, r);
+      return;
+    }
+    for (const slot of slotsOf(r.interval)) {
+      const stat = SLOT_STAT[slot];
+      for (const factor of lay.distinct) {
+        if (!lay.has(factor, stat)) continue;
+        const s = site.factors.get(factor)!;
+        if (slot === 'minute') {
+          const at = insertRow(s.minute, r);
+          if (at >= 0) {
+            this.dirty.add(`agg|${r.siteId}`);
+            if (s.realtime.length === 0) this.runChanged(site, r.siteId, factor, at, false);
+          }
+        } else if (slot !== 'realtime') {
+          const map = s[slot];
+          const prev = map.get(r.dataTime);
+          if (!prev || prev === r || prev.eventId < r.eventId) {
+            map.set(r.dataTime, r);
+            this.dirty.add(`agg|${r.siteId}`);
+          }
         }
-      } else {
-        const map = s[slot];
-        const prev = map.get(r.dataTime);
-        if (!prev || prev.reading === r || prev.reading.eventId < r.eventId) {
-          map.set(r.dataTime, p);
-          this.dirty.add(`agg|${r.siteId}`);
-        }
       }
+    }
+  }
+
+  /** A real-time row: into the site's shared list once, and into the own list of each factor not shared. */
+  private addRealtime(site: SiteState, r: PackedReading): void {
+    const lay = r.s.lay;
+    const stat = SLOT_STAT.realtime;
+    if (site.shared === undefined) {
+      site.shared = new Set();
+      for (const factor of lay.distinct) {
+        if (!lay.has(factor, stat)) continue;
+        site.shared.add(factor);
+        site.factors.get(factor)!.realtime = site.realtime;
+      }
+    } else {
+      // A shared factor this reading lacks leaves the shared list with the rows so far (all carry it).
+      for (const factor of site.shared) {
+        if (lay.has(factor, stat)) continue;
+        site.shared.delete(factor);
+        site.factors.get(factor)!.realtime = site.realtime.slice();
+      }
+    }
+    const wasEmpty = site.realtime.length === 0;
+    const at = insertRow(site.realtime, r);
+    for (const factor of lay.distinct) {
+      if (!lay.has(factor, stat)) continue;
+      if (site.shared.has(factor)) {
+        if (at >= 0) this.runChanged(site, r.siteId, factor, wasEmpty ? 0 : at, wasEmpty);
+        continue;
+      }
+      const own = site.factors.get(factor)!.realtime;
+      const ownEmpty = own.length === 0;
+      const i = insertRow(own, r);
+      if (i >= 0) this.runChanged(site, r.siteId, factor, ownEmpty ? 0 : i, ownEmpty);
     }
   }
 
@@ -314,7 +350,7 @@ export class Workspace {
     sec.changedAt(at, rebuild);
   }
 
-  private addEnergy(r: Reading): void {
+  private addEnergy(r: PackedReading): void {
     const m = energyMeasurement(r, this.cfg);
     if (!m) return;
     let list = this.energy.get(r.siteId);
@@ -346,17 +382,21 @@ export class Workspace {
       for (const [factor, sec] of site.runs) {
         const s = site.factors.get(factor);
         if (!s || sec.n <= 0) continue;
-        const pts = sec.pts(s);
-        let i = upper(pts, lo - 1);
+        const rows = sec.pts(s);
+        const col = sec.col();
+        let i = upperRow(rows, lo - 1);
         const from = i;
         let zero = false;
-        for (; i < pts.length && pts[i]!.t < hi; i++) if (pts[i]!.value === 0) zero = true;
+        for (; i < rows.length && rows[i]!.dataTime < hi; i++) {
+          const row = rows[i]!;
+          if (row.v[col.of(row)] === 0) zero = true;
+        }
         if (zero) this.runChanged(site, outletId, factor, from, false);
       }
     }
   }
 
-  private addStatus(r: Reading): void {
+  private addStatus(r: PackedReading): void {
     for (const { key, m } of statusSamples(r, this.cfg)) {
       const mine = this.treatments.filter((ts) => ts.facilityKeys.includes(key));
       if (mine.length === 0) continue;
@@ -526,7 +566,7 @@ export class Workspace {
 
   /** Records the arrival of `r` before it is added (offline.ts); the caller owns `held` (engine state). */
   noteArrival(
-    r: Reading,
+    r: PackedReading,
     watermark: number | null,
     seenBefore: Readonly<Record<string, number>>,
     held: Record<string, HeldGap[]>,
@@ -744,7 +784,7 @@ export class Workspace {
     const pts = sec.pts(s);
     if (pts.length === 0) return;
     const rules = this.rules(sec.siteId, sec.factor);
-    sec.fold(pts, rules, this.idx);
+    sec.fold(pts, rules, this.idx, this.cfg);
     sec.episodes(this.ev, this.enterpriseId, episodes);
   }
 }

@@ -1,0 +1,316 @@
+import fc from 'fast-check';
+import { createEngine } from './engine.js';
+import type { Measurement, Reading, RegistryView } from './model.js';
+import { Packer, unpack, type PackedReading } from './packed.js';
+import { indexRegistry } from './registry.js';
+import { Evaluator } from './rules.js';
+import { buildSeries, Col, pointAt, SLOT_STAT, type FactorSeries, type Slot } from './series.js';
+import { Workspace } from './workspace.js';
+import { createNaiveEngine } from '../test/naive-engine.js';
+import { DAY, HOUR, MIN, T0, config, registry } from '../test/testkit.js';
+
+// The compact buffer (packed readings, series as lists of rows read through a column) against the representation it
+// replaces: plain reading objects and one point object per value. Same readings back, same values in every series.
+
+const GAS = 'a21026 a21002 a34013 a19001 a00000 a01011 a01012 a01013 a01014 a21005'.split(' ');
+
+/** A point as the former representation held it (one object per value, pointing at its reading). */
+interface OldPoint {
+  t: number;
+  value: number;
+  flag: string;
+  periodSeconds: number;
+  eventId: string;
+}
+type OldSeries = Record<Slot, OldPoint[]>;
+
+/** The former series of a buffer ordered by (dataTime, eventId): one point per measurement, the later one per time. */
+function oldSeries(readings: readonly Reading[], defaultPeriod: number): Map<string, Map<string, OldSeries>> {
+  const bySite = new Map<string, Map<string, OldSeries>>();
+  for (const r of readings) {
+    if (r.kind !== 'emission') continue;
+    let site = bySite.get(r.siteId);
+    if (!site) bySite.set(r.siteId, (site = new Map()));
+    for (const m of r.measurements) {
+      let s = site.get(m.factor);
+      if (!s) site.set(m.factor, (s = { realtime: [], minute: [], hourAvg: [], hourZs: [] }));
+      const slot = slotOfMeasurement(r, m);
+      if (slot === undefined) continue;
+      const p: OldPoint = {
+        t: r.dataTime,
+        value: m.value,
+        flag: m.flag ?? 'N',
+        periodSeconds: r.interval === 'hour' ? 3600 : (r.periodSeconds ?? defaultPeriod),
+        eventId: r.eventId,
+      };
+      const list = s[slot];
+      const last = list[list.length - 1];
+      if (last && last.t === p.t) list[list.length - 1] = p;
+      else list.push(p);
+    }
+  }
+  return bySite;
+}
+
+function slotOfMeasurement(r: Reading, m: Measurement): Slot | undefined {
+  if (r.interval === 'realtime') return m.stat === 'Rtd' ? 'realtime' : undefined;
+  if (r.interval === 'minute') return m.stat === 'Avg' ? 'minute' : undefined;
+  if (r.interval === 'hour') return m.stat === 'Avg' ? 'hourAvg' : m.stat === 'ZsAvg' ? 'hourZs' : undefined;
+  return undefined;
+}
+
+/** The new series as the former points, value for value. */
+function asOld(factor: string, s: FactorSeries, cfg: ReturnType<typeof config>): OldSeries {
+  const pts = (slot: Slot, rows: readonly PackedReading[]) => {
+    const col = new Col(factor, SLOT_STAT[slot]);
+    return rows.map((row) => {
+      const p = pointAt(row, col.of(row), cfg);
+      return { t: p.t, value: p.value, flag: p.flag, periodSeconds: p.periodSeconds, eventId: row.eventId };
+    });
+  };
+  const byTime = (m: Map<number, PackedReading>) => [...m.values()].sort((a, b) => a.dataTime - b.dataTime);
+  return {
+    realtime: pts('realtime', s.realtime),
+    minute: pts('minute', s.minute),
+    hourAvg: pts('hourAvg', byTime(s.hourAvg)),
+    hourZs: pts('hourZs', byTime(s.hourZs)),
+  };
+}
+
+const reg: RegistryView = registry({
+  devices: [
+    { id: 'MN1', siteId: 'OUT1', cadenceSeconds: 30 },
+    { id: 'MN2', siteId: 'OUT1', cadenceSeconds: 30 },
+  ],
+});
+
+// A reading of E1's outlet OUT1, built in the key order of readingFromTelemetry (telemetry.ts) as the analyzer's
+// readings are.
+const reading = (
+  eventId: string,
+  deviceId: string,
+  interval: Reading['interval'],
+  dataTime: number,
+  measurements: Measurement[],
+  periodSeconds?: number,
+): Reading => ({
+  eventId,
+  enterpriseId: 'E1',
+  siteId: 'OUT1',
+  deviceId,
+  kind: 'emission',
+  interval,
+  ...(periodSeconds !== undefined ? { periodSeconds } : {}),
+  dataTime,
+  measurements,
+});
+
+/**
+ * A fixture day of one gas outlet: a 10-factor logger every 30 s (flags now and then, a factor missing from every
+ * 97th packet, a resend with a later event id every 211th), a second logger at the same outlet every 7 minutes with
+ * three factors, 10-minute and hourly averages (hourly with ZsAvg), the values deterministic.
+ */
+function fixtureDay(): Reading[] {
+  const out: Reading[] = [];
+  let seed = 7;
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  const value = (f: string) => Number(((f === 'a19001' ? 9 : 30) * (0.8 + 0.5 * rnd())).toFixed(2));
+  const ms = (stat: string, factors: readonly string[], k: number): Measurement[] =>
+    factors.map((factor, i) => ({
+      factor,
+      stat,
+      value: k % 53 === 0 && i === 2 ? 0 : value(factor),
+      unit: 'mg/m3',
+      ...(k % 89 === 0 ? { flag: i % 2 ? 'D' : 'T' } : k % 13 === 0 ? {} : { flag: 'N' }),
+    }));
+  for (let k = 0; k < 2880; k++) {
+    const t = T0 + k * 30_000;
+    const factors = k % 97 === 0 ? GAS.filter((f) => f !== 'a00000') : GAS;
+    out.push(reading(`rt-${t}`, 'MN1', 'realtime', t, ms('Rtd', factors, k)));
+    if (k % 211 === 0) out.push(reading(`rt-${t}-resend`, 'MN1', 'realtime', t, ms('Rtd', GAS, k)));
+    if (k % 14 === 0) out.push(reading(`b-${t}`, 'MN2', 'realtime', t, ms('Rtd', GAS.slice(0, 3), k)));
+    if (k % 20 === 19) out.push(reading(`m-${t}`, 'MN1', 'minute', t - 9.5 * MIN, ms('Avg', GAS, k), 600));
+    if (k % 120 === 119)
+      out.push(
+        reading(`h-${t}`, 'MN1', 'hour', t - 59.5 * MIN, [
+          ...ms('Avg', GAS, k),
+          ...ms('ZsAvg', GAS.slice(0, 3), k),
+        ]),
+      );
+  }
+  return out;
+}
+
+const byBuffer = (a: Reading, b: Reading) =>
+  a.dataTime - b.dataTime || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);
+
+describe('packed readings', () => {
+  const measurementArb = fc.record(
+    {
+      factor: fc.constantFrom('a21026', 'a19001', 'a00000', 'w01018'),
+      stat: fc.constantFrom('Rtd', 'Avg', 'ZsAvg', 'Min', 'RS'),
+      value: fc.double(),
+      unit: fc.constantFrom('mg/m3', '%', 'm3/h'),
+      flag: fc.constantFrom('N', 'T', 'D', 'Md'),
+    },
+    { requiredKeys: ['factor', 'stat', 'value'] },
+  );
+  const readingArb = fc.record(
+    {
+      eventId: fc.string(),
+      enterpriseId: fc.constantFrom('E1', 'E2'),
+      siteId: fc.constantFrom('OUT1', 'P1'),
+      deviceId: fc.constantFrom('MN1', 'MN2'),
+      kind: fc.constantFrom('emission', 'energy', 'status'),
+      interval: fc.constantFrom('realtime', 'minute', 'hour', 'day'),
+      periodSeconds: fc.constantFrom(60, 600, 3600),
+      dataTime: fc.integer({ min: T0, max: T0 + DAY }),
+      measurements: fc.array(measurementArb, { maxLength: 6 }),
+    },
+    { requiredKeys: ['eventId', 'enterpriseId', 'siteId', 'deviceId', 'kind', 'interval', 'dataTime', 'measurements'] },
+  ) as fc.Arbitrary<Reading>; // prettier-ignore
+
+  it('unpack gives back exactly the reading packed, also with fields the compact form does not know', () => {
+    const packer = new Packer();
+    fc.assert(
+      fc.property(readingArb, fc.boolean(), (r, odd) => {
+        const given: Reading = odd ? ({ ...r, source: 'upstream' } as Reading) : r;
+        const packed = packer.pack(structuredClone(given));
+        expect(unpack(packed)).toStrictEqual(structuredClone(given));
+        for (const k of [
+          'eventId',
+          'siteId',
+          'deviceId',
+          'kind',
+          'interval',
+          'dataTime',
+          'periodSeconds',
+        ] as const)
+          expect(packed[k]).toBe(given[k]);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('a checkpoint carries the same JSON as before packing (the telemetry mapping key order)', () => {
+    const packer = new Packer();
+    for (const r of fixtureDay().slice(0, 500))
+      expect(JSON.stringify(unpack(packer.pack(structuredClone(r))))).toBe(JSON.stringify(r));
+  });
+
+  it('readings of one logger share the stream and the flag vector: one object and the values each', () => {
+    const packer = new Packer();
+    const [a, b] = fixtureDay()
+      .filter((r) => r.deviceId === 'MN1' && r.interval === 'realtime')
+      .slice(2, 4)
+      .map((r) => packer.pack(r));
+    expect(a!.s).toBe(b!.s);
+    expect(a!.fl).toBe(b!.fl);
+    expect(a!.v).toHaveLength(GAS.length + 1);
+  });
+});
+
+describe('the fixture day: columnar series = one point per value, value for value', () => {
+  const cfg = config();
+  const day = fixtureDay();
+  const sorted = [...day].sort(byBuffer);
+  const expected = oldSeries(sorted, cfg.gas.defaultMinutePeriodSeconds).get('OUT1')!;
+
+  it('the batch series (Evaluator)', () => {
+    const packer = new Packer();
+    const got = buildSeries(sorted, (r) => packer.pack(r)).get('OUT1')!;
+    expect([...got.keys()]).toEqual([...expected.keys()]);
+    for (const [factor, s] of got) expect(asOld(factor, s, cfg)).toStrictEqual(expected.get(factor));
+  });
+
+  it('the workspace series, readings added out of order (late and resent ones)', () => {
+    const packer = new Packer();
+    const idx = indexRegistry(reg, cfg);
+    const ws = new Workspace(cfg, idx, new Evaluator(cfg, idx), 'E1');
+    // Every 5th reading arrives an hour late.
+    const late = day.filter((_, i) => i % 5 === 0);
+    const order = [...day.filter((_, i) => i % 5 !== 0), ...late];
+    for (const r of order) ws.add(packer.pack(structuredClone(r)));
+    const got = ws.seriesOf('OUT1')!;
+    expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
+    let values = 0;
+    for (const [factor, s] of got) {
+      const old = expected.get(factor)!;
+      expect(asOld(factor, s, cfg)).toStrictEqual(old);
+      values += old.realtime.length + old.minute.length + old.hourAvg.length + old.hourZs.length;
+    }
+    expect(values).toBeGreaterThan(2880 * GAS.length);
+  });
+
+  it('the engine buffer gives back the readings (snapshot) and the same outputs as the naive engine', () => {
+    const engine = createEngine(cfg, reg);
+    const naive = createNaiveEngine(cfg, reg);
+    const fast: unknown[] = [];
+    const slow: unknown[] = [];
+    const part = day.filter((r) => r.dataTime < T0 + 3 * HOUR);
+    for (const r of part) {
+      fast.push(...engine.ingest(structuredClone(r)));
+      slow.push(...naive.ingest(structuredClone(r)));
+    }
+    fast.push(...engine.advance(T0 + 4 * HOUR));
+    slow.push(...naive.advance(T0 + 4 * HOUR));
+    expect(JSON.stringify(fast)).toBe(JSON.stringify(slow));
+    expect(engine.snapshot().enterprises.E1!.readings).toStrictEqual([...part].sort(byBuffer));
+  });
+});
+
+describe('real-time readings whose factors vary (the shared real-time list) = naive engine', () => {
+  const cfg = config();
+  const oracleReg: RegistryView = registry({
+    devices: [{ id: 'MN1', siteId: 'OUT1', cadenceSeconds: 60 }],
+    instrumentRanges: [{ siteId: 'OUT1', factor: 'a21026', max: 500 }],
+  });
+  const opArb = fc.record({
+    slot: fc.integer({ min: 0, max: 90 }),
+    factors: fc.subarray(['a21026', 'a19001', 'a00000', 'a34013'], { minLength: 0 }),
+    dupFactor: fc.boolean(),
+    otherStat: fc.boolean(),
+    value: fc.constantFrom(0, 9, 20, 36, 600),
+    flag: fc.constantFrom('N', 'N', 'T', 'D'),
+    resend: fc.boolean(),
+    advance: fc.boolean(),
+  });
+
+  it('gives exactly the outputs of the naive engine', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { minLength: 1, maxLength: 50 }), (ops) => {
+        const engine = createEngine(cfg, oracleReg);
+        const naive = createNaiveEngine(cfg, oracleReg);
+        const fast: unknown[] = [];
+        const slow: unknown[] = [];
+        let wm = T0;
+        ops.forEach((o, i) => {
+          const t = T0 + o.slot * MIN;
+          const ms: Measurement[] = o.factors.map((factor) => ({
+            factor,
+            stat: 'Rtd',
+            value: factor === 'a19001' ? 9 : o.value,
+            flag: o.flag,
+          }));
+          if (o.dupFactor && ms.length > 0) ms.push({ ...ms[0]!, value: ms[0]!.value + 1 });
+          if (o.otherStat) ms.push({ factor: 'a21026', stat: 'Max', value: 1 });
+          const r = reading(o.resend ? `rt-${t}-${i}` : `rt-${t}`, 'MN1', 'realtime', t, ms);
+          fast.push(...engine.ingest(structuredClone(r)));
+          slow.push(...naive.ingest(structuredClone(r)));
+          if (o.advance) {
+            wm = Math.max(wm, t + MIN);
+            fast.push(...engine.advance(wm));
+            slow.push(...naive.advance(wm));
+          }
+        });
+        fast.push(...engine.advance(wm + 3 * HOUR));
+        slow.push(...naive.advance(wm + 3 * HOUR));
+        expect(JSON.stringify(fast)).toBe(JSON.stringify(slow));
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
