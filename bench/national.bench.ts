@@ -11,20 +11,19 @@
 // A script that prints numbers, not a test; no servers needed. The full 2,000 × 72 h does not fit this shared
 // machine's memory on the current representation: the default is 8 devices, and the 2,000-device figures are the
 // measured per-device cost × 2,000 (every cost here is per device: nothing is shared between devices).
+// `--baseline REV` first runs the same measurement, in a child process, on the engine of git revision REV (its
+// packages/domain extracted with `git archive` under .offsite/bench-baseline/REV) and prints both with the ratios.
 // Usage: npm run bench:national -- [--devices 8] [--hours 72] [--partitions 4] [--restores 3]
-//        [--fleet 20000] [--heap-gb 8] [--checkpoint-s 5]
+//        [--fleet 20000] [--heap-gb 8] [--checkpoint-s 5] [--baseline REV]
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import {
-  createEngine,
-  makeConfig,
-  seenAt,
-  type Engine,
-  type EngineState,
-  type Reading,
-} from '@offsite/domain';
+import type * as Domain from '@offsite/domain';
+import type { Engine, EngineState, Reading } from '@offsite/domain';
 import { fmt, gc, GAS, load, loggerRegistry, q, val } from './fleet.js';
 
 const { values: args } = parseArgs({
@@ -36,6 +35,9 @@ const { values: args } = parseArgs({
     fleet: { type: 'string', default: '20000' },
     'heap-gb': { type: 'string', default: '8' },
     'checkpoint-s': { type: 'string', default: '5' },
+    baseline: { type: 'string' },
+    /** Internal: the engine module to measure (the baseline's), and print the figures as one JSON line. */
+    engine: { type: 'string' },
   },
 });
 const DEVICES = Math.max(1, Math.min(2_000, Number(args.devices)));
@@ -63,6 +65,41 @@ const heapAfterGc = () => {
 };
 const peakRss = () =>
   Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) * 1024;
+
+/** The baseline's figures, measured first in a child process on the engine of `--baseline`. */
+const baseline = args.baseline === undefined ? undefined : runBaseline(args.baseline);
+const domain = (await import(
+  args.engine === undefined ? '@offsite/domain' : pathToFileURL(args.engine).href
+)) as typeof Domain;
+const { createEngine, makeConfig, seenAt } = domain;
+
+/** Extracts the engine of `rev` and runs this bench on it with the same arguments; its figures. */
+function runBaseline(rev: string): Figures {
+  const sha = execFileSync('git', ['rev-parse', '--verify', `${rev}^{commit}`], { encoding: 'utf8' }).trim();
+  const dir = resolve('.offsite/bench-baseline', sha);
+  if (!existsSync(resolve(dir, 'packages/domain/src/index.ts'))) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    execFileSync('sh', ['-c', `git archive ${sha} packages/domain | tar -x -C "${dir}"`]);
+  }
+  const rest = process.argv.slice(2).filter((a, i, all) => a !== '--baseline' && all[i - 1] !== '--baseline');
+  const out = execFileSync(
+    process.execPath,
+    [
+      ...process.execArgv,
+      process.argv[1]!,
+      ...rest,
+      '--engine',
+      resolve(dir, 'packages/domain/src/index.ts'),
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 },
+  );
+  const lines = out.trim().split('\n');
+  return {
+    ...(JSON.parse(lines[lines.length - 1]!) as Figures),
+    label: `baseline ${rev} (${sha.slice(0, 7)})`,
+  };
+}
 
 const devices = Array.from({ length: DEVICES }, (_, i) => `E${String(i + 1).padStart(5, '0')}`);
 const registry = loggerRegistry(devices);
@@ -217,24 +254,93 @@ const byMemory = Math.ceil((FLEET * perDevice) / HEAP_BUDGET);
 const byCpu = Math.ceil((FLEET * readingsPerDeviceS * GAS.length) / valuesPerCpuS);
 const analyzers = Math.max(byMemory, byCpu);
 
+const figures: Figures = {
+  label: args.engine === undefined ? 'this tree' : 'baseline',
+  load: load(),
+  ingested,
+  values,
+  outputs,
+  engineCpu,
+  valuesPerCpuS,
+  heap,
+  rss,
+  peakRss: peakRss(),
+  retainedReadings,
+  perValue,
+  perDevice,
+  stateRowPerDevice,
+  partPerReading,
+  partBytesOnDisk,
+  restoreP50: q(restoreMs, 0.5),
+  restoreP99: q(restoreMs, 0.99),
+  cpPerS2000: analyzerCpBytesPerS(ONE_ANALYZER),
+  cpPerSFleet: analyzerCpBytesPerS(FLEET),
+  byMemory,
+  byCpu,
+  analyzers,
+};
+if (args.engine !== undefined) {
+  console.log(JSON.stringify(figures));
+  process.exit(0);
+}
+
+interface Figures {
+  label: string;
+  load: string;
+  ingested: number;
+  values: number;
+  outputs: number;
+  engineCpu: number;
+  valuesPerCpuS: number;
+  heap: number;
+  rss: number;
+  peakRss: number;
+  retainedReadings: number;
+  perValue: number;
+  perDevice: number;
+  stateRowPerDevice: number;
+  partPerReading: number;
+  partBytesOnDisk: number;
+  restoreP50: number;
+  restoreP99: number;
+  cpPerS2000: number;
+  cpPerSFleet: number;
+  byMemory: number;
+  byCpu: number;
+  analyzers: number;
+}
+
+function report(f: Figures): void {
+  const perDevice = (ms: number) => ms / (DEVICES / PARTITIONS);
+  console.log(`${f.label} (${f.load} when it ended):`);
+  console.log(
+    `  engine: ${fmt(f.ingested)} readings, ${fmt(f.values)} values in ${f.engineCpu.toFixed(1)} CPU s = ${fmt(f.valuesPerCpuS)} values per CPU s (${(f.valuesPerCpuS / ENGINE_TARGET).toFixed(2)}× the ${fmt(ENGINE_TARGET)} target); ${fmt(f.outputs)} outputs`,
+  );
+  console.log(
+    `  memory: heap +${mib(f.heap)} after GC for ${fmt(f.retainedReadings)} retained readings = ${fmt(f.heap / f.retainedReadings)} B per reading, ${f.perValue.toFixed(1)} B per value (goal ≤ 16), ${mib(f.perDevice)} per device; RSS ${mib(f.rss)} (peak ${mib(f.peakRss)})`,
+  );
+  console.log(
+    `  checkpoint: state row ${fmt(f.stateRowPerDevice / 1024)} kB per device (rewritten each checkpoint), parts ${f.partPerReading.toFixed(0)} B per reading gzip'd (${mib(f.partBytesOnDisk)} kept for ${DEVICES} devices)`,
+  );
+  console.log(
+    `  restore per partition (${fmt(DEVICES / PARTITIONS)} devices, ${PARTITIONS} × ${RESTORES}): p50 ${f.restoreP50.toFixed(0)} ms, p99 ${f.restoreP99.toFixed(0)} ms = ${perDevice(f.restoreP50).toFixed(1)} ms per device`,
+  );
+  console.log(
+    `  ${fmt(ONE_ANALYZER)} devices on one analyzer (× ${(ONE_ANALYZER / DEVICES).toFixed(0)} of the measured per-device cost): heap ${gib(f.perDevice * ONE_ANALYZER)}, checkpoints every ${CHECKPOINT_S} s ${mib(f.cpPerS2000)}/s, restore of one of ${PARTITIONS} partitions ~${fmt(perDevice(f.restoreP50) * (ONE_ANALYZER / PARTITIONS))} ms`,
+  );
+  console.log(
+    `  ${fmt(FLEET)} devices (${fmt(FLEET * readingsPerDeviceS * GAS.length)} values/s): heap ${gib(f.perDevice * FLEET)}; N = ${f.analyzers} analyzers (memory at ${gib(HEAP_BUDGET)} heap each: ${f.byMemory}; engine CPU: ${f.byCpu}); checkpoints ${mib(f.cpPerSFleet)}/s over the fleet`,
+  );
+}
+
 console.log(
-  `national bench: ${DEVICES} devices × ${HOURS} h (${PER_HOUR} readings/h: real-time 30 s, 10-min, hourly; ${GAS.length} values each) over ${PARTITIONS} partitions; ${load()}, ${cpus().length} cores`,
+  `national bench: ${DEVICES} devices × ${HOURS} h (${PER_HOUR} readings/h: real-time 30 s, 10-min, hourly; ${GAS.length} values each) over ${PARTITIONS} partitions; ${cpus().length} cores`,
 );
-console.log(
-  `  engine: ${fmt(ingested)} readings, ${fmt(values)} values in ${engineCpu.toFixed(1)} CPU s = ${fmt(valuesPerCpuS)} values per CPU s (${(valuesPerCpuS / ENGINE_TARGET).toFixed(2)}× the ${fmt(ENGINE_TARGET)} target); ${fmt(outputs)} outputs`,
-);
-console.log(
-  `  memory: heap +${mib(heap)} after GC for ${fmt(retainedReadings)} retained readings = ${fmt(heap / retainedReadings)} B per reading, ${perValue.toFixed(1)} B per value (goal ≤ 16), ${mib(perDevice)} per device; RSS ${mib(rss)} (peak ${mib(peakRss())})`,
-);
-console.log(
-  `  checkpoint: state row ${fmt(stateRowPerDevice / 1024)} kB per device (rewritten each checkpoint), parts ${partPerReading.toFixed(0)} B per reading gzip'd (${mib(partBytesOnDisk)} kept for ${DEVICES} devices)`,
-);
-console.log(
-  `  restore per partition (${fmt(DEVICES / PARTITIONS)} devices, ${PARTITIONS} × ${RESTORES}): p50 ${q(restoreMs, 0.5).toFixed(0)} ms, p99 ${q(restoreMs, 0.99).toFixed(0)} ms = ${(q(restoreMs, 0.5) / (DEVICES / PARTITIONS)).toFixed(1)} ms per device`,
-);
-console.log(
-  `  ${fmt(ONE_ANALYZER)} devices on one analyzer (× ${(ONE_ANALYZER / DEVICES).toFixed(0)} of the measured per-device cost): heap ${gib(perDevice * ONE_ANALYZER)}, checkpoints every ${CHECKPOINT_S} s ${mib(analyzerCpBytesPerS(ONE_ANALYZER))}/s, restore of one of ${PARTITIONS} partitions ~${fmt((q(restoreMs, 0.5) / (DEVICES / PARTITIONS)) * (ONE_ANALYZER / PARTITIONS))} ms`,
-);
-console.log(
-  `  ${fmt(FLEET)} devices (${fmt(FLEET * readingsPerDeviceS * GAS.length)} values/s): heap ${gib(perDevice * FLEET)}; N = ${analyzers} analyzers (memory at ${gib(HEAP_BUDGET)} heap each: ${byMemory}; engine CPU: ${byCpu}); checkpoints ${mib(analyzerCpBytesPerS(FLEET))}/s over the fleet`,
-);
+if (baseline) report(baseline);
+report(figures);
+if (baseline) {
+  const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+  console.log(
+    `this tree ÷ baseline: heap per value ${ratio(figures.perValue, baseline.perValue)}, RSS ${ratio(figures.rss, baseline.rss)}, state row ${ratio(figures.stateRowPerDevice, baseline.stateRowPerDevice)}, parts per reading ${ratio(figures.partPerReading, baseline.partPerReading)}, restore p50 ${ratio(figures.restoreP50, baseline.restoreP50)}, p99 ${ratio(figures.restoreP99, baseline.restoreP99)}, values per CPU s ${ratio(figures.valuesPerCpuS, baseline.valuesPerCpuS)}; analyzers for ${fmt(FLEET)} devices ${baseline.analyzers} → ${figures.analyzers}`,
+  );
+}
