@@ -6,6 +6,7 @@
 // district's officer confirms on the approvals page; the portal's list of declarations shows it pending,
 // then confirmed. The guide's screenshots of the portal are taken here.
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { pageSuite, loginPage, SHOTS } from './chromium.js';
 import { addAlerterHistory, CASES } from './fixture.js';
 
@@ -17,7 +18,13 @@ const PNG = Buffer.concat([
 ]);
 const PDF = Buffer.from('%PDF-1.7\n% rectification report\n%%EOF\n');
 /** A datetime-local value on the Asia/Shanghai wall clock (UTC+8 all year). */
-const shanghai = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 16);
+/** `ms` on the Beijing wall clock as the date pickers show it, `YYYY-MM-DD HH:mm`. */
+const shanghai = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ');
+/** Types a Beijing time into the picker at `selector` and commits it with Enter. */
+async function typeTime(page: Page, selector: string, ms: number): Promise<void> {
+  await page.fill(selector, shanghai(ms));
+  await page.press(selector, 'Enter');
+}
 
 it('an officer invites; the invitee sets a password and gets the portal’s own nav', async () => {
   const { w, chromium } = suite;
@@ -70,7 +77,7 @@ it('the enterprise user sees its cases, acknowledges one, uploads evidence and d
   expect(reminders).toContain('电子邮件');
   expect(reminders).not.toMatch(/\b(sms|email|sent)\b/);
   await page.fill('[data-test=portal-ack-form] textarea[name=explanation]', '仪表故障，已联系运维单位');
-  await page.fill('[data-test=portal-ack-form] input[name=plannedFixAt]', shanghai(Date.now() - 86_400_000));
+  await typeTime(page, '[data-test=portal-ack-form] input[name=plannedFixAt]', Date.now() - 86_400_000);
   await page.click('[data-test=portal-ack-form] button[type=submit]');
   expect(await page.locator('[data-test=portal-ack-error]').textContent()).toContain(
     '计划整改完成时间不能早于现在',
@@ -79,10 +86,7 @@ it('the enterprise user sees its cases, acknowledges one, uploads evidence and d
     (await w.pool.query('select enterprise_ack_at from review_states where deviation_id = $1', [CASES.lanxi]))
       .rows[0]?.enterprise_ack_at ?? null,
   ).toBeNull();
-  await page.fill(
-    '[data-test=portal-ack-form] input[name=plannedFixAt]',
-    shanghai(Date.now() + 3 * 86_400_000),
-  );
+  await typeTime(page, '[data-test=portal-ack-form] input[name=plannedFixAt]', Date.now() + 3 * 86_400_000);
   await page.click('[data-test=portal-ack-form] button[type=submit]');
   expect(await page.locator('[data-test=portal-acked]').textContent()).toContain('仪表故障，已联系运维单位');
   await page.locator('[data-test=portal-case]').screenshot({ path: join(SHOTS, 'portal-ack.png') });
@@ -121,14 +125,8 @@ it('the enterprise user sees its cases, acknowledges one, uploads evidence and d
   expect(await page.locator('[data-test=portal-evidence]').textContent()).not.toContain('整改后.png');
   expect(Number((await w.pool.query('select count(*) as n from portal_evidence')).rows[0].n)).toBe(2);
 
-  await page.fill(
-    '[data-test=portal-maintenance-form] input[name=startsAt]',
-    shanghai(Date.now() + 3_600_000),
-  );
-  await page.fill(
-    '[data-test=portal-maintenance-form] input[name=endsAt]',
-    shanghai(Date.now() + 3 * 3_600_000),
-  );
+  await typeTime(page, '[data-test=portal-maintenance-form] input[name=startsAt]', Date.now() + 3_600_000);
+  await typeTime(page, '[data-test=portal-maintenance-form] input[name=endsAt]', Date.now() + 3 * 3_600_000);
   await page.fill('[data-test=portal-maintenance-form] input[name=reason]', '比对监测');
   await page.click('[data-test=portal-maintenance-form] button[type=submit]');
   expect(await page.locator('[data-test=portal-maintenance-result]').textContent()).toContain(

@@ -73,3 +73,19 @@ export function fieldErrors(req: ReturnType<typeof useRequest>) {
 export function requiredRule(label: string, trigger: 'blur' | 'change' = 'blur') {
   return { required: true, message: named(label, lang.value === 'zh' ? '必填' : 'required'), trigger };
 }
+
+/** el-date-picker for a Beijing date and time: shown `YYYY-MM-DD HH:mm`, valued `YYYY-MM-DDTHH:mm` (send it
+ * through shanghaiInstant, which adds +08:00). */
+export const DATETIME_PICKER = {
+  type: 'datetime',
+  format: 'YYYY-MM-DD HH:mm',
+  valueFormat: 'YYYY-MM-DDTHH:mm',
+  placeholder: 'YYYY-MM-DD HH:mm',
+} as const;
+/** el-date-picker for a Beijing date, shown and valued `YYYY-MM-DD`. */
+export const DATE_PICKER = {
+  type: 'date',
+  format: 'YYYY-MM-DD',
+  valueFormat: 'YYYY-MM-DD',
+  placeholder: 'YYYY-MM-DD',
+} as const;
