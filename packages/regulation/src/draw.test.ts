@@ -1,6 +1,8 @@
 import {
   defaultDrawConfig,
+  drawInputsDigest,
   drawInspections,
+  riskWeight,
   sampleSize,
   type DrawEnterprise,
   type DrawInspector,
@@ -130,6 +132,38 @@ describe('drawInspections', () => {
     }
     // Weight 5 among 199 of weight 1 for 10 places: inclusion ≈ 0.22, far above 0.05.
     expect(riskyHits / 300).toBeGreaterThan(0.15);
+  });
+
+  it('weights a high risk score up, and a draw recorded before the score re-runs to the same digest', () => {
+    const scored = enterprises.map((e) => (e.id === 'ent-0100' ? { ...e, riskScore: 100 } : e));
+    const e = scored.find((x) => x.id === 'ent-0100')!;
+    // 1 + 0.04 × 100 = 5 (the cap); 1 + 0.04 × 25 = 2.
+    expect(riskWeight(e, defaultDrawConfig.risk)).toBe(5);
+    expect(riskWeight({ ...e, riskScore: 25 }, defaultDrawConfig.risk)).toBe(2);
+    let hits = 0;
+    for (let s = 0; s < 300; s += 1) {
+      const r = drawInspections({
+        period: '2026-Q3',
+        seed: `r-${s}`,
+        enterprises: scored,
+        inspectors: roster,
+        config: defaultDrawConfig,
+      });
+      if (r.targets.some((t) => t.enterpriseId === 'ent-0100')) hits += 1;
+    }
+    expect(hits / 300).toBeGreaterThan(0.15);
+    // Before the score: no perRiskPoint in the config, no riskScore in the inputs — digest as before.
+    const { perRiskPoint: _unused, ...oldRisk } = defaultDrawConfig.risk;
+    const old = {
+      period: '2026-Q3',
+      seed: 's',
+      enterprises,
+      inspectors: roster,
+      config: { ...defaultDrawConfig, risk: oldRisk },
+    };
+    const withZeroScores = { ...old, enterprises: enterprises.map((e) => ({ ...e, riskScore: 0 })) };
+    expect(drawInputsDigest(withZeroScores)).toBe(drawInputsDigest(old));
+    expect(drawInputsDigest({ ...old, config: defaultDrawConfig })).not.toBe(drawInputsDigest(old));
   });
 
   it('assigns two distinct inspectors per target, never recused or (when configured) of the own district', () => {

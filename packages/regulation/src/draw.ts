@@ -8,7 +8,10 @@
 //    not empty.
 // 3. Weighted sampling without replacement (Efraimidis–Spirakis): each enterprise gets the key
 //    ln(u) / weight with u uniform in (0, 1] from the seeded PRNG, in id order; the largest keys win.
-//    weight = min(maxWeight, 1 + perOpenDeviation × open deviations + perViolation × violations).
+//    weight = min(maxWeight, 1 + perOpenDeviation × open deviations + perViolation × violations
+//                            + perRiskPoint × risk score), the risk score (0–100) being the big-data
+//    cross-checks' (the analyzer's `analyzer_risk_v1`, recorded with the draw's inputs). A draw recorded
+//    before the risk score (no `perRiskPoint` in its config) is re-run and digested as it was.
 // 4. Targets in stratum order then rank; for each, inspectors are drawn one at a time, uniformly
 //    among the eligible inspectors with the fewest assignments so far (conflicts excluded: declared
 //    recusals, and the enterprise's own district when configured).
@@ -24,7 +27,13 @@ export const STRATA: readonly Stratum[] = ['key', 'special', 'general', 'positiv
 
 export interface DrawConfig {
   rates: Record<Stratum, number>;
-  risk: { perOpenDeviation: number; perViolation: number; maxWeight: number };
+  risk: {
+    perOpenDeviation: number;
+    perViolation: number;
+    maxWeight: number;
+    /** Weight per point of the risk score; absent in draws recorded before the score existed. */
+    perRiskPoint?: number;
+  };
   /** Exclude inspectors of the enterprise's own district. */
   excludeOwnDistrict: boolean;
   inspectorsPerTarget: number;
@@ -32,7 +41,8 @@ export interface DrawConfig {
 
 export const defaultDrawConfig: DrawConfig = Object.freeze({
   rates: { key: 0.25, special: 0.15, general: 0.05, 'positive-list': 0.05 },
-  risk: { perOpenDeviation: 0.5, perViolation: 1, maxWeight: 5 },
+  // A score of 50 (e.g. two or three days of emissions out of line with production) adds as much as two violations.
+  risk: { perOpenDeviation: 0.5, perViolation: 1, maxWeight: 5, perRiskPoint: 0.04 },
   excludeOwnDistrict: false,
   inspectorsPerTarget: 2,
 });
@@ -45,6 +55,8 @@ export interface DrawEnterprise {
   openDeviations: number;
   /** Violations on record in the look-back the caller chose (the repository uses 3 years). */
   violations: number;
+  /** The cross-checks' risk score (0–100); absent: 0. */
+  riskScore?: number;
 }
 
 export interface DrawInspector {
@@ -88,7 +100,11 @@ export interface DrawResult {
 }
 
 export function riskWeight(e: DrawEnterprise, risk: DrawConfig['risk']): number {
-  const w = 1 + risk.perOpenDeviation * e.openDeviations + risk.perViolation * e.violations;
+  const w =
+    1 +
+    risk.perOpenDeviation * e.openDeviations +
+    risk.perViolation * e.violations +
+    (risk.perRiskPoint ?? 0) * (e.riskScore ?? 0);
   return Math.min(risk.maxWeight, Math.max(1, w));
 }
 
@@ -99,19 +115,34 @@ export function sampleSize(population: number, rate: number): number {
 
 /** sha256 of the canonical inputs (sorted, fixed key order), published with the seed. */
 export function drawInputsDigest(input: DrawInput): string {
+  // The risk score counts only in draws whose config weights it (those recorded before keep their digest).
+  const scored = input.config.risk.perRiskPoint !== undefined;
   const canonical = {
     algorithm: DRAW_ALGORITHM,
     period: input.period,
     seed: input.seed,
     config: {
       rates: STRATA.map((s) => input.config.rates[s]),
-      risk: [input.config.risk.perOpenDeviation, input.config.risk.perViolation, input.config.risk.maxWeight],
+      risk: [
+        input.config.risk.perOpenDeviation,
+        input.config.risk.perViolation,
+        input.config.risk.maxWeight,
+        ...(scored ? [input.config.risk.perRiskPoint] : []),
+      ],
       excludeOwnDistrict: input.config.excludeOwnDistrict,
       inspectorsPerTarget: input.config.inspectorsPerTarget,
     },
     enterprises: [...input.enterprises]
       .sort(byId)
-      .map((e) => [e.id, e.districtId, e.supervisionClass, e.positiveListed, e.openDeviations, e.violations]),
+      .map((e) => [
+        e.id,
+        e.districtId,
+        e.supervisionClass,
+        e.positiveListed,
+        e.openDeviations,
+        e.violations,
+        ...(scored ? [e.riskScore ?? 0] : []),
+      ]),
     inspectors: [...input.inspectors].sort(byId).map((i) => [i.id, i.districtId, [...i.recusals].sort()]),
   };
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');

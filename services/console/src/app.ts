@@ -45,6 +45,7 @@ import { DEFAULT_DISCRETION_POLICY, type DiscretionPolicy } from './discretion.j
 import { registerDiscretionRoutes } from './discretion-routes.js';
 import { registerVerificationTaskRoutes } from './verification-tasks.js';
 import { registerRewardRoutes } from './whistleblower-rewards.js';
+import { registerRiskRoutes, riskScoresOf } from './risk.js';
 import { registerSubmissionRoutes, type SubmissionRouteDeps } from './submissions-routes.js';
 import { registerPositiveListProposalRoutes } from './positive-list-proposals.js';
 import { registerPortalDeclarationRoutes } from './portal-declarations.js';
@@ -569,6 +570,7 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
   registerDiscretionRoutes(app, { pool: o.pool, who, policy: o.discretion ?? DEFAULT_DISCRETION_POLICY });
   registerVerificationTaskRoutes(app, { pool: o.pool, who });
   registerRewardRoutes(app, { pool: o.pool, who });
+  registerRiskRoutes(app, { pool: o.pool, who });
   // The month's 传输有效率 and emission loads: the submissions freeze them, the month's figures show them live.
   const measures = monthMeasures({ pool: o.pool, transmission: o.transmission, evidence: o.evidence });
   registerSubmissionRoutes(app, { pool: o.pool, who, measures, ...o.submissions });
@@ -686,6 +688,7 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
     scope: (req) => regulationScope(who(req)),
     stability: analyzerStability(o.pool),
     openDeviations: openCases(o.pool),
+    riskScores: (ids) => riskScoresOf(o.pool, ids),
     measures: (req: FastifyRequest, district: string, month: string) => measures(who(req), district, month),
     ...o.regulation,
     prefix: '/api/regulation',

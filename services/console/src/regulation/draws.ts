@@ -23,10 +23,18 @@ export type OpenDeviationsSource = (enterpriseIds: readonly string[]) => Promise
 
 export const noOpenDeviations: OpenDeviationsSource = async () => new Map();
 
+/** The big-data cross-checks' risk score per enterprise (0–100, the analyzer's); absent means 0. */
+export type RiskScoreSource = (enterpriseIds: readonly string[]) => Promise<ReadonlyMap<string, number>>;
+
 export async function loadDrawPopulation(
   db: Queryable,
   scope: Scope,
-  deps: { now: Date; openDeviations: OpenDeviationsSource; violationLookbackYears?: number },
+  deps: {
+    now: Date;
+    openDeviations: OpenDeviationsSource;
+    riskScores?: RiskScoreSource;
+    violationLookbackYears?: number;
+  },
 ): Promise<{ enterprises: DrawEnterprise[]; inspectors: DrawInspector[] }> {
   const since = addYears(shanghaiDate(deps.now), -(deps.violationLookbackYears ?? 3));
   const rows = await query<{
@@ -44,6 +52,7 @@ export async function loadDrawPopulation(
   );
   const listed = new Set((await currentPositiveList(db, scope, deps.now)).map((d) => d.enterpriseId));
   const open = await deps.openDeviations(rows.map((r) => r.id));
+  const risk = (await deps.riskScores?.(rows.map((r) => r.id))) ?? new Map<string, number>();
   const inspectors = await query<{ id: string; district_id: string | null; recusals: string[] }>(
     db,
     'load inspector roster',
@@ -59,6 +68,7 @@ export async function loadDrawPopulation(
       positiveListed: listed.has(r.id),
       openDeviations: open.get(r.id) ?? 0,
       violations: r.violations,
+      riskScore: risk.get(r.id) ?? 0,
     })),
     inspectors: inspectors.map((i) => ({ id: i.id, districtId: i.district_id, recusals: i.recusals })),
   };
@@ -80,13 +90,14 @@ export async function createDraw(
   db: Db,
   scope: Scope,
   input: { period: string; seed: string; config?: DrawConfig },
-  deps: { now: Date; openDeviations?: OpenDeviationsSource },
+  deps: { now: Date; openDeviations?: OpenDeviationsSource; riskScores?: RiskScoreSource },
 ): Promise<StoredDraw> {
   requireCapability(scope, 'runDraw');
   const config = input.config ?? defaultDrawConfig;
   const population = await loadDrawPopulation(db, scope, {
     now: deps.now,
     openDeviations: deps.openDeviations ?? noOpenDeviations,
+    ...(deps.riskScores ? { riskScores: deps.riskScores } : {}),
   });
   const drawInput: DrawInput = { period: input.period, seed: input.seed, config, ...population };
   const result = drawInspections(drawInput);

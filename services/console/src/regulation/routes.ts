@@ -28,6 +28,7 @@ import {
   recordInspectionResult,
   verifyDraw,
   type OpenDeviationsSource,
+  type RiskScoreSource,
 } from './draws.js';
 import { campaignStats, createCampaign, type OutreachDispatcher } from './outreach.js';
 import {
@@ -49,6 +50,8 @@ export interface RegulationRouteDeps {
   scope: (request: FastifyRequest) => Scope | Promise<Scope>;
   stability: StabilitySource;
   openDeviations?: OpenDeviationsSource;
+  /** The cross-checks' risk scores, a weight of the draws. */
+  riskScores?: RiskScoreSource;
   reminders?: Pick<Reminders, 'scheduleComplaint' | 'cancelComplaint'>;
   outreach?: Pick<OutreachDispatcher, 'enqueueCampaign'>;
   eligibilityConfig?: EligibilityConfig;
@@ -235,7 +238,7 @@ export async function registerRegulationRoutes(
               deps.db,
               await scopeOf(req),
               { ...req.body, config: deps.drawConfig },
-              { now: now(), openDeviations: deps.openDeviations },
+              { now: now(), openDeviations: deps.openDeviations, riskScores: deps.riskScores },
             ),
           ),
     );

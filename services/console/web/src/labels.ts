@@ -259,6 +259,19 @@ function annualLoadFigures(p: Record<string, unknown>): string {
   return `（截至 ${String(p.asOfText)} 累计 ${kg(p.ytdKg)}，按时间进度 ${kg(p.proRataKg)}，许可排放量 ${kg(p.permitKg)}）`;
 }
 
+/** The cross-check's figures in Chinese: per measure the low hours of hard production and the ratio's robust z. */
+function productionEmissionFigures(p: Record<string, unknown>): string {
+  const metrics = Array.isArray(p.metrics)
+    ? (p.metrics as { metric: string; lowHours: number; hardHours: number; ratio: { z: number } | null }[])
+    : [];
+  const name = (m: string) => (m === 'flow' ? '流量' : '排放量');
+  const parts = metrics.map(
+    (m) =>
+      `${name(m.metric)}：高负荷 ${m.hardHours} 小时中 ${m.lowHours} 小时偏低，稳健 z 值 ${m.ratio?.z ?? '—'}`,
+  );
+  return `（${String(p.dayText ?? '').slice(0, 10)}；${parts.join('；')}）`;
+}
+
 interface EvidenceView {
   summary?: string;
   values?: readonly { value: number; limit?: number }[];
@@ -290,9 +303,11 @@ export function evidenceSummary(c: {
     .reduce<{ value: number; limit?: number } | null>((m, v) => (m && m.value >= v.value ? m : v), null);
   const numbers = annual
     ? annualLoadFigures(annual)
-    : worst
-      ? `（最高 ${worst.value}，限值 ${worst.limit}）`
-      : '';
+    : domainRule === 'production-emission'
+      ? productionEmissionFigures(ev.params ?? {})
+      : worst
+        ? `（最高 ${worst.value}，限值 ${worst.limit}）`
+        : '';
   const retracted = ev.params?.retracted === true ? '（已撤回：后续数据不再支持）' : '';
   return `${finding}：${where}${numbers}${retracted}`;
 }
