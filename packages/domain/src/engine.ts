@@ -75,8 +75,26 @@ export interface Engine {
   readonly watermark: number | null;
 }
 
+/** What `sameAggregate` compares of an emitted aggregate (kept per key instead of the whole output). */
+type AggregateContent = Pick<
+  AggregateOutput,
+  'start' | 'value' | 'convertedValue' | 'valid' | 'flag' | 'coverage' | 'anomaly'
+>;
+
+function contentOf(a: AggregateOutput): AggregateContent {
+  return {
+    start: a.start,
+    value: a.value,
+    convertedValue: a.convertedValue,
+    valid: a.valid,
+    flag: a.flag,
+    coverage: a.coverage,
+    anomaly: a.anomaly,
+  };
+}
+
 /** Same emitted content (both built by the Evaluator, so equal fields give the same JSON fingerprint). */
-function sameAggregate(a: AggregateOutput, b: AggregateOutput): boolean {
+function sameAggregate(a: AggregateContent, b: AggregateOutput): boolean {
   return (
     a.value === b.value &&
     a.convertedValue === b.convertedValue &&
@@ -124,7 +142,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
   let recIndex = new Map<string, Set<string>>();
   let lastHorizon = NO_TIME;
   /** Aggregate key → the aggregate last emitted (derived: lets unchanged aggregates skip serialisation). */
-  let lastAggregates = new Map<string, AggregateOutput>();
+  let lastAggregates = new Map<string, AggregateContent>();
 
   /** Ids put since the last eviction scan (only they can have become evictable while the horizon stays). */
   /** Readings ingested since the last checkpoint(); null: the next checkpoint is full. */
@@ -205,7 +223,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
       const key = `${a.enterpriseId}|${a.siteId}|${a.factor}|${a.interval}|${a.start}`;
       const last = lastAggregates.get(key);
       if (last !== undefined && sameAggregate(last, a)) continue;
-      lastAggregates.set(key, a);
+      lastAggregates.set(key, contentOf(a));
       const fp = aggregateFingerprint(JSON.stringify(a));
       if (state.aggregates[key] === fp) continue;
       state.aggregates[key] = fp;

@@ -1,6 +1,6 @@
 // The run rules of one site/factor folded over the factor's series, one point at a time: the fold of each rule of
 // `RUN_RULES` (run-rules.ts) turns points into runs. The Evaluator folds a whole series once; the workspace extends
-// the folds as points are appended, refolds from the nearest checkpoint (every 64 points) when a late point lands
+// the folds as points are appended, refolds from the nearest checkpoint (every 256 points) when a late point lands
 // inside, and rebuilds them when the series or the carried state changes.
 import type { RuleScope, EpisodeOut } from './scope.js';
 import type { RulesConfig } from './config.js';
@@ -11,7 +11,8 @@ import type { EngineConfig } from './config.js';
 import type { PackedReading } from './packed.js';
 import { Col, setPoint, SLOT_STAT, type FactorSeries, type Pt } from './series.js';
 
-const CHECKPOINT_EVERY = 64;
+/** Points between two saved fold states: a late point refolds from the state before it; each state is one object per rule. */
+const CHECKPOINT_EVERY = 256;
 
 // ---- the fold: runs of one rule over a series, one point at a time -------------------------------------------
 
