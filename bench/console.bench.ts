@@ -13,20 +13,13 @@
 // counts). Written with @offsite/influx's writer in line protocol, a few batches in flight.
 // The console's functions are called in-process as its routes call them (the answer serialised to JSON, as the
 // route would); the browser's draw is scripts/data-browser-draw.ts of services/console.
-// The transmission statistics are also computed the way they were before InfluxDB counted the slots (a row per
-// minute and enterprise, counted in Node), timed in the same run, and both ways' figures are compared.
 // A script that prints numbers, not a test. Loopback only; bounded in count.
 // Usage: flock /tmp/offsite-bench.lock npm run bench:console -- [--runs 20] [--reseed] [--enterprises 300] [--only REGEX]
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import {
-  makeConfig,
-  outletHourLoads,
-  transmissionStatistics,
-  type TransmissionRecord,
-} from '@offsite/domain';
+import { makeConfig, outletHourLoads } from '@offsite/domain';
 import {
   browseQuery,
   createInfluxClient,
@@ -48,7 +41,7 @@ import type { EvidenceSource } from '../services/console/src/evidence.js';
 import { emissionLoads } from '../services/console/src/loads.js';
 import { overview } from '../services/console/src/overview.js';
 import type { Principal } from '../services/console/src/principal.js';
-import { transmissionInput, transmissionReport } from '../services/console/src/transmission.js';
+import { transmissionReport } from '../services/console/src/transmission.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -309,40 +302,6 @@ async function main(): Promise<void> {
           to: new Date(to),
         }),
       );
-    // The same-run reference of the transmission statistics as they were computed before InfluxDB counted the
-    // slots: per enterprise (four at a time) one row per minute holding an Avg and the rows flagged other than N,
-    // counted in Node by @offsite/domain's transmissionStatistics. Its figures must equal the console's.
-    const perMinute = async () => {
-      const { devices, input } = await transmissionInput(pool, city, { month: MONTH }, now, tsrc.threshold);
-      const ents = [...new Set(devices.map((d) => d.enterprise_id))];
-      const records: TransmissionRecord[] = [];
-      for (let i = 0; i < ents.length; i += 4)
-        for (const [present, flagged] of await Promise.all(
-          ents.slice(i, i + 4).map((e) => {
-            const p = { e, from: new Date(MONTH_FROM), to: new Date(Math.min(MONTH_TO, now)) };
-            const w = `"enterprise" = $e AND "interval" =~ /^minute/ AND time >= $from AND time < $to`;
-            return Promise.all([
-              raw(
-                influxql(
-                  `SELECT count("Avg") AS "n" FROM "emission" WHERE ${w} GROUP BY time(1m), "device" fill(none)`,
-                  p,
-                ),
-              ),
-              raw(
-                influxql(`SELECT "flag" FROM "emission" WHERE ${w} AND "flag" != 'N' GROUP BY "device"`, p),
-              ),
-            ]);
-          }),
-        )) {
-          for (const x of present)
-            for (const r of x.rows)
-              records.push({ deviceMn: x.tags.device!, time: Number(r.time), flags: ['N'] });
-          for (const x of flagged)
-            for (const r of x.rows)
-              records.push({ deviceMn: x.tags.device!, time: Number(r.time), flags: [r.flag as string] });
-        }
-      return transmissionStatistics({ ...input, records });
-    };
     const outletWhere = `"enterprise" = $e AND "site" = $s AND "interval" = 'hour'`;
     const outletParams = { e: gas.ent, s: gas.site };
     const cases: {
@@ -361,12 +320,6 @@ async function main(): Promise<void> {
         what: `overview, district dist-landong (${MONTH})`,
         target: 500,
         run: () => json(overview(pool, tsrc, officer, { month: MONTH }, now)),
-        base: () => count(MONTH_FROM, MONTH_TO, `"interval" =~ /^minute/`),
-      },
-      {
-        what: `transmission statistics, city (${MONTH}), the old way: a row per minute and enterprise counted in Node`,
-        target: 500,
-        run: () => json(perMinute()),
         base: () => count(MONTH_FROM, MONTH_TO, `"interval" =~ /^minute/`),
       },
       {
@@ -400,19 +353,6 @@ async function main(): Promise<void> {
       }),
     ];
     const only = new RegExp(args.only);
-    if (only.test('transmission statistics, city, the old way')) {
-      const [now_, old] = await Promise.all([
-        transmissionReport(pool, tsrc, city, { month: MONTH }, now),
-        perMinute(),
-      ]);
-      const same = JSON.stringify(now_.total) === JSON.stringify(old.total);
-      console.log(
-        `transmission statistics, city (${MONTH}): InfluxDB's counts ${same ? 'equal' : 'DIFFER FROM'} the per-minute rows' (${now_.total.expected.toLocaleString('en')} expected, ${now_.total.received.toLocaleString('en')} received, ${now_.total.valid.toLocaleString('en')} valid)`,
-      );
-      if (!same) console.log(JSON.stringify({ influx: now_.total, perMinute: old.total }));
-      if (now_.total.expected === 0)
-        throw new Error('nothing expected: the devices are not registered for the month');
-    }
     for (const c of cases.filter((x) => only.test(x.what))) {
       const bytes = (await c.run()) as number;
       const times = await timed(RUNS, c.run);

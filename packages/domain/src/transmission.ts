@@ -311,7 +311,7 @@ export function transmissionPlan(input: TransmissionPlanInput): TransmissionPlan
 }
 
 /**
- * The statistics from each device's received and valid slot counts, counted elsewhere (in InfluxDB) over
+ * The statistics from each device's received and valid slot counts, counted elsewhere over
  * exactly the plan's ranges; a device without counts received nothing.
  */
 export function transmissionFromCounts(

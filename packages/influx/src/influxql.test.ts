@@ -4,7 +4,7 @@ import {
   hourLoadInputQueries,
   ident,
   influxql,
-  transmissionSlotCountQueries,
+  minuteDataPresenceQueries,
 } from './influxql.js';
 
 describe('InfluxQL building', () => {
@@ -23,33 +23,17 @@ describe('InfluxQL building', () => {
     expect(() => influxql('SELECT 1', { d: new Date(Number.NaN) })).toThrow(/invalid date/);
   });
 
-  it('counts the minute data slots of the given devices inside InfluxDB, every value bound', () => {
+  it('asks for the minute data of one enterprise per device: minutes holding data and the non-N flags', () => {
     const from = new Date('2026-02-28T16:00:00Z');
     const to = new Date('2026-03-31T16:00:00Z');
-    const q = transmissionSlotCountQueries('emission', ['MN1', "M'N2"], from, to, {
-      seconds: 600,
-      offsetSeconds: 0,
-    });
-    const where =
-      '("device" = $device0 OR "device" = $device1) AND "interval" =~ /^minute/ AND time >= $from AND time < $to';
-    const slots = 'GROUP BY time(600s, 0s), "device"';
-    expect(q.invalid.statement).toBe(
-      `SELECT count("n") AS "slots" FROM (SELECT count("flag") AS "n" FROM "emission" WHERE ${where}` +
-        ` AND "flag" != $normal AND "flag" != $empty ${slots}) WHERE time >= $from AND time < $to GROUP BY "device"`,
+    const q = minuteDataPresenceQueries('emission', 'ent-1', from, to);
+    expect(q.present.statement).toBe(
+      'SELECT count("Avg") AS "n" FROM "emission" WHERE "enterprise" = $enterprise AND "interval" =~ /^minute/ AND time >= $from AND time < $to GROUP BY time(1m), "device" fill(none)',
     );
-    expect(q.received.statement).toBe(
-      `SELECT count("n") AS "slots" FROM (SELECT sum("n") AS "n" FROM` +
-        ` (SELECT count("Avg") AS "n" FROM "emission" WHERE ${where} ${slots}),` +
-        ` (SELECT count("flag") AS "n" FROM "emission" WHERE ${where} AND "flag" != $normal ${slots})` +
-        ` WHERE time >= $from AND time < $to ${slots}) WHERE time >= $from AND time < $to GROUP BY "device"`,
+    expect(q.flagged.statement).toMatch(
+      /SELECT "flag" FROM "emission" .* AND "flag" != \$normal GROUP BY "device"$/,
     );
-    expect(q.received.params).toEqual({ from, to, normal: 'N', empty: '', device0: 'MN1', device1: "M'N2" });
-    expect(() =>
-      transmissionSlotCountQueries('emission', [], from, to, { seconds: 600, offsetSeconds: 0 }),
-    ).toThrow(/no device/);
-    expect(() =>
-      transmissionSlotCountQueries('emission', ['MN1'], from, to, { seconds: 600, offsetSeconds: 600 }),
-    ).toThrow(/offset/);
+    expect(q.flagged.params).toEqual({ enterprise: 'ent-1', from, to, normal: 'N' });
   });
 });
 

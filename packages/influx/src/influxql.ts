@@ -136,23 +136,6 @@ export function meterWindowLastQuery(
   );
 }
 
-/**
- * The hourly mean power (`energy` measurement, factor `power_kw`, field `Rtd`) of the given meters in [from, to), one
- * series per meter (`site`); rows' `time` is the hour's start and `kw` its mean, which is the hour's energy in kWh.
- */
-export function meterHourlyPowerQuery(
-  enterpriseId: string,
-  meterIds: readonly string[],
-  from: Date,
-  to: Date,
-): InfluxQLQuery {
-  const w = seriesWhere({ enterpriseId, sites: meterIds, factor: 'power_kw' }, from, to);
-  return influxql(
-    `SELECT mean("Rtd") AS "kw" FROM "energy" WHERE ${w.statement} GROUP BY time(1h), "site" fill(none)`,
-    w.params,
-  );
-}
-
 /** Which series of a telemetry measurement a query reads (values bound, names quoted). */
 export interface SeriesWhere {
   enterpriseId: string;
@@ -310,37 +293,26 @@ export function fieldRows(
 }
 
 /**
- * The transmission statistics' counts of the minute data (`interval` tag `minute` or `minute-<n>s`) of the given
- * devices in [from, to), counted inside InfluxDB per device at the devices' slot length (`bucket`: every device
- * of one query shares it; the offset aligns the slots to the month's first): `received` answers per device the
- * slots holding a value with an `Avg` or a row flagged other than `N` (column `slots`), `invalid` the slots
- * holding a row whose flag is neither `N` nor empty. One row per device; a device without either has no series.
+ * The minute data (`interval` tag `minute` or `minute-<n>s`) of one enterprise in [from, to), per device, for the
+ * transmission statistics: `present` has one row per minute holding any value with an `Avg` (column `n`, the
+ * values' count), `flagged` the raw rows whose data flag is not `N` (column `flag`). Both grouped by `device`.
  */
-export function transmissionSlotCountQueries(
+export function minuteDataPresenceQueries(
   measurement: string,
-  devices: readonly string[],
+  enterpriseId: string,
   from: Date,
   to: Date,
-  bucket: TimeBucket,
-): { received: InfluxQLQuery; invalid: InfluxQLQuery } {
-  if (devices.length === 0) throw new InfluxError('INFLUX_REJECTED', 'no device to query', false);
-  const params: Record<string, InfluxQLParam> = { from, to, normal: 'N', empty: '' };
-  devices.forEach((d, i) => (params[`device${i}`] = d));
-  const time = 'time >= $from AND time < $to';
-  const where =
-    `(${devices.map((_, i) => `"device" = $device${i}`).join(' OR ')})` +
-    ` AND "interval" =~ /^minute/ AND ${time}`;
-  const m = ident(measurement);
-  const slots = `GROUP BY ${timeGroup(bucket)}, "device"`;
-  const perSlot = (what: string, cond = '') =>
-    `(SELECT count(${what}) AS "n" FROM ${m} WHERE ${where}${cond} ${slots})`;
-  const countSlots = (inner: string) =>
-    influxql(`SELECT count("n") AS "slots" FROM ${inner} WHERE ${time} GROUP BY "device"`, params);
+): { present: InfluxQLQuery; flagged: InfluxQLQuery } {
+  const where = `WHERE "enterprise" = $enterprise AND "interval" =~ /^minute/ AND time >= $from AND time < $to`;
+  const params = { enterprise: enterpriseId, from, to };
   return {
-    received: countSlots(
-      `(SELECT sum("n") AS "n" FROM ${perSlot('"Avg"')}, ${perSlot('"flag"', ' AND "flag" != $normal')}` +
-        ` WHERE ${time} ${slots})`,
+    present: influxql(
+      `SELECT count("Avg") AS "n" FROM ${ident(measurement)} ${where} GROUP BY time(1m), "device" fill(none)`,
+      params,
     ),
-    invalid: countSlots(perSlot('"flag"', ' AND "flag" != $normal AND "flag" != $empty')),
+    flagged: influxql(
+      `SELECT "flag" FROM ${ident(measurement)} ${where} AND "flag" != $normal GROUP BY "device"`,
+      { ...params, normal: 'N' },
+    ),
   };
 }

@@ -2,12 +2,9 @@
  * 传输有效率: the monthly transmission statistics per device, enterprise and district (domain-rules §6a),
  * computed on read by the console — the one owner of the figure — from the registry in Postgres (devices'
  * minute cadence, registration time and enabled flag; declared maintenance windows) and the minute data the
- * influx-writer stored in InfluxDB. @offsite/domain's `transmissionPlan` says which slots of each device are
- * expected (as runs of consecutive slots); InfluxDB counts, per device, the slots of those runs holding data and
- * those holding a value flagged other than `N` (`transmissionSlotCountQueries`: one pair of queries per slot
- * length and run, for every device sharing them — the whole scope at once in the usual month), and
- * `transmissionFromCounts` does the rest. Scope as everywhere else: an officer sees their district, an
- * enterprise user only their own enterprise.
+ * influx-writer stored in InfluxDB (which minutes hold data, which values carry a flag other than `N`), per
+ * enterprise. The arithmetic is @offsite/domain's `transmissionStatistics`. Scope as everywhere else: an officer
+ * sees their district, an enterprise user only their own enterprise.
  */
 import type { InfluxDB } from '@influxdata/influxdb-client';
 import { Type } from '@sinclair/typebox';
@@ -15,17 +12,15 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ReportTransmission } from '@offsite/regulation';
 import {
   transmissionCounts,
-  transmissionFromCounts,
-  transmissionPlan,
-  type DeviceSlotCounts,
-  type DeviceSlotPlan,
+  transmissionStatistics,
   type DeviceTransmission,
   type GroupTransmission,
   type TransmissionCounts,
   type TransmissionPlanInput,
+  type TransmissionRecord,
 } from '@offsite/domain';
 import { monthRange } from '@offsite/domain/calendar';
-import { queryInfluxQL, transmissionSlotCountQueries, type InfluxQLQuery } from '@offsite/influx';
+import { minuteDataPresenceQueries, queryInfluxQL } from '@offsite/influx';
 import type { Queryable } from '@offsite/store';
 import { ConsoleError } from './errors.js';
 import { scopeSql, type Principal } from './principal.js';
@@ -40,13 +35,8 @@ export interface TransmissionSource {
 }
 
 const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
-/** InfluxDB queries that run at once. */
+/** Enterprises whose InfluxDB queries run at once. */
 const INFLUX_CONCURRENCY = 4;
-/**
- * Devices named in one query: InfluxDB buckets every minute value of them into slots, about 4 s for 25 devices'
- * month of 8 factors on the loaded shared machine — a whole city in one query would outlast the client's timeout.
- */
-const DEVICES_PER_QUERY = 25;
 
 export interface TransmissionDeviceRow extends TransmissionCounts {
   mn: string;
@@ -108,64 +98,37 @@ async function mapLimited<T, R>(items: readonly T[], n: number, fn: (t: T) => Pr
   return out;
 }
 
-/**
- * The received and valid slots of every planned device, counted in InfluxDB: devices sharing a slot length and
- * their runs of expected slots are asked together, one pair of queries per run.
- */
-async function countSlots(
+/** The minute-data records of one enterprise in [from, to): one per device and minute holding data. */
+async function loadRecords(
   src: TransmissionSource,
-  plans: readonly DeviceSlotPlan[],
-  monthFrom: number,
-): Promise<Map<string, DeviceSlotCounts>> {
-  const groups = new Map<string, { intervalS: number; ranges: DeviceSlotPlan['ranges']; mns: string[] }>();
-  for (const p of plans) {
-    if (p.ranges.length === 0) continue;
-    const key = `${p.device.intervalS}|${p.ranges.map((r) => `${r.from}-${r.to}`).join(',')}`;
-    const g = groups.get(key) ?? { intervalS: p.device.intervalS, ranges: p.ranges, mns: [] };
-    g.mns.push(p.device.mn);
-    groups.set(key, g);
-  }
-  const queries: InfluxQLQuery[] = [];
-  for (const g of groups.values()) {
-    const offsetSeconds = (((monthFrom / 1000) % g.intervalS) + g.intervalS) % g.intervalS;
-    for (let i = 0; i < g.mns.length; i += DEVICES_PER_QUERY)
-      for (const r of g.ranges) {
-        const q = transmissionSlotCountQueries(
-          src.emissionMeasurement,
-          g.mns.slice(i, i + DEVICES_PER_QUERY),
-          new Date(r.from),
-          new Date(r.to),
-          { seconds: g.intervalS, offsetSeconds },
-        );
-        queries.push(q.received, q.invalid);
-      }
-  }
-  let answers;
+  enterpriseId: string,
+  from: Date,
+  to: Date,
+): Promise<TransmissionRecord[]> {
+  const q = minuteDataPresenceQueries(src.emissionMeasurement, enterpriseId, from, to);
+  let present, flagged;
   try {
-    answers = await mapLimited(queries, INFLUX_CONCURRENCY, (q) => queryInfluxQL(src.client, src.bucket, q));
+    [present, flagged] = await Promise.all([
+      queryInfluxQL(src.client, src.bucket, q.present),
+      queryInfluxQL(src.client, src.bucket, q.flagged),
+    ]);
   } catch (err) {
     throw new ConsoleError('EVIDENCE_UNAVAILABLE', 'cannot read telemetry from InfluxDB', {
       retryable: true,
       cause: err,
     });
   }
-  const counts = new Map<string, DeviceSlotCounts>();
-  answers.forEach((series, i) => {
-    const invalid = i % 2 === 1;
-    for (const s of series) {
-      const mn = s.tags.device ?? '';
-      const n = Number(s.rows[0]?.slots ?? 0);
-      const c = counts.get(mn) ?? { received: 0, valid: 0 };
-      // Every slot holding an invalid value holds data: valid = received − invalid.
-      if (invalid) c.valid -= n;
-      else {
-        c.received += n;
-        c.valid += n;
-      }
-      counts.set(mn, c);
-    }
-  });
-  return counts;
+  const out: TransmissionRecord[] = [];
+  for (const s of present)
+    for (const r of s.rows) out.push({ deviceMn: s.tags.device ?? '', time: Number(r.time), flags: ['N'] });
+  for (const s of flagged)
+    for (const r of s.rows)
+      out.push({
+        deviceMn: s.tags.device ?? '',
+        time: Number(r.time),
+        flags: [typeof r.flag === 'string' ? r.flag : null],
+      });
+  return out;
 }
 
 /**
@@ -250,8 +213,13 @@ export async function transmissionReport(
   now: number,
 ): Promise<TransmissionReport> {
   const { devices, input } = await transmissionInput(db, p, q, now, src.threshold);
-  const plan = transmissionPlan(input);
-  const stats = transmissionFromCounts(plan, await countSlots(src, plan.devices, plan.from));
+  const from = new Date(monthRange(q.month).from.getTime());
+  const until = new Date(Math.min(monthRange(q.month).to.getTime(), now));
+  const enterpriseIds = [...new Set(devices.map((d) => d.enterprise_id))];
+  const records = (
+    await mapLimited(enterpriseIds, INFLUX_CONCURRENCY, (id) => loadRecords(src, id, from, until))
+  ).flat();
+  const stats = transmissionStatistics({ ...input, records });
   const meta = new Map(devices.map((d) => [d.mn, d]));
   const byEnterprise = new Map<string, TransmissionDeviceRow[]>();
   for (const d of stats.devices) {

@@ -87,7 +87,7 @@ export const GAS2 = '99010202FG00020000000001'; // ent-0002, 600 s, registered m
 export const GAS5 = '99010203FG00050000000001'; // ent-0005, 420 s (slots not aligned to the epoch's)
 
 /**
- * April 2026 for the check that InfluxDB's slot counts give the figures the records did: values off the slot
+ * April 2026 for the check that the console's figures equal those of the raw minute rows themselves: values off the slot
  * starts and several in one slot, gaps, flags D/T/M/F on one factor of two, a row with a flag and no `Avg`, an
  * empty flag, a flag `N` without a value, values in March's last and May's first minute, a registration
  * mid-slot, a 7-minute cadence, and declared windows of a device and of two outlets whose ends fall inside slots.

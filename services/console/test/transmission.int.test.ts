@@ -151,7 +151,7 @@ test('the district monthly report carries the district’s 传输有效率 and i
   expect(other.statusCode).toBe(404);
 });
 
-test('InfluxDB’s slot counts give the figures of the records themselves: gaps, flags, windows, month edges', async () => {
+test('the figures equal the raw minute rows’ own: gaps, flags, a flag without a value, windows, month edges', async () => {
   await writeAprilEdgeCases(w);
   const admin = await loginAs(w.base, 'admin');
   const r = await get('/api/transmission?month=2026-04', admin);
