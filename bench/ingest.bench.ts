@@ -17,7 +17,10 @@
 // Run it under `flock /tmp/offsite-bench.lock` on the shared machine.
 //   --profile: the first writer, the mqtt-ingestor and the gateway run under `node --cpu-prof`; the top
 //   self-time functions and the self time per module of each are printed.
-//   --only mqtt|hj212: skip the other path.
+//   --only mqtt|hj212|telegraf: only that path (telegraf: the baseline alone).
+// 2b. The baseline, after Offsite's MQTT path: Telegraf (bench/telegraf.ts: built once from its Go module,
+//      pinned, into .offsite/bin) consuming the same publishers' messages at the same rate and writing them
+//      straight to InfluxDB. BENCH_TELEGRAF=0 leaves it out.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -35,6 +38,13 @@ import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
 import { connectRawPublisher } from './mqtt-publisher.js';
 import { topProfileFunctions, topProfileModules, type CpuProfile } from './profile.js';
+import {
+  TELEGRAF_TAGS,
+  TELEGRAF_VERSION,
+  ensureTelegraf,
+  startTelegraf,
+  telegrafConfig,
+} from './telegraf.js';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
 const num = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
@@ -62,8 +72,10 @@ const flagsOf = (name: string) => [...startFlags(name), ...NODE_FLAGS];
 const { values: args } = parseArgs({
   options: { profile: { type: 'boolean', default: false }, only: { type: 'string' } },
 });
-const doMqtt = args.only !== 'hj212';
-const doHj = args.only !== 'mqtt';
+const doMqtt = args.only === undefined || args.only === 'mqtt';
+const doHj = args.only === undefined || args.only === 'hj212';
+// The Telegraf baseline runs with the MQTT path (BENCH_TELEGRAF=0 leaves it out), or alone with --only telegraf.
+const doTelegraf = (doMqtt && process.env.BENCH_TELEGRAF !== '0') || args.only === 'telegraf';
 // BENCH_PROFILE_DIR keeps the .cpuprofile files there (open them in Chrome DevTools); else a temp dir, removed.
 const keepProfiles = process.env.BENCH_PROFILE_DIR;
 const profileDir = args.profile
@@ -106,6 +118,16 @@ async function influxql(q: string, database = db): Promise<Record<string, number
   const body = (await res.json()) as { results: { series?: { columns: string[]; values: number[][] }[] }[] };
   const s = body.results[0]?.series?.[0];
   return s ? Object.fromEntries(s.columns.map((c, i) => [c, s.values[0]![i]!])) : {};
+}
+/** Points InfluxDB accepted into `database` so far, summed over its shards (/debug/vars). */
+async function pointsWrittenTo(database: string): Promise<number> {
+  const vars = (await fetch(`${env.influx}/debug/vars`, { headers: authHeaders }).then((r) =>
+    r.json(),
+  )) as Record<string, { name?: string; tags?: { database?: string }; values?: { writePointsOk?: number } }>;
+  let n = 0;
+  for (const v of Object.values(vars))
+    if (v?.name === 'shard' && v.tags?.database === database) n += v.values?.writePointsOk ?? 0;
+  return n;
 }
 /** Numeric values stored in a measurement: every count_<stat> column but the string fields. */
 const countValues = async (measurement: string) =>
@@ -267,13 +289,17 @@ async function measure(
   expected: () => number,
   countStored: () => Promise<number>,
   services: Service[],
+  // Values written so far: by default the writers' counter; a path without Offsite's writers counts in InfluxDB.
+  o: { written?: () => Promise<number> } = {},
 ): Promise<Omit<PathResult, 'offered' | 'extra'>> {
   const writerPorts = children.filter((c) => c.name.startsWith('influx-writer')).map((c) => c.ops);
-  const written = async () =>
-    (await Promise.all(writerPorts.map((p) => metric(p, 'offsite_influx_points_written_total')))).reduce(
-      (a, b) => a + b,
-      0,
-    );
+  const written =
+    o.written ??
+    (async () =>
+      (await Promise.all(writerPorts.map((p) => metric(p, 'offsite_influx_points_written_total')))).reduce(
+        (a, b) => a + b,
+        0,
+      ));
   const before = await written();
   const storedBefore = await countStored();
   const cpuBefore = services.map((s) => cpuSeconds(s.proc));
@@ -529,21 +555,12 @@ try {
   for (const w of writers) await ready(w);
   const results: [string, PathResult][] = [];
 
-  // 2. MQTT → Kafka → InfluxDB.
-  if (doMqtt) {
-    const ingestor = service(
-      'mqtt-ingestor',
-      'mqtt-ingestor',
-      basePort + 1,
-      {
-        OFFSITE_PG_URL: env.pg,
-        OFFSITE_PG_SCHEMA: schema,
-        OFFSITE_MQTT_CLIENT_ID: `bench-${run}`,
-        OFFSITE_MQTT_SESSION_EXPIRY_S: '60',
-      },
-      true,
-    );
-    await ready(ingestor);
+  /**
+   * The MQTT offer: PUBLISHERS clients publish meter readings (one message of 3 values per meter and
+   * second of data time) at MQTT_RATE values/s, at most 1,000 unacknowledged messages per client. The same
+   * publishers, payload and rate drive Offsite's path and Telegraf's.
+   */
+  async function mqttPublishers() {
     let sent = 0;
     let acked = 0;
     let refused = 0;
@@ -556,7 +573,7 @@ try {
     type Pub = { publish(topic: string, payload: string): void; end(): Promise<void> };
     const pubs: Pub[] = await Promise.all(
       Array.from({ length: PUBLISHERS }, async (_, k): Promise<Pub> => {
-        const clientId = `bench-pub-${run}-${k}`;
+        const clientId = `bench-pub-${run}-${k}-${randomBytes(2).toString('hex')}`;
         if (PUBLISHER === 'raw')
           return connectRawPublisher({
             url: env.mqtt,
@@ -580,10 +597,6 @@ try {
     const topics = meters.map((m) => `offsite/v1/${m.enterprise_id}/meters/${m.id}/energy`);
     const msgRate = MQTT_RATE / MQTT_VALUES;
     let maxLagMs = 0;
-    let maxHeld = 0;
-    const heldSampler = setInterval(() => {
-      void metric(ingestor.ops, 'offsite_mqtt_pubacks_held').then((n) => (maxHeld = Math.max(maxHeld, n)));
-    }, 1_000);
     const t0Ms = Date.UTC(2024, 0, 1);
     const offer = async (end: number) => {
       const start = performance.now();
@@ -592,7 +605,6 @@ try {
       let ts = '';
       while (performance.now() < end) {
         const due = Math.floor(((performance.now() - start) / 1000) * msgRate);
-        // Publisher-side limit: never more than 1,000 unacknowledged messages per client.
         while (sent < due && inflight < 1_000 * PUBLISHERS) {
           const i = sent++;
           const seq = Math.floor(i / topics.length);
@@ -610,29 +622,134 @@ try {
         await sleep(5);
       }
     };
-    const r = await measure(
+    return {
       offer,
-      () => sent * MQTT_VALUES,
-      () => countValues('energy'),
-      [ingestor, ...writers],
+      sentValues: () => sent * MQTT_VALUES,
+      async end() {
+        await until(() => acked >= sent, 30_000, 'publisher PUBACKs').catch(() => undefined);
+        await Promise.all(pubs.map((p) => p.end()));
+      },
+      describe: (receiver: string) =>
+        `${sent} messages × ${MQTT_VALUES} values from ${PUBLISHERS} publishers (${PUBLISHER === 'raw' ? 'bench/mqtt-publisher.ts' : 'MQTT.js'}, QoS 1${refused ? `, ${refused} PUBACKs with an error reason` : ''}) over ${topics.length} meters; ${receiver}; ` +
+        `publisher behind its schedule by at most ${maxLagMs.toFixed(0)} ms`,
+    };
+  }
+
+  // 2. MQTT → Kafka → InfluxDB.
+  if (doMqtt) {
+    const ingestor = service(
+      'mqtt-ingestor',
+      'mqtt-ingestor',
+      basePort + 1,
+      {
+        OFFSITE_PG_URL: env.pg,
+        OFFSITE_PG_SCHEMA: schema,
+        OFFSITE_MQTT_CLIENT_ID: `bench-${run}`,
+        OFFSITE_MQTT_SESSION_EXPIRY_S: '60',
+      },
+      true,
     );
+    await ready(ingestor);
+    const publishers = await mqttPublishers();
+    let maxHeld = 0;
+    const heldSampler = setInterval(() => {
+      void metric(ingestor.ops, 'offsite_mqtt_pubacks_held').then((n) => (maxHeld = Math.max(maxHeld, n)));
+    }, 1_000);
+    const r = await measure(publishers.offer, publishers.sentValues, () => countValues('energy'), [
+      ingestor,
+      ...writers,
+    ]);
     const batchSum = await metric(ingestor.ops, 'offsite_kafka_produce_batch_messages_sum');
     const batchCount = await metric(ingestor.ops, 'offsite_kafka_produce_batch_messages_count');
     clearInterval(heldSampler);
-    await until(() => acked >= sent, 30_000, 'publisher PUBACKs').catch(() => undefined);
-    await Promise.all(pubs.map((p) => p.end()));
+    await publishers.end();
     results.push([
       'MQTT → mqtt-ingestor → Kafka → writer → InfluxDB',
       {
         ...r,
         offered: MQTT_RATE,
         extra: [
-          `${sent} messages × ${MQTT_VALUES} values from ${PUBLISHERS} publishers (${PUBLISHER === 'raw' ? 'bench/mqtt-publisher.ts' : 'MQTT.js'}, QoS 1${refused ? `, ${refused} PUBACKs with an error reason` : ''}) over ${topics.length} meters; one ingestor session; ` +
-            `${(batchSum / Math.max(1, batchCount)).toFixed(0)} messages per Kafka produce on average, at most ${maxHeld} PUBACKs held at once; publisher behind its schedule by at most ${maxLagMs.toFixed(0)} ms`,
+          publishers.describe(
+            `one ingestor session; ${(batchSum / Math.max(1, batchCount)).toFixed(0)} messages per Kafka produce on average, at most ${maxHeld} PUBACKs held at once`,
+          ),
         ],
       },
     ]);
     await stop(ingestor);
+  }
+
+  // 2b. The baseline: the same publishers, payload and rate into Telegraf (inputs.mqtt_consumer →
+  // outputs.influxdb_v2), straight into InfluxDB.
+  if (doTelegraf) {
+    const bin = ensureTelegraf(`${repo}.offsite`, (line) => console.log(line));
+    const measurement = 'telegraf_energy';
+    const confDir = mkdtempSync(join(tmpdir(), 'offsite-bench-telegraf-'));
+    const proc = startTelegraf(
+      bin,
+      confDir,
+      telegrafConfig({
+        mqttUrl: env.mqtt,
+        mqttUser: env.mqttUser,
+        mqttPassword: env.mqttPassword,
+        topic: 'offsite/v1/+/meters/+/energy',
+        topicTags: '_/_/enterprise/_/meter/_',
+        influxUrl: env.influx,
+        influxToken: env.token,
+        bucket: `${db}/autogen`,
+        measurement,
+        clientId: `bench-telegraf-${run}`,
+      }),
+    );
+    const telegraf: Service = { name: 'telegraf', proc, ops: 0 };
+    children.push(telegraf);
+    // Subscribed once a probe message published now reaches InfluxDB.
+    const probe = await mqtt.connectAsync(env.mqtt, {
+      username: env.mqttUser,
+      password: env.mqttPassword,
+      clientId: `bench-telegraf-probe-${run}`,
+    });
+    const probeTopic = `offsite/v1/probe/meters/probe/energy`;
+    await until(
+      async () => {
+        await probe.publishAsync(
+          probeTopic,
+          `{"ts":"${new Date().toISOString()}","powerKw":0,"energyKwh":0,"status":"probe"}`,
+          { qos: 1 },
+        );
+        return (await countValues(measurement)) > 0;
+      },
+      60_000,
+      'Telegraf subscribed and writing',
+    );
+    await probe.endAsync();
+    const publishers = await mqttPublishers();
+    // Points InfluxDB accepted into the bench's database (its shard statistics), 3 values each: no query
+    // over the growing measurement every second.
+    const progress = async () => 3 * (await pointsWrittenTo(db));
+    const r = await measure(
+      publishers.offer,
+      publishers.sentValues,
+      () => countValues(measurement),
+      [telegraf],
+      {
+        written: progress,
+      },
+    );
+    await publishers.end();
+    results.push([
+      'baseline: MQTT → Telegraf → InfluxDB',
+      {
+        ...r,
+        offered: MQTT_RATE,
+        extra: [
+          publishers.describe(
+            `Telegraf ${TELEGRAF_VERSION} (tags ${TELEGRAF_TAGS}; QoS 1, persistent session, 10,000 undelivered, batch 5,000, buffer 100,000)`,
+          ),
+        ],
+      },
+    ]);
+    await stop(telegraf);
+    rmSync(confDir, { recursive: true, force: true });
   }
 
   // 3. HJ 212 over TCP → gateway → Kafka → InfluxDB, loggers paced and waiting for each 9014.
@@ -774,6 +891,14 @@ try {
       `    CPU over offer + drain (independent of the machine's other load): ${r.cpu}`,
     );
   }
+  const offsiteMqtt = results.find(([n]) => n.startsWith('MQTT →'))?.[1];
+  const telegrafMqtt = results.find(([n]) => n.startsWith('baseline:'))?.[1];
+  if (offsiteMqtt && telegrafMqtt)
+    out.push(
+      `  Offsite's MQTT path ÷ Telegraf, same run: steady ${(offsiteMqtt.steady / telegrafMqtt.steady).toFixed(2)}×, ` +
+        `end to end ${(offsiteMqtt.endToEnd / telegrafMqtt.endToEnd).toFixed(2)}× (CPU per value: the two CPU lines above)`,
+    );
+
   out.push(`  bench process RSS ${mib(process.memoryUsage().rss / 1024)}`);
   if (profileDir) {
     for (const name of ['influx-writer', 'influx-writer-1', 'mqtt-ingestor', 'hj212-gateway']) {
