@@ -138,7 +138,7 @@ it('the enterprise user sees its cases, acknowledges one, uploads evidence and d
         .rows[0].n,
     ),
   ).toBe(1);
-  await page.waitForSelector('[data-test=portal-declarations] tr[data-state=pending]');
+  await page.waitForSelector('[data-test=portal-declarations] [data-state=pending]');
   expect(await page.locator('[data-test=portal-declarations]').textContent()).toContain(
     '待区分局执法人员确认',
   );
@@ -169,8 +169,8 @@ it('the enterprise user sees its cases, acknowledges one, uploads evidence and d
 
   // Back in the portal, the declaration is confirmed.
   const again = await loginPage(chromium.browser, w.base, 'ent-0003-user');
-  await again.waitForSelector('[data-test=portal-declarations] tr[data-state=confirmed]');
-  expect(await again.locator('[data-test=portal-declarations] tr[data-state=pending]').count()).toBe(0);
+  await again.waitForSelector('[data-test=portal-declarations] [data-state=confirmed]');
+  expect(await again.locator('[data-test=portal-declarations] [data-state=pending]').count()).toBe(0);
   expect(suite.cspMessages).toEqual([]);
   await again.close();
 });
