@@ -23,6 +23,7 @@ export {
   aggregatesQuery,
   browseQuery,
   evidenceQuery,
+  meterHourlyPowerQuery,
   flaggedCountQuery,
   fieldRows,
   hourLoadInputQueries,

@@ -4,6 +4,7 @@ import {
   hourLoadInputQueries,
   ident,
   influxql,
+  meterHourlyPowerQuery,
   minuteDataPresenceQueries,
 } from './influxql.js';
 
@@ -111,5 +112,17 @@ describe('the hourly load inputs of one outlet', () => {
         to,
       ),
     ).toThrow(/no factor/);
+  });
+  it("asks for meters' hourly mean power, one series per meter, every value bound", () => {
+    const from = new Date('2026-11-01T00:00:00Z');
+    const to = new Date('2026-11-02T00:00:00Z');
+    const q = meterHourlyPowerQuery('ent-1', ['m-1', "m'2"], from, to);
+    expect(q.statement).toMatch(
+      /^SELECT mean\("Rtd"\) AS "kw" FROM "energy" WHERE .*"factor" = \$\w+.* GROUP BY time\(1h\), "site" fill\(none\)$/,
+    );
+    expect(q.statement).not.toContain("m'2");
+    expect(Object.values(q.params)).toEqual(
+      expect.arrayContaining(['ent-1', 'm-1', "m'2", 'power_kw', from, to]),
+    );
   });
 });

@@ -136,6 +136,23 @@ export function meterWindowLastQuery(
   );
 }
 
+/**
+ * The hourly mean power (`energy` measurement, factor `power_kw`, field `Rtd`) of the given meters in [from, to), one
+ * series per meter (`site`); rows' `time` is the hour's start and `kw` its mean, which is the hour's energy in kWh.
+ */
+export function meterHourlyPowerQuery(
+  enterpriseId: string,
+  meterIds: readonly string[],
+  from: Date,
+  to: Date,
+): InfluxQLQuery {
+  const w = seriesWhere({ enterpriseId, sites: meterIds, factor: 'power_kw' }, from, to);
+  return influxql(
+    `SELECT mean("Rtd") AS "kw" FROM "energy" WHERE ${w.statement} GROUP BY time(1h), "site" fill(none)`,
+    w.params,
+  );
+}
+
 /** Which series of a telemetry measurement a query reads (values bound, names quoted). */
 export interface SeriesWhere {
   enterpriseId: string;
