@@ -134,7 +134,7 @@ it('an officer proposes adding an enterprise of the district; a city supervisor 
 
   // The positive-list page's history of the enterprise: who decided, who proposed, and why.
   await sup.goto(`${w.base}/#/reg/positive-list`);
-  await sup.locator('[data-test=positive-list] tr', { hasText: 'ent-0002' }).click();
+  await sup.getByRole('button', { name: '历史 ent-0002', exact: true }).click();
   await sup.waitForSelector('[data-test=pl-history] tbody tr');
   const cells = (
     await sup.locator('[data-test=pl-history] tbody tr').first().locator('td').allTextContents()
