@@ -76,7 +76,9 @@ it('an officer proposes a no-penalty decision with its criteria and basis; the n
   await measure.locator('input[name=reason]').fill('查封旁路阀门');
   await measure.locator('select[name=approverId]').selectOption(supervisorId);
   await measure.locator('button[type=submit]').click();
-  await section.locator('[data-test=discretion-error]', { hasText: '复查日期已经过去' }).waitFor();
+  await measure.locator('[data-test=reviewOn-error]', { hasText: '复查日期已经过去' }).waitFor();
+  expect(await measure.locator('input[name=reviewOn]').getAttribute('aria-invalid')).toBe('true');
+  expect(await measure.locator('input[name=startsOn]').getAttribute('aria-invalid')).toBe('false');
   expect(Number((await w.pool.query('select count(*)::int as n from coercive_measures')).rows[0].n)).toBe(0);
   await section.screenshot({ path: join(shots, 'discretion-proposed.png') });
   await page.close();

@@ -79,9 +79,13 @@ it('the enterprise user sees its cases, acknowledges one, uploads evidence and d
   await page.fill('[data-test=portal-ack-form] textarea[name=explanation]', '仪表故障，已联系运维单位');
   await typeTime(page, '[data-test=portal-ack-form] input[name=plannedFixAt]', Date.now() - 86_400_000);
   await page.click('[data-test=portal-ack-form] button[type=submit]');
-  expect(await page.locator('[data-test=portal-ack-error]').textContent()).toContain(
-    '计划整改完成时间不能早于现在',
-  );
+  // The server's error stands under the field it names, and marks the field invalid.
+  expect(
+    await page.locator('[data-test=portal-ack-form] [data-test=plannedFixAt-error]').textContent(),
+  ).toContain('计划整改完成时间不能早于现在');
+  expect(
+    await page.locator('[data-test=portal-ack-form] input[name=plannedFixAt]').getAttribute('aria-invalid'),
+  ).toBe('true');
   expect(
     (await w.pool.query('select enterprise_ack_at from review_states where deviation_id = $1', [CASES.lanxi]))
       .rows[0]?.enterprise_ack_at ?? null,

@@ -69,6 +69,11 @@ export function fieldErrors(req: ReturnType<typeof useRequest>) {
   );
 }
 
+/** The request's error for the top of its form, unless it names one of `underField` (shown under that field). */
+export function formError(req: ReturnType<typeof useRequest>, underField: string[]) {
+  return computed(() => (underField.includes(req.field.value) ? '' : req.error.value));
+}
+
 /** An Element form rule: `label` must be given (`企业：必填` / `Enterprise: required`). */
 export function requiredRule(label: string, trigger: 'blur' | 'change' = 'blur') {
   return { required: true, message: named(label, lang.value === 'zh' ? '必填' : 'required'), trigger };

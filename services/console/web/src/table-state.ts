@@ -40,3 +40,6 @@ export function useClientTable<T>(
   }
   return { sort, page, pageSize, sorted, pageRows, onSort, defaultSort: initial };
 }
+
+/** What `useClientTable` gives a page (components/PagedTable.vue shows it). */
+export type ClientTable<T> = ReturnType<typeof useClientTable<T>>;
