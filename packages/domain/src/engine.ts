@@ -211,7 +211,8 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
     const carried = new Set(
       all.filter((d) => d.state !== 'resolved' && d.windowStart < hs).map((d) => d.key),
     );
-    const result = workspace(enterpriseId).evaluate({
+    const ws = workspace(enterpriseId);
+    const result = ws.evaluate({
       watermark: state.watermark ?? NO_TIME,
       horizonStart: hs,
       carried,
@@ -230,15 +231,25 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
       out.push(a satisfies AggregateOutput);
     }
     const mine = all.filter((d) => result.changed.has(d.key));
-    out.push(...reconcile(enterpriseId, mine, [...result.changed.values()].flat(), hs));
+    const unsettled: string[] = [];
+    out.push(...reconcile(enterpriseId, mine, [...result.changed.values()].flat(), hs, unsettled));
+    ws.touchKeys(unsettled);
     return out;
   }
 
+  /**
+   * One reconciliation pass over the series keys given (the same pass the naive engine makes over every key). A pass is
+   * not always a fixed point: when a late point splits an episode, the first part takes the record both overlapped and
+   * the second part's own id can be that record's, so the record moves to the second part and the first part gets a
+   * record of its own only in the next pass. Keys whose pass emitted anything go to `unsettled`: the next evaluation
+   * passes over them again even if their section did not change, as the naive engine does.
+   */
   function reconcile(
     enterpriseId: string,
     mine: DeviationRecord[],
     episodes: EpisodeOut[],
     hs: number,
+    unsettled: string[],
   ): DeviationOutput[] {
     const out: DeviationOutput[] = [];
     const byKey = new Map<string, { recs: DeviationRecord[]; eps: EpisodeOut[] }>();
@@ -251,6 +262,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
     for (const e of episodes) group(e.key).eps.push(e);
     for (const key of [...byKey.keys()].sort()) {
       const g = byKey.get(key)!;
+      const emitted = out.length;
       g.recs.sort((a, b) => a.windowStart - b.windowStart);
       g.eps.sort((a, b) => a.start - b.start);
       const used = new Set<string>();
@@ -292,6 +304,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
         putDev(next);
         out.push(deviationOutput(next));
       }
+      if (out.length > emitted) unsettled.push(key);
     }
     return out;
   }
