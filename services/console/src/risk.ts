@@ -35,10 +35,14 @@ export async function riskScoresOf(db: Queryable, ids: readonly string[]): Promi
   return new Map(r.rows.map((x) => [x.enterprise_id, x.score]));
 }
 
-/** The scored enterprises the principal may see, highest score first. */
-export async function listRiskScores(db: Queryable, p: Principal): Promise<RiskScore[]> {
+function staffOnly(p: Principal): void {
   if (p.role === 'enterprise')
     throw new ConsoleError('FORBIDDEN', '风险评分仅供监管人员查看 / risk scores are for supervisors only');
+}
+
+/** The scored enterprises the principal may see, highest score first. */
+export async function listRiskScores(db: Queryable, p: Principal): Promise<RiskScore[]> {
+  staffOnly(p);
   const params: unknown[] = [];
   const scope = scopeSql(p, params, 'e');
   const r = await db.query<{
@@ -66,6 +70,33 @@ export async function listRiskScores(db: Queryable, p: Principal): Promise<RiskS
   }));
 }
 
+/**
+ * One enterprise's score for its page: null score and no reasons when no check found anything; 404 outside the
+ * principal's scope (as the enterprise itself), 403 for an enterprise's users.
+ */
+export async function enterpriseRisk(
+  db: Queryable,
+  p: Principal,
+  id: string,
+): Promise<{ enterpriseId: string; score: number | null; reasons: RiskReason[]; asOf: string | null }> {
+  staffOnly(p);
+  const params: unknown[] = [id];
+  const scope = scopeSql(p, params, 'e');
+  const r = await db.query<{ score: number | null; reasons: RiskReason[] | null; as_of: Date | null }>(
+    `select r.score, r.reasons, r.as_of from enterprises e left join analyzer_risk_v1 r on r.enterprise_id = e.id
+      where e.id = $1 and ${scope}`,
+    params,
+  );
+  const row = r.rows[0];
+  if (!row) throw new ConsoleError('NOT_FOUND', `企业不存在 / enterprise not found: ${id}`);
+  return {
+    enterpriseId: id,
+    score: row.score,
+    reasons: (row.reasons ?? []).map((y) => ({ check: y.check, points: y.points, zh: y.zh, en: y.en })),
+    asOf: row.as_of?.toISOString() ?? null,
+  };
+}
+
 export function registerRiskRoutes(
   app: FastifyInstance,
   d: { pool: Queryable; who: (req: FastifyRequest) => Principal },
@@ -73,4 +104,9 @@ export function registerRiskRoutes(
   app.get('/api/risk-scores', { schema: { tags: ['regulation'] } }, async (req) => ({
     items: await listRiskScores(d.pool, d.who(req)),
   }));
+  app.get<{ Params: { id: string } }>(
+    '/api/enterprises/:id/risk',
+    { schema: { tags: ['regulation'] } },
+    async (req) => enterpriseRisk(d.pool, d.who(req), req.params.id),
+  );
 }

@@ -1,6 +1,6 @@
 // The emissions-against-production cross-check in the console (Chromium): the case page shows its evidence as tables
 // with headers and words in both languages (no raw JSON), and the overview lists the risk score with its reasons,
-// for staff only; the draw weights the scored enterprise by its score.
+// for staff only, as does the enterprise's page; the draw weights the scored enterprise by its score.
 import {
   defaultConfig,
   judgeProductionEmission,
@@ -130,4 +130,42 @@ it('the overview lists the risk score with its reasons for staff; enterprises ar
   await page.close();
   const ent = await loginAs(suite.w.base, 'ent-0003-user');
   expect((await sendAs(suite.w.base, ent, 'GET', '/api/risk-scores')).status).toBe(403);
+});
+
+it("the enterprise's page shows its score and reasons to staff in both languages, never to the enterprise", async () => {
+  const page = await loginPage(suite.chromium.browser, suite.w.base, 'supervisor');
+  await page.goto(`${suite.w.base}/#/enterprise/ent-0003`);
+  const risk = page.locator('[data-test=enterprise-risk]');
+  await risk.waitFor();
+  expect(await risk.locator('[data-test=enterprise-risk-score]').textContent()).toContain('评分: 20 / 100');
+  expect(await risk.locator('[data-test=enterprise-risk-reasons]').textContent()).toContain(
+    '近 30 天内有 1 个排口日排放量与生产用电不匹配，最近一次为 2026-03-02 (20 分)',
+  );
+  await page.click('[data-test=lang]');
+  expect(await risk.locator('[data-test=enterprise-risk-reasons]').textContent()).toContain(
+    'emissions out of line with production energy on 1 outlet-day in the last 30 days; latest 2026-03-02 (20 points)',
+  );
+  await page.click('[data-test=lang]');
+  // An enterprise without a finding: a score of 0 in words, not an empty section.
+  await page.goto(`${suite.w.base}/#/enterprise/ent-0001`);
+  await page.locator('[data-test=enterprise-risk-score]', { hasText: '评分为 0' }).waitFor();
+  await page.close();
+
+  const ent = await loginAs(suite.w.base, 'ent-0003-user');
+  expect((await sendAs(suite.w.base, ent, 'GET', '/api/enterprises/ent-0003/risk')).status).toBe(403);
+  // Its own enterprise page is a bureau page: the enterprise's user lands on its portal, which has no score.
+  const mine = await loginPage(suite.chromium.browser, suite.w.base, 'ent-0003-user');
+  await mine.goto(`${suite.w.base}/#/enterprise/ent-0003`);
+  await mine.waitForURL(/#\/portal$/);
+  await mine.locator('[data-test=portal-summary]').waitFor();
+  expect(await mine.locator('[data-test=enterprise-risk]').count()).toBe(0);
+  expect(await mine.content()).not.toContain('风险评分');
+  await mine.close();
+  // A district officer of another district: 404, as for the enterprise itself; of its district: the score.
+  const other = await loginAs(suite.w.base, 'officer-dist-landong');
+  expect((await sendAs(suite.w.base, other, 'GET', '/api/enterprises/ent-0003/risk')).status).toBe(404);
+  const own = await loginAs(suite.w.base, 'officer-dist-lanxi');
+  const r = await sendAs<{ score: number }>(suite.w.base, own, 'GET', '/api/enterprises/ent-0003/risk');
+  expect(r.status).toBe(200);
+  expect(r.body.score).toBe(20);
 });
