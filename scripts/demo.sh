@@ -50,7 +50,11 @@ ACK_PORT=${DEMO_ACK_PORT:-8090}
 HISTORY_DAYS=${DEMO_HISTORY_DAYS:-89}
 # The end of the simulated day(s): the positive list is judged as of then (console and summary), not the wall clock.
 SIM_END=$(date -u -d "@$(($(date -d "$SIM_START" +%s) + HOURS * 3600))" +%FT%TZ)
-SCENARIOS=treatment-off,exceedance,flatline,offline,maintenance
+SCENARIOS=treatment-off,exceedance,flatline,offline,maintenance,emission-drop
+# Days of the emission-drop enterprise's history the simulator sends after the day (its loggers' hourly data through
+# the gateway, its production meters over MQTT; ending 2 days before the day, beyond the analyzer's lateness horizon):
+# the baseline of the emissions-against-production cross-check the summary runs on the day.
+SIM_HISTORY_DAYS=28
 RUN_ID=$(date -u +%Y%m%d%H%M%S)
 PREFIX="demo-${RUN_ID}."
 OUTBOX_DIR=$ROOT/.offsite/outbox
@@ -289,7 +293,7 @@ say "simulator: $ENTERPRISES enterprises, $HOURS h of $DEMO_DAY (Asia/Shanghai) 
 SIM_T0=$(date +%s)
 (cd services/simulator && exec env $NO_FILE_VARS OFFSITE_SIM_REGISTRY="$ROOT/$REGISTRY" OFFSITE_SIM_START="$SIM_START" \
   OFFSITE_SIM_HOURS="$HOURS" OFFSITE_SIM_SPEED="$SPEED" OFFSITE_SIM_SEED="$SEED" OFFSITE_SIM_SCENARIOS="$SCENARIOS" \
-  OFFSITE_SIM_SILENT="$SILENT_ENT" OFFSITE_SIM_PROGRESS=true OFFSITE_SIM_REPLAY_LIMIT="${DEMO_REPLAY_LIMIT:-60}" $MQTT_CREDS OFFSITE_HJ212_PORT="$HJ212_PORT" OFFSITE_OPS_PORT="$SIM_OPS_PORT" node --conditions=offsite-source --import tsx src/main.ts 2>>"$LOG_DIR/simulator.log") |
+  OFFSITE_SIM_SILENT="$SILENT_ENT" OFFSITE_SIM_HISTORY_DAYS="$SIM_HISTORY_DAYS" OFFSITE_SIM_PROGRESS=true OFFSITE_SIM_REPLAY_LIMIT="${DEMO_REPLAY_LIMIT:-60}" $MQTT_CREDS OFFSITE_HJ212_PORT="$HJ212_PORT" OFFSITE_OPS_PORT="$SIM_OPS_PORT" node --conditions=offsite-source --import tsx src/main.ts 2>>"$LOG_DIR/simulator.log") |
   node --conditions=offsite-source --import tsx scripts/demo/progress.ts "$LOG_DIR/simulator.log" "$DEMO_DIR/simulator-result.json" \
     "http://127.0.0.1:${OPS_PORT[analyzer]}/metrics"
 SIM_RC=${PIPESTATUS[0]}

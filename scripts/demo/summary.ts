@@ -9,6 +9,8 @@
  * prints them by channel/status and kind, the outbox files and one reminder's text (reminders.ts). Then the
  * positive list as of the end of the simulated day, each enterprise with its reasons (positive-list.ts), among them
  * the flat-line enterprise whose case the demo supervisor confirmed as falsification before the summary.
+ * Before the deviations are read, the emissions-against-production cross-check judges the simulated day
+ * (cross-check.ts): its finding on the emission-drop enterprise is one of them.
  *
  * Usage: summary.ts <run.json>   (written by scripts/demo.sh; environment from .offsite/env)
  */
@@ -19,6 +21,7 @@ import type { Kafka } from 'kafkajs';
 import { createKafkaClient } from '@offsite/kafka';
 import { createLogger } from '@offsite/runtime';
 import { parseRegistryText, parseScenarioKinds, planRun } from '@offsite/simulator';
+import { crossCheckSection } from './cross-check.js';
 import { positiveListSection, type ConfirmedCase, type HistoryInfo } from './positive-list.js';
 import {
   countBy,
@@ -267,7 +270,9 @@ if (sim)
   say(
     `  event time ${String(sim.start)} → ${String(sim.eventTime)}; HJ 212 packets generated ${fmt(Number(sim.packetsGenerated))}, ` +
       `acknowledged ${fmt(Number(sim.packetsAcked))} (${fmt(Number(sim.valuesAcked))} values), resends ${fmt(Number(sim.resends))}, ` +
-      `still cached ${fmt(Number(sim.cached))}; MQTT meter readings ${fmt(Number(sim.meterReadings))} (errors ${fmt(Number(sim.meterErrors))})`,
+      `still cached ${fmt(Number(sim.cached))}; MQTT meter readings ${fmt(Number(sim.meterReadings))} (errors ${fmt(Number(sim.meterErrors))}); ` +
+      `after the day, the emission-drop enterprise's history: ${fmt(Number(sim.historyAcked ?? 0))} hourly packets acknowledged, ` +
+      `${fmt(Number(sim.historyMeterReadings ?? 0))} meter readings`,
   );
 else say('  no progress recorded (see .offsite/demo/logs/simulator.log)');
 
@@ -290,9 +295,30 @@ try {
   say(`  InfluxDB: not readable — ${(e as Error).message}`);
 }
 
-say('Deviations / 异常 (deviation.v1 of this run, latest revision per id):');
 const registry = parseRegistryText(await readFile(run.registry, 'utf8'), run.registry);
 const plan = planRun(registry, 0, simStart, parseScenarioKinds(run.scenarios));
+// The cross-check's round runs before the deviations are read: its finding is one of them.
+const crossCheck: string[] = [];
+if (!ready('analyzer')) crossCheck.push('  not available — the analyzer did not run');
+else {
+  const pool = new pg.Pool({ connectionString: env.OFFSITE_PG_URL, max: 1 });
+  try {
+    crossCheck.push(
+      ...(await crossCheckSection(
+        pool,
+        simEnd,
+        topic('deviation.v1'),
+        plan.scenarios.find((s) => s.kind === 'emission-drop'),
+      )),
+    );
+  } catch (e) {
+    crossCheck.push(`  not readable — ${(e as Error).message}`);
+  } finally {
+    await pool.end();
+  }
+}
+
+say('Deviations / 异常 (deviation.v1 of this run, latest revision per id):');
 let devs: Dev[];
 if (!ready('analyzer')) say('  not available — the analyzer did not run');
 else {
@@ -340,6 +366,11 @@ else {
     say(`  not readable — ${(e as Error).message}`);
   }
 }
+
+say(
+  'Cross-check / 交叉核验 (emissions against production energy, the simulated day against the 30 days before):',
+);
+for (const line of crossCheck) say(line);
 
 say('Backfill / 数据补遗 (the gateway asked the loggers for the history of their offline gaps):');
 if (!ready('hj212-gateway')) say('  not available — the gateway did not run');

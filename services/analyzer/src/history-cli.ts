@@ -6,19 +6,28 @@
 //   stability --as-of <ISO>
 //     one stability round as of that time (window: OFFSITE_ANALYZER_STABILITY_WINDOW_DAYS ending at its last full
 //     hour), "last received" taken from the data's own time (stability-job.ts), upserted into analyzer_stability.
+//   production-emission --as-of <ISO>
+//     one emissions-against-production round (production-emission-job.ts) judging the Shanghai day that ends at or
+//     before that time: its finding goes to OFFSITE_ANALYZER_DEVIATION_TOPIC and the deviation log, each outlet's
+//     judgement to analyzer_cross_checks, as the scheduled round does.
 // Prints one JSON line with what it did. Environment: the analyzer's (.offsite/env).
 import { parseArgs } from 'node:util';
+import { kafkaMessage, kafkaTopics } from '@offsite/contracts';
+import { makeConfig } from '@offsite/domain';
 import { createInfluxClient, createInfluxWriter, queryInfluxQL } from '@offsite/influx';
-import { ConfigError, createLogger, loadConfig, readCaFile } from '@offsite/runtime';
+import { createDurableProducer, createKafkaClient } from '@offsite/kafka';
+import { ConfigError, createLogger, kafkaSecurity, loadConfig, readCaFile } from '@offsite/runtime';
 import { createPgPool, loadRegistrySnapshot } from '@offsite/store';
 import { markLateLoadHours } from './annual-load-state.js';
 import { AnalyzerEnv } from './config.js';
 import { writeHistory, type HistoryProfile } from './history.js';
+import { runProductionEmissionJob } from './production-emission-job.js';
 import { runStabilityJob } from './stability-job.js';
 
 const usage =
   'usage: history-cli.ts backfill --to <ISO> --days <n> [--missing-every <ent>=<n>]… [--silent-from <ent>=<ISO>]…\n' +
-  '       history-cli.ts stability --as-of <ISO>\n';
+  '       history-cli.ts stability --as-of <ISO>\n' +
+  '       history-cli.ts production-emission --as-of <ISO>\n';
 function fail(message: string, code = 64): never {
   process.stderr.write(`${message}\n${usage}`);
   process.exit(code);
@@ -118,6 +127,42 @@ try {
     );
     process.stdout.write(`${JSON.stringify({ asOf: new Date(asOf).toISOString(), ...result })}\n`);
     if (result.failed > 0) process.exitCode = 1;
+  } else if (positionals[0] === 'production-emission') {
+    const asOf = time('as-of', values['as-of']);
+    const client = createInfluxClient(influx, logger);
+    const kafka = createKafkaClient({
+      ...kafkaSecurity(env),
+      brokers: [...env.OFFSITE_KAFKA_BROKERS],
+      clientId: 'offsite-analyzer-history',
+      logger,
+    });
+    const producer = createDurableProducer(kafka, { logger });
+    await producer.connect();
+    try {
+      const round = await runProductionEmissionJob(
+        {
+          db: pool,
+          query: (bucket, q) => queryInfluxQL(client, bucket, q),
+          bucket: env.OFFSITE_INFLUX_BUCKET,
+          engineConfig: makeConfig(),
+          // The day judged is the one ending at or before --as-of: its data are all in.
+          allowedLatenessMs: 0,
+          emit: async (events) => {
+            await producer.send(
+              env.OFFSITE_ANALYZER_DEVIATION_TOPIC,
+              events.map((e) => kafkaMessage(kafkaTopics.deviation, e)),
+            );
+          },
+          logger,
+        },
+        snapshot,
+        asOf,
+      );
+      process.stdout.write(`${JSON.stringify({ ...round, day: new Date(round.day.start).toISOString() })}\n`);
+      if (round.failed > 0) process.exitCode = 1;
+    } finally {
+      await producer.disconnect();
+    }
   } else fail(`unknown command ${positionals[0] ?? '(none)'}`);
 } finally {
   await pool.end();

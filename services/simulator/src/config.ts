@@ -27,6 +27,11 @@ export const SimulatorEnv = Type.Object({
   OFFSITE_SIM_MAX_BACKLOG: Type.Integer({ minimum: 1, default: 2000 }),
   /** After an outage a logger replays at most this many cached uploads, the newest (a partial cache; the rest is for the centre's backfill). Default: all. */
   OFFSITE_SIM_REPLAY_LIMIT: Type.Optional(Type.Integer({ minimum: 0 })),
+  /**
+   * Days of history sent after the run for the emission-drop scenario's enterprise (its loggers' hourly data, its
+   * production meters every 15 min), ending 2 days before the start (history.ts); 0 = none. Needs OFFSITE_SIM_HOURS > 0.
+   */
+  OFFSITE_SIM_HISTORY_DAYS: Type.Integer({ minimum: 0, maximum: 90, default: 0 }),
   /** HJ 212 gateway; empty host = do not send HJ 212 (dry run). */
   OFFSITE_HJ212_HOST: Type.String({ default: '127.0.0.1' }),
   OFFSITE_HJ212_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 20212 }),

@@ -9,7 +9,7 @@ import type { MeterEnergyV1 } from '@offsite/contracts';
 import type { PacketInput } from '@offsite/hj212';
 import { Hj212Link, type LinkLogger } from './hj212-link.js';
 import type { Scenario } from './scenarios.js';
-import type { Simulation } from './simulation.js';
+import type { Output, Simulation } from './simulation.js';
 
 export interface MeterPublisher {
   publish(topic: string, payload: MeterEnergyV1, username: string | null): Promise<void>;
@@ -32,6 +32,8 @@ export interface DriverOptions {
   readonly logger: LinkLogger & { error(obj: object, msg?: string): void };
   readonly now?: () => number;
   readonly onProgress?: (p: Progress) => void;
+  /** Sent once the run's own data are all delivered: the days before it (`history.ts`), through the same links. */
+  readonly history?: () => Output[];
 }
 
 export interface Progress {
@@ -48,6 +50,9 @@ export interface Progress {
   readonly historySent: number;
   /** Cached uploads not replayed after an outage (left for the centre's backfill). */
   readonly notReplayed: number;
+  /** The history sent after the run (`DriverOptions.history`): HJ 212 packets acknowledged, meter readings PUBACKed. */
+  readonly historyAcked: number;
+  readonly historyMeterReadings: number;
   readonly done: boolean;
 }
 
@@ -66,6 +71,9 @@ export function createDriver(o: DriverOptions): Driver {
   let resends = 0;
   let meterReadings = 0;
   let meterErrors = 0;
+  const historyPackets = new WeakSet<PacketInput>();
+  let historyAcked = 0;
+  let historyMeterReadings = 0;
   let eventTime = o.start;
   let done = false;
 
@@ -86,6 +94,7 @@ export function createDriver(o: DriverOptions): Driver {
         reconnectMaxMs: 5000,
         logger: o.logger,
         onDelivered: (p) => {
+          if (historyPackets.has(p)) return void historyAcked++;
           acked++;
           valuesAcked += values.get(p) ?? 0;
         },
@@ -110,6 +119,8 @@ export function createDriver(o: DriverOptions): Driver {
     cached: cached(),
     meterReadings,
     meterErrors,
+    historyAcked,
+    historyMeterReadings,
     ...sum(['commands', 'historySent', 'dropped']),
     done,
   });
@@ -126,6 +137,35 @@ export function createDriver(o: DriverOptions): Driver {
     for (const s of o.scenarios) {
       if (s.kind !== 'offline') continue;
       linkFor(s.target)?.setOnline(!(t >= s.from && t < s.to));
+    }
+  };
+
+  /** Publishes one meter reading, counted by `ok`; a failure is counted and logged, the run goes on. */
+  const publish = (out: Output & { kind: 'meter' }, ok: () => void): Promise<void> =>
+    o
+      .meters!.publish(out.topic, out.payload, out.username)
+      .then(ok)
+      .catch((e: unknown) => {
+        meterErrors++;
+        o.logger.warn({ meter: out.meterId, err: (e as Error).message }, 'meter publish failed');
+      });
+
+  /** The history after the run: each logger's packets in order on its link, the meter readings 50 in flight. */
+  const sendHistory = async (signal: AbortSignal): Promise<void> => {
+    const outputs = o.history?.() ?? [];
+    const readings: (Output & { kind: 'meter' })[] = [];
+    for (const out of outputs)
+      if (out.kind === 'hj212') {
+        const link = linkFor(out.mn);
+        if (!link) continue;
+        historyPackets.add(out.packet);
+        link.enqueue(out.packet);
+      } else if (o.meters) readings.push(out);
+    for (let i = 0; i < readings.length && !signal.aborted; i += 50)
+      await Promise.all(readings.slice(i, i + 50).map((r) => publish(r, () => void historyMeterReadings++)));
+    while (!signal.aborted && cached() > 0) {
+      o.onProgress?.(progress());
+      await new Promise((r) => setTimeout(r, 200));
     }
   };
 
@@ -148,13 +188,7 @@ export function createDriver(o: DriverOptions): Driver {
               values.set(out.packet, out.values);
               linkFor(out.mn)?.enqueue(out.packet);
             } else if (o.meters) {
-              const p = o.meters
-                .publish(out.topic, out.payload, out.username)
-                .then(() => void meterReadings++)
-                .catch((e: unknown) => {
-                  meterErrors++;
-                  o.logger.warn({ meter: out.meterId, err: (e as Error).message }, 'meter publish failed');
-                });
+              const p = publish(out, () => void meterReadings++);
               pendingPublishes.add(p);
               void p.finally(() => pendingPublishes.delete(p));
             }
@@ -170,6 +204,7 @@ export function createDriver(o: DriverOptions): Driver {
         await new Promise((r) => setTimeout(r, finite ? o.tickMs : 5));
       }
       await Promise.allSettled([...pendingPublishes]);
+      if (o.history && !signal.aborted && o.end !== null && eventTime >= o.end) await sendHistory(signal);
       const left = await Promise.all([...links.values()].map((l) => l.close()));
       done = true;
       const final = progress();

@@ -14,6 +14,7 @@ export { MeterModel, type MeterPublish } from './meter-model.js';
 export { createSimulation, type Simulation, type Output } from './simulation.js';
 export { Hj212Link, type LinkOptions } from './hj212-link.js';
 export { createDriver, type Driver, type Progress, type MeterPublisher } from './driver.js';
+export { historyOutputs, type HistoryOptions } from './history.js';
 export { createMqttPublisher } from './mqtt-publisher.js';
 export { generateRegistry, fitToDay } from './registry-gen.js';
 export { planRun, parseRegistryText, parseScenarioKinds, defaultStart, type RunPlan } from './plan.js';

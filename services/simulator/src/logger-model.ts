@@ -169,7 +169,11 @@ export class DataLoggerModel {
           o2 = value;
           break;
         case 'flow':
-          value = m.typical * (0.25 + 0.75 * load) * jitter;
+          value =
+            m.typical *
+            (0.25 + 0.75 * load) *
+            jitter *
+            (activeScenario(this.scenarios, 'emission-drop', this.spec.mn, t, code)?.ratio ?? 1);
           break;
         case 'aux':
           value = code === 'a01012' ? m.typical + 40 * load * jitter : m.typical * jitter;

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { bootService, defineMetrics, readCaFile } from '@offsite/runtime';
 import { serviceConfig } from './config.js';
 import { createDriver, type Progress } from './driver.js';
+import { historyOutputs } from './history.js';
 import { createMqttPublisher, type ClosableMeterPublisher } from './mqtt-publisher.js';
 import { defaultStart, parseRegistryText, parseScenarioKinds, planRun, withoutEnterprises } from './plan.js';
 import { createSimulation } from './simulation.js';
@@ -101,6 +102,16 @@ const driver = createDriver({
   ...(env.OFFSITE_SIM_REPLAY_LIMIT === undefined ? {} : { replayLimit: env.OFFSITE_SIM_REPLAY_LIMIT }),
   tickMs: 100,
   logger: logger.child({ component: 'driver' }),
+  ...(env.OFFSITE_SIM_HISTORY_DAYS > 0
+    ? {
+        history: () =>
+          historyOutputs(plan.fleet, plan.scenarios, env.OFFSITE_SIM_SEED, start, {
+            days: env.OFFSITE_SIM_HISTORY_DAYS,
+            gapDays: 2,
+            meterIntervalS: 900,
+          }),
+      }
+    : {}),
   onProgress: (p: Progress) => {
     metrics.eventTime.set(p.eventTime / 1000);
     metrics.generated.set(p.packetsGenerated);

@@ -5,19 +5,24 @@
 import { startOfShanghaiDay } from '@offsite/domain/calendar';
 import type { Fleet, LoggerSpec, MeterSpec } from './fleet.js';
 
-export type ScenarioKind = 'treatment-off' | 'flatline' | 'exceedance' | 'offline' | 'maintenance';
+export type ScenarioKind =
+  'treatment-off' | 'flatline' | 'exceedance' | 'offline' | 'maintenance' | 'emission-drop';
 export const SCENARIO_KINDS: readonly ScenarioKind[] = [
   'treatment-off',
   'flatline',
   'exceedance',
   'offline',
   'maintenance',
+  'emission-drop',
 ];
+
+/** emission-drop: the outlet's flow (and so its loads) as a share of the usual, while production runs as usual. */
+export const EMISSION_DROP_SHARE = 0.3;
 
 export interface Scenario {
   readonly kind: ScenarioKind;
   readonly enterpriseId: string;
-  /** Logger MN (flatline, exceedance, offline, maintenance) or treatment meter id (treatment-off). */
+  /** Logger MN (flatline, exceedance, offline, maintenance, emission-drop) or treatment meter id (treatment-off). */
   readonly target: string;
   /** Factor code for flatline and exceedance. */
   readonly factor: string | null;
@@ -45,7 +50,10 @@ export class ScenarioPlanError extends Error {
  * - exceedance of NOx (a21002) 10:00–12:00 (two hourly windows);
  * - flatline of SO2 (a21026) 13:00–15:00;
  * - offline 14:00–16:00 with the cache replayed on reconnection;
- * - maintenance inside a maintenance window the registry declares (flag M, expected: no deviation).
+ * - maintenance inside a maintenance window the registry declares (flag M, expected: no deviation);
+ * - emission-drop for the whole day on a 2017 logger of an enterprise with production meters: its flow falls to
+ *   EMISSION_DROP_SHARE of the usual while the meters draw as usual (judged by the emissions-against-production
+ *   cross-check, which needs the logger's and the meters' history of the days before: `historyOutputs`).
  */
 export function planStandardScenarios(fleet: Fleet, start: number, kinds = SCENARIO_KINDS): Scenario[] {
   const day = startOfShanghaiDay(start);
@@ -171,6 +179,38 @@ export function planStandardScenarios(fleet: Fleet, start: number, kinds = SCENA
         }
         if (!out.some((s) => s.kind === 'maintenance'))
           throw new ScenarioPlanError('no maintenance window declared in the registry on the simulated day');
+        break;
+      }
+      case 'emission-drop': {
+        const producing = new Set(
+          fleet.meters.filter((m) => m.role === 'production').map((m) => m.enterpriseId),
+        );
+        const l = fleet.loggers.find(
+          (x) =>
+            free(x.enterpriseId) &&
+            producing.has(x.enterpriseId) &&
+            x.protocolVersion === 2017 &&
+            x.factors.includes(x.kind === 'gas' ? 'a00000' : 'w00000'),
+        );
+        if (!l)
+          throw new ScenarioPlanError(
+            'no 2017 logger with a flow factor on an enterprise with production meters',
+          );
+        take(l.enterpriseId);
+        out.push({
+          kind,
+          enterpriseId: l.enterpriseId,
+          target: l.mn,
+          factor: l.kind === 'gas' ? 'a00000' : 'w00000',
+          from: day,
+          to: day + 24 * HOUR,
+          ratio: EMISSION_DROP_SHARE,
+          expect: ['production-emission'],
+          description: {
+            zh: '排放量骤降而生产用电照常',
+            en: 'emissions fall while production power stays high',
+          },
+        });
         break;
       }
     }

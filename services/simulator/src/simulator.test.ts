@@ -5,6 +5,7 @@ import { validateRegistry } from '@offsite/store';
 import { GAS_AUX, productionLoad } from './patterns.js';
 import { parseRegistryText, planRun, withoutEnterprises } from './plan.js';
 import { fitToDay, generateRegistry } from './registry-gen.js';
+import { historyOutputs } from './history.js';
 import { createSimulation, type Output } from './simulation.js';
 
 const template = parseRegistryText(
@@ -222,5 +223,74 @@ describe('enterprises left disconnected', () => {
     expect(() => withoutEnterprises(plan, [taken])).toThrow(
       `enterprise ${taken} has the exceedance scenario`,
     );
+  });
+});
+
+describe('emission-drop and the history before the run', () => {
+  const reg = fitToDay(generateRegistry(template, { count: 24 }), day);
+  const plan = planRun(reg, 0, day, ['emission-drop']);
+  const s = plan.scenarios[0]!;
+  const logger = plan.fleet.loggers.find((l) => l.mn === s.target)!;
+  // The scenario's enterprise alone (the others do not change what it sends).
+  const own = {
+    enterprises: plan.fleet.enterprises.filter((e) => e.id === s.enterpriseId),
+    loggers: plan.fleet.loggers.filter((l) => l.enterpriseId === s.enterpriseId),
+    meters: plan.fleet.meters.filter((m) => m.enterpriseId === s.enterpriseId),
+  };
+  const hourlyFlows = (scenarios: typeof plan.scenarios) =>
+    createSimulation({ fleet: own, scenarios, seed: 7, start: day })
+      .advanceTo(day + 24 * HOUR)
+      .filter((o): o is Hj => o.kind === 'hj212' && o.mn === s.target && o.cn === '2061')
+      .map((o) => Number(value(decode(o, logger.sm4Key), s.factor!, 'Cou')));
+
+  it('is placed for the whole day on a 2017 logger with a flow factor of an enterprise with production meters', () => {
+    expect(s).toMatchObject({ kind: 'emission-drop', from: day, to: day + 24 * HOUR, ratio: 0.3 });
+    expect(s.expect).toEqual(['production-emission']);
+    expect(logger.protocolVersion).toBe(2017);
+    expect(plan.fleet.meters.some((m) => m.enterpriseId === s.enterpriseId && m.role === 'production')).toBe(
+      true,
+    );
+  });
+
+  it('sends 30 % of the usual hourly flow volume (the same noise), while the meters draw as without it', () => {
+    const dropped = hourlyFlows(plan.scenarios);
+    const usual = hourlyFlows([]);
+    expect(dropped).toHaveLength(24);
+    dropped.forEach((v, i) => expect(v / usual[i]!).toBeCloseTo(0.3, 2));
+    const power = (scenarios: typeof plan.scenarios) =>
+      createSimulation({ fleet: own, scenarios, seed: 7, start: day })
+        .advanceTo(day + 24 * HOUR)
+        .filter((o) => o.kind === 'meter')
+        .map((o) => (o.kind === 'meter' ? o.payload.powerKw : 0));
+    expect(power(plan.scenarios)).toEqual(power([]));
+  });
+
+  it('history: only that enterprise, its hourly data and its production meters every 15 min, ending 2 days before', () => {
+    const out = historyOutputs(plan.fleet, plan.scenarios, 7, day, {
+      days: 3,
+      gapDays: 2,
+      meterIntervalS: 900,
+    });
+    const from = day - 5 * 24 * HOUR;
+    const to = day - 2 * 24 * HOUR;
+    expect(new Set(out.map((o) => o.enterpriseId))).toEqual(new Set([s.enterpriseId]));
+    expect(out.every((o) => o.sentAt >= from && o.sentAt < to)).toBe(true);
+    const loggers = plan.fleet.loggers.filter((l) => l.enterpriseId === s.enterpriseId);
+    const meters = plan.fleet.meters.filter(
+      (m) => m.enterpriseId === s.enterpriseId && m.role === 'production',
+    );
+    const hj = out.filter((o): o is Hj => o.kind === 'hj212');
+    expect(hj.every((o) => o.cn === '2061')).toBe(true);
+    // Hours [from, to − 1 h) close inside the history; the last one closes at `to`, the run's side of the gap.
+    expect(hj).toHaveLength(loggers.length * (3 * 24 - 1));
+    expect(out.filter((o) => o.kind === 'meter')).toHaveLength(meters.length * 3 * 96);
+    const flows = hj
+      .filter((o) => o.mn === s.target)
+      .map((o) => Number(value(decode(o, logger.sm4Key), s.factor!, 'Cou')));
+    // As usual, not dropped: the history's mean hourly volume is above the dropped day's largest.
+    expect(flows.reduce((a, b) => a + b, 0) / flows.length).toBeGreaterThan(
+      Math.max(...hourlyFlows(plan.scenarios)),
+    );
+    expect(historyOutputs(plan.fleet, [], 7, day, { days: 3, gapDays: 2, meterIntervalS: 900 })).toEqual([]);
   });
 });
