@@ -72,6 +72,8 @@ const supervisorPages: [string, string][] = [
   [`/case/${CASES.falsified}`, '[data-test=falsification]'],
   ['/registry', '[data-test=enterprises] td'],
   ['/enterprise/ent-0002', '[data-test=upkeep]'],
+  // The risk score section loads on its own (EnterpriseRisk.vue).
+  ['/enterprise/ent-0002', '[data-test=enterprise-risk-score]'],
   ['/data', '[data-test=data-form]'],
   ['/transmission', '[data-test=transmission-table], [data-test=transmission-empty]'],
   ['/overview', '[data-test=overview-cards]'],
