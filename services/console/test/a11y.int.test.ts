@@ -112,6 +112,20 @@ describe('the district officer’s pages have no serious or critical violation',
   });
 });
 
+it('the registry upkeep’s device and meter forms, open, with a server error under a field', async () => {
+  const page = await pageOf('officer-dist-landong');
+  await page.goto(`${w.base}/#/enterprise/ent-0002`);
+  await page.locator('[data-test=device-list] [data-test^=edit-device-]').first().click();
+  const form = page.locator('[data-test=device-form]');
+  await form.locator('input[name=newMn]').fill('99010201FG00010000000001');
+  await form.locator('button[type=submit]').click();
+  await form.locator('.el-form-item__error').waitFor();
+  await page.locator('[data-test=meter-list] [data-test^=edit-meter-]').first().click();
+  expect(
+    await violationsShown(page, 'officer #/enterprise/ent-0002 (forms open)', '[data-test=meter-form]'),
+  ).toBe('');
+});
+
 it('the queue and the registry open a case and an enterprise from the keyboard', async () => {
   const page = await pageOf('supervisor');
   await page.goto(`${w.base}/#/`);

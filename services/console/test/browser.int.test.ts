@@ -354,9 +354,9 @@ it('a district officer records a resumption and a contact; a raised limit waits 
   const limit = page.locator('[data-test=limit-form]');
   await limit.getByLabel('单位').fill('mg/L');
   await limit.getByRole('button', { name: '保存' }).click();
-  await expect(page.locator('[data-test=upkeep-error]').textContent()).resolves.toMatch(
-    /^unit：单位 mg\/L 不适用于废气排放口/,
-  );
+  await expect(
+    limit.locator('.el-form-item:has(input[name=unit]) .el-form-item__error').textContent(),
+  ).resolves.toMatch(/^unit：单位 mg\/L 不适用于废气排放口/);
   // Raised: pending, the registry unchanged.
   const before = (
     await w.pool.query(
