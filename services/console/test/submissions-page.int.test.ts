@@ -1,6 +1,7 @@
 // The submissions page (月度报送) in Chromium under the console's CSP: a district officer writes the article,
 // picks a typical case of the district and submits; an empty article and a resubmission without a reason are
-// refused with the field marked and nothing saved; the resubmission with its reason makes version 2 and the
+// refused with the message under the field (the server's, in each language; the page's own for the reason) and
+// nothing saved; the resubmission with its reason makes version 2 and the
 // first stays readable. A draft saved before is there again after a reload, and is no version. Each version
 // shows its frozen figures as tables with headers (counts, 传输有效率, loads) with their CSV, and the month's
 // live figures below. The city supervisor's status table names every district's status under its headers.
@@ -26,10 +27,26 @@ it('an officer submits, is refused without article or reason, and resubmits with
   expect(await page.locator(`input[data-case="${CASES.lanxi}"]`).count()).toBe(0);
   expect(await page.textContent('[data-test=sub-due]')).toBe('2026-03-25');
 
+  // The server refuses an empty article: its message stands under the article, in the chosen language.
+  const underArticle = page.locator(
+    '[data-test=sub-form] .el-form-item:has([data-test=sub-article]) .el-form-item__error',
+  );
   await page.click('[data-test=sub-submit]');
-  await page.waitForSelector('[data-test=sub-error]');
-  expect(await page.textContent('[data-test=sub-error]')).toMatch(/articleHtml/);
+  await expect(underArticle.textContent()).resolves.toMatch(/^字段 articleHtml 过短或为空/);
   expect(await page.getAttribute('[data-test=sub-article]', 'aria-invalid')).toBe('true');
+  await page.evaluate("localStorage.setItem('lang', 'en')");
+  await page.reload();
+  await openMarch(page);
+  await page.waitForSelector(`[data-test=sub-form] input[data-case="${CASES.landong}"]`);
+  await page.click('[data-test=sub-submit]');
+  await expect(underArticle.textContent()).resolves.toMatch(
+    /^invalid field articleHtml: must NOT have fewer than 1 characters/,
+  );
+  expect(await page.getAttribute('[data-test=sub-article]', 'aria-invalid')).toBe('true');
+  await page.evaluate("localStorage.setItem('lang', 'zh')");
+  await page.reload();
+  await openMarch(page);
+  await page.waitForSelector(`[data-test=sub-form] input[data-case="${CASES.landong}"]`);
   expect(await versions()).toBe(0);
 
   await page.click('[data-test=sub-article]');
@@ -49,19 +66,24 @@ it('an officer submits, is refused without article or reason, and resubmits with
   await page.waitForSelector('[data-test=sub-preview-figures] [data-test=fig-loads]');
   await page.click('[data-test=sub-submit]');
   await page.waitForSelector('[data-test=sub-notice]');
-  await page.waitForSelector('[data-test=sub-versions] tr[data-version="1"]');
+  await page.waitForSelector('[data-test=sub-versions] [data-version="1"]');
   expect(await versions()).toBe(1);
 
+  // A resubmission needs its reason: the page says so under the field and sends nothing.
   await page.click('[data-test=sub-submit]');
-  await page.waitForSelector('[data-test=sub-error]');
-  expect(await page.textContent('[data-test=sub-error]')).toMatch(/reason/);
+  await expect(
+    page
+      .locator('[data-test=sub-form] .el-form-item:has([data-test=sub-reason]) .el-form-item__error')
+      .textContent(),
+  ).resolves.toBe('重新报送理由：必填');
+  expect(await page.getAttribute('[data-test=sub-reason]', 'aria-invalid')).toBe('true');
   expect(await versions()).toBe(1);
 
   await page.fill('[data-test=sub-reason]', '补充典型案例');
   await page.click('[data-test=sub-submit]');
-  await page.waitForSelector('[data-test=sub-versions] tr[data-version="2"]');
+  await page.waitForSelector('[data-test=sub-versions] [data-version="2"]');
   expect(await versions()).toBe(2);
-  await page.click('[data-test=sub-versions] tr[data-version="1"] button');
+  await page.click('[data-test=sub-versions] button[data-version="1"]');
   await page.waitForSelector('[data-test=sub-shown] h4:text("1")');
   expect(await page.textContent('[data-test=sub-shown-article]')).toContain('三月正面清单工作亮点');
   expect(await page.textContent('[data-test=sub-shown-cases]')).toContain(CASES.landong);
@@ -93,7 +115,7 @@ it('an officer submits, is refused without article or reason, and resubmits with
 it('the city sees every district’s status under its headers', async () => {
   const page = await loginPage(suite.chromium.browser, suite.w.base, 'supervisor');
   await openMarch(page);
-  await page.waitForSelector('[data-test=sub-status] tr[data-district="dist-landong"]');
+  await page.waitForSelector('[data-test=sub-status] [data-district="dist-landong"]');
   const headers = await page.locator('[data-test=sub-status] thead th').allTextContents();
   expect(headers.map((h) => h.trim()).slice(0, 5)).toEqual([
     '区县',
@@ -103,14 +125,14 @@ it('the city sees every district’s status under its headers', async () => {
     '最新报送时间',
   ]);
   const status = (d: string) =>
-    page.textContent(`[data-test=sub-status] tr[data-district="${d}"] [data-test=sub-status-cell]`);
+    page.textContent(`[data-test=sub-status] tr:has([data-district="${d}"]) [data-test=sub-status-cell]`);
   await page.waitForSelector(
-    '[data-test=sub-status] tr[data-district="dist-landong"] td:nth-child(4):text-is("2")',
+    '[data-test=sub-status] tr:has([data-district="dist-landong"]) [data-test=sub-latest]:text-is("2")',
   );
   // March 2026 is past due: Landong submitted after the 25th, the others nothing.
   expect(await status('dist-landong')).toBe('逾期报送');
   expect(await status('dist-lanxi')).toBe('未报送（已逾期）');
-  await page.click('[data-test=sub-status] tr[data-district="dist-landong"] [data-test=sub-open]');
+  await page.click('[data-test=sub-status] tr:has([data-district="dist-landong"]) [data-test=sub-open]');
   await page.waitForSelector('[data-test=sub-shown-article]');
   expect(await page.locator('[data-test=sub-form]').count()).toBe(0);
   await page.screenshot({ path: join(SHOTS, 'submissions-city.png'), fullPage: true });
