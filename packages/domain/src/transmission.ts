@@ -15,7 +15,7 @@
 // - Valid: received slots whose every value is flagged `N` (a value without a flag counts as `N`). Any
 //   other flag — D, F, C, M outside a declared window, S, T, B… — makes the record invalid.
 // Enterprise, district and city figures sum the devices' counts (aggregated by expected counts).
-import { monthRange } from './calendar.js';
+import { monthRange, shanghaiDate, startOfShanghaiDay } from './calendar.js';
 
 export interface TransmissionDevice {
   mn: string;
@@ -334,6 +334,53 @@ export function transmissionFromCounts(
     districts: group(devices, (d) => d.districtId, threshold),
     total: all ?? { ...transmissionCounts(0, 0, 0, threshold), devices: 0 },
   };
+}
+
+/**
+ * One Asia/Shanghai day of a device's plan: the expected slots that start in the day (as runs) and the instant
+ * the last of them ends (a slot of an interval that does not divide the day may end the next day). The day's
+ * received and valid counts depend only on these slots and the records in [from, readTo): summed over the
+ * month's days they give the month's counts, because every expected slot starts in exactly one day.
+ */
+export interface DeviceDaySlots {
+  /** `YYYY-MM-DD` in Asia/Shanghai. */
+  day: string;
+  from: number;
+  readTo: number;
+  ranges: SlotRange[];
+}
+
+const DAY_MS = 86_400_000;
+
+/** The plan's expected slots split by the Shanghai day they start in (days without expected slots left out). */
+export function deviceDaySlots(plan: DeviceSlotPlan): DeviceDaySlots[] {
+  const step = plan.device.intervalS * 1000;
+  const out: DeviceDaySlots[] = [];
+  for (const r of plan.ranges) {
+    for (let t = r.from; t < r.to;) {
+      const dayEnd = startOfShanghaiDay(t) + DAY_MS;
+      // The first slot start at or after the day's end, within the run.
+      const end = Math.min(r.to, t + Math.ceil((dayEnd - t) / step) * step);
+      const day = shanghaiDate(t);
+      const last = out.at(-1);
+      if (last && last.day === day) {
+        last.ranges.push({ from: t, to: end });
+        last.readTo = end;
+      } else out.push({ day, from: startOfShanghaiDay(t), readTo: end, ranges: [{ from: t, to: end }] });
+      t = end;
+    }
+  }
+  return out;
+}
+
+/** A device's received and valid counts over some of its plan's slots (e.g. one day's), from its records. */
+export function countDeviceSlots(
+  plan: DeviceSlotPlan,
+  monthFrom: number,
+  ranges: readonly SlotRange[],
+  records: readonly TransmissionRecord[],
+): DeviceSlotCounts {
+  return countRecords({ ...plan, ranges: [...ranges] }, monthFrom, records);
 }
 
 /** The month's statistics of every given device from its records, with enterprise, district and overall sums. */
