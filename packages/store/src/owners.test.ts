@@ -25,6 +25,7 @@ function ownerOf(version: number): Owner {
   if (version === 116) return 'alerter';
   if (version === 125) return 'analyzer';
   if (version === 145) return 'analyzer';
+  if (version === 150) return 'console';
   throw new Error(`migration ${version} has no owner: extend ownerOf and docs/architecture.md`);
 }
 

@@ -86,6 +86,8 @@ export const Env = Type.Object({
   OFFSITE_CONSOLE_EVIDENCE_MARGIN_HOURS: Type.Integer({ minimum: 0, maximum: 168, default: 6 }),
   // 传输有效率 below this (0–1) is flagged in the transmission statistics and the monthly report.
   OFFSITE_CONSOLE_TRANSMISSION_THRESHOLD: Type.Number({ minimum: 0, maximum: 1, default: 0.9 }),
+  // Store closed days' transmission counts in Postgres (transmission-days.ts); off until late minute data is noted.
+  OFFSITE_CONSOLE_TRANSMISSION_STORE_DAYS: Type.Boolean({ default: false }),
   OFFSITE_SHUTDOWN_DEADLINE_MS: Type.Integer({ minimum: 100, default: 25_000 }),
   // Review decisions (from the console's outbox) and message requests are published to Kafka.
   OFFSITE_KAFKA_BROKERS: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),

@@ -160,6 +160,7 @@ const app = await buildApp({
     bucket: env.OFFSITE_INFLUX_BUCKET,
     emissionMeasurement: env.OFFSITE_INFLUX_EMISSION_MEASUREMENT,
     threshold: env.OFFSITE_CONSOLE_TRANSMISSION_THRESHOLD,
+    storeDays: env.OFFSITE_CONSOLE_TRANSMISSION_STORE_DAYS,
   },
   live,
   streamsPerSession: env.OFFSITE_CONSOLE_STREAMS_PER_SESSION,

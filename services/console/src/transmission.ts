@@ -3,40 +3,31 @@
  * computed on read by the console — the one owner of the figure — from the registry in Postgres (devices'
  * minute cadence, registration time and enabled flag; declared maintenance windows) and the minute data the
  * influx-writer stored in InfluxDB (which minutes hold data, which values carry a flag other than `N`), per
- * enterprise. The arithmetic is @offsite/domain's `transmissionStatistics`. Scope as everywhere else: an officer
+ * enterprise, counted per device and day and stored for closed days (transmission-days.ts). The arithmetic is
+ * @offsite/domain's `transmissionPlan` and `transmissionFromCounts`. Scope as everywhere else: an officer
  * sees their district, an enterprise user only their own enterprise.
  */
-import type { InfluxDB } from '@influxdata/influxdb-client';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ReportTransmission } from '@offsite/regulation';
 import {
   transmissionCounts,
-  transmissionStatistics,
+  transmissionFromCounts,
+  transmissionPlan,
   type DeviceTransmission,
   type GroupTransmission,
   type TransmissionCounts,
   type TransmissionPlanInput,
-  type TransmissionRecord,
 } from '@offsite/domain';
 import { monthRange } from '@offsite/domain/calendar';
-import { minuteDataPresenceQueries, queryInfluxQL } from '@offsite/influx';
 import type { Queryable } from '@offsite/store';
 import { ConsoleError } from './errors.js';
 import { scopeSql, type Principal } from './principal.js';
+import { monthCounts, type DayCountsUse, type TransmissionSource } from './transmission-days.js';
 
-export interface TransmissionSource {
-  client: InfluxDB;
-  /** `database` or `database/retention-policy`. */
-  bucket: string;
-  emissionMeasurement: string;
-  /** Assessment threshold for 传输有效率, 0–1. */
-  threshold: number;
-}
+export type { TransmissionSource } from './transmission-days.js';
 
 const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
-/** Enterprises whose InfluxDB queries run at once. */
-const INFLUX_CONCURRENCY = 4;
 
 export interface TransmissionDeviceRow extends TransmissionCounts {
   mn: string;
@@ -82,53 +73,6 @@ export interface TransmissionRegistryDevice {
   minute_interval_s: number;
   enabled: boolean;
   created_at: Date;
-}
-
-/** Runs `fn` over `items`, at most `n` at once, keeping the order. */
-async function mapLimited<T, R>(items: readonly T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
-  return out;
-}
-
-/** The minute-data records of one enterprise in [from, to): one per device and minute holding data. */
-async function loadRecords(
-  src: TransmissionSource,
-  enterpriseId: string,
-  from: Date,
-  to: Date,
-): Promise<TransmissionRecord[]> {
-  const q = minuteDataPresenceQueries(src.emissionMeasurement, enterpriseId, from, to);
-  let present, flagged;
-  try {
-    [present, flagged] = await Promise.all([
-      queryInfluxQL(src.client, src.bucket, q.present),
-      queryInfluxQL(src.client, src.bucket, q.flagged),
-    ]);
-  } catch (err) {
-    throw new ConsoleError('EVIDENCE_UNAVAILABLE', 'cannot read telemetry from InfluxDB', {
-      retryable: true,
-      cause: err,
-    });
-  }
-  const out: TransmissionRecord[] = [];
-  for (const s of present)
-    for (const r of s.rows) out.push({ deviceMn: s.tags.device ?? '', time: Number(r.time), flags: ['N'] });
-  for (const s of flagged)
-    for (const r of s.rows)
-      out.push({
-        deviceMn: s.tags.device ?? '',
-        time: Number(r.time),
-        flags: [typeof r.flag === 'string' ? r.flag : null],
-      });
-  return out;
 }
 
 /**
@@ -211,15 +155,11 @@ export async function transmissionReport(
   p: Principal,
   q: { month: string; district?: string },
   now: number,
+  use?: DayCountsUse,
 ): Promise<TransmissionReport> {
   const { devices, input } = await transmissionInput(db, p, q, now, src.threshold);
-  const from = new Date(monthRange(q.month).from.getTime());
-  const until = new Date(Math.min(monthRange(q.month).to.getTime(), now));
-  const enterpriseIds = [...new Set(devices.map((d) => d.enterprise_id))];
-  const records = (
-    await mapLimited(enterpriseIds, INFLUX_CONCURRENCY, (id) => loadRecords(src, id, from, until))
-  ).flat();
-  const stats = transmissionStatistics({ ...input, records });
+  const plan = transmissionPlan(input);
+  const stats = transmissionFromCounts(plan, await monthCounts(db, src, plan, now, use));
   const meta = new Map(devices.map((d) => [d.mn, d]));
   const byEnterprise = new Map<string, TransmissionDeviceRow[]>();
   for (const d of stats.devices) {

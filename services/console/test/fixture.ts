@@ -61,6 +61,8 @@ export async function createWorld(
     loginMax?: number;
     /** Regulation options of buildApp (reminders, outreach, deadlines), built on the world's pool. */
     regulation?: (pool: pg.Pool) => Parameters<typeof buildApp>[0]['regulation'];
+    /** Store closed days' transmission counts (transmission-days.ts). */
+    transmissionStoreDays?: boolean;
     /** Another Postgres than the shared one (a test's private server). */
     pgUrl?: string;
     live?: LiveHubOptions;
@@ -246,7 +248,13 @@ export async function createWorld(
       aggregateMeasurement: `aggregate_${run}`,
       marginHours: 6,
     },
-    transmission: { client, bucket: conn.bucket, emissionMeasurement: `emission_${run}`, threshold: 0.9 },
+    transmission: {
+      client,
+      bucket: conn.bucket,
+      emissionMeasurement: `emission_${run}`,
+      threshold: 0.9,
+      storeDays: opts.transmissionStoreDays ?? false,
+    },
     webRoot,
     ...(opts.regulation ? { regulation: opts.regulation(pool) } : {}),
     ...(opts.deviceCommands ? { deviceCommands: opts.deviceCommands } : {}),

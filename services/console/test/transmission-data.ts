@@ -12,6 +12,17 @@ export const WATER = '99010301WW00030000000001'; // ent-0003, dist-lanxi, minute
 export const WATER2 = '99010302WW00040000000001'; // ent-0004, dist-lanxi, 3600 s, no data
 export const GAS = '99010201FG00010000000001'; // ent-0001, dist-landong, minute data every 600 s
 
+/** Writes line-protocol lines to the test InfluxDB, in batches. */
+export async function writeLines(lines: readonly string[]): Promise<void> {
+  const conn = influxConnection();
+  const writer = createInfluxWriter(
+    { ...conn, logger: silentLogger },
+    createInfluxClient(conn, silentLogger),
+  );
+  for (let i = 0; i < lines.length; i += 5000) await writer.write(lines.slice(i, i + 5000));
+  await writer.close();
+}
+
 export async function writeMarch(w: World): Promise<void> {
   // Every device registered before March.
   await w.pool.query(`update devices set created_at = '2026-01-01T00:00:00Z'`);
@@ -20,11 +31,6 @@ export async function writeMarch(w: World): Promise<void> {
     `insert into maintenance_windows (id, enterprise_id, device_mn, outlet_id, starts_at, ends_at, reason, source)
      values ('mw-trans-1', 'ent-0003', $1, null, $2, $3, '校准', 'console')`,
     [WATER, new Date(MARCH + 8 * HOUR), new Date(MARCH + 12 * HOUR)],
-  );
-  const conn = influxConnection();
-  const writer = createInfluxWriter(
-    { ...conn, logger: silentLogger },
-    createInfluxClient(conn, silentLogger),
   );
   const measurement = `emission_${w.run}`;
   const lines: string[] = [];
@@ -76,8 +82,7 @@ export async function writeMarch(w: World): Promise<void> {
       timeSeconds: (MARCH - 60_000) / 1000,
     }),
   );
-  for (let i = 0; i < lines.length; i += 2000) await writer.write(lines.slice(i, i + 2000));
-  await writer.close();
+  await writeLines(lines);
 }
 
 /** 2026-04-01 00:00 Asia/Shanghai. */
@@ -165,11 +170,5 @@ export async function writeAprilEdgeCases(w: World): Promise<void> {
         Avg: 40,
         flag: h >= 48 && h < 53 ? 'M' : flagOf(h),
       });
-  const conn = influxConnection();
-  const writer = createInfluxWriter(
-    { ...conn, logger: silentLogger },
-    createInfluxClient(conn, silentLogger),
-  );
-  for (let i = 0; i < lines.length; i += 5000) await writer.write(lines.slice(i, i + 5000));
-  await writer.close();
+  await writeLines(lines);
 }

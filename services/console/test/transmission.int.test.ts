@@ -28,7 +28,8 @@ async function get(url: string, s: Session): Promise<{ status: number; body: Ans
 }
 
 beforeAll(async () => {
-  w = await createWorld();
+  // Closed days' counts stored (transmission-days.ts): each answer below is the stored path's.
+  w = await createWorld({ transmissionStoreDays: true });
   await writeMarch(w);
 });
 
@@ -210,6 +211,15 @@ test('the figures equal the raw minute rows’ own: gaps, flags, a flag without 
   expect(answered).toEqual(reference.devices.map(pick).sort((a, b) => a.mn.localeCompare(b.mn)));
   expect(r.body.total).toEqual(reference.total);
   expect(r.body.districts.map(({ name: _n, ...g }) => g)).toEqual(reference.districts);
+  // Asked again, the month is summed from the stored days: the same answer.
+  const again = await get('/api/transmission?month=2026-04', admin);
+  expect(
+    again.body.enterprises.flatMap((e) => e.devices.map(pick)).sort((a, b) => a.mn.localeCompare(b.mn)),
+  ).toEqual(answered);
+  const stored = await w.pool.query(
+    `select 1 from console_transmission_days where day between '2026-04-01' and '2026-04-30'`,
+  );
+  expect(stored.rowCount).toBeGreaterThan(0);
   // The case is not trivial: each edge left its mark on the counts.
   const dev = (mn: string) => answered.find((d) => d.mn === mn)!;
   expect(dev(GAS).maintenanceSlots).toBeGreaterThan(0);
