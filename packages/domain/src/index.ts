@@ -21,4 +21,5 @@ export * from './load-series.js';
 export * from './annual-load.js';
 export * from './robust.js';
 export * from './production-emission.js';
+export * from './peers.js';
 export { readingFromTelemetry } from './telemetry.js';
