@@ -306,7 +306,7 @@ try {
       connection,
       prefix: `bench-${id}-a`,
       logger,
-      policy: defaultPolicy({ districtOfficers: {}, citySupervisors: [] }),
+      policy: defaultPolicy(),
       channels: { outbox: createOutboxChannel({ dir, as: 'email' }, logger) },
       ack: ackBase,
     });
@@ -404,7 +404,7 @@ try {
     p99: number;
     tailMs: number;
   }> {
-    const p = defaultPolicy({ districtOfficers: {}, citySupervisors: [] });
+    const p = defaultPolicy();
     p.groupWaitMs = 1;
     delete p.quietHours;
     p.entries = p.entries.map((e) => ({

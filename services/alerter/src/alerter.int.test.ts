@@ -57,12 +57,7 @@ describe('alerter on real Postgres, Redis and the SMTP sink', () => {
   const now = () => new Date(Date.now() + t0);
 
   const policy = (over: Partial<AlertPolicy> = {}): AlertPolicy => {
-    const p = defaultPolicy({
-      districtOfficers: {
-        'dist-landong': [{ id: 'off-1', name: '澜东区执法员', email: `officer@${domain}` }],
-      },
-      citySupervisors: [{ id: 'sup-1', name: '市局督查员', email: `supervisor@${domain}` }],
-    });
+    const p = defaultPolicy();
     p.groupWaitMs = 300;
     p.entries = p.entries.map((e) => ({
       ...e,
@@ -93,6 +88,12 @@ describe('alerter on real Postgres, Redis and the SMTP sink', () => {
   beforeAll(async () => {
     db = await freshSchema(domain, 5);
     pool = db.pool;
+    // The bureau's recipients are the console's users on duty.
+    await pool.query(
+      `insert into console_users (username, display_name, role, district_id, password_hash, email, on_duty) values
+         ('off-1', '澜东区执法员', 'district-officer', 'dist-landong', 'x', 'officer@${domain}', true),
+         ('sup-1', '市局督查员', 'city-supervisor', null, 'x', 'supervisor@${domain}', true)`,
+    );
     email = createEmailChannel(
       {
         host: requireEnv('OFFSITE_SMTP_HOST'),
@@ -240,15 +241,14 @@ describe('alerter on real Postgres, Redis and the SMTP sink', () => {
     );
   });
 
-  it("escalates to an officer added in the console (its users' read API), with no policy staff and no other step", async () => {
-    const bare = policy({ staff: { districtOfficers: {}, citySupervisors: [] } });
+  it("escalates to an officer added in the console (its users' read API), with no other step", async () => {
     // As the console's admin page creates them: one on duty, one taken off duty.
     await pool.query(
       `insert into console_users (username, display_name, role, district_id, password_hash, email, on_duty) values
          ('officer-new', '新任执法员', 'district-officer', 'dist-landong', 'x', 'new-officer@${domain}', true),
          ('officer-away', '休假执法员', 'district-officer', 'dist-landong', 'x', 'away-officer@${domain}', false)`,
     );
-    const a = make({ policy: bare });
+    const a = make();
     const to = async (who: string) =>
       (await mails(mailDir, domain)).filter((m) => m.to.includes(`${who}@${domain}`));
     const before = (await to('new-officer')).length;

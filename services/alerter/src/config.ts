@@ -109,7 +109,7 @@ export const AlerterEnv = Type.Object({
   OFFSITE_ALERTER_ACK_BASE_URL: Type.String({ default: 'http://127.0.0.1:8090/ack' }),
   OFFSITE_ALERTER_ACK_SECRET: Type.String({ minLength: 16, secret: true }),
 
-  /** Policy file (YAML or JSON, see policy.example.yaml); the built-in default policy without staff when empty. */
+  /** Policy file (YAML or JSON, see policy.example.yaml); the built-in default policy when empty. */
   OFFSITE_ALERTER_POLICY_FILE: Type.String({ default: '' }),
 });
 

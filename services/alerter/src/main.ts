@@ -38,7 +38,7 @@ let policy: AlertPolicy;
 try {
   policy = env.OFFSITE_ALERTER_POLICY_FILE
     ? await readPolicyFile(env.OFFSITE_ALERTER_POLICY_FILE)
-    : defaultPolicy({ districtOfficers: {}, citySupervisors: [] });
+    : defaultPolicy();
 } catch (error) {
   process.stderr.write(`${(error as Error).message}\n`);
   process.exit(78);

@@ -111,26 +111,18 @@ export function createPlanning(deps: PlanningDeps) {
     const supervisorsOnly = cases.some(
       (c) => c.suspected_falsification || FALSIFICATION_RULES.includes(c.rule),
     );
-    const staff = (p: {
-      id: string;
-      name: string;
-      email?: string | null;
-      phone?: string | null;
-      language?: 'zh' | 'en';
-    }): Recipient => ({
+    const staff = (p: repo.StaffRow): Recipient => ({
       kind: 'supervisor',
       id: p.id,
       name: p.name,
       ...(p.email ? { email: p.email } : {}),
       ...(p.phone ? { phone: p.phone } : {}),
-      language: p.language ?? 'zh',
+      language: p.language,
     });
-    // The console's users on duty, then the policy file's extra staff (people without a console account).
+    // The console's users on duty (console_recipients_v1), read with the group's cases.
     const byRole = (role: repo.StaffRow['role']) => ctx.staff.filter((s) => s.role === role).map(staff);
-    const officers = ent
-      ? [...byRole('district-officer'), ...(policy.staff.districtOfficers[ent.district_id] ?? []).map(staff)]
-      : [];
-    const supervisors = [...byRole('city-supervisor'), ...policy.staff.citySupervisors.map(staff)];
+    const officers = ent ? byRole('district-officer') : [];
+    const supervisors = byRole('city-supervisor');
     if (escalation) return officers;
     const list: Recipient[] = [];
     if (!supervisorsOnly) {

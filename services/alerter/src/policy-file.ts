@@ -8,16 +8,6 @@ import type { AlertPolicy, PolicyEntry } from './policy.js';
 
 const Duration = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: '^\\d+(ms|s|m|h|d)$' })]);
 const HHMM = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' });
-const Staff = Type.Object(
-  {
-    id: Type.String({ minLength: 1 }),
-    name: Type.String({ minLength: 1 }),
-    email: Type.Optional(Type.String()),
-    phone: Type.Optional(Type.String()),
-    language: Type.Optional(Type.Union([Type.Literal('zh'), Type.Literal('en')])),
-  },
-  { additionalProperties: false },
-);
 const Role = Type.Union([
   Type.Literal('legal'),
   Type.Literal('env-manager'),
@@ -58,16 +48,6 @@ export const PolicyFile = Type.Object(
     groupWait: Duration,
     quietHours: Type.Optional(Type.Object({ start: HHMM, end: HHMM }, { additionalProperties: false })),
     ackTtl: Duration,
-    // Extra people without a console account; officers and supervisors are the console's users.
-    staff: Type.Optional(
-      Type.Object(
-        {
-          districtOfficers: Type.Record(Type.String(), Type.Array(Staff)),
-          citySupervisors: Type.Array(Staff),
-        },
-        { additionalProperties: false },
-      ),
-    ),
     inhibitedByOffline: Type.Array(Type.String()),
     entries: Type.Array(Entry, { minItems: 1 }),
   },
@@ -85,6 +65,13 @@ export function durationMs(d: number | string): number {
 
 /** Validates a parsed policy document and converts it; every problem at once in one error. */
 export function policyFromDocument(doc: unknown, source = 'policy'): AlertPolicy {
+  // Officers and supervisors are the console's users; a list of people without an account is refused by name.
+  if (doc !== null && typeof doc === 'object' && 'staff' in doc)
+    throw new OffsiteError(
+      'ALERTER_POLICY_INVALID',
+      `Invalid policy in ${source}:\n  - /staff: not allowed: district officers and city supervisors who receive alerts are the console's users (role, district, on duty, email or phone); add them on the console's users page and remove \`staff\``,
+      { retryable: false },
+    );
   if (!Value.Check(PolicyFile, doc)) {
     const problems = [...Value.Errors(PolicyFile, doc)]
       .slice(0, 20)
@@ -104,7 +91,6 @@ export function policyFromDocument(doc: unknown, source = 'policy'): AlertPolicy
     groupWaitMs: Math.max(1, durationMs(doc.groupWait)),
     ...(doc.quietHours ? { quietHours: doc.quietHours } : {}),
     ackTtlMs: durationMs(doc.ackTtl),
-    staff: doc.staff ?? { districtOfficers: {}, citySupervisors: [] },
     inhibitedByOffline: doc.inhibitedByOffline,
     entries: doc.entries.map((e): PolicyEntry => ({
       name: e.name,

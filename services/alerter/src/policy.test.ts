@@ -2,8 +2,11 @@ import type { DeviationV1 } from '@offsite/contracts';
 import { afterQuietHours, decide, defaultPolicy, groupKeyFor, scalePolicyTimers } from './policy.js';
 import { ConfigError, loadConfig } from '@offsite/runtime';
 import { AlerterEnv } from './config.js';
+import { policyFromDocument } from './policy-file.js';
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
 
-const policy = defaultPolicy({ districtOfficers: {}, citySupervisors: [] });
+const policy = defaultPolicy();
 const dev = (over: Partial<DeviationV1>): DeviationV1 => ({
   schema: 'deviation.v1',
   id: 'd1',
@@ -99,7 +102,7 @@ it('groups deviations of one enterprise and policy within the group wait', () =>
 
 describe('timers scaled to the demo acceleration (OFFSITE_ALERTER_TIME_SCALE)', () => {
   it('divides group wait, repeat interval and escalation delay; leaves quiet hours and the ack lifetime', () => {
-    const p = defaultPolicy({ districtOfficers: {}, citySupervisors: [] });
+    const p = defaultPolicy();
     const s = scalePolicyTimers(p, 480);
     expect(s.groupWaitMs).toBe(125); // 60 s of event time = 125 ms of wall time at 480×
     s.entries.forEach((e, i) => {
@@ -131,5 +134,36 @@ describe('timers scaled to the demo acceleration (OFFSITE_ALERTER_TIME_SCALE)', 
       loadConfig(AlerterEnv, { ...base, OFFSITE_ALERTER_TIME_SCALE: '480' }).OFFSITE_ALERTER_TIME_SCALE,
     ).toBe(480);
     expect(() => loadConfig(AlerterEnv, { ...base, OFFSITE_ALERTER_TIME_SCALE: '0' })).toThrow(ConfigError);
+  });
+});
+
+describe('policy file', () => {
+  const file = async (name: string) => parseYaml(await readFile(new URL(name, import.meta.url), 'utf8'));
+
+  it('reads the example policy and the demo’s', async () => {
+    expect(policyFromDocument(await file('../policy.example.yaml')).entries.length).toBeGreaterThan(0);
+    expect(
+      policyFromDocument(await file('../../../scripts/demo/policy.yaml')).entries.length,
+    ).toBeGreaterThan(0);
+  });
+
+  it('refuses a `staff` list, naming it and where recipients come from instead', async () => {
+    const doc = {
+      ...(await file('../policy.example.yaml')),
+      staff: {
+        districtOfficers: {},
+        citySupervisors: [{ id: 'sup-x', name: '督查员', email: 'x@example.cn' }],
+      },
+    };
+    let error: unknown;
+    try {
+      policyFromDocument(doc, 'policy.yaml');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'ALERTER_POLICY_INVALID' });
+    expect((error as Error).message).toContain('Invalid policy in policy.yaml');
+    expect((error as Error).message).toContain('/staff: not allowed');
+    expect((error as Error).message).toContain("the console's users");
   });
 });

@@ -4,14 +4,6 @@ import type { DeviationV1 } from '@offsite/contracts';
 export type ContactRole = 'legal' | 'env-manager' | 'operator' | 'contact';
 export type ChannelName = 'email' | 'sms' | 'outbox';
 
-export interface StaffMember {
-  id: string;
-  name: string;
-  email?: string;
-  phone?: string;
-  language?: 'zh' | 'en';
-}
-
 /** One policy entry; the first entry whose `match` fits a deviation applies. */
 export interface PolicyEntry {
   name: string;
@@ -35,7 +27,6 @@ export interface AlertPolicy {
   /** Asia/Shanghai wall-clock "HH:MM"; non-urgent sends inside are deferred to `end`. */
   quietHours?: { start: string; end: string };
   ackTtlMs: number;
-  staff: { districtOfficers: Record<string, StaffMember[]>; citySupervisors: StaffMember[] };
   entries: PolicyEntry[];
   /** Rules a device-offline deviation on the same site inhibits. */
   inhibitedByOffline: string[];
@@ -44,14 +35,13 @@ export interface AlertPolicy {
 /** The defaults of domain-rules.md: falsification → supervisors only; offline inhibits flatline/zero/capture. */
 export const FALSIFICATION_RULES = ['flatline', 'clustered-below-limit', 'o2-near-ambient'];
 
-export function defaultPolicy(staff: AlertPolicy['staff']): AlertPolicy {
+export function defaultPolicy(): AlertPolicy {
   const hour = 3_600_000;
   return {
     bureau: { zh: '青澜市生态环境局', en: 'Qinglan Ecology and Environment Bureau' },
     groupWaitMs: 60_000,
     quietHours: { start: '22:00', end: '07:00' },
     ackTtlMs: 72 * hour,
-    staff,
     inhibitedByOffline: ['flatline', 'zero-while-running', 'low-capture'],
     entries: [
       {

@@ -70,7 +70,7 @@ describe('SMS delivery receipt callbacks over HTTP', () => {
       db: pool,
       connection: { host: redis.hostname, port: Number(redis.port), maxRetriesPerRequest: null },
       prefix: `t-receipts-${id}`,
-      policy: defaultPolicy({ districtOfficers: {}, citySupervisors: [] }),
+      policy: defaultPolicy(),
       channels: {},
       ack: { secret: 'receipts-test-secret', baseUrl: 'http://127.0.0.1:8090/ack' },
       logger: silentLogger,
