@@ -63,6 +63,10 @@ it('the approvals table names each field and shows its value before → after, i
     '设备 MN 99010202FG00020000000001',
   );
   expect(await text(page, `${deviceRow} li[data-field=enabled]`)).toBe('启用：启用 → 停用');
+  // Why each waits, in the chosen language only (the other language on hover).
+  expect(await text(page, `${limitRow} [data-test=why]`)).toBe('限值放宽');
+  expect(await page.locator(`${limitRow} [data-test=why]`).getAttribute('title')).toBe('limit relaxed');
+  expect(await text(page, `${deviceRow} [data-test=why]`)).toBe('停用设备');
   const cells = await page.locator('[data-test=pending] [data-test=change]').allTextContents();
   for (const raw of ['value:', 'factorCode', 'outletId', 'enabled:', 'a21026', 'true', 'false', '"'])
     expect(cells.join(' ')).not.toContain(raw);
@@ -75,6 +79,8 @@ it('the approvals table names each field and shows its value before → after, i
     'Outlet out-0002-g1 · Sulphur dioxide SO₂ · Hourly mean',
   );
   expect(await text(page, `${deviceRow} li[data-field=enabled]`)).toBe('Enabled: enabled → disabled');
+  expect(await text(page, `${limitRow} [data-test=why]`)).toBe('limit relaxed');
+  expect(await text(page, `${deviceRow} [data-test=why]`)).toBe('device disabled');
   await page.close();
 });
 
