@@ -13,16 +13,9 @@ import {
 } from './aggregate.js';
 import type { Tri, WindowFact } from './episodes.js';
 import type { AggregateOutput } from './model.js';
+import type { PackedReading } from './packed.js';
 import type { EpisodeOut, RuleScope, SectionInput } from './scope.js';
-import {
-  Col,
-  pointAt,
-  roundOrNull,
-  roundSignificant,
-  SLOT_STAT,
-  type FactorSeries,
-  type Pt,
-} from './series.js';
+import { Col, pointAt, roundOrNull, roundSignificant, SLOT_STAT, type FactorSeries } from './series.js';
 import { DAY_MS, HOUR_MS, ge, gt, hourStart } from './time.js';
 
 interface HourAgg extends MeanResult {
@@ -30,6 +23,30 @@ interface HourAgg extends MeanResult {
   anomaly?: string;
   source: 'minute' | 'hour';
 }
+
+/** One factor's hour as last computed: what it was computed from (rows and the O2 hour it was converted with). */
+interface HourEntry {
+  rows: readonly PackedReading[];
+  rep: PackedReading | undefined;
+  o2h: HourAgg | undefined;
+  ha: HourAgg | undefined;
+}
+
+/**
+ * Factor → hour start → the hour as last computed (the workspace keeps one per site). Rows are immutable and config and
+ * registry fixed for an engine, so an hour whose rows and O2 hour are the same objects as last time has the same
+ * aggregate: it is reused instead of recomputed, and its hourly aggregate, already given to the engine when it was
+ * computed, is not given again (the engine would find it unchanged).
+ */
+export type HourMemo = Map<string, Map<number, HourEntry>>;
+
+function sameRows(a: readonly PackedReading[], b: readonly PackedReading[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const NO_ROWS: readonly PackedReading[] = [];
 
 /** Hourly/daily aggregates and the window rules on them (exceedance, clustered, recalculation) of one site. */
 export function siteWindows(
@@ -41,6 +58,7 @@ export function siteWindows(
   days: readonly number[],
   aggregates: AggregateOutput[],
   episodes: EpisodeOut[],
+  memo?: HourMemo,
 ): void {
   const { cfg } = sc;
   const outlet = sc.idx.outlets.get(siteId);
@@ -58,37 +76,47 @@ export function siteWindows(
     const valid = (p: SeriesPoint) => isValidValue(p.value, p.flag, cfg.validFlags, range);
     const perHour = new Map<number, HourAgg>();
     hourAggs.set(factor, perHour);
-    const byHour = new Map<number, Pt[]>();
-    const minuteCol = new Col(factor, SLOT_STAT.minute);
+    const byHour = new Map<number, PackedReading[]>();
     for (const row of s.minute) {
-      const p = pointAt(row, minuteCol.of(row), cfg);
-      const h = hourStart(p.t);
+      const h = hourStart(row.dataTime);
       const list = byHour.get(h);
-      if (list) list.push(p);
-      else byHour.set(h, [p]);
+      if (list) list.push(row);
+      else byHour.set(h, [row]);
     }
+    let seen = memo?.get(factor);
+    if (memo && !seen) memo.set(factor, (seen = new Map()));
+    if (seen) for (const h of seen.keys()) if (h < (hours[0] ?? Infinity)) seen.delete(h);
+    const minuteCol = new Col(factor, SLOT_STAT.minute);
     const hourCol = new Col(factor, SLOT_STAT.hourAvg);
     for (const h of hours) {
-      const pts = byHour.get(h) ?? [];
+      const rows = byHour.get(h) ?? NO_ROWS;
+      const rep = rows.length === 0 ? s.hourAvg.get(h) : undefined;
+      const o2h =
+        factor === cfg.conversion.o2Factor ? undefined : hourAggs.get(cfg.conversion.o2Factor)?.get(h);
+      const hit = seen?.get(h);
+      if (hit && hit.rep === rep && hit.o2h === o2h && sameRows(hit.rows, rows)) {
+        if (hit.ha) perHour.set(h, hit.ha);
+        continue;
+      }
+      const entry: HourEntry = { rows, rep, o2h, ha: undefined };
+      seen?.set(h, entry);
+      const pts = rows.map((row) => pointAt(row, minuteCol.of(row), cfg));
       let m: MeanResult | undefined;
       let source: HourAgg['source'] = 'minute';
       if (pts.length > 0)
         m = outlet.kind === 'gas' ? gasHourlyMean(pts, agg, valid) : waterHourlyMean(pts, valid);
-      else {
-        const repRow = s.hourAvg.get(h);
-        if (repRow) {
-          const rep = pointAt(repRow, hourCol.of(repRow), cfg);
-          const ok = valid(rep);
-          m = {
-            value: ok ? rep.value : null,
-            valid: ok,
-            flag: rep.flag,
-            coverage: ok ? 1 : 0,
-            validCount: ok ? 1 : 0,
-            count: 1,
-          };
-          source = 'hour';
-        }
+      else if (rep) {
+        const p = pointAt(rep, hourCol.of(rep), cfg);
+        const ok = valid(p);
+        m = {
+          value: ok ? p.value : null,
+          valid: ok,
+          flag: p.flag,
+          coverage: ok ? 1 : 0,
+          validCount: ok ? 1 : 0,
+          count: 1,
+        };
+        source = 'hour';
       }
       if (!m) continue;
       let convertedValue: number | null = null;
@@ -99,8 +127,6 @@ export function siteWindows(
         factor !== cfg.conversion.o2Factor &&
         (sc.isPollutant(siteId, factor) || limit?.converted)
       ) {
-        const o2h =
-          factor === cfg.conversion.o2Factor ? undefined : hourAggs.get(cfg.conversion.o2Factor)?.get(h);
         if (outlet.referenceO2 === undefined) anomaly = 'no-reference-o2';
         else if (!o2 || !o2h || !o2h.valid || o2h.value === null) anomaly = 'o2-invalid';
         else if (m.value !== null) {
@@ -111,6 +137,7 @@ export function siteWindows(
       }
       const ha: HourAgg = { ...m, convertedValue, source, ...(anomaly ? { anomaly } : {}) };
       perHour.set(h, ha);
+      entry.ha = ha;
       const digits = cfg.aggregateSignificantDigits;
       aggregates.push({
         type: 'aggregate',

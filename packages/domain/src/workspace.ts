@@ -43,7 +43,7 @@ import {
   type FactorSeries,
 } from './series.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, hourStart } from './time.js';
-import { siteWindows } from './window-rules.js';
+import { siteWindows, type HourMemo } from './window-rules.js';
 import {
   facilitiesOf,
   meterStep,
@@ -108,6 +108,8 @@ interface SiteState {
   firstT: number;
   firstId: string;
   runs: Map<string, RunSection>;
+  /** The site's hourly aggregates as last computed (window-rules.ts). */
+  hours: HourMemo;
 }
 
 interface CaptureDevice {
@@ -143,7 +145,10 @@ export interface WorkspaceParams {
 }
 
 export interface WorkspaceResult {
-  /** Aggregates of the recomputed sites, in the order the Evaluator produces them. */
+  /**
+   * Aggregates of the recomputed sites, in the order the Evaluator produces them, less the hourly ones whose hour was
+   * not recomputed (given before, unchanged since: window-rules.ts `HourMemo`).
+   */
   aggregates: AggregateOutput[];
   /** Episodes of every series key that may have changed (possibly none). */
   changed: Map<string, EpisodeOut[]>;
@@ -268,6 +273,7 @@ export class Workspace {
         firstT: r.dataTime,
         firstId: r.eventId,
         runs: new Map(),
+        hours: new Map(),
       };
       this.sites.set(r.siteId, site);
       this.dirty.add(`cap|${r.siteId}`);
@@ -508,7 +514,7 @@ export class Workspace {
         const site = this.sites.get(siteId);
         if (!site) continue;
         const list: AggregateOutput[] = [];
-        siteWindows(this.ev, input, siteId, site.factors, hours, days, list, eps);
+        siteWindows(this.ev, input, siteId, site.factors, hours, days, list, eps, site.hours);
         aggregates.push({ rank: [site.firstT, site.firstId], list });
       } else if (id.startsWith('run|')) {
         const rest = id.slice(4);
