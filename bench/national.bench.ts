@@ -137,10 +137,23 @@ function step(e: string, t: number, k: number): Reading[] {
   return out.map((s) => JSON.parse(s) as Reading);
 }
 
-// What services/analyzer/src/checkpoints.ts writes: the state row as JSON text, each readings part gzip'd JSON.
-const encodeState = (s: EngineState) => JSON.stringify(s);
-const encodePart = (readings: readonly Reading[]) => gzipSync(JSON.stringify(readings), { level: 1 });
-const decodePart = (b: Buffer) => JSON.parse(gunzipSync(b).toString('utf8')) as Reading[];
+// What services/analyzer/src/checkpoints.ts writes: the state row as JSON text, each readings part gzip'd JSON, in the
+// domain's compact checkpoint format (checkpoint-format.ts) when the measured engine has it (the plain JSON before).
+const format = {
+  encodeStateRow: domain.encodeStateRow ?? ((s: EngineState) => s),
+  decodeStateRow: domain.decodeStateRow ?? ((s: EngineState) => s),
+  encodePart: domain.encodePart ?? ((r: readonly Reading[]) => r),
+  decodePart: domain.decodePart ?? ((r: Reading[]) => r),
+} as {
+  encodeStateRow: (s: EngineState) => unknown;
+  decodeStateRow: (row: never) => EngineState;
+  encodePart: (r: readonly Reading[]) => unknown;
+  decodePart: (part: never) => Reading[];
+};
+const encodeState = (s: EngineState) => JSON.stringify(format.encodeStateRow(s));
+const encodePart = (readings: readonly Reading[]) =>
+  gzipSync(JSON.stringify(format.encodePart(readings)), { level: 1 });
+const decodePart = (b: Buffer) => format.decodePart(JSON.parse(gunzipSync(b).toString('utf8')) as never);
 
 interface Partition {
   devices: string[];
@@ -230,7 +243,7 @@ let restoredWatermark = 0;
 for (let r = 0; r < RESTORES; r++) {
   for (const p of partitions) {
     const t0 = performance.now();
-    const state = JSON.parse(p.stateJson) as EngineState;
+    const state = format.decodeStateRow(JSON.parse(p.stateJson) as never);
     const readings = p.parts.flatMap((x) => decodePart(x.bytes));
     const engine = createEngine(config, registry);
     engine.restoreParts(state, readings, { durable: true });

@@ -1,6 +1,15 @@
 import fc from 'fast-check';
+import {
+  decodePart,
+  decodeStateRow,
+  encodePart,
+  encodeStateRow,
+  type StateRow,
+  type StoredPart,
+} from './checkpoint-format.js';
 import { aggregateFingerprint, createEngine, type EngineState } from './engine.js';
 import type { DeviationOutput, Output, Reading } from './model.js';
+import { olderState } from '../test/older-state.js';
 import { HOUR, MIN, T0, config, energy, minute, registry } from '../test/testkit.js';
 
 const reg = registry({
@@ -81,32 +90,34 @@ describe('checkpoints and determinism', () => {
     );
   });
 
-  it('a version-1 checkpoint (aggregate fingerprints as JSON) restores to exactly what its version-2 form gives', () => {
+  it('version-1 and -2 checkpoints (fingerprints as JSON) restore to exactly what their version-3 form gives', () => {
     fc.assert(
       fc.property(opsArb, fc.nat(), (ops, cut) => {
         const { k, whole, a, before } = runTo(ops, cut);
-        const v2 = JSON.parse(JSON.stringify(a.snapshot())) as EngineState;
-        expect(v2.version).toBe(2);
+        const v3 = JSON.parse(JSON.stringify(a.snapshot())) as EngineState;
+        expect(v3.version).toBe(3);
+        const v2 = olderState(v3, 2);
         // What a version-1 engine kept: the JSON of the last emitted aggregate of every key still held.
         const json = new Map<string, string>();
         for (const o of before)
           if (o.type === 'aggregate')
             json.set(`${o.enterpriseId}|${o.siteId}|${o.factor}|${o.interval}|${o.start}`, JSON.stringify(o));
         const v1: EngineState = {
-          ...v2,
-          version: 1,
+          ...olderState(v3, 1),
           aggregates: Object.fromEntries(Object.keys(v2.aggregates).map((key) => [key, json.get(key)!])),
         };
         for (const [key, fp] of Object.entries(v2.aggregates))
           expect(aggregateFingerprint(v1.aggregates[key]!)).toBe(fp);
         const b = createEngine(config(), reg);
         b.restoreParts(v1, [], { durable: true });
-        expect(b.snapshot().version).toBe(2);
+        expect(b.snapshot().version).toBe(3);
         expect(JSON.stringify({ ...b.snapshot(), enterprises: {} })).toBe(
-          JSON.stringify({ ...v2, enterprises: {} }),
+          JSON.stringify({ ...v3, enterprises: {} }),
         );
         b.restore(v1);
-        expect(JSON.stringify(b.snapshot())).toBe(JSON.stringify(v2));
+        expect(JSON.stringify(b.snapshot())).toBe(JSON.stringify(v3));
+        b.restore(v2);
+        expect(JSON.stringify(b.snapshot())).toBe(JSON.stringify(v3));
         const after = apply(b, ops.slice(k));
         expect(JSON.stringify([...before, ...after])).toBe(JSON.stringify(whole));
       }),
@@ -195,54 +206,66 @@ describe('incremental checkpoints (checkpoint parts)', () => {
       return ops;
     });
 
-  it('the last state part plus the kept reading parts restore exactly (cut anywhere, horizon moving)', () => {
-    fc.assert(
-      fc.property(daysArb, fc.nat(), (ops, at) => {
-        const plain = ops.filter((o): o is Op => o.kind !== 'cut');
-        const whole = apply(createEngine(config(), reg), plain);
-        const a = createEngine(config(), reg);
-        const out: Output[] = [];
-        // What a checkpoint store keeps: the latest state, and reading parts pruned by their newest dataTime.
-        let saved: { state: string; parts: { json: string; newest: number }[] } = { state: '', parts: [] };
-        const cuts = ops.filter((o) => o.kind === 'cut').length;
-        const stopAt = cuts === 0 ? -1 : at % cuts;
-        let seen = 0;
-        let i = 0;
-        for (; i < ops.length; i++) {
-          const op = ops[i]!;
-          if (op.kind !== 'cut') {
-            out.push(...(op.kind === 'ingest' ? a.ingest(op.reading) : a.advance(op.to)));
-            continue;
+  /** How a checkpoint is stored: the compact format 3, the JSON an analyzer wrote before (version 2), or a rolling
+   * upgrade (the checkpoints before `upgradeAt` written the old way, the later ones compact). */
+  const stores = {
+    'format 3': { upgradeAt: 0 },
+    'the JSON before (version 2)': { upgradeAt: Infinity },
+    'a rolling upgrade': { upgradeAt: 2 },
+  };
+  it.each(Object.keys(stores))(
+    'the last state part plus the kept reading parts restore exactly (cut anywhere, horizon moving; %s)',
+    (store) => {
+      const { upgradeAt } = stores[store as keyof typeof stores];
+      fc.assert(
+        fc.property(daysArb, fc.nat(), (ops, at) => {
+          const plain = ops.filter((o): o is Op => o.kind !== 'cut');
+          const whole = apply(createEngine(config(), reg), plain);
+          const a = createEngine(config(), reg);
+          const out: Output[] = [];
+          // What a checkpoint store keeps: the latest state, and reading parts pruned by their newest dataTime.
+          let saved: { state: string; parts: { json: string; newest: number }[] } = { state: '', parts: [] };
+          const cuts = ops.filter((o) => o.kind === 'cut').length;
+          const stopAt = cuts === 0 ? -1 : at % cuts;
+          let seen = 0;
+          let i = 0;
+          for (; i < ops.length; i++) {
+            const op = ops[i]!;
+            if (op.kind !== 'cut') {
+              out.push(...(op.kind === 'ingest' ? a.ingest(op.reading) : a.advance(op.to)));
+              continue;
+            }
+            const cp = a.checkpoint();
+            const parts = cp.full ? [] : saved.parts;
+            const compact = seen >= upgradeAt;
+            saved = {
+              state: JSON.stringify(compact ? encodeStateRow(cp.state) : olderState(cp.state, 2)),
+              parts: [
+                ...parts.filter((p) => p.newest >= cp.keepFrom),
+                {
+                  json: JSON.stringify(compact ? encodePart(cp.readings) : cp.readings),
+                  newest: Math.max(-Infinity, ...cp.readings.map((r) => r.dataTime)),
+                },
+              ],
+            };
+            if (seen++ === stopAt) break;
           }
-          const cp = a.checkpoint();
-          const parts = cp.full ? [] : saved.parts;
-          saved = {
-            state: JSON.stringify(cp.state),
-            parts: [
-              ...parts.filter((p) => p.newest >= cp.keepFrom),
-              {
-                json: JSON.stringify(cp.readings),
-                newest: Math.max(-Infinity, ...cp.readings.map((r) => r.dataTime)),
-              },
-            ],
-          };
-          if (seen++ === stopAt) break;
-        }
-        if (stopAt < 0) return;
-        const b = createEngine(config(), reg);
-        b.restoreParts(
-          JSON.parse(saved.state) as EngineState,
-          saved.parts.flatMap((p) => JSON.parse(p.json) as Reading[]),
-          { durable: true },
-        );
-        expect(JSON.stringify(b.snapshot())).toBe(JSON.stringify(a.snapshot()));
-        const rest = ops.slice(i + 1).filter((o): o is Op => o.kind !== 'cut');
-        out.push(...apply(b, rest));
-        expect(JSON.stringify(out)).toBe(JSON.stringify(whole));
-      }),
-      { numRuns: 80, seed: 5 },
-    );
-  });
+          if (stopAt < 0) return;
+          const b = createEngine(config(), reg);
+          b.restoreParts(
+            decodeStateRow(JSON.parse(saved.state) as StateRow | EngineState),
+            saved.parts.flatMap((p) => decodePart(JSON.parse(p.json) as StoredPart | Reading[])),
+            { durable: true },
+          );
+          expect(JSON.stringify(b.snapshot())).toBe(JSON.stringify(a.snapshot()));
+          const rest = ops.slice(i + 1).filter((o): o is Op => o.kind !== 'cut');
+          out.push(...apply(b, rest));
+          expect(JSON.stringify(out)).toBe(JSON.stringify(whole));
+        }),
+        { numRuns: 80, seed: 5 },
+      );
+    },
+  );
 
   it('a part carries only the readings since the previous checkpoint; a plain restore makes the next one full', () => {
     const e = createEngine(config(), reg);

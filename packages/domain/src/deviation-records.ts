@@ -15,6 +15,7 @@ import type {
 } from './model.js';
 import type { HeldGap } from './offline.js';
 import type { EpisodeOut } from './scope.js';
+import { fingerprint64 } from './fingerprint.js';
 import { seenAt } from './series.js';
 import { dayStart } from './time.js';
 
@@ -34,6 +35,7 @@ export interface DeviationRecord {
   suspected: boolean;
   inResumptionWindow: boolean;
   evidence: Record<string, unknown>;
+  /** fingerprint.ts of the record's content (state version 3; before: the JSON itself). */
   fingerprint: string;
   retracted?: boolean;
 }
@@ -177,14 +179,9 @@ export function revise(
   }
   const windowStart = carried ? Math.min(carried.windowStart, ep.start) : ep.start;
   const inRes = carried ? carried.inResumptionWindow : ep.inResumptionWindow;
-  const fingerprint = JSON.stringify([
-    windowStart,
-    ep.end ?? null,
-    ep.severity,
-    ep.suspected,
-    inRes,
-    evidence,
-  ]);
+  const fingerprint = fingerprint64(
+    JSON.stringify([windowStart, ep.end ?? null, ep.severity, ep.suspected, inRes, evidence]),
+  );
   const base = {
     id,
     key,
@@ -226,6 +223,6 @@ export function retract(rec: DeviationRecord): DeviationRecord {
     revision: rec.revision + 1,
     evidence: { ...rec.evidence, retracted: true },
     retracted: true,
-    fingerprint: JSON.stringify(['retracted', windowEnd]),
+    fingerprint: fingerprint64(JSON.stringify(['retracted', windowEnd])),
   };
 }

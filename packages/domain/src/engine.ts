@@ -24,16 +24,18 @@ import type { EpisodeOut } from './scope.js';
 import { Workspace } from './workspace.js';
 import { Packer, unpack, type PackedReading } from './packed.js';
 import { MINUTE_MS } from './time.js';
+import { fingerprint64 } from './fingerprint.js';
 
 export { deviationId, type DeviationRecord, type EnterpriseState } from './deviation-records.js';
 
 /**
- * JSON-serialisable engine state (checkpoint). Version 2 keeps each emitted aggregate's fingerprint as a 64-bit hash of
- * its JSON (`aggregateFingerprint`); version 1 kept the JSON itself and is migrated on restore (the hash of the old
- * value is the new value). The engine writes version 2.
+ * JSON-serialisable engine state (checkpoint). Version 3 keeps each deviation record's fingerprint, and version 2 and 3
+ * each emitted aggregate's, as a 64-bit hash of the JSON (fingerprint.ts); the versions before kept the JSON itself and
+ * are migrated on restore (the hash of the old value is the new value). The engine writes version 3; checkpoint-format.ts
+ * stores it compactly.
  */
 export interface EngineState {
-  version: 1 | 2;
+  version: 1 | 2 | 3;
   watermark: number | null;
   enterprises: Record<string, EnterpriseState>;
   deviations: Record<string, DeviationRecord>;
@@ -105,28 +107,11 @@ function sameAggregate(a: AggregateContent, b: AggregateOutput): boolean {
   );
 }
 
-/**
- * The fingerprint of an emitted aggregate's JSON: two 32-bit multiply-xor lanes over its characters, 16 hex digits.
- * Only compared with the previous fingerprint of the same aggregate key (did the emitted value change?); each step is
- * a bijection of the lane state, so two texts that differ in one character never share a fingerprint.
- */
-export function aggregateFingerprint(json: string): string {
-  let a = 0x811c9dc5 ^ json.length;
-  let b = 0x9747b28c;
-  for (let i = 0; i < json.length; i++) {
-    const c = json.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-    b ^= b >>> 15;
-  }
-  a = Math.imul(a ^ (a >>> 16), 0x85ebca6b);
-  b = Math.imul(b ^ (b >>> 16), 0xc2b2ae35) ^ a;
-  a ^= Math.imul(b ^ (b >>> 13), 0x27d4eb2f);
-  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
-}
+/** The fingerprint of an emitted aggregate's JSON (fingerprint.ts). */
+export const aggregateFingerprint = fingerprint64;
 
 function emptyState(): EngineState {
-  return { version: 2, watermark: null, enterprises: {}, deviations: {}, aggregates: {} };
+  return { version: 3, watermark: null, enterprises: {}, deviations: {}, aggregates: {} };
 }
 
 export function createEngine(config: EngineConfig, registry: RegistryView): Engine {
@@ -420,7 +405,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
     restoreParts(s, readings, opts) {
       const merged = structuredClone(s) as EngineState;
       if (merged === null || typeof merged !== 'object' || typeof merged.enterprises !== 'object')
-        throw new DomainError('invalid-snapshot', 'not an engine state of version 1 or 2');
+        throw new DomainError('invalid-snapshot', 'not an engine state of version 1, 2 or 3');
       const hs = horizonStartOf(merged.watermark, config);
       const ids = new Map<string, Set<string>>();
       for (const [id, e] of Object.entries(merged.enterprises)) {
@@ -449,19 +434,19 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
     if (
       s === null ||
       typeof s !== 'object' ||
-      (s.version !== 1 && s.version !== 2) ||
+      (s.version !== 1 && s.version !== 2 && s.version !== 3) ||
       typeof s.enterprises !== 'object' ||
       typeof s.deviations !== 'object'
     ) {
-      throw new DomainError('invalid-snapshot', 'not an engine state of version 1 or 2');
+      throw new DomainError('invalid-snapshot', 'not an engine state of version 1, 2 or 3');
     }
     state = clone ? structuredClone(s) : s;
     for (const e of Object.values(state.enterprises)) e.readings = e.readings.map((r) => packer.pack(r));
-    if (state.version === 1) {
-      for (const [key, json] of Object.entries(state.aggregates))
-        state.aggregates[key] = aggregateFingerprint(json);
-      state.version = 2;
-    }
+    if (state.version === 1)
+      for (const [key, json] of Object.entries(state.aggregates)) state.aggregates[key] = fingerprint64(json);
+    if (state.version !== 3)
+      for (const d of Object.values(state.deviations)) d.fingerprint = fingerprint64(d.fingerprint);
+    state.version = 3;
     rebuildIndexes();
     added = opts?.durable === true ? [] : null;
   }

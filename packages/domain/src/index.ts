@@ -23,3 +23,4 @@ export * from './robust.js';
 export * from './production-emission.js';
 export * from './peers.js';
 export { readingFromTelemetry } from './telemetry.js';
+export * from './checkpoint-format.js';

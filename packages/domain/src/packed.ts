@@ -126,7 +126,7 @@ function plainMeasurement(m: Measurement): boolean {
 }
 
 /** Whether the compact form keeps everything of `r` (else the reading itself is kept beside it). */
-function plainReading(r: Reading): boolean {
+export function plainReading(r: Reading): boolean {
   for (const k in r) if (!READING_KEYS.has(k)) return false;
   if (!Array.isArray(r.measurements)) return false;
   for (const m of r.measurements)
@@ -185,15 +185,7 @@ export class Packer {
     const prev = this.last.get(r.deviceId);
     if (prev && sameStream(prev, r)) return prev;
     const lay = this.layout(r.measurements);
-    const key = JSON.stringify([
-      r.enterpriseId,
-      r.siteId,
-      r.deviceId,
-      r.kind,
-      r.interval,
-      r.periodSeconds ?? null,
-      r.periodSeconds === undefined,
-    ]);
+    const key = JSON.stringify([...streamHead(r), r.periodSeconds === undefined]);
     const k = `${key}\n${this.layoutKey(r.measurements)}`;
     let s = this.streams.get(k);
     if (!s) this.streams.set(k, (s = streamOf(r, lay)));
@@ -231,6 +223,11 @@ export class Packer {
     this.flagVectors.set(k, fl);
     return fl;
   }
+}
+
+/** What a reading's stream is besides its layout: enterprise, site, device, kind, interval, period (null: none). */
+export function streamHead(r: Reading): [string, string, string, string, string, number | null] {
+  return [r.enterpriseId, r.siteId, r.deviceId, r.kind, r.interval, r.periodSeconds ?? null];
 }
 
 function streamOf(r: Reading, lay: Layout): Stream {

@@ -1,9 +1,19 @@
 // Postgres checkpoints of the partition engines: analyzer_checkpoints (migration 030) holds the engine state without
 // its readings buffers, analyzer_checkpoint_parts (migration 032) the readings, appended per checkpoint (incremental:
-// a checkpoint writes only what was ingested since the previous one).
+// a checkpoint writes only what was ingested since the previous one). Both in the domain's compact checkpoint format
+// (checkpoint-format.ts); rows and parts of the format before are read too.
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import type { EngineState, Reading } from '@offsite/domain';
+import {
+  decodePart,
+  decodeStateRow,
+  encodePart,
+  encodeStateRow,
+  type EngineState,
+  type Reading,
+  type StateRow,
+  type StoredPart,
+} from '@offsite/domain';
 import { OffsiteError } from '@offsite/runtime/errors';
 import type pg from 'pg';
 
@@ -80,7 +90,7 @@ export function createPgCheckpointStore(db: Db, groupId: string): CheckpointStor
         res = await db.query<{
           next_offset: string;
           max_event_time: string | null;
-          engine_state: EngineState;
+          engine_state: StateRow | EngineState;
           version: string;
         }>(
           `select next_offset::text, max_event_time::text, engine_state, version::text
@@ -99,20 +109,22 @@ export function createPgCheckpointStore(db: Db, groupId: string): CheckpointStor
       if (!row) return null;
       const readings: Reading[] = [];
       for (const p of parts.rows)
-        for (const r of JSON.parse((await gunzipAsync(p.readings)).toString('utf8')) as Reading[])
+        for (const r of decodePart(
+          JSON.parse((await gunzipAsync(p.readings)).toString('utf8')) as StoredPart | Reading[],
+        ))
           readings.push(r);
       return {
         nextOffset: row.next_offset,
         maxEventTime: row.max_event_time === null ? null : Number(row.max_event_time),
-        state: row.engine_state,
+        state: decodeStateRow(row.engine_state),
         readings,
         version: Number(row.version),
       };
     },
     async save(topic, partition, cp, expectedVersion) {
       // Serialised before the first await: the engine may move on meanwhile.
-      const state = JSON.stringify(cp.state);
-      const json = JSON.stringify(cp.readings);
+      const state = JSON.stringify(encodeStateRow(cp.state));
+      const json = JSON.stringify(encodePart(cp.readings));
       const count = cp.readings.length;
       const newestTime = String(Math.trunc(newest(cp.readings)));
       const maxEventTime = cp.maxEventTime === null ? null : String(Math.trunc(cp.maxEventTime));
