@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
+import { decodePart, type StoredPart } from './checkpoint-format.js';
 import { createEngine } from './engine.js';
 import type { Measurement, Reading, RegistryView } from './model.js';
 import { Packer, unpack, type PackedReading } from './packed.js';
@@ -259,6 +262,102 @@ describe('the fixture day: columnar series = one point per value, value for valu
     slow.push(...naive.advance(T0 + 4 * HOUR));
     expect(JSON.stringify(fast)).toBe(JSON.stringify(slow));
     expect(engine.snapshot().enterprises.E1!.readings).toStrictEqual([...part].sort(byBuffer));
+  });
+});
+
+describe('the demo day (scripts/demo-day-fixture.ts): columnar series = one point per value, value for value', () => {
+  // The simulator's demo day (registry/demo.yaml, 2026-11-28) at the loggers of its exceedance, flat-line and offline
+  // scenarios, normalised as the hj212-gateway does.
+  const cfg = config();
+  const file = readFileSync(new URL('../test/fixtures/demo-day.json.gz', import.meta.url));
+  const day = decodePart(JSON.parse(gunzipSync(file).toString('utf8')) as StoredPart);
+  const sorted = [...day].sort(byBuffer);
+  const sites = [...new Set(day.map((r) => r.siteId))];
+  const demoReg: RegistryView = {
+    enterprises: [...new Set(day.map((r) => r.enterpriseId))].map((id) => ({ id })),
+    outlets: sites.map((id) => ({
+      id,
+      enterpriseId: day.find((r) => r.siteId === id)!.enterpriseId,
+      kind: 'gas' as const,
+      referenceO2: 9,
+    })),
+    limits: sites.flatMap((siteId) =>
+      ['a21026', 'a21002', 'a34013'].map((factor) => ({
+        siteId,
+        factor,
+        value: factor === 'a34013' ? 10 : 50,
+        unit: 'mg/m3',
+        basis: 'hourly' as const,
+        converted: true,
+      })),
+    ),
+    instrumentRanges: sites.map((siteId) => ({ siteId, factor: 'a21026', max: 500 })),
+    devices: [...new Set(day.map((r) => `${r.deviceId}\n${r.siteId}`))].map((k) => {
+      const [id, siteId] = k.split('\n') as [string, string];
+      return { id, siteId, cadenceSeconds: 30 };
+    }),
+    meters: [],
+    maintenanceWindows: [],
+  };
+
+  it('holds a day of three loggers, with the scenarios in it', () => {
+    expect(sites).toHaveLength(3);
+    expect(day.length).toBeGreaterThan(7_000);
+    expect(Math.max(...day.map((r) => r.dataTime)) - Math.min(...day.map((r) => r.dataTime))).toBeGreaterThan(
+      23 * HOUR,
+    );
+  });
+
+  it('every site: the batch series and the workspace series (readings out of order) = the old series', () => {
+    const old = oldSeries(sorted, cfg.gas.defaultMinutePeriodSeconds);
+    const packer = new Packer();
+    const batch = buildSeries(sorted, (r) => packer.pack(r));
+    const idx = indexRegistry(demoReg, cfg);
+    let values = 0;
+    for (const siteId of sites) {
+      const expected = old.get(siteId)!;
+      for (const [factor, s] of batch.get(siteId)!)
+        expect(asOld(factor, s, cfg)).toStrictEqual(expected.get(factor));
+      const enterpriseId = day.find((r) => r.siteId === siteId)!.enterpriseId;
+      const ws = new Workspace(cfg, idx, new Evaluator(cfg, idx), enterpriseId);
+      const mine = day.filter((r) => r.siteId === siteId);
+      // Every 5th reading arrives late, after all the others.
+      for (const r of [...mine.filter((_, i) => i % 5 !== 0), ...mine.filter((_, i) => i % 5 === 0)])
+        ws.add(packer.pack(structuredClone(r)));
+      const got = ws.seriesOf(siteId)!;
+      expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
+      for (const [factor, s] of got) {
+        const o = expected.get(factor)!;
+        expect(asOld(factor, s, cfg)).toStrictEqual(o);
+        values += o.realtime.length + o.minute.length + o.hourAvg.length + o.hourZs.length;
+      }
+    }
+    expect(values).toBeGreaterThan(50_000);
+  });
+
+  it('the engine gives the naive engine’s outputs over the first three hours, and its buffer the readings', () => {
+    const engine = createEngine(cfg, demoReg);
+    const naive = createNaiveEngine(cfg, demoReg);
+    const t0 = Math.min(...day.map((r) => r.dataTime));
+    const part = day.filter((r) => r.dataTime < t0 + 3 * HOUR);
+    const fast: unknown[] = [];
+    const slow: unknown[] = [];
+    let wm = -Infinity;
+    for (const [i, r] of part.entries()) {
+      fast.push(...engine.ingest(structuredClone(r)));
+      slow.push(...naive.ingest(structuredClone(r)));
+      wm = Math.max(wm, r.dataTime);
+      if (i % 50 === 49) {
+        fast.push(...engine.advance(wm));
+        slow.push(...naive.advance(wm));
+      }
+    }
+    fast.push(...engine.advance(t0 + 5 * HOUR));
+    slow.push(...naive.advance(t0 + 5 * HOUR));
+    expect(fast.length).toBeGreaterThan(50);
+    expect(JSON.stringify(fast)).toBe(JSON.stringify(slow));
+    const buffered = Object.values(engine.snapshot().enterprises).flatMap((e) => e.readings);
+    expect(buffered.sort(byBuffer)).toStrictEqual([...part].sort(byBuffer));
   });
 });
 
