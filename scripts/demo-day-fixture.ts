@@ -28,9 +28,13 @@ const registry = parseRegistryText(readFileSync('registry/demo.yaml', 'utf8'), '
 const plan = planRun(registry, 0, DAY, SCENARIOS);
 /** The enterprises of the loggers' scenarios (the treatment-off and maintenance ones are about meters and windows). */
 const enterprises = new Set(
-  plan.scenarios.filter((s) => ['exceedance', 'flatline', 'offline'].includes(s.kind)).map((s) => s.enterpriseId),
+  plan.scenarios
+    .filter((s) => ['exceedance', 'flatline', 'offline'].includes(s.kind))
+    .map((s) => s.enterpriseId),
 );
-const loggers = new Map(plan.fleet.loggers.filter((l) => enterprises.has(l.enterpriseId)).map((l) => [l.mn, l]));
+const loggers = new Map(
+  plan.fleet.loggers.filter((l) => enterprises.has(l.enterpriseId)).map((l) => [l.mn, l]),
+);
 const sim = createSimulation({ fleet: plan.fleet, scenarios: plan.scenarios, seed: SEED, start: DAY });
 const readings: Reading[] = [];
 let rejected = 0;
