@@ -54,7 +54,8 @@ test('importing the example twice is idempotent', async () => {
   expect(first.counts.enterprises.inserted).toBe(12);
   expect(first.counts.devices.inserted).toBe(12);
   expect(first.counts.enterprise_status_timeline.inserted).toBe(3);
-  expect(first.counts.meter_facilities.inserted).toBe(2);
+  // Two at the incinerator (ent-0005), one at the food plant (ent-0008).
+  expect(first.counts.meter_facilities.inserted).toBe(3);
   expect(first.counts.outlet_production_meters.inserted).toBe(1);
   expect(first.removed).toEqual([]);
   const versions = await rowVersions();
@@ -65,7 +66,7 @@ test('importing the example twice is idempotent', async () => {
     expect(c.inserted + c.updated + c.deleted).toBe(0);
   }
   expect(second.counts.enterprises.unchanged).toBe(12);
-  expect(second.counts.meter_facilities.unchanged).toBe(2);
+  expect(second.counts.meter_facilities.unchanged).toBe(3);
   expect(second.counts.outlet_production_meters.unchanged).toBe(1);
   expect(await rowVersions()).toBe(versions);
 });
@@ -344,7 +345,7 @@ describe('registry mappings for the analyzer', () => {
       delete ent.outlets[0]!.productionMeters;
 
       const kept = await importRegistry(db.pool, { data: reg }, { logger });
-      expect(kept.counts.meter_facilities).toMatchObject({ inserted: 1, unchanged: 1, deleted: 0 });
+      expect(kept.counts.meter_facilities).toMatchObject({ inserted: 1, unchanged: 2, deleted: 0 });
       expect(kept.removed).toEqual([
         { table: 'meter_facilities', key: 'mtr-0005-t1/out-0005-g1/SB1' },
         { table: 'outlet_production_meters', key: 'out-0005-g1/mtr-0005-p1' },
@@ -379,9 +380,14 @@ describe('registry mappings for the analyzer', () => {
     expect(pruned.counts.outlet_production_meters.deleted).toBe(1);
     expect(pruned.counts.meters.deleted).toBe(3);
     const left = await db.pool.query<{ n: string }>(
-      'select (select count(*) from meter_facilities) + (select count(*) from outlet_production_meters) as n',
+      `select (select count(*) from meter_facilities where meter_id like 'mtr-0005-%')
+            + (select count(*) from outlet_production_meters where outlet_id like 'out-0005-%') as n`,
     );
     expect(left.rows[0]?.n).toBe('0');
+    // The food plant's link (ent-0008) stays.
+    expect((await db.pool.query('select meter_id from meter_facilities')).rows).toEqual([
+      { meter_id: 'mtr-0008-t1' },
+    ]);
   });
 
   test('the database refuses a facility code that is not SBn and links to unknown meters', async () => {

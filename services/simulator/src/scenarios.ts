@@ -46,7 +46,8 @@ export class ScenarioPlanError extends Error {
 /**
  * The standard set on distinct enterprises of the fleet, placed on the local day that contains
  * `start` (windows on whole hours so hourly rules see whole windows):
- * - treatment-off 09:00–12:00 on a resuming enterprise (or any) whose treatment meter serves a production meter;
+ * - treatment-off 09:00–12:00 on a resuming enterprise (or any) whose treatment meter serves a production meter,
+ *   one whose facility reports its running state (SBn-RS) first;
  * - exceedance of NOx (a21002) 10:00–12:00 (two hourly windows);
  * - flatline of SO2 (a21026) 13:00–15:00;
  * - offline 14:00–16:00 with the cache replayed on reconnection;
@@ -79,10 +80,15 @@ export function planStandardScenarios(fleet: Fleet, start: number, kinds = SCENA
           (m): m is MeterSpec & { serves: string } =>
             m.role === 'treatment' && m.serves !== null && free(m.enterpriseId),
         );
-        const resuming = candidates.find(
-          (m) => fleet.enterprises.find((e) => e.id === m.enterpriseId)?.status === 'resuming',
-        );
-        const m = resuming ?? candidates[0];
+        // Best a resuming enterprise whose treatment meter's facility reports its running state (SBn-RS).
+        const linked = new Set(fleet.loggers.flatMap((l) => l.facilities.map((f) => f.meterId)));
+        const resuming = (m: MeterSpec) =>
+          fleet.enterprises.find((e) => e.id === m.enterpriseId)?.status === 'resuming';
+        const m =
+          candidates.find((c) => resuming(c) && linked.has(c.meterId)) ??
+          candidates.find(resuming) ??
+          candidates.find((c) => linked.has(c.meterId)) ??
+          candidates[0];
         if (!m) throw new ScenarioPlanError('no treatment meter that serves a production meter');
         take(m.enterpriseId);
         out.push({

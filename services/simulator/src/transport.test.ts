@@ -177,4 +177,38 @@ describe('treatment facility status (SBn-RS)', () => {
     const unlinked = new Set(plan.fleet.loggers.filter((l) => l.facilities.length === 0).map((l) => l.mn));
     expect(hj.filter((o) => unlinked.has(o.mn) && o.cn === '2021')).toEqual([]);
   });
+
+  it("the demo registry: the treatment-off case's meter powers a facility whose logger reports it stopped (RS 0)", () => {
+    const demo = parseRegistryText(
+      readFileSync(new URL('../../../registry/demo.yaml', import.meta.url), 'utf8'),
+      'demo.yaml',
+    );
+    const demoDay = Date.parse('2026-11-28T00:00:00+08:00');
+    const plan = planRun(demo, 0, demoDay, ['treatment-off']);
+    const [off] = plan.scenarios;
+    const logger = plan.fleet.loggers.find((l) => l.facilities.some((f) => f.meterId === off!.target));
+    expect(logger).toBeDefined();
+    // The template links three treatment meters (two at the incinerator, one at the resuming food plant); the
+    // demo clones each enterprise three times.
+    const treatment = demo.enterprises.flatMap((e) => e.meters.filter((m) => m.role === 'treatment'));
+    expect(treatment.filter((m) => m.facilities?.length).length).toBe(9);
+    const sim = createSimulation({
+      fleet: plan.fleet,
+      scenarios: plan.scenarios,
+      seed: 7,
+      start: demoDay + 8 * HOUR,
+    });
+    const rs = sim
+      .advanceTo(demoDay + 10 * HOUR)
+      .filter((o): o is Hj => o.kind === 'hj212' && o.mn === logger!.mn && o.cn === '2021')
+      .map((o) => {
+        const code = logger!.facilities.find((f) => f.meterId === off!.target)!.code;
+        const v = decoded(encodePacket(o.packet)).values.find(
+          (x) => x.code === `${code}-RS` || (x.code === code && x.stat === 'RS'),
+        );
+        return [o.dataTime >= off!.from, v?.value];
+      });
+    expect(new Set(rs.filter(([during]) => !during).map(([, v]) => v))).toEqual(new Set([1]));
+    expect(new Set(rs.filter(([during]) => during).map(([, v]) => v))).toEqual(new Set([0]));
+  });
 });
