@@ -76,7 +76,6 @@ export function flowPolicy(): unknown {
     bureau: { zh: '青澜市生态环境局', en: 'Qinglan Ecology and Environment Bureau' },
     groupWait: '10m',
     ackTtl: '3d',
-    staff: { districtOfficers: {}, citySupervisors: [SUPERVISOR] },
     inhibitedByOffline: ['flatline', 'zero-while-running', 'low-capture'],
     entries: [
       entry('falsification', {
@@ -140,6 +139,12 @@ export async function prepareFlow(opts: FlowOptions = {}): Promise<FlowRun> {
   const registry = isolate(fitToDay(generateRegistry(template, { count: 12 }), DAY), tag);
   const plan = planRun(registry, 0, START, KINDS.split(',') as never);
   const pipe = await createPipeline(registry, opts.servers);
+  // The city supervisor who receives alerts is a console user on duty (console_recipients_v1).
+  await pipe.pool.query(
+    `insert into console_users (username, display_name, role, password_hash, email, on_duty)
+     values ($1, $2, 'city-supervisor', 'x', $3, true)`,
+    [SUPERVISOR.id, SUPERVISOR.name, SUPERVISOR.email],
+  );
   const outbox = await mkdtemp(join(tmpdir(), `offsite-flow-outbox-${pipe.id}-`));
   const policyPath = join(outbox, 'policy.json');
   await writeFile(policyPath, JSON.stringify(flowPolicy()));
