@@ -313,6 +313,16 @@ it('lists past draws and opens one from the list', async () => {
   expect(targetText).toMatch(/重点排污单位|特殊监管对象|一般排污单位|正面清单/);
   expect(targetText).toMatch(/现场检查/);
   expect(targetText).not.toMatch(/on-site|off-site|positive-list/);
+  // Each target by its enterprise's name, with its id beside it.
+  const names = new Map(
+    (await w.pool.query<{ id: string; name_zh: string }>('select id, name_zh from enterprises')).rows.map(
+      (r) => [r.id, r.name_zh],
+    ),
+  );
+  const ids = await targets.locator('tbody tr small[data-id]').allTextContents();
+  const shown = await targets.locator('tbody tr [data-test=target-name]').allTextContents();
+  expect(shown.length).toBeGreaterThan(0);
+  expect(shown).toEqual(ids.map((id) => names.get(id.trim())));
   await page.screenshot({ path: join(shots, 'draws.png'), fullPage: true });
   await page.close();
 });
