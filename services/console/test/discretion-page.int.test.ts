@@ -97,7 +97,7 @@ it('an officer proposes a no-penalty decision with its criteria and basis; the n
   // The month's report counts it by kind (minor / first violation / force majeure).
   await sup.goto(`${w.base}/#/reg/report`);
   await sup.waitForSelector('[data-test=report] input[name=month]');
-  await sup.fill('[data-test=report] input[name=district]', 'dist-landong');
+  await sup.selectOption('[data-test=report] select[name=district]', 'dist-landong');
   await sup.fill('[data-test=report] input[name=month]', shanghaiDate(Date.now()).slice(0, 7));
   await sup.click('[data-test=report] button[type=submit]');
   const noPenalty = sup.locator('[data-test=report-no-penalty]');

@@ -75,7 +75,7 @@ it('the district monthly report shows the district’s 传输有效率 and names
   const page = await loginPage(suite.chromium.browser, suite.w.base, 'officer-dist-lanxi');
   await page.goto(`${suite.w.base}/#/reg/report`);
   await page.waitForSelector('[data-test=report] input[name=month]');
-  await page.fill('[data-test=report] input[name=district]', 'dist-lanxi');
+  await page.selectOption('[data-test=report] select[name=district]', 'dist-lanxi');
   await page.fill('[data-test=report] input[name=month]', '2026-03');
   await page.click('[data-test=report] button[type=submit]');
   await page.waitForSelector('[data-test=report-title]:has-text("2026-03")');
