@@ -20,7 +20,7 @@ async function options(page: Page, select: string): Promise<string[]> {
   await page.locator(`${select} option:not([value=""])`).first().waitFor({ state: 'attached' });
   return page
     .locator(`${select} option:not([value=""])`)
-    .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    .evaluateAll((os) => os.map((o) => o.getAttribute('value') ?? ''));
 }
 const ids = async (username: string, url: string) =>
   (
