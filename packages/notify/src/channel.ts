@@ -18,7 +18,7 @@ export interface OutgoingNotification {
 
 export interface SendResult {
   provider: string;
-  /** Provider's id (SMTP Message-ID, Aliyun BizId, Tencent SerialNo, outbox file name). */
+  /** Provider's id (SMTP Message-ID, Aliyun BizId, Tencent SerialNo, WeChat msgid, outbox file name). */
   providerMessageId: string;
   /** Milliseconds the provider took to accept. */
   latencyMs: number;
@@ -27,7 +27,7 @@ export interface SendResult {
 /** A delivery adapter. Throws NotifyError on failure. */
 export interface Channel {
   readonly provider: string;
-  readonly kind: 'email' | 'sms' | 'outbox';
+  readonly kind: 'email' | 'sms' | 'wechat' | 'outbox';
   send(message: OutgoingNotification): Promise<SendResult>;
   close(): Promise<void>;
 }
@@ -38,6 +38,7 @@ export interface DeliveryReceipt {
   providerMessageId: string;
   /** Our notification id when the provider echoes it (Aliyun out_id, Tencent has none in receipts). */
   notificationId?: string;
+  /** The phone number, or the openid for WeChat. */
   phone: string;
   delivered: boolean;
   errorCode?: string;

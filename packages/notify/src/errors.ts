@@ -33,6 +33,14 @@ export class NotifyError extends OffsiteError<NotifyErrorCode> {
   }
 }
 
+/** The provider's template for our template key; a key without one is content the provider cannot send. */
+export function configuredTemplate<T>(templates: Record<string, T>, key: string, provider: string): T {
+  const t = templates[key];
+  if (t === undefined)
+    throw new NotifyError('NOTIFY_CONTENT_REJECTED', `no ${provider} template configured for ${key}`);
+  return t;
+}
+
 export function isNotifyError(e: unknown): e is NotifyError {
   return e instanceof NotifyError;
 }

@@ -36,3 +36,17 @@ export {
   type TencentSmsConfig,
 } from './sms-tencent/index.js';
 export { tc3Sign } from './sms-tencent/sign.js';
+export {
+  classifyWechatCode,
+  clientMsgIdFor,
+  createWechatChannel,
+  type WechatConfig,
+  type WechatTemplate,
+} from './wechat/index.js';
+export {
+  parseWechatPush,
+  parseWechatXml,
+  verifyWechatSignature,
+  wechatSignature,
+  type WechatPush,
+} from './wechat/callback.js';

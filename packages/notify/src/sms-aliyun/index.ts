@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Channel, DeliveryReceipt, Logger, OutgoingNotification, SendResult } from '../channel.js';
 import { maskAddress } from '../channel.js';
-import { NotifyError } from '../errors.js';
+import { configuredTemplate, NotifyError } from '../errors.js';
 import { canonicalQuery, popEncode, popSignature } from './sign.js';
 
 export interface AliyunSmsConfig {
@@ -73,12 +73,7 @@ export function createAliyunSmsChannel(config: AliyunSmsConfig, logger: Logger):
     provider,
     kind: 'sms',
     async send(m: OutgoingNotification): Promise<SendResult> {
-      const templateCode = config.templates[m.sms.template];
-      if (!templateCode)
-        throw new NotifyError(
-          'NOTIFY_CONTENT_REJECTED',
-          `no Aliyun template configured for ${m.sms.template}`,
-        );
+      const templateCode = configuredTemplate(config.templates, m.sms.template, 'Aliyun');
       const params: Record<string, string> = {
         AccessKeyId: config.accessKeyId,
         Action: 'SendSms',

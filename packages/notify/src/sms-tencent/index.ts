@@ -1,6 +1,6 @@
 import type { Channel, DeliveryReceipt, Logger, OutgoingNotification, SendResult } from '../channel.js';
 import { maskAddress } from '../channel.js';
-import { NotifyError } from '../errors.js';
+import { configuredTemplate, NotifyError } from '../errors.js';
 import { tc3Sign } from './sign.js';
 
 export interface TencentSmsConfig {
@@ -63,12 +63,7 @@ export function createTencentSmsChannel(config: TencentSmsConfig, logger: Logger
     provider,
     kind: 'sms',
     async send(m: OutgoingNotification): Promise<SendResult> {
-      const tpl = config.templates[m.sms.template];
-      if (!tpl)
-        throw new NotifyError(
-          'NOTIFY_CONTENT_REJECTED',
-          `no Tencent template configured for ${m.sms.template}`,
-        );
+      const tpl = configuredTemplate(config.templates, m.sms.template, 'Tencent');
       const phone = m.to.address.startsWith('+') ? m.to.address : `+86${m.to.address}`;
       const payload = JSON.stringify({
         PhoneNumberSet: [phone],
