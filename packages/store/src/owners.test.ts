@@ -26,6 +26,8 @@ function ownerOf(version: number): Owner {
   if (version === 125) return 'analyzer';
   if (version === 145) return 'analyzer';
   if (version === 150) return 'console';
+  if (version === 190) return 'registry';
+  if (version === 191) return 'alerter';
   throw new Error(`migration ${version} has no owner: extend ownerOf and docs/architecture.md`);
 }
 

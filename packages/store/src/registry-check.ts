@@ -172,6 +172,7 @@ function checkEnterprise(
         role: role ?? MISSING,
         phone: c.get<string>(ct, q, 'phone'),
         email: c.get<string>(ct, q, 'email'),
+        wechatOpenid: c.get<string>(ct, q, 'wechatOpenid'),
         language: c.get<RegistryContact['language']>(ct, q, 'language') ?? 'zh',
       }),
     );

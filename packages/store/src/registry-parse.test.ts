@@ -80,10 +80,13 @@ test('defaults are filled and times normalised to UTC', () => {
       limits: [{ factor: 'a21026', basis: 'hourly', value: 200, unit: 'mg/m3' }],
     },
   ];
-  data.enterprises[0]!.contacts = [{ name: '张三', role: 'legal', email: 'z@example.com' }];
+  data.enterprises[0]!.contacts = [
+    { name: '张三', role: 'legal', email: 'z@example.com', wechatOpenid: 'oia2TjuEGTNoeX76QEjQNrcURxG8' },
+  ];
   const r = validateRegistry(data);
   if (!r.ok) throw new Error(formatRegistryIssues(r.issues));
   const e = r.registry.enterprises[0]!;
+  expect(e.contacts[0]!.wechatOpenid).toBe('oia2TjuEGTNoeX76QEjQNrcURxG8');
   expect(e.status).toBe('resuming');
   expect(e.statusTimeline.map((t) => t.from)).toEqual([
     '2025-12-31T16:00:00.000Z',
@@ -191,7 +194,16 @@ test('formats of values', () => {
     { status: 'shutdown', from: '2026-01-01 00:00:00' }, // no offset: ambiguous
     { status: 'resuming', from: '2026-02-30T00:00:00Z', resumptionDate: '2026-13-01' },
   ];
-  e.contacts = [{ name: '张三', role: 'boss', phone: '12345', email: 'not-an-email', language: 'fr' }];
+  e.contacts = [
+    {
+      name: '张三',
+      role: 'boss',
+      phone: '12345',
+      email: 'not-an-email',
+      wechatOpenid: 'o 1',
+      language: 'fr',
+    },
+  ];
   e.violations = [{ id: 'v1', date: '2026-01-01', kind: 'exceedance', serious: 'yes', description: 'x' }];
   expect(issuesOf(data).map((i) => [i.path, i.code])).toEqual([
     ['enterprises[0].id', 'format'],
@@ -201,6 +213,7 @@ test('formats of values', () => {
     ['enterprises[0].contacts[0].role', 'enum'],
     ['enterprises[0].contacts[0].phone', 'format'],
     ['enterprises[0].contacts[0].email', 'format'],
+    ['enterprises[0].contacts[0].wechatOpenid', 'format'],
     ['enterprises[0].contacts[0].language', 'enum'],
     ['enterprises[0].violations[0].serious', 'type'],
   ]);

@@ -178,6 +178,7 @@ export function upsertContact(
     name: c.name,
     phone: c.phone ?? null,
     email: c.email ?? null,
+    wechat_openid: c.wechatOpenid ?? null,
     language: c.language,
   });
 }

@@ -162,6 +162,14 @@ const Contact = Type.Object(
       ),
     ),
     email: Type.Optional(pattern(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address', '电子邮箱地址', 254)),
+    wechatOpenid: Type.Optional(
+      pattern(
+        /^[A-Za-z0-9_-]{6,64}$/,
+        "an openid of the bureau's WeChat official account",
+        '本局公众号下的 openid',
+        64,
+      ),
+    ),
     language: Type.Optional(oneOf(LANGUAGES)),
   },
   strict,

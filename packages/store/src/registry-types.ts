@@ -161,6 +161,8 @@ export interface RegistryContact {
   role: ContactRole;
   phone?: string;
   email?: string;
+  /** Openid for the bureau's WeChat official account (template messages). */
+  wechatOpenid?: string;
   language: Language;
 }
 

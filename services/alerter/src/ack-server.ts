@@ -1,9 +1,12 @@
-// The enterprise acknowledgement page and the SMS delivery-receipt callbacks (one small Fastify server).
+// The enterprise acknowledgement page, the SMS delivery-receipt callbacks and the WeChat official
+// account's callback (one small Fastify server).
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { formatShanghai } from '@offsite/domain/calendar';
 import { isNotifyError, parseAliyunReceipts, parseTencentReceipts, ruleLabel } from '@offsite/notify';
 import type { Alerter, ReceiptCounts } from './app.js';
+import { rejectedRequest } from './receipt-rejects.js';
+import { registerWechatCallback, type WechatCallbackOptions } from './wechat-callback.js';
 
 export interface AckServerOptions {
   alerter: Pick<Alerter, 'ackView' | 'acknowledge' | 'recordReceipts'>;
@@ -16,11 +19,13 @@ export interface AckServerOptions {
    * alerter writes it to a directory). Must not throw; awaited before the answer.
    */
   onRejected?: (r: RejectedReceipt) => Promise<void> | void;
+  /** The official account's callback (`/wechat/callback`); absent: no route. */
+  wechat?: Pick<WechatCallbackOptions, 'token' | 'provider' | 'onMessage'>;
 }
 
 export interface RejectedReceipt {
-  provider: 'aliyun' | 'tencent';
-  /** `receipt-key-invalid` (the path key is the callback's only credential) or notify's error code. */
+  provider: 'aliyun' | 'tencent' | 'wechat';
+  /** `receipt-key-invalid`, `wechat-signature-invalid` (the path key is the callback's only credential) or notify's error code. */
   reason: string;
   message: string;
   status: number;
@@ -203,16 +208,7 @@ export function createAckServer(opts: AckServerOptions): FastifyInstance {
         async (req: FastifyRequest<{ Params: { key: string } }>, reply: FastifyReply) => {
           const body = String(req.body ?? '');
           const reject = async (status: number, reason: string, message: string) => {
-            await opts.onRejected?.({
-              provider,
-              reason,
-              message,
-              status,
-              receivedAt: new Date(),
-              remoteAddress: req.ip,
-              contentType: req.headers['content-type'] ?? null,
-              body,
-            });
+            await opts.onRejected?.(rejectedRequest(req, { provider, reason, message, status, body }));
             return reply.code(status).send({ ...answer(provider, false, reason), message });
           };
           // Neither provider signs its receipt callbacks; the unguessable key in the configured
@@ -237,5 +233,12 @@ export function createAckServer(opts: AckServerOptions): FastifyInstance {
       r.post<{ Params: { key: string } }>('/sms/receipts/tencent/:key', handler('tencent'));
     });
   }
+  if (opts.wechat?.token)
+    registerWechatCallback(app, {
+      ...opts.wechat,
+      recordReceipts: (list) => opts.alerter.recordReceipts(list),
+      ...(opts.onReceipts ? { onReceipts: opts.onReceipts } : {}),
+      ...(opts.onRejected ? { onRejected: opts.onRejected } : {}),
+    });
   return app;
 }

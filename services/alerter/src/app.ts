@@ -29,7 +29,7 @@ export interface AlerterOptions {
    * channel instance needs its own `provider` name: each provider has its own BullMQ queue
    * (`send-<provider>`) and rate limit.
    */
-  channels: { email?: Channel; sms?: Channel[]; outbox?: Channel };
+  channels: { email?: Channel; sms?: Channel[]; wechat?: Channel; outbox?: Channel };
   ack: { secret: string; baseUrl: string };
   logger: Logger;
   now?: () => Date;

@@ -1,19 +1,22 @@
 // The delivery channels the environment configures: email by SMTP or into the outbox directory, SMS
-// by the configured providers in failover order (the outbox when none), and the plain outbox.
+// by the configured providers in failover order (the outbox when none), WeChat template messages by
+// the configured official account (the outbox when none), and the plain outbox.
 import path from 'node:path';
 import {
   createAliyunSmsChannel,
   createEmailChannel,
   createOutboxChannel,
   createTencentSmsChannel,
+  createWechatChannel,
   type Channel,
   type Logger,
 } from '@offsite/notify';
-import { parsePairs, type AlerterConfig } from './config.js';
+import { parsePairs, parseWechatTemplates, type AlerterConfig } from './config.js';
 
 export interface Channels {
   email: Channel;
   sms: Channel[];
+  wechat: Channel;
   outbox: Channel;
 }
 
@@ -73,9 +76,23 @@ export function createChannels(env: AlerterConfig, logger: Logger): Channels {
     sms.push(
       createOutboxChannel({ dir: path.join(outboxDir, 'sms'), as: 'sms', provider: 'outbox-sms' }, logger),
     );
+  const wechat = env.OFFSITE_WECHAT_APP_ID
+    ? createWechatChannel(
+        {
+          appId: env.OFFSITE_WECHAT_APP_ID,
+          appSecret: env.OFFSITE_WECHAT_APP_SECRET,
+          templates: parseWechatTemplates(env.OFFSITE_WECHAT_TEMPLATES),
+          baseUrl: env.OFFSITE_WECHAT_BASE_URL,
+        },
+        logger,
+      )
+    : createOutboxChannel(
+        { dir: path.join(outboxDir, 'wechat'), as: 'sms', provider: 'outbox-wechat' },
+        logger,
+      );
   const outbox = createOutboxChannel(
     { dir: path.join(outboxDir, 'outbox'), as: 'email', provider: 'outbox' },
     logger,
   );
-  return { email, sms, outbox };
+  return { email, sms, wechat, outbox };
 }

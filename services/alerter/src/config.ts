@@ -97,6 +97,20 @@ export const AlerterEnv = Type.Object({
     default: [],
   }),
   OFFSITE_TENCENT_SMS_ENDPOINT: Type.String({ default: 'https://sms.tencentcloudapi.com/' }),
+  /** WeChat official account (公众号) for template messages; empty app id = the `wechat` channel writes to the outbox. */
+  OFFSITE_WECHAT_APP_ID: Type.String({ default: '' }),
+  OFFSITE_WECHAT_APP_SECRET: Type.String({ default: '', secret: true }),
+  /**
+   * Our template key → the account's template id and its data keys filled from our parameters:
+   * `reminder=TEMPLATE_ID:thing1=enterprise|thing2=rule|time3=time,…`.
+   */
+  OFFSITE_WECHAT_TEMPLATES: Type.Array(
+    Type.String({ pattern: '^[a-z-]+=[A-Za-z0-9_-]+:[A-Za-z0-9_]+=[a-z]+(\\|[A-Za-z0-9_]+=[a-z]+)*$' }),
+    { default: [] },
+  ),
+  OFFSITE_WECHAT_BASE_URL: Type.String({ default: 'https://api.weixin.qq.com' }),
+  /** The account's server-configuration token: WeChat signs its pushes with it; empty disables /wechat/callback. */
+  OFFSITE_WECHAT_CALLBACK_TOKEN: Type.String({ default: '', secret: true }),
   /** Shared key in the receipt callback path (/sms/receipts/<provider>/<key>); empty disables the routes. */
   OFFSITE_ALERTER_RECEIPT_KEY: Type.String({ default: '', secret: true }),
   /** Refused receipt callbacks (wrong key, malformed) are kept here as JSON files. */
@@ -123,6 +137,18 @@ export function parseRateLimits(
     if (m) out[m[1]!] = { max: Number(m[2]), durationMs: Number(m[3]) };
   }
   return out;
+}
+
+/** `key=ID:field=param|field=param` list → WeChat templates by our key. */
+export function parseWechatTemplates(
+  list: readonly string[],
+): Record<string, { id: string; fields: Record<string, string> }> {
+  return Object.fromEntries(
+    Object.entries(parsePairs(list)).map(([key, v]) => {
+      const [id, fields] = [v.slice(0, v.indexOf(':')), v.slice(v.indexOf(':') + 1)];
+      return [key, { id, fields: parsePairs(fields.split('|')) }];
+    }),
+  );
 }
 
 /** `key=value` list → record. */

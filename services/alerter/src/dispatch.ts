@@ -46,7 +46,7 @@ export interface DispatchDeps {
   db: repo.Db;
   connection: ConnectionOptions;
   prefix: string;
-  channels: { email?: Channel; sms?: Channel[]; outbox?: Channel };
+  channels: { email?: Channel; sms?: Channel[]; wechat?: Channel; outbox?: Channel };
   events: NotificationEvents;
   logger: Logger;
   send?: SendSettings;
@@ -68,6 +68,7 @@ export function createDispatch(deps: DispatchDeps) {
   const chains: Record<ChannelName, Channel[]> = {
     email: deps.channels.email ? [deps.channels.email] : [],
     sms: deps.channels.sms ?? [],
+    wechat: deps.channels.wechat ? [deps.channels.wechat] : [],
     outbox: deps.channels.outbox ? [deps.channels.outbox] : [],
   };
   const sendQueues = createSendQueues(chains, qopts);

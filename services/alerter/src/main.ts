@@ -115,7 +115,7 @@ lifecycle.register({
   name: 'channels',
   stop: async () => {
     await Promise.allSettled(
-      [channels.email, ...channels.sms, channels.outbox].map((c) =>
+      [channels.email, ...channels.sms, channels.wechat, channels.outbox].map((c) =>
         withTimeout(c.close(), 5_000, `close ${c.provider}`),
       ),
     );
@@ -142,6 +142,7 @@ lifecycle.register({
     ackServer = createAckServer({
       alerter: alerter!,
       receiptKey: env.OFFSITE_ALERTER_RECEIPT_KEY,
+      wechat: { token: env.OFFSITE_WECHAT_CALLBACK_TOKEN, provider: channels.wechat.provider },
       onRejected: createRejectKeeper({
         dir: path.resolve(env.OFFSITE_ALERTER_RECEIPT_REJECT_DIR),
         logger,

@@ -28,13 +28,13 @@ export const alerterMetricDefinitions = {
   receiptsRejected: {
     type: 'counter',
     name: 'offsite_alerter_sms_receipts_rejected_total',
-    help: 'SMS receipt callbacks refused with a 4xx (kept in OFFSITE_ALERTER_RECEIPT_REJECT_DIR), by provider and reason',
+    help: 'SMS receipt and WeChat callbacks refused with a 4xx, and WeChat user messages not taken (kept in OFFSITE_ALERTER_RECEIPT_REJECT_DIR), by provider and reason',
     labelNames: ['provider', 'reason'],
   },
   receipts: {
     type: 'counter',
     name: 'offsite_alerter_sms_receipts_total',
-    help: 'SMS delivery receipts, by provider and outcome: new (stored), repeat (the provider pushed it again), unknown (no notification of ours)',
+    help: 'SMS and WeChat delivery receipts, by provider and outcome: new (stored), repeat (the provider pushed it again), unknown (no notification of ours)',
     labelNames: ['provider', 'outcome'],
   },
 } as const;

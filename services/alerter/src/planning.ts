@@ -32,6 +32,8 @@ interface Recipient {
   name: string;
   email?: string;
   phone?: string;
+  /** The enterprise contact's openid for the bureau's official account (WeChat template messages). */
+  wechatOpenid?: string;
   language: 'zh' | 'en';
 }
 
@@ -135,6 +137,7 @@ export function createPlanning(deps: PlanningDeps) {
           name: c.name,
           ...(c.email ? { email: c.email } : {}),
           ...(c.phone ? { phone: c.phone } : {}),
+          ...(c.wechat_openid ? { wechatOpenid: c.wechat_openid } : {}),
           language: c.language,
         });
     }
@@ -206,7 +209,7 @@ export function createPlanning(deps: PlanningDeps) {
       };
       const rendered = renderReminder(model, r.language);
       for (const channel of entry.channels) {
-        const address = channel === 'sms' ? r.phone : r.email;
+        const address = channel === 'sms' ? r.phone : channel === 'wechat' ? r.wechatOpenid : r.email;
         if (!address) continue;
         const first = dispatch.firstProvider(channel);
         if (!first) {

@@ -29,9 +29,17 @@ const Entry = Type.Object(
     enterpriseRoles: Type.Array(Role),
     districtOfficers: Type.Boolean(),
     citySupervisors: Type.Boolean(),
-    channels: Type.Array(Type.Union([Type.Literal('email'), Type.Literal('sms'), Type.Literal('outbox')]), {
-      minItems: 1,
-    }),
+    channels: Type.Array(
+      Type.Union([
+        Type.Literal('email'),
+        Type.Literal('sms'),
+        Type.Literal('wechat'),
+        Type.Literal('outbox'),
+      ]),
+      {
+        minItems: 1,
+      },
+    ),
     repeat: Type.Object(
       { interval: Duration, maxCount: Type.Integer({ minimum: 1 }) },
       { additionalProperties: false },

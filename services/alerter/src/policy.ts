@@ -2,7 +2,7 @@ import { SHANGHAI_OFFSET_MINUTES, shanghaiMinuteOfDay } from '@offsite/domain/ca
 import type { DeviationV1 } from '@offsite/contracts';
 
 export type ContactRole = 'legal' | 'env-manager' | 'operator' | 'contact';
-export type ChannelName = 'email' | 'sms' | 'outbox';
+export type ChannelName = 'email' | 'sms' | 'wechat' | 'outbox';
 
 /** One policy entry; the first entry whose `match` fits a deviation applies. */
 export interface PolicyEntry {

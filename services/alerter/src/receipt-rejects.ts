@@ -3,8 +3,22 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { FastifyRequest } from 'fastify';
 import type { Logger } from '@offsite/notify';
 import type { RejectedReceipt } from './ack-server.js';
+
+/** The record of one refused (or kept) callback request. */
+export function rejectedRequest(
+  req: FastifyRequest,
+  what: Pick<RejectedReceipt, 'provider' | 'status' | 'reason' | 'message' | 'body'>,
+): RejectedReceipt {
+  return {
+    ...what,
+    receivedAt: new Date(),
+    remoteAddress: req.ip,
+    contentType: req.headers['content-type'] ?? null,
+  };
+}
 
 export interface RejectKeeperOptions {
   dir: string;

@@ -245,7 +245,8 @@ const GROUP_CONTEXTS = prepared(
           exists (select 1 from alert_acknowledgements a where a.group_key = g.key) as acked,
           (select to_jsonb(x) from (${enterpriseSql('e0.enterprise_id')}) x) as ent,
           coalesce((select jsonb_agg(jsonb_build_object('id', k.id::text, 'name', k.name, 'role', k.role,
-                      'phone', k.phone, 'email', k.email, 'language', k.language) order by k.id)
+                      'phone', k.phone, 'email', k.email, 'wechat_openid', k.wechat_openid,
+                      'language', k.language) order by k.id)
                       from contacts k where k.enterprise_id = e0.enterprise_id), '[]') as contacts,
           coalesce((select jsonb_agg(jsonb_build_object('id', r.username, 'name', r.display_name, 'role', r.role,
                       'email', r.email, 'phone', r.phone, 'language', r.language) order by r.username)
@@ -315,6 +316,7 @@ export interface ContactRow {
   role: string;
   phone: string | null;
   email: string | null;
+  wechat_openid: string | null;
   language: 'zh' | 'en';
 }
 
@@ -450,7 +452,7 @@ export interface NotificationRow {
   recipient_kind: 'enterprise-contact' | 'supervisor';
   recipient_id: string;
   address_masked: string;
-  channel: 'email' | 'sms' | 'outbox';
+  channel: 'email' | 'sms' | 'wechat' | 'outbox';
 }
 
 /**

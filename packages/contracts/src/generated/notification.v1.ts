@@ -14,9 +14,9 @@ export interface NotificationV1 {
   deviationId?: Id;
   caseId?: Id;
   recipient: NotificationRecipient;
-  channel: 'email' | 'sms' | 'outbox';
+  channel: 'email' | 'sms' | 'wechat' | 'outbox';
   /**
-   * Adapter that delivers, e.g. smtp, aliyun-sms, outbox.
+   * Adapter that delivers, e.g. smtp, aliyun-sms, wechat-mp, outbox.
    */
   provider: string;
   /**

@@ -506,7 +506,8 @@ export const messageRequestV1Schema = {
     "channel": {
       "enum": [
         "email",
-        "sms"
+        "sms",
+        "wechat"
       ]
     },
     "recipient": {
@@ -535,7 +536,7 @@ export const messageRequestV1Schema = {
           "maxLength": 100
         },
         "address": {
-          "description": "E-mail address or phone number, as the channel needs it.",
+          "description": "E-mail address, phone number or WeChat openid, as the channel needs it.",
           "type": "string",
           "minLength": 3,
           "maxLength": 320
@@ -729,11 +730,12 @@ export const notificationV1Schema = {
       "enum": [
         "email",
         "sms",
+        "wechat",
         "outbox"
       ]
     },
     "provider": {
-      "description": "Adapter that delivers, e.g. smtp, aliyun-sms, outbox.",
+      "description": "Adapter that delivers, e.g. smtp, aliyun-sms, wechat-mp, outbox.",
       "type": "string",
       "minLength": 1,
       "maxLength": 64,
