@@ -145,6 +145,25 @@ test('contacts come legal representative first', async () => {
   expect(contacts[2]).toMatchObject({ phone: '13800000103', email: null, language: 'zh' });
 });
 
+test("a contact's WeChat openid is stored from the file, and cleared when the file drops it", async () => {
+  const reg = copy();
+  const env = (reg.enterprises[0]!.contacts as Record<string, unknown>[]).find(
+    (c) => c.role === 'env-manager',
+  )!;
+  env.wechatOpenid = 'oia2TjuEGTNoeX76QEjQNrcURxG8';
+  await importRegistry(db.pool, { data: reg }, { logger });
+  const openid = async () =>
+    (
+      await db.pool.query<{ wechat_openid: string | null }>(
+        `select wechat_openid from contacts where enterprise_id = 'ent-0001' and role = 'env-manager'`,
+      )
+    ).rows[0]!.wechat_openid;
+  expect(await openid()).toBe('oia2TjuEGTNoeX76QEjQNrcURxG8');
+  delete env.wechatOpenid;
+  await importRegistry(db.pool, { data: reg }, { logger });
+  expect(await openid()).toBeNull();
+});
+
 test('the snapshot carries the registry for the analyzer and no credentials', async () => {
   await importRegistry(db.pool, { path: examplePath }, { logger });
   const snap = await loadRegistrySnapshot(db.pool);
