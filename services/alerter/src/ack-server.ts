@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { formatShanghai } from '@offsite/domain/calendar';
 import { isNotifyError, parseAliyunReceipts, parseTencentReceipts, ruleLabel } from '@offsite/notify';
 import type { Alerter, ReceiptCounts } from './app.js';
-import { rejectedRequest } from './receipt-rejects.js';
+import { rejectedRequest, type RejectedReceipt } from './receipt-rejects.js';
 import { registerWechatCallback, type WechatCallbackOptions } from './wechat-callback.js';
 
 export interface AckServerOptions {
@@ -21,18 +21,6 @@ export interface AckServerOptions {
   onRejected?: (r: RejectedReceipt) => Promise<void> | void;
   /** The official account's callback (`/wechat/callback`); absent: no route. */
   wechat?: Pick<WechatCallbackOptions, 'token' | 'provider' | 'onMessage'>;
-}
-
-export interface RejectedReceipt {
-  provider: 'aliyun' | 'tencent' | 'wechat';
-  /** `receipt-key-invalid`, `wechat-signature-invalid` (the path key is the callback's only credential) or notify's error code. */
-  reason: string;
-  message: string;
-  status: number;
-  receivedAt: Date;
-  remoteAddress: string;
-  contentType: string | null;
-  body: string;
 }
 
 type Lang = 'zh' | 'en';

@@ -5,7 +5,18 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from '@offsite/notify';
-import type { RejectedReceipt } from './ack-server.js';
+
+export interface RejectedReceipt {
+  provider: 'aliyun' | 'tencent' | 'wechat';
+  /** `receipt-key-invalid` (the key in the SMS callback path), `wechat-signature-invalid`, or notify's error code. */
+  reason: string;
+  message: string;
+  status: number;
+  receivedAt: Date;
+  remoteAddress: string;
+  contentType: string | null;
+  body: string;
+}
 
 /** The record of one refused (or kept) callback request. */
 export function rejectedRequest(

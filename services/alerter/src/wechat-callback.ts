@@ -11,8 +11,7 @@ import {
   type WechatPush,
 } from '@offsite/notify';
 import type { ReceiptCounts } from './receipts.js';
-import type { RejectedReceipt } from './ack-server.js';
-import { rejectedRequest } from './receipt-rejects.js';
+import { rejectedRequest, type RejectedReceipt } from './receipt-rejects.js';
 
 export interface WechatCallbackOptions {
   /** The token configured with the account's server URL (signs every push). */
