@@ -41,7 +41,7 @@ describe('the wechat channel on real Postgres and Redis, against the local WeCha
   const t0 = Date.parse('2026-03-02T02:00:00Z') - Date.now();
 
   const policy = (channels: ChannelName[]): AlertPolicy => {
-    const p = defaultPolicy({ districtOfficers: {}, citySupervisors: [] });
+    const p = defaultPolicy();
     p.groupWaitMs = 200;
     p.entries = p.entries.map((e) => ({ ...e, channels, repeat: { intervalMs: 60_000, maxCount: 1 } }));
     return p;
