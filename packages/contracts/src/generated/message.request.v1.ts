@@ -12,7 +12,7 @@ export interface MessageRequestV1 {
    */
   id: string;
   kind: 'complaint-reminder' | 'report-reminder' | 'outreach' | 'portal-invitation';
-  channel: 'email' | 'sms' | 'wechat';
+  channel: 'email' | 'sms';
   recipient: MessageRecipient;
   language: 'zh' | 'en';
   subject: string;
@@ -34,7 +34,7 @@ export interface MessageRecipient {
   id: Id;
   name?: string;
   /**
-   * E-mail address, phone number or WeChat openid, as the channel needs it.
+   * E-mail address or phone number, as the channel needs it.
    */
   address: string;
 }

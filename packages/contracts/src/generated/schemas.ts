@@ -506,8 +506,7 @@ export const messageRequestV1Schema = {
     "channel": {
       "enum": [
         "email",
-        "sms",
-        "wechat"
+        "sms"
       ]
     },
     "recipient": {
@@ -536,7 +535,7 @@ export const messageRequestV1Schema = {
           "maxLength": 100
         },
         "address": {
-          "description": "E-mail address, phone number or WeChat openid, as the channel needs it.",
+          "description": "E-mail address or phone number, as the channel needs it.",
           "type": "string",
           "minLength": 3,
           "maxLength": 320
