@@ -1,13 +1,12 @@
 /**
  * An alerter policy file's body for tests: one entry that mails enterprises' environment managers,
- * `rounds` rounds `interval` apart, with no staff, inhibition or resolution notice.
+ * `rounds` rounds `interval` apart, with no inhibition or resolution notice.
  */
 export function managerEmailPolicy(o: { rounds: number; interval: string }) {
   return {
     bureau: { zh: '青澜市生态环境局', en: 'Qinglan Ecology and Environment Bureau' },
     groupWait: '500ms',
     ackTtl: '1d',
-    staff: { districtOfficers: {}, citySupervisors: [] },
     inhibitedByOffline: [],
     entries: [
       {
