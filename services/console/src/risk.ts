@@ -2,9 +2,11 @@
 // a score of at most 100 and its reasons in words (zh and en), highest points first. Staff only: the reasons speak
 // of suspected falsification, which enterprises are not shown. Scoped like everything else (principal.ts). The
 // random-inspection draw takes the same scores as weights (regulation/draws.ts).
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Queryable } from '@offsite/store';
 import { ConsoleError } from './errors.js';
+import { Obj } from './request-schema.js';
 import { scopeSql, type Principal } from './principal.js';
 
 export interface RiskReason {
@@ -106,7 +108,7 @@ export function registerRiskRoutes(
   }));
   app.get<{ Params: { id: string } }>(
     '/api/enterprises/:id/risk',
-    { schema: { tags: ['regulation'] } },
+    { schema: { params: Obj({ id: Type.String({ minLength: 1, maxLength: 128 }) }), tags: ['regulation'] } },
     async (req) => enterpriseRisk(d.pool, d.who(req), req.params.id),
   );
 }
