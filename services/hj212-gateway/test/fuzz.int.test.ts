@@ -83,7 +83,9 @@ describe('hj212-gateway fuzz (bounded, seeded)', () => {
       }
     };
 
-    const sent = new Map<number, number>();
+    // Keyed by source address and port: connections from different loopback addresses may be
+    // given the same ephemeral port.
+    const sent = new Map<string, number>();
     await Promise.all(
       Array.from({ length: CONNECTIONS }, async (_, i) => {
         const c = await Logger212.connect(h.port, `127.0.1.${i + 1}`);
@@ -102,7 +104,10 @@ describe('hj212-gateway fuzz (bounded, seeded)', () => {
         // Some in one write, some one by one.
         if (i % 2 === 0) c.send(Buffer.concat(frames));
         else for (const f of frames) c.send(f);
-        sent.set(c.socket.localPort!, hello.length + frames.reduce((n, f) => n + f.length, 0));
+        sent.set(
+          `${c.socket.localAddress}:${c.socket.localPort}`,
+          hello.length + frames.reduce((n, f) => n + f.length, 0),
+        );
         await new Promise<void>((resolve) => c.socket.end(resolve));
         await until(() => c.closed, 20_000, 'connection closed');
       }),
@@ -110,13 +115,17 @@ describe('hj212-gateway fuzz (bounded, seeded)', () => {
     await until(() => h.gateway.connections === 0 && h.gateway.pending === 0, 30_000, 'gateway idle');
 
     const kept = () => {
-      const byPort = new Map<number, number>();
+      const bySource = new Map<string, number>();
       for (const r of h.collected) {
         if (r.topic !== h.topics.raw || r.value.direction !== 'in') continue;
-        const port = (r.value.connection as { remotePort: number }).remotePort;
-        byPort.set(port, (byPort.get(port) ?? 0) + Buffer.from(String(r.value.raw), 'base64').length);
+        const { remoteAddress, remotePort } = r.value.connection as {
+          remoteAddress: string;
+          remotePort: number;
+        };
+        const source = `${remoteAddress.replace(/^::ffff:/, '')}:${remotePort}`;
+        bySource.set(source, (bySource.get(source) ?? 0) + Buffer.from(String(r.value.raw), 'base64').length);
       }
-      return [...sent].every(([port, n]) => byPort.get(port) === n);
+      return [...sent].every(([source, n]) => bySource.get(source) === n);
     };
     await until(kept, 30_000, 'every byte sent kept in hj212.raw.v1');
 
