@@ -271,17 +271,17 @@ describe('hj212-gateway against real Kafka and Postgres', () => {
     const results = await Promise.all(
       lines.map(async (line) => {
         const c = await Logger212.connect(h.port);
-        const port = c.socket.localPort;
+        // Named by address and port: an earlier test's connection from another address may have had this port.
+        const source = `${c.socket.localAddress}:${c.socket.localPort}`;
+        const at = (o: unknown) => {
+          const { remoteAddress, remotePort } = (o ?? {}) as { remoteAddress?: string; remotePort?: number };
+          return `${remoteAddress?.replace(/^::ffff:/, '')}:${remotePort}`;
+        };
         c.send(Buffer.from(`${line}\r\n`, 'latin1'));
-        const fromMe = (x: Collected) =>
-          (x.value.origin as { remotePort?: number } | undefined)?.remotePort === port;
+        const fromMe = (x: Collected) => at(x.value.origin) === source;
         // Telemetry points at its raw record, which names the connection.
         const mine = (x: Collected) =>
-          raws().some(
-            (r) =>
-              r.value.id === x.value.rawRef &&
-              (r.value.connection as { remotePort: number }).remotePort === port,
-          );
+          raws().some((r) => r.value.id === x.value.rawRef && at(r.value.connection) === source);
         await until(() => telemetry().some(mine) || dlq().some(fromMe), 10_000, `outcome of ${line}`);
         // A reply, when one can be built, was written before the records could be read.
         await new Promise((r) => setTimeout(r, 100));

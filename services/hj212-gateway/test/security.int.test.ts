@@ -50,13 +50,21 @@ function packet(opts: { mn?: string; pw?: string } = {}): { bytes: Buffer; qn: s
 
 const qnOf = (frame: string) => /QN=(\d+)/.exec(frame)?.[1];
 const cpOf = (frame: string) => /CP=&&(.*)&&/.exec(frame)?.[1];
-const fromPort = (port: number | undefined) => (c: Collected) =>
-  (c.value.origin as { remotePort?: number } | undefined)?.remotePort === port ||
-  (c.value.connection as { remotePort?: number } | undefined)?.remotePort === port;
-const dlqOf = (port: number | undefined) =>
-  h.collected.filter((c) => c.topic === h.topics.dlq).filter(fromPort(port));
-const rawInOf = (port: number | undefined) =>
-  h.collected.filter((c) => c.topic === h.topics.raw && c.value.direction === 'in').filter(fromPort(port));
+// A connection is named by its source address and port: connections from different loopback
+// addresses may be given the same ephemeral port.
+type Source = string;
+const sourceOf = (c: Logger212): Source => `${c.socket.localAddress}:${c.socket.localPort}`;
+const fromSource = (source: Source) => (c: Collected) =>
+  [c.value.origin, c.value.connection].some((o) => {
+    const at = o as { remoteAddress?: string; remotePort?: number } | undefined;
+    return `${at?.remoteAddress?.replace(/^::ffff:/, '')}:${at?.remotePort}` === source;
+  });
+const dlqOf = (source: Source) =>
+  h.collected.filter((c) => c.topic === h.topics.dlq).filter(fromSource(source));
+const rawInOf = (source: Source) =>
+  h.collected
+    .filter((c) => c.topic === h.topics.raw && c.value.direction === 'in')
+    .filter(fromSource(source));
 const counted = (records: Collected[]) =>
   records.reduce((n, r) => n + ((r.value.count as number | undefined) ?? 1), 0);
 const idle = () =>
@@ -72,7 +80,7 @@ describe('hj212-gateway under attack (real Kafka and Postgres)', () => {
   it('keeps a 64 KiB write of "##0001" as one counted DLQ record, closes that connection, and still answers a valid logger', async () => {
     const flood = Buffer.from('##0001'.repeat(Math.ceil(65_536 / 6)).slice(0, 65_536));
     const attacker = await Logger212.connect(h.port, '127.0.0.10');
-    const port = attacker.socket.localPort;
+    const port = sourceOf(attacker);
     const logger = await Logger212.connect(h.port, '127.0.0.11');
     const closedBefore = await closedFor('bad-frame-budget');
     attacker.send(flood);
@@ -115,7 +123,7 @@ describe('hj212-gateway under attack (real Kafka and Postgres)', () => {
     const frames = 5_000;
     const flood = Buffer.concat(Array.from({ length: frames }, () => one));
     const attacker = await Logger212.connect(h.port, '127.0.0.12');
-    const port = attacker.socket.localPort;
+    const port = sourceOf(attacker);
     const before = await closedFor('bad-frame-budget');
     const dlqBefore = await dlqTotal();
     attacker.send(flood);
@@ -148,7 +156,7 @@ describe('hj212-gateway under attack (real Kafka and Postgres)', () => {
 
   it('closes a connection that trickles a frame slower than the frame deadline and keeps the partial frame', async () => {
     const slow = await Logger212.connect(h.port, '127.0.0.13');
-    const port = slow.socket.localPort;
+    const port = sourceOf(slow);
     const before = await closedFor('frame-deadline');
     const partial = '##0100QN=20240302101030000;ST=31;CN=2011;';
     let sent = '';
@@ -205,7 +213,7 @@ describe('hj212-gateway under attack (real Kafka and Postgres)', () => {
   it('stops answering a source that enumerates MNs through the QnRtn codes, on new connections too', async () => {
     const throttledBefore = await dlqTotal('hj212.auth-throttled-source');
     const prober = await Logger212.connect(h.port, '127.0.0.20');
-    const port = prober.socket.localPort;
+    const port = sourceOf(prober);
     // Five failures are answered (unknown MNs: 4, a known MN with a wrong PW: 3)...
     const probes = [
       packet({ mn: '99999999FG00000000000001' }),
@@ -265,7 +273,7 @@ describe('hj212-gateway under attack (real Kafka and Postgres)', () => {
     expect(cpOf((await guesser.waitFrames(1))[0]!)).toBe('QnRtn=3');
     guesser.end();
     const again = await Logger212.connect(h.port, '127.0.0.34');
-    const port = again.socket.localPort;
+    const port = sourceOf(again);
     again.send(packet({ mn: WATER.mn, pw: WATER.pw }).bytes);
     await again.waitClosed();
     expect(again.frames).toHaveLength(0);
@@ -381,7 +389,7 @@ describe('hj212-gateway under attack (real Kafka and Postgres)', () => {
       outcome: 'internal-error',
     });
     const c = await Logger212.connect(h.port, '127.0.0.40');
-    const port = c.socket.localPort;
+    const port = sourceOf(c);
     // A frame built by hand: the encoder refuses such an MN, a logger's firmware may not.
     const qn = '20240302101030999';
     const frame = frameSegment(
