@@ -9,6 +9,7 @@ import type { ReviewDecisionV1 } from './generated/review.decision.v1.js';
 import { schemaIds } from './generated/schemas.js';
 import type { TelemetryDlqV1 } from './generated/telemetry.dlq.v1.js';
 import type { TelemetryV1 } from './generated/telemetry.v1.js';
+import type { VideoAlarmV1 } from './generated/video-alarm.v1.js';
 import type { ValidationResult } from './validation.js';
 import {
   validateDeviationV1,
@@ -21,6 +22,7 @@ import {
   validateHj212CommandV1,
   validateTelemetryDlqV1,
   validateTelemetryV1,
+  validateVideoAlarmV1,
 } from './validators.js';
 
 export type SchemaName = keyof typeof schemaIds;
@@ -152,6 +154,15 @@ export const kafkaTopics = Object.freeze({
     key: (v) => v.mn,
     partitions: 3,
     validate: validateHj212CommandV1,
+    id: (v) => v.id,
+  }),
+  videoAlarm: kafkaTopic<VideoAlarmV1>({
+    name: 'video-alarm.v1',
+    schema: 'video-alarm.v1',
+    keyField: 'enterpriseId',
+    key: (v) => v.enterpriseId,
+    partitions: 3,
+    validate: validateVideoAlarmV1,
     id: (v) => v.id,
   }),
 });

@@ -8,7 +8,10 @@ export type {
   TcpOrigin,
   MqttOrigin,
   KafkaOrigin,
+  HttpOrigin,
 } from './generated/telemetry.dlq.v1.js';
+export type { VideoAlarmV1, VideoAlarmSnapshot } from './generated/video-alarm.v1.js';
+export type { VideoWebhookV1, VideoWebhookSnapshot, AlarmType } from './generated/video-webhook.v1.js';
 export type { Hj212RawV1, Hj212Connection, Hj212RawError } from './generated/hj212.raw.v1.js';
 export type { DeviationV1, DeviationEvidence, EvidenceValue } from './generated/deviation.v1.js';
 export type {
@@ -32,6 +35,8 @@ export {
   hj212CommandV1Schema,
   meterEnergyV1Schema,
   meterStatusV1Schema,
+  videoAlarmV1Schema,
+  videoWebhookV1Schema,
   schemaIds,
 } from './generated/schemas.js';
 export type { ValidationResult } from './validation.js';
@@ -46,6 +51,8 @@ export {
   validateHj212CommandV1,
   validateMeterEnergyV1,
   validateMeterStatusV1,
+  validateVideoAlarmV1,
+  validateVideoWebhookV1,
 } from './validators.js';
 export { kafkaHeaders, kafkaMessage, kafkaTopics, upstreamFeedTopics, mqttTopics } from './catalog.js';
 export type { CatalogMessage, KafkaTopic, KafkaTopicName, MqttTopic, SchemaName } from './catalog.js';

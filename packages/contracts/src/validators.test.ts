@@ -151,7 +151,7 @@ describe('wrong payloads fail with a useful message', () => {
 
     d.origin = { transport: 'udp' } as never;
     expect(errorsOf(validateTelemetryDlqV1(d))).toEqual([
-      '/origin/transport: must be one of "tcp", "mqtt", "kafka" (got "udp")',
+      '/origin/transport: must be one of "tcp", "mqtt", "kafka", "http" (got "udp")',
     ]);
   });
 

@@ -8,6 +8,8 @@ import type { Hj212CommandV1 } from './generated/hj212.command.v1.js';
 import type { ReviewDecisionV1 } from './generated/review.decision.v1.js';
 import type { TelemetryDlqV1 } from './generated/telemetry.dlq.v1.js';
 import type { TelemetryV1 } from './generated/telemetry.v1.js';
+import type { VideoAlarmV1 } from './generated/video-alarm.v1.js';
+import type { VideoWebhookV1 } from './generated/video-webhook.v1.js';
 import * as generated from './generated/validators.js';
 import { makeValidator } from './validation.js';
 
@@ -22,3 +24,5 @@ export const validateMessageRequestV1 = makeValidator<MessageRequestV1>(generate
 export const validateHj212CommandV1 = makeValidator<Hj212CommandV1>(generated.validateHj212CommandV1);
 export const validateMeterEnergyV1 = makeValidator<MeterEnergyV1>(generated.validateMeterEnergyV1);
 export const validateMeterStatusV1 = makeValidator<MeterStatusV1>(generated.validateMeterStatusV1);
+export const validateVideoWebhookV1 = makeValidator<VideoWebhookV1>(generated.validateVideoWebhookV1);
+export const validateVideoAlarmV1 = makeValidator<VideoAlarmV1>(generated.validateVideoAlarmV1);

@@ -953,7 +953,8 @@ export const telemetryDlqV1Schema = {
       "enum": [
         "hj212",
         "mqtt",
-        "kafka"
+        "kafka",
+        "video"
       ]
     },
     "reason": {
@@ -992,7 +993,7 @@ export const telemetryDlqV1Schema = {
       "$ref": "#/$defs/Id"
     },
     "deviceId": {
-      "description": "Device (HJ 212 MN or meter id), when the ingestor could tell.",
+      "description": "Device (HJ 212 MN, meter id or camera id), when the ingestor could tell.",
       "type": "string",
       "minLength": 1,
       "maxLength": 128
@@ -1147,6 +1148,37 @@ export const telemetryDlqV1Schema = {
               "description": "Kafka offset as a decimal string (int64).",
               "type": "string",
               "pattern": "^[0-9]{1,19}$"
+            }
+          }
+        },
+        {
+          "title": "HttpOrigin",
+          "description": "A request to an HTTP intake (the video-gateway's webhook).",
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "transport",
+            "path",
+            "remoteAddress"
+          ],
+          "properties": {
+            "transport": {
+              "const": "http"
+            },
+            "path": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 256
+            },
+            "remoteAddress": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 64
+            },
+            "platform": {
+              "description": "The platform the request named (X-Offsite-Platform), authenticated or not.",
+              "type": "string",
+              "maxLength": 64
             }
           }
         }
@@ -1411,6 +1443,202 @@ export const telemetryV1Schema = {
   }
 } as const;
 
+/** schemas/video-alarm.v1.schema.json */
+export const videoAlarmV1Schema = {
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://offsite.example/schemas/video-alarm.v1.schema.json",
+  "title": "VideoAlarmV1",
+  "description": "One alarm of the bureau's video platform, accepted by the video-gateway: authenticated, its camera linked to an enterprise and an outlet by the registry, its snapshot (if any) stored content-addressed before the event was produced. Produced to video-alarm.v1, keyed by enterpriseId; a redelivered alarm (same platform and platform event id) is the same event with the same id.",
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+    "schema",
+    "id",
+    "platform",
+    "platformEventId",
+    "enterpriseId",
+    "outletId",
+    "cameraId",
+    "alarmType",
+    "alarmTime",
+    "receivedAt"
+  ],
+  "properties": {
+    "schema": {
+      "const": "video-alarm.v1"
+    },
+    "id": {
+      "description": "`va-` and the SHA-256 (hex) of platform and platformEventId: a redelivery yields the same id.",
+      "type": "string",
+      "pattern": "^va-[0-9a-f]{64}$"
+    },
+    "platform": {
+      "description": "The video platform that sent it, as configured in the gateway (OFFSITE_VIDEO_PLATFORMS).",
+      "$ref": "#/$defs/Id"
+    },
+    "platformEventId": {
+      "description": "The platform's own id of the alarm.",
+      "$ref": "#/$defs/Id"
+    },
+    "enterpriseId": {
+      "$ref": "#/$defs/Id"
+    },
+    "outletId": {
+      "$ref": "#/$defs/Id"
+    },
+    "cameraId": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 64,
+      "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$"
+    },
+    "alarmType": {
+      "enum": [
+        "discharge-outside-hours",
+        "visible-smoke",
+        "treatment-idle",
+        "camera-tampered",
+        "other"
+      ]
+    },
+    "alarmTime": {
+      "$ref": "#/$defs/UtcTime"
+    },
+    "receivedAt": {
+      "$ref": "#/$defs/UtcTime"
+    },
+    "description": {
+      "type": "string",
+      "maxLength": 500
+    },
+    "snapshot": {
+      "title": "VideoAlarmSnapshot",
+      "description": "The stored snapshot: its SHA-256 is its name in the gateway's snapshot store (the same bytes are stored once).",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "sha256",
+        "contentType",
+        "size"
+      ],
+      "properties": {
+        "sha256": {
+          "type": "string",
+          "pattern": "^[0-9a-f]{64}$"
+        },
+        "contentType": {
+          "enum": [
+            "image/jpeg",
+            "image/png"
+          ]
+        },
+        "size": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 2097152
+        }
+      }
+    }
+  },
+  "$defs": {
+    "Id": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 128,
+      "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+    },
+    "UtcTime": {
+      "type": "string",
+      "format": "date-time",
+      "pattern": "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"
+    }
+  }
+} as const;
+
+/** schemas/video-webhook.v1.schema.json */
+export const videoWebhookV1Schema = {
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://offsite.example/schemas/video-webhook.v1.schema.json",
+  "title": "VideoWebhookV1",
+  "description": "The body of one alarm the bureau's video platform POSTs to the video-gateway (`POST /v1/alarms`, services/video-gateway/README.md): one alarm of one camera, with an optional snapshot. The platform is named and authenticated by the request's headers (HMAC-SHA256 over the timestamp and the body with the platform's own secret), never by the body. A GB/T 28181 alarm notification (Alarm NOTIFY, AlarmMethod 5 = video) reaches this endpoint through an adapter that maps DeviceID to cameraId and AlarmTime to alarmTime.",
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+    "eventId",
+    "cameraId",
+    "alarmType",
+    "alarmTime"
+  ],
+  "properties": {
+    "eventId": {
+      "description": "The platform's own id of the alarm; a redelivery repeats it, and the gateway keeps one alarm per platform and eventId.",
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 128,
+      "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+    },
+    "cameraId": {
+      "description": "The camera as the platform names it (a GB/T 28181 device id is 20 digits); the registry's outlets[].cameras[] link it to an outlet.",
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 64,
+      "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$"
+    },
+    "alarmType": {
+      "$ref": "#/$defs/AlarmType"
+    },
+    "alarmTime": {
+      "description": "When the camera saw it, RFC 3339 with an offset (platforms usually send +08:00); the gateway stores it in UTC.",
+      "type": "string",
+      "format": "date-time",
+      "maxLength": 40
+    },
+    "description": {
+      "description": "The platform's text about the alarm, shown to supervisors as it came.",
+      "type": "string",
+      "maxLength": 500
+    },
+    "snapshot": {
+      "title": "VideoWebhookSnapshot",
+      "description": "One still image of the alarm: JPEG or PNG, at most 2 MiB once decoded (the gateway checks the bytes' own signature, not only contentType).",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "contentType",
+        "data"
+      ],
+      "properties": {
+        "contentType": {
+          "enum": [
+            "image/jpeg",
+            "image/png"
+          ]
+        },
+        "data": {
+          "description": "Base64 (RFC 4648, standard alphabet, padded) of the image bytes.",
+          "type": "string",
+          "contentEncoding": "base64",
+          "minLength": 4,
+          "maxLength": 2796204,
+          "pattern": "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+        }
+      }
+    }
+  },
+  "$defs": {
+    "AlarmType": {
+      "description": "What the platform's analysis saw: discharge-outside-hours (an outlet discharging outside its permitted hours, a rule input of the analyzer), visible-smoke (visible emission at a stack), treatment-idle (a treatment facility seen not running), camera-tampered (a camera covered, moved or cut off), other.",
+      "enum": [
+        "discharge-outside-hours",
+        "visible-smoke",
+        "treatment-idle",
+        "camera-tampered",
+        "other"
+      ]
+    }
+  }
+} as const;
+
 /** Schema $id by schema name. */
 export const schemaIds = {
   'deviation.v1': 'https://offsite.example/schemas/deviation.v1.schema.json',
@@ -1423,4 +1651,6 @@ export const schemaIds = {
   'review.decision.v1': 'https://offsite.example/schemas/review.decision.v1.schema.json',
   'telemetry.dlq.v1': 'https://offsite.example/schemas/telemetry.dlq.v1.schema.json',
   'telemetry.v1': 'https://offsite.example/schemas/telemetry.v1.schema.json',
+  'video-alarm.v1': 'https://offsite.example/schemas/video-alarm.v1.schema.json',
+  'video-webhook.v1': 'https://offsite.example/schemas/video-webhook.v1.schema.json',
 } as const;

@@ -3,7 +3,7 @@ export type UtcTime = string;
 /**
  * Where the input came from; exactly one transport.
  */
-export type DlqOrigin = TcpOrigin | MqttOrigin | KafkaOrigin;
+export type DlqOrigin = TcpOrigin | MqttOrigin | KafkaOrigin | HttpOrigin;
 export type Code = string;
 
 /**
@@ -15,7 +15,7 @@ export interface TelemetryDlqV1 {
    * Unique id of the rejected input (deterministic where the origin allows).
    */
   id: string;
-  source: 'hj212' | 'mqtt' | 'kafka';
+  source: 'hj212' | 'mqtt' | 'kafka' | 'video';
   reason: DlqReason;
   /**
    * Base64 (RFC 4648, standard alphabet, padded) of the exact bytes received (HJ 212: with the values of PW and NewPW masked, one * per byte).
@@ -40,7 +40,7 @@ export interface TelemetryDlqV1 {
    */
   enterpriseId?: string;
   /**
-   * Device (HJ 212 MN or meter id), when the ingestor could tell.
+   * Device (HJ 212 MN, meter id or camera id), when the ingestor could tell.
    */
   deviceId?: string;
   /**
@@ -82,4 +82,16 @@ export interface KafkaOrigin {
    * Kafka offset as a decimal string (int64).
    */
   offset: string;
+}
+/**
+ * A request to an HTTP intake (the video-gateway's webhook).
+ */
+export interface HttpOrigin {
+  transport: 'http';
+  path: string;
+  remoteAddress: string;
+  /**
+   * The platform the request named (X-Offsite-Platform), authenticated or not.
+   */
+  platform?: string;
 }

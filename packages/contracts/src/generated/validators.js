@@ -4486,11 +4486,11 @@ return errors === 0;
 validate31.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const validateTelemetryDlqV1 = validate32;
-const schema67 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/telemetry.dlq.v1.schema.json","title":"TelemetryDlqV1","description":"Input an ingestor could not turn into telemetry.v1, kept with the exact bytes and a machine-readable reason. Produced to telemetry.dlq.v1.","type":"object","additionalProperties":false,"required":["schema","id","source","reason","raw","receivedAt","origin","irregularities"],"properties":{"schema":{"const":"telemetry.dlq.v1"},"id":{"description":"Unique id of the rejected input (deterministic where the origin allows).","$ref":"#/$defs/Id"},"source":{"enum":["hj212","mqtt","kafka"]},"reason":{"$ref":"#/$defs/Reason"},"raw":{"description":"Base64 (RFC 4648, standard alphabet, padded) of the exact bytes received (HJ 212: with the values of PW and NewPW masked, one * per byte).","type":"string","contentEncoding":"base64","maxLength":1500000,"pattern":"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"},"rawText":{"description":"The bytes decoded as UTF-8, when they are text.","type":"string","maxLength":1100000},"rawSize":{"description":"How many bytes were received, present when raw (and rawText) hold only the first of them so that the record fits Kafka's message size.","type":"integer","minimum":0},"rawSha256":{"description":"SHA-256 (lowercase hex) of all the bytes received (HJ 212: after masking), present with rawSize.","type":"string","pattern":"^[0-9a-f]{64}$"},"receivedAt":{"$ref":"#/$defs/UtcTime"},"origin":{"$ref":"#/$defs/Origin"},"enterpriseId":{"description":"Enterprise, when the ingestor could tell.","$ref":"#/$defs/Id"},"deviceId":{"description":"Device (HJ 212 MN or meter id), when the ingestor could tell.","type":"string","minLength":1,"maxLength":128},"count":{"description":"How many rejected inputs this record stands for when it keeps a run of them together (an HJ 212 connection's consecutive garbage: raw holds all of its bytes in order). Absent means one.","type":"integer","minimum":2},"irregularities":{"description":"Irregularities noticed before the input was rejected.","type":"array","items":{"$ref":"#/$defs/Code"},"uniqueItems":true}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"Code":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},"Reason":{"title":"DlqReason","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"description":"Machine-readable reason, '<area>.<problem>', e.g. hj212.crc-mismatch, hj212.auth-failed, json.invalid, schema.invalid, registry.unknown-device.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$","examples":["hj212.crc-mismatch","hj212.auth-failed","json.invalid","schema.invalid","registry.unknown-device"]},"message":{"description":"Human-readable detail (English).","type":"string","minLength":1,"maxLength":2000}}},"Origin":{"title":"DlqOrigin","description":"Where the input came from; exactly one transport.","oneOf":[{"title":"TcpOrigin","type":"object","additionalProperties":false,"required":["transport","remoteAddress","remotePort"],"properties":{"transport":{"const":"tcp"},"connectionId":{"type":"string","minLength":1,"maxLength":128},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},{"title":"MqttOrigin","type":"object","additionalProperties":false,"required":["transport","topic"],"properties":{"transport":{"const":"mqtt"},"topic":{"type":"string","minLength":1,"maxLength":1024},"clientId":{"type":"string","maxLength":256}}},{"title":"KafkaOrigin","type":"object","additionalProperties":false,"required":["transport","topic","partition","offset"],"properties":{"transport":{"const":"kafka"},"topic":{"type":"string","minLength":1,"maxLength":249},"partition":{"type":"integer","minimum":0},"offset":{"description":"Kafka offset as a decimal string (int64).","type":"string","pattern":"^[0-9]{1,19}$"}}}]}}};
+const schema67 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/telemetry.dlq.v1.schema.json","title":"TelemetryDlqV1","description":"Input an ingestor could not turn into telemetry.v1, kept with the exact bytes and a machine-readable reason. Produced to telemetry.dlq.v1.","type":"object","additionalProperties":false,"required":["schema","id","source","reason","raw","receivedAt","origin","irregularities"],"properties":{"schema":{"const":"telemetry.dlq.v1"},"id":{"description":"Unique id of the rejected input (deterministic where the origin allows).","$ref":"#/$defs/Id"},"source":{"enum":["hj212","mqtt","kafka","video"]},"reason":{"$ref":"#/$defs/Reason"},"raw":{"description":"Base64 (RFC 4648, standard alphabet, padded) of the exact bytes received (HJ 212: with the values of PW and NewPW masked, one * per byte).","type":"string","contentEncoding":"base64","maxLength":1500000,"pattern":"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"},"rawText":{"description":"The bytes decoded as UTF-8, when they are text.","type":"string","maxLength":1100000},"rawSize":{"description":"How many bytes were received, present when raw (and rawText) hold only the first of them so that the record fits Kafka's message size.","type":"integer","minimum":0},"rawSha256":{"description":"SHA-256 (lowercase hex) of all the bytes received (HJ 212: after masking), present with rawSize.","type":"string","pattern":"^[0-9a-f]{64}$"},"receivedAt":{"$ref":"#/$defs/UtcTime"},"origin":{"$ref":"#/$defs/Origin"},"enterpriseId":{"description":"Enterprise, when the ingestor could tell.","$ref":"#/$defs/Id"},"deviceId":{"description":"Device (HJ 212 MN, meter id or camera id), when the ingestor could tell.","type":"string","minLength":1,"maxLength":128},"count":{"description":"How many rejected inputs this record stands for when it keeps a run of them together (an HJ 212 connection's consecutive garbage: raw holds all of its bytes in order). Absent means one.","type":"integer","minimum":2},"irregularities":{"description":"Irregularities noticed before the input was rejected.","type":"array","items":{"$ref":"#/$defs/Code"},"uniqueItems":true}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"Code":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},"Reason":{"title":"DlqReason","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"description":"Machine-readable reason, '<area>.<problem>', e.g. hj212.crc-mismatch, hj212.auth-failed, json.invalid, schema.invalid, registry.unknown-device.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$","examples":["hj212.crc-mismatch","hj212.auth-failed","json.invalid","schema.invalid","registry.unknown-device"]},"message":{"description":"Human-readable detail (English).","type":"string","minLength":1,"maxLength":2000}}},"Origin":{"title":"DlqOrigin","description":"Where the input came from; exactly one transport.","oneOf":[{"title":"TcpOrigin","type":"object","additionalProperties":false,"required":["transport","remoteAddress","remotePort"],"properties":{"transport":{"const":"tcp"},"connectionId":{"type":"string","minLength":1,"maxLength":128},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},{"title":"MqttOrigin","type":"object","additionalProperties":false,"required":["transport","topic"],"properties":{"transport":{"const":"mqtt"},"topic":{"type":"string","minLength":1,"maxLength":1024},"clientId":{"type":"string","maxLength":256}}},{"title":"KafkaOrigin","type":"object","additionalProperties":false,"required":["transport","topic","partition","offset"],"properties":{"transport":{"const":"kafka"},"topic":{"type":"string","minLength":1,"maxLength":249},"partition":{"type":"integer","minimum":0},"offset":{"description":"Kafka offset as a decimal string (int64).","type":"string","pattern":"^[0-9]{1,19}$"}}},{"title":"HttpOrigin","description":"A request to an HTTP intake (the video-gateway's webhook).","type":"object","additionalProperties":false,"required":["transport","path","remoteAddress"],"properties":{"transport":{"const":"http"},"path":{"type":"string","minLength":1,"maxLength":256},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"platform":{"description":"The platform the request named (X-Offsite-Platform), authenticated or not.","type":"string","maxLength":64}}}]}}};
 const schema68 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
 const schema69 = {"title":"DlqReason","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"description":"Machine-readable reason, '<area>.<problem>', e.g. hj212.crc-mismatch, hj212.auth-failed, json.invalid, schema.invalid, registry.unknown-device.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$","examples":["hj212.crc-mismatch","hj212.auth-failed","json.invalid","schema.invalid","registry.unknown-device"]},"message":{"description":"Human-readable detail (English).","type":"string","minLength":1,"maxLength":2000}}};
 const schema70 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
-const schema71 = {"title":"DlqOrigin","description":"Where the input came from; exactly one transport.","oneOf":[{"title":"TcpOrigin","type":"object","additionalProperties":false,"required":["transport","remoteAddress","remotePort"],"properties":{"transport":{"const":"tcp"},"connectionId":{"type":"string","minLength":1,"maxLength":128},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},{"title":"MqttOrigin","type":"object","additionalProperties":false,"required":["transport","topic"],"properties":{"transport":{"const":"mqtt"},"topic":{"type":"string","minLength":1,"maxLength":1024},"clientId":{"type":"string","maxLength":256}}},{"title":"KafkaOrigin","type":"object","additionalProperties":false,"required":["transport","topic","partition","offset"],"properties":{"transport":{"const":"kafka"},"topic":{"type":"string","minLength":1,"maxLength":249},"partition":{"type":"integer","minimum":0},"offset":{"description":"Kafka offset as a decimal string (int64).","type":"string","pattern":"^[0-9]{1,19}$"}}}]};
+const schema71 = {"title":"DlqOrigin","description":"Where the input came from; exactly one transport.","oneOf":[{"title":"TcpOrigin","type":"object","additionalProperties":false,"required":["transport","remoteAddress","remotePort"],"properties":{"transport":{"const":"tcp"},"connectionId":{"type":"string","minLength":1,"maxLength":128},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},{"title":"MqttOrigin","type":"object","additionalProperties":false,"required":["transport","topic"],"properties":{"transport":{"const":"mqtt"},"topic":{"type":"string","minLength":1,"maxLength":1024},"clientId":{"type":"string","maxLength":256}}},{"title":"KafkaOrigin","type":"object","additionalProperties":false,"required":["transport","topic","partition","offset"],"properties":{"transport":{"const":"kafka"},"topic":{"type":"string","minLength":1,"maxLength":249},"partition":{"type":"integer","minimum":0},"offset":{"description":"Kafka offset as a decimal string (int64).","type":"string","pattern":"^[0-9]{1,19}$"}}},{"title":"HttpOrigin","description":"A request to an HTTP intake (the video-gateway's webhook).","type":"object","additionalProperties":false,"required":["transport","path","remoteAddress"],"properties":{"transport":{"const":"http"},"path":{"type":"string","minLength":1,"maxLength":256},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"platform":{"description":"The platform the request named (X-Offsite-Platform), authenticated or not.","type":"string","maxLength":64}}}]};
 const schema73 = {"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"};
 const func0 = require("ajv/dist/runtime/equal").default;
 const pattern41 = new RegExp("^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$", "u");
@@ -4660,7 +4660,7 @@ errors++;
 }
 if(data.source !== undefined){
 let data2 = data.source;
-if(!(((data2 === "hj212") || (data2 === "mqtt")) || (data2 === "kafka"))){
+if(!((((data2 === "hj212") || (data2 === "mqtt")) || (data2 === "kafka")) || (data2 === "video"))){
 const err14 = {instancePath:instancePath+"/source",schemaPath:"#/properties/source/enum",keyword:"enum",params:{allowedValues: schema67.properties.source.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err14];
@@ -5456,15 +5456,191 @@ if(props0 !== true){
 props0 = true;
 }
 }
-}
-}
-if(!valid6){
-const err79 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+const _errs59 = errors;
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+if(data11.transport === undefined){
+const err79 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/3/required",keyword:"required",params:{missingProperty: "transport"},message:"must have required property '"+"transport"+"'"};
 if(vErrors === null){
 vErrors = [err79];
 }
 else {
 vErrors.push(err79);
+}
+errors++;
+}
+if(data11.path === undefined){
+const err80 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/3/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
+}
+errors++;
+}
+if(data11.remoteAddress === undefined){
+const err81 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/3/required",keyword:"required",params:{missingProperty: "remoteAddress"},message:"must have required property '"+"remoteAddress"+"'"};
+if(vErrors === null){
+vErrors = [err81];
+}
+else {
+vErrors.push(err81);
+}
+errors++;
+}
+for(const key5 in data11){
+if(!((((key5 === "transport") || (key5 === "path")) || (key5 === "remoteAddress")) || (key5 === "platform"))){
+const err82 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+}
+if(data11.transport !== undefined){
+if("http" !== data11.transport){
+const err83 = {instancePath:instancePath+"/origin/transport",schemaPath:"#/$defs/Origin/oneOf/3/properties/transport/const",keyword:"const",params:{allowedValue: "http"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
+}
+errors++;
+}
+}
+if(data11.path !== undefined){
+let data25 = data11.path;
+if(typeof data25 === "string"){
+if(func2(data25) > 256){
+const err84 = {instancePath:instancePath+"/origin/path",schemaPath:"#/$defs/Origin/oneOf/3/properties/path/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+if(func2(data25) < 1){
+const err85 = {instancePath:instancePath+"/origin/path",schemaPath:"#/$defs/Origin/oneOf/3/properties/path/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+}
+else {
+const err86 = {instancePath:instancePath+"/origin/path",schemaPath:"#/$defs/Origin/oneOf/3/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+}
+if(data11.remoteAddress !== undefined){
+let data26 = data11.remoteAddress;
+if(typeof data26 === "string"){
+if(func2(data26) > 64){
+const err87 = {instancePath:instancePath+"/origin/remoteAddress",schemaPath:"#/$defs/Origin/oneOf/3/properties/remoteAddress/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+if(func2(data26) < 1){
+const err88 = {instancePath:instancePath+"/origin/remoteAddress",schemaPath:"#/$defs/Origin/oneOf/3/properties/remoteAddress/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+}
+else {
+const err89 = {instancePath:instancePath+"/origin/remoteAddress",schemaPath:"#/$defs/Origin/oneOf/3/properties/remoteAddress/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+}
+if(data11.platform !== undefined){
+let data27 = data11.platform;
+if(typeof data27 === "string"){
+if(func2(data27) > 64){
+const err90 = {instancePath:instancePath+"/origin/platform",schemaPath:"#/$defs/Origin/oneOf/3/properties/platform/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
+}
+errors++;
+}
+}
+else {
+const err91 = {instancePath:instancePath+"/origin/platform",schemaPath:"#/$defs/Origin/oneOf/3/properties/platform/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err91];
+}
+else {
+vErrors.push(err91);
+}
+errors++;
+}
+}
+}
+else {
+const err92 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf/3/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err92];
+}
+else {
+vErrors.push(err92);
+}
+errors++;
+}
+var _valid0 = _errs59 === errors;
+if(_valid0 && valid6){
+valid6 = false;
+passing0 = [passing0, 3];
+}
+else {
+if(_valid0){
+valid6 = true;
+passing0 = 3;
+if(props0 !== true){
+props0 = true;
+}
+}
+}
+}
+}
+if(!valid6){
+const err93 = {instancePath:instancePath+"/origin",schemaPath:"#/$defs/Origin/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err93];
+}
+else {
+vErrors.push(err93);
 }
 errors++;
 }
@@ -5481,162 +5657,162 @@ vErrors = null;
 }
 }
 if(data.enterpriseId !== undefined){
-let data24 = data.enterpriseId;
-if(typeof data24 === "string"){
-if(func2(data24) > 128){
-const err80 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+let data28 = data.enterpriseId;
+if(typeof data28 === "string"){
+if(func2(data28) > 128){
+const err94 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
-vErrors = [err80];
+vErrors = [err94];
 }
 else {
-vErrors.push(err80);
+vErrors.push(err94);
 }
 errors++;
 }
-if(func2(data24) < 1){
-const err81 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data28) < 1){
+const err95 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
-vErrors = [err81];
+vErrors = [err95];
 }
 else {
-vErrors.push(err81);
+vErrors.push(err95);
 }
 errors++;
 }
-if(!pattern4.test(data24)){
-const err82 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]*$"+"\""};
+if(!pattern4.test(data28)){
+const err96 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]*$"+"\""};
 if(vErrors === null){
-vErrors = [err82];
+vErrors = [err96];
 }
 else {
-vErrors.push(err82);
+vErrors.push(err96);
 }
 errors++;
 }
 }
 else {
-const err83 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err97 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err83];
+vErrors = [err97];
 }
 else {
-vErrors.push(err83);
+vErrors.push(err97);
 }
 errors++;
 }
 }
 if(data.deviceId !== undefined){
-let data25 = data.deviceId;
-if(typeof data25 === "string"){
-if(func2(data25) > 128){
-const err84 = {instancePath:instancePath+"/deviceId",schemaPath:"#/properties/deviceId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+let data29 = data.deviceId;
+if(typeof data29 === "string"){
+if(func2(data29) > 128){
+const err98 = {instancePath:instancePath+"/deviceId",schemaPath:"#/properties/deviceId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
-vErrors = [err84];
+vErrors = [err98];
 }
 else {
-vErrors.push(err84);
+vErrors.push(err98);
 }
 errors++;
 }
-if(func2(data25) < 1){
-const err85 = {instancePath:instancePath+"/deviceId",schemaPath:"#/properties/deviceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data29) < 1){
+const err99 = {instancePath:instancePath+"/deviceId",schemaPath:"#/properties/deviceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
-vErrors = [err85];
+vErrors = [err99];
 }
 else {
-vErrors.push(err85);
+vErrors.push(err99);
 }
 errors++;
 }
 }
 else {
-const err86 = {instancePath:instancePath+"/deviceId",schemaPath:"#/properties/deviceId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err100 = {instancePath:instancePath+"/deviceId",schemaPath:"#/properties/deviceId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err86];
+vErrors = [err100];
 }
 else {
-vErrors.push(err86);
+vErrors.push(err100);
 }
 errors++;
 }
 }
 if(data.count !== undefined){
-let data26 = data.count;
-if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
-const err87 = {instancePath:instancePath+"/count",schemaPath:"#/properties/count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+let data30 = data.count;
+if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
+const err101 = {instancePath:instancePath+"/count",schemaPath:"#/properties/count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
-vErrors = [err87];
+vErrors = [err101];
 }
 else {
-vErrors.push(err87);
+vErrors.push(err101);
 }
 errors++;
 }
-if((typeof data26 == "number") && (isFinite(data26))){
-if(data26 < 2 || isNaN(data26)){
-const err88 = {instancePath:instancePath+"/count",schemaPath:"#/properties/count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2"};
+if((typeof data30 == "number") && (isFinite(data30))){
+if(data30 < 2 || isNaN(data30)){
+const err102 = {instancePath:instancePath+"/count",schemaPath:"#/properties/count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2"};
 if(vErrors === null){
-vErrors = [err88];
+vErrors = [err102];
 }
 else {
-vErrors.push(err88);
+vErrors.push(err102);
 }
 errors++;
 }
 }
 }
 if(data.irregularities !== undefined){
-let data27 = data.irregularities;
-if(Array.isArray(data27)){
-const len0 = data27.length;
+let data31 = data.irregularities;
+if(Array.isArray(data31)){
+const len0 = data31.length;
 for(let i0=0; i0<len0; i0++){
-let data28 = data27[i0];
-if(typeof data28 === "string"){
-if(func2(data28) > 64){
-const err89 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/$defs/Code/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+let data32 = data31[i0];
+if(typeof data32 === "string"){
+if(func2(data32) > 64){
+const err103 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/$defs/Code/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
-vErrors = [err89];
+vErrors = [err103];
 }
 else {
-vErrors.push(err89);
+vErrors.push(err103);
 }
 errors++;
 }
-if(!pattern23.test(data28)){
-const err90 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/$defs/Code/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},message:"must match pattern \""+"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"+"\""};
+if(!pattern23.test(data32)){
+const err104 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/$defs/Code/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},message:"must match pattern \""+"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"+"\""};
 if(vErrors === null){
-vErrors = [err90];
+vErrors = [err104];
 }
 else {
-vErrors.push(err90);
-}
-errors++;
-}
-}
-else {
-const err91 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/$defs/Code/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err91];
-}
-else {
-vErrors.push(err91);
+vErrors.push(err104);
 }
 errors++;
 }
 }
-let i1 = data27.length;
+else {
+const err105 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/$defs/Code/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
+}
+let i1 = data31.length;
 let j0;
 if(i1 > 1){
 outer0:
 for(;i1--;){
 for(j0 = i1; j0--;){
-if(func0(data27[i1], data27[j0])){
-const err92 = {instancePath:instancePath+"/irregularities",schemaPath:"#/properties/irregularities/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"};
+if(func0(data31[i1], data31[j0])){
+const err106 = {instancePath:instancePath+"/irregularities",schemaPath:"#/properties/irregularities/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"};
 if(vErrors === null){
-vErrors = [err92];
+vErrors = [err106];
 }
 else {
-vErrors.push(err92);
+vErrors.push(err106);
 }
 errors++;
 break outer0;
@@ -5646,24 +5822,24 @@ break outer0;
 }
 }
 else {
-const err93 = {instancePath:instancePath+"/irregularities",schemaPath:"#/properties/irregularities/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err107 = {instancePath:instancePath+"/irregularities",schemaPath:"#/properties/irregularities/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err93];
+vErrors = [err107];
 }
 else {
-vErrors.push(err93);
+vErrors.push(err107);
 }
 errors++;
 }
 }
 }
 else {
-const err94 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err108 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err94];
+vErrors = [err108];
 }
 else {
-vErrors.push(err94);
+vErrors.push(err108);
 }
 errors++;
 }
@@ -6816,4 +6992,1003 @@ validate33.errors = vErrors;
 return errors === 0;
 }
 validate33.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+export const validateVideoAlarmV1 = validate36;
+const schema86 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/video-alarm.v1.schema.json","title":"VideoAlarmV1","description":"One alarm of the bureau's video platform, accepted by the video-gateway: authenticated, its camera linked to an enterprise and an outlet by the registry, its snapshot (if any) stored content-addressed before the event was produced. Produced to video-alarm.v1, keyed by enterpriseId; a redelivered alarm (same platform and platform event id) is the same event with the same id.","type":"object","additionalProperties":false,"required":["schema","id","platform","platformEventId","enterpriseId","outletId","cameraId","alarmType","alarmTime","receivedAt"],"properties":{"schema":{"const":"video-alarm.v1"},"id":{"description":"`va-` and the SHA-256 (hex) of platform and platformEventId: a redelivery yields the same id.","type":"string","pattern":"^va-[0-9a-f]{64}$"},"platform":{"description":"The video platform that sent it, as configured in the gateway (OFFSITE_VIDEO_PLATFORMS).","$ref":"#/$defs/Id"},"platformEventId":{"description":"The platform's own id of the alarm.","$ref":"#/$defs/Id"},"enterpriseId":{"$ref":"#/$defs/Id"},"outletId":{"$ref":"#/$defs/Id"},"cameraId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"alarmType":{"enum":["discharge-outside-hours","visible-smoke","treatment-idle","camera-tampered","other"]},"alarmTime":{"$ref":"#/$defs/UtcTime"},"receivedAt":{"$ref":"#/$defs/UtcTime"},"description":{"type":"string","maxLength":500},"snapshot":{"title":"VideoAlarmSnapshot","description":"The stored snapshot: its SHA-256 is its name in the gateway's snapshot store (the same bytes are stored once).","type":"object","additionalProperties":false,"required":["sha256","contentType","size"],"properties":{"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"},"contentType":{"enum":["image/jpeg","image/png"]},"size":{"type":"integer","minimum":1,"maximum":2097152}}}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
+const schema87 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
+const schema91 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
+const pattern60 = new RegExp("^va-[0-9a-f]{64}$", "u");
+const pattern65 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
+
+function validate36(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://offsite.example/schemas/video-alarm.v1.schema.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate36.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.schema === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "schema"},message:"must have required property '"+"schema"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.id === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.platform === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "platform"},message:"must have required property '"+"platform"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.platformEventId === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "platformEventId"},message:"must have required property '"+"platformEventId"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data.enterpriseId === undefined){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "enterpriseId"},message:"must have required property '"+"enterpriseId"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(data.outletId === undefined){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "outletId"},message:"must have required property '"+"outletId"+"'"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data.cameraId === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "cameraId"},message:"must have required property '"+"cameraId"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.alarmType === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "alarmType"},message:"must have required property '"+"alarmType"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.alarmTime === undefined){
+const err8 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "alarmTime"},message:"must have required property '"+"alarmTime"+"'"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(data.receivedAt === undefined){
+const err9 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "receivedAt"},message:"must have required property '"+"receivedAt"+"'"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(func1.call(schema86.properties, key0))){
+const err10 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.schema !== undefined){
+if("video-alarm.v1" !== data.schema){
+const err11 = {instancePath:instancePath+"/schema",schemaPath:"#/properties/schema/const",keyword:"const",params:{allowedValue: "video-alarm.v1"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+let data1 = data.id;
+if(typeof data1 === "string"){
+if(!pattern60.test(data1)){
+const err12 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^va-[0-9a-f]{64}$"},message:"must match pattern \""+"^va-[0-9a-f]{64}$"+"\""};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.platform !== undefined){
+let data2 = data.platform;
+if(typeof data2 === "string"){
+if(func2(data2) > 128){
+const err14 = {instancePath:instancePath+"/platform",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+if(func2(data2) < 1){
+const err15 = {instancePath:instancePath+"/platform",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+if(!pattern4.test(data2)){
+const err16 = {instancePath:instancePath+"/platform",schemaPath:"#/$defs/Id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]*$"+"\""};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/platform",schemaPath:"#/$defs/Id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+if(data.platformEventId !== undefined){
+let data3 = data.platformEventId;
+if(typeof data3 === "string"){
+if(func2(data3) > 128){
+const err18 = {instancePath:instancePath+"/platformEventId",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+if(func2(data3) < 1){
+const err19 = {instancePath:instancePath+"/platformEventId",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+if(!pattern4.test(data3)){
+const err20 = {instancePath:instancePath+"/platformEventId",schemaPath:"#/$defs/Id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]*$"+"\""};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+else {
+const err21 = {instancePath:instancePath+"/platformEventId",schemaPath:"#/$defs/Id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+if(data.enterpriseId !== undefined){
+let data4 = data.enterpriseId;
+if(typeof data4 === "string"){
+if(func2(data4) > 128){
+const err22 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+if(func2(data4) < 1){
+const err23 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+if(!pattern4.test(data4)){
+const err24 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]*$"+"\""};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+else {
+const err25 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+if(data.outletId !== undefined){
+let data5 = data.outletId;
+if(typeof data5 === "string"){
+if(func2(data5) > 128){
+const err26 = {instancePath:instancePath+"/outletId",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+if(func2(data5) < 1){
+const err27 = {instancePath:instancePath+"/outletId",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+if(!pattern4.test(data5)){
+const err28 = {instancePath:instancePath+"/outletId",schemaPath:"#/$defs/Id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]*$"+"\""};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+else {
+const err29 = {instancePath:instancePath+"/outletId",schemaPath:"#/$defs/Id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+if(data.cameraId !== undefined){
+let data6 = data.cameraId;
+if(typeof data6 === "string"){
+if(func2(data6) > 64){
+const err30 = {instancePath:instancePath+"/cameraId",schemaPath:"#/properties/cameraId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+if(func2(data6) < 1){
+const err31 = {instancePath:instancePath+"/cameraId",schemaPath:"#/properties/cameraId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+if(!pattern65.test(data6)){
+const err32 = {instancePath:instancePath+"/cameraId",schemaPath:"#/properties/cameraId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\""};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+else {
+const err33 = {instancePath:instancePath+"/cameraId",schemaPath:"#/properties/cameraId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+if(data.alarmType !== undefined){
+let data7 = data.alarmType;
+if(!(((((data7 === "discharge-outside-hours") || (data7 === "visible-smoke")) || (data7 === "treatment-idle")) || (data7 === "camera-tampered")) || (data7 === "other"))){
+const err34 = {instancePath:instancePath+"/alarmType",schemaPath:"#/properties/alarmType/enum",keyword:"enum",params:{allowedValues: schema86.properties.alarmType.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+if(data.alarmTime !== undefined){
+let data8 = data.alarmTime;
+if(typeof data8 === "string"){
+if(!pattern7.test(data8)){
+const err35 = {instancePath:instancePath+"/alarmTime",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+if(!(formats0.validate(data8))){
+const err36 = {instancePath:instancePath+"/alarmTime",schemaPath:"#/$defs/UtcTime/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+else {
+const err37 = {instancePath:instancePath+"/alarmTime",schemaPath:"#/$defs/UtcTime/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+}
+if(data.receivedAt !== undefined){
+let data9 = data.receivedAt;
+if(typeof data9 === "string"){
+if(!pattern7.test(data9)){
+const err38 = {instancePath:instancePath+"/receivedAt",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+if(!(formats0.validate(data9))){
+const err39 = {instancePath:instancePath+"/receivedAt",schemaPath:"#/$defs/UtcTime/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+}
+else {
+const err40 = {instancePath:instancePath+"/receivedAt",schemaPath:"#/$defs/UtcTime/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+}
+if(data.description !== undefined){
+let data10 = data.description;
+if(typeof data10 === "string"){
+if(func2(data10) > 500){
+const err41 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/maxLength",keyword:"maxLength",params:{limit: 500},message:"must NOT have more than 500 characters"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+}
+else {
+const err42 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+}
+if(data.snapshot !== undefined){
+let data11 = data.snapshot;
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+if(data11.sha256 === undefined){
+const err43 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/required",keyword:"required",params:{missingProperty: "sha256"},message:"must have required property '"+"sha256"+"'"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+if(data11.contentType === undefined){
+const err44 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/required",keyword:"required",params:{missingProperty: "contentType"},message:"must have required property '"+"contentType"+"'"};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+if(data11.size === undefined){
+const err45 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+for(const key1 in data11){
+if(!(((key1 === "sha256") || (key1 === "contentType")) || (key1 === "size"))){
+const err46 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+}
+if(data11.sha256 !== undefined){
+let data12 = data11.sha256;
+if(typeof data12 === "string"){
+if(!pattern43.test(data12)){
+const err47 = {instancePath:instancePath+"/snapshot/sha256",schemaPath:"#/properties/snapshot/properties/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{64}$"},message:"must match pattern \""+"^[0-9a-f]{64}$"+"\""};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+}
+else {
+const err48 = {instancePath:instancePath+"/snapshot/sha256",schemaPath:"#/properties/snapshot/properties/sha256/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+if(data11.contentType !== undefined){
+let data13 = data11.contentType;
+if(!((data13 === "image/jpeg") || (data13 === "image/png"))){
+const err49 = {instancePath:instancePath+"/snapshot/contentType",schemaPath:"#/properties/snapshot/properties/contentType/enum",keyword:"enum",params:{allowedValues: schema86.properties.snapshot.properties.contentType.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+}
+if(data11.size !== undefined){
+let data14 = data11.size;
+if(!(((typeof data14 == "number") && (!(data14 % 1) && !isNaN(data14))) && (isFinite(data14)))){
+const err50 = {instancePath:instancePath+"/snapshot/size",schemaPath:"#/properties/snapshot/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+if((typeof data14 == "number") && (isFinite(data14))){
+if(data14 > 2097152 || isNaN(data14)){
+const err51 = {instancePath:instancePath+"/snapshot/size",schemaPath:"#/properties/snapshot/properties/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2097152},message:"must be <= 2097152"};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+if(data14 < 1 || isNaN(data14)){
+const err52 = {instancePath:instancePath+"/snapshot/size",schemaPath:"#/properties/snapshot/properties/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err53 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
+}
+}
+else {
+const err54 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+validate36.errors = vErrors;
+return errors === 0;
+}
+validate36.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+export const validateVideoWebhookV1 = validate37;
+const schema93 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/video-webhook.v1.schema.json","title":"VideoWebhookV1","description":"The body of one alarm the bureau's video platform POSTs to the video-gateway (`POST /v1/alarms`, services/video-gateway/README.md): one alarm of one camera, with an optional snapshot. The platform is named and authenticated by the request's headers (HMAC-SHA256 over the timestamp and the body with the platform's own secret), never by the body. A GB/T 28181 alarm notification (Alarm NOTIFY, AlarmMethod 5 = video) reaches this endpoint through an adapter that maps DeviceID to cameraId and AlarmTime to alarmTime.","type":"object","additionalProperties":false,"required":["eventId","cameraId","alarmType","alarmTime"],"properties":{"eventId":{"description":"The platform's own id of the alarm; a redelivery repeats it, and the gateway keeps one alarm per platform and eventId.","type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"cameraId":{"description":"The camera as the platform names it (a GB/T 28181 device id is 20 digits); the registry's outlets[].cameras[] link it to an outlet.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"alarmType":{"$ref":"#/$defs/AlarmType"},"alarmTime":{"description":"When the camera saw it, RFC 3339 with an offset (platforms usually send +08:00); the gateway stores it in UTC.","type":"string","format":"date-time","maxLength":40},"description":{"description":"The platform's text about the alarm, shown to supervisors as it came.","type":"string","maxLength":500},"snapshot":{"title":"VideoWebhookSnapshot","description":"One still image of the alarm: JPEG or PNG, at most 2 MiB once decoded (the gateway checks the bytes' own signature, not only contentType).","type":"object","additionalProperties":false,"required":["contentType","data"],"properties":{"contentType":{"enum":["image/jpeg","image/png"]},"data":{"description":"Base64 (RFC 4648, standard alphabet, padded) of the image bytes.","type":"string","contentEncoding":"base64","minLength":4,"maxLength":2796204,"pattern":"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"}}}},"$defs":{"AlarmType":{"description":"What the platform's analysis saw: discharge-outside-hours (an outlet discharging outside its permitted hours, a rule input of the analyzer), visible-smoke (visible emission at a stack), treatment-idle (a treatment facility seen not running), camera-tampered (a camera covered, moved or cut off), other.","enum":["discharge-outside-hours","visible-smoke","treatment-idle","camera-tampered","other"]}}};
+const schema94 = {"description":"What the platform's analysis saw: discharge-outside-hours (an outlet discharging outside its permitted hours, a rule input of the analyzer), visible-smoke (visible emission at a stack), treatment-idle (a treatment facility seen not running), camera-tampered (a camera covered, moved or cut off), other.","enum":["discharge-outside-hours","visible-smoke","treatment-idle","camera-tampered","other"]};
+
+function validate37(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://offsite.example/schemas/video-webhook.v1.schema.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate37.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.eventId === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "eventId"},message:"must have required property '"+"eventId"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.cameraId === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "cameraId"},message:"must have required property '"+"cameraId"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.alarmType === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "alarmType"},message:"must have required property '"+"alarmType"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.alarmTime === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "alarmTime"},message:"must have required property '"+"alarmTime"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((((((key0 === "eventId") || (key0 === "cameraId")) || (key0 === "alarmType")) || (key0 === "alarmTime")) || (key0 === "description")) || (key0 === "snapshot"))){
+const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.eventId !== undefined){
+let data0 = data.eventId;
+if(typeof data0 === "string"){
+if(func2(data0) > 128){
+const err5 = {instancePath:instancePath+"/eventId",schemaPath:"#/properties/eventId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(func2(data0) < 1){
+const err6 = {instancePath:instancePath+"/eventId",schemaPath:"#/properties/eventId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(!pattern4.test(data0)){
+const err7 = {instancePath:instancePath+"/eventId",schemaPath:"#/properties/eventId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]*$"+"\""};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/eventId",schemaPath:"#/properties/eventId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.cameraId !== undefined){
+let data1 = data.cameraId;
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+const err9 = {instancePath:instancePath+"/cameraId",schemaPath:"#/properties/cameraId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if(func2(data1) < 1){
+const err10 = {instancePath:instancePath+"/cameraId",schemaPath:"#/properties/cameraId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if(!pattern65.test(data1)){
+const err11 = {instancePath:instancePath+"/cameraId",schemaPath:"#/properties/cameraId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\""};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/cameraId",schemaPath:"#/properties/cameraId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.alarmType !== undefined){
+let data2 = data.alarmType;
+if(!(((((data2 === "discharge-outside-hours") || (data2 === "visible-smoke")) || (data2 === "treatment-idle")) || (data2 === "camera-tampered")) || (data2 === "other"))){
+const err13 = {instancePath:instancePath+"/alarmType",schemaPath:"#/$defs/AlarmType/enum",keyword:"enum",params:{allowedValues: schema94.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.alarmTime !== undefined){
+let data3 = data.alarmTime;
+if(typeof data3 === "string"){
+if(func2(data3) > 40){
+const err14 = {instancePath:instancePath+"/alarmTime",schemaPath:"#/properties/alarmTime/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+if(!(formats0.validate(data3))){
+const err15 = {instancePath:instancePath+"/alarmTime",schemaPath:"#/properties/alarmTime/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+else {
+const err16 = {instancePath:instancePath+"/alarmTime",schemaPath:"#/properties/alarmTime/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+if(data.description !== undefined){
+let data4 = data.description;
+if(typeof data4 === "string"){
+if(func2(data4) > 500){
+const err17 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/maxLength",keyword:"maxLength",params:{limit: 500},message:"must NOT have more than 500 characters"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+else {
+const err18 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data.snapshot !== undefined){
+let data5 = data.snapshot;
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+if(data5.contentType === undefined){
+const err19 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/required",keyword:"required",params:{missingProperty: "contentType"},message:"must have required property '"+"contentType"+"'"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+if(data5.data === undefined){
+const err20 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/required",keyword:"required",params:{missingProperty: "data"},message:"must have required property '"+"data"+"'"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+for(const key1 in data5){
+if(!((key1 === "contentType") || (key1 === "data"))){
+const err21 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+if(data5.contentType !== undefined){
+let data6 = data5.contentType;
+if(!((data6 === "image/jpeg") || (data6 === "image/png"))){
+const err22 = {instancePath:instancePath+"/snapshot/contentType",schemaPath:"#/properties/snapshot/properties/contentType/enum",keyword:"enum",params:{allowedValues: schema93.properties.snapshot.properties.contentType.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+if(data5.data !== undefined){
+let data7 = data5.data;
+if(typeof data7 === "string"){
+if(func2(data7) > 2796204){
+const err23 = {instancePath:instancePath+"/snapshot/data",schemaPath:"#/properties/snapshot/properties/data/maxLength",keyword:"maxLength",params:{limit: 2796204},message:"must NOT have more than 2796204 characters"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+if(func2(data7) < 4){
+const err24 = {instancePath:instancePath+"/snapshot/data",schemaPath:"#/properties/snapshot/properties/data/minLength",keyword:"minLength",params:{limit: 4},message:"must NOT have fewer than 4 characters"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+if(!pattern22.test(data7)){
+const err25 = {instancePath:instancePath+"/snapshot/data",schemaPath:"#/properties/snapshot/properties/data/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"},message:"must match pattern \""+"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"+"\""};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+else {
+const err26 = {instancePath:instancePath+"/snapshot/data",schemaPath:"#/properties/snapshot/properties/data/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+}
+else {
+const err27 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+}
+else {
+const err28 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+validate37.errors = vErrors;
+return errors === 0;
+}
+validate37.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
