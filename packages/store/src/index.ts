@@ -51,6 +51,7 @@ export {
   upsertMeter,
   upsertMeterFacility,
   upsertOutlet,
+  upsertOutletCamera,
   upsertOutletProductionMeter,
   upsertStatusEntry,
   upsertViolation,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMigrations } from './migrate.js';
 
-type Owner = 'registry' | 'alerter' | 'console' | 'analyzer' | 'hj212-gateway';
+type Owner = 'registry' | 'alerter' | 'console' | 'analyzer' | 'hj212-gateway' | 'video-gateway';
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 
 function ownerOf(version: number): Owner {
@@ -28,6 +28,8 @@ function ownerOf(version: number): Owner {
   if (version === 150) return 'console';
   if (version === 190) return 'registry';
   if (version === 191) return 'alerter';
+  if (version === 215) return 'registry';
+  if (version === 216) return 'video-gateway';
   throw new Error(`migration ${version} has no owner: extend ownerOf and docs/architecture.md`);
 }
 
@@ -37,6 +39,7 @@ const CODE: Record<Exclude<Owner, 'registry'>, string[]> = {
   console: ['services/console/src'],
   analyzer: ['services/analyzer/src'],
   'hj212-gateway': ['services/hj212-gateway/src'],
+  'video-gateway': ['services/video-gateway/src'],
 };
 
 function sources(dir: string): { path: string; text: string }[] {

@@ -105,6 +105,6 @@ export class Unique {
 }
 
 export type Uniques = Record<
-  'enterprise' | 'creditCode' | 'outlet' | 'mn' | 'meter' | 'violation' | 'window',
+  'enterprise' | 'creditCode' | 'outlet' | 'mn' | 'meter' | 'violation' | 'window' | 'camera',
   Unique
 >;

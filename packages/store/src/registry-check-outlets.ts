@@ -4,6 +4,7 @@ import { join } from './registry-issues.js';
 import { MISSING, compact, type Check, type Obj, type Uniques } from './registry-check-core.js';
 import {
   LIMIT_UNITS,
+  type RegistryCamera,
   type RegistryDevice,
   type RegistryFacility,
   type RegistryLimit,
@@ -66,6 +67,14 @@ export function checkOutlet(
     else productionMeters.push(ref);
   });
 
+  const cameras: RegistryCamera[] = [];
+  c.each(out, q, 'cameras', (cam, r) => {
+    const platform = c.get<string>(cam, r, 'platform');
+    const id = c.get<string>(cam, r, 'id');
+    if (platform !== undefined && id !== undefined) u.camera.check(`${platform}/${id}`, join(r, 'id'));
+    cameras.push({ platform: platform ?? MISSING, id: id ?? MISSING });
+  });
+
   return compact({
     id: outletId ?? MISSING,
     kind: kind ?? MISSING,
@@ -74,6 +83,7 @@ export function checkOutlet(
     devices,
     limits,
     productionMeters: productionMeters.length > 0 ? productionMeters : undefined,
+    cameras: cameras.length > 0 ? cameras : undefined,
   });
 }
 

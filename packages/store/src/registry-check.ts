@@ -64,6 +64,7 @@ export function checkRegistry(
     meter: new Unique(c, 'meter id', '电表编号'),
     violation: new Unique(c, 'violation id', '违法记录编号'),
     window: new Unique(c, 'maintenance window id', '运维时段编号'),
+    camera: new Unique(c, 'camera (platform/id)', '摄像机（平台/编号）'),
   };
   const enterprises: RegistryEnterprise[] = [];
   c.each(root, '', 'enterprises', (o, p) => enterprises.push(checkEnterprise(c, u, districtIds, o, p)));

@@ -14,6 +14,7 @@ import {
   upsertMeter,
   upsertMeterFacility,
   upsertOutlet,
+  upsertOutletCamera,
   upsertOutletProductionMeter,
   upsertStatusEntry,
   upsertViolation,
@@ -31,6 +32,7 @@ export const REGISTRY_TABLES = [
   'meters',
   'meter_facilities',
   'outlet_production_meters',
+  'outlet_cameras',
   'contacts',
   'violations',
   'maintenance_windows',
@@ -142,6 +144,7 @@ function fileKeys(reg: RegistryFile): Record<RegistryTable, Set<string>> {
       for (const d of o.devices) k.devices.add(d.mn);
       for (const l of o.limits) k.permit_limits.add(`${o.id}/${l.factor}/${l.basis}`);
       for (const m of o.productionMeters ?? []) k.outlet_production_meters.add(`${o.id}/${m}`);
+      for (const c of o.cameras ?? []) k.outlet_cameras.add(`${c.platform}/${c.id}`);
     }
     for (const m of e.meters) {
       k.meters.add(m.id);
@@ -168,6 +171,7 @@ const KEY_SQL: Record<RegistryTable, { select: string; from: string }> = {
   meters: { select: 'id', from: 'meters' },
   meter_facilities: { select: `meter_id || '/' || outlet_id || '/' || code`, from: 'meter_facilities' },
   outlet_production_meters: { select: `outlet_id || '/' || meter_id`, from: 'outlet_production_meters' },
+  outlet_cameras: { select: `platform || '/' || camera_id`, from: 'outlet_cameras' },
   contacts: { select: `enterprise_id || '/' || role || '/' || name`, from: 'contacts' },
   violations: { select: 'id', from: 'violations' },
   // Windows declared in the console are not the file's to remove.
@@ -178,6 +182,7 @@ const KEY_SQL: Record<RegistryTable, { select: string; from: string }> = {
 const DELETE_ORDER: readonly RegistryTable[] = [
   'meter_facilities',
   'outlet_production_meters',
+  'outlet_cameras',
   'maintenance_windows',
   'violations',
   'contacts',
@@ -298,6 +303,13 @@ export async function importRegistry(
                 'outlet_production_meters',
                 () => upsertOutletProductionMeter(client, o.id, pm),
                 `${o.id}/${pm}`,
+              );
+          for (const o of e.outlets)
+            for (const cam of o.cameras ?? [])
+              await tally(
+                'outlet_cameras',
+                () => upsertOutletCamera(client, o.id, cam),
+                `${cam.platform}/${cam.id}`,
               );
           for (const c of e.contacts)
             await tally('contacts', () => upsertContact(client, e.id, c), `${e.id}/${c.role}/${c.name}`);

@@ -293,6 +293,36 @@ describe('registry mappings for the treatment rules', () => {
     expect(paths(data)).toEqual(['enterprises[0].outlets[0].devices[0].realtimeIntervalS']);
   });
 
+  test('cameras: the example links two of its video platform to a wastewater outlet', () => {
+    const r = validateRegistry(raw());
+    if (!r.ok) throw new Error(formatRegistryIssues(r.issues));
+    const chem = r.registry.enterprises.find((e) => e.id === 'ent-0003')!;
+    expect(chem.outlets[0]!.cameras).toEqual([
+      { platform: 'city-video', id: '34020000001320000301' },
+      { platform: 'city-video', id: '34020000001320000302' },
+    ]);
+    expect('cameras' in r.registry.enterprises[0]!.outlets[0]!).toBe(false);
+  });
+
+  test('cameras: a camera listed twice on one platform, a bad id and a missing platform are reported', () => {
+    const data = raw();
+    at(data, 'enterprises', 0, 'outlets', 0).cameras = [
+      { platform: 'city-video', id: '34020000001320000301' }, // also on ent-0003's outlet
+      { platform: 'other-video', id: '34020000001320000301' }, // another platform: fine
+      { platform: 'city-video', id: 'cam 1' },
+      { id: 'cam-2' },
+    ];
+    const issues = issuesOf(data).map((i) => [i.path, i.code]);
+    expect(issues).toEqual([
+      ['enterprises[0].outlets[0].cameras[2].id', 'format'],
+      ['enterprises[0].outlets[0].cameras[3].platform', 'required'],
+      ['enterprises[2].outlets[0].cameras[0].id', 'duplicate'],
+    ]);
+    const dup = issuesOf(data).find((i) => i.code === 'duplicate')!;
+    expect(dup.message).toMatch(/camera/);
+    expect(dup.messageZh).toMatch(/摄像机/);
+  });
+
   test('every problem of facilities and productionMeters is reported with its path', () => {
     const data = raw();
     const incinerator = at(data, 'enterprises', 4);

@@ -5,6 +5,7 @@ import type {
   Language,
   OutletKind,
   ProtocolVersion,
+  RegistryCamera,
   RegistryContact,
   RegistryDevice,
   RegistryDistrict,
@@ -165,6 +166,19 @@ export function upsertOutletProductionMeter(
   meterId: string,
 ): Promise<UpsertOutcome> {
   return insertLink(db, 'outlet_production_meters', { outlet_id: outletId, meter_id: meterId });
+}
+
+/** A video platform's camera watching an outlet; a camera moved to another outlet is updated. */
+export function upsertOutletCamera(
+  db: Queryable,
+  outletId: string,
+  c: RegistryCamera,
+): Promise<UpsertOutcome> {
+  return upsertRow(db, 'outlet_cameras', ['platform', 'camera_id'], {
+    platform: c.platform,
+    camera_id: c.id,
+    outlet_id: outletId,
+  });
 }
 
 export function upsertContact(

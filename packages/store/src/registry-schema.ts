@@ -121,6 +121,19 @@ const Outlet = Type.Object(
         issue: { code: 'type', text: () => ['must be a meter id (text)', '必须是电表编号（文本）'] },
       }),
     ),
+    cameras: list(
+      Type.Object(
+        {
+          platform: id(),
+          id: pattern(
+            /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+            'a camera id of letters, digits, ".", "_", "-" (up to 64)',
+            '摄像机编号（字母、数字、"."、"_"、"-"，最多 64 位）',
+          ),
+        },
+        strict,
+      ),
+    ),
   },
   strict,
 );

@@ -109,6 +109,16 @@ export interface RegistryOutlet {
    * Absent: every production meter of the enterprise. Omitted when the file lists none.
    */
   productionMeters?: string[];
+  /** Cameras of the bureau's video platforms that watch this outlet. Omitted when the file lists none. */
+  cameras?: RegistryCamera[];
+}
+
+/** A camera of a video platform, by the platform's own id (unique per platform across the registry). */
+export interface RegistryCamera {
+  /** The video platform, as the video-gateway's configuration names it (OFFSITE_VIDEO_PLATFORMS). */
+  platform: string;
+  /** The camera's id on that platform (GB/T 28181: the 20-digit device id). */
+  id: string;
 }
 
 export interface RegistryDevice {

@@ -1,0 +1,289 @@
+// The video-gateway as a child process on real Kafka and Postgres: signed alarms accepted once,
+// every refusal answered with its field in English and Chinese and kept in the DLQ, nothing half-stored.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { TelemetryDlqV1, VideoAlarmV1 } from '@offsite/contracts';
+import { createBatchConsumer, createKafkaClient, ensureTopics, type BatchConsumer } from '@offsite/kafka';
+import { importRegistry, runMigrations } from '@offsite/store';
+import {
+  createTestSchema,
+  requireEnv,
+  runService,
+  silentLogger,
+  until,
+  type ServiceProcess,
+  type TestSchema,
+} from '@offsite/testing';
+import { signature } from '../src/auth.js';
+
+const serviceDir = new URL('..', import.meta.url);
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+const brokers = requireEnv('OFFSITE_KAFKA_BROKERS');
+const pgUrl = requireEnv('OFFSITE_PG_URL');
+const run = randomBytes(4).toString('hex');
+const alarmTopic = `test.video.alarm.${run}`;
+const dlqTopic = `test.video.dlq.${run}`;
+const kafka = createKafkaClient({ brokers: brokers.split(','), clientId: 'video-int', logger: silentLogger });
+const secret = `s-${randomBytes(24).toString('hex')}`;
+const otherSecret = `o-${randomBytes(24).toString('hex')}`;
+// The brief's port range for this worktree's services (48000–48099).
+const port = 48000 + Math.floor(Math.random() * 90);
+const url = `http://127.0.0.1:${port}/v1/alarms`;
+const CAMERA = '34020000001320000301'; // out-0003-w1 of ent-0003 in registry/example.yaml
+const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(3000)]);
+const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(100)]);
+
+let db: TestSchema;
+let service: ServiceProcess;
+let collector: BatchConsumer;
+const got = { alarms: [] as VideoAlarmV1[], dlq: [] as TelemetryDlqV1[] };
+
+function alarm(eventId: string, extra: Record<string, unknown> = {}) {
+  return {
+    eventId,
+    cameraId: CAMERA,
+    alarmType: 'discharge-outside-hours',
+    alarmTime: '2026-12-07T23:15:00+08:00',
+    description: '排口夜间有排水',
+    snapshot: { contentType: 'image/jpeg', data: JPEG.toString('base64') },
+    ...extra,
+  };
+}
+
+interface Reply {
+  id?: string;
+  duplicate?: boolean;
+  error?: { code: string; field: string; message: string; messageZh: string };
+}
+
+async function post(
+  body: string | Buffer,
+  o: { platform?: string; secret?: string; skewS?: number; contentType?: string } = {},
+) {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  const ts = String(Math.floor(Date.now() / 1000) - (o.skewS ?? 0));
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': o.contentType ?? 'application/json',
+      'x-offsite-platform': o.platform ?? 'city-video',
+      'x-offsite-timestamp': ts,
+      'x-offsite-signature': signature(o.secret ?? secret, ts, bytes),
+    },
+    body: bytes,
+  });
+  return { status: res.status, json: (await res.json()) as Reply };
+}
+
+const rows = async (sql: string, values: unknown[] = []) => (await db.pool.query(sql, values)).rows;
+
+beforeAll(async () => {
+  db = await createTestSchema({ max: 2 });
+  await runMigrations(db.pool, { logger: silentLogger });
+  await importRegistry(db.pool, { path: `${repo}registry/example.yaml` }, { logger: silentLogger });
+  await ensureTopics(kafka, [
+    { topic: alarmTopic, numPartitions: 3 },
+    { topic: dlqTopic, numPartitions: 1 },
+  ]);
+  collector = createBatchConsumer({
+    kafka,
+    groupId: `collect-${randomUUID()}`,
+    topics: [alarmTopic, dlqTopic],
+    logger: silentLogger,
+    handle: async (b) =>
+      void (b.topic === alarmTopic ? got.alarms : got.dlq).push(
+        ...b.messages.map((m) => JSON.parse(m.value!.toString())),
+      ),
+  });
+  await collector.start();
+  service = runService(serviceDir, {
+    OFFSITE_KAFKA_BROKERS: brokers,
+    OFFSITE_PG_URL: pgUrl,
+    OFFSITE_PG_SCHEMA: db.schema,
+    OFFSITE_VIDEO_PORT: String(port),
+    OFFSITE_VIDEO_PLATFORMS: `city-video=${secret},county-video=${otherSecret}`,
+    OFFSITE_VIDEO_SNAPSHOT_MAX_BYTES: '8192',
+    OFFSITE_VIDEO_ALARM_TOPIC: alarmTopic,
+    OFFSITE_DLQ_TOPIC: dlqTopic,
+  });
+  const ops = await service.opsUrl;
+  await until(async () => (await fetch(`${ops}/readyz`)).status === 200, 60_000, 'gateway ready');
+}, 120_000);
+
+afterAll(async () => {
+  const code = await service?.stop();
+  if (code !== 0) process.stderr.write(service.logs.slice(-20).join('\n'));
+  await collector?.stop().catch(() => undefined);
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [alarmTopic, dlqTopic] }).catch(() => undefined);
+  await admin.disconnect();
+  await db?.drop();
+  // The secrets never reach the log.
+  expect(service.logs.join('\n')).not.toContain(secret);
+});
+
+test('a signed alarm is stored with its snapshot, produced once, and a redelivery is answered without a second event', async () => {
+  const body = JSON.stringify(alarm('evt-ok-1'));
+  const first = await post(body);
+  expect(first.status).toBe(202);
+  expect(first.json).toEqual({ id: expect.stringMatching(/^va-[0-9a-f]{64}$/), duplicate: false });
+  const id = first.json.id!;
+
+  await until(() => got.alarms.some((a) => a.id === id), 30_000, 'the alarm event');
+  const event = got.alarms.find((a) => a.id === id)!;
+  const sha = createHash('sha256').update(JPEG).digest('hex');
+  expect(event).toMatchObject({
+    schema: 'video-alarm.v1',
+    platform: 'city-video',
+    platformEventId: 'evt-ok-1',
+    enterpriseId: 'ent-0003',
+    outletId: 'out-0003-w1',
+    cameraId: CAMERA,
+    alarmType: 'discharge-outside-hours',
+    alarmTime: '2026-12-07T15:15:00Z',
+    snapshot: { sha256: sha, contentType: 'image/jpeg', size: JPEG.length },
+  });
+  // The owner's read API shows it (produced) and holds the exact bytes under their checksum.
+  expect(await rows('select id, outlet_id, snapshot_sha256, snapshot_size from video_alarms_v1')).toEqual([
+    { id, outlet_id: 'out-0003-w1', snapshot_sha256: sha, snapshot_size: JPEG.length },
+  ]);
+  const [snap] = await rows('select bytes from video_snapshots_v1 where sha256 = $1', [sha]);
+  expect(createHash('sha256').update(snap.bytes).digest('hex')).toBe(sha);
+
+  // The platform did not see the 202 and sends it again, signed anew: one alarm, no second event.
+  const again = await post(body);
+  expect(again).toEqual({ status: 200, json: { id, duplicate: true } });
+  // A later alarm of the same enterprise lands behind it in the same partition: then count.
+  const later = await post(
+    JSON.stringify(alarm('evt-ok-2', { alarmType: 'visible-smoke', snapshot: undefined })),
+  );
+  expect(later.status).toBe(202);
+  await until(() => got.alarms.some((a) => a.id === later.json.id), 30_000, 'the later alarm');
+  expect(got.alarms.filter((a) => a.id === id)).toHaveLength(1);
+  expect(got.alarms.find((a) => a.id === later.json.id)).not.toHaveProperty('snapshot');
+  // The same image again is stored once.
+  expect(await post(JSON.stringify(alarm('evt-ok-3')))).toMatchObject({ status: 202 });
+  expect(await rows('select count(*)::int n from video_snapshots')).toEqual([{ n: 1 }]);
+}, 90_000);
+
+test.each([
+  [
+    'a wrong signature',
+    () => post(JSON.stringify(alarm('evt-sig')), { secret: otherSecret }),
+    401,
+    'video.auth-bad-signature',
+    'x-offsite-signature',
+  ],
+  [
+    'an unknown platform',
+    () => post(JSON.stringify(alarm('evt-plat')), { platform: 'rogue-video' }),
+    401,
+    'video.auth-unknown-platform',
+    'x-offsite-platform',
+  ],
+  [
+    'a replay outside the window',
+    () => post(JSON.stringify(alarm('evt-old')), { skewS: 600 }),
+    401,
+    'video.auth-stale',
+    'x-offsite-timestamp',
+  ],
+  ['malformed JSON', () => post('{"eventId": "evt-bad",'), 400, 'video.json-invalid', '(body)'],
+  [
+    'a missing field',
+    () => post(JSON.stringify({ ...alarm('evt-miss'), alarmType: undefined })),
+    400,
+    'video.schema-invalid',
+    'alarmType',
+  ],
+  [
+    'a snapshot too large',
+    () =>
+      post(
+        JSON.stringify(
+          alarm('evt-big', {
+            snapshot: {
+              contentType: 'image/jpeg',
+              data: Buffer.concat([JPEG, Buffer.alloc(6000)]).toString('base64'),
+            },
+          }),
+        ),
+      ),
+    413,
+    'video.snapshot-too-large',
+    'snapshot.data',
+  ],
+  ['a body far too large', () => post(Buffer.alloc(200_000, 0x20)), 413, 'video.body-too-large', '(body)'],
+  [
+    'a PNG declared as JPEG',
+    () =>
+      post(
+        JSON.stringify(
+          alarm('evt-type', { snapshot: { contentType: 'image/jpeg', data: PNG.toString('base64') } }),
+        ),
+      ),
+    415,
+    'video.snapshot-type',
+    'snapshot.data',
+  ],
+  [
+    'a form instead of JSON',
+    () => post('eventId=1', { contentType: 'application/x-www-form-urlencoded' }),
+    415,
+    'video.content-type',
+    'content-type',
+  ],
+  [
+    'an unknown camera',
+    () => post(JSON.stringify(alarm('evt-cam', { cameraId: '34020000001320009999' }))),
+    422,
+    'video.unknown-camera',
+    'cameraId',
+  ],
+  [
+    "another platform's camera",
+    () => post(JSON.stringify(alarm('evt-cam2')), { platform: 'county-video', secret: otherSecret }),
+    422,
+    'video.unknown-camera',
+    'cameraId',
+  ],
+])(
+  '%s: answered with its field in English and Chinese, kept in the DLQ, nothing stored',
+  async (_what, send, status, code, field) => {
+    const before = await rows(
+      'select (select count(*) from video_alarms)::int a, (select count(*) from video_snapshots)::int s',
+    );
+    const r = await send();
+    expect(r.status).toBe(status);
+    expect(r.json.error).toMatchObject({ code, field });
+    expect(r.json.error!.message).toMatch(/[a-z]/);
+    expect(r.json.error!.messageZh).toMatch(/[\u4e00-\u9fff]/);
+    await until(() => got.dlq.some((d) => d.reason.code === code), 30_000, `the DLQ record ${code}`);
+    const kept = got.dlq.find((d) => d.reason.code === code)!;
+    expect(kept).toMatchObject({ source: 'video', origin: { transport: 'http', path: '/v1/alarms' } });
+    expect(kept.reason.message).toContain(field);
+    expect(
+      await rows(
+        'select (select count(*) from video_alarms)::int a, (select count(*) from video_snapshots)::int s',
+      ),
+    ).toEqual(before);
+  },
+  60_000,
+);
+
+test('the same event id with another body is a conflict, kept, and the first alarm stays as it was', async () => {
+  const first = await post(JSON.stringify(alarm('evt-conflict')));
+  expect(first.status).toBe(202);
+  const second = await post(JSON.stringify(alarm('evt-conflict', { alarmType: 'other' })));
+  expect(second.status).toBe(409);
+  expect(second.json.error).toMatchObject({ code: 'video.event-conflict', field: 'eventId' });
+  await until(
+    () => got.dlq.some((d) => d.reason.code === 'video.event-conflict'),
+    30_000,
+    'the conflict kept',
+  );
+  expect(
+    await rows('select alarm_type from video_alarms where platform_event_id = $1', ['evt-conflict']),
+  ).toEqual([{ alarm_type: 'discharge-outside-hours' }]);
+}, 60_000);
