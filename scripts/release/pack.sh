@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 # The simulator is a test and demo tool, not deployed.
-[ ${#names[@]} -gt 0 ] || names=(hj212-gateway mqtt-ingestor kafka-ingestor influx-writer analyzer alerter console cli)
+[ ${#names[@]} -gt 0 ] || names=(hj212-gateway mqtt-ingestor kafka-ingestor influx-writer analyzer alerter console video-gateway cli)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 version=$(git describe --always --dirty 2>/dev/null || echo unknown)

@@ -44,5 +44,5 @@ export type VideoGatewayEnv = Static<typeof VideoGatewayEnv>;
 export const serviceConfig: ServiceConfig<typeof VideoGatewayEnv> = {
   name: 'video-gateway',
   schema: VideoGatewayEnv,
-  config: { files: false },
+  config: {},
 };

@@ -11,6 +11,7 @@ import { serviceConfig as hj212Gateway } from '@offsite/hj212-gateway/config';
 import { serviceConfig as influxWriter } from '@offsite/influx-writer/config';
 import { serviceConfig as kafkaIngestor } from '@offsite/kafka-ingestor/config';
 import { serviceConfig as mqttIngestor } from '@offsite/mqtt-ingestor/config';
+import { serviceConfig as videoGateway } from '@offsite/video-gateway/config';
 import {
   ConfigError,
   FILE_SUFFIX,
@@ -25,10 +26,9 @@ import { SETTINGS_USAGE, environmentOf, settingsOptions } from '../settings.js';
 
 /** The deployed services, by the name their unit and README use. */
 export const SERVICE_CONFIGS: Readonly<Record<string, ServiceConfig<TObject>>> = Object.fromEntries(
-  [alerter, analyzer, console, hj212Gateway, influxWriter, kafkaIngestor, mqttIngestor].map((c) => [
-    c.name,
-    c as unknown as ServiceConfig<TObject>,
-  ]),
+  [alerter, analyzer, console, hj212Gateway, influxWriter, kafkaIngestor, mqttIngestor, videoGateway].map(
+    (c) => [c.name, c as unknown as ServiceConfig<TObject>],
+  ),
 );
 
 export const configCheckCommand: Command = {
