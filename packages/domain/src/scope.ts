@@ -2,7 +2,7 @@
 // or runs become episodes (the deviation series they belong to, severity, evidence, resumption window).
 import type { RangeCheck } from './aggregate.js';
 import { rulesFor, type EngineConfig, type RulesConfig } from './config.js';
-import { evaluateWindows, type RunEpisode, type WindowFact } from './episodes.js';
+import { evaluateWindows, type RunEpisode, type WindowEpisode, type WindowFact } from './episodes.js';
 import type { DeviceView, RuleName, Severity } from './model.js';
 import { heldEvidence, type OfflineGap } from './offline.js';
 import { inResumptionWindow, type RegistryIndex } from './registry.js';
@@ -26,6 +26,27 @@ export interface EpisodeOut {
 export interface SectionInput {
   enterpriseId: string;
   carried: ReadonlySet<string>;
+}
+
+/** A window episode as made last time for its series key, and the episode it became. */
+interface MadeEpisode {
+  ep: WindowEpisode<Record<string, unknown>>;
+  /** The window its `confirmWindows` evidence was judged from when it holds no window (else undefined). */
+  first: WindowFact | undefined;
+  out: EpisodeOut;
+}
+
+/**
+ * Series key → the window episodes made last time (the workspace keeps one per section). A window rule's episode is a
+ * function of its windows and the rule's fixed parameters, so one made again from the same window objects (same start,
+ * end and confirmation) is the episode made last time, and that object is given again.
+ */
+export type EpisodeMemo = Map<string, MadeEpisode[]>;
+
+function sameWindows(a: readonly WindowFact[], b: readonly WindowFact[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Suspected data falsification (domain-rules §3): supervisors only. */
@@ -128,6 +149,7 @@ export class RuleScope {
     episodes: EpisodeOut[],
     severity: (windows: WindowFact[]) => Severity,
     params: Record<string, unknown>,
+    memo?: EpisodeMemo,
   ): void {
     const key = `${siteId}|${rule}|${subject}`;
     const eps = evaluateWindows(windows, {
@@ -135,8 +157,27 @@ export class RuleScope {
       clear: rc.clearWindows,
       carryOpen: input.carried.has(key),
     });
+    const before = memo?.get(key);
+    const made: MadeEpisode[] = [];
+    let j = 0;
     for (const ep of eps) {
-      episodes.push({
+      const first = rc.confirm && ep.windows.length === 0 ? windows[0] : undefined;
+      // Episodes come ordered by start: the one made last time with this start, if any.
+      while (before && j < before.length && before[j]!.ep.start < ep.start) j++;
+      const prev = before?.[j];
+      if (
+        prev &&
+        prev.ep.start === ep.start &&
+        prev.ep.end === ep.end &&
+        prev.ep.confirmedAt === ep.confirmedAt &&
+        prev.first === first &&
+        sameWindows(prev.ep.windows, ep.windows)
+      ) {
+        made.push(prev);
+        episodes.push(prev.out);
+        continue;
+      }
+      const out: EpisodeOut = {
         key,
         rule,
         siteId,
@@ -154,7 +195,13 @@ export class RuleScope {
           ...(ep.confirmedAt !== undefined ? { confirmedAt: ep.confirmedAt } : {}),
           windows: ep.windows.map((w) => ({ start: w.start, end: w.end, ...w.detail })),
         },
-      });
+      };
+      made.push({ ep, first, out });
+      episodes.push(out);
+    }
+    if (memo) {
+      if (made.length > 0) memo.set(key, made);
+      else memo.delete(key);
     }
   }
 }

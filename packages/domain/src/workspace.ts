@@ -43,7 +43,7 @@ import {
   type FactorSeries,
 } from './series.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, hourStart } from './time.js';
-import { siteWindows, type HourMemo } from './window-rules.js';
+import { newWindowMemo, siteWindows, type WindowMemo } from './window-rules.js';
 import {
   facilitiesOf,
   meterStep,
@@ -108,8 +108,8 @@ interface SiteState {
   firstT: number;
   firstId: string;
   runs: Map<string, RunSection>;
-  /** The site's hourly aggregates as last computed (window-rules.ts). */
-  hours: HourMemo;
+  /** The site's window rules as last computed: hours, days, windows, episodes (window-rules.ts). */
+  windows: WindowMemo;
 }
 
 interface CaptureDevice {
@@ -146,8 +146,8 @@ export interface WorkspaceParams {
 
 export interface WorkspaceResult {
   /**
-   * Aggregates of the recomputed sites, in the order the Evaluator produces them, less the hourly ones whose hour was
-   * not recomputed (given before, unchanged since: window-rules.ts `HourMemo`).
+   * Aggregates of the recomputed sites, in the order the Evaluator produces them, less the hourly and daily ones not
+   * recomputed (given before, unchanged since: window-rules.ts `WindowMemo`).
    */
   aggregates: AggregateOutput[];
   /** Episodes of every series key that may have changed (possibly none). */
@@ -273,7 +273,7 @@ export class Workspace {
         firstT: r.dataTime,
         firstId: r.eventId,
         runs: new Map(),
-        hours: new Map(),
+        windows: newWindowMemo(),
       };
       this.sites.set(r.siteId, site);
       this.dirty.add(`cap|${r.siteId}`);
@@ -514,7 +514,7 @@ export class Workspace {
         const site = this.sites.get(siteId);
         if (!site) continue;
         const list: AggregateOutput[] = [];
-        siteWindows(this.ev, input, siteId, site.factors, hours, days, list, eps, site.hours);
+        siteWindows(this.ev, input, siteId, site.factors, hours, days, list, eps, site.windows);
         aggregates.push({ rank: [site.firstT, site.firstId], list });
       } else if (id.startsWith('run|')) {
         const rest = id.slice(4);
