@@ -323,3 +323,95 @@ describe('alternating out-of-range values', () => {
     expect(oor.filter((o) => o.type === 'deviation' && o.state === 'updated')).toHaveLength(0);
   });
 });
+
+// The workspace keeps a site's hours, days, windows and window episodes between evaluations and recomputes only what
+// changed (window-rules.ts WindowMemo). Late readings into kept hours and days must change the results exactly as the
+// naive engine's re-evaluation of the whole buffer does, reading by reading.
+describe('late readings into kept hours and days (window memo)', () => {
+  const so2 = (h: number) => (h % 6 < 3 ? 40 : 20);
+  const water = (t: number, v: number, id: string): Reading => ({
+    ...minute(t, { w01018: v, w00000: 5 }),
+    siteId: 'OUT2',
+    deviceId: 'MN2',
+    interval: 'hour',
+    periodSeconds: 3600,
+    eventId: id,
+  });
+  const ops: Op[] = [];
+  // 28 hours of 10-minute averages, hourly reports and water hours, advanced hour by hour (day 0 closes).
+  for (let h = 0; h < 28; h++) {
+    const t = T0 + h * HOUR;
+    for (let m = 0; m < 60; m += 10)
+      ops.push({
+        kind: 'ingest',
+        reading: minute(t + m * MIN, { a21026: so2(h), a19001: 9 }, { id: `m-${h}-${m}` }),
+      });
+    ops.push({
+      kind: 'ingest',
+      reading: { ...hourReading(t, { a21026: so2(h) }, { a21026: so2(h) }), eventId: `h-${h}-a` },
+    });
+    ops.push({ kind: 'ingest', reading: water(t, 45, `w-${h}-a`) });
+    ops.push({ kind: 'advance', to: t + HOUR + MIN });
+  }
+  /** The outputs of the late reading `r`, added after the history and the late readings before it. */
+  const late = (r: Reading): (() => Output[]) => {
+    const i = ops.push({ kind: 'ingest', reading: r }) - 1;
+    return () => fast[i]!;
+  };
+  const minute4 = late(minute(T0 + 4 * HOUR + 20 * MIN, { a21026: 300, a19001: 9 }, { id: 'm-4-20-b' }));
+  const o2At10 = late(minute(T0 + 10 * HOUR, { a19001: 15 }, { id: 'm-10-0-b' }));
+  const report20 = late({
+    ...hourReading(T0 + 20 * HOUR, { a21026: 90 }, { a21026: 90 }),
+    eventId: 'h-20-b',
+  });
+  const water12 = late(water(T0 + 12 * HOUR, 500, 'w-12-b'));
+  const losing13 = late(water(T0 + 13 * HOUR, 500, 'w-13-0')); // an earlier eventId at the same time: kept row stays
+
+  let fast: Output[][] = [];
+  let naive: Output[][] = [];
+  beforeAll(() => {
+    const e = createEngine(cfg, reg);
+    const n = createNaiveEngine(cfg, reg);
+    fast = ops.map((op) => apply(e, [op]));
+    naive = ops.map((op) => apply(n, [op]));
+  });
+
+  const aggregatesOf = (out: Output[], interval: 'hour' | 'day') =>
+    out.flatMap((o) =>
+      o.type === 'aggregate' && o.interval === interval
+        ? [`${o.siteId}|${o.factor}|${(o.start - T0) / HOUR}`]
+        : [],
+    );
+  const deviationsOf = (out: Output[]) =>
+    out.flatMap((o) =>
+      o.type === 'deviation' ? [`${o.rule}|${o.state}|${(o.windowStart - T0) / HOUR}`] : [],
+    );
+
+  it('gives the outputs of the naive engine reading by reading', () => {
+    expect(fast).toHaveLength(ops.length);
+    for (let i = 0; i < ops.length; i++) expect(JSON.stringify(fast[i])).toBe(JSON.stringify(naive[i]));
+  });
+
+  it('a late 10-minute value into a kept hour updates that hour, its day and the exceedance episodes', () => {
+    expect(aggregatesOf(minute4(), 'hour')).toEqual(['OUT1|a21026|4']);
+    expect(aggregatesOf(minute4(), 'day')).toEqual(['OUT1|a21026|0']);
+    expect(deviationsOf(minute4()).some((d) => d.startsWith('exceedance|'))).toBe(true);
+  });
+
+  it('a late O2 value changes the converted values of the other factors in that hour only', () => {
+    expect(aggregatesOf(o2At10(), 'hour')).toEqual(['OUT1|a19001|10', 'OUT1|a21026|10']);
+    expect(deviationsOf(o2At10()).length).toBeGreaterThan(0);
+  });
+
+  it('a later hourly report replacing a kept one is judged again (inconsistent aggregate)', () => {
+    expect(deviationsOf(report20())).toContain('inconsistent-aggregate|opened|20');
+    // The hour's aggregate comes from its 10-minute values, which did not change.
+    expect(aggregatesOf(report20(), 'hour')).toEqual([]);
+  });
+
+  it('a late water hour changes its daily mean and the daily exceedance; a losing duplicate changes nothing', () => {
+    expect(aggregatesOf(water12(), 'day')).toEqual(['OUT2|w01018|0']);
+    expect(deviationsOf(water12()).some((d) => d.startsWith('exceedance|'))).toBe(true);
+    expect(losing13()).toEqual([]);
+  });
+});
