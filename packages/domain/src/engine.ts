@@ -125,6 +125,8 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
   let workspaces = new Map<string, Workspace>();
   /** Enterprise id → ids of its deviation records. */
   let recIndex = new Map<string, Set<string>>();
+  /** Enterprise id → its carried series keys at a horizon start (`carriedOf`). */
+  let carriedKeys = new Map<string, { hs: number; keys: ReadonlySet<string> }>();
   let lastHorizon = NO_TIME;
   /** Aggregate key → the aggregate last emitted (derived: lets unchanged aggregates skip serialisation). */
   let lastAggregates = new Map<string, AggregateContent>();
@@ -142,6 +144,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
 
   function putDev(d: DeviationRecord): void {
     state.deviations[d.id] = d;
+    carriedKeys.delete(d.enterpriseId);
     touched.add(d.id);
     let set = recIndex.get(d.enterpriseId);
     if (!set) recIndex.set(d.enterpriseId, (set = new Set()));
@@ -151,9 +154,23 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
     const d = state.deviations[id];
     if (!d) return;
     delete state.deviations[id];
+    carriedKeys.delete(d.enterpriseId);
     recIndex.get(d.enterpriseId)?.delete(id);
     applied.delete(id);
     appliedHs.delete(id);
+  }
+  /**
+   * The series keys of an enterprise open since before the horizon start `hs` (records not resolved that start before
+   * it), kept until one of its records is put or deleted or the horizon moves (derived).
+   */
+  function carriedOf(enterpriseId: string, hs: number): ReadonlySet<string> {
+    const kept = carriedKeys.get(enterpriseId);
+    if (kept && kept.hs === hs) return kept.keys;
+    const keys = new Set<string>();
+    for (const d of recordsOf(enterpriseId))
+      if (d.state !== 'resolved' && d.windowStart < hs) keys.add(d.key);
+    carriedKeys.set(enterpriseId, { hs, keys });
+    return keys;
   }
   function recordsOf(enterpriseId: string): DeviationRecord[] {
     const out: DeviationRecord[] = [];
@@ -178,6 +195,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
       Object.entries(state.enterprises).map(([id, e]) => [id, new Set(e.readings.map((r) => r.eventId))]),
     );
     recIndex = new Map();
+    carriedKeys = new Map();
     for (const d of Object.values(state.deviations)) putDev(d);
     workspaces = new Map();
     lastAggregates = new Map();
@@ -192,10 +210,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
     const ent = state.enterprises[enterpriseId];
     if (!ent) return [];
     const hs = horizonStart();
-    const all = recordsOf(enterpriseId);
-    const carried = new Set(
-      all.filter((d) => d.state !== 'resolved' && d.windowStart < hs).map((d) => d.key),
-    );
+    const carried = carriedOf(enterpriseId, hs);
     const ws = workspace(enterpriseId);
     const result = ws.evaluate({
       watermark: state.watermark ?? NO_TIME,
@@ -215,7 +230,8 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
       state.aggregates[key] = fp;
       out.push(a satisfies AggregateOutput);
     }
-    const mine = all.filter((d) => result.changed.has(d.key));
+    if (result.changed.size === 0) return out;
+    const mine = recordsOf(enterpriseId).filter((d) => result.changed.has(d.key));
     const unsettled: string[] = [];
     out.push(...reconcile(enterpriseId, mine, [...result.changed.values()].flat(), hs, unsettled));
     ws.touchKeys(unsettled);

@@ -68,14 +68,122 @@ export interface WindowMemo {
   days: Map<string, Map<number, DayEntry>>;
   facts: Map<string, Map<number, FactEntry>>;
   episodes: EpisodeMemo;
+  /**
+   * Hour starts whose minute rows or hourly reports changed since the last evaluation (the workspace marks them as
+   * readings arrive), and `all` when something else did (a new factor): only those hours, the days holding them, and
+   * hours and days closed since are looked at again; the rest is taken from the last evaluation.
+   */
+  dirty: Set<number>;
+  all: boolean;
+  /** The hours and days of the last evaluation: its first hour, how many hours and days. */
+  base: number | undefined;
+  hourCount: number;
+  dayCount: number;
+  /** Factor → hour start → hour aggregate, and factor → day start → daily value, as of the last evaluation. */
+  perHour: Map<string, Map<number, HourAgg>>;
+  perDay: Map<string, Map<number, DayValue>>;
+  /** `rule|factor` → the windows given to the episode machine last time, and whether that series was carried. */
+  windows: Map<string, { list: WindowFact[]; carried: boolean }>;
 }
 
 export function newWindowMemo(): WindowMemo {
-  return { hours: new Map(), days: new Map(), facts: new Map(), episodes: new Map() };
+  return {
+    hours: new Map(),
+    days: new Map(),
+    facts: new Map(),
+    episodes: new Map(),
+    dirty: new Set(),
+    all: true,
+    base: undefined,
+    hourCount: 0,
+    dayCount: 0,
+    perHour: new Map(),
+    perDay: new Map(),
+    windows: new Map(),
+  };
+}
+
+/** Which hours and days an evaluation looks at again (ascending indexes into its `hours` and `days`). */
+interface Todo {
+  /** Everything: no memo, or nothing usable in it. */
+  full: boolean;
+  hours: number[];
+  days: number[];
+}
+
+function todoOf(memo: WindowMemo | undefined, hours: readonly number[], days: readonly number[]): Todo {
+  const full =
+    memo === undefined ||
+    memo.all ||
+    memo.base !== hours[0] ||
+    memo.hourCount > hours.length ||
+    memo.dayCount > days.length;
+  const hourIdx: number[] = [];
+  const dayIdx: number[] = [];
+  if (full) {
+    for (let i = 0; i < hours.length; i++) hourIdx.push(i);
+    for (let i = 0; i < days.length; i++) dayIdx.push(i);
+    return { full, hours: hourIdx, days: dayIdx };
+  }
+  const first = hours[0] ?? 0;
+  for (const h of [...memo.dirty].sort((a, b) => a - b)) {
+    const i = (h - first) / HOUR_MS;
+    if (Number.isInteger(i) && i >= 0 && i < memo.hourCount) hourIdx.push(i);
+  }
+  for (let i = memo.hourCount; i < hours.length; i++) hourIdx.push(i);
+  for (let i = 0; i < days.length; i++) {
+    const d = days[i]!;
+    if (i >= memo.dayCount || hourIdx.some((j) => hours[j]! >= d && hours[j]! < d + DAY_MS)) dayIdx.push(i);
+  }
+  return { full, hours: hourIdx, days: dayIdx };
+}
+
+/** Index of the first row with data time ≥ t. */
+function lowerRow(rows: readonly PackedReading[], t: number): number {
+  let lo = 0;
+  let hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (rows[mid]!.dataTime < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The windows of one rule and factor for the episode machine: those at the indexes to look at again are made by
+ * `make`, the others kept from the last evaluation. `changed`: some window is not the object it was.
+ */
+function windowsOf(
+  memo: WindowMemo | undefined,
+  key: string,
+  todo: readonly number[],
+  full: boolean,
+  count: number,
+  make: (i: number) => WindowFact,
+): { list: WindowFact[]; changed: boolean } {
+  const kept = full ? undefined : memo?.windows.get(key)?.list;
+  if (!kept) {
+    const list: WindowFact[] = [];
+    for (let i = 0; i < count; i++) list.push(make(i));
+    return { list, changed: true };
+  }
+  let changed = kept.length !== count;
+  for (const i of todo) {
+    const w = make(i);
+    if (kept[i] !== w) changed = true;
+    kept[i] = w;
+  }
+  return { list: kept, changed };
 }
 
 /** Whether `a` holds the same objects as `b[from, to)`. */
-function sameRows(a: readonly PackedReading[], b: readonly PackedReading[], from: number, to: number): boolean {
+function sameRows(
+  a: readonly PackedReading[],
+  b: readonly PackedReading[],
+  from: number,
+  to: number,
+): boolean {
   if (a.length !== to - from) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[from + i]) return false;
   return true;
@@ -89,7 +197,11 @@ function sameList<T>(a: readonly T[] | undefined, b: readonly T[] | undefined): 
 }
 
 /** The per-start memo of one rule and factor's windows (undefined without a memo). */
-function factsOf(memo: WindowMemo | undefined, rule: string, factor: string): Map<number, FactEntry> | undefined {
+function factsOf(
+  memo: WindowMemo | undefined,
+  rule: string,
+  factor: string,
+): Map<number, FactEntry> | undefined {
   if (!memo) return undefined;
   const k = `${rule}|${factor}`;
   let m = memo.facts.get(k);
@@ -138,8 +250,14 @@ export function siteWindows(
   const { cfg } = sc;
   const outlet = sc.idx.outlets.get(siteId);
   if (!outlet) return;
-  const hourAggs = new Map<string, Map<number, HourAgg>>();
-  const dayValues = new Map<string, Map<number, DayValue>>();
+  const todo = todoOf(memo, hours, days);
+  if (memo && todo.full) {
+    memo.perHour = new Map();
+    memo.perDay = new Map();
+    memo.windows = new Map();
+  }
+  const hourAggs = memo?.perHour ?? new Map<string, Map<number, HourAgg>>();
+  const dayValues = memo?.perDay ?? new Map<string, Map<number, DayValue>>();
   const agg = sc.cfg[outlet.kind];
   const o2 = factors.get(cfg.conversion.o2Factor);
   const order = [...factors.keys()].sort((a, b) =>
@@ -150,29 +268,33 @@ export function siteWindows(
     const rules = sc.rules(input.enterpriseId, siteId, factor);
     const range = sc.range(siteId, factor, rules);
     const valid = (p: SeriesPoint) => isValidValue(p.value, p.flag, cfg.validFlags, range);
-    const perHour = new Map<number, HourAgg>();
-    hourAggs.set(factor, perHour);
+    let perHour = hourAggs.get(factor);
+    if (!perHour) hourAggs.set(factor, (perHour = new Map()));
     let seen = memo?.hours.get(factor);
     if (memo && !seen) memo.hours.set(factor, (seen = new Map()));
-    if (seen) for (const h of seen.keys()) if (h < (hours[0] ?? Infinity)) seen.delete(h);
+    if (seen && todo.full) for (const h of seen.keys()) if (h < (hours[0] ?? Infinity)) seen.delete(h);
     const minuteCol = new Col(factor, SLOT_STAT.minute);
     const hourCol = new Col(factor, SLOT_STAT.hourAvg);
-    // The minute rows are ordered by data time: each hour's rows are the run [from, to) with that hour start.
+    // The minute rows are ordered by data time: an hour's rows are the run [from, to) with that hour start.
     const minute = s.minute;
-    let to = 0;
-    for (const h of hours) {
-      let from = to;
-      while (from < minute.length && hourStart(minute[from]!.dataTime) < h) from++;
-      to = from;
-      while (to < minute.length && hourStart(minute[to]!.dataTime) === h) to++;
+    for (const i of todo.hours) {
+      const h = hours[i]!;
+      let from = 0;
+      let to = 0;
+      if (hourStart(h) === h) {
+        from = lowerRow(minute, h);
+        to = lowerRow(minute, h + HOUR_MS);
+      }
       const rep = from === to ? s.hourAvg.get(h) : undefined;
       const o2h =
         factor === cfg.conversion.o2Factor ? undefined : hourAggs.get(cfg.conversion.o2Factor)?.get(h);
       const hit = seen?.get(h);
       if (hit && hit.rep === rep && hit.o2h === o2h && sameRows(hit.rows, minute, from, to)) {
         if (hit.ha) perHour.set(h, hit.ha);
+        else perHour.delete(h);
         continue;
       }
+      perHour.delete(h);
       const rows = from === to ? NO_ROWS : minute.slice(from, to);
       const entry: HourEntry = { rows, rep, o2h, ha: undefined };
       seen?.set(h, entry);
@@ -232,20 +354,26 @@ export function siteWindows(
     }
     let daysSeen = memo?.days.get(factor);
     if (memo && !daysSeen) memo.days.set(factor, (daysSeen = new Map()));
-    if (daysSeen) for (const d of daysSeen.keys()) if (d < (hours[0] ?? Infinity)) daysSeen.delete(d);
-    const perDay = new Map<number, DayValue>();
-    dayValues.set(factor, perDay);
-    const flowHours = hourAggs.get(agg.flowFactor);
+    if (daysSeen && todo.full)
+      for (const d of daysSeen.keys()) if (d < (hours[0] ?? Infinity)) daysSeen.delete(d);
+    let perDay = dayValues.get(factor);
+    if (!perDay) dayValues.set(factor, (perDay = new Map()));
+    // The flow factor's hours as of this point of the factor order (as the Evaluator weighs them).
+    const flowHours =
+      order.indexOf(agg.flowFactor) <= order.indexOf(factor) ? hourAggs.get(agg.flowFactor) : undefined;
     const weighted = outlet.kind === 'water' && flowHours !== undefined && factor !== agg.flowFactor;
-    for (const d of days) {
+    for (const i of todo.days) {
+      const d = days[i]!;
       const inDay = hours.filter((h) => h >= d && h < d + DAY_MS);
       const dayHours = inDay.map((h) => perHour.get(h));
       const flow = flowHours && inDay.map((h) => flowHours.get(h));
       const hit = daysSeen?.get(d);
       if (hit && hit.weighted === weighted && sameList(hit.hours, dayHours) && sameList(hit.flow, flow)) {
         if (hit.value) perDay.set(d, hit.value);
+        else perDay.delete(d);
         continue;
       }
+      perDay.delete(d);
       const entry: DayEntry = { hours: dayHours, flow, weighted, value: undefined };
       daysSeen?.set(d, entry);
       const hs = dayHours.filter((x): x is HourAgg => x !== undefined);
@@ -287,8 +415,34 @@ export function siteWindows(
       aggregates.push(a);
     }
   }
-  limitRules(sc, input, siteId, hourAggs, dayValues, hours, days, episodes, memo);
-  recalculation(sc, input, siteId, factors, hourAggs, hours, episodes, memo);
+  limitRules(sc, input, siteId, hourAggs, dayValues, hours, days, episodes, memo, todo);
+  recalculation(sc, input, siteId, factors, hourAggs, hours, episodes, memo, todo);
+  if (memo) {
+    memo.dirty.clear();
+    memo.all = false;
+    memo.base = hours[0];
+    memo.hourCount = hours.length;
+    memo.dayCount = days.length;
+  }
+}
+
+/** The episodes of one window series: made again only when a window or the carried state changed. */
+function seriesEpisodes(
+  memo: WindowMemo | undefined,
+  input: SectionInput,
+  key: string,
+  windows: { list: WindowFact[]; changed: boolean },
+  episodes: EpisodeOut[],
+  make: (list: WindowFact[], memo: EpisodeMemo | undefined) => void,
+): void {
+  const carried = input.carried.has(key);
+  const last = memo?.windows.get(key);
+  if (memo && last && !windows.changed && last.list === windows.list && last.carried === carried) {
+    for (const m of memo.episodes.get(key) ?? []) episodes.push(m.out);
+    return;
+  }
+  memo?.windows.set(key, { list: windows.list, carried });
+  make(windows.list, memo?.episodes);
 }
 
 // ---- exceedance and clustered-below-limit -------------------------------------------------------------
@@ -303,6 +457,7 @@ function limitRules(
   days: readonly number[],
   episodes: EpisodeOut[],
   memo: WindowMemo | undefined,
+  todo: Todo,
 ): void {
   const limits = sc.idx.limits.get(siteId);
   if (!limits) return;
@@ -313,10 +468,12 @@ function limitRules(
       limit.converted ? v.convertedValue : v.value;
     const perHour = hourAggs.get(limit.factor);
     if (ex.enabled) {
-      let windows: WindowFact[];
+      const key = `${siteId}|exceedance|${limit.factor}`;
       const seen = factsOf(memo, 'exceedance', limit.factor);
+      let windows: { list: WindowFact[]; changed: boolean };
       if (limit.basis === 'hourly') {
-        windows = hours.map((h) => {
+        windows = windowsOf(memo, key, todo.hours, todo.full, hours.length, (i) => {
+          const h = hours[i]!;
           const a = perHour?.get(h);
           const hit = factHit(seen, h, a, undefined, undefined);
           if (hit) return hit;
@@ -325,7 +482,8 @@ function limitRules(
         });
       } else {
         const perDay = dayValues.get(limit.factor);
-        windows = days.map((d) => {
+        windows = windowsOf(memo, key, todo.days, todo.full, days.length, (i) => {
+          const d = days[i]!;
           const a = perDay?.get(d);
           const hit = factHit(seen, d, a, undefined, undefined);
           if (hit) return hit;
@@ -333,28 +491,32 @@ function limitRules(
           return keepFact(seen, d, a, undefined, undefined, limitWindow(d, d + DAY_MS, v, limit.value));
         });
       }
-      sc.windowEpisodes(
-        input,
-        'exceedance',
-        siteId,
-        limit.factor,
-        limit.factor,
-        windows,
-        ex,
-        episodes,
-        (eps) => {
-          const worst = Math.max(...eps.map((w) => Number(w.detail?.ratio ?? 0)));
-          const bySev = ex.severityByRatio.find((s) => ge(worst, s.minRatio));
-          return bySev ? bySev.severity : ex.severity;
-        },
-        { limit: limit.value, unit: limit.unit, basis: limit.basis, converted: limit.converted },
-        memo?.episodes,
+      seriesEpisodes(memo, input, key, windows, episodes, (list, em) =>
+        sc.windowEpisodes(
+          input,
+          'exceedance',
+          siteId,
+          limit.factor,
+          limit.factor,
+          list,
+          ex,
+          episodes,
+          (eps) => {
+            const worst = Math.max(...eps.map((w) => Number(w.detail?.ratio ?? 0)));
+            const bySev = ex.severityByRatio.find((s) => ge(worst, s.minRatio));
+            return bySev ? bySev.severity : ex.severity;
+          },
+          { limit: limit.value, unit: limit.unit, basis: limit.basis, converted: limit.converted },
+          em,
+        ),
       );
     }
     const cl = rules.clusteredBelowLimit;
     if (cl.enabled && limit.basis === 'hourly') {
+      const key = `${siteId}|clustered-below-limit|${limit.factor}`;
       const seen = factsOf(memo, 'clustered-below-limit', limit.factor);
-      const windows = days.map((d): WindowFact => {
+      const windows = windowsOf(memo, key, todo.days, todo.full, days.length, (i): WindowFact => {
+        const d = days[i]!;
         const inDay: (HourAgg | undefined)[] = [];
         for (const h of hours) if (h >= d && h < d + DAY_MS) inDay.push(perHour?.get(h));
         const prev = seen?.get(d);
@@ -377,23 +539,25 @@ function limitRules(
           detail: { validHours: vals.length, inBand, share },
         });
       });
-      sc.windowEpisodes(
-        input,
-        'clustered-below-limit',
-        siteId,
-        limit.factor,
-        limit.factor,
-        windows,
-        cl,
-        episodes,
-        () => cl.severity,
-        {
-          limit: limit.value,
-          lowerShareOfLimit: cl.lowerShareOfLimit,
-          minShareOfHours: cl.minShareOfHours,
-          minValidHours: cl.minValidHours,
-        },
-        memo?.episodes,
+      seriesEpisodes(memo, input, key, windows, episodes, (list, em) =>
+        sc.windowEpisodes(
+          input,
+          'clustered-below-limit',
+          siteId,
+          limit.factor,
+          limit.factor,
+          list,
+          cl,
+          episodes,
+          () => cl.severity,
+          {
+            limit: limit.value,
+            lowerShareOfLimit: cl.lowerShareOfLimit,
+            minShareOfHours: cl.minShareOfHours,
+            minValidHours: cl.minValidHours,
+          },
+          em,
+        ),
       );
     }
   }
@@ -415,6 +579,7 @@ function recalculation(
   hours: readonly number[],
   episodes: EpisodeOut[],
   memo: WindowMemo | undefined,
+  todo: Todo,
 ): void {
   for (const factor of [...factors.keys()].sort()) {
     const s = factors.get(factor)!;
@@ -425,7 +590,9 @@ function recalculation(
     const zsCol = new Col(factor, SLOT_STAT.hourZs);
     const perHour = hourAggs.get(factor);
     const seen = factsOf(memo, 'inconsistent-aggregate', factor);
-    const windows = hours.map((h): WindowFact => {
+    const key = `${siteId}|inconsistent-aggregate|${factor}`;
+    const windows = windowsOf(memo, key, todo.hours, todo.full, hours.length, (i): WindowFact => {
+      const h = hours[i]!;
       const a = perHour?.get(h);
       const repRow = s.hourAvg.get(h);
       const zsRow = s.hourZs.get(h);
@@ -457,20 +624,22 @@ function recalculation(
       }
       return keepFact(seen, h, a, repRow, zsRow, { start: h, end: h + HOUR_MS, cond, detail });
     });
-    sc.windowEpisodes(
-      input,
-      'inconsistent-aggregate',
-      siteId,
-      factor,
-      factor,
-      windows,
-      rc,
-      episodes,
-      () => rc.severity,
-      {
-        maxRelativeDifference: rc.maxRelativeDifference,
-      },
-      memo?.episodes,
+    seriesEpisodes(memo, input, key, windows, episodes, (list, em) =>
+      sc.windowEpisodes(
+        input,
+        'inconsistent-aggregate',
+        siteId,
+        factor,
+        factor,
+        list,
+        rc,
+        episodes,
+        () => rc.severity,
+        {
+          maxRelativeDifference: rc.maxRelativeDifference,
+        },
+        em,
+      ),
     );
   }
 }

@@ -285,6 +285,7 @@ export class Workspace {
     for (const factor of lay.distinct) {
       if (site.factors.has(factor)) continue;
       site.factors.set(factor, newFactorSeries());
+      site.windows.all = true;
       this.dirty.add(`agg|${r.siteId}`);
     }
     if (r.interval === 'realtime') {
@@ -299,6 +300,7 @@ export class Workspace {
         if (slot === 'minute') {
           const at = insertRow(s.minute, r);
           if (at >= 0) {
+            site.windows.dirty.add(hourStart(r.dataTime));
             this.dirty.add(`agg|${r.siteId}`);
             if (s.realtime.length === 0) this.runChanged(site, r.siteId, factor, at, false);
           }
@@ -307,6 +309,7 @@ export class Workspace {
           const prev = map.get(r.dataTime);
           if (!prev || prev === r || prev.eventId < r.eventId) {
             map.set(r.dataTime, r);
+            site.windows.dirty.add(hourStart(r.dataTime));
             this.dirty.add(`agg|${r.siteId}`);
           }
         }
