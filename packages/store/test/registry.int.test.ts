@@ -423,3 +423,34 @@ describe('registry mappings for the analyzer', () => {
     ).rejects.toThrow(/foreign key/);
   });
 });
+
+test('cameras: imported once per platform and id, moved with the file, pruned only with prune', async () => {
+  const first = await importRegistry(db.pool, { path: examplePath }, { logger });
+  expect(first.counts.outlet_cameras.inserted).toBe(2);
+  const again = await importRegistry(db.pool, { path: examplePath }, { logger });
+  expect(again.counts.outlet_cameras.unchanged).toBe(2);
+  const cameras = async () =>
+    (await db.pool.query('select platform, camera_id, outlet_id from outlet_cameras order by camera_id'))
+      .rows;
+  expect(await cameras()).toEqual([
+    { platform: 'city-video', camera_id: '34020000001320000301', outlet_id: 'out-0003-w1' },
+    { platform: 'city-video', camera_id: '34020000001320000302', outlet_id: 'out-0003-w1' },
+  ]);
+
+  // The second camera now watches ent-0001's stack; the first is no longer listed.
+  const data = copy();
+  const outletOf = (e: string) =>
+    (data.enterprises.find((x) => x.id === e)!.outlets as Record<string, unknown>[])[0]!;
+  delete outletOf('ent-0003').cameras;
+  outletOf('ent-0001').cameras = [{ platform: 'city-video', id: '34020000001320000302' }];
+  const moved = await importRegistry(db.pool, { data }, { logger });
+  expect(moved.counts.outlet_cameras).toMatchObject({ updated: 1, deleted: 0 });
+  expect(moved.removed).toEqual([{ table: 'outlet_cameras', key: 'city-video/34020000001320000301' }]);
+  expect((await cameras()).map((c) => [c.camera_id, c.outlet_id])).toEqual([
+    ['34020000001320000301', 'out-0003-w1'],
+    ['34020000001320000302', 'out-0001-g1'],
+  ]);
+  const pruned = await importRegistry(db.pool, { data }, { logger, prune: true });
+  expect(pruned.counts.outlet_cameras.deleted).toBe(1);
+  expect((await cameras()).map((c) => c.camera_id)).toEqual(['34020000001320000302']);
+});
