@@ -62,6 +62,8 @@ export type RegistryChange =
       phone?: string | null;
       email?: string | null;
       language?: 'zh' | 'en';
+      /** null removes it, absent keeps it (a new contact: none). */
+      wechatOpenid?: string | null;
     }
   | { kind: 'contact-delete'; id: string }
   | {
@@ -508,11 +510,13 @@ async function prepareContact(
     phone: string | null;
     email: string | null;
     language: string;
+    wechatOpenid: string | null;
   };
   const old = ch.id
     ? await one<Row>(
         c,
-        'select id::text, name, role, phone, email, language from contacts where id = $1 and enterprise_id = $2 for update',
+        `select id::text, name, role, phone, email, language, wechat_openid as "wechatOpenid"
+           from contacts where id = $1 and enterprise_id = $2 for update`,
         [ch.id, ent.id],
       )
     : undefined;
@@ -538,6 +542,15 @@ async function prepareContact(
     throw fieldError('phone', '手机号格式不正确', 'not a phone number');
   if (email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))
     throw fieldError('email', '邮箱格式不正确', 'not an email address');
+  const openid =
+    ch.wechatOpenid === undefined ? (old?.wechatOpenid ?? null) : ch.wechatOpenid?.trim() || null;
+  // The registry's rule (migration 190): WeChat openids are 6–64 letters, digits, `_` and `-`.
+  if (openid && !/^[A-Za-z0-9_-]{6,64}$/.test(openid))
+    throw fieldError(
+      'wechatOpenid',
+      '微信 openid 格式不正确（6–64 位字母、数字、下划线或连字符）',
+      'not a WeChat openid (6–64 letters, digits, _ or -)',
+    );
   const clash = await one<{ id: string }>(
     c,
     'select id::text from contacts where enterprise_id = $1 and role = $2 and name = $3',
@@ -549,7 +562,14 @@ async function prepareContact(
       '该企业已有同名同角色的联系人',
       'this enterprise already has a contact of this name and role',
     );
-  const after = { name: ch.name, role: ch.role, phone, email, language: ch.language ?? 'zh' };
+  const after = {
+    name: ch.name,
+    role: ch.role,
+    phone,
+    email,
+    language: ch.language ?? 'zh',
+    wechatOpenid: openid,
+  };
   edits.push(['contacts', `${ent.id}/${ch.role}/${ch.name}`]);
   return {
     target: ch.id ?? `${ent.id}/${ch.role}/${ch.name}`,
@@ -560,13 +580,15 @@ async function prepareContact(
     async apply(db) {
       if (ch.id)
         await db.query(
-          'update contacts set name = $2, role = $3, phone = $4, email = $5, language = $6 where id = $1',
-          [ch.id, after.name, after.role, phone, email, after.language],
+          `update contacts set name = $2, role = $3, phone = $4, email = $5, language = $6, wechat_openid = $7
+            where id = $1`,
+          [ch.id, after.name, after.role, phone, email, after.language, openid],
         );
       else
         await db.query(
-          'insert into contacts (enterprise_id, name, role, phone, email, language) values ($1, $2, $3, $4, $5, $6)',
-          [ent.id, after.name, after.role, phone, email, after.language],
+          `insert into contacts (enterprise_id, name, role, phone, email, language, wechat_openid)
+           values ($1, $2, $3, $4, $5, $6, $7)`,
+          [ent.id, after.name, after.role, phone, email, after.language, openid],
         );
       return {};
     },

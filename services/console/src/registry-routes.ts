@@ -58,6 +58,8 @@ const Contact = Obj({
   phone: Type.Optional(Nullable(Text(21))),
   email: Type.Optional(Nullable(Text(200))),
   language: Type.Optional(Type.Union([Type.Literal('zh'), Type.Literal('en')])),
+  /** The contact's openid for the bureau's official account; null removes it, absent keeps it. Checked by the edit. */
+  wechatOpenid: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
 });
 const Limit = Obj({
   outletId: Id,

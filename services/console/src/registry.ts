@@ -80,7 +80,8 @@ export async function getEnterprise(db: Queryable, p: Principal, id: string) {
       [id],
     ),
     db.query(
-      `select id::text, name, role, phone, email, language from contacts where enterprise_id = $1 order by id`,
+      `select id::text, name, role, phone, email, language, wechat_openid as "wechatOpenid"
+         from contacts where enterprise_id = $1 order by id`,
       [id],
     ),
     db.query(

@@ -115,6 +115,43 @@ describe('registry upkeep by the district officer', () => {
     expect(JSON.stringify(audit)).not.toContain(d.body.password);
   });
 
+  it('sets, keeps and removes a contact’s WeChat openid, checked and audited', async () => {
+    const s = await loginAs('officer-dist-landong');
+    const c = await one(`select id::text from contacts where enterprise_id = 'ent-0002' and name = '王芳'`);
+    const put = (body: object) => send(s, 'PUT', `/api/enterprises/ent-0002/contacts/${c.id}`, body);
+    const base = { name: '王芳', role: 'operator', email: 'wf@x.example' };
+    const bad = await put({ ...base, wechatOpenid: 'o-x y' });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ field: 'wechatOpenid' });
+    expect(bad.body.message).toContain('openid');
+    expect(await one(`select wechat_openid from contacts where id = $1`, [c.id])).toEqual({
+      wechat_openid: null,
+    });
+    const openid = 'oAbCdEf_0123456789-xyzQW';
+    expect((await put({ ...base, wechatOpenid: ` ${openid} ` })).status).toBe(200);
+    // Absent keeps it (an older form), null removes it.
+    expect((await put({ ...base, phone: '13800000299' })).status).toBe(200);
+    const e = (await send(s, 'GET', '/api/enterprises/ent-0002')).body as unknown as {
+      contacts: { id: string; wechatOpenid: string | null }[];
+    };
+    expect(e.contacts.find((x) => x.id === c.id)?.wechatOpenid).toBe(openid);
+    expect((await put({ ...base, wechatOpenid: null })).status).toBe(200);
+    expect(await one(`select wechat_openid from contacts where id = $1`, [c.id])).toEqual({
+      wechat_openid: null,
+    });
+    const trail = (
+      await w.pool.query<{ before: { wechatOpenid?: unknown }; after: { wechatOpenid?: unknown } }>(
+        `select before, after from audit_log where action = 'registry.contact' and entity_id = 'ent-0002' order by id`,
+      )
+    ).rows.map((r) => [JSON.stringify(r.before).includes(openid), JSON.stringify(r.after).includes(openid)]);
+    // The last three edits: set (after has it), kept (both), removed (before has it).
+    expect(trail.slice(-3)).toEqual([
+      [false, true],
+      [true, true],
+      [true, false],
+    ]);
+  });
+
   it('refuses another district’s enterprise with 404 for every kind of change, and a viewer with 403', async () => {
     const s = await loginAs('officer-dist-landong');
     const lanxi = [

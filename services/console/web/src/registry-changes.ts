@@ -36,6 +36,7 @@ const FIELDS: Names = {
   phone: ['手机', 'Phone'],
   email: ['邮箱', 'Email'],
   language: ['语言', 'Language'],
+  wechatOpenid: ['微信 openid', 'WeChat openid'],
   factorCode: ['因子', 'Factor'],
   basis: ['基准', 'Basis'],
   value: ['限值', 'Limit'],
