@@ -70,6 +70,7 @@ try {
     kafkaTopics.reviewDecision,
     kafkaTopics.messageRequest,
     kafkaTopics.hj212Command,
+    kafkaTopics.complaintIntake,
   ];
   const admin = kafka.admin();
   await admin.connect();

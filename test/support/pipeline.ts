@@ -123,6 +123,7 @@ export async function createPipeline(
     kafkaTopics.reviewDecision,
     kafkaTopics.messageRequest,
     kafkaTopics.hj212Command,
+    kafkaTopics.complaintIntake,
   ];
   // The cluster's env file sets OFFSITE_KAFKA_REPLICATION_FACTOR=3 (a broker may die); one broker: 1.
   const replicationFactor = Number(servers.OFFSITE_KAFKA_REPLICATION_FACTOR ?? 1);

@@ -91,6 +91,7 @@ test('every Kafka topic in the catalog is a channel with the same partitions, sc
     .sort((a, b) => a.name.localeCompare(b.name));
   expect(fromDoc).toEqual(fromCatalog);
   expect(fromCatalog.map((t) => t.name)).toEqual([
+    'complaint.intake.v1',
     'deviation.v1',
     'hj212.command.v1',
     'hj212.raw.v1',

@@ -12,6 +12,7 @@ describe('Kafka topic catalog', () => {
     expect(kafkaTopics.reviewDecision.key(ex.reviewDecision)).toBe('ent-0001');
     expect(kafkaTopics.messageRequest.key(ex.messageRequest)).toBe(ex.messageRequest.id);
     expect(kafkaTopics.hj212Command.key(ex.hj212Command)).toBe(ex.hj212Command.mn);
+    expect(kafkaTopics.complaintIntake.key(ex.complaintIntake)).toBe(ex.complaintIntake.id);
   });
 
   test('each topic validates with its own schema', () => {

@@ -5,6 +5,7 @@ import type { MeterStatusV1 } from './generated/meter-status.v1.js';
 import type { NotificationV1 } from './generated/notification.v1.js';
 import type { MessageRequestV1 } from './generated/message.request.v1.js';
 import type { Hj212CommandV1 } from './generated/hj212.command.v1.js';
+import type { ComplaintIntakeV1 } from './generated/complaint.intake.v1.js';
 import type { ReviewDecisionV1 } from './generated/review.decision.v1.js';
 import { schemaIds } from './generated/schemas.js';
 import type { TelemetryDlqV1 } from './generated/telemetry.dlq.v1.js';
@@ -20,6 +21,7 @@ import {
   validateReviewDecisionV1,
   validateMessageRequestV1,
   validateHj212CommandV1,
+  validateComplaintIntakeV1,
   validateTelemetryDlqV1,
   validateTelemetryV1,
   validateVideoAlarmV1,
@@ -163,6 +165,15 @@ export const kafkaTopics = Object.freeze({
     key: (v) => v.enterpriseId,
     partitions: 3,
     validate: validateVideoAlarmV1,
+    id: (v) => v.id,
+  }),
+  complaintIntake: kafkaTopic<ComplaintIntakeV1>({
+    name: 'complaint.intake.v1',
+    schema: 'complaint.intake.v1',
+    keyField: 'id',
+    key: (v) => v.id,
+    partitions: 3,
+    validate: validateComplaintIntakeV1,
     id: (v) => v.id,
   }),
 });

@@ -1,5 +1,6 @@
 // Valid example payloads shared by the unit tests (each test clones before mutating).
 import type {
+  ComplaintIntakeV1,
   DeviationV1,
   Hj212RawV1,
   MeterEnergyV1,
@@ -160,6 +161,17 @@ export const hj212Command: Hj212CommandV1 = {
   endTime: '2026-03-01T02:00:00Z',
   requestedBy: 'u-3 supervisor.li',
   requestedAt: '2026-03-01T03:00:00.000Z',
+};
+
+export const complaintIntake: ComplaintIntakeV1 = {
+  schema: 'complaint.intake.v1',
+  id: 'wechat:gh_0a1b2c3d4e5f:23914372859115008',
+  channel: 'wechat',
+  account: 'gh_0a1b2c3d4e5f',
+  source: 'oX2Lt6_kQz0bA1cD2eF3gH4iJ5kL',
+  sourceMessageId: '23914372859115008',
+  text: '青澜化工厂晚上偷排废气，气味刺鼻',
+  receivedAt: '2026-03-01T13:05:00Z',
 };
 
 export const meterEnergy: MeterEnergyV1 = {

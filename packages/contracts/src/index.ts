@@ -21,6 +21,7 @@ export type {
 } from './generated/notification.v1.js';
 export type { MessageRequestV1, MessageRecipient } from './generated/message.request.v1.js';
 export type { Hj212CommandV1 } from './generated/hj212.command.v1.js';
+export type { ComplaintIntakeV1 } from './generated/complaint.intake.v1.js';
 export type { ReviewDecisionV1 } from './generated/review.decision.v1.js';
 export type { MeterEnergyV1 } from './generated/meter-energy.v1.js';
 export type { MeterStatusV1 } from './generated/meter-status.v1.js';
@@ -33,6 +34,7 @@ export {
   reviewDecisionV1Schema,
   messageRequestV1Schema,
   hj212CommandV1Schema,
+  complaintIntakeV1Schema,
   meterEnergyV1Schema,
   meterStatusV1Schema,
   videoAlarmV1Schema,
@@ -49,6 +51,7 @@ export {
   validateReviewDecisionV1,
   validateMessageRequestV1,
   validateHj212CommandV1,
+  validateComplaintIntakeV1,
   validateMeterEnergyV1,
   validateMeterStatusV1,
   validateVideoAlarmV1,

@@ -1,5 +1,6 @@
 import * as ex from './examples.test-fixtures.js';
 import {
+  validateComplaintIntakeV1,
   validateDeviationV1,
   validateHj212RawV1,
   validateMeterEnergyV1,
@@ -41,6 +42,7 @@ describe('valid examples pass', () => {
         requestedAt: '2026-03-01T03:00:00Z',
       },
     ],
+    ['complaint intake', validateComplaintIntakeV1, ex.complaintIntake],
     ['meter energy', validateMeterEnergyV1, ex.meterEnergy],
     ['meter status (last will)', validateMeterStatusV1, { state: 'offline' }],
   ] as const)('%s', (_name, validate, payload) => {

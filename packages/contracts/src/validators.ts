@@ -5,6 +5,7 @@ import type { MeterStatusV1 } from './generated/meter-status.v1.js';
 import type { NotificationV1 } from './generated/notification.v1.js';
 import type { MessageRequestV1 } from './generated/message.request.v1.js';
 import type { Hj212CommandV1 } from './generated/hj212.command.v1.js';
+import type { ComplaintIntakeV1 } from './generated/complaint.intake.v1.js';
 import type { ReviewDecisionV1 } from './generated/review.decision.v1.js';
 import type { TelemetryDlqV1 } from './generated/telemetry.dlq.v1.js';
 import type { TelemetryV1 } from './generated/telemetry.v1.js';
@@ -22,6 +23,9 @@ export const validateNotificationV1 = makeValidator<NotificationV1>(generated.va
 export const validateReviewDecisionV1 = makeValidator<ReviewDecisionV1>(generated.validateReviewDecisionV1);
 export const validateMessageRequestV1 = makeValidator<MessageRequestV1>(generated.validateMessageRequestV1);
 export const validateHj212CommandV1 = makeValidator<Hj212CommandV1>(generated.validateHj212CommandV1);
+export const validateComplaintIntakeV1 = makeValidator<ComplaintIntakeV1>(
+  generated.validateComplaintIntakeV1,
+);
 export const validateMeterEnergyV1 = makeValidator<MeterEnergyV1>(generated.validateMeterEnergyV1);
 export const validateMeterStatusV1 = makeValidator<MeterStatusV1>(generated.validateMeterStatusV1);
 export const validateVideoWebhookV1 = makeValidator<VideoWebhookV1>(generated.validateVideoWebhookV1);

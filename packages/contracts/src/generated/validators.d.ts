@@ -14,6 +14,7 @@ export interface StandaloneValidator {
   errors?: AjvErrorObject[] | null;
 }
 
+export declare const validateComplaintIntakeV1: StandaloneValidator;
 export declare const validateDeviationV1: StandaloneValidator;
 export declare const validateHj212CommandV1: StandaloneValidator;
 export declare const validateHj212RawV1: StandaloneValidator;

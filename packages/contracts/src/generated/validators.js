@@ -2,23 +2,422 @@
 import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 
-export const validateDeviationV1 = validate20;
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/deviation.v1.schema.json","title":"DeviationV1","description":"Lifecycle event of one deviation found by the analyzer (opened, updated, resolved). Produced to deviation.v1, keyed by enterpriseId. (id, revision) identifies one event; consumers keep the highest revision.","type":"object","additionalProperties":false,"required":["schema","id","rule","state","revision","severity","enterpriseId","siteId","windowStart","openedAt","suspectedFalsification","inResumptionWindow","evidence","emittedAt"],"properties":{"schema":{"const":"deviation.v1"},"id":{"description":"Deterministic: hash of enterpriseId, siteId, rule, factor (for per-factor rules) and windowStart, so a replay yields the same id (see deviationId() in @offsite/contracts).","$ref":"#/$defs/Id"},"rule":{"enum":["exceedance","treatment-idle","treatment-late-start","treatment-early-stop","flatline","zero-while-running","out-of-range","offline","low-capture","abnormal-flag","o2-near-ambient","clustered-below-limit","inconsistent-aggregate","annual-load","production-emission"]},"state":{"enum":["opened","updated","resolved"]},"revision":{"description":"Starts at 1 when opened and increases with every event of this deviation.","type":"integer","minimum":1},"severity":{"enum":["info","low","medium","high","critical"]},"enterpriseId":{"$ref":"#/$defs/Id"},"siteId":{"description":"Outlet or meter the deviation is about.","$ref":"#/$defs/Id"},"factor":{"description":"Factor code, for factor-specific rules.","type":"string","minLength":1,"maxLength":64},"windowStart":{"description":"Start of the window in which the condition first held.","$ref":"#/$defs/UtcTime"},"windowEnd":{"description":"End of the last window in which the condition held (exclusive), when known.","$ref":"#/$defs/UtcTime"},"openedAt":{"description":"When the deviation was confirmed (data time).","$ref":"#/$defs/UtcTime"},"resolvedAt":{"description":"When the condition was confirmed clear (data time); required when state is resolved.","$ref":"#/$defs/UtcTime"},"suspectedFalsification":{"description":"Suspected data falsification (flatline, S flag, clustered below limit, O2 near ambient, emissions low while production runs): for supervisors only, the enterprise is not notified.","type":"boolean"},"inResumptionWindow":{"description":"The enterprise is within its resumption-of-work window.","type":"boolean"},"evidence":{"$ref":"#/$defs/Evidence"},"emittedAt":{"description":"When the analyzer produced this event (wall clock, UTC).","$ref":"#/$defs/UtcTime"}},"if":{"properties":{"state":{"const":"resolved"}},"required":["state"]},"then":{"required":["resolvedAt"]},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},"Evidence":{"title":"DeviationEvidence","type":"object","additionalProperties":false,"required":["summary","values","params"],"properties":{"summary":{"description":"One-line explanation (English; the UI localises by rule and params).","type":"string","minLength":1,"maxLength":2000},"values":{"type":"array","maxItems":2000,"items":{"$ref":"#/$defs/EvidenceValue"}},"params":{"description":"Rule parameters and derived numbers used for the decision (thresholds, windows, ratios).","type":"object","additionalProperties":true}}},"EvidenceValue":{"title":"EvidenceValue","type":"object","additionalProperties":false,"required":["time","factor","stat","value"],"properties":{"time":{"$ref":"#/$defs/UtcTime"},"factor":{"type":"string","minLength":1,"maxLength":64},"stat":{"enum":["Rtd","Min","Avg","Max","Cou","ZsRtd","ZsMin","ZsAvg","ZsMax","RS","RT","Value"]},"value":{"type":"number"},"limit":{"type":"number"},"flag":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9]{0,7}$"}}}}};
-const schema32 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
-const schema35 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
-const func1 = Object.prototype.hasOwnProperty;
-const func2 = require("ajv/dist/runtime/ucs2length").default;
+export const validateComplaintIntakeV1 = validate20;
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/complaint.intake.v1.schema.json","title":"ComplaintIntakeV1","description":"A complaint a member of the public sent through a channel the console does not serve itself: today a text message to the bureau's WeChat official account. Produced to complaint.intake.v1 by the alerter (owner of the account's callback) once the message passed the signature check, keyed by id; the console (owner of the complaints) records each id once as an unassigned complaint (a redelivered message is the same complaint). `source` is personal data: consumers never log it.","type":"object","additionalProperties":false,"required":["schema","id","channel","account","source","sourceMessageId","text","receivedAt"],"properties":{"schema":{"const":"complaint.intake.v1"},"id":{"description":"Deterministic: channel, account and the channel's message id (`wechat:<account>:<MsgId>`), so a redelivered message carries the same id.","type":"string","minLength":1,"maxLength":200,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"channel":{"enum":["wechat"]},"account":{"description":"The channel's receiving account (WeChat: the official account's original id, ToUserName).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$"},"source":{"description":"Who sent it on that channel (WeChat: the sender's openid for this account). Personal data.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$"},"sourceMessageId":{"description":"The channel's id of the message (WeChat: MsgId).","type":"string","minLength":1,"maxLength":64,"pattern":"^[0-9]+$"},"text":{"description":"What the sender wrote, as received.","type":"string","minLength":1,"maxLength":4000},"receivedAt":{"description":"When the channel received it (WeChat: CreateTime), UTC.","type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
+const func1 = require("ajv/dist/runtime/ucs2length").default;
 const pattern4 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]*$", "u");
-const pattern7 = new RegExp("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$", "u");
+const pattern5 = new RegExp("^[A-Za-z0-9_-]+$", "u");
+const pattern7 = new RegExp("^[0-9]+$", "u");
+const pattern8 = new RegExp("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$", "u");
 const formats0 = require("ajv-formats/dist/formats").fullFormats["date-time"];
-const schema39 = {"title":"DeviationEvidence","type":"object","additionalProperties":false,"required":["summary","values","params"],"properties":{"summary":{"description":"One-line explanation (English; the UI localises by rule and params).","type":"string","minLength":1,"maxLength":2000},"values":{"type":"array","maxItems":2000,"items":{"$ref":"#/$defs/EvidenceValue"}},"params":{"description":"Rule parameters and derived numbers used for the decision (thresholds, windows, ratios).","type":"object","additionalProperties":true}}};
-const schema40 = {"title":"EvidenceValue","type":"object","additionalProperties":false,"required":["time","factor","stat","value"],"properties":{"time":{"$ref":"#/$defs/UtcTime"},"factor":{"type":"string","minLength":1,"maxLength":64},"stat":{"enum":["Rtd","Min","Avg","Max","Cou","ZsRtd","ZsMin","ZsAvg","ZsMax","RS","RT","Value"]},"value":{"type":"number"},"limit":{"type":"number"},"flag":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9]{0,7}$"}}};
-const pattern12 = new RegExp("^[A-Za-z][A-Za-z0-9]{0,7}$", "u");
 
-function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://offsite.example/schemas/complaint.intake.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate22.evaluated;
+const evaluated0 = validate20.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.schema === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "schema"},message:"must have required property '"+"schema"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.id === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.channel === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "channel"},message:"must have required property '"+"channel"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.account === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data.source === undefined){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(data.sourceMessageId === undefined){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "sourceMessageId"},message:"must have required property '"+"sourceMessageId"+"'"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data.text === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "text"},message:"must have required property '"+"text"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.receivedAt === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "receivedAt"},message:"must have required property '"+"receivedAt"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((((((((key0 === "schema") || (key0 === "id")) || (key0 === "channel")) || (key0 === "account")) || (key0 === "source")) || (key0 === "sourceMessageId")) || (key0 === "text")) || (key0 === "receivedAt"))){
+const err8 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.schema !== undefined){
+if("complaint.intake.v1" !== data.schema){
+const err9 = {instancePath:instancePath+"/schema",schemaPath:"#/properties/schema/const",keyword:"const",params:{allowedValue: "complaint.intake.v1"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+let data1 = data.id;
+if(typeof data1 === "string"){
+if(func1(data1) > 200){
+const err10 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if(func1(data1) < 1){
+const err11 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+if(!pattern4.test(data1)){
+const err12 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]*$"+"\""};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.channel !== undefined){
+if(!(data.channel === "wechat")){
+const err14 = {instancePath:instancePath+"/channel",schemaPath:"#/properties/channel/enum",keyword:"enum",params:{allowedValues: schema31.properties.channel.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.account !== undefined){
+let data3 = data.account;
+if(typeof data3 === "string"){
+if(func1(data3) > 64){
+const err15 = {instancePath:instancePath+"/account",schemaPath:"#/properties/account/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+if(func1(data3) < 1){
+const err16 = {instancePath:instancePath+"/account",schemaPath:"#/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+if(!pattern5.test(data3)){
+const err17 = {instancePath:instancePath+"/account",schemaPath:"#/properties/account/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\""};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+else {
+const err18 = {instancePath:instancePath+"/account",schemaPath:"#/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data.source !== undefined){
+let data4 = data.source;
+if(typeof data4 === "string"){
+if(func1(data4) > 64){
+const err19 = {instancePath:instancePath+"/source",schemaPath:"#/properties/source/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+if(func1(data4) < 1){
+const err20 = {instancePath:instancePath+"/source",schemaPath:"#/properties/source/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+if(!pattern5.test(data4)){
+const err21 = {instancePath:instancePath+"/source",schemaPath:"#/properties/source/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\""};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+else {
+const err22 = {instancePath:instancePath+"/source",schemaPath:"#/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+if(data.sourceMessageId !== undefined){
+let data5 = data.sourceMessageId;
+if(typeof data5 === "string"){
+if(func1(data5) > 64){
+const err23 = {instancePath:instancePath+"/sourceMessageId",schemaPath:"#/properties/sourceMessageId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+if(func1(data5) < 1){
+const err24 = {instancePath:instancePath+"/sourceMessageId",schemaPath:"#/properties/sourceMessageId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+if(!pattern7.test(data5)){
+const err25 = {instancePath:instancePath+"/sourceMessageId",schemaPath:"#/properties/sourceMessageId/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+else {
+const err26 = {instancePath:instancePath+"/sourceMessageId",schemaPath:"#/properties/sourceMessageId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+if(data.text !== undefined){
+let data6 = data.text;
+if(typeof data6 === "string"){
+if(func1(data6) > 4000){
+const err27 = {instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 4000},message:"must NOT have more than 4000 characters"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+if(func1(data6) < 1){
+const err28 = {instancePath:instancePath+"/text",schemaPath:"#/properties/text/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+else {
+const err29 = {instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+if(data.receivedAt !== undefined){
+let data7 = data.receivedAt;
+if(typeof data7 === "string"){
+if(!pattern8.test(data7)){
+const err30 = {instancePath:instancePath+"/receivedAt",schemaPath:"#/properties/receivedAt/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+if(!(formats0.validate(data7))){
+const err31 = {instancePath:instancePath+"/receivedAt",schemaPath:"#/properties/receivedAt/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+else {
+const err32 = {instancePath:instancePath+"/receivedAt",schemaPath:"#/properties/receivedAt/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+}
+else {
+const err33 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+validate20.errors = vErrors;
+return errors === 0;
+}
+validate20.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+export const validateDeviationV1 = validate21;
+const schema32 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/deviation.v1.schema.json","title":"DeviationV1","description":"Lifecycle event of one deviation found by the analyzer (opened, updated, resolved). Produced to deviation.v1, keyed by enterpriseId. (id, revision) identifies one event; consumers keep the highest revision.","type":"object","additionalProperties":false,"required":["schema","id","rule","state","revision","severity","enterpriseId","siteId","windowStart","openedAt","suspectedFalsification","inResumptionWindow","evidence","emittedAt"],"properties":{"schema":{"const":"deviation.v1"},"id":{"description":"Deterministic: hash of enterpriseId, siteId, rule, factor (for per-factor rules) and windowStart, so a replay yields the same id (see deviationId() in @offsite/contracts).","$ref":"#/$defs/Id"},"rule":{"enum":["exceedance","treatment-idle","treatment-late-start","treatment-early-stop","flatline","zero-while-running","out-of-range","offline","low-capture","abnormal-flag","o2-near-ambient","clustered-below-limit","inconsistent-aggregate","annual-load","production-emission"]},"state":{"enum":["opened","updated","resolved"]},"revision":{"description":"Starts at 1 when opened and increases with every event of this deviation.","type":"integer","minimum":1},"severity":{"enum":["info","low","medium","high","critical"]},"enterpriseId":{"$ref":"#/$defs/Id"},"siteId":{"description":"Outlet or meter the deviation is about.","$ref":"#/$defs/Id"},"factor":{"description":"Factor code, for factor-specific rules.","type":"string","minLength":1,"maxLength":64},"windowStart":{"description":"Start of the window in which the condition first held.","$ref":"#/$defs/UtcTime"},"windowEnd":{"description":"End of the last window in which the condition held (exclusive), when known.","$ref":"#/$defs/UtcTime"},"openedAt":{"description":"When the deviation was confirmed (data time).","$ref":"#/$defs/UtcTime"},"resolvedAt":{"description":"When the condition was confirmed clear (data time); required when state is resolved.","$ref":"#/$defs/UtcTime"},"suspectedFalsification":{"description":"Suspected data falsification (flatline, S flag, clustered below limit, O2 near ambient, emissions low while production runs): for supervisors only, the enterprise is not notified.","type":"boolean"},"inResumptionWindow":{"description":"The enterprise is within its resumption-of-work window.","type":"boolean"},"evidence":{"$ref":"#/$defs/Evidence"},"emittedAt":{"description":"When the analyzer produced this event (wall clock, UTC).","$ref":"#/$defs/UtcTime"}},"if":{"properties":{"state":{"const":"resolved"}},"required":["state"]},"then":{"required":["resolvedAt"]},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},"Evidence":{"title":"DeviationEvidence","type":"object","additionalProperties":false,"required":["summary","values","params"],"properties":{"summary":{"description":"One-line explanation (English; the UI localises by rule and params).","type":"string","minLength":1,"maxLength":2000},"values":{"type":"array","maxItems":2000,"items":{"$ref":"#/$defs/EvidenceValue"}},"params":{"description":"Rule parameters and derived numbers used for the decision (thresholds, windows, ratios).","type":"object","additionalProperties":true}}},"EvidenceValue":{"title":"EvidenceValue","type":"object","additionalProperties":false,"required":["time","factor","stat","value"],"properties":{"time":{"$ref":"#/$defs/UtcTime"},"factor":{"type":"string","minLength":1,"maxLength":64},"stat":{"enum":["Rtd","Min","Avg","Max","Cou","ZsRtd","ZsMin","ZsAvg","ZsMax","RS","RT","Value"]},"value":{"type":"number"},"limit":{"type":"number"},"flag":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9]{0,7}$"}}}}};
+const schema33 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
+const schema36 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
+const func11 = Object.prototype.hasOwnProperty;
+const schema40 = {"title":"DeviationEvidence","type":"object","additionalProperties":false,"required":["summary","values","params"],"properties":{"summary":{"description":"One-line explanation (English; the UI localises by rule and params).","type":"string","minLength":1,"maxLength":2000},"values":{"type":"array","maxItems":2000,"items":{"$ref":"#/$defs/EvidenceValue"}},"params":{"description":"Rule parameters and derived numbers used for the decision (thresholds, windows, ratios).","type":"object","additionalProperties":true}}};
+const schema41 = {"title":"EvidenceValue","type":"object","additionalProperties":false,"required":["time","factor","stat","value"],"properties":{"time":{"$ref":"#/$defs/UtcTime"},"factor":{"type":"string","minLength":1,"maxLength":64},"stat":{"enum":["Rtd","Min","Avg","Max","Cou","ZsRtd","ZsMin","ZsAvg","ZsMax","RS","RT","Value"]},"value":{"type":"number"},"limit":{"type":"number"},"flag":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9]{0,7}$"}}};
+const pattern17 = new RegExp("^[A-Za-z][A-Za-z0-9]{0,7}$", "u");
+
+function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate23.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -81,7 +480,7 @@ errors++;
 if(data.time !== undefined){
 let data0 = data.time;
 if(typeof data0 === "string"){
-if(!pattern7.test(data0)){
+if(!pattern8.test(data0)){
 const err5 = {instancePath:instancePath+"/time",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
 if(vErrors === null){
 vErrors = [err5];
@@ -116,7 +515,7 @@ errors++;
 if(data.factor !== undefined){
 let data1 = data.factor;
 if(typeof data1 === "string"){
-if(func2(data1) > 64){
+if(func1(data1) > 64){
 const err8 = {instancePath:instancePath+"/factor",schemaPath:"#/properties/factor/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err8];
@@ -126,7 +525,7 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(func2(data1) < 1){
+if(func1(data1) < 1){
 const err9 = {instancePath:instancePath+"/factor",schemaPath:"#/properties/factor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err9];
@@ -151,7 +550,7 @@ errors++;
 if(data.stat !== undefined){
 let data2 = data.stat;
 if(!((((((((((((data2 === "Rtd") || (data2 === "Min")) || (data2 === "Avg")) || (data2 === "Max")) || (data2 === "Cou")) || (data2 === "ZsRtd")) || (data2 === "ZsMin")) || (data2 === "ZsAvg")) || (data2 === "ZsMax")) || (data2 === "RS")) || (data2 === "RT")) || (data2 === "Value"))){
-const err11 = {instancePath:instancePath+"/stat",schemaPath:"#/properties/stat/enum",keyword:"enum",params:{allowedValues: schema40.properties.stat.enum},message:"must be equal to one of the allowed values"};
+const err11 = {instancePath:instancePath+"/stat",schemaPath:"#/properties/stat/enum",keyword:"enum",params:{allowedValues: schema41.properties.stat.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -190,7 +589,7 @@ errors++;
 if(data.flag !== undefined){
 let data5 = data.flag;
 if(typeof data5 === "string"){
-if(!pattern12.test(data5)){
+if(!pattern17.test(data5)){
 const err14 = {instancePath:instancePath+"/flag",schemaPath:"#/properties/flag/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]{0,7}$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]{0,7}$"+"\""};
 if(vErrors === null){
 vErrors = [err14];
@@ -223,16 +622,16 @@ vErrors.push(err16);
 }
 errors++;
 }
-validate22.errors = vErrors;
+validate23.errors = vErrors;
 return errors === 0;
 }
-validate22.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate23.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate21.evaluated;
+const evaluated0 = validate22.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -285,7 +684,7 @@ errors++;
 if(data.summary !== undefined){
 let data0 = data.summary;
 if(typeof data0 === "string"){
-if(func2(data0) > 2000){
+if(func1(data0) > 2000){
 const err4 = {instancePath:instancePath+"/summary",schemaPath:"#/properties/summary/maxLength",keyword:"maxLength",params:{limit: 2000},message:"must NOT have more than 2000 characters"};
 if(vErrors === null){
 vErrors = [err4];
@@ -295,7 +694,7 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(func2(data0) < 1){
+if(func1(data0) < 1){
 const err5 = {instancePath:instancePath+"/summary",schemaPath:"#/properties/summary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err5];
@@ -332,8 +731,8 @@ errors++;
 }
 const len0 = data1.length;
 for(let i0=0; i0<len0; i0++){
-if(!(validate22(data1[i0], {instancePath:instancePath+"/values/" + i0,parentData:data1,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
+if(!(validate23(data1[i0], {instancePath:instancePath+"/values/" + i0,parentData:data1,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
 errors = vErrors.length;
 }
 }
@@ -375,17 +774,17 @@ vErrors.push(err10);
 }
 errors++;
 }
-validate21.errors = vErrors;
+validate22.errors = vErrors;
 return errors === 0;
 }
-validate21.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate22.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://offsite.example/schemas/deviation.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate20.evaluated;
+const evaluated0 = validate21.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -601,7 +1000,7 @@ vErrors.push(err17);
 errors++;
 }
 for(const key0 in data){
-if(!(func1.call(schema31.properties, key0))){
+if(!(func11.call(schema32.properties, key0))){
 const err18 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err18];
@@ -627,7 +1026,7 @@ errors++;
 if(data.id !== undefined){
 let data2 = data.id;
 if(typeof data2 === "string"){
-if(func2(data2) > 128){
+if(func1(data2) > 128){
 const err20 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err20];
@@ -637,7 +1036,7 @@ vErrors.push(err20);
 }
 errors++;
 }
-if(func2(data2) < 1){
+if(func1(data2) < 1){
 const err21 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err21];
@@ -672,7 +1071,7 @@ errors++;
 if(data.rule !== undefined){
 let data3 = data.rule;
 if(!(((((((((((((((data3 === "exceedance") || (data3 === "treatment-idle")) || (data3 === "treatment-late-start")) || (data3 === "treatment-early-stop")) || (data3 === "flatline")) || (data3 === "zero-while-running")) || (data3 === "out-of-range")) || (data3 === "offline")) || (data3 === "low-capture")) || (data3 === "abnormal-flag")) || (data3 === "o2-near-ambient")) || (data3 === "clustered-below-limit")) || (data3 === "inconsistent-aggregate")) || (data3 === "annual-load")) || (data3 === "production-emission"))){
-const err24 = {instancePath:instancePath+"/rule",schemaPath:"#/properties/rule/enum",keyword:"enum",params:{allowedValues: schema31.properties.rule.enum},message:"must be equal to one of the allowed values"};
+const err24 = {instancePath:instancePath+"/rule",schemaPath:"#/properties/rule/enum",keyword:"enum",params:{allowedValues: schema32.properties.rule.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -685,7 +1084,7 @@ errors++;
 if(data.state !== undefined){
 let data4 = data.state;
 if(!(((data4 === "opened") || (data4 === "updated")) || (data4 === "resolved"))){
-const err25 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/enum",keyword:"enum",params:{allowedValues: schema31.properties.state.enum},message:"must be equal to one of the allowed values"};
+const err25 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/enum",keyword:"enum",params:{allowedValues: schema32.properties.state.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -723,7 +1122,7 @@ errors++;
 if(data.severity !== undefined){
 let data6 = data.severity;
 if(!(((((data6 === "info") || (data6 === "low")) || (data6 === "medium")) || (data6 === "high")) || (data6 === "critical"))){
-const err28 = {instancePath:instancePath+"/severity",schemaPath:"#/properties/severity/enum",keyword:"enum",params:{allowedValues: schema31.properties.severity.enum},message:"must be equal to one of the allowed values"};
+const err28 = {instancePath:instancePath+"/severity",schemaPath:"#/properties/severity/enum",keyword:"enum",params:{allowedValues: schema32.properties.severity.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -736,7 +1135,7 @@ errors++;
 if(data.enterpriseId !== undefined){
 let data7 = data.enterpriseId;
 if(typeof data7 === "string"){
-if(func2(data7) > 128){
+if(func1(data7) > 128){
 const err29 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err29];
@@ -746,7 +1145,7 @@ vErrors.push(err29);
 }
 errors++;
 }
-if(func2(data7) < 1){
+if(func1(data7) < 1){
 const err30 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err30];
@@ -781,7 +1180,7 @@ errors++;
 if(data.siteId !== undefined){
 let data8 = data.siteId;
 if(typeof data8 === "string"){
-if(func2(data8) > 128){
+if(func1(data8) > 128){
 const err33 = {instancePath:instancePath+"/siteId",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err33];
@@ -791,7 +1190,7 @@ vErrors.push(err33);
 }
 errors++;
 }
-if(func2(data8) < 1){
+if(func1(data8) < 1){
 const err34 = {instancePath:instancePath+"/siteId",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err34];
@@ -826,7 +1225,7 @@ errors++;
 if(data.factor !== undefined){
 let data9 = data.factor;
 if(typeof data9 === "string"){
-if(func2(data9) > 64){
+if(func1(data9) > 64){
 const err37 = {instancePath:instancePath+"/factor",schemaPath:"#/properties/factor/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err37];
@@ -836,7 +1235,7 @@ vErrors.push(err37);
 }
 errors++;
 }
-if(func2(data9) < 1){
+if(func1(data9) < 1){
 const err38 = {instancePath:instancePath+"/factor",schemaPath:"#/properties/factor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err38];
@@ -861,7 +1260,7 @@ errors++;
 if(data.windowStart !== undefined){
 let data10 = data.windowStart;
 if(typeof data10 === "string"){
-if(!pattern7.test(data10)){
+if(!pattern8.test(data10)){
 const err40 = {instancePath:instancePath+"/windowStart",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
 if(vErrors === null){
 vErrors = [err40];
@@ -896,7 +1295,7 @@ errors++;
 if(data.windowEnd !== undefined){
 let data11 = data.windowEnd;
 if(typeof data11 === "string"){
-if(!pattern7.test(data11)){
+if(!pattern8.test(data11)){
 const err43 = {instancePath:instancePath+"/windowEnd",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
 if(vErrors === null){
 vErrors = [err43];
@@ -931,7 +1330,7 @@ errors++;
 if(data.openedAt !== undefined){
 let data12 = data.openedAt;
 if(typeof data12 === "string"){
-if(!pattern7.test(data12)){
+if(!pattern8.test(data12)){
 const err46 = {instancePath:instancePath+"/openedAt",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
 if(vErrors === null){
 vErrors = [err46];
@@ -966,7 +1365,7 @@ errors++;
 if(data.resolvedAt !== undefined){
 let data13 = data.resolvedAt;
 if(typeof data13 === "string"){
-if(!pattern7.test(data13)){
+if(!pattern8.test(data13)){
 const err49 = {instancePath:instancePath+"/resolvedAt",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
 if(vErrors === null){
 vErrors = [err49];
@@ -1023,15 +1422,15 @@ errors++;
 }
 }
 if(data.evidence !== undefined){
-if(!(validate21(data.evidence, {instancePath:instancePath+"/evidence",parentData:data,parentDataProperty:"evidence",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+if(!(validate22(data.evidence, {instancePath:instancePath+"/evidence",parentData:data,parentDataProperty:"evidence",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
 errors = vErrors.length;
 }
 }
 if(data.emittedAt !== undefined){
 let data17 = data.emittedAt;
 if(typeof data17 === "string"){
-if(!pattern7.test(data17)){
+if(!pattern8.test(data17)){
 const err54 = {instancePath:instancePath+"/emittedAt",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
 if(vErrors === null){
 vErrors = [err54];
@@ -1074,21 +1473,20 @@ vErrors.push(err57);
 }
 errors++;
 }
-validate20.errors = vErrors;
+validate21.errors = vErrors;
 return errors === 0;
 }
-validate20.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate21.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateHj212CommandV1 = validate25;
-const schema43 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/hj212.command.v1.schema.json","title":"Hj212CommandV1","description":"A supervisor's request that the platform send a command to one HJ 212 data logger: read its time (1011), its real-time interval (1061), its minute interval (1063), or request a period's history (2031 daily, 2051 minute, 2061 hourly, with beginTime and endTime). Produced to hj212.command.v1 by the console, keyed by mn; the hj212-gateway records it under its id (a redelivered request is the same record), sends it over the logger's authenticated connection when there is one, and publishes the outcome in its read API gateway_commands_v1.","type":"object","additionalProperties":false,"required":["schema","id","mn","cn","requestedBy","requestedAt"],"properties":{"schema":{"const":"hj212.command.v1"},"id":{"description":"Request id chosen by the requester; the command record's id.","type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"mn":{"description":"The data logger's MN as in the registry.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$"},"cn":{"enum":["1011","1061","1063","2031","2051","2061"]},"beginTime":{"description":"First data time of the period asked for (history requests), UTC.","$ref":"#/$defs/UtcTime"},"endTime":{"description":"Last data time of the period asked for (history requests), UTC; not before beginTime.","$ref":"#/$defs/UtcTime"},"requestedBy":{"description":"The console user who asked (user id, then username), for the record and the audit.","type":"string","minLength":1,"maxLength":200},"requestedAt":{"$ref":"#/$defs/UtcTime"}},"if":{"properties":{"cn":{"enum":["2031","2051","2061"]}},"required":["cn"]},"then":{"required":["beginTime","endTime"]},"$defs":{"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
-const schema44 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
-const pattern15 = new RegExp("^[A-Za-z0-9_-]+$", "u");
+export const validateHj212CommandV1 = validate26;
+const schema44 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/hj212.command.v1.schema.json","title":"Hj212CommandV1","description":"A supervisor's request that the platform send a command to one HJ 212 data logger: read its time (1011), its real-time interval (1061), its minute interval (1063), or request a period's history (2031 daily, 2051 minute, 2061 hourly, with beginTime and endTime). Produced to hj212.command.v1 by the console, keyed by mn; the hj212-gateway records it under its id (a redelivered request is the same record), sends it over the logger's authenticated connection when there is one, and publishes the outcome in its read API gateway_commands_v1.","type":"object","additionalProperties":false,"required":["schema","id","mn","cn","requestedBy","requestedAt"],"properties":{"schema":{"const":"hj212.command.v1"},"id":{"description":"Request id chosen by the requester; the command record's id.","type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"mn":{"description":"The data logger's MN as in the registry.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$"},"cn":{"enum":["1011","1061","1063","2031","2051","2061"]},"beginTime":{"description":"First data time of the period asked for (history requests), UTC.","$ref":"#/$defs/UtcTime"},"endTime":{"description":"Last data time of the period asked for (history requests), UTC; not before beginTime.","$ref":"#/$defs/UtcTime"},"requestedBy":{"description":"The console user who asked (user id, then username), for the record and the audit.","type":"string","minLength":1,"maxLength":200},"requestedAt":{"$ref":"#/$defs/UtcTime"}},"if":{"properties":{"cn":{"enum":["2031","2051","2061"]}},"required":["cn"]},"then":{"required":["beginTime","endTime"]},"$defs":{"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
+const schema45 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
 
-function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://offsite.example/schemas/hj212.command.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate25.evaluated;
+const evaluated0 = validate26.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1261,7 +1659,7 @@ errors++;
 if(data.id !== undefined){
 let data2 = data.id;
 if(typeof data2 === "string"){
-if(func2(data2) > 128){
+if(func1(data2) > 128){
 const err13 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err13];
@@ -1271,7 +1669,7 @@ vErrors.push(err13);
 }
 errors++;
 }
-if(func2(data2) < 1){
+if(func1(data2) < 1){
 const err14 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err14];
@@ -1306,7 +1704,7 @@ errors++;
 if(data.mn !== undefined){
 let data3 = data.mn;
 if(typeof data3 === "string"){
-if(func2(data3) > 64){
+if(func1(data3) > 64){
 const err17 = {instancePath:instancePath+"/mn",schemaPath:"#/properties/mn/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err17];
@@ -1316,7 +1714,7 @@ vErrors.push(err17);
 }
 errors++;
 }
-if(func2(data3) < 1){
+if(func1(data3) < 1){
 const err18 = {instancePath:instancePath+"/mn",schemaPath:"#/properties/mn/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err18];
@@ -1326,7 +1724,7 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(!pattern15.test(data3)){
+if(!pattern5.test(data3)){
 const err19 = {instancePath:instancePath+"/mn",schemaPath:"#/properties/mn/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err19];
@@ -1351,7 +1749,7 @@ errors++;
 if(data.cn !== undefined){
 let data4 = data.cn;
 if(!((((((data4 === "1011") || (data4 === "1061")) || (data4 === "1063")) || (data4 === "2031")) || (data4 === "2051")) || (data4 === "2061"))){
-const err21 = {instancePath:instancePath+"/cn",schemaPath:"#/properties/cn/enum",keyword:"enum",params:{allowedValues: schema43.properties.cn.enum},message:"must be equal to one of the allowed values"};
+const err21 = {instancePath:instancePath+"/cn",schemaPath:"#/properties/cn/enum",keyword:"enum",params:{allowedValues: schema44.properties.cn.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -1364,7 +1762,7 @@ errors++;
 if(data.beginTime !== undefined){
 let data5 = data.beginTime;
 if(typeof data5 === "string"){
-if(!pattern7.test(data5)){
+if(!pattern8.test(data5)){
 const err22 = {instancePath:instancePath+"/beginTime",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
 if(vErrors === null){
 vErrors = [err22];
@@ -1399,7 +1797,7 @@ errors++;
 if(data.endTime !== undefined){
 let data6 = data.endTime;
 if(typeof data6 === "string"){
-if(!pattern7.test(data6)){
+if(!pattern8.test(data6)){
 const err25 = {instancePath:instancePath+"/endTime",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
 if(vErrors === null){
 vErrors = [err25];
@@ -1434,7 +1832,7 @@ errors++;
 if(data.requestedBy !== undefined){
 let data7 = data.requestedBy;
 if(typeof data7 === "string"){
-if(func2(data7) > 200){
+if(func1(data7) > 200){
 const err28 = {instancePath:instancePath+"/requestedBy",schemaPath:"#/properties/requestedBy/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
 if(vErrors === null){
 vErrors = [err28];
@@ -1444,7 +1842,7 @@ vErrors.push(err28);
 }
 errors++;
 }
-if(func2(data7) < 1){
+if(func1(data7) < 1){
 const err29 = {instancePath:instancePath+"/requestedBy",schemaPath:"#/properties/requestedBy/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err29];
@@ -1469,7 +1867,7 @@ errors++;
 if(data.requestedAt !== undefined){
 let data8 = data.requestedAt;
 if(typeof data8 === "string"){
-if(!pattern7.test(data8)){
+if(!pattern8.test(data8)){
 const err31 = {instancePath:instancePath+"/requestedAt",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
 if(vErrors === null){
 vErrors = [err31];
@@ -1512,23 +1910,23 @@ vErrors.push(err34);
 }
 errors++;
 }
-validate25.errors = vErrors;
+validate26.errors = vErrors;
 return errors === 0;
 }
-validate25.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate26.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateHj212RawV1 = validate26;
-const schema47 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/hj212.raw.v1.schema.json","title":"Hj212RawV1","description":"Archive record of one HJ 212 packet, valid or not, received from or sent to a data logger. Produced to hj212.raw.v1, keyed by connection id.","type":"object","additionalProperties":false,"required":["schema","id","receivedAt","connection","raw","decoded","irregularities","direction"],"properties":{"schema":{"const":"hj212.raw.v1"},"id":{"description":"Unique record id; telemetry.v1 rawRef points here.","$ref":"#/$defs/Id"},"receivedAt":{"description":"When the packet was read (in) or written (out), UTC.","$ref":"#/$defs/UtcTime"},"connection":{"title":"Hj212Connection","type":"object","additionalProperties":false,"required":["id","remoteAddress","remotePort","localPort"],"properties":{"id":{"$ref":"#/$defs/Id"},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},"mn":{"description":"MN as found in the packet, when it could be read.","type":"string","minLength":1,"maxLength":64},"cn":{"description":"CN as found in the packet, when it could be read.","type":"string","minLength":1,"maxLength":8},"raw":{"description":"Base64 of the exact bytes of the packet (frame including ## and CR LF when present), except that the values of PW and NewPW are masked with one * per byte: the length stays, the CRC is the sender's over the unmasked segment.","type":"string","contentEncoding":"base64","maxLength":1500000,"pattern":"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"},"decoded":{"description":"Whether the packet was decoded successfully.","type":"boolean"},"error":{"title":"Hj212RawError","description":"Why decoding failed (present when decoded is false).","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"message":{"type":"string","minLength":1,"maxLength":2000}}},"irregularities":{"type":"array","items":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"uniqueItems":true},"direction":{"description":"in = from the data logger; out = a reply or request sent by the gateway.","enum":["in","out"]}},"if":{"properties":{"decoded":{"const":false}},"required":["decoded"]},"then":{"required":["error"]},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
-const schema48 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
-const schema49 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
-const pattern22 = new RegExp("^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$", "u");
-const pattern23 = new RegExp("^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$", "u");
+export const validateHj212RawV1 = validate27;
+const schema48 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/hj212.raw.v1.schema.json","title":"Hj212RawV1","description":"Archive record of one HJ 212 packet, valid or not, received from or sent to a data logger. Produced to hj212.raw.v1, keyed by connection id.","type":"object","additionalProperties":false,"required":["schema","id","receivedAt","connection","raw","decoded","irregularities","direction"],"properties":{"schema":{"const":"hj212.raw.v1"},"id":{"description":"Unique record id; telemetry.v1 rawRef points here.","$ref":"#/$defs/Id"},"receivedAt":{"description":"When the packet was read (in) or written (out), UTC.","$ref":"#/$defs/UtcTime"},"connection":{"title":"Hj212Connection","type":"object","additionalProperties":false,"required":["id","remoteAddress","remotePort","localPort"],"properties":{"id":{"$ref":"#/$defs/Id"},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},"mn":{"description":"MN as found in the packet, when it could be read.","type":"string","minLength":1,"maxLength":64},"cn":{"description":"CN as found in the packet, when it could be read.","type":"string","minLength":1,"maxLength":8},"raw":{"description":"Base64 of the exact bytes of the packet (frame including ## and CR LF when present), except that the values of PW and NewPW are masked with one * per byte: the length stays, the CRC is the sender's over the unmasked segment.","type":"string","contentEncoding":"base64","maxLength":1500000,"pattern":"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"},"decoded":{"description":"Whether the packet was decoded successfully.","type":"boolean"},"error":{"title":"Hj212RawError","description":"Why decoding failed (present when decoded is false).","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"message":{"type":"string","minLength":1,"maxLength":2000}}},"irregularities":{"type":"array","items":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"uniqueItems":true},"direction":{"description":"in = from the data logger; out = a reply or request sent by the gateway.","enum":["in","out"]}},"if":{"properties":{"decoded":{"const":false}},"required":["decoded"]},"then":{"required":["error"]},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
+const schema49 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
+const schema50 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
+const pattern27 = new RegExp("^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$", "u");
+const pattern28 = new RegExp("^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$", "u");
 
-function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://offsite.example/schemas/hj212.raw.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate26.evaluated;
+const evaluated0 = validate27.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1684,7 +2082,7 @@ vErrors.push(err11);
 errors++;
 }
 for(const key0 in data){
-if(!(func1.call(schema47.properties, key0))){
+if(!(func11.call(schema48.properties, key0))){
 const err12 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err12];
@@ -1710,7 +2108,7 @@ errors++;
 if(data.id !== undefined){
 let data2 = data.id;
 if(typeof data2 === "string"){
-if(func2(data2) > 128){
+if(func1(data2) > 128){
 const err14 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err14];
@@ -1720,7 +2118,7 @@ vErrors.push(err14);
 }
 errors++;
 }
-if(func2(data2) < 1){
+if(func1(data2) < 1){
 const err15 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err15];
@@ -1755,7 +2153,7 @@ errors++;
 if(data.receivedAt !== undefined){
 let data3 = data.receivedAt;
 if(typeof data3 === "string"){
-if(!pattern7.test(data3)){
+if(!pattern8.test(data3)){
 const err18 = {instancePath:instancePath+"/receivedAt",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
 if(vErrors === null){
 vErrors = [err18];
@@ -1845,7 +2243,7 @@ errors++;
 if(data4.id !== undefined){
 let data5 = data4.id;
 if(typeof data5 === "string"){
-if(func2(data5) > 128){
+if(func1(data5) > 128){
 const err26 = {instancePath:instancePath+"/connection/id",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err26];
@@ -1855,7 +2253,7 @@ vErrors.push(err26);
 }
 errors++;
 }
-if(func2(data5) < 1){
+if(func1(data5) < 1){
 const err27 = {instancePath:instancePath+"/connection/id",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err27];
@@ -1890,7 +2288,7 @@ errors++;
 if(data4.remoteAddress !== undefined){
 let data6 = data4.remoteAddress;
 if(typeof data6 === "string"){
-if(func2(data6) > 64){
+if(func1(data6) > 64){
 const err30 = {instancePath:instancePath+"/connection/remoteAddress",schemaPath:"#/properties/connection/properties/remoteAddress/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err30];
@@ -1900,7 +2298,7 @@ vErrors.push(err30);
 }
 errors++;
 }
-if(func2(data6) < 1){
+if(func1(data6) < 1){
 const err31 = {instancePath:instancePath+"/connection/remoteAddress",schemaPath:"#/properties/connection/properties/remoteAddress/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err31];
@@ -2007,7 +2405,7 @@ errors++;
 if(data.mn !== undefined){
 let data9 = data.mn;
 if(typeof data9 === "string"){
-if(func2(data9) > 64){
+if(func1(data9) > 64){
 const err40 = {instancePath:instancePath+"/mn",schemaPath:"#/properties/mn/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err40];
@@ -2017,7 +2415,7 @@ vErrors.push(err40);
 }
 errors++;
 }
-if(func2(data9) < 1){
+if(func1(data9) < 1){
 const err41 = {instancePath:instancePath+"/mn",schemaPath:"#/properties/mn/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err41];
@@ -2042,7 +2440,7 @@ errors++;
 if(data.cn !== undefined){
 let data10 = data.cn;
 if(typeof data10 === "string"){
-if(func2(data10) > 8){
+if(func1(data10) > 8){
 const err43 = {instancePath:instancePath+"/cn",schemaPath:"#/properties/cn/maxLength",keyword:"maxLength",params:{limit: 8},message:"must NOT have more than 8 characters"};
 if(vErrors === null){
 vErrors = [err43];
@@ -2052,7 +2450,7 @@ vErrors.push(err43);
 }
 errors++;
 }
-if(func2(data10) < 1){
+if(func1(data10) < 1){
 const err44 = {instancePath:instancePath+"/cn",schemaPath:"#/properties/cn/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err44];
@@ -2077,7 +2475,7 @@ errors++;
 if(data.raw !== undefined){
 let data11 = data.raw;
 if(typeof data11 === "string"){
-if(func2(data11) > 1500000){
+if(func1(data11) > 1500000){
 const err46 = {instancePath:instancePath+"/raw",schemaPath:"#/properties/raw/maxLength",keyword:"maxLength",params:{limit: 1500000},message:"must NOT have more than 1500000 characters"};
 if(vErrors === null){
 vErrors = [err46];
@@ -2087,7 +2485,7 @@ vErrors.push(err46);
 }
 errors++;
 }
-if(!pattern22.test(data11)){
+if(!pattern27.test(data11)){
 const err47 = {instancePath:instancePath+"/raw",schemaPath:"#/properties/raw/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"},message:"must match pattern \""+"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"+"\""};
 if(vErrors === null){
 vErrors = [err47];
@@ -2159,7 +2557,7 @@ errors++;
 if(data13.code !== undefined){
 let data14 = data13.code;
 if(typeof data14 === "string"){
-if(func2(data14) > 64){
+if(func1(data14) > 64){
 const err53 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err53];
@@ -2169,7 +2567,7 @@ vErrors.push(err53);
 }
 errors++;
 }
-if(!pattern23.test(data14)){
+if(!pattern28.test(data14)){
 const err54 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},message:"must match pattern \""+"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"+"\""};
 if(vErrors === null){
 vErrors = [err54];
@@ -2194,7 +2592,7 @@ errors++;
 if(data13.message !== undefined){
 let data15 = data13.message;
 if(typeof data15 === "string"){
-if(func2(data15) > 2000){
+if(func1(data15) > 2000){
 const err56 = {instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/maxLength",keyword:"maxLength",params:{limit: 2000},message:"must NOT have more than 2000 characters"};
 if(vErrors === null){
 vErrors = [err56];
@@ -2204,7 +2602,7 @@ vErrors.push(err56);
 }
 errors++;
 }
-if(func2(data15) < 1){
+if(func1(data15) < 1){
 const err57 = {instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err57];
@@ -2245,7 +2643,7 @@ const len0 = data16.length;
 for(let i0=0; i0<len0; i0++){
 let data17 = data16[i0];
 if(typeof data17 === "string"){
-if(func2(data17) > 64){
+if(func1(data17) > 64){
 const err60 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/properties/irregularities/items/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err60];
@@ -2255,7 +2653,7 @@ vErrors.push(err60);
 }
 errors++;
 }
-if(!pattern23.test(data17)){
+if(!pattern28.test(data17)){
 const err61 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/properties/irregularities/items/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},message:"must match pattern \""+"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"+"\""};
 if(vErrors === null){
 vErrors = [err61];
@@ -2316,7 +2714,7 @@ errors++;
 if(data.direction !== undefined){
 let data18 = data.direction;
 if(!((data18 === "in") || (data18 === "out"))){
-const err65 = {instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/enum",keyword:"enum",params:{allowedValues: schema47.properties.direction.enum},message:"must be equal to one of the allowed values"};
+const err65 = {instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/enum",keyword:"enum",params:{allowedValues: schema48.properties.direction.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -2337,21 +2735,21 @@ vErrors.push(err66);
 }
 errors++;
 }
-validate26.errors = vErrors;
+validate27.errors = vErrors;
 return errors === 0;
 }
-validate26.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate27.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateMessageRequestV1 = validate27;
-const schema51 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/message.request.v1.schema.json","title":"MessageRequestV1","description":"A message another service asks the alerter to deliver (the console's complaint and monthly-report reminders to inspectors, its outreach to enterprise contacts and its invitations to the enterprise portal), rendered by the requester. Produced to message.request.v1, keyed by id. The alerter delivers each id once: it records the notification under this id before calling a provider and skips an id already sent. The address is the full one the provider needs; the alerter masks it in everything it records and publishes.","type":"object","additionalProperties":false,"required":["schema","id","kind","channel","recipient","language","subject","text","sms","requestedAt"],"properties":{"schema":{"const":"message.request.v1"},"id":{"description":"Deterministic message id chosen by the requester (a repeated request carries the same id); the notification id.","$ref":"#/$defs/Id"},"kind":{"enum":["complaint-reminder","report-reminder","outreach","portal-invitation"]},"channel":{"enum":["email","sms"]},"recipient":{"title":"MessageRecipient","type":"object","additionalProperties":false,"required":["kind","id","address"],"properties":{"kind":{"description":"inspector = the console's inspector roster; enterprise-contact = a person at an enterprise: a contact in the registry, or the invitee of a portal invitation.","enum":["inspector","enterprise-contact"]},"id":{"$ref":"#/$defs/Id"},"name":{"type":"string","minLength":1,"maxLength":100},"address":{"description":"E-mail address or phone number, as the channel needs it.","type":"string","minLength":3,"maxLength":320}}},"language":{"enum":["zh","en"]},"subject":{"type":"string","minLength":1,"maxLength":500},"text":{"description":"Plain-text e-mail body.","type":"string","minLength":1,"maxLength":20000},"sms":{"description":"SMS text.","type":"string","minLength":1,"maxLength":1000},"requestedAt":{"$ref":"#/$defs/UtcTime"}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
-const schema52 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
-const schema54 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
+export const validateMessageRequestV1 = validate28;
+const schema52 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/message.request.v1.schema.json","title":"MessageRequestV1","description":"A message another service asks the alerter to deliver (the console's complaint and monthly-report reminders to inspectors, its outreach to enterprise contacts and its invitations to the enterprise portal), rendered by the requester. Produced to message.request.v1, keyed by id. The alerter delivers each id once: it records the notification under this id before calling a provider and skips an id already sent. The address is the full one the provider needs; the alerter masks it in everything it records and publishes.","type":"object","additionalProperties":false,"required":["schema","id","kind","channel","recipient","language","subject","text","sms","requestedAt"],"properties":{"schema":{"const":"message.request.v1"},"id":{"description":"Deterministic message id chosen by the requester (a repeated request carries the same id); the notification id.","$ref":"#/$defs/Id"},"kind":{"enum":["complaint-reminder","report-reminder","outreach","portal-invitation"]},"channel":{"enum":["email","sms"]},"recipient":{"title":"MessageRecipient","type":"object","additionalProperties":false,"required":["kind","id","address"],"properties":{"kind":{"description":"inspector = the console's inspector roster; enterprise-contact = a person at an enterprise: a contact in the registry, or the invitee of a portal invitation.","enum":["inspector","enterprise-contact"]},"id":{"$ref":"#/$defs/Id"},"name":{"type":"string","minLength":1,"maxLength":100},"address":{"description":"E-mail address or phone number, as the channel needs it.","type":"string","minLength":3,"maxLength":320}}},"language":{"enum":["zh","en"]},"subject":{"type":"string","minLength":1,"maxLength":500},"text":{"description":"Plain-text e-mail body.","type":"string","minLength":1,"maxLength":20000},"sms":{"description":"SMS text.","type":"string","minLength":1,"maxLength":1000},"requestedAt":{"$ref":"#/$defs/UtcTime"}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
+const schema53 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
+const schema55 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
 
-function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://offsite.example/schemas/message.request.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate27.evaluated;
+const evaluated0 = validate28.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2460,7 +2858,7 @@ vErrors.push(err9);
 errors++;
 }
 for(const key0 in data){
-if(!(func1.call(schema51.properties, key0))){
+if(!(func11.call(schema52.properties, key0))){
 const err10 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err10];
@@ -2486,7 +2884,7 @@ errors++;
 if(data.id !== undefined){
 let data1 = data.id;
 if(typeof data1 === "string"){
-if(func2(data1) > 128){
+if(func1(data1) > 128){
 const err12 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err12];
@@ -2496,7 +2894,7 @@ vErrors.push(err12);
 }
 errors++;
 }
-if(func2(data1) < 1){
+if(func1(data1) < 1){
 const err13 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err13];
@@ -2531,7 +2929,7 @@ errors++;
 if(data.kind !== undefined){
 let data2 = data.kind;
 if(!((((data2 === "complaint-reminder") || (data2 === "report-reminder")) || (data2 === "outreach")) || (data2 === "portal-invitation"))){
-const err16 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema51.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err16 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema52.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -2544,7 +2942,7 @@ errors++;
 if(data.channel !== undefined){
 let data3 = data.channel;
 if(!((data3 === "email") || (data3 === "sms"))){
-const err17 = {instancePath:instancePath+"/channel",schemaPath:"#/properties/channel/enum",keyword:"enum",params:{allowedValues: schema51.properties.channel.enum},message:"must be equal to one of the allowed values"};
+const err17 = {instancePath:instancePath+"/channel",schemaPath:"#/properties/channel/enum",keyword:"enum",params:{allowedValues: schema52.properties.channel.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -2602,7 +3000,7 @@ errors++;
 if(data4.kind !== undefined){
 let data5 = data4.kind;
 if(!((data5 === "inspector") || (data5 === "enterprise-contact"))){
-const err22 = {instancePath:instancePath+"/recipient/kind",schemaPath:"#/properties/recipient/properties/kind/enum",keyword:"enum",params:{allowedValues: schema51.properties.recipient.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err22 = {instancePath:instancePath+"/recipient/kind",schemaPath:"#/properties/recipient/properties/kind/enum",keyword:"enum",params:{allowedValues: schema52.properties.recipient.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -2615,7 +3013,7 @@ errors++;
 if(data4.id !== undefined){
 let data6 = data4.id;
 if(typeof data6 === "string"){
-if(func2(data6) > 128){
+if(func1(data6) > 128){
 const err23 = {instancePath:instancePath+"/recipient/id",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err23];
@@ -2625,7 +3023,7 @@ vErrors.push(err23);
 }
 errors++;
 }
-if(func2(data6) < 1){
+if(func1(data6) < 1){
 const err24 = {instancePath:instancePath+"/recipient/id",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err24];
@@ -2660,7 +3058,7 @@ errors++;
 if(data4.name !== undefined){
 let data7 = data4.name;
 if(typeof data7 === "string"){
-if(func2(data7) > 100){
+if(func1(data7) > 100){
 const err27 = {instancePath:instancePath+"/recipient/name",schemaPath:"#/properties/recipient/properties/name/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
 if(vErrors === null){
 vErrors = [err27];
@@ -2670,7 +3068,7 @@ vErrors.push(err27);
 }
 errors++;
 }
-if(func2(data7) < 1){
+if(func1(data7) < 1){
 const err28 = {instancePath:instancePath+"/recipient/name",schemaPath:"#/properties/recipient/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err28];
@@ -2695,7 +3093,7 @@ errors++;
 if(data4.address !== undefined){
 let data8 = data4.address;
 if(typeof data8 === "string"){
-if(func2(data8) > 320){
+if(func1(data8) > 320){
 const err30 = {instancePath:instancePath+"/recipient/address",schemaPath:"#/properties/recipient/properties/address/maxLength",keyword:"maxLength",params:{limit: 320},message:"must NOT have more than 320 characters"};
 if(vErrors === null){
 vErrors = [err30];
@@ -2705,7 +3103,7 @@ vErrors.push(err30);
 }
 errors++;
 }
-if(func2(data8) < 3){
+if(func1(data8) < 3){
 const err31 = {instancePath:instancePath+"/recipient/address",schemaPath:"#/properties/recipient/properties/address/minLength",keyword:"minLength",params:{limit: 3},message:"must NOT have fewer than 3 characters"};
 if(vErrors === null){
 vErrors = [err31];
@@ -2742,7 +3140,7 @@ errors++;
 if(data.language !== undefined){
 let data9 = data.language;
 if(!((data9 === "zh") || (data9 === "en"))){
-const err34 = {instancePath:instancePath+"/language",schemaPath:"#/properties/language/enum",keyword:"enum",params:{allowedValues: schema51.properties.language.enum},message:"must be equal to one of the allowed values"};
+const err34 = {instancePath:instancePath+"/language",schemaPath:"#/properties/language/enum",keyword:"enum",params:{allowedValues: schema52.properties.language.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -2755,7 +3153,7 @@ errors++;
 if(data.subject !== undefined){
 let data10 = data.subject;
 if(typeof data10 === "string"){
-if(func2(data10) > 500){
+if(func1(data10) > 500){
 const err35 = {instancePath:instancePath+"/subject",schemaPath:"#/properties/subject/maxLength",keyword:"maxLength",params:{limit: 500},message:"must NOT have more than 500 characters"};
 if(vErrors === null){
 vErrors = [err35];
@@ -2765,7 +3163,7 @@ vErrors.push(err35);
 }
 errors++;
 }
-if(func2(data10) < 1){
+if(func1(data10) < 1){
 const err36 = {instancePath:instancePath+"/subject",schemaPath:"#/properties/subject/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err36];
@@ -2790,7 +3188,7 @@ errors++;
 if(data.text !== undefined){
 let data11 = data.text;
 if(typeof data11 === "string"){
-if(func2(data11) > 20000){
+if(func1(data11) > 20000){
 const err38 = {instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 20000},message:"must NOT have more than 20000 characters"};
 if(vErrors === null){
 vErrors = [err38];
@@ -2800,7 +3198,7 @@ vErrors.push(err38);
 }
 errors++;
 }
-if(func2(data11) < 1){
+if(func1(data11) < 1){
 const err39 = {instancePath:instancePath+"/text",schemaPath:"#/properties/text/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err39];
@@ -2825,7 +3223,7 @@ errors++;
 if(data.sms !== undefined){
 let data12 = data.sms;
 if(typeof data12 === "string"){
-if(func2(data12) > 1000){
+if(func1(data12) > 1000){
 const err41 = {instancePath:instancePath+"/sms",schemaPath:"#/properties/sms/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters"};
 if(vErrors === null){
 vErrors = [err41];
@@ -2835,7 +3233,7 @@ vErrors.push(err41);
 }
 errors++;
 }
-if(func2(data12) < 1){
+if(func1(data12) < 1){
 const err42 = {instancePath:instancePath+"/sms",schemaPath:"#/properties/sms/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err42];
@@ -2860,7 +3258,7 @@ errors++;
 if(data.requestedAt !== undefined){
 let data13 = data.requestedAt;
 if(typeof data13 === "string"){
-if(!pattern7.test(data13)){
+if(!pattern8.test(data13)){
 const err44 = {instancePath:instancePath+"/requestedAt",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
 if(vErrors === null){
 vErrors = [err44];
@@ -2903,19 +3301,19 @@ vErrors.push(err47);
 }
 errors++;
 }
-validate27.errors = vErrors;
+validate28.errors = vErrors;
 return errors === 0;
 }
-validate27.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate28.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateMeterEnergyV1 = validate28;
-const schema55 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/meter-energy.v1.schema.json","title":"MeterEnergyV1","description":"Energy reading an electricity sub-meter (or its IoT gateway) publishes on MQTT offsite/v1/{enterpriseId}/meters/{meterId}/energy.","type":"object","additionalProperties":false,"required":["ts","powerKw","energyKwh","status"],"properties":{"ts":{"description":"Measurement instant, RFC 3339 with an explicit offset (Z or +08:00).","type":"string","format":"date-time"},"powerKw":{"description":"Active power, kW.","type":"number","minimum":0},"energyKwh":{"description":"Cumulative active energy register, kWh.","type":"number","minimum":0},"currentA":{"description":"Phase current, A.","type":"number","minimum":0},"status":{"description":"Whether the metered equipment is running.","enum":["running","stopped"]}}};
+export const validateMeterEnergyV1 = validate29;
+const schema56 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/meter-energy.v1.schema.json","title":"MeterEnergyV1","description":"Energy reading an electricity sub-meter (or its IoT gateway) publishes on MQTT offsite/v1/{enterpriseId}/meters/{meterId}/energy.","type":"object","additionalProperties":false,"required":["ts","powerKw","energyKwh","status"],"properties":{"ts":{"description":"Measurement instant, RFC 3339 with an explicit offset (Z or +08:00).","type":"string","format":"date-time"},"powerKw":{"description":"Active power, kW.","type":"number","minimum":0},"energyKwh":{"description":"Cumulative active energy register, kWh.","type":"number","minimum":0},"currentA":{"description":"Phase current, A.","type":"number","minimum":0},"status":{"description":"Whether the metered equipment is running.","enum":["running","stopped"]}}};
 
-function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://offsite.example/schemas/meter-energy.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate28.evaluated;
+const evaluated0 = validate29.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3078,7 +3476,7 @@ errors++;
 if(data.status !== undefined){
 let data4 = data.status;
 if(!((data4 === "running") || (data4 === "stopped"))){
-const err13 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema55.properties.status.enum},message:"must be equal to one of the allowed values"};
+const err13 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema56.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -3099,19 +3497,19 @@ vErrors.push(err14);
 }
 errors++;
 }
-validate28.errors = vErrors;
+validate29.errors = vErrors;
 return errors === 0;
 }
-validate28.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate29.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateMeterStatusV1 = validate29;
-const schema56 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/meter-status.v1.schema.json","title":"MeterStatusV1","description":"Connectivity status a meter gateway publishes (not retained: the broker refuses retained messages and wills) on MQTT offsite/v1/{enterpriseId}/meters/{meterId}/status; 'offline' is also its last-will message.","type":"object","additionalProperties":false,"required":["state"],"properties":{"state":{"enum":["online","offline"]},"ts":{"description":"When the state was reported (absent in a last-will message).","type":"string","format":"date-time"},"reason":{"type":"string","maxLength":200},"firmware":{"type":"string","maxLength":64}}};
+export const validateMeterStatusV1 = validate30;
+const schema57 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/meter-status.v1.schema.json","title":"MeterStatusV1","description":"Connectivity status a meter gateway publishes (not retained: the broker refuses retained messages and wills) on MQTT offsite/v1/{enterpriseId}/meters/{meterId}/status; 'offline' is also its last-will message.","type":"object","additionalProperties":false,"required":["state"],"properties":{"state":{"enum":["online","offline"]},"ts":{"description":"When the state was reported (absent in a last-will message).","type":"string","format":"date-time"},"reason":{"type":"string","maxLength":200},"firmware":{"type":"string","maxLength":64}}};
 
-function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://offsite.example/schemas/meter-status.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate29.evaluated;
+const evaluated0 = validate30.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3144,7 +3542,7 @@ errors++;
 if(data.state !== undefined){
 let data0 = data.state;
 if(!((data0 === "online") || (data0 === "offline"))){
-const err2 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/enum",keyword:"enum",params:{allowedValues: schema56.properties.state.enum},message:"must be equal to one of the allowed values"};
+const err2 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/enum",keyword:"enum",params:{allowedValues: schema57.properties.state.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3182,7 +3580,7 @@ errors++;
 if(data.reason !== undefined){
 let data2 = data.reason;
 if(typeof data2 === "string"){
-if(func2(data2) > 200){
+if(func1(data2) > 200){
 const err5 = {instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
 if(vErrors === null){
 vErrors = [err5];
@@ -3207,7 +3605,7 @@ errors++;
 if(data.firmware !== undefined){
 let data3 = data.firmware;
 if(typeof data3 === "string"){
-if(func2(data3) > 64){
+if(func1(data3) > 64){
 const err7 = {instancePath:instancePath+"/firmware",schemaPath:"#/properties/firmware/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err7];
@@ -3240,23 +3638,23 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate29.errors = vErrors;
+validate30.errors = vErrors;
 return errors === 0;
 }
-validate29.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate30.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateNotificationV1 = validate30;
-const schema57 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/notification.v1.schema.json","title":"NotificationV1","description":"Lifecycle event of one notification attempt (enqueued, sent, delivered, failed, suppressed). Produced to notification.v1, keyed by id so one notification's events stay in order.","type":"object","additionalProperties":false,"required":["schema","id","recipient","channel","provider","round","status","at"],"properties":{"schema":{"const":"notification.v1"},"id":{"description":"Notification id, deterministic from (deviation or case, recipient, channel, round); shared by all status events of that notification.","$ref":"#/$defs/Id"},"deviationId":{"$ref":"#/$defs/Id"},"caseId":{"$ref":"#/$defs/Id"},"recipient":{"title":"NotificationRecipient","type":"object","additionalProperties":false,"required":["kind","id","address"],"properties":{"kind":{"description":"enterprise-contact = a contact in the registry; supervisor = a bureau user; inspector = the console's inspector roster.","enum":["enterprise-contact","supervisor","inspector"]},"id":{"$ref":"#/$defs/Id"},"address":{"description":"Masked address (138****5678, z***@example.com); never the full phone number or e-mail.","type":"string","minLength":1,"maxLength":320,"pattern":"\\*"}}},"channel":{"enum":["email","sms","wechat","outbox"]},"provider":{"description":"Adapter that delivers, e.g. smtp, aliyun-sms, wechat-mp, outbox.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9._-]*$"},"round":{"description":"Reminder/escalation round, from 1.","type":"integer","minimum":1},"attempt":{"description":"Delivery attempt within the round (job retries), from 1.","type":"integer","minimum":1},"status":{"enum":["enqueued","sent","delivered","failed","suppressed"]},"error":{"title":"NotificationError","description":"Why the attempt failed or was suppressed.","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"message":{"type":"string","minLength":1,"maxLength":2000},"retryable":{"type":"boolean"}}},"providerMessageId":{"type":"string","minLength":1,"maxLength":256},"latencyMs":{"description":"Time the provider took to accept (sent) or deliver (delivered).","type":"integer","minimum":0},"at":{"$ref":"#/$defs/UtcTime"}},"if":{"properties":{"status":{"const":"failed"}},"required":["status"]},"then":{"required":["error"]},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
-const schema58 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
-const schema62 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
-const pattern32 = new RegExp("\\*", "u");
-const pattern33 = new RegExp("^[a-z0-9][a-z0-9._-]*$", "u");
+export const validateNotificationV1 = validate31;
+const schema58 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/notification.v1.schema.json","title":"NotificationV1","description":"Lifecycle event of one notification attempt (enqueued, sent, delivered, failed, suppressed). Produced to notification.v1, keyed by id so one notification's events stay in order.","type":"object","additionalProperties":false,"required":["schema","id","recipient","channel","provider","round","status","at"],"properties":{"schema":{"const":"notification.v1"},"id":{"description":"Notification id, deterministic from (deviation or case, recipient, channel, round); shared by all status events of that notification.","$ref":"#/$defs/Id"},"deviationId":{"$ref":"#/$defs/Id"},"caseId":{"$ref":"#/$defs/Id"},"recipient":{"title":"NotificationRecipient","type":"object","additionalProperties":false,"required":["kind","id","address"],"properties":{"kind":{"description":"enterprise-contact = a contact in the registry; supervisor = a bureau user; inspector = the console's inspector roster.","enum":["enterprise-contact","supervisor","inspector"]},"id":{"$ref":"#/$defs/Id"},"address":{"description":"Masked address (138****5678, z***@example.com); never the full phone number or e-mail.","type":"string","minLength":1,"maxLength":320,"pattern":"\\*"}}},"channel":{"enum":["email","sms","wechat","outbox"]},"provider":{"description":"Adapter that delivers, e.g. smtp, aliyun-sms, wechat-mp, outbox.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9._-]*$"},"round":{"description":"Reminder/escalation round, from 1.","type":"integer","minimum":1},"attempt":{"description":"Delivery attempt within the round (job retries), from 1.","type":"integer","minimum":1},"status":{"enum":["enqueued","sent","delivered","failed","suppressed"]},"error":{"title":"NotificationError","description":"Why the attempt failed or was suppressed.","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"message":{"type":"string","minLength":1,"maxLength":2000},"retryable":{"type":"boolean"}}},"providerMessageId":{"type":"string","minLength":1,"maxLength":256},"latencyMs":{"description":"Time the provider took to accept (sent) or deliver (delivered).","type":"integer","minimum":0},"at":{"$ref":"#/$defs/UtcTime"}},"if":{"properties":{"status":{"const":"failed"}},"required":["status"]},"then":{"required":["error"]},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
+const schema59 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
+const schema63 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
+const pattern37 = new RegExp("\\*", "u");
+const pattern38 = new RegExp("^[a-z0-9][a-z0-9._-]*$", "u");
 
-function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://offsite.example/schemas/notification.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate30.evaluated;
+const evaluated0 = validate31.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3412,7 +3810,7 @@ vErrors.push(err11);
 errors++;
 }
 for(const key0 in data){
-if(!(func1.call(schema57.properties, key0))){
+if(!(func11.call(schema58.properties, key0))){
 const err12 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err12];
@@ -3438,7 +3836,7 @@ errors++;
 if(data.id !== undefined){
 let data2 = data.id;
 if(typeof data2 === "string"){
-if(func2(data2) > 128){
+if(func1(data2) > 128){
 const err14 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err14];
@@ -3448,7 +3846,7 @@ vErrors.push(err14);
 }
 errors++;
 }
-if(func2(data2) < 1){
+if(func1(data2) < 1){
 const err15 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err15];
@@ -3483,7 +3881,7 @@ errors++;
 if(data.deviationId !== undefined){
 let data3 = data.deviationId;
 if(typeof data3 === "string"){
-if(func2(data3) > 128){
+if(func1(data3) > 128){
 const err18 = {instancePath:instancePath+"/deviationId",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err18];
@@ -3493,7 +3891,7 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(func2(data3) < 1){
+if(func1(data3) < 1){
 const err19 = {instancePath:instancePath+"/deviationId",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err19];
@@ -3528,7 +3926,7 @@ errors++;
 if(data.caseId !== undefined){
 let data4 = data.caseId;
 if(typeof data4 === "string"){
-if(func2(data4) > 128){
+if(func1(data4) > 128){
 const err22 = {instancePath:instancePath+"/caseId",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err22];
@@ -3538,7 +3936,7 @@ vErrors.push(err22);
 }
 errors++;
 }
-if(func2(data4) < 1){
+if(func1(data4) < 1){
 const err23 = {instancePath:instancePath+"/caseId",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err23];
@@ -3618,7 +4016,7 @@ errors++;
 if(data5.kind !== undefined){
 let data6 = data5.kind;
 if(!(((data6 === "enterprise-contact") || (data6 === "supervisor")) || (data6 === "inspector"))){
-const err30 = {instancePath:instancePath+"/recipient/kind",schemaPath:"#/properties/recipient/properties/kind/enum",keyword:"enum",params:{allowedValues: schema57.properties.recipient.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err30 = {instancePath:instancePath+"/recipient/kind",schemaPath:"#/properties/recipient/properties/kind/enum",keyword:"enum",params:{allowedValues: schema58.properties.recipient.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -3631,7 +4029,7 @@ errors++;
 if(data5.id !== undefined){
 let data7 = data5.id;
 if(typeof data7 === "string"){
-if(func2(data7) > 128){
+if(func1(data7) > 128){
 const err31 = {instancePath:instancePath+"/recipient/id",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err31];
@@ -3641,7 +4039,7 @@ vErrors.push(err31);
 }
 errors++;
 }
-if(func2(data7) < 1){
+if(func1(data7) < 1){
 const err32 = {instancePath:instancePath+"/recipient/id",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err32];
@@ -3676,7 +4074,7 @@ errors++;
 if(data5.address !== undefined){
 let data8 = data5.address;
 if(typeof data8 === "string"){
-if(func2(data8) > 320){
+if(func1(data8) > 320){
 const err35 = {instancePath:instancePath+"/recipient/address",schemaPath:"#/properties/recipient/properties/address/maxLength",keyword:"maxLength",params:{limit: 320},message:"must NOT have more than 320 characters"};
 if(vErrors === null){
 vErrors = [err35];
@@ -3686,7 +4084,7 @@ vErrors.push(err35);
 }
 errors++;
 }
-if(func2(data8) < 1){
+if(func1(data8) < 1){
 const err36 = {instancePath:instancePath+"/recipient/address",schemaPath:"#/properties/recipient/properties/address/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err36];
@@ -3696,7 +4094,7 @@ vErrors.push(err36);
 }
 errors++;
 }
-if(!pattern32.test(data8)){
+if(!pattern37.test(data8)){
 const err37 = {instancePath:instancePath+"/recipient/address",schemaPath:"#/properties/recipient/properties/address/pattern",keyword:"pattern",params:{pattern: "\\*"},message:"must match pattern \""+"\\*"+"\""};
 if(vErrors === null){
 vErrors = [err37];
@@ -3733,7 +4131,7 @@ errors++;
 if(data.channel !== undefined){
 let data9 = data.channel;
 if(!((((data9 === "email") || (data9 === "sms")) || (data9 === "wechat")) || (data9 === "outbox"))){
-const err40 = {instancePath:instancePath+"/channel",schemaPath:"#/properties/channel/enum",keyword:"enum",params:{allowedValues: schema57.properties.channel.enum},message:"must be equal to one of the allowed values"};
+const err40 = {instancePath:instancePath+"/channel",schemaPath:"#/properties/channel/enum",keyword:"enum",params:{allowedValues: schema58.properties.channel.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -3746,7 +4144,7 @@ errors++;
 if(data.provider !== undefined){
 let data10 = data.provider;
 if(typeof data10 === "string"){
-if(func2(data10) > 64){
+if(func1(data10) > 64){
 const err41 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err41];
@@ -3756,7 +4154,7 @@ vErrors.push(err41);
 }
 errors++;
 }
-if(func2(data10) < 1){
+if(func1(data10) < 1){
 const err42 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err42];
@@ -3766,7 +4164,7 @@ vErrors.push(err42);
 }
 errors++;
 }
-if(!pattern33.test(data10)){
+if(!pattern38.test(data10)){
 const err43 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9._-]*$"},message:"must match pattern \""+"^[a-z0-9][a-z0-9._-]*$"+"\""};
 if(vErrors === null){
 vErrors = [err43];
@@ -3841,7 +4239,7 @@ errors++;
 if(data.status !== undefined){
 let data13 = data.status;
 if(!(((((data13 === "enqueued") || (data13 === "sent")) || (data13 === "delivered")) || (data13 === "failed")) || (data13 === "suppressed"))){
-const err49 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema57.properties.status.enum},message:"must be equal to one of the allowed values"};
+const err49 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema58.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -3889,7 +4287,7 @@ errors++;
 if(data14.code !== undefined){
 let data15 = data14.code;
 if(typeof data15 === "string"){
-if(func2(data15) > 64){
+if(func1(data15) > 64){
 const err53 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err53];
@@ -3899,7 +4297,7 @@ vErrors.push(err53);
 }
 errors++;
 }
-if(!pattern23.test(data15)){
+if(!pattern28.test(data15)){
 const err54 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},message:"must match pattern \""+"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"+"\""};
 if(vErrors === null){
 vErrors = [err54];
@@ -3924,7 +4322,7 @@ errors++;
 if(data14.message !== undefined){
 let data16 = data14.message;
 if(typeof data16 === "string"){
-if(func2(data16) > 2000){
+if(func1(data16) > 2000){
 const err56 = {instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/maxLength",keyword:"maxLength",params:{limit: 2000},message:"must NOT have more than 2000 characters"};
 if(vErrors === null){
 vErrors = [err56];
@@ -3934,7 +4332,7 @@ vErrors.push(err56);
 }
 errors++;
 }
-if(func2(data16) < 1){
+if(func1(data16) < 1){
 const err57 = {instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err57];
@@ -3983,7 +4381,7 @@ errors++;
 if(data.providerMessageId !== undefined){
 let data18 = data.providerMessageId;
 if(typeof data18 === "string"){
-if(func2(data18) > 256){
+if(func1(data18) > 256){
 const err61 = {instancePath:instancePath+"/providerMessageId",schemaPath:"#/properties/providerMessageId/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err61];
@@ -3993,7 +4391,7 @@ vErrors.push(err61);
 }
 errors++;
 }
-if(func2(data18) < 1){
+if(func1(data18) < 1){
 const err62 = {instancePath:instancePath+"/providerMessageId",schemaPath:"#/properties/providerMessageId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err62];
@@ -4043,7 +4441,7 @@ errors++;
 if(data.at !== undefined){
 let data20 = data.at;
 if(typeof data20 === "string"){
-if(!pattern7.test(data20)){
+if(!pattern8.test(data20)){
 const err66 = {instancePath:instancePath+"/at",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
 if(vErrors === null){
 vErrors = [err66];
@@ -4086,22 +4484,22 @@ vErrors.push(err69);
 }
 errors++;
 }
-validate30.errors = vErrors;
+validate31.errors = vErrors;
 return errors === 0;
 }
-validate30.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate31.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateReviewDecisionV1 = validate31;
-const schema63 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/review.decision.v1.schema.json","title":"ReviewDecisionV1","description":"A supervisor's review decision on one deviation case, published by the console after the decision committed. Produced to review.decision.v1, keyed by enterpriseId. `sequence` grows with every decision of the same case, so a consumer keeps the event with the highest sequence and ignores older or repeated ones.","type":"object","additionalProperties":false,"required":["schema","id","deviationId","sequence","enterpriseId","action","reviewState","suspectedFalsification","decidedAt"],"properties":{"schema":{"const":"review.decision.v1"},"id":{"description":"Event id, `<deviationId>:<sequence>`; a re-published event carries the same id.","type":"string","minLength":3,"maxLength":160,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*:[0-9]+$"},"deviationId":{"$ref":"#/$defs/Id"},"sequence":{"description":"Position of this decision among all decisions the console published (increases per case).","type":"integer","minimum":1},"enterpriseId":{"$ref":"#/$defs/Id"},"action":{"description":"The review action that produced the state.","enum":["acknowledge","request-rectification","confirm","dismiss","escalate","close"]},"reviewState":{"description":"The case's review state after the decision.","enum":["new","acknowledged","rectification-requested","inspection","confirmed","dismissed","closed"]},"decision":{"description":"With `confirm`: the outcome the supervisor chose.","enum":["no-penalty","penalty","judicial-referral"]},"suspectedFalsification":{"description":"The deviation was flagged as suspected falsification (copied from the case).","type":"boolean"},"decidedAt":{"$ref":"#/$defs/UtcTime"}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
-const schema64 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
-const schema66 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
-const pattern36 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]*:[0-9]+$", "u");
+export const validateReviewDecisionV1 = validate32;
+const schema64 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/review.decision.v1.schema.json","title":"ReviewDecisionV1","description":"A supervisor's review decision on one deviation case, published by the console after the decision committed. Produced to review.decision.v1, keyed by enterpriseId. `sequence` grows with every decision of the same case, so a consumer keeps the event with the highest sequence and ignores older or repeated ones.","type":"object","additionalProperties":false,"required":["schema","id","deviationId","sequence","enterpriseId","action","reviewState","suspectedFalsification","decidedAt"],"properties":{"schema":{"const":"review.decision.v1"},"id":{"description":"Event id, `<deviationId>:<sequence>`; a re-published event carries the same id.","type":"string","minLength":3,"maxLength":160,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*:[0-9]+$"},"deviationId":{"$ref":"#/$defs/Id"},"sequence":{"description":"Position of this decision among all decisions the console published (increases per case).","type":"integer","minimum":1},"enterpriseId":{"$ref":"#/$defs/Id"},"action":{"description":"The review action that produced the state.","enum":["acknowledge","request-rectification","confirm","dismiss","escalate","close"]},"reviewState":{"description":"The case's review state after the decision.","enum":["new","acknowledged","rectification-requested","inspection","confirmed","dismissed","closed"]},"decision":{"description":"With `confirm`: the outcome the supervisor chose.","enum":["no-penalty","penalty","judicial-referral"]},"suspectedFalsification":{"description":"The deviation was flagged as suspected falsification (copied from the case).","type":"boolean"},"decidedAt":{"$ref":"#/$defs/UtcTime"}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
+const schema65 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
+const schema67 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
+const pattern41 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]*:[0-9]+$", "u");
 
-function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://offsite.example/schemas/review.decision.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate31.evaluated;
+const evaluated0 = validate32.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4200,7 +4598,7 @@ vErrors.push(err8);
 errors++;
 }
 for(const key0 in data){
-if(!(func1.call(schema63.properties, key0))){
+if(!(func11.call(schema64.properties, key0))){
 const err9 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err9];
@@ -4226,7 +4624,7 @@ errors++;
 if(data.id !== undefined){
 let data1 = data.id;
 if(typeof data1 === "string"){
-if(func2(data1) > 160){
+if(func1(data1) > 160){
 const err11 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters"};
 if(vErrors === null){
 vErrors = [err11];
@@ -4236,7 +4634,7 @@ vErrors.push(err11);
 }
 errors++;
 }
-if(func2(data1) < 3){
+if(func1(data1) < 3){
 const err12 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 3},message:"must NOT have fewer than 3 characters"};
 if(vErrors === null){
 vErrors = [err12];
@@ -4246,7 +4644,7 @@ vErrors.push(err12);
 }
 errors++;
 }
-if(!pattern36.test(data1)){
+if(!pattern41.test(data1)){
 const err13 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]*:[0-9]+$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]*:[0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err13];
@@ -4271,7 +4669,7 @@ errors++;
 if(data.deviationId !== undefined){
 let data2 = data.deviationId;
 if(typeof data2 === "string"){
-if(func2(data2) > 128){
+if(func1(data2) > 128){
 const err15 = {instancePath:instancePath+"/deviationId",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err15];
@@ -4281,7 +4679,7 @@ vErrors.push(err15);
 }
 errors++;
 }
-if(func2(data2) < 1){
+if(func1(data2) < 1){
 const err16 = {instancePath:instancePath+"/deviationId",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err16];
@@ -4341,7 +4739,7 @@ errors++;
 if(data.enterpriseId !== undefined){
 let data4 = data.enterpriseId;
 if(typeof data4 === "string"){
-if(func2(data4) > 128){
+if(func1(data4) > 128){
 const err21 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err21];
@@ -4351,7 +4749,7 @@ vErrors.push(err21);
 }
 errors++;
 }
-if(func2(data4) < 1){
+if(func1(data4) < 1){
 const err22 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err22];
@@ -4386,7 +4784,7 @@ errors++;
 if(data.action !== undefined){
 let data5 = data.action;
 if(!((((((data5 === "acknowledge") || (data5 === "request-rectification")) || (data5 === "confirm")) || (data5 === "dismiss")) || (data5 === "escalate")) || (data5 === "close"))){
-const err25 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/enum",keyword:"enum",params:{allowedValues: schema63.properties.action.enum},message:"must be equal to one of the allowed values"};
+const err25 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/enum",keyword:"enum",params:{allowedValues: schema64.properties.action.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -4399,7 +4797,7 @@ errors++;
 if(data.reviewState !== undefined){
 let data6 = data.reviewState;
 if(!(((((((data6 === "new") || (data6 === "acknowledged")) || (data6 === "rectification-requested")) || (data6 === "inspection")) || (data6 === "confirmed")) || (data6 === "dismissed")) || (data6 === "closed"))){
-const err26 = {instancePath:instancePath+"/reviewState",schemaPath:"#/properties/reviewState/enum",keyword:"enum",params:{allowedValues: schema63.properties.reviewState.enum},message:"must be equal to one of the allowed values"};
+const err26 = {instancePath:instancePath+"/reviewState",schemaPath:"#/properties/reviewState/enum",keyword:"enum",params:{allowedValues: schema64.properties.reviewState.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -4412,7 +4810,7 @@ errors++;
 if(data.decision !== undefined){
 let data7 = data.decision;
 if(!(((data7 === "no-penalty") || (data7 === "penalty")) || (data7 === "judicial-referral"))){
-const err27 = {instancePath:instancePath+"/decision",schemaPath:"#/properties/decision/enum",keyword:"enum",params:{allowedValues: schema63.properties.decision.enum},message:"must be equal to one of the allowed values"};
+const err27 = {instancePath:instancePath+"/decision",schemaPath:"#/properties/decision/enum",keyword:"enum",params:{allowedValues: schema64.properties.decision.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -4437,7 +4835,7 @@ errors++;
 if(data.decidedAt !== undefined){
 let data9 = data.decidedAt;
 if(typeof data9 === "string"){
-if(!pattern7.test(data9)){
+if(!pattern8.test(data9)){
 const err29 = {instancePath:instancePath+"/decidedAt",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
 if(vErrors === null){
 vErrors = [err29];
@@ -4480,28 +4878,28 @@ vErrors.push(err32);
 }
 errors++;
 }
-validate31.errors = vErrors;
+validate32.errors = vErrors;
 return errors === 0;
 }
-validate31.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate32.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateTelemetryDlqV1 = validate32;
-const schema67 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/telemetry.dlq.v1.schema.json","title":"TelemetryDlqV1","description":"Input an ingestor could not turn into telemetry.v1, kept with the exact bytes and a machine-readable reason. Produced to telemetry.dlq.v1.","type":"object","additionalProperties":false,"required":["schema","id","source","reason","raw","receivedAt","origin","irregularities"],"properties":{"schema":{"const":"telemetry.dlq.v1"},"id":{"description":"Unique id of the rejected input (deterministic where the origin allows).","$ref":"#/$defs/Id"},"source":{"enum":["hj212","mqtt","kafka","video"]},"reason":{"$ref":"#/$defs/Reason"},"raw":{"description":"Base64 (RFC 4648, standard alphabet, padded) of the exact bytes received (HJ 212: with the values of PW and NewPW masked, one * per byte).","type":"string","contentEncoding":"base64","maxLength":1500000,"pattern":"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"},"rawText":{"description":"The bytes decoded as UTF-8, when they are text.","type":"string","maxLength":1100000},"rawSize":{"description":"How many bytes were received, present when raw (and rawText) hold only the first of them so that the record fits Kafka's message size.","type":"integer","minimum":0},"rawSha256":{"description":"SHA-256 (lowercase hex) of all the bytes received (HJ 212: after masking), present with rawSize.","type":"string","pattern":"^[0-9a-f]{64}$"},"receivedAt":{"$ref":"#/$defs/UtcTime"},"origin":{"$ref":"#/$defs/Origin"},"enterpriseId":{"description":"Enterprise, when the ingestor could tell.","$ref":"#/$defs/Id"},"deviceId":{"description":"Device (HJ 212 MN, meter id or camera id), when the ingestor could tell.","type":"string","minLength":1,"maxLength":128},"count":{"description":"How many rejected inputs this record stands for when it keeps a run of them together (an HJ 212 connection's consecutive garbage: raw holds all of its bytes in order). Absent means one.","type":"integer","minimum":2},"irregularities":{"description":"Irregularities noticed before the input was rejected.","type":"array","items":{"$ref":"#/$defs/Code"},"uniqueItems":true}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"Code":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},"Reason":{"title":"DlqReason","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"description":"Machine-readable reason, '<area>.<problem>', e.g. hj212.crc-mismatch, hj212.auth-failed, json.invalid, schema.invalid, registry.unknown-device.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$","examples":["hj212.crc-mismatch","hj212.auth-failed","json.invalid","schema.invalid","registry.unknown-device"]},"message":{"description":"Human-readable detail (English).","type":"string","minLength":1,"maxLength":2000}}},"Origin":{"title":"DlqOrigin","description":"Where the input came from; exactly one transport.","oneOf":[{"title":"TcpOrigin","type":"object","additionalProperties":false,"required":["transport","remoteAddress","remotePort"],"properties":{"transport":{"const":"tcp"},"connectionId":{"type":"string","minLength":1,"maxLength":128},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},{"title":"MqttOrigin","type":"object","additionalProperties":false,"required":["transport","topic"],"properties":{"transport":{"const":"mqtt"},"topic":{"type":"string","minLength":1,"maxLength":1024},"clientId":{"type":"string","maxLength":256}}},{"title":"KafkaOrigin","type":"object","additionalProperties":false,"required":["transport","topic","partition","offset"],"properties":{"transport":{"const":"kafka"},"topic":{"type":"string","minLength":1,"maxLength":249},"partition":{"type":"integer","minimum":0},"offset":{"description":"Kafka offset as a decimal string (int64).","type":"string","pattern":"^[0-9]{1,19}$"}}},{"title":"HttpOrigin","description":"A request to an HTTP intake (the video-gateway's webhook).","type":"object","additionalProperties":false,"required":["transport","path","remoteAddress"],"properties":{"transport":{"const":"http"},"path":{"type":"string","minLength":1,"maxLength":256},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"platform":{"description":"The platform the request named (X-Offsite-Platform), authenticated or not.","type":"string","maxLength":64}}}]}}};
-const schema68 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
-const schema69 = {"title":"DlqReason","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"description":"Machine-readable reason, '<area>.<problem>', e.g. hj212.crc-mismatch, hj212.auth-failed, json.invalid, schema.invalid, registry.unknown-device.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$","examples":["hj212.crc-mismatch","hj212.auth-failed","json.invalid","schema.invalid","registry.unknown-device"]},"message":{"description":"Human-readable detail (English).","type":"string","minLength":1,"maxLength":2000}}};
-const schema70 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
-const schema71 = {"title":"DlqOrigin","description":"Where the input came from; exactly one transport.","oneOf":[{"title":"TcpOrigin","type":"object","additionalProperties":false,"required":["transport","remoteAddress","remotePort"],"properties":{"transport":{"const":"tcp"},"connectionId":{"type":"string","minLength":1,"maxLength":128},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},{"title":"MqttOrigin","type":"object","additionalProperties":false,"required":["transport","topic"],"properties":{"transport":{"const":"mqtt"},"topic":{"type":"string","minLength":1,"maxLength":1024},"clientId":{"type":"string","maxLength":256}}},{"title":"KafkaOrigin","type":"object","additionalProperties":false,"required":["transport","topic","partition","offset"],"properties":{"transport":{"const":"kafka"},"topic":{"type":"string","minLength":1,"maxLength":249},"partition":{"type":"integer","minimum":0},"offset":{"description":"Kafka offset as a decimal string (int64).","type":"string","pattern":"^[0-9]{1,19}$"}}},{"title":"HttpOrigin","description":"A request to an HTTP intake (the video-gateway's webhook).","type":"object","additionalProperties":false,"required":["transport","path","remoteAddress"],"properties":{"transport":{"const":"http"},"path":{"type":"string","minLength":1,"maxLength":256},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"platform":{"description":"The platform the request named (X-Offsite-Platform), authenticated or not.","type":"string","maxLength":64}}}]};
-const schema73 = {"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"};
+export const validateTelemetryDlqV1 = validate33;
+const schema68 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/telemetry.dlq.v1.schema.json","title":"TelemetryDlqV1","description":"Input an ingestor could not turn into telemetry.v1, kept with the exact bytes and a machine-readable reason. Produced to telemetry.dlq.v1.","type":"object","additionalProperties":false,"required":["schema","id","source","reason","raw","receivedAt","origin","irregularities"],"properties":{"schema":{"const":"telemetry.dlq.v1"},"id":{"description":"Unique id of the rejected input (deterministic where the origin allows).","$ref":"#/$defs/Id"},"source":{"enum":["hj212","mqtt","kafka","video"]},"reason":{"$ref":"#/$defs/Reason"},"raw":{"description":"Base64 (RFC 4648, standard alphabet, padded) of the exact bytes received (HJ 212: with the values of PW and NewPW masked, one * per byte).","type":"string","contentEncoding":"base64","maxLength":1500000,"pattern":"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"},"rawText":{"description":"The bytes decoded as UTF-8, when they are text.","type":"string","maxLength":1100000},"rawSize":{"description":"How many bytes were received, present when raw (and rawText) hold only the first of them so that the record fits Kafka's message size.","type":"integer","minimum":0},"rawSha256":{"description":"SHA-256 (lowercase hex) of all the bytes received (HJ 212: after masking), present with rawSize.","type":"string","pattern":"^[0-9a-f]{64}$"},"receivedAt":{"$ref":"#/$defs/UtcTime"},"origin":{"$ref":"#/$defs/Origin"},"enterpriseId":{"description":"Enterprise, when the ingestor could tell.","$ref":"#/$defs/Id"},"deviceId":{"description":"Device (HJ 212 MN, meter id or camera id), when the ingestor could tell.","type":"string","minLength":1,"maxLength":128},"count":{"description":"How many rejected inputs this record stands for when it keeps a run of them together (an HJ 212 connection's consecutive garbage: raw holds all of its bytes in order). Absent means one.","type":"integer","minimum":2},"irregularities":{"description":"Irregularities noticed before the input was rejected.","type":"array","items":{"$ref":"#/$defs/Code"},"uniqueItems":true}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"Code":{"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},"Reason":{"title":"DlqReason","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"description":"Machine-readable reason, '<area>.<problem>', e.g. hj212.crc-mismatch, hj212.auth-failed, json.invalid, schema.invalid, registry.unknown-device.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$","examples":["hj212.crc-mismatch","hj212.auth-failed","json.invalid","schema.invalid","registry.unknown-device"]},"message":{"description":"Human-readable detail (English).","type":"string","minLength":1,"maxLength":2000}}},"Origin":{"title":"DlqOrigin","description":"Where the input came from; exactly one transport.","oneOf":[{"title":"TcpOrigin","type":"object","additionalProperties":false,"required":["transport","remoteAddress","remotePort"],"properties":{"transport":{"const":"tcp"},"connectionId":{"type":"string","minLength":1,"maxLength":128},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},{"title":"MqttOrigin","type":"object","additionalProperties":false,"required":["transport","topic"],"properties":{"transport":{"const":"mqtt"},"topic":{"type":"string","minLength":1,"maxLength":1024},"clientId":{"type":"string","maxLength":256}}},{"title":"KafkaOrigin","type":"object","additionalProperties":false,"required":["transport","topic","partition","offset"],"properties":{"transport":{"const":"kafka"},"topic":{"type":"string","minLength":1,"maxLength":249},"partition":{"type":"integer","minimum":0},"offset":{"description":"Kafka offset as a decimal string (int64).","type":"string","pattern":"^[0-9]{1,19}$"}}},{"title":"HttpOrigin","description":"A request to an HTTP intake (the video-gateway's webhook).","type":"object","additionalProperties":false,"required":["transport","path","remoteAddress"],"properties":{"transport":{"const":"http"},"path":{"type":"string","minLength":1,"maxLength":256},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"platform":{"description":"The platform the request named (X-Offsite-Platform), authenticated or not.","type":"string","maxLength":64}}}]}}};
+const schema69 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
+const schema70 = {"title":"DlqReason","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"description":"Machine-readable reason, '<area>.<problem>', e.g. hj212.crc-mismatch, hj212.auth-failed, json.invalid, schema.invalid, registry.unknown-device.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$","examples":["hj212.crc-mismatch","hj212.auth-failed","json.invalid","schema.invalid","registry.unknown-device"]},"message":{"description":"Human-readable detail (English).","type":"string","minLength":1,"maxLength":2000}}};
+const schema71 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
+const schema72 = {"title":"DlqOrigin","description":"Where the input came from; exactly one transport.","oneOf":[{"title":"TcpOrigin","type":"object","additionalProperties":false,"required":["transport","remoteAddress","remotePort"],"properties":{"transport":{"const":"tcp"},"connectionId":{"type":"string","minLength":1,"maxLength":128},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"remotePort":{"type":"integer","minimum":0,"maximum":65535},"localPort":{"type":"integer","minimum":0,"maximum":65535}}},{"title":"MqttOrigin","type":"object","additionalProperties":false,"required":["transport","topic"],"properties":{"transport":{"const":"mqtt"},"topic":{"type":"string","minLength":1,"maxLength":1024},"clientId":{"type":"string","maxLength":256}}},{"title":"KafkaOrigin","type":"object","additionalProperties":false,"required":["transport","topic","partition","offset"],"properties":{"transport":{"const":"kafka"},"topic":{"type":"string","minLength":1,"maxLength":249},"partition":{"type":"integer","minimum":0},"offset":{"description":"Kafka offset as a decimal string (int64).","type":"string","pattern":"^[0-9]{1,19}$"}}},{"title":"HttpOrigin","description":"A request to an HTTP intake (the video-gateway's webhook).","type":"object","additionalProperties":false,"required":["transport","path","remoteAddress"],"properties":{"transport":{"const":"http"},"path":{"type":"string","minLength":1,"maxLength":256},"remoteAddress":{"type":"string","minLength":1,"maxLength":64},"platform":{"description":"The platform the request named (X-Offsite-Platform), authenticated or not.","type":"string","maxLength":64}}}]};
+const schema74 = {"type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"};
 const func0 = require("ajv/dist/runtime/equal").default;
-const pattern41 = new RegExp("^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$", "u");
-const pattern43 = new RegExp("^[0-9a-f]{64}$", "u");
-const pattern45 = new RegExp("^[0-9]{1,19}$", "u");
+const pattern46 = new RegExp("^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$", "u");
+const pattern48 = new RegExp("^[0-9a-f]{64}$", "u");
+const pattern50 = new RegExp("^[0-9]{1,19}$", "u");
 
-function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://offsite.example/schemas/telemetry.dlq.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate32.evaluated;
+const evaluated0 = validate33.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4590,7 +4988,7 @@ vErrors.push(err7);
 errors++;
 }
 for(const key0 in data){
-if(!(func1.call(schema67.properties, key0))){
+if(!(func11.call(schema68.properties, key0))){
 const err8 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err8];
@@ -4616,7 +5014,7 @@ errors++;
 if(data.id !== undefined){
 let data1 = data.id;
 if(typeof data1 === "string"){
-if(func2(data1) > 128){
+if(func1(data1) > 128){
 const err10 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err10];
@@ -4626,7 +5024,7 @@ vErrors.push(err10);
 }
 errors++;
 }
-if(func2(data1) < 1){
+if(func1(data1) < 1){
 const err11 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err11];
@@ -4661,7 +5059,7 @@ errors++;
 if(data.source !== undefined){
 let data2 = data.source;
 if(!((((data2 === "hj212") || (data2 === "mqtt")) || (data2 === "kafka")) || (data2 === "video"))){
-const err14 = {instancePath:instancePath+"/source",schemaPath:"#/properties/source/enum",keyword:"enum",params:{allowedValues: schema67.properties.source.enum},message:"must be equal to one of the allowed values"};
+const err14 = {instancePath:instancePath+"/source",schemaPath:"#/properties/source/enum",keyword:"enum",params:{allowedValues: schema68.properties.source.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -4709,7 +5107,7 @@ errors++;
 if(data3.code !== undefined){
 let data4 = data3.code;
 if(typeof data4 === "string"){
-if(func2(data4) > 64){
+if(func1(data4) > 64){
 const err18 = {instancePath:instancePath+"/reason/code",schemaPath:"#/$defs/Reason/properties/code/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err18];
@@ -4719,7 +5117,7 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(!pattern41.test(data4)){
+if(!pattern46.test(data4)){
 const err19 = {instancePath:instancePath+"/reason/code",schemaPath:"#/$defs/Reason/properties/code/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$"},message:"must match pattern \""+"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)+$"+"\""};
 if(vErrors === null){
 vErrors = [err19];
@@ -4744,7 +5142,7 @@ errors++;
 if(data3.message !== undefined){
 let data5 = data3.message;
 if(typeof data5 === "string"){
-if(func2(data5) > 2000){
+if(func1(data5) > 2000){
 const err21 = {instancePath:instancePath+"/reason/message",schemaPath:"#/$defs/Reason/properties/message/maxLength",keyword:"maxLength",params:{limit: 2000},message:"must NOT have more than 2000 characters"};
 if(vErrors === null){
 vErrors = [err21];
@@ -4754,7 +5152,7 @@ vErrors.push(err21);
 }
 errors++;
 }
-if(func2(data5) < 1){
+if(func1(data5) < 1){
 const err22 = {instancePath:instancePath+"/reason/message",schemaPath:"#/$defs/Reason/properties/message/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err22];
@@ -4791,7 +5189,7 @@ errors++;
 if(data.raw !== undefined){
 let data6 = data.raw;
 if(typeof data6 === "string"){
-if(func2(data6) > 1500000){
+if(func1(data6) > 1500000){
 const err25 = {instancePath:instancePath+"/raw",schemaPath:"#/properties/raw/maxLength",keyword:"maxLength",params:{limit: 1500000},message:"must NOT have more than 1500000 characters"};
 if(vErrors === null){
 vErrors = [err25];
@@ -4801,7 +5199,7 @@ vErrors.push(err25);
 }
 errors++;
 }
-if(!pattern22.test(data6)){
+if(!pattern27.test(data6)){
 const err26 = {instancePath:instancePath+"/raw",schemaPath:"#/properties/raw/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"},message:"must match pattern \""+"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"+"\""};
 if(vErrors === null){
 vErrors = [err26];
@@ -4826,7 +5224,7 @@ errors++;
 if(data.rawText !== undefined){
 let data7 = data.rawText;
 if(typeof data7 === "string"){
-if(func2(data7) > 1100000){
+if(func1(data7) > 1100000){
 const err28 = {instancePath:instancePath+"/rawText",schemaPath:"#/properties/rawText/maxLength",keyword:"maxLength",params:{limit: 1100000},message:"must NOT have more than 1100000 characters"};
 if(vErrors === null){
 vErrors = [err28];
@@ -4876,7 +5274,7 @@ errors++;
 if(data.rawSha256 !== undefined){
 let data9 = data.rawSha256;
 if(typeof data9 === "string"){
-if(!pattern43.test(data9)){
+if(!pattern48.test(data9)){
 const err32 = {instancePath:instancePath+"/rawSha256",schemaPath:"#/properties/rawSha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{64}$"},message:"must match pattern \""+"^[0-9a-f]{64}$"+"\""};
 if(vErrors === null){
 vErrors = [err32];
@@ -4901,7 +5299,7 @@ errors++;
 if(data.receivedAt !== undefined){
 let data10 = data.receivedAt;
 if(typeof data10 === "string"){
-if(!pattern7.test(data10)){
+if(!pattern8.test(data10)){
 const err34 = {instancePath:instancePath+"/receivedAt",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
 if(vErrors === null){
 vErrors = [err34];
@@ -4997,7 +5395,7 @@ errors++;
 if(data11.connectionId !== undefined){
 let data13 = data11.connectionId;
 if(typeof data13 === "string"){
-if(func2(data13) > 128){
+if(func1(data13) > 128){
 const err42 = {instancePath:instancePath+"/origin/connectionId",schemaPath:"#/$defs/Origin/oneOf/0/properties/connectionId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err42];
@@ -5007,7 +5405,7 @@ vErrors.push(err42);
 }
 errors++;
 }
-if(func2(data13) < 1){
+if(func1(data13) < 1){
 const err43 = {instancePath:instancePath+"/origin/connectionId",schemaPath:"#/$defs/Origin/oneOf/0/properties/connectionId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err43];
@@ -5032,7 +5430,7 @@ errors++;
 if(data11.remoteAddress !== undefined){
 let data14 = data11.remoteAddress;
 if(typeof data14 === "string"){
-if(func2(data14) > 64){
+if(func1(data14) > 64){
 const err45 = {instancePath:instancePath+"/origin/remoteAddress",schemaPath:"#/$defs/Origin/oneOf/0/properties/remoteAddress/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err45];
@@ -5042,7 +5440,7 @@ vErrors.push(err45);
 }
 errors++;
 }
-if(func2(data14) < 1){
+if(func1(data14) < 1){
 const err46 = {instancePath:instancePath+"/origin/remoteAddress",schemaPath:"#/$defs/Origin/oneOf/0/properties/remoteAddress/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err46];
@@ -5200,7 +5598,7 @@ errors++;
 if(data11.topic !== undefined){
 let data18 = data11.topic;
 if(typeof data18 === "string"){
-if(func2(data18) > 1024){
+if(func1(data18) > 1024){
 const err59 = {instancePath:instancePath+"/origin/topic",schemaPath:"#/$defs/Origin/oneOf/1/properties/topic/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"};
 if(vErrors === null){
 vErrors = [err59];
@@ -5210,7 +5608,7 @@ vErrors.push(err59);
 }
 errors++;
 }
-if(func2(data18) < 1){
+if(func1(data18) < 1){
 const err60 = {instancePath:instancePath+"/origin/topic",schemaPath:"#/$defs/Origin/oneOf/1/properties/topic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err60];
@@ -5235,7 +5633,7 @@ errors++;
 if(data11.clientId !== undefined){
 let data19 = data11.clientId;
 if(typeof data19 === "string"){
-if(func2(data19) > 256){
+if(func1(data19) > 256){
 const err62 = {instancePath:instancePath+"/origin/clientId",schemaPath:"#/$defs/Origin/oneOf/1/properties/clientId/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err62];
@@ -5350,7 +5748,7 @@ errors++;
 if(data11.topic !== undefined){
 let data21 = data11.topic;
 if(typeof data21 === "string"){
-if(func2(data21) > 249){
+if(func1(data21) > 249){
 const err71 = {instancePath:instancePath+"/origin/topic",schemaPath:"#/$defs/Origin/oneOf/2/properties/topic/maxLength",keyword:"maxLength",params:{limit: 249},message:"must NOT have more than 249 characters"};
 if(vErrors === null){
 vErrors = [err71];
@@ -5360,7 +5758,7 @@ vErrors.push(err71);
 }
 errors++;
 }
-if(func2(data21) < 1){
+if(func1(data21) < 1){
 const err72 = {instancePath:instancePath+"/origin/topic",schemaPath:"#/$defs/Origin/oneOf/2/properties/topic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err72];
@@ -5410,7 +5808,7 @@ errors++;
 if(data11.offset !== undefined){
 let data23 = data11.offset;
 if(typeof data23 === "string"){
-if(!pattern45.test(data23)){
+if(!pattern50.test(data23)){
 const err76 = {instancePath:instancePath+"/origin/offset",schemaPath:"#/$defs/Origin/oneOf/2/properties/offset/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,19}$"},message:"must match pattern \""+"^[0-9]{1,19}$"+"\""};
 if(vErrors === null){
 vErrors = [err76];
@@ -5515,7 +5913,7 @@ errors++;
 if(data11.path !== undefined){
 let data25 = data11.path;
 if(typeof data25 === "string"){
-if(func2(data25) > 256){
+if(func1(data25) > 256){
 const err84 = {instancePath:instancePath+"/origin/path",schemaPath:"#/$defs/Origin/oneOf/3/properties/path/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err84];
@@ -5525,7 +5923,7 @@ vErrors.push(err84);
 }
 errors++;
 }
-if(func2(data25) < 1){
+if(func1(data25) < 1){
 const err85 = {instancePath:instancePath+"/origin/path",schemaPath:"#/$defs/Origin/oneOf/3/properties/path/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err85];
@@ -5550,7 +5948,7 @@ errors++;
 if(data11.remoteAddress !== undefined){
 let data26 = data11.remoteAddress;
 if(typeof data26 === "string"){
-if(func2(data26) > 64){
+if(func1(data26) > 64){
 const err87 = {instancePath:instancePath+"/origin/remoteAddress",schemaPath:"#/$defs/Origin/oneOf/3/properties/remoteAddress/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err87];
@@ -5560,7 +5958,7 @@ vErrors.push(err87);
 }
 errors++;
 }
-if(func2(data26) < 1){
+if(func1(data26) < 1){
 const err88 = {instancePath:instancePath+"/origin/remoteAddress",schemaPath:"#/$defs/Origin/oneOf/3/properties/remoteAddress/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err88];
@@ -5585,7 +5983,7 @@ errors++;
 if(data11.platform !== undefined){
 let data27 = data11.platform;
 if(typeof data27 === "string"){
-if(func2(data27) > 64){
+if(func1(data27) > 64){
 const err90 = {instancePath:instancePath+"/origin/platform",schemaPath:"#/$defs/Origin/oneOf/3/properties/platform/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err90];
@@ -5659,7 +6057,7 @@ vErrors = null;
 if(data.enterpriseId !== undefined){
 let data28 = data.enterpriseId;
 if(typeof data28 === "string"){
-if(func2(data28) > 128){
+if(func1(data28) > 128){
 const err94 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err94];
@@ -5669,7 +6067,7 @@ vErrors.push(err94);
 }
 errors++;
 }
-if(func2(data28) < 1){
+if(func1(data28) < 1){
 const err95 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err95];
@@ -5704,7 +6102,7 @@ errors++;
 if(data.deviceId !== undefined){
 let data29 = data.deviceId;
 if(typeof data29 === "string"){
-if(func2(data29) > 128){
+if(func1(data29) > 128){
 const err98 = {instancePath:instancePath+"/deviceId",schemaPath:"#/properties/deviceId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err98];
@@ -5714,7 +6112,7 @@ vErrors.push(err98);
 }
 errors++;
 }
-if(func2(data29) < 1){
+if(func1(data29) < 1){
 const err99 = {instancePath:instancePath+"/deviceId",schemaPath:"#/properties/deviceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err99];
@@ -5768,7 +6166,7 @@ const len0 = data31.length;
 for(let i0=0; i0<len0; i0++){
 let data32 = data31[i0];
 if(typeof data32 === "string"){
-if(func2(data32) > 64){
+if(func1(data32) > 64){
 const err103 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/$defs/Code/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err103];
@@ -5778,7 +6176,7 @@ vErrors.push(err103);
 }
 errors++;
 }
-if(!pattern23.test(data32)){
+if(!pattern28.test(data32)){
 const err104 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/$defs/Code/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},message:"must match pattern \""+"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"+"\""};
 if(vErrors === null){
 vErrors = [err104];
@@ -5843,29 +6241,29 @@ vErrors.push(err108);
 }
 errors++;
 }
-validate32.errors = vErrors;
+validate33.errors = vErrors;
 return errors === 0;
 }
-validate32.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate33.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateTelemetryV1 = validate33;
-const schema74 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/telemetry.v1.schema.json","title":"TelemetryV1","description":"One reading: everything one device reported for one data time and interval (the shape of one HJ 212 data packet). Produced to Kafka topic telemetry.v1, keyed by enterpriseId.","type":"object","additionalProperties":false,"required":["schema","eventId","enterpriseId","siteId","deviceId","source","kind","interval","dataTime","receivedAt","irregularities","measurements"],"properties":{"schema":{"const":"telemetry.v1"},"eventId":{"description":"Deterministic id of the reading (same reading replayed = same id), so consumers de-duplicate. Recommended: hex SHA-256 of enterpriseId, deviceId, kind, interval, periodSeconds and dataTime.","$ref":"#/$defs/Id"},"enterpriseId":{"description":"Registry id of the enterprise; the Kafka message key.","$ref":"#/$defs/Id"},"siteId":{"description":"Outlet id (emission) or meter id (energy).","$ref":"#/$defs/Id"},"deviceId":{"description":"HJ 212 MN of the data logger, or the meter id.","$ref":"#/$defs/Id"},"source":{"description":"Ingestor that produced the event.","enum":["hj212","mqtt","kafka"]},"kind":{"enum":["emission","energy","status"]},"interval":{"description":"realtime = HJ 212 2011 / meter readings; minute = 2051; hour = 2061; day = 2031/2041. Status readings (2021) use realtime.","enum":["realtime","minute","hour","day"]},"periodSeconds":{"description":"Length of the aggregation period when it is not implied by interval, e.g. 600 for 10-minute 2051 data.","type":"integer","minimum":1,"maximum":86400},"dataTime":{"description":"Data time in UTC: the interval start for aggregates, the acquisition instant for real-time and status data.","$ref":"#/$defs/UtcTime"},"receivedAt":{"description":"When the ingestor received the data (UTC).","$ref":"#/$defs/UtcTime"},"rawRef":{"description":"Reference to the raw input: the hj212.raw.v1 record id, or 'topic/partition/offset' of the upstream Kafka record.","type":"string","minLength":1,"maxLength":512},"irregularities":{"description":"Deviations from the protocol the ingestor accepted under its tolerance policy (e.g. 'crc-modbus-low-byte-first', 'missing-qn').","type":"array","items":{"$ref":"#/$defs/Code"},"uniqueItems":true},"hj212":{"$ref":"#/$defs/Hj212Header"},"measurements":{"type":"array","minItems":1,"maxItems":1000,"items":{"$ref":"#/$defs/Measurement"}}},"if":{"properties":{"source":{"const":"hj212"}},"required":["source"]},"then":{"required":["hj212"]},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"Code":{"description":"Machine-readable code: lower case words joined by '-', '_' or '.'.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"UtcTime":{"description":"ISO 8601 / RFC 3339 date-time in UTC with a trailing Z.","type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},"Hj212Header":{"title":"Hj212Header","description":"Header fields of the HJ 212 packet the reading came from.","type":"object","additionalProperties":false,"required":["st","cn","version"],"properties":{"st":{"description":"System code, e.g. 31 flue gas, 32 wastewater.","type":"string","pattern":"^[0-9]{1,3}$"},"cn":{"description":"Command code, e.g. 2011, 2051, 2061.","type":"string","pattern":"^[0-9]{1,4}$"},"qn":{"description":"Request number YYYYMMDDhhmmsszzz, absent in 2005-style packets.","type":"string","pattern":"^[0-9]{17}$"},"version":{"description":"Protocol edition: 2005, 2017 or 2025.","enum":["2005","2017","2025"]}}},"Stat":{"description":"Statistic: HJ 212 suffix (Rtd, Min, Avg, Max, Cou, converted Zs*, facility RS/RT) or Value for plain readings.","enum":["Rtd","Min","Avg","Max","Cou","ZsRtd","ZsMin","ZsAvg","ZsMax","RS","RT","Value"]},"DataFlag":{"description":"HJ 212 data flag: N normal, F stopped, M maintenance, S manually set, D fault, C calibration, T above range, B communication fault; other short codes are extensions.","anyOf":[{"enum":["N","F","M","S","D","C","T","B"]},{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9]{0,7}$"}]},"Measurement":{"title":"Measurement","type":"object","additionalProperties":false,"required":["factor","stat","value"],"properties":{"factor":{"description":"HJ 2017 factor code (a21026, w01018), energy quantity (energy_kwh, power_kw, current_a, running) or facility code (SB1, with stat RS/RT).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},"originalFactor":{"description":"Code as sent when it was mapped, e.g. the 2005 code '02' for a21026.","type":"string","minLength":1,"maxLength":64},"stat":{"$ref":"#/$defs/Stat"},"value":{"type":"number"},"unit":{"type":"string","minLength":1,"maxLength":32},"flag":{"$ref":"#/$defs/DataFlag"}}}}};
-const schema75 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
-const schema79 = {"description":"ISO 8601 / RFC 3339 date-time in UTC with a trailing Z.","type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
-const schema81 = {"description":"Machine-readable code: lower case words joined by '-', '_' or '.'.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"};
-const schema82 = {"title":"Hj212Header","description":"Header fields of the HJ 212 packet the reading came from.","type":"object","additionalProperties":false,"required":["st","cn","version"],"properties":{"st":{"description":"System code, e.g. 31 flue gas, 32 wastewater.","type":"string","pattern":"^[0-9]{1,3}$"},"cn":{"description":"Command code, e.g. 2011, 2051, 2061.","type":"string","pattern":"^[0-9]{1,4}$"},"qn":{"description":"Request number YYYYMMDDhhmmsszzz, absent in 2005-style packets.","type":"string","pattern":"^[0-9]{17}$"},"version":{"description":"Protocol edition: 2005, 2017 or 2025.","enum":["2005","2017","2025"]}}};
-const pattern55 = new RegExp("^[0-9]{1,3}$", "u");
-const pattern56 = new RegExp("^[0-9]{1,4}$", "u");
-const pattern57 = new RegExp("^[0-9]{17}$", "u");
-const schema83 = {"title":"Measurement","type":"object","additionalProperties":false,"required":["factor","stat","value"],"properties":{"factor":{"description":"HJ 2017 factor code (a21026, w01018), energy quantity (energy_kwh, power_kw, current_a, running) or facility code (SB1, with stat RS/RT).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},"originalFactor":{"description":"Code as sent when it was mapped, e.g. the 2005 code '02' for a21026.","type":"string","minLength":1,"maxLength":64},"stat":{"$ref":"#/$defs/Stat"},"value":{"type":"number"},"unit":{"type":"string","minLength":1,"maxLength":32},"flag":{"$ref":"#/$defs/DataFlag"}}};
-const schema84 = {"description":"Statistic: HJ 212 suffix (Rtd, Min, Avg, Max, Cou, converted Zs*, facility RS/RT) or Value for plain readings.","enum":["Rtd","Min","Avg","Max","Cou","ZsRtd","ZsMin","ZsAvg","ZsMax","RS","RT","Value"]};
-const schema85 = {"description":"HJ 212 data flag: N normal, F stopped, M maintenance, S manually set, D fault, C calibration, T above range, B communication fault; other short codes are extensions.","anyOf":[{"enum":["N","F","M","S","D","C","T","B"]},{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9]{0,7}$"}]};
-const pattern58 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
+export const validateTelemetryV1 = validate34;
+const schema75 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/telemetry.v1.schema.json","title":"TelemetryV1","description":"One reading: everything one device reported for one data time and interval (the shape of one HJ 212 data packet). Produced to Kafka topic telemetry.v1, keyed by enterpriseId.","type":"object","additionalProperties":false,"required":["schema","eventId","enterpriseId","siteId","deviceId","source","kind","interval","dataTime","receivedAt","irregularities","measurements"],"properties":{"schema":{"const":"telemetry.v1"},"eventId":{"description":"Deterministic id of the reading (same reading replayed = same id), so consumers de-duplicate. Recommended: hex SHA-256 of enterpriseId, deviceId, kind, interval, periodSeconds and dataTime.","$ref":"#/$defs/Id"},"enterpriseId":{"description":"Registry id of the enterprise; the Kafka message key.","$ref":"#/$defs/Id"},"siteId":{"description":"Outlet id (emission) or meter id (energy).","$ref":"#/$defs/Id"},"deviceId":{"description":"HJ 212 MN of the data logger, or the meter id.","$ref":"#/$defs/Id"},"source":{"description":"Ingestor that produced the event.","enum":["hj212","mqtt","kafka"]},"kind":{"enum":["emission","energy","status"]},"interval":{"description":"realtime = HJ 212 2011 / meter readings; minute = 2051; hour = 2061; day = 2031/2041. Status readings (2021) use realtime.","enum":["realtime","minute","hour","day"]},"periodSeconds":{"description":"Length of the aggregation period when it is not implied by interval, e.g. 600 for 10-minute 2051 data.","type":"integer","minimum":1,"maximum":86400},"dataTime":{"description":"Data time in UTC: the interval start for aggregates, the acquisition instant for real-time and status data.","$ref":"#/$defs/UtcTime"},"receivedAt":{"description":"When the ingestor received the data (UTC).","$ref":"#/$defs/UtcTime"},"rawRef":{"description":"Reference to the raw input: the hj212.raw.v1 record id, or 'topic/partition/offset' of the upstream Kafka record.","type":"string","minLength":1,"maxLength":512},"irregularities":{"description":"Deviations from the protocol the ingestor accepted under its tolerance policy (e.g. 'crc-modbus-low-byte-first', 'missing-qn').","type":"array","items":{"$ref":"#/$defs/Code"},"uniqueItems":true},"hj212":{"$ref":"#/$defs/Hj212Header"},"measurements":{"type":"array","minItems":1,"maxItems":1000,"items":{"$ref":"#/$defs/Measurement"}}},"if":{"properties":{"source":{"const":"hj212"}},"required":["source"]},"then":{"required":["hj212"]},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"Code":{"description":"Machine-readable code: lower case words joined by '-', '_' or '.'.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"UtcTime":{"description":"ISO 8601 / RFC 3339 date-time in UTC with a trailing Z.","type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},"Hj212Header":{"title":"Hj212Header","description":"Header fields of the HJ 212 packet the reading came from.","type":"object","additionalProperties":false,"required":["st","cn","version"],"properties":{"st":{"description":"System code, e.g. 31 flue gas, 32 wastewater.","type":"string","pattern":"^[0-9]{1,3}$"},"cn":{"description":"Command code, e.g. 2011, 2051, 2061.","type":"string","pattern":"^[0-9]{1,4}$"},"qn":{"description":"Request number YYYYMMDDhhmmsszzz, absent in 2005-style packets.","type":"string","pattern":"^[0-9]{17}$"},"version":{"description":"Protocol edition: 2005, 2017 or 2025.","enum":["2005","2017","2025"]}}},"Stat":{"description":"Statistic: HJ 212 suffix (Rtd, Min, Avg, Max, Cou, converted Zs*, facility RS/RT) or Value for plain readings.","enum":["Rtd","Min","Avg","Max","Cou","ZsRtd","ZsMin","ZsAvg","ZsMax","RS","RT","Value"]},"DataFlag":{"description":"HJ 212 data flag: N normal, F stopped, M maintenance, S manually set, D fault, C calibration, T above range, B communication fault; other short codes are extensions.","anyOf":[{"enum":["N","F","M","S","D","C","T","B"]},{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9]{0,7}$"}]},"Measurement":{"title":"Measurement","type":"object","additionalProperties":false,"required":["factor","stat","value"],"properties":{"factor":{"description":"HJ 2017 factor code (a21026, w01018), energy quantity (energy_kwh, power_kw, current_a, running) or facility code (SB1, with stat RS/RT).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},"originalFactor":{"description":"Code as sent when it was mapped, e.g. the 2005 code '02' for a21026.","type":"string","minLength":1,"maxLength":64},"stat":{"$ref":"#/$defs/Stat"},"value":{"type":"number"},"unit":{"type":"string","minLength":1,"maxLength":32},"flag":{"$ref":"#/$defs/DataFlag"}}}}};
+const schema76 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
+const schema80 = {"description":"ISO 8601 / RFC 3339 date-time in UTC with a trailing Z.","type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
+const schema82 = {"description":"Machine-readable code: lower case words joined by '-', '_' or '.'.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"};
+const schema83 = {"title":"Hj212Header","description":"Header fields of the HJ 212 packet the reading came from.","type":"object","additionalProperties":false,"required":["st","cn","version"],"properties":{"st":{"description":"System code, e.g. 31 flue gas, 32 wastewater.","type":"string","pattern":"^[0-9]{1,3}$"},"cn":{"description":"Command code, e.g. 2011, 2051, 2061.","type":"string","pattern":"^[0-9]{1,4}$"},"qn":{"description":"Request number YYYYMMDDhhmmsszzz, absent in 2005-style packets.","type":"string","pattern":"^[0-9]{17}$"},"version":{"description":"Protocol edition: 2005, 2017 or 2025.","enum":["2005","2017","2025"]}}};
+const pattern60 = new RegExp("^[0-9]{1,3}$", "u");
+const pattern61 = new RegExp("^[0-9]{1,4}$", "u");
+const pattern62 = new RegExp("^[0-9]{17}$", "u");
+const schema84 = {"title":"Measurement","type":"object","additionalProperties":false,"required":["factor","stat","value"],"properties":{"factor":{"description":"HJ 2017 factor code (a21026, w01018), energy quantity (energy_kwh, power_kw, current_a, running) or facility code (SB1, with stat RS/RT).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},"originalFactor":{"description":"Code as sent when it was mapped, e.g. the 2005 code '02' for a21026.","type":"string","minLength":1,"maxLength":64},"stat":{"$ref":"#/$defs/Stat"},"value":{"type":"number"},"unit":{"type":"string","minLength":1,"maxLength":32},"flag":{"$ref":"#/$defs/DataFlag"}}};
+const schema85 = {"description":"Statistic: HJ 212 suffix (Rtd, Min, Avg, Max, Cou, converted Zs*, facility RS/RT) or Value for plain readings.","enum":["Rtd","Min","Avg","Max","Cou","ZsRtd","ZsMin","ZsAvg","ZsMax","RS","RT","Value"]};
+const schema86 = {"description":"HJ 212 data flag: N normal, F stopped, M maintenance, S manually set, D fault, C calibration, T above range, B communication fault; other short codes are extensions.","anyOf":[{"enum":["N","F","M","S","D","C","T","B"]},{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9]{0,7}$"}]};
+const pattern63 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
 
-function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate34.evaluated;
+const evaluated0 = validate35.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -5918,7 +6316,7 @@ errors++;
 if(data.factor !== undefined){
 let data0 = data.factor;
 if(typeof data0 === "string"){
-if(func2(data0) > 64){
+if(func1(data0) > 64){
 const err4 = {instancePath:instancePath+"/factor",schemaPath:"#/properties/factor/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err4];
@@ -5928,7 +6326,7 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(func2(data0) < 1){
+if(func1(data0) < 1){
 const err5 = {instancePath:instancePath+"/factor",schemaPath:"#/properties/factor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err5];
@@ -5938,7 +6336,7 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(!pattern58.test(data0)){
+if(!pattern63.test(data0)){
 const err6 = {instancePath:instancePath+"/factor",schemaPath:"#/properties/factor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\""};
 if(vErrors === null){
 vErrors = [err6];
@@ -5963,7 +6361,7 @@ errors++;
 if(data.originalFactor !== undefined){
 let data1 = data.originalFactor;
 if(typeof data1 === "string"){
-if(func2(data1) > 64){
+if(func1(data1) > 64){
 const err8 = {instancePath:instancePath+"/originalFactor",schemaPath:"#/properties/originalFactor/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err8];
@@ -5973,7 +6371,7 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(func2(data1) < 1){
+if(func1(data1) < 1){
 const err9 = {instancePath:instancePath+"/originalFactor",schemaPath:"#/properties/originalFactor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err9];
@@ -5998,7 +6396,7 @@ errors++;
 if(data.stat !== undefined){
 let data2 = data.stat;
 if(!((((((((((((data2 === "Rtd") || (data2 === "Min")) || (data2 === "Avg")) || (data2 === "Max")) || (data2 === "Cou")) || (data2 === "ZsRtd")) || (data2 === "ZsMin")) || (data2 === "ZsAvg")) || (data2 === "ZsMax")) || (data2 === "RS")) || (data2 === "RT")) || (data2 === "Value"))){
-const err11 = {instancePath:instancePath+"/stat",schemaPath:"#/$defs/Stat/enum",keyword:"enum",params:{allowedValues: schema84.enum},message:"must be equal to one of the allowed values"};
+const err11 = {instancePath:instancePath+"/stat",schemaPath:"#/$defs/Stat/enum",keyword:"enum",params:{allowedValues: schema85.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -6024,7 +6422,7 @@ errors++;
 if(data.unit !== undefined){
 let data4 = data.unit;
 if(typeof data4 === "string"){
-if(func2(data4) > 32){
+if(func1(data4) > 32){
 const err13 = {instancePath:instancePath+"/unit",schemaPath:"#/properties/unit/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
 if(vErrors === null){
 vErrors = [err13];
@@ -6034,7 +6432,7 @@ vErrors.push(err13);
 }
 errors++;
 }
-if(func2(data4) < 1){
+if(func1(data4) < 1){
 const err14 = {instancePath:instancePath+"/unit",schemaPath:"#/properties/unit/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err14];
@@ -6062,7 +6460,7 @@ const _errs14 = errors;
 let valid3 = false;
 const _errs15 = errors;
 if(!((((((((data5 === "N") || (data5 === "F")) || (data5 === "M")) || (data5 === "S")) || (data5 === "D")) || (data5 === "C")) || (data5 === "T")) || (data5 === "B"))){
-const err16 = {instancePath:instancePath+"/flag",schemaPath:"#/$defs/DataFlag/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema85.anyOf[0].enum},message:"must be equal to one of the allowed values"};
+const err16 = {instancePath:instancePath+"/flag",schemaPath:"#/$defs/DataFlag/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema86.anyOf[0].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -6075,7 +6473,7 @@ var _valid0 = _errs15 === errors;
 valid3 = valid3 || _valid0;
 const _errs16 = errors;
 if(typeof data5 === "string"){
-if(!pattern12.test(data5)){
+if(!pattern17.test(data5)){
 const err17 = {instancePath:instancePath+"/flag",schemaPath:"#/$defs/DataFlag/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]{0,7}$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]{0,7}$"+"\""};
 if(vErrors === null){
 vErrors = [err17];
@@ -6131,17 +6529,17 @@ vErrors.push(err20);
 }
 errors++;
 }
-validate34.errors = vErrors;
+validate35.errors = vErrors;
 return errors === 0;
 }
-validate34.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate35.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://offsite.example/schemas/telemetry.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate33.evaluated;
+const evaluated0 = validate34.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -6337,7 +6735,7 @@ vErrors.push(err15);
 errors++;
 }
 for(const key0 in data){
-if(!(func1.call(schema74.properties, key0))){
+if(!(func11.call(schema75.properties, key0))){
 const err16 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err16];
@@ -6363,7 +6761,7 @@ errors++;
 if(data.eventId !== undefined){
 let data2 = data.eventId;
 if(typeof data2 === "string"){
-if(func2(data2) > 128){
+if(func1(data2) > 128){
 const err18 = {instancePath:instancePath+"/eventId",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err18];
@@ -6373,7 +6771,7 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(func2(data2) < 1){
+if(func1(data2) < 1){
 const err19 = {instancePath:instancePath+"/eventId",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err19];
@@ -6408,7 +6806,7 @@ errors++;
 if(data.enterpriseId !== undefined){
 let data3 = data.enterpriseId;
 if(typeof data3 === "string"){
-if(func2(data3) > 128){
+if(func1(data3) > 128){
 const err22 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err22];
@@ -6418,7 +6816,7 @@ vErrors.push(err22);
 }
 errors++;
 }
-if(func2(data3) < 1){
+if(func1(data3) < 1){
 const err23 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err23];
@@ -6453,7 +6851,7 @@ errors++;
 if(data.siteId !== undefined){
 let data4 = data.siteId;
 if(typeof data4 === "string"){
-if(func2(data4) > 128){
+if(func1(data4) > 128){
 const err26 = {instancePath:instancePath+"/siteId",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err26];
@@ -6463,7 +6861,7 @@ vErrors.push(err26);
 }
 errors++;
 }
-if(func2(data4) < 1){
+if(func1(data4) < 1){
 const err27 = {instancePath:instancePath+"/siteId",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err27];
@@ -6498,7 +6896,7 @@ errors++;
 if(data.deviceId !== undefined){
 let data5 = data.deviceId;
 if(typeof data5 === "string"){
-if(func2(data5) > 128){
+if(func1(data5) > 128){
 const err30 = {instancePath:instancePath+"/deviceId",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err30];
@@ -6508,7 +6906,7 @@ vErrors.push(err30);
 }
 errors++;
 }
-if(func2(data5) < 1){
+if(func1(data5) < 1){
 const err31 = {instancePath:instancePath+"/deviceId",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err31];
@@ -6543,7 +6941,7 @@ errors++;
 if(data.source !== undefined){
 let data6 = data.source;
 if(!(((data6 === "hj212") || (data6 === "mqtt")) || (data6 === "kafka"))){
-const err34 = {instancePath:instancePath+"/source",schemaPath:"#/properties/source/enum",keyword:"enum",params:{allowedValues: schema74.properties.source.enum},message:"must be equal to one of the allowed values"};
+const err34 = {instancePath:instancePath+"/source",schemaPath:"#/properties/source/enum",keyword:"enum",params:{allowedValues: schema75.properties.source.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -6556,7 +6954,7 @@ errors++;
 if(data.kind !== undefined){
 let data7 = data.kind;
 if(!(((data7 === "emission") || (data7 === "energy")) || (data7 === "status"))){
-const err35 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema74.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err35 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema75.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -6569,7 +6967,7 @@ errors++;
 if(data.interval !== undefined){
 let data8 = data.interval;
 if(!((((data8 === "realtime") || (data8 === "minute")) || (data8 === "hour")) || (data8 === "day"))){
-const err36 = {instancePath:instancePath+"/interval",schemaPath:"#/properties/interval/enum",keyword:"enum",params:{allowedValues: schema74.properties.interval.enum},message:"must be equal to one of the allowed values"};
+const err36 = {instancePath:instancePath+"/interval",schemaPath:"#/properties/interval/enum",keyword:"enum",params:{allowedValues: schema75.properties.interval.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -6617,7 +7015,7 @@ errors++;
 if(data.dataTime !== undefined){
 let data10 = data.dataTime;
 if(typeof data10 === "string"){
-if(!pattern7.test(data10)){
+if(!pattern8.test(data10)){
 const err40 = {instancePath:instancePath+"/dataTime",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
 if(vErrors === null){
 vErrors = [err40];
@@ -6652,7 +7050,7 @@ errors++;
 if(data.receivedAt !== undefined){
 let data11 = data.receivedAt;
 if(typeof data11 === "string"){
-if(!pattern7.test(data11)){
+if(!pattern8.test(data11)){
 const err43 = {instancePath:instancePath+"/receivedAt",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
 if(vErrors === null){
 vErrors = [err43];
@@ -6687,7 +7085,7 @@ errors++;
 if(data.rawRef !== undefined){
 let data12 = data.rawRef;
 if(typeof data12 === "string"){
-if(func2(data12) > 512){
+if(func1(data12) > 512){
 const err46 = {instancePath:instancePath+"/rawRef",schemaPath:"#/properties/rawRef/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"};
 if(vErrors === null){
 vErrors = [err46];
@@ -6697,7 +7095,7 @@ vErrors.push(err46);
 }
 errors++;
 }
-if(func2(data12) < 1){
+if(func1(data12) < 1){
 const err47 = {instancePath:instancePath+"/rawRef",schemaPath:"#/properties/rawRef/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err47];
@@ -6726,7 +7124,7 @@ const len0 = data13.length;
 for(let i0=0; i0<len0; i0++){
 let data14 = data13[i0];
 if(typeof data14 === "string"){
-if(func2(data14) > 64){
+if(func1(data14) > 64){
 const err49 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/$defs/Code/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err49];
@@ -6736,7 +7134,7 @@ vErrors.push(err49);
 }
 errors++;
 }
-if(!pattern23.test(data14)){
+if(!pattern28.test(data14)){
 const err50 = {instancePath:instancePath+"/irregularities/" + i0,schemaPath:"#/$defs/Code/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},message:"must match pattern \""+"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"+"\""};
 if(vErrors === null){
 vErrors = [err50];
@@ -6838,7 +7236,7 @@ errors++;
 if(data15.st !== undefined){
 let data16 = data15.st;
 if(typeof data16 === "string"){
-if(!pattern55.test(data16)){
+if(!pattern60.test(data16)){
 const err58 = {instancePath:instancePath+"/hj212/st",schemaPath:"#/$defs/Hj212Header/properties/st/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,3}$"},message:"must match pattern \""+"^[0-9]{1,3}$"+"\""};
 if(vErrors === null){
 vErrors = [err58];
@@ -6863,7 +7261,7 @@ errors++;
 if(data15.cn !== undefined){
 let data17 = data15.cn;
 if(typeof data17 === "string"){
-if(!pattern56.test(data17)){
+if(!pattern61.test(data17)){
 const err60 = {instancePath:instancePath+"/hj212/cn",schemaPath:"#/$defs/Hj212Header/properties/cn/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,4}$"},message:"must match pattern \""+"^[0-9]{1,4}$"+"\""};
 if(vErrors === null){
 vErrors = [err60];
@@ -6888,7 +7286,7 @@ errors++;
 if(data15.qn !== undefined){
 let data18 = data15.qn;
 if(typeof data18 === "string"){
-if(!pattern57.test(data18)){
+if(!pattern62.test(data18)){
 const err62 = {instancePath:instancePath+"/hj212/qn",schemaPath:"#/$defs/Hj212Header/properties/qn/pattern",keyword:"pattern",params:{pattern: "^[0-9]{17}$"},message:"must match pattern \""+"^[0-9]{17}$"+"\""};
 if(vErrors === null){
 vErrors = [err62];
@@ -6913,7 +7311,7 @@ errors++;
 if(data15.version !== undefined){
 let data19 = data15.version;
 if(!(((data19 === "2005") || (data19 === "2017")) || (data19 === "2025"))){
-const err64 = {instancePath:instancePath+"/hj212/version",schemaPath:"#/$defs/Hj212Header/properties/version/enum",keyword:"enum",params:{allowedValues: schema82.properties.version.enum},message:"must be equal to one of the allowed values"};
+const err64 = {instancePath:instancePath+"/hj212/version",schemaPath:"#/$defs/Hj212Header/properties/version/enum",keyword:"enum",params:{allowedValues: schema83.properties.version.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -6960,8 +7358,8 @@ errors++;
 }
 const len1 = data20.length;
 for(let i2=0; i2<len1; i2++){
-if(!(validate34(data20[i2], {instancePath:instancePath+"/measurements/" + i2,parentData:data20,parentDataProperty:i2,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate34.errors : vErrors.concat(validate34.errors);
+if(!(validate35(data20[i2], {instancePath:instancePath+"/measurements/" + i2,parentData:data20,parentDataProperty:i2,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
 errors = vErrors.length;
 }
 }
@@ -6988,23 +7386,23 @@ vErrors.push(err69);
 }
 errors++;
 }
-validate33.errors = vErrors;
+validate34.errors = vErrors;
 return errors === 0;
 }
-validate33.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate34.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateVideoAlarmV1 = validate36;
-const schema86 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/video-alarm.v1.schema.json","title":"VideoAlarmV1","description":"One alarm of the bureau's video platform, accepted by the video-gateway: authenticated, its camera linked to an enterprise and an outlet by the registry, its snapshot (if any) stored content-addressed before the event was produced. Produced to video-alarm.v1, keyed by enterpriseId; a redelivered alarm (same platform and platform event id) is the same event with the same id.","type":"object","additionalProperties":false,"required":["schema","id","platform","platformEventId","enterpriseId","outletId","cameraId","alarmType","alarmTime","receivedAt"],"properties":{"schema":{"const":"video-alarm.v1"},"id":{"description":"`va-` and the SHA-256 (hex) of platform and platformEventId: a redelivery yields the same id.","type":"string","pattern":"^va-[0-9a-f]{64}$"},"platform":{"description":"The video platform that sent it, as configured in the gateway (OFFSITE_VIDEO_PLATFORMS).","$ref":"#/$defs/Id"},"platformEventId":{"description":"The platform's own id of the alarm.","$ref":"#/$defs/Id"},"enterpriseId":{"$ref":"#/$defs/Id"},"outletId":{"$ref":"#/$defs/Id"},"cameraId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"alarmType":{"enum":["discharge-outside-hours","visible-smoke","treatment-idle","camera-tampered","other"]},"alarmTime":{"$ref":"#/$defs/UtcTime"},"receivedAt":{"$ref":"#/$defs/UtcTime"},"description":{"type":"string","maxLength":500},"snapshot":{"title":"VideoAlarmSnapshot","description":"The stored snapshot: its SHA-256 is its name in the gateway's snapshot store (the same bytes are stored once).","type":"object","additionalProperties":false,"required":["sha256","contentType","size"],"properties":{"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"},"contentType":{"enum":["image/jpeg","image/png"]},"size":{"type":"integer","minimum":1,"maximum":2097152}}}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
-const schema87 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
-const schema91 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
-const pattern60 = new RegExp("^va-[0-9a-f]{64}$", "u");
-const pattern65 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
+export const validateVideoAlarmV1 = validate37;
+const schema87 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/video-alarm.v1.schema.json","title":"VideoAlarmV1","description":"One alarm of the bureau's video platform, accepted by the video-gateway: authenticated, its camera linked to an enterprise and an outlet by the registry, its snapshot (if any) stored content-addressed before the event was produced. Produced to video-alarm.v1, keyed by enterpriseId; a redelivered alarm (same platform and platform event id) is the same event with the same id.","type":"object","additionalProperties":false,"required":["schema","id","platform","platformEventId","enterpriseId","outletId","cameraId","alarmType","alarmTime","receivedAt"],"properties":{"schema":{"const":"video-alarm.v1"},"id":{"description":"`va-` and the SHA-256 (hex) of platform and platformEventId: a redelivery yields the same id.","type":"string","pattern":"^va-[0-9a-f]{64}$"},"platform":{"description":"The video platform that sent it, as configured in the gateway (OFFSITE_VIDEO_PLATFORMS).","$ref":"#/$defs/Id"},"platformEventId":{"description":"The platform's own id of the alarm.","$ref":"#/$defs/Id"},"enterpriseId":{"$ref":"#/$defs/Id"},"outletId":{"$ref":"#/$defs/Id"},"cameraId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"alarmType":{"enum":["discharge-outside-hours","visible-smoke","treatment-idle","camera-tampered","other"]},"alarmTime":{"$ref":"#/$defs/UtcTime"},"receivedAt":{"$ref":"#/$defs/UtcTime"},"description":{"type":"string","maxLength":500},"snapshot":{"title":"VideoAlarmSnapshot","description":"The stored snapshot: its SHA-256 is its name in the gateway's snapshot store (the same bytes are stored once).","type":"object","additionalProperties":false,"required":["sha256","contentType","size"],"properties":{"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"},"contentType":{"enum":["image/jpeg","image/png"]},"size":{"type":"integer","minimum":1,"maximum":2097152}}}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
+const schema88 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
+const schema92 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
+const pattern65 = new RegExp("^va-[0-9a-f]{64}$", "u");
+const pattern70 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
 
-function validate36(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate37(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://offsite.example/schemas/video-alarm.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate36.evaluated;
+const evaluated0 = validate37.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -7113,7 +7511,7 @@ vErrors.push(err9);
 errors++;
 }
 for(const key0 in data){
-if(!(func1.call(schema86.properties, key0))){
+if(!(func11.call(schema87.properties, key0))){
 const err10 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err10];
@@ -7139,7 +7537,7 @@ errors++;
 if(data.id !== undefined){
 let data1 = data.id;
 if(typeof data1 === "string"){
-if(!pattern60.test(data1)){
+if(!pattern65.test(data1)){
 const err12 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^va-[0-9a-f]{64}$"},message:"must match pattern \""+"^va-[0-9a-f]{64}$"+"\""};
 if(vErrors === null){
 vErrors = [err12];
@@ -7164,7 +7562,7 @@ errors++;
 if(data.platform !== undefined){
 let data2 = data.platform;
 if(typeof data2 === "string"){
-if(func2(data2) > 128){
+if(func1(data2) > 128){
 const err14 = {instancePath:instancePath+"/platform",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err14];
@@ -7174,7 +7572,7 @@ vErrors.push(err14);
 }
 errors++;
 }
-if(func2(data2) < 1){
+if(func1(data2) < 1){
 const err15 = {instancePath:instancePath+"/platform",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err15];
@@ -7209,7 +7607,7 @@ errors++;
 if(data.platformEventId !== undefined){
 let data3 = data.platformEventId;
 if(typeof data3 === "string"){
-if(func2(data3) > 128){
+if(func1(data3) > 128){
 const err18 = {instancePath:instancePath+"/platformEventId",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err18];
@@ -7219,7 +7617,7 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(func2(data3) < 1){
+if(func1(data3) < 1){
 const err19 = {instancePath:instancePath+"/platformEventId",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err19];
@@ -7254,7 +7652,7 @@ errors++;
 if(data.enterpriseId !== undefined){
 let data4 = data.enterpriseId;
 if(typeof data4 === "string"){
-if(func2(data4) > 128){
+if(func1(data4) > 128){
 const err22 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err22];
@@ -7264,7 +7662,7 @@ vErrors.push(err22);
 }
 errors++;
 }
-if(func2(data4) < 1){
+if(func1(data4) < 1){
 const err23 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err23];
@@ -7299,7 +7697,7 @@ errors++;
 if(data.outletId !== undefined){
 let data5 = data.outletId;
 if(typeof data5 === "string"){
-if(func2(data5) > 128){
+if(func1(data5) > 128){
 const err26 = {instancePath:instancePath+"/outletId",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err26];
@@ -7309,7 +7707,7 @@ vErrors.push(err26);
 }
 errors++;
 }
-if(func2(data5) < 1){
+if(func1(data5) < 1){
 const err27 = {instancePath:instancePath+"/outletId",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err27];
@@ -7344,7 +7742,7 @@ errors++;
 if(data.cameraId !== undefined){
 let data6 = data.cameraId;
 if(typeof data6 === "string"){
-if(func2(data6) > 64){
+if(func1(data6) > 64){
 const err30 = {instancePath:instancePath+"/cameraId",schemaPath:"#/properties/cameraId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err30];
@@ -7354,7 +7752,7 @@ vErrors.push(err30);
 }
 errors++;
 }
-if(func2(data6) < 1){
+if(func1(data6) < 1){
 const err31 = {instancePath:instancePath+"/cameraId",schemaPath:"#/properties/cameraId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err31];
@@ -7364,7 +7762,7 @@ vErrors.push(err31);
 }
 errors++;
 }
-if(!pattern65.test(data6)){
+if(!pattern70.test(data6)){
 const err32 = {instancePath:instancePath+"/cameraId",schemaPath:"#/properties/cameraId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\""};
 if(vErrors === null){
 vErrors = [err32];
@@ -7389,7 +7787,7 @@ errors++;
 if(data.alarmType !== undefined){
 let data7 = data.alarmType;
 if(!(((((data7 === "discharge-outside-hours") || (data7 === "visible-smoke")) || (data7 === "treatment-idle")) || (data7 === "camera-tampered")) || (data7 === "other"))){
-const err34 = {instancePath:instancePath+"/alarmType",schemaPath:"#/properties/alarmType/enum",keyword:"enum",params:{allowedValues: schema86.properties.alarmType.enum},message:"must be equal to one of the allowed values"};
+const err34 = {instancePath:instancePath+"/alarmType",schemaPath:"#/properties/alarmType/enum",keyword:"enum",params:{allowedValues: schema87.properties.alarmType.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -7402,7 +7800,7 @@ errors++;
 if(data.alarmTime !== undefined){
 let data8 = data.alarmTime;
 if(typeof data8 === "string"){
-if(!pattern7.test(data8)){
+if(!pattern8.test(data8)){
 const err35 = {instancePath:instancePath+"/alarmTime",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
 if(vErrors === null){
 vErrors = [err35];
@@ -7437,7 +7835,7 @@ errors++;
 if(data.receivedAt !== undefined){
 let data9 = data.receivedAt;
 if(typeof data9 === "string"){
-if(!pattern7.test(data9)){
+if(!pattern8.test(data9)){
 const err38 = {instancePath:instancePath+"/receivedAt",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
 if(vErrors === null){
 vErrors = [err38];
@@ -7472,7 +7870,7 @@ errors++;
 if(data.description !== undefined){
 let data10 = data.description;
 if(typeof data10 === "string"){
-if(func2(data10) > 500){
+if(func1(data10) > 500){
 const err41 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/maxLength",keyword:"maxLength",params:{limit: 500},message:"must NOT have more than 500 characters"};
 if(vErrors === null){
 vErrors = [err41];
@@ -7542,7 +7940,7 @@ errors++;
 if(data11.sha256 !== undefined){
 let data12 = data11.sha256;
 if(typeof data12 === "string"){
-if(!pattern43.test(data12)){
+if(!pattern48.test(data12)){
 const err47 = {instancePath:instancePath+"/snapshot/sha256",schemaPath:"#/properties/snapshot/properties/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{64}$"},message:"must match pattern \""+"^[0-9a-f]{64}$"+"\""};
 if(vErrors === null){
 vErrors = [err47];
@@ -7567,7 +7965,7 @@ errors++;
 if(data11.contentType !== undefined){
 let data13 = data11.contentType;
 if(!((data13 === "image/jpeg") || (data13 === "image/png"))){
-const err49 = {instancePath:instancePath+"/snapshot/contentType",schemaPath:"#/properties/snapshot/properties/contentType/enum",keyword:"enum",params:{allowedValues: schema86.properties.snapshot.properties.contentType.enum},message:"must be equal to one of the allowed values"};
+const err49 = {instancePath:instancePath+"/snapshot/contentType",schemaPath:"#/properties/snapshot/properties/contentType/enum",keyword:"enum",params:{allowedValues: schema87.properties.snapshot.properties.contentType.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -7635,20 +8033,20 @@ vErrors.push(err54);
 }
 errors++;
 }
-validate36.errors = vErrors;
+validate37.errors = vErrors;
 return errors === 0;
 }
-validate36.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate37.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateVideoWebhookV1 = validate37;
-const schema93 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/video-webhook.v1.schema.json","title":"VideoWebhookV1","description":"The body of one alarm the bureau's video platform POSTs to the video-gateway (`POST /v1/alarms`, services/video-gateway/README.md): one alarm of one camera, with an optional snapshot. The platform is named and authenticated by the request's headers (HMAC-SHA256 over the timestamp and the body with the platform's own secret), never by the body. A GB/T 28181 alarm notification (Alarm NOTIFY, AlarmMethod 5 = video) reaches this endpoint through an adapter that maps DeviceID to cameraId and AlarmTime to alarmTime.","type":"object","additionalProperties":false,"required":["eventId","cameraId","alarmType","alarmTime"],"properties":{"eventId":{"description":"The platform's own id of the alarm; a redelivery repeats it, and the gateway keeps one alarm per platform and eventId.","type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"cameraId":{"description":"The camera as the platform names it (a GB/T 28181 device id is 20 digits); the registry's outlets[].cameras[] link it to an outlet.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"alarmType":{"$ref":"#/$defs/AlarmType"},"alarmTime":{"description":"When the camera saw it, RFC 3339 with an offset (platforms usually send +08:00); the gateway stores it in UTC.","type":"string","format":"date-time","maxLength":40},"description":{"description":"The platform's text about the alarm, shown to supervisors as it came.","type":"string","maxLength":500},"snapshot":{"title":"VideoWebhookSnapshot","description":"One still image of the alarm: JPEG or PNG, at most 2 MiB once decoded (the gateway checks the bytes' own signature, not only contentType).","type":"object","additionalProperties":false,"required":["contentType","data"],"properties":{"contentType":{"enum":["image/jpeg","image/png"]},"data":{"description":"Base64 (RFC 4648, standard alphabet, padded) of the image bytes.","type":"string","contentEncoding":"base64","minLength":4,"maxLength":2796204,"pattern":"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"}}}},"$defs":{"AlarmType":{"description":"What the platform's analysis saw: discharge-outside-hours (an outlet discharging outside its permitted hours, a rule input of the analyzer), visible-smoke (visible emission at a stack), treatment-idle (a treatment facility seen not running), camera-tampered (a camera covered, moved or cut off), other.","enum":["discharge-outside-hours","visible-smoke","treatment-idle","camera-tampered","other"]}}};
-const schema94 = {"description":"What the platform's analysis saw: discharge-outside-hours (an outlet discharging outside its permitted hours, a rule input of the analyzer), visible-smoke (visible emission at a stack), treatment-idle (a treatment facility seen not running), camera-tampered (a camera covered, moved or cut off), other.","enum":["discharge-outside-hours","visible-smoke","treatment-idle","camera-tampered","other"]};
+export const validateVideoWebhookV1 = validate38;
+const schema94 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/video-webhook.v1.schema.json","title":"VideoWebhookV1","description":"The body of one alarm the bureau's video platform POSTs to the video-gateway (`POST /v1/alarms`, services/video-gateway/README.md): one alarm of one camera, with an optional snapshot. The platform is named and authenticated by the request's headers (HMAC-SHA256 over the timestamp and the body with the platform's own secret), never by the body. A GB/T 28181 alarm notification (Alarm NOTIFY, AlarmMethod 5 = video) reaches this endpoint through an adapter that maps DeviceID to cameraId and AlarmTime to alarmTime.","type":"object","additionalProperties":false,"required":["eventId","cameraId","alarmType","alarmTime"],"properties":{"eventId":{"description":"The platform's own id of the alarm; a redelivery repeats it, and the gateway keeps one alarm per platform and eventId.","type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"cameraId":{"description":"The camera as the platform names it (a GB/T 28181 device id is 20 digits); the registry's outlets[].cameras[] link it to an outlet.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"alarmType":{"$ref":"#/$defs/AlarmType"},"alarmTime":{"description":"When the camera saw it, RFC 3339 with an offset (platforms usually send +08:00); the gateway stores it in UTC.","type":"string","format":"date-time","maxLength":40},"description":{"description":"The platform's text about the alarm, shown to supervisors as it came.","type":"string","maxLength":500},"snapshot":{"title":"VideoWebhookSnapshot","description":"One still image of the alarm: JPEG or PNG, at most 2 MiB once decoded (the gateway checks the bytes' own signature, not only contentType).","type":"object","additionalProperties":false,"required":["contentType","data"],"properties":{"contentType":{"enum":["image/jpeg","image/png"]},"data":{"description":"Base64 (RFC 4648, standard alphabet, padded) of the image bytes.","type":"string","contentEncoding":"base64","minLength":4,"maxLength":2796204,"pattern":"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"}}}},"$defs":{"AlarmType":{"description":"What the platform's analysis saw: discharge-outside-hours (an outlet discharging outside its permitted hours, a rule input of the analyzer), visible-smoke (visible emission at a stack), treatment-idle (a treatment facility seen not running), camera-tampered (a camera covered, moved or cut off), other.","enum":["discharge-outside-hours","visible-smoke","treatment-idle","camera-tampered","other"]}}};
+const schema95 = {"description":"What the platform's analysis saw: discharge-outside-hours (an outlet discharging outside its permitted hours, a rule input of the analyzer), visible-smoke (visible emission at a stack), treatment-idle (a treatment facility seen not running), camera-tampered (a camera covered, moved or cut off), other.","enum":["discharge-outside-hours","visible-smoke","treatment-idle","camera-tampered","other"]};
 
-function validate37(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate38(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://offsite.example/schemas/video-webhook.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate37.evaluated;
+const evaluated0 = validate38.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -7711,7 +8109,7 @@ errors++;
 if(data.eventId !== undefined){
 let data0 = data.eventId;
 if(typeof data0 === "string"){
-if(func2(data0) > 128){
+if(func1(data0) > 128){
 const err5 = {instancePath:instancePath+"/eventId",schemaPath:"#/properties/eventId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err5];
@@ -7721,7 +8119,7 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(func2(data0) < 1){
+if(func1(data0) < 1){
 const err6 = {instancePath:instancePath+"/eventId",schemaPath:"#/properties/eventId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err6];
@@ -7756,7 +8154,7 @@ errors++;
 if(data.cameraId !== undefined){
 let data1 = data.cameraId;
 if(typeof data1 === "string"){
-if(func2(data1) > 64){
+if(func1(data1) > 64){
 const err9 = {instancePath:instancePath+"/cameraId",schemaPath:"#/properties/cameraId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err9];
@@ -7766,7 +8164,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(func2(data1) < 1){
+if(func1(data1) < 1){
 const err10 = {instancePath:instancePath+"/cameraId",schemaPath:"#/properties/cameraId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err10];
@@ -7776,7 +8174,7 @@ vErrors.push(err10);
 }
 errors++;
 }
-if(!pattern65.test(data1)){
+if(!pattern70.test(data1)){
 const err11 = {instancePath:instancePath+"/cameraId",schemaPath:"#/properties/cameraId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\""};
 if(vErrors === null){
 vErrors = [err11];
@@ -7801,7 +8199,7 @@ errors++;
 if(data.alarmType !== undefined){
 let data2 = data.alarmType;
 if(!(((((data2 === "discharge-outside-hours") || (data2 === "visible-smoke")) || (data2 === "treatment-idle")) || (data2 === "camera-tampered")) || (data2 === "other"))){
-const err13 = {instancePath:instancePath+"/alarmType",schemaPath:"#/$defs/AlarmType/enum",keyword:"enum",params:{allowedValues: schema94.enum},message:"must be equal to one of the allowed values"};
+const err13 = {instancePath:instancePath+"/alarmType",schemaPath:"#/$defs/AlarmType/enum",keyword:"enum",params:{allowedValues: schema95.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -7814,7 +8212,7 @@ errors++;
 if(data.alarmTime !== undefined){
 let data3 = data.alarmTime;
 if(typeof data3 === "string"){
-if(func2(data3) > 40){
+if(func1(data3) > 40){
 const err14 = {instancePath:instancePath+"/alarmTime",schemaPath:"#/properties/alarmTime/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters"};
 if(vErrors === null){
 vErrors = [err14];
@@ -7849,7 +8247,7 @@ errors++;
 if(data.description !== undefined){
 let data4 = data.description;
 if(typeof data4 === "string"){
-if(func2(data4) > 500){
+if(func1(data4) > 500){
 const err17 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/maxLength",keyword:"maxLength",params:{limit: 500},message:"must NOT have more than 500 characters"};
 if(vErrors === null){
 vErrors = [err17];
@@ -7909,7 +8307,7 @@ errors++;
 if(data5.contentType !== undefined){
 let data6 = data5.contentType;
 if(!((data6 === "image/jpeg") || (data6 === "image/png"))){
-const err22 = {instancePath:instancePath+"/snapshot/contentType",schemaPath:"#/properties/snapshot/properties/contentType/enum",keyword:"enum",params:{allowedValues: schema93.properties.snapshot.properties.contentType.enum},message:"must be equal to one of the allowed values"};
+const err22 = {instancePath:instancePath+"/snapshot/contentType",schemaPath:"#/properties/snapshot/properties/contentType/enum",keyword:"enum",params:{allowedValues: schema94.properties.snapshot.properties.contentType.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -7922,7 +8320,7 @@ errors++;
 if(data5.data !== undefined){
 let data7 = data5.data;
 if(typeof data7 === "string"){
-if(func2(data7) > 2796204){
+if(func1(data7) > 2796204){
 const err23 = {instancePath:instancePath+"/snapshot/data",schemaPath:"#/properties/snapshot/properties/data/maxLength",keyword:"maxLength",params:{limit: 2796204},message:"must NOT have more than 2796204 characters"};
 if(vErrors === null){
 vErrors = [err23];
@@ -7932,7 +8330,7 @@ vErrors.push(err23);
 }
 errors++;
 }
-if(func2(data7) < 4){
+if(func1(data7) < 4){
 const err24 = {instancePath:instancePath+"/snapshot/data",schemaPath:"#/properties/snapshot/properties/data/minLength",keyword:"minLength",params:{limit: 4},message:"must NOT have fewer than 4 characters"};
 if(vErrors === null){
 vErrors = [err24];
@@ -7942,7 +8340,7 @@ vErrors.push(err24);
 }
 errors++;
 }
-if(!pattern22.test(data7)){
+if(!pattern27.test(data7)){
 const err25 = {instancePath:instancePath+"/snapshot/data",schemaPath:"#/properties/snapshot/properties/data/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"},message:"must match pattern \""+"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"+"\""};
 if(vErrors === null){
 vErrors = [err25];
@@ -7987,8 +8385,8 @@ vErrors.push(err28);
 }
 errors++;
 }
-validate37.errors = vErrors;
+validate38.errors = vErrors;
 return errors === 0;
 }
-validate37.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate38.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
