@@ -96,6 +96,10 @@ export const Env = Type.Object({
   // Regulatory reminders and outreach are delivered by the alerter.
   OFFSITE_CONSOLE_MESSAGE_REQUEST_TOPIC: Type.String({ default: 'message.request.v1' }),
   OFFSITE_CONSOLE_HJ212_COMMAND_TOPIC: Type.String({ default: 'hj212.command.v1' }),
+  // Complaints from the WeChat official account (passed on by the alerter), consumed by this group.
+  OFFSITE_CONSOLE_COMPLAINT_INTAKE_TOPIC: Type.String({ default: 'complaint.intake.v1' }),
+  OFFSITE_CONSOLE_GROUP_ID: Type.String({ default: 'offsite-console', pattern: '^[A-Za-z0-9._-]+$' }),
+  OFFSITE_CONSOLE_DLQ_TOPIC: Type.String({ default: 'telemetry.dlq.v1' }),
   // Regulatory background work (complaint reminders, monthly report reminder, outreach) on BullMQ.
   OFFSITE_REDIS_URL: RedisUrl(),
   ...RedisTlsEnv,

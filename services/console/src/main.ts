@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { kafkaMessage, kafkaTopics, type MessageRequestV1 } from '@offsite/contracts';
+import { kafkaMessage, kafkaTopics, type MessageRequestV1, type TelemetryDlqV1 } from '@offsite/contracts';
 import {
   bootService,
   defineMetrics,
@@ -11,9 +11,16 @@ import {
   withTimeout,
 } from '@offsite/runtime';
 import { createInfluxClient } from '@offsite/influx';
-import { installKafkajsFastPaths, createDurableProducer, createKafkaClient } from '@offsite/kafka';
+import {
+  installKafkajsFastPaths,
+  consumerComponent,
+  createBatchConsumer,
+  createDurableProducer,
+  createKafkaClient,
+} from '@offsite/kafka';
 import { createPgPool, runMigrations } from '@offsite/store';
 import { buildApp } from './app.js';
+import { createComplaintIntake } from './complaint-intake.js';
 import { serviceConfig } from './config.js';
 import { createArgonGate, createLoginGuard } from './login-guard.js';
 import { createLiveHub } from './live.js';
@@ -59,6 +66,12 @@ const metrics = defineMetrics(registry, {
     name: 'offsite_console_regulation_messages_total',
     help: 'Regulatory messages (complaint/report reminders, outreach) requested from the alerter, or that could not be',
     labelNames: ['kind', 'medium', 'result'],
+  },
+  complaintIntake: {
+    type: 'counter',
+    name: 'offsite_console_complaint_intake_total',
+    help: 'Records of complaint.intake.v1 (WeChat complaints), by outcome: new, repeat (redelivered), rejected (DLQ)',
+    labelNames: ['outcome'],
   },
   liveListening: {
     type: 'gauge',
@@ -262,6 +275,31 @@ lifecycle.register({
   },
   check: () => limitsRedis.status === 'ready' || { healthy: false, detail: 'login-limits Redis not ready' },
 });
+// After Postgres: complaints from the WeChat official account, passed on by the alerter.
+lifecycle.register(
+  consumerComponent({
+    name: 'complaint-intake-consumer',
+    onFatal: (reason, error) => void lifecycle.shutdown(reason, { error }),
+    build: () =>
+      createBatchConsumer({
+        kafka,
+        groupId: env.OFFSITE_CONSOLE_GROUP_ID,
+        topics: [env.OFFSITE_CONSOLE_COMPLAINT_INTAKE_TOPIC],
+        logger,
+        handle: createComplaintIntake({
+          db: pool,
+          logger,
+          dlq: async (records: TelemetryDlqV1[]) => {
+            await producer.send(
+              env.OFFSITE_CONSOLE_DLQ_TOPIC,
+              records.map((r) => kafkaMessage(kafkaTopics.telemetryDlq, r)),
+            );
+          },
+          counted: (outcome) => metrics.complaintIntake.inc({ outcome }),
+        }),
+      }),
+  }),
+);
 lifecycle.register({
   name: 'http',
   start: async () => {

@@ -1,10 +1,11 @@
 // The console as a real process (src/main.ts): migrations, /readyz on the ops port, the UI served,
-// a login over HTTP, and a clean exit on SIGTERM.
+// a login over HTTP, a WeChat complaint consumed from complaint.intake.v1, and a clean exit on SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { createKafkaClient, ensureTopics } from '@offsite/kafka';
+import { kafkaMessage, kafkaTopics, type ComplaintIntakeV1 } from '@offsite/contracts';
+import { createDurableProducer, createKafkaClient, ensureTopics } from '@offsite/kafka';
 import { runMigrations, importRegistry } from '@offsite/store';
 import { createTestSchema, requireEnv, silentLogger, until, type TestSchema } from '@offsite/testing';
 import { seedDemoUsers } from '../src/seed.js';
@@ -23,7 +24,9 @@ const freePort = () =>
 let db: TestSchema | undefined;
 let child: ChildProcess | undefined;
 let output = '';
-const requestTopic = `test.console-main.message-requests.${randomBytes(4).toString('hex')}`;
+const run = randomBytes(4).toString('hex');
+const requestTopic = `test.console-main.message-requests.${run}`;
+const intakeTopic = `test.console-main.complaint-intake.${run}`;
 const kafka = createKafkaClient({
   brokers: requireEnv('OFFSITE_KAFKA_BROKERS').split(','),
   clientId: 'console-main-int',
@@ -32,7 +35,7 @@ const kafka = createKafkaClient({
 afterAll(async () => {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.deleteTopics({ topics: [requestTopic] }).catch(() => undefined);
+  await admin.deleteTopics({ topics: [requestTopic, intakeTopic] }).catch(() => undefined);
   await admin.disconnect();
   if (child && child.exitCode === null) child.kill('SIGKILL');
   await db?.drop();
@@ -45,7 +48,10 @@ it('starts, is ready, serves the UI and the API, and exits 0 on SIGTERM', async 
   await importRegistry(db.pool, { path: examplePath }, { logger: silentLogger });
   await seedDemoUsers(db.pool, () => PASSWORD);
 
-  await ensureTopics(kafka, [{ topic: requestTopic, numPartitions: 1 }]);
+  await ensureTopics(kafka, [
+    { topic: requestTopic, numPartitions: 1 },
+    { topic: intakeTopic, numPartitions: 1 },
+  ]);
   const [opsPort, httpPort] = [await freePort(), await freePort()];
   const pgUrl = new URL(url);
   pgUrl.searchParams.set('options', db.options);
@@ -62,6 +68,8 @@ it('starts, is ready, serves the UI and the API, and exits 0 on SIGTERM', async 
       OFFSITE_KAFKA_BROKERS: requireEnv('OFFSITE_KAFKA_BROKERS'),
       OFFSITE_CONSOLE_QUEUE_PREFIX: `test-console-main-${randomBytes(4).toString('hex')}`,
       OFFSITE_CONSOLE_MESSAGE_REQUEST_TOPIC: requestTopic,
+      OFFSITE_CONSOLE_COMPLAINT_INTAKE_TOPIC: intakeTopic,
+      OFFSITE_CONSOLE_GROUP_ID: `test-console-main-${run}`,
       OFFSITE_OPS_PORT: String(opsPort),
       OFFSITE_CONSOLE_PORT: String(httpPort),
       OFFSITE_LOG_LEVEL: 'warn',
@@ -126,7 +134,36 @@ it('starts, is ready, serves the UI and the API, and exits 0 on SIGTERM', async 
     headers: { cookie: supCookie },
   });
   expect(await stats.json()).toMatchObject({ total: messages, sent: messages, queued: 0 });
+  // A complaint the alerter passed on from the WeChat official account becomes an unassigned complaint.
+  const producer = createDurableProducer(kafka, { logger: silentLogger });
+  await producer.connect();
+  await producer.send(intakeTopic, [
+    kafkaMessage(kafkaTopics.complaintIntake, {
+      schema: 'complaint.intake.v1',
+      id: `wechat:gh_offsite:9${Date.now()}`,
+      channel: 'wechat',
+      account: 'gh_offsite',
+      source: 'oMainTest0123456789abcdef',
+      sourceMessageId: `9${Date.now()}`,
+      text: '厂区夜间异味',
+      receivedAt: new Date().toISOString(),
+    } satisfies ComplaintIntakeV1),
+  ]);
+  await producer.disconnect();
+  await until(
+    async () => {
+      const list = (await (
+        await fetch(`${base}/api/regulation/complaints`, { headers: { cookie: supCookie } })
+      ).json()) as { summary: string; enterpriseId: string | null; channel: string }[];
+      return list.some(
+        (c) => c.summary === '厂区夜间异味' && c.enterpriseId === null && c.channel === 'wechat',
+      );
+    },
+    30_000,
+    'the WeChat complaint listed',
+  );
   const metrics = await (await fetch(`${ops}/metrics`)).text();
+  expect(metrics).toMatch(/offsite_console_complaint_intake_total\{[^}]*outcome="new"[^}]*\} 1\b/);
   expect(metrics).toContain('service="console"');
   expect(metrics).toMatch(
     new RegExp(

@@ -1,5 +1,7 @@
 // Complaints in Postgres: intake (with an on-site verification task for positive-list enterprises),
-// assignment, status flow with an append-only event history, listing by scope.
+// assignment, status flow with an append-only event history, listing by scope. A complaint from the
+// WeChat official account (complaint.intake.v1) is recorded once per intake id without an enterprise;
+// only city-wide roles see it until an officer assigns the enterprise (then district scoping applies).
 import {
   assertTransition,
   complaintDeadlines,
@@ -18,11 +20,14 @@ import { currentPositiveList, enterpriseInScope } from './positive-list.js';
 export interface Complaint {
   id: number;
   channel: ComplaintChannel;
-  enterpriseId: string;
-  districtId: string;
+  /** Null: came in through an intake (WeChat) and waits for an officer to assign the enterprise. */
+  enterpriseId: string | null;
+  districtId: string | null;
   urgency: ComplaintUrgency;
   summary: string;
   complainant: string | null;
+  /** The sender on the channel (WeChat openid), masked: the full value never leaves the console's database. */
+  sourceMasked: string | null;
   status: ComplaintStatus;
   assignee: string | null;
   receivedAt: string;
@@ -37,11 +42,12 @@ export interface Complaint {
 interface ComplaintRow {
   id: string;
   channel: ComplaintChannel;
-  enterprise_id: string;
-  district_id: string;
+  enterprise_id: string | null;
+  district_id: string | null;
   urgency: ComplaintUrgency;
   summary: string;
   complainant: string | null;
+  source_ref: string | null;
   status: ComplaintStatus;
   assignee: string | null;
   received_at: Date;
@@ -56,6 +62,12 @@ const TASK_OF_ROW = `(select vt.id from verification_tasks vt where vt.complaint
 const WITH_TASK = `select c.*, (select vt.id from verification_tasks vt where vt.complaint_id = c.id) as verification_task_id
   from complaints c`;
 
+/** An openid shown to officers: its first 4 and last 2 characters (`oX2L…kL`); short ones fully hidden. */
+export function maskSource(ref: string | null): string | null {
+  if (ref === null) return null;
+  return ref.length < 10 ? '…' : `${ref.slice(0, 4)}…${ref.slice(-2)}`;
+}
+
 function toComplaint(r: ComplaintRow): Complaint {
   return {
     id: Number(r.id),
@@ -65,6 +77,7 @@ function toComplaint(r: ComplaintRow): Complaint {
     urgency: r.urgency,
     summary: r.summary,
     complainant: r.complainant,
+    sourceMasked: maskSource(r.source_ref),
     status: r.status,
     assignee: r.assignee,
     receivedAt: r.received_at.toISOString(),
@@ -93,6 +106,29 @@ export interface VerificationTask {
   enterpriseId: string;
   kind: 'on-site-verification';
   status: 'open' | 'done' | 'cancelled';
+}
+
+/** The on-site verification task of a complaint against a positive-list enterprise, in the caller's transaction. */
+async function openVerificationTask(
+  c: Queryable,
+  complaintId: string,
+  enterpriseId: string,
+): Promise<VerificationTask | null> {
+  const [t] = await query<{ id: string; status: VerificationTask['status'] }>(
+    c,
+    'create verification task',
+    `insert into verification_tasks (complaint_id, enterprise_id, kind) values ($1, $2, 'on-site-verification') returning id, status`,
+    [complaintId, enterpriseId],
+  );
+  return t
+    ? {
+        id: Number(t.id),
+        complaintId: Number(complaintId),
+        enterpriseId,
+        kind: 'on-site-verification',
+        status: t.status,
+      }
+    : null;
 }
 
 export async function createComplaint(
@@ -138,24 +174,8 @@ export async function createComplaint(
       `insert into complaint_events (complaint_id, from_status, to_status, actor) values ($1, null, 'received', $2)`,
       [row.id, scope.userId],
     );
-    let verificationTask: VerificationTask | null = null;
     // Listed enterprises are not visited except to verify a complaint (domain-rules §4, §6).
-    if (listed) {
-      const [t] = await query<{ id: string; status: VerificationTask['status'] }>(
-        c,
-        'create verification task',
-        `insert into verification_tasks (complaint_id, enterprise_id, kind) values ($1, $2, 'on-site-verification') returning id, status`,
-        [row.id, ent.id],
-      );
-      if (t)
-        verificationTask = {
-          id: Number(t.id),
-          complaintId: Number(row.id),
-          enterpriseId: ent.id,
-          kind: 'on-site-verification',
-          status: t.status,
-        };
-    }
+    const verificationTask = listed ? await openVerificationTask(c, row.id, ent.id) : null;
     return {
       complaint: { ...toComplaint(row), verificationTaskId: verificationTask?.id ?? null },
       verificationTask,
@@ -179,6 +199,13 @@ export async function transitionComplaint(
     );
     if (!cur) throw regulationError('NOT_FOUND', `complaint ${input.complaintId} not found`);
     assertTransition(cur.status, input.to);
+    // An intake's complaint is handled once its enterprise is known; before that it can only be rejected.
+    if (cur.enterprise_id === null && input.to !== 'rejected')
+      throw regulationError(
+        'INVALID_TRANSITION',
+        `complaint ${input.complaintId} has no enterprise yet: assign it first`,
+        { details: { from: cur.status, to: input.to, allowed: ['rejected'] } },
+      );
     const [row] = await query<ComplaintRow>(
       c,
       'update complaint',
@@ -240,4 +267,97 @@ export async function getComplaint(db: Queryable, scope: Scope, id: number): Pro
   );
   if (!row) throw regulationError('NOT_FOUND', `complaint ${id} not found`);
   return toComplaint(row);
+}
+
+/** A complaint passed on by the alerter (complaint.intake.v1), already validated against its schema. */
+export interface IntakeComplaint {
+  id: string;
+  channel: ComplaintChannel;
+  source: string;
+  text: string;
+  receivedAt: Date;
+}
+
+/**
+ * Records an intake's complaint once (the intake id is unique): unassigned, urgency normal, deadlines
+ * from the time the channel received it. Returns the new complaint, or null when this id was recorded
+ * before (a redelivered message).
+ */
+export async function recordIntakeComplaint(
+  db: Db,
+  input: IntakeComplaint,
+  config: ComplaintDeadlineConfig = defaultComplaintConfig,
+): Promise<Complaint | null> {
+  const { ackDueAt, resolveDueAt } = complaintDeadlines(input.receivedAt, 'normal', config);
+  const actor = `intake:${input.channel}`;
+  return transaction(db, 'record intake complaint', async (c) => {
+    const [row] = await query<ComplaintRow>(
+      c,
+      'insert intake complaint',
+      `insert into complaints (channel, enterprise_id, district_id, urgency, summary, source_ref, intake_id,
+                               received_at, ack_due_at, resolve_due_at, created_by)
+       values ($1, null, null, 'normal', $2, $3, $4, $5, $6, $7, $8)
+       on conflict (intake_id) do nothing returning *`,
+      [input.channel, input.text, input.source, input.id, input.receivedAt, ackDueAt, resolveDueAt, actor],
+    );
+    if (!row) return null;
+    await c.query(
+      `insert into complaint_events (complaint_id, from_status, to_status, actor, at) values ($1, null, 'received', $2, $3)`,
+      [row.id, actor, input.receivedAt],
+    );
+    return toComplaint(row);
+  });
+}
+
+/**
+ * An officer names the enterprise of an unassigned complaint (one from an intake). The enterprise must
+ * be in the officer's scope; the complaint then belongs to its district, gets an on-site verification
+ * task when the enterprise is on the positive list, and the event history notes the assignment.
+ */
+export async function assignComplaintEnterprise(
+  db: Db,
+  scope: Scope,
+  input: { complaintId: number; enterpriseId: string },
+  now: Date,
+): Promise<{ complaint: Complaint; verificationTask: VerificationTask | null }> {
+  requireCapability(scope, 'handleComplaint');
+  const ent = await enterpriseInScope(db, scope, input.enterpriseId);
+  const listed = (await currentPositiveList(db, { ...scope, districtId: ent.districtId }, now)).some(
+    (d) => d.enterpriseId === ent.id,
+  );
+  return transaction(db, 'assign complaint enterprise', async (c) => {
+    const [cur] = await query<ComplaintRow>(
+      c,
+      'lock complaint',
+      `select * from complaints where id = $1 and ($2::text is null or district_id = $2) for update`,
+      [input.complaintId, scope.districtId],
+    );
+    if (!cur) throw regulationError('NOT_FOUND', `complaint ${input.complaintId} not found`);
+    if (cur.enterprise_id !== null)
+      throw regulationError(
+        'INVALID_TRANSITION',
+        `complaint ${input.complaintId} already belongs to enterprise ${cur.enterprise_id}`,
+        { details: { enterpriseId: cur.enterprise_id } },
+      );
+    if (cur.status === 'rejected' || cur.status === 'closed')
+      throw regulationError('INVALID_TRANSITION', `complaint ${input.complaintId} is ${cur.status}`, {
+        details: { status: cur.status },
+      });
+    const [row] = await query<ComplaintRow>(
+      c,
+      'assign complaint enterprise',
+      `update complaints set enterprise_id = $2, district_id = $3 where id = $1 returning *`,
+      [input.complaintId, ent.id, ent.districtId],
+    );
+    if (!row) throw regulationError('QUERY_FAILED', 'update returned nothing');
+    await c.query(
+      `insert into complaint_events (complaint_id, from_status, to_status, actor, note, at) values ($1, $2, $2, $3, $4, $5)`,
+      [row.id, row.status, scope.userId, `enterprise ${ent.id}`, now],
+    );
+    const verificationTask = listed ? await openVerificationTask(c, row.id, ent.id) : null;
+    return {
+      complaint: { ...toComplaint(row), verificationTaskId: verificationTask?.id ?? null },
+      verificationTask,
+    };
+  });
 }

@@ -17,7 +17,13 @@ import {
   type ReportTransmission,
   type Scope,
 } from '@offsite/regulation';
-import { createComplaint, getComplaint, listComplaints, transitionComplaint } from './complaints-repo.js';
+import {
+  assignComplaintEnterprise,
+  createComplaint,
+  getComplaint,
+  listComplaints,
+  transitionComplaint,
+} from './complaints-repo.js';
 import type { Db } from './db.js';
 import {
   createDraw,
@@ -412,6 +418,32 @@ export async function registerRegulationRoutes(
         if (['resolved', 'closed', 'rejected'].includes(c.status))
           await deps.reminders?.cancelComplaint(c.id, 'resolve');
         return c;
+      },
+    );
+    // A complaint from the WeChat official account gets its enterprise (city-wide roles see it until then).
+    r.post<{ Params: { id: number }; Body: { enterpriseId: string } }>(
+      `${p}/complaints/:id/enterprise`,
+      {
+        schema: {
+          params: drawParams,
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['enterpriseId'],
+            properties: { enterpriseId: id },
+          },
+        },
+      },
+      async (req) => {
+        const out = await assignComplaintEnterprise(
+          deps.db,
+          await scopeOf(req),
+          { complaintId: req.params.id, enterpriseId: req.body.enterpriseId },
+          now(),
+        );
+        // Reminders go to the district's officers: scheduled once the district is known.
+        await deps.reminders?.scheduleComplaint(out.complaint);
+        return out;
       },
     );
 
