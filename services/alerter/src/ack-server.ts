@@ -20,7 +20,7 @@ export interface AckServerOptions {
    */
   onRejected?: (r: RejectedReceipt) => Promise<void> | void;
   /** The official account's callback (`/wechat/callback`); absent: no route. */
-  wechat?: Pick<WechatCallbackOptions, 'token' | 'provider' | 'onMessage'>;
+  wechat?: Pick<WechatCallbackOptions, 'token' | 'provider' | 'onText' | 'replyText'>;
 }
 
 type Lang = 'zh' | 'en';

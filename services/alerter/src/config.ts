@@ -29,6 +29,8 @@ export const AlerterEnv = Type.Object({
   OFFSITE_ALERTER_NOTIFICATION_TOPIC: Type.String({ default: 'notification.v1' }),
   /** Messages other services ask the alerter to deliver (group `<OFFSITE_ALERTER_GROUP_ID>.message-requests`). */
   OFFSITE_ALERTER_MESSAGE_REQUEST_TOPIC: Type.String({ default: 'message.request.v1' }),
+  /** Users' text messages to the WeChat official account, passed on to the console (each one a complaint). */
+  OFFSITE_ALERTER_COMPLAINT_INTAKE_TOPIC: Type.String({ default: 'complaint.intake.v1' }),
   OFFSITE_ALERTER_DLQ_TOPIC: Type.String({ default: 'telemetry.dlq.v1' }),
   OFFSITE_ALERTER_GROUP_ID: Type.String({ default: 'offsite-alerter' }),
   /** Kafka group session timeout: how long partitions of a dead member wait before reassignment. */

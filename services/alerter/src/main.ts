@@ -21,6 +21,7 @@ import type { FastifyInstance } from 'fastify';
 import { createAckServer } from './ack-server.js';
 import { createAlerter, type Alerter, type AlerterOptions } from './app.js';
 import { createChannels } from './channels.js';
+import { createComplaintHandoff } from './complaint-handoff.js';
 import { parseRateLimits, serviceConfig } from './config.js';
 import { createIntake } from './intake.js';
 import { createMessageIntake } from './message-intake.js';
@@ -142,7 +143,19 @@ lifecycle.register({
     ackServer = createAckServer({
       alerter: alerter!,
       receiptKey: env.OFFSITE_ALERTER_RECEIPT_KEY,
-      wechat: { token: env.OFFSITE_WECHAT_CALLBACK_TOKEN, provider: channels.wechat.provider },
+      wechat: {
+        token: env.OFFSITE_WECHAT_CALLBACK_TOKEN,
+        provider: channels.wechat.provider,
+        // A user's text message is a complaint: passed on to the console before WeChat gets its answer.
+        onText: createComplaintHandoff(
+          async (e) => {
+            await producer.send(topic(env.OFFSITE_ALERTER_COMPLAINT_INTAKE_TOPIC), [
+              kafkaMessage(kafkaTopics.complaintIntake, e),
+            ]);
+          },
+          (outcome) => metrics.wechatComplaints.inc({ outcome }),
+        ),
+      },
       onRejected: createRejectKeeper({
         dir: path.resolve(env.OFFSITE_ALERTER_RECEIPT_REJECT_DIR),
         logger,

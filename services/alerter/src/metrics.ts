@@ -28,8 +28,14 @@ export const alerterMetricDefinitions = {
   receiptsRejected: {
     type: 'counter',
     name: 'offsite_alerter_sms_receipts_rejected_total',
-    help: 'SMS receipt and WeChat callbacks refused with a 4xx, and WeChat user messages not taken (kept in OFFSITE_ALERTER_RECEIPT_REJECT_DIR), by provider and reason',
+    help: 'SMS receipt and WeChat callbacks refused (4xx), and WeChat user messages refused or not handed on (kept in OFFSITE_ALERTER_RECEIPT_REJECT_DIR), by provider and reason',
     labelNames: ['provider', 'reason'],
+  },
+  wechatComplaints: {
+    type: 'counter',
+    name: 'offsite_alerter_wechat_complaints_total',
+    help: "Users' text messages to the WeChat official account, by outcome: passed-on (complaint.intake.v1 acknowledged by Kafka), refused (kept, answered with the reason), failed (kept, answered 503)",
+    labelNames: ['outcome'],
   },
   receipts: {
     type: 'counter',

@@ -1,7 +1,9 @@
 // The official account's server URL (/wechat/callback): WeChat verifies it with a signed GET that
 // echoes `echostr`, and POSTs flat XML signed the same way (plain mode; the account's messages are not
-// AES-encrypted). TEMPLATESENDJOBFINISH events are delivery receipts of our template messages. A bad
-// signature is refused with 401 and kept like any refused receipt callback.
+// AES-encrypted). TEMPLATESENDJOBFINISH events are delivery receipts of our template messages. A user's
+// text message is a complaint: handed to `onText` (the alerter passes it on to the console over Kafka)
+// and, once that resolved, answered with a passive text reply acknowledging it. A bad signature (401),
+// malformed XML (400) or a body over 64 KiB (413) is refused and kept like any refused receipt callback.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   isNotifyError,
@@ -21,13 +23,48 @@ export interface WechatCallbackOptions {
   recordReceipts: (r: DeliveryReceipt[]) => Promise<ReceiptCounts>;
   onReceipts?: (provider: string, counts: ReceiptCounts) => void;
   onRejected?: (r: RejectedReceipt) => Promise<void> | void;
-  /** A pushed message that is not a receipt (a user's text, a follow event): kept by the caller. */
-  onMessage?: (m: Exclude<WechatPush, { kind: 'receipt' }>) => Promise<void>;
+  /**
+   * A user's text message: resolves once it is durably handed on (then the user gets `replyText`).
+   * Rejects with a `WechatTextRefused` when the message cannot be taken (kept, answered with the reason);
+   * any other rejection answers 503 (kept; WeChat pushes the same MsgId again). Absent: the message is
+   * kept as a file (`wechat-message-not-taken`).
+   */
+  onText?: (m: Extract<WechatPush, { kind: 'text' }>) => Promise<void>;
+  /** The passive reply to a text message that was taken. */
+  replyText?: string;
   /** How long an unknown receipt is tried again. Default 3000 ms. */
   receiptWaitMs?: number;
 }
 
 type Q = { signature?: string; timestamp?: string; nonce?: string; echostr?: string };
+
+/** A text message the account does not take (too long, fields out of shape): its reason and reply. */
+export class WechatTextRefused extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+    readonly replyText: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What the user sees after a complaint was passed on (WeChat's passive reply). */
+export const WECHAT_COMPLAINT_REPLY =
+  '您的投诉举报已收到，我们将在24小时内受理并尽快核实处理。如需补充线索，请继续留言。';
+
+/** WeChat's passive reply: a text message back to the sender (the XML WeChat reads from our answer). */
+export function wechatTextReply(to: string, from: string, content: string, at: Date): string {
+  const cdata = (s: string) => `<![CDATA[${s.replace(/]]>/g, ']]]]><![CDATA[>')}]]>`;
+  return (
+    `<xml><ToUserName>${cdata(to)}</ToUserName><FromUserName>${cdata(from)}</FromUserName>` +
+    `<CreateTime>${Math.floor(at.getTime() / 1000)}</CreateTime><MsgType>${cdata('text')}</MsgType>` +
+    `<Content>${cdata(content)}</Content></xml>`
+  );
+}
+
+/** The largest body WeChat's pushes come near (a text message is at most a few KiB). */
+const MAX_BODY_BYTES = 64 * 1024;
 
 /** How long a receipt waits for its send's `sent` record (WeChat waits 5 s for an answer). */
 const RECEIPT_WAIT_MS = 3000;
@@ -35,7 +72,8 @@ const RECEIPT_WAIT_MS = 3000;
 export function registerWechatCallback(app: FastifyInstance, opts: WechatCallbackOptions): void {
   void app.register(async (r) => {
     r.removeAllContentTypeParsers();
-    r.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) =>
+    // Read up to 1 MiB so a body over the limit is kept (its first 64 KiB) and refused with a reason.
+    r.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_req, body, done) =>
       done(null, body),
     );
     const keep = (req: FastifyRequest, status: number, reason: string, message: string) =>
@@ -78,6 +116,14 @@ export function registerWechatCallback(app: FastifyInstance, opts: WechatCallbac
 
     r.post<{ Querystring: Q }>('/wechat/callback', async (req, reply) => {
       if (!signed(req.query)) return reject(req, reply, 401, 'wechat-signature-invalid', badSignature);
+      if (Buffer.byteLength(String(req.body ?? '')) > MAX_BODY_BYTES)
+        return reject(
+          req,
+          reply,
+          413,
+          'wechat-body-too-large',
+          `body over ${MAX_BODY_BYTES} bytes / 消息体超过 ${MAX_BODY_BYTES} 字节`,
+        );
       let push: WechatPush;
       try {
         push = parseWechatPush(String(req.body ?? ''), opts.provider);
@@ -88,8 +134,29 @@ export function registerWechatCallback(app: FastifyInstance, opts: WechatCallbac
       if (push.kind === 'receipt') {
         const counts = await recordSoon(push.receipt);
         opts.onReceipts?.('wechat', counts);
-      } else if (opts.onMessage) await opts.onMessage(push);
-      else if (push.kind === 'text')
+      } else if (push.kind === 'text' && opts.onText) {
+        const answer = (content: string) =>
+          reply
+            .type('application/xml; charset=utf-8')
+            .send(wechatTextReply(push.openid, push.account, content, new Date()));
+        try {
+          await opts.onText(push);
+        } catch (err) {
+          if (err instanceof WechatTextRefused) {
+            // Answered (200: WeChat would only push it again) and kept for a person to read.
+            await keep(req, 200, err.reason, err.message);
+            return answer(err.replyText);
+          }
+          await keep(
+            req,
+            503,
+            'wechat-message-not-passed-on',
+            'the message could not be handed on; WeChat pushes it again / 消息未能转交，等待微信重推',
+          );
+          return reply.code(503).type('text/plain; charset=utf-8').send('try again');
+        }
+        return answer(opts.replyText ?? WECHAT_COMPLAINT_REPLY);
+      } else if (push.kind === 'text')
         // Nobody takes users' messages here: kept (like a refused callback) for a person to read.
         await keep(
           req,
