@@ -24,6 +24,8 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 DEMO_DIR=$ROOT/.offsite/demo
+# The servers' state (env file, Mosquitto's files): offsite-infra's, OFFSITE_STATE_DIR when set (a copy beside others).
+STATE=${OFFSITE_STATE_DIR:-$ROOT/.offsite}
 LOG_DIR=$DEMO_DIR/logs
 REGISTRY=registry/demo.yaml
 # The day registry/demo.yaml was fitted to (its first comment line); the simulator must start there.
@@ -205,7 +207,7 @@ bash scripts/ensure-node-modules.sh >"$LOG_DIR/ensure-node-modules.log" 2>&1 ||
 # `up` is idempotent, but it waits on a lock that running servers keep open (see the report), so
 # it is only called when a server is not running.
 INFRA_STATUS=$(bash infra/bin/offsite-infra status 2>/dev/null)
-if [ -f .offsite/env ] && [ -n "$INFRA_STATUS" ] && ! grep -qv ' running ' <<<"$INFRA_STATUS"; then
+if [ -f "$STATE/env" ] && [ -n "$INFRA_STATUS" ] && ! grep -qv ' running ' <<<"$INFRA_STATUS"; then
   say "servers already running (infra/bin/offsite-infra status)"
 else
   say "servers (infra/bin/offsite-infra up) …"
@@ -213,7 +215,7 @@ else
 fi
 set -a
 # shellcheck source=/dev/null
-. .offsite/env
+. "$STATE/env"
 set +a
 
 # ---------------------------------------------------------------- 2. topics, Postgres, registry, users
@@ -243,15 +245,15 @@ if [ -f services/mqtt-ingestor/package.json ]; then
       # The script replaces the files (owned by whoever ran it, mode 600); Mosquitto re-reads them
       # as its own user after the SIGHUP, and a file it cannot open locks out EVERY client of the
       # shared broker. Give them back to that user first, as offsite-infra's configure step does.
-      MOSQ_USER=$(sed -n 's/^user //p' .offsite/mosquitto/mosquitto.conf | head -1)
+      MOSQ_USER=$(sed -n 's/^user //p' "$STATE/mosquitto/mosquitto.conf" | head -1)
       if [ -n "$MOSQ_USER" ] && [ "$(id -u)" = 0 ]; then
         chown "$MOSQ_USER": "$OFFSITE_MOSQUITTO_PASSWD_FILE" "$OFFSITE_MOSQUITTO_ACL_FILE"
       fi
-      kill -HUP "$(awk '{print $1}' .offsite/run/mosquitto.pid)" 2>/dev/null || say "  could not signal Mosquitto to reload"
+      kill -HUP "$(awk '{print $1}' "$STATE/run/mosquitto.pid")" 2>/dev/null || say "  could not signal Mosquitto to reload"
       sleep 0.5
       if ! timeout 10 mosquitto_pub -h 127.0.0.1 -p "${OFFSITE_MQTT_URL##*:}" -u "$OFFSITE_MQTT_USERNAME" \
         -P "$OFFSITE_MQTT_PASSWORD" -q 1 -t offsite/demo/reload-check -m ok 2>>"$LOG_DIR/mqtt-accounts.log"; then
-        die "Mosquitto refuses the service account after the reload (see .offsite/logs/mosquitto.log)"
+        die "Mosquitto refuses the service account after the reload (see $STATE/logs/mosquitto.log)"
       fi
     else
       say "  failed (see $LOG_DIR/mqtt-accounts.log)"
@@ -260,13 +262,14 @@ if [ -f services/mqtt-ingestor/package.json ]; then
 fi
 
 # The preceding months at the aggregate level (the analyzer's own points), for the positive list.
-read -r LOW_ENT SILENT_ENT SILENT_FROM < <(node --conditions=offsite-source --import tsx scripts/demo/history-picks.ts \
+read -r LOW_ENT SILENT_ENT SILENT_FROM NEAR_ENT < <(node --conditions=offsite-source --import tsx scripts/demo/history-picks.ts \
   "$REGISTRY" "$SIM_START" "$SCENARIOS" 2>"$LOG_DIR/history.log")
-[ -n "${SILENT_FROM:-}" ] || die "no enterprises to fail the positive list (see $LOG_DIR/history.log)"
-say "history: $HISTORY_DAYS days before $DEMO_DAY at the aggregate level ($LOW_ENT every 7th hour missing, $SILENT_ENT silent since $SILENT_FROM), while the services start …"
+[ -n "${NEAR_ENT:-}" ] || die "no enterprises to fail the positive list or stand out among peers (see $LOG_DIR/history.log)"
+say "history: $HISTORY_DAYS days before $DEMO_DAY at the aggregate level ($LOW_ENT every 7th hour missing, $SILENT_ENT silent since $SILENT_FROM, $NEAR_ENT just below its limits), while the services start …"
 # In the background while the services start (nothing reads the history before the summary).
 (cd services/analyzer && exec env $NO_FILE_VARS node --conditions=offsite-source --import tsx src/history-cli.ts backfill \
-  --to "$SIM_START" --days "$HISTORY_DAYS" --missing-every "$LOW_ENT=7" --silent-from "$SILENT_ENT=$SILENT_FROM") \
+  --to "$SIM_START" --days "$HISTORY_DAYS" --missing-every "$LOW_ENT=7" --silent-from "$SILENT_ENT=$SILENT_FROM" \
+  --near-limit "$NEAR_ENT") \
   >"$LOG_DIR/history.json" 2>>"$LOG_DIR/history.log" &
 HISTORY_PID=$!
 
@@ -324,8 +327,8 @@ STATUS[simulator]=$([ "$SIM_RC" = 0 ] && echo ready || echo "exited with code $S
   printf '"registry":"%s","outboxDir":"%s","mailDir":"%s","credentials":"%s","consoleUrl":"http://127.0.0.1:%s/",' \
     "$ROOT/$REGISTRY" "$OUTBOX_DIR" "${OFFSITE_MAIL_DIR:-$ROOT/.offsite/mail}" "$DEMO_DIR/credentials" "$CONSOLE_PORT"
   printf '"policy":"%s","timeScale":%s,"reminderWaitS":%s,' "$ROOT/$POLICY" "$SPEED" "$REMINDER_WAIT_S"
-  printf '"history":{"days":%s,"lowTransmission":"%s","missingEvery":7,"silent":"%s","silentFrom":"%s"},' \
-    "$HISTORY_DAYS" "$LOW_ENT" "$SILENT_ENT" "$SILENT_FROM"
+  printf '"history":{"days":%s,"lowTransmission":"%s","missingEvery":7,"silent":"%s","silentFrom":"%s","nearLimit":"%s"},' \
+    "$HISTORY_DAYS" "$LOW_ENT" "$SILENT_ENT" "$SILENT_FROM" "$NEAR_ENT"
   printf '"confirmed":%s,' "$CONFIRMED"
   printf '"simulatorResult":"%s","groups":{"influx-writer":"offsite-influx-writer-%s@%stelemetry.v1",' \
     "$DEMO_DIR/simulator-result.json" "$RUN_ID" "$PREFIX"

@@ -115,3 +115,95 @@ export async function crossCheckSection(
   );
   return out;
 }
+
+interface PeerFigure {
+  metric: string;
+  flagged: boolean;
+  en: string;
+}
+
+/**
+ * The demo summary's peers cross-check (大数据分析: 同行比对): the analyzer's round over the 30 days ending at `asOf`
+ * (its history-cli; the backfilled history with one enterprise just below its limits, and the simulated day), its
+ * findings handed to this run's deviation.v1, then what it recorded: each outlet's judgement (analyzer_cross_checks)
+ * and the stand-out's risk score with its reasons (analyzer_risk_v1).
+ */
+export async function peersSection(
+  pool: pg.Pool,
+  asOf: number,
+  deviationTopic: string,
+  nearLimit: string | undefined,
+): Promise<string[]> {
+  const out: string[] = [];
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      '--conditions=offsite-source',
+      '--import',
+      'tsx',
+      'src/history-cli.ts',
+      'peers',
+      '--as-of',
+      new Date(asOf).toISOString(),
+    ],
+    {
+      cwd: new URL('../../services/analyzer/', import.meta.url),
+      env: { ...process.env, OFFSITE_ANALYZER_DEVIATION_TOPIC: deviationTopic },
+      maxBuffer: 1 << 20,
+    },
+  );
+  const round = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Round;
+  const dayStart = new Date(asOf - 86_400_000);
+  const rows = await pool.query<{
+    site_id: string;
+    enterprise_id: string;
+    status: string;
+    reason: string | null;
+    details: { process?: string; factors?: { factor: string; figures: PeerFigure[] }[] };
+  }>(
+    `select site_id, enterprise_id, status, reason, details from analyzer_cross_checks
+      where check_name = 'peers' and day_start = $1 order by site_id`,
+    [dayStart],
+  );
+  const reasons = new Map<string, number>();
+  for (const r of rows.rows)
+    if (r.status === 'not-judged') reasons.set(r.reason ?? '?', (reasons.get(r.reason ?? '?') ?? 0) + 1);
+  out.push(
+    `  round over the 30 days to the end of the simulated day: ${round.outlets ?? 0} outlets, ${round.flagged ?? 0} flagged, ` +
+      `${round.clear ?? 0} clear, ${round.notJudged ?? 0} not judged (${[...reasons].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}), ` +
+      `${round.failed ?? 0} failed; ${round.events ?? 0} deviation(s) sent`,
+  );
+  const flagged = rows.rows.filter((r) => r.status === 'flagged');
+  const others = flagged.filter((r) => r.enterprise_id !== nearLimit);
+  if (!nearLimit) out.push('  ✗ no enterprise was given a history just below its limits');
+  else {
+    const mine = rows.rows.filter((r) => r.enterprise_id === nearLimit);
+    out.push(
+      `  ${mine.some((r) => r.status === 'flagged') ? '✓' : '✗'} ${nearLimit} (history at 92–98 % of its limits): ` +
+        (mine
+          .map(
+            (r) =>
+              `${r.site_id} (${r.details.process ?? '—'}) ${r.status}${r.reason ? ` (${r.reason})` : ''}`,
+          )
+          .join(', ') || 'no judgement recorded'),
+    );
+    for (const r of mine)
+      for (const f of r.details.factors ?? [])
+        for (const x of f.figures.filter((y) => y.flagged)) out.push(`    ${r.site_id} ${x.en}`);
+    const risk = await pool.query<{ score: number; reasons: { check: string; zh: string }[] }>(
+      'select score, reasons from analyzer_risk_v1 where enterprise_id = $1',
+      [nearLimit],
+    );
+    const score = risk.rows[0];
+    const peerReasons = score?.reasons.filter((x) => x.check === 'peers') ?? [];
+    out.push(
+      score && peerReasons.length > 0
+        ? `  ✓ risk score ${score.score}: ${peerReasons.map((x) => x.zh).join('；')}`
+        : `  ✗ no peers risk component for ${nearLimit}`,
+    );
+  }
+  out.push(
+    `  ${others.length === 0 ? '✓' : '✗'} other outlets flagged: ${others.map((r) => `${r.site_id} (${r.enterprise_id})`).join(', ') || 'none'}`,
+  );
+  return out;
+}

@@ -3,8 +3,10 @@
  * preceding months make them fail the positive list for one stated reason each — one with every 7th hour missing
  * (effective transmission below 90 %), one whose loggers went silent two days before the simulated day and stay
  * silent through it (not connected) — among the enterprises without a scenario that the registry alone would let
- * qualify (credit A/B, industry not excluded, no violation on record). Prints
- * `<low-transmission> <silent> <silent since, ISO>`.
+ * qualify (credit A/B, industry not excluded, no violation on record). And the enterprise whose history lies just
+ * below its limits, to stand out among the peers of its process (the peers cross-check the summary runs): the first
+ * other enterprise without a scenario whose outlets all have a process with at least 5 other outlets with a device.
+ * Prints `<low-transmission> <silent> <silent since, ISO> <near-limit>`.
  *
  * Usage: history-picks.ts <registry> <simStart ISO> <scenario kinds>
  */
@@ -36,4 +38,22 @@ if (candidates.length < 2) {
   process.exit(1);
 }
 const silentFrom = new Date(Date.parse(simStart) - 2 * 86_400_000).toISOString();
-process.stdout.write(`${candidates[0]!.id} ${candidates[1]!.id} ${silentFrom}\n`);
+const monitored = registry.enterprises.flatMap((e) =>
+  e.outlets.filter((o) => o.devices.some((d) => d.enabled !== false)),
+);
+const peers = (process: string) => monitored.filter((o) => o.process === process).length - 1;
+const picked = new Set([candidates[0]!.id, candidates[1]!.id]);
+const nearLimit = registry.enterprises.find((e) => {
+  const outlets = e.outlets.filter((o) => o.devices.some((d) => d.enabled !== false));
+  return (
+    !taken.has(e.id) &&
+    !picked.has(e.id) &&
+    outlets.length > 0 &&
+    outlets.every((o) => o.process !== undefined && peers(o.process) >= 5)
+  );
+});
+if (!nearLimit) {
+  process.stderr.write('no enterprise has a process with 5 peers: nobody to stand out among them\n');
+  process.exit(1);
+}
+process.stdout.write(`${candidates[0]!.id} ${candidates[1]!.id} ${silentFrom} ${nearLimit.id}\n`);

@@ -23,6 +23,8 @@ export interface HistoryInfo {
   missingEvery: number;
   silent: string;
   silentFrom: string;
+  /** The enterprise whose history lies just below its limits (the peers cross-check's stand-out). */
+  nearLimit: string;
 }
 
 /** The case confirmed as falsification through the console's review API (confirm-falsification.ts prints it). */

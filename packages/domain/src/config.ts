@@ -115,6 +115,30 @@ export interface RulesConfig {
     minMadShare: number;
     severity: Severity;
   };
+  /**
+   * Peers (`peers.ts`): each outlet's figures over the trailing `windowDays` against the other outlets of the same
+   * process (the registry's `process`) with the same factor, by median and MAD.
+   */
+  peers: {
+    enabled: boolean;
+    windowDays: number;
+    /** Fewer valid hours of a factor than this: its concentration, 折算 ratio and below-limit share are unknown. */
+    minValidHours: number;
+    /** "Just below the limit": a valid hour's value in [nearShare × limit, limit). */
+    nearShare: number;
+    /** Other outlets with the figure a comparison needs. */
+    minPeers: number;
+    zThreshold: number;
+    /** Floors of the MAD: a share of the median, and per figure an absolute one (peers all equal, even all 0). */
+    minMadShare: number;
+    minMad: {
+      concentration: number;
+      'conversion-ratio': number;
+      'below-limit-share': number;
+      'maintenance-hours': number;
+    };
+    severity: Severity;
+  };
 }
 
 export interface EngineConfig {
@@ -264,6 +288,22 @@ export const defaultConfig: EngineConfig = {
       lowHoursShare: 0.5,
       zThreshold: 3.5,
       minMadShare: 0.05,
+      severity: 'minor',
+    },
+    peers: {
+      enabled: true,
+      windowDays: 30,
+      minValidHours: 240,
+      nearShare: 0.9,
+      minPeers: 5,
+      zThreshold: 3.5,
+      minMadShare: 0.05,
+      minMad: {
+        concentration: 0.02,
+        'conversion-ratio': 0.02,
+        'below-limit-share': 0.02,
+        'maintenance-hours': 4,
+      },
       severity: 'minor',
     },
   },

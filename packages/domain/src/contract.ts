@@ -19,7 +19,8 @@ export type ContractRuleName =
   | 'clustered-below-limit'
   | 'inconsistent-aggregate'
   | 'annual-load'
-  | 'production-emission';
+  | 'production-emission'
+  | 'peers';
 
 /** `deviation.v1` severity enum. */
 export type ContractSeverity = 'info' | 'low' | 'medium' | 'high' | 'critical';
@@ -43,6 +44,7 @@ const RULES: Readonly<Record<RuleName, ContractRuleName>> = {
   'inconsistent-aggregate': 'inconsistent-aggregate',
   'annual-load': 'annual-load',
   'production-emission': 'production-emission',
+  peers: 'peers',
 };
 
 /** The contract rule a domain rule is published as (several domain rules map to `abnormal-flag`). */

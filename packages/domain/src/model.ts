@@ -137,7 +137,8 @@ export type RuleName =
   | 'clustered-below-limit'
   | 'inconsistent-aggregate'
   | 'annual-load'
-  | 'production-emission';
+  | 'production-emission'
+  | 'peers';
 
 export interface AggregateOutput {
   type: 'aggregate';

@@ -27,8 +27,9 @@ export interface RobustBaseline {
   /** Unscaled MAD. */
   mad: number;
   /**
-   * The spread the z-score divides by: MAD_TO_SIGMA × max(MAD, `minMadShare` × |median|). The floor keeps a baseline
-   * whose values are (nearly) all equal, MAD = 0, from calling any change infinitely unusual.
+   * The spread the z-score divides by: MAD_TO_SIGMA × max(MAD, `minMadShare` × |median|, `minMad`). The floors keep a
+   * baseline whose values are (nearly) all equal, MAD = 0, from calling any change infinitely unusual; `minMad` (an
+   * absolute floor in the values' unit, default 0) also covers a baseline that is all 0, where the share is 0 too.
    */
   scale: number;
 }
@@ -39,14 +40,14 @@ export type RobustGap = 'too-few-baseline-points' | 'zero-spread';
 /** The baseline of `xs` with at least `minPoints` values, or why not. */
 export function robustBaseline(
   xs: readonly number[],
-  opts: { minPoints: number; minMadShare: number },
+  opts: { minPoints: number; minMadShare: number; minMad?: number },
 ): RobustBaseline | { gap: RobustGap; n: number } {
   const finite = xs.filter((x) => Number.isFinite(x));
   if (finite.length < Math.max(1, opts.minPoints))
     return { gap: 'too-few-baseline-points', n: finite.length };
   const m = median(finite)!;
   const d = mad(finite)!;
-  const scale = MAD_TO_SIGMA * Math.max(d, opts.minMadShare * Math.abs(m));
+  const scale = MAD_TO_SIGMA * Math.max(d, opts.minMadShare * Math.abs(m), opts.minMad ?? 0);
   if (!(scale > 0)) return { gap: 'zero-spread', n: finite.length };
   return { n: finite.length, median: m, mad: d, scale };
 }

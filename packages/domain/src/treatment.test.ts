@@ -355,6 +355,7 @@ describe('contract mapping and aggregate precision', () => {
       'inconsistent-aggregate',
       'annual-load',
       'production-emission',
+      'peers',
     ];
     const mapped = new Set<ContractRuleName>(domain.map(contractRuleOf));
     expect([...mapped].sort()).toEqual([...schema.properties.rule.enum].sort());

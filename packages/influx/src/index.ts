@@ -27,6 +27,7 @@ export {
   flaggedCountQuery,
   fieldRows,
   hourLoadInputQueries,
+  hourAggregatesQuery,
   minuteDataPresenceQueries,
   ident,
   influxql,

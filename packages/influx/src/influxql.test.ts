@@ -1,6 +1,7 @@
 import {
   browseQuery,
   flaggedCountQuery,
+  hourAggregatesQuery,
   hourLoadInputQueries,
   ident,
   influxql,
@@ -124,5 +125,23 @@ describe('the hourly load inputs of one outlet', () => {
     expect(Object.values(q.params)).toEqual(
       expect.arrayContaining(['ent-1', 'm-1', "m'2", 'power_kw', from, to]),
     );
+  });
+  it("asks for outlets' hourly aggregates with their converted value and flag, one series per site and factor", () => {
+    const from = new Date('2026-10-30T16:00:00Z');
+    const to = new Date('2026-11-29T16:00:00Z');
+    const q = hourAggregatesQuery('ent-1', ['out-1', 'out"2'], from, to);
+    expect(q.statement).toBe(
+      'SELECT "value", "converted", "valid", "flag" FROM "aggregate" WHERE "enterprise" = $enterprise AND ("site" = $site0' +
+        ' OR "site" = $site1) AND "interval" = $interval AND time >= $from AND time < $to GROUP BY "site", "factor"',
+    );
+    expect(q.params).toEqual({
+      enterprise: 'ent-1',
+      site0: 'out-1',
+      site1: 'out"2',
+      interval: 'hour',
+      from,
+      to,
+    });
+    expect(() => hourAggregatesQuery('ent-1', [], from, to)).toThrow(/no site/);
   });
 });

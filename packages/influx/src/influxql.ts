@@ -153,6 +153,23 @@ export function meterHourlyPowerQuery(
   );
 }
 
+/**
+ * The hourly aggregates (`aggregate`, interval `hour`: value, converted, valid, flag) of the given sites of one
+ * enterprise in [from, to), one series per site/factor: the peers check's figures.
+ */
+export function hourAggregatesQuery(
+  enterpriseId: string,
+  sites: readonly string[],
+  from: Date,
+  to: Date,
+): InfluxQLQuery {
+  const w = seriesWhere({ enterpriseId, sites, interval: 'hour' }, from, to);
+  return influxql(
+    `SELECT "value", "converted", "valid", "flag" FROM "aggregate" WHERE ${w.statement} GROUP BY "site", "factor"`,
+    w.params,
+  );
+}
+
 /** Which series of a telemetry measurement a query reads (values bound, names quoted). */
 export interface SeriesWhere {
   enterpriseId: string;

@@ -56,6 +56,7 @@ const RULES: Record<string, { zh: string; en: string }> = {
   'inconsistent-aggregate': { zh: '折算/均值计算不一致', en: 'inconsistent aggregates' },
   'annual-load': { zh: '年度排放量超许可排放量进度', en: 'annual emission load ahead of the permit' },
   'production-emission': { zh: '排放与生产用电不匹配', en: 'emissions out of line with production energy' },
+  peers: { zh: '与同工艺排口明显不同（同行比对）', en: 'far off the outlets of the same process' },
 };
 
 const FACTORS: Record<string, { zh: string; en: string }> = {

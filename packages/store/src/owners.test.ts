@@ -28,6 +28,7 @@ function ownerOf(version: number): Owner {
   if (version === 150) return 'console';
   if (version === 190) return 'registry';
   if (version === 191) return 'alerter';
+  if (version === 205) return 'registry';
   if (version === 215) return 'registry';
   if (version === 216) return 'video-gateway';
   throw new Error(`migration ${version} has no owner: extend ownerOf and docs/architecture.md`);

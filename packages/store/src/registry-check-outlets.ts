@@ -80,6 +80,7 @@ export function checkOutlet(
     kind: kind ?? MISSING,
     name: c.get<RegistryOutlet['name']>(out, q, 'name') ?? MISSING,
     refO2Pct,
+    process: c.get<string>(out, q, 'process'),
     devices,
     limits,
     productionMeters: productionMeters.length > 0 ? productionMeters : undefined,

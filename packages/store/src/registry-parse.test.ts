@@ -76,6 +76,7 @@ test('defaults are filled and times normalised to UTC', () => {
       kind: 'gas',
       name: { zh: '排口' },
       refO2Pct: 9,
+      process: 'coal-boiler',
       devices: [{ mn: 'MN1', password: 'pw', protocolVersion: 2017 }],
       limits: [{ factor: 'a21026', basis: 'hourly', value: 200, unit: 'mg/m3' }],
     },
@@ -92,6 +93,7 @@ test('defaults are filled and times normalised to UTC', () => {
     '2025-12-31T16:00:00.000Z',
     '2026-02-01T00:30:00.000Z',
   ]);
+  expect(e.outlets[0]!.process).toBe('coal-boiler');
   expect(e.outlets[0]!.devices[0]).toEqual({
     mn: 'MN1',
     password: 'pw',
@@ -377,6 +379,22 @@ describe('the schema and the cross-field check together', () => {
       ['enterprises[0].industryCode', 'format', 'must be a GB/T 4754 code such as "4411", got "x"'],
     ]);
     expect(issues[1]!.messageZh).toBe('格式不正确（应为 GB/T 4754 行业代码，如 "4411"），实际为 "x"');
+  });
+
+  test('an outlet process must be a key (the peers check groups by it)', () => {
+    const data = minimal();
+    data.enterprises[0]!.outlets = [
+      { id: 'o1', kind: 'gas', name: { zh: '排口' }, process: 'Coal Boiler', devices: [], limits: [] },
+    ];
+    const issues = issuesOf(data);
+    expect(issues.map((i) => [i.path, i.code, i.message])).toEqual([
+      [
+        'enterprises[0].outlets[0].process',
+        'format',
+        'must be a process key such as "coal-boiler", got "Coal Boiler"',
+      ],
+    ]);
+    expect(issues[0]!.messageZh).toBe('格式不正确（应为 工艺标识，如 "coal-boiler"），实际为 "Coal Boiler"');
   });
 
   test('a value refused by the schema is not checked again across fields', () => {

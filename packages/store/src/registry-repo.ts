@@ -105,6 +105,7 @@ export function upsertOutlet(db: Queryable, enterpriseId: string, o: RegistryOut
     name_zh: o.name.zh,
     name_en: o.name.en ?? null,
     ref_o2_pct: o.refO2Pct ?? null,
+    process: o.process ?? null,
   });
 }
 

@@ -113,6 +113,9 @@ const Outlet = Type.Object(
     kind: oneOf(OUTLET_KINDS),
     name: name(false),
     refO2Pct: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 21 })),
+    process: Type.Optional(
+      pattern(/^[a-z][a-z0-9-]{0,63}$/, 'a process key such as "coal-boiler"', '工艺标识，如 "coal-boiler"'),
+    ),
     devices: list(Device),
     limits: list(Limit),
     productionMeters: list(

@@ -41,6 +41,8 @@ export interface SnapshotOutlet {
   kind: OutletKind;
   name: { zh: string; en: string | null };
   refO2Pct: number | null;
+  /** The production process key (工艺) the outlet serves: its peer group; null when the registry names none. */
+  process: string | null;
   limits: SnapshotLimit[];
   devices: SnapshotDevice[];
   /** Production meters whose running makes a zero here suspicious; empty = every production meter of the enterprise. */
@@ -113,7 +115,7 @@ const SNAPSHOT_SQL = `select
      from enterprise_status_timeline) as timeline,
   (select coalesce(json_agg(json_build_object(
       'id', id, 'enterpriseId', enterprise_id, 'kind', kind, 'zh', name_zh, 'en', name_en,
-      'refO2Pct', ref_o2_pct) order by id), '[]')
+      'refO2Pct', ref_o2_pct, 'process', process) order by id), '[]')
      from outlets) as outlets,
   (select coalesce(json_agg(json_build_object(
       'mn', mn, 'outletId', outlet_id, 'protocolVersion', protocol_version,
@@ -214,6 +216,7 @@ export async function loadRegistrySnapshot(db: Queryable): Promise<RegistrySnaps
             kind: o.kind as OutletKind,
             name: { zh: String(o.zh), en: (o.en as string | null) ?? null },
             refO2Pct: num(o.refO2Pct),
+            process: (o.process as string | null) ?? null,
             limits: (limitsByOutlet.get(outletId) ?? []).map((l) => ({
               factor: String(l.factor),
               basis: l.basis as LimitBasis,

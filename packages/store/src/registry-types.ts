@@ -102,6 +102,8 @@ export interface RegistryOutlet {
   kind: OutletKind;
   name: LocalizedName;
   refO2Pct?: number;
+  /** The production process the outlet serves (工艺 key, e.g. `coal-boiler`): its peer group. */
+  process?: string;
   devices: RegistryDevice[];
   limits: RegistryLimit[];
   /**

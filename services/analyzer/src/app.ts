@@ -32,6 +32,7 @@ import { createScheduledJob, listenJobDone } from './schedule.js';
 import { runSilentDevicesJob } from './silent-devices.js';
 import { REREAD_MS, runAnnualLoadJob } from './annual-load-job.js';
 import { markLateLoadHours } from './annual-load-state.js';
+import { runPeersJob, type PeersRound } from './peers-job.js';
 import { runProductionEmissionJob, type ProductionEmissionRound } from './production-emission-job.js';
 import { runStabilityJob } from './stability-job.js';
 
@@ -75,6 +76,8 @@ export interface AnalyzerOptions {
   annualLoad?: { intervalMs: number };
   /** The emissions-against-production cross-check of the last whole Shanghai day (`production-emission-job.ts`); default off. */
   productionEmission?: { intervalMs: number };
+  /** The peers cross-check of the 30 days before the last Shanghai midnight (`peers-job.ts`); default off. */
+  peers?: { intervalMs: number };
   /**
    * Lease of a scheduled job's round (default 60 s, renewed while it runs): each period of the stability
    * and rated-energy schedules runs in one instance; another takes over a period whose holder died once
@@ -106,6 +109,8 @@ export interface Analyzer {
   runAnnualLoad(): Promise<void>;
   /** The cross-check as of `now` (default the clock), outside the schedule (tests, `history cross-check`). */
   runProductionEmission(now?: number): Promise<ProductionEmissionRound>;
+  /** The peers cross-check as of `now` (default the clock), outside the schedule (tests, `history peers`). */
+  runPeers(now?: number): Promise<PeersRound>;
   /** The derived rated energies the engines use now (meter id → kWh per window). */
   ratedEnergy(): ReadonlyMap<string, number>;
   /** This instance's id in `analyzer_job_leases`. */
@@ -302,6 +307,13 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
     // A day's last hour closes once the watermark passed it: shortly after Shanghai midnight (16:00 UTC) + the lateness.
     (16 * 3_600_000 + opts.allowedLatenessMs + 180_000) % (opts.productionEmission?.intervalMs || 86_400_000),
   );
+  const peersJob = registryRound(
+    'peers',
+    opts.peers?.intervalMs ?? 0,
+    (snapshot, now) => runPeersJob(hourRounds, snapshot, now),
+    // The window ends at Shanghai midnight, as the production-emission round's day: a minute after that round.
+    (16 * 3_600_000 + opts.allowedLatenessMs + 240_000) % (opts.peers?.intervalMs || 86_400_000),
+  );
 
   return {
     processor,
@@ -314,6 +326,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
     runAnnualLoad: () => annualLoadJob.runNow(),
     runProductionEmission: async (now = clock()) =>
       runProductionEmissionJob(hourRounds, await loadRegistrySnapshot(opts.pool), now),
+    runPeers: async (now = clock()) => runPeersJob(hourRounds, await loadRegistrySnapshot(opts.pool), now),
     isRunning: () => consumerHealthy && (consumer?.isRunning() ?? false),
     async start() {
       await producer.connect();
@@ -432,6 +445,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
       silentJob.start();
       annualLoadJob.start();
       productionEmissionJob.start();
+      peersJob.start();
     },
     async stop() {
       stopping = true;
@@ -446,6 +460,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
         silentJob.stop(stopDeadlineMs),
         annualLoadJob.stop(stopDeadlineMs),
         productionEmissionJob.stop(stopDeadlineMs),
+        peersJob.stop(stopDeadlineMs),
       ]);
       await withTimeout(
         Promise.all([consumer?.stop(), reviewConsumer?.stop()]),

@@ -73,6 +73,11 @@ export const AnalyzerEnv = Type.Object({
    * when the wall-clock tick is off). Each round reads the baseline's hourly data (31 days) of every checked outlet.
    */
   OFFSITE_ANALYZER_PRODUCTION_EMISSION_INTERVAL_MS: Type.Integer({ minimum: 0, default: 86_400_000 }),
+  /**
+   * How often the peers cross-check judges the 30 days before the last Shanghai midnight (0 disables; off as well when
+   * the wall-clock tick is off). Each round reads those days' hourly aggregates of every outlet with a process.
+   */
+  OFFSITE_ANALYZER_PEERS_INTERVAL_MS: Type.Integer({ minimum: 0, default: 86_400_000 }),
   /** Rated window energy derivation for unconfigured meters: how often (0 disables), lookback, floor. */
   OFFSITE_ANALYZER_RATED_ENERGY_INTERVAL_MS: Type.Integer({ minimum: 0, default: 21_600_000 }),
   OFFSITE_ANALYZER_RATED_ENERGY_LOOKBACK_DAYS: Type.Integer({ minimum: 1, maximum: 3660, default: 60 }),

@@ -107,6 +107,24 @@ export async function rewriteRiskComponents(
       : [];
     return { id, points, reasons };
   });
+  await writeRiskComponents(db, check, rows, asOf);
+}
+
+/** One enterprise's share of the risk score from one check, with its reasons ({ check, points, zh, en, … }). */
+export interface RiskComponent {
+  id: string;
+  points: number;
+  reasons: Record<string, unknown>[];
+}
+
+/** Writes the risk components of `check` as of `asOf` (0 points: the view leaves the enterprise out). */
+export async function writeRiskComponents(
+  db: Db,
+  check: string,
+  rows: readonly RiskComponent[],
+  asOf: number,
+): Promise<void> {
+  if (rows.length === 0) return;
   await run(
     db,
     'rewrite risk components',

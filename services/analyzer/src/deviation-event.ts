@@ -2,6 +2,7 @@
 import type { DeviationEvidence, DeviationV1, EvidenceValue } from '@offsite/contracts';
 import {
   contractRuleOf,
+  peersText,
   productionEmissionText,
   severityToContract,
   type DeviationOutput,
@@ -44,6 +45,7 @@ const SUMMARIES: Record<RuleName, string> & Record<string, string> = {
   'inconsistent-aggregate': 'reported aggregate differs from the recomputed one',
   'annual-load': 'year-to-date load ahead of the permitted annual load pro rata',
   'production-emission': 'emissions out of line with the production energy',
+  peers: 'far off the outlets of the same process',
 };
 
 /** The annual-load figures: year-to-date, pro-rata share and permit in kg, as of a Shanghai time. */
@@ -89,7 +91,9 @@ function summary(d: DeviationOutput): string {
       ? annualLoadFigures(d.evidence)
       : d.rule === 'production-emission'
         ? ` (${productionEmissionText(d.evidence)})`
-        : '';
+        : d.rule === 'peers'
+          ? ` (${peersText(d.evidence)})`
+          : '';
   return `${what}: ${where}${figures}${retracted}`;
 }
 

@@ -80,4 +80,16 @@ describe('simulated history at the aggregate level', () => {
     // Day 2 has hours 00–05 only, all night: 20.
     expect(of(out, 'a21026', 'day').map((a) => a.value)).toEqual([22.5, 20]);
   });
+
+  it('a near-limit enterprise: every valid hour at 92–98 % of its limit (a 7-hour cycle), the daily mean of those', () => {
+    const out = historyAggregates(enterprise, FROM, TO, { nearLimit: true });
+    const so2 = of(out, 'a21026', 'hour');
+    expect(so2).toHaveLength(48);
+    const shares = so2.map((a) => a.value! / 50);
+    expect(Math.min(...shares)).toBeCloseTo(0.92, 10);
+    expect(Math.max(...shares)).toBeCloseTo(0.98, 10);
+    // FROM is 2026-11-25T16:00Z: hour 498,784 since the epoch, 498,784 mod 7 = 6 → 98 %, then 92 %, 93 %.
+    expect(so2.slice(0, 3).map((a) => a.value)).toEqual([49, 46, 46.5]);
+    expect(shares.every((x) => x >= 0.9 && x < 1)).toBe(true);
+  });
 });

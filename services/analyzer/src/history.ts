@@ -17,12 +17,22 @@ export interface HistoryProfile {
   missingEvery?: number;
   /** The enterprise's loggers went silent at this time (epoch ms): no aggregate from then on. */
   silentFrom?: number;
+  /**
+   * Every valid hour just below the limit (92–98 %, `nearLimitShare`) instead of the usual cycle: an outlet that
+   * stands out among the peers of its process.
+   */
+  nearLimit?: boolean;
 }
 
 /** Share of the limit of a valid hour: 40–50 %, higher by day (a plain daily cycle). */
 export function historyShare(start: number): number {
   const hourOfDay = Math.floor(((start + 8 * HOUR_MS) % DAY_MS) / HOUR_MS);
   return 0.4 + (hourOfDay >= 8 && hourOfDay < 20 ? 0.1 : 0);
+}
+
+/** Share of the limit of a near-limit hour: 92–98 %, a step of 1 % an hour over a 7-hour cycle. */
+export function nearLimitShare(start: number): number {
+  return 0.92 + (Math.floor(start / HOUR_MS) % 7) * 0.01;
 }
 
 /**
@@ -45,7 +55,7 @@ export function historyAggregates(
       const days = new Map<number, number[]>();
       for (let start = from, i = 0; start < end; start += HOUR_MS, i++) {
         if (n !== undefined && (i + 1) % n === 0) continue;
-        const value = round3(l.value * historyShare(start));
+        const value = round3(l.value * (profile.nearLimit ? nearLimitShare(start) : historyShare(start)));
         out.push(aggregate(e.id, o.id, l.factor, 'hour', start, value));
         const day = start - ((start + 8 * HOUR_MS) % DAY_MS);
         days.set(day, [...(days.get(day) ?? []), value]);

@@ -67,8 +67,15 @@ export interface TestServers {
   writer: InfluxWriter;
 }
 
-/** The test's schema with the example registry, its InfluxDB database and its topics (telemetry in 2 partitions). */
-export async function openTestServers(r: TestResources, clientId: string): Promise<TestServers> {
+/**
+ * The test's schema with a registry of `registry/` (default the example's), its InfluxDB database and its topics
+ * (telemetry in 2 partitions).
+ */
+export async function openTestServers(
+  r: TestResources,
+  clientId: string,
+  registryFile: 'example.yaml' | 'demo.yaml' = 'example.yaml',
+): Promise<TestServers> {
   const kafka = createKafkaClient({
     brokers: requireEnv('OFFSITE_KAFKA_BROKERS').split(','),
     clientId,
@@ -81,8 +88,8 @@ export async function openTestServers(r: TestResources, clientId: string): Promi
   await admin.end();
   const pool = new pg.Pool({ connectionString: url, options: `-c search_path=${r.schema}`, max: 4 });
   await runMigrations(pool, { logger: silentLogger });
-  const example = fileURLToPath(new URL('../../../registry/example.yaml', import.meta.url));
-  await importRegistry(pool, { path: example }, { logger: silentLogger });
+  const registry = fileURLToPath(new URL(`../../../registry/${registryFile}`, import.meta.url));
+  await importRegistry(pool, { path: registry }, { logger: silentLogger });
   const influx = createInfluxClient(r.influxConn(), silentLogger);
   await ensureDatabase1x(influx, r.influxDb);
   const writer = createInfluxWriter({ ...r.influxConn(), logger: silentLogger });

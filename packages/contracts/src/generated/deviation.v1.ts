@@ -26,7 +26,8 @@ export interface DeviationV1 {
     | 'clustered-below-limit'
     | 'inconsistent-aggregate'
     | 'annual-load'
-    | 'production-emission';
+    | 'production-emission'
+    | 'peers';
   state: 'opened' | 'updated' | 'resolved';
   /**
    * Starts at 1 when opened and increases with every event of this deviation.

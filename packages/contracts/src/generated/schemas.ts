@@ -117,7 +117,8 @@ export const deviationV1Schema = {
         "clustered-below-limit",
         "inconsistent-aggregate",
         "annual-load",
-        "production-emission"
+        "production-emission",
+        "peers"
       ]
     },
     "state": {

@@ -23,6 +23,7 @@ export const RULES: Names = {
   'inconsistent-aggregate': ['数据不一致', 'Inconsistent aggregate'],
   'annual-load': ['排放量超许可', 'Annual load over the permit'],
   'production-emission': ['排放与生产用电不匹配', 'Emissions vs production energy'],
+  peers: ['同行比对异常', 'Far off its peers'],
 };
 
 /** HJ 212-2017 pollutant / parameter codes (design/domain-rules.md §1 and the registry's limits). */
@@ -251,6 +252,7 @@ const FINDINGS: Readonly<Record<string, string>> = {
   'inconsistent-aggregate': '上报的统计值与重新计算值不一致',
   'annual-load': '年度累计排放量超过许可排放量的时间进度',
   'production-emission': '排放量与生产用电不匹配（大数据比对）',
+  peers: '与同工艺排口相比明显异常（同行比对）',
 };
 
 /** The annual-load figures in Chinese: year-to-date, pro-rata share and permit (kg), as of a Beijing time. */
@@ -270,6 +272,13 @@ function productionEmissionFigures(p: Record<string, unknown>): string {
       `${name(m.metric)}：高负荷 ${m.hardHours} 小时中 ${m.lowHours} 小时偏低，稳健 z 值 ${m.ratio?.z ?? '—'}`,
   );
   return `（${String(p.dayText ?? '').slice(0, 10)}；${parts.join('；')}）`;
+}
+
+/** The peers check's flagged figures in Chinese, each with its peers' median and robust z (the domain's words). */
+function peersFigures(p: Record<string, unknown>): string {
+  const figures = Array.isArray(p.figures) ? (p.figures as { flagged?: boolean; zh?: string }[]) : [];
+  const flagged = figures.filter((f) => f.flagged && typeof f.zh === 'string').map((f) => f.zh);
+  return `（${String(p.toText ?? '').slice(0, 10)} 前 ${String(p.windowDays ?? '')} 天；${flagged.join('；')}）`;
 }
 
 interface EvidenceView {
@@ -305,9 +314,11 @@ export function evidenceSummary(c: {
     ? annualLoadFigures(annual)
     : domainRule === 'production-emission'
       ? productionEmissionFigures(ev.params ?? {})
-      : worst
-        ? `（最高 ${worst.value}，限值 ${worst.limit}）`
-        : '';
+      : domainRule === 'peers'
+        ? peersFigures(ev.params ?? {})
+        : worst
+          ? `（最高 ${worst.value}，限值 ${worst.limit}）`
+          : '';
   const retracted = ev.params?.retracted === true ? '（已撤回：后续数据不再支持）' : '';
   return `${finding}：${where}${numbers}${retracted}`;
 }
