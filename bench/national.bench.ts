@@ -3,7 +3,7 @@
 // averages) × H hours of event time through @offsite/domain's engine, spread over P partitions (one engine each, as
 // the analyzer holds one per assigned partition). Readings are decoded from JSON as the analyzer decodes telemetry.v1,
 // so their strings are not shared. The watermark advances after every 30-s step (the analyzer: after every batch).
-// Prints: heap per retained value after GC, RSS, the checkpoints the analyzer would write (the state row and the
+// Prints: heap per retained value after GC (the JS heap and array buffers' data), RSS, the checkpoints the analyzer would write (the state row and the
 // gzip'd readings parts of services/analyzer/src/checkpoints.ts) as bytes per checkpoint and bytes/s, restore time
 // per partition (decode the row and parts, restoreParts, the first advance that rebuilds the derived state; p50/p99
 // over P × R restores), engine values per CPU second; then the line extrapolated to --fleet devices: analyzers
@@ -58,10 +58,12 @@ const PER_HOUR = 127;
 
 const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
 const gib = (b: number) => `${(b / 1024 ** 3).toFixed(1)} GiB`;
+/** The JS heap and the array buffers' memory outside it (typed arrays' data), after GC. */
 const heapAfterGc = () => {
   gc();
   gc();
-  return process.memoryUsage().heapUsed;
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
 };
 const peakRss = () =>
   Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) * 1024;

@@ -198,21 +198,65 @@ describe('packed readings', () => {
     );
   });
 
+  it('values of one stream come back exactly, whether kept as scaled integers or as doubles', () => {
+    // Many readings of one stream fill chunks: a column's scale grows, a value that is no scaled integer (or -0,
+    // NaN, a large or tiny one) turns its chunk to doubles; every value and time reads back the same (Object.is).
+    const value = fc.oneof(
+      fc.integer({ min: -2_000_000, max: 2_000_000 }).chain((n) =>
+        fc.integer({ min: 0, max: 6 }).map((k) => n / 10 ** k),
+      ),
+      fc.constantFrom(0, -0, 0.1, 12.34, 2 ** 31, -(2 ** 31), 1e-12, 5e-324, NaN, Infinity),
+      fc.double(),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(value, value, fc.integer({ min: T0, max: T0 + DAY })), { minLength: 1, maxLength: 300 }),
+        (rows) => {
+          const packer = new Packer();
+          const given = rows.map(([a, b, t], i): Reading => ({
+            eventId: `e${i}`,
+            enterpriseId: 'E1',
+            siteId: 'OUT1',
+            deviceId: 'MN1',
+            kind: 'emission',
+            interval: 'realtime',
+            dataTime: t,
+            measurements: [
+              { factor: 'a21026', stat: 'Rtd', value: a, flag: 'N' },
+              { factor: 'a19001', stat: 'Rtd', value: b, flag: i % 7 === 0 ? 'T' : 'N' },
+            ],
+          }));
+          const packed = given.map((r) => packer.pack(r));
+          packed.forEach((p, i) => {
+            expect(Object.is(p.val(0), rows[i]![0])).toBe(true);
+            expect(Object.is(p.val(1), rows[i]![1])).toBe(true);
+            expect(p.dataTime).toBe(rows[i]![2]);
+            expect(unpack(p)).toStrictEqual(given[i]);
+          });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('a checkpoint carries the same JSON as before packing (the telemetry mapping key order)', () => {
     const packer = new Packer();
     for (const r of fixtureDay().slice(0, 500))
       expect(JSON.stringify(unpack(packer.pack(structuredClone(r))))).toBe(JSON.stringify(r));
   });
 
-  it('readings of one logger share the stream and the flag vector: one object and the values each', () => {
+  it('readings of one logger share the stream, its chunk and the flag vector: one object and the values each', () => {
     const packer = new Packer();
     const [a, b] = fixtureDay()
       .filter((r) => r.deviceId === 'MN1' && r.interval === 'realtime')
       .slice(2, 4)
       .map((r) => packer.pack(r));
     expect(a!.s).toBe(b!.s);
+    expect(a!.c).toBe(b!.c);
     expect(a!.fl).toBe(b!.fl);
     expect(a!.v).toHaveLength(GAS.length + 1);
+    // The fixture's values have at most a few decimals: the chunk holds them as scaled 32-bit integers.
+    expect(a!.c.q).not.toBeNull();
   });
 });
 

@@ -1,9 +1,10 @@
 // The engine's compact form of a buffered reading, and of the series the rules read from it. A reading becomes one
-// small object: its event id, an interned stream (enterprise, site, device, kind, interval, period and the layout of
-// its measurements: factors, statistics, units), its values with the data time last as one array of doubles, and its
-// flags as an interned vector. Readings of one device share the stream and, while their flags are all the same
-// (nearly always), the flag vector: a 20-value reading costs its event id, one object and 21 doubles. The series of a
-// site and factor (series.ts) are lists of these rows; a value is read through the layout's column of the factor.
+// small object: its event id and its row in a chunk of its device stream. A stream is interned per enterprise, site,
+// device, kind, interval, period and the layout of its measurements (factors, statistics, units); its readings are
+// stored in chunks of 64 rows in columns (Chunk): values as 32-bit integers scaled by a power of ten per column while
+// exact, else doubles; data times as doubles; flags as the id of an interned flag vector. A 20-value reading costs
+// its event id, one small object and about 90 bytes of columns. The series of a site and factor (series.ts) are lists
+// of these rows; a value is read through the layout's column of the factor (`val`).
 // `unpack` gives back a plain reading equal to the one packed (checkpoints and snapshots carry plain readings).
 import type { DataFlag, Measurement, Reading, ReadingInterval, ReadingKind } from './model.js';
 
@@ -51,50 +52,176 @@ export interface Stream {
   readonly interval: ReadingInterval;
   readonly periodSeconds: number | undefined;
   readonly lay: Layout;
+  /** The chunk being filled (packed streams only). */
+  chunk?: Chunk;
 }
 
-/** A buffered reading in compact form. Structurally a `Reading` (its measurements are built on each access). */
+/** Rows of one chunk: a stream's readings are stored in chunks of this many, in arrival order. */
+const CHUNK_ROWS = 64;
+/** Powers of ten a column's values may be scaled by to be stored as 32-bit integers. */
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9] as const;
+const MAX_EXP = POW10.length - 1;
+const INT32_MAX = 2147483647;
+/** Flag vector id of a row whose vector is not interned (kept in the chunk's `fx`). */
+const OWN_FLAGS = 0xffff;
+
+/**
+ * Up to CHUNK_ROWS readings of one stream in columns. Values are stored as 32-bit integers scaled by a power of ten
+ * per column (`q / 10^k[c]`) while that gives back every value exactly (IEEE division is correctly rounded, and each
+ * value is checked on the way in); the first value that does not turns the chunk to doubles (`d`). Data times are
+ * doubles, flags one interned flag-vector id per row. A chunk lives as long as one of its readings does (they point to
+ * it; the stream only to the chunk being filled), so evicted readings free their chunks without a compaction.
+ */
+export class Chunk {
+  /** Rows filled. */
+  n = 0;
+  /** Scaled integer values (row-major, `cols` per row), or null once the chunk holds doubles. */
+  q: Int32Array | null;
+  /** Per column the power of ten its integers are scaled by (-1: no value yet). */
+  k: Int8Array;
+  /** Values as doubles (row-major), once a value is not exact as a scaled integer. */
+  d: Float64Array | null = null;
+  /** Data times by row (a chunk of its own holds the reading's as given). */
+  t: Float64Array = new Float64Array(CHUNK_ROWS);
+  /** Per row, its interned flag vector's id (Packer), or OWN_FLAGS. */
+  readonly f = new Uint16Array(CHUNK_ROWS);
+  /** Row → its flag vector when not interned. */
+  fx: Map<number, readonly (DataFlag | undefined)[]> | undefined;
+
+  constructor(
+    readonly s: Stream,
+    readonly cols: number,
+    /** The packer's interned flag vectors, by id. */
+    readonly vectors: readonly (readonly (DataFlag | undefined)[])[],
+    /** The reading as given, when it carries more than the compact form keeps (a chunk of its own). */
+    readonly x?: Reading,
+  ) {
+    this.q = new Int32Array(CHUNK_ROWS * cols);
+    this.k = new Int8Array(cols).fill(-1);
+  }
+
+  /** The value of row `i`, column `c` (undefined for a column the layout does not have, as a list would give). */
+  value(i: number, c: number): number {
+    if (c < 0 || c >= this.cols) return undefined as unknown as number;
+    const q = this.q;
+    return q !== null ? q[i * this.cols + c]! / POW10[this.k[c]!]! : this.d![i * this.cols + c]!;
+  }
+
+  flags(i: number): readonly (DataFlag | undefined)[] {
+    const id = this.f[i]!;
+    return id === OWN_FLAGS ? this.fx!.get(i)! : this.vectors[id]!;
+  }
+
+  /** Stores value `v` at row `i`, column `c`. */
+  put(i: number, c: number, v: number): void {
+    const at = i * this.cols + c;
+    if (this.q === null) {
+      this.d![at] = v;
+      return;
+    }
+    let k = this.k[c]!;
+    if (k < 0) k = 0;
+    for (; k <= MAX_EXP; k++) {
+      const q = Math.round(v * POW10[k]!);
+      if (q / POW10[k]! !== v || q > INT32_MAX || q < -INT32_MAX) continue;
+      if (q === 0 && 1 / v < 0) break; // -0 is not an integer's
+      if (k !== this.k[c] && !this.rescale(c, k)) break;
+      this.q[at] = q;
+      return;
+    }
+    this.toDoubles(i + 1);
+    this.d![at] = v;
+  }
+
+  /** Scales column `c`'s integers so far to 10^k; false when one no longer fits. */
+  private rescale(c: number, k: number): boolean {
+    const q = this.q!;
+    const from = this.k[c]!;
+    if (from >= 0) {
+      const f = POW10[k - from]!;
+      for (let i = 0; i < this.n; i++) if (Math.abs(q[i * this.cols + c]! * f) > INT32_MAX) return false;
+      for (let i = 0; i < this.n; i++) q[i * this.cols + c]! *= f;
+    }
+    this.k[c] = k;
+    return true;
+  }
+
+  /** Turns the chunk to doubles, its first `rows` rows (the row being written included) copied. */
+  private toDoubles(rows: number): void {
+    const d = new Float64Array(CHUNK_ROWS * this.cols);
+    for (let i = 0; i < rows; i++) for (let c = 0; c < this.cols; c++) d[i * this.cols + c] = this.value(i, c);
+    this.d = d;
+    this.q = null;
+  }
+}
+
+/** A buffered reading in compact form: its event id and its row in a chunk. Structurally a `Reading`. */
 export class PackedReading implements Reading {
   constructor(
     readonly eventId: string,
-    readonly s: Stream,
-    /** The values by column, then the data time. */
-    readonly v: readonly number[],
-    /** The flags by column (undefined: no flag given, read as `N`). */
-    readonly fl: readonly (DataFlag | undefined)[],
-    /** The reading as given, when it carries more than the compact form keeps (extra fields, odd types). */
-    readonly x?: Reading,
+    readonly c: Chunk,
+    /** The row in the chunk. */
+    readonly i: number,
   ) {}
 
+  get s(): Stream {
+    return this.c.s;
+  }
+  /** The reading as given, when it carries more than the compact form keeps (extra fields, odd types). */
+  get x(): Reading | undefined {
+    return this.c.x;
+  }
+  /** The value of column `col`. */
+  val(col: number): number {
+    return this.c.value(this.i, col);
+  }
+  /** The flag of column `col` (undefined: no flag given, read as `N`). */
+  flag(col: number): DataFlag | undefined {
+    return this.c.flags(this.i)[col];
+  }
+  /** The values by column, then the data time (a fresh list: rare paths). */
+  get v(): number[] {
+    const n = this.c.cols;
+    const out = new Array<number>(n + 1);
+    for (let c = 0; c < n; c++) out[c] = this.c.value(this.i, c);
+    out[n] = this.dataTime;
+    return out;
+  }
+  /** The flags by column (undefined: no flag given, read as `N`). */
+  get fl(): readonly (DataFlag | undefined)[] {
+    return this.c.flags(this.i);
+  }
+
   get enterpriseId(): string {
-    return this.s.enterpriseId;
+    return this.c.s.enterpriseId;
   }
   get siteId(): string {
-    return this.s.siteId;
+    return this.c.s.siteId;
   }
   get deviceId(): string {
-    return this.s.deviceId;
+    return this.c.s.deviceId;
   }
   get kind(): ReadingKind {
-    return this.s.kind;
+    return this.c.s.kind;
   }
   get interval(): ReadingInterval {
-    return this.s.interval;
+    return this.c.s.interval;
   }
   get periodSeconds(): number | undefined {
-    return this.s.periodSeconds;
+    return this.c.s.periodSeconds;
   }
   get dataTime(): number {
-    return this.v[this.v.length - 1]!;
+    return this.c.t[this.i]!;
   }
   /** A fresh copy of the measurements (rare paths: energy and status readings, checkpoints). */
   get measurements(): Measurement[] {
-    const { factors, stats, units } = this.s.lay;
+    const { factors, stats, units } = this.c.s.lay;
+    const fl = this.fl;
     const out: Measurement[] = new Array<Measurement>(factors.length);
     for (let i = 0; i < factors.length; i++) {
-      const m: Measurement = { factor: factors[i]!, stat: stats[i]!, value: this.v[i]! };
+      const m: Measurement = { factor: factors[i]!, stat: stats[i]!, value: this.val(i) };
       if (units[i] !== undefined) m.unit = units[i];
-      if (this.fl[i] !== undefined) m.flag = this.fl[i];
+      if (fl[i] !== undefined) m.flag = fl[i];
       out[i] = m;
     }
     return out;
@@ -156,29 +283,47 @@ export class Packer {
   /** Device id → the stream of its last packed reading (the usual hit: no key to build). */
   private readonly last = new Map<string, Stream>();
 
+  /** Interned flag vectors by id (a chunk's row holds the id). */
+  private readonly vectors: (readonly (DataFlag | undefined)[])[] = [];
+  private readonly vectorIds = new Map<readonly (DataFlag | undefined)[], number>();
+
   pack(r: Reading): PackedReading {
     if (r instanceof PackedReading) return r;
     const plain = plainReading(r);
-    const ms = r.measurements;
+    const ms: readonly Measurement[] = Array.isArray(r.measurements) ? r.measurements : [];
     const n = ms.length;
-    const v = new Array<number>(n + 1);
     const fl = new Array<DataFlag | undefined>(n);
     let allSame = true;
     for (let i = 0; i < n; i++) {
       const m = ms[i]!;
-      v[i] = m.value;
       fl[i] = m.flag;
       if (m.flag !== ms[0]!.flag) allSame = false;
     }
-    v[n] = r.dataTime;
-    const s = plain ? this.stream(r) : this.ownStream(r);
-    return new PackedReading(
-      r.eventId,
-      s,
-      v,
-      plain ? this.flags(fl, allSame) : fl,
-      plain ? undefined : cloneReading(r),
-    );
+    if (!plain) {
+      // A chunk of its own holding the values and time as given (they may not be numbers).
+      const c = new Chunk(this.ownStream(r), n, this.vectors, cloneReading(r));
+      c.q = null;
+      c.d = ms.map((m) => m.value) as unknown as Float64Array;
+      c.t = [r.dataTime] as unknown as Float64Array;
+      c.f[0] = OWN_FLAGS;
+      (c.fx = new Map()).set(0, fl);
+      c.n = 1;
+      return new PackedReading(r.eventId, c, 0);
+    }
+    const s = this.stream(r);
+    let c = s.chunk;
+    if (c === undefined || c.n === CHUNK_ROWS) s.chunk = c = new Chunk(s, n, this.vectors);
+    const i = c.n;
+    for (let k = 0; k < n; k++) c.put(i, k, ms[k]!.value);
+    c.t[i] = r.dataTime;
+    const vec = this.flags(fl, allSame);
+    const id = this.vectorIds.get(vec);
+    if (id === undefined) {
+      c.f[i] = OWN_FLAGS;
+      (c.fx ??= new Map()).set(i, vec);
+    } else c.f[i] = id;
+    c.n = i + 1;
+    return new PackedReading(r.eventId, c, i);
   }
 
   private stream(r: Reading): Stream {
@@ -221,6 +366,8 @@ export class Packer {
     if (hit) return hit;
     if (this.flagVectors.size >= MAX_FLAG_VECTORS) return fl;
     this.flagVectors.set(k, fl);
+    this.vectorIds.set(fl, this.vectors.length);
+    this.vectors.push(fl);
     return fl;
   }
 }

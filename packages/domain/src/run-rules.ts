@@ -211,8 +211,8 @@ export function zeroWhileRunningCondition(
       if (
         zr.flowFactors.includes(factors[i]!) &&
         stats[i] === stat &&
-        cfg.validFlags.includes(r.fl[i] ?? 'N') &&
-        r.v[i]! > 0
+        cfg.validFlags.includes(r.flag(i) ?? 'N') &&
+        r.val(i) > 0
       )
         return true;
     }

@@ -79,8 +79,8 @@ export function periodOf(r: PackedReading, cfg: EngineConfig): number {
 export function pointAt(r: PackedReading, col: number, cfg: EngineConfig): Pt {
   return {
     t: r.dataTime,
-    value: r.v[col]!,
-    flag: r.fl[col] ?? 'N',
+    value: r.val(col),
+    flag: r.flag(col) ?? 'N',
     periodSeconds: periodOf(r, cfg),
     reading: r,
   };
@@ -89,8 +89,8 @@ export function pointAt(r: PackedReading, col: number, cfg: EngineConfig): Pt {
 /** Sets `p` to the point of column `col` of a row (a scan's one reusable point). */
 export function setPoint(p: Pt, r: PackedReading, col: number, cfg: EngineConfig): Pt {
   p.t = r.dataTime;
-  p.value = r.v[col]!;
-  p.flag = r.fl[col] ?? 'N';
+  p.value = r.val(col);
+  p.flag = r.flag(col) ?? 'N';
   p.periodSeconds = periodOf(r, cfg);
   p.reading = r;
   return p;
