@@ -25,6 +25,7 @@ import { Workspace } from './workspace.js';
 import { Packer, unpack, type PackedReading } from './packed.js';
 import { MINUTE_MS } from './time.js';
 import { fingerprint64 } from './fingerprint.js';
+import { EventIds } from './event-ids.js';
 
 export { deviationId, type DeviationRecord, type EnterpriseState } from './deviation-records.js';
 
@@ -120,7 +121,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
   /** The buffers hold packed readings (packed.ts); snapshots and checkpoints carry them unpacked. */
   const packer = new Packer();
   let state = emptyState();
-  let eventIds = new Map<string, Set<string>>();
+  let eventIds = new Map<string, EventIds>();
   /** Derived, rebuildable state per enterprise (not part of the snapshot). */
   let workspaces = new Map<string, Workspace>();
   /** Enterprise id → ids of its deviation records. */
@@ -191,9 +192,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
   const horizonStart = (): number => horizonStartOf(state.watermark, config);
 
   function rebuildIndexes(): void {
-    eventIds = new Map(
-      Object.entries(state.enterprises).map(([id, e]) => [id, new Set(e.readings.map((r) => r.eventId))]),
-    );
+    eventIds = new Map(Object.entries(state.enterprises).map(([id, e]) => [id, EventIds.of(e.readings)]));
     recIndex = new Map();
     carriedKeys = new Map();
     for (const d of Object.values(state.deviations)) putDev(d);
@@ -335,9 +334,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
     }
     for (const [key, a] of lastAggregates) if (a.start < hs) lastAggregates.delete(key);
     if (hs !== lastHorizon) {
-      eventIds = new Map(
-        Object.entries(state.enterprises).map(([id, e]) => [id, new Set(e.readings.map((r) => r.eventId))]),
-      );
+      eventIds = new Map(Object.entries(state.enterprises).map(([id, e]) => [id, EventIds.of(e.readings)]));
       workspaces = new Map();
       lastHorizon = hs;
     }
@@ -365,8 +362,8 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
         sortedIds = undefined;
       }
       let ids = eventIds.get(reading.enterpriseId);
-      if (!ids) eventIds.set(reading.enterpriseId, (ids = new Set()));
-      if (ids.has(reading.eventId)) return [];
+      if (!ids) eventIds.set(reading.enterpriseId, (ids = new EventIds()));
+      if (ids.has(reading.eventId, reading.dataTime, ent.readings)) return [];
       ids.add(reading.eventId);
       const copy = packer.pack(reading);
       const ws = workspace(reading.enterpriseId);

@@ -202,15 +202,18 @@ describe('packed readings', () => {
     // Many readings of one stream fill chunks: a column's scale grows, a value that is no scaled integer (or -0,
     // NaN, a large or tiny one) turns its chunk to doubles; every value and time reads back the same (Object.is).
     const value = fc.oneof(
-      fc.integer({ min: -2_000_000, max: 2_000_000 }).chain((n) =>
-        fc.integer({ min: 0, max: 6 }).map((k) => n / 10 ** k),
-      ),
+      fc
+        .integer({ min: -2_000_000, max: 2_000_000 })
+        .chain((n) => fc.integer({ min: 0, max: 6 }).map((k) => n / 10 ** k)),
       fc.constantFrom(0, -0, 0.1, 12.34, 2 ** 31, -(2 ** 31), 1e-12, 5e-324, NaN, Infinity),
       fc.double(),
     );
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(value, value, fc.integer({ min: T0, max: T0 + DAY })), { minLength: 1, maxLength: 300 }),
+        fc.array(fc.tuple(value, value, fc.integer({ min: T0, max: T0 + DAY })), {
+          minLength: 1,
+          maxLength: 300,
+        }),
         (rows) => {
           const packer = new Packer();
           const given = rows.map(([a, b, t], i): Reading => ({

@@ -149,7 +149,8 @@ export class Chunk {
   /** Turns the chunk to doubles, its first `rows` rows (the row being written included) copied. */
   private toDoubles(rows: number): void {
     const d = new Float64Array(CHUNK_ROWS * this.cols);
-    for (let i = 0; i < rows; i++) for (let c = 0; c < this.cols; c++) d[i * this.cols + c] = this.value(i, c);
+    for (let i = 0; i < rows; i++)
+      for (let c = 0; c < this.cols; c++) d[i * this.cols + c] = this.value(i, c);
     this.d = d;
     this.q = null;
   }
