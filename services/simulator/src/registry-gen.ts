@@ -45,6 +45,11 @@ function cloneEnterprise(e: RegistryEnterprise, n: number, copy: number): Regist
       return { ...d, mn };
     }),
     limits: o.limits.map((l) => ({ ...l })),
+    // A camera belongs to one outlet: each clone gets its own codes (the enterprise number in
+    // place of digits 13–16 of the 20-digit code, the rest kept).
+    ...(o.cameras
+      ? { cameras: o.cameras.map((c) => ({ ...c, id: `${c.id.slice(0, 12)}${num}${c.id.slice(16)}` })) }
+      : {}),
   }));
   return {
     ...e,

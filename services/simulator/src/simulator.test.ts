@@ -54,6 +54,12 @@ describe('registry generator', () => {
     expect(reg.enterprises).toHaveLength(40);
     const mns = reg.enterprises.flatMap((e) => e.outlets.flatMap((o) => o.devices.map((d) => d.mn)));
     expect(new Set(mns).size).toBe(mns.length);
+    // A camera links to one outlet: the import refuses a (platform, id) pair listed twice.
+    const cameras = reg.enterprises.flatMap((e) =>
+      e.outlets.flatMap((o) => (o.cameras ?? []).map((c) => `${c.platform}/${c.id}`)),
+    );
+    expect(cameras.length).toBeGreaterThan(2);
+    expect(new Set(cameras).size).toBe(cameras.length);
     expect(reg.enterprises.slice(0, 12).map((e) => e.id)).toEqual(template.enterprises.map((e) => e.id));
   });
 });
