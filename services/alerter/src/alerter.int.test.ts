@@ -67,10 +67,16 @@ describe('alerter on real Postgres, Redis and the SMTP sink', () => {
     return { ...p, ...over };
   };
   const make = (
-    over: { policy?: AlertPolicy; sms?: Channel[]; now?: () => Date; timeScale?: number } = {},
+    over: {
+      policy?: AlertPolicy;
+      sms?: Channel[];
+      now?: () => Date;
+      timeScale?: number;
+      db?: Parameters<typeof createAlerter>[0]['db'];
+    } = {},
   ) => {
     alerter = createAlerter({
-      db: pool,
+      db: over.db ?? pool,
       connection,
       prefix: `t-${randomBytes(4).toString('hex')}`,
       policy: over.policy ?? policy(),
@@ -426,5 +432,38 @@ describe('alerter on real Postgres, Redis and the SMTP sink', () => {
     expect(row.rows[0]!.cause).toBe('除尘风机故障，已抢修');
     expect(row.rows[0]!.expected_fix_at.toISOString()).toBe('2026-03-03T08:00:00.000Z');
     await server.close();
+  });
+
+  it('sends once when the provider accepted but recording it failed for a while (Postgres lost in between)', async () => {
+    // The statement that records accepted sends fails twice as a lost connection would; the rest is the real pool.
+    let failures = 2;
+    const flaky: Parameters<typeof createAlerter>[0]['db'] = {
+      query: (q, values) => {
+        if (failures > 0 && typeof q === 'object' && q.name === 'alerter-record-sent') {
+          failures--;
+          return Promise.reject(new Error('Connection terminated unexpectedly'));
+        }
+        return pool.query(q as never, values) as never;
+      },
+    };
+    const addr = `c${(await pool.query<{ id: string }>(`select id::text from contacts where enterprise_id = 'ent-0001' and role = 'env-manager'`)).rows[0]!.id}@${domain}`;
+    // Earlier tests mailed this contact too (same domain): count this test's mails only.
+    const before = (await mails(mailDir, domain)).filter((m) => m.to.includes(addr)).length;
+    const a = make({ db: flaky });
+    expect(await a.handleDeviation(dev({}))).toBe('planned');
+    await until(
+      async () =>
+        failures === 0 &&
+        (await pool.query(`select 1 from alert_notifications where status = 'sent'`)).rowCount! > 0,
+      15_000,
+      'the accepted send recorded',
+    );
+    // Long enough for a job retry (backoff 100 ms) to have sent it again.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect((await mails(mailDir, domain)).filter((m) => m.to.includes(addr))).toHaveLength(before + 1);
+    const attempts = await pool.query<{ status: string }>(
+      `select a.status from alert_delivery_attempts a join alert_notifications n on n.id = a.notification_id where n.recipient_kind = 'enterprise-contact'`,
+    );
+    expect(attempts.rows.map((r) => r.status)).toEqual(['sent']);
   });
 });

@@ -23,6 +23,7 @@ import {
 } from './jobs.js';
 import type { NotificationEvents } from './notification-events.js';
 import type { ChannelName } from './policy.js';
+import { recordAccepted, type RecordRetry } from './record-accepted.js';
 import * as repo from './repo.js';
 
 export interface RateLimit {
@@ -52,6 +53,8 @@ export interface DispatchDeps {
   send?: SendSettings;
   jobLockMs?: number;
   counters?: { send?(provider: string, status: 'sent' | 'failed' | 'failover' | 'skipped'): void };
+  /** How an accepted send's record waits out a Postgres outage (defaults in record-accepted.ts). */
+  recordRetry?: RecordRetry;
 }
 
 export type PlanQueue = Queue<PlanJobData, void, PlanJobName>;
@@ -193,24 +196,9 @@ export function createDispatch(deps: DispatchDeps) {
       attempt: job.attemptsMade + 1,
     };
     let lastErr: unknown;
+    let r: Awaited<ReturnType<typeof ch.send>> | undefined;
     try {
-      const r = await ch.send(m);
-      await sentRecords.add({
-        notificationId: m.id,
-        attempt: claim.attempts,
-        provider: r.provider,
-        providerMessageId: r.providerMessageId,
-        latencyMs: Math.round(r.latencyMs),
-      });
-      deps.counters?.send?.(ch.provider, 'sent');
-      await deps.events.emit({
-        ...base,
-        provider: r.provider,
-        status: 'sent',
-        providerMessageId: r.providerMessageId,
-        latencyMs: r.latencyMs,
-      });
-      return { provider: r.provider, providerMessageId: r.providerMessageId };
+      r = await ch.send(m);
     } catch (err) {
       lastErr = err;
       const code = isNotifyError(err) ? err.code : 'NOTIFY_UNKNOWN';
@@ -232,6 +220,31 @@ export function createDispatch(deps: DispatchDeps) {
         deps.counters?.send?.(ch.provider, 'failover');
         return { handedOffTo: next.provider };
       }
+    }
+    if (r) {
+      // The provider accepted: nothing may send this message again. A failure to record it is not
+      // a failed send (no retry, no failover); a Postgres outage is waited out.
+      const accepted = r;
+      await recordAccepted(
+        () =>
+          sentRecords.add({
+            notificationId: m.id,
+            attempt: claim.attempts,
+            provider: accepted.provider,
+            providerMessageId: accepted.providerMessageId,
+            latencyMs: Math.round(accepted.latencyMs),
+          }),
+        { log, notificationId: m.id, ...deps.recordRetry },
+      );
+      deps.counters?.send?.(ch.provider, 'sent');
+      await deps.events.emit({
+        ...base,
+        provider: r.provider,
+        status: 'sent',
+        providerMessageId: r.providerMessageId,
+        latencyMs: r.latencyMs,
+      });
+      return { provider: r.provider, providerMessageId: r.providerMessageId };
     }
     const permanent = isNotifyError(lastErr) && !lastErr.retryable;
     const exhausted = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
