@@ -65,30 +65,76 @@ export function groupJoinDeadlineMs(sessionTimeoutMs: number = DEFAULT_SESSION_T
   return 2 * sessionTimeoutMs + 30_000;
 }
 
+/** A consumer's lifecycle step; `isMember` says whether it is a group member now (for metrics). */
+export interface ConsumerComponent extends Component {
+  isMember(): boolean;
+}
+
 /**
- * A batch consumer as a lifecycle step: built when the step starts, started within the join deadline,
- * ready while it is a group member. A crash KafkaJS will not restart calls `onFatal` (the service shuts
- * down and its supervisor starts it again).
+ * A batch consumer as a lifecycle step, built when the step starts. A crash KafkaJS will not restart calls
+ * `onFatal` (the service shuts down and its supervisor starts it again).
+ *
+ * By default the step waits for the group join (within the join deadline) and the service is ready only
+ * while the consumer is a group member: right for a service whose work is consuming.
+ *
+ * With `gatesReadiness: false` the step starts the consumer and returns without waiting, and its membership
+ * is reported (in /readyz's `degraded` while it is not a member) without making the service unready: for a
+ * service that mainly answers requests, whose consumer must not hold them back while the group rebalances
+ * (a member started after a kill waits up to a session timeout for the dead one to leave).
  */
 export function consumerComponent(o: {
   name: string;
   sessionTimeoutMs?: number | undefined;
+  gatesReadiness?: boolean;
+  logger?: Logger;
   build: () => BatchConsumer;
   onFatal: (reason: string, error: unknown) => void;
-}): Component {
+}): ConsumerComponent {
   let consumer: BatchConsumer | undefined;
+  let stopping = false;
+  let joined: Promise<void> | undefined;
+  const gates = o.gatesReadiness ?? true;
+  const begin = (): Promise<void> => {
+    const c = o.build();
+    consumer = c;
+    c.consumer.on(c.consumer.events.CRASH, (e) => {
+      if (!e.payload.restart && !stopping) o.onFatal(`${o.name} crashed`, e.payload.error);
+    });
+    return c.start();
+  };
   return {
     name: o.name,
-    startTimeoutMs: groupJoinDeadlineMs(o.sessionTimeoutMs),
+    ...(gates ? { startTimeoutMs: groupJoinDeadlineMs(o.sessionTimeoutMs) } : { gatesReadiness: false }),
     async start() {
-      consumer = o.build();
-      consumer.consumer.on(consumer.consumer.events.CRASH, (e) => {
-        if (!e.payload.restart) o.onFatal(`${o.name} crashed`, e.payload.error);
+      if (gates) return begin();
+      joined = begin().catch((error: unknown) => {
+        if (!stopping) o.onFatal(`${o.name} failed to start`, error);
       });
-      await consumer.start();
+      const deadlineMs = groupJoinDeadlineMs(o.sessionTimeoutMs);
+      const late = setTimeout(() => {
+        if (!stopping && !consumer?.isRunning()) {
+          o.logger?.warn(
+            { step: o.name, deadlineMs },
+            'consumer has not joined its group within the join deadline',
+          );
+        }
+      }, deadlineMs);
+      late.unref();
+      void joined.finally(() => clearTimeout(late));
     },
-    stop: () => consumer?.stop(),
-    check: () => consumer?.isRunning() ?? false,
+    async stop() {
+      stopping = true;
+      await consumer?.stop();
+      await joined;
+    },
+    check: () =>
+      consumer?.isRunning()
+        ? true
+        : {
+            healthy: false,
+            detail: consumer ? 'not a group member (joining or rebalancing)' : 'not started',
+          },
+    isMember: () => consumer?.isRunning() ?? false,
   };
 }
 

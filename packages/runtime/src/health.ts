@@ -10,6 +10,11 @@ export interface HealthStatus {
 
 export interface HealthCheck {
   readonly name: string;
+  /**
+   * False: the check is reported (in `degraded` while unhealthy) but never makes the service unready — for a
+   * part whose outage must not take the service out of its load balancer, such as a background consumer.
+   */
+  readonly gatesReadiness?: boolean;
   /** Must be cheap: it runs on every /readyz request. A throw or a timeout counts as unhealthy. */
   check(): HealthStatus | boolean | Promise<HealthStatus | boolean>;
 }
@@ -18,13 +23,17 @@ export interface ComponentHealth {
   readonly name: string;
   readonly healthy: boolean;
   readonly detail?: string;
+  /** Present (false) only for a check that does not gate readiness. */
+  readonly gatesReadiness?: false;
 }
 
 export interface ReadinessReport {
   readonly ready: boolean;
   readonly components: readonly ComponentHealth[];
-  /** Names of the unhealthy components. */
+  /** Names of the unhealthy components that gate readiness. */
   readonly failing: readonly string[];
+  /** Names of the unhealthy components that do not gate readiness. */
+  readonly degraded: readonly string[];
 }
 
 /** Runs every check concurrently, each bounded by `timeoutMs`. */
@@ -41,14 +50,23 @@ export async function evaluateHealth(
           `health check ${check.name}`,
         );
         const status = typeof result === 'boolean' ? { healthy: result } : result;
-        return status.detail === undefined
-          ? { name: check.name, healthy: status.healthy }
-          : { name: check.name, healthy: status.healthy, detail: status.detail };
+        return health(check, status.healthy, status.detail);
       } catch (error) {
-        return { name: check.name, healthy: false, detail: errorMessage(error) };
+        return health(check, false, errorMessage(error));
       }
     }),
   );
-  const failing = components.filter((c) => !c.healthy).map((c) => c.name);
-  return { ready: failing.length === 0, components, failing };
+  const unhealthy = (gates: boolean) =>
+    components.filter((c) => !c.healthy && (c.gatesReadiness ?? true) === gates).map((c) => c.name);
+  const failing = unhealthy(true);
+  return { ready: failing.length === 0, components, failing, degraded: unhealthy(false) };
+}
+
+function health(check: HealthCheck, healthy: boolean, detail: string | undefined): ComponentHealth {
+  return {
+    name: check.name,
+    healthy,
+    ...(detail === undefined ? {} : { detail }),
+    ...(check.gatesReadiness === false ? { gatesReadiness: false as const } : {}),
+  };
 }

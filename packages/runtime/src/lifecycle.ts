@@ -23,6 +23,8 @@ export interface Component {
   stop?(signal: AbortSignal): Promise<void> | void;
   /** Readiness of this component, reported by /readyz while the lifecycle runs. */
   check?(): HealthStatus | boolean | Promise<HealthStatus | boolean>;
+  /** False: `check` is reported by /readyz but never makes the service unready (see `HealthCheck`). */
+  readonly gatesReadiness?: boolean;
   /** Overrides the lifecycle's per-step deadlines for this component. */
   readonly startTimeoutMs?: number;
   readonly stopTimeoutMs?: number;
@@ -280,7 +282,10 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
       };
       const fromComponents = components.flatMap((component): HealthCheck[] => {
         const check = component.check?.bind(component);
-        return check ? [{ name: component.name, check }] : [];
+        if (!check) return [];
+        return component.gatesReadiness === false
+          ? [{ name: component.name, check, gatesReadiness: false }]
+          : [{ name: component.name, check }];
       });
       return [own, ...fromComponents];
     },

@@ -66,6 +66,36 @@ describe('startOpsServer', () => {
     });
   });
 
+  it('lists an unhealthy check that does not gate readiness as degraded, and stays ready', async () => {
+    const lifecycle = createLifecycle({ logger, shutdownDeadlineMs: 2_000 });
+    let member = false;
+    lifecycle.register({ name: 'postgres', check: () => true });
+    lifecycle.register({
+      name: 'intake-consumer',
+      gatesReadiness: false,
+      check: () => (member ? true : { healthy: false, detail: 'joining its group' }),
+    });
+    await start(() => lifecycle.healthChecks());
+    await lifecycle.start();
+    const joining = await get('/readyz');
+    expect(joining.status).toBe(200);
+    expect(JSON.parse(joining.body)).toMatchObject({
+      status: 'ready',
+      failing: [],
+      degraded: ['intake-consumer'],
+    });
+    expect(JSON.parse(joining.body).components).toContainEqual({
+      name: 'intake-consumer',
+      healthy: false,
+      detail: 'joining its group',
+      gatesReadiness: false,
+    });
+    member = true;
+    const joined = await get('/readyz');
+    expect(JSON.parse(joined.body)).toMatchObject({ status: 'ready', failing: [], degraded: [] });
+    await lifecycle.shutdown('test');
+  });
+
   it('turns /readyz to 503 while the lifecycle shuts down', async () => {
     let releaseStop!: () => void;
     const lifecycle = createLifecycle({ logger, shutdownDeadlineMs: 2_000 });

@@ -1,7 +1,8 @@
 /**
  * The operations endpoint every service exposes, on plain node:http so non-web services stay light:
  *   GET /livez   200 while the process runs (the event loop answers)
- *   GET /readyz  200 when every component check is healthy, else 503 with the failing components
+ *   GET /readyz  200 when every check that gates readiness is healthy, else 503 with the failing components;
+ *                unhealthy checks that do not gate readiness are listed as `degraded` either way
  *   GET /metrics Prometheus text exposition of the given registry
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -66,6 +67,7 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
         const body = JSON.stringify({
           status: report.ready ? 'ready' : 'not_ready',
           failing: report.failing,
+          degraded: report.degraded,
           components: report.components,
         });
         if (!report.ready) logger.debug({ failing: report.failing }, 'not ready');

@@ -73,6 +73,12 @@ const metrics = defineMetrics(registry, {
     help: 'Records of complaint.intake.v1 (WeChat complaints), by outcome: new, repeat (redelivered), rejected (DLQ)',
     labelNames: ['outcome'],
   },
+  consumerMember: {
+    type: 'gauge',
+    name: 'offsite_console_consumer_member',
+    help: '1 while the console consumer is a member of its Kafka group, 0 while it joins or rebalances (requests are served either way)',
+    labelNames: ['consumer'],
+  },
   liveListening: {
     type: 'gauge',
     name: 'offsite_console_live_listening',
@@ -275,10 +281,14 @@ lifecycle.register({
   },
   check: () => limitsRedis.status === 'ready' || { healthy: false, detail: 'login-limits Redis not ready' },
 });
-// After Postgres: complaints from the WeChat official account, passed on by the alerter.
+// After Postgres: complaints from the WeChat official account, passed on by the alerter. The step does not
+// wait for the group join and membership does not gate /readyz: a console started after a kill would
+// otherwise serve no page until the dead member left the group (up to a session timeout).
 lifecycle.register(
   consumerComponent({
     name: 'complaint-intake-consumer',
+    gatesReadiness: false,
+    logger,
     onFatal: (reason, error) => void lifecycle.shutdown(reason, { error }),
     build: () =>
       createBatchConsumer({
@@ -286,6 +296,8 @@ lifecycle.register(
         groupId: env.OFFSITE_CONSOLE_GROUP_ID,
         topics: [env.OFFSITE_CONSOLE_COMPLAINT_INTAKE_TOPIC],
         logger,
+        onAssignment: () => metrics.consumerMember.set({ consumer: 'complaint-intake' }, 1),
+        onMembershipLost: () => metrics.consumerMember.set({ consumer: 'complaint-intake' }, 0),
         handle: createComplaintIntake({
           db: pool,
           logger,

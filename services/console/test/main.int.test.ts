@@ -1,5 +1,6 @@
 // The console as a real process (src/main.ts): migrations, /readyz on the ops port, the UI served,
 // a login over HTTP, a WeChat complaint consumed from complaint.intake.v1, and a clean exit on SIGTERM.
+// It is ready and serves while its consumer's group cannot admit it yet (a member holding a batch).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -24,6 +25,7 @@ const freePort = () =>
 let db: TestSchema | undefined;
 let child: ChildProcess | undefined;
 let output = '';
+let stuck: ReturnType<typeof kafka.consumer> | undefined;
 const run = randomBytes(4).toString('hex');
 const requestTopic = `test.console-main.message-requests.${run}`;
 const intakeTopic = `test.console-main.complaint-intake.${run}`;
@@ -38,6 +40,7 @@ afterAll(async () => {
   await admin.deleteTopics({ topics: [requestTopic, intakeTopic] }).catch(() => undefined);
   await admin.disconnect();
   if (child && child.exitCode === null) child.kill('SIGKILL');
+  await stuck?.disconnect().catch(() => undefined);
   await db?.drop();
 });
 
@@ -52,6 +55,44 @@ it('starts, is ready, serves the UI and the API, and exits 0 on SIGTERM', async 
     { topic: requestTopic, numPartitions: 1 },
     { topic: intakeTopic, numPartitions: 1 },
   ]);
+  // A member of the console's group stuck in a batch, as a killed console's consumer is until its session
+  // ends: the group cannot rebalance, so the console's consumer cannot join, until it leaves.
+  const heldId = `wechat:gh_offsite:8${Date.now()}`;
+  const seed = createDurableProducer(kafka, { logger: silentLogger });
+  await seed.connect();
+  await seed.send(intakeTopic, [
+    kafkaMessage(kafkaTopics.complaintIntake, {
+      schema: 'complaint.intake.v1',
+      id: heldId,
+      channel: 'wechat',
+      account: 'gh_offsite',
+      source: 'oMainTest0123456789abcdef',
+      sourceMessageId: heldId.split(':')[2]!,
+      text: '雨天偷排',
+      receivedAt: new Date().toISOString(),
+    } satisfies ComplaintIntakeV1),
+  ]);
+  await seed.disconnect();
+  stuck = kafka.consumer({
+    groupId: `test-console-main-${run}`,
+    sessionTimeout: 90_000,
+    rebalanceTimeout: 90_000,
+  });
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let holding = false;
+  await stuck.connect();
+  await stuck.subscribe({ topics: [intakeTopic], fromBeginning: true });
+  await stuck.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: async () => {
+      holding = true;
+      await released; // returns without committing: the held complaint goes to the console afterwards
+    },
+  });
+  await until(async () => holding, 30_000, 'the stuck member holds a batch');
+
   const [opsPort, httpPort] = [await freePort(), await freePort()];
   const pgUrl = new URL(url);
   pgUrl.searchParams.set('options', db.options);
@@ -87,6 +128,13 @@ it('starts, is ready, serves the UI and the API, and exits 0 on SIGTERM', async 
     async () => (await fetch(`${ops}/readyz`).catch(() => null))?.status === 200,
     60_000,
     `/readyz (output so far: ${output.slice(-2000)})`,
+  );
+  // Ready although its consumer is not a member yet: reported as degraded, not failing.
+  const ready = (await (await fetch(`${ops}/readyz`)).json()) as { failing: string[]; degraded: string[] };
+  expect(holding).toBe(true);
+  expect(ready).toMatchObject({ failing: [], degraded: ['complaint-intake-consumer'] });
+  expect(await (await fetch(`${ops}/metrics`)).text()).not.toMatch(
+    /offsite_console_consumer_member\{[^}]*\} 1\b/,
   );
   const html = await (await fetch(`${base}/`)).text();
   expect(html).toContain('<div id="app">');
@@ -135,6 +183,14 @@ it('starts, is ready, serves the UI and the API, and exits 0 on SIGTERM', async 
   });
   expect(await stats.json()).toMatchObject({ total: messages, sent: messages, queued: 0 });
   // A complaint the alerter passed on from the WeChat official account becomes an unassigned complaint.
+  release();
+  await stuck.disconnect();
+  await until(
+    async () =>
+      ((await (await fetch(`${ops}/readyz`)).json()) as { degraded: string[] }).degraded.length === 0,
+    60_000,
+    'the console consumer joined its group',
+  );
   const producer = createDurableProducer(kafka, { logger: silentLogger });
   await producer.connect();
   await producer.send(intakeTopic, [
@@ -155,15 +211,16 @@ it('starts, is ready, serves the UI and the API, and exits 0 on SIGTERM', async 
       const list = (await (
         await fetch(`${base}/api/regulation/complaints`, { headers: { cookie: supCookie } })
       ).json()) as { summary: string; enterpriseId: string | null; channel: string }[];
-      return list.some(
-        (c) => c.summary === '厂区夜间异味' && c.enterpriseId === null && c.channel === 'wechat',
+      return ['厂区夜间异味', '雨天偷排'].every((text) =>
+        list.some((c) => c.summary === text && c.enterpriseId === null && c.channel === 'wechat'),
       );
     },
     30_000,
     'the WeChat complaint listed',
   );
   const metrics = await (await fetch(`${ops}/metrics`)).text();
-  expect(metrics).toMatch(/offsite_console_complaint_intake_total\{[^}]*outcome="new"[^}]*\} 1\b/);
+  expect(metrics).toMatch(/offsite_console_complaint_intake_total\{[^}]*outcome="new"[^}]*\} 2\b/);
+  expect(metrics).toMatch(/offsite_console_consumer_member\{[^}]*consumer="complaint-intake"[^}]*\} 1\b/);
   expect(metrics).toContain('service="console"');
   expect(metrics).toMatch(
     new RegExp(
@@ -173,4 +230,4 @@ it('starts, is ready, serves the UI and the API, and exits 0 on SIGTERM', async 
 
   child.kill('SIGTERM');
   await expect(exited).resolves.toBe(0);
-}, 90_000);
+}, 180_000);
