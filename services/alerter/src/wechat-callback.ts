@@ -4,9 +4,11 @@
 // text message is a complaint: handed to `onText` (the alerter passes it on to the console over Kafka)
 // and, once that resolved, answered with a passive text reply acknowledging it. A bad signature (401),
 // malformed XML (400) or a body over 64 KiB (413) is refused and kept like any refused receipt callback.
+// A kept request never holds a user's openid in the clear (personal data): it is masked as in the logs.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   isNotifyError,
+  maskAddress,
   parseWechatPush,
   verifyWechatSignature,
   type DeliveryReceipt,
@@ -37,6 +39,19 @@ export interface WechatCallbackOptions {
 }
 
 type Q = { signature?: string; timestamp?: string; nonce?: string; echostr?: string };
+
+/**
+ * The request as kept in a reject file, its sender's openid masked: the XML's FromUserName (CDATA or
+ * plain; in a message or a receipt it is the user) and an `openid` query parameter (safe mode adds it).
+ */
+export function maskWechatRequest(url: string, body: string): string {
+  const maskedUrl = url.replace(/([?&]openid=)([^&#]*)/gi, (_, k: string, v: string) => k + maskAddress(v));
+  const maskedBody = body.replace(
+    /(<FromUserName>\s*(?:<!\[CDATA\[)?)([\s\S]*?)((?:\]\]>)?\s*<\/FromUserName>)/g,
+    (_, open: string, v: string, close: string) => open + (v === '' ? v : maskAddress(v)) + close,
+  );
+  return `${maskedUrl}\n${maskedBody}`;
+}
 
 /** A text message the account does not take (too long, fields out of shape): its reason and reply. */
 export class WechatTextRefused extends Error {
@@ -83,7 +98,7 @@ export function registerWechatCallback(app: FastifyInstance, opts: WechatCallbac
           reason,
           message,
           status,
-          body: `${req.url}\n${String(req.body ?? '')}`,
+          body: maskWechatRequest(req.url, String(req.body ?? '')),
         }),
       );
     const reject = async (

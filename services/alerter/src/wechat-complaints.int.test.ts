@@ -159,6 +159,9 @@ describe('complaints through the WeChat official account, on real Kafka', () => 
     };
     expect(doc.message).toContain('Content');
     expect(doc.body).toContain('24000000000000078');
+    // The sender's openid is personal data: kept only masked.
+    expect(doc.body).not.toContain(OPENID);
+    expect(doc.body).toContain(`<FromUserName><![CDATA[${OPENID.slice(0, 3)}****${OPENID.slice(-4)}]]>`);
     expect(outcomes).toEqual(['refused']);
     // A later message is read after it: had the refused one been published, it would come first.
     await push(base, text('24000000000000079', '排口冒黑烟', 1_772_400_001));
@@ -182,7 +185,9 @@ describe('complaints through the WeChat official account, on real Kafka', () => 
     expect(res.status).toBe(503);
     const files = await kept('wechat-message-not-passed-on');
     expect(files).toHaveLength(1);
-    expect(await readFile(path.join(dir, 'rejected', files[0]!), 'utf8')).toContain('河道排污');
+    const doc = await readFile(path.join(dir, 'rejected', files[0]!), 'utf8');
+    expect(doc).toContain('河道排污');
+    expect(doc).not.toContain(OPENID);
     expect(outcomes).toEqual(['failed']);
   });
 });
