@@ -139,6 +139,35 @@ export interface RulesConfig {
     };
     severity: Severity;
   };
+  /**
+   * Cross-device consistency (`cross-device.ts`), per flue-gas outlet and Shanghai day: O2, flow and temperature of
+   * one stack against each other (hourly aggregates), and devices of one stack against each other per factor.
+   */
+  crossDevice: {
+    enabled: boolean;
+    /** Hours with valid O2 and flow (and temperature, for the ambient hours) the flue-gas sub-check needs. */
+    minHours: number;
+    /** O2 (%) at or above which, with the temperature at or below `ambientTemperature` (°C), the stack holds ambient air. */
+    ambientO2: number;
+    ambientTemperature: number;
+    /** The stack discharges in an hour whose flow is > 0 and ≥ this share of the day's median flow. */
+    flowingShare: number;
+    /** Ambient-while-flowing hours that flag the day. */
+    minAmbientHours: number;
+    /** O2 flat: its hourly means' MAD at or below this (percentage points) … */
+    o2FlatMad: number;
+    /** … while the flow's robust coefficient of variation (1.4826 × MAD / median) is at or above this. */
+    flowVariesCv: number;
+    /** Two devices' hourly means disagree when they differ by more than max(relTolerance × the larger, absTolerance). */
+    relTolerance: number;
+    /** In the factor's unit; set per factor through `overrides.factors`. */
+    absTolerance: number;
+    /** Hours both devices reported that a pair needs to be judged. */
+    minComparedHours: number;
+    /** A pair is flagged when more than this share of its compared hours disagree. */
+    disagreeShare: number;
+    severity: Severity;
+  };
 }
 
 export interface EngineConfig {
@@ -304,6 +333,21 @@ export const defaultConfig: EngineConfig = {
         'below-limit-share': 0.02,
         'maintenance-hours': 4,
       },
+      severity: 'minor',
+    },
+    crossDevice: {
+      enabled: true,
+      minHours: 12,
+      ambientO2: 20,
+      ambientTemperature: 40,
+      flowingShare: 0.5,
+      minAmbientHours: 3,
+      o2FlatMad: 0.05,
+      flowVariesCv: 0.25,
+      relTolerance: 0.1,
+      absTolerance: 1,
+      minComparedHours: 12,
+      disagreeShare: 0.5,
       severity: 'minor',
     },
   },

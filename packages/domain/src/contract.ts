@@ -20,7 +20,8 @@ export type ContractRuleName =
   | 'inconsistent-aggregate'
   | 'annual-load'
   | 'production-emission'
-  | 'peers';
+  | 'peers'
+  | 'cross-device';
 
 /** `deviation.v1` severity enum. */
 export type ContractSeverity = 'info' | 'low' | 'medium' | 'high' | 'critical';
@@ -45,6 +46,7 @@ const RULES: Readonly<Record<RuleName, ContractRuleName>> = {
   'annual-load': 'annual-load',
   'production-emission': 'production-emission',
   peers: 'peers',
+  'cross-device': 'cross-device',
 };
 
 /** The contract rule a domain rule is published as (several domain rules map to `abnormal-flag`). */

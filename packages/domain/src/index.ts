@@ -22,5 +22,6 @@ export * from './annual-load.js';
 export * from './robust.js';
 export * from './production-emission.js';
 export * from './peers.js';
+export * from './cross-device.js';
 export { readingFromTelemetry } from './telemetry.js';
 export * from './checkpoint-format.js';

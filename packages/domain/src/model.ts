@@ -138,7 +138,8 @@ export type RuleName =
   | 'inconsistent-aggregate'
   | 'annual-load'
   | 'production-emission'
-  | 'peers';
+  | 'peers'
+  | 'cross-device';
 
 export interface AggregateOutput {
   type: 'aggregate';

@@ -356,6 +356,7 @@ describe('contract mapping and aggregate precision', () => {
       'annual-load',
       'production-emission',
       'peers',
+      'cross-device',
     ];
     const mapped = new Set<ContractRuleName>(domain.map(contractRuleOf));
     expect([...mapped].sort()).toEqual([...schema.properties.rule.enum].sort());

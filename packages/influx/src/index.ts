@@ -28,6 +28,7 @@ export {
   fieldRows,
   hourLoadInputQueries,
   hourAggregatesQuery,
+  deviceMinutesQuery,
   minuteDataPresenceQueries,
   ident,
   influxql,

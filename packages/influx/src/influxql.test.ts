@@ -2,6 +2,7 @@ import {
   browseQuery,
   flaggedCountQuery,
   hourAggregatesQuery,
+  deviceMinutesQuery,
   hourLoadInputQueries,
   ident,
   influxql,
@@ -143,5 +144,15 @@ describe('the hourly load inputs of one outlet', () => {
       to,
     });
     expect(() => hourAggregatesQuery('ent-1', [], from, to)).toThrow(/no site/);
+  });
+  it("asks for one outlet's minute Avg and flag per device and factor, minute-<n>s series included", () => {
+    const from = new Date('2026-11-27T16:00:00Z');
+    const to = new Date('2026-11-28T16:00:00Z');
+    const q = deviceMinutesQuery('emission', 'ent-1', 'out"1', from, to);
+    expect(q.statement).toBe(
+      'SELECT "Avg", "flag" FROM "emission" WHERE "enterprise" = $enterprise AND ("site" = $site0) AND ' +
+        '("interval" = $interval OR "interval" =~ /^minute-[0-9]+s$/) AND time >= $from AND time < $to GROUP BY "device", "factor"',
+    );
+    expect(q.params).toEqual({ enterprise: 'ent-1', site0: 'out"1', interval: 'minute', from, to });
   });
 });

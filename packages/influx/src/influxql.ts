@@ -170,6 +170,24 @@ export function hourAggregatesQuery(
   );
 }
 
+/**
+ * The devices' minute data (`interval` tag `minute` or `minute-<n>s`: field `Avg` and the data flag) of one outlet in
+ * [from, to), one series per device and factor: the cross-device check's comparison of the devices of one stack.
+ */
+export function deviceMinutesQuery(
+  measurement: string,
+  enterpriseId: string,
+  site: string,
+  from: Date,
+  to: Date,
+): InfluxQLQuery {
+  const w = seriesWhere({ enterpriseId, sites: [site], interval: 'minute' }, from, to);
+  return influxql(
+    `SELECT "Avg", "flag" FROM ${ident(measurement)} WHERE ${w.statement} GROUP BY "device", "factor"`,
+    w.params,
+  );
+}
+
 /** Which series of a telemetry measurement a query reads (values bound, names quoted). */
 export interface SeriesWhere {
   enterpriseId: string;

@@ -57,6 +57,10 @@ const RULES: Record<string, { zh: string; en: string }> = {
   'annual-load': { zh: '年度排放量超许可排放量进度', en: 'annual emission load ahead of the permit' },
   'production-emission': { zh: '排放与生产用电不匹配', en: 'emissions out of line with production energy' },
   peers: { zh: '与同工艺排口明显不同（同行比对）', en: 'far off the outlets of the same process' },
+  'cross-device': {
+    zh: '同一排口的监测数据相互矛盾（多设备一致性）',
+    en: 'readings of one stack that cannot all be true',
+  },
 };
 
 const FACTORS: Record<string, { zh: string; en: string }> = {

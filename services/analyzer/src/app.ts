@@ -32,6 +32,7 @@ import { createScheduledJob, listenJobDone } from './schedule.js';
 import { runSilentDevicesJob } from './silent-devices.js';
 import { REREAD_MS, runAnnualLoadJob } from './annual-load-job.js';
 import { markLateLoadHours } from './annual-load-state.js';
+import { runCrossDeviceJob, type CrossDeviceRound } from './cross-device-job.js';
 import { runPeersJob, type PeersRound } from './peers-job.js';
 import { runProductionEmissionJob, type ProductionEmissionRound } from './production-emission-job.js';
 import { runStabilityJob } from './stability-job.js';
@@ -78,6 +79,8 @@ export interface AnalyzerOptions {
   productionEmission?: { intervalMs: number };
   /** The peers cross-check of the 30 days before the last Shanghai midnight (`peers-job.ts`); default off. */
   peers?: { intervalMs: number };
+  /** The cross-device consistency check of the last whole Shanghai day (`cross-device-job.ts`); default off. */
+  crossDevice?: { intervalMs: number };
   /**
    * Lease of a scheduled job's round (default 60 s, renewed while it runs): each period of the stability
    * and rated-energy schedules runs in one instance; another takes over a period whose holder died once
@@ -111,6 +114,8 @@ export interface Analyzer {
   runProductionEmission(now?: number): Promise<ProductionEmissionRound>;
   /** The peers cross-check as of `now` (default the clock), outside the schedule (tests, `history peers`). */
   runPeers(now?: number): Promise<PeersRound>;
+  /** The cross-device check as of `now` (default the clock), outside the schedule (tests, `history cross-device`). */
+  runCrossDevice(now?: number): Promise<CrossDeviceRound>;
   /** The derived rated energies the engines use now (meter id → kWh per window). */
   ratedEnergy(): ReadonlyMap<string, number>;
   /** This instance's id in `analyzer_job_leases`. */
@@ -314,6 +319,13 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
     // The window ends at Shanghai midnight, as the production-emission round's day: a minute after that round.
     (16 * 3_600_000 + opts.allowedLatenessMs + 240_000) % (opts.peers?.intervalMs || 86_400_000),
   );
+  const crossDeviceJob = registryRound(
+    'cross-device',
+    opts.crossDevice?.intervalMs ?? 0,
+    (snapshot, now) => runCrossDeviceJob(hourRounds, snapshot, now),
+    // The judged day closes at Shanghai midnight, as the production-emission round's: a minute after the peers round.
+    (16 * 3_600_000 + opts.allowedLatenessMs + 300_000) % (opts.crossDevice?.intervalMs || 86_400_000),
+  );
 
   return {
     processor,
@@ -327,6 +339,8 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
     runProductionEmission: async (now = clock()) =>
       runProductionEmissionJob(hourRounds, await loadRegistrySnapshot(opts.pool), now),
     runPeers: async (now = clock()) => runPeersJob(hourRounds, await loadRegistrySnapshot(opts.pool), now),
+    runCrossDevice: async (now = clock()) =>
+      runCrossDeviceJob(hourRounds, await loadRegistrySnapshot(opts.pool), now),
     isRunning: () => consumerHealthy && (consumer?.isRunning() ?? false),
     async start() {
       await producer.connect();
@@ -446,6 +460,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
       annualLoadJob.start();
       productionEmissionJob.start();
       peersJob.start();
+      crossDeviceJob.start();
     },
     async stop() {
       stopping = true;
@@ -461,6 +476,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
         annualLoadJob.stop(stopDeadlineMs),
         productionEmissionJob.stop(stopDeadlineMs),
         peersJob.stop(stopDeadlineMs),
+        crossDeviceJob.stop(stopDeadlineMs),
       ]);
       await withTimeout(
         Promise.all([consumer?.stop(), reviewConsumer?.stop()]),

@@ -78,6 +78,12 @@ export const AnalyzerEnv = Type.Object({
    * the wall-clock tick is off). Each round reads those days' hourly aggregates of every outlet with a process.
    */
   OFFSITE_ANALYZER_PEERS_INTERVAL_MS: Type.Integer({ minimum: 0, default: 86_400_000 }),
+  /**
+   * How often the cross-device consistency check judges the last whole Shanghai day (0 disables; off as well when the
+   * wall-clock tick is off). Each round reads that day's hourly aggregates of every flue-gas outlet and the minute
+   * data of every outlet with two or more devices.
+   */
+  OFFSITE_ANALYZER_CROSS_DEVICE_INTERVAL_MS: Type.Integer({ minimum: 0, default: 86_400_000 }),
   /** Rated window energy derivation for unconfigured meters: how often (0 disables), lookback, floor. */
   OFFSITE_ANALYZER_RATED_ENERGY_INTERVAL_MS: Type.Integer({ minimum: 0, default: 21_600_000 }),
   OFFSITE_ANALYZER_RATED_ENERGY_LOOKBACK_DAYS: Type.Integer({ minimum: 1, maximum: 3660, default: 60 }),

@@ -54,8 +54,11 @@ export async function recordCrossCheck(db: Db, r: CrossCheckRow): Promise<void> 
 /** Risk points of one check: `perFinding` per flagged outlet-day in the trailing `days`, at most `max`. */
 export const RISK_POLICY = { days: 30, perFinding: 20, max: 60 } as const;
 
+/** The words of a check's reason from its findings' count and latest day, in both languages. */
+export type ReasonWords = (n: number, lastDay: number) => { zh: string; en: string };
+
 /** The words of the production-emission check's reason, in both languages. */
-function reasonWords(n: number, lastDay: number): { zh: string; en: string } {
+function productionEmissionWords(n: number, lastDay: number): { zh: string; en: string } {
   const day = formatShanghai(lastDay).slice(0, 10);
   return {
     zh: `近 ${RISK_POLICY.days} 天内有 ${n} 个排口日排放量与生产用电不匹配（排放低而生产用电高，或排放/用电比偏离自身历史），最近一次为 ${day}`,
@@ -65,24 +68,27 @@ function reasonWords(n: number, lastDay: number): { zh: string; en: string } {
 
 /**
  * Rewrites the risk component of `check` for the given enterprises as of `asOf` from the findings recorded in the
- * trailing window: enterprises without one get 0 points (the view leaves them out).
+ * trailing window under `checkNames` (default the check's own): enterprises without one get 0 points (the view leaves
+ * them out).
  */
 export async function rewriteRiskComponents(
   db: Db,
   check: string,
   enterpriseIds: readonly string[],
   asOf: number,
+  words: ReasonWords = productionEmissionWords,
+  checkNames: readonly string[] = [check],
 ): Promise<void> {
   if (enterpriseIds.length === 0) return;
   const found = await run(
     db,
     'count cross-check findings',
     `select enterprise_id, count(*)::int as n, max(day_start) as last_day from analyzer_cross_checks
-      where check_name = $1 and status = 'flagged' and enterprise_id = any($2::text[])
+      where check_name = any($1::text[]) and status = 'flagged' and enterprise_id = any($2::text[])
         and day_start >= $3 and day_start < $4
       group by enterprise_id`,
     [
-      check,
+      checkNames,
       enterpriseIds,
       new Date(asOf - RISK_POLICY.days * DAY_MS).toISOString(),
       new Date(asOf).toISOString(),
@@ -101,7 +107,7 @@ export async function rewriteRiskComponents(
             points,
             findings: f.n,
             lastDay: f.last_day.toISOString(),
-            ...reasonWords(f.n, f.last_day.getTime()),
+            ...words(f.n, f.last_day.getTime()),
           },
         ]
       : [];

@@ -2,6 +2,7 @@
 import type { DeviationEvidence, DeviationV1, EvidenceValue } from '@offsite/contracts';
 import {
   contractRuleOf,
+  crossDeviceText,
   peersText,
   productionEmissionText,
   severityToContract,
@@ -46,6 +47,7 @@ const SUMMARIES: Record<RuleName, string> & Record<string, string> = {
   'annual-load': 'year-to-date load ahead of the permitted annual load pro rata',
   'production-emission': 'emissions out of line with the production energy',
   peers: 'far off the outlets of the same process',
+  'cross-device': 'readings of one stack that cannot all be true (cross-device consistency)',
 };
 
 /** The annual-load figures: year-to-date, pro-rata share and permit in kg, as of a Shanghai time. */
@@ -93,7 +95,9 @@ function summary(d: DeviationOutput): string {
         ? ` (${productionEmissionText(d.evidence)})`
         : d.rule === 'peers'
           ? ` (${peersText(d.evidence)})`
-          : '';
+          : d.rule === 'cross-device'
+            ? ` (${crossDeviceText(d.evidence)})`
+            : '';
   return `${what}: ${where}${figures}${retracted}`;
 }
 

@@ -16,6 +16,11 @@
 //     one peers round (peers-job.ts) over the 30 days ending at the Shanghai midnight at or before that time: its
 //     findings go to OFFSITE_ANALYZER_DEVIATION_TOPIC and the deviation log, each outlet's judgement to
 //     analyzer_cross_checks, the risk component to analyzer_risk_components, as the scheduled round does.
+//   cross-device --as-of <ISO>
+//     one cross-device consistency round (cross-device-job.ts) judging the Shanghai day that ends at or before that
+//     time: flue-gas O2 / flow / temperature and the devices of one stack; findings to
+//     OFFSITE_ANALYZER_DEVIATION_TOPIC and the deviation log, each outlet's judgements to analyzer_cross_checks, the
+//     risk component to analyzer_risk_components, as the scheduled round does.
 // Prints one JSON line with what it did. Environment: the analyzer's (.offsite/env).
 import { parseArgs } from 'node:util';
 import { kafkaMessage, kafkaTopics, type DeviationV1 } from '@offsite/contracts';
@@ -26,6 +31,7 @@ import { ConfigError, createLogger, kafkaSecurity, loadConfig, readCaFile } from
 import { createPgPool, loadRegistrySnapshot } from '@offsite/store';
 import { markLateLoadHours } from './annual-load-state.js';
 import { AnalyzerEnv } from './config.js';
+import { runCrossDeviceJob } from './cross-device-job.js';
 import { writeHistory, type HistoryProfile } from './history.js';
 import { runPeersJob } from './peers-job.js';
 import { runProductionEmissionJob } from './production-emission-job.js';
@@ -36,7 +42,8 @@ const usage =
   '                       [--near-limit <ent>]…\n' +
   '       history-cli.ts stability --as-of <ISO>\n' +
   '       history-cli.ts production-emission --as-of <ISO>\n' +
-  '       history-cli.ts peers --as-of <ISO>\n';
+  '       history-cli.ts peers --as-of <ISO>\n' +
+  '       history-cli.ts cross-device --as-of <ISO>\n';
 function fail(message: string, code = 64): never {
   process.stderr.write(`${message}\n${usage}`);
   process.exit(code);
@@ -139,7 +146,11 @@ try {
     );
     process.stdout.write(`${JSON.stringify({ asOf: new Date(asOf).toISOString(), ...result })}\n`);
     if (result.failed > 0) process.exitCode = 1;
-  } else if (positionals[0] === 'production-emission' || positionals[0] === 'peers') {
+  } else if (
+    positionals[0] === 'production-emission' ||
+    positionals[0] === 'peers' ||
+    positionals[0] === 'cross-device'
+  ) {
     const asOf = time('as-of', values['as-of']);
     const client = createInfluxClient(influx, logger);
     const kafka = createKafkaClient({
@@ -170,6 +181,12 @@ try {
         const round = await runPeersJob(opts, snapshot, asOf);
         process.stdout.write(
           `${JSON.stringify({ ...round, window: { from: new Date(round.window.start).toISOString(), to: new Date(round.window.end).toISOString() } })}\n`,
+        );
+        if (round.failed > 0) process.exitCode = 1;
+      } else if (positionals[0] === 'cross-device') {
+        const round = await runCrossDeviceJob(opts, snapshot, asOf);
+        process.stdout.write(
+          `${JSON.stringify({ ...round, day: new Date(round.day.start).toISOString() })}\n`,
         );
         if (round.failed > 0) process.exitCode = 1;
       } else {

@@ -136,6 +136,10 @@ lifecycle.register({
       peers: {
         intervalMs: env.OFFSITE_ANALYZER_TICK_INTERVAL_MS === 0 ? 0 : env.OFFSITE_ANALYZER_PEERS_INTERVAL_MS,
       },
+      crossDevice: {
+        intervalMs:
+          env.OFFSITE_ANALYZER_TICK_INTERVAL_MS === 0 ? 0 : env.OFFSITE_ANALYZER_CROSS_DEVICE_INTERVAL_MS,
+      },
       jobLeaseMs: env.OFFSITE_ANALYZER_JOB_LEASE_MS,
       // The final checkpoints write every partition's engine state; give them most of the shutdown budget.
       stopDeadlineMs: Math.floor((env.OFFSITE_SHUTDOWN_DEADLINE_MS * 2) / 3),

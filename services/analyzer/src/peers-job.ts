@@ -23,10 +23,16 @@ import {
 import { formatShanghai, startOfShanghaiDay } from '@offsite/domain/calendar';
 import { hourAggregatesQuery } from '@offsite/influx';
 import type { RegistrySnapshot } from '@offsite/store';
-import { deviationHeads, recordDeviations } from './analyzer-db.js';
+import { deviationHeads } from './analyzer-db.js';
 import type { AnnualLoadJobOptions } from './annual-load-job.js';
 import { recordCrossCheck, writeRiskComponents, type RiskComponent } from './cross-check-db.js';
-import { deviationEvent } from './deviation-event.js';
+import {
+  countVerdict,
+  noCounts,
+  handOffDeviation,
+  recordCheckFailure,
+  type CrossCheckCounts,
+} from './cross-check-round.js';
 
 const DAY_MS = 86_400_000;
 
@@ -37,14 +43,9 @@ export type PeersJobOptions = AnnualLoadJobOptions;
 export type PeersNotJudged =
   'disabled' | 'no-process' | 'no-concentration-limit' | 'no-data' | 'too-few-peers' | 'data-unavailable';
 
-export interface PeersRound {
+export interface PeersRound extends CrossCheckCounts {
   window: { start: number; end: number };
   outlets: number;
-  flagged: number;
-  clear: number;
-  notJudged: number;
-  events: number;
-  failed: number;
 }
 
 interface Candidate {
@@ -123,7 +124,7 @@ export async function runPeersJob(
   const end = startOfShanghaiDay(now - opts.allowedLatenessMs);
   const window = { start: end - rules.windowDays * DAY_MS, end };
   const dayStart = end - DAY_MS;
-  const round: PeersRound = { window, outlets: 0, flagged: 0, clear: 0, notJudged: 0, events: 0, failed: 0 };
+  const round: PeersRound = { window, outlets: 0, ...noCounts() };
   const byEnterprise = candidates(snapshot);
 
   const record = (
@@ -235,11 +236,7 @@ export async function runPeersJob(
             previous: prev ? { revision: prev.revision } : null,
             rules,
           });
-          if (!deviation) continue;
-          const ev = deviationEvent(deviation, now);
-          await opts.emit([ev]);
-          await recordDeviations(opts.db, [{ output: deviation, rule: ev.rule, severity: ev.severity }]);
-          round.events++;
+          if (deviation) await handOffDeviation(opts, deviation, now, round);
         }
         const flagged = mine.some((j) => j.flagged);
         const compared = mine.some((j) => 'median' in j.peers);
@@ -275,20 +272,15 @@ export async function runPeersJob(
           },
           deviationIds[0] ?? null,
         );
-        if (status === 'flagged') round.flagged++;
-        else if (status === 'clear') round.clear++;
-        else round.notJudged++;
+        countVerdict(round, status);
       } catch (err) {
-        round.failed++;
-        log.error({ err, enterpriseId: c.enterpriseId, siteId: c.siteId }, 'peers check failed');
-        // Recorded with its reason; the next round judges it again (its deviation, if any, is not in the log yet).
-        await record(
-          c,
-          'not-judged',
-          'data-unavailable',
-          { ...head, error: err instanceof Error ? err.message : String(err) },
-          null,
-        ).catch((e: unknown) => log.error({ err: e }, 'cross-check record failed'));
+        await recordCheckFailure(
+          opts.db,
+          log,
+          round,
+          { check: PEERS_RULE, enterpriseId: c.enterpriseId, siteId: c.siteId, dayStart, details: head },
+          err,
+        );
       }
     }
 

@@ -17,13 +17,19 @@ import {
   rulesFor,
   type EmissionEnergyHour,
 } from '@offsite/domain';
-import { startOfShanghaiDay } from '@offsite/domain/calendar';
 import { hourLoadInputQueries, meterHourlyPowerQuery } from '@offsite/influx';
 import type { RegistrySnapshot } from '@offsite/store';
-import { deviationHeads, recordDeviations } from './analyzer-db.js';
+import { deviationHeads } from './analyzer-db.js';
 import type { AnnualLoadJobOptions } from './annual-load-job.js';
 import { recordCrossCheck, rewriteRiskComponents } from './cross-check-db.js';
-import { deviationEvent } from './deviation-event.js';
+import {
+  countVerdict,
+  judgedDay,
+  noCounts,
+  handOffDeviation,
+  recordCheckFailure,
+  type CrossCheckCounts,
+} from './cross-check-round.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -121,14 +127,9 @@ async function outletHours(
     });
 }
 
-export interface ProductionEmissionRound {
+export interface ProductionEmissionRound extends CrossCheckCounts {
   day: { start: number; end: number };
   outlets: number;
-  flagged: number;
-  clear: number;
-  notJudged: number;
-  events: number;
-  failed: number;
 }
 
 /** One round as of `now`: the last whole Shanghai day before now − the allowed lateness. */
@@ -138,17 +139,8 @@ export async function runProductionEmissionJob(
   now: number,
 ): Promise<ProductionEmissionRound> {
   const log = opts.logger.child({ component: PRODUCTION_EMISSION_RULE });
-  const end = startOfShanghaiDay(now - opts.allowedLatenessMs);
-  const day = { start: end - DAY_MS, end };
-  const round: ProductionEmissionRound = {
-    day,
-    outlets: 0,
-    flagged: 0,
-    clear: 0,
-    notJudged: 0,
-    events: 0,
-    failed: 0,
-  };
+  const day = judgedDay(now, opts.allowedLatenessMs);
+  const round: ProductionEmissionRound = { day, outlets: 0, ...noCounts() };
   const enterprises = new Set<string>();
   for (const o of checkedOutlets(snapshot)) {
     round.outlets++;
@@ -168,12 +160,7 @@ export async function runProductionEmissionJob(
       };
       const judgement = judgeProductionEmission(input);
       const deviation = productionEmissionDeviation(input, judgement);
-      if (deviation) {
-        const ev = deviationEvent(deviation, now);
-        await opts.emit([ev]);
-        await recordDeviations(opts.db, [{ output: deviation, rule: ev.rule, severity: ev.severity }]);
-        round.events++;
-      }
+      if (deviation) await handOffDeviation(opts, deviation, now, round);
       await recordCrossCheck(opts.db, {
         check: PRODUCTION_EMISSION_RULE,
         enterpriseId: o.enterpriseId,
@@ -184,23 +171,20 @@ export async function runProductionEmissionJob(
         details: judgement,
         deviationId: judgement.status === 'flagged' ? id : null,
       });
-      if (judgement.status === 'flagged') round.flagged++;
-      else if (judgement.status === 'clear') round.clear++;
-      else round.notJudged++;
+      countVerdict(round, judgement.status);
     } catch (err) {
-      round.failed++;
-      log.error({ err, enterpriseId: o.enterpriseId, siteId: o.siteId }, 'production-emission check failed');
-      // Recorded with its reason, so the day shows why it was not judged; the next round judges it again.
-      await recordCrossCheck(opts.db, {
-        check: PRODUCTION_EMISSION_RULE,
-        enterpriseId: o.enterpriseId,
-        siteId: o.siteId,
-        dayStart: day.start,
-        status: 'not-judged',
-        reason: 'data-unavailable',
-        details: { error: err instanceof Error ? err.message : String(err) },
-        deviationId: null,
-      }).catch((e: unknown) => log.error({ err: e }, 'cross-check record failed'));
+      await recordCheckFailure(
+        opts.db,
+        log,
+        round,
+        {
+          check: PRODUCTION_EMISSION_RULE,
+          enterpriseId: o.enterpriseId,
+          siteId: o.siteId,
+          dayStart: day.start,
+        },
+        err,
+      );
     }
   }
   await rewriteRiskComponents(opts.db, PRODUCTION_EMISSION_RULE, [...enterprises], day.end);

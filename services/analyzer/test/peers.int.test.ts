@@ -4,22 +4,10 @@
 // sixth (out-0025-g1) at 92–98 % of its limit in every valid hour and with 200 maintenance-flagged hours. The
 // scheduled round (a 1-s schedule) opens exactly one deviation however often it judges, records every outlet's
 // judgement (flagged, clear, or why not judged), and writes ent-0025's risk component with its reason in words.
-import type { DeviationV1 } from '@offsite/contracts';
 import { peersDeviationId } from '@offsite/domain';
 import { toLine } from '@offsite/influx';
-import { createMemoryLogger, type MemoryLogger } from '@offsite/runtime';
 import { until } from '@offsite/testing';
-import type { Consumer, Kafka } from 'kafkajs';
-import type pg from 'pg';
-import { createAnalyzer, type Analyzer } from '../src/app.js';
-import {
-  closeTestServers,
-  collectDeviations,
-  jobTestAnalyzerOptions,
-  openTestServers,
-  testResources,
-  type TestServers,
-} from './resources.js';
+import { crossCheckSuite } from './cross-check-suite.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -28,85 +16,58 @@ const END = Date.parse('2026-11-29T00:00:00+08:00');
 const START = END - 30 * DAY;
 const NOW = END + 10 * 60_000 + 30_000; // past the allowed lateness (10 min)
 const ODD = { ent: 'ent-0025', site: 'out-0025-g1' };
-const res = testResources('peers');
 
-let servers: TestServers;
-let kafka: Kafka;
-let pool: pg.Pool;
-let collector: Consumer;
-let analyzer: Analyzer;
-const logger: MemoryLogger = createMemoryLogger();
-const events: DeviationV1[] = [];
-
-const rounds = () =>
-  logger.entries.filter((e) => e.message === 'scheduled job round done' && e.fields.job === 'peers').length;
-
-beforeAll(async () => {
-  servers = await openTestServers(res, 'analyzer-peers-int', 'demo.yaml');
-  ({ kafka, pool } = servers);
-  const boilers = await pool.query<{ enterprise_id: string; id: string; limit: number }>(
-    `select o.enterprise_id, o.id, l.value::float8 as limit from outlets o
-       join permit_limits l on l.outlet_id = o.id and l.factor_code = 'a21026' and l.basis = 'hourly'
-      where o.process = 'coal-boiler' order by o.id`,
-  );
-  expect(boilers.rows.map((r) => r.id)).toEqual([
-    'out-0001-g1',
-    'out-0002-g1',
-    'out-0013-g1',
-    'out-0014-g1',
-    'out-0025-g1',
-    'out-0026-g1',
-  ]);
-  const lines: string[] = [];
-  boilers.rows.forEach((b, k) => {
-    const odd = b.id === ODD.site;
-    for (let i = 0; i < 30 * 24; i++) {
-      // The odd outlet: 200 maintenance hours (every 3rd hour of the first 600), the others none.
-      const m = odd && i < 600 && i % 3 === 0;
-      const share = odd ? 0.92 + (i % 7) * 0.01 : 0.4 + ((i + k) % 11) * 0.01;
-      const converted = Math.round(b.limit * share * 1000) / 1000;
-      lines.push(
-        toLine({
-          measurement: 'aggregate',
-          tags: { enterprise: b.enterprise_id, site: b.id, factor: 'a21026', interval: 'hour' },
-          fields: m
-            ? {
-                value: Math.round((converted / 1.4) * 1000) / 1000,
-                converted,
-                valid: false,
-                flag: 'M',
-                coverage: 1,
-              }
-            : {
-                value: Math.round((converted / 1.4) * 1000) / 1000,
-                converted,
-                valid: true,
-                flag: 'N',
-                coverage: 1,
-              },
-          timeSeconds: (START + i * HOUR) / 1000,
-        }),
-      );
-    }
-  });
-  await servers.writer.write(lines);
-  collector = await collectDeviations(kafka, res, events);
-  analyzer = await createAnalyzer({
-    ...jobTestAnalyzerOptions(res, servers, 'peers'),
-    peers: { intervalMs: 1_000 },
-    jobLeaseMs: 5_000,
-    logger,
-    clock: () => NOW,
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await closeTestServers(res, servers, analyzer, collector);
+const suite = crossCheckSuite({
+  name: 'peers',
+  job: 'peers',
+  registry: 'demo.yaml',
+  now: NOW,
+  seed: async ({ pool }) => {
+    const boilers = await pool.query<{ enterprise_id: string; id: string; limit: number }>(
+      `select o.enterprise_id, o.id, l.value::float8 as limit from outlets o
+         join permit_limits l on l.outlet_id = o.id and l.factor_code = 'a21026' and l.basis = 'hourly'
+        where o.process = 'coal-boiler' order by o.id`,
+    );
+    expect(boilers.rows.map((r) => r.id)).toEqual([
+      'out-0001-g1',
+      'out-0002-g1',
+      'out-0013-g1',
+      'out-0014-g1',
+      'out-0025-g1',
+      'out-0026-g1',
+    ]);
+    const lines: string[] = [];
+    boilers.rows.forEach((b, k) => {
+      const odd = b.id === ODD.site;
+      for (let i = 0; i < 30 * 24; i++) {
+        // The odd outlet: 200 maintenance hours (every 3rd hour of the first 600), the others none.
+        const m = odd && i < 600 && i % 3 === 0;
+        const share = odd ? 0.92 + (i % 7) * 0.01 : 0.4 + ((i + k) % 11) * 0.01;
+        const converted = Math.round(b.limit * share * 1000) / 1000;
+        lines.push(
+          toLine({
+            measurement: 'aggregate',
+            tags: { enterprise: b.enterprise_id, site: b.id, factor: 'a21026', interval: 'hour' },
+            fields: {
+              value: Math.round((converted / 1.4) * 1000) / 1000,
+              converted,
+              valid: !m,
+              flag: m ? 'M' : 'N',
+              coverage: 1,
+            },
+            timeSeconds: (START + i * HOUR) / 1000,
+          }),
+        );
+      }
+    });
+    return lines;
+  },
 });
 
 test('an outlet clustered just below its limit with 200 maintenance hours, among peers with none → one deviation, recorded judgements, a risk score', async () => {
+  const { analyzer, events, pool } = suite;
   await analyzer.start();
-  await until(() => rounds() >= 3, 90_000, 'three peers rounds');
+  await until(() => suite.rounds() >= 3, 90_000, 'three peers rounds');
   await until(() => events.length >= 1, 30_000, 'the deviation');
   const id = peersDeviationId(ODD.ent, ODD.site, 'a21026', END);
   expect(events).toHaveLength(1);

@@ -3,22 +3,10 @@
 // falls to 20 m³ while production draws 110 kW. The scheduled round (one analyzer, a 1-s schedule) opens exactly one
 // deviation however often it judges that day, records the judgement of every checked outlet (the others: why they
 // were not judged), and writes ent-0003's risk score with its reason in words.
-import type { DeviationV1 } from '@offsite/contracts';
 import { productionEmissionDeviationId } from '@offsite/domain';
 import { toLine } from '@offsite/influx';
-import { createMemoryLogger, type MemoryLogger } from '@offsite/runtime';
 import { until } from '@offsite/testing';
-import type { Consumer, Kafka } from 'kafkajs';
-import type pg from 'pg';
-import { createAnalyzer, type Analyzer } from '../src/app.js';
-import {
-  closeTestServers,
-  collectDeviations,
-  jobTestAnalyzerOptions,
-  openTestServers,
-  testResources,
-  type TestServers,
-} from './resources.js';
+import { crossCheckSuite } from './cross-check-suite.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -26,15 +14,6 @@ const DAY = 24 * HOUR;
 const DAY_START = Date.parse('2026-11-28T00:00:00+08:00');
 const NOW = DAY_START + DAY + 10 * 60_000 + 30_000; // past the allowed lateness (10 min)
 const E = { ent: 'ent-0003', site: 'out-0003-w1', mn: '99010301WW00030000000001', meter: 'mtr-0003-p1' };
-const res = testResources('xcheck');
-
-let servers: TestServers;
-let kafka: Kafka;
-let pool: pg.Pool;
-let collector: Consumer;
-let analyzer: Analyzer;
-const logger: MemoryLogger = createMemoryLogger();
-const events: DeviationV1[] = [];
 
 /** One hour: production meter mean power `kw`, flow `m3`, COD / NH3-N / TN at their usual concentrations. */
 function hourLines(start: number, kw: number, m3: number): string[] {
@@ -65,37 +44,24 @@ function hourLines(start: number, kw: number, m3: number): string[] {
   ];
 }
 
-const rounds = () =>
-  logger.entries.filter(
-    (e) => e.message === 'scheduled job round done' && e.fields.job === 'production-emission',
-  ).length;
-
-beforeAll(async () => {
-  servers = await openTestServers(res, 'analyzer-xcheck-int');
-  ({ kafka, pool } = servers);
-  const lines: string[] = [];
-  // 30 usual days (flow 95–105 m³ at 100 kW), then the judged day: 20 m³ at 110 kW.
-  for (let i = 0; i < 30 * 24; i++)
-    lines.push(...hourLines(DAY_START - 30 * DAY + i * HOUR, 100, 95 + (i % 11)));
-  for (let h = 0; h < 24; h++) lines.push(...hourLines(DAY_START + h * HOUR, 110, 20));
-  await servers.writer.write(lines);
-  collector = await collectDeviations(kafka, res, events);
-  analyzer = await createAnalyzer({
-    ...jobTestAnalyzerOptions(res, servers, 'xcheck'),
-    productionEmission: { intervalMs: 1_000 },
-    jobLeaseMs: 5_000,
-    logger,
-    clock: () => NOW,
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await closeTestServers(res, servers, analyzer, collector);
+const suite = crossCheckSuite({
+  name: 'xcheck',
+  job: 'production-emission',
+  now: NOW,
+  seed: () => {
+    const lines: string[] = [];
+    // 30 usual days (flow 95–105 m³ at 100 kW), then the judged day: 20 m³ at 110 kW.
+    for (let i = 0; i < 30 * 24; i++)
+      lines.push(...hourLines(DAY_START - 30 * DAY + i * HOUR, 100, 95 + (i % 11)));
+    for (let h = 0; h < 24; h++) lines.push(...hourLines(DAY_START + h * HOUR, 110, 20));
+    return lines;
+  },
 });
 
 test('emissions fall while production stays high → one deviation with its evidence, a recorded judgement and a risk score', async () => {
+  const { analyzer, events, pool } = suite;
   await analyzer.start();
-  await until(() => rounds() >= 3, 60_000, 'three cross-check rounds');
+  await until(() => suite.rounds() >= 3, 60_000, 'three cross-check rounds');
   await until(() => events.length >= 1, 30_000, 'the deviation');
   const id = productionEmissionDeviationId(E.ent, E.site, DAY_START);
   expect(events).toHaveLength(1);

@@ -27,7 +27,8 @@ export interface DeviationV1 {
     | 'inconsistent-aggregate'
     | 'annual-load'
     | 'production-emission'
-    | 'peers';
+    | 'peers'
+    | 'cross-device';
   state: 'opened' | 'updated' | 'resolved';
   /**
    * Starts at 1 when opened and increases with every event of this deviation.
@@ -60,7 +61,7 @@ export interface DeviationV1 {
    */
   resolvedAt?: string;
   /**
-   * Suspected data falsification (flatline, S flag, clustered below limit, O2 near ambient, emissions low while production runs): for supervisors only, the enterprise is not notified.
+   * Suspected data falsification (flatline, S flag, clustered below limit, O2 near ambient, emissions low while production runs, peers, cross-device): for supervisors only, the enterprise is not notified.
    */
   suspectedFalsification: boolean;
   /**

@@ -118,7 +118,8 @@ export const deviationV1Schema = {
         "inconsistent-aggregate",
         "annual-load",
         "production-emission",
-        "peers"
+        "peers",
+        "cross-device"
       ]
     },
     "state": {
@@ -172,7 +173,7 @@ export const deviationV1Schema = {
       "$ref": "#/$defs/UtcTime"
     },
     "suspectedFalsification": {
-      "description": "Suspected data falsification (flatline, S flag, clustered below limit, O2 near ambient, emissions low while production runs): for supervisors only, the enterprise is not notified.",
+      "description": "Suspected data falsification (flatline, S flag, clustered below limit, O2 near ambient, emissions low while production runs, peers, cross-device): for supervisors only, the enterprise is not notified.",
       "type": "boolean"
     },
     "inResumptionWindow": {

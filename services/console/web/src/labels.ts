@@ -24,6 +24,7 @@ export const RULES: Names = {
   'annual-load': ['排放量超许可', 'Annual load over the permit'],
   'production-emission': ['排放与生产用电不匹配', 'Emissions vs production energy'],
   peers: ['同行比对异常', 'Far off its peers'],
+  'cross-device': ['多设备一致性异常', 'Cross-device inconsistency'],
 };
 
 /** HJ 212-2017 pollutant / parameter codes (design/domain-rules.md §1 and the registry's limits). */
@@ -253,6 +254,7 @@ const FINDINGS: Readonly<Record<string, string>> = {
   'annual-load': '年度累计排放量超过许可排放量的时间进度',
   'production-emission': '排放量与生产用电不匹配（大数据比对）',
   peers: '与同工艺排口相比明显异常（同行比对）',
+  'cross-device': '同一排口的氧含量、流量、烟温或不同设备的数据相互矛盾（多设备一致性）',
 };
 
 /** The annual-load figures in Chinese: year-to-date, pro-rata share and permit (kg), as of a Beijing time. */
@@ -279,6 +281,13 @@ function peersFigures(p: Record<string, unknown>): string {
   const figures = Array.isArray(p.figures) ? (p.figures as { flagged?: boolean; zh?: string }[]) : [];
   const flagged = figures.filter((f) => f.flagged && typeof f.zh === 'string').map((f) => f.zh);
   return `（${String(p.toText ?? '').slice(0, 10)} 前 ${String(p.windowDays ?? '')} 天；${flagged.join('；')}）`;
+}
+
+/** The cross-device check's flagged figures in Chinese (the domain's words), with the day. */
+function crossDeviceFigures(p: Record<string, unknown>): string {
+  const figures = Array.isArray(p.figures) ? (p.figures as { flagged?: boolean; zh?: string }[]) : [];
+  const flagged = figures.filter((f) => f.flagged && typeof f.zh === 'string').map((f) => f.zh);
+  return `（${String(p.dayText ?? '').slice(0, 10)}；${flagged.join('；')}）`;
 }
 
 interface EvidenceView {
@@ -316,9 +325,11 @@ export function evidenceSummary(c: {
       ? productionEmissionFigures(ev.params ?? {})
       : domainRule === 'peers'
         ? peersFigures(ev.params ?? {})
-        : worst
-          ? `（最高 ${worst.value}，限值 ${worst.limit}）`
-          : '';
+        : domainRule === 'cross-device'
+          ? crossDeviceFigures(ev.params ?? {})
+          : worst
+            ? `（最高 ${worst.value}，限值 ${worst.limit}）`
+            : '';
   const retracted = ev.params?.retracted === true ? '（已撤回：后续数据不再支持）' : '';
   return `${finding}：${where}${numbers}${retracted}`;
 }
