@@ -29,6 +29,35 @@ interface MetricDetails {
   findings: string[];
 }
 
+/**
+ * Runs one of the analyzer's history-cli rounds as of `asOf`, its findings to this run's deviation.v1, and returns
+ * the round it printed (its last line of JSON).
+ */
+async function runHistoryCli(
+  subcommand: 'production-emission' | 'peers' | 'cross-device',
+  asOf: number,
+  deviationTopic: string,
+): Promise<Round> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      '--conditions=offsite-source',
+      '--import',
+      'tsx',
+      'src/history-cli.ts',
+      subcommand,
+      '--as-of',
+      new Date(asOf).toISOString(),
+    ],
+    {
+      cwd: new URL('../../services/analyzer/', import.meta.url),
+      env: { ...process.env, OFFSITE_ANALYZER_DEVIATION_TOPIC: deviationTopic },
+      maxBuffer: 1 << 20,
+    },
+  );
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Round;
+}
+
 const num = (v: number | null | undefined, digits = 1) => (v == null ? '—' : v.toFixed(digits));
 
 /** One metric's evidence in words (English; the console shows both languages). */
@@ -51,24 +80,7 @@ export async function crossCheckSection(
   scenario: Scenario | undefined,
 ): Promise<string[]> {
   const out: string[] = [];
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [
-      '--conditions=offsite-source',
-      '--import',
-      'tsx',
-      'src/history-cli.ts',
-      'production-emission',
-      '--as-of',
-      new Date(asOf).toISOString(),
-    ],
-    {
-      cwd: new URL('../../services/analyzer/', import.meta.url),
-      env: { ...process.env, OFFSITE_ANALYZER_DEVIATION_TOPIC: deviationTopic },
-      maxBuffer: 1 << 20,
-    },
-  );
-  const round = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Round;
+  const round = await runHistoryCli('production-emission', asOf, deviationTopic);
   const dayStart = new Date(asOf - 86_400_000);
   const reasons = await pool.query<{ reason: string; n: number }>(
     `select coalesce(reason, status) as reason, count(*)::int as n from analyzer_cross_checks
@@ -135,24 +147,7 @@ export async function peersSection(
   nearLimit: string | undefined,
 ): Promise<string[]> {
   const out: string[] = [];
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [
-      '--conditions=offsite-source',
-      '--import',
-      'tsx',
-      'src/history-cli.ts',
-      'peers',
-      '--as-of',
-      new Date(asOf).toISOString(),
-    ],
-    {
-      cwd: new URL('../../services/analyzer/', import.meta.url),
-      env: { ...process.env, OFFSITE_ANALYZER_DEVIATION_TOPIC: deviationTopic },
-      maxBuffer: 1 << 20,
-    },
-  );
-  const round = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Round;
+  const round = await runHistoryCli('peers', asOf, deviationTopic);
   const dayStart = new Date(asOf - 86_400_000);
   const rows = await pool.query<{
     site_id: string;
@@ -204,6 +199,66 @@ export async function peersSection(
   }
   out.push(
     `  ${others.length === 0 ? '✓' : '✗'} other outlets flagged: ${others.map((r) => `${r.site_id} (${r.enterprise_id})`).join(', ') || 'none'}`,
+  );
+  return out;
+}
+
+interface CrossDeviceFigure {
+  flagged: boolean;
+  en: string;
+}
+
+/**
+ * The demo summary's cross-device consistency check (大数据分析: 多设备/多参数一致性): the analyzer's round over the
+ * simulated day (its history-cli), its findings handed to this run's deviation.v1, then what it recorded per
+ * sub-check: the verdicts and why outlets were not judged (analyzer_cross_checks), each flagged outlet's evidence in
+ * words, and the risk scores it gave (analyzer_risk_v1).
+ */
+export async function crossDeviceSection(
+  pool: pg.Pool,
+  asOf: number,
+  deviationTopic: string,
+): Promise<string[]> {
+  const out: string[] = [];
+  const round = await runHistoryCli('cross-device', asOf, deviationTopic);
+  const dayStart = new Date(asOf - 86_400_000);
+  const rows = await pool.query<{
+    check_name: string;
+    site_id: string;
+    enterprise_id: string;
+    status: string;
+    reason: string | null;
+    details: { figures?: CrossDeviceFigure[] };
+  }>(
+    `select check_name, site_id, enterprise_id, status, reason, details from analyzer_cross_checks
+      where check_name like 'cross-device/%' and day_start = $1 order by check_name, site_id`,
+    [dayStart],
+  );
+  out.push(
+    `  round over the simulated day: ${round.outlets ?? 0} outlets with a device, ${round.flagged ?? 0} flagged, ` +
+      `${round.clear ?? 0} clear, ${round.notJudged ?? 0} not judged (per sub-check), ${round.failed ?? 0} failed; ` +
+      `${round.events ?? 0} deviation(s) sent`,
+  );
+  for (const check of ['cross-device/flue-gas', 'cross-device/devices']) {
+    const mine = rows.rows.filter((r) => r.check_name === check);
+    const by = new Map<string, number>();
+    for (const r of mine) {
+      const k = r.status === 'not-judged' ? `not judged: ${r.reason ?? '?'}` : r.status;
+      by.set(k, (by.get(k) ?? 0) + 1);
+    }
+    out.push(
+      `  ${check.slice('cross-device/'.length)}: ${[...by].map(([k, n]) => `${k} ${n}`).join(', ') || 'no judgement recorded'}`,
+    );
+    for (const r of mine.filter((x) => x.status === 'flagged'))
+      for (const f of (r.details.figures ?? []).filter((x) => x.flagged))
+        out.push(`    ✓ ${r.site_id} (${r.enterprise_id}) ${f.en}`);
+  }
+  const risk = await pool.query<{ enterprise_id: string; points: number }>(
+    `select enterprise_id, points from analyzer_risk_components where check_name = 'cross-device' and points > 0
+      order by enterprise_id`,
+  );
+  out.push(
+    `  risk components: ${risk.rows.map((r) => `${r.enterprise_id} ${r.points}`).join(', ') || 'none (no finding on the simulated day)'}`,
   );
   return out;
 }

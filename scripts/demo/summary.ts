@@ -21,7 +21,7 @@ import type { Kafka } from 'kafkajs';
 import { createKafkaClient } from '@offsite/kafka';
 import { createLogger } from '@offsite/runtime';
 import { parseRegistryText, parseScenarioKinds, planRun } from '@offsite/simulator';
-import { crossCheckSection, peersSection } from './cross-check.js';
+import { crossCheckSection, crossDeviceSection, peersSection } from './cross-check.js';
 import { positiveListSection, type ConfirmedCase, type HistoryInfo } from './positive-list.js';
 import {
   countBy,
@@ -297,39 +297,33 @@ try {
 
 const registry = parseRegistryText(await readFile(run.registry, 'utf8'), run.registry);
 const plan = planRun(registry, 0, simStart, parseScenarioKinds(run.scenarios));
-// The cross-check's round runs before the deviations are read: its finding is one of them.
-const crossCheck: string[] = [];
-if (!ready('analyzer')) crossCheck.push('  not available — the analyzer did not run');
-else {
+/** A cross-check's section of the summary: its round runs before the deviations are read (its findings are some). */
+async function checkSection(lines: (pool: pg.Pool) => Promise<string[]>): Promise<string[]> {
+  if (!ready('analyzer')) return ['  not available — the analyzer did not run'];
   const pool = new pg.Pool({ connectionString: env.OFFSITE_PG_URL, max: 1 });
   try {
-    crossCheck.push(
-      ...(await crossCheckSection(
-        pool,
-        simEnd,
-        topic('deviation.v1'),
-        plan.scenarios.find((s) => s.kind === 'emission-drop'),
-      )),
-    );
+    return await lines(pool);
   } catch (e) {
-    crossCheck.push(`  not readable — ${(e as Error).message}`);
+    return [`  not readable — ${(e as Error).message}`];
   } finally {
     await pool.end();
   }
 }
-// The peers round too: its finding on the enterprise given a history just below its limits is one of them.
-const peersCheck: string[] = [];
-if (!ready('analyzer')) peersCheck.push('  not available — the analyzer did not run');
-else {
-  const pool = new pg.Pool({ connectionString: env.OFFSITE_PG_URL, max: 1 });
-  try {
-    peersCheck.push(...(await peersSection(pool, simEnd, topic('deviation.v1'), run.history.nearLimit)));
-  } catch (e) {
-    peersCheck.push(`  not readable — ${(e as Error).message}`);
-  } finally {
-    await pool.end();
-  }
-}
+const crossCheck = await checkSection((pool) =>
+  crossCheckSection(
+    pool,
+    simEnd,
+    topic('deviation.v1'),
+    plan.scenarios.find((s) => s.kind === 'emission-drop'),
+  ),
+);
+// The peers round: its finding on the enterprise given a history just below its limits is one of them.
+const peersCheck = await checkSection((pool) =>
+  peersSection(pool, simEnd, topic('deviation.v1'), run.history.nearLimit),
+);
+const crossDeviceCheck = await checkSection((pool) =>
+  crossDeviceSection(pool, simEnd, topic('deviation.v1')),
+);
 
 say('Deviations / 异常 (deviation.v1 of this run, latest revision per id):');
 let devs: Dev[];
@@ -395,6 +389,10 @@ say(
   'Peers / 同行比对 (each outlet against the other outlets of its process, the 30 days to the end of the simulated day):',
 );
 for (const line of peersCheck) say(line);
+say(
+  'Cross-device / 多设备一致性 (O2 against flow against temperature, and the devices of one stack, on the simulated day):',
+);
+for (const line of crossDeviceCheck) say(line);
 
 say('Backfill / 数据补遗 (the gateway asked the loggers for the history of their offline gaps):');
 if (!ready('hj212-gateway')) say('  not available — the gateway did not run');
