@@ -115,6 +115,30 @@ describe('offsite migrate and registry import', () => {
     expect((await run(['registry', 'import', join(dir, 'missing.yaml')])).code).toBe(2);
   });
 
+  it('refuses a position outside OFFSITE_CITY_BOUNDS by its path (exit 1), and bad bounds as a setting (exit 78)', async () => {
+    const shanghai = join(dir, 'shanghai.yaml');
+    writeFileSync(
+      shanghai,
+      readFileSync(example, 'utf8').replace(
+        'location: { lat: 30.2741, lon: 120.1552 }',
+        'location: { lat: 31.2304, lon: 121.4737 }',
+      ),
+    );
+    const bounded = (bounds: string) =>
+      runCli(['registry', 'import', shanghai], '', { ...env, OFFSITE_CITY_BOUNDS: bounds });
+    const r = await bounded('30.1,120,30.5,120.5');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(
+      'enterprises[0].location: position 31.2304, 121.4737 lies outside the city (30.1–30.5°N, 120–120.5°E) / 位置 31.2304, 121.4737 不在本市范围内',
+    );
+    const swapped = await bounded('30.5,120,30.1,120.5');
+    expect(swapped.code).toBe(78);
+    expect(swapped.err).toContain('OFFSITE_CITY_BOUNDS needs -90 ≤ south < north ≤ 90');
+    expect((await bounded('30.1,120,30.5')).code).toBe(78);
+    const rows = await pool.query(`select latitude from enterprises where id = 'ent-0001'`);
+    expect(rows.rows).toEqual([{ latitude: 30.2741 }]);
+  });
+
   it('names an unreachable Postgres and exits 1', async () => {
     const r = await runCli(['migrate'], '', {
       OFFSITE_PG_URL: 'postgres://offsite:secret-pw@127.0.0.1:1/offsite',

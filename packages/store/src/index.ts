@@ -81,3 +81,12 @@ export { listenChannel, startListener, type Listener, type ListenerOptions } fro
 export { indexRegistry, type DeviceEntry, type MeterEntry, type RegistryIndex } from './registry-index.js';
 export { createRegistryCache, type RegistryCache, type RegistryCacheOptions } from './registry-cache.js';
 export { markConsoleEdit } from './registry-edits.js';
+export {
+  cityBoundsFrom,
+  formatBounds,
+  inBounds,
+  positionProblem,
+  type GeoBounds,
+  type GeoPosition,
+} from './registry-geo.js';
+export type { RegistryCheckOptions } from './registry-check.js';

@@ -1,5 +1,6 @@
 // The reading side of the registry's cross-field check: values the schema accepted, the issues found,
 // identifiers unique across the file.
+import { formatBounds, inBounds, type GeoBounds, type GeoPosition } from './registry-geo.js';
 import { join } from './registry-issues.js';
 import { DATE_RE, INSTANT_RE, dateIssue, instantIssue } from './registry-schema.js';
 import type { RegistryIssue, RegistryIssueCode } from './registry-types.js';
@@ -24,6 +25,7 @@ export class Check {
   constructor(
     private readonly refused: ReadonlySet<string>,
     private readonly emptied: ReadonlySet<string>,
+    private readonly cityBounds?: GeoBounds,
   ) {}
 
   add(path: string, code: RegistryIssueCode, message: string, messageZh: string): void {
@@ -69,6 +71,20 @@ export class Check {
       !Number.isNaN(t);
     if (ok) return new Date(t).toISOString();
     this.add(join(path, key), 'format', ...instantIssue(s));
+    return undefined;
+  }
+
+  /** A position (the schema checked its WGS-84 range), refused outside the city's bounds when they are given. */
+  location(o: Obj, path: string, key: string): GeoPosition | undefined {
+    const at = this.get<GeoPosition>(o, path, key);
+    if (at === undefined || this.cityBounds === undefined || inBounds(this.cityBounds, at)) return at;
+    const b = formatBounds(this.cityBounds);
+    this.add(
+      join(path, key),
+      'outside-city',
+      `position ${at.lat}, ${at.lon} lies outside the city (${b})`,
+      `位置 ${at.lat}, ${at.lon} 不在本市范围内（${b}）`,
+    );
     return undefined;
   }
 

@@ -81,6 +81,7 @@ export function checkOutlet(
     name: c.get<RegistryOutlet['name']>(out, q, 'name') ?? MISSING,
     refO2Pct,
     process: c.get<string>(out, q, 'process'),
+    location: c.location(out, q, 'location'),
     devices,
     limits,
     productionMeters: productionMeters.length > 0 ? productionMeters : undefined,

@@ -3,6 +3,7 @@
 // data the schema checked, skipping every value the schema refused (an issue at its path), and builds
 // the registry with its defaults filled in and its instants in UTC.
 import { checkCreditCode } from './credit-code.js';
+import type { GeoBounds } from './registry-geo.js';
 import { join } from './registry-issues.js';
 import { Check, MISSING, Unique, compact, type Obj, type Uniques } from './registry-check-core.js';
 import { checkMeter, checkOutlet } from './registry-check-outlets.js';
@@ -19,6 +20,11 @@ import {
   type RegistryViolation,
   type StatusTimelineEntry,
 } from './registry-types.js';
+
+export interface RegistryCheckOptions {
+  /** The city's bounds (configuration): a position outside them is an issue. Absent: the WGS-84 range only. */
+  cityBounds?: GeoBounds;
+}
 
 const CREDIT_CODE_PROBLEMS = {
   length: ['must have 18 characters', '必须为 18 位'],
@@ -37,8 +43,9 @@ export function checkRegistry(
   root: Obj,
   refused: ReadonlySet<string>,
   emptied: ReadonlySet<string>,
+  options: RegistryCheckOptions = {},
 ): { issues: RegistryIssue[]; registry: RegistryFile } {
-  const c = new Check(refused, emptied);
+  const c = new Check(refused, emptied, options.cityBounds);
   const cityObj = c.get<Obj>(root, '', 'city');
   const cityName = cityObj && c.get<{ zh: string; en?: string }>(cityObj, 'city', 'name');
   const city = cityName ? { name: cityName } : undefined;
@@ -205,6 +212,7 @@ function checkEnterprise(
     creditRating: c.get<RegistryEnterprise['creditRating']>(o, p, 'creditRating'),
     status: latest ?? declared ?? 'normal',
     address: c.get<string>(o, p, 'address'),
+    location: c.location(o, p, 'location'),
     statusTimeline,
     outlets,
     meters,

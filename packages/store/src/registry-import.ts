@@ -4,6 +4,8 @@ import { isRetryablePgError, StoreError } from './errors.js';
 import { transaction } from './pg.js';
 import type { Logger } from './logger.js';
 import { formatRegistryIssues, parseRegistryFile, validateRegistry } from './registry-parse.js';
+import type { RegistryCheckOptions } from './registry-check.js';
+import type { GeoBounds } from './registry-geo.js';
 import {
   upsertContact,
   upsertDevice,
@@ -50,6 +52,8 @@ export interface ImportOptions {
   dryRun?: boolean;
   /** Overwrite (and prune) rows edited in the console too (default: keep them and report conflicts). */
   overwriteConsoleEdits?: boolean;
+  /** The city's bounds (configuration, OFFSITE_CITY_BOUNDS): a position outside them makes the file invalid. */
+  cityBounds?: GeoBounds;
 }
 
 export interface TableCounts {
@@ -118,12 +122,15 @@ export async function readRegistryFile(path: string): Promise<{ text: string; fo
 }
 
 /** Validate, or throw RegistryInvalidError with every issue. */
-export async function loadRegistry(source: RegistrySource): Promise<RegistryFile> {
+export async function loadRegistry(
+  source: RegistrySource,
+  options: RegistryCheckOptions = {},
+): Promise<RegistryFile> {
   let result;
-  if ('data' in source) result = validateRegistry(source.data);
+  if ('data' in source) result = validateRegistry(source.data, options);
   else {
     const { text, format } = 'path' in source ? await readRegistryFile(source.path) : source;
-    result = parseRegistryFile(text, format);
+    result = parseRegistryFile(text, format, options);
   }
   if (!result.ok) throw new RegistryInvalidError(result.issues);
   return result.registry;
@@ -206,7 +213,7 @@ export async function importRegistry(
   options: ImportOptions,
 ): Promise<ImportResult> {
   const log = options.logger.child({ component: 'store.registry-import' });
-  const reg = await loadRegistry(source);
+  const reg = await loadRegistry(source, options.cityBounds ? { cityBounds: options.cityBounds } : {});
   const prune = options.prune === true;
 
   const counts = Object.fromEntries(

@@ -397,6 +397,58 @@ describe('the schema and the cross-field check together', () => {
     expect(issues[0]!.messageZh).toBe('格式不正确（应为 工艺标识，如 "coal-boiler"），实际为 "Coal Boiler"');
   });
 
+  describe('positions (WGS-84) and the city bounds', () => {
+    const bounds = { south: 30.1, west: 120, north: 30.5, east: 120.5 };
+    const located = (site: unknown, outlet: unknown) => {
+      const data = minimal();
+      data.enterprises[0]!.location = site;
+      data.enterprises[0]!.outlets = [
+        { id: 'o1', kind: 'gas', name: { zh: '排口' }, location: outlet, devices: [], limits: [] },
+      ];
+      return data;
+    };
+
+    test('a position inside the bounds is kept, on the enterprise and the outlet', () => {
+      const r = validateRegistry(located({ lat: 30.2741, lon: 120.1552 }, { lat: 30.1, lon: 120.5 }), {
+        cityBounds: bounds,
+      });
+      if (!r.ok) throw new Error(formatRegistryIssues(r.issues));
+      expect(r.registry.enterprises[0]!.location).toEqual({ lat: 30.2741, lon: 120.1552 });
+      // The bounds' edges are inside.
+      expect(r.registry.enterprises[0]!.outlets[0]!.location).toEqual({ lat: 30.1, lon: 120.5 });
+    });
+
+    test('a position outside the city is a field-named, bilingual issue; without bounds only the range counts', () => {
+      const data = located({ lat: 31.2304, lon: 121.4737 }, { lat: 30.3, lon: 119.99 });
+      const r = validateRegistry(data, { cityBounds: bounds });
+      if (r.ok) throw new Error('expected the registry to be invalid');
+      expect(r.issues.map((i) => [i.path, i.code, i.message, i.messageZh])).toEqual([
+        [
+          'enterprises[0].location',
+          'outside-city',
+          'position 31.2304, 121.4737 lies outside the city (30.1–30.5°N, 120–120.5°E)',
+          '位置 31.2304, 121.4737 不在本市范围内（30.1–30.5°N, 120–120.5°E）',
+        ],
+        [
+          'enterprises[0].outlets[0].location',
+          'outside-city',
+          'position 30.3, 119.99 lies outside the city (30.1–30.5°N, 120–120.5°E)',
+          '位置 30.3, 119.99 不在本市范围内（30.1–30.5°N, 120–120.5°E）',
+        ],
+      ]);
+      expect(validateRegistry(data).ok).toBe(true);
+    });
+
+    test('a latitude out of range, a missing longitude and an unknown key are each named', () => {
+      const issues = issuesOf(located({ lat: 91, lon: 120.2 }, { lat: 30.2, latitude: 30.2 }));
+      expect(issues.map((i) => [i.path, i.code])).toEqual([
+        ['enterprises[0].location.lat', 'range'],
+        ['enterprises[0].outlets[0].location.latitude', 'unknown-field'],
+        ['enterprises[0].outlets[0].location.lon', 'required'],
+      ]);
+    });
+  });
+
   test('a value refused by the schema is not checked again across fields', () => {
     const data = minimal();
     data.enterprises.push({ ...data.enterprises[0]!, id: 'ENT 1', creditCode: 42 });

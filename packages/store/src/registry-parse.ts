@@ -3,13 +3,17 @@
 // problem is reported at once, each with its field's path, in English and Chinese.
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { parseDocument } from 'yaml';
-import { checkRegistry } from './registry-check.js';
+import { checkRegistry, type RegistryCheckOptions } from './registry-check.js';
 import { join, schemaIssues, sortIssues } from './registry-issues.js';
 import { RegistrySchema } from './registry-schema.js';
 import type { ParseRegistryResult, RegistryFormat, RegistryIssue } from './registry-types.js';
 
 /** Parse and validate a registry file (no database). Reports every problem at once. */
-export function parseRegistryFile(text: string, format: RegistryFormat): ParseRegistryResult {
+export function parseRegistryFile(
+  text: string,
+  format: RegistryFormat,
+  options: RegistryCheckOptions = {},
+): ParseRegistryResult {
   let data: unknown;
   if (format === 'json') {
     try {
@@ -24,7 +28,7 @@ export function parseRegistryFile(text: string, format: RegistryFormat): ParseRe
     }
     data = doc.toJS({ maxAliasCount: 100 });
   }
-  return validateRegistry(data);
+  return validateRegistry(data, options);
 }
 
 function syntaxIssue(detail: string): RegistryIssue {
@@ -60,13 +64,13 @@ function tidy(v: unknown, path: string, emptied: Set<string>): unknown {
 let compiled: TypeCheck<typeof RegistrySchema> | undefined;
 
 /** Validate already-parsed data (e.g. from another loader) against the registry format. */
-export function validateRegistry(data: unknown): ParseRegistryResult {
+export function validateRegistry(data: unknown, options: RegistryCheckOptions = {}): ParseRegistryResult {
   const emptied = new Set<string>();
   const tidied = tidy(data, '', emptied);
   compiled ??= TypeCompiler.Compile(RegistrySchema);
   const refused = compiled.Check(tidied) ? [] : schemaIssues(compiled.Errors(tidied), emptied);
   if (!isObject(tidied)) return { ok: false, issues: refused };
-  const checked = checkRegistry(tidied, new Set(refused.map((i) => i.path)), emptied);
+  const checked = checkRegistry(tidied, new Set(refused.map((i) => i.path)), emptied, options);
   const issues = sortIssues([...refused, ...checked.issues], RegistrySchema);
   if (issues.length > 0) return { ok: false, issues };
   return { ok: true, registry: checked.registry };

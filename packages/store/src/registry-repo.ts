@@ -80,6 +80,8 @@ export function upsertEnterprise(db: Queryable, e: RegistryEnterprise): Promise<
     credit_rating: e.creditRating ?? null,
     status: e.status,
     address: e.address ?? null,
+    latitude: e.location?.lat ?? null,
+    longitude: e.location?.lon ?? null,
   });
 }
 
@@ -106,6 +108,8 @@ export function upsertOutlet(db: Queryable, enterpriseId: string, o: RegistryOut
     name_en: o.name.en ?? null,
     ref_o2_pct: o.refO2Pct ?? null,
     process: o.process ?? null,
+    latitude: o.location?.lat ?? null,
+    longitude: o.location?.lon ?? null,
   });
 }
 

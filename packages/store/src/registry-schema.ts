@@ -60,6 +60,14 @@ const name = (requireEn: boolean) =>
   );
 const list = <T extends TSchema>(item: T) => Type.Optional(Type.Array(item));
 const strict = { additionalProperties: false } as const;
+// WGS-84 degrees; the city's bounds are checked across fields (they are configuration, not part of the file).
+const location = () =>
+  Type.Optional(
+    Type.Object(
+      { lat: Type.Number({ minimum: -90, maximum: 90 }), lon: Type.Number({ minimum: -180, maximum: 180 }) },
+      strict,
+    ),
+  );
 
 const Device = Type.Object(
   {
@@ -116,6 +124,7 @@ const Outlet = Type.Object(
     process: Type.Optional(
       pattern(/^[a-z][a-z0-9-]{0,63}$/, 'a process key such as "coal-boiler"', '工艺标识，如 "coal-boiler"'),
     ),
+    location: location(),
     devices: list(Device),
     limits: list(Limit),
     productionMeters: list(
@@ -204,6 +213,7 @@ const Enterprise = Type.Object(
     supervisionClass: oneOf(SUPERVISION_CLASSES),
     creditRating: Type.Optional(oneOf(CREDIT_RATINGS)),
     address: Type.Optional(text(300)),
+    location: location(),
     // Before `status`: the declared status is compared with the timeline's latest entry.
     statusTimeline: list(
       Type.Object(

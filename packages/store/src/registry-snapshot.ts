@@ -4,6 +4,7 @@
 import { StoreError } from './errors.js';
 import type { Queryable } from './logger.js';
 import { queryRows } from './query.js';
+import type { GeoPosition } from './registry-geo.js';
 import type {
   CreditRating,
   EnterpriseStatus,
@@ -43,6 +44,8 @@ export interface SnapshotOutlet {
   refO2Pct: number | null;
   /** The production process key (工艺) the outlet serves: its peer group; null when the registry names none. */
   process: string | null;
+  /** Where the outlet is (WGS-84 degrees); absent when the registry does not record it. */
+  location?: GeoPosition;
   limits: SnapshotLimit[];
   devices: SnapshotDevice[];
   /** Production meters whose running makes a zero here suspicious; empty = every production meter of the enterprise. */
@@ -87,6 +90,8 @@ export interface SnapshotEnterprise {
   supervisionClass: SupervisionClass;
   creditRating: CreditRating | null;
   status: EnterpriseStatus;
+  /** Where the enterprise's site is (WGS-84 degrees); absent when the registry does not record it. */
+  location?: GeoPosition;
   statusTimeline: SnapshotStatusEntry[];
   outlets: SnapshotOutlet[];
   meters: SnapshotMeter[];
@@ -107,7 +112,7 @@ const SNAPSHOT_SQL = `select
   (select coalesce(json_agg(json_build_object(
       'id', id, 'zh', name_zh, 'en', name_en, 'creditCode', credit_code, 'districtId', district_id,
       'industry', industry, 'industryCode', industry_code, 'supervisionClass', supervision_class,
-      'creditRating', credit_rating, 'status', status) order by id), '[]')
+      'creditRating', credit_rating, 'status', status, 'lat', latitude, 'lon', longitude) order by id), '[]')
      from enterprises) as enterprises,
   (select coalesce(json_agg(json_build_object(
       'enterpriseId', enterprise_id, 'status', status, 'from', effective_from,
@@ -115,7 +120,7 @@ const SNAPSHOT_SQL = `select
      from enterprise_status_timeline) as timeline,
   (select coalesce(json_agg(json_build_object(
       'id', id, 'enterpriseId', enterprise_id, 'kind', kind, 'zh', name_zh, 'en', name_en,
-      'refO2Pct', ref_o2_pct, 'process', process) order by id), '[]')
+      'refO2Pct', ref_o2_pct, 'process', process, 'lat', latitude, 'lon', longitude) order by id), '[]')
      from outlets) as outlets,
   (select coalesce(json_agg(json_build_object(
       'mn', mn, 'outletId', outlet_id, 'protocolVersion', protocol_version,
@@ -146,6 +151,9 @@ type J = Record<string, unknown>;
 
 const iso = (v: unknown): string => new Date(String(v)).toISOString();
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+/** `{ location }` of a row with `lat`/`lon` columns, or nothing when it has none (both or neither, by the schema). */
+const position = (r: Record<string, unknown>): { location?: GeoPosition } =>
+  r.lat === null || r.lat === undefined ? {} : { location: { lat: Number(r.lat), lon: Number(r.lon) } };
 
 function groupBy<T extends J>(rows: T[], key: string): Map<string, T[]> {
   const m = new Map<string, T[]>();
@@ -203,6 +211,7 @@ export async function loadRegistrySnapshot(db: Queryable): Promise<RegistrySnaps
         supervisionClass: e.supervisionClass as SupervisionClass,
         creditRating: (e.creditRating as CreditRating | null) ?? null,
         status: e.status as EnterpriseStatus,
+        ...position(e),
         statusTimeline: (timelineByEnterprise.get(id) ?? []).map((t) => ({
           status: t.status as EnterpriseStatus,
           from: iso(t.from),
@@ -217,6 +226,7 @@ export async function loadRegistrySnapshot(db: Queryable): Promise<RegistrySnaps
             name: { zh: String(o.zh), en: (o.en as string | null) ?? null },
             refO2Pct: num(o.refO2Pct),
             process: (o.process as string | null) ?? null,
+            ...position(o),
             limits: (limitsByOutlet.get(outletId) ?? []).map((l) => ({
               factor: String(l.factor),
               basis: l.basis as LimitBasis,

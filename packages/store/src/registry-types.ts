@@ -3,6 +3,7 @@
  * `parseRegistryFile` validated the file and filled in defaults: instants are ISO 8601 UTC strings
  * (`2025-03-01T00:00:00.000Z`), calendar dates are `YYYY-MM-DD` (Asia/Shanghai calendar).
  */
+import type { GeoPosition } from './registry-geo.js';
 export const REGISTRY_FILE_VERSION = 1;
 
 export type RegistryFormat = 'yaml' | 'json';
@@ -80,6 +81,8 @@ export interface RegistryEnterprise {
   /** Current status: the latest timeline entry's status, or `normal` without a timeline. */
   status: EnterpriseStatus;
   address?: string;
+  /** Where the enterprise's site is (WGS-84 degrees), inside the city's configured bounds. */
+  location?: GeoPosition;
   statusTimeline: StatusTimelineEntry[];
   outlets: RegistryOutlet[];
   meters: RegistryMeter[];
@@ -104,6 +107,8 @@ export interface RegistryOutlet {
   refO2Pct?: number;
   /** The production process the outlet serves (工艺 key, e.g. `coal-boiler`): its peer group. */
   process?: string;
+  /** Where the outlet (stack, discharge point) is (WGS-84 degrees), inside the city's configured bounds. */
+  location?: GeoPosition;
   devices: RegistryDevice[];
   limits: RegistryLimit[];
   /**
@@ -206,7 +211,8 @@ export type RegistryIssueCode =
   | 'duplicate'
   | 'reference'
   | 'credit-code'
-  | 'consistency';
+  | 'consistency'
+  | 'outside-city';
 
 /** One problem in a registry file, with its path such as `enterprises[3].outlets[0].limits[1].unit`. */
 export interface RegistryIssue {

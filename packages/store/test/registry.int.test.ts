@@ -282,6 +282,47 @@ test('an invalid file is rejected before anything is written, with every problem
   expect(n.rows[0]?.n).toBe('0');
 });
 
+test('positions reach the columns and the snapshot; one outside the configured city is refused, nothing written', async () => {
+  const cityBounds = { south: 30.1, west: 120, north: 30.5, east: 120.5 };
+  const first = await importRegistry(db.pool, { path: examplePath }, { logger, cityBounds });
+  expect(first.counts.outlets!.inserted).toBeGreaterThan(0);
+  const rows = await db.pool.query(
+    `select 'e' as t, id, latitude, longitude from enterprises where latitude is not null
+     union all select 'o', id, latitude, longitude from outlets where latitude is not null order by 1, 2`,
+  );
+  expect(rows.rows).toEqual([
+    { t: 'e', id: 'ent-0001', latitude: 30.2741, longitude: 120.1552 },
+    { t: 'o', id: 'out-0001-g1', latitude: 30.2745, longitude: 120.156 },
+  ]);
+  const snap = await loadRegistrySnapshot(db.pool);
+  const power = snap.enterprises.find((e) => e.id === 'ent-0001')!;
+  expect(power.location).toEqual({ lat: 30.2741, lon: 120.1552 });
+  expect(power.outlets[0]!.location).toEqual({ lat: 30.2745, lon: 120.156 });
+  expect(snap.enterprises.find((e) => e.id === 'ent-0002')).not.toHaveProperty('location');
+
+  // A moved stack is an update like any other field; one outside the city makes the file invalid.
+  const reg = copy();
+  const outlet = (reg.enterprises[0]!.outlets as Record<string, unknown>[])[0]!;
+  outlet.location = { lat: 30.2746, lon: 120.1561 };
+  const moved = await importRegistry(db.pool, { data: reg }, { logger, cityBounds });
+  expect(moved.changes).toEqual([{ table: 'outlets', key: 'out-0001-g1', change: 'updated' }]);
+  reg.enterprises[1]!.location = { lat: 31.2304, lon: 121.4737 };
+  const err: unknown = await importRegistry(db.pool, { data: reg }, { logger, cityBounds }).catch(
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(RegistryInvalidError);
+  expect((err as RegistryInvalidError).issues).toEqual([
+    {
+      path: 'enterprises[1].location',
+      code: 'outside-city',
+      message: 'position 31.2304, 121.4737 lies outside the city (30.1–30.5°N, 120–120.5°E)',
+      messageZh: '位置 31.2304, 121.4737 不在本市范围内（30.1–30.5°N, 120–120.5°E）',
+    },
+  ]);
+  const e2 = await db.pool.query(`select latitude from enterprises where id = 'ent-0002'`);
+  expect(e2.rows).toEqual([{ latitude: null }]);
+});
+
 test('changes NOTIFY registry_changed with the table; an unchanged import stays silent', async () => {
   await importRegistry(db.pool, { path: examplePath }, { logger });
   const listener = new pg.Client({ connectionString: db.url });

@@ -8,6 +8,7 @@ import {
   RedisUrl,
   type ServiceConfig,
 } from '@offsite/runtime';
+import { cityBoundsFrom, type GeoBounds } from '@offsite/store';
 
 export const Env = Type.Object({
   OFFSITE_LOG_LEVEL: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn')], {
@@ -72,6 +73,8 @@ export const Env = Type.Object({
   }),
   OFFSITE_CONSOLE_SUBMISSION_REMIND_DAYS: Type.Integer({ minimum: 0, maximum: 24, default: 5 }),
   OFFSITE_CONSOLE_TASK_ESCALATE_CITY_HOURS: Type.Integer({ minimum: 1, maximum: 2160, default: 72 }),
+  /** south,west,north,east (WGS-84 degrees): a registry position edited in the console must lie inside. */
+  OFFSITE_CITY_BOUNDS: Type.Optional(Type.Array(Type.Number(), { minItems: 4, maxItems: 4 })),
   OFFSITE_PG_URL: PgUrl(),
   OFFSITE_PG_SCHEMA: PgSchema(),
   OFFSITE_INFLUX_URL: Type.String({ format: 'uri' }),
@@ -116,4 +119,21 @@ export type Env = Static<typeof Env>;
 export const serviceConfig: ServiceConfig<typeof Env> = {
   name: 'console',
   schema: Env,
+  config: {
+    checks: [
+      {
+        variables: ['OFFSITE_CITY_BOUNDS'],
+        check: (c) => {
+          const b = c.OFFSITE_CITY_BOUNDS ? cityBoundsFrom(c.OFFSITE_CITY_BOUNDS) : undefined;
+          return typeof b === 'string' ? `OFFSITE_CITY_BOUNDS ${b}` : undefined;
+        },
+      },
+    ],
+  },
 };
+
+/** The registry edit's `cityBounds` from the checked configuration. */
+export function cityBounds(list: readonly number[] | undefined): { cityBounds?: GeoBounds } {
+  const b = list ? cityBoundsFrom(list) : undefined;
+  return b && typeof b !== 'string' ? { cityBounds: b } : {};
+}

@@ -21,7 +21,7 @@ import {
 import { createPgPool, runMigrations } from '@offsite/store';
 import { buildApp } from './app.js';
 import { createComplaintIntake } from './complaint-intake.js';
-import { serviceConfig } from './config.js';
+import { cityBounds, serviceConfig } from './config.js';
 import { createArgonGate, createLoginGuard } from './login-guard.js';
 import { createLiveHub } from './live.js';
 import { sweepEvidenceDir } from './portal-evidence-store.js';
@@ -186,6 +186,7 @@ const app = await buildApp({
   registryEdit: {
     maintenanceApprovalHours: env.OFFSITE_CONSOLE_MAINTENANCE_APPROVAL_HOURS,
     enterpriseDeclarations: env.OFFSITE_CONSOLE_PORTAL_DECLARATIONS,
+    ...cityBounds(env.OFFSITE_CITY_BOUNDS),
   },
   portal: {
     invitationHours: env.OFFSITE_CONSOLE_PORTAL_INVITATION_HOURS,

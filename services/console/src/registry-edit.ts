@@ -12,7 +12,14 @@
 import { randomInt } from 'node:crypto';
 import type pg from 'pg';
 import { hasLoadUnit } from '@offsite/domain';
-import { LIMIT_UNITS, markConsoleEdit, transaction, type RegistryTable } from '@offsite/store';
+import {
+  LIMIT_UNITS,
+  markConsoleEdit,
+  positionProblem,
+  transaction,
+  type GeoBounds,
+  type RegistryTable,
+} from '@offsite/store';
 import { appendAudit } from './audit.js';
 import { ConsoleError } from './errors.js';
 import { canEditRegistry, scopeSql, type Principal } from './principal.js';
@@ -77,6 +84,14 @@ export type RegistryChange =
       converted?: boolean;
       /** 许可排放量 (kg a year) of the outlet and factor: null removes it, undefined keeps it. */
       annualLoadKg?: number | null;
+    }
+  | {
+      kind: 'location';
+      /** The outlet whose position this is; absent: the enterprise's own. */
+      outletId?: string;
+      /** WGS-84 degrees; both null removes the position. */
+      lat: number | null;
+      lon: number | null;
     };
 
 export interface RegistryEditOptions {
@@ -88,6 +103,8 @@ export interface RegistryEditOptions {
    * the default). A declaration that relaxes supervision anyway waits for a city-level approval.
    */
   enterpriseDeclarations?: 'immediate' | 'confirm';
+  /** The city's bounds (OFFSITE_CITY_BOUNDS): a position outside them is refused. Absent: the WGS-84 range only. */
+  cityBounds?: GeoBounds;
 }
 
 /** The changes an enterprise user may declare for its own enterprise (the portal). */
@@ -712,7 +729,51 @@ function prepare(c: pg.PoolClient, ent: Ent, ch: RegistryChange, o: RegistryEdit
       return prepareContact(c, ent, ch);
     case 'limit':
       return prepareLimit(c, ent, ch);
+    case 'location':
+      return prepareLocation(c, ent, ch, o);
   }
+}
+
+/** Sets or removes the position of the enterprise or one of its outlets; it never relaxes supervision. */
+async function prepareLocation(
+  c: pg.PoolClient,
+  ent: Ent,
+  ch: Extract<RegistryChange, { kind: 'location' }>,
+  o: RegistryEditOptions,
+): Promise<Prepared> {
+  const problem = positionProblem(ch.lat ?? undefined, ch.lon ?? undefined, o.cityBounds);
+  if (problem)
+    throw fieldError(problem.field === 'position' ? 'location' : problem.field, problem.zh, problem.en);
+  const table = ch.outletId ? 'outlets' : 'enterprises';
+  const key = ch.outletId ?? ent.id;
+  // Table names from this function only; the outlet must be the enterprise's.
+  const row = await one<{ latitude: number | null; longitude: number | null }>(
+    c,
+    ch.outletId
+      ? 'select latitude, longitude from outlets where id = $1 and enterprise_id = $2 for update'
+      : 'select latitude, longitude from enterprises where id = $1 and id = $2',
+    [key, ent.id],
+  );
+  if (!row) throw fieldError('outletId', '该企业没有此排放口', 'no such outlet at this enterprise');
+  const before = row.latitude === null ? null : { lat: row.latitude, lon: row.longitude };
+  const after = ch.lat === null ? null : { lat: ch.lat, lon: ch.lon };
+  if (JSON.stringify(before) === JSON.stringify(after))
+    throw fieldError('location', '没有要修改的内容', 'nothing to change');
+  return {
+    target: key,
+    before: { [table === 'outlets' ? 'outlet' : 'enterprise']: key, location: before },
+    after: { [table === 'outlets' ? 'outlet' : 'enterprise']: key, location: after },
+    relaxes: null,
+    edits: [[table, key]],
+    async apply(db) {
+      await db.query(`update ${table} set latitude = $2, longitude = $3 where id = $1`, [
+        key,
+        ch.lat,
+        ch.lon,
+      ]);
+      return {};
+    },
+  };
 }
 
 /** The enterprise, locked, if the principal may edit it; 404 outside the principal's scope. */

@@ -72,6 +72,12 @@ const Limit = Obj({
   /** The permitted annual load (许可排放量, kg a year) of the outlet and factor; null removes it, absent keeps it. */
   annualLoadKg: Type.Optional(Nullable(Type.Number({ exclusiveMinimum: 0, maximum: 1e12 }))),
 });
+const Location = Obj({
+  outletId: Type.Optional(Id),
+  // The range and the city's bounds are checked by the edit, with bilingual field-named errors.
+  lat: Nullable(Type.Number()),
+  lon: Nullable(Type.Number()),
+});
 const Decision = Obj({ approve: Type.Boolean(), note: Type.String({ minLength: 1, maxLength: 1000 }) });
 
 export function registerRegistryEditRoutes(
@@ -148,6 +154,9 @@ export function registerRegistryEditRoutes(
   );
   app.put('/api/enterprises/:id/limits', { schema: { params: P(), body: Limit, tags } }, async (req) =>
     change(req, (req.params as Params).id, { kind: 'limit', ...(req.body as Static<typeof Limit>) }),
+  );
+  app.put('/api/enterprises/:id/location', { schema: { params: P(), body: Location, tags } }, async (req) =>
+    change(req, (req.params as Params).id, { kind: 'location', ...(req.body as Static<typeof Location>) }),
   );
 
   app.get(

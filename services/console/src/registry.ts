@@ -48,7 +48,7 @@ export async function getEnterprise(db: Queryable, p: Principal, id: string) {
     `select e.id, e.name_zh as "nameZh", e.name_en as "nameEn", e.credit_code as "creditCode", e.district_id as "districtId",
             d.name_zh as "districtNameZh", d.name_en as "districtNameEn",
             e.industry, e.supervision_class as "supervisionClass", e.credit_rating as "creditRating", e.status, e.address,
-            ${listedSql('e')} as listed
+            e.latitude, e.longitude, ${listedSql('e')} as listed
        from enterprises e join districts d on d.id = e.district_id where e.id = $1 and ${scope}`,
     params,
   );
@@ -56,7 +56,8 @@ export async function getEnterprise(db: Queryable, p: Principal, id: string) {
   if (!ent) throw new ConsoleError('NOT_FOUND', 'enterprise not found');
   const [outlets, devices, meters, limits, contacts, timeline, maintenance, facilities] = await Promise.all([
     db.query(
-      `select id, kind, name_zh as "nameZh", ref_o2_pct::float8 as "refO2Pct" from outlets where enterprise_id = $1 order by id`,
+      `select id, kind, name_zh as "nameZh", ref_o2_pct::float8 as "refO2Pct", latitude, longitude
+         from outlets where enterprise_id = $1 order by id`,
       [id],
     ),
     // HJ 212 credentials never leave the server: only whether they are set.

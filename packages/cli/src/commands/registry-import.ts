@@ -1,9 +1,30 @@
 /** `offsite registry import FILE [--prune] [--dry-run]`: the registry file into Postgres, printing what changed. */
-import { RegistryInvalidError, importRegistry, type ImportResult } from '@offsite/store';
+import { Type } from '@sinclair/typebox';
+import { RegistryInvalidError, cityBoundsFrom, importRegistry, type ImportResult } from '@offsite/store';
 import { parse } from '../args.js';
-import { EXIT_INPUT_PROBLEM, EXIT_OK, UsageError, type CliIo, type Command } from '../command.js';
+import {
+  EXIT_CONFIG,
+  EXIT_INPUT_PROBLEM,
+  EXIT_OK,
+  UsageError,
+  type CliIo,
+  type Command,
+} from '../command.js';
 import { operatorLogger } from '../operator-log.js';
-import { SETTINGS_USAGE, settingsOptions, withPool } from '../settings.js';
+import {
+  PgSettings,
+  SETTINGS_USAGE,
+  environmentOf,
+  openPool,
+  settingsOptions,
+  withSettings,
+} from '../settings.js';
+
+/** Postgres, and the city's bounds (south,west,north,east in WGS-84 degrees) that every registry position must lie in. */
+const ImportSettings = Type.Object({
+  ...PgSettings.properties,
+  OFFSITE_CITY_BOUNDS: Type.Optional(Type.Array(Type.Number(), { minItems: 4, maxItems: 4 })),
+});
 
 /**
  * The diff as lines: `+` inserted, `~` updated, `-` deleted, `!` in the database but no longer in the
@@ -36,7 +57,8 @@ export const registryImportCommand: Command = {
   usage: [
     'Usage: offsite registry import FILE [--prune] [--dry-run] [--overwrite-console-edits] [--env-file FILE] [--unit FILE]',
     '',
-    'Validates the whole file (every problem listed with its path), then upserts it in one transaction',
+    'Validates the whole file (every problem listed with its path; with OFFSITE_CITY_BOUNDS=south,west,north,east',
+    'set, a position outside the city is one), then upserts it in one transaction',
     'into OFFSITE_PG_SCHEMA at OFFSITE_PG_URL and prints one line per row that changed:',
     '  + inserted   ~ updated   - deleted (--prune)   ! in the database, no longer in the file (kept)',
     '  ≠ edited in the console since the file last agreed, and the file differs: kept and reported',
@@ -56,29 +78,46 @@ export const registryImportCommand: Command = {
     });
     if (positionals.length !== 1) throw new UsageError('give exactly one registry FILE');
     const path = positionals[0]!;
-    return withPool(io, 'registry import', values, async (pool) => {
-      try {
-        const result = await importRegistry(
-          pool,
-          { path },
-          {
-            logger: operatorLogger(io),
-            prune: values.prune === true,
-            dryRun: values['dry-run'] === true,
-            overwriteConsoleEdits: values['overwrite-console-edits'] === true,
-          },
-        );
-        for (const line of diffLines(result)) io.stdout.write(`${line}\n`);
-        io.stdout.write(`${summary(result)}\n`);
-        return EXIT_OK;
-      } catch (error) {
-        if (error instanceof RegistryInvalidError) {
-          io.stderr.write(`offsite registry import: ${path}: ${error.message}\n`);
-          return EXIT_INPUT_PROBLEM;
+    return withSettings(
+      io,
+      'registry import',
+      ImportSettings,
+      environmentOf(values, io),
+      async (settings) => {
+        const bounds = settings.OFFSITE_CITY_BOUNDS
+          ? cityBoundsFrom(settings.OFFSITE_CITY_BOUNDS)
+          : undefined;
+        if (typeof bounds === 'string') {
+          io.stderr.write(`offsite registry import: OFFSITE_CITY_BOUNDS ${bounds}\n`);
+          return EXIT_CONFIG;
         }
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`cannot read ${path}`);
-        throw error;
-      }
-    });
+        const pool = openPool(settings);
+        try {
+          const result = await importRegistry(
+            pool,
+            { path },
+            {
+              logger: operatorLogger(io),
+              prune: values.prune === true,
+              dryRun: values['dry-run'] === true,
+              overwriteConsoleEdits: values['overwrite-console-edits'] === true,
+              ...(bounds ? { cityBounds: bounds } : {}),
+            },
+          );
+          for (const line of diffLines(result)) io.stdout.write(`${line}\n`);
+          io.stdout.write(`${summary(result)}\n`);
+          return EXIT_OK;
+        } catch (error) {
+          if (error instanceof RegistryInvalidError) {
+            io.stderr.write(`offsite registry import: ${path}: ${error.message}\n`);
+            return EXIT_INPUT_PROBLEM;
+          }
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`cannot read ${path}`);
+          throw error;
+        } finally {
+          await pool.end();
+        }
+      },
+    );
   },
 };
