@@ -309,6 +309,7 @@ lifecycle.register(
             );
           },
           counted: (outcome) => metrics.complaintIntake.inc({ outcome }),
+          schedule: (c) => work.reminders.scheduleComplaint(c),
         }),
       }),
   }),

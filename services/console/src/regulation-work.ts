@@ -82,7 +82,9 @@ export function renderRegulationReminder(
 ): { subject: string; text: string; sms: string } {
   const due = formatShanghai(new Date(r.dueAt));
   const s = STAGE[r.stage];
-  const ent = ctx.enterpriseName ?? r.enterpriseId;
+  const named = ctx.enterpriseName ?? r.enterpriseId;
+  const ent = named ?? '企业待指定';
+  const entEn = named ?? 'enterprise not yet named';
   const state = r.overdue
     ? { zh: `已超过${s.zh}时限`, en: `${s.en} deadline passed` }
     : { zh: `${s.zh}时限临近`, en: `${s.en} deadline approaching` };
@@ -92,9 +94,11 @@ export function renderRegulationReminder(
     text: [
       `信访举报 #${r.complaintId}（${ent}）${state.zh}，${s.zh}时限：${due}（北京时间）。`,
       summary ? `内容：${summary}` : '',
+      ...(named ? [] : ['该投诉来自微信等渠道，尚未指定被投诉企业，请尽快研判并指定。']),
       '请登录非现场监管平台及时处理。',
       '',
-      `Complaint #${r.complaintId} (${ent}): ${state.en}, due ${due} (UTC+8).`,
+      `Complaint #${r.complaintId} (${entEn}): ${state.en}, due ${due} (UTC+8).`,
+      ...(named ? [] : ['It came in through WeChat or another channel: name the enterprise it concerns.']),
       'Please handle it in the off-site supervision console.',
     ]
       .filter((l, i, a) => l !== '' || a[i - 1] !== '')
@@ -171,13 +175,22 @@ export function createRegulationSink(o: RegulationSinkOptions): RegulationSink {
     log.info({ kind, recipient: rcpt.id, to: maskAddress(address), id }, 'regulatory reminder requested');
   }
 
-  async function recipientsFor(assignee: string | null, districtId: string): Promise<Recipient[]> {
+  async function recipientsFor(assignee: string | null, districtId: string | null): Promise<Recipient[]> {
     if (assignee) {
       const own = await o.db.query<Recipient>(
         `select id, name, phone, email from inspectors where id = $1 and active`,
         [assignee],
       );
       if (own.rows.length > 0) return own.rows;
+    }
+    // No district yet (a complaint from an intake whose enterprise nobody named): the city supervisors
+    // on duty, who triage those.
+    if (districtId === null) {
+      const city = await o.db.query<Recipient>(
+        `select username as id, display_name as name, phone, email from console_users
+          where role = 'city-supervisor' and on_duty and not disabled order by username`,
+      );
+      return city.rows;
     }
     // Unassigned (or assigned to someone not on the roster): the district's officers.
     const officers = await o.db.query<Recipient>(
@@ -188,14 +201,15 @@ export function createRegulationSink(o: RegulationSinkOptions): RegulationSink {
   }
 
   async function sink(r: Reminder): Promise<void> {
-    const ctx = await o.db.query<{ enterprise_name: string; summary: string; urgency: string }>(
+    const ctx = await o.db.query<{ enterprise_name: string | null; summary: string; urgency: string }>(
       `select e.name_zh as enterprise_name, c.summary, c.urgency
-         from complaints c join enterprises e on e.id = c.enterprise_id where c.id = $1`,
+         from complaints c left join enterprises e on e.id = c.enterprise_id where c.id = $1`,
       [r.complaintId],
     );
     const c = ctx.rows[0];
     const text = renderRegulationReminder(r, {
-      ...(c ? { enterpriseName: c.enterprise_name, summary: c.summary, urgency: c.urgency } : {}),
+      ...(c ? { summary: c.summary, urgency: c.urgency } : {}),
+      ...(c?.enterprise_name ? { enterpriseName: c.enterprise_name } : {}),
     });
     const recipients = await recipientsFor(r.assignee, r.districtId);
     if (recipients.length === 0)

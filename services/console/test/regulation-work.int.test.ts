@@ -2,16 +2,23 @@
 // BullMQ prefix, own topic): complaint reminders filed through the API are requested from the
 // alerter (message.request.v1) for the officers before the deadline, an outreach campaign is
 // throttled by the BullMQ limiter and counted, the old monthly report's own scheduler left in Redis is
-// removed at start-up and requests nothing, and the month's figures count the alerter's reminders. The alerter's delivery of requests, exactly once, is
+// removed at start-up and requests nothing, a WeChat complaint nobody has assigned yet is reminded to the city's
+// supervisors, and the month's figures count the alerter's reminders. The alerter's delivery of requests, exactly once, is
 // proven by its own tests.
 import { randomBytes } from 'node:crypto';
-import { validateMessageRequestV1, type MessageRequestV1 } from '@offsite/contracts';
-import { createDurableProducer, createKafkaClient, type DurableProducer } from '@offsite/kafka';
+import { validateMessageRequestV1, type ComplaintIntakeV1, type MessageRequestV1 } from '@offsite/contracts';
+import {
+  createDurableProducer,
+  createKafkaClient,
+  type ConsumedBatch,
+  type DurableProducer,
+} from '@offsite/kafka';
 import type { ComplaintDeadlineConfig } from '@offsite/regulation';
 import { createSilentLogger } from '@offsite/runtime';
 import { requireEnv, silentLogger, until } from '@offsite/testing';
 import { Queue } from 'bullmq';
 import type { Kafka } from 'kafkajs';
+import { createComplaintIntake } from '../src/complaint-intake.js';
 import {
   createRegulationWork,
   type MessageKind,
@@ -165,6 +172,67 @@ it('asks the alerter to remind the district officers of a complaint before its a
   );
   expect(counted.filter((x) => x.kind === 'complaint-reminder' && x.result === 'requested')).toHaveLength(6);
   expect(await work.reminders.cancelComplaint(c.id)).toBe(2); // the two resolve reminders
+});
+
+it('reminds the city supervisors of a WeChat complaint whose enterprise nobody named, once per reminder', async () => {
+  const msgId = String(Date.now());
+  const record: ComplaintIntakeV1 = {
+    schema: 'complaint.intake.v1',
+    id: `wechat:gh_offsite:${msgId}`,
+    channel: 'wechat',
+    account: 'gh_offsite',
+    source: 'oWxReminderSender000000000',
+    sourceMessageId: msgId,
+    text: '河边有管子夜里排黑水',
+    receivedAt: new Date().toISOString(),
+  };
+  const handle = createComplaintIntake({
+    db: w.pool,
+    logger: silentLogger,
+    config: complaintConfig,
+    dlq: async () => {
+      throw new Error('no record should be refused');
+    },
+    schedule: (c) => work.reminders.scheduleComplaint(c),
+  });
+  const batch = (offset: string): ConsumedBatch => ({
+    topic: 'complaint-intake',
+    partition: 0,
+    messages: [
+      {
+        topic: 'complaint-intake',
+        partition: 0,
+        offset,
+        key: Buffer.from(record.id),
+        value: Buffer.from(JSON.stringify(record)),
+        headers: {},
+        timestamp: String(Date.now()),
+      },
+    ],
+    heartbeat: async () => undefined,
+    isStale: () => false,
+  });
+  await handle(batch('0'));
+  await handle(batch('1')); // redelivered: still one complaint, its reminders scheduled once
+  const { rows } = await w.pool.query<{ id: string }>(`select id from complaints where intake_id = $1`, [
+    record.id,
+  ]);
+  expect(rows).toHaveLength(1);
+  const prefix = `regulation-complaint-${rows[0]!.id}-acknowledge-`;
+  await until(async () => requested('email', prefix).length >= 2, 15_000, 'lead and deadline reminders');
+  await new Promise((r) => setTimeout(r, 1_000));
+  const mails = requested('email', prefix);
+  // The city's supervisor on duty, not a district officer: no district owns the complaint yet.
+  expect(mails.map((m) => m.recipient)).toEqual([
+    expect.objectContaining({ kind: 'inspector', id: 'supervisor', address: 'supervisor@qinglan.example' }),
+    expect.objectContaining({ kind: 'inspector', id: 'supervisor', address: 'supervisor@qinglan.example' }),
+  ]);
+  expect(requested('sms', prefix)).toEqual([]);
+  expect(mails[0]!.subject).toContain('企业待指定');
+  expect(mails[0]!.text).toContain('尚未指定被投诉企业');
+  expect(mails[0]!.text).toContain('name the enterprise it concerns');
+  expect(mails[0]!.text).toContain('河边有管子夜里排黑水');
+  expect(await work.reminders.cancelComplaint(Number(rows[0]!.id))).toBe(2); // the two resolve reminders
 });
 
 it('throttles a campaign to 10 enterprises and counts the messages handed to the alerter', async () => {

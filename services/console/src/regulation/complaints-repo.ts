@@ -309,6 +309,17 @@ export async function recordIntakeComplaint(
   });
 }
 
+/** The complaint an intake recorded under its id, or null. */
+export async function complaintByIntakeId(db: Db, intakeId: string): Promise<Complaint | null> {
+  const [row] = await query<ComplaintRow>(
+    db,
+    'complaint by intake id',
+    `select * from complaints where intake_id = $1`,
+    [intakeId],
+  );
+  return row ? toComplaint(row) : null;
+}
+
 /**
  * An officer names the enterprise of an unassigned complaint (one from an intake). The enterprise must
  * be in the officer's scope; the complaint then belongs to its district, gets an on-site verification

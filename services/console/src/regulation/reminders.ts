@@ -26,8 +26,9 @@ export interface Reminder {
   dueAt: string;
   overdue: boolean;
   assignee: string | null;
-  districtId: string;
-  enterpriseId: string;
+  /** Null until an officer names the enterprise of a complaint from an intake (WeChat). */
+  districtId: string | null;
+  enterpriseId: string | null;
 }
 
 /** The retired scheduler of the old monthly report's own reminder (and the name of its jobs). */
@@ -135,8 +136,8 @@ export function createReminders(o: RemindersOptions): Reminders {
     const [row] = await query<{
       status: Complaint['status'];
       assignee: string | null;
-      district_id: string;
-      enterprise_id: string;
+      district_id: string | null;
+      enterprise_id: string | null;
     }>(
       o.db,
       'load complaint for reminder',
