@@ -99,6 +99,7 @@ test('every Kafka topic in the catalog is a channel with the same partitions, sc
     'notification.v1',
     'review.decision.v1',
     'telemetry.dlq.v1',
+    'telemetry.late.v1',
     'telemetry.v1',
     'video-alarm.v1',
   ]);

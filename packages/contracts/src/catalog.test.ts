@@ -13,6 +13,7 @@ describe('Kafka topic catalog', () => {
     expect(kafkaTopics.messageRequest.key(ex.messageRequest)).toBe(ex.messageRequest.id);
     expect(kafkaTopics.hj212Command.key(ex.hj212Command)).toBe(ex.hj212Command.mn);
     expect(kafkaTopics.complaintIntake.key(ex.complaintIntake)).toBe(ex.complaintIntake.id);
+    expect(kafkaTopics.telemetryLate.key(ex.telemetryLate)).toBe(ex.telemetryLate.deviceId);
   });
 
   test('each topic validates with its own schema', () => {

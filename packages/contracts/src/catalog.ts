@@ -9,6 +9,7 @@ import type { ComplaintIntakeV1 } from './generated/complaint.intake.v1.js';
 import type { ReviewDecisionV1 } from './generated/review.decision.v1.js';
 import { schemaIds } from './generated/schemas.js';
 import type { TelemetryDlqV1 } from './generated/telemetry.dlq.v1.js';
+import type { TelemetryLateV1 } from './generated/telemetry.late.v1.js';
 import type { TelemetryV1 } from './generated/telemetry.v1.js';
 import type { VideoAlarmV1 } from './generated/video-alarm.v1.js';
 import type { ValidationResult } from './validation.js';
@@ -23,6 +24,7 @@ import {
   validateHj212CommandV1,
   validateComplaintIntakeV1,
   validateTelemetryDlqV1,
+  validateTelemetryLateV1,
   validateTelemetryV1,
   validateVideoAlarmV1,
 } from './validators.js';
@@ -101,6 +103,15 @@ export const kafkaTopics = Object.freeze({
     key: (v) => v.id,
     partitions: 3,
     validate: validateTelemetryDlqV1,
+    id: (v) => v.id,
+  }),
+  telemetryLate: kafkaTopic<TelemetryLateV1>({
+    name: 'telemetry.late.v1',
+    schema: 'telemetry.late.v1',
+    keyField: 'deviceId',
+    key: (v) => v.deviceId,
+    partitions: 3,
+    validate: validateTelemetryLateV1,
     id: (v) => v.id,
   }),
   hj212Raw: kafkaTopic<Hj212RawV1>({

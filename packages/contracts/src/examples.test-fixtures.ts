@@ -9,6 +9,7 @@ import type {
   NotificationV1,
   ReviewDecisionV1,
   TelemetryDlqV1,
+  TelemetryLateV1,
   TelemetryV1,
 } from './index.js';
 
@@ -150,6 +151,18 @@ export const messageRequest: MessageRequestV1 = {
   text: '信访举报 #12 受理时限临近，请登录非现场监管平台及时处理。',
   sms: '信访举报#12受理时限临近，请及时处理。',
   requestedAt: '2026-03-01T01:00:00.000Z',
+};
+
+export const telemetryLate: TelemetryLateV1 = {
+  schema: 'telemetry.late.v1',
+  id: '010000A8900016F000169DC0:2026-03-01:5f0c2a8e-0b1d-4c53-9a55-2a0c1f6b7d10',
+  enterpriseId: 'ent-0001',
+  deviceId: '010000A8900016F000169DC0',
+  day: '2026-03-01',
+  readings: 12,
+  firstDataTime: '2026-02-28T16:00:00Z',
+  lastDataTime: '2026-02-28T17:50:00Z',
+  observedAt: '2026-03-02T09:12:44.120Z',
 };
 
 export const hj212Command: Hj212CommandV1 = {

@@ -12,6 +12,7 @@ export type {
 } from './generated/telemetry.dlq.v1.js';
 export type { VideoAlarmV1, VideoAlarmSnapshot } from './generated/video-alarm.v1.js';
 export type { VideoWebhookV1, VideoWebhookSnapshot, AlarmType } from './generated/video-webhook.v1.js';
+export type { TelemetryLateV1 } from './generated/telemetry.late.v1.js';
 export type { Hj212RawV1, Hj212Connection, Hj212RawError } from './generated/hj212.raw.v1.js';
 export type { DeviationV1, DeviationEvidence, EvidenceValue } from './generated/deviation.v1.js';
 export type {
@@ -28,6 +29,7 @@ export type { MeterStatusV1 } from './generated/meter-status.v1.js';
 export {
   telemetryV1Schema,
   telemetryDlqV1Schema,
+  telemetryLateV1Schema,
   hj212RawV1Schema,
   deviationV1Schema,
   notificationV1Schema,
@@ -45,6 +47,7 @@ export type { ValidationResult } from './validation.js';
 export {
   validateTelemetryV1,
   validateTelemetryDlqV1,
+  validateTelemetryLateV1,
   validateHj212RawV1,
   validateDeviationV1,
   validateNotificationV1,

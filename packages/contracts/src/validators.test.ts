@@ -8,6 +8,7 @@ import {
   validateNotificationV1,
   validateReviewDecisionV1,
   validateMessageRequestV1,
+  validateTelemetryLateV1,
   validateHj212CommandV1,
   validateTelemetryDlqV1,
   validateTelemetryV1,
@@ -29,6 +30,7 @@ describe('valid examples pass', () => {
     ['notification', validateNotificationV1, ex.notification],
     ['review decision', validateReviewDecisionV1, ex.reviewDecision],
     ['message request', validateMessageRequestV1, ex.messageRequest],
+    ['late telemetry', validateTelemetryLateV1, ex.telemetryLate],
     ['hj212 command', validateHj212CommandV1, ex.hj212Command],
     [
       'hj212 command (a read)',
@@ -219,6 +221,16 @@ describe('wrong payloads fail with a useful message', () => {
       expect.stringMatching(/^\(root\): must be object/),
     ]);
   });
+});
+
+test('late telemetry: the day is a calendar date and a write holds at least one reading', () => {
+  const d = ex.clone(ex.telemetryLate);
+  d.day = '2026-13-01';
+  d.readings = 0;
+  const errors = errorsOf(validateTelemetryLateV1(d));
+  expect(errors.some((e) => e.startsWith('/day:'))).toBe(true);
+  expect(errors.some((e) => e.startsWith('/readings:'))).toBe(true);
+  expect(errors).toHaveLength(2);
 });
 
 test('review decision: the id names the case and the sequence, and the state is one of the review states', () => {

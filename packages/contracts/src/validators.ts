@@ -8,6 +8,7 @@ import type { Hj212CommandV1 } from './generated/hj212.command.v1.js';
 import type { ComplaintIntakeV1 } from './generated/complaint.intake.v1.js';
 import type { ReviewDecisionV1 } from './generated/review.decision.v1.js';
 import type { TelemetryDlqV1 } from './generated/telemetry.dlq.v1.js';
+import type { TelemetryLateV1 } from './generated/telemetry.late.v1.js';
 import type { TelemetryV1 } from './generated/telemetry.v1.js';
 import type { VideoAlarmV1 } from './generated/video-alarm.v1.js';
 import type { VideoWebhookV1 } from './generated/video-webhook.v1.js';
@@ -17,6 +18,7 @@ import { makeValidator } from './validation.js';
 // One typed validator per schema; the compiled code is in generated/validators.js (no compilation at runtime).
 export const validateTelemetryV1 = makeValidator<TelemetryV1>(generated.validateTelemetryV1);
 export const validateTelemetryDlqV1 = makeValidator<TelemetryDlqV1>(generated.validateTelemetryDlqV1);
+export const validateTelemetryLateV1 = makeValidator<TelemetryLateV1>(generated.validateTelemetryLateV1);
 export const validateHj212RawV1 = makeValidator<Hj212RawV1>(generated.validateHj212RawV1);
 export const validateDeviationV1 = makeValidator<DeviationV1>(generated.validateDeviationV1);
 export const validateNotificationV1 = makeValidator<NotificationV1>(generated.validateNotificationV1);

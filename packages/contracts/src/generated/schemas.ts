@@ -1259,6 +1259,79 @@ export const telemetryDlqV1Schema = {
   }
 } as const;
 
+/** schemas/telemetry.late.v1.schema.json */
+export const telemetryLateV1Schema = {
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://offsite.example/schemas/telemetry.late.v1.schema.json",
+  "title": "TelemetryLateV1",
+  "description": "Minute emission data of one device and one Asia/Shanghai day that reached InfluxDB late, published by the influx-writer after the InfluxDB write succeeded and before it commits the readings' offsets (at least once: a redelivered batch publishes again). Late: the writer's clock after the write was at least 30 minutes past the reading's data time — half the console's STORE_AFTER_MS (a day's transmission figure is stored once its last slot ended an hour ago), the other half a margin for the hosts' clocks. One event per device and day of one write, however many readings it held. Produced to telemetry.late.v1, keyed by deviceId; the console raises its late-data counter of the device and day (console_transmission_late), so a stored figure of that day is computed again.",
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+    "schema",
+    "id",
+    "enterpriseId",
+    "deviceId",
+    "day",
+    "readings",
+    "firstDataTime",
+    "lastDataTime",
+    "observedAt"
+  ],
+  "properties": {
+    "schema": {
+      "const": "telemetry.late.v1"
+    },
+    "id": {
+      "description": "Event id, `<deviceId>:<day>:<uuid>`: unique per publication (a repeat is harmless, so it carries no meaning beyond tracing).",
+      "type": "string",
+      "minLength": 14,
+      "maxLength": 200,
+      "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+    },
+    "enterpriseId": {
+      "$ref": "#/$defs/Id"
+    },
+    "deviceId": {
+      "description": "The device (HJ 212 MN): the InfluxDB `device` tag and the console's `device_mn`.",
+      "$ref": "#/$defs/Id"
+    },
+    "day": {
+      "description": "Asia/Shanghai calendar day of the readings' data time, `YYYY-MM-DD`.",
+      "type": "string",
+      "pattern": "^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$"
+    },
+    "readings": {
+      "description": "Late minute readings of the device and day in the write.",
+      "type": "integer",
+      "minimum": 1
+    },
+    "firstDataTime": {
+      "$ref": "#/$defs/UtcTime"
+    },
+    "lastDataTime": {
+      "$ref": "#/$defs/UtcTime"
+    },
+    "observedAt": {
+      "description": "The writer's clock once InfluxDB accepted the write.",
+      "$ref": "#/$defs/UtcTime"
+    }
+  },
+  "$defs": {
+    "Id": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 128,
+      "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+    },
+    "UtcTime": {
+      "type": "string",
+      "format": "date-time",
+      "pattern": "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"
+    }
+  }
+} as const;
+
 /** schemas/telemetry.v1.schema.json */
 export const telemetryV1Schema = {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -1723,6 +1796,7 @@ export const schemaIds = {
   'notification.v1': 'https://offsite.example/schemas/notification.v1.schema.json',
   'review.decision.v1': 'https://offsite.example/schemas/review.decision.v1.schema.json',
   'telemetry.dlq.v1': 'https://offsite.example/schemas/telemetry.dlq.v1.schema.json',
+  'telemetry.late.v1': 'https://offsite.example/schemas/telemetry.late.v1.schema.json',
   'telemetry.v1': 'https://offsite.example/schemas/telemetry.v1.schema.json',
   'video-alarm.v1': 'https://offsite.example/schemas/video-alarm.v1.schema.json',
   'video-webhook.v1': 'https://offsite.example/schemas/video-webhook.v1.schema.json',

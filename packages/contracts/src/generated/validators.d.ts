@@ -24,6 +24,7 @@ export declare const validateMeterStatusV1: StandaloneValidator;
 export declare const validateNotificationV1: StandaloneValidator;
 export declare const validateReviewDecisionV1: StandaloneValidator;
 export declare const validateTelemetryDlqV1: StandaloneValidator;
+export declare const validateTelemetryLateV1: StandaloneValidator;
 export declare const validateTelemetryV1: StandaloneValidator;
 export declare const validateVideoAlarmV1: StandaloneValidator;
 export declare const validateVideoWebhookV1: StandaloneValidator;

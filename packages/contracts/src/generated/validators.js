@@ -6246,24 +6246,462 @@ return errors === 0;
 }
 validate33.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateTelemetryV1 = validate34;
-const schema75 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/telemetry.v1.schema.json","title":"TelemetryV1","description":"One reading: everything one device reported for one data time and interval (the shape of one HJ 212 data packet). Produced to Kafka topic telemetry.v1, keyed by enterpriseId.","type":"object","additionalProperties":false,"required":["schema","eventId","enterpriseId","siteId","deviceId","source","kind","interval","dataTime","receivedAt","irregularities","measurements"],"properties":{"schema":{"const":"telemetry.v1"},"eventId":{"description":"Deterministic id of the reading (same reading replayed = same id), so consumers de-duplicate. Recommended: hex SHA-256 of enterpriseId, deviceId, kind, interval, periodSeconds and dataTime.","$ref":"#/$defs/Id"},"enterpriseId":{"description":"Registry id of the enterprise; the Kafka message key.","$ref":"#/$defs/Id"},"siteId":{"description":"Outlet id (emission) or meter id (energy).","$ref":"#/$defs/Id"},"deviceId":{"description":"HJ 212 MN of the data logger, or the meter id.","$ref":"#/$defs/Id"},"source":{"description":"Ingestor that produced the event.","enum":["hj212","mqtt","kafka"]},"kind":{"enum":["emission","energy","status"]},"interval":{"description":"realtime = HJ 212 2011 / meter readings; minute = 2051; hour = 2061; day = 2031/2041. Status readings (2021) use realtime.","enum":["realtime","minute","hour","day"]},"periodSeconds":{"description":"Length of the aggregation period when it is not implied by interval, e.g. 600 for 10-minute 2051 data.","type":"integer","minimum":1,"maximum":86400},"dataTime":{"description":"Data time in UTC: the interval start for aggregates, the acquisition instant for real-time and status data.","$ref":"#/$defs/UtcTime"},"receivedAt":{"description":"When the ingestor received the data (UTC).","$ref":"#/$defs/UtcTime"},"rawRef":{"description":"Reference to the raw input: the hj212.raw.v1 record id, or 'topic/partition/offset' of the upstream Kafka record.","type":"string","minLength":1,"maxLength":512},"irregularities":{"description":"Deviations from the protocol the ingestor accepted under its tolerance policy (e.g. 'crc-modbus-low-byte-first', 'missing-qn').","type":"array","items":{"$ref":"#/$defs/Code"},"uniqueItems":true},"hj212":{"$ref":"#/$defs/Hj212Header"},"measurements":{"type":"array","minItems":1,"maxItems":1000,"items":{"$ref":"#/$defs/Measurement"}}},"if":{"properties":{"source":{"const":"hj212"}},"required":["source"]},"then":{"required":["hj212"]},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"Code":{"description":"Machine-readable code: lower case words joined by '-', '_' or '.'.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"UtcTime":{"description":"ISO 8601 / RFC 3339 date-time in UTC with a trailing Z.","type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},"Hj212Header":{"title":"Hj212Header","description":"Header fields of the HJ 212 packet the reading came from.","type":"object","additionalProperties":false,"required":["st","cn","version"],"properties":{"st":{"description":"System code, e.g. 31 flue gas, 32 wastewater.","type":"string","pattern":"^[0-9]{1,3}$"},"cn":{"description":"Command code, e.g. 2011, 2051, 2061.","type":"string","pattern":"^[0-9]{1,4}$"},"qn":{"description":"Request number YYYYMMDDhhmmsszzz, absent in 2005-style packets.","type":"string","pattern":"^[0-9]{17}$"},"version":{"description":"Protocol edition: 2005, 2017 or 2025.","enum":["2005","2017","2025"]}}},"Stat":{"description":"Statistic: HJ 212 suffix (Rtd, Min, Avg, Max, Cou, converted Zs*, facility RS/RT) or Value for plain readings.","enum":["Rtd","Min","Avg","Max","Cou","ZsRtd","ZsMin","ZsAvg","ZsMax","RS","RT","Value"]},"DataFlag":{"description":"HJ 212 data flag: N normal, F stopped, M maintenance, S manually set, D fault, C calibration, T above range, B communication fault; other short codes are extensions.","anyOf":[{"enum":["N","F","M","S","D","C","T","B"]},{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9]{0,7}$"}]},"Measurement":{"title":"Measurement","type":"object","additionalProperties":false,"required":["factor","stat","value"],"properties":{"factor":{"description":"HJ 2017 factor code (a21026, w01018), energy quantity (energy_kwh, power_kw, current_a, running) or facility code (SB1, with stat RS/RT).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},"originalFactor":{"description":"Code as sent when it was mapped, e.g. the 2005 code '02' for a21026.","type":"string","minLength":1,"maxLength":64},"stat":{"$ref":"#/$defs/Stat"},"value":{"type":"number"},"unit":{"type":"string","minLength":1,"maxLength":32},"flag":{"$ref":"#/$defs/DataFlag"}}}}};
+export const validateTelemetryLateV1 = validate34;
+const schema75 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/telemetry.late.v1.schema.json","title":"TelemetryLateV1","description":"Minute emission data of one device and one Asia/Shanghai day that reached InfluxDB late, published by the influx-writer after the InfluxDB write succeeded and before it commits the readings' offsets (at least once: a redelivered batch publishes again). Late: the writer's clock after the write was at least 30 minutes past the reading's data time — half the console's STORE_AFTER_MS (a day's transmission figure is stored once its last slot ended an hour ago), the other half a margin for the hosts' clocks. One event per device and day of one write, however many readings it held. Produced to telemetry.late.v1, keyed by deviceId; the console raises its late-data counter of the device and day (console_transmission_late), so a stored figure of that day is computed again.","type":"object","additionalProperties":false,"required":["schema","id","enterpriseId","deviceId","day","readings","firstDataTime","lastDataTime","observedAt"],"properties":{"schema":{"const":"telemetry.late.v1"},"id":{"description":"Event id, `<deviceId>:<day>:<uuid>`: unique per publication (a repeat is harmless, so it carries no meaning beyond tracing).","type":"string","minLength":14,"maxLength":200,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"enterpriseId":{"$ref":"#/$defs/Id"},"deviceId":{"description":"The device (HJ 212 MN): the InfluxDB `device` tag and the console's `device_mn`.","$ref":"#/$defs/Id"},"day":{"description":"Asia/Shanghai calendar day of the readings' data time, `YYYY-MM-DD`.","type":"string","pattern":"^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$"},"readings":{"description":"Late minute readings of the device and day in the write.","type":"integer","minimum":1},"firstDataTime":{"$ref":"#/$defs/UtcTime"},"lastDataTime":{"$ref":"#/$defs/UtcTime"},"observedAt":{"description":"The writer's clock once InfluxDB accepted the write.","$ref":"#/$defs/UtcTime"}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
 const schema76 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
-const schema80 = {"description":"ISO 8601 / RFC 3339 date-time in UTC with a trailing Z.","type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
-const schema82 = {"description":"Machine-readable code: lower case words joined by '-', '_' or '.'.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"};
-const schema83 = {"title":"Hj212Header","description":"Header fields of the HJ 212 packet the reading came from.","type":"object","additionalProperties":false,"required":["st","cn","version"],"properties":{"st":{"description":"System code, e.g. 31 flue gas, 32 wastewater.","type":"string","pattern":"^[0-9]{1,3}$"},"cn":{"description":"Command code, e.g. 2011, 2051, 2061.","type":"string","pattern":"^[0-9]{1,4}$"},"qn":{"description":"Request number YYYYMMDDhhmmsszzz, absent in 2005-style packets.","type":"string","pattern":"^[0-9]{17}$"},"version":{"description":"Protocol edition: 2005, 2017 or 2025.","enum":["2005","2017","2025"]}}};
-const pattern60 = new RegExp("^[0-9]{1,3}$", "u");
-const pattern61 = new RegExp("^[0-9]{1,4}$", "u");
-const pattern62 = new RegExp("^[0-9]{17}$", "u");
-const schema84 = {"title":"Measurement","type":"object","additionalProperties":false,"required":["factor","stat","value"],"properties":{"factor":{"description":"HJ 2017 factor code (a21026, w01018), energy quantity (energy_kwh, power_kw, current_a, running) or facility code (SB1, with stat RS/RT).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},"originalFactor":{"description":"Code as sent when it was mapped, e.g. the 2005 code '02' for a21026.","type":"string","minLength":1,"maxLength":64},"stat":{"$ref":"#/$defs/Stat"},"value":{"type":"number"},"unit":{"type":"string","minLength":1,"maxLength":32},"flag":{"$ref":"#/$defs/DataFlag"}}};
-const schema85 = {"description":"Statistic: HJ 212 suffix (Rtd, Min, Avg, Max, Cou, converted Zs*, facility RS/RT) or Value for plain readings.","enum":["Rtd","Min","Avg","Max","Cou","ZsRtd","ZsMin","ZsAvg","ZsMax","RS","RT","Value"]};
-const schema86 = {"description":"HJ 212 data flag: N normal, F stopped, M maintenance, S manually set, D fault, C calibration, T above range, B communication fault; other short codes are extensions.","anyOf":[{"enum":["N","F","M","S","D","C","T","B"]},{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9]{0,7}$"}]};
-const pattern63 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
+const schema78 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
+const pattern56 = new RegExp("^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$", "u");
 
-function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://offsite.example/schemas/telemetry.late.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate35.evaluated;
+const evaluated0 = validate34.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.schema === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "schema"},message:"must have required property '"+"schema"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.id === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.enterpriseId === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "enterpriseId"},message:"must have required property '"+"enterpriseId"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.deviceId === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "deviceId"},message:"must have required property '"+"deviceId"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data.day === undefined){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "day"},message:"must have required property '"+"day"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(data.readings === undefined){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "readings"},message:"must have required property '"+"readings"+"'"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data.firstDataTime === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "firstDataTime"},message:"must have required property '"+"firstDataTime"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.lastDataTime === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "lastDataTime"},message:"must have required property '"+"lastDataTime"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.observedAt === undefined){
+const err8 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "observedAt"},message:"must have required property '"+"observedAt"+"'"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(func11.call(schema75.properties, key0))){
+const err9 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.schema !== undefined){
+if("telemetry.late.v1" !== data.schema){
+const err10 = {instancePath:instancePath+"/schema",schemaPath:"#/properties/schema/const",keyword:"const",params:{allowedValue: "telemetry.late.v1"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+let data1 = data.id;
+if(typeof data1 === "string"){
+if(func1(data1) > 200){
+const err11 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+if(func1(data1) < 14){
+const err12 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 14},message:"must NOT have fewer than 14 characters"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if(!pattern4.test(data1)){
+const err13 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]*$"+"\""};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.enterpriseId !== undefined){
+let data2 = data.enterpriseId;
+if(typeof data2 === "string"){
+if(func1(data2) > 128){
+const err15 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+if(func1(data2) < 1){
+const err16 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+if(!pattern4.test(data2)){
+const err17 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]*$"+"\""};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+else {
+const err18 = {instancePath:instancePath+"/enterpriseId",schemaPath:"#/$defs/Id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data.deviceId !== undefined){
+let data3 = data.deviceId;
+if(typeof data3 === "string"){
+if(func1(data3) > 128){
+const err19 = {instancePath:instancePath+"/deviceId",schemaPath:"#/$defs/Id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+if(func1(data3) < 1){
+const err20 = {instancePath:instancePath+"/deviceId",schemaPath:"#/$defs/Id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+if(!pattern4.test(data3)){
+const err21 = {instancePath:instancePath+"/deviceId",schemaPath:"#/$defs/Id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]*$"+"\""};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+else {
+const err22 = {instancePath:instancePath+"/deviceId",schemaPath:"#/$defs/Id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+if(data.day !== undefined){
+let data4 = data.day;
+if(typeof data4 === "string"){
+if(!pattern56.test(data4)){
+const err23 = {instancePath:instancePath+"/day",schemaPath:"#/properties/day/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$"},message:"must match pattern \""+"^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$"+"\""};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+else {
+const err24 = {instancePath:instancePath+"/day",schemaPath:"#/properties/day/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+if(data.readings !== undefined){
+let data5 = data.readings;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err25 = {instancePath:instancePath+"/readings",schemaPath:"#/properties/readings/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 1 || isNaN(data5)){
+const err26 = {instancePath:instancePath+"/readings",schemaPath:"#/properties/readings/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+}
+if(data.firstDataTime !== undefined){
+let data6 = data.firstDataTime;
+if(typeof data6 === "string"){
+if(!pattern8.test(data6)){
+const err27 = {instancePath:instancePath+"/firstDataTime",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+if(!(formats0.validate(data6))){
+const err28 = {instancePath:instancePath+"/firstDataTime",schemaPath:"#/$defs/UtcTime/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+else {
+const err29 = {instancePath:instancePath+"/firstDataTime",schemaPath:"#/$defs/UtcTime/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+if(data.lastDataTime !== undefined){
+let data7 = data.lastDataTime;
+if(typeof data7 === "string"){
+if(!pattern8.test(data7)){
+const err30 = {instancePath:instancePath+"/lastDataTime",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+if(!(formats0.validate(data7))){
+const err31 = {instancePath:instancePath+"/lastDataTime",schemaPath:"#/$defs/UtcTime/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+else {
+const err32 = {instancePath:instancePath+"/lastDataTime",schemaPath:"#/$defs/UtcTime/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+if(data.observedAt !== undefined){
+let data8 = data.observedAt;
+if(typeof data8 === "string"){
+if(!pattern8.test(data8)){
+const err33 = {instancePath:instancePath+"/observedAt",schemaPath:"#/$defs/UtcTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"+"\""};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+if(!(formats0.validate(data8))){
+const err34 = {instancePath:instancePath+"/observedAt",schemaPath:"#/$defs/UtcTime/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+else {
+const err35 = {instancePath:instancePath+"/observedAt",schemaPath:"#/$defs/UtcTime/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+}
+else {
+const err36 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+validate34.errors = vErrors;
+return errors === 0;
+}
+validate34.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+export const validateTelemetryV1 = validate35;
+const schema81 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/telemetry.v1.schema.json","title":"TelemetryV1","description":"One reading: everything one device reported for one data time and interval (the shape of one HJ 212 data packet). Produced to Kafka topic telemetry.v1, keyed by enterpriseId.","type":"object","additionalProperties":false,"required":["schema","eventId","enterpriseId","siteId","deviceId","source","kind","interval","dataTime","receivedAt","irregularities","measurements"],"properties":{"schema":{"const":"telemetry.v1"},"eventId":{"description":"Deterministic id of the reading (same reading replayed = same id), so consumers de-duplicate. Recommended: hex SHA-256 of enterpriseId, deviceId, kind, interval, periodSeconds and dataTime.","$ref":"#/$defs/Id"},"enterpriseId":{"description":"Registry id of the enterprise; the Kafka message key.","$ref":"#/$defs/Id"},"siteId":{"description":"Outlet id (emission) or meter id (energy).","$ref":"#/$defs/Id"},"deviceId":{"description":"HJ 212 MN of the data logger, or the meter id.","$ref":"#/$defs/Id"},"source":{"description":"Ingestor that produced the event.","enum":["hj212","mqtt","kafka"]},"kind":{"enum":["emission","energy","status"]},"interval":{"description":"realtime = HJ 212 2011 / meter readings; minute = 2051; hour = 2061; day = 2031/2041. Status readings (2021) use realtime.","enum":["realtime","minute","hour","day"]},"periodSeconds":{"description":"Length of the aggregation period when it is not implied by interval, e.g. 600 for 10-minute 2051 data.","type":"integer","minimum":1,"maximum":86400},"dataTime":{"description":"Data time in UTC: the interval start for aggregates, the acquisition instant for real-time and status data.","$ref":"#/$defs/UtcTime"},"receivedAt":{"description":"When the ingestor received the data (UTC).","$ref":"#/$defs/UtcTime"},"rawRef":{"description":"Reference to the raw input: the hj212.raw.v1 record id, or 'topic/partition/offset' of the upstream Kafka record.","type":"string","minLength":1,"maxLength":512},"irregularities":{"description":"Deviations from the protocol the ingestor accepted under its tolerance policy (e.g. 'crc-modbus-low-byte-first', 'missing-qn').","type":"array","items":{"$ref":"#/$defs/Code"},"uniqueItems":true},"hj212":{"$ref":"#/$defs/Hj212Header"},"measurements":{"type":"array","minItems":1,"maxItems":1000,"items":{"$ref":"#/$defs/Measurement"}}},"if":{"properties":{"source":{"const":"hj212"}},"required":["source"]},"then":{"required":["hj212"]},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"Code":{"description":"Machine-readable code: lower case words joined by '-', '_' or '.'.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"},"UtcTime":{"description":"ISO 8601 / RFC 3339 date-time in UTC with a trailing Z.","type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"},"Hj212Header":{"title":"Hj212Header","description":"Header fields of the HJ 212 packet the reading came from.","type":"object","additionalProperties":false,"required":["st","cn","version"],"properties":{"st":{"description":"System code, e.g. 31 flue gas, 32 wastewater.","type":"string","pattern":"^[0-9]{1,3}$"},"cn":{"description":"Command code, e.g. 2011, 2051, 2061.","type":"string","pattern":"^[0-9]{1,4}$"},"qn":{"description":"Request number YYYYMMDDhhmmsszzz, absent in 2005-style packets.","type":"string","pattern":"^[0-9]{17}$"},"version":{"description":"Protocol edition: 2005, 2017 or 2025.","enum":["2005","2017","2025"]}}},"Stat":{"description":"Statistic: HJ 212 suffix (Rtd, Min, Avg, Max, Cou, converted Zs*, facility RS/RT) or Value for plain readings.","enum":["Rtd","Min","Avg","Max","Cou","ZsRtd","ZsMin","ZsAvg","ZsMax","RS","RT","Value"]},"DataFlag":{"description":"HJ 212 data flag: N normal, F stopped, M maintenance, S manually set, D fault, C calibration, T above range, B communication fault; other short codes are extensions.","anyOf":[{"enum":["N","F","M","S","D","C","T","B"]},{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9]{0,7}$"}]},"Measurement":{"title":"Measurement","type":"object","additionalProperties":false,"required":["factor","stat","value"],"properties":{"factor":{"description":"HJ 2017 factor code (a21026, w01018), energy quantity (energy_kwh, power_kw, current_a, running) or facility code (SB1, with stat RS/RT).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},"originalFactor":{"description":"Code as sent when it was mapped, e.g. the 2005 code '02' for a21026.","type":"string","minLength":1,"maxLength":64},"stat":{"$ref":"#/$defs/Stat"},"value":{"type":"number"},"unit":{"type":"string","minLength":1,"maxLength":32},"flag":{"$ref":"#/$defs/DataFlag"}}}}};
+const schema82 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
+const schema86 = {"description":"ISO 8601 / RFC 3339 date-time in UTC with a trailing Z.","type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
+const schema88 = {"description":"Machine-readable code: lower case words joined by '-', '_' or '.'.","type":"string","maxLength":64,"pattern":"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$"};
+const schema89 = {"title":"Hj212Header","description":"Header fields of the HJ 212 packet the reading came from.","type":"object","additionalProperties":false,"required":["st","cn","version"],"properties":{"st":{"description":"System code, e.g. 31 flue gas, 32 wastewater.","type":"string","pattern":"^[0-9]{1,3}$"},"cn":{"description":"Command code, e.g. 2011, 2051, 2061.","type":"string","pattern":"^[0-9]{1,4}$"},"qn":{"description":"Request number YYYYMMDDhhmmsszzz, absent in 2005-style packets.","type":"string","pattern":"^[0-9]{17}$"},"version":{"description":"Protocol edition: 2005, 2017 or 2025.","enum":["2005","2017","2025"]}}};
+const pattern67 = new RegExp("^[0-9]{1,3}$", "u");
+const pattern68 = new RegExp("^[0-9]{1,4}$", "u");
+const pattern69 = new RegExp("^[0-9]{17}$", "u");
+const schema90 = {"title":"Measurement","type":"object","additionalProperties":false,"required":["factor","stat","value"],"properties":{"factor":{"description":"HJ 2017 factor code (a21026, w01018), energy quantity (energy_kwh, power_kw, current_a, running) or facility code (SB1, with stat RS/RT).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},"originalFactor":{"description":"Code as sent when it was mapped, e.g. the 2005 code '02' for a21026.","type":"string","minLength":1,"maxLength":64},"stat":{"$ref":"#/$defs/Stat"},"value":{"type":"number"},"unit":{"type":"string","minLength":1,"maxLength":32},"flag":{"$ref":"#/$defs/DataFlag"}}};
+const schema91 = {"description":"Statistic: HJ 212 suffix (Rtd, Min, Avg, Max, Cou, converted Zs*, facility RS/RT) or Value for plain readings.","enum":["Rtd","Min","Avg","Max","Cou","ZsRtd","ZsMin","ZsAvg","ZsMax","RS","RT","Value"]};
+const schema92 = {"description":"HJ 212 data flag: N normal, F stopped, M maintenance, S manually set, D fault, C calibration, T above range, B communication fault; other short codes are extensions.","anyOf":[{"enum":["N","F","M","S","D","C","T","B"]},{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9]{0,7}$"}]};
+const pattern70 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
+
+function validate36(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate36.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -6336,7 +6774,7 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(!pattern63.test(data0)){
+if(!pattern70.test(data0)){
 const err6 = {instancePath:instancePath+"/factor",schemaPath:"#/properties/factor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\""};
 if(vErrors === null){
 vErrors = [err6];
@@ -6396,7 +6834,7 @@ errors++;
 if(data.stat !== undefined){
 let data2 = data.stat;
 if(!((((((((((((data2 === "Rtd") || (data2 === "Min")) || (data2 === "Avg")) || (data2 === "Max")) || (data2 === "Cou")) || (data2 === "ZsRtd")) || (data2 === "ZsMin")) || (data2 === "ZsAvg")) || (data2 === "ZsMax")) || (data2 === "RS")) || (data2 === "RT")) || (data2 === "Value"))){
-const err11 = {instancePath:instancePath+"/stat",schemaPath:"#/$defs/Stat/enum",keyword:"enum",params:{allowedValues: schema85.enum},message:"must be equal to one of the allowed values"};
+const err11 = {instancePath:instancePath+"/stat",schemaPath:"#/$defs/Stat/enum",keyword:"enum",params:{allowedValues: schema91.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -6460,7 +6898,7 @@ const _errs14 = errors;
 let valid3 = false;
 const _errs15 = errors;
 if(!((((((((data5 === "N") || (data5 === "F")) || (data5 === "M")) || (data5 === "S")) || (data5 === "D")) || (data5 === "C")) || (data5 === "T")) || (data5 === "B"))){
-const err16 = {instancePath:instancePath+"/flag",schemaPath:"#/$defs/DataFlag/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema86.anyOf[0].enum},message:"must be equal to one of the allowed values"};
+const err16 = {instancePath:instancePath+"/flag",schemaPath:"#/$defs/DataFlag/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema92.anyOf[0].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -6529,17 +6967,17 @@ vErrors.push(err20);
 }
 errors++;
 }
-validate35.errors = vErrors;
+validate36.errors = vErrors;
 return errors === 0;
 }
-validate35.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate36.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://offsite.example/schemas/telemetry.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate34.evaluated;
+const evaluated0 = validate35.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -6735,7 +7173,7 @@ vErrors.push(err15);
 errors++;
 }
 for(const key0 in data){
-if(!(func11.call(schema75.properties, key0))){
+if(!(func11.call(schema81.properties, key0))){
 const err16 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err16];
@@ -6941,7 +7379,7 @@ errors++;
 if(data.source !== undefined){
 let data6 = data.source;
 if(!(((data6 === "hj212") || (data6 === "mqtt")) || (data6 === "kafka"))){
-const err34 = {instancePath:instancePath+"/source",schemaPath:"#/properties/source/enum",keyword:"enum",params:{allowedValues: schema75.properties.source.enum},message:"must be equal to one of the allowed values"};
+const err34 = {instancePath:instancePath+"/source",schemaPath:"#/properties/source/enum",keyword:"enum",params:{allowedValues: schema81.properties.source.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -6954,7 +7392,7 @@ errors++;
 if(data.kind !== undefined){
 let data7 = data.kind;
 if(!(((data7 === "emission") || (data7 === "energy")) || (data7 === "status"))){
-const err35 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema75.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err35 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema81.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -6967,7 +7405,7 @@ errors++;
 if(data.interval !== undefined){
 let data8 = data.interval;
 if(!((((data8 === "realtime") || (data8 === "minute")) || (data8 === "hour")) || (data8 === "day"))){
-const err36 = {instancePath:instancePath+"/interval",schemaPath:"#/properties/interval/enum",keyword:"enum",params:{allowedValues: schema75.properties.interval.enum},message:"must be equal to one of the allowed values"};
+const err36 = {instancePath:instancePath+"/interval",schemaPath:"#/properties/interval/enum",keyword:"enum",params:{allowedValues: schema81.properties.interval.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -7236,7 +7674,7 @@ errors++;
 if(data15.st !== undefined){
 let data16 = data15.st;
 if(typeof data16 === "string"){
-if(!pattern60.test(data16)){
+if(!pattern67.test(data16)){
 const err58 = {instancePath:instancePath+"/hj212/st",schemaPath:"#/$defs/Hj212Header/properties/st/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,3}$"},message:"must match pattern \""+"^[0-9]{1,3}$"+"\""};
 if(vErrors === null){
 vErrors = [err58];
@@ -7261,7 +7699,7 @@ errors++;
 if(data15.cn !== undefined){
 let data17 = data15.cn;
 if(typeof data17 === "string"){
-if(!pattern61.test(data17)){
+if(!pattern68.test(data17)){
 const err60 = {instancePath:instancePath+"/hj212/cn",schemaPath:"#/$defs/Hj212Header/properties/cn/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,4}$"},message:"must match pattern \""+"^[0-9]{1,4}$"+"\""};
 if(vErrors === null){
 vErrors = [err60];
@@ -7286,7 +7724,7 @@ errors++;
 if(data15.qn !== undefined){
 let data18 = data15.qn;
 if(typeof data18 === "string"){
-if(!pattern62.test(data18)){
+if(!pattern69.test(data18)){
 const err62 = {instancePath:instancePath+"/hj212/qn",schemaPath:"#/$defs/Hj212Header/properties/qn/pattern",keyword:"pattern",params:{pattern: "^[0-9]{17}$"},message:"must match pattern \""+"^[0-9]{17}$"+"\""};
 if(vErrors === null){
 vErrors = [err62];
@@ -7311,7 +7749,7 @@ errors++;
 if(data15.version !== undefined){
 let data19 = data15.version;
 if(!(((data19 === "2005") || (data19 === "2017")) || (data19 === "2025"))){
-const err64 = {instancePath:instancePath+"/hj212/version",schemaPath:"#/$defs/Hj212Header/properties/version/enum",keyword:"enum",params:{allowedValues: schema83.properties.version.enum},message:"must be equal to one of the allowed values"};
+const err64 = {instancePath:instancePath+"/hj212/version",schemaPath:"#/$defs/Hj212Header/properties/version/enum",keyword:"enum",params:{allowedValues: schema89.properties.version.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -7358,8 +7796,8 @@ errors++;
 }
 const len1 = data20.length;
 for(let i2=0; i2<len1; i2++){
-if(!(validate35(data20[i2], {instancePath:instancePath+"/measurements/" + i2,parentData:data20,parentDataProperty:i2,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
+if(!(validate36(data20[i2], {instancePath:instancePath+"/measurements/" + i2,parentData:data20,parentDataProperty:i2,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate36.errors : vErrors.concat(validate36.errors);
 errors = vErrors.length;
 }
 }
@@ -7386,23 +7824,23 @@ vErrors.push(err69);
 }
 errors++;
 }
-validate34.errors = vErrors;
+validate35.errors = vErrors;
 return errors === 0;
 }
-validate34.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate35.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateVideoAlarmV1 = validate37;
-const schema87 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/video-alarm.v1.schema.json","title":"VideoAlarmV1","description":"One alarm of the bureau's video platform, accepted by the video-gateway: authenticated, its camera linked to an enterprise and an outlet by the registry, its snapshot (if any) stored content-addressed before the event was produced. Produced to video-alarm.v1, keyed by enterpriseId; a redelivered alarm (same platform and platform event id) is the same event with the same id.","type":"object","additionalProperties":false,"required":["schema","id","platform","platformEventId","enterpriseId","outletId","cameraId","alarmType","alarmTime","receivedAt"],"properties":{"schema":{"const":"video-alarm.v1"},"id":{"description":"`va-` and the SHA-256 (hex) of platform and platformEventId: a redelivery yields the same id.","type":"string","pattern":"^va-[0-9a-f]{64}$"},"platform":{"description":"The video platform that sent it, as configured in the gateway (OFFSITE_VIDEO_PLATFORMS).","$ref":"#/$defs/Id"},"platformEventId":{"description":"The platform's own id of the alarm.","$ref":"#/$defs/Id"},"enterpriseId":{"$ref":"#/$defs/Id"},"outletId":{"$ref":"#/$defs/Id"},"cameraId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"alarmType":{"enum":["discharge-outside-hours","visible-smoke","treatment-idle","camera-tampered","other"]},"alarmTime":{"$ref":"#/$defs/UtcTime"},"receivedAt":{"$ref":"#/$defs/UtcTime"},"description":{"type":"string","maxLength":500},"snapshot":{"title":"VideoAlarmSnapshot","description":"The stored snapshot: its SHA-256 is its name in the gateway's snapshot store (the same bytes are stored once).","type":"object","additionalProperties":false,"required":["sha256","contentType","size"],"properties":{"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"},"contentType":{"enum":["image/jpeg","image/png"]},"size":{"type":"integer","minimum":1,"maximum":2097152}}}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
-const schema88 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
-const schema92 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
-const pattern65 = new RegExp("^va-[0-9a-f]{64}$", "u");
-const pattern70 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
+export const validateVideoAlarmV1 = validate38;
+const schema93 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/video-alarm.v1.schema.json","title":"VideoAlarmV1","description":"One alarm of the bureau's video platform, accepted by the video-gateway: authenticated, its camera linked to an enterprise and an outlet by the registry, its snapshot (if any) stored content-addressed before the event was produced. Produced to video-alarm.v1, keyed by enterpriseId; a redelivered alarm (same platform and platform event id) is the same event with the same id.","type":"object","additionalProperties":false,"required":["schema","id","platform","platformEventId","enterpriseId","outletId","cameraId","alarmType","alarmTime","receivedAt"],"properties":{"schema":{"const":"video-alarm.v1"},"id":{"description":"`va-` and the SHA-256 (hex) of platform and platformEventId: a redelivery yields the same id.","type":"string","pattern":"^va-[0-9a-f]{64}$"},"platform":{"description":"The video platform that sent it, as configured in the gateway (OFFSITE_VIDEO_PLATFORMS).","$ref":"#/$defs/Id"},"platformEventId":{"description":"The platform's own id of the alarm.","$ref":"#/$defs/Id"},"enterpriseId":{"$ref":"#/$defs/Id"},"outletId":{"$ref":"#/$defs/Id"},"cameraId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"alarmType":{"enum":["discharge-outside-hours","visible-smoke","treatment-idle","camera-tampered","other"]},"alarmTime":{"$ref":"#/$defs/UtcTime"},"receivedAt":{"$ref":"#/$defs/UtcTime"},"description":{"type":"string","maxLength":500},"snapshot":{"title":"VideoAlarmSnapshot","description":"The stored snapshot: its SHA-256 is its name in the gateway's snapshot store (the same bytes are stored once).","type":"object","additionalProperties":false,"required":["sha256","contentType","size"],"properties":{"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"},"contentType":{"enum":["image/jpeg","image/png"]},"size":{"type":"integer","minimum":1,"maximum":2097152}}}},"$defs":{"Id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"UtcTime":{"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"}}};
+const schema94 = {"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
+const schema98 = {"type":"string","format":"date-time","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z$"};
+const pattern72 = new RegExp("^va-[0-9a-f]{64}$", "u");
+const pattern77 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
 
-function validate37(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate38(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://offsite.example/schemas/video-alarm.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate37.evaluated;
+const evaluated0 = validate38.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -7511,7 +7949,7 @@ vErrors.push(err9);
 errors++;
 }
 for(const key0 in data){
-if(!(func11.call(schema87.properties, key0))){
+if(!(func11.call(schema93.properties, key0))){
 const err10 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err10];
@@ -7537,7 +7975,7 @@ errors++;
 if(data.id !== undefined){
 let data1 = data.id;
 if(typeof data1 === "string"){
-if(!pattern65.test(data1)){
+if(!pattern72.test(data1)){
 const err12 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^va-[0-9a-f]{64}$"},message:"must match pattern \""+"^va-[0-9a-f]{64}$"+"\""};
 if(vErrors === null){
 vErrors = [err12];
@@ -7762,7 +8200,7 @@ vErrors.push(err31);
 }
 errors++;
 }
-if(!pattern70.test(data6)){
+if(!pattern77.test(data6)){
 const err32 = {instancePath:instancePath+"/cameraId",schemaPath:"#/properties/cameraId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\""};
 if(vErrors === null){
 vErrors = [err32];
@@ -7787,7 +8225,7 @@ errors++;
 if(data.alarmType !== undefined){
 let data7 = data.alarmType;
 if(!(((((data7 === "discharge-outside-hours") || (data7 === "visible-smoke")) || (data7 === "treatment-idle")) || (data7 === "camera-tampered")) || (data7 === "other"))){
-const err34 = {instancePath:instancePath+"/alarmType",schemaPath:"#/properties/alarmType/enum",keyword:"enum",params:{allowedValues: schema87.properties.alarmType.enum},message:"must be equal to one of the allowed values"};
+const err34 = {instancePath:instancePath+"/alarmType",schemaPath:"#/properties/alarmType/enum",keyword:"enum",params:{allowedValues: schema93.properties.alarmType.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -7965,7 +8403,7 @@ errors++;
 if(data11.contentType !== undefined){
 let data13 = data11.contentType;
 if(!((data13 === "image/jpeg") || (data13 === "image/png"))){
-const err49 = {instancePath:instancePath+"/snapshot/contentType",schemaPath:"#/properties/snapshot/properties/contentType/enum",keyword:"enum",params:{allowedValues: schema87.properties.snapshot.properties.contentType.enum},message:"must be equal to one of the allowed values"};
+const err49 = {instancePath:instancePath+"/snapshot/contentType",schemaPath:"#/properties/snapshot/properties/contentType/enum",keyword:"enum",params:{allowedValues: schema93.properties.snapshot.properties.contentType.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -8033,20 +8471,20 @@ vErrors.push(err54);
 }
 errors++;
 }
-validate37.errors = vErrors;
+validate38.errors = vErrors;
 return errors === 0;
 }
-validate37.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate38.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateVideoWebhookV1 = validate38;
-const schema94 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/video-webhook.v1.schema.json","title":"VideoWebhookV1","description":"The body of one alarm the bureau's video platform POSTs to the video-gateway (`POST /v1/alarms`, services/video-gateway/README.md): one alarm of one camera, with an optional snapshot. The platform is named and authenticated by the request's headers (HMAC-SHA256 over the timestamp and the body with the platform's own secret), never by the body. A GB/T 28181 alarm notification (Alarm NOTIFY, AlarmMethod 5 = video) reaches this endpoint through an adapter that maps DeviceID to cameraId and AlarmTime to alarmTime.","type":"object","additionalProperties":false,"required":["eventId","cameraId","alarmType","alarmTime"],"properties":{"eventId":{"description":"The platform's own id of the alarm; a redelivery repeats it, and the gateway keeps one alarm per platform and eventId.","type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"cameraId":{"description":"The camera as the platform names it (a GB/T 28181 device id is 20 digits); the registry's outlets[].cameras[] link it to an outlet.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"alarmType":{"$ref":"#/$defs/AlarmType"},"alarmTime":{"description":"When the camera saw it, RFC 3339 with an offset (platforms usually send +08:00); the gateway stores it in UTC.","type":"string","format":"date-time","maxLength":40},"description":{"description":"The platform's text about the alarm, shown to supervisors as it came.","type":"string","maxLength":500},"snapshot":{"title":"VideoWebhookSnapshot","description":"One still image of the alarm: JPEG or PNG, at most 2 MiB once decoded (the gateway checks the bytes' own signature, not only contentType).","type":"object","additionalProperties":false,"required":["contentType","data"],"properties":{"contentType":{"enum":["image/jpeg","image/png"]},"data":{"description":"Base64 (RFC 4648, standard alphabet, padded) of the image bytes.","type":"string","contentEncoding":"base64","minLength":4,"maxLength":2796204,"pattern":"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"}}}},"$defs":{"AlarmType":{"description":"What the platform's analysis saw: discharge-outside-hours (an outlet discharging outside its permitted hours, a rule input of the analyzer), visible-smoke (visible emission at a stack), treatment-idle (a treatment facility seen not running), camera-tampered (a camera covered, moved or cut off), other.","enum":["discharge-outside-hours","visible-smoke","treatment-idle","camera-tampered","other"]}}};
-const schema95 = {"description":"What the platform's analysis saw: discharge-outside-hours (an outlet discharging outside its permitted hours, a rule input of the analyzer), visible-smoke (visible emission at a stack), treatment-idle (a treatment facility seen not running), camera-tampered (a camera covered, moved or cut off), other.","enum":["discharge-outside-hours","visible-smoke","treatment-idle","camera-tampered","other"]};
+export const validateVideoWebhookV1 = validate39;
+const schema100 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://offsite.example/schemas/video-webhook.v1.schema.json","title":"VideoWebhookV1","description":"The body of one alarm the bureau's video platform POSTs to the video-gateway (`POST /v1/alarms`, services/video-gateway/README.md): one alarm of one camera, with an optional snapshot. The platform is named and authenticated by the request's headers (HMAC-SHA256 over the timestamp and the body with the platform's own secret), never by the body. A GB/T 28181 alarm notification (Alarm NOTIFY, AlarmMethod 5 = video) reaches this endpoint through an adapter that maps DeviceID to cameraId and AlarmTime to alarmTime.","type":"object","additionalProperties":false,"required":["eventId","cameraId","alarmType","alarmTime"],"properties":{"eventId":{"description":"The platform's own id of the alarm; a redelivery repeats it, and the gateway keeps one alarm per platform and eventId.","type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"},"cameraId":{"description":"The camera as the platform names it (a GB/T 28181 device id is 20 digits); the registry's outlets[].cameras[] link it to an outlet.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"alarmType":{"$ref":"#/$defs/AlarmType"},"alarmTime":{"description":"When the camera saw it, RFC 3339 with an offset (platforms usually send +08:00); the gateway stores it in UTC.","type":"string","format":"date-time","maxLength":40},"description":{"description":"The platform's text about the alarm, shown to supervisors as it came.","type":"string","maxLength":500},"snapshot":{"title":"VideoWebhookSnapshot","description":"One still image of the alarm: JPEG or PNG, at most 2 MiB once decoded (the gateway checks the bytes' own signature, not only contentType).","type":"object","additionalProperties":false,"required":["contentType","data"],"properties":{"contentType":{"enum":["image/jpeg","image/png"]},"data":{"description":"Base64 (RFC 4648, standard alphabet, padded) of the image bytes.","type":"string","contentEncoding":"base64","minLength":4,"maxLength":2796204,"pattern":"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"}}}},"$defs":{"AlarmType":{"description":"What the platform's analysis saw: discharge-outside-hours (an outlet discharging outside its permitted hours, a rule input of the analyzer), visible-smoke (visible emission at a stack), treatment-idle (a treatment facility seen not running), camera-tampered (a camera covered, moved or cut off), other.","enum":["discharge-outside-hours","visible-smoke","treatment-idle","camera-tampered","other"]}}};
+const schema101 = {"description":"What the platform's analysis saw: discharge-outside-hours (an outlet discharging outside its permitted hours, a rule input of the analyzer), visible-smoke (visible emission at a stack), treatment-idle (a treatment facility seen not running), camera-tampered (a camera covered, moved or cut off), other.","enum":["discharge-outside-hours","visible-smoke","treatment-idle","camera-tampered","other"]};
 
-function validate38(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate39(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://offsite.example/schemas/video-webhook.v1.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate38.evaluated;
+const evaluated0 = validate39.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -8174,7 +8612,7 @@ vErrors.push(err10);
 }
 errors++;
 }
-if(!pattern70.test(data1)){
+if(!pattern77.test(data1)){
 const err11 = {instancePath:instancePath+"/cameraId",schemaPath:"#/properties/cameraId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\""};
 if(vErrors === null){
 vErrors = [err11];
@@ -8199,7 +8637,7 @@ errors++;
 if(data.alarmType !== undefined){
 let data2 = data.alarmType;
 if(!(((((data2 === "discharge-outside-hours") || (data2 === "visible-smoke")) || (data2 === "treatment-idle")) || (data2 === "camera-tampered")) || (data2 === "other"))){
-const err13 = {instancePath:instancePath+"/alarmType",schemaPath:"#/$defs/AlarmType/enum",keyword:"enum",params:{allowedValues: schema95.enum},message:"must be equal to one of the allowed values"};
+const err13 = {instancePath:instancePath+"/alarmType",schemaPath:"#/$defs/AlarmType/enum",keyword:"enum",params:{allowedValues: schema101.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -8307,7 +8745,7 @@ errors++;
 if(data5.contentType !== undefined){
 let data6 = data5.contentType;
 if(!((data6 === "image/jpeg") || (data6 === "image/png"))){
-const err22 = {instancePath:instancePath+"/snapshot/contentType",schemaPath:"#/properties/snapshot/properties/contentType/enum",keyword:"enum",params:{allowedValues: schema94.properties.snapshot.properties.contentType.enum},message:"must be equal to one of the allowed values"};
+const err22 = {instancePath:instancePath+"/snapshot/contentType",schemaPath:"#/properties/snapshot/properties/contentType/enum",keyword:"enum",params:{allowedValues: schema100.properties.snapshot.properties.contentType.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -8385,8 +8823,8 @@ vErrors.push(err28);
 }
 errors++;
 }
-validate38.errors = vErrors;
+validate39.errors = vErrors;
 return errors === 0;
 }
-validate38.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate39.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
