@@ -64,6 +64,7 @@ try {
   const names = [
     kafkaTopics.telemetry,
     kafkaTopics.telemetryDlq,
+    kafkaTopics.telemetryLate,
     kafkaTopics.hj212Raw,
     kafkaTopics.deviation,
     kafkaTopics.notification,

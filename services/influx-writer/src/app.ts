@@ -1,4 +1,4 @@
-import { kafkaMessage, kafkaTopics, type TelemetryDlqV1 } from '@offsite/contracts';
+import { kafkaMessage, kafkaTopics, type TelemetryDlqV1, type TelemetryLateV1 } from '@offsite/contracts';
 import { createBatchConsumer, createDurableProducer, type BatchConsumer } from '@offsite/kafka';
 import type { Logger } from '@offsite/runtime';
 import type { Kafka } from 'kafkajs';
@@ -12,6 +12,8 @@ export interface WriterAppOptions {
   metrics: WriterMetrics;
   topic: string;
   dlqTopic: string;
+  /** Where late minute data is reported (telemetry.late.v1). */
+  lateTopic: string;
   groupId: string;
   maxBatchPoints: number;
   maxBatchDelayMs: number;
@@ -26,7 +28,7 @@ export interface WriterAppOptions {
 export interface WriterApp {
   readonly pipeline: Pipeline;
   readonly consumer: BatchConsumer;
-  /** Connects the DLQ producer. */
+  /** Connects the producer (DLQ records and late-data events). */
   startProducer(): Promise<void>;
   stopProducer(): Promise<void>;
   /** Joins the consumer group and starts writing. */
@@ -39,7 +41,7 @@ export interface WriterApp {
 
 export function createWriterApp(opts: WriterAppOptions): WriterApp {
   const producer = createDurableProducer(opts.kafka, {
-    logger: opts.logger.child({ component: 'dlq-producer' }),
+    logger: opts.logger.child({ component: 'producer' }),
     compression: 'gzip',
   });
   let consumer: BatchConsumer | undefined = undefined;
@@ -50,6 +52,14 @@ export function createWriterApp(opts: WriterAppOptions): WriterApp {
         await producer.send(
           opts.dlqTopic,
           records.map((r) => kafkaMessage(kafkaTopics.telemetryDlq, r)),
+        );
+      },
+    },
+    late: {
+      async send(events: TelemetryLateV1[]) {
+        await producer.send(
+          opts.lateTopic,
+          events.map((e) => kafkaMessage(kafkaTopics.telemetryLate, e)),
         );
       },
     },

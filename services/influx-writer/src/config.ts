@@ -25,6 +25,8 @@ export const WriterEnv = Type.Object({
   OFFSITE_INFLUX_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
   OFFSITE_TELEMETRY_TOPIC: Type.String({ minLength: 1, default: 'telemetry.v1' }),
   OFFSITE_DLQ_TOPIC: Type.String({ minLength: 1, default: 'telemetry.dlq.v1' }),
+  /** Late minute data (telemetry.late.v1), for the console's stored transmission figures. */
+  OFFSITE_WRITER_LATE_TOPIC: Type.String({ minLength: 1, default: 'telemetry.late.v1' }),
   OFFSITE_INFLUX_WRITER_GROUP: Type.String({ minLength: 1, default: 'offsite-influx-writer' }),
   OFFSITE_BATCH_MAX_POINTS: Type.Integer({ minimum: 1, maximum: 50_000, default: 5_000 }),
   OFFSITE_BATCH_MAX_DELAY_MS: Type.Integer({ minimum: 1, default: 1_000 }),

@@ -34,6 +34,7 @@ const app = createWriterApp({
   metrics,
   topic: env.OFFSITE_TELEMETRY_TOPIC,
   dlqTopic: env.OFFSITE_DLQ_TOPIC,
+  lateTopic: env.OFFSITE_WRITER_LATE_TOPIC,
   groupId: env.OFFSITE_INFLUX_WRITER_GROUP,
   maxBatchPoints: env.OFFSITE_BATCH_MAX_POINTS,
   maxBatchDelayMs: env.OFFSITE_BATCH_MAX_DELAY_MS,
@@ -45,7 +46,7 @@ const app = createWriterApp({
 });
 
 lifecycle.register({
-  name: 'dlq-producer',
+  name: 'producer',
   start: () => app.startProducer(),
   stop: () => app.stopProducer(),
 });

@@ -37,6 +37,16 @@ export const writerMetricDefinitions = {
     help: 'Time from the first buffered reading to InfluxDB accepting its flush',
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
   },
+  lateReadings: {
+    type: 'counter',
+    name: 'offsite_influx_writer_late_readings_total',
+    help: 'Minute emission readings written 30 min or more after their data time (reported on telemetry.late.v1)',
+  },
+  lateEvents: {
+    type: 'counter',
+    name: 'offsite_influx_writer_late_events_total',
+    help: 'telemetry.late.v1 events published (one per device and Asia/Shanghai day of a write)',
+  },
   influxUp: {
     type: 'gauge',
     name: 'offsite_influx_up',

@@ -1,4 +1,4 @@
-import type { TelemetryDlqV1, TelemetryV1 } from '@offsite/contracts';
+import type { TelemetryDlqV1, TelemetryLateV1, TelemetryV1 } from '@offsite/contracts';
 import { InfluxError } from '@offsite/influx';
 import type { ConsumedMessage } from '@offsite/kafka';
 import { createMetricsRegistry, createSilentLogger } from '@offsite/runtime';
@@ -35,10 +35,12 @@ function setup(
   over: { maxBatchPoints?: number; maxBatchDelayMs?: number; maxConcurrentWrites?: number } = {},
 ) {
   const dlq: TelemetryDlqV1[] = [];
+  const late: TelemetryLateV1[] = [];
   const availability: boolean[] = [];
   const pipeline = createPipeline({
     influx,
     dlq: { send: async (r) => void dlq.push(...r) },
+    late: { send: async (e) => void late.push(...e) },
     logger: createSilentLogger(),
     metrics: createWriterMetrics(createMetricsRegistry({ defaultMetrics: false })),
     maxBatchPoints: over.maxBatchPoints ?? 1000,
@@ -48,7 +50,7 @@ function setup(
     retryMaxMs: 20,
     onAvailabilityChange: (up) => availability.push(up),
   });
-  return { pipeline, dlq, availability };
+  return { pipeline, dlq, late, availability };
 }
 const heartbeat = async () => undefined;
 
@@ -191,5 +193,96 @@ describe('pipeline', () => {
     await new Promise((r) => setTimeout(r, 60));
     pipeline.shutdown();
     await expect(p).rejects.toMatchObject({ code: 'WRITER_SHUTTING_DOWN' });
+  });
+
+  it('reports late minute emission readings per device and Shanghai day of a write, before the batch resolves', async () => {
+    const now = Date.now();
+    const minute = (
+      i: number,
+      device: string,
+      ago: number,
+      over: Partial<TelemetryV1> = {},
+    ): TelemetryV1 => ({
+      ...reading(i),
+      deviceId: device,
+      kind: 'emission',
+      interval: 'minute',
+      dataTime: new Date(Math.floor((now - ago) / 60_000) * 60_000).toISOString(),
+      measurements: [{ factor: 'a21026', stat: 'Avg', value: 1, flag: 'N' }],
+      ...over,
+    });
+    const events: TelemetryLateV1[] = [];
+    let resolved = false;
+    const { pipeline, late } = setup({
+      write: async () => {
+        // The write is done before anything is reported.
+        expect(late).toHaveLength(0);
+      },
+    });
+    const day = 86_400_000;
+    await pipeline
+      .handle({
+        messages: [
+          // Three late readings of one device and day: one event.
+          msg(minute(1, 'MN1', 3 * day)),
+          msg(minute(2, 'MN1', 3 * day - 60_000)),
+          msg(minute(3, 'MN1', 3 * day - 120_000)),
+          // Another day of the same device: its own event.
+          msg(minute(4, 'MN1', 5 * day)),
+          // Another device.
+          msg(minute(5, 'MN2', 3 * day)),
+          // In time (5 minutes old), hourly data and energy readings: not reported.
+          msg(minute(6, 'MN3', 5 * 60_000)),
+          msg(minute(7, 'MN4', 3 * day, { interval: 'hour' })),
+          msg({ ...reading(8), dataTime: new Date(now - 3 * day).toISOString() }),
+        ],
+        heartbeat,
+      })
+      .then(() => {
+        resolved = true;
+        events.push(...late);
+      });
+    expect(resolved).toBe(true);
+    const shanghai = (ago: number) =>
+      new Date(Math.floor((now - ago) / 60_000) * 60_000 + 8 * 3_600_000).toISOString().slice(0, 10);
+    expect(
+      events.map((e) => [e.deviceId, e.day, e.readings]).sort((a, b) => String(a).localeCompare(String(b))),
+    ).toEqual(
+      [
+        ['MN1', shanghai(3 * day), 3],
+        ['MN1', shanghai(5 * day), 1],
+        ['MN2', shanghai(3 * day), 1],
+      ].sort((a, b) => String(a).localeCompare(String(b))),
+    );
+    const e = events.find((x) => x.deviceId === 'MN1' && x.readings === 3)!;
+    expect(e.firstDataTime < e.lastDataTime).toBe(true);
+    expect(Date.parse(e.observedAt)).toBeGreaterThanOrEqual(now);
+    expect(e.enterpriseId).toBe('ent-a');
+  });
+
+  it('leaves a batch unresolved when its late-data events cannot be produced (its offsets stay uncommitted)', async () => {
+    const pipeline = createPipeline({
+      influx: { write: async () => undefined },
+      dlq: { send: async () => undefined },
+      late: {
+        send: async () => {
+          throw new Error('Kafka unavailable');
+        },
+      },
+      logger: createSilentLogger(),
+      metrics: createWriterMetrics(createMetricsRegistry({ defaultMetrics: false })),
+      maxBatchPoints: 1000,
+      maxBatchDelayMs: 5,
+      retryInitialMs: 5,
+      retryMaxMs: 20,
+    });
+    const old: TelemetryV1 = {
+      ...reading(1),
+      kind: 'emission',
+      interval: 'minute',
+      dataTime: '2024-01-01T00:00:00.000Z',
+      measurements: [{ factor: 'a21026', stat: 'Avg', value: 1 }],
+    };
+    await expect(pipeline.handle({ messages: [msg(old)], heartbeat })).rejects.toThrow('Kafka unavailable');
   });
 });

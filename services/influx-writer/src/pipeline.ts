@@ -1,8 +1,9 @@
-import { validateTelemetryV1, type TelemetryDlqV1 } from '@offsite/contracts';
+import { validateTelemetryV1, type TelemetryDlqV1, type TelemetryLateV1 } from '@offsite/contracts';
 import { InfluxError } from '@offsite/influx';
 import type { ConsumedBatch, ConsumedMessage } from '@offsite/kafka';
 import { OffsiteError, type Logger } from '@offsite/runtime';
 import { dlqRecord, type WriterDlqReason } from './dlq.js';
+import { lateEvents, type MinuteReading } from './late.js';
 import type { WriterMetrics } from './metrics.js';
 import { telemetryToLines } from './points.js';
 
@@ -16,9 +17,16 @@ export interface DlqSink {
   send(records: TelemetryDlqV1[]): Promise<void>;
 }
 
+/** Where late minute data is reported; resolves once the events are durable (Kafka acks=-1). */
+export interface LateSink {
+  send(events: TelemetryLateV1[]): Promise<void>;
+}
+
 export interface PipelineOptions {
   influx: LineSink;
   dlq: DlqSink;
+  /** Receives telemetry.late.v1 events after each write, before its batches resolve (late.ts). */
+  late: LateSink;
   logger: Logger;
   metrics: WriterMetrics;
   /** Flush once this many points are buffered (across partitions); also the size of one write. */
@@ -58,6 +66,8 @@ interface Reading {
   count: number;
   measurement: string;
   message: ConsumedMessage;
+  /** A minute emission reading (what 传输有效率 counts): checked for lateness once written. */
+  minute?: MinuteReading;
 }
 
 interface Entry {
@@ -110,8 +120,12 @@ export function decodeMessage(
       typeof json === 'object' && json !== null ? json : undefined,
     );
   try {
-    const { text, count } = telemetryToLines(v.value);
-    return { reading: { text, count, measurement: v.value.kind, message: m } };
+    const t = v.value;
+    const { text, count } = telemetryToLines(t);
+    const reading: Reading = { text, count, measurement: t.kind, message: m };
+    if (t.kind === 'emission' && t.interval === 'minute')
+      reading.minute = { enterpriseId: t.enterpriseId, deviceId: t.deviceId, time: Date.parse(t.dataTime) };
+    return { reading };
   } catch (e) {
     return failed(m, now, 'influx.invalid-point', (e as Error).message, v.value);
   }
@@ -246,6 +260,18 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       ).flat();
       const dlq = entries.flatMap((e) => e.dlq);
       const now = new Date();
+      // Late minute data reported before the batches resolve (so before their offsets are committed).
+      const refused = new Set(rejected.map((r) => r.reading));
+      const minutes: MinuteReading[] = [];
+      for (const c of chunks) for (const r of c) if (r.minute && !refused.has(r)) minutes.push(r.minute);
+      const late = lateEvents(minutes, now);
+      if (late.length > 0) {
+        await opts.late.send(late);
+        let n = 0;
+        for (const e of late) n += e.readings;
+        opts.metrics.lateReadings.inc(n);
+        opts.metrics.lateEvents.inc(late.length);
+      }
       for (const { reading, why } of rejected) {
         const m = reading.message;
         const key = `${m.topic}/${m.partition}/${m.offset}`;
