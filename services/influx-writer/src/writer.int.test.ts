@@ -28,6 +28,7 @@ const influx = createInfluxClient({ url: influxUrl, token, org: '-', bucket: 'x'
 const run = randomUUID().slice(0, 8);
 const topic = `test.telemetry.${run}`;
 const dlqTopic = `test.dlq.${run}`;
+const lateTopic = `test.late.${run}`;
 const db = `test_${randomBytes(6).toString('hex')}`;
 const producer = createDurableProducer(kafka, { logger: silentLogger });
 const children: ServiceProcess[] = [];
@@ -85,6 +86,7 @@ function service(env: Record<string, string> = {}): ServiceProcess {
     OFFSITE_INFLUX_BUCKET: `${db}/autogen`,
     OFFSITE_TELEMETRY_TOPIC: topic,
     OFFSITE_DLQ_TOPIC: dlqTopic,
+    OFFSITE_WRITER_LATE_TOPIC: lateTopic,
     OFFSITE_INFLUX_WRITER_GROUP: `influx-writer-int-${run}`,
     OFFSITE_BATCH_MAX_POINTS: '500',
     OFFSITE_BATCH_MAX_DELAY_MS: '100',
@@ -103,6 +105,7 @@ beforeAll(async () => {
   await ensureTopics(kafka, [
     { topic, numPartitions: 3 },
     { topic: dlqTopic, numPartitions: 1 },
+    { topic: lateTopic, numPartitions: 1 },
   ]);
   await ensureDatabase1x(influx, db);
   await producer.connect();
@@ -115,7 +118,7 @@ afterAll(async () => {
   await producer.disconnect();
   const admin = kafka.admin();
   await admin.connect();
-  await admin.deleteTopics({ topics: [topic, dlqTopic] }).catch(() => undefined);
+  await admin.deleteTopics({ topics: [topic, dlqTopic, lateTopic] }).catch(() => undefined);
   await admin.disconnect();
   await influxql(influxUrl, token, db, `DROP DATABASE "${db}"`);
 });
