@@ -98,6 +98,7 @@ service_env() {
       ;;
     influx-writer)
       echo "OFFSITE_TELEMETRY_TOPIC=${PREFIX}telemetry.v1 OFFSITE_DLQ_TOPIC=${PREFIX}telemetry.dlq.v1" \
+        "OFFSITE_WRITER_LATE_TOPIC=${PREFIX}telemetry.late.v1" \
         "OFFSITE_INFLUX_WRITER_GROUP=offsite-influx-writer-$RUN_ID"
       ;;
     analyzer)
@@ -126,6 +127,7 @@ service_env() {
         "OFFSITE_CONSOLE_MESSAGE_REQUEST_TOPIC=${PREFIX}message.request.v1" \
         "OFFSITE_CONSOLE_HJ212_COMMAND_TOPIC=${PREFIX}hj212.command.v1" \
         "OFFSITE_CONSOLE_COMPLAINT_INTAKE_TOPIC=${PREFIX}complaint.intake.v1 OFFSITE_CONSOLE_GROUP_ID=offsite-console-$RUN_ID" \
+        "OFFSITE_CONSOLE_LATE_DATA_TOPIC=${PREFIX}telemetry.late.v1 OFFSITE_CONSOLE_DLQ_TOPIC=${PREFIX}telemetry.dlq.v1" \
         "OFFSITE_CONSOLE_ELIGIBILITY_AS_OF=$SIM_END"
       ;;
   esac

@@ -6,10 +6,11 @@
 // the enterprise under declared maintenance and every enterprise without a scenario none; the
 // alerter must hold a case per deviation and send the reminders (content checked), once each.
 // The offline logger comes back with a partial cache; the gateway backfills the rest (补遗), so no
-// minute window of the run is missing.
+// minute window of the run is missing. Every device and Asia/Shanghai day of minute data the writer wrote late
+// (the run replays yesterday, the backfill older still) is reported on telemetry.late.v1.
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DeviationV1 } from '@offsite/contracts';
+import type { DeviationV1, TelemetryLateV1 } from '@offsite/contracts';
 import { until } from '@offsite/testing';
 import {
   deviationProblems,
@@ -27,7 +28,7 @@ import {
   type SeriesCounts,
   type SimProgress,
 } from './support/flow.js';
-import { freePort, readAll, startService, type ServiceProcess } from './support/pipeline.js';
+import { freePort, readAll, serverSetting, startService, type ServiceProcess } from './support/pipeline.js';
 
 const timing = timer('flow');
 let run: FlowRun;
@@ -170,3 +171,29 @@ test('the offline logger came back with a partial cache; the backfill closed eve
   expect(backfill.rows.find((r) => r.cn === '2051')).toMatchObject({ status: 'fulfilled' });
   expect(backfill.rows.find((r) => r.cn === '2051')!.readings).toBeGreaterThan(0);
 }, 120_000);
+
+test('every device and Shanghai day of minute data written an hour or more late has its telemetry.late.v1 event', async () => {
+  // Written before the writer committed the readings' offsets, so all there once it caught up.
+  const late = await readAll<TelemetryLateV1>(run.pipe.kafka, run.pipe.topic('telemetry.late.v1'));
+  const reported = new Set(late.map((e) => `${e.deviceId}|${e.day}`));
+  const url = new URL('/query', serverSetting(run.pipe.servers, 'OFFSITE_INFLUX_URL'));
+  url.searchParams.set('db', run.pipe.influxDb);
+  // Shanghai days: UTC days shifted by 16 h. Only data an hour old: anything later may not be late yet.
+  url.searchParams.set(
+    'q',
+    `SELECT count("Avg") FROM "emission" WHERE "interval" =~ /^minute/ AND time < now() - 1h AND time > now() - 30d GROUP BY time(1d, 16h), "device" fill(none)`,
+  );
+  const token = run.pipe.servers.OFFSITE_INFLUX_TOKEN;
+  const res = await fetch(url, { headers: token ? { Authorization: `Token ${token}` } : {} });
+  const body = (await res.json()) as {
+    results: { series?: { tags: Record<string, string>; values: [string, number][] }[] }[];
+  };
+  const written = new Set<string>();
+  for (const sr of body.results[0]?.series ?? [])
+    for (const [time] of sr.values)
+      written.add(
+        `${sr.tags.device}|${new Date(Date.parse(time) + 8 * 3_600_000).toISOString().slice(0, 10)}`,
+      );
+  expect(written.size).toBeGreaterThan(0);
+  expect([...written].filter((k) => !reported.has(k))).toEqual([]);
+});

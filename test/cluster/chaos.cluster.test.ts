@@ -364,10 +364,6 @@ beforeAll(async () => {
   const consoleEnv = {
     ...run.pipe.env('console'),
     OFFSITE_CONSOLE_QUEUE_PREFIX: `flow-${run.pipe.id}-console`,
-    OFFSITE_CONSOLE_REVIEW_DECISION_TOPIC: run.pipe.topic('review.decision.v1'),
-    OFFSITE_CONSOLE_MESSAGE_REQUEST_TOPIC: run.pipe.topic('message.request.v1'),
-    OFFSITE_CONSOLE_HJ212_COMMAND_TOPIC: run.pipe.topic('hj212.command.v1'),
-    OFFSITE_CONSOLE_COMPLAINT_INTAKE_TOPIC: run.pipe.topic('complaint.intake.v1'),
     OFFSITE_CONSOLE_GROUP_ID: `flow-${run.pipe.id}-console`,
   };
   const add = async (key: string, service: string, env: Record<string, string>, opsPort?: number) =>

@@ -117,6 +117,7 @@ export async function createPipeline(
   const topics = [
     kafkaTopics.telemetry,
     kafkaTopics.telemetryDlq,
+    kafkaTopics.telemetryLate,
     kafkaTopics.hj212Raw,
     kafkaTopics.deviation,
     kafkaTopics.notification,
@@ -156,6 +157,7 @@ export async function createPipeline(
     'influx-writer': {
       OFFSITE_TELEMETRY_TOPIC: topic('telemetry.v1'),
       OFFSITE_DLQ_TOPIC: topic('telemetry.dlq.v1'),
+      OFFSITE_WRITER_LATE_TOPIC: topic('telemetry.late.v1'),
       OFFSITE_INFLUX_WRITER_GROUP: `flow-writer-${id}`,
     },
     'mqtt-ingestor': {
@@ -167,6 +169,15 @@ export async function createPipeline(
       OFFSITE_ALERTER_TOPIC_PREFIX: prefix,
       OFFSITE_ALERTER_GROUP_ID: `flow-alerter-${id}`,
       OFFSITE_ALERTER_QUEUE_PREFIX: `flow-${id}`,
+    },
+    console: {
+      OFFSITE_CONSOLE_REVIEW_DECISION_TOPIC: topic('review.decision.v1'),
+      OFFSITE_CONSOLE_MESSAGE_REQUEST_TOPIC: topic('message.request.v1'),
+      OFFSITE_CONSOLE_HJ212_COMMAND_TOPIC: topic('hj212.command.v1'),
+      OFFSITE_CONSOLE_LATE_DATA_TOPIC: topic('telemetry.late.v1'),
+      OFFSITE_CONSOLE_COMPLAINT_INTAKE_TOPIC: topic('complaint.intake.v1'),
+      OFFSITE_CONSOLE_GROUP_ID: `flow-console-${id}`,
+      OFFSITE_CONSOLE_DLQ_TOPIC: topic('telemetry.dlq.v1'),
     },
     analyzer: {
       OFFSITE_ANALYZER_TELEMETRY_TOPIC: topic('telemetry.v1'),

@@ -26,6 +26,10 @@ it('defaults: ops on loopback 9107, console HTTP 8080, the influx-writer and ana
     OFFSITE_CONSOLE_REVIEW_DECISION_TOPIC: 'review.decision.v1',
     OFFSITE_CONSOLE_MESSAGE_REQUEST_TOPIC: 'message.request.v1',
     OFFSITE_CONSOLE_HJ212_COMMAND_TOPIC: 'hj212.command.v1',
+    OFFSITE_CONSOLE_LATE_DATA_TOPIC: 'telemetry.late.v1',
+    OFFSITE_CONSOLE_DLQ_TOPIC: 'telemetry.dlq.v1',
+    // Stored transmission days on: the late-data consumer keeps them true.
+    OFFSITE_CONSOLE_TRANSMISSION_STORE_DAYS: true,
     OFFSITE_CONSOLE_OUTREACH_RATE_MAX: 10,
     OFFSITE_CONSOLE_OUTREACH_RATE_DURATION_MS: 1000,
   });

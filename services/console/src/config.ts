@@ -89,13 +89,18 @@ export const Env = Type.Object({
   OFFSITE_CONSOLE_EVIDENCE_MARGIN_HOURS: Type.Integer({ minimum: 0, maximum: 168, default: 6 }),
   // 传输有效率 below this (0–1) is flagged in the transmission statistics and the monthly report.
   OFFSITE_CONSOLE_TRANSMISSION_THRESHOLD: Type.Number({ minimum: 0, maximum: 1, default: 0.9 }),
-  // Store closed days' transmission counts in Postgres (transmission-days.ts); off until late minute data is noted.
-  OFFSITE_CONSOLE_TRANSMISSION_STORE_DAYS: Type.Boolean({ default: false }),
+  // Store closed days' transmission counts in Postgres (transmission-days.ts), kept true by the late minute data
+  // the influx-writer reports on OFFSITE_CONSOLE_LATE_DATA_TOPIC.
+  OFFSITE_CONSOLE_TRANSMISSION_STORE_DAYS: Type.Boolean({ default: true }),
   OFFSITE_SHUTDOWN_DEADLINE_MS: Type.Integer({ minimum: 100, default: 25_000 }),
   // Review decisions (from the console's outbox) and message requests are published to Kafka.
   OFFSITE_KAFKA_BROKERS: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
   ...KafkaSecurityEnv,
   OFFSITE_CONSOLE_REVIEW_DECISION_TOPIC: Type.String({ default: 'review.decision.v1' }),
+  // The influx-writer's late minute data (late-data.ts), consumed by group `<OFFSITE_CONSOLE_GROUP_ID>.late-data`;
+  // records that are not telemetry.late.v1 go to OFFSITE_CONSOLE_DLQ_TOPIC.
+  OFFSITE_CONSOLE_LATE_DATA_TOPIC: Type.String({ minLength: 1, default: 'telemetry.late.v1' }),
+  OFFSITE_KAFKA_SESSION_TIMEOUT_MS: Type.Integer({ minimum: 6_000, default: 30_000 }),
   // Regulatory reminders and outreach are delivered by the alerter.
   OFFSITE_CONSOLE_MESSAGE_REQUEST_TOPIC: Type.String({ default: 'message.request.v1' }),
   OFFSITE_CONSOLE_HJ212_COMMAND_TOPIC: Type.String({ default: 'hj212.command.v1' }),

@@ -28,6 +28,7 @@ import { sweepEvidenceDir } from './portal-evidence-store.js';
 import { createRegulationWork } from './regulation-work.js';
 import { checkCalendar } from './submissions-rules.js';
 import { createReviewDecisionRelay } from './review-decisions.js';
+import { createLateDataConsumer } from './late-data.js';
 
 const { env, logger, registry, lifecycle, run } = bootService({ ...serviceConfig, process });
 // Before the first Kafka client: KafkaJS loads then, capturing the modules the fast paths replace.
@@ -78,6 +79,12 @@ const metrics = defineMetrics(registry, {
     name: 'offsite_console_consumer_member',
     help: '1 while the console consumer is a member of its Kafka group, 0 while it joins or rebalances (requests are served either way)',
     labelNames: ['consumer'],
+  },
+  lateData: {
+    type: 'counter',
+    name: 'offsite_console_late_data_events_total',
+    help: 'telemetry.late.v1 events consumed, by outcome (noted: late-data counter raised; dlq: not a valid event)',
+    labelNames: ['outcome'],
   },
   liveListening: {
     type: 'gauge',
@@ -243,6 +250,31 @@ lifecycle.register({
     await withTimeout(producer.disconnect(), 5_000, 'producer disconnect');
   },
 });
+// After Postgres and the producer (its DLQ records). Like the complaint consumer, it does not hold back HTTP and
+// its membership does not gate /readyz: while it joins, late data waits on the topic, as it does behind any lag.
+lifecycle.register(
+  consumerComponent({
+    name: 'late-data',
+    sessionTimeoutMs: env.OFFSITE_KAFKA_SESSION_TIMEOUT_MS,
+    gatesReadiness: false,
+    logger,
+    onFatal: (reason, error) => void lifecycle.shutdown(reason, { error }),
+    build: () =>
+      createLateDataConsumer({
+        kafka,
+        db: pool,
+        topic: env.OFFSITE_CONSOLE_LATE_DATA_TOPIC,
+        groupId: `${env.OFFSITE_CONSOLE_GROUP_ID}.late-data`,
+        dlqTopic: env.OFFSITE_CONSOLE_DLQ_TOPIC,
+        send: (topic, messages) => producer.send(topic, messages),
+        sessionTimeoutMs: env.OFFSITE_KAFKA_SESSION_TIMEOUT_MS,
+        logger,
+        count: (outcome, n) => metrics.lateData.inc({ outcome }, n),
+        onAssignment: () => metrics.consumerMember.set({ consumer: 'late-data' }, 1),
+        onMembershipLost: () => metrics.consumerMember.set({ consumer: 'late-data' }, 0),
+      }),
+  }),
+);
 // After Postgres: evidence files a crash left between writing and committing are settled.
 lifecycle.register({
   name: 'portal-evidence-sweep',

@@ -14,8 +14,10 @@
  *   counters are read before InfluxDB is, so data noted late while a figure was being computed leaves it stale,
  *   never reused.
  * A day is stored only once its last slot ended STORE_AFTER_MS ago, so minute data written within that hour of
- * its data time is in InfluxDB before its day can be stored; older data must be noted late. The influx-writer
- * does not send those notes yet, so storing is off unless `storeDays` is set (OFFSITE_CONSOLE_TRANSMISSION_STORE_DAYS).
+ * its data time is in InfluxDB before its day can be stored; older data is noted late: the influx-writer reports
+ * every minute reading it wrote 30 min or more after its data time on telemetry.late.v1 (its late.ts), and the
+ * console's consumer (late-data.ts) passes them to `noteLateData`. Storing is on unless `storeDays` is false
+ * (OFFSITE_CONSOLE_TRANSMISSION_STORE_DAYS) — a console whose late-data consumer does not run must turn it off.
  */
 import { createHash } from 'node:crypto';
 import type { InfluxDB } from '@influxdata/influxdb-client';
@@ -41,7 +43,7 @@ export interface TransmissionSource {
   /** Assessment threshold for 传输有效率, 0–1. */
   threshold: number;
   /**
-   * Store closed days' figures and reuse them (default false: every request reads the month from InfluxDB).
+   * Store closed days' figures and reuse them (absent or false: every request reads the month from InfluxDB).
    * Only while the influx-writer's late-data events reach `noteLateData` is a stored figure sure to be true.
    */
   storeDays?: boolean;
@@ -276,12 +278,20 @@ export interface LateMinuteData {
  */
 export async function noteLateData(db: Queryable, notes: readonly LateMinuteData[]): Promise<void> {
   if (notes.length === 0) return;
+  // One row per device and day (an upsert may touch a row once), raised once however often it was noted.
+  const latest = new Map<string, LateMinuteData>();
+  for (const n of notes) {
+    const key = `${n.deviceMn}|${n.day}`;
+    const seen = latest.get(key);
+    if (!seen || n.writtenAt > seen.writtenAt) latest.set(key, n);
+  }
+  const rows = [...latest.values()];
   await db.query(
     `insert into console_transmission_late (device_mn, day, last_written)
      select * from unnest($1::text[], $2::date[], $3::timestamptz[])
      on conflict (device_mn, day) do update
        set version = console_transmission_late.version + 1,
            last_written = greatest(console_transmission_late.last_written, excluded.last_written)`,
-    [notes.map((n) => n.deviceMn), notes.map((n) => n.day), notes.map((n) => n.writtenAt)],
+    [rows.map((n) => n.deviceMn), rows.map((n) => n.day), rows.map((n) => n.writtenAt)],
   );
 }

@@ -1,6 +1,7 @@
 // The console as a real process (src/main.ts): migrations, /readyz on the ops port, the UI served,
-// a login over HTTP, a WeChat complaint consumed from complaint.intake.v1, and a clean exit on SIGTERM.
-// It is ready and serves while its consumer's group cannot admit it yet (a member holding a batch).
+// a login over HTTP, a WeChat complaint consumed from complaint.intake.v1, late minute data consumed into its
+// counters, and a clean exit on SIGTERM. It is ready and serves while its complaint consumer's group cannot admit
+// it yet (a member holding a batch).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -29,6 +30,7 @@ let stuck: ReturnType<typeof kafka.consumer> | undefined;
 const run = randomBytes(4).toString('hex');
 const requestTopic = `test.console-main.message-requests.${run}`;
 const intakeTopic = `test.console-main.complaint-intake.${run}`;
+const lateTopic = `test.console-main.telemetry-late.${run}`;
 const kafka = createKafkaClient({
   brokers: requireEnv('OFFSITE_KAFKA_BROKERS').split(','),
   clientId: 'console-main-int',
@@ -37,7 +39,7 @@ const kafka = createKafkaClient({
 afterAll(async () => {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.deleteTopics({ topics: [requestTopic, intakeTopic] }).catch(() => undefined);
+  await admin.deleteTopics({ topics: [requestTopic, intakeTopic, lateTopic] }).catch(() => undefined);
   await admin.disconnect();
   if (child && child.exitCode === null) child.kill('SIGKILL');
   await stuck?.disconnect().catch(() => undefined);
@@ -54,6 +56,7 @@ it('starts, is ready, serves the UI and the API, and exits 0 on SIGTERM', async 
   await ensureTopics(kafka, [
     { topic: requestTopic, numPartitions: 1 },
     { topic: intakeTopic, numPartitions: 1 },
+    { topic: lateTopic, numPartitions: 1 },
   ]);
   // A member of the console's group stuck in a batch, as a killed console's consumer is until its session
   // ends: the group cannot rebalance, so the console's consumer cannot join, until it leaves.
@@ -111,6 +114,8 @@ it('starts, is ready, serves the UI and the API, and exits 0 on SIGTERM', async 
       OFFSITE_CONSOLE_MESSAGE_REQUEST_TOPIC: requestTopic,
       OFFSITE_CONSOLE_COMPLAINT_INTAKE_TOPIC: intakeTopic,
       OFFSITE_CONSOLE_GROUP_ID: `test-console-main-${run}`,
+      OFFSITE_CONSOLE_LATE_DATA_TOPIC: lateTopic,
+      OFFSITE_KAFKA_SESSION_TIMEOUT_MS: '6000',
       OFFSITE_OPS_PORT: String(opsPort),
       OFFSITE_CONSOLE_PORT: String(httpPort),
       OFFSITE_LOG_LEVEL: 'warn',
@@ -132,9 +137,11 @@ it('starts, is ready, serves the UI and the API, and exits 0 on SIGTERM', async 
   // Ready although its consumer is not a member yet: reported as degraded, not failing.
   const ready = (await (await fetch(`${ops}/readyz`)).json()) as { failing: string[]; degraded: string[] };
   expect(holding).toBe(true);
-  expect(ready).toMatchObject({ failing: [], degraded: ['complaint-intake-consumer'] });
+  // (The late-data consumer's group is free: it may have joined by now, or be listed as degraded too.)
+  expect(ready.failing).toEqual([]);
+  expect(ready.degraded).toContain('complaint-intake-consumer');
   expect(await (await fetch(`${ops}/metrics`)).text()).not.toMatch(
-    /offsite_console_consumer_member\{[^}]*\} 1\b/,
+    /offsite_console_consumer_member\{[^}]*consumer="complaint-intake"[^}]*\} 1\b/,
   );
   const html = await (await fetch(`${base}/`)).text();
   expect(html).toContain('<div id="app">');
@@ -189,7 +196,7 @@ it('starts, is ready, serves the UI and the API, and exits 0 on SIGTERM', async 
     async () =>
       ((await (await fetch(`${ops}/readyz`)).json()) as { degraded: string[] }).degraded.length === 0,
     60_000,
-    'the console consumer joined its group',
+    'the console consumers joined their groups',
   );
   const producer = createDurableProducer(kafka, { logger: silentLogger });
   await producer.connect();
@@ -218,9 +225,40 @@ it('starts, is ready, serves the UI and the API, and exits 0 on SIGTERM', async 
     30_000,
     'the WeChat complaint listed',
   );
+  // The influx-writer's late minute data raises the counter of the device and day.
+  const lateProducer = createDurableProducer(kafka, { logger: silentLogger });
+  await lateProducer.connect();
+  await lateProducer.send(lateTopic, [
+    kafkaMessage(kafkaTopics.telemetryLate, {
+      schema: 'telemetry.late.v1' as const,
+      id: '99010201FG00010000000001:2026-05-02:main-int-1',
+      enterpriseId: 'ent-0001',
+      deviceId: '99010201FG00010000000001',
+      day: '2026-05-02',
+      readings: 3,
+      firstDataTime: '2026-05-01T16:00:00.000Z',
+      lastDataTime: '2026-05-01T16:20:00.000Z',
+      observedAt: new Date().toISOString(),
+    }),
+  ]);
+  await lateProducer.disconnect();
+  await until(
+    async () =>
+      (
+        await db!.pool.query(
+          `select 1 from console_transmission_late where device_mn = '99010201FG00010000000001' and day = '2026-05-02'`,
+        )
+      ).rowCount === 1,
+    30_000,
+    'the late-data counter',
+  );
   const metrics = await (await fetch(`${ops}/metrics`)).text();
   expect(metrics).toMatch(/offsite_console_complaint_intake_total\{[^}]*outcome="new"[^}]*\} 2\b/);
-  expect(metrics).toMatch(/offsite_console_consumer_member\{[^}]*consumer="complaint-intake"[^}]*\} 1\b/);
+  expect(metrics).toMatch(/offsite_console_late_data_events_total\{[^}]*outcome="noted"[^}]*\} 1\b/);
+  for (const consumer of ['complaint-intake', 'late-data'])
+    expect(metrics).toMatch(
+      new RegExp(`offsite_console_consumer_member\\{[^}]*consumer="${consumer}"[^}]*\\} 1\\b`),
+    );
   expect(metrics).toContain('service="console"');
   expect(metrics).toMatch(
     new RegExp(

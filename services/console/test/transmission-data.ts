@@ -5,6 +5,16 @@ import { createInfluxClient, createInfluxWriter, toLine } from '@offsite/influx'
 import { silentLogger } from '@offsite/testing';
 import { influxConnection, type World } from './fixture.js';
 
+/** A city-wide principal for calling the statistics' functions directly (the raw path of the tests). */
+export const ADMIN = {
+  userId: '0',
+  username: 'ref',
+  displayName: 'ref',
+  role: 'admin',
+  districtId: null,
+  enterpriseId: null,
+} as const;
+
 /** 2026-03-01 00:00 Asia/Shanghai. */
 export const MARCH = Date.parse('2026-02-28T16:00:00Z');
 export const HOUR = 3_600_000;

@@ -8,19 +8,11 @@ import { silentLogger } from '@offsite/testing';
 import { loadRecords, noteLateData } from '../src/transmission-days.js';
 import { transmissionInput, type TransmissionReport } from '../src/transmission.js';
 import { createWorld, http, influxConnection, loginAs, type Session, type World } from './fixture.js';
-import { writeLines } from './transmission-data.js';
+import { ADMIN, writeLines } from './transmission-data.js';
 
 const GAS = '99010201FG00010000000001'; // ent-0001, dist-landong, minute data every 600 s
 const MAY = Date.parse('2026-05-01T00:00:00+08:00');
 const SLOT = 600_000;
-const ADMIN = {
-  userId: '0',
-  username: 'ref',
-  displayName: 'ref',
-  role: 'admin',
-  districtId: null,
-  enterpriseId: null,
-} as const;
 
 let w: World;
 let admin: Session;
