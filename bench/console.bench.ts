@@ -12,15 +12,22 @@
 // flag, unit) and the analyzer's aggregates (`aggregate`, value/converted/valid/flag/coverage) of each permitted
 // factor and the flow, and for November 2026 the minute data at each device's minute interval (what 传输有效率
 // counts). Written with @offsite/influx's writer in line protocol, a few batches in flight.
+// --month picks the month of the overview and transmission statistics (default 2026-11; `current`: this Asia/Shanghai
+// month, read live up to now): a month other than November gets its minute data written from its start (or from
+// what an earlier run wrote of it) up to now, so the current month's figures are measured over the data a live
+// console would have — closed days stored on the first call, today read from InfluxDB on every call.
 // The console's functions are called in-process as its routes call them (the answer serialised to JSON, as the
 // route would); the browser's draw is scripts/data-browser-draw.ts of services/console.
 // A script that prints numbers, not a test. Loopback only; bounded in count.
-// Usage: flock /tmp/offsite-bench.lock npm run bench:console -- [--runs 20] [--reseed] [--no-store] [--enterprises 300] [--only REGEX]
+// The servers are those of ./.offsite/env, or of the file OFFSITE_ENV_FILE names.
+// Usage: flock /tmp/offsite-bench.lock npm run bench:console -- [--runs 20] [--reseed] [--no-store] [--enterprises 300]
+//          [--month YYYY-MM|current] [--only REGEX]
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeConfig } from '@offsite/domain';
+import { monthRange, shanghaiDate } from '@offsite/domain/calendar';
 import {
   createInfluxClient,
   createInfluxWriter,
@@ -29,6 +36,7 @@ import {
   queryInfluxQL,
   toLine,
   type InfluxQLQuery,
+  type InfluxQLSeries,
 } from '@offsite/influx';
 import { importRegistry, loadRegistrySnapshot, runMigrations } from '@offsite/store';
 import { generateRegistry, parseRegistryText } from '@offsite/simulator';
@@ -52,6 +60,8 @@ const { values: args } = parseArgs({
     'no-store': { type: 'boolean', default: false },
     /** Only the figures whose name matches (a regular expression); the annual-load round is `annual`. */
     only: { type: 'string', default: '' },
+    /** The month of the overview and transmission statistics: YYYY-MM or `current`. */
+    month: { type: 'string', default: '2026-11' },
   },
 });
 const RUNS = Math.max(3, Math.min(200, Number(args.runs)));
@@ -61,9 +71,13 @@ const repo = fileURLToPath(new URL('../', import.meta.url));
 const HOUR = 3_600_000;
 const YEAR_FROM = Date.parse('2025-12-01T00:00:00+08:00');
 const YEAR_TO = Date.parse('2026-12-01T00:00:00+08:00');
+// The month whose minute data the year's seed holds.
 const MONTH = '2026-11';
 const MONTH_FROM = Date.parse('2026-11-01T00:00:00+08:00');
 const MONTH_TO = YEAR_TO;
+// The month the overview and transmission statistics are measured in.
+const STATS_MONTH = args.month === 'current' ? shanghaiDate(Date.now()).slice(0, 7) : args.month;
+const STATS_RANGE = monthRange(STATS_MONTH);
 const FLOW: Record<'gas' | 'water', string> = { gas: 'a00000', water: 'w00000' };
 const SEED_MARK = `v1-${ENTERPRISES}`;
 
@@ -151,21 +165,72 @@ async function seed(
     }
     // The month's minute data (transmission statistics): every device at its minute interval.
     for (const d of o.devices)
-      for (let t = MONTH_FROM; t < MONTH_TO; t += d.minuteS * 1000) {
-        for (const [k, factor] of factors.entries())
-          batch.push(
-            toLine({
-              measurement: 'emission',
-              tags: { enterprise: o.ent, site: o.site, device: d.mn, factor, interval: 'minute' },
-              fields: { Avg: valueAt(i, k, t), flag: (t / 60_000 + i) % 701 === 0 ? 'D' : 'N' },
-              timeSeconds: t / 1000,
-            }),
-          );
+      for (const line of minuteLines(o, i, d, MONTH_FROM, MONTH_TO)) {
+        batch.push(line);
         if (batch.length >= 10_000) await flush();
       }
   }
   await flush();
   await Promise.all(inFlight);
+  return { lines: total, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** A device's minute data in [from, to), at its minute interval, on slot boundaries. */
+function* minuteLines(
+  o: Outlet,
+  i: number,
+  d: Outlet['devices'][number],
+  from: number,
+  to: number,
+): Generator<string> {
+  const step = d.minuteS * 1000;
+  const factors = [...o.factors, FLOW[o.kind]];
+  for (let t = Math.ceil(from / step) * step; t < to; t += step)
+    for (const [k, factor] of factors.entries())
+      yield toLine({
+        measurement: 'emission',
+        tags: { enterprise: o.ent, site: o.site, device: d.mn, factor, interval: 'minute' },
+        fields: { Avg: valueAt(i, k, t), flag: (t / 60_000 + i) % 701 === 0 ? 'D' : 'N' },
+        timeSeconds: t / 1000,
+      });
+}
+
+/**
+ * The minute data of [from, to) outside the seeded year's November: each outlet's devices from their last point
+ * written in the range (an earlier run's) up to `to`, so a run on a later day only adds the days since.
+ */
+async function topUpMinutes(
+  outlets: readonly Outlet[],
+  from: number,
+  to: number,
+  raw: (q: InfluxQLQuery) => Promise<InfluxQLSeries[]>,
+  write: (lines: string[]) => Promise<void>,
+): Promise<{ lines: number; seconds: number }> {
+  const t0 = performance.now();
+  const last = await raw(
+    influxql(
+      `SELECT last("Avg") FROM "emission" WHERE "interval" = 'minute' AND time >= $from AND time < $to GROUP BY "device"`,
+      { from: new Date(from), to: new Date(to) },
+    ),
+  );
+  const lastAt = new Map(last.map((x) => [x.tags.device!, Number(x.rows[0]!.time)]));
+  let total = 0;
+  let batch: string[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    await writeRetrying(write, batch);
+    total += batch.length;
+    batch = [];
+  };
+  for (const [i, o] of outlets.entries())
+    for (const d of o.devices) {
+      const seen = lastAt.get(d.mn);
+      for (const line of minuteLines(o, i, d, seen === undefined ? from : seen + 1, to)) {
+        batch.push(line);
+        if (batch.length >= 10_000) await flush();
+      }
+    }
+  await flush();
   return { lines: total, seconds: (performance.now() - t0) / 1000 };
 }
 
@@ -273,6 +338,16 @@ async function main(): Promise<void> {
         `reusing the seeded database ${DB} (${Number(mark[0]!.rows[0]!.v).toLocaleString('en')} points; --reseed to write it again)`,
       );
 
+    if (STATS_MONTH !== MONTH) {
+      const to = Math.min(STATS_RANGE.to.getTime(), Date.now());
+      const s = await topUpMinutes(outlets, STATS_RANGE.from.getTime(), to, raw, (lines) =>
+        writer.write(lines),
+      );
+      console.log(
+        `${STATS_MONTH}'s minute data written up to ${new Date(to).toISOString()}: ${s.lines.toLocaleString('en')} points added in ${s.seconds.toFixed(0)} s, loadavg ${load()}`,
+      );
+    }
+
     const src: EvidenceSource = {
       client,
       bucket: DB,
@@ -308,6 +383,9 @@ async function main(): Promise<void> {
       );
     const outletWhere = `"enterprise" = $e AND "site" = $s AND "interval" = 'hour'`;
     const outletParams = { e: gas.ent, s: gas.site };
+    const statsTo = Math.min(STATS_RANGE.to.getTime(), now);
+    const statsLabel = statsTo < STATS_RANGE.to.getTime() ? `${STATS_MONTH}, live up to now` : STATS_MONTH;
+    const statsBase = () => count(STATS_RANGE.from.getTime(), statsTo, `"interval" =~ /^minute/`);
     const cases: {
       what: string;
       target: number;
@@ -315,22 +393,22 @@ async function main(): Promise<void> {
       base: () => Promise<unknown>;
     }[] = [
       {
-        what: `overview, city (${MONTH})`,
+        what: `overview, city (${statsLabel})`,
         target: 500,
-        run: () => json(overview(pool, tsrc, city, { month: MONTH }, now)),
-        base: () => count(MONTH_FROM, MONTH_TO, `"interval" =~ /^minute/`),
+        run: () => json(overview(pool, tsrc, city, { month: STATS_MONTH }, now)),
+        base: statsBase,
       },
       {
-        what: `overview, district dist-landong (${MONTH})`,
+        what: `overview, district dist-landong (${statsLabel})`,
         target: 500,
-        run: () => json(overview(pool, tsrc, officer, { month: MONTH }, now)),
-        base: () => count(MONTH_FROM, MONTH_TO, `"interval" =~ /^minute/`),
+        run: () => json(overview(pool, tsrc, officer, { month: STATS_MONTH }, now)),
+        base: statsBase,
       },
       {
-        what: `transmission statistics, city (${MONTH})`,
+        what: `transmission statistics, city (${statsLabel})`,
         target: 500,
-        run: () => json(transmissionReport(pool, tsrc, city, { month: MONTH }, now)),
-        base: () => count(MONTH_FROM, MONTH_TO, `"interval" =~ /^minute/`),
+        run: () => json(transmissionReport(pool, tsrc, city, { month: STATS_MONTH }, now)),
+        base: statsBase,
       },
       ...(
         [
