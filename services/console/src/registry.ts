@@ -56,7 +56,7 @@ export async function getEnterprise(db: Queryable, p: Principal, id: string) {
   if (!ent) throw new ConsoleError('NOT_FOUND', 'enterprise not found');
   const [outlets, devices, meters, limits, contacts, timeline, maintenance, facilities] = await Promise.all([
     db.query(
-      `select id, kind, name_zh as "nameZh", ref_o2_pct::float8 as "refO2Pct", latitude, longitude
+      `select id, kind, name_zh as "nameZh", ref_o2_pct::float8 as "refO2Pct", process, latitude, longitude
          from outlets where enterprise_id = $1 order by id`,
       [id],
     ),
