@@ -1,6 +1,8 @@
 // The deviation series the engine has emitted and the rules that take each one to its next revision: an episode of the
 // rule table opens a series, changes it (`updated`) or ends it (`resolved`); a series the data no longer support is
-// resolved as retracted. These are definitions the engine and its test oracle (test/naive-engine.ts) share; the
+// resolved as retracted. `resolved` is final: late data may still correct a resolved series (its window, evidence, or
+// retract it) but never reopen it; an episode that runs on where a resolved series stood opens a new series, with its
+// own id and `follows` naming the resolved one (mayStandFor, seriesIdFor). These are definitions the engine and its test oracle (test/naive-engine.ts) share; the
 // hand-computed expectations of engine.test.ts pin them. Also the buffer's eviction at the lateness horizon and the
 // rejection of readings the engine cannot take.
 import { createHash } from 'node:crypto';
@@ -15,6 +17,7 @@ import type {
 } from './model.js';
 import type { HeldGap } from './offline.js';
 import type { EpisodeOut } from './scope.js';
+import { DomainError } from './errors.js';
 import { fingerprint64 } from './fingerprint.js';
 import { seenAt } from './series.js';
 import { dayStart } from './time.js';
@@ -53,18 +56,21 @@ export interface EnterpriseState {
 /** Before any watermark: no horizon. */
 export const NO_TIME = -8.64e15;
 
-/** Deterministic deviation id: sha256 of enterprise, site, rule, subject and window start (first 32 hex digits). */
+/**
+ * Deterministic deviation id: sha256 of enterprise, site, rule, subject and window start (first 32 hex digits). A
+ * series opened where that id already names a resolved series is generation 2, 3, …: `#n` is hashed too.
+ */
 export function deviationId(
   enterpriseId: string,
   siteId: string,
   rule: string,
   subject: string,
   windowStart: number,
+  generation = 1,
 ): string {
-  return createHash('sha256')
-    .update([enterpriseId, siteId, rule, subject, String(windowStart)].join('\n'))
-    .digest('hex')
-    .slice(0, 32);
+  const parts = [enterpriseId, siteId, rule, subject, String(windowStart)];
+  if (generation > 1) parts.push(`#${generation}`);
+  return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32);
 }
 
 /** Start of the evaluated range: the local day of the watermark less the lateness horizon. */
@@ -132,6 +138,45 @@ export function overlaps(rec: DeviationRecord, ep: EpisodeOut): boolean {
   return ep.start < (rec.windowEnd ?? Infinity) && rec.windowStart < (ep.end ?? Infinity);
 }
 
+/**
+ * Whether a record may stand for an episode: overlapping (overlaps), and a resolved record only for an episode that has
+ * ended too — a resolved series stays resolved (its later revisions can correct or retract it, never reopen it). Both
+ * engines give an episode the first unused open record that overlaps it, else the first unused resolved one if it may
+ * stand for it (so an episode that ended again goes to the series that continued it, not back to the resolved one).
+ */
+export function mayStandFor(rec: DeviationRecord, ep: EpisodeOut): boolean {
+  return overlaps(rec, ep) && (ep.end !== undefined || rec.state !== 'resolved');
+}
+
+/**
+ * The id for an episode no live record may stand for: its deterministic id (deviationId), unless an episode before it
+ * in the same pass took that id, or the id names a resolved series and the episode is open (resolved is final); then
+ * the first generation 2, 3, … free of both. `rec` is the series the id names, if any (an ended episode may revise a
+ * resolved one that is no longer live, e.g. one before the horizon, which stays resolved). `follows` (for a new series
+ * only) is the resolved series it continues: the generation before it, else `skipped` (a resolved record the episode
+ * overlapped but could not take, mayStandFor).
+ */
+export function seriesIdFor(
+  enterpriseId: string,
+  ep: EpisodeOut,
+  used: ReadonlySet<string>,
+  lookup: (id: string) => DeviationRecord | undefined,
+  skipped: DeviationRecord | undefined,
+): { id: string; rec?: DeviationRecord; follows?: string } {
+  let previous: string | undefined;
+  for (let generation = 1; ; generation++) {
+    const id = deviationId(enterpriseId, ep.siteId, ep.rule, ep.subject, ep.start, generation);
+    const rec = used.has(id) ? undefined : lookup(id);
+    if (used.has(id) || (rec?.state === 'resolved' && ep.end === undefined)) {
+      previous = id;
+      continue;
+    }
+    if (rec) return { id, rec };
+    const follows = previous ?? skipped?.id;
+    return follows === undefined ? { id } : { id, follows };
+  }
+}
+
 export function deviationOutput(r: DeviationRecord): DeviationOutput {
   return {
     type: 'deviation',
@@ -153,10 +198,12 @@ export function deviationOutput(r: DeviationRecord): DeviationOutput {
 }
 
 /**
- * The revisions an episode gives the series `rec` (undefined: a new series with this id), in emission order: opened
- * (and resolved at once when the episode has ended), or the next revision, or none when nothing changed. A series
- * carried over from before the horizon keeps its start, its resumption-window mark, its windows before the horizon and
- * its confirmation time.
+ * The revisions an episode gives the series `rec` (undefined: a new series with this id, continuing the resolved series
+ * `follows` if given), in emission order: opened (and resolved at once when the episode has ended), or the next
+ * revision, or none when nothing changed. A resolved series is only ever given a resolved revision (the caller picks
+ * records by mayStandFor; an open episode for a resolved record is a DomainError). A series carried over from before
+ * the horizon keeps its start, its resumption-window mark, its windows before the horizon and its confirmation time;
+ * every series keeps the `follows` it was opened with.
  */
 export function revise(
   enterpriseId: string,
@@ -165,15 +212,23 @@ export function revise(
   rec: DeviationRecord | undefined,
   ep: EpisodeOut,
   horizonStart: number,
+  follows?: string,
 ): DeviationRecord[] {
+  if (rec?.state === 'resolved' && ep.end === undefined)
+    throw new DomainError(
+      'resolved-is-final',
+      `deviation ${id} is resolved: an open episode cannot reopen it`,
+    );
   const carried = rec !== undefined && rec.windowStart < horizonStart ? rec : undefined;
   let evidence = ep.evidence;
+  const link = rec ? rec.evidence.follows : follows;
+  if (link !== undefined) evidence = { ...evidence, follows: link };
   if (carried) {
     const old = Array.isArray(carried.evidence.windows)
       ? (carried.evidence.windows as { start: number }[])
       : [];
     const fresh = Array.isArray(ep.evidence.windows) ? (ep.evidence.windows as unknown[]) : undefined;
-    evidence = { ...ep.evidence };
+    evidence = { ...evidence };
     if (fresh) evidence.windows = [...old.filter((w) => w.start < horizonStart), ...fresh];
     if (carried.evidence.confirmedAt !== undefined) evidence.confirmedAt = carried.evidence.confirmedAt;
   }

@@ -4,15 +4,16 @@
 import type { EngineConfig } from './config.js';
 import {
   cmpReading,
-  deviationId,
   deviationOutput,
   evictBuffer,
   horizonStartOf,
+  mayStandFor,
   NO_TIME,
   overlaps,
   rejectReading,
   retract,
   revise,
+  seriesIdFor,
   type DeviationRecord,
   type EnterpriseState,
 } from './deviation-records.js';
@@ -238,11 +239,12 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
   }
 
   /**
-   * One reconciliation pass over the series keys given (the same pass the naive engine makes over every key). A pass is
-   * not always a fixed point: when a late point splits an episode, the first part takes the record both overlapped and
-   * the second part's own id can be that record's, so the record moves to the second part and the first part gets a
-   * record of its own only in the next pass. Keys whose pass emitted anything go to `unsettled`: the next evaluation
-   * passes over them again even if their section did not change, as the naive engine does.
+   * One reconciliation pass over the series keys given (the same pass the naive engine makes over every key): each
+   * episode to the first unused record that may stand for it, an open one before a resolved one (mayStandFor: a
+   * resolved record only for an ended episode), else to the series its id names or a new one (seriesIdFor: for an open episode, the generation after a
+   * resolved series holding its id); records no episode took are retracted. Keys whose pass emitted anything go to
+   * `unsettled`: the next evaluation passes over them again even if their section did not change, as the naive engine
+   * does.
    */
   function reconcile(
     enterpriseId: string,
@@ -269,30 +271,38 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
       const recs = g.recs;
       let lo = 0;
       for (const ep of g.eps) {
-        // The first unused record (by window start) overlapping the episode. Records start in order, so the scan
-        // starts after the used prefix and stops past the episode's end (linear per series, not quadratic).
+        // The first unused open record (by window start) overlapping the episode, else the first unused resolved one
+        // if it may stand for the episode (mayStandFor). Records start in order, so the scan starts after the used
+        // prefix and stops past the episode's end (linear per series, not quadratic).
         while (lo < recs.length && used.has(recs[lo]!.id)) lo++;
         let rec: DeviationRecord | undefined;
+        let resolved: DeviationRecord | undefined;
         const epEnd = ep.end ?? Infinity;
         for (let j = lo; j < recs.length; j++) {
           const r = recs[j]!;
           if (r.windowStart > ep.start && r.windowStart > epEnd) break;
-          if (!used.has(r.id) && overlaps(r, ep)) {
+          if (used.has(r.id) || !overlaps(r, ep)) continue;
+          if (r.state !== 'resolved') {
             rec = r;
             break;
           }
+          resolved ??= r;
         }
+        if (!rec && resolved && mayStandFor(resolved, ep)) rec = resolved;
         // The same episode object applied to this unchanged record at the same horizon: same fingerprint, no output.
         if (rec && !rec.retracted && applied.get(rec.id) === ep && appliedHs.get(rec.id) === hs) {
           used.add(rec.id);
           continue;
         }
-        const id = rec?.id ?? deviationId(enterpriseId, ep.siteId, ep.rule, ep.subject, ep.start);
-        rec ??= state.deviations[id];
+        const byId = rec
+          ? undefined
+          : seriesIdFor(enterpriseId, ep, used, (id) => state.deviations[id], resolved);
+        const id = rec?.id ?? byId!.id;
+        rec ??= byId!.rec;
         used.add(id);
         applied.set(id, ep);
         appliedHs.set(id, hs);
-        for (const next of revise(enterpriseId, key, id, rec, ep, hs)) {
+        for (const next of revise(enterpriseId, key, id, rec, ep, hs, byId?.follows)) {
           putDev(next);
           out.push(deviationOutput(next));
         }

@@ -1,4 +1,4 @@
-export type DomainErrorCode = 'invalid-snapshot' | 'invalid-watermark';
+export type DomainErrorCode = 'invalid-snapshot' | 'invalid-watermark' | 'resolved-is-final';
 
 /** Errors thrown by the engine. None is retryable: they are programming or data errors. */
 export class DomainError extends Error {

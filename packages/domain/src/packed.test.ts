@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { decodePart, type StoredPart } from './checkpoint-format.js';
-import { createEngine } from './engine.js';
+import { createEngine, deviationId } from './engine.js';
 import type { Measurement, Reading, RegistryView } from './model.js';
 import { Packer, unpack, type PackedReading } from './packed.js';
 import { indexRegistry } from './registry.js';
@@ -10,7 +10,7 @@ import { Evaluator } from './rules.js';
 import { buildSeries, Col, pointAt, SLOT_STAT, type FactorSeries, type Slot } from './series.js';
 import { Workspace } from './workspace.js';
 import { createNaiveEngine } from '../test/naive-engine.js';
-import { DAY, HOUR, MIN, T0, config, registry } from '../test/testkit.js';
+import { DAY, HOUR, MIN, T0, config, lifecycleViolations, registry } from '../test/testkit.js';
 
 // The compact buffer (packed readings, series as lists of rows read through a column) against the representation it
 // replaces: plain reading objects and one point object per value. Same readings back, same values in every series.
@@ -425,11 +425,12 @@ describe('real-time readings whose factors vary (the shared real-time list) = na
     advance: fc.boolean(),
   });
 
-  it('a reading without the factor after a late point split its run: the split settles when the naive engine does', () => {
+  it('a late point that splits a run: the first part keeps the record and resolves it, the second opens a new one', () => {
     // Out of range at +3 (600 > 500) opens a record at +3; a late T flag at +1 moves it to +1; a late normal value at +2
-    // splits the run into [+1, +2) and [+3, …): the record is resolved for the first part, then taken by the second
-    // (its id is the second part's own). The first part gets a record of its own in the next pass over the key, which
-    // the reading at +0 (no values, so no section of the factor changes) brings in both engines.
+    // splits the run into [+1, +2) and [+3, …). The first part takes the record, which is resolved (revision 3). The
+    // second part's own id is that record's (its start is +3): resolved is final, so the second part opens the next
+    // generation of the id, following the resolved record. The reading at +0 (no values, no section of the factor
+    // changes) then changes nothing in either engine: the pass at +2 was a fixed point.
     const rtd = (value: number, flag: string): Measurement[] => [
       { factor: 'a21026', stat: 'Rtd', value, flag },
     ];
@@ -447,12 +448,49 @@ describe('real-time readings whose factors vary (the shared real-time list) = na
       expect(got).toStrictEqual(naive.ingest(structuredClone(r)));
       last.push(got);
     }
-    // The reading at +0 opens and resolves the first part's record: [+1, +2).
-    expect(last[3]).toMatchObject([
-      { rule: 'out-of-range', state: 'opened', windowStart: T0 + MIN },
-      { rule: 'out-of-range', state: 'resolved', windowStart: T0 + MIN, windowEnd: T0 + 2 * MIN },
+    const first = deviationId('E1', 'OUT1', 'out-of-range', 'a21026', T0 + 3 * MIN);
+    const second = deviationId('E1', 'OUT1', 'out-of-range', 'a21026', T0 + 3 * MIN, 2);
+    expect(last[1]).toMatchObject([{ id: first, state: 'updated', revision: 2, windowStart: T0 + MIN }]);
+    expect(last[2]).toMatchObject([
+      { id: first, state: 'resolved', revision: 3, windowStart: T0 + MIN, windowEnd: T0 + 2 * MIN },
+      { id: second, state: 'opened', revision: 1, windowStart: T0 + 3 * MIN, evidence: { follows: first } },
     ]);
-    expect(engine.advance(T0 + 3 * HOUR)).toStrictEqual(naive.advance(T0 + 3 * HOUR));
+    expect(last[3]).toStrictEqual([]);
+    const closing = engine.advance(T0 + 3 * HOUR);
+    expect(closing).toStrictEqual(naive.advance(T0 + 3 * HOUR));
+    expect(closing.filter((o) => o.type === 'deviation' && o.id === first)).toStrictEqual([]);
+    expect(lifecycleViolations([...last.flat(), ...closing])).toStrictEqual([]);
+  });
+
+  it('a late point that joins a resolved run to one going on: a new deviation follows it, the resolved one never reopens', () => {
+    // Out of range at +1 opens, normal at +2 resolves [+1, +2). A later reading at +2 (same time,
+    // later event id: it replaces the value) is out of range too: the run is [+1, …) and open. The resolved deviation
+    // may not stand for an open run and its id is the run's own: the run opens generation 2 of that id, following it,
+    // and the resolved one, no longer supported as ended at +2, is retracted (still resolved).
+    const rtd = (value: number): Measurement[] => [{ factor: 'a21026', stat: 'Rtd', value, flag: 'N' }];
+    const steps: Reading[] = [
+      reading('rt-1', 'MN1', 'realtime', T0 + MIN, rtd(600)),
+      reading('rt-2', 'MN1', 'realtime', T0 + 2 * MIN, rtd(0)),
+      reading('rt-2b', 'MN1', 'realtime', T0 + 2 * MIN, rtd(600)),
+    ];
+    const engine = createEngine(cfg, oracleReg);
+    const naive = createNaiveEngine(cfg, oracleReg);
+    const outs = steps.map((r) => {
+      const got = engine.ingest(structuredClone(r));
+      expect(got).toStrictEqual(naive.ingest(structuredClone(r)));
+      return got;
+    });
+    const first = deviationId('E1', 'OUT1', 'out-of-range', 'a21026', T0 + MIN);
+    const next = deviationId('E1', 'OUT1', 'out-of-range', 'a21026', T0 + MIN, 2);
+    expect(outs[0]).toMatchObject([{ id: first, state: 'opened', revision: 1 }]);
+    expect(outs[1]).toMatchObject([{ id: first, state: 'resolved', revision: 2, windowEnd: T0 + 2 * MIN }]);
+    expect(outs[2]).toMatchObject([
+      { id: next, state: 'opened', revision: 1, windowStart: T0 + MIN, evidence: { follows: first } },
+      { id: first, state: 'resolved', revision: 3, evidence: { retracted: true } },
+    ]);
+    const closing = engine.advance(T0 + 3 * HOUR);
+    expect(closing).toStrictEqual(naive.advance(T0 + 3 * HOUR));
+    expect(lifecycleViolations([...outs.flat(), ...closing])).toStrictEqual([]);
   });
 
   it('gives exactly the outputs of the naive engine', () => {
@@ -485,6 +523,7 @@ describe('real-time readings whose factors vary (the shared real-time list) = na
         fast.push(...engine.advance(wm + 3 * HOUR));
         slow.push(...naive.advance(wm + 3 * HOUR));
         expect(JSON.stringify(fast)).toBe(JSON.stringify(slow));
+        expect(lifecycleViolations(fast)).toStrictEqual([]);
       }),
       // A random seed each run; a failure prints its seed and path (fc.assert's report) to replay it.
       { numRuns: 150 },

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { contractRuleOf, severityToContract, type ContractRuleName } from './contract.js';
-import { createEngine, type Engine } from './engine.js';
+import { createEngine, deviationId, type Engine } from './engine.js';
 import type { DeviationOutput, MeterView, Output, Reading, RegistryView, RuleName } from './model.js';
 import { facilityCodeOf, timingWindows, type MeterStep } from './treatment.js';
 import type { DeepPartial, EngineConfig } from './config.js';
@@ -327,7 +327,25 @@ describe('zero while production runs', () => {
       windowStart: T0 + HOUR,
       evidence: { confirmedAt: T0 + HOUR + 30 * MIN },
     });
-    expect(new Set(later.map((d) => d.id)).size).toBe(1);
+    // Until the meter reading after a zero arrives, production at that zero is unknown and the run rule ends the run
+    // there, so the deviation is resolved at the replay's frontier (91 min) and each replayed reading moves that end
+    // (still resolved). Resolved is final: once the replay shows the run going on, a new deviation opens, following the
+    // first, which is retracted. One deviation stands.
+    const id = later[0]!.id;
+    expect(
+      later
+        .filter((d) => d.id === id)
+        .slice(1)
+        .every((d) => d.state === 'resolved'),
+    ).toBe(true);
+    const latest = new Map(later.map((d) => [d.id, d]));
+    expect(latest.size).toBe(2);
+    expect(latest.get(id)).toMatchObject({ state: 'resolved', evidence: { retracted: true } });
+    const standing = [...latest.values()].filter((d) => d.evidence.retracted !== true);
+    expect(standing).toMatchObject([
+      { state: 'opened', revision: 1, windowStart: T0 + HOUR, evidence: { follows: id } },
+    ]);
+    expect(standing[0]!.id).toBe(deviationId('E1', 'OUT1', 'zero-while-running', 'a21026', T0 + HOUR, 2));
   });
 });
 

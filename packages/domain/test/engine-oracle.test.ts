@@ -2,7 +2,19 @@ import fc from 'fast-check';
 import { createEngine } from '../src/engine.js';
 import type { Output, Reading, RegistryView } from '../src/model.js';
 import { createNaiveEngine } from './naive-engine.js';
-import { DAY, HOUR, MIN, T0, config, energy, hourReading, minute, realtime, registry } from './testkit.js';
+import {
+  DAY,
+  HOUR,
+  MIN,
+  T0,
+  config,
+  energy,
+  hourReading,
+  lifecycleViolations,
+  minute,
+  realtime,
+  registry,
+} from './testkit.js';
 
 // The incremental engine must give exactly the outputs of the naive one (the whole buffer re-evaluated by the pure
 // Evaluator on every change), whatever the order, lateness, duplicates and watermarks of the input.
@@ -205,6 +217,8 @@ function apply(engine: { ingest(r: Reading): Output[]; advance(t: number): Outpu
 function sameAsOracle(c: typeof cfg, ops: Op[]): Output[] {
   const fast = apply(createEngine(c, reg), ops);
   expect(JSON.stringify(fast)).toBe(JSON.stringify(apply(createNaiveEngine(c, reg), ops)));
+  // domain-rules §3: opened → updated → resolved, and resolved stays resolved (the oracle shares this rule).
+  expect(lifecycleViolations(fast)).toStrictEqual([]);
   return fast;
 }
 
@@ -222,11 +236,14 @@ describe('incremental engine = naive re-evaluation (oracle)', () => {
     const rules = new Set<string>();
     let idleByStatus = false;
     let heldReplayed = 0;
+    let follows = 0;
     fc.assert(
       fc.property(opsArb, (ops) => {
         for (const o of apply(createEngine(cfg, reg), ops)) {
           if (o.type !== 'deviation') continue;
           rules.add(o.rule);
+          // A series opened where a resolved one stood (resolved is final: a new id that follows it).
+          if (o.state === 'opened' && o.evidence.follows !== undefined) follows += 1;
           // Offline closed by arrival with a replay inside the gap (late data that must not retract it).
           if (o.rule === 'offline' && Number(o.evidence.replayedReadings ?? 0) > 0) heldReplayed += 1;
           const ws = (o.evidence.windows ?? []) as Record<string, unknown>[];
@@ -241,6 +258,7 @@ describe('incremental engine = naive re-evaluation (oracle)', () => {
     );
     expect(idleByStatus).toBe(true);
     expect(heldReplayed).toBeGreaterThan(0);
+    expect(follows).toBeGreaterThan(0);
     for (const rule of [
       'exceedance',
       'flatline',

@@ -16,10 +16,11 @@ import type { EngineConfig } from '../src/config.js';
 import { rulesFor } from '../src/config.js';
 import {
   cmpReading,
-  deviationId,
   deviationOutput,
   evictBuffer,
   horizonStartOf,
+  mayStandFor,
+  seriesIdFor,
   NO_TIME,
   overlaps,
   rejectReading,
@@ -91,7 +92,11 @@ export function createNaiveEngine(config: EngineConfig, registry: RegistryView):
     return out;
   }
 
-  /** One series: each episode matched to the first unused overlapping record, the rest retracted. */
+  /**
+   * One series: each episode matched to the first unused record that may stand for it, an open one before a resolved one
+   * (a resolved one only for an ended episode), else the series its id names or a new one (its id's next generation when this pass holds it, or a
+   * resolved series does and the episode is open), the rest retracted.
+   */
   function series(
     enterpriseId: string,
     key: string,
@@ -102,10 +107,15 @@ export function createNaiveEngine(config: EngineConfig, registry: RegistryView):
     const out: Output[] = [];
     const used = new Set<string>();
     for (const ep of episodes) {
-      const match = live.find((r) => !used.has(r.id) && overlaps(r, ep));
-      const id = match?.id ?? deviationId(enterpriseId, ep.siteId, ep.rule, ep.subject, ep.start);
+      const overlapping = live.filter((r) => !used.has(r.id) && overlaps(r, ep));
+      const resolved = overlapping.find((r) => r.state === 'resolved');
+      const match =
+        overlapping.find((r) => r.state !== 'resolved') ??
+        (resolved && mayStandFor(resolved, ep) ? resolved : undefined);
+      const byId = match ? undefined : seriesIdFor(enterpriseId, ep, used, (id) => records.get(id), resolved);
+      const id = match?.id ?? byId!.id;
       used.add(id);
-      for (const next of revise(enterpriseId, key, id, match ?? records.get(id), ep, hs)) {
+      for (const next of revise(enterpriseId, key, id, match ?? byId!.rec, ep, hs, byId?.follows)) {
         records.set(id, next);
         out.push(deviationOutput(next));
       }

@@ -110,3 +110,39 @@ export function energy(meter: string, t: number, kwh: number): Reading {
 export function hourOfMinutes(h: number, values: Record<string, Val>[]): Reading[] {
   return values.map((v, i) => minute(h + i * 10 * MIN, v));
 }
+
+/**
+ * The lifecycle of every deviation series in an engine's outputs (domain-rules §3: opened → updated → resolved), or a
+ * list of the violations: each id opens once at revision 1, each later revision is the one before plus 1, and once
+ * resolved it stays resolved (late data may correct or retract a resolved series, never reopen it). A series that
+ * `follows` another names one resolved before it was opened.
+ */
+export function lifecycleViolations(outputs: readonly unknown[]): string[] {
+  const bad: string[] = [];
+  const last = new Map<string, { state: string; revision: number }>();
+  for (const o of outputs as {
+    type?: string;
+    id?: string;
+    state?: string;
+    revision?: number;
+    evidence?: Record<string, unknown>;
+  }[]) {
+    if (o.type !== 'deviation') continue;
+    const id = o.id!;
+    const prev = last.get(id);
+    const at = `${id} rev ${o.revision} ${o.state}`;
+    if (!prev) {
+      if (o.state !== 'opened' || o.revision !== 1)
+        bad.push(`${at}: first event is not opened at revision 1`);
+      const follows = o.evidence?.follows;
+      if (follows !== undefined && last.get(String(follows))?.state !== 'resolved')
+        bad.push(`${at}: follows ${String(follows)}, which is not resolved`);
+    } else {
+      if (o.revision !== prev.revision + 1) bad.push(`${at}: after revision ${prev.revision}`);
+      if (o.state === 'opened') bad.push(`${at}: opened again`);
+      if (prev.state === 'resolved' && o.state !== 'resolved') bad.push(`${at}: reopened after resolved`);
+    }
+    last.set(id, { state: o.state!, revision: o.revision! });
+  }
+  return bad;
+}

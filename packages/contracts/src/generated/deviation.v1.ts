@@ -8,7 +8,7 @@ export type UtcTime = string;
 export interface DeviationV1 {
   schema: 'deviation.v1';
   /**
-   * Deterministic: hash of enterpriseId, siteId, rule, factor (for per-factor rules) and windowStart, so a replay yields the same id (see deviationId() in @offsite/contracts).
+   * Deterministic: hash of enterpriseId, siteId, rule, factor (for per-factor rules) and windowStart, so a replay yields the same id (see deviationId() in @offsite/domain); a deviation opened where a resolved one held that id hashes a generation number too, and names the resolved one in evidence.params.follows.
    */
   id: string;
   rule:
@@ -29,6 +29,9 @@ export interface DeviationV1 {
     | 'production-emission'
     | 'peers'
     | 'cross-device';
+  /**
+   * opened (revision 1), updated, resolved. Resolved is final: a later revision of a resolved deviation is resolved too (a correction or a retraction); a condition that holds again opens a new deviation.
+   */
   state: 'opened' | 'updated' | 'resolved';
   /**
    * Starts at 1 when opened and increases with every event of this deviation.

@@ -98,7 +98,7 @@ export const deviationV1Schema = {
       "const": "deviation.v1"
     },
     "id": {
-      "description": "Deterministic: hash of enterpriseId, siteId, rule, factor (for per-factor rules) and windowStart, so a replay yields the same id (see deviationId() in @offsite/contracts).",
+      "description": "Deterministic: hash of enterpriseId, siteId, rule, factor (for per-factor rules) and windowStart, so a replay yields the same id (see deviationId() in @offsite/domain); a deviation opened where a resolved one held that id hashes a generation number too, and names the resolved one in evidence.params.follows.",
       "$ref": "#/$defs/Id"
     },
     "rule": {
@@ -123,6 +123,7 @@ export const deviationV1Schema = {
       ]
     },
     "state": {
+      "description": "opened (revision 1), updated, resolved. Resolved is final: a later revision of a resolved deviation is resolved too (a correction or a retraction); a condition that holds again opens a new deviation.",
       "enum": [
         "opened",
         "updated",
