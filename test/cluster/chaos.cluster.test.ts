@@ -14,9 +14,10 @@
 //   services: kill -9 one instance of each (the mqtt-ingestor's standby takes over its session).
 // At the end: InfluxDB holds every acknowledged reading exactly once (per series, against the same seeded
 // simulation), no (deviation id, revision) has two contents and the deviations are the scenarios' own
-// (offline ones listed apart: see the kill flow), the deviations are the undisturbed run's (offline apart:
-// ids equal in every revision, or revised more often after late readings with the same conclusions and
-// final state, or only here and retracted; compareWithUndisturbed), one alert case per deviation at its
+// (offline ones listed apart: see the kill flow), the deviations are the undisturbed run's (offline apart;
+// per episode, a deviation with the generations following it: ids equal in every revision, or revised more
+// often or continued in a next generation after late readings with the same conclusions and standing final
+// states, or only here and retracted; compareWithUndisturbed), one alert case per deviation at its
 // last revision, every
 // e-mail notification in the SMTP sink under its Message-ID exactly once, and the console answered
 // through HAProxy after every fault (a session lookup in Postgres; error rate and longest outage printed). The time to recover after
@@ -533,15 +534,15 @@ test("no (deviation id, revision) with two contents; the scenarios' deviations a
   expect(deviationProblems(events, run.scenarios, run.registry, tolerated)).toEqual([]);
 });
 
-test('the deviations are those of the undisturbed single-node run: the same ids, final states and conclusions', () => {
+test('the deviations are those of the undisturbed single-node run: the same episodes, final states and conclusions', () => {
   // Offline is judged by arrival (domain-rules): the faults' stalls are offline time of their own, compared apart.
   const offline = (d: DeviationV1) => d.rule === 'offline';
   const cmp = compareWithUndisturbed(baselineEvents, events, offline);
   const ids = (ev: DeviationV1[]) => new Set(ev.filter(offline).map((e) => e.id)).size;
   timing(
-    `against the undisturbed run (${new Set(baselineEvents.map((e) => e.id)).size} ids): ${cmp.exact.length} ids equal in ` +
-      `every revision, ${cmp.corrected.length} revised more often here (late readings) with the same conclusions and ` +
-      `final state, ${cmp.retractedOnly.length} only here and retracted, ${cmp.problems.length} problems; ` +
+    `against the undisturbed run (${new Set(baselineEvents.map((e) => e.id)).size} ids): ${cmp.exact.length} episodes equal in ` +
+      `every revision, ${cmp.corrected.length} revised more often or continued in a next generation here (late readings) ` +
+      `with the same conclusions and standing final states, ${cmp.retractedOnly.length} only here and retracted, ${cmp.problems.length} problems; ` +
       `offline apart: ${ids(baselineEvents)} ids undisturbed, ${ids(events)} here`,
   );
   for (const [what, list] of [

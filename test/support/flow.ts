@@ -22,7 +22,7 @@ import {
   type Scenario,
 } from '@offsite/simulator';
 import type { RegistryFile } from '@offsite/store';
-import { until } from '@offsite/testing';
+import { retracted, until } from '@offsite/testing';
 import {
   createPipeline,
   freePort,
@@ -295,9 +295,6 @@ export async function waitCaughtUp(run: FlowRun, ms: number): Promise<void> {
   );
 }
 
-export const retracted = (d: DeviationV1) =>
-  (d.evidence as { params?: { retracted?: unknown } }).params?.retracted === true;
-
 /** Highest revision per deviation id. */
 export const latest = (events: readonly DeviationV1[]) => {
   const m = new Map<string, DeviationV1>();
@@ -322,88 +319,8 @@ export function revisionContents(events: readonly DeviationV1[]): {
   return { byKey, conflicting: [...byKey].filter(([, c]) => c.size > 1).map(([k]) => k) };
 }
 
-/** One line for a deviation event: rule, enterprise/site/factor, revision and state. */
-export const describeDeviation = (d: DeviationV1) =>
-  `${d.rule}@${d.enterpriseId}/${d.siteId}/${d.factor ?? '-'} ${d.windowStart} r${d.revision} ${d.state}`;
-
-/** Per deviation id, its events in revision order, one per revision (a replayed duplicate dropped). */
-function revisionsById(events: readonly DeviationV1[]): Map<string, DeviationV1[]> {
-  const m = new Map<string, Map<number, DeviationV1>>();
-  for (const e of events) (m.get(e.id) ?? m.set(e.id, new Map()).get(e.id)!).set(e.revision, e);
-  return new Map([...m].map(([id, r]) => [id, [...r.values()].sort((a, b) => a.revision - b.revision)]));
-}
-
-/** What a revision concluded: the event without its revision number, state and `emittedAt` (wall clock). */
-const conclusion = (e: DeviationV1) => {
-  const { emittedAt: _e, revision: _r, state: _s, ...rest } = e;
-  return JSON.stringify(rest);
-};
-/** The final revision as emitted, but for its number and `emittedAt`. */
-const finalState = (e: DeviationV1) => {
-  const { emittedAt: _e, revision: _r, ...rest } = e;
-  return JSON.stringify(rest);
-};
-
-/**
- * The deviations of a disturbed run against those of an undisturbed run over the same data (same registry
- * ids, same seeded simulation), deviations `apart` (offline: judged by arrival) left out of both.
- *
- * - `exact`: ids whose every (revision, content) is the same in both runs (`emittedAt` left out).
- * - `corrected`: ids the disturbed run revised more often: readings that arrived after the watermark had
- *   passed their window (loggers cached and replayed through the faults) were first judged without them,
- *   then the window was recomputed. What the undisturbed run concluded appears in the same order among the
- *   disturbed run's revisions, and both end in the same final state.
- * - `retractedOnly`: ids only the disturbed run emitted, resolved as retracted at their last revision
- *   (late readings no longer supported them).
- * - `problems`: anything else — an id missing, an undisturbed conclusion absent or out of order, a
- *   different final state, an extra id that stands.
- */
-export function compareWithUndisturbed(
-  undisturbed: readonly DeviationV1[],
-  disturbed: readonly DeviationV1[],
-  apart: (d: DeviationV1) => boolean,
-): { exact: string[]; corrected: string[]; retractedOnly: string[]; problems: string[] } {
-  const want = revisionsById(undisturbed.filter((d) => !apart(d)));
-  const got = revisionsById(disturbed.filter((d) => !apart(d)));
-  const out = {
-    exact: [] as string[],
-    corrected: [] as string[],
-    retractedOnly: [] as string[],
-    problems: [] as string[],
-  };
-  for (const [id, w] of want) {
-    const name = describeDeviation(w[w.length - 1]!);
-    const g = got.get(id);
-    if (!g) {
-      out.problems.push(`missing: ${name}`);
-      continue;
-    }
-    const exactly =
-      g.length === w.length &&
-      g.every((e, i) => e.revision === w[i]!.revision && finalState(e) === finalState(w[i]!));
-    if (exactly) {
-      out.exact.push(name);
-      continue;
-    }
-    // Each undisturbed conclusion, in order, among the disturbed run's (a subsequence).
-    let j = 0;
-    for (const e of g) if (j < w.length && conclusion(e) === conclusion(w[j]!)) j++;
-    if (j < w.length)
-      out.problems.push(`${name}: revision ${w[j]!.revision} of the undisturbed run never concluded`);
-    else if (finalState(g[g.length - 1]!) !== finalState(w[w.length - 1]!))
-      out.problems.push(
-        `${name}: a different final state (r${g[g.length - 1]!.revision} ${g[g.length - 1]!.state})`,
-      );
-    else out.corrected.push(`${name} (r${g[g.length - 1]!.revision} here)`);
-  }
-  for (const [id, g] of got) {
-    if (want.has(id)) continue;
-    const last = g[g.length - 1]!;
-    if (retracted(last)) out.retractedOnly.push(describeDeviation(last));
-    else out.problems.push(`extra: ${describeDeviation(last)}`);
-  }
-  return out;
-}
+// Comparing with the undisturbed run, one episode per deviation and the generations following it (@offsite/testing).
+export { compareWithUndisturbed, describeDeviation, retracted } from '@offsite/testing';
 
 /** Alert cases (deviation id → revision) in the run's schema, and what the events say they should be (latest revision). */
 export async function caseRevisions(

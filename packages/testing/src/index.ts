@@ -48,4 +48,12 @@ export { relay, startProxy, type CuttableProxy } from './proxy.js';
 export { hj212HourlyUpload } from './hj212.js';
 export { readSinkHeads, readSinkMails, scanHeaders, type SinkHead, type SinkMail } from './mail.js';
 export { freePort, privatePostgres, type PrivatePostgres } from './postgres.js';
+export {
+  compareWithUndisturbed,
+  describeDeviation,
+  foldFollows,
+  followsOf,
+  retracted,
+  type DeviationEventLike,
+} from './deviations.js';
 export { createTestSchema, type TestSchema, type TestSchemaOptions } from './pg-schema.js';
