@@ -22,6 +22,15 @@ function ytd(kg: number): LoadTotal {
   };
 }
 
+const ID1 = annualLoadDeviationId('E1', 'O1', 'a21002', FEB_1);
+/** The log's head of the year's first deviation. */
+const head = (revision: number, state: 'opened' | 'updated' | 'resolved', severity: 'minor' | 'major') => ({
+  generation: 1,
+  revision,
+  state,
+  severity,
+});
+
 function input(kg: number, previous: AnnualLoadInput['previous'], over: Partial<AnnualLoadInput> = {}) {
   return judgeAnnualLoad({
     enterpriseId: 'E1',
@@ -87,11 +96,11 @@ describe('annual load against the permit (许可排放量)', () => {
   });
 
   it('a rerun of the same judgement emits nothing', () => {
-    expect(input(80, { revision: 1, state: 'opened', severity: 'minor' })).toBeNull();
+    expect(input(80, head(1, 'opened', 'minor'))).toBeNull();
   });
 
   it('a warning that becomes an exceedance is the next revision of the same deviation', () => {
-    const d = input(900, { revision: 1, state: 'opened', severity: 'minor' })!;
+    const d = input(900, head(1, 'opened', 'minor'))!;
     expect(d).toMatchObject({ state: 'updated', revision: 2, severity: 'major' });
     expect(d.id).toBe(annualLoadDeviationId('E1', 'O1', 'a21002', FEB_1));
     expect(d.evidence).toMatchObject({ state: 'exceeded', ytdKg: 900 });
@@ -101,17 +110,28 @@ describe('annual load against the permit (许可排放量)', () => {
     expect(input(877, null)).toMatchObject({ state: 'opened', revision: 1, severity: 'major' });
   });
 
-  it('resolves when the load is back within the share, and reopens with the next revision', () => {
-    const r = input(70, { revision: 1, state: 'opened', severity: 'minor' })!;
-    expect(r).toMatchObject({ state: 'resolved', revision: 2, severity: 'minor', windowEnd: FEB_1 });
-    expect(input(80, { revision: 2, state: 'resolved', severity: 'minor' })).toMatchObject({
-      state: 'opened',
-      revision: 3,
-    });
+  it('resolves when the load is back within the share; running ahead again opens the next generation, following it', () => {
+    const r = input(70, head(1, 'opened', 'minor'))!;
+    expect(r).toMatchObject({ id: ID1, state: 'resolved', revision: 2, severity: 'minor', windowEnd: FEB_1 });
+    expect(input(70, head(2, 'resolved', 'minor'))).toBeNull();
+    // Resolved is final: a new deviation (domain-rules §3), never revision 3 of the resolved one.
+    const again = input(80, head(2, 'resolved', 'minor'))!;
+    const id2 = annualLoadDeviationId('E1', 'O1', 'a21002', FEB_1, 2);
+    expect(id2).not.toBe(ID1);
+    expect(again).toMatchObject({ id: id2, state: 'opened', revision: 1, windowStart: YEAR_2026 });
+    expect(again.evidence.follows).toBe(ID1);
+    // Its later revisions keep its id and what it follows; once it resolves too, the third generation follows it.
+    const prev2 = { generation: 2, revision: 1, state: 'opened' as const, severity: 'minor' as const };
+    const worse = input(900, prev2)!;
+    expect(worse).toMatchObject({ id: id2, state: 'updated', revision: 2, severity: 'major' });
+    expect(worse.evidence.follows).toBe(ID1);
+    const third = input(80, { ...prev2, revision: 3, state: 'resolved' })!;
+    expect(third).toMatchObject({ id: annualLoadDeviationId('E1', 'O1', 'a21002', FEB_1, 3), revision: 1 });
+    expect(third.evidence.follows).toBe(id2);
   });
 
   it('resolves an open deviation when the permit is removed', () => {
-    const r = input(900, { revision: 2, state: 'updated', severity: 'major' }, { permitKg: null })!;
+    const r = input(900, head(2, 'updated', 'major'), { permitKg: null })!;
     expect(r).toMatchObject({ state: 'resolved', revision: 3 });
     expect(r.evidence).toMatchObject({ endedBy: 'permit-removed' });
   });

@@ -1,11 +1,13 @@
 // The annual-load rule (domain-rules §6a): per outlet and factor with a permitted annual load (许可排放量), the
 // year-to-date load (loads.ts, the valid hours of the Shanghai calendar year up to `asOf`) against the permit.
 // Running ahead of the permit pro rata is a warning (`aheadSeverity`), above the permit an exceedance of the year
-// (`exceededSeverity`). One deviation per outlet, factor and year: its id hashes the three (the window starts on
+// (`exceededSeverity`). A deviation per outlet, factor and year: its id hashes the three (the window starts on
 // 1 January), so a rerun of the same judgement emits nothing and a change of state is the next revision of the
-// same deviation: `updated` when the warning becomes an exceedance (or back, after the permit was raised),
-// `resolved` when the load is back within the pro-rata share (or the permit was removed or raised enough), and
-// `opened` again, with the next revision, if it runs ahead later in the year.
+// same deviation: `updated` when the warning becomes an exceedance (or back, after the permit was raised), and
+// `resolved` when the load is back within the pro-rata share (or the permit was removed or raised enough).
+// Resolved is final (domain-rules §3, as for the engine's rules): if the load runs ahead again later in the year,
+// that is a new deviation, the next generation of the id (`deviationId(…, generation)`), opened at revision 1 with
+// `evidence.follows` naming the resolved one.
 import { formatShanghai } from './calendar.js';
 import type { RulesConfig } from './config.js';
 import { deviationId } from './engine.js';
@@ -22,18 +24,21 @@ export function annualLoadYear(asOf: number): { year: number; start: number; end
   return shanghaiYear(asOf - 1);
 }
 
-/** The deviation of `factor` at `siteId` for the year judged as of `asOf`. */
+/** The deviation of `factor` at `siteId` for the year judged as of `asOf`: the first, or the `generation`th. */
 export function annualLoadDeviationId(
   enterpriseId: string,
   siteId: string,
   factor: string,
   asOf: number,
+  generation = 1,
 ): string {
-  return deviationId(enterpriseId, siteId, 'annual-load', factor, annualLoadYear(asOf).start);
+  return deviationId(enterpriseId, siteId, 'annual-load', factor, annualLoadYear(asOf).start, generation);
 }
 
-/** The latest revision of the deviation as the analyzer's log holds it. */
+/** The latest revision of the year's latest deviation (the highest generation) as the analyzer's log holds it. */
 export interface AnnualLoadPrevious {
+  /** 1 for the year's first deviation, n for the one following generation n − 1 (`annualLoadDeviationId`). */
+  generation: number;
   revision: number;
   state: DeviationState;
   severity: Severity;
@@ -87,6 +92,8 @@ export function judgeAnnualLoad(i: AnnualLoadInput): DeviationOutput | null {
     if (severity === null) return null;
     next = 'opened';
   }
+  // A resolved deviation is never reopened: running ahead again is the next generation, following it.
+  const generation = open ? i.previous!.generation : (i.previous?.generation ?? 0) + 1;
   const evidence: Record<string, unknown> = {
     year: year.year,
     asOf: i.asOf,
@@ -105,13 +112,17 @@ export function judgeAnnualLoad(i: AnnualLoadInput): DeviationOutput | null {
     aheadMargin: i.rules.aheadMargin,
     confirmedAt: i.asOf,
     ...(i.permitKg === null ? { endedBy: 'permit-removed' } : {}),
+    // Every revision of generation n names generation n − 1, the resolved deviation it follows.
+    ...(generation > 1
+      ? { follows: annualLoadDeviationId(i.enterpriseId, i.siteId, i.factor, i.asOf, generation - 1) }
+      : {}),
   };
   return {
     type: 'deviation',
-    id: annualLoadDeviationId(i.enterpriseId, i.siteId, i.factor, i.asOf),
+    id: annualLoadDeviationId(i.enterpriseId, i.siteId, i.factor, i.asOf, generation),
     rule: 'annual-load',
     state: next,
-    revision: (i.previous?.revision ?? 0) + 1,
+    revision: open ? i.previous!.revision + 1 : 1,
     severity: severity ?? i.previous!.severity,
     enterpriseId: i.enterpriseId,
     siteId: i.siteId,

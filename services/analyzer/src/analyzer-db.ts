@@ -325,10 +325,14 @@ export async function upsertRatedEnergy(
 }
 
 /** The latest revision, state and (contract) severity of each of `ids` in the deviation log. */
-export async function deviationHeads(
-  db: Db,
-  ids: readonly string[],
-): Promise<Map<string, { revision: number; state: DeviationOutput['state']; severity: string }>> {
+/** A deviation's latest revision as the log holds it. */
+export interface DeviationHead {
+  revision: number;
+  state: DeviationOutput['state'];
+  severity: string;
+}
+
+export async function deviationHeads(db: Db, ids: readonly string[]): Promise<Map<string, DeviationHead>> {
   if (ids.length === 0) return new Map();
   const res = await q<{ id: string; revision: number; state: DeviationOutput['state']; severity: string }>(
     db,

@@ -32,7 +32,13 @@ import {
 import { hourLoadInputQueries, type InfluxQLRunner } from '@offsite/influx';
 import type { Logger } from '@offsite/runtime';
 import type { RegistrySnapshot } from '@offsite/store';
-import { deviationHeads, openDeviationsOf, recordDeviations, type Db } from './analyzer-db.js';
+import {
+  deviationHeads,
+  openDeviationsOf,
+  recordDeviations,
+  type Db,
+  type DeviationHead,
+} from './analyzer-db.js';
 import { claimLoadStates, saveLoadStates, type LoadState, type LoadStateKey } from './annual-load-state.js';
 import { deviationEvent } from './deviation-event.js';
 
@@ -180,6 +186,34 @@ async function outletSums(
   return attempt(NO_CARRIED_LOADS(o.factors.length), year.start, await readHours(opts, o, year.start, asOf))!;
 }
 
+/**
+ * Per deviation (its id of each generation), the log's head of its highest generation: generation n + 1 exists only
+ * once generation n is resolved (a resolved deviation is never reopened; running ahead again opens the next), so
+ * the search goes on only past resolved heads — one query per generation present, usually one.
+ */
+async function latestGenerations(
+  db: Db,
+  idOf: readonly ((generation: number) => string)[],
+): Promise<((DeviationHead & { generation: number }) | undefined)[]> {
+  const found: (undefined | (DeviationHead & { generation: number }))[] = idOf.map(() => undefined);
+  let pending = idOf.map((_, i) => i);
+  for (let generation = 1; pending.length > 0; generation++) {
+    const heads = await deviationHeads(
+      db,
+      pending.map((i) => idOf[i]!(generation)),
+    );
+    const next: number[] = [];
+    for (const i of pending) {
+      const head = heads.get(idOf[i]!(generation));
+      if (!head) continue;
+      found[i] = { ...head, generation };
+      if (head.state === 'resolved') next.push(i);
+    }
+    pending = next;
+  }
+  return found;
+}
+
 /** The next events of one outlet's factors (with their year-to-date sums), and of those `removed`. */
 async function judgeOutlet(
   opts: AnnualLoadJobOptions,
@@ -200,10 +234,15 @@ async function judgeOutlet(
       ytd: loadTotalOf(NO_CARRIED_LOADS(1).sums[0]!, year.start, asOf),
     })),
   ];
-  const ids = judged.map((f) => annualLoadDeviationId(o.enterpriseId, o.siteId, f.factor, asOf));
-  const heads = await deviationHeads(opts.db, ids);
+  const heads = await latestGenerations(
+    opts.db,
+    judged.map(
+      (f) => (generation: number) =>
+        annualLoadDeviationId(o.enterpriseId, o.siteId, f.factor, asOf, generation),
+    ),
+  );
   const outputs = judged.flatMap((f, i) => {
-    const head = heads.get(ids[i]!);
+    const head = heads[i];
     const next = judgeAnnualLoad({
       enterpriseId: o.enterpriseId,
       siteId: o.siteId,
@@ -214,6 +253,7 @@ async function judgeOutlet(
       ytd: f.ytd,
       previous: head
         ? {
+            generation: head.generation,
             revision: head.revision,
             state: head.state,
             severity: SEVERITY_OF_CONTRACT.get(head.severity) ?? 'minor',

@@ -5,6 +5,8 @@
 // more data past the permit make the same deviation's revision 2, an exceedance. A round reads only the hours since
 // the last one: data for an earlier hour count once the analyzer sees them arrive (the logger's 2061 data on its
 // topic), as with a logger re-sending stored hours, and then the outlet's year is read again.
+// Back within a raised permit resolves the deviation; past the permit again opens its next generation, which
+// follows it (resolved is final).
 import { telemetryEventId, type DeviationV1, type TelemetryV1 } from '@offsite/contracts';
 import { annualLoadDeviationId } from '@offsite/domain';
 import { toLine } from '@offsite/influx';
@@ -252,4 +254,37 @@ test('late data for an earlier hour: not read again until the analyzer sees it a
   // Stored at the end of the round that read it.
   await until(async () => (await sums()).computed_kg > 500, 30_000, 'the sums with hour 10 again');
   expect((await sums()).computed_kg).toBeCloseTo(506.99, 9);
+});
+
+test('resolved is final: back within a raised permit resolves it; running past the permit again opens the next generation', async () => {
+  const id = annualLoadDeviationId(OUTLET.ent, OUTLET.site, 'w01018', AS_OF);
+  const id2 = annualLoadDeviationId(OUTLET.ent, OUTLET.site, 'w01018', AS_OF, 2);
+  const mine = () => events.filter((e) => e.siteId === OUTLET.site);
+  const before = mine().length; // the first test's warning and exceedance
+  const setPermit = (kg: number) =>
+    pool.query(
+      `update permit_limits set annual_load_kg = $2 where outlet_id = $1 and factor_code = 'w01018'`,
+      [OUTLET.site, kg],
+    );
+  // 907 kg within a permit of 876 t (pro rata 74.4 t): resolved, revision 3 of the same deviation.
+  await setPermit(876_000);
+  await until(() => mine().length >= before + 1, 30_000, 'the resolution');
+  expect(mine()[before]).toMatchObject({ id, state: 'resolved', revision: 3 });
+  // Back to 876 kg: exceeded again. Not revision 4 of the resolved deviation but a new one that follows it.
+  await setPermit(876);
+  await until(() => mine().length >= before + 2, 30_000, 'the next generation');
+  const seen = rounds().length;
+  await until(() => rounds().length >= seen + 4, 60_000, 'four more rounds');
+  expect(mine().slice(before)).toHaveLength(2);
+  const next = mine()[before + 1]!;
+  expect(next).toMatchObject({ id: id2, state: 'opened', revision: 1, severity: 'high' });
+  expect(next.evidence.params).toMatchObject({ state: 'exceeded', ytdKg: 907, follows: id });
+  const log = await pool.query(
+    'select id, revision, state from analyzer_deviations where id = any($1::text[]) order by revision desc',
+    [[id, id2]],
+  );
+  expect(log.rows).toEqual([
+    { id, revision: 3, state: 'resolved' },
+    { id: id2, revision: 1, state: 'opened' },
+  ]);
 });
