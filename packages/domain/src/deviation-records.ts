@@ -41,6 +41,11 @@ export interface DeviationRecord {
   /** fingerprint.ts of the record's content (state version 3; before: the JSON itself). */
   fingerprint: string;
   retracted?: boolean;
+  /**
+   * The window start its id hashes (`deviationId`), when the window has moved away from it (late data moved the
+   * series' start); absent: `windowStart`. Keeps the record until the horizon has passed it too (evictable).
+   */
+  idStart?: number;
 }
 
 /** One enterprise's buffer in the engine state. */
@@ -130,6 +135,16 @@ export function evictBuffer(ent: EnterpriseState, horizonStart: number, config: 
     if (keep.length > 0) ent.held![deviceId] = keep;
     else delete ent.held![deviceId];
   }
+}
+
+/**
+ * Whether a record may leave the state at the horizon start `hs`: resolved, its window ended before `hs`, and the start
+ * its id hashes before `hs` too. An episode starting at or after `hs` can have that start; while it can, the record
+ * stays, so the episode finds the id resolved and opens the next generation (seriesIdFor) instead of the same id again
+ * at revision 1. (Before `hs` nothing new starts: episodes there are carried series, which keep their record.)
+ */
+export function evictable(d: DeviationRecord, hs: number): boolean {
+  return d.state === 'resolved' && (d.windowEnd ?? d.windowStart) < hs && (d.idStart ?? d.windowStart) < hs;
 }
 
 /** Whether a record may stand for an episode: same start, or overlapping windows. */
@@ -233,6 +248,8 @@ export function revise(
     if (carried.evidence.confirmedAt !== undefined) evidence.confirmedAt = carried.evidence.confirmedAt;
   }
   const windowStart = carried ? Math.min(carried.windowStart, ep.start) : ep.start;
+  // A new series' window starts where its id says; a revision keeps the start its id hashes (idStart).
+  const idStart = rec ? (rec.idStart ?? rec.windowStart) : windowStart;
   const inRes = carried ? carried.inResumptionWindow : ep.inResumptionWindow;
   const fingerprint = fingerprint64(
     JSON.stringify([windowStart, ep.end ?? null, ep.severity, ep.suspected, inRes, evidence]),
@@ -251,6 +268,7 @@ export function revise(
     inResumptionWindow: inRes,
     evidence,
     fingerprint,
+    ...(idStart !== windowStart ? { idStart } : {}),
   };
   if (!rec) {
     const opened: DeviationRecord = { ...base, state: 'opened', revision: 1 };

@@ -9,6 +9,7 @@ import {
   energy,
   hourOfMinutes,
   hourReading,
+  lifecycleViolations,
   minute,
   realtime,
   registry,
@@ -138,6 +139,58 @@ describe('late and out-of-order readings', () => {
     const d = devs(e.ingest(minute(T0 + 50 * MIN, { a21026: 20, a19001: 9 })));
     expect(d).toEqual([expect.objectContaining({ id: opened!.id, state: 'resolved', revision: 2 })]);
     expect(d[0]!.evidence.retracted).toBe(true);
+  });
+  it('a resolved series whose window moved before the horizon while its id names a later start stays until the horizon passes that start: the start exceeding again opens the next generation, not the id at revision 1', () => {
+    const e = engine({}, { rules: { exceedance: { confirmWindows: 1, clearWindows: 1 } } });
+    const D2 = T0 + DAY;
+    const out: Output[] = [];
+    // Hour D2 exceeds (5 of 6 values: judged), D2+1h is clear: opened with the id of D2, resolved at D2+1h.
+    out.push(
+      ...run(
+        e,
+        [...hourOfMinutes(D2, six(36)).slice(0, 5), ...hourOfMinutes(D2 + HOUR, six(20))],
+        D2 + 2 * HOUR,
+      ),
+    );
+    const id = deviationId('E1', 'OUT1', 'exceedance', 'a21026', D2);
+    // Late: D2−2h exceeds and D2−1h too (5 values): one run from D2−2h, the same series (its id still that of D2).
+    for (const r of [
+      ...hourOfMinutes(D2 - 2 * HOUR, six(50)),
+      ...hourOfMinutes(D2 - HOUR, six(36)).slice(0, 5),
+    ])
+      out.push(...e.ingest(r));
+    // Later still: the sixth values of D2 and then D2−1h bring them under the limit. The series is [D2−2h, D2−1h) now.
+    out.push(...e.ingest(minute(D2 + 50 * MIN, { a21026: 20, a19001: 9 })));
+    out.push(...e.ingest(minute(D2 - HOUR + 50 * MIN, { a21026: 20, a19001: 9 })));
+    expect(devs(out, 'exceedance').at(-1)).toMatchObject({
+      id,
+      state: 'resolved',
+      windowStart: D2 - 2 * HOUR,
+      windowEnd: D2 - HOUR,
+    });
+    // The horizon moves to D2 (the local day start 48 h before the watermark): the window ended before it, but a
+    // series can still start at D2. A value arriving for hour D2 makes it exceed again.
+    out.push(...e.advance(D2 + 2 * DAY + HOUR));
+    expect(e.snapshot().deviations[id]).toMatchObject({ state: 'resolved', idStart: D2 });
+    // Hour D2 exceeds again (D2+1h clear): an ended episode from D2, whose id names the resolved series: its next
+    // revision, still resolved — not that id opened again at revision 1.
+    out.push(...e.ingest(minute(D2 + 55 * MIN, { a21026: 300, a19001: 9 })));
+    expect(devs(out, 'exceedance').at(-1)).toMatchObject({ id, state: 'resolved', revision: 7 });
+    // D2+1h exceeds too: the run from D2 goes on, open. Resolved is final: the next generation, following it.
+    out.push(...e.ingest(minute(D2 + HOUR + 55 * MIN, { a21026: 300, a19001: 9 })));
+    const next = devs(out, 'exceedance').at(-1)!;
+    expect(next).toMatchObject({
+      id: deviationId('E1', 'OUT1', 'exceedance', 'a21026', D2, 2),
+      state: 'opened',
+      revision: 1,
+      windowStart: D2,
+    });
+    expect(next.evidence.follows).toBe(id);
+    expect(devs(out, 'exceedance').filter((d) => d.id === id && d.state === 'opened')).toHaveLength(1);
+    expect(lifecycleViolations(out)).toEqual([]);
+    // Once the horizon has passed D2 too, the record goes.
+    e.advance(D2 + 3 * DAY + HOUR);
+    expect(e.snapshot().deviations[id]).toBeUndefined();
   });
   it('a repeated event id is ignored', () => {
     const e = engine();

@@ -5,6 +5,7 @@ import type { EngineConfig } from './config.js';
 import {
   cmpReading,
   deviationOutput,
+  evictable,
   evictBuffer,
   horizonStartOf,
   mayStandFor,
@@ -327,7 +328,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
     if (hs === lastHorizon) {
       for (const id of touched) {
         const d = state.deviations[id];
-        if (d && d.state === 'resolved' && (d.windowEnd ?? d.windowStart) < hs) delDev(id);
+        if (d && evictable(d, hs)) delDev(id);
       }
       touched.clear();
       return;
@@ -335,7 +336,7 @@ export function createEngine(config: EngineConfig, registry: RegistryView): Engi
     touched.clear();
     for (const ent of Object.values(state.enterprises)) evictBuffer(ent, hs, config);
     for (const [id, d] of Object.entries(state.deviations)) {
-      if (d.state === 'resolved' && (d.windowEnd ?? d.windowStart) < hs) delDev(id);
+      if (evictable(d, hs)) delDev(id);
     }
     for (const [key, fp] of Object.entries(state.aggregates)) {
       const start = Number(key.slice(key.lastIndexOf('|') + 1));

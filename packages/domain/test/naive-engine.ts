@@ -17,6 +17,7 @@ import { rulesFor } from '../src/config.js';
 import {
   cmpReading,
   deviationOutput,
+  evictable,
   evictBuffer,
   horizonStartOf,
   mayStandFor,
@@ -131,8 +132,7 @@ export function createNaiveEngine(config: EngineConfig, registry: RegistryView):
   function evictAll(): void {
     const hs = horizon();
     for (const ent of enterprises.values()) evictBuffer(ent, hs, config);
-    for (const [id, d] of records)
-      if (d.state === 'resolved' && (d.windowEnd ?? d.windowStart) < hs) records.delete(id);
+    for (const [id, d] of records) if (evictable(d, hs)) records.delete(id);
     for (const key of emitted.keys())
       if (Number(key.slice(key.lastIndexOf('|') + 1)) < hs) emitted.delete(key);
   }
