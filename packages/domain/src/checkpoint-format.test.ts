@@ -10,7 +10,7 @@ import {
 import { createEngine, type EngineState } from './engine.js';
 import type { Reading } from './model.js';
 import { seenAt } from './series.js';
-import { olderState } from '../test/older-state.js';
+import { olderState } from './testing.js';
 import { HOUR, MIN, T0, config, registry } from '../test/testkit.js';
 
 // The compact stored checkpoint (format 3) against the JSON the analyzer wrote before: the same state and readings back,

@@ -9,7 +9,7 @@ import {
 } from './checkpoint-format.js';
 import { aggregateFingerprint, createEngine, type EngineState } from './engine.js';
 import type { DeviationOutput, Output, Reading } from './model.js';
-import { olderState } from '../test/older-state.js';
+import { olderState } from './testing.js';
 import { HOUR, MIN, T0, config, energy, minute, registry } from '../test/testkit.js';
 
 const reg = registry({

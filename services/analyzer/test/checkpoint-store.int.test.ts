@@ -8,10 +8,10 @@ import {
   createEngine,
   makeConfig,
   readingFromTelemetry,
-  type DeviationRecord,
   type Engine,
   type EngineState,
 } from '@offsite/domain';
+import { olderState } from '@offsite/domain/testing';
 import { runMigrations } from '@offsite/store';
 import { requireEnv, silentLogger } from '@offsite/testing';
 import pg from 'pg';
@@ -69,24 +69,7 @@ test('a checkpoint written before the compact format (version-2 JSON, JSON parts
   const engine = engineWithDeviations();
   const cp = engine.checkpoint();
   // The version-2 state: each deviation's fingerprint the JSON of its content.
-  const oldJson = (d: DeviationRecord) =>
-    d.retracted
-      ? JSON.stringify(['retracted', d.windowEnd])
-      : JSON.stringify([
-          d.windowStart,
-          d.windowEnd ?? null,
-          d.severity,
-          d.suspected,
-          d.inResumptionWindow,
-          d.evidence,
-        ]);
-  const v2 = {
-    ...cp.state,
-    version: 2,
-    deviations: Object.fromEntries(
-      Object.entries(cp.state.deviations).map(([id, d]) => [id, { ...d, fingerprint: oldJson(d) }]),
-    ),
-  };
+  const v2 = olderState(cp.state, 2);
   await pool.query(
     `insert into analyzer_checkpoints (group_id, topic, partition, next_offset, max_event_time, engine_state)
      values ($1, $2, 0, 48, $3, $4::jsonb)`,
