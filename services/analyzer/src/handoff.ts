@@ -13,6 +13,33 @@ export interface HandOffDeps {
   logger: Logger;
 }
 
+/** Event ids a batch's summary of refused readings names (the first ones; the counter has the number). */
+export const REJECTED_IDS_LOGGED = 5;
+
+/**
+ * The readings the engine refused in a batch (too late, not a finite time): counted per code
+ * (`offsite_analyzer_rejected_total{code}`) and one warning per batch with the count per code, the first reason and
+ * the first event ids — not a line per reading (a logger replaying a week of cache refused thousands).
+ */
+function logRejected(deps: HandOffDeps, topic: string, partition: number, outputs: Output[]): void {
+  const rejected = outputs.filter((o) => o.type === 'rejected');
+  if (rejected.length === 0) return;
+  const byCode: Record<string, number> = {};
+  for (const r of rejected) byCode[r.code] = (byCode[r.code] ?? 0) + 1;
+  for (const [code, n] of Object.entries(byCode)) deps.counters.rejected?.(code, n);
+  deps.logger.warn(
+    {
+      topic,
+      partition,
+      rejected: rejected.length,
+      byCode,
+      eventIds: rejected.slice(0, REJECTED_IDS_LOGGED).map((r) => r.eventId),
+      firstReason: rejected[0]!.message,
+    },
+    `${rejected.length} readings refused by the engine in this batch`,
+  );
+}
+
 export async function handOff(
   deps: HandOffDeps,
   topic: string,
@@ -28,11 +55,7 @@ export async function handOff(
   for (const o of outputs) {
     if (o.type === 'aggregate') aggs.set(`${o.siteId}|${o.factor}|${o.interval}|${o.start}`, o);
   }
-  const rejected = outputs.filter((o) => o.type === 'rejected');
-  for (const r of rejected) {
-    c.rejected?.(r.code, 1);
-    deps.logger.warn({ topic, partition, eventId: r.eventId, code: r.code }, r.message);
-  }
+  logRejected(deps, topic, partition, outputs);
   if (dlq.length > 0) await sinks.dlq(dlq);
   if (aggs.size > 0) {
     await sinks.aggregates([...aggs.values()]);
