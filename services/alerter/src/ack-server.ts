@@ -6,7 +6,14 @@ import { formatShanghai } from '@offsite/domain/calendar';
 import { isNotifyError, parseAliyunReceipts, parseTencentReceipts, ruleLabel } from '@offsite/notify';
 import type { Alerter, ReceiptCounts } from './app.js';
 import { rejectedRequest, type RejectedReceipt } from './receipt-rejects.js';
-import { registerWechatCallback, type WechatCallbackOptions } from './wechat-callback.js';
+import { registerWechatCallback, WECHAT_CALLBACK, type WechatCallbackOptions } from './wechat-callback.js';
+
+/**
+ * The channel of a callback as its hooks name it (`onReceipts`, `onRejected`): the WeChat callback's, else an SMS
+ * provider's receipt callback (`aliyun`, `tencent`). Labels the receipt metrics.
+ */
+export const receiptChannel = (callback: string): 'sms' | 'wechat' =>
+  callback === WECHAT_CALLBACK ? 'wechat' : 'sms';
 
 export interface AckServerOptions {
   alerter: Pick<Alerter, 'ackView' | 'acknowledge' | 'recordReceipts'>;

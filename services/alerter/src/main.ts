@@ -18,7 +18,7 @@ import {
 } from '@offsite/runtime';
 import { createPgPool, runMigrations } from '@offsite/store';
 import type { FastifyInstance } from 'fastify';
-import { createAckServer } from './ack-server.js';
+import { createAckServer, receiptChannel } from './ack-server.js';
 import { createAlerter, type Alerter, type AlerterOptions } from './app.js';
 import { createChannels } from './channels.js';
 import { createComplaintHandoff } from './complaint-handoff.js';
@@ -159,11 +159,12 @@ lifecycle.register({
       onRejected: createRejectKeeper({
         dir: path.resolve(env.OFFSITE_ALERTER_RECEIPT_REJECT_DIR),
         logger,
-        counted: (provider, reason) => metrics.receiptsRejected.inc({ provider, reason }),
+        counted: (provider, reason) =>
+          metrics.receiptsRejected.inc({ channel: receiptChannel(provider), provider, reason }),
       }),
       onReceipts: (provider, counts) => {
         for (const outcome of ['new', 'repeat', 'unknown'] as const)
-          metrics.receipts.inc({ provider, outcome }, counts[outcome]);
+          metrics.receipts.inc({ channel: receiptChannel(provider), provider, outcome }, counts[outcome]);
       },
     });
     const at = await ackServer.listen({

@@ -27,9 +27,9 @@ export const alerterMetricDefinitions = {
   },
   receiptsRejected: {
     type: 'counter',
-    name: 'offsite_alerter_sms_receipts_rejected_total',
-    help: 'SMS receipt and WeChat callbacks refused (4xx), and WeChat user messages refused or not handed on (kept in OFFSITE_ALERTER_RECEIPT_REJECT_DIR), by provider and reason',
-    labelNames: ['provider', 'reason'],
+    name: 'offsite_alerter_receipts_rejected_total',
+    help: 'SMS receipt and WeChat callbacks refused (4xx), and WeChat user messages refused or not handed on (kept in OFFSITE_ALERTER_RECEIPT_REJECT_DIR), by channel (sms, wechat), provider and reason',
+    labelNames: ['channel', 'provider', 'reason'],
   },
   wechatComplaints: {
     type: 'counter',
@@ -39,9 +39,9 @@ export const alerterMetricDefinitions = {
   },
   receipts: {
     type: 'counter',
-    name: 'offsite_alerter_sms_receipts_total',
-    help: 'SMS and WeChat delivery receipts, by provider and outcome: new (stored), repeat (the provider pushed it again), unknown (no notification of ours)',
-    labelNames: ['provider', 'outcome'],
+    name: 'offsite_alerter_receipts_total',
+    help: 'SMS and WeChat delivery receipts, by channel (sms, wechat), provider and outcome: new (stored), repeat (the provider pushed it again), unknown (no notification of ours)',
+    labelNames: ['channel', 'provider', 'outcome'],
   },
 } as const;
 

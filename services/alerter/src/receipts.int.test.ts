@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import type { NotificationV1 } from '@offsite/contracts';
 import { requireEnv, silentLogger, type TestSchema } from '@offsite/testing';
-import { createAckServer } from './ack-server.js';
+import { createAckServer, receiptChannel } from './ack-server.js';
 import { createAlerter, type Alerter, type ReceiptCounts } from './app.js';
 import { freshSchema } from '../test/int-support.js';
 import { defaultPolicy } from './policy.js';
@@ -209,6 +209,8 @@ describe('SMS delivery receipt callbacks over HTTP', () => {
       [sent[3]!.id, false, 'MK:0001'],
     ]);
     expect(counts.at(-1)).toEqual({ provider: 'tencent', new: 2, repeat: 0, unknown: 1 });
+    // Both providers' receipts are counted under the sms channel (offsite_alerter_receipts_total{channel}).
+    expect([...new Set(counts.map((c) => receiptChannel(c.provider)))]).toEqual(['sms']);
     expect(events.slice(2).map((e) => [e.id, e.status])).toEqual([
       [sent[2]!.id, 'delivered'],
       [sent[3]!.id, 'failed'],

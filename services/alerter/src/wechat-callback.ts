@@ -84,6 +84,9 @@ const MAX_BODY_BYTES = 64 * 1024;
 /** How long a receipt waits for its send's `sent` record (WeChat waits 5 s for an answer). */
 const RECEIPT_WAIT_MS = 3000;
 
+/** The name the callback's receipts and refusals are counted and kept under (`onReceipts`, `onRejected`). */
+export const WECHAT_CALLBACK = 'wechat';
+
 export function registerWechatCallback(app: FastifyInstance, opts: WechatCallbackOptions): void {
   void app.register(async (r) => {
     r.removeAllContentTypeParsers();
@@ -94,7 +97,7 @@ export function registerWechatCallback(app: FastifyInstance, opts: WechatCallbac
     const keep = (req: FastifyRequest, status: number, reason: string, message: string) =>
       opts.onRejected?.(
         rejectedRequest(req, {
-          provider: 'wechat',
+          provider: WECHAT_CALLBACK,
           reason,
           message,
           status,
@@ -148,7 +151,7 @@ export function registerWechatCallback(app: FastifyInstance, opts: WechatCallbac
       }
       if (push.kind === 'receipt') {
         const counts = await recordSoon(push.receipt);
-        opts.onReceipts?.('wechat', counts);
+        opts.onReceipts?.(WECHAT_CALLBACK, counts);
       } else if (push.kind === 'text' && opts.onText) {
         const answer = (content: string) =>
           reply

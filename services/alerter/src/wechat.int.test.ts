@@ -12,7 +12,7 @@ import type { NotificationV1 } from '@offsite/contracts';
 import { createOutboxChannel, createWechatChannel, wechatSignature } from '@offsite/notify';
 import { startWechatFake, type WechatFake } from '@offsite/notify/testing';
 import { requireEnv, silentLogger, until, type TestSchema } from '@offsite/testing';
-import { createAckServer } from './ack-server.js';
+import { createAckServer, receiptChannel } from './ack-server.js';
 import { createAlerter, type Alerter } from './app.js';
 import { defaultPolicy, type AlertPolicy, type ChannelName } from './policy.js';
 import { createRejectKeeper } from './receipt-rejects.js';
@@ -36,6 +36,9 @@ describe('the wechat channel on real Postgres and Redis, against the local WeCha
   let base: string;
   let dir: string;
   let alerter: Alerter | undefined;
+  /** What the receipt metrics are labelled with: [channel, provider, reason] and [channel, provider, new receipts]. */
+  const refusedAs: [string, string, string][] = [];
+  const receiptsAs: [string, string, number][] = [];
   const events: NotificationV1[] = [];
   // 10:00 Shanghai: outside quiet hours.
   const t0 = Date.parse('2026-03-02T02:00:00Z') - Date.now();
@@ -118,7 +121,12 @@ describe('the wechat channel on real Postgres and Redis, against the local WeCha
         recordReceipts: (...a) => alerter!.recordReceipts(...a),
       },
       wechat: { token: TOKEN, provider: 'wechat-mp' },
-      onRejected: createRejectKeeper({ dir: path.join(dir, 'rejected'), logger: silentLogger }),
+      onRejected: createRejectKeeper({
+        dir: path.join(dir, 'rejected'),
+        logger: silentLogger,
+        counted: (provider, reason) => refusedAs.push([receiptChannel(provider), provider, reason]),
+      }),
+      onReceipts: (provider, counts) => receiptsAs.push([receiptChannel(provider), provider, counts.new]),
     });
     base = await server.listen({ host: '127.0.0.1', port: 0 });
     fake = await startWechatFake({
@@ -187,6 +195,8 @@ describe('the wechat channel on real Postgres and Redis, against the local WeCha
     expect(receipt.rows).toEqual([
       { provider: 'wechat-mp', provider_message_id: fake.sent[0]!.msgid, delivered: true },
     ]);
+    // Counted in offsite_alerter_receipts_total under the wechat channel (not sms).
+    expect(receiptsAs).toEqual([['wechat', 'wechat', 1]]);
     expect(events.map((e) => [e.channel, e.status])).toEqual(
       expect.arrayContaining([
         ['wechat', 'sent'],
@@ -255,6 +265,9 @@ describe('the wechat channel on real Postgres and Redis, against the local WeCha
       provider: 'wechat',
       status: 401,
     });
+    // Counted in offsite_alerter_receipts_rejected_total under the wechat channel.
+    expect(refusedAs).toContainEqual(['wechat', 'wechat', 'wechat-signature-invalid']);
+    expect(refusedAs.every(([channel]) => channel === 'wechat')).toBe(true);
     // Signed but not WeChat's XML: 400 with the reason. A user's text: answered, and kept for a person.
     const signedPost = (body: string) =>
       fetch(`${base}/wechat/callback?${good}`, {
