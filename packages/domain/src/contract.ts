@@ -21,7 +21,8 @@ export type ContractRuleName =
   | 'annual-load'
   | 'production-emission'
   | 'peers'
-  | 'cross-device';
+  | 'cross-device'
+  | 'remote-sensing';
 
 /** `deviation.v1` severity enum. */
 export type ContractSeverity = 'info' | 'low' | 'medium' | 'high' | 'critical';
@@ -47,6 +48,7 @@ const RULES: Readonly<Record<RuleName, ContractRuleName>> = {
   'production-emission': 'production-emission',
   peers: 'peers',
   'cross-device': 'cross-device',
+  'remote-sensing': 'remote-sensing',
 };
 
 /** The contract rule a domain rule is published as (several domain rules map to `abnormal-flag`). */

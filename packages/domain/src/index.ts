@@ -23,5 +23,6 @@ export * from './robust.js';
 export * from './production-emission.js';
 export * from './peers.js';
 export * from './cross-device.js';
+export * from './remote-sensing.js';
 export { readingFromTelemetry } from './telemetry.js';
 export * from './checkpoint-format.js';

@@ -139,7 +139,8 @@ export type RuleName =
   | 'annual-load'
   | 'production-emission'
   | 'peers'
-  | 'cross-device';
+  | 'cross-device'
+  | 'remote-sensing';
 
 export interface AggregateOutput {
   type: 'aggregate';

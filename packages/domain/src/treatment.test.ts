@@ -375,6 +375,7 @@ describe('contract mapping and aggregate precision', () => {
       'production-emission',
       'peers',
       'cross-device',
+      'remote-sensing',
     ];
     const mapped = new Set<ContractRuleName>(domain.map(contractRuleOf));
     expect([...mapped].sort()).toEqual([...schema.properties.rule.enum].sort());

@@ -61,6 +61,7 @@ const RULES: Record<string, { zh: string; en: string }> = {
     zh: '同一排口的监测数据相互矛盾（多设备一致性）',
     en: 'readings of one stack that cannot all be true',
   },
+  'remote-sensing': { zh: '遥感发现异常排放迹象', en: 'remote sensing saw an emission sign' },
 };
 
 const FACTORS: Record<string, { zh: string; en: string }> = {

@@ -31,6 +31,8 @@ function ownerOf(version: number): Owner {
   if (version === 205) return 'registry';
   if (version === 215) return 'registry';
   if (version === 216) return 'video-gateway';
+  if (version === 230) return 'registry';
+  if (version === 231) return 'analyzer';
   throw new Error(`migration ${version} has no owner: extend ownerOf and docs/architecture.md`);
 }
 

@@ -48,6 +48,7 @@ const SUMMARIES: Record<RuleName, string> & Record<string, string> = {
   'production-emission': 'emissions out of line with the production energy',
   peers: 'far off the outlets of the same process',
   'cross-device': 'readings of one stack that cannot all be true (cross-device consistency)',
+  'remote-sensing': 'a remote-sensing detection where the registry expects no emission',
 };
 
 /** The annual-load figures: year-to-date, pro-rata share and permit in kg, as of a Shanghai time. */
@@ -97,7 +98,9 @@ function summary(d: DeviationOutput): string {
           ? ` (${peersText(d.evidence)})`
           : d.rule === 'cross-device'
             ? ` (${crossDeviceText(d.evidence)})`
-            : '';
+            : d.rule === 'remote-sensing'
+              ? ` (${String(d.evidence.en)})`
+              : '';
   return `${what}: ${where}${figures}${retracted}`;
 }
 

@@ -28,7 +28,8 @@ export interface DeviationV1 {
     | 'annual-load'
     | 'production-emission'
     | 'peers'
-    | 'cross-device';
+    | 'cross-device'
+    | 'remote-sensing';
   /**
    * opened (revision 1), updated, resolved. Resolved is final: a later revision of a resolved deviation is resolved too (a correction or a retraction); a condition that holds again opens a new deviation.
    */

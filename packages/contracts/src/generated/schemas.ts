@@ -119,7 +119,8 @@ export const deviationV1Schema = {
         "annual-load",
         "production-emission",
         "peers",
-        "cross-device"
+        "cross-device",
+        "remote-sensing"
       ]
     },
     "state": {

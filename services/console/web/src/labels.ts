@@ -25,6 +25,7 @@ export const RULES: Names = {
   'production-emission': ['排放与生产用电不匹配', 'Emissions vs production energy'],
   peers: ['同行比对异常', 'Far off its peers'],
   'cross-device': ['多设备一致性异常', 'Cross-device inconsistency'],
+  'remote-sensing': ['遥感发现异常', 'Remote-sensing finding'],
 };
 
 /** HJ 212-2017 pollutant / parameter codes (design/domain-rules.md §1 and the registry's limits). */
@@ -255,6 +256,7 @@ const FINDINGS: Readonly<Record<string, string>> = {
   'production-emission': '排放量与生产用电不匹配（大数据比对）',
   peers: '与同工艺排口相比明显异常（同行比对）',
   'cross-device': '同一排口的氧含量、流量、烟温或不同设备的数据相互矛盾（多设备一致性）',
+  'remote-sensing': '遥感热点或烟羽出现在停产企业或无监测数据的排放口附近',
 };
 
 /** The annual-load figures in Chinese: year-to-date, pro-rata share and permit (kg), as of a Beijing time. */
