@@ -22,7 +22,8 @@ export type ContractRuleName =
   | 'production-emission'
   | 'peers'
   | 'cross-device'
-  | 'remote-sensing';
+  | 'remote-sensing'
+  | 'discharge-outside-hours';
 
 /** `deviation.v1` severity enum. */
 export type ContractSeverity = 'info' | 'low' | 'medium' | 'high' | 'critical';
@@ -49,6 +50,7 @@ const RULES: Readonly<Record<RuleName, ContractRuleName>> = {
   peers: 'peers',
   'cross-device': 'cross-device',
   'remote-sensing': 'remote-sensing',
+  'discharge-outside-hours': 'discharge-outside-hours',
 };
 
 /** The contract rule a domain rule is published as (several domain rules map to `abnormal-flag`). */

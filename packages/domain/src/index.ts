@@ -24,5 +24,6 @@ export * from './production-emission.js';
 export * from './peers.js';
 export * from './cross-device.js';
 export * from './remote-sensing.js';
+export * from './video-alarm.js';
 export { readingFromTelemetry } from './telemetry.js';
 export * from './checkpoint-format.js';

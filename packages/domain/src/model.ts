@@ -140,7 +140,8 @@ export type RuleName =
   | 'production-emission'
   | 'peers'
   | 'cross-device'
-  | 'remote-sensing';
+  | 'remote-sensing'
+  | 'discharge-outside-hours';
 
 export interface AggregateOutput {
   type: 'aggregate';

@@ -376,6 +376,7 @@ describe('contract mapping and aggregate precision', () => {
       'peers',
       'cross-device',
       'remote-sensing',
+      'discharge-outside-hours',
     ];
     const mapped = new Set<ContractRuleName>(domain.map(contractRuleOf));
     expect([...mapped].sort()).toEqual([...schema.properties.rule.enum].sort());

@@ -62,6 +62,10 @@ const RULES: Record<string, { zh: string; en: string }> = {
     en: 'readings of one stack that cannot all be true',
   },
   'remote-sensing': { zh: '遥感发现异常排放迹象', en: 'remote sensing saw an emission sign' },
+  'discharge-outside-hours': {
+    zh: '视频监控发现非许可时段排放',
+    en: 'discharge outside permitted hours seen on video',
+  },
 };
 
 const FACTORS: Record<string, { zh: string; en: string }> = {

@@ -28,6 +28,7 @@ import { createPartitionProcessor, type PartitionProcessor, type ProcessorCounte
 import { runRatedEnergyJob } from './rated-energy-job.js';
 import { registryViewFromSnapshot } from './registry-view.js';
 import { createReviewDecisionIntake } from './review-decisions.js';
+import { createVideoAlarmIntake } from './video-alarms.js';
 import { createScheduledJob, listenJobDone } from './schedule.js';
 import { runSilentDevicesJob } from './silent-devices.js';
 import { REREAD_MS, runAnnualLoadJob } from './annual-load-job.js';
@@ -51,6 +52,8 @@ export interface AnalyzerOptions {
   dlqTopic?: string;
   /** The console's review decisions (consumer group `<groupId>.review-decisions`). */
   reviewDecisionTopic?: string;
+  /** The video-gateway's alarms, a rule input (consumer group `<groupId>.video-alarms`). */
+  videoAlarmTopic?: string;
   allowedLatenessMs: number;
   tickLagMs: number;
   /** 0 disables the wall-clock tick (replays of historical data). */
@@ -129,6 +132,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
   const deviationTopic = opts.deviationTopic ?? kafkaTopics.deviation.name;
   const dlqTopic = opts.dlqTopic ?? kafkaTopics.telemetryDlq.name;
   const reviewDecisionTopic = opts.reviewDecisionTopic ?? kafkaTopics.reviewDecision.name;
+  const videoAlarmTopic = opts.videoAlarmTopic ?? kafkaTopics.videoAlarm.name;
   const producer = createDurableProducer(opts.kafka, { logger: opts.logger });
   const clock = opts.clock ?? Date.now;
   const stopDeadlineMs = opts.stopDeadlineMs ?? 10_000;
@@ -137,6 +141,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
   const registry = registryViewFromSnapshot(await loadRegistrySnapshot(opts.pool), rated);
   let consumer: BatchConsumer | undefined;
   let reviewConsumer: BatchConsumer | undefined;
+  let videoConsumer: BatchConsumer | undefined;
   /** False from a consumer crash until a batch is handled again (a restart alone is not recovery). */
   let consumerHealthy = true;
   const limits = {
@@ -421,10 +426,35 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
         }
       });
       await reviewConsumer.start();
+      videoConsumer = createBatchConsumer({
+        kafka: opts.kafka,
+        groupId: `${opts.groupId}.video-alarms`,
+        topics: [videoAlarmTopic],
+        logger: opts.logger,
+        handle: createVideoAlarmIntake({
+          db: opts.pool,
+          emit: sendDeviations,
+          dlq: sendDlq,
+          logger: opts.logger,
+          counters: {
+            ...(opts.counters?.dlq ? { dlq: opts.counters.dlq } : {}),
+            alarms: (outcome) => {
+              if (outcome === 'opened') opts.counters?.deviations?.('opened', 1);
+            },
+          },
+        }),
+      });
+      videoConsumer.consumer.on(videoConsumer.consumer.events.CRASH, (e) => {
+        if (!e.payload.restart) {
+          log.error({ err: e.payload.error }, 'video-alarm consumer crashed and will not restart');
+          opts.onFatal?.(e.payload.error);
+        }
+      });
+      await videoConsumer.start();
       // stop() ran while the group join was pending (the start deadline passed): leave, start no timers or jobs.
       if (stopping) {
         await Promise.all(
-          [consumer, reviewConsumer].map((c) =>
+          [consumer, reviewConsumer, videoConsumer].map((c) =>
             c?.stop().catch((err: unknown) => log.warn({ err }, 'consumer stop after abandoned start')),
           ),
         );
@@ -479,7 +509,7 @@ export async function createAnalyzer(opts: AnalyzerOptions): Promise<Analyzer> {
         crossDeviceJob.stop(stopDeadlineMs),
       ]);
       await withTimeout(
-        Promise.all([consumer?.stop(), reviewConsumer?.stop()]),
+        Promise.all([consumer?.stop(), reviewConsumer?.stop(), videoConsumer?.stop()]),
         stopDeadlineMs,
         'consumer stop',
       ).catch((err: unknown) => log.warn({ err }, 'consumer did not stop in time'));

@@ -25,6 +25,8 @@ export const AnalyzerEnv = Type.Object({
   OFFSITE_ANALYZER_DLQ_TOPIC: Type.String({ default: 'telemetry.dlq.v1' }),
   /** The console's review decisions, consumed by the group `<OFFSITE_ANALYZER_GROUP_ID>.review-decisions`. */
   OFFSITE_ANALYZER_REVIEW_DECISION_TOPIC: Type.String({ default: 'review.decision.v1' }),
+  /** The video-gateway's alarms, consumed by the group `<OFFSITE_ANALYZER_GROUP_ID>.video-alarms`. */
+  OFFSITE_ANALYZER_VIDEO_ALARM_TOPIC: Type.String({ default: 'video-alarm.v1' }),
   /** The event-time watermark trails the largest reading end seen by this much. */
   OFFSITE_ANALYZER_ALLOWED_LATENESS_MS: Type.Integer({ minimum: 0, default: 600_000 }),
   /** Wall-clock tick (offline detection when a partition goes quiet); 0 disables it. */

@@ -4,6 +4,7 @@ import {
   contractRuleOf,
   crossDeviceText,
   peersText,
+  videoAlarmText,
   productionEmissionText,
   severityToContract,
   type DeviationOutput,
@@ -49,6 +50,7 @@ const SUMMARIES: Record<RuleName, string> & Record<string, string> = {
   peers: 'far off the outlets of the same process',
   'cross-device': 'readings of one stack that cannot all be true (cross-device consistency)',
   'remote-sensing': 'a remote-sensing detection where the registry expects no emission',
+  'discharge-outside-hours': 'discharge outside permitted hours seen on video',
 };
 
 /** The annual-load figures: year-to-date, pro-rata share and permit in kg, as of a Shanghai time. */
@@ -100,7 +102,9 @@ function summary(d: DeviationOutput): string {
             ? ` (${crossDeviceText(d.evidence)})`
             : d.rule === 'remote-sensing'
               ? ` (${String(d.evidence.en)})`
-              : '';
+              : d.rule === 'discharge-outside-hours'
+                ? ` (${videoAlarmText(d.evidence)})`
+                : '';
   return `${what}: ${where}${figures}${retracted}`;
 }
 

@@ -99,6 +99,7 @@ lifecycle.register({
       deviationTopic: env.OFFSITE_ANALYZER_DEVIATION_TOPIC,
       dlqTopic: env.OFFSITE_ANALYZER_DLQ_TOPIC,
       reviewDecisionTopic: env.OFFSITE_ANALYZER_REVIEW_DECISION_TOPIC,
+      videoAlarmTopic: env.OFFSITE_ANALYZER_VIDEO_ALARM_TOPIC,
       allowedLatenessMs: env.OFFSITE_ANALYZER_ALLOWED_LATENESS_MS,
       tickLagMs: env.OFFSITE_ANALYZER_TICK_LAG_MS,
       tickIntervalMs: env.OFFSITE_ANALYZER_TICK_INTERVAL_MS,

@@ -28,6 +28,7 @@ export function testResources(name: string) {
     deviationTopic: `test.analyzer-${name}.deviation.${suffix}`,
     dlqTopic: `test.analyzer-${name}.dlq.${suffix}`,
     reviewTopic: `test.analyzer-${name}.review.${suffix}`,
+    videoAlarmTopic: `test.analyzer-${name}.video-alarm.${suffix}`,
     influxDb,
     bucket,
     influxConn: () => ({
@@ -46,7 +47,9 @@ export async function dropResources(kafka: Kafka, r: TestResources): Promise<voi
   const admin = kafka.admin();
   await admin.connect();
   await admin
-    .deleteTopics({ topics: [r.telemetryTopic, r.deviationTopic, r.dlqTopic, r.reviewTopic] })
+    .deleteTopics({
+      topics: [r.telemetryTopic, r.deviationTopic, r.dlqTopic, r.reviewTopic, r.videoAlarmTopic],
+    })
     .catch(() => undefined);
   await admin.disconnect();
   const c = new pg.Client({ connectionString: requireEnv('OFFSITE_PG_URL') });
@@ -98,6 +101,7 @@ export async function openTestServers(
     { topic: r.deviationTopic, numPartitions: 1 },
     { topic: r.dlqTopic, numPartitions: 1 },
     { topic: r.reviewTopic, numPartitions: 1 },
+    { topic: r.videoAlarmTopic, numPartitions: 1 },
   ]);
   return { kafka, pool, influx, writer };
 }
@@ -122,6 +126,7 @@ export function jobTestAnalyzerOptions(
     deviationTopic: r.deviationTopic,
     dlqTopic: r.dlqTopic,
     reviewDecisionTopic: r.reviewTopic,
+    videoAlarmTopic: r.videoAlarmTopic,
     allowedLatenessMs: 10 * 60_000,
     tickLagMs: 15 * 60_000,
     tickIntervalMs: 0,

@@ -29,7 +29,8 @@ export interface DeviationV1 {
     | 'production-emission'
     | 'peers'
     | 'cross-device'
-    | 'remote-sensing';
+    | 'remote-sensing'
+    | 'discharge-outside-hours';
   /**
    * opened (revision 1), updated, resolved. Resolved is final: a later revision of a resolved deviation is resolved too (a correction or a retraction); a condition that holds again opens a new deviation.
    */
@@ -65,7 +66,7 @@ export interface DeviationV1 {
    */
   resolvedAt?: string;
   /**
-   * Suspected data falsification (flatline, S flag, clustered below limit, O2 near ambient, emissions low while production runs, peers, cross-device): for supervisors only, the enterprise is not notified.
+   * Suspected data falsification (flatline, S flag, clustered below limit, O2 near ambient, emissions low while production runs, peers, cross-device, discharge outside permitted hours on video): for supervisors only, the enterprise is not notified.
    */
   suspectedFalsification: boolean;
   /**

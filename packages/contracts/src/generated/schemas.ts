@@ -120,7 +120,8 @@ export const deviationV1Schema = {
         "production-emission",
         "peers",
         "cross-device",
-        "remote-sensing"
+        "remote-sensing",
+        "discharge-outside-hours"
       ]
     },
     "state": {
@@ -175,7 +176,7 @@ export const deviationV1Schema = {
       "$ref": "#/$defs/UtcTime"
     },
     "suspectedFalsification": {
-      "description": "Suspected data falsification (flatline, S flag, clustered below limit, O2 near ambient, emissions low while production runs, peers, cross-device): for supervisors only, the enterprise is not notified.",
+      "description": "Suspected data falsification (flatline, S flag, clustered below limit, O2 near ambient, emissions low while production runs, peers, cross-device, discharge outside permitted hours on video): for supervisors only, the enterprise is not notified.",
       "type": "boolean"
     },
     "inResumptionWindow": {

@@ -26,6 +26,7 @@ export const RULES: Names = {
   peers: ['同行比对异常', 'Far off its peers'],
   'cross-device': ['多设备一致性异常', 'Cross-device inconsistency'],
   'remote-sensing': ['遥感发现异常', 'Remote-sensing finding'],
+  'discharge-outside-hours': ['非许可时段排放（视频）', 'Discharge outside permitted hours (video)'],
 };
 
 /** HJ 212-2017 pollutant / parameter codes (design/domain-rules.md §1 and the registry's limits). */
@@ -257,6 +258,7 @@ const FINDINGS: Readonly<Record<string, string>> = {
   peers: '与同工艺排口相比明显异常（同行比对）',
   'cross-device': '同一排口的氧含量、流量、烟温或不同设备的数据相互矛盾（多设备一致性）',
   'remote-sensing': '遥感热点或烟羽出现在停产企业或无监测数据的排放口附近',
+  'discharge-outside-hours': '视频监控发现排口在非许可时段排放',
 };
 
 /** The annual-load figures in Chinese: year-to-date, pro-rata share and permit (kg), as of a Beijing time. */
@@ -276,6 +278,12 @@ function productionEmissionFigures(p: Record<string, unknown>): string {
       `${name(m.metric)}：高负荷 ${m.hardHours} 小时中 ${m.lowHours} 小时偏低，稳健 z 值 ${m.ratio?.z ?? '—'}`,
   );
   return `（${String(p.dayText ?? '').slice(0, 10)}；${parts.join('；')}）`;
+}
+
+/** The video alarm in Chinese: camera, Beijing time, platform's alarm id and whether a snapshot was kept. */
+function videoAlarmFigures(p: Record<string, unknown>): string {
+  const snap = p.snapshot as { sha256?: string } | null | undefined;
+  return `（摄像机 ${String(p.platform)}/${String(p.cameraId)}，${String(p.alarmTimeText ?? '')}，告警 ${String(p.platformEventId)}；${snap?.sha256 ? '有抓拍图' : '无抓拍图'}）`;
 }
 
 /** The peers check's flagged figures in Chinese, each with its peers' median and robust z (the domain's words). */
@@ -329,9 +337,11 @@ export function evidenceSummary(c: {
         ? peersFigures(ev.params ?? {})
         : domainRule === 'cross-device'
           ? crossDeviceFigures(ev.params ?? {})
-          : worst
-            ? `（最高 ${worst.value}，限值 ${worst.limit}）`
-            : '';
+          : domainRule === 'discharge-outside-hours'
+            ? videoAlarmFigures(ev.params ?? {})
+            : worst
+              ? `（最高 ${worst.value}，限值 ${worst.limit}）`
+              : '';
   const retracted = ev.params?.retracted === true ? '（已撤回：后续数据不再支持）' : '';
   return `${finding}：${where}${numbers}${retracted}`;
 }
