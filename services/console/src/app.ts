@@ -51,6 +51,7 @@ import { registerPositiveListProposalRoutes } from './positive-list-proposals.js
 import { registerPortalDeclarationRoutes } from './portal-declarations.js';
 import { registerPortalInvitationRoutes, type PortalInvitationOptions } from './portal-invitations.js';
 import { registerPortalRoutes, type PortalEvidenceOptions } from './portal.js';
+import { registerVideoEvidenceRoutes } from './video-evidence.js';
 import { regulationScope } from './regulation-scope.js';
 import { AJV_OPTIONS, Nullable, NullableEnum } from './request-schema.js';
 import { analyzerStability, openCases } from './regulation-sources.js';
@@ -570,6 +571,7 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
   registerDiscretionRoutes(app, { pool: o.pool, who, policy: o.discretion ?? DEFAULT_DISCRETION_POLICY });
   registerVerificationTaskRoutes(app, { pool: o.pool, who });
   registerRewardRoutes(app, { pool: o.pool, who });
+  registerVideoEvidenceRoutes(app, { pool: o.pool, who });
   registerRiskRoutes(app, { pool: o.pool, who });
   // The month's 传输有效率 and emission loads: the submissions freeze them, the month's figures show them live.
   const measures = monthMeasures({ pool: o.pool, transmission: o.transmission, evidence: o.evidence });
