@@ -29,6 +29,14 @@ export const VideoGatewayEnv = Type.Object({
   OFFSITE_VIDEO_REPLAY_WINDOW_S: Type.Integer({ minimum: 10, maximum: 3600, default: 300 }),
   /** Largest snapshot accepted, decoded (the schema's own bound is 2 MiB). */
   OFFSITE_VIDEO_SNAPSHOT_MAX_BYTES: Type.Integer({ minimum: 1024, maximum: 2_097_152, default: 2_097_152 }),
+  /**
+   * Unauthenticated refusals (missing, unknown, stale or bad signature; a body too large) each source address may
+   * cause, refilled per minute, and at once: past them it is answered 429 and nothing of it is kept.
+   */
+  OFFSITE_VIDEO_REFUSALS_PER_MIN: Type.Integer({ minimum: 1, maximum: 100_000, default: 30 }),
+  OFFSITE_VIDEO_REFUSAL_BURST: Type.Integer({ minimum: 1, maximum: 100_000, default: 60 }),
+  /** The reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the source address; empty: none. */
+  OFFSITE_VIDEO_TRUST_PROXY: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
   OFFSITE_KAFKA_BROKERS: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
   ...KafkaSecurityEnv,
   OFFSITE_VIDEO_ALARM_TOPIC: Type.String({ minLength: 1, default: 'video-alarm.v1' }),

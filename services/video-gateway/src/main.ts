@@ -9,6 +9,7 @@ import { bootService, defineMetrics, kafkaSecurity } from '@offsite/runtime';
 import { createPgPool, runMigrations } from '@offsite/store';
 import type { FastifyInstance } from 'fastify';
 import { parsePlatforms } from './auth.js';
+import { createRefusalLimiter } from './refusal-limit.js';
 import { serviceConfig } from './config.js';
 import { createVideoServer, videoMetricDefinitions } from './server.js';
 
@@ -55,6 +56,11 @@ lifecycle.register({
       maxSnapshotBytes: env.OFFSITE_VIDEO_SNAPSHOT_MAX_BYTES,
       logger,
       metrics,
+      refusalLimiter: createRefusalLimiter({
+        perMinute: env.OFFSITE_VIDEO_REFUSALS_PER_MIN,
+        burst: env.OFFSITE_VIDEO_REFUSAL_BURST,
+      }),
+      trustProxy: env.OFFSITE_VIDEO_TRUST_PROXY,
     });
     const at = await server.listen({ host: env.OFFSITE_VIDEO_HOST, port: env.OFFSITE_VIDEO_PORT });
     logger.info({ at, platforms: [...platforms.keys()] }, 'video webhook listening');

@@ -4,7 +4,7 @@
  * leading slash, e.g. `snapshot.contentType`), and the reason in English and Chinese.
  */
 export interface Rejection {
-  status: 400 | 401 | 409 | 413 | 415 | 422;
+  status: 400 | 401 | 409 | 413 | 415 | 422 | 429;
   code: string;
   field: string;
   message: string;

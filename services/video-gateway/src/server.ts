@@ -9,10 +9,13 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type pg from 'pg';
 import { alarmEvent, checkAlarm, unknownCamera, videoAlarmId } from './alarm.js';
 import { authenticate, PLATFORM_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './auth.js';
+import type { RefusalLimiter } from './refusal-limit.js';
 import { reject, rejectionBody, type Rejection } from './rejection.js';
 import { findAlarm, findCamera, markProduced, storeAlarm } from './store.js';
 
 export const ALARMS_PATH = '/v1/alarms';
+/** The outcome (metric label) of a request refused for its address's spent budget. */
+export const RATE_LIMITED = 'video.rate-limited';
 
 export const videoMetricDefinitions = {
   requests: {
@@ -35,6 +38,10 @@ export interface VideoServerOptions {
   logger: Logger;
   metrics?: VideoMetrics;
   now?: () => number;
+  /** Budget of unauthenticated refusals per source address (refusal-limit.ts); none: unlimited. */
+  refusalLimiter?: RefusalLimiter;
+  /** Addresses (or CIDRs) of the reverse proxies whose X-Forwarded-For names the source address. */
+  trustProxy?: readonly string[];
 }
 
 const header = (req: FastifyRequest, name: string): string | undefined => {
@@ -56,7 +63,13 @@ export function createVideoServer(o: VideoServerOptions): FastifyInstance {
   const now = o.now ?? Date.now;
   // The base64 of the largest snapshot, and room for the rest of the alarm.
   const bodyLimit = Math.ceil(o.maxSnapshotBytes / 3) * 4 + 16 * 1024;
-  const app = Fastify({ logger: false, bodyLimit });
+  const app = Fastify({
+    logger: false,
+    bodyLimit,
+    ...(o.trustProxy && o.trustProxy.length > 0 ? { trustProxy: [...o.trustProxy] } : {}),
+  });
+  /** Addresses answered 429 since they last had budget: the warning is logged once per episode. */
+  const limited = new Set<string>();
   // Every body as bytes: the signature covers them exactly, and a refusal keeps them.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
@@ -68,7 +81,39 @@ export function createVideoServer(o: VideoServerOptions): FastifyInstance {
     r: Rejection,
     body: Buffer,
     extra: { cameraId?: string | undefined; enterpriseId?: string | undefined } = {},
+    unauthenticated = false,
   ) {
+    if (unauthenticated && o.refusalLimiter) {
+      const address = req.ip || 'unknown';
+      const at = now();
+      if (!o.refusalLimiter.take(address, at)) {
+        o.metrics?.requests.inc({ outcome: RATE_LIMITED });
+        if (limited.size >= 10_000) limited.clear();
+        if (!limited.has(address)) {
+          limited.add(address);
+          o.logger.warn(
+            { address, code: r.code },
+            'too many unauthenticated video webhook requests from one address: answering 429, keeping none until its budget refills',
+          );
+        }
+        const retryS = o.refusalLimiter.retryAfterS(address, at);
+        return reply
+          .code(429)
+          .header('retry-after', String(retryS))
+          .send(
+            rejectionBody(
+              reject(
+                429,
+                'rate-limited',
+                '(source)',
+                `too many unauthenticated or wrongly signed requests from ${address}; try again in ${retryS} s`,
+                `来自 ${address} 的未认证或签名错误的请求过多，请 ${retryS} 秒后再试`,
+              ),
+            ),
+          );
+      }
+      limited.delete(address);
+    }
     o.metrics?.requests.inc({ outcome: r.code });
     const platform = header(req, PLATFORM_HEADER);
     const record = dlqRecord({
@@ -157,7 +202,7 @@ export function createVideoServer(o: VideoServerOptions): FastifyInstance {
       nowMs: receivedAt.getTime(),
       windowS: o.replayWindowS,
     });
-    if (!auth.ok) return refuse(req, reply, auth.rejection, body);
+    if (!auth.ok) return refuse(req, reply, auth.rejection, body, {}, true);
     const type = (header(req, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/json')
       return refuse(
@@ -203,6 +248,8 @@ export function createVideoServer(o: VideoServerOptions): FastifyInstance {
           `请求体超过 ${bodyLimit} 字节`,
         ),
         Buffer.alloc(0),
+        {},
+        true,
       );
     if (err.statusCode !== undefined && err.statusCode < 500)
       return reply.code(err.statusCode).send({

@@ -1,6 +1,7 @@
 // The video-gateway as a child process on real Kafka and Postgres: signed alarms accepted once,
 // every refusal answered with its field in English and Chinese and kept in the DLQ, nothing half-stored.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { TelemetryDlqV1, VideoAlarmV1 } from '@offsite/contracts';
 import { createBatchConsumer, createKafkaClient, ensureTopics, type BatchConsumer } from '@offsite/kafka';
@@ -33,6 +34,7 @@ const CAMERA = '34020000001320000301'; // out-0003-w1 of ent-0003 in registry/ex
 const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(3000)]);
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(100)]);
 
+const BURST = 25;
 let db: TestSchema;
 let service: ServiceProcess;
 let collector: BatchConsumer;
@@ -105,6 +107,9 @@ beforeAll(async () => {
     OFFSITE_VIDEO_SNAPSHOT_MAX_BYTES: '8192',
     OFFSITE_VIDEO_ALARM_TOPIC: alarmTopic,
     OFFSITE_DLQ_TOPIC: dlqTopic,
+    // Room for the refusals the tests above send from 127.0.0.1; the rate-limit test uses its own address.
+    OFFSITE_VIDEO_REFUSAL_BURST: String(BURST),
+    OFFSITE_VIDEO_REFUSALS_PER_MIN: '1',
   });
   const ops = await service.opsUrl;
   await until(async () => (await fetch(`${ops}/readyz`)).status === 200, 60_000, 'gateway ready');
@@ -287,3 +292,89 @@ test('the same event id with another body is a conflict, kept, and the first ala
     await rows('select alarm_type from video_alarms where platform_event_id = $1', ['evt-conflict']),
   ).toEqual([{ alarm_type: 'discharge-outside-hours' }]);
 }, 60_000);
+
+/** The DLQ record came from `address` (the http origin's remoteAddress). */
+const fromAddress = (d: TelemetryDlqV1, address: string) =>
+  'remoteAddress' in d.origin && d.origin.remoteAddress === address;
+
+/** A POST from another loopback address (another source address for the gateway). */
+function postFrom(
+  localAddress: string,
+  body: string,
+  o: { secret?: string } = {},
+): Promise<{ status: number; retryAfter: string | undefined; json: Reply }> {
+  const bytes = Buffer.from(body);
+  const ts = String(Math.floor(Date.now() / 1000));
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: 'POST',
+        localAddress,
+        headers: {
+          'content-type': 'application/json',
+          'x-offsite-platform': 'city-video',
+          'x-offsite-timestamp': ts,
+          'x-offsite-signature': signature(o.secret ?? secret, ts, bytes),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            retryAfter: res.headers['retry-after'],
+            json: JSON.parse(text) as Reply,
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(bytes);
+  });
+}
+
+test('wrongly signed requests from one address past its budget get a bilingual 429 and are not kept; a signed alarm from it and other addresses still pass', async () => {
+  const metric = async () => {
+    const text = await (await fetch(`${await service.opsUrl}/metrics`)).text();
+    const m = /offsite_video_requests_total\{outcome="video\.rate-limited"[^}]*\} (\d+)/.exec(text);
+    return m ? Number(m[1]) : 0;
+  };
+  const bad = (n: number) => JSON.stringify(alarm(`evt-flood-${n}`));
+  const dlqBefore = got.dlq.filter((d) => d.reason.code === 'video.auth-bad-signature').length;
+  const answers = [];
+  for (let n = 0; n < BURST + 3; n++)
+    answers.push(await postFrom('127.0.0.3', bad(n), { secret: otherSecret }));
+  expect(answers.slice(0, BURST).every((a) => a.status === 401)).toBe(true);
+  const limited = answers.slice(BURST);
+  expect(limited.map((a) => a.status)).toEqual([429, 429, 429]);
+  expect(limited[0]!.json.error).toMatchObject({ code: 'video.rate-limited', field: '(source)' });
+  expect(limited[0]!.json.error!.message).toContain('127.0.0.3');
+  expect(limited[0]!.json.error!.messageZh).toMatch(/请求过多/);
+  // One refusal a minute: the next in up to 60 s.
+  expect(Number(limited[0]!.retryAfter)).toBeGreaterThanOrEqual(1);
+  expect(Number(limited[0]!.retryAfter)).toBeLessThanOrEqual(60);
+  expect(await metric()).toBe(3);
+  // The budget's refusals are kept, the limited ones are not: a signed alarm behind them lands after them.
+  const ok = await postFrom('127.0.0.3', JSON.stringify(alarm('evt-after-flood', { snapshot: undefined })));
+  expect(ok.status).toBe(202);
+  const tail = await postFrom('127.0.0.4', bad(999), { secret: otherSecret });
+  expect(tail.status).toBe(401);
+  await until(
+    () => got.dlq.some((d) => fromAddress(d, '127.0.0.4')),
+    30_000,
+    'the other address refusal kept',
+  );
+  const kept = got.dlq.filter((d) => fromAddress(d, '127.0.0.3'));
+  expect(kept).toHaveLength(BURST);
+  expect(got.dlq.filter((d) => d.reason.code === 'video.auth-bad-signature').length - dlqBefore).toBe(
+    BURST + 1,
+  );
+  // Only that address is limited.
+  expect((await post(bad(1000), { secret: otherSecret })).status).toBe(401);
+}, 90_000);
