@@ -25,7 +25,9 @@ it('the invitation form names its field, and the invitee is told under the field
   await form.locator('input[name=inviteName]').fill('   ');
   await form.locator('button[type=submit]').click();
   // The page's own "必填" stays under the field until the server's answer replaces it: wait for that.
-  await under('inviteName').filter({ hasText: /displayName/ }).waitFor();
+  await under('inviteName')
+    .filter({ hasText: /displayName/ })
+    .waitFor();
   await expect(under('inviteName').textContent()).resolves.toMatch(/displayName/);
   expect(await form.locator('input[name=inviteName]').getAttribute('aria-invalid')).toBe('true');
   expect(await count(`select count(*)::int as n from portal_invitations`)).toBe(0);
