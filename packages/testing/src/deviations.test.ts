@@ -98,6 +98,25 @@ test('a following generation that ends elsewhere, or never concludes what the un
   ]);
 });
 
+test('earlier conclusions passed over by a run that judged several hours at once are counted, not problems', () => {
+  // Undisturbed: opened, updated hour by hour (end C), resolved at B. Disturbed: the analyzer caught up after a
+  // kill and judged C and B in one evaluation — the update to C was never concluded.
+  const hourly = [
+    ev('X', 1, 'opened'),
+    ev('X', 2, 'updated', { end: C }),
+    ev('X', 3, 'resolved', { end: B }),
+  ];
+  const caughtUp = [ev('X', 1, 'opened'), ev('X', 2, 'resolved', { end: B })];
+  const cmp = compareWithUndisturbed(hourly, caughtUp, none);
+  expect(cmp.problems).toEqual([]);
+  expect(cmp.corrected).toEqual([expect.stringContaining('1 earlier undisturbed conclusion(s) passed over')]);
+  // The last conclusion is still required: the same run resolved elsewhere is a problem.
+  const elsewhere = [ev('X', 1, 'opened'), ev('X', 2, 'resolved', { end: C })];
+  expect(compareWithUndisturbed(hourly, elsewhere, none).problems).toEqual([
+    expect.stringContaining('revision 3 of concentration@e1/s1/a21026'),
+  ]);
+});
+
 test('missing episodes and extra ones that stand are problems; extra ones all retracted are listed apart', () => {
   const cmp = compareWithUndisturbed(
     undisturbed,

@@ -113,11 +113,12 @@ const sortedCounts = (xs: string[]) => JSON.stringify([...xs].sort());
  * - `corrected`: episodes the disturbed run revised more often or told in more generations: readings that arrived
  *   after the watermark had passed their window (loggers cached and replayed through the faults) were first judged
  *   without them, then the window was recomputed — a resolved deviation corrected or retracted, the condition that
- *   still held opened as the next generation. What each undisturbed deviation concluded appears in the same order
- *   among the episode's disturbed revisions (whichever id), and the episode's standing deviations (last revision not
+ *   still held opened as the next generation. What each undisturbed deviation concluded last appears among the
+ *   episode's disturbed revisions (whichever id; its earlier conclusions may be passed over by a run that judged
+ *   several hours in one evaluation, and are counted), and the episode's standing deviations (last revision not
  *   retracted) end in the same states in both runs (ids and `follows` aside).
  * - `retractedOnly`: episodes only the disturbed run has, every deviation of them retracted at its last revision.
- * - `problems`: anything else — an episode missing, an undisturbed conclusion absent or out of order, a standing
+ * - `problems`: anything else — an episode missing, an undisturbed deviation's last conclusion absent, a standing
  *   deviation lost, doubled or in another state, an extra episode that stands.
  */
 export function compareWithUndisturbed<T extends DeviationEventLike>(
@@ -170,19 +171,26 @@ export function compareWithUndisturbed<T extends DeviationEventLike>(
       out.exact.push(name);
       continue;
     }
-    // Each undisturbed deviation's conclusions, in order, among the episode's disturbed revisions (a subsequence).
+    // Each undisturbed deviation's last conclusion among the episode's disturbed revisions. Its earlier ones are
+    // not required: a revision concludes what the data that had arrived at its evaluation say, and a run whose
+    // readings came late, or whose analyzer caught up after a kill, judges several hours in one evaluation and
+    // so passes over conclusions the undisturbed run reached hour by hour. They are counted in the result line.
     const episode = g.flatMap((id) => got.get(id)!).sort((a, b) => gotOrder.get(a)! - gotOrder.get(b)!);
-    const concluded = episode.map(conclusion);
+    const concluded = new Set(episode.map(conclusion));
     const never = w.flatMap((id) => {
-      const revs = want.get(id)!;
-      let j = 0;
-      for (const c of concluded) if (j < revs.length && c === conclusion(revs[j]!)) j++;
-      return j < revs.length ? [`revision ${revs[j]!.revision} of ${describeDeviation(revs[j]!)}`] : [];
+      const last = want.get(id)!.at(-1)!;
+      return concluded.has(conclusion(last))
+        ? []
+        : [`revision ${last.revision} of ${describeDeviation(last)}`];
     });
     if (never.length > 0) {
       out.problems.push(`${name}: ${never.join(', ')} of the undisturbed run never concluded`);
       continue;
     }
+    const passedOver = w.reduce(
+      (n, id) => n + want.get(id)!.filter((e) => !concluded.has(conclusion(e))).length,
+      0,
+    );
     const standWant = w.map((id) => lastOf(want, id)).filter((e) => !retracted(e));
     const standGot = g.map((id) => lastOf(got, id)).filter((e) => !retracted(e));
     if (sortedCounts(standWant.map(standing)) !== sortedCounts(standGot.map(standing))) {
@@ -197,7 +205,11 @@ export function compareWithUndisturbed<T extends DeviationEventLike>(
       );
       continue;
     }
-    out.corrected.push(`${name} (${g.map((id) => `r${lastOf(got, id).revision}`).join(', ')} here)`);
+    out.corrected.push(
+      `${name} (${g.map((id) => `r${lastOf(got, id).revision}`).join(', ')} here` +
+        (passedOver > 0 ? `; ${passedOver} earlier undisturbed conclusion(s) passed over` : '') +
+        ')',
+    );
   }
   return out;
 }
