@@ -133,6 +133,8 @@ it('in Chromium, the position form shows the refusal under the field in each lan
     await form.locator('input[name=latitude]').fill('31.2304');
     await form.locator('input[name=longitude]').fill('121.4737');
     await form.locator('button[type=submit]').click();
+    // The page's own error stays under the field until the server's answer replaces it: wait for that.
+    await underLat.filter({ hasText: text }).waitFor();
     await expect(underLat.textContent()).resolves.toMatch(text);
     expect(await form.locator('input[name=latitude]').getAttribute('aria-invalid')).toBe('true');
     if (lang === 'zh') {
