@@ -26,17 +26,22 @@ describe('InfluxQL building', () => {
     expect(() => influxql('SELECT 1', { d: new Date(Number.NaN) })).toThrow(/invalid date/);
   });
 
-  it('asks for the minute data of one enterprise per device: minutes holding data and the non-N flags', () => {
+  it('asks for the minute data of enterprises per device: minutes holding data and the non-N flags', () => {
     const from = new Date('2026-02-28T16:00:00Z');
     const to = new Date('2026-03-31T16:00:00Z');
     const q = minuteDataPresenceQueries('emission', 'ent-1', from, to);
     expect(q.present.statement).toBe(
-      'SELECT count("Avg") AS "n" FROM "emission" WHERE "enterprise" = $enterprise AND "interval" =~ /^minute/ AND time >= $from AND time < $to GROUP BY time(1m), "device" fill(none)',
+      'SELECT count("Avg") AS "n" FROM "emission" WHERE ("enterprise" = $e0) AND "interval" =~ /^minute/ AND time >= $from AND time < $to GROUP BY time(1m), "enterprise", "device" fill(none)',
     );
     expect(q.flagged.statement).toMatch(
-      /SELECT "flag" FROM "emission" .* AND "flag" != \$normal GROUP BY "device"$/,
+      /SELECT "flag" FROM "emission" .* AND "flag" != \$normal GROUP BY "enterprise", "device"$/,
     );
-    expect(q.flagged.params).toEqual({ enterprise: 'ent-1', from, to, normal: 'N' });
+    expect(q.flagged.params).toEqual({ e0: 'ent-1', from, to, normal: 'N' });
+    // Several at once, each a bound value (an id is never spliced into the statement).
+    const many = minuteDataPresenceQueries('emission', ['ent-1', "ent-2' OR 1=1"], from, to);
+    expect(many.present.statement).toContain('WHERE ("enterprise" = $e0 OR "enterprise" = $e1) AND');
+    expect(many.present.params).toEqual({ e0: 'ent-1', e1: "ent-2' OR 1=1", from, to });
+    expect(() => minuteDataPresenceQueries('emission', [], from, to)).toThrow(/no enterprise/);
   });
 });
 

@@ -345,25 +345,31 @@ export function fieldRows(
 }
 
 /**
- * The minute data (`interval` tag `minute` or `minute-<n>s`) of one enterprise in [from, to), per device, for the
- * transmission statistics: `present` has one row per minute holding any value with an `Avg` (column `n`, the
- * values' count), `flagged` the raw rows whose data flag is not `N` (column `flag`). Both grouped by `device`.
+ * The minute data (`interval` tag `minute` or `minute-<n>s`) of some enterprises in [from, to), per enterprise and
+ * device, for the transmission statistics: `present` has one row per minute holding any value with an `Avg`
+ * (column `n`, the values' count), `flagged` the raw rows whose data flag is not `N` (column `flag`). Both grouped
+ * by `enterprise` and `device`. One query for many enterprises: a city's month asks once per range, not once per
+ * enterprise.
  */
 export function minuteDataPresenceQueries(
   measurement: string,
-  enterpriseId: string,
+  enterpriseIds: string | readonly string[],
   from: Date,
   to: Date,
 ): { present: InfluxQLQuery; flagged: InfluxQLQuery } {
-  const where = `WHERE "enterprise" = $enterprise AND "interval" =~ /^minute/ AND time >= $from AND time < $to`;
-  const params = { enterprise: enterpriseId, from, to };
+  const ids = typeof enterpriseIds === 'string' ? [enterpriseIds] : enterpriseIds;
+  if (ids.length === 0) throw new InfluxError('INFLUX_REJECTED', 'no enterprise to ask for', false);
+  const params: Record<string, InfluxQLParam> = { from, to };
+  ids.forEach((id, i) => (params[`e${i}`] = id));
+  const which = ids.map((_, i) => `"enterprise" = $e${i}`).join(' OR ');
+  const where = `WHERE (${which}) AND "interval" =~ /^minute/ AND time >= $from AND time < $to`;
   return {
     present: influxql(
-      `SELECT count("Avg") AS "n" FROM ${ident(measurement)} ${where} GROUP BY time(1m), "device" fill(none)`,
+      `SELECT count("Avg") AS "n" FROM ${ident(measurement)} ${where} GROUP BY time(1m), "enterprise", "device" fill(none)`,
       params,
     ),
     flagged: influxql(
-      `SELECT "flag" FROM ${ident(measurement)} ${where} AND "flag" != $normal GROUP BY "device"`,
+      `SELECT "flag" FROM ${ident(measurement)} ${where} AND "flag" != $normal GROUP BY "enterprise", "device"`,
       { ...params, normal: 'N' },
     ),
   };

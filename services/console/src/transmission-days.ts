@@ -76,7 +76,20 @@ export async function loadRecords(
   from: Date,
   to: Date,
 ): Promise<TransmissionRecord[]> {
-  const q = minuteDataPresenceQueries(src.emissionMeasurement, enterpriseId, from, to);
+  return (await loadRecordsOf(src, [enterpriseId], from, to)).get(enterpriseId) ?? [];
+}
+
+/** Enterprises asked for in one InfluxDB query (two, with the flags): bounds a statement's length and its answer. */
+export const ENTERPRISES_PER_QUERY = 50;
+
+/** The minute-data records of some enterprises in [from, to), per enterprise, in one pair of queries. */
+export async function loadRecordsOf(
+  src: TransmissionSource,
+  enterpriseIds: readonly string[],
+  from: Date,
+  to: Date,
+): Promise<Map<string, TransmissionRecord[]>> {
+  const q = minuteDataPresenceQueries(src.emissionMeasurement, enterpriseIds, from, to);
   let present, flagged;
   try {
     [present, flagged] = await Promise.all([
@@ -89,16 +102,24 @@ export async function loadRecords(
       cause: err,
     });
   }
-  const out: TransmissionRecord[] = [];
-  for (const s of present)
-    for (const r of s.rows) out.push({ deviceMn: s.tags.device ?? '', time: Number(r.time), flags: ['N'] });
-  for (const s of flagged)
+  const out = new Map<string, TransmissionRecord[]>();
+  const of = (tags: Record<string, string>) => {
+    const ent = tags.enterprise ?? '';
+    return out.get(ent) ?? out.set(ent, []).get(ent)!;
+  };
+  for (const s of present) {
+    const list = of(s.tags);
+    for (const r of s.rows) list.push({ deviceMn: s.tags.device ?? '', time: Number(r.time), flags: ['N'] });
+  }
+  for (const s of flagged) {
+    const list = of(s.tags);
     for (const r of s.rows)
-      out.push({
+      list.push({
         deviceMn: s.tags.device ?? '',
         time: Number(r.time),
         flags: [typeof r.flag === 'string' ? r.flag : null],
       });
+  }
   return out;
 }
 
@@ -220,20 +241,42 @@ export async function monthCounts(
     if (list) list.push(x);
     else missing.set(ent, [x]);
   }
-  const computed = await mapLimited([...missing], INFLUX_CONCURRENCY, async ([ent, list]) => {
+  // Enterprises whose missing days span the same range (today's live read; a month not stored yet) are read
+  // together, ENTERPRISES_PER_QUERY at a time.
+  const byRange = new Map<string, { from: number; to: number; ents: [string, Piece[]][] }>();
+  for (const [ent, list] of missing) {
     const from = Math.min(...list.map((x) => x.slots.from));
     const to = Math.max(...list.map((x) => x.slots.readTo));
-    const records = await loadRecords(src, ent, new Date(from), new Date(to));
-    const byDevice = new Map<string, TransmissionRecord[]>();
-    for (const r of records) {
-      const l = byDevice.get(r.deviceMn);
-      if (l) l.push(r);
-      else byDevice.set(r.deviceMn, [r]);
-    }
-    for (const l of byDevice.values()) l.sort((a, b) => a.time - b.time);
-    return list.map((x) => {
-      const mine = slice(byDevice.get(x.plan.device.mn) ?? [], x.slots.from, x.slots.readTo);
-      return { piece: x, counts: countDeviceSlots(x.plan, plan.from, x.slots.ranges, mine) };
+    const r =
+      byRange.get(`${from}|${to}`) ??
+      byRange.set(`${from}|${to}`, { from, to, ents: [] }).get(`${from}|${to}`)!;
+    r.ents.push([ent, list]);
+  }
+  const groups = [...byRange.values()].flatMap((r) =>
+    Array.from({ length: Math.ceil(r.ents.length / ENTERPRISES_PER_QUERY) }, (_, i) => ({
+      ...r,
+      ents: r.ents.slice(i * ENTERPRISES_PER_QUERY, (i + 1) * ENTERPRISES_PER_QUERY),
+    })),
+  );
+  const computed = await mapLimited(groups, INFLUX_CONCURRENCY, async (g) => {
+    const recordsOf = await loadRecordsOf(
+      src,
+      g.ents.map(([ent]) => ent),
+      new Date(g.from),
+      new Date(g.to),
+    );
+    return g.ents.flatMap(([ent, list]) => {
+      const byDevice = new Map<string, TransmissionRecord[]>();
+      for (const r of recordsOf.get(ent) ?? []) {
+        const l = byDevice.get(r.deviceMn);
+        if (l) l.push(r);
+        else byDevice.set(r.deviceMn, [r]);
+      }
+      for (const l of byDevice.values()) l.sort((a, b) => a.time - b.time);
+      return list.map((x) => {
+        const mine = slice(byDevice.get(x.plan.device.mn) ?? [], x.slots.from, x.slots.readTo);
+        return { piece: x, counts: countDeviceSlots(x.plan, plan.from, x.slots.ranges, mine) };
+      });
     });
   });
   const toStore: { piece: Piece; counts: DeviceSlotCounts }[] = [];
