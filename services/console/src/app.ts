@@ -12,6 +12,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import type pg from 'pg';
 import { registerDataRoutes } from './data-routes.js';
 import { registerOverviewRoutes } from './overview.js';
+import { registerReminderRoutes } from './overview-reminders.js';
 import { registerComplianceRoutes } from './compliance.js';
 import { registerDeviceCommandRoutes, type PublishCommand } from './device-commands.js';
 import { registerTransmissionRoutes, type TransmissionSource } from './transmission.js';
@@ -681,6 +682,7 @@ export async function buildApp(o: ConsoleAppOptions): Promise<FastifyInstance> {
   });
   registerPortalDeclarationRoutes(app, { pool: o.pool, who });
   registerOverviewRoutes(app, { pool: o.pool, who, source: o.transmission });
+  registerReminderRoutes(app, { pool: o.pool, who });
   registerComplianceRoutes(app, { pool: o.pool, who });
 
   // Regulatory features behind the same session, CSRF and scope: the hook above has already

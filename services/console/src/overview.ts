@@ -7,19 +7,19 @@
  * `review_cases` (over the alerter's read API `alerter_cases_v1`); the alerter's `alerter_notifications_v1`
  * and `alerter_acknowledgements_v1`. "Online now": a monitored enterprise without an open `offline` case.
  * "Overdue": a case in `rectification-requested` whose deadline (a date in Asia/Shanghai) has passed.
- * A reminder counts once per group and recipient sent in the month; it is acknowledged when that recipient
- * acknowledged the group.
+ * The reminders sent and acknowledged are counted from overview-reminders.ts's definition, the one its list
+ * (`GET /api/reminders`) shows.
  *
  * Scope as everywhere else (principal.ts): a city role sees every district, an officer their district, an
  * enterprise user the figures of their own enterprise only (never suspected-falsification cases).
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { monthRange, shanghaiDate } from '@offsite/domain/calendar';
 import type { Queryable } from '@offsite/store';
 import { OPEN_CASE_SQL, OVERDUE_CASE_SQL } from './cases.js';
 import { complianceByDistrict, sumCompliance, type ComplianceFigure } from './compliance.js';
 import { ConsoleError } from './errors.js';
+import { remindersSql, overviewMonth } from './overview-reminders.js';
 import { scopeSql, type Principal } from './principal.js';
 import { transmissionReport, type TransmissionSource } from './transmission.js';
 
@@ -65,13 +65,6 @@ export interface Overview {
   openByRule: OverviewOpenDeviation[];
 }
 
-const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
-
-const invalidMonth = (zh: string, en: string) =>
-  new ConsoleError('INVALID_INPUT', `字段 month：${zh} / invalid field month: ${en}`, {
-    details: { in: 'querystring', field: 'month' },
-  });
-
 const blank = (): OverviewFigures => ({
   enterprises: 0,
   online: 0,
@@ -90,10 +83,8 @@ export async function overview(
   q: { month?: string },
   now: number,
 ): Promise<Overview> {
-  const month = q.month ?? shanghaiDate(now).slice(0, 7);
-  if (!MONTH.test(month)) throw invalidMonth('应为 YYYY-MM 格式的月份', 'expected a YYYY-MM month');
-  const range = monthRange(month);
-  if (range.from.getTime() > now) throw invalidMonth('该月尚未开始', 'the month has not begun');
+  const range = overviewMonth(q, now);
+  const month = range.month;
 
   const ep: unknown[] = [];
   const eScope = scopeSql(p, ep, 'e');
@@ -141,23 +132,10 @@ export async function overview(
   );
 
   const rp: unknown[] = [];
-  const rScope = scopeSql(p, rp, 'e');
-  rp.push(range.from, range.to);
   const reminders = await db.query<{ district_id: string; sent: number; acknowledged: number }>(
-    `with reminded as (
-       select distinct n.group_key, n.recipient_id, g.enterprise_id
-         from alerter_notifications_v1 n
-         join (select distinct group_key, enterprise_id from alerter_cases_v1 where group_key is not null) g
-           on g.group_key = n.group_key
-        where n.kind = 'reminder' and n.status = 'sent'
-          and n.sent_at >= $${rp.length - 1} and n.sent_at < $${rp.length})
-     select e.district_id, count(*)::int as sent,
-            count(*) filter (where exists (
-              select 1 from alerter_acknowledgements_v1 a
-               where a.group_key = r.group_key and a.recipient_id = r.recipient_id))::int as acknowledged
-       from reminded r join enterprises e on e.id = r.enterprise_id
-      where ${rScope}
-      group by e.district_id`,
+    `select x.district_id, count(*)::int as sent, count(x.acknowledged_at)::int as acknowledged
+       from (${remindersSql(p, rp, range)}) x
+      group by x.district_id`,
     rp,
   );
 
