@@ -2,15 +2,16 @@
  * The overview's reminders: one definition of "a reminder sent in the month" that the overview counts
  * (overview.ts) and `GET /api/reminders` lists, so the list's total is the figure that links to it.
  *
- * A reminder is a group and recipient with at least one `reminder` notification sent (status `sent`) in the
- * month (Asia/Shanghai); it is acknowledged when that recipient acknowledged the group (at any time). The
+ * A reminder is an alerter group and an enterprise contact with at least one `reminder` notification sent
+ * (status `sent`) to that contact in the month (Asia/Shanghai); it is acknowledged when the contact acknowledged
+ * the group (at any time). Supervisors' copies are not reminders here: they cannot acknowledge, and the
+ * monthly report (regulation/reports.ts) and the guide count enterprise contacts only. The
  * rows come from the alerter's read API (`alerter_notifications_v1`, `alerter_acknowledgements_v1`,
  * `alerter_delivery_receipts_v1`, `alerter_cases_v1`); the console writes none of them. Addresses are the
  * alerter's masked ones (`address_masked`), as on the case page.
  *
  * Scope as everywhere else (principal.ts): a city role every district, an officer their district, an
- * enterprise user their own enterprise and, as on the case page, only the reminders sent to its own contacts
- * (never the supervisors').
+ * enterprise user their own enterprise.
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -35,9 +36,13 @@ export function overviewMonth(q: { month?: string }, now: number): { month: stri
   return { month, from: range.from, to: range.to };
 }
 
+/** A reminder notification sent to an enterprise contact (`n`: alerter_notifications_v1). */
+const SENT_REMINDER = `n.kind = 'reminder' and n.status = 'sent' and n.recipient_kind = 'enterprise-contact'`;
+
 /**
  * The month's reminders in `p`'s scope (optionally one district), as a query pushing its parameters on
- * `params`: columns group_key, recipient_id, enterprise_id, district_id, acknowledged_at (null: not acknowledged).
+ * `params`: columns group_key, recipient_id, enterprise_id, district_id, last_sent_at, acknowledged_at (null: not
+ * acknowledged).
  */
 export function remindersSql(
   p: Principal,
@@ -48,20 +53,20 @@ export function remindersSql(
   const scope = scopeSql(p, params, 'e');
   params.push(range.from, range.to);
   const window = `n.sent_at >= $${params.length - 1} and n.sent_at < $${params.length}`;
-  const own = p.role === 'enterprise' ? `and n.recipient_kind = 'enterprise-contact'` : '';
   let oneDistrict = '';
   if (district !== undefined) {
     params.push(district);
     oneDistrict = `and e.district_id = $${params.length}`;
   }
-  return `select r.group_key, r.recipient_id, r.enterprise_id, e.district_id,
+  return `select r.group_key, r.recipient_id, r.enterprise_id, e.district_id, r.last_sent_at,
                  (select min(a.acknowledged_at) from alerter_acknowledgements_v1 a
                    where a.group_key = r.group_key and a.recipient_id = r.recipient_id) as acknowledged_at
-            from (select distinct n.group_key, n.recipient_id, g.enterprise_id
+            from (select n.group_key, n.recipient_id, g.enterprise_id, max(n.sent_at) as last_sent_at
                     from alerter_notifications_v1 n
                     join (select distinct group_key, enterprise_id from alerter_cases_v1 where group_key is not null) g
                       on g.group_key = n.group_key
-                   where n.kind = 'reminder' and n.status = 'sent' and ${window} ${own}) r
+                   where ${SENT_REMINDER} and ${window}
+                   group by n.group_key, n.recipient_id, g.enterprise_id) r
             join enterprises e on e.id = r.enterprise_id
            where ${scope} ${oneDistrict}`;
 }
@@ -132,7 +137,6 @@ export async function reminderList(
   const ackOnly = state === 'acknowledged' ? 'where x.acknowledged_at is not null' : '';
   const from = params.length + 1;
   params.push(m.from, m.to);
-  const own = p.role === 'enterprise' ? `and n.recipient_kind = 'enterprise-contact'` : '';
   params.push(pageSize, (page - 1) * pageSize);
   const r = await db.query<{
     group_key: string;
@@ -164,14 +168,11 @@ export async function reminderList(
                left join lateral (
                  select d.delivered, d.error_code from alerter_delivery_receipts_v1 d
                   where d.notification_id = n.id order by d.received_at desc, d.id desc limit 1) rc on true
-              where n.group_key = x.group_key and n.recipient_id = x.recipient_id and n.kind = 'reminder'
-                and n.status = 'sent' and n.sent_at >= $${from} and n.sent_at < $${from + 1} ${own}) as sent
+              where n.group_key = x.group_key and n.recipient_id = x.recipient_id
+                and ${SENT_REMINDER} and n.sent_at >= $${from} and n.sent_at < $${from + 1}) as sent
        from (${base}) x join enterprises e on e.id = x.enterprise_id
        ${ackOnly}
-      order by (select max(n.sent_at) from alerter_notifications_v1 n
-                 where n.group_key = x.group_key and n.recipient_id = x.recipient_id and n.kind = 'reminder'
-                   and n.status = 'sent' and n.sent_at >= $${from} and n.sent_at < $${from + 1}) desc,
-               x.group_key, x.recipient_id
+      order by x.last_sent_at desc, x.group_key, x.recipient_id
       limit $${params.length - 1} offset $${params.length}`,
     params,
   );

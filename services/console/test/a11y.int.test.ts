@@ -78,6 +78,7 @@ const supervisorPages: [string, string][] = [
   ['/transmission', '[data-test=transmission-table], [data-test=transmission-empty]'],
   ['/overview', '[data-test=overview-cards]'],
   ['/compliance', '[data-test=compliance-table], [data-test=compliance-empty]'],
+  ['/reminders?month=2026-03&state=sent', '[data-test=reminders-table]'],
   ['/loads', '[data-test=loads-form]'],
   ['/approvals', '[data-test=no-pending], [data-test=pending]'],
   ['/reg/positive-list', '[data-test=positive-list]'],
@@ -165,6 +166,7 @@ describe('the enterprise user’s other pages have no serious or critical violat
     ['/overview', '[data-test=overview-cards]'],
     ['/data', '[data-test=data-form]'],
     ['/transmission', '[data-test=transmission-table], [data-test=transmission-empty]'],
+    ['/reminders', '[data-test=reminders-table], [data-test=reminders-empty]'],
   ])('#%s', async (hash, ready) => {
     expect(await violationsOn('ent-0003-user', hash, ready)).toBe('');
   });

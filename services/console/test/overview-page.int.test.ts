@@ -1,6 +1,6 @@
 // The overview (首页 / 一张图) in Chromium under the console's CSP: the cards and the table by district with
 // Chinese headers (overview-data.ts's cases; the figures are those of overview.int.test.ts), March's
-// reminders through the month picker, a figure's link opening the queue with its filter, English on the
+// reminders through the month picker and their list, a figure's link opening the queue with its filter, English on the
 // language switch, a new case arriving live without a reload, and the officer's and enterprise's scope.
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -18,6 +18,12 @@ async function openOverview(username: string): Promise<Page> {
   await page.click('[data-test=nav-overview]');
   await page.locator('[data-test=overview-cards]').waitFor();
   return page;
+}
+/** March 2026 through the month picker, once its figures are drawn. */
+async function showMarch(page: Page): Promise<void> {
+  await page.fill('[data-test=overview-month]', '2026-03');
+  await page.click('[data-test=overview-show]');
+  await page.locator('[data-test=overview-cards][data-month="2026-03"]').waitFor();
 }
 const card = async (page: Page, name: string) =>
   ((await page.locator(`[data-test=card-${name}] b`).textContent()) ?? '').trim();
@@ -56,9 +62,7 @@ it('shows the cards and the table by district with Chinese headers; March’s re
   expect(await card(page, 'compliance')).toBe('78.8 %');
   expect((await row(page, 'dist-kaifa'))[4]).toBe('—');
 
-  await page.fill('[data-test=overview-month]', '2026-03');
-  await page.click('[data-test=overview-show]');
-  await page.locator('[data-test=overview-cards][data-month="2026-03"]').waitFor();
+  await showMarch(page);
   expect(await card(page, 'reminders')).toBe('2 / 1');
   expect((await row(page, 'dist-landong'))[7]).toBe('1 / 1');
   await page.screenshot({ path: join(SHOTS, 'overview.png'), fullPage: true });
@@ -68,6 +72,52 @@ it('shows the cards and the table by district with Chinese headers; March’s re
   expect(await page.locator('[data-test=card-overdue] .label').textContent()).toBe('Overdue rectifications');
   await page.click('[data-test=lang]');
   expect(suite.cspMessages).toEqual([]);
+  await page.close();
+});
+
+it('the reminders figures lead to their list: March’s reminders sent, then acknowledged, with their rows', async () => {
+  const page = await openOverview('supervisor');
+  await showMarch(page);
+  const sent = ((await page.locator('[data-test=card-reminders-sent]').textContent()) ?? '').trim();
+  expect(sent).toBe('2');
+  await page.click('[data-test=card-reminders-sent]');
+  // The list's own total, once its rows are drawn: the figure that linked here.
+  await page.locator('[data-test=reminders-table] [data-enterprise="ent-0003"]').waitFor();
+  await page.locator('[data-test=reminders-total]', { hasText: /^2$/ }).waitFor();
+  const rows = page.locator('[data-test=reminders-table] tbody tr');
+  expect(await rows.count()).toBe(2);
+  const lanxi = page.locator('[data-test=reminders-table] tr:has([data-enterprise="ent-0003"])');
+  expect(await lanxi.locator('[data-test=reminder-case]').textContent()).toBe('dev-lanxi-exceed-1');
+  // 04:10 UTC is 12:10 in Asia/Shanghai; the phone number is the alerter's masked one; no receipt yet.
+  const text = (await lanxi.textContent()) ?? '';
+  expect(text).toContain('12:10');
+  expect(text).toContain('139****0003');
+  expect(text).toContain('短信');
+  expect(text).toContain('未确认');
+  expect(text).toContain('已发出，无回执');
+  await page.screenshot({ path: join(SHOTS, 'overview-reminders.png'), fullPage: true });
+
+  // Acknowledged: the landong reminder only, acknowledged at 13:00 Shanghai time.
+  await page.selectOption('[data-test=reminders-state]', 'acknowledged');
+  await page.locator('[data-test=reminders-total]', { hasText: /^1$/ }).waitFor();
+  await lanxi.waitFor({ state: 'detached' });
+  expect(await rows.count()).toBe(1);
+  expect(await page.locator('[data-test=reminder-ack]').textContent()).toContain('13:00');
+  // A row's case opens the case page.
+  await page.click('[data-test=reminder-case]');
+  await page.waitForURL(/#\/case\/dev-landong-exceed-1$/);
+  expect(suite.cspMessages).toEqual([]);
+  await page.close();
+});
+
+it('an officer’s reminders figure opens their district’s list only', async () => {
+  const page = await openOverview('officer-dist-landong');
+  await showMarch(page);
+  await page.click('[data-test=district-reminders-acknowledged]');
+  await page.locator('[data-test=reminders-table] [data-enterprise="ent-0002"]').waitFor();
+  await page.locator('[data-test=reminders-total]', { hasText: /^1$/ }).waitFor();
+  expect(await page.locator('[data-test=reminders-table] tbody tr').count()).toBe(1);
+  expect(await page.locator('[data-test=reminders-state]').inputValue()).toBe('acknowledged');
   await page.close();
 });
 

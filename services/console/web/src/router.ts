@@ -51,6 +51,12 @@ export const router = createRouter({
       meta: bureau,
     },
     { path: '/overview', component: () => import('./Overview.vue') },
+    // The overview's reminders figures: the list behind them (as open as the overview, scoped by the server).
+    {
+      path: '/reminders',
+      component: () => import('./Reminders.vue'),
+      props: (r) => ({ route: r.fullPath }),
+    },
     { path: '/data', component: () => import('./DataBrowser.vue') },
     { path: '/transmission', component: () => import('./Transmission.vue') },
     { path: '/loads', component: () => import('./Loads.vue') },
