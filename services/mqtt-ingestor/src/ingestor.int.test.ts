@@ -1,7 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -397,6 +397,13 @@ describe('an enterprise login attacking other tenants and the ingestor (shared M
  * A Mosquitto of this test alone (own port and persistence dir), so it can be restarted: password
  * file and ACL written by `writeMosquittoAuth` as for the shared broker, global security settings.
  */
+/** The broker `offsite-infra up` built into the servers' state directory (bin/ beside the env file). */
+function mosquittoBinary(): string {
+  const env = process.env.OFFSITE_ENV_FILE;
+  if (!env) throw new Error('OFFSITE_ENV_FILE is not set: run through scripts/jest.sh');
+  return join(dirname(env), 'bin', 'mosquitto');
+}
+
 async function privateBroker(enterpriseIds: string[]) {
   const dir = await mkdtemp(join(tmpdir(), 'offsite-mosq-'));
   const port = await new Promise<number>((resolve) => {
@@ -439,7 +446,7 @@ async function privateBroker(enterpriseIds: string[]) {
   if (process.getuid?.() === 0) await promisify(execFile)('chown', ['-R', 'mosquitto:mosquitto', dir]);
   let proc: ChildProcess | undefined;
   const start = async () => {
-    proc = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: 'ignore' });
+    proc = spawn(mosquittoBinary(), ['-c', conf], { stdio: 'ignore' });
     await until(
       async () => {
         try {
