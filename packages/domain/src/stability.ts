@@ -1,5 +1,6 @@
 // Stability metrics and the "stably compliant" verdict (domain-rules §4), from hourly and daily aggregates and
 // deviations.
+import { monthRange, shanghaiDate } from './calendar.js';
 import type { AggregateOutput, DeviationOutput, LimitView } from './model.js';
 import { DAY_MS, HOUR_MS, gt } from './time.js';
 
@@ -32,6 +33,17 @@ export interface StabilityInput {
    * window even when the engine later retracted it.
    */
   confirmedIds: ReadonlySet<string>;
+  /**
+   * Declared maintenance windows per site ([from, to), epoch ms): a valid hour of the site that overlaps one is
+   * not judged for compliance (domain-rules §6a counts declared maintenance out, not against the enterprise).
+   */
+  maintenance?: readonly MaintenanceSpan[];
+}
+
+export interface MaintenanceSpan {
+  siteId: string;
+  from: number;
+  to: number;
 }
 
 export interface StabilityMetrics {
@@ -75,12 +87,15 @@ export function stabilityMetrics(input: StabilityInput): StabilityMetrics {
     const k = `${d.siteId}|${d.factor}`;
     days.set(k, [...(days.get(k) ?? []).filter((x) => x.start !== d.start), d]);
   }
+  const maintenance = input.maintenance ?? [];
   let judged = 0;
   let compliant = 0;
   for (const a of validAggs) {
     const k = `${a.siteId}|${a.factor}`;
     const l = limits.get(k);
     if (!l) continue;
+    if (maintenance.some((m) => m.siteId === a.siteId && m.from < a.start + HOUR_MS && m.to > a.start))
+      continue;
     const judgedBy =
       l.basis === 'daily' ? days.get(k)?.find((d) => d.start <= a.start && a.start < d.start + DAY_MS) : a;
     if (!judgedBy) continue;
@@ -130,4 +145,42 @@ export function isStablyCompliant(
     m.exceedanceWindows === 0 &&
     m.confirmedFalsifications === 0
   );
+}
+
+/** One Asia/Shanghai month's compliance counts over the hours [from, to) of the month the input covers. */
+export interface MonthCompliance {
+  /** `YYYY-MM` in Asia/Shanghai. */
+  month: string;
+  /** The hours judged: the part of the month inside the input's window, epoch ms. */
+  from: number;
+  to: number;
+  compliantValidHours: number;
+  judgedValidHours: number;
+}
+
+/**
+ * The compliance counts per Asia/Shanghai month overlapping the input's window [from, to), each judged as
+ * `stabilityMetrics` judges (valid hours with a limit; invalid hours and hours in declared maintenance not
+ * judged), over the month's part inside the window.
+ */
+export function complianceByMonth(input: StabilityInput): MonthCompliance[] {
+  const out: MonthCompliance[] = [];
+  if (input.to <= input.from) return out;
+  let month = shanghaiDate(input.from).slice(0, 7);
+  for (;;) {
+    const r = monthRange(month);
+    const from = Math.max(input.from, r.from.getTime());
+    const to = Math.min(input.to, r.to.getTime());
+    if (from >= input.to) break;
+    const m = stabilityMetrics({ ...input, from, to, deviations: [] });
+    out.push({
+      month,
+      from,
+      to,
+      compliantValidHours: m.compliantValidHours,
+      judgedValidHours: m.judgedValidHours,
+    });
+    month = r.nextFirstDay.slice(0, 7);
+  }
+  return out;
 }

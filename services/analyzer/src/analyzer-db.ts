@@ -1,7 +1,7 @@
 // The analyzer's own Postgres tables besides the checkpoints (migrations 030–033): the deviation log,
 // last-seen times, stability metrics, derived rated energies and the review decisions it consumed.
 // Functions take the connection.
-import type { DeviationOutput, RuleName, StabilityMetrics } from '@offsite/domain';
+import type { DeviationOutput, MonthCompliance, RuleName, StabilityMetrics } from '@offsite/domain';
 import { OffsiteError } from '@offsite/runtime/errors';
 import type pg from 'pg';
 
@@ -291,6 +291,47 @@ export async function upsertStability(db: Db, rows: readonly StabilityRow[]): Pr
           metrics: r.metrics,
           stably_compliant: r.stablyCompliant,
           last_received_at: r.lastReceivedAt?.toISOString() ?? null,
+        })),
+      ),
+    ],
+  );
+}
+
+export interface ComplianceMonthRow extends MonthCompliance {
+  enterpriseId: string;
+  /** '' for the enterprise as a whole. */
+  siteId: string;
+}
+
+/**
+ * Stores the month's compliance counts; a row is replaced only by one that starts no later (the month at the
+ * window's start keeps the figure of an earlier run that saw more of it).
+ */
+export async function upsertComplianceMonths(db: Db, rows: readonly ComplianceMonthRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await q(
+    db,
+    'upsert compliance months',
+    `insert into analyzer_compliance_months as m (enterprise_id, site_id, month, hours_from, hours_to,
+            compliant_valid_hours, judged_valid_hours, computed_at)
+     select enterprise_id, site_id, month, hours_from, hours_to, compliant, judged, now()
+       from jsonb_to_recordset($1::jsonb) as x(enterprise_id text, site_id text, month text, hours_from timestamptz,
+            hours_to timestamptz, compliant integer, judged integer)
+     on conflict (enterprise_id, site_id, month) do update set
+       hours_from = excluded.hours_from, hours_to = excluded.hours_to,
+       compliant_valid_hours = excluded.compliant_valid_hours, judged_valid_hours = excluded.judged_valid_hours,
+       computed_at = now()
+     where excluded.hours_from <= m.hours_from`,
+    [
+      JSON.stringify(
+        rows.map((r) => ({
+          enterprise_id: r.enterpriseId,
+          site_id: r.siteId,
+          month: r.month,
+          hours_from: new Date(r.from).toISOString(),
+          hours_to: new Date(r.to).toISOString(),
+          compliant: r.compliantValidHours,
+          judged: r.judgedValidHours,
         })),
       ),
     ],

@@ -1,12 +1,15 @@
 // Stability metrics (domain-rules §4) per outlet and per enterprise over a trailing window, from the
 // hourly and daily aggregates in InfluxDB, the analyzer's deviation log and the review decisions it
-// consumed, upserted into analyzer_stability.
+// consumed, upserted into analyzer_stability; and the compliance counts of each Asia/Shanghai month the window
+// overlaps, from the same hours, upserted into analyzer_compliance_months.
 import {
+  complianceByMonth,
   isStablyCompliant,
   outletLimits,
   stabilityMetrics,
   type AggregateOutput,
   type LimitView,
+  type MaintenanceSpan,
   type StabilityPolicy,
 } from '@offsite/domain';
 import { aggregatesQuery, type InfluxQLRunner } from '@offsite/influx';
@@ -16,7 +19,9 @@ import {
   confirmedDeviationIds,
   loadDeviations,
   loadLastSeen,
+  upsertComplianceMonths,
   upsertStability,
+  type ComplianceMonthRow,
   type Db,
   type StabilityRow,
 } from './analyzer-db.js';
@@ -52,6 +57,23 @@ function monitored(e: Enterprise): { siteId: string; factor: string }[] {
 /** The limit the exceedance rule applies per outlet and factor (hourly basis for gas, daily for water). */
 function complianceLimits(e: Enterprise): LimitView[] {
   return e.outlets.flatMap((o) => outletLimits(o));
+}
+
+/**
+ * The declared maintenance windows per outlet: a window names an outlet, a device (its outlet), or neither (every
+ * outlet of the enterprise).
+ */
+function maintenanceSpans(e: Enterprise): MaintenanceSpan[] {
+  return e.maintenanceWindows.flatMap((w) => {
+    const from = Date.parse(w.from);
+    const to = Date.parse(w.to);
+    const sites = w.outletId
+      ? [w.outletId]
+      : w.deviceMn
+        ? e.outlets.filter((o) => o.devices.some((d) => d.mn === w.deviceMn)).map((o) => o.id)
+        : e.outlets.map((o) => o.id);
+    return sites.map((siteId) => ({ siteId, from, to }));
+  });
 }
 
 /** Hourly or daily aggregates of one enterprise starting in [from, to), one row per site/factor/window. */
@@ -92,6 +114,7 @@ export async function computeEnterpriseStability(
   const from = to - opts.windowDays * 86_400_000;
   const factors = monitored(e);
   const limits = complianceLimits(e);
+  const maintenance = maintenanceSpans(e);
   const daily = limits.some((l) => l.basis === 'daily');
   const [hourly, days, deviations, lastReceiptAt] = await Promise.all([
     loadAggregates(opts.query, opts.bucket, e.id, 'hour', new Date(from), new Date(to)),
@@ -107,8 +130,9 @@ export async function computeEnterpriseStability(
     deviations.map((d) => d.id),
   );
   const lastReceivedAt = opts.lastReceived === 'data' ? lastDataHourEnd(hourly, from, to) : lastReceiptAt;
+  const months: ComplianceMonthRow[] = [];
   const row = (siteId: string, keep: (s: string) => boolean): StabilityRow => {
-    const metrics = stabilityMetrics({
+    const input = {
       from,
       to,
       factors: factors.filter((f) => keep(f.siteId)),
@@ -117,7 +141,10 @@ export async function computeEnterpriseStability(
       limits: limits.filter((l) => keep(l.siteId)),
       deviations: deviations.filter((d) => keep(d.siteId)),
       confirmedIds: confirmed,
-    });
+      maintenance: maintenance.filter((m) => keep(m.siteId)),
+    };
+    const metrics = stabilityMetrics(input);
+    for (const m of complianceByMonth(input)) months.push({ enterpriseId: e.id, siteId, ...m });
     return {
       enterpriseId: e.id,
       siteId,
@@ -133,6 +160,7 @@ export async function computeEnterpriseStability(
     ...e.outlets.filter((o) => o.devices.length > 0).map((o) => row(o.id, (s) => s === o.id)),
   ];
   await upsertStability(opts.db, rows);
+  await upsertComplianceMonths(opts.db, months);
   return rows;
 }
 

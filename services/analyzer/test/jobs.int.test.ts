@@ -525,3 +525,103 @@ test('a stability round as of a simulated time judges the backfilled history, la
   // The latest hour with data is hour 17 of the window: it ended 30 h before AS_OF.
   expect(row.rows[0]!.last_received_at?.getTime()).toBe(AS_OF - 30 * HOUR);
 });
+
+test('the compliance counts per Asia/Shanghai month: hours on each side of the 1st, invalid and maintenance hours not judged', async () => {
+  // ent-0006, out-0006-g1, a21026 only, the 12 hours around 2026-11-01 00:00 Shanghai (= 2026-10-31T16:00Z).
+  const BOUNDARY = Date.parse('2026-10-31T16:00:00Z');
+  const snapshot = await loadRegistrySnapshot(pool);
+  const base = snapshot.enterprises.find((e) => e.id === 'ent-0006')!;
+  const limit = base.outlets.find((o) => o.id === 'out-0006-g1')!.limits.find((l) => l.factor === 'a21026')!;
+  const ok = limit.value / 2;
+  const over = limit.value * 2;
+  // October (6 h before): ok, over, ok, invalid(over), ok, ok → judged 5, compliant 4.
+  // November (6 h after): over in declared maintenance, ok, over, ok, ok, invalid(ok) → judged 4, compliant 3.
+  const oct = [ok, over, ok, over, ok, ok];
+  const nov = [over, ok, over, ok, ok, ok];
+  const point = (start: number, value: number, valid: boolean) =>
+    toLine(
+      aggregatePoint({
+        type: 'aggregate',
+        enterpriseId: 'ent-0006',
+        siteId: 'out-0006-g1',
+        factor: 'a21026',
+        interval: 'hour',
+        start,
+        value,
+        convertedValue: value,
+        valid,
+        flag: valid ? 'N' : 'D',
+        coverage: 1,
+      }),
+    );
+  await writer.write([
+    ...oct.map((v, i) => point(BOUNDARY - (6 - i) * HOUR, v, i !== 3)),
+    ...nov.map((v, i) => point(BOUNDARY + i * HOUR, v, i !== 5)),
+  ]);
+  const ent = {
+    ...base,
+    maintenanceWindows: [
+      {
+        id: 'mw-month-test',
+        deviceMn: null,
+        outletId: 'out-0006-g1',
+        from: new Date(BOUNDARY + 15 * MIN).toISOString(),
+        to: new Date(BOUNDARY + 45 * MIN).toISOString(),
+        reason: '比对监测',
+        source: 'registry' as const,
+      },
+    ],
+  };
+  const { query, bucket } = jobTestAnalyzerOptions(res, servers, 'jobs');
+  const opts = {
+    db: pool,
+    query,
+    bucket,
+    windowDays: 1,
+    policy: { minEffectiveTransmissionRate: 0.9 },
+    logger,
+    lastReceived: 'data' as const,
+  };
+  const read = async () =>
+    (
+      await pool.query<{
+        site_id: string;
+        month: string;
+        hours_from: Date;
+        hours_to: Date;
+        compliant_valid_hours: number;
+        judged_valid_hours: number;
+      }>(
+        `select site_id, month, hours_from, hours_to, compliant_valid_hours, judged_valid_hours
+           from analyzer_compliance_months_v1
+          where enterprise_id = 'ent-0006' and month >= '2026-10' order by site_id, month`,
+      )
+    ).rows.map((r) => [
+      r.site_id,
+      r.month,
+      r.hours_from.toISOString(),
+      r.hours_to.toISOString(),
+      r.compliant_valid_hours,
+      r.judged_valid_hours,
+    ]);
+  // As of 06:00 Shanghai on Nov 1: the 1-day window covers Oct 31 06:00 – Nov 1 06:00 Shanghai.
+  await runStabilityJob(opts, { ...snapshot, enterprises: [ent] }, BOUNDARY + 6 * HOUR);
+  const first = await read();
+  const octFrom = new Date(BOUNDARY - 18 * HOUR).toISOString();
+  const novFrom = new Date(BOUNDARY).toISOString();
+  const novTo = new Date(BOUNDARY + 6 * HOUR).toISOString();
+  expect(first).toEqual([
+    ['', '2026-10', octFrom, novFrom, 4, 5],
+    ['', '2026-11', novFrom, novTo, 3, 4],
+    ['out-0006-g1', '2026-10', octFrom, novFrom, 4, 5],
+    ['out-0006-g1', '2026-11', novFrom, novTo, 3, 4],
+  ]);
+  // Twelve hours later October is only partly in the window: its fuller row stays; November is replaced.
+  await runStabilityJob(opts, { ...snapshot, enterprises: [ent] }, BOUNDARY + 18 * HOUR);
+  const later = await read();
+  expect(later.filter((r) => r[1] === '2026-10')).toEqual(first.filter((r) => r[1] === '2026-10'));
+  expect(later.filter((r) => r[1] === '2026-11')).toEqual([
+    ['', '2026-11', novFrom, new Date(BOUNDARY + 18 * HOUR).toISOString(), 3, 4],
+    ['out-0006-g1', '2026-11', novFrom, new Date(BOUNDARY + 18 * HOUR).toISOString(), 3, 4],
+  ]);
+});
