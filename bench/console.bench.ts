@@ -11,7 +11,8 @@
 // and hour from 2025-12-01 to 2026-12-01 (Asia/Shanghai) the logger's hourly data (`emission`, Avg/Min/Max/Cou,
 // flag, unit) and the analyzer's aggregates (`aggregate`, value/converted/valid/flag/coverage) of each permitted
 // factor and the flow, and for November 2026 the minute data at each device's minute interval (what 传输有效率
-// counts). Written with @offsite/influx's writer in line protocol, a few batches in flight.
+// counts). Written with @offsite/influx's writer in line protocol, a few batches in flight. In Postgres, the analyzer's
+// monthly compliance rows (analyzer_compliance_months) of every enterprise and outlet for the year.
 // --month picks the month of the overview and transmission statistics (default 2026-11; `current`: this Asia/Shanghai
 // month, read live up to now): a month other than November gets its minute data written from its start (or from
 // what an earlier run wrote of it) up to now, so the current month's figures are measured over the data a live
@@ -274,6 +275,17 @@ async function main(): Promise<void> {
     await pool.query(`update permit_limits set annual_load_kg = 100000 where unit in ('mg/m3', 'mg/L')`);
     // Every device registered before the year, so the transmission statistics expect each slot of the month.
     await pool.query(`update devices set created_at = $1`, [new Date(YEAR_FROM)]);
+    // The analyzer's monthly compliance rows the overview reads: per enterprise and outlet, each month of the year
+    // (its hours from the Shanghai 1st to the next 1st); the counts vary by enterprise.
+    await pool.query(
+      `insert into analyzer_compliance_months (enterprise_id, site_id, month, hours_from, hours_to,
+              compliant_valid_hours, judged_valid_hours)
+       select s.enterprise_id, s.site_id, to_char(m, 'YYYY-MM'), m at time zone 'Asia/Shanghai',
+              (m + interval '1 month') at time zone 'Asia/Shanghai', 600 + length(s.enterprise_id) % 7 * 10, 700
+         from (select id as enterprise_id, '' as site_id from enterprises
+               union all select enterprise_id, id from outlets) s
+        cross join generate_series(timestamp '2025-12-01', timestamp '2026-12-01', interval '1 month') m`,
+    );
     const outlets: Outlet[] = generated.enterprises.flatMap((e) =>
       e.outlets
         .filter((o) => o.devices.length > 0)

@@ -1,13 +1,19 @@
 /**
- * The valid-hour compliance rate (达标率: compliant valid hours ÷ judged valid hours, domain-rules §4) of the
- * overview and its list. The figure is the analyzer's own (`stabilityMetrics` of @offsite/domain, stored per
- * enterprise in its read API `analyzer_stability_v1`, site ''): the console sums the enterprises' hour counts per
- * district and for the scope, it does not judge hours a second time. The window is the analyzer's trailing
- * stability window (default 90 days, ending at the last full hour of its latest run), stated with the figure.
+ * The valid-hour compliance rate (达标率, domain-rules §4) of the overview's month and its list: valid hours that
+ * comply ÷ valid hours judged, in the Asia/Shanghai month. A valid hour is judged against the permit limit of its
+ * factor (a daily-basis limit by the valid daily mean of its day); hours whose aggregate is invalid (a flag other
+ * than N, too little data) and hours overlapping a declared maintenance window are not judged. The counts are the
+ * analyzer's own (`complianceByMonth` of @offsite/domain, stored per enterprise and month in its read API
+ * `analyzer_compliance_months_v1`, site ''): the console sums the enterprises' hour counts per district and for
+ * the scope, it does not judge hours a second time. Each row states the part of the month judged
+ * [hours_from, hours_to): up to the analyzer's latest run for the current month; for a month that began before
+ * the analyzer's trailing window (default 90 days) first covered it, from the window's start.
  *
- * `GET /api/compliance?district=` lists the enterprises in scope with their counts, lowest rate first.
+ * `GET /api/compliance?month=&district=` lists the enterprises in scope with their counts for the month (default
+ * the current Shanghai month), lowest rate first.
  */
 import { Type } from '@sinclair/typebox';
+import { shanghaiDate } from '@offsite/domain/calendar';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Queryable } from '@offsite/store';
 import { scopeSql, type Principal } from './principal.js';
@@ -48,16 +54,21 @@ interface Row extends Counted {
 }
 
 /** The rate per district of the principal's scope (districts without a stored row are left out). */
-export async function complianceByDistrict(db: Queryable, p: Principal): Promise<ComplianceByDistrict[]> {
+export async function complianceByDistrict(
+  db: Queryable,
+  p: Principal,
+  month: string,
+): Promise<ComplianceByDistrict[]> {
   const params: unknown[] = [];
   const scope = scopeSql(p, params, 'e');
+  params.push(month);
   const r = await db.query<Row>(
     `select e.district_id,
-            coalesce(sum((s.metrics->>'compliantValidHours')::int), 0)::int as compliant,
-            coalesce(sum((s.metrics->>'judgedValidHours')::int), 0)::int as judged,
-            min(s.window_from) as window_from, max(s.window_to) as window_to
-       from analyzer_stability_v1 s join enterprises e on e.id = s.enterprise_id
-      where s.site_id = '' and ${scope}
+            coalesce(sum(s.compliant_valid_hours), 0)::int as compliant,
+            coalesce(sum(s.judged_valid_hours), 0)::int as judged,
+            min(s.hours_from) as window_from, max(s.hours_to) as window_to
+       from analyzer_compliance_months_v1 s join enterprises e on e.id = s.enterprise_id
+      where s.site_id = '' and s.month = $${params.length} and ${scope}
       group by e.district_id order by e.district_id`,
     params,
   );
@@ -83,20 +94,23 @@ export interface ComplianceListItem extends ComplianceFigure {
 export async function complianceList(
   db: Queryable,
   p: Principal,
-  q: { district?: string },
-): Promise<{ items: ComplianceListItem[] }> {
+  q: { district?: string; month?: string },
+  now: number,
+): Promise<{ month: string; items: ComplianceListItem[] }> {
+  const month = q.month ?? shanghaiDate(now).slice(0, 7);
   const params: unknown[] = [];
   const scope = scopeSql(p, params, 'e');
+  params.push(month);
+  const m = params.length;
   params.push(q.district ?? null);
   const r = await db.query<
     Counted & { enterprise_id: string; name_zh: string; name_en: string | null; district_id: string }
   >(
     `select e.id as enterprise_id, e.name_zh, e.name_en, e.district_id,
-            coalesce((s.metrics->>'compliantValidHours')::int, 0) as compliant,
-            coalesce((s.metrics->>'judgedValidHours')::int, 0) as judged,
-            s.window_from, s.window_to
-       from analyzer_stability_v1 s join enterprises e on e.id = s.enterprise_id
-      where s.site_id = '' and ${scope} and ($${params.length}::text is null or e.district_id = $${params.length})`,
+            s.compliant_valid_hours as compliant, s.judged_valid_hours as judged,
+            s.hours_from as window_from, s.hours_to as window_to
+       from analyzer_compliance_months_v1 s join enterprises e on e.id = s.enterprise_id
+      where s.site_id = '' and s.month = $${m} and ${scope} and ($${params.length}::text is null or e.district_id = $${params.length})`,
     params,
   );
   const items = r.rows.map((x) => ({
@@ -113,7 +127,7 @@ export async function complianceList(
       a.districtId.localeCompare(b.districtId) ||
       a.enterpriseId.localeCompare(b.enterpriseId),
   );
-  return { items };
+  return { month, items };
 }
 
 export function registerComplianceRoutes(
@@ -121,10 +135,13 @@ export function registerComplianceRoutes(
   deps: { pool: Queryable; who: (req: FastifyRequest) => Principal },
 ): void {
   const Query = Type.Object(
-    { district: Type.Optional(Type.String({ pattern: '^[0-9A-Za-z_.-]{1,64}$' })) },
+    {
+      district: Type.Optional(Type.String({ pattern: '^[0-9A-Za-z_.-]{1,64}$' })),
+      month: Type.Optional(Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$' })),
+    },
     { additionalProperties: false },
   );
   app.get('/api/compliance', { schema: { querystring: Query, tags: ['statistics'] } }, async (req) =>
-    complianceList(deps.pool, deps.who(req), req.query as { district?: string }),
+    complianceList(deps.pool, deps.who(req), req.query as { district?: string; month?: string }, Date.now()),
   );
 }

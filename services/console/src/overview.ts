@@ -1,6 +1,7 @@
 /**
  * The overview (首页 / 一张图): per district and for the whole scope, the enterprises monitored and online
- * now, the month's 传输有效率 (transmission.ts's report, not a second computation), open deviations by
+ * now, the month's 传输有效率 (transmission.ts's report, not a second computation), the month's valid-hour
+ * compliance rate (the analyzer's monthly counts, compliance.ts), open deviations by
  * rule and severity, overdue rectifications, and the reminders sent and acknowledged in the month.
  *
  * Sources: the registry (enterprises with an enabled device are monitored); the console's case view
@@ -36,7 +37,7 @@ export interface OverviewFigures {
   online: number;
   /** null: InfluxDB is not configured or did not answer (see `transmissionUnavailable`). */
   transmission: OverviewTransmission | null;
-  /** The valid-hour compliance rate; null when the analyzer stored no figure for the enterprises. */
+  /** The month's valid-hour compliance rate (compliance.ts); null when the analyzer stored no figure for it. */
   compliance: ComplianceFigure | null;
   openDeviations: number;
   overdueCases: number;
@@ -58,7 +59,7 @@ export interface Overview {
   scope: 'city' | 'district' | 'enterprise';
   threshold: number | null;
   transmissionUnavailable: boolean;
-  /** The analyzer's stability window the compliance rate covers (ISO 8601 UTC); null without figures. */
+  /** The part of the month the compliance rate judged (ISO 8601 UTC; see compliance.ts); null without figures. */
   complianceWindow: { from: string; to: string } | null;
   total: OverviewFigures;
   districts: (OverviewFigures & { id: string; nameZh: string; nameEn: string })[];
@@ -139,7 +140,7 @@ export async function overview(
     rp,
   );
 
-  const compliance = await complianceByDistrict(db, p);
+  const compliance = await complianceByDistrict(db, p, month);
 
   let transmission: Awaited<ReturnType<typeof transmissionReport>> | null = null;
   let transmissionUnavailable = !src;

@@ -1,8 +1,8 @@
 // The overview tests' March 2026 (Asia/Shanghai) on top of the fixture's cases: an open offline case for
 // ent-0002 and a resolved one for ent-0005 (dist-landong), an overdue rectification of the lanxi case, and a
 // reminder to ent-0003 that was not acknowledged (besides the fixture's acknowledged reminder to ent-0002 of
-// the landong case). The figures are counted in overview.int.test.ts. `writeStability` stores the analyzer's
-// stability rows the valid-hour compliance rate is summed from.
+// the landong case). The figures are counted in overview.int.test.ts. `writeComplianceMonths` stores the
+// analyzer's monthly compliance rows (February and March) the valid-hour compliance rate is summed from.
 import { CASES, insertAlertCase, WINDOW, type World } from './fixture.js';
 
 export const OFFLINE_OPEN = 'dev-overview-offline-open';
@@ -52,22 +52,46 @@ export async function writeOverviewCases(w: World): Promise<void> {
   );
 }
 
-/** The analyzer's stability rows (compliant / judged valid hours): enterprise rows, and one outlet row. */
-export const STABILITY: readonly [enterpriseId: string, siteId: string, compliant: number, judged: number][] =
-  [
-    ['ent-0001', '', 700, 720],
-    ['ent-0002', '', 100, 200],
-    // an outlet's row: already inside its enterprise's figure, never summed again
-    ['ent-0002', 'out-0002-g1', 1, 1000],
-    ['ent-0003', '', 0, 0],
-    ['ent-0004', '', 1500, 2000],
-  ];
+/**
+ * The analyzer's monthly compliance rows (compliant / judged valid hours) of March 2026 (its first five days
+ * judged): enterprise rows, and one outlet row.
+ */
+export const COMPLIANCE_MARCH: readonly [
+  enterpriseId: string,
+  siteId: string,
+  compliant: number,
+  judged: number,
+][] = [
+  ['ent-0001', '', 700, 720],
+  ['ent-0002', '', 100, 200],
+  // an outlet's row: already inside its enterprise's figure, never summed again
+  ['ent-0002', 'out-0002-g1', 1, 1000],
+  ['ent-0003', '', 0, 0],
+  ['ent-0004', '', 1500, 2000],
+];
 
-export async function writeStability(w: World): Promise<void> {
-  for (const [enterpriseId, siteId, compliant, judged] of STABILITY)
-    await w.pool.query(
-      `insert into analyzer_stability (enterprise_id, site_id, window_from, window_to, metrics, stably_compliant)
-       values ($1, $2, '2025-12-05T16:00:00Z', '2026-03-05T16:00:00Z', $3, false)`,
-      [enterpriseId, siteId, { compliantValidHours: compliant, judgedValidHours: judged, complianceRate: 0 }],
-    );
+/** February 2026's rows (the whole month): other counts, so a figure that mixed the months would show. */
+export const COMPLIANCE_FEBRUARY: readonly [
+  enterpriseId: string,
+  siteId: string,
+  compliant: number,
+  judged: number,
+][] = [
+  ['ent-0001', '', 10, 20],
+  ['ent-0004', '', 30, 30],
+];
+
+export async function writeComplianceMonths(w: World): Promise<void> {
+  const months = [
+    ['2026-03', '2026-02-28T16:00:00Z', '2026-03-05T16:00:00Z', COMPLIANCE_MARCH],
+    ['2026-02', '2026-01-31T16:00:00Z', '2026-02-28T16:00:00Z', COMPLIANCE_FEBRUARY],
+  ] as const;
+  for (const [month, from, to, rows] of months)
+    for (const [enterpriseId, siteId, compliant, judged] of rows)
+      await w.pool.query(
+        `insert into analyzer_compliance_months (enterprise_id, site_id, month, hours_from, hours_to,
+                compliant_valid_hours, judged_valid_hours)
+         values ($1, $2, $3, $4, $5, $6, $7)`,
+        [enterpriseId, siteId, month, from, to, compliant, judged],
+      );
 }

@@ -5,7 +5,7 @@
 import type { Overview } from '../src/overview.js';
 import type { TransmissionReport } from '../src/transmission.js';
 import { createWorld, http, loginAs, type Session, type World } from './fixture.js';
-import { writeOverviewCases, writeStability } from './overview-data.js';
+import { writeOverviewCases, writeComplianceMonths } from './overview-data.js';
 import { writeMarch } from './transmission-data.js';
 
 let w: World;
@@ -22,7 +22,7 @@ beforeAll(async () => {
   w = await createWorld();
   await writeMarch(w);
   await writeOverviewCases(w);
-  await writeStability(w);
+  await writeComplianceMonths(w);
 });
 
 afterAll(async () => {
@@ -92,7 +92,7 @@ test('the city: monitored, online, open by rule and severity, overdue, reminders
   });
 });
 
-test('the valid-hour compliance rate: the analyzer enterprise rows summed per district and for the city', async () => {
+test('the valid-hour compliance rate of the month: the analyzer enterprise rows summed per district and for the city', async () => {
   const admin = await loginAs(w.base, 'admin');
   const o = (await get('/api/overview?month=2026-03', admin)).body;
   // landong: ent-0001 700/720 + ent-0002 100/200 (its outlet row 1/1000 not again) = 800/920
@@ -113,11 +113,32 @@ test('the valid-hour compliance rate: the analyzer enterprise rows summed per di
     judgedValidHours: 2920,
     rate: 2300 / 2920,
   });
-  expect(o.complianceWindow).toEqual({ from: '2025-12-05T16:00:00.000Z', to: '2026-03-05T16:00:00.000Z' });
+  // The part of March judged: from 1 March 00:00 Shanghai.
+  expect(o.complianceWindow).toEqual({ from: '2026-02-28T16:00:00.000Z', to: '2026-03-05T16:00:00.000Z' });
 
-  // Its list: the enterprises with their counts, lowest rate first, filtered by district.
+  // February: February's rows only (landong ent-0001 10/20, lanxi ent-0004 30/30), none of March's.
+  const feb = (await get('/api/overview?month=2026-02', admin)).body;
+  expect(district(feb, 'dist-landong').compliance).toEqual({
+    compliantValidHours: 10,
+    judgedValidHours: 20,
+    rate: 0.5,
+  });
+  expect(district(feb, 'dist-lanxi').compliance).toEqual({
+    compliantValidHours: 30,
+    judgedValidHours: 30,
+    rate: 1,
+  });
+  expect(feb.total.compliance).toEqual({ compliantValidHours: 40, judgedValidHours: 50, rate: 0.8 });
+  expect(feb.complianceWindow).toEqual({ from: '2026-01-31T16:00:00.000Z', to: '2026-02-28T16:00:00.000Z' });
+  // A month the analyzer has no row for: no figure, not 0 %.
+  expect((await get('/api/overview?month=2026-01', admin)).body.total.compliance).toBeNull();
+
+  // Its list: the enterprises with their counts for the month, lowest rate first, filtered by district.
   const list = (
-    await get<{ items: { enterpriseId: string; rate: number | null }[] }>('/api/compliance', admin)
+    await get<{ month: string; items: { enterpriseId: string; rate: number | null }[] }>(
+      '/api/compliance?month=2026-03',
+      admin,
+    )
   ).body.items;
   expect(list.map((x) => [x.enterpriseId, x.rate])).toEqual([
     ['ent-0002', 0.5],
@@ -126,17 +147,44 @@ test('the valid-hour compliance rate: the analyzer enterprise rows summed per di
     ['ent-0003', null],
   ]);
   const landong = await get<{ items: { enterpriseId: string }[] }>(
-    '/api/compliance?district=dist-landong',
+    '/api/compliance?month=2026-03&district=dist-landong',
     admin,
   );
   expect(landong.body.items.map((x) => x.enterpriseId)).toEqual(['ent-0002', 'ent-0001']);
+  const febList = await get<{
+    month: string;
+    items: { enterpriseId: string; compliantValidHours: number }[];
+  }>('/api/compliance?month=2026-02', admin);
+  expect(febList.body.month).toBe('2026-02');
+  expect(febList.body.items.map((x) => [x.enterpriseId, x.compliantValidHours])).toEqual([
+    ['ent-0001', 10],
+    ['ent-0004', 30],
+  ]);
   expect((await get('/api/compliance?district=bad%20id', admin)).status).toBe(400);
+  expect((await get('/api/compliance?month=2026-13', admin)).status).toBe(400);
 
   // Scope: the officer their district; the enterprise user their own enterprise (no judged hour: no rate).
   const officer = await loginAs(w.base, 'officer-dist-landong');
   expect((await get('/api/overview?month=2026-03', officer)).body.total.compliance?.rate).toBe(800 / 920);
-  const offList = (await get<{ items: { enterpriseId: string }[] }>('/api/compliance', officer)).body.items;
+  const offList = (await get<{ items: { enterpriseId: string }[] }>('/api/compliance?month=2026-03', officer))
+    .body.items;
   expect(offList.map((x) => x.enterpriseId)).toEqual(['ent-0002', 'ent-0001']);
+  // February: only their district's ent-0001 (lanxi's ent-0004 is not theirs), in the overview and in the list.
+  const offFeb = (await get('/api/overview?month=2026-02', officer)).body;
+  expect(offFeb.total.compliance).toEqual({ compliantValidHours: 10, judgedValidHours: 20, rate: 0.5 });
+  expect(offFeb.districts.map((d: { id: string }) => d.id)).toEqual(['dist-landong']);
+  const offFebList = (
+    await get<{ items: { enterpriseId: string }[] }>('/api/compliance?month=2026-02', officer)
+  ).body.items;
+  expect(offFebList.map((x) => x.enterpriseId)).toEqual(['ent-0001']);
+  // Another district asked for by name: nothing of it.
+  const offLanxi = (
+    await get<{ items: { enterpriseId: string }[] }>(
+      '/api/compliance?month=2026-02&district=dist-lanxi',
+      officer,
+    )
+  ).body.items;
+  expect(offLanxi).toEqual([]);
   const own = await loginAs(w.base, 'ent-0003-user');
   expect((await get('/api/overview?month=2026-03', own)).body.total.compliance).toEqual({
     compliantValidHours: 0,
