@@ -209,3 +209,32 @@ it('refreshes live: a new case shows in the figures without a reload', async () 
   expect((await row(page, 'dist-kaifa'))[5]).toBe('1');
   await page.close();
 });
+
+it('the current month is read again every minute, so its figures follow new minute data; a past month is not', async () => {
+  const page = await loginPage(suite.chromium.browser, suite.w.base, 'supervisor');
+  // The page's timers run on a clock the test moves (installed before the overview sets its interval).
+  await page.clock.install();
+  const reads: URL[] = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.pathname === '/api/overview') reads.push(u);
+  });
+  await page.click('[data-test=nav-overview]');
+  await page.locator('[data-test=overview-cards]').waitFor();
+  const month = await page.locator('[data-test=overview-cards]').getAttribute('data-month');
+  const shown = reads.length;
+  const next = page.waitForRequest((r) => new URL(r.url()).pathname === '/api/overview', { timeout: 15_000 });
+  await page.clock.runFor(61_000);
+  expect(new URL((await next).url()).searchParams.get('month')).toBe(month);
+  await page.locator('[data-test=overview-cards]').waitFor();
+  expect(reads.length).toBe(shown + 1);
+
+  await showMarch(page);
+  const afterMarch = reads.length;
+  await page.clock.runFor(181_000);
+  // Nothing to wait for: give a read that should not happen a moment to show up.
+  await page.waitForTimeout(1_500);
+  expect(reads.length).toBe(afterMarch);
+  expect(await page.locator('[data-test=overview-cards]').getAttribute('data-month')).toBe('2026-03');
+  await page.close();
+});
