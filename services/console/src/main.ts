@@ -26,6 +26,7 @@ import { createArgonGate, createLoginGuard } from './login-guard.js';
 import { createLiveHub } from './live.js';
 import { sweepEvidenceDir } from './portal-evidence-store.js';
 import { createRegulationWork } from './regulation-work.js';
+import { createTransmissionWarm } from './transmission-warm.js';
 import { checkCalendar } from './submissions-rules.js';
 import { createReviewDecisionRelay } from './review-decisions.js';
 import { createLateDataConsumer } from './late-data.js';
@@ -158,6 +159,13 @@ const loginGuard = createLoginGuard(limitsRedis, {
   maxPerDevice: env.OFFSITE_CONSOLE_LOGIN_FAILURES_PER_DEVICE,
   deviceTtlMs: env.OFFSITE_CONSOLE_LOGIN_DEVICE_DAYS * 86_400_000,
 });
+const transmission = {
+  client: influx,
+  bucket: env.OFFSITE_INFLUX_BUCKET,
+  emissionMeasurement: env.OFFSITE_INFLUX_EMISSION_MEASUREMENT,
+  threshold: env.OFFSITE_CONSOLE_TRANSMISSION_THRESHOLD,
+  storeDays: env.OFFSITE_CONSOLE_TRANSMISSION_STORE_DAYS,
+};
 const app = await buildApp({
   pool,
   logger: logger.child({ component: 'http' }),
@@ -181,13 +189,7 @@ const app = await buildApp({
     aggregateMeasurement: env.OFFSITE_INFLUX_AGGREGATE_MEASUREMENT,
     marginHours: env.OFFSITE_CONSOLE_EVIDENCE_MARGIN_HOURS,
   },
-  transmission: {
-    client: influx,
-    bucket: env.OFFSITE_INFLUX_BUCKET,
-    emissionMeasurement: env.OFFSITE_INFLUX_EMISSION_MEASUREMENT,
-    threshold: env.OFFSITE_CONSOLE_TRANSMISSION_THRESHOLD,
-    storeDays: env.OFFSITE_CONSOLE_TRANSMISSION_STORE_DAYS,
-  },
+  transmission,
   live,
   streamsPerSession: env.OFFSITE_CONSOLE_STREAMS_PER_SESSION,
   registryEdit: {
@@ -306,6 +308,22 @@ lifecycle.register({
   stop: () => work.close(10_000),
   stopTimeoutMs: 12_000,
 });
+// The stored transmission days filled ahead of the requests (nothing to fill when storing is off).
+if (transmission.storeDays) {
+  const warm = createTransmissionWarm({
+    db: pool,
+    source: transmission,
+    connection,
+    prefix: env.OFFSITE_CONSOLE_QUEUE_PREFIX,
+    logger,
+  });
+  lifecycle.register({
+    name: 'transmission-warm',
+    start: () => warm.start(),
+    stop: () => warm.close(10_000),
+    stopTimeoutMs: 12_000,
+  });
+}
 lifecycle.register({
   name: 'login-limits',
   start: () => limitsRedis.connect(),

@@ -2,8 +2,9 @@
  * The stored transmission figures: per device and closed Asia/Shanghai day, the received and valid slot counts
  * of the device's expected slots that start in the day (table `console_transmission_days`, owned here). A month's
  * counts are the sum of its days: the days stored and still true are read from Postgres, the others (today, the
- * last hour's day, and any stale one) from InfluxDB, and those closed are stored for the next request. Filled on
- * demand: the first request for a month reads the month from InfluxDB, as every request did without the store.
+ * last hour's day, and any stale one) from InfluxDB, and those closed are stored for the next request. Kept filled
+ * ahead of the requests for the current month by ./transmission-warm.ts; a month never warmed is read whole from
+ * InfluxDB at its first request, as every request did without the store.
  *
  * A stored figure is reused only while it is still true:
  * - its `plan_key` equals the digest of the day's expected slots from the current registry (enterprise, cadence,

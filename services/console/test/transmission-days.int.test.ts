@@ -4,9 +4,11 @@
 // a declared maintenance window, a new minute interval.
 import { transmissionStatistics } from '@offsite/domain';
 import { createInfluxClient, toLine } from '@offsite/influx';
-import { silentLogger } from '@offsite/testing';
-import { loadRecords, noteLateData } from '../src/transmission-days.js';
-import { transmissionInput, type TransmissionReport } from '../src/transmission.js';
+import { createSilentLogger } from '@offsite/runtime';
+import { requireEnv, silentLogger } from '@offsite/testing';
+import { loadRecords, noteLateData, type DayCountsUse } from '../src/transmission-days.js';
+import { createTransmissionWarm, monthsToWarm } from '../src/transmission-warm.js';
+import { transmissionInput, transmissionReport, type TransmissionReport } from '../src/transmission.js';
 import { createWorld, http, influxConnection, loginAs, type Session, type World } from './fixture.js';
 import { ADMIN, writeLines } from './transmission-data.js';
 
@@ -40,6 +42,17 @@ async function gas(): Promise<{
   const body = r.json() as TransmissionReport;
   const d = body.enterprises.flatMap((e) => e.devices).find((x) => x.mn === GAS)!;
   return { expected: d.expected, received: d.received, valid: d.valid, maintenanceSlots: d.maintenanceSlots };
+}
+
+/** What the console's requests read: the world's InfluxDB measurement. */
+function source() {
+  const conn = influxConnection();
+  return {
+    client: createInfluxClient(conn, silentLogger),
+    bucket: conn.bucket,
+    emissionMeasurement: `emission_${w.run}`,
+    threshold: 0.9,
+  };
 }
 
 /** The raw path: the month's minute rows of ent-0001 counted by the domain's arithmetic, nothing stored. */
@@ -120,4 +133,55 @@ test('stored days give the raw path’s figures, and stay true after late data, 
   expect(await gas()).toEqual({ expected: 2226, received: 2222, valid: 2221, maintenanceSlots: 6 });
   expect(await raw()).toEqual(await gas());
   expect(await storedDay('2026-05-02')).toEqual({ received: 68, valid: 68 });
+});
+
+test('the warm tick keeps the current month, and the month before in a month’s first two days', () => {
+  expect(monthsToWarm(Date.parse('2026-06-01T02:00:00+08:00'))).toEqual(['2026-05', '2026-06']);
+  expect(monthsToWarm(Date.parse('2026-06-02T23:59:00+08:00'))).toEqual(['2026-05', '2026-06']);
+  expect(monthsToWarm(Date.parse('2026-06-03T00:00:00+08:00'))).toEqual(['2026-06']);
+  // 31 May 16:30 UTC is already 1 June in Shanghai.
+  expect(monthsToWarm(Date.parse('2026-05-31T16:30:00Z'))).toEqual(['2026-05', '2026-06']);
+});
+
+test('a warm tick stores the month’s closed days before any request: the first request then reads none from InfluxDB', async () => {
+  await w.pool.query(`delete from console_transmission_days`);
+  const u = new URL(requireEnv('OFFSITE_REDIS_URL'));
+  const warm = createTransmissionWarm({
+    db: w.pool,
+    source: { ...source(), storeDays: true },
+    connection: { host: u.hostname, port: Number(u.port || 6379), maxRetriesPerRequest: null },
+    prefix: `t-warm-${w.run}`,
+    logger: createSilentLogger(),
+  });
+  try {
+    // 1 June 02:00 Shanghai: 31 May's last slot ended two hours ago, so every May day of every device is closed.
+    const at = Date.parse('2026-06-01T02:00:00+08:00');
+    const [may, june] = await warm.tick(at);
+    expect(may!.month).toBe('2026-05');
+    expect(may!.use.reused).toBe(0);
+    expect(may!.use.stored).toBeGreaterThan(0);
+    expect(may!.use.stored).toBe(may!.use.computed);
+    expect(june).toMatchObject({ month: '2026-06', use: { stored: 0 } });
+    const rows = await w.pool.query(`select 1 from console_transmission_days where device_mn = $1`, [GAS]);
+    expect(rows.rowCount).toBe(31);
+
+    const use: DayCountsUse = { reused: 0, computed: 0, stored: 0 };
+    await transmissionReport(
+      w.pool,
+      { ...source(), storeDays: true },
+      ADMIN,
+      { month: '2026-05' },
+      Date.now(),
+      use,
+    );
+    expect(use).toEqual({ reused: may!.use.stored, computed: 0, stored: 0 });
+    expect(await gas()).toEqual(await raw());
+
+    // Late data for a stored day: the next tick computes that day again, and only it.
+    await noteLateData(w.pool, [{ deviceMn: GAS, day: '2026-05-20', writtenAt: new Date() }]);
+    const [again] = await warm.tick(at);
+    expect(again!.use).toEqual({ reused: may!.use.stored - 1, computed: 1, stored: 1 });
+  } finally {
+    await warm.close();
+  }
 });
