@@ -91,6 +91,7 @@ export {
   PgUrl,
   RedisTlsEnv,
   RedisUrl,
+  influxConnection,
   kafkaSecurity,
   readCaFile,
   redisTls,

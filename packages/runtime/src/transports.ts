@@ -95,6 +95,23 @@ export function kafkaSecurity(env: {
   };
 }
 
+/** The InfluxDB connection (@offsite/influx's `InfluxConnection`) of a service's environment, its CA file read. */
+export function influxConnection(env: {
+  readonly OFFSITE_INFLUX_URL: string;
+  readonly OFFSITE_INFLUX_CA_FILE: string;
+  readonly OFFSITE_INFLUX_TOKEN: string;
+  readonly OFFSITE_INFLUX_ORG: string;
+  readonly OFFSITE_INFLUX_BUCKET: string;
+}): { url: string; ca: string | undefined; token: string; org: string; bucket: string } {
+  return {
+    url: env.OFFSITE_INFLUX_URL,
+    ca: readCaFile(env.OFFSITE_INFLUX_CA_FILE),
+    token: env.OFFSITE_INFLUX_TOKEN,
+    org: env.OFFSITE_INFLUX_ORG,
+    bucket: env.OFFSITE_INFLUX_BUCKET,
+  };
+}
+
 export function redisTls(env: {
   readonly OFFSITE_REDIS_CA_FILE: string;
   readonly OFFSITE_REDIS_SENTINEL_PASSWORD: string;

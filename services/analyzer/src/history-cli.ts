@@ -27,7 +27,7 @@ import { kafkaMessage, kafkaTopics, type DeviationV1 } from '@offsite/contracts'
 import { makeConfig } from '@offsite/domain';
 import { createInfluxClient, createInfluxWriter, queryInfluxQL, type InfluxQLQuery } from '@offsite/influx';
 import { createDurableProducer, createKafkaClient } from '@offsite/kafka';
-import { ConfigError, createLogger, kafkaSecurity, loadConfig, readCaFile } from '@offsite/runtime';
+import { ConfigError, createLogger, influxConnection, kafkaSecurity, loadConfig } from '@offsite/runtime';
 import { createPgPool, loadRegistrySnapshot } from '@offsite/store';
 import { markLateLoadHours } from './annual-load-state.js';
 import { AnalyzerEnv } from './config.js';
@@ -49,17 +49,24 @@ function fail(message: string, code = 64): never {
   process.exit(code);
 }
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: {
-    to: { type: 'string' },
-    days: { type: 'string' },
-    'as-of': { type: 'string' },
-    'missing-every': { type: 'string', multiple: true, default: [] },
-    'silent-from': { type: 'string', multiple: true, default: [] },
-    'near-limit': { type: 'string', multiple: true, default: [] },
-  },
-});
+// An unknown option (`--help` too) gets the usage, not a stack trace.
+const { positionals, values } = (() => {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        to: { type: 'string' },
+        days: { type: 'string' },
+        'as-of': { type: 'string' },
+        'missing-every': { type: 'string', multiple: true, default: [] },
+        'silent-from': { type: 'string', multiple: true, default: [] },
+        'near-limit': { type: 'string', multiple: true, default: [] },
+      },
+    });
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+})();
 const time = (name: string, v: string | undefined): number => {
   const t = v === undefined ? NaN : Date.parse(v);
   if (!Number.isFinite(t) || t % 3_600_000 !== 0) fail(`--${name} must be a time on a whole hour, got ${v}`);
@@ -83,13 +90,7 @@ try {
 }
 const logger = createLogger({ service: 'analyzer-history', level: 'warn' });
 const pool = createPgPool({ url: env.OFFSITE_PG_URL, schema: env.OFFSITE_PG_SCHEMA, max: 2, logger });
-const influx = {
-  url: env.OFFSITE_INFLUX_URL,
-  ca: readCaFile(env.OFFSITE_INFLUX_CA_FILE),
-  token: env.OFFSITE_INFLUX_TOKEN,
-  org: env.OFFSITE_INFLUX_ORG,
-  bucket: env.OFFSITE_INFLUX_BUCKET,
-};
+const influx = influxConnection(env);
 try {
   const snapshot = await loadRegistrySnapshot(pool);
   if (positionals[0] === 'backfill') {

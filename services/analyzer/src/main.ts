@@ -2,7 +2,7 @@
 import { makeConfig } from '@offsite/domain';
 import { createInfluxClient, createInfluxWriter, queryInfluxQL } from '@offsite/influx';
 import { installKafkajsFastPaths, createKafkaClient } from '@offsite/kafka';
-import { bootService, defineMetrics, kafkaSecurity, readCaFile, withTimeout } from '@offsite/runtime';
+import { bootService, defineMetrics, influxConnection, kafkaSecurity, withTimeout } from '@offsite/runtime';
 import { createPgPool } from '@offsite/store';
 import { createAnalyzer, type Analyzer } from './app.js';
 import { analyzerStartDeadlineMs, serviceConfig } from './config.js';
@@ -58,24 +58,11 @@ const kafka = createKafkaClient({
   logger: logger.child({ component: 'kafka' }),
 });
 const influx = createInfluxWriter({
-  url: env.OFFSITE_INFLUX_URL,
-  ca: readCaFile(env.OFFSITE_INFLUX_CA_FILE),
-  token: env.OFFSITE_INFLUX_TOKEN,
-  org: env.OFFSITE_INFLUX_ORG,
-  bucket: env.OFFSITE_INFLUX_BUCKET,
+  ...influxConnection(env),
   logger: logger.child({ component: 'influx' }),
 });
 
-const influxQuery = createInfluxClient(
-  {
-    url: env.OFFSITE_INFLUX_URL,
-    ca: readCaFile(env.OFFSITE_INFLUX_CA_FILE),
-    token: env.OFFSITE_INFLUX_TOKEN,
-    org: env.OFFSITE_INFLUX_ORG,
-    bucket: env.OFFSITE_INFLUX_BUCKET,
-  },
-  logger.child({ component: 'influx' }),
-);
+const influxQuery = createInfluxClient(influxConnection(env), logger.child({ component: 'influx' }));
 
 let analyzer: Analyzer | undefined;
 lifecycle.register({

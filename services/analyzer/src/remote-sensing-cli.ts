@@ -11,7 +11,7 @@ import { kafkaMessage, kafkaTopics, type DeviationV1 } from '@offsite/contracts'
 import { DEFAULT_REMOTE_SENSING_RULES } from '@offsite/domain';
 import { createInfluxClient, queryInfluxQL } from '@offsite/influx';
 import { createDurableProducer, createKafkaClient } from '@offsite/kafka';
-import { ConfigError, createLogger, kafkaSecurity, loadConfig, readCaFile } from '@offsite/runtime';
+import { ConfigError, createLogger, influxConnection, kafkaSecurity, loadConfig } from '@offsite/runtime';
 import { cityBoundsFrom, createPgPool, loadRegistrySnapshot } from '@offsite/store';
 import { AnalyzerEnv } from './config.js';
 import { importDetectionFile } from './remote-sensing-import.js';
@@ -41,10 +41,18 @@ const RemoteSensingEnv = Type.Object({
 });
 
 const usage = 'usage: remote-sensing-cli.ts FILE… [--by NAME]\n';
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: { by: { type: 'string', default: process.env.USER ?? 'operator' } },
-});
+// An unknown option (`--help` too) gets the usage, not a stack trace.
+const { positionals, values } = (() => {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: { by: { type: 'string', default: process.env.USER ?? 'operator' } },
+    });
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${usage}`);
+    return process.exit(64);
+  }
+})();
 if (positionals.length === 0) {
   process.stderr.write(`give at least one FILE\n${usage}`);
   process.exit(64);
@@ -66,16 +74,7 @@ if (typeof bounds === 'string') {
 
 const logger = createLogger({ service: 'analyzer-remote-sensing', level: 'warn' });
 const pool = createPgPool({ url: env.OFFSITE_PG_URL, schema: env.OFFSITE_PG_SCHEMA, max: 2, logger });
-const client = createInfluxClient(
-  {
-    url: env.OFFSITE_INFLUX_URL,
-    ca: readCaFile(env.OFFSITE_INFLUX_CA_FILE),
-    token: env.OFFSITE_INFLUX_TOKEN,
-    org: env.OFFSITE_INFLUX_ORG,
-    bucket: env.OFFSITE_INFLUX_BUCKET,
-  },
-  logger,
-);
+const client = createInfluxClient(influxConnection(env), logger);
 const kafka = createKafkaClient({
   ...kafkaSecurity(env),
   brokers: [...env.OFFSITE_KAFKA_BROKERS],

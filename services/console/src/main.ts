@@ -5,7 +5,7 @@ import {
   bootService,
   defineMetrics,
   kafkaSecurity,
-  readCaFile,
+  influxConnection,
   redisConnectionOptions,
   redisTls,
   withTimeout,
@@ -36,16 +36,7 @@ const { env, logger, registry, lifecycle, run } = bootService({ ...serviceConfig
 installKafkajsFastPaths(logger.child({ component: 'kafka' }));
 
 const pool = createPgPool({ url: env.OFFSITE_PG_URL, schema: env.OFFSITE_PG_SCHEMA, max: 10, logger });
-const influx = createInfluxClient(
-  {
-    url: env.OFFSITE_INFLUX_URL,
-    ca: readCaFile(env.OFFSITE_INFLUX_CA_FILE),
-    token: env.OFFSITE_INFLUX_TOKEN,
-    org: env.OFFSITE_INFLUX_ORG,
-    bucket: env.OFFSITE_INFLUX_BUCKET,
-  },
-  logger,
-);
+const influx = createInfluxClient(influxConnection(env), logger);
 const kafka = createKafkaClient({
   ...kafkaSecurity(env),
   brokers: [...env.OFFSITE_KAFKA_BROKERS],

@@ -1,7 +1,7 @@
 // Composition root of the influx-writer: config → logger → adapters → app → lifecycle → ops → signals.
 import { createInfluxWriter } from '@offsite/influx';
 import { installKafkajsFastPaths, createKafkaClient, groupJoinDeadlineMs } from '@offsite/kafka';
-import { bootService, kafkaSecurity, readCaFile } from '@offsite/runtime';
+import { bootService, influxConnection, kafkaSecurity } from '@offsite/runtime';
 import { createWriterApp } from './app.js';
 import { serviceConfig } from './config.js';
 import { createWriterMetrics } from './metrics.js';
@@ -17,11 +17,7 @@ const kafka = createKafkaClient({
   logger: logger.child({ component: 'kafka' }),
 });
 const influx = createInfluxWriter({
-  url: env.OFFSITE_INFLUX_URL,
-  ca: readCaFile(env.OFFSITE_INFLUX_CA_FILE),
-  token: env.OFFSITE_INFLUX_TOKEN,
-  org: env.OFFSITE_INFLUX_ORG,
-  bucket: env.OFFSITE_INFLUX_BUCKET,
+  ...influxConnection(env),
   timeoutMs: env.OFFSITE_INFLUX_TIMEOUT_MS,
   gzip: env.OFFSITE_INFLUX_GZIP === 'auto' ? 'auto' : env.OFFSITE_INFLUX_GZIP === 'true',
   maxSockets: env.OFFSITE_INFLUX_CONCURRENCY,
