@@ -31,8 +31,10 @@ function ownerOf(version: number): Owner {
   if (version === 205) return 'registry';
   if (version === 215) return 'registry';
   if (version === 216) return 'video-gateway';
+  if (version === 225) return 'analyzer';
   if (version === 230) return 'registry';
   if (version === 231) return 'analyzer';
+  if (version === 240) return 'video-gateway';
   throw new Error(`migration ${version} has no owner: extend ownerOf and docs/architecture.md`);
 }
 
