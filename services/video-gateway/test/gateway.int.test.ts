@@ -8,6 +8,7 @@ import { createBatchConsumer, createKafkaClient, ensureTopics, type BatchConsume
 import { importRegistry, runMigrations } from '@offsite/store';
 import {
   createTestSchema,
+  freePort,
   requireEnv,
   runService,
   silentLogger,
@@ -16,6 +17,7 @@ import {
   type TestSchema,
 } from '@offsite/testing';
 import { signature } from '../src/auth.js';
+import { postAlarm, type Reply } from './webhook.js';
 
 const serviceDir = new URL('..', import.meta.url);
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -27,9 +29,9 @@ const dlqTopic = `test.video.dlq.${run}`;
 const kafka = createKafkaClient({ brokers: brokers.split(','), clientId: 'video-int', logger: silentLogger });
 const secret = `s-${randomBytes(24).toString('hex')}`;
 const otherSecret = `o-${randomBytes(24).toString('hex')}`;
-// The brief's port range for this worktree's services (48000–48099).
-const port = 48000 + Math.floor(Math.random() * 90);
-const url = `http://127.0.0.1:${port}/v1/alarms`;
+// The webhook's port: one free on loopback when the suite starts.
+let port: number;
+let url: string;
 const CAMERA = '34020000001320000301'; // out-0003-w1 of ent-0003 in registry/example.yaml
 const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(3000)]);
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(100)]);
@@ -52,34 +54,16 @@ function alarm(eventId: string, extra: Record<string, unknown> = {}) {
   };
 }
 
-interface Reply {
-  id?: string;
-  duplicate?: boolean;
-  error?: { code: string; field: string; message: string; messageZh: string };
-}
-
-async function post(
+const post = (
   body: string | Buffer,
   o: { platform?: string; secret?: string; skewS?: number; contentType?: string } = {},
-) {
-  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  const ts = String(Math.floor(Date.now() / 1000) - (o.skewS ?? 0));
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': o.contentType ?? 'application/json',
-      'x-offsite-platform': o.platform ?? 'city-video',
-      'x-offsite-timestamp': ts,
-      'x-offsite-signature': signature(o.secret ?? secret, ts, bytes),
-    },
-    body: bytes,
-  });
-  return { status: res.status, json: (await res.json()) as Reply };
-}
+) => postAlarm(url, body, { ...o, secret: o.secret ?? secret });
 
 const rows = async (sql: string, values: unknown[] = []) => (await db.pool.query(sql, values)).rows;
 
 beforeAll(async () => {
+  port = await freePort();
+  url = `http://127.0.0.1:${port}/v1/alarms`;
   db = await createTestSchema({ max: 2 });
   await runMigrations(db.pool, { logger: silentLogger });
   await importRegistry(db.pool, { path: `${repo}registry/example.yaml` }, { logger: silentLogger });
