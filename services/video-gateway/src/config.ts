@@ -41,6 +41,10 @@ export const VideoGatewayEnv = Type.Object({
   ...KafkaSecurityEnv,
   OFFSITE_VIDEO_ALARM_TOPIC: Type.String({ minLength: 1, default: 'video-alarm.v1' }),
   OFFSITE_DLQ_TOPIC: Type.String({ minLength: 1, default: 'telemetry.dlq.v1' }),
+  /** How often the relay produces stored alarms Kafka has not acknowledged (src/relay.ts). */
+  OFFSITE_VIDEO_RELAY_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 10_000 }),
+  /** The relay leaves alarms younger than this to their request's own produce. */
+  OFFSITE_VIDEO_RELAY_MIN_AGE_S: Type.Integer({ minimum: 0, maximum: 86_400, default: 60 }),
   OFFSITE_PG_URL: PgUrl(),
   OFFSITE_PG_SCHEMA: PgSchema(),
   /** Apply the store migrations at start (demo and tests; production runs them as a release step). */

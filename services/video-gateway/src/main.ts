@@ -1,4 +1,4 @@
-// Composition root of the video-gateway: config → logger → Postgres, Kafka producer → webhook → signals.
+// Composition root of the video-gateway: config → logger → Postgres, Kafka producer → webhook, relay → signals.
 import {
   createDurableProducer,
   createKafkaClient,
@@ -10,6 +10,7 @@ import { createPgPool, runMigrations } from '@offsite/store';
 import type { FastifyInstance } from 'fastify';
 import { parsePlatforms } from './auth.js';
 import { createRefusalLimiter } from './refusal-limit.js';
+import { createAlarmRelay } from './relay.js';
 import { serviceConfig } from './config.js';
 import { createVideoServer, videoMetricDefinitions } from './server.js';
 
@@ -66,6 +67,25 @@ lifecycle.register({
     logger.info({ at, platforms: [...platforms.keys()] }, 'video webhook listening');
   },
   stop: () => server?.close(),
+});
+
+const relay = createAlarmRelay({
+  pool,
+  producer,
+  alarmTopic: env.OFFSITE_VIDEO_ALARM_TOPIC,
+  logger,
+  intervalMs: env.OFFSITE_VIDEO_RELAY_INTERVAL_MS,
+  minAgeS: env.OFFSITE_VIDEO_RELAY_MIN_AGE_S,
+  onRelayed: (n) => metrics.relayed.inc(n),
+  onBacklog: ({ count, oldestAgeS }) => {
+    metrics.unpublished.set(count);
+    metrics.unpublishedOldestAge.set(oldestAgeS);
+  },
+});
+lifecycle.register({
+  name: 'alarm-relay',
+  start: () => relay.start(),
+  stop: () => relay.stop(),
 });
 
 await run();

@@ -24,6 +24,21 @@ export const videoMetricDefinitions = {
     help: 'Webhook requests, by outcome (accepted, duplicate, or the refusal code)',
     labelNames: ['outcome'],
   },
+  relayed: {
+    type: 'counter',
+    name: 'offsite_video_relayed_alarms_total',
+    help: 'Stored alarms the relay produced after their request had not (Kafka failed or the process stopped)',
+  },
+  unpublished: {
+    type: 'gauge',
+    name: 'offsite_video_unpublished_alarms',
+    help: 'Stored alarms Kafka has not yet acknowledged (counted after each relay round)',
+  },
+  unpublishedOldestAge: {
+    type: 'gauge',
+    name: 'offsite_video_unpublished_oldest_age_seconds',
+    help: 'Age of the oldest stored alarm Kafka has not yet acknowledged, seconds (0 when none)',
+  },
 } as const;
 export type VideoMetrics = Metrics<typeof videoMetricDefinitions>;
 
