@@ -22,7 +22,9 @@
 // A script that prints numbers, not a test. Loopback only; bounded in count.
 // The servers are those of ./.offsite/env, or of the file OFFSITE_ENV_FILE names.
 // Usage: flock /tmp/offsite-bench.lock npm run bench:console -- [--runs 20] [--reseed] [--no-store] [--enterprises 300]
-//          [--month YYYY-MM|current] [--only REGEX]
+//          [--month YYYY-MM|current] [--at ISO] [--only REGEX]
+// --at computes the statistics as of that moment: `--month 2026-11 --at 2026-11-20T23:30:00+08:00` measures late in a
+// Shanghai day (19 stored days, 23.5 hours read live) on the seeded November.
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -63,8 +65,17 @@ const { values: args } = parseArgs({
     only: { type: 'string', default: '' },
     /** The month of the overview and transmission statistics: YYYY-MM or `current`. */
     month: { type: 'string', default: '2026-11' },
+    /** The moment the statistics are computed at (ISO; default now): e.g. late in a Shanghai day of the seeded month. */
+    at: { type: 'string' },
   },
 });
+// What the console's clock reads when the statistics are computed: a moment inside the seeded month makes its
+// days before that stored and that day read live up to it, as a console would read them at that moment.
+const AT = args.at === undefined ? Date.now() : Date.parse(args.at);
+if (!Number.isFinite(AT) || AT > Date.now()) {
+  console.error(`--at ${args.at}: expected an ISO time not in the future`);
+  process.exit(64);
+}
 const RUNS = Math.max(3, Math.min(200, Number(args.runs)));
 const ENTERPRISES = Math.max(1, Math.min(1_000, Number(args.enterprises)));
 const DB = 'offsite_bench_console';
@@ -77,7 +88,7 @@ const MONTH = '2026-11';
 const MONTH_FROM = Date.parse('2026-11-01T00:00:00+08:00');
 const MONTH_TO = YEAR_TO;
 // The month the overview and transmission statistics are measured in.
-const STATS_MONTH = args.month === 'current' ? shanghaiDate(Date.now()).slice(0, 7) : args.month;
+const STATS_MONTH = args.month === 'current' ? shanghaiDate(AT).slice(0, 7) : args.month;
 const STATS_RANGE = monthRange(STATS_MONTH);
 const FLOW: Record<'gas' | 'water', string> = { gas: 'a00000', water: 'w00000' };
 const SEED_MARK = `v1-${ENTERPRISES}`;
@@ -351,7 +362,7 @@ async function main(): Promise<void> {
       );
 
     if (STATS_MONTH !== MONTH) {
-      const to = Math.min(STATS_RANGE.to.getTime(), Date.now());
+      const to = Math.min(STATS_RANGE.to.getTime(), AT);
       const s = await topUpMinutes(outlets, STATS_RANGE.from.getTime(), to, raw, (lines) =>
         writer.write(lines),
       );
@@ -383,7 +394,7 @@ async function main(): Promise<void> {
     const officer: Principal = { ...city, role: 'district-officer', districtId: 'dist-landong' };
     const gas = outlets.find((o) => o.kind === 'gas')!;
     const iso = (t: number) => new Date(t).toISOString();
-    const now = Date.now();
+    const now = AT;
     const json = async (p: Promise<unknown>) => JSON.stringify(await p).length;
     const count = (from: number, to: number, where: string, params: Record<string, string> = {}) =>
       raw(
@@ -396,7 +407,10 @@ async function main(): Promise<void> {
     const outletWhere = `"enterprise" = $e AND "site" = $s AND "interval" = 'hour'`;
     const outletParams = { e: gas.ent, s: gas.site };
     const statsTo = Math.min(STATS_RANGE.to.getTime(), now);
-    const statsLabel = statsTo < STATS_RANGE.to.getTime() ? `${STATS_MONTH}, live up to now` : STATS_MONTH;
+    const statsLabel =
+      statsTo < STATS_RANGE.to.getTime()
+        ? `${STATS_MONTH}, live up to ${args.at === undefined ? 'now' : new Date(AT).toISOString()}`
+        : STATS_MONTH;
     const statsBase = () => count(STATS_RANGE.from.getTime(), statsTo, `"interval" =~ /^minute/`);
     const cases: {
       what: string;
