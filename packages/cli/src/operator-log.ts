@@ -1,7 +1,9 @@
-/** The store's logger for an operator command: warnings and errors to stderr as plain lines, the rest dropped. */
+/** What operator commands share about who runs them: a logger for the stores, and the login name. */
+import { userInfo } from 'node:os';
 import type { Logger } from '@offsite/store';
 import type { CliIo } from './command.js';
 
+/** The store's logger for an operator command: warnings and errors to stderr as plain lines, the rest dropped. */
 export function operatorLogger(io: CliIo): Logger {
   const quiet = (): void => undefined;
   const logger: Logger = {
@@ -12,4 +14,13 @@ export function operatorLogger(io: CliIo): Logger {
     child: () => logger,
   };
   return logger;
+}
+
+/** The operator's login name, recorded with what a command changes ('unknown' when the system has none). */
+export function operatorName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
 }

@@ -152,3 +152,45 @@ describe('parseEnvFile', () => {
     });
   });
 });
+
+describe('offsite remote-sensing import', () => {
+  const RS_OK = {
+    OFFSITE_KAFKA_BROKERS: '127.0.0.1:9',
+    OFFSITE_PG_URL: 'postgres://u:p@127.0.0.1:9/db',
+    OFFSITE_PG_SCHEMA: 'offsite',
+    OFFSITE_INFLUX_URL: 'http://127.0.0.1:9',
+    OFFSITE_INFLUX_BUCKET: 'offsite/autogen',
+  };
+
+  it('is listed in the help and needs a FILE (exit 2)', async () => {
+    expect((await run(['--help'])).out).toMatch(/offsite remote-sensing import +import remote-sensing/);
+    const r = await run(['remote-sensing', 'import']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('offsite remote-sensing import: give at least one detection FILE');
+    expect((await run(['remote-sensing', 'import', 'a.csv', '--wind', 'N'])).code).toBe(2);
+  });
+
+  it('lists missing settings and bad city bounds by name (exit 78) before reading any file', async () => {
+    const missing = await run(['remote-sensing', 'import', join(dir, 'none.csv')], {});
+    expect(missing.code).toBe(78);
+    expect(missing.err).toContain('OFFSITE_PG_URL');
+    expect(missing.err).toContain('OFFSITE_INFLUX_BUCKET');
+    const swapped = await run(['remote-sensing', 'import', join(dir, 'none.csv')], {
+      ...RS_OK,
+      OFFSITE_CITY_BOUNDS: '30.5,120,30.1,120.5',
+    });
+    expect(swapped.code).toBe(78);
+    expect(swapped.err).toContain('offsite remote-sensing import: OFFSITE_CITY_BOUNDS needs');
+  });
+
+  it('names every file that cannot be read, in English and Chinese, and connects to nothing (exit 1)', async () => {
+    const a = join(dir, 'a.csv');
+    const b = join(dir, 'b.geojson');
+    const r = await run(['remote-sensing', 'import', a, b], RS_OK);
+    expect(r).toMatchObject({ code: 1, out: '' });
+    expect(r.err.trim().split('\n')).toEqual([
+      `offsite remote-sensing import: ${a}: file: cannot be read (ENOENT); nothing was imported / 文件无法读取（ENOENT），未导入任何文件`,
+      `offsite remote-sensing import: ${b}: file: cannot be read (ENOENT); nothing was imported / 文件无法读取（ENOENT），未导入任何文件`,
+    ]);
+  });
+});

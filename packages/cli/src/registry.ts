@@ -7,6 +7,7 @@ import { hj212AckCommand } from './commands/hj212-ack.js';
 import { hj212DecodeCommand } from './commands/hj212-decode.js';
 import { migrateCommand } from './commands/migrate.js';
 import { registryImportCommand } from './commands/registry-import.js';
+import { remoteSensingImportCommand } from './commands/remote-sensing.js';
 import { userAddCommand, userDisableCommand, userResetPasswordCommand } from './commands/user.js';
 
 export const COMMANDS: readonly Command[] = [
@@ -15,6 +16,7 @@ export const COMMANDS: readonly Command[] = [
   analyzeCommand,
   migrateCommand,
   registryImportCommand,
+  remoteSensingImportCommand,
   userAddCommand,
   userDisableCommand,
   userResetPasswordCommand,

@@ -3,7 +3,6 @@
  * (@offsite/console/users: argon2id hashes, sessions ended, an audit_log row naming the operator).
  * A password comes from standard input (`--password-stdin`, one line) or is generated and printed once.
  */
-import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
@@ -20,6 +19,7 @@ import {
 } from '@offsite/console/users';
 import { parse } from '../args.js';
 import { EXIT_INPUT_PROBLEM, EXIT_OK, UsageError, type CliIo, type Command } from '../command.js';
+import { operatorName } from '../operator-log.js';
 import { SETTINGS_USAGE, settingsOptions, withPool } from '../settings.js';
 
 export { generatePassword };
@@ -45,14 +45,6 @@ async function passwordFrom(
     );
   return { password, generated: false };
 }
-
-const operator = (): string => {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
-  }
-};
 
 const describe = (u: UserSummary): string =>
   `${u.username} (${u.role}${u.districtId ? `, district ${u.districtId}` : ''}${u.enterpriseId ? `, enterprise ${u.enterpriseId}` : ''})`;
@@ -116,7 +108,7 @@ export const userAddCommand: Command = {
           enterpriseId: values.enterprise ?? null,
           password,
         },
-        operator(),
+        operatorName(),
       );
       io.stdout.write(`created ${describe(user)}\n`);
       if (generated) io.stdout.write(`password: ${password}\n`);
@@ -139,7 +131,7 @@ export const userDisableCommand: Command = {
     const { values, positionals } = parse(args, settingsOptions);
     if (positionals.length !== 1) throw new UsageError('give exactly one USERNAME');
     return withUsers(io, 'user disable', values, async (pool) => {
-      const user = await disableUser(pool, positionals[0]!, operator());
+      const user = await disableUser(pool, positionals[0]!, operatorName());
       io.stdout.write(`disabled ${describe(user)}; its sessions ended\n`);
       return EXIT_OK;
     });
@@ -165,7 +157,7 @@ export const userResetPasswordCommand: Command = {
     if (positionals.length !== 1) throw new UsageError('give exactly one USERNAME');
     const { password, generated } = await passwordFrom(values['password-stdin'] === true, io);
     return withUsers(io, 'user reset-password', values, async (pool) => {
-      const user = await resetPassword(pool, positionals[0]!, password, operator());
+      const user = await resetPassword(pool, positionals[0]!, password, operatorName());
       io.stdout.write(`new password set for ${describe(user)}; its sessions ended\n`);
       if (generated) io.stdout.write(`password: ${password}\n`);
       return EXIT_OK;
