@@ -21,14 +21,15 @@ module.exports = {
       to: { path: '^services/' },
     },
     {
-      name: 'cli-takes-only-config-and-users-from-services',
+      name: 'cli-takes-only-named-modules-from-services',
       comment:
-        "The offsite CLI validates a service's configuration with the service's own schema and manages the console's accounts through the console's module; nothing else of a service.",
+        "The offsite CLI validates a service's configuration with the service's own schema, manages the console's accounts through the console's module and imports remote-sensing files through the analyzer's; nothing else of a service.",
       severity: 'error',
       from: { path: '^packages/cli/' },
       to: {
         path: '^services/',
-        pathNot: '^services/[^/]+/src/config\\.ts$|^services/console/src/users\\.ts$',
+        pathNot:
+          '^services/[^/]+/src/config\\.ts$|^services/console/src/users\\.ts$|^services/analyzer/src/remote-sensing-importer\\.ts$',
       },
     },
   ],
