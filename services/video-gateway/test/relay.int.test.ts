@@ -2,11 +2,17 @@
 // refused it (its topic did not exist yet: every produce fails, the platform is answered 503 and never
 // sends again) is produced by the relay once the topic exists, exactly once; an alarm the webhook produced
 // itself is not produced a second time.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { VideoAlarmV1 } from '@offsite/contracts';
-import { createBatchConsumer, createKafkaClient, ensureTopics, type BatchConsumer } from '@offsite/kafka';
-import { importRegistry, runMigrations } from '@offsite/store';
+import {
+  createBatchConsumer,
+  createDurableProducer,
+  createKafkaClient,
+  ensureTopics,
+  type BatchConsumer,
+} from '@offsite/kafka';
+import { createPgPool, importRegistry, runMigrations } from '@offsite/store';
 import {
   createTestSchema,
   freePort,
@@ -17,6 +23,9 @@ import {
   type ServiceProcess,
   type TestSchema,
 } from '@offsite/testing';
+import { alarmEvent, checkAlarm } from '../src/alarm.js';
+import { createAlarmRelay } from '../src/relay.js';
+import { findCamera, storeAlarm } from '../src/store.js';
 import { postAlarm } from './webhook.js';
 
 const serviceDir = new URL('..', import.meta.url);
@@ -159,3 +168,60 @@ test('an alarm stored while Kafka refused it is produced by the relay exactly on
   expect(alarms.filter((a) => a.id === id2)).toHaveLength(1);
   expect(await metric('offsite_video_relayed_alarms_total')).toBe(1);
 }, 240_000);
+
+test('relays of several instances share a backlog without producing an alarm twice', async () => {
+  // Stored, never produced (as a crash between the commit and the produce leaves them); younger than the
+  // running gateway's minimum age, so the two relays below race for them first.
+  const camera = (await findCamera(db.pool, 'city-video', CAMERA))!;
+  const ids: string[] = [];
+  for (let n = 0; n < 40; n++) {
+    const body = Buffer.from(
+      JSON.stringify({
+        eventId: `evt-crash-${n}`,
+        cameraId: CAMERA,
+        alarmType: 'other',
+        alarmTime: '2026-12-07T23:15:00+08:00',
+      }),
+    );
+    const checked = checkAlarm(body, { maxSnapshotBytes: 8192 });
+    if (!checked.ok) throw new Error(checked.rejection.message);
+    const event = alarmEvent('city-video', checked.value, camera, new Date());
+    expect(await storeAlarm(db.pool, event, createHash('sha256').update(body).digest('hex'), undefined)).toBe(
+      true,
+    );
+    ids.push(event.id);
+  }
+  // Two more instances' relays, each with its own pool and producer, beside the running gateway's.
+  const instances = [0, 1].map(() => {
+    const pool = createPgPool({ url: pgUrl, schema: db.schema, max: 2 });
+    const producer = createDurableProducer(kafka, { logger: silentLogger });
+    const relay = createAlarmRelay({
+      pool,
+      producer,
+      alarmTopic,
+      logger: silentLogger,
+      intervalMs: 50,
+      minAgeS: 0,
+      batchSize: 3,
+    });
+    return { pool, producer, relay };
+  });
+  await Promise.all(instances.map((i) => i.producer.connect()));
+  try {
+    instances.forEach((i) => i.relay.start());
+    await until(() => ids.every((id) => alarms.some((a) => a.id === id)), 60_000, 'every stored alarm');
+    await until(
+      async () => (await metric('offsite_video_unpublished_alarms')) === 0,
+      30_000,
+      'the backlog empty',
+    );
+    await new Promise((r) => setTimeout(r, 10 * INTERVAL_MS));
+  } finally {
+    await Promise.all(instances.map((i) => i.relay.stop()));
+    await Promise.all(instances.map((i) => i.producer.disconnect()));
+    await Promise.all(instances.map((i) => i.pool.end()));
+  }
+  for (const id of ids) expect(alarms.filter((a) => a.id === id)).toHaveLength(1);
+  const unstamped = await db.pool.query(`select id from video_alarms where produced_at is null`);
+  expect(unstamped.rows).toEqual([]);
+}, 120_000);
